@@ -1,0 +1,1 @@
+//! # autograd: reverse-mode differentiation of tensor programs.

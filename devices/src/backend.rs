@@ -1,0 +1,158 @@
+//! The `Backend` trait: the small set of kernels every device provides.
+//!
+//! Kernels read their inputs through a [`Layout`] (so transposed, narrowed and broadcast views are
+//! consumed without copies) and write fresh, contiguous, row-major outputs. Everything the tensor
+//! library offers is built from these primitives, plus a few fused ops (softmax, layer norm) whose
+//! speed matters enough to deserve a kernel of their own.
+
+use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
+use crate::{Element, Layout, Result};
+
+/// The outputs of a layer-norm forward pass over the last axis of a `[rows, d]` input.
+pub struct LayerNormOutput<B> {
+    /// `y = (x − mean)·rstd·γ + β`, shape `[rows, d]`.
+    pub y: B,
+    /// Per-row mean, shape `[rows]`.
+    pub mean: B,
+    /// Per-row `1/√(var + ε)`, shape `[rows]`.
+    pub rstd: B,
+}
+
+/// The gradients of a layer norm with respect to its input, scale and shift.
+pub struct LayerNormGrads<B> {
+    pub dx: B,
+    pub dgamma: B,
+    pub dbeta: B,
+}
+
+/// A device: where buffers live and how kernels run on them.
+pub trait Backend: Send + Sync {
+    /// A buffer of `T` on this device.
+    type Buffer<T: Element>: Send + Sync;
+
+    /// A short human-readable name ("cpu", or the OpenCL device name).
+    fn name(&self) -> String;
+
+    /// Copies host data to the device.
+    fn from_host<T: Element>(&self, data: &[T]) -> Result<Self::Buffer<T>>;
+
+    /// Copies the elements seen through `layout` to the host, in row-major order.
+    fn to_host<T: Element>(&self, x: &Self::Buffer<T>, layout: &Layout) -> Result<Vec<T>>;
+
+    /// A buffer of `len` copies of `value`.
+    fn full<T: Element>(&self, len: usize, value: T) -> Result<Self::Buffer<T>>;
+
+    /// `y[i] = Op(x[i])` over the elements of `layout`; output contiguous.
+    fn unary<T: Element, Op: UnaryOp>(
+        &self,
+        x: &Self::Buffer<T>,
+        layout: &Layout,
+    ) -> Result<Self::Buffer<T>>;
+
+    /// `z[i] = Op(a[i], b[i])`; the two layouts have the same shape (broadcasting is done by the
+    /// caller with stride-0 layouts); output contiguous.
+    fn binary<T: Element, Op: BinaryOp>(
+        &self,
+        a: &Self::Buffer<T>,
+        a_layout: &Layout,
+        b: &Self::Buffer<T>,
+        b_layout: &Layout,
+    ) -> Result<Self::Buffer<T>>;
+
+    /// Folds `Op` over `axes` (sorted, distinct); output contiguous with the reduced axes kept as
+    /// size 1.
+    fn reduce<T: Element, Op: ReduceOp>(
+        &self,
+        x: &Self::Buffer<T>,
+        layout: &Layout,
+        axes: &[usize],
+    ) -> Result<Self::Buffer<T>>;
+
+    /// The index of the largest (or smallest) element along `axis`, first one on ties, stored as
+    /// `T`; output contiguous with `axis` kept as size 1.
+    fn arg_reduce<T: Element>(
+        &self,
+        x: &Self::Buffer<T>,
+        layout: &Layout,
+        axis: usize,
+        kind: ArgKind,
+    ) -> Result<Self::Buffer<T>>;
+
+    /// Batched matrix product `[..., m, k] · [..., k, n] → [..., m, n]`; both layouts have the same
+    /// batch shape (broadcast batch axes have stride 0); any strides are accepted.
+    fn matmul<T: Element>(
+        &self,
+        a: &Self::Buffer<T>,
+        a_layout: &Layout,
+        b: &Self::Buffer<T>,
+        b_layout: &Layout,
+    ) -> Result<Self::Buffer<T>>;
+
+    /// Copies the elements of `src` seen through `src_layout` into the positions of `dst` given by
+    /// `dst_layout` (same shape). `dst_layout` must not map two positions to one element.
+    fn copy_into<T: Element>(
+        &self,
+        src: &Self::Buffer<T>,
+        src_layout: &Layout,
+        dst: &mut Self::Buffer<T>,
+        dst_layout: &Layout,
+    ) -> Result<()>;
+
+    /// Picks the entries `indices` along `axis`: output shape is the input shape with that axis
+    /// replaced by `indices.len()`; output contiguous. Indices are checked by the caller.
+    fn index_select<T: Element>(
+        &self,
+        x: &Self::Buffer<T>,
+        layout: &Layout,
+        axis: usize,
+        indices: &[usize],
+    ) -> Result<Self::Buffer<T>>;
+
+    /// The adjoint of `index_select`: `dst[.., indices[j], ..] += src[.., j, ..]` along `axis` of the
+    /// contiguous `dst` of shape `dst_shape` (repeated indices accumulate).
+    fn index_add<T: Element>(
+        &self,
+        dst: &mut Self::Buffer<T>,
+        dst_shape: &[usize],
+        axis: usize,
+        indices: &[usize],
+        src: &Self::Buffer<T>,
+        src_layout: &Layout,
+    ) -> Result<()>;
+
+    /// Softmax (or log-softmax when `log`) along the last axis of a contiguous `[rows, n]` input,
+    /// computed stably by subtracting each row's maximum first.
+    fn softmax_last<T: Element>(
+        &self,
+        x: &Self::Buffer<T>,
+        rows: usize,
+        n: usize,
+        log: bool,
+    ) -> Result<Self::Buffer<T>>;
+
+    /// Layer norm over the last axis of a contiguous `[rows, d]` input with scale `gamma` and shift
+    /// `beta` (both `[d]`).
+    fn layer_norm<T: Element>(
+        &self,
+        x: &Self::Buffer<T>,
+        gamma: &Self::Buffer<T>,
+        beta: &Self::Buffer<T>,
+        rows: usize,
+        d: usize,
+        eps: f64,
+    ) -> Result<LayerNormOutput<Self::Buffer<T>>>;
+
+    /// The backward pass of [`Backend::layer_norm`] given the upstream gradient `dy` (contiguous
+    /// `[rows, d]`) and the saved per-row `mean` and `rstd`.
+    #[allow(clippy::too_many_arguments)]
+    fn layer_norm_backward<T: Element>(
+        &self,
+        dy: &Self::Buffer<T>,
+        x: &Self::Buffer<T>,
+        mean: &Self::Buffer<T>,
+        rstd: &Self::Buffer<T>,
+        gamma: &Self::Buffer<T>,
+        rows: usize,
+        d: usize,
+    ) -> Result<LayerNormGrads<Self::Buffer<T>>>;
+}

@@ -1,0 +1,108 @@
+//! Batched matrix products through `matrixmultiply`, which takes arbitrary row and column strides:
+//! a transposed operand is just a layout with swapped strides and costs no copy.
+
+use super::CpuBuffer;
+use crate::{DType, Element, Layout, Walk};
+use rayon::prelude::*;
+
+/// Products smaller than this many multiply-adds run on one thread.
+const PARALLEL_FLOPS: usize = 1 << 18;
+
+/// One GEMM: `c = a · b` for an `m×k` and a `k×n` matrix given by pointers and strides; `c` is a
+/// dense row-major `m×n` block.
+struct Gemm {
+    k: usize,
+    n: usize,
+    a_strides: (isize, isize),
+    b_strides: (isize, isize),
+}
+
+impl Gemm {
+    /// Runs the product for rows `rows` of `a`, writing them into `c` (already sliced to those rows).
+    fn run<T: Element>(&self, a: &[T], a_offset: usize, b: &[T], b_offset: usize, rows: std::ops::Range<usize>, c: &mut [T]) {
+        let m = rows.len();
+        if m == 0 || self.n == 0 {
+            return;
+        }
+        if self.k == 0 {
+            c.fill(T::zero());
+            return;
+        }
+        let (rsa, csa) = self.a_strides;
+        let (rsb, csb) = self.b_strides;
+        let a_start = a_offset + rows.start * rsa as usize;
+        // SAFETY: the caller's layouts were validated against the buffer lengths, so every index
+        // `start + i·rs + j·cs` for `i < m`, `j < k` (resp. `k`, `n`) lies inside `a` (resp. `b`),
+        // and `c` holds exactly `m·n` elements written with row stride `n`. The pointer casts are
+        // sound because `T::DTYPE` names the concrete type of `T`.
+        unsafe {
+            let a_ptr = a.as_ptr().add(a_start);
+            let b_ptr = b.as_ptr().add(b_offset);
+            let c_ptr = c.as_mut_ptr();
+            match T::DTYPE {
+                DType::F32 => matrixmultiply::sgemm(
+                    m, self.k, self.n, 1.0,
+                    a_ptr as *const f32, rsa, csa,
+                    b_ptr as *const f32, rsb, csb,
+                    0.0, c_ptr as *mut f32, self.n as isize, 1,
+                ),
+                DType::F64 => matrixmultiply::dgemm(
+                    m, self.k, self.n, 1.0,
+                    a_ptr as *const f64, rsa, csa,
+                    b_ptr as *const f64, rsb, csb,
+                    0.0, c_ptr as *mut f64, self.n as isize, 1,
+                ),
+            }
+        }
+    }
+}
+
+/// `[..., m, k] · [..., k, n] → [..., m, n]` with equal (possibly broadcast) batch shapes.
+///
+/// Work is split over batch entries when there are enough of them, otherwise over blocks of rows
+/// of each product, so both "many small heads" and "one big projection" use every core.
+pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout) -> CpuBuffer<T> {
+    let rank = a_layout.rank();
+    let (m, k, n) = (a_layout.shape()[rank - 2], a_layout.shape()[rank - 1], b_layout.shape()[rank - 1]);
+    let stride = |l: &Layout, axis: usize| l.strides()[axis] as isize;
+    let gemm = Gemm {
+        k,
+        n,
+        a_strides: (stride(a_layout, rank - 2), stride(a_layout, rank - 1)),
+        b_strides: (stride(b_layout, rank - 2), stride(b_layout, rank - 1)),
+    };
+    let batch_shape = &a_layout.shape()[..rank - 2];
+    let batch = |l: &Layout| Layout::new(batch_shape.to_vec(), l.strides()[..rank - 2].to_vec(), l.offset());
+    let (a_batch, b_batch) = (batch(a_layout), batch(b_layout));
+    let batch_walk = Walk::new([&a_batch, &b_batch]);
+    let [sa, sb] = batch_walk.inner_strides();
+    let mut offsets = Vec::with_capacity(a_batch.numel());
+    batch_walk.runs(0..a_batch.numel(), |_, len, [oa, ob]| {
+        offsets.extend((0..len).map(|i| (oa + i * sa, ob + i * sb)));
+    });
+
+    let mut out = CpuBuffer::for_overwrite(offsets.len() * m * n);
+    let threads = rayon::current_num_threads();
+    let flops = offsets.len() * m * n * k;
+    if m * n == 0 {
+        return out;
+    }
+    if flops < PARALLEL_FLOPS || threads == 1 {
+        for (c, &(oa, ob)) in out.chunks_mut(m * n).zip(&offsets) {
+            gemm.run(a, oa, b, ob, 0..m, c);
+        }
+    } else if offsets.len() >= threads {
+        out.par_chunks_mut(m * n)
+            .zip(&offsets)
+            .for_each(|(c, &(oa, ob))| gemm.run(a, oa, b, ob, 0..m, c));
+    } else {
+        let row_block = m.div_ceil(threads.div_ceil(offsets.len())).max(1);
+        for (c, &(oa, ob)) in out.chunks_mut(m * n).zip(&offsets) {
+            c.par_chunks_mut(row_block * n).enumerate().for_each(|(i, rows)| {
+                let first = i * row_block;
+                gemm.run(a, oa, b, ob, first..first + rows.len() / n, rows);
+            });
+        }
+    }
+    out
+}

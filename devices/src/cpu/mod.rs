@@ -1,0 +1,135 @@
+//! The CPU backend: host memory, `rayon` threads above a size threshold, `matrixmultiply` GEMM.
+
+mod buffer;
+mod index;
+mod layer_norm;
+mod map;
+mod matmul;
+mod parallel;
+mod reduce;
+mod softmax;
+
+pub use buffer::{pooled_bytes, CpuBuffer};
+pub use parallel::PARALLEL_THRESHOLD;
+
+use crate::backend::{LayerNormGrads, LayerNormOutput};
+use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};
+use crate::{Backend, Element, Layout, Result};
+
+/// The CPU device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cpu;
+
+impl Backend for Cpu {
+    type Buffer<T: Element> = CpuBuffer<T>;
+
+    fn name(&self) -> String {
+        "cpu".to_string()
+    }
+
+    fn from_host<T: Element>(&self, data: &[T]) -> Result<CpuBuffer<T>> {
+        let mut buffer = CpuBuffer::for_overwrite(data.len());
+        buffer.copy_from_slice(data);
+        Ok(buffer)
+    }
+
+    fn to_host<T: Element>(&self, x: &CpuBuffer<T>, layout: &Layout) -> Result<Vec<T>> {
+        match layout.contiguous_range() {
+            Some(range) => Ok(x[range].to_vec()),
+            None => Ok(map::unary::<T, Identity>(x, layout).to_vec()),
+        }
+    }
+
+    fn full<T: Element>(&self, len: usize, value: T) -> Result<CpuBuffer<T>> {
+        Ok(CpuBuffer::filled(len, value))
+    }
+
+    fn unary<T: Element, Op: UnaryOp>(&self, x: &CpuBuffer<T>, layout: &Layout) -> Result<CpuBuffer<T>> {
+        Ok(map::unary::<T, Op>(x, layout))
+    }
+
+    fn binary<T: Element, Op: BinaryOp>(
+        &self,
+        a: &CpuBuffer<T>,
+        a_layout: &Layout,
+        b: &CpuBuffer<T>,
+        b_layout: &Layout,
+    ) -> Result<CpuBuffer<T>> {
+        Ok(map::binary::<T, Op>(a, a_layout, b, b_layout))
+    }
+
+    fn reduce<T: Element, Op: ReduceOp>(&self, x: &CpuBuffer<T>, layout: &Layout, axes: &[usize]) -> Result<CpuBuffer<T>> {
+        Ok(reduce::reduce::<T, Op>(x, layout, axes))
+    }
+
+    fn arg_reduce<T: Element>(&self, x: &CpuBuffer<T>, layout: &Layout, axis: usize, kind: ArgKind) -> Result<CpuBuffer<T>> {
+        Ok(reduce::arg_reduce(x, layout, axis, kind))
+    }
+
+    fn matmul<T: Element>(
+        &self,
+        a: &CpuBuffer<T>,
+        a_layout: &Layout,
+        b: &CpuBuffer<T>,
+        b_layout: &Layout,
+    ) -> Result<CpuBuffer<T>> {
+        Ok(matmul::matmul(a, a_layout, b, b_layout))
+    }
+
+    fn copy_into<T: Element>(
+        &self,
+        src: &CpuBuffer<T>,
+        src_layout: &Layout,
+        dst: &mut CpuBuffer<T>,
+        dst_layout: &Layout,
+    ) -> Result<()> {
+        map::combine_into(src, src_layout, dst, dst_layout, |_, s| s);
+        Ok(())
+    }
+
+    fn index_select<T: Element>(&self, x: &CpuBuffer<T>, layout: &Layout, axis: usize, indices: &[usize]) -> Result<CpuBuffer<T>> {
+        Ok(index::index_select(x, layout, axis, indices))
+    }
+
+    fn index_add<T: Element>(
+        &self,
+        dst: &mut CpuBuffer<T>,
+        dst_shape: &[usize],
+        axis: usize,
+        indices: &[usize],
+        src: &CpuBuffer<T>,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        index::index_add(dst, dst_shape, axis, indices, src, src_layout);
+        Ok(())
+    }
+
+    fn softmax_last<T: Element>(&self, x: &CpuBuffer<T>, rows: usize, n: usize, log: bool) -> Result<CpuBuffer<T>> {
+        Ok(softmax::softmax_last(&x[..rows * n], n, log))
+    }
+
+    fn layer_norm<T: Element>(
+        &self,
+        x: &CpuBuffer<T>,
+        gamma: &CpuBuffer<T>,
+        beta: &CpuBuffer<T>,
+        rows: usize,
+        d: usize,
+        eps: f64,
+    ) -> Result<LayerNormOutput<CpuBuffer<T>>> {
+        Ok(layer_norm::layer_norm(x, gamma, beta, rows, d, eps))
+    }
+
+    fn layer_norm_backward<T: Element>(
+        &self,
+        dy: &CpuBuffer<T>,
+        x: &CpuBuffer<T>,
+        mean: &CpuBuffer<T>,
+        rstd: &CpuBuffer<T>,
+        gamma: &CpuBuffer<T>,
+        rows: usize,
+        d: usize,
+    ) -> Result<LayerNormGrads<CpuBuffer<T>>> {
+        Ok(layer_norm::layer_norm_backward(dy, x, mean, rstd, gamma, rows, d))
+    }
+}

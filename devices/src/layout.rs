@@ -1,0 +1,390 @@
+//! `Layout`: how a flat buffer is read as an n-dimensional array.
+//!
+//! Element `[i0, i1, ...]` lives at `offset + Σ ik·strides[k]` (strides in elements). A stride of 0
+//! repeats one element along that axis: that is how broadcasting works without copying. Transpose,
+//! permute, narrow and broadcast only change the layout; they never touch the numbers.
+
+use crate::{Error, Result};
+use std::ops::Range;
+
+/// Shape, strides (in elements) and starting offset of a view into a buffer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Layout {
+    shape: Vec<usize>,
+    strides: Vec<usize>,
+    offset: usize,
+}
+
+/// Row-major (C order) strides of a dense array of `shape`.
+pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![0; shape.len()];
+    let mut step = 1;
+    for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
+        *stride = step;
+        step *= dim;
+    }
+    strides
+}
+
+/// Writes a shape the way error messages show it: `[2, 3]`.
+pub fn shape_str(shape: &[usize]) -> String {
+    format!("{shape:?}")
+}
+
+impl Layout {
+    /// A dense row-major layout of `shape` starting at offset 0.
+    pub fn contiguous(shape: &[usize]) -> Self {
+        Layout {
+            shape: shape.to_vec(),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
+    }
+
+    /// A layout from its parts; `shape` and `strides` must have the same length.
+    pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
+        assert_eq!(shape.len(), strides.len(), "shape and strides differ in rank");
+        Layout {
+            shape,
+            strides,
+            offset,
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
+
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements (1 for a scalar, 0 if any dimension is 0).
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True when the elements are dense and in row-major order (size-1 axes may have any stride).
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&dim, &stride) in self.shape.iter().zip(&self.strides).rev() {
+            if dim != 1 && stride != expected {
+                return false;
+            }
+            expected *= dim;
+        }
+        true
+    }
+
+    /// The buffer range holding the elements, when the layout is contiguous.
+    pub fn contiguous_range(&self) -> Option<Range<usize>> {
+        self.is_contiguous()
+            .then(|| self.offset..self.offset + self.numel())
+    }
+
+    /// One past the largest buffer index this layout can touch (0 when empty).
+    pub fn end(&self) -> usize {
+        if self.numel() == 0 {
+            return self.offset;
+        }
+        self.offset
+            + self
+                .shape
+                .iter()
+                .zip(&self.strides)
+                .map(|(&d, &s)| (d - 1) * s)
+                .sum::<usize>()
+            + 1
+    }
+
+    /// Checks that `axis` is valid for this rank.
+    pub fn check_axis(&self, op: &'static str, axis: usize) -> Result<()> {
+        if axis >= self.rank() {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "axis {axis} is out of range for shape {}",
+                    shape_str(&self.shape)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reorders the axes: result axis `k` is input axis `axes[k]`.
+    pub fn permute(&self, axes: &[usize]) -> Result<Layout> {
+        let mut seen = vec![false; self.rank()];
+        let valid = axes.len() == self.rank()
+            && axes
+                .iter()
+                .all(|&a| a < self.rank() && !std::mem::replace(&mut seen[a], true));
+        if !valid {
+            return Err(Error::shape(
+                "permute",
+                format!(
+                    "{axes:?} is not a permutation of the axes of {}",
+                    shape_str(&self.shape)
+                ),
+            ));
+        }
+        Ok(Layout {
+            shape: axes.iter().map(|&a| self.shape[a]).collect(),
+            strides: axes.iter().map(|&a| self.strides[a]).collect(),
+            offset: self.offset,
+        })
+    }
+
+    /// Swaps two axes.
+    pub fn transpose(&self, a: usize, b: usize) -> Result<Layout> {
+        self.check_axis("transpose", a)?;
+        self.check_axis("transpose", b)?;
+        let mut out = self.clone();
+        out.shape.swap(a, b);
+        out.strides.swap(a, b);
+        Ok(out)
+    }
+
+    /// Keeps `len` entries of `axis` starting at `start`.
+    pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Layout> {
+        self.check_axis("narrow", axis)?;
+        if start + len > self.shape[axis] {
+            return Err(Error::shape(
+                "narrow",
+                format!(
+                    "range {start}..{} is out of bounds for axis {axis} of {}",
+                    start + len,
+                    shape_str(&self.shape)
+                ),
+            ));
+        }
+        let mut out = self.clone();
+        out.shape[axis] = len;
+        if len > 0 {
+            out.offset += start * self.strides[axis];
+        }
+        Ok(out)
+    }
+
+    /// Views this layout as `shape` by NumPy broadcasting: size-1 axes (and missing leading axes)
+    /// get stride 0.
+    pub fn broadcast_to(&self, shape: &[usize]) -> Result<Layout> {
+        let fail = || {
+            Error::shape(
+                "broadcast_to",
+                format!(
+                    "cannot broadcast {} to {}",
+                    shape_str(&self.shape),
+                    shape_str(shape)
+                ),
+            )
+        };
+        if shape.len() < self.rank() {
+            return Err(fail());
+        }
+        let lead = shape.len() - self.rank();
+        let mut strides = vec![0; shape.len()];
+        for (k, &dim) in self.shape.iter().enumerate() {
+            let target = shape[lead + k];
+            if dim == target {
+                strides[lead + k] = self.strides[k];
+            } else if dim != 1 {
+                return Err(fail());
+            }
+        }
+        Ok(Layout {
+            shape: shape.to_vec(),
+            strides,
+            offset: self.offset,
+        })
+    }
+
+    /// The same elements seen with a new shape of equal size, without copying; `None` when the
+    /// strides do not allow it (then the caller must copy first).
+    pub fn reshape(&self, shape: &[usize]) -> Option<Layout> {
+        if shape.iter().product::<usize>() != self.numel() {
+            return None;
+        }
+        if self.is_contiguous() {
+            return Some(Layout {
+                shape: shape.to_vec(),
+                strides: contiguous_strides(shape),
+                offset: self.offset,
+            });
+        }
+        None
+    }
+
+    /// Removes axis `axis`, which must have size 1.
+    pub fn squeeze(&self, axis: usize) -> Result<Layout> {
+        self.check_axis("squeeze", axis)?;
+        if self.shape[axis] != 1 {
+            return Err(Error::shape(
+                "squeeze",
+                format!(
+                    "axis {axis} of {} has size {}, not 1",
+                    shape_str(&self.shape),
+                    self.shape[axis]
+                ),
+            ));
+        }
+        let mut out = self.clone();
+        out.shape.remove(axis);
+        out.strides.remove(axis);
+        Ok(out)
+    }
+
+    /// Inserts a size-1 axis at position `axis` (0..=rank).
+    pub fn unsqueeze(&self, axis: usize) -> Result<Layout> {
+        if axis > self.rank() {
+            return Err(Error::shape(
+                "unsqueeze",
+                format!(
+                    "position {axis} is out of range for shape {}",
+                    shape_str(&self.shape)
+                ),
+            ));
+        }
+        let mut out = self.clone();
+        out.shape.insert(axis, 1);
+        out.strides.insert(axis, 0);
+        Ok(out)
+    }
+}
+
+/// The NumPy broadcast of two shapes: align on the right; sizes must agree or one must be 1.
+pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let dim = |s: &[usize], k: usize| {
+        if k + s.len() >= rank {
+            s[k + s.len() - rank]
+        } else {
+            1
+        }
+    };
+    (0..rank)
+        .map(|k| match (dim(a, k), dim(b, k)) {
+            (x, y) if x == y || y == 1 => Ok(x),
+            (1, y) => Ok(y),
+            (x, y) => Err(Error::shape(
+                op,
+                format!(
+                    "shapes {} and {} do not broadcast (axis {k}: {x} vs {y})",
+                    shape_str(a),
+                    shape_str(b)
+                ),
+            )),
+        })
+        .collect()
+}
+
+/// `K` same-shaped layouts walked together in row-major order, with adjacent axes merged wherever
+/// every operand allows it, so the innermost loop is as long as possible.
+#[derive(Clone, Debug)]
+pub struct Walk<const K: usize> {
+    shape: Vec<usize>,
+    strides: Vec<[usize; K]>,
+    starts: [usize; K],
+}
+
+impl<const K: usize> Walk<K> {
+    /// Prepares a walk over `layouts`, which must all have the same shape.
+    pub fn new(layouts: [&Layout; K]) -> Self {
+        let full_shape = layouts[0].shape();
+        debug_assert!(layouts.iter().all(|l| l.shape() == full_shape));
+        let mut shape: Vec<usize> = Vec::new();
+        let mut strides: Vec<[usize; K]> = Vec::new();
+        for axis in 0..full_shape.len() {
+            let dim = full_shape[axis];
+            if dim == 1 {
+                continue;
+            }
+            let s: [usize; K] = std::array::from_fn(|k| layouts[k].strides()[axis]);
+            if let (Some(last_dim), Some(last_s)) = (shape.last_mut(), strides.last_mut()) {
+                if (0..K).all(|k| last_s[k] == s[k] * dim) {
+                    *last_dim *= dim;
+                    *last_s = s;
+                    continue;
+                }
+            }
+            shape.push(dim);
+            strides.push(s);
+        }
+        if full_shape.contains(&0) {
+            shape = vec![0];
+            strides = vec![[0; K]];
+        }
+        if shape.is_empty() {
+            shape.push(1);
+            strides.push([0; K]);
+        }
+        Walk {
+            shape,
+            strides,
+            starts: std::array::from_fn(|k| layouts[k].offset()),
+        }
+    }
+
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Strides of the innermost (merged) axis, one per operand.
+    pub fn inner_strides(&self) -> [usize; K] {
+        *self.strides.last().expect("a walk has at least one axis")
+    }
+
+    /// Visits the flat row-major positions in `range` as runs along the innermost axis:
+    /// `f(position, run_length, operand_offsets)`; element `i` of a run is at
+    /// `operand_offsets[k] + i * inner_strides()[k]` in operand `k`.
+    pub fn runs(&self, range: Range<usize>, mut f: impl FnMut(usize, usize, [usize; K])) {
+        if range.is_empty() {
+            return;
+        }
+        let rank = self.shape.len();
+        let inner_len = self.shape[rank - 1];
+        let inner = self.inner_strides();
+        // Multi-index of range.start.
+        let mut index = vec![0; rank];
+        let mut rest = range.start;
+        for axis in (0..rank).rev() {
+            index[axis] = rest % self.shape[axis];
+            rest /= self.shape[axis];
+        }
+        let mut row: [usize; K] = std::array::from_fn(|k| {
+            self.starts[k]
+                + (0..rank - 1)
+                    .map(|a| index[a] * self.strides[a][k])
+                    .sum::<usize>()
+        });
+        let mut pos = range.start;
+        let mut within = index[rank - 1];
+        while pos < range.end {
+            let len = (inner_len - within).min(range.end - pos);
+            f(pos, len, std::array::from_fn(|k| row[k] + within * inner[k]));
+            pos += len;
+            within = 0;
+            // Advance the odometer of the outer axes by one row.
+            for axis in (0..rank - 1).rev() {
+                index[axis] += 1;
+                for k in 0..K {
+                    row[k] += self.strides[axis][k];
+                }
+                if index[axis] < self.shape[axis] {
+                    break;
+                }
+                for k in 0..K {
+                    row[k] -= self.strides[axis][k] * self.shape[axis];
+                }
+                index[axis] = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! # polyvit: co-training one vision transformer on images, video and audio.
