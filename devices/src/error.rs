@@ -12,7 +12,11 @@ pub enum Error {
     /// Shapes (or axes, or indices) that do not fit the operation.
     Shape { op: &'static str, msg: String },
     /// Operands of different element types, or a type the operation does not take.
-    DType { op: &'static str, lhs: DType, rhs: DType },
+    DType {
+        op: &'static str,
+        lhs: DType,
+        rhs: DType,
+    },
     /// Operands on different devices.
     Device { op: &'static str, msg: String },
     /// A device backend could not be used (no OpenCL platform, a kernel failed to build, ...).
@@ -22,7 +26,10 @@ pub enum Error {
 impl Error {
     /// A shape error for `op` with a free-form explanation.
     pub fn shape(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Shape { op, msg: msg.into() }
+        Error::Shape {
+            op,
+            msg: msg.into(),
+        }
     }
 }
 

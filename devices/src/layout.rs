@@ -43,7 +43,11 @@ impl Layout {
 
     /// A layout from its parts; `shape` and `strides` must have the same length.
     pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
-        assert_eq!(shape.len(), strides.len(), "shape and strides differ in rank");
+        assert_eq!(
+            shape.len(),
+            strides.len(),
+            "shape and strides differ in rank"
+        );
         Layout {
             shape,
             strides,
@@ -368,7 +372,11 @@ impl<const K: usize> Walk<K> {
         let mut within = index[rank - 1];
         while pos < range.end {
             let len = (inner_len - within).min(range.end - pos);
-            f(pos, len, std::array::from_fn(|k| row[k] + within * inner[k]));
+            f(
+                pos,
+                len,
+                std::array::from_fn(|k| row[k] + within * inner[k]),
+            );
             pos += len;
             within = 0;
             // Advance the odometer of the outer axes by one row.

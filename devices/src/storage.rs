@@ -148,7 +148,11 @@ impl Storage {
     /// The elements seen through `layout`, converted to `f64`.
     pub fn to_host_f64(&self, layout: &Layout) -> Result<Vec<f64>> {
         match self.dtype() {
-            DType::F32 => Ok(self.to_host::<f32>(layout)?.into_iter().map(f64::from).collect()),
+            DType::F32 => Ok(self
+                .to_host::<f32>(layout)?
+                .into_iter()
+                .map(f64::from)
+                .collect()),
             DType::F64 => self.to_host::<f64>(layout),
         }
     }
@@ -159,75 +163,143 @@ impl Storage {
         })
     }
 
-    pub fn binary<Op: BinaryOp>(&self, a_layout: &Layout, other: &Storage, b_layout: &Layout) -> Result<Storage> {
+    pub fn binary<Op: BinaryOp>(
+        &self,
+        a_layout: &Layout,
+        other: &Storage,
+        b_layout: &Layout,
+    ) -> Result<Storage> {
         Ok(match (self, other) {
-            (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(each_dtype_pair!(Op::NAME, a, b, (x, y) =>
-                Cpu.binary::<_, Op>(x, a_layout, y, b_layout)?)),
+            (Storage::Cpu(a), Storage::Cpu(b)) => {
+                Storage::Cpu(each_dtype_pair!(Op::NAME, a, b, (x, y) =>
+                Cpu.binary::<_, Op>(x, a_layout, y, b_layout)?))
+            }
         })
     }
 
     pub fn reduce<Op: ReduceOp>(&self, layout: &Layout, axes: &[usize]) -> Result<Storage> {
         Ok(match self {
-            Storage::Cpu(t) => Storage::Cpu(each_dtype!(t, x => Cpu.reduce::<_, Op>(x, layout, axes)?)),
+            Storage::Cpu(t) => {
+                Storage::Cpu(each_dtype!(t, x => Cpu.reduce::<_, Op>(x, layout, axes)?))
+            }
         })
     }
 
     pub fn arg_reduce(&self, layout: &Layout, axis: usize, kind: ArgKind) -> Result<Storage> {
         Ok(match self {
-            Storage::Cpu(t) => Storage::Cpu(each_dtype!(t, x => Cpu.arg_reduce(x, layout, axis, kind)?)),
+            Storage::Cpu(t) => {
+                Storage::Cpu(each_dtype!(t, x => Cpu.arg_reduce(x, layout, axis, kind)?))
+            }
         })
     }
 
     pub fn matmul(&self, a_layout: &Layout, other: &Storage, b_layout: &Layout) -> Result<Storage> {
         Ok(match (self, other) {
-            (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(each_dtype_pair!("matmul", a, b, (x, y) =>
-                Cpu.matmul(x, a_layout, y, b_layout)?)),
+            (Storage::Cpu(a), Storage::Cpu(b)) => {
+                Storage::Cpu(each_dtype_pair!("matmul", a, b, (x, y) =>
+                Cpu.matmul(x, a_layout, y, b_layout)?))
+            }
         })
     }
 
     /// Copies `src[src_layout]` into `self[dst_layout]`.
-    pub fn copy_from(&mut self, dst_layout: &Layout, src: &Storage, src_layout: &Layout) -> Result<()> {
+    pub fn copy_from(
+        &mut self,
+        dst_layout: &Layout,
+        src: &Storage,
+        src_layout: &Layout,
+    ) -> Result<()> {
         match (self, src) {
-            (Storage::Cpu(Typed::F32(d)), Storage::Cpu(Typed::F32(s))) => Cpu.copy_into(s, src_layout, d, dst_layout),
-            (Storage::Cpu(Typed::F64(d)), Storage::Cpu(Typed::F64(s))) => Cpu.copy_into(s, src_layout, d, dst_layout),
-            (d, s) => Err(Error::DType { op: "copy", lhs: d.dtype(), rhs: s.dtype() }),
+            (Storage::Cpu(Typed::F32(d)), Storage::Cpu(Typed::F32(s))) => {
+                Cpu.copy_into(s, src_layout, d, dst_layout)
+            }
+            (Storage::Cpu(Typed::F64(d)), Storage::Cpu(Typed::F64(s))) => {
+                Cpu.copy_into(s, src_layout, d, dst_layout)
+            }
+            (d, s) => Err(Error::DType {
+                op: "copy",
+                lhs: d.dtype(),
+                rhs: s.dtype(),
+            }),
         }
     }
 
     pub fn index_select(&self, layout: &Layout, axis: usize, indices: &[usize]) -> Result<Storage> {
         Ok(match self {
-            Storage::Cpu(t) => Storage::Cpu(each_dtype!(t, x => Cpu.index_select(x, layout, axis, indices)?)),
+            Storage::Cpu(t) => {
+                Storage::Cpu(each_dtype!(t, x => Cpu.index_select(x, layout, axis, indices)?))
+            }
         })
     }
 
     /// `self[.., indices[j], ..] += src[.., j, ..]` along `axis`; `self` is contiguous `dst_shape`.
-    pub fn index_add(&mut self, dst_shape: &[usize], axis: usize, indices: &[usize], src: &Storage, src_layout: &Layout) -> Result<()> {
+    pub fn index_add(
+        &mut self,
+        dst_shape: &[usize],
+        axis: usize,
+        indices: &[usize],
+        src: &Storage,
+        src_layout: &Layout,
+    ) -> Result<()> {
         match (self, src) {
-            (Storage::Cpu(Typed::F32(d)), Storage::Cpu(Typed::F32(s))) => Cpu.index_add(d, dst_shape, axis, indices, s, src_layout),
-            (Storage::Cpu(Typed::F64(d)), Storage::Cpu(Typed::F64(s))) => Cpu.index_add(d, dst_shape, axis, indices, s, src_layout),
-            (d, s) => Err(Error::DType { op: "index_add", lhs: d.dtype(), rhs: s.dtype() }),
+            (Storage::Cpu(Typed::F32(d)), Storage::Cpu(Typed::F32(s))) => {
+                Cpu.index_add(d, dst_shape, axis, indices, s, src_layout)
+            }
+            (Storage::Cpu(Typed::F64(d)), Storage::Cpu(Typed::F64(s))) => {
+                Cpu.index_add(d, dst_shape, axis, indices, s, src_layout)
+            }
+            (d, s) => Err(Error::DType {
+                op: "index_add",
+                lhs: d.dtype(),
+                rhs: s.dtype(),
+            }),
         }
     }
 
     pub fn softmax_last(&self, rows: usize, n: usize, log: bool) -> Result<Storage> {
         Ok(match self {
-            Storage::Cpu(t) => Storage::Cpu(each_dtype!(t, x => Cpu.softmax_last(x, rows, n, log)?)),
+            Storage::Cpu(t) => {
+                Storage::Cpu(each_dtype!(t, x => Cpu.softmax_last(x, rows, n, log)?))
+            }
         })
     }
 
     /// Layer norm of contiguous `[rows, d]` `self`; returns `(y, mean, rstd)`.
-    pub fn layer_norm(&self, gamma: &Storage, beta: &Storage, rows: usize, d: usize, eps: f64) -> Result<(Storage, Storage, Storage)> {
-        fn split<B: Backend, T: TypedElement>(o: LayerNormOutput<B::Buffer<T>>) -> (Typed<B>, Typed<B>, Typed<B>) {
-            (T::wrap::<B>(o.y), T::wrap::<B>(o.mean), T::wrap::<B>(o.rstd))
+    pub fn layer_norm(
+        &self,
+        gamma: &Storage,
+        beta: &Storage,
+        rows: usize,
+        d: usize,
+        eps: f64,
+    ) -> Result<(Storage, Storage, Storage)> {
+        fn split<B: Backend, T: TypedElement>(
+            o: LayerNormOutput<B::Buffer<T>>,
+        ) -> (Typed<B>, Typed<B>, Typed<B>) {
+            (
+                T::wrap::<B>(o.y),
+                T::wrap::<B>(o.mean),
+                T::wrap::<B>(o.rstd),
+            )
         }
         let (y, mean, rstd) = match (self, gamma, beta) {
-            (Storage::Cpu(Typed::F32(x)), Storage::Cpu(Typed::F32(g)), Storage::Cpu(Typed::F32(b))) => {
-                split::<Cpu, f32>(Cpu.layer_norm(x, g, b, rows, d, eps)?)
+            (
+                Storage::Cpu(Typed::F32(x)),
+                Storage::Cpu(Typed::F32(g)),
+                Storage::Cpu(Typed::F32(b)),
+            ) => split::<Cpu, f32>(Cpu.layer_norm(x, g, b, rows, d, eps)?),
+            (
+                Storage::Cpu(Typed::F64(x)),
+                Storage::Cpu(Typed::F64(g)),
+                Storage::Cpu(Typed::F64(b)),
+            ) => split::<Cpu, f64>(Cpu.layer_norm(x, g, b, rows, d, eps)?),
+            (x, g, _) => {
+                return Err(Error::DType {
+                    op: "layer_norm",
+                    lhs: x.dtype(),
+                    rhs: g.dtype(),
+                })
             }
-            (Storage::Cpu(Typed::F64(x)), Storage::Cpu(Typed::F64(g)), Storage::Cpu(Typed::F64(b))) => {
-                split::<Cpu, f64>(Cpu.layer_norm(x, g, b, rows, d, eps)?)
-            }
-            (x, g, _) => return Err(Error::DType { op: "layer_norm", lhs: x.dtype(), rhs: g.dtype() }),
         };
         Ok((Storage::Cpu(y), Storage::Cpu(mean), Storage::Cpu(rstd)))
     }
@@ -235,19 +307,47 @@ impl Storage {
     /// Gradients of [`Storage::layer_norm`]; `self` is the upstream gradient `dy`.
     /// Returns `(dx, dgamma, dbeta)`.
     #[allow(clippy::too_many_arguments)]
-    pub fn layer_norm_backward(&self, x: &Storage, mean: &Storage, rstd: &Storage, gamma: &Storage, rows: usize, d: usize) -> Result<(Storage, Storage, Storage)> {
-        fn split<B: Backend, T: TypedElement>(g: LayerNormGrads<B::Buffer<T>>) -> (Typed<B>, Typed<B>, Typed<B>) {
-            (T::wrap::<B>(g.dx), T::wrap::<B>(g.dgamma), T::wrap::<B>(g.dbeta))
+    pub fn layer_norm_backward(
+        &self,
+        x: &Storage,
+        mean: &Storage,
+        rstd: &Storage,
+        gamma: &Storage,
+        rows: usize,
+        d: usize,
+    ) -> Result<(Storage, Storage, Storage)> {
+        fn split<B: Backend, T: TypedElement>(
+            g: LayerNormGrads<B::Buffer<T>>,
+        ) -> (Typed<B>, Typed<B>, Typed<B>) {
+            (
+                T::wrap::<B>(g.dx),
+                T::wrap::<B>(g.dgamma),
+                T::wrap::<B>(g.dbeta),
+            )
         }
         use Storage::Cpu as C;
         let (dx, dgamma, dbeta) = match (self, x, mean, rstd, gamma) {
-            (C(Typed::F32(dy)), C(Typed::F32(x)), C(Typed::F32(m)), C(Typed::F32(r)), C(Typed::F32(g))) => {
-                split::<Cpu, f32>(Cpu.layer_norm_backward(dy, x, m, r, g, rows, d)?)
+            (
+                C(Typed::F32(dy)),
+                C(Typed::F32(x)),
+                C(Typed::F32(m)),
+                C(Typed::F32(r)),
+                C(Typed::F32(g)),
+            ) => split::<Cpu, f32>(Cpu.layer_norm_backward(dy, x, m, r, g, rows, d)?),
+            (
+                C(Typed::F64(dy)),
+                C(Typed::F64(x)),
+                C(Typed::F64(m)),
+                C(Typed::F64(r)),
+                C(Typed::F64(g)),
+            ) => split::<Cpu, f64>(Cpu.layer_norm_backward(dy, x, m, r, g, rows, d)?),
+            (dy, x, ..) => {
+                return Err(Error::DType {
+                    op: "layer_norm_backward",
+                    lhs: dy.dtype(),
+                    rhs: x.dtype(),
+                })
             }
-            (C(Typed::F64(dy)), C(Typed::F64(x)), C(Typed::F64(m)), C(Typed::F64(r)), C(Typed::F64(g))) => {
-                split::<Cpu, f64>(Cpu.layer_norm_backward(dy, x, m, r, g, rows, d)?)
-            }
-            (dy, x, ..) => return Err(Error::DType { op: "layer_norm_backward", lhs: dy.dtype(), rhs: x.dtype() }),
         };
         Ok((C(dx), C(dgamma), C(dbeta)))
     }

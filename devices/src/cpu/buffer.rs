@@ -139,6 +139,10 @@ mod tests {
         let address = first.as_ptr();
         drop(first);
         let again = CpuBuffer::<f32>::for_overwrite(len);
-        assert_eq!(again.as_ptr(), address, "the freed buffer should be handed out again");
+        assert_eq!(
+            again.as_ptr(),
+            address,
+            "the freed buffer should be handed out again"
+        );
     }
 }

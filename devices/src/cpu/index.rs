@@ -5,13 +5,20 @@ use super::CpuBuffer;
 use crate::{Element, Layout};
 
 /// `y[.., j, ..] = x[.., indices[j], ..]` along `axis`.
-pub fn index_select<T: Element>(x: &[T], layout: &Layout, axis: usize, indices: &[usize]) -> CpuBuffer<T> {
+pub fn index_select<T: Element>(
+    x: &[T],
+    layout: &Layout,
+    axis: usize,
+    indices: &[usize],
+) -> CpuBuffer<T> {
     let mut out_shape = layout.shape().to_vec();
     out_shape[axis] = indices.len();
     let out_layout = Layout::contiguous(&out_shape);
     let mut out = CpuBuffer::for_overwrite(out_layout.numel());
     for (j, &index) in indices.iter().enumerate() {
-        let src = layout.narrow(axis, index, 1).expect("indices are checked by the caller");
+        let src = layout
+            .narrow(axis, index, 1)
+            .expect("indices are checked by the caller");
         let dst = out_layout.narrow(axis, j, 1).expect("j is in range");
         combine_into(x, &src, &mut out, &dst, |_, s| s);
     }
@@ -30,7 +37,9 @@ pub fn index_add<T: Element>(
     let dst_layout = Layout::contiguous(dst_shape);
     for (j, &index) in indices.iter().enumerate() {
         let from = src_layout.narrow(axis, j, 1).expect("j is in range");
-        let to = dst_layout.narrow(axis, index, 1).expect("indices are checked by the caller");
+        let to = dst_layout
+            .narrow(axis, index, 1)
+            .expect("indices are checked by the caller");
         combine_into(src, &from, dst, &to, |d, s| d + s);
     }
 }

@@ -19,7 +19,15 @@ struct Gemm {
 
 impl Gemm {
     /// Runs the product for rows `rows` of `a`, writing them into `c` (already sliced to those rows).
-    fn run<T: Element>(&self, a: &[T], a_offset: usize, b: &[T], b_offset: usize, rows: std::ops::Range<usize>, c: &mut [T]) {
+    fn run<T: Element>(
+        &self,
+        a: &[T],
+        a_offset: usize,
+        b: &[T],
+        b_offset: usize,
+        rows: std::ops::Range<usize>,
+        c: &mut [T],
+    ) {
         let m = rows.len();
         if m == 0 || self.n == 0 {
             return;
@@ -41,16 +49,36 @@ impl Gemm {
             let c_ptr = c.as_mut_ptr();
             match T::DTYPE {
                 DType::F32 => matrixmultiply::sgemm(
-                    m, self.k, self.n, 1.0,
-                    a_ptr as *const f32, rsa, csa,
-                    b_ptr as *const f32, rsb, csb,
-                    0.0, c_ptr as *mut f32, self.n as isize, 1,
+                    m,
+                    self.k,
+                    self.n,
+                    1.0,
+                    a_ptr as *const f32,
+                    rsa,
+                    csa,
+                    b_ptr as *const f32,
+                    rsb,
+                    csb,
+                    0.0,
+                    c_ptr as *mut f32,
+                    self.n as isize,
+                    1,
                 ),
                 DType::F64 => matrixmultiply::dgemm(
-                    m, self.k, self.n, 1.0,
-                    a_ptr as *const f64, rsa, csa,
-                    b_ptr as *const f64, rsb, csb,
-                    0.0, c_ptr as *mut f64, self.n as isize, 1,
+                    m,
+                    self.k,
+                    self.n,
+                    1.0,
+                    a_ptr as *const f64,
+                    rsa,
+                    csa,
+                    b_ptr as *const f64,
+                    rsb,
+                    csb,
+                    0.0,
+                    c_ptr as *mut f64,
+                    self.n as isize,
+                    1,
                 ),
             }
         }
@@ -63,7 +91,11 @@ impl Gemm {
 /// of each product, so both "many small heads" and "one big projection" use every core.
 pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout) -> CpuBuffer<T> {
     let rank = a_layout.rank();
-    let (m, k, n) = (a_layout.shape()[rank - 2], a_layout.shape()[rank - 1], b_layout.shape()[rank - 1]);
+    let (m, k, n) = (
+        a_layout.shape()[rank - 2],
+        a_layout.shape()[rank - 1],
+        b_layout.shape()[rank - 1],
+    );
     let stride = |l: &Layout, axis: usize| l.strides()[axis] as isize;
     let gemm = Gemm {
         k,
@@ -72,7 +104,13 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
         b_strides: (stride(b_layout, rank - 2), stride(b_layout, rank - 1)),
     };
     let batch_shape = &a_layout.shape()[..rank - 2];
-    let batch = |l: &Layout| Layout::new(batch_shape.to_vec(), l.strides()[..rank - 2].to_vec(), l.offset());
+    let batch = |l: &Layout| {
+        Layout::new(
+            batch_shape.to_vec(),
+            l.strides()[..rank - 2].to_vec(),
+            l.offset(),
+        )
+    };
     let (a_batch, b_batch) = (batch(a_layout), batch(b_layout));
     let batch_walk = Walk::new([&a_batch, &b_batch]);
     let [sa, sb] = batch_walk.inner_strides();
@@ -98,10 +136,12 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
     } else {
         let row_block = m.div_ceil(threads.div_ceil(offsets.len())).max(1);
         for (c, &(oa, ob)) in out.chunks_mut(m * n).zip(&offsets) {
-            c.par_chunks_mut(row_block * n).enumerate().for_each(|(i, rows)| {
-                let first = i * row_block;
-                gemm.run(a, oa, b, ob, first..first + rows.len() / n, rows);
-            });
+            c.par_chunks_mut(row_block * n)
+                .enumerate()
+                .for_each(|(i, rows)| {
+                    let first = i * row_block;
+                    gemm.run(a, oa, b, ob, first..first + rows.len() / n, rows);
+                });
         }
     }
     out

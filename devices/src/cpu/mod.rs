@@ -44,7 +44,11 @@ impl Backend for Cpu {
         Ok(CpuBuffer::filled(len, value))
     }
 
-    fn unary<T: Element, Op: UnaryOp>(&self, x: &CpuBuffer<T>, layout: &Layout) -> Result<CpuBuffer<T>> {
+    fn unary<T: Element, Op: UnaryOp>(
+        &self,
+        x: &CpuBuffer<T>,
+        layout: &Layout,
+    ) -> Result<CpuBuffer<T>> {
         Ok(map::unary::<T, Op>(x, layout))
     }
 
@@ -58,11 +62,22 @@ impl Backend for Cpu {
         Ok(map::binary::<T, Op>(a, a_layout, b, b_layout))
     }
 
-    fn reduce<T: Element, Op: ReduceOp>(&self, x: &CpuBuffer<T>, layout: &Layout, axes: &[usize]) -> Result<CpuBuffer<T>> {
+    fn reduce<T: Element, Op: ReduceOp>(
+        &self,
+        x: &CpuBuffer<T>,
+        layout: &Layout,
+        axes: &[usize],
+    ) -> Result<CpuBuffer<T>> {
         Ok(reduce::reduce::<T, Op>(x, layout, axes))
     }
 
-    fn arg_reduce<T: Element>(&self, x: &CpuBuffer<T>, layout: &Layout, axis: usize, kind: ArgKind) -> Result<CpuBuffer<T>> {
+    fn arg_reduce<T: Element>(
+        &self,
+        x: &CpuBuffer<T>,
+        layout: &Layout,
+        axis: usize,
+        kind: ArgKind,
+    ) -> Result<CpuBuffer<T>> {
         Ok(reduce::arg_reduce(x, layout, axis, kind))
     }
 
@@ -87,7 +102,13 @@ impl Backend for Cpu {
         Ok(())
     }
 
-    fn index_select<T: Element>(&self, x: &CpuBuffer<T>, layout: &Layout, axis: usize, indices: &[usize]) -> Result<CpuBuffer<T>> {
+    fn index_select<T: Element>(
+        &self,
+        x: &CpuBuffer<T>,
+        layout: &Layout,
+        axis: usize,
+        indices: &[usize],
+    ) -> Result<CpuBuffer<T>> {
         Ok(index::index_select(x, layout, axis, indices))
     }
 
@@ -104,7 +125,13 @@ impl Backend for Cpu {
         Ok(())
     }
 
-    fn softmax_last<T: Element>(&self, x: &CpuBuffer<T>, rows: usize, n: usize, log: bool) -> Result<CpuBuffer<T>> {
+    fn softmax_last<T: Element>(
+        &self,
+        x: &CpuBuffer<T>,
+        rows: usize,
+        n: usize,
+        log: bool,
+    ) -> Result<CpuBuffer<T>> {
         Ok(softmax::softmax_last(&x[..rows * n], n, log))
     }
 
@@ -130,6 +157,8 @@ impl Backend for Cpu {
         rows: usize,
         d: usize,
     ) -> Result<LayerNormGrads<CpuBuffer<T>>> {
-        Ok(layer_norm::layer_norm_backward(dy, x, mean, rstd, gamma, rows, d))
+        Ok(layer_norm::layer_norm_backward(
+            dy, x, mean, rstd, gamma, rows, d,
+        ))
     }
 }

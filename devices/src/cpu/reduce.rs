@@ -100,7 +100,12 @@ fn fold_run<T: Element, Op: ReduceOp>(acc: T, x: &[T], start: usize, n: usize, s
 }
 
 /// Index of the first largest (or smallest) element along `axis`; NaN counts as the extreme.
-pub fn arg_reduce<T: Element>(x: &[T], layout: &Layout, axis: usize, kind: ArgKind) -> CpuBuffer<T> {
+pub fn arg_reduce<T: Element>(
+    x: &[T],
+    layout: &Layout,
+    axis: usize,
+    kind: ArgKind,
+) -> CpuBuffer<T> {
     let (kept, _) = split(layout, &[axis]);
     let kept_walk = Walk::new([&kept]);
     let [kept_stride] = kept_walk.inner_strides();

@@ -25,9 +25,10 @@ pub fn softmax_last<T: Element>(x: &[T], n: usize, log: bool) -> CpuBuffer<T> {
                 sum = sum + *o;
             }
             if log {
-                let log_sum = sum.ln() + shift;
+                // (x − m) − ln Σ, not x − (m + ln Σ): the first is exact where x = m.
+                let log_sum = sum.ln();
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = v - log_sum;
+                    *o = (v - shift) - log_sum;
                 }
             } else {
                 let inv = sum.recip();

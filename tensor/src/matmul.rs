@@ -1,0 +1,57 @@
+//! Matrix products.
+
+use crate::Tensor;
+use devices::{broadcast_shapes, shape_str, Error, Result};
+
+impl Tensor {
+    /// The matrix product, NumPy style: `[..., m, k] · [..., k, n] → [..., m, n]` with the batch
+    /// axes broadcast; a 1-D operand is a vector (a row on the left, a column on the right) and its
+    /// axis is dropped from the result. Transposed or otherwise strided operands are not copied.
+    pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        self.check_same_kind("matmul", other)?;
+        if self.rank() == 0 || other.rank() == 0 {
+            return Err(Error::shape(
+                "matmul",
+                format!(
+                    "{} x {}: both operands need at least one axis",
+                    shape_str(self.shape()),
+                    shape_str(other.shape())
+                ),
+            ));
+        }
+        let a = if self.rank() == 1 {
+            self.unsqueeze(0)?
+        } else {
+            self.clone()
+        };
+        let b = if other.rank() == 1 {
+            other.unsqueeze(1)?
+        } else {
+            other.clone()
+        };
+        let (ra, rb) = (a.rank(), b.rank());
+        let (m, k) = (a.shape()[ra - 2], a.shape()[ra - 1]);
+        let (k2, n) = (b.shape()[rb - 2], b.shape()[rb - 1]);
+        if k != k2 {
+            return Err(Error::shape(
+                "matmul",
+                format!(
+                    "{} x {}: inner dimensions {k} and {k2} differ",
+                    shape_str(self.shape()),
+                    shape_str(other.shape())
+                ),
+            ));
+        }
+        let batch = broadcast_shapes("matmul", &a.shape()[..ra - 2], &b.shape()[..rb - 2])?;
+        let with = |extra: [usize; 2]| batch.iter().copied().chain(extra).collect::<Vec<_>>();
+        let la = a.layout().broadcast_to(&with([m, k]))?;
+        let lb = b.layout().broadcast_to(&with([k, n]))?;
+        let out = Tensor::from_storage(a.storage().matmul(&la, b.storage(), &lb)?, &with([m, n]));
+        match (self.rank(), other.rank()) {
+            (1, 1) => out.reshape(&[]),
+            (1, _) => out.squeeze(out.rank() - 2),
+            (_, 1) => out.squeeze(out.rank() - 1),
+            _ => Ok(out),
+        }
+    }
+}

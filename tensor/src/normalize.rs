@@ -1,0 +1,133 @@
+//! Fused row-wise ops: softmax, log-softmax and layer norm.
+
+use crate::Tensor;
+use devices::{shape_str, Error, Result};
+
+/// The outputs of [`Tensor::layer_norm_with_stats`].
+pub struct LayerNormStats {
+    /// The normalized, scaled and shifted output.
+    pub y: Tensor,
+    /// Per-row mean, shape = input shape without its last axis.
+    pub mean: Tensor,
+    /// Per-row `1/√(var + ε)`, same shape as `mean`.
+    pub rstd: Tensor,
+}
+
+impl Tensor {
+    /// Applies a row kernel to `axis`, moving it last (and back) when needed.
+    fn along_last(
+        &self,
+        op: &'static str,
+        axis: usize,
+        kernel: impl Fn(&Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        self.layout().check_axis(op, axis)?;
+        let last = self.rank() - 1;
+        if axis == last {
+            return kernel(self);
+        }
+        kernel(&self.transpose(axis, last)?)?.transpose(axis, last)
+    }
+
+    fn softmax_impl(&self, op: &'static str, axis: usize, log: bool) -> Result<Tensor> {
+        self.along_last(op, axis, |x| {
+            let (dense, rows, n) = x.dense_rows(op)?;
+            Ok(Tensor::from_storage(
+                dense.storage().softmax_last(rows, n, log)?,
+                x.shape(),
+            ))
+        })
+    }
+
+    /// `softmax(x)_j = e^{x_j} / Σ_i e^{x_i}` along `axis`, computed as `e^{x_j − max}/Σ e^{x_i − max}`
+    /// so that large inputs do not overflow.
+    pub fn softmax(&self, axis: usize) -> Result<Tensor> {
+        self.softmax_impl("softmax", axis, false)
+    }
+
+    /// `log_softmax(x)_j = x_j − max − ln Σ_i e^{x_i − max}` along `axis`.
+    pub fn log_softmax(&self, axis: usize) -> Result<Tensor> {
+        self.softmax_impl("log_softmax", axis, true)
+    }
+
+    /// Layer norm over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`, with `γ`, `β` of shape `[d]`.
+    pub fn layer_norm(&self, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+        Ok(self.layer_norm_with_stats(gamma, beta, eps)?.y)
+    }
+
+    /// Layer norm that also returns the per-row mean and `1/√(σ² + ε)` (what the backward needs).
+    pub fn layer_norm_with_stats(
+        &self,
+        gamma: &Tensor,
+        beta: &Tensor,
+        eps: f64,
+    ) -> Result<LayerNormStats> {
+        self.check_same_kind("layer_norm", gamma)?;
+        self.check_same_kind("layer_norm", beta)?;
+        let (x, rows, d) = self.dense_rows("layer_norm")?;
+        if gamma.shape() != [d] || beta.shape() != [d] {
+            return Err(Error::shape(
+                "layer_norm",
+                format!(
+                    "input {} needs scale and shift of shape [{d}], got {} and {}",
+                    shape_str(self.shape()),
+                    shape_str(gamma.shape()),
+                    shape_str(beta.shape())
+                ),
+            ));
+        }
+        let (gamma, beta) = (gamma.contiguous()?, beta.contiguous()?);
+        let (y, mean, rstd) =
+            x.storage()
+                .layer_norm(gamma.storage(), beta.storage(), rows, d, eps)?;
+        let row_shape = &self.shape()[..self.rank() - 1];
+        Ok(LayerNormStats {
+            y: Tensor::from_storage(y, self.shape()),
+            mean: Tensor::from_storage(mean, row_shape),
+            rstd: Tensor::from_storage(rstd, row_shape),
+        })
+    }
+
+    /// Gradients of [`Tensor::layer_norm`] given the upstream gradient `self = dy`, the input `x`,
+    /// the saved statistics and `γ`: with `x̂ = (x − μ)·r` and `g = dy·γ`,
+    /// `dx = r·(g − mean(g) − x̂·mean(g·x̂))`, `dγ = Σ_rows dy·x̂`, `dβ = Σ_rows dy`.
+    /// Returns `(dx, dγ, dβ)`.
+    pub fn layer_norm_backward(
+        &self,
+        x: &Tensor,
+        mean: &Tensor,
+        rstd: &Tensor,
+        gamma: &Tensor,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        if self.shape() != x.shape() {
+            return Err(Error::shape(
+                "layer_norm_backward",
+                format!(
+                    "gradient {} and input {} differ",
+                    shape_str(self.shape()),
+                    shape_str(x.shape())
+                ),
+            ));
+        }
+        let (dy, rows, d) = self.dense_rows("layer_norm_backward")?;
+        let (x, mean, rstd, gamma) = (
+            x.contiguous()?,
+            mean.contiguous()?,
+            rstd.contiguous()?,
+            gamma.contiguous()?,
+        );
+        let (dx, dgamma, dbeta) = dy.storage().layer_norm_backward(
+            x.storage(),
+            mean.storage(),
+            rstd.storage(),
+            gamma.storage(),
+            rows,
+            d,
+        )?;
+        Ok((
+            Tensor::from_storage(dx, self.shape()),
+            Tensor::from_storage(dgamma, &[d]),
+            Tensor::from_storage(dbeta, &[d]),
+        ))
+    }
+}

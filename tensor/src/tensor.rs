@@ -1,0 +1,145 @@
+//! The `Tensor` handle and its accessors.
+
+use devices::{DType, Device, Error, Layout, Result, Storage, TypedElement};
+use std::sync::Arc;
+
+/// An n-dimensional array on a device: shared storage seen through a layout.
+///
+/// Cloning is cheap (a reference count and a small layout); clones and views share the numbers.
+/// Tensors are immutable values: every op returns a new tensor.
+#[derive(Clone)]
+pub struct Tensor {
+    storage: Arc<Storage>,
+    layout: Layout,
+}
+
+impl Tensor {
+    /// Wraps a fresh contiguous storage holding `shape`.
+    pub(crate) fn from_storage(storage: Storage, shape: &[usize]) -> Tensor {
+        Tensor {
+            storage: Arc::new(storage),
+            layout: Layout::contiguous(shape),
+        }
+    }
+
+    /// The same storage seen through another layout.
+    pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
+        Tensor {
+            storage: Arc::clone(&self.storage),
+            layout,
+        }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        self.layout.shape()
+    }
+
+    /// The size of axis `axis`, or an error naming the shape when out of range.
+    pub fn dim(&self, axis: usize) -> Result<usize> {
+        self.layout.check_axis("dim", axis)?;
+        Ok(self.shape()[axis])
+    }
+
+    pub fn rank(&self) -> usize {
+        self.layout.rank()
+    }
+
+    pub fn numel(&self) -> usize {
+        self.layout.numel()
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.storage.dtype()
+    }
+
+    pub fn device(&self) -> Device {
+        self.storage.device()
+    }
+
+    pub fn is_contiguous(&self) -> bool {
+        self.layout.is_contiguous()
+    }
+
+    /// True when both handles view the same storage (a cheap identity test).
+    pub fn shares_storage_with(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.storage, &other.storage)
+    }
+
+    /// The elements in row-major order as `T`, which must match the dtype.
+    pub fn to_vec<T: TypedElement>(&self) -> Result<Vec<T>> {
+        self.storage.to_host(&self.layout)
+    }
+
+    /// The elements in row-major order, converted to `f64` whatever the dtype.
+    pub fn to_vec_f64(&self) -> Result<Vec<f64>> {
+        self.storage.to_host_f64(&self.layout)
+    }
+
+    /// The value of a one-element tensor.
+    pub fn to_scalar(&self) -> Result<f64> {
+        if self.numel() != 1 {
+            return Err(Error::shape(
+                "to_scalar",
+                format!(
+                    "tensor of shape {:?} has {} elements, not 1",
+                    self.shape(),
+                    self.numel()
+                ),
+            ));
+        }
+        Ok(self.to_vec_f64()?[0])
+    }
+
+    /// A copy converted to `dtype` (a clone when it already has that dtype).
+    pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
+        if dtype == self.dtype() {
+            return Ok(self.clone());
+        }
+        let values = self.to_vec_f64()?;
+        match dtype {
+            DType::F64 => Tensor::from_vec_on(values, self.shape(), &self.device()),
+            DType::F32 => Tensor::from_vec_on(
+                values.into_iter().map(|v| v as f32).collect(),
+                self.shape(),
+                &self.device(),
+            ),
+        }
+    }
+
+    /// A copy on `device` (a clone when it is already there).
+    pub fn to_device(&self, device: &Device) -> Result<Tensor> {
+        if *device == self.device() {
+            return Ok(self.clone());
+        }
+        match self.dtype() {
+            DType::F32 => Tensor::from_vec_on(self.to_vec::<f32>()?, self.shape(), device),
+            DType::F64 => Tensor::from_vec_on(self.to_vec::<f64>()?, self.shape(), device),
+        }
+    }
+
+    /// Checks that `other` lives on the same device and has the same dtype as `self`.
+    pub(crate) fn check_same_kind(&self, op: &'static str, other: &Tensor) -> Result<()> {
+        if self.dtype() != other.dtype() {
+            return Err(Error::DType {
+                op,
+                lhs: self.dtype(),
+                rhs: other.dtype(),
+            });
+        }
+        if self.device() != other.device() {
+            return Err(Error::Device {
+                op,
+                msg: format!("operands are on {} and {}", self.device(), other.device()),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+//! Hand-checked examples of the main ops (the exhaustive property tests live in `properties.rs`).
+
+use tensor::{DType, Tensor};
+
+fn t(values: &[f64], shape: &[usize]) -> Tensor {
+    Tensor::from_f64s(values, shape, DType::F32).unwrap()
+}
+
+#[test]
+fn matmul_of_transposed_operand_matches_hand_computation() {
+    let a = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+    let b = t(&[1., 0., 0., 1., 1., 1.], &[2, 3]);
+    let c = a.matmul(&b.t().unwrap()).unwrap();
+    assert_eq!(c.shape(), &[2, 2]);
+    assert_eq!(c.to_vec::<f32>().unwrap(), vec![1., 6., 4., 15.]);
+}
+
+#[test]
+fn matmul_error_names_both_shapes() {
+    let a = Tensor::zeros(&[2, 3], DType::F32);
+    let b = Tensor::zeros(&[4, 5], DType::F32);
+    let err = a.matmul(&b).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ"
+    );
+}
+
+#[test]
+fn broadcasting_add_and_column_sum() {
+    let a = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+    let row = t(&[10., 20., 30.], &[3]);
+    let s = a.add(&row).unwrap();
+    assert_eq!(
+        s.to_vec::<f32>().unwrap(),
+        vec![11., 22., 33., 14., 25., 36.]
+    );
+    assert_eq!(
+        s.sum(&[0], false).unwrap().to_vec::<f32>().unwrap(),
+        vec![25., 47., 69.]
+    );
+    assert_eq!(s.sum(&[1], true).unwrap().shape(), &[2, 1]);
+    assert_eq!(
+        s.max(&[1], false).unwrap().to_vec::<f32>().unwrap(),
+        vec![33., 36.]
+    );
+    assert_eq!(
+        s.argmax(0, false).unwrap().to_vec::<f32>().unwrap(),
+        vec![1., 1., 1.]
+    );
+}
+
+#[test]
+fn softmax_rows_sum_to_one_even_for_huge_inputs() {
+    let x = t(&[1e4, -1e4, 0., 1e4, 1e4, 1e4], &[2, 3]);
+    let y = x.softmax(1).unwrap().to_vec::<f32>().unwrap();
+    assert!(y.iter().all(|v| v.is_finite()));
+    assert_eq!(y[0], 1.0);
+    let ls = x.log_softmax(1).unwrap().to_vec::<f32>().unwrap();
+    assert!(ls.iter().all(|v| v.is_finite()));
+    assert!((ls[4] + 3f32.ln()).abs() < 1e-6);
+}
+
+#[test]
+fn display_is_readable() {
+    let a = t(&[1., 2., 3., 4.], &[2, 2]);
+    let shown = a.to_string();
+    assert!(shown.starts_with("tensor([[1.0000, 2.0000],"), "{shown}");
+    assert!(
+        shown.ends_with("shape=[2, 2], dtype=f32, device=cpu)"),
+        "{shown}"
+    );
+}
