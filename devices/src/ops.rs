@@ -96,6 +96,12 @@ unary_op!(
     "(x >= (T)0) ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x))",
     |x| if x >= T::zero() { T::one() / (T::one() + (-x).exp()) } else { let e = x.exp(); e / (T::one() + e) }
 );
+unary_op!(
+    /** `y = ln(1 + eˣ)`, computed as `max(x, 0) + ln(1 + e^{−|x|})` so it never overflows. */
+    Softplus, "softplus",
+    "fmax(x, (T)0) + log1p(exp(-fabs(x)))",
+    |x| x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+);
 unary_op!(/** `y = max(x, 0)`. */ Relu, "relu", "fmax(x, (T)0)", |x| if x > T::zero() { x } else { T::zero() });
 unary_op!(
     /// GELU, tanh form: `y = ½x(1 + tanh(c(x + a x³)))` with `c = √(2/π)`, `a = 0.044715`.

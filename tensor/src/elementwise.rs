@@ -72,6 +72,8 @@ unary_methods! {
     sigmoid => Sigmoid;
     /// `max(x, 0)`.
     relu => Relu;
+    /// `ln(1 + eˣ)`, stable for large `|x|`.
+    softplus => Softplus;
     /// GELU in its tanh form: `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
     gelu => GeluTanh;
     /// The derivative of [`Tensor::gelu`].
