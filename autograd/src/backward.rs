@@ -1,0 +1,147 @@
+//! The backward pass: gradients from the loss back to the leaves.
+
+use crate::var::Node;
+use crate::Var;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use tensor::{Error, Result, Tensor};
+
+/// The gradients of one backward pass, by leaf.
+#[derive(Default)]
+pub struct Gradients {
+    by_leaf: HashMap<u64, Tensor>,
+}
+
+impl Gradients {
+    /// The gradient of the loss with respect to `var` (a parameter), if the loss depends on it.
+    pub fn get(&self, var: &Var) -> Option<&Tensor> {
+        self.by_leaf.get(&var.id()?)
+    }
+
+    /// Takes the gradient of `var` out of the set.
+    pub fn remove(&mut self, var: &Var) -> Option<Tensor> {
+        self.by_leaf.remove(&var.id()?)
+    }
+
+    /// How many leaves received a gradient.
+    pub fn len(&self) -> usize {
+        self.by_leaf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_leaf.is_empty()
+    }
+}
+
+/// Sums `grad` over the axes that broadcasting added or stretched, giving it `shape`.
+/// This is the single place where broadcasting is undone.
+pub(crate) fn sum_to_shape(grad: Tensor, shape: &[usize]) -> Result<Tensor> {
+    if grad.shape() == shape {
+        return Ok(grad);
+    }
+    let lead = grad.rank().checked_sub(shape.len()).ok_or_else(|| {
+        Error::shape(
+            "backward",
+            format!(
+                "gradient {:?} has fewer axes than its input {:?}",
+                grad.shape(),
+                shape
+            ),
+        )
+    })?;
+    let axes: Vec<usize> = (0..grad.rank())
+        .filter(|&a| a < lead || (shape[a - lead] == 1 && grad.shape()[a] != 1))
+        .collect();
+    let summed = grad.sum(&axes, true)?;
+    summed.reshape(shape)
+}
+
+/// A node waiting in the backward queue, ordered by id so the newest node comes out first.
+struct Pending(Arc<Node>);
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id.cmp(&other.0.id)
+    }
+}
+
+impl Var {
+    /// Back-propagates from this scalar (the loss) and returns the gradient of every leaf it
+    /// depends on.
+    ///
+    /// Nodes are visited in decreasing creation order, which is a reverse topological order: a
+    /// node is created after its inputs, so when it is visited every node that consumed it has
+    /// already contributed its share. Each rule runs once and its saved tensors are then freed, so
+    /// a graph can be back-propagated only once.
+    pub fn backward(&self) -> Result<Gradients> {
+        if self.value().numel() != 1 {
+            return Err(Error::shape(
+                "backward",
+                format!(
+                    "the loss must have one element, got shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        let mut gradients = Gradients::default();
+        let Some(root) = self.node() else {
+            return Ok(gradients);
+        };
+        let mut pending: HashMap<u64, Tensor> = HashMap::new();
+        pending.insert(root.id, self.value().ones_like()?);
+        let mut queue = BinaryHeap::from([Pending(Arc::clone(root))]);
+        while let Some(Pending(node)) = queue.pop() {
+            let grad = pending
+                .remove(&node.id)
+                .expect("every queued node has a gradient");
+            let Some(op) = node.op else {
+                gradients.by_leaf.insert(node.id, grad);
+                continue;
+            };
+            let rule = node
+                .backward
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take()
+                .ok_or_else(|| {
+                    Error::shape(op.name(), "backward ran twice through this graph (its saved tensors are freed after the first)")
+                })?;
+            let needs: Vec<bool> = node.inputs.iter().map(Option::is_some).collect();
+            let input_grads = rule(&grad, &needs)?;
+            for ((input, input_grad), shape) in
+                node.inputs.iter().zip(input_grads).zip(&node.input_shapes)
+            {
+                let (Some(input), Some(input_grad)) = (input, input_grad) else {
+                    continue;
+                };
+                let input_grad = sum_to_shape(input_grad, shape).map_err(|e| {
+                    Error::shape(
+                        op.name(),
+                        format!("backward produced a gradient that does not fit its input: {e}"),
+                    )
+                })?;
+                match pending.remove(&input.id) {
+                    Some(existing) => {
+                        pending.insert(input.id, existing.add(&input_grad)?);
+                    }
+                    None => {
+                        pending.insert(input.id, input_grad);
+                        queue.push(Pending(Arc::clone(input)));
+                    }
+                }
+            }
+        }
+        Ok(gradients)
+    }
+}

@@ -1,0 +1,36 @@
+//! Matrix products and their gradients.
+
+use crate::{Op, Var};
+use tensor::Result;
+
+impl Var {
+    /// `C = A·B` over the last two axes (batch axes broadcast; 1-D operands are vectors);
+    /// `dA = G·Bᵀ`, `dB = Aᵀ·G` (summed back over broadcast batch axes by the backward pass).
+    pub fn matmul(&self, other: &Var) -> Result<Var> {
+        match (self.rank(), other.rank()) {
+            (1, _) => {
+                return self
+                    .unsqueeze(0)?
+                    .matmul(other)?
+                    .squeeze(other.rank().max(2) - 2)
+            }
+            (_, 1) => {
+                let out = self.matmul(&other.unsqueeze(1)?)?;
+                return out.squeeze(out.rank() - 1);
+            }
+            _ => {}
+        }
+        let (a, b) = (self.value().clone(), other.value().clone());
+        let value = a.matmul(&b)?;
+        Ok(Var::record(
+            Op::Matmul,
+            value,
+            &[self, other],
+            move |g, needs| {
+                let da = needs[0].then(|| g.matmul(&b.t()?)).transpose()?;
+                let db = needs[1].then(|| a.t()?.matmul(g)).transpose()?;
+                Ok(vec![da, db])
+            },
+        ))
+    }
+}

@@ -1,0 +1,181 @@
+//! `Var`: a tensor plus the graph node that made it.
+
+use crate::Op;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tensor::{Result, Tensor};
+
+/// A backward rule: given the gradient of the node's output and which inputs need a gradient,
+/// returns one gradient per input (`None` where not needed). It runs once and is then dropped,
+/// releasing the tensors it saved.
+pub(crate) type BackwardFn =
+    Box<dyn FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send>;
+
+/// One recorded operation (or, with no rule, a leaf that wants a gradient).
+pub(crate) struct Node {
+    /// Increases with creation order, so every node's inputs have smaller ids than the node.
+    pub(crate) id: u64,
+    /// `None` for leaves (parameters).
+    pub(crate) op: Option<Op>,
+    /// The nodes of the inputs (`None` for inputs that need no gradient).
+    pub(crate) inputs: Vec<Option<Arc<Node>>>,
+    /// The inputs' shapes, to sum broadcast gradients back to them.
+    pub(crate) input_shapes: Vec<Vec<usize>>,
+    pub(crate) backward: Mutex<Option<BackwardFn>>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    static LIVE_NODES: Cell<usize> = const { Cell::new(0) };
+}
+
+impl Node {
+    fn new(
+        op: Option<Op>,
+        inputs: Vec<Option<Arc<Node>>>,
+        input_shapes: Vec<Vec<usize>>,
+        backward: Option<BackwardFn>,
+    ) -> Arc<Node> {
+        LIVE_NODES.with(|n| n.set(n.get() + 1));
+        Arc::new(Node {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            op,
+            inputs,
+            input_shapes,
+            backward: Mutex::new(backward),
+        })
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        LIVE_NODES.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// Graph nodes created on this thread and still alive: a leak detector for tests.
+pub fn live_nodes() -> usize {
+    LIVE_NODES.with(|n| n.get())
+}
+
+/// Whether ops on this thread currently record graph nodes.
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
+/// Runs `f` without recording: results have no graph and no gradients (evaluation, updates).
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GRAD_ENABLED.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(false)));
+    f()
+}
+
+/// A tensor that remembers how it was made.
+#[derive(Clone)]
+pub struct Var {
+    value: Tensor,
+    node: Option<Arc<Node>>,
+}
+
+impl Var {
+    /// A value that needs no gradient (data, targets, frozen weights).
+    pub fn constant(value: Tensor) -> Var {
+        Var { value, node: None }
+    }
+
+    /// A leaf whose gradient [`Var::backward`] will report (a trainable parameter).
+    pub fn parameter(value: Tensor) -> Var {
+        Var {
+            value,
+            node: Some(Node::new(None, Vec::new(), Vec::new(), None)),
+        }
+    }
+
+    /// The same value, cut out of the graph: no gradient flows through the result.
+    pub fn detach(&self) -> Var {
+        Var::constant(self.value.clone())
+    }
+
+    pub fn value(&self) -> &Tensor {
+        &self.value
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        self.value.shape()
+    }
+
+    pub fn rank(&self) -> usize {
+        self.value.rank()
+    }
+
+    /// True when a gradient can flow into this value (it is a parameter or depends on one).
+    pub fn requires_grad(&self) -> bool {
+        self.node.is_some()
+    }
+
+    /// The op that made this value (`None` for leaves and constants).
+    pub fn op(&self) -> Option<Op> {
+        self.node.as_ref().and_then(|n| n.op)
+    }
+
+    /// The same graph position with an equal value in another layout (e.g. a dense copy).
+    pub(crate) fn with_value(&self, value: Tensor) -> Var {
+        debug_assert_eq!(value.shape(), self.shape());
+        Var {
+            value,
+            node: self.node.clone(),
+        }
+    }
+
+    pub(crate) fn node(&self) -> Option<&Arc<Node>> {
+        self.node.as_ref()
+    }
+
+    /// A stable identity for leaves, used to look gradients up.
+    pub(crate) fn id(&self) -> Option<u64> {
+        self.node.as_ref().map(|n| n.id)
+    }
+
+    /// Wraps the result `value` of `op` applied to `inputs`, recording a node with `backward` when
+    /// recording is on and some input needs a gradient.
+    pub(crate) fn record(
+        op: Op,
+        value: Tensor,
+        inputs: &[&Var],
+        backward: impl FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send + 'static,
+    ) -> Var {
+        if !is_grad_enabled() || inputs.iter().all(|v| v.node.is_none()) {
+            return Var::constant(value);
+        }
+        let node = Node::new(
+            Some(op),
+            inputs.iter().map(|v| v.node.clone()).collect(),
+            inputs.iter().map(|v| v.shape().to_vec()).collect(),
+            Some(Box::new(backward)),
+        );
+        Var {
+            value,
+            node: Some(node),
+        }
+    }
+}
+
+impl std::fmt::Debug for Var {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Var({}, op={:?}, requires_grad={})",
+            self.value,
+            self.op(),
+            self.requires_grad()
+        )
+    }
+}

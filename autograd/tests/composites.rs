@@ -1,0 +1,137 @@
+//! Gradient checks of whole transformer pieces written with `Var` ops: if every rule is right,
+//! their composition must be too, but these catch mistakes in how rules interact (views of
+//! views, fan-out through residuals, broadcasting biases).
+
+use autograd::{gradcheck, GradcheckOptions, Var};
+use tensor::{DType, Result, Tensor};
+
+fn randn(shape: &[usize], std: f64, rng: &mut tensor::Rng) -> Tensor {
+    Tensor::randn(shape, 0.0, std, DType::F64, rng)
+}
+
+/// `x·Wᵀ + b` with `W` of shape `[out, in]` (the PyTorch convention).
+fn linear(x: &Var, w: &Var, b: &Var) -> Result<Var> {
+    x.matmul(&w.transpose(0, 1)?)?.add(b)
+}
+
+/// Multi-head self-attention on `x` of shape `[B, N, d]` with fused `qkv` weights `[3d, d]`.
+fn attention(x: &Var, p: &[Var], heads: usize) -> Result<Var> {
+    let (batch, tokens, d) = (x.shape()[0], x.shape()[1], x.shape()[2]);
+    let head_dim = d / heads;
+    let qkv = linear(x, &p[0], &p[1])?
+        .reshape(&[batch, tokens, 3, heads, head_dim])?
+        .permute(&[2, 0, 3, 1, 4])?;
+    let part = |i: usize| qkv.narrow(0, i, 1)?.squeeze(0);
+    let (q, k, v) = (part(0)?, part(1)?, part(2)?);
+    let scores = q
+        .matmul(&k.transpose(2, 3)?)?
+        .mul_scalar(1.0 / (head_dim as f64).sqrt())?;
+    let mixed = scores
+        .softmax(3)?
+        .matmul(&v)?
+        .permute(&[0, 2, 1, 3])?
+        .reshape(&[batch, tokens, d])?;
+    linear(&mixed, &p[2], &p[3])
+}
+
+/// `fc2(gelu(fc1(x)))`.
+fn mlp(x: &Var, p: &[Var]) -> Result<Var> {
+    linear(&linear(x, &p[0], &p[1])?.gelu()?, &p[2], &p[3])
+}
+
+/// Pre-LN block: `x + attn(ln1(x))`, then `+ mlp(ln2(·))`.
+fn encoder_block(x: &Var, p: &[Var], heads: usize) -> Result<Var> {
+    let x = x.add(&attention(
+        &x.layer_norm(&p[0], &p[1], 1e-6)?,
+        &p[2..6],
+        heads,
+    )?)?;
+    x.add(&mlp(&x.layer_norm(&p[6], &p[7], 1e-6)?, &p[8..12])?)
+}
+
+fn options() -> GradcheckOptions {
+    GradcheckOptions {
+        max_elements: 24,
+        ..GradcheckOptions::default()
+    }
+}
+
+#[test]
+fn mlp_gradients_match_finite_differences() {
+    let mut rng = tensor::rng(1);
+    let (d, hidden) = (6, 10);
+    let inputs = [
+        randn(&[2, 3, d], 1.0, &mut rng),
+        randn(&[hidden, d], 0.4, &mut rng),
+        randn(&[hidden], 0.1, &mut rng),
+        randn(&[d, hidden], 0.4, &mut rng),
+        randn(&[d], 0.1, &mut rng),
+    ];
+    gradcheck(|v| mlp(&v[0], &v[1..]), &inputs, &options()).unwrap();
+}
+
+#[test]
+fn attention_gradients_match_finite_differences() {
+    let mut rng = tensor::rng(2);
+    let d = 8;
+    let inputs = [
+        randn(&[2, 5, d], 1.0, &mut rng),
+        randn(&[3 * d, d], 0.4, &mut rng),
+        randn(&[3 * d], 0.1, &mut rng),
+        randn(&[d, d], 0.4, &mut rng),
+        randn(&[d], 0.1, &mut rng),
+    ];
+    gradcheck(|v| attention(&v[0], &v[1..], 2), &inputs, &options()).unwrap();
+}
+
+#[test]
+fn layer_norm_linear_gelu_chain_gradients_match() {
+    let mut rng = tensor::rng(3);
+    let d = 7;
+    let inputs = [
+        randn(&[4, d], 2.0, &mut rng),
+        randn(&[d], 1.0, &mut rng),
+        randn(&[d], 0.5, &mut rng),
+        randn(&[5, d], 0.5, &mut rng),
+        randn(&[5], 0.2, &mut rng),
+    ];
+    gradcheck(
+        |v| linear(&v[0].layer_norm(&v[1], &v[2], 1e-6)?, &v[3], &v[4])?.gelu(),
+        &inputs,
+        &options(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn pre_ln_encoder_block_gradients_match() {
+    let mut rng = tensor::rng(4);
+    let (d, hidden, heads) = (8, 12, 2);
+    let ln = |rng: &mut tensor::Rng| {
+        [
+            randn(&[d], 0.3, rng).add_scalar(1.0).unwrap(),
+            randn(&[d], 0.1, rng),
+        ]
+    };
+    let mut inputs = vec![randn(&[2, 4, d], 1.0, &mut rng)];
+    inputs.extend(ln(&mut rng));
+    inputs.extend([
+        randn(&[3 * d, d], 0.3, &mut rng),
+        randn(&[3 * d], 0.1, &mut rng),
+        randn(&[d, d], 0.3, &mut rng),
+        randn(&[d], 0.1, &mut rng),
+    ]);
+    inputs.extend(ln(&mut rng));
+    inputs.extend([
+        randn(&[hidden, d], 0.3, &mut rng),
+        randn(&[hidden], 0.1, &mut rng),
+        randn(&[d, hidden], 0.3, &mut rng),
+        randn(&[d], 0.1, &mut rng),
+    ]);
+    gradcheck(
+        |v| encoder_block(&v[0], &v[1..], heads),
+        &inputs,
+        &options(),
+    )
+    .unwrap();
+}

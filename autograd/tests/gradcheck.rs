@@ -1,0 +1,270 @@
+//! A finite-difference gradient check for every differentiable op.
+//!
+//! `check` matches on [`Op`] without a wildcard, so adding an op without a check does not even
+//! compile; `every_op_has_a_passing_check` also verifies that each check really exercises its op.
+//! The property tests repeat every check on random shapes and on non-contiguous inputs.
+
+use autograd::{gradcheck, one_hot, GradcheckOptions, Op, Var};
+use proptest::prelude::*;
+use tensor::{DType, Result, Tensor};
+
+/// How an input reaches the op: as is, or through a view that makes it non-contiguous.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    Dense,
+    /// Stored transposed (last two axes swapped), transposed back before the op.
+    Transposed,
+    /// Stored with one extra entry on the first axis, narrowed away before the op.
+    Narrowed,
+}
+
+/// Builds an input of logical `shape` stored according to `access`, with values drawn by `draw`.
+struct Inputs {
+    access: Access,
+    rng: tensor::Rng,
+}
+
+impl Inputs {
+    fn new(seed: u64, access: Access) -> Self {
+        Inputs {
+            access,
+            rng: tensor::rng(seed),
+        }
+    }
+
+    /// Values in ±[0.5, 2] (away from the kinks of abs, relu, max at 0).
+    fn signed(&mut self, shape: &[usize]) -> Tensor {
+        let magnitude = self.stored(shape, 0.5, 2.0);
+        let sign = self.stored_shape_rand(shape).sign().unwrap();
+        magnitude.mul(&sign).unwrap()
+    }
+
+    /// Values in [0.5, 2].
+    fn positive(&mut self, shape: &[usize]) -> Tensor {
+        self.stored(shape, 0.5, 2.0)
+    }
+
+    fn stored_shape(&self, shape: &[usize]) -> Vec<usize> {
+        let mut stored = shape.to_vec();
+        match self.access {
+            Access::Dense => {}
+            Access::Transposed if stored.len() >= 2 => {
+                let r = stored.len();
+                stored.swap(r - 2, r - 1);
+            }
+            Access::Transposed => {}
+            Access::Narrowed if !stored.is_empty() => stored[0] += 1,
+            Access::Narrowed => {}
+        }
+        stored
+    }
+
+    fn stored(&mut self, shape: &[usize], low: f64, high: f64) -> Tensor {
+        Tensor::rand(
+            &self.stored_shape(shape),
+            low,
+            high,
+            DType::F64,
+            &mut self.rng,
+        )
+    }
+
+    fn stored_shape_rand(&mut self, shape: &[usize]) -> Tensor {
+        Tensor::rand(
+            &self.stored_shape(shape),
+            -1.0,
+            1.0,
+            DType::F64,
+            &mut self.rng,
+        )
+    }
+
+    /// Undoes the storage trick inside the checked function.
+    fn view(&self, v: &Var) -> Result<Var> {
+        match self.access {
+            Access::Dense => Ok(v.clone()),
+            Access::Transposed if v.rank() >= 2 => v.transpose(v.rank() - 2, v.rank() - 1),
+            Access::Transposed => Ok(v.clone()),
+            Access::Narrowed if v.rank() >= 1 => v.narrow(0, 1, v.shape()[0] - 1),
+            Access::Narrowed => Ok(v.clone()),
+        }
+    }
+}
+
+/// Random sizes for the checks.
+#[derive(Clone, Copy, Debug)]
+struct Dims {
+    a: usize,
+    b: usize,
+    c: usize,
+}
+
+/// Runs the gradient check of `op` and returns the ops its graph contained.
+fn check(
+    op: Op,
+    dims: Dims,
+    seed: u64,
+    access: Access,
+) -> std::result::Result<std::collections::BTreeSet<Op>, String> {
+    let Dims { a, b, c } = dims;
+    let mut inputs = Inputs::new(seed, access);
+    let options = GradcheckOptions {
+        seed,
+        ..GradcheckOptions::default()
+    };
+    macro_rules! unary {
+        ($input:expr, |$x:ident| $body:expr) => {{
+            let input = $input;
+            gradcheck(
+                |v| {
+                    let $x = inputs.view(&v[0])?;
+                    $body
+                },
+                &[input],
+                &options,
+            )
+        }};
+    }
+    macro_rules! binary {
+        ($lhs:expr, $rhs:expr, |$x:ident, $y:ident| $body:expr) => {{
+            let (lhs, rhs) = ($lhs, $rhs);
+            gradcheck(
+                |v| {
+                    let ($x, $y) = (inputs.view(&v[0])?, inputs.view(&v[1])?);
+                    $body
+                },
+                &[lhs, rhs],
+                &options,
+            )
+        }};
+    }
+    match op {
+        Op::Neg => unary!(inputs.signed(&[a, b]), |x| x.neg()),
+        Op::Exp => unary!(inputs.signed(&[a, b]), |x| x.exp()),
+        Op::Log => unary!(inputs.positive(&[a, b]), |x| x.log()),
+        Op::Sqrt => unary!(inputs.positive(&[a, b]), |x| x.sqrt()),
+        Op::Tanh => unary!(inputs.signed(&[a, b]), |x| x.tanh()),
+        Op::Abs => unary!(inputs.signed(&[a, b]), |x| x.abs()),
+        Op::Recip => unary!(inputs.signed(&[a, b]), |x| x.recip()),
+        Op::Sigmoid => unary!(inputs.signed(&[a, b]), |x| x.sigmoid()),
+        Op::Relu => unary!(inputs.signed(&[a, b]), |x| x.relu()),
+        Op::Softplus => unary!(inputs.signed(&[a, b]), |x| x.softplus()),
+        Op::Gelu => unary!(inputs.signed(&[a, b]), |x| x.gelu()),
+        Op::Powf => unary!(inputs.positive(&[a, b]), |x| x.powf(-1.5)),
+        Op::AddScalar => unary!(inputs.signed(&[a, b]), |x| x.add_scalar(3.0)),
+        Op::MulScalar => unary!(inputs.signed(&[a, b]), |x| x.mul_scalar(-2.5)),
+        // Binary ops broadcast a [b] row against [a, b], so the central un-broadcasting is checked.
+        Op::Add => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x
+            .add(&y.sum(&[0], false)?)),
+        Op::Sub => binary!(inputs.signed(&[a, b]), inputs.signed(&[1, b]), |x, y| x
+            .sub(&y)),
+        Op::Mul => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, 1]), |x, y| x
+            .mul(&y)),
+        Op::Div => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x
+            .div(&y)),
+        Op::Pow => binary!(inputs.positive(&[a, b]), inputs.signed(&[a, b]), |x, y| x
+            .pow(&y)),
+        Op::Maximum => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x
+            .maximum(&y)),
+        Op::Minimum => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x
+            .minimum(&y)),
+        Op::Sum => unary!(inputs.signed(&[a, b, c]), |x| x.sum(&[0, 2], false)),
+        Op::Max => unary!(inputs.signed(&[a, b, c]), |x| x.max(&[1], true)),
+        Op::Min => unary!(inputs.signed(&[a, b, c]), |x| x.min(&[0, 2], false)),
+        Op::Reshape => unary!(inputs.signed(&[a, b, c]), |x| x
+            .reshape(&[a * b, c])?
+            .unsqueeze(1)?
+            .squeeze(1)),
+        Op::Permute => unary!(inputs.signed(&[a, b, c]), |x| x
+            .permute(&[2, 0, 1])?
+            .mul_scalar(1.0)),
+        Op::Narrow => unary!(inputs.signed(&[a + 2, b]), |x| x.narrow(0, 1, a)),
+        Op::BroadcastTo => unary!(inputs.signed(&[1, b]), |x| x
+            .broadcast_to(&[a, c, 1, b])?
+            .mul_scalar(1.0)),
+        Op::Concat => binary!(inputs.signed(&[a, b]), inputs.signed(&[c, b]), |x, y| {
+            Var::concat(&[x, y.clone(), y], 0)
+        }),
+        Op::IndexSelect => {
+            let indices: Vec<usize> = (0..a + 2).map(|i| (i * 7 + 3) % a).collect();
+            unary!(inputs.signed(&[a, b]), |x| x.index_select(0, &indices))
+        }
+        Op::Matmul => binary!(inputs.signed(&[c, a, b]), inputs.signed(&[b, a]), |x, y| x
+            .matmul(&y)),
+        Op::Softmax => unary!(inputs.signed(&[a, b, c]), |x| x.softmax(1)),
+        Op::LogSoftmax => unary!(inputs.signed(&[a, b, c]), |x| x.log_softmax(2)),
+        Op::LayerNorm => {
+            let x = inputs.signed(&[a, b, c + 1]);
+            let mut rng = tensor::rng(seed + 1);
+            let gamma = Tensor::rand(&[c + 1], 0.5, 2.0, DType::F64, &mut rng);
+            let beta = Tensor::rand(&[c + 1], -1.0, 1.0, DType::F64, &mut rng);
+            gradcheck(
+                |v| inputs.view(&v[0])?.layer_norm(&v[1], &v[2], 1e-6),
+                &[x, gamma, beta],
+                &options,
+            )
+        }
+        Op::SoftmaxCrossEntropy => {
+            let labels: Vec<usize> = (0..a).map(|i| (i * 5 + 1) % (b + 1)).collect();
+            let targets = one_hot(&labels, b + 1, DType::F64).unwrap();
+            unary!(inputs.signed(&[a, b + 1]), |x| x
+                .mul_scalar(3.0)?
+                .softmax_cross_entropy(&targets, 0.1))
+        }
+        Op::SigmoidBinaryCrossEntropy => {
+            let targets = Tensor::rand(&[a, b], 0.0, 1.0, DType::F64, &mut tensor::rng(seed + 1));
+            unary!(inputs.signed(&[a, b]), |x| x
+                .mul_scalar(5.0)?
+                .sigmoid_binary_cross_entropy(&targets))
+        }
+    }
+}
+
+#[test]
+fn every_op_has_a_passing_check() {
+    let dims = Dims { a: 3, b: 4, c: 2 };
+    for &op in Op::ALL {
+        let ops = check(op, dims, 7, Access::Dense).unwrap_or_else(|msg| panic!("{msg}"));
+        assert!(
+            ops.contains(&op),
+            "the check of {} does not exercise it (graph has {ops:?})",
+            op.name()
+        );
+    }
+}
+
+fn access() -> impl Strategy<Value = Access> {
+    prop_oneof![
+        Just(Access::Dense),
+        Just(Access::Transposed),
+        Just(Access::Narrowed)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn every_op_passes_on_random_shapes_and_layouts(a in 1usize..5, b in 1usize..5, c in 1usize..4, seed in 0u64..1000, access in access()) {
+        for &op in Op::ALL {
+            if let Err(msg) = check(op, Dims { a, b, c }, seed, access) {
+                prop_assert!(false, "{:?} with {:?}: {}", op, access, msg);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_wrong_rule_is_caught() {
+    // A function whose "gradient" is deliberately wrong: detach cuts half of x·x out of the graph.
+    let x = Tensor::from_f64s(&[0.5, -1.0, 2.0], &[3], DType::F64).unwrap();
+    let result = gradcheck(
+        |v| v[0].mul(&v[0].detach()),
+        &[x],
+        &GradcheckOptions::default(),
+    );
+    let msg = result.expect_err("the check must fail");
+    assert!(
+        msg.contains("analytic") && msg.contains("numeric") && msg.contains("mul"),
+        "{msg}"
+    );
+}

@@ -1,0 +1,138 @@
+//! How the graph behaves: fan-out, dead branches, no_grad, detach, and memory.
+
+use autograd::{live_nodes, no_grad, Var};
+use tensor::{DType, Tensor};
+
+fn param(values: &[f64]) -> Var {
+    Var::parameter(Tensor::from_f64s(values, &[values.len()], DType::F64).unwrap())
+}
+
+fn grad_of(grads: &autograd::Gradients, v: &Var) -> Vec<f64> {
+    grads.get(v).expect("a gradient").to_vec_f64().unwrap()
+}
+
+#[test]
+fn fan_out_accumulates() {
+    // y = Σ x·x + 3x  ⇒  dy/dx = 2x + 3.
+    let x = param(&[1.0, -2.0, 0.5]);
+    let y = x
+        .mul(&x)
+        .unwrap()
+        .add(&x.mul_scalar(3.0).unwrap())
+        .unwrap()
+        .sum_all()
+        .unwrap();
+    let grads = y.backward().unwrap();
+    assert_eq!(grad_of(&grads, &x), vec![5.0, -1.0, 4.0]);
+}
+
+#[test]
+fn a_branch_that_misses_the_loss_gets_nothing_and_constants_need_nothing() {
+    let x = param(&[1.0, 2.0]);
+    let unused = param(&[5.0]);
+    let _dead = unused.exp().unwrap();
+    let c = Var::constant(Tensor::from_f64s(&[3.0, 4.0], &[2], DType::F64).unwrap());
+    let y = x.mul(&c).unwrap().sum_all().unwrap();
+    let grads = y.backward().unwrap();
+    assert_eq!(grad_of(&grads, &x), vec![3.0, 4.0]);
+    assert!(grads.get(&unused).is_none());
+    assert!(grads.get(&c).is_none());
+    assert_eq!(grads.len(), 1);
+    assert!(
+        !c.mul_scalar(2.0).unwrap().requires_grad(),
+        "ops on constants record nothing"
+    );
+}
+
+#[test]
+fn no_grad_records_nothing_and_restores_recording() {
+    let x = param(&[1.0, 2.0]);
+    let y = no_grad(|| x.exp().unwrap());
+    assert!(!y.requires_grad());
+    assert!(
+        x.exp().unwrap().requires_grad(),
+        "recording is back on after the scope"
+    );
+}
+
+#[test]
+fn detach_stops_the_gradient() {
+    // y = Σ x·detach(x) ⇒ dy/dx = detach(x) only (not 2x).
+    let x = param(&[1.0, -3.0]);
+    let y = x.mul(&x.detach()).unwrap().sum_all().unwrap();
+    assert_eq!(grad_of(&y.backward().unwrap(), &x), vec![1.0, -3.0]);
+}
+
+#[test]
+fn broadcast_gradients_are_summed_back_to_the_input_shape() {
+    let bias = param(&[0.0, 0.0, 0.0]);
+    let x = Var::constant(Tensor::ones(&[4, 3], DType::F64));
+    let y = x
+        .add(&bias)
+        .unwrap()
+        .mul_scalar(2.0)
+        .unwrap()
+        .sum_all()
+        .unwrap();
+    assert_eq!(grad_of(&y.backward().unwrap(), &bias), vec![8.0, 8.0, 8.0]);
+}
+
+#[test]
+fn backward_twice_is_a_clear_error() {
+    let x = param(&[1.0]);
+    let y = x.exp().unwrap().sum_all().unwrap();
+    y.backward().unwrap();
+    let err = y
+        .backward()
+        .err()
+        .expect("second backward must fail")
+        .to_string();
+    assert!(err.contains("backward ran twice"), "{err}");
+}
+
+#[test]
+fn non_scalar_loss_is_rejected() {
+    let x = param(&[1.0, 2.0]);
+    let err = x.exp().unwrap().backward().err().unwrap().to_string();
+    assert!(err.contains("[2]"), "{err}");
+}
+
+#[test]
+fn training_loop_does_not_leak_graph_nodes() {
+    let mut rng = tensor::rng(0);
+    let mut w = Var::parameter(Tensor::randn(&[8, 4], 0.0, 0.3, DType::F32, &mut rng));
+    let x = Var::constant(Tensor::randn(&[16, 8], 0.0, 1.0, DType::F32, &mut rng));
+    let before = live_nodes();
+    let mut after_first = None;
+    for step in 0..1000 {
+        let loss = x
+            .matmul(&w)
+            .unwrap()
+            .tanh()
+            .unwrap()
+            .square()
+            .unwrap()
+            .mean_all()
+            .unwrap();
+        let logged = loss.value().clone(); // holding the value for logging keeps no graph alive
+        let grads = loss.backward().unwrap();
+        let g = grads.get(&w).unwrap().clone();
+        let updated = no_grad(|| w.value().sub(&g.mul_scalar(0.1).unwrap()).unwrap());
+        w = Var::parameter(updated);
+        drop((loss, grads));
+        assert!(logged.to_scalar().unwrap().is_finite());
+        if step == 0 {
+            after_first = Some(live_nodes());
+        }
+    }
+    assert_eq!(
+        live_nodes(),
+        after_first.unwrap(),
+        "graph nodes accumulate across steps"
+    );
+    assert_eq!(
+        live_nodes(),
+        before,
+        "only the current parameter's leaf node stays alive"
+    );
+}
