@@ -1,1 +1,3 @@
 //! # polyvit: co-training one vision transformer on images, video and audio.
+
+pub mod data;

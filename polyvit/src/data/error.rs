@@ -1,0 +1,51 @@
+//! The one error type of the data layer: where the data came from and what is wrong with it.
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+/// A failure to load or build data. `origin` names the file (a path on disk, or the embedded
+/// file's path inside the crate), `problem` says what went wrong, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataError {
+    /// The file (or the embedded file, or the generator) the error is about.
+    pub origin: String,
+    /// What is wrong, e.g. "truncated: expected 784 bytes of pixels, found 12".
+    pub problem: String,
+}
+
+impl DataError {
+    /// An error about `origin`.
+    pub fn new(origin: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            origin: origin.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.problem)
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// Result of every fallible data-layer function.
+pub type DataResult<T> = Result<T, DataError>;
+
+/// Reads a whole file; the error names the path.
+pub fn read_file(path: &Path) -> DataResult<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| DataError::new(path.display().to_string(), format!("cannot read file: {e}")))
+}
+
+/// Decompresses a complete gzip stream; a corrupt or truncated stream is an error about `origin`.
+pub fn gunzip(bytes: &[u8], origin: &str) -> DataResult<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| DataError::new(origin, format!("not a valid gzip stream: {e}")))?;
+    Ok(out)
+}

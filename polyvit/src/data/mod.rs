@@ -1,0 +1,19 @@
+//! The data layer: readers for the embedded files (gzipped IDX images, WAV clip packs),
+//! audio features (resampling, log-mel spectrograms), the run-time generators (Moving-MNIST,
+//! drum mixtures), and the default co-training suite with fixed train / validation / test
+//! splits. Everything is pure Rust over `Vec<f32>` plus shapes; nothing is downloaded.
+
+pub mod drums;
+pub mod error;
+pub mod fft;
+pub mod idx;
+pub mod moving_mnist;
+pub mod pack;
+pub mod resample;
+pub mod spectrogram;
+pub mod wav;
+
+#[cfg(test)]
+mod test_util;
+
+pub use error::{DataError, DataResult};

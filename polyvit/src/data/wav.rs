@@ -1,0 +1,290 @@
+//! RIFF/WAVE reader for uncompressed PCM: 8-bit unsigned or 16-bit signed samples, any number of
+//! channels (mixed down to mono by averaging) and any sample rate. Chunks other than `fmt ` and
+//! `data` are skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is PCM.
+
+use super::error::{read_file, DataError, DataResult};
+use std::path::Path;
+
+/// Format tag of plain PCM.
+const FORMAT_PCM: u16 = 1;
+/// Format tag of WAVE_FORMAT_EXTENSIBLE (the real format is the sub-format GUID's first 2 bytes).
+const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+
+/// A decoded mono waveform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wav {
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Channels in the file before the mono mix-down.
+    pub channels: u16,
+    /// Mono samples in [-1, 1): 16-bit values / 32768, 8-bit values (v - 128) / 128.
+    pub samples: Vec<f32>,
+}
+
+/// The fields of the `fmt ` chunk that decoding needs.
+struct Format {
+    channels: u16,
+    sample_rate: u32,
+    bits: u16,
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
+    let err = |p: String| DataError::new(origin, p);
+    if body.len() < 16 {
+        return Err(err(format!(
+            "fmt chunk is {} bytes, need at least 16",
+            body.len()
+        )));
+    }
+    let mut tag = u16_at(body, 0);
+    if tag == FORMAT_EXTENSIBLE {
+        if body.len() < 26 {
+            return Err(err(format!(
+                "WAVE_FORMAT_EXTENSIBLE fmt chunk is {} bytes, need 26",
+                body.len()
+            )));
+        }
+        tag = u16_at(body, 24);
+    }
+    if tag != FORMAT_PCM {
+        return Err(err(format!(
+            "unsupported WAV format tag {tag}: only PCM (1) is supported"
+        )));
+    }
+    let (channels, sample_rate, block_align, bits) = (
+        u16_at(body, 2),
+        u32_at(body, 4),
+        u16_at(body, 12),
+        u16_at(body, 14),
+    );
+    if channels == 0 || sample_rate == 0 {
+        return Err(err(format!(
+            "invalid WAV format: {channels} channels at {sample_rate} Hz"
+        )));
+    }
+    if bits != 8 && bits != 16 {
+        return Err(err(format!(
+            "unsupported WAV sample size {bits} bits: only 8 and 16 are supported"
+        )));
+    }
+    if block_align as usize != channels as usize * bits as usize / 8 {
+        return Err(err(format!("corrupt WAV fmt chunk: block align {block_align} for {channels} channels of {bits} bits")));
+    }
+    Ok(Format {
+        channels,
+        sample_rate,
+        bits,
+    })
+}
+
+fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
+    let channels = format.channels as usize;
+    let width = format.bits as usize / 8;
+    let frame = channels * width;
+    if data.len() % frame != 0 {
+        return Err(DataError::new(
+            origin,
+            format!(
+                "truncated WAV data: {} bytes is not a whole number of {frame}-byte frames",
+                data.len()
+            ),
+        ));
+    }
+    let sample = |b: &[u8]| -> f32 {
+        if width == 1 {
+            (b[0] as f32 - 128.0) / 128.0
+        } else {
+            i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0
+        }
+    };
+    Ok(data
+        .chunks_exact(frame)
+        .map(|f| f.chunks_exact(width).map(sample).sum::<f32>() / channels as f32)
+        .collect())
+}
+
+/// Parses a WAV file held in memory. `origin` names the source in errors.
+pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Wav> {
+    let err = |p: String| DataError::new(origin, p);
+    if bytes.len() < 12 {
+        return Err(err(format!(
+            "truncated WAV header: {} bytes, need at least 12",
+            bytes.len()
+        )));
+    }
+    if &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err(err(
+            "not a RIFF/WAVE file (missing RIFF....WAVE header)".into()
+        ));
+    }
+    let (mut format, mut data) = (None, None);
+    let mut at = 12;
+    while at < bytes.len() {
+        if bytes.len() - at < 8 {
+            return Err(err(format!("truncated WAV chunk header at byte {at}")));
+        }
+        let id = &bytes[at..at + 4];
+        let size = u32_at(bytes, at + 4) as usize;
+        let body_start = at + 8;
+        let remaining = bytes.len() - body_start;
+        if size > remaining {
+            let name = String::from_utf8_lossy(id);
+            return Err(err(format!(
+                "truncated WAV chunk '{name}': declares {size} bytes, only {remaining} remain"
+            )));
+        }
+        let body = &bytes[body_start..body_start + size];
+        match id {
+            b"fmt " => format = Some(parse_format(body, origin)?),
+            b"data" => data = Some(body),
+            _ => {}
+        }
+        at = body_start + size + (size & 1);
+    }
+    let format = format.ok_or_else(|| err("WAV file has no fmt chunk".into()))?;
+    let data = data.ok_or_else(|| err("WAV file has no data chunk".into()))?;
+    Ok(Wav {
+        sample_rate: format.sample_rate,
+        channels: format.channels,
+        samples: decode(&format, data, origin)?,
+    })
+}
+
+/// Reads a WAV file from disk; errors name the path.
+pub fn read_wav(path: &Path) -> DataResult<Wav> {
+    parse_wav(&read_file(path)?, &path.display().to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::data::test_util::temp_path;
+
+    /// A PCM WAV file with the given raw interleaved sample bytes.
+    pub(crate) fn wav_bytes(channels: u16, rate: u32, bits: u16, data: &[u8]) -> Vec<u8> {
+        let align = channels * bits / 8;
+        let mut b = Vec::new();
+        b.extend_from_slice(b"RIFF");
+        b.extend_from_slice(&(4 + (8 + 16) + (8 + 4) + 8 + data.len() as u32).to_le_bytes());
+        b.extend_from_slice(b"WAVE");
+        b.extend_from_slice(b"fmt ");
+        b.extend_from_slice(&16u32.to_le_bytes());
+        b.extend_from_slice(&FORMAT_PCM.to_le_bytes());
+        b.extend_from_slice(&channels.to_le_bytes());
+        b.extend_from_slice(&rate.to_le_bytes());
+        b.extend_from_slice(&(rate * align as u32).to_le_bytes());
+        b.extend_from_slice(&align.to_le_bytes());
+        b.extend_from_slice(&bits.to_le_bytes());
+        // An odd-sized chunk that must be skipped, with its pad byte.
+        b.extend_from_slice(b"LIST");
+        b.extend_from_slice(&3u32.to_le_bytes());
+        b.extend_from_slice(b"abc\0");
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(data);
+        b
+    }
+
+    /// A 16-bit mono WAV file of `samples`.
+    pub(crate) fn wav16(rate: u32, samples: &[i16]) -> Vec<u8> {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        wav_bytes(1, rate, 16, &data)
+    }
+
+    #[test]
+    fn reads_16_bit_mono() {
+        let w = parse_wav(&wav16(8000, &[0, 16384, -32768, 32767]), "m16").unwrap();
+        assert_eq!((w.sample_rate, w.channels), (8000, 1));
+        assert_eq!(w.samples, vec![0.0, 0.5, -1.0, 32767.0 / 32768.0]);
+    }
+
+    #[test]
+    fn reads_8_bit_unsigned() {
+        let w = parse_wav(&wav_bytes(1, 11025, 8, &[128, 255, 0, 192]), "u8").unwrap();
+        assert_eq!(w.sample_rate, 11025);
+        assert_eq!(w.samples, vec![0.0, 127.0 / 128.0, -1.0, 0.5]);
+    }
+
+    #[test]
+    fn mixes_stereo_to_mono() {
+        let frames: [i16; 6] = [16384, 0, -16384, -16384, 8192, 24576];
+        let data: Vec<u8> = frames.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let w = parse_wav(&wav_bytes(2, 44100, 16, &data), "st").unwrap();
+        assert_eq!(w.channels, 2);
+        assert_eq!(w.samples, vec![0.25, -0.5, 0.5]);
+        let w8 = parse_wav(&wav_bytes(2, 8000, 8, &[255, 1, 192, 192]), "st8").unwrap();
+        assert_eq!(w8.samples, vec![0.0, 0.5]);
+    }
+
+    #[test]
+    fn accepts_extensible_pcm() {
+        let mut b = wav16(16000, &[100, -100]);
+        // Rewrite the fmt chunk in place as WAVE_FORMAT_EXTENSIBLE with a PCM sub-format.
+        let fmt_at = 12;
+        let mut ext = b[fmt_at + 8..fmt_at + 24].to_vec();
+        ext[0..2].copy_from_slice(&FORMAT_EXTENSIBLE.to_le_bytes());
+        ext.extend_from_slice(&[
+            22, 0, 16, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 16, 0, 128, 0, 0, 170, 0, 56, 155, 113,
+        ]);
+        let mut chunk = b"fmt ".to_vec();
+        chunk.extend_from_slice(&(ext.len() as u32).to_le_bytes());
+        chunk.extend_from_slice(&ext);
+        b.splice(fmt_at..fmt_at + 24, chunk);
+        let w = parse_wav(&b, "ext").unwrap();
+        assert_eq!(w.samples, vec![100.0 / 32768.0, -100.0 / 32768.0]);
+    }
+
+    #[test]
+    fn truncated_file_names_the_path() {
+        let full = wav16(8000, &[1, 2, 3, 4, 5]);
+        let path = temp_path("truncated.wav");
+        std::fs::write(&path, &full[..full.len() - 3]).unwrap();
+        let e = read_wav(&path).unwrap_err();
+        assert_eq!(e.origin, path.display().to_string());
+        assert!(e.problem.contains("truncated WAV chunk 'data'"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let path = temp_path("no-such-file.wav");
+        let e = read_wav(&path).unwrap_err();
+        assert!(
+            e.to_string().contains("no-such-file.wav") && e.problem.contains("cannot read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn corrupt_files_are_errors() {
+        let good = wav16(8000, &[1, 2]);
+        let mut not_riff = good.clone();
+        not_riff[0] = b'X';
+        let mut bits24 = good.clone();
+        bits24[12 + 8 + 14] = 24;
+        let mut float = good.clone();
+        float[12 + 8] = 3;
+        let no_data = good[..12 + 24].to_vec();
+        let half_frame = wav_bytes(2, 8000, 16, &[1, 2, 3, 4, 5, 6]);
+        let cases: [(&[u8], &str); 6] = [
+            (&good[..8], "truncated WAV header"),
+            (&not_riff, "not a RIFF/WAVE file"),
+            (&bits24, "unsupported WAV sample size 24"),
+            (&float, "unsupported WAV format tag 3"),
+            (&no_data, "no data chunk"),
+            (&half_frame, "not a whole number of 4-byte frames"),
+        ];
+        for (bytes, want) in cases {
+            let e = parse_wav(bytes, "bad.wav").unwrap_err();
+            assert_eq!(e.origin, "bad.wav");
+            assert!(e.problem.contains(want), "want {want:?}, got {e}");
+        }
+    }
+}
