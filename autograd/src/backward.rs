@@ -31,6 +31,19 @@ impl Gradients {
     pub fn is_empty(&self) -> bool {
         self.by_leaf.is_empty()
     }
+
+    /// Every gradient, in no particular order.
+    pub fn tensors(&self) -> impl Iterator<Item = &Tensor> {
+        self.by_leaf.values()
+    }
+
+    /// Multiplies every gradient by `factor` (e.g. to clip the global norm).
+    pub fn scale(&mut self, factor: f64) -> Result<()> {
+        for grad in self.by_leaf.values_mut() {
+            *grad = grad.mul_scalar(factor)?;
+        }
+        Ok(())
+    }
 }
 
 /// Sums `grad` over the axes that broadcasting added or stretched, giving it `shape`.

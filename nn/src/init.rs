@@ -1,0 +1,42 @@
+//! Initializers of the reference implementation.
+
+use tensor::{DType, Rng, Tensor};
+
+/// Xavier (Glorot) uniform for a `[fan_out, fan_in]` weight: `U(−a, a)`, `a = √(6/(fan_in + fan_out))`.
+pub fn xavier_uniform(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) -> Tensor {
+    let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    Tensor::rand(&[fan_out, fan_in], -bound, bound, dtype, rng)
+}
+
+/// LeCun normal for a `[fan_out, fan_in]` weight: truncated normal with std `√(1/fan_in)` (as in
+/// JAX: a standard normal truncated to ±2, rescaled by 1/0.8796 so the std is exact).
+pub fn lecun_normal(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) -> Tensor {
+    truncated_normal(
+        &[fan_out, fan_in],
+        (1.0 / fan_in as f64).sqrt() / 0.879_625_8,
+        dtype,
+        rng,
+    )
+}
+
+/// Normal samples with standard deviation `std`, redrawn until within ±2 std.
+pub fn truncated_normal(shape: &[usize], std: f64, dtype: DType, rng: &mut Rng) -> Tensor {
+    let len: usize = shape.iter().product();
+    let values: Vec<f64> = (0..len)
+        .map(|_| loop {
+            let z = standard_normal(rng);
+            if z.abs() <= 2.0 {
+                break z * std;
+            }
+        })
+        .collect();
+    Tensor::from_f64s(&values, shape, dtype).expect("the length matches the shape")
+}
+
+/// A standard normal sample by the Box–Muller transform.
+fn standard_normal(rng: &mut Rng) -> f64 {
+    use rand::Rng as _;
+    let u1: f64 = rng.gen_range(f64::MIN_POSITIVE..1.0);
+    let u2: f64 = rng.gen_range(0.0..1.0);
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}

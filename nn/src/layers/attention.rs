@@ -1,0 +1,72 @@
+//! Multi-head self-attention.
+
+use super::{Dropout, Linear, LinearInit};
+use crate::{impl_parameters, Context, Module};
+use autograd::Var;
+use tensor::{DType, Error, Result, Rng};
+
+/// `softmax(Q·Kᵀ/√d_head)·V` per head, heads concatenated, then an output projection.
+/// `qkv` is one fused `[3d, d]` projection (one GEMM instead of three); its output is read as
+/// `[B, N, 3, heads, d_head]`.
+pub struct MultiHeadSelfAttention {
+    pub qkv: Linear,
+    pub proj: Linear,
+    pub heads: usize,
+    pub attention_dropout: Dropout,
+}
+
+impl_parameters!(MultiHeadSelfAttention { qkv, proj });
+
+impl MultiHeadSelfAttention {
+    pub fn new(
+        dim: usize,
+        heads: usize,
+        attention_dropout: f64,
+        dtype: DType,
+        rng: &mut Rng,
+    ) -> Result<Self> {
+        if heads == 0 || dim % heads != 0 {
+            return Err(Error::shape(
+                "attention",
+                format!("width {dim} is not divisible by {heads} heads"),
+            ));
+        }
+        Ok(MultiHeadSelfAttention {
+            qkv: Linear::new(dim, 3 * dim, LinearInit::XavierUniform, dtype, rng),
+            proj: Linear::new(dim, dim, LinearInit::XavierUniform, dtype, rng),
+            heads,
+            attention_dropout: Dropout {
+                rate: attention_dropout,
+            },
+        })
+    }
+}
+
+impl Module for MultiHeadSelfAttention {
+    fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+        let &[batch, tokens, dim] = x.shape() else {
+            return Err(Error::shape(
+                "attention",
+                format!("input must be [batch, tokens, width], got {:?}", x.shape()),
+            ));
+        };
+        let head_dim = dim / self.heads;
+        // [B, N, 3d] → [3, B, heads, N, d_head]: q, k, v are views, no copies.
+        let qkv = self
+            .qkv
+            .forward(x, ctx)?
+            .reshape(&[batch, tokens, 3, self.heads, head_dim])?
+            .permute(&[2, 0, 3, 1, 4])?;
+        let part = |i: usize| qkv.narrow(0, i, 1)?.squeeze(0);
+        let (q, k, v) = (part(0)?, part(1)?, part(2)?);
+        let scores = q
+            .matmul(&k.transpose(2, 3)?)?
+            .mul_scalar(1.0 / (head_dim as f64).sqrt())?;
+        let weights = self.attention_dropout.forward(&scores.softmax(3)?, ctx)?;
+        let mixed = weights
+            .matmul(&v)?
+            .permute(&[0, 2, 1, 3])?
+            .reshape(&[batch, tokens, dim])?;
+        self.proj.forward(&mixed, ctx)
+    }
+}

@@ -1,0 +1,17 @@
+//! Transformer layers.
+
+mod attention;
+mod dropout;
+mod encoder;
+mod layer_norm;
+mod linear;
+mod mlp;
+mod patch_embedding;
+
+pub use attention::MultiHeadSelfAttention;
+pub use dropout::{drop_path, Dropout};
+pub use encoder::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig};
+pub use layer_norm::LayerNorm;
+pub use linear::{Linear, LinearInit};
+pub use mlp::Mlp;
+pub use patch_embedding::{patchify, PatchEmbedding};

@@ -1,0 +1,79 @@
+//! Cutting images (or videos, or spectrograms) into non-overlapping patches and embedding them.
+
+use super::{Linear, LinearInit};
+use crate::{Context, Module, Parameter, Parameters};
+use autograd::Var;
+use tensor::{DType, Error, Result, Rng};
+
+/// Cuts `x` of shape `[B, C, D₁, …, D_k]` into non-overlapping patches of size `p₁ × … × p_k`:
+/// the result is `[B, ∏ Dᵢ/pᵢ, C·∏ pᵢ]`, tokens in row-major order over the patch grid, each
+/// token's features in `(C, p₁, …, p_k)` order (the order of a flattened convolution kernel).
+/// Done with one reshape and one permutation; the copy happens in the final reshape.
+pub fn patchify(x: &Var, patch: &[usize]) -> Result<Var> {
+    let shape = x.shape().to_vec();
+    let k = patch.len();
+    if shape.len() != k + 2
+        || patch.contains(&0)
+        || shape[2..].iter().zip(patch).any(|(&d, &p)| d % p != 0)
+    {
+        return Err(Error::shape(
+            "patchify",
+            format!("input {shape:?} cannot be cut into patches of {patch:?} (expected [batch, channels, …] with sizes divisible by the patch)"),
+        ));
+    }
+    let (batch, channels) = (shape[0], shape[1]);
+    let grid: Vec<usize> = shape[2..].iter().zip(patch).map(|(&d, &p)| d / p).collect();
+    let mut split = vec![batch, channels];
+    for (&g, &p) in grid.iter().zip(patch) {
+        split.extend([g, p]);
+    }
+    let mut order = vec![0];
+    order.extend((0..k).map(|i| 2 + 2 * i));
+    order.push(1);
+    order.extend((0..k).map(|i| 3 + 2 * i));
+    let tokens = grid.iter().product();
+    let features = channels * patch.iter().product::<usize>();
+    x.reshape(&split)?
+        .permute(&order)?
+        .reshape(&[batch, tokens, features])
+}
+
+/// Patches followed by a linear projection to the model width: the ViT tokenizer (a convolution
+/// with stride equal to its kernel, written as patchify + matmul).
+pub struct PatchEmbedding {
+    /// `weight` is `[width, C·∏ pᵢ]`, `bias` is `[width]`.
+    pub projection: Linear,
+    pub patch: Vec<usize>,
+}
+
+/// The projection's parameters appear directly under this module's name (`patch_embed.weight`).
+impl Parameters for PatchEmbedding {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter)) {
+        self.projection.visit(prefix, f);
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter)) {
+        self.projection.visit_mut(prefix, f);
+    }
+}
+
+impl PatchEmbedding {
+    pub fn new(
+        channels: usize,
+        patch: &[usize],
+        width: usize,
+        dtype: DType,
+        rng: &mut Rng,
+    ) -> Self {
+        let features = channels * patch.iter().product::<usize>();
+        PatchEmbedding {
+            projection: Linear::new(features, width, LinearInit::LecunNormal, dtype, rng),
+            patch: patch.to_vec(),
+        }
+    }
+}
+
+impl Module for PatchEmbedding {
+    fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+        self.projection.forward(&patchify(x, &self.patch)?, ctx)
+    }
+}

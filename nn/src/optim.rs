@@ -1,0 +1,222 @@
+//! Optimizers and gradient clipping.
+//!
+//! A parameter that got no gradient this step (say, the head of a task that was not sampled) is
+//! treated as having a zero gradient, as in optax (the reference's library): its momentum keeps
+//! moving it. Frozen parameters are skipped entirely.
+
+use crate::{Parameter, Parameters};
+use autograd::{no_grad, Gradients};
+use std::collections::BTreeMap;
+use tensor::{Error, Result, Tensor};
+
+/// Updates parameters from gradients.
+pub trait Optimizer {
+    /// Applies one update with learning rate `lr`.
+    fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()>;
+
+    /// The optimizer's state as named tensors (for checkpoints), plus the step count.
+    fn state(&self) -> (u64, Vec<(String, Tensor)>);
+
+    /// Restores what [`Optimizer::state`] returned.
+    fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()>;
+}
+
+/// Scales all gradients so their global L2 norm is at most `max_norm` (factor
+/// `max_norm/(‖g‖ + 1e-6)` when `‖g‖ > max_norm`, as PyTorch's `clip_grad_norm_`). Returns the
+/// norm before clipping.
+pub fn clip_grad_norm(grads: &mut Gradients, max_norm: f64) -> Result<f64> {
+    let mut squares = 0.0;
+    for g in grads.tensors() {
+        squares += g.square()?.sum_all()?.to_scalar()?;
+    }
+    let norm = squares.sqrt();
+    if norm > max_norm {
+        grads.scale(max_norm / (norm + 1e-6))?;
+    }
+    Ok(norm)
+}
+
+/// The gradient of `p`, or zeros when the loss did not depend on it.
+fn grad_or_zeros(grads: &Gradients, p: &Parameter) -> Result<Tensor> {
+    match grads.get(p.leaf()) {
+        Some(g) => Ok(g.clone()),
+        None => p.value().zeros_like(),
+    }
+}
+
+/// Runs `update(name, parameter)` for every trainable parameter, without recording a graph.
+fn for_each_trainable(
+    model: &mut dyn Parameters,
+    mut update: impl FnMut(&str, &mut Parameter) -> Result<()>,
+) -> Result<()> {
+    let mut result = Ok(());
+    no_grad(|| {
+        model.visit_mut("", &mut |name, p| {
+            if result.is_ok() && !p.is_frozen() {
+                result = update(name, p);
+            }
+        })
+    });
+    result
+}
+
+/// Checks that a restored state tensor matches its parameter.
+fn check_state(state: &BTreeMap<String, Tensor>, name: &str, p: &Parameter) -> Result<()> {
+    match state.get(name) {
+        Some(t) if t.shape() != p.shape() => Err(Error::shape(
+            "optimizer state",
+            format!(
+                "{name}: state {:?} does not match parameter {:?}",
+                t.shape(),
+                p.shape()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// SGD with heavy-ball momentum in the reference's form: `m ← g + μ·m`, `θ ← θ − lr·m`.
+pub struct Sgd {
+    pub momentum: f64,
+    velocity: BTreeMap<String, Tensor>,
+    steps: u64,
+}
+
+impl Sgd {
+    pub fn new(momentum: f64) -> Self {
+        Sgd {
+            momentum,
+            velocity: BTreeMap::new(),
+            steps: 0,
+        }
+    }
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
+        for_each_trainable(model, |name, p| {
+            check_state(&self.velocity, name, p)?;
+            let g = grad_or_zeros(grads, p)?;
+            let m = match self.velocity.get(name) {
+                Some(m) => g.add(&m.mul_scalar(self.momentum)?)?,
+                None => g,
+            };
+            p.set_value(p.value().sub(&m.mul_scalar(lr)?)?);
+            self.velocity.insert(name.to_string(), m);
+            Ok(())
+        })?;
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn state(&self) -> (u64, Vec<(String, Tensor)>) {
+        (
+            self.steps,
+            self.velocity
+                .iter()
+                .map(|(k, v)| (format!("momentum.{k}"), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
+        self.steps = steps;
+        self.velocity = strip_prefix("momentum.", state)?;
+        Ok(())
+    }
+}
+
+/// Adam with decoupled weight decay (AdamW, PyTorch semantics):
+/// `θ ← θ·(1 − lr·λ)`, `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
+/// `θ ← θ − lr·m̂/(√v̂ + ε)` with `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`.
+pub struct AdamW {
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    first: BTreeMap<String, Tensor>,
+    second: BTreeMap<String, Tensor>,
+    steps: u64,
+}
+
+impl AdamW {
+    pub fn new(beta1: f64, beta2: f64, eps: f64, weight_decay: f64) -> Self {
+        AdamW {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+            first: BTreeMap::new(),
+            second: BTreeMap::new(),
+            steps: 0,
+        }
+    }
+}
+
+impl Optimizer for AdamW {
+    fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
+        let t = self.steps as i32 + 1;
+        let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
+        for_each_trainable(model, |name, p| {
+            check_state(&self.first, name, p)?;
+            let g = grad_or_zeros(grads, p)?;
+            let m = match self.first.get(name) {
+                Some(m) => m
+                    .mul_scalar(self.beta1)?
+                    .add(&g.mul_scalar(1.0 - self.beta1)?)?,
+                None => g.mul_scalar(1.0 - self.beta1)?,
+            };
+            let v = match self.second.get(name) {
+                Some(v) => v
+                    .mul_scalar(self.beta2)?
+                    .add(&g.square()?.mul_scalar(1.0 - self.beta2)?)?,
+                None => g.square()?.mul_scalar(1.0 - self.beta2)?,
+            };
+            let denominator = v.div_scalar(c2)?.sqrt()?.add_scalar(self.eps)?;
+            let update = m.div_scalar(c1)?.div(&denominator)?.mul_scalar(lr)?;
+            let decayed = p.value().mul_scalar(1.0 - lr * self.weight_decay)?;
+            p.set_value(decayed.sub(&update)?);
+            self.first.insert(name.to_string(), m);
+            self.second.insert(name.to_string(), v);
+            Ok(())
+        })?;
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn state(&self) -> (u64, Vec<(String, Tensor)>) {
+        let first = self
+            .first
+            .iter()
+            .map(|(k, v)| (format!("first_moment.{k}"), v.clone()));
+        let second = self
+            .second
+            .iter()
+            .map(|(k, v)| (format!("second_moment.{k}"), v.clone()));
+        (self.steps, first.chain(second).collect())
+    }
+
+    fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
+        let (first, second): (Vec<_>, Vec<_>) = state
+            .into_iter()
+            .partition(|(k, _)| k.starts_with("first_moment."));
+        self.steps = steps;
+        self.first = strip_prefix("first_moment.", first)?;
+        self.second = strip_prefix("second_moment.", second)?;
+        Ok(())
+    }
+}
+
+/// Names without `prefix`, or an error naming an entry that lacks it.
+fn strip_prefix(prefix: &str, state: Vec<(String, Tensor)>) -> Result<BTreeMap<String, Tensor>> {
+    state
+        .into_iter()
+        .map(|(name, t)| match name.strip_prefix(prefix) {
+            Some(rest) => Ok((rest.to_string(), t)),
+            None => Err(Error::shape(
+                "optimizer state",
+                format!("unexpected entry {name} (expected names starting with {prefix})"),
+            )),
+        })
+        .collect()
+}

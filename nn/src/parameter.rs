@@ -1,0 +1,143 @@
+//! Trainable tensors and the walk over them by name.
+
+use autograd::Var;
+use tensor::Tensor;
+
+/// A tensor the optimizer may change.
+///
+/// It holds a graph leaf, so the gradients of a backward pass can be looked up by it. A frozen
+/// parameter enters the graph as a constant: it gets no gradient and is never updated.
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    var: Var,
+    frozen: bool,
+}
+
+impl Parameter {
+    pub fn new(value: Tensor) -> Self {
+        Parameter {
+            var: Var::parameter(value),
+            frozen: false,
+        }
+    }
+
+    /// The value to use in a forward pass: the leaf itself, or a constant when frozen.
+    pub fn var(&self) -> Var {
+        if self.frozen {
+            self.var.detach()
+        } else {
+            self.var.clone()
+        }
+    }
+
+    /// The leaf that gradients are reported for.
+    pub fn leaf(&self) -> &Var {
+        &self.var
+    }
+
+    pub fn value(&self) -> &Tensor {
+        self.var.value()
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        self.var.shape()
+    }
+
+    /// Replaces the value (an optimizer step or a checkpoint load); the parameter becomes a new
+    /// leaf, so gradients of earlier graphs no longer refer to it.
+    pub fn set_value(&mut self, value: Tensor) {
+        self.var = Var::parameter(value);
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    pub fn set_frozen(&mut self, frozen: bool) {
+        self.frozen = frozen;
+    }
+}
+
+/// Something that owns parameters and can list them by dotted name.
+pub trait Parameters {
+    /// Calls `f(name, parameter)` for every parameter, names prefixed with `prefix`.
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter));
+
+    /// Calls `f(name, parameter)` for every parameter, mutably.
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter));
+
+    /// Every parameter with its full name, in a fixed order.
+    fn named_parameters(&self) -> Vec<(String, &Parameter)> {
+        let mut out = Vec::new();
+        self.visit("", &mut |name, p| out.push((name.to_string(), p)));
+        out
+    }
+
+    /// The number of scalar parameters (frozen ones included).
+    fn parameter_count(&self) -> usize {
+        let mut count = 0;
+        self.visit("", &mut |_, p| count += p.value().numel());
+        count
+    }
+
+    /// Freezes (or unfreezes) every parameter whose name starts with `prefix`; returns how many.
+    fn set_frozen(&mut self, prefix: &str, frozen: bool) -> usize {
+        let mut count = 0;
+        self.visit_mut("", &mut |name, p| {
+            if name.starts_with(prefix) {
+                p.set_frozen(frozen);
+                count += 1;
+            }
+        });
+        count
+    }
+}
+
+/// `prefix.name`, or `name` at the root.
+pub fn join_name(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+impl Parameters for Parameter {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter)) {
+        f(prefix, self);
+    }
+
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter)) {
+        f(prefix, self);
+    }
+}
+
+/// A list of modules is named by index: `blocks.0`, `blocks.1`, ...
+impl<T: Parameters> Parameters for Vec<T> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter)) {
+        for (i, item) in self.iter().enumerate() {
+            item.visit(&join_name(prefix, &i.to_string()), f);
+        }
+    }
+
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter)) {
+        for (i, item) in self.iter_mut().enumerate() {
+            item.visit_mut(&join_name(prefix, &i.to_string()), f);
+        }
+    }
+}
+
+/// Implements [`Parameters`] for a struct by visiting the listed fields under their own names.
+#[macro_export]
+macro_rules! impl_parameters {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl $crate::Parameters for $ty {
+            fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a $crate::Parameter)) {
+                $( $crate::Parameters::visit(&self.$field, &$crate::parameter::join_name(prefix, stringify!($field)), f); )*
+            }
+            fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut $crate::Parameter)) {
+                $( $crate::Parameters::visit_mut(&mut self.$field, &$crate::parameter::join_name(prefix, stringify!($field)), f); )*
+            }
+        }
+    };
+}
