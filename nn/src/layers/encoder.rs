@@ -62,14 +62,21 @@ impl EncoderBlock {
     }
 }
 
-impl Module for EncoderBlock {
-    fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+impl EncoderBlock {
+    /// The forward pass with an explicit stochastic depth rate (PolyViT varies it per task).
+    pub fn forward_with_drop_path(&self, x: &Var, drop_path_rate: f64, ctx: &mut Context) -> Result<Var> {
         let attended = self
             .dropout
             .forward(&self.attn.forward(&self.norm1.forward(x, ctx)?, ctx)?, ctx)?;
-        let x = x.add(&drop_path(&attended, self.drop_path_rate, ctx)?)?;
+        let x = x.add(&drop_path(&attended, drop_path_rate, ctx)?)?;
         let transformed = self.mlp.forward(&self.norm2.forward(&x, ctx)?, ctx)?;
-        x.add(&drop_path(&transformed, self.drop_path_rate, ctx)?)
+        x.add(&drop_path(&transformed, drop_path_rate, ctx)?)
+    }
+}
+
+impl Module for EncoderBlock {
+    fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+        self.forward_with_drop_path(x, self.drop_path_rate, ctx)
     }
 }
 
