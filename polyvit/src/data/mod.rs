@@ -3,7 +3,10 @@
 //! drum mixtures), and the default co-training suite with fixed train / validation / test
 //! splits. Everything is pure Rust over `Vec<f32>` plus shapes; nothing is downloaded.
 
+pub mod audio;
+pub mod dataset;
 pub mod drums;
+pub mod embedded;
 pub mod error;
 pub mod fft;
 pub mod idx;
@@ -11,9 +14,12 @@ pub mod moving_mnist;
 pub mod pack;
 pub mod resample;
 pub mod spectrogram;
+pub mod suite;
 pub mod wav;
 
 #[cfg(test)]
 mod test_util;
 
+pub use dataset::{Dataset, Labels, Modality, Split, Standardization};
 pub use error::{DataError, DataResult};
+pub use suite::{build_suite, build_task, default_suite, SuiteConfig, TaskId};

@@ -1,0 +1,59 @@
+//! The files of the default suite, compiled into the binary with `include_bytes!` so that a
+//! fresh clone needs nothing else. `polyvit/data/README.md` says where each came from and
+//! `polyvit/scripts/build_all.sh` rebuilds them.
+
+/// One embedded file: its path in the repository (used in error messages) and its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedFile {
+    /// Path relative to the repository root.
+    pub path: &'static str,
+    /// The file's contents.
+    pub bytes: &'static [u8],
+}
+
+macro_rules! embed {
+    ($file:literal) => {
+        EmbeddedFile {
+            path: concat!("polyvit/data/", $file),
+            bytes: include_bytes!(concat!("../../data/", $file)),
+        }
+    };
+}
+
+/// MNIST training digits (2,000: 200 per digit), gzipped IDX images.
+pub const MNIST_TRAIN_IMAGES: EmbeddedFile = embed!("image/mnist-train-images-idx3-ubyte.gz");
+/// Labels of [`MNIST_TRAIN_IMAGES`].
+pub const MNIST_TRAIN_LABELS: EmbeddedFile = embed!("image/mnist-train-labels-idx1-ubyte.gz");
+/// MNIST test digits (500: 50 per digit), gzipped IDX images.
+pub const MNIST_TEST_IMAGES: EmbeddedFile = embed!("image/mnist-test-images-idx3-ubyte.gz");
+/// Labels of [`MNIST_TEST_IMAGES`].
+pub const MNIST_TEST_LABELS: EmbeddedFile = embed!("image/mnist-test-labels-idx1-ubyte.gz");
+/// Fashion-MNIST training images (the first 2,000 of the official training set).
+pub const FASHION_TRAIN_IMAGES: EmbeddedFile = embed!("image/fashion-train-images-idx3-ubyte.gz");
+/// Labels of [`FASHION_TRAIN_IMAGES`].
+pub const FASHION_TRAIN_LABELS: EmbeddedFile = embed!("image/fashion-train-labels-idx1-ubyte.gz");
+/// Fashion-MNIST test images (the first 500 of the official test set).
+pub const FASHION_TEST_IMAGES: EmbeddedFile = embed!("image/fashion-test-images-idx3-ubyte.gz");
+/// Labels of [`FASHION_TEST_IMAGES`].
+pub const FASHION_TEST_LABELS: EmbeddedFile = embed!("image/fashion-test-labels-idx1-ubyte.gz");
+/// 300 espeak-ng spoken digits (clip pack, 8 kHz), the spoken-digit training data.
+pub const SPEECH_ESPEAK: EmbeddedFile = embed!("audio/speech-espeak.pack.gz");
+/// The 60 real Asterisk recordings of digits 0–9 by 6 voices (clip pack, 8 kHz): the test set.
+pub const SPEECH_ASTERISK: EmbeddedFile = embed!("audio/speech-asterisk.pack.gz");
+/// 40 drum one-shots in 5 classes (clip pack, 8 kHz); names start with "train " or "test ".
+pub const DRUMS: EmbeddedFile = embed!("audio/drums.pack.gz");
+
+/// Every embedded file.
+pub const ALL: [EmbeddedFile; 11] = [
+    MNIST_TRAIN_IMAGES,
+    MNIST_TRAIN_LABELS,
+    MNIST_TEST_IMAGES,
+    MNIST_TEST_LABELS,
+    FASHION_TRAIN_IMAGES,
+    FASHION_TRAIN_LABELS,
+    FASHION_TEST_IMAGES,
+    FASHION_TEST_LABELS,
+    SPEECH_ESPEAK,
+    SPEECH_ASTERISK,
+    DRUMS,
+];

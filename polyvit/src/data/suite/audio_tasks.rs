@@ -1,0 +1,114 @@
+//! The audio tasks: spoken digits and drum mixtures, as standardized log-mel images.
+
+use super::{assemble, rng, RawSplit, SuiteConfig, TaskId, DRUM_CLASSES};
+use crate::data::audio::AudioFeatures;
+use crate::data::dataset::{carve_validation, Dataset, Labels, Modality};
+use crate::data::drums::{mix, DrumMixConfig};
+use crate::data::embedded;
+use crate::data::error::{DataError, DataResult};
+use crate::data::pack::{parse_pack_gz, Clip};
+use crate::data::resample::resample;
+
+/// Log-mel features and labels of clips.
+fn clip_features(features: &AudioFeatures, clips: &[&Clip]) -> DataResult<RawSplit> {
+    let mut inputs = Vec::new();
+    for c in clips {
+        inputs.extend(features.features(&c.wav.samples, c.wav.sample_rate)?);
+    }
+    Ok(RawSplit {
+        inputs,
+        labels: Labels::Class(clips.iter().map(|c| c.label).collect()),
+        len: clips.len(),
+    })
+}
+
+/// Spoken digits: espeak-ng clips (validation carved out) and the Asterisk test set.
+pub(super) fn speech_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataResult<Dataset> {
+    let task = TaskId::SpokenDigits;
+    let espeak = parse_pack_gz(embedded::SPEECH_ESPEAK.bytes, embedded::SPEECH_ESPEAK.path)?;
+    let asterisk = parse_pack_gz(
+        embedded::SPEECH_ASTERISK.bytes,
+        embedded::SPEECH_ASTERISK.path,
+    )?;
+    let (t, v) = carve_validation(
+        espeak.len(),
+        cfg.validation_fraction,
+        &mut rng(cfg.seed, task.stream()),
+    );
+    let raw = [
+        clip_features(features, &t.iter().map(|&i| &espeak[i]).collect::<Vec<_>>())?,
+        clip_features(features, &v.iter().map(|&i| &espeak[i]).collect::<Vec<_>>())?,
+        clip_features(features, &asterisk.iter().collect::<Vec<_>>())?,
+    ];
+    assemble(task, Modality::Audio, features.shape(), 10, raw)
+}
+
+/// Per-class one-shot waveforms (resampled to the feature rate) of the "train" or "test" pool.
+fn drum_pool(
+    clips: &[Clip],
+    split: &str,
+    features: &AudioFeatures,
+) -> DataResult<Vec<Vec<Vec<f32>>>> {
+    let mut pool = vec![Vec::new(); DRUM_CLASSES.len()];
+    for c in clips
+        .iter()
+        .filter(|c| c.name.split(' ').next() == Some(split))
+    {
+        let shots = pool.get_mut(c.label).ok_or_else(|| {
+            DataError::new(
+                embedded::DRUMS.path,
+                format!(
+                    "clip '{}' has label {} of {} classes",
+                    c.name,
+                    c.label,
+                    DRUM_CLASSES.len()
+                ),
+            )
+        })?;
+        shots.push(resample(
+            &c.wav.samples,
+            c.wav.sample_rate,
+            features.sample_rate(),
+        )?);
+    }
+    Ok(pool)
+}
+
+/// Drum mixtures: train and validation from the "train" one-shots, test from the "test" ones.
+pub(super) fn drums_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataResult<Dataset> {
+    let task = TaskId::Drums;
+    let clips = parse_pack_gz(embedded::DRUMS.bytes, embedded::DRUMS.path)?;
+    let (train_pool, test_pool) = (
+        drum_pool(&clips, "train", features)?,
+        drum_pool(&clips, "test", features)?,
+    );
+    let mix_cfg = DrumMixConfig {
+        clip_samples: features.window_samples(),
+        ..cfg.drums.clone()
+    };
+    let pools = [&train_pool, &train_pool, &test_pool];
+    let raw = [0, 1, 2].map(|k| -> DataResult<RawSplit> {
+        let mut r = rng(cfg.seed, task.stream() + k as u64);
+        let (mut inputs, mut labels) = (Vec::new(), Vec::new());
+        for _ in 0..cfg.drum_mixtures[k] {
+            let m = mix(pools[k], &mix_cfg, &mut r)?;
+            inputs.extend(features.features(&m.samples, features.sample_rate())?);
+            labels.extend(m.labels);
+        }
+        let len = cfg.drum_mixtures[k];
+        Ok(RawSplit {
+            inputs,
+            labels: Labels::MultiHot(labels),
+            len,
+        })
+    });
+    let [train, validation, test] = raw;
+    let raw = [train?, validation?, test?];
+    assemble(
+        task,
+        Modality::Audio,
+        features.shape(),
+        DRUM_CLASSES.len(),
+        raw,
+    )
+}

@@ -1,0 +1,180 @@
+//! The embedded default co-training suite: six small tasks over three modalities, built
+//! deterministically from the embedded files (see `polyvit/data/README.md`) and a seed.
+//!
+//! | task | modality | shape | classes | train / validation / test |
+//! |---|---|---|---|---|
+//! | `mnist` | image | 1×28×28 | 10 | 1,800 / 200 / 500 |
+//! | `fashion_mnist` | image | 1×28×28 | 10 | 1,800 / 200 / 500 |
+//! | `moving_mnist_class` | video | 8×1×32×32 | 10 | 1,800 / 200 / 500 |
+//! | `moving_mnist_direction` | video | 8×1×32×32 | 8 | 1,800 / 200 / 500 |
+//! | `spoken_digits` | audio | 1×64×32 | 10 | 270 / 30 / 60 |
+//! | `drums` (multi-label) | audio | 1×64×32 | 5 | 1,000 / 200 / 400 |
+//!
+//! Validation is carved from each training file by a seeded shuffle ([`carve_validation`]).
+//! Moving-MNIST draws one clip per MNIST digit of the same split (bouncing for the class task,
+//! straight for the direction task). Spoken digits train on espeak-ng voices and test on the 60
+//! real Asterisk recordings. Drum mixtures for train and validation use the "train" one-shots,
+//! test mixtures the held-out "test" one-shots. Inputs are scaled (pixels / 255, log-mel) and
+//! standardized with the training split's mean and standard deviation.
+
+mod audio_tasks;
+mod image_tasks;
+#[cfg(test)]
+mod tests;
+
+use super::audio::AudioFeatures;
+use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
+use super::drums::DrumMixConfig;
+use super::error::DataResult;
+use super::moving_mnist::MovingMnistConfig;
+use super::spectrogram::MelConfig;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// Parameters of the suite; [`Default`] is the documented default suite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuiteConfig {
+    /// Seed of every shuffle and generator (each task and split has its own stream).
+    pub seed: u64,
+    /// Fraction of each training file held out for validation.
+    pub validation_fraction: f32,
+    /// Moving-MNIST clip parameters.
+    pub video: MovingMnistConfig,
+    /// Log-mel parameters of both audio tasks.
+    pub mel: MelConfig,
+    /// Log-mel frames per audio example.
+    pub audio_frames: usize,
+    /// Drum mixture parameters (`clip_samples` is overridden by the audio window).
+    pub drums: DrumMixConfig,
+    /// Drum mixtures in the train, validation and test splits.
+    pub drum_mixtures: [usize; 3],
+}
+
+impl Default for SuiteConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            validation_fraction: 0.1,
+            video: MovingMnistConfig::default(),
+            mel: MelConfig::default(),
+            audio_frames: 64,
+            drums: DrumMixConfig::default(),
+            drum_mixtures: [1000, 200, 400],
+        }
+    }
+}
+
+/// The tasks of the default suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskId {
+    /// MNIST digits, 10 classes.
+    Mnist,
+    /// Fashion-MNIST, 10 classes.
+    FashionMnist,
+    /// Moving-MNIST: which digit moves (10 classes).
+    MovingMnistClass,
+    /// Moving-MNIST: which way it moves (`video.directions` classes).
+    MovingMnistDirection,
+    /// Spoken digits, 10 classes.
+    SpokenDigits,
+    /// Which drums play in a mixture, 5 classes, multi-label.
+    Drums,
+}
+
+impl TaskId {
+    /// Every task, in suite order.
+    pub const ALL: [TaskId; 6] = [
+        TaskId::Mnist,
+        TaskId::FashionMnist,
+        TaskId::MovingMnistClass,
+        TaskId::MovingMnistDirection,
+        TaskId::SpokenDigits,
+        TaskId::Drums,
+    ];
+
+    /// The task's name, as in [`Dataset::name`].
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskId::Mnist => "mnist",
+            TaskId::FashionMnist => "fashion_mnist",
+            TaskId::MovingMnistClass => "moving_mnist_class",
+            TaskId::MovingMnistDirection => "moving_mnist_direction",
+            TaskId::SpokenDigits => "spoken_digits",
+            TaskId::Drums => "drums",
+        }
+    }
+
+    /// Base of this task's random streams (each split adds a small offset).
+    fn stream(self) -> u64 {
+        16 * TaskId::ALL.iter().position(|&t| t == self).unwrap_or(0) as u64
+    }
+}
+
+/// Drum instrument classes, in label order.
+pub const DRUM_CLASSES: [&str; 5] = ["kick", "snare", "hihat", "tom", "cymbal"];
+
+/// An independent, value-stable random stream.
+fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream);
+    r
+}
+
+/// One split before standardization: inputs, labels and number of examples.
+struct RawSplit {
+    inputs: Vec<f32>,
+    labels: Labels,
+    len: usize,
+}
+
+/// Standardizes the raw train / validation / test splits with the train statistics and
+/// assembles the dataset.
+fn assemble(
+    task: TaskId,
+    modality: Modality,
+    shape: Vec<usize>,
+    num_classes: usize,
+    raw: [RawSplit; 3],
+) -> DataResult<Dataset> {
+    let standardization = Standardization::fit(&raw[0].inputs);
+    let multi_label = matches!(raw[0].labels, Labels::MultiHot(_));
+    let [train, validation, test] = raw.map(|mut r| {
+        standardization.apply(&mut r.inputs);
+        Split::new(r.inputs, r.labels, r.len, num_classes, task.name())
+    });
+    Ok(Dataset {
+        name: task.name(),
+        modality,
+        shape,
+        num_classes,
+        multi_label,
+        standardization,
+        train: train?,
+        validation: validation?,
+        test: test?,
+    })
+}
+
+/// Builds one task of the suite.
+pub fn build_task(task: TaskId, cfg: &SuiteConfig) -> DataResult<Dataset> {
+    let audio = || AudioFeatures::new(cfg.mel.clone(), cfg.audio_frames);
+    match task {
+        TaskId::Mnist => image_tasks::image_task(task, image_tasks::mnist_splits(cfg)?),
+        TaskId::FashionMnist => image_tasks::image_task(task, image_tasks::fashion_splits(cfg)?),
+        TaskId::MovingMnistClass | TaskId::MovingMnistDirection => {
+            image_tasks::video_task(task, cfg, image_tasks::mnist_splits(cfg)?)
+        }
+        TaskId::SpokenDigits => audio_tasks::speech_task(cfg, &audio()?),
+        TaskId::Drums => audio_tasks::drums_task(cfg, &audio()?),
+    }
+}
+
+/// Builds every task of the suite, in [`TaskId::ALL`] order.
+pub fn build_suite(cfg: &SuiteConfig) -> DataResult<Vec<Dataset>> {
+    TaskId::ALL.iter().map(|&t| build_task(t, cfg)).collect()
+}
+
+/// The default suite: [`build_suite`] with [`SuiteConfig::default`].
+pub fn default_suite() -> DataResult<Vec<Dataset>> {
+    build_suite(&SuiteConfig::default())
+}

@@ -1,0 +1,261 @@
+//! Tests of the default suite: sizes, splits, classes, determinism, embedded files.
+
+use super::*;
+use crate::data::embedded;
+use crate::data::idx::parse_idx_gz;
+use crate::data::pack::parse_pack_gz;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+fn suite() -> &'static [Dataset] {
+    static SUITE: OnceLock<Vec<Dataset>> = OnceLock::new();
+    SUITE.get_or_init(|| {
+        let start = std::time::Instant::now();
+        let s = default_suite().unwrap();
+        eprintln!("default suite built in {:.2?}", start.elapsed());
+        s
+    })
+}
+
+fn class_counts(labels: &Labels, classes: usize) -> Vec<usize> {
+    let mut counts = vec![0; classes];
+    match labels {
+        Labels::Class(c) => c.iter().for_each(|&l| counts[l] += 1),
+        Labels::MultiHot(m) => m.chunks_exact(classes).for_each(|row| {
+            row.iter()
+                .enumerate()
+                .for_each(|(c, &v)| counts[c] += (v == 1.0) as usize)
+        }),
+    }
+    counts
+}
+
+/// Name, modality, example shape, classes, multi-label, train / validation / test sizes.
+type Expected = (
+    &'static str,
+    Modality,
+    &'static [usize],
+    usize,
+    bool,
+    [usize; 3],
+);
+
+#[test]
+fn sizes_shapes_and_classes_are_as_documented() {
+    let want: [Expected; 6] = [
+        (
+            "mnist",
+            Modality::Image,
+            &[1, 28, 28],
+            10,
+            false,
+            [1800, 200, 500],
+        ),
+        (
+            "fashion_mnist",
+            Modality::Image,
+            &[1, 28, 28],
+            10,
+            false,
+            [1800, 200, 500],
+        ),
+        (
+            "moving_mnist_class",
+            Modality::Video,
+            &[8, 1, 32, 32],
+            10,
+            false,
+            [1800, 200, 500],
+        ),
+        (
+            "moving_mnist_direction",
+            Modality::Video,
+            &[8, 1, 32, 32],
+            8,
+            false,
+            [1800, 200, 500],
+        ),
+        (
+            "spoken_digits",
+            Modality::Audio,
+            &[1, 64, 32],
+            10,
+            false,
+            [270, 30, 60],
+        ),
+        (
+            "drums",
+            Modality::Audio,
+            &[1, 64, 32],
+            5,
+            true,
+            [1000, 200, 400],
+        ),
+    ];
+    let suite = suite();
+    assert_eq!(suite.len(), 6);
+    for (d, (name, modality, shape, classes, multi, sizes)) in suite.iter().zip(want) {
+        assert_eq!(
+            (
+                d.name,
+                d.modality,
+                d.shape.as_slice(),
+                d.num_classes,
+                d.multi_label
+            ),
+            (name, modality, shape, classes, multi)
+        );
+        let example: usize = shape.iter().product();
+        for (split, n) in [&d.train, &d.validation, &d.test].into_iter().zip(sizes) {
+            assert_eq!(
+                (split.len(), split.example_len(), split.inputs.len()),
+                (n, example, n * example),
+                "{name}"
+            );
+            assert!(split.inputs.iter().all(|v| v.is_finite()), "{name}");
+            let counts = class_counts(&split.labels, classes);
+            assert!(
+                counts.iter().all(|&c| c > 0),
+                "{name}: every class occurs in every split: {counts:?}"
+            );
+            assert_eq!(matches!(split.labels, Labels::MultiHot(_)), multi);
+        }
+        let train = Standardization::fit(&d.train.inputs);
+        assert!(
+            train.mean.abs() < 1e-3 && (train.std - 1.0).abs() < 1e-3,
+            "{name}: standardized train {train:?}"
+        );
+    }
+}
+
+#[test]
+fn test_sets_are_balanced_where_documented() {
+    let s = suite();
+    assert_eq!(
+        class_counts(&s[0].test.labels, 10),
+        vec![50; 10],
+        "MNIST test: 50 per digit"
+    );
+    assert_eq!(
+        class_counts(&s[4].test.labels, 10),
+        vec![6; 10],
+        "Asterisk: 6 voices per digit"
+    );
+    let c = class_counts(&s[0].train.labels, 10)
+        .iter()
+        .zip(class_counts(&s[0].validation.labels, 10))
+        .map(|(a, b)| a + b)
+        .collect::<Vec<_>>();
+    assert_eq!(c, vec![200; 10], "MNIST train file: 200 per digit");
+}
+
+#[test]
+fn splits_do_not_share_examples() {
+    for d in suite().iter().filter(|d| d.modality == Modality::Image) {
+        let key = |s: &Split, i: usize| {
+            s.example(i)
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        let train: HashSet<Vec<u32>> = (0..d.train.len()).map(|i| key(&d.train, i)).collect();
+        let leaked = (0..d.validation.len())
+            .filter(|&i| train.contains(&key(&d.validation, i)))
+            .count();
+        assert_eq!(leaked, 0, "{}: validation images also in train", d.name);
+        let leaked = (0..d.test.len())
+            .filter(|&i| train.contains(&key(&d.test, i)))
+            .count();
+        assert!(
+            leaked <= 1,
+            "{}: {leaked} test images also in train",
+            d.name
+        );
+    }
+}
+
+#[test]
+fn drum_mixtures_hold_one_to_three_instruments() {
+    let d = &suite()[5];
+    for split in [&d.train, &d.validation, &d.test] {
+        let Labels::MultiHot(m) = &split.labels else {
+            panic!("drums are multi-label")
+        };
+        let mut sizes = [0; 6];
+        for row in m.chunks_exact(5) {
+            assert!(row.iter().all(|&v| v == 0.0 || v == 1.0));
+            sizes[row.iter().sum::<f32>() as usize] += 1;
+        }
+        assert_eq!(sizes[0] + sizes[4] + sizes[5], 0, "{sizes:?}");
+        assert!(
+            sizes[1..4].iter().all(|&n| n > split.len() / 5),
+            "{sizes:?}"
+        );
+    }
+}
+
+#[test]
+fn the_same_seed_rebuilds_the_same_task_and_another_seed_does_not() {
+    let cfg = SuiteConfig {
+        drum_mixtures: [20, 5, 5],
+        ..SuiteConfig::default()
+    };
+    for task in [TaskId::MovingMnistDirection, TaskId::Drums] {
+        let a = build_task(task, &cfg).unwrap();
+        assert_eq!(a, build_task(task, &cfg).unwrap());
+        let b = build_task(
+            task,
+            &SuiteConfig {
+                seed: 1,
+                ..cfg.clone()
+            },
+        )
+        .unwrap();
+        assert_ne!(a.train.inputs, b.train.inputs);
+    }
+    assert_eq!(build_task(TaskId::Mnist, &cfg).unwrap(), suite()[0]);
+}
+
+#[test]
+fn embedded_files_hold_the_documented_data() {
+    let espeak =
+        parse_pack_gz(embedded::SPEECH_ESPEAK.bytes, embedded::SPEECH_ESPEAK.path).unwrap();
+    let asterisk = parse_pack_gz(
+        embedded::SPEECH_ASTERISK.bytes,
+        embedded::SPEECH_ASTERISK.path,
+    )
+    .unwrap();
+    let drums = parse_pack_gz(embedded::DRUMS.bytes, embedded::DRUMS.path).unwrap();
+    assert_eq!((espeak.len(), asterisk.len(), drums.len()), (300, 60, 40));
+    for c in espeak.iter().chain(&asterisk).chain(&drums) {
+        assert_eq!((c.wav.sample_rate, c.wav.channels), (8000, 1), "{}", c.name);
+        assert!(
+            !c.wav.samples.is_empty() && c.wav.samples.iter().any(|&v| v.abs() > 0.5),
+            "{}",
+            c.name
+        );
+    }
+    assert!(asterisk.iter().all(|c| c.name.starts_with("asterisk ")));
+    let test_shots = drums.iter().filter(|c| c.name.starts_with("test ")).count();
+    assert_eq!((test_shots, drums.len() - test_shots), (12, 28));
+    assert!(drums
+        .iter()
+        .all(|c| c.wav.samples.len() == 4000 && c.label < 5));
+    let bytes: usize = embedded::ALL.iter().map(|f| f.bytes.len()).sum();
+    assert!(bytes < 4_000_000, "embedded data is {bytes} bytes");
+}
+
+#[test]
+fn corrupt_embedded_style_input_names_the_file() {
+    let e = parse_idx_gz(
+        &embedded::MNIST_TRAIN_IMAGES.bytes[..1000],
+        embedded::MNIST_TRAIN_IMAGES.path,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("polyvit/data/image/mnist-train-images-idx3-ubyte.gz: "),
+        "{e}"
+    );
+}
