@@ -1,0 +1,151 @@
+//! `polyvit info`: parameter accounting.
+
+use clap::Args;
+use polyvit::data::Modality;
+use polyvit::model::{
+    parameter_table, single_task_parameter_count, ModelConfig, PolyVit, TaskSpec, TokenizerSpec,
+};
+use polyvit::train::{model_specs, TrainConfig};
+use tensor::DType;
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// Model preset: b16, l16, ti16, small, tiny.
+    #[arg(long, default_value = "b16")]
+    preset: String,
+    /// Task set: `paper9` (the paper's nine tasks at their input sizes) or `default` (the
+    /// embedded suite at its input sizes).
+    #[arg(long, default_value = "paper9")]
+    tasks: String,
+    /// Modality-specific blocks before the shared ones (L_adapt).
+    #[arg(long, default_value_t = 0)]
+    adapt_depth: usize,
+}
+
+/// The tokenizers and tasks of a named task set.
+fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
+    let task = |name: &str, modality, classes| TaskSpec {
+        name: name.into(),
+        modality,
+        classes,
+    };
+    match name {
+        "paper9" => Ok((
+            vec![
+                TokenizerSpec {
+                    modality: Modality::Image,
+                    input_shape: vec![3, 384, 384],
+                    patch: vec![16, 16],
+                },
+                TokenizerSpec {
+                    modality: Modality::Video,
+                    input_shape: vec![32, 3, 224, 224],
+                    patch: vec![4, 16, 16],
+                },
+                TokenizerSpec {
+                    modality: Modality::Audio,
+                    input_shape: vec![1, 800, 128],
+                    patch: vec![16, 16],
+                },
+            ],
+            vec![
+                task("imagenet1k", Modality::Image, 1000),
+                task("cifar10", Modality::Image, 10),
+                task("cifar100", Modality::Image, 100),
+                task("pets", Modality::Image, 37),
+                task("resisc45", Modality::Image, 45),
+                task("kinetics400", Modality::Video, 400),
+                task("moments_in_time", Modality::Video, 339),
+                task("vggsound", Modality::Audio, 309),
+                task("audioset", Modality::Audio, 527),
+            ],
+        )),
+        "default" => {
+            let datasets = super::train::load_suite()?;
+            model_specs(&TrainConfig::default(), &datasets).map_err(|e| e.to_string())
+        }
+        other => Err(format!(
+            "unknown task set {other:?} (expected paper9 or default)"
+        )),
+    }
+}
+
+pub fn info(args: InfoArgs) -> Result<(), String> {
+    let mut config = ModelConfig::preset(&args.preset).ok_or_else(|| {
+        format!(
+            "unknown preset {:?} (known: {})",
+            args.preset,
+            ModelConfig::PRESETS.join(", ")
+        )
+    })?;
+    config.adapt_depth = args.adapt_depth;
+    let (tokenizers, tasks) = task_set(&args.tasks)?;
+    let model = PolyVit::new(
+        &config,
+        &tokenizers,
+        &tasks,
+        DType::F32,
+        &mut tensor::rng(0),
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "PolyViT {} (width {}, depth {}, heads {}, MLP {}), L_adapt = {}, tasks: {}\n",
+        args.preset,
+        config.width,
+        config.depth,
+        config.heads,
+        config.mlp_width,
+        config.adapt_depth,
+        args.tasks
+    );
+    for spec in &tokenizers {
+        println!(
+            "  {:?} tokenizer: input {:?}, patch {:?} → {} tokens + CLS",
+            spec.modality,
+            spec.input_shape,
+            spec.patch,
+            spec.tokens()
+        );
+    }
+    println!("\n{:<40} {:>14}", "part", "parameters");
+    let rows = parameter_table(&model);
+    for row in &rows {
+        println!("{:<40} {:>14}", row.part, group_thousands(row.count));
+    }
+    let polyvit: usize = rows.iter().map(|r| r.count).sum();
+    println!("{:<40} {:>14}\n", "PolyViT total", group_thousands(polyvit));
+    let mut singles = 0;
+    for task in &tasks {
+        let count = single_task_parameter_count(&model, &task.name).expect("the task exists");
+        println!(
+            "{:<40} {:>14}",
+            format!("single-task ViT: {}", task.name),
+            group_thousands(count)
+        );
+        singles += count;
+    }
+    println!(
+        "{:<40} {:>14}",
+        format!("{} single-task ViTs", tasks.len()),
+        group_thousands(singles)
+    );
+    println!(
+        "\nOne PolyViT replaces {} single-task models with {:.2}× fewer parameters.",
+        tasks.len(),
+        singles as f64 / polyvit as f64
+    );
+    Ok(())
+}
+
+/// `92290255` → `92,290,255`.
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,34 @@
+//! The command-line interface: `train`, `eval` and `info`.
+
+mod info;
+mod report;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+/// Co-train one vision transformer on image, video and audio tasks (PolyViT).
+#[derive(Parser)]
+#[command(name = "polyvit", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Co-train on the embedded suite (or a subset of it) and print each task's result.
+    Train(train::TrainArgs),
+    /// Evaluate a checkpoint on every task it was trained on.
+    Eval(train::EvalArgs),
+    /// Print a model's parameters by part and the saving over one model per task.
+    Info(info::InfoArgs),
+}
+
+/// Parses the command line and runs the chosen command.
+pub fn run() -> Result<(), String> {
+    match Cli::parse().command {
+        Command::Train(args) => train::train(args),
+        Command::Eval(args) => train::eval(args),
+        Command::Info(args) => info::info(args),
+    }
+}

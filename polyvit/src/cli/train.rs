@@ -1,0 +1,267 @@
+//! `polyvit train` and `polyvit eval`.
+
+use super::report::{print_scores, OutputFiles};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use nn::checkpoint::Checkpoint;
+use polyvit::data::{default_suite, Dataset};
+use polyvit::train::{Run, TrainConfig};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// A TOML file with the whole configuration (see `--print-config` for the format).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Train only these tasks (comma-separated), e.g. `--tasks mnist` for a single-task baseline.
+    #[arg(long, value_delimiter = ',')]
+    tasks: Vec<String>,
+    /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.
+    #[arg(long)]
+    schedule: Option<String>,
+    /// Model preset: small (default), tiny, ti16, b16, l16.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Modality-specific blocks before the shared ones (L_adapt).
+    #[arg(long)]
+    adapt_depth: Option<usize>,
+    /// Total optimizer steps, split over the tasks in proportion to their budgets.
+    #[arg(long)]
+    steps: Option<u64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Evaluate on the validation splits every this many steps (0: only at the end).
+    #[arg(long)]
+    eval_every: Option<u64>,
+    /// Where to compute: only `cpu` in this build.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Directory for the checkpoint, logs and results.
+    #[arg(long, default_value = "runs/latest")]
+    output: PathBuf,
+    /// Continue a run from its checkpoint (its configuration is used; the same seed gives the
+    /// same losses as an uninterrupted run).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Print the effective configuration as TOML and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The checkpoint to evaluate (written by `polyvit train`).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Which split: test or validation.
+    #[arg(long, default_value = "test")]
+    split: String,
+}
+
+/// The embedded suite. Its seed is fixed, so every run sees the same splits whatever its
+/// training seed.
+pub fn load_suite() -> Result<Vec<Dataset>, String> {
+    default_suite().map_err(|e| e.to_string())
+}
+
+/// The configuration from the defaults, a file and the flags, in that order.
+fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
+    let mut config = match &args.config {
+        Some(path) => TrainConfig::from_toml_file(path)?,
+        None => TrainConfig::default(),
+    };
+    if !args.tasks.is_empty() {
+        config.select_tasks(&args.tasks)?;
+    }
+    if let Some(v) = &args.schedule {
+        config.schedule = v.clone();
+    }
+    if let Some(v) = &args.preset {
+        config.preset = v.clone();
+    }
+    if let Some(v) = args.adapt_depth {
+        config.adapt_depth = v;
+    }
+    if let Some(v) = args.steps {
+        config.scale_steps(v);
+    }
+    if let Some(v) = args.seed {
+        config.seed = v;
+    }
+    if let Some(v) = args.eval_every {
+        config.eval_every = v;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn check_device(device: &str) -> Result<(), String> {
+    match device {
+        "cpu" => Ok(()),
+        other => Err(format!(
+            "device {other:?} is not available: this build computes on the cpu only"
+        )),
+    }
+}
+
+pub fn train(args: TrainArgs) -> Result<(), String> {
+    check_device(&args.device)?;
+    let resumed = match &args.resume {
+        Some(path) => {
+            let changes_config = args.config.is_some()
+                || !args.tasks.is_empty()
+                || args.schedule.is_some()
+                || args.preset.is_some()
+                || args.adapt_depth.is_some()
+                || args.steps.is_some()
+                || args.seed.is_some();
+            if changes_config {
+                return Err("--resume continues a run with its own configuration; drop the other configuration flags".into());
+            }
+            let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
+            Some(checkpoint)
+        }
+        None => None,
+    };
+    let config = match &resumed {
+        Some(checkpoint) => Run::config_in_checkpoint(checkpoint).map_err(|e| e.to_string())?,
+        None => effective_config(&args)?,
+    };
+    if args.print_config {
+        print!("{}", toml::to_string(&config).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    let started = Instant::now();
+    let suite = load_suite()?;
+    let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
+    if let Some(checkpoint) = &resumed {
+        run.restore(checkpoint).map_err(|e| e.to_string())?;
+    }
+    let files = OutputFiles::open(&args.output, &run.config, resumed.is_some())?;
+    println!(
+        "co-training {} tasks ({}) with the {} schedule on the {} preset: {} steps, data ready in {:.1} s",
+        run.datasets.len(),
+        run.datasets.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
+        run.config.schedule,
+        run.config.preset,
+        run.total_steps(),
+        started.elapsed().as_secs_f64()
+    );
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    train_loop(&mut run, &files, &interrupted)?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let scores = run.evaluate(true).map_err(|e| e.to_string())?;
+    files.write_scores(run.step, "test", &scores)?;
+    files.write_results(&scores, started.elapsed().as_secs_f64())?;
+    println!(
+        "\nTest results after {} steps ({:.0} s in all):",
+        run.step,
+        started.elapsed().as_secs_f64()
+    );
+    print_scores(&run, &scores);
+    println!(
+        "\nCheckpoint, logs and results are in {}",
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// Steps until the plan is done or the user interrupts (then a checkpoint is saved).
+fn train_loop(run: &mut Run, files: &OutputFiles, interrupted: &AtomicBool) -> Result<(), String> {
+    let total = run.total_steps();
+    let bar = ProgressBar::new(total).with_position(run.step);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps [{elapsed_precise}<{eta_precise}, {per_sec}] {msg}",
+        )
+        .expect("a valid template"),
+    );
+    while run.step < total {
+        if interrupted.load(Ordering::SeqCst) {
+            run.save(&files.checkpoint).map_err(|e| e.to_string())?;
+            bar.abandon();
+            println!(
+                "\ninterrupted at step {}: checkpoint saved; continue with --resume {}",
+                run.step,
+                files.checkpoint.display()
+            );
+            return Ok(());
+        }
+        let report = run.train_step().map_err(|e| {
+            bar.abandon();
+            e.to_string()
+        })?;
+        files.write_step(run, &report)?;
+        let names: Vec<String> = report
+            .losses
+            .iter()
+            .map(|l| format!("{} {:.3}", run.datasets[l.task].name, l.loss))
+            .collect();
+        bar.set_message(format!(
+            "{} (lr {:.4})",
+            names.join(", "),
+            report.learning_rate
+        ));
+        bar.inc(1);
+        let every = |n: u64| n > 0 && run.step % n == 0 && run.step < total;
+        if every(run.config.eval_every) {
+            let scores = run.evaluate(false).map_err(|e| e.to_string())?;
+            files.write_scores(run.step, "validation", &scores)?;
+            let summary: Vec<String> = scores
+                .iter()
+                .map(|s| format!("{} {} {:.3}", s.task, s.metric, s.value))
+                .collect();
+            bar.println(format!(
+                "step {}: validation {}",
+                run.step,
+                summary.join(", ")
+            ));
+        }
+        if every(run.config.checkpoint_every) {
+            run.save(&files.checkpoint).map_err(|e| e.to_string())?;
+        }
+    }
+    run.save(&files.checkpoint).map_err(|e| e.to_string())?;
+    bar.finish();
+    Ok(())
+}
+
+pub fn eval(args: EvalArgs) -> Result<(), String> {
+    let test = match args.split.as_str() {
+        "test" => true,
+        "validation" => false,
+        other => {
+            return Err(format!(
+                "unknown split {other:?} (expected test or validation)"
+            ))
+        }
+    };
+    let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
+    let config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
+    let mut run = Run::new(config.clone(), load_suite()?).map_err(|e| e.to_string())?;
+    run.restore(&checkpoint).map_err(|e| e.to_string())?;
+    let scores = run.evaluate(test).map_err(|e| e.to_string())?;
+    println!(
+        "{} results of {} (step {}):",
+        args.split,
+        args.checkpoint.display(),
+        run.step
+    );
+    print_scores(&run, &scores);
+    Ok(())
+}
+
+impl OutputFiles {
+    /// `dir/checkpoint.pvrs`.
+    pub fn checkpoint_path(dir: &Path) -> PathBuf {
+        dir.join("checkpoint.pvrs")
+    }
+}

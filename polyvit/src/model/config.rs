@@ -1,0 +1,128 @@
+//! Model shapes: presets of the paper and small ones for a CPU, and what each task and modality
+//! looks like to the model.
+
+use crate::data::Modality;
+
+/// The shape of the transformer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    pub width: usize,
+    pub depth: usize,
+    pub heads: usize,
+    pub mlp_width: usize,
+    /// `L_adapt`: the first this-many blocks are modality-specific, the rest shared.
+    pub adapt_depth: usize,
+    pub dropout: f64,
+    pub attention_dropout: f64,
+}
+
+impl ModelConfig {
+    /// A preset by name: the paper's `b16` and `l16`, DeiT's `ti16`, and `small` / `tiny` for a
+    /// 2-core CPU (`tiny` is for tests).
+    pub fn preset(name: &str) -> Option<ModelConfig> {
+        let (width, depth, heads, mlp_width) = match name {
+            "b16" => (768, 12, 12, 3072),
+            "l16" => (1024, 24, 16, 4096),
+            "ti16" => (192, 12, 3, 768),
+            "small" => (64, 4, 4, 128),
+            "tiny" => (16, 2, 2, 32),
+            _ => return None,
+        };
+        Some(ModelConfig {
+            width,
+            depth,
+            heads,
+            mlp_width,
+            adapt_depth: 0,
+            dropout: 0.0,
+            attention_dropout: 0.0,
+        })
+    }
+
+    /// The names [`ModelConfig::preset`] accepts.
+    pub const PRESETS: [&'static str; 5] = ["b16", "l16", "ti16", "small", "tiny"];
+}
+
+/// How one modality's examples are cut into tokens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenizerSpec {
+    pub modality: Modality,
+    /// One example's shape: image `[C, H, W]`, video `[T, C, H, W]`, audio `[1, time, mel]`.
+    pub input_shape: Vec<usize>,
+    /// Patch size: `[p, p]` for images and spectrograms, `[t, p, p]` (a tubelet) for video.
+    pub patch: Vec<usize>,
+}
+
+impl TokenizerSpec {
+    /// Channels and the patched axes, in the `[C, D₁, …]` order the patch embedding expects.
+    pub fn channels_and_extent(&self) -> (usize, Vec<usize>) {
+        match self.modality {
+            Modality::Video => (
+                self.input_shape[1],
+                [self.input_shape[0]]
+                    .into_iter()
+                    .chain(self.input_shape[2..].iter().copied())
+                    .collect(),
+            ),
+            Modality::Image | Modality::Audio => {
+                (self.input_shape[0], self.input_shape[1..].to_vec())
+            }
+        }
+    }
+
+    /// Tokens per example, CLS excluded.
+    pub fn tokens(&self) -> usize {
+        let (_, extent) = self.channels_and_extent();
+        extent.iter().zip(&self.patch).map(|(d, p)| d / p).product()
+    }
+
+    /// Features of one flattened patch (`C·∏pᵢ`).
+    pub fn patch_features(&self) -> usize {
+        self.channels_and_extent().0 * self.patch.iter().product::<usize>()
+    }
+
+    /// True when this is a video tokenizer whose tubelet extends `image`'s patch over time with
+    /// the same channels (so the image kernel can initialize its central frame).
+    pub fn is_tubelet_of(&self, image: &TokenizerSpec) -> bool {
+        self.modality == Modality::Video
+            && image.modality == Modality::Image
+            && self.patch.len() == 3
+            && self.patch[1..] == image.patch[..]
+            && self.channels_and_extent().0 == image.channels_and_extent().0
+    }
+
+    /// Checks that the patch fits the input.
+    pub fn validate(&self) -> Result<(), String> {
+        let expected_rank = if self.modality == Modality::Video {
+            4
+        } else {
+            3
+        };
+        let (_, extent) = if self.input_shape.len() == expected_rank {
+            self.channels_and_extent()
+        } else {
+            (0, Vec::new())
+        };
+        if self.input_shape.len() != expected_rank
+            || extent.len() != self.patch.len()
+            || extent
+                .iter()
+                .zip(&self.patch)
+                .any(|(&d, &p)| p == 0 || d % p != 0)
+        {
+            return Err(format!(
+                "{:?} tokenizer: patch {:?} does not tile input {:?}",
+                self.modality, self.patch, self.input_shape
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A task as the model sees it: which tokenizer, how many outputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSpec {
+    pub name: String,
+    pub modality: Modality,
+    pub classes: usize,
+}

@@ -1,0 +1,230 @@
+//! PolyViT: one encoder shared by every task.
+
+use super::{ModelConfig, TaskSpec, Tokenizer, TokenizerSpec};
+use crate::data::Modality;
+use autograd::Var;
+use nn::layers::{Encoder, EncoderBlock, EncoderConfig, Linear, LinearInit};
+use nn::parameter::join_name;
+use nn::{Context, Module, Parameter, Parameters};
+use tensor::{DType, Error, Result, Rng};
+
+/// The modality's name in parameter names and tables.
+pub fn modality_name(modality: Modality) -> &'static str {
+    match modality {
+        Modality::Image => "image",
+        Modality::Video => "video",
+        Modality::Audio => "audio",
+    }
+}
+
+/// The reference's head initialization: LeCun normal for image tasks, zeros for video and audio.
+fn head_init(modality: Modality) -> LinearInit {
+    match modality {
+        Modality::Image => LinearInit::LecunNormal,
+        Modality::Video | Modality::Audio => LinearInit::Zeros,
+    }
+}
+
+/// Tokenizer of the task's modality → that modality's `L_adapt` blocks → the shared blocks →
+/// the shared final LayerNorm → the task's linear head on the CLS token.
+pub struct PolyVit {
+    pub config: ModelConfig,
+    /// One tokenizer per modality in use.
+    pub tokenizers: Vec<(Modality, Tokenizer)>,
+    /// The first `L_adapt` blocks of each modality (empty when `L_adapt = 0`).
+    pub adapters: Vec<(Modality, Vec<EncoderBlock>)>,
+    /// Blocks `L_adapt..L` and the final LayerNorm, shared by every task.
+    pub encoder: Encoder,
+    /// One head per task.
+    pub heads: Vec<(TaskSpec, Linear)>,
+}
+
+impl PolyVit {
+    /// Builds a model for `tasks`, with one tokenizer per entry of `tokenizers` (each task's
+    /// modality must have one). Video tokenizers are initialized from the image tokenizer's
+    /// central frame when both exist and fit.
+    pub fn new(
+        config: &ModelConfig,
+        tokenizers: &[TokenizerSpec],
+        tasks: &[TaskSpec],
+        dtype: DType,
+        rng: &mut Rng,
+    ) -> Result<PolyVit> {
+        if config.adapt_depth > config.depth {
+            return Err(Error::shape(
+                "polyvit",
+                format!(
+                    "L_adapt = {} exceeds the depth {}",
+                    config.adapt_depth, config.depth
+                ),
+            ));
+        }
+        if let Some(task) = tasks
+            .iter()
+            .find(|t| !tokenizers.iter().any(|s| s.modality == t.modality))
+        {
+            return Err(Error::shape(
+                "polyvit",
+                format!("task {} needs a {:?} tokenizer", task.name, task.modality),
+            ));
+        }
+        let block_config = EncoderConfig {
+            width: config.width,
+            depth: config.depth,
+            heads: config.heads,
+            mlp_width: config.mlp_width,
+            dropout: config.dropout,
+            attention_dropout: config.attention_dropout,
+            stochastic_depth: 0.0,
+        };
+        let mut built = Vec::new();
+        for spec in tokenizers {
+            built.push((
+                spec.modality,
+                Tokenizer::new(spec, config.width, dtype, rng)?,
+            ));
+        }
+        let image = built.iter().position(|(m, _)| *m == Modality::Image);
+        let video = built.iter().position(|(m, _)| *m == Modality::Video);
+        if let (Some(image), Some(video)) = (image, video) {
+            if built[video].1.spec.is_tubelet_of(&built[image].1.spec) {
+                let (_, mut video_tokenizer) = built.remove(video);
+                let image = if image > video { image - 1 } else { image };
+                video_tokenizer.init_central_frame_from(&built[image].1)?;
+                built.insert(video, (Modality::Video, video_tokenizer));
+            }
+        }
+        let adapters = tokenizers
+            .iter()
+            .map(|spec| {
+                let blocks = (0..config.adapt_depth)
+                    .map(|_| EncoderBlock::new(&block_config, 0.0, dtype, rng))
+                    .collect::<Result<_>>()?;
+                Ok((spec.modality, blocks))
+            })
+            .collect::<Result<_>>()?;
+        let shared = EncoderConfig {
+            depth: config.depth - config.adapt_depth,
+            ..block_config
+        };
+        let encoder = Encoder::new(&shared, dtype, rng)?;
+        let heads = tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.clone(),
+                    Linear::new(config.width, t.classes, head_init(t.modality), dtype, rng),
+                )
+            })
+            .collect();
+        Ok(PolyVit {
+            config: config.clone(),
+            tokenizers: built,
+            adapters,
+            encoder,
+            heads,
+        })
+    }
+
+    /// The task called `name`.
+    pub fn task(&self, name: &str) -> Result<&TaskSpec> {
+        self.heads
+            .iter()
+            .map(|(t, _)| t)
+            .find(|t| t.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.heads.iter().map(|(t, _)| t.name.as_str()).collect();
+                Error::shape(
+                    "polyvit",
+                    format!("unknown task {name:?} (the model has {known:?})"),
+                )
+            })
+    }
+
+    /// Logits `[B, classes]` of task `task` for a batch `[B, …example shape]`. Stochastic depth
+    /// `drop_path` is the rate of the last block (linear in depth), active in training only.
+    pub fn forward(
+        &self,
+        task: &str,
+        input: &Var,
+        drop_path: f64,
+        ctx: &mut Context,
+    ) -> Result<Var> {
+        let modality = self.task(task)?.modality;
+        let tokenizer = &self
+            .tokenizers
+            .iter()
+            .find(|(m, _)| *m == modality)
+            .expect("validated in new")
+            .1;
+        let adapters = &self
+            .adapters
+            .iter()
+            .find(|(m, _)| *m == modality)
+            .expect("one per tokenizer")
+            .1;
+        let mut x = tokenizer.forward(input, ctx)?;
+        let depth = self.config.depth;
+        let blocks = adapters.iter().chain(&self.encoder.blocks);
+        for (i, block) in blocks.enumerate() {
+            x = block.forward_with_drop_path(
+                &x,
+                nn::layers::block_drop_path_rate(drop_path, i, depth),
+                ctx,
+            )?;
+        }
+        let cls = self
+            .encoder
+            .norm
+            .forward(&x, ctx)?
+            .narrow(1, 0, 1)?
+            .squeeze(1)?;
+        let head = &self
+            .heads
+            .iter()
+            .find(|(t, _)| t.name == task)
+            .expect("task exists")
+            .1;
+        head.forward(&cls, ctx)
+    }
+}
+
+impl Parameters for PolyVit {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter)) {
+        for (m, t) in &self.tokenizers {
+            t.visit(
+                &join_name(prefix, &format!("tokenizers.{}", modality_name(*m))),
+                f,
+            );
+        }
+        for (m, blocks) in &self.adapters {
+            blocks.visit(
+                &join_name(prefix, &format!("adapters.{}", modality_name(*m))),
+                f,
+            );
+        }
+        self.encoder.visit(&join_name(prefix, "encoder"), f);
+        for (task, head) in &self.heads {
+            head.visit(&join_name(prefix, &format!("heads.{}", task.name)), f);
+        }
+    }
+
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter)) {
+        for (m, t) in &mut self.tokenizers {
+            t.visit_mut(
+                &join_name(prefix, &format!("tokenizers.{}", modality_name(*m))),
+                f,
+            );
+        }
+        for (m, blocks) in &mut self.adapters {
+            blocks.visit_mut(
+                &join_name(prefix, &format!("adapters.{}", modality_name(*m))),
+                f,
+            );
+        }
+        self.encoder.visit_mut(&join_name(prefix, "encoder"), f);
+        for (task, head) in &mut self.heads {
+            head.visit_mut(&join_name(prefix, &format!("heads.{}", task.name)), f);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Turning examples into training batches: sampling, targets, mixup and SpecAugment.
+
+use crate::data::{Dataset, Labels, Split};
+use rand::seq::index::sample;
+use rand::Rng;
+use rand_distr::{Beta, Distribution};
+use tensor::{Result, Tensor};
+
+/// A batch ready for the model: inputs `[B, …example shape]` and targets `[B, classes]`
+/// (one-hot rows, multi-hot rows, or their mixup blends).
+pub struct Batch {
+    pub inputs: Tensor,
+    pub targets: Tensor,
+}
+
+/// The inputs of examples `indices` of `split`, flat.
+fn gather_inputs(split: &Split, indices: &[usize]) -> Vec<f32> {
+    let len = split.example_len();
+    let mut out = Vec::with_capacity(indices.len() * len);
+    for &i in indices {
+        out.extend_from_slice(&split.inputs[i * len..(i + 1) * len]);
+    }
+    out
+}
+
+/// Target rows of examples `indices`: one-hot for class labels, the stored rows for multi-hot.
+pub fn gather_targets(split: &Split, classes: usize, indices: &[usize]) -> Vec<f32> {
+    let mut out = vec![0.0; indices.len() * classes];
+    for (row, &i) in indices.iter().enumerate() {
+        match &split.labels {
+            Labels::Class(labels) => out[row * classes + labels[i]] = 1.0,
+            Labels::MultiHot(hot) => out[row * classes..(row + 1) * classes]
+                .copy_from_slice(&hot[i * classes..(i + 1) * classes]),
+        }
+    }
+    out
+}
+
+/// Examples `indices` of `split` as tensors.
+pub fn batch_of(dataset: &Dataset, split: &Split, indices: &[usize]) -> Result<Batch> {
+    let shape: Vec<usize> = [indices.len()]
+        .into_iter()
+        .chain(dataset.shape.iter().copied())
+        .collect();
+    Ok(Batch {
+        inputs: Tensor::from_vec(gather_inputs(split, indices), &shape)?,
+        targets: Tensor::from_vec(
+            gather_targets(split, dataset.num_classes, indices),
+            &[indices.len(), dataset.num_classes],
+        )?,
+    })
+}
+
+/// A random training batch of `size` distinct examples (fewer if the split is smaller), with
+/// optional mixup and SpecAugment, drawn from `rng`.
+pub fn training_batch(
+    dataset: &Dataset,
+    size: usize,
+    mixup: f64,
+    spec_augment: bool,
+    rng: &mut impl Rng,
+) -> Result<Batch> {
+    let split = &dataset.train;
+    let indices = sample(rng, split.len(), size.min(split.len())).into_vec();
+    let mut inputs = gather_inputs(split, &indices);
+    let mut targets = gather_targets(split, dataset.num_classes, &indices);
+    if spec_augment {
+        apply_spec_augment(&mut inputs, &dataset.shape, rng);
+    }
+    if mixup > 0.0 {
+        let lambda = Beta::new(mixup, mixup)
+            .map(|b| b.sample(rng))
+            .unwrap_or(1.0) as f32;
+        mix_with_reversed(&mut inputs, indices.len(), lambda);
+        mix_with_reversed(&mut targets, indices.len(), lambda);
+    }
+    let shape: Vec<usize> = [indices.len()]
+        .into_iter()
+        .chain(dataset.shape.iter().copied())
+        .collect();
+    Ok(Batch {
+        inputs: Tensor::from_vec(inputs, &shape)?,
+        targets: Tensor::from_vec(targets, &[indices.len(), dataset.num_classes])?,
+    })
+}
+
+/// Mixup as in the reference: row `i` becomes `λ·row_i + (1 − λ)·row_{B−1−i}`.
+pub fn mix_with_reversed(rows: &mut [f32], batch: usize, lambda: f32) {
+    let width = rows.len() / batch.max(1);
+    let original = rows.to_vec();
+    for i in 0..batch {
+        let j = batch - 1 - i;
+        for k in 0..width {
+            rows[i * width + k] =
+                lambda * original[i * width + k] + (1.0 - lambda) * original[j * width + k];
+        }
+    }
+}
+
+/// SpecAugment on `[1, time, mel]` examples: one frequency band of up to an eighth of the mel bins
+/// and one time span of up to an eighth of the frames are set to 0 (the mean after
+/// standardization) in each example.
+pub fn apply_spec_augment(inputs: &mut [f32], shape: &[usize], rng: &mut impl Rng) {
+    let (time, mel) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+    let per_example = time * mel;
+    for example in inputs.chunks_mut(per_example) {
+        let f = rng.gen_range(0..=mel / 8);
+        let f0 = rng.gen_range(0..=mel - f);
+        let t = rng.gen_range(0..=time / 8);
+        let t0 = rng.gen_range(0..=time - t);
+        for row in example.chunks_mut(mel) {
+            row[f0..f0 + f].fill(0.0);
+        }
+        example[t0 * mel..(t0 + t) * mel].fill(0.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixup_pairs_each_row_with_its_mirror() {
+        let mut rows = vec![1.0, 0.0, /**/ 0.0, 0.0, /**/ 0.0, 1.0];
+        mix_with_reversed(&mut rows, 3, 0.75);
+        assert_eq!(rows, vec![0.75, 0.25, 0.0, 0.0, 0.25, 0.75]);
+    }
+
+    #[test]
+    fn spec_augment_masks_stay_inside_each_example() {
+        let mut rng = tensor::rng(3);
+        let mut inputs = vec![1.0; 2 * 16 * 8];
+        apply_spec_augment(&mut inputs, &[1, 16, 8], &mut rng);
+        let zeros = inputs.iter().filter(|&&v| v == 0.0).count();
+        assert!(
+            zeros <= 2 * (16 + 2 * 8),
+            "at most one band and one span per example"
+        );
+    }
+}

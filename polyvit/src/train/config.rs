@@ -1,0 +1,233 @@
+//! Training configuration: the defaults, a TOML file, and command-line overrides.
+//!
+//! Every key is checked: an unknown key in the TOML file is an error that names it.
+
+use super::sampler::Schedule;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Per-task hyperparameters (the paper reuses each task's single-task settings when co-training).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    /// The task's name in the suite (`mnist`, `drums`, ...).
+    pub name: String,
+    /// `Uⱼ`: this task's optimizer steps (its single-task budget).
+    pub steps: u64,
+    pub batch_size: usize,
+    /// The task's learning-rate coefficient (peak learning rate).
+    pub lr: f64,
+    /// This task's share of the warmup; the schedule warms up over the sum of all tasks' shares.
+    #[serde(default)]
+    pub warmup: u64,
+    /// Mixup `α` (0 = off); pairs example `i` with `B − 1 − i` as the reference does.
+    #[serde(default)]
+    pub mixup: f64,
+    /// Stochastic depth rate of the last block (0 = off).
+    #[serde(default)]
+    pub stochastic_depth: f64,
+    /// SpecAugment masks (audio only): one frequency and one time mask per example.
+    #[serde(default)]
+    pub spec_augment: bool,
+    #[serde(default)]
+    pub label_smoothing: f64,
+}
+
+/// Patch sizes of each modality's tokenizer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchConfig {
+    pub image: Vec<usize>,
+    pub video: Vec<usize>,
+    pub audio: Vec<usize>,
+}
+
+/// Everything a training run needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Model preset (see `ModelConfig::preset`).
+    pub preset: String,
+    /// `L_adapt`: modality-specific blocks before the shared ones.
+    pub adapt_depth: usize,
+    pub schedule: String,
+    pub seed: u64,
+    /// Evaluate on the validation splits every this many steps (0 = only at the end).
+    pub eval_every: u64,
+    /// Save a checkpoint every this many steps (0 = only at the end).
+    pub checkpoint_every: u64,
+    pub momentum: f64,
+    /// Global gradient-norm clipping threshold.
+    pub clip_norm: f64,
+    pub patches: PatchConfig,
+    #[serde(rename = "task")]
+    pub tasks: Vec<TaskConfig>,
+}
+
+impl Default for TrainConfig {
+    /// The default co-training run: every task of the embedded suite on the `small` preset with
+    /// weighted sampling, sized to finish in a few minutes on two cores.
+    fn default() -> Self {
+        let task = |name: &str, steps, lr, extra: fn(&mut TaskConfig)| {
+            let mut t = TaskConfig {
+                name: name.to_string(),
+                steps,
+                batch_size: 32,
+                lr,
+                warmup: steps / 10,
+                mixup: 0.0,
+                stochastic_depth: 0.0,
+                spec_augment: false,
+                label_smoothing: 0.0,
+            };
+            extra(&mut t);
+            t
+        };
+        TrainConfig {
+            preset: "small".into(),
+            adapt_depth: 0,
+            schedule: Schedule::Weighted.name().into(),
+            seed: 0,
+            eval_every: 500,
+            checkpoint_every: 500,
+            momentum: 0.9,
+            clip_norm: 1.0,
+            patches: PatchConfig {
+                image: vec![7, 7],
+                video: vec![2, 8, 8],
+                audio: vec![8, 8],
+            },
+            tasks: vec![
+                task("mnist", 300, 0.03, |_| {}),
+                task("fashion_mnist", 300, 0.03, |_| {}),
+                task("moving_mnist_class", 300, 0.03, |_| {}),
+                task("moving_mnist_direction", 300, 0.03, |_| {}),
+                task("spoken_digits", 300, 0.03, |t| t.spec_augment = true),
+                task("drums", 300, 0.03, |_| {}),
+            ],
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads a TOML file; unknown keys, wrong types and missing fields are errors naming the file.
+    pub fn from_toml_file(path: &Path) -> Result<TrainConfig, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
+        let config: TrainConfig =
+            toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+        config
+            .validate()
+            .map_err(|e| format!("config {}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// The schedule, parsed.
+    pub fn schedule(&self) -> Result<Schedule, String> {
+        self.schedule.parse()
+    }
+
+    /// Checks values that types cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        self.schedule()?;
+        if self.tasks.is_empty() {
+            return Err("no tasks to train".into());
+        }
+        for t in &self.tasks {
+            if t.batch_size == 0 || t.steps == 0 || !(t.lr > 0.0) {
+                return Err(format!(
+                    "task {}: steps, batch_size and lr must be positive",
+                    t.name
+                ));
+            }
+            if !(0.0..1.0).contains(&t.stochastic_depth)
+                || !(0.0..1.0).contains(&t.label_smoothing)
+                || t.mixup < 0.0
+            {
+                return Err(format!(
+                    "task {}: stochastic_depth and label_smoothing must be in [0, 1), mixup ≥ 0",
+                    t.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps only the named tasks (in the given order); unknown names are an error listing the
+    /// known ones.
+    pub fn select_tasks(&mut self, names: &[String]) -> Result<(), String> {
+        let mut chosen = Vec::new();
+        for name in names {
+            let task = self.tasks.iter().find(|t| &t.name == name).ok_or_else(|| {
+                let known: Vec<&str> = self.tasks.iter().map(|t| t.name.as_str()).collect();
+                format!("unknown task {name:?} (known: {})", known.join(", "))
+            })?;
+            chosen.push(task.clone());
+        }
+        self.tasks = chosen;
+        Ok(())
+    }
+
+    /// Scales every task's step budget (and warmup) so they sum to `total`, keeping the ratios.
+    pub fn scale_steps(&mut self, total: u64) {
+        let current: u64 = self.tasks.iter().map(|t| t.steps).sum();
+        for t in &mut self.tasks {
+            let scaled = ((t.steps as f64) * total as f64 / current as f64)
+                .round()
+                .max(1.0) as u64;
+            t.warmup = (t.warmup as f64 * scaled as f64 / t.steps as f64).round() as u64;
+            t.steps = scaled;
+        }
+    }
+
+    /// Where the run's files go by default.
+    pub fn default_output() -> PathBuf {
+        PathBuf::from("runs/latest")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_round_trips_through_toml() {
+        let config = TrainConfig::default();
+        let text = toml::to_string(&config).unwrap();
+        assert_eq!(toml::from_str::<TrainConfig>(&text).unwrap(), config);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let mut text = toml::to_string(&TrainConfig::default()).unwrap();
+        text = text.replacen("seed = 0", "seed = 0\nlearning_rate = 3", 1);
+        let err = toml::from_str::<TrainConfig>(&text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("learning_rate"), "{err}");
+    }
+
+    #[test]
+    fn task_selection_and_step_scaling() {
+        let mut config = TrainConfig::default();
+        assert!(config
+            .select_tasks(&["nope".into()])
+            .unwrap_err()
+            .contains("mnist"));
+        config
+            .select_tasks(&["drums".into(), "mnist".into()])
+            .unwrap();
+        assert_eq!(
+            config
+                .tasks
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+            ["drums", "mnist"]
+        );
+        config.scale_steps(100);
+        assert_eq!(config.tasks.iter().map(|t| t.steps).sum::<u64>(), 100);
+        config.schedule = "sometimes".into();
+        assert!(config.validate().is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! Evaluating a model on a split: top-1 accuracy for single-label tasks, mAP for multi-label ones.
+
+use super::batch::{batch_of, gather_targets};
+use super::metrics::{chance_mean_average_precision, mean_average_precision, top1_accuracy};
+use crate::data::{Dataset, Labels, Split};
+use crate::model::PolyVit;
+use autograd::{no_grad, Var};
+use nn::Context;
+use tensor::Result;
+
+/// One task's score on one split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskScore {
+    pub task: String,
+    /// `top1` or `mAP`.
+    pub metric: &'static str,
+    pub value: f64,
+    /// What an uninformed model scores: `1/classes` for accuracy, the positive rate for mAP.
+    pub chance: f64,
+}
+
+/// Scores of every row of `split` as `[n, classes]` logits, computed in batches without a graph.
+pub fn logits(
+    model: &PolyVit,
+    dataset: &Dataset,
+    split: &Split,
+    batch_size: usize,
+) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(split.len() * dataset.num_classes);
+    let mut ctx = Context::eval();
+    for start in (0..split.len()).step_by(batch_size.max(1)) {
+        let indices: Vec<usize> = (start..(start + batch_size).min(split.len())).collect();
+        let batch = batch_of(dataset, split, &indices)?;
+        let scores =
+            no_grad(|| model.forward(dataset.name, &Var::constant(batch.inputs), 0.0, &mut ctx))?;
+        out.extend(scores.value().to_vec::<f32>()?);
+    }
+    Ok(out)
+}
+
+/// The task's metric on `split`.
+pub fn evaluate(model: &PolyVit, dataset: &Dataset, split: &Split) -> Result<TaskScore> {
+    let scores = logits(model, dataset, split, 128)?;
+    let classes = dataset.num_classes;
+    Ok(match &split.labels {
+        Labels::Class(labels) => TaskScore {
+            task: dataset.name.to_string(),
+            metric: "top1",
+            value: top1_accuracy(&scores, classes, labels),
+            chance: 1.0 / classes as f64,
+        },
+        Labels::MultiHot(_) => {
+            let targets = gather_targets(split, classes, &(0..split.len()).collect::<Vec<_>>());
+            TaskScore {
+                task: dataset.name.to_string(),
+                metric: "mAP",
+                value: mean_average_precision(&scores, &targets, classes),
+                chance: chance_mean_average_precision(&targets, classes),
+            }
+        }
+    })
+}

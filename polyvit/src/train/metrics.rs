@@ -1,0 +1,107 @@
+//! Evaluation metrics: top-1 accuracy and mean average precision.
+
+/// The fraction of rows of `scores` (`[n, classes]`, row-major) whose largest entry is at the
+/// true label (first maximum on ties).
+pub fn top1_accuracy(scores: &[f32], classes: usize, labels: &[usize]) -> f64 {
+    if labels.is_empty() {
+        return 0.0;
+    }
+    let correct = scores
+        .chunks(classes)
+        .zip(labels)
+        .filter(|(row, &label)| {
+            let best = row
+                .iter()
+                .enumerate()
+                .fold(0, |best, (i, &v)| if v > row[best] { i } else { best });
+            best == label
+        })
+        .count();
+    correct as f64 / labels.len() as f64
+}
+
+/// Average precision of one class: the mean, over the positive examples, of the precision among
+/// the examples scored at least as high (ties broken pessimistically). `None` without positives.
+pub fn average_precision(scores: &[f32], positive: &[bool]) -> Option<f64> {
+    let positives = positive.iter().filter(|&&p| p).count();
+    if positives == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    // Highest score first; among equal scores, negatives first (the pessimistic tie rule).
+    order.sort_by(|&a, &b| {
+        scores[b]
+            .total_cmp(&scores[a])
+            .then(positive[a].cmp(&positive[b]))
+    });
+    let (mut hits, mut sum) = (0usize, 0.0);
+    for (rank, &i) in order.iter().enumerate() {
+        if positive[i] {
+            hits += 1;
+            sum += hits as f64 / (rank + 1) as f64;
+        }
+    }
+    Some(sum / positives as f64)
+}
+
+/// Mean over classes (that have at least one positive) of the average precision, for
+/// `[n, classes]` scores and multi-hot targets.
+pub fn mean_average_precision(scores: &[f32], targets: &[f32], classes: usize) -> f64 {
+    let n = scores.len() / classes.max(1);
+    let per_class: Vec<f64> = (0..classes)
+        .filter_map(|c| {
+            let s: Vec<f32> = (0..n).map(|i| scores[i * classes + c]).collect();
+            let p: Vec<bool> = (0..n).map(|i| targets[i * classes + c] > 0.5).collect();
+            average_precision(&s, &p)
+        })
+        .collect();
+    if per_class.is_empty() {
+        0.0
+    } else {
+        per_class.iter().sum::<f64>() / per_class.len() as f64
+    }
+}
+
+/// The mAP of scores that carry no information: each class's positive rate, averaged.
+pub fn chance_mean_average_precision(targets: &[f32], classes: usize) -> f64 {
+    let n = targets.len() / classes.max(1);
+    let rates: Vec<f64> = (0..classes)
+        .map(|c| {
+            (0..n).filter(|&i| targets[i * classes + c] > 0.5).count() as f64 / n.max(1) as f64
+        })
+        .filter(|&r| r > 0.0)
+        .collect();
+    rates.iter().sum::<f64>() / rates.len().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accuracy_counts_argmax_hits() {
+        let scores = [
+            0.1, 0.9, 0.0, /**/ 0.5, 0.2, 0.3, /**/ 0.0, 0.0, 1.0,
+        ];
+        assert_eq!(top1_accuracy(&scores, 3, &[1, 0, 0]), 2.0 / 3.0);
+    }
+
+    #[test]
+    fn average_precision_by_hand() {
+        // Ranked: pos, neg, pos, neg → precisions at the positives: 1/1 and 2/3.
+        let ap = average_precision(&[0.9, 0.8, 0.7, 0.1], &[true, false, true, false]).unwrap();
+        assert!((ap - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert_eq!(average_precision(&[0.3, 0.2], &[false, false]), None);
+        // A perfect ranking scores 1; a tie between a positive and a negative counts against.
+        assert_eq!(average_precision(&[0.9, 0.1], &[true, false]), Some(1.0));
+        assert_eq!(average_precision(&[0.5, 0.5], &[true, false]), Some(0.5));
+    }
+
+    #[test]
+    fn map_averages_classes_with_positives() {
+        let scores = [0.9, 0.1, /**/ 0.2, 0.8, /**/ 0.1, 0.7];
+        let targets = [1.0, 0.0, /**/ 0.0, 1.0, /**/ 0.0, 0.0];
+        assert!((mean_average_precision(&scores, &targets, 2) - 1.0).abs() < 1e-12);
+        assert!((chance_mean_average_precision(&targets, 2) - 1.0 / 3.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,329 @@
+//! A co-training run: the model, its data, the optimizer and the step plan, advanced one
+//! optimizer step at a time, checkpointed and resumed exactly.
+
+use super::batch::training_batch;
+use super::config::TrainConfig;
+use super::evaluate::{evaluate, TaskScore};
+use super::sampler::plan;
+use crate::data::{DataError, Dataset, Modality};
+use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
+use autograd::Var;
+use nn::checkpoint::{Checkpoint, CheckpointError};
+use nn::optim::{clip_grad_norm, Optimizer, Sgd};
+use nn::schedule::{cosine_factor, warmup_factor};
+use nn::Context;
+use rand::SeedableRng;
+use std::fmt;
+use std::path::Path;
+use tensor::DType;
+
+/// Why a run stopped.
+#[derive(Debug)]
+pub enum RunError {
+    Config(String),
+    Data(DataError),
+    Numeric(tensor::Error),
+    Checkpoint(CheckpointError),
+    /// The loss became NaN or infinite.
+    NonFinite {
+        task: String,
+        step: u64,
+        loss: f64,
+    },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Config(msg) => write!(f, "invalid configuration: {msg}"),
+            RunError::Data(e) => write!(f, "{e}"),
+            RunError::Numeric(e) => write!(f, "{e}"),
+            RunError::Checkpoint(e) => write!(f, "{e}"),
+            RunError::NonFinite { task, step, loss } => {
+                write!(f, "training stopped: the loss of task {task} became {loss} at step {step} (try a lower learning rate)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<tensor::Error> for RunError {
+    fn from(e: tensor::Error) -> Self {
+        RunError::Numeric(e)
+    }
+}
+impl From<DataError> for RunError {
+    fn from(e: DataError) -> Self {
+        RunError::Data(e)
+    }
+}
+impl From<CheckpointError> for RunError {
+    fn from(e: CheckpointError) -> Self {
+        RunError::Checkpoint(e)
+    }
+}
+
+/// The loss of one task at one step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskLoss {
+    pub task: usize,
+    pub loss: f64,
+}
+
+/// What one optimizer step did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepReport {
+    pub step: u64,
+    pub losses: Vec<TaskLoss>,
+    pub learning_rate: f64,
+    pub grad_norm: f64,
+}
+
+/// Everything a co-training run holds.
+pub struct Run {
+    pub config: TrainConfig,
+    pub model: PolyVit,
+    /// One dataset per configured task, in the same order.
+    pub datasets: Vec<Dataset>,
+    optimizer: Sgd,
+    plan: Vec<Vec<usize>>,
+    /// Steps done so far.
+    pub step: u64,
+}
+
+/// The tokenizer of `modality` for examples of `shape`, with the configured patch.
+fn tokenizer_spec(config: &TrainConfig, modality: Modality, shape: &[usize]) -> TokenizerSpec {
+    let patch = match modality {
+        Modality::Image => &config.patches.image,
+        Modality::Video => &config.patches.video,
+        Modality::Audio => &config.patches.audio,
+    };
+    TokenizerSpec {
+        modality,
+        input_shape: shape.to_vec(),
+        patch: patch.clone(),
+    }
+}
+
+/// The tokenizers (one per modality, with the configured patches) and task heads that
+/// `datasets` need.
+pub fn model_specs(
+    config: &TrainConfig,
+    datasets: &[Dataset],
+) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), RunError> {
+    let mut tokenizers: Vec<TokenizerSpec> = Vec::new();
+    for d in datasets {
+        match tokenizers.iter().find(|t| t.modality == d.modality) {
+            Some(t) if t.input_shape != d.shape => {
+                return Err(RunError::Config(format!(
+                    "task {} has {:?} examples of shape {:?}, another has {:?}",
+                    d.name, d.modality, d.shape, t.input_shape
+                )))
+            }
+            Some(_) => {}
+            None => tokenizers.push(tokenizer_spec(config, d.modality, &d.shape)),
+        }
+    }
+    let tasks = datasets
+        .iter()
+        .map(|d| TaskSpec {
+            name: d.name.to_string(),
+            modality: d.modality,
+            classes: d.num_classes,
+        })
+        .collect();
+    Ok((tokenizers, tasks))
+}
+
+impl Run {
+    /// A fresh run: picks each configured task's dataset out of `suite` and builds the model.
+    pub fn new(config: TrainConfig, suite: Vec<Dataset>) -> Result<Run, RunError> {
+        config.validate().map_err(RunError::Config)?;
+        let mut model_config = ModelConfig::preset(&config.preset).ok_or_else(|| {
+            RunError::Config(format!(
+                "unknown preset {:?} (known: {})",
+                config.preset,
+                ModelConfig::PRESETS.join(", ")
+            ))
+        })?;
+        model_config.adapt_depth = config.adapt_depth;
+        let mut suite: Vec<Option<Dataset>> = suite.into_iter().map(Some).collect();
+        let mut datasets = Vec::new();
+        for task in &config.tasks {
+            let slot = suite
+                .iter_mut()
+                .find(|d| d.as_ref().is_some_and(|d| d.name == task.name));
+            let dataset = slot
+                .and_then(Option::take)
+                .ok_or_else(|| RunError::Config(format!("no dataset for task {:?}", task.name)))?;
+            datasets.push(dataset);
+        }
+        let (tokenizers, tasks) = model_specs(&config, &datasets)?;
+        let model = PolyVit::new(
+            &model_config,
+            &tokenizers,
+            &tasks,
+            DType::F32,
+            &mut tensor::rng(config.seed),
+        )?;
+        let schedule = config.schedule().map_err(RunError::Config)?;
+        let budgets: Vec<u64> = config.tasks.iter().map(|t| t.steps).collect();
+        let plan = plan(schedule, &budgets, config.seed);
+        Ok(Run {
+            optimizer: Sgd::new(config.momentum),
+            config,
+            model,
+            datasets,
+            plan,
+            step: 0,
+        })
+    }
+
+    /// Total optimizer steps of the run.
+    pub fn total_steps(&self) -> u64 {
+        self.plan.len() as u64
+    }
+
+    /// The tasks trained at step `step`.
+    pub fn tasks_at(&self, step: u64) -> &[usize] {
+        &self.plan[step as usize]
+    }
+
+    /// The reference schedule: the task's coefficient × linear warmup over the summed per-task
+    /// warmups × cosine decay over the whole run. With several tasks in one step (accumulated
+    /// gradients) the coefficients are averaged.
+    pub fn learning_rate(&self, step: u64, tasks: &[usize]) -> f64 {
+        let coefficient =
+            tasks.iter().map(|&j| self.config.tasks[j].lr).sum::<f64>() / tasks.len().max(1) as f64;
+        let warmup: u64 = self.config.tasks.iter().map(|t| t.warmup).sum();
+        coefficient * warmup_factor(step, warmup) * cosine_factor(step, warmup, self.total_steps())
+    }
+
+    /// Runs the next optimizer step: one batch of each task in the plan's entry, the summed loss
+    /// back-propagated once, global clipping, one SGD-momentum update.
+    pub fn train_step(&mut self) -> Result<StepReport, RunError> {
+        let step = self.step;
+        let tasks = self.tasks_at(step).to_vec();
+        let mut ctx = Context::train(self.config.seed.wrapping_mul(1_000_003).wrapping_add(step));
+        let mut total: Option<Var> = None;
+        let mut losses = Vec::new();
+        for &j in &tasks {
+            let task = &self.config.tasks[j];
+            let dataset = &self.datasets[j];
+            // Each (seed, step, task) has its own stream, so a resumed run draws the same batches.
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.config.seed);
+            rng.set_stream(step * 64 + j as u64);
+            let batch = training_batch(
+                dataset,
+                task.batch_size,
+                task.mixup,
+                task.spec_augment && dataset.modality == Modality::Audio,
+                &mut rng,
+            )?;
+            let logits = self.model.forward(
+                dataset.name,
+                &Var::constant(batch.inputs),
+                task.stochastic_depth,
+                &mut ctx,
+            )?;
+            let loss = if dataset.multi_label {
+                logits.sigmoid_binary_cross_entropy(&batch.targets)?
+            } else {
+                logits.softmax_cross_entropy(&batch.targets, task.label_smoothing)?
+            };
+            let value = loss.value().to_scalar()?;
+            if !value.is_finite() {
+                return Err(RunError::NonFinite {
+                    task: task.name.clone(),
+                    step,
+                    loss: value,
+                });
+            }
+            losses.push(TaskLoss {
+                task: j,
+                loss: value,
+            });
+            total = Some(match total {
+                Some(sum) => sum.add(&loss)?,
+                None => loss,
+            });
+        }
+        let total = total.ok_or_else(|| RunError::Config(format!("step {step} has no task")))?;
+        let mut grads = total.backward()?;
+        let grad_norm = clip_grad_norm(&mut grads, self.config.clip_norm)?;
+        let learning_rate = self.learning_rate(step, &tasks);
+        self.optimizer
+            .step(&mut self.model, &grads, learning_rate)?;
+        self.step += 1;
+        Ok(StepReport {
+            step,
+            losses,
+            learning_rate,
+            grad_norm,
+        })
+    }
+
+    /// Every task's metric on its validation (or test) split.
+    pub fn evaluate(&self, test: bool) -> Result<Vec<TaskScore>, RunError> {
+        self.datasets
+            .iter()
+            .map(|d| {
+                Ok(evaluate(
+                    &self.model,
+                    d,
+                    if test { &d.test } else { &d.validation },
+                )?)
+            })
+            .collect()
+    }
+
+    /// Saves the model, the optimizer state, the step and the configuration.
+    pub fn save(&self, path: &Path) -> Result<(), RunError> {
+        let mut checkpoint = Checkpoint::default();
+        checkpoint.add_parameters("model.", &self.model);
+        let (optimizer_steps, state) = self.optimizer.state();
+        for (name, tensor) in state {
+            checkpoint
+                .tensors
+                .insert(format!("optimizer.{name}"), tensor);
+        }
+        checkpoint
+            .metadata
+            .insert("step".into(), self.step.to_string());
+        checkpoint
+            .metadata
+            .insert("optimizer_steps".into(), optimizer_steps.to_string());
+        let config = toml::to_string(&self.config).map_err(|e| RunError::Config(e.to_string()))?;
+        checkpoint.metadata.insert("config".into(), config);
+        checkpoint.save(path)?;
+        Ok(())
+    }
+
+    /// The configuration stored in a checkpoint.
+    pub fn config_in_checkpoint(checkpoint: &Checkpoint) -> Result<TrainConfig, RunError> {
+        let text = checkpoint.metadata.get("config").ok_or_else(|| {
+            RunError::Config("the checkpoint holds no training configuration".into())
+        })?;
+        toml::from_str(text)
+            .map_err(|e| RunError::Config(format!("the checkpoint's configuration: {e}")))
+    }
+
+    /// Restores model, optimizer and step from `checkpoint` into this (freshly built) run.
+    pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), RunError> {
+        checkpoint.load_parameters("model.", &mut self.model)?;
+        let number = |key: &str| -> Result<u64, RunError> {
+            checkpoint
+                .metadata
+                .get(key)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| RunError::Config(format!("the checkpoint lacks {key}")))
+        };
+        self.optimizer.load_state(
+            number("optimizer_steps")?,
+            checkpoint.entries_with_prefix("optimizer."),
+        )?;
+        self.step = number("step")?;
+        Ok(())
+    }
+}

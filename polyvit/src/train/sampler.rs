@@ -1,0 +1,201 @@
+//! Which task trains at each step: the five co-training schedules of the paper.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use std::fmt;
+use std::str::FromStr;
+
+/// A co-training schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// All of task 1's steps, then all of task 2's, ... (forgets earlier tasks).
+    TaskByTask,
+    /// Round robin over the tasks that still have steps left.
+    Alternating,
+    /// A uniformly random task each step (counts are only right on average).
+    Uniform,
+    /// A random task each step with probability `Uⱼ/U`, realized exactly: the multiset
+    /// `{j × Uⱼ}` shuffled with the seed, so task `j` gets exactly `Uⱼ` steps (the paper's choice).
+    Weighted,
+    /// Every step computes one batch of every task and applies their summed gradients.
+    AccumulatedGradients,
+}
+
+impl Schedule {
+    pub const ALL: [Schedule; 5] = [
+        Schedule::TaskByTask,
+        Schedule::Alternating,
+        Schedule::Uniform,
+        Schedule::Weighted,
+        Schedule::AccumulatedGradients,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Schedule::TaskByTask => "task-by-task",
+            Schedule::Alternating => "alternating",
+            Schedule::Uniform => "uniform",
+            Schedule::Weighted => "weighted",
+            Schedule::AccumulatedGradients => "accumulated",
+        }
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Schedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Schedule::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Schedule::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown schedule {s:?} (expected one of {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// The tasks trained at each optimizer step, for per-task step budgets `budgets[j] = Uⱼ`.
+///
+/// Every schedule yields `U = Σ Uⱼ` steps of one task each, except accumulated gradients, which
+/// yields `max Uⱼ` steps of all tasks (each step is one update from one batch of every task).
+pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
+    let total: u64 = budgets.iter().sum();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    match schedule {
+        Schedule::TaskByTask => budgets
+            .iter()
+            .enumerate()
+            .flat_map(|(j, &u)| (0..u).map(move |_| vec![j]))
+            .collect(),
+        Schedule::Alternating => {
+            let mut left = budgets.to_vec();
+            let mut steps = Vec::with_capacity(total as usize);
+            while left.iter().any(|&l| l > 0) {
+                for (j, l) in left.iter_mut().enumerate() {
+                    if *l > 0 {
+                        *l -= 1;
+                        steps.push(vec![j]);
+                    }
+                }
+            }
+            steps
+        }
+        Schedule::Uniform => {
+            if budgets.is_empty() {
+                return Vec::new();
+            }
+            (0..total)
+                .map(|_| vec![rng.gen_range(0..budgets.len())])
+                .collect()
+        }
+        Schedule::Weighted => {
+            let mut steps: Vec<Vec<usize>> = budgets
+                .iter()
+                .enumerate()
+                .flat_map(|(j, &u)| (0..u).map(move |_| vec![j]))
+                .collect();
+            steps.shuffle(&mut rng);
+            steps
+        }
+        Schedule::AccumulatedGradients => {
+            let longest = budgets.iter().copied().max().unwrap_or(0);
+            (0..longest).map(|_| (0..budgets.len()).collect()).collect()
+        }
+    }
+}
+
+/// How many steps each task gets in `plan` (a task counted once per step it takes part in).
+pub fn task_counts(plan: &[Vec<usize>], tasks: usize) -> Vec<u64> {
+    let mut counts = vec![0; tasks];
+    for step in plan {
+        for &j in step {
+            counts[j] += 1;
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUDGETS: [u64; 3] = [50, 20, 5];
+
+    #[test]
+    fn one_task_schedules_give_each_task_exactly_its_budget() {
+        for schedule in [
+            Schedule::TaskByTask,
+            Schedule::Alternating,
+            Schedule::Weighted,
+        ] {
+            let steps = plan(schedule, &BUDGETS, 7);
+            assert_eq!(steps.len(), 75, "{schedule}");
+            assert!(steps.iter().all(|s| s.len() == 1));
+            assert_eq!(task_counts(&steps, 3), BUDGETS.to_vec(), "{schedule}");
+        }
+    }
+
+    #[test]
+    fn task_by_task_is_contiguous_and_alternating_round_robins() {
+        let steps = plan(Schedule::TaskByTask, &BUDGETS, 0);
+        assert!(steps[..50].iter().all(|s| s == &[0]) && steps[70..].iter().all(|s| s == &[2]));
+        let steps = plan(Schedule::Alternating, &BUDGETS, 0);
+        assert_eq!(
+            &steps[..6],
+            &[vec![0], vec![1], vec![2], vec![0], vec![1], vec![2]]
+        );
+        assert_eq!(&steps[74], &vec![0], "the longest task finishes alone");
+    }
+
+    #[test]
+    fn weighted_is_a_seeded_shuffle() {
+        let a = plan(Schedule::Weighted, &BUDGETS, 1);
+        assert_eq!(
+            a,
+            plan(Schedule::Weighted, &BUDGETS, 1),
+            "same seed, same order"
+        );
+        assert_ne!(
+            a,
+            plan(Schedule::Weighted, &BUDGETS, 2),
+            "another seed, another order"
+        );
+        assert_ne!(a, plan(Schedule::TaskByTask, &BUDGETS, 1), "it is shuffled");
+    }
+
+    #[test]
+    fn uniform_uses_every_task_about_equally() {
+        let steps = plan(Schedule::Uniform, &[1000, 1000, 1000], 3);
+        assert_eq!(steps.len(), 3000);
+        for count in task_counts(&steps, 3) {
+            assert!((900..1100).contains(&count), "{count}");
+        }
+    }
+
+    #[test]
+    fn accumulated_gradients_trains_all_tasks_every_step() {
+        let steps = plan(Schedule::AccumulatedGradients, &BUDGETS, 0);
+        assert_eq!(steps.len(), 50);
+        assert!(steps.iter().all(|s| s == &[0, 1, 2]));
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_explained() {
+        for s in Schedule::ALL {
+            assert_eq!(s.name().parse::<Schedule>().unwrap(), s);
+        }
+        assert!("random"
+            .parse::<Schedule>()
+            .unwrap_err()
+            .contains("weighted"));
+    }
+}
