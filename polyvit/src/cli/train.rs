@@ -219,11 +219,8 @@ fn train_loop(run: &mut Run, files: &OutputFiles, interrupted: &AtomicBool) -> R
                 .iter()
                 .map(|s| format!("{} {} {:.3}", s.task, s.metric, s.value))
                 .collect();
-            bar.println(format!(
-                "step {}: validation {}",
-                run.step,
-                summary.join(", ")
-            ));
+            // `suspend` prints even when the bar is hidden (output not a terminal).
+            bar.suspend(|| println!("step {}: validation {}", run.step, summary.join(", ")));
         }
         if every(run.config.checkpoint_every) {
             run.save(&files.checkpoint).map_err(|e| e.to_string())?;

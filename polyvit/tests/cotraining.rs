@@ -1,0 +1,138 @@
+//! Short co-training runs on the embedded suite: losses fall on every task, runs resume exactly,
+//! the learning-rate schedule is the reference's, divergence and bad settings are explained.
+
+use polyvit::data::{default_suite, Dataset};
+use polyvit::train::{Run, TrainConfig};
+use std::sync::OnceLock;
+
+/// The embedded suite, built once for all tests of this file.
+fn suite() -> Vec<Dataset> {
+    static SUITE: OnceLock<Vec<Dataset>> = OnceLock::new();
+    SUITE
+        .get_or_init(|| default_suite().expect("the embedded suite builds"))
+        .clone()
+}
+
+/// A small but real configuration: the tiny preset, every task, `steps` steps each.
+fn tiny_config(steps: u64) -> TrainConfig {
+    let mut config = TrainConfig {
+        preset: "tiny".into(),
+        ..TrainConfig::default()
+    };
+    for task in &mut config.tasks {
+        task.steps = steps;
+        task.batch_size = 16;
+        task.warmup = 2;
+        task.lr = 0.05;
+    }
+    config
+}
+
+#[test]
+fn loss_falls_on_every_task() {
+    let mut run = Run::new(tiny_config(60), suite()).unwrap();
+    let tasks = run.datasets.len();
+    let mut history: Vec<Vec<f64>> = vec![Vec::new(); tasks];
+    while run.step < run.total_steps() {
+        for loss in run.train_step().unwrap().losses {
+            history[loss.task].push(loss.loss);
+        }
+    }
+    for (j, losses) in history.iter().enumerate() {
+        assert_eq!(
+            losses.len(),
+            60,
+            "weighted sampling gives each task exactly its budget"
+        );
+        let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+        let (first, last) = (mean(&losses[..10]), mean(&losses[50..]));
+        assert!(
+            last < first,
+            "task {}: loss went from {first:.3} to {last:.3}",
+            run.datasets[j].name
+        );
+    }
+}
+
+#[test]
+fn a_resumed_run_repeats_an_uninterrupted_one_exactly() {
+    let config = tiny_config(4);
+    let mut straight = Run::new(config.clone(), suite()).unwrap();
+    let expected: Vec<f64> = (0..straight.total_steps())
+        .map(|_| straight.train_step().unwrap().losses[0].loss)
+        .collect();
+
+    let mut first = Run::new(config, suite()).unwrap();
+    let mut losses: Vec<f64> = (0..10)
+        .map(|_| first.train_step().unwrap().losses[0].loss)
+        .collect();
+    let dir = std::env::temp_dir().join(format!("polyvit-resume-{}", std::process::id()));
+    let path = dir.join("checkpoint.pvrs");
+    first.save(&path).unwrap();
+    let checkpoint = nn::checkpoint::Checkpoint::load(&path).unwrap();
+    let mut resumed = Run::new(Run::config_in_checkpoint(&checkpoint).unwrap(), suite()).unwrap();
+    resumed.restore(&checkpoint).unwrap();
+    assert_eq!(resumed.step, 10);
+    while resumed.step < resumed.total_steps() {
+        losses.push(resumed.train_step().unwrap().losses[0].loss);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(losses, expected, "same seed ⇒ same loss curve after resume");
+}
+
+#[test]
+fn learning_rate_is_coefficient_times_warmup_times_cosine() {
+    let mut config = tiny_config(10);
+    config.tasks[0].lr = 0.2;
+    let run = Run::new(config, suite()).unwrap();
+    let (total, warmup) = (run.total_steps(), 6 * 2);
+    assert_eq!(run.learning_rate(0, &[0]), 0.0);
+    assert!(
+        (run.learning_rate(6, &[0]) - 0.1).abs() < 1e-12,
+        "half-way through the shared warmup"
+    );
+    assert!(
+        (run.learning_rate(warmup, &[1]) - 0.05).abs() < 1e-12,
+        "the other task's coefficient at the peak"
+    );
+    let middle = warmup + (total - warmup) / 2;
+    assert!(
+        (run.learning_rate(middle, &[0]) - 0.1).abs() < 1e-12,
+        "cosine is at one half mid-decay"
+    );
+    assert!(run.learning_rate(total, &[0]).abs() < 1e-12);
+}
+
+#[test]
+fn a_diverging_run_stops_with_the_task_and_step() {
+    let mut config = tiny_config(20);
+    for task in &mut config.tasks {
+        task.lr = 1e30;
+        task.warmup = 0;
+    }
+    config.clip_norm = 1e30;
+    let mut run = Run::new(config, suite()).unwrap();
+    let err = loop {
+        match run.train_step() {
+            Ok(_) if run.step < run.total_steps() => continue,
+            Ok(_) => panic!("a learning rate of 1e30 must diverge"),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(
+        err.contains("loss of task") && err.contains("at step"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_configurations_are_explained() {
+    let mut config = tiny_config(1);
+    config.preset = "huge".into();
+    let err = Run::new(config, suite()).err().unwrap().to_string();
+    assert!(err.contains("huge") && err.contains("small"), "{err}");
+    let mut config = tiny_config(1);
+    config.tasks[0].name = "imagenet".into();
+    let err = Run::new(config, suite()).err().unwrap().to_string();
+    assert!(err.contains("imagenet"), "{err}");
+}
