@@ -42,7 +42,19 @@ impl Tensor {
                 ),
             ));
         }
-        let batch = broadcast_shapes("matmul", &a.shape()[..ra - 2], &b.shape()[..rb - 2])?;
+        let (batch_a, batch_b) = (&a.shape()[..ra - 2], &b.shape()[..rb - 2]);
+        let batch = broadcast_shapes("matmul", batch_a, batch_b).map_err(|_| {
+            Error::shape(
+                "matmul",
+                format!(
+                    "{} x {}: batch dimensions {} and {} do not broadcast",
+                    shape_str(self.shape()),
+                    shape_str(other.shape()),
+                    shape_str(batch_a),
+                    shape_str(batch_b)
+                ),
+            )
+        })?;
         let with = |extra: [usize; 2]| batch.iter().copied().chain(extra).collect::<Vec<_>>();
         let la = a.layout().broadcast_to(&with([m, k]))?;
         let lb = b.layout().broadcast_to(&with([k, n]))?;
