@@ -47,6 +47,18 @@ impl Tensor {
         let first = tensors
             .first()
             .ok_or_else(|| Error::shape("stack", "needs at least one tensor"))?;
+        if axis > first.rank() {
+            return Err(Error::shape(
+                "stack",
+                format!(
+                    "axis {axis} is out of range for stacking tensors of shape {}",
+                    shape_str(first.shape())
+                ),
+            ));
+        }
+        for t in &tensors[1..] {
+            first.check_same_kind("stack", t)?;
+        }
         if let Some(t) = tensors.iter().find(|t| t.shape() != first.shape()) {
             return Err(Error::shape(
                 "stack",
@@ -64,20 +76,21 @@ impl Tensor {
         Tensor::concat(&expanded, axis)
     }
 
+    /// Checks `axis` and `indices` against `shape`, the shape being indexed.
     fn check_indices(
-        &self,
         op: &'static str,
+        shape: &[usize],
         axis: usize,
-        len: usize,
         indices: &[usize],
     ) -> Result<()> {
-        self.layout().check_axis(op, axis)?;
+        Layout::contiguous(shape).check_axis(op, axis)?;
+        let len = shape[axis];
         match indices.iter().find(|&&i| i >= len) {
             Some(bad) => Err(Error::shape(
                 op,
                 format!(
                     "index {bad} is out of range for axis {axis} of size {len} (shape {})",
-                    shape_str(self.shape())
+                    shape_str(shape)
                 ),
             )),
             None => Ok(()),
@@ -86,12 +99,7 @@ impl Tensor {
 
     /// Picks entries `indices` along `axis`: `y[.., j, ..] = x[.., indices[j], ..]`.
     pub fn index_select(&self, axis: usize, indices: &[usize]) -> Result<Tensor> {
-        self.check_indices(
-            "index_select",
-            axis,
-            self.shape().get(axis).copied().unwrap_or(0),
-            indices,
-        )?;
+        Tensor::check_indices("index_select", self.shape(), axis, indices)?;
         let mut shape = self.shape().to_vec();
         shape[axis] = indices.len();
         Ok(Tensor::from_storage(
@@ -108,12 +116,7 @@ impl Tensor {
         axis: usize,
         indices: &[usize],
     ) -> Result<Tensor> {
-        self.check_indices(
-            "index_add",
-            axis,
-            shape.get(axis).copied().unwrap_or(0),
-            indices,
-        )?;
+        Tensor::check_indices("index_add", shape, axis, indices)?;
         let mut expected = shape.to_vec();
         expected[axis] = indices.len();
         if self.shape() != expected {
