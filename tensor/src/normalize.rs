@@ -109,7 +109,25 @@ impl Tensor {
                 ),
             ));
         }
+        for t in [x, mean, rstd, gamma] {
+            self.check_same_kind("layer_norm_backward", t)?;
+        }
         let (dy, rows, d) = self.dense_rows("layer_norm_backward")?;
+        let row_shape = &self.shape()[..self.rank() - 1];
+        if mean.shape() != row_shape || rstd.shape() != row_shape || gamma.shape() != [d] {
+            return Err(Error::shape(
+                "layer_norm_backward",
+                format!(
+                    "input {} needs mean and rstd of shape {} and scale of shape [{d}], \
+                     got {}, {} and {}",
+                    shape_str(self.shape()),
+                    shape_str(row_shape),
+                    shape_str(mean.shape()),
+                    shape_str(rstd.shape()),
+                    shape_str(gamma.shape())
+                ),
+            ));
+        }
         let (x, mean, rstd, gamma) = (
             x.contiguous()?,
             mean.contiguous()?,
