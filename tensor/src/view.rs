@@ -43,7 +43,7 @@ impl Tensor {
             [] => {}
             [axis] => {
                 let known: usize = shape.iter().filter(|&&d| d != usize::MAX).product();
-                if known == 0 || self.numel() % known != 0 {
+                if known == 0 || !self.numel().is_multiple_of(known) {
                     return Err(fail());
                 }
                 shape[*axis] = self.numel() / known;
@@ -124,7 +124,8 @@ impl Tensor {
             return Err(Error::shape(op, "needs at least one axis, got a scalar"));
         }
         let n = self.shape()[self.rank() - 1];
-        let rows = self.numel() / n.max(1);
+        // Not `numel / n`: that is 0 for an empty last axis, however many rows there are.
+        let rows = self.shape()[..self.rank() - 1].iter().product();
         let dense = self.contiguous()?;
         Ok((dense, rows, n))
     }

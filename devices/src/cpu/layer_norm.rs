@@ -22,7 +22,9 @@ pub fn layer_norm<T: Element>(
     let eps = T::from_f64(eps);
     let inv_d = T::from_f64(1.0 / d.max(1) as f64);
     let normalize = |first_row: usize, y: &mut [T], mean: &mut [T], rstd: &mut [T]| {
-        for (r, ((out, mu), rs)) in y.chunks_mut(d.max(1)).zip(mean).zip(rstd).enumerate() {
+        // Rows are counted by `mean`, not by chunks of `y`: with `d = 0` there are none of those.
+        for (r, (mu, rs)) in mean.iter_mut().zip(rstd).enumerate() {
+            let out = &mut y[r * d..(r + 1) * d];
             let input = &x[(first_row + r) * d..(first_row + r + 1) * d];
             *mu = input.iter().copied().sum::<T>() * inv_d;
             let var = input.iter().map(|&v| (v - *mu) * (v - *mu)).sum::<T>() * inv_d;
