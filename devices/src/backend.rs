@@ -33,7 +33,8 @@ pub trait Backend: Send + Sync {
     /// A short human-readable name ("cpu", or the OpenCL device name).
     fn name(&self) -> String;
 
-    /// Copies host data to the device.
+    /// Copies host data to the device (a method: the device is `self`).
+    #[allow(clippy::wrong_self_convention)]
     fn from_host<T: Element>(&self, data: &[T]) -> Result<Self::Buffer<T>>;
 
     /// Copies the elements seen through `layout` to the host, in row-major order.

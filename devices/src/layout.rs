@@ -305,8 +305,7 @@ impl<const K: usize> Walk<K> {
         debug_assert!(layouts.iter().all(|l| l.shape() == full_shape));
         let mut shape: Vec<usize> = Vec::new();
         let mut strides: Vec<[usize; K]> = Vec::new();
-        for axis in 0..full_shape.len() {
-            let dim = full_shape[axis];
+        for (axis, &dim) in full_shape.iter().enumerate() {
             if dim == 1 {
                 continue;
             }
@@ -382,14 +381,14 @@ impl<const K: usize> Walk<K> {
             // Advance the odometer of the outer axes by one row.
             for axis in (0..rank - 1).rev() {
                 index[axis] += 1;
-                for k in 0..K {
-                    row[k] += self.strides[axis][k];
+                for (r, s) in row.iter_mut().zip(&self.strides[axis]) {
+                    *r += s;
                 }
                 if index[axis] < self.shape[axis] {
                     break;
                 }
-                for k in 0..K {
-                    row[k] -= self.strides[axis][k] * self.shape[axis];
+                for (r, s) in row.iter_mut().zip(&self.strides[axis]) {
+                    *r -= s * self.shape[axis];
                 }
                 index[axis] = 0;
             }
