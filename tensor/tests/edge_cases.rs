@@ -1,0 +1,103 @@
+//! Edge cases and regressions for bugs the property tests found: empty axes, recycled buffers,
+//! axes at the boundary of the valid range.
+
+use tensor::{DType, Tensor};
+
+/// A layer norm over an empty last axis still defines every row's statistics (mean 0, rstd
+/// 1/√ε), even when the stat buffers come from the pool holding old values.
+#[test]
+fn layer_norm_over_an_empty_axis_writes_its_statistics() {
+    let rows = 40_000; // 160 KB of f32: large enough to be recycled through the buffer pool.
+    for _ in 0..2 {
+        // Leave buffers of the right size full of 7s in the pool.
+        drop(
+            Tensor::full(&[rows], 7.0, DType::F32)
+                .add_scalar(0.0)
+                .unwrap(),
+        );
+        let x = Tensor::zeros(&[rows, 0], DType::F32);
+        let (gamma, beta) = (
+            Tensor::zeros(&[0], DType::F32),
+            Tensor::zeros(&[0], DType::F32),
+        );
+        let stats = x.layer_norm_with_stats(&gamma, &beta, 1e-4).unwrap();
+        assert_eq!(stats.y.shape(), &[rows, 0]);
+        assert_eq!(stats.mean.shape(), &[rows]);
+        assert!(stats
+            .mean
+            .to_vec::<f32>()
+            .unwrap()
+            .iter()
+            .all(|&m| m == 0.0));
+        assert!(stats
+            .rstd
+            .to_vec::<f32>()
+            .unwrap()
+            .iter()
+            .all(|&r| (r - 100.0).abs() < 1e-3));
+        let (dx, dgamma, dbeta) = x
+            .layer_norm_backward(&x, &stats.mean, &stats.rstd, &gamma)
+            .unwrap();
+        assert_eq!(
+            (dx.shape(), dgamma.shape(), dbeta.shape()),
+            (&[rows, 0][..], &[0][..], &[0][..])
+        );
+    }
+}
+
+#[test]
+fn stack_accepts_every_position_up_to_the_rank() {
+    let a = Tensor::from_f64s(&[1., 2., 3., 4., 5., 6.], &[2, 3], DType::F64).unwrap();
+    let b = a.mul_scalar(10.0).unwrap();
+    for (axis, shape) in [(0, [2, 2, 3]), (1, [2, 2, 3]), (2, [2, 3, 2])] {
+        let s = Tensor::stack(&[a.clone(), b.clone()], axis).unwrap();
+        assert_eq!(s.shape(), &shape);
+    }
+    let s = Tensor::stack(&[a.clone(), b.clone()], 2).unwrap();
+    assert_eq!(
+        s.to_vec::<f64>().unwrap(),
+        [1., 10., 2., 20., 3., 30., 4., 40., 5., 50., 6., 60.]
+    );
+    assert!(Tensor::stack(&[a.clone(), b], 3).is_err());
+}
+
+#[test]
+fn index_add_into_checks_against_the_destination() {
+    let src = Tensor::from_f64s(&[1., 2., 3., 4.], &[2, 2], DType::F32).unwrap();
+    // Repeated indices accumulate; index 3 is valid for the destination (size 4), not the source.
+    let out = src.index_add_into(&[4, 2], 0, &[3, 3]).unwrap();
+    assert_eq!(
+        out.to_vec::<f32>().unwrap(),
+        [0., 0., 0., 0., 0., 0., 4., 6.]
+    );
+    assert!(src.index_add_into(&[2], 1, &[]).is_err());
+}
+
+#[test]
+fn matmul_with_empty_inner_dimension_is_zeros() {
+    for (m, n) in [(3, 4), (300, 300)] {
+        let a = Tensor::zeros(&[m, 0], DType::F32);
+        let b = Tensor::zeros(&[0, n], DType::F32);
+        // Recycled output buffers must still come back zeroed.
+        drop(
+            Tensor::full(&[m, n], 5.0, DType::F32)
+                .add_scalar(0.0)
+                .unwrap(),
+        );
+        let c = a.matmul(&b).unwrap();
+        assert_eq!(c.shape(), &[m, n]);
+        assert!(c.to_vec::<f32>().unwrap().iter().all(|&v| v == 0.0));
+    }
+}
+
+#[test]
+fn reductions_of_empty_tensors() {
+    let x = Tensor::zeros(&[0, 3], DType::F64);
+    assert_eq!(
+        x.sum(&[0], false).unwrap().to_vec::<f64>().unwrap(),
+        [0.0; 3]
+    );
+    assert_eq!(x.sum(&[1], true).unwrap().shape(), &[0, 1]);
+    assert!(x.mean_all().unwrap().to_scalar().unwrap().is_nan());
+    assert_eq!(x.max(&[1], false).unwrap().shape(), &[0]);
+}

@@ -1,0 +1,354 @@
+//! Every user-facing op given mismatched shapes, axes, indices or dtypes returns an error (never
+//! panics) whose message names the op and the shapes (or types) involved.
+
+use tensor::{DType, Error, Tensor};
+
+fn z(shape: &[usize]) -> Tensor {
+    Tensor::zeros(shape, DType::F32)
+}
+
+fn z64(shape: &[usize]) -> Tensor {
+    Tensor::zeros(shape, DType::F64)
+}
+
+/// The message of an expected error.
+fn msg(result: tensor::Result<Tensor>) -> String {
+    match result {
+        Ok(t) => panic!("expected an error, got a tensor of shape {:?}", t.shape()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Asserts that `message` starts with `op: ` and mentions every one of `parts`.
+#[track_caller]
+fn assert_names(message: &str, op: &str, parts: &[&str]) {
+    assert!(
+        message.starts_with(&format!("{op}: ")),
+        "{message:?} should start with {op:?}"
+    );
+    for part in parts {
+        assert!(
+            message.contains(part),
+            "{message:?} should mention {part:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- matmul
+
+#[test]
+fn matmul_inner_dimension_mismatch() {
+    assert_eq!(
+        msg(z(&[2, 3]).matmul(&z(&[4, 5]))),
+        "matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ"
+    );
+    assert_eq!(
+        msg(z(&[3]).matmul(&z(&[4]))),
+        "matmul: [3] x [4]: inner dimensions 3 and 4 differ"
+    );
+    assert_eq!(
+        msg(z(&[7, 2, 3]).matmul(&z(&[2]))),
+        "matmul: [7, 2, 3] x [2]: inner dimensions 3 and 2 differ"
+    );
+}
+
+#[test]
+fn matmul_batch_mismatch_names_both_full_shapes() {
+    let m = msg(z(&[2, 4, 3]).matmul(&z(&[5, 3, 6])));
+    assert_names(&m, "matmul", &["[2, 4, 3]", "[5, 3, 6]"]);
+    let m = msg(z(&[2, 1, 4, 3]).matmul(&z(&[3, 3, 3, 6])));
+    assert_names(&m, "matmul", &["[2, 1, 4, 3]", "[3, 3, 3, 6]"]);
+}
+
+#[test]
+fn matmul_of_a_scalar() {
+    let m = msg(Tensor::scalar(1.0, DType::F32).matmul(&z(&[2, 2])));
+    assert_names(&m, "matmul", &["[]", "[2, 2]"]);
+}
+
+#[test]
+fn matmul_dtype_mismatch() {
+    assert_eq!(
+        msg(z(&[2, 3]).matmul(&z64(&[3, 2]))),
+        "matmul: element types differ (f32 and f64)"
+    );
+}
+
+// ---------------------------------------------------------------- element-wise
+
+#[test]
+fn broadcasting_mismatch_names_op_and_both_shapes() {
+    assert_eq!(
+        msg(z(&[2, 3]).add(&z(&[4]))),
+        "add: shapes [2, 3] and [4] do not broadcast (axis 1: 3 vs 4)"
+    );
+    type Op = fn(&Tensor, &Tensor) -> tensor::Result<Tensor>;
+    let ops: [(&str, Op); 13] = [
+        ("add", Tensor::add),
+        ("sub", Tensor::sub),
+        ("mul", Tensor::mul),
+        ("div", Tensor::div),
+        ("pow", Tensor::pow),
+        ("maximum", Tensor::maximum),
+        ("minimum", Tensor::minimum),
+        ("eq", Tensor::eq),
+        ("ne", Tensor::ne),
+        ("lt", Tensor::lt),
+        ("le", Tensor::le),
+        ("gt", Tensor::gt),
+        ("ge", Tensor::ge),
+    ];
+    for (name, op) in ops {
+        let m = msg(op(&z(&[5, 2, 3]), &z(&[4, 1])));
+        assert_names(&m, name, &["[5, 2, 3]", "[4, 1]"]);
+        let m = msg(op(&z(&[3]), &z64(&[3])));
+        assert_eq!(m, format!("{name}: element types differ (f32 and f64)"));
+    }
+}
+
+// ---------------------------------------------------------------- axes
+
+#[test]
+fn out_of_range_axes_name_op_axis_and_shape() {
+    let x = z(&[2, 3]);
+    let expect = |op: &str, result: tensor::Result<Tensor>| {
+        assert_eq!(
+            msg(result),
+            format!("{op}: axis 2 is out of range for shape [2, 3]")
+        );
+    };
+    expect("sum", x.sum(&[0, 2], false));
+    expect("mean", x.mean(&[2], true));
+    expect("max", x.max(&[2], false));
+    expect("min", x.min(&[2], false));
+    expect("argmax", x.argmax(2, false));
+    expect("argmin", x.argmin(2, false));
+    expect("softmax", x.softmax(2));
+    expect("log_softmax", x.log_softmax(2));
+    expect("transpose", x.transpose(0, 2));
+    expect("narrow", x.narrow(2, 0, 1));
+    expect("squeeze", x.squeeze(2));
+    expect("concat", Tensor::concat(&[x.clone(), x.clone()], 2));
+    expect("index_select", x.index_select(2, &[0]));
+    assert_names(&msg(x.unsqueeze(3)), "unsqueeze", &["3", "[2, 3]"]);
+    assert_names(
+        &msg(Tensor::stack(&[x.clone(), x.clone()], 4)),
+        "stack",
+        &["4", "[2, 3]"],
+    );
+    assert_names(&msg(x.permute(&[0, 0])), "permute", &["[0, 0]", "[2, 3]"]);
+    assert_names(&msg(x.permute(&[1])), "permute", &["[1]", "[2, 3]"]);
+    assert_names(&msg(z(&[3]).t()), "t", &["[3]"]);
+    assert_eq!(
+        x.dim(5).unwrap_err().to_string(),
+        "dim: axis 5 is out of range for shape [2, 3]"
+    );
+}
+
+#[test]
+fn reductions_over_empty_axes() {
+    let x = z(&[2, 0]);
+    assert_names(&msg(x.max(&[1], false)), "max", &["[2, 0]"]);
+    assert_names(&msg(x.min(&[0, 1], true)), "min", &["[2, 0]"]);
+    assert_names(&msg(x.argmax(1, false)), "argmax", &["[2, 0]"]);
+    assert_names(&msg(x.argmin(1, true)), "argmin", &["[2, 0]"]);
+    // Summing nothing is fine (0), as in NumPy.
+    assert_eq!(
+        x.sum(&[1], false).unwrap().to_vec::<f32>().unwrap(),
+        [0.0; 2]
+    );
+}
+
+// ---------------------------------------------------------------- views
+
+#[test]
+fn reshape_of_wrong_size() {
+    assert_eq!(
+        msg(z(&[2, 3]).reshape(&[4, 2])),
+        "reshape: cannot view [2, 3] (6 elements) as [4, 2]"
+    );
+    assert_names(
+        &msg(z(&[2, 3]).reshape(&[4, usize::MAX])),
+        "reshape",
+        &["[2, 3]"],
+    );
+    assert_names(
+        &msg(z(&[2, 3]).reshape(&[usize::MAX, usize::MAX])),
+        "reshape",
+        &["[2, 3]"],
+    );
+}
+
+#[test]
+fn bad_views() {
+    assert_eq!(
+        msg(z(&[2, 3]).narrow(1, 2, 2)),
+        "narrow: range 2..4 is out of bounds for axis 1 of [2, 3]"
+    );
+    assert_eq!(
+        msg(z(&[2, 3]).broadcast_to(&[2, 4])),
+        "broadcast_to: cannot broadcast [2, 3] to [2, 4]"
+    );
+    assert_names(
+        &msg(z(&[2, 3]).broadcast_to(&[3])),
+        "broadcast_to",
+        &["[2, 3]", "[3]"],
+    );
+    assert_eq!(
+        msg(z(&[2, 3]).squeeze(0)),
+        "squeeze: axis 0 of [2, 3] has size 2, not 1"
+    );
+}
+
+// ---------------------------------------------------------------- joins and gathers
+
+#[test]
+fn concat_and_stack_mismatches() {
+    assert_eq!(
+        msg(Tensor::concat(&[z(&[2, 3]), z(&[2, 4])], 0)),
+        "concat: cannot join [2, 3] and [2, 4] along axis 0"
+    );
+    assert_names(
+        &msg(Tensor::concat(&[z(&[2, 3]), z(&[2, 3, 1])], 0)),
+        "concat",
+        &["[2, 3]", "[2, 3, 1]"],
+    );
+    assert_eq!(
+        msg(Tensor::concat(&[z(&[2, 3]), z64(&[2, 3])], 0)),
+        "concat: element types differ (f32 and f64)"
+    );
+    assert_names(&msg(Tensor::concat(&[], 0)), "concat", &[]);
+    assert_eq!(
+        msg(Tensor::stack(&[z(&[2, 3]), z(&[3, 2])], 0)),
+        "stack: shapes [2, 3] and [3, 2] differ"
+    );
+    assert_names(
+        &msg(Tensor::stack(&[z(&[2, 3]), z64(&[2, 3])], 0)),
+        "stack",
+        &["f32", "f64"],
+    );
+    assert_names(&msg(Tensor::stack(&[], 0)), "stack", &[]);
+}
+
+#[test]
+fn index_out_of_range() {
+    assert_eq!(
+        msg(z(&[2, 3]).index_select(0, &[0, 5])),
+        "index_select: index 5 is out of range for axis 0 of size 2 (shape [2, 3])"
+    );
+    assert_names(
+        &msg(z(&[2, 3]).index_add_into(&[4, 3], 0, &[1, 4])),
+        "index_add",
+        &["4", "[4, 3]"],
+    );
+    // The source must match the destination with the indexed axis replaced.
+    assert_eq!(
+        msg(z(&[2, 3]).index_add_into(&[4, 5], 0, &[1, 2])),
+        "index_add: source [2, 3] does not match [4, 5] with 2 indices along axis 0"
+    );
+    // An axis past the destination's rank is an error, not a panic.
+    assert_names(
+        &msg(z(&[2, 0]).index_add_into(&[2], 1, &[])),
+        "index_add",
+        &["[2]"],
+    );
+    assert_names(
+        &msg(z(&[2]).index_add_into(&[2, 3], 1, &[0, 1])),
+        "index_add",
+        &["[2]", "[2, 3]"],
+    );
+}
+
+// ---------------------------------------------------------------- fused row ops
+
+#[test]
+fn softmax_of_a_scalar() {
+    assert_names(
+        &msg(Tensor::scalar(1.0, DType::F32).softmax(0)),
+        "softmax",
+        &["[]"],
+    );
+}
+
+#[test]
+fn layer_norm_mismatches() {
+    let x = z(&[2, 4]);
+    assert_eq!(
+        msg(x.layer_norm(&z(&[3]), &z(&[4]), 1e-5)),
+        "layer_norm: input [2, 4] needs scale and shift of shape [4], got [3] and [4]"
+    );
+    assert_eq!(
+        msg(x.layer_norm(&z64(&[4]), &z(&[4]), 1e-5)),
+        "layer_norm: element types differ (f32 and f64)"
+    );
+    assert_names(
+        &msg(Tensor::scalar(1.0, DType::F32).layer_norm(&z(&[1]), &z(&[1]), 1e-5)),
+        "layer_norm",
+        &[],
+    );
+}
+
+/// The backward pass validates its saved tensors instead of indexing out of bounds.
+#[test]
+fn layer_norm_backward_mismatches() {
+    let (x, gamma) = (z(&[2, 4]), Tensor::ones(&[4], DType::F32));
+    let stats = x.layer_norm_with_stats(&gamma, &z(&[4]), 1e-5).unwrap();
+    let dy = z(&[2, 4]);
+    let backward = |dy: &Tensor, x: &Tensor, mean: &Tensor, rstd: &Tensor, gamma: &Tensor| {
+        dy.layer_norm_backward(x, mean, rstd, gamma)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        backward(&z(&[2, 3]), &x, &stats.mean, &stats.rstd, &gamma),
+        "layer_norm_backward: gradient [2, 3] and input [2, 4] differ"
+    );
+    let m = backward(&dy, &x, &stats.mean, &stats.rstd, &z(&[3]));
+    assert_names(&m, "layer_norm_backward", &["[2, 4]", "[3]"]);
+    let m = backward(&dy, &x, &z(&[1]), &stats.rstd, &gamma);
+    assert_names(&m, "layer_norm_backward", &["[2, 4]", "[1]"]);
+    let m = backward(&dy, &x, &stats.mean, &z(&[3]), &gamma);
+    assert_names(&m, "layer_norm_backward", &["[2, 4]", "[3]"]);
+    let m = backward(&dy, &x, &stats.mean, &stats.rstd, &z64(&[4]));
+    assert_names(&m, "layer_norm_backward", &["f32", "f64"]);
+}
+
+// ---------------------------------------------------------------- creation and conversion
+
+#[test]
+fn creation_and_conversion_errors() {
+    assert_eq!(
+        msg(Tensor::from_vec(vec![1.0f32; 5], &[2, 3])),
+        "from_vec: 5 values cannot fill shape [2, 3] (6 elements)"
+    );
+    assert_names(
+        &msg(Tensor::arange(0.0, 1.0, 0.0, DType::F32)),
+        "arange",
+        &[],
+    );
+    assert_eq!(
+        z(&[2]).to_vec::<f64>().unwrap_err().to_string(),
+        "to_vec: element types differ (f32 and f64)"
+    );
+    assert_eq!(
+        z(&[2, 3]).to_scalar().unwrap_err().to_string(),
+        "to_scalar: tensor of shape [2, 3] has 6 elements, not 1"
+    );
+}
+
+#[test]
+fn errors_are_typed() {
+    assert!(matches!(
+        z(&[2, 3]).matmul(&z(&[4, 5])),
+        Err(Error::Shape { op: "matmul", .. })
+    ));
+    assert!(matches!(
+        z(&[2]).add(&z64(&[2])),
+        Err(Error::DType {
+            op: "add",
+            lhs: DType::F32,
+            rhs: DType::F64
+        })
+    ));
+}

@@ -1,0 +1,550 @@
+//! Property tests of matrix products, softmax / log-softmax and layer norm (forward and backward)
+//! against naive `f64` references, on non-contiguous inputs, in f32 and f64, small and large.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use tensor::{DType, Tensor};
+
+type TestResult = std::result::Result<(), TestCaseError>;
+
+// ---------------------------------------------------------------- matmul
+
+/// NumPy `matmul` by the definition: 1-D operands become a row (left) or a column (right) and
+/// lose that axis again; batch axes broadcast. Returns the product and, per element, `Σ|a·b|`.
+fn matmul_reference(a: &Nd, b: &Nd) -> (Nd, Nd) {
+    let a2 = if a.rank() == 1 {
+        a.reshape(&[1, a.shape[0]])
+    } else {
+        a.clone()
+    };
+    let b2 = if b.rank() == 1 {
+        b.reshape(&[b.shape[0], 1])
+    } else {
+        b.clone()
+    };
+    let (ra, rb) = (a2.rank(), b2.rank());
+    let (m, k, n) = (a2.shape[ra - 2], a2.shape[ra - 1], b2.shape[rb - 1]);
+    assert_eq!(k, b2.shape[rb - 2]);
+    let batch = broadcast(&a2.shape[..ra - 2], &b2.shape[..rb - 2]).expect("batch broadcasts");
+    let with = |tail: [usize; 2]| batch.iter().copied().chain(tail).collect::<Vec<_>>();
+    let (a3, b3) = (
+        a2.broadcast_to(&with([m, k])),
+        b2.broadcast_to(&with([k, n])),
+    );
+    let mut abs = Nd::from_fn(&with([m, n]), |_| 0.0);
+    let out = Nd::from_fn(&with([m, n]), |i| {
+        let r = i.len();
+        let (mut ia, mut ib) = (i.to_vec(), i.to_vec());
+        let (mut sum, mut sum_abs) = (0.0, 0.0);
+        for p in 0..k {
+            ia[r - 1] = p;
+            ib[r - 2] = p;
+            let t = a3.at(&ia) * b3.at(&ib);
+            sum += t;
+            sum_abs += t.abs();
+        }
+        let pos = abs.position(i);
+        abs.data[pos] = sum_abs;
+        sum
+    });
+    let mut shape = with([m, n]);
+    match (a.rank(), b.rank()) {
+        (1, 1) => shape.clear(),
+        (1, _) => {
+            shape.remove(shape.len() - 2);
+        }
+        (_, 1) => {
+            shape.pop();
+        }
+        _ => {}
+    }
+    (out.reshape(&shape), abs.reshape(&shape))
+}
+
+fn check_matmul(a: &Input, b: &Input, dtype: DType) -> TestResult {
+    let what = format!(
+        "matmul {:?} x {:?} (layouts {:?}, {:?})",
+        a.r.shape,
+        b.r.shape,
+        a.t.layout(),
+        b.t.layout()
+    );
+    let got =
+        a.t.matmul(&b.t)
+            .map_err(|e| TestCaseError::fail(format!("{what}: {e}")))?;
+    let (want, abs) = matmul_reference(&a.r, &b.r);
+    let k = if a.r.rank() == 1 {
+        a.r.shape[0]
+    } else {
+        a.r.shape[a.r.rank() - 1]
+    };
+    check_scaled(&what, &got, &want, dtype, tol(dtype), |p| {
+        abs.data[p] * (k as f64).sqrt() / 10.0
+    })
+}
+
+/// Operand shapes of a matmul with batch `batch` and sizes `m, k, n`; 1-D operands sometimes.
+fn matmul_shapes(g: &mut Gen, batch: &[usize], m: usize, k: usize, n: usize) -> [Vec<usize>; 2] {
+    let a = if g.coin(0.15) {
+        vec![k]
+    } else {
+        let mut s = broadcastable_to(g, batch);
+        s.extend([m, k]);
+        s
+    };
+    let b = if g.coin(0.15) {
+        vec![k]
+    } else {
+        let mut s = broadcastable_to(g, batch);
+        s.extend([k, n]);
+        s
+    };
+    [a, b]
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn matmul_matches_reference(
+        batch in shape_strategy(0, 2),
+        (m, k, n) in (dim_strategy(), dim_strategy(), dim_strategy()),
+        dtype in dtype_strategy(),
+        seed in any::<u64>(),
+    ) {
+        let mut g = Gen::new(seed);
+        let [sa, sb] = matmul_shapes(&mut g, &batch, m, k, n);
+        let values = Values::mixed(&mut g);
+        let a = any_input(&mut g, &sa, dtype, values);
+        let b = any_input(&mut g, &sb, dtype, values);
+        check_matmul(&a, &b, dtype)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(10))]
+
+    #[test]
+    fn matmul_of_large_operands(
+        batch in prop_oneof![Just(vec![]), (2usize..=4).prop_map(|b| vec![b]), Just(vec![2, 3])],
+        (m, k, n) in (40usize..80, 40usize..80, 40usize..80),
+        dtype in dtype_strategy(),
+        seed in any::<u64>(),
+    ) {
+        // Above 2^18 multiply-adds the kernel splits work over threads: over batch entries when
+        // there are enough, else over row blocks of each product.
+        let mut g = Gen::new(seed);
+        let [sa, sb] = matmul_shapes(&mut g, &batch, m, k, n);
+        let a = any_input(&mut g, &sa, dtype, Values::Uniform(-1.0, 1.0));
+        let b = any_input(&mut g, &sb, dtype, Values::Uniform(-1.0, 1.0));
+        check_matmul(&a, &b, dtype)?;
+        // x·Wᵀ as in a Linear layer: W stored [n, k], used through a transposed view.
+        let x = any_input(&mut g, &[m, k], dtype, Values::Uniform(-1.0, 1.0));
+        let w = dense(&mut g, &[n, k], dtype, Values::Uniform(-1.0, 1.0));
+        let wt = Input { t: w.t.t().unwrap(), r: w.r.transpose(0, 1) };
+        check_matmul(&x, &wt, dtype)?;
+    }
+}
+
+// ---------------------------------------------------------------- softmax and log-softmax
+
+/// Softmax (or log-softmax) along `axis` by the definition, in f64, with the row's
+/// `max |xᵢ − max x|` (what f32 rounding errors grow with) per element.
+fn softmax_reference(x: &Nd, axis: usize, log: bool) -> (Nd, Nd) {
+    let n = x.shape[axis];
+    let mut out = Nd::from_fn(&x.shape, |_| 0.0);
+    let mut spread = out.clone();
+    let mut starts = x.shape.clone();
+    starts[axis] = 1;
+    for start in indices(&starts) {
+        let mut index = start.clone();
+        let positions: Vec<usize> = (0..n)
+            .map(|j| {
+                index[axis] = j;
+                x.position(&index)
+            })
+            .collect();
+        let values: Vec<f64> = positions.iter().map(|&p| x.data[p]).collect();
+        let m = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = values.iter().map(|v| (v - m).exp()).sum();
+        let range = values.iter().map(|v| (v - m).abs()).fold(0.0, f64::max);
+        for (&p, &v) in positions.iter().zip(&values) {
+            out.data[p] = if log {
+                v - m - sum.ln()
+            } else {
+                (v - m).exp() / sum
+            };
+            spread.data[p] = range;
+        }
+    }
+    (out, spread)
+}
+
+fn check_softmax(x: &Input, axis: usize, dtype: DType) -> TestResult {
+    let rank = x.r.rank();
+    for log in [false, true] {
+        let name = if log { "log_softmax" } else { "softmax" };
+        let result = if log {
+            x.t.log_softmax(axis)
+        } else {
+            x.t.softmax(axis)
+        };
+        if axis >= rank {
+            let err = result.expect_err("softmax along a missing axis must fail");
+            prop_assert!(err.to_string().starts_with(name), "{}", err);
+            continue;
+        }
+        let what = format!(
+            "{name} along {axis} of {:?} ({:?})",
+            x.r.shape,
+            x.t.layout()
+        );
+        let (want, spread) = softmax_reference(&x.r, axis, log);
+        let n = x.r.shape[axis] as f64;
+        let got = result.unwrap();
+        check_scaled(&what, &got, &want, dtype, tol(dtype), |p| {
+            let rel = 2.0 * (1.0 + spread.data[p]) + n / 16.0;
+            if log {
+                rel
+            } else {
+                want.data[p].abs() * rel
+            }
+        })?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(160))]
+
+    #[test]
+    fn softmax_matches_reference(
+        shape in shape_strategy(0, 4),
+        dtype in dtype_strategy(),
+        scale in prop_oneof![Just(1.0), Just(10.0), Just(100.0)],
+        seed in any::<u64>(),
+    ) {
+        let mut g = Gen::new(seed);
+        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0 * scale, 2.0 * scale));
+        let axis = g.below(shape.len() + 1);
+        check_softmax(&x, axis, dtype)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(6))]
+
+    #[test]
+    fn softmax_of_large_inputs(
+        shape in prop_oneof![
+            (200usize..300, 130usize..200).prop_map(|(a, b)| vec![a, b]),
+            (8usize..12, 65usize..70, 65usize..70).prop_map(|(a, b, c)| vec![a, b, c]),
+        ],
+        dtype in dtype_strategy(),
+        seed in any::<u64>(),
+    ) {
+        let mut g = Gen::new(seed);
+        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-8.0, 8.0));
+        let axis = g.below(shape.len());
+        check_softmax(&x, axis, dtype)?;
+        check_softmax(&x, shape.len() - 1, dtype)?;
+    }
+}
+
+// ---------------------------------------------------------------- layer norm
+
+struct LayerNormReference {
+    y: Nd,
+    mean: Nd,
+    rstd: Nd,
+    /// Per element of `y`: the magnitude f32 rounding errors of `y` are proportional to.
+    y_scale: Nd,
+    /// Per row: the same for `rstd`.
+    rstd_scale: Nd,
+    /// Per row: `max |x|`.
+    max_abs: Nd,
+}
+
+fn layer_norm_reference(x: &Nd, gamma: &Nd, beta: &Nd, eps: f64) -> LayerNormReference {
+    let rank = x.rank();
+    let d = x.shape[rank - 1];
+    let rows_shape = &x.shape[..rank - 1];
+    let rows: usize = rows_shape.iter().product();
+    // Row-major: row r is data[r·d .. (r+1)·d].
+    let row = |r: usize| &x.data[r * d..(r + 1) * d];
+    // An empty row has mean 0 and variance 0 (the sums are 0; we divide by max(d, 1)).
+    let count = d.max(1) as f64;
+    let mean: Vec<f64> = (0..rows)
+        .map(|r| row(r).iter().sum::<f64>() / count)
+        .collect();
+    let rstd: Vec<f64> = (0..rows)
+        .map(|r| {
+            let var = row(r).iter().map(|v| (v - mean[r]).powi(2)).sum::<f64>() / count;
+            1.0 / (var + eps).sqrt()
+        })
+        .collect();
+    let max_abs: Vec<f64> = (0..rows)
+        .map(|r| row(r).iter().fold(0.0, |m: f64, v| m.max(v.abs())))
+        .collect();
+    let grow = 1.0 + d as f64 / 4.0;
+    let (mut y, mut y_scale) = (Vec::new(), Vec::new());
+    for r in 0..rows {
+        for (j, &v) in row(r).iter().enumerate() {
+            y.push((v - mean[r]) * rstd[r] * gamma.data[j] + beta.data[j]);
+            y_scale.push(
+                grow * rstd[r]
+                    * gamma.data[j].abs()
+                    * (v.abs() + max_abs[r])
+                    * (1.0 + max_abs[r] * rstd[r]),
+            );
+        }
+    }
+    let rstd_scale: Vec<f64> = (0..rows)
+        .map(|r| rstd[r] * grow * (1.0 + max_abs[r] * rstd[r]))
+        .collect();
+    LayerNormReference {
+        y: Nd::new(&x.shape, y),
+        mean: Nd::new(rows_shape, mean),
+        rstd: Nd::new(rows_shape, rstd),
+        y_scale: Nd::new(&x.shape, y_scale),
+        rstd_scale: Nd::new(rows_shape, rstd_scale),
+        max_abs: Nd::new(rows_shape, max_abs),
+    }
+}
+
+/// The backward pass by the chain rule through the explicit Jacobian of `x̂ = (x − μ)·r` with
+/// `r = (σ² + ε)^{-1/2}`: `∂x̂_j/∂x_i = r(δ_ij − 1/d) − r³(x_j − μ)(x_i − μ)/d`. O(d²) per row, and
+/// deliberately a different formula from the kernel's. Returns `(dx, dγ, dβ)` and error scales.
+struct LayerNormGradsReference {
+    dx: Nd,
+    dgamma: Nd,
+    dbeta: Nd,
+    dx_scale: Nd,
+    dgamma_scale: Nd,
+    dbeta_scale: Nd,
+}
+
+fn layer_norm_backward_reference(
+    dy: &Nd,
+    x: &Nd,
+    gamma: &Nd,
+    f: &LayerNormReference,
+) -> LayerNormGradsReference {
+    let d = x.shape[x.rank() - 1];
+    let rows = f.mean.numel();
+    let mut dx = vec![0.0; rows * d];
+    let mut dx_scale = vec![0.0; rows * d];
+    let (mut dgamma, mut dbeta) = (vec![0.0; d], vec![0.0; d]);
+    let (mut dgamma_abs, mut dbeta_abs) = (vec![0.0; d], vec![0.0; d]);
+    for r in 0..rows {
+        let (xs, dys) = (&x.data[r * d..(r + 1) * d], &dy.data[r * d..(r + 1) * d]);
+        let (mu, rs, max_abs) = (f.mean.data[r], f.rstd.data[r], f.max_abs.data[r]);
+        let xhat: Vec<f64> = xs.iter().map(|v| (v - mu) * rs).collect();
+        let row_abs: f64 = (0..d).map(|j| (dys[j] * gamma.data[j]).abs()).sum();
+        let max_xhat = xhat.iter().fold(0.0, |m: f64, v| m.max(v.abs()));
+        for i in 0..d {
+            let xi = xs[i] - mu;
+            let mut sum = 0.0;
+            for j in 0..d {
+                let xj = xs[j] - mu;
+                let delta = if i == j { 1.0 } else { 0.0 };
+                let jac = rs * (delta - 1.0 / d as f64) - rs.powi(3) * xj * xi / d as f64;
+                sum += dys[j] * gamma.data[j] * jac;
+            }
+            dx[r * d + i] = sum;
+            dx_scale[r * d + i] = (1.0 + d as f64 / 4.0)
+                * rs
+                * row_abs
+                * (1.0 + max_xhat * max_xhat)
+                * (1.0 + max_abs * rs);
+        }
+        for j in 0..d {
+            dgamma[j] += dys[j] * xhat[j];
+            dgamma_abs[j] += (dys[j] * (xhat[j].abs() + max_abs * rs)).abs();
+            dbeta[j] += dys[j];
+            dbeta_abs[j] += dys[j].abs();
+        }
+    }
+    let grow = (rows as f64).sqrt() / 10.0 + 1.0;
+    let scaled = |v: Vec<f64>| Nd::new(&[d], v.iter().map(|a| a * grow).collect());
+    LayerNormGradsReference {
+        dx: Nd::new(&x.shape, dx),
+        dgamma: Nd::new(&[d], dgamma),
+        dbeta: Nd::new(&[d], dbeta),
+        dx_scale: Nd::new(&x.shape, dx_scale),
+        dgamma_scale: scaled(dgamma_abs),
+        dbeta_scale: scaled(dbeta_abs),
+    }
+}
+
+fn check_layer_norm(
+    g: &mut Gen,
+    rows_shape: &[usize],
+    d: usize,
+    dtype: DType,
+    offset: f64,
+) -> TestResult {
+    let mut shape = rows_shape.to_vec();
+    shape.push(d);
+    let x = any_input(
+        g,
+        &shape,
+        dtype,
+        Values::Uniform(offset - 2.0, offset + 2.0),
+    );
+    let gamma = any_input(g, &[d], dtype, Values::Uniform(-2.0, 2.0));
+    let beta = any_input(g, &[d], dtype, Values::Uniform(-2.0, 2.0));
+    let eps = if g.coin(0.5) { 1e-5 } else { 1e-6 };
+    let what = |name: &str| {
+        format!(
+            "{name} of {shape:?} (layouts {:?}, {:?}, {:?})",
+            x.t.layout(),
+            gamma.t.layout(),
+            beta.t.layout()
+        )
+    };
+    let stats = x.t.layer_norm_with_stats(&gamma.t, &beta.t, eps).unwrap();
+    let f = layer_norm_reference(&x.r, &gamma.r, &beta.r, eps);
+    let t = tol(dtype);
+    check_scaled(&what("layer_norm y"), &stats.y, &f.y, dtype, t, |p| {
+        f.y_scale.data[p]
+    })?;
+    check_scaled(
+        &what("layer_norm mean"),
+        &stats.mean,
+        &f.mean,
+        dtype,
+        t,
+        |p| f.max_abs.data[p],
+    )?;
+    check_scaled(
+        &what("layer_norm rstd"),
+        &stats.rstd,
+        &f.rstd,
+        dtype,
+        t,
+        |p| f.rstd_scale.data[p],
+    )?;
+    let y = x.t.layer_norm(&gamma.t, &beta.t, eps).unwrap();
+    check_scaled(&what("layer_norm"), &y, &f.y, dtype, t, |p| {
+        f.y_scale.data[p]
+    })?;
+
+    // Backward, with a non-contiguous upstream gradient.
+    let dy = any_input(g, &shape, dtype, Values::Uniform(-2.0, 2.0));
+    let (dx, dgamma, dbeta) =
+        dy.t.layer_norm_backward(&x.t, &stats.mean, &stats.rstd, &gamma.t)
+            .unwrap();
+    let b = layer_norm_backward_reference(&dy.r, &x.r, &gamma.r, &f);
+    check_scaled(&what("layer_norm_backward dx"), &dx, &b.dx, dtype, t, |p| {
+        b.dx_scale.data[p]
+    })?;
+    check_scaled(
+        &what("layer_norm_backward dgamma"),
+        &dgamma,
+        &b.dgamma,
+        dtype,
+        t,
+        |p| b.dgamma_scale.data[p],
+    )?;
+    check_scaled(
+        &what("layer_norm_backward dbeta"),
+        &dbeta,
+        &b.dbeta,
+        dtype,
+        t,
+        |p| b.dbeta_scale.data[p],
+    )
+}
+
+proptest! {
+    #![proptest_config(config(160))]
+
+    #[test]
+    fn layer_norm_and_its_backward_match_reference(
+        rows_shape in shape_strategy(0, 2),
+        d in prop_oneof![1 => Just(0usize), 8 => 1usize..=8],
+        dtype in dtype_strategy(),
+        offset in prop_oneof![Just(0.0), Just(5.0)],
+        seed in any::<u64>(),
+    ) {
+        let mut g = Gen::new(seed);
+        check_layer_norm(&mut g, &rows_shape, d, dtype, offset)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(4))]
+
+    #[test]
+    fn layer_norm_of_large_inputs(
+        rows in 200usize..260,
+        d in 170usize..200,
+        dtype in dtype_strategy(),
+        seed in any::<u64>(),
+    ) {
+        let mut g = Gen::new(seed);
+        check_layer_norm(&mut g, &[rows], d, dtype, 1.0)?;
+    }
+}
+
+/// Central differences of `L = Σ w ⊙ layer_norm(x, γ, β)` in f64 against the backward pass with
+/// upstream gradient `w`: an independent check of both the kernel and the reference formula.
+#[test]
+fn layer_norm_backward_matches_finite_differences() {
+    let mut g = Gen::new(11);
+    for (rows, d) in [(1, 1), (1, 2), (3, 4), (2, 7), (5, 16)] {
+        let dt = DType::F64;
+        let x = dense(&mut g, &[rows, d], dt, Values::Uniform(-2.0, 2.0)).r;
+        let gamma = dense(&mut g, &[d], dt, Values::Uniform(-2.0, 2.0)).r;
+        let beta = dense(&mut g, &[d], dt, Values::Uniform(-2.0, 2.0)).r;
+        let w = dense(&mut g, &[rows, d], dt, Values::Uniform(-2.0, 2.0)).r;
+        let eps = 1e-5;
+        let tensor = |n: &Nd| Tensor::from_f64s(&n.data, &n.shape, dt).unwrap();
+        let loss = |x: &Nd, gamma: &Nd, beta: &Nd| -> f64 {
+            let y = tensor(x)
+                .layer_norm(&tensor(gamma), &tensor(beta), eps)
+                .unwrap()
+                .to_vec_f64()
+                .unwrap();
+            y.iter().zip(&w.data).map(|(a, b)| a * b).sum()
+        };
+        let stats = tensor(&x)
+            .layer_norm_with_stats(&tensor(&gamma), &tensor(&beta), eps)
+            .unwrap();
+        let (dx, dgamma, dbeta) = tensor(&w)
+            .layer_norm_backward(&tensor(&x), &stats.mean, &stats.rstd, &tensor(&gamma))
+            .unwrap();
+        let h = 1e-6;
+        let numeric = |which: usize, i: usize| {
+            let bump = |s: f64| {
+                let (mut x, mut gamma, mut beta) = (x.clone(), gamma.clone(), beta.clone());
+                [&mut x, &mut gamma, &mut beta][which].data[i] += s;
+                loss(&x, &gamma, &beta)
+            };
+            (bump(h) - bump(-h)) / (2.0 * h)
+        };
+        for (which, grad) in [(0, &dx), (1, &dgamma), (2, &dbeta)] {
+            for (i, &analytic) in grad.to_vec_f64().unwrap().iter().enumerate() {
+                let fd = numeric(which, i);
+                assert!(
+                    (fd - analytic).abs() < 1e-6 * (1.0 + analytic.abs()),
+                    "[{rows}, {d}] grad {which} entry {i}: finite difference {fd}, backward {analytic}"
+                );
+            }
+        }
+        // And the reference formula agrees with the finite differences too.
+        let f = layer_norm_reference(&x, &gamma, &beta, eps);
+        let b = layer_norm_backward_reference(&w, &x, &gamma, &f);
+        for (i, &want) in b.dx.data.iter().enumerate() {
+            let fd = numeric(0, i);
+            assert!(
+                (fd - want).abs() < 1e-6 * (1.0 + want.abs()),
+                "reference dx {i}"
+            );
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Softmax and log-softmax on inputs of ±1e4 (where a naive `eˣ` overflows f32 and f64 alike):
+//! no inf or NaN, and the values a careful f64 computation gives.
+
+use tensor::{DType, Tensor};
+
+/// `log Σ eˣ` computed stably in f64.
+fn log_sum_exp(row: &[f64]) -> f64 {
+    let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+}
+
+fn rows() -> Vec<Vec<f64>> {
+    vec![
+        vec![1e4, 1e4 - 1.0, -1e4],
+        vec![-1e4, -1e4, -1e4],
+        vec![1e4, 1e4, 1e4],
+        vec![1e4, -1e4, 0.0],
+        vec![-1e4, -1e4 + 2.0, -1e4 + 0.5],
+        vec![1e4, 1e4 - 20.0, 9999.5],
+    ]
+}
+
+fn check(dtype: DType, axis: usize) {
+    let rows = rows();
+    let n = rows[0].len();
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    let x = Tensor::from_f64s(&flat, &[rows.len(), n], dtype).unwrap();
+    // Along axis 0, the rows are the columns of the transposed input.
+    let x = if axis == 0 { x.t().unwrap() } else { x };
+    let (p, lp) = (x.softmax(axis).unwrap(), x.log_softmax(axis).unwrap());
+    let (p, lp) = if axis == 0 {
+        (p.t().unwrap(), lp.t().unwrap())
+    } else {
+        (p, lp)
+    };
+    let (p, lp) = (p.to_vec_f64().unwrap(), lp.to_vec_f64().unwrap());
+    let tol = match dtype {
+        DType::F32 => 1e-6,
+        DType::F64 => 1e-12,
+    };
+    for (r, row) in rows.iter().enumerate() {
+        let lse = log_sum_exp(row);
+        let mut total = 0.0;
+        for (j, &v) in row.iter().enumerate() {
+            let (got_p, got_lp) = (p[r * n + j], lp[r * n + j]);
+            assert!(got_p.is_finite() && got_lp.is_finite(), "{dtype} row {r}");
+            let want_lp = v - lse;
+            assert!(
+                (got_lp - want_lp).abs() <= tol * (1.0 + want_lp.abs()),
+                "{dtype} axis {axis} log_softmax row {r}[{j}]: {got_lp} vs {want_lp}"
+            );
+            let want_p = want_lp.exp();
+            assert!(
+                (got_p - want_p).abs() <= tol * 10.0,
+                "{dtype} axis {axis} softmax row {r}[{j}]: {got_p} vs {want_p}"
+            );
+            total += got_p;
+        }
+        assert!((total - 1.0).abs() < 10.0 * tol, "row {r} sums to {total}");
+    }
+}
+
+#[test]
+fn softmax_is_stable_for_huge_inputs() {
+    for dtype in [DType::F32, DType::F64] {
+        for axis in [0, 1] {
+            check(dtype, axis);
+        }
+    }
+}
+
+#[test]
+fn known_values_at_1e4() {
+    // [1e4, 1e4 − 1, −1e4]: p = [1/(1+e⁻¹), e⁻¹/(1+e⁻¹), 0].
+    let x = Tensor::from_f64s(&[1e4, 1e4 - 1.0, -1e4], &[3], DType::F32).unwrap();
+    let p = x.softmax(0).unwrap().to_vec::<f32>().unwrap();
+    let e = (-1f64).exp();
+    assert!((p[0] as f64 - 1.0 / (1.0 + e)).abs() < 1e-6);
+    assert!((p[1] as f64 - e / (1.0 + e)).abs() < 1e-6);
+    assert_eq!(p[2], 0.0);
+    let lp = x.log_softmax(0).unwrap().to_vec::<f32>().unwrap();
+    let l = (1.0 + e).ln();
+    assert!((lp[0] as f64 + l).abs() < 1e-6);
+    assert!((lp[1] as f64 + 1.0 + l).abs() < 1e-6);
+    assert!((lp[2] as f64 + 2e4 + l).abs() < 2e-3, "{}", lp[2]);
+}
+
+/// A long row of ±1e4 (parallel path: > 32768 elements in total).
+#[test]
+fn large_rows_of_huge_values() {
+    let (rows, n) = (64, 1000);
+    let values: Vec<f64> = (0..rows * n)
+        .map(|i| if (i * 7919) % 13 == 0 { 1e4 } else { -1e4 })
+        .collect();
+    for dtype in [DType::F32, DType::F64] {
+        let x = Tensor::from_f64s(&values, &[rows, n], dtype).unwrap();
+        let p = x.softmax(1).unwrap().to_vec_f64().unwrap();
+        let lp = x.log_softmax(1).unwrap().to_vec_f64().unwrap();
+        for r in 0..rows {
+            let row = &values[r * n..(r + 1) * n];
+            let winners = row.iter().filter(|&&v| v == 1e4).count() as f64;
+            for j in 0..n {
+                let (want_p, want_lp) = if row[j] == 1e4 {
+                    (1.0 / winners, -winners.ln())
+                } else {
+                    (0.0, -2e4 - winners.ln())
+                };
+                assert!((p[r * n + j] - want_p).abs() < 1e-6, "{dtype}");
+                assert!(
+                    (lp[r * n + j] - want_lp).abs() < 1e-6 * (1.0 + want_lp.abs()),
+                    "{dtype}"
+                );
+            }
+        }
+    }
+}
+
+/// Masked rows (−inf) give zeros where masked; a fully masked row is NaN, as 0/0 should be.
+#[test]
+fn masked_entries() {
+    let inf = f64::INFINITY;
+    let x = Tensor::from_f64s(&[0.0, -inf, 1e4, -inf, -inf, -inf], &[2, 3], DType::F32).unwrap();
+    let p = x.softmax(1).unwrap().to_vec::<f32>().unwrap();
+    assert_eq!(&p[..3], &[0.0, 0.0, 1.0]);
+    assert!(p[3..].iter().all(|v| v.is_nan()));
+}
