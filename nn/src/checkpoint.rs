@@ -226,9 +226,16 @@ impl Checkpoint {
         let length = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
         let checksum = u64::from_le_bytes(bytes[20..28].try_into().expect("8 bytes"));
         let payload = &bytes[HEADER_LEN..];
-        if payload.len() != length {
+        if payload.len() < length {
             return Err(corrupt(format!(
                 "truncated: the header announces {length} payload bytes, the file has {}",
+                payload.len()
+            )));
+        }
+        if payload.len() > length {
+            return Err(corrupt(format!(
+                "{} bytes of trailing data: the header announces {length} payload bytes, the file has {}",
+                payload.len() - length,
                 payload.len()
             )));
         }

@@ -17,6 +17,10 @@ impl Parameters for Dropout {
 
 /// A mask of `shape` holding `1/keep` with probability `keep`, else 0.
 fn keep_mask(shape: &[usize], keep: f64, like: &Tensor, ctx: &mut Context) -> Result<Tensor> {
+    if keep <= 0.0 {
+        // Everything is dropped; `1/keep` would turn the mask into 0·∞ = NaN.
+        return Tensor::zeros(shape, like.dtype()).to_device(&like.device());
+    }
     let uniform =
         Tensor::rand(shape, 0.0, 1.0, like.dtype(), &mut ctx.rng).to_device(&like.device())?;
     uniform.lt_scalar(keep)?.mul_scalar(1.0 / keep)

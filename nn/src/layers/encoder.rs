@@ -14,7 +14,7 @@ pub struct EncoderConfig {
     pub mlp_width: usize,
     pub dropout: f64,
     pub attention_dropout: f64,
-    /// Stochastic depth rate of the last block; block `i` of `L` uses `rate·i/(L − 1)`.
+    /// Stochastic depth rate of the last block; block `i` of `L` uses `rate·i/max(L − 1, 1)`.
     pub stochastic_depth: f64,
 }
 
@@ -64,7 +64,12 @@ impl EncoderBlock {
 
 impl EncoderBlock {
     /// The forward pass with an explicit stochastic depth rate (PolyViT varies it per task).
-    pub fn forward_with_drop_path(&self, x: &Var, drop_path_rate: f64, ctx: &mut Context) -> Result<Var> {
+    pub fn forward_with_drop_path(
+        &self,
+        x: &Var,
+        drop_path_rate: f64,
+        ctx: &mut Context,
+    ) -> Result<Var> {
         let attended = self
             .dropout
             .forward(&self.attn.forward(&self.norm1.forward(x, ctx)?, ctx)?, ctx)?;
@@ -80,13 +85,10 @@ impl Module for EncoderBlock {
     }
 }
 
-/// The stochastic depth rate of block `index` of `depth` when the last block has `rate`.
+/// The stochastic depth rate of block `index` of `depth` when the last block has `rate`:
+/// `rate·index/max(depth − 1, 1)`, as the reference (so a single block gets 0, not `rate`).
 pub fn block_drop_path_rate(rate: f64, index: usize, depth: usize) -> f64 {
-    if depth <= 1 {
-        rate
-    } else {
-        rate * index as f64 / (depth - 1) as f64
-    }
+    rate * index as f64 / depth.saturating_sub(1).max(1) as f64
 }
 
 /// Encoder blocks followed by a final LayerNorm.
