@@ -1,0 +1,552 @@
+//! Checkpoints: bit-exact round trips, atomic writes, errors that name the file and the problem,
+//! loading that reports every mismatch and changes nothing, and resuming training from a saved
+//! optimizer state bit-identically.
+
+use autograd::Var;
+use nn::checkpoint::{Checkpoint, CheckpointError, FORMAT_VERSION};
+use nn::layers::{LayerNorm, Linear, LinearInit, Mlp};
+use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
+use nn::schedule::Schedule;
+use nn::{impl_parameters, Context, Module, Parameter, Parameters};
+use std::path::{Path, PathBuf};
+use tensor::{DType, Tensor};
+
+/// A fresh, empty directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("nn-checkpoint-tests")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The file names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A tensor's dtype, shape and the exact bit patterns of its values.
+type Bits = (DType, Vec<usize>, Vec<u64>);
+
+/// The exact bit patterns of a tensor's values (f32 widened without conversion), plus its dtype.
+fn bits(t: &Tensor) -> Bits {
+    let values = match t.dtype() {
+        DType::F32 => t
+            .to_vec::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits() as u64)
+            .collect(),
+        DType::F64 => t
+            .to_vec::<f64>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect(),
+    };
+    (t.dtype(), t.shape().to_vec(), values)
+}
+
+fn parameter_bits(model: &dyn Parameters) -> Vec<(String, Bits)> {
+    model
+        .named_parameters()
+        .into_iter()
+        .map(|(name, p)| (name, bits(p.value())))
+        .collect()
+}
+
+/// A small model mixing `f32` and `f64` parameters, one of them holding awkward values.
+struct Tiny {
+    embed: Linear,
+    norm: LayerNorm,
+    special: Parameter,
+}
+
+impl_parameters!(Tiny {
+    embed,
+    norm,
+    special
+});
+
+impl Tiny {
+    fn new(seed: u64) -> Tiny {
+        let mut rng = tensor::rng(seed);
+        let mut norm = LayerNorm::new(3, LayerNorm::DEFAULT_EPS, DType::F64);
+        norm.weight
+            .set_value(Tensor::randn(&[3], 1.0, 0.1, DType::F64, &mut rng));
+        norm.bias
+            .set_value(Tensor::randn(&[3], 0.0, 0.1, DType::F64, &mut rng));
+        let special = Tensor::from_vec(
+            vec![
+                -0.0f32,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::MIN_POSITIVE / 8.0, // subnormal
+                f32::MAX,
+                1.0 + f32::EPSILON,
+                f32::from_bits(0x7fc0_1234), // a NaN with a payload
+                std::f32::consts::PI + seed as f32,
+            ],
+            &[2, 4],
+        )
+        .unwrap();
+        Tiny {
+            embed: Linear::new(4, 3, LinearInit::LecunNormal, DType::F32, &mut rng),
+            norm,
+            special: Parameter::new(special),
+        }
+    }
+}
+
+fn expect_corrupt(result: Result<Checkpoint, CheckpointError>, path: &Path, needle: &str) {
+    let err = match result {
+        Ok(_) => panic!("loading {} should fail with {needle:?}", path.display()),
+        Err(e) => e,
+    };
+    let message = err.to_string();
+    assert!(
+        matches!(err, CheckpointError::Corrupt { .. }),
+        "expected a corrupt-file error, got {message}"
+    );
+    assert!(
+        message.contains(&path.display().to_string()),
+        "the message names the file: {message}"
+    );
+    assert!(
+        message.contains(needle),
+        "the message says {needle:?}: {message}"
+    );
+}
+
+/// Saves a small checkpoint and returns its bytes.
+fn saved_bytes(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let path = dir.join("good.ckpt");
+    let mut checkpoint = Checkpoint::default();
+    checkpoint.add_parameters("model.", &Tiny::new(1));
+    checkpoint.metadata.insert("step".into(), "7".into());
+    checkpoint.save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    (path, bytes)
+}
+
+#[test]
+fn parameters_and_metadata_round_trip_bit_exactly() {
+    let dir = scratch("round_trip");
+    let path = dir.join("model.ckpt");
+    let model = Tiny::new(1);
+    let mut checkpoint = Checkpoint::default();
+    checkpoint.add_parameters("model.", &model);
+    // A non-contiguous view is stored by its logical values.
+    let matrix = Tensor::from_vec((0..6).map(|v| v as f64 * 0.1).collect(), &[2, 3]).unwrap();
+    checkpoint
+        .tensors
+        .insert("view".into(), matrix.transpose(0, 1).unwrap());
+    checkpoint
+        .tensors
+        .insert("scalar".into(), Tensor::scalar(-2.5, DType::F64));
+    checkpoint
+        .tensors
+        .insert("empty".into(), Tensor::zeros(&[0, 3], DType::F32));
+    checkpoint.metadata.insert("step".into(), "1234".into());
+    checkpoint
+        .metadata
+        .insert("config".into(), "width=8, ünïcode ✓\nsecond line".into());
+    checkpoint.save(&path).unwrap();
+
+    let loaded = Checkpoint::load(&path).unwrap();
+    assert_eq!(loaded.metadata, checkpoint.metadata);
+    let names: Vec<&String> = loaded.tensors.keys().collect();
+    let expected: Vec<&String> = checkpoint.tensors.keys().collect();
+    assert_eq!(names, expected);
+    for (name, t) in &checkpoint.tensors {
+        assert_eq!(bits(&loaded.tensors[name]), bits(t), "{name}");
+    }
+    assert_eq!(
+        loaded.tensors["view"].to_vec::<f64>().unwrap(),
+        vec![0.0, 0.30000000000000004, 0.1, 0.4, 0.2, 0.5]
+    );
+
+    // Loading into a differently initialized model reproduces the original exactly.
+    let mut other = Tiny::new(99);
+    assert_ne!(parameter_bits(&other), parameter_bits(&model));
+    loaded.load_parameters("model.", &mut other).unwrap();
+    assert_eq!(parameter_bits(&other), parameter_bits(&model));
+    // Loaded parameters are fresh, trainable leaves.
+    assert!(other.embed.weight.var().requires_grad());
+}
+
+#[test]
+fn an_empty_checkpoint_round_trips() {
+    let dir = scratch("empty");
+    let path = dir.join("empty.ckpt");
+    Checkpoint::default().save(&path).unwrap();
+    let loaded = Checkpoint::load(&path).unwrap();
+    assert!(loaded.tensors.is_empty() && loaded.metadata.is_empty());
+}
+
+#[test]
+fn saving_is_atomic_and_leaves_no_temporary_file() {
+    let dir = scratch("atomic");
+    let path = dir.join("run.ckpt");
+    let mut first = Checkpoint::default();
+    first.add_parameters("", &Tiny::new(1));
+    first.metadata.insert("step".into(), "1".into());
+    first.save(&path).unwrap();
+    assert_eq!(listing(&dir), ["run.ckpt"]);
+
+    // A stale temporary file from a crashed save does not get in the way, and is gone afterwards.
+    std::fs::write(dir.join("run.ckpt.tmp"), b"half a checkpoint").unwrap();
+    let mut second = Checkpoint::default();
+    second.add_parameters("", &Tiny::new(2));
+    second.metadata.insert("step".into(), "2".into());
+    second.save(&path).unwrap();
+    assert_eq!(listing(&dir), ["run.ckpt"]);
+    let loaded = Checkpoint::load(&path).unwrap();
+    assert_eq!(loaded.metadata["step"], "2");
+    assert_eq!(
+        bits(&loaded.tensors["special"]),
+        bits(Tiny::new(2).special.value())
+    );
+
+    // When the write fails (here the temporary name is taken by a directory), the error names the
+    // file and the checkpoint under the real name is still the complete previous one.
+    std::fs::create_dir(dir.join("run.ckpt.tmp")).unwrap();
+    let mut third = Checkpoint::default();
+    third.metadata.insert("step".into(), "3".into());
+    let err = third.save(&path).unwrap_err();
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(Checkpoint::load(&path).unwrap().metadata["step"], "2");
+}
+
+#[test]
+fn saving_creates_missing_directories() {
+    let dir = scratch("nested");
+    let path = dir.join("a").join("b").join("c.ckpt");
+    Checkpoint::default().save(&path).unwrap();
+    assert!(Checkpoint::load(&path).is_ok());
+    assert_eq!(listing(&dir.join("a").join("b")), ["c.ckpt"]);
+}
+
+#[test]
+fn a_missing_file_is_reported_with_its_name() {
+    let dir = scratch("missing");
+    let path = dir.join("nowhere.ckpt");
+    let err = match Checkpoint::load(&path) {
+        Ok(_) => panic!("loading a missing file succeeded"),
+        Err(e) => e,
+    };
+    let message = err.to_string();
+    match &err {
+        CheckpointError::Io { source, .. } => {
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound, "{message}")
+        }
+        _ => panic!("expected an I/O error, got {message}"),
+    }
+    assert!(message.contains("nowhere.ckpt"), "{message}");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+}
+
+#[test]
+fn wrong_magic_bytes_are_reported() {
+    let dir = scratch("magic");
+    let (_, mut bytes) = saved_bytes(&dir);
+    bytes[..8].copy_from_slice(b"PK\x03\x04zip!");
+    let path = dir.join("not-a-checkpoint.zip");
+    std::fs::write(&path, &bytes).unwrap();
+    expect_corrupt(Checkpoint::load(&path), &path, "magic");
+
+    // A file too short to hold a header at all.
+    let path = dir.join("tiny.ckpt");
+    std::fs::write(&path, b"PVRS").unwrap();
+    expect_corrupt(
+        Checkpoint::load(&path),
+        &path,
+        "not a polyvit-rs checkpoint",
+    );
+}
+
+#[test]
+fn an_unsupported_format_version_is_reported() {
+    let dir = scratch("version");
+    let (_, mut bytes) = saved_bytes(&dir);
+    assert_eq!(
+        u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
+        FORMAT_VERSION
+    );
+    let future = FORMAT_VERSION + 1;
+    bytes[8..12].copy_from_slice(&future.to_le_bytes());
+    let path = dir.join("future.ckpt");
+    std::fs::write(&path, &bytes).unwrap();
+    expect_corrupt(
+        Checkpoint::load(&path),
+        &path,
+        &format!("format version {future}"),
+    );
+}
+
+#[test]
+fn a_truncated_file_is_reported() {
+    let dir = scratch("truncated");
+    let (_, bytes) = saved_bytes(&dir);
+    for keep in [bytes.len() - 1, bytes.len() / 2, 30] {
+        let path = dir.join(format!("cut-{keep}.ckpt"));
+        std::fs::write(&path, &bytes[..keep]).unwrap();
+        expect_corrupt(Checkpoint::load(&path), &path, "truncated");
+    }
+    // Trailing garbage is as wrong as missing bytes.
+    let path = dir.join("longer.ckpt");
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(b"extra");
+    std::fs::write(&path, &longer).unwrap();
+    expect_corrupt(Checkpoint::load(&path), &path, "trailing");
+}
+
+#[test]
+fn a_flipped_payload_byte_fails_the_checksum() {
+    let dir = scratch("flipped");
+    let (_, bytes) = saved_bytes(&dir);
+    // Every payload position is covered: first, middle and last byte, each one bit flipped.
+    for position in [28, (28 + bytes.len()) / 2, bytes.len() - 1] {
+        let mut corrupt = bytes.clone();
+        corrupt[position] ^= 0x10;
+        let path = dir.join(format!("flipped-{position}.ckpt"));
+        std::fs::write(&path, &corrupt).unwrap();
+        expect_corrupt(Checkpoint::load(&path), &path, "checksum mismatch");
+    }
+    // The same with the stored checksum itself damaged.
+    let mut corrupt = bytes.clone();
+    corrupt[20] ^= 1;
+    let path = dir.join("bad-sum.ckpt");
+    std::fs::write(&path, &corrupt).unwrap();
+    expect_corrupt(Checkpoint::load(&path), &path, "checksum mismatch");
+}
+
+#[test]
+fn loading_into_a_model_that_does_not_fit_lists_every_problem_and_changes_nothing() {
+    let mut checkpoint = Checkpoint::default();
+    checkpoint.add_parameters("model.", &Tiny::new(1));
+    checkpoint.tensors.remove("model.norm.bias");
+    checkpoint.tensors.insert(
+        "model.embed.weight".into(),
+        Tensor::zeros(&[4, 3], DType::F32),
+    );
+    checkpoint
+        .tensors
+        .insert("model.special".into(), Tensor::zeros(&[2, 4], DType::F64));
+    checkpoint
+        .tensors
+        .insert("model.unused".into(), Tensor::zeros(&[1], DType::F32));
+
+    let mut model = Tiny::new(5);
+    let before = parameter_bits(&model);
+    let err = checkpoint
+        .load_parameters("model.", &mut model)
+        .unwrap_err();
+    let CheckpointError::Mismatch { problems } = &err else {
+        panic!("expected a mismatch, got {err}");
+    };
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    let message = err.to_string();
+    for needle in [
+        "model.norm.bias is missing",
+        "model.embed.weight has shape [4, 3]",
+        "expects [3, 4]",
+        "model.special",
+        "f64",
+    ] {
+        assert!(message.contains(needle), "{needle:?} in {message}");
+    }
+    // Entries that fit (embed.bias, norm.weight) were not applied either.
+    assert_eq!(parameter_bits(&model), before);
+
+    // Under the wrong prefix, every parameter is missing.
+    let err = checkpoint
+        .load_parameters("other.", &mut model)
+        .unwrap_err();
+    let CheckpointError::Mismatch { problems } = err else {
+        panic!("expected a mismatch");
+    };
+    assert_eq!(problems.len(), model.named_parameters().len());
+    assert_eq!(parameter_bits(&model), before);
+}
+
+#[test]
+fn extra_entries_are_ignored_when_loading() {
+    let mut checkpoint = Checkpoint::default();
+    checkpoint.add_parameters("model.", &Tiny::new(1));
+    checkpoint
+        .tensors
+        .insert("optim.momentum.x".into(), Tensor::zeros(&[3], DType::F32));
+    let mut model = Tiny::new(2);
+    checkpoint.load_parameters("model.", &mut model).unwrap();
+    assert_eq!(parameter_bits(&model), parameter_bits(&Tiny::new(1)));
+    let optim = checkpoint.entries_with_prefix("optim.");
+    assert_eq!(optim.len(), 1);
+    assert_eq!(optim[0].0, "momentum.x");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resuming training.
+
+/// An MLP plus a head the loss never uses (its optimizer state must survive a resume too).
+struct Net {
+    mlp: Mlp,
+    unused: Linear,
+}
+
+impl_parameters!(Net { mlp, unused });
+
+impl Net {
+    fn new(seed: u64) -> Net {
+        let mut rng = tensor::rng(seed);
+        Net {
+            mlp: Mlp::new(4, 8, 0.1, DType::F32, &mut rng),
+            unused: Linear::new(4, 2, LinearInit::LecunNormal, DType::F32, &mut rng),
+        }
+    }
+}
+
+/// Steps `steps` of training; batch, dropout mask and learning rate depend only on the step index.
+fn train(net: &mut Net, optimizer: &mut dyn Optimizer, steps: std::ops::Range<u64>) {
+    let schedule = Schedule::WarmupCosine {
+        base: 0.05,
+        warmup: 2,
+        total: 6,
+    };
+    for step in steps {
+        let mut rng = tensor::rng(1000 + step);
+        let x = Var::constant(Tensor::randn(&[5, 4], 0.0, 1.0, DType::F32, &mut rng));
+        let target = Var::constant(Tensor::randn(&[5, 4], 0.0, 1.0, DType::F32, &mut rng));
+        let mut ctx = Context::train(2000 + step);
+        let loss = net
+            .mlp
+            .forward(&x, &mut ctx)
+            .unwrap()
+            .sub(&target)
+            .unwrap()
+            .square()
+            .unwrap()
+            .mean_all()
+            .unwrap();
+        let mut grads = loss.backward().unwrap();
+        clip_grad_norm(&mut grads, 0.5).unwrap();
+        optimizer.step(net, &grads, schedule.at(step)).unwrap();
+    }
+}
+
+fn state_bits(optimizer: &dyn Optimizer) -> (u64, Vec<(String, Bits)>) {
+    let (steps, state) = optimizer.state();
+    (
+        steps,
+        state.iter().map(|(n, t)| (n.clone(), bits(t))).collect(),
+    )
+}
+
+/// Trains 3 steps, checkpoints model and optimizer, restores both into fresh objects in a new
+/// file round trip, trains 3 more, and compares with 6 uninterrupted steps bit for bit.
+fn resume_is_bit_identical(name: &str, make: impl Fn() -> Box<dyn Optimizer>) {
+    let dir = scratch(name);
+    let path = dir.join("resume.ckpt");
+
+    let mut straight = Net::new(3);
+    let mut straight_opt = make();
+    train(&mut straight, straight_opt.as_mut(), 0..6);
+
+    let mut first = Net::new(3);
+    let mut first_opt = make();
+    train(&mut first, first_opt.as_mut(), 0..3);
+    let mut checkpoint = Checkpoint::default();
+    checkpoint.add_parameters("model.", &first);
+    let (steps, state) = first_opt.state();
+    assert_eq!(steps, 3);
+    assert!(!state.is_empty());
+    for (key, t) in state {
+        checkpoint.tensors.insert(format!("optim.{key}"), t);
+    }
+    checkpoint
+        .metadata
+        .insert("optim.steps".into(), steps.to_string());
+    checkpoint.save(&path).unwrap();
+    drop((first, first_opt));
+
+    let loaded = Checkpoint::load(&path).unwrap();
+    let mut resumed = Net::new(77);
+    loaded.load_parameters("model.", &mut resumed).unwrap();
+    let mut resumed_opt = make();
+    let steps: u64 = loaded.metadata["optim.steps"].parse().unwrap();
+    resumed_opt
+        .load_state(steps, loaded.entries_with_prefix("optim."))
+        .unwrap();
+    train(&mut resumed, resumed_opt.as_mut(), 3..6);
+
+    assert_eq!(
+        parameter_bits(&resumed),
+        parameter_bits(&straight),
+        "{name}"
+    );
+    assert_eq!(
+        state_bits(resumed_opt.as_ref()),
+        state_bits(straight_opt.as_ref()),
+        "{name}"
+    );
+
+    // The optimizer state matters: resuming with a fresh optimizer gives other numbers.
+    let mut forgetful = Net::new(77);
+    loaded.load_parameters("model.", &mut forgetful).unwrap();
+    let mut fresh_opt = make();
+    train(&mut forgetful, fresh_opt.as_mut(), 3..6);
+    assert_ne!(
+        parameter_bits(&forgetful),
+        parameter_bits(&straight),
+        "{name}"
+    );
+}
+
+#[test]
+fn sgd_training_resumes_bit_identically() {
+    resume_is_bit_identical("resume_sgd", || Box::new(Sgd::new(0.9)));
+}
+
+#[test]
+fn adamw_training_resumes_bit_identically() {
+    resume_is_bit_identical("resume_adamw", || {
+        Box::new(AdamW::new(0.9, 0.999, 1e-8, 0.01))
+    });
+}
+
+#[test]
+fn a_state_for_a_mis_shaped_parameter_is_rejected_at_the_next_step() {
+    let mut net = Net::new(1);
+    let mut sgd = Sgd::new(0.9);
+    sgd.load_state(
+        1,
+        vec![(
+            "momentum.unused.weight".into(),
+            Tensor::zeros(&[2, 2], DType::F32),
+        )],
+    )
+    .unwrap();
+    let grads = autograd::Gradients::default();
+    let err = sgd.step(&mut net, &grads, 0.1).unwrap_err().to_string();
+    assert!(err.contains("unused.weight"), "{err}");
+    assert!(err.contains("[2, 2]") && err.contains("[2, 4]"), "{err}");
+
+    let mut adamw = AdamW::new(0.9, 0.999, 1e-8, 0.0);
+    let err = adamw
+        .load_state(
+            1,
+            vec![("velocity.x".into(), Tensor::zeros(&[1], DType::F32))],
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("velocity.x"), "{err}");
+}
