@@ -134,15 +134,19 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
             .zip(&offsets)
             .for_each(|(c, &(oa, ob))| gemm.run(a, oa, b, ob, 0..m, c));
     } else {
+        // Fewer products than threads: split each into row blocks, and run the blocks of all
+        // products at once (nested parallel iterators), not one product after another.
         let row_block = m.div_ceil(threads.div_ceil(offsets.len())).max(1);
-        for (c, &(oa, ob)) in out.chunks_mut(m * n).zip(&offsets) {
-            c.par_chunks_mut(row_block * n)
-                .enumerate()
-                .for_each(|(i, rows)| {
-                    let first = i * row_block;
-                    gemm.run(a, oa, b, ob, first..first + rows.len() / n, rows);
-                });
-        }
+        out.par_chunks_mut(m * n)
+            .zip(&offsets)
+            .for_each(|(c, &(oa, ob))| {
+                c.par_chunks_mut(row_block * n)
+                    .enumerate()
+                    .for_each(|(i, rows)| {
+                        let first = i * row_block;
+                        gemm.run(a, oa, b, ob, first..first + rows.len() / n, rows);
+                    });
+            });
     }
     out
 }
