@@ -51,19 +51,37 @@ pub fn batch_of(dataset: &Dataset, split: &Split, indices: &[usize]) -> Result<B
     })
 }
 
-/// A random training batch of `size` distinct examples (fewer if the split is smaller), with
-/// optional mixup and SpecAugment, drawn from `rng`.
+/// How training examples are perturbed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Augmentation {
+    /// Random translation of images and video frames by up to this many pixels.
+    pub max_shift: usize,
+    /// Mixup `α` (0 = off).
+    pub mixup: f64,
+    /// SpecAugment masks on spectrograms.
+    pub spec_augment: bool,
+}
+
+/// A random training batch of `size` distinct examples (fewer if the split is smaller), with the
+/// given augmentation, drawn from `rng`.
 pub fn training_batch(
     dataset: &Dataset,
     size: usize,
-    mixup: f64,
-    spec_augment: bool,
+    augmentation: Augmentation,
     rng: &mut impl Rng,
 ) -> Result<Batch> {
+    let Augmentation {
+        max_shift,
+        mixup,
+        spec_augment,
+    } = augmentation;
     let split = &dataset.train;
     let indices = sample(rng, split.len(), size.min(split.len())).into_vec();
     let mut inputs = gather_inputs(split, &indices);
     let mut targets = gather_targets(split, dataset.num_classes, &indices);
+    if max_shift > 0 {
+        apply_random_shift(&mut inputs, &dataset.shape, max_shift, rng);
+    }
     if spec_augment {
         apply_spec_augment(&mut inputs, &dataset.shape, rng);
     }
@@ -82,6 +100,35 @@ pub fn training_batch(
         inputs: Tensor::from_vec(inputs, &shape)?,
         targets: Tensor::from_vec(targets, &[indices.len(), dataset.num_classes])?,
     })
+}
+
+/// Translates each example (all its channels and frames alike) by a random offset of up to
+/// `max_shift` pixels along its last two axes; pixels shifted in repeat the nearest edge pixel
+/// (the background, for digits).
+pub fn apply_random_shift(
+    inputs: &mut [f32],
+    shape: &[usize],
+    max_shift: usize,
+    rng: &mut impl Rng,
+) {
+    let (height, width) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+    let per_example: usize = shape.iter().product();
+    let range = -(max_shift as isize)..=max_shift as isize;
+    let mut plane = vec![0.0; height * width];
+    for example in inputs.chunks_mut(per_example) {
+        let (dy, dx) = (rng.gen_range(range.clone()), rng.gen_range(range.clone()));
+        let source =
+            |i: usize, d: isize, n: usize| (i as isize - d).clamp(0, n as isize - 1) as usize;
+        for image in example.chunks_mut(height * width) {
+            plane.copy_from_slice(image);
+            for y in 0..height {
+                for x in 0..width {
+                    image[y * width + x] =
+                        plane[source(y, dy, height) * width + source(x, dx, width)];
+                }
+            }
+        }
+    }
 }
 
 /// Mixup as in the reference: row `i` becomes `λ·row_i + (1 − λ)·row_{B−1−i}`.
@@ -124,6 +171,27 @@ mod tests {
         let mut rows = vec![1.0, 0.0, /**/ 0.0, 0.0, /**/ 0.0, 1.0];
         mix_with_reversed(&mut rows, 3, 0.75);
         assert_eq!(rows, vec![0.75, 0.25, 0.0, 0.0, 0.25, 0.75]);
+    }
+
+    #[test]
+    fn a_shift_moves_every_frame_of_an_example_alike() {
+        // One example of 2 frames of 3×3, each with a single bright pixel in the centre.
+        let mut frame = vec![0.0; 9];
+        frame[4] = 1.0;
+        let mut inputs = [frame.clone(), frame].concat();
+        apply_random_shift(&mut inputs, &[2, 1, 3, 3], 1, &mut tensor::rng(11));
+        let bright: Vec<usize> = inputs
+            .iter()
+            .enumerate()
+            .filter(|(_, &v)| v == 1.0)
+            .map(|(i, _)| i % 9)
+            .collect();
+        assert_eq!(
+            bright.len(),
+            2,
+            "a one-pixel shift keeps the centre pixel inside a 3×3 frame"
+        );
+        assert_eq!(bright[0], bright[1], "both frames moved by the same offset");
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub struct TaskConfig {
     /// Stochastic depth rate of the last block (0 = off).
     #[serde(default)]
     pub stochastic_depth: f64,
+    /// Random translation by up to this many pixels (images and video only).
+    #[serde(default)]
+    pub max_shift: usize,
     /// SpecAugment masks (audio only): one frequency and one time mask per example.
     #[serde(default)]
     pub spec_augment: bool,
@@ -75,6 +78,7 @@ impl Default for TrainConfig {
                 batch_size: 32,
                 lr,
                 warmup: steps / 10,
+                max_shift: 0,
                 mixup: 0.0,
                 stochastic_depth: 0.0,
                 spec_augment: false,
@@ -98,12 +102,12 @@ impl Default for TrainConfig {
                 audio: vec![8, 8],
             },
             tasks: vec![
-                task("mnist", 300, 0.03, |_| {}),
-                task("fashion_mnist", 300, 0.03, |_| {}),
-                task("moving_mnist_class", 300, 0.03, |_| {}),
-                task("moving_mnist_direction", 300, 0.03, |_| {}),
-                task("spoken_digits", 300, 0.03, |t| t.spec_augment = true),
-                task("drums", 300, 0.03, |_| {}),
+                task("mnist", 500, 0.05, |_| {}),
+                task("fashion_mnist", 500, 0.05, |_| {}),
+                task("moving_mnist_class", 500, 0.05, |_| {}),
+                task("moving_mnist_direction", 500, 0.05, |_| {}),
+                task("spoken_digits", 500, 0.05, |t| t.spec_augment = true),
+                task("drums", 500, 0.05, |_| {}),
             ],
         }
     }

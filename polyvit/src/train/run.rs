@@ -1,7 +1,7 @@
 //! A co-training run: the model, its data, the optimizer and the step plan, advanced one
 //! optimizer step at a time, checkpointed and resumed exactly.
 
-use super::batch::training_batch;
+use super::batch::{training_batch, Augmentation};
 use super::config::TrainConfig;
 use super::evaluate::{evaluate, TaskScore};
 use super::sampler::plan;
@@ -214,13 +214,13 @@ impl Run {
             // Each (seed, step, task) has its own stream, so a resumed run draws the same batches.
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.config.seed);
             rng.set_stream(step * 64 + j as u64);
-            let batch = training_batch(
-                dataset,
-                task.batch_size,
-                task.mixup,
-                task.spec_augment && dataset.modality == Modality::Audio,
-                &mut rng,
-            )?;
+            let audio = dataset.modality == Modality::Audio;
+            let augmentation = Augmentation {
+                max_shift: if audio { 0 } else { task.max_shift },
+                mixup: task.mixup,
+                spec_augment: task.spec_augment && audio,
+            };
+            let batch = training_batch(dataset, task.batch_size, augmentation, &mut rng)?;
             let logits = self.model.forward(
                 dataset.name,
                 &Var::constant(batch.inputs),
