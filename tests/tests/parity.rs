@@ -330,7 +330,8 @@ fn softmax_cross_entropy_matches_pytorch() {
         .map(|&l| l as usize)
         .collect();
     let smoothing = fixture.scalar("config.label_smoothing");
-    let cases: [(&str, &str, Box<dyn Fn(&Var) -> Result<Var>>); 3] = [
+    type LossFn<'a> = Box<dyn Fn(&Var) -> Result<Var> + 'a>;
+    let cases: [(&str, &str, LossFn); 3] = [
         (
             "loss",
             "grad.input",

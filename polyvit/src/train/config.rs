@@ -138,7 +138,7 @@ impl TrainConfig {
             return Err("no tasks to train".into());
         }
         for t in &self.tasks {
-            if t.batch_size == 0 || t.steps == 0 || !(t.lr > 0.0) {
+            if t.batch_size == 0 || t.steps == 0 || t.lr.is_nan() || t.lr <= 0.0 {
                 return Err(format!(
                     "task {}: steps, batch_size and lr must be positive",
                     t.name
