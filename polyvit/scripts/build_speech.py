@@ -8,27 +8,35 @@ asterisk-prompt-it-menardi-wav. Writes OUT_DIR/speech-espeak.pack.gz (synthetic 
 clips) and OUT_DIR/speech-asterisk.pack.gz (the 60 real recorded digits: the test set).
 
 Every clip is converted by sox to mono, peak-normalized, leading and trailing silence trimmed
-(below 0.3 % of the peak for 20 ms), resampled to 8 kHz 16-bit, peak-normalized again to
--1 dBFS, dither off (-D) so output is deterministic. The espeak-ng clips speak the numeral "0".."9" in one of five languages
-(those of the Asterisk voices), with a voice variant, speed and pitch drawn from a fixed seed.
+(below 0.3 % of the peak for 20 ms), resampled to 8 kHz, peak-normalized again to -1 dBFS,
+dither off (-D) so output is deterministic. The Asterisk test clips are stored as 16-bit PCM;
+the espeak-ng training clips as 8-bit G.711 mu-law (WAV format tag 7, half the size; decoded
+by polyvit/src/data/wav.rs), so that many more of them fit.
+
+The espeak-ng clips speak the numeral "0".."9" in one of five languages (those of the Asterisk
+voices), with an accent, voice variant (101), speed, pitch and sentence punctuation (which
+changes the intonation) drawn from a fixed seed; a few worker processes synthesize in parallel,
+the output does not depend on their number.
 """
 import os
 import random
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import sys
 import tempfile
 
 from clip_pack import write_pack
 
 SEED = 20240501
-CLIPS_PER_DIGIT_PER_LANGUAGE = 6
+CLIPS_PER_DIGIT_PER_LANGUAGE = 26
+PUNCTUATION = ["", ".", ".", "!", "?", ","]
 LANGUAGES = {
     "en": ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us-nyc",
            "en-gb-x-gbclan", "en-gb-x-gbcwmd"],
     "es": ["es", "es-419"],
     "fr": ["fr-fr", "fr-be", "fr-ch"],
     "it": ["it"],
-    "ru": ["ru"],
+    "ru": ["ru", "ru-lv"],
 }
 VARIANT_DIR = "/usr/lib/x86_64-linux-gnu/espeak-ng-data/voices/!v"
 ASTERISK_DIR = "/usr/share/asterisk/sounds"
@@ -36,30 +44,38 @@ ASTERISK_VOICES = ["en_US_f_Allison", "es_MX_f_Allison", "fr_CA_f_June", "it_IT_
                    "it_IT_m_Carlo", "ru_RU_f_IvrvoiceRU"]
 
 
-def to_8k_trimmed(src, dst):
-    subprocess.run(["sox", "-V1", "-D", src, "-b", "16", dst, "channels", "1", "norm", "-1",
+def to_8k_trimmed(src, dst, encoding=("-b", "16")):
+    subprocess.run(["sox", "-V1", "-D", src, *encoding, dst, "channels", "1", "norm", "-1",
                     "silence", "1", "0.02", "0.3%", "reverse", "silence", "1", "0.02", "0.3%",
                     "reverse", "rate", "8000", "norm", "-1"], check=True)
     with open(dst, "rb") as f:
         return f.read()
 
 
+def synthesize(job):
+    tmp, i, digit, voice, speed, pitch, text = job
+    raw = os.path.join(tmp, f"raw-{i}.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", raw,
+                    text], check=True)
+    wav = to_8k_trimmed(raw, os.path.join(tmp, f"espeak-{i}.wav"), ("-e", "u-law", "-b", "8"))
+    os.remove(raw)
+    return (digit, f"espeak-ng -v {voice} -s {speed} -p {pitch} '{text}'", wav)
+
+
 def espeak_clips(tmp):
     rng = random.Random(SEED)
     variants = sorted(os.listdir(VARIANT_DIR))
-    clips = []
+    jobs = []
     for digit in range(10):
         for lang, accents in LANGUAGES.items():
-            for i in range(CLIPS_PER_DIGIT_PER_LANGUAGE):
+            for _ in range(CLIPS_PER_DIGIT_PER_LANGUAGE):
                 voice = f"{rng.choice(accents)}+{rng.choice(variants)}"
-                speed = rng.randint(110, 210)
-                pitch = rng.randint(20, 80)
-                raw = os.path.join(tmp, "raw.wav")
-                subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch),
-                                "-w", raw, str(digit)], check=True)
-                wav = to_8k_trimmed(raw, os.path.join(tmp, f"{digit}-{lang}-{i}.wav"))
-                clips.append((digit, f"espeak-ng -v {voice} -s {speed} -p {pitch} {digit}", wav))
-    return clips
+                speed = rng.randint(100, 220)
+                pitch = rng.randint(10, 90)
+                text = f"{digit}{rng.choice(PUNCTUATION)}"
+                jobs.append((tmp, len(jobs), digit, voice, speed, pitch, text))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(synthesize, jobs))
 
 
 def asterisk_clips(tmp):

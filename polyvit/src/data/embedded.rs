@@ -36,7 +36,7 @@ pub const FASHION_TRAIN_LABELS: EmbeddedFile = embed!("image/fashion-train-label
 pub const FASHION_TEST_IMAGES: EmbeddedFile = embed!("image/fashion-test-images-idx3-ubyte.gz");
 /// Labels of [`FASHION_TEST_IMAGES`].
 pub const FASHION_TEST_LABELS: EmbeddedFile = embed!("image/fashion-test-labels-idx1-ubyte.gz");
-/// 300 espeak-ng spoken digits (clip pack, 8 kHz), the spoken-digit training data.
+/// 1,300 espeak-ng spoken digits (clip pack, 8 kHz mu-law), the spoken-digit training data.
 pub const SPEECH_ESPEAK: EmbeddedFile = embed!("audio/speech-espeak.pack.gz");
 /// The 60 real Asterisk recordings of digits 0–9 by 6 voices (clip pack, 8 kHz): the test set.
 pub const SPEECH_ASTERISK: EmbeddedFile = embed!("audio/speech-asterisk.pack.gz");

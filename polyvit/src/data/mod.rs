@@ -4,6 +4,7 @@
 //! splits. Everything is pure Rust over `Vec<f32>` plus shapes; nothing is downloaded.
 
 pub mod audio;
+pub mod augment;
 pub mod dataset;
 pub mod drums;
 pub mod embedded;

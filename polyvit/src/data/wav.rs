@@ -1,12 +1,15 @@
-//! RIFF/WAVE reader for uncompressed PCM: 8-bit unsigned or 16-bit signed samples, any number of
-//! channels (mixed down to mono by averaging) and any sample rate. Chunks other than `fmt ` and
-//! `data` are skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is PCM.
+//! RIFF/WAVE reader for PCM (8-bit unsigned or 16-bit signed samples) and 8-bit G.711 mu-law,
+//! any number of channels (mixed down to mono by averaging) and any sample rate. Chunks other
+//! than `fmt ` and `data` are skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is
+//! PCM or mu-law.
 
 use super::error::{read_file, DataError, DataResult};
 use std::path::Path;
 
 /// Format tag of plain PCM.
 const FORMAT_PCM: u16 = 1;
+/// Format tag of G.711 mu-law (8 bits per sample).
+const FORMAT_MULAW: u16 = 7;
 /// Format tag of WAVE_FORMAT_EXTENSIBLE (the real format is the sub-format GUID's first 2 bytes).
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
 
@@ -17,7 +20,8 @@ pub struct Wav {
     pub sample_rate: u32,
     /// Channels in the file before the mono mix-down.
     pub channels: u16,
-    /// Mono samples in [-1, 1): 16-bit values / 32768, 8-bit values (v - 128) / 128.
+    /// Mono samples in [-1, 1): 16-bit values / 32768, 8-bit values (v - 128) / 128, mu-law
+    /// bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768.
     pub samples: Vec<f32>,
 }
 
@@ -26,6 +30,20 @@ struct Format {
     channels: u16,
     sample_rate: u32,
     bits: u16,
+    mulaw: bool,
+}
+
+/// The 16-bit linear value of a G.711 mu-law byte (range ±32124).
+pub fn mulaw_to_linear(byte: u8) -> i16 {
+    let u = !byte;
+    let exponent = (u >> 4) & 7;
+    let magnitude = ((((u & 0x0F) as i32) << 3) + 0x84) << exponent;
+    let v = magnitude - 0x84;
+    if u & 0x80 != 0 {
+        -v as i16
+    } else {
+        v as i16
+    }
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -54,9 +72,9 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         }
         tag = u16_at(body, 24);
     }
-    if tag != FORMAT_PCM {
+    if tag != FORMAT_PCM && tag != FORMAT_MULAW {
         return Err(err(format!(
-            "unsupported WAV format tag {tag}: only PCM (1) is supported"
+            "unsupported WAV format tag {tag}: only PCM (1) and mu-law (7) are supported"
         )));
     }
     let (channels, sample_rate, block_align, bits) = (
@@ -75,6 +93,12 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
             "unsupported WAV sample size {bits} bits: only 8 and 16 are supported"
         )));
     }
+    let mulaw = tag == FORMAT_MULAW;
+    if mulaw && bits != 8 {
+        return Err(err(format!(
+            "unsupported mu-law sample size {bits} bits: only 8 is supported"
+        )));
+    }
     if block_align as usize != channels as usize * bits as usize / 8 {
         return Err(err(format!("corrupt WAV fmt chunk: block align {block_align} for {channels} channels of {bits} bits")));
     }
@@ -82,6 +106,7 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         channels,
         sample_rate,
         bits,
+        mulaw,
     })
 }
 
@@ -99,7 +124,9 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
         ));
     }
     let sample = |b: &[u8]| -> f32 {
-        if width == 1 {
+        if format.mulaw {
+            mulaw_to_linear(b[0]) as f32 / 32768.0
+        } else if width == 1 {
             (b[0] as f32 - 128.0) / 128.0
         } else {
             i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0
@@ -211,6 +238,33 @@ pub(crate) mod tests {
         let w = parse_wav(&wav_bytes(1, 11025, 8, &[128, 255, 0, 192]), "u8").unwrap();
         assert_eq!(w.sample_rate, 11025);
         assert_eq!(w.samples, vec![0.0, 127.0 / 128.0, -1.0, 0.5]);
+    }
+
+    #[test]
+    fn reads_mu_law() {
+        // G.711 reference points: 0xFF and 0x7F are zero, 0x80 / 0x00 the extremes.
+        let table = [
+            (0xFF, 0),
+            (0x7F, 0),
+            (0x80, 32124),
+            (0x00, -32124),
+            (0xFE, 8),
+            (0xEF, 132),
+            (0xCF, 924),
+        ];
+        for (byte, want) in table {
+            assert_eq!(mulaw_to_linear(byte), want, "byte {byte:#04x}");
+        }
+        // Monotonic over each half of the code space.
+        for b in 0x80u8..0xFF {
+            assert!(mulaw_to_linear(b) > mulaw_to_linear(b + 1));
+        }
+        let mut b = wav_bytes(1, 8000, 8, &[0xFF, 0x80, 0x00]);
+        b[20..22].copy_from_slice(&FORMAT_MULAW.to_le_bytes());
+        let w = parse_wav(&b, "ulaw").unwrap();
+        assert_eq!(w.samples, vec![0.0, 32124.0 / 32768.0, -32124.0 / 32768.0]);
+        b[34..36].copy_from_slice(&16u16.to_le_bytes());
+        assert!(parse_wav(&b, "ulaw16").is_err());
     }
 
     #[test]

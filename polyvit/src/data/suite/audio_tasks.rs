@@ -2,6 +2,7 @@
 
 use super::{assemble, rng, RawSplit, SuiteConfig, TaskId, DRUM_CLASSES};
 use crate::data::audio::AudioFeatures;
+use crate::data::augment::augment;
 use crate::data::dataset::{carve_validation, Dataset, Labels, Modality};
 use crate::data::drums::{mix, DrumMixConfig};
 use crate::data::embedded;
@@ -9,20 +10,68 @@ use crate::data::error::{DataError, DataResult};
 use crate::data::pack::{parse_pack_gz, Clip};
 use crate::data::resample::resample;
 
-/// Log-mel features and labels of clips.
-fn clip_features(features: &AudioFeatures, clips: &[&Clip]) -> DataResult<RawSplit> {
-    let mut inputs = Vec::new();
+/// Per-utterance normalization of one log-mel example: zero mean and unit variance over all
+/// its frames and bands (removes the recording level and, partly, the channel).
+fn normalize_utterance(x: &mut [f32]) {
+    let n = x.len().max(1) as f64;
+    let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    let scale = 1.0 / (var.sqrt() + 1e-6);
+    x.iter_mut()
+        .for_each(|v| *v = ((*v as f64 - mean) * scale) as f32);
+}
+
+/// Log-mel features (optionally utterance-normalized) of one waveform at `rate` Hz.
+fn speech_features(
+    cfg: &SuiteConfig,
+    features: &AudioFeatures,
+    samples: &[f32],
+    rate: u32,
+) -> DataResult<Vec<f32>> {
+    let mut x = features.features(samples, rate)?;
+    if cfg.speech_normalize {
+        normalize_utterance(&mut x);
+    }
+    Ok(x)
+}
+
+/// Log-mel features and labels of clips, each followed by `copies` augmented copies of it.
+fn clip_features(
+    cfg: &SuiteConfig,
+    features: &AudioFeatures,
+    clips: &[&Clip],
+    copies: usize,
+    rng: &mut impl rand::Rng,
+) -> DataResult<RawSplit> {
+    let (mut inputs, mut labels) = (Vec::new(), Vec::new());
+    let rate = features.sample_rate();
     for c in clips {
-        inputs.extend(features.features(&c.wav.samples, c.wav.sample_rate)?);
+        inputs.extend(speech_features(
+            cfg,
+            features,
+            &c.wav.samples,
+            c.wav.sample_rate,
+        )?);
+        labels.push(c.label);
+        if copies == 0 {
+            continue;
+        }
+        let at_rate = resample(&c.wav.samples, c.wav.sample_rate, rate)?;
+        for _ in 0..copies {
+            let x = augment(&at_rate, rate, features.window_samples(), &cfg.speech, rng)?;
+            inputs.extend(speech_features(cfg, features, &x, rate)?);
+            labels.push(c.label);
+        }
     }
     Ok(RawSplit {
         inputs,
-        labels: Labels::Class(clips.iter().map(|c| c.label).collect()),
-        len: clips.len(),
+        len: labels.len(),
+        labels: Labels::Class(labels),
     })
 }
 
-/// Spoken digits: espeak-ng clips (validation carved out) and the Asterisk test set.
+/// Spoken digits: espeak-ng clips (validation carved out; the training clips augmented) and
+/// the Asterisk test set.
 pub(super) fn speech_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataResult<Dataset> {
     let task = TaskId::SpokenDigits;
     let espeak = parse_pack_gz(embedded::SPEECH_ESPEAK.bytes, embedded::SPEECH_ESPEAK.path)?;
@@ -35,10 +84,18 @@ pub(super) fn speech_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRe
         cfg.validation_fraction,
         &mut rng(cfg.seed, task.stream()),
     );
+    let mut aug = rng(cfg.seed, task.stream() + 1);
+    let pick = |ix: &[usize]| ix.iter().map(|&i| &espeak[i]).collect::<Vec<_>>();
     let raw = [
-        clip_features(features, &t.iter().map(|&i| &espeak[i]).collect::<Vec<_>>())?,
-        clip_features(features, &v.iter().map(|&i| &espeak[i]).collect::<Vec<_>>())?,
-        clip_features(features, &asterisk.iter().collect::<Vec<_>>())?,
+        clip_features(cfg, features, &pick(&t), cfg.speech.copies, &mut aug)?,
+        clip_features(cfg, features, &pick(&v), 0, &mut aug)?,
+        clip_features(
+            cfg,
+            features,
+            &asterisk.iter().collect::<Vec<_>>(),
+            0,
+            &mut aug,
+        )?,
     ];
     assemble(task, Modality::Audio, features.shape(), 10, raw)
 }

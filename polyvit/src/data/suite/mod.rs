@@ -7,13 +7,15 @@
 //! | `fashion_mnist` | image | 1×28×28 | 10 | 1,800 / 200 / 500 |
 //! | `moving_mnist_class` | video | 8×1×32×32 | 10 | 1,800 / 200 / 500 |
 //! | `moving_mnist_direction` | video | 8×1×32×32 | 8 | 1,800 / 200 / 500 |
-//! | `spoken_digits` | audio | 1×64×32 | 10 | 270 / 30 / 60 |
+//! | `spoken_digits` | audio | 1×64×32 | 10 | 4,680 / 130 / 60 |
 //! | `drums` (multi-label) | audio | 1×64×32 | 5 | 1,000 / 200 / 400 |
 //!
 //! Validation is carved from each training file by a seeded shuffle ([`carve_validation`]).
 //! Moving-MNIST draws one clip per MNIST digit of the same split (bouncing for the class task,
-//! straight for the direction task). Spoken digits train on espeak-ng voices and test on the 60
-//! real Asterisk recordings. Drum mixtures for train and validation use the "train" one-shots,
+//! straight for the direction task). Spoken digits train on espeak-ng voices (1,170 clips, each
+//! with 3 randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
+//! [`SpeechAugment`](super::augment::SpeechAugment)) and test on the 60 real Asterisk
+//! recordings. Drum mixtures for train and validation use the "train" one-shots,
 //! test mixtures the held-out "test" one-shots. Inputs are scaled (pixels / 255, log-mel) and
 //! standardized with the training split's mean and standard deviation.
 
@@ -23,6 +25,7 @@ mod image_tasks;
 mod tests;
 
 use super::audio::AudioFeatures;
+use super::augment::SpeechAugment;
 use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
 use super::drums::DrumMixConfig;
 use super::error::DataResult;
@@ -44,6 +47,10 @@ pub struct SuiteConfig {
     pub mel: MelConfig,
     /// Log-mel frames per audio example.
     pub audio_frames: usize,
+    /// Waveform augmentation of the spoken-digit training clips (`copies` extra per clip).
+    pub speech: SpeechAugment,
+    /// Normalize each spoken-digit log-mel example to zero mean and unit variance.
+    pub speech_normalize: bool,
     /// Drum mixture parameters (`clip_samples` is overridden by the audio window).
     pub drums: DrumMixConfig,
     /// Drum mixtures in the train, validation and test splits.
@@ -58,6 +65,8 @@ impl Default for SuiteConfig {
             video: MovingMnistConfig::default(),
             mel: MelConfig::default(),
             audio_frames: 64,
+            speech: SpeechAugment::default(),
+            speech_normalize: false,
             drums: DrumMixConfig::default(),
             drum_mixtures: [1000, 200, 400],
         }

@@ -1,0 +1,263 @@
+//! Waveform augmentation of the spoken-digit training clips: each clip gets a few randomly
+//! perturbed copies, made once when the suite is built (deterministic under the suite seed).
+//!
+//! One copy of a clip `x` at rate `r` is, in order:
+//! 1. **speed**: `x` read as if recorded at `r · s` Hz and resampled to `r` by cubic
+//!    (Catmull-Rom) interpolation (tempo and pitch both scale by `s`, like `sox speed`), `s`
+//!    uniform in `speed`;
+//! 2. **channel**: a second-order high-pass (cut-off uniform in `highpass_hz`) and low-pass
+//!    (cut-off uniform in `lowpass_hz`) Butterworth filter (RBJ biquads), then a peaking filter
+//!    at a log-uniform frequency in 300–3000 Hz with a gain uniform in ±`peak_db` (Q 1): a
+//!    random telephone-like channel;
+//! 3. **gain**: scaled so that its peak is uniform in `peak` (linear);
+//! 4. **noise**: white (uniformly distributed) noise at a signal-to-noise ratio (clip RMS over noise RMS)
+//!    uniform in `snr_db`, over the whole feature window (so silence is not digital zero);
+//! 5. **shift**: placed in the window with its centre offset by up to `±max_shift` seconds
+//!    (clamped so that the clip stays inside the window when it fits).
+
+use super::error::DataResult;
+use rand::Rng;
+use std::f64::consts::PI;
+
+/// Parameters of [`augment`]; `copies` is how many augmented copies of each training clip the
+/// spoken-digit task adds to its training split (0: no augmentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeechAugment {
+    /// Augmented copies per training clip (the original is kept too).
+    pub copies: usize,
+    /// Speed factor range.
+    pub speed: (f64, f64),
+    /// High-pass cut-off range in Hz.
+    pub highpass_hz: (f64, f64),
+    /// Low-pass cut-off range in Hz.
+    pub lowpass_hz: (f64, f64),
+    /// Largest gain of the peaking filter, in dB (either sign).
+    pub peak_db: f64,
+    /// Range of the output peak amplitude.
+    pub peak: (f64, f64),
+    /// Signal-to-noise ratio range in dB.
+    pub snr_db: (f64, f64),
+    /// Largest offset of the clip's centre from the window's centre, in seconds.
+    pub max_shift: f64,
+}
+
+impl Default for SpeechAugment {
+    fn default() -> Self {
+        Self {
+            copies: 3,
+            speed: (0.85, 1.15),
+            highpass_hz: (60.0, 400.0),
+            lowpass_hz: (2600.0, 3900.0),
+            peak_db: 8.0,
+            peak: (0.1, 0.9),
+            snr_db: (15.0, 45.0),
+            max_shift: 0.12,
+        }
+    }
+}
+
+/// A biquad filter section (direct form I), coefficients normalized by `a0`.
+struct Biquad {
+    b: [f64; 3],
+    a: [f64; 2],
+}
+
+impl Biquad {
+    /// RBJ cookbook filters: `kind` 0 low-pass, 1 high-pass (both with quality `q`), 2 peaking
+    /// with `gain_db`.
+    fn new(kind: u8, freq: f64, rate: f64, q: f64, gain_db: f64) -> Self {
+        let w0 = 2.0 * PI * (freq / rate).min(0.49);
+        let (sin, cos) = w0.sin_cos();
+        let alpha = sin / (2.0 * q);
+        let (b, a) = match kind {
+            0 => (
+                [(1.0 - cos) / 2.0, 1.0 - cos, (1.0 - cos) / 2.0],
+                [1.0 + alpha, -2.0 * cos, 1.0 - alpha],
+            ),
+            1 => (
+                [(1.0 + cos) / 2.0, -(1.0 + cos), (1.0 + cos) / 2.0],
+                [1.0 + alpha, -2.0 * cos, 1.0 - alpha],
+            ),
+            _ => {
+                let amp = 10f64.powf(gain_db / 40.0);
+                (
+                    [1.0 + alpha * amp, -2.0 * cos, 1.0 - alpha * amp],
+                    [1.0 + alpha / amp, -2.0 * cos, 1.0 - alpha / amp],
+                )
+            }
+        };
+        Self {
+            b: b.map(|v| v / a[0]),
+            a: [a[1] / a[0], a[2] / a[0]],
+        }
+    }
+
+    fn run(&self, x: &mut [f64]) {
+        let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+        for v in x.iter_mut() {
+            let y =
+                self.b[0] * *v + self.b[1] * x1 + self.b[2] * x2 - self.a[0] * y1 - self.a[1] * y2;
+            (x2, x1, y2, y1) = (x1, *v, y1, y);
+            *v = y;
+        }
+    }
+}
+
+fn uniform(rng: &mut impl Rng, (lo, hi): (f64, f64)) -> f64 {
+    if hi > lo {
+        rng.gen_range(lo..hi)
+    } else {
+        lo
+    }
+}
+
+/// `x` played `speed` times faster: sample `n` of the output is `x` at time `n · speed`,
+/// interpolated by a Catmull-Rom cubic (zeros outside the signal).
+fn change_speed(x: &[f32], speed: f64) -> Vec<f64> {
+    let at = |i: i64| -> f64 {
+        if (0..x.len() as i64).contains(&i) {
+            x[i as usize] as f64
+        } else {
+            0.0
+        }
+    };
+    let n_out = (x.len() as f64 / speed).round() as usize;
+    (0..n_out)
+        .map(|n| {
+            let t = n as f64 * speed;
+            let i = t.floor() as i64;
+            let f = t - i as f64;
+            let (p0, p1, p2, p3) = (at(i - 1), at(i), at(i + 1), at(i + 2));
+            p1 + 0.5
+                * f
+                * (p2 - p0
+                    + f * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3 + f * (3.0 * (p1 - p2) + p3 - p0)))
+        })
+        .collect()
+}
+
+/// One augmented copy of `samples` (at `rate` Hz) in a window of exactly `window` samples.
+pub fn augment(
+    samples: &[f32],
+    rate: u32,
+    window: usize,
+    cfg: &SpeechAugment,
+    rng: &mut impl Rng,
+) -> DataResult<Vec<f32>> {
+    let mut x = change_speed(samples, uniform(rng, cfg.speed));
+    let fs = rate as f64;
+    let q = std::f64::consts::FRAC_1_SQRT_2;
+    Biquad::new(1, uniform(rng, cfg.highpass_hz), fs, q, 0.0).run(&mut x);
+    Biquad::new(0, uniform(rng, cfg.lowpass_hz), fs, q, 0.0).run(&mut x);
+    let peak_freq = (300f64.ln() + rng.gen::<f64>() * (3000f64 / 300.0).ln()).exp();
+    let peak_gain = uniform(rng, (-cfg.peak_db, cfg.peak_db));
+    Biquad::new(2, peak_freq, fs, 1.0, peak_gain).run(&mut x);
+    let max = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let gain = if max > 0.0 {
+        uniform(rng, cfg.peak) / max
+    } else {
+        0.0
+    };
+    x.iter_mut().for_each(|v| *v *= gain);
+    let rms = (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt();
+    // Uniform noise on [-a, a] has RMS a / √3.
+    let noise_amp = 3f64.sqrt() * rms / 10f64.powf(uniform(rng, cfg.snr_db) / 20.0);
+    let max_shift = (cfg.max_shift * fs) as i64;
+    let shift = if max_shift > 0 {
+        rng.gen_range(-max_shift..=max_shift)
+    } else {
+        0
+    };
+    let slack = window as i64 - x.len() as i64;
+    let start = if slack >= 0 {
+        (slack / 2 + shift).clamp(0, slack)
+    } else {
+        slack / 2 + shift
+    };
+    let mut out: Vec<f32> = (0..window)
+        .map(|_| (noise_amp * rng.gen_range(-1.0..=1.0)) as f32)
+        .collect();
+    for (i, v) in x.iter().enumerate() {
+        let at = start + i as i64;
+        if (0..window as i64).contains(&at) {
+            out[at as usize] += *v as f32;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (2.0 * PI * freq * i as f64 / rate as f64).sin() as f32)
+            .collect()
+    }
+
+    fn rms(x: &[f64]) -> f64 {
+        (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn speed_change_scales_frequency_and_length() {
+        let y = change_speed(&sine(500.0, 8000, 8000), 1.25);
+        assert_eq!(y.len(), 6400);
+        let want = sine(625.0, 8000, 6400);
+        let err = (100..6300)
+            .map(|i| (y[i] - want[i] as f64).abs())
+            .fold(0.0, f64::max);
+        assert!(err < 0.01, "max error {err}");
+    }
+
+    #[test]
+    fn filters_pass_and_stop_where_they_should() {
+        let tone =
+            |f: f64| -> Vec<f64> { sine(f, 8000, 8000).into_iter().map(f64::from).collect() };
+        let through = |kind: u8, cut: f64, f: f64| {
+            let mut x = tone(f);
+            Biquad::new(kind, cut, 8000.0, std::f64::consts::FRAC_1_SQRT_2, 0.0).run(&mut x);
+            rms(&x[4000..]) / rms(&tone(f)[4000..])
+        };
+        assert!(through(0, 1000.0, 200.0) > 0.98 && through(0, 1000.0, 3500.0) < 0.05);
+        assert!(through(1, 1000.0, 3500.0) > 0.98 && through(1, 1000.0, 100.0) < 0.02);
+        let mut x = tone(1000.0);
+        Biquad::new(2, 1000.0, 8000.0, 1.0, 6.0).run(&mut x);
+        let g = rms(&x[4000..]) / rms(&tone(1000.0)[4000..]);
+        assert!((g - 10f64.powf(6.0 / 20.0)).abs() < 0.02, "peak gain {g}");
+    }
+
+    #[test]
+    fn copies_fill_the_window_and_are_deterministic() {
+        let clip = sine(500.0, 8000, 3000);
+        let cfg = SpeechAugment::default();
+        let run = |seed| {
+            let mut r = ChaCha8Rng::seed_from_u64(seed);
+            augment(&clip, 8000, 7816, &cfg, &mut r).unwrap()
+        };
+        let (a, b, c) = (run(1), run(1), run(2));
+        assert_eq!(a.len(), 7816);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let peak = a.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(peak > 0.05 && peak < 1.0, "peak {peak}");
+        // The noise floor is nonzero but well below the signal.
+        let edge = a[..200].iter().map(|v| v.abs()).fold(0.0f32, f32::max);
+        assert!(
+            edge > 0.0 && edge < 0.3 * peak,
+            "edge {edge} vs peak {peak}"
+        );
+        let none = SpeechAugment {
+            speed: (1.0, 1.0),
+            ..cfg
+        };
+        let mut r = ChaCha8Rng::seed_from_u64(3);
+        assert_eq!(
+            augment(&clip, 8000, 2000, &none, &mut r).unwrap().len(),
+            2000
+        );
+    }
+}
