@@ -102,12 +102,12 @@ impl Default for TrainConfig {
                 audio: vec![8, 8],
             },
             tasks: vec![
-                task("mnist", 500, 0.05, |_| {}),
-                task("fashion_mnist", 500, 0.05, |_| {}),
-                task("moving_mnist_class", 500, 0.05, |_| {}),
-                task("moving_mnist_direction", 500, 0.05, |_| {}),
-                task("spoken_digits", 500, 0.05, |t| t.spec_augment = true),
-                task("drums", 500, 0.05, |_| {}),
+                task("mnist", 1000, 0.05, |_| {}),
+                task("fashion_mnist", 1000, 0.05, |_| {}),
+                task("moving_mnist_class", 1000, 0.05, |_| {}),
+                task("moving_mnist_direction", 1000, 0.05, |_| {}),
+                task("spoken_digits", 1000, 0.05, |t| t.spec_augment = true),
+                task("drums", 1000, 0.05, |_| {}),
             ],
         }
     }
