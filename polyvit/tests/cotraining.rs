@@ -1,7 +1,7 @@
 //! Short co-training runs on the embedded suite: losses fall on every task, runs resume exactly,
 //! the learning-rate schedule is the reference's, divergence and bad settings are explained.
 
-use polyvit::data::{default_suite, Dataset};
+use polyvit::data::{default_suite, Dataset, Labels, Split};
 use polyvit::train::{Run, TrainConfig};
 use std::sync::OnceLock;
 
@@ -28,11 +28,44 @@ fn tiny_config(steps: u64) -> TrainConfig {
     config
 }
 
+/// Keeps `n` training examples of `dataset`, evenly spread over the split (files are often
+/// sorted by class), so a short run can fit them.
+fn keep_spread(dataset: &mut Dataset, n: usize) {
+    let split = &dataset.train;
+    let (len, width, classes) = (split.len(), split.example_len(), dataset.num_classes);
+    let picked: Vec<usize> = (0..n).map(|i| i * len / n).collect();
+    let inputs = picked
+        .iter()
+        .flat_map(|&i| split.inputs[i * width..(i + 1) * width].to_vec())
+        .collect();
+    let labels = match &split.labels {
+        Labels::Class(c) => Labels::Class(picked.iter().map(|&i| c[i]).collect()),
+        Labels::MultiHot(h) => Labels::MultiHot(
+            picked
+                .iter()
+                .flat_map(|&i| h[i * classes..(i + 1) * classes].to_vec())
+                .collect(),
+        ),
+    };
+    dataset.train = Split::new(inputs, labels, n, classes, dataset.name).unwrap();
+}
+
 #[test]
 fn loss_falls_on_every_task() {
-    let mut run = Run::new(tiny_config(60), suite()).unwrap();
-    let tasks = run.datasets.len();
-    let mut history: Vec<Vec<f64>> = vec![Vec::new(); tasks];
+    // 64 examples per task and 150 steps of 16: every task's path through the shared encoder
+    // must learn its examples, so the loss falls clearly (by a fifth) on each.
+    let steps = 150;
+    let mut config = tiny_config(steps);
+    for task in &mut config.tasks {
+        task.lr = 0.1;
+        task.spec_augment = false;
+    }
+    let mut suite = suite();
+    for dataset in &mut suite {
+        keep_spread(dataset, 64);
+    }
+    let mut run = Run::new(config, suite).unwrap();
+    let mut history: Vec<Vec<f64>> = vec![Vec::new(); run.datasets.len()];
     while run.step < run.total_steps() {
         for loss in run.train_step().unwrap().losses {
             history[loss.task].push(loss.loss);
@@ -41,13 +74,13 @@ fn loss_falls_on_every_task() {
     for (j, losses) in history.iter().enumerate() {
         assert_eq!(
             losses.len(),
-            60,
+            steps as usize,
             "weighted sampling gives each task exactly its budget"
         );
         let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
-        let (first, last) = (mean(&losses[..10]), mean(&losses[50..]));
+        let (first, last) = (mean(&losses[..25]), mean(&losses[losses.len() - 25..]));
         assert!(
-            last < first,
+            last < 0.8 * first,
             "task {}: loss went from {first:.3} to {last:.3}",
             run.datasets[j].name
         );
