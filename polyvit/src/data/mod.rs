@@ -1,8 +1,9 @@
 //! The data layer: readers for the embedded files (gzipped IDX images, WAV clip packs),
-//! audio features (resampling, log-mel spectrograms), the run-time generators (Moving-MNIST,
-//! drum mixtures), and the default co-training suite with fixed train / validation / test
+//! raw video frame stacks, audio features (resampling, log-mel spectrograms), the run-time
+//! generators (Moving-MNIST, drum mixtures, arrow-of-time clips from real footage), and the default co-training suite with fixed train / validation / test
 //! splits. Everything is pure Rust over `Vec<f32>` plus shapes; nothing is downloaded.
 
+pub mod arrow_of_time;
 pub mod audio;
 pub mod augment;
 pub mod dataset;
@@ -10,6 +11,7 @@ pub mod drums;
 pub mod embedded;
 pub mod error;
 pub mod fft;
+pub mod frames;
 pub mod idx;
 pub mod moving_mnist;
 pub mod pack;

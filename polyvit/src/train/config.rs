@@ -108,6 +108,7 @@ impl Default for TrainConfig {
                 task("moving_mnist_direction", 1000, 0.05, |_| {}),
                 task("spoken_digits", 1000, 0.05, |t| t.spec_augment = true),
                 task("drums", 1000, 0.05, |_| {}),
+                task("arrow_of_time", 1000, 0.05, |_| {}),
             ],
         }
     }

@@ -1,4 +1,4 @@
-//! The embedded default co-training suite: six small tasks over three modalities, built
+//! The embedded default co-training suite: seven small tasks over three modalities, built
 //! deterministically from the embedded files (see `polyvit/data/README.md`) and a seed.
 //!
 //! | task | modality | shape | classes | train / validation / test |
@@ -9,6 +9,7 @@
 //! | `moving_mnist_direction` | video | 8×1×32×32 | 8 | 1,800 / 200 / 500 |
 //! | `spoken_digits` | audio | 1×64×32 | 10 | 4,680 / 130 / 60 |
 //! | `drums` (multi-label) | audio | 1×64×32 | 5 | 1,000 / 200 / 400 |
+//! | `arrow_of_time` | video | 8×1×32×32 | 2 | 1,800 / 200 / 500 |
 //!
 //! Validation is carved from each training file by a seeded shuffle ([`carve_validation`]).
 //! Moving-MNIST draws one clip per MNIST digit of the same split (bouncing for the class task,
@@ -16,14 +17,18 @@
 //! with 3 randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
 //! [`SpeechAugment`](super::augment::SpeechAugment)) and test on the 60 real Asterisk
 //! recordings. Drum mixtures for train and validation use the "train" one-shots,
-//! test mixtures the held-out "test" one-shots. Inputs are scaled (pixels / 255, log-mel) and
+//! test mixtures the held-out "test" one-shots. Arrow-of-time clips (forward or reversed,
+//! stride 1–3) train on the first 80 % of three real videos, validate on their last 20 % and
+//! test on a fourth video. Inputs are scaled (pixels / 255, log-mel) and
 //! standardized with the training split's mean and standard deviation.
 
 mod audio_tasks;
+mod footage_tasks;
 mod image_tasks;
 #[cfg(test)]
 mod tests;
 
+use super::arrow_of_time::ArrowOfTimeConfig;
 use super::audio::AudioFeatures;
 use super::augment::SpeechAugment;
 use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
@@ -55,6 +60,8 @@ pub struct SuiteConfig {
     pub drums: DrumMixConfig,
     /// Drum mixtures in the train, validation and test splits.
     pub drum_mixtures: [usize; 3],
+    /// Arrow-of-time clip parameters (frames and side come from `video`).
+    pub arrow_of_time: ArrowOfTimeConfig,
 }
 
 impl Default for SuiteConfig {
@@ -69,6 +76,7 @@ impl Default for SuiteConfig {
             speech_normalize: false,
             drums: DrumMixConfig::default(),
             drum_mixtures: [1000, 200, 400],
+            arrow_of_time: ArrowOfTimeConfig::default(),
         }
     }
 }
@@ -88,17 +96,20 @@ pub enum TaskId {
     SpokenDigits,
     /// Which drums play in a mixture, 5 classes, multi-label.
     Drums,
+    /// Real footage played forward (0) or backwards (1).
+    ArrowOfTime,
 }
 
 impl TaskId {
     /// Every task, in suite order.
-    pub const ALL: [TaskId; 6] = [
+    pub const ALL: [TaskId; 7] = [
         TaskId::Mnist,
         TaskId::FashionMnist,
         TaskId::MovingMnistClass,
         TaskId::MovingMnistDirection,
         TaskId::SpokenDigits,
         TaskId::Drums,
+        TaskId::ArrowOfTime,
     ];
 
     /// The task's name, as in [`Dataset::name`].
@@ -110,6 +121,7 @@ impl TaskId {
             TaskId::MovingMnistDirection => "moving_mnist_direction",
             TaskId::SpokenDigits => "spoken_digits",
             TaskId::Drums => "drums",
+            TaskId::ArrowOfTime => "arrow_of_time",
         }
     }
 
@@ -175,6 +187,7 @@ pub fn build_task(task: TaskId, cfg: &SuiteConfig) -> DataResult<Dataset> {
         }
         TaskId::SpokenDigits => audio_tasks::speech_task(cfg, &audio()?),
         TaskId::Drums => audio_tasks::drums_task(cfg, &audio()?),
+        TaskId::ArrowOfTime => footage_tasks::arrow_of_time_task(cfg),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::data::embedded;
+use crate::data::frames::parse_frames_gz;
 use crate::data::idx::parse_idx_gz;
 use crate::data::pack::parse_pack_gz;
 use std::collections::HashSet;
@@ -42,7 +43,7 @@ type Expected = (
 
 #[test]
 fn sizes_shapes_and_classes_are_as_documented() {
-    let want: [Expected; 6] = [
+    let want: [Expected; 7] = [
         (
             "mnist",
             Modality::Image,
@@ -91,9 +92,17 @@ fn sizes_shapes_and_classes_are_as_documented() {
             true,
             [1000, 200, 400],
         ),
+        (
+            "arrow_of_time",
+            Modality::Video,
+            &[8, 1, 32, 32],
+            2,
+            false,
+            [1800, 200, 500],
+        ),
     ];
     let suite = suite();
-    assert_eq!(suite.len(), 6);
+    assert_eq!(suite.len(), 7);
     for (d, (name, modality, shape, classes, multi, sizes)) in suite.iter().zip(want) {
         assert_eq!(
             (
@@ -212,6 +221,7 @@ fn the_same_seed_rebuilds_the_same_task_and_another_seed_does_not() {
         TaskId::MovingMnistDirection,
         TaskId::Drums,
         TaskId::SpokenDigits,
+        TaskId::ArrowOfTime,
     ] {
         let a = build_task(task, &cfg).unwrap();
         assert_eq!(a, build_task(task, &cfg).unwrap());
@@ -254,7 +264,7 @@ fn embedded_files_hold_the_documented_data() {
         .iter()
         .all(|c| c.wav.samples.len() == 4000 && c.label < 5));
     let bytes: usize = embedded::ALL.iter().map(|f| f.bytes.len()).sum();
-    assert!(bytes < 6_000_000, "embedded data is {bytes} bytes");
+    assert!(bytes < 6_500_000, "embedded data is {bytes} bytes");
 }
 
 #[test]
@@ -268,5 +278,68 @@ fn corrupt_embedded_style_input_names_the_file() {
         e.to_string()
             .starts_with("polyvit/data/image/mnist-train-images-idx3-ubyte.gz: "),
         "{e}"
+    );
+}
+
+#[test]
+fn footage_files_hold_the_documented_frames() {
+    let stacks: Vec<_> = [
+        embedded::VIDEO_VTEST,
+        embedded::VIDEO_TREE,
+        embedded::VIDEO_CARPHONE,
+        embedded::VIDEO_BIKES,
+    ]
+    .iter()
+    .map(|f| parse_frames_gz(f.bytes, f.path).unwrap())
+    .collect();
+    let shapes: Vec<_> = stacks
+        .iter()
+        .map(|s| (s.frames, s.height, s.width))
+        .collect();
+    assert_eq!(
+        shapes,
+        vec![(398, 32, 32), (68, 32, 32), (120, 32, 32), (250, 32, 32)]
+    );
+    for s in &stacks {
+        // Real footage: frames differ, and pixels span a real range.
+        assert_ne!(s.frame(0), s.frame(s.frames - 1));
+        let (lo, hi) = (
+            s.pixels.iter().min().unwrap(),
+            s.pixels.iter().max().unwrap(),
+        );
+        assert!(hi - lo > 100, "{lo}..{hi}");
+    }
+}
+
+#[test]
+fn arrow_of_time_splits_are_balanced_and_use_disjoint_footage() {
+    let d = &suite()[6];
+    for split in [&d.train, &d.validation, &d.test] {
+        let c = class_counts(&split.labels, 2);
+        assert_eq!(c[0], c[1], "forward and backward clips are balanced");
+    }
+    // Train and validation windows lie on either side of each video's cut, and the test
+    // footage is another file.
+    let files: Vec<_> = footage_tasks::TRAIN_VIDEOS.iter().map(|f| f.path).collect();
+    assert!(!files.contains(&footage_tasks::TEST_VIDEOS[0].path));
+    assert_eq!(footage_tasks::validation_start(398, 0.2), 318);
+    assert_eq!(footage_tasks::validation_start(68, 0.2), 54);
+    // A backward clip is a forward clip with its frames reversed: so standardized train
+    // clips in both classes have the same pixel statistics, and one frame alone carries
+    // no label information (checked on the class means).
+    let frame = 32 * 32;
+    let Labels::Class(labels) = &d.train.labels else {
+        panic!("single-label")
+    };
+    let mut mean = [0.0f64; 2];
+    for (i, &l) in labels.iter().enumerate() {
+        let x = d.train.example(i).unwrap();
+        mean[l] += x[..frame].iter().map(|&v| v as f64).sum::<f64>();
+    }
+    let per = (labels.len() / 2 * frame) as f64;
+    assert!(
+        (mean[0] / per - mean[1] / per).abs() < 0.2,
+        "first-frame means {:?}",
+        mean.map(|m| m / per)
     );
 }
