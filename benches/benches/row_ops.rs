@@ -49,8 +49,9 @@ fn gelu(c: &mut Criterion) {
     let mut group = c.benchmark_group("gelu");
     group.throughput(Throughput::Elements((4096 * 768) as u64));
     group.bench_function("gelu_4096x768", |b| b.iter(|| x.gelu().unwrap()));
-    group.bench_function("gelu_derivative_4096x768", |b| {
-        b.iter(|| x.gelu_derivative().unwrap())
+    let grad = randn(&[4096, 768], 6);
+    group.bench_function("gelu_backward_4096x768", |b| {
+        b.iter(|| x.gelu_backward(&grad).unwrap())
     });
     group.finish();
 }

@@ -123,21 +123,22 @@ unary_op!(
         half * x * (T::one() + tanh_via_exp(inner))
     }
 );
-unary_op!(
-    /// Derivative of the tanh-form GELU: with `u = c(x + a x³)` and `t = tanh u`,
-    /// `dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3a x²)`.
-    GeluTanhDerivative, "gelu_tanh_derivative",
-    "(T)0.5 * ((T)1 + tanh((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x))) + (T)0.5 * x * ((T)1 - tanh((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x)) * tanh((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x))) * (T)0.7978845608028654 * ((T)1 + (T)3 * (T)0.044715 * x * x)",
-    |x| {
+binary_op!(/** `a + b`. */ Add, "add", "a + b", |a, b| a + b);
+binary_op!(
+    /// The backward pass of the tanh-form GELU in one sweep: `a` is GELU's input `x`, `b` the
+    /// gradient of its output. With `u = c(x + a₃x³)` and `t = tanh u`,
+    /// `b · (½(1 + t) + ½x(1 − t²)·c(1 + 3a₃x²))`.
+    GeluTanhBackward, "gelu_tanh_backward",
+    "b * ((T)0.5 * ((T)1 + tanh((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) + (T)0.5 * a * ((T)1 - tanh((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a)) * tanh((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) * (T)0.7978845608028654 * ((T)1 + (T)3 * (T)0.044715 * a * a))",
+    |a, b| {
         let half = T::from_f64(0.5);
         let c = T::from_f64(GELU_C);
-        let a = T::from_f64(GELU_A);
-        let t = tanh_via_exp(c * (x + a * x * x * x));
-        half * (T::one() + t) + half * x * (T::one() - t * t) * c * (T::one() + T::from_f64(3.0) * a * x * x)
+        let cubic = T::from_f64(GELU_A);
+        let t = tanh_via_exp(c * (a + cubic * a * a * a));
+        let slope = half * (T::one() + t) + half * a * (T::one() - t * t) * c * (T::one() + T::from_f64(3.0) * cubic * a * a);
+        b * slope
     }
 );
-
-binary_op!(/** `a + b`. */ Add, "add", "a + b", |a, b| a + b);
 binary_op!(/** `a − b`. */ Sub, "sub", "a - b", |a, b| a - b);
 binary_op!(/** `a · b`. */ Mul, "mul", "a * b", |a, b| a * b);
 binary_op!(/** `a / b`. */ Div, "div", "a / b", |a, b| a / b);

@@ -76,8 +76,6 @@ unary_methods! {
     softplus => Softplus;
     /// GELU in its tanh form: `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
     gelu => GeluTanh;
-    /// The derivative of [`Tensor::gelu`].
-    gelu_derivative => GeluTanhDerivative;
 }
 
 binary_methods! {
@@ -110,6 +108,12 @@ binary_methods! {
 }
 
 impl Tensor {
+    /// The gradient of [`Tensor::gelu`] at `self` for the output gradient `grad`, fused into one
+    /// pass: `grad · gelu'(self)`.
+    pub fn gelu_backward(&self, grad: &Tensor) -> Result<Tensor> {
+        self.zip::<ops::GeluTanhBackward>(grad)
+    }
+
     /// `x²`.
     pub fn square(&self) -> Result<Tensor> {
         self.mul(self)

@@ -125,8 +125,8 @@ const UNARY: &[Unary] = &[
         scale: |x| 1.0 + x.abs(),
     },
     Unary {
-        name: "gelu_derivative",
-        op: Tensor::gelu_derivative,
+        name: "gelu_backward (unit gradient)",
+        op: |x| x.gelu_backward(&x.ones_like()?),
         reference: gelu_derivative_ref,
         scale: |x| 1.0 + x.abs().powi(3),
     },

@@ -45,12 +45,19 @@ unary! {
     relu, Relu, |input x| x.gt_scalar(0.0);
     /// `y = ln(1 + eˣ)`; `dx = g·σ(x)`.
     softplus, Softplus, |input x| x.sigmoid();
-    /// `y = ½x(1 + tanh(u))`, `u = √(2/π)(x + 0.044715x³)` (the tanh form of GELU);
-    /// `dx = g·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))` with `t = tanh u`.
-    gelu, Gelu, |input x| x.gelu_derivative();
 }
 
 impl Var {
+    /// `y = ½x(1 + tanh(u))`, `u = √(2/π)(x + 0.044715x³)` (the tanh form of GELU);
+    /// `dx = g·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))` with `t = tanh u`, computed in
+    /// one fused pass.
+    pub fn gelu(&self) -> Result<Var> {
+        let x = self.value().clone();
+        Ok(Var::record(Op::Gelu, x.gelu()?, &[self], move |g, _| {
+            Ok(vec![Some(x.gelu_backward(g)?)])
+        }))
+    }
+
     /// `y = −x`; `dx = −g`.
     pub fn neg(&self) -> Result<Var> {
         Ok(Var::record(

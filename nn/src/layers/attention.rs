@@ -51,14 +51,20 @@ impl Module for MultiHeadSelfAttention {
             ));
         };
         let head_dim = dim / self.heads;
-        // [B, N, 3d] → [3, B, heads, N, d_head]: q, k, v are views, no copies.
-        let qkv = self
-            .qkv
-            .forward(x, ctx)?
-            .reshape(&[batch, tokens, 3, self.heads, head_dim])?
-            .permute(&[2, 0, 3, 1, 4])?;
-        let part = |i: usize| qkv.narrow(0, i, 1)?.squeeze(0);
-        let (q, k, v) = (part(0)?, part(1)?, part(2)?);
+        // q, k and v each come from their own block of rows of the fused `qkv` weight (views, not
+        // copies). Projecting them separately, rather than slicing one [B, N, 3d] product, lets
+        // the backward pass write each part's gradient into its rows of the weight gradient
+        // instead of building and summing three zero-padded [B, N, 3d] activation gradients.
+        let (weight, bias) = (self.qkv.weight.var(), self.qkv.bias.var());
+        let rows = x.reshape(&[batch * tokens, dim])?;
+        let project = |part: usize| -> Result<Var> {
+            let w = weight.narrow(0, part * dim, dim)?.transpose(0, 1)?;
+            rows.matmul(&w)?
+                .add(&bias.narrow(0, part * dim, dim)?)?
+                .reshape(&[batch, tokens, self.heads, head_dim])?
+                .permute(&[0, 2, 1, 3])
+        };
+        let (q, k, v) = (project(0)?, project(1)?, project(2)?);
         let scores = q
             .matmul(&k.transpose(2, 3)?)?
             .mul_scalar(1.0 / (head_dim as f64).sqrt())?;
