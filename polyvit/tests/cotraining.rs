@@ -118,7 +118,7 @@ fn learning_rate_is_coefficient_times_warmup_times_cosine() {
     let mut config = tiny_config(10);
     config.tasks[0].lr = 0.2;
     let run = Run::new(config, suite()).unwrap();
-    let (total, warmup) = (run.total_steps(), 6 * 2);
+    let (total, warmup) = (run.total_steps(), run.config.tasks.len() as u64 * 2);
     assert_eq!(run.learning_rate(0, &[0]), 0.0);
     assert!(
         (run.learning_rate(6, &[0]) - 0.1).abs() < 1e-12,
@@ -167,5 +167,8 @@ fn bad_configurations_are_explained() {
     let mut config = tiny_config(1);
     config.tasks[0].name = "imagenet".into();
     let err = Run::new(config, suite()).err().unwrap().to_string();
-    assert!(err.contains("imagenet"), "{err}");
+    assert!(
+        err.contains("imagenet") && err.contains("fashion_mnist"),
+        "{err}"
+    );
 }

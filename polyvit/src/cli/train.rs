@@ -74,7 +74,7 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
         None => TrainConfig::default(),
     };
     if !args.tasks.is_empty() {
-        config.select_tasks(&args.tasks)?;
+        config.select_tasks(&args.tasks);
     }
     if let Some(v) = &args.schedule {
         config.schedule = v.clone();

@@ -148,15 +148,20 @@ impl Run {
             ))
         })?;
         model_config.adapt_depth = config.adapt_depth;
+        let known: Vec<&str> = suite.iter().map(|d| d.name).collect();
+        let known = known.join(", ");
         let mut suite: Vec<Option<Dataset>> = suite.into_iter().map(Some).collect();
         let mut datasets = Vec::new();
         for task in &config.tasks {
             let slot = suite
                 .iter_mut()
                 .find(|d| d.as_ref().is_some_and(|d| d.name == task.name));
-            let dataset = slot
-                .and_then(Option::take)
-                .ok_or_else(|| RunError::Config(format!("no dataset for task {:?}", task.name)))?;
+            let dataset = slot.and_then(Option::take).ok_or_else(|| {
+                RunError::Config(format!(
+                    "no task {:?} in the suite (it has {known}; each task at most once)",
+                    task.name
+                ))
+            })?;
             datasets.push(dataset);
         }
         let (tokenizers, tasks) = model_specs(&config, &datasets)?;
