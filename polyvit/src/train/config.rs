@@ -92,8 +92,12 @@ impl Default for TrainConfig {
     /// `arrow_of_time` task (real footage) is left out: it is still at chance (see the README);
     /// `--tasks arrow_of_time` trains it.
     fn default() -> Self {
+        // Audio tasks take a higher learning rate in the reference too (0.5 vs 0.03 for images).
+        // Here, on the validation split: spoken digits 0.515 at lr 0.1 vs 0.446 at 0.05 (drums
+        // preferred 0.05: mAP 0.920 vs 0.904 at 0.1).
         let spoken_digits = TaskConfig {
             spec_augment: true,
+            lr: 0.1,
             ..TaskConfig::new("spoken_digits")
         };
         TrainConfig {
