@@ -25,7 +25,7 @@ impl MultiHeadSelfAttention {
         dtype: DType,
         rng: &mut Rng,
     ) -> Result<Self> {
-        if heads == 0 || dim % heads != 0 {
+        if heads == 0 || !dim.is_multiple_of(heads) {
             return Err(Error::shape(
                 "attention",
                 format!("width {dim} is not divisible by {heads} heads"),

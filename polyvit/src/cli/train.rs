@@ -211,7 +211,7 @@ fn train_loop(run: &mut Run, files: &OutputFiles, interrupted: &AtomicBool) -> R
             report.learning_rate
         ));
         bar.inc(1);
-        let every = |n: u64| n > 0 && run.step % n == 0 && run.step < total;
+        let every = |n: u64| n > 0 && run.step.is_multiple_of(n) && run.step < total;
         if every(run.config.eval_every) {
             let scores = run.evaluate(false).map_err(|e| e.to_string())?;
             files.write_scores(run.step, "validation", &scores)?;

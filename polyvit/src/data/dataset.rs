@@ -46,7 +46,7 @@ impl Split {
         origin: &str,
     ) -> DataResult<Self> {
         let err = |p: String| Err(DataError::new(origin, p));
-        if len > 0 && inputs.len() % len != 0 {
+        if len > 0 && !inputs.len().is_multiple_of(len) {
             return err(format!(
                 "{} input values do not split into {len} examples",
                 inputs.len()

@@ -75,7 +75,7 @@ impl MovingMnistConfig {
     /// Checks the parameters for `motion`.
     pub fn validate(&self, motion: Motion) -> DataResult<()> {
         let err = |p: String| Err(DataError::new("moving-mnist config", p));
-        if self.digit_scale == 0 || DIGIT_SIDE % self.digit_scale != 0 {
+        if self.digit_scale == 0 || !DIGIT_SIDE.is_multiple_of(self.digit_scale) {
             return err(format!(
                 "digit_scale {} must divide {DIGIT_SIDE}",
                 self.digit_scale

@@ -114,7 +114,7 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
     let channels = format.channels as usize;
     let width = format.bits as usize / 8;
     let frame = channels * width;
-    if data.len() % frame != 0 {
+    if !data.len().is_multiple_of(frame) {
         return Err(DataError::new(
             origin,
             format!(
