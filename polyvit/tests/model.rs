@@ -4,24 +4,17 @@ use autograd::Var;
 use nn::{Context, Module, Parameters};
 use polyvit::data::Modality;
 use polyvit::model::{
-    parameter_table, single_task_parameter_count, ModelConfig, PolyVit, TaskSpec, TokenizerSpec,
+    paper_tasks, parameter_table, single_task_parameter_count, ModelConfig, PolyVit, TaskSpec,
+    TokenizerSpec,
 };
 use tensor::{DType, Tensor};
 
 fn spec(modality: Modality, input_shape: &[usize], patch: &[usize]) -> TokenizerSpec {
-    TokenizerSpec {
-        modality,
-        input_shape: input_shape.to_vec(),
-        patch: patch.to_vec(),
-    }
+    TokenizerSpec::new(modality, input_shape, patch)
 }
 
 fn task(name: &str, modality: Modality, classes: usize) -> TaskSpec {
-    TaskSpec {
-        name: name.into(),
-        modality,
-        classes,
-    }
+    TaskSpec::new(name, modality, classes)
 }
 
 #[test]
@@ -47,22 +40,7 @@ fn token_counts_follow_the_paper() {
 fn paper_model(adapt_depth: usize) -> PolyVit {
     let mut config = ModelConfig::preset("b16").unwrap();
     config.adapt_depth = adapt_depth;
-    let tokenizers = [
-        spec(Modality::Image, &[3, 384, 384], &[16, 16]),
-        spec(Modality::Video, &[32, 3, 224, 224], &[4, 16, 16]),
-        spec(Modality::Audio, &[1, 800, 128], &[16, 16]),
-    ];
-    let tasks = [
-        task("imagenet1k", Modality::Image, 1000),
-        task("cifar10", Modality::Image, 10),
-        task("cifar100", Modality::Image, 100),
-        task("pets", Modality::Image, 37),
-        task("resisc45", Modality::Image, 45),
-        task("kinetics400", Modality::Video, 400),
-        task("moments_in_time", Modality::Video, 339),
-        task("vggsound", Modality::Audio, 309),
-        task("audioset", Modality::Audio, 527),
-    ];
+    let (tokenizers, tasks) = paper_tasks();
     PolyVit::new(
         &config,
         &tokenizers,

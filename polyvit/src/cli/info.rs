@@ -1,9 +1,9 @@
 //! `polyvit info`: parameter accounting.
 
 use clap::Args;
-use polyvit::data::Modality;
 use polyvit::model::{
-    parameter_table, single_task_parameter_count, ModelConfig, PolyVit, TaskSpec, TokenizerSpec,
+    paper_tasks, parameter_table, single_task_parameter_count, ModelConfig, PolyVit, TaskSpec,
+    TokenizerSpec,
 };
 use polyvit::train::{model_specs, TrainConfig};
 use tensor::DType;
@@ -24,42 +24,8 @@ pub struct InfoArgs {
 
 /// The tokenizers and tasks of a named task set.
 fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
-    let task = |name: &str, modality, classes| TaskSpec {
-        name: name.into(),
-        modality,
-        classes,
-    };
     match name {
-        "paper9" => Ok((
-            vec![
-                TokenizerSpec {
-                    modality: Modality::Image,
-                    input_shape: vec![3, 384, 384],
-                    patch: vec![16, 16],
-                },
-                TokenizerSpec {
-                    modality: Modality::Video,
-                    input_shape: vec![32, 3, 224, 224],
-                    patch: vec![4, 16, 16],
-                },
-                TokenizerSpec {
-                    modality: Modality::Audio,
-                    input_shape: vec![1, 800, 128],
-                    patch: vec![16, 16],
-                },
-            ],
-            vec![
-                task("imagenet1k", Modality::Image, 1000),
-                task("cifar10", Modality::Image, 10),
-                task("cifar100", Modality::Image, 100),
-                task("pets", Modality::Image, 37),
-                task("resisc45", Modality::Image, 45),
-                task("kinetics400", Modality::Video, 400),
-                task("moments_in_time", Modality::Video, 339),
-                task("vggsound", Modality::Audio, 309),
-                task("audioset", Modality::Audio, 527),
-            ],
-        )),
+        "paper9" => Ok(paper_tasks()),
         "default" => {
             let datasets = super::train::load_suite()?;
             model_specs(&TrainConfig::default(), &datasets).map_err(|e| e.to_string())

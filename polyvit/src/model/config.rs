@@ -126,3 +126,46 @@ pub struct TaskSpec {
     pub modality: Modality,
     pub classes: usize,
 }
+
+impl TokenizerSpec {
+    pub fn new(modality: Modality, input_shape: &[usize], patch: &[usize]) -> TokenizerSpec {
+        TokenizerSpec {
+            modality,
+            input_shape: input_shape.to_vec(),
+            patch: patch.to_vec(),
+        }
+    }
+}
+
+impl TaskSpec {
+    pub fn new(name: &str, modality: Modality, classes: usize) -> TaskSpec {
+        TaskSpec {
+            name: name.into(),
+            modality,
+            classes,
+        }
+    }
+}
+
+/// The paper's nine tasks at the reference's input sizes: images 384² in 16×16 patches (576
+/// tokens), video 32 frames of 224² in 4×16×16 tubelets (1,568), audio 800×128 spectrograms in
+/// 16×16 patches (400).
+pub fn paper_tasks() -> (Vec<TokenizerSpec>, Vec<TaskSpec>) {
+    let tokenizers = vec![
+        TokenizerSpec::new(Modality::Image, &[3, 384, 384], &[16, 16]),
+        TokenizerSpec::new(Modality::Video, &[32, 3, 224, 224], &[4, 16, 16]),
+        TokenizerSpec::new(Modality::Audio, &[1, 800, 128], &[16, 16]),
+    ];
+    let tasks = vec![
+        TaskSpec::new("imagenet1k", Modality::Image, 1000),
+        TaskSpec::new("cifar10", Modality::Image, 10),
+        TaskSpec::new("cifar100", Modality::Image, 100),
+        TaskSpec::new("pets", Modality::Image, 37),
+        TaskSpec::new("resisc45", Modality::Image, 45),
+        TaskSpec::new("kinetics400", Modality::Video, 400),
+        TaskSpec::new("moments_in_time", Modality::Video, 339),
+        TaskSpec::new("vggsound", Modality::Audio, 309),
+        TaskSpec::new("audioset", Modality::Audio, 527),
+    ];
+    (tokenizers, tasks)
+}

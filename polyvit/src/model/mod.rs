@@ -6,7 +6,7 @@ mod info;
 mod polyvit;
 mod tokenizer;
 
-pub use config::{ModelConfig, TaskSpec, TokenizerSpec};
+pub use config::{paper_tasks, ModelConfig, TaskSpec, TokenizerSpec};
 pub use info::{parameter_table, single_task_parameter_count, ParameterRow};
 pub use polyvit::PolyVit;
 pub use tokenizer::Tokenizer;
