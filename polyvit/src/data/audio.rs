@@ -65,13 +65,7 @@ impl AudioFeatures {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::f64::consts::PI;
-
-    fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (2.0 * PI * freq * i as f64 / rate as f64).sin() as f32)
-            .collect()
-    }
+    use crate::data::test_util::sine;
 
     #[test]
     fn fit_centres_crops_and_pads() {

@@ -189,14 +189,9 @@ pub fn augment(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::test_util::sine;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
-
-    fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (2.0 * PI * freq * i as f64 / rate as f64).sin() as f32)
-            .collect()
-    }
 
     fn rms(x: &[f64]) -> f64 {
         (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).sqrt()

@@ -63,12 +63,11 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> DataResult<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::test_util;
 
+    /// `seconds` of a unit sine.
     fn sine(freq: f64, rate: u32, seconds: f64) -> Vec<f32> {
-        let n = (rate as f64 * seconds) as usize;
-        (0..n)
-            .map(|i| (2.0 * PI * freq * i as f64 / rate as f64).sin() as f32)
-            .collect()
+        test_util::sine(freq, rate, (rate as f64 * seconds) as usize)
     }
 
     /// Frequency from the rising zero crossings strictly inside the middle of the signal.

@@ -188,12 +188,7 @@ pub fn mel_filterbank(config: &MelConfig) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (2.0 * PI * freq * i as f64 / rate as f64).sin() as f32)
-            .collect()
-    }
+    use crate::data::test_util::sine;
 
     #[test]
     fn power_spectrum_matches_a_naive_dft() {

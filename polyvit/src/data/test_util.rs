@@ -8,3 +8,10 @@ pub fn temp_path(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir.join(name)
 }
+
+/// `n` samples of a unit sine of `freq` Hz sampled at `rate` Hz.
+pub fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / rate as f64).sin() as f32)
+        .collect()
+}
