@@ -39,12 +39,11 @@ fn check_parameter_grads(model: &dyn Parameters, grads: &Gradients, fixture: &Fi
     }
 }
 
-/// Runs `module` on the fixture's input, checks the output, back-propagates
-/// `Σ output ⊙ upstream` and checks the input's and every parameter's gradient.
-fn check_module(fixture: &Fixture, module: &mut dyn ModuleWithParams, tol: f64) {
-    load(module.as_parameters(), fixture, "");
+/// Runs `forward` on the fixture's input, checks the output, back-propagates
+/// `Σ output ⊙ upstream`, checks that loss and the input's gradient, and returns the gradients.
+fn check_function(fixture: &Fixture, forward: impl Fn(&Var) -> Result<Var>, tol: f64) -> Gradients {
     let input = Var::parameter(fixture.tensor("input"));
-    let output = module.run(&input).unwrap();
+    let output = forward(&input).unwrap();
     assert_close(
         &format!("{}: output", fixture.name),
         output.value(),
@@ -69,6 +68,14 @@ fn check_module(fixture: &Fixture, module: &mut dyn ModuleWithParams, tol: f64) 
         &fixture.tensor("grad.input"),
         tol,
     );
+    grads
+}
+
+/// [`check_function`] for a module loaded with the fixture's weights, then every parameter's
+/// gradient too.
+fn check_module(fixture: &Fixture, module: &mut dyn ModuleWithParams, tol: f64) {
+    load(module.as_parameters(), fixture, "");
+    let grads = check_function(fixture, |x| module.run(x), tol);
     check_parameter_grads(module.as_parameters(), &grads, fixture, tol);
 }
 
@@ -114,26 +121,7 @@ fn layer_norm_matches_pytorch() {
 #[test]
 fn gelu_matches_pytorch() {
     let fixture = Fixture::load("gelu");
-    let input = Var::parameter(fixture.tensor("input"));
-    let output = input.gelu().unwrap();
-    assert_close(
-        "gelu: output",
-        output.value(),
-        &fixture.tensor("output"),
-        MODULE_TOL,
-    );
-    let loss = output
-        .mul(&Var::constant(fixture.tensor("upstream")))
-        .unwrap()
-        .sum_all()
-        .unwrap();
-    let grads = loss.backward().unwrap();
-    assert_close(
-        "gelu: grad.input",
-        grads.get(&input).unwrap(),
-        &fixture.tensor("grad.input"),
-        MODULE_TOL,
-    );
+    check_function(&fixture, |x| x.gelu(), MODULE_TOL);
 }
 
 #[test]
