@@ -2,14 +2,17 @@
 
 use crate::var::Node;
 use crate::Var;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 use tensor::{Error, Result, Tensor};
 
 /// The gradients of one backward pass, by leaf.
+///
+/// Kept in leaf-creation order, so anything folded over them (the global norm) is computed in
+/// the same order in every run.
 #[derive(Default)]
 pub struct Gradients {
-    by_leaf: HashMap<u64, Tensor>,
+    by_leaf: BTreeMap<u64, Tensor>,
 }
 
 impl Gradients {
@@ -32,7 +35,7 @@ impl Gradients {
         self.by_leaf.is_empty()
     }
 
-    /// Every gradient, in no particular order.
+    /// Every gradient, in the order the leaves were created.
     pub fn tensors(&self) -> impl Iterator<Item = &Tensor> {
         self.by_leaf.values()
     }

@@ -2,7 +2,8 @@
 //!
 //! For a function `f` of tensors, the check reduces the output to a scalar with a fixed random
 //! projection, `L = Σ f(x) ⊙ R`, then compares, for each checked input element `xⱼ`, the analytic
-//! `∂L/∂xⱼ` from [`Var::backward`] with `(L(x + h·eⱼ) − L(x − h·eⱼ)) / 2h`.
+//! `∂L/∂xⱼ` from [`Var::backward`] with `(L(x + h·eⱼ) − L(x − h·eⱼ)) / 2h`. Everything runs on the
+//! device of the inputs, so the same check covers every backend.
 
 use crate::{no_grad, Op, Var};
 use std::collections::BTreeSet;
@@ -68,7 +69,9 @@ pub fn gradcheck(
     let output = f(&params).map_err(fail)?;
     let ops = ops_in_graph(&output);
     let mut rng = tensor::rng(options.seed);
-    let projection = Tensor::randn(output.shape(), 0.0, 1.0, DType::F64, &mut rng);
+    let device = output.value().device();
+    let projection =
+        Tensor::randn_on(output.shape(), 0.0, 1.0, DType::F64, &device, &mut rng).map_err(fail)?;
     let objective = |out: &Var| out.mul(&Var::constant(projection.clone()))?.sum_all();
     let grads = objective(&output).map_err(fail)?.backward().map_err(fail)?;
 
@@ -87,7 +90,11 @@ pub fn gradcheck(
                     .iter()
                     .map(|p| Var::constant(p.value().clone()))
                     .collect();
-                vars[i] = Var::constant(Tensor::from_vec(shifted, input.shape())?);
+                vars[i] = Var::constant(Tensor::from_vec_on(
+                    shifted,
+                    input.shape(),
+                    &input.device(),
+                )?);
                 no_grad(|| objective(&f(&vars)?))?.value().to_scalar()
             };
             let numeric = (evaluate(options.step).map_err(fail)?

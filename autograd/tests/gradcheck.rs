@@ -6,7 +6,7 @@
 
 use autograd::{gradcheck, one_hot, GradcheckOptions, Op, Var};
 use proptest::prelude::*;
-use tensor::{DType, Result, Tensor};
+use tensor::{DType, Device, Indices, Result, Tensor};
 
 /// How an input reaches the op: as is, or through a view that makes it non-contiguous.
 #[derive(Clone, Copy, Debug)]
@@ -187,6 +187,7 @@ fn check(
         }),
         Op::IndexSelect => {
             let indices: Vec<usize> = (0..a + 2).map(|i| (i * 7 + 3) % a).collect();
+            let indices = Indices::new(&Device::Cpu, &indices).unwrap();
             unary!(inputs.signed(&[a, b]), |x| x.index_select(0, &indices))
         }
         Op::Matmul => binary!(inputs.signed(&[c, a, b]), inputs.signed(&[b, a]), |x, y| x

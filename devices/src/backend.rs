@@ -3,8 +3,14 @@
 //! Kernels read their inputs through a [`Layout`] (so transposed, narrowed and broadcast views are
 //! consumed without copies) and write fresh, contiguous, row-major outputs. Everything the tensor
 //! library offers is built from these primitives, plus a few fused ops (softmax, layer norm) whose
-//! speed matters enough to deserve a kernel of their own.
+//! speed matters enough to deserve a kernel of their own. Each fused op has a default composed of
+//! the primitives (`composed.rs`), so a new backend is correct before it is fast.
+//!
+//! The trait is not exported: kernels trust their arguments, and [`Storage`](crate::Storage), the
+//! only way in from outside this crate, checks every layout, axis and index against the buffers
+//! before it calls one.
 
+use crate::composed;
 use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
 use crate::{Element, Layout, Result};
 
@@ -26,16 +32,28 @@ pub struct LayerNormGrads<B> {
 }
 
 /// A device: where buffers live and how kernels run on them.
+///
+/// Preconditions, established by `Storage` for every call: every layout lies inside its buffer
+/// (`Layout::end() ≤ len`), operand shapes agree as each method states, axes are in range, and
+/// every index in an index list is below the size of the axis it indexes.
 pub trait Backend: Send + Sync {
     /// A buffer of `T` on this device.
     type Buffer<T: Element>: Send + Sync;
+    /// A list of indices on this device (for gathers and scatters).
+    type Indices: Send + Sync;
 
     /// A short human-readable name ("cpu", or the OpenCL device name).
     fn name(&self) -> String;
 
+    /// The number of elements `buffer` holds.
+    fn len<T: Element>(buffer: &Self::Buffer<T>) -> usize;
+
     /// Copies host data to the device (a method: the device is `self`).
     #[allow(clippy::wrong_self_convention)]
     fn from_host<T: Element>(&self, data: &[T]) -> Result<Self::Buffer<T>>;
+
+    /// Copies an index list to the device; every index fits in `u32` (checked by the caller).
+    fn indices_from_host(&self, indices: &[u32]) -> Result<Self::Indices>;
 
     /// Copies the elements seen through `layout` to the host, in row-major order.
     fn to_host<T: Element>(&self, x: &Self::Buffer<T>, layout: &Layout) -> Result<Vec<T>>;
@@ -60,6 +78,15 @@ pub trait Backend: Send + Sync {
         b_layout: &Layout,
     ) -> Result<Self::Buffer<T>>;
 
+    /// `z[i] = Op(x[i], value)` with the scalar passed to the kernel as an argument (no buffer
+    /// holds it); output contiguous.
+    fn binary_scalar<T: Element, Op: BinaryOp>(
+        &self,
+        x: &Self::Buffer<T>,
+        layout: &Layout,
+        value: T,
+    ) -> Result<Self::Buffer<T>>;
+
     /// Folds `Op` over `axes` (sorted, distinct); output contiguous with the reduced axes kept as
     /// size 1.
     fn reduce<T: Element, Op: ReduceOp>(
@@ -70,7 +97,7 @@ pub trait Backend: Send + Sync {
     ) -> Result<Self::Buffer<T>>;
 
     /// The index of the largest (or smallest) element along `axis`, first one on ties, stored as
-    /// `T`; output contiguous with `axis` kept as size 1.
+    /// `T`; output contiguous with `axis` kept as size 1. The axis is not empty.
     fn arg_reduce<T: Element>(
         &self,
         x: &Self::Buffer<T>,
@@ -79,8 +106,8 @@ pub trait Backend: Send + Sync {
         kind: ArgKind,
     ) -> Result<Self::Buffer<T>>;
 
-    /// Batched matrix product `[..., m, k] · [..., k, n] → [..., m, n]`; both layouts have the same
-    /// batch shape (broadcast batch axes have stride 0); any strides are accepted.
+    /// Batched matrix product `[..., m, k] · [..., k, n] → [..., m, n]`; both layouts have rank
+    /// ≥ 2 and the same batch shape (broadcast batch axes have stride 0); any strides are accepted.
     fn matmul<T: Element>(
         &self,
         a: &Self::Buffer<T>,
@@ -90,7 +117,7 @@ pub trait Backend: Send + Sync {
     ) -> Result<Self::Buffer<T>>;
 
     /// Copies the elements of `src` seen through `src_layout` into the positions of `dst` given by
-    /// `dst_layout` (same shape). `dst_layout` must not map two positions to one element.
+    /// `dst_layout` (same shape). `dst_layout` does not map two positions to one element.
     fn copy_into<T: Element>(
         &self,
         src: &Self::Buffer<T>,
@@ -99,24 +126,26 @@ pub trait Backend: Send + Sync {
         dst_layout: &Layout,
     ) -> Result<()>;
 
-    /// Picks the entries `indices` along `axis`: output shape is the input shape with that axis
-    /// replaced by `indices.len()`; output contiguous. Indices are checked by the caller.
+    /// Picks `count` entries, `indices`, along `axis`: output shape is the input shape with that
+    /// axis replaced by `count`; output contiguous.
     fn index_select<T: Element>(
         &self,
         x: &Self::Buffer<T>,
         layout: &Layout,
         axis: usize,
-        indices: &[usize],
+        indices: &Self::Indices,
+        count: usize,
     ) -> Result<Self::Buffer<T>>;
 
     /// The adjoint of `index_select`: `dst[.., indices[j], ..] += src[.., j, ..]` along `axis` of the
-    /// contiguous `dst` of shape `dst_shape` (repeated indices accumulate).
+    /// contiguous `dst` of shape `dst_shape` (repeated indices accumulate); `src_layout`'s `axis`
+    /// has one entry per index.
     fn index_add<T: Element>(
         &self,
         dst: &mut Self::Buffer<T>,
         dst_shape: &[usize],
         axis: usize,
-        indices: &[usize],
+        indices: &Self::Indices,
         src: &Self::Buffer<T>,
         src_layout: &Layout,
     ) -> Result<()>;
@@ -129,7 +158,12 @@ pub trait Backend: Send + Sync {
         rows: usize,
         n: usize,
         log: bool,
-    ) -> Result<Self::Buffer<T>>;
+    ) -> Result<Self::Buffer<T>>
+    where
+        Self: Sized,
+    {
+        composed::softmax_last(self, x, rows, n, log)
+    }
 
     /// Layer norm over the last axis of a contiguous `[rows, d]` input with scale `gamma` and shift
     /// `beta` (both `[d]`).
@@ -141,7 +175,12 @@ pub trait Backend: Send + Sync {
         rows: usize,
         d: usize,
         eps: f64,
-    ) -> Result<LayerNormOutput<Self::Buffer<T>>>;
+    ) -> Result<LayerNormOutput<Self::Buffer<T>>>
+    where
+        Self: Sized,
+    {
+        composed::layer_norm(self, x, gamma, beta, rows, d, eps)
+    }
 
     /// The backward pass of [`Backend::layer_norm`] given the upstream gradient `dy` (contiguous
     /// `[rows, d]`) and the saved per-row `mean` and `rstd`.
@@ -155,5 +194,10 @@ pub trait Backend: Send + Sync {
         gamma: &Self::Buffer<T>,
         rows: usize,
         d: usize,
-    ) -> Result<LayerNormGrads<Self::Buffer<T>>>;
+    ) -> Result<LayerNormGrads<Self::Buffer<T>>>
+    where
+        Self: Sized,
+    {
+        composed::layer_norm_backward(self, dy, x, mean, rstd, gamma, rows, d)
+    }
 }

@@ -26,6 +26,20 @@ pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     strides
 }
 
+/// The number of elements of `shape`, or an error naming `op` and the shape when it does not fit
+/// in `usize`.
+pub fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            Error::shape(
+                op,
+                format!("shape {} has too many elements", shape_str(shape)),
+            )
+        })
+}
+
 /// Writes a shape the way error messages show it: `[2, 3]`.
 pub fn shape_str(shape: &[usize]) -> String {
     format!("{shape:?}")
@@ -42,17 +56,21 @@ impl Layout {
     }
 
     /// A layout from its parts; `shape` and `strides` must have the same length.
-    pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
-        assert_eq!(
-            shape.len(),
-            strides.len(),
-            "shape and strides differ in rank"
-        );
-        Layout {
+    pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Result<Self> {
+        if shape.len() != strides.len() {
+            return Err(Error::shape(
+                "layout",
+                format!(
+                    "shape {} and strides {strides:?} differ in rank",
+                    shape_str(&shape)
+                ),
+            ));
+        }
+        Ok(Layout {
             shape,
             strides,
             offset,
-        }
+        })
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -94,19 +112,119 @@ impl Layout {
             .then(|| self.offset..self.offset + self.numel())
     }
 
-    /// One past the largest buffer index this layout can touch (0 when empty).
-    pub fn end(&self) -> usize {
-        if self.numel() == 0 {
-            return self.offset;
+    /// One past the largest buffer index this layout can touch (0 when empty: it touches none),
+    /// or `None` when the element count or that index does not fit in `usize`.
+    pub fn end(&self) -> Option<usize> {
+        let numel = self
+            .shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))?;
+        if numel == 0 {
+            return Some(0);
         }
-        self.offset
-            + self
-                .shape
-                .iter()
-                .zip(&self.strides)
-                .map(|(&d, &s)| (d - 1) * s)
-                .sum::<usize>()
-            + 1
+        self.shape
+            .iter()
+            .zip(&self.strides)
+            .try_fold(self.offset, |end, (&d, &s)| {
+                end.checked_add((d - 1).checked_mul(s)?)
+            })?
+            .checked_add(1)
+    }
+
+    /// Checks that every element this layout can touch lies in a buffer of `len` elements.
+    pub fn check_within(&self, op: &'static str, len: usize) -> Result<()> {
+        match self.end() {
+            Some(end) if end <= len => Ok(()),
+            Some(end) => Err(Error::shape(
+                op,
+                format!(
+                    "layout {} with strides {:?} and offset {} reaches element {}, but the buffer \
+                     holds {len}",
+                    shape_str(&self.shape),
+                    self.strides,
+                    self.offset,
+                    end - 1
+                ),
+            )),
+            None => Err(Error::shape(
+                op,
+                format!(
+                    "layout {} with strides {:?} and offset {} overflows the address space",
+                    shape_str(&self.shape),
+                    self.strides,
+                    self.offset
+                ),
+            )),
+        }
+    }
+
+    /// True when no two positions of the layout name the same element (so it can be written
+    /// through). Sufficient test: sorted by stride, each axis steps past everything the smaller
+    /// axes span.
+    pub fn is_non_overlapping(&self) -> bool {
+        let mut axes: Vec<(usize, usize)> = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&d, _)| d > 1)
+            .map(|(&d, &s)| (s, d))
+            .collect();
+        if self.shape.contains(&0) {
+            return true;
+        }
+        axes.sort_unstable();
+        let mut span = 0usize;
+        for (stride, dim) in axes {
+            if stride <= span {
+                return false;
+            }
+            span = match (dim - 1)
+                .checked_mul(stride)
+                .and_then(|e| e.checked_add(span))
+            {
+                Some(s) => s,
+                None => return false,
+            };
+        }
+        true
+    }
+
+    /// The layout of the first `axes` axes alone, at the same offset (e.g. the batch axes of a
+    /// batch of matrices).
+    pub fn leading(&self, axes: usize) -> Layout {
+        Layout {
+            shape: self.shape[..axes].to_vec(),
+            strides: self.strides[..axes].to_vec(),
+            offset: self.offset,
+        }
+    }
+
+    /// Splits a reduction over `axes` into two layouts of full rank: `kept` (the reduced axes set
+    /// to size 1, at this offset) walks the outputs, `reduced` (the other axes set to size 1, at
+    /// offset 0) walks the elements folded into one output, relative to that output's start.
+    pub fn split_reduced(&self, axes: &[usize]) -> (Layout, Layout) {
+        let size = |keep: bool| -> Vec<usize> {
+            (0..self.rank())
+                .map(|a| {
+                    if axes.contains(&a) != keep {
+                        self.shape[a]
+                    } else {
+                        1
+                    }
+                })
+                .collect()
+        };
+        let kept = Layout {
+            shape: size(true),
+            strides: self.strides.clone(),
+            offset: self.offset,
+        };
+        let reduced = Layout {
+            shape: size(false),
+            strides: self.strides.clone(),
+            offset: 0,
+        };
+        (kept, reduced)
     }
 
     /// Checks that `axis` is valid for this rank.

@@ -2,21 +2,30 @@
 //!
 //! - [`Layout`] says how a flat buffer is read as an n-dimensional array (shape, strides, offset).
 //! - [`ops`] defines every element-wise and reduction op once: name, scalar function, OpenCL C.
-//! - [`Backend`] is the small set of kernels a device must provide; [`Cpu`] is the CPU device.
-//! - [`Storage`] is a buffer on some device of some element type, chosen at run time; it is the
-//!   single place where calls are dispatched to a backend and a monomorphized kernel.
+//! - `Backend` (internal) is the small set of kernels a device provides; `Cpu` is the CPU device.
+//!   Fused ops have defaults composed of the primitives (`composed`).
+//! - [`Storage`] is a buffer on some [`Device`] of some element type, chosen at run time; it is
+//!   the single place where calls are dispatched to a backend and a monomorphized kernel, and the
+//!   single door into the kernels, which checks every layout and index against the buffers.
+//! - [`transfers`] counts the copies between host and device.
 
 mod backend;
-pub mod cpu;
+mod composed;
+mod cpu;
 mod dtype;
 mod error;
 mod layout;
 pub mod ops;
 mod storage;
+mod transfers;
 
-pub use backend::{Backend, LayerNormGrads, LayerNormOutput};
-pub use cpu::Cpu;
+use backend::Backend;
+use cpu::Cpu;
+
+pub use backend::{LayerNormGrads, LayerNormOutput};
+pub use cpu::pooled_bytes;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
-pub use layout::{broadcast_shapes, contiguous_strides, shape_str, Layout, Walk};
-pub use storage::{Device, Storage, Typed, TypedElement};
+pub use layout::{broadcast_shapes, checked_numel, contiguous_strides, shape_str, Layout, Walk};
+pub use storage::{Device, Indices, Storage, TypedElement};
+pub use transfers::{transfers, Transfers};

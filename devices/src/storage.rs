@@ -1,12 +1,16 @@
 //! `Storage`: a buffer on some device holding some element type, chosen at run time.
 //!
 //! Dispatch happens here, in one place: first on the device (which backend runs the kernel), then on
-//! the element type (which monomorphized kernel). The tensor crate above only ever sees `Storage`.
+//! the element type (which monomorphized kernel). This is also the one door into the kernels from
+//! outside the crate, so every method checks its layouts, axes and indices against the buffers
+//! first: no call from safe code can make a kernel read or write outside a buffer.
 
 use crate::backend::{LayerNormGrads, LayerNormOutput};
 use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
-use crate::{Backend, Cpu, DType, Element, Error, Layout, Result};
+use crate::transfers::{count_download, count_upload};
+use crate::{checked_numel, shape_str, Backend, Cpu, DType, Element, Error, Layout, Result};
 use std::fmt;
+use std::sync::Arc;
 
 /// Where a tensor's numbers live.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -29,9 +33,30 @@ pub enum Typed<B: Backend> {
     F64(B::Buffer<f64>),
 }
 
-/// A buffer on a device.
-pub enum Storage {
+/// The buffer of one device.
+enum Data {
     Cpu(Typed<Cpu>),
+}
+
+/// A buffer on a device, of a run-time element type.
+pub struct Storage {
+    data: Data,
+}
+
+/// A list of indices on a device, for [`Storage::index_select`] and [`Storage::index_add`].
+///
+/// It is uploaded once and can be used many times (a gather in the forward pass and its
+/// scatter-add in the backward pass share it). It remembers its length and one past its largest
+/// index, so uses are checked without reading it back.
+#[derive(Clone)]
+pub struct Indices {
+    data: Arc<IndexData>,
+    len: usize,
+    bound: usize,
+}
+
+enum IndexData {
+    Cpu(<Cpu as Backend>::Indices),
 }
 
 /// Element types know how to wrap and unwrap their buffers in [`Typed`].
@@ -92,6 +117,43 @@ macro_rules! each_dtype_pair {
     };
 }
 
+/// Runs `$body` with `$backend` bound to the backend of `$data` and `$x` to its buffer; the
+/// `Typed` result is wrapped back on the same device.
+macro_rules! on_device {
+    ($data:expr, |$backend:ident, $x:ident| $body:expr) => {
+        match $data {
+            Data::Cpu($x) => {
+                let $backend = &Cpu;
+                Data::Cpu($body)
+            }
+        }
+    };
+}
+
+/// Like `on_device!` for a result that is not a buffer.
+macro_rules! with_device {
+    ($data:expr, |$backend:ident, $x:ident| $body:expr) => {
+        match $data {
+            Data::Cpu($x) => {
+                let $backend = &Cpu;
+                $body
+            }
+        }
+    };
+}
+
+/// Like `on_device!` for two operands, which must live on the same device.
+macro_rules! on_same_device {
+    ($op:expr, $a:expr, $b:expr, |$backend:ident, $x:ident, $y:ident| $body:expr) => {
+        match ($a, $b) {
+            (Data::Cpu($x), Data::Cpu($y)) => {
+                let $backend = &Cpu;
+                Data::Cpu($body)
+            }
+        }
+    };
+}
+
 impl<B: Backend> Typed<B> {
     pub fn dtype(&self) -> DType {
         match self {
@@ -99,50 +161,232 @@ impl<B: Backend> Typed<B> {
             Typed::F64(_) => DType::F64,
         }
     }
+
+    fn len(&self) -> usize {
+        match self {
+            Typed::F32(b) => B::len(b),
+            Typed::F64(b) => B::len(b),
+        }
+    }
+
+    fn full(backend: &B, dtype: DType, len: usize, value: f64) -> Result<Self> {
+        Ok(match dtype {
+            DType::F32 => Typed::F32(backend.full(len, value as f32)?),
+            DType::F64 => Typed::F64(backend.full(len, value)?),
+        })
+    }
+
+    fn to_host<T: TypedElement>(&self, backend: &B, layout: &Layout) -> Result<Vec<T>> {
+        let buffer = T::unwrap(self).ok_or(Error::DType {
+            op: "to_vec",
+            lhs: self.dtype(),
+            rhs: T::DTYPE,
+        })?;
+        backend.to_host(buffer, layout)
+    }
+
+    fn copy_from(
+        &mut self,
+        backend: &B,
+        dst_layout: &Layout,
+        src: &Typed<B>,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        match (self, src) {
+            (Typed::F32(d), Typed::F32(s)) => backend.copy_into(s, src_layout, d, dst_layout),
+            (Typed::F64(d), Typed::F64(s)) => backend.copy_into(s, src_layout, d, dst_layout),
+            (d, s) => Err(Error::DType {
+                op: "copy",
+                lhs: d.dtype(),
+                rhs: s.dtype(),
+            }),
+        }
+    }
+
+    fn index_add(
+        &mut self,
+        backend: &B,
+        dst_shape: &[usize],
+        axis: usize,
+        indices: &B::Indices,
+        src: &Typed<B>,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        match (self, src) {
+            (Typed::F32(d), Typed::F32(s)) => {
+                backend.index_add(d, dst_shape, axis, indices, s, src_layout)
+            }
+            (Typed::F64(d), Typed::F64(s)) => {
+                backend.index_add(d, dst_shape, axis, indices, s, src_layout)
+            }
+            (d, s) => Err(Error::DType {
+                op: "index_add",
+                lhs: d.dtype(),
+                rhs: s.dtype(),
+            }),
+        }
+    }
+
+    fn layer_norm(
+        &self,
+        backend: &B,
+        gamma: &Typed<B>,
+        beta: &Typed<B>,
+        rows: usize,
+        d: usize,
+        eps: f64,
+    ) -> Result<[Typed<B>; 3]> {
+        fn split<B: Backend, T: TypedElement>(o: LayerNormOutput<B::Buffer<T>>) -> [Typed<B>; 3] {
+            [T::wrap(o.y), T::wrap(o.mean), T::wrap(o.rstd)]
+        }
+        match (self, gamma, beta) {
+            (Typed::F32(x), Typed::F32(g), Typed::F32(b)) => {
+                Ok(split::<B, f32>(backend.layer_norm(x, g, b, rows, d, eps)?))
+            }
+            (Typed::F64(x), Typed::F64(g), Typed::F64(b)) => {
+                Ok(split::<B, f64>(backend.layer_norm(x, g, b, rows, d, eps)?))
+            }
+            (x, g, b) => Err(Error::DType {
+                op: "layer_norm",
+                lhs: x.dtype(),
+                rhs: if g.dtype() != x.dtype() {
+                    g.dtype()
+                } else {
+                    b.dtype()
+                },
+            }),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn layer_norm_backward(
+        &self,
+        backend: &B,
+        x: &Typed<B>,
+        mean: &Typed<B>,
+        rstd: &Typed<B>,
+        gamma: &Typed<B>,
+        rows: usize,
+        d: usize,
+    ) -> Result<[Typed<B>; 3]> {
+        fn split<B: Backend, T: TypedElement>(g: LayerNormGrads<B::Buffer<T>>) -> [Typed<B>; 3] {
+            [T::wrap(g.dx), T::wrap(g.dgamma), T::wrap(g.dbeta)]
+        }
+        use Typed::{F32, F64};
+        match (self, x, mean, rstd, gamma) {
+            (F32(dy), F32(x), F32(m), F32(r), F32(g)) => Ok(split::<B, f32>(
+                backend.layer_norm_backward(dy, x, m, r, g, rows, d)?,
+            )),
+            (F64(dy), F64(x), F64(m), F64(r), F64(g)) => Ok(split::<B, f64>(
+                backend.layer_norm_backward(dy, x, m, r, g, rows, d)?,
+            )),
+            (dy, ..) => {
+                let other = [x, mean, rstd, gamma]
+                    .into_iter()
+                    .map(Typed::dtype)
+                    .find(|&t| t != dy.dtype())
+                    .unwrap_or(dy.dtype());
+                Err(Error::DType {
+                    op: "layer_norm_backward",
+                    lhs: dy.dtype(),
+                    rhs: other,
+                })
+            }
+        }
+    }
+}
+
+/// An error unless a buffer of `have` elements holds the `need` that `op` reads as `what`.
+fn check_len(op: &'static str, what: &str, have: usize, need: usize) -> Result<()> {
+    if need > have {
+        return Err(Error::shape(
+            op,
+            format!("{what} needs {need} elements, but its buffer holds {have}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `rows · cols`, or an error when it overflows.
+fn area(op: &'static str, rows: usize, cols: usize) -> Result<usize> {
+    checked_numel(op, &[rows, cols])
+}
+
+/// An error unless two layouts have the same shape.
+fn check_same_shape(op: &'static str, a: &Layout, b: &Layout) -> Result<()> {
+    if a.shape() != b.shape() {
+        return Err(Error::shape(
+            op,
+            format!(
+                "operand shapes {} and {} differ",
+                shape_str(a.shape()),
+                shape_str(b.shape())
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Storage {
+    fn new(data: Data) -> Storage {
+        Storage { data }
+    }
+
     /// Copies `data` to `device`.
     pub fn from_host<T: TypedElement>(device: &Device, data: &[T]) -> Result<Storage> {
-        match device {
-            Device::Cpu => Ok(Storage::Cpu(T::wrap::<Cpu>(Cpu.from_host(data)?))),
-        }
+        count_upload();
+        Ok(Storage::new(match device {
+            Device::Cpu => Data::Cpu(T::wrap::<Cpu>(Cpu.from_host(data)?)),
+        }))
     }
 
     /// `len` copies of `value` (rounded to `dtype`).
     pub fn full(device: &Device, dtype: DType, len: usize, value: f64) -> Result<Storage> {
-        match device {
-            Device::Cpu => Ok(Storage::Cpu(match dtype {
-                DType::F32 => Typed::F32(Cpu.full(len, value as f32)?),
-                DType::F64 => Typed::F64(Cpu.full(len, value)?),
-            })),
-        }
+        Ok(Storage::new(match device {
+            Device::Cpu => Data::Cpu(Typed::full(&Cpu, dtype, len, value)?),
+        }))
     }
 
     pub fn dtype(&self) -> DType {
-        match self {
-            Storage::Cpu(t) => t.dtype(),
-        }
+        with_device!(&self.data, |_b, x| x.dtype())
     }
 
     pub fn device(&self) -> Device {
-        match self {
-            Storage::Cpu(_) => Device::Cpu,
+        match &self.data {
+            Data::Cpu(_) => Device::Cpu,
         }
+    }
+
+    /// The number of elements in the buffer.
+    pub fn len(&self) -> usize {
+        with_device!(&self.data, |_b, x| x.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An error unless `layout` lies inside this buffer.
+    fn check(&self, op: &'static str, layout: &Layout) -> Result<()> {
+        layout.check_within(op, self.len())
+    }
+
+    /// An error unless `other` lives on the same device.
+    fn check_device(&self, op: &'static str, other: &Device) -> Result<()> {
+        if self.device() != *other {
+            return Err(Error::Device {
+                op,
+                msg: format!("operands are on {} and {}", self.device(), other),
+            });
+        }
+        Ok(())
     }
 
     /// The elements seen through `layout`, in row-major order, as `T` (which must be the dtype).
     pub fn to_host<T: TypedElement>(&self, layout: &Layout) -> Result<Vec<T>> {
-        match self {
-            Storage::Cpu(t) => {
-                let buffer = T::unwrap(t).ok_or(Error::DType {
-                    op: "to_vec",
-                    lhs: t.dtype(),
-                    rhs: T::DTYPE,
-                })?;
-                Cpu.to_host(buffer, layout)
-            }
-        }
+        self.check("to_vec", layout)?;
+        count_download();
+        with_device!(&self.data, |backend, x| x.to_host(backend, layout))
     }
 
     /// The elements seen through `layout`, converted to `f64`.
@@ -158,9 +402,10 @@ impl Storage {
     }
 
     pub fn unary<Op: UnaryOp>(&self, layout: &Layout) -> Result<Storage> {
-        Ok(match self {
-            Storage::Cpu(t) => Storage::Cpu(each_dtype!(t, x => Cpu.unary::<_, Op>(x, layout)?)),
-        })
+        self.check(Op::NAME, layout)?;
+        Ok(Storage::new(on_device!(&self.data, |backend, t| {
+            each_dtype!(t, x => backend.unary::<_, Op>(x, layout)?)
+        })))
     }
 
     pub fn binary<Op: BinaryOp>(
@@ -169,67 +414,155 @@ impl Storage {
         other: &Storage,
         b_layout: &Layout,
     ) -> Result<Storage> {
-        Ok(match (self, other) {
-            (Storage::Cpu(a), Storage::Cpu(b)) => {
-                Storage::Cpu(each_dtype_pair!(Op::NAME, a, b, (x, y) =>
-                Cpu.binary::<_, Op>(x, a_layout, y, b_layout)?))
+        check_same_shape(Op::NAME, a_layout, b_layout)?;
+        self.check(Op::NAME, a_layout)?;
+        other.check(Op::NAME, b_layout)?;
+        self.check_device(Op::NAME, &other.device())?;
+        Ok(Storage::new(on_same_device!(
+            Op::NAME,
+            &self.data,
+            &other.data,
+            |backend, a, b| {
+                each_dtype_pair!(Op::NAME, a, b, (x, y) => backend.binary::<_, Op>(x, a_layout, y, b_layout)?)
             }
-        })
+        )))
     }
 
+    /// `Op(x, value)` for every element `x`, with `value` (rounded to the dtype) passed to the
+    /// kernel, not stored in a buffer.
+    pub fn binary_scalar<Op: BinaryOp>(&self, layout: &Layout, value: f64) -> Result<Storage> {
+        self.check(Op::NAME, layout)?;
+        Ok(Storage::new(on_device!(&self.data, |backend, t| match t {
+            Typed::F32(x) => Typed::F32(backend.binary_scalar::<_, Op>(x, layout, value as f32)?),
+            Typed::F64(x) => Typed::F64(backend.binary_scalar::<_, Op>(x, layout, value)?),
+        })))
+    }
+
+    /// Folds `Op` over `axes`, which must be sorted, distinct and in range.
     pub fn reduce<Op: ReduceOp>(&self, layout: &Layout, axes: &[usize]) -> Result<Storage> {
-        Ok(match self {
-            Storage::Cpu(t) => {
-                Storage::Cpu(each_dtype!(t, x => Cpu.reduce::<_, Op>(x, layout, axes)?))
+        self.check(Op::NAME, layout)?;
+        for (i, &axis) in axes.iter().enumerate() {
+            layout.check_axis(Op::NAME, axis)?;
+            if i > 0 && axes[i - 1] >= axis {
+                return Err(Error::shape(
+                    Op::NAME,
+                    format!("axes {axes:?} are not sorted and distinct"),
+                ));
             }
-        })
+        }
+        Ok(Storage::new(on_device!(&self.data, |backend, t| {
+            each_dtype!(t, x => backend.reduce::<_, Op>(x, layout, axes)?)
+        })))
     }
 
     pub fn arg_reduce(&self, layout: &Layout, axis: usize, kind: ArgKind) -> Result<Storage> {
-        Ok(match self {
-            Storage::Cpu(t) => {
-                Storage::Cpu(each_dtype!(t, x => Cpu.arg_reduce(x, layout, axis, kind)?))
-            }
-        })
+        let op = match kind {
+            ArgKind::Max => "argmax",
+            ArgKind::Min => "argmin",
+        };
+        self.check(op, layout)?;
+        layout.check_axis(op, axis)?;
+        if layout.shape()[axis] == 0 {
+            return Err(Error::shape(
+                op,
+                format!("axis {axis} of {} is empty", shape_str(layout.shape())),
+            ));
+        }
+        Ok(Storage::new(on_device!(&self.data, |backend, t| {
+            each_dtype!(t, x => backend.arg_reduce(x, layout, axis, kind)?)
+        })))
     }
 
+    /// The batched product of `[..., m, k]` and `[..., k, n]` layouts with equal batch shapes.
     pub fn matmul(&self, a_layout: &Layout, other: &Storage, b_layout: &Layout) -> Result<Storage> {
-        Ok(match (self, other) {
-            (Storage::Cpu(a), Storage::Cpu(b)) => {
-                Storage::Cpu(each_dtype_pair!("matmul", a, b, (x, y) =>
-                Cpu.matmul(x, a_layout, y, b_layout)?))
+        let (ra, rb) = (a_layout.rank(), b_layout.rank());
+        let fits = ra >= 2
+            && ra == rb
+            && a_layout.shape()[..ra - 2] == b_layout.shape()[..rb - 2]
+            && a_layout.shape()[ra - 1] == b_layout.shape()[rb - 2];
+        if !fits {
+            return Err(Error::shape(
+                "matmul",
+                format!(
+                    "{} x {}: need [..., m, k] x [..., k, n] with equal batch shapes",
+                    shape_str(a_layout.shape()),
+                    shape_str(b_layout.shape())
+                ),
+            ));
+        }
+        self.check("matmul", a_layout)?;
+        other.check("matmul", b_layout)?;
+        self.check_device("matmul", &other.device())?;
+        Ok(Storage::new(on_same_device!(
+            "matmul",
+            &self.data,
+            &other.data,
+            |backend, a, b| {
+                each_dtype_pair!("matmul", a, b, (x, y) => backend.matmul(x, a_layout, y, b_layout)?)
             }
-        })
+        )))
     }
 
-    /// Copies `src[src_layout]` into `self[dst_layout]`.
+    /// Copies `src[src_layout]` into `self[dst_layout]`; `dst_layout` must not name an element
+    /// twice.
     pub fn copy_from(
         &mut self,
         dst_layout: &Layout,
         src: &Storage,
         src_layout: &Layout,
     ) -> Result<()> {
-        match (self, src) {
-            (Storage::Cpu(Typed::F32(d)), Storage::Cpu(Typed::F32(s))) => {
-                Cpu.copy_into(s, src_layout, d, dst_layout)
-            }
-            (Storage::Cpu(Typed::F64(d)), Storage::Cpu(Typed::F64(s))) => {
-                Cpu.copy_into(s, src_layout, d, dst_layout)
-            }
-            (d, s) => Err(Error::DType {
-                op: "copy",
-                lhs: d.dtype(),
-                rhs: s.dtype(),
-            }),
+        check_same_shape("copy", dst_layout, src_layout)?;
+        self.check("copy", dst_layout)?;
+        src.check("copy", src_layout)?;
+        self.check_device("copy", &src.device())?;
+        if !dst_layout.is_non_overlapping() {
+            return Err(Error::shape(
+                "copy",
+                format!(
+                    "the destination layout {} with strides {:?} names some elements twice",
+                    shape_str(dst_layout.shape()),
+                    dst_layout.strides()
+                ),
+            ));
+        }
+        match (&mut self.data, &src.data) {
+            (Data::Cpu(d), Data::Cpu(s)) => d.copy_from(&Cpu, dst_layout, s, src_layout),
         }
     }
 
-    pub fn index_select(&self, layout: &Layout, axis: usize, indices: &[usize]) -> Result<Storage> {
-        Ok(match self {
-            Storage::Cpu(t) => {
-                Storage::Cpu(each_dtype!(t, x => Cpu.index_select(x, layout, axis, indices)?))
-            }
-        })
+    /// An error unless `indices` live on this device and index an axis of size `size`.
+    fn check_indices(
+        &self,
+        op: &'static str,
+        indices: &Indices,
+        axis: usize,
+        shape: &[usize],
+    ) -> Result<()> {
+        self.check_device(op, &indices.device())?;
+        let size = shape[axis];
+        if indices.bound > size {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "index {} is out of range for axis {axis} of size {size} (shape {})",
+                    indices.bound - 1,
+                    shape_str(shape)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `y[.., j, ..] = self[.., indices[j], ..]` along `axis`.
+    pub fn index_select(&self, layout: &Layout, axis: usize, indices: &Indices) -> Result<Storage> {
+        self.check("index_select", layout)?;
+        layout.check_axis("index_select", axis)?;
+        self.check_indices("index_select", indices, axis, layout.shape())?;
+        let count = indices.len;
+        Ok(Storage::new(match (&self.data, &*indices.data) {
+            (Data::Cpu(t), IndexData::Cpu(i)) => Data::Cpu(each_dtype!(t, x =>
+                Cpu.index_select(x, layout, axis, i, count)?)),
+        }))
     }
 
     /// `self[.., indices[j], ..] += src[.., j, ..]` along `axis`; `self` is contiguous `dst_shape`.
@@ -237,31 +570,43 @@ impl Storage {
         &mut self,
         dst_shape: &[usize],
         axis: usize,
-        indices: &[usize],
+        indices: &Indices,
         src: &Storage,
         src_layout: &Layout,
     ) -> Result<()> {
-        match (self, src) {
-            (Storage::Cpu(Typed::F32(d)), Storage::Cpu(Typed::F32(s))) => {
-                Cpu.index_add(d, dst_shape, axis, indices, s, src_layout)
+        let dst_layout = Layout::contiguous(dst_shape);
+        self.check("index_add", &dst_layout)?;
+        dst_layout.check_axis("index_add", axis)?;
+        self.check_indices("index_add", indices, axis, dst_shape)?;
+        src.check("index_add", src_layout)?;
+        self.check_device("index_add", &src.device())?;
+        let mut expected = dst_shape.to_vec();
+        expected[axis] = indices.len;
+        if src_layout.shape() != expected {
+            return Err(Error::shape(
+                "index_add",
+                format!(
+                    "source {} does not match {} with {} indices along axis {axis}",
+                    shape_str(src_layout.shape()),
+                    shape_str(dst_shape),
+                    indices.len
+                ),
+            ));
+        }
+        match (&mut self.data, &*indices.data, &src.data) {
+            (Data::Cpu(d), IndexData::Cpu(i), Data::Cpu(s)) => {
+                d.index_add(&Cpu, dst_shape, axis, i, s, src_layout)
             }
-            (Storage::Cpu(Typed::F64(d)), Storage::Cpu(Typed::F64(s))) => {
-                Cpu.index_add(d, dst_shape, axis, indices, s, src_layout)
-            }
-            (d, s) => Err(Error::DType {
-                op: "index_add",
-                lhs: d.dtype(),
-                rhs: s.dtype(),
-            }),
         }
     }
 
+    /// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` buffer.
     pub fn softmax_last(&self, rows: usize, n: usize, log: bool) -> Result<Storage> {
-        Ok(match self {
-            Storage::Cpu(t) => {
-                Storage::Cpu(each_dtype!(t, x => Cpu.softmax_last(x, rows, n, log)?))
-            }
-        })
+        let op = if log { "log_softmax" } else { "softmax" };
+        check_len(op, "the input", self.len(), area(op, rows, n)?)?;
+        Ok(Storage::new(on_device!(&self.data, |backend, t| {
+            each_dtype!(t, x => backend.softmax_last(x, rows, n, log)?)
+        })))
     }
 
     /// Layer norm of contiguous `[rows, d]` `self`; returns `(y, mean, rstd)`.
@@ -273,35 +618,18 @@ impl Storage {
         d: usize,
         eps: f64,
     ) -> Result<(Storage, Storage, Storage)> {
-        fn split<B: Backend, T: TypedElement>(
-            o: LayerNormOutput<B::Buffer<T>>,
-        ) -> (Typed<B>, Typed<B>, Typed<B>) {
-            (
-                T::wrap::<B>(o.y),
-                T::wrap::<B>(o.mean),
-                T::wrap::<B>(o.rstd),
-            )
-        }
-        let (y, mean, rstd) = match (self, gamma, beta) {
-            (
-                Storage::Cpu(Typed::F32(x)),
-                Storage::Cpu(Typed::F32(g)),
-                Storage::Cpu(Typed::F32(b)),
-            ) => split::<Cpu, f32>(Cpu.layer_norm(x, g, b, rows, d, eps)?),
-            (
-                Storage::Cpu(Typed::F64(x)),
-                Storage::Cpu(Typed::F64(g)),
-                Storage::Cpu(Typed::F64(b)),
-            ) => split::<Cpu, f64>(Cpu.layer_norm(x, g, b, rows, d, eps)?),
-            (x, g, _) => {
-                return Err(Error::DType {
-                    op: "layer_norm",
-                    lhs: x.dtype(),
-                    rhs: g.dtype(),
-                })
+        let op = "layer_norm";
+        check_len(op, "the input", self.len(), area(op, rows, d)?)?;
+        check_len(op, "the scale", gamma.len(), d)?;
+        check_len(op, "the shift", beta.len(), d)?;
+        self.check_device(op, &gamma.device())?;
+        self.check_device(op, &beta.device())?;
+        let [y, mean, rstd] = match (&self.data, &gamma.data, &beta.data) {
+            (Data::Cpu(x), Data::Cpu(g), Data::Cpu(b)) => {
+                x.layer_norm(&Cpu, g, b, rows, d, eps)?.map(Data::Cpu)
             }
         };
-        Ok((Storage::Cpu(y), Storage::Cpu(mean), Storage::Cpu(rstd)))
+        Ok((Storage::new(y), Storage::new(mean), Storage::new(rstd)))
     }
 
     /// Gradients of [`Storage::layer_norm`]; `self` is the upstream gradient `dy`.
@@ -316,39 +644,81 @@ impl Storage {
         rows: usize,
         d: usize,
     ) -> Result<(Storage, Storage, Storage)> {
-        fn split<B: Backend, T: TypedElement>(
-            g: LayerNormGrads<B::Buffer<T>>,
-        ) -> (Typed<B>, Typed<B>, Typed<B>) {
-            (
-                T::wrap::<B>(g.dx),
-                T::wrap::<B>(g.dgamma),
-                T::wrap::<B>(g.dbeta),
-            )
+        let op = "layer_norm_backward";
+        let n = area(op, rows, d)?;
+        check_len(op, "the gradient", self.len(), n)?;
+        check_len(op, "the input", x.len(), n)?;
+        check_len(op, "the mean", mean.len(), rows)?;
+        check_len(op, "the rstd", rstd.len(), rows)?;
+        check_len(op, "the scale", gamma.len(), d)?;
+        for other in [x, mean, rstd, gamma] {
+            self.check_device(op, &other.device())?;
         }
-        use Storage::Cpu as C;
-        let (dx, dgamma, dbeta) = match (self, x, mean, rstd, gamma) {
-            (
-                C(Typed::F32(dy)),
-                C(Typed::F32(x)),
-                C(Typed::F32(m)),
-                C(Typed::F32(r)),
-                C(Typed::F32(g)),
-            ) => split::<Cpu, f32>(Cpu.layer_norm_backward(dy, x, m, r, g, rows, d)?),
-            (
-                C(Typed::F64(dy)),
-                C(Typed::F64(x)),
-                C(Typed::F64(m)),
-                C(Typed::F64(r)),
-                C(Typed::F64(g)),
-            ) => split::<Cpu, f64>(Cpu.layer_norm_backward(dy, x, m, r, g, rows, d)?),
-            (dy, x, ..) => {
-                return Err(Error::DType {
-                    op: "layer_norm_backward",
-                    lhs: dy.dtype(),
-                    rhs: x.dtype(),
-                })
-            }
+        let [dx, dgamma, dbeta] = match (&self.data, &x.data, &mean.data, &rstd.data, &gamma.data) {
+            (Data::Cpu(dy), Data::Cpu(x), Data::Cpu(m), Data::Cpu(r), Data::Cpu(g)) => dy
+                .layer_norm_backward(&Cpu, x, m, r, g, rows, d)?
+                .map(Data::Cpu),
         };
-        Ok((C(dx), C(dgamma), C(dbeta)))
+        Ok((Storage::new(dx), Storage::new(dgamma), Storage::new(dbeta)))
+    }
+}
+
+impl Indices {
+    /// Uploads `indices` to `device`.
+    pub fn new(device: &Device, indices: &[usize]) -> Result<Indices> {
+        let narrow: Vec<u32> = indices
+            .iter()
+            .map(|&i| u32::try_from(i))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| {
+                Error::shape(
+                    "indices",
+                    format!(
+                        "index {} does not fit in 32 bits",
+                        indices.iter().max().copied().unwrap_or(0)
+                    ),
+                )
+            })?;
+        count_upload();
+        let data = match device {
+            Device::Cpu => IndexData::Cpu(Cpu.indices_from_host(&narrow)?),
+        };
+        Ok(Indices {
+            data: Arc::new(data),
+            len: indices.len(),
+            bound: indices.iter().max().map_or(0, |&m| m + 1),
+        })
+    }
+
+    /// How many indices the list holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// One past the largest index (0 for an empty list): the smallest axis size it can index.
+    pub fn bound(&self) -> usize {
+        self.bound
+    }
+
+    pub fn device(&self) -> Device {
+        match &*self.data {
+            IndexData::Cpu(_) => Device::Cpu,
+        }
+    }
+}
+
+impl fmt::Debug for Indices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Indices({} on {}, all below {})",
+            self.len,
+            self.device(),
+            self.bound
+        )
     }
 }

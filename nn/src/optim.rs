@@ -7,7 +7,7 @@
 use crate::{Parameter, Parameters};
 use autograd::{no_grad, Gradients};
 use std::collections::BTreeMap;
-use tensor::{Error, Result, Tensor};
+use tensor::{Device, Error, Result, Tensor};
 
 /// Updates parameters from gradients.
 pub trait Optimizer {
@@ -19,17 +19,37 @@ pub trait Optimizer {
 
     /// Restores what [`Optimizer::state`] returned.
     fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()>;
+
+    /// Moves the state to `device` (where the parameters now live).
+    fn to_device(&mut self, device: &Device) -> Result<()>;
+}
+
+/// Moves every tensor of an optimizer state to `device`.
+fn move_state(state: &mut BTreeMap<String, Tensor>, device: &Device) -> Result<()> {
+    for t in state.values_mut() {
+        *t = t.to_device(device)?;
+    }
+    Ok(())
 }
 
 /// Scales all gradients so their global L2 norm is at most `max_norm` (factor
 /// `max_norm/(‖g‖ + 1e-6)` when `‖g‖ > max_norm`, as PyTorch's `clip_grad_norm_`). Returns the
 /// norm before clipping.
+///
+/// The sum of squares is accumulated on the gradients' device and read by the host once.
 pub fn clip_grad_norm(grads: &mut Gradients, max_norm: f64) -> Result<f64> {
-    let mut squares = 0.0;
+    let mut squares: Option<Tensor> = None;
     for g in grads.tensors() {
-        squares += g.square()?.sum_all()?.to_scalar()?;
+        let part = g.square()?.sum_all()?;
+        squares = Some(match squares {
+            Some(total) => total.add(&part)?,
+            None => part,
+        });
     }
-    let norm = squares.sqrt();
+    let Some(squares) = squares else {
+        return Ok(0.0);
+    };
+    let norm = squares.to_scalar()?.sqrt();
     if norm > max_norm {
         grads.scale(max_norm / (norm + 1e-6))?;
     }
@@ -124,6 +144,10 @@ impl Optimizer for Sgd {
         self.velocity = strip_prefix("momentum.", state)?;
         Ok(())
     }
+
+    fn to_device(&mut self, device: &Device) -> Result<()> {
+        move_state(&mut self.velocity, device)
+    }
 }
 
 /// Adam with decoupled weight decay (AdamW, PyTorch semantics):
@@ -204,6 +228,11 @@ impl Optimizer for AdamW {
         self.first = strip_prefix("first_moment.", first)?;
         self.second = strip_prefix("second_moment.", second)?;
         Ok(())
+    }
+
+    fn to_device(&mut self, device: &Device) -> Result<()> {
+        move_state(&mut self.first, device)?;
+        move_state(&mut self.second, device)
     }
 }
 

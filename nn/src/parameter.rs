@@ -1,7 +1,7 @@
 //! Trainable tensors and the walk over them by name.
 
 use autograd::Var;
-use tensor::Tensor;
+use tensor::{Device, Result, Tensor};
 
 /// A tensor the optimizer may change.
 ///
@@ -78,6 +78,21 @@ pub trait Parameters {
         let mut count = 0;
         self.visit("", &mut |_, p| count += p.value().numel());
         count
+    }
+
+    /// Moves every parameter to `device` (one upload each; a no-op for those already there).
+    /// Gradients of graphs built before the move no longer refer to the moved parameters.
+    fn to_device(&mut self, device: &Device) -> Result<()> {
+        let mut result = Ok(());
+        self.visit_mut("", &mut |_, p| {
+            if result.is_ok() && p.value().device() != *device {
+                match p.value().to_device(device) {
+                    Ok(moved) => p.set_value(moved),
+                    Err(e) => result = Err(e),
+                }
+            }
+        });
+        result
     }
 
     /// Freezes (or unfreezes) every parameter whose name starts with `prefix`; returns how many.

@@ -25,9 +25,13 @@ impl Tensor {
         ))
     }
 
-    /// Applies `Op(self, value)` with a scalar right-hand side.
+    /// Applies `Op(self, value)` with a scalar right-hand side, which the kernel receives as an
+    /// argument (no one-element tensor is made for it).
     fn zip_scalar<Op: BinaryOp>(&self, value: f64) -> Result<Tensor> {
-        self.zip::<Op>(&self.scalar_like(value)?)
+        Ok(Tensor::from_storage(
+            self.storage().binary_scalar::<Op>(self.layout(), value)?,
+            self.shape(),
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Joining tensors and picking entries: concat, stack, index_select and its adjoint index_add.
 
 use crate::Tensor;
-use devices::{shape_str, Error, Layout, Result, Storage};
+use devices::{checked_numel, shape_str, Error, Indices, Layout, Result, Storage};
 
 impl Tensor {
     /// Joins `tensors` along the existing axis `axis`; all other axes must agree.
@@ -76,36 +76,12 @@ impl Tensor {
         Tensor::concat(&expanded, axis)
     }
 
-    /// Checks `axis` and `indices` against `shape`, the shape being indexed.
-    fn check_indices(
-        op: &'static str,
-        shape: &[usize],
-        axis: usize,
-        indices: &[usize],
-    ) -> Result<()> {
-        Layout::contiguous(shape).check_axis(op, axis)?;
-        let len = shape[axis];
-        match indices.iter().find(|&&i| i >= len) {
-            Some(bad) => Err(Error::shape(
-                op,
-                format!(
-                    "index {bad} is out of range for axis {axis} of size {len} (shape {})",
-                    shape_str(shape)
-                ),
-            )),
-            None => Ok(()),
-        }
-    }
-
     /// Picks entries `indices` along `axis`: `y[.., j, ..] = x[.., indices[j], ..]`.
-    pub fn index_select(&self, axis: usize, indices: &[usize]) -> Result<Tensor> {
-        Tensor::check_indices("index_select", self.shape(), axis, indices)?;
+    pub fn index_select(&self, axis: usize, indices: &Indices) -> Result<Tensor> {
+        let storage = self.storage().index_select(self.layout(), axis, indices)?;
         let mut shape = self.shape().to_vec();
         shape[axis] = indices.len();
-        Ok(Tensor::from_storage(
-            self.storage().index_select(self.layout(), axis, indices)?,
-            &shape,
-        ))
+        Ok(Tensor::from_storage(storage, &shape))
     }
 
     /// The adjoint of `index_select`: a tensor of zeros of `shape` with
@@ -114,24 +90,32 @@ impl Tensor {
         &self,
         shape: &[usize],
         axis: usize,
-        indices: &[usize],
+        indices: &Indices,
     ) -> Result<Tensor> {
-        Tensor::check_indices("index_add", shape, axis, indices)?;
-        let mut expected = shape.to_vec();
-        expected[axis] = indices.len();
-        if self.shape() != expected {
+        let len = checked_numel("index_add", shape)?;
+        let mut storage = Storage::full(&self.device(), self.dtype(), len, 0.0)?;
+        storage.index_add(shape, axis, indices, self.storage(), self.layout())?;
+        Ok(Tensor::from_storage(storage, shape))
+    }
+
+    /// The adjoint of `narrow`: a tensor of zeros of `shape` with `self` at entries
+    /// `start..start + len` of `axis` (one strided copy).
+    pub fn narrow_into(&self, shape: &[usize], axis: usize, start: usize) -> Result<Tensor> {
+        let len = checked_numel("narrow_into", shape)?;
+        let out = Layout::contiguous(shape);
+        let expected = out.narrow(axis, start, self.dim(axis)?)?;
+        if expected.shape() != self.shape() {
             return Err(Error::shape(
-                "index_add",
+                "narrow_into",
                 format!(
-                    "source {} does not match {} with {} indices along axis {axis}",
+                    "{} does not fit at {start} along axis {axis} of {}",
                     shape_str(self.shape()),
-                    shape_str(shape),
-                    indices.len()
+                    shape_str(shape)
                 ),
             ));
         }
-        let mut storage = Storage::full(&self.device(), self.dtype(), shape.iter().product(), 0.0)?;
-        storage.index_add(shape, axis, indices, self.storage(), self.layout())?;
+        let mut storage = Storage::full(&self.device(), self.dtype(), len, 0.0)?;
+        storage.copy_from(&expected, self.storage(), self.layout())?;
         Ok(Tensor::from_storage(storage, shape))
     }
 }

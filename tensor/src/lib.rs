@@ -18,7 +18,7 @@ mod reduce;
 mod tensor;
 mod view;
 
-pub use devices::{DType, Device, Element, Error, Result};
+pub use devices::{transfers, DType, Device, Element, Error, Indices, Result, Transfers};
 pub use normalize::LayerNormStats;
 pub use tensor::Tensor;
 

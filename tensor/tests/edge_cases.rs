@@ -65,12 +65,24 @@ fn stack_accepts_every_position_up_to_the_rank() {
 fn index_add_into_checks_against_the_destination() {
     let src = Tensor::from_f64s(&[1., 2., 3., 4.], &[2, 2], DType::F32).unwrap();
     // Repeated indices accumulate; index 3 is valid for the destination (size 4), not the source.
-    let out = src.index_add_into(&[4, 2], 0, &[3, 3]).unwrap();
+    let out = src
+        .index_add_into(
+            &[4, 2],
+            0,
+            &tensor::Indices::new(&tensor::Device::Cpu, &[3, 3]).unwrap(),
+        )
+        .unwrap();
     assert_eq!(
         out.to_vec::<f32>().unwrap(),
         [0., 0., 0., 0., 0., 0., 4., 6.]
     );
-    assert!(src.index_add_into(&[2], 1, &[]).is_err());
+    assert!(src
+        .index_add_into(
+            &[2],
+            1,
+            &tensor::Indices::new(&tensor::Device::Cpu, &[]).unwrap()
+        )
+        .is_err());
 }
 
 #[test]

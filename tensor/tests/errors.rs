@@ -129,7 +129,7 @@ fn out_of_range_axes_name_op_axis_and_shape() {
     expect("narrow", x.narrow(2, 0, 1));
     expect("squeeze", x.squeeze(2));
     expect("concat", Tensor::concat(&[x.clone(), x.clone()], 2));
-    expect("index_select", x.index_select(2, &[0]));
+    expect("index_select", x.index_select(2, &ix(&[0])));
     assert_names(&msg(x.unsqueeze(3)), "unsqueeze", &["3", "[2, 3]"]);
     assert_names(
         &msg(Tensor::stack(&[x.clone(), x.clone()], 4)),
@@ -233,27 +233,27 @@ fn concat_and_stack_mismatches() {
 #[test]
 fn index_out_of_range() {
     assert_eq!(
-        msg(z(&[2, 3]).index_select(0, &[0, 5])),
+        msg(z(&[2, 3]).index_select(0, &ix(&[0, 5]))),
         "index_select: index 5 is out of range for axis 0 of size 2 (shape [2, 3])"
     );
     assert_names(
-        &msg(z(&[2, 3]).index_add_into(&[4, 3], 0, &[1, 4])),
+        &msg(z(&[2, 3]).index_add_into(&[4, 3], 0, &ix(&[1, 4]))),
         "index_add",
         &["4", "[4, 3]"],
     );
     // The source must match the destination with the indexed axis replaced.
     assert_eq!(
-        msg(z(&[2, 3]).index_add_into(&[4, 5], 0, &[1, 2])),
+        msg(z(&[2, 3]).index_add_into(&[4, 5], 0, &ix(&[1, 2]))),
         "index_add: source [2, 3] does not match [4, 5] with 2 indices along axis 0"
     );
     // An axis past the destination's rank is an error, not a panic.
     assert_names(
-        &msg(z(&[2, 0]).index_add_into(&[2], 1, &[])),
+        &msg(z(&[2, 0]).index_add_into(&[2], 1, &ix(&[]))),
         "index_add",
         &["[2]"],
     );
     assert_names(
-        &msg(z(&[2]).index_add_into(&[2, 3], 1, &[0, 1])),
+        &msg(z(&[2]).index_add_into(&[2, 3], 1, &ix(&[0, 1]))),
         "index_add",
         &["[2]", "[2, 3]"],
     );
@@ -351,4 +351,9 @@ fn errors_are_typed() {
             rhs: DType::F64
         })
     ));
+}
+
+/// An index list on the CPU.
+fn ix(indices: &[usize]) -> tensor::Indices {
+    tensor::Indices::new(&tensor::Device::Cpu, indices).unwrap()
 }

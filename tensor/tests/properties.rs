@@ -866,7 +866,8 @@ proptest! {
         let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0));
         let len = if shape[axis] == 0 { 0 } else { g.below(7) };
         let idx: Vec<usize> = (0..len).map(|_| g.below(shape[axis])).collect();
-        let got = x.t.index_select(axis, &idx).unwrap();
+        let indices = tensor::Indices::new(&x.t.device(), &idx).unwrap();
+        let got = x.t.index_select(axis, &indices).unwrap();
         check_exact(
             &format!("index_select {idx:?} along {axis}"),
             &got,
@@ -878,7 +879,7 @@ proptest! {
         let mut src_shape = shape.clone();
         src_shape[axis] = idx.len();
         let src = any_input(&mut g, &src_shape, dtype, Values::Uniform(-2.0, 2.0));
-        let got = src.t.index_add_into(&shape, axis, &idx).unwrap();
+        let got = src.t.index_add_into(&shape, axis, &indices).unwrap();
         check_scaled(
             &format!("index_add_into {idx:?} along {axis}"),
             &got,

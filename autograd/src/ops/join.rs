@@ -1,7 +1,7 @@
 //! Concatenation, stacking and gathering, with their gradients.
 
 use crate::{Op, Var};
-use tensor::{Result, Tensor};
+use tensor::{Indices, Result, Tensor};
 
 impl Var {
     /// `y = concat(x₀, x₁, …)` along `axis`; `dxᵢ` is the slice of `g` where `xᵢ` landed.
@@ -31,9 +31,9 @@ impl Var {
     }
 
     /// `y[.., j, ..] = x[.., indices[j], ..]`; `dx[.., i, ..] = Σ_{j: indices[j] = i} g[.., j, ..]`.
-    pub fn index_select(&self, axis: usize, indices: &[usize]) -> Result<Var> {
+    pub fn index_select(&self, axis: usize, indices: &Indices) -> Result<Var> {
         let value = self.value().index_select(axis, indices)?;
-        let (shape, indices) = (self.shape().to_vec(), indices.to_vec());
+        let (shape, indices) = (self.shape().to_vec(), indices.clone());
         Ok(Var::record(Op::IndexSelect, value, &[self], move |g, _| {
             Ok(vec![Some(g.index_add_into(&shape, axis, &indices)?)])
         }))

@@ -53,12 +53,7 @@ impl Var {
         let value = self.value().narrow(axis, start, len)?;
         let input_shape = self.shape().to_vec();
         Ok(Var::record(Op::Narrow, value, &[self], move |g, _| {
-            let indices: Vec<usize> = (start..start + len).collect();
-            Ok(vec![Some(g.index_add_into(
-                &input_shape,
-                axis,
-                &indices,
-            )?)])
+            Ok(vec![Some(g.narrow_into(&input_shape, axis, start)?)])
         }))
     }
 

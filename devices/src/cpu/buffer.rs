@@ -72,19 +72,6 @@ impl<T: Element> CpuBuffer<T> {
         buffer.data.fill(value);
         buffer
     }
-
-    /// Takes ownership of `data` without copying.
-    pub fn from_vec(data: Vec<T>) -> Self {
-        CpuBuffer { data }
-    }
-
-    pub fn as_slice(&self) -> &[T] {
-        &self.data
-    }
-
-    pub fn as_mut_slice(&mut self) -> &mut [T] {
-        &mut self.data
-    }
 }
 
 impl<T: Element> Deref for CpuBuffer<T> {

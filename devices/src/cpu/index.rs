@@ -9,7 +9,7 @@ pub fn index_select<T: Element>(
     x: &[T],
     layout: &Layout,
     axis: usize,
-    indices: &[usize],
+    indices: &[u32],
 ) -> CpuBuffer<T> {
     let mut out_shape = layout.shape().to_vec();
     out_shape[axis] = indices.len();
@@ -17,7 +17,7 @@ pub fn index_select<T: Element>(
     let mut out = CpuBuffer::for_overwrite(out_layout.numel());
     for (j, &index) in indices.iter().enumerate() {
         let src = layout
-            .narrow(axis, index, 1)
+            .narrow(axis, index as usize, 1)
             .expect("indices are checked by the caller");
         let dst = out_layout.narrow(axis, j, 1).expect("j is in range");
         combine_into(x, &src, &mut out, &dst, |_, s| s);
@@ -30,7 +30,7 @@ pub fn index_add<T: Element>(
     dst: &mut [T],
     dst_shape: &[usize],
     axis: usize,
-    indices: &[usize],
+    indices: &[u32],
     src: &[T],
     src_layout: &Layout,
 ) {
@@ -38,7 +38,7 @@ pub fn index_add<T: Element>(
     for (j, &index) in indices.iter().enumerate() {
         let from = src_layout.narrow(axis, j, 1).expect("j is in range");
         let to = dst_layout
-            .narrow(axis, index, 1)
+            .narrow(axis, index as usize, 1)
             .expect("indices are checked by the caller");
         combine_into(src, &from, dst, &to, |d, s| d + s);
     }

@@ -75,6 +75,28 @@ pub fn binary<T: Element, Op: BinaryOp>(
     out
 }
 
+/// `z = Op(x, value)` over the elements of `layout`, written contiguously.
+pub fn binary_scalar<T: Element, Op: BinaryOp>(x: &[T], layout: &Layout, value: T) -> CpuBuffer<T> {
+    let walk = Walk::new([layout]);
+    let [stride] = walk.inner_strides();
+    let mut out = CpuBuffer::for_overwrite(layout.numel());
+    for_each_chunk(&mut out, 1, |start, dst| {
+        walk.runs(start..start + dst.len(), |pos, len, [offset]| {
+            let dst = &mut dst[pos - start..pos - start + len];
+            if stride == 1 {
+                for (d, &s) in dst.iter_mut().zip(&x[offset..offset + len]) {
+                    *d = Op::apply(s, value);
+                }
+            } else {
+                for (i, d) in dst.iter_mut().enumerate() {
+                    *d = Op::apply(x[offset + i * stride], value);
+                }
+            }
+        });
+    });
+    out
+}
+
 /// `dst[dst_layout] = combine(dst[dst_layout], src[src_layout])`, element by element, on the
 /// calling thread. `dst_layout` must map distinct positions to distinct elements.
 pub fn combine_into<T: Element>(

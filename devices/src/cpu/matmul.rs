@@ -103,15 +103,7 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
         a_strides: (stride(a_layout, rank - 2), stride(a_layout, rank - 1)),
         b_strides: (stride(b_layout, rank - 2), stride(b_layout, rank - 1)),
     };
-    let batch_shape = &a_layout.shape()[..rank - 2];
-    let batch = |l: &Layout| {
-        Layout::new(
-            batch_shape.to_vec(),
-            l.strides()[..rank - 2].to_vec(),
-            l.offset(),
-        )
-    };
-    let (a_batch, b_batch) = (batch(a_layout), batch(b_layout));
+    let (a_batch, b_batch) = (a_layout.leading(rank - 2), b_layout.leading(rank - 2));
     let batch_walk = Walk::new([&a_batch, &b_batch]);
     let [sa, sb] = batch_walk.inner_strides();
     let mut offsets = Vec::with_capacity(a_batch.numel());

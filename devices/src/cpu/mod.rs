@@ -10,7 +10,6 @@ mod reduce;
 mod softmax;
 
 pub use buffer::{pooled_bytes, CpuBuffer};
-pub use parallel::PARALLEL_THRESHOLD;
 
 use crate::backend::{LayerNormGrads, LayerNormOutput};
 use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};
@@ -22,9 +21,18 @@ pub struct Cpu;
 
 impl Backend for Cpu {
     type Buffer<T: Element> = CpuBuffer<T>;
+    type Indices = Vec<u32>;
 
     fn name(&self) -> String {
         "cpu".to_string()
+    }
+
+    fn len<T: Element>(buffer: &CpuBuffer<T>) -> usize {
+        buffer.len()
+    }
+
+    fn indices_from_host(&self, indices: &[u32]) -> Result<Vec<u32>> {
+        Ok(indices.to_vec())
     }
 
     fn from_host<T: Element>(&self, data: &[T]) -> Result<CpuBuffer<T>> {
@@ -60,6 +68,15 @@ impl Backend for Cpu {
         b_layout: &Layout,
     ) -> Result<CpuBuffer<T>> {
         Ok(map::binary::<T, Op>(a, a_layout, b, b_layout))
+    }
+
+    fn binary_scalar<T: Element, Op: BinaryOp>(
+        &self,
+        x: &CpuBuffer<T>,
+        layout: &Layout,
+        value: T,
+    ) -> Result<CpuBuffer<T>> {
+        Ok(map::binary_scalar::<T, Op>(x, layout, value))
     }
 
     fn reduce<T: Element, Op: ReduceOp>(
@@ -107,8 +124,10 @@ impl Backend for Cpu {
         x: &CpuBuffer<T>,
         layout: &Layout,
         axis: usize,
-        indices: &[usize],
+        indices: &Vec<u32>,
+        count: usize,
     ) -> Result<CpuBuffer<T>> {
+        debug_assert_eq!(indices.len(), count);
         Ok(index::index_select(x, layout, axis, indices))
     }
 
@@ -117,7 +136,7 @@ impl Backend for Cpu {
         dst: &mut CpuBuffer<T>,
         dst_shape: &[usize],
         axis: usize,
-        indices: &[usize],
+        indices: &Vec<u32>,
         src: &CpuBuffer<T>,
         src_layout: &Layout,
     ) -> Result<()> {

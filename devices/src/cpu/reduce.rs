@@ -5,28 +5,13 @@ use super::CpuBuffer;
 use crate::ops::{ArgKind, ReduceOp};
 use crate::{Element, Layout, Walk};
 
-/// Splits `layout` into the part that indexes the output (reduced axes shrunk to 1) and the part
-/// walked for each output element (kept axes shrunk to 1, offset 0).
-fn split(layout: &Layout, axes: &[usize]) -> (Layout, Layout) {
-    let shape = layout.shape();
-    let kept_shape: Vec<usize> = (0..shape.len())
-        .map(|a| if axes.contains(&a) { 1 } else { shape[a] })
-        .collect();
-    let reduced_shape: Vec<usize> = (0..shape.len())
-        .map(|a| if axes.contains(&a) { shape[a] } else { 1 })
-        .collect();
-    let kept = Layout::new(kept_shape, layout.strides().to_vec(), layout.offset());
-    let reduced = Layout::new(reduced_shape, layout.strides().to_vec(), 0);
-    (kept, reduced)
-}
-
 /// Folds `Op` over `axes`, keeping them as size-1 axes of the contiguous output.
 ///
 /// Two loop orders: when the innermost axis is reduced, each output element folds a (mostly
 /// contiguous) run of the input; otherwise every reduced position adds a whole contiguous row into
 /// the outputs, so the inner loop runs over kept elements and vectorizes (e.g. bias gradients).
 pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]) -> CpuBuffer<T> {
-    let (kept, reduced) = split(layout, axes);
+    let (kept, reduced) = layout.split_reduced(axes);
     let kept_walk = Walk::new([&kept]);
     let reduced_walk = Walk::new([&reduced]);
     let mut out = CpuBuffer::for_overwrite(kept.numel());
@@ -106,7 +91,7 @@ pub fn arg_reduce<T: Element>(
     axis: usize,
     kind: ArgKind,
 ) -> CpuBuffer<T> {
-    let (kept, _) = split(layout, &[axis]);
+    let (kept, _) = layout.split_reduced(&[axis]);
     let kept_walk = Walk::new([&kept]);
     let [kept_stride] = kept_walk.inner_strides();
     let n = layout.shape()[axis];

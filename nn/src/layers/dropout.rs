@@ -19,10 +19,10 @@ impl Parameters for Dropout {
 fn keep_mask(shape: &[usize], keep: f64, like: &Tensor, ctx: &mut Context) -> Result<Tensor> {
     if keep <= 0.0 {
         // Everything is dropped; `1/keep` would turn the mask into 0·∞ = NaN.
-        return Tensor::zeros(shape, like.dtype()).to_device(&like.device());
+        return Tensor::zeros_on(shape, like.dtype(), &like.device());
     }
-    let uniform =
-        Tensor::rand(shape, 0.0, 1.0, like.dtype(), &mut ctx.rng).to_device(&like.device())?;
+    // Drawn on the host (the same numbers on every device) and uploaded once per layer.
+    let uniform = Tensor::rand_on(shape, 0.0, 1.0, like.dtype(), &like.device(), &mut ctx.rng)?;
     uniform.lt_scalar(keep)?.mul_scalar(1.0 / keep)
 }
 

@@ -4,7 +4,7 @@ use crate::data::{Dataset, Labels, Split};
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
-use tensor::{Result, Tensor};
+use tensor::{Device, Result, Tensor};
 
 /// A batch ready for the model: inputs `[B, …example shape]` and targets `[B, classes]`
 /// (one-hot rows, multi-hot rows, or their mixup blends).
@@ -36,17 +36,23 @@ pub fn gather_targets(split: &Split, classes: usize, indices: &[usize]) -> Vec<f
     out
 }
 
-/// Examples `indices` of `split` as tensors.
-pub fn batch_of(dataset: &Dataset, split: &Split, indices: &[usize]) -> Result<Batch> {
+/// Examples `indices` of `split` as tensors on `device` (one upload each).
+pub fn batch_of(
+    dataset: &Dataset,
+    split: &Split,
+    indices: &[usize],
+    device: &Device,
+) -> Result<Batch> {
     let shape: Vec<usize> = [indices.len()]
         .into_iter()
         .chain(dataset.shape.iter().copied())
         .collect();
     Ok(Batch {
-        inputs: Tensor::from_vec(gather_inputs(split, indices), &shape)?,
-        targets: Tensor::from_vec(
+        inputs: Tensor::from_vec_on(gather_inputs(split, indices), &shape, device)?,
+        targets: Tensor::from_vec_on(
             gather_targets(split, dataset.num_classes, indices),
             &[indices.len(), dataset.num_classes],
+            device,
         )?,
     })
 }
@@ -63,12 +69,14 @@ pub struct Augmentation {
 }
 
 /// A random training batch of `size` distinct examples (fewer if the split is smaller), with the
-/// given augmentation, drawn from `rng`.
+/// given augmentation, drawn from `rng` and assembled on the host, then uploaded to `device` as
+/// two tensors.
 pub fn training_batch(
     dataset: &Dataset,
     size: usize,
     augmentation: Augmentation,
     rng: &mut impl Rng,
+    device: &Device,
 ) -> Result<Batch> {
     let Augmentation {
         max_shift,
@@ -97,8 +105,8 @@ pub fn training_batch(
         .chain(dataset.shape.iter().copied())
         .collect();
     Ok(Batch {
-        inputs: Tensor::from_vec(inputs, &shape)?,
-        targets: Tensor::from_vec(targets, &[indices.len(), dataset.num_classes])?,
+        inputs: Tensor::from_vec_on(inputs, &shape, device)?,
+        targets: Tensor::from_vec_on(targets, &[indices.len(), dataset.num_classes], device)?,
     })
 }
 

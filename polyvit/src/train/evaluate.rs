@@ -6,7 +6,7 @@ use crate::data::{Dataset, Labels, Split};
 use crate::model::PolyVit;
 use autograd::{no_grad, Var};
 use nn::Context;
-use tensor::Result;
+use tensor::{Device, Result};
 
 /// One task's score on one split.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,18 +19,20 @@ pub struct TaskScore {
     pub chance: f64,
 }
 
-/// Scores of every row of `split` as `[n, classes]` logits, computed in batches without a graph.
+/// Scores of every row of `split` as `[n, classes]` logits, computed in batches without a graph
+/// on `device` (where the model lives).
 pub fn logits(
     model: &PolyVit,
     dataset: &Dataset,
     split: &Split,
     batch_size: usize,
+    device: &Device,
 ) -> Result<Vec<f32>> {
     let mut out = Vec::with_capacity(split.len() * dataset.num_classes);
     let mut ctx = Context::eval();
     for start in (0..split.len()).step_by(batch_size.max(1)) {
         let indices: Vec<usize> = (start..(start + batch_size).min(split.len())).collect();
-        let batch = batch_of(dataset, split, &indices)?;
+        let batch = batch_of(dataset, split, &indices, device)?;
         let scores =
             no_grad(|| model.forward(dataset.name, &Var::constant(batch.inputs), 0.0, &mut ctx))?;
         out.extend(scores.value().to_vec::<f32>()?);
@@ -38,9 +40,14 @@ pub fn logits(
     Ok(out)
 }
 
-/// The task's metric on `split`.
-pub fn evaluate(model: &PolyVit, dataset: &Dataset, split: &Split) -> Result<TaskScore> {
-    let scores = logits(model, dataset, split, 128)?;
+/// The task's metric on `split`, computed on `device`.
+pub fn evaluate(
+    model: &PolyVit,
+    dataset: &Dataset,
+    split: &Split,
+    device: &Device,
+) -> Result<TaskScore> {
+    let scores = logits(model, dataset, split, 128, device)?;
     let classes = dataset.num_classes;
     Ok(match &split.labels {
         Labels::Class(labels) => TaskScore {

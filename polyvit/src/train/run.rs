@@ -11,11 +11,11 @@ use autograd::Var;
 use nn::checkpoint::{Checkpoint, CheckpointError};
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::schedule::{cosine_factor, warmup_factor};
-use nn::Context;
+use nn::{Context, Parameters};
 use rand::SeedableRng;
 use std::fmt;
 use std::path::Path;
-use tensor::DType;
+use tensor::{DType, Device};
 
 /// Why a run stopped.
 #[derive(Debug)]
@@ -90,6 +90,8 @@ pub struct Run {
     plan: Vec<Vec<usize>>,
     /// Steps done so far.
     pub step: u64,
+    /// Where the model, the optimizer state and every batch live.
+    device: Device,
 }
 
 /// The tokenizer of `modality` for examples of `shape`, with the configured patch.
@@ -182,7 +184,22 @@ impl Run {
             datasets,
             plan,
             step: 0,
+            device: Device::Cpu,
         })
+    }
+
+    /// The device the run computes on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Moves the model and the optimizer state to `device`; later batches go there too. A run
+    /// restored from a checkpoint written on another device continues unchanged.
+    pub fn to_device(&mut self, device: &Device) -> Result<(), RunError> {
+        self.model.to_device(device)?;
+        self.optimizer.to_device(device)?;
+        self.device = device.clone();
+        Ok(())
     }
 
     /// Total optimizer steps of the run.
@@ -225,7 +242,13 @@ impl Run {
                 mixup: task.mixup,
                 spec_augment: task.spec_augment && audio,
             };
-            let batch = training_batch(dataset, task.batch_size, augmentation, &mut rng)?;
+            let batch = training_batch(
+                dataset,
+                task.batch_size,
+                augmentation,
+                &mut rng,
+                &self.device,
+            )?;
             let logits = self.model.forward(
                 dataset.name,
                 &Var::constant(batch.inputs),
@@ -278,6 +301,7 @@ impl Run {
                     &self.model,
                     d,
                     if test { &d.test } else { &d.validation },
+                    &self.device,
                 )?)
             })
             .collect()
@@ -328,6 +352,7 @@ impl Run {
             number("optimizer_steps")?,
             checkpoint.entries_with_prefix("optimizer."),
         )?;
+        self.optimizer.to_device(&self.device)?;
         self.step = number("step")?;
         Ok(())
     }

@@ -1,0 +1,115 @@
+//! The fused ops written with the primitive kernels only: the defaults of [`Backend`]'s fused
+//! methods, and the reference that tests hold every backend's fused kernel to.
+//!
+//! Each is the textbook formula, one primitive per step; a backend overrides the method with one
+//! kernel when the extra passes over memory matter.
+
+use crate::backend::{LayerNormGrads, LayerNormOutput};
+use crate::ops::{Add, Exp, Log, Max, Mul, Recip, Sqrt, Sub, Sum};
+use crate::{Backend, Element, Layout, Result};
+
+/// `[rows, 1]` per-row values seen as `[rows, n]` (stride 0 along the row).
+fn per_row(rows: usize, n: usize) -> Result<Layout> {
+    Layout::contiguous(&[rows, 1]).broadcast_to(&[rows, n])
+}
+
+/// `[d]` per-column values seen as `[rows, d]` (stride 0 down the columns).
+fn per_column(rows: usize, d: usize) -> Result<Layout> {
+    Layout::contiguous(&[d]).broadcast_to(&[rows, d])
+}
+
+/// `y_j = e^{x_j − m} / Σ_i e^{x_i − m}` with `m = max_i x_i` (or, with `log`,
+/// `y_j = (x_j − m) − ln Σ_i e^{x_i − m}`) for each row of a contiguous `[rows, n]` input.
+///
+/// A row whose maximum is not finite (all `−∞`) gives NaN here, as the unshifted formula does.
+pub fn softmax_last<B: Backend, T: Element>(
+    backend: &B,
+    x: &B::Buffer<T>,
+    rows: usize,
+    n: usize,
+    log: bool,
+) -> Result<B::Buffer<T>> {
+    let dense = Layout::contiguous(&[rows, n]);
+    let max = backend.reduce::<T, Max>(x, &dense, &[1])?;
+    let shifted = backend.binary::<T, Sub>(x, &dense, &max, &per_row(rows, n)?)?;
+    let exp = backend.unary::<T, Exp>(&shifted, &dense)?;
+    let sum = backend.reduce::<T, Sum>(&exp, &dense, &[1])?;
+    if log {
+        let log_sum = backend.unary::<T, Log>(&sum, &Layout::contiguous(&[rows]))?;
+        backend.binary::<T, Sub>(&shifted, &dense, &log_sum, &per_row(rows, n)?)
+    } else {
+        let inverse = backend.unary::<T, Recip>(&sum, &Layout::contiguous(&[rows]))?;
+        backend.binary::<T, Mul>(&exp, &dense, &inverse, &per_row(rows, n)?)
+    }
+}
+
+/// Per-row mean of a contiguous `[rows, d]` buffer, as `[rows]`.
+fn row_mean<B: Backend, T: Element>(
+    backend: &B,
+    x: &B::Buffer<T>,
+    rows: usize,
+    d: usize,
+) -> Result<B::Buffer<T>> {
+    let sum = backend.reduce::<T, Sum>(x, &Layout::contiguous(&[rows, d]), &[1])?;
+    backend.binary_scalar::<T, Mul>(
+        &sum,
+        &Layout::contiguous(&[rows]),
+        T::from_f64(1.0 / d as f64),
+    )
+}
+
+/// `μ = mean(x)`, `r = 1/√(mean((x − μ)²) + ε)`, `y = (x − μ)·r·γ + β` per row.
+pub fn layer_norm<B: Backend, T: Element>(
+    backend: &B,
+    x: &B::Buffer<T>,
+    gamma: &B::Buffer<T>,
+    beta: &B::Buffer<T>,
+    rows: usize,
+    d: usize,
+    eps: f64,
+) -> Result<LayerNormOutput<B::Buffer<T>>> {
+    let dense = Layout::contiguous(&[rows, d]);
+    let column = Layout::contiguous(&[rows]);
+    let mean = row_mean(backend, x, rows, d)?;
+    let centred = backend.binary::<T, Sub>(x, &dense, &mean, &per_row(rows, d)?)?;
+    let squares = backend.binary::<T, Mul>(&centred, &dense, &centred, &dense)?;
+    let variance = row_mean(backend, &squares, rows, d)?;
+    let shifted = backend.binary_scalar::<T, Add>(&variance, &column, T::from_f64(eps))?;
+    let std = backend.unary::<T, Sqrt>(&shifted, &column)?;
+    let rstd = backend.unary::<T, Recip>(&std, &column)?;
+    let normalized = backend.binary::<T, Mul>(&centred, &dense, &rstd, &per_row(rows, d)?)?;
+    let scaled = backend.binary::<T, Mul>(&normalized, &dense, gamma, &per_column(rows, d)?)?;
+    let y = backend.binary::<T, Add>(&scaled, &dense, beta, &per_column(rows, d)?)?;
+    Ok(LayerNormOutput { y, mean, rstd })
+}
+
+/// With `x̂ = (x − μ)·r` and `g = dy·γ`: `dx = r·(g − mean(g) − x̂·mean(g·x̂))` per row,
+/// `dγ = Σ_rows dy·x̂`, `dβ = Σ_rows dy`.
+#[allow(clippy::too_many_arguments)]
+pub fn layer_norm_backward<B: Backend, T: Element>(
+    backend: &B,
+    dy: &B::Buffer<T>,
+    x: &B::Buffer<T>,
+    mean: &B::Buffer<T>,
+    rstd: &B::Buffer<T>,
+    gamma: &B::Buffer<T>,
+    rows: usize,
+    d: usize,
+) -> Result<LayerNormGrads<B::Buffer<T>>> {
+    let dense = Layout::contiguous(&[rows, d]);
+    let rowwise = per_row(rows, d)?;
+    let centred = backend.binary::<T, Sub>(x, &dense, mean, &rowwise)?;
+    let x_hat = backend.binary::<T, Mul>(&centred, &dense, rstd, &rowwise)?;
+    let g = backend.binary::<T, Mul>(dy, &dense, gamma, &per_column(rows, d)?)?;
+    let mean_g = row_mean(backend, &g, rows, d)?;
+    let g_x_hat = backend.binary::<T, Mul>(&g, &dense, &x_hat, &dense)?;
+    let mean_g_x_hat = row_mean(backend, &g_x_hat, rows, d)?;
+    let less_mean = backend.binary::<T, Sub>(&g, &dense, &mean_g, &rowwise)?;
+    let projection = backend.binary::<T, Mul>(&x_hat, &dense, &mean_g_x_hat, &rowwise)?;
+    let inner = backend.binary::<T, Sub>(&less_mean, &dense, &projection, &dense)?;
+    let dx = backend.binary::<T, Mul>(&inner, &dense, rstd, &rowwise)?;
+    let dy_x_hat = backend.binary::<T, Mul>(dy, &dense, &x_hat, &dense)?;
+    let dgamma = backend.reduce::<T, Sum>(&dy_x_hat, &dense, &[0])?;
+    let dbeta = backend.reduce::<T, Sum>(dy, &dense, &[0])?;
+    Ok(LayerNormGrads { dx, dgamma, dbeta })
+}
