@@ -22,13 +22,15 @@ enum Access {
 struct Inputs {
     access: Access,
     rng: tensor::Rng,
+    device: Device,
 }
 
 impl Inputs {
-    fn new(seed: u64, access: Access) -> Self {
+    fn new(seed: u64, access: Access, device: &Device) -> Self {
         Inputs {
             access,
             rng: tensor::rng(seed),
+            device: device.clone(),
         }
     }
 
@@ -60,23 +62,17 @@ impl Inputs {
     }
 
     fn stored(&mut self, shape: &[usize], low: f64, high: f64) -> Tensor {
-        Tensor::rand(
-            &self.stored_shape(shape),
-            low,
-            high,
-            DType::F64,
-            &mut self.rng,
-        )
+        let shape = self.stored_shape(shape);
+        self.uniform(&shape, low, high)
     }
 
     fn stored_shape_rand(&mut self, shape: &[usize]) -> Tensor {
-        Tensor::rand(
-            &self.stored_shape(shape),
-            -1.0,
-            1.0,
-            DType::F64,
-            &mut self.rng,
-        )
+        self.stored(shape, -1.0, 1.0)
+    }
+
+    /// Uniform values in `[low, high)` of exactly `shape`, on the checked device.
+    fn uniform(&mut self, shape: &[usize], low: f64, high: f64) -> Tensor {
+        Tensor::rand_on(shape, low, high, DType::F64, &self.device, &mut self.rng).unwrap()
     }
 
     /// Undoes the storage trick inside the checked function.
@@ -105,9 +101,10 @@ fn check(
     dims: Dims,
     seed: u64,
     access: Access,
+    device: &Device,
 ) -> std::result::Result<std::collections::BTreeSet<Op>, String> {
     let Dims { a, b, c } = dims;
-    let mut inputs = Inputs::new(seed, access);
+    let mut inputs = Inputs::new(seed, access, device);
     let options = GradcheckOptions {
         seed,
         ..GradcheckOptions::default()
@@ -187,7 +184,7 @@ fn check(
         }),
         Op::IndexSelect => {
             let indices: Vec<usize> = (0..a + 2).map(|i| (i * 7 + 3) % a).collect();
-            let indices = Indices::new(&Device::Cpu, &indices).unwrap();
+            let indices = Indices::new(device, &indices).unwrap();
             unary!(inputs.signed(&[a, b]), |x| x.index_select(0, &indices))
         }
         Op::Matmul => binary!(inputs.signed(&[c, a, b]), inputs.signed(&[b, a]), |x, y| x
@@ -196,9 +193,8 @@ fn check(
         Op::LogSoftmax => unary!(inputs.signed(&[a, b, c]), |x| x.log_softmax(2)),
         Op::LayerNorm => {
             let x = inputs.signed(&[a, b, c + 1]);
-            let mut rng = tensor::rng(seed + 1);
-            let gamma = Tensor::rand(&[c + 1], 0.5, 2.0, DType::F64, &mut rng);
-            let beta = Tensor::rand(&[c + 1], -1.0, 1.0, DType::F64, &mut rng);
+            let gamma = inputs.uniform(&[c + 1], 0.5, 2.0);
+            let beta = inputs.uniform(&[c + 1], -1.0, 1.0);
             gradcheck(
                 |v| inputs.view(&v[0])?.layer_norm(&v[1], &v[2], 1e-6),
                 &[x, gamma, beta],
@@ -207,13 +203,15 @@ fn check(
         }
         Op::SoftmaxCrossEntropy => {
             let labels: Vec<usize> = (0..a).map(|i| (i * 5 + 1) % (b + 1)).collect();
-            let targets = one_hot(&labels, b + 1, DType::F64).unwrap();
+            let targets = one_hot(&labels, b + 1, DType::F64)
+                .and_then(|t| t.to_device(device))
+                .unwrap();
             unary!(inputs.signed(&[a, b + 1]), |x| x
                 .mul_scalar(3.0)?
                 .softmax_cross_entropy(&targets, 0.1))
         }
         Op::SigmoidBinaryCrossEntropy => {
-            let targets = Tensor::rand(&[a, b], 0.0, 1.0, DType::F64, &mut tensor::rng(seed + 1));
+            let targets = inputs.uniform(&[a, b], 0.0, 1.0);
             unary!(inputs.signed(&[a, b]), |x| x
                 .mul_scalar(5.0)?
                 .sigmoid_binary_cross_entropy(&targets))
@@ -224,13 +222,16 @@ fn check(
 #[test]
 fn every_op_has_a_passing_check() {
     let dims = Dims { a: 3, b: 4, c: 2 };
-    for &op in Op::ALL {
-        let ops = check(op, dims, 7, Access::Dense).unwrap_or_else(|msg| panic!("{msg}"));
-        assert!(
-            ops.contains(&op),
-            "the check of {} does not exercise it (graph has {ops:?})",
-            op.name()
-        );
+    for device in tensor::test_devices() {
+        for &op in Op::ALL {
+            let ops = check(op, dims, 7, Access::Dense, &device)
+                .unwrap_or_else(|msg| panic!("{device}: {msg}"));
+            assert!(
+                ops.contains(&op),
+                "the check of {} does not exercise it (graph has {ops:?})",
+                op.name()
+            );
+        }
     }
 }
 
@@ -245,10 +246,10 @@ fn access() -> impl Strategy<Value = Access> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
-    fn every_op_passes_on_random_shapes_and_layouts(a in 1usize..5, b in 1usize..5, c in 1usize..4, seed in 0u64..1000, access in access()) {
+    fn every_op_passes_on_random_shapes_and_layouts(a in 1usize..5, b in 1usize..5, c in 1usize..4, seed in 0u64..1000, access in access(), device in proptest::sample::select(tensor::test_devices())) {
         for &op in Op::ALL {
-            if let Err(msg) = check(op, Dims { a, b, c }, seed, access) {
-                prop_assert!(false, "{:?} with {:?}: {}", op, access, msg);
+            if let Err(msg) = check(op, Dims { a, b, c }, seed, access, &device) {
+                prop_assert!(false, "{:?} with {:?} on {}: {}", op, access, device, msg);
             }
         }
     }

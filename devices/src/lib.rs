@@ -27,5 +27,5 @@ pub use cpu::pooled_bytes;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use layout::{broadcast_shapes, checked_numel, contiguous_strides, shape_str, Layout, Walk};
-pub use storage::{Device, Indices, Storage, TypedElement};
+pub use storage::{test_devices, Device, Indices, Storage, TypedElement};
 pub use transfers::{transfers, Transfers};

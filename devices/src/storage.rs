@@ -722,3 +722,8 @@ impl fmt::Debug for Indices {
         )
     }
 }
+
+/// The devices the conformance tests run every test body on.
+pub fn test_devices() -> Vec<Device> {
+    vec![Device::Cpu]
+}

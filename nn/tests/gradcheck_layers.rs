@@ -89,13 +89,15 @@ fn check_parameters(
     let output = module
         .forward(&Var::constant(x.clone()), &mut mode.context())
         .map_err(|e| e.to_string())?;
-    let projection = Tensor::randn(
+    let projection = Tensor::randn_on(
         output.shape(),
         0.0,
         1.0,
         F64,
+        &x.device(),
         &mut tensor::rng(options.seed),
-    );
+    )
+    .unwrap();
     let grads = output
         .mul(&Var::constant(projection.clone()))
         .and_then(|l| l.sum_all())
@@ -125,7 +127,7 @@ fn check_parameters(
                 set(
                     module,
                     name,
-                    Tensor::from_vec(shifted, original.shape()).unwrap(),
+                    Tensor::from_vec_on(shifted, original.shape(), &original.device()).unwrap(),
                 );
                 objective(module, x, &projection, mode)
             };
@@ -146,8 +148,8 @@ fn check_parameters(
     Ok(analytic.len())
 }
 
-/// Checks `module` w.r.t. its input (autograd::gradcheck) and every parameter; returns the ops of
-/// the input check's graph.
+/// Checks `module` w.r.t. its input (autograd::gradcheck) and every parameter, on every device of
+/// `tensor::test_devices()`; returns the ops of the input check's graph.
 fn check(label: &str, module: &mut dyn Module, x: Tensor, parameters: usize) -> BTreeSet<Op> {
     check_in(Mode::Eval, label, module, x, parameters)
 }
@@ -161,18 +163,23 @@ fn check_in(
 ) -> BTreeSet<Op> {
     assert_eq!(x.dtype(), F64);
     let opts = options();
-    let ops = {
-        let module: &dyn Module = module;
-        gradcheck(
-            |v| module.forward(&v[0], &mut mode.context()),
-            std::slice::from_ref(&x),
-            &opts,
-        )
-        .unwrap_or_else(|e| panic!("{label}: input: {e}"))
-    };
-    let checked =
-        check_parameters(module, &x, &opts, mode).unwrap_or_else(|e| panic!("{label}: {e}"));
-    assert_eq!(checked, parameters, "{label}: parameter tensors checked");
+    let mut ops = BTreeSet::new();
+    for device in tensor::test_devices() {
+        module.to_device(&device).unwrap();
+        let x = x.to_device(&device).unwrap();
+        ops = {
+            let module: &dyn Module = module;
+            gradcheck(
+                |v| module.forward(&v[0], &mut mode.context()),
+                std::slice::from_ref(&x),
+                &opts,
+            )
+            .unwrap_or_else(|e| panic!("{label} on {device}: input: {e}"))
+        };
+        let checked = check_parameters(module, &x, &opts, mode)
+            .unwrap_or_else(|e| panic!("{label} on {device}: {e}"));
+        assert_eq!(checked, parameters, "{label}: parameter tensors checked");
+    }
     ops
 }
 

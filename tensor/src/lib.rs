@@ -18,7 +18,9 @@ mod reduce;
 mod tensor;
 mod view;
 
-pub use devices::{transfers, DType, Device, Element, Error, Indices, Result, Transfers};
+pub use devices::{
+    test_devices, transfers, DType, Device, Element, Error, Indices, Result, Transfers,
+};
 pub use normalize::LayerNormStats;
 pub use tensor::Tensor;
 

@@ -345,8 +345,9 @@ proptest! {
         shape in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let values = if g.coin(0.2) { Values::Uniform(-6.0, 6.0) } else { Values::mixed(&mut g) };
         let x = any_input(&mut g, &shape, dtype, values);
         check_unary_ops(&x, dtype)?;
@@ -357,8 +358,9 @@ proptest! {
         out in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let (sa, sb) = (broadcastable_to(&mut g, &out), broadcastable_to(&mut g, &out));
         let values = Values::mixed(&mut g);
         let a = any_input(&mut g, &sa, dtype, values);
@@ -376,8 +378,9 @@ proptest! {
         shape in large_shape_strategy(),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let values = Values::mixed(&mut g);
         let x = any_input(&mut g, &shape, dtype, values);
         check_unary_ops(&x, dtype)?;
@@ -559,8 +562,9 @@ proptest! {
         dtype in dtype_strategy(),
         keepdim in any::<bool>(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let values = Values::mixed(&mut g);
         let x = any_input(&mut g, &shape, dtype, values);
         let axes = random_axes(&mut g, shape.len());
@@ -587,8 +591,9 @@ proptest! {
         dtype in dtype_strategy(),
         keepdim in any::<bool>(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let values = Values::mixed(&mut g);
         let x = any_input(&mut g, &shape, dtype, values);
         let axes = random_axes(&mut g, shape.len());
@@ -739,8 +744,9 @@ proptest! {
         shape in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0));
         check_views(&x, &mut g, dtype)?;
     }
@@ -750,9 +756,10 @@ proptest! {
         shape in shape_strategy(1, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
         // Deeper nesting than the other tests use: up to 5 views stacked.
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let x = input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0), 5);
         check_exact("nested views", &x.t, &x.r, dtype)?;
         check_exact("contiguous of nested views", &x.t.contiguous().unwrap(), &x.r, dtype)?;
@@ -767,8 +774,9 @@ proptest! {
         shape in large_shape_strategy(),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0));
         check_views(&x, &mut g, dtype)?;
     }
@@ -821,8 +829,9 @@ proptest! {
         dtype in dtype_strategy(),
         count in 1usize..=4,
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let axis = g.below(shape.len());
         let parts: Vec<Input> = (0..count)
             .map(|_| {
@@ -860,8 +869,9 @@ proptest! {
         shape in shape_strategy(1, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let axis = g.below(shape.len());
         let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0));
         let len = if shape[axis] == 0 { 0 } else { g.below(7) };

@@ -114,8 +114,9 @@ proptest! {
         (m, k, n) in (dim_strategy(), dim_strategy(), dim_strategy()),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let [sa, sb] = matmul_shapes(&mut g, &batch, m, k, n);
         let values = Values::mixed(&mut g);
         let a = any_input(&mut g, &sa, dtype, values);
@@ -133,10 +134,11 @@ proptest! {
         (m, k, n) in (40usize..80, 40usize..80, 40usize..80),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
         // Above 2^18 multiply-adds the kernel splits work over threads: over batch entries when
         // there are enough, else over row blocks of each product.
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let [sa, sb] = matmul_shapes(&mut g, &batch, m, k, n);
         let a = any_input(&mut g, &sa, dtype, Values::Uniform(-1.0, 1.0));
         let b = any_input(&mut g, &sb, dtype, Values::Uniform(-1.0, 1.0));
@@ -226,8 +228,9 @@ proptest! {
         dtype in dtype_strategy(),
         scale in prop_oneof![Just(1.0), Just(10.0), Just(100.0)],
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0 * scale, 2.0 * scale));
         let axis = g.below(shape.len() + 1);
         check_softmax(&x, axis, dtype)?;
@@ -245,8 +248,9 @@ proptest! {
         ],
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         let x = any_input(&mut g, &shape, dtype, Values::Uniform(-8.0, 8.0));
         let axis = g.below(shape.len());
         check_softmax(&x, axis, dtype)?;
@@ -470,8 +474,9 @@ proptest! {
         dtype in dtype_strategy(),
         offset in prop_oneof![Just(0.0), Just(5.0)],
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         check_layer_norm(&mut g, &rows_shape, d, dtype, offset)?;
     }
 }
@@ -485,8 +490,9 @@ proptest! {
         d in 170usize..200,
         dtype in dtype_strategy(),
         seed in any::<u64>(),
+        device in device_strategy(),
     ) {
-        let mut g = Gen::new(seed);
+        let mut g = Gen::on(seed, &device);
         check_layer_norm(&mut g, &[rows], d, dtype, 1.0)?;
     }
 }
@@ -495,7 +501,13 @@ proptest! {
 /// upstream gradient `w`: an independent check of both the kernel and the reference formula.
 #[test]
 fn layer_norm_backward_matches_finite_differences() {
-    let mut g = Gen::new(11);
+    for device in tensor::test_devices() {
+        layer_norm_backward_matches_finite_differences_on(&device);
+    }
+}
+
+fn layer_norm_backward_matches_finite_differences_on(device: &tensor::Device) {
+    let mut g = Gen::on(11, device);
     for (rows, d) in [(1, 1), (1, 2), (3, 4), (2, 7), (5, 16)] {
         let dt = DType::F64;
         let x = dense(&mut g, &[rows, d], dt, Values::Uniform(-2.0, 2.0)).r;
@@ -503,7 +515,7 @@ fn layer_norm_backward_matches_finite_differences() {
         let beta = dense(&mut g, &[d], dt, Values::Uniform(-2.0, 2.0)).r;
         let w = dense(&mut g, &[rows, d], dt, Values::Uniform(-2.0, 2.0)).r;
         let eps = 1e-5;
-        let tensor = |n: &Nd| Tensor::from_f64s(&n.data, &n.shape, dt).unwrap();
+        let tensor = |n: &Nd| Tensor::from_f64s_on(&n.data, &n.shape, dt, device).unwrap();
         let loss = |x: &Nd, gamma: &Nd, beta: &Nd| -> f64 {
             let y = tensor(x)
                 .layer_norm(&tensor(gamma), &tensor(beta), eps)

@@ -1,7 +1,7 @@
 //! Softmax and log-softmax on inputs of ±1e4 (where a naive `eˣ` overflows f32 and f64 alike):
 //! no inf or NaN, and the values a careful f64 computation gives.
 
-use tensor::{DType, Tensor};
+use tensor::{test_devices, DType, Device, Tensor};
 
 /// `log Σ eˣ` computed stably in f64.
 fn log_sum_exp(row: &[f64]) -> f64 {
@@ -20,11 +20,11 @@ fn rows() -> Vec<Vec<f64>> {
     ]
 }
 
-fn check(dtype: DType, axis: usize) {
+fn check(dtype: DType, axis: usize, device: &Device) {
     let rows = rows();
     let n = rows[0].len();
     let flat: Vec<f64> = rows.iter().flatten().copied().collect();
-    let x = Tensor::from_f64s(&flat, &[rows.len(), n], dtype).unwrap();
+    let x = Tensor::from_f64s_on(&flat, &[rows.len(), n], dtype, device).unwrap();
     // Along axis 0, the rows are the columns of the transposed input.
     let x = if axis == 0 { x.t().unwrap() } else { x };
     let (p, lp) = (x.softmax(axis).unwrap(), x.log_softmax(axis).unwrap());
@@ -62,17 +62,25 @@ fn check(dtype: DType, axis: usize) {
 
 #[test]
 fn softmax_is_stable_for_huge_inputs() {
-    for dtype in [DType::F32, DType::F64] {
-        for axis in [0, 1] {
-            check(dtype, axis);
+    for device in test_devices() {
+        for dtype in [DType::F32, DType::F64] {
+            for axis in [0, 1] {
+                check(dtype, axis, &device);
+            }
         }
     }
 }
 
 #[test]
 fn known_values_at_1e4() {
+    for device in test_devices() {
+        known_values_at_1e4_on(&device);
+    }
+}
+
+fn known_values_at_1e4_on(device: &Device) {
     // [1e4, 1e4 − 1, −1e4]: p = [1/(1+e⁻¹), e⁻¹/(1+e⁻¹), 0].
-    let x = Tensor::from_f64s(&[1e4, 1e4 - 1.0, -1e4], &[3], DType::F32).unwrap();
+    let x = Tensor::from_f64s_on(&[1e4, 1e4 - 1.0, -1e4], &[3], DType::F32, device).unwrap();
     let p = x.softmax(0).unwrap().to_vec::<f32>().unwrap();
     let e = (-1f64).exp();
     assert!((p[0] as f64 - 1.0 / (1.0 + e)).abs() < 1e-6);
@@ -92,8 +100,11 @@ fn large_rows_of_huge_values() {
     let values: Vec<f64> = (0..rows * n)
         .map(|i| if (i * 7919) % 13 == 0 { 1e4 } else { -1e4 })
         .collect();
-    for dtype in [DType::F32, DType::F64] {
-        let x = Tensor::from_f64s(&values, &[rows, n], dtype).unwrap();
+    for (device, dtype) in test_devices()
+        .into_iter()
+        .flat_map(|d| [(d.clone(), DType::F32), (d, DType::F64)])
+    {
+        let x = Tensor::from_f64s_on(&values, &[rows, n], dtype, &device).unwrap();
         let p = x.softmax(1).unwrap().to_vec_f64().unwrap();
         let lp = x.log_softmax(1).unwrap().to_vec_f64().unwrap();
         for r in 0..rows {
@@ -119,8 +130,11 @@ fn large_rows_of_huge_values() {
 #[test]
 fn masked_entries() {
     let inf = f64::INFINITY;
-    let x = Tensor::from_f64s(&[0.0, -inf, 1e4, -inf, -inf, -inf], &[2, 3], DType::F32).unwrap();
-    let p = x.softmax(1).unwrap().to_vec::<f32>().unwrap();
-    assert_eq!(&p[..3], &[0.0, 0.0, 1.0]);
-    assert!(p[3..].iter().all(|v| v.is_nan()));
+    for device in test_devices() {
+        let values = [0.0, -inf, 1e4, -inf, -inf, -inf];
+        let x = Tensor::from_f64s_on(&values, &[2, 3], DType::F32, &device).unwrap();
+        let p = x.softmax(1).unwrap().to_vec::<f32>().unwrap();
+        assert_eq!(&p[..3], &[0.0, 0.0, 1.0], "{device}");
+        assert!(p[3..].iter().all(|v| v.is_nan()), "{device}");
+    }
 }

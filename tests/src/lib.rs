@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use tensor::{DType, Tensor};
+use tensor::{DType, Device, Tensor};
 
 /// One fixture file: named tensors as written by `tests/fixtures/make_fixtures.py`.
 pub struct Fixture {
+    /// The case, and the device its tensors are made on.
     pub name: String,
     tensors: BTreeMap<String, (Vec<usize>, Vec<f64>)>,
+    device: Device,
 }
 
 /// The path of a committed fixture.
@@ -19,7 +21,21 @@ pub fn fixture_path(case: &str) -> PathBuf {
 }
 
 impl Fixture {
-    /// Reads `tests/fixtures/<case>.json`.
+    /// The fixture once for every device of `tensor::test_devices()`, its tensors made there:
+    /// every parity test runs on each backend.
+    pub fn load_all(case: &str) -> Vec<Fixture> {
+        tensor::test_devices()
+            .into_iter()
+            .map(|device| {
+                let mut fixture = Fixture::load(case);
+                fixture.name = format!("{case} on {device}");
+                fixture.device = device;
+                fixture
+            })
+            .collect()
+    }
+
+    /// Reads `tests/fixtures/<case>.json`; its tensors are made on the CPU.
     pub fn load(case: &str) -> Fixture {
         let path = fixture_path(case);
         let text = std::fs::read_to_string(&path)
@@ -48,6 +64,7 @@ impl Fixture {
         Fixture {
             name: case.to_string(),
             tensors,
+            device: Device::Cpu,
         }
     }
 
@@ -57,7 +74,7 @@ impl Fixture {
             .tensors
             .get(name)
             .unwrap_or_else(|| panic!("{}: no entry {name}", self.name));
-        Tensor::from_f64s(data, shape, DType::F32).unwrap()
+        Tensor::from_f64s_on(data, shape, DType::F32, &self.device).unwrap()
     }
 
     /// The scalar entry `name`.

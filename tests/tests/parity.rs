@@ -100,37 +100,41 @@ fn rng() -> tensor::Rng {
 
 #[test]
 fn linear_matches_pytorch() {
-    let fixture = Fixture::load("linear");
-    check_module(
-        &fixture,
-        &mut Linear::new(8, 5, LinearInit::XavierUniform, DType::F32, &mut rng()),
-        MODULE_TOL,
-    );
+    for fixture in Fixture::load_all("linear") {
+        check_module(
+            &fixture,
+            &mut Linear::new(8, 5, LinearInit::XavierUniform, DType::F32, &mut rng()),
+            MODULE_TOL,
+        );
+    }
 }
 
 #[test]
 fn layer_norm_matches_pytorch() {
-    let fixture = Fixture::load("layer_norm");
-    check_module(
-        &fixture,
-        &mut LayerNorm::new(16, 1e-6, DType::F32),
-        MODULE_TOL,
-    );
+    for fixture in Fixture::load_all("layer_norm") {
+        check_module(
+            &fixture,
+            &mut LayerNorm::new(16, 1e-6, DType::F32),
+            MODULE_TOL,
+        );
+    }
 }
 
 #[test]
 fn gelu_matches_pytorch() {
-    let fixture = Fixture::load("gelu");
-    check_function(&fixture, |x| x.gelu(), MODULE_TOL);
+    for fixture in Fixture::load_all("gelu") {
+        check_function(&fixture, |x| x.gelu(), MODULE_TOL);
+    }
 }
 
 #[test]
 fn attention_matches_pytorch() {
-    let fixture = Fixture::load("attention");
-    let heads = fixture.scalar("config.heads") as usize;
-    let mut attention =
-        MultiHeadSelfAttention::new(16, heads, 0.0, DType::F32, &mut rng()).unwrap();
-    check_module(&fixture, &mut attention, MODULE_TOL);
+    for fixture in Fixture::load_all("attention") {
+        let heads = fixture.scalar("config.heads") as usize;
+        let mut attention =
+            MultiHeadSelfAttention::new(16, heads, 0.0, DType::F32, &mut rng()).unwrap();
+        check_module(&fixture, &mut attention, MODULE_TOL);
+    }
 }
 
 /// The encoder configuration of a single-block fixture (width read off its LayerNorm).
@@ -165,10 +169,11 @@ fn fixture_depth(fixture: &Fixture) -> usize {
 
 #[test]
 fn encoder_block_matches_pytorch() {
-    let fixture = Fixture::load("encoder_block");
-    let mut block =
-        EncoderBlock::new(&encoder_config(&fixture), 0.0, DType::F32, &mut rng()).unwrap();
-    check_module(&fixture, &mut block, MODULE_TOL);
+    for fixture in Fixture::load_all("encoder_block") {
+        let mut block =
+            EncoderBlock::new(&encoder_config(&fixture), 0.0, DType::F32, &mut rng()).unwrap();
+        check_module(&fixture, &mut block, MODULE_TOL);
+    }
 }
 
 /// The fixtures' ViT: patch embedding, CLS token, position embeddings, encoder, linear head on
@@ -293,138 +298,146 @@ fn patchify_puts_channels_then_rows_then_columns_in_each_token() {
 
 #[test]
 fn vit_matches_pytorch() {
-    let fixture = Fixture::load("vit");
-    let vit = Vit::from_fixture(&fixture, "");
-    let images = Var::parameter(fixture.tensor("input"));
-    let mut ctx = Context::eval();
-    assert_close(
-        "vit: embed",
-        vit.embed(&images, &mut ctx).unwrap().value(),
-        &fixture.tensor("debug.embed"),
-        MODEL_TOL,
-    );
-    let mut vit = vit;
-    check_module(&fixture, &mut vit, MODEL_TOL);
+    for fixture in Fixture::load_all("vit") {
+        let vit = Vit::from_fixture(&fixture, "");
+        let images = Var::parameter(fixture.tensor("input"));
+        let mut ctx = Context::eval();
+        assert_close(
+            "vit: embed",
+            vit.embed(&images, &mut ctx).unwrap().value(),
+            &fixture.tensor("debug.embed"),
+            MODEL_TOL,
+        );
+        let mut vit = vit;
+        check_module(&fixture, &mut vit, MODEL_TOL);
+    }
 }
 
 #[test]
 fn softmax_cross_entropy_matches_pytorch() {
-    let fixture = Fixture::load("softmax_cross_entropy");
-    let labels: Vec<usize> = fixture
-        .tensor("labels")
-        .to_vec_f64()
-        .unwrap()
-        .iter()
-        .map(|&l| l as usize)
-        .collect();
-    let smoothing = fixture.scalar("config.label_smoothing");
-    type LossFn<'a> = Box<dyn Fn(&Var) -> Result<Var> + 'a>;
-    let cases: [(&str, &str, LossFn); 3] = [
-        (
-            "loss",
-            "grad.input",
-            Box::new(|x| nn::loss::cross_entropy_with_labels(x, &labels, 0.0)),
-        ),
-        (
-            "loss_soft",
-            "grad.soft_logits",
-            Box::new(|x| nn::loss::softmax_cross_entropy(x, &fixture.tensor("soft_targets"), 0.0)),
-        ),
-        (
-            "loss_smooth",
-            "grad.smooth_logits",
-            Box::new(|x| nn::loss::cross_entropy_with_labels(x, &labels, smoothing)),
-        ),
-    ];
-    for (loss_name, grad_name, loss_fn) in cases {
-        let logits = Var::parameter(fixture.tensor("input"));
-        let loss = loss_fn(&logits).unwrap();
-        assert_close(
-            loss_name,
-            loss.value(),
-            &fixture.tensor(loss_name),
-            MODULE_TOL,
-        );
-        let grads = loss.backward().unwrap();
-        assert_close(
-            grad_name,
-            grads.get(&logits).unwrap(),
-            &fixture.tensor(grad_name),
-            MODULE_TOL,
-        );
+    for fixture in Fixture::load_all("softmax_cross_entropy") {
+        let labels: Vec<usize> = fixture
+            .tensor("labels")
+            .to_vec_f64()
+            .unwrap()
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
+        let smoothing = fixture.scalar("config.label_smoothing");
+        type LossFn<'a> = Box<dyn Fn(&Var) -> Result<Var> + 'a>;
+        let cases: [(&str, &str, LossFn); 3] = [
+            (
+                "loss",
+                "grad.input",
+                Box::new(|x| nn::loss::cross_entropy_with_labels(x, &labels, 0.0)),
+            ),
+            (
+                "loss_soft",
+                "grad.soft_logits",
+                Box::new(|x| {
+                    nn::loss::softmax_cross_entropy(x, &fixture.tensor("soft_targets"), 0.0)
+                }),
+            ),
+            (
+                "loss_smooth",
+                "grad.smooth_logits",
+                Box::new(|x| nn::loss::cross_entropy_with_labels(x, &labels, smoothing)),
+            ),
+        ];
+        for (loss_name, grad_name, loss_fn) in cases {
+            let logits = Var::parameter(fixture.tensor("input"));
+            let loss = loss_fn(&logits).unwrap();
+            assert_close(
+                loss_name,
+                loss.value(),
+                &fixture.tensor(loss_name),
+                MODULE_TOL,
+            );
+            let grads = loss.backward().unwrap();
+            assert_close(
+                grad_name,
+                grads.get(&logits).unwrap(),
+                &fixture.tensor(grad_name),
+                MODULE_TOL,
+            );
+        }
     }
 }
 
 #[test]
 fn sigmoid_binary_cross_entropy_matches_pytorch() {
-    let fixture = Fixture::load("sigmoid_bce");
-    let logits = Var::parameter(fixture.tensor("input"));
-    let loss = nn::loss::sigmoid_binary_cross_entropy(&logits, &fixture.tensor("target")).unwrap();
-    assert_close(
-        "bce: loss",
-        loss.value(),
-        &fixture.tensor("loss"),
-        MODULE_TOL,
-    );
-    let grads = loss.backward().unwrap();
-    assert_close(
-        "bce: grad",
-        grads.get(&logits).unwrap(),
-        &fixture.tensor("grad.input"),
-        MODULE_TOL,
-    );
+    for fixture in Fixture::load_all("sigmoid_bce") {
+        let logits = Var::parameter(fixture.tensor("input"));
+        let loss =
+            nn::loss::sigmoid_binary_cross_entropy(&logits, &fixture.tensor("target")).unwrap();
+        assert_close(
+            "bce: loss",
+            loss.value(),
+            &fixture.tensor("loss"),
+            MODULE_TOL,
+        );
+        let grads = loss.backward().unwrap();
+        assert_close(
+            "bce: grad",
+            grads.get(&logits).unwrap(),
+            &fixture.tensor("grad.input"),
+            MODULE_TOL,
+        );
+    }
 }
 
 /// Trains the fixture ViT for the fixture's steps and compares the loss curve and final weights.
 fn check_training(
     case: &str,
-    mut optimizer: Box<dyn Optimizer>,
+    make_optimizer: impl Fn() -> Box<dyn Optimizer>,
     lr: f64,
     clip: Option<f64>,
     skip: impl Fn(&str, usize) -> bool,
 ) {
-    let fixture = Fixture::load(case);
-    let mut vit = Vit::from_fixture(&fixture, "init.");
-    let images = Var::constant(fixture.tensor("input"));
-    let labels: Vec<usize> = fixture
-        .tensor("labels")
-        .to_vec_f64()
-        .unwrap()
-        .iter()
-        .map(|&l| l as usize)
-        .collect();
-    let expected_losses = fixture.tensor("losses").to_vec_f64().unwrap();
-    for (step, expected) in expected_losses.iter().enumerate() {
-        let logits = vit.forward(&images, &mut Context::eval()).unwrap();
-        let loss = nn::loss::cross_entropy_with_labels(&logits, &labels, 0.0).unwrap();
-        let ours = loss.value().to_scalar().unwrap();
-        assert!(
-            (ours - expected).abs() <= MODEL_TOL * expected.abs().max(1.0),
-            "{case}: loss at step {step}: ours {ours}, PyTorch {expected}"
-        );
-        let mut grads = loss.backward().unwrap();
-        if let Some(max_norm) = clip {
-            clip_grad_norm(&mut grads, max_norm).unwrap();
+    for fixture in Fixture::load_all(case) {
+        let mut optimizer = make_optimizer();
+        let mut vit = Vit::from_fixture(&fixture, "init.");
+        let images = Var::constant(fixture.tensor("input"));
+        let labels: Vec<usize> = fixture
+            .tensor("labels")
+            .to_vec_f64()
+            .unwrap()
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
+        let expected_losses = fixture.tensor("losses").to_vec_f64().unwrap();
+        for (step, expected) in expected_losses.iter().enumerate() {
+            let logits = vit.forward(&images, &mut Context::eval()).unwrap();
+            let loss = nn::loss::cross_entropy_with_labels(&logits, &labels, 0.0).unwrap();
+            let ours = loss.value().to_scalar().unwrap();
+            assert!(
+                (ours - expected).abs() <= MODEL_TOL * expected.abs().max(1.0),
+                "{case}: loss at step {step}: ours {ours}, PyTorch {expected}"
+            );
+            let mut grads = loss.backward().unwrap();
+            if let Some(max_norm) = clip {
+                clip_grad_norm(&mut grads, max_norm).unwrap();
+            }
+            optimizer.step(&mut vit, &grads, lr).unwrap();
         }
-        optimizer.step(&mut vit, &grads, lr).unwrap();
-    }
-    for (name, p) in vit.named_parameters() {
-        let expected = fixture.tensor(&format!("final.{name}"));
-        let (mut ours, mut theirs) = (
-            p.value().to_vec_f64().unwrap(),
-            expected.to_vec_f64().unwrap(),
-        );
-        for i in (0..ours.len()).filter(|&i| skip(&name, i)) {
-            ours[i] = 0.0;
-            theirs[i] = 0.0;
+        for (name, p) in vit.named_parameters() {
+            let expected = fixture.tensor(&format!("final.{name}"));
+            let (mut ours, mut theirs) = (
+                p.value().to_vec_f64().unwrap(),
+                expected.to_vec_f64().unwrap(),
+            );
+            for i in (0..ours.len()).filter(|&i| skip(&name, i)) {
+                ours[i] = 0.0;
+                theirs[i] = 0.0;
+            }
+            let shape = p.shape();
+            assert_close(
+                &format!("{case}: final.{name}"),
+                &Tensor::from_f64s(&ours, shape, DType::F32).unwrap(),
+                &Tensor::from_f64s(&theirs, shape, DType::F32).unwrap(),
+                MODEL_TOL,
+            );
         }
-        let shape = p.shape();
-        assert_close(
-            &format!("{case}: final.{name}"),
-            &Tensor::from_f64s(&ours, shape, DType::F32).unwrap(),
-            &Tensor::from_f64s(&theirs, shape, DType::F32).unwrap(),
-            MODEL_TOL,
-        );
     }
 }
 
@@ -438,7 +451,7 @@ fn ten_sgd_momentum_steps_match_pytorch() {
     );
     check_training(
         "vit_sgd",
-        Box::new(Sgd::new(momentum)),
+        || Box::new(Sgd::new(momentum)),
         lr,
         Some(clip),
         |_, _| false,
@@ -462,7 +475,7 @@ fn ten_adamw_steps_match_pytorch() {
     };
     check_training(
         "vit_adamw",
-        Box::new(AdamW::new(0.9, 0.999, eps, decay)),
+        || Box::new(AdamW::new(0.9, 0.999, eps, decay)),
         lr,
         None,
         key_bias,

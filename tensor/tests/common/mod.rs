@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use tensor::{DType, Tensor};
+use tensor::{DType, Device, Tensor};
 
 /// The reference n-d array: `data[Σ i_k · Π_{j>k} shape[j]]` holds element `[i_0, i_1, ...]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -171,18 +171,30 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// SplitMix64: a tiny deterministic generator, seeded by proptest, for the random choices that
-/// do not need shrinking (values, views).
+/// do not need shrinking (values, views), with the device its inputs are made on.
 #[derive(Clone, Debug)]
-pub struct Gen(u64);
+pub struct Gen {
+    state: u64,
+    pub device: Device,
+}
 
 impl Gen {
+    /// Inputs on the CPU.
     pub fn new(seed: u64) -> Gen {
-        Gen(seed)
+        Gen::on(seed, &Device::Cpu)
+    }
+
+    /// Inputs on `device`.
+    pub fn on(seed: u64, device: &Device) -> Gen {
+        Gen {
+            state: seed,
+            device: device.clone(),
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -264,7 +276,7 @@ pub fn dense(g: &mut Gen, shape: &[usize], dtype: DType, values: Values) -> Inpu
         .map(|_| round_to(dtype, values.draw(g)))
         .collect();
     Input {
-        t: Tensor::from_f64s(&data, shape, dtype).unwrap(),
+        t: Tensor::from_f64s_on(&data, shape, dtype, &g.device).unwrap(),
         r: Nd::new(shape, data),
     }
 }
@@ -442,6 +454,12 @@ pub fn large_shape_strategy() -> impl Strategy<Value = Vec<usize>> {
             .prop_map(|(a, b, c, d)| vec![a, b, c, d]),
         (180usize..260, 180usize..260).prop_map(|(a, b)| vec![a, b]),
     ]
+}
+
+/// Every device the conformance tests cover (the CPU, and OpenCL where a platform exists): each
+/// property case runs on one of them.
+pub fn device_strategy() -> impl Strategy<Value = Device> {
+    proptest::sample::select(tensor::test_devices())
 }
 
 pub fn dtype_strategy() -> impl Strategy<Value = DType> {
