@@ -13,11 +13,14 @@ pub struct Fixture {
     device: Device,
 }
 
-/// The path of a committed fixture.
+/// The path of a committed fixture: in `tests/fixtures`, or in `$POLYVIT_FIXTURES_DIR` when set
+/// (for test binaries run away from the source tree, as `benches/gpu-check.sh` does).
 pub fn fixture_path(case: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(format!("{case}.json"))
+    let dir = match std::env::var_os("POLYVIT_FIXTURES_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+    };
+    dir.join(format!("{case}.json"))
 }
 
 impl Fixture {
