@@ -107,7 +107,11 @@ impl Layout {
     }
 
     /// The buffer range holding the elements, when the layout is contiguous.
+    /// (An empty layout holds none, whatever its offset: `0..0`.)
     pub fn contiguous_range(&self) -> Option<Range<usize>> {
+        if self.numel() == 0 {
+            return Some(0..0);
+        }
         self.is_contiguous()
             .then(|| self.offset..self.offset + self.numel())
     }

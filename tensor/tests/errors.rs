@@ -357,3 +357,27 @@ fn errors_are_typed() {
 fn ix(indices: &[usize]) -> tensor::Indices {
     tensor::Indices::new(&tensor::Device::Cpu, indices).unwrap()
 }
+
+#[test]
+fn shapes_whose_size_overflows_are_errors() {
+    let huge = [1usize << 40, 1 << 40];
+    assert_names(
+        &msg(Tensor::from_vec_on(
+            Vec::<f32>::new(),
+            &huge,
+            &tensor::Device::Cpu,
+        )),
+        "from_vec",
+        &["too many elements"],
+    );
+    assert_names(
+        &msg(Tensor::zeros_on(&huge, DType::F32, &tensor::Device::Cpu)),
+        "full",
+        &["too many elements"],
+    );
+    // A broadcast view may be huge, but nothing may compute over it.
+    let wide = Tensor::zeros(&[1, 1], DType::F32)
+        .broadcast_to(&huge)
+        .unwrap();
+    assert_names(&msg(wide.exp()), "exp", &["overflows"]);
+}
