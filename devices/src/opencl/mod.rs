@@ -19,6 +19,8 @@ mod pool;
 mod reduce;
 mod runtime;
 mod source;
+#[cfg(test)]
+mod tests;
 
 use pool::ClBuffer;
 
