@@ -115,7 +115,7 @@ impl ProgramSource {
         )
     }
 
-    /// The kernel file's first comment line, to name the program in error messages.
+    /// The program named for error messages: its first kernel signature, op and element type.
     pub fn describe(&self) -> String {
         let first = self
             .key
