@@ -461,6 +461,21 @@ impl<const K: usize> Walk<K> {
         self.shape.iter().product()
     }
 
+    /// The sizes of the merged axes (at least one; none of size 1 unless it is the only one).
+    pub fn dims(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The strides of each merged axis, one per operand.
+    pub fn axis_strides(&self) -> &[[usize; K]] {
+        &self.strides
+    }
+
+    /// The buffer index of each operand's first element.
+    pub fn starts(&self) -> [usize; K] {
+        self.starts
+    }
+
     /// Strides of the innermost (merged) axis, one per operand.
     pub fn inner_strides(&self) -> [usize; K] {
         *self.strides.last().expect("a walk has at least one axis")

@@ -2,7 +2,8 @@
 //!
 //! - [`Layout`] says how a flat buffer is read as an n-dimensional array (shape, strides, offset).
 //! - [`ops`] defines every element-wise and reduction op once: name, scalar function, OpenCL C.
-//! - `Backend` (internal) is the small set of kernels a device provides; `Cpu` is the CPU device.
+//! - `Backend` (internal) is the small set of kernels a device provides; `Cpu` is the CPU device,
+//!   [`opencl::OpenCl`] an OpenCL device (libOpenCL is loaded at run time).
 //!   Fused ops have defaults composed of the primitives (`composed`).
 //! - [`Storage`] is a buffer on some [`Device`] of some element type, chosen at run time; it is
 //!   the single place where calls are dispatched to a backend and a monomorphized kernel, and the
@@ -15,6 +16,7 @@ mod cpu;
 mod dtype;
 mod error;
 mod layout;
+pub mod opencl;
 pub mod ops;
 mod storage;
 mod transfers;

@@ -33,34 +33,97 @@ pub trait ReduceOp: Send + Sync + 'static {
     fn combine<T: Element>(acc: T, x: T) -> T;
 }
 
-macro_rules! unary_op {
-    ($(#[$doc:meta])* $name:ident, $label:literal, $cl:literal, |$x:ident| $body:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug)]
-        pub struct $name;
-        impl UnaryOp for $name {
-            const NAME: &'static str = $label;
-            const OPENCL: &'static str = $cl;
-            #[inline(always)]
-            fn apply<T: Element>($x: T) -> T {
-                $body
+/// Calls [`UnaryVisitor::visit`] once per unary op: lets tests (and backends) enumerate every op
+/// without a hand-written list that a new op could be left out of.
+pub trait UnaryVisitor {
+    fn visit<Op: UnaryOp>(&mut self);
+}
+
+/// Like [`UnaryVisitor`] for the binary ops.
+pub trait BinaryVisitor {
+    fn visit<Op: BinaryOp>(&mut self);
+}
+
+/// Like [`UnaryVisitor`] for the reductions.
+pub trait ReduceVisitor {
+    fn visit<Op: ReduceOp>(&mut self);
+}
+
+/// Defines every unary op (a unit struct and its [`UnaryOp`] impl) and [`for_each_unary_op`],
+/// from one list, so the enumeration cannot miss an op.
+macro_rules! unary_ops {
+    ($($(#[$doc:meta])* $name:ident, $label:literal, $cl:literal, |$x:ident| $body:expr;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy, Debug)]
+            pub struct $name;
+            impl UnaryOp for $name {
+                const NAME: &'static str = $label;
+                const OPENCL: &'static str = $cl;
+                #[inline(always)]
+                fn apply<T: Element>($x: T) -> T {
+                    $body
+                }
             }
+        )*
+
+        /// Visits every unary op of this module, in definition order.
+        pub fn for_each_unary_op(visitor: &mut impl UnaryVisitor) {
+            $(visitor.visit::<$name>();)*
         }
     };
 }
 
-macro_rules! binary_op {
-    ($(#[$doc:meta])* $name:ident, $label:literal, $cl:literal, |$a:ident, $b:ident| $body:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug)]
-        pub struct $name;
-        impl BinaryOp for $name {
-            const NAME: &'static str = $label;
-            const OPENCL: &'static str = $cl;
-            #[inline(always)]
-            fn apply<T: Element>($a: T, $b: T) -> T {
-                $body
+/// Defines every binary op and [`for_each_binary_op`] from one list (see `unary_ops!`).
+macro_rules! binary_ops {
+    ($($(#[$doc:meta])* $name:ident, $label:literal, $cl:literal, |$a:ident, $b:ident| $body:expr;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy, Debug)]
+            pub struct $name;
+            impl BinaryOp for $name {
+                const NAME: &'static str = $label;
+                const OPENCL: &'static str = $cl;
+                #[inline(always)]
+                fn apply<T: Element>($a: T, $b: T) -> T {
+                    $body
+                }
             }
+        )*
+
+        /// Visits every binary op of this module, in definition order.
+        pub fn for_each_binary_op(visitor: &mut impl BinaryVisitor) {
+            $(visitor.visit::<$name>();)*
+        }
+    };
+}
+
+/// Defines every reduction and [`for_each_reduce_op`] from one list (see `unary_ops!`).
+macro_rules! reduce_ops {
+    ($($(#[$doc:meta])* $name:ident, $label:literal, identity: $cl_id:literal => $id:expr,
+       combine: $cl_combine:literal => |$acc:ident, $x:ident| $body:expr;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy, Debug)]
+            pub struct $name;
+            impl ReduceOp for $name {
+                const NAME: &'static str = $label;
+                const OPENCL_IDENTITY: &'static str = $cl_id;
+                const OPENCL_COMBINE: &'static str = $cl_combine;
+                #[inline(always)]
+                fn identity<T: Element>() -> T {
+                    $id
+                }
+                #[inline(always)]
+                fn combine<T: Element>($acc: T, $x: T) -> T {
+                    $body
+                }
+            }
+        )*
+
+        /// Visits every reduction of this module, in definition order.
+        pub fn for_each_reduce_op(visitor: &mut impl ReduceVisitor) {
+            $(visitor.visit::<$name>();)*
         }
     };
 }
@@ -73,7 +136,8 @@ fn flag<T: Element>(condition: bool) -> T {
     }
 }
 
-/// `tanh u = 1 − 2/(e^{2u} + 1)`: one `exp` instead of libm's `tanh` (which goes through the
+/// `tanh u = 1 − 2/(e^{2u} + 1)` (the OpenCL kernels define `tanh_via_exp` with the same formula,
+/// see `opencl/kernels/common.cl`): one `exp` instead of libm's `tanh` (which goes through the
 /// slower `expm1`; GELU and its derivative were a quarter of a training step's time). Exact at
 /// both tails (`e^{2u}` = ∞ or 0); its absolute error near 0 is a few ulps of 1, which is all
 /// GELU needs since it only ever uses `1 ± tanh u`.
@@ -88,127 +152,79 @@ const GELU_C: f64 = 0.797_884_560_802_865_4;
 /// The cubic coefficient of the tanh form of GELU.
 const GELU_A: f64 = 0.044_715;
 
-unary_op!(/** `y = x` (a copy). */ Identity, "identity", "x", |x| x);
-unary_op!(/** `y = -x`. */ Neg, "neg", "-x", |x| -x);
-unary_op!(/** `y = eˣ`. */ Exp, "exp", "exp(x)", |x| x.exp());
-unary_op!(/** `y = ln x`. */ Log, "log", "log(x)", |x| x.ln());
-unary_op!(/** `y = √x`. */ Sqrt, "sqrt", "sqrt(x)", |x| x.sqrt());
-unary_op!(/** `y = tanh x`. */ Tanh, "tanh", "tanh(x)", |x| x.tanh());
-unary_op!(/** `y = |x|`. */ Abs, "abs", "fabs(x)", |x| x.abs());
-unary_op!(/** `y = 1/x`. */ Recip, "recip", "(T)1 / x", |x| x.recip());
-unary_op!(
+unary_ops! {
+    /** `y = x` (a copy). */ Identity, "identity", "x", |x| x;
+    /** `y = -x`. */ Neg, "neg", "-x", |x| -x;
+    /** `y = eˣ`. */ Exp, "exp", "exp(x)", |x| x.exp();
+    /** `y = ln x`. */ Log, "log", "log(x)", |x| x.ln();
+    /** `y = √x`. */ Sqrt, "sqrt", "sqrt(x)", |x| x.sqrt();
+    /** `y = tanh x`. */ Tanh, "tanh", "tanh(x)", |x| x.tanh();
+    /** `y = |x|`. */ Abs, "abs", "fabs(x)", |x| x.abs();
+    /** `y = 1/x`. */ Recip, "recip", "(T)1 / x", |x| x.recip();
     /** `y = sign(x)` in {-1, 0, 1}. */ Sign, "sign",
-    "(x > (T)0) ? (T)1 : ((x < (T)0) ? (T)-1 : (T)0)",
-    |x| if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { T::zero() }
-);
-unary_op!(
+        "(x > (T)0) ? (T)1 : ((x < (T)0) ? (T)-1 : (T)0)",
+        |x| if x > T::zero() { T::one() } else if x < T::zero() { -T::one() } else { T::zero() };
     /** `y = 1 / (1 + e⁻ˣ)`, computed without overflow for large `|x|`. */ Sigmoid, "sigmoid",
-    "(x >= (T)0) ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x))",
-    |x| if x >= T::zero() { T::one() / (T::one() + (-x).exp()) } else { let e = x.exp(); e / (T::one() + e) }
-);
-unary_op!(
+        "(x >= (T)0) ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x))",
+        |x| if x >= T::zero() { T::one() / (T::one() + (-x).exp()) } else { let e = x.exp(); e / (T::one() + e) };
     /** `y = ln(1 + eˣ)`, computed as `max(x, 0) + ln(1 + e^{−|x|})` so it never overflows. */
-    Softplus, "softplus",
-    "fmax(x, (T)0) + log1p(exp(-fabs(x)))",
-    |x| x.max(T::zero()) + (-x.abs()).exp().ln_1p()
-);
-unary_op!(/** `y = max(x, 0)`. */ Relu, "relu", "fmax(x, (T)0)", |x| if x > T::zero() { x } else { T::zero() });
-unary_op!(
-    /// GELU, tanh form: `y = ½x(1 + tanh(c(x + a x³)))` with `c = √(2/π)`, `a = 0.044715`.
-    GeluTanh, "gelu_tanh",
-    "(T)0.5 * x * ((T)1 + tanh((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x)))",
-    |x| {
-        let half = T::from_f64(0.5);
-        let inner = T::from_f64(GELU_C) * (x + T::from_f64(GELU_A) * x * x * x);
-        half * x * (T::one() + tanh_via_exp(inner))
-    }
-);
-binary_op!(/** `a + b`. */ Add, "add", "a + b", |a, b| a + b);
-binary_op!(
+        Softplus, "softplus",
+        "fmax(x, (T)0) + log1p(exp(-fabs(x)))",
+        |x| x.max(T::zero()) + (-x.abs()).exp().ln_1p();
+    /** `y = max(x, 0)`. */ Relu, "relu", "fmax(x, (T)0)", |x| if x > T::zero() { x } else { T::zero() };
+    /// GELU, tanh form: `y = ½x(1 + tanh(c(x + a x³)))` with `c = √(2/π)`, `a = 0.044715`; the
+    /// tanh is `tanh_via_exp` on both sides (the OpenCL helper of that name has the same formula).
+        GeluTanh, "gelu_tanh",
+        "(T)0.5 * x * ((T)1 + tanh_via_exp((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x)))",
+        |x| {
+            let half = T::from_f64(0.5);
+            let inner = T::from_f64(GELU_C) * (x + T::from_f64(GELU_A) * x * x * x);
+            half * x * (T::one() + tanh_via_exp(inner))
+        };
+}
+
+binary_ops! {
+    /** `a + b`. */ Add, "add", "a + b", |a, b| a + b;
     /// The backward pass of the tanh-form GELU in one sweep: `a` is GELU's input `x`, `b` the
-    /// gradient of its output. With `u = c(x + a₃x³)` and `t = tanh u`,
-    /// `b · (½(1 + t) + ½x(1 − t²)·c(1 + 3a₃x²))`.
-    GeluTanhBackward, "gelu_tanh_backward",
-    "b * ((T)0.5 * ((T)1 + tanh((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) + (T)0.5 * a * ((T)1 - tanh((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a)) * tanh((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) * (T)0.7978845608028654 * ((T)1 + (T)3 * (T)0.044715 * a * a))",
-    |a, b| {
-        let half = T::from_f64(0.5);
-        let c = T::from_f64(GELU_C);
-        let cubic = T::from_f64(GELU_A);
-        let t = tanh_via_exp(c * (a + cubic * a * a * a));
-        let slope = half * (T::one() + t) + half * a * (T::one() - t * t) * c * (T::one() + T::from_f64(3.0) * cubic * a * a);
-        b * slope
-    }
-);
-binary_op!(/** `a − b`. */ Sub, "sub", "a - b", |a, b| a - b);
-binary_op!(/** `a · b`. */ Mul, "mul", "a * b", |a, b| a * b);
-binary_op!(/** `a / b`. */ Div, "div", "a / b", |a, b| a / b);
-binary_op!(/** `aᵇ`. */ Pow, "pow", "pow(a, b)", |a, b| a.powf(b));
-binary_op!(
+    /// gradient of its output. With `u = c(x + a₃x³)` and `t = tanh u` (computed as
+    /// `tanh_via_exp`, on both sides), `b · (½(1 + t) + ½x(1 − t²)·c(1 + 3a₃x²))`.
+        GeluTanhBackward, "gelu_tanh_backward",
+        "b * ((T)0.5 * ((T)1 + tanh_via_exp((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) + (T)0.5 * a * ((T)1 - tanh_via_exp((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a)) * tanh_via_exp((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) * (T)0.7978845608028654 * ((T)1 + (T)3 * (T)0.044715 * a * a))",
+        |a, b| {
+            let half = T::from_f64(0.5);
+            let c = T::from_f64(GELU_C);
+            let cubic = T::from_f64(GELU_A);
+            let t = tanh_via_exp(c * (a + cubic * a * a * a));
+            let slope = half * (T::one() + t) + half * a * (T::one() - t * t) * c * (T::one() + T::from_f64(3.0) * cubic * a * a);
+            b * slope
+        };
+    /** `a − b`. */ Sub, "sub", "a - b", |a, b| a - b;
+    /** `a · b`. */ Mul, "mul", "a * b", |a, b| a * b;
+    /** `a / b`. */ Div, "div", "a / b", |a, b| a / b;
+    /** `aᵇ`. */ Pow, "pow", "pow(a, b)", |a, b| a.powf(b);
     /** `max(a, b)`; NaN if either is NaN. */ Maximum, "maximum",
-    "(isnan(a) || a > b) ? a : b",
-    |a, b| if a.is_nan() || a > b { a } else { b }
-);
-binary_op!(
+        "(isnan(a) || a > b) ? a : b",
+        |a, b| if a.is_nan() || a > b { a } else { b };
     /** `min(a, b)`; NaN if either is NaN. */ Minimum, "minimum",
-    "(isnan(a) || a < b) ? a : b",
-    |a, b| if a.is_nan() || a < b { a } else { b }
-);
-binary_op!(/** `1` where `a = b`, else `0`. */ Eq, "eq", "(T)(a == b)", |a, b| flag(a == b));
-binary_op!(/** `1` where `a ≠ b`, else `0`. */ Ne, "ne", "(T)(a != b)", |a, b| flag(a != b));
-binary_op!(/** `1` where `a < b`, else `0`. */ Lt, "lt", "(T)(a < b)", |a, b| flag(a < b));
-binary_op!(/** `1` where `a ≤ b`, else `0`. */ Le, "le", "(T)(a <= b)", |a, b| flag(a <= b));
-binary_op!(/** `1` where `a > b`, else `0`. */ Gt, "gt", "(T)(a > b)", |a, b| flag(a > b));
-binary_op!(/** `1` where `a ≥ b`, else `0`. */ Ge, "ge", "(T)(a >= b)", |a, b| flag(a >= b));
-
-/// `Σ x`.
-#[derive(Clone, Copy, Debug)]
-pub struct Sum;
-impl ReduceOp for Sum {
-    const NAME: &'static str = "sum";
-    const OPENCL_IDENTITY: &'static str = "(T)0";
-    const OPENCL_COMBINE: &'static str = "acc + x";
-    #[inline(always)]
-    fn identity<T: Element>() -> T {
-        T::zero()
-    }
-    #[inline(always)]
-    fn combine<T: Element>(acc: T, x: T) -> T {
-        acc + x
-    }
+        "(isnan(a) || a < b) ? a : b",
+        |a, b| if a.is_nan() || a < b { a } else { b };
+    /** `1` where `a = b`, else `0`. */ Eq, "eq", "(T)(a == b)", |a, b| flag(a == b);
+    /** `1` where `a ≠ b`, else `0`. */ Ne, "ne", "(T)(a != b)", |a, b| flag(a != b);
+    /** `1` where `a < b`, else `0`. */ Lt, "lt", "(T)(a < b)", |a, b| flag(a < b);
+    /** `1` where `a ≤ b`, else `0`. */ Le, "le", "(T)(a <= b)", |a, b| flag(a <= b);
+    /** `1` where `a > b`, else `0`. */ Gt, "gt", "(T)(a > b)", |a, b| flag(a > b);
+    /** `1` where `a ≥ b`, else `0`. */ Ge, "ge", "(T)(a >= b)", |a, b| flag(a >= b);
 }
 
-/// `max x` (NaN wins, as in PyTorch).
-#[derive(Clone, Copy, Debug)]
-pub struct Max;
-impl ReduceOp for Max {
-    const NAME: &'static str = "max";
-    const OPENCL_IDENTITY: &'static str = "-INFINITY";
-    const OPENCL_COMBINE: &'static str = "(isnan(acc) || acc >= x) ? acc : x";
-    #[inline(always)]
-    fn identity<T: Element>() -> T {
-        T::neg_infinity()
-    }
-    #[inline(always)]
-    fn combine<T: Element>(acc: T, x: T) -> T {
-        Maximum::apply(acc, x)
-    }
-}
-
-/// `min x` (NaN wins, as in PyTorch).
-#[derive(Clone, Copy, Debug)]
-pub struct Min;
-impl ReduceOp for Min {
-    const NAME: &'static str = "min";
-    const OPENCL_IDENTITY: &'static str = "INFINITY";
-    const OPENCL_COMBINE: &'static str = "(isnan(acc) || acc <= x) ? acc : x";
-    #[inline(always)]
-    fn identity<T: Element>() -> T {
-        T::infinity()
-    }
-    #[inline(always)]
-    fn combine<T: Element>(acc: T, x: T) -> T {
-        Minimum::apply(acc, x)
-    }
+reduce_ops! {
+    /// `Σ x`.
+    Sum, "sum", identity: "(T)0" => T::zero(), combine: "acc + x" => |acc, x| acc + x;
+    /// `max x` (NaN wins, as in PyTorch).
+    Max, "max", identity: "-INFINITY" => T::neg_infinity(),
+        combine: "(isnan(acc) || acc >= x) ? acc : x" => |acc, x| Maximum::apply(acc, x);
+    /// `min x` (NaN wins, as in PyTorch).
+    Min, "min", identity: "INFINITY" => T::infinity(),
+        combine: "(isnan(acc) || acc <= x) ? acc : x" => |acc, x| Minimum::apply(acc, x);
 }
 
 /// Which extreme an arg-reduction looks for.

@@ -6,24 +6,76 @@
 //! first: no call from safe code can make a kernel read or write outside a buffer.
 
 use crate::backend::{LayerNormGrads, LayerNormOutput};
+use crate::opencl::OpenCl;
 use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
 use crate::transfers::{count_download, count_upload};
 use crate::{checked_numel, shape_str, Backend, Cpu, DType, Element, Error, Layout, Result};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where a tensor's numbers live.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Device {
     #[default]
     Cpu,
+    /// An OpenCL device (one context and one in-order queue).
+    OpenCl(OpenCl),
+}
+
+impl Device {
+    /// The `index`-th OpenCL device over all platforms (`opencl:index`).
+    pub fn opencl(index: usize) -> Result<Device> {
+        OpenCl::open(index).map(Device::OpenCl)
+    }
+
+    /// A device from its command-line spelling: `cpu`, `opencl` (= `opencl:0`) or `opencl:N`.
+    pub fn parse(spec: &str) -> Result<Device> {
+        let spec = spec.trim();
+        let index = match spec {
+            "cpu" => return Ok(Device::Cpu),
+            "opencl" => Some(0),
+            _ => spec
+                .strip_prefix("opencl:")
+                .and_then(|n| n.parse::<usize>().ok()),
+        };
+        let Some(index) = index else {
+            return Err(Error::Backend(format!(
+                "unknown device \"{spec}\": the accepted forms are cpu, opencl and opencl:N \
+                 (N = 0, 1, ... counts the OpenCL devices of all platforms)"
+            )));
+        };
+        Device::opencl(index).map_err(|e| Error::Backend(format!("device \"{spec}\": {e}")))
+    }
 }
 
 impl fmt::Display for Device {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Device::Cpu => f.write_str("cpu"),
+            Device::OpenCl(cl) => write!(f, "opencl:{} ({})", cl.index(), cl.name()),
         }
+    }
+}
+
+/// The devices tests should run on: the CPU, plus `opencl:0` when an OpenCL device exists.
+///
+/// Without one, the OpenCL half is skipped with a note on stderr (once per process), except under
+/// CI (the `CI` environment variable set), where that is a failure: CI must run the OpenCL tests.
+pub fn test_devices() -> Vec<Device> {
+    static PROBE: OnceLock<std::result::Result<OpenCl, String>> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| {
+        let found = OpenCl::open(0).map_err(|e| e.to_string());
+        if let Err(reason) = &found {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI is set but OpenCL is not usable: {reason}");
+            }
+            eprintln!("skipping OpenCL: {reason}");
+        }
+        found
+    });
+    match probe {
+        Ok(cl) => vec![Device::Cpu, Device::OpenCl(cl.clone())],
+        Err(_) => vec![Device::Cpu],
     }
 }
 
@@ -36,6 +88,24 @@ pub enum Typed<B: Backend> {
 /// The buffer of one device.
 enum Data {
     Cpu(Typed<Cpu>),
+    OpenCl(OpenCl, Typed<OpenCl>),
+}
+
+impl Data {
+    fn device(&self) -> Device {
+        match self {
+            Data::Cpu(_) => Device::Cpu,
+            Data::OpenCl(cl, _) => Device::OpenCl(cl.clone()),
+        }
+    }
+}
+
+/// The error for operands of one operation on two devices.
+fn mismatch(op: &'static str, a: Device, b: Device) -> Error {
+    Error::Device {
+        op,
+        msg: format!("operands are on {a} and {b}"),
+    }
 }
 
 /// A buffer on a device, of a run-time element type.
@@ -57,6 +127,7 @@ pub struct Indices {
 
 enum IndexData {
     Cpu(<Cpu as Backend>::Indices),
+    OpenCl(OpenCl, <OpenCl as Backend>::Indices),
 }
 
 /// Element types know how to wrap and unwrap their buffers in [`Typed`].
@@ -126,6 +197,10 @@ macro_rules! on_device {
                 let $backend = &Cpu;
                 Data::Cpu($body)
             }
+            Data::OpenCl(cl, $x) => {
+                let $backend = cl;
+                Data::OpenCl(cl.clone(), $body)
+            }
         }
     };
 }
@@ -138,11 +213,16 @@ macro_rules! with_device {
                 let $backend = &Cpu;
                 $body
             }
+            Data::OpenCl(cl, $x) => {
+                let $backend = cl;
+                $body
+            }
         }
     };
 }
 
-/// Like `on_device!` for two operands, which must live on the same device.
+/// Like `on_device!` for two operands, which must live on the same device (else an
+/// `Error::Device` naming both is returned from the enclosing function).
 macro_rules! on_same_device {
     ($op:expr, $a:expr, $b:expr, |$backend:ident, $x:ident, $y:ident| $body:expr) => {
         match ($a, $b) {
@@ -150,6 +230,11 @@ macro_rules! on_same_device {
                 let $backend = &Cpu;
                 Data::Cpu($body)
             }
+            (Data::OpenCl(cl, $x), Data::OpenCl(other, $y)) if cl == other => {
+                let $backend = cl;
+                Data::OpenCl(cl.clone(), $body)
+            }
+            (a, b) => return Err(mismatch($op, a.device(), b.device())),
         }
     };
 }
@@ -337,6 +422,7 @@ impl Storage {
         count_upload();
         Ok(Storage::new(match device {
             Device::Cpu => Data::Cpu(T::wrap::<Cpu>(Cpu.from_host(data)?)),
+            Device::OpenCl(cl) => Data::OpenCl(cl.clone(), T::wrap::<OpenCl>(cl.from_host(data)?)),
         }))
     }
 
@@ -344,6 +430,7 @@ impl Storage {
     pub fn full(device: &Device, dtype: DType, len: usize, value: f64) -> Result<Storage> {
         Ok(Storage::new(match device {
             Device::Cpu => Data::Cpu(Typed::full(&Cpu, dtype, len, value)?),
+            Device::OpenCl(cl) => Data::OpenCl(cl.clone(), Typed::full(cl, dtype, len, value)?),
         }))
     }
 
@@ -352,9 +439,7 @@ impl Storage {
     }
 
     pub fn device(&self) -> Device {
-        match &self.data {
-            Data::Cpu(_) => Device::Cpu,
-        }
+        self.data.device()
     }
 
     /// The number of elements in the buffer.
@@ -374,10 +459,7 @@ impl Storage {
     /// An error unless `other` lives on the same device.
     fn check_device(&self, op: &'static str, other: &Device) -> Result<()> {
         if self.device() != *other {
-            return Err(Error::Device {
-                op,
-                msg: format!("operands are on {} and {}", self.device(), other),
-            });
+            return Err(mismatch(op, self.device(), other.clone()));
         }
         Ok(())
     }
@@ -527,6 +609,10 @@ impl Storage {
         }
         match (&mut self.data, &src.data) {
             (Data::Cpu(d), Data::Cpu(s)) => d.copy_from(&Cpu, dst_layout, s, src_layout),
+            (Data::OpenCl(cl, d), Data::OpenCl(other, s)) if cl == other => {
+                d.copy_from(cl, dst_layout, s, src_layout)
+            }
+            (d, s) => Err(mismatch("copy", d.device(), s.device())),
         }
     }
 
@@ -562,6 +648,11 @@ impl Storage {
         Ok(Storage::new(match (&self.data, &*indices.data) {
             (Data::Cpu(t), IndexData::Cpu(i)) => Data::Cpu(each_dtype!(t, x =>
                 Cpu.index_select(x, layout, axis, i, count)?)),
+            (Data::OpenCl(cl, t), IndexData::OpenCl(other, i)) if cl == other => Data::OpenCl(
+                cl.clone(),
+                each_dtype!(t, x => cl.index_select(x, layout, axis, i, count)?),
+            ),
+            (t, _) => return Err(mismatch("index_select", t.device(), indices.device())),
         }))
     }
 
@@ -597,6 +688,20 @@ impl Storage {
             (Data::Cpu(d), IndexData::Cpu(i), Data::Cpu(s)) => {
                 d.index_add(&Cpu, dst_shape, axis, i, s, src_layout)
             }
+            (Data::OpenCl(cl, d), IndexData::OpenCl(ci, i), Data::OpenCl(cs, s))
+                if cl == ci && cl == cs =>
+            {
+                d.index_add(cl, dst_shape, axis, i, s, src_layout)
+            }
+            (d, _, s) => {
+                let here = d.device();
+                let other = if here == s.device() {
+                    indices.device()
+                } else {
+                    s.device()
+                };
+                Err(mismatch("index_add", here, other))
+            }
         }
     }
 
@@ -628,6 +733,16 @@ impl Storage {
             (Data::Cpu(x), Data::Cpu(g), Data::Cpu(b)) => {
                 x.layer_norm(&Cpu, g, b, rows, d, eps)?.map(Data::Cpu)
             }
+            (Data::OpenCl(cl, x), Data::OpenCl(cg, g), Data::OpenCl(cb, b))
+                if cl == cg && cl == cb =>
+            {
+                x.layer_norm(cl, g, b, rows, d, eps)?
+                    .map(|t| Data::OpenCl(cl.clone(), t))
+            }
+            (x, g, b) => {
+                let other = if x.device() == g.device() { b } else { g };
+                return Err(mismatch(op, x.device(), other.device()));
+            }
         };
         Ok((Storage::new(y), Storage::new(mean), Storage::new(rstd)))
     }
@@ -658,6 +773,24 @@ impl Storage {
             (Data::Cpu(dy), Data::Cpu(x), Data::Cpu(m), Data::Cpu(r), Data::Cpu(g)) => dy
                 .layer_norm_backward(&Cpu, x, m, r, g, rows, d)?
                 .map(Data::Cpu),
+            (
+                Data::OpenCl(cl, dy),
+                Data::OpenCl(c1, x),
+                Data::OpenCl(c2, m),
+                Data::OpenCl(c3, r),
+                Data::OpenCl(c4, g),
+            ) if [c1, c2, c3, c4].iter().all(|c| *c == cl) => dy
+                .layer_norm_backward(cl, x, m, r, g, rows, d)?
+                .map(|t| Data::OpenCl(cl.clone(), t)),
+            (dy, ..) => {
+                let here = dy.device();
+                let other = [x, mean, rstd, gamma]
+                    .iter()
+                    .map(|s| s.device())
+                    .find(|d| *d != here)
+                    .unwrap_or_else(|| here.clone());
+                return Err(mismatch(op, here, other));
+            }
         };
         Ok((Storage::new(dx), Storage::new(dgamma), Storage::new(dbeta)))
     }
@@ -682,6 +815,7 @@ impl Indices {
         count_upload();
         let data = match device {
             Device::Cpu => IndexData::Cpu(Cpu.indices_from_host(&narrow)?),
+            Device::OpenCl(cl) => IndexData::OpenCl(cl.clone(), cl.indices_from_host(&narrow)?),
         };
         Ok(Indices {
             data: Arc::new(data),
@@ -707,6 +841,7 @@ impl Indices {
     pub fn device(&self) -> Device {
         match &*self.data {
             IndexData::Cpu(_) => Device::Cpu,
+            IndexData::OpenCl(cl, _) => Device::OpenCl(cl.clone()),
         }
     }
 }

@@ -1,0 +1,75 @@
+/* Layer norm forward, one work-group per row of the contiguous [rows, d] input:
+ * mu = inv_d * sum x, var = inv_d * sum (x - mu)^2, r = 1/sqrt(var + eps),
+ * y = (x - mu) * r * gamma + beta; mean[row] = mu, rstd[row] = r. */
+__kernel void layer_norm(__global const T *x, __global const T *gamma, __global const T *beta,
+                         const uint d, const T inv_d, const T eps, __global T *y,
+                         __global T *mean, __global T *rstd, __local T *scratch) {
+    const uint row = get_group_id(0);
+    const uint base = row * d;
+    const uint lid = get_local_id(0);
+    const uint size = get_local_size(0);
+    T s = (T)0;
+    for (uint j = lid; j < d; j += size) {
+        s += x[base + j];
+    }
+    const T mu = group_sum(scratch, s) * inv_d;
+    T v = (T)0;
+    for (uint j = lid; j < d; j += size) {
+        const T c = x[base + j] - mu;
+        v += c * c;
+    }
+    const T r = (T)1 / sqrt(group_sum(scratch, v) * inv_d + eps);
+    for (uint j = lid; j < d; j += size) {
+        y[base + j] = (x[base + j] - mu) * r * gamma[j] + beta[j];
+    }
+    if (lid == 0) {
+        mean[row] = mu;
+        rstd[row] = r;
+    }
+}
+
+/* Layer norm backward, input gradient, one work-group per row: with xh = (x - mu) * r and
+ * g = dy * gamma, dx = r * (g - mean(g) - xh * mean(g * xh)). */
+__kernel void layer_norm_dx(__global const T *dy, __global const T *x, __global const T *mean,
+                            __global const T *rstd, __global const T *gamma, const uint d,
+                            const T inv_d, __global T *dx, __local T *scratch) {
+    const uint row = get_group_id(0);
+    const uint base = row * d;
+    const uint lid = get_local_id(0);
+    const uint size = get_local_size(0);
+    const T mu = mean[row];
+    const T r = rstd[row];
+    T sg = (T)0;
+    T sgx = (T)0;
+    for (uint j = lid; j < d; j += size) {
+        const T g = dy[base + j] * gamma[j];
+        sg += g;
+        sgx += g * ((x[base + j] - mu) * r);
+    }
+    const T mean_g = group_sum(scratch, sg) * inv_d;
+    const T mean_gx = group_sum(scratch, sgx) * inv_d;
+    for (uint j = lid; j < d; j += size) {
+        const T xh = (x[base + j] - mu) * r;
+        dx[base + j] = r * (dy[base + j] * gamma[j] - mean_g - xh * mean_gx);
+    }
+}
+
+/* Layer norm backward, parameter gradients, one item per column j (rows summed in order, so the
+ * result is the same on every run): dgamma_j = sum_r dy[r, j] * xh[r, j], dbeta_j = sum_r dy[r, j]. */
+__kernel void layer_norm_columns(__global const T *dy, __global const T *x, __global const T *mean,
+                                 __global const T *rstd, const uint rows, const uint d,
+                                 __global T *dgamma, __global T *dbeta) {
+    const uint j = get_global_id(0);
+    if (j >= d) {
+        return;
+    }
+    T sg = (T)0;
+    T sb = (T)0;
+    for (uint r = 0; r < rows; ++r) {
+        const T v = dy[r * d + j];
+        sg += v * ((x[r * d + j] - mean[r]) * rstd[r]);
+        sb += v;
+    }
+    dgamma[j] = sg;
+    dbeta[j] = sb;
+}

@@ -1,0 +1,32 @@
+/* One work-group per row of the contiguous [rows, n] input: m = max_j x_j, shift = m when finite
+ * (else 0: an all -inf row stays NaN-free until the division, like the CPU kernel),
+ * s = sum_j e^{x_j - shift}; softmax y_j = e^{x_j - shift} * (1/s), log-softmax
+ * y_j = (x_j - shift) - ln s. */
+__kernel void softmax(__global const T *x, __global T *y, const uint n, const int take_log,
+                      __local T *scratch) {
+    const uint base = get_group_id(0) * n;
+    const uint lid = get_local_id(0);
+    const uint size = get_local_size(0);
+    T m = -INFINITY;
+    for (uint j = lid; j < n; j += size) {
+        m = fmax(m, x[base + j]);
+    }
+    m = group_max(scratch, m);
+    const T shift = isfinite(m) ? m : (T)0;
+    T s = (T)0;
+    for (uint j = lid; j < n; j += size) {
+        s += exp(x[base + j] - shift);
+    }
+    s = group_sum(scratch, s);
+    if (take_log) {
+        const T log_sum = log(s);
+        for (uint j = lid; j < n; j += size) {
+            y[base + j] = (x[base + j] - shift) - log_sum;
+        }
+    } else {
+        const T inv = (T)1 / s;
+        for (uint j = lid; j < n; j += size) {
+            y[base + j] = exp(x[base + j] - shift) * inv;
+        }
+    }
+}

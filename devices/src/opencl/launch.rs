@@ -1,0 +1,194 @@
+//! Passing arguments to kernels and enqueueing them.
+//!
+//! Layouts travel as [`Strided`] structs by value (never as uploaded buffers), scalars as plain
+//! arguments. A launch holds the kernel's lock from the first argument to the enqueue, so two
+//! threads cannot interleave their arguments on the shared kernel object.
+
+use super::pool::ClBuffer;
+use super::runtime::{KernelEntry, Runtime};
+use crate::{DType, Element, Error, Layout, Result, Walk};
+use opencl3::kernel::Kernel;
+use std::sync::MutexGuard;
+
+/// The most axes a kernel view has (after merging), `MAX_RANK` in `common.cl`.
+pub(crate) const MAX_RANK: usize = 8;
+
+/// The `Strided` struct of `common.cl`: element `i` (row-major) of a view of `shape` is at
+/// `offset + Σ_a idx_a(i)·stride[a]`. Same field order and types as the OpenCL C struct, all
+/// 32-bit, so `repr(C)` gives the same layout on both sides.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Strided {
+    rank: u32,
+    offset: u32,
+    shape: [u32; MAX_RANK],
+    stride: [u32; MAX_RANK],
+}
+
+/// `value` as a kernel's `uint`, or an error naming `what`.
+pub(crate) fn uint(what: &str, value: usize) -> Result<u32> {
+    u32::try_from(value).map_err(|_| {
+        Error::Backend(format!(
+            "OpenCL: {what} = {value} does not fit the kernels' 32-bit indices"
+        ))
+    })
+}
+
+/// The views of `K` same-shaped layouts walked together, with adjacent axes merged as [`Walk`]
+/// merges them; an error when more than [`MAX_RANK`] axes remain.
+pub(crate) fn strided<const K: usize>(layouts: [&Layout; K]) -> Result<[Strided; K]> {
+    let walk = Walk::new(layouts);
+    let dims = walk.dims();
+    if dims.len() > MAX_RANK {
+        return Err(Error::Backend(format!(
+            "OpenCL: a view of shape {:?} has {} axes that cannot be merged; the kernels take at \
+             most {MAX_RANK}",
+            layouts[0].shape(),
+            dims.len()
+        )));
+    }
+    let starts = walk.starts();
+    let mut out = [Strided::default(); K];
+    for (k, view) in out.iter_mut().enumerate() {
+        view.rank = dims.len() as u32;
+        view.offset = uint("a view offset", starts[k])?;
+        for (a, (&d, s)) in dims.iter().zip(walk.axis_strides()).enumerate() {
+            view.shape[a] = uint("an axis size", d)?;
+            view.stride[a] = uint("a stride", s[k])?;
+        }
+    }
+    Ok(out)
+}
+
+/// The view of one layout (see [`strided`]).
+pub(crate) fn strided1(layout: &Layout) -> Result<Strided> {
+    let [view] = strided([layout])?;
+    Ok(view)
+}
+
+/// The largest power of two ≤ `want` that the kernel and the device allow in one work-group.
+pub(crate) fn group_size(entry: &KernelEntry, want: usize) -> usize {
+    let limit = want.min(entry.max_group).max(1);
+    1 << limit.ilog2()
+}
+
+/// A kernel whose arguments are being set, in order.
+pub(crate) struct Launch<'a> {
+    runtime: &'a Runtime,
+    entry: &'a KernelEntry,
+    kernel: MutexGuard<'a, Kernel>,
+    next: u32,
+}
+
+impl<'a> Launch<'a> {
+    pub fn new(runtime: &'a Runtime, entry: &'a KernelEntry) -> Self {
+        Launch {
+            runtime,
+            entry,
+            kernel: entry.kernel.lock().unwrap_or_else(|e| e.into_inner()),
+            next: 0,
+        }
+    }
+
+    fn check(&self, r: opencl3::Result<()>) -> Result<()> {
+        r.map_err(|e| {
+            Error::Backend(format!(
+                "OpenCL: argument {} of kernel {}: {e}",
+                self.next, self.entry.name
+            ))
+        })
+    }
+
+    /// The next argument, passed by value: a `uint`, `int`, `T` or `Strided`.
+    pub fn arg<A: KernelArg>(mut self, value: &A) -> Result<Self> {
+        // SAFETY: `value` is a live reference to `size_of::<A>()` initialized bytes of a plain
+        // old data type (`KernelArg` is implemented only for such), which is all clSetKernelArg
+        // reads; OpenCL checks the size against the kernel's parameter and copies the bytes.
+        let r = unsafe { self.kernel.set_arg(self.next, value) };
+        self.check(r)?;
+        self.next += 1;
+        Ok(self)
+    }
+
+    /// The next argument, a `T` (`float` or `double`) scalar of an element type.
+    pub fn scalar<T: Element>(self, value: T) -> Result<Self> {
+        match T::DTYPE {
+            DType::F32 => self.arg(&(value.to_f64() as f32)),
+            DType::F64 => self.arg(&value.to_f64()),
+        }
+    }
+
+    /// The next argument, a `__global` buffer.
+    pub fn buffer<T>(self, buffer: &ClBuffer<T>) -> Result<Self> {
+        self.arg(&Handle(buffer.handle()))
+    }
+
+    /// The next argument, a `__local` array of `elements` values of `E`.
+    pub fn local<E>(mut self, elements: usize) -> Result<Self> {
+        // SAFETY: a local-memory argument passes only a size (no host pointer is read); the
+        // size is nonzero because every launch passes at least one element per work item.
+        let r = unsafe {
+            self.kernel
+                .set_arg_local_buffer(self.next, elements.max(1) * std::mem::size_of::<E>())
+        };
+        self.check(r)?;
+        self.next += 1;
+        Ok(self)
+    }
+
+    /// Enqueues the kernel over `global` work items in groups of `local` (one entry per
+    /// dimension, each `global[d]` a multiple of `local[d]`); does not wait for it.
+    pub fn run(self, global: &[usize], local: &[usize]) -> Result<()> {
+        if self.next != self.entry.args {
+            return Err(Error::Backend(format!(
+                "OpenCL: kernel {} takes {} arguments but {} were set",
+                self.entry.name, self.entry.args, self.next
+            )));
+        }
+        debug_assert_eq!(global.len(), local.len());
+        debug_assert!(global.iter().zip(local).all(|(g, l)| g % l == 0));
+        // SAFETY: every argument of the kernel is set (counted above) with values of the types
+        // its OpenCL signature declares, buffers are live `ClBuffer`s (OpenCL retains them
+        // until the command completes), and `global`/`local` point to `work_dim` sizes. Every
+        // index a kernel forms stays inside its buffers: `Storage` checked each layout against
+        // its buffer, the kernels bounds-check their work items against the sizes passed, and
+        // every size fits the kernels' 32-bit arithmetic (`ClBuffer::new`, `uint`).
+        let event = unsafe {
+            self.runtime.queue.enqueue_nd_range_kernel(
+                self.kernel.get(),
+                global.len() as u32,
+                std::ptr::null(),
+                global.as_ptr(),
+                local.as_ptr(),
+                &[],
+            )
+        };
+        event.map(drop).map_err(|e| {
+            Error::Backend(format!(
+                "OpenCL: enqueueing kernel {} on {} failed: {e}",
+                self.entry.name, self.runtime.info.name
+            ))
+        })
+    }
+
+    /// Enqueues a one-dimensional kernel over `n ≥ 1` items in groups of up to 256 (the kernel
+    /// ignores the items past `n`).
+    pub fn run_1d(self, n: usize) -> Result<()> {
+        let group = group_size(self.entry, 256);
+        self.run(&[n.div_ceil(group) * group], &[group])
+    }
+}
+
+/// A `cl_mem` handle as a kernel argument.
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub(crate) struct Handle(opencl3::types::cl_mem);
+
+/// Plain old data that can be a kernel argument by value.
+pub(crate) trait KernelArg: Copy {}
+impl KernelArg for u32 {}
+impl KernelArg for i32 {}
+impl KernelArg for f32 {}
+impl KernelArg for f64 {}
+impl KernelArg for Strided {}
+impl KernelArg for Handle {}

@@ -1,0 +1,184 @@
+//! Launch glue for the element-wise kernels (unary, binary, scalar, strided copy) and the
+//! gathers and scatters along an axis.
+
+use super::launch::{strided, strided1, uint, Launch};
+use super::pool::ClBuffer;
+use super::runtime::Runtime;
+use super::source::{ProgramSource, BINARY, COPY, INDEX, UNARY};
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::{checked_numel, Element, Layout, Result};
+use std::sync::Arc;
+
+/// `y[i] = Op(x[layout(i)])`, contiguous output.
+pub(crate) fn unary<T: Element, Op: UnaryOp>(
+    rt: &Arc<Runtime>,
+    x: &ClBuffer<T>,
+    layout: &Layout,
+) -> Result<ClBuffer<T>> {
+    let n = layout.numel();
+    let out = ClBuffer::new(rt, n)?;
+    if n == 0 {
+        return Ok(out);
+    }
+    let entry = rt.kernel(&ProgramSource::unary::<Op>(UNARY, T::DTYPE), "unary")?;
+    Launch::new(rt, &entry)
+        .buffer(x)?
+        .arg(&strided1(layout)?)?
+        .buffer(&out)?
+        .arg(&uint("the element count", n)?)?
+        .run_1d(n)?;
+    Ok(out)
+}
+
+/// `y[i] = Op(a[a_layout(i)], b[b_layout(i)])`, contiguous output.
+pub(crate) fn binary<T: Element, Op: BinaryOp>(
+    rt: &Arc<Runtime>,
+    a: &ClBuffer<T>,
+    a_layout: &Layout,
+    b: &ClBuffer<T>,
+    b_layout: &Layout,
+) -> Result<ClBuffer<T>> {
+    let n = a_layout.numel();
+    let out = ClBuffer::new(rt, n)?;
+    if n == 0 {
+        return Ok(out);
+    }
+    let [av, bv] = strided([a_layout, b_layout])?;
+    let entry = rt.kernel(&ProgramSource::binary::<Op>(BINARY, T::DTYPE), "binary")?;
+    Launch::new(rt, &entry)
+        .buffer(a)?
+        .arg(&av)?
+        .buffer(b)?
+        .arg(&bv)?
+        .buffer(&out)?
+        .arg(&uint("the element count", n)?)?
+        .run_1d(n)?;
+    Ok(out)
+}
+
+/// `y[i] = Op(x[layout(i)], value)` with `value` a kernel argument; contiguous output.
+pub(crate) fn binary_scalar<T: Element, Op: BinaryOp>(
+    rt: &Arc<Runtime>,
+    x: &ClBuffer<T>,
+    layout: &Layout,
+    value: T,
+) -> Result<ClBuffer<T>> {
+    let n = layout.numel();
+    let out = ClBuffer::new(rt, n)?;
+    if n == 0 {
+        return Ok(out);
+    }
+    let entry = rt.kernel(
+        &ProgramSource::binary::<Op>(BINARY, T::DTYPE),
+        "binary_scalar",
+    )?;
+    Launch::new(rt, &entry)
+        .buffer(x)?
+        .arg(&strided1(layout)?)?
+        .scalar(value)?
+        .buffer(&out)?
+        .arg(&uint("the element count", n)?)?
+        .run_1d(n)?;
+    Ok(out)
+}
+
+/// `dst[dst_layout(i)] = src[src_layout(i)]`.
+pub(crate) fn copy_into<T: Element>(
+    rt: &Arc<Runtime>,
+    src: &ClBuffer<T>,
+    src_layout: &Layout,
+    dst: &mut ClBuffer<T>,
+    dst_layout: &Layout,
+) -> Result<()> {
+    let n = src_layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let [sv, dv] = strided([src_layout, dst_layout])?;
+    let entry = rt.kernel(&ProgramSource::plain(COPY, T::DTYPE, ""), "copy")?;
+    Launch::new(rt, &entry)
+        .buffer(src)?
+        .arg(&sv)?
+        .buffer(dst)?
+        .arg(&dv)?
+        .arg(&uint("the element count", n)?)?
+        .run_1d(n)?;
+    Ok(())
+}
+
+/// `layout` without `axis`, and that axis's stride (0 when the axis has at most one entry, whose
+/// stride is never used and may be arbitrary).
+fn without_axis(layout: &Layout, axis: usize) -> Result<(Layout, usize)> {
+    let mut shape = layout.shape().to_vec();
+    let mut strides = layout.strides().to_vec();
+    let size = shape.remove(axis);
+    let stride = strides.remove(axis);
+    let rest = Layout::new(shape, strides, layout.offset())?;
+    Ok((rest, if size > 1 { stride } else { 0 }))
+}
+
+/// `y[o, j, r] = x[o, indices[j], r]` with `o` the axes before `axis` and `r` those after.
+pub(crate) fn index_select<T: Element>(
+    rt: &Arc<Runtime>,
+    x: &ClBuffer<T>,
+    layout: &Layout,
+    axis: usize,
+    indices: &ClBuffer<u32>,
+    count: usize,
+) -> Result<ClBuffer<T>> {
+    let inner: usize = layout.shape()[axis + 1..].iter().product();
+    let mut out_shape = layout.shape().to_vec();
+    out_shape[axis] = count;
+    let n = checked_numel("index_select", &out_shape)?;
+    let out = ClBuffer::new(rt, n)?;
+    if n == 0 {
+        return Ok(out);
+    }
+    let (rest, axis_stride) = without_axis(layout, axis)?;
+    let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "index_select")?;
+    Launch::new(rt, &entry)
+        .buffer(x)?
+        .arg(&strided1(&rest)?)?
+        .arg(&uint("a stride", axis_stride)?)?
+        .buffer(indices)?
+        .arg(&uint("the index count", count)?)?
+        .arg(&uint("an inner size", inner)?)?
+        .buffer(&out)?
+        .arg(&uint("the element count", n)?)?
+        .run_1d(n)?;
+    Ok(out)
+}
+
+/// `dst[o, indices[j], r] += src[o, j, r]`, one work item per `(o, r)` column looping over `j` in
+/// order (deterministic, no atomics).
+pub(crate) fn index_add<T: Element>(
+    rt: &Arc<Runtime>,
+    dst: &mut ClBuffer<T>,
+    dst_shape: &[usize],
+    axis: usize,
+    indices: &ClBuffer<u32>,
+    src: &ClBuffer<T>,
+    src_layout: &Layout,
+) -> Result<()> {
+    let count = indices.len();
+    let size = dst_shape[axis];
+    let inner: usize = dst_shape[axis + 1..].iter().product();
+    let columns = dst_shape[..axis].iter().product::<usize>() * inner;
+    if columns == 0 || count == 0 {
+        return Ok(());
+    }
+    let (rest, axis_stride) = without_axis(src_layout, axis)?;
+    let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "index_add")?;
+    Launch::new(rt, &entry)
+        .buffer(dst)?
+        .arg(&uint("an axis size", size)?)?
+        .arg(&uint("an inner size", inner)?)?
+        .buffer(indices)?
+        .arg(&uint("the index count", count)?)?
+        .buffer(src)?
+        .arg(&strided1(&rest)?)?
+        .arg(&uint("a stride", axis_stride)?)?
+        .arg(&uint("the column count", columns)?)?
+        .run_1d(columns)?;
+    Ok(())
+}

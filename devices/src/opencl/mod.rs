@@ -1,0 +1,322 @@
+//! The OpenCL device: kernels in `kernels/*.cl`, built once per process per (kernel file, op,
+//! element type), run on one in-order queue per device, with buffers recycled by a size-keyed
+//! pool.
+//!
+//! `opencl3` loads `libOpenCL.so.1` at run time, so this module builds everywhere; without a
+//! loader or a driver, [`list`] and [`OpenCl::open`] return an error saying which is missing.
+//!
+//! - `runtime.rs`: discovery, context, queue, program and kernel cache.
+//! - `pool.rs`: device buffers and their pool. `host.rs`: host ↔ device copies.
+//! - `source.rs`: program text (ops spliced in from [`crate::ops`]). `launch.rs`: kernel arguments.
+//! - `map.rs`, `reduce.rs`, `matmul.rs`, `fused.rs`: the launch glue of each kernel family.
+
+mod fused;
+mod host;
+mod launch;
+mod map;
+mod matmul;
+mod pool;
+mod reduce;
+mod runtime;
+mod source;
+#[cfg(test)]
+mod tests;
+
+use pool::ClBuffer;
+
+use crate::backend::{LayerNormGrads, LayerNormOutput};
+use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};
+use crate::{Backend, Element, Error, Layout, Result};
+use runtime::Runtime;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// What an OpenCL device says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Position over all devices of all platforms (the `N` of `opencl:N`).
+    pub index: usize,
+    pub platform: String,
+    pub name: String,
+    /// `CL_DEVICE_VERSION`.
+    pub version: String,
+    /// `CL_DEVICE_OPENCL_C_VERSION`.
+    pub c_version: String,
+    /// Bytes of global memory.
+    pub global_memory: u64,
+    /// The largest single buffer in bytes.
+    pub max_allocation: u64,
+    pub compute_units: u32,
+    /// Whether the device has `cl_khr_fp64` (needed for `f64` kernels).
+    pub fp64: bool,
+}
+
+/// Every OpenCL device of every platform (`CL_DEVICE_TYPE_ALL`), in the order `opencl:N` counts
+/// them; an error saying what is missing when there is none.
+pub fn list() -> Result<Vec<DeviceInfo>> {
+    runtime::discover()?
+        .iter()
+        .enumerate()
+        .map(|(index, (platform, id))| runtime::describe(index, platform, *id))
+        .collect()
+}
+
+/// An opened OpenCL device: a context, one in-order queue, a buffer pool and a program cache.
+/// Cloning is cheap (shared); two handles are equal when they are the same opened device.
+#[derive(Clone)]
+pub struct OpenCl {
+    runtime: Arc<Runtime>,
+}
+
+/// The devices opened so far in this process, by index.
+static OPENED: Mutex<Option<HashMap<usize, OpenCl>>> = Mutex::new(None);
+
+impl OpenCl {
+    /// Opens the `index`-th device over all platforms, or returns the handle opened earlier.
+    pub fn open(index: usize) -> Result<OpenCl> {
+        let mut opened = OPENED.lock().unwrap_or_else(|e| e.into_inner());
+        let opened = opened.get_or_insert_with(HashMap::new);
+        if let Some(handle) = opened.get(&index) {
+            return Ok(handle.clone());
+        }
+        let found = runtime::discover()?;
+        let Some((platform, id)) = found.get(index) else {
+            let names: Vec<String> = found
+                .iter()
+                .enumerate()
+                .map(|(i, (platform, id))| {
+                    let name = runtime::describe(i, platform, *id)
+                        .map_or_else(|_| "?".to_string(), |info| info.name);
+                    format!("opencl:{i} ({name}, platform {platform})")
+                })
+                .collect();
+            return Err(Error::Backend(format!(
+                "there is no OpenCL device {index}: found {} ({})",
+                found.len(),
+                names.join(", ")
+            )));
+        };
+        let info = runtime::describe(index, platform, *id)?;
+        let handle = OpenCl {
+            runtime: Arc::new(Runtime::open(info, *id)?),
+        };
+        opened.insert(index, handle.clone());
+        Ok(handle)
+    }
+
+    /// The `N` of `opencl:N`.
+    pub fn index(&self) -> usize {
+        self.runtime.info.index
+    }
+
+    /// The device's name, e.g. `pthread-skylake-avx512-AMD EPYC ...`.
+    pub fn name(&self) -> String {
+        self.runtime.info.name.clone()
+    }
+
+    /// Whether `f64` kernels can run here (`cl_khr_fp64`).
+    pub fn has_fp64(&self) -> bool {
+        self.runtime.info.fp64
+    }
+
+    /// All the device says about itself.
+    pub fn info(&self) -> &DeviceInfo {
+        &self.runtime.info
+    }
+
+    /// How many device buffers have been created on this device so far (requests its pool could
+    /// not serve): constant across repeats of a warmed-up op sequence.
+    pub fn allocations(&self) -> usize {
+        self.runtime.pool.allocations()
+    }
+}
+
+impl PartialEq for OpenCl {
+    fn eq(&self, other: &OpenCl) -> bool {
+        Arc::ptr_eq(&self.runtime, &other.runtime)
+    }
+}
+
+impl Eq for OpenCl {}
+
+impl fmt::Debug for OpenCl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OpenCl({}: {})", self.index(), self.runtime.info.name)
+    }
+}
+
+impl Backend for OpenCl {
+    type Buffer<T: Element> = ClBuffer<T>;
+    type Indices = ClBuffer<u32>;
+
+    fn name(&self) -> String {
+        self.name()
+    }
+
+    fn len<T: Element>(buffer: &ClBuffer<T>) -> usize {
+        buffer.len()
+    }
+
+    fn from_host<T: Element>(&self, data: &[T]) -> Result<ClBuffer<T>> {
+        let mut buffer = ClBuffer::new(&self.runtime, data.len())?;
+        host::write_elements(&self.runtime, &mut buffer, data)?;
+        Ok(buffer)
+    }
+
+    fn indices_from_host(&self, indices: &[u32]) -> Result<ClBuffer<u32>> {
+        let mut buffer = ClBuffer::new(&self.runtime, indices.len())?;
+        host::write_indices(&self.runtime, &mut buffer, indices)?;
+        Ok(buffer)
+    }
+
+    /// A contiguous view is one read of its range; any other goes through the identity kernel
+    /// into a contiguous temporary first (still one read).
+    fn to_host<T: Element>(&self, x: &ClBuffer<T>, layout: &Layout) -> Result<Vec<T>> {
+        match layout.contiguous_range() {
+            Some(range) => host::read_elements(&self.runtime, x, range.start, range.len()),
+            None => {
+                let dense = map::unary::<T, Identity>(&self.runtime, x, layout)?;
+                host::read_elements(&self.runtime, &dense, 0, dense.len())
+            }
+        }
+    }
+
+    fn full<T: Element>(&self, len: usize, value: T) -> Result<ClBuffer<T>> {
+        let mut buffer = ClBuffer::new(&self.runtime, len)?;
+        host::fill(&self.runtime, &mut buffer, value)?;
+        Ok(buffer)
+    }
+
+    fn unary<T: Element, Op: UnaryOp>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+    ) -> Result<ClBuffer<T>> {
+        map::unary::<T, Op>(&self.runtime, x, layout)
+    }
+
+    fn binary<T: Element, Op: BinaryOp>(
+        &self,
+        a: &ClBuffer<T>,
+        a_layout: &Layout,
+        b: &ClBuffer<T>,
+        b_layout: &Layout,
+    ) -> Result<ClBuffer<T>> {
+        map::binary::<T, Op>(&self.runtime, a, a_layout, b, b_layout)
+    }
+
+    fn binary_scalar<T: Element, Op: BinaryOp>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+        value: T,
+    ) -> Result<ClBuffer<T>> {
+        map::binary_scalar::<T, Op>(&self.runtime, x, layout, value)
+    }
+
+    fn reduce<T: Element, Op: ReduceOp>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+        axes: &[usize],
+    ) -> Result<ClBuffer<T>> {
+        reduce::reduce::<T, Op>(&self.runtime, x, layout, axes)
+    }
+
+    fn arg_reduce<T: Element>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+        axis: usize,
+        kind: ArgKind,
+    ) -> Result<ClBuffer<T>> {
+        reduce::arg_reduce(&self.runtime, x, layout, axis, kind)
+    }
+
+    fn matmul<T: Element>(
+        &self,
+        a: &ClBuffer<T>,
+        a_layout: &Layout,
+        b: &ClBuffer<T>,
+        b_layout: &Layout,
+    ) -> Result<ClBuffer<T>> {
+        matmul::matmul(&self.runtime, a, a_layout, b, b_layout)
+    }
+
+    fn copy_into<T: Element>(
+        &self,
+        src: &ClBuffer<T>,
+        src_layout: &Layout,
+        dst: &mut ClBuffer<T>,
+        dst_layout: &Layout,
+    ) -> Result<()> {
+        map::copy_into(&self.runtime, src, src_layout, dst, dst_layout)
+    }
+
+    fn index_select<T: Element>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+        axis: usize,
+        indices: &ClBuffer<u32>,
+        count: usize,
+    ) -> Result<ClBuffer<T>> {
+        map::index_select(&self.runtime, x, layout, axis, indices, count)
+    }
+
+    fn index_add<T: Element>(
+        &self,
+        dst: &mut ClBuffer<T>,
+        dst_shape: &[usize],
+        axis: usize,
+        indices: &ClBuffer<u32>,
+        src: &ClBuffer<T>,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        map::index_add(
+            &self.runtime,
+            dst,
+            dst_shape,
+            axis,
+            indices,
+            src,
+            src_layout,
+        )
+    }
+
+    fn softmax_last<T: Element>(
+        &self,
+        x: &ClBuffer<T>,
+        rows: usize,
+        n: usize,
+        log: bool,
+    ) -> Result<ClBuffer<T>> {
+        fused::softmax_last(&self.runtime, x, rows, n, log)
+    }
+
+    fn layer_norm<T: Element>(
+        &self,
+        x: &ClBuffer<T>,
+        gamma: &ClBuffer<T>,
+        beta: &ClBuffer<T>,
+        rows: usize,
+        d: usize,
+        eps: f64,
+    ) -> Result<LayerNormOutput<ClBuffer<T>>> {
+        fused::layer_norm(&self.runtime, x, gamma, beta, rows, d, eps)
+    }
+
+    fn layer_norm_backward<T: Element>(
+        &self,
+        dy: &ClBuffer<T>,
+        x: &ClBuffer<T>,
+        mean: &ClBuffer<T>,
+        rstd: &ClBuffer<T>,
+        gamma: &ClBuffer<T>,
+        rows: usize,
+        d: usize,
+    ) -> Result<LayerNormGrads<ClBuffer<T>>> {
+        fused::layer_norm_backward(&self.runtime, dy, x, mean, rstd, gamma, rows, d)
+    }
+}
