@@ -857,8 +857,3 @@ impl fmt::Debug for Indices {
         )
     }
 }
-
-/// The devices the conformance tests run every test body on.
-pub fn test_devices() -> Vec<Device> {
-    vec![Device::Cpu]
-}

@@ -1,5 +1,6 @@
-//! The command-line interface: `train`, `eval` and `info`.
+//! The command-line interface: `train`, `eval`, `info` and `devices`.
 
+mod devices;
 mod info;
 mod report;
 mod train;
@@ -22,6 +23,8 @@ enum Command {
     Eval(train::EvalArgs),
     /// Print a model's parameters by part and the saving over one model per task.
     Info(info::InfoArgs),
+    /// List the devices to compute on (the CPU and every OpenCL device).
+    Devices(devices::DevicesArgs),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -30,5 +33,6 @@ pub fn run() -> Result<(), String> {
         Command::Train(args) => train::train(args),
         Command::Eval(args) => train::eval(args),
         Command::Info(args) => info::info(args),
+        Command::Devices(args) => devices::devices(args),
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use tensor::Device;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -36,7 +37,8 @@ pub struct TrainArgs {
     /// Evaluate on the validation splits every this many steps (0: only at the end).
     #[arg(long)]
     eval_every: Option<u64>,
-    /// Where to compute: only `cpu` in this build.
+    /// Where to compute: cpu, opencl (the first OpenCL device) or opencl:N (see `polyvit
+    /// devices`). A run resumed from a checkpoint may continue on another device.
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Directory for the checkpoint, logs and results.
@@ -59,6 +61,9 @@ pub struct EvalArgs {
     /// Which split: test or validation.
     #[arg(long, default_value = "test")]
     split: String,
+    /// Where to compute: cpu, opencl or opencl:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 /// The embedded suite. Its seed is fixed, so every run sees the same splits whatever its
@@ -98,17 +103,8 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     Ok(config)
 }
 
-fn check_device(device: &str) -> Result<(), String> {
-    match device {
-        "cpu" => Ok(()),
-        other => Err(format!(
-            "device {other:?} is not available: this build computes on the cpu only"
-        )),
-    }
-}
-
 pub fn train(args: TrainArgs) -> Result<(), String> {
-    check_device(&args.device)?;
+    let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     let resumed = match &args.resume {
         Some(path) => {
             let changes_config = args.config.is_some()
@@ -137,16 +133,18 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     let started = Instant::now();
     let suite = load_suite()?;
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
+    run.to_device(&device).map_err(|e| e.to_string())?;
     if let Some(checkpoint) = &resumed {
         run.restore(checkpoint).map_err(|e| e.to_string())?;
     }
     let files = OutputFiles::open(&args.output, &run.config, resumed.is_some())?;
     println!(
-        "co-training {} tasks ({}) with the {} schedule on the {} preset: {} steps, data ready in {:.1} s",
+        "co-training {} tasks ({}) with the {} schedule on the {} preset on {}: {} steps, data ready in {:.1} s",
         run.datasets.len(),
         run.datasets.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
         run.config.schedule,
         run.config.preset,
+        run.device(),
         run.total_steps(),
         started.elapsed().as_secs_f64()
     );
@@ -241,9 +239,11 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
             ))
         }
     };
+    let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
     let config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
     let mut run = Run::new(config.clone(), load_suite()?).map_err(|e| e.to_string())?;
+    run.to_device(&device).map_err(|e| e.to_string())?;
     run.restore(&checkpoint).map_err(|e| e.to_string())?;
     let scores = run.evaluate(test).map_err(|e| e.to_string())?;
     println!(

@@ -1,0 +1,142 @@
+//! Every device side by side: SGEMM at 4096³ and at the ViT's shapes, and one full training step
+//! of the `train_step` bench's ViT (width 192, 6 blocks, batch 64 of 32×32 RGB images), on the CPU
+//! and on each OpenCL device. Prints one markdown table. `benches/gpu-check.sh` runs it on a GPU
+//! machine; `cargo bench -p benchmarks --bench device_table` runs it here.
+//!
+//! A GPU queue runs asynchronously, so each timing ends with a one-element read, which waits for
+//! every kernel before it. `POLYVIT_BENCH_QUICK=1` skips the 4096³ product on the CPU (1–2 s a
+//! run on two cores).
+
+use autograd::Var;
+use nn::optim::{clip_grad_norm, Optimizer, Sgd};
+use nn::{Context, Parameters};
+use polyvit::data::Modality;
+use polyvit::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
+use std::time::{Duration, Instant};
+use tensor::{DType, Device, Tensor};
+
+const BATCH: usize = 64;
+
+/// Waits for `t` by reading one of its elements.
+fn sync(t: &Tensor) {
+    t.flatten_all()
+        .and_then(|f| f.narrow(0, 0, 1))
+        .and_then(|f| f.to_vec::<f32>())
+        .expect("read one element");
+}
+
+/// The fastest of `rounds` runs of `f`, after one warm-up run (kernel builds, pool fill).
+fn fastest(rounds: usize, mut f: impl FnMut()) -> Duration {
+    f();
+    (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .expect("at least one round")
+}
+
+/// GFLOP/s of `[batch, m, k] · [batch, k, n]` on `device`.
+fn sgemm(device: &Device, batch: usize, m: usize, k: usize, n: usize) -> f64 {
+    let mut rng = tensor::rng(1);
+    let a = Tensor::randn_on(&[batch, m, k], 0.0, 1.0, DType::F32, device, &mut rng).unwrap();
+    let b = Tensor::randn_on(&[batch, k, n], 0.0, 1.0, DType::F32, device, &mut rng).unwrap();
+    let rounds = if m * n * k * batch > 1 << 32 { 3 } else { 10 };
+    let time = fastest(rounds, || sync(&a.matmul(&b).unwrap()));
+    2.0 * (batch * m * k * n) as f64 / time.as_secs_f64() / 1e9
+}
+
+/// Milliseconds per training step of the bench ViT on `device`.
+fn train_step(device: &Device) -> f64 {
+    let config = ModelConfig {
+        width: 192,
+        depth: 6,
+        heads: 3,
+        mlp_width: 768,
+        adapt_depth: 0,
+        dropout: 0.0,
+        attention_dropout: 0.0,
+    };
+    let tokenizer = TokenizerSpec {
+        modality: Modality::Image,
+        input_shape: vec![3, 32, 32],
+        patch: vec![4, 4],
+    };
+    let task = TaskSpec {
+        name: "bench".into(),
+        modality: Modality::Image,
+        classes: 10,
+    };
+    let mut rng = tensor::rng(0);
+    let mut model = PolyVit::new(&config, &[tokenizer], &[task], DType::F32, &mut rng).unwrap();
+    model.to_device(device).unwrap();
+    let images = Var::constant(
+        Tensor::randn_on(&[BATCH, 3, 32, 32], 0.0, 1.0, DType::F32, device, &mut rng).unwrap(),
+    );
+    let labels: Vec<usize> = (0..BATCH).map(|i| i % 10).collect();
+    let mut optimizer = Sgd::new(0.9);
+    let mut ctx = Context::train(0);
+    let mut step = || {
+        let logits = model.forward("bench", &images, 0.0, &mut ctx).unwrap();
+        let loss = nn::loss::cross_entropy_with_labels(&logits, &labels, 0.0).unwrap();
+        let mut grads = loss.backward().unwrap();
+        clip_grad_norm(&mut grads, 1.0).unwrap();
+        optimizer.step(&mut model, &grads, 0.01).unwrap();
+        sync(model.named_parameters()[0].1.value());
+    };
+    fastest(5, &mut step).as_secs_f64() * 1e3
+}
+
+fn main() {
+    let quick = std::env::var_os("POLYVIT_BENCH_QUICK").is_some();
+    let mut devices = vec![Device::Cpu];
+    match devices::opencl::list() {
+        Ok(found) => {
+            devices.extend(found.iter().map(|d| Device::opencl(d.index).unwrap()));
+        }
+        Err(e) => eprintln!("no OpenCL device: {e}"),
+    }
+    let tokens = BATCH * 65;
+    // (label, batch, m, k, n): 4096³, then the ViT's projections (qkv, MLP in, MLP out) over
+    // 64 images × 65 tokens, and the per-head attention products (64 images × 3 heads).
+    let shapes = [
+        ("4096³", 1, 4096, 4096, 4096),
+        ("qkv 4160×192·192×576", 1, tokens, 192, 576),
+        ("mlp 4160×192·192×768", 1, tokens, 192, 768),
+        ("mlp 4160×768·768×192", 1, tokens, 768, 192),
+        ("attention 192×(65×64·64×65)", BATCH * 3, 65, 64, 65),
+    ];
+    println!(
+        "| measurement | {} |",
+        devices
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|{}", "---:|".repeat(devices.len()));
+    for (label, batch, m, k, n) in shapes {
+        let cells: Vec<String> = devices
+            .iter()
+            .map(|d| {
+                if quick && *d == Device::Cpu && m * n * k > 1 << 32 {
+                    "skipped".to_string()
+                } else {
+                    format!("{:.0} GFLOP/s", sgemm(d, batch, m, k, n))
+                }
+            })
+            .collect();
+        println!("| SGEMM {label} | {} |", cells.join(" | "));
+    }
+    let steps: Vec<f64> = devices.iter().map(train_step).collect();
+    let cells: Vec<String> = steps
+        .iter()
+        .map(|ms| format!("{ms:.1} ms ({:.1}× the CPU)", steps[0] / ms))
+        .collect();
+    println!(
+        "| ViT training step (d192, L6, batch 64) | {} |",
+        cells.join(" | ")
+    );
+}

@@ -1,0 +1,33 @@
+//! `polyvit devices`: the devices this machine can compute on.
+
+use clap::Args;
+
+#[derive(Args)]
+pub struct DevicesArgs {}
+
+/// Prints the CPU and every OpenCL device with its name, OpenCL version, memory and fp64 support,
+/// or why no OpenCL device can be used.
+pub fn devices(_: DevicesArgs) -> Result<(), String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("cpu        {threads} hardware threads");
+    match devices::opencl::list() {
+        Ok(found) => {
+            for d in found {
+                println!(
+                    "opencl:{}   {} ({}); {}, {}; {} compute units, {:.1} GiB (at most {:.1} GiB per buffer), fp64 {}",
+                    d.index,
+                    d.name,
+                    d.platform,
+                    d.version,
+                    d.c_version,
+                    d.compute_units,
+                    d.global_memory as f64 / (1u64 << 30) as f64,
+                    d.max_allocation as f64 / (1u64 << 30) as f64,
+                    if d.fp64 { "yes" } else { "no" }
+                );
+            }
+        }
+        Err(e) => println!("opencl     none: {e}"),
+    }
+    Ok(())
+}
