@@ -4,18 +4,12 @@
 //! machine; `cargo bench -p benchmarks --bench device_table` runs it here.
 //!
 //! A GPU queue runs asynchronously, so each timing ends with a one-element read, which waits for
-//! every kernel before it. `POLYVIT_BENCH_QUICK=1` skips the 4096³ product on the CPU (1–2 s a
-//! run on two cores).
+//! every kernel before it.
 
-use autograd::Var;
-use nn::optim::{clip_grad_norm, Optimizer, Sgd};
-use nn::{Context, Parameters};
-use polyvit::data::Modality;
-use polyvit::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
+use benchmarks::{VitStep, BATCH};
+use nn::Parameters;
 use std::time::{Duration, Instant};
 use tensor::{DType, Device, Tensor};
-
-const BATCH: usize = 64;
 
 /// Waits for `t` by reading one of its elements.
 fn sync(t: &Tensor) {
@@ -50,47 +44,22 @@ fn sgemm(device: &Device, batch: usize, m: usize, k: usize, n: usize) -> f64 {
 
 /// Milliseconds per training step of the bench ViT on `device`.
 fn train_step(device: &Device) -> f64 {
-    let config = ModelConfig {
-        width: 192,
-        depth: 6,
-        heads: 3,
-        mlp_width: 768,
-        adapt_depth: 0,
-        dropout: 0.0,
-        attention_dropout: 0.0,
-    };
-    let tokenizer = TokenizerSpec {
-        modality: Modality::Image,
-        input_shape: vec![3, 32, 32],
-        patch: vec![4, 4],
-    };
-    let task = TaskSpec {
-        name: "bench".into(),
-        modality: Modality::Image,
-        classes: 10,
-    };
-    let mut rng = tensor::rng(0);
-    let mut model = PolyVit::new(&config, &[tokenizer], &[task], DType::F32, &mut rng).unwrap();
-    model.to_device(device).unwrap();
-    let images = Var::constant(
-        Tensor::randn_on(&[BATCH, 3, 32, 32], 0.0, 1.0, DType::F32, device, &mut rng).unwrap(),
-    );
-    let labels: Vec<usize> = (0..BATCH).map(|i| i % 10).collect();
-    let mut optimizer = Sgd::new(0.9);
-    let mut ctx = Context::train(0);
-    let mut step = || {
-        let logits = model.forward("bench", &images, 0.0, &mut ctx).unwrap();
-        let loss = nn::loss::cross_entropy_with_labels(&logits, &labels, 0.0).unwrap();
-        let mut grads = loss.backward().unwrap();
-        clip_grad_norm(&mut grads, 1.0).unwrap();
-        optimizer.step(&mut model, &grads, 0.01).unwrap();
-        sync(model.named_parameters()[0].1.value());
-    };
-    fastest(5, &mut step).as_secs_f64() * 1e3
+    let mut step = VitStep::new(device).unwrap();
+    let rounds = if quick() { 1 } else { 5 };
+    let time = fastest(rounds, || {
+        step.run().unwrap();
+        sync(step.model.named_parameters()[0].1.value());
+    });
+    time.as_secs_f64() * 1e3
+}
+
+/// `POLYVIT_BENCH_QUICK` is set: skip 4096³ and time one training step (for slow devices such
+/// as PoCL, where a table only shows that everything runs).
+fn quick() -> bool {
+    std::env::var_os("POLYVIT_BENCH_QUICK").is_some()
 }
 
 fn main() {
-    let quick = std::env::var_os("POLYVIT_BENCH_QUICK").is_some();
     let mut devices = vec![Device::Cpu];
     match devices::opencl::list() {
         Ok(found) => {
@@ -121,7 +90,7 @@ fn main() {
         let cells: Vec<String> = devices
             .iter()
             .map(|d| {
-                if quick && *d == Device::Cpu && m * n * k > 1 << 32 {
+                if quick() && m * n * k > 1 << 32 {
                     "skipped".to_string()
                 } else {
                     format!("{:.0} GFLOP/s", sgemm(d, batch, m, k, n))

@@ -1,32 +1,11 @@
 //! Short co-training runs on the embedded suite: losses fall on every task, runs resume exactly,
 //! the learning-rate schedule is the reference's, divergence and bad settings are explained.
 
-use polyvit::data::{default_suite, Dataset, Labels, Split};
-use polyvit::train::{Run, TrainConfig};
-use std::sync::OnceLock;
+mod common;
 
-/// The embedded suite, built once for all tests of this file.
-fn suite() -> Vec<Dataset> {
-    static SUITE: OnceLock<Vec<Dataset>> = OnceLock::new();
-    SUITE
-        .get_or_init(|| default_suite().expect("the embedded suite builds"))
-        .clone()
-}
-
-/// A small but real configuration: the tiny preset, every task, `steps` steps each.
-fn tiny_config(steps: u64) -> TrainConfig {
-    let mut config = TrainConfig {
-        preset: "tiny".into(),
-        ..TrainConfig::default()
-    };
-    for task in &mut config.tasks {
-        task.steps = steps;
-        task.batch_size = 16;
-        task.warmup = 2;
-        task.lr = 0.05;
-    }
-    config
-}
+use common::{suite, tiny_config};
+use polyvit::data::{Dataset, Labels, Split};
+use polyvit::train::Run;
 
 /// Keeps `n` training examples of `dataset`, evenly spread over the split (files are often
 /// sorted by class), so a short run can fit them.
@@ -55,7 +34,7 @@ fn loss_falls_on_every_task() {
     // 64 examples per task and 150 steps of 16: every task's path through the shared encoder
     // must learn its examples, so the loss falls clearly (by a fifth) on each.
     let steps = 150;
-    let mut config = tiny_config(steps);
+    let mut config = tiny_config(steps, 16);
     for task in &mut config.tasks {
         task.lr = 0.1;
         task.spec_augment = false;
@@ -89,7 +68,7 @@ fn loss_falls_on_every_task() {
 
 #[test]
 fn a_resumed_run_repeats_an_uninterrupted_one_exactly() {
-    let config = tiny_config(4);
+    let config = tiny_config(4, 16);
     let mut straight = Run::new(config.clone(), suite()).unwrap();
     let expected: Vec<f64> = (0..straight.total_steps())
         .map(|_| straight.train_step().unwrap().losses[0].loss)
@@ -115,7 +94,7 @@ fn a_resumed_run_repeats_an_uninterrupted_one_exactly() {
 
 #[test]
 fn learning_rate_is_coefficient_times_warmup_times_cosine() {
-    let mut config = tiny_config(10);
+    let mut config = tiny_config(10, 16);
     config.tasks[0].lr = 0.2;
     let run = Run::new(config, suite()).unwrap();
     let (total, warmup) = (run.total_steps(), run.config.tasks.len() as u64 * 2);
@@ -138,7 +117,7 @@ fn learning_rate_is_coefficient_times_warmup_times_cosine() {
 
 #[test]
 fn a_diverging_run_stops_with_the_task_and_step() {
-    let mut config = tiny_config(20);
+    let mut config = tiny_config(20, 16);
     for task in &mut config.tasks {
         task.lr = 1e30;
         task.warmup = 0;
@@ -160,11 +139,11 @@ fn a_diverging_run_stops_with_the_task_and_step() {
 
 #[test]
 fn bad_configurations_are_explained() {
-    let mut config = tiny_config(1);
+    let mut config = tiny_config(1, 16);
     config.preset = "huge".into();
     let err = Run::new(config, suite()).err().unwrap().to_string();
     assert!(err.contains("huge") && err.contains("small"), "{err}");
-    let mut config = tiny_config(1);
+    let mut config = tiny_config(1, 16);
     config.tasks[0].name = "imagenet".into();
     let err = Run::new(config, suite()).err().unwrap().to_string();
     assert!(

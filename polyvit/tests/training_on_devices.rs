@@ -1,32 +1,11 @@
 //! Training on every device: the same losses as the CPU, few host↔device transfers per step, and
 //! checkpoints that move between devices.
 
-use polyvit::data::{default_suite, Dataset};
+mod common;
+
+use common::{suite, tiny_config};
 use polyvit::train::{Run, TrainConfig};
-use std::sync::OnceLock;
 use tensor::{test_devices, transfers, Device, Transfers};
-
-fn suite() -> Vec<Dataset> {
-    static SUITE: OnceLock<Vec<Dataset>> = OnceLock::new();
-    SUITE
-        .get_or_init(|| default_suite().expect("the embedded suite builds"))
-        .clone()
-}
-
-/// The tiny preset, every task, `steps` steps each of batch 8.
-fn tiny_config(steps: u64) -> TrainConfig {
-    let mut config = TrainConfig {
-        preset: "tiny".into(),
-        ..TrainConfig::default()
-    };
-    for task in &mut config.tasks {
-        task.steps = steps;
-        task.batch_size = 8;
-        task.warmup = 2;
-        task.lr = 0.05;
-    }
-    config
-}
 
 fn run_on(config: &TrainConfig, device: &Device) -> Run {
     let mut run = Run::new(config.clone(), suite()).unwrap();
@@ -53,7 +32,7 @@ fn a_training_step_makes_only_the_transfers_it_needs() {
     let depth = 2; // the tiny preset
     for device in test_devices() {
         for stochastic_depth in [0.0, 0.2] {
-            let mut config = tiny_config(2);
+            let mut config = tiny_config(2, 8);
             for task in &mut config.tasks {
                 task.stochastic_depth = stochastic_depth;
             }
@@ -84,7 +63,7 @@ fn a_training_step_makes_only_the_transfers_it_needs() {
 /// Every device logs the CPU's losses (relative difference ≤ 1e-3 at every step).
 #[test]
 fn every_device_trains_like_the_cpu() {
-    let config = tiny_config(4);
+    let config = tiny_config(4, 8);
     let reference = losses(&mut run_on(&config, &Device::Cpu));
     for device in test_devices() {
         let got = losses(&mut run_on(&config, &device));
@@ -101,7 +80,7 @@ fn every_device_trains_like_the_cpu() {
 /// A checkpoint written on one device resumes on every other one, continuing the run.
 #[test]
 fn a_checkpoint_moves_between_devices() {
-    let config = tiny_config(2);
+    let config = tiny_config(2, 8);
     let dir = std::env::temp_dir().join(format!("polyvit-devices-{}", std::process::id()));
     let path = dir.join("checkpoint.pvrs");
     let reference = losses(&mut run_on(&config, &Device::Cpu));
