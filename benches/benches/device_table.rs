@@ -102,7 +102,7 @@ fn main() {
     let steps: Vec<f64> = devices.iter().map(train_step).collect();
     let cells: Vec<String> = steps
         .iter()
-        .map(|ms| format!("{ms:.1} ms ({:.1}× the CPU)", steps[0] / ms))
+        .map(|ms| format!("{ms:.1} ms ({:.2}× the CPU)", steps[0] / ms))
         .collect();
     println!(
         "| ViT training step (d192, L6, batch 64) | {} |",
