@@ -1,4 +1,5 @@
-//! The CPU backend: host memory, `rayon` threads above a size threshold, `matrixmultiply` GEMM.
+//! The CPU backend: host memory, `rayon` threads above a size threshold, `gemm` micro-kernels
+//! chosen at run time from the CPU's features.
 
 mod buffer;
 mod index;
