@@ -491,8 +491,16 @@ impl<const K: usize> Walk<K> {
         let rank = self.shape.len();
         let inner_len = self.shape[rank - 1];
         let inner = self.inner_strides();
-        // Multi-index of range.start.
-        let mut index = vec![0; rank];
+        // Multi-index of range.start, on the stack for the usual ranks: reductions call `runs`
+        // once per output element, so a heap allocation here would be one per element.
+        let mut inline = [0usize; 8];
+        let mut heap = Vec::new();
+        let index: &mut [usize] = if rank <= inline.len() {
+            &mut inline[..rank]
+        } else {
+            heap.resize(rank, 0);
+            &mut heap
+        };
         let mut rest = range.start;
         for axis in (0..rank).rev() {
             index[axis] = rest % self.shape[axis];
