@@ -81,7 +81,7 @@ struct Payload {
 }
 
 /// Named tensors plus free-form metadata (step counts, configuration, seeds).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Checkpoint {
     pub tensors: BTreeMap<String, Tensor>,
     pub metadata: BTreeMap<String, String>,
@@ -199,7 +199,15 @@ impl Checkpoint {
             file.write_all(&bytes).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
-        std::fs::rename(&tmp, path).map_err(io)
+        std::fs::rename(&tmp, path).map_err(io)?;
+        // The rename is durable only once the directory entry is on disk too.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)
     }
 
     /// Reads and verifies a checkpoint.

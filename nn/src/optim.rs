@@ -22,6 +22,62 @@ pub trait Optimizer {
 
     /// Moves the state to `device` (where the parameters now live).
     fn to_device(&mut self, device: &Device) -> Result<()>;
+
+    /// Checks restored state against `model`: after any step, each kind of state (`momentum.`,
+    /// `first_moment.`, ...) must hold exactly the model's trainable parameters, with their
+    /// shapes. A checkpoint without optimizer state would otherwise resume from zero momentum
+    /// without a word, and one with state for other parameters would silently drop it.
+    fn check_covers(&self, model: &dyn Parameters) -> Result<()> {
+        let (steps, state) = self.state();
+        let mut trainable = BTreeMap::new();
+        model.visit("", &mut |name, p| {
+            if !p.is_frozen() {
+                trainable.insert(name.to_string(), p.shape().to_vec());
+            }
+        });
+        if steps > 0 && state.is_empty() && !trainable.is_empty() {
+            return Err(Error::shape(
+                "optimizer state",
+                format!("none restored after {steps} steps: the run would resume from zero state"),
+            ));
+        }
+        let mut kinds: BTreeMap<&str, BTreeMap<&str, &Tensor>> = BTreeMap::new();
+        for (name, t) in &state {
+            let (kind, param) = name.split_once('.').unwrap_or(("", name));
+            kinds.entry(kind).or_default().insert(param, t);
+        }
+        for (kind, entries) in &kinds {
+            if let Some(missing) = trainable.keys().find(|p| !entries.contains_key(p.as_str())) {
+                return Err(Error::shape(
+                    "optimizer state",
+                    format!("{kind}.{missing} is missing"),
+                ));
+            }
+            for (param, t) in entries {
+                match trainable.get(*param) {
+                    None => {
+                        return Err(Error::shape(
+                            "optimizer state",
+                            format!(
+                                "{kind}.{param} belongs to no trainable parameter of the model"
+                            ),
+                        ))
+                    }
+                    Some(shape) if shape != t.shape() => {
+                        return Err(Error::shape(
+                            "optimizer state",
+                            format!(
+                                "{kind}.{param}: state {:?} does not match parameter {shape:?}",
+                                t.shape()
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Moves every tensor of an optimizer state to `device`.

@@ -151,3 +151,49 @@ fn bad_configurations_are_explained() {
         "{err}"
     );
 }
+
+/// A checkpoint whose optimizer state is missing, partial or foreign is refused on restore,
+/// naming the entry, instead of resuming from zero momentum.
+#[test]
+fn a_checkpoint_without_its_optimizer_state_does_not_resume() {
+    let config = tiny_config(1, 8);
+    let mut run = Run::new(config.clone(), suite()).unwrap();
+    run.train_step().unwrap();
+    let dir = std::env::temp_dir().join(format!("polyvit-state-{}", std::process::id()));
+    let path = dir.join("checkpoint.pvrs");
+    run.save(&path).unwrap();
+    let saved = nn::checkpoint::Checkpoint::load(&path).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let restore = |edit: &dyn Fn(&mut nn::checkpoint::Checkpoint)| {
+        let mut checkpoint = saved.clone();
+        edit(&mut checkpoint);
+        let mut fresh = Run::new(config.clone(), suite()).unwrap();
+        fresh.restore(&checkpoint).err().map(|e| e.to_string())
+    };
+    assert_eq!(restore(&|_| {}), None, "the untouched checkpoint restores");
+    let none = restore(&|c| c.tensors.retain(|k, _| !k.starts_with("optimizer.")));
+    assert!(
+        none.as_deref().is_some_and(|e| e.contains("zero state")),
+        "{none:?}"
+    );
+    let partial = restore(&|c| {
+        c.tensors.remove("optimizer.momentum.heads.mnist.weight");
+    });
+    assert!(
+        partial
+            .as_deref()
+            .is_some_and(|e| e.contains("momentum.heads.mnist.weight is missing")),
+        "{partial:?}"
+    );
+    let foreign = restore(&|c| {
+        let t = c.tensors["optimizer.momentum.heads.mnist.bias"].clone();
+        c.tensors
+            .insert("optimizer.momentum.heads.cifar.bias".into(), t);
+    });
+    assert!(
+        foreign
+            .as_deref()
+            .is_some_and(|e| e.contains("heads.cifar.bias belongs to no trainable parameter")),
+        "{foreign:?}"
+    );
+}

@@ -25,14 +25,55 @@ fn open(path: &Path, append: bool) -> Result<File, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Rewrites `path` keeping only the lines for which `keep` holds (atomically: a temporary file,
+/// then a rename). A missing file is left missing.
+fn keep_lines(path: &Path, keep: impl Fn(&str) -> bool) -> Result<(), String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let kept: String = text
+        .lines()
+        .filter(|line| keep(line))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, kept)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 impl OutputFiles {
-    /// Creates (or, when resuming, appends to) the files in `dir`.
-    pub fn open(dir: &Path, config: &TrainConfig, resuming: bool) -> Result<OutputFiles, String> {
+    /// Creates the files in `dir`, or, when resuming from a checkpoint taken after `step` steps,
+    /// keeps what was logged up to that point and appends after it: lines of later steps (logged
+    /// before the interruption, and about to be trained again) are dropped, so no step appears
+    /// twice.
+    pub fn open(
+        dir: &Path,
+        config: &TrainConfig,
+        resume_step: Option<u64>,
+    ) -> Result<OutputFiles, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let config_text = toml::to_string(config).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("config.toml"), config_text)
             .map_err(|e| format!("{}: {e}", dir.join("config.toml").display()))?;
-        let evals_path = dir.join("eval.csv");
+        let (steps_path, evals_path) = (dir.join("steps.jsonl"), dir.join("eval.csv"));
+        if let Some(done) = resume_step {
+            // steps.jsonl: the 0-based index of the step; eval.csv: steps done when evaluated.
+            keep_lines(&steps_path, |line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|step| step < done)
+            })?;
+            keep_lines(&evals_path, |line| match line.split(',').next() {
+                Some("step") => true,
+                Some(step) => step.parse::<u64>().is_ok_and(|step| step <= done),
+                None => false,
+            })?;
+        }
+        let resuming = resume_step.is_some();
         let fresh = !resuming || !evals_path.exists();
         let mut evals = open(&evals_path, resuming)?;
         if fresh {
@@ -41,7 +82,7 @@ impl OutputFiles {
         Ok(OutputFiles {
             dir: dir.to_path_buf(),
             checkpoint: OutputFiles::checkpoint_path(dir),
-            steps: Mutex::new(open(&dir.join("steps.jsonl"), resuming)?),
+            steps: Mutex::new(open(&steps_path, resuming)?),
             evals: Mutex::new(evals),
         })
     }

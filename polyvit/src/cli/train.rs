@@ -137,7 +137,8 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     if let Some(checkpoint) = &resumed {
         run.restore(checkpoint).map_err(|e| e.to_string())?;
     }
-    let files = OutputFiles::open(&args.output, &run.config, resumed.is_some())?;
+    let resume_step = resumed.as_ref().map(|_| run.step);
+    let files = OutputFiles::open(&args.output, &run.config, resume_step)?;
     println!(
         "co-training {} tasks ({}) with the {} schedule on the {} preset on {}: {} steps, data ready in {:.1} s",
         run.datasets.len(),

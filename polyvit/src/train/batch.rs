@@ -4,7 +4,7 @@ use crate::data::{Dataset, Labels, Split};
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
-use tensor::{Device, Result, Tensor};
+use tensor::{Device, Error, Result, Tensor};
 
 /// A batch ready for the model: inputs `[B, …example shape]` and targets `[B, classes]`
 /// (one-hot rows, multi-hot rows, or their mixup blends).
@@ -94,9 +94,13 @@ pub fn training_batch(
         apply_spec_augment(&mut inputs, &dataset.shape, rng);
     }
     if mixup > 0.0 {
-        let lambda = Beta::new(mixup, mixup)
-            .map(|b| b.sample(rng))
-            .unwrap_or(1.0) as f32;
+        let beta = Beta::new(mixup, mixup).map_err(|e| {
+            Error::shape(
+                "mixup",
+                format!("alpha {mixup} gives no Beta distribution: {e}"),
+            )
+        })?;
+        let lambda = beta.sample(rng) as f32;
         mix_with_reversed(&mut inputs, indices.len(), lambda);
         mix_with_reversed(&mut targets, indices.len(), lambda);
     }

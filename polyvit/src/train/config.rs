@@ -144,28 +144,70 @@ impl TrainConfig {
         self.schedule.parse()
     }
 
-    /// Checks values that types cannot.
+    /// The most optimizer steps a run may plan (the plan holds one entry per step).
+    pub const MAX_STEPS: u64 = 10_000_000;
+
+    /// Checks values that types cannot: every number finite and in its range, the plan small
+    /// enough to hold, patches of at least one pixel (or frame).
     pub fn validate(&self) -> Result<(), String> {
         self.schedule()?;
         if self.tasks.is_empty() {
             return Err("no tasks to train".into());
         }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return Err(format!("momentum = {}: must be in [0, 1)", self.momentum));
+        }
+        if !(self.clip_norm.is_finite() && self.clip_norm > 0.0) {
+            return Err(format!(
+                "clip_norm = {}: must be a positive, finite norm",
+                self.clip_norm
+            ));
+        }
+        let patches = [
+            ("image", &self.patches.image),
+            ("video", &self.patches.video),
+            ("audio", &self.patches.audio),
+        ];
+        for (modality, patch) in patches {
+            if patch.is_empty() || patch.contains(&0) {
+                return Err(format!(
+                    "patches.{modality} = {patch:?}: every patch size must be at least 1"
+                ));
+            }
+        }
+        let mut total: u64 = 0;
         for t in &self.tasks {
-            if t.batch_size == 0 || t.steps == 0 || t.lr.is_nan() || t.lr <= 0.0 {
-                return Err(format!(
-                    "task {}: steps, batch_size and lr must be positive",
+            let bad = |what: &str, value: f64, range: &str| {
+                Err(format!(
+                    "task {}: {what} = {value}: must be {range}",
                     t.name
+                ))
+            };
+            if t.steps == 0 || t.batch_size == 0 {
+                return Err(format!(
+                    "task {}: steps ({}) and batch_size ({}) must be positive",
+                    t.name, t.steps, t.batch_size
                 ));
             }
-            if !(0.0..1.0).contains(&t.stochastic_depth)
-                || !(0.0..1.0).contains(&t.label_smoothing)
-                || t.mixup < 0.0
-            {
-                return Err(format!(
-                    "task {}: stochastic_depth and label_smoothing must be in [0, 1), mixup ≥ 0",
-                    t.name
-                ));
+            if !(t.lr.is_finite() && t.lr > 0.0) {
+                return bad("lr", t.lr, "positive and finite");
             }
+            if !(0.0..1.0).contains(&t.stochastic_depth) {
+                return bad("stochastic_depth", t.stochastic_depth, "in [0, 1)");
+            }
+            if !(0.0..1.0).contains(&t.label_smoothing) {
+                return bad("label_smoothing", t.label_smoothing, "in [0, 1)");
+            }
+            if !(t.mixup.is_finite() && t.mixup >= 0.0) {
+                return bad("mixup", t.mixup, "0 (off) or a positive, finite alpha");
+            }
+            total = total.saturating_add(t.steps);
+        }
+        if total > Self::MAX_STEPS {
+            return Err(format!(
+                "the tasks' steps add up to {total}, more than the {} a run can plan",
+                Self::MAX_STEPS
+            ));
         }
         Ok(())
     }
@@ -249,5 +291,36 @@ mod tests {
         assert_eq!(config.tasks.iter().map(|t| t.steps).sum::<u64>(), 100);
         config.schedule = "sometimes".into();
         assert!(config.validate().is_err());
+    }
+
+    /// Each bad value is refused with a message naming the key and the value.
+    #[test]
+    fn out_of_range_values_are_named() {
+        type Edit = fn(&mut TrainConfig);
+        let cases: [(Edit, &str); 10] = [
+            (|c| c.momentum = 1.0, "momentum = 1"),
+            (|c| c.momentum = f64::NAN, "momentum = NaN"),
+            (|c| c.clip_norm = 0.0, "clip_norm = 0"),
+            (|c| c.clip_norm = f64::INFINITY, "clip_norm = inf"),
+            (|c| c.tasks[0].lr = f64::INFINITY, "lr = inf"),
+            (|c| c.tasks[0].mixup = f64::NAN, "mixup = NaN"),
+            (|c| c.tasks[0].mixup = -0.5, "mixup = -0.5"),
+            (|c| c.tasks[1].label_smoothing = 1.0, "label_smoothing = 1"),
+            (
+                |c| c.patches.video = vec![2, 0, 8],
+                "patches.video = [2, 0, 8]",
+            ),
+            (|c| c.tasks[0].steps = u64::MAX, "add up to"),
+        ];
+        for (edit, expected) in cases {
+            let mut config = TrainConfig::default();
+            edit(&mut config);
+            let err = config.validate().unwrap_err();
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
+        }
+        assert!(TrainConfig::default().validate().is_ok());
     }
 }

@@ -352,6 +352,9 @@ impl Run {
             number("optimizer_steps")?,
             checkpoint.entries_with_prefix("optimizer."),
         )?;
+        self.optimizer
+            .check_covers(&self.model)
+            .map_err(|e| RunError::Config(format!("the checkpoint's {e}")))?;
         self.optimizer.to_device(&self.device)?;
         self.step = number("step")?;
         Ok(())
