@@ -216,6 +216,12 @@ impl Checkpoint {
             path: path.to_path_buf(),
             source,
         })?;
+        Checkpoint::parse(&bytes, path)
+    }
+
+    /// Verifies and decodes the bytes of a checkpoint file; `path` names it in errors. Corrupt
+    /// input of any kind is an error, never a panic or an allocation larger than the input.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Checkpoint, CheckpointError> {
         let corrupt = |problem: String| CheckpointError::Corrupt {
             path: path.to_path_buf(),
             problem,
@@ -250,8 +256,15 @@ impl Checkpoint {
         if fnv1a(payload) != checksum {
             return Err(corrupt("checksum mismatch: the file is corrupt".into()));
         }
-        let decoded: Payload =
-            bincode::deserialize(payload).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
+        // The format of `bincode::serialize`, with reads limited to the payload: a corrupt
+        // length field then fails instead of asking for a buffer of that size.
+        use bincode::Options;
+        let decoded: Payload = bincode::options()
+            .with_fixint_encoding()
+            .allow_trailing_bytes()
+            .with_limit(payload.len() as u64)
+            .deserialize(payload)
+            .map_err(|e| corrupt(format!("cannot decode: {e}")))?;
         let mut tensors = BTreeMap::new();
         for (name, stored) in decoded.tensors {
             let tensor = match stored.data {

@@ -1,0 +1,206 @@
+//! Every parser of outside bytes, fed truncated, bit-flipped and random inputs: each must return
+//! an error or a value, never panic, abort or allocate far beyond its input. The seeds are real
+//! files (the embedded data, a checkpoint of a small model, a WAV and an IDX file built here).
+//! `PROPTEST_CASES=100000 cargo test -p polyvit --release --test fuzz_parsers` is the long run.
+
+use flate2::read::GzDecoder;
+use polyvit::data::embedded::{DRUMS, MNIST_TEST_LABELS, VIDEO_TREE};
+use polyvit::data::{frames, idx, pack, wav};
+use polyvit::train::TrainConfig;
+use proptest::prelude::*;
+use std::io::Read;
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// The valid files every case starts from.
+struct Seeds {
+    idx_labels: Vec<u8>,
+    idx_images: Vec<u8>,
+    clip_pack: Vec<u8>,
+    frame_stack: Vec<u8>,
+    wav: Vec<u8>,
+    checkpoint: Vec<u8>,
+    config: String,
+}
+
+fn seeds() -> &'static Seeds {
+    static SEEDS: OnceLock<Seeds> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        // IDX: magic 00 00 08 <rank>, big-endian u32 dims, then u8 data.
+        let mut idx_images = vec![0, 0, 8, 3];
+        for dim in [3u32, 4, 5] {
+            idx_images.extend_from_slice(&dim.to_be_bytes());
+        }
+        idx_images.extend((0..60).map(|i| i as u8));
+        // WAV: PCM, 16-bit mono, 8 kHz, 64 samples.
+        let data: Vec<u8> = (0..64i16).flat_map(|s| (s * 300).to_le_bytes()).collect();
+        let mut wav = b"RIFF".to_vec();
+        wav.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        wav.extend_from_slice(b"WAVEfmt ");
+        for field in [16u32.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec()] {
+            wav.extend_from_slice(&field);
+        }
+        wav.extend_from_slice(&1u16.to_le_bytes());
+        wav.extend_from_slice(&8000u32.to_le_bytes());
+        wav.extend_from_slice(&16000u32.to_le_bytes());
+        wav.extend_from_slice(&2u16.to_le_bytes());
+        wav.extend_from_slice(&16u16.to_le_bytes());
+        wav.extend_from_slice(b"data");
+        wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        wav.extend_from_slice(&data);
+        // A checkpoint of a small layer, as `Checkpoint::save` writes it.
+        let layer = nn::layers::Linear::new(
+            3,
+            2,
+            nn::layers::LinearInit::XavierUniform,
+            tensor::DType::F32,
+            &mut tensor::rng(0),
+        );
+        let mut checkpoint = nn::checkpoint::Checkpoint::default();
+        checkpoint.add_parameters("model.", &layer);
+        checkpoint.metadata.insert("step".into(), "7".into());
+        let path = std::env::temp_dir().join(format!("polyvit-fuzz-{}.pvrs", std::process::id()));
+        checkpoint.save(&path).unwrap();
+        let checkpoint = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        Seeds {
+            idx_labels: gunzip(MNIST_TEST_LABELS.bytes),
+            idx_images,
+            clip_pack: gunzip(DRUMS.bytes),
+            frame_stack: gunzip(VIDEO_TREE.bytes),
+            wav,
+            checkpoint,
+            config: toml::to_string(&TrainConfig::default()).unwrap(),
+        }
+    })
+}
+
+/// 1,000 cases per parser family, or `$PROPTEST_CASES` for a long run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+/// How a case damages its seed.
+#[derive(Clone, Debug)]
+enum Damage {
+    /// Keep this fraction of the bytes.
+    Truncate(f64),
+    /// Flip these (position fraction, bit) pairs.
+    Flip(Vec<(f64, u8)>),
+    /// Overwrite four bytes at this position with a value (a length or count field gone wrong).
+    Word(f64, u32),
+    /// Replace everything with these bytes.
+    Random(Vec<u8>),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        (0.0..1.0f64).prop_map(Damage::Truncate),
+        prop::collection::vec((0.0..1.0f64, 0u8..8), 1..8).prop_map(Damage::Flip),
+        (0.0..1.0f64, any::<u32>()).prop_map(|(at, v)| Damage::Word(at, v)),
+        prop::collection::vec(any::<u8>(), 0..256).prop_map(Damage::Random),
+    ]
+}
+
+fn apply(seed: &[u8], damage: &Damage) -> Vec<u8> {
+    let at = |f: f64, len: usize| ((f * len as f64) as usize).min(len.saturating_sub(1));
+    match damage {
+        Damage::Truncate(f) => seed[..(f * seed.len() as f64) as usize].to_vec(),
+        Damage::Flip(flips) => {
+            let mut b = seed.to_vec();
+            for &(f, bit) in flips {
+                if !b.is_empty() {
+                    let i = at(f, b.len());
+                    b[i] ^= 1 << bit;
+                }
+            }
+            b
+        }
+        Damage::Word(f, v) => {
+            let mut b = seed.to_vec();
+            if b.len() >= 4 {
+                let i = at(*f, b.len() - 3);
+                b[i..i + 4].copy_from_slice(&v.to_le_bytes());
+            }
+            b
+        }
+        Damage::Random(bytes) => bytes.clone(),
+    }
+}
+
+/// A checkpoint whose payload was damaged but whose header (length, checksum) was rewritten to
+/// match, so the decoder itself sees the corrupt bytes.
+fn with_valid_header(damaged: &[u8]) -> Vec<u8> {
+    const HEADER: usize = 28;
+    if damaged.len() < HEADER {
+        return damaged.to_vec();
+    }
+    let payload = &damaged[HEADER..];
+    let mut checksum: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in payload {
+        checksum = (checksum ^ byte as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let mut out = damaged[..12].to_vec();
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&checksum.to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn binary_parsers_never_panic(damage in damage()) {
+        let s = seeds();
+        let _ = idx::parse_idx(&apply(&s.idx_labels, &damage), "labels");
+        let _ = idx::parse_idx(&apply(&s.idx_images, &damage), "images");
+        let _ = pack::parse_pack(&apply(&s.clip_pack, &damage), "pack");
+        let _ = frames::parse_frames(&apply(&s.frame_stack, &damage), "frames");
+        let _ = wav::parse_wav(&apply(&s.wav, &damage), "wav");
+        let _ = idx::parse_idx_gz(&apply(MNIST_TEST_LABELS.bytes, &damage), "labels.gz");
+    }
+
+    #[test]
+    fn checkpoints_never_panic(damage in damage()) {
+        let s = seeds();
+        let path = Path::new("fuzzed.pvrs");
+        let damaged = apply(&s.checkpoint, &damage);
+        if let Ok(c) = nn::checkpoint::Checkpoint::parse(&damaged, path) {
+            // Only an undamaged payload passes the checksum.
+            prop_assert_eq!(c.metadata.get("step").map(String::as_str), Some("7"));
+        }
+        let _ = nn::checkpoint::Checkpoint::parse(&with_valid_header(&damaged), path);
+    }
+
+    #[test]
+    fn configs_never_panic(damage in damage()) {
+        let text = apply(seeds().config.as_bytes(), &damage);
+        if let Ok(config) = toml::from_str::<TrainConfig>(&String::from_utf8_lossy(&text)) {
+            let _ = config.validate();
+        }
+    }
+}
+
+/// The undamaged seeds parse, so the cases above start from real files.
+#[test]
+fn the_seeds_are_valid() {
+    let s = seeds();
+    assert!(idx::parse_idx(&s.idx_labels, "labels").is_ok());
+    assert!(idx::parse_idx(&s.idx_images, "images").is_ok());
+    assert!(pack::parse_pack(&s.clip_pack, "pack").is_ok());
+    assert!(frames::parse_frames(&s.frame_stack, "frames").is_ok());
+    wav::parse_wav(&s.wav, "wav").unwrap();
+    nn::checkpoint::Checkpoint::parse(&s.checkpoint, Path::new("seed")).unwrap();
+    nn::checkpoint::Checkpoint::parse(&with_valid_header(&s.checkpoint), Path::new("seed"))
+        .unwrap();
+}
