@@ -40,6 +40,19 @@ impl Gradients {
         self.by_leaf.values()
     }
 
+    /// Adds the gradients of another backward pass (of the same leaves, or others) into this
+    /// set: the gradient of a sum of losses, one loss back-propagated at a time.
+    pub fn accumulate(&mut self, other: Gradients) -> Result<()> {
+        for (leaf, grad) in other.by_leaf {
+            let summed = match self.by_leaf.remove(&leaf) {
+                Some(existing) => existing.add(&grad)?,
+                None => grad,
+            };
+            self.by_leaf.insert(leaf, summed);
+        }
+        Ok(())
+    }
+
     /// Multiplies every gradient by `factor` (e.g. to clip the global norm).
     pub fn scale(&mut self, factor: f64) -> Result<()> {
         for grad in self.by_leaf.values_mut() {

@@ -136,3 +136,28 @@ fn training_loop_does_not_leak_graph_nodes() {
         "only the current parameter's leaf node stays alive"
     );
 }
+
+/// Back-propagating two losses one at a time and accumulating gives the gradient of their sum.
+#[test]
+fn accumulated_gradients_equal_the_gradient_of_the_sum() {
+    let x = Var::parameter(Tensor::from_f64s(&[0.5, -1.5, 2.0], &[3], DType::F64).unwrap());
+    let y = Var::parameter(Tensor::from_f64s(&[1.0, 3.0], &[2], DType::F64).unwrap());
+    let f = || x.mul(&x).unwrap().sum_all().unwrap();
+    let g = || {
+        x.sum_all()
+            .unwrap()
+            .mul(&y.exp().unwrap().sum_all().unwrap())
+            .unwrap()
+    };
+    let together = f().add(&g()).unwrap().backward().unwrap();
+    let mut apart = f().backward().unwrap();
+    apart.accumulate(g().backward().unwrap()).unwrap();
+    assert_eq!(apart.len(), 2, "x from both losses, y from the second");
+    for v in [&x, &y] {
+        let (a, b) = (apart.get(v).unwrap(), together.get(v).unwrap());
+        let (a, b) = (a.to_vec::<f64>().unwrap(), b.to_vec::<f64>().unwrap());
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() < 1e-12, "{a:?} vs {b:?}");
+        }
+    }
+}

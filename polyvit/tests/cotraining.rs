@@ -197,3 +197,29 @@ fn a_checkpoint_without_its_optimizer_state_does_not_resume() {
         "{foreign:?}"
     );
 }
+
+/// With accumulated gradients every step trains every task, so the plan is as long as the longest
+/// budget and the warmup is the longest per-task warmup (not their sum, which could outlast the
+/// plan); the other schedules add both up.
+#[test]
+fn the_warmup_fits_the_plan_of_every_schedule() {
+    let mut config = tiny_config(10, 8);
+    for (j, task) in config.tasks.iter_mut().enumerate() {
+        task.steps = 10 + j as u64;
+        task.warmup = 2 + j as u64;
+    }
+    let tasks = config.tasks.len() as u64;
+    for schedule in ["weighted", "accumulated"] {
+        let mut config = config.clone();
+        config.schedule = schedule.into();
+        let run = Run::new(config, suite()).unwrap();
+        let (plan, warmup) = (run.total_steps(), run.warmup_steps());
+        if schedule == "accumulated" {
+            assert_eq!((plan, warmup), (10 + tasks - 1, 2 + tasks - 1));
+        } else {
+            assert_eq!(plan, (0..tasks).map(|j| 10 + j).sum::<u64>());
+            assert_eq!(warmup, (0..tasks).map(|j| 2 + j).sum::<u64>());
+        }
+        assert!(warmup < plan);
+    }
+}

@@ -4,10 +4,10 @@
 use super::batch::{training_batch, Augmentation};
 use super::config::TrainConfig;
 use super::evaluate::{evaluate, TaskScore};
-use super::sampler::plan;
+use super::sampler::{plan, Schedule};
 use crate::data::{DataError, Dataset, Modality};
 use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
-use autograd::Var;
+use autograd::{Gradients, Var};
 use nn::checkpoint::{Checkpoint, CheckpointError};
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::schedule::{cosine_factor, warmup_factor};
@@ -218,24 +218,38 @@ impl Run {
     pub fn learning_rate(&self, step: u64, tasks: &[usize]) -> f64 {
         let coefficient =
             tasks.iter().map(|&j| self.config.tasks[j].lr).sum::<f64>() / tasks.len().max(1) as f64;
-        let warmup: u64 = self.config.tasks.iter().map(|t| t.warmup).sum();
+        let warmup = self.warmup_steps();
         coefficient * warmup_factor(step, warmup) * cosine_factor(step, warmup, self.total_steps())
     }
 
-    /// Runs the next optimizer step: one batch of each task in the plan's entry, the summed loss
-    /// back-propagated once, global clipping, one SGD-momentum update.
+    /// The shared warmup: the per-task warmups add up, as the tasks' steps do, except with
+    /// accumulated gradients, where every step trains every task and the plan is as long as the
+    /// longest budget, so the warmup is the longest per-task warmup.
+    pub fn warmup_steps(&self) -> u64 {
+        let warmups = self.config.tasks.iter().map(|t| t.warmup);
+        match self.config.schedule() {
+            Ok(Schedule::AccumulatedGradients) => warmups.max().unwrap_or(0),
+            _ => warmups.sum(),
+        }
+    }
+
+    /// Runs the next optimizer step: one batch of each task in the plan's entry, each task's loss
+    /// back-propagated as soon as it is computed and the gradients summed (so one task's graph
+    /// is freed before the next is built, and memory does not grow with the number of tasks),
+    /// global clipping, one SGD-momentum update.
     pub fn train_step(&mut self) -> Result<StepReport, RunError> {
         let step = self.step;
         let tasks = self.tasks_at(step).to_vec();
         let mut ctx = Context::train(self.config.seed.wrapping_mul(1_000_003).wrapping_add(step));
-        let mut total: Option<Var> = None;
+        let mut grads: Option<Gradients> = None;
         let mut losses = Vec::new();
         for &j in &tasks {
             let task = &self.config.tasks[j];
             let dataset = &self.datasets[j];
-            // Each (seed, step, task) has its own stream, so a resumed run draws the same batches.
+            // Each (seed, step, task) has its own stream, so a resumed run draws the same batches;
+            // none is the plan's (`PLAN_STREAM`): steps are at most `TrainConfig::MAX_STEPS`.
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.config.seed);
-            rng.set_stream(step * 64 + j as u64);
+            rng.set_stream(step * self.config.tasks.len() as u64 + j as u64);
             let audio = dataset.modality == Modality::Audio;
             let augmentation = Augmentation {
                 max_shift: if audio { 0 } else { task.max_shift },
@@ -272,13 +286,17 @@ impl Run {
                 task: j,
                 loss: value,
             });
-            total = Some(match total {
-                Some(sum) => sum.add(&loss)?,
-                None => loss,
+            let task_grads = loss.backward()?;
+            grads = Some(match grads {
+                Some(mut sum) => {
+                    sum.accumulate(task_grads)?;
+                    sum
+                }
+                None => task_grads,
             });
         }
-        let total = total.ok_or_else(|| RunError::Config(format!("step {step} has no task")))?;
-        let mut grads = total.backward()?;
+        let mut grads =
+            grads.ok_or_else(|| RunError::Config(format!("step {step} has no task")))?;
         let grad_norm = clip_grad_norm(&mut grads, self.config.clip_norm)?;
         let learning_rate = self.learning_rate(step, &tasks);
         self.optimizer

@@ -70,6 +70,9 @@ impl FromStr for Schedule {
 pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
     let total: u64 = budgets.iter().sum();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    // Batches draw from streams `step · tasks + task` of the same seed (`train::Run`); the plan
+    // takes the last stream, which no batch reaches, so the two never share numbers.
+    rng.set_stream(PLAN_STREAM);
     match schedule {
         Schedule::TaskByTask => budgets
             .iter()
@@ -112,6 +115,9 @@ pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
         }
     }
 }
+
+/// The random stream of the run's seed that [`plan`] draws from (batches use the others).
+pub const PLAN_STREAM: u64 = u64::MAX;
 
 /// How many steps each task gets in `plan` (a task counted once per step it takes part in).
 pub fn task_counts(plan: &[Vec<usize>], tasks: usize) -> Vec<u64> {
