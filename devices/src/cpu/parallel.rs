@@ -17,7 +17,7 @@ pub fn for_each_chunk<T: Send>(
 ) {
     let len = out.len();
     if len < PARALLEL_THRESHOLD || rayon::current_num_threads() == 1 || granule == 0 {
-        f(0, out);
+        widest_simd(|| f(0, out));
         return;
     }
     let tasks = rayon::current_num_threads() * 4;
@@ -25,5 +25,33 @@ pub fn for_each_chunk<T: Send>(
     let chunk = granules.div_ceil(tasks).max(1) * granule;
     out.par_chunks_mut(chunk)
         .enumerate()
-        .for_each(|(i, part)| f(i * chunk, part));
+        .for_each(|(i, part)| widest_simd(|| f(i * chunk, part)));
+}
+
+/// Runs `f` inlined into a function compiled for the widest vector extension this CPU has
+/// (AVX-512, else AVX2 + FMA, else the baseline), so the element-wise loops inside vectorize at
+/// that width without `target-cpu` flags. The features are detected at run time (cached).
+#[inline(always)]
+fn widest_simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (just detected), the only requirement of `avx512`.
+            return unsafe { avx512(f) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (just detected), the only requirement of `avx2`.
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
 }
