@@ -148,6 +148,16 @@ impl Var {
                 })?;
             let needs: Vec<bool> = node.inputs.iter().map(Option::is_some).collect();
             let input_grads = rule(&grad, &needs)?;
+            if input_grads.len() != node.inputs.len() {
+                return Err(Error::shape(
+                    op.name(),
+                    format!(
+                        "backward returned {} gradients for {} inputs",
+                        input_grads.len(),
+                        node.inputs.len()
+                    ),
+                ));
+            }
             for ((input, input_grad), shape) in
                 node.inputs.iter().zip(input_grads).zip(&node.input_shapes)
             {

@@ -63,4 +63,7 @@ ops! {
     LayerNorm => "layer_norm",
     SoftmaxCrossEntropy => "softmax_cross_entropy",
     SigmoidBinaryCrossEntropy => "sigmoid_binary_cross_entropy",
+    /// An op defined outside this crate with [`Var::custom`](crate::Var::custom): its value and
+    /// its backward rule are the caller's.
+    Custom => "custom",
 }

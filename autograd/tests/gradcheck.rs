@@ -216,7 +216,44 @@ fn check(
                 .mul_scalar(5.0)?
                 .sigmoid_binary_cross_entropy(&targets))
         }
+        // A user-defined op whose rule returns a broadcast-shaped gradient for `y`.
+        Op::Custom => binary!(inputs.signed(&[a, b]), inputs.signed(&[1, b]), |x, y| {
+            square_times(&x, &y)
+        }),
     }
+}
+
+/// `x²·y` (broadcasting) as a custom op: `dx = g·2xy`, `dy = g·x²`, the latter left in the
+/// broadcast shape for the backward pass to sum.
+fn square_times(x: &Var, y: &Var) -> Result<Var> {
+    let (xv, yv) = (x.value().clone(), y.value().clone());
+    let value = xv.square()?.mul(&yv)?;
+    Ok(Var::custom(value, &[x, y], move |g, needs| {
+        let dx = if needs[0] {
+            Some(g.mul(&xv.mul(&yv)?.mul_scalar(2.0)?)?)
+        } else {
+            None
+        };
+        let dy = if needs[1] {
+            Some(g.mul(&xv.square()?)?)
+        } else {
+            None
+        };
+        Ok(vec![dx, dy])
+    }))
+}
+
+#[test]
+fn a_custom_rule_with_the_wrong_number_of_gradients_is_an_error() {
+    let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64).unwrap());
+    let y = Var::custom(x.value().clone(), &[&x], |_, _| Ok(vec![]));
+    let err = y
+        .sum_all()
+        .unwrap()
+        .backward()
+        .err()
+        .expect("backward must fail");
+    assert!(err.to_string().contains("custom"), "{err}");
 }
 
 #[test]
