@@ -63,7 +63,7 @@ fn run() -> Result<(bool, bool, bool, bool)> {
     // The finite-difference check that every built-in op passes, on a random [3, 4] input.
     let random = Tensor::randn(&[3, 4], 0.0, 1.5, DType::F64, &mut tensor::rng(1));
     let options = GradcheckOptions::default();
-    let checked = match gradcheck(|v| swish(&v[0]), &[random.clone()], &options) {
+    let checked = match gradcheck(|v| swish(&v[0]), std::slice::from_ref(&random), &options) {
         Ok(ops) => {
             println!("gradcheck passed; ops in the graph: {ops:?}");
             ops.contains(&Op::Custom)

@@ -8,7 +8,8 @@
 
 use tensor::{DType, Result, Tensor};
 
-/// What the example computed, so the test below can check it.
+/// What the example computed, so the test below can check it (only the test reads the fields).
+#[cfg_attr(not(test), allow(dead_code))]
 struct Summary {
     strides: Vec<usize>,
     transposed_strides: Vec<usize>,
