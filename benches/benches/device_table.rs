@@ -6,7 +6,7 @@
 //! A GPU queue runs asynchronously, so each timing ends with a one-element read, which waits for
 //! every kernel before it.
 
-use benchmarks::{VitStep, BATCH};
+use benchmarks::{TrainStep, BATCH};
 use nn::Parameters;
 use std::time::{Duration, Instant};
 use tensor::{DType, Device, Tensor};
@@ -44,7 +44,7 @@ fn sgemm(device: &Device, batch: usize, m: usize, k: usize, n: usize) -> f64 {
 
 /// Milliseconds per training step of the bench ViT on `device`.
 fn train_step(device: &Device) -> f64 {
-    let mut step = VitStep::new(device).unwrap();
+    let mut step = TrainStep::small(device).unwrap();
     let rounds = if quick() { 1 } else { 5 };
     let time = fastest(rounds, || {
         step.run().unwrap();

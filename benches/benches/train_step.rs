@@ -1,13 +1,13 @@
-//! One full training step of the bench ViT (`benchmarks::VitStep`: width 192, 6 blocks, batch 64
-//! of 32×32 RGB images) on the CPU. `reference/train_step.py` runs the same step in PyTorch.
+//! One full training step of the bench ViT (`benchmarks::StepShape::small`: width 192, 6 blocks, batch 64
+//! of 32×32 RGB images) on the CPU. `reference/compare_step.py small sgd` runs the same step in PyTorch.
 
-use benchmarks::{VitStep, BATCH};
+use benchmarks::{TrainStep, BATCH};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 use tensor::Device;
 
 fn train_step(c: &mut Criterion) {
-    let mut step = VitStep::new(&Device::Cpu).unwrap();
+    let mut step = TrainStep::small(&Device::Cpu).unwrap();
     let mut group = c.benchmark_group("train_step");
     group
         .sample_size(10)

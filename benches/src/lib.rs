@@ -1,70 +1,194 @@
-//! Benchmarks live in `benches/benches/`; this library holds what several of them share.
+//! Benchmarks live in `benches/benches/` and `src/bin/`; this library holds what they share: the
+//! training-step shapes that the comparison with PyTorch (`benches/compare.sh`) times, one step
+//! of each, their FLOP counts, and this machine's measured FMA peak.
+
+pub mod peak;
 
 use autograd::Var;
-use nn::optim::{clip_grad_norm, Optimizer, Sgd};
+use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
 use nn::{Context, Parameters};
 use polyvit::data::Modality;
 use polyvit::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
 use tensor::{DType, Device, Result, Tensor};
 
-/// Images per batch of [`VitStep`].
+/// Images per batch of the [`StepShape::small`] step.
 pub const BATCH: usize = 64;
 
-/// One full training step (forward, backward, global clipping, SGD momentum) of a ViT on
-/// 32×32 RGB images: width 192, 6 blocks, 3 heads, MLP 768, 4×4 patches (64 tokens + CLS),
-/// batch 64, 10 classes. `reference/train_step.py` runs the same step in PyTorch.
-pub struct VitStep {
+/// Classes of every benchmark head.
+const CLASSES: usize = 10;
+
+/// The model and batch of one benchmarked training step. `reference/compare_step.py` builds the
+/// same shapes in PyTorch under the same names.
+#[derive(Clone, Debug)]
+pub struct StepShape {
+    pub name: &'static str,
+    pub model: ModelConfig,
+    pub tokenizer: TokenizerSpec,
+    pub batch: usize,
+}
+
+impl StepShape {
+    /// A ViT on 32×32 RGB images: width 192, 6 blocks, 3 heads, MLP 768, 4×4 patches (64 tokens
+    /// + CLS), batch 64 (≈ 70 GFLOP per step).
+    pub fn small() -> StepShape {
+        StepShape {
+            name: "small",
+            model: vit(192, 6, 3, 768),
+            tokenizer: TokenizerSpec::new(Modality::Image, &[3, 32, 32], &[4, 4]),
+            batch: BATCH,
+        }
+    }
+
+    /// DeiT-Ti's encoder width on 224×224 RGB images with 16×16 patches (196 tokens + CLS),
+    /// 12 blocks, batch 8 (≈ 60 GFLOP per step).
+    pub fn vit224() -> StepShape {
+        StepShape {
+            name: "vit224",
+            model: vit(192, 12, 3, 768),
+            tokenizer: TokenizerSpec::new(Modality::Image, &[3, 224, 224], &[16, 16]),
+            batch: 8,
+        }
+    }
+
+    /// One co-training step of the default run (the `small` preset, batch 32) on a task of
+    /// `modality`, with the default suite's input shapes and patches: MNIST digits 1×28×28 in
+    /// 7×7 patches, Moving-MNIST clips 8×1×32×32 in 2×8×8 tubelets, log-mel spectrograms
+    /// 1×32×64 in 8×8 patches.
+    pub fn suite(modality: Modality) -> StepShape {
+        let (name, input, patch): (_, &[usize], &[usize]) = match modality {
+            Modality::Image => ("suite-image", &[1, 28, 28], &[7, 7]),
+            Modality::Video => ("suite-video", &[8, 1, 32, 32], &[2, 8, 8]),
+            Modality::Audio => ("suite-audio", &[1, 32, 64], &[8, 8]),
+        };
+        StepShape {
+            name,
+            model: ModelConfig::preset("small").expect("a preset"),
+            tokenizer: TokenizerSpec::new(modality, input, patch),
+            batch: 32,
+        }
+    }
+
+    /// Every shape the comparison runs, in its order.
+    pub fn all() -> Vec<StepShape> {
+        vec![
+            StepShape::small(),
+            StepShape::vit224(),
+            StepShape::suite(Modality::Image),
+            StepShape::suite(Modality::Video),
+            StepShape::suite(Modality::Audio),
+        ]
+    }
+
+    /// The shape called `name`.
+    pub fn by_name(name: &str) -> Option<StepShape> {
+        StepShape::all().into_iter().find(|s| s.name == name)
+    }
+
+    /// Multiply-add FLOPs of one training step, counted from the matrix products: per block and
+    /// token, the qkv (2·d·3d), output (2·d²) and MLP (2·2·d·m) projections and the two
+    /// attention products (2·2·n·d for n tokens); the patch projection per patch token; the
+    /// head per example. Training is three times the forward (the products' two gradients),
+    /// less the patch projection's input gradient, which no one needs.
+    pub fn train_flops(&self) -> f64 {
+        let m = &self.model;
+        let (d, mlp) = (m.width as f64, m.mlp_width as f64);
+        let patches = self.tokenizer.tokens() as f64;
+        let n = patches + 1.0;
+        let block = 2.0 * d * 3.0 * d + 2.0 * d * d + 4.0 * d * mlp + 4.0 * n * d;
+        let patch_projection = 2.0 * self.tokenizer.patch_features() as f64 * d * patches;
+        let head = 2.0 * d * CLASSES as f64;
+        let forward = m.depth as f64 * block * n + patch_projection + head;
+        self.batch as f64 * (3.0 * forward - patch_projection)
+    }
+}
+
+fn vit(width: usize, depth: usize, heads: usize, mlp_width: usize) -> ModelConfig {
+    ModelConfig {
+        width,
+        depth,
+        heads,
+        mlp_width,
+        adapt_depth: 0,
+        dropout: 0.0,
+        attention_dropout: 0.0,
+    }
+}
+
+/// The optimizers the comparison runs, with PyTorch's defaults where both sides have them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimizerKind {
+    /// SGD, momentum 0.9, learning rate 0.01.
+    Sgd,
+    /// AdamW, β = (0.9, 0.999), ε = 1e-8, weight decay 0.01, learning rate 1e-3.
+    AdamW,
+}
+
+impl OptimizerKind {
+    /// `sgd` or `adamw`.
+    pub fn parse(name: &str) -> Option<OptimizerKind> {
+        match name {
+            "sgd" => Some(OptimizerKind::Sgd),
+            "adamw" => Some(OptimizerKind::AdamW),
+            _ => None,
+        }
+    }
+
+    fn build(self) -> (Box<dyn Optimizer>, f64) {
+        match self {
+            OptimizerKind::Sgd => (Box::new(Sgd::new(0.9)), 0.01),
+            OptimizerKind::AdamW => (Box::new(AdamW::new(0.9, 0.999, 1e-8, 0.01)), 1e-3),
+        }
+    }
+}
+
+/// One full training step (forward, softmax cross-entropy, backward, global clipping at 1.0, an
+/// optimizer update) of a [`StepShape`] on a fixed random batch.
+pub struct TrainStep {
     pub model: PolyVit,
-    images: Var,
+    inputs: Var,
     labels: Vec<usize>,
-    optimizer: Sgd,
+    optimizer: Box<dyn Optimizer>,
+    lr: f64,
     ctx: Context,
 }
 
-impl VitStep {
-    /// The model, a batch of random images and its labels, all on `device`.
-    pub fn new(device: &Device) -> Result<VitStep> {
-        let config = ModelConfig {
-            width: 192,
-            depth: 6,
-            heads: 3,
-            mlp_width: 768,
-            adapt_depth: 0,
-            dropout: 0.0,
-            attention_dropout: 0.0,
-        };
-        let tokenizer = TokenizerSpec {
-            modality: Modality::Image,
-            input_shape: vec![3, 32, 32],
-            patch: vec![4, 4],
-        };
-        let task = TaskSpec {
-            name: "bench".into(),
-            modality: Modality::Image,
-            classes: 10,
-        };
+impl TrainStep {
+    /// The model, a batch of random inputs and its labels, all on `device`.
+    pub fn new(shape: &StepShape, optimizer: OptimizerKind, device: &Device) -> Result<TrainStep> {
+        let task = TaskSpec::new("bench", shape.tokenizer.modality, CLASSES);
         let mut rng = tensor::rng(0);
-        let mut model = PolyVit::new(&config, &[tokenizer], &[task], DType::F32, &mut rng)?;
+        let tokenizers = [shape.tokenizer.clone()];
+        let mut model = PolyVit::new(&shape.model, &tokenizers, &[task], DType::F32, &mut rng)?;
         model.to_device(device)?;
-        let shape = [BATCH, 3, 32, 32];
-        let images = Tensor::randn_on(&shape, 0.0, 1.0, DType::F32, device, &mut rng)?;
-        Ok(VitStep {
+        let batch_shape: Vec<usize> = [shape.batch]
+            .into_iter()
+            .chain(shape.tokenizer.input_shape.iter().copied())
+            .collect();
+        let inputs = Tensor::randn_on(&batch_shape, 0.0, 1.0, DType::F32, device, &mut rng)?;
+        let (optimizer, lr) = optimizer.build();
+        Ok(TrainStep {
             model,
-            images: Var::constant(images),
-            labels: (0..BATCH).map(|i| i % 10).collect(),
-            optimizer: Sgd::new(0.9),
+            inputs: Var::constant(inputs),
+            labels: (0..shape.batch).map(|i| i % CLASSES).collect(),
+            optimizer,
+            lr,
             ctx: Context::train(0),
         })
+    }
+
+    /// The [`StepShape::small`] step with SGD, as the criterion benches time it.
+    pub fn small(device: &Device) -> Result<TrainStep> {
+        TrainStep::new(&StepShape::small(), OptimizerKind::Sgd, device)
     }
 
     /// Runs one step.
     pub fn run(&mut self) -> Result<()> {
         let logits = self
             .model
-            .forward("bench", &self.images, 0.0, &mut self.ctx)?;
+            .forward("bench", &self.inputs, 0.0, &mut self.ctx)?;
         let loss = nn::loss::cross_entropy_with_labels(&logits, &self.labels, 0.0)?;
         let mut grads = loss.backward()?;
         clip_grad_norm(&mut grads, 1.0)?;
-        self.optimizer.step(&mut self.model, &grads, 0.01)
+        self.optimizer.step(&mut self.model, &grads, self.lr)
     }
 }
