@@ -69,24 +69,34 @@ pub trait Element:
 
 /// `eˣ` in f32 lanes: `x = n·ln 2 + r` with `|r| ≤ ln 2 / 2`, `eʳ` by a degree-6 polynomial
 /// (Cephes' `expf` coefficients), `2ⁿ` by building the exponent bits.
+///
+/// Every step is a lane operation: `n` is rounded by adding 1.5·2²³ (no `floor`, which on the
+/// baseline x86-64 target is a libm call), and the integer `n` is read from that sum's low
+/// mantissa bits rather than by `n as i32`, whose saturating, NaN-checking conversion compiles
+/// to one scalar instruction sequence per lane and kept the whole loop scalar.
 #[inline(always)]
 fn exp_f32_lanes(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    // Round to nearest by adding and subtracting 1.5·2²³ (no `floor`: on the baseline x86-64
-    // target that is a libm call, which would keep the loop scalar).
     const ROUND: f32 = 12_582_912.0;
     let clamped = x.clamp(-87.3, 88.0);
-    let n = (clamped * LOG2_E + ROUND) - ROUND;
+    // |clamped · log₂e| < 2²², so the sum stays in ROUND's binade, where one unit of the last
+    // place is 1: its bits are ROUND's plus the rounded n.
+    let shifted = clamped * LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = clamped - n * LN2_HI - n * LN2_LO;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 0.166_666_65)
         * r
         + 0.5;
     let e_r = p * r * r + r + 1.0;
-    // n ∈ [−126, 127] after the clamp, so the biased exponent is a normal one.
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // n ∈ [−126, 127] after the clamp, so the biased exponent n + 127 is a normal one.
+    let biased = shifted
+        .to_bits()
+        .wrapping_sub(ROUND.to_bits())
+        .wrapping_add(127);
+    let scale = f32::from_bits(biased << 23);
     let e = if x < -87.3 { 0.0 } else { e_r * scale };
     if x.is_nan() {
         x

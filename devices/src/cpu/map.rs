@@ -1,9 +1,63 @@
 //! Element-wise kernels: unary maps, broadcasting binary maps and strided copies.
 
+use super::isa::per_isa;
 use super::parallel::for_each_chunk;
 use super::CpuBuffer;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::{Element, Layout, Walk};
+
+per_isa! {
+    /// `dst[i] = Op(src[i·stride])`.
+    pub(crate) fn map_run<T: Element, Op: UnaryOp>(dst: &mut [T], src: &[T], stride: usize) {
+        if stride == 1 {
+            for (d, &s) in dst.iter_mut().zip(src) {
+                *d = Op::apply(s);
+            }
+        } else {
+            for (i, d) in dst.iter_mut().enumerate() {
+                *d = Op::apply(src[i * stride]);
+            }
+        }
+    }
+}
+
+per_isa! {
+    /// `dst[i] = Op(a[i·sa], b[i·sb])`, with the inner loop specialized for the common stride
+    /// patterns (dense, and either side broadcast) so it vectorizes.
+    pub(crate) fn zip_run<T: Element, Op: BinaryOp>(
+        dst: &mut [T],
+        a: &[T],
+        sa: usize,
+        b: &[T],
+        sb: usize,
+    ) {
+        let len = dst.len();
+        match (sa, sb) {
+            (1, 1) => {
+                for ((d, &x), &y) in dst.iter_mut().zip(&a[..len]).zip(&b[..len]) {
+                    *d = Op::apply(x, y);
+                }
+            }
+            (1, 0) => {
+                let y = b[0];
+                for (d, &x) in dst.iter_mut().zip(&a[..len]) {
+                    *d = Op::apply(x, y);
+                }
+            }
+            (0, 1) => {
+                let x = a[0];
+                for (d, &y) in dst.iter_mut().zip(&b[..len]) {
+                    *d = Op::apply(x, y);
+                }
+            }
+            _ => {
+                for (i, d) in dst.iter_mut().enumerate() {
+                    *d = Op::apply(a[i * sa], b[i * sb]);
+                }
+            }
+        }
+    }
+}
 
 /// `y = Op(x)` over the elements of `layout`, written contiguously.
 pub fn unary<T: Element, Op: UnaryOp>(x: &[T], layout: &Layout) -> CpuBuffer<T> {
@@ -11,10 +65,7 @@ pub fn unary<T: Element, Op: UnaryOp>(x: &[T], layout: &Layout) -> CpuBuffer<T> 
     if let Some(range) = layout.contiguous_range() {
         let src = &x[range];
         for_each_chunk(&mut out, 1, |start, dst| {
-            let src = &src[start..start + dst.len()];
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d = Op::apply(s);
-            }
+            map_run::<T, Op>(dst, &src[start..], 1)
         });
         return out;
     }
@@ -22,17 +73,17 @@ pub fn unary<T: Element, Op: UnaryOp>(x: &[T], layout: &Layout) -> CpuBuffer<T> 
     let [stride] = walk.inner_strides();
     for_each_chunk(&mut out, 1, |start, dst| {
         walk.runs(start..start + dst.len(), |pos, len, [offset]| {
-            let dst = &mut dst[pos - start..pos - start + len];
-            for (i, d) in dst.iter_mut().enumerate() {
-                *d = Op::apply(x[offset + i * stride]);
-            }
+            map_run::<T, Op>(
+                &mut dst[pos - start..pos - start + len],
+                &x[offset..],
+                stride,
+            )
         });
     });
     out
 }
 
 /// `z = Op(a, b)` over two same-shaped layouts (stride 0 where broadcast), written contiguously.
-/// The inner loop is specialized for the common stride patterns so it vectorizes.
 pub fn binary<T: Element, Op: BinaryOp>(
     a: &[T],
     a_layout: &Layout,
@@ -41,14 +92,9 @@ pub fn binary<T: Element, Op: BinaryOp>(
 ) -> CpuBuffer<T> {
     let mut out = CpuBuffer::for_overwrite(a_layout.numel());
     if let (Some(ra), Some(rb)) = (a_layout.contiguous_range(), b_layout.contiguous_range()) {
-        // Both dense: a plain zip, which the compiler vectorizes at the width `for_each_chunk`
-        // compiles for (a strided walk's closure would not be inlined that far).
         let (a, b) = (&a[ra], &b[rb]);
         for_each_chunk(&mut out, 1, |start, dst| {
-            let end = start + dst.len();
-            for ((d, &x), &y) in dst.iter_mut().zip(&a[start..end]).zip(&b[start..end]) {
-                *d = Op::apply(x, y);
-            }
+            zip_run::<T, Op>(dst, &a[start..], 1, &b[start..], 1)
         });
         return out;
     }
@@ -57,31 +103,7 @@ pub fn binary<T: Element, Op: BinaryOp>(
     for_each_chunk(&mut out, 1, |start, dst| {
         walk.runs(start..start + dst.len(), |pos, len, [oa, ob]| {
             let dst = &mut dst[pos - start..pos - start + len];
-            match (sa, sb) {
-                (1, 1) => {
-                    for ((d, &x), &y) in dst.iter_mut().zip(&a[oa..oa + len]).zip(&b[ob..ob + len])
-                    {
-                        *d = Op::apply(x, y);
-                    }
-                }
-                (1, 0) => {
-                    let y = b[ob];
-                    for (d, &x) in dst.iter_mut().zip(&a[oa..oa + len]) {
-                        *d = Op::apply(x, y);
-                    }
-                }
-                (0, 1) => {
-                    let x = a[oa];
-                    for (d, &y) in dst.iter_mut().zip(&b[ob..ob + len]) {
-                        *d = Op::apply(x, y);
-                    }
-                }
-                _ => {
-                    for (i, d) in dst.iter_mut().enumerate() {
-                        *d = Op::apply(a[oa + i * sa], b[ob + i * sb]);
-                    }
-                }
-            }
+            zip_run::<T, Op>(dst, &a[oa..], sa, &b[ob..], sb)
         });
     });
     out
@@ -92,18 +114,11 @@ pub fn binary_scalar<T: Element, Op: BinaryOp>(x: &[T], layout: &Layout, value: 
     let walk = Walk::new([layout]);
     let [stride] = walk.inner_strides();
     let mut out = CpuBuffer::for_overwrite(layout.numel());
+    let value = [value];
     for_each_chunk(&mut out, 1, |start, dst| {
         walk.runs(start..start + dst.len(), |pos, len, [offset]| {
             let dst = &mut dst[pos - start..pos - start + len];
-            if stride == 1 {
-                for (d, &s) in dst.iter_mut().zip(&x[offset..offset + len]) {
-                    *d = Op::apply(s, value);
-                }
-            } else {
-                for (i, d) in dst.iter_mut().enumerate() {
-                    *d = Op::apply(x[offset + i * stride], value);
-                }
-            }
+            zip_run::<T, Op>(dst, &x[offset..], stride, &value, 0)
         });
     });
     out

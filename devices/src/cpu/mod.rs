@@ -3,6 +3,7 @@
 
 mod buffer;
 mod index;
+mod isa;
 mod layer_norm;
 mod map;
 mod matmul;

@@ -1,5 +1,6 @@
 //! Row-wise softmax and log-softmax.
 
+use super::isa::per_isa;
 use super::parallel::for_each_chunk;
 use super::CpuBuffer;
 use crate::Element;
@@ -13,17 +14,51 @@ pub fn softmax_last<T: Element>(x: &[T], n: usize, log: bool) -> CpuBuffer<T> {
         return out;
     }
     for_each_chunk(&mut out, n, |start, dst| {
-        let input = &x[start..start + dst.len()];
-        for (row_out, row_in) in dst.chunks_mut(n).zip(input.chunks(n)) {
-            let max = row_in.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-            // A row of -inf (fully masked) has no finite maximum; shifting by 0 keeps it NaN-free
-            // until the division, exactly like an unshifted softmax would.
-            let shift = if max.is_finite() { max } else { T::zero() };
-            let mut sum = T::zero();
-            for (o, &v) in row_out.iter_mut().zip(row_in) {
-                *o = (v - shift).exp();
-                sum = sum + *o;
+        softmax_rows(dst, &x[start..start + dst.len()], n, log)
+    });
+    out
+}
+
+/// Lanes of the row folds: enough independent accumulators for one AVX-512 register of f32.
+const LANES: usize = 16;
+
+/// `fold` over `row` in [`LANES`] interleaved accumulators, then across them: the same result
+/// for the same row every time, and a loop the compiler can vectorize (a single accumulator
+/// is a chain it may not reorder).
+#[inline(always)]
+fn lanes_fold<T: Element>(row: &[T], identity: T, fold: impl Fn(T, T) -> T) -> T {
+    let mut lanes = [identity; LANES];
+    let mut chunks = row.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane = fold(*lane, v);
+        }
+    }
+    let tail = chunks.remainder().iter().fold(identity, |a, &v| fold(a, v));
+    lanes.iter().fold(tail, |a, &v| fold(a, v))
+}
+
+per_isa! {
+    /// Softmax (or log-softmax) of each `n`-long row of `src` into `dst`. Rows with a finite
+    /// maximum use the lane `exp` (their shifted inputs are ≤ 0, where it is within 2 ulp);
+    /// a row holding +∞ or only −∞/NaN takes libm's `exp`, so it gives the same NaNs and
+    /// infinities as the textbook formula.
+    pub(crate) fn softmax_rows<T: Element>(dst: &mut [T], src: &[T], n: usize, log: bool) {
+        for (row_out, row_in) in dst.chunks_mut(n).zip(src.chunks(n)) {
+            let max = lanes_fold(row_in, T::neg_infinity(), |m, v| m.max(v));
+            if max.is_finite() {
+                for (o, &v) in row_out.iter_mut().zip(row_in) {
+                    *o = (v - max).exp_lanes();
+                }
+            } else {
+                // A row of -inf (fully masked) has no finite maximum; shifting by 0 keeps it
+                // NaN-free until the division, exactly like an unshifted softmax would.
+                for (o, &v) in row_out.iter_mut().zip(row_in) {
+                    *o = v.exp();
+                }
             }
+            let shift = if max.is_finite() { max } else { T::zero() };
+            let sum = lanes_fold(row_out, T::zero(), |s, v| s + v);
             if log {
                 // (x − m) − ln Σ, not x − (m + ln Σ): the first is exact where x = m.
                 let log_sum = sum.ln();
@@ -37,6 +72,42 @@ pub fn softmax_last<T: Element>(x: &[T], n: usize, log: bool) -> CpuBuffer<T> {
                 }
             }
         }
-    });
-    out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::softmax_last;
+
+    /// Rows whose length is not a multiple of the lanes, against softmax in f64, and the
+    /// non-finite rows against the textbook formula's NaNs.
+    #[test]
+    fn rows_match_f64_and_non_finite_rows_give_nan() {
+        let n = 37;
+        let x: Vec<f32> = (0..3 * n)
+            .map(|i| ((i * 7919) % 101) as f32 / 9.0 - 5.0)
+            .collect();
+        for log in [false, true] {
+            let y = softmax_last(&x, n, log);
+            for (row_y, row_x) in y.chunks(n).zip(x.chunks(n)) {
+                let max = row_x
+                    .iter()
+                    .fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+                let sum: f64 = row_x.iter().map(|&v| (v as f64 - max).exp()).sum();
+                for (&got, &v) in row_y.iter().zip(row_x) {
+                    let want = if log {
+                        v as f64 - max - sum.ln()
+                    } else {
+                        (v as f64 - max).exp() / sum
+                    };
+                    assert!((got as f64 - want).abs() <= 1e-6 * want.abs().max(1.0));
+                }
+            }
+        }
+        let mut with_inf = vec![0.0f32; n];
+        with_inf[3] = f32::INFINITY;
+        assert!(softmax_last(&with_inf, n, false)[3].is_nan());
+        let masked = vec![f32::NEG_INFINITY; n];
+        assert!(softmax_last(&masked, n, false).iter().all(|v| v.is_nan()));
+    }
 }
