@@ -9,6 +9,8 @@
 //! compiled for the baseline that way). What the body calls, such as an op's `apply`, is
 //! `#[inline(always)]`, so it is compiled into each copy.
 
+use crate::Element;
+
 /// `per_isa! { /// docs
 ///     pub(crate) fn name<T: Bound, ...>(arg: Type, ...) { body } }`: see the module docs.
 macro_rules! per_isa {
@@ -38,3 +40,37 @@ macro_rules! per_isa {
 }
 
 pub(crate) use per_isa;
+
+/// Lanes of the row folds: enough independent accumulators for one AVX-512 register of f32.
+pub(crate) const LANES: usize = 16;
+
+/// `combine` over `map(v)` for every `v` of `row`, in [`LANES`] interleaved accumulators and
+/// then across them: the same result for the same row every time, and a loop the compiler can
+/// vectorize (a single accumulator is a chain it may not reorder). `combine` must be
+/// associative and commutative up to rounding (a sum, a max), `identity` its neutral element.
+#[inline(always)]
+pub(crate) fn lanes_fold<T: Element>(
+    row: &[T],
+    identity: T,
+    map: impl Fn(T) -> T,
+    combine: impl Fn(T, T) -> T,
+) -> T {
+    let mut lanes = [identity; LANES];
+    let mut chunks = row.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane = combine(*lane, map(v));
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(identity, |a, &v| combine(a, map(v)));
+    lanes.iter().fold(tail, |a, &v| combine(a, v))
+}
+
+/// `Σ map(v)` over `row`, folded in lanes (see [`lanes_fold`]).
+#[inline(always)]
+pub(crate) fn lanes_sum<T: Element>(row: &[T], map: impl Fn(T) -> T) -> T {
+    lanes_fold(row, T::zero(), map, |a, b| a + b)
+}

@@ -1,5 +1,6 @@
 //! Fused layer norm over the last axis, forward and backward.
 
+use super::isa::{lanes_sum, per_isa, LANES};
 use super::parallel::PARALLEL_THRESHOLD;
 use super::CpuBuffer;
 use crate::backend::{LayerNormGrads, LayerNormOutput};
@@ -20,19 +21,10 @@ pub fn layer_norm<T: Element>(
     let mut mean = CpuBuffer::for_overwrite(rows);
     let mut rstd = CpuBuffer::for_overwrite(rows);
     let eps = T::from_f64(eps);
-    let inv_d = T::from_f64(1.0 / d.max(1) as f64);
+    let (gamma, beta) = (&gamma[..d], &beta[..d]);
     let normalize = |first_row: usize, y: &mut [T], mean: &mut [T], rstd: &mut [T]| {
-        // Rows are counted by `mean`, not by chunks of `y`: with `d = 0` there are none of those.
-        for (r, (mu, rs)) in mean.iter_mut().zip(rstd).enumerate() {
-            let out = &mut y[r * d..(r + 1) * d];
-            let input = &x[(first_row + r) * d..(first_row + r + 1) * d];
-            *mu = input.iter().copied().sum::<T>() * inv_d;
-            let var = input.iter().map(|&v| (v - *mu) * (v - *mu)).sum::<T>() * inv_d;
-            *rs = (var + eps).sqrt().recip();
-            for (((o, &v), &g), &b) in out.iter_mut().zip(input).zip(gamma).zip(beta) {
-                *o = (v - *mu) * *rs * g + b;
-            }
-        }
+        let x = &x[first_row * d..(first_row + mean.len()) * d];
+        normalize_rows(x, gamma, beta, eps, y, mean, rstd)
     };
     let rows_per_task = rows_per_task(rows, d);
     if rows_per_task >= rows || d == 0 {
@@ -68,7 +60,7 @@ pub fn layer_norm_backward<T: Element>(
     d: usize,
 ) -> LayerNormGrads<CpuBuffer<T>> {
     let mut dx = CpuBuffer::for_overwrite(rows * d);
-    let inv_d = T::from_f64(1.0 / d.max(1) as f64);
+    let gamma = &gamma[..d];
     let block = rows_per_task(rows, d);
     // Each block of rows computes dx for its rows and partial sums of dγ and dβ; partials are
     // then added, so no two threads write the same accumulator.
@@ -80,27 +72,19 @@ pub fn layer_norm_backward<T: Element>(
             .map(|(b, dx_block)| {
                 let mut dgamma = vec![T::zero(); d];
                 let mut dbeta = vec![T::zero(); d];
-                for (i, dx_row) in dx_block.chunks_mut(d).enumerate() {
-                    let r = b * block + i;
-                    let (x_row, dy_row) = (&x[r * d..(r + 1) * d], &dy[r * d..(r + 1) * d]);
-                    let (mu, rs) = (mean[r], rstd[r]);
-                    let mut mean_g = T::zero();
-                    let mut mean_gx = T::zero();
-                    for j in 0..d {
-                        let xhat = (x_row[j] - mu) * rs;
-                        let g = dy_row[j] * gamma[j];
-                        mean_g = mean_g + g;
-                        mean_gx = mean_gx + g * xhat;
-                        dgamma[j] = dgamma[j] + dy_row[j] * xhat;
-                        dbeta[j] = dbeta[j] + dy_row[j];
-                    }
-                    mean_g = mean_g * inv_d;
-                    mean_gx = mean_gx * inv_d;
-                    for j in 0..d {
-                        let xhat = (x_row[j] - mu) * rs;
-                        dx_row[j] = rs * (dy_row[j] * gamma[j] - mean_g - xhat * mean_gx);
-                    }
-                }
+                let rows = b * block..b * block + dx_block.len() / d;
+                backward_rows(
+                    BackwardRows {
+                        dy: &dy[rows.start * d..rows.end * d],
+                        x: &x[rows.start * d..rows.end * d],
+                        mean: &mean[rows.clone()],
+                        rstd: &rstd[rows],
+                        gamma,
+                    },
+                    dx_block,
+                    &mut dgamma,
+                    &mut dbeta,
+                );
                 (dgamma, dbeta)
             })
             .collect()
@@ -114,4 +98,94 @@ pub fn layer_norm_backward<T: Element>(
         }
     }
     LayerNormGrads { dx, dgamma, dbeta }
+}
+
+per_isa! {
+    /// The forward pass over whole rows: `mean` and `rstd` hold one entry per row of `x` and
+    /// `y`, whose rows have `gamma.len()` elements. Row sums fold in lanes, so they vectorize.
+    pub(crate) fn normalize_rows<T: Element>(
+        x: &[T],
+        gamma: &[T],
+        beta: &[T],
+        eps: T,
+        y: &mut [T],
+        mean: &mut [T],
+        rstd: &mut [T],
+    ) {
+        let d = gamma.len();
+        let inv_d = T::from_f64(1.0 / d.max(1) as f64);
+        // Rows are counted by `mean`, not by chunks of `y`: with `d = 0` there are none of those.
+        for (r, (mu, rs)) in mean.iter_mut().zip(rstd).enumerate() {
+            let out = &mut y[r * d..(r + 1) * d];
+            let input = &x[r * d..(r + 1) * d];
+            let m = lanes_sum(input, |v| v) * inv_d;
+            let var = lanes_sum(input, |v| (v - m) * (v - m)) * inv_d;
+            let inv = (var + eps).sqrt().recip();
+            for (((o, &v), &g), &b) in out.iter_mut().zip(input).zip(gamma).zip(beta) {
+                *o = (v - m) * inv * g + b;
+            }
+            (*mu, *rs) = (m, inv);
+        }
+    }
+}
+
+/// The forward pass's saved values and the incoming gradient for a block of rows.
+pub(crate) struct BackwardRows<'a, T> {
+    dy: &'a [T],
+    x: &'a [T],
+    mean: &'a [T],
+    rstd: &'a [T],
+    gamma: &'a [T],
+}
+
+per_isa! {
+    /// The backward pass over a block of rows: writes `dx` and adds the block's `dγ`, `dβ`
+    /// into `dgamma`, `dbeta`. The row means of `g` and `g·x̂` fold in lanes.
+    pub(crate) fn backward_rows<T: Element>(
+        rows: BackwardRows<'_, T>,
+        dx: &mut [T],
+        dgamma: &mut [T],
+        dbeta: &mut [T],
+    ) {
+        let BackwardRows { dy, x, mean, rstd, gamma } = rows;
+        let d = gamma.len();
+        let inv_d = T::from_f64(1.0 / d.max(1) as f64);
+        for (r, dx_row) in dx.chunks_mut(d).enumerate() {
+            let (x_row, dy_row) = (&x[r * d..(r + 1) * d], &dy[r * d..(r + 1) * d]);
+            let (mu, rs) = (mean[r], rstd[r]);
+            let mut sum_g = [T::zero(); LANES];
+            let mut sum_gx = [T::zero(); LANES];
+            let full = d / LANES * LANES;
+            let chunks = x_row[..full]
+                .chunks_exact(LANES)
+                .zip(dy_row.chunks_exact(LANES))
+                .zip(gamma.chunks_exact(LANES))
+                .zip(dgamma.chunks_exact_mut(LANES))
+                .zip(dbeta.chunks_exact_mut(LANES));
+            for ((((xs, dys), gs), dgs), dbs) in chunks {
+                for l in 0..LANES {
+                    let xhat = (xs[l] - mu) * rs;
+                    let g = dys[l] * gs[l];
+                    sum_g[l] = sum_g[l] + g;
+                    sum_gx[l] = sum_gx[l] + g * xhat;
+                    dgs[l] = dgs[l] + dys[l] * xhat;
+                    dbs[l] = dbs[l] + dys[l];
+                }
+            }
+            for j in full..d {
+                let xhat = (x_row[j] - mu) * rs;
+                let g = dy_row[j] * gamma[j];
+                sum_g[0] = sum_g[0] + g;
+                sum_gx[0] = sum_gx[0] + g * xhat;
+                dgamma[j] = dgamma[j] + dy_row[j] * xhat;
+                dbeta[j] = dbeta[j] + dy_row[j];
+            }
+            let mean_g = lanes_sum(&sum_g, |v| v) * inv_d;
+            let mean_gx = lanes_sum(&sum_gx, |v| v) * inv_d;
+            for (((o, &xv), &dyv), &gv) in dx_row.iter_mut().zip(x_row).zip(dy_row).zip(gamma) {
+                let xhat = (xv - mu) * rs;
+                *o = rs * (dyv * gv - mean_g - xhat * mean_gx);
+            }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Row-wise softmax and log-softmax.
 
-use super::isa::per_isa;
+use super::isa::{lanes_fold, lanes_sum, per_isa};
 use super::parallel::for_each_chunk;
 use super::CpuBuffer;
 use crate::Element;
@@ -19,25 +19,6 @@ pub fn softmax_last<T: Element>(x: &[T], n: usize, log: bool) -> CpuBuffer<T> {
     out
 }
 
-/// Lanes of the row folds: enough independent accumulators for one AVX-512 register of f32.
-const LANES: usize = 16;
-
-/// `fold` over `row` in [`LANES`] interleaved accumulators, then across them: the same result
-/// for the same row every time, and a loop the compiler can vectorize (a single accumulator
-/// is a chain it may not reorder).
-#[inline(always)]
-fn lanes_fold<T: Element>(row: &[T], identity: T, fold: impl Fn(T, T) -> T) -> T {
-    let mut lanes = [identity; LANES];
-    let mut chunks = row.chunks_exact(LANES);
-    for chunk in &mut chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane = fold(*lane, v);
-        }
-    }
-    let tail = chunks.remainder().iter().fold(identity, |a, &v| fold(a, v));
-    lanes.iter().fold(tail, |a, &v| fold(a, v))
-}
-
 per_isa! {
     /// Softmax (or log-softmax) of each `n`-long row of `src` into `dst`. Rows with a finite
     /// maximum use the lane `exp` (their shifted inputs are ≤ 0, where it is within 2 ulp);
@@ -45,7 +26,7 @@ per_isa! {
     /// infinities as the textbook formula.
     pub(crate) fn softmax_rows<T: Element>(dst: &mut [T], src: &[T], n: usize, log: bool) {
         for (row_out, row_in) in dst.chunks_mut(n).zip(src.chunks(n)) {
-            let max = lanes_fold(row_in, T::neg_infinity(), |m, v| m.max(v));
+            let max = lanes_fold(row_in, T::neg_infinity(), |v| v, |m, v| m.max(v));
             if max.is_finite() {
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
                     *o = (v - max).exp_lanes();
@@ -58,7 +39,7 @@ per_isa! {
                 }
             }
             let shift = if max.is_finite() { max } else { T::zero() };
-            let sum = lanes_fold(row_out, T::zero(), |s, v| s + v);
+            let sum = lanes_sum(row_out, |v| v);
             if log {
                 // (x − m) − ln Σ, not x − (m + ln Σ): the first is exact where x = m.
                 let log_sum = sum.ln();
