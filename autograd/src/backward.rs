@@ -17,16 +17,45 @@ pub struct Gradients {
 
 impl Gradients {
     /// The gradient of the loss with respect to `var` (a parameter), if the loss depends on it.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let (a, b) = (Var::parameter(Tensor::ones(&[1], DType::F64)), Var::parameter(Tensor::ones(&[1], DType::F64)));
+    /// let grads = a.mul_scalar(4.0)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [4.0]);
+    /// assert!(grads.get(&b).is_none(), "the loss does not depend on b");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn get(&self, var: &Var) -> Option<&Tensor> {
         self.by_leaf.get(&var.id()?)
     }
 
     /// Takes the gradient of `var` out of the set.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::ones(&[1], DType::F64));
+    /// let mut grads = a.mul_scalar(4.0)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.remove(&a).unwrap().to_vec_f64()?, [4.0]);
+    /// assert!(grads.is_empty());
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn remove(&mut self, var: &Var) -> Option<Tensor> {
         self.by_leaf.remove(&var.id()?)
     }
 
     /// How many leaves received a gradient.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::ones(&[1], DType::F64));
+    /// let b = Var::parameter(Tensor::ones(&[1], DType::F64));
+    /// assert_eq!(a.mul(&b)?.sum_all()?.backward()?.len(), 2);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.by_leaf.len()
     }
@@ -36,12 +65,34 @@ impl Gradients {
     }
 
     /// Every gradient, in the order the leaves were created.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::ones(&[1], DType::F64));
+    /// let b = Var::parameter(Tensor::ones(&[2], DType::F64));
+    /// let grads = b.sum_all()?.add(&a.mul_scalar(3.0)?.sum_all()?)?.backward()?;
+    /// let shapes: Vec<&[usize]> = grads.tensors().map(|g| g.shape()).collect();
+    /// assert_eq!(shapes, [&[1][..], &[2][..]]); // a was created first
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn tensors(&self) -> impl Iterator<Item = &Tensor> {
         self.by_leaf.values()
     }
 
     /// Adds the gradients of another backward pass (of the same leaves, or others) into this
     /// set: the gradient of a sum of losses, one loss back-propagated at a time.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let w = Var::parameter(Tensor::from_f64s(&[1.0], &[1], DType::F64)?);
+    /// // The gradient of L₁ + L₂, one loss at a time (as co-training sums its tasks).
+    /// let mut grads = w.mul_scalar(2.0)?.sum_all()?.backward()?;
+    /// grads.accumulate(w.mul_scalar(5.0)?.sum_all()?.backward()?)?;
+    /// assert_eq!(grads.get(&w).unwrap().to_vec_f64()?, [7.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn accumulate(&mut self, other: Gradients) -> Result<()> {
         for (leaf, grad) in other.by_leaf {
             let summed = match self.by_leaf.remove(&leaf) {
@@ -54,6 +105,16 @@ impl Gradients {
     }
 
     /// Multiplies every gradient by `factor` (e.g. to clip the global norm).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let w = Var::parameter(Tensor::from_f64s(&[1.0], &[1], DType::F64)?);
+    /// let mut grads = w.mul_scalar(4.0)?.sum_all()?.backward()?;
+    /// grads.scale(0.25)?;
+    /// assert_eq!(grads.get(&w).unwrap().to_vec_f64()?, [1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn scale(&mut self, factor: f64) -> Result<()> {
         for grad in self.by_leaf.values_mut() {
             *grad = grad.mul_scalar(factor)?;
@@ -113,6 +174,18 @@ impl Var {
     /// node is created after its inputs, so when it is visited every node that consumed it has
     /// already contributed its share. Each rule runs once and its saved tensors are then freed, so
     /// a graph can be back-propagated only once.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// // f(x) = x·x + x: x is used three times (fan-out), so its gradient sums three paths.
+    /// let x = Var::parameter(Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?);
+    /// let f = x.mul(&x)?.add(&x)?.sum_all()?;
+    /// let grads = f.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [5.0, 7.0]); // 2x + 1
+    /// assert!(x.mul(&x)?.backward().is_err(), "the loss must be a scalar");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn backward(&self) -> Result<Gradients> {
         if self.value().numel() != 1 {
             return Err(Error::shape(

@@ -54,6 +54,24 @@ fn ops_in_graph(var: &Var) -> BTreeSet<Op> {
 
 /// Checks the gradients of `f` at `inputs` (converted to `f64`). Returns the ops found in `f`'s
 /// graph, or a message naming the ops, the input, the element and both derivatives.
+///
+/// ```
+/// use autograd::Var;
+/// use tensor::{DType, Tensor};
+/// use autograd::{gradcheck, GradcheckOptions, Op};
+/// // f(a, b) = tanh(a·b), checked at random 3×4 and 4×2 inputs.
+/// let mut rng = tensor::rng(0);
+/// let a = Tensor::randn(&[3, 4], 0.0, 1.0, DType::F64, &mut rng);
+/// let b = Tensor::randn(&[4, 2], 0.0, 1.0, DType::F64, &mut rng);
+/// let f = |x: &[Var]| x[0].matmul(&x[1])?.tanh();
+/// let ops = gradcheck(f, &[a.clone(), b.clone()], &GradcheckOptions::default()).unwrap();
+/// assert!(ops.contains(&Op::Matmul) && ops.contains(&Op::Tanh));
+/// // A wrong rule fails: here, `y = x·detach(x)` passed off as `x²`.
+/// let wrong = |x: &[Var]| x[0].mul(&x[0].detach());
+/// let err = gradcheck(wrong, &[a], &GradcheckOptions::default()).unwrap_err();
+/// assert!(err.contains("mul"), "{err}");
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn gradcheck(
     f: impl Fn(&[Var]) -> tensor::Result<Var>,
     inputs: &[Tensor],

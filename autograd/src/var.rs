@@ -57,16 +57,46 @@ impl Drop for Node {
 }
 
 /// Graph nodes created on this thread and still alive: a leak detector for tests.
+///
+/// ```
+/// use autograd::Var;
+/// use tensor::{DType, Tensor};
+/// let before = autograd::live_nodes();
+/// let x = Var::parameter(Tensor::ones(&[2], DType::F64));
+/// let y = x.exp()?;
+/// assert_eq!(autograd::live_nodes(), before + 2); // the leaf and exp's node
+/// drop((x, y));
+/// assert_eq!(autograd::live_nodes(), before);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn live_nodes() -> usize {
     LIVE_NODES.with(|n| n.get())
 }
 
 /// Whether ops on this thread currently record graph nodes.
+///
+/// ```
+/// use autograd::Var;
+/// use tensor::{DType, Tensor};
+/// assert!(autograd::is_grad_enabled());
+/// assert!(!autograd::no_grad(autograd::is_grad_enabled));
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn is_grad_enabled() -> bool {
     GRAD_ENABLED.with(|g| g.get())
 }
 
 /// Runs `f` without recording: results have no graph and no gradients (evaluation, updates).
+///
+/// ```
+/// use autograd::Var;
+/// use tensor::{DType, Tensor};
+/// let w = Var::parameter(Tensor::ones(&[2], DType::F64));
+/// let y = autograd::no_grad(|| w.mul_scalar(2.0))?;
+/// assert!(!y.requires_grad(), "nothing was recorded");
+/// assert_eq!(y.value().to_vec_f64()?, [2.0, 2.0]);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {
@@ -87,11 +117,31 @@ pub struct Var {
 
 impl Var {
     /// A value that needs no gradient (data, targets, frozen weights).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let data = Var::constant(Tensor::ones(&[2], DType::F64));
+    /// let w = Var::parameter(Tensor::ones(&[2], DType::F64));
+    /// let grads = data.mul(&w)?.sum_all()?.backward()?;
+    /// assert!(grads.get(&data).is_none() && grads.get(&w).is_some());
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn constant(value: Tensor) -> Var {
         Var { value, node: None }
     }
 
     /// A leaf whose gradient [`Var::backward`] will report (a trainable parameter).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let w = Var::parameter(Tensor::from_f64s(&[3.0], &[1], DType::F64)?);
+    /// assert!(w.requires_grad() && w.op().is_none()); // a leaf
+    /// let grads = w.square()?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&w).unwrap().to_vec_f64()?, [6.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn parameter(value: Tensor) -> Var {
         Var {
             value,
@@ -100,28 +150,61 @@ impl Var {
     }
 
     /// The same value, cut out of the graph: no gradient flows through the result.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let w = Var::parameter(Tensor::from_f64s(&[3.0], &[1], DType::F64)?);
+    /// // w·stop(w): the detached factor counts as a constant, so d/dw = stop(w) = 3, not 2w = 6.
+    /// let y = w.mul(&w.detach())?;
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&w).unwrap().to_vec_f64()?, [3.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn detach(&self) -> Var {
         Var::constant(self.value.clone())
     }
 
+    /// The value (the tensor this variable holds).
     pub fn value(&self) -> &Tensor {
         &self.value
     }
 
+    /// The value's shape.
     pub fn shape(&self) -> &[usize] {
         self.value.shape()
     }
 
+    /// The value's number of axes.
     pub fn rank(&self) -> usize {
         self.value.rank()
     }
 
     /// True when a gradient can flow into this value (it is a parameter or depends on one).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let w = Var::parameter(Tensor::ones(&[1], DType::F64));
+    /// let c = Var::constant(Tensor::ones(&[1], DType::F64));
+    /// assert!(w.add(&c)?.requires_grad());
+    /// assert!(!c.exp()?.requires_grad());
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn requires_grad(&self) -> bool {
         self.node.is_some()
     }
 
     /// The op that made this value (`None` for leaves and constants).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let w = Var::parameter(Tensor::ones(&[1], DType::F64));
+    /// assert_eq!(w.exp()?.op(), Some(autograd::Op::Exp));
+    /// assert_eq!(w.op(), None);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn op(&self) -> Option<Op> {
         self.node.as_ref().and_then(|n| n.op)
     }

@@ -130,7 +130,7 @@ enum IndexData {
     OpenCl(OpenCl, <OpenCl as Backend>::Indices),
 }
 
-/// Element types know how to wrap and unwrap their buffers in [`Typed`].
+/// Element types know how to wrap and unwrap their buffers in `Typed`.
 pub trait TypedElement: Element {
     fn wrap<B: Backend>(buffer: B::Buffer<Self>) -> Typed<B>;
     fn unwrap<B: Backend>(typed: &Typed<B>) -> Option<&B::Buffer<Self>>;

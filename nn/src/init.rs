@@ -3,6 +3,15 @@
 use tensor::{DType, Rng, Tensor};
 
 /// Xavier (Glorot) uniform for a `[fan_out, fan_in]` weight: `U(−a, a)`, `a = √(6/(fan_in + fan_out))`.
+///
+/// ```
+/// use tensor::DType;
+/// let w = nn::init::xavier_uniform(30, 20, DType::F64, &mut tensor::rng(0));
+/// let bound = (6.0f64 / 50.0).sqrt();
+/// assert_eq!(w.shape(), [30, 20]);
+/// assert!(w.abs()?.max(&[0, 1], false)?.to_scalar()? <= bound);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn xavier_uniform(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) -> Tensor {
     let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
     Tensor::rand(&[fan_out, fan_in], -bound, bound, dtype, rng)
@@ -10,6 +19,14 @@ pub fn xavier_uniform(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng
 
 /// LeCun normal for a `[fan_out, fan_in]` weight: truncated normal with std `√(1/fan_in)` (as in
 /// JAX: a standard normal truncated to ±2, rescaled by 1/0.8796 so the std is exact).
+///
+/// ```
+/// use tensor::DType;
+/// let w = nn::init::lecun_normal(200, 100, DType::F64, &mut tensor::rng(0));
+/// let std = w.square()?.mean_all()?.to_scalar()?.sqrt(); // ≈ √(1/100)
+/// assert!((std - 0.1).abs() < 0.005, "{std}");
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn lecun_normal(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) -> Tensor {
     truncated_normal(
         &[fan_out, fan_in],
@@ -20,6 +37,13 @@ pub fn lecun_normal(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) 
 }
 
 /// Normal samples with standard deviation `std`, redrawn until within ±2 std.
+///
+/// ```
+/// use tensor::DType;
+/// let x = nn::init::truncated_normal(&[1000], 0.5, DType::F64, &mut tensor::rng(0));
+/// assert!(x.abs()?.max(&[0], false)?.to_scalar()? <= 1.0, "within 2 std");
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn truncated_normal(shape: &[usize], std: f64, dtype: DType, rng: &mut Rng) -> Tensor {
     let len: usize = shape.iter().product();
     let values: Vec<f64> = (0..len)

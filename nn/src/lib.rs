@@ -2,12 +2,39 @@
 //!
 //! - [`Parameter`] is a trainable tensor (or a frozen one); [`Parameters`] walks a model's
 //!   parameters by dotted name (`blocks.3.attn.qkv.weight`), which is all optimizers, parameter
-//!   counts, freezing and checkpoints need.
+//!   counts, freezing and checkpoints need. [`impl_parameters!`] writes that walk for a struct
+//!   from its field names.
 //! - [`Module`] adds a forward pass; [`Context`] says whether we train (dropout and stochastic
 //!   depth on) and holds the random generator they draw from.
-//! - [`layers`]: Linear, LayerNorm, Dropout, Mlp, MultiHeadSelfAttention, EncoderBlock, Encoder,
-//!   PatchEmbedding; [`init`]: the reference initializers.
-//! - [`loss`], [`optim`], [`schedule`], [`checkpoint`].
+//! - [`layers`]: Linear, LayerNorm, Dropout and stochastic depth, Mlp, MultiHeadSelfAttention,
+//!   EncoderBlock, Encoder, PatchEmbedding; [`init`]: the reference initializers.
+//! - [`loss`], [`optim`] (SGD with momentum, AdamW, global-norm clipping), [`schedule`]
+//!   (warmup + cosine), [`checkpoint`].
+//!
+//! One training step, end to end:
+//!
+//! ```
+//! use autograd::Var;
+//! use nn::layers::{Linear, LinearInit};
+//! use nn::loss::cross_entropy_with_labels;
+//! use nn::optim::{Optimizer, Sgd};
+//! use nn::{Context, Module, Parameters};
+//! use tensor::{DType, Tensor};
+//!
+//! let mut model = Linear::new(2, 2, LinearInit::XavierUniform, DType::F32, &mut tensor::rng(0));
+//! let x = Var::constant(Tensor::from_vec(vec![1.0f32, 0.0, 0.0, 1.0], &[2, 2])?);
+//! let loss = |model: &Linear| cross_entropy_with_labels(&model.forward(&x, &mut Context::eval())?, &[1, 0], 0.0);
+//! let before = loss(&model)?;
+//! let grads = before.backward()?;
+//! Sgd::new(0.9).step(&mut model, &grads, 0.5)?; // by name: weight, bias
+//! let after = loss(&model)?;
+//! assert!(after.value().to_scalar()? < before.value().to_scalar()?);
+//! assert_eq!(model.parameter_count(), 6);
+//! # Ok::<(), tensor::Error>(())
+//! ```
+//!
+//! `examples/mlp_xor.rs` trains a small MLP; `polyvit/examples/vit_mnist.rs` builds a whole
+//! vision transformer from these layers.
 
 pub mod checkpoint;
 pub mod init;

@@ -7,7 +7,9 @@ use tensor::Result;
 /// What a forward pass needs besides its input: training or evaluation mode, and the random
 /// generator that dropout and stochastic depth draw from (seeded, so runs repeat exactly).
 pub struct Context {
+    /// Training (`true`) or evaluation mode.
     pub train: bool,
+    /// The generator of dropout and stochastic-depth masks.
     pub rng: tensor::Rng,
 }
 
@@ -30,6 +32,28 @@ impl Context {
 }
 
 /// A layer or model: parameters plus a forward pass from one value to another.
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::{Linear, LinearInit};
+/// use nn::{impl_parameters, Context, Module};
+/// use tensor::{DType, Tensor};
+///
+/// /// `x + relu(fc(x))`: a layer of one's own, with its parameters named `fc.weight`, `fc.bias`.
+/// struct Residual { fc: Linear }
+/// impl_parameters!(Residual { fc });
+/// impl Module for Residual {
+///     fn forward(&self, x: &Var, ctx: &mut Context) -> tensor::Result<Var> {
+///         x.add(&self.fc.forward(x, ctx)?.relu()?)
+///     }
+/// }
+///
+/// let block = Residual { fc: Linear::new(3, 3, LinearInit::Zeros, DType::F64, &mut tensor::rng(0)) };
+/// let x = Var::constant(Tensor::from_f64s(&[1.0, -2.0, 3.0], &[1, 3], DType::F64)?);
+/// assert_eq!(block.forward(&x, &mut Context::eval())?.value().to_vec_f64()?, [1.0, -2.0, 3.0]);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub trait Module: Parameters {
+    /// The layer applied to `x`.
     fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var>;
 }

@@ -8,12 +8,26 @@ use tensor::{Device, Result, Tensor};
 /// It holds a graph leaf, so the gradients of a backward pass can be looked up by it. A frozen
 /// parameter enters the graph as a constant: it gets no gradient and is never updated.
 #[derive(Clone, Debug)]
+///
+/// ```
+/// use nn::Parameter;
+/// use tensor::{DType, Tensor};
+/// let mut w = Parameter::new(Tensor::from_f64s(&[2.0], &[1], DType::F64)?);
+/// let grads = w.var().square()?.sum_all()?.backward()?;
+/// assert_eq!(grads.get(w.leaf()).unwrap().to_vec_f64()?, [4.0]);
+/// // Frozen, it enters the graph as a constant and gets no gradient.
+/// w.set_frozen(true);
+/// let grads = w.var().square()?.sum_all()?.backward()?;
+/// assert!(grads.get(w.leaf()).is_none());
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub struct Parameter {
     var: Var,
     frozen: bool,
 }
 
 impl Parameter {
+    /// A trainable parameter holding `value`.
     pub fn new(value: Tensor) -> Self {
         Parameter {
             var: Var::parameter(value),
@@ -35,10 +49,12 @@ impl Parameter {
         &self.var
     }
 
+    /// The current value.
     pub fn value(&self) -> &Tensor {
         self.var.value()
     }
 
+    /// The value's shape.
     pub fn shape(&self) -> &[usize] {
         self.var.shape()
     }
@@ -49,16 +65,38 @@ impl Parameter {
         self.var = Var::parameter(value);
     }
 
+    /// True when the parameter is excluded from gradients and updates.
     pub fn is_frozen(&self) -> bool {
         self.frozen
     }
 
+    /// Freezes (`true`) or unfreezes the parameter.
     pub fn set_frozen(&mut self, frozen: bool) {
         self.frozen = frozen;
     }
 }
 
 /// Something that owns parameters and can list them by dotted name.
+///
+/// ```
+/// use nn::Parameter;
+/// use tensor::{DType, Tensor};
+/// use nn::layers::{Linear, LinearInit};
+/// use nn::{impl_parameters, Parameters};
+/// struct Net { encoder: Vec<Linear>, head: Linear }
+/// impl_parameters!(Net { encoder, head });
+///
+/// let rng = &mut tensor::rng(0);
+/// let mut net = Net {
+///     encoder: (0..2).map(|_| Linear::new(4, 4, LinearInit::XavierUniform, DType::F32, rng)).collect(),
+///     head: Linear::new(4, 2, LinearInit::Zeros, DType::F32, rng),
+/// };
+/// let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["encoder.0.weight", "encoder.0.bias", "encoder.1.weight", "encoder.1.bias", "head.weight", "head.bias"]);
+/// assert_eq!(net.parameter_count(), 2 * (16 + 4) + (8 + 2));
+/// assert_eq!(net.set_frozen("encoder.", true), 4);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub trait Parameters {
     /// Calls `f(name, parameter)` for every parameter, names prefixed with `prefix`.
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter));

@@ -4,14 +4,37 @@ use std::f64::consts::PI;
 
 /// A learning-rate schedule.
 #[derive(Clone, Debug, PartialEq)]
+///
+/// ```
+/// use nn::schedule::{cosine_factor, warmup_factor, Schedule};
+/// let lr = Schedule::WarmupCosine { base: 0.1, warmup: 10, total: 110 };
+/// assert_eq!(lr.at(0), 0.0);
+/// assert!((lr.at(5) - 0.05).abs() < 1e-12); // half-way up the warmup
+/// assert!((lr.at(10) - 0.1).abs() < 1e-12); // the peak
+/// assert!((lr.at(60) - 0.05).abs() < 1e-12); // half-way down the cosine
+/// assert!(lr.at(110).abs() < 1e-12);
+/// assert_eq!(Schedule::PerStep { base: 2.0, multipliers: vec![1.0, 0.5] }.at(7), 1.0);
+/// ```
 pub enum Schedule {
     /// The same rate at every step.
     Constant(f64),
     /// Linear warmup from 0 to `base` over `warmup` steps, then cosine decay to 0 at `total`:
     /// `lr(s) = base · min(1, s/warmup) · ½(1 + cos(π·p))` with `p = clamp((s − warmup)/(total − warmup), 0, 1)`.
-    WarmupCosine { base: f64, warmup: u64, total: u64 },
+    WarmupCosine {
+        /// The peak rate.
+        base: f64,
+        /// Steps of linear warmup.
+        warmup: u64,
+        /// The step at which the rate reaches 0.
+        total: u64,
+    },
     /// An explicit multiplier per step (steps past the end reuse the last one) times `base`.
-    PerStep { base: f64, multipliers: Vec<f64> },
+    PerStep {
+        /// The rate that the multipliers scale.
+        base: f64,
+        /// One multiplier per step.
+        multipliers: Vec<f64>,
+    },
 }
 
 impl Schedule {
@@ -33,6 +56,12 @@ impl Schedule {
 }
 
 /// `min(1, s/warmup)` (1 when there is no warmup).
+///
+/// ```
+/// use nn::schedule::{cosine_factor, warmup_factor, Schedule};
+/// assert_eq!([warmup_factor(0, 4), warmup_factor(1, 4), warmup_factor(9, 4)], [0.0, 0.25, 1.0]);
+/// assert_eq!(warmup_factor(0, 0), 1.0);
+/// ```
 pub fn warmup_factor(step: u64, warmup: u64) -> f64 {
     if warmup == 0 {
         1.0
@@ -42,6 +71,13 @@ pub fn warmup_factor(step: u64, warmup: u64) -> f64 {
 }
 
 /// `½(1 + cos(π·p))` with `p` the fraction of the post-warmup steps done.
+///
+/// ```
+/// use nn::schedule::{cosine_factor, warmup_factor, Schedule};
+/// assert_eq!(cosine_factor(5, 10, 110), 1.0); // still warming up
+/// assert!((cosine_factor(60, 10, 110) - 0.5).abs() < 1e-12);
+/// assert!(cosine_factor(110, 10, 110).abs() < 1e-12);
+/// ```
 pub fn cosine_factor(step: u64, warmup: u64, total: u64) -> f64 {
     let span = total.saturating_sub(warmup).max(1) as f64;
     let progress = (step.saturating_sub(warmup) as f64 / span).clamp(0.0, 1.0);

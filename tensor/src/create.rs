@@ -7,6 +7,14 @@ use rand_distr::{Distribution, StandardNormal};
 
 impl Tensor {
     /// A tensor of `shape` holding `data` (row-major) on `device`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::from_vec_on(vec![1.0f32, 2.0], &[2], &Device::Cpu)?;
+    /// assert_eq!(x.device(), Device::Cpu);
+    /// assert_eq!(x.dtype(), DType::F32); // the element type comes from the Vec
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn from_vec_on<T: TypedElement>(
         data: Vec<T>,
         shape: &[usize],
@@ -31,6 +39,15 @@ impl Tensor {
     }
 
     /// A CPU tensor of `shape` holding `data` (row-major).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    /// assert_eq!((x.shape(), x.dtype()), (&[2, 3][..], DType::F64));
+    /// let err = Tensor::from_vec(vec![1.0f32; 5], &[2, 3]).unwrap_err();
+    /// assert!(err.to_string().contains("5 values cannot fill shape [2, 3]"), "{err}");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn from_vec<T: TypedElement>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
         Tensor::from_vec_on(data, shape, &Device::Cpu)
     }
@@ -51,6 +68,13 @@ impl Tensor {
     }
 
     /// A CPU tensor of `shape` holding `data` converted to `dtype`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::from_f64s(&[0.5, 1.5], &[2], DType::F32)?;
+    /// assert_eq!(x.to_vec::<f32>()?, [0.5f32, 1.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn from_f64s(data: &[f64], shape: &[usize], dtype: DType) -> Result<Tensor> {
         Tensor::from_f64s_on(data, shape, dtype, &Device::Cpu)
     }
@@ -69,6 +93,13 @@ impl Tensor {
     /// # Panics
     /// When the shape has more elements than `usize` can count; [`Tensor::full_on`] returns an
     /// error instead.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::full(&[2, 2], 7.0, DType::F32);
+    /// assert_eq!(x.to_vec_f64()?, [7.0; 4]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn full(shape: &[usize], value: f64, dtype: DType) -> Tensor {
         Tensor::full_on(shape, value, dtype, &Device::Cpu).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -84,36 +115,86 @@ impl Tensor {
     }
 
     /// A CPU tensor of zeros (panics like [`Tensor::full`]).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// assert_eq!(Tensor::zeros(&[3], DType::F64).to_vec_f64()?, [0.0; 3]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn zeros(shape: &[usize], dtype: DType) -> Tensor {
         Tensor::full(shape, 0.0, dtype)
     }
 
     /// A CPU tensor of ones (panics like [`Tensor::full`]).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// assert_eq!(Tensor::ones(&[2, 1], DType::F64).to_vec_f64()?, [1.0; 2]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn ones(shape: &[usize], dtype: DType) -> Tensor {
         Tensor::full(shape, 1.0, dtype)
     }
 
     /// A tensor of zeros with the shape, dtype and device of `self`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::full(&[2, 3], 5.0, DType::F32);
+    /// let z = x.zeros_like()?;
+    /// assert_eq!((z.shape(), z.dtype()), (x.shape(), DType::F32));
+    /// assert_eq!(z.sum_all()?.to_scalar()?, 0.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn zeros_like(&self) -> Result<Tensor> {
         Tensor::full_on(self.shape(), 0.0, self.dtype(), &self.device())
     }
 
     /// A tensor of ones with the shape, dtype and device of `self`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::zeros(&[2, 3], DType::F64);
+    /// assert_eq!(x.ones_like()?.sum_all()?.to_scalar()?, 6.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn ones_like(&self) -> Result<Tensor> {
         Tensor::full_on(self.shape(), 1.0, self.dtype(), &self.device())
     }
 
     /// A 0-dimensional CPU tensor holding `value`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let s = Tensor::scalar(2.5, DType::F64);
+    /// assert_eq!((s.rank(), s.to_scalar()?), (0, 2.5));
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn scalar(value: f64, dtype: DType) -> Tensor {
         Tensor::full(&[], value, dtype)
     }
 
     /// A scalar with the dtype and device of `self` (for mixing constants into expressions).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::zeros(&[4], DType::F32);
+    /// let half = x.scalar_like(0.5)?;
+    /// assert_eq!((half.dtype(), half.to_scalar()?), (DType::F32, 0.5));
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn scalar_like(&self, value: f64) -> Result<Tensor> {
         Tensor::full_on(&[], value, self.dtype(), &self.device())
     }
 
     /// The 1-D CPU tensor `[start, start + step, ...]` of values below `end` (above, if `step < 0`).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// assert_eq!(Tensor::arange(0.0, 1.0, 0.25, DType::F64)?.to_vec_f64()?, [0.0, 0.25, 0.5, 0.75]);
+    /// assert_eq!(Tensor::arange(3.0, 0.0, -1.0, DType::F64)?.to_vec_f64()?, [3.0, 2.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn arange(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
         Tensor::arange_on(start, end, step, dtype, &Device::Cpu)
     }
@@ -139,6 +220,15 @@ impl Tensor {
 
     /// A CPU tensor of independent uniform samples from `[low, high)` (panics like
     /// [`Tensor::full`]).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let a = Tensor::rand(&[1000], -1.0, 1.0, DType::F64, &mut tensor::rng(7));
+    /// let b = Tensor::rand(&[1000], -1.0, 1.0, DType::F64, &mut tensor::rng(7));
+    /// assert_eq!(a.to_vec_f64()?, b.to_vec_f64()?, "the same seed gives the same numbers");
+    /// assert!(a.min(&[0], false)?.to_scalar()? >= -1.0 && a.max(&[0], false)?.to_scalar()? < 1.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn rand(shape: &[usize], low: f64, high: f64, dtype: DType, rng: &mut Rng) -> Tensor {
         Tensor::rand_on(shape, low, high, dtype, &Device::Cpu, rng)
             .unwrap_or_else(|e| panic!("{e}"))
@@ -163,6 +253,15 @@ impl Tensor {
 
     /// A CPU tensor of independent normal samples with the given mean and standard deviation
     /// (panics like [`Tensor::full`]).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::randn(&[10_000], 3.0, 0.5, DType::F64, &mut tensor::rng(0));
+    /// let mean = x.mean_all()?.to_scalar()?;
+    /// let std = x.sub_scalar(mean)?.square()?.mean_all()?.to_scalar()?.sqrt();
+    /// assert!((mean - 3.0).abs() < 0.02 && (std - 0.5).abs() < 0.02, "{mean} {std}");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn randn(shape: &[usize], mean: f64, std: f64, dtype: DType, rng: &mut Rng) -> Tensor {
         Tensor::randn_on(shape, mean, std, dtype, &Device::Cpu, rng)
             .unwrap_or_else(|e| panic!("{e}"))

@@ -6,6 +6,14 @@ use devices::{broadcast_shapes, Result};
 
 impl Tensor {
     /// Applies the element-wise op `Op` (any of [`devices::ops`]).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// // The same op as `x.sqrt()`, named by its type in `devices::ops`.
+    /// let x = Tensor::from_f64s(&[4.0, 16.0], &[2], DType::F64)?;
+    /// assert_eq!(x.map::<devices::ops::Sqrt>()?.to_vec_f64()?, [2.0, 4.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn map<Op: UnaryOp>(&self) -> Result<Tensor> {
         Ok(Tensor::from_storage(
             self.storage().unary::<Op>(self.layout())?,
@@ -14,6 +22,16 @@ impl Tensor {
     }
 
     /// Applies the binary op `Op` after broadcasting both operands to a common shape.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0], &[2, 1], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[10.0, 20.0, 30.0], &[3], DType::F64)?;
+    /// let c = a.zip::<devices::ops::Add>(&b)?;
+    /// assert_eq!(c.shape(), [2, 3]);
+    /// assert_eq!(c.to_vec_f64()?, [11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn zip<Op: BinaryOp>(&self, other: &Tensor) -> Result<Tensor> {
         self.check_same_kind(Op::NAME, other)?;
         let shape = broadcast_shapes(Op::NAME, self.shape(), other.shape())?;
@@ -57,73 +75,312 @@ macro_rules! binary_methods {
 
 unary_methods! {
     /// `-x`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, -2.0, 0.0], &[3], DType::F64)?;
+    /// assert_eq!(x.neg()?.to_vec_f64()?, [-1.0, 2.0, -0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     neg => Neg;
     /// `eˣ`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let y = Tensor::from_f64s(&[0.0, 1.0], &[2], DType::F64)?.exp()?.to_vec_f64()?;
+    /// assert_eq!(y[0], 1.0);
+    /// assert!((y[1] - std::f64::consts::E).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     exp => Exp;
     /// `ln x`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, std::f64::consts::E], &[2], DType::F64)?;
+    /// let y = x.log()?.to_vec_f64()?;
+    /// assert_eq!(y[0], 0.0);
+    /// assert!((y[1] - 1.0).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     log => Log;
     /// `√x`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[4.0, 9.0, 0.25], &[3], DType::F64)?;
+    /// assert_eq!(x.sqrt()?.to_vec_f64()?, [2.0, 3.0, 0.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     sqrt => Sqrt;
     /// `tanh x`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let y = Tensor::from_f64s(&[0.0, 1.0], &[2], DType::F64)?.tanh()?.to_vec_f64()?;
+    /// assert_eq!(y[0], 0.0);
+    /// assert!((y[1] - 0.761_594_155_955_764_9).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     tanh => Tanh;
     /// `|x|`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[-1.5, 0.0, 2.0], &[3], DType::F64)?;
+    /// assert_eq!(x.abs()?.to_vec_f64()?, [1.5, 0.0, 2.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     abs => Abs;
     /// `1/x`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[2.0, -4.0, 0.5], &[3], DType::F64)?;
+    /// assert_eq!(x.recip()?.to_vec_f64()?, [0.5, -0.25, 2.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     recip => Recip;
     /// `sign x` in {-1, 0, 1}.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[-3.0, 0.0, 0.1], &[3], DType::F64)?;
+    /// assert_eq!(x.sign()?.to_vec_f64()?, [-1.0, 0.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     sign => Sign;
     /// `1/(1 + e⁻ˣ)`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let y = Tensor::from_f64s(&[0.0, 2.0], &[2], DType::F64)?.sigmoid()?.to_vec_f64()?;
+    /// assert_eq!(y[0], 0.5);
+    /// assert!((y[1] - 1.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     sigmoid => Sigmoid;
     /// `max(x, 0)`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[-1.0, 0.0, 2.5], &[3], DType::F64)?;
+    /// assert_eq!(x.relu()?.to_vec_f64()?, [0.0, 0.0, 2.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     relu => Relu;
     /// `ln(1 + eˣ)`, stable for large `|x|`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// // 1000 would overflow eˣ; softplus(1000) is 1000.
+    /// let y = Tensor::from_f64s(&[0.0, 1000.0], &[2], DType::F64)?.softplus()?.to_vec_f64()?;
+    /// assert!((y[0] - 2f64.ln()).abs() < 1e-12);
+    /// assert_eq!(y[1], 1000.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     softplus => Softplus;
     /// GELU in its tanh form: `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// // ≈ x for large x, ≈ 0 for very negative x, 0 at 0, and 0.8412 at 1.
+    /// let x = Tensor::from_f64s(&[0.0, 1.0, 10.0, -10.0], &[4], DType::F64)?;
+    /// let y = x.gelu()?.to_vec_f64()?;
+    /// assert_eq!(y[0], 0.0);
+    /// assert!((y[1] - 0.841_192).abs() < 1e-6);
+    /// assert!((y[2] - 10.0).abs() < 1e-12 && y[3].abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     gelu => GeluTanh;
 }
 
 binary_methods! {
     /// `a + b`, broadcasting.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// // b is a [2] row, broadcast over a's two rows.
+    /// let b = Tensor::from_f64s(&[10.0, 20.0], &[2], DType::F64)?;
+    /// assert_eq!(a.add(&b)?.to_vec_f64()?, [11.0, 22.0, 13.0, 24.0]);
+    /// assert_eq!(a.add_scalar(0.5)?.to_vec_f64()?, [1.5, 2.5, 3.5, 4.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     add, add_scalar => Add;
     /// `a − b`, broadcasting.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// // b is a [2, 1] column, broadcast over a's two columns.
+    /// let b = Tensor::from_f64s(&[1.0, 2.0], &[2, 1], DType::F64)?;
+    /// assert_eq!(a.sub(&b)?.to_vec_f64()?, [0.0, 1.0, 1.0, 2.0]);
+    /// assert_eq!(a.sub_scalar(1.0)?.to_vec_f64()?, [0.0, 1.0, 2.0, 3.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     sub, sub_scalar => Sub;
     /// `a · b`, broadcasting.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[10.0, 100.0], &[2], DType::F64)?;
+    /// assert_eq!(a.mul(&b)?.to_vec_f64()?, [10.0, 200.0, 30.0, 400.0]);
+    /// assert_eq!(a.mul_scalar(-2.0)?.to_vec_f64()?, [-2.0, -4.0, -6.0, -8.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     mul, mul_scalar => Mul;
     /// `a / b`, broadcasting.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?;
+    /// assert_eq!(a.div(&b)?.to_vec_f64()?, [0.5, 0.5, 1.5, 1.0]);
+    /// assert_eq!(a.div_scalar(4.0)?.to_vec_f64()?, [0.25, 0.5, 0.75, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     div, div_scalar => Div;
     /// `aᵇ`, broadcasting.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?;
+    /// assert_eq!(a.pow(&b)?.to_vec_f64()?, [1.0, 8.0, 9.0, 64.0]);
+    /// assert_eq!(a.powf(0.5)?.to_vec_f64()?[3], 2.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pow, powf => Pow;
     /// `max(a, b)`, broadcasting.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 2.0], &[2], DType::F64)?;
+    /// assert_eq!(a.maximum(&b)?.to_vec_f64()?, [2.0, 2.0, 3.0, 4.0]);
+    /// assert_eq!(a.maximum_scalar(3.0)?.to_vec_f64()?, [3.0, 3.0, 3.0, 4.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     maximum, maximum_scalar => Maximum;
     /// `min(a, b)`, broadcasting.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 2.0], &[2], DType::F64)?;
+    /// assert_eq!(a.minimum(&b)?.to_vec_f64()?, [1.0, 2.0, 2.0, 2.0]);
+    /// assert_eq!(a.minimum_scalar(3.0)?.to_vec_f64()?, [1.0, 2.0, 3.0, 3.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     minimum, minimum_scalar => Minimum;
     /// `1` where `a = b`, else `0`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?;
+    /// assert_eq!(a.eq(&b)?.to_vec_f64()?, [0.0, 0.0, 0.0, 1.0]);
+    /// assert_eq!(a.eq_scalar(2.0)?.to_vec_f64()?, [0.0, 1.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     eq, eq_scalar => Eq;
     /// `1` where `a ≠ b`, else `0`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?;
+    /// assert_eq!(a.ne(&b)?.to_vec_f64()?, [1.0, 1.0, 1.0, 0.0]);
+    /// assert_eq!(a.ne_scalar(2.0)?.to_vec_f64()?, [1.0, 0.0, 1.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     ne, ne_scalar => Ne;
     /// `1` where `a < b`, else `0`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?;
+    /// assert_eq!(a.lt(&b)?.to_vec_f64()?, [1.0, 1.0, 0.0, 0.0]);
+    /// assert_eq!(a.lt_scalar(2.0)?.to_vec_f64()?, [1.0, 0.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     lt, lt_scalar => Lt;
     /// `1` where `a ≤ b`, else `0`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?;
+    /// assert_eq!(a.le(&b)?.to_vec_f64()?, [1.0, 1.0, 0.0, 1.0]);
+    /// assert_eq!(a.le_scalar(2.0)?.to_vec_f64()?, [1.0, 1.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     le, le_scalar => Le;
     /// `1` where `a > b`, else `0`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?;
+    /// assert_eq!(a.gt(&b)?.to_vec_f64()?, [0.0, 0.0, 1.0, 0.0]);
+    /// assert_eq!(a.gt_scalar(2.0)?.to_vec_f64()?, [0.0, 0.0, 1.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     gt, gt_scalar => Gt;
     /// `1` where `a ≥ b`, else `0`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?;
+    /// assert_eq!(a.ge(&b)?.to_vec_f64()?, [0.0, 0.0, 1.0, 1.0]);
+    /// assert_eq!(a.ge_scalar(2.0)?.to_vec_f64()?, [0.0, 1.0, 1.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     ge, ge_scalar => Ge;
 }
 
 impl Tensor {
     /// The gradient of [`Tensor::gelu`] at `self` for the output gradient `grad`, fused into one
     /// pass: `grad · gelu'(self)`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// // gelu'(0) = ½ and gelu'(x) → 1 for large x.
+    /// let x = Tensor::from_f64s(&[0.0, 10.0], &[2], DType::F64)?;
+    /// let g = Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?;
+    /// let dx = x.gelu_backward(&g)?.to_vec_f64()?;
+    /// assert_eq!(dx[0], 1.0);
+    /// assert!((dx[1] - 3.0).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn gelu_backward(&self, grad: &Tensor) -> Result<Tensor> {
         self.zip::<ops::GeluTanhBackward>(grad)
     }
 
     /// `x²`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[-3.0, 0.5], &[2], DType::F64)?;
+    /// assert_eq!(x.square()?.to_vec_f64()?, [9.0, 0.25]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn square(&self) -> Result<Tensor> {
         self.mul(self)
     }
 
     /// `a·x + b` with scalars `a` and `b`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[0.0, 1.0, 2.0], &[3], DType::F64)?;
+    /// assert_eq!(x.affine(2.0, 1.0)?.to_vec_f64()?, [1.0, 3.0, 5.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn affine(&self, a: f64, b: f64) -> Result<Tensor> {
         self.mul_scalar(a)?.add_scalar(b)
     }

@@ -5,6 +5,16 @@ use devices::{checked_numel, shape_str, Error, Indices, Layout, Result, Storage}
 
 impl Tensor {
     /// Joins `tensors` along the existing axis `axis`; all other axes must agree.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0], &[1, 2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[3.0, 4.0, 5.0, 6.0], &[2, 2], DType::F64)?;
+    /// let rows = Tensor::concat(&[a, b], 0)?;
+    /// assert_eq!(rows.shape(), [3, 2]);
+    /// assert_eq!(rows.to_vec_f64()?, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn concat(tensors: &[Tensor], axis: usize) -> Result<Tensor> {
         let first = tensors
             .first()
@@ -43,6 +53,16 @@ impl Tensor {
     }
 
     /// Stacks same-shaped `tensors` along a new axis inserted at `axis`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[3.0, 4.0], &[2], DType::F64)?;
+    /// let columns = Tensor::stack(&[a, b], 1)?;
+    /// assert_eq!(columns.shape(), [2, 2]);
+    /// assert_eq!(columns.to_vec_f64()?, [1.0, 3.0, 2.0, 4.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn stack(tensors: &[Tensor], axis: usize) -> Result<Tensor> {
         let first = tensors
             .first()
@@ -77,6 +97,14 @@ impl Tensor {
     }
 
     /// Picks entries `indices` along `axis`: `y[.., j, ..] = x[.., indices[j], ..]`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// let picks = Indices::new(&Device::Cpu, &[2, 0, 2])?;
+    /// assert_eq!(x.index_select(1, &picks)?.to_vec_f64()?, [2.0, 0.0, 2.0, 5.0, 3.0, 5.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn index_select(&self, axis: usize, indices: &Indices) -> Result<Tensor> {
         let storage = self.storage().index_select(self.layout(), axis, indices)?;
         let mut shape = self.shape().to_vec();
@@ -86,6 +114,16 @@ impl Tensor {
 
     /// The adjoint of `index_select`: a tensor of zeros of `shape` with
     /// `out[.., indices[j], ..] += self[.., j, ..]` along `axis` (repeated indices accumulate).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let rows = Tensor::from_f64s(&[1.0, 1.0, 2.0, 2.0, 3.0, 3.0], &[3, 2], DType::F64)?;
+    /// // Rows 0 and 2 both land on row 1 of the result and add up.
+    /// let at = Indices::new(&Device::Cpu, &[1, 0, 1])?;
+    /// let out = rows.index_add_into(&[2, 2], 0, &at)?;
+    /// assert_eq!(out.to_vec_f64()?, [2.0, 2.0, 4.0, 4.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn index_add_into(
         &self,
         shape: &[usize],
@@ -100,6 +138,14 @@ impl Tensor {
 
     /// The adjoint of `narrow`: a tensor of zeros of `shape` with `self` at entries
     /// `start..start + len` of `axis` (one strided copy).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let part = Tensor::from_f64s(&[7.0, 8.0], &[1, 2], DType::F64)?;
+    /// let out = part.narrow_into(&[3, 2], 0, 1)?; // placed as row 1 of a [3, 2] of zeros
+    /// assert_eq!(out.to_vec_f64()?, [0.0, 0.0, 7.0, 8.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn narrow_into(&self, shape: &[usize], axis: usize, start: usize) -> Result<Tensor> {
         let len = checked_numel("narrow_into", shape)?;
         let out = Layout::contiguous(shape);

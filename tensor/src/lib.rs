@@ -7,6 +7,29 @@
 //!
 //! Every op validates its arguments and returns [`Result`]; messages name the op and the shapes,
 //! e.g. `matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ`.
+//!
+//! Tensors hold `f32` (training) or `f64` (gradient checks), chosen at run time by [`DType`], on
+//! a [`Device`]: the CPU, or an OpenCL device (constructors ending in `_on` take one).
+//!
+//! ```
+//! use tensor::{DType, Tensor};
+//!
+//! let x = Tensor::arange(0.0, 6.0, 1.0, DType::F32)?.reshape(&[2, 3])?; // [[0, 1, 2], [3, 4, 5]]
+//! let xt = x.t()?; // a view: strides [1, 3], no copy
+//! assert_eq!(xt.layout().strides(), [1, 3]);
+//! assert!(xt.shares_storage_with(&x));
+//! let gram = x.matmul(&xt)?; // reads the view through its strides
+//! assert_eq!(gram.to_vec::<f32>()?, [5.0, 14.0, 14.0, 50.0]);
+//! let centered = x.sub(&x.mean(&[1], true)?)?; // [2, 3] − [2, 1], broadcast
+//! assert_eq!(centered.to_vec::<f32>()?, [-1.0, 0.0, 1.0, -1.0, 0.0, 1.0]);
+//! let err = x.matmul(&x).unwrap_err();
+//! assert_eq!(err.to_string(), "matmul: [2, 3] x [2, 3]: inner dimensions 3 and 2 differ");
+//! # Ok::<(), tensor::Error>(())
+//! ```
+//!
+//! The ops by file: `create.rs` (constructors), `view.rs`, `elementwise.rs`, `reduce.rs`,
+//! `matmul.rs`, `join.rs` (concat, stack, gathers), `normalize.rs` (softmax, layer norm).
+//! `examples/tensors_and_views.rs` walks through layouts and views.
 
 mod create;
 mod display;

@@ -7,6 +7,21 @@ impl Tensor {
     /// The matrix product, NumPy style: `[..., m, k] · [..., k, n] → [..., m, n]` with the batch
     /// axes broadcast; a 1-D operand is a vector (a row on the left, a column on the right) and its
     /// axis is dropped from the result. Transposed or otherwise strided operands are not copied.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3], DType::F64)?;
+    /// let b = Tensor::from_f64s(&[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], &[3, 2], DType::F64)?;
+    /// assert_eq!(a.matmul(&b)?.to_vec_f64()?, [4.0, 5.0, 10.0, 11.0]);
+    /// // a·aᵀ reads the transposed view through its strides, without a copy.
+    /// assert_eq!(a.matmul(&a.t()?)?.to_vec_f64()?, [14.0, 32.0, 32.0, 77.0]);
+    /// // A vector on the right is a column; its axis is dropped.
+    /// let v = Tensor::from_f64s(&[1.0, 1.0, 1.0], &[3], DType::F64)?;
+    /// assert_eq!(a.matmul(&v)?.to_vec_f64()?, [6.0, 15.0]);
+    /// // Batch axes broadcast: [4, 2, 3] · [3, 2] → [4, 2, 2].
+    /// assert_eq!(a.broadcast_to(&[4, 2, 3])?.matmul(&b)?.shape(), [4, 2, 2]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         self.check_same_kind("matmul", other)?;
         if self.rank() == 0 || other.rank() == 0 {

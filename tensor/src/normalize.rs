@@ -41,21 +41,63 @@ impl Tensor {
 
     /// `softmax(x)_j = e^{x_j} / Σ_i e^{x_i}` along `axis`, computed as `e^{x_j − max}/Σ e^{x_i − max}`
     /// so that large inputs do not overflow.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[0.0, 0.0, 1000.0, 1000.0], &[2, 2], DType::F64)?;
+    /// // Each row sums to 1; a row of large equal values does not overflow.
+    /// assert_eq!(x.softmax(1)?.to_vec_f64()?, [0.5, 0.5, 0.5, 0.5]);
+    /// let y = Tensor::from_f64s(&[0.0, 2f64.ln()], &[2], DType::F64)?.softmax(0)?.to_vec_f64()?;
+    /// assert!((y[0] - 1.0 / 3.0).abs() < 1e-12 && (y[1] - 2.0 / 3.0).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn softmax(&self, axis: usize) -> Result<Tensor> {
         self.softmax_impl("softmax", axis, false)
     }
 
     /// `log_softmax(x)_j = x_j − max − ln Σ_i e^{x_i − max}` along `axis`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[5.0, 5.0], &[2], DType::F64)?;
+    /// let y = x.log_softmax(0)?.to_vec_f64()?;
+    /// assert!(y.iter().all(|v| (v + 2f64.ln()).abs() < 1e-12)); // ln ½ each
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn log_softmax(&self, axis: usize) -> Result<Tensor> {
         self.softmax_impl("log_softmax", axis, true)
     }
 
     /// Layer norm over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`, with `γ`, `β` of shape `[d]`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, 3.0, 10.0, 30.0], &[2, 2], DType::F64)?;
+    /// let gamma = Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?;
+    /// let beta = Tensor::from_f64s(&[0.0, 1.0], &[2], DType::F64)?;
+    /// // Each row becomes [-1, 1] (mean 0, variance 1), then ·γ + β.
+    /// let y = x.layer_norm(&gamma, &beta, 0.0)?.to_vec_f64()?;
+    /// for (got, want) in y.iter().zip([-1.0, 3.0, -1.0, 3.0]) {
+    ///     assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    /// }
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn layer_norm(&self, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
         Ok(self.layer_norm_with_stats(gamma, beta, eps)?.y)
     }
 
     /// Layer norm that also returns the per-row mean and `1/√(σ² + ε)` (what the backward needs).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, 3.0, 10.0, 30.0], &[2, 2], DType::F64)?;
+    /// let (gamma, beta) = (Tensor::ones(&[2], DType::F64), Tensor::zeros(&[2], DType::F64));
+    /// let stats = x.layer_norm_with_stats(&gamma, &beta, 0.0)?;
+    /// assert_eq!(stats.mean.to_vec_f64()?, [2.0, 20.0]);
+    /// let rstd = stats.rstd.to_vec_f64()?; // 1/σ with σ = 1 and 10
+    /// assert!((rstd[0] - 1.0).abs() < 1e-12 && (rstd[1] - 0.1).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn layer_norm_with_stats(
         &self,
         gamma: &Tensor,
@@ -92,6 +134,20 @@ impl Tensor {
     /// the saved statistics and `γ`: with `x̂ = (x − μ)·r` and `g = dy·γ`,
     /// `dx = r·(g − mean(g) − x̂·mean(g·x̂))`, `dγ = Σ_rows dy·x̂`, `dβ = Σ_rows dy`.
     /// Returns `(dx, dγ, dβ)`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, 3.0], &[1, 2], DType::F64)?;
+    /// let (gamma, beta) = (Tensor::ones(&[2], DType::F64), Tensor::zeros(&[2], DType::F64));
+    /// let stats = x.layer_norm_with_stats(&gamma, &beta, 0.0)?;
+    /// // A gradient that only shifts the row is absorbed by the mean: dx = 0, dβ = dy.
+    /// let dy = Tensor::from_f64s(&[1.0, 1.0], &[1, 2], DType::F64)?;
+    /// let (dx, dgamma, dbeta) = dy.layer_norm_backward(&x, &stats.mean, &stats.rstd, &gamma)?;
+    /// assert!(dx.to_vec_f64()?.iter().all(|v| v.abs() < 1e-12));
+    /// assert_eq!(dbeta.to_vec_f64()?, [1.0, 1.0]);
+    /// assert_eq!(dgamma.to_vec_f64()?, [-1.0, 1.0]); // Σ dy·x̂ with x̂ = [-1, 1]
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn layer_norm_backward(
         &self,
         x: &Tensor,

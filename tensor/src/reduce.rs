@@ -46,16 +46,43 @@ impl Tensor {
     }
 
     /// `Σ` over `axes`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// assert_eq!(x.sum(&[1], false)?.to_vec_f64()?, [3.0, 12.0]); // row sums
+    /// let columns = x.sum(&[0], true)?;
+    /// assert_eq!(columns.shape(), [1, 3]);
+    /// assert_eq!(columns.to_vec_f64()?, [3.0, 5.0, 7.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn sum(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         self.reduce::<Sum>(axes, keepdim)
     }
 
     /// `Σ` over every element, as a scalar tensor.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// let total = x.sum_all()?;
+    /// assert_eq!(total.shape(), [] as [usize; 0]);
+    /// assert_eq!(total.to_scalar()?, 15.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn sum_all(&self) -> Result<Tensor> {
         self.sum(&(0..self.rank()).collect::<Vec<_>>(), false)
     }
 
     /// The mean over `axes`: `Σ x / n` with `n` the number of reduced elements.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// assert_eq!(x.mean(&[1], false)?.to_vec_f64()?, [1.0, 4.0]);
+    /// assert_eq!(x.mean(&[0, 1], false)?.to_scalar()?, 2.5);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = self.check_axes("mean", axes)?;
         let count: usize = axes.iter().map(|&a| self.shape()[a]).product();
@@ -63,16 +90,38 @@ impl Tensor {
     }
 
     /// The mean of every element, as a scalar tensor.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// assert_eq!(x.mean_all()?.to_scalar()?, 2.5);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn mean_all(&self) -> Result<Tensor> {
         self.mean(&(0..self.rank()).collect::<Vec<_>>(), false)
     }
 
     /// The largest element over `axes` (NaN if any is NaN).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[3.0, -1.0, 7.0, 2.0], &[2, 2], DType::F64)?;
+    /// assert_eq!(x.max(&[1], false)?.to_vec_f64()?, [3.0, 7.0]);
+    /// assert_eq!(x.max(&[0, 1], false)?.to_scalar()?, 7.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn max(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         self.reduce::<Max>(axes, keepdim)
     }
 
     /// The smallest element over `axes` (NaN if any is NaN).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[3.0, -1.0, 7.0, 2.0], &[2, 2], DType::F64)?;
+    /// assert_eq!(x.min(&[0], false)?.to_vec_f64()?, [3.0, -1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn min(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         self.reduce::<Min>(axes, keepdim)
     }
@@ -103,11 +152,27 @@ impl Tensor {
     }
 
     /// The index of the first largest element along `axis`, stored in this tensor's dtype.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let scores = Tensor::from_f64s(&[0.1, 0.7, 0.2, 0.5, 0.5, 0.0], &[2, 3], DType::F32)?;
+    /// // The first maximum wins a tie (row 1).
+    /// assert_eq!(scores.argmax(1, false)?.to_vec_f64()?, [1.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn argmax(&self, axis: usize, keepdim: bool) -> Result<Tensor> {
         self.arg_reduce("argmax", axis, keepdim, ArgKind::Max)
     }
 
     /// The index of the first smallest element along `axis`, stored in this tensor's dtype.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[0.1, 0.7, 0.2, 0.5, 0.5, 0.0], &[2, 3], DType::F32)?;
+    /// assert_eq!(x.argmin(1, false)?.to_vec_f64()?, [0.0, 2.0]);
+    /// assert_eq!(x.argmin(0, true)?.shape(), [1, 3]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn argmin(&self, axis: usize, keepdim: bool) -> Result<Tensor> {
         self.arg_reduce("argmin", axis, keepdim, ArgKind::Min)
     }

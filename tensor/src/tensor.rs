@@ -30,60 +30,106 @@ impl Tensor {
         }
     }
 
+    /// The buffer this tensor views (shared with its clones and views).
     pub fn storage(&self) -> &Storage {
         &self.storage
     }
 
+    /// How the buffer is read: shape, strides (in elements) and offset.
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
 
+    /// The size of each axis.
     pub fn shape(&self) -> &[usize] {
         self.layout.shape()
     }
 
     /// The size of axis `axis`, or an error naming the shape when out of range.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::zeros(&[2, 3], DType::F32);
+    /// assert_eq!(x.dim(1)?, 3);
+    /// assert!(x.dim(2).unwrap_err().to_string().contains("[2, 3]"));
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn dim(&self, axis: usize) -> Result<usize> {
         self.layout.check_axis("dim", axis)?;
         Ok(self.shape()[axis])
     }
 
+    /// The number of axes (0 for a scalar).
     pub fn rank(&self) -> usize {
         self.layout.rank()
     }
 
+    /// The number of elements (the product of the shape).
     pub fn numel(&self) -> usize {
         self.layout.numel()
     }
 
+    /// The element type.
     pub fn dtype(&self) -> DType {
         self.storage.dtype()
     }
 
+    /// Where the numbers live.
     pub fn device(&self) -> Device {
         self.storage.device()
     }
 
+    /// True when the layout is dense row-major (its strides are those of its shape).
     pub fn is_contiguous(&self) -> bool {
         self.layout.is_contiguous()
     }
 
     /// True when both handles view the same storage (a cheap identity test).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::zeros(&[2, 3], DType::F32);
+    /// assert!(x.t()?.shares_storage_with(&x));
+    /// assert!(!x.deep_copy()?.shares_storage_with(&x));
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn shares_storage_with(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.storage, &other.storage)
     }
 
     /// The elements in row-major order as `T`, which must match the dtype.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// assert_eq!(x.t()?.to_vec::<f32>()?, [1.0, 3.0, 2.0, 4.0]); // in the view's row-major order
+    /// assert!(x.to_vec::<f64>().is_err(), "the element type must match");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn to_vec<T: TypedElement>(&self) -> Result<Vec<T>> {
         self.storage.to_host(&self.layout)
     }
 
     /// The elements in row-major order, converted to `f64` whatever the dtype.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::from_vec(vec![0.5f32, 2.0], &[2])?;
+    /// assert_eq!(x.to_vec_f64()?, [0.5, 2.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn to_vec_f64(&self) -> Result<Vec<f64>> {
         self.storage.to_host_f64(&self.layout)
     }
 
     /// The value of a one-element tensor.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// assert_eq!(Tensor::full(&[1, 1], 4.0, DType::F32).to_scalar()?, 4.0);
+    /// assert!(Tensor::zeros(&[2], DType::F32).to_scalar().is_err());
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn to_scalar(&self) -> Result<f64> {
         if self.numel() != 1 {
             return Err(Error::shape(
@@ -99,6 +145,13 @@ impl Tensor {
     }
 
     /// A copy converted to `dtype` (a clone when it already has that dtype).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::from_vec(vec![0.1f64], &[1])?;
+    /// assert_eq!(x.to_dtype(DType::F32)?.to_vec::<f32>()?, [0.1f32]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() {
             return Ok(self.clone());
@@ -115,6 +168,14 @@ impl Tensor {
     }
 
     /// A copy on `device` (a clone when it is already there).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2])?;
+    /// let there = x.to_device(&Device::Cpu)?; // already there: the same storage
+    /// assert!(there.shares_storage_with(&x));
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn to_device(&self, device: &Device) -> Result<Tensor> {
         if *device == self.device() {
             return Ok(self.clone());

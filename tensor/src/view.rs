@@ -7,6 +7,19 @@ use devices::{ops::Identity, shape_str, Error, Result};
 impl Tensor {
     /// The same elements with a new shape of equal size. One axis may be given as `usize::MAX`
     /// ("infer") and is computed from the others.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?;
+    /// let m = x.reshape(&[2, usize::MAX])?; // the second axis is inferred: 3
+    /// assert_eq!(m.shape(), [2, 3]);
+    /// assert!(m.shares_storage_with(&x), "contiguous data is reshaped without a copy");
+    /// // A transposed view cannot be re-read as [6] without a copy, so reshape copies it.
+    /// let flat = m.t()?.reshape(&[6])?;
+    /// assert_eq!(flat.to_vec_f64()?, [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// assert!(!flat.shares_storage_with(&x));
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn reshape(&self, shape: &[usize]) -> Result<Tensor> {
         let shape = self.infer_shape(shape)?;
         if let Some(layout) = self.layout().reshape(&shape) {
@@ -57,21 +70,54 @@ impl Tensor {
     }
 
     /// Collapses everything into one axis.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// assert_eq!(x.flatten_all()?.shape(), [6]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn flatten_all(&self) -> Result<Tensor> {
         self.reshape(&[self.numel()])
     }
 
     /// Reorders the axes: result axis `k` is input axis `axes[k]`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[2, 3, 4], DType::F32);
+    /// let y = x.permute(&[2, 0, 1])?;
+    /// assert_eq!(y.shape(), [4, 2, 3]);
+    /// assert_eq!(y.layout().strides(), [1, 12, 4]); // the strides move with their axes
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
         Ok(self.with_layout(self.layout().permute(axes)?))
     }
 
     /// Swaps axes `a` and `b`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// let y = x.transpose(0, 1)?;
+    /// assert_eq!(y.shape(), [3, 2]);
+    /// assert_eq!(y.to_vec_f64()?, [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout().transpose(a, b)?))
     }
 
     /// Swaps the last two axes (the matrix transpose of each matrix in a batch).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// assert_eq!(x.t()?.layout().strides(), [1, 3]);
+    /// assert_eq!(x.t()?.to_vec_f64()?, [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn t(&self) -> Result<Tensor> {
         if self.rank() < 2 {
             return Err(Error::shape(
@@ -83,26 +129,70 @@ impl Tensor {
     }
 
     /// Keeps entries `start..start + len` of `axis`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// let right = x.narrow(1, 1, 2)?; // columns 1 and 2
+    /// assert_eq!(right.to_vec_f64()?, [1.0, 2.0, 4.0, 5.0]);
+    /// assert_eq!(right.layout().offset(), 1);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout().narrow(axis, start, len)?))
     }
 
     /// Repeats size-1 axes (and adds leading axes) to view the tensor as `shape`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let row = Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?;
+    /// let rows = row.broadcast_to(&[3, 2])?;
+    /// assert_eq!(rows.to_vec_f64()?, [1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// assert_eq!(rows.layout().strides(), [0, 1]); // stride 0: nothing is repeated in memory
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
         Ok(self.with_layout(self.layout().broadcast_to(shape)?))
     }
 
     /// Removes the size-1 axis `axis`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[2, 1, 3], DType::F32);
+    /// assert_eq!(x.squeeze(1)?.shape(), [2, 3]);
+    /// assert!(x.squeeze(0).is_err(), "axis 0 has size 2");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn squeeze(&self, axis: usize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout().squeeze(axis)?))
     }
 
     /// Inserts a size-1 axis at position `axis`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[2, 3], DType::F32);
+    /// assert_eq!(x.unsqueeze(0)?.shape(), [1, 2, 3]);
+    /// assert_eq!(x.unsqueeze(2)?.shape(), [2, 3, 1]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn unsqueeze(&self, axis: usize) -> Result<Tensor> {
         Ok(self.with_layout(self.layout().unsqueeze(axis)?))
     }
 
     /// The same values in a dense row-major buffer (a clone if already so).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// let dense = x.t()?.contiguous()?;
+    /// assert!(dense.is_contiguous() && !dense.shares_storage_with(&x));
+    /// assert_eq!(dense.layout().strides(), [2, 1]);
+    /// assert!(x.contiguous()?.shares_storage_with(&x), "already dense: no copy");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn contiguous(&self) -> Result<Tensor> {
         if self.is_contiguous() && self.layout().offset() == 0 {
             return Ok(self.clone());
@@ -112,6 +202,15 @@ impl Tensor {
     }
 
     /// A copy in fresh storage (never shares with `self`).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// let copy = x.deep_copy()?;
+    /// assert!(!copy.shares_storage_with(&x));
+    /// assert_eq!(copy.to_vec_f64()?, x.to_vec_f64()?);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn deep_copy(&self) -> Result<Tensor> {
         let storage = self.storage().unary::<Identity>(self.layout())?;
         Ok(Tensor::from_storage(storage, self.shape()))

@@ -28,22 +28,122 @@ macro_rules! unary {
 
 unary! {
     /// `y = eˣ`; `dx = g·y`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 1.0], &[2], DType::F64)?);
+    /// let y = x.exp()?;
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, y.value().to_vec_f64()?); // dx = y
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     exp, Exp, |output y| Ok(y);
     /// `y = ln x`; `dx = g/x`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 4.0], &[2], DType::F64)?);
+    /// let y = x.log()?;
+    /// assert_eq!(y.value().to_vec_f64()?[0], 0.0);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0, 0.25]); // 1/x
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     log, Log, |input x| x.recip();
     /// `y = √x`; `dx = g/(2y)`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 4.0], &[2], DType::F64)?);
+    /// let y = x.sqrt()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [1.0, 2.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.5, 0.25]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     sqrt, Sqrt, |output y| y.mul_scalar(2.0)?.recip();
     /// `y = tanh x`; `dx = g·(1 − y²)`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 1.0], &[2], DType::F64)?);
+    /// let y = x.tanh()?;
+    /// let t = y.value().to_vec_f64()?;
+    /// let grads = y.sum_all()?.backward()?;
+    /// let dx = grads.get(&x).unwrap().to_vec_f64()?;
+    /// assert_eq!(dx[0], 1.0);
+    /// assert!((dx[1] - (1.0 - t[1] * t[1])).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     tanh, Tanh, |output y| y.square()?.neg()?.add_scalar(1.0);
     /// `y = |x|`; `dx = g·sign(x)` (0 at 0).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[-2.0, 3.0], &[2], DType::F64)?);
+    /// let y = x.abs()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [2.0, 3.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [-1.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     abs, Abs, |input x| x.sign();
     /// `y = 1/x`; `dx = −g·y²`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[2.0, -0.5], &[2], DType::F64)?);
+    /// let y = x.recip()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [0.5, -2.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [-0.25, -4.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     recip, Recip, |output y| y.square()?.neg();
     /// `y = σ(x) = 1/(1 + e⁻ˣ)`; `dx = g·y(1 − y)`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0], &[1], DType::F64)?);
+    /// let y = x.sigmoid()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [0.5]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.25]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     sigmoid, Sigmoid, |output y| y.mul(&y.neg()?.add_scalar(1.0)?);
     /// `y = max(x, 0)`; `dx = g·[x > 0]`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[-1.0, 2.0], &[2], DType::F64)?);
+    /// let y = x.relu()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [0.0, 2.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     relu, Relu, |input x| x.gt_scalar(0.0);
     /// `y = ln(1 + eˣ)`; `dx = g·σ(x)`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0], &[1], DType::F64)?);
+    /// let y = x.softplus()?;
+    /// assert!((y.value().to_scalar()? - 2f64.ln()).abs() < 1e-12);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.5]); // σ(0)
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     softplus, Softplus, |input x| x.sigmoid();
 }
 
@@ -51,6 +151,17 @@ impl Var {
     /// `y = ½x(1 + tanh(u))`, `u = √(2/π)(x + 0.044715x³)` (the tanh form of GELU);
     /// `dx = g·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))` with `t = tanh u`, computed in
     /// one fused pass.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0], &[1], DType::F64)?);
+    /// let y = x.gelu()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [0.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn gelu(&self) -> Result<Var> {
         let x = self.value().clone();
         Ok(Var::record(Op::Gelu, x.gelu()?, &[self], move |g, _| {
@@ -59,6 +170,17 @@ impl Var {
     }
 
     /// `y = −x`; `dx = −g`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, -2.0], &[2], DType::F64)?);
+    /// let y = x.neg()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [-1.0, 2.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [-1.0, -1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn neg(&self) -> Result<Var> {
         Ok(Var::record(
             Op::Neg,
@@ -69,6 +191,17 @@ impl Var {
     }
 
     /// `y = xᵖ` for a constant `p`; `dx = g·p·xᵖ⁻¹`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?);
+    /// let y = x.powf(3.0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [8.0, 27.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [12.0, 27.0]); // 3x²
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn powf(&self, p: f64) -> Result<Var> {
         let x = self.value().clone();
         Ok(Var::record(Op::Powf, x.powf(p)?, &[self], move |g, _| {
@@ -77,11 +210,33 @@ impl Var {
     }
 
     /// `y = x²` (as `powf(2)`).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[3.0, -1.0], &[2], DType::F64)?);
+    /// let y = x.square()?;
+    /// assert_eq!(y.value().to_vec_f64()?, [9.0, 1.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [6.0, -2.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn square(&self) -> Result<Var> {
         self.powf(2.0)
     }
 
     /// `y = x + c`; `dx = g`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// let y = x.add_scalar(10.0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [11.0, 12.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn add_scalar(&self, c: f64) -> Result<Var> {
         Ok(Var::record(
             Op::AddScalar,
@@ -92,6 +247,17 @@ impl Var {
     }
 
     /// `y = c·x`; `dx = c·g`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// let y = x.mul_scalar(3.0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [3.0, 6.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [3.0, 3.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn mul_scalar(&self, c: f64) -> Result<Var> {
         Ok(Var::record(
             Op::MulScalar,
@@ -102,6 +268,19 @@ impl Var {
     }
 
     /// `z = a + b` (broadcasting); `da = g`, `db = g` (summed back over broadcast axes).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[10.0, 20.0], &[2], DType::F64)?);
+    /// let z = a.add(&b)?; // b is broadcast over a's two rows
+    /// assert_eq!(z.value().to_vec_f64()?, [11.0, 22.0, 13.0, 24.0]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [1.0; 4]);
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [2.0, 2.0]); // summed over the rows
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn add(&self, other: &Var) -> Result<Var> {
         let value = self.value().add(other.value())?;
         Ok(Var::record(Op::Add, value, &[self, other], |g, _| {
@@ -110,6 +289,19 @@ impl Var {
     }
 
     /// `z = a − b`; `da = g`, `db = −g`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[5.0, 1.0], &[2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[2.0, 2.0], &[2], DType::F64)?);
+    /// let z = a.sub(&b)?;
+    /// assert_eq!(z.value().to_vec_f64()?, [3.0, -1.0]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [1.0, 1.0]);
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [-1.0, -1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn sub(&self, other: &Var) -> Result<Var> {
         let value = self.value().sub(other.value())?;
         Ok(Var::record(Op::Sub, value, &[self, other], |g, needs| {
@@ -121,6 +313,19 @@ impl Var {
     }
 
     /// `z = a·b`; `da = g·b`, `db = g·a`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[4.0, 5.0], &[2], DType::F64)?);
+    /// let z = a.mul(&b)?;
+    /// assert_eq!(z.value().to_vec_f64()?, [8.0, 15.0]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [4.0, 5.0]); // b
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [2.0, 3.0]); // a
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn mul(&self, other: &Var) -> Result<Var> {
         let (a, b) = (self.value().clone(), other.value().clone());
         let value = a.mul(&b)?;
@@ -138,6 +343,19 @@ impl Var {
     }
 
     /// `z = a/b`; `da = g/b`, `db = −g·a/b²`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 6.0], &[2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[2.0, 4.0], &[2], DType::F64)?);
+    /// let z = a.div(&b)?;
+    /// assert_eq!(z.value().to_vec_f64()?, [0.5, 1.5]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [0.5, 0.25]); // 1/b
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [-0.25, -0.375]); // −a/b²
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn div(&self, other: &Var) -> Result<Var> {
         let (a, b) = (self.value().clone(), other.value().clone());
         let value = a.div(&b)?;
@@ -156,6 +374,20 @@ impl Var {
     }
 
     /// `z = aᵇ`; `da = g·b·aᵇ⁻¹`, `db = g·aᵇ·ln a`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 2.0], &[2], DType::F64)?);
+    /// let z = a.pow(&b)?;
+    /// assert_eq!(z.value().to_vec_f64()?, [8.0, 9.0]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [12.0, 6.0]); // b·aᵇ⁻¹
+    /// let db = grads.get(&b).unwrap().to_vec_f64()?; // aᵇ·ln a
+    /// assert!((db[0] - 8.0 * 2f64.ln()).abs() < 1e-12 && (db[1] - 9.0 * 3f64.ln()).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn pow(&self, other: &Var) -> Result<Var> {
         let (a, b) = (self.value().clone(), other.value().clone());
         let z = a.pow(&b)?;
@@ -173,11 +405,37 @@ impl Var {
 
     /// `z = max(a, b)`; the gradient goes to the larger input, split evenly on ties:
     /// `da = g·([a > b] + ½[a = b])`, `db = g·([b > a] + ½[a = b])`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 5.0, 2.0], &[3], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 4.0, 2.0], &[3], DType::F64)?);
+    /// let z = a.maximum(&b)?;
+    /// assert_eq!(z.value().to_vec_f64()?, [3.0, 5.0, 2.0]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [0.0, 1.0, 0.5]); // a tie splits
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [1.0, 0.0, 0.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn maximum(&self, other: &Var) -> Result<Var> {
         self.extremum(other, Op::Maximum)
     }
 
     /// `z = min(a, b)`; the gradient goes to the smaller input, split evenly on ties.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 5.0, 2.0], &[3], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 4.0, 2.0], &[3], DType::F64)?);
+    /// let z = a.minimum(&b)?;
+    /// assert_eq!(z.value().to_vec_f64()?, [1.0, 4.0, 2.0]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [1.0, 0.0, 0.5]);
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [0.0, 1.0, 0.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn minimum(&self, other: &Var) -> Result<Var> {
         self.extremum(other, Op::Minimum)
     }

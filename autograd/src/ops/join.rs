@@ -5,6 +5,21 @@ use tensor::{Indices, Result, Tensor};
 
 impl Var {
     /// `y = concat(x₀, x₁, …)` along `axis`; `dxᵢ` is the slice of `g` where `xᵢ` landed.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[1, 2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 4.0, 5.0, 6.0], &[2, 2], DType::F64)?);
+    /// let y = Var::concat(&[a.clone(), b.clone()], 0)?;
+    /// assert_eq!(y.shape(), [3, 2]);
+    /// // Weighting the rows tells which gradient came from where.
+    /// let w = Var::constant(Tensor::from_f64s(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[3, 2], DType::F64)?);
+    /// let grads = y.mul(&w)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [0.0, 1.0]);
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [2.0, 3.0, 4.0, 5.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn concat(vars: &[Var], axis: usize) -> Result<Var> {
         let values: Vec<Tensor> = vars.iter().map(|v| v.value().clone()).collect();
         let value = Tensor::concat(&values, axis)?;
@@ -22,6 +37,20 @@ impl Var {
     }
 
     /// Stacks same-shaped values along a new axis `axis` (unsqueeze, then concat).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 4.0], &[2], DType::F64)?);
+    /// let y = Var::stack(&[a.clone(), b.clone()], 0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [1.0, 2.0, 3.0, 4.0]);
+    /// let w = Var::constant(Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?);
+    /// let grads = y.mul(&w)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [1.0, 2.0]);
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [3.0, 4.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn stack(vars: &[Var], axis: usize) -> Result<Var> {
         let expanded = vars
             .iter()
@@ -31,6 +60,17 @@ impl Var {
     }
 
     /// `y[.., j, ..] = x[.., indices[j], ..]`; `dx[.., i, ..] = Σ_{j: indices[j] = i} g[.., j, ..]`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[10.0, 20.0, 30.0], &[3], DType::F64)?);
+    /// let y = x.index_select(0, &Indices::new(&Device::Cpu, &[2, 0, 2])?)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [30.0, 10.0, 30.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0, 0.0, 2.0]); // picked twice: 2
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn index_select(&self, axis: usize, indices: &Indices) -> Result<Var> {
         let value = self.value().index_select(axis, indices)?;
         let (shape, indices) = (self.shape().to_vec(), indices.clone());

@@ -23,6 +23,18 @@ impl Var {
     /// distributions `t` (rows of one-hot labels, or soft targets such as mixup's), with label
     /// smoothing `ε`: `t' = (1 − ε)t + ε/C`, `ℓ = −(1/B) Σ t'·log_softmax(x)`.
     /// Gradient: `dx = g·(softmax(x)·Σ_c t' − t')/B`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let logits = Var::parameter(Tensor::from_f64s(&[0.0, 0.0], &[1, 2], DType::F64)?);
+    /// let targets = Tensor::from_f64s(&[1.0, 0.0], &[1, 2], DType::F64)?;
+    /// let loss = logits.softmax_cross_entropy(&targets, 0.0)?;
+    /// assert!((loss.value().to_scalar()? - 2f64.ln()).abs() < 1e-12); // −ln ½
+    /// let grads = loss.backward()?;
+    /// assert_eq!(grads.get(&logits).unwrap().to_vec_f64()?, [-0.5, 0.5]); // softmax − t
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn softmax_cross_entropy(&self, targets: &Tensor, smoothing: f64) -> Result<Var> {
         let (batch, classes) = check_pair("softmax_cross_entropy", self, targets)?;
         let targets = targets.affine(1.0 - smoothing, smoothing / classes as f64)?;
@@ -51,6 +63,18 @@ impl Var {
     /// (the PolyViT reference's loss): `ℓ = (1/B) Σ softplus(x) − x·t`, which equals
     /// `−(1/B) Σ t·ln σ(x) + (1 − t)·ln(1 − σ(x))` without overflow for large `|x|`.
     /// Gradient: `dx = g·(σ(x) − t)/B`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let logits = Var::parameter(Tensor::from_f64s(&[0.0, 0.0], &[1, 2], DType::F64)?);
+    /// let targets = Tensor::from_f64s(&[1.0, 0.0], &[1, 2], DType::F64)?;
+    /// let loss = logits.sigmoid_binary_cross_entropy(&targets)?;
+    /// assert!((loss.value().to_scalar()? - 2.0 * 2f64.ln()).abs() < 1e-12); // ln 2 per class
+    /// let grads = loss.backward()?;
+    /// assert_eq!(grads.get(&logits).unwrap().to_vec_f64()?, [-0.5, 0.5]); // σ(x) − t
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn sigmoid_binary_cross_entropy(&self, targets: &Tensor) -> Result<Var> {
         let (batch, _) = check_pair("sigmoid_binary_cross_entropy", self, targets)?;
         let x = self.value().clone();
@@ -70,6 +94,16 @@ impl Var {
 }
 
 /// One-hot rows for integer `labels` over `classes`, in `dtype` (targets for cross-entropy).
+///
+/// ```
+/// use autograd::Var;
+/// use tensor::{DType, Tensor};
+/// let t = autograd::one_hot(&[2, 0], 3, DType::F32)?;
+/// assert_eq!(t.shape(), [2, 3]);
+/// assert_eq!(t.to_vec_f64()?, [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+/// assert!(autograd::one_hot(&[3], 3, DType::F32).is_err(), "class 3 of 3");
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn one_hot(labels: &[usize], classes: usize, dtype: tensor::DType) -> Result<Tensor> {
     if let Some(bad) = labels.iter().find(|&&l| l >= classes) {
         return Err(Error::shape(

@@ -6,6 +6,19 @@ use tensor::Result;
 impl Var {
     /// `C = A·B` over the last two axes (batch axes broadcast; 1-D operands are vectors);
     /// `dA = G·Bᵀ`, `dB = Aᵀ·G` (summed back over broadcast batch axes by the backward pass).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[1, 2], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 4.0], &[2, 1], DType::F64)?);
+    /// let c = a.matmul(&b)?;
+    /// assert_eq!(c.value().to_vec_f64()?, [11.0]);
+    /// let grads = c.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [3.0, 4.0]); // G·Bᵀ
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [1.0, 2.0]); // Aᵀ·G
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn matmul(&self, other: &Var) -> Result<Var> {
         match (self.rank(), other.rank()) {
             (1, _) => {

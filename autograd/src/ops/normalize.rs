@@ -5,6 +5,19 @@ use tensor::Result;
 
 impl Var {
     /// `yⱼ = e^{xⱼ}/Σᵢ e^{xᵢ}` along `axis`; `dx = y ⊙ (g − Σ g⊙y)` (sum along `axis`).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 0.0], &[2], DType::F64)?);
+    /// let y = x.softmax(0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [0.5, 0.5]);
+    /// // L = y₀: raising x₀ raises y₀ as much as raising x₁ lowers it.
+    /// let first = Var::constant(Tensor::from_f64s(&[1.0, 0.0], &[2], DType::F64)?);
+    /// let grads = y.mul(&first)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.25, -0.25]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn softmax(&self, axis: usize) -> Result<Var> {
         let y = self.value().softmax(axis)?;
         let saved = y.clone();
@@ -15,6 +28,18 @@ impl Var {
     }
 
     /// `yⱼ = xⱼ − ln Σᵢ e^{xᵢ}` along `axis`; `dx = g − softmax(x)·Σ g` (sum along `axis`).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 0.0], &[2], DType::F64)?);
+    /// let y = x.log_softmax(0)?;
+    /// assert!(y.value().to_vec_f64()?.iter().all(|v| (v + 2f64.ln()).abs() < 1e-12));
+    /// let first = Var::constant(Tensor::from_f64s(&[1.0, 0.0], &[2], DType::F64)?);
+    /// let grads = y.mul(&first)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.5, -0.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn log_softmax(&self, axis: usize) -> Result<Var> {
         let y = self.value().log_softmax(axis)?;
         let saved = y.clone();
@@ -27,6 +52,21 @@ impl Var {
     /// Layer norm over the last axis: `y = x̂·γ + β` with `x̂ = (x − μ)·r`, `r = 1/√(σ² + ε)`.
     /// Fused backward (one kernel, not a chain of small ops): with `h = g·γ`,
     /// `dx = r·(h − mean(h) − x̂·mean(h·x̂))`, `dγ = Σ_rows g·x̂`, `dβ = Σ_rows g`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::constant(Tensor::from_f64s(&[1.0, 3.0], &[1, 2], DType::F64)?);
+    /// let gamma = Var::parameter(Tensor::from_f64s(&[1.0, 1.0], &[2], DType::F64)?);
+    /// let beta = Var::parameter(Tensor::from_f64s(&[0.0, 0.0], &[2], DType::F64)?);
+    /// let y = x.layer_norm(&gamma, &beta, 0.0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [-1.0, 1.0]); // x̂
+    /// let w = Var::constant(Tensor::from_f64s(&[1.0, 2.0], &[1, 2], DType::F64)?);
+    /// let grads = y.mul(&w)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&gamma).unwrap().to_vec_f64()?, [-1.0, 2.0]); // Σ g·x̂
+    /// assert_eq!(grads.get(&beta).unwrap().to_vec_f64()?, [1.0, 2.0]); // Σ g
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn layer_norm(&self, gamma: &Var, beta: &Var, eps: f64) -> Result<Var> {
         let stats = self
             .value()

@@ -19,6 +19,18 @@ fn spread(g: &Tensor, shape: &[usize], axes: &[usize], keepdim: bool) -> Result<
 
 impl Var {
     /// `y = Σ_{axes} x`; `dx = g` broadcast back over the summed axes.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3], DType::F64)?);
+    /// let rows = x.sum(&[1], false)?;
+    /// assert_eq!(rows.value().to_vec_f64()?, [6.0, 15.0]);
+    /// let w = Var::constant(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// let grads = rows.mul(&w)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn sum(&self, axes: &[usize], keepdim: bool) -> Result<Var> {
         let value = self.value().sum(axes, keepdim)?;
         let (shape, axes) = (self.shape().to_vec(), axes.to_vec());
@@ -28,11 +40,32 @@ impl Var {
     }
 
     /// The sum of every element.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0], &[3], DType::F64)?);
+    /// let total = x.sum_all()?;
+    /// assert_eq!(total.value().to_scalar()?, 6.0);
+    /// assert_eq!(total.backward()?.get(&x).unwrap().to_vec_f64()?, [1.0; 3]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn sum_all(&self) -> Result<Var> {
         self.sum(&(0..self.rank()).collect::<Vec<_>>(), false)
     }
 
     /// `y = Σ_{axes} x / n` (as a sum times `1/n`).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?);
+    /// let y = x.mean(&[0], false)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [2.0, 3.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.5; 4]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Result<Var> {
         let count: usize = axes
             .iter()
@@ -42,17 +75,47 @@ impl Var {
     }
 
     /// The mean of every element.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0, 6.0], &[4], DType::F64)?);
+    /// let m = x.mean_all()?;
+    /// assert_eq!(m.value().to_scalar()?, 3.0);
+    /// assert_eq!(m.backward()?.get(&x).unwrap().to_vec_f64()?, [0.25; 4]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn mean_all(&self) -> Result<Var> {
         self.mean(&(0..self.rank()).collect::<Vec<_>>(), false)
     }
 
     /// `y = max_{axes} x`; the gradient goes to the maximal elements, split evenly on ties:
     /// `dx = g·[x = y]/#{x = y}`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 3.0, 3.0], &[3], DType::F64)?);
+    /// let m = x.max(&[0], false)?;
+    /// assert_eq!(m.value().to_scalar()?, 3.0);
+    /// assert_eq!(m.backward()?.get(&x).unwrap().to_vec_f64()?, [0.0, 0.5, 0.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn max(&self, axes: &[usize], keepdim: bool) -> Result<Var> {
         self.extreme(axes, keepdim, Op::Max)
     }
 
     /// `y = min_{axes} x`; the gradient goes to the minimal elements, split evenly on ties.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 1.0, 3.0], &[3], DType::F64)?);
+    /// let m = x.min(&[0], false)?;
+    /// assert_eq!(m.value().to_scalar()?, 1.0);
+    /// assert_eq!(m.backward()?.get(&x).unwrap().to_vec_f64()?, [0.5, 0.5, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn min(&self, axes: &[usize], keepdim: bool) -> Result<Var> {
         self.extreme(axes, keepdim, Op::Min)
     }

@@ -7,6 +7,19 @@ use tensor::{Result, Tensor};
 impl Var {
     /// `y = reshape(x)`; `dx = reshape(g, shape(x))`. Also covers `flatten`, `squeeze` and
     /// `unsqueeze`, which are reshapes.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[2, 3], DType::F64)?);
+    /// let y = x.reshape(&[3, 2])?;
+    /// let w = Var::constant(Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[3, 2])?);
+    /// let grads = y.mul(&w)?.sum_all()?.backward()?;
+    /// // The gradient comes back in x's shape.
+    /// let dx = grads.get(&x).unwrap();
+    /// assert_eq!((dx.shape(), dx.to_vec_f64()?), (&[2, 3][..], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]));
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn reshape(&self, shape: &[usize]) -> Result<Var> {
         let value = self.value().reshape(shape)?;
         let input_shape = self.shape().to_vec();
@@ -16,18 +29,50 @@ impl Var {
     }
 
     /// Removes the size-1 axis `axis` (a reshape).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2, 1], DType::F64)?);
+    /// let y = x.squeeze(1)?;
+    /// assert_eq!(y.shape(), [2]);
+    /// assert_eq!(y.sum_all()?.backward()?.get(&x).unwrap().shape(), [2, 1]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn squeeze(&self, axis: usize) -> Result<Var> {
         let shape = self.value().squeeze(axis)?.shape().to_vec();
         self.reshape(&shape)
     }
 
     /// Inserts a size-1 axis at `axis` (a reshape).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// let y = x.unsqueeze(0)?;
+    /// assert_eq!(y.shape(), [1, 2]);
+    /// assert_eq!(y.sum_all()?.backward()?.get(&x).unwrap().shape(), [2]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn unsqueeze(&self, axis: usize) -> Result<Var> {
         let shape = self.value().unsqueeze(axis)?.shape().to_vec();
         self.reshape(&shape)
     }
 
     /// `y = permute(x, axes)`; `dx = permute(g, axes⁻¹)`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[2, 3], DType::F64)?);
+    /// let y = x.permute(&[1, 0])?;
+    /// assert_eq!(y.value().to_vec_f64()?, [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// let w = Var::constant(Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[3, 2])?);
+    /// let grads = y.mul(&w)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]); // wᵀ
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn permute(&self, axes: &[usize]) -> Result<Var> {
         let value = self.value().permute(axes)?;
         let mut inverse = vec![0; axes.len()];
@@ -40,6 +85,18 @@ impl Var {
     }
 
     /// Swaps axes `a` and `b` (a permutation).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[2, 3], DType::F64)?);
+    /// let y = x.transpose(0, 1)?;
+    /// assert_eq!(y.shape(), [3, 2]);
+    /// let w = Var::constant(Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[3, 2])?);
+    /// let grads = y.mul(&w)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn transpose(&self, a: usize, b: usize) -> Result<Var> {
         let mut axes: Vec<usize> = (0..self.rank()).collect();
         self.value().transpose(a, b)?;
@@ -49,6 +106,17 @@ impl Var {
 
     /// `y = x[.., start..start+len, ..]` along `axis`; `dx` is `g` placed at that range, zeros
     /// elsewhere.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[4], DType::F64)?);
+    /// let y = x.narrow(0, 1, 2)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [2.0, 3.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0, 1.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Var> {
         let value = self.value().narrow(axis, start, len)?;
         let input_shape = self.shape().to_vec();
@@ -59,6 +127,17 @@ impl Var {
 
     /// `y = broadcast(x, shape)`; `dx = g` summed over the broadcast axes (done centrally by the
     /// backward pass).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// let y = x.broadcast_to(&[3, 2])?;
+    /// assert_eq!(y.value().to_vec_f64()?, [1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [3.0, 3.0]); // summed over the copies
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Var> {
         let value = self.value().broadcast_to(shape)?;
         Ok(Var::record(Op::BroadcastTo, value, &[self], |g, _| {
@@ -67,6 +146,18 @@ impl Var {
     }
 
     /// A dense copy (no graph node: the gradient of a copy is the identity).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[2, 3], DType::F64)?);
+    /// let y = x.transpose(0, 1)?.contiguous()?;
+    /// assert!(y.value().is_contiguous());
+    /// assert_eq!(y.op(), Some(autograd::Op::Permute), "still the transpose's node");
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0; 6]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn contiguous(&self) -> Result<Var> {
         let dense: Tensor = self.value().contiguous()?;
         Ok(self.with_value(dense))

@@ -8,16 +8,40 @@ use tensor::{DType, Error, Result, Rng};
 /// `softmax(Q·Kᵀ/√d_head)·V` per head, heads concatenated, then an output projection.
 /// `qkv` is one fused `[3d, d]` projection (one GEMM instead of three); its output is read as
 /// `[B, N, 3, heads, d_head]`.
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::MultiHeadSelfAttention;
+/// use nn::{Context, Module};
+/// use tensor::{DType, Device, Indices, Tensor};
+/// let attn = MultiHeadSelfAttention::new(8, 2, 0.0, DType::F64, &mut tensor::rng(0))?;
+/// let x = Tensor::randn(&[1, 5, 8], 0.0, 1.0, DType::F64, &mut tensor::rng(1));
+/// let y = attn.forward(&Var::constant(x.clone()), &mut Context::eval())?;
+/// assert_eq!(y.shape(), [1, 5, 8]);
+/// // No positions inside attention: reversing the tokens reverses the outputs.
+/// let reverse = Indices::new(&Device::Cpu, &[4, 3, 2, 1, 0])?;
+/// let y_rev = attn.forward(&Var::constant(x.index_select(1, &reverse)?), &mut Context::eval())?;
+/// let (a, b) = (y.value().index_select(1, &reverse)?.to_vec_f64()?, y_rev.value().to_vec_f64()?);
+/// assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-12));
+/// assert!(MultiHeadSelfAttention::new(8, 3, 0.0, DType::F64, &mut tensor::rng(0)).is_err());
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub struct MultiHeadSelfAttention {
+    /// The fused query, key and value projection, `d → 3d`.
     pub qkv: Linear,
+    /// The output projection, `d → d`.
     pub proj: Linear,
+    /// The number of heads; each sees `d / heads` features.
     pub heads: usize,
+    /// Dropout on the attention weights.
     pub attention_dropout: Dropout,
 }
 
 impl_parameters!(MultiHeadSelfAttention { qkv, proj });
 
 impl MultiHeadSelfAttention {
+    /// Attention over width `dim` split into `heads` heads (an error unless `heads` divides
+    /// `dim`), Xavier-uniform projections with zero biases.
     pub fn new(
         dim: usize,
         heads: usize,

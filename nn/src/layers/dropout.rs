@@ -6,7 +6,24 @@ use tensor::{Result, Tensor};
 
 /// Zeroes each element with probability `rate` during training and scales the survivors by
 /// `1/(1 − rate)`, so the expected value is unchanged; the identity in evaluation.
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::{drop_path, Dropout};
+/// use nn::{Context, Module};
+/// use tensor::{DType, Tensor};
+/// let dropout = Dropout { rate: 0.5 };
+/// let x = Var::constant(Tensor::ones(&[1000], DType::F32));
+/// let y = dropout.forward(&x, &mut Context::train(0))?.value().to_vec_f64()?;
+/// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0), "dropped, or kept and scaled by 2");
+/// let kept = y.iter().filter(|&&v| v == 2.0).count();
+/// assert!((400..600).contains(&kept), "about half are kept: {kept}");
+/// let same = dropout.forward(&x, &mut Context::eval())?;
+/// assert_eq!(same.value().to_vec_f64()?, vec![1.0; 1000]);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub struct Dropout {
+    /// The probability of dropping an element, in `[0, 1]`.
     pub rate: f64,
 }
 
@@ -38,6 +55,21 @@ impl Module for Dropout {
 
 /// Stochastic depth: during training, drops the whole residual branch `x` of each example (axis 0)
 /// with probability `rate`, scaling kept ones by `1/(1 − rate)`; the identity in evaluation.
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::{drop_path, Dropout};
+/// use nn::{Context, Module};
+/// use tensor::{DType, Tensor};
+/// // 64 examples of 3 features each: every example's branch is kept whole or dropped whole.
+/// let branch = Var::constant(Tensor::ones(&[64, 3], DType::F32));
+/// let y = drop_path(&branch, 0.25, &mut Context::train(1))?.value().to_vec_f64()?;
+/// for row in y.chunks(3) {
+///     assert!(row == [0.0; 3] || row.iter().all(|&v| (v - 4.0 / 3.0).abs() < 1e-6), "{row:?}");
+/// }
+/// assert!(y.contains(&0.0) && y.iter().any(|&v| v > 1.0));
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn drop_path(x: &Var, rate: f64, ctx: &mut Context) -> Result<Var> {
     if !ctx.train || rate == 0.0 {
         return Ok(x.clone());

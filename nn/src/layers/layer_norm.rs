@@ -5,11 +5,24 @@ use autograd::Var;
 use tensor::{DType, Result, Tensor};
 
 /// `y = (x − μ)/√(σ² + ε)·γ + β` over the last axis (fused kernel, fused backward).
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::LayerNorm;
+/// use nn::{Context, Module};
+/// use tensor::{DType, Tensor};
+/// let norm = LayerNorm::new(2, 0.0, DType::F64); // γ = 1, β = 0, and no ε here
+/// let x = Var::constant(Tensor::from_f64s(&[1.0, 3.0, 10.0, 30.0], &[2, 2], DType::F64)?);
+/// // Each row to mean 0 and variance 1.
+/// assert_eq!(norm.forward(&x, &mut Context::eval())?.value().to_vec_f64()?, [-1.0, 1.0, -1.0, 1.0]);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub struct LayerNorm {
     /// `γ`, initialized to ones.
     pub weight: Parameter,
     /// `β`, initialized to zeros.
     pub bias: Parameter,
+    /// `ε`, added to the variance.
     pub eps: f64,
 }
 
@@ -19,6 +32,7 @@ impl LayerNorm {
     /// The reference's epsilon.
     pub const DEFAULT_EPS: f64 = 1e-6;
 
+    /// `γ = 1`, `β = 0` over `features`.
     pub fn new(features: usize, eps: f64, dtype: DType) -> Self {
         LayerNorm {
             weight: Parameter::new(Tensor::ones(&[features], dtype)),

@@ -19,14 +19,39 @@ pub enum LinearInit {
 }
 
 /// `y = x·Wᵀ + b` over the last axis, with `W` of shape `[out, in]` (the PyTorch layout).
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::{Linear, LinearInit};
+/// use nn::{Context, Module, Parameters};
+/// use tensor::{DType, Tensor};
+/// let mut layer = Linear::new(2, 3, LinearInit::Zeros, DType::F64, &mut tensor::rng(0));
+/// layer.weight.set_value(Tensor::from_f64s(&[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], &[3, 2], DType::F64)?);
+/// layer.bias.set_value(Tensor::from_f64s(&[0.0, 0.0, 10.0], &[3], DType::F64)?);
+/// let x = Var::constant(Tensor::from_f64s(&[2.0, 3.0], &[1, 2], DType::F64)?);
+/// let y = layer.forward(&x, &mut Context::eval())?;
+/// assert_eq!(y.value().to_vec_f64()?, [2.0, 3.0, 15.0]);
+/// let names: Vec<String> = layer.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["weight", "bias"]);
+/// // Any leading axes: [2, 5, 2] → [2, 5, 3]; a wrong width is an error naming both.
+/// let tokens = Var::constant(Tensor::zeros(&[2, 5, 2], DType::F64));
+/// assert_eq!(layer.forward(&tokens, &mut Context::eval())?.shape(), [2, 5, 3]);
+/// let wide = Var::constant(Tensor::zeros(&[1, 4], DType::F64));
+/// let err = layer.forward(&wide, &mut Context::eval()).err().unwrap().to_string();
+/// assert!(err.contains("4 features, the layer expects 2"), "{err}");
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub struct Linear {
+    /// `W`, `[out, in]`.
     pub weight: Parameter,
+    /// `b`, `[out]`.
     pub bias: Parameter,
 }
 
 impl_parameters!(Linear { weight, bias });
 
 impl Linear {
+    /// A `[outputs, inputs]` weight and an `[outputs]` bias, initialized as `init` says.
     pub fn new(
         inputs: usize,
         outputs: usize,
@@ -53,10 +78,12 @@ impl Linear {
         }
     }
 
+    /// The width of the input's last axis.
     pub fn in_features(&self) -> usize {
         self.weight.shape()[1]
     }
 
+    /// The width of the output's last axis.
     pub fn out_features(&self) -> usize {
         self.weight.shape()[0]
     }

@@ -9,6 +9,20 @@ use tensor::{DType, Error, Result, Rng};
 /// the result is `[B, ∏ Dᵢ/pᵢ, C·∏ pᵢ]`, tokens in row-major order over the patch grid, each
 /// token's features in `(C, p₁, …, p_k)` order (the order of a flattened convolution kernel).
 /// Done with one reshape and one permutation; the copy happens in the final reshape.
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::{patchify, PatchEmbedding};
+/// use nn::{Context, Module, Parameters};
+/// use tensor::{DType, Tensor};
+/// // One 4×4 single-channel image cut into four 2×2 patches.
+/// let x = Var::constant(Tensor::arange(0.0, 16.0, 1.0, DType::F64)?.reshape(&[1, 1, 4, 4])?);
+/// let tokens = patchify(&x, &[2, 2])?;
+/// assert_eq!(tokens.shape(), [1, 4, 4]);
+/// assert_eq!(tokens.value().narrow(1, 0, 2)?.to_vec_f64()?, [0.0, 1.0, 4.0, 5.0, 2.0, 3.0, 6.0, 7.0]);
+/// assert!(patchify(&x, &[3, 3]).is_err(), "4 is not a multiple of 3");
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub fn patchify(x: &Var, patch: &[usize]) -> Result<Var> {
     let shape = x.shape().to_vec();
     let k = patch.len();
@@ -40,9 +54,25 @@ pub fn patchify(x: &Var, patch: &[usize]) -> Result<Var> {
 
 /// Patches followed by a linear projection to the model width: the ViT tokenizer (a convolution
 /// with stride equal to its kernel, written as patchify + matmul).
+///
+/// ```
+/// use autograd::Var;
+/// use nn::layers::{patchify, PatchEmbedding};
+/// use nn::{Context, Module, Parameters};
+/// use tensor::{DType, Tensor};
+/// // 4×4 images, 2×2 patches, width 3: four tokens of three features per image.
+/// let embed = PatchEmbedding::new(1, &[2, 2], 3, DType::F64, &mut tensor::rng(0));
+/// let images = Var::constant(Tensor::zeros(&[2, 1, 4, 4], DType::F64));
+/// assert_eq!(embed.forward(&images, &mut Context::eval())?.shape(), [2, 4, 3]);
+/// let names: Vec<String> = embed.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["weight", "bias"]);
+/// assert_eq!(embed.projection.weight.shape(), [3, 4]);
+/// # Ok::<(), tensor::Error>(())
+/// ```
 pub struct PatchEmbedding {
     /// `weight` is `[width, C·∏ pᵢ]`, `bias` is `[width]`.
     pub projection: Linear,
+    /// The patch size along each patched axis.
     pub patch: Vec<usize>,
 }
 
@@ -57,6 +87,8 @@ impl Parameters for PatchEmbedding {
 }
 
 impl PatchEmbedding {
+    /// Patches of `patch` over `channels` channels, projected to `width` (LeCun-normal weight,
+    /// zero bias).
     pub fn new(
         channels: usize,
         patch: &[usize],

@@ -11,11 +11,11 @@
 //! | `drums` (multi-label) | audio | 1×64×32 | 5 | 1,000 / 200 / 400 |
 //! | `arrow_of_time` | video | 8×1×32×32 | 2 | 1,800 / 200 / 500 |
 //!
-//! Validation is carved from each training file by a seeded shuffle ([`carve_validation`]).
+//! Validation is carved from each training file by a seeded shuffle ([`carve_validation`](super::dataset::carve_validation)).
 //! Moving-MNIST draws one clip per MNIST digit of the same split (bouncing for the class task,
 //! straight for the direction task). Spoken digits train on espeak-ng voices (1,170 clips, each
 //! with 3 randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
-//! [`SpeechAugment`](super::augment::SpeechAugment)) and test on the 60 real Asterisk
+//! [`SpeechAugment`]) and test on the 60 real Asterisk
 //! recordings. Drum mixtures for train and validation use the "train" one-shots,
 //! test mixtures the held-out "test" one-shots. Arrow-of-time clips (forward or reversed,
 //! stride 1–3) train on the first 80 % of three real videos, validate on their last 20 % and
