@@ -19,6 +19,7 @@
 
 use super::grid_resize::resize_bilinear;
 use super::polyvit::modality_name;
+use super::tokenizer::central_frame_kernel;
 use super::vit_layouts::{VitLayout, VitWeights, BLOCK_PARAMETERS};
 use super::{PolyVit, TokenizerSpec};
 use crate::data::Modality;
@@ -134,14 +135,7 @@ fn patch_kernel(spec: &TokenizerSpec, kernel: &Tensor) -> Result<(Tensor, Option
     } else {
         1
     };
-    let mut weight = vec![0.0; width * channels * frames * area];
-    for o in 0..width {
-        for c in 0..channels {
-            let src = (o * channels + c) * area;
-            let dst = ((o * channels + c) * frames + frames / 2) * area;
-            weight[dst..dst + area].copy_from_slice(&per_channel[src..src + area]);
-        }
-    }
+    let weight = central_frame_kernel(&per_channel, width * channels, frames, area);
     if frames > 1 {
         notes.push(format!(
             "tubelet kernel from the image kernel at frame {} of {frames} (central frame), zero elsewhere",
@@ -182,6 +176,12 @@ fn position_embedding(
     } else {
         (1, (grid[0], grid[1]))
     };
+    if time == 0 || spatial.0 == 0 || spatial.1 == 0 {
+        return Err(format!(
+            "the {:?} tokenizer's input {:?} has no patches",
+            spec.modality, spec.input_shape
+        ));
+    }
     let values = positions.to_vec_f64().map_err(|e| e.to_string())?;
     let (cls, patches) = values.split_at(width);
     let resized = resize_bilinear(patches, (side, side), width, spatial);
@@ -211,10 +211,10 @@ fn position_embedding(
 /// Every parameter the ViT gives a value, under our names.
 fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, String> {
     let depth = model.config.depth;
-    if vit.depth != depth {
+    if vit.depth() != depth {
         return Err(format!(
             "the checkpoint has {} encoder blocks, the model {depth} (choose a preset of that depth)",
-            vit.depth
+            vit.depth()
         ));
     }
     let mut planned = BTreeMap::new();
@@ -292,11 +292,11 @@ pub fn init_from_vit(model: &mut PolyVit, vit: &VitWeights) -> Result<InitReport
     let planned = plan(model, vit)?;
     let mut problems = Vec::new();
     let mut report = InitReport {
-        layout: vit.layout,
+        layout: vit.layout(),
         loaded: Vec::new(),
         adapted: Vec::new(),
         fresh: Vec::new(),
-        ignored: vit.ignored.clone(),
+        ignored: vit.ignored().to_vec(),
     };
     model.visit("", &mut |name, p| match planned.get(name) {
         None => report.fresh.push(name.to_string()),

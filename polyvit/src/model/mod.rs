@@ -10,7 +10,6 @@ mod tokenizer;
 mod vit_layouts;
 
 pub use config::{paper_tasks, ModelConfig, TaskSpec, TokenizerSpec};
-pub use grid_resize::resize_bilinear;
 pub use info::{parameter_table, single_task_parameter_count, ParameterRow};
 pub use init_from::{init_from_file, init_from_vit, InitReport};
 pub use polyvit::PolyVit;

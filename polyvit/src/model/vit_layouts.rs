@@ -19,14 +19,14 @@ pub enum VitLayout {
     HuggingFace,
 }
 
-/// A ViT's weights under timm's names (see the module docs).
+/// A ViT's weights under timm's names (see the module docs), complete: made only by
+/// [`VitWeights::from_tensors`], which checks that every tensor of the embedding, the final norm
+/// and each block is there.
 pub struct VitWeights {
-    pub layout: VitLayout,
-    pub tensors: BTreeMap<String, Tensor>,
-    /// Source names set aside on purpose (heads, poolers, mask tokens).
-    pub ignored: Vec<String>,
-    /// Encoder blocks (`blocks.0` .. `blocks.{depth-1}`).
-    pub depth: usize,
+    layout: VitLayout,
+    tensors: BTreeMap<String, Tensor>,
+    ignored: Vec<String>,
+    depth: usize,
 }
 
 /// The parameters of one encoder block, under timm's (and our) names.
@@ -250,9 +250,26 @@ impl VitWeights {
         })
     }
 
-    /// The tensor `name` (a mapped name; present after [`VitWeights::from_tensors`]).
+    /// The tensor `name`: one of the embedding and final-norm names, or
+    /// `blocks.{i}.{`[`BLOCK_PARAMETERS`]`}` for `i` below [`VitWeights::depth`] (all checked
+    /// present by [`VitWeights::from_tensors`]).
     pub fn get(&self, name: &str) -> &Tensor {
         &self.tensors[name]
+    }
+
+    /// Where the names came from.
+    pub fn layout(&self) -> VitLayout {
+        self.layout
+    }
+
+    /// Source names set aside on purpose (heads, poolers, mask tokens).
+    pub fn ignored(&self) -> &[String] {
+        &self.ignored
+    }
+
+    /// Encoder blocks (`blocks.0` .. `blocks.{depth-1}`).
+    pub fn depth(&self) -> usize {
+        self.depth
     }
 }
 
