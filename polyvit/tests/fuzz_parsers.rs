@@ -1,11 +1,13 @@
 //! Every parser of outside bytes, fed truncated, bit-flipped and random inputs: each must return
 //! an error or a value, never panic, abort or allocate far beyond its input. The seeds are real
-//! files (the embedded data, a checkpoint of a small model, a WAV and an IDX file built here).
+//! files (the embedded data, a checkpoint of a small model, a WAV and an IDX file built here, the
+//! ViT fixture of `--init-from`).
 //! `PROPTEST_CASES=100000 cargo test -p polyvit --release --test fuzz_parsers` is the long run.
 
 use flate2::read::GzDecoder;
 use polyvit::data::embedded::{DRUMS, MNIST_TEST_LABELS, VIDEO_TREE};
-use polyvit::data::{frames, idx, pack, wav};
+use polyvit::data::{frames, idx, pack, wav, Modality};
+use polyvit::model::{init_from_vit, ModelConfig, PolyVit, TaskSpec, TokenizerSpec, VitWeights};
 use polyvit::train::TrainConfig;
 use proptest::prelude::*;
 use std::io::Read;
@@ -26,6 +28,7 @@ struct Seeds {
     frame_stack: Vec<u8>,
     wav: Vec<u8>,
     checkpoint: Vec<u8>,
+    vit: Vec<u8>,
     config: String,
 }
 
@@ -77,6 +80,11 @@ fn seeds() -> &'static Seeds {
             frame_stack: gunzip(VIDEO_TREE.bytes),
             wav,
             checkpoint,
+            vit: std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/vit_init/vit_timm.safetensors"
+            ))
+            .unwrap(),
             config: toml::to_string(&TrainConfig::default()).unwrap(),
         }
     })
@@ -138,6 +146,25 @@ fn apply(seed: &[u8], damage: &Damage) -> Vec<u8> {
     }
 }
 
+/// A PolyViT of the fixture ViT's shape (the `tiny` preset) with a tokenizer per modality.
+fn vit_model() -> PolyVit {
+    let tokenizers = [
+        TokenizerSpec::new(Modality::Image, &[3, 8, 8], &[4, 4]),
+        TokenizerSpec::new(Modality::Video, &[4, 3, 8, 8], &[2, 4, 4]),
+        TokenizerSpec::new(Modality::Audio, &[1, 16, 8], &[4, 4]),
+    ];
+    let tasks = [TaskSpec::new("image", Modality::Image, 3)];
+    let config = ModelConfig::preset("tiny").unwrap();
+    PolyVit::new(
+        &config,
+        &tokenizers,
+        &tasks,
+        tensor::DType::F32,
+        &mut tensor::rng(0),
+    )
+    .unwrap()
+}
+
 /// A checkpoint (a safetensors file) with `damage` applied to its JSON header only, and the
 /// header length in front rewritten to match: the reader gets past the framing and meets corrupt
 /// names, dtypes, shapes, offsets and metadata.
@@ -178,6 +205,18 @@ proptest! {
     }
 
     #[test]
+    fn vit_weights_never_panic(damage in damage()) {
+        let s = seeds();
+        let path = Path::new("fuzzed-vit.safetensors");
+        for damaged in [apply(&s.vit, &damage), with_damaged_header(&s.vit, &damage)] {
+            let Ok(content) = nn::safetensors_file::decode(&damaged, path) else { continue };
+            let Ok(vit) = VitWeights::from_tensors(content.tensors) else { continue };
+            // Shapes that survived the reader meet the surgery: an error or a model, no panic.
+            let _ = init_from_vit(&mut vit_model(), &vit);
+        }
+    }
+
+    #[test]
     fn configs_never_panic(damage in damage()) {
         let text = apply(seeds().config.as_bytes(), &damage);
         if let Ok(config) = toml::from_str::<TrainConfig>(&String::from_utf8_lossy(&text)) {
@@ -196,6 +235,12 @@ fn the_seeds_are_valid() {
     assert!(frames::parse_frames(&s.frame_stack, "frames").is_ok());
     wav::parse_wav(&s.wav, "wav").unwrap();
     nn::checkpoint::Checkpoint::parse(&s.checkpoint, Path::new("seed")).unwrap();
+    let vit = nn::safetensors_file::decode(&s.vit, Path::new("seed")).unwrap();
+    init_from_vit(
+        &mut vit_model(),
+        &VitWeights::from_tensors(vit.tensors).unwrap(),
+    )
+    .unwrap();
     let untouched = with_damaged_header(&s.checkpoint, &Damage::Flip(Vec::new()));
     assert_eq!(untouched, s.checkpoint);
 }
