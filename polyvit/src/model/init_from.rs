@@ -298,21 +298,35 @@ pub fn init_from_vit(model: &mut PolyVit, vit: &VitWeights) -> Result<InitReport
         fresh: Vec::new(),
         ignored: vit.ignored().to_vec(),
     };
-    model.visit("", &mut |name, p| match planned.get(name) {
-        None => report.fresh.push(name.to_string()),
-        Some(plan) if plan.value.shape() != p.shape() => problems.push(format!(
-            "{name} has shape {:?}, the checkpoint's {} gives {:?}",
-            p.shape(),
-            plan.source,
-            plan.value.shape()
-        )),
-        Some(plan) => match &plan.how {
+    let mut visited = std::collections::BTreeSet::new();
+    model.visit("", &mut |name, p| {
+        let Some(plan) = planned.get(name) else {
+            report.fresh.push(name.to_string());
+            return;
+        };
+        visited.insert(name.to_string());
+        if plan.value.shape() != p.shape() {
+            problems.push(format!(
+                "{name} has shape {:?}, the checkpoint's {} gives {:?}",
+                p.shape(),
+                plan.source,
+                plan.value.shape()
+            ));
+            return;
+        }
+        match &plan.how {
             None => report.loaded.push((name.to_string(), plan.source.clone())),
             Some(how) => report
                 .adapted
                 .push((name.to_string(), format!("from {}: {how}", plan.source))),
-        },
+        }
     });
+    problems.extend(
+        planned
+            .keys()
+            .filter(|k| !visited.contains(*k))
+            .map(|k| format!("{k} is planned but the model has no such parameter")),
+    );
     if !problems.is_empty() {
         return Err(format!(
             "the checkpoint does not fit the model: {}",
