@@ -65,8 +65,9 @@ pub fn encode(
 
 /// Decodes the bytes of a safetensors file (`path` names it in errors). The reader checks the
 /// header against the file's length before anything is allocated, so corrupt input of any kind is
-/// an error, never a panic or an allocation larger than the input. Only `F32` and `F64` tensors
-/// are accepted; any other dtype is an error naming the tensor.
+/// an error, never a panic or an allocation larger than twice the input. `F32` and `F64` tensors
+/// keep their dtype, `F16` and `BF16` ones are widened to `F32` (exactly); any other dtype is an
+/// error naming the tensor.
 pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, CheckpointError> {
     let corrupt = |problem: String| CheckpointError::Corrupt {
         path: path.to_path_buf(),
@@ -103,9 +104,22 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, Checkpoin
                     .collect(),
                 view.shape(),
             ),
+            // Half-precision weights (common for published models) widen to f32 exactly.
+            Dtype::BF16 => Tensor::from_vec(
+                data.chunks_exact(2)
+                    .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16))
+                    .collect(),
+                view.shape(),
+            ),
+            Dtype::F16 => Tensor::from_vec(
+                data.chunks_exact(2)
+                    .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                    .collect(),
+                view.shape(),
+            ),
             other => {
                 return Err(corrupt(format!(
-                    "tensor {name} has dtype {other:?}; only F32 and F64 are supported (convert the file to float32 first)"
+                    "tensor {name} has dtype {other:?}; only F32, F64, F16 and BF16 are supported"
                 )))
             }
         }
@@ -119,6 +133,24 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, Checkpoin
         .into_iter()
         .collect();
     Ok(SafetensorsContent { tensors, metadata })
+}
+
+/// The IEEE 754 half-precision number with bits `h`, exactly, as an `f32`.
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exponent = ((h >> 10) & 0x1f) as u32;
+    let mantissa = (h & 0x3ff) as u32;
+    let bits = match exponent {
+        0 => {
+            // Zero or subnormal: mantissa · 2⁻²⁴, exact in f32 (2⁻²⁴ has the bits 0x3380_0000).
+            let magnitude = mantissa as f32 * f32::from_bits(0x3380_0000);
+            return f32::from_bits(sign | magnitude.to_bits());
+        }
+        // Infinity or NaN (payload kept).
+        0x1f => sign | 0x7f80_0000 | (mantissa << 13),
+        _ => sign | ((exponent + 127 - 15) << 23) | (mantissa << 13),
+    };
+    f32::from_bits(bits)
 }
 
 /// Reads and decodes a safetensors file.
