@@ -60,6 +60,15 @@ fn a_run_starts_from_a_vit_and_reports_it() {
         "{stdout}"
     );
 
+    // The run's directory records where it started from, parameter by parameter.
+    let record = std::fs::read_to_string(output.join("init_from.txt")).unwrap();
+    assert!(record.starts_with("initialized from "), "{record}");
+    assert!(record.contains("fresh    heads.mnist.weight"), "{record}");
+    assert!(
+        record.contains("summed over the checkpoint's 3 channels"),
+        "{record}"
+    );
+
     let checkpoint = output.join("checkpoint.safetensors");
     let resumed = polyvit(&[
         "train",

@@ -143,16 +143,25 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     let started = Instant::now();
     let suite = load_suite()?;
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
-    if let Some(path) = &args.init_from {
-        let report = init_from_file(&mut run.model, path)?;
-        println!("initialized from {}: {}", path.display(), report.summary());
-    }
+    let initialized = match &args.init_from {
+        Some(path) => {
+            let report = init_from_file(&mut run.model, path)?;
+            println!("initialized from {}: {}", path.display(), report.summary());
+            Some(format!("initialized from {}: {report}", path.display()))
+        }
+        None => None,
+    };
     run.to_device(&device).map_err(|e| e.to_string())?;
     if let Some(checkpoint) = &resumed {
         run.restore(checkpoint).map_err(|e| e.to_string())?;
     }
     let resume_step = resumed.as_ref().map(|_| run.step);
     let files = OutputFiles::open(&args.output, &run.config, resume_step)?;
+    if let Some(record) = initialized {
+        // config.toml alone would not say that the run started from pretrained weights.
+        let path = args.output.join("init_from.txt");
+        std::fs::write(&path, record).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     println!(
         "co-training {} tasks ({}) with the {} schedule on the {} preset on {}: {} steps, data ready in {:.1} s",
         run.datasets.len(),
