@@ -1,21 +1,32 @@
-//! Checkpoints: named tensors and metadata in one file.
+//! Checkpoints: named tensors and metadata in one safetensors file.
 //!
-//! Layout: the magic bytes `PVRSCKPT`, the format version (u32 LE), the payload length (u64 LE),
-//! an FNV-1a 64 checksum of the payload (u64 LE), then the payload (`bincode` of named tensors and
-//! string metadata). Files are written to a temporary name and renamed into place, so a crash
-//! never leaves a half-written checkpoint under the real name.
+//! Tensors are stored under their dotted names (`model.encoder.blocks.0.attn.qkv.weight`,
+//! `optimizer.momentum.…`) as plain F32/F64 safetensors entries, so `safetensors.torch.load_file`
+//! opens a checkpoint as is. The string metadata goes to the file's `__metadata__` map, next to
+//! three reserved entries: `format` (`pt`, what PyTorch tools expect), [`VERSION_KEY`] and
+//! [`CHECKSUM_KEY`] (FNV-1a 64 of every tensor and metadata entry, verified on load). Files are
+//! written atomically (temporary file, fsync, rename, fsync of the directory).
+//!
+//! Files of format version 1 (a private bincode layout starting with the bytes `PVRSCKPT`) are
+//! recognized and refused with an error saying so; they are not converted.
 
+use crate::safetensors_file;
 use crate::Parameters;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use tensor::{DType, Tensor};
 
-const MAGIC: &[u8; 8] = b"PVRSCKPT";
-/// Bumped whenever the payload's structure changes.
-pub const FORMAT_VERSION: u32 = 1;
-const HEADER_LEN: usize = 8 + 4 + 8 + 8;
+/// Bumped whenever the layout changes (1: bincode; 2: safetensors).
+pub const FORMAT_VERSION: u32 = 2;
+/// The `__metadata__` key holding [`FORMAT_VERSION`].
+pub const VERSION_KEY: &str = "polyvit.format_version";
+/// The `__metadata__` key holding the integrity checksum.
+pub const CHECKSUM_KEY: &str = "polyvit.checksum";
+/// The `__metadata__` key PyTorch tools read to know the file holds PyTorch-style tensors.
+const FORMAT_KEY: &str = "format";
+/// How a version-1 checkpoint starts.
+const VERSION_1_MAGIC: &[u8; 8] = b"PVRSCKPT";
 
 /// What went wrong with a checkpoint, naming the file and the problem.
 #[derive(Debug)]
@@ -28,7 +39,7 @@ pub enum CheckpointError {
         path: PathBuf,
         problem: String,
     },
-    /// The model and the checkpoint disagree (missing names, other shapes).
+    /// The model and the checkpoint disagree (missing, unexpected or mis-shaped tensors).
     Mismatch {
         problems: Vec<String>,
     },
@@ -62,24 +73,6 @@ impl From<tensor::Error> for CheckpointError {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-enum StoredData {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredTensor {
-    shape: Vec<usize>,
-    data: StoredData,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Payload {
-    tensors: BTreeMap<String, StoredTensor>,
-    metadata: BTreeMap<String, String>,
-}
-
 /// Named tensors plus free-form metadata (step counts, configuration, seeds).
 #[derive(Clone, Default)]
 pub struct Checkpoint {
@@ -88,10 +81,53 @@ pub struct Checkpoint {
 }
 
 /// FNV-1a, 64 bits: a small, dependency-free checksum that catches corruption (not tampering).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// Adds `bytes`, then a separator, so that ("ab", "c") and ("a", "bc") hash differently.
+    fn field(&mut self, bytes: &[u8]) -> &mut Fnv1a {
+        for &b in bytes
+            .iter()
+            .chain((bytes.len() as u64).to_le_bytes().iter())
+        {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self
+    }
+}
+
+/// The checksum stored under [`CHECKSUM_KEY`]: every tensor's name, dtype, shape and data, and
+/// every other metadata entry, in name order.
+fn checksum(
+    tensors: &BTreeMap<String, Tensor>,
+    metadata: &BTreeMap<String, String>,
+) -> Result<String, tensor::Error> {
+    let mut hash = Fnv1a::new();
+    for (name, t) in tensors {
+        let (_, bytes) = safetensors_file::tensor_bytes(t)?;
+        // The safetensors names, spelled out so the checksum does not hang on a Debug format.
+        let dtype = match t.dtype() {
+            DType::F32 => "F32",
+            DType::F64 => "F64",
+        };
+        let shape: Vec<u8> = t
+            .shape()
+            .iter()
+            .flat_map(|&d| (d as u64).to_le_bytes())
+            .collect();
+        hash.field(name.as_bytes())
+            .field(dtype.as_bytes())
+            .field(&shape)
+            .field(&bytes);
+    }
+    for (key, value) in metadata.iter().filter(|(k, _)| *k != CHECKSUM_KEY) {
+        hash.field(key.as_bytes()).field(value.as_bytes());
+    }
+    Ok(format!("fnv1a64:{:016x}", hash.0))
 }
 
 impl Checkpoint {
@@ -104,13 +140,19 @@ impl Checkpoint {
     }
 
     /// Sets every parameter of `model` from the entries under `prefix`; reports every missing
-    /// name and every shape that differs (and changes nothing) when they do not fit.
+    /// name, every shape that differs and every entry under `prefix` that is no parameter of the
+    /// model (and changes nothing) when they do not fit. Entries under other prefixes are left to
+    /// their own loaders (see [`Checkpoint::check_prefixes`]).
     pub fn load_parameters(
         &self,
         prefix: &str,
         model: &mut dyn Parameters,
     ) -> Result<(), CheckpointError> {
         let mut problems = Vec::new();
+        let mut known = std::collections::BTreeSet::new();
+        model.visit("", &mut |name, _| {
+            known.insert(format!("{prefix}{name}"));
+        });
         model.visit(
             "",
             &mut |name, p| match self.tensors.get(&format!("{prefix}{name}")) {
@@ -125,6 +167,12 @@ impl Checkpoint {
                     )),
                 Some(_) => {}
             },
+        );
+        problems.extend(
+            self.tensors
+                .keys()
+                .filter(|k| k.starts_with(prefix) && !known.contains(*k))
+                .map(|k| format!("{k} is not a parameter of the model")),
         );
         if !problems.is_empty() {
             return Err(CheckpointError::Mismatch { problems });
@@ -152,62 +200,41 @@ impl Checkpoint {
             .collect()
     }
 
-    /// Writes the checkpoint atomically: to `path.tmp`, flushed, then renamed to `path`.
-    pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
-        let mut tensors = BTreeMap::new();
-        for (name, t) in &self.tensors {
-            let data = match t.dtype() {
-                DType::F32 => StoredData::F32(t.to_vec::<f32>()?),
-                DType::F64 => StoredData::F64(t.to_vec::<f64>()?),
-            };
-            tensors.insert(
-                name.clone(),
-                StoredTensor {
-                    shape: t.shape().to_vec(),
-                    data,
-                },
-            );
+    /// Fails naming every tensor that lies under none of `prefixes` (an entry nobody reads
+    /// would otherwise be dropped without a word).
+    pub fn check_prefixes(&self, prefixes: &[&str]) -> Result<(), CheckpointError> {
+        let problems: Vec<String> = self
+            .tensors
+            .keys()
+            .filter(|k| !prefixes.iter().any(|p| k.starts_with(p)))
+            .map(|k| format!("{k} is unexpected (expected only entries under {prefixes:?})"))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CheckpointError::Mismatch { problems })
         }
-        let payload = bincode::serialize(&Payload {
-            tensors,
-            metadata: self.metadata.clone(),
-        })
-        .map_err(|e| CheckpointError::Corrupt {
-            path: path.to_path_buf(),
-            problem: format!("cannot encode: {e}"),
-        })?;
-        let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&fnv1a(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
+    }
 
-        let io = |source| CheckpointError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
+    /// Writes the checkpoint as a safetensors file, atomically (see the module docs). Metadata
+    /// may not use the reserved keys.
+    pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
+        if let Some(key) = [FORMAT_KEY, VERSION_KEY, CHECKSUM_KEY]
+            .into_iter()
+            .find(|k| self.metadata.contains_key(*k))
         {
-            use std::io::Write;
-            let mut file = std::fs::File::create(&tmp).map_err(io)?;
-            file.write_all(&bytes).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            return Err(CheckpointError::Corrupt {
+                path: path.to_path_buf(),
+                problem: format!("metadata key {key:?} is reserved for the file format"),
+            });
         }
-        std::fs::rename(&tmp, path).map_err(io)?;
-        // The rename is durable only once the directory entry is on disk too.
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io)
+        let mut metadata = self.metadata.clone();
+        metadata.insert(FORMAT_KEY.into(), "pt".into());
+        metadata.insert(VERSION_KEY.into(), FORMAT_VERSION.to_string());
+        let sum = checksum(&self.tensors, &metadata)?;
+        metadata.insert(CHECKSUM_KEY.into(), sum);
+        let bytes = safetensors_file::encode(&self.tensors, &metadata, path)?;
+        safetensors_file::write_atomically(path, &bytes)
     }
 
     /// Reads and verifies a checkpoint.
@@ -226,57 +253,35 @@ impl Checkpoint {
             path: path.to_path_buf(),
             problem,
         };
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-            return Err(corrupt(
-                "not a polyvit-rs checkpoint (bad magic bytes or too short)".into(),
-            ));
+        if bytes.starts_with(VERSION_1_MAGIC) {
+            return Err(corrupt(format!(
+                "format version 1 (the bincode layout before safetensors) is not supported; this build reads version {FORMAT_VERSION}: retrain, or convert the file with a build from before the change"
+            )));
         }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
+        let content = safetensors_file::decode(bytes, path)?;
+        let mut metadata = content.metadata;
+        let version = metadata.get(VERSION_KEY).ok_or_else(|| {
+            corrupt(format!(
+                "a safetensors file without {VERSION_KEY} in its metadata: not a polyvit-rs checkpoint (ViT weights go to --init-from)"
+            ))
+        })?;
+        if *version != FORMAT_VERSION.to_string() {
             return Err(corrupt(format!(
                 "format version {version}, this build reads version {FORMAT_VERSION}"
             )));
         }
-        let length = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
-        let checksum = u64::from_le_bytes(bytes[20..28].try_into().expect("8 bytes"));
-        let payload = &bytes[HEADER_LEN..];
-        if payload.len() < length {
-            return Err(corrupt(format!(
-                "truncated: the header announces {length} payload bytes, the file has {}",
-                payload.len()
-            )));
-        }
-        if payload.len() > length {
-            return Err(corrupt(format!(
-                "{} bytes of trailing data: the header announces {length} payload bytes, the file has {}",
-                payload.len() - length,
-                payload.len()
-            )));
-        }
-        if fnv1a(payload) != checksum {
+        let stored = metadata
+            .get(CHECKSUM_KEY)
+            .ok_or_else(|| corrupt(format!("no {CHECKSUM_KEY} in the metadata")))?;
+        if *stored != checksum(&content.tensors, &metadata)? {
             return Err(corrupt("checksum mismatch: the file is corrupt".into()));
         }
-        // The format of `bincode::serialize`, with reads limited to the payload: a corrupt
-        // length field then fails instead of asking for a buffer of that size.
-        use bincode::Options;
-        let decoded: Payload = bincode::options()
-            .with_fixint_encoding()
-            .allow_trailing_bytes()
-            .with_limit(payload.len() as u64)
-            .deserialize(payload)
-            .map_err(|e| corrupt(format!("cannot decode: {e}")))?;
-        let mut tensors = BTreeMap::new();
-        for (name, stored) in decoded.tensors {
-            let tensor = match stored.data {
-                StoredData::F32(v) => Tensor::from_vec(v, &stored.shape),
-                StoredData::F64(v) => Tensor::from_vec(v, &stored.shape),
-            }
-            .map_err(|e| corrupt(format!("entry {name}: {e}")))?;
-            tensors.insert(name, tensor);
+        for key in [FORMAT_KEY, VERSION_KEY, CHECKSUM_KEY] {
+            metadata.remove(key);
         }
         Ok(Checkpoint {
-            tensors,
-            metadata: decoded.metadata,
+            tensors: content.tensors,
+            metadata,
         })
     }
 }

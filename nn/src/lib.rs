@@ -43,6 +43,7 @@ pub mod loss;
 mod module;
 pub mod optim;
 pub mod parameter;
+pub mod safetensors_file;
 pub mod schedule;
 
 pub use module::{Context, Module};

@@ -3,9 +3,10 @@
 //! optimizer state bit-identically.
 
 use autograd::Var;
-use nn::checkpoint::{Checkpoint, CheckpointError, FORMAT_VERSION};
+use nn::checkpoint::{Checkpoint, CheckpointError, CHECKSUM_KEY, FORMAT_VERSION, VERSION_KEY};
 use nn::layers::{LayerNorm, Linear, LinearInit, Mlp};
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
+use nn::safetensors_file;
 use nn::schedule::Schedule;
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
 use std::path::{Path, PathBuf};
@@ -256,17 +257,92 @@ fn a_missing_file_is_reported_with_its_name() {
 }
 
 #[test]
-fn wrong_magic_bytes_are_reported() {
+fn a_checkpoint_is_a_valid_safetensors_file_with_its_metadata() {
+    let dir = scratch("safetensors");
+    let (_, bytes) = saved_bytes(&dir);
+    // The format's reference reader accepts the file as is and sees the model's tensors under
+    // their dotted names, with the values written.
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names = file.names();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "model.embed.bias",
+            "model.embed.weight",
+            "model.norm.bias",
+            "model.norm.weight",
+            "model.special"
+        ]
+    );
+    let weight = file.tensor("model.embed.weight").unwrap();
+    assert_eq!(weight.dtype(), safetensors::Dtype::F32);
+    assert_eq!(weight.shape(), [3, 4]);
+    let values: Vec<f32> = weight
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(
+        values,
+        Tiny::new(1).embed.weight.value().to_vec::<f32>().unwrap()
+    );
+    assert_eq!(
+        file.tensor("model.norm.bias").unwrap().dtype(),
+        safetensors::Dtype::F64
+    );
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata = header.metadata().clone().unwrap();
+    assert_eq!(metadata["step"], "7");
+    assert_eq!(metadata["format"], "pt");
+    assert_eq!(metadata[VERSION_KEY], FORMAT_VERSION.to_string());
+    assert!(metadata[CHECKSUM_KEY].starts_with("fnv1a64:"));
+    // The reserved entries are the file's business, not the caller's.
+    let loaded = Checkpoint::parse(&bytes, Path::new("x")).unwrap();
+    assert_eq!(loaded.metadata.keys().collect::<Vec<_>>(), ["step"]);
+}
+
+#[test]
+fn reserved_metadata_keys_are_refused_on_save() {
+    let dir = scratch("reserved");
+    for key in ["format", VERSION_KEY, CHECKSUM_KEY] {
+        let mut checkpoint = Checkpoint::default();
+        checkpoint.metadata.insert(key.into(), "1".into());
+        let err = checkpoint
+            .save(&dir.join("r.ckpt"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key) && err.contains("reserved"), "{err}");
+    }
+}
+
+#[test]
+fn files_that_are_not_checkpoints_are_reported() {
     let dir = scratch("magic");
     let (_, mut bytes) = saved_bytes(&dir);
     bytes[..8].copy_from_slice(b"PK\x03\x04zip!");
     let path = dir.join("not-a-checkpoint.zip");
     std::fs::write(&path, &bytes).unwrap();
-    expect_corrupt(Checkpoint::load(&path), &path, "magic");
+    expect_corrupt(
+        Checkpoint::load(&path),
+        &path,
+        "not a valid safetensors file",
+    );
 
     // A file too short to hold a header at all.
     let path = dir.join("tiny.ckpt");
     std::fs::write(&path, b"PVRS").unwrap();
+    expect_corrupt(Checkpoint::load(&path), &path, "truncated");
+
+    // A valid safetensors file that polyvit-rs did not write (ViT weights, say).
+    let mut tensors = std::collections::BTreeMap::new();
+    tensors.insert(
+        "pos_embed".to_string(),
+        Tensor::zeros(&[1, 5, 4], DType::F32),
+    );
+    let plain = safetensors_file::encode(&tensors, &Default::default(), Path::new("p")).unwrap();
+    let path = dir.join("vit.safetensors");
+    std::fs::write(&path, plain).unwrap();
     expect_corrupt(
         Checkpoint::load(&path),
         &path,
@@ -275,15 +351,26 @@ fn wrong_magic_bytes_are_reported() {
 }
 
 #[test]
+fn format_version_1_files_are_refused_by_name() {
+    let dir = scratch("version1");
+    // The start of a version-1 file: magic, version 1, a payload length and a checksum.
+    let mut old = b"PVRSCKPT".to_vec();
+    old.extend_from_slice(&1u32.to_le_bytes());
+    old.extend_from_slice(&[0; 16]);
+    let path = dir.join("old.pvrs");
+    std::fs::write(&path, &old).unwrap();
+    expect_corrupt(Checkpoint::load(&path), &path, "format version 1");
+    expect_corrupt(Checkpoint::load(&path), &path, "not supported");
+}
+
+#[test]
 fn an_unsupported_format_version_is_reported() {
     let dir = scratch("version");
-    let (_, mut bytes) = saved_bytes(&dir);
-    assert_eq!(
-        u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
-        FORMAT_VERSION
-    );
     let future = FORMAT_VERSION + 1;
-    bytes[8..12].copy_from_slice(&future.to_le_bytes());
+    let mut metadata = std::collections::BTreeMap::new();
+    metadata.insert(VERSION_KEY.to_string(), future.to_string());
+    metadata.insert(CHECKSUM_KEY.to_string(), "fnv1a64:0".to_string());
+    let bytes = safetensors_file::encode(&Default::default(), &metadata, Path::new("f")).unwrap();
     let path = dir.join("future.ckpt");
     std::fs::write(&path, &bytes).unwrap();
     expect_corrupt(
@@ -297,7 +384,7 @@ fn an_unsupported_format_version_is_reported() {
 fn a_truncated_file_is_reported() {
     let dir = scratch("truncated");
     let (_, bytes) = saved_bytes(&dir);
-    for keep in [bytes.len() - 1, bytes.len() / 2, 30] {
+    for keep in [bytes.len() - 1, bytes.len() / 2, 30, 5] {
         let path = dir.join(format!("cut-{keep}.ckpt"));
         std::fs::write(&path, &bytes[..keep]).unwrap();
         expect_corrupt(Checkpoint::load(&path), &path, "truncated");
@@ -311,21 +398,26 @@ fn a_truncated_file_is_reported() {
 }
 
 #[test]
-fn a_flipped_payload_byte_fails_the_checksum() {
+fn a_flipped_data_byte_fails_the_checksum() {
     let dir = scratch("flipped");
     let (_, bytes) = saved_bytes(&dir);
-    // Every payload position is covered: first, middle and last byte, each one bit flipped.
-    for position in [28, (28 + bytes.len()) / 2, bytes.len() - 1] {
+    let header = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    // First, middle and last byte of the tensor data, each one bit flipped.
+    for position in [header, (header + bytes.len()) / 2, bytes.len() - 1] {
         let mut corrupt = bytes.clone();
         corrupt[position] ^= 0x10;
         let path = dir.join(format!("flipped-{position}.ckpt"));
         std::fs::write(&path, &corrupt).unwrap();
         expect_corrupt(Checkpoint::load(&path), &path, "checksum mismatch");
     }
-    // The same with the stored checksum itself damaged.
-    let mut corrupt = bytes.clone();
-    corrupt[20] ^= 1;
-    let path = dir.join("bad-sum.ckpt");
+    // A changed metadata value (same length, so the header stays valid JSON) fails it too.
+    let text = String::from_utf8_lossy(&bytes[8..header]).into_owned();
+    let edited = text.replace("\"step\":\"7\"", "\"step\":\"8\"");
+    assert_ne!(edited, text);
+    let mut corrupt = bytes[..8].to_vec();
+    corrupt.extend_from_slice(edited.as_bytes());
+    corrupt.extend_from_slice(&bytes[header..]);
+    let path = dir.join("edited-step.ckpt");
     std::fs::write(&path, &corrupt).unwrap();
     expect_corrupt(Checkpoint::load(&path), &path, "checksum mismatch");
 }
@@ -354,10 +446,11 @@ fn loading_into_a_model_that_does_not_fit_lists_every_problem_and_changes_nothin
     let CheckpointError::Mismatch { problems } = &err else {
         panic!("expected a mismatch, got {err}");
     };
-    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems.len(), 4, "{problems:?}");
     let message = err.to_string();
     for needle in [
         "model.norm.bias is missing",
+        "model.unused is not a parameter of the model",
         "model.embed.weight has shape [4, 3]",
         "expects [3, 4]",
         "model.special",
@@ -380,7 +473,7 @@ fn loading_into_a_model_that_does_not_fit_lists_every_problem_and_changes_nothin
 }
 
 #[test]
-fn extra_entries_are_ignored_when_loading() {
+fn entries_under_other_prefixes_are_left_to_their_loaders_and_strays_are_named() {
     let mut checkpoint = Checkpoint::default();
     checkpoint.add_parameters("model.", &Tiny::new(1));
     checkpoint
@@ -392,6 +485,17 @@ fn extra_entries_are_ignored_when_loading() {
     let optim = checkpoint.entries_with_prefix("optim.");
     assert_eq!(optim.len(), 1);
     assert_eq!(optim[0].0, "momentum.x");
+    checkpoint.check_prefixes(&["model.", "optim."]).unwrap();
+
+    // An entry nobody reads is an error naming it.
+    checkpoint
+        .tensors
+        .insert("ema.embed.weight".into(), Tensor::zeros(&[3], DType::F32));
+    let err = checkpoint
+        .check_prefixes(&["model.", "optim."])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ema.embed.weight is unexpected"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------

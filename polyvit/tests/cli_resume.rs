@@ -42,7 +42,7 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     evals += "30,validation,mnist,top1,0.5,0.1\n";
     std::fs::write(dir.join("eval.csv"), evals).unwrap();
 
-    let checkpoint = dir.join("checkpoint.pvrs");
+    let checkpoint = dir.join("checkpoint.safetensors");
     polyvit(&[
         "train",
         "--resume",

@@ -79,7 +79,7 @@ fn a_resumed_run_repeats_an_uninterrupted_one_exactly() {
         .map(|_| first.train_step().unwrap().losses[0].loss)
         .collect();
     let dir = std::env::temp_dir().join(format!("polyvit-resume-{}", std::process::id()));
-    let path = dir.join("checkpoint.pvrs");
+    let path = dir.join("checkpoint.safetensors");
     first.save(&path).unwrap();
     let checkpoint = nn::checkpoint::Checkpoint::load(&path).unwrap();
     let mut resumed = Run::new(Run::config_in_checkpoint(&checkpoint).unwrap(), suite()).unwrap();
@@ -160,7 +160,7 @@ fn a_checkpoint_without_its_optimizer_state_does_not_resume() {
     let mut run = Run::new(config.clone(), suite()).unwrap();
     run.train_step().unwrap();
     let dir = std::env::temp_dir().join(format!("polyvit-state-{}", std::process::id()));
-    let path = dir.join("checkpoint.pvrs");
+    let path = dir.join("checkpoint.safetensors");
     run.save(&path).unwrap();
     let saved = nn::checkpoint::Checkpoint::load(&path).unwrap();
     std::fs::remove_dir_all(&dir).ok();
@@ -195,6 +195,26 @@ fn a_checkpoint_without_its_optimizer_state_does_not_resume() {
             .as_deref()
             .is_some_and(|e| e.contains("heads.cifar.bias belongs to no trainable parameter")),
         "{foreign:?}"
+    );
+    let stray = restore(&|c| {
+        let t = c.tensors["model.heads.mnist.bias"].clone();
+        c.tensors.insert("ema.heads.mnist.bias".into(), t);
+    });
+    assert!(
+        stray
+            .as_deref()
+            .is_some_and(|e| e.contains("ema.heads.mnist.bias is unexpected")),
+        "{stray:?}"
+    );
+    let unexpected = restore(&|c| {
+        let t = c.tensors["model.heads.mnist.bias"].clone();
+        c.tensors.insert("model.heads.cifar.bias".into(), t);
+    });
+    assert!(
+        unexpected
+            .as_deref()
+            .is_some_and(|e| e.contains("model.heads.cifar.bias is not a parameter of the model")),
+        "{unexpected:?}"
     );
 }
 

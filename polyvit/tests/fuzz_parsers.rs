@@ -1,11 +1,13 @@
 //! Every parser of outside bytes, fed truncated, bit-flipped and random inputs: each must return
 //! an error or a value, never panic, abort or allocate far beyond its input. The seeds are real
-//! files (the embedded data, a checkpoint of a small model, a WAV and an IDX file built here).
+//! files (the embedded data, a checkpoint of a small model, a WAV and an IDX file built here, the
+//! ViT fixture of `--init-from`).
 //! `PROPTEST_CASES=100000 cargo test -p polyvit --release --test fuzz_parsers` is the long run.
 
 use flate2::read::GzDecoder;
 use polyvit::data::embedded::{DRUMS, MNIST_TEST_LABELS, VIDEO_TREE};
-use polyvit::data::{frames, idx, pack, wav};
+use polyvit::data::{frames, idx, pack, wav, Modality};
+use polyvit::model::{init_from_vit, ModelConfig, PolyVit, TaskSpec, TokenizerSpec, VitWeights};
 use polyvit::train::TrainConfig;
 use proptest::prelude::*;
 use std::io::Read;
@@ -26,6 +28,7 @@ struct Seeds {
     frame_stack: Vec<u8>,
     wav: Vec<u8>,
     checkpoint: Vec<u8>,
+    vit: Vec<u8>,
     config: String,
 }
 
@@ -65,7 +68,8 @@ fn seeds() -> &'static Seeds {
         let mut checkpoint = nn::checkpoint::Checkpoint::default();
         checkpoint.add_parameters("model.", &layer);
         checkpoint.metadata.insert("step".into(), "7".into());
-        let path = std::env::temp_dir().join(format!("polyvit-fuzz-{}.pvrs", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("polyvit-fuzz-{}.safetensors", std::process::id()));
         checkpoint.save(&path).unwrap();
         let checkpoint = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).ok();
@@ -76,6 +80,11 @@ fn seeds() -> &'static Seeds {
             frame_stack: gunzip(VIDEO_TREE.bytes),
             wav,
             checkpoint,
+            vit: std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/vit_init/vit_timm.safetensors"
+            ))
+            .unwrap(),
             config: toml::to_string(&TrainConfig::default()).unwrap(),
         }
     })
@@ -137,22 +146,34 @@ fn apply(seed: &[u8], damage: &Damage) -> Vec<u8> {
     }
 }
 
-/// A checkpoint whose payload was damaged but whose header (length, checksum) was rewritten to
-/// match, so the decoder itself sees the corrupt bytes.
-fn with_valid_header(damaged: &[u8]) -> Vec<u8> {
-    const HEADER: usize = 28;
-    if damaged.len() < HEADER {
-        return damaged.to_vec();
-    }
-    let payload = &damaged[HEADER..];
-    let mut checksum: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in payload {
-        checksum = (checksum ^ byte as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    let mut out = damaged[..12].to_vec();
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&checksum.to_le_bytes());
-    out.extend_from_slice(payload);
+/// A PolyViT of the fixture ViT's shape (the `tiny` preset) with a tokenizer per modality.
+fn vit_model() -> PolyVit {
+    let tokenizers = [
+        TokenizerSpec::new(Modality::Image, &[3, 8, 8], &[4, 4]),
+        TokenizerSpec::new(Modality::Video, &[4, 3, 8, 8], &[2, 4, 4]),
+        TokenizerSpec::new(Modality::Audio, &[1, 16, 8], &[4, 4]),
+    ];
+    let tasks = [TaskSpec::new("image", Modality::Image, 3)];
+    let config = ModelConfig::preset("tiny").unwrap();
+    PolyVit::new(
+        &config,
+        &tokenizers,
+        &tasks,
+        tensor::DType::F32,
+        &mut tensor::rng(0),
+    )
+    .unwrap()
+}
+
+/// A checkpoint (a safetensors file) with `damage` applied to its JSON header only, and the
+/// header length in front rewritten to match: the reader gets past the framing and meets corrupt
+/// names, dtypes, shapes, offsets and metadata.
+fn with_damaged_header(seed: &[u8], damage: &Damage) -> Vec<u8> {
+    let header_len = u64::from_le_bytes(seed[..8].try_into().unwrap()) as usize;
+    let header = apply(&seed[8..8 + header_len], damage);
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&seed[8 + header_len..]);
     out
 }
 
@@ -173,13 +194,26 @@ proptest! {
     #[test]
     fn checkpoints_never_panic(damage in damage()) {
         let s = seeds();
-        let path = Path::new("fuzzed.pvrs");
-        let damaged = apply(&s.checkpoint, &damage);
-        if let Ok(c) = nn::checkpoint::Checkpoint::parse(&damaged, path) {
-            // Only an undamaged payload passes the checksum.
-            prop_assert_eq!(c.metadata.get("step").map(String::as_str), Some("7"));
+        let path = Path::new("fuzzed.safetensors");
+        for damaged in [apply(&s.checkpoint, &damage), with_damaged_header(&s.checkpoint, &damage)] {
+            if let Ok(c) = nn::checkpoint::Checkpoint::parse(&damaged, path) {
+                // Only undamaged tensors and metadata pass the checksum.
+                prop_assert_eq!(c.metadata.get("step").map(String::as_str), Some("7"));
+                prop_assert_eq!(c.tensors.len(), 2);
+            }
         }
-        let _ = nn::checkpoint::Checkpoint::parse(&with_valid_header(&damaged), path);
+    }
+
+    #[test]
+    fn vit_weights_never_panic(damage in damage()) {
+        let s = seeds();
+        let path = Path::new("fuzzed-vit.safetensors");
+        for damaged in [apply(&s.vit, &damage), with_damaged_header(&s.vit, &damage)] {
+            let Ok(content) = nn::safetensors_file::decode(&damaged, path) else { continue };
+            let Ok(vit) = VitWeights::from_tensors(content.tensors) else { continue };
+            // Shapes that survived the reader meet the surgery: an error or a model, no panic.
+            let _ = init_from_vit(&mut vit_model(), &vit);
+        }
     }
 
     #[test]
@@ -201,6 +235,12 @@ fn the_seeds_are_valid() {
     assert!(frames::parse_frames(&s.frame_stack, "frames").is_ok());
     wav::parse_wav(&s.wav, "wav").unwrap();
     nn::checkpoint::Checkpoint::parse(&s.checkpoint, Path::new("seed")).unwrap();
-    nn::checkpoint::Checkpoint::parse(&with_valid_header(&s.checkpoint), Path::new("seed"))
-        .unwrap();
+    let vit = nn::safetensors_file::decode(&s.vit, Path::new("seed")).unwrap();
+    init_from_vit(
+        &mut vit_model(),
+        &VitWeights::from_tensors(vit.tensors).unwrap(),
+    )
+    .unwrap();
+    let untouched = with_damaged_header(&s.checkpoint, &Damage::Flip(Vec::new()));
+    assert_eq!(untouched, s.checkpoint);
 }

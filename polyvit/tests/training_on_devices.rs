@@ -82,7 +82,7 @@ fn every_device_trains_like_the_cpu() {
 fn a_checkpoint_moves_between_devices() {
     let config = tiny_config(2, 8);
     let dir = std::env::temp_dir().join(format!("polyvit-devices-{}", std::process::id()));
-    let path = dir.join("checkpoint.pvrs");
+    let path = dir.join("checkpoint.safetensors");
     let reference = losses(&mut run_on(&config, &Device::Cpu));
     let half = reference.len() / 2;
     for from in test_devices() {

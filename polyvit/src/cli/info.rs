@@ -2,8 +2,8 @@
 
 use clap::Args;
 use polyvit::model::{
-    paper_tasks, parameter_table, single_task_parameter_count, ModelConfig, PolyVit, TaskSpec,
-    TokenizerSpec,
+    init_from_file, paper_tasks, parameter_table, single_task_parameter_count, ModelConfig,
+    PolyVit, TaskSpec, TokenizerSpec,
 };
 use polyvit::train::{model_specs, TrainConfig};
 use tensor::DType;
@@ -20,6 +20,10 @@ pub struct InfoArgs {
     /// Modality-specific blocks before the shared ones (L_adapt).
     #[arg(long, default_value_t = 0)]
     adapt_depth: usize,
+    /// Initialize the model from this pretrained ViT (timm or Hugging Face safetensors) and
+    /// report what was loaded, adapted (resized, converted) and left fresh.
+    #[arg(long)]
+    init_from: Option<std::path::PathBuf>,
 }
 
 /// The tokenizers and tasks of a named task set.
@@ -46,7 +50,7 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
     })?;
     config.adapt_depth = args.adapt_depth;
     let (tokenizers, tasks) = task_set(&args.tasks)?;
-    let model = PolyVit::new(
+    let mut model = PolyVit::new(
         &config,
         &tokenizers,
         &tasks,
@@ -54,6 +58,10 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
         &mut tensor::rng(0),
     )
     .map_err(|e| e.to_string())?;
+    if let Some(path) = &args.init_from {
+        let report = init_from_file(&mut model, path)?;
+        println!("initialized from {}: {report}", path.display());
+    }
     println!(
         "PolyViT {} (width {}, depth {}, heads {}, MLP {}), L_adapt = {}, tasks: {}\n",
         args.preset,

@@ -5,6 +5,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
 use polyvit::data::{default_suite, Dataset};
+use polyvit::model::init_from_file;
 use polyvit::train::{Run, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,10 @@ pub struct TrainArgs {
     /// same losses as an uninterrupted run).
     #[arg(long)]
     resume: Option<PathBuf>,
+    /// Start from a pretrained ViT (a timm or Hugging Face safetensors file) instead of random
+    /// weights; `polyvit info --init-from FILE` shows what is loaded, resized and left fresh.
+    #[arg(long)]
+    init_from: Option<PathBuf>,
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     print_config: bool,
@@ -117,6 +122,11 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
             if changes_config {
                 return Err("--resume continues a run with its own configuration; drop the other configuration flags".into());
             }
+            if args.init_from.is_some() {
+                return Err(
+                    "--resume continues from the run's own weights; drop --init-from".into(),
+                );
+            }
             let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
             Some(checkpoint)
         }
@@ -133,12 +143,25 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     let started = Instant::now();
     let suite = load_suite()?;
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
+    let initialized = match &args.init_from {
+        Some(path) => {
+            let report = init_from_file(&mut run.model, path)?;
+            println!("initialized from {}: {}", path.display(), report.summary());
+            Some(format!("initialized from {}: {report}", path.display()))
+        }
+        None => None,
+    };
     run.to_device(&device).map_err(|e| e.to_string())?;
     if let Some(checkpoint) = &resumed {
         run.restore(checkpoint).map_err(|e| e.to_string())?;
     }
     let resume_step = resumed.as_ref().map(|_| run.step);
     let files = OutputFiles::open(&args.output, &run.config, resume_step)?;
+    if let Some(record) = initialized {
+        // config.toml alone would not say that the run started from pretrained weights.
+        let path = args.output.join("init_from.txt");
+        std::fs::write(&path, record).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     println!(
         "co-training {} tasks ({}) with the {} schedule on the {} preset on {}: {} steps, data ready in {:.1} s",
         run.datasets.len(),
@@ -258,8 +281,8 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
 }
 
 impl OutputFiles {
-    /// `dir/checkpoint.pvrs`.
+    /// `dir/checkpoint.safetensors`.
     pub fn checkpoint_path(dir: &Path) -> PathBuf {
-        dir.join("checkpoint.pvrs")
+        dir.join("checkpoint.safetensors")
     }
 }

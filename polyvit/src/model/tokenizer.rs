@@ -91,14 +91,7 @@ impl Tokenizer {
         let (frames, area) = (video_patch[0], image_patch[0] * image_patch[1]);
         let image_weight = image.patch_embed.projection.weight.value().to_vec_f64()?;
         let width = image.patch_embed.projection.weight.shape()[0];
-        let mut video_weight = vec![0.0; width * channels * frames * area];
-        for out in 0..width {
-            for c in 0..channels {
-                let src = (out * channels + c) * area;
-                let dst = ((out * channels + c) * frames + frames / 2) * area;
-                video_weight[dst..dst + area].copy_from_slice(&image_weight[src..src + area]);
-            }
-        }
+        let video_weight = central_frame_kernel(&image_weight, width * channels, frames, area);
         let dtype = image.patch_embed.projection.weight.value().dtype();
         self.patch_embed
             .projection
@@ -114,4 +107,21 @@ impl Tokenizer {
             .set_value(image.patch_embed.projection.bias.value().clone());
         Ok(())
     }
+}
+
+/// A tubelet kernel `[filters, frames, area]` (flattened) holding the image kernel
+/// `[filters, area]` at frame `frames/2` and zeros at the others: the "central frame"
+/// initialization (`filters` counts output features times channels).
+pub(crate) fn central_frame_kernel(
+    image: &[f64],
+    filters: usize,
+    frames: usize,
+    area: usize,
+) -> Vec<f64> {
+    let mut video = vec![0.0; filters * frames * area];
+    for f in 0..filters {
+        let dst = (f * frames + frames / 2) * area;
+        video[dst..dst + area].copy_from_slice(&image[f * area..(f + 1) * area]);
+    }
+    video
 }

@@ -358,6 +358,7 @@ impl Run {
 
     /// Restores model, optimizer and step from `checkpoint` into this (freshly built) run.
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), RunError> {
+        checkpoint.check_prefixes(&["model.", "optimizer."])?;
         checkpoint.load_parameters("model.", &mut self.model)?;
         let number = |key: &str| -> Result<u64, RunError> {
             checkpoint

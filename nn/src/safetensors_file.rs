@@ -1,0 +1,191 @@
+//! Named tensors and string metadata in the safetensors format (an 8-byte header length, a JSON
+//! header with each tensor's dtype, shape and byte range plus a free `__metadata__` map, then the
+//! raw little-endian data), through the `safetensors` crate's own encoder and validating reader.
+//! Files are written atomically.
+
+use crate::checkpoint::CheckpointError;
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use tensor::{DType, Tensor};
+
+/// Tensors by name and the `__metadata__` map of one safetensors file.
+pub struct SafetensorsContent {
+    pub tensors: BTreeMap<String, Tensor>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The little-endian bytes of a tensor's logical values (any layout, any device) and its dtype.
+pub fn tensor_bytes(t: &Tensor) -> Result<(Dtype, Vec<u8>), tensor::Error> {
+    Ok(match t.dtype() {
+        DType::F32 => (
+            Dtype::F32,
+            t.to_vec::<f32>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+        DType::F64 => (
+            Dtype::F64,
+            t.to_vec::<f64>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+    })
+}
+
+/// Encodes `tensors` and `metadata` as the bytes of a safetensors file.
+pub fn encode(
+    tensors: &BTreeMap<String, Tensor>,
+    metadata: &BTreeMap<String, String>,
+    path: &Path,
+) -> Result<Vec<u8>, CheckpointError> {
+    let corrupt = |problem: String| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let mut stored = Vec::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        let (dtype, bytes) = tensor_bytes(t)?;
+        stored.push((name.as_str(), dtype, t.shape().to_vec(), bytes));
+    }
+    let views = stored
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|view| (*name, view))
+                .map_err(|e| corrupt(format!("cannot encode tensor {name}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let metadata: HashMap<String, String> = metadata.clone().into_iter().collect();
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| corrupt(format!("cannot encode: {e}")))
+}
+
+/// Decodes the bytes of a safetensors file (`path` names it in errors). The reader checks the
+/// header against the file's length before anything is allocated, so corrupt input of any kind is
+/// an error, never a panic or an allocation larger than twice the input. `F32` and `F64` tensors
+/// keep their dtype, `F16` and `BF16` ones are widened to `F32` (exactly); any other dtype is an
+/// error naming the tensor.
+pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, CheckpointError> {
+    let corrupt = |problem: String| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let invalid = |e: safetensors::SafeTensorError| {
+        let detail = match e {
+            SafeTensorError::HeaderTooSmall | SafeTensorError::InvalidHeaderLength => {
+                "truncated (shorter than its header announces)".to_string()
+            }
+            SafeTensorError::MetadataIncompleteBuffer => {
+                "the tensors' byte ranges do not end where the file ends (truncated, or trailing data)"
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
+        corrupt(format!("not a valid safetensors file: {detail}"))
+    };
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
+    let file = SafeTensors::deserialize(bytes).map_err(invalid)?;
+    let mut tensors = BTreeMap::new();
+    for (name, view) in file.iter() {
+        let data = view.data();
+        let tensor = match view.dtype() {
+            Dtype::F32 => Tensor::from_vec(
+                data.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4-byte chunk")))
+                    .collect(),
+                view.shape(),
+            ),
+            Dtype::F64 => Tensor::from_vec(
+                data.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk")))
+                    .collect(),
+                view.shape(),
+            ),
+            // Half-precision weights (common for published models) widen to f32 exactly.
+            Dtype::BF16 => Tensor::from_vec(
+                data.chunks_exact(2)
+                    .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16))
+                    .collect(),
+                view.shape(),
+            ),
+            Dtype::F16 => Tensor::from_vec(
+                data.chunks_exact(2)
+                    .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                    .collect(),
+                view.shape(),
+            ),
+            other => {
+                return Err(corrupt(format!(
+                    "tensor {name} has dtype {other:?}; only F32, F64, F16 and BF16 are supported"
+                )))
+            }
+        }
+        .map_err(|e| corrupt(format!("tensor {name}: {e}")))?;
+        tensors.insert(name.to_string(), tensor);
+    }
+    let metadata = header
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    Ok(SafetensorsContent { tensors, metadata })
+}
+
+/// The IEEE 754 half-precision number with bits `h`, exactly, as an `f32`.
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exponent = ((h >> 10) & 0x1f) as u32;
+    let mantissa = (h & 0x3ff) as u32;
+    let bits = match exponent {
+        0 => {
+            // Zero or subnormal: mantissa · 2⁻²⁴, exact in f32 (2⁻²⁴ has the bits 0x3380_0000).
+            let magnitude = mantissa as f32 * f32::from_bits(0x3380_0000);
+            return f32::from_bits(sign | magnitude.to_bits());
+        }
+        // Infinity or NaN (payload kept).
+        0x1f => sign | 0x7f80_0000 | (mantissa << 13),
+        _ => sign | ((exponent + 127 - 15) << 23) | (mantissa << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// Reads and decodes a safetensors file.
+pub fn read(path: &Path) -> Result<SafetensorsContent, CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode(&bytes, path)
+}
+
+/// Writes `bytes` to `path` atomically: to `path.tmp`, synced, renamed over `path`, and the
+/// directory synced so the rename itself is durable. A crash leaves either the old file or the
+/// new one under the real name, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let io = |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        file.write_all(bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)
+}

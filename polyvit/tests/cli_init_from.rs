@@ -1,0 +1,103 @@
+//! `--init-from` on the command line: a run starts from the fixture ViT and says what it loaded;
+//! `polyvit info` explains a checkpoint that does not fit; `--resume` and `--init-from` exclude
+//! each other.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn polyvit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(args)
+        .output()
+        .expect("polyvit runs")
+}
+
+fn vit() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/vit_init/vit_timm.safetensors")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_run_starts_from_a_vit_and_reports_it() {
+    let dir = std::env::temp_dir().join(format!("polyvit-init-from-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The fixture ViT has 4×4 patches: the configuration's image patch must match.
+    let config = String::from_utf8(polyvit(&["train", "--print-config"]).stdout).unwrap();
+    let config = config.replace("image = [7, 7]", "image = [4, 4]");
+    assert!(config.contains("image = [4, 4]"), "{config}");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let output = dir.join("run");
+    let run = polyvit(&[
+        "train",
+        "--config",
+        path.to_str().unwrap(),
+        "--tasks",
+        "mnist",
+        "--preset",
+        "tiny",
+        "--steps",
+        "2",
+        "--init-from",
+        &vit(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // mnist alone: the image tokenizer's CLS and patch bias, the two blocks and the final norm
+    // are copied; its patch kernel (summed to one channel) and position embedding (resized to
+    // 7×7) adapted; the head's weight and bias are fresh.
+    assert!(
+        stdout.contains("Timm layout: 28 parameters loaded, 2 adapted, 2 left fresh"),
+        "{stdout}"
+    );
+
+    // The run's directory records where it started from, parameter by parameter.
+    let record = std::fs::read_to_string(output.join("init_from.txt")).unwrap();
+    assert!(record.starts_with("initialized from "), "{record}");
+    assert!(record.contains("fresh    heads.mnist.weight"), "{record}");
+    assert!(
+        record.contains("summed over the checkpoint's 3 channels"),
+        "{record}"
+    );
+
+    let checkpoint = output.join("checkpoint.safetensors");
+    let resumed = polyvit(&[
+        "train",
+        "--resume",
+        checkpoint.to_str().unwrap(),
+        "--init-from",
+        &vit(),
+    ]);
+    assert!(!resumed.status.success());
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("drop --init-from"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn info_explains_a_checkpoint_that_does_not_fit() {
+    let info = polyvit(&[
+        "info",
+        "--preset",
+        "tiny",
+        "--tasks",
+        "default",
+        "--init-from",
+        &vit(),
+    ]);
+    assert!(!info.status.success());
+    let stderr = String::from_utf8_lossy(&info.stderr);
+    assert!(stderr.contains("vit_timm.safetensors"), "{stderr}");
+    assert!(
+        stderr.contains("patch [7, 7] does not match the checkpoint's 4×4 patches"),
+        "{stderr}"
+    );
+}

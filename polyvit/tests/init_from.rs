@@ -1,0 +1,350 @@
+//! `--init-from`: a PolyViT started from a tiny ViT saved by PyTorch in the timm and the Hugging
+//! Face layouts (`tests/fixtures/vit_init/`, made by `make_vit_init_fixtures.py` there) computes
+//! the logits PyTorch computes for the same surgery: the unmodified image shape, a resized
+//! position embedding, video from the central frame and audio from the channel-summed kernel.
+
+use autograd::Var;
+use nn::{Context, Parameters};
+use polyvit::data::Modality;
+use polyvit::model::{
+    init_from_file, init_from_vit, InitReport, ModelConfig, PolyVit, TaskSpec, TokenizerSpec,
+    VitLayout, VitWeights,
+};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use tensor::{DType, Tensor};
+
+/// `max|ours − torch| ≤ TOL · max(1, max|torch|)`.
+const TOL: f64 = 1e-5;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/vit_init")
+        .join(name)
+}
+
+fn read(name: &str) -> BTreeMap<String, Tensor> {
+    nn::safetensors_file::read(&fixture(name)).unwrap().tensors
+}
+
+/// The fixture ViT's shape: width 16, 2 blocks, 2 heads, MLP 32 (the `tiny` preset).
+fn config(adapt_depth: usize) -> ModelConfig {
+    ModelConfig {
+        adapt_depth,
+        ..ModelConfig::preset("tiny").unwrap()
+    }
+}
+
+/// A model with a 10-class task per tokenizer, named after the modality.
+fn model(tokenizers: &[TokenizerSpec], adapt_depth: usize) -> PolyVit {
+    let tasks: Vec<TaskSpec> = tokenizers
+        .iter()
+        .map(|t| TaskSpec::new(&format!("{:?}", t.modality), t.modality, 10))
+        .collect();
+    PolyVit::new(
+        &config(adapt_depth),
+        tokenizers,
+        &tasks,
+        DType::F32,
+        &mut tensor::rng(5),
+    )
+    .unwrap()
+}
+
+/// Image 8×8 (the checkpoint's own grid), video 4×8×8 in 2×4×4 tubelets, audio 16×8.
+fn native_tokenizers() -> Vec<TokenizerSpec> {
+    vec![
+        TokenizerSpec::new(Modality::Image, &[3, 8, 8], &[4, 4]),
+        TokenizerSpec::new(Modality::Video, &[4, 3, 8, 8], &[2, 4, 4]),
+        TokenizerSpec::new(Modality::Audio, &[1, 16, 8], &[4, 4]),
+    ]
+}
+
+/// Gives every head the checkpoint's own head, so the logits are comparable with PyTorch's.
+fn use_checkpoint_head(model: &mut PolyVit) {
+    let timm = read("vit_timm.safetensors");
+    for (_, head) in &mut model.heads {
+        head.weight.set_value(timm["head.weight"].clone());
+        head.bias.set_value(timm["head.bias"].clone());
+    }
+}
+
+fn assert_logits(model: &PolyVit, task: &str, case: &str, what: &str) {
+    let expected = read("expected.safetensors");
+    let input = Var::constant(expected[&format!("{case}.input")].clone());
+    let ours = model
+        .forward(task, &input, 0.0, &mut Context::eval())
+        .unwrap()
+        .value()
+        .to_vec_f64()
+        .unwrap();
+    let torch = expected[&format!("{case}.logits")].to_vec_f64().unwrap();
+    assert_eq!(ours.len(), torch.len(), "{what}: {case}");
+    let scale = torch.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let error = ours
+        .iter()
+        .zip(&torch)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        error <= TOL * scale,
+        "{what}: {case} logits differ from PyTorch's by {error} (scale {scale})"
+    );
+}
+
+fn initialized(
+    file: &str,
+    tokenizers: &[TokenizerSpec],
+    adapt_depth: usize,
+) -> (PolyVit, InitReport) {
+    let mut model = model(tokenizers, adapt_depth);
+    let report = init_from_file(&mut model, &fixture(file)).unwrap();
+    use_checkpoint_head(&mut model);
+    (model, report)
+}
+
+#[test]
+fn both_layouts_give_pytorchs_logits_for_every_modality() {
+    for (file, layout) in [
+        ("vit_timm.safetensors", VitLayout::Timm),
+        ("vit_hf.safetensors", VitLayout::HuggingFace),
+    ] {
+        let (model, report) = initialized(file, &native_tokenizers(), 0);
+        assert_eq!(report.layout, layout);
+        assert_logits(&model, "Image", "image", file);
+        assert_logits(&model, "Video", "video", file);
+        assert_logits(&model, "Audio", "audio", file);
+    }
+}
+
+#[test]
+fn a_resized_position_embedding_gives_pytorchs_logits() {
+    let tokenizers = [TokenizerSpec::new(Modality::Image, &[3, 16, 16], &[4, 4])];
+    for file in ["vit_timm.safetensors", "vit_hf.safetensors"] {
+        let (model, report) = initialized(file, &tokenizers, 0);
+        assert_logits(&model, "Image", "image16", file);
+        let (_, how) = report
+            .adapted
+            .iter()
+            .find(|(name, _)| name == "tokenizers.image.pos_embed")
+            .expect("the position embedding is reported as adapted");
+        assert!(how.contains("2×2 resized to 4×4"), "{how}");
+    }
+}
+
+#[test]
+fn modality_specific_blocks_start_from_the_first_blocks() {
+    // L_adapt = 1: each modality's adapter is block 0, the shared encoder block 1, so the
+    // network and its logits are the same as with L_adapt = 0.
+    let (model, report) = initialized("vit_timm.safetensors", &native_tokenizers(), 1);
+    assert_logits(&model, "Image", "image", "L_adapt = 1");
+    assert_logits(&model, "Audio", "audio", "L_adapt = 1");
+    let loaded: BTreeMap<&str, &str> = report
+        .loaded
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        loaded["adapters.video.0.attn.qkv.weight"],
+        "blocks.0.attn.qkv.weight"
+    );
+    assert_eq!(
+        loaded["encoder.blocks.0.mlp.fc2.bias"],
+        "blocks.1.mlp.fc2.bias"
+    );
+}
+
+#[test]
+fn the_report_names_what_was_loaded_adapted_fresh_and_ignored() {
+    let mut model = model(&native_tokenizers(), 0);
+    let report = init_from_file(&mut model, &fixture("vit_timm.safetensors")).unwrap();
+    let count = model.named_parameters().len();
+    assert_eq!(
+        report.loaded.len() + report.adapted.len() + report.fresh.len(),
+        count
+    );
+    let mut fresh = report.fresh.clone();
+    fresh.sort();
+    assert_eq!(
+        fresh,
+        [
+            "heads.Audio.bias",
+            "heads.Audio.weight",
+            "heads.Image.bias",
+            "heads.Image.weight",
+            "heads.Video.bias",
+            "heads.Video.weight"
+        ]
+    );
+    assert_eq!(report.ignored, ["head.bias", "head.weight"]);
+    let adapted: BTreeMap<&str, &str> = report
+        .adapted
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert!(adapted["tokenizers.video.patch_embed.weight"].contains("central frame"));
+    assert!(adapted["tokenizers.audio.patch_embed.weight"].contains("summed over"));
+    assert!(adapted["tokenizers.video.pos_embed"].contains("repeated over 2 time steps"));
+    assert!(adapted["tokenizers.audio.pos_embed"].contains("2×2 resized to 4×2"));
+    assert!(adapted["tokenizers.image.patch_embed.weight"].contains("conv kernel [16, 3, 4, 4]"));
+    // The image's own grid needs no resizing: its position embedding is a plain copy.
+    assert!(report
+        .loaded
+        .iter()
+        .any(|(ours, source)| ours == "tokenizers.image.pos_embed" && source == "pos_embed"));
+    let text = report.to_string();
+    assert!(text.starts_with("Timm layout: "), "{text}");
+    assert!(text.contains("fresh    heads.Image.weight"), "{text}");
+}
+
+#[test]
+fn the_hugging_face_vit_model_layout_without_prefix_loads_too() {
+    // transformers' ViTModel: no `vit.` prefix, a pooler instead of a classifier.
+    let mut tensors: BTreeMap<String, Tensor> = read("vit_hf.safetensors")
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("classifier."))
+        .map(|(k, v)| (k.strip_prefix("vit.").unwrap().to_string(), v))
+        .collect();
+    tensors.insert(
+        "pooler.dense.weight".into(),
+        Tensor::zeros(&[16, 16], DType::F32),
+    );
+    tensors.insert("pooler.dense.bias".into(), Tensor::zeros(&[16], DType::F32));
+    let vit = VitWeights::from_tensors(tensors).unwrap();
+    let mut model = model(&native_tokenizers(), 0);
+    let report = init_from_vit(&mut model, &vit).unwrap();
+    assert_eq!(report.ignored, ["pooler.dense.bias", "pooler.dense.weight"]);
+    use_checkpoint_head(&mut model);
+    assert_logits(&model, "Image", "image", "ViTModel layout");
+}
+
+/// A change to the tensors of a checkpoint.
+type Edit = Box<dyn Fn(&mut BTreeMap<String, Tensor>)>;
+
+/// The error of initializing the native model from the timm fixture after `edit`.
+fn init_error(edit: Edit) -> String {
+    let mut tensors = read("vit_timm.safetensors");
+    edit(&mut tensors);
+    let mut model = model(&native_tokenizers(), 0);
+    let before: Vec<Vec<f64>> = model
+        .named_parameters()
+        .iter()
+        .map(|(_, p)| p.value().to_vec_f64().unwrap())
+        .collect();
+    let err = match VitWeights::from_tensors(tensors) {
+        Err(e) => e,
+        Ok(vit) => init_from_vit(&mut model, &vit).unwrap_err(),
+    };
+    let after: Vec<Vec<f64>> = model
+        .named_parameters()
+        .iter()
+        .map(|(_, p)| p.value().to_vec_f64().unwrap())
+        .collect();
+    assert!(
+        before == after,
+        "a failed initialization changed the model ({err})"
+    );
+    err
+}
+
+#[test]
+fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
+    let cases: Vec<(Edit, &[&str])> = vec![
+        (
+            Box::new(|t| {
+                t.insert("blocks.0.ls1.gamma".into(), Tensor::ones(&[16], DType::F32));
+                t.insert("fc_norm.weight".into(), Tensor::ones(&[16], DType::F32));
+            }),
+            &[
+                "blocks.0.ls1.gamma is unexpected",
+                "fc_norm.weight is unexpected",
+            ],
+        ),
+        (
+            Box::new(|t| {
+                t.remove("blocks.1.mlp.fc1.bias");
+                t.remove("norm.weight");
+            }),
+            &["blocks.1.mlp.fc1.bias is missing", "norm.weight is missing"],
+        ),
+        (
+            Box::new(|t| {
+                for k in t
+                    .keys()
+                    .filter(|k| k.starts_with("blocks.1."))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                {
+                    t.remove(&k);
+                }
+            }),
+            &["1 encoder blocks, the model 2"],
+        ),
+        (
+            Box::new(|t| {
+                t.insert(
+                    "blocks.0.mlp.fc1.weight".into(),
+                    Tensor::zeros(&[48, 16], DType::F32),
+                );
+            }),
+            &[
+                "encoder.blocks.0.mlp.fc1.weight has shape [32, 16]",
+                "gives [48, 16]",
+            ],
+        ),
+        (
+            Box::new(|t| {
+                t.insert(
+                    "patch_embed.proj.weight".into(),
+                    Tensor::zeros(&[16, 3, 2, 2], DType::F32),
+                );
+            }),
+            &["patch [4, 4] does not match the checkpoint's 2×2 patches"],
+        ),
+        (
+            Box::new(|t| {
+                t.insert("pos_embed".into(), Tensor::zeros(&[1, 6, 16], DType::F32));
+            }),
+            &["pos_embed has 6 rows: not a CLS row plus a square grid"],
+        ),
+        (
+            Box::new(|t| {
+                let w = t.remove("patch_embed.proj.weight").unwrap();
+                t.insert("conv1.weight".into(), w);
+            }),
+            &["neither the timm layout", "Hugging Face"],
+        ),
+    ];
+    for (edit, needles) in cases {
+        let err = init_error(edit);
+        for needle in needles {
+            assert!(err.contains(needle), "{needle:?} in {err}");
+        }
+    }
+}
+
+#[test]
+fn a_grey_image_tokenizer_sums_the_colour_kernel() {
+    let tokenizers = [TokenizerSpec::new(Modality::Image, &[1, 8, 8], &[4, 4])];
+    let mut grey = model(&tokenizers, 0);
+    let report = init_from_file(&mut grey, &fixture("vit_timm.safetensors")).unwrap();
+    assert!(report
+        .adapted
+        .iter()
+        .any(|(n, how)| n == "tokenizers.image.patch_embed.weight"
+            && how.contains("summed over the checkpoint's 3 channels")));
+    // A grey image repeated over three channels gives the colour model's embedding.
+    let kernel = read("vit_timm.safetensors")["patch_embed.proj.weight"]
+        .to_vec_f64()
+        .unwrap();
+    let ours = grey.tokenizers[0]
+        .1
+        .patch_embed
+        .projection
+        .weight
+        .value()
+        .to_vec_f64()
+        .unwrap();
+    let (o, i) = (5, 7); // output feature 5, kernel position 7 of 16
+    let summed: f64 = (0..3).map(|c| kernel[(o * 3 + c) * 16 + i]).sum();
+    assert!((ours[o * 16 + i] - summed).abs() < 1e-6);
+}
