@@ -1,30 +1,33 @@
-//! The command line on the user's own folders: training a task from a folder of PNGs, predicting
-//! files with the checkpoint's class names, scoring a labelled folder, exporting an embedded
-//! task, and the errors of bad input (with nothing written).
+//! The command line on the user's own folders: training tasks from folders of images, WAV clips
+//! and frames (alone and next to a built-in task), predicting files with the checkpoint's class
+//! names, scoring a labelled folder, exporting an embedded task, and the errors of bad input
+//! (with nothing written).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn polyvit(args: &[&str]) -> Output {
+/// Runs `polyvit` with the whitespace-separated words of `line` (the temporary paths hold no
+/// spaces).
+fn polyvit(line: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_polyvit"))
-        .args(args)
+        .args(line.split_whitespace())
         .output()
         .expect("polyvit runs")
 }
 
-fn succeeds(args: &[&str]) -> String {
-    let out = polyvit(args);
+fn succeeds(line: &str) -> String {
+    let out = polyvit(line);
     assert!(
         out.status.success(),
-        "polyvit {args:?} failed: {}",
+        "polyvit {line} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn fails(args: &[&str]) -> String {
-    let out = polyvit(args);
-    assert!(!out.status.success(), "polyvit {args:?} should fail");
+fn fails(line: &str) -> String {
+    let out = polyvit(line);
+    assert!(!out.status.success(), "polyvit {line} should fail");
     String::from_utf8(out.stderr).unwrap()
 }
 
@@ -35,60 +38,79 @@ fn fresh(name: &str) -> PathBuf {
     dir
 }
 
-/// `n` 12×12 PNGs of stripes in `dir/class` (horizontal or vertical, shifted per file).
+/// `n` 12×12 colour PNGs of red stripes in `dir/class` (horizontal or vertical, shifted per
+/// file).
 fn stripes(dir: &Path, class: &str, n: u32, horizontal: bool) {
     let class_dir = dir.join(class);
     std::fs::create_dir_all(&class_dir).unwrap();
     for i in 0..n {
-        let img = image::GrayImage::from_fn(12, 12, |x, y| {
+        let img = image::RgbImage::from_fn(12, 12, |x, y| {
             let t = if horizontal { y } else { x };
-            image::Luma([if (t + i) % 4 < 2 { 255 } else { 0 }])
+            image::Rgb([if (t + i) % 4 < 2 { 255 } else { 0 }, 0, 40])
         });
         img.save(class_dir.join(format!("{i}.png"))).unwrap();
     }
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+/// `n` WAV clips of a tone of `freq` Hz (8 kHz, 16-bit) in `dir/class`.
+fn tones(dir: &Path, class: &str, n: usize, freq: f32) {
+    let class_dir = dir.join(class);
+    std::fs::create_dir_all(&class_dir).unwrap();
+    for i in 0..n {
+        let samples: Vec<f32> = (0..4000 + 200 * i)
+            .map(|t| 0.3 * (std::f32::consts::TAU * freq * t as f32 / 8000.0).sin())
+            .collect();
+        let bytes = polyvit::data::wav::encode_wav16(8000, &samples);
+        std::fs::write(class_dir.join(format!("{i}.wav")), bytes).unwrap();
+    }
+}
+
+/// `n` clip folders in `dir/class` of 6 grey 16×16 frames of a bar moving down (or up).
+fn clips(dir: &Path, class: &str, n: u32, down: bool) {
+    for c in 0..n {
+        let clip = dir.join(class).join(format!("clip{c}"));
+        std::fs::create_dir_all(&clip).unwrap();
+        for f in 0..6u32 {
+            let row = if down { 2 * f + c } else { 15 - 2 * f - c };
+            let frame = image::GrayImage::from_fn(16, 16, |_, y| {
+                image::Luma([if y.abs_diff(row) < 2 { 255 } else { 0 }])
+            });
+            frame.save(clip.join(format!("frame{f}.png"))).unwrap();
+        }
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
 }
 
 #[test]
-fn a_folder_task_trains_predicts_and_scores() {
+fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     let root = fresh("stripes");
     let data = root.join("data");
     stripes(&data, "horizontal", 8, true);
     stripes(&data, "vertical", 8, false);
-    let out = root.join("run");
-    let task = format!("stripes={}", data.display());
-    let log = succeeds(&[
-        "train",
-        "--tasks",
-        "stripes",
-        "--task",
-        &task,
-        "--preset",
-        "tiny",
-        "--steps",
-        "30",
-        "--eval-every",
-        "0",
-        "--output",
-        s(&out),
-    ]);
-    assert!(log.contains("stripes"), "{log}");
-    let checkpoint = out.join("checkpoint.pvrs");
+    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.pvrs")));
+    // Next to a built-in image task, the colour stripes take its 1×28×28 input.
+    let log = succeeds(&format!(
+        "train --tasks mnist,stripes --task stripes={} --preset tiny --steps 30 --eval-every 0 \
+         --output {out}",
+        s(&data)
+    ));
+    assert!(log.contains("(mnist, stripes)"), "{log}");
+    let file = s(&data.join("vertical/3.png"));
+    let both = succeeds(&format!("predict --checkpoint {checkpoint} {file}"));
+    assert!(
+        both.contains("3.png [mnist] ") && both.contains("3.png [stripes] "),
+        "{both}"
+    );
 
-    // Files and walked folders, through the stored preprocessing and class names.
-    let json = succeeds(&[
-        "predict",
-        "--checkpoint",
-        s(&checkpoint),
-        "--top",
-        "2",
-        "--json",
-        s(&data.join("horizontal").join("0.png")),
-        s(&data.join("vertical")),
-    ]);
+    // A file and a walked folder, through the stored preprocessing and class names.
+    let json = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --task stripes --top 2 --json {} {}",
+        s(&data.join("horizontal/0.png")),
+        s(&data.join("vertical"))
+    ));
     let predictions: serde_json::Value = serde_json::from_str(&json).unwrap();
     let predictions = predictions.as_array().unwrap();
     assert_eq!(predictions.len(), 9, "one file and a folder of 8: {json}");
@@ -100,28 +122,18 @@ fn a_folder_task_trains_predicts_and_scores() {
             names.contains(&"horizontal") && names.contains(&"vertical"),
             "{p}"
         );
-        let total: f64 = top.iter().map(|c| c["probability"].as_f64().unwrap()).sum();
+        let p_of = |k: usize| top[k]["probability"].as_f64().unwrap();
         assert!(
-            (total - 1.0).abs() < 1e-4,
-            "softmax over both classes sums to 1: {p}"
+            (p_of(0) + p_of(1) - 1.0).abs() < 1e-4,
+            "softmax sums to 1: {p}"
         );
-        let first = top[0]["probability"].as_f64().unwrap();
-        assert!(
-            first >= top[1]["probability"].as_f64().unwrap(),
-            "sorted: {p}"
-        );
+        assert!(p_of(0) >= p_of(1), "sorted: {p}");
     }
-    let text = succeeds(&[
-        "predict",
-        "--checkpoint",
-        s(&checkpoint),
-        "--top",
-        "1",
-        s(&data.join("vertical").join("3.png")),
-    ]);
-    assert!(text.contains("3.png [stripes] "), "{text}");
 
-    let scored = succeeds(&["eval", "--checkpoint", s(&checkpoint), "--data", s(&data)]);
+    let scored = succeeds(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&data)
+    ));
     assert!(
         scored.contains("stripes on") && scored.contains("(16 examples, 2 classes): top1"),
         "{scored}"
@@ -130,31 +142,82 @@ fn a_folder_task_trains_predicts_and_scores() {
     // Inputs the checkpoint cannot take.
     let wav = root.join("sound.wav");
     std::fs::write(&wav, b"RIFF").unwrap();
-    let err = fails(&["predict", "--checkpoint", s(&checkpoint), s(&wav)]);
+    let err = fails(&format!("predict --checkpoint {checkpoint} {}", s(&wav)));
     assert!(
         err.contains("sound.wav: no task of the checkpoint takes audio inputs"),
         "{err}"
     );
-    let err = fails(&[
-        "predict",
-        "--checkpoint",
-        s(&checkpoint),
-        "--task",
-        "mnist",
-        s(&data),
-    ]);
+    let err = fails(&format!(
+        "predict --checkpoint {checkpoint} --task drums {file}"
+    ));
     assert!(
-        err.contains("no task \"mnist\" in the checkpoint (it has stripes)"),
+        err.contains("no task \"drums\" in the checkpoint (it has mnist, stripes)"),
         "{err}"
     );
-    let err = fails(&[
-        "eval",
-        "--checkpoint",
-        s(&checkpoint),
-        "--data",
-        s(&root.join("missing")),
-    ]);
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&root.join("missing"))
+    ));
     assert!(err.contains("not a folder"), "{err}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn image_audio_and_video_folders_co_train_and_predict() {
+    let root = fresh("three");
+    stripes(&root.join("pics"), "horizontal", 4, true);
+    stripes(&root.join("pics"), "vertical", 4, false);
+    tones(&root.join("tones"), "low", 4, 300.0);
+    tones(&root.join("tones"), "high", 4, 2500.0);
+    clips(&root.join("clips"), "down", 4, true);
+    clips(&root.join("clips"), "up", 4, false);
+    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.pvrs")));
+    let task = |name: &str| format!("--task {name}={}", s(&root.join(name)));
+    let log = succeeds(&format!(
+        "train --tasks pics,tones,clips {} {} {} --preset tiny --steps 12 --eval-every 0 \
+         --output {out}",
+        task("pics"),
+        task("tones"),
+        task("clips")
+    ));
+    assert!(
+        log.contains("co-training 3 tasks (pics, tones, clips)"),
+        "{log}"
+    );
+    let text = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --top 1 {} {}",
+        s(&root.join("pics/vertical/1.png")),
+        s(&root.join("tones/high/2.wav"))
+    ));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("1.png [pics] ") && lines[1].contains("2.wav [tones] "),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains(" high ") || lines[1].contains(" low "),
+        "{text}"
+    );
+    // With a video task, folders of frames are clips: a class folder walks to its 4 clips.
+    let text = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --task clips {}",
+        s(&root.join("clips/up"))
+    ));
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.contains(" [clips] ") && l.contains("down") && l.contains("up")),
+        "{text}"
+    );
+    let err = fails(&format!(
+        "predict --checkpoint {checkpoint} --task clips {}",
+        s(&root.join("pics/vertical/1.png"))
+    ));
+    assert!(
+        err.contains("1.png: an image input, but task clips takes video inputs"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&root).ok();
 }
 
@@ -165,41 +228,30 @@ fn bad_folders_stop_training_before_anything_is_written() {
     stripes(&data, "horizontal", 5, true);
     std::fs::create_dir_all(data.join("vertical")).unwrap();
     let out = root.join("run");
-    let task = format!("stripes={}", data.display());
-    let args = [
-        "train",
-        "--tasks",
-        "stripes",
-        "--task",
-        &task,
-        "--preset",
-        "tiny",
-        "--steps",
-        "2",
-        "--output",
-        s(&out),
-    ];
-    let err = fails(&args);
+    let train = format!(
+        "train --tasks stripes --task stripes={} --preset tiny --steps 2 --output {}",
+        s(&data),
+        s(&out)
+    );
+    let err = fails(&train);
     assert!(
         err.contains("task stripes: ") && err.contains("vertical: empty class folder"),
         "{err}"
     );
     assert!(!out.exists(), "nothing is written");
     stripes(&data, "vertical", 1, false);
-    let err = fails(&args);
+    let err = fails(&train);
     assert!(
         err.contains("class vertical has 1 example: too few"),
         "{err}"
     );
-    let err = fails(&[
-        "train",
-        "--task",
-        &format!("mnist={}", data.display()),
-        "--output",
-        s(&out),
-    ]);
+    let err = fails(&format!(
+        "train --task mnist={} --output {}",
+        s(&data),
+        s(&out)
+    ));
     assert!(err.contains("task mnist: the name is taken"), "{err}");
-    let err = fails(&["train", "--task", "nodir", "--output", s(&out)]);
+    let err = fails(&format!("train --task nodir --output {}", s(&out)));
     assert!(err.contains("expected NAME=DIR"), "{err}");
     assert!(!out.exists(), "nothing is written");
     std::fs::remove_dir_all(&root).ok();
@@ -209,19 +261,17 @@ fn bad_folders_stop_training_before_anything_is_written() {
 fn exported_digits_are_a_folder_task() {
     let root = fresh("export");
     let dir = root.join("digits");
-    let said = succeeds(&["data", "export", "mnist", s(&dir)]);
+    let said = succeeds(&format!("data export mnist {}", s(&dir)));
     assert!(said.contains("wrote 2500 examples of mnist"), "{said}");
     let count = |p: PathBuf| std::fs::read_dir(p).unwrap().count();
-    let train: usize = (0..10)
-        .map(|d| count(dir.join("train").join(d.to_string())))
-        .sum();
+    let train: usize = (0..10).map(|d| count(dir.join(format!("train/{d}")))).sum();
     assert_eq!(train, 1800);
-    assert_eq!(count(dir.join("test").join("0")), 50);
-    let digit = image::open(dir.join("test").join("0").join("00000.png")).unwrap();
+    assert_eq!(count(dir.join("test/0")), 50);
+    let digit = image::open(dir.join("test/0/00000.png")).unwrap();
     assert_eq!((digit.width(), digit.height()), (28, 28));
-    let err = fails(&["data", "export", "mnist", s(&dir)]);
+    let err = fails(&format!("data export mnist {}", s(&dir)));
     assert!(err.contains("already exists"), "{err}");
-    let err = fails(&["data", "export", "drums", s(&root.join("drums"))]);
+    let err = fails(&format!("data export drums {}", s(&root.join("drums"))));
     assert!(err.contains("multi-label"), "{err}");
     assert!(
         !root.join("drums").exists(),

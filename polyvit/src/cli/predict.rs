@@ -156,9 +156,13 @@ fn tasks_for<'a>(
     let name = |m: Modality| format!("{m:?}").to_lowercase();
     match chosen {
         Some(t) if t.modality != modality => Err(format!(
-            "{}: a {} input, but task {} takes {} inputs",
+            "{}: {} input, but task {} takes {} inputs",
             file.display(),
-            name(modality),
+            match modality {
+                Modality::Image => "an image",
+                Modality::Audio => "an audio",
+                Modality::Video => "a video",
+            },
             t.name,
             name(t.modality)
         )),
