@@ -222,6 +222,67 @@ fn image_audio_and_video_folders_co_train_and_predict() {
 }
 
 #[test]
+fn a_label_file_trains_a_multi_label_task_scored_by_sigmoids() {
+    let root = fresh("multi");
+    let data = root.join("shapes");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rows = String::from("file,labels\n");
+    for i in 0..10u32 {
+        let (horizontal, red) = (i % 2 == 0, i % 3 == 0);
+        let img = image::RgbImage::from_fn(12, 12, |x, y| {
+            let on = (if horizontal { y } else { x } + i) % 4 < 2;
+            image::Rgb(if on {
+                [if red { 255 } else { 0 }, 0, 255]
+            } else {
+                [0; 3]
+            })
+        });
+        img.save(data.join(format!("{i}.png"))).unwrap();
+        let labels = [
+            (horizontal, "horizontal"),
+            (!horizontal, "vertical"),
+            (red, "red"),
+        ];
+        let names: Vec<&str> = labels
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        rows += &format!("{i}.png,{}\n", names.join(";"));
+    }
+    std::fs::write(data.join("labels.csv"), rows).unwrap();
+    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.pvrs")));
+    succeeds(&format!(
+        "train --tasks shapes --task shapes={} --preset tiny --steps 10 --output {out}",
+        s(&data)
+    ));
+    let json = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --top 3 --json {}",
+        s(&data.join("0.png"))
+    ));
+    let predictions: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let top = predictions[0]["top"].as_array().unwrap();
+    let mut names: Vec<&str> = top.iter().map(|c| c["class"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["horizontal", "red", "vertical"], "{json}");
+    let p: Vec<f64> = top
+        .iter()
+        .map(|c| c["probability"].as_f64().unwrap())
+        .collect();
+    assert!(p.iter().all(|&p| p > 0.0 && p < 1.0), "{json}");
+    assert!(
+        (p.iter().sum::<f64>() - 1.0).abs() > 1e-3,
+        "independent sigmoids: {json}"
+    );
+    let scored = succeeds(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&data)
+    ));
+    assert!(scored.contains("(10 examples, 3 classes): mAP"), "{scored}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
 fn bad_folders_stop_training_before_anything_is_written() {
     let root = fresh("bad");
     let data = root.join("data");

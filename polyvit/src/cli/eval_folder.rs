@@ -2,9 +2,9 @@
 //! subfolder per class, named as the task's classes).
 
 use nn::checkpoint::Checkpoint;
-use polyvit::data::folder::labelled_folder;
+use polyvit::data::folder::{labelled_folder, labels_of};
 use polyvit::data::task_info::TaskInfo;
-use polyvit::data::{DataResult, Labels};
+use polyvit::data::DataResult;
 use polyvit::train::evaluate::evaluate;
 use polyvit::train::Trained;
 use rayon::prelude::*;
@@ -80,26 +80,30 @@ pub fn eval_folder(
             })
         })
         .collect::<Result<_, _>>()?;
+    let mut relabelled = examples;
+    for e in &mut relabelled {
+        e.labels = e.labels.iter().map(|&c| label[c]).collect();
+        e.labels.sort_unstable();
+        if !task.multi_label && e.labels.len() != 1 {
+            return Err(format!(
+                "{}: {} classes, but task {} takes one class per example",
+                e.path.display(),
+                e.labels.len(),
+                task.name
+            ));
+        }
+    }
     let format = task.input_format().map_err(|e| e.to_string())?;
-    let decoded: Vec<DataResult<Vec<f32>>> =
-        examples.par_iter().map(|e| format.load(&e.path)).collect();
+    let decoded: Vec<DataResult<Vec<f32>>> = relabelled
+        .par_iter()
+        .map(|e| format.load(&e.path))
+        .collect();
     let mut inputs = Vec::new();
     for d in decoded {
         inputs.extend(d.map_err(|e| e.to_string())?);
     }
-    let targets: Vec<usize> = examples.iter().map(|e| label[e.class]).collect();
-    let n = targets.len();
-    let labels = if task.multi_label {
-        let k = task.classes.len();
-        let mut hot = vec![0.0; n * k];
-        targets
-            .iter()
-            .enumerate()
-            .for_each(|(i, &c)| hot[i * k + c] = 1.0);
-        Labels::MultiHot(hot)
-    } else {
-        Labels::Class(targets)
-    };
+    let n = relabelled.len();
+    let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
     let dataset = task
         .dataset_with(inputs, labels, n)
         .map_err(|e| e.to_string())?;

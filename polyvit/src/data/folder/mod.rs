@@ -3,14 +3,17 @@
 //! `validation/`) and `test/`; splits the folder does not give are carved from the training
 //! files per class by a seeded shuffle ([`FolderSpec::split_seed`]). The modality comes from the
 //! files (one per task). Files are decoded on every core, and every input is standardized with
-//! the training split's statistics, as for the embedded tasks. Any unreadable, corrupt or
+//! the training split's statistics, as for the embedded tasks. A `labels.csv` or `labels.json`
+//! at the root makes a multi-label task instead (see [`labels`]). Any unreadable, corrupt or
 //! misplaced file is an error naming it, and nothing is built.
 
+mod labels;
 mod scan;
 mod spec;
 #[cfg(test)]
 mod tests;
 
+pub use labels::{label_file, LABEL_FILES};
 pub use scan::{labelled_folder, scan, Example, Scan};
 pub use spec::FolderSpec;
 
@@ -102,9 +105,21 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
     })
 }
 
+/// The targets of `examples`: one class each, or multi-hot rows over `classes`.
+pub fn labels_of(examples: &[Example], classes: usize, multi_label: bool) -> Labels {
+    if !multi_label {
+        return Labels::Class(examples.iter().map(|e| e.labels[0]).collect());
+    }
+    let mut hot = vec![0.0; examples.len() * classes];
+    for (i, e) in examples.iter().enumerate() {
+        e.labels.iter().for_each(|&c| hot[i * classes + c] = 1.0);
+    }
+    Labels::MultiHot(hot)
+}
+
 /// Decodes `examples` (on every core) into one raw split; the first failing file in folder
 /// order is the error.
-fn decode(format: &InputFormat, examples: &[Example]) -> DataResult<RawSplit> {
+fn decode(format: &InputFormat, examples: &[Example], labels: Labels) -> DataResult<RawSplit> {
     let inputs: Vec<DataResult<Vec<f32>>> =
         examples.par_iter().map(|e| format.load(&e.path)).collect();
     let mut flat = Vec::with_capacity(examples.len() * format.shape().iter().product::<usize>());
@@ -113,7 +128,7 @@ fn decode(format: &InputFormat, examples: &[Example]) -> DataResult<RawSplit> {
     }
     Ok(RawSplit {
         inputs: flat,
-        labels: Labels::Class(examples.iter().map(|e| e.class).collect()),
+        labels,
         len: examples.len(),
     })
 }
@@ -135,11 +150,12 @@ pub fn build_folder_task(
     let shape = input_shape(&scan, spec, like)?;
     let format = InputFormat::new(scan.modality, &shape, spec.fit)
         .map_err(|e| DataError::new(&origin, e.problem))?;
+    let (classes, multi) = (scan.classes.len(), scan.multi_label);
     let [train, validation, test] = &scan.splits;
     let raw = [
-        decode(&format, train)?,
-        decode(&format, validation)?,
-        decode(&format, test)?,
+        decode(&format, train, labels_of(train, classes, multi))?,
+        decode(&format, validation, labels_of(validation, classes, multi))?,
+        decode(&format, test, labels_of(test, classes, multi))?,
     ];
     Dataset::standardized(name, scan.modality, shape, scan.classes, raw)
 }

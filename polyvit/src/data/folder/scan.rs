@@ -2,6 +2,7 @@
 //! `test/`), the modality of their files, and seeded per-class splits where the folder does not
 //! give them. Only names are read here; the files are decoded later.
 
+use super::labels::{label_file, labelled_by_file, scan_label_file};
 use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
 use crate::data::error::{DataError, DataResult};
@@ -12,13 +13,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
 
-/// One example: its file (or clip folder) and class index.
+/// One example: its file (or clip folder) and classes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Example {
     /// The file, or the folder of frames.
     pub path: PathBuf,
-    /// Index into [`Scan::classes`].
-    pub class: usize,
+    /// Indices into the class names, ascending: exactly one unless the task is multi-label.
+    pub labels: Vec<usize>,
 }
 
 /// What a task folder holds.
@@ -28,12 +29,14 @@ pub struct Scan {
     pub modality: Modality,
     /// Class names (the class folders' names), in label order.
     pub classes: Vec<String>,
+    /// Whether examples have any number of classes (from a label file) rather than one.
+    pub multi_label: bool,
     /// Train, validation and test examples.
     pub splits: [Vec<Example>; 3],
 }
 
 /// Names of the split folders: train, validation (either name), test.
-const SPLIT_FOLDERS: [&[&str]; 3] = [&["train"], &["val", "validation"], &["test"]];
+pub(super) const SPLIT_FOLDERS: [&[&str]; 3] = [&["train"], &["val", "validation"], &["test"]];
 
 fn error(path: &Path, problem: impl Into<String>) -> DataError {
     DataError::new(path.display().to_string(), problem)
@@ -97,7 +100,7 @@ fn class_folders(
 }
 
 /// "an image", "audio", "a video clip".
-fn describe(modality: Modality) -> &'static str {
+pub(super) fn describe(modality: Modality) -> &'static str {
     match modality {
         Modality::Image => "an image",
         Modality::Audio => "audio",
@@ -154,7 +157,10 @@ fn labelled(folders: Vec<ClassFolder>, classes: &[String]) -> DataResult<Vec<Exa
                     ),
                 )
             })?;
-        examples.extend(folder.files.into_iter().map(|path| Example { path, class }));
+        examples.extend(folder.files.into_iter().map(|path| Example {
+            path,
+            labels: vec![class],
+        }));
     }
     Ok(examples)
 }
@@ -203,7 +209,7 @@ fn carve(
             picked.sort_unstable();
             splits[k].extend(picked.into_iter().map(|i| Example {
                 path: folder.files[i].clone(),
-                class,
+                labels: vec![class],
             }));
         }
     }
@@ -218,6 +224,9 @@ pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
             root,
             "not a folder (a task folder holds one subfolder per class)",
         ));
+    }
+    if let Some(labels) = label_file(root) {
+        return scan_label_file(&labels, spec);
     }
     let entries = list_dir(root)?;
     let layout = split_folders(root, &entries)?;
@@ -267,18 +276,22 @@ pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
     Ok(Scan {
         modality,
         classes,
+        multi_label: false,
         splits,
     })
 }
 
-/// Every example of the class folders of `dir` (for scoring a trained model on them), labelled
-/// by their position in the returned class names.
+/// Every example of the class folders (or the label file) of `dir`, for scoring a trained model
+/// on them, labelled by their position in the returned class names.
 pub fn labelled_folder(dir: &Path) -> DataResult<(Modality, Vec<String>, Vec<Example>)> {
     if !dir.is_dir() {
         return Err(error(
             dir,
             "not a folder (it should hold one subfolder per class)",
         ));
+    }
+    if let Some(labels) = label_file(dir) {
+        return labelled_by_file(&labels);
     }
     let mut seen = None;
     let folders = class_folders(dir, &mut seen)?;

@@ -251,3 +251,108 @@ fn bad_folders_are_refused_with_the_path_and_the_problem() {
     let err = error_of(&FolderSpec::new(dir.join("missing")));
     assert!(err.problem.starts_with("not a folder"), "{err}");
 }
+
+/// A folder of 8 grey PNGs `0.png` … `7.png` with `labels` written as the label file `name`.
+fn labelled_pngs(test: &str, name: &str, labels: &str) -> PathBuf {
+    let dir = fresh(test);
+    for i in 0..8u8 {
+        GrayImage::from_pixel(4, 4, Luma([30 * i]))
+            .save(dir.join(format!("{i}.png")))
+            .unwrap();
+    }
+    std::fs::write(dir.join(name), labels).unwrap();
+    dir
+}
+
+#[test]
+fn a_label_file_makes_a_multi_label_task() {
+    let rows: String = (0..8)
+        .map(|i| {
+            format!(
+                "{i}.png,{}\n",
+                ["kick;snare", "snare", "hihat;kick", ""][i % 4]
+            )
+        })
+        .collect();
+    let dir = labelled_pngs("labels-csv", "labels.csv", &format!("file,labels\n{rows}"));
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert!(d.multi_label);
+    assert_eq!(d.class_names, ["hihat", "kick", "snare"]);
+    // 8 examples: 1 validation, 2 test (round(8 · 0.2)), 5 train.
+    assert_eq!((d.train.len(), d.validation.len(), d.test.len()), (5, 1, 2));
+    let all: Vec<f32> = [&d.train, &d.validation, &d.test]
+        .iter()
+        .flat_map(|s| match &s.labels {
+            Labels::MultiHot(m) => m.clone(),
+            Labels::Class(_) => panic!("multi-hot labels"),
+        })
+        .collect();
+    assert_eq!(all.iter().sum::<f32>(), 10.0, "2 + 1 + 2 + 0 per 4 rows");
+
+    let json = r#"{"0.png": ["cat"], "1.png": ["dog", "cat"], "2.png": [], "3.png": ["dog"],
+        "4.png": ["cat"], "5.png": ["dog"], "6.png": ["cat"], "7.png": ["dog"]}"#;
+    let dir = labelled_pngs("labels-json", "labels.json", json);
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert_eq!(
+        (d.multi_label, d.class_names.clone()),
+        (true, vec!["cat".to_string(), "dog".into()])
+    );
+}
+
+#[test]
+fn bad_label_files_are_refused_with_the_file_and_the_line() {
+    let cases = [
+        (
+            "labels.csv",
+            "path,tags\n0.png,a\n",
+            "the first line must be the header file,labels",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n9.png,b\n",
+            "9.png: no such file",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a,b\n1.png,b\n",
+            "line 2: more than two fields",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n1.png\n",
+            "line 3: expected file,labels",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n1.png,a\n",
+            "fewer than two classes",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n1.png,b\n",
+            "2 training examples: too few",
+        ),
+        (
+            "labels.json",
+            "[1, 2]",
+            "not an object of paths to class lists",
+        ),
+    ];
+    for (k, (name, text, want)) in cases.into_iter().enumerate() {
+        let dir = labelled_pngs(&format!("labels-bad-{k}"), name, text);
+        let err = error_of(&FolderSpec::new(&dir));
+        assert!(err.origin.ends_with(name), "{err}");
+        assert!(err.problem.contains(want), "{want:?} in {err}");
+    }
+    let dir = labelled_pngs(
+        "labels-mixed",
+        "labels.csv",
+        "file,labels\n0.png,a\nx.wav,b\n",
+    );
+    std::fs::write(dir.join("x.wav"), wav16(8000, &[0; 64])).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.problem.contains("mixed modalities") && err.problem.contains("x.wav is audio"),
+        "{err}"
+    );
+}
