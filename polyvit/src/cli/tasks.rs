@@ -1,7 +1,12 @@
 //! The data of a run: the embedded tasks it trains and the configuration's tasks from folders.
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polyvit::data::{build_folder_task, build_task, default_suite, Dataset, SuiteConfig, TaskId};
 use polyvit::train::TrainConfig;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Folders of at least this many files show a progress bar while they are decoded.
+const SHOW_PROGRESS_FROM: usize = 1000;
 
 /// The embedded suite. Its seed is fixed, so every run sees the same splits whatever its
 /// training seed.
@@ -44,9 +49,24 @@ pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
             .iter()
             .filter_map(|t| datasets.iter().find(|d| d.name == t.name))
             .collect();
-        let dataset = build_folder_task(&task.name, spec, &in_run)
-            .map_err(|e| format!("task {}: {e}", task.name))?;
-        datasets.push(dataset);
+        let bar = ProgressBar::hidden();
+        bar.set_style(
+            ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} files [{per_sec}]")
+                .expect("a valid template"),
+        );
+        bar.set_message(format!("reading {}", task.name));
+        let shown = AtomicBool::new(false);
+        let progress = |done: usize, total: usize| {
+            if total >= SHOW_PROGRESS_FROM && !shown.swap(true, Ordering::Relaxed) {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        };
+        let dataset = build_folder_task(&task.name, spec, &in_run, &progress)
+            .map_err(|e| format!("task {}: {e}", task.name));
+        bar.finish_and_clear();
+        datasets.push(dataset?);
     }
     Ok(datasets)
 }

@@ -24,6 +24,7 @@ use super::input_file::{clip_frames, InputFormat};
 use super::spectrogram::MelConfig;
 use rayon::prelude::*;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Image side of a folder task when no other image task sets it (the default image patch, 7,
 /// tiles it).
@@ -119,9 +120,20 @@ pub fn labels_of(examples: &[Example], classes: usize, multi_label: bool) -> Lab
 
 /// Decodes `examples` (on every core) into one raw split; the first failing file in folder
 /// order is the error.
-fn decode(format: &InputFormat, examples: &[Example], labels: Labels) -> DataResult<RawSplit> {
-    let inputs: Vec<DataResult<Vec<f32>>> =
-        examples.par_iter().map(|e| format.load(&e.path)).collect();
+fn decode(
+    format: &InputFormat,
+    examples: &[Example],
+    labels: Labels,
+    progress: &Progress,
+) -> DataResult<RawSplit> {
+    let inputs: Vec<DataResult<Vec<f32>>> = examples
+        .par_iter()
+        .map(|e| {
+            let input = format.load(&e.path);
+            progress.file_done();
+            input
+        })
+        .collect();
     let mut flat = Vec::with_capacity(examples.len() * format.shape().iter().product::<usize>());
     for input in inputs {
         flat.extend(input?);
@@ -133,12 +145,28 @@ fn decode(format: &InputFormat, examples: &[Example], labels: Labels) -> DataRes
     })
 }
 
+/// Counts decoded files for a caller's progress report.
+struct Progress<'a> {
+    done: AtomicUsize,
+    total: usize,
+    report: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+impl Progress<'_> {
+    fn file_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        (self.report)(done, self.total);
+    }
+}
+
 /// Builds the task `name` from the folder of `spec`. `others` are the run's other tasks: the
-/// first of the same modality lends its input shape where the spec sets none.
+/// first of the same modality lends its input shape where the spec sets none. `progress` is
+/// called with (files decoded, files in all) after each file, from any thread.
 pub fn build_folder_task(
     name: &str,
     spec: &FolderSpec,
     others: &[&Dataset],
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> DataResult<Dataset> {
     let origin = spec.path.display().to_string();
     spec.validate().map_err(|p| DataError::new(&origin, p))?;
@@ -152,10 +180,19 @@ pub fn build_folder_task(
         .map_err(|e| DataError::new(&origin, e.problem))?;
     let (classes, multi) = (scan.classes.len(), scan.multi_label);
     let [train, validation, test] = &scan.splits;
-    let raw = [
-        decode(&format, train, labels_of(train, classes, multi))?,
-        decode(&format, validation, labels_of(validation, classes, multi))?,
-        decode(&format, test, labels_of(test, classes, multi))?,
-    ];
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total: train.len() + validation.len() + test.len(),
+        report: progress,
+    };
+    let split = |examples| {
+        decode(
+            &format,
+            examples,
+            labels_of(examples, classes, multi),
+            &progress,
+        )
+    };
+    let raw = [split(train)?, split(validation)?, split(test)?];
     Dataset::standardized(name, scan.modality, shape, scan.classes, raw)
 }

@@ -27,7 +27,7 @@ fn grey_pngs(dir: &Path, class: &str, n: usize, level: u8) {
 }
 
 fn build(spec: &FolderSpec) -> DataResult<Dataset> {
-    build_folder_task("mine", spec, &[])
+    build_folder_task("mine", spec, &[], &|_, _| {})
 }
 
 fn error_of(spec: &FolderSpec) -> DataError {
@@ -39,7 +39,12 @@ fn class_folders_give_classes_splits_and_the_default_shape() {
     let dir = fresh("folder-basic");
     grey_pngs(&dir, "dark", 10, 20);
     grey_pngs(&dir, "light", 10, 230);
-    let d = build(&FolderSpec::new(&dir)).unwrap();
+    let reported = std::sync::Mutex::new(Vec::new());
+    let record = |done, total| reported.lock().unwrap().push((done, total));
+    let d = build_folder_task("mine", &FolderSpec::new(&dir), &[], &record).unwrap();
+    let mut reported = reported.into_inner().unwrap();
+    reported.sort_unstable();
+    assert_eq!(reported, (1..=20).map(|k| (k, 20)).collect::<Vec<_>>());
     assert_eq!((d.name.as_str(), d.modality), ("mine", Modality::Image));
     assert_eq!(d.class_names, ["dark", "light"]);
     assert_eq!(d.shape, [1, DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE]);
@@ -116,7 +121,7 @@ fn colour_images_take_the_majority_channels_and_the_spec_size() {
     assert_eq!(build(&spec).unwrap().shape, [1, 8, 4]);
     // Another image task of the run lends its shape when the spec sets none.
     let like = build(&spec).unwrap();
-    let adopted = build_folder_task("other", &FolderSpec::new(&dir), &[&like]).unwrap();
+    let adopted = build_folder_task("other", &FolderSpec::new(&dir), &[&like], &|_, _| {}).unwrap();
     assert_eq!(adopted.shape, [1, 8, 4]);
 }
 
