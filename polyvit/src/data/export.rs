@@ -158,3 +158,103 @@ fn write_task(task: TaskId, dir: &Path) -> DataResult<usize> {
     }
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::dataset::RawSplit;
+    use crate::data::folder::{build_folder_task, FolderSpec};
+    use crate::data::test_util::temp_path;
+
+    /// A raw split of `n` examples of `len` pixel values (multiples of 1/255), classes 0, 1, 0, …
+    fn raw(n: usize, len: usize, offset: usize) -> RawSplit {
+        let inputs = (0..n * len)
+            .map(|i| ((i * 37 + offset) % 256) as f32 / 255.0)
+            .collect();
+        RawSplit {
+            inputs,
+            labels: Labels::Class((0..n).map(|i| i % 2).collect()),
+            len: n,
+        }
+    }
+
+    /// Exported image and video tasks read back as folder tasks with the same inputs.
+    #[test]
+    fn exported_folders_read_back_unchanged() {
+        let classes = vec!["even".to_string(), "odd".to_string()];
+        for (modality, shape) in [
+            (Modality::Image, vec![3, 4, 5]),
+            (Modality::Video, vec![3, 1, 4, 4]),
+        ] {
+            let len: usize = shape.iter().product();
+            let splits = [raw(6, len, 0), raw(2, len, 1), raw(2, len, 2)];
+            let task = Dataset::standardized("t", modality, shape.clone(), classes.clone(), splits)
+                .unwrap();
+            let dir = temp_path(&format!("export-{modality:?}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            for (split, name) in [
+                (&task.train, "train"),
+                (&task.validation, "val"),
+                (&task.test, "test"),
+            ] {
+                export_split(&task, split, &dir.join(name)).unwrap();
+            }
+            let mut spec = FolderSpec::new(&dir);
+            spec.size = Some([4, shape[shape.len() - 1]]);
+            let back = build_folder_task("t", &spec, &[&task], &|_, _| {}).unwrap();
+            assert_eq!(back.shape, task.shape);
+            assert_eq!(back.class_names, classes);
+            // Files are read class by class; compare the examples of each class in order.
+            for (a, b) in [(&task.train, &back.train), (&task.test, &back.test)] {
+                let by_class = |s: &Split| {
+                    let Labels::Class(l) = &s.labels else {
+                        unreachable!()
+                    };
+                    let mut rows: Vec<(usize, Vec<f32>)> = (0..s.len())
+                        .map(|i| (l[i], s.example(i).unwrap().to_vec()))
+                        .collect();
+                    rows.sort_by_key(|r| r.0);
+                    rows
+                };
+                for ((ca, xa), (cb, xb)) in by_class(a).iter().zip(by_class(b)) {
+                    assert_eq!(*ca, cb);
+                    let worst = xa
+                        .iter()
+                        .zip(&xb)
+                        .map(|(p, q)| (p - q).abs())
+                        .fold(0.0, f32::max);
+                    assert!(worst < 1e-4, "{modality:?}: inputs differ by {worst}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spoken_digits_export_as_wav_clips() {
+        let dir = temp_path("export-speech");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(export_task(TaskId::SpokenDigits, &dir).unwrap(), 1300 + 60);
+        let wav = crate::data::wav::read_wav(
+            &dir.join("test/7").join(
+                std::fs::read_dir(dir.join("test/7"))
+                    .unwrap()
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .file_name(),
+            ),
+        )
+        .unwrap();
+        assert_eq!(wav.sample_rate, 8000);
+        let err = export_task(TaskId::SpokenDigits, &dir).unwrap_err();
+        assert!(err.problem.contains("already exists"), "{err}");
+        assert!(task_named("mnist").is_ok());
+        let err = task_named("cifar").unwrap_err();
+        assert!(
+            err.problem
+                .contains("no such embedded task (there are mnist,"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
