@@ -1,6 +1,7 @@
 //! One example from disk, as a task's tokenizer expects it: an image file (`[C, H, W]`), a WAV
-//! file (a `[1, frames, mel]` log-mel image, see [`AudioFeatures`]) or a folder of frames
-//! (`[T, C, H, W]`, `T` frames sampled evenly over the clip). Values are raw (pixels / 255,
+//! file (a `[1, frames, mel]` log-mel image, see [`AudioFeatures`]), or a folder of frames or a
+//! video file (`[T, C, H, W]`, `T` frames sampled evenly over the clip; video files need the
+//! `ffmpeg` feature, see [`super::video_file`]). Values are raw (pixels / 255,
 //! log-mel), before the task's standardization. Training on folders and `polyvit predict` read
 //! files through this one path.
 
@@ -10,6 +11,7 @@ use super::error::{DataError, DataResult};
 use super::image_file::{has_extension, is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
 use super::listing::list_dir;
 use super::spectrogram::MelConfig;
+use super::video_file::{is_video_file, load_video, VIDEO_EXTENSIONS};
 use super::wav::read_wav;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +27,8 @@ pub fn modality_of(path: &Path) -> DataResult<Option<Modality>> {
     }
     Ok(if is_image_file(path) {
         Some(Modality::Image)
+    } else if is_video_file(path) {
+        Some(Modality::Video)
     } else if has_extension(path, &AUDIO_EXTENSIONS) {
         Some(Modality::Audio)
     } else {
@@ -35,8 +39,9 @@ pub fn modality_of(path: &Path) -> DataResult<Option<Modality>> {
 /// The words for what [`modality_of`] accepts, for error messages.
 pub fn accepted_inputs() -> String {
     format!(
-        "an image ({}), a WAV file or a folder of frames",
-        IMAGE_EXTENSIONS.join(", ")
+        "an image ({}), a WAV file, a video file ({}) or a folder of frames",
+        IMAGE_EXTENSIONS.join(", "),
+        VIDEO_EXTENSIONS.join(", ")
     )
 }
 
@@ -123,6 +128,9 @@ impl InputFormat {
                 features
                     .features(&wav.samples, wav.sample_rate)
                     .map_err(|e| DataError::new(path.display().to_string(), e.problem))
+            }
+            (None, Modality::Video) if !path.is_dir() => {
+                load_video(path, [s[0], s[1], s[2], s[3]], self.fit)
             }
             (None, Modality::Video) => {
                 let frames = clip_frames(path)?;

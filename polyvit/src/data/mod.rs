@@ -26,6 +26,7 @@ pub mod resample;
 pub mod spectrogram;
 pub mod suite;
 pub mod task_info;
+pub mod video_file;
 pub mod wav;
 
 #[cfg(test)]

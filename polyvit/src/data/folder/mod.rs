@@ -95,8 +95,10 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .size
                 .or(like.map(|s| [s[2], s[3]]))
                 .unwrap_or([side, side]);
+            // Video files count as colour: only folders of frames are looked at.
             let first_frames = || {
                 examples()
+                    .filter(|clip| clip.is_dir())
                     .map(|clip| Ok(clip_frames(&clip)?[0].clone()))
                     .collect()
             };
