@@ -138,10 +138,12 @@ impl TrainConfig {
             std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let mut config: TrainConfig =
             toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
-        // A task folder's relative path is relative to the configuration file.
+        // A task folder's relative path is relative to the configuration file; it is made
+        // absolute, so that the checkpoint's copy of the configuration works from anywhere.
         let base = path.parent().unwrap_or(Path::new(""));
         for spec in config.tasks.iter_mut().filter_map(|t| t.data.as_mut()) {
-            spec.path = base.join(&spec.path);
+            spec.path = std::path::absolute(base.join(&spec.path))
+                .map_err(|e| format!("config {}: {}: {e}", path.display(), spec.path.display()))?;
         }
         config
             .validate()

@@ -105,3 +105,28 @@ impl Trained {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_without_task_descriptions_is_refused_by_name() {
+        let mut checkpoint = Checkpoint::default();
+        let config = toml::to_string(&TrainConfig::default()).unwrap();
+        checkpoint.metadata.insert("config".into(), config);
+        let err = Trained::load(&checkpoint, "old.pvrs", &Device::Cpu)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("old.pvrs holds no task descriptions"), "{err}");
+        checkpoint
+            .metadata
+            .insert(TASKS_KEY.into(), "not json".into());
+        let err = Trained::load(&checkpoint, "bad.pvrs", &Device::Cpu)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("bad.pvrs: corrupt task descriptions"), "{err}");
+    }
+}
