@@ -26,7 +26,7 @@ fn keep_spread(dataset: &mut Dataset, n: usize) {
                 .collect(),
         ),
     };
-    dataset.train = Split::new(inputs, labels, n, classes, dataset.name).unwrap();
+    dataset.train = Split::new(inputs, labels, n, classes, &dataset.name).unwrap();
 }
 
 #[test]

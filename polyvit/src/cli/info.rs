@@ -31,7 +31,7 @@ fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
     match name {
         "paper9" => Ok(paper_tasks()),
         "default" => {
-            let datasets = super::train::load_suite()?;
+            let datasets = super::tasks::load_suite()?;
             model_specs(&TrainConfig::default(), &datasets).map_err(|e| e.to_string())
         }
         other => Err(format!(

@@ -1,8 +1,12 @@
-//! The command-line interface: `train`, `eval`, `info` and `devices`.
+//! The command-line interface: `train`, `eval`, `predict`, `data`, `info` and `devices`.
 
+mod data;
 mod devices;
+mod eval_folder;
 mod info;
+mod predict;
 mod report;
+mod tasks;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -17,10 +21,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Co-train on the embedded suite (or a subset of it) and print each task's result.
+    /// Co-train on the embedded suite (or a subset of it, and tasks from folders) and print each
+    /// task's result.
     Train(train::TrainArgs),
-    /// Evaluate a checkpoint on every task it was trained on.
+    /// Evaluate a checkpoint on every task it was trained on (or on a labelled folder).
     Eval(train::EvalArgs),
+    /// Print a checkpoint's most probable classes for images, WAV clips and clips of frames.
+    Predict(predict::PredictArgs),
+    /// Work with data folders (export an embedded task as files).
+    Data(data::DataArgs),
     /// Print a model's parameters by part and the saving over one model per task.
     Info(info::InfoArgs),
     /// List the devices to compute on (the CPU and every OpenCL device).
@@ -32,6 +41,8 @@ pub fn run() -> Result<(), String> {
     match Cli::parse().command {
         Command::Train(args) => train::train(args),
         Command::Eval(args) => train::eval(args),
+        Command::Predict(args) => predict::predict(args),
+        Command::Data(args) => data::data(args),
         Command::Info(args) => info::info(args),
         Command::Devices(args) => devices::devices(args),
     }

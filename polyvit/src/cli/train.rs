@@ -1,10 +1,12 @@
 //! `polyvit train` and `polyvit eval`.
 
+use super::eval_folder::eval_folder;
 use super::report::{print_scores, OutputFiles};
+use super::tasks::load_tasks;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
-use polyvit::data::{default_suite, Dataset};
+use polyvit::data::FolderSpec;
 use polyvit::model::init_from_file;
 use polyvit::train::{Run, TrainConfig};
 use std::path::{Path, PathBuf};
@@ -21,6 +23,11 @@ pub struct TrainArgs {
     /// Train only these tasks (comma-separated), e.g. `--tasks mnist` for a single-task baseline.
     #[arg(long, value_delimiter = ',')]
     tasks: Vec<String>,
+    /// A task from a folder of your own files, NAME=DIR (repeatable): one subfolder per class
+    /// holding images, WAV clips or folders of video frames, optionally inside train/, val/ and
+    /// test/. It is trained next to the other tasks (or instead of them with --tasks NAME).
+    #[arg(long = "task", value_name = "NAME=DIR")]
+    folder_tasks: Vec<String>,
     /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.
     #[arg(long)]
     schedule: Option<String>,
@@ -69,12 +76,13 @@ pub struct EvalArgs {
     /// Where to compute: cpu, opencl or opencl:N.
     #[arg(long, default_value = "cpu")]
     device: String,
-}
-
-/// The embedded suite. Its seed is fixed, so every run sees the same splits whatever its
-/// training seed.
-pub fn load_suite() -> Result<Vec<Dataset>, String> {
-    default_suite().map_err(|e| e.to_string())
+    /// Score the checkpoint on this labelled folder instead (one subfolder per class, named as
+    /// the task's classes).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// With --data: the task to score (default: the only one that fits the folder).
+    #[arg(long, requires = "data")]
+    task: Option<String>,
 }
 
 /// The configuration from the defaults, a file and the flags, in that order.
@@ -85,6 +93,11 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     };
     if !args.tasks.is_empty() {
         config.select_tasks(&args.tasks);
+    }
+    for arg in &args.folder_tasks {
+        let (name, mut spec) = FolderSpec::from_arg(arg)?;
+        spec.path = std::path::absolute(&spec.path).map_err(|e| format!("--task {arg}: {e}"))?;
+        config.set_task_data(&name, spec);
     }
     if let Some(v) = &args.schedule {
         config.schedule = v.clone();
@@ -114,6 +127,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
         Some(path) => {
             let changes_config = args.config.is_some()
                 || !args.tasks.is_empty()
+                || !args.folder_tasks.is_empty()
                 || args.schedule.is_some()
                 || args.preset.is_some()
                 || args.adapt_depth.is_some()
@@ -141,7 +155,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
         return Ok(());
     }
     let started = Instant::now();
-    let suite = load_suite()?;
+    let suite = load_tasks(&config)?;
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
     let initialized = match &args.init_from {
         Some(path) => {
@@ -165,7 +179,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     println!(
         "co-training {} tasks ({}) with the {} schedule on the {} preset on {}: {} steps, data ready in {:.1} s",
         run.datasets.len(),
-        run.datasets.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
+        run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
         run.config.schedule,
         run.config.preset,
         run.device(),
@@ -264,9 +278,12 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
         }
     };
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
+    if let Some(dir) = &args.data {
+        return eval_folder(&args.checkpoint, dir, args.task.as_deref(), &device);
+    }
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
     let config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
-    let mut run = Run::new(config.clone(), load_suite()?).map_err(|e| e.to_string())?;
+    let mut run = Run::new(config.clone(), load_tasks(&config)?).map_err(|e| e.to_string())?;
     run.to_device(&device).map_err(|e| e.to_string())?;
     run.restore(&checkpoint).map_err(|e| e.to_string())?;
     let scores = run.evaluate(test).map_err(|e| e.to_string())?;

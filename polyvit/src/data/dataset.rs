@@ -4,9 +4,11 @@
 use super::error::{DataError, DataResult};
 use rand::seq::SliceRandom;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 /// Which tokenizer a task's examples go through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Modality {
     /// `[channels, height, width]` images.
     Image,
@@ -99,7 +101,7 @@ impl Split {
 }
 
 /// Input standardization `(x − mean) / std`, with statistics of the training split.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Standardization {
     /// Mean of the training inputs.
     pub mean: f32,
@@ -131,17 +133,29 @@ impl Standardization {
     }
 }
 
-/// One task of the suite with its three splits.
+/// One split before standardization: inputs, labels and number of examples.
+pub struct RawSplit {
+    /// `len × example_len` raw inputs (pixels / 255, log-mel values).
+    pub inputs: Vec<f32>,
+    /// The targets.
+    pub labels: Labels,
+    /// Number of examples.
+    pub len: usize,
+}
+
+/// One task with its three splits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     /// Task name, e.g. "mnist".
-    pub name: &'static str,
+    pub name: String,
     /// Which tokenizer the inputs go through.
     pub modality: Modality,
     /// Shape of one example (see [`Modality`]).
     pub shape: Vec<usize>,
     /// Number of classes (the head's output width).
     pub num_classes: usize,
+    /// The name of each class, in label order (`num_classes` of them).
+    pub class_names: Vec<String>,
     /// Whether targets are multi-hot (sigmoid BCE, mAP) rather than one class.
     pub multi_label: bool,
     /// Standardization applied to every split, fitted on the raw training inputs.
@@ -152,6 +166,38 @@ pub struct Dataset {
     pub validation: Split,
     /// Test split, disjoint from both.
     pub test: Split,
+}
+
+impl Dataset {
+    /// Standardizes the raw train / validation / test splits with the train statistics and
+    /// assembles the dataset; the classes are `class_names`, in label order.
+    pub fn standardized(
+        name: &str,
+        modality: Modality,
+        shape: Vec<usize>,
+        class_names: Vec<String>,
+        raw: [RawSplit; 3],
+    ) -> DataResult<Dataset> {
+        let standardization = Standardization::fit(&raw[0].inputs);
+        let multi_label = matches!(raw[0].labels, Labels::MultiHot(_));
+        let num_classes = class_names.len();
+        let [train, validation, test] = raw.map(|mut r| {
+            standardization.apply(&mut r.inputs);
+            Split::new(r.inputs, r.labels, r.len, num_classes, name)
+        });
+        Ok(Dataset {
+            name: name.to_string(),
+            modality,
+            shape,
+            num_classes,
+            class_names,
+            multi_label,
+            standardization,
+            train: train?,
+            validation: validation?,
+            test: test?,
+        })
+    }
 }
 
 /// Splits `0..n` into (train, validation) index lists: a seeded shuffle puts

@@ -1,7 +1,9 @@
 //! The data layer: readers for the embedded files (gzipped IDX images, WAV clip packs),
 //! raw video frame stacks, audio features (resampling, log-mel spectrograms), the run-time
-//! generators (Moving-MNIST, drum mixtures, arrow-of-time clips from real footage), and the default co-training suite with fixed train / validation / test
-//! splits. Everything is pure Rust over `Vec<f32>` plus shapes; nothing is downloaded.
+//! generators (Moving-MNIST, drum mixtures, arrow-of-time clips from real footage), the default
+//! co-training suite with fixed train / validation / test splits, and tasks from the user's own
+//! folders of images, WAV clips and frames ([`folder`]). Everything is pure Rust over `Vec<f32>`
+//! plus shapes; nothing is downloaded.
 
 pub mod arrow_of_time;
 pub mod audio;
@@ -10,19 +12,27 @@ pub mod dataset;
 pub mod drums;
 pub mod embedded;
 pub mod error;
+pub mod export;
 pub mod fft;
+pub mod folder;
 pub mod frames;
 pub mod idx;
+pub mod image_file;
+pub mod input_file;
+pub mod listing;
 pub mod moving_mnist;
 pub mod pack;
 pub mod resample;
 pub mod spectrogram;
 pub mod suite;
+pub mod task_info;
+pub mod video_file;
 pub mod wav;
 
 #[cfg(test)]
 mod test_util;
 
-pub use dataset::{Dataset, Labels, Modality, Split, Standardization};
+pub use dataset::{Dataset, Labels, Modality, RawSplit, Split, Standardization};
 pub use error::{DataError, DataResult};
+pub use folder::{build_folder_task, FolderSpec};
 pub use suite::{build_suite, build_task, default_suite, SuiteConfig, TaskId};

@@ -1,13 +1,15 @@
-//! RIFF/WAVE reader for PCM (8-bit unsigned or 16-bit signed samples) and 8-bit G.711 mu-law,
-//! any number of channels (mixed down to mono by averaging) and any sample rate. Chunks other
+//! RIFF/WAVE reader for PCM (8-bit unsigned, 16-, 24- or 32-bit signed samples), IEEE float (32
+//! or 64 bits) and 8-bit G.711 mu-law, any number of channels (mixed down to mono by averaging) and any sample rate. Chunks other
 //! than `fmt ` and `data` are skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is
-//! PCM or mu-law.
+//! PCM, float or mu-law.
 
 use super::error::{read_file, DataError, DataResult};
 use std::path::Path;
 
 /// Format tag of plain PCM.
 const FORMAT_PCM: u16 = 1;
+/// Format tag of IEEE floating-point samples (32 or 64 bits).
+const FORMAT_FLOAT: u16 = 3;
 /// Format tag of G.711 mu-law (8 bits per sample).
 const FORMAT_MULAW: u16 = 7;
 /// Format tag of WAVE_FORMAT_EXTENSIBLE (the real format is the sub-format GUID's first 2 bytes).
@@ -20,8 +22,9 @@ pub struct Wav {
     pub sample_rate: u32,
     /// Channels in the file before the mono mix-down.
     pub channels: u16,
-    /// Mono samples in [-1, 1): 16-bit values / 32768, 8-bit values (v - 128) / 128, mu-law
-    /// bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768.
+    /// Mono samples in [-1, 1): N-bit signed values / 2^(N-1), 8-bit values (v - 128) / 128,
+    /// float samples as they are, mu-law bytes expanded to their 16-bit linear value (ITU-T
+    /// G.711) / 32768.
     pub samples: Vec<f32>,
 }
 
@@ -30,7 +33,7 @@ struct Format {
     channels: u16,
     sample_rate: u32,
     bits: u16,
-    mulaw: bool,
+    tag: u16,
 }
 
 /// The 16-bit linear value of a G.711 mu-law byte (range ±32124).
@@ -72,9 +75,9 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         }
         tag = u16_at(body, 24);
     }
-    if tag != FORMAT_PCM && tag != FORMAT_MULAW {
+    if ![FORMAT_PCM, FORMAT_FLOAT, FORMAT_MULAW].contains(&tag) {
         return Err(err(format!(
-            "unsupported WAV format tag {tag}: only PCM (1) and mu-law (7) are supported"
+            "unsupported WAV format tag {tag}: only PCM (1), float (3) and mu-law (7) are supported"
         )));
     }
     let (channels, sample_rate, block_align, bits) = (
@@ -88,15 +91,14 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
             "invalid WAV format: {channels} channels at {sample_rate} Hz"
         )));
     }
-    if bits != 8 && bits != 16 {
+    let (kind, sizes): (&str, &[u16]) = match tag {
+        FORMAT_PCM => ("PCM", &[8, 16, 24, 32]),
+        FORMAT_FLOAT => ("float", &[32, 64]),
+        _ => ("mu-law", &[8]),
+    };
+    if !sizes.contains(&bits) {
         return Err(err(format!(
-            "unsupported WAV sample size {bits} bits: only 8 and 16 are supported"
-        )));
-    }
-    let mulaw = tag == FORMAT_MULAW;
-    if mulaw && bits != 8 {
-        return Err(err(format!(
-            "unsupported mu-law sample size {bits} bits: only 8 is supported"
+            "unsupported {kind} WAV sample size {bits} bits: only {sizes:?} are supported"
         )));
     }
     if block_align as usize != channels as usize * bits as usize / 8 {
@@ -106,7 +108,7 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         channels,
         sample_rate,
         bits,
-        mulaw,
+        tag,
     })
 }
 
@@ -124,12 +126,17 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
         ));
     }
     let sample = |b: &[u8]| -> f32 {
-        if format.mulaw {
-            mulaw_to_linear(b[0]) as f32 / 32768.0
-        } else if width == 1 {
-            (b[0] as f32 - 128.0) / 128.0
-        } else {
-            i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0
+        match (format.tag, width) {
+            (FORMAT_MULAW, _) => mulaw_to_linear(b[0]) as f32 / 32768.0,
+            (FORMAT_FLOAT, 4) => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            (FORMAT_FLOAT, _) => {
+                f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+            }
+            (_, 1) => (b[0] as f32 - 128.0) / 128.0,
+            (_, 2) => i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0,
+            // 24 bits: the three bytes as the top of an i32, so the sign carries.
+            (_, 3) => i32::from_le_bytes([0, b[0], b[1], b[2]]) as f32 / 2_147_483_648.0,
+            _ => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0,
         }
     };
     Ok(data
@@ -185,6 +192,29 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Wav> {
     })
 }
 
+/// A 16-bit PCM mono WAV file of `samples` (clamped to [-1, 1]) at `sample_rate` Hz.
+pub fn encode_wav16(sample_rate: u32, samples: &[f32]) -> Vec<u8> {
+    let data_len = 2 * samples.len() as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&FORMAT_PCM.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&sample_rate.to_le_bytes());
+    b.extend_from_slice(&(2 * sample_rate).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for &s in samples {
+        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
 /// Reads a WAV file from disk; errors name the path.
 pub fn read_wav(path: &Path) -> DataResult<Wav> {
     parse_wav(&read_file(path)?, &path.display().to_string())
@@ -238,6 +268,50 @@ pub(crate) mod tests {
         let w = parse_wav(&wav_bytes(1, 11025, 8, &[128, 255, 0, 192]), "u8").unwrap();
         assert_eq!(w.sample_rate, 11025);
         assert_eq!(w.samples, vec![0.0, 127.0 / 128.0, -1.0, 0.5]);
+    }
+
+    #[test]
+    fn encoded_16_bit_files_read_back() {
+        let w = parse_wav(&encode_wav16(8000, &[0.0, 0.5, -1.0, 2.0]), "enc").unwrap();
+        assert_eq!((w.sample_rate, w.channels), (8000, 1));
+        assert_eq!(
+            w.samples,
+            vec![
+                0.0,
+                16384.0 / 32768.0,
+                -32767.0 / 32768.0,
+                32767.0 / 32768.0
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_24_and_32_bit_pcm_and_float() {
+        let pcm24 = wav_bytes(1, 48000, 24, &[0, 0, 0x40, 0, 0, 0x80, 0xFF, 0xFF, 0xFF]);
+        let w = parse_wav(&pcm24, "p24").unwrap();
+        assert_eq!(w.samples, vec![0.5, -1.0, -1.0 / 8_388_608.0]);
+        let pcm32: Vec<u8> = [1 << 30, i32::MIN]
+            .iter()
+            .flat_map(|s: &i32| s.to_le_bytes())
+            .collect();
+        assert_eq!(
+            parse_wav(&wav_bytes(1, 8000, 32, &pcm32), "p32")
+                .unwrap()
+                .samples,
+            vec![0.5, -1.0]
+        );
+        let float_data: Vec<u8> = [0.25f32, -0.75]
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect();
+        let mut f32_wav = wav_bytes(2, 22050, 32, &float_data);
+        f32_wav[20..22].copy_from_slice(&FORMAT_FLOAT.to_le_bytes());
+        let w = parse_wav(&f32_wav, "f32").unwrap();
+        assert_eq!((w.channels, w.samples.clone()), (2, vec![-0.25]));
+        let f64_data: Vec<u8> = [0.125f64].iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut f64_wav = wav_bytes(1, 8000, 64, &f64_data);
+        f64_wav[20..22].copy_from_slice(&FORMAT_FLOAT.to_le_bytes());
+        assert_eq!(parse_wav(&f64_wav, "f64").unwrap().samples, vec![0.125]);
     }
 
     #[test]
@@ -321,17 +395,20 @@ pub(crate) mod tests {
         let good = wav16(8000, &[1, 2]);
         let mut not_riff = good.clone();
         not_riff[0] = b'X';
-        let mut bits24 = good.clone();
-        bits24[12 + 8 + 14] = 24;
-        let mut float = good.clone();
-        float[12 + 8] = 3;
+        let mut bits12 = good.clone();
+        bits12[12 + 8 + 14] = 12;
+        let mut float16 = good.clone();
+        float16[12 + 8] = 3;
+        let mut alaw = good.clone();
+        alaw[12 + 8] = 6;
         let no_data = good[..12 + 24].to_vec();
         let half_frame = wav_bytes(2, 8000, 16, &[1, 2, 3, 4, 5, 6]);
-        let cases: [(&[u8], &str); 6] = [
+        let cases: [(&[u8], &str); 7] = [
             (&good[..8], "truncated WAV header"),
             (&not_riff, "not a RIFF/WAVE file"),
-            (&bits24, "unsupported WAV sample size 24"),
-            (&float, "unsupported WAV format tag 3"),
+            (&bits12, "unsupported PCM WAV sample size 12"),
+            (&float16, "unsupported float WAV sample size 16"),
+            (&alaw, "unsupported WAV format tag 6"),
             (&no_data, "no data chunk"),
             (&half_frame, "not a whole number of 4-byte frames"),
         ];

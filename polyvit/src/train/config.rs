@@ -3,6 +3,7 @@
 //! Every key is checked: an unknown key in the TOML file is an error that names it.
 
 use super::sampler::Schedule;
+use crate::data::FolderSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,9 @@ pub struct TaskConfig {
     pub spec_augment: bool,
     #[serde(default)]
     pub label_smoothing: f64,
+    /// Read the task from a folder of the user's files (`[task.data]`) instead of the suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<FolderSpec>,
 }
 
 /// Patch sizes of each modality's tokenizer.
@@ -82,6 +86,7 @@ impl TaskConfig {
             stochastic_depth: 0.0,
             spec_augment: false,
             label_smoothing: 0.0,
+            data: None,
         }
     }
 }
@@ -131,8 +136,15 @@ impl TrainConfig {
     pub fn from_toml_file(path: &Path) -> Result<TrainConfig, String> {
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
-        let config: TrainConfig =
+        let mut config: TrainConfig =
             toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+        // A task folder's relative path is relative to the configuration file; it is made
+        // absolute, so that the checkpoint's copy of the configuration works from anywhere.
+        let base = path.parent().unwrap_or(Path::new(""));
+        for spec in config.tasks.iter_mut().filter_map(|t| t.data.as_mut()) {
+            spec.path = std::path::absolute(base.join(&spec.path))
+                .map_err(|e| format!("config {}: {}: {e}", path.display(), spec.path.display()))?;
+        }
         config
             .validate()
             .map_err(|e| format!("config {}: {e}", path.display()))?;
@@ -201,6 +213,10 @@ impl TrainConfig {
             if !(t.mixup.is_finite() && t.mixup >= 0.0) {
                 return bad("mixup", t.mixup, "0 (off) or a positive, finite alpha");
             }
+            if let Some(spec) = &t.data {
+                spec.validate()
+                    .map_err(|e| format!("task {}: data.{e}", t.name))?;
+            }
             total = total.saturating_add(t.steps);
         }
         if total > Self::MAX_STEPS {
@@ -226,6 +242,18 @@ impl TrainConfig {
                     .unwrap_or_else(|| TaskConfig::new(name))
             })
             .collect();
+    }
+
+    /// Reads task `name` from the folder of `data`: the configured task of that name keeps its
+    /// settings, otherwise a task with [`TaskConfig::new`]'s defaults is added.
+    pub fn set_task_data(&mut self, name: &str, data: FolderSpec) {
+        match self.tasks.iter_mut().find(|t| t.name == name) {
+            Some(task) => task.data = Some(data),
+            None => self.tasks.push(TaskConfig {
+                data: Some(data),
+                ..TaskConfig::new(name)
+            }),
+        }
     }
 
     /// Scales every task's step budget (and warmup) so they sum to `total`, keeping the ratios.
@@ -291,6 +319,31 @@ mod tests {
         assert_eq!(config.tasks.iter().map(|t| t.steps).sum::<u64>(), 100);
         config.schedule = "sometimes".into();
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn folder_tasks_round_trip_and_resolve_against_the_file() {
+        let mut config = TrainConfig::default();
+        config.set_task_data("mnist", FolderSpec::new("elsewhere"));
+        config.set_task_data("pets", FolderSpec::new("photos/pets"));
+        assert_eq!(config.tasks.len(), 7);
+        assert_eq!(config.tasks[0].data, Some(FolderSpec::new("elsewhere")));
+        assert_eq!(config.tasks[6].name, "pets");
+        let text = toml::to_string(&config).unwrap();
+        assert!(text.contains("[task.data]"), "{text}");
+        let dir = std::env::temp_dir().join(format!("polyvit-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("run.toml");
+        std::fs::write(&file, &text).unwrap();
+        let read = TrainConfig::from_toml_file(&file).unwrap();
+        assert_eq!(
+            read.tasks[6].data,
+            Some(FolderSpec::new(dir.join("photos/pets")))
+        );
+        config.tasks[6].data.as_mut().unwrap().channels = Some(2);
+        let err = config.validate().unwrap_err();
+        assert!(err.contains("task pets: data.channels = 2"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// Each bad value is refused with a message naming the key and the value.

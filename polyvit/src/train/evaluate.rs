@@ -34,7 +34,7 @@ pub fn logits(
         let indices: Vec<usize> = (start..(start + batch_size).min(split.len())).collect();
         let batch = batch_of(dataset, split, &indices, device)?;
         let scores =
-            no_grad(|| model.forward(dataset.name, &Var::constant(batch.inputs), 0.0, &mut ctx))?;
+            no_grad(|| model.forward(&dataset.name, &Var::constant(batch.inputs), 0.0, &mut ctx))?;
         out.extend(scores.value().to_vec::<f32>()?);
     }
     Ok(out)

@@ -5,6 +5,7 @@ use super::batch::{training_batch, Augmentation};
 use super::config::TrainConfig;
 use super::evaluate::{evaluate, TaskScore};
 use super::sampler::{plan, Schedule};
+use crate::data::task_info::{tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
 use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
 use autograd::{Gradients, Var};
@@ -150,7 +151,7 @@ impl Run {
             ))
         })?;
         model_config.adapt_depth = config.adapt_depth;
-        let known: Vec<&str> = suite.iter().map(|d| d.name).collect();
+        let known: Vec<&str> = suite.iter().map(|d| d.name.as_str()).collect();
         let known = known.join(", ");
         let mut suite: Vec<Option<Dataset>> = suite.into_iter().map(Some).collect();
         let mut datasets = Vec::new();
@@ -264,7 +265,7 @@ impl Run {
                 &self.device,
             )?;
             let logits = self.model.forward(
-                dataset.name,
+                &dataset.name,
                 &Var::constant(batch.inputs),
                 task.stochastic_depth,
                 &mut ctx,
@@ -343,8 +344,20 @@ impl Run {
             .insert("optimizer_steps".into(), optimizer_steps.to_string());
         let config = toml::to_string(&self.config).map_err(|e| RunError::Config(e.to_string()))?;
         checkpoint.metadata.insert("config".into(), config);
+        checkpoint
+            .metadata
+            .insert(TASKS_KEY.into(), tasks_to_metadata(&self.task_infos()));
         checkpoint.save(path)?;
         Ok(())
+    }
+
+    /// What reading new files for each task needs (stored in the checkpoint).
+    pub fn task_infos(&self) -> Vec<TaskInfo> {
+        self.datasets
+            .iter()
+            .zip(&self.config.tasks)
+            .map(|(d, t)| TaskInfo::of(d, t.data.as_ref().map(|s| s.fit).unwrap_or_default()))
+            .collect()
     }
 
     /// The configuration stored in a checkpoint.

@@ -1,9 +1,9 @@
 //! The audio tasks: spoken digits and drum mixtures, as standardized log-mel images.
 
-use super::{assemble, rng, RawSplit, SuiteConfig, TaskId, DRUM_CLASSES};
+use super::{assemble, rng, SuiteConfig, TaskId, DRUM_CLASSES};
 use crate::data::audio::AudioFeatures;
 use crate::data::augment::augment;
-use crate::data::dataset::{carve_validation, Dataset, Labels, Modality};
+use crate::data::dataset::{carve_validation, Dataset, Labels, Modality, RawSplit};
 use crate::data::drums::{mix, DrumMixConfig};
 use crate::data::embedded;
 use crate::data::error::{DataError, DataResult};
@@ -97,7 +97,7 @@ pub(super) fn speech_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRe
             &mut aug,
         )?,
     ];
-    assemble(task, Modality::Audio, features.shape(), 10, raw)
+    assemble(task, cfg, Modality::Audio, features.shape(), raw)
 }
 
 /// Per-class one-shot waveforms (resampled to the feature rate) of the "train" or "test" pool.
@@ -161,11 +161,5 @@ pub(super) fn drums_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRes
     });
     let [train, validation, test] = raw;
     let raw = [train?, validation?, test?];
-    assemble(
-        task,
-        Modality::Audio,
-        features.shape(),
-        DRUM_CLASSES.len(),
-        raw,
-    )
+    assemble(task, cfg, Modality::Audio, features.shape(), raw)
 }

@@ -1,8 +1,8 @@
 //! The arrow-of-time task on real footage (see [`crate::data::arrow_of_time`]).
 
-use super::{assemble, rng, RawSplit, SuiteConfig, TaskId};
+use super::{assemble, rng, SuiteConfig, TaskId};
 use crate::data::arrow_of_time::{sample_clips, windows};
-use crate::data::dataset::{Dataset, Labels, Modality};
+use crate::data::dataset::{Dataset, Labels, Modality, RawSplit};
 use crate::data::embedded::{self, EmbeddedFile};
 use crate::data::error::{DataError, DataResult};
 use crate::data::frames::{parse_frames_gz, FrameStack};
@@ -84,9 +84,9 @@ pub(super) fn arrow_of_time_task(cfg: &SuiteConfig) -> DataResult<Dataset> {
         .map_err(|_| DataError::new("arrow_of_time", "3 splits"))?;
     assemble(
         TaskId::ArrowOfTime,
+        cfg,
         Modality::Video,
         vec![frames, 1, side, side],
-        2,
         raw,
     )
 }

@@ -1,7 +1,7 @@
 //! The image tasks (MNIST, Fashion-MNIST) and the Moving-MNIST video tasks built on MNIST.
 
-use super::{assemble, rng, RawSplit, SuiteConfig, TaskId};
-use crate::data::dataset::{carve_validation, Dataset, Labels, Modality};
+use super::{assemble, rng, SuiteConfig, TaskId};
+use crate::data::dataset::{carve_validation, Dataset, Labels, Modality, RawSplit};
 use crate::data::embedded::{self, EmbeddedFile};
 use crate::data::error::{DataError, DataResult};
 use crate::data::idx::{expect_images, expect_labels, parse_idx_gz};
@@ -86,14 +86,18 @@ pub(super) fn fashion_splits(cfg: &SuiteConfig) -> DataResult<[Images; 3]> {
 }
 
 /// An image task: pixels / 255, standardized.
-pub(super) fn image_task(task: TaskId, splits: [Images; 3]) -> DataResult<Dataset> {
+pub(super) fn image_task(
+    task: TaskId,
+    cfg: &SuiteConfig,
+    splits: [Images; 3],
+) -> DataResult<Dataset> {
     let side = splits[0].side;
     let raw = splits.map(|s| RawSplit {
         inputs: s.pixels.iter().map(|&p| p as f32 / 255.0).collect(),
         len: s.labels.len(),
         labels: Labels::Class(s.labels),
     });
-    assemble(task, Modality::Image, vec![1, side, side], 10, raw)
+    assemble(task, cfg, Modality::Image, vec![1, side, side], raw)
 }
 
 /// A Moving-MNIST task: one clip per digit of each split; the class task bounces, the
@@ -103,9 +107,9 @@ pub(super) fn video_task(
     cfg: &SuiteConfig,
     splits: [Images; 3],
 ) -> DataResult<Dataset> {
-    let (motion, classes) = match task {
-        TaskId::MovingMnistDirection => (Motion::Straight, cfg.video.directions),
-        _ => (Motion::Bounce, 10),
+    let motion = match task {
+        TaskId::MovingMnistDirection => Motion::Straight,
+        _ => Motion::Bounce,
     };
     let raw = [0, 1, 2].map(|k| -> DataResult<RawSplit> {
         let (s, mut r) = (&splits[k], rng(cfg.seed, task.stream() + k as u64));
@@ -130,9 +134,9 @@ pub(super) fn video_task(
     let c = cfg.video.canvas;
     assemble(
         task,
+        cfg,
         Modality::Video,
         vec![cfg.video.frames, 1, c, c],
-        classes,
         raw,
     )
 }

@@ -23,6 +23,7 @@
 //! standardized with the training split's mean and standard deviation.
 
 mod audio_tasks;
+pub mod class_names;
 mod footage_tasks;
 mod image_tasks;
 #[cfg(test)]
@@ -31,7 +32,7 @@ mod tests;
 use super::arrow_of_time::ArrowOfTimeConfig;
 use super::audio::AudioFeatures;
 use super::augment::SpeechAugment;
-use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
+use super::dataset::{Dataset, Modality, RawSplit};
 use super::drums::DrumMixConfig;
 use super::error::DataResult;
 use super::moving_mnist::MovingMnistConfig;
@@ -141,47 +142,27 @@ fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
     r
 }
 
-/// One split before standardization: inputs, labels and number of examples.
-struct RawSplit {
-    inputs: Vec<f32>,
-    labels: Labels,
-    len: usize,
-}
-
 /// Standardizes the raw train / validation / test splits with the train statistics and
-/// assembles the dataset.
+/// assembles the dataset of `task` (whose class names give the number of classes).
 fn assemble(
     task: TaskId,
+    cfg: &SuiteConfig,
     modality: Modality,
     shape: Vec<usize>,
-    num_classes: usize,
     raw: [RawSplit; 3],
 ) -> DataResult<Dataset> {
-    let standardization = Standardization::fit(&raw[0].inputs);
-    let multi_label = matches!(raw[0].labels, Labels::MultiHot(_));
-    let [train, validation, test] = raw.map(|mut r| {
-        standardization.apply(&mut r.inputs);
-        Split::new(r.inputs, r.labels, r.len, num_classes, task.name())
-    });
-    Ok(Dataset {
-        name: task.name(),
-        modality,
-        shape,
-        num_classes,
-        multi_label,
-        standardization,
-        train: train?,
-        validation: validation?,
-        test: test?,
-    })
+    let names = class_names::class_names(task, cfg);
+    Dataset::standardized(task.name(), modality, shape, names, raw)
 }
 
 /// Builds one task of the suite.
 pub fn build_task(task: TaskId, cfg: &SuiteConfig) -> DataResult<Dataset> {
     let audio = || AudioFeatures::new(cfg.mel.clone(), cfg.audio_frames);
     match task {
-        TaskId::Mnist => image_tasks::image_task(task, image_tasks::mnist_splits(cfg)?),
-        TaskId::FashionMnist => image_tasks::image_task(task, image_tasks::fashion_splits(cfg)?),
+        TaskId::Mnist => image_tasks::image_task(task, cfg, image_tasks::mnist_splits(cfg)?),
+        TaskId::FashionMnist => {
+            image_tasks::image_task(task, cfg, image_tasks::fashion_splits(cfg)?)
+        }
         TaskId::MovingMnistClass | TaskId::MovingMnistDirection => {
             image_tasks::video_task(task, cfg, image_tasks::mnist_splits(cfg)?)
         }

@@ -1,6 +1,7 @@
 //! Tests of the default suite: sizes, splits, classes, determinism, embedded files.
 
 use super::*;
+use crate::data::dataset::{Labels, Split, Standardization};
 use crate::data::embedded;
 use crate::data::frames::parse_frames_gz;
 use crate::data::idx::parse_idx_gz;
@@ -106,7 +107,7 @@ fn sizes_shapes_and_classes_are_as_documented() {
     for (d, (name, modality, shape, classes, multi, sizes)) in suite.iter().zip(want) {
         assert_eq!(
             (
-                d.name,
+                d.name.as_str(),
                 d.modality,
                 d.shape.as_slice(),
                 d.num_classes,

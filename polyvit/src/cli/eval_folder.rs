@@ -1,0 +1,122 @@
+//! `polyvit eval --data DIR`: a checkpoint's score on a labelled folder of the user's files (one
+//! subfolder per class, named as the task's classes).
+
+use nn::checkpoint::Checkpoint;
+use polyvit::data::folder::{labelled_folder, labels_of};
+use polyvit::data::task_info::TaskInfo;
+use polyvit::data::DataResult;
+use polyvit::train::evaluate::evaluate;
+use polyvit::train::Trained;
+use rayon::prelude::*;
+use std::path::Path;
+use tensor::Device;
+
+/// The task to score: the named one, or the only task of the folder's modality whose classes
+/// include every class folder.
+fn choose_task<'a>(
+    trained: &'a Trained,
+    name: Option<&str>,
+    fits: impl Fn(&TaskInfo) -> bool,
+    dir: &Path,
+) -> Result<&'a TaskInfo, String> {
+    if let Some(name) = name {
+        return trained.task(name);
+    }
+    let candidates: Vec<&TaskInfo> = trained.tasks.iter().filter(|t| fits(t)).collect();
+    match candidates.as_slice() {
+        [task] => Ok(task),
+        [] => Err(format!(
+            "{}: no task of the checkpoint takes these inputs and has all these classes",
+            dir.display()
+        )),
+        several => Err(format!(
+            "{}: several tasks fit ({}); choose one with --task",
+            dir.display(),
+            several
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Scores the checkpoint at `path` on the class folders of `dir`.
+pub fn eval_folder(
+    path: &Path,
+    dir: &Path,
+    task: Option<&str>,
+    device: &Device,
+) -> Result<(), String> {
+    let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
+    let trained = Trained::load(&checkpoint, &path.display().to_string(), device)
+        .map_err(|e| e.to_string())?;
+    let (modality, classes, examples) = labelled_folder(dir).map_err(|e| e.to_string())?;
+    let has_all = |t: &TaskInfo| classes.iter().all(|c| t.classes.contains(c));
+    let task = choose_task(
+        &trained,
+        task,
+        |t| t.modality == modality && has_all(t),
+        dir,
+    )?;
+    if task.modality != modality {
+        return Err(format!(
+            "{}: {modality:?} inputs, but task {} takes {:?} inputs",
+            dir.display(),
+            task.name,
+            task.modality
+        ));
+    }
+    let label: Vec<usize> = classes
+        .iter()
+        .map(|c| {
+            task.classes.iter().position(|t| t == c).ok_or_else(|| {
+                format!(
+                    "{}: task {} has no class {c} (its classes: {})",
+                    dir.join(c).display(),
+                    task.name,
+                    task.classes.join(", ")
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut relabelled = examples;
+    for e in &mut relabelled {
+        e.labels = e.labels.iter().map(|&c| label[c]).collect();
+        e.labels.sort_unstable();
+        if !task.multi_label && e.labels.len() != 1 {
+            return Err(format!(
+                "{}: {} classes, but task {} takes one class per example",
+                e.path.display(),
+                e.labels.len(),
+                task.name
+            ));
+        }
+    }
+    let format = task.input_format().map_err(|e| e.to_string())?;
+    let decoded: Vec<DataResult<Vec<f32>>> = relabelled
+        .par_iter()
+        .map(|e| format.load(&e.path))
+        .collect();
+    let mut inputs = Vec::new();
+    for d in decoded {
+        inputs.extend(d.map_err(|e| e.to_string())?);
+    }
+    let n = relabelled.len();
+    let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
+    let dataset = task
+        .dataset_with(inputs, labels, n)
+        .map_err(|e| e.to_string())?;
+    let score = evaluate(&trained.model, &dataset, &dataset.test, trained.device())
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{} on {} ({n} examples, {} classes): {} {:.3} (chance {:.3})",
+        task.name,
+        dir.display(),
+        classes.len(),
+        score.metric,
+        score.value,
+        score.chance
+    );
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! `polyvit predict`: the top classes of a trained model for the user's own files, through the
+//! same preprocessing as training (the task descriptions stored in the checkpoint).
+
+use clap::Args;
+use nn::checkpoint::Checkpoint;
+use polyvit::data::input_file::{accepted_inputs, modality_of};
+use polyvit::data::listing::list_dir;
+use polyvit::data::task_info::TaskInfo;
+use polyvit::data::{DataResult, Modality};
+use polyvit::train::Trained;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tensor::Device;
+
+#[derive(Args)]
+pub struct PredictArgs {
+    /// The checkpoint (written by `polyvit train`).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Only this task (default: every task of each file's modality).
+    #[arg(long)]
+    task: Option<String>,
+    /// How many classes to print per file and task.
+    #[arg(long, default_value_t = 3)]
+    top: usize,
+    /// Print one JSON array instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Where to compute: cpu, opencl or opencl:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Images, WAV files, folders of frames (clips, with a video --task) and folders to walk.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+/// Inputs at least this many print their throughput.
+const LARGE_BATCH: usize = 64;
+/// Inputs decoded and scored at a time (bounds the memory of a large folder).
+const CHUNK: usize = 256;
+
+/// One class and its probability.
+#[derive(Serialize)]
+struct ClassScore {
+    class: String,
+    probability: f32,
+}
+
+/// One file's top classes under one task.
+#[derive(Serialize)]
+struct Prediction {
+    file: String,
+    task: String,
+    top: Vec<ClassScore>,
+}
+
+/// The inputs named on the command line: files as they are, folders walked (a folder of
+/// frames is one clip when `clips`); files of no known kind met while walking are counted.
+struct Inputs {
+    found: Vec<(PathBuf, Modality)>,
+    skipped: Vec<PathBuf>,
+}
+
+impl Inputs {
+    fn collect(paths: &[PathBuf], clips: bool) -> DataResult<Inputs> {
+        let mut inputs = Inputs {
+            found: Vec::new(),
+            skipped: Vec::new(),
+        };
+        for path in paths {
+            inputs.walk(path, clips, true)?;
+        }
+        Ok(inputs)
+    }
+
+    fn walk(&mut self, path: &Path, clips: bool, named: bool) -> DataResult<()> {
+        let modality = modality_of(path)?;
+        if path.is_dir() {
+            if clips && modality == Some(Modality::Video) {
+                self.found.push((path.to_path_buf(), Modality::Video));
+                return Ok(());
+            }
+            for entry in list_dir(path)? {
+                self.walk(&entry, clips, false)?;
+            }
+            return Ok(());
+        }
+        match modality {
+            Some(m) => self.found.push((path.to_path_buf(), m)),
+            None if named => {
+                return Err(polyvit::data::DataError::new(
+                    path.display().to_string(),
+                    format!("not {}", accepted_inputs()),
+                ))
+            }
+            None => self.skipped.push(path.to_path_buf()),
+        }
+        Ok(())
+    }
+}
+
+/// The `k` most probable classes of one row of probabilities.
+fn top_k(task: &TaskInfo, row: &[f32], k: usize) -> Vec<ClassScore> {
+    let mut order: Vec<usize> = (0..row.len()).collect();
+    order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+    order
+        .into_iter()
+        .take(k)
+        .map(|c| ClassScore {
+            class: task.classes[c].clone(),
+            probability: row[c],
+        })
+        .collect()
+}
+
+/// Predictions of `task` for `files`, decoded on every core and scored in chunks.
+fn predict_task(
+    trained: &Trained,
+    task: &TaskInfo,
+    files: &[&PathBuf],
+    k: usize,
+) -> Result<Vec<Prediction>, String> {
+    let format = task.input_format().map_err(|e| e.to_string())?;
+    let classes = task.classes.len();
+    let mut out = Vec::with_capacity(files.len());
+    for chunk in files.chunks(CHUNK) {
+        let decoded: Vec<DataResult<Vec<f32>>> = chunk.par_iter().map(|f| format.load(f)).collect();
+        let mut inputs = Vec::new();
+        for d in decoded {
+            inputs.extend(d.map_err(|e| e.to_string())?);
+        }
+        let probabilities = trained
+            .probabilities(task, inputs, chunk.len())
+            .map_err(|e| e.to_string())?;
+        for (file, row) in chunk.iter().zip(probabilities.chunks_exact(classes)) {
+            out.push(Prediction {
+                file: file.display().to_string(),
+                task: task.name.clone(),
+                top: top_k(task, row, k),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The tasks that score an input of `modality`: the chosen one (which must take it) or every
+/// task of that modality.
+fn tasks_for<'a>(
+    trained: &'a Trained,
+    chosen: Option<&'a TaskInfo>,
+    file: &Path,
+    modality: Modality,
+) -> Result<Vec<&'a TaskInfo>, String> {
+    let name = |m: Modality| format!("{m:?}").to_lowercase();
+    match chosen {
+        Some(t) if t.modality != modality => Err(format!(
+            "{}: {} input, but task {} takes {} inputs",
+            file.display(),
+            match modality {
+                Modality::Image => "an image",
+                Modality::Audio => "an audio",
+                Modality::Video => "a video",
+            },
+            t.name,
+            name(t.modality)
+        )),
+        Some(t) => Ok(vec![t]),
+        None => {
+            let tasks: Vec<&TaskInfo> = trained
+                .tasks
+                .iter()
+                .filter(|t| t.modality == modality)
+                .collect();
+            if tasks.is_empty() {
+                return Err(format!(
+                    "{}: no task of the checkpoint takes {} inputs",
+                    file.display(),
+                    name(modality)
+                ));
+            }
+            Ok(tasks)
+        }
+    }
+}
+
+pub fn predict(args: PredictArgs) -> Result<(), String> {
+    if args.top == 0 {
+        return Err("--top 0: print at least one class".into());
+    }
+    let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
+    let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
+    let origin = args.checkpoint.display().to_string();
+    let trained = Trained::load(&checkpoint, &origin, &device).map_err(|e| e.to_string())?;
+    let chosen = args.task.as_deref().map(|t| trained.task(t)).transpose()?;
+    let considered: Vec<Modality> = match chosen {
+        Some(t) => vec![t.modality],
+        None => trained.tasks.iter().map(|t| t.modality).collect(),
+    };
+    let clips = considered.contains(&Modality::Video) && !considered.contains(&Modality::Image);
+    let inputs = Inputs::collect(&args.files, clips).map_err(|e| e.to_string())?;
+    if let Some(first) = inputs.skipped.first() {
+        eprintln!(
+            "skipped {} file(s) that are not {} (the first: {})",
+            inputs.skipped.len(),
+            accepted_inputs(),
+            first.display()
+        );
+    }
+    let started = Instant::now();
+    let mut per_file: Vec<Vec<Prediction>> = inputs.found.iter().map(|_| Vec::new()).collect();
+    for task in &trained.tasks {
+        let mut assigned = Vec::new();
+        for (i, (file, modality)) in inputs.found.iter().enumerate() {
+            if tasks_for(&trained, chosen, file, *modality)?.contains(&task) {
+                assigned.push(i);
+            }
+        }
+        let files: Vec<&PathBuf> = assigned.iter().map(|&i| &inputs.found[i].0).collect();
+        for (i, p) in assigned
+            .into_iter()
+            .zip(predict_task(&trained, task, &files, args.top)?)
+        {
+            per_file[i].push(p);
+        }
+    }
+    let predictions: Vec<Prediction> = per_file.into_iter().flatten().collect();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&predictions).map_err(|e| e.to_string())?
+        );
+    } else {
+        for p in &predictions {
+            let top: Vec<String> = p
+                .top
+                .iter()
+                .map(|c| format!("{} {:.3}", c.class, c.probability))
+                .collect();
+            println!("{} [{}] {}", p.file, p.task, top.join(", "));
+        }
+    }
+    let n = inputs.found.len();
+    if n >= LARGE_BATCH {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{n} files in {seconds:.1} s ({:.1} files/s)",
+            n as f64 / seconds.max(1e-9)
+        );
+    }
+    Ok(())
+}

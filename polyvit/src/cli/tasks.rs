@@ -1,0 +1,72 @@
+//! The data of a run: the embedded tasks it trains and the configuration's tasks from folders.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use polyvit::data::{build_folder_task, build_task, default_suite, Dataset, SuiteConfig, TaskId};
+use polyvit::train::TrainConfig;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Folders of at least this many files show a progress bar while they are decoded.
+const SHOW_PROGRESS_FROM: usize = 1000;
+
+/// The embedded suite. Its seed is fixed, so every run sees the same splits whatever its
+/// training seed.
+pub fn load_suite() -> Result<Vec<Dataset>, String> {
+    default_suite().map_err(|e| e.to_string())
+}
+
+/// The embedded tasks the configuration trains (each built as in the whole suite), followed by
+/// its folder tasks, in order. A folder task without sizes of its own takes the input shape of
+/// the run's first other task of the same modality, so that the two share a tokenizer. When a
+/// configured name is neither, the whole suite is returned, so that the run reports the name
+/// next to every task it could have been.
+pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
+    let embedded: Option<Vec<TaskId>> = config
+        .tasks
+        .iter()
+        .filter(|t| t.data.is_none())
+        .map(|t| TaskId::ALL.into_iter().find(|id| id.name() == t.name))
+        .collect();
+    let mut datasets = match embedded {
+        Some(ids) => ids
+            .into_iter()
+            .map(|id| build_task(id, &SuiteConfig::default()).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => load_suite()?,
+    };
+    for (j, task) in config.tasks.iter().enumerate() {
+        let Some(spec) = &task.data else { continue };
+        let taken = TaskId::ALL.iter().any(|id| id.name() == task.name)
+            || config.tasks[..j].iter().any(|t| t.name == task.name);
+        if taken {
+            return Err(format!(
+                "task {}: the name is taken (by a built-in task or another folder); give {} another name",
+                task.name,
+                spec.path.display()
+            ));
+        }
+        let in_run: Vec<&Dataset> = config
+            .tasks
+            .iter()
+            .filter_map(|t| datasets.iter().find(|d| d.name == t.name))
+            .collect();
+        let bar = ProgressBar::hidden();
+        bar.set_style(
+            ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} files [{per_sec}]")
+                .expect("a valid template"),
+        );
+        bar.set_message(format!("reading {}", task.name));
+        let shown = AtomicBool::new(false);
+        let progress = |done: usize, total: usize| {
+            if total >= SHOW_PROGRESS_FROM && !shown.swap(true, Ordering::Relaxed) {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        };
+        let dataset = build_folder_task(&task.name, spec, &in_run, &progress)
+            .map_err(|e| format!("task {}: {e}", task.name));
+        bar.finish_and_clear();
+        datasets.push(dataset?);
+    }
+    Ok(datasets)
+}

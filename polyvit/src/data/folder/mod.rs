@@ -1,0 +1,200 @@
+//! Tasks from the user's own folders (the ImageFolder layout): one subfolder per class, holding
+//! images, WAV clips or clip folders of frames, optionally inside `train/`, `val/` (or
+//! `validation/`) and `test/`; splits the folder does not give are carved from the training
+//! files per class by a seeded shuffle ([`FolderSpec::split_seed`]). The modality comes from the
+//! files (one per task). Files are decoded on every core, and every input is standardized with
+//! the training split's statistics, as for the embedded tasks. A `labels.csv` or `labels.json`
+//! at the root makes a multi-label task instead (see [`labels`]). Any unreadable, corrupt or
+//! misplaced file is an error naming it, and nothing is built.
+
+mod labels;
+mod scan;
+mod spec;
+#[cfg(test)]
+mod tests;
+
+pub use labels::{label_file, LABEL_FILES};
+pub use scan::{labelled_folder, scan, Example, Scan};
+pub use spec::FolderSpec;
+
+use super::dataset::{Dataset, Labels, Modality, RawSplit};
+use super::error::{DataError, DataResult};
+use super::image_file::colour_channels;
+use super::input_file::{clip_frames, InputFormat};
+use super::spectrogram::MelConfig;
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Image side of a folder task when no other image task sets it (the default image patch, 7,
+/// tiles it).
+pub const DEFAULT_IMAGE_SIDE: usize = 28;
+/// Video frames and frame side of a folder task when no other video task sets them.
+pub const DEFAULT_VIDEO: [usize; 2] = [8, 32];
+/// Log-mel frames of a folder audio task when no other audio task sets them.
+pub const DEFAULT_AUDIO_FRAMES: usize = 64;
+
+/// The colour channels of most of `images` (3 on a tie).
+fn majority_channels(images: &[PathBuf]) -> DataResult<usize> {
+    let channels: Vec<DataResult<usize>> = images.par_iter().map(|p| colour_channels(p)).collect();
+    let mut grey = 0;
+    for c in channels {
+        grey += usize::from(c? == 1);
+    }
+    Ok(if 2 * grey > images.len() { 1 } else { 3 })
+}
+
+/// The channels of a folder task: the spec's, else `like`'s, else those of most of `images()`.
+fn channels(
+    spec: &FolderSpec,
+    like: Option<usize>,
+    images: impl FnOnce() -> DataResult<Vec<PathBuf>>,
+) -> DataResult<usize> {
+    match spec.channels.or(like) {
+        Some(c) => Ok(c),
+        None => majority_channels(&images()?),
+    }
+}
+
+/// The input shape of a folder task: the spec's sizes, else those of `like` (another task of the
+/// same modality in the run), else the defaults; channels from the spec, `like`, or most files.
+fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataResult<Vec<usize>> {
+    let examples = || scan.splits.iter().flatten().map(|e| e.path.clone());
+    let refuse = |problem: &str| Err(DataError::new(spec.path.display().to_string(), problem));
+    Ok(match scan.modality {
+        Modality::Audio => {
+            if spec.size.is_some() || spec.channels.is_some() {
+                return refuse(
+                    "size and channels are for images and video; audio takes only frames",
+                );
+            }
+            let frames = spec
+                .frames
+                .or(like.map(|s| s[1]))
+                .unwrap_or(DEFAULT_AUDIO_FRAMES);
+            vec![1, frames, MelConfig::default().n_mels]
+        }
+        Modality::Image => {
+            if spec.frames.is_some() {
+                return refuse(
+                    "frames is for video and audio; an image task takes size and channels",
+                );
+            }
+            let side = DEFAULT_IMAGE_SIDE;
+            let [h, w] = spec
+                .size
+                .or(like.map(|s| [s[1], s[2]]))
+                .unwrap_or([side, side]);
+            let c = channels(spec, like.map(|s| s[0]), || Ok(examples().collect()))?;
+            vec![c, h, w]
+        }
+        Modality::Video => {
+            let [frames, side] = DEFAULT_VIDEO;
+            let t = spec.frames.or(like.map(|s| s[0])).unwrap_or(frames);
+            let [h, w] = spec
+                .size
+                .or(like.map(|s| [s[2], s[3]]))
+                .unwrap_or([side, side]);
+            // Video files count as colour: only folders of frames are looked at.
+            let first_frames = || {
+                examples()
+                    .filter(|clip| clip.is_dir())
+                    .map(|clip| Ok(clip_frames(&clip)?[0].clone()))
+                    .collect()
+            };
+            let c = channels(spec, like.map(|s| s[1]), first_frames)?;
+            vec![t, c, h, w]
+        }
+    })
+}
+
+/// The targets of `examples`: one class each, or multi-hot rows over `classes`.
+pub fn labels_of(examples: &[Example], classes: usize, multi_label: bool) -> Labels {
+    if !multi_label {
+        return Labels::Class(examples.iter().map(|e| e.labels[0]).collect());
+    }
+    let mut hot = vec![0.0; examples.len() * classes];
+    for (i, e) in examples.iter().enumerate() {
+        e.labels.iter().for_each(|&c| hot[i * classes + c] = 1.0);
+    }
+    Labels::MultiHot(hot)
+}
+
+/// Decodes `examples` (on every core) into one raw split; the first failing file in folder
+/// order is the error.
+fn decode(
+    format: &InputFormat,
+    examples: &[Example],
+    labels: Labels,
+    progress: &Progress,
+) -> DataResult<RawSplit> {
+    let inputs: Vec<DataResult<Vec<f32>>> = examples
+        .par_iter()
+        .map(|e| {
+            let input = format.load(&e.path);
+            progress.file_done();
+            input
+        })
+        .collect();
+    let mut flat = Vec::with_capacity(examples.len() * format.shape().iter().product::<usize>());
+    for input in inputs {
+        flat.extend(input?);
+    }
+    Ok(RawSplit {
+        inputs: flat,
+        labels,
+        len: examples.len(),
+    })
+}
+
+/// Counts decoded files for a caller's progress report.
+struct Progress<'a> {
+    done: AtomicUsize,
+    total: usize,
+    report: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+impl Progress<'_> {
+    fn file_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        (self.report)(done, self.total);
+    }
+}
+
+/// Builds the task `name` from the folder of `spec`. `others` are the run's other tasks: the
+/// first of the same modality lends its input shape where the spec sets none. `progress` is
+/// called with (files decoded, files in all) after each file, from any thread.
+pub fn build_folder_task(
+    name: &str,
+    spec: &FolderSpec,
+    others: &[&Dataset],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> DataResult<Dataset> {
+    let origin = spec.path.display().to_string();
+    spec.validate().map_err(|p| DataError::new(&origin, p))?;
+    let scan = scan(spec)?;
+    let like = others
+        .iter()
+        .find(|d| d.modality == scan.modality)
+        .map(|d| d.shape.as_slice());
+    let shape = input_shape(&scan, spec, like)?;
+    let format = InputFormat::new(scan.modality, &shape, spec.fit)
+        .map_err(|e| DataError::new(&origin, e.problem))?;
+    let (classes, multi) = (scan.classes.len(), scan.multi_label);
+    let [train, validation, test] = &scan.splits;
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total: train.len() + validation.len() + test.len(),
+        report: progress,
+    };
+    let split = |examples| {
+        decode(
+            &format,
+            examples,
+            labels_of(examples, classes, multi),
+            &progress,
+        )
+    };
+    let raw = [split(train)?, split(validation)?, split(test)?];
+    Dataset::standardized(name, scan.modality, shape, scan.classes, raw)
+}

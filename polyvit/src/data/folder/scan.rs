@@ -1,0 +1,303 @@
+//! Finding a folder task's examples: the class folders (optionally inside `train/`, `val/` and
+//! `test/`), the modality of their files, and seeded per-class splits where the folder does not
+//! give them. Only names are read here; the files are decoded later.
+
+use super::labels::{label_file, labelled_by_file, scan_label_file};
+use super::spec::FolderSpec;
+use crate::data::dataset::Modality;
+use crate::data::error::{DataError, DataResult};
+use crate::data::input_file::{accepted_inputs, modality_of};
+use crate::data::listing::{file_name, list_dir};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+
+/// One example: its file (or clip folder) and classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// The file, or the folder of frames.
+    pub path: PathBuf,
+    /// Indices into the class names, ascending: exactly one unless the task is multi-label.
+    pub labels: Vec<usize>,
+}
+
+/// What a task folder holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan {
+    /// The modality of every example.
+    pub modality: Modality,
+    /// Class names (the class folders' names), in label order.
+    pub classes: Vec<String>,
+    /// Whether examples have any number of classes (from a label file) rather than one.
+    pub multi_label: bool,
+    /// Train, validation and test examples.
+    pub splits: [Vec<Example>; 3],
+}
+
+/// Names of the split folders: train, validation (either name), test.
+pub(super) const SPLIT_FOLDERS: [&[&str]; 3] = [&["train"], &["val", "validation"], &["test"]];
+
+fn error(path: &Path, problem: impl Into<String>) -> DataError {
+    DataError::new(path.display().to_string(), problem)
+}
+
+/// One class folder's examples.
+struct ClassFolder {
+    name: String,
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+/// The class folders of `dir` and their examples, checking every file's modality against the
+/// first one seen (`seen`).
+fn class_folders(
+    dir: &Path,
+    seen: &mut Option<(PathBuf, Modality)>,
+) -> DataResult<Vec<ClassFolder>> {
+    let mut classes = Vec::new();
+    for class_dir in list_dir(dir)? {
+        if !class_dir.is_dir() {
+            return Err(error(
+                &class_dir,
+                format!(
+                    "not in a class folder (each class is a subfolder of {})",
+                    dir.display()
+                ),
+            ));
+        }
+        let files = list_dir(&class_dir)?;
+        if files.is_empty() {
+            return Err(error(&class_dir, "empty class folder"));
+        }
+        for file in &files {
+            let modality = modality_of(file)?
+                .ok_or_else(|| error(file, format!("not {}", accepted_inputs())))?;
+            match seen {
+                Some((first, m)) if *m != modality => {
+                    return Err(error(
+                        dir,
+                        format!(
+                            "mixed modalities in one task: {} is {}, {} is {}",
+                            first.display(),
+                            describe(*m),
+                            file.display(),
+                            describe(modality)
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                None => *seen = Some((file.clone(), modality)),
+            }
+        }
+        classes.push(ClassFolder {
+            name: file_name(&class_dir),
+            dir: class_dir,
+            files,
+        });
+    }
+    Ok(classes)
+}
+
+/// "an image", "audio", "a video clip".
+pub(super) fn describe(modality: Modality) -> &'static str {
+    match modality {
+        Modality::Image => "an image",
+        Modality::Audio => "audio",
+        Modality::Video => "a video clip (a folder of frames)",
+    }
+}
+
+/// The split folders of `root` (train, validation, test), or `None` if it holds none.
+fn split_folders(root: &Path, entries: &[PathBuf]) -> DataResult<Option<[Option<PathBuf>; 3]>> {
+    let split_of = |p: &PathBuf| {
+        SPLIT_FOLDERS
+            .iter()
+            .position(|names| p.is_dir() && names.contains(&file_name(p).as_str()))
+    };
+    if !entries.iter().any(|p| split_of(p).is_some()) {
+        return Ok(None);
+    }
+    let mut splits: [Option<PathBuf>; 3] = Default::default();
+    for p in entries {
+        let k = split_of(p).ok_or_else(|| {
+            error(
+                p,
+                "next to train/, val/ and test/ folders: move it into one of them",
+            )
+        })?;
+        if splits[k].is_some() {
+            return Err(error(root, "has both val/ and validation/ folders"));
+        }
+        splits[k] = Some(p.clone());
+    }
+    if splits[0].is_none() {
+        return Err(error(
+            root,
+            "has val/ or test/ folders but no train/ folder",
+        ));
+    }
+    Ok(Some(splits))
+}
+
+/// Examples of `folders`, labelled by their position in `classes` (every folder must name one).
+fn labelled(folders: Vec<ClassFolder>, classes: &[String]) -> DataResult<Vec<Example>> {
+    let mut examples = Vec::new();
+    for folder in folders {
+        let class = classes
+            .iter()
+            .position(|c| *c == folder.name)
+            .ok_or_else(|| {
+                error(
+                    &folder.dir,
+                    format!(
+                        "class {} is not among the training classes ({})",
+                        folder.name,
+                        classes.join(", ")
+                    ),
+                )
+            })?;
+        examples.extend(folder.files.into_iter().map(|path| Example {
+            path,
+            labels: vec![class],
+        }));
+    }
+    Ok(examples)
+}
+
+/// Carves validation (`carve[0]`) and test (`carve[1]`) examples out of each class of `train`
+/// by a seeded shuffle: `round(n · fraction)` of each class, at least one, and at least one
+/// left to train on.
+fn carve(
+    train: Vec<ClassFolder>,
+    spec: &FolderSpec,
+    carve: [bool; 2],
+) -> DataResult<[Vec<Example>; 3]> {
+    let mut splits: [Vec<Example>; 3] = Default::default();
+    let fractions = [spec.validation_fraction, spec.test_fraction];
+    for (class, folder) in train.into_iter().enumerate() {
+        let n = folder.files.len();
+        let counts = [0, 1].map(|k| match carve[k] {
+            true => ((n as f64 * fractions[k]).round() as usize).max(1),
+            false => 0,
+        });
+        let needed = 1 + counts[0] + counts[1];
+        if n < needed {
+            return Err(error(
+                &folder.dir,
+                format!(
+                    "class {} has {n} example{}: too few to carve {} and keep one to train on \
+                     (need {needed}; add files, or give train/, val/ and test/ folders)",
+                    folder.name,
+                    if n == 1 { "" } else { "s" },
+                    match carve {
+                        [true, true] => "a validation and a test example",
+                        [true, false] => "a validation example",
+                        _ => "a test example",
+                    }
+                ),
+            ));
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.split_seed);
+        rng.set_stream(class as u64);
+        order.shuffle(&mut rng);
+        let (val, rest) = order.split_at(counts[0]);
+        let (test, train) = rest.split_at(counts[1]);
+        for (k, picked) in [train, val, test].into_iter().enumerate() {
+            let mut picked = picked.to_vec();
+            picked.sort_unstable();
+            splits[k].extend(picked.into_iter().map(|i| Example {
+                path: folder.files[i].clone(),
+                labels: vec![class],
+            }));
+        }
+    }
+    Ok(splits)
+}
+
+/// Reads the layout of the task folder `spec.path`.
+pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
+    let root = &spec.path;
+    if !root.is_dir() {
+        return Err(error(
+            root,
+            "not a folder (a task folder holds one subfolder per class)",
+        ));
+    }
+    if let Some(labels) = label_file(root) {
+        return scan_label_file(&labels, spec);
+    }
+    let entries = list_dir(root)?;
+    let layout = split_folders(root, &entries)?;
+    let mut seen = None;
+    let train_dir = match &layout {
+        Some(splits) => splits[0].clone().unwrap_or_else(|| root.clone()),
+        None => root.clone(),
+    };
+    let train = class_folders(&train_dir, &mut seen)?;
+    let classes: Vec<String> = train.iter().map(|c| c.name.clone()).collect();
+    match classes.len() {
+        0 => {
+            return Err(error(
+                &train_dir,
+                "no class folders (one subfolder per class)",
+            ))
+        }
+        1 => {
+            return Err(error(
+                &train_dir,
+                format!(
+                    "only one class folder ({}): a task needs at least two classes",
+                    classes[0]
+                ),
+            ))
+        }
+        _ => {}
+    }
+    let (given_val, given_test) = match &layout {
+        Some([_, val, test]) => (
+            val.as_deref()
+                .map(|d| class_folders(d, &mut seen))
+                .transpose()?,
+            test.as_deref()
+                .map(|d| class_folders(d, &mut seen))
+                .transpose()?,
+        ),
+        None => (None, None),
+    };
+    let mut splits = carve(train, spec, [given_val.is_none(), given_test.is_none()])?;
+    for (k, folders) in [(1, given_val), (2, given_test)] {
+        if let Some(folders) = folders {
+            splits[k] = labelled(folders, &classes)?;
+        }
+    }
+    let (_, modality) = seen.ok_or_else(|| error(root, "holds no examples"))?;
+    Ok(Scan {
+        modality,
+        classes,
+        multi_label: false,
+        splits,
+    })
+}
+
+/// Every example of the class folders (or the label file) of `dir`, for scoring a trained model
+/// on them, labelled by their position in the returned class names.
+pub fn labelled_folder(dir: &Path) -> DataResult<(Modality, Vec<String>, Vec<Example>)> {
+    if !dir.is_dir() {
+        return Err(error(
+            dir,
+            "not a folder (it should hold one subfolder per class)",
+        ));
+    }
+    if let Some(labels) = label_file(dir) {
+        return labelled_by_file(&labels);
+    }
+    let mut seen = None;
+    let folders = class_folders(dir, &mut seen)?;
+    let classes: Vec<String> = folders.iter().map(|c| c.name.clone()).collect();
+    let examples = labelled(folders, &classes)?;
+    let (_, modality) =
+        seen.ok_or_else(|| error(dir, "no class folders (one subfolder per class)"))?;
+    Ok((modality, classes, examples))
+}

@@ -1,0 +1,140 @@
+//! The configuration of a task read from a folder: where it is and how its files become inputs.
+
+use crate::data::image_file::Fit;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+fn default_validation_fraction() -> f64 {
+    0.1
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+
+/// A task read from a folder (the `[task.data]` table of a task in the TOML configuration, or
+/// `--task NAME=DIR`). Unset sizes take those of the run's other tasks of the same modality (so
+/// that they share a tokenizer), else the defaults of the embedded suite: images 28×28, video 8
+/// frames of 32×32, audio 64 log-mel frames; unset channels those of most of the images.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FolderSpec {
+    /// The folder: one subfolder per class, optionally inside `train/`, `val/` and `test/`.
+    pub path: PathBuf,
+    /// `[height, width]` of images and video frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<[usize; 2]>,
+    /// Channels of images and video frames: 1 (grey) or 3 (colour).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<usize>,
+    /// Frames of a video clip, or log-mel frames of an audio clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<usize>,
+    /// How images of another aspect ratio are brought to size: `resize` or `crop`.
+    #[serde(default)]
+    pub fit: Fit,
+    /// Share of each class carved out for validation when there is no `val/` folder.
+    #[serde(default = "default_validation_fraction")]
+    pub validation_fraction: f64,
+    /// Share of each class carved out for testing when there is no `test/` folder.
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Seed of the carving shuffle (fixed, so every run sees the same splits).
+    #[serde(default)]
+    pub split_seed: u64,
+}
+
+impl FolderSpec {
+    /// The folder at `path` with every option at its default.
+    pub fn new(path: impl Into<PathBuf>) -> FolderSpec {
+        FolderSpec {
+            path: path.into(),
+            size: None,
+            channels: None,
+            frames: None,
+            fit: Fit::default(),
+            validation_fraction: default_validation_fraction(),
+            test_fraction: default_test_fraction(),
+            split_seed: 0,
+        }
+    }
+
+    /// Parses the command-line form `NAME=DIR`.
+    pub fn from_arg(arg: &str) -> Result<(String, FolderSpec), String> {
+        match arg.split_once('=') {
+            Some((name, dir)) if !name.is_empty() && !dir.is_empty() => {
+                Ok((name.to_string(), FolderSpec::new(dir)))
+            }
+            _ => Err(format!(
+                "--task {arg:?}: expected NAME=DIR, e.g. --task pets=photos/pets"
+            )),
+        }
+    }
+
+    /// Checks the values that types cannot; the error names the key and the value.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, v) in [
+            ("validation_fraction", self.validation_fraction),
+            ("test_fraction", self.test_fraction),
+        ] {
+            if !(v > 0.0 && v < 1.0) {
+                return Err(format!("{key} = {v}: must be in (0, 1)"));
+            }
+        }
+        if self.validation_fraction + self.test_fraction >= 1.0 {
+            return Err(format!(
+                "validation_fraction + test_fraction = {}: must leave some examples to train on",
+                self.validation_fraction + self.test_fraction
+            ));
+        }
+        if let Some(size) = self.size.filter(|s| s.contains(&0)) {
+            return Err(format!("size = {size:?}: must be positive"));
+        }
+        if let Some(c) = self.channels.filter(|c| ![1, 3].contains(c)) {
+            return Err(format!("channels = {c}: must be 1 (grey) or 3 (colour)"));
+        }
+        if self.frames == Some(0) {
+            return Err("frames = 0: must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_form_and_bad_values() {
+        let (name, spec) = FolderSpec::from_arg("pets=photos/pets").unwrap();
+        assert_eq!(
+            (name.as_str(), spec),
+            ("pets", FolderSpec::new("photos/pets"))
+        );
+        for bad in ["pets", "=dir", "pets="] {
+            assert!(FolderSpec::from_arg(bad).unwrap_err().contains("NAME=DIR"));
+        }
+        type Edit = fn(&mut FolderSpec);
+        let cases: [(Edit, &str); 5] = [
+            (|s| s.test_fraction = 0.0, "test_fraction = 0"),
+            (
+                |s| s.validation_fraction = 0.8,
+                "test_fraction = 1: must leave",
+            ),
+            (|s| s.size = Some([0, 4]), "size = [0, 4]"),
+            (|s| s.channels = Some(4), "channels = 4"),
+            (|s| s.frames = Some(0), "frames = 0"),
+        ];
+        for (edit, want) in cases {
+            let mut spec = FolderSpec::new("d");
+            edit(&mut spec);
+            let err = spec.validate().unwrap_err();
+            assert!(err.contains(want), "{err:?} should contain {want:?}");
+        }
+        let text = "path = \"d\"\nsize = [64, 48]\nfit = \"crop\"\n";
+        let spec: FolderSpec = toml::from_str(text).unwrap();
+        assert_eq!((spec.size, spec.fit), (Some([64, 48]), Fit::Crop));
+        let err = toml::from_str::<FolderSpec>("path = \"d\"\nresolution = 3\n").unwrap_err();
+        assert!(err.to_string().contains("resolution"), "{err}");
+    }
+}

@@ -1,0 +1,363 @@
+//! Folder tasks built from tiny temporary folders: layouts, shapes, splits and every bad-input
+//! error with its message.
+
+use super::*;
+use crate::data::test_util::temp_path;
+use crate::data::wav::tests::wav16;
+use image::{GrayImage, Luma, Rgb, RgbImage};
+use std::path::Path;
+
+/// A fresh, empty folder for one test.
+fn fresh(name: &str) -> PathBuf {
+    let dir = temp_path(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `n` grey `w×h` PNGs of brightness `level` in `dir/class`.
+fn grey_pngs(dir: &Path, class: &str, n: usize, level: u8) {
+    let class_dir = dir.join(class);
+    std::fs::create_dir_all(&class_dir).unwrap();
+    for i in 0..n {
+        GrayImage::from_pixel(10, 6, Luma([level]))
+            .save(class_dir.join(format!("{i}.png")))
+            .unwrap();
+    }
+}
+
+fn build(spec: &FolderSpec) -> DataResult<Dataset> {
+    build_folder_task("mine", spec, &[], &|_, _| {})
+}
+
+fn error_of(spec: &FolderSpec) -> DataError {
+    build(spec).expect_err("the folder is refused")
+}
+
+#[test]
+fn class_folders_give_classes_splits_and_the_default_shape() {
+    let dir = fresh("folder-basic");
+    grey_pngs(&dir, "dark", 10, 20);
+    grey_pngs(&dir, "light", 10, 230);
+    let reported = std::sync::Mutex::new(Vec::new());
+    let record = |done, total| reported.lock().unwrap().push((done, total));
+    let d = build_folder_task("mine", &FolderSpec::new(&dir), &[], &record).unwrap();
+    let mut reported = reported.into_inner().unwrap();
+    reported.sort_unstable();
+    assert_eq!(reported, (1..=20).map(|k| (k, 20)).collect::<Vec<_>>());
+    assert_eq!((d.name.as_str(), d.modality), ("mine", Modality::Image));
+    assert_eq!(d.class_names, ["dark", "light"]);
+    assert_eq!(d.shape, [1, DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE]);
+    // Per class: round(10 · 0.1) = 1 validation, round(10 · 0.2) = 2 test, 7 train.
+    assert_eq!(
+        (d.train.len(), d.validation.len(), d.test.len()),
+        (14, 2, 4)
+    );
+    assert_eq!(d.train.labels, Labels::Class([[0; 7], [1; 7]].concat()));
+    // Standardized with the training statistics: dark below zero, light above.
+    assert!(d.train.example(0).unwrap().iter().all(|&v| v < 0.0));
+    assert!(d.train.example(13).unwrap().iter().all(|&v| v > 0.0));
+    assert_eq!(
+        build(&FolderSpec::new(&dir)).unwrap(),
+        d,
+        "the carving is seeded"
+    );
+    let mut other_seed = FolderSpec::new(&dir);
+    other_seed.split_seed = 7;
+    let reseeded = scan(&other_seed).unwrap();
+    assert_ne!(
+        reseeded.splits,
+        scan(&FolderSpec::new(&dir)).unwrap().splits
+    );
+}
+
+#[test]
+fn split_folders_are_used_and_missing_ones_carved() {
+    let dir = fresh("folder-splits");
+    for class in ["a", "b"] {
+        grey_pngs(&dir.join("train"), class, 4, 100);
+        grey_pngs(&dir.join("test"), class, 2, 100);
+    }
+    let s = scan(&FolderSpec::new(&dir)).unwrap();
+    let sizes = s.splits.clone().map(|e| e.len());
+    // Validation carved from train (1 per class), test as given.
+    assert_eq!(sizes, [6, 2, 4]);
+    assert!(s.splits[2]
+        .iter()
+        .all(|e| e.path.starts_with(dir.join("test"))));
+    grey_pngs(&dir.join("val"), "zebra", 1, 100);
+    let err = scan(&FolderSpec::new(&dir)).unwrap_err();
+    assert!(err.origin.ends_with("zebra"), "{err}");
+    assert!(
+        err.problem
+            .contains("not among the training classes (a, b)"),
+        "{err}"
+    );
+    std::fs::write(dir.join("notes.txt"), b"x").unwrap();
+    let err = scan(&FolderSpec::new(&dir)).unwrap_err();
+    assert!(
+        err.origin.ends_with("notes.txt") && err.problem.contains("next to train/"),
+        "{err}"
+    );
+}
+
+#[test]
+fn colour_images_take_the_majority_channels_and_the_spec_size() {
+    let dir = fresh("folder-colour");
+    for class in ["red", "green"] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..3 {
+            RgbImage::from_pixel(5, 9, Rgb([200, 10 * i, 0]))
+                .save(dir.join(class).join(format!("{i}.jpg")))
+                .unwrap();
+        }
+    }
+    grey_pngs(&dir, "red", 1, 9);
+    let mut spec = FolderSpec::new(&dir);
+    spec.size = Some([8, 4]);
+    let d = build(&spec).unwrap();
+    assert_eq!(d.shape, [3, 8, 4]);
+    spec.channels = Some(1);
+    assert_eq!(build(&spec).unwrap().shape, [1, 8, 4]);
+    // Another image task of the run lends its shape when the spec sets none.
+    let like = build(&spec).unwrap();
+    let adopted = build_folder_task("other", &FolderSpec::new(&dir), &[&like], &|_, _| {}).unwrap();
+    assert_eq!(adopted.shape, [1, 8, 4]);
+}
+
+#[test]
+fn wav_and_clip_folders_are_audio_and_video_tasks() {
+    let dir = fresh("folder-audio");
+    for (class, freq) in [("low", 300.0), ("high", 2000.0)] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..3 {
+            let tone: Vec<i16> = crate::data::test_util::sine(freq, 8000, 2000 + 100 * i)
+                .iter()
+                .map(|&v| (v * 10000.0) as i16)
+                .collect();
+            std::fs::write(dir.join(class).join(format!("{i}.wav")), wav16(8000, &tone)).unwrap();
+        }
+    }
+    let mut spec = FolderSpec::new(&dir);
+    spec.frames = Some(16);
+    let d = build(&spec).unwrap();
+    assert_eq!(
+        (d.modality, d.shape.as_slice()),
+        (Modality::Audio, &[1, 16, 32][..])
+    );
+    assert_eq!(d.class_names, ["high", "low"]);
+
+    let dir = fresh("folder-video");
+    for class in ["still", "moving"] {
+        for clip in 0..3 {
+            let clip_dir = dir.join(class).join(format!("clip{clip}"));
+            std::fs::create_dir_all(&clip_dir).unwrap();
+            for f in 0..5 {
+                GrayImage::from_pixel(4, 4, Luma([f * 40]))
+                    .save(clip_dir.join(format!("{f}.png")))
+                    .unwrap();
+            }
+        }
+    }
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert_eq!(
+        (d.modality, d.shape.as_slice()),
+        (Modality::Video, &[8, 1, 32, 32][..])
+    );
+}
+
+#[test]
+fn bad_folders_are_refused_with_the_path_and_the_problem() {
+    // A corrupt image.
+    let dir = fresh("folder-corrupt");
+    grey_pngs(&dir, "a", 3, 1);
+    grey_pngs(&dir, "b", 3, 1);
+    std::fs::write(dir.join("b").join("1.png"), b"not a png").unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("1.png") && err.problem.contains("not a readable image"),
+        "{err}"
+    );
+
+    // An empty class folder.
+    let dir = fresh("folder-empty-class");
+    grey_pngs(&dir, "a", 3, 1);
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("b") && err.problem == "empty class folder",
+        "{err}"
+    );
+
+    // Too few examples to carve validation and test splits.
+    let dir = fresh("folder-too-few");
+    grey_pngs(&dir, "a", 3, 1);
+    grey_pngs(&dir, "b", 2, 1);
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(err.origin.ends_with("b"), "{err}");
+    assert!(
+        err.problem
+            .contains("class b has 2 examples: too few to carve a validation and a test example"),
+        "{err}"
+    );
+
+    // Mixed modalities: both files are named.
+    let dir = fresh("folder-mixed");
+    grey_pngs(&dir, "a", 3, 1);
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    std::fs::write(dir.join("b").join("x.wav"), wav16(8000, &[0; 100])).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(err.problem.contains("mixed modalities"), "{err}");
+    assert!(
+        err.problem.contains("0.png is an image") && err.problem.contains("x.wav is audio"),
+        "{err}"
+    );
+
+    // A corrupt WAV file.
+    let dir = fresh("folder-bad-wav");
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..3 {
+            std::fs::write(
+                dir.join(class).join(format!("{i}.wav")),
+                wav16(8000, &[1; 50]),
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(dir.join("a").join("2.wav"), &wav16(8000, &[1; 50])[..30]).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("2.wav") && err.problem.contains("truncated"),
+        "{err}"
+    );
+
+    // A file of no known kind, a file outside the class folders, one class, no folder.
+    let dir = fresh("folder-stray");
+    grey_pngs(&dir, "a", 3, 1);
+    grey_pngs(&dir, "b", 3, 1);
+    std::fs::write(dir.join("a").join("notes.txt"), b"x").unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("notes.txt") && err.problem.starts_with("not an image (png"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("a").join("notes.txt")).unwrap();
+    std::fs::write(dir.join("README"), b"x").unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("README") && err.problem.contains("not in a class folder"),
+        "{err}"
+    );
+    let dir = fresh("folder-one-class");
+    grey_pngs(&dir, "a", 3, 1);
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(err.problem.contains("only one class folder (a)"), "{err}");
+    let err = error_of(&FolderSpec::new(dir.join("missing")));
+    assert!(err.problem.starts_with("not a folder"), "{err}");
+}
+
+/// A folder of 8 grey PNGs `0.png` … `7.png` with `labels` written as the label file `name`.
+fn labelled_pngs(test: &str, name: &str, labels: &str) -> PathBuf {
+    let dir = fresh(test);
+    for i in 0..8u8 {
+        GrayImage::from_pixel(4, 4, Luma([30 * i]))
+            .save(dir.join(format!("{i}.png")))
+            .unwrap();
+    }
+    std::fs::write(dir.join(name), labels).unwrap();
+    dir
+}
+
+#[test]
+fn a_label_file_makes_a_multi_label_task() {
+    let rows: String = (0..8)
+        .map(|i| {
+            format!(
+                "{i}.png,{}\n",
+                ["kick;snare", "snare", "hihat;kick", ""][i % 4]
+            )
+        })
+        .collect();
+    let dir = labelled_pngs("labels-csv", "labels.csv", &format!("file,labels\n{rows}"));
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert!(d.multi_label);
+    assert_eq!(d.class_names, ["hihat", "kick", "snare"]);
+    // 8 examples: 1 validation, 2 test (round(8 · 0.2)), 5 train.
+    assert_eq!((d.train.len(), d.validation.len(), d.test.len()), (5, 1, 2));
+    let all: Vec<f32> = [&d.train, &d.validation, &d.test]
+        .iter()
+        .flat_map(|s| match &s.labels {
+            Labels::MultiHot(m) => m.clone(),
+            Labels::Class(_) => panic!("multi-hot labels"),
+        })
+        .collect();
+    assert_eq!(all.iter().sum::<f32>(), 10.0, "2 + 1 + 2 + 0 per 4 rows");
+
+    let json = r#"{"0.png": ["cat"], "1.png": ["dog", "cat"], "2.png": [], "3.png": ["dog"],
+        "4.png": ["cat"], "5.png": ["dog"], "6.png": ["cat"], "7.png": ["dog"]}"#;
+    let dir = labelled_pngs("labels-json", "labels.json", json);
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert_eq!(
+        (d.multi_label, d.class_names.clone()),
+        (true, vec!["cat".to_string(), "dog".into()])
+    );
+}
+
+#[test]
+fn bad_label_files_are_refused_with_the_file_and_the_line() {
+    let cases = [
+        (
+            "labels.csv",
+            "path,tags\n0.png,a\n",
+            "the first line must be the header file,labels",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n9.png,b\n",
+            "9.png: no such file",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a,b\n1.png,b\n",
+            "line 2: more than two fields",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n1.png\n",
+            "line 3: expected file,labels",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n1.png,a\n",
+            "fewer than two classes",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n1.png,b\n",
+            "2 training examples: too few",
+        ),
+        (
+            "labels.json",
+            "[1, 2]",
+            "not an object of paths to class lists",
+        ),
+    ];
+    for (k, (name, text, want)) in cases.into_iter().enumerate() {
+        let dir = labelled_pngs(&format!("labels-bad-{k}"), name, text);
+        let err = error_of(&FolderSpec::new(&dir));
+        assert!(err.origin.ends_with(name), "{err}");
+        assert!(err.problem.contains(want), "{want:?} in {err}");
+    }
+    let dir = labelled_pngs(
+        "labels-mixed",
+        "labels.csv",
+        "file,labels\n0.png,a\nx.wav,b\n",
+    );
+    std::fs::write(dir.join("x.wav"), wav16(8000, &[0; 64])).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.problem.contains("mixed modalities") && err.problem.contains("x.wav is audio"),
+        "{err}"
+    );
+}

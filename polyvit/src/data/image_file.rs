@@ -1,0 +1,183 @@
+//! Image files (PNG, JPEG, BMP, GIF, WebP) of any size and colour type, decoded by the `image`
+//! crate into `[channels, height, width]` inputs with values in [0, 1]: grey (1 channel) or
+//! colour (3 channels, RGB), any alpha dropped, resized or centre-cropped to the input size.
+
+use super::error::{read_file, DataError, DataResult};
+use image::{imageops::FilterType, DynamicImage, ImageDecoder, ImageReader};
+use serde::{Deserialize, Serialize};
+use std::io::Cursor;
+use std::path::Path;
+
+/// File name extensions (lower case) of the image formats read.
+pub const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "bmp", "gif", "webp"];
+
+/// Whether `path`'s extension names one of the image formats read (case-insensitively).
+pub fn is_image_file(path: &Path) -> bool {
+    has_extension(path, &IMAGE_EXTENSIONS)
+}
+
+/// Whether `path`'s extension (case-insensitive) is one of `extensions`.
+pub fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// How an image of another aspect ratio is brought to the input size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fit {
+    /// Scaled to exactly the input size (the aspect ratio may change).
+    #[default]
+    Resize,
+    /// Scaled so that it covers the input size, then the centre cut out (nothing is distorted,
+    /// the borders of the longer side are lost).
+    Crop,
+}
+
+fn reader<'a>(bytes: &'a [u8], origin: &str) -> DataResult<ImageReader<Cursor<&'a [u8]>>> {
+    ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DataError::new(origin, format!("cannot read image: {e}")))
+}
+
+fn corrupt(origin: &str, e: image::ImageError) -> DataError {
+    DataError::new(origin, format!("not a readable image: {e}"))
+}
+
+/// Decodes the image file at `path`; an unreadable or corrupt file is an error naming it.
+pub fn decode_image(path: &Path) -> DataResult<DynamicImage> {
+    let origin = path.display().to_string();
+    let bytes = read_file(path)?;
+    reader(&bytes, &origin)?
+        .decode()
+        .map_err(|e| corrupt(&origin, e))
+}
+
+/// The colour channels of the image file at `path` (1 for grey, 3 for colour), read from its
+/// header without decoding the pixels.
+pub fn colour_channels(path: &Path) -> DataResult<usize> {
+    let origin = path.display().to_string();
+    let bytes = read_file(path)?;
+    let decoder = reader(&bytes, &origin)?
+        .into_decoder()
+        .map_err(|e| corrupt(&origin, e))?;
+    Ok(if decoder.color_type().has_color() {
+        3
+    } else {
+        1
+    })
+}
+
+/// `image` as a `[channels, height, width]` input in [0, 1] (channel-major), converted to grey
+/// (`channels` = 1) or RGB (3) and brought to `height × width` by `fit`.
+pub fn image_input(
+    image: &DynamicImage,
+    channels: usize,
+    height: usize,
+    width: usize,
+    fit: Fit,
+    origin: &str,
+) -> DataResult<Vec<f32>> {
+    let (h, w) = (height as u32, width as u32);
+    if h == 0 || w == 0 || h as usize != height || w as usize != width {
+        return Err(DataError::new(
+            origin,
+            format!("cannot resize to {height}×{width}"),
+        ));
+    }
+    let sized = match fit {
+        Fit::Resize => image.resize_exact(w, h, FilterType::Triangle),
+        Fit::Crop => image.resize_to_fill(w, h, FilterType::Triangle),
+    };
+    let interleaved: Vec<f32> = match channels {
+        1 => sized.to_luma32f().into_raw(),
+        3 => sized.to_rgb32f().into_raw(),
+        c => {
+            return Err(DataError::new(
+                origin,
+                format!("{c} channels: images are read as 1 (grey) or 3 (colour) channels"),
+            ))
+        }
+    };
+    let plane = height * width;
+    let mut planar = vec![0.0; channels * plane];
+    for (i, pixel) in interleaved.chunks_exact(channels).enumerate() {
+        for (c, &v) in pixel.iter().enumerate() {
+            planar[c * plane + i] = v;
+        }
+    }
+    Ok(planar)
+}
+
+/// The image file at `path` as a `[channels, height, width]` input (see [`image_input`]).
+pub fn load_image(path: &Path, shape: [usize; 3], fit: Fit) -> DataResult<Vec<f32>> {
+    let [channels, height, width] = shape;
+    let origin = path.display().to_string();
+    image_input(&decode_image(path)?, channels, height, width, fit, &origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::test_util::temp_path;
+    use image::{Rgb, RgbImage};
+
+    /// A 4×2 colour image: left half red, right half blue.
+    fn two_colours() -> RgbImage {
+        RgbImage::from_fn(4, 2, |x, _| {
+            if x < 2 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        })
+    }
+
+    #[test]
+    fn colour_png_is_planar_and_scaled_to_unit_range() {
+        let path = temp_path("two-colours.png");
+        two_colours().save(&path).unwrap();
+        assert_eq!(colour_channels(&path).unwrap(), 3);
+        let x = load_image(&path, [3, 2, 4], Fit::Resize).unwrap();
+        assert_eq!(&x[..8], &[1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(&x[8..16], &[0.0; 8]);
+        assert_eq!(&x[16..], &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0]);
+        let grey = load_image(&path, [1, 2, 4], Fit::Resize).unwrap();
+        assert!(
+            grey[0] > 0.1 && grey[0] < 0.5 && grey[3] < grey[0],
+            "{grey:?}"
+        );
+    }
+
+    #[test]
+    fn crop_keeps_the_centre_and_resize_squeezes() {
+        let image = DynamicImage::ImageRgb8(two_colours());
+        // 2×2 from 4×2: the crop keeps the middle two columns (one red, one blue) as they are;
+        // the resize filters each half, mostly red on the left, mostly blue on the right.
+        let crop = image_input(&image, 3, 2, 2, Fit::Crop, "t").unwrap();
+        assert_eq!(&crop[..4], &[1.0, 0.0, 1.0, 0.0]);
+        let squeeze = image_input(&image, 3, 2, 2, Fit::Resize, "t").unwrap();
+        assert!(squeeze[0] > 0.5 && squeeze[1] < 0.5, "{squeeze:?}");
+        let tall = image_input(&image, 3, 4, 2, Fit::Crop, "t").unwrap();
+        assert!(tall[..8].iter().all(|&v| v > 0.0 && v < 1.0), "{tall:?}");
+        let err = image_input(&image, 4, 2, 2, Fit::Resize, "t").unwrap_err();
+        assert!(err.problem.contains("4 channels"), "{err}");
+    }
+
+    #[test]
+    fn corrupt_image_names_the_file() {
+        let path = temp_path("corrupt.png");
+        let mut bytes = Vec::new();
+        two_colours()
+            .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let err = load_image(&path, [3, 2, 2], Fit::Resize).unwrap_err();
+        assert_eq!(err.origin, path.display().to_string());
+        assert!(err.problem.contains("not a readable image"), "{err}");
+        std::fs::write(&path, b"hello").unwrap();
+        let err = colour_channels(&path).unwrap_err();
+        assert!(err.problem.contains("not a readable image"), "{err}");
+    }
+}

@@ -1,0 +1,198 @@
+//! One example from disk, as a task's tokenizer expects it: an image file (`[C, H, W]`), a WAV
+//! file (a `[1, frames, mel]` log-mel image, see [`AudioFeatures`]), or a folder of frames or a
+//! video file (`[T, C, H, W]`, `T` frames sampled evenly over the clip; video files need the
+//! `ffmpeg` feature, see [`super::video_file`]). Values are raw (pixels / 255,
+//! log-mel), before the task's standardization. Training on folders and `polyvit predict` read
+//! files through this one path.
+
+use super::audio::AudioFeatures;
+use super::dataset::Modality;
+use super::error::{DataError, DataResult};
+use super::image_file::{has_extension, is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
+use super::listing::list_dir;
+use super::spectrogram::MelConfig;
+use super::video_file::{is_video_file, load_video, VIDEO_EXTENSIONS};
+use super::wav::read_wav;
+use std::path::{Path, PathBuf};
+
+/// File name extensions of the audio formats read.
+pub const AUDIO_EXTENSIONS: [&str; 1] = ["wav"];
+
+/// What kind of example the file or folder at `path` is, from its name (and, for a folder,
+/// whether it holds image files); `None` for anything else.
+pub fn modality_of(path: &Path) -> DataResult<Option<Modality>> {
+    if path.is_dir() {
+        let frames = list_dir(path)?.iter().any(|p| is_image_file(p));
+        return Ok(frames.then_some(Modality::Video));
+    }
+    Ok(if is_image_file(path) {
+        Some(Modality::Image)
+    } else if is_video_file(path) {
+        Some(Modality::Video)
+    } else if has_extension(path, &AUDIO_EXTENSIONS) {
+        Some(Modality::Audio)
+    } else {
+        None
+    })
+}
+
+/// The words for what [`modality_of`] accepts, for error messages.
+pub fn accepted_inputs() -> String {
+    format!(
+        "an image ({}), a WAV file, a video file ({}) or a folder of frames",
+        IMAGE_EXTENSIONS.join(", "),
+        VIDEO_EXTENSIONS.join(", ")
+    )
+}
+
+/// The frame files of the clip folder `dir`, in natural order; a folder without any is an
+/// error naming it.
+pub fn clip_frames(dir: &Path) -> DataResult<Vec<PathBuf>> {
+    let frames: Vec<PathBuf> = list_dir(dir)?
+        .into_iter()
+        .filter(|p| is_image_file(p))
+        .collect();
+    if frames.is_empty() {
+        return Err(DataError::new(
+            dir.display().to_string(),
+            "clip folder holds no image frames",
+        ));
+    }
+    Ok(frames)
+}
+
+/// Indices of `count` frames spread evenly over a clip of `len` (the middle of each of `count`
+/// equal parts; frames repeat when the clip is shorter).
+pub fn sample_frames(len: usize, count: usize) -> Vec<usize> {
+    (0..count)
+        .map(|i| ((2 * i + 1) * len) / (2 * count))
+        .collect()
+}
+
+/// How files become inputs of one shape.
+#[derive(Debug, Clone)]
+pub struct InputFormat {
+    modality: Modality,
+    shape: Vec<usize>,
+    fit: Fit,
+    audio: Option<AudioFeatures>,
+}
+
+impl InputFormat {
+    /// Inputs of `modality` and `shape` (`[C, H, W]`, `[T, C, H, W]` or `[1, frames, mel]`, with
+    /// the default log-mel bands); images are brought to size by `fit`.
+    pub fn new(modality: Modality, shape: &[usize], fit: Fit) -> DataResult<Self> {
+        let err = |p: String| Err(DataError::new("input format", p));
+        let rank = if modality == Modality::Video { 4 } else { 3 };
+        if shape.len() != rank || shape.contains(&0) {
+            return err(format!(
+                "{modality:?} inputs of shape {shape:?}: need {rank} positive sizes"
+            ));
+        }
+        let audio = if modality == Modality::Audio {
+            let mel = MelConfig::default();
+            if shape[0] != 1 || shape[2] != mel.n_mels {
+                return err(format!(
+                    "audio inputs of shape {shape:?}: need [1, frames, {}]",
+                    mel.n_mels
+                ));
+            }
+            Some(AudioFeatures::new(mel, shape[1])?)
+        } else {
+            None
+        };
+        Ok(Self {
+            modality,
+            shape: shape.to_vec(),
+            fit,
+            audio,
+        })
+    }
+
+    /// The modality the inputs are for.
+    pub fn modality(&self) -> Modality {
+        self.modality
+    }
+
+    /// The shape of one input.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The input from the file (or clip folder) at `path`; errors name the file.
+    pub fn load(&self, path: &Path) -> DataResult<Vec<f32>> {
+        let s = &self.shape;
+        match (&self.audio, self.modality) {
+            (Some(features), _) => {
+                let wav = read_wav(path)?;
+                features
+                    .features(&wav.samples, wav.sample_rate)
+                    .map_err(|e| DataError::new(path.display().to_string(), e.problem))
+            }
+            (None, Modality::Video) if !path.is_dir() => {
+                load_video(path, [s[0], s[1], s[2], s[3]], self.fit)
+            }
+            (None, Modality::Video) => {
+                let frames = clip_frames(path)?;
+                let mut clip = Vec::with_capacity(s.iter().product());
+                for i in sample_frames(frames.len(), s[0]) {
+                    clip.extend(load_image(&frames[i], [s[1], s[2], s[3]], self.fit)?);
+                }
+                Ok(clip)
+            }
+            (None, _) => load_image(path, [s[0], s[1], s[2]], self.fit),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::test_util::temp_path;
+    use crate::data::wav::tests::wav16;
+    use image::{GrayImage, Luma};
+
+    #[test]
+    fn frames_are_spread_over_the_clip() {
+        assert_eq!(sample_frames(16, 4), [2, 6, 10, 14]);
+        assert_eq!(sample_frames(8, 8), (0..8).collect::<Vec<_>>());
+        assert_eq!(sample_frames(2, 4), [0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn a_clip_folder_is_sampled_frame_by_frame() {
+        let dir = temp_path("clip");
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..4u8 {
+            GrayImage::from_pixel(3, 3, Luma([i * 60]))
+                .save(dir.join(format!("f{i}.png")))
+                .unwrap();
+        }
+        assert_eq!(modality_of(&dir).unwrap(), Some(Modality::Video));
+        let format = InputFormat::new(Modality::Video, &[2, 1, 2, 2], Fit::Resize).unwrap();
+        let clip = format.load(&dir).unwrap();
+        // Frames 1 and 3 of 4, each 2×2.
+        let want: Vec<f32> = [60.0, 180.0].iter().flat_map(|v| [v / 255.0; 4]).collect();
+        assert_eq!(clip, want);
+        let empty = temp_path("empty-clip");
+        std::fs::create_dir_all(&empty).unwrap();
+        let err = format.load(&empty).unwrap_err();
+        assert!(err.problem.contains("no image frames"), "{err}");
+    }
+
+    #[test]
+    fn a_wav_file_becomes_log_mel_features() {
+        let path = temp_path("tone.wav");
+        let tone: Vec<i16> = crate::data::test_util::sine(440.0, 16000, 8000)
+            .iter()
+            .map(|&v| (v * 8000.0) as i16)
+            .collect();
+        std::fs::write(&path, wav16(16000, &tone)).unwrap();
+        assert_eq!(modality_of(&path).unwrap(), Some(Modality::Audio));
+        let format = InputFormat::new(Modality::Audio, &[1, 16, 32], Fit::Resize).unwrap();
+        assert_eq!(format.load(&path).unwrap().len(), 16 * 32);
+        let err = InputFormat::new(Modality::Audio, &[1, 16, 20], Fit::Resize).unwrap_err();
+        assert!(err.problem.contains("need [1, frames, 32]"), "{err}");
+        assert_eq!(modality_of(Path::new("notes.txt")).unwrap(), None);
+    }
+}

@@ -1,0 +1,131 @@
+//! What a trained model needs to know about each task to read new files: the input modality and
+//! shape, how images are fitted, the training split's standardization and the class names.
+//! Stored in the checkpoint's metadata (as JSON under [`TASKS_KEY`]), so `polyvit predict` needs
+//! neither the training data nor the embedded suite.
+
+use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
+use super::error::{DataError, DataResult};
+use super::image_file::Fit;
+use super::input_file::InputFormat;
+use serde::{Deserialize, Serialize};
+
+/// The checkpoint metadata key of the task descriptions.
+pub const TASKS_KEY: &str = "tasks";
+
+/// One task as a trained model sees new inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    /// The task's name (its head in the model).
+    pub name: String,
+    /// Which tokenizer its inputs go through.
+    pub modality: Modality,
+    /// Shape of one input.
+    pub shape: Vec<usize>,
+    /// How images and frames of another aspect ratio are brought to size.
+    pub fit: Fit,
+    /// The standardization of the training inputs.
+    pub standardization: Standardization,
+    /// Whether the scores are independent sigmoids (several classes at once).
+    pub multi_label: bool,
+    /// Class names, in label order.
+    pub classes: Vec<String>,
+}
+
+impl TaskInfo {
+    /// The description of `dataset`, whose images are fitted by `fit`.
+    pub fn of(dataset: &Dataset, fit: Fit) -> TaskInfo {
+        TaskInfo {
+            name: dataset.name.clone(),
+            modality: dataset.modality,
+            shape: dataset.shape.clone(),
+            fit,
+            standardization: dataset.standardization,
+            multi_label: dataset.multi_label,
+            classes: dataset.class_names.clone(),
+        }
+    }
+
+    /// How files become this task's inputs.
+    pub fn input_format(&self) -> DataResult<InputFormat> {
+        InputFormat::new(self.modality, &self.shape, self.fit)
+    }
+
+    /// A dataset of this task holding `inputs` (raw, standardized here) with `labels` as its
+    /// test split and nothing else: what the model's task specs and the evaluation need.
+    pub fn dataset_with(
+        &self,
+        mut inputs: Vec<f32>,
+        labels: Labels,
+        len: usize,
+    ) -> DataResult<Dataset> {
+        self.standardization.apply(&mut inputs);
+        let classes = self.classes.len();
+        let empty = || {
+            Split::new(
+                Vec::new(),
+                Labels::Class(Vec::new()),
+                0,
+                classes,
+                &self.name,
+            )
+        };
+        Ok(Dataset {
+            name: self.name.clone(),
+            modality: self.modality,
+            shape: self.shape.clone(),
+            num_classes: classes,
+            class_names: self.classes.clone(),
+            multi_label: self.multi_label,
+            standardization: self.standardization,
+            train: empty()?,
+            validation: empty()?,
+            test: Split::new(inputs, labels, len, classes, &self.name)?,
+        })
+    }
+}
+
+/// The task descriptions as checkpoint metadata text.
+pub fn tasks_to_metadata(tasks: &[TaskInfo]) -> String {
+    serde_json::to_string(tasks).expect("task descriptions serialize")
+}
+
+/// The task descriptions of checkpoint metadata text; `origin` names the checkpoint in errors.
+pub fn tasks_from_metadata(text: &str, origin: &str) -> DataResult<Vec<TaskInfo>> {
+    serde_json::from_str(text)
+        .map_err(|e| DataError::new(origin, format!("corrupt task descriptions: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_round_trip_and_hold_standardized_inputs() {
+        let info = TaskInfo {
+            name: "pets".into(),
+            modality: Modality::Image,
+            shape: vec![1, 2, 2],
+            fit: Fit::Crop,
+            standardization: Standardization {
+                mean: 0.5,
+                std: 0.25,
+            },
+            multi_label: false,
+            classes: vec!["cat".into(), "dog".into()],
+        };
+        let text = tasks_to_metadata(std::slice::from_ref(&info));
+        assert!(text.contains("\"modality\":\"image\""), "{text}");
+        assert_eq!(tasks_from_metadata(&text, "c").unwrap(), vec![info.clone()]);
+        let err = tasks_from_metadata("[{}]", "c.safetensors").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("c.safetensors: corrupt task descriptions"),
+            "{err}"
+        );
+        let d = info
+            .dataset_with(vec![0.5; 4], Labels::Class(vec![1]), 1)
+            .unwrap();
+        assert_eq!((d.num_classes, d.test.inputs.clone()), (2, vec![0.0; 4]));
+        assert_eq!(TaskInfo::of(&d, Fit::Crop), info);
+    }
+}

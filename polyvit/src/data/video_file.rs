@@ -1,0 +1,150 @@
+//! Video files (MP4, AVI, WebM, MKV, MOV) as `[T, C, H, W]` clips: decoded by the `ffmpeg`
+//! program (built with the `ffmpeg` cargo feature; the program must be installed where it
+//! runs), scaled to the frame size (stretched, or scaled and centre-cropped), converted to grey or
+//! RGB, and `T` frames sampled evenly over the whole video. Running the program rather than linking
+//! FFmpeg's C libraries keeps the build free of system libraries and of their ABI versions.
+
+use super::error::{DataError, DataResult};
+use super::image_file::{has_extension, Fit};
+use std::path::Path;
+
+/// File name extensions (lower case) of the video files read.
+pub const VIDEO_EXTENSIONS: [&str; 5] = ["mp4", "avi", "webm", "mkv", "mov"];
+
+/// Whether `path`'s extension names one of the video formats read (case-insensitively).
+pub fn is_video_file(path: &Path) -> bool {
+    has_extension(path, &VIDEO_EXTENSIONS)
+}
+
+/// The video file at `path` as `shape` = `[frames, channels, height, width]` values in [0, 1].
+#[cfg(feature = "ffmpeg")]
+pub fn load_video(path: &Path, shape: [usize; 4], fit: Fit) -> DataResult<Vec<f32>> {
+    use super::input_file::sample_frames;
+    let origin = path.display().to_string();
+    let err = |p: String| DataError::new(&origin, p);
+    let [t, c, h, w] = shape;
+    let pix_fmt = match c {
+        1 => "gray",
+        3 => "rgb24",
+        _ => {
+            return Err(err(format!(
+                "{c} channels: video is read as 1 or 3 channels"
+            )))
+        }
+    };
+    let filter = match fit {
+        Fit::Resize => format!("scale={w}:{h}"),
+        Fit::Crop => format!("scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"),
+    };
+    let output = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(path)
+        .args([
+            "-vf", &filter, "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1",
+        ])
+        .output()
+        .map_err(|e| err(format!("cannot run ffmpeg (is FFmpeg installed?): {e}")))?;
+    if !output.status.success() {
+        let message = String::from_utf8_lossy(&output.stderr);
+        return Err(err(format!("ffmpeg cannot decode it: {}", message.trim())));
+    }
+    let frame = c * h * w;
+    let frames = output.stdout.len() / frame;
+    if frames == 0 {
+        return Err(err("holds no video frames".into()));
+    }
+    let plane = h * w;
+    let mut clip = vec![0.0; t * frame];
+    for (k, i) in sample_frames(frames, t).into_iter().enumerate() {
+        let pixels = &output.stdout[i * frame..(i + 1) * frame];
+        for (p, rgb) in pixels.chunks_exact(c).enumerate() {
+            for (ch, &v) in rgb.iter().enumerate() {
+                clip[k * frame + ch * plane + p] = v as f32 / 255.0;
+            }
+        }
+    }
+    Ok(clip)
+}
+
+/// Without the `ffmpeg` feature video files are refused, saying how to read them.
+#[cfg(not(feature = "ffmpeg"))]
+pub fn load_video(path: &Path, _shape: [usize; 4], _fit: Fit) -> DataResult<Vec<f32>> {
+    Err(DataError::new(
+        path.display().to_string(),
+        "video files are read through FFmpeg: build polyvit with `--features ffmpeg` (or give the \
+         clip as a folder of frames)",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(feature = "ffmpeg")]
+    use crate::data::test_util::temp_path;
+
+    #[cfg(not(feature = "ffmpeg"))]
+    #[test]
+    fn without_the_feature_video_files_are_refused_with_the_way_out() {
+        let err = load_video(Path::new("clip.mp4"), [2, 1, 4, 4], Fit::Resize).unwrap_err();
+        assert_eq!(err.origin, "clip.mp4");
+        assert!(err.problem.contains("--features ffmpeg"), "{err}");
+        assert!(is_video_file(Path::new("a/B.WebM")) && !is_video_file(Path::new("a.png")));
+    }
+
+    /// Writes a 1-second 64×48 test-pattern video (10 frames/s, MPEG-4 part 2) with `ffmpeg`.
+    #[cfg(feature = "ffmpeg")]
+    fn test_video(name: &str) -> std::path::PathBuf {
+        pattern_video(&temp_path(name), "testsrc")
+    }
+
+    /// Writes a 1-second 64×48 video of the lavfi `pattern` source at `path`.
+    #[cfg(feature = "ffmpeg")]
+    fn pattern_video(path: &Path, pattern: &str) -> std::path::PathBuf {
+        let path = path.to_path_buf();
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("{pattern}=size=64x48:rate=10:duration=1"))
+            .args(["-c:v", "mpeg4"])
+            .arg(&path)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success());
+        path
+    }
+
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn a_video_file_is_sampled_to_the_clip_shape() {
+        let path = test_video("pattern.mp4");
+        let clip = load_video(&path, [4, 3, 16, 16], Fit::Crop).unwrap();
+        assert_eq!(clip.len(), 4 * 3 * 16 * 16);
+        assert!(clip.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        let frame = 3 * 16 * 16;
+        assert_ne!(&clip[..frame], &clip[3 * frame..], "the pattern moves");
+        let grey = load_video(&path, [2, 1, 8, 8], Fit::Resize).unwrap();
+        assert_eq!(grey.len(), 2 * 64);
+        let corrupt = temp_path("corrupt.mp4");
+        std::fs::write(&corrupt, b"not a video").unwrap();
+        let err = load_video(&corrupt, [2, 1, 8, 8], Fit::Resize).unwrap_err();
+        assert_eq!(err.origin, corrupt.display().to_string());
+        assert!(err.problem.starts_with("ffmpeg cannot decode it"), "{err}");
+    }
+
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn a_folder_of_video_files_is_a_video_task() {
+        use crate::data::folder::{build_folder_task, FolderSpec};
+        let dir = temp_path("video-files");
+        let _ = std::fs::remove_dir_all(&dir);
+        for (class, pattern) in [("bars", "smptebars"), ("pattern", "testsrc")] {
+            std::fs::create_dir_all(dir.join(class)).unwrap();
+            for i in 0..3 {
+                pattern_video(&dir.join(class).join(format!("{i}.mp4")), pattern);
+            }
+        }
+        let d = build_folder_task("films", &FolderSpec::new(&dir), &[], &|_, _| {}).unwrap();
+        assert_eq!(d.shape, [8, 3, 32, 32], "video files count as colour");
+        assert_eq!(d.class_names, ["bars", "pattern"]);
+        assert_eq!(d.train.len() + d.validation.len() + d.test.len(), 6);
+    }
+}

@@ -1,0 +1,342 @@
+//! The command line on the user's own folders: training tasks from folders of images, WAV clips
+//! and frames (alone and next to a built-in task), predicting files with the checkpoint's class
+//! names, scoring a labelled folder, exporting an embedded task, and the errors of bad input
+//! (with nothing written).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `polyvit` with the whitespace-separated words of `line` (the temporary paths hold no
+/// spaces).
+fn polyvit(line: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(line.split_whitespace())
+        .output()
+        .expect("polyvit runs")
+}
+
+fn succeeds(line: &str) -> String {
+    let out = polyvit(line);
+    assert!(
+        out.status.success(),
+        "polyvit {line} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(line: &str) -> String {
+    let out = polyvit(line);
+    assert!(!out.status.success(), "polyvit {line} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn fresh(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("polyvit-own-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `n` 12×12 colour PNGs of red stripes in `dir/class` (horizontal or vertical, shifted per
+/// file).
+fn stripes(dir: &Path, class: &str, n: u32, horizontal: bool) {
+    let class_dir = dir.join(class);
+    std::fs::create_dir_all(&class_dir).unwrap();
+    for i in 0..n {
+        let img = image::RgbImage::from_fn(12, 12, |x, y| {
+            let t = if horizontal { y } else { x };
+            image::Rgb([if (t + i) % 4 < 2 { 255 } else { 0 }, 0, 40])
+        });
+        img.save(class_dir.join(format!("{i}.png"))).unwrap();
+    }
+}
+
+/// `n` WAV clips of a tone of `freq` Hz (8 kHz, 16-bit) in `dir/class`.
+fn tones(dir: &Path, class: &str, n: usize, freq: f32) {
+    let class_dir = dir.join(class);
+    std::fs::create_dir_all(&class_dir).unwrap();
+    for i in 0..n {
+        let samples: Vec<f32> = (0..4000 + 200 * i)
+            .map(|t| 0.3 * (std::f32::consts::TAU * freq * t as f32 / 8000.0).sin())
+            .collect();
+        let bytes = polyvit::data::wav::encode_wav16(8000, &samples);
+        std::fs::write(class_dir.join(format!("{i}.wav")), bytes).unwrap();
+    }
+}
+
+/// `n` clip folders in `dir/class` of 6 grey 16×16 frames of a bar moving down (or up).
+fn clips(dir: &Path, class: &str, n: u32, down: bool) {
+    for c in 0..n {
+        let clip = dir.join(class).join(format!("clip{c}"));
+        std::fs::create_dir_all(&clip).unwrap();
+        for f in 0..6u32 {
+            let row = if down { 2 * f + c } else { 15 - 2 * f - c };
+            let frame = image::GrayImage::from_fn(16, 16, |_, y| {
+                image::Luma([if y.abs_diff(row) < 2 { 255 } else { 0 }])
+            });
+            frame.save(clip.join(format!("frame{f}.png"))).unwrap();
+        }
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
+    let root = fresh("stripes");
+    let data = root.join("data");
+    stripes(&data, "horizontal", 8, true);
+    stripes(&data, "vertical", 8, false);
+    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.safetensors")));
+    // Next to a built-in image task, the colour stripes take its 1×28×28 input.
+    let log = succeeds(&format!(
+        "train --tasks mnist,stripes --task stripes={} --preset tiny --steps 30 --eval-every 0 \
+         --output {out}",
+        s(&data)
+    ));
+    assert!(log.contains("(mnist, stripes)"), "{log}");
+    let file = s(&data.join("vertical/3.png"));
+    let both = succeeds(&format!("predict --checkpoint {checkpoint} {file}"));
+    assert!(
+        both.contains("3.png [mnist] ") && both.contains("3.png [stripes] "),
+        "{both}"
+    );
+
+    // A file and a walked folder, through the stored preprocessing and class names.
+    let json = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --task stripes --top 2 --json {} {}",
+        s(&data.join("horizontal/0.png")),
+        s(&data.join("vertical"))
+    ));
+    let predictions: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let predictions = predictions.as_array().unwrap();
+    assert_eq!(predictions.len(), 9, "one file and a folder of 8: {json}");
+    for p in predictions {
+        assert_eq!(p["task"], "stripes");
+        let top = p["top"].as_array().unwrap();
+        let names: Vec<&str> = top.iter().map(|c| c["class"].as_str().unwrap()).collect();
+        assert!(
+            names.contains(&"horizontal") && names.contains(&"vertical"),
+            "{p}"
+        );
+        let p_of = |k: usize| top[k]["probability"].as_f64().unwrap();
+        assert!(
+            (p_of(0) + p_of(1) - 1.0).abs() < 1e-4,
+            "softmax sums to 1: {p}"
+        );
+        assert!(p_of(0) >= p_of(1), "sorted: {p}");
+    }
+
+    let scored = succeeds(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&data)
+    ));
+    assert!(
+        scored.contains("stripes on") && scored.contains("(16 examples, 2 classes): top1"),
+        "{scored}"
+    );
+
+    // Inputs the checkpoint cannot take.
+    let wav = root.join("sound.wav");
+    std::fs::write(&wav, b"RIFF").unwrap();
+    let err = fails(&format!("predict --checkpoint {checkpoint} {}", s(&wav)));
+    assert!(
+        err.contains("sound.wav: no task of the checkpoint takes audio inputs"),
+        "{err}"
+    );
+    let err = fails(&format!(
+        "predict --checkpoint {checkpoint} --task drums {file}"
+    ));
+    assert!(
+        err.contains("no task \"drums\" in the checkpoint (it has mnist, stripes)"),
+        "{err}"
+    );
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&root.join("missing"))
+    ));
+    assert!(err.contains("not a folder"), "{err}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn image_audio_and_video_folders_co_train_and_predict() {
+    let root = fresh("three");
+    stripes(&root.join("pics"), "horizontal", 4, true);
+    stripes(&root.join("pics"), "vertical", 4, false);
+    tones(&root.join("tones"), "low", 4, 300.0);
+    tones(&root.join("tones"), "high", 4, 2500.0);
+    clips(&root.join("clips"), "down", 4, true);
+    clips(&root.join("clips"), "up", 4, false);
+    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.safetensors")));
+    let task = |name: &str| format!("--task {name}={}", s(&root.join(name)));
+    let log = succeeds(&format!(
+        "train --tasks pics,tones,clips {} {} {} --preset tiny --steps 12 --eval-every 0 \
+         --output {out}",
+        task("pics"),
+        task("tones"),
+        task("clips")
+    ));
+    assert!(
+        log.contains("co-training 3 tasks (pics, tones, clips)"),
+        "{log}"
+    );
+    let text = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --top 1 {} {}",
+        s(&root.join("pics/vertical/1.png")),
+        s(&root.join("tones/high/2.wav"))
+    ));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("1.png [pics] ") && lines[1].contains("2.wav [tones] "),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains(" high ") || lines[1].contains(" low "),
+        "{text}"
+    );
+    // With a video task, folders of frames are clips: a class folder walks to its 4 clips.
+    let text = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --task clips {}",
+        s(&root.join("clips/up"))
+    ));
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.contains(" [clips] ") && l.contains("down") && l.contains("up")),
+        "{text}"
+    );
+    let err = fails(&format!(
+        "predict --checkpoint {checkpoint} --task clips {}",
+        s(&root.join("pics/vertical/1.png"))
+    ));
+    assert!(
+        err.contains("1.png: an image input, but task clips takes video inputs"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn a_label_file_trains_a_multi_label_task_scored_by_sigmoids() {
+    let root = fresh("multi");
+    let data = root.join("shapes");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rows = String::from("file,labels\n");
+    for i in 0..10u32 {
+        let (horizontal, red) = (i % 2 == 0, i % 3 == 0);
+        let img = image::RgbImage::from_fn(12, 12, |x, y| {
+            let on = (if horizontal { y } else { x } + i) % 4 < 2;
+            image::Rgb(if on {
+                [if red { 255 } else { 0 }, 0, 255]
+            } else {
+                [0; 3]
+            })
+        });
+        img.save(data.join(format!("{i}.png"))).unwrap();
+        let labels = [
+            (horizontal, "horizontal"),
+            (!horizontal, "vertical"),
+            (red, "red"),
+        ];
+        let names: Vec<&str> = labels
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        rows += &format!("{i}.png,{}\n", names.join(";"));
+    }
+    std::fs::write(data.join("labels.csv"), rows).unwrap();
+    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.safetensors")));
+    succeeds(&format!(
+        "train --tasks shapes --task shapes={} --preset tiny --steps 10 --output {out}",
+        s(&data)
+    ));
+    let json = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --top 3 --json {}",
+        s(&data.join("0.png"))
+    ));
+    let predictions: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let top = predictions[0]["top"].as_array().unwrap();
+    let mut names: Vec<&str> = top.iter().map(|c| c["class"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["horizontal", "red", "vertical"], "{json}");
+    let p: Vec<f64> = top
+        .iter()
+        .map(|c| c["probability"].as_f64().unwrap())
+        .collect();
+    assert!(p.iter().all(|&p| p > 0.0 && p < 1.0), "{json}");
+    assert!(
+        (p.iter().sum::<f64>() - 1.0).abs() > 1e-3,
+        "independent sigmoids: {json}"
+    );
+    let scored = succeeds(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&data)
+    ));
+    assert!(scored.contains("(10 examples, 3 classes): mAP"), "{scored}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn bad_folders_stop_training_before_anything_is_written() {
+    let root = fresh("bad");
+    let data = root.join("data");
+    stripes(&data, "horizontal", 5, true);
+    std::fs::create_dir_all(data.join("vertical")).unwrap();
+    let out = root.join("run");
+    let train = format!(
+        "train --tasks stripes --task stripes={} --preset tiny --steps 2 --output {}",
+        s(&data),
+        s(&out)
+    );
+    let err = fails(&train);
+    assert!(
+        err.contains("task stripes: ") && err.contains("vertical: empty class folder"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written");
+    stripes(&data, "vertical", 1, false);
+    let err = fails(&train);
+    assert!(
+        err.contains("class vertical has 1 example: too few"),
+        "{err}"
+    );
+    let err = fails(&format!(
+        "train --task mnist={} --output {}",
+        s(&data),
+        s(&out)
+    ));
+    assert!(err.contains("task mnist: the name is taken"), "{err}");
+    let err = fails(&format!("train --task nodir --output {}", s(&out)));
+    assert!(err.contains("expected NAME=DIR"), "{err}");
+    assert!(!out.exists(), "nothing is written");
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn exported_digits_are_a_folder_task() {
+    let root = fresh("export");
+    let dir = root.join("digits");
+    let said = succeeds(&format!("data export mnist {}", s(&dir)));
+    assert!(said.contains("wrote 2500 examples of mnist"), "{said}");
+    let count = |p: PathBuf| std::fs::read_dir(p).unwrap().count();
+    let train: usize = (0..10).map(|d| count(dir.join(format!("train/{d}")))).sum();
+    assert_eq!(train, 1800);
+    assert_eq!(count(dir.join("test/0")), 50);
+    let digit = image::open(dir.join("test/0/00000.png")).unwrap();
+    assert_eq!((digit.width(), digit.height()), (28, 28));
+    let err = fails(&format!("data export mnist {}", s(&dir)));
+    assert!(err.contains("already exists"), "{err}");
+    let err = fails(&format!("data export drums {}", s(&root.join("drums"))));
+    assert!(err.contains("multi-label"), "{err}");
+    assert!(
+        !root.join("drums").exists(),
+        "a failed export leaves nothing"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
