@@ -1,6 +1,7 @@
 //! The command-line interface: `train`, `eval`, `info` and `devices`.
 
 mod devices;
+mod distributed;
 mod info;
 mod report;
 mod train;
