@@ -18,5 +18,5 @@ pub mod optim;
 pub mod parameter;
 pub mod schedule;
 
-pub use module::{Context, Module};
+pub use module::{BatchRows, Context, Module};
 pub use parameter::{Parameter, Parameters};

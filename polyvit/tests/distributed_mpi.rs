@@ -19,9 +19,9 @@ const NORM_TOLERANCE: f64 = 1e-4;
 /// How long a failing job may take to stop (the suite loads in about 10 s per rank on 2 cores).
 const FAILURE_DEADLINE: Duration = Duration::from_secs(180);
 
-/// Two tasks (one single-label image task with shifts and mixup, one multi-label audio task with
-/// SpecAugment, so both metrics and every augmentation are split over the ranks), odd batches
-/// (uneven shards), 50 steps, evaluated and checkpointed every 25 steps.
+/// Two tasks (one single-label image task with shifts, mixup and stochastic depth, one
+/// multi-label audio task with SpecAugment, so both metrics and every random draw are split over
+/// the ranks), odd batches (uneven shards), 50 steps, evaluated and checkpointed every 25 steps.
 fn write_config(dir: &Path) -> PathBuf {
     let mut config = TrainConfig {
         preset: "tiny".into(),
@@ -33,6 +33,7 @@ fn write_config(dir: &Path) -> PathBuf {
     config.tasks[0].batch_size = 9;
     config.tasks[0].max_shift = 2;
     config.tasks[0].mixup = 0.2;
+    config.tasks[0].stochastic_depth = 0.2;
     config.tasks[1].batch_size = 7;
     config.tasks[1].spec_augment = true;
     config.scale_steps(50);

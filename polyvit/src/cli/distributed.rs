@@ -3,7 +3,7 @@
 
 use super::train::TrainArgs;
 use clap::Args;
-use polyvit::train::{Collective, Run};
+use polyvit::train::Run;
 
 /// The flags of `polyvit train` for data-parallel training.
 #[derive(Args)]
@@ -27,6 +27,7 @@ pub struct DistributedArgs {
 #[cfg(feature = "mpi")]
 pub fn train(args: TrainArgs) -> Result<(), String> {
     use polyvit::train::mpi_world::MpiWorld;
+    use polyvit::train::Collective;
     use std::rc::Rc;
     let world = Rc::new(MpiWorld::initialize()?);
     match super::train::train_with(args, Rc::clone(&world) as Rc<dyn Collective>) {

@@ -13,7 +13,7 @@ use autograd::{Gradients, Var};
 use nn::checkpoint::{Checkpoint, CheckpointError};
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::schedule::{cosine_factor, warmup_factor};
-use nn::{Context, Parameters};
+use nn::{BatchRows, Context, Parameters};
 use rand::SeedableRng;
 use std::fmt;
 use std::path::Path;
@@ -315,10 +315,12 @@ impl Run {
                 dataset,
                 task.batch_size,
                 augmentation,
-                rows,
+                rows.clone(),
                 &mut rng,
                 &self.device,
             )?;
+            // Dropout and stochastic depth masks: this rank's rows of the whole batch's.
+            ctx.batch_rows = Some(BatchRows { rows, batch: drawn });
             let logits = self.model.forward(
                 dataset.name,
                 &Var::constant(batch.inputs),
