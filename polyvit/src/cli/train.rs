@@ -112,6 +112,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     if args.distributed.distributed {
         return super::distributed::train(args);
     }
+    super::distributed::refuse_undistributed_ranks()?;
     train_with(args, Rc::new(SingleProcess))
 }
 

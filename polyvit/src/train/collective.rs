@@ -83,6 +83,41 @@ mod tests {
         }
     }
 
+    /// Rank 0 of two, the other rank's contribution to each `max_u64` fixed.
+    struct BesideAnotherRank {
+        other: [u64; 2],
+    }
+
+    impl Collective for BesideAnotherRank {
+        fn rank(&self) -> usize {
+            0
+        }
+        fn size(&self) -> usize {
+            2
+        }
+        fn sum_f32(&self, _: &[f32], _: &mut [f32]) {
+            unreachable!("not used by same_on_every_rank")
+        }
+        fn max_u64(&self, values: &mut [u64]) {
+            for (v, &o) in values.iter_mut().zip(&self.other) {
+                *v = (*v).max(o);
+            }
+        }
+        fn broadcast_bytes(&self, _: &mut Vec<u8>) {
+            unreachable!("not used by same_on_every_rank")
+        }
+    }
+
+    #[test]
+    fn ranks_agree_only_on_equal_values() {
+        let other = BesideAnotherRank { other: [7, !7] };
+        assert!(same_on_every_rank(&other, 7));
+        assert!(!same_on_every_rank(&other, 6), "smaller here");
+        assert!(!same_on_every_rank(&other, 8), "larger here");
+        assert!(!same_on_every_rank(&other, 0));
+        assert!(!same_on_every_rank(&other, u64::MAX));
+    }
+
     #[test]
     fn a_single_process_agrees_with_itself_and_sums_to_its_own_values() {
         assert!(same_on_every_rank(&SingleProcess, 42));
