@@ -176,7 +176,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     let resume_step = resumed.as_ref().map(|_| run.step);
     let files = match lead {
         true => Some(OutputFiles::open(&args.output, &run.config, resume_step)?),
-        false => None,
+        false => None, // Only rank 0 writes.
     };
     let replicas = match ranks {
         1 => String::new(),
@@ -184,15 +184,15 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     };
     if lead {
         println!(
-        "co-training {} tasks ({}) with the {} schedule on the {} preset on {}{replicas}: {} steps, data ready in {:.1} s",
-        run.datasets.len(),
-        run.datasets.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
-        run.config.schedule,
-        run.config.preset,
-        run.device(),
-        run.total_steps(),
-        started.elapsed().as_secs_f64()
-    );
+            "co-training {} tasks ({}) with the {} schedule on the {} preset on {}{replicas}: {} steps, data ready in {:.1} s",
+            run.datasets.len(),
+            run.datasets.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
+            run.config.schedule,
+            run.config.preset,
+            run.device(),
+            run.total_steps(),
+            started.elapsed().as_secs_f64()
+        );
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     // Under mpirun, Ctrl-C ends the job (mpirun stops every rank) and the run resumes from its
