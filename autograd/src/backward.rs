@@ -31,6 +31,11 @@ impl Gradients {
         self.by_leaf.get(&var.id()?)
     }
 
+    /// The gradient of `var`, to replace in place (e.g. by its sum over data-parallel replicas).
+    pub fn get_mut(&mut self, var: &Var) -> Option<&mut Tensor> {
+        self.by_leaf.get_mut(&var.id()?)
+    }
+
     /// Takes the gradient of `var` out of the set.
     ///
     /// ```

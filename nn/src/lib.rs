@@ -46,5 +46,5 @@ pub mod parameter;
 pub mod safetensors_file;
 pub mod schedule;
 
-pub use module::{Context, Module};
+pub use module::{BatchRows, Context, Module};
 pub use parameter::{Parameter, Parameters};

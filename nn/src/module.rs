@@ -2,6 +2,7 @@
 
 use crate::Parameters;
 use autograd::Var;
+use std::ops::Range;
 use tensor::Result;
 
 /// What a forward pass needs besides its input: training or evaluation mode, and the random
@@ -11,6 +12,17 @@ pub struct Context {
     pub train: bool,
     /// The generator of dropout and stochastic-depth masks.
     pub rng: tensor::Rng,
+    /// Set when the input holds only some rows of a batch (a data-parallel replica's share):
+    /// random masks are then drawn for the whole batch and these rows of them kept, so the
+    /// replicas together use exactly the masks of one process computing the whole batch.
+    pub batch_rows: Option<BatchRows>,
+}
+
+/// Rows `rows` of a batch of `batch` examples (axis 0 of every activation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRows {
+    pub rows: Range<usize>,
+    pub batch: usize,
 }
 
 impl Context {
@@ -19,6 +31,7 @@ impl Context {
         Context {
             train: true,
             rng: tensor::rng(seed),
+            batch_rows: None,
         }
     }
 
@@ -27,6 +40,7 @@ impl Context {
         Context {
             train: false,
             rng: tensor::rng(0),
+            batch_rows: None,
         }
     }
 }

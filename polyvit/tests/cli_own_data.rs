@@ -90,7 +90,10 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     let data = root.join("data");
     stripes(&data, "horizontal", 8, true);
     stripes(&data, "vertical", 8, false);
-    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.safetensors")));
+    let (out, checkpoint) = (
+        s(&root.join("run")),
+        s(&root.join("run/checkpoint.safetensors")),
+    );
     // Next to a built-in image task, the colour stripes take its 1×28×28 input.
     let log = succeeds(&format!(
         "train --tasks mnist,stripes --task stripes={} --preset tiny --steps 30 --eval-every 0 \
@@ -171,7 +174,10 @@ fn image_audio_and_video_folders_co_train_and_predict() {
     tones(&root.join("tones"), "high", 4, 2500.0);
     clips(&root.join("clips"), "down", 4, true);
     clips(&root.join("clips"), "up", 4, false);
-    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.safetensors")));
+    let (out, checkpoint) = (
+        s(&root.join("run")),
+        s(&root.join("run/checkpoint.safetensors")),
+    );
     let task = |name: &str| format!("--task {name}={}", s(&root.join(name)));
     let log = succeeds(&format!(
         "train --tasks pics,tones,clips {} {} {} --preset tiny --steps 12 --eval-every 0 \
@@ -251,7 +257,10 @@ fn a_label_file_trains_a_multi_label_task_scored_by_sigmoids() {
         rows += &format!("{i}.png,{}\n", names.join(";"));
     }
     std::fs::write(data.join("labels.csv"), rows).unwrap();
-    let (out, checkpoint) = (s(&root.join("run")), s(&root.join("run/checkpoint.safetensors")));
+    let (out, checkpoint) = (
+        s(&root.join("run")),
+        s(&root.join("run/checkpoint.safetensors")),
+    );
     succeeds(&format!(
         "train --tasks shapes --task shapes={} --preset tiny --steps 10 --output {out}",
         s(&data)

@@ -1,8 +1,8 @@
 //! Dropout and stochastic depth.
 
-use crate::{Context, Module, Parameter, Parameters};
+use crate::{BatchRows, Context, Module, Parameter, Parameters};
 use autograd::Var;
-use tensor::{Result, Tensor};
+use tensor::{Error, Result, Tensor};
 
 /// Zeroes each element with probability `rate` during training and scales the survivors by
 /// `1/(1 − rate)`, so the expected value is unchanged; the identity in evaluation.
@@ -32,14 +32,34 @@ impl Parameters for Dropout {
     fn visit_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Parameter)) {}
 }
 
-/// A mask of `shape` holding `1/keep` with probability `keep`, else 0.
+/// A mask of `shape` holding `1/keep` with probability `keep`, else 0. With
+/// `ctx.batch_rows`, axis 0 of `shape` covers those rows of the batch (each row one or more
+/// entries of it): the mask of the whole batch is drawn and those rows of it kept.
 fn keep_mask(shape: &[usize], keep: f64, like: &Tensor, ctx: &mut Context) -> Result<Tensor> {
     if keep <= 0.0 {
         // Everything is dropped; `1/keep` would turn the mask into 0·∞ = NaN.
         return Tensor::zeros_on(shape, like.dtype(), &like.device());
     }
     // Drawn on the host (the same numbers on every device) and uploaded once per layer.
-    let uniform = Tensor::rand_on(shape, 0.0, 1.0, like.dtype(), &like.device(), &mut ctx.rng)?;
+    let mut draw = |shape: &[usize]| {
+        Tensor::rand_on(shape, 0.0, 1.0, like.dtype(), &like.device(), &mut ctx.rng)
+    };
+    let uniform = match ctx.batch_rows.clone() {
+        None => draw(shape)?,
+        Some(BatchRows { rows, batch }) => {
+            let entries = shape.first().copied().unwrap_or(0);
+            if rows.is_empty() || entries % rows.len() != 0 || rows.end > batch {
+                return Err(Error::shape(
+                    "dropout",
+                    format!("a mask of shape {shape:?} does not fit rows {rows:?} of a batch of {batch}"),
+                ));
+            }
+            let per_row = entries / rows.len();
+            let mut whole = shape.to_vec();
+            whole[0] = batch * per_row;
+            draw(&whole)?.narrow(0, rows.start * per_row, entries)?
+        }
+    };
     uniform.lt_scalar(keep)?.mul_scalar(1.0 / keep)
 }
 
@@ -78,4 +98,49 @@ pub fn drop_path(x: &Var, rate: f64, ctx: &mut Context) -> Result<Var> {
     shape[0] = x.shape()[0];
     let mask = keep_mask(&shape, 1.0 - rate, x.value(), ctx)?;
     x.mul(&Var::constant(mask))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The masks of a batch's rows, drawn in pieces, are those of the whole batch.
+    #[test]
+    fn masks_of_batch_rows_are_rows_of_the_whole_batch_mask() {
+        let x = Var::constant(Tensor::ones(&[5, 2, 3], tensor::DType::F32));
+        let dropout = Dropout { rate: 0.5 };
+        let whole = dropout.forward(&x, &mut Context::train(7)).unwrap();
+        let whole = whole.value().to_vec::<f32>().unwrap();
+        let mut pieces = Vec::new();
+        for rows in [0..2, 2..5] {
+            let mut ctx = Context::train(7);
+            ctx.batch_rows = Some(BatchRows {
+                rows: rows.clone(),
+                batch: 5,
+            });
+            let part = Var::constant(Tensor::ones(&[rows.len(), 2, 3], tensor::DType::F32));
+            let y = dropout.forward(&part, &mut ctx).unwrap();
+            pieces.extend(y.value().to_vec::<f32>().unwrap());
+        }
+        assert_eq!(pieces, whole);
+        assert!(whole.contains(&0.0) && whole.contains(&2.0));
+        // Rows folded with their tokens (axis 0 = rows × tokens) split alike.
+        let folded = Var::constant(Tensor::ones(&[2 * 3, 4], tensor::DType::F32));
+        let mut ctx = Context::train(1);
+        ctx.batch_rows = Some(BatchRows {
+            rows: 1..3,
+            batch: 4,
+        });
+        assert_eq!(dropout.forward(&folded, &mut ctx).unwrap().shape(), &[6, 4]);
+        ctx.batch_rows = Some(BatchRows {
+            rows: 0..4,
+            batch: 4,
+        });
+        let err = dropout
+            .forward(&folded, &mut ctx)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("[6, 4]") && err.contains("0..4"), "{err}");
+    }
 }

@@ -2,6 +2,7 @@
 
 mod data;
 mod devices;
+mod distributed;
 mod eval_folder;
 mod info;
 mod predict;

@@ -1,5 +1,6 @@
 //! `polyvit train` and `polyvit eval`.
 
+use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::eval_folder::eval_folder;
 use super::report::{print_scores, OutputFiles};
 use super::tasks::load_tasks;
@@ -8,8 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
 use polyvit::data::FolderSpec;
 use polyvit::model::init_from_file;
-use polyvit::train::{Run, TrainConfig};
+use polyvit::train::{Collective, Run, SingleProcess, TrainConfig};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,6 +65,9 @@ pub struct TrainArgs {
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     print_config: bool,
+    /// Data-parallel training over MPI ranks.
+    #[command(flatten)]
+    distributed: Box<DistributedArgs>,
 }
 
 #[derive(Args)]
@@ -122,6 +127,33 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
 }
 
 pub fn train(args: TrainArgs) -> Result<(), String> {
+    if args.distributed.distributed {
+        return super::distributed::train(args);
+    }
+    super::distributed::refuse_undistributed_ranks()?;
+    train_with(args, Rc::new(SingleProcess))
+}
+
+/// Reads a checkpoint: on rank 0, which broadcasts its bytes to the other ranks (so only rank
+/// 0, which writes the checkpoints, needs to see the file).
+fn load_checkpoint(path: &Path, collective: &dyn Collective) -> Result<Checkpoint, String> {
+    if collective.size() == 1 {
+        return Checkpoint::load(path).map_err(|e| e.to_string());
+    }
+    let mut bytes = if collective.rank() == 0 {
+        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        Vec::new()
+    };
+    collective.broadcast_bytes(&mut bytes);
+    Checkpoint::parse(&bytes, path).map_err(|e| e.to_string())
+}
+
+/// `polyvit train` as one of the data-parallel replicas of `collective` (rank 0 alone writes
+/// files and prints).
+pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(), String> {
+    let checks = ReplicaChecks::from_args(&args.distributed)?;
+    let lead = collective.rank() == 0;
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     let resumed = match &args.resume {
         Some(path) => {
@@ -141,8 +173,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
                     "--resume continues from the run's own weights; drop --init-from".into(),
                 );
             }
-            let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
-            Some(checkpoint)
+            Some(load_checkpoint(path, &*collective)?)
         }
         None => None,
     };
@@ -151,7 +182,9 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
         None => effective_config(&args)?,
     };
     if args.print_config {
-        print!("{}", toml::to_string(&config).map_err(|e| e.to_string())?);
+        if lead {
+            print!("{}", toml::to_string(&config).map_err(|e| e.to_string())?);
+        }
         return Ok(());
     }
     let started = Instant::now();
@@ -169,32 +202,51 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     if let Some(checkpoint) = &resumed {
         run.restore(checkpoint).map_err(|e| e.to_string())?;
     }
+    let ranks = collective.size();
+    run.set_collective(collective).map_err(|e| e.to_string())?;
+    run.check_replicas().map_err(|e| e.to_string())?;
     let resume_step = resumed.as_ref().map(|_| run.step);
-    let files = OutputFiles::open(&args.output, &run.config, resume_step)?;
-    if let Some(record) = initialized {
+    let files = match lead {
+        true => Some(OutputFiles::open(&args.output, &run.config, resume_step)?),
+        false => None, // Only rank 0 writes.
+    };
+    if let (Some(record), true) = (initialized, lead) {
         // config.toml alone would not say that the run started from pretrained weights.
         let path = args.output.join("init_from.txt");
         std::fs::write(&path, record).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    println!(
-        "co-training {} tasks ({}) with the {} schedule on the {} preset on {}: {} steps, data ready in {:.1} s",
-        run.datasets.len(),
-        run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
-        run.config.schedule,
-        run.config.preset,
-        run.device(),
-        run.total_steps(),
-        started.elapsed().as_secs_f64()
-    );
+    let replicas = match ranks {
+        1 => String::new(),
+        n => format!(" × {n} ranks"),
+    };
+    if lead {
+        println!(
+            "co-training {} tasks ({}) with the {} schedule on the {} preset on {}{replicas}: {} steps, data ready in {:.1} s",
+            run.datasets.len(),
+            run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
+            run.config.schedule,
+            run.config.preset,
+            run.device(),
+            run.total_steps(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
-    train_loop(&mut run, &files, &interrupted)?;
+    // Under mpirun, Ctrl-C ends the job (mpirun stops every rank) and the run resumes from its
+    // last checkpoint: the ranks could not agree on the step at which to stop.
+    if ranks == 1 {
+        let flag = Arc::clone(&interrupted);
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    }
+    train_loop(&mut run, files.as_ref(), &interrupted, &checks)?;
     if interrupted.load(Ordering::SeqCst) {
         return Ok(());
     }
     let scores = run.evaluate(true).map_err(|e| e.to_string())?;
+    let Some(files) = files else {
+        return Ok(()); // Not rank 0: nothing to write.
+    };
     files.write_scores(run.step, "test", &scores)?;
     files.write_results(&scores, started.elapsed().as_secs_f64())?;
     println!(
@@ -210,10 +262,19 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Steps until the plan is done or the user interrupts (then a checkpoint is saved).
-fn train_loop(run: &mut Run, files: &OutputFiles, interrupted: &AtomicBool) -> Result<(), String> {
+/// Steps until the plan is done or the user interrupts (then a checkpoint is saved). Only rank
+/// 0, the one with `files`, writes, prints and shows progress.
+fn train_loop(
+    run: &mut Run,
+    files: Option<&OutputFiles>,
+    interrupted: &AtomicBool,
+    checks: &ReplicaChecks,
+) -> Result<(), String> {
     let total = run.total_steps();
-    let bar = ProgressBar::new(total).with_position(run.step);
+    let bar = match files {
+        Some(_) => ProgressBar::new(total).with_position(run.step),
+        None => ProgressBar::hidden(),
+    };
     bar.set_style(
         ProgressStyle::with_template(
             "{bar:30} {pos}/{len} steps [{elapsed_precise}<{eta_precise}, {per_sec}] {msg}",
@@ -221,7 +282,7 @@ fn train_loop(run: &mut Run, files: &OutputFiles, interrupted: &AtomicBool) -> R
         .expect("a valid template"),
     );
     while run.step < total {
-        if interrupted.load(Ordering::SeqCst) {
+        if let (true, Some(files)) = (interrupted.load(Ordering::SeqCst), files) {
             run.save(&files.checkpoint).map_err(|e| e.to_string())?;
             bar.abandon();
             println!(
@@ -231,11 +292,15 @@ fn train_loop(run: &mut Run, files: &OutputFiles, interrupted: &AtomicBool) -> R
             );
             return Ok(());
         }
+        checks.before_step(run);
         let report = run.train_step().map_err(|e| {
             bar.abandon();
             e.to_string()
         })?;
-        files.write_step(run, &report)?;
+        checks.after_step(run)?;
+        if let Some(files) = files {
+            files.write_step(run, &report)?;
+        }
         let names: Vec<String> = report
             .losses
             .iter()
@@ -250,19 +315,24 @@ fn train_loop(run: &mut Run, files: &OutputFiles, interrupted: &AtomicBool) -> R
         let every = |n: u64| n > 0 && run.step.is_multiple_of(n) && run.step < total;
         if every(run.config.eval_every) {
             let scores = run.evaluate(false).map_err(|e| e.to_string())?;
-            files.write_scores(run.step, "validation", &scores)?;
-            let summary: Vec<String> = scores
-                .iter()
-                .map(|s| format!("{} {} {:.3}", s.task, s.metric, s.value))
-                .collect();
-            // `suspend` prints even when the bar is hidden (output not a terminal).
-            bar.suspend(|| println!("step {}: validation {}", run.step, summary.join(", ")));
+            if let Some(files) = files {
+                files.write_scores(run.step, "validation", &scores)?;
+                let summary: Vec<String> = scores
+                    .iter()
+                    .map(|s| format!("{} {} {:.3}", s.task, s.metric, s.value))
+                    .collect();
+                // `suspend` prints even when the bar is hidden (output not a terminal).
+                bar.suspend(|| println!("step {}: validation {}", run.step, summary.join(", ")));
+            }
         }
-        if every(run.config.checkpoint_every) {
+        if let (true, Some(files)) = (every(run.config.checkpoint_every), files) {
             run.save(&files.checkpoint).map_err(|e| e.to_string())?;
         }
     }
-    run.save(&files.checkpoint).map_err(|e| e.to_string())?;
+    run.check_replicas().map_err(|e| e.to_string())?;
+    if let Some(files) = files {
+        run.save(&files.checkpoint).map_err(|e| e.to_string())?;
+    }
     bar.finish();
     Ok(())
 }

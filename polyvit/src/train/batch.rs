@@ -4,6 +4,7 @@ use crate::data::{Dataset, Labels, Split};
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
+use std::ops::Range;
 use tensor::{Device, Error, Result, Tensor};
 
 /// A batch ready for the model: inputs `[B, …example shape]` and targets `[B, classes]`
@@ -68,13 +69,21 @@ pub struct Augmentation {
     pub spec_augment: bool,
 }
 
-/// A random training batch of `size` distinct examples (fewer if the split is smaller), with the
+/// How many examples a training batch of `size` holds: `size`, or the whole training split
+/// when it is smaller.
+pub fn drawn_batch_size(dataset: &Dataset, size: usize) -> usize {
+    size.min(dataset.train.len())
+}
+
+/// Rows `rows` of a random training batch of [`drawn_batch_size`] distinct examples, with the
 /// given augmentation, drawn from `rng` and assembled on the host, then uploaded to `device` as
-/// two tensors.
+/// two tensors. The whole batch is drawn and augmented whatever `rows` is, so the data-parallel
+/// replicas that each take their rows of it together see exactly the batch of one process.
 pub fn training_batch(
     dataset: &Dataset,
     size: usize,
     augmentation: Augmentation,
+    rows: Range<usize>,
     rng: &mut impl Rng,
     device: &Device,
 ) -> Result<Batch> {
@@ -84,7 +93,14 @@ pub fn training_batch(
         spec_augment,
     } = augmentation;
     let split = &dataset.train;
-    let indices = sample(rng, split.len(), size.min(split.len())).into_vec();
+    let drawn = drawn_batch_size(dataset, size);
+    if rows.start > rows.end || rows.end > drawn {
+        return Err(Error::shape(
+            "training batch",
+            format!("rows {rows:?} are not within a batch of {drawn}"),
+        ));
+    }
+    let indices = sample(rng, split.len(), drawn).into_vec();
     let mut inputs = gather_inputs(split, &indices);
     let mut targets = gather_targets(split, dataset.num_classes, &indices);
     if max_shift > 0 {
@@ -104,13 +120,16 @@ pub fn training_batch(
         mix_with_reversed(&mut inputs, indices.len(), lambda);
         mix_with_reversed(&mut targets, indices.len(), lambda);
     }
-    let shape: Vec<usize> = [indices.len()]
+    let (example, classes) = (split.example_len(), dataset.num_classes);
+    let inputs = inputs[rows.start * example..rows.end * example].to_vec();
+    let targets = targets[rows.start * classes..rows.end * classes].to_vec();
+    let shape: Vec<usize> = [rows.len()]
         .into_iter()
         .chain(dataset.shape.iter().copied())
         .collect();
     Ok(Batch {
         inputs: Tensor::from_vec_on(inputs, &shape, device)?,
-        targets: Tensor::from_vec_on(targets, &[indices.len(), dataset.num_classes], device)?,
+        targets: Tensor::from_vec_on(targets, &[rows.len(), classes], device)?,
     })
 }
 

@@ -6,6 +6,7 @@ use crate::data::{Dataset, Labels, Split};
 use crate::model::PolyVit;
 use autograd::{no_grad, Var};
 use nn::Context;
+use std::ops::Range;
 use tensor::{Device, Result};
 
 /// One task's score on one split.
@@ -19,6 +20,9 @@ pub struct TaskScore {
     pub chance: f64,
 }
 
+/// How many examples one evaluation forward pass takes.
+pub const EVAL_BATCH: usize = 128;
+
 /// Scores of every row of `split` as `[n, classes]` logits, computed in batches without a graph
 /// on `device` (where the model lives).
 pub fn logits(
@@ -28,10 +32,22 @@ pub fn logits(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<f32>> {
-    let mut out = Vec::with_capacity(split.len() * dataset.num_classes);
+    logits_of_rows(model, dataset, split, 0..split.len(), batch_size, device)
+}
+
+/// Scores of rows `rows` of `split` as `[rows.len(), classes]` logits, like [`logits`].
+pub fn logits_of_rows(
+    model: &PolyVit,
+    dataset: &Dataset,
+    split: &Split,
+    rows: Range<usize>,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(rows.len() * dataset.num_classes);
     let mut ctx = Context::eval();
-    for start in (0..split.len()).step_by(batch_size.max(1)) {
-        let indices: Vec<usize> = (start..(start + batch_size).min(split.len())).collect();
+    for start in rows.clone().step_by(batch_size.max(1)) {
+        let indices: Vec<usize> = (start..(start + batch_size).min(rows.end)).collect();
         let batch = batch_of(dataset, split, &indices, device)?;
         let scores =
             no_grad(|| model.forward(&dataset.name, &Var::constant(batch.inputs), 0.0, &mut ctx))?;
@@ -47,13 +63,21 @@ pub fn evaluate(
     split: &Split,
     device: &Device,
 ) -> Result<TaskScore> {
-    let scores = logits(model, dataset, split, 128, device)?;
+    Ok(score(
+        dataset,
+        split,
+        &logits(model, dataset, split, EVAL_BATCH, device)?,
+    ))
+}
+
+/// The task's metric for `scores`, the `[n, classes]` logits of every row of `split`.
+pub fn score(dataset: &Dataset, split: &Split, scores: &[f32]) -> TaskScore {
     let classes = dataset.num_classes;
-    Ok(match &split.labels {
+    match &split.labels {
         Labels::Class(labels) => TaskScore {
             task: dataset.name.to_string(),
             metric: "top1",
-            value: top1_accuracy(&scores, classes, labels),
+            value: top1_accuracy(scores, classes, labels),
             chance: 1.0 / classes as f64,
         },
         Labels::MultiHot(_) => {
@@ -61,9 +85,9 @@ pub fn evaluate(
             TaskScore {
                 task: dataset.name.to_string(),
                 metric: "mAP",
-                value: mean_average_precision(&scores, &targets, classes),
+                value: mean_average_precision(scores, &targets, classes),
                 chance: chance_mean_average_precision(&targets, classes),
             }
         }
-    })
+    }
 }

@@ -1,13 +1,18 @@
 //! Co-training: task schedules, batches, the training step, evaluation and metrics.
 
 pub mod batch;
+pub mod collective;
 pub mod config;
+pub mod distributed;
 pub mod evaluate;
 pub mod metrics;
+#[cfg(feature = "mpi")]
+pub mod mpi_world;
 pub mod run;
 pub mod sampler;
 pub mod trained;
 
+pub use collective::{Collective, SingleProcess};
 pub use config::{PatchConfig, TaskConfig, TrainConfig};
 pub use evaluate::TaskScore;
 pub use run::{model_specs, Run, RunError, StepReport};

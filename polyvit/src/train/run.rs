@@ -1,9 +1,11 @@
 //! A co-training run: the model, its data, the optimizer and the step plan, advanced one
 //! optimizer step at a time, checkpointed and resumed exactly.
 
-use super::batch::{training_batch, Augmentation};
+use super::batch::{drawn_batch_size, training_batch, Augmentation};
+use super::collective::{shard, Collective, SingleProcess};
 use super::config::TrainConfig;
-use super::evaluate::{evaluate, TaskScore};
+use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
+use super::evaluate::{score, TaskScore};
 use super::sampler::{plan, Schedule};
 use crate::data::task_info::{tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
@@ -12,10 +14,11 @@ use autograd::{Gradients, Var};
 use nn::checkpoint::{Checkpoint, CheckpointError};
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::schedule::{cosine_factor, warmup_factor};
-use nn::{Context, Parameters};
+use nn::{BatchRows, Context, Parameters};
 use rand::SeedableRng;
 use std::fmt;
 use std::path::Path;
+use std::rc::Rc;
 use tensor::{DType, Device};
 
 /// Why a run stopped.
@@ -31,6 +34,10 @@ pub enum RunError {
         step: u64,
         loss: f64,
     },
+    /// The data-parallel replicas no longer hold the same parameters.
+    Diverged {
+        step: u64,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -43,6 +50,10 @@ impl fmt::Display for RunError {
             RunError::NonFinite { task, step, loss } => {
                 write!(f, "training stopped: the loss of task {task} became {loss} at step {step} (try a lower learning rate)")
             }
+            RunError::Diverged { step } => write!(
+                f,
+                "training stopped: the ranks' parameters differ after {step} steps (their checksums disagree; every rank must run the same build with the same configuration and data)"
+            ),
         }
     }
 }
@@ -93,6 +104,8 @@ pub struct Run {
     pub step: u64,
     /// Where the model, the optimizer state and every batch live.
     device: Device,
+    /// The data-parallel replicas this run is one of (a single process by default).
+    collective: Rc<dyn Collective>,
 }
 
 /// The tokenizer of `modality` for examples of `shape`, with the configured patch.
@@ -186,7 +199,41 @@ impl Run {
             plan,
             step: 0,
             device: Device::Cpu,
+            collective: Rc::new(SingleProcess),
         })
+    }
+
+    /// Makes this run one of the data-parallel replicas of `collective`: each step's batches are
+    /// split over the ranks and their gradients summed, so every rank applies the update of the
+    /// whole batch. Every task's batch needs at least one example per rank.
+    pub fn set_collective(&mut self, collective: Rc<dyn Collective>) -> Result<(), RunError> {
+        let ranks = collective.size();
+        for (task, dataset) in self.config.tasks.iter().zip(&self.datasets) {
+            let batch = drawn_batch_size(dataset, task.batch_size);
+            if batch < ranks {
+                return Err(RunError::Config(format!(
+                    "task {}: a batch of {batch} examples cannot be split over {ranks} ranks (each needs at least one)",
+                    task.name
+                )));
+            }
+        }
+        self.collective = collective;
+        Ok(())
+    }
+
+    /// The data-parallel replicas this run is one of.
+    pub fn collective(&self) -> &dyn Collective {
+        &*self.collective
+    }
+
+    /// Checks that every rank holds the same parameters (the same start, and the same updates
+    /// since): an error if they differ.
+    pub fn check_replicas(&self) -> Result<(), RunError> {
+        if replicas_agree(&*self.collective, &self.model)? {
+            Ok(())
+        } else {
+            Err(RunError::Diverged { step: self.step })
+        }
     }
 
     /// The device the run computes on.
@@ -238,12 +285,17 @@ impl Run {
     /// back-propagated as soon as it is computed and the gradients summed (so one task's graph
     /// is freed before the next is built, and memory does not grow with the number of tasks),
     /// global clipping, one SGD-momentum update.
+    ///
+    /// With several ranks, each computes the loss of its rows of every batch, weighted by their
+    /// share of the batch, and the gradients and losses are summed over the ranks before
+    /// clipping: every rank then clips and applies the update of the whole batch.
     pub fn train_step(&mut self) -> Result<StepReport, RunError> {
         let step = self.step;
         let tasks = self.tasks_at(step).to_vec();
         let mut ctx = Context::train(self.config.seed.wrapping_mul(1_000_003).wrapping_add(step));
         let mut grads: Option<Gradients> = None;
         let mut losses = Vec::new();
+        let (rank, ranks) = (self.collective.rank(), self.collective.size());
         for &j in &tasks {
             let task = &self.config.tasks[j];
             let dataset = &self.datasets[j];
@@ -257,13 +309,19 @@ impl Run {
                 mixup: task.mixup,
                 spec_augment: task.spec_augment && audio,
             };
+            let drawn = drawn_batch_size(dataset, task.batch_size);
+            let rows = shard(drawn, rank, ranks);
+            let share = rows.len() as f64 / drawn as f64;
             let batch = training_batch(
                 dataset,
                 task.batch_size,
                 augmentation,
+                rows.clone(),
                 &mut rng,
                 &self.device,
             )?;
+            // Dropout and stochastic depth masks: this rank's rows of the whole batch's.
+            ctx.batch_rows = Some(BatchRows { rows, batch: drawn });
             let logits = self.model.forward(
                 &dataset.name,
                 &Var::constant(batch.inputs),
@@ -275,18 +333,13 @@ impl Run {
             } else {
                 logits.softmax_cross_entropy(&batch.targets, task.label_smoothing)?
             };
-            let value = loss.value().to_scalar()?;
-            if !value.is_finite() {
-                return Err(RunError::NonFinite {
-                    task: task.name.clone(),
-                    step,
-                    loss: value,
-                });
-            }
-            losses.push(TaskLoss {
-                task: j,
-                loss: value,
-            });
+            // This rank's part of the whole batch's mean loss (the loss itself in one process).
+            let loss = if ranks > 1 {
+                loss.mul_scalar(share)?
+            } else {
+                loss
+            };
+            losses.push(loss.value().to_scalar()?);
             let task_grads = loss.backward()?;
             grads = Some(match grads {
                 Some(mut sum) => {
@@ -298,6 +351,19 @@ impl Run {
         }
         let mut grads =
             grads.ok_or_else(|| RunError::Config(format!("step {step} has no task")))?;
+        sum_over_ranks(&*self.collective, &self.model, &mut grads, &mut losses)?;
+        let losses: Vec<TaskLoss> = tasks
+            .iter()
+            .zip(losses)
+            .map(|(&task, loss)| TaskLoss { task, loss })
+            .collect();
+        if let Some(bad) = losses.iter().find(|l| !l.loss.is_finite()) {
+            return Err(RunError::NonFinite {
+                task: self.config.tasks[bad.task].name.clone(),
+                step,
+                loss: bad.loss,
+            });
+        }
         let grad_norm = clip_grad_norm(&mut grads, self.config.clip_norm)?;
         let learning_rate = self.learning_rate(step, &tasks);
         self.optimizer
@@ -311,17 +377,16 @@ impl Run {
         })
     }
 
-    /// Every task's metric on its validation (or test) split.
+    /// Every task's metric on its validation (or test) split; with several ranks, each computes
+    /// the logits of its shard of the split and every rank gets the metrics of the whole split.
     pub fn evaluate(&self, test: bool) -> Result<Vec<TaskScore>, RunError> {
         self.datasets
             .iter()
             .map(|d| {
-                Ok(evaluate(
-                    &self.model,
-                    d,
-                    if test { &d.test } else { &d.validation },
-                    &self.device,
-                )?)
+                let split = if test { &d.test } else { &d.validation };
+                let logits =
+                    sharded_logits(&*self.collective, &self.model, d, split, &self.device)?;
+                Ok(score(d, split, &logits))
             })
             .collect()
     }

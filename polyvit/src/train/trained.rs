@@ -119,7 +119,10 @@ mod tests {
             .err()
             .expect("refused")
             .to_string();
-        assert!(err.contains("old.safetensors holds no task descriptions"), "{err}");
+        assert!(
+            err.contains("old.safetensors holds no task descriptions"),
+            "{err}"
+        );
         checkpoint
             .metadata
             .insert(TASKS_KEY.into(), "not json".into());
@@ -127,6 +130,9 @@ mod tests {
             .err()
             .expect("refused")
             .to_string();
-        assert!(err.contains("bad.safetensors: corrupt task descriptions"), "{err}");
+        assert!(
+            err.contains("bad.safetensors: corrupt task descriptions"),
+            "{err}"
+        );
     }
 }

@@ -1,0 +1,128 @@
+//! The communication a data-parallel run needs, behind one small trait: a single process (the
+//! default) and MPI ranks (`train::mpi_world`, the `mpi` feature) share the training loop.
+
+use std::ops::Range;
+
+/// The replicas of one data-parallel run and the few collective operations they perform.
+///
+/// Every rank calls the same operations in the same order; a collective returns only when all
+/// ranks have joined it. A rank that dies takes the whole job down (the MPI implementation's
+/// error handler), so no call waits forever on a lost peer.
+pub trait Collective {
+    /// This replica's index, `0..size()`; rank 0 alone writes files and prints.
+    fn rank(&self) -> usize;
+
+    /// How many replicas train together.
+    fn size(&self) -> usize;
+
+    /// Element-wise sum of every rank's `send` into every rank's `receive` (same lengths).
+    fn sum_f32(&self, send: &[f32], receive: &mut [f32]);
+
+    /// Element-wise maximum over the ranks of `values`, in place.
+    fn max_u64(&self, values: &mut [u64]);
+
+    /// Replaces `bytes` on every rank by rank 0's `bytes`.
+    fn broadcast_bytes(&self, bytes: &mut Vec<u8>);
+}
+
+/// A run that is not distributed: every collective is the identity.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SingleProcess;
+
+impl Collective for SingleProcess {
+    fn rank(&self) -> usize {
+        0
+    }
+
+    fn size(&self) -> usize {
+        1
+    }
+
+    fn sum_f32(&self, send: &[f32], receive: &mut [f32]) {
+        receive.copy_from_slice(send);
+    }
+
+    fn max_u64(&self, _: &mut [u64]) {}
+
+    fn broadcast_bytes(&self, _: &mut Vec<u8>) {}
+}
+
+/// Rank `rank`'s contiguous share of `total` items split over `size` ranks: the shares are as
+/// equal as they can be (sizes differ by at most one) and together cover `0..total` in order.
+pub fn shard(total: usize, rank: usize, size: usize) -> Range<usize> {
+    let size = size.max(1);
+    total * rank / size..total * (rank + 1) / size
+}
+
+/// Whether `value` is the same on every rank (one collective call).
+pub fn same_on_every_rank(collective: &dyn Collective, value: u64) -> bool {
+    // max(v) together with max(!v) = !min(v): they agree exactly when min(v) = max(v).
+    let mut extremes = [value, !value];
+    collective.max_u64(&mut extremes);
+    extremes[0] == !extremes[1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_items_in_order_and_nearly_evenly() {
+        for total in [0, 1, 7, 32, 33] {
+            for size in 1..6 {
+                let shards: Vec<Range<usize>> = (0..size).map(|r| shard(total, r, size)).collect();
+                assert_eq!(shards[0].start, 0);
+                assert_eq!(shards[size - 1].end, total);
+                for pair in shards.windows(2) {
+                    assert_eq!(pair[0].end, pair[1].start, "{total} over {size}");
+                }
+                let lens: Vec<usize> = shards.iter().map(|s| s.len()).collect();
+                let (min, max) = (lens.iter().min().unwrap(), lens.iter().max().unwrap());
+                assert!(max - min <= 1, "{total} over {size}: {lens:?}");
+            }
+        }
+    }
+
+    /// Rank 0 of two, the other rank's contribution to each `max_u64` fixed.
+    struct BesideAnotherRank {
+        other: [u64; 2],
+    }
+
+    impl Collective for BesideAnotherRank {
+        fn rank(&self) -> usize {
+            0
+        }
+        fn size(&self) -> usize {
+            2
+        }
+        fn sum_f32(&self, _: &[f32], _: &mut [f32]) {
+            unreachable!("not used by same_on_every_rank")
+        }
+        fn max_u64(&self, values: &mut [u64]) {
+            for (v, &o) in values.iter_mut().zip(&self.other) {
+                *v = (*v).max(o);
+            }
+        }
+        fn broadcast_bytes(&self, _: &mut Vec<u8>) {
+            unreachable!("not used by same_on_every_rank")
+        }
+    }
+
+    #[test]
+    fn ranks_agree_only_on_equal_values() {
+        let other = BesideAnotherRank { other: [7, !7] };
+        assert!(same_on_every_rank(&other, 7));
+        assert!(!same_on_every_rank(&other, 6), "smaller here");
+        assert!(!same_on_every_rank(&other, 8), "larger here");
+        assert!(!same_on_every_rank(&other, 0));
+        assert!(!same_on_every_rank(&other, u64::MAX));
+    }
+
+    #[test]
+    fn a_single_process_agrees_with_itself_and_sums_to_its_own_values() {
+        assert!(same_on_every_rank(&SingleProcess, 42));
+        let mut out = [0.0; 3];
+        SingleProcess.sum_f32(&[1.0, 2.0, 3.0], &mut out);
+        assert_eq!(out, [1.0, 2.0, 3.0]);
+    }
+}

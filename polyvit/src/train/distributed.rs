@@ -1,0 +1,96 @@
+//! Data parallelism over the ranks of a [`Collective`]: the per-step gradient sum in one fused
+//! buffer, the replicas' agreement check, and evaluation split over the ranks.
+
+use super::collective::{same_on_every_rank, shard, Collective};
+use super::evaluate::{logits_of_rows, EVAL_BATCH};
+use crate::data::{Dataset, Split};
+use crate::model::PolyVit;
+use autograd::Gradients;
+use nn::Parameters;
+use tensor::{Device, Result, Tensor};
+
+/// Sums `grads` and `losses` over the ranks with one collective call on one flat buffer: every
+/// gradient (in the model's parameter order) followed by the losses. Each rank passes the
+/// gradients and losses of its share of the batch weighted by that share, so the sums are the
+/// gradients and losses of the whole batch. A single process keeps its values as they are.
+pub fn sum_over_ranks(
+    collective: &dyn Collective,
+    model: &PolyVit,
+    grads: &mut Gradients,
+    losses: &mut [f64],
+) -> Result<()> {
+    if collective.size() == 1 {
+        return Ok(());
+    }
+    let parameters = model.named_parameters();
+    let mut send = Vec::new();
+    for (_, p) in &parameters {
+        if let Some(g) = grads.get(p.leaf()) {
+            send.extend(g.to_vec::<f32>()?);
+        }
+    }
+    let gradient_len = send.len();
+    send.extend(losses.iter().map(|&l| l as f32));
+    let mut sum = vec![0.0; send.len()];
+    collective.sum_f32(&send, &mut sum);
+    drop(send);
+    let mut offset = 0;
+    for (_, p) in &parameters {
+        if let Some(g) = grads.get_mut(p.leaf()) {
+            let len = g.numel();
+            let summed = sum[offset..offset + len].to_vec();
+            *g = Tensor::from_vec_on(summed, g.shape(), &g.device())?;
+            offset += len;
+        }
+    }
+    for (loss, &sum) in losses.iter_mut().zip(&sum[gradient_len..]) {
+        *loss = sum as f64;
+    }
+    Ok(())
+}
+
+/// A 64-bit checksum (FNV-1a) of the bits of every parameter, in the model's order: replicas
+/// that applied the same updates to the same start agree on it exactly.
+pub fn parameter_checksum(model: &PolyVit) -> Result<u64> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (_, p) in model.named_parameters() {
+        for value in p.value().to_vec::<f32>()? {
+            for byte in value.to_bits().to_le_bytes() {
+                hash = (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    Ok(hash)
+}
+
+/// Whether every rank holds the same parameters (one collective call; a single process always
+/// does).
+pub fn replicas_agree(collective: &dyn Collective, model: &PolyVit) -> Result<bool> {
+    if collective.size() == 1 {
+        return Ok(true);
+    }
+    Ok(same_on_every_rank(collective, parameter_checksum(model)?))
+}
+
+/// The logits of every row of `split` on every rank, each rank computing its shard of the rows:
+/// the shards are placed in a zeroed `[n, classes]` buffer and summed over the ranks, which
+/// leaves each row's values exactly as its rank computed them.
+pub fn sharded_logits(
+    collective: &dyn Collective,
+    model: &PolyVit,
+    dataset: &Dataset,
+    split: &Split,
+    device: &Device,
+) -> Result<Vec<f32>> {
+    let rows = shard(split.len(), collective.rank(), collective.size());
+    let mine = logits_of_rows(model, dataset, split, rows.clone(), EVAL_BATCH, device)?;
+    if collective.size() == 1 {
+        return Ok(mine);
+    }
+    let classes = dataset.num_classes;
+    let mut send = vec![0.0; split.len() * classes];
+    send[rows.start * classes..rows.end * classes].copy_from_slice(&mine);
+    let mut all = vec![0.0; send.len()];
+    collective.sum_f32(&send, &mut all);
+    Ok(all)
+}

@@ -1,0 +1,87 @@
+//! MPI ranks as a [`Collective`] (the `mpi` feature): the system's MPI library, through rsmpi,
+//! started by `mpirun`.
+
+use super::collective::Collective;
+use mpi::collective::{CommunicatorCollectives, Root, SystemOperation};
+use mpi::environment::Universe;
+use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::Threading;
+
+/// The most elements one MPI call moves: MPI counts are C `int`s, so larger buffers go in
+/// pieces (a buffer of up to 2³⁰ elements, 4 GiB of `f32`, is one call).
+const MAX_CALL_ELEMENTS: usize = 1 << 30;
+
+/// Every process of `MPI_COMM_WORLD`. MPI is finalized when this is dropped.
+pub struct MpiWorld {
+    world: SimpleCommunicator,
+    // Declared after `world`, so dropped after it: `MPI_Finalize` comes last.
+    _universe: Universe,
+}
+
+impl MpiWorld {
+    /// Initializes MPI. Only the main thread calls MPI (compute threads never do), so
+    /// `MPI_THREAD_FUNNELED` support is what the library must offer.
+    pub fn initialize() -> Result<MpiWorld, String> {
+        let (universe, threading) = mpi::initialize_with_threading(Threading::Funneled)
+            .ok_or("MPI is already initialized in this process")?;
+        if threading == Threading::Single {
+            return Err("the MPI library offers no thread support (MPI_THREAD_FUNNELED is needed: compute threads run beside the MPI calls)".into());
+        }
+        Ok(MpiWorld {
+            world: universe.world(),
+            _universe: universe,
+        })
+    }
+
+    /// Ends every rank of the job with `code` (`MPI_Abort`): for an error on one rank, which the
+    /// others, waiting in a collective, would never learn of.
+    pub fn abort(&self, code: i32) -> ! {
+        self.world.abort(code)
+    }
+}
+
+impl Collective for MpiWorld {
+    fn rank(&self) -> usize {
+        self.world.rank() as usize
+    }
+
+    fn size(&self) -> usize {
+        self.world.size() as usize
+    }
+
+    fn sum_f32(&self, send: &[f32], receive: &mut [f32]) {
+        assert_eq!(
+            send.len(),
+            receive.len(),
+            "sum_f32: buffers differ in length"
+        );
+        for (send, receive) in send
+            .chunks(MAX_CALL_ELEMENTS)
+            .zip(receive.chunks_mut(MAX_CALL_ELEMENTS))
+        {
+            self.world
+                .all_reduce_into(send, receive, SystemOperation::sum());
+        }
+    }
+
+    fn max_u64(&self, values: &mut [u64]) {
+        let send = values.to_vec();
+        for (send, receive) in send
+            .chunks(MAX_CALL_ELEMENTS)
+            .zip(values.chunks_mut(MAX_CALL_ELEMENTS))
+        {
+            self.world
+                .all_reduce_into(send, receive, SystemOperation::max());
+        }
+    }
+
+    fn broadcast_bytes(&self, bytes: &mut Vec<u8>) {
+        let root = self.world.process_at_rank(0);
+        let mut len = bytes.len() as u64;
+        root.broadcast_into(&mut len);
+        bytes.resize(len as usize, 0);
+        for piece in bytes.chunks_mut(MAX_CALL_ELEMENTS) {
+            root.broadcast_into(piece);
+        }
+    }
+}

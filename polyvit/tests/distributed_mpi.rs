@@ -1,0 +1,276 @@
+//! `mpirun -np 2 polyvit train --distributed` against one process, on localhost (the `mpi`
+//! feature; needs OpenMPI's `mpirun`, or the launcher named by `$MPIRUN`).
+//!
+//! Two ranks sum their gradients in another order than one process sums them over the batch, so
+//! the runs agree up to float rounding: every logged loss within [`LOSS_TOLERANCE`] and every
+//! gradient norm within [`NORM_TOLERANCE`] (relative) over 50 steps; the final tables (scores to
+//! three decimals) are identical.
+#![cfg(feature = "mpi")]
+
+use polyvit::train::TrainConfig;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The largest difference allowed between the losses of a step (cross-entropy of a few nats).
+const LOSS_TOLERANCE: f64 = 1e-4;
+/// The largest relative difference allowed between the gradient norms of a step.
+const NORM_TOLERANCE: f64 = 1e-4;
+/// How long a failing job may take to stop (the suite loads in about 10 s per rank on 2 cores).
+const FAILURE_DEADLINE: Duration = Duration::from_secs(180);
+
+/// Two tasks (one single-label image task with shifts, mixup and stochastic depth, one
+/// multi-label audio task with SpecAugment, so both metrics and every random draw are split over
+/// the ranks), odd batches (uneven shards), 50 steps, evaluated and checkpointed every 25 steps.
+fn write_config(dir: &Path) -> PathBuf {
+    let mut config = TrainConfig {
+        preset: "tiny".into(),
+        eval_every: 25,
+        checkpoint_every: 25,
+        ..TrainConfig::default()
+    };
+    config.select_tasks(&["mnist".into(), "drums".into()]);
+    config.tasks[0].batch_size = 9;
+    config.tasks[0].max_shift = 2;
+    config.tasks[0].mixup = 0.2;
+    config.tasks[0].stochastic_depth = 0.2;
+    config.tasks[1].batch_size = 7;
+    config.tasks[1].spec_augment = true;
+    config.scale_steps(50);
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    path
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("polyvit-mpi-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    dir
+}
+
+/// `polyvit args` as one process (one compute thread, like each rank).
+fn one_process(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_polyvit"));
+    command.args(args).env("RAYON_NUM_THREADS", "1");
+    command
+}
+
+/// `mpirun -np ranks polyvit train --distributed args` on localhost, as root if need be, with
+/// more ranks than cores allowed, and one compute thread per rank.
+fn ranks(ranks: usize, args: &[&str]) -> Command {
+    let launcher = std::env::var("MPIRUN").unwrap_or_else(|_| "mpirun".into());
+    let mut command = Command::new(launcher);
+    command
+        .args(["--allow-run-as-root", "--oversubscribe", "-np"])
+        .arg(ranks.to_string())
+        .args(["-x", "RAYON_NUM_THREADS=1"])
+        .arg(env!("CARGO_BIN_EXE_polyvit"))
+        .args(["train", "--distributed", "--check-every", "10"])
+        .args(args)
+        // Containers often forbid the cross-process memory attach of the shared-memory
+        // transport; plain copies work everywhere.
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    command
+}
+
+fn succeed(mut command: Command) -> String {
+    let output = command.output().expect("the command starts");
+    let text = describe(&output);
+    assert!(output.status.success(), "{command:?} failed:\n{text}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The table printed at the end of a run (after "Test results").
+fn final_table(stdout: &str) -> String {
+    let start = stdout.find("Test results").expect("a final table");
+    stdout[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `(step, task, loss, grad_norm)` of every line of `steps.jsonl`.
+fn logged_steps(dir: &Path) -> Vec<(u64, String, f64, f64)> {
+    std::fs::read_to_string(dir.join("steps.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                v["step"].as_u64().unwrap(),
+                v["task"].as_str().unwrap().to_string(),
+                v["loss"].as_f64().unwrap(),
+                v["grad_norm"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The logged steps of `a` and `b` agree: same steps and tasks, losses and norms within the
+/// tolerances.
+fn assert_same_steps(a: &Path, b: &Path, steps: std::ops::Range<u64>) {
+    let keep = |dir| -> Vec<_> {
+        logged_steps(dir)
+            .into_iter()
+            .filter(|s| steps.contains(&s.0))
+            .collect()
+    };
+    let (a_steps, b_steps) = (keep(a), keep(b));
+    assert!(!a_steps.is_empty());
+    let names = |s: &[(u64, String, f64, f64)]| -> Vec<(u64, String)> {
+        s.iter()
+            .map(|(step, task, ..)| (*step, task.clone()))
+            .collect()
+    };
+    assert_eq!(names(&a_steps), names(&b_steps), "the same plan");
+    assert_eq!(a_steps.last().unwrap().0 + 1, steps.end);
+    for (x, y) in a_steps.iter().zip(&b_steps) {
+        assert!(
+            (x.2 - y.2).abs() <= LOSS_TOLERANCE,
+            "step {} ({}): loss {} vs {}",
+            x.0,
+            x.1,
+            x.2,
+            y.2
+        );
+        assert!(
+            (x.3 - y.3).abs() <= NORM_TOLERANCE * x.3.max(1.0),
+            "step {} ({}): gradient norm {} vs {}",
+            x.0,
+            x.1,
+            x.3,
+            y.3
+        );
+    }
+}
+
+/// The validation scores of eval.csv (`step,split,task,metric,value,chance`), by line.
+fn validation_scores(dir: &Path) -> Vec<(String, f64)> {
+    std::fs::read_to_string(dir.join("eval.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(",validation,"))
+        .map(|l| {
+            let (key, value) = l.rsplit_once(',').unwrap().0.rsplit_once(',').unwrap();
+            (key.to_string(), value.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn two_ranks_train_like_one_process() {
+    let dir = scratch("equivalence");
+    let config = write_config(&dir);
+    let config = config.to_str().unwrap();
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    let single = succeed(one_process(&[
+        "train",
+        "--config",
+        config,
+        "--output",
+        one.to_str().unwrap(),
+    ]));
+    let double = succeed(ranks(
+        2,
+        &["--config", config, "--output", two.to_str().unwrap()],
+    ));
+    assert_same_steps(&one, &two, 0..50);
+    let (a, b) = (validation_scores(&one), validation_scores(&two));
+    assert_eq!(a.len(), 2, "one validation of each task, after 25 steps");
+    for ((key_a, a), (key_b, b)) in a.iter().zip(&b) {
+        assert_eq!(key_a, key_b);
+        assert!((a - b).abs() < 1e-3, "{key_a}: {a} vs {b}");
+    }
+    assert_eq!(final_table(&single), final_table(&double));
+    assert!(double.contains("× 2 ranks"), "{double}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Runs `command` to its end or until `deadline`, whichever comes first (then it is killed).
+fn output_within(mut command: Command, deadline: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > deadline {
+            child.kill().ok();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (child.wait_with_output().unwrap(), started.elapsed())
+}
+
+/// A rank that dies ends the job with a message instead of leaving the others waiting; the run
+/// then resumes from its last checkpoint, with the same number of ranks or another one, to the
+/// same result.
+#[test]
+fn a_lost_rank_ends_the_job_and_the_run_resumes_on_any_number_of_ranks() {
+    let dir = scratch("failure");
+    let config = write_config(&dir);
+    let failed = dir.join("failed");
+    let mut job = ranks(
+        2,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--output",
+            failed.to_str().unwrap(),
+            "--exit-rank-at-step",
+            "1:30",
+        ],
+    );
+    job.stdin(Stdio::null());
+    let (output, took) = output_within(job, FAILURE_DEADLINE);
+    let text = describe(&output);
+    assert!(took < FAILURE_DEADLINE, "the job hung:\n{text}");
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("rank 1 exits before step 30"), "{text}");
+    let logged: Vec<u64> = logged_steps(&failed).iter().map(|s| s.0).collect();
+    assert!(
+        logged.len() >= 25 && logged.iter().all(|&step| step < 30),
+        "past the checkpoint of step 25, no step after the lost rank: {logged:?}"
+    );
+
+    // The checkpoint of step 25, resumed by two ranks and by one.
+    let checkpoint = failed.join("checkpoint.pvrs");
+    let single = dir.join("resumed-by-one");
+    std::fs::create_dir_all(&single).unwrap();
+    std::fs::copy(&checkpoint, single.join("checkpoint.pvrs")).unwrap();
+    let checkpoint = checkpoint.to_str().unwrap();
+    let by_two = succeed(ranks(
+        2,
+        &["--resume", checkpoint, "--output", failed.to_str().unwrap()],
+    ));
+    let by_one = succeed(one_process(&[
+        "train",
+        "--resume",
+        single.join("checkpoint.pvrs").to_str().unwrap(),
+        "--output",
+        single.to_str().unwrap(),
+    ]));
+    assert_same_steps(&failed, &single, 25..50);
+    let resumed: Vec<u64> = logged_steps(&failed).iter().map(|s| s.0).collect();
+    assert_eq!(
+        resumed,
+        (0..50).collect::<Vec<_>>(),
+        "the resumed log holds every step once"
+    );
+    assert_eq!(final_table(&by_two), final_table(&by_one));
+    std::fs::remove_dir_all(&dir).ok();
+}
