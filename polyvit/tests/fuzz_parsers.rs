@@ -30,6 +30,8 @@ struct Seeds {
     checkpoint: Vec<u8>,
     vit: Vec<u8>,
     config: String,
+    /// A small colour image in each format the folder tasks read.
+    images: Vec<Vec<u8>>,
 }
 
 fn seeds() -> &'static Seeds {
@@ -86,6 +88,25 @@ fn seeds() -> &'static Seeds {
             ))
             .unwrap(),
             config: toml::to_string(&TrainConfig::default()).unwrap(),
+            images: [
+                image::ImageFormat::Png,
+                image::ImageFormat::Jpeg,
+                image::ImageFormat::Bmp,
+                image::ImageFormat::Gif,
+                image::ImageFormat::WebP,
+            ]
+            .into_iter()
+            .map(|format| {
+                let pixels = image::RgbImage::from_fn(9, 7, |x, y| {
+                    image::Rgb([(x * 28) as u8, (y * 36) as u8, ((x + y) * 16) as u8])
+                });
+                let mut bytes = std::io::Cursor::new(Vec::new());
+                image::DynamicImage::ImageRgb8(pixels)
+                    .write_to(&mut bytes, format)
+                    .unwrap();
+                bytes.into_inner()
+            })
+            .collect(),
         }
     })
 }
@@ -192,6 +213,13 @@ proptest! {
     }
 
     #[test]
+    fn image_files_never_panic(damage in damage()) {
+        for seed in &seeds().images {
+            let _ = polyvit::data::image_file::parse_image(&apply(seed, &damage), "image");
+        }
+    }
+
+    #[test]
     fn checkpoints_never_panic(damage in damage()) {
         let s = seeds();
         let path = Path::new("fuzzed.safetensors");
@@ -241,6 +269,10 @@ fn the_seeds_are_valid() {
         &VitWeights::from_tensors(vit.tensors).unwrap(),
     )
     .unwrap();
+    for image in &s.images {
+        let decoded = polyvit::data::image_file::parse_image(image, "seed").unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (9, 7));
+    }
     let untouched = with_damaged_header(&s.checkpoint, &Damage::Flip(Vec::new()));
     assert_eq!(untouched, s.checkpoint);
 }

@@ -35,10 +35,21 @@ pub enum Fit {
     Crop,
 }
 
+/// The largest image side decoded; a header claiming more is an error, not an allocation.
+const MAX_SIDE: u32 = 16_384;
+/// The most memory one decode may allocate.
+const MAX_DECODE_BYTES: u64 = 256 << 20;
+
 fn reader<'a>(bytes: &'a [u8], origin: &str) -> DataResult<ImageReader<Cursor<&'a [u8]>>> {
-    ImageReader::new(Cursor::new(bytes))
+    let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| DataError::new(origin, format!("cannot read image: {e}")))
+        .map_err(|e| DataError::new(origin, format!("cannot read image: {e}")))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    Ok(reader)
 }
 
 fn corrupt(origin: &str, e: image::ImageError) -> DataError {
@@ -47,11 +58,16 @@ fn corrupt(origin: &str, e: image::ImageError) -> DataError {
 
 /// Decodes the image file at `path`; an unreadable or corrupt file is an error naming it.
 pub fn decode_image(path: &Path) -> DataResult<DynamicImage> {
-    let origin = path.display().to_string();
-    let bytes = read_file(path)?;
-    reader(&bytes, &origin)?
+    parse_image(&read_file(path)?, &path.display().to_string())
+}
+
+/// Decodes an image file's bytes (`origin` names them in errors). Sides above 16,384 pixels
+/// or a decode needing more than 256 MiB are errors, so a corrupt header cannot make it
+/// allocate without bound.
+pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
+    reader(bytes, origin)?
         .decode()
-        .map_err(|e| corrupt(&origin, e))
+        .map_err(|e| corrupt(origin, e))
 }
 
 /// The colour channels of the image file at `path` (1 for grey, 3 for colour), read from its
