@@ -248,10 +248,10 @@ fn a_lost_rank_ends_the_job_and_the_run_resumes_on_any_number_of_ranks() {
     );
 
     // The checkpoint of step 25, resumed by two ranks and by one.
-    let checkpoint = failed.join("checkpoint.pvrs");
+    let checkpoint = failed.join("checkpoint.safetensors");
     let single = dir.join("resumed-by-one");
     std::fs::create_dir_all(&single).unwrap();
-    std::fs::copy(&checkpoint, single.join("checkpoint.pvrs")).unwrap();
+    std::fs::copy(&checkpoint, single.join("checkpoint.safetensors")).unwrap();
     let checkpoint = checkpoint.to_str().unwrap();
     let by_two = succeed(ranks(
         2,
@@ -260,7 +260,7 @@ fn a_lost_rank_ends_the_job_and_the_run_resumes_on_any_number_of_ranks() {
     let by_one = succeed(one_process(&[
         "train",
         "--resume",
-        single.join("checkpoint.pvrs").to_str().unwrap(),
+        single.join("checkpoint.safetensors").to_str().unwrap(),
         "--output",
         single.to_str().unwrap(),
     ]));
