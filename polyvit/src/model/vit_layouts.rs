@@ -250,9 +250,9 @@ impl VitWeights {
         })
     }
 
-    /// The tensor `name`: one of the embedding and final-norm names, or
-    /// `blocks.{i}.{`[`BLOCK_PARAMETERS`]`}` for `i` below [`VitWeights::depth`] (all checked
-    /// present by [`VitWeights::from_tensors`]).
+    /// The tensor `name`: one of the embedding and final-norm names, or `blocks.{i}.{name}`
+    /// for each name of `BLOCK_PARAMETERS` and each `i` below [`VitWeights::depth`] (all
+    /// checked present by [`VitWeights::from_tensors`]).
     pub fn get(&self, name: &str) -> &Tensor {
         &self.tensors[name]
     }

@@ -4,8 +4,8 @@
 //! files per class by a seeded shuffle ([`FolderSpec::split_seed`]). The modality comes from the
 //! files (one per task). Files are decoded on every core, and every input is standardized with
 //! the training split's statistics, as for the embedded tasks. A `labels.csv` or `labels.json`
-//! at the root makes a multi-label task instead (see [`labels`]). Any unreadable, corrupt or
-//! misplaced file is an error naming it, and nothing is built.
+//! at the root makes a multi-label task instead (see the `labels` module). Any unreadable,
+//! corrupt or misplaced file is an error naming it, and nothing is built.
 
 mod labels;
 mod scan;
