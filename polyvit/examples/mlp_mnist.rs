@@ -72,14 +72,7 @@ fn run(steps: usize) -> Result<(f64, f64, f64), Box<dyn Error>> {
     let mut losses = Vec::with_capacity(steps);
     for step in 0..steps {
         // 64 distinct random training digits, as [64, 1, 28, 28] inputs and [64, 10] one-hots.
-        let batch = training_batch(
-            &mnist,
-            64,
-            Augmentation::default(),
-            0..64,
-            &mut rng,
-            &Device::Cpu,
-        )?;
+        let batch = training_batch(&mnist, 64, Augmentation::default(), &mut rng, &Device::Cpu)?;
         let logits = model.forward(&Var::constant(batch.inputs), &mut ctx)?;
         let loss = softmax_cross_entropy(&logits, &batch.targets, 0.0)?;
         losses.push(loss.value().to_scalar()?);

@@ -80,14 +80,7 @@ fn run(steps: u64) -> Result<(f64, f64, f64), Box<dyn Error>> {
     let mut ctx = Context::train(0);
     let mut losses = Vec::new();
     for step in 0..steps {
-        let batch = training_batch(
-            &mnist,
-            32,
-            Augmentation::default(),
-            0..32,
-            &mut rng,
-            &Device::Cpu,
-        )?;
+        let batch = training_batch(&mnist, 32, Augmentation::default(), &mut rng, &Device::Cpu)?;
         let logits = model.forward(&Var::constant(batch.inputs), &mut ctx)?;
         let loss = softmax_cross_entropy(&logits, &batch.targets, 0.0)?;
         losses.push(loss.value().to_scalar()?);

@@ -75,11 +75,24 @@ pub fn drawn_batch_size(dataset: &Dataset, size: usize) -> usize {
     size.min(dataset.train.len())
 }
 
-/// Rows `rows` of a random training batch of [`drawn_batch_size`] distinct examples, with the
-/// given augmentation, drawn from `rng` and assembled on the host, then uploaded to `device` as
-/// two tensors. The whole batch is drawn and augmented whatever `rows` is, so the data-parallel
-/// replicas that each take their rows of it together see exactly the batch of one process.
+/// A random training batch of [`drawn_batch_size`] distinct examples, with the given
+/// augmentation, drawn from `rng` and assembled on the host, then uploaded to `device` as two
+/// tensors.
 pub fn training_batch(
+    dataset: &Dataset,
+    size: usize,
+    augmentation: Augmentation,
+    rng: &mut impl Rng,
+    device: &Device,
+) -> Result<Batch> {
+    let rows = 0..drawn_batch_size(dataset, size);
+    training_batch_rows(dataset, size, augmentation, rows, rng, device)
+}
+
+/// Rows `rows` of the batch [`training_batch`] would draw. The whole batch is drawn and
+/// augmented whatever `rows` is, so the data-parallel replicas that each take their rows of it
+/// together see exactly the batch of one process.
+pub fn training_batch_rows(
     dataset: &Dataset,
     size: usize,
     augmentation: Augmentation,

@@ -1,7 +1,7 @@
 //! A co-training run: the model, its data, the optimizer and the step plan, advanced one
 //! optimizer step at a time, checkpointed and resumed exactly.
 
-use super::batch::{drawn_batch_size, training_batch, Augmentation};
+use super::batch::{drawn_batch_size, training_batch_rows, Augmentation};
 use super::collective::{shard, Collective, SingleProcess};
 use super::config::TrainConfig;
 use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
@@ -312,7 +312,7 @@ impl Run {
             let drawn = drawn_batch_size(dataset, task.batch_size);
             let rows = shard(drawn, rank, ranks);
             let share = rows.len() as f64 / drawn as f64;
-            let batch = training_batch(
+            let batch = training_batch_rows(
                 dataset,
                 task.batch_size,
                 augmentation,
