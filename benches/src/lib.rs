@@ -33,7 +33,7 @@ impl StepShape {
     pub fn small() -> StepShape {
         StepShape {
             name: "small",
-            model: vit(192, 6, 3, 768),
+            model: ModelConfig { depth: 6, ..ti16() },
             tokenizer: TokenizerSpec::new(Modality::Image, &[3, 32, 32], &[4, 4]),
             batch: BATCH,
         }
@@ -44,7 +44,7 @@ impl StepShape {
     pub fn vit224() -> StepShape {
         StepShape {
             name: "vit224",
-            model: vit(192, 12, 3, 768),
+            model: ti16(),
             tokenizer: TokenizerSpec::new(Modality::Image, &[3, 224, 224], &[16, 16]),
             batch: 8,
         }
@@ -102,16 +102,9 @@ impl StepShape {
     }
 }
 
-fn vit(width: usize, depth: usize, heads: usize, mlp_width: usize) -> ModelConfig {
-    ModelConfig {
-        width,
-        depth,
-        heads,
-        mlp_width,
-        adapt_depth: 0,
-        dropout: 0.0,
-        attention_dropout: 0.0,
-    }
+/// DeiT-Ti's encoder: width 192, 12 blocks, 3 heads, MLP 768.
+fn ti16() -> ModelConfig {
+    ModelConfig::preset("ti16").expect("a preset")
 }
 
 /// The optimizers the comparison runs, with PyTorch's defaults where both sides have them.

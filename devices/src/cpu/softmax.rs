@@ -27,18 +27,18 @@ per_isa! {
     pub(crate) fn softmax_rows<T: Element>(dst: &mut [T], src: &[T], n: usize, log: bool) {
         for (row_out, row_in) in dst.chunks_mut(n).zip(src.chunks(n)) {
             let max = lanes_fold(row_in, T::neg_infinity(), |v| v, |m, v| m.max(v));
+            // A row of -inf (fully masked) has no finite maximum; shifting by 0 keeps it
+            // NaN-free until the division, exactly like an unshifted softmax would.
+            let shift = if max.is_finite() { max } else { T::zero() };
             if max.is_finite() {
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = (v - max).exp_lanes();
+                    *o = (v - shift).exp_lanes();
                 }
             } else {
-                // A row of -inf (fully masked) has no finite maximum; shifting by 0 keeps it
-                // NaN-free until the division, exactly like an unshifted softmax would.
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = v.exp();
+                    *o = (v - shift).exp();
                 }
             }
-            let shift = if max.is_finite() { max } else { T::zero() };
             let sum = lanes_sum(row_out, |v| v);
             if log {
                 // (x − m) − ln Σ, not x − (m + ln Σ): the first is exact where x = m.
