@@ -2,6 +2,8 @@
 //!
 //! Every key is checked: an unknown key in the TOML file is an error that names it.
 
+use super::loss::LossKind;
+use super::optimizer::OptimizerConfig;
 use super::sampler::Schedule;
 use crate::data::FolderSpec;
 use serde::{Deserialize, Serialize};
@@ -33,8 +35,13 @@ pub struct TaskConfig {
     /// SpecAugment masks (audio only): one frequency and one time mask per example.
     #[serde(default)]
     pub spec_augment: bool,
+    /// Label smoothing `ε` (for either loss).
     #[serde(default)]
     pub label_smoothing: f64,
+    /// `softmax` or `sigmoid` (see [`LossKind`]); unset, the task's kind decides: softmax for
+    /// single-label tasks, sigmoid for multi-label ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<LossKind>,
     /// Read the task from a folder of the user's files (`[task.data]`) instead of the suite.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<FolderSpec>,
@@ -63,7 +70,8 @@ pub struct TrainConfig {
     pub eval_every: u64,
     /// Save a checkpoint every this many steps (0 = only at the end).
     pub checkpoint_every: u64,
-    pub momentum: f64,
+    /// The optimizer and its settings (`[optimizer]`, `name = "sgd"` or `"adamw"`).
+    pub optimizer: OptimizerConfig,
     /// Global gradient-norm clipping threshold.
     pub clip_norm: f64,
     pub patches: PatchConfig,
@@ -86,6 +94,7 @@ impl TaskConfig {
             stochastic_depth: 0.0,
             spec_augment: false,
             label_smoothing: 0.0,
+            loss: None,
             data: None,
         }
     }
@@ -112,7 +121,7 @@ impl Default for TrainConfig {
             seed: 0,
             eval_every: 500,
             checkpoint_every: 500,
-            momentum: 0.9,
+            optimizer: OptimizerConfig::sgd(),
             clip_norm: 1.0,
             patches: PatchConfig {
                 image: vec![7, 7],
@@ -166,9 +175,7 @@ impl TrainConfig {
         if self.tasks.is_empty() {
             return Err("no tasks to train".into());
         }
-        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
-            return Err(format!("momentum = {}: must be in [0, 1)", self.momentum));
-        }
+        self.optimizer.validate()?;
         if !(self.clip_norm.is_finite() && self.clip_norm > 0.0) {
             return Err(format!(
                 "clip_norm = {}: must be a positive, finite norm",
@@ -351,8 +358,14 @@ mod tests {
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
         let cases: [(Edit, &str); 10] = [
-            (|c| c.momentum = 1.0, "momentum = 1"),
-            (|c| c.momentum = f64::NAN, "momentum = NaN"),
+            (
+                |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
+                "optimizer.momentum = 1",
+            ),
+            (
+                |c| c.optimizer = OptimizerConfig::adamw(f64::NAN),
+                "optimizer.weight_decay = NaN",
+            ),
             (|c| c.clip_norm = 0.0, "clip_norm = 0"),
             (|c| c.clip_norm = f64::INFINITY, "clip_norm = inf"),
             (|c| c.tasks[0].lr = f64::INFINITY, "lr = inf"),

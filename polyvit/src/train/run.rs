@@ -6,13 +6,14 @@ use super::collective::{shard, Collective, SingleProcess};
 use super::config::TrainConfig;
 use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
 use super::evaluate::{score, TaskScore};
+use super::loss::LossKind;
 use super::sampler::{plan, Schedule};
 use crate::data::task_info::{tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
 use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
 use autograd::{Gradients, Var};
 use nn::checkpoint::{Checkpoint, CheckpointError};
-use nn::optim::{clip_grad_norm, Optimizer, Sgd};
+use nn::optim::{clip_grad_norm, Optimizer};
 use nn::schedule::{cosine_factor, warmup_factor};
 use nn::{BatchRows, Context, Parameters};
 use rand::SeedableRng;
@@ -98,7 +99,9 @@ pub struct Run {
     pub model: PolyVit,
     /// One dataset per configured task, in the same order.
     pub datasets: Vec<Dataset>,
-    optimizer: Sgd,
+    optimizer: Box<dyn Optimizer>,
+    /// Each task's loss, in the configured order.
+    losses: Vec<LossKind>,
     plan: Vec<Vec<usize>>,
     /// Steps done so far.
     pub step: u64,
@@ -180,6 +183,13 @@ impl Run {
             })?;
             datasets.push(dataset);
         }
+        let losses = config
+            .tasks
+            .iter()
+            .zip(&datasets)
+            .map(|(t, d)| LossKind::resolve(t.loss, d.multi_label, &t.name))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(RunError::Config)?;
         let (tokenizers, tasks) = model_specs(&config, &datasets)?;
         let model = PolyVit::new(
             &model_config,
@@ -192,7 +202,8 @@ impl Run {
         let budgets: Vec<u64> = config.tasks.iter().map(|t| t.steps).collect();
         let plan = plan(schedule, &budgets, config.seed);
         Ok(Run {
-            optimizer: Sgd::new(config.momentum),
+            optimizer: config.optimizer.build(),
+            losses,
             config,
             model,
             datasets,
@@ -284,7 +295,7 @@ impl Run {
     /// Runs the next optimizer step: one batch of each task in the plan's entry, each task's loss
     /// back-propagated as soon as it is computed and the gradients summed (so one task's graph
     /// is freed before the next is built, and memory does not grow with the number of tasks),
-    /// global clipping, one SGD-momentum update.
+    /// global clipping, one update of the configured optimizer.
     ///
     /// With several ranks, each computes the loss of its rows of every batch, weighted by their
     /// share of the batch, and the gradients and losses are summed over the ranks before
@@ -328,11 +339,7 @@ impl Run {
                 task.stochastic_depth,
                 &mut ctx,
             )?;
-            let loss = if dataset.multi_label {
-                logits.sigmoid_binary_cross_entropy(&batch.targets)?
-            } else {
-                logits.softmax_cross_entropy(&batch.targets, task.label_smoothing)?
-            };
+            let loss = self.losses[j].loss(&logits, &batch.targets, task.label_smoothing)?;
             // This rank's part of the whole batch's mean loss (the loss itself in one process).
             let loss = if ranks > 1 {
                 loss.mul_scalar(share)?

@@ -1,0 +1,176 @@
+//! The run's optimizer, chosen in the configuration: SGD with momentum (the paper's) or AdamW.
+
+use nn::optim::{AdamW, Optimizer, Sgd};
+use serde::{Deserialize, Serialize};
+
+/// Which optimizer a run updates its parameters with, and its settings (the `[optimizer]` table
+/// of the configuration, selected by `name`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
+pub enum OptimizerConfig {
+    /// Heavy-ball momentum in the reference's form, `m ← g + μ·m`, `θ ← θ − lr·m`, with one
+    /// state for all parameters; no weight decay (as the paper).
+    Sgd {
+        /// `μ`, in [0, 1).
+        momentum: f64,
+    },
+    /// Adam with decoupled weight decay (PyTorch's `AdamW`), applied to every parameter.
+    Adamw {
+        /// `β₁`, the decay of the first moment, in [0, 1).
+        beta1: f64,
+        /// `β₂`, the decay of the second moment, in [0, 1).
+        beta2: f64,
+        /// `ε`, added to `√v̂`; positive.
+        eps: f64,
+        /// `λ`: each step multiplies every parameter by `1 − lr·λ`; 0 or positive.
+        weight_decay: f64,
+    },
+}
+
+impl OptimizerConfig {
+    /// The paper's optimizer: SGD with momentum 0.9.
+    pub fn sgd() -> OptimizerConfig {
+        OptimizerConfig::Sgd { momentum: 0.9 }
+    }
+
+    /// AdamW with PyTorch's defaults for β₁, β₂ and ε, and weight decay `weight_decay`.
+    pub fn adamw(weight_decay: f64) -> OptimizerConfig {
+        OptimizerConfig::Adamw {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay,
+        }
+    }
+
+    /// The optimizer's name in the configuration (`sgd`, `adamw`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerConfig::Sgd { .. } => "sgd",
+            OptimizerConfig::Adamw { .. } => "adamw",
+        }
+    }
+
+    /// Checks every value's range; the error names the key and the value.
+    pub fn validate(&self) -> Result<(), String> {
+        let in_unit = |key: &str, v: f64| {
+            if v.is_finite() && (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("optimizer.{key} = {v}: must be in [0, 1)"))
+            }
+        };
+        match *self {
+            OptimizerConfig::Sgd { momentum } => in_unit("momentum", momentum),
+            OptimizerConfig::Adamw {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => {
+                in_unit("beta1", beta1)?;
+                in_unit("beta2", beta2)?;
+                if !(eps.is_finite() && eps > 0.0) {
+                    return Err(format!(
+                        "optimizer.eps = {eps}: must be positive and finite"
+                    ));
+                }
+                if !(weight_decay.is_finite() && weight_decay >= 0.0) {
+                    return Err(format!(
+                        "optimizer.weight_decay = {weight_decay}: must be 0 or positive and finite"
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A fresh optimizer (no state yet) with these settings.
+    pub fn build(&self) -> Box<dyn Optimizer> {
+        match *self {
+            OptimizerConfig::Sgd { momentum } => Box::new(Sgd::new(momentum)),
+            OptimizerConfig::Adamw {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => Box::new(AdamW::new(beta1, beta2, eps, weight_decay)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Holder {
+        optimizer: OptimizerConfig,
+    }
+
+    #[test]
+    fn both_optimizers_round_trip_as_a_named_table() {
+        for optimizer in [OptimizerConfig::sgd(), OptimizerConfig::adamw(0.05)] {
+            let holder = Holder { optimizer };
+            let text = toml::to_string(&holder).unwrap();
+            assert!(
+                text.contains(&format!("name = \"{}\"", holder.optimizer.name())),
+                "{text}"
+            );
+            assert_eq!(toml::from_str::<Holder>(&text).unwrap(), holder);
+        }
+    }
+
+    #[test]
+    fn keys_of_the_other_optimizer_and_unknown_names_are_refused() {
+        let err = toml::from_str::<Holder>("[optimizer]\nname = \"adamw\"\nmomentum = 0.9\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("momentum"), "{err}");
+        let err = toml::from_str::<Holder>("[optimizer]\nname = \"lion\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lion"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        let cases = [
+            (
+                OptimizerConfig::Sgd { momentum: 1.0 },
+                "optimizer.momentum = 1",
+            ),
+            (
+                OptimizerConfig::Adamw {
+                    beta1: 0.9,
+                    beta2: f64::NAN,
+                    eps: 1e-8,
+                    weight_decay: 0.0,
+                },
+                "optimizer.beta2 = NaN",
+            ),
+            (
+                OptimizerConfig::Adamw {
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 0.0,
+                    weight_decay: 0.0,
+                },
+                "optimizer.eps = 0",
+            ),
+            (
+                OptimizerConfig::adamw(-0.1),
+                "optimizer.weight_decay = -0.1",
+            ),
+        ];
+        for (config, expected) in cases {
+            let err = config.validate().unwrap_err();
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
+        }
+        assert!(OptimizerConfig::sgd().validate().is_ok());
+        assert!(OptimizerConfig::adamw(0.05).validate().is_ok());
+    }
+}
