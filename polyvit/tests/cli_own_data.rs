@@ -332,11 +332,11 @@ fn exported_digits_are_a_folder_task() {
     let root = fresh("export");
     let dir = root.join("digits");
     let said = succeeds(&format!("data export mnist {}", s(&dir)));
-    assert!(said.contains("wrote 2500 examples of mnist"), "{said}");
+    assert!(said.contains("wrote 10000 examples of mnist"), "{said}");
     let count = |p: PathBuf| std::fs::read_dir(p).unwrap().count();
     let train: usize = (0..10).map(|d| count(dir.join(format!("train/{d}")))).sum();
-    assert_eq!(train, 1800);
-    assert_eq!(count(dir.join("test/0")), 50);
+    assert_eq!(train, 8100);
+    assert_eq!(count(dir.join("test/0")), 100);
     let digit = image::open(dir.join("test/0/00000.png")).unwrap();
     assert_eq!((digit.width(), digit.height()), (28, 28));
     let err = fails(&format!("data export mnist {}", s(&dir)));

@@ -20,19 +20,19 @@ macro_rules! embed {
     };
 }
 
-/// MNIST training digits (2,000: 200 per digit), gzipped IDX images.
+/// MNIST training digits (9,000: all but the last 100 of each digit), gzipped IDX images.
 pub const MNIST_TRAIN_IMAGES: EmbeddedFile = embed!("image/mnist-train-images-idx3-ubyte.gz");
 /// Labels of [`MNIST_TRAIN_IMAGES`].
 pub const MNIST_TRAIN_LABELS: EmbeddedFile = embed!("image/mnist-train-labels-idx1-ubyte.gz");
-/// MNIST test digits (500: 50 per digit), gzipped IDX images.
+/// MNIST test digits (1,000: 100 per digit), gzipped IDX images.
 pub const MNIST_TEST_IMAGES: EmbeddedFile = embed!("image/mnist-test-images-idx3-ubyte.gz");
 /// Labels of [`MNIST_TEST_IMAGES`].
 pub const MNIST_TEST_LABELS: EmbeddedFile = embed!("image/mnist-test-labels-idx1-ubyte.gz");
-/// Fashion-MNIST training images (the first 2,000 of the official training set).
+/// Fashion-MNIST training images (the first 10,000 of the official training set).
 pub const FASHION_TRAIN_IMAGES: EmbeddedFile = embed!("image/fashion-train-images-idx3-ubyte.gz");
 /// Labels of [`FASHION_TRAIN_IMAGES`].
 pub const FASHION_TRAIN_LABELS: EmbeddedFile = embed!("image/fashion-train-labels-idx1-ubyte.gz");
-/// Fashion-MNIST test images (the first 500 of the official test set).
+/// Fashion-MNIST test images (the first 2,000 of the official test set).
 pub const FASHION_TEST_IMAGES: EmbeddedFile = embed!("image/fashion-test-images-idx3-ubyte.gz");
 /// Labels of [`FASHION_TEST_IMAGES`].
 pub const FASHION_TEST_LABELS: EmbeddedFile = embed!("image/fashion-test-labels-idx1-ubyte.gz");

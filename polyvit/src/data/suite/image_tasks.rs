@@ -61,7 +61,7 @@ fn image_splits(
     Ok([train.subset(&t), train.subset(&v), test])
 }
 
-/// MNIST splits: validation carved from the 2,000 training digits.
+/// MNIST splits: validation carved from the 9,000 training digits.
 pub(super) fn mnist_splits(cfg: &SuiteConfig) -> DataResult<[Images; 3]> {
     use embedded::*;
     let files = [
@@ -73,7 +73,7 @@ pub(super) fn mnist_splits(cfg: &SuiteConfig) -> DataResult<[Images; 3]> {
     image_splits(cfg, files, TaskId::Mnist.stream())
 }
 
-/// Fashion-MNIST splits: validation carved from the 2,000 training images.
+/// Fashion-MNIST splits: validation carved from the 10,000 training images.
 pub(super) fn fashion_splits(cfg: &SuiteConfig) -> DataResult<[Images; 3]> {
     use embedded::*;
     let files = [

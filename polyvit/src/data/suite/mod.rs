@@ -3,10 +3,10 @@
 //!
 //! | task | modality | shape | classes | train / validation / test |
 //! |---|---|---|---|---|
-//! | `mnist` | image | 1×28×28 | 10 | 1,800 / 200 / 500 |
-//! | `fashion_mnist` | image | 1×28×28 | 10 | 1,800 / 200 / 500 |
-//! | `moving_mnist_class` | video | 8×1×32×32 | 10 | 1,800 / 200 / 500 |
-//! | `moving_mnist_direction` | video | 8×1×32×32 | 8 | 1,800 / 200 / 500 |
+//! | `mnist` | image | 1×28×28 | 10 | 8,100 / 900 / 1,000 |
+//! | `fashion_mnist` | image | 1×28×28 | 10 | 9,000 / 1,000 / 2,000 |
+//! | `moving_mnist_class` | video | 8×1×32×32 | 10 | 8,100 / 900 / 1,000 |
+//! | `moving_mnist_direction` | video | 8×1×32×32 | 8 | 8,100 / 900 / 1,000 |
 //! | `spoken_digits` | audio | 1×64×32 | 10 | 4,680 / 130 / 60 |
 //! | `drums` (multi-label) | audio | 1×64×32 | 5 | 1,000 / 200 / 400 |
 //! | `arrow_of_time` | video | 8×1×32×32 | 2 | 1,800 / 200 / 500 |
