@@ -90,9 +90,9 @@ fn describe(output: &Output) -> String {
     )
 }
 
-/// The table printed at the end of a run (after "Test results").
+/// The table printed at the end of a run (after "Results after").
 fn final_table(stdout: &str) -> String {
-    let start = stdout.find("Test results").expect("a final table");
+    let start = stdout.find("Results after").expect("a final table");
     stdout[start..]
         .lines()
         .skip(1)

@@ -117,20 +117,50 @@ impl OutputFiles {
     }
 
     /// `results.json`: the final test metrics and the wall time.
-    pub fn write_results(&self, scores: &[TaskScore], seconds: f64) -> Result<(), String> {
-        let tasks: Vec<_> = scores
-            .iter()
-            .map(|s| serde_json::json!({"task": s.task, "metric": s.metric, "value": s.value, "chance": s.chance}))
-            .collect();
-        let text =
-            serde_json::to_string_pretty(&serde_json::json!({"seconds": seconds, "test": tasks}))
-                .map_err(|e| e.to_string())?;
+    pub fn write_results(
+        &self,
+        validation: &[TaskScore],
+        test: &[TaskScore],
+        seconds: f64,
+    ) -> Result<(), String> {
+        let json = |scores: &[TaskScore]| -> Vec<serde_json::Value> {
+            scores
+                .iter()
+                .map(|s| serde_json::json!({"task": s.task, "metric": s.metric, "value": s.value, "chance": s.chance}))
+                .collect()
+        };
+        let text = serde_json::to_string_pretty(&serde_json::json!({
+            "seconds": seconds,
+            "validation": json(validation),
+            "test": json(test),
+        }))
+        .map_err(|e| e.to_string())?;
         let path = self.dir.join("results.json");
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
-/// The final table: every task's metric next to its chance level.
+/// The table at the end of a run: every task's metric on its validation and test splits, next
+/// to its chance level.
+pub fn print_final_scores(run: &Run, validation: &[TaskScore], test: &[TaskScore]) {
+    println!(
+        "{:<24} {:<6} {:<7} {:>10} {:>8} {:>8}",
+        "task", "input", "metric", "validation", "test", "chance"
+    );
+    for ((v, t), dataset) in validation.iter().zip(test).zip(&run.datasets) {
+        println!(
+            "{:<24} {:<6} {:<7} {:>10.3} {:>8.3} {:>8.3}",
+            t.task,
+            format!("{:?}", dataset.modality).to_lowercase(),
+            t.metric,
+            v.value,
+            t.value,
+            t.chance
+        );
+    }
+}
+
+/// One split's table: every task's metric next to its chance level.
 pub fn print_scores(run: &Run, scores: &[TaskScore]) {
     println!(
         "{:<24} {:<6} {:<7} {:>8} {:>8}",

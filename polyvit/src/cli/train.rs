@@ -2,7 +2,7 @@
 
 use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::eval_folder::eval_folder;
-use super::report::{print_scores, OutputFiles};
+use super::report::{print_final_scores, print_scores, OutputFiles};
 use super::tasks::load_tasks;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -243,18 +243,20 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     if interrupted.load(Ordering::SeqCst) {
         return Ok(());
     }
-    let scores = run.evaluate(true).map_err(|e| e.to_string())?;
+    let validation = run.evaluate(false).map_err(|e| e.to_string())?;
+    let test = run.evaluate(true).map_err(|e| e.to_string())?;
     let Some(files) = files else {
         return Ok(()); // Not rank 0: nothing to write.
     };
-    files.write_scores(run.step, "test", &scores)?;
-    files.write_results(&scores, started.elapsed().as_secs_f64())?;
+    files.write_scores(run.step, "validation", &validation)?;
+    files.write_scores(run.step, "test", &test)?;
+    files.write_results(&validation, &test, started.elapsed().as_secs_f64())?;
     println!(
-        "\nTest results after {} steps ({:.0} s in all):",
+        "\nResults after {} steps ({:.0} s in all):",
         run.step,
         started.elapsed().as_secs_f64()
     );
-    print_scores(&run, &scores);
+    print_final_scores(&run, &validation, &test);
     println!(
         "\nCheckpoint, logs and results are in {}",
         args.output.display()
