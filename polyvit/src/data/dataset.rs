@@ -158,6 +158,9 @@ pub struct Dataset {
     pub class_names: Vec<String>,
     /// Whether targets are multi-hot (sigmoid BCE, mAP) rather than one class.
     pub multi_label: bool,
+    /// Whether each raw example was brought to zero mean and unit variance on its own
+    /// ([`normalize_example`]) before the standardization; new inputs must be too.
+    pub example_normalization: bool,
     /// Standardization applied to every split, fitted on the raw training inputs.
     pub standardization: Standardization,
     /// Training split.
@@ -192,12 +195,24 @@ impl Dataset {
             num_classes,
             class_names,
             multi_label,
+            example_normalization: false,
             standardization,
             train: train?,
             validation: validation?,
             test: test?,
         })
     }
+}
+
+/// Brings one example to zero mean and unit variance over all its values (for a spectrogram:
+/// removes the recording level and, partly, the channel).
+pub fn normalize_example(x: &mut [f32]) {
+    let n = x.len().max(1) as f64;
+    let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    let scale = 1.0 / (var.sqrt() + 1e-6);
+    x.iter_mut()
+        .for_each(|v| *v = ((*v as f64 - mean) * scale) as f32);
 }
 
 /// Splits `0..n` into (train, validation) index lists: a seeded shuffle puts

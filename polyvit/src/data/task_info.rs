@@ -3,7 +3,7 @@
 //! Stored in the checkpoint's metadata (as JSON under [`TASKS_KEY`]), so `polyvit predict` needs
 //! neither the training data nor the embedded suite.
 
-use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
+use super::dataset::{normalize_example, Dataset, Labels, Modality, Split, Standardization};
 use super::error::{DataError, DataResult};
 use super::image_file::Fit;
 use super::input_file::InputFormat;
@@ -23,6 +23,10 @@ pub struct TaskInfo {
     pub shape: Vec<usize>,
     /// How images and frames of another aspect ratio are brought to size.
     pub fit: Fit,
+    /// Whether each input is normalized on its own before the standardization (see
+    /// [`Dataset::example_normalization`]; absent in checkpoints from before it existed).
+    #[serde(default)]
+    pub example_normalization: bool,
     /// The standardization of the training inputs.
     pub standardization: Standardization,
     /// Whether the scores are independent sigmoids (several classes at once).
@@ -39,6 +43,7 @@ impl TaskInfo {
             modality: dataset.modality,
             shape: dataset.shape.clone(),
             fit,
+            example_normalization: dataset.example_normalization,
             standardization: dataset.standardization,
             multi_label: dataset.multi_label,
             classes: dataset.class_names.clone(),
@@ -58,6 +63,12 @@ impl TaskInfo {
         labels: Labels,
         len: usize,
     ) -> DataResult<Dataset> {
+        if self.example_normalization {
+            let example: usize = self.shape.iter().product();
+            inputs
+                .chunks_mut(example.max(1))
+                .for_each(normalize_example);
+        }
         self.standardization.apply(&mut inputs);
         let classes = self.classes.len();
         let empty = || {
@@ -76,6 +87,7 @@ impl TaskInfo {
             num_classes: classes,
             class_names: self.classes.clone(),
             multi_label: self.multi_label,
+            example_normalization: self.example_normalization,
             standardization: self.standardization,
             train: empty()?,
             validation: empty()?,
@@ -106,6 +118,7 @@ mod tests {
             modality: Modality::Image,
             shape: vec![1, 2, 2],
             fit: Fit::Crop,
+            example_normalization: false,
             standardization: Standardization {
                 mean: 0.5,
                 std: 0.25,
@@ -127,5 +140,38 @@ mod tests {
             .unwrap();
         assert_eq!((d.num_classes, d.test.inputs.clone()), (2, vec![0.0; 4]));
         assert_eq!(TaskInfo::of(&d, Fit::Crop), info);
+    }
+
+    /// A task trained on per-example normalized inputs normalizes new ones the same way, each
+    /// example on its own, before the standardization; descriptions written before the key
+    /// existed read as unnormalized.
+    #[test]
+    fn example_normalization_is_applied_per_example_and_defaults_to_off() {
+        let info = TaskInfo {
+            name: "speech".into(),
+            modality: Modality::Audio,
+            shape: vec![1, 2, 1],
+            fit: Fit::default(),
+            example_normalization: true,
+            standardization: Standardization {
+                mean: 0.0,
+                std: 2.0,
+            },
+            multi_label: false,
+            classes: vec!["a".into(), "b".into()],
+        };
+        let d = info
+            .dataset_with(vec![1.0, 3.0, -10.0, 30.0], Labels::Class(vec![0, 1]), 2)
+            .unwrap();
+        let got = d.test.inputs.clone();
+        let want = [-0.5, 0.5, -0.5, 0.5];
+        assert!(
+            got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5),
+            "{got:?}"
+        );
+        assert!(TaskInfo::of(&d, Fit::default()).example_normalization);
+        let mut text = tasks_to_metadata(std::slice::from_ref(&info));
+        text = text.replace("\"example_normalization\":true,", "");
+        assert!(!tasks_from_metadata(&text, "old").unwrap()[0].example_normalization);
     }
 }

@@ -3,23 +3,14 @@
 use super::{assemble, rng, SuiteConfig, TaskId, DRUM_CLASSES};
 use crate::data::audio::AudioFeatures;
 use crate::data::augment::augment;
-use crate::data::dataset::{carve_validation, Dataset, Labels, Modality, RawSplit};
+use crate::data::dataset::{
+    carve_validation, normalize_example, Dataset, Labels, Modality, RawSplit,
+};
 use crate::data::drums::{mix, DrumMixConfig};
 use crate::data::embedded;
 use crate::data::error::{DataError, DataResult};
 use crate::data::pack::{parse_pack_gz, Clip};
 use crate::data::resample::resample;
-
-/// Per-utterance normalization of one log-mel example: zero mean and unit variance over all
-/// its frames and bands (removes the recording level and, partly, the channel).
-fn normalize_utterance(x: &mut [f32]) {
-    let n = x.len().max(1) as f64;
-    let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
-    let scale = 1.0 / (var.sqrt() + 1e-6);
-    x.iter_mut()
-        .for_each(|v| *v = ((*v as f64 - mean) * scale) as f32);
-}
 
 /// Log-mel features (optionally utterance-normalized) of one waveform at `rate` Hz.
 fn speech_features(
@@ -30,7 +21,7 @@ fn speech_features(
 ) -> DataResult<Vec<f32>> {
     let mut x = features.features(samples, rate)?;
     if cfg.speech_normalize {
-        normalize_utterance(&mut x);
+        normalize_example(&mut x);
     }
     Ok(x)
 }
@@ -97,7 +88,9 @@ pub(super) fn speech_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRe
             &mut aug,
         )?,
     ];
-    assemble(task, cfg, Modality::Audio, features.shape(), raw)
+    let mut dataset = assemble(task, cfg, Modality::Audio, features.shape(), raw)?;
+    dataset.example_normalization = cfg.speech_normalize;
+    Ok(dataset)
 }
 
 /// Per-class one-shot waveforms (resampled to the feature rate) of the "train" or "test" pool.
@@ -131,6 +124,24 @@ fn drum_pool(
     Ok(pool)
 }
 
+/// Every one-shot of `pool`, played at each rate of `rates` (pitch and length change together,
+/// as a drum tuned higher or lower): a one-shot of `n` samples at rate `r` lasts `n/r`.
+fn with_rate_variants(pool: &[Vec<Vec<f32>>], rates: &[f32]) -> DataResult<Vec<Vec<Vec<f32>>>> {
+    // Playing at rate r is resampling from r·SCALE Hz to SCALE Hz.
+    const SCALE: f32 = 10_000.0;
+    pool.iter()
+        .map(|shots| {
+            let mut variants = Vec::with_capacity(shots.len() * rates.len());
+            for shot in shots {
+                for &rate in rates {
+                    variants.push(resample(shot, (rate * SCALE).round() as u32, SCALE as u32)?);
+                }
+            }
+            Ok(variants)
+        })
+        .collect()
+}
+
 /// Drum mixtures: train and validation from the "train" one-shots, test from the "test" ones.
 pub(super) fn drums_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataResult<Dataset> {
     let task = TaskId::Drums;
@@ -143,7 +154,10 @@ pub(super) fn drums_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRes
         clip_samples: features.window_samples(),
         ..cfg.drums.clone()
     };
-    let pools = [&train_pool, &train_pool, &test_pool];
+    // Only the training mixtures hear the one-shots at other rates: validation and test hear
+    // them as recorded.
+    let train_variants = with_rate_variants(&train_pool, &cfg.drum_rates)?;
+    let pools = [&train_variants, &train_pool, &test_pool];
     let raw = [0, 1, 2].map(|k| -> DataResult<RawSplit> {
         let mut r = rng(cfg.seed, task.stream() + k as u64);
         let (mut inputs, mut labels) = (Vec::new(), Vec::new());
@@ -162,4 +176,27 @@ pub(super) fn drums_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRes
     let [train, validation, test] = raw;
     let raw = [train?, validation?, test?];
     assemble(task, cfg, Modality::Audio, features.shape(), raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each one-shot is heard at every rate, lasting 1/rate as long, in the pool's order.
+    #[test]
+    fn rate_variants_stretch_every_one_shot() {
+        let tone = |n: usize| (0..n).map(|i| (i as f32 * 0.3).sin()).collect::<Vec<f32>>();
+        let pool = vec![vec![tone(1000)], vec![tone(400), tone(800)]];
+        let variants = with_rate_variants(&pool, &[0.8, 1.0, 1.25]).unwrap();
+        let lengths: Vec<Vec<usize>> = variants
+            .iter()
+            .map(|shots| shots.iter().map(Vec::len).collect())
+            .collect();
+        assert_eq!(
+            lengths,
+            [vec![1250, 1000, 800], vec![500, 400, 320, 1000, 800, 640]]
+        );
+        assert_eq!(variants[1][4], pool[1][1], "rate 1 is the recording itself");
+        assert!(with_rate_variants(&pool, &[0.0]).is_err());
+    }
 }

@@ -8,7 +8,7 @@
 //! | `moving_mnist_class` | video | 8×1×32×32 | 10 | 8,100 / 900 / 1,000 |
 //! | `moving_mnist_direction` | video | 8×1×32×32 | 8 | 8,100 / 900 / 1,000 |
 //! | `spoken_digits` | audio | 1×64×32 | 10 | 4,680 / 130 / 60 |
-//! | `drums` (multi-label) | audio | 1×64×32 | 5 | 1,000 / 200 / 400 |
+//! | `drums` (multi-label) | audio | 1×64×32 | 5 | 4,000 / 200 / 400 |
 //! | `arrow_of_time` | video | 8×1×32×32 | 2 | 1,800 / 200 / 500 |
 //!
 //! Validation is carved from each training file by a seeded shuffle ([`carve_validation`](super::dataset::carve_validation)).
@@ -16,7 +16,8 @@
 //! straight for the direction task). Spoken digits train on espeak-ng voices (1,170 clips, each
 //! with 3 randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
 //! [`SpeechAugment`]) and test on the 60 real Asterisk
-//! recordings. Drum mixtures for train and validation use the "train" one-shots,
+//! recordings. Drum mixtures for train (each one-shot also played 10–25 % faster and slower)
+//! and validation use the "train" one-shots,
 //! test mixtures the held-out "test" one-shots. Arrow-of-time clips (forward or reversed,
 //! stride 1–3) train on the first 80 % of three real videos, validate on their last 20 % and
 //! test on a fourth video. Inputs are scaled (pixels / 255, log-mel) and
@@ -61,6 +62,9 @@ pub struct SuiteConfig {
     pub drums: DrumMixConfig,
     /// Drum mixtures in the train, validation and test splits.
     pub drum_mixtures: [usize; 3],
+    /// Playback rates of the one-shots in the training mixtures (each one-shot is heard at
+    /// every rate; 1 = as recorded).
+    pub drum_rates: Vec<f32>,
     /// Arrow-of-time clip parameters (frames and side come from `video`).
     pub arrow_of_time: ArrowOfTimeConfig,
 }
@@ -74,9 +78,10 @@ impl Default for SuiteConfig {
             mel: MelConfig::default(),
             audio_frames: 64,
             speech: SpeechAugment::default(),
-            speech_normalize: false,
+            speech_normalize: true,
             drums: DrumMixConfig::default(),
-            drum_mixtures: [1000, 200, 400],
+            drum_mixtures: [4000, 200, 400],
+            drum_rates: vec![0.8, 0.9, 1.0, 1.1, 1.25],
             arrow_of_time: ArrowOfTimeConfig::default(),
         }
     }

@@ -91,7 +91,7 @@ fn sizes_shapes_and_classes_are_as_documented() {
             &[1, 64, 32],
             5,
             true,
-            [1000, 200, 400],
+            [4000, 200, 400],
         ),
         (
             "arrow_of_time",
