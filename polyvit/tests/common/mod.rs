@@ -2,7 +2,7 @@
 //! small but real configuration.
 
 use polyvit::data::{default_suite, Dataset};
-use polyvit::train::TrainConfig;
+use polyvit::train::{OptimizerConfig, TrainConfig};
 use std::sync::OnceLock;
 
 /// The embedded suite, built once for all tests of a file.
@@ -13,10 +13,12 @@ pub fn suite() -> Vec<Dataset> {
         .clone()
 }
 
-/// The tiny preset, every task, `steps` steps each of `batch` examples, lr 0.05, warmup 2.
+/// The tiny preset, every task, `steps` steps each of `batch` examples, SGD-momentum at lr 0.05,
+/// warmup 2.
 pub fn tiny_config(steps: u64, batch: usize) -> TrainConfig {
     let mut config = TrainConfig {
         preset: "tiny".into(),
+        optimizer: OptimizerConfig::sgd(),
         ..TrainConfig::default()
     };
     for task in &mut config.tasks {
