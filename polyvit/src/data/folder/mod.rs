@@ -1,6 +1,6 @@
 //! Tasks from the user's own folders (the ImageFolder layout): one subfolder per class, holding
-//! images, WAV clips or clip folders of frames, optionally inside `train/`, `val/` (or
-//! `validation/`) and `test/`; splits the folder does not give are carved from the training
+//! images, audio clips (WAV, FLAC, Ogg Vorbis) or clip folders of frames, optionally inside
+//! `train/`, `val/` (or `validation/`) and `test/`; splits the folder does not give are carved from the training
 //! files per class by a seeded shuffle ([`FolderSpec::split_seed`]). The modality comes from the
 //! files (one per task). Files are decoded on every core, and every input is standardized with
 //! the training split's statistics, as for the embedded tasks. A `labels.csv` or `labels.json`
