@@ -2,8 +2,9 @@
 //! raw video frame stacks, audio features (resampling, log-mel spectrograms), the run-time
 //! generators (Moving-MNIST, drum mixtures, arrow-of-time clips from real footage), the default
 //! co-training suite with fixed train / validation / test splits, and tasks from the user's own
-//! folders of images, audio clips (WAV, FLAC, Ogg Vorbis) and frames ([`folder`]). Everything is
-//! pure Rust over `Vec<f32>` plus shapes; nothing is downloaded.
+//! folders of images, audio clips (WAV, FLAC, Ogg Vorbis) and frames ([`folder`]), held in memory
+//! or decoded batch by batch ([`stream`]). Everything is pure Rust over `Vec<f32>` plus shapes;
+//! nothing is downloaded.
 
 pub mod arrow_of_time;
 pub mod audio;
@@ -26,6 +27,7 @@ pub mod moving_mnist;
 pub mod pack;
 pub mod resample;
 pub mod spectrogram;
+pub mod stream;
 pub mod suite;
 pub mod task_info;
 pub mod video_file;
@@ -35,7 +37,7 @@ pub mod wav;
 #[cfg(test)]
 mod test_util;
 
-pub use dataset::{Dataset, Labels, Modality, RawSplit, Split, Standardization};
+pub use dataset::{Dataset, Inputs, Labels, Modality, Moments, RawSplit, Split, Standardization};
 pub use error::{DataError, DataResult};
 pub use folder::{build_folder_task, FolderSpec};
 pub use suite::{build_suite, build_task, default_suite, SuiteConfig, TaskId};

@@ -59,28 +59,22 @@ impl TaskInfo {
         len: usize,
     ) -> DataResult<Dataset> {
         self.standardization.apply(&mut inputs);
-        let classes = self.classes.len();
-        let empty = || {
-            Split::new(
-                Vec::new(),
-                Labels::Class(Vec::new()),
-                0,
-                classes,
-                &self.name,
-            )
-        };
-        Ok(Dataset {
-            name: self.name.clone(),
-            modality: self.modality,
-            shape: self.shape.clone(),
-            num_classes: classes,
-            class_names: self.classes.clone(),
-            multi_label: self.multi_label,
-            standardization: self.standardization,
-            train: empty()?,
-            validation: empty()?,
-            test: Split::new(inputs, labels, len, classes, &self.name)?,
-        })
+        let test = Split::new(inputs, labels, len, self.classes.len(), &self.name)?;
+        Ok(self.dataset_testing(test))
+    }
+
+    /// A dataset of this task with `test` (already standardized) as its test split and nothing
+    /// else.
+    pub fn dataset_testing(&self, test: Split) -> Dataset {
+        let empty = || Split::empty(self.multi_label);
+        Dataset::new(
+            &self.name,
+            self.modality,
+            self.shape.clone(),
+            self.classes.clone(),
+            self.standardization,
+            [empty(), empty(), test],
+        )
     }
 }
 
@@ -125,7 +119,10 @@ mod tests {
         let d = info
             .dataset_with(vec![0.5; 4], Labels::Class(vec![1]), 1)
             .unwrap();
-        assert_eq!((d.num_classes, d.test.inputs.clone()), (2, vec![0.0; 4]));
+        assert_eq!(
+            (d.num_classes, d.test.in_memory()),
+            (2, Some(&[0.0; 4][..]))
+        );
         assert_eq!(TaskInfo::of(&d, Fit::Crop), info);
     }
 }
