@@ -1,5 +1,5 @@
-//! The command line on the user's own folders: training tasks from folders of images, WAV clips
-//! and frames (alone and next to a built-in task), predicting files with the checkpoint's class
+//! The command line on the user's own folders: training tasks from folders of images, audio
+//! clips (WAV, FLAC, Ogg Vorbis) and frames (alone and next to a built-in task), predicting files with the checkpoint's class
 //! names, scoring a labelled folder, exporting an embedded task, and the errors of bad input
 //! (with nothing written).
 
@@ -172,6 +172,11 @@ fn image_audio_and_video_folders_co_train_and_predict() {
     stripes(&root.join("pics"), "vertical", 4, false);
     tones(&root.join("tones"), "low", 4, 300.0);
     tones(&root.join("tones"), "high", 4, 2500.0);
+    // FLAC and Ogg Vorbis clips train next to WAV ones (tones of 200 and 320 Hz).
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio");
+    for name in ["tones.flac", "tone.ogg"] {
+        std::fs::copy(fixtures.join(name), root.join("tones/low").join(name)).unwrap();
+    }
     clips(&root.join("clips"), "down", 4, true);
     clips(&root.join("clips"), "up", 4, false);
     let (out, checkpoint) = (
@@ -191,14 +196,17 @@ fn image_audio_and_video_folders_co_train_and_predict() {
         "{log}"
     );
     let text = succeeds(&format!(
-        "predict --checkpoint {checkpoint} --top 1 {} {}",
+        "predict --checkpoint {checkpoint} --top 1 {} {} {}",
         s(&root.join("pics/vertical/1.png")),
-        s(&root.join("tones/high/2.wav"))
+        s(&root.join("tones/high/2.wav")),
+        s(&root.join("tones/low/tones.flac"))
     ));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines.len(), 3, "{text}");
     assert!(
-        lines[0].contains("1.png [pics] ") && lines[1].contains("2.wav [tones] "),
+        lines[0].contains("1.png [pics] ")
+            && lines[1].contains("2.wav [tones] ")
+            && lines[2].contains("tones.flac [tones] "),
         "{text}"
     );
     assert!(
