@@ -1,6 +1,6 @@
 //! The form of a task the training loop reads: inputs of a fixed per-example shape (held in
 //! memory as one flat `Vec<f32>`, or decoded from their files when a batch needs them, see
-//! [`Inputs`]), class-index or multi-hot targets, and fixed train / validation / test splits.
+//! [`Split::gather`]), class-index or multi-hot targets, and fixed train / validation / test splits.
 
 use super::error::{DataError, DataResult};
 use super::stream::StreamedInputs;
@@ -32,7 +32,7 @@ pub enum Labels {
 
 /// Where a split's standardized inputs come from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Inputs {
+enum Inputs {
     /// `len × example_len` values, row-major.
     Memory(Vec<f32>),
     /// Decoded from the examples' files on demand (shared by the clones of the split).

@@ -37,7 +37,7 @@ pub mod wav;
 #[cfg(test)]
 mod test_util;
 
-pub use dataset::{Dataset, Inputs, Labels, Modality, Moments, RawSplit, Split, Standardization};
+pub use dataset::{Dataset, Labels, Modality, RawSplit, Split, Standardization};
 pub use error::{DataError, DataResult};
 pub use folder::{build_folder_task, FolderSpec};
 pub use suite::{build_suite, build_task, default_suite, SuiteConfig, TaskId};

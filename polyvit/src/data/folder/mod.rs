@@ -130,10 +130,19 @@ pub fn labels_of(examples: &[Example], classes: usize, multi_label: bool) -> Lab
     Labels::MultiHot(hot)
 }
 
-/// Files decoded at a time by the first pass: what it holds when it keeps nothing.
-const PASS_CHUNK: usize = 1024;
+/// Decoded bytes the first pass aims to hold at a time when it keeps nothing.
+const PASS_BYTES: usize = 64 << 20;
 
-/// The first pass over `examples`: decodes each (on every core, [`PASS_CHUNK`] at a time) and
+/// Files the first pass decodes at a time: [`PASS_BYTES`] worth, at least two per core (so
+/// every core has work) and at most 1,024.
+fn pass_chunk(example_len: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (PASS_BYTES / (4 * example_len).max(1))
+        .max(2 * cores)
+        .min(1024)
+}
+
+/// The first pass over `examples`: decodes each (on every core, [`pass_chunk`] at a time) and
 /// merges the moments of each example in order; the raw inputs are kept only when `keep`. The
 /// first failing file in folder order is the error.
 fn first_pass(
@@ -149,7 +158,7 @@ fn first_pass(
         0
     });
     let mut moments = Moments::default();
-    for chunk in examples.chunks(PASS_CHUNK) {
+    for chunk in examples.chunks(pass_chunk(example_len)) {
         let paths: Vec<&Path> = chunk.iter().map(|e| e.path.as_path()).collect();
         for input in load_in_parallel(format, &paths, &|| progress.file_done())? {
             let input = input?;
