@@ -357,3 +357,43 @@ fn exported_digits_are_a_folder_task() {
     );
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn a_folder_task_streamed_by_its_configuration_trains_as_one_in_memory() {
+    let root = fresh("stream");
+    let data = root.join("stripes");
+    stripes(&data, "horizontal", 6, true);
+    stripes(&data, "vertical", 6, false);
+    let config = succeeds(&format!(
+        "train --tasks stripes --task stripes={} --preset tiny --steps 6 --eval-every 0 \
+         --print-config",
+        s(&data)
+    ));
+    assert!(config.contains("cache = \"auto\""), "{config}");
+    let mut steps = Vec::new();
+    for cache in ["memory", "stream"] {
+        let file = root.join(format!("{cache}.toml"));
+        let text = config.replace("cache = \"auto\"", &format!("cache = \"{cache}\""));
+        std::fs::write(&file, text).unwrap();
+        let out = root.join(cache);
+        let run = polyvit(&format!("train --config {} --output {}", s(&file), s(&out)));
+        let said = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{said}");
+        assert_eq!(
+            said.contains("MiB decoded, streamed"),
+            cache == "stream",
+            "{said}"
+        );
+        steps.push(std::fs::read_to_string(out.join("steps.jsonl")).unwrap());
+    }
+    assert_eq!(steps[0].lines().count(), 6);
+    assert_eq!(steps[0], steps[1], "the same losses and gradient norms");
+    std::fs::write(
+        root.join("bad.toml"),
+        config.replace("\"auto\"", "\"disk\""),
+    )
+    .unwrap();
+    let err = fails(&format!("train --config {}", s(&root.join("bad.toml"))));
+    assert!(err.contains("unknown variant `disk`"), "{err}");
+    std::fs::remove_dir_all(&root).ok();
+}

@@ -71,7 +71,7 @@ pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
             let splits = [&dataset.train, &dataset.validation, &dataset.test];
             let values: usize = splits.iter().map(|s| s.len() * s.example_len()).sum();
             eprintln!(
-                "task {}: {:.0} MiB decoded, streamed: each batch is decoded from its files ahead of its step",
+                "task {}: {:.1} MiB decoded, streamed: each batch is decoded from its files ahead of its step",
                 task.name,
                 (4 * values) as f64 / (1 << 20) as f64
             );

@@ -26,6 +26,10 @@ fn decode_pool() -> DataResult<&'static ThreadPool> {
     POOL.get_or_init(|| {
         ThreadPoolBuilder::new()
             .thread_name(|i| format!("polyvit-decode-{i}"))
+            // A prefetch that panics drops its sender instead of aborting the process: `gather`
+            // then decodes the batch itself, and the panic reaches its caller as it would in
+            // memory mode.
+            .panic_handler(|_| {})
             .build()
             .map_err(|e| e.to_string())
     })
