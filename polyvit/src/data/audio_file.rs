@@ -73,12 +73,13 @@ mod tests {
     }
 
     /// The WAV file of the fixtures' signal: 1,000 frames at 8 kHz of `channels` values of
-    /// `bits` bits each, made by `frame`.
+    /// `bits` bits each, made by `frame` (8-bit WAV samples are unsigned, offset by 128).
     fn fixture_wav(channels: u16, bits: u16, frame: impl Fn(i32) -> Vec<i32>) -> Waveform {
         let width = bits as usize / 8;
+        let offset = if bits == 8 { 128 } else { 0 };
         let data: Vec<u8> = (0..1000)
             .flat_map(frame)
-            .flat_map(|v| v.to_le_bytes()[..width].to_vec())
+            .flat_map(|v| (v + offset).to_le_bytes()[..width].to_vec())
             .collect();
         parse_wav(&wav_bytes(channels, 8000, bits, &data), "fixture.wav").unwrap()
     }
@@ -90,6 +91,10 @@ mod tests {
         assert_eq!((flac.sample_rate, flac.channels), (8000, 2));
         assert_eq!(flac.samples.len(), 1000);
         assert_eq!(flac, wav);
+        let wav8 = fixture_wav(1, 8, |i| vec![tri(i, 40) * 2 + tri(i, 25)]);
+        let flac8 = read_audio(&fixture("tone8.flac")).unwrap();
+        assert_eq!((flac8.channels, flac8.samples.len()), (1, 1000));
+        assert_eq!(flac8, wav8);
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! FLAC files through the `claxon` decoder: any bit depth and channel count the format allows,
-//! any sample rate. Samples are scaled as WAV's (an N-bit value / 2^(N−1)) and mixed down to
-//! mono the same way, so a clip decodes to the same samples from a FLAC file as from a WAV file.
+//! FLAC files through the `claxon` decoder: 8, 12, 16, 20 or 24 bits per sample (the depths a
+//! frame header names, as the format stood at FLAC 1.3; other depths and FLAC 1.4's 32 bits are
+//! refused by the decoder), any channel count and sample rate. Samples are scaled as WAV's (an
+//! N-bit value / 2^(N−1)) and mixed down to mono the same way, so a clip decodes to the same
+//! samples from a FLAC file as from a WAV file.
 
 use super::audio_file::{mix_down, Waveform};
 use super::error::{DataError, DataResult};
@@ -29,7 +31,7 @@ pub fn parse_flac(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             Ok(None) => break,
             Err(e) => {
                 return Err(err(format!(
-                    "corrupt FLAC frame after {} samples: {e}",
+                    "cannot decode the FLAC frame after {} samples: {e}",
                     samples.len()
                 )))
             }
