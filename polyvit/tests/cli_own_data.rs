@@ -1,5 +1,5 @@
-//! The command line on the user's own folders: training tasks from folders of images, WAV clips
-//! and frames (alone and next to a built-in task), predicting files with the checkpoint's class
+//! The command line on the user's own folders: training tasks from folders of images, audio
+//! clips (WAV, FLAC, Ogg Vorbis) and frames (alone and next to a built-in task), predicting files with the checkpoint's class
 //! names, scoring a labelled folder, exporting an embedded task, and the errors of bad input
 //! (with nothing written).
 
@@ -172,6 +172,11 @@ fn image_audio_and_video_folders_co_train_and_predict() {
     stripes(&root.join("pics"), "vertical", 4, false);
     tones(&root.join("tones"), "low", 4, 300.0);
     tones(&root.join("tones"), "high", 4, 2500.0);
+    // FLAC and Ogg Vorbis clips train next to WAV ones (tones of 200 and 320 Hz).
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio");
+    for name in ["tones.flac", "tone.ogg"] {
+        std::fs::copy(fixtures.join(name), root.join("tones/low").join(name)).unwrap();
+    }
     clips(&root.join("clips"), "down", 4, true);
     clips(&root.join("clips"), "up", 4, false);
     let (out, checkpoint) = (
@@ -191,14 +196,17 @@ fn image_audio_and_video_folders_co_train_and_predict() {
         "{log}"
     );
     let text = succeeds(&format!(
-        "predict --checkpoint {checkpoint} --top 1 {} {}",
+        "predict --checkpoint {checkpoint} --top 1 {} {} {}",
         s(&root.join("pics/vertical/1.png")),
-        s(&root.join("tones/high/2.wav"))
+        s(&root.join("tones/high/2.wav")),
+        s(&root.join("tones/low/tones.flac"))
     ));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines.len(), 3, "{text}");
     assert!(
-        lines[0].contains("1.png [pics] ") && lines[1].contains("2.wav [tones] "),
+        lines[0].contains("1.png [pics] ")
+            && lines[1].contains("2.wav [tones] ")
+            && lines[2].contains("tones.flac [tones] "),
         "{text}"
     );
     assert!(
@@ -347,5 +355,45 @@ fn exported_digits_are_a_folder_task() {
         !root.join("drums").exists(),
         "a failed export leaves nothing"
     );
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn a_folder_task_streamed_by_its_configuration_trains_as_one_in_memory() {
+    let root = fresh("stream");
+    let data = root.join("stripes");
+    stripes(&data, "horizontal", 6, true);
+    stripes(&data, "vertical", 6, false);
+    let config = succeeds(&format!(
+        "train --tasks stripes --task stripes={} --preset tiny --steps 6 --eval-every 0 \
+         --print-config",
+        s(&data)
+    ));
+    assert!(config.contains("cache = \"auto\""), "{config}");
+    let mut steps = Vec::new();
+    for cache in ["memory", "stream"] {
+        let file = root.join(format!("{cache}.toml"));
+        let text = config.replace("cache = \"auto\"", &format!("cache = \"{cache}\""));
+        std::fs::write(&file, text).unwrap();
+        let out = root.join(cache);
+        let run = polyvit(&format!("train --config {} --output {}", s(&file), s(&out)));
+        let said = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{said}");
+        assert_eq!(
+            said.contains("MiB decoded, streamed"),
+            cache == "stream",
+            "{said}"
+        );
+        steps.push(std::fs::read_to_string(out.join("steps.jsonl")).unwrap());
+    }
+    assert_eq!(steps[0].lines().count(), 6);
+    assert_eq!(steps[0], steps[1], "the same losses and gradient norms");
+    std::fs::write(
+        root.join("bad.toml"),
+        config.replace("\"auto\"", "\"disk\""),
+    )
+    .unwrap();
+    let err = fails(&format!("train --config {}", s(&root.join("bad.toml"))));
+    assert!(err.contains("unknown variant `disk`"), "{err}");
     std::fs::remove_dir_all(&root).ok();
 }

@@ -11,12 +11,9 @@ use polyvit::train::{OptimizerConfig, Run};
 /// sorted by class), so a short run can fit them.
 fn keep_spread(dataset: &mut Dataset, n: usize) {
     let split = &dataset.train;
-    let (len, width, classes) = (split.len(), split.example_len(), dataset.num_classes);
+    let (len, classes) = (split.len(), dataset.num_classes);
     let picked: Vec<usize> = (0..n).map(|i| i * len / n).collect();
-    let inputs = picked
-        .iter()
-        .flat_map(|&i| split.inputs[i * width..(i + 1) * width].to_vec())
-        .collect();
+    let inputs = split.gather(&picked).unwrap();
     let labels = match &split.labels {
         Labels::Class(c) => Labels::Class(picked.iter().map(|&i| c[i]).collect()),
         Labels::MultiHot(h) => Labels::MultiHot(

@@ -1,12 +1,12 @@
 //! Every parser of outside bytes, fed truncated, bit-flipped and random inputs: each must return
 //! an error or a value, never panic, abort or allocate far beyond its input. The seeds are real
 //! files (the embedded data, a checkpoint of a small model, a WAV and an IDX file built here, the
-//! ViT fixture of `--init-from`).
+//! FLAC and Ogg Vorbis audio fixtures, the ViT fixture of `--init-from`).
 //! `PROPTEST_CASES=100000 cargo test -p polyvit --release --test fuzz_parsers` is the long run.
 
 use flate2::read::GzDecoder;
 use polyvit::data::embedded::{DRUMS, MNIST_TEST_LABELS, VIDEO_TREE};
-use polyvit::data::{frames, idx, pack, wav, Modality};
+use polyvit::data::{flac, frames, idx, pack, vorbis, wav, Modality};
 use polyvit::model::{init_from_vit, ModelConfig, PolyVit, TaskSpec, TokenizerSpec, VitWeights};
 use polyvit::train::TrainConfig;
 use proptest::prelude::*;
@@ -20,6 +20,16 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The bytes of `tests/fixtures/<name>`.
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
 /// The valid files every case starts from.
 struct Seeds {
     idx_labels: Vec<u8>,
@@ -27,6 +37,8 @@ struct Seeds {
     clip_pack: Vec<u8>,
     frame_stack: Vec<u8>,
     wav: Vec<u8>,
+    flac: Vec<u8>,
+    ogg: Vec<u8>,
     checkpoint: Vec<u8>,
     vit: Vec<u8>,
     config: String,
@@ -81,12 +93,10 @@ fn seeds() -> &'static Seeds {
             clip_pack: gunzip(DRUMS.bytes),
             frame_stack: gunzip(VIDEO_TREE.bytes),
             wav,
+            flac: fixture("audio/tones.flac"),
+            ogg: fixture("audio/tone.ogg"),
             checkpoint,
-            vit: std::fs::read(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fixtures/vit_init/vit_timm.safetensors"
-            ))
-            .unwrap(),
+            vit: fixture("vit_init/vit_timm.safetensors"),
             config: toml::to_string(&TrainConfig::default()).unwrap(),
             images: [
                 image::ImageFormat::Png,
@@ -209,6 +219,8 @@ proptest! {
         let _ = pack::parse_pack(&apply(&s.clip_pack, &damage), "pack");
         let _ = frames::parse_frames(&apply(&s.frame_stack, &damage), "frames");
         let _ = wav::parse_wav(&apply(&s.wav, &damage), "wav");
+        let _ = flac::parse_flac(&apply(&s.flac, &damage), "flac");
+        let _ = vorbis::parse_vorbis(&apply(&s.ogg, &damage), "ogg");
         let _ = idx::parse_idx_gz(&apply(MNIST_TEST_LABELS.bytes, &damage), "labels.gz");
     }
 
@@ -262,6 +274,14 @@ fn the_seeds_are_valid() {
     assert!(pack::parse_pack(&s.clip_pack, "pack").is_ok());
     assert!(frames::parse_frames(&s.frame_stack, "frames").is_ok());
     wav::parse_wav(&s.wav, "wav").unwrap();
+    assert_eq!(
+        flac::parse_flac(&s.flac, "flac").unwrap().samples.len(),
+        1000
+    );
+    assert_eq!(
+        vorbis::parse_vorbis(&s.ogg, "ogg").unwrap().samples.len(),
+        1000
+    );
     nn::checkpoint::Checkpoint::parse(&s.checkpoint, Path::new("seed")).unwrap();
     let vit = nn::safetensors_file::decode(&s.vit, Path::new("seed")).unwrap();
     init_from_vit(

@@ -1,13 +1,14 @@
 //! `polyvit eval --data DIR`: a checkpoint's score on a labelled folder of the user's files (one
-//! subfolder per class, named as the task's classes).
+//! subfolder per class, named as the task's classes). The files are decoded batch by batch, the
+//! next batch while the model scores this one, so a folder of any size fits in memory.
 
 use nn::checkpoint::Checkpoint;
 use polyvit::data::folder::{labelled_folder, labels_of};
+use polyvit::data::stream::StreamedInputs;
 use polyvit::data::task_info::TaskInfo;
-use polyvit::data::DataResult;
+use polyvit::data::Split;
 use polyvit::train::evaluate::evaluate;
 use polyvit::train::Trained;
-use rayon::prelude::*;
 use std::path::Path;
 use tensor::Device;
 
@@ -94,19 +95,13 @@ pub fn eval_folder(
         }
     }
     let format = task.input_format().map_err(|e| e.to_string())?;
-    let decoded: Vec<DataResult<Vec<f32>>> = relabelled
-        .par_iter()
-        .map(|e| format.load(&e.path))
-        .collect();
-    let mut inputs = Vec::new();
-    for d in decoded {
-        inputs.extend(d.map_err(|e| e.to_string())?);
-    }
     let n = relabelled.len();
     let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
-    let dataset = task
-        .dataset_with(inputs, labels, n)
+    let files = relabelled.into_iter().map(|e| e.path).collect();
+    let inputs = StreamedInputs::new(files, format, task.standardization);
+    let test = Split::streamed(inputs, labels, task.classes.len(), &task.name)
         .map_err(|e| e.to_string())?;
+    let dataset = task.dataset_testing(test);
     let score = evaluate(&trained.model, &dataset, &dataset.test, trained.device())
         .map_err(|e| e.to_string())?;
     println!(

@@ -27,7 +27,7 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a checkpoint on every task it was trained on (or on a labelled folder).
     Eval(train::EvalArgs),
-    /// Print a checkpoint's most probable classes for images, WAV clips and clips of frames.
+    /// Print a checkpoint's most probable classes for images, audio clips (WAV, FLAC, Ogg Vorbis) and clips of frames.
     Predict(predict::PredictArgs),
     /// Work with data folders (export an embedded task as files).
     Data(data::DataArgs),

@@ -31,7 +31,7 @@ pub struct PredictArgs {
     /// Where to compute: cpu, opencl or opencl:N.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Images, WAV files, folders of frames (clips, with a video --task) and folders to walk.
+    /// Images, audio files (WAV, FLAC, Ogg Vorbis), folders of frames (clips, with a video --task) and folders to walk.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }

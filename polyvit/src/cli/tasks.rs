@@ -66,7 +66,17 @@ pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
         let dataset = build_folder_task(&task.name, spec, &in_run, &progress)
             .map_err(|e| format!("task {}: {e}", task.name));
         bar.finish_and_clear();
-        datasets.push(dataset?);
+        let dataset = dataset?;
+        if dataset.train.streams() {
+            let splits = [&dataset.train, &dataset.validation, &dataset.test];
+            let values: usize = splits.iter().map(|s| s.len() * s.example_len()).sum();
+            eprintln!(
+                "task {}: {:.1} MiB decoded, streamed: each batch is decoded from its files ahead of its step",
+                task.name,
+                (4 * values) as f64 / (1 << 20) as f64
+            );
+        }
+        datasets.push(dataset);
     }
     Ok(datasets)
 }

@@ -1,10 +1,13 @@
-//! The in-memory form of a task: inputs as a flat `Vec<f32>` with a per-example shape,
-//! class-index or multi-hot targets, and fixed train / validation / test splits.
+//! The form of a task the training loop reads: inputs of a fixed per-example shape (held in
+//! memory as one flat `Vec<f32>`, or decoded from their files when a batch needs them, see
+//! [`Split::gather`]), class-index or multi-hot targets, and fixed train / validation / test splits.
 
 use super::error::{DataError, DataResult};
+use super::stream::StreamedInputs;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which tokenizer a task's examples go through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,19 +30,28 @@ pub enum Labels {
     MultiHot(Vec<f32>),
 }
 
+/// Where a split's standardized inputs come from.
+#[derive(Debug, Clone, PartialEq)]
+enum Inputs {
+    /// `len × example_len` values, row-major.
+    Memory(Vec<f32>),
+    /// Decoded from the examples' files on demand (shared by the clones of the split).
+    Streamed(Arc<StreamedInputs>),
+}
+
 /// One split of a task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
-    /// `len × example_len` inputs, row-major; already standardized.
-    pub inputs: Vec<f32>,
+    inputs: Inputs,
     /// The targets.
     pub labels: Labels,
     len: usize,
+    example_len: usize,
 }
 
 impl Split {
-    /// A split of `len` examples; the label count must be `len` (times `num_classes` if
-    /// multi-hot) and every class index below `num_classes`.
+    /// A split of `len` examples held in memory; the label count must be `len` (times
+    /// `num_classes` if multi-hot) and every class index below `num_classes`.
     pub fn new(
         inputs: Vec<f32>,
         labels: Labels,
@@ -47,13 +59,61 @@ impl Split {
         num_classes: usize,
         origin: &str,
     ) -> DataResult<Self> {
-        let err = |p: String| Err(DataError::new(origin, p));
         if len > 0 && !inputs.len().is_multiple_of(len) {
-            return err(format!(
-                "{} input values do not split into {len} examples",
-                inputs.len()
+            return Err(DataError::new(
+                origin,
+                format!(
+                    "{} input values do not split into {len} examples",
+                    inputs.len()
+                ),
             ));
         }
+        let example_len = inputs.len().checked_div(len).unwrap_or(0);
+        Self::checked(
+            Inputs::Memory(inputs),
+            labels,
+            len,
+            example_len,
+            num_classes,
+            origin,
+        )
+    }
+
+    /// A split whose inputs are decoded from their files when a batch needs them.
+    pub fn streamed(
+        inputs: StreamedInputs,
+        labels: Labels,
+        num_classes: usize,
+        origin: &str,
+    ) -> DataResult<Self> {
+        let (len, example_len) = (inputs.len(), inputs.example_len());
+        let inputs = Inputs::Streamed(Arc::new(inputs));
+        Self::checked(inputs, labels, len, example_len, num_classes, origin)
+    }
+
+    /// A split of no examples, with class or multi-hot targets.
+    pub fn empty(multi_label: bool) -> Self {
+        Self {
+            inputs: Inputs::Memory(Vec::new()),
+            labels: match multi_label {
+                true => Labels::MultiHot(Vec::new()),
+                false => Labels::Class(Vec::new()),
+            },
+            len: 0,
+            example_len: 0,
+        }
+    }
+
+    /// The split, once its labels are checked against `len` and `num_classes`.
+    fn checked(
+        inputs: Inputs,
+        labels: Labels,
+        len: usize,
+        example_len: usize,
+        num_classes: usize,
+        origin: &str,
+    ) -> DataResult<Self> {
+        let err = |p: String| Err(DataError::new(origin, p));
         match &labels {
             Labels::Class(c) if c.len() != len => {
                 return err(format!("{} labels for {len} examples", c.len()))
@@ -75,6 +135,7 @@ impl Split {
             inputs,
             labels,
             len,
+            example_len,
         })
     }
 
@@ -90,13 +151,58 @@ impl Split {
 
     /// Number of values in one example (the product of the task's shape).
     pub fn example_len(&self) -> usize {
-        self.inputs.len().checked_div(self.len).unwrap_or(0)
+        self.example_len
     }
 
-    /// The inputs of example `i`, or `None` past the end.
-    pub fn example(&self, i: usize) -> Option<&[f32]> {
-        let n = self.example_len();
-        (i < self.len).then(|| &self.inputs[i * n..(i + 1) * n])
+    /// All inputs, row-major, when the split holds them in memory.
+    pub fn in_memory(&self) -> Option<&[f32]> {
+        match &self.inputs {
+            Inputs::Memory(values) => Some(values),
+            Inputs::Streamed(_) => None,
+        }
+    }
+
+    /// Whether the inputs are decoded from files on demand rather than held in memory.
+    pub fn streams(&self) -> bool {
+        matches!(self.inputs, Inputs::Streamed(_))
+    }
+
+    /// The inputs of examples `indices`, one after the other: copied from memory, or decoded
+    /// (a batch [`Split::prefetch`] started is waited for rather than decoded again). An index
+    /// past the end, or a file that no longer decodes, is an error.
+    pub fn gather(&self, indices: &[usize]) -> DataResult<Vec<f32>> {
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len) {
+            return Err(DataError::new(
+                "split",
+                format!("example {bad} asked of a split of {}", self.len),
+            ));
+        }
+        match &self.inputs {
+            Inputs::Memory(values) => {
+                let n = self.example_len;
+                let mut out = Vec::with_capacity(indices.len() * n);
+                for &i in indices {
+                    out.extend_from_slice(&values[i * n..(i + 1) * n]);
+                }
+                Ok(out)
+            }
+            Inputs::Streamed(files) => files.gather(indices),
+        }
+    }
+
+    /// The inputs of example `i` (see [`Split::gather`]).
+    pub fn example(&self, i: usize) -> DataResult<Vec<f32>> {
+        self.gather(&[i])
+    }
+
+    /// Starts decoding examples `indices` in the background, for a later [`Split::gather`] of
+    /// exactly these indices; nothing to do for a split held in memory.
+    pub fn prefetch(&self, indices: &[usize]) {
+        if let Inputs::Streamed(files) = &self.inputs {
+            if indices.iter().all(|&i| i < self.len) {
+                files.prefetch(indices);
+            }
+        }
     }
 }
 
@@ -112,23 +218,61 @@ pub struct Standardization {
 impl Standardization {
     /// Statistics of `values` (all of them, as one population).
     pub fn fit(values: &[f32]) -> Self {
-        let n = values.len().max(1) as f64;
-        let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let var = values
-            .iter()
-            .map(|&v| (v as f64 - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        Self {
-            mean: mean as f32,
-            std: (var.sqrt() as f32).max(1e-6),
-        }
+        Moments::of(values).standardization()
     }
 
     /// Standardizes `values` in place.
     pub fn apply(&self, values: &mut [f32]) {
         for v in values {
             *v = (*v - self.mean) / self.std;
+        }
+    }
+}
+
+/// Count, mean and sum of squared deviations of a population, in f64, mergeable: the statistics
+/// of inputs that are never all in memory at once, merged example by example in a fixed order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    count: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    /// The moments of `values`, in two passes (the mean, then the squared deviations from it).
+    pub fn of(values: &[f32]) -> Self {
+        let mean = values.iter().map(|&v| v as f64).sum::<f64>() / values.len().max(1) as f64;
+        let m2 = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+        Self {
+            count: values.len() as u64,
+            mean,
+            m2,
+        }
+    }
+
+    /// Adds the population of `other` (Chan, Golub and LeVeque's pairwise update).
+    pub fn merge(&mut self, other: Moments) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = other;
+            return;
+        }
+        let (a, b) = (self.count as f64, other.count as f64);
+        let n = a + b;
+        let delta = other.mean - self.mean;
+        self.mean += delta * b / n;
+        self.m2 += other.m2 + delta * delta * a * b / n;
+        self.count += other.count;
+    }
+
+    /// The standardization of the population: its mean and standard deviation (at least 1e-6).
+    pub fn standardization(&self) -> Standardization {
+        let var = self.m2 / self.count.max(1) as f64;
+        Standardization {
+            mean: self.mean as f32,
+            std: (var.sqrt() as f32).max(1e-6),
         }
     }
 }
@@ -182,25 +326,45 @@ impl Dataset {
         raw: [RawSplit; 3],
     ) -> DataResult<Dataset> {
         let standardization = Standardization::fit(&raw[0].inputs);
-        let multi_label = matches!(raw[0].labels, Labels::MultiHot(_));
         let num_classes = class_names.len();
         let [train, validation, test] = raw.map(|mut r| {
             standardization.apply(&mut r.inputs);
             Split::new(r.inputs, r.labels, r.len, num_classes, name)
         });
-        Ok(Dataset {
+        Ok(Self::new(
+            name,
+            modality,
+            shape,
+            class_names,
+            standardization,
+            [train?, validation?, test?],
+        ))
+    }
+
+    /// Assembles a dataset from splits already standardized by `standardization`; the classes
+    /// are `class_names`, in label order, multi-label when the training targets are multi-hot.
+    pub fn new(
+        name: &str,
+        modality: Modality,
+        shape: Vec<usize>,
+        class_names: Vec<String>,
+        standardization: Standardization,
+        splits: [Split; 3],
+    ) -> Dataset {
+        let [train, validation, test] = splits;
+        Dataset {
             name: name.to_string(),
             modality,
             shape,
-            num_classes,
+            num_classes: class_names.len(),
             class_names,
-            multi_label,
+            multi_label: matches!(train.labels, Labels::MultiHot(_)),
             example_normalization: false,
             standardization,
-            train: train?,
-            validation: validation?,
-            test: test?,
-        })
+            train,
+            validation,
+            test,
+        }
     }
 }
 
@@ -245,8 +409,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!((s.len(), s.example_len()), (2, 2));
-        assert_eq!(s.example(1), Some(&[3.0, 4.0][..]));
-        assert_eq!(s.example(2), None);
+        assert_eq!(s.example(1), Ok(vec![3.0, 4.0]));
+        assert_eq!(s.gather(&[1, 0]), Ok(vec![3.0, 4.0, 1.0, 2.0]));
+        assert!(s.example(2).unwrap_err().problem.contains("example 2"));
         assert!(Split::new(vec![1.0; 3], Labels::Class(vec![0, 0]), 2, 3, "t").is_err());
         assert!(Split::new(vec![1.0; 4], Labels::Class(vec![0]), 2, 3, "t").is_err());
         assert!(
@@ -267,6 +432,27 @@ mod tests {
         s.apply(&mut v);
         let back = Standardization::fit(&v);
         assert!(back.mean.abs() < 1e-6 && (back.std - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn merged_moments_are_those_of_the_whole_population() {
+        let values: Vec<f32> = (0..50).map(|i| (i * i % 17) as f32 * 0.3 - 1.0).collect();
+        let mut merged = Moments::default();
+        for part in values.chunks(7) {
+            merged.merge(Moments::of(part));
+        }
+        merged.merge(Moments::of(&[]));
+        let (whole, parts) = (Moments::of(&values), merged);
+        assert_eq!(parts.count, 50);
+        assert!(
+            (whole.mean - parts.mean).abs() < 1e-12,
+            "{whole:?} {parts:?}"
+        );
+        assert!(
+            (whole.m2 - parts.m2).abs() < 1e-9 * whole.m2,
+            "{whole:?} {parts:?}"
+        );
+        assert_eq!(Standardization::fit(&[]).std, 1e-6);
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn export_split(dataset: &Dataset, split: &Split, dir: &Path) -> DataResult<usiz
     };
     for (i, &label) in labels.iter().enumerate() {
         let class_dir = dir.join(&dataset.class_names[label]);
-        let x = split.example(i).expect("every label has its example");
+        let x = split.example(i)?;
         if dataset.modality == Modality::Video {
             let clip = class_dir.join(format!("{i:05}"));
             create_dir(&clip)?;
@@ -67,7 +67,7 @@ fn export_split(dataset: &Dataset, split: &Split, dir: &Path) -> DataResult<usiz
             create_dir(&class_dir)?;
             save_image(
                 dataset,
-                x,
+                &x,
                 &dataset.shape,
                 &class_dir.join(format!("{i:05}.png")),
             )?;
@@ -211,7 +211,7 @@ mod tests {
                         unreachable!()
                     };
                     let mut rows: Vec<(usize, Vec<f32>)> = (0..s.len())
-                        .map(|i| (l[i], s.example(i).unwrap().to_vec()))
+                        .map(|i| (l[i], s.example(i).unwrap()))
                         .collect();
                     rows.sort_by_key(|r| r.0);
                     rows

@@ -1,22 +1,20 @@
-//! One example from disk, as a task's tokenizer expects it: an image file (`[C, H, W]`), a WAV
-//! file (a `[1, frames, mel]` log-mel image, see [`AudioFeatures`]), or a folder of frames or a
+//! One example from disk, as a task's tokenizer expects it: an image file (`[C, H, W]`), an audio
+//! file (WAV, FLAC or Ogg Vorbis, see [`super::audio_file`]; a `[1, frames, mel]` log-mel image,
+//! see [`AudioFeatures`]), or a folder of frames or a
 //! video file (`[T, C, H, W]`, `T` frames sampled evenly over the clip; video files need the
 //! `ffmpeg` feature, see [`super::video_file`]). Values are raw (pixels / 255,
 //! log-mel), before the task's standardization. Training on folders and `polyvit predict` read
 //! files through this one path.
 
 use super::audio::AudioFeatures;
-use super::dataset::Modality;
+use super::audio_file::{is_audio_file, read_audio, AUDIO_FORMATS};
+use super::dataset::{normalize_example, Modality};
 use super::error::{DataError, DataResult};
-use super::image_file::{has_extension, is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
+use super::image_file::{is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
 use super::listing::list_dir;
 use super::spectrogram::MelConfig;
 use super::video_file::{is_video_file, load_video, VIDEO_EXTENSIONS};
-use super::wav::read_wav;
 use std::path::{Path, PathBuf};
-
-/// File name extensions of the audio formats read.
-pub const AUDIO_EXTENSIONS: [&str; 1] = ["wav"];
 
 /// What kind of example the file or folder at `path` is, from its name (and, for a folder,
 /// whether it holds image files); `None` for anything else.
@@ -29,7 +27,7 @@ pub fn modality_of(path: &Path) -> DataResult<Option<Modality>> {
         Some(Modality::Image)
     } else if is_video_file(path) {
         Some(Modality::Video)
-    } else if has_extension(path, &AUDIO_EXTENSIONS) {
+    } else if is_audio_file(path) {
         Some(Modality::Audio)
     } else {
         None
@@ -39,7 +37,7 @@ pub fn modality_of(path: &Path) -> DataResult<Option<Modality>> {
 /// The words for what [`modality_of`] accepts, for error messages.
 pub fn accepted_inputs() -> String {
     format!(
-        "an image ({}), a WAV file, a video file ({}) or a folder of frames",
+        "an image ({}), an audio file ({AUDIO_FORMATS}), a video file ({}) or a folder of frames",
         IMAGE_EXTENSIONS.join(", "),
         VIDEO_EXTENSIONS.join(", ")
     )
@@ -76,6 +74,8 @@ pub struct InputFormat {
     shape: Vec<usize>,
     fit: Fit,
     audio: Option<AudioFeatures>,
+    /// Whether each input is brought to zero mean and unit variance on its own once read.
+    example_normalization: bool,
 }
 
 impl InputFormat {
@@ -106,7 +106,22 @@ impl InputFormat {
             shape: shape.to_vec(),
             fit,
             audio,
+            example_normalization: false,
         })
+    }
+
+    /// The same format, with each input normalized on its own ([`normalize_example`]) once read
+    /// when `on`: how tasks trained on normalized examples read new files.
+    pub fn with_example_normalization(self, on: bool) -> Self {
+        Self {
+            example_normalization: on,
+            ..self
+        }
+    }
+
+    /// Whether each input is normalized on its own once read.
+    pub fn normalizes_each_example(&self) -> bool {
+        self.example_normalization
     }
 
     /// The modality the inputs are for.
@@ -121,12 +136,21 @@ impl InputFormat {
 
     /// The input from the file (or clip folder) at `path`; errors name the file.
     pub fn load(&self, path: &Path) -> DataResult<Vec<f32>> {
+        let mut input = self.decode(path)?;
+        if self.example_normalization {
+            normalize_example(&mut input);
+        }
+        Ok(input)
+    }
+
+    /// The input at `path` as decoded: pixels / 255, or log-mel features.
+    fn decode(&self, path: &Path) -> DataResult<Vec<f32>> {
         let s = &self.shape;
         match (&self.audio, self.modality) {
             (Some(features), _) => {
-                let wav = read_wav(path)?;
+                let audio = read_audio(path)?;
                 features
-                    .features(&wav.samples, wav.sample_rate)
+                    .features(&audio.samples, audio.sample_rate)
                     .map_err(|e| DataError::new(path.display().to_string(), e.problem))
             }
             (None, Modality::Video) if !path.is_dir() => {
@@ -180,6 +204,26 @@ mod tests {
         assert!(err.problem.contains("no image frames"), "{err}");
     }
 
+    /// With example normalization, a loaded input is the decoded one brought to zero mean and
+    /// unit variance on its own.
+    #[test]
+    fn example_normalization_applies_to_each_loaded_input() {
+        let path = temp_path("level.wav");
+        let tone: Vec<i16> = crate::data::test_util::sine(300.0, 8000, 4000)
+            .iter()
+            .map(|&v| (v * 3000.0) as i16)
+            .collect();
+        std::fs::write(&path, wav16(8000, &tone)).unwrap();
+        let plain = InputFormat::new(Modality::Audio, &[1, 8, 32], Fit::Resize).unwrap();
+        let mut want = plain.load(&path).unwrap();
+        crate::data::dataset::normalize_example(&mut want);
+        let normalized = plain.clone().with_example_normalization(true);
+        assert!(normalized.normalizes_each_example() && !plain.normalizes_each_example());
+        assert_eq!(normalized.load(&path).unwrap(), want);
+        let mean = want.iter().sum::<f32>() / want.len() as f32;
+        assert!(mean.abs() < 1e-4, "{mean}");
+    }
+
     #[test]
     fn a_wav_file_becomes_log_mel_features() {
         let path = temp_path("tone.wav");
@@ -194,5 +238,11 @@ mod tests {
         let err = InputFormat::new(Modality::Audio, &[1, 16, 20], Fit::Resize).unwrap_err();
         assert!(err.problem.contains("need [1, frames, 32]"), "{err}");
         assert_eq!(modality_of(Path::new("notes.txt")).unwrap(), None);
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio");
+        for name in ["tones.flac", "tone.ogg"] {
+            let path = fixtures.join(name);
+            assert_eq!(modality_of(&path).unwrap(), Some(Modality::Audio));
+            assert_eq!(format.load(&path).unwrap().len(), 16 * 32);
+        }
     }
 }

@@ -2,11 +2,13 @@
 //! raw video frame stacks, audio features (resampling, log-mel spectrograms), the run-time
 //! generators (Moving-MNIST, drum mixtures, arrow-of-time clips from real footage), the default
 //! co-training suite with fixed train / validation / test splits, and tasks from the user's own
-//! folders of images, WAV clips and frames ([`folder`]). Everything is pure Rust over `Vec<f32>`
-//! plus shapes; nothing is downloaded.
+//! folders of images, audio clips (WAV, FLAC, Ogg Vorbis) and frames ([`folder`]), held in memory
+//! or decoded batch by batch ([`stream`]). Everything is pure Rust over `Vec<f32>` plus shapes;
+//! nothing is downloaded.
 
 pub mod arrow_of_time;
 pub mod audio;
+pub mod audio_file;
 pub mod augment;
 pub mod dataset;
 pub mod drums;
@@ -14,6 +16,7 @@ pub mod embedded;
 pub mod error;
 pub mod export;
 pub mod fft;
+pub mod flac;
 pub mod folder;
 pub mod frames;
 pub mod idx;
@@ -24,9 +27,11 @@ pub mod moving_mnist;
 pub mod pack;
 pub mod resample;
 pub mod spectrogram;
+pub mod stream;
 pub mod suite;
 pub mod task_info;
 pub mod video_file;
+pub mod vorbis;
 pub mod wav;
 
 #[cfg(test)]

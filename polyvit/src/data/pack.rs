@@ -6,8 +6,9 @@
 //! name: UTF-8 | wav_len: u32 | wav: a complete RIFF/WAVE file )
 //! ```
 
+use super::audio_file::Waveform;
 use super::error::{gunzip, DataError, DataResult};
-use super::wav::{parse_wav, Wav};
+use super::wav::parse_wav;
 
 /// The first 8 bytes of a decompressed clip pack.
 pub const MAGIC: &[u8; 8] = b"PVCLIPS1";
@@ -20,7 +21,7 @@ pub struct Clip {
     /// Where the clip came from (voice, kit and instrument, split tag ...).
     pub name: String,
     /// The decoded waveform.
-    pub wav: Wav,
+    pub wav: Waveform,
 }
 
 /// A cursor over the decompressed pack that reports truncation as an error.

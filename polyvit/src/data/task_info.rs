@@ -3,7 +3,7 @@
 //! Stored in the checkpoint's metadata (as JSON under [`TASKS_KEY`]), so `polyvit predict` needs
 //! neither the training data nor the embedded suite.
 
-use super::dataset::{normalize_example, Dataset, Labels, Modality, Split, Standardization};
+use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
 use super::error::{DataError, DataResult};
 use super::image_file::Fit;
 use super::input_file::InputFormat;
@@ -52,7 +52,8 @@ impl TaskInfo {
 
     /// How files become this task's inputs.
     pub fn input_format(&self) -> DataResult<InputFormat> {
-        InputFormat::new(self.modality, &self.shape, self.fit)
+        Ok(InputFormat::new(self.modality, &self.shape, self.fit)?
+            .with_example_normalization(self.example_normalization))
     }
 
     /// A dataset of this task holding `inputs` (raw, standardized here) with `labels` as its
@@ -63,36 +64,25 @@ impl TaskInfo {
         labels: Labels,
         len: usize,
     ) -> DataResult<Dataset> {
-        if self.example_normalization {
-            let example: usize = self.shape.iter().product();
-            inputs
-                .chunks_mut(example.max(1))
-                .for_each(normalize_example);
-        }
         self.standardization.apply(&mut inputs);
-        let classes = self.classes.len();
-        let empty = || {
-            Split::new(
-                Vec::new(),
-                Labels::Class(Vec::new()),
-                0,
-                classes,
-                &self.name,
-            )
-        };
-        Ok(Dataset {
-            name: self.name.clone(),
-            modality: self.modality,
-            shape: self.shape.clone(),
-            num_classes: classes,
-            class_names: self.classes.clone(),
-            multi_label: self.multi_label,
-            example_normalization: self.example_normalization,
-            standardization: self.standardization,
-            train: empty()?,
-            validation: empty()?,
-            test: Split::new(inputs, labels, len, classes, &self.name)?,
-        })
+        let test = Split::new(inputs, labels, len, self.classes.len(), &self.name)?;
+        Ok(self.dataset_testing(test))
+    }
+
+    /// A dataset of this task with `test` (already standardized) as its test split and nothing
+    /// else.
+    pub fn dataset_testing(&self, test: Split) -> Dataset {
+        let empty = || Split::empty(self.multi_label);
+        let mut dataset = Dataset::new(
+            &self.name,
+            self.modality,
+            self.shape.clone(),
+            self.classes.clone(),
+            self.standardization,
+            [empty(), empty(), test],
+        );
+        dataset.example_normalization = self.example_normalization;
+        dataset
     }
 }
 
@@ -138,40 +128,37 @@ mod tests {
         let d = info
             .dataset_with(vec![0.5; 4], Labels::Class(vec![1]), 1)
             .unwrap();
-        assert_eq!((d.num_classes, d.test.inputs.clone()), (2, vec![0.0; 4]));
+        assert_eq!(
+            (d.num_classes, d.test.in_memory()),
+            (2, Some(&[0.0; 4][..]))
+        );
         assert_eq!(TaskInfo::of(&d, Fit::Crop), info);
     }
 
-    /// A task trained on per-example normalized inputs normalizes new ones the same way, each
-    /// example on its own, before the standardization; descriptions written before the key
-    /// existed read as unnormalized.
+    /// A task trained on per-example normalized inputs reads new files normalized the same way;
+    /// descriptions written before the key existed read as unnormalized.
     #[test]
-    fn example_normalization_is_applied_per_example_and_defaults_to_off() {
+    fn example_normalization_reaches_the_input_format_and_defaults_to_off() {
         let info = TaskInfo {
             name: "speech".into(),
             modality: Modality::Audio,
-            shape: vec![1, 2, 1],
+            shape: vec![1, 4, 32],
             fit: Fit::default(),
             example_normalization: true,
             standardization: Standardization {
                 mean: 0.0,
-                std: 2.0,
+                std: 1.0,
             },
             multi_label: false,
             classes: vec!["a".into(), "b".into()],
         };
-        let d = info
-            .dataset_with(vec![1.0, 3.0, -10.0, 30.0], Labels::Class(vec![0, 1]), 2)
-            .unwrap();
-        let got = d.test.inputs.clone();
-        let want = [-0.5, 0.5, -0.5, 0.5];
-        assert!(
-            got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5),
-            "{got:?}"
-        );
+        assert!(info.input_format().unwrap().normalizes_each_example());
+        let d = info.dataset_testing(Split::empty(false));
         assert!(TaskInfo::of(&d, Fit::default()).example_normalization);
         let mut text = tasks_to_metadata(std::slice::from_ref(&info));
         text = text.replace("\"example_normalization\":true,", "");
-        assert!(!tasks_from_metadata(&text, "old").unwrap()[0].example_normalization);
+        let old = &tasks_from_metadata(&text, "old").unwrap()[0];
+        assert!(!old.example_normalization);
+        assert!(!old.input_format().unwrap().normalizes_each_example());
     }
 }

@@ -3,6 +3,7 @@
 //! than `fmt ` and `data` are skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is
 //! PCM, float or mu-law.
 
+use super::audio_file::{mix_down, Waveform};
 use super::error::{read_file, DataError, DataResult};
 use std::path::Path;
 
@@ -14,19 +15,6 @@ const FORMAT_FLOAT: u16 = 3;
 const FORMAT_MULAW: u16 = 7;
 /// Format tag of WAVE_FORMAT_EXTENSIBLE (the real format is the sub-format GUID's first 2 bytes).
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
-
-/// A decoded mono waveform.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Wav {
-    /// Samples per second.
-    pub sample_rate: u32,
-    /// Channels in the file before the mono mix-down.
-    pub channels: u16,
-    /// Mono samples in [-1, 1): N-bit signed values / 2^(N-1), 8-bit values (v - 128) / 128,
-    /// float samples as they are, mu-law bytes expanded to their 16-bit linear value (ITU-T
-    /// G.711) / 32768.
-    pub samples: Vec<f32>,
-}
 
 /// The fields of the `fmt ` chunk that decoding needs.
 struct Format {
@@ -141,12 +129,14 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
     };
     Ok(data
         .chunks_exact(frame)
-        .map(|f| f.chunks_exact(width).map(sample).sum::<f32>() / channels as f32)
+        .map(|f| mix_down(f.chunks_exact(width).map(sample), channels))
         .collect())
 }
 
-/// Parses a WAV file held in memory. `origin` names the source in errors.
-pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Wav> {
+/// Parses a WAV file held in memory. `origin` names the source in errors. Samples in [-1, 1):
+/// N-bit signed values / 2^(N-1), 8-bit values (v - 128) / 128, float samples as they are,
+/// mu-law bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768.
+pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
     let err = |p: String| DataError::new(origin, p);
     if bytes.len() < 12 {
         return Err(err(format!(
@@ -185,7 +175,7 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Wav> {
     }
     let format = format.ok_or_else(|| err("WAV file has no fmt chunk".into()))?;
     let data = data.ok_or_else(|| err("WAV file has no data chunk".into()))?;
-    Ok(Wav {
+    Ok(Waveform {
         sample_rate: format.sample_rate,
         channels: format.channels,
         samples: decode(&format, data, origin)?,
@@ -216,7 +206,7 @@ pub fn encode_wav16(sample_rate: u32, samples: &[f32]) -> Vec<u8> {
 }
 
 /// Reads a WAV file from disk; errors name the path.
-pub fn read_wav(path: &Path) -> DataResult<Wav> {
+pub fn read_wav(path: &Path) -> DataResult<Waveform> {
     parse_wav(&read_file(path)?, &path.display().to_string())
 }
 

@@ -1,27 +1,22 @@
-//! Turning examples into training batches: sampling, targets, mixup and SpecAugment.
+//! Turning examples into training batches: sampling, targets, mixup and SpecAugment. Inputs
+//! come from the split ([`Split::gather`]), whether it holds them in memory or decodes them.
 
+use super::run::RunError;
 use crate::data::{Dataset, Labels, Split};
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
 use std::ops::Range;
-use tensor::{Device, Error, Result, Tensor};
+use tensor::{Device, Error, Tensor};
+
+/// A batch, or why it could not be made: an example that would not decode, or a tensor error.
+pub type Result<T> = std::result::Result<T, RunError>;
 
 /// A batch ready for the model: inputs `[B, …example shape]` and targets `[B, classes]`
 /// (one-hot rows, multi-hot rows, or their mixup blends).
 pub struct Batch {
     pub inputs: Tensor,
     pub targets: Tensor,
-}
-
-/// The inputs of examples `indices` of `split`, flat.
-fn gather_inputs(split: &Split, indices: &[usize]) -> Vec<f32> {
-    let len = split.example_len();
-    let mut out = Vec::with_capacity(indices.len() * len);
-    for &i in indices {
-        out.extend_from_slice(&split.inputs[i * len..(i + 1) * len]);
-    }
-    out
 }
 
 /// Target rows of examples `indices`: one-hot for class labels, the stored rows for multi-hot.
@@ -49,7 +44,7 @@ pub fn batch_of(
         .chain(dataset.shape.iter().copied())
         .collect();
     Ok(Batch {
-        inputs: Tensor::from_vec_on(gather_inputs(split, indices), &shape, device)?,
+        inputs: Tensor::from_vec_on(split.gather(indices)?, &shape, device)?,
         targets: Tensor::from_vec_on(
             gather_targets(split, dataset.num_classes, indices),
             &[indices.len(), dataset.num_classes],
@@ -73,6 +68,13 @@ pub struct Augmentation {
 /// when it is smaller.
 pub fn drawn_batch_size(dataset: &Dataset, size: usize) -> usize {
     size.min(dataset.train.len())
+}
+
+/// The training examples of a batch of `size`: the first draw [`training_batch`] makes from
+/// `rng`, so a caller holding a copy of the batch's generator knows the batch ahead of time.
+pub fn batch_indices(dataset: &Dataset, size: usize, rng: &mut impl Rng) -> Vec<usize> {
+    let drawn = drawn_batch_size(dataset, size);
+    sample(rng, dataset.train.len(), drawn).into_vec()
 }
 
 /// A random training batch of [`drawn_batch_size`] distinct examples, with the given
@@ -111,10 +113,11 @@ pub fn training_batch_rows(
         return Err(Error::shape(
             "training batch",
             format!("rows {rows:?} are not within a batch of {drawn}"),
-        ));
+        )
+        .into());
     }
-    let indices = sample(rng, split.len(), drawn).into_vec();
-    let mut inputs = gather_inputs(split, &indices);
+    let indices = batch_indices(dataset, size, rng);
+    let mut inputs = split.gather(&indices)?;
     let mut targets = gather_targets(split, dataset.num_classes, &indices);
     if max_shift > 0 {
         apply_random_shift(&mut inputs, &dataset.shape, max_shift, rng);

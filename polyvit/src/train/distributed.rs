@@ -1,6 +1,7 @@
 //! Data parallelism over the ranks of a [`Collective`]: the per-step gradient sum in one fused
 //! buffer, the replicas' agreement check, and evaluation split over the ranks.
 
+use super::batch;
 use super::collective::{same_on_every_rank, shard, Collective};
 use super::evaluate::{logits_of_rows, EVAL_BATCH};
 use crate::data::{Dataset, Split};
@@ -81,7 +82,7 @@ pub fn sharded_logits(
     dataset: &Dataset,
     split: &Split,
     device: &Device,
-) -> Result<Vec<f32>> {
+) -> batch::Result<Vec<f32>> {
     let rows = shard(split.len(), collective.rank(), collective.size());
     let mine = logits_of_rows(model, dataset, split, rows.clone(), EVAL_BATCH, device)?;
     if collective.size() == 1 {

@@ -1,13 +1,13 @@
 //! Evaluating a model on a split: top-1 accuracy for single-label tasks, mAP for multi-label ones.
 
-use super::batch::{batch_of, gather_targets};
+use super::batch::{batch_of, gather_targets, Result};
 use super::metrics::{chance_mean_average_precision, mean_average_precision, top1_accuracy};
 use crate::data::{Dataset, Labels, Split};
 use crate::model::PolyVit;
 use autograd::{no_grad, Var};
 use nn::Context;
 use std::ops::Range;
-use tensor::{Device, Result};
+use tensor::Device;
 
 /// One task's score on one split.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,9 @@ pub fn logits(
     logits_of_rows(model, dataset, split, 0..split.len(), batch_size, device)
 }
 
-/// Scores of rows `rows` of `split` as `[rows.len(), classes]` logits, like [`logits`].
+/// Scores of rows `rows` of `split` as `[rows.len(), classes]` logits, like [`logits`]. A split
+/// that decodes its files is asked for each batch of rows one batch ahead, so the next batch
+/// decodes while the model scores this one.
 pub fn logits_of_rows(
     model: &PolyVit,
     dataset: &Dataset,
@@ -46,8 +48,13 @@ pub fn logits_of_rows(
 ) -> Result<Vec<f32>> {
     let mut out = Vec::with_capacity(rows.len() * dataset.num_classes);
     let mut ctx = Context::eval();
-    for start in rows.clone().step_by(batch_size.max(1)) {
-        let indices: Vec<usize> = (start..(start + batch_size).min(rows.end)).collect();
+    let size = batch_size.max(1);
+    let batch_at = |start: usize| (start..(start + size).min(rows.end)).collect::<Vec<usize>>();
+    for start in rows.clone().step_by(size) {
+        let indices = batch_at(start);
+        if start + size < rows.end {
+            split.prefetch(&batch_at(start + size));
+        }
         let batch = batch_of(dataset, split, &indices, device)?;
         let scores =
             no_grad(|| model.forward(&dataset.name, &Var::constant(batch.inputs), 0.0, &mut ctx))?;

@@ -1,7 +1,7 @@
 //! A co-training run: the model, its data, the optimizer and the step plan, advanced one
 //! optimizer step at a time, checkpointed and resumed exactly.
 
-use super::batch::{drawn_batch_size, training_batch_rows, Augmentation};
+use super::batch::{batch_indices, drawn_batch_size, training_batch_rows, Augmentation};
 use super::collective::{shard, Collective, SingleProcess};
 use super::config::TrainConfig;
 use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
@@ -17,6 +17,7 @@ use nn::optim::{clip_grad_norm, Optimizer};
 use nn::schedule::{cosine_factor, warmup_factor};
 use nn::{BatchRows, Context, Parameters};
 use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::fmt;
 use std::path::Path;
 use std::rc::Rc;
@@ -76,6 +77,10 @@ impl From<CheckpointError> for RunError {
         RunError::Checkpoint(e)
     }
 }
+
+/// How many steps ahead of the current one the batches of streamed tasks are asked for, so
+/// that they decode while earlier steps compute.
+const PREFETCH_STEPS: u64 = 2;
 
 /// The loss of one task at one step.
 #[derive(Clone, Debug, PartialEq)]
@@ -292,6 +297,31 @@ impl Run {
         }
     }
 
+    /// The random stream of task `task`'s batch at step `step`. Each (seed, step, task) has its
+    /// own stream, so a resumed run draws the same batches; none is the plan's (`PLAN_STREAM`):
+    /// steps are at most `TrainConfig::MAX_STEPS`.
+    fn batch_rng(&self, step: u64, task: usize) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        rng.set_stream(step * self.config.tasks.len() as u64 + task as u64);
+        rng
+    }
+
+    /// Asks each task that decodes its files for its batches of steps `step` to
+    /// `step + PREFETCH_STEPS`, so they decode in the background while this step computes.
+    /// The batches are known ahead: each is the first draw of its (seed, step, task) stream.
+    fn prefetch_from(&self, step: u64) {
+        for s in step..(step + PREFETCH_STEPS + 1).min(self.total_steps()) {
+            for &j in self.tasks_at(s) {
+                let dataset = &self.datasets[j];
+                if dataset.train.streams() {
+                    let size = self.config.tasks[j].batch_size;
+                    let indices = batch_indices(dataset, size, &mut self.batch_rng(s, j));
+                    dataset.train.prefetch(&indices);
+                }
+            }
+        }
+    }
+
     /// Runs the next optimizer step: one batch of each task in the plan's entry, each task's loss
     /// back-propagated as soon as it is computed and the gradients summed (so one task's graph
     /// is freed before the next is built, and memory does not grow with the number of tasks),
@@ -307,13 +337,11 @@ impl Run {
         let mut grads: Option<Gradients> = None;
         let mut losses = Vec::new();
         let (rank, ranks) = (self.collective.rank(), self.collective.size());
+        self.prefetch_from(step);
         for &j in &tasks {
             let task = &self.config.tasks[j];
             let dataset = &self.datasets[j];
-            // Each (seed, step, task) has its own stream, so a resumed run draws the same batches;
-            // none is the plan's (`PLAN_STREAM`): steps are at most `TrainConfig::MAX_STEPS`.
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.config.seed);
-            rng.set_stream(step * self.config.tasks.len() as u64 + j as u64);
+            let mut rng = self.batch_rng(step, j);
             let audio = dataset.modality == Modality::Audio;
             let augmentation = Augmentation {
                 max_shift: if audio { 0 } else { task.max_shift },

@@ -1,29 +1,39 @@
 //! Tasks from the user's own folders (the ImageFolder layout): one subfolder per class, holding
-//! images, WAV clips or clip folders of frames, optionally inside `train/`, `val/` (or
-//! `validation/`) and `test/`; splits the folder does not give are carved from the training
-//! files per class by a seeded shuffle ([`FolderSpec::split_seed`]). The modality comes from the
-//! files (one per task). Files are decoded on every core, and every input is standardized with
-//! the training split's statistics, as for the embedded tasks. A `labels.csv` or `labels.json`
-//! at the root makes a multi-label task instead (see the `labels` module). Any unreadable,
-//! corrupt or misplaced file is an error naming it, and nothing is built.
+//! images, audio clips (WAV, FLAC, Ogg Vorbis) or clip folders of frames, optionally inside
+//! `train/`, `val/` (or `validation/`) and `test/`; splits the folder does not give are carved
+//! from the training files per class by a seeded shuffle ([`FolderSpec::split_seed`]). The
+//! modality comes from the files (one per task). A label file `labels.csv` or `labels.json` at the root makes a
+//! multi-label task instead (see the `labels` module).
+//!
+//! Every file is decoded once, on every core, before training (the first pass): that checks
+//! them all, so any unreadable, corrupt or misplaced file is an error naming it and nothing is
+//! built, and it gives the training split's statistics, by which every input is standardized as
+//! for the embedded tasks. The decoded splits are then held in memory, or, when they would not
+//! fit (see [`Cache`]), dropped: the task keeps its file lists and decodes each batch when the
+//! training loop asks for it ([`crate::data::stream`]). The statistics are merged example by
+//! example in folder order, so both ways give the same numbers.
 
+mod cache;
 mod labels;
 mod scan;
 mod spec;
 #[cfg(test)]
 mod tests;
 
+pub use cache::Cache;
 pub use labels::{label_file, LABEL_FILES};
 pub use scan::{labelled_folder, scan, Example, Scan};
 pub use spec::FolderSpec;
 
-use super::dataset::{Dataset, Labels, Modality, RawSplit};
+use super::dataset::{Dataset, Labels, Modality, Moments, Split};
 use super::error::{DataError, DataResult};
 use super::image_file::colour_channels;
 use super::input_file::{clip_frames, InputFormat};
 use super::spectrogram::MelConfig;
+use super::stream::{load_in_parallel, StreamedInputs};
+use cache::default_budget;
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Image side of a folder task when no other image task sets it (the default image patch, 7,
@@ -120,31 +130,45 @@ pub fn labels_of(examples: &[Example], classes: usize, multi_label: bool) -> Lab
     Labels::MultiHot(hot)
 }
 
-/// Decodes `examples` (on every core) into one raw split; the first failing file in folder
-/// order is the error.
-fn decode(
+/// Decoded bytes the first pass aims to hold at a time when it keeps nothing.
+const PASS_BYTES: usize = 64 << 20;
+
+/// Files the first pass decodes at a time: [`PASS_BYTES`] worth, at least two per core (so
+/// every core has work) and at most 1,024.
+fn pass_chunk(example_len: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (PASS_BYTES / (4 * example_len).max(1))
+        .max(2 * cores)
+        .min(1024)
+}
+
+/// The first pass over `examples`: decodes each (on every core, [`pass_chunk`] at a time) and
+/// merges the moments of each example in order; the raw inputs are kept only when `keep`. The
+/// first failing file in folder order is the error.
+fn first_pass(
     format: &InputFormat,
     examples: &[Example],
-    labels: Labels,
+    keep: bool,
     progress: &Progress,
-) -> DataResult<RawSplit> {
-    let inputs: Vec<DataResult<Vec<f32>>> = examples
-        .par_iter()
-        .map(|e| {
-            let input = format.load(&e.path);
-            progress.file_done();
-            input
-        })
-        .collect();
-    let mut flat = Vec::with_capacity(examples.len() * format.shape().iter().product::<usize>());
-    for input in inputs {
-        flat.extend(input?);
+) -> DataResult<(Vec<f32>, Moments)> {
+    let example_len: usize = format.shape().iter().product();
+    let mut kept = Vec::with_capacity(if keep {
+        examples.len() * example_len
+    } else {
+        0
+    });
+    let mut moments = Moments::default();
+    for chunk in examples.chunks(pass_chunk(example_len)) {
+        let paths: Vec<&Path> = chunk.iter().map(|e| e.path.as_path()).collect();
+        for input in load_in_parallel(format, &paths, &|| progress.file_done())? {
+            let input = input?;
+            moments.merge(Moments::of(&input));
+            if keep {
+                kept.extend(input);
+            }
+        }
     }
-    Ok(RawSplit {
-        inputs: flat,
-        labels,
-        len: examples.len(),
-    })
+    Ok((kept, moments))
 }
 
 /// Counts decoded files for a caller's progress report.
@@ -163,7 +187,7 @@ impl Progress<'_> {
 
 /// Builds the task `name` from the folder of `spec`. `others` are the run's other tasks: the
 /// first of the same modality lends its input shape where the spec sets none. `progress` is
-/// called with (files decoded, files in all) after each file, from any thread.
+/// called with (files decoded, files in all) after each file of the first pass, from any thread.
 pub fn build_folder_task(
     name: &str,
     spec: &FolderSpec,
@@ -187,14 +211,40 @@ pub fn build_folder_task(
         total: train.len() + validation.len() + test.len(),
         report: progress,
     };
-    let split = |examples| {
-        decode(
-            &format,
-            examples,
-            labels_of(examples, classes, multi),
-            &progress,
-        )
+    let example_bytes = 4 * format.shape().iter().product::<usize>() as u64;
+    let budget = || {
+        spec.memory_budget_mib
+            .map_or_else(default_budget, |mib| mib << 20)
     };
-    let raw = [split(train)?, split(validation)?, split(test)?];
-    Dataset::standardized(name, scan.modality, shape, scan.classes, raw)
+    let keep = !spec
+        .cache
+        .streams(progress.total as u64 * example_bytes, budget);
+    let pass = |examples: &[Example]| first_pass(&format, examples, keep, &progress);
+    let passes = [
+        (train.as_slice(), pass(train)?),
+        (validation.as_slice(), pass(validation)?),
+        (test.as_slice(), pass(test)?),
+    ];
+    let standardization = passes[0].1 .1.standardization();
+    let split = |(examples, (mut inputs, _)): (&[Example], (Vec<f32>, Moments))| {
+        let labels = labels_of(examples, classes, multi);
+        if keep {
+            standardization.apply(&mut inputs);
+            Split::new(inputs, labels, examples.len(), classes, name)
+        } else {
+            let files = examples.iter().map(|e| e.path.clone()).collect();
+            let inputs = StreamedInputs::new(files, format.clone(), standardization);
+            Split::streamed(inputs, labels, classes, name)
+        }
+    };
+    let [train, validation, test] = passes.map(split);
+    let splits = [train?, validation?, test?];
+    Ok(Dataset::new(
+        name,
+        scan.modality,
+        shape,
+        scan.classes,
+        standardization,
+        splits,
+    ))
 }

@@ -1,5 +1,6 @@
 //! The configuration of a task read from a folder: where it is and how its files become inputs.
 
+use super::cache::Cache;
 use crate::data::image_file::Fit;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -42,6 +43,13 @@ pub struct FolderSpec {
     /// Seed of the carving shuffle (fixed, so every run sees the same splits).
     #[serde(default)]
     pub split_seed: u64,
+    /// Whether the decoded inputs are held in memory or decoded for each batch: `auto` (the
+    /// default), `memory` or `stream`.
+    #[serde(default)]
+    pub cache: Cache,
+    /// The memory budget of `cache = "auto"`, in MiB (default: half the available memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_budget_mib: Option<u64>,
 }
 
 impl FolderSpec {
@@ -56,6 +64,8 @@ impl FolderSpec {
             validation_fraction: default_validation_fraction(),
             test_fraction: default_test_fraction(),
             split_seed: 0,
+            cache: Cache::Auto,
+            memory_budget_mib: None,
         }
     }
 
@@ -96,6 +106,16 @@ impl FolderSpec {
         if self.frames == Some(0) {
             return Err("frames = 0: must be positive".into());
         }
+        match (self.memory_budget_mib, self.cache) {
+            (Some(0), _) => return Err("memory_budget_mib = 0: must be positive".into()),
+            (Some(mib), Cache::Memory | Cache::Stream) => {
+                return Err(format!(
+                    "memory_budget_mib = {mib}: only read with cache = \"auto\", not {:?}",
+                    self.cache
+                ))
+            }
+            _ => {}
+        }
         Ok(())
     }
 }
@@ -115,7 +135,7 @@ mod tests {
             assert!(FolderSpec::from_arg(bad).unwrap_err().contains("NAME=DIR"));
         }
         type Edit = fn(&mut FolderSpec);
-        let cases: [(Edit, &str); 5] = [
+        let cases: [(Edit, &str); 7] = [
             (|s| s.test_fraction = 0.0, "test_fraction = 0"),
             (
                 |s| s.validation_fraction = 0.8,
@@ -124,6 +144,14 @@ mod tests {
             (|s| s.size = Some([0, 4]), "size = [0, 4]"),
             (|s| s.channels = Some(4), "channels = 4"),
             (|s| s.frames = Some(0), "frames = 0"),
+            (|s| s.memory_budget_mib = Some(0), "memory_budget_mib = 0"),
+            (
+                |s| {
+                    s.memory_budget_mib = Some(64);
+                    s.cache = Cache::Stream;
+                },
+                "only read with cache = \"auto\", not Stream",
+            ),
         ];
         for (edit, want) in cases {
             let mut spec = FolderSpec::new("d");
@@ -134,6 +162,10 @@ mod tests {
         let text = "path = \"d\"\nsize = [64, 48]\nfit = \"crop\"\n";
         let spec: FolderSpec = toml::from_str(text).unwrap();
         assert_eq!((spec.size, spec.fit), (Some([64, 48]), Fit::Crop));
+        let spec: FolderSpec = toml::from_str("path = \"d\"\ncache = \"stream\"\n").unwrap();
+        assert_eq!(spec.cache, Cache::Stream);
+        let err = toml::from_str::<FolderSpec>("path = \"d\"\ncache = \"disk\"\n").unwrap_err();
+        assert!(err.to_string().contains("unknown variant `disk`"), "{err}");
         let err = toml::from_str::<FolderSpec>("path = \"d\"\nresolution = 3\n").unwrap_err();
         assert!(err.to_string().contains("resolution"), "{err}");
     }

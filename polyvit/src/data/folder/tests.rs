@@ -361,3 +361,39 @@ fn bad_label_files_are_refused_with_the_file_and_the_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_streamed_task_gives_the_inputs_and_statistics_of_the_task_in_memory() {
+    let dir = fresh("folder-stream");
+    grey_pngs(&dir, "dark", 6, 20);
+    grey_pngs(&dir, "mid", 6, 120);
+    grey_pngs(&dir, "light", 6, 230);
+    let mut spec = FolderSpec::new(&dir);
+    spec.cache = Cache::Memory;
+    let memory = build(&spec).unwrap();
+    spec.cache = Cache::Stream;
+    let streamed = build(&spec).unwrap();
+    assert!(!memory.train.streams() && streamed.train.streams());
+    assert_eq!(streamed.standardization, memory.standardization);
+    let pairs = [
+        (&memory.train, &streamed.train),
+        (&memory.validation, &streamed.validation),
+        (&memory.test, &streamed.test),
+    ];
+    for (m, s) in pairs {
+        assert!(s.streams() && s.in_memory().is_none());
+        assert_eq!(
+            (m.len(), m.example_len(), &m.labels),
+            (s.len(), s.example_len(), &s.labels)
+        );
+        let all: Vec<usize> = (0..m.len()).rev().collect();
+        assert_eq!(m.gather(&all).unwrap(), s.gather(&all).unwrap());
+    }
+    // 18 files of 1×256×256 floats take 4.5 MiB decoded: over a 1 MiB budget, under 64 MiB.
+    spec.cache = Cache::Auto;
+    spec.size = Some([256, 256]);
+    for (mib, streams) in [(1, true), (64, false)] {
+        spec.memory_budget_mib = Some(mib);
+        assert_eq!(build(&spec).unwrap().train.streams(), streams, "{mib} MiB");
+    }
+}

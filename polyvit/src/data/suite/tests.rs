@@ -118,11 +118,16 @@ fn sizes_shapes_and_classes_are_as_documented() {
         let example: usize = shape.iter().product();
         for (split, n) in [&d.train, &d.validation, &d.test].into_iter().zip(sizes) {
             assert_eq!(
-                (split.len(), split.example_len(), split.inputs.len()),
-                (n, example, n * example),
+                (
+                    split.len(),
+                    split.example_len(),
+                    split.in_memory().map(<[f32]>::len)
+                ),
+                (n, example, Some(n * example)),
                 "{name}"
             );
-            assert!(split.inputs.iter().all(|v| v.is_finite()), "{name}");
+            let inputs = split.in_memory().unwrap();
+            assert!(inputs.iter().all(|v| v.is_finite()), "{name}");
             let counts = class_counts(&split.labels, classes);
             assert!(
                 counts.iter().all(|&c| c > 0),
@@ -130,7 +135,7 @@ fn sizes_shapes_and_classes_are_as_documented() {
             );
             assert_eq!(matches!(split.labels, Labels::MultiHot(_)), multi);
         }
-        let train = Standardization::fit(&d.train.inputs);
+        let train = Standardization::fit(d.train.in_memory().unwrap());
         assert!(
             train.mean.abs() < 1e-3 && (train.std - 1.0).abs() < 1e-3,
             "{name}: standardized train {train:?}"
@@ -238,7 +243,7 @@ fn the_same_seed_rebuilds_the_same_task_and_another_seed_does_not() {
             },
         )
         .unwrap();
-        assert_ne!(a.train.inputs, b.train.inputs);
+        assert_ne!(a.train.in_memory(), b.train.in_memory());
     }
     assert_eq!(build_task(TaskId::Mnist, &cfg).unwrap(), suite()[0]);
 }
