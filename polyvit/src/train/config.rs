@@ -121,9 +121,10 @@ impl Default for TrainConfig {
     /// the same model, one thread): AdamW over SGD-momentum (MNIST 0.942 vs 0.912 at step
     /// 2,000); random shifts of up to 2 pixels and label smoothing 0.1 for images and video;
     /// 7×7 image patches over 4×4 (MNIST 0.942 vs 0.929 at step 2,000, and 3× the cost).
+    /// `fashion_mnist` in batches of 64 (validation 0.875 vs 0.814 at step 4,000 with 32).
     /// Budgets: where each task's validation score stopped rising by much in those runs, then
-    /// 2,000 more steps for `moving_mnist_class` and 1,000 more for `fashion_mnist`, whose
-    /// validation scores were still rising at the end of the co-training run.
+    /// 2,000 more steps for `moving_mnist_class`, whose validation score was still rising at
+    /// the end of the co-training run.
     fn default() -> Self {
         let seen = |t: TaskConfig| TaskConfig {
             max_shift: 2,
@@ -154,7 +155,10 @@ impl Default for TrainConfig {
             },
             tasks: vec![
                 seen(TaskConfig::budget("mnist", 3000, 200, 0.002)),
-                seen(TaskConfig::budget("fashion_mnist", 7000, 300, 0.003)),
+                seen(TaskConfig {
+                    batch_size: 64,
+                    ..TaskConfig::budget("fashion_mnist", 6000, 300, 0.002)
+                }),
                 seen(TaskConfig::budget("moving_mnist_class", 7000, 300, 0.002)),
                 direction,
                 spoken_digits,
