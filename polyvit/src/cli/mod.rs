@@ -1,10 +1,12 @@
 //! The command-line interface: `train`, `eval`, `predict`, `data`, `info` and `devices`.
 
+mod curves;
 mod data;
 mod devices;
 mod distributed;
 mod eval_folder;
 mod info;
+mod plot;
 mod predict;
 mod report;
 mod tasks;
