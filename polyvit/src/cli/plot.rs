@@ -1,5 +1,5 @@
-//! SVG charts with `plotters`: panels of lines (a run's curves). SVG leaves text to the viewer,
-//! so no font is needed.
+//! SVG charts with `plotters`: panels of lines (a run's curves) and panels of means with error
+//! bars (an experiment's results). SVG leaves text to the viewer, so no font is needed.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -21,6 +21,20 @@ pub struct LinePanel {
     pub x_label: String,
     pub y_label: String,
     pub series: Vec<Series>,
+}
+
+/// One bar of an interval chart: a mean and the spread around it.
+pub struct Interval {
+    pub label: String,
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// An interval chart: one horizontal error bar per row.
+pub struct IntervalPanel {
+    pub title: String,
+    pub x_label: String,
+    pub rows: Vec<Interval>,
 }
 
 /// Pixels of one panel.
@@ -114,6 +128,80 @@ fn draw_lines(
     Ok(())
 }
 
+/// Writes `panels` on a grid of `columns` columns to the SVG file `path`: in each, one row per
+/// interval, its mean as a dot and mean ± std as a horizontal error bar.
+pub fn interval_charts(
+    path: &Path,
+    panels: &[IntervalPanel],
+    columns: usize,
+) -> Result<(), String> {
+    let err = drawing_error(path);
+    let columns = columns.clamp(1, panels.len().max(1));
+    let grid_rows = panels.len().div_ceil(columns).max(1);
+    let root = SVGBackend::new(path, (PANEL.0 * columns as u32, PANEL.1 * grid_rows as u32))
+        .into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    for (area, panel) in root.split_evenly((grid_rows, columns)).iter().zip(panels) {
+        draw_intervals(area, panel).map_err(&err)?;
+    }
+    root.present().map_err(&err)
+}
+
+fn draw_intervals(
+    area: &DrawingArea<SVGBackend, Shift>,
+    panel: &IntervalPanel,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let (lo, hi) = extent(
+        panel
+            .rows
+            .iter()
+            .flat_map(|r| [r.mean - r.std, r.mean + r.std]),
+    );
+    let rows = panel.rows.len();
+    let label = |y: &f64| {
+        let i = y.round();
+        match (i - y).abs() < 1e-6 && i >= 0.0 {
+            true => panel
+                .rows
+                .get(i as usize)
+                .map_or_else(String::new, |r| r.label.clone()),
+            false => String::new(),
+        }
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(170)
+        .build_cartesian_2d(padded(lo, hi), -0.5..rows as f64 - 0.5)?;
+    chart
+        .configure_mesh()
+        .max_light_lines(0)
+        .x_desc(&panel.x_label)
+        .y_labels(rows.max(1) * 2 + 1)
+        .y_label_formatter(&label)
+        .disable_y_mesh()
+        .draw()?;
+    chart.draw_series(panel.rows.iter().enumerate().map(|(i, r)| {
+        ErrorBar::new_horizontal(
+            i as f64,
+            r.mean - r.std,
+            r.mean,
+            r.mean + r.std,
+            BLUE.stroke_width(2),
+            8,
+        )
+    }))?;
+    chart.draw_series(
+        panel
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Circle::new((r.mean, i as f64), 4, BLUE.filled())),
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +241,27 @@ mod tests {
         assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
         assert!(text.contains("mnist") && text.contains("drums") && text.contains("step"));
 
+        let intervals = dir.join("intervals.svg");
+        let rows = vec![
+            Interval {
+                label: "single-task".into(),
+                mean: 0.8,
+                std: 0.05,
+            },
+            Interval {
+                label: "weighted".into(),
+                mean: 0.7,
+                std: 0.0,
+            },
+        ];
+        let panel = IntervalPanel {
+            title: "mnist".into(),
+            x_label: "test top1".into(),
+            rows,
+        };
+        interval_charts(&intervals, &[panel], 3).unwrap();
+        let text = std::fs::read_to_string(&intervals).unwrap();
+        assert!(text.contains("single-task") && text.contains("weighted"));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

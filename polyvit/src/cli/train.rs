@@ -239,7 +239,8 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
     }
-    let Some(test) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)? else {
+    let Some(finished) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)?
+    else {
         return Ok(()); // Interrupted: the checkpoint is saved.
     };
     if !lead {
@@ -250,7 +251,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
         run.step,
         started.elapsed().as_secs_f64()
     );
-    print_scores(&run, &test);
+    print_scores(&run, &finished.test);
     println!(
         "\nCheckpoint, logs and results are in {}",
         args.output.display()
@@ -258,18 +259,25 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     Ok(())
 }
 
+/// The final scores of a run trained to the end of its plan.
+pub struct Finished {
+    /// Every task's metric on its validation split (for model selection).
+    pub validation: Vec<TaskScore>,
+    /// Every task's metric on its test split (to report).
+    pub test: Vec<TaskScore>,
+}
+
 /// Trains `run` to the end of its plan, then scores it on the validation splits and on the
 /// test splits. Rank 0, the one with `files`, logs both (the validation scores as the last
 /// evaluation of `eval.csv`), writes `results.json` (with the wall time since `started`) and
-/// draws the curves (`curves.svg`). Returns the test scores, or `None` when the user
-/// interrupted (a checkpoint was saved).
+/// draws the curves (`curves.svg`). `None` when the user interrupted (a checkpoint was saved).
 pub fn train_to_end(
     run: &mut Run,
     files: Option<&OutputFiles>,
     interrupted: &AtomicBool,
     checks: &ReplicaChecks,
     started: Instant,
-) -> Result<Option<Vec<TaskScore>>, String> {
+) -> Result<Option<Finished>, String> {
     train_loop(run, files, interrupted, checks)?;
     if interrupted.load(Ordering::SeqCst) {
         return Ok(None);
@@ -282,7 +290,7 @@ pub fn train_to_end(
         files.write_results(&test, started.elapsed().as_secs_f64())?;
         files.write_curves()?;
     }
-    Ok(Some(test))
+    Ok(Some(Finished { validation, test }))
 }
 
 /// Steps until the plan is done or the user interrupts (then a checkpoint is saved). Only rank
