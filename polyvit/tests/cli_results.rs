@@ -227,4 +227,18 @@ fn bad_experiment_arguments_are_named() {
         assert!(stderr.contains(named), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+    let dir = scratch("bad-task");
+    let config = dir.join("base.toml");
+    let text = succeed(&["train", "--tasks", "mnist,nosuch", "--print-config"]);
+    std::fs::write(&config, text).unwrap();
+    let out = polyvit(&[
+        "experiment",
+        "schedules",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no task \"nosuch\""), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -246,6 +246,45 @@ pub fn rows(
     }
 }
 
+/// One training run of an experiment: a row's part with one seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeededRun<'a> {
+    pub row: &'a Row,
+    pub part: &'a Part,
+    /// The part's configuration with the seed set.
+    pub config: TrainConfig,
+    /// The configuration as TOML: runs with equal keys are the same run, trained once.
+    pub key: String,
+}
+
+/// Every part of every row with seeds `first_seed`, `first_seed + 1`, … (`seeds` of them), in
+/// table order.
+pub fn seeded_runs(
+    rows: &[Row],
+    first_seed: u64,
+    seeds: u64,
+) -> Result<Vec<SeededRun<'_>>, String> {
+    let mut runs = Vec::new();
+    for row in rows {
+        for part in &row.parts {
+            for k in 0..seeds {
+                let config = TrainConfig {
+                    seed: first_seed.wrapping_add(k),
+                    ..part.config.clone()
+                };
+                let key = toml::to_string(&config).map_err(|e| e.to_string())?;
+                runs.push(SeededRun {
+                    row,
+                    part,
+                    config,
+                    key,
+                });
+            }
+        }
+    }
+    Ok(runs)
+}
+
 /// Scales the budgets so that the tasks' steps sum to `steps_per_task` per task (keeping their
 /// ratios; warmups scale with them, see [`TrainConfig::scale_steps`]), and the evaluation and
 /// checkpoint intervals by the same factor, so a shorter run is evaluated as often.
@@ -390,6 +429,31 @@ mod tests {
         assert_eq!(all.len(), 8 + 2 + 3);
         assert_eq!(all[8].name, "within-modality");
         assert_eq!(all[12].name, "lr-x2");
+    }
+
+    #[test]
+    fn each_part_runs_with_every_seed_and_shared_configurations_share_keys() {
+        let rows = expand(Experiment::All);
+        let runs = seeded_runs(&rows, 5, 3).unwrap();
+        let parts: usize = rows.iter().map(|r| r.parts.len()).sum();
+        assert_eq!(runs.len(), parts * 3);
+        let seeds: Vec<u64> = runs[..4].iter().map(|r| r.config.seed).collect();
+        assert_eq!(
+            seeds,
+            [5, 6, 7, 5],
+            "the first part's seeds, then the next part's"
+        );
+        let mut keys: Vec<&str> = runs.iter().map(|r| r.key.as_str()).collect();
+        keys.sort();
+        keys.dedup();
+        // Of the 20 parts, four are the base configuration (L_adapt 0, weighted, across
+        // modalities, lr x1): 17 distinct runs per seed.
+        assert_eq!(parts, 20);
+        assert_eq!(keys.len(), 17 * 3);
+        let key_of = |row: &str| &runs.iter().find(|r| r.row.name == row).unwrap().key;
+        assert_eq!(key_of("polyvit-adapt-0"), key_of("schedule-weighted"));
+        assert_eq!(key_of("polyvit-adapt-0"), key_of("lr-x1-reused"));
+        assert_ne!(key_of("polyvit-adapt-0"), key_of("polyvit-adapt-2"));
     }
 
     #[test]

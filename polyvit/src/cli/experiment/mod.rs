@@ -12,7 +12,7 @@ use super::report::OutputFiles;
 use super::tasks::load_tasks;
 use super::train::train_to_end;
 use clap::Args;
-use design::{rows, scale_budgets, Experiment, Row};
+use design::{rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
 use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
@@ -69,6 +69,25 @@ fn base_config(args: &ExperimentArgs) -> Result<TrainConfig, String> {
     }
     config.validate()?;
     Ok(config)
+}
+
+/// The data of every task of `base`, loaded once for all the runs; an error names a task that
+/// is neither in the suite nor a folder.
+fn load_base_tasks(base: &TrainConfig) -> Result<Vec<Dataset>, String> {
+    let suite = load_tasks(base)?;
+    if let Some(missing) = base
+        .tasks
+        .iter()
+        .find(|t| suite.iter().all(|d| d.name != t.name))
+    {
+        let known: Vec<&str> = suite.iter().map(|d| d.name.as_str()).collect();
+        return Err(format!(
+            "no task {:?} in the suite (it has {})",
+            missing.name,
+            known.join(", ")
+        ));
+    }
+    Ok(suite)
 }
 
 /// One run of one row: trains `config` into `dir` on its tasks out of `suite`. `None` if the
@@ -145,15 +164,8 @@ pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
             ModelConfig::PRESETS.join(", ")
         )
     })?;
-    let suite = load_tasks(&base)?;
+    let suite = load_base_tasks(&base)?;
     let tasks: Vec<String> = base.tasks.iter().map(|t| t.name.clone()).collect();
-    if let Some(missing) = tasks.iter().find(|t| suite.iter().all(|d| &d.name != *t)) {
-        let known: Vec<&str> = suite.iter().map(|d| d.name.as_str()).collect();
-        return Err(format!(
-            "no task {missing:?} in the suite (it has {})",
-            known.join(", ")
-        ));
-    }
     let modality_of = |name: &str| {
         suite
             .iter()
@@ -171,22 +183,9 @@ pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
     let base_path = dir.join("base-config.toml");
     std::fs::write(&base_path, &base_text).map_err(|e| format!("{}: {e}", base_path.display()))?;
 
-    // Every (row, part, seed), with its configuration; rows that share a configuration share
-    // its run, which is trained once.
-    let mut planned = Vec::new();
-    for row in &rows {
-        for part in &row.parts {
-            for k in 0..args.seeds {
-                let config = TrainConfig {
-                    seed: base.seed.wrapping_add(k),
-                    ..part.config.clone()
-                };
-                let key = toml::to_string(&config).map_err(|e| e.to_string())?;
-                planned.push((row, part, config, key));
-            }
-        }
-    }
-    let mut keys: Vec<&String> = planned.iter().map(|p| &p.3).collect();
+    // Rows that share a configuration share its run, which is trained once.
+    let runs = seeded_runs(&rows, base.seed, args.seeds)?;
+    let mut keys: Vec<&str> = runs.iter().map(|r| r.key.as_str()).collect();
     keys.sort();
     keys.dedup();
     let total = keys.len();
@@ -203,7 +202,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
     let flag = Arc::clone(&interrupted);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
-    let mut done: HashMap<&String, Rc<Outcome>> = HashMap::new();
+    let mut done: HashMap<&str, Rc<Outcome>> = HashMap::new();
     let mut records: Vec<Record> = Vec::new();
     let mut header = Header {
         experiment: args.experiment.name(),
@@ -215,8 +214,11 @@ pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
     };
     let mut summarized = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        for (_, part, config, key) in planned.iter().filter(|p| p.0.name == row.name) {
-            let outcome = match done.get(key) {
+        for SeededRun {
+            part, config, key, ..
+        } in runs.iter().filter(|r| r.row.name == row.name)
+        {
+            let outcome = match done.get(key.as_str()) {
                 Some(outcome) => Rc::clone(outcome),
                 None => {
                     let run_dir = run_dir(&dir, &row.name, &part.name, config.seed);
@@ -239,7 +241,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
                         return Ok(());
                     };
                     let outcome = Rc::new(outcome);
-                    done.insert(key, Rc::clone(&outcome));
+                    done.insert(key.as_str(), Rc::clone(&outcome));
                     outcome
                 }
             };
