@@ -188,7 +188,11 @@ fn two_ranks_train_like_one_process() {
     ));
     assert_same_steps(&one, &two, 0..50);
     let (a, b) = (validation_scores(&one), validation_scores(&two));
-    assert_eq!(a.len(), 2, "one validation of each task, after 25 steps");
+    assert_eq!(
+        a.len(),
+        4,
+        "each task validated after 25 steps and at the end"
+    );
     for ((key_a, a), (key_b, b)) in a.iter().zip(&b) {
         assert_eq!(key_a, key_b);
         assert!((a - b).abs() < 1e-3, "{key_a}: {a} vs {b}");

@@ -1,10 +1,14 @@
-//! The command-line interface: `train`, `eval`, `predict`, `data`, `info` and `devices`.
+//! The command-line interface: `train`, `eval`, `experiment`, `predict`, `data`, `info` and
+//! `devices`.
 
+mod curves;
 mod data;
 mod devices;
 mod distributed;
 mod eval_folder;
+mod experiment;
 mod info;
+mod plot;
 mod predict;
 mod report;
 mod tasks;
@@ -27,6 +31,9 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a checkpoint on every task it was trained on (or on a labelled folder).
     Eval(train::EvalArgs),
+    /// Run one of the paper's experiments (every row over several seeds) and write its table
+    /// (CSV, JSON) and plot.
+    Experiment(experiment::ExperimentArgs),
     /// Print a checkpoint's most probable classes for images, audio clips (WAV, FLAC, Ogg Vorbis) and clips of frames.
     Predict(predict::PredictArgs),
     /// Work with data folders (export an embedded task as files).
@@ -42,6 +49,7 @@ pub fn run() -> Result<(), String> {
     match Cli::parse().command {
         Command::Train(args) => train::train(args),
         Command::Eval(args) => train::eval(args),
+        Command::Experiment(args) => experiment::experiment(args),
         Command::Predict(args) => predict::predict(args),
         Command::Data(args) => data::data(args),
         Command::Info(args) => info::info(args),

@@ -1,5 +1,5 @@
 //! What a run writes: the configuration, per-step losses (JSON lines), evaluations (CSV), final
-//! results (JSON), and the table printed at the end.
+//! results (JSON), the curves (SVG), and the table printed at the end.
 
 use polyvit::train::{Run, StepReport, TaskScore, TrainConfig};
 use std::fs::{File, OpenOptions};
@@ -137,6 +137,12 @@ impl OutputFiles {
         .map_err(|e| e.to_string())?;
         let path = self.dir.join("results.json");
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// `curves.svg`: the run's loss and validation curves, drawn from its logs (written
+    /// unbuffered, so complete on disk).
+    pub fn write_curves(&self) -> Result<(), String> {
+        super::curves::write_curves(&self.dir)
     }
 }
 

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
 use polyvit::data::FolderSpec;
 use polyvit::model::init_from_file;
-use polyvit::train::{Collective, Run, SingleProcess, TrainConfig};
+use polyvit::train::{Collective, Run, SingleProcess, TaskScore, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -239,29 +239,58 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
     }
-    train_loop(&mut run, files.as_ref(), &interrupted, &checks)?;
-    if interrupted.load(Ordering::SeqCst) {
-        return Ok(());
-    }
-    let validation = run.evaluate(false).map_err(|e| e.to_string())?;
-    let test = run.evaluate(true).map_err(|e| e.to_string())?;
-    let Some(files) = files else {
-        return Ok(()); // Not rank 0: nothing to write.
+    let Some(finished) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)?
+    else {
+        return Ok(()); // Interrupted: the checkpoint is saved.
     };
-    files.write_scores(run.step, "validation", &validation)?;
-    files.write_scores(run.step, "test", &test)?;
-    files.write_results(&validation, &test, started.elapsed().as_secs_f64())?;
+    if !lead {
+        return Ok(()); // Not rank 0: nothing to print.
+    }
     println!(
         "\nResults after {} steps ({:.0} s in all):",
         run.step,
         started.elapsed().as_secs_f64()
     );
-    print_final_scores(&run, &validation, &test);
+    print_final_scores(&run, &finished.validation, &finished.test);
     println!(
         "\nCheckpoint, logs and results are in {}",
         args.output.display()
     );
     Ok(())
+}
+
+/// The final scores of a run trained to the end of its plan.
+pub struct Finished {
+    /// Every task's metric on its validation split (for model selection).
+    pub validation: Vec<TaskScore>,
+    /// Every task's metric on its test split (to report).
+    pub test: Vec<TaskScore>,
+}
+
+/// Trains `run` to the end of its plan, then scores it on the validation splits and on the
+/// test splits. Rank 0, the one with `files`, logs both (the validation scores as the last
+/// evaluation of `eval.csv`), writes `results.json` (with the wall time since `started`) and
+/// draws the curves (`curves.svg`). `None` when the user interrupted (a checkpoint was saved).
+pub fn train_to_end(
+    run: &mut Run,
+    files: Option<&OutputFiles>,
+    interrupted: &AtomicBool,
+    checks: &ReplicaChecks,
+    started: Instant,
+) -> Result<Option<Finished>, String> {
+    train_loop(run, files, interrupted, checks)?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
+    let validation = run.evaluate(false).map_err(|e| e.to_string())?;
+    let test = run.evaluate(true).map_err(|e| e.to_string())?;
+    if let Some(files) = files {
+        files.write_scores(run.step, "validation", &validation)?;
+        files.write_scores(run.step, "test", &test)?;
+        files.write_results(&validation, &test, started.elapsed().as_secs_f64())?;
+        files.write_curves()?;
+    }
+    Ok(Some(Finished { validation, test }))
 }
 
 /// Steps until the plan is done or the user interrupts (then a checkpoint is saved). Only rank

@@ -1,0 +1,271 @@
+//! `polyvit experiment NAME`: one of the paper's experiments in one command. Every row of its
+//! table is trained over several seeds, in this process, one run after another, each run in its
+//! own folder with a normal run's files (so `polyvit train --config DIR/config.toml` repeats it);
+//! the rows' test means and standard deviations go to CSV, JSON, an SVG plot and the terminal.
+
+mod design;
+mod output;
+mod summary;
+
+use super::distributed::ReplicaChecks;
+use super::report::OutputFiles;
+use super::tasks::load_tasks;
+use super::train::train_to_end;
+use clap::Args;
+use design::{rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
+use nn::Parameters;
+use output::Header;
+use polyvit::data::Dataset;
+use polyvit::model::ModelConfig;
+use polyvit::train::{Run, TrainConfig};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use summary::{select_on_validation, summarize, Outcome, Record, RowSummary};
+
+#[derive(Args)]
+pub struct ExperimentArgs {
+    /// The experiment: single-task, schedules, adapt-depth, within-modality, hyperparameters,
+    /// main-table or all.
+    experiment: Experiment,
+    /// Runs per row, with seeds seed, seed + 1, … of the base configuration (the table reports
+    /// their mean and standard deviation).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..))]
+    seeds: u64,
+    /// Scale the step budgets to this many steps per task on average, keeping their ratios
+    /// (warmups and evaluation and checkpoint intervals scale with them).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    steps_per_task: Option<u64>,
+    /// Directory for the runs and results [default: runs/experiments/NAME].
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// The base configuration, a TOML file as `polyvit train --config` takes [default: the one
+    /// `polyvit train` uses].
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// The base configuration: the defaults or the file, with the budgets scaled.
+fn base_config(args: &ExperimentArgs) -> Result<TrainConfig, String> {
+    let mut config = match &args.config {
+        Some(path) => TrainConfig::from_toml_file(path)?,
+        None => TrainConfig::default(),
+    };
+    if let Some(steps) = args.steps_per_task {
+        let total = steps
+            .checked_mul(config.tasks.len() as u64)
+            .filter(|&total| total <= TrainConfig::MAX_STEPS);
+        if total.is_none() {
+            return Err(format!(
+                "--steps-per-task {steps}: {} tasks would need more than the {} steps a run can plan",
+                config.tasks.len(),
+                TrainConfig::MAX_STEPS
+            ));
+        }
+        scale_budgets(&mut config, steps);
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// The data of every task of `base`, loaded once for all the runs; an error names a task that
+/// is neither in the suite nor a folder.
+fn load_base_tasks(base: &TrainConfig) -> Result<Vec<Dataset>, String> {
+    let suite = load_tasks(base)?;
+    if let Some(missing) = base
+        .tasks
+        .iter()
+        .find(|t| suite.iter().all(|d| d.name != t.name))
+    {
+        let known: Vec<&str> = suite.iter().map(|d| d.name.as_str()).collect();
+        return Err(format!(
+            "no task {:?} in the suite (it has {})",
+            missing.name,
+            known.join(", ")
+        ));
+    }
+    Ok(suite)
+}
+
+/// One run of one row: trains `config` into `dir` on its tasks out of `suite`. `None` if the
+/// user interrupted it.
+fn train_one(
+    config: &TrainConfig,
+    suite: &[Dataset],
+    dir: &Path,
+    interrupted: &AtomicBool,
+) -> Result<Option<Outcome>, String> {
+    let started = Instant::now();
+    let datasets = suite
+        .iter()
+        .filter(|d| config.tasks.iter().any(|t| t.name == d.name))
+        .cloned()
+        .collect();
+    let mut run = Run::new(config.clone(), datasets).map_err(|e| e.to_string())?;
+    let files = OutputFiles::open(dir, &run.config, None)?;
+    let checks = ReplicaChecks {
+        check_every: 0,
+        planned_exit: None,
+    };
+    let finished = train_to_end(&mut run, Some(&files), interrupted, &checks, started)?;
+    Ok(finished.map(|finished| Outcome {
+        dir: dir.to_path_buf(),
+        parameters: run.model.parameter_count(),
+        seconds: started.elapsed().as_secs_f64(),
+        validation: finished.validation,
+        test: finished.test,
+    }))
+}
+
+/// The summaries of `rows` (all run), followed by the rows chosen on validation.
+fn summaries(rows: &[Row], records: &[Record], tasks: &[String]) -> Vec<RowSummary> {
+    let mut summaries: Vec<RowSummary> = rows
+        .iter()
+        .map(|row| summarize(row, records, tasks))
+        .collect();
+    let chosen = select_on_validation(rows, &summaries);
+    summaries.extend(chosen);
+    summaries
+}
+
+/// Writes the results of the rows run so far into `dir`.
+fn write_outputs(
+    dir: &Path,
+    header: &Header,
+    summaries: &[RowSummary],
+    records: &[Record],
+    tasks: &[String],
+) -> Result<(), String> {
+    output::write_results_csv(&dir.join("results.csv"), summaries)?;
+    output::write_runs_csv(&dir.join("runs.csv"), records)?;
+    output::write_json(&dir.join("results.json"), header, summaries, records)?;
+    output::plot(&dir.join("results.svg"), summaries, tasks)
+}
+
+/// `row/part/seed-S` under `dir/runs` (a row of one part has no part folder).
+fn run_dir(dir: &Path, row: &str, part: &str, seed: u64) -> PathBuf {
+    let mut path = dir.join("runs").join(row);
+    if !part.is_empty() {
+        path.push(part);
+    }
+    path.join(format!("seed-{seed}"))
+}
+
+pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let base = base_config(&args)?;
+    let model = ModelConfig::preset(&base.preset).ok_or_else(|| {
+        format!(
+            "unknown preset {:?} (known: {})",
+            base.preset,
+            ModelConfig::PRESETS.join(", ")
+        )
+    })?;
+    let suite = load_base_tasks(&base)?;
+    let tasks: Vec<String> = base.tasks.iter().map(|t| t.name.clone()).collect();
+    let modality_of = |name: &str| {
+        suite
+            .iter()
+            .find(|d| d.name == name)
+            .expect("every task was found above")
+            .modality
+    };
+    let rows = rows(args.experiment, &base, model.depth, &modality_of);
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs/experiments").join(args.experiment.name()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let base_text = toml::to_string(&base).map_err(|e| e.to_string())?;
+    let base_path = dir.join("base-config.toml");
+    std::fs::write(&base_path, &base_text).map_err(|e| format!("{}: {e}", base_path.display()))?;
+
+    // Rows that share a configuration share its run, which is trained once.
+    let runs = seeded_runs(&rows, base.seed, args.seeds)?;
+    let mut keys: Vec<&str> = runs.iter().map(|r| r.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    let total = keys.len();
+    println!(
+        "experiment {}: {} rows, {} seeds each, {total} runs of {} steps per task on average, into {}",
+        args.experiment,
+        rows.len(),
+        args.seeds,
+        base.tasks.iter().map(|t| t.steps).sum::<u64>() / base.tasks.len() as u64,
+        dir.display()
+    );
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    let mut done: HashMap<&str, Rc<Outcome>> = HashMap::new();
+    let mut records: Vec<Record> = Vec::new();
+    let mut header = Header {
+        experiment: args.experiment.name(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        seeds: args.seeds,
+        steps_per_task: args.steps_per_task,
+        base_config: base_text,
+        seconds: 0.0,
+    };
+    let mut summarized = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        for SeededRun {
+            part, config, key, ..
+        } in runs.iter().filter(|r| r.row.name == row.name)
+        {
+            let outcome = match done.get(key.as_str()) {
+                Some(outcome) => Rc::clone(outcome),
+                None => {
+                    let run_dir = run_dir(&dir, &row.name, &part.name, config.seed);
+                    let what = match part.name.is_empty() {
+                        true => row.name.clone(),
+                        false => format!("{} {}", row.name, part.name),
+                    };
+                    println!(
+                        "\n[{}/{total}] {what} seed {} ({:.0} s so far) → {}",
+                        done.len() + 1,
+                        config.seed,
+                        started.elapsed().as_secs_f64(),
+                        run_dir.display()
+                    );
+                    let Some(outcome) = train_one(config, &suite, &run_dir, &interrupted)? else {
+                        println!(
+                            "\ninterrupted: the results of the rows done so far are in {}",
+                            dir.display()
+                        );
+                        return Ok(());
+                    };
+                    let outcome = Rc::new(outcome);
+                    done.insert(key.as_str(), Rc::clone(&outcome));
+                    outcome
+                }
+            };
+            records.push(Record {
+                row: row.name.clone(),
+                part: part.name.clone(),
+                seed: config.seed,
+                outcome,
+            });
+        }
+        header.seconds = started.elapsed().as_secs_f64();
+        summarized = summaries(&rows[..=i], &records, &tasks);
+        write_outputs(&dir, &header, &summarized, &records, &tasks)?;
+    }
+    println!(
+        "\nexperiment {}: test metric, mean ± std over {} seeds ({:.0} s in all)\n",
+        args.experiment,
+        args.seeds,
+        started.elapsed().as_secs_f64()
+    );
+    print!("{}", output::table(&summarized, &tasks));
+    println!(
+        "\nresults.csv, runs.csv, results.json and results.svg are in {}",
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! SVG charts with `plotters`: panels of lines (a run's curves) and panels of means with error
+//! bars (an experiment's results). SVG leaves text to the viewer, so no font is needed.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::ops::Range;
+use std::path::Path;
+
+/// One named line of a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    /// `(x, y)` points in drawing order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line chart: its title, axis names and lines. The x values are counts (steps), labelled as
+/// whole numbers.
+pub struct LinePanel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+}
+
+/// One bar of an interval chart: a mean and the spread around it.
+pub struct Interval {
+    pub label: String,
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// An interval chart: one horizontal error bar per row.
+pub struct IntervalPanel {
+    pub title: String,
+    pub x_label: String,
+    pub rows: Vec<Interval>,
+}
+
+/// Pixels of one panel.
+const PANEL: (u32, u32) = (760, 320);
+
+/// `path: what went wrong`, for any drawing error.
+fn drawing_error(path: &Path) -> impl Fn(DrawingAreaErrorKind<std::io::Error>) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
+/// `lo..hi` widened by 5 % on each side (and to a unit range when empty), so that points on the
+/// edges stay visible.
+fn padded(lo: f64, hi: f64) -> Range<f64> {
+    if !(lo.is_finite() && hi.is_finite()) {
+        return 0.0..1.0;
+    }
+    let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.5 };
+    lo - pad..hi + pad
+}
+
+/// The smallest range holding `values`.
+fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    })
+}
+
+/// Writes `panels` stacked in one column to the SVG file `path`, each line in its own colour
+/// with a legend; a line of one point is drawn as a dot.
+pub fn line_charts(path: &Path, panels: &[LinePanel]) -> Result<(), String> {
+    let err = drawing_error(path);
+    let root =
+        SVGBackend::new(path, (PANEL.0, PANEL.1 * panels.len().max(1) as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    for (area, panel) in root
+        .split_evenly((panels.len().max(1), 1))
+        .iter()
+        .zip(panels)
+    {
+        draw_lines(area, panel).map_err(&err)?;
+    }
+    root.present().map_err(&err)
+}
+
+fn draw_lines(
+    area: &DrawingArea<SVGBackend, Shift>,
+    panel: &LinePanel,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let points = || panel.series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1) = extent(points().map(|p| p.0));
+    let (y0, y1) = extent(points().map(|p| p.1));
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(padded(x0, x1), padded(y0, y1))?;
+    chart
+        .configure_mesh()
+        .max_light_lines(0)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc(&panel.x_label)
+        .y_desc(&panel.y_label)
+        .draw()?;
+    for (i, series) in panel.series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                series.points.iter().copied(),
+                color.stroke_width(2),
+            ))?
+            .label(&series.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        if series.points.len() == 1 {
+            chart.draw_series(
+                series
+                    .points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, color.filled())),
+            )?;
+        }
+    }
+    if !panel.series.is_empty() {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.6))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    Ok(())
+}
+
+/// Writes `panels` on a grid of `columns` columns to the SVG file `path`: in each, one row per
+/// interval, its mean as a dot and mean ± std as a horizontal error bar.
+pub fn interval_charts(
+    path: &Path,
+    panels: &[IntervalPanel],
+    columns: usize,
+) -> Result<(), String> {
+    let err = drawing_error(path);
+    let columns = columns.clamp(1, panels.len().max(1));
+    let grid_rows = panels.len().div_ceil(columns).max(1);
+    let root = SVGBackend::new(path, (PANEL.0 * columns as u32, PANEL.1 * grid_rows as u32))
+        .into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    for (area, panel) in root.split_evenly((grid_rows, columns)).iter().zip(panels) {
+        draw_intervals(area, panel).map_err(&err)?;
+    }
+    root.present().map_err(&err)
+}
+
+fn draw_intervals(
+    area: &DrawingArea<SVGBackend, Shift>,
+    panel: &IntervalPanel,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let (lo, hi) = extent(
+        panel
+            .rows
+            .iter()
+            .flat_map(|r| [r.mean - r.std, r.mean + r.std]),
+    );
+    let rows = panel.rows.len();
+    let label = |y: &f64| {
+        let i = y.round();
+        match (i - y).abs() < 1e-6 && i >= 0.0 {
+            true => panel
+                .rows
+                .get(i as usize)
+                .map_or_else(String::new, |r| r.label.clone()),
+            false => String::new(),
+        }
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(170)
+        .build_cartesian_2d(padded(lo, hi), -0.5..rows as f64 - 0.5)?;
+    chart
+        .configure_mesh()
+        .max_light_lines(0)
+        .x_desc(&panel.x_label)
+        .y_labels(rows.max(1) * 2 + 1)
+        .y_label_formatter(&label)
+        .disable_y_mesh()
+        .draw()?;
+    chart.draw_series(panel.rows.iter().enumerate().map(|(i, r)| {
+        ErrorBar::new_horizontal(
+            i as f64,
+            r.mean - r.std,
+            r.mean,
+            r.mean + r.std,
+            BLUE.stroke_width(2),
+            8,
+        )
+    }))?;
+    chart.draw_series(
+        panel
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Circle::new((r.mean, i as f64), 4, BLUE.filled())),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_padded_and_never_empty() {
+        let r = padded(0.0, 10.0);
+        assert_eq!((r.start, r.end), (-0.5, 10.5));
+        let r = padded(3.0, 3.0);
+        assert_eq!((r.start, r.end), (2.5, 3.5));
+        let r = padded(f64::INFINITY, f64::NEG_INFINITY);
+        assert_eq!((r.start, r.end), (0.0, 1.0), "no points at all");
+    }
+
+    #[test]
+    fn charts_are_svg_files_with_their_labels() {
+        let dir = std::env::temp_dir().join(format!("polyvit-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lines = dir.join("lines.svg");
+        let panel = LinePanel {
+            title: "loss".into(),
+            x_label: "step".into(),
+            y_label: "loss".into(),
+            series: vec![
+                Series {
+                    name: "mnist".into(),
+                    points: vec![(0.0, 2.3), (1.0, 2.0), (2.0, 1.5)],
+                },
+                Series {
+                    name: "drums".into(),
+                    points: vec![(1.0, 0.7)],
+                },
+            ],
+        };
+        line_charts(&lines, &[panel]).unwrap();
+        let text = std::fs::read_to_string(&lines).unwrap();
+        assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+        assert!(text.contains("mnist") && text.contains("drums") && text.contains("step"));
+
+        let intervals = dir.join("intervals.svg");
+        let rows = vec![
+            Interval {
+                label: "single-task".into(),
+                mean: 0.8,
+                std: 0.05,
+            },
+            Interval {
+                label: "weighted".into(),
+                mean: 0.7,
+                std: 0.0,
+            },
+        ];
+        let panel = IntervalPanel {
+            title: "mnist".into(),
+            x_label: "test top1".into(),
+            rows,
+        };
+        interval_charts(&intervals, &[panel], 3).unwrap();
+        let text = std::fs::read_to_string(&intervals).unwrap();
+        assert!(text.contains("single-task") && text.contains("weighted"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

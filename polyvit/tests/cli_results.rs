@@ -1,0 +1,244 @@
+//! The command line's result files: a short `polyvit train` draws its curves, and a tiny
+//! `polyvit experiment` writes its tables, whose means and standard deviations are those of its
+//! runs' own results.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn polyvit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(args)
+        .output()
+        .expect("polyvit runs")
+}
+
+fn succeed(args: &[&str]) -> String {
+    let out = polyvit(args);
+    assert!(
+        out.status.success(),
+        "polyvit {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("polyvit-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The file parses as SVG, and its text holds every one of `words`.
+fn check_svg(path: &Path, words: &[&str]) {
+    let text = read(path);
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{}: not XML: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let shown: String = doc.descendants().filter_map(|n| n.text()).collect();
+    for word in words {
+        assert!(shown.contains(word), "{} lacks {word:?}", path.display());
+    }
+}
+
+#[test]
+fn a_training_run_draws_its_loss_and_validation_curves() {
+    let dir = scratch("curves");
+    let out = dir.to_str().unwrap();
+    let args = [
+        "train",
+        "--tasks",
+        "mnist,drums",
+        "--preset",
+        "tiny",
+        "--steps",
+        "20",
+        "--eval-every",
+        "10",
+        "--output",
+        out,
+    ];
+    succeed(&args);
+    check_svg(
+        &dir.join("curves.svg"),
+        &["training loss", "validation", "mnist", "drums (mAP)"],
+    );
+    // The validation splits are scored once more at the end, then the test splits.
+    let evals = read(&dir.join("eval.csv"));
+    let last: Vec<&str> = evals.lines().rev().take(4).collect();
+    let step_and_split: Vec<String> = last
+        .iter()
+        .map(|l| l.split(',').take(2).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(
+        step_and_split,
+        ["20,test", "20,test", "20,validation", "20,validation"]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Mean and sample standard deviation.
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+#[test]
+fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
+    let dir = scratch("experiment");
+    let config = dir.join("base.toml");
+    let text = succeed(&[
+        "train",
+        "--tasks",
+        "mnist,drums",
+        "--preset",
+        "tiny",
+        "--print-config",
+    ]);
+    std::fs::write(&config, text).unwrap();
+    let out = dir.join("out");
+    let stdout = succeed(&[
+        "experiment",
+        "all",
+        "--config",
+        config.to_str().unwrap(),
+        "--steps-per-task",
+        "6",
+        "--seeds",
+        "2",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("re-tuned"), "{stdout}");
+
+    // Every run's test scores, from its own results.json, by (row, task).
+    let runs = read(&out.join("runs.csv"));
+    let mut by_row: HashMap<(String, String), Vec<f64>> = HashMap::new();
+    // A row's parameters: those of its parts' models (one line per task of each run).
+    let mut parts: HashMap<(String, String), u64> = HashMap::new();
+    for line in runs.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (row, seed, run_dir, task) = (f[0], f[2], Path::new(f[3]), f[6]);
+        let results: Value = serde_json::from_str(&read(&run_dir.join("results.json"))).unwrap();
+        let test = results["test"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["task"] == task)
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap();
+        assert!((test - f[9].parse::<f64>().unwrap()).abs() < 1e-6, "{line}");
+        by_row
+            .entry((row.into(), task.into()))
+            .or_default()
+            .push(test);
+        if seed == "0" {
+            parts.insert((row.into(), f[1].into()), f[4].parse().unwrap());
+        }
+        check_svg(&run_dir.join("curves.svg"), &[task]);
+    }
+    assert_eq!(
+        by_row[&("single-task".into(), "mnist".into())].len(),
+        2,
+        "two seeds"
+    );
+    let mut parameters: HashMap<String, u64> = HashMap::new();
+    for ((row, _), count) in parts {
+        *parameters.entry(row).or_default() += count;
+    }
+
+    let results = read(&out.join("results.csv"));
+    let mut rows = Vec::new();
+    for line in results.lines().skip(1).filter(|l| l.contains(",test,")) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (row, chosen, task) = (f[0], f[1], f[2]);
+        let source = if chosen.is_empty() { row } else { chosen };
+        let (mean, std) = mean_std(&by_row[&(source.to_string(), task.to_string())]);
+        assert!((f[5].parse::<f64>().unwrap() - mean).abs() < 1e-6, "{line}");
+        assert!((f[6].parse::<f64>().unwrap() - std).abs() < 1e-6, "{line}");
+        assert_eq!(f[7], "2");
+        assert_eq!(f[9].parse::<u64>().unwrap(), parameters[source], "{line}");
+        if !rows.contains(&row) {
+            rows.push(row);
+        }
+    }
+    assert_eq!(rows.len(), 14, "{rows:?}");
+    assert!(
+        parameters["single-task"] > parameters["polyvit-adapt-0"],
+        "two single-task models have more parameters than one shared"
+    );
+
+    let json: Value = serde_json::from_str(&read(&out.join("results.json"))).unwrap();
+    assert_eq!(json["experiment"], "all");
+    assert_eq!(json["seeds"], 2);
+    let retuned = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["row"] == "re-tuned")
+        .unwrap();
+    assert!(retuned["chosen"].as_str().unwrap().starts_with("lr-x"));
+    check_svg(
+        &out.join("results.svg"),
+        &[
+            "mnist",
+            "drums",
+            "single-task",
+            "schedule-accumulated",
+            "re-tuned",
+        ],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_experiment_arguments_are_named() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["experiment", "ablation"], "ablation"),
+        (&["experiment", "schedules", "--seeds", "1"], "--seeds"),
+        (
+            &["experiment", "schedules", "--steps-per-task", "0"],
+            "--steps-per-task",
+        ),
+        (
+            &[
+                "experiment",
+                "schedules",
+                "--config",
+                "/nonexistent/base.toml",
+            ],
+            "/nonexistent/base.toml",
+        ),
+    ];
+    for (args, named) in cases {
+        let out = polyvit(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let dir = scratch("bad-task");
+    let config = dir.join("base.toml");
+    let text = succeed(&["train", "--tasks", "mnist,nosuch", "--print-config"]);
+    std::fs::write(&config, text).unwrap();
+    let out = polyvit(&[
+        "experiment",
+        "schedules",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no task \"nosuch\""), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
