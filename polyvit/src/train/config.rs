@@ -169,12 +169,36 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Parses a configuration's TOML text (not validated). One written before the `[optimizer]`
+    /// table existed, with SGD's `momentum` at the top level, reads as `[optimizer] name = "sgd"`
+    /// with that momentum, so older configuration files and checkpoints keep working.
+    pub fn from_toml_str(text: &str) -> Result<TrainConfig, String> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+        if table.contains_key("optimizer") || !table.contains_key("momentum") {
+            return toml::from_str(text).map_err(|e| e.to_string());
+        }
+        let momentum = match table.remove("momentum") {
+            Some(toml::Value::Float(m)) => m,
+            Some(toml::Value::Integer(m)) => m as f64,
+            other => {
+                let shown = other.map(|v| v.to_string()).unwrap_or_default();
+                return Err(format!("momentum = {shown}: must be a number"));
+            }
+        };
+        let sgd = toml::Table::from_iter([
+            ("name".to_string(), toml::Value::from("sgd")),
+            ("momentum".to_string(), toml::Value::Float(momentum)),
+        ]);
+        table.insert("optimizer".into(), sgd.into());
+        table.try_into().map_err(|e: toml::de::Error| e.to_string())
+    }
+
     /// Reads a TOML file; unknown keys, wrong types and missing fields are errors naming the file.
     pub fn from_toml_file(path: &Path) -> Result<TrainConfig, String> {
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
-        let mut config: TrainConfig =
-            toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+        let mut config =
+            Self::from_toml_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
         // A task folder's relative path is relative to the configuration file; it is made
         // absolute, so that the checkpoint's copy of the configuration works from anywhere.
         let base = path.parent().unwrap_or(Path::new(""));
@@ -318,6 +342,22 @@ mod tests {
         let config = TrainConfig::default();
         let text = toml::to_string(&config).unwrap();
         assert_eq!(toml::from_str::<TrainConfig>(&text).unwrap(), config);
+    }
+
+    /// A configuration from before the `[optimizer]` table: SGD with its top-level momentum.
+    #[test]
+    fn a_top_level_momentum_reads_as_sgd() {
+        let mut config = TrainConfig::default();
+        config.optimizer = OptimizerConfig::Sgd { momentum: 0.8 };
+        let text = toml::to_string(&config)
+            .unwrap()
+            .replace("[optimizer]\nname = \"sgd\"\nmomentum = 0.8\n", "")
+            .replacen("clip_norm", "momentum = 0.8\nclip_norm", 1);
+        assert!(!text.contains("[optimizer]"), "{text}");
+        assert_eq!(TrainConfig::from_toml_str(&text).unwrap(), config);
+        let err = TrainConfig::from_toml_str(&text.replace("momentum = 0.8", "momentum = \"x\""))
+            .unwrap_err();
+        assert!(err.contains("momentum"), "{err}");
     }
 
     #[test]

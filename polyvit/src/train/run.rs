@@ -465,7 +465,7 @@ impl Run {
         let text = checkpoint.metadata.get("config").ok_or_else(|| {
             RunError::Config("the checkpoint holds no training configuration".into())
         })?;
-        toml::from_str(text)
+        TrainConfig::from_toml_str(text)
             .map_err(|e| RunError::Config(format!("the checkpoint's configuration: {e}")))
     }
 
