@@ -347,8 +347,10 @@ mod tests {
     /// A configuration from before the `[optimizer]` table: SGD with its top-level momentum.
     #[test]
     fn a_top_level_momentum_reads_as_sgd() {
-        let mut config = TrainConfig::default();
-        config.optimizer = OptimizerConfig::Sgd { momentum: 0.8 };
+        let config = TrainConfig {
+            optimizer: OptimizerConfig::Sgd { momentum: 0.8 },
+            ..TrainConfig::default()
+        };
         let text = toml::to_string(&config)
             .unwrap()
             .replace("[optimizer]\nname = \"sgd\"\nmomentum = 0.8\n", "")
