@@ -5,7 +5,7 @@ mod common;
 
 use common::{suite, tiny_config};
 use polyvit::data::{Dataset, Labels, Split};
-use polyvit::train::{OptimizerConfig, Run};
+use polyvit::train::{LossKind, OptimizerConfig, Run};
 
 /// Keeps `n` training examples of `dataset`, evenly spread over the split (files are often
 /// sorted by class), so a short run can fit them.
@@ -162,6 +162,34 @@ fn bad_configurations_are_explained() {
         err.contains("imagenet") && err.contains("fashion_mnist"),
         "{err}"
     );
+    let mut config = tiny_config(1, 16);
+    config.select_tasks(&["drums".into()]);
+    config.tasks[0].loss = Some(LossKind::Softmax);
+    let err = Run::new(config, suite()).err().unwrap().to_string();
+    assert!(err.contains("task drums: loss = \"softmax\""), "{err}");
+}
+
+/// A single-label task trained with the sigmoid loss (the reference's choice for images)
+/// starts at C·ln 2 with zero logits and learns, with label smoothing as well.
+#[test]
+fn a_single_label_task_trains_with_the_sigmoid_loss() {
+    let mut config = tiny_config(60, 16);
+    config.select_tasks(&["mnist".into()]);
+    let task = &mut config.tasks[0];
+    (task.loss, task.lr, task.label_smoothing) = (Some(LossKind::Sigmoid), 0.1, 0.1);
+    (task.max_shift, task.warmup) = (0, 0);
+    let mut suite = suite();
+    keep_spread(&mut suite[0], 32);
+    let mut run = Run::new(config, suite).unwrap();
+    let losses: Vec<f64> = (0..60)
+        .map(|_| run.train_step().unwrap().losses[0].loss)
+        .collect();
+    let (first, last) = (losses[0], losses[50..].iter().sum::<f64>() / 10.0);
+    assert!(
+        first > 5.0 && first < 8.0,
+        "ten sigmoid losses near ln 2: {first}"
+    );
+    assert!(last < 0.6 * first, "loss {first} -> {last}");
 }
 
 /// A checkpoint whose optimizer state is missing, partial or foreign is refused on restore,
