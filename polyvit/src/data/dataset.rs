@@ -267,12 +267,16 @@ impl Moments {
         self.count += other.count;
     }
 
+    /// The population's variance (0 for an empty one).
+    pub fn variance(&self) -> f64 {
+        self.m2 / self.count.max(1) as f64
+    }
+
     /// The standardization of the population: its mean and standard deviation (at least 1e-6).
     pub fn standardization(&self) -> Standardization {
-        let var = self.m2 / self.count.max(1) as f64;
         Standardization {
             mean: self.mean as f32,
-            std: (var.sqrt() as f32).max(1e-6),
+            std: (self.variance().sqrt() as f32).max(1e-6),
         }
     }
 }
@@ -371,12 +375,10 @@ impl Dataset {
 /// Brings one example to zero mean and unit variance over all its values (for a spectrogram:
 /// removes the recording level and, partly, the channel).
 pub fn normalize_example(x: &mut [f32]) {
-    let n = x.len().max(1) as f64;
-    let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
-    let scale = 1.0 / (var.sqrt() + 1e-6);
+    let moments = Moments::of(x);
+    let scale = 1.0 / (moments.variance().sqrt() + 1e-6);
     x.iter_mut()
-        .for_each(|v| *v = ((*v as f64 - mean) * scale) as f32);
+        .for_each(|v| *v = ((*v as f64 - moments.mean) * scale) as f32);
 }
 
 /// Splits `0..n` into (train, validation) index lists: a seeded shuffle puts
