@@ -2,7 +2,7 @@
 //! of 32×32 RGB images) on the CPU. `reference/compare_step.py small sgd` runs the same step in PyTorch.
 
 use benchmarks::{TrainStep, BATCH};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use std::time::Duration;
 use tensor::Device;
 
@@ -18,4 +18,12 @@ fn train_step(c: &mut Criterion) {
 }
 
 criterion_group!(benches, train_step);
-criterion_main!(benches);
+
+/// `criterion_main!`'s body, run as `polyvit` runs its commands: on a compute thread (see
+/// `devices::on_compute_thread`).
+fn main() {
+    devices::on_compute_thread(|| {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    });
+}

@@ -3,7 +3,9 @@
 mod cli;
 
 fn main() {
-    if let Err(message) = cli::run() {
+    // Every command runs on a compute thread, so the CPU kernels it calls share out their work
+    // without putting this thread to sleep and waking it once per kernel.
+    if let Err(message) = devices::on_compute_thread(cli::run) {
         eprintln!("error: {message}");
         std::process::exit(1);
     }

@@ -17,7 +17,8 @@ use tensor::Device;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    // As `polyvit` does: the steps run on a compute thread (see `devices::on_compute_thread`).
+    match devices::on_compute_thread(|| run(&args)) {
         Ok(line) => {
             println!("{line}");
             ExitCode::SUCCESS

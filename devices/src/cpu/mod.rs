@@ -12,6 +12,7 @@ mod reduce;
 mod softmax;
 
 pub use buffer::{pooled_bytes, CpuBuffer};
+pub use parallel::on_compute_thread;
 
 use crate::backend::{LayerNormGrads, LayerNormOutput};
 use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};

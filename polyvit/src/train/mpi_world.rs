@@ -19,13 +19,15 @@ pub struct MpiWorld {
 }
 
 impl MpiWorld {
-    /// Initializes MPI. Only the main thread calls MPI (compute threads never do), so
-    /// `MPI_THREAD_FUNNELED` support is what the library must offer.
+    /// Initializes MPI. MPI is called by one thread at a time, the one running the training
+    /// loop, but that is a compute thread (`devices::on_compute_thread`), not necessarily the
+    /// thread that initialized MPI, so `MPI_THREAD_SERIALIZED` support is what the library must
+    /// offer.
     pub fn initialize() -> Result<MpiWorld, String> {
-        let (universe, threading) = mpi::initialize_with_threading(Threading::Funneled)
+        let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)
             .ok_or("MPI is already initialized in this process")?;
-        if threading == Threading::Single {
-            return Err("the MPI library offers no thread support (MPI_THREAD_FUNNELED is needed: compute threads run beside the MPI calls)".into());
+        if matches!(threading, Threading::Single | Threading::Funneled) {
+            return Err(format!("the MPI library offers {threading:?} thread support; MPI_THREAD_SERIALIZED is needed (the training loop calls MPI from a compute thread)"));
         }
         Ok(MpiWorld {
             world: universe.world(),
