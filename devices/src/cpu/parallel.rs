@@ -28,8 +28,22 @@ pub fn for_each_chunk<T: Send>(
     granule: usize,
     f: impl Fn(usize, &mut [T]) + Sync + Send,
 ) {
+    let work = out.len();
+    for_each_chunk_of_work(out, granule, work, f)
+}
+
+/// [`for_each_chunk`] for kernels whose work is not proportional to their output (a reduction
+/// reads many inputs per output): threads are used when `work`, the elements read or written in
+/// all, is large.
+pub fn for_each_chunk_of_work<T: Send>(
+    out: &mut [T],
+    granule: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
     let len = out.len();
-    if len < PARALLEL_THRESHOLD || rayon::current_num_threads() == 1 || granule == 0 {
+    let granule = granule.max(1);
+    if work < PARALLEL_THRESHOLD || rayon::current_num_threads() == 1 || len <= granule {
         widest_simd(|| f(0, out));
         return;
     }

@@ -1,6 +1,6 @@
 //! Reductions over a set of axes, and arg-max / arg-min along one axis.
 
-use super::parallel::{for_each_chunk, PARALLEL_THRESHOLD};
+use super::parallel::{for_each_chunk_of_work, PARALLEL_THRESHOLD};
 use super::CpuBuffer;
 use crate::ops::{ArgKind, ReduceOp};
 use crate::{Element, Layout, Walk};
@@ -21,7 +21,7 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
         let [kept_stride] = kept_walk.inner_strides();
         let [red_stride] = reduced_walk.inner_strides();
         let granule = (PARALLEL_THRESHOLD / reduced.numel().max(1)).max(1);
-        for_each_chunk(&mut out, granule, |start, dst| {
+        for_each_chunk_of_work(&mut out, granule, layout.numel(), |start, dst| {
             kept_walk.runs(start..start + dst.len(), |pos, len, [base]| {
                 for i in 0..len {
                     let origin = base + i * kept_stride;
@@ -35,7 +35,10 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
         });
     } else {
         let [kept_stride] = kept_walk.inner_strides();
-        for_each_chunk(&mut out, 1, |start, dst| {
+        // Threads take blocks of outputs (columns of a bias gradient, say) and each folds every
+        // reduced row into its block, so the order of each output's fold is the same however
+        // the outputs are split.
+        for_each_chunk_of_work(&mut out, 16, layout.numel(), |start, dst| {
             dst.fill(Op::identity());
             reduced_walk.runs(0..reduced_walk.numel(), |_, n, [off]| {
                 let [red_stride] = reduced_walk.inner_strides();
@@ -116,4 +119,53 @@ pub fn arg_reduce<T: Element>(
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Sum;
+
+    /// Sums `[rows, cols]` (values chosen so that f32 rounding depends on the order) over
+    /// `axis` on a pool of `threads` threads.
+    fn sum_on(threads: usize, rows: usize, cols: usize, axis: usize) -> Vec<f32> {
+        let x: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7919) % 1000) as f32 * 0.001 + 1e2 * (i % 3) as f32)
+            .collect();
+        let layout = Layout::contiguous(&[rows, cols]);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| reduce::<f32, Sum>(&x, &layout, &[axis]).to_vec())
+    }
+
+    #[test]
+    fn reductions_to_few_outputs_split_over_threads_give_the_serial_result() {
+        // Few outputs and much input in both loop orders: a bias gradient (rows reduced) and
+        // per-row sums of long rows; both are split over threads by their work, not their size.
+        for (rows, cols, axis) in [(3000, 40, 0), (600, 300, 1)] {
+            let serial = sum_on(1, rows, cols, axis);
+            let threaded = sum_on(2, rows, cols, axis);
+            assert_eq!(serial, threaded, "[{rows}, {cols}] summed over axis {axis}");
+            let x: Vec<f64> = (0..rows * cols)
+                .map(|i| ((i * 7919) % 1000) as f64 * 0.001 + 1e2 * (i % 3) as f64)
+                .collect();
+            let naive: Vec<f64> = if axis == 0 {
+                (0..cols)
+                    .map(|c| (0..rows).map(|r| x[r * cols + c]).sum())
+                    .collect()
+            } else {
+                (0..rows)
+                    .map(|r| x[r * cols..][..cols].iter().sum())
+                    .collect()
+            };
+            for (got, want) in serial.iter().zip(&naive) {
+                assert!(
+                    (*got as f64 - want).abs() <= 1e-5 * want.abs(),
+                    "{got} vs {want}"
+                );
+            }
+        }
+    }
 }
