@@ -7,7 +7,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 data="$here/../data"
 
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y sox espeak-ng dataset-fashion-mnist \
+DEBIAN_FRONTEND=noninteractive apt-get install -y sox espeak-ng flite festival \
+  festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-italp16k festvox-itapc16k \
+  festvox-ru dataset-fashion-mnist \
   asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
   asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-it-menardi-wav \
   hydrogen-drumkits

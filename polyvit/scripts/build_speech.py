@@ -3,9 +3,11 @@
 
 Usage: build_speech.py OUT_DIR
 
-Needs the Debian packages espeak-ng, sox, asterisk-core-sounds-{en,es,fr,it,ru}-wav and
-asterisk-prompt-it-menardi-wav. Writes OUT_DIR/speech-espeak.pack.gz (synthetic training
-clips) and OUT_DIR/speech-asterisk.pack.gz (the 60 real recorded digits: the test set).
+Needs the Debian packages espeak-ng, flite, festival, festvox-kallpc16k, festvox-kdlpc16k,
+festvox-us-slt-hts, festvox-italp16k, festvox-itapc16k, festvox-ru, sox,
+asterisk-core-sounds-{en,es,fr,it,ru}-wav and asterisk-prompt-it-menardi-wav. Writes
+OUT_DIR/speech-synthetic.pack.gz (synthetic training clips) and OUT_DIR/speech-asterisk.pack.gz
+(the 60 real recorded digits: the test set).
 
 Every clip is converted by sox to mono, peak-normalized, leading and trailing silence trimmed
 (below 0.3 % of the peak for 20 ms), resampled to 8 kHz, peak-normalized again to -1 dBFS,
@@ -17,6 +19,11 @@ The espeak-ng clips speak the numeral "0".."9" in one of five languages (those o
 voices), with an accent, voice variant (101), speed, pitch and sentence punctuation (which
 changes the intonation) drawn from a fixed seed; a few worker processes synthesize in parallel,
 the output does not depend on their number.
+
+The other synthesizers add voices unlike espeak-ng's formant synthesis: flite's five English
+voices and festival's diphone, unit-selection and HTS voices (English, Italian, Russian), each
+speaking the digit as a word of its language, with a seeded random punctuation, tempo
+(`sox tempo`, 0.8-1.25) and pitch shift (`sox pitch`, -300 to +300 cents) per clip.
 """
 import os
 import random
@@ -38,6 +45,21 @@ LANGUAGES = {
     "it": ["it"],
     "ru": ["ru", "ru-lv"],
 }
+TTS_CLIPS_PER_DIGIT_PER_VOICE = 6
+DIGIT_WORDS = {
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+    "it": ["zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"],
+    "ru": ["ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"],
+}
+# (synthesizer, voice, language)
+TTS_VOICES = [("flite", v, "en") for v in ["kal", "kal16", "awb", "rms", "slt"]] + [
+    ("festival", "kal_diphone", "en"),
+    ("festival", "ked_diphone", "en"),
+    ("festival", "cmu_us_slt_arctic_hts", "en"),
+    ("festival", "lp_diphone", "it"),
+    ("festival", "pc_diphone", "it"),
+    ("festival", "msu_ru_nsh_clunits", "ru"),
+]
 VARIANT_DIR = "/usr/lib/x86_64-linux-gnu/espeak-ng-data/voices/!v"
 ASTERISK_DIR = "/usr/share/asterisk/sounds"
 ASTERISK_VOICES = ["en_US_f_Allison", "es_MX_f_Allison", "fr_CA_f_June", "it_IT_f_Menardi",
@@ -78,6 +100,37 @@ def espeak_clips(tmp):
         return list(pool.map(synthesize, jobs))
 
 
+def tts_synthesize(job):
+    tmp, i, digit, engine, voice, text, tempo, cents = job
+    raw = os.path.join(tmp, f"tts-raw-{i}.wav")
+    if engine == "flite":
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", raw], check=True)
+    else:
+        subprocess.run(["text2wave", "-eval", f"(voice_{voice})", "-o", raw], input=text.encode(),
+                       check=True, stderr=subprocess.DEVNULL)
+    varied = os.path.join(tmp, f"tts-varied-{i}.wav")
+    subprocess.run(["sox", "-V1", "-D", raw, varied, "tempo", "-s", f"{tempo:.3f}",
+                    "pitch", str(cents)], check=True)
+    wav = to_8k_trimmed(varied, os.path.join(tmp, f"tts-{i}.wav"), ("-e", "u-law", "-b", "8"))
+    os.remove(raw)
+    os.remove(varied)
+    return (digit, f"{engine} {voice} tempo {tempo:.3f} pitch {cents} '{text}'", wav)
+
+
+def tts_clips(tmp):
+    rng = random.Random(SEED + 1)
+    jobs = []
+    for digit in range(10):
+        for engine, voice, lang in TTS_VOICES:
+            for _ in range(TTS_CLIPS_PER_DIGIT_PER_VOICE):
+                text = f"{DIGIT_WORDS[lang][digit]}{rng.choice(PUNCTUATION)}"
+                tempo = rng.uniform(0.8, 1.25)
+                cents = rng.randint(-300, 300)
+                jobs.append((tmp, len(jobs), digit, engine, voice, text, tempo, cents))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(tts_synthesize, jobs))
+
+
 def asterisk_clips(tmp):
     clips = []
     for voice in ASTERISK_VOICES:
@@ -93,5 +146,6 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     os.makedirs(sys.argv[1], exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        write_pack(os.path.join(sys.argv[1], "speech-espeak.pack.gz"), espeak_clips(tmp))
+        write_pack(os.path.join(sys.argv[1], "speech-synthetic.pack.gz"),
+                   espeak_clips(tmp) + tts_clips(tmp))
         write_pack(os.path.join(sys.argv[1], "speech-asterisk.pack.gz"), asterisk_clips(tmp))

@@ -36,8 +36,9 @@ pub const FASHION_TRAIN_LABELS: EmbeddedFile = embed!("image/fashion-train-label
 pub const FASHION_TEST_IMAGES: EmbeddedFile = embed!("image/fashion-test-images-idx3-ubyte.gz");
 /// Labels of [`FASHION_TEST_IMAGES`].
 pub const FASHION_TEST_LABELS: EmbeddedFile = embed!("image/fashion-test-labels-idx1-ubyte.gz");
-/// 1,300 espeak-ng spoken digits (clip pack, 8 kHz mu-law), the spoken-digit training data.
-pub const SPEECH_ESPEAK: EmbeddedFile = embed!("audio/speech-espeak.pack.gz");
+/// 1,960 synthesized spoken digits (clip pack, 8 kHz mu-law): 1,300 by espeak-ng, 660 by flite
+/// and festival voices; the spoken-digit training data.
+pub const SPEECH_SYNTHETIC: EmbeddedFile = embed!("audio/speech-synthetic.pack.gz");
 /// The 60 real Asterisk recordings of digits 0–9 by 6 voices (clip pack, 8 kHz): the test set.
 pub const SPEECH_ASTERISK: EmbeddedFile = embed!("audio/speech-asterisk.pack.gz");
 /// 40 drum one-shots in 5 classes (clip pack, 8 kHz); names start with "train " or "test ".
@@ -65,7 +66,7 @@ pub const ALL: [EmbeddedFile; 15] = [
     FASHION_TRAIN_LABELS,
     FASHION_TEST_IMAGES,
     FASHION_TEST_LABELS,
-    SPEECH_ESPEAK,
+    SPEECH_SYNTHETIC,
     SPEECH_ASTERISK,
     DRUMS,
     VIDEO_VTEST,

@@ -105,7 +105,7 @@ pub fn task_named(name: &str) -> DataResult<TaskId> {
 /// Writes `task` of the default suite into `dir`, which must not exist yet (the files go to a
 /// temporary sibling folder first, renamed to `dir` when complete, so a failure leaves nothing
 /// half-written). Image and video tasks keep their three splits; spoken digits are the embedded
-/// espeak-ng clips (unaugmented) in `train/` and the real recordings in `test/`. Returns the
+/// synthesized clips (unaugmented) in `train/` and the real recordings in `test/`. Returns the
 /// number of examples written.
 pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
     if dir.exists() {
@@ -137,7 +137,7 @@ fn write_task(task: TaskId, dir: &Path) -> DataResult<usize> {
         let classes = class_names(task, &cfg);
         let pack = |f: embedded::EmbeddedFile| parse_pack_gz(f.bytes, f.path);
         return Ok(export_clips(
-            &pack(embedded::SPEECH_ESPEAK)?,
+            &pack(embedded::SPEECH_SYNTHETIC)?,
             &classes,
             &dir.join("train"),
         )? + export_clips(
@@ -233,7 +233,7 @@ mod tests {
     fn spoken_digits_export_as_wav_clips() {
         let dir = temp_path("export-speech");
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(export_task(TaskId::SpokenDigits, &dir).unwrap(), 1300 + 60);
+        assert_eq!(export_task(TaskId::SpokenDigits, &dir).unwrap(), 1960 + 60);
         let wav = crate::data::wav::read_wav(
             &dir.join("test/7").join(
                 std::fs::read_dir(dir.join("test/7"))

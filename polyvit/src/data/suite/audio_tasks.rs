@@ -61,22 +61,25 @@ fn clip_features(
     })
 }
 
-/// Spoken digits: espeak-ng clips (validation carved out; the training clips augmented) and
-/// the Asterisk test set.
+/// Spoken digits: synthesized clips of espeak-ng, flite and festival voices (validation carved
+/// out; the training clips augmented) and the Asterisk test set.
 pub(super) fn speech_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataResult<Dataset> {
     let task = TaskId::SpokenDigits;
-    let espeak = parse_pack_gz(embedded::SPEECH_ESPEAK.bytes, embedded::SPEECH_ESPEAK.path)?;
+    let synthetic = parse_pack_gz(
+        embedded::SPEECH_SYNTHETIC.bytes,
+        embedded::SPEECH_SYNTHETIC.path,
+    )?;
     let asterisk = parse_pack_gz(
         embedded::SPEECH_ASTERISK.bytes,
         embedded::SPEECH_ASTERISK.path,
     )?;
     let (t, v) = carve_validation(
-        espeak.len(),
+        synthetic.len(),
         cfg.validation_fraction,
         &mut rng(cfg.seed, task.stream()),
     );
     let mut aug = rng(cfg.seed, task.stream() + 1);
-    let pick = |ix: &[usize]| ix.iter().map(|&i| &espeak[i]).collect::<Vec<_>>();
+    let pick = |ix: &[usize]| ix.iter().map(|&i| &synthetic[i]).collect::<Vec<_>>();
     let raw = [
         clip_features(cfg, features, &pick(&t), cfg.speech.copies, &mut aug)?,
         clip_features(cfg, features, &pick(&v), 0, &mut aug)?,

@@ -7,13 +7,13 @@
 //! | `fashion_mnist` | image | 1×28×28 | 10 | 9,000 / 1,000 / 2,000 |
 //! | `moving_mnist_class` | video | 8×1×32×32 | 10 | 8,100 / 900 / 1,000 |
 //! | `moving_mnist_direction` | video | 8×1×32×32 | 8 | 8,100 / 900 / 1,000 |
-//! | `spoken_digits` | audio | 1×64×32 | 10 | 4,680 / 130 / 60 |
+//! | `spoken_digits` | audio | 1×64×32 | 10 | 7,056 / 196 / 60 |
 //! | `drums` (multi-label) | audio | 1×64×32 | 5 | 4,000 / 200 / 400 |
 //! | `arrow_of_time` | video | 8×1×32×32 | 2 | 1,800 / 200 / 500 |
 //!
 //! Validation is carved from each training file by a seeded shuffle ([`carve_validation`](super::dataset::carve_validation)).
 //! Moving-MNIST draws one clip per MNIST digit of the same split (bouncing for the class task,
-//! straight for the direction task). Spoken digits train on espeak-ng voices (1,170 clips, each
+//! straight for the direction task). Spoken digits train on synthesized voices (espeak-ng, flite and festival; 1,764 clips, each
 //! with 3 randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
 //! [`SpeechAugment`]) and test on the 60 real Asterisk
 //! recordings. Drum mixtures for train (each one-shot also played 10–25 % faster and slower)
