@@ -126,18 +126,21 @@ mod tests {
     use super::*;
     use crate::ops::Sum;
 
-    /// Sums `[rows, cols]` (values chosen so that f32 rounding depends on the order) over
-    /// `axis` on a pool of `threads` threads.
-    fn sum_on(threads: usize, rows: usize, cols: usize, axis: usize) -> Vec<f32> {
-        let x: Vec<f32> = (0..rows * cols)
+    /// `n` values chosen so that f32 rounding of their sum depends on the order.
+    fn values(n: usize) -> Vec<f32> {
+        (0..n)
             .map(|i| ((i * 7919) % 1000) as f32 * 0.001 + 1e2 * (i % 3) as f32)
-            .collect();
+            .collect()
+    }
+
+    /// Sums `x` seen as `[rows, cols]` over `axis` on a pool of `threads` threads.
+    fn sum_on(threads: usize, x: &[f32], rows: usize, cols: usize, axis: usize) -> Vec<f32> {
         let layout = Layout::contiguous(&[rows, cols]);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| reduce::<f32, Sum>(&x, &layout, &[axis]).to_vec())
+        pool.install(|| reduce::<f32, Sum>(x, &layout, &[axis]).to_vec())
     }
 
     #[test]
@@ -145,19 +148,18 @@ mod tests {
         // Few outputs and much input in both loop orders: a bias gradient (rows reduced) and
         // per-row sums of long rows; both are split over threads by their work, not their size.
         for (rows, cols, axis) in [(3000, 40, 0), (600, 300, 1)] {
-            let serial = sum_on(1, rows, cols, axis);
-            let threaded = sum_on(2, rows, cols, axis);
+            let x = values(rows * cols);
+            let serial = sum_on(1, &x, rows, cols, axis);
+            let threaded = sum_on(2, &x, rows, cols, axis);
             assert_eq!(serial, threaded, "[{rows}, {cols}] summed over axis {axis}");
-            let x: Vec<f64> = (0..rows * cols)
-                .map(|i| ((i * 7919) % 1000) as f64 * 0.001 + 1e2 * (i % 3) as f64)
-                .collect();
+            let at = |r: usize, c: usize| f64::from(x[r * cols + c]);
             let naive: Vec<f64> = if axis == 0 {
                 (0..cols)
-                    .map(|c| (0..rows).map(|r| x[r * cols + c]).sum())
+                    .map(|c| (0..rows).map(|r| at(r, c)).sum())
                     .collect()
             } else {
                 (0..rows)
-                    .map(|r| x[r * cols..][..cols].iter().sum())
+                    .map(|r| (0..cols).map(|c| at(r, c)).sum())
                     .collect()
             };
             for (got, want) in serial.iter().zip(&naive) {
