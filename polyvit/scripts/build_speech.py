@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Build the embedded spoken-digit clip packs of the default suite.
+"""Build the spoken-digit clip packs of the default suite (embedded) or of the full suite.
 
-Usage: build_speech.py OUT_DIR
+Usage: build_speech.py [--per-language N] [--per-voice N] OUT_DIR
 
 Needs the Debian packages espeak-ng, flite, festival, festvox-kallpc16k, festvox-kdlpc16k,
 festvox-us-slt-hts, festvox-italp16k, festvox-itapc16k, festvox-ru, sox,
 asterisk-core-sounds-{en,es,fr,it,ru}-wav and asterisk-prompt-it-menardi-wav. Writes
 OUT_DIR/speech-synthetic.pack.gz (synthetic training clips) and OUT_DIR/speech-asterisk.pack.gz
-(the 60 real recorded digits: the test set).
+(the 60 real recorded digits: the test set). --per-language (default 26) is the number of
+espeak-ng clips per digit and language, --per-voice (default 6) the number of clips per digit
+of each other synthesizer voice; the defaults build the embedded pack (1,960 clips), the full
+suite takes 200 and 20 (12,200 clips).
 
 Every clip is converted by sox to mono, peak-normalized, leading and trailing silence trimmed
 (below 0.3 % of the peak for 20 ms), resampled to 8 kHz, peak-normalized again to -1 dBFS,
@@ -17,25 +20,26 @@ by polyvit/src/data/wav.rs), so that many more of them fit.
 
 The espeak-ng clips speak the numeral "0".."9" in one of five languages (those of the Asterisk
 voices), with an accent, voice variant (101), speed, pitch and sentence punctuation (which
-changes the intonation) drawn from a fixed seed; a few worker processes synthesize in parallel,
-the output does not depend on their number.
+changes the intonation) drawn from a fixed seed; two worker threads, each running one
+synthesizer or sox process at a time, work in parallel; the output does not depend on their
+number.
 
 The other synthesizers add voices unlike espeak-ng's formant synthesis: flite's five English
 voices and festival's diphone, unit-selection and HTS voices (English, Italian, Russian), each
 speaking the digit as a word of its language, with a seeded random punctuation, tempo
 (`sox tempo`, 0.8-1.25) and pitch shift (`sox pitch`, -300 to +300 cents) per clip.
 """
+import argparse
 import os
 import random
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-import sys
 import tempfile
 
 from clip_pack import write_pack
 
 SEED = 20240501
-CLIPS_PER_DIGIT_PER_LANGUAGE = 26
+WORKERS = 2
 PUNCTUATION = ["", ".", ".", "!", "?", ","]
 LANGUAGES = {
     "en": ["en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us-nyc",
@@ -45,7 +49,6 @@ LANGUAGES = {
     "it": ["it"],
     "ru": ["ru", "ru-lv"],
 }
-TTS_CLIPS_PER_DIGIT_PER_VOICE = 6
 DIGIT_WORDS = {
     "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
     "it": ["zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"],
@@ -84,19 +87,19 @@ def synthesize(job):
     return (digit, f"espeak-ng -v {voice} -s {speed} -p {pitch} '{text}'", wav)
 
 
-def espeak_clips(tmp):
+def espeak_clips(tmp, per_language):
     rng = random.Random(SEED)
     variants = sorted(os.listdir(VARIANT_DIR))
     jobs = []
     for digit in range(10):
         for lang, accents in LANGUAGES.items():
-            for _ in range(CLIPS_PER_DIGIT_PER_LANGUAGE):
+            for _ in range(per_language):
                 voice = f"{rng.choice(accents)}+{rng.choice(variants)}"
                 speed = rng.randint(100, 220)
                 pitch = rng.randint(10, 90)
                 text = f"{digit}{rng.choice(PUNCTUATION)}"
                 jobs.append((tmp, len(jobs), digit, voice, speed, pitch, text))
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return list(pool.map(synthesize, jobs))
 
 
@@ -117,17 +120,17 @@ def tts_synthesize(job):
     return (digit, f"{engine} {voice} tempo {tempo:.3f} pitch {cents} '{text}'", wav)
 
 
-def tts_clips(tmp):
+def tts_clips(tmp, per_voice):
     rng = random.Random(SEED + 1)
     jobs = []
     for digit in range(10):
         for engine, voice, lang in TTS_VOICES:
-            for _ in range(TTS_CLIPS_PER_DIGIT_PER_VOICE):
+            for _ in range(per_voice):
                 text = f"{DIGIT_WORDS[lang][digit]}{rng.choice(PUNCTUATION)}"
                 tempo = rng.uniform(0.8, 1.25)
                 cents = rng.randint(-300, 300)
                 jobs.append((tmp, len(jobs), digit, engine, voice, text, tempo, cents))
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return list(pool.map(tts_synthesize, jobs))
 
 
@@ -142,10 +145,14 @@ def asterisk_clips(tmp):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    os.makedirs(sys.argv[1], exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-language", type=int, default=26)
+    parser.add_argument("--per-voice", type=int, default=6)
+    parser.add_argument("out_dir")
+    args = parser.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        write_pack(os.path.join(sys.argv[1], "speech-synthetic.pack.gz"),
-                   espeak_clips(tmp) + tts_clips(tmp))
-        write_pack(os.path.join(sys.argv[1], "speech-asterisk.pack.gz"), asterisk_clips(tmp))
+        write_pack(os.path.join(args.out_dir, "speech-synthetic.pack.gz"),
+                   espeak_clips(tmp, args.per_language) + tts_clips(tmp, args.per_voice))
+        write_pack(os.path.join(args.out_dir, "speech-asterisk.pack.gz"), asterisk_clips(tmp))

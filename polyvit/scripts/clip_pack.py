@@ -11,6 +11,7 @@ A clip pack is one gzip stream (mtime 0, no file name, so builds are byte-reprod
         wav       bytes    a complete RIFF/WAVE PCM file
 """
 import gzip
+import os
 import struct
 
 
@@ -25,3 +26,12 @@ def write_pack(path, clips):
         out.append(wav)
     with open(path, "wb") as f:
         f.write(gzip.compress(b"".join(out), compresslevel=9, mtime=0))
+    print(f"{path}: {len(clips)} clips, {os.path.getsize(path):,} bytes")
+
+
+def print_split_counts(clips, classes):
+    """Print, per class, how many clips are named "train ..." and how many "test ..."."""
+    for label, cls in enumerate(classes):
+        names = [name for lab, name, _ in clips if lab == label]
+        train = sum(name.startswith("train ") for name in names)
+        print(f"  {label} {cls}: {train} train / {len(names) - train} test")

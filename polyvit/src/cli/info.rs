@@ -1,6 +1,7 @@
 //! `polyvit info`: parameter accounting.
 
 use clap::Args;
+use polyvit::data::SuiteConfig;
 use polyvit::model::{
     init_from_file, paper_tasks, parameter_table, single_task_parameter_count, ModelConfig,
     PolyVit, TaskSpec, TokenizerSpec,
@@ -31,7 +32,7 @@ fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
     match name {
         "paper9" => Ok(paper_tasks()),
         "default" => {
-            let datasets = super::tasks::load_suite()?;
+            let datasets = super::tasks::load_suite(&SuiteConfig::default())?;
             model_specs(&TrainConfig::default(), &datasets).map_err(|e| e.to_string())
         }
         other => Err(format!(

@@ -1,37 +1,38 @@
 //! The data of a run: the embedded tasks it trains and the configuration's tasks from folders.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use polyvit::data::{build_folder_task, build_task, default_suite, Dataset, SuiteConfig, TaskId};
+use polyvit::data::{build_folder_task, build_suite, build_task, Dataset, SuiteConfig, TaskId};
 use polyvit::train::TrainConfig;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Folders of at least this many files show a progress bar while they are decoded.
 const SHOW_PROGRESS_FROM: usize = 1000;
 
-/// The embedded suite. Its seed is fixed, so every run sees the same splits whatever its
-/// training seed.
-pub fn load_suite() -> Result<Vec<Dataset>, String> {
-    default_suite().map_err(|e| e.to_string())
+/// The suite of `suite` (the embedded one or the full one). Its seed is fixed, so every run sees
+/// the same splits whatever its training seed.
+pub fn load_suite(suite: &SuiteConfig) -> Result<Vec<Dataset>, String> {
+    build_suite(suite).map_err(|e| e.to_string())
 }
 
-/// The embedded tasks the configuration trains (each built as in the whole suite), followed by
-/// its folder tasks, in order. A folder task without sizes of its own takes the input shape of
+/// The built-in tasks the configuration trains (each built as in the whole suite, embedded or
+/// full: [`TrainConfig::suite_config`]), followed by its folder tasks, in order. A folder task without sizes of its own takes the input shape of
 /// the run's first other task of the same modality, so that the two share a tokenizer. When a
 /// configured name is neither, the whole suite is returned, so that the run reports the name
 /// next to every task it could have been.
 pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
-    let embedded: Option<Vec<TaskId>> = config
+    let suite = config.suite_config();
+    let built_in: Option<Vec<TaskId>> = config
         .tasks
         .iter()
         .filter(|t| t.data.is_none())
         .map(|t| TaskId::ALL.into_iter().find(|id| id.name() == t.name))
         .collect();
-    let mut datasets = match embedded {
+    let mut datasets = match built_in {
         Some(ids) => ids
             .into_iter()
-            .map(|id| build_task(id, &SuiteConfig::default()).map_err(|e| e.to_string()))
+            .map(|id| build_task(id, &suite).map_err(|e| format!("task {}: {e}", id.name())))
             .collect::<Result<Vec<_>, _>>()?,
-        None => load_suite()?,
+        None => load_suite(&suite)?,
     };
     for (j, task) in config.tasks.iter().enumerate() {
         let Some(spec) = &task.data else { continue };

@@ -22,6 +22,14 @@ pub struct TrainArgs {
     /// A TOML file with the whole configuration (see `--print-config` for the format).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Which suite the built-in tasks come from: `default` (embedded in the binary) or `full`
+    /// (the folder --suite-dir, prepared once by `bash polyvit/scripts/fetch_full_suite.sh
+    /// DIR`). Without --config, `full` also selects the full-suite run's tasks and recipe.
+    #[arg(long, value_enum)]
+    suite: Option<SuiteChoice>,
+    /// The full suite's folder.
+    #[arg(long, default_value = "full-suite")]
+    suite_dir: PathBuf,
     /// Train only these tasks (comma-separated), e.g. `--tasks mnist` for a single-task baseline.
     #[arg(long, value_delimiter = ',')]
     tasks: Vec<String>,
@@ -90,12 +98,31 @@ pub struct EvalArgs {
     task: Option<String>,
 }
 
+/// The suites `--suite` names.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SuiteChoice {
+    /// The embedded suite.
+    Default,
+    /// The full suite, read from --suite-dir.
+    Full,
+}
+
 /// The configuration from the defaults, a file and the flags, in that order.
 fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
-    let mut config = match &args.config {
-        Some(path) => TrainConfig::from_toml_file(path)?,
-        None => TrainConfig::default(),
+    let suite_dir = || {
+        std::path::absolute(&args.suite_dir)
+            .map_err(|e| format!("--suite-dir {}: {e}", args.suite_dir.display()))
     };
+    let mut config = match (&args.config, args.suite) {
+        (Some(path), _) => TrainConfig::from_toml_file(path)?,
+        (None, Some(SuiteChoice::Full)) => TrainConfig::full_suite(suite_dir()?),
+        (None, _) => TrainConfig::default(),
+    };
+    match args.suite {
+        Some(SuiteChoice::Full) => config.suite_dir = Some(suite_dir()?),
+        Some(SuiteChoice::Default) => config.suite_dir = None,
+        None => {}
+    }
     if !args.tasks.is_empty() {
         config.select_tasks(&args.tasks);
     }
@@ -158,6 +185,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     let resumed = match &args.resume {
         Some(path) => {
             let changes_config = args.config.is_some()
+                || args.suite.is_some()
                 || !args.tasks.is_empty()
                 || !args.folder_tasks.is_empty()
                 || args.schedule.is_some()

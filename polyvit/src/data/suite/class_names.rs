@@ -1,7 +1,7 @@
 //! The class names of the built-in tasks, in label order (what `polyvit predict` prints). Each
 //! name is also a valid folder name, so a task's data exports to one folder per class.
 
-use super::{SuiteConfig, TaskId, DRUM_CLASSES};
+use super::{SuiteConfig, TaskId, DRUM_CLASSES, LANGUAGES};
 
 /// Fashion-MNIST's ten classes ("T-shirt/top" without the slash, which a folder name cannot hold).
 const FASHION_CLASSES: [&str; 10] = [
@@ -49,6 +49,7 @@ pub fn class_names(task: TaskId, cfg: &SuiteConfig) -> Vec<String> {
         }
         TaskId::Drums => owned(&DRUM_CLASSES),
         TaskId::ArrowOfTime => owned(&["forward", "backward"]),
+        TaskId::LanguageId => owned(&LANGUAGES),
     }
 }
 

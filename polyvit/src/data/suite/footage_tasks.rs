@@ -1,6 +1,6 @@
 //! The arrow-of-time task on real footage (see [`crate::data::arrow_of_time`]).
 
-use super::{assemble, rng, SuiteConfig, TaskId};
+use super::{assemble, rng, SuiteConfig, SuiteFiles, TaskId};
 use crate::data::arrow_of_time::{sample_clips, windows};
 use crate::data::dataset::{Dataset, Labels, Modality, RawSplit};
 use crate::data::embedded::{self, EmbeddedFile};
@@ -16,15 +16,17 @@ pub(super) const TRAIN_VIDEOS: [EmbeddedFile; 3] = [
 /// Test footage: a different video, never used for training or tuning.
 pub(super) const TEST_VIDEOS: [EmbeddedFile; 1] = [embedded::VIDEO_BIKES];
 
-/// Loads embedded frame stacks, checking that their frames are `side × side`.
-fn load(files: &[EmbeddedFile], side: usize) -> DataResult<Vec<FrameStack>> {
-    files
+/// Loads the frame stacks that `files` holds in place of the embedded `videos`, checking that
+/// their frames are `side × side`.
+fn load(files: &SuiteFiles, videos: &[EmbeddedFile], side: usize) -> DataResult<Vec<FrameStack>> {
+    videos
         .iter()
-        .map(|f| {
-            let s = parse_frames_gz(f.bytes, f.path)?;
+        .map(|v| {
+            let f = files.read_like(v)?;
+            let s = parse_frames_gz(&f.bytes, &f.origin)?;
             if (s.height, s.width) != (side, side) {
                 return Err(DataError::new(
-                    f.path,
+                    f.origin,
                     format!(
                         "frames are {}×{}, the video tasks need {side}×{side}",
                         s.height, s.width
@@ -45,8 +47,8 @@ pub(super) fn validation_start(n: usize, fraction: f32) -> usize {
 pub(super) fn arrow_of_time_task(cfg: &SuiteConfig) -> DataResult<Dataset> {
     let a = &cfg.arrow_of_time;
     let (frames, side) = (cfg.video.frames, cfg.video.canvas);
-    let train_videos = load(&TRAIN_VIDEOS, side)?;
-    let test_videos = load(&TEST_VIDEOS, side)?;
+    let train_videos = load(&cfg.files, &TRAIN_VIDEOS, side)?;
+    let test_videos = load(&cfg.files, &TEST_VIDEOS, side)?;
     let cuts: Vec<usize> = train_videos
         .iter()
         .map(|v| validation_start(v.frames, a.validation_segment))

@@ -1,5 +1,6 @@
 //! The image tasks (MNIST, Fashion-MNIST) and the Moving-MNIST video tasks built on MNIST.
 
+use super::SuiteFiles;
 use super::{assemble, rng, SuiteConfig, TaskId};
 use crate::data::dataset::{carve_validation, Dataset, Labels, Modality, RawSplit};
 use crate::data::embedded::{self, EmbeddedFile};
@@ -15,13 +16,19 @@ pub(super) struct Images {
 }
 
 impl Images {
-    fn load(images: EmbeddedFile, labels: EmbeddedFile) -> DataResult<Self> {
-        let im = parse_idx_gz(images.bytes, images.path)?;
-        let (n, rows, cols) = expect_images(&im, images.path)?;
-        let lab = expect_labels(&parse_idx_gz(labels.bytes, labels.path)?, 10, labels.path)?;
+    /// The images and labels of the IDX pair that `files` holds in place of the embedded pair.
+    fn load(files: &SuiteFiles, images: &EmbeddedFile, labels: &EmbeddedFile) -> DataResult<Self> {
+        let (images, labels) = (files.read_like(images)?, files.read_like(labels)?);
+        let im = parse_idx_gz(&images.bytes, &images.origin)?;
+        let (n, rows, cols) = expect_images(&im, &images.origin)?;
+        let lab = expect_labels(
+            &parse_idx_gz(&labels.bytes, &labels.origin)?,
+            10,
+            &labels.origin,
+        )?;
         if lab.len() != n || rows != cols {
             return Err(DataError::new(
-                images.path,
+                images.origin,
                 format!("{n} images of {rows}×{cols} with {} labels", lab.len()),
             ));
         }
@@ -51,8 +58,8 @@ fn image_splits(
     files: [EmbeddedFile; 4],
     stream: u64,
 ) -> DataResult<[Images; 3]> {
-    let train = Images::load(files[0], files[1])?;
-    let test = Images::load(files[2], files[3])?;
+    let train = Images::load(&cfg.files, &files[0], &files[1])?;
+    let test = Images::load(&cfg.files, &files[2], &files[3])?;
     let (t, v) = carve_validation(
         train.labels.len(),
         cfg.validation_fraction,
@@ -61,7 +68,7 @@ fn image_splits(
     Ok([train.subset(&t), train.subset(&v), test])
 }
 
-/// MNIST splits: validation carved from the 9,000 training digits.
+/// MNIST splits: validation carved from the training digits.
 pub(super) fn mnist_splits(cfg: &SuiteConfig) -> DataResult<[Images; 3]> {
     use embedded::*;
     let files = [
@@ -73,7 +80,7 @@ pub(super) fn mnist_splits(cfg: &SuiteConfig) -> DataResult<[Images; 3]> {
     image_splits(cfg, files, TaskId::Mnist.stream())
 }
 
-/// Fashion-MNIST splits: validation carved from the 10,000 training images.
+/// Fashion-MNIST splits: validation carved from the training images.
 pub(super) fn fashion_splits(cfg: &SuiteConfig) -> DataResult<[Images; 3]> {
     use embedded::*;
     let files = [

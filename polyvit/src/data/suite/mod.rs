@@ -1,5 +1,10 @@
-//! The embedded default co-training suite: seven small tasks over three modalities, built
-//! deterministically from the embedded files (see `polyvit/data/README.md`) and a seed.
+//! The built-in co-training suite: seven small tasks over three modalities, built
+//! deterministically from the embedded files (see `polyvit/data/README.md`) and a seed; or the
+//! full suite ([`SuiteConfig::full`]), the same tasks at full size plus spoken-language
+//! identification, from a folder written by `polyvit/scripts/fetch_full_suite.sh` (the
+//! [`SuiteFiles`] of the configuration say which).
+//!
+//! The embedded suite:
 //!
 //! | task | modality | shape | classes | train / validation / test |
 //! |---|---|---|---|---|
@@ -22,9 +27,18 @@
 //! stride 1–3) train on the first 80 % of three real videos, validate on their last 20 % and
 //! test on a fourth video. Inputs are scaled (pixels / 255, log-mel) and
 //! standardized with the training split's mean and standard deviation.
+//!
+//! The full suite (sizes from `polyvit/scripts/fetch_full_suite.sh`'s build): Fashion-MNIST
+//! 54,000 / 6,000 / 10,000; Moving-MNIST with 28×28 digits on a 64×64 canvas (`video`
+//! 8×1×64×64); spoken digits trained on 12,200 synthesized clips (one augmented copy each);
+//! drums from all the Hydrogen kits (20,000 / 1,000 / 2,000 mixtures); the arrow of time on
+//! 64×64 footage (8,000 / 1,000 / 2,000 clips); and `language_id` (5 classes: en, es, fr, it,
+//! ru) over the real Asterisk prompts, each cut into ~1 s segments, train and test split by
+//! prompt.
 
 mod audio_tasks;
 pub mod class_names;
+pub mod files;
 mod footage_tasks;
 mod image_tasks;
 #[cfg(test)]
@@ -40,6 +54,9 @@ use super::moving_mnist::MovingMnistConfig;
 use super::spectrogram::MelConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::path::PathBuf;
+
+pub use files::{SuiteFile, SuiteFiles};
 
 /// Parameters of the suite; [`Default`] is the documented default suite.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +84,8 @@ pub struct SuiteConfig {
     pub drum_rates: Vec<f32>,
     /// Arrow-of-time clip parameters (frames and side come from `video`).
     pub arrow_of_time: ArrowOfTimeConfig,
+    /// Where the files come from: compiled in, or the full suite's folder.
+    pub files: SuiteFiles,
 }
 
 impl Default for SuiteConfig {
@@ -83,7 +102,45 @@ impl Default for SuiteConfig {
             drum_mixtures: [4000, 200, 400],
             drum_rates: vec![0.8, 0.9, 1.0, 1.1, 1.25],
             arrow_of_time: ArrowOfTimeConfig::default(),
+            files: SuiteFiles::Embedded,
         }
+    }
+}
+
+impl SuiteConfig {
+    /// The full suite, read from `dir` (written by `polyvit/scripts/fetch_full_suite.sh`):
+    /// Moving-MNIST as in Srivastava et al. (28×28 digits on a 64×64 canvas), the footage at
+    /// 64×64, and more mixtures and clips from the larger pools. The other parameters are the
+    /// default suite's.
+    pub fn full(dir: PathBuf) -> Self {
+        let default = SuiteConfig::default();
+        SuiteConfig {
+            video: MovingMnistConfig {
+                canvas: 64,
+                digit_scale: 1,
+                ..default.video
+            },
+            drum_mixtures: [20_000, 1_000, 2_000],
+            speech: SpeechAugment {
+                copies: 1,
+                ..default.speech
+            },
+            arrow_of_time: ArrowOfTimeConfig {
+                clips: [8_000, 1_000, 2_000],
+                ..default.arrow_of_time
+            },
+            files: SuiteFiles::Folder(dir),
+            ..default
+        }
+    }
+
+    /// The tasks this suite can build: every task of [`TaskId::ALL`], except the ones whose
+    /// files only the full suite has when the files are the embedded ones.
+    pub fn tasks(&self) -> Vec<TaskId> {
+        TaskId::ALL
+            .into_iter()
+            .filter(|t| self.files != SuiteFiles::Embedded || !t.needs_full_suite())
+            .collect()
     }
 }
 
@@ -104,11 +161,13 @@ pub enum TaskId {
     Drums,
     /// Real footage played forward (0) or backwards (1).
     ArrowOfTime,
+    /// Which language a real Asterisk prompt is spoken in (full suite only).
+    LanguageId,
 }
 
 impl TaskId {
     /// Every task, in suite order.
-    pub const ALL: [TaskId; 7] = [
+    pub const ALL: [TaskId; 8] = [
         TaskId::Mnist,
         TaskId::FashionMnist,
         TaskId::MovingMnistClass,
@@ -116,6 +175,7 @@ impl TaskId {
         TaskId::SpokenDigits,
         TaskId::Drums,
         TaskId::ArrowOfTime,
+        TaskId::LanguageId,
     ];
 
     /// The task's name, as in [`Dataset::name`].
@@ -128,7 +188,13 @@ impl TaskId {
             TaskId::SpokenDigits => "spoken_digits",
             TaskId::Drums => "drums",
             TaskId::ArrowOfTime => "arrow_of_time",
+            TaskId::LanguageId => "language_id",
         }
+    }
+
+    /// Whether only the full suite's folder has this task's files.
+    pub fn needs_full_suite(self) -> bool {
+        self == TaskId::LanguageId
     }
 
     /// Base of this task's random streams (each split adds a small offset).
@@ -136,6 +202,9 @@ impl TaskId {
         16 * TaskId::ALL.iter().position(|&t| t == self).unwrap_or(0) as u64
     }
 }
+
+/// Languages of the language-identification task, in label order (ISO 639-1 codes).
+pub const LANGUAGES: [&str; 5] = ["en", "es", "fr", "it", "ru"];
 
 /// Drum instrument classes, in label order.
 pub const DRUM_CLASSES: [&str; 5] = ["kick", "snare", "hihat", "tom", "cymbal"];
@@ -174,12 +243,16 @@ pub fn build_task(task: TaskId, cfg: &SuiteConfig) -> DataResult<Dataset> {
         TaskId::SpokenDigits => audio_tasks::speech_task(cfg, &audio()?),
         TaskId::Drums => audio_tasks::drums_task(cfg, &audio()?),
         TaskId::ArrowOfTime => footage_tasks::arrow_of_time_task(cfg),
+        TaskId::LanguageId => audio_tasks::language_task(cfg, &audio()?),
     }
 }
 
-/// Builds every task of the suite, in [`TaskId::ALL`] order.
+/// Builds every task of the suite ([`SuiteConfig::tasks`]), in [`TaskId::ALL`] order.
 pub fn build_suite(cfg: &SuiteConfig) -> DataResult<Vec<Dataset>> {
-    TaskId::ALL.iter().map(|&t| build_task(t, cfg)).collect()
+    cfg.tasks()
+        .into_iter()
+        .map(|t| build_task(t, cfg))
+        .collect()
 }
 
 /// The default suite: [`build_suite`] with [`SuiteConfig::default`].
