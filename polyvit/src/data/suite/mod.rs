@@ -144,7 +144,7 @@ impl SuiteConfig {
     }
 }
 
-/// The tasks of the default suite.
+/// The built-in tasks (the embedded suite has all but the ones [`TaskId::needs_full_suite`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskId {
     /// MNIST digits, 10 classes.
