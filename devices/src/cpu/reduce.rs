@@ -40,12 +40,18 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
         // the outputs are split.
         for_each_chunk_of_work(&mut out, 16, layout.numel(), |start, dst| {
             dst.fill(Op::identity());
+            // The block's runs of kept elements, (first output, length, input offset), found
+            // once: the same for every reduced row, which only shifts their input offsets.
+            let mut kept_runs = Vec::new();
+            kept_walk.runs(start..start + dst.len(), |pos, len, [base]| {
+                kept_runs.push((pos - start, len, base));
+            });
+            let [red_stride] = reduced_walk.inner_strides();
             reduced_walk.runs(0..reduced_walk.numel(), |_, n, [off]| {
-                let [red_stride] = reduced_walk.inner_strides();
                 for r in 0..n {
                     let shift = off + r * red_stride;
-                    kept_walk.runs(start..start + dst.len(), |pos, len, [base]| {
-                        let dst = &mut dst[pos - start..pos - start + len];
+                    for &(first, len, base) in &kept_runs {
+                        let dst = &mut dst[first..first + len];
                         let origin = base + shift;
                         if kept_stride == 1 {
                             for (d, &v) in dst.iter_mut().zip(&x[origin..origin + len]) {
@@ -56,7 +62,7 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
                                 *d = Op::combine(*d, x[origin + i * kept_stride]);
                             }
                         }
-                    });
+                    }
                 }
             });
         });
