@@ -15,10 +15,10 @@ pub fn load_suite(suite: &SuiteConfig) -> Result<Vec<Dataset>, String> {
 }
 
 /// The built-in tasks the configuration trains (each built as in the whole suite, embedded or
-/// full: [`TrainConfig::suite_config`]), followed by its folder tasks, in order. A folder task without sizes of its own takes the input shape of
-/// the run's first other task of the same modality, so that the two share a tokenizer. When a
-/// configured name is neither, the whole suite is returned, so that the run reports the name
-/// next to every task it could have been.
+/// full: [`TrainConfig::suite_config`]), followed by its folder tasks, in order. A folder task
+/// without sizes of its own takes the input shape of the run's first other task of the same
+/// modality, so that the two share a tokenizer. When a configured name is neither, the whole
+/// suite is returned, so that the run reports the name next to every task it could have been.
 pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
     let suite = config.suite_config();
     let built_in: Option<Vec<TaskId>> = config
