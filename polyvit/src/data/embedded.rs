@@ -41,7 +41,9 @@ pub const FASHION_TEST_LABELS: EmbeddedFile = embed!("image/fashion-test-labels-
 pub const SPEECH_SYNTHETIC: EmbeddedFile = embed!("audio/speech-synthetic.pack.gz");
 /// The 60 real Asterisk recordings of digits 0–9 by 6 voices (clip pack, 8 kHz): the test set.
 pub const SPEECH_ASTERISK: EmbeddedFile = embed!("audio/speech-asterisk.pack.gz");
-/// 40 drum one-shots in 5 classes (clip pack, 8 kHz); names start with "train " or "test ".
+/// 133 drum one-shots in 5 classes (clip pack, 8 kHz): 37 of three Hydrogen kits (27 train, 10
+/// test) and 96 rendered from the FluidR3 GM SoundFont's kits (train); names start with "train "
+/// or "test ".
 pub const DRUMS: EmbeddedFile = embed!("audio/drums.pack.gz");
 
 /// Pedestrians, static camera (OpenCV `vtest.avi`): 398 grayscale frames of 32×32 (every

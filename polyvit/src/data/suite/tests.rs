@@ -263,7 +263,7 @@ fn embedded_files_hold_the_documented_data() {
     let drums = parse_pack_gz(embedded::DRUMS.bytes, embedded::DRUMS.path).unwrap();
     assert_eq!(
         (synthetic.len(), asterisk.len(), drums.len()),
-        (1960, 60, 38)
+        (1960, 60, 133)
     );
     let by_engine = |prefix: &str| {
         synthetic
@@ -289,7 +289,11 @@ fn embedded_files_hold_the_documented_data() {
     }
     assert!(asterisk.iter().all(|c| c.name.starts_with("asterisk ")));
     let test_shots = drums.iter().filter(|c| c.name.starts_with("test ")).count();
-    assert_eq!((test_shots, drums.len() - test_shots), (11, 27));
+    assert_eq!((test_shots, drums.len() - test_shots), (10, 123));
+    let soundfont = drums
+        .iter()
+        .filter(|c| c.name.starts_with("train FluidR3_GM/"));
+    assert_eq!(soundfont.count(), 96);
     assert!(drums
         .iter()
         .all(|c| c.wav.samples.len() == 4000 && c.label < 5));
