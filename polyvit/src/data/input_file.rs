@@ -8,7 +8,7 @@
 
 use super::audio::AudioFeatures;
 use super::audio_file::{is_audio_file, read_audio, AUDIO_FORMATS};
-use super::dataset::{normalize_example, Modality};
+use super::dataset::{normalize_example, remove_band_means, Modality};
 use super::error::{DataError, DataResult};
 use super::image_file::{is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
 use super::listing::list_dir;
@@ -74,6 +74,8 @@ pub struct InputFormat {
     shape: Vec<usize>,
     fit: Fit,
     audio: Option<AudioFeatures>,
+    /// Whether each log-mel input has its bands' means removed once read.
+    band_mean_removal: bool,
     /// Whether each input is brought to zero mean and unit variance on its own once read.
     example_normalization: bool,
 }
@@ -106,6 +108,7 @@ impl InputFormat {
             shape: shape.to_vec(),
             fit,
             audio,
+            band_mean_removal: false,
             example_normalization: false,
         })
     }
@@ -117,6 +120,30 @@ impl InputFormat {
             example_normalization: on,
             ..self
         }
+    }
+
+    /// The same format, with each log-mel input's band means removed ([`remove_band_means`])
+    /// once read when `on` (before any example normalization). Only audio inputs have bands;
+    /// for the other modalities this is an error.
+    pub fn with_band_mean_removal(self, on: bool) -> DataResult<Self> {
+        match (on, &self.audio) {
+            (true, None) => Err(DataError::new(
+                "input format",
+                format!(
+                    "{:?} inputs have no mel bands to remove the means of",
+                    self.modality
+                ),
+            )),
+            _ => Ok(Self {
+                band_mean_removal: on,
+                ..self
+            }),
+        }
+    }
+
+    /// Whether each log-mel input has its band means removed once read.
+    pub fn removes_band_means(&self) -> bool {
+        self.band_mean_removal
     }
 
     /// Whether each input is normalized on its own once read.
@@ -137,6 +164,9 @@ impl InputFormat {
     /// The input from the file (or clip folder) at `path`; errors name the file.
     pub fn load(&self, path: &Path) -> DataResult<Vec<f32>> {
         let mut input = self.decode(path)?;
+        if self.band_mean_removal {
+            remove_band_means(&mut input, self.shape[2]);
+        }
         if self.example_normalization {
             normalize_example(&mut input);
         }
@@ -204,17 +234,24 @@ mod tests {
         assert!(err.problem.contains("no image frames"), "{err}");
     }
 
+    /// A half-second tone of `hz` at 8 kHz and `amplitude` (of 32,767) written to a temporary WAV
+    /// file `name`, and the plain audio format of 8 log-mel frames that reads it.
+    fn tone_file(name: &str, hz: f64, amplitude: f32) -> (std::path::PathBuf, InputFormat) {
+        let path = temp_path(name);
+        let tone: Vec<i16> = crate::data::test_util::sine(hz, 8000, 4000)
+            .iter()
+            .map(|&v| (v * amplitude) as i16)
+            .collect();
+        std::fs::write(&path, wav16(8000, &tone)).unwrap();
+        let plain = InputFormat::new(Modality::Audio, &[1, 8, 32], Fit::Resize).unwrap();
+        (path, plain)
+    }
+
     /// With example normalization, a loaded input is the decoded one brought to zero mean and
     /// unit variance on its own.
     #[test]
     fn example_normalization_applies_to_each_loaded_input() {
-        let path = temp_path("level.wav");
-        let tone: Vec<i16> = crate::data::test_util::sine(300.0, 8000, 4000)
-            .iter()
-            .map(|&v| (v * 3000.0) as i16)
-            .collect();
-        std::fs::write(&path, wav16(8000, &tone)).unwrap();
-        let plain = InputFormat::new(Modality::Audio, &[1, 8, 32], Fit::Resize).unwrap();
+        let (path, plain) = tone_file("level.wav", 300.0, 3000.0);
         let mut want = plain.load(&path).unwrap();
         crate::data::dataset::normalize_example(&mut want);
         let normalized = plain.clone().with_example_normalization(true);
@@ -222,6 +259,26 @@ mod tests {
         assert_eq!(normalized.load(&path).unwrap(), want);
         let mean = want.iter().sum::<f32>() / want.len() as f32;
         assert!(mean.abs() < 1e-4, "{mean}");
+    }
+
+    /// With band mean removal (and then example normalization), a loaded input is the decoded one
+    /// with each band's mean removed, then normalized; images have no bands to remove.
+    #[test]
+    fn band_mean_removal_applies_before_example_normalization() {
+        let (path, plain) = tone_file("channel.wav", 500.0, 2000.0);
+        let mut want = plain.load(&path).unwrap();
+        crate::data::dataset::remove_band_means(&mut want, 32);
+        crate::data::dataset::normalize_example(&mut want);
+        let both = plain
+            .clone()
+            .with_band_mean_removal(true)
+            .unwrap()
+            .with_example_normalization(true);
+        assert!(both.removes_band_means() && !plain.removes_band_means());
+        assert_eq!(both.load(&path).unwrap(), want);
+        let image = InputFormat::new(Modality::Image, &[1, 4, 4], Fit::Resize).unwrap();
+        let err = image.with_band_mean_removal(true).unwrap_err();
+        assert!(err.problem.contains("no mel bands"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub struct TaskInfo {
     pub shape: Vec<usize>,
     /// How images and frames of another aspect ratio are brought to size.
     pub fit: Fit,
+    /// Whether each log-mel input has its bands' means removed first (see
+    /// [`Dataset::band_mean_removal`]; absent in checkpoints from before it existed).
+    #[serde(default)]
+    pub band_mean_removal: bool,
     /// Whether each input is normalized on its own before the standardization (see
     /// [`Dataset::example_normalization`]; absent in checkpoints from before it existed).
     #[serde(default)]
@@ -43,6 +47,7 @@ impl TaskInfo {
             modality: dataset.modality,
             shape: dataset.shape.clone(),
             fit,
+            band_mean_removal: dataset.band_mean_removal,
             example_normalization: dataset.example_normalization,
             standardization: dataset.standardization,
             multi_label: dataset.multi_label,
@@ -53,6 +58,7 @@ impl TaskInfo {
     /// How files become this task's inputs.
     pub fn input_format(&self) -> DataResult<InputFormat> {
         Ok(InputFormat::new(self.modality, &self.shape, self.fit)?
+            .with_band_mean_removal(self.band_mean_removal)?
             .with_example_normalization(self.example_normalization))
     }
 
@@ -81,6 +87,7 @@ impl TaskInfo {
             self.standardization,
             [empty(), empty(), test],
         );
+        dataset.band_mean_removal = self.band_mean_removal;
         dataset.example_normalization = self.example_normalization;
         dataset
     }
@@ -108,6 +115,7 @@ mod tests {
             modality: Modality::Image,
             shape: vec![1, 2, 2],
             fit: Fit::Crop,
+            band_mean_removal: false,
             example_normalization: false,
             standardization: Standardization {
                 mean: 0.5,
@@ -135,8 +143,8 @@ mod tests {
         assert_eq!(TaskInfo::of(&d, Fit::Crop), info);
     }
 
-    /// A task trained on per-example normalized inputs reads new files normalized the same way;
-    /// descriptions written before the key existed read as unnormalized.
+    /// A task trained on per-example normalized inputs with band means removed reads new files
+    /// the same way; descriptions written before the keys existed read as neither.
     #[test]
     fn example_normalization_reaches_the_input_format_and_defaults_to_off() {
         let info = TaskInfo {
@@ -144,6 +152,7 @@ mod tests {
             modality: Modality::Audio,
             shape: vec![1, 4, 32],
             fit: Fit::default(),
+            band_mean_removal: true,
             example_normalization: true,
             standardization: Standardization {
                 mean: 0.0,
@@ -152,13 +161,17 @@ mod tests {
             multi_label: false,
             classes: vec!["a".into(), "b".into()],
         };
-        assert!(info.input_format().unwrap().normalizes_each_example());
+        let format = info.input_format().unwrap();
+        assert!(format.normalizes_each_example() && format.removes_band_means());
         let d = info.dataset_testing(Split::empty(false));
-        assert!(TaskInfo::of(&d, Fit::default()).example_normalization);
+        let again = TaskInfo::of(&d, Fit::default());
+        assert!(again.example_normalization && again.band_mean_removal);
         let mut text = tasks_to_metadata(std::slice::from_ref(&info));
         text = text.replace("\"example_normalization\":true,", "");
+        text = text.replace("\"band_mean_removal\":true,", "");
         let old = &tasks_from_metadata(&text, "old").unwrap()[0];
-        assert!(!old.example_normalization);
-        assert!(!old.input_format().unwrap().normalizes_each_example());
+        assert!(!old.example_normalization && !old.band_mean_removal);
+        let format = old.input_format().unwrap();
+        assert!(!format.normalizes_each_example() && !format.removes_band_means());
     }
 }

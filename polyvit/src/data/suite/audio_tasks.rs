@@ -7,7 +7,7 @@ use crate::data::audio::AudioFeatures;
 use crate::data::audio_file::Waveform;
 use crate::data::augment::augment;
 use crate::data::dataset::{
-    carve_validation, normalize_example, Dataset, Labels, Modality, RawSplit,
+    carve_validation, normalize_example, remove_band_means, Dataset, Labels, Modality, RawSplit,
 };
 use crate::data::drums::{mix, DrumMixConfig};
 use crate::data::embedded;
@@ -16,7 +16,8 @@ use crate::data::pack::{parse_pack_gz, Clip};
 use crate::data::resample::resample;
 use rand_chacha::ChaCha8Rng;
 
-/// Log-mel features (optionally utterance-normalized) of one waveform at `rate` Hz.
+/// Log-mel features (optionally with band means removed and utterance-normalized) of one
+/// waveform at `rate` Hz.
 fn speech_features(
     cfg: &SuiteConfig,
     features: &AudioFeatures,
@@ -24,6 +25,9 @@ fn speech_features(
     rate: u32,
 ) -> DataResult<Vec<f32>> {
     let mut x = features.features(samples, rate)?;
+    if cfg.speech_band_means {
+        remove_band_means(&mut x, cfg.mel.n_mels);
+    }
     if cfg.speech_normalize {
         normalize_example(&mut x);
     }
@@ -110,6 +114,7 @@ fn speech_like_task(
         split(test, 0, &mut aug)?,
     ];
     let mut dataset = assemble(task, cfg, Modality::Audio, features.shape(), raw)?;
+    dataset.band_mean_removal = cfg.speech_band_means;
     dataset.example_normalization = cfg.speech_normalize;
     Ok(dataset)
 }

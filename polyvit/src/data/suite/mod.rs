@@ -73,7 +73,10 @@ pub struct SuiteConfig {
     pub audio_frames: usize,
     /// Waveform augmentation of the spoken-digit training clips (`copies` extra per clip).
     pub speech: SpeechAugment,
-    /// Normalize each spoken-digit log-mel example to zero mean and unit variance.
+    /// Remove each mel band's mean over the frames from every speech log-mel example (spoken
+    /// digits, language ID), before `speech_normalize`: takes a fixed channel out.
+    pub speech_band_means: bool,
+    /// Normalize each speech log-mel example to zero mean and unit variance.
     pub speech_normalize: bool,
     /// Drum mixture parameters (`clip_samples` is overridden by the audio window).
     pub drums: DrumMixConfig,
@@ -97,6 +100,7 @@ impl Default for SuiteConfig {
             mel: MelConfig::default(),
             audio_frames: 64,
             speech: SpeechAugment::default(),
+            speech_band_means: true,
             speech_normalize: true,
             drums: DrumMixConfig::default(),
             drum_mixtures: [4000, 200, 400],
