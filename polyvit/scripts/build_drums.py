@@ -5,11 +5,12 @@ Usage: build_drums.py [--all-kits] OUT_DIR
 
 Needs the Debian packages hydrogen-drumkits, fluid-soundfont-gm, fluidsynth and sox, and numpy.
 Reads drumkit.xml of the kits whose licence lets the samples be redistributed alongside
-MIT/Apache code (CC0, CC-BY-3.0, CC-BY-SA-3.0-us; the GPL kits are left out), or with --all-kits (the full suite, which is not
-redistributed) of every kit in DRUMKITS, maps each instrument name to one of five classes,
-keeps the loudest velocity layer of each instrument, and converts it with sox to 8 kHz 16-bit
-mono, peak-normalized, leading silence (below 1 % of the peak) trimmed, cut or zero-padded to
-exactly 0.5 s with a 50 ms fade-out, peak-normalized to -1 dBFS. An instrument whose sample
+MIT/Apache code (CC0, CC-BY-3.0, CC-BY-SA-3.0-us; the GPL kits are left out), or with
+--all-kits (the full suite, which is not redistributed) of every kit in DRUMKITS, maps each
+instrument name to one of five classes, keeps the loudest velocity layer of each instrument, and
+converts it with sox to 8 kHz 16-bit mono, peak-normalized, leading silence (below 1 % of the
+peak) trimmed, cut or zero-padded to exactly 0.5 s with a 50 ms fade-out, peak-normalized to
+-1 dBFS. An instrument whose sample
 another instrument of the same kit already uses is skipped (Millo_MultiLayered2 reuses three),
 so that no recording lands in both splits. An instrument whose sample's file name contradicts
 its class (see `mislabelled`), and a hi-hat or cymbal whose converted one-shot sounds like a
@@ -18,10 +19,11 @@ splits are assigned, so every other one-shot keeps its split. Sox reads the kits
 FLAC files alike.
 
 Then more training one-shots (never test ones) come from the drum kits of the FluidR3 GM
-SoundFont (Debian fluid-soundfont-gm, MIT): each kit and kit variation of SOUNDFONT_KITS plays each General MIDI
-note of SOUNDFONT_NOTES once at full velocity, rendered by fluidsynth (no reverb or chorus, float
-samples) and converted like the kits' files; a rendering identical to one already kept (kits
-share many samples) is skipped. The Orchestra kit is left out: its notes 41-53 are timpani.
+SoundFont (Debian fluid-soundfont-gm, MIT): each kit and kit variation of SOUNDFONT_KITS plays
+each General MIDI note of SOUNDFONT_NOTES once at full velocity, rendered by fluidsynth (no
+reverb or chorus, float samples) and converted like the kits' files; a rendering identical to
+one already kept (kits share many samples) is skipped. The Orchestra kit is left out: its notes
+41-53 are timpani.
 
 Writes OUT_DIR/drums.pack.gz whose labels are class indices into CLASSES; each name is
 "<split> <kit>/<instrument>/<file>", split being "train" or "test": within every class the
@@ -32,11 +34,13 @@ number of train and test one-shots per class.
 """
 import argparse
 import hashlib
+import io
 import os
 import re
 import struct
 import subprocess
 import tempfile
+import wave
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -54,8 +58,8 @@ PATTERNS = [
     ("cymbal", r"crash|ride|splash|china|cymbal"),
 ]
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
-# Bank 128 presets (General MIDI percussion kits) of FluidR3_GM.sf2: the eight kits, then their
-# variations (a variation replaces some of its kit's samples with others).
+# Bank 128 presets (General MIDI percussion kits) of FluidR3_GM.sf2: seven of its eight kits (not
+# the Orchestra kit), then their variations (a variation replaces some of its kit's samples).
 SOUNDFONT_KITS = {0: "Standard", 8: "Room", 16: "Power", 24: "Electronic", 25: "TR-808",
                   32: "Jazz", 40: "Brush"}
 SOUNDFONT_KITS.update({program: f"Standard {program}" for program in range(1, 8)})
@@ -95,7 +99,8 @@ def too_low_for_metal(cls, wav):
     ElectricEmpireKit's "Hat Closed Bs", "Hat Ring 1", "Hat Ring 2" and "Hat Op Phaser")."""
     if cls not in ("hihat", "cymbal"):
         return False
-    samples = np.frombuffer(wav[44:], dtype="<i2").astype(np.float64)
+    with wave.open(io.BytesIO(wav)) as w:
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
     power = np.abs(np.fft.rfft(samples - samples.mean())) ** 2
     hertz = np.fft.rfftfreq(len(samples), 1 / 8000)
     return power[hertz < 150].sum() > 0.5 * power.sum()
