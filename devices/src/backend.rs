@@ -165,6 +165,23 @@ pub trait Backend: Send + Sync {
         composed::softmax_last(self, x, rows, n, log)
     }
 
+    /// The backward pass of [`Backend::softmax_last`] from its output `y` and the upstream
+    /// gradient `g` (both contiguous `[rows, n]`): for softmax `dx_j = y_j·(g_j − Σ_i g_i·y_i)`,
+    /// for log-softmax `dx_j = g_j − e^{y_j}·Σ_i g_i`.
+    fn softmax_last_backward<T: Element>(
+        &self,
+        y: &Self::Buffer<T>,
+        g: &Self::Buffer<T>,
+        rows: usize,
+        n: usize,
+        log: bool,
+    ) -> Result<Self::Buffer<T>>
+    where
+        Self: Sized,
+    {
+        composed::softmax_last_backward(self, y, g, rows, n, log)
+    }
+
     /// Layer norm over the last axis of a contiguous `[rows, d]` input with scale `gamma` and shift
     /// `beta` (both `[d]`).
     fn layer_norm<T: Element>(

@@ -43,6 +43,30 @@ pub fn softmax_last<B: Backend, T: Element>(
     }
 }
 
+/// The backward pass of [`softmax_last`] from its output `y` and the upstream gradient `g`:
+/// `dx_j = y_j·(g_j − Σ_i g_i·y_i)`, or for log-softmax `dx_j = g_j − e^{y_j}·Σ_i g_i`.
+pub fn softmax_last_backward<B: Backend, T: Element>(
+    backend: &B,
+    y: &B::Buffer<T>,
+    g: &B::Buffer<T>,
+    rows: usize,
+    n: usize,
+    log: bool,
+) -> Result<B::Buffer<T>> {
+    let dense = Layout::contiguous(&[rows, n]);
+    if log {
+        let total = backend.reduce::<T, Sum>(g, &dense, &[1])?;
+        let softmax = backend.unary::<T, Exp>(y, &dense)?;
+        let scaled = backend.binary::<T, Mul>(&softmax, &dense, &total, &per_row(rows, n)?)?;
+        backend.binary::<T, Sub>(g, &dense, &scaled, &dense)
+    } else {
+        let products = backend.binary::<T, Mul>(g, &dense, y, &dense)?;
+        let dot = backend.reduce::<T, Sum>(&products, &dense, &[1])?;
+        let centered = backend.binary::<T, Sub>(g, &dense, &dot, &per_row(rows, n)?)?;
+        backend.binary::<T, Mul>(y, &dense, &centered, &dense)
+    }
+}
+
 /// Per-row mean of a contiguous `[rows, d]` buffer, as `[rows]`.
 fn row_mean<B: Backend, T: Element>(
     backend: &B,

@@ -714,6 +714,34 @@ impl Storage {
         })))
     }
 
+    /// The backward pass of [`Storage::softmax_last`]: `self` is its output `y`, `g` the upstream
+    /// gradient, both contiguous `[rows, n]`.
+    pub fn softmax_last_backward(
+        &self,
+        g: &Storage,
+        rows: usize,
+        n: usize,
+        log: bool,
+    ) -> Result<Storage> {
+        let op = if log {
+            "log_softmax_backward"
+        } else {
+            "softmax_backward"
+        };
+        let len = area(op, rows, n)?;
+        check_len(op, "the output", self.len(), len)?;
+        check_len(op, "the gradient", g.len(), len)?;
+        self.check_device(op, &g.device())?;
+        Ok(Storage::new(on_same_device!(
+            op,
+            &self.data,
+            &g.data,
+            |backend, a, b| {
+                each_dtype_pair!(op, a, b, (y, g) => backend.softmax_last_backward(y, g, rows, n, log)?)
+            }
+        )))
+    }
+
     /// Layer norm of contiguous `[rows, d]` `self`; returns `(y, mean, rstd)`.
     pub fn layer_norm(
         &self,

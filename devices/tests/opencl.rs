@@ -585,7 +585,7 @@ fn gathers_and_scatters_with_repeated_indices() {
 }
 
 #[test]
-fn softmax_rows_with_large_values_and_minus_infinity() {
+fn softmax_and_its_backward_with_large_values_and_minus_infinity() {
     let n = 300;
     let mut rows = Vec::new();
     let mut rng = Rng(17);
@@ -600,6 +600,7 @@ fn softmax_rows_with_large_values_and_minus_infinity() {
     }));
     rows.extend(vec![f64::NEG_INFINITY; n]); // fully masked: NaN, as on the CPU
     rows.extend(rng.vec(n).iter().map(|v| v + 1e3)); // shifted
+    let upstream = rng.vec(rows.len());
     for cl in cl_devices() {
         for dtype in DTYPES {
             for log in [false, true] {
@@ -616,6 +617,28 @@ fn softmax_rows_with_large_values_and_minus_infinity() {
                                 &x.softmax_last(count, width, log).unwrap(),
                                 &[count * width],
                             )
+                        },
+                    );
+                    // The backward pass, both devices given the CPU's forward output. Each
+                    // dx_j is a difference of terms as large as g (|g| < 1 here), so its
+                    // rounding error is relative to g, not to dx_j.
+                    let y = download(
+                        &upload(&Device::Cpu, dtype, &rows)
+                            .softmax_last(count, width, log)
+                            .unwrap(),
+                        &[count * width],
+                    );
+                    same(
+                        &cl,
+                        &format!("softmax backward log={log} n={width} {dtype}"),
+                        tol(dtype) * 10.0,
+                        tol(dtype),
+                        |d| {
+                            let g = upload(d, dtype, &upstream);
+                            let dx = upload(d, dtype, &y)
+                                .softmax_last_backward(&g, count, width, log)
+                                .unwrap();
+                            download(&dx, &[count * width])
                         },
                     );
                 }

@@ -102,6 +102,11 @@ fn shapes_that_do_not_fit_the_op_are_errors() {
         assert_error(x.softmax_last(4, 2, true), "log_softmax", &["8", "6"]);
         let short = Storage::from_host(&device, &[1f32, 1.]).unwrap();
         assert_error(
+            x.softmax_last_backward(&short, 2, 3, false),
+            "softmax_backward",
+            &["gradient needs 6", "holds 2"],
+        );
+        assert_error(
             x.layer_norm(&short, &short, 2, 3, 1e-6),
             "layer_norm",
             &["scale needs 3"],

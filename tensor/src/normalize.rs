@@ -68,6 +68,75 @@ impl Tensor {
         self.softmax_impl("log_softmax", axis, true)
     }
 
+    /// The gradient of [`Tensor::softmax`] along `axis`, from its output `self` (`y`) and the
+    /// upstream gradient `grad` (same shape): `dx_j = y_j·(g_j − Σ_i g_i·y_i)`, in one pass.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let y = Tensor::from_f64s(&[0.25, 0.75], &[2], DType::F64)?;
+    /// let g = Tensor::from_f64s(&[1.0, 0.0], &[2], DType::F64)?;
+    /// // Σ g·y = 0.25, so dx = [0.25·0.75, 0.75·(−0.25)].
+    /// assert_eq!(y.softmax_backward(&g, 0)?.to_vec_f64()?, [0.1875, -0.1875]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn softmax_backward(&self, grad: &Tensor, axis: usize) -> Result<Tensor> {
+        self.softmax_backward_impl("softmax_backward", grad, axis, false)
+    }
+
+    /// The gradient of [`Tensor::log_softmax`] along `axis`, from its output `self` (`y`) and the
+    /// upstream gradient `grad` (same shape): `dx_j = g_j − e^{y_j}·Σ_i g_i`, in one pass.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let y = Tensor::from_f64s(&[0.5f64.ln(), 0.5f64.ln()], &[2], DType::F64)?;
+    /// let g = Tensor::from_f64s(&[1.0, 0.0], &[2], DType::F64)?;
+    /// let dx = y.log_softmax_backward(&g, 0)?.to_vec_f64()?; // [1 − ½, 0 − ½]
+    /// assert!((dx[0] - 0.5).abs() < 1e-12 && (dx[1] + 0.5).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn log_softmax_backward(&self, grad: &Tensor, axis: usize) -> Result<Tensor> {
+        self.softmax_backward_impl("log_softmax_backward", grad, axis, true)
+    }
+
+    fn softmax_backward_impl(
+        &self,
+        op: &'static str,
+        grad: &Tensor,
+        axis: usize,
+        log: bool,
+    ) -> Result<Tensor> {
+        self.check_same_kind(op, grad)?;
+        if self.shape() != grad.shape() {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "the output is {} but its gradient is {}",
+                    shape_str(self.shape()),
+                    shape_str(grad.shape())
+                ),
+            ));
+        }
+        self.layout().check_axis(op, axis)?;
+        let last = self.rank() - 1;
+        let (y, g) = if axis == last {
+            (self.clone(), grad.clone())
+        } else {
+            (self.transpose(axis, last)?, grad.transpose(axis, last)?)
+        };
+        let (y, rows, n) = y.dense_rows(op)?;
+        let g = g.contiguous()?;
+        let dx = Tensor::from_storage(
+            y.storage()
+                .softmax_last_backward(g.storage(), rows, n, log)?,
+            y.shape(),
+        );
+        if axis == last {
+            Ok(dx)
+        } else {
+            dx.transpose(axis, last)
+        }
+    }
+
     /// Layer norm over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`, with `γ`, `β` of shape `[d]`.
     ///
     /// ```

@@ -22,8 +22,7 @@ impl Var {
         let y = self.value().softmax(axis)?;
         let saved = y.clone();
         Ok(Var::record(Op::Softmax, y, &[self], move |g, _| {
-            let dot = g.mul(&saved)?.sum(&[axis], true)?;
-            Ok(vec![Some(saved.mul(&g.sub(&dot)?)?)])
+            Ok(vec![Some(saved.softmax_backward(g, axis)?)])
         }))
     }
 
@@ -44,8 +43,7 @@ impl Var {
         let y = self.value().log_softmax(axis)?;
         let saved = y.clone();
         Ok(Var::record(Op::LogSoftmax, y, &[self], move |g, _| {
-            let total = g.sum(&[axis], true)?;
-            Ok(vec![Some(g.sub(&saved.exp()?.mul(&total)?)?)])
+            Ok(vec![Some(saved.log_softmax_backward(g, axis)?)])
         }))
     }
 

@@ -69,6 +69,25 @@ pub(crate) fn lanes_fold<T: Element>(
     lanes.iter().fold(tail, |a, &v| combine(a, v))
 }
 
+/// `Σ a_i·b_i` over two rows of the same length, folded in lanes (see [`lanes_fold`]).
+#[inline(always)]
+pub(crate) fn lanes_dot<T: Element>(a: &[T], b: &[T]) -> T {
+    debug_assert_eq!(a.len(), b.len());
+    let mut lanes = [T::zero(); LANES];
+    let (mut a_chunks, mut b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    for (xs, ys) in (&mut a_chunks).zip(&mut b_chunks) {
+        for ((lane, &x), &y) in lanes.iter_mut().zip(xs).zip(ys) {
+            *lane = *lane + x * y;
+        }
+    }
+    let tail = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .fold(T::zero(), |s, (&x, &y)| s + x * y);
+    lanes.iter().fold(tail, |s, &v| s + v)
+}
+
 /// `Σ map(v)` over `row`, folded in lanes (see [`lanes_fold`]).
 #[inline(always)]
 pub(crate) fn lanes_sum<T: Element>(row: &[T], map: impl Fn(T) -> T) -> T {

@@ -157,6 +157,18 @@ impl Backend for Cpu {
         Ok(softmax::softmax_last(&x[..rows * n], n, log))
     }
 
+    fn softmax_last_backward<T: Element>(
+        &self,
+        y: &CpuBuffer<T>,
+        g: &CpuBuffer<T>,
+        rows: usize,
+        n: usize,
+        log: bool,
+    ) -> Result<CpuBuffer<T>> {
+        let len = rows * n;
+        Ok(softmax::softmax_last_backward(&y[..len], &g[..len], n, log))
+    }
+
     fn layer_norm<T: Element>(
         &self,
         x: &CpuBuffer<T>,

@@ -1,6 +1,6 @@
-//! Row-wise softmax and log-softmax.
+//! Row-wise softmax and log-softmax, and their backward pass.
 
-use super::isa::{lanes_fold, lanes_sum, per_isa};
+use super::isa::{lanes_dot, lanes_fold, lanes_sum, per_isa};
 use super::parallel::for_each_chunk;
 use super::CpuBuffer;
 use crate::Element;
@@ -17,6 +17,21 @@ pub fn softmax_last<T: Element>(x: &[T], n: usize, log: bool) -> CpuBuffer<T> {
         softmax_rows(dst, &x[start..start + dst.len()], n, log)
     });
     out
+}
+
+/// The backward pass of [`softmax_last`] from its output `y` and the upstream gradient `g`
+/// (contiguous `[rows, n]`): for softmax `dx_j = y_j·(g_j − Σ_i g_i·y_i)`, for log-softmax
+/// `dx_j = g_j − e^{y_j}·Σ_i g_i` (`e^{y}` is the softmax).
+pub fn softmax_last_backward<T: Element>(y: &[T], g: &[T], n: usize, log: bool) -> CpuBuffer<T> {
+    let mut dx = CpuBuffer::for_overwrite(y.len());
+    if n == 0 {
+        return dx;
+    }
+    for_each_chunk(&mut dx, n, |start, dst| {
+        let rows = start..start + dst.len();
+        backward_rows(dst, &y[rows.clone()], &g[rows], n, log)
+    });
+    dx
 }
 
 per_isa! {
@@ -56,39 +71,123 @@ per_isa! {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::softmax_last;
-
-    /// Rows whose length is not a multiple of the lanes, against softmax in f64, and the
-    /// non-finite rows against the textbook formula's NaNs.
-    #[test]
-    fn rows_match_f64_and_non_finite_rows_give_nan() {
-        let n = 37;
-        let x: Vec<f32> = (0..3 * n)
-            .map(|i| ((i * 7919) % 101) as f32 / 9.0 - 5.0)
-            .collect();
-        for log in [false, true] {
-            let y = softmax_last(&x, n, log);
-            for (row_y, row_x) in y.chunks(n).zip(x.chunks(n)) {
-                let max = row_x
-                    .iter()
-                    .fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-                let sum: f64 = row_x.iter().map(|&v| (v as f64 - max).exp()).sum();
-                for (&got, &v) in row_y.iter().zip(row_x) {
-                    let want = if log {
-                        v as f64 - max - sum.ln()
-                    } else {
-                        (v as f64 - max).exp() / sum
-                    };
-                    assert!((got as f64 - want).abs() <= 1e-6 * want.abs().max(1.0));
+per_isa! {
+    /// [`softmax_last_backward`] over the `n`-long rows of `y` and `g`, into `dx`.
+    pub(crate) fn backward_rows<T: Element>(dx: &mut [T], y: &[T], g: &[T], n: usize, log: bool) {
+        for ((dx_row, y_row), g_row) in dx.chunks_mut(n).zip(y.chunks(n)).zip(g.chunks(n)) {
+            let values = dx_row.iter_mut().zip(y_row).zip(g_row);
+            if log {
+                let total = lanes_sum(g_row, |v| v);
+                for ((o, &yv), &gv) in values {
+                    *o = gv - yv.exp_lanes() * total;
+                }
+            } else {
+                let dot = lanes_dot(g_row, y_row);
+                for ((o, &yv), &gv) in values {
+                    *o = yv * (gv - dot);
                 }
             }
         }
-        let mut with_inf = vec![0.0f32; n];
-        with_inf[3] = f32::INFINITY;
-        assert!(softmax_last(&with_inf, n, false)[3].is_nan());
-        let masked = vec![f32::NEG_INFINITY; n];
-        assert!(softmax_last(&masked, n, false).iter().all(|v| v.is_nan()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{softmax_last, softmax_last_backward};
+
+    /// Softmax of one row in f64.
+    fn reference(row: &[f32], log: bool) -> Vec<f64> {
+        let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+        let sum: f64 = row.iter().map(|&v| (v as f64 - max).exp()).sum();
+        row.iter()
+            .map(|&v| {
+                if log {
+                    v as f64 - max - sum.ln()
+                } else {
+                    (v as f64 - max).exp() / sum
+                }
+            })
+            .collect()
+    }
+
+    fn inputs(len: usize, salt: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i + salt) * 7919) % 101) as f32 / 9.0 - 5.0)
+            .collect()
+    }
+
+    /// Row lengths that are not a multiple of the lanes, short and long rows, enough rows to be
+    /// split over threads, against softmax in f64; the non-finite rows, among ordinary ones,
+    /// against the textbook formula's NaNs.
+    #[test]
+    fn rows_match_f64_and_non_finite_rows_give_nan() {
+        for (rows, n) in [(3, 37), (150, 37), (200, 1), (3, 5000)] {
+            let x = inputs(rows * n, n);
+            for log in [false, true] {
+                let y = softmax_last(&x, n, log);
+                for (row_y, row_x) in y.chunks(n).zip(x.chunks(n)) {
+                    for (&got, want) in row_y.iter().zip(reference(row_x, log)) {
+                        assert!(
+                            (got as f64 - want).abs() <= 1e-6 * want.abs().max(1.0),
+                            "{rows}×{n} log={log}: {got} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+        let n = 37;
+        let mut x = inputs(5 * n, 0);
+        x[n + 3] = f32::INFINITY;
+        x[3 * n..4 * n].fill(f32::NEG_INFINITY);
+        let y = softmax_last(&x, n, false);
+        assert!(y[n + 3].is_nan(), "a row holding +∞");
+        assert!(y[3 * n..4 * n].iter().all(|v| v.is_nan()), "a masked row");
+        for r in [0, 2, 4] {
+            let want = reference(&x[r * n..(r + 1) * n], false);
+            assert!(
+                (y[r * n] as f64 - want[0]).abs() < 1e-6,
+                "row {r} beside them"
+            );
+        }
+    }
+
+    /// The backward pass against `dx = y·(g − Σ g·y)` (log-softmax: `g − e^y·Σ g`) in f64,
+    /// over the same row shapes.
+    #[test]
+    fn backward_matches_f64() {
+        for (rows, n) in [(3, 37), (150, 37), (200, 1), (3, 5000)] {
+            let x = inputs(rows * n, n);
+            let g = inputs(rows * n, 3 * n + 1);
+            for log in [false, true] {
+                let y = softmax_last(&x, n, log);
+                let dx = softmax_last_backward(&y, &g, n, log);
+                for ((dx, y), g) in dx.chunks(n).zip(y.chunks(n)).zip(g.chunks(n)) {
+                    let p: Vec<f64> = y
+                        .iter()
+                        .map(|&v| if log { (v as f64).exp() } else { v as f64 })
+                        .collect();
+                    let (sum_g, dot): (f64, f64) =
+                        g.iter().zip(&p).fold((0.0, 0.0), |(s, d), (&gv, &pv)| {
+                            (s + gv as f64, d + gv as f64 * pv)
+                        });
+                    for ((&got, &gv), &pv) in dx.iter().zip(g).zip(&p) {
+                        let want = if log {
+                            gv as f64 - pv * sum_g
+                        } else {
+                            pv * (gv as f64 - dot)
+                        };
+                        let scale = if log {
+                            sum_g.abs() + 1.0
+                        } else {
+                            dot.abs() + 1.0
+                        };
+                        assert!(
+                            (got as f64 - want).abs() <= 1e-5 * scale,
+                            "{rows}×{n} log={log}: {got} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

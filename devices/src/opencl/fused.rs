@@ -37,6 +37,40 @@ pub(crate) fn softmax_last<T: Element>(
     Ok(out)
 }
 
+/// The backward pass of [`softmax_last`] from its output `y` and the upstream gradient `g`.
+pub(crate) fn softmax_last_backward<T: Element>(
+    rt: &Arc<Runtime>,
+    y: &ClBuffer<T>,
+    g: &ClBuffer<T>,
+    rows: usize,
+    n: usize,
+    log: bool,
+) -> Result<ClBuffer<T>> {
+    let op = if log {
+        "log_softmax_backward"
+    } else {
+        "softmax_backward"
+    };
+    let dx = ClBuffer::new(rt, checked_numel(op, &[rows, n])?)?;
+    if rows == 0 || n == 0 {
+        return Ok(dx);
+    }
+    let entry = rt.kernel(
+        &ProgramSource::plain(SOFTMAX, T::DTYPE, ""),
+        "softmax_backward",
+    )?;
+    let group = group_size(&entry, ROW_GROUP);
+    Launch::new(rt, &entry)
+        .buffer(y)?
+        .buffer(g)?
+        .buffer(&dx)?
+        .arg(&uint("a row length", n)?)?
+        .arg(&i32::from(log))?
+        .local::<T>(group)?
+        .run(&[rows * group], &[group])?;
+    Ok(dx)
+}
+
 /// Layer norm forward of the contiguous `[rows, d]` input: `y`, per-row `mean` and `rstd`.
 pub(crate) fn layer_norm<T: Element>(
     rt: &Arc<Runtime>,

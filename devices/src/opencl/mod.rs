@@ -295,6 +295,17 @@ impl Backend for OpenCl {
         fused::softmax_last(&self.runtime, x, rows, n, log)
     }
 
+    fn softmax_last_backward<T: Element>(
+        &self,
+        y: &ClBuffer<T>,
+        g: &ClBuffer<T>,
+        rows: usize,
+        n: usize,
+        log: bool,
+    ) -> Result<ClBuffer<T>> {
+        fused::softmax_last_backward(&self.runtime, y, g, rows, n, log)
+    }
+
     fn layer_norm<T: Element>(
         &self,
         x: &ClBuffer<T>,

@@ -61,6 +61,16 @@ fn fused_match_composed<T: Element>(cl: &OpenCl, rel: f64) {
         let fused = cl.softmax_last(&x, rows, n, log).unwrap();
         let reference = composed::softmax_last(cl, &x, rows, n, log).unwrap();
         compare(cl, &format!("softmax log={log}"), &fused, &reference, rel);
+        let g = cl.from_host(&data::<T>(rows * n, false)).unwrap();
+        let fused = cl.softmax_last_backward(&fused, &g, rows, n, log).unwrap();
+        let reference = composed::softmax_last_backward(cl, &reference, &g, rows, n, log).unwrap();
+        compare(
+            cl,
+            &format!("softmax backward log={log}"),
+            &fused,
+            &reference,
+            rel,
+        );
     }
     let x = cl.from_host(&data::<T>(rows * n, false)).unwrap();
     let gamma = cl.from_host(&data::<T>(n, false)).unwrap();

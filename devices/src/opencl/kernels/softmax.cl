@@ -30,3 +30,21 @@ __kernel void softmax(__global const T *x, __global T *y, const uint n, const in
         }
     }
 }
+
+/* The backward pass, one work-group per row of the contiguous [rows, n] output y and upstream
+ * gradient g: softmax dx_j = y_j * (g_j - sum_i g_i y_i); log-softmax dx_j = g_j - e^{y_j} sum_i g_i. */
+__kernel void softmax_backward(__global const T *y, __global const T *g, __global T *dx,
+                               const uint n, const int take_log, __local T *scratch) {
+    const uint base = get_group_id(0) * n;
+    const uint lid = get_local_id(0);
+    const uint size = get_local_size(0);
+    T s = (T)0;
+    for (uint j = lid; j < n; j += size) {
+        s += take_log ? g[base + j] : g[base + j] * y[base + j];
+    }
+    s = group_sum(scratch, s);
+    for (uint j = lid; j < n; j += size) {
+        dx[base + j] = take_log ? g[base + j] - exp(y[base + j]) * s
+                                : y[base + j] * (g[base + j] - s);
+    }
+}
