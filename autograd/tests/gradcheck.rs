@@ -189,7 +189,7 @@ fn check(
         }
         Op::Matmul => binary!(inputs.signed(&[c, a, b]), inputs.signed(&[b, a]), |x, y| x
             .matmul(&y)),
-        Op::Softmax => unary!(inputs.signed(&[a, b, c]), |x| x.softmax(1)),
+        Op::Softmax => unary!(inputs.signed(&[a, b, c]), |x| x.scaled_softmax(1, 0.7)),
         Op::LogSoftmax => unary!(inputs.signed(&[a, b, c]), |x| x.log_softmax(2)),
         Op::LayerNorm => {
             let x = inputs.signed(&[a, b, c + 1]);

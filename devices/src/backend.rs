@@ -150,36 +150,41 @@ pub trait Backend: Send + Sync {
         src_layout: &Layout,
     ) -> Result<()>;
 
-    /// Softmax (or log-softmax when `log`) along the last axis of a contiguous `[rows, n]` input,
-    /// computed stably by subtracting each row's maximum first.
+    /// Softmax (or log-softmax when `log`) of `scale·x` along the last axis of a contiguous
+    /// `[rows, n]` input `x`, computed stably by subtracting each row's maximum first. The scale
+    /// (attention's `1/√d`) is applied as each element is read, with the rounding of a separate
+    /// multiplication, but without its pass over memory.
     fn softmax_last<T: Element>(
         &self,
         x: &Self::Buffer<T>,
         rows: usize,
         n: usize,
+        scale: f64,
         log: bool,
     ) -> Result<Self::Buffer<T>>
     where
         Self: Sized,
     {
-        composed::softmax_last(self, x, rows, n, log)
+        composed::softmax_last(self, x, rows, n, scale, log)
     }
 
     /// The backward pass of [`Backend::softmax_last`] from its output `y` and the upstream
-    /// gradient `g` (both contiguous `[rows, n]`): for softmax `dx_j = y_j·(g_j − Σ_i g_i·y_i)`,
-    /// for log-softmax `dx_j = g_j − e^{y_j}·Σ_i g_i`.
+    /// gradient `g` (both contiguous `[rows, n]`): for softmax
+    /// `dx_j = (y_j·(g_j − Σ_i g_i·y_i))·scale`, for log-softmax
+    /// `dx_j = (g_j − e^{y_j}·Σ_i g_i)·scale`.
     fn softmax_last_backward<T: Element>(
         &self,
         y: &Self::Buffer<T>,
         g: &Self::Buffer<T>,
         rows: usize,
         n: usize,
+        scale: f64,
         log: bool,
     ) -> Result<Self::Buffer<T>>
     where
         Self: Sized,
     {
-        composed::softmax_last_backward(self, y, g, rows, n, log)
+        composed::softmax_last_backward(self, y, g, rows, n, scale, log)
     }
 
     /// Layer norm over the last axis of a contiguous `[rows, d]` input with scale `gamma` and shift

@@ -19,7 +19,8 @@ fn per_column(rows: usize, d: usize) -> Result<Layout> {
 }
 
 /// `y_j = e^{x_j − m} / Σ_i e^{x_i − m}` with `m = max_i x_i` (or, with `log`,
-/// `y_j = (x_j − m) − ln Σ_i e^{x_i − m}`) for each row of a contiguous `[rows, n]` input.
+/// `y_j = (x_j − m) − ln Σ_i e^{x_i − m}`) for each row of a contiguous `[rows, n]` input, after
+/// multiplying it by `scale` (skipped when `scale` is 1).
 ///
 /// A row whose maximum is not finite (all `−∞`) gives NaN here, as the unshifted formula does.
 pub fn softmax_last<B: Backend, T: Element>(
@@ -27,9 +28,17 @@ pub fn softmax_last<B: Backend, T: Element>(
     x: &B::Buffer<T>,
     rows: usize,
     n: usize,
+    scale: f64,
     log: bool,
 ) -> Result<B::Buffer<T>> {
     let dense = Layout::contiguous(&[rows, n]);
+    let scaled;
+    let x = if scale == 1.0 {
+        x
+    } else {
+        scaled = backend.binary_scalar::<T, Mul>(x, &dense, T::from_f64(scale))?;
+        &scaled
+    };
     let max = backend.reduce::<T, Max>(x, &dense, &[1])?;
     let shifted = backend.binary::<T, Sub>(x, &dense, &max, &per_row(rows, n)?)?;
     let exp = backend.unary::<T, Exp>(&shifted, &dense)?;
@@ -44,8 +53,26 @@ pub fn softmax_last<B: Backend, T: Element>(
 }
 
 /// The backward pass of [`softmax_last`] from its output `y` and the upstream gradient `g`:
-/// `dx_j = y_j·(g_j − Σ_i g_i·y_i)`, or for log-softmax `dx_j = g_j − e^{y_j}·Σ_i g_i`.
+/// `dx_j = y_j·(g_j − Σ_i g_i·y_i)`, or for log-softmax `dx_j = g_j − e^{y_j}·Σ_i g_i`, then
+/// multiplied by `scale` (skipped when `scale` is 1).
 pub fn softmax_last_backward<B: Backend, T: Element>(
+    backend: &B,
+    y: &B::Buffer<T>,
+    g: &B::Buffer<T>,
+    rows: usize,
+    n: usize,
+    scale: f64,
+    log: bool,
+) -> Result<B::Buffer<T>> {
+    let unscaled = unscaled_softmax_backward(backend, y, g, rows, n, log)?;
+    if scale == 1.0 {
+        return Ok(unscaled);
+    }
+    let dense = Layout::contiguous(&[rows, n]);
+    backend.binary_scalar::<T, Mul>(&unscaled, &dense, T::from_f64(scale))
+}
+
+fn unscaled_softmax_backward<B: Backend, T: Element>(
     backend: &B,
     y: &B::Buffer<T>,
     g: &B::Buffer<T>,

@@ -705,22 +705,23 @@ impl Storage {
         }
     }
 
-    /// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` buffer.
-    pub fn softmax_last(&self, rows: usize, n: usize, log: bool) -> Result<Storage> {
+    /// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` buffer times `scale`.
+    pub fn softmax_last(&self, rows: usize, n: usize, scale: f64, log: bool) -> Result<Storage> {
         let op = if log { "log_softmax" } else { "softmax" };
         check_len(op, "the input", self.len(), area(op, rows, n)?)?;
         Ok(Storage::new(on_device!(&self.data, |backend, t| {
-            each_dtype!(t, x => backend.softmax_last(x, rows, n, log)?)
+            each_dtype!(t, x => backend.softmax_last(x, rows, n, scale, log)?)
         })))
     }
 
-    /// The backward pass of [`Storage::softmax_last`]: `self` is its output `y`, `g` the upstream
-    /// gradient, both contiguous `[rows, n]`.
+    /// The backward pass of [`Storage::softmax_last`] (the gradient with respect to its unscaled
+    /// input): `self` is its output `y`, `g` the upstream gradient, both contiguous `[rows, n]`.
     pub fn softmax_last_backward(
         &self,
         g: &Storage,
         rows: usize,
         n: usize,
+        scale: f64,
         log: bool,
     ) -> Result<Storage> {
         let op = if log {
@@ -737,7 +738,7 @@ impl Storage {
             &self.data,
             &g.data,
             |backend, a, b| {
-                each_dtype_pair!(op, a, b, (y, g) => backend.softmax_last_backward(y, g, rows, n, log)?)
+                each_dtype_pair!(op, a, b, (y, g) => backend.softmax_last_backward(y, g, rows, n, scale, log)?)
             }
         )))
     }

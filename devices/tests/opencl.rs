@@ -603,18 +603,18 @@ fn softmax_and_its_backward_with_large_values_and_minus_infinity() {
     let upstream = rng.vec(rows.len());
     for cl in cl_devices() {
         for dtype in DTYPES {
-            for log in [false, true] {
+            for (scale, log) in [(1.0, false), (1.0, true), (0.125, false)] {
                 for width in [n, 1, 7] {
                     let count = rows.len() / width;
                     same(
                         &cl,
-                        &format!("softmax log={log} n={width} {dtype}"),
+                        &format!("softmax scale={scale} log={log} n={width} {dtype}"),
                         tol(dtype) * 10.0,
                         tol(dtype) * 1e-3,
                         |d| {
                             let x = upload(d, dtype, &rows);
                             download(
-                                &x.softmax_last(count, width, log).unwrap(),
+                                &x.softmax_last(count, width, scale, log).unwrap(),
                                 &[count * width],
                             )
                         },
@@ -624,19 +624,19 @@ fn softmax_and_its_backward_with_large_values_and_minus_infinity() {
                     // rounding error is relative to g, not to dx_j.
                     let y = download(
                         &upload(&Device::Cpu, dtype, &rows)
-                            .softmax_last(count, width, log)
+                            .softmax_last(count, width, scale, log)
                             .unwrap(),
                         &[count * width],
                     );
                     same(
                         &cl,
-                        &format!("softmax backward log={log} n={width} {dtype}"),
+                        &format!("softmax backward scale={scale} log={log} n={width} {dtype}"),
                         tol(dtype) * 10.0,
                         tol(dtype),
                         |d| {
                             let g = upload(d, dtype, &upstream);
                             let dx = upload(d, dtype, &y)
-                                .softmax_last_backward(&g, count, width, log)
+                                .softmax_last_backward(&g, count, width, scale, log)
                                 .unwrap();
                             download(&dx, &[count * width])
                         },

@@ -24,7 +24,7 @@ fn a_warm_training_step_allocates_no_device_memory() {
             let h = x.matmul(&xl, &w, &wl).unwrap();
             let hl = Layout::contiguous(&[64, 80]);
             let a = h.unary::<ops::GeluTanh>(&hl).unwrap();
-            let s = a.softmax_last(64, 80, true).unwrap();
+            let s = a.softmax_last(64, 80, 1.0, true).unwrap();
             let r = s.reduce::<ops::Sum>(&hl, &[0, 1]).unwrap();
             r.to_host_f64(&Layout::contiguous(&[1, 1])).unwrap()
         };

@@ -63,7 +63,7 @@ fn sizes_that_overflow_are_errors() {
         let far = layout(&[3], &[usize::MAX / 2], 3);
         assert_error(x.to_host::<f32>(&far), "to_vec", &["overflows"]);
         assert_error(
-            x.softmax_last(usize::MAX / 2, 3, false),
+            x.softmax_last(usize::MAX / 2, 3, 1.0, false),
             "softmax",
             &["too many elements"],
         );
@@ -99,10 +99,10 @@ fn shapes_that_do_not_fit_the_op_are_errors() {
             "argmin",
             &["empty"],
         );
-        assert_error(x.softmax_last(4, 2, true), "log_softmax", &["8", "6"]);
+        assert_error(x.softmax_last(4, 2, 1.0, true), "log_softmax", &["8", "6"]);
         let short = Storage::from_host(&device, &[1f32, 1.]).unwrap();
         assert_error(
-            x.softmax_last_backward(&short, 2, 3, false),
+            x.softmax_last_backward(&short, 2, 3, 1.0, false),
             "softmax_backward",
             &["gradient needs 6", "holds 2"],
         );

@@ -29,11 +29,11 @@ impl Tensor {
         kernel(&self.transpose(axis, last)?)?.transpose(axis, last)
     }
 
-    fn softmax_impl(&self, op: &'static str, axis: usize, log: bool) -> Result<Tensor> {
+    fn softmax_impl(&self, op: &'static str, axis: usize, scale: f64, log: bool) -> Result<Tensor> {
         self.along_last(op, axis, |x| {
             let (dense, rows, n) = x.dense_rows(op)?;
             Ok(Tensor::from_storage(
-                dense.storage().softmax_last(rows, n, log)?,
+                dense.storage().softmax_last(rows, n, scale, log)?,
                 x.shape(),
             ))
         })
@@ -52,7 +52,22 @@ impl Tensor {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn softmax(&self, axis: usize) -> Result<Tensor> {
-        self.softmax_impl("softmax", axis, false)
+        self.softmax_impl("softmax", axis, 1.0, false)
+    }
+
+    /// `softmax(scale·x)` along `axis` (attention's `softmax(Q·Kᵀ/√d)`), the product taken as
+    /// each element is read: the same numbers as `x.mul_scalar(scale)?.softmax(axis)`, without
+    /// that pass over memory.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[0.0, 2.0 * 3f64.ln()], &[2], DType::F64)?;
+    /// let y = x.scaled_softmax(0, 0.5)?.to_vec_f64()?; // softmax([0, ln 3]) = [¼, ¾]
+    /// assert!((y[0] - 0.25).abs() < 1e-12 && (y[1] - 0.75).abs() < 1e-12);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn scaled_softmax(&self, axis: usize, scale: f64) -> Result<Tensor> {
+        self.softmax_impl("softmax", axis, scale, false)
     }
 
     /// `log_softmax(x)_j = x_j − max − ln Σ_i e^{x_i − max}` along `axis`.
@@ -65,22 +80,24 @@ impl Tensor {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn log_softmax(&self, axis: usize) -> Result<Tensor> {
-        self.softmax_impl("log_softmax", axis, true)
+        self.softmax_impl("log_softmax", axis, 1.0, true)
     }
 
-    /// The gradient of [`Tensor::softmax`] along `axis`, from its output `self` (`y`) and the
-    /// upstream gradient `grad` (same shape): `dx_j = y_j·(g_j − Σ_i g_i·y_i)`, in one pass.
+    /// The gradient of [`Tensor::scaled_softmax`] with respect to its input `x` along `axis`,
+    /// from its output `self` (`y`) and the upstream gradient `grad` (same shape):
+    /// `dx_j = y_j·(g_j − Σ_i g_i·y_i)·scale`, in one pass (`scale` 1 for [`Tensor::softmax`]).
     ///
     /// ```
     /// use tensor::{DType, Tensor};
     /// let y = Tensor::from_f64s(&[0.25, 0.75], &[2], DType::F64)?;
     /// let g = Tensor::from_f64s(&[1.0, 0.0], &[2], DType::F64)?;
     /// // Σ g·y = 0.25, so dx = [0.25·0.75, 0.75·(−0.25)].
-    /// assert_eq!(y.softmax_backward(&g, 0)?.to_vec_f64()?, [0.1875, -0.1875]);
+    /// assert_eq!(y.softmax_backward(&g, 0, 1.0)?.to_vec_f64()?, [0.1875, -0.1875]);
+    /// assert_eq!(y.softmax_backward(&g, 0, 2.0)?.to_vec_f64()?, [0.375, -0.375]);
     /// # Ok::<(), tensor::Error>(())
     /// ```
-    pub fn softmax_backward(&self, grad: &Tensor, axis: usize) -> Result<Tensor> {
-        self.softmax_backward_impl("softmax_backward", grad, axis, false)
+    pub fn softmax_backward(&self, grad: &Tensor, axis: usize, scale: f64) -> Result<Tensor> {
+        self.softmax_backward_impl("softmax_backward", grad, axis, scale, false)
     }
 
     /// The gradient of [`Tensor::log_softmax`] along `axis`, from its output `self` (`y`) and the
@@ -95,7 +112,7 @@ impl Tensor {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn log_softmax_backward(&self, grad: &Tensor, axis: usize) -> Result<Tensor> {
-        self.softmax_backward_impl("log_softmax_backward", grad, axis, true)
+        self.softmax_backward_impl("log_softmax_backward", grad, axis, 1.0, true)
     }
 
     fn softmax_backward_impl(
@@ -103,6 +120,7 @@ impl Tensor {
         op: &'static str,
         grad: &Tensor,
         axis: usize,
+        scale: f64,
         log: bool,
     ) -> Result<Tensor> {
         self.check_same_kind(op, grad)?;
@@ -127,7 +145,7 @@ impl Tensor {
         let g = g.contiguous()?;
         let dx = Tensor::from_storage(
             y.storage()
-                .softmax_last_backward(g.storage(), rows, n, log)?,
+                .softmax_last_backward(g.storage(), rows, n, scale, log)?,
             y.shape(),
         );
         if axis == last {

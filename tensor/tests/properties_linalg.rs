@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use tensor::{DType, Tensor};
+use tensor::{DType, Device, Tensor};
 
 type TestResult = std::result::Result<(), TestCaseError>;
 
@@ -234,6 +234,54 @@ proptest! {
         let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0 * scale, 2.0 * scale));
         let axis = g.below(shape.len() + 1);
         check_softmax(&x, axis, dtype)?;
+    }
+}
+
+/// `got` equals `want` bit for bit when `exact` (the CPU), else to rounding (an OpenCL compiler
+/// may fuse the scaling multiply into what follows it).
+fn same_numbers(what: &str, got: &Tensor, want: &Tensor, exact: bool, dtype: DType) -> TestResult {
+    let (got, want) = (got.to_vec_f64().unwrap(), want.to_vec_f64().unwrap());
+    prop_assert_eq!(got.len(), want.len());
+    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+        let ok = if exact {
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+        } else {
+            (a - b).abs() <= 10.0 * tol(dtype) * (1.0 + a.abs().max(b.abs()))
+        };
+        prop_assert!(ok, "{what}: element {i}: {a} vs {b}");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn scaled_softmax_is_softmax_of_the_scaled_input(
+        shape in shape_strategy(1, 4),
+        dtype in dtype_strategy(),
+        scale in prop_oneof![Just(0.25), Just(0.125), Just(-1.5), 0.01f64..4.0],
+        seed in any::<u64>(),
+        device in device_strategy(),
+    ) {
+        // Attention's softmax(Q·Kᵀ·s): the scale inside the kernel gives the numbers of a
+        // separate multiplication, forward and backward.
+        let mut g = Gen::on(seed, &device);
+        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-6.0, 6.0));
+        let upstream = dense(&mut g, &shape, dtype, Values::Uniform(-1.0, 1.0));
+        let axis = g.below(shape.len());
+        let on = format!("along {axis} of {shape:?} {dtype} on {device}");
+        let exact = matches!(device, Device::Cpu);
+        let y = x.t.scaled_softmax(axis, scale).unwrap();
+        let separate = x.t.mul_scalar(scale).unwrap().softmax(axis).unwrap();
+        same_numbers(&format!("forward {on}"), &y, &separate, exact, dtype)?;
+        let dx = y.softmax_backward(&upstream.t, axis, scale).unwrap();
+        let separate = y
+            .softmax_backward(&upstream.t, axis, 1.0)
+            .unwrap()
+            .mul_scalar(scale)
+            .unwrap();
+        same_numbers(&format!("backward {on}"), &dx, &separate, exact, dtype)?;
     }
 }
 

@@ -19,10 +19,29 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn softmax(&self, axis: usize) -> Result<Var> {
-        let y = self.value().softmax(axis)?;
+        self.scaled_softmax(axis, 1.0)
+    }
+
+    /// `yⱼ = e^{s·xⱼ}/Σᵢ e^{s·xᵢ}` along `axis` for a constant `s` (attention's
+    /// `softmax(Q·Kᵀ/√d)`); `dx = s·y ⊙ (g − Σ g⊙y)`. The same numbers as
+    /// `x.mul_scalar(s)?.softmax(axis)`, forward and backward, with one pass over the scores
+    /// each way instead of two.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 0.0], &[2], DType::F64)?);
+    /// let y = x.scaled_softmax(0, 0.5)?;
+    /// let first = Var::constant(Tensor::from_f64s(&[1.0, 0.0], &[2], DType::F64)?);
+    /// let grads = y.mul(&first)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.125, -0.125]); // ½ of softmax's
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn scaled_softmax(&self, axis: usize, scale: f64) -> Result<Var> {
+        let y = self.value().scaled_softmax(axis, scale)?;
         let saved = y.clone();
         Ok(Var::record(Op::Softmax, y, &[self], move |g, _| {
-            Ok(vec![Some(saved.softmax_backward(g, axis)?)])
+            Ok(vec![Some(saved.softmax_backward(g, axis, scale)?)])
         }))
     }
 

@@ -152,9 +152,10 @@ impl Backend for Cpu {
         x: &CpuBuffer<T>,
         rows: usize,
         n: usize,
+        scale: f64,
         log: bool,
     ) -> Result<CpuBuffer<T>> {
-        Ok(softmax::softmax_last(&x[..rows * n], n, log))
+        Ok(softmax::softmax_last(&x[..rows * n], n, scale, log))
     }
 
     fn softmax_last_backward<T: Element>(
@@ -163,10 +164,17 @@ impl Backend for Cpu {
         g: &CpuBuffer<T>,
         rows: usize,
         n: usize,
+        scale: f64,
         log: bool,
     ) -> Result<CpuBuffer<T>> {
         let len = rows * n;
-        Ok(softmax::softmax_last_backward(&y[..len], &g[..len], n, log))
+        Ok(softmax::softmax_last_backward(
+            &y[..len],
+            &g[..len],
+            n,
+            scale,
+            log,
+        ))
     }
 
     fn layer_norm<T: Element>(

@@ -5,31 +5,39 @@ use super::parallel::for_each_chunk;
 use super::CpuBuffer;
 use crate::Element;
 
-/// Softmax of each row of a contiguous `[rows, n]` input:
+/// Softmax of each row of a contiguous `[rows, n]` input, each element read as `x_j·scale`:
 /// `y_j = e^{x_j − m} / Σ_i e^{x_i − m}` with `m = max_i x_i`, so no exponent overflows;
 /// with `log`, `y_j = x_j − m − ln Σ_i e^{x_i − m}`.
-pub fn softmax_last<T: Element>(x: &[T], n: usize, log: bool) -> CpuBuffer<T> {
+pub fn softmax_last<T: Element>(x: &[T], n: usize, scale: f64, log: bool) -> CpuBuffer<T> {
     let mut out = CpuBuffer::for_overwrite(x.len());
     if n == 0 {
         return out;
     }
+    let scale = T::from_f64(scale);
     for_each_chunk(&mut out, n, |start, dst| {
-        softmax_rows(dst, &x[start..start + dst.len()], n, log)
+        softmax_rows(dst, &x[start..start + dst.len()], n, scale, log)
     });
     out
 }
 
 /// The backward pass of [`softmax_last`] from its output `y` and the upstream gradient `g`
-/// (contiguous `[rows, n]`): for softmax `dx_j = y_j·(g_j − Σ_i g_i·y_i)`, for log-softmax
-/// `dx_j = g_j − e^{y_j}·Σ_i g_i` (`e^{y}` is the softmax).
-pub fn softmax_last_backward<T: Element>(y: &[T], g: &[T], n: usize, log: bool) -> CpuBuffer<T> {
+/// (contiguous `[rows, n]`): for softmax `dx_j = y_j·(g_j − Σ_i g_i·y_i)·scale`, for
+/// log-softmax `dx_j = (g_j − e^{y_j}·Σ_i g_i)·scale` (`e^{y}` is the softmax).
+pub fn softmax_last_backward<T: Element>(
+    y: &[T],
+    g: &[T],
+    n: usize,
+    scale: f64,
+    log: bool,
+) -> CpuBuffer<T> {
     let mut dx = CpuBuffer::for_overwrite(y.len());
     if n == 0 {
         return dx;
     }
+    let scale = T::from_f64(scale);
     for_each_chunk(&mut dx, n, |start, dst| {
         let rows = start..start + dst.len();
-        backward_rows(dst, &y[rows.clone()], &g[rows], n, log)
+        backward_rows(dst, &y[rows.clone()], &g[rows], n, scale, log)
     });
     dx
 }
@@ -38,20 +46,26 @@ per_isa! {
     /// Softmax (or log-softmax) of each `n`-long row of `src` into `dst`. Rows with a finite
     /// maximum use the lane `exp` (their shifted inputs are ≤ 0, where it is within 2 ulp);
     /// a row holding +∞ or only −∞/NaN takes libm's `exp`, so it gives the same NaNs and
-    /// infinities as the textbook formula.
-    pub(crate) fn softmax_rows<T: Element>(dst: &mut [T], src: &[T], n: usize, log: bool) {
+    /// infinities as the textbook formula. Each input is multiplied by `scale` as it is read.
+    pub(crate) fn softmax_rows<T: Element>(
+        dst: &mut [T],
+        src: &[T],
+        n: usize,
+        scale: T,
+        log: bool,
+    ) {
         for (row_out, row_in) in dst.chunks_mut(n).zip(src.chunks(n)) {
-            let max = lanes_fold(row_in, T::neg_infinity(), |v| v, |m, v| m.max(v));
+            let max = lanes_fold(row_in, T::neg_infinity(), |v| v * scale, |m, v| m.max(v));
             // A row of -inf (fully masked) has no finite maximum; shifting by 0 keeps it
             // NaN-free until the division, exactly like an unshifted softmax would.
             let shift = if max.is_finite() { max } else { T::zero() };
             if max.is_finite() {
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = (v - shift).exp_lanes();
+                    *o = (v * scale - shift).exp_lanes();
                 }
             } else {
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = (v - shift).exp();
+                    *o = (v * scale - shift).exp();
                 }
             }
             let sum = lanes_sum(row_out, |v| v);
@@ -59,7 +73,7 @@ per_isa! {
                 // (x − m) − ln Σ, not x − (m + ln Σ): the first is exact where x = m.
                 let log_sum = sum.ln();
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = (v - shift) - log_sum;
+                    *o = (v * scale - shift) - log_sum;
                 }
             } else {
                 let inv = sum.recip();
@@ -73,18 +87,25 @@ per_isa! {
 
 per_isa! {
     /// [`softmax_last_backward`] over the `n`-long rows of `y` and `g`, into `dx`.
-    pub(crate) fn backward_rows<T: Element>(dx: &mut [T], y: &[T], g: &[T], n: usize, log: bool) {
+    pub(crate) fn backward_rows<T: Element>(
+        dx: &mut [T],
+        y: &[T],
+        g: &[T],
+        n: usize,
+        scale: T,
+        log: bool,
+    ) {
         for ((dx_row, y_row), g_row) in dx.chunks_mut(n).zip(y.chunks(n)).zip(g.chunks(n)) {
             let values = dx_row.iter_mut().zip(y_row).zip(g_row);
             if log {
                 let total = lanes_sum(g_row, |v| v);
                 for ((o, &yv), &gv) in values {
-                    *o = gv - yv.exp_lanes() * total;
+                    *o = (gv - yv.exp_lanes() * total) * scale;
                 }
             } else {
                 let dot = lanes_dot(g_row, y_row);
                 for ((o, &yv), &gv) in values {
-                    *o = yv * (gv - dot);
+                    *o = yv * (gv - dot) * scale;
                 }
             }
         }
@@ -95,16 +116,17 @@ per_isa! {
 mod tests {
     use super::{softmax_last, softmax_last_backward};
 
-    /// Softmax of one row in f64.
-    fn reference(row: &[f32], log: bool) -> Vec<f64> {
-        let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-        let sum: f64 = row.iter().map(|&v| (v as f64 - max).exp()).sum();
+    /// Softmax of one row times `scale`, in f64.
+    fn reference(row: &[f32], scale: f64, log: bool) -> Vec<f64> {
+        let row: Vec<f64> = row.iter().map(|&v| v as f64 * scale).collect();
+        let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+        let sum: f64 = row.iter().map(|&v| (v - max).exp()).sum();
         row.iter()
             .map(|&v| {
                 if log {
-                    v as f64 - max - sum.ln()
+                    v - max - sum.ln()
                 } else {
-                    (v as f64 - max).exp() / sum
+                    (v - max).exp() / sum
                 }
             })
             .collect()
@@ -117,19 +139,19 @@ mod tests {
     }
 
     /// Row lengths that are not a multiple of the lanes, short and long rows, enough rows to be
-    /// split over threads, against softmax in f64; the non-finite rows, among ordinary ones,
-    /// against the textbook formula's NaNs.
+    /// split over threads, scaled or not, against softmax in f64; the non-finite rows, among
+    /// ordinary ones, against the textbook formula's NaNs.
     #[test]
     fn rows_match_f64_and_non_finite_rows_give_nan() {
         for (rows, n) in [(3, 37), (150, 37), (200, 1), (3, 5000)] {
             let x = inputs(rows * n, n);
-            for log in [false, true] {
-                let y = softmax_last(&x, n, log);
+            for (scale, log) in [(1.0, false), (1.0, true), (0.25, false), (-2.0, true)] {
+                let y = softmax_last(&x, n, scale, log);
                 for (row_y, row_x) in y.chunks(n).zip(x.chunks(n)) {
-                    for (&got, want) in row_y.iter().zip(reference(row_x, log)) {
+                    for (&got, want) in row_y.iter().zip(reference(row_x, scale, log)) {
                         assert!(
                             (got as f64 - want).abs() <= 1e-6 * want.abs().max(1.0),
-                            "{rows}×{n} log={log}: {got} vs {want}"
+                            "{rows}×{n} scale={scale} log={log}: {got} vs {want}"
                         );
                     }
                 }
@@ -139,11 +161,11 @@ mod tests {
         let mut x = inputs(5 * n, 0);
         x[n + 3] = f32::INFINITY;
         x[3 * n..4 * n].fill(f32::NEG_INFINITY);
-        let y = softmax_last(&x, n, false);
+        let y = softmax_last(&x, n, 1.0, false);
         assert!(y[n + 3].is_nan(), "a row holding +∞");
         assert!(y[3 * n..4 * n].iter().all(|v| v.is_nan()), "a masked row");
         for r in [0, 2, 4] {
-            let want = reference(&x[r * n..(r + 1) * n], false);
+            let want = reference(&x[r * n..(r + 1) * n], 1.0, false);
             assert!(
                 (y[r * n] as f64 - want[0]).abs() < 1e-6,
                 "row {r} beside them"
@@ -151,16 +173,16 @@ mod tests {
         }
     }
 
-    /// The backward pass against `dx = y·(g − Σ g·y)` (log-softmax: `g − e^y·Σ g`) in f64,
-    /// over the same row shapes.
+    /// The backward pass against `dx = y·(g − Σ g·y)·s` (log-softmax: `(g − e^y·Σ g)·s`) in
+    /// f64, over the same row shapes, with the scale `s` 1 or not.
     #[test]
     fn backward_matches_f64() {
         for (rows, n) in [(3, 37), (150, 37), (200, 1), (3, 5000)] {
             let x = inputs(rows * n, n);
             let g = inputs(rows * n, 3 * n + 1);
-            for log in [false, true] {
-                let y = softmax_last(&x, n, log);
-                let dx = softmax_last_backward(&y, &g, n, log);
+            for (scale, log) in [(1.0, false), (1.0, true), (0.25, false), (-2.0, true)] {
+                let y = softmax_last(&x, n, scale, log);
+                let dx = softmax_last_backward(&y, &g, n, scale, log);
                 for ((dx, y), g) in dx.chunks(n).zip(y.chunks(n)).zip(g.chunks(n)) {
                     let p: Vec<f64> = y
                         .iter()
@@ -171,19 +193,21 @@ mod tests {
                             (s + gv as f64, d + gv as f64 * pv)
                         });
                     for ((&got, &gv), &pv) in dx.iter().zip(g).zip(&p) {
-                        let want = if log {
-                            gv as f64 - pv * sum_g
-                        } else {
-                            pv * (gv as f64 - dot)
-                        };
-                        let scale = if log {
-                            sum_g.abs() + 1.0
-                        } else {
-                            dot.abs() + 1.0
-                        };
+                        let want = scale
+                            * if log {
+                                gv as f64 - pv * sum_g
+                            } else {
+                                pv * (gv as f64 - dot)
+                            };
+                        let size = scale.abs()
+                            * if log {
+                                sum_g.abs() + 1.0
+                            } else {
+                                dot.abs() + 1.0
+                            };
                         assert!(
-                            (got as f64 - want).abs() <= 1e-5 * scale,
-                            "{rows}×{n} log={log}: {got} vs {want}"
+                            (got as f64 - want).abs() <= 1e-5 * size,
+                            "{rows}×{n} scale={scale} log={log}: {got} vs {want}"
                         );
                     }
                 }

@@ -12,13 +12,14 @@ use std::sync::Arc;
 /// Items per row group: rows shorter than this leave some idle, which is cheap.
 const ROW_GROUP: usize = 256;
 
-/// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` input, shifted by the row
-/// maximum (by 0 when that is not finite, as on the CPU).
+/// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` input times `scale`, shifted
+/// by the row maximum (by 0 when that is not finite, as on the CPU).
 pub(crate) fn softmax_last<T: Element>(
     rt: &Arc<Runtime>,
     x: &ClBuffer<T>,
     rows: usize,
     n: usize,
+    scale: f64,
     log: bool,
 ) -> Result<ClBuffer<T>> {
     let out = ClBuffer::new(rt, checked_numel("softmax", &[rows, n])?)?;
@@ -31,6 +32,7 @@ pub(crate) fn softmax_last<T: Element>(
         .buffer(x)?
         .buffer(&out)?
         .arg(&uint("a row length", n)?)?
+        .scalar(T::from_f64(scale))?
         .arg(&i32::from(log))?
         .local::<T>(group)?
         .run(&[rows * group], &[group])?;
@@ -44,6 +46,7 @@ pub(crate) fn softmax_last_backward<T: Element>(
     g: &ClBuffer<T>,
     rows: usize,
     n: usize,
+    scale: f64,
     log: bool,
 ) -> Result<ClBuffer<T>> {
     let op = if log {
@@ -65,6 +68,7 @@ pub(crate) fn softmax_last_backward<T: Element>(
         .buffer(g)?
         .buffer(&dx)?
         .arg(&uint("a row length", n)?)?
+        .scalar(T::from_f64(scale))?
         .arg(&i32::from(log))?
         .local::<T>(group)?
         .run(&[rows * group], &[group])?;

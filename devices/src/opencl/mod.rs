@@ -290,9 +290,10 @@ impl Backend for OpenCl {
         x: &ClBuffer<T>,
         rows: usize,
         n: usize,
+        scale: f64,
         log: bool,
     ) -> Result<ClBuffer<T>> {
-        fused::softmax_last(&self.runtime, x, rows, n, log)
+        fused::softmax_last(&self.runtime, x, rows, n, scale, log)
     }
 
     fn softmax_last_backward<T: Element>(
@@ -301,9 +302,10 @@ impl Backend for OpenCl {
         g: &ClBuffer<T>,
         rows: usize,
         n: usize,
+        scale: f64,
         log: bool,
     ) -> Result<ClBuffer<T>> {
-        fused::softmax_last_backward(&self.runtime, y, g, rows, n, log)
+        fused::softmax_last_backward(&self.runtime, y, g, rows, n, scale, log)
     }
 
     fn layer_norm<T: Element>(

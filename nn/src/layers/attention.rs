@@ -89,10 +89,13 @@ impl Module for MultiHeadSelfAttention {
                 .permute(&[0, 2, 1, 3])
         };
         let (q, k, v) = (project(0)?, project(1)?, project(2)?);
-        let scores = q
-            .matmul(&k.transpose(2, 3)?)?
-            .mul_scalar(1.0 / (head_dim as f64).sqrt())?;
-        let weights = self.attention_dropout.forward(&scores.softmax(3)?, ctx)?;
+        let scores = q.matmul(&k.transpose(2, 3)?)?;
+        // softmax(scores/√d_head): the scale taken inside the softmax kernels, one pass over
+        // the [B, h, N, N] scores each way instead of two.
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        let weights = self
+            .attention_dropout
+            .forward(&scores.scaled_softmax(3, scale)?, ctx)?;
         let mixed = weights
             .matmul(&v)?
             .permute(&[0, 2, 1, 3])?
