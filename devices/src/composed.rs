@@ -64,34 +64,22 @@ pub fn softmax_last_backward<B: Backend, T: Element>(
     scale: f64,
     log: bool,
 ) -> Result<B::Buffer<T>> {
-    let unscaled = unscaled_softmax_backward(backend, y, g, rows, n, log)?;
-    if scale == 1.0 {
-        return Ok(unscaled);
-    }
     let dense = Layout::contiguous(&[rows, n]);
-    backend.binary_scalar::<T, Mul>(&unscaled, &dense, T::from_f64(scale))
-}
-
-fn unscaled_softmax_backward<B: Backend, T: Element>(
-    backend: &B,
-    y: &B::Buffer<T>,
-    g: &B::Buffer<T>,
-    rows: usize,
-    n: usize,
-    log: bool,
-) -> Result<B::Buffer<T>> {
-    let dense = Layout::contiguous(&[rows, n]);
-    if log {
+    let unscaled = if log {
         let total = backend.reduce::<T, Sum>(g, &dense, &[1])?;
         let softmax = backend.unary::<T, Exp>(y, &dense)?;
         let scaled = backend.binary::<T, Mul>(&softmax, &dense, &total, &per_row(rows, n)?)?;
-        backend.binary::<T, Sub>(g, &dense, &scaled, &dense)
+        backend.binary::<T, Sub>(g, &dense, &scaled, &dense)?
     } else {
         let products = backend.binary::<T, Mul>(g, &dense, y, &dense)?;
         let dot = backend.reduce::<T, Sum>(&products, &dense, &[1])?;
         let centered = backend.binary::<T, Sub>(g, &dense, &dot, &per_row(rows, n)?)?;
-        backend.binary::<T, Mul>(y, &dense, &centered, &dense)
+        backend.binary::<T, Mul>(y, &dense, &centered, &dense)?
+    };
+    if scale == 1.0 {
+        return Ok(unscaled);
     }
+    backend.binary_scalar::<T, Mul>(&unscaled, &dense, T::from_f64(scale))
 }
 
 /// Per-row mean of a contiguous `[rows, d]` buffer, as `[rows]`.
