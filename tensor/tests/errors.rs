@@ -271,6 +271,26 @@ fn softmax_of_a_scalar() {
 }
 
 #[test]
+fn softmax_backward_mismatches() {
+    let y = z(&[2, 4]);
+    assert_names(
+        &msg(y.softmax_backward(&z(&[4, 2]), 1, 1.0)),
+        "softmax_backward",
+        &["[2, 4]", "[4, 2]"],
+    );
+    assert_names(
+        &msg(y.log_softmax_backward(&z(&[2, 4]), 2)),
+        "log_softmax_backward",
+        &["axis 2"],
+    );
+    assert_names(
+        &msg(y.softmax_backward(&z64(&[2, 4]), 0, 1.0)),
+        "softmax_backward",
+        &["f32", "f64"],
+    );
+}
+
+#[test]
 fn layer_norm_mismatches() {
     let x = z(&[2, 4]);
     assert_eq!(
