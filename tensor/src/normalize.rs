@@ -134,25 +134,20 @@ impl Tensor {
                 ),
             ));
         }
-        self.layout().check_axis(op, axis)?;
-        let last = self.rank() - 1;
-        let (y, g) = if axis == last {
-            (self.clone(), grad.clone())
-        } else {
-            (self.transpose(axis, last)?, grad.transpose(axis, last)?)
-        };
-        let (y, rows, n) = y.dense_rows(op)?;
-        let g = g.contiguous()?;
-        let dx = Tensor::from_storage(
-            y.storage()
-                .softmax_last_backward(g.storage(), rows, n, scale, log)?,
-            y.shape(),
-        );
-        if axis == last {
-            Ok(dx)
-        } else {
-            dx.transpose(axis, last)
-        }
+        self.along_last(op, axis, |y| {
+            // `grad` moved the way `along_last` moved `self` (nothing when `axis` is last).
+            let g = if axis + 1 == self.rank() {
+                grad.contiguous()?
+            } else {
+                grad.transpose(axis, self.rank() - 1)?.contiguous()?
+            };
+            let (y, rows, n) = y.dense_rows(op)?;
+            Ok(Tensor::from_storage(
+                y.storage()
+                    .softmax_last_backward(g.storage(), rows, n, scale, log)?,
+                y.shape(),
+            ))
+        })
     }
 
     /// Layer norm over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`, with `γ`, `β` of shape `[d]`.
