@@ -40,4 +40,4 @@ mod test_util;
 pub use dataset::{Dataset, Labels, Modality, RawSplit, Split, Standardization};
 pub use error::{DataError, DataResult};
 pub use folder::{build_folder_task, FolderSpec};
-pub use suite::{build_suite, build_task, default_suite, SuiteConfig, TaskId};
+pub use suite::{build_suite, build_task, default_suite, BandMeanRemoval, SuiteConfig, TaskId};

@@ -16,16 +16,17 @@ use crate::data::pack::{parse_pack_gz, Clip};
 use crate::data::resample::resample;
 use rand_chacha::ChaCha8Rng;
 
-/// Log-mel features (optionally with band means removed and utterance-normalized) of one
-/// waveform at `rate` Hz.
+/// Log-mel features (with band means removed when `band_means` says so, and
+/// utterance-normalized when the suite says so) of one waveform at `rate` Hz.
 fn speech_features(
     cfg: &SuiteConfig,
+    band_means: bool,
     features: &AudioFeatures,
     samples: &[f32],
     rate: u32,
 ) -> DataResult<Vec<f32>> {
     let mut x = features.features(samples, rate)?;
-    if cfg.speech_band_means {
+    if band_means {
         remove_band_means(&mut x, cfg.mel.n_mels);
     }
     if cfg.speech_normalize {
@@ -37,6 +38,7 @@ fn speech_features(
 /// Log-mel features and labels of clips, each followed by `copies` augmented copies of it.
 fn clip_features(
     cfg: &SuiteConfig,
+    band_means: bool,
     features: &AudioFeatures,
     clips: &[&Clip],
     copies: usize,
@@ -47,6 +49,7 @@ fn clip_features(
     for c in clips {
         inputs.extend(speech_features(
             cfg,
+            band_means,
             features,
             &c.wav.samples,
             c.wav.sample_rate,
@@ -58,7 +61,7 @@ fn clip_features(
         let at_rate = resample(&c.wav.samples, c.wav.sample_rate, rate)?;
         for _ in 0..copies {
             let x = augment(&at_rate, rate, features.window_samples(), &cfg.speech, rng)?;
-            inputs.extend(speech_features(cfg, features, &x, rate)?);
+            inputs.extend(speech_features(cfg, band_means, features, &x, rate)?);
             labels.push(c.label);
         }
     }
@@ -85,10 +88,11 @@ enum Examples {
 }
 
 /// A speech task from its training clips (validation carved out, by clip; the rest augmented)
-/// and its test clips.
+/// and its test clips, with band means removed when `band_means` says so.
 fn speech_like_task(
     task: TaskId,
     cfg: &SuiteConfig,
+    band_means: bool,
     features: &AudioFeatures,
     train: &[&Clip],
     test: &[&Clip],
@@ -102,10 +106,17 @@ fn speech_like_task(
     let mut aug = rng(cfg.seed, task.stream() + 1);
     let pick = |ix: &[usize]| ix.iter().map(|&i| train[i]).collect::<Vec<_>>();
     let split = |clips: &[&Clip], copies: usize, aug: &mut ChaCha8Rng| match examples {
-        Examples::Whole => clip_features(cfg, features, clips, copies, aug),
+        Examples::Whole => clip_features(cfg, band_means, features, clips, copies, aug),
         Examples::Segments => {
             let cut = segments(clips, features.sample_rate(), features.window_samples())?;
-            clip_features(cfg, features, &cut.iter().collect::<Vec<_>>(), copies, aug)
+            clip_features(
+                cfg,
+                band_means,
+                features,
+                &cut.iter().collect::<Vec<_>>(),
+                copies,
+                aug,
+            )
         }
     };
     let raw = [
@@ -114,7 +125,7 @@ fn speech_like_task(
         split(test, 0, &mut aug)?,
     ];
     let mut dataset = assemble(task, cfg, Modality::Audio, features.shape(), raw)?;
-    dataset.band_mean_removal = cfg.speech_band_means;
+    dataset.band_mean_removal = band_means;
     dataset.example_normalization = cfg.speech_normalize;
     Ok(dataset)
 }
@@ -129,6 +140,7 @@ pub(super) fn speech_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRe
     speech_like_task(
         TaskId::SpokenDigits,
         cfg,
+        cfg.band_mean_removal.spoken_digits,
         features,
         &train,
         &test,
@@ -206,6 +218,7 @@ pub(super) fn language_task(cfg: &SuiteConfig, features: &AudioFeatures) -> Data
     speech_like_task(
         TaskId::LanguageId,
         cfg,
+        cfg.band_mean_removal.language_id,
         features,
         &train,
         &test,
