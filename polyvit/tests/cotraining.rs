@@ -192,6 +192,55 @@ fn a_single_label_task_trains_with_the_sigmoid_loss() {
     assert!(last < 0.6 * first, "loss {first} -> {last}");
 }
 
+/// A checkpoint trained on other inputs than this build makes for one of its tasks (another
+/// version's preprocessing, other data) is refused on restore, naming the task and what differs.
+#[test]
+fn a_checkpoint_of_other_inputs_does_not_resume() {
+    use polyvit::data::task_info::{tasks_from_metadata, tasks_to_metadata, TASKS_KEY};
+    let config = tiny_config(1, 8);
+    let mut run = Run::new(config.clone(), suite()).unwrap();
+    run.train_step().unwrap();
+    let dir = std::env::temp_dir().join(format!("polyvit-inputs-{}", std::process::id()));
+    let path = dir.join("checkpoint.safetensors");
+    run.save(&path).unwrap();
+    let saved = nn::checkpoint::Checkpoint::load(&path).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let restore_edited = |edit: &dyn Fn(&mut polyvit::data::task_info::TaskInfo)| {
+        let mut checkpoint = saved.clone();
+        let mut tasks = tasks_from_metadata(&checkpoint.metadata[TASKS_KEY], "test").unwrap();
+        for task in &mut tasks {
+            edit(task);
+        }
+        checkpoint
+            .metadata
+            .insert(TASKS_KEY.into(), tasks_to_metadata(&tasks));
+        let mut fresh = Run::new(config.clone(), suite()).unwrap();
+        fresh.restore(&checkpoint).err().map(|e| e.to_string())
+    };
+    assert_eq!(restore_edited(&|_| {}), None, "the same inputs resume");
+    let band_means = restore_edited(&|t| {
+        if t.name == "spoken_digits" {
+            t.band_mean_removal = false;
+        }
+    })
+    .expect("spoken digits are built with their band means removed");
+    assert!(
+        band_means.contains("'spoken_digits'")
+            && band_means.contains("band-mean removal: false in the checkpoint, true now"),
+        "{band_means}"
+    );
+    let standardization = restore_edited(&|t| {
+        if t.name == "mnist" {
+            t.standardization.mean += 0.5;
+        }
+    })
+    .expect("other mnist statistics");
+    assert!(
+        standardization.contains("'mnist'") && standardization.contains("standardization"),
+        "{standardization}"
+    );
+}
+
 /// A checkpoint whose optimizer state is missing, partial or foreign is refused on restore,
 /// naming the entry, instead of resuming from zero momentum.
 #[test]

@@ -62,6 +62,66 @@ impl TaskInfo {
             .with_example_normalization(self.example_normalization))
     }
 
+    /// How `rebuilt`, the same task as this build makes it, differs from this description in
+    /// what reaches the model (input shape and preprocessing, standardization, classes), or
+    /// `None` when it does not.
+    pub fn difference(&self, rebuilt: &TaskInfo) -> Option<String> {
+        let field = |what: &str, then: String, now: String| {
+            (then != now).then(|| format!("{what}: {then} in the checkpoint, {now} now"))
+        };
+        [
+            field(
+                "modality",
+                format!("{:?}", self.modality),
+                format!("{:?}", rebuilt.modality),
+            ),
+            field(
+                "input shape",
+                format!("{:?}", self.shape),
+                format!("{:?}", rebuilt.shape),
+            ),
+            field(
+                "fit",
+                format!("{:?}", self.fit),
+                format!("{:?}", rebuilt.fit),
+            ),
+            field(
+                "band-mean removal",
+                self.band_mean_removal.to_string(),
+                rebuilt.band_mean_removal.to_string(),
+            ),
+            field(
+                "per-example normalization",
+                self.example_normalization.to_string(),
+                rebuilt.example_normalization.to_string(),
+            ),
+            field(
+                "standardization (mean, std)",
+                format!(
+                    "({}, {})",
+                    self.standardization.mean, self.standardization.std
+                ),
+                format!(
+                    "({}, {})",
+                    rebuilt.standardization.mean, rebuilt.standardization.std
+                ),
+            ),
+            field(
+                "multi-label",
+                self.multi_label.to_string(),
+                rebuilt.multi_label.to_string(),
+            ),
+            field(
+                "classes",
+                format!("{:?}", self.classes),
+                format!("{:?}", rebuilt.classes),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| format!("{a}; {b}"))
+    }
+
     /// A dataset of this task holding `inputs` (raw, standardized here) with `labels` as its
     /// test split and nothing else: what the model's task specs and the evaluation need.
     pub fn dataset_with(

@@ -8,7 +8,7 @@ use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
 use super::evaluate::{score, TaskScore};
 use super::loss::LossKind;
 use super::sampler::{plan, Schedule};
-use crate::data::task_info::{tasks_to_metadata, TaskInfo, TASKS_KEY};
+use crate::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
 use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
 use autograd::{Gradients, Var};
@@ -469,9 +469,36 @@ impl Run {
             .map_err(|e| RunError::Config(format!("the checkpoint's configuration: {e}")))
     }
 
+    /// Refuses to resume when a task's inputs, as this build makes them, differ from the ones
+    /// the checkpoint's run trained on (other preprocessing in another version, other data
+    /// files): the run would otherwise go on training on other numbers without a word. A
+    /// checkpoint without task descriptions (older than them) is not checked.
+    fn check_same_inputs(&self, checkpoint: &Checkpoint) -> Result<(), RunError> {
+        let Some(text) = checkpoint.metadata.get(TASKS_KEY) else {
+            return Ok(());
+        };
+        let stored = tasks_from_metadata(text, "the checkpoint")?;
+        let rebuilt = self.task_infos();
+        for then in &stored {
+            let Some(now) = rebuilt.iter().find(|t| t.name == then.name) else {
+                continue; // Its configuration, read from the checkpoint, names the same tasks.
+            };
+            if let Some(difference) = then.difference(now) {
+                return Err(RunError::Config(format!(
+                    "task '{}' was trained on other inputs than this build makes ({difference}): \
+                     resume with the version and data that wrote the checkpoint, or start a new \
+                     run from its weights with --init-from",
+                    then.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Restores model, optimizer and step from `checkpoint` into this (freshly built) run.
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), RunError> {
         checkpoint.check_prefixes(&["model.", "optimizer."])?;
+        self.check_same_inputs(checkpoint)?;
         checkpoint.load_parameters("model.", &mut self.model)?;
         let number = |key: &str| -> Result<u64, RunError> {
             checkpoint
