@@ -4,6 +4,8 @@
 mod common;
 
 use common::{suite, tiny_config};
+use nn::checkpoint::Checkpoint;
+use polyvit::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use polyvit::data::{Dataset, Labels, Split};
 use polyvit::train::{LossKind, OptimizerConfig, Run};
 
@@ -85,7 +87,7 @@ fn a_resumed_run_repeats_an_uninterrupted_one_exactly() {
         let dir = std::env::temp_dir().join(format!("polyvit-resume-{}", std::process::id()));
         let path = dir.join("checkpoint.safetensors");
         first.save(&path).unwrap();
-        let checkpoint = nn::checkpoint::Checkpoint::load(&path).unwrap();
+        let checkpoint = Checkpoint::load(&path).unwrap();
         let restored = Run::config_in_checkpoint(&checkpoint).unwrap();
         assert_eq!(restored, config, "the checkpoint holds the configuration");
         let mut resumed = Run::new(restored, suite()).unwrap();
@@ -192,30 +194,39 @@ fn a_single_label_task_trains_with_the_sigmoid_loss() {
     assert!(last < 0.6 * first, "loss {first} -> {last}");
 }
 
+/// The checkpoint of a tiny one-step run, and a function that restores an edited copy of it
+/// into a fresh run of the same configuration and returns the error if the restore is refused.
+fn restore_after_edit(tag: &str) -> impl Fn(&dyn Fn(&mut Checkpoint)) -> Option<String> {
+    let config = tiny_config(1, 8);
+    let mut run = Run::new(config.clone(), suite()).unwrap();
+    run.train_step().unwrap();
+    let dir = std::env::temp_dir().join(format!("polyvit-{tag}-{}", std::process::id()));
+    let path = dir.join("checkpoint.safetensors");
+    run.save(&path).unwrap();
+    let saved = Checkpoint::load(&path).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    move |edit| {
+        let mut checkpoint = saved.clone();
+        edit(&mut checkpoint);
+        let mut fresh = Run::new(config.clone(), suite()).unwrap();
+        fresh.restore(&checkpoint).err().map(|e| e.to_string())
+    }
+}
+
 /// A checkpoint trained on other inputs than this build makes for one of its tasks (another
 /// version's preprocessing, other data) is refused on restore, naming the task and what differs.
 #[test]
 fn a_checkpoint_of_other_inputs_does_not_resume() {
-    use polyvit::data::task_info::{tasks_from_metadata, tasks_to_metadata, TASKS_KEY};
-    let config = tiny_config(1, 8);
-    let mut run = Run::new(config.clone(), suite()).unwrap();
-    run.train_step().unwrap();
-    let dir = std::env::temp_dir().join(format!("polyvit-inputs-{}", std::process::id()));
-    let path = dir.join("checkpoint.safetensors");
-    run.save(&path).unwrap();
-    let saved = nn::checkpoint::Checkpoint::load(&path).unwrap();
-    std::fs::remove_dir_all(&dir).ok();
-    let restore_edited = |edit: &dyn Fn(&mut polyvit::data::task_info::TaskInfo)| {
-        let mut checkpoint = saved.clone();
-        let mut tasks = tasks_from_metadata(&checkpoint.metadata[TASKS_KEY], "test").unwrap();
-        for task in &mut tasks {
-            edit(task);
-        }
-        checkpoint
-            .metadata
-            .insert(TASKS_KEY.into(), tasks_to_metadata(&tasks));
-        let mut fresh = Run::new(config.clone(), suite()).unwrap();
-        fresh.restore(&checkpoint).err().map(|e| e.to_string())
+    let restore = restore_after_edit("inputs");
+    let restore_edited = |edit: &dyn Fn(&mut TaskInfo)| {
+        restore(&|checkpoint| {
+            let text = &checkpoint.metadata[TASKS_KEY];
+            let mut tasks = tasks_from_metadata(text, "test").unwrap();
+            tasks.iter_mut().for_each(edit);
+            checkpoint
+                .metadata
+                .insert(TASKS_KEY.into(), tasks_to_metadata(&tasks));
+        })
     };
     assert_eq!(restore_edited(&|_| {}), None, "the same inputs resume");
     let band_means = restore_edited(&|t| {
@@ -226,7 +237,7 @@ fn a_checkpoint_of_other_inputs_does_not_resume() {
     .expect("spoken digits are built with their band means removed");
     assert!(
         band_means.contains("'spoken_digits'")
-            && band_means.contains("band-mean removal: false in the checkpoint, true now"),
+            && band_means.contains("band_mean_removal: false in the checkpoint, true now"),
         "{band_means}"
     );
     let standardization = restore_edited(&|t| {
@@ -245,20 +256,7 @@ fn a_checkpoint_of_other_inputs_does_not_resume() {
 /// naming the entry, instead of resuming from zero momentum.
 #[test]
 fn a_checkpoint_without_its_optimizer_state_does_not_resume() {
-    let config = tiny_config(1, 8);
-    let mut run = Run::new(config.clone(), suite()).unwrap();
-    run.train_step().unwrap();
-    let dir = std::env::temp_dir().join(format!("polyvit-state-{}", std::process::id()));
-    let path = dir.join("checkpoint.safetensors");
-    run.save(&path).unwrap();
-    let saved = nn::checkpoint::Checkpoint::load(&path).unwrap();
-    std::fs::remove_dir_all(&dir).ok();
-    let restore = |edit: &dyn Fn(&mut nn::checkpoint::Checkpoint)| {
-        let mut checkpoint = saved.clone();
-        edit(&mut checkpoint);
-        let mut fresh = Run::new(config.clone(), suite()).unwrap();
-        fresh.restore(&checkpoint).err().map(|e| e.to_string())
-    };
+    let restore = restore_after_edit("state");
     assert_eq!(restore(&|_| {}), None, "the untouched checkpoint restores");
     let none = restore(&|c| c.tensors.retain(|k, _| !k.starts_with("optimizer.")));
     assert!(

@@ -62,64 +62,25 @@ impl TaskInfo {
             .with_example_normalization(self.example_normalization))
     }
 
-    /// How `rebuilt`, the same task as this build makes it, differs from this description in
-    /// what reaches the model (input shape and preprocessing, standardization, classes), or
-    /// `None` when it does not.
+    /// How `rebuilt`, the same task as this build makes it, differs from this description
+    /// (each differing field, by its name in the checkpoint, with both values), or `None` when
+    /// it does not. Every field is compared, so one added later is too.
     pub fn difference(&self, rebuilt: &TaskInfo) -> Option<String> {
-        let field = |what: &str, then: String, now: String| {
-            (then != now).then(|| format!("{what}: {then} in the checkpoint, {now} now"))
+        let fields = |info: &TaskInfo| match serde_json::to_value(info) {
+            Ok(serde_json::Value::Object(fields)) => Some(fields),
+            _ => None,
         };
-        [
-            field(
-                "modality",
-                format!("{:?}", self.modality),
-                format!("{:?}", rebuilt.modality),
-            ),
-            field(
-                "input shape",
-                format!("{:?}", self.shape),
-                format!("{:?}", rebuilt.shape),
-            ),
-            field(
-                "fit",
-                format!("{:?}", self.fit),
-                format!("{:?}", rebuilt.fit),
-            ),
-            field(
-                "band-mean removal",
-                self.band_mean_removal.to_string(),
-                rebuilt.band_mean_removal.to_string(),
-            ),
-            field(
-                "per-example normalization",
-                self.example_normalization.to_string(),
-                rebuilt.example_normalization.to_string(),
-            ),
-            field(
-                "standardization (mean, std)",
-                format!(
-                    "({}, {})",
-                    self.standardization.mean, self.standardization.std
-                ),
-                format!(
-                    "({}, {})",
-                    rebuilt.standardization.mean, rebuilt.standardization.std
-                ),
-            ),
-            field(
-                "multi-label",
-                self.multi_label.to_string(),
-                rebuilt.multi_label.to_string(),
-            ),
-            field(
-                "classes",
-                format!("{:?}", self.classes),
-                format!("{:?}", rebuilt.classes),
-            ),
-        ]
-        .into_iter()
-        .flatten()
-        .reduce(|a, b| format!("{a}; {b}"))
+        let (Some(then), Some(now)) = (fields(self), fields(rebuilt)) else {
+            // Not reached (a derived struct serializes to an object); still an answer.
+            return (self != rebuilt).then(|| "the task description".to_string());
+        };
+        then.iter()
+            .filter(|(key, value)| now.get(*key) != Some(value))
+            .map(|(key, value)| {
+                let current = now.get(key).unwrap_or(&serde_json::Value::Null);
+                format!("{key}: {value} in the checkpoint, {current} now")
+            })
+            .reduce(|a, b| format!("{a}; {b}"))
     }
 
     /// A dataset of this task holding `inputs` (raw, standardized here) with `labels` as its
@@ -201,6 +162,21 @@ mod tests {
             (2, Some(&[0.0; 4][..]))
         );
         assert_eq!(TaskInfo::of(&d, Fit::Crop), info);
+
+        // `difference` names each differing field with both values, and nothing else.
+        assert_eq!(info.difference(&info.clone()), None);
+        let rebuilt = TaskInfo {
+            shape: vec![1, 4, 4],
+            classes: vec!["cat".into()],
+            ..info.clone()
+        };
+        assert_eq!(
+            info.difference(&rebuilt).as_deref(),
+            Some(
+                "classes: [\"cat\",\"dog\"] in the checkpoint, [\"cat\"] now; \
+                 shape: [1,2,2] in the checkpoint, [1,4,4] now"
+            )
+        );
     }
 
     /// A task trained on per-example normalized inputs with band means removed reads new files
