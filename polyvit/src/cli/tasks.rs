@@ -3,6 +3,7 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polyvit::data::{build_folder_task, build_suite, build_task, Dataset, SuiteConfig, TaskId};
 use polyvit::train::TrainConfig;
+use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Folders of at least this many files show a progress bar while they are decoded.
@@ -28,8 +29,9 @@ pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
         .map(|t| TaskId::ALL.into_iter().find(|id| id.name() == t.name))
         .collect();
     let mut datasets = match built_in {
+        // The tasks are independent: built in parallel, in order (as `build_suite` does).
         Some(ids) => ids
-            .into_iter()
+            .into_par_iter()
             .map(|id| build_task(id, &suite).map_err(|e| format!("task {}: {e}", id.name())))
             .collect::<Result<Vec<_>, _>>()?,
         None => load_suite(&suite)?,

@@ -54,6 +54,7 @@ use super::moving_mnist::MovingMnistConfig;
 use super::spectrogram::MelConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use std::path::PathBuf;
 
 pub use files::{SuiteFile, SuiteFiles};
@@ -276,10 +277,12 @@ pub fn build_task(task: TaskId, cfg: &SuiteConfig) -> DataResult<Dataset> {
     }
 }
 
-/// Builds every task of the suite ([`SuiteConfig::tasks`]), in [`TaskId::ALL`] order.
+/// Builds every task of the suite ([`SuiteConfig::tasks`]), in [`TaskId::ALL`] order. The
+/// tasks are independent (each draws from random streams of its own), so they are built in
+/// parallel, with the same result as one after another.
 pub fn build_suite(cfg: &SuiteConfig) -> DataResult<Vec<Dataset>> {
     cfg.tasks()
-        .into_iter()
+        .into_par_iter()
         .map(|t| build_task(t, cfg))
         .collect()
 }
