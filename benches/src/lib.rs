@@ -52,13 +52,13 @@ impl StepShape {
 
     /// One co-training step of the default run (the `small` preset, batch 32) on a task of
     /// `modality`, with the default suite's input shapes and patches: MNIST digits 1×28×28 in
-    /// 7×7 patches, Moving-MNIST clips 8×1×32×32 in 2×8×8 tubelets, log-mel spectrograms
-    /// 1×32×64 in 8×8 patches.
+    /// 7×7 patches, Moving-MNIST clips 8×1×32×32 in 2×8×8 tubelets, log-mel spectrograms of 64
+    /// frames × 32 mel bands in patches of 2 frames × 32 bands.
     pub fn suite(modality: Modality) -> StepShape {
         let (name, input, patch): (_, &[usize], &[usize]) = match modality {
             Modality::Image => ("suite-image", &[1, 28, 28], &[7, 7]),
             Modality::Video => ("suite-video", &[8, 1, 32, 32], &[2, 8, 8]),
-            Modality::Audio => ("suite-audio", &[1, 32, 64], &[8, 8]),
+            Modality::Audio => ("suite-audio", &[1, 64, 32], &[2, 32]),
         };
         StepShape {
             name,
