@@ -169,6 +169,15 @@ fn bad_configurations_are_explained() {
     config.tasks[0].loss = Some(LossKind::Softmax);
     let err = Run::new(config, suite()).err().unwrap().to_string();
     assert!(err.contains("task drums: loss = \"softmax\""), "{err}");
+    // An augmentation for another modality is refused, not skipped.
+    let mut config = tiny_config(1, 16);
+    config.select_tasks(&["mnist".into()]);
+    config.tasks[0].spec_augment = true;
+    let err = Run::new(config, suite()).err().unwrap().to_string();
+    assert!(
+        err.contains("task mnist: spec_augment = true") && err.contains("an image task"),
+        "{err}"
+    );
 }
 
 /// A single-label task trained with the sigmoid loss (the reference's choice for images)

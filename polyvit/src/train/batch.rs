@@ -1,8 +1,10 @@
-//! Turning examples into training batches: sampling, targets, mixup and SpecAugment. Inputs
-//! come from the split ([`Split::gather`]), whether it holds them in memory or decodes them.
+//! Turning examples into training batches: sampling, targets, and the augmentations (random
+//! shifts, time reversal, SpecAugment, mixup). Inputs come from the split ([`Split::gather`]),
+//! whether it holds them in memory or decodes them.
 
+use super::config::TaskConfig;
 use super::run::RunError;
-use crate::data::{Dataset, Labels, Split};
+use crate::data::{Dataset, Labels, Modality, Split};
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
@@ -62,6 +64,49 @@ pub struct Augmentation {
     pub mixup: f64,
     /// SpecAugment masks on spectrograms.
     pub spec_augment: bool,
+    /// Each clip played backwards with probability ½ (for labels that do not depend on the
+    /// direction of time).
+    pub time_reversal: bool,
+}
+
+impl Augmentation {
+    /// The augmentation `task` asks for on examples of `modality`: an error naming the task and
+    /// the key when one does not apply to that modality (a shift of audio, SpecAugment of
+    /// pixels, time reversal of a still image or a spectrogram), so no setting is ignored.
+    pub fn for_task(
+        task: &TaskConfig,
+        modality: Modality,
+    ) -> std::result::Result<Augmentation, String> {
+        let misplaced = |setting: String, applies: &str| {
+            Err(format!(
+                "task {}: {setting}: applies to {applies}, and this is {} task",
+                task.name,
+                match modality {
+                    Modality::Image => "an image",
+                    Modality::Video => "a video",
+                    Modality::Audio => "an audio",
+                }
+            ))
+        };
+        if task.max_shift > 0 && modality == Modality::Audio {
+            return misplaced(
+                format!("max_shift = {}", task.max_shift),
+                "images and video",
+            );
+        }
+        if task.spec_augment && modality != Modality::Audio {
+            return misplaced("spec_augment = true".into(), "audio");
+        }
+        if task.time_reversal && modality != Modality::Video {
+            return misplaced("time_reversal = true".into(), "video");
+        }
+        Ok(Augmentation {
+            max_shift: task.max_shift,
+            mixup: task.mixup,
+            spec_augment: task.spec_augment,
+            time_reversal: task.time_reversal,
+        })
+    }
 }
 
 /// How many examples a training batch of `size` holds: `size`, or the whole training split
@@ -106,6 +151,7 @@ pub fn training_batch_rows(
         max_shift,
         mixup,
         spec_augment,
+        time_reversal,
     } = augmentation;
     let split = &dataset.train;
     let drawn = drawn_batch_size(dataset, size);
@@ -121,6 +167,9 @@ pub fn training_batch_rows(
     let mut targets = gather_targets(split, dataset.num_classes, &indices);
     if max_shift > 0 {
         apply_random_shift(&mut inputs, &dataset.shape, max_shift, rng);
+    }
+    if time_reversal {
+        apply_time_reversal(&mut inputs, &dataset.shape, rng);
     }
     if spec_augment {
         apply_spec_augment(&mut inputs, &dataset.shape, rng);
@@ -173,6 +222,23 @@ pub fn apply_random_shift(
                     image[y * width + x] =
                         plane[source(y, dy, height) * width + source(x, dx, width)];
                 }
+            }
+        }
+    }
+}
+
+/// Plays each `[frames, ...]` example backwards with probability ½: its frames in reverse
+/// order. A bouncing digit's clip played backwards is another bouncing digit's clip, so this
+/// doubles the trajectories a task whose label is the digit sees.
+pub fn apply_time_reversal(inputs: &mut [f32], shape: &[usize], rng: &mut impl Rng) {
+    let per_example: usize = shape.iter().product();
+    let per_frame = per_example / shape[0].max(1);
+    for example in inputs.chunks_mut(per_example) {
+        if rng.gen_bool(0.5) {
+            let frames = example.len() / per_frame.max(1);
+            for t in 0..frames / 2 {
+                let (head, tail) = example.split_at_mut((frames - 1 - t) * per_frame);
+                head[t * per_frame..(t + 1) * per_frame].swap_with_slice(&mut tail[..per_frame]);
             }
         }
     }
@@ -239,6 +305,69 @@ mod tests {
             "a one-pixel shift keeps the centre pixel inside a 3×3 frame"
         );
         assert_eq!(bright[0], bright[1], "both frames moved by the same offset");
+    }
+
+    #[test]
+    fn time_reversal_plays_some_clips_backwards_and_leaves_the_others() {
+        // 64 clips of 3 frames of 1×2 pixels; frame t of clip c holds the values 10·c + t.
+        let (clips, frames, pixels) = (64, 3, 2);
+        let mut inputs: Vec<f32> = (0..clips * frames * pixels)
+            .map(|i| (10 * (i / (frames * pixels)) + (i / pixels) % frames) as f32)
+            .collect();
+        apply_time_reversal(&mut inputs, &[frames, 1, 1, pixels], &mut tensor::rng(5));
+        let mut reversed = 0;
+        for (c, clip) in inputs.chunks(frames * pixels).enumerate() {
+            let order: Vec<f32> = clip
+                .chunks(pixels)
+                .map(|f| f[0] - (10 * c) as f32)
+                .collect();
+            assert!(
+                clip.chunks(pixels).all(|f| f[0] == f[1]),
+                "frames stay whole"
+            );
+            match order.as_slice() {
+                [0.0, 1.0, 2.0] => {}
+                [2.0, 1.0, 0.0] => reversed += 1,
+                other => panic!("clip {c} has frames in the order {other:?}"),
+            }
+        }
+        assert!(
+            (16..=48).contains(&reversed),
+            "{reversed} of {clips} reversed"
+        );
+    }
+
+    #[test]
+    fn an_augmentation_for_another_modality_is_refused_by_name() {
+        let task = |edit: fn(&mut TaskConfig)| {
+            let mut t = TaskConfig::new("clips");
+            edit(&mut t);
+            t
+        };
+        let shifted = task(|t| t.max_shift = 2);
+        let masked = task(|t| t.spec_augment = true);
+        let reversed = task(|t| t.time_reversal = true);
+        let refused = |t: &TaskConfig, m| Augmentation::for_task(t, m).unwrap_err();
+        assert_eq!(
+            refused(&shifted, Modality::Audio),
+            "task clips: max_shift = 2: applies to images and video, and this is an audio task"
+        );
+        assert!(refused(&masked, Modality::Video).contains("spec_augment = true: applies to audio"));
+        assert!(
+            refused(&reversed, Modality::Image).contains("time_reversal = true: applies to video")
+        );
+        assert!(refused(&reversed, Modality::Audio).contains("an audio task"));
+        assert!(
+            Augmentation::for_task(&reversed, Modality::Video)
+                .unwrap()
+                .time_reversal
+        );
+        assert_eq!(
+            Augmentation::for_task(&shifted, Modality::Image)
+                .unwrap()
+                .max_shift,
+            2
+        );
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub struct Run {
     optimizer: Box<dyn Optimizer>,
     /// Each task's loss, in the configured order.
     losses: Vec<LossKind>,
+    /// Each task's augmentation of its training batches, in the configured order.
+    augmentations: Vec<Augmentation>,
     plan: Vec<Vec<usize>>,
     /// Steps done so far.
     pub step: u64,
@@ -195,6 +197,13 @@ impl Run {
             .map(|(t, d)| LossKind::resolve(t.loss, d.multi_label, &t.name))
             .collect::<Result<Vec<_>, _>>()
             .map_err(RunError::Config)?;
+        let augmentations = config
+            .tasks
+            .iter()
+            .zip(&datasets)
+            .map(|(t, d)| Augmentation::for_task(t, d.modality))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(RunError::Config)?;
         let (tokenizers, tasks) = model_specs(&config, &datasets)?;
         let model = PolyVit::new(
             &model_config,
@@ -209,6 +218,7 @@ impl Run {
         Ok(Run {
             optimizer: config.optimizer.build(),
             losses,
+            augmentations,
             config,
             model,
             datasets,
@@ -342,19 +352,13 @@ impl Run {
             let task = &self.config.tasks[j];
             let dataset = &self.datasets[j];
             let mut rng = self.batch_rng(step, j);
-            let audio = dataset.modality == Modality::Audio;
-            let augmentation = Augmentation {
-                max_shift: if audio { 0 } else { task.max_shift },
-                mixup: task.mixup,
-                spec_augment: task.spec_augment && audio,
-            };
             let drawn = drawn_batch_size(dataset, task.batch_size);
             let rows = shard(drawn, rank, ranks);
             let share = rows.len() as f64 / drawn as f64;
             let batch = training_batch_rows(
                 dataset,
                 task.batch_size,
-                augmentation,
+                self.augmentations[j],
                 rows.clone(),
                 &mut rng,
                 &self.device,
