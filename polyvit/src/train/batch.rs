@@ -231,11 +231,10 @@ pub fn apply_random_shift(
 /// order. A bouncing digit's clip played backwards is another bouncing digit's clip, so this
 /// doubles the trajectories a task whose label is the digit sees.
 pub fn apply_time_reversal(inputs: &mut [f32], shape: &[usize], rng: &mut impl Rng) {
-    let per_example: usize = shape.iter().product();
-    let per_frame = per_example / shape[0].max(1);
-    for example in inputs.chunks_mut(per_example) {
+    let frames = shape[0];
+    let per_frame: usize = shape[1..].iter().product();
+    for example in inputs.chunks_mut(frames * per_frame) {
         if rng.gen_bool(0.5) {
-            let frames = example.len() / per_frame.max(1);
             for t in 0..frames / 2 {
                 let (head, tail) = example.split_at_mut((frames - 1 - t) * per_frame);
                 head[t * per_frame..(t + 1) * per_frame].swap_with_slice(&mut tail[..per_frame]);

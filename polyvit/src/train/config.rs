@@ -134,8 +134,8 @@ impl Default for TrainConfig {
     /// Budgets: where each task's validation score stopped rising by much in those runs, then
     /// 2,000 more steps for `moving_mnist_class`, whose validation score was still rising at
     /// the end of the co-training run, and later 2,000 more again, 1,000 of them taken from
-    /// `moving_mnist_direction`, which reaches 0.99 within its first 1,000 (below). `spoken_digits` got 6,000 steps once its training set
-    /// held the flite and festival voices: validation 0.806 at 3,000, 0.842 at 4,500 and 0.893
+    /// `moving_mnist_direction`, which reaches 0.99 within its first 1,000 (below).
+    /// `spoken_digits` got 6,000 steps once its training set held the flite and festival voices: validation 0.806 at 3,000, 0.842 at 4,500 and 0.893
     /// at 6,000 (single-task runs, warmup scaled with the budget). `drums` got 3,000 once its
     /// training one-shots included the SoundFont kits: validation 0.894 at 2,000 and 0.912 at
     /// 4,000 (single-task, the seven main kits' one-shots). Video tubelets of 4×8×8 instead of
