@@ -158,11 +158,7 @@ fn tasks_for<'a>(
         Some(t) if t.modality != modality => Err(format!(
             "{}: {} input, but task {} takes {} inputs",
             file.display(),
-            match modality {
-                Modality::Image => "an image",
-                Modality::Audio => "an audio",
-                Modality::Video => "a video",
-            },
+            modality.with_article(),
             t.name,
             name(t.modality)
         )),

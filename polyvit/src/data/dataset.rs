@@ -21,6 +21,17 @@ pub enum Modality {
     Audio,
 }
 
+impl Modality {
+    /// The modality with its indefinite article, for messages: "an image", "a video", "an audio".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Modality::Image => "an image",
+            Modality::Video => "a video",
+            Modality::Audio => "an audio",
+        }
+    }
+}
+
 /// Targets of one split.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Labels {

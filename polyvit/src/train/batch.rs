@@ -81,11 +81,7 @@ impl Augmentation {
             Err(format!(
                 "task {}: {setting}: applies to {applies}, and this is {} task",
                 task.name,
-                match modality {
-                    Modality::Image => "an image",
-                    Modality::Video => "a video",
-                    Modality::Audio => "an audio",
-                }
+                modality.with_article()
             ))
         };
         if task.max_shift > 0 && modality == Modality::Audio {
