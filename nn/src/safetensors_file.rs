@@ -1,11 +1,12 @@
 //! Named tensors and string metadata in the safetensors format (an 8-byte header length, a JSON
 //! header with each tensor's dtype, shape and byte range plus a free `__metadata__` map, then the
-//! raw little-endian data), through the `safetensors` crate's own encoder and validating reader.
-//! Files are written atomically.
+//! raw little-endian data), through the `safetensors` crate's encoder and validating reader. The
+//! metadata is written in sorted key order, so equal content gives equal bytes. Files are written
+//! atomically.
 
 use crate::checkpoint::CheckpointError;
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tensor::{DType, Tensor};
 
@@ -58,9 +59,36 @@ pub fn encode(
                 .map_err(|e| corrupt(format!("cannot encode tensor {name}: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let metadata: HashMap<String, String> = metadata.clone().into_iter().collect();
-    safetensors::serialize(views, Some(metadata))
-        .map_err(|e| corrupt(format!("cannot encode: {e}")))
+    let without_metadata =
+        safetensors::serialize(views, None).map_err(|e| corrupt(format!("cannot encode: {e}")))?;
+    Ok(with_metadata(&without_metadata, metadata))
+}
+
+/// `file` (a safetensors encoding without `__metadata__`) with `metadata` added as the header's
+/// first entry, keys in sorted order. The crate takes metadata as a `HashMap` and writes it in that
+/// map's random order, so two encodings of the same checkpoint would differ in their bytes; this
+/// keeps a file a function of its content. Only the header changes: tensor byte ranges are
+/// relative to the end of the header, and the header stays padded with spaces to a multiple of 8.
+fn with_metadata(file: &[u8], metadata: &BTreeMap<String, String>) -> Vec<u8> {
+    if metadata.is_empty() {
+        return file.to_vec();
+    }
+    // The crate wrote `file` just now: an 8-byte length, then that many header bytes.
+    let header_len = u64::from_le_bytes(file[..8].try_into().expect("8-byte length")) as usize;
+    let tensors_json = std::str::from_utf8(&file[8..8 + header_len])
+        .expect("the crate writes its header as JSON text")
+        .trim_end();
+    let tensor_entries = &tensors_json[1..tensors_json.len() - 1]; // inside the outer braces
+    let metadata_json = serde_json::to_string(metadata).expect("strings always encode as JSON");
+    let separator = if tensor_entries.is_empty() { "" } else { "," };
+    let mut header =
+        format!("{{\"__metadata__\":{metadata_json}{separator}{tensor_entries}}}").into_bytes();
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + header.len() + file.len() - 8 - header_len);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&file[8 + header_len..]);
+    out
 }
 
 /// Decodes the bytes of a safetensors file (`path` names it in errors). The reader checks the

@@ -66,3 +66,46 @@ fn other_dtypes_are_refused_naming_the_tensor() {
         "{err}"
     );
 }
+
+/// The same checkpoint content always encodes to the same bytes (the crate alone writes the
+/// metadata in a `HashMap`'s random order), and the metadata round-trips through the reader,
+/// with tensors and without.
+#[test]
+fn encoding_is_a_function_of_the_content() {
+    use std::collections::BTreeMap;
+    let path = Path::new("same.safetensors");
+    let metadata: BTreeMap<String, String> = ["zeta", "alpha", "mid", "beta", "omega", "gamma"]
+        .iter()
+        .map(|k| (k.to_string(), format!("value of {k}, \"quoted\"")))
+        .collect();
+    let mut tensors = BTreeMap::new();
+    tensors.insert(
+        "w".to_string(),
+        tensor::Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).unwrap(),
+    );
+    tensors.insert(
+        "b".to_string(),
+        tensor::Tensor::from_vec(vec![0.5f64], &[1]).unwrap(),
+    );
+    for tensors in [tensors, BTreeMap::new()] {
+        let first = nn::safetensors_file::encode(&tensors, &metadata, path).unwrap();
+        for _ in 0..8 {
+            let again = nn::safetensors_file::encode(&tensors, &metadata, path).unwrap();
+            assert_eq!(again, first);
+        }
+        let header_len = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        assert_eq!(header_len % 8, 0);
+        let header = std::str::from_utf8(&first[8..8 + header_len]).unwrap();
+        let keys: Vec<usize> = metadata.keys().map(|k| header.find(k).unwrap()).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{header}");
+        let content = decode(&first, path).unwrap();
+        assert_eq!(content.metadata, metadata);
+        assert_eq!(content.tensors.len(), tensors.len());
+        for (name, t) in &tensors {
+            assert_eq!(
+                content.tensors[name].to_vec_f64().unwrap(),
+                t.to_vec_f64().unwrap()
+            );
+        }
+    }
+}

@@ -96,7 +96,19 @@ fn a_resumed_run_repeats_an_uninterrupted_one_exactly() {
         while resumed.step < resumed.total_steps() {
             losses.push(resumed.train_step().unwrap().losses[0].loss);
         }
+        // Their final checkpoints are the same file, byte for byte (a `cmp` or checksum of two
+        // runs' checkpoints is the simplest reproducibility check a user can make).
+        let (straight_path, resumed_path) = (dir.join("straight.st"), dir.join("resumed.st"));
+        straight.save(&straight_path).unwrap();
+        resumed.save(&resumed_path).unwrap();
+        let same_file =
+            std::fs::read(&straight_path).unwrap() == std::fs::read(&resumed_path).unwrap();
         std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            same_file,
+            "{}: final checkpoints differ",
+            config.optimizer.name()
+        );
         assert_eq!(
             losses,
             expected,
