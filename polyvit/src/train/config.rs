@@ -207,8 +207,11 @@ impl TrainConfig {
         let default = TrainConfig::default();
         let mut tasks = default.tasks.clone();
         for t in &mut tasks {
-            if t.name == "fashion_mnist" {
-                // Six times the training images: twice the steps (validation still rising).
+            // Fashion-MNIST: six times the training images, twice the steps (validation still
+            // rising). Direction: 64×64 clips in 16×16 tubelets learn it more slowly than the
+            // default's 32×32 ones; on validation 0.963 after the default's 1,000 steps, 0.989
+            // after 2,000 (full-suite runs at 9d25d11 and 8f9046d).
+            if t.name == "fashion_mnist" || t.name == "moving_mnist_direction" {
                 t.steps *= 2;
                 t.warmup *= 2;
             }
