@@ -135,10 +135,11 @@ impl Default for TrainConfig {
     /// 2,000 more steps for `moving_mnist_class`, whose validation score was still rising at
     /// the end of the co-training run, and later 2,000 more again, 1,000 of them taken from
     /// `moving_mnist_direction`, which reaches 0.99 within its first 1,000 (below).
-    /// `spoken_digits` got 6,000 steps once its training set held the flite and festival voices: validation 0.806 at 3,000, 0.842 at 4,500 and 0.893
-    /// at 6,000 (single-task runs, warmup scaled with the budget). `drums` got 3,000 once its
-    /// training one-shots included the SoundFont kits: validation 0.894 at 2,000 and 0.912 at
-    /// 4,000 (single-task, the seven main kits' one-shots). Video tubelets of 4×8×8 instead of
+    /// `spoken_digits` got 6,000 steps once its training set held the flite and festival
+    /// voices: validation 0.806 at 3,000, 0.842 at 4,500 and 0.893 at 6,000 (single-task runs,
+    /// warmup scaled with the budget). `drums` got 3,000 once its training one-shots included
+    /// the SoundFont kits: validation 0.894 at 2,000 and 0.912 at 4,000 (single-task, the
+    /// seven main kits' one-shots). Video tubelets of 4×8×8 instead of
     /// 2×8×8 halve the video tasks' cost but cost `moving_mnist_class` 0.07 of co-trained
     /// validation top-1 (0.850 vs 0.916). Audio patches of 2 frames × all 32 mel bands (a token
     /// per 2 frames, as many tokens as 8×8 patches made) over 8×8: single-task validation,
