@@ -139,9 +139,9 @@ impl Default for TrainConfig {
     /// voices: validation 0.806 at 3,000, 0.842 at 4,500 and 0.893 at 6,000 (single-task runs,
     /// warmup scaled with the budget). `drums` got 3,000 once its training one-shots included
     /// the SoundFont kits: validation 0.894 at 2,000 and 0.912 at 4,000 (single-task, the
-    /// seven main kits' one-shots). Video tubelets of 4×8×8 instead of
-    /// 2×8×8 halve the video tasks' cost but cost `moving_mnist_class` 0.07 of co-trained
-    /// validation top-1 (0.850 vs 0.916). Audio patches of 2 frames × all 32 mel bands (a token
+    /// seven main kits' one-shots). Video tubelets of 4×8×8 instead of 2×8×8 halve the video
+    /// tasks' cost but cost `moving_mnist_class` 0.07 of co-trained validation top-1 (0.850 vs
+    /// 0.916). Audio patches of 2 frames × all 32 mel bands (a token
     /// per 2 frames, as many tokens as 8×8 patches made) over 8×8: single-task validation,
     /// seeds 0/1/2, spoken digits 0.969/0.959/0.974 vs 0.903/0.908/0.878 and drums mAP
     /// 0.950/0.942/0.951 vs 0.910/0.905/0.897. `moving_mnist_class` clips played backwards half
