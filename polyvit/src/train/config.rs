@@ -396,12 +396,52 @@ impl TrainConfig {
     }
 
     /// Scales every task's step budget (and warmup) so they sum to `total`, keeping the ratios.
+    ///
+    /// Each task gets the whole part of its exact share `steps · total / Σ steps`, at least one
+    /// step; the steps left over go one each to the tasks with the largest remainders (the
+    /// earlier task on a tie), so the budgets sum to exactly `total` (rounding each share on
+    /// its own can miss it by a step per task) and each is within one step of its share. Where
+    /// raising tasks to one step overshoots, steps are taken back from the tasks furthest above
+    /// their shares; with fewer steps than tasks, every task gets one.
     pub fn scale_steps(&mut self, total: u64) {
-        let current: u64 = self.tasks.iter().map(|t| t.steps).sum();
-        for t in &mut self.tasks {
-            let scaled = ((t.steps as f64) * total as f64 / current as f64)
-                .round()
-                .max(1.0) as u64;
+        let current: u128 = self.tasks.iter().map(|t| t.steps as u128).sum();
+        if current == 0 {
+            return;
+        }
+        // Exact shares, as numerators over `current`.
+        let shares: Vec<u128> = self
+            .tasks
+            .iter()
+            .map(|t| t.steps as u128 * total as u128)
+            .collect();
+        let mut steps: Vec<u64> = shares
+            .iter()
+            .map(|&s| ((s / current) as u64).max(1))
+            .collect();
+        let mut assigned: u64 = steps.iter().sum();
+        let mut by_remainder: Vec<usize> = (0..shares.len())
+            .filter(|&i| shares[i] >= current)
+            .collect();
+        by_remainder.sort_by_key(|&i| std::cmp::Reverse(shares[i] % current)); // stable
+        for i in by_remainder {
+            if assigned >= total {
+                break;
+            }
+            steps[i] += 1;
+            assigned += 1;
+        }
+        while assigned > total {
+            let above_share = |i: usize| steps[i] as i128 * current as i128 - shares[i] as i128;
+            let Some(i) = (0..steps.len())
+                .filter(|&i| steps[i] > 1)
+                .max_by_key(|&i| (above_share(i), std::cmp::Reverse(i)))
+            else {
+                break;
+            };
+            steps[i] -= 1;
+            assigned -= 1;
+        }
+        for (t, scaled) in self.tasks.iter_mut().zip(steps) {
             t.warmup = (t.warmup as f64 * scaled as f64 / t.steps as f64).round() as u64;
             t.steps = scaled;
         }
@@ -503,6 +543,48 @@ mod tests {
         assert_eq!(config.tasks.iter().map(|t| t.steps).sum::<u64>(), 100);
         config.schedule = "sometimes".into();
         assert!(config.validate().is_err());
+    }
+
+    /// Scaled budgets sum to exactly the total asked for (the number of tasks if that is more),
+    /// give each task at least one step, and stay within a step of each share where every
+    /// share is at least one step.
+    #[test]
+    fn scaled_budgets_sum_to_the_total() {
+        for total in [1, 2, 5, 6, 7, 29, 30, 100, 1001, 3000, 29_999] {
+            let mut config = TrainConfig::default();
+            let before: Vec<u64> = config.tasks.iter().map(|t| t.steps).collect();
+            let sum: u64 = before.iter().sum();
+            config.scale_steps(total);
+            let after: Vec<u64> = config.tasks.iter().map(|t| t.steps).collect();
+            let want = total.max(after.len() as u64);
+            assert_eq!(after.iter().sum::<u64>(), want, "total {total}: {after:?}");
+            assert!(after.iter().all(|&a| a >= 1), "total {total}: {after:?}");
+            let shares: Vec<f64> = before
+                .iter()
+                .map(|&b| b as f64 * total as f64 / sum as f64)
+                .collect();
+            if shares.iter().all(|&s| s >= 1.0) {
+                for (&a, &s) in after.iter().zip(&shares) {
+                    assert!(
+                        (a as f64 - s).abs() < 1.0,
+                        "total {total}: {after:?} vs {shares:?}"
+                    );
+                }
+            }
+        }
+        let scaled = |budgets: &[u64], total: u64| -> Vec<u64> {
+            let mut config = TrainConfig::default();
+            config.tasks.truncate(budgets.len());
+            for (t, &b) in config.tasks.iter_mut().zip(budgets) {
+                t.steps = b;
+            }
+            config.scale_steps(total);
+            config.tasks.iter().map(|t| t.steps).collect()
+        };
+        // Equal shares of 3⅓: the leftover step goes to the first task.
+        assert_eq!(scaled(&[7, 7, 7], 10), [4, 3, 3]);
+        // Shares 5.9, 0.05, 0.05: the two small tasks get a step each, taken from the big one.
+        assert_eq!(scaled(&[118, 1, 1], 6), [4, 1, 1]);
     }
 
     #[test]
