@@ -466,11 +466,13 @@ mod tests {
         config.tasks[0].steps = 2000;
         config.tasks[0].warmup = 200;
         scale_budgets(&mut config, 100);
-        // Each task's budget is rounded on its own: 171 + 5 × 86 = 601 steps.
-        assert_eq!(config.tasks.iter().map(|t| t.steps).sum::<u64>(), 601);
+        // Shares 171.4 and 5 × 85.7 sum to exactly 600: whole parts 171 + 5 × 85 = 596, and the
+        // four steps left go to the first four of the equal 0.7 remainders.
+        assert_eq!(config.tasks.iter().map(|t| t.steps).sum::<u64>(), 600);
         assert_eq!((config.tasks[0].steps, config.tasks[0].warmup), (171, 17));
         assert_eq!((config.tasks[1].steps, config.tasks[1].warmup), (86, 9));
-        // 7,000 steps became 601: evaluations every 500 become every 43.
+        assert_eq!(config.tasks[5].steps, 85);
+        // 7,000 steps became 600: evaluations every 500 become every 43.
         assert_eq!((config.eval_every, config.checkpoint_every), (43, 43));
     }
 }
