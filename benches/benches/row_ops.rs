@@ -1,5 +1,7 @@
 //! Row-wise and element-wise kernels on ViT-Ti activation shapes: softmax and log-softmax over
-//! (4096, 192) rows, layer norm forward and backward over (4096, 192), GELU over 4096×768.
+//! (4096, 192) rows, layer norm forward and backward over (4096, 192), GELU over 4096×768; and
+//! softmax over the attention scores of the default run's video step (32 clips × 4 heads × 65
+//! rows of 65), where rows are short enough for the per-row work to count.
 //!
 //! Throughput is in elements of the input.
 //! Run: `cargo bench -p benchmarks --bench row_ops -- --warm-up-time 1 --measurement-time 3`.
@@ -20,6 +22,13 @@ fn softmax(c: &mut Criterion) {
     group.bench_function("log_softmax_4096x192", |b| {
         b.iter(|| x.log_softmax(1).unwrap())
     });
+    group.finish();
+
+    let (rows, n) = (32 * 4 * 65, 65);
+    let scores = randn(&[rows, n], 7);
+    let mut group = c.benchmark_group("softmax_short_rows");
+    group.throughput(Throughput::Elements((rows * n) as u64));
+    group.bench_function("softmax_8320x65", |b| b.iter(|| scores.softmax(1).unwrap()));
     group.finish();
 }
 
