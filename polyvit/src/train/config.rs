@@ -126,37 +126,35 @@ impl Default for TrainConfig {
     /// suite's `arrow_of_time` task (real footage) is left out: it is still at chance (see the
     /// README); `--tasks arrow_of_time` trains it.
     ///
-    /// Every choice was made on the validation splits, one task at a time (single-task runs of
-    /// the same model, one thread): AdamW over SGD-momentum (MNIST 0.942 vs 0.912 at step
-    /// 2,000); random shifts of up to 2 pixels and label smoothing 0.1 for images and video;
-    /// 7×7 image patches over 4×4 (MNIST 0.942 vs 0.929 at step 2,000, and 3× the cost).
-    /// `fashion_mnist` in batches of 64 (validation 0.875 vs 0.814 at step 4,000 with 32).
-    /// Budgets: where each task's validation score stopped rising by much in those runs, then
-    /// 2,000 more steps for `moving_mnist_class`, whose validation score was still rising at
-    /// the end of the co-training run, and later 2,000 more again, 1,000 of them taken from
-    /// `moving_mnist_direction`, which reaches 0.99 within its first 1,000 (below).
-    /// `spoken_digits` got 6,000 steps once its training set held the flite and festival
-    /// voices: validation 0.806 at 3,000, 0.842 at 4,500 and 0.893 at 6,000 (single-task runs,
-    /// warmup scaled with the budget). `drums` got 3,000 once its training one-shots included
-    /// the SoundFont kits: validation 0.894 at 2,000 and 0.912 at 4,000 (single-task, the
-    /// seven main kits' one-shots). Video tubelets of 4×8×8 instead of 2×8×8 halve the video
-    /// tasks' cost but cost `moving_mnist_class` 0.07 of co-trained validation top-1 (0.850 vs
-    /// 0.916). Audio patches of 2 frames × all 32 mel bands (a token
-    /// per 2 frames, as many tokens as 8×8 patches made) over 8×8: single-task validation,
-    /// seeds 0/1/2, spoken digits 0.969/0.959/0.974 vs 0.903/0.908/0.878 and drums mAP
-    /// 0.950/0.942/0.951 vs 0.910/0.905/0.897. `moving_mnist_class` clips played backwards half
-    /// the time (a bouncing digit's trajectory reversed is another one): single-task validation,
-    /// seeds 0/1, 0.932/0.943 vs 0.927/0.927 (shifts of up to 4 pixels instead of 2: 0.937/0.919;
-    /// both: 0.932/0.934). In co-training, seeds 0/1, reversal alone was a wash (0.917/0.893 vs
-    /// 0.908/0.908); with 9,000 steps for the task instead of 7,000 and 1,000 for
-    /// `moving_mnist_direction` instead of 2,000 it gave 0.929/0.926 (direction 0.988/0.993
-    /// against 1.000/1.000, every other task within 0.015). `mnist` got 5,000 steps instead of
-    /// 3,000 when the run on an AVX-512 CPU (a Zen 4, whose kernels round differently from the
-    /// AVX2 ones) left it at 0.957 on validation: co-trained, seed 0, validation 0.957 → 0.978
-    /// (`fashion_mnist` 0.879 → 0.866, every other task within 0.011), for about 20 s more;
-    /// funding it with 1,000 fewer `drums` steps cost drums 0.011 of validation mAP instead.
-    /// Seed 1, measured afterwards: MNIST 0.966 → 0.974, spoken digits 0.980 → 0.964, every
-    /// other task within 0.003.
+    /// Every choice was made on the validation splits, one task at a time (single-task runs of the
+    /// same model, one thread): AdamW over SGD-momentum (MNIST 0.942 vs 0.912 at step 2,000);
+    /// random shifts of up to 2 pixels and label smoothing 0.1 for images and video; 7×7 image
+    /// patches over 4×4 (MNIST 0.942 vs 0.929 at step 2,000, and 3× the cost). `fashion_mnist` in
+    /// batches of 64 (validation 0.875 vs 0.814 at step 4,000 with 32). Budgets: where each task's
+    /// validation score stopped rising by much in those runs, then 2,000 more steps for
+    /// `moving_mnist_class`, whose validation score was still rising at the end of the co-training
+    /// run, and later 2,000 more again, 1,000 of them taken from `moving_mnist_direction`, which
+    /// reaches 0.99 within its first 1,000 (below). `spoken_digits` got 6,000 steps once its
+    /// training set held the flite and festival voices: validation 0.806 at 3,000, 0.842 at 4,500
+    /// and 0.893 at 6,000 (single-task runs, warmup scaled with the budget). `drums` got 3,000 once
+    /// its training one-shots included the SoundFont kits: validation 0.894 at 2,000 and 0.912 at
+    /// 4,000 (single-task, the seven main kits' one-shots). Video tubelets of 4×8×8 instead of
+    /// 2×8×8 halve the video tasks' cost but cost `moving_mnist_class` 0.07 of co-trained
+    /// validation top-1 (0.850 vs 0.916). Audio patches of 2 frames × all 32 mel bands (a token per
+    /// 2 frames, as many tokens as 8×8 patches made) over 8×8: single-task validation, seeds 0/1/2,
+    /// spoken digits 0.969/0.959/0.974 vs 0.903/0.908/0.878 and drums mAP 0.950/0.942/0.951 vs
+    /// 0.910/0.905/0.897. `moving_mnist_class` clips played backwards half the time (a bouncing
+    /// digit's trajectory reversed is another one): single-task validation, seeds 0/1, 0.932/0.943
+    /// vs 0.927/0.927 (shifts of up to 4 pixels instead of 2: 0.937/0.919; both: 0.932/0.934). In
+    /// co-training, seeds 0/1, reversal alone was a wash (0.917/0.893 vs 0.908/0.908); with 9,000
+    /// steps for the task instead of 7,000 and 1,000 for `moving_mnist_direction` instead of 2,000
+    /// it gave 0.929/0.926 (direction 0.988/0.993 against 1.000/1.000, every other task within
+    /// 0.015). `mnist` got 5,000 steps instead of 3,000 when the run on an AVX-512 CPU (a Zen 4,
+    /// whose kernels round differently from the AVX2 ones) left it at 0.957 on validation:
+    /// co-trained, seed 0, validation 0.957 → 0.978 (`fashion_mnist` 0.879 → 0.866, every other
+    /// task within 0.011), for about 20 s more; funding it with 1,000 fewer `drums` steps cost
+    /// drums 0.011 of validation mAP instead. Seed 1, measured afterwards: MNIST 0.966 → 0.974,
+    /// spoken digits 0.980 → 0.964, every other task within 0.003.
     fn default() -> Self {
         let seen = |t: TaskConfig| TaskConfig {
             max_shift: 2,
