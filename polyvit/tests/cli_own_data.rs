@@ -84,6 +84,30 @@ fn s(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// A grey `width × height` picture of one bar (horizontal or vertical) of `ink` on `paper`,
+/// `long × thick` pixels with its top-left corner at (`x`, `y`).
+#[allow(clippy::too_many_arguments)]
+fn bar(
+    width: u32,
+    height: u32,
+    horizontal: bool,
+    (x, y): (u32, u32),
+    long: u32,
+    thick: u32,
+    ink: u8,
+    paper: u8,
+) -> image::GrayImage {
+    let (w, h) = if horizontal {
+        (long, thick)
+    } else {
+        (thick, long)
+    };
+    image::GrayImage::from_fn(width, height, |px, py| {
+        let inside = (x..x + w).contains(&px) && (y..y + h).contains(&py);
+        image::Luma([if inside { ink } else { paper }])
+    })
+}
+
 #[test]
 fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     let root = fresh("stripes");
@@ -395,5 +419,90 @@ fn a_folder_task_streamed_by_its_configuration_trains_as_one_in_memory() {
     .unwrap();
     let err = fails(&format!("train --config {}", s(&root.join("bad.toml"))));
     assert!(err.contains("unknown variant `disk`"), "{err}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
+/// A task trained on glyphs on a plain background (light bars on black, as MNIST's digits)
+/// reads new pictures in its training images' form: a dark bar drawn on white paper, larger and
+/// off-centre, is made light on black, scaled and centred first; `--as-is` only resizes it.
+#[test]
+fn pictures_for_a_glyph_task_are_brought_to_its_training_form() {
+    let root = fresh("glyphs");
+    let data = root.join("bars");
+    for (class, horizontal) in [("horizontal", true), ("vertical", false)] {
+        std::fs::create_dir_all(data.join(class)).unwrap();
+        for i in 0..24u32 {
+            let at = (4 + i % 6, 4 + (i / 6) % 6);
+            bar(28, 28, horizontal, at, 16, 3, 255, 0)
+                .save(data.join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    let out = root.join("run");
+    succeeds(&format!(
+        "train --tasks bars --task bars={} --preset tiny --steps 80 --eval-every 0 --output {}",
+        s(&data),
+        s(&out)
+    ));
+    let checkpoint = s(&out.join("checkpoint.safetensors"));
+    let paper = root.join("paper");
+    for (class, horizontal) in [("horizontal", true), ("vertical", false)] {
+        std::fs::create_dir_all(paper.join(class)).unwrap();
+        for i in 0..4u32 {
+            bar(
+                300,
+                200,
+                horizontal,
+                (40 + 30 * i, 20 + 10 * i),
+                120,
+                20,
+                10,
+                240,
+            )
+            .save(paper.join(class).join(format!("{i}.png")))
+            .unwrap();
+        }
+    }
+    let framed = polyvit(&format!(
+        "predict --checkpoint {checkpoint} --top 1 --json {}",
+        s(&paper)
+    ));
+    let said = String::from_utf8_lossy(&framed.stderr);
+    assert!(framed.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "task bars: pictures are read in the form of its training images: a light \
+                       glyph on a dark background (whatever the picture's polarity), scaled to 16 \
+                       pixels and centred by mass"
+        ),
+        "{said}"
+    );
+    let predictions: serde_json::Value = serde_json::from_slice(&framed.stdout).unwrap();
+    for p in predictions.as_array().unwrap() {
+        let file = p["file"].as_str().unwrap();
+        let class = p["top"][0]["class"].as_str().unwrap();
+        assert!(file.contains(&format!("/{class}/")), "{p}");
+    }
+    let scored = polyvit(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&paper)
+    ));
+    let said = String::from_utf8_lossy(&scored.stdout);
+    assert!(
+        said.contains("(8 examples, 2 classes): top1 1.000"),
+        "{said}"
+    );
+    let as_is = polyvit(&format!(
+        "predict --checkpoint {checkpoint} --as-is {}",
+        s(&paper)
+    ));
+    assert!(as_is.status.success());
+    assert!(!String::from_utf8_lossy(&as_is.stderr).contains("form of its training images"));
+    // Only resized, the same pictures are a grey smear of a bar the model barely tells apart.
+    let scored = succeeds(&format!(
+        "eval --checkpoint {checkpoint} --data {} --as-is",
+        s(&paper)
+    ));
+    assert!(!scored.contains("top1 1.000"), "{scored}");
     std::fs::remove_dir_all(&root).ok();
 }

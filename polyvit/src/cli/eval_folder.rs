@@ -42,11 +42,13 @@ fn choose_task<'a>(
     }
 }
 
-/// Scores the checkpoint at `path` on the class folders of `dir`.
+/// Scores the checkpoint at `path` on the class folders of `dir`; pictures of a task trained on
+/// glyphs are brought to its training images' form first, unless `as_is`.
 pub fn eval_folder(
     path: &Path,
     dir: &Path,
     task: Option<&str>,
+    as_is: bool,
     device: &Device,
 ) -> Result<(), String> {
     let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
@@ -94,7 +96,17 @@ pub fn eval_folder(
             ));
         }
     }
-    let format = task.input_format().map_err(|e| e.to_string())?;
+    let mut format = task.input_format().map_err(|e| e.to_string())?;
+    if as_is {
+        format = format.with_glyph_frame(None).map_err(|e| e.to_string())?;
+    }
+    if let Some(frame) = format.glyph_frame() {
+        eprintln!(
+            "pictures are read in the form of {}'s training images: {} (--as-is: resized only)",
+            task.name,
+            frame.describe()
+        );
+    }
     let n = relabelled.len();
     let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
     let files = relabelled.into_iter().map(|e| e.path).collect();

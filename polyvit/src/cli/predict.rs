@@ -31,6 +31,11 @@ pub struct PredictArgs {
     /// Where to compute: cpu, opencl or opencl:N.
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// Resize pictures as they are, even for a task trained on glyphs on a plain background
+    /// (by default they are first brought to its training images' form: same background,
+    /// glyph size and centring).
+    #[arg(long)]
+    as_is: bool,
     /// Images, audio files (WAV, FLAC, Ogg Vorbis), folders of frames (clips, with a video --task) and folders to walk.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -115,14 +120,27 @@ fn top_k(task: &TaskInfo, row: &[f32], k: usize) -> Vec<ClassScore> {
         .collect()
 }
 
-/// Predictions of `task` for `files`, decoded on every core and scored in chunks.
+/// Predictions of `task` for `files`, decoded on every core and scored in chunks; pictures are
+/// framed as glyphs unless `as_is` (see [`PredictArgs::as_is`]).
 fn predict_task(
     trained: &Trained,
     task: &TaskInfo,
     files: &[&PathBuf],
     k: usize,
+    as_is: bool,
 ) -> Result<Vec<Prediction>, String> {
-    let format = task.input_format().map_err(|e| e.to_string())?;
+    let mut format = task.input_format().map_err(|e| e.to_string())?;
+    if as_is {
+        format = format.with_glyph_frame(None).map_err(|e| e.to_string())?;
+    }
+    if let Some(frame) = format.glyph_frame().filter(|_| !files.is_empty()) {
+        eprintln!(
+            "task {}: pictures are read in the form of its training images: {} (--as-is: \
+             resized only)",
+            task.name,
+            frame.describe()
+        );
+    }
     let classes = task.classes.len();
     let mut out = Vec::with_capacity(files.len());
     for chunk in files.chunks(CHUNK) {
@@ -216,7 +234,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         let files: Vec<&PathBuf> = assigned.iter().map(|&i| &inputs.found[i].0).collect();
         for (i, p) in assigned
             .into_iter()
-            .zip(predict_task(&trained, task, &files, args.top)?)
+            .zip(predict_task(&trained, task, &files, args.top, args.as_is)?)
         {
             per_file[i].push(p);
         }

@@ -96,6 +96,10 @@ pub struct EvalArgs {
     /// With --data: the task to score (default: the only one that fits the folder).
     #[arg(long, requires = "data")]
     task: Option<String>,
+    /// With --data: resize pictures as they are, even for a task trained on glyphs on a plain
+    /// background (by default they are first brought to its training images' form).
+    #[arg(long, requires = "data")]
+    as_is: bool,
 }
 
 /// The suites `--suite` names.
@@ -408,7 +412,13 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
     };
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     if let Some(dir) = &args.data {
-        return eval_folder(&args.checkpoint, dir, args.task.as_deref(), &device);
+        return eval_folder(
+            &args.checkpoint,
+            dir,
+            args.task.as_deref(),
+            args.as_is,
+            &device,
+        );
     }
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
     let config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;

@@ -323,6 +323,10 @@ pub struct Dataset {
     /// Whether each raw example was brought to zero mean and unit variance on its own
     /// ([`normalize_example`]) before the standardization; new inputs must be too.
     pub example_normalization: bool,
+    /// Whether the training recordings were trimmed of leading and trailing silence when they
+    /// were made (the embedded speech packs), so that new ones are too
+    /// ([`super::silence::trim_silence`]).
+    pub silence_trimmed: bool,
     /// Standardization applied to every split, fitted on the raw training inputs.
     pub standardization: Standardization,
     /// Training split.
@@ -379,6 +383,7 @@ impl Dataset {
             multi_label: matches!(train.labels, Labels::MultiHot(_)),
             band_mean_removal: false,
             example_normalization: false,
+            silence_trimmed: false,
             standardization,
             train,
             validation,

@@ -10,8 +10,10 @@ use super::audio::AudioFeatures;
 use super::audio_file::{is_audio_file, read_audio, AUDIO_FORMATS};
 use super::dataset::{normalize_example, remove_band_means, Modality};
 use super::error::{DataError, DataResult};
-use super::image_file::{is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
+use super::glyph::GlyphFrame;
+use super::image_file::{decode_image, is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
 use super::listing::list_dir;
+use super::silence::trim_silence;
 use super::spectrogram::MelConfig;
 use super::video_file::{is_video_file, load_video, VIDEO_EXTENSIONS};
 use std::path::{Path, PathBuf};
@@ -78,6 +80,10 @@ pub struct InputFormat {
     band_mean_removal: bool,
     /// Whether each input is brought to zero mean and unit variance on its own once read.
     example_normalization: bool,
+    /// Whether recordings have their leading and trailing silence cut first.
+    silence_trim: bool,
+    /// The form grey glyph images are brought to instead of being resized, if any.
+    glyph_frame: Option<GlyphFrame>,
 }
 
 impl InputFormat {
@@ -110,7 +116,55 @@ impl InputFormat {
             audio,
             band_mean_removal: false,
             example_normalization: false,
+            silence_trim: false,
+            glyph_frame: None,
         })
+    }
+
+    /// The same format, with the leading and trailing silence of each recording longer than
+    /// the feature window cut ([`trim_silence`]) before its features are computed when `on`:
+    /// how tasks trained on trimmed clips read new recordings. Only audio can be trimmed; for
+    /// other inputs this is an error.
+    pub fn with_silence_trim(self, on: bool) -> DataResult<Self> {
+        if on && self.audio.is_none() {
+            return Err(DataError::new(
+                "input format",
+                format!("{:?} inputs have no silence to trim", self.modality),
+            ));
+        }
+        Ok(Self {
+            silence_trim: on,
+            ..self
+        })
+    }
+
+    /// Whether recordings have their leading and trailing silence cut first.
+    pub fn trims_silence(&self) -> bool {
+        self.silence_trim
+    }
+
+    /// The same format, with image files brought to `frame` ([`GlyphFrame::frame`]) instead of
+    /// resized when it is `Some`: how tasks trained on glyphs on a plain background read new
+    /// pictures. Only grey images can be framed; for other inputs this is an error.
+    pub fn with_glyph_frame(self, frame: Option<GlyphFrame>) -> DataResult<Self> {
+        if frame.is_some() && (self.modality != Modality::Image || self.shape[0] != 1) {
+            return Err(DataError::new(
+                "input format",
+                format!(
+                    "{:?} inputs of shape {:?} are not grey images to frame as glyphs",
+                    self.modality, self.shape
+                ),
+            ));
+        }
+        Ok(Self {
+            glyph_frame: frame,
+            ..self
+        })
+    }
+
+    /// The glyph form image files are brought to, if any.
+    pub fn glyph_frame(&self) -> Option<GlyphFrame> {
+        self.glyph_frame
     }
 
     /// The same format, with each input normalized on its own ([`normalize_example`]) once read
@@ -179,8 +233,16 @@ impl InputFormat {
         match (&self.audio, self.modality) {
             (Some(features), _) => {
                 let audio = read_audio(path)?;
+                let samples = match self.silence_trim {
+                    true => {
+                        let fits = features.window_samples() as u64 * audio.sample_rate as u64
+                            / features.sample_rate() as u64;
+                        trim_silence(&audio.samples, audio.sample_rate, fits as usize)
+                    }
+                    false => &audio.samples,
+                };
                 features
-                    .features(&audio.samples, audio.sample_rate)
+                    .features(samples, audio.sample_rate)
                     .map_err(|e| DataError::new(path.display().to_string(), e.problem))
             }
             (None, Modality::Video) if !path.is_dir() => {
@@ -194,7 +256,10 @@ impl InputFormat {
                 }
                 Ok(clip)
             }
-            (None, _) => load_image(path, [s[0], s[1], s[2]], self.fit),
+            (None, _) => match self.glyph_frame {
+                Some(frame) => Ok(frame.frame(&decode_image(path)?, s[1], s[2])),
+                None => load_image(path, [s[0], s[1], s[2]], self.fit),
+            },
         }
     }
 }
@@ -245,6 +310,38 @@ mod tests {
         std::fs::write(&path, wav16(8000, &tone)).unwrap();
         let plain = InputFormat::new(Modality::Audio, &[1, 8, 32], Fit::Resize).unwrap();
         (path, plain)
+    }
+
+    /// With silence trimming, a recording that starts with 1.5 s of room noise reads as the word
+    /// alone would; without, the centred window holds only the noise. Images cannot be trimmed.
+    #[test]
+    fn silence_trimming_finds_a_late_word() {
+        let (path, plain) = tone_file("word.wav", 400.0, 8000.0);
+        let word = plain.load(&path).unwrap();
+        let tone: Vec<i16> = crate::data::test_util::sine(400.0, 8000, 4000)
+            .iter()
+            .map(|&v| (v * 8000.0) as i16)
+            .collect();
+        let hiss = |n: usize| (0..n).map(|i| [3i16, -3][i % 2]).collect::<Vec<_>>();
+        let late = temp_path("late-word.wav");
+        std::fs::write(
+            &late,
+            wav16(8000, &[hiss(12_000), tone, hiss(800)].concat()),
+        )
+        .unwrap();
+        let trimming = plain.clone().with_silence_trim(true).unwrap();
+        assert!(trimming.trims_silence() && !plain.trims_silence());
+        let gap = |x: &[f32]| {
+            x.iter()
+                .zip(&word)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max)
+        };
+        assert!(gap(&trimming.load(&late).unwrap()) < 0.5);
+        assert!(gap(&plain.load(&late).unwrap()) > 5.0);
+        let image = InputFormat::new(Modality::Image, &[1, 2, 2], Fit::Resize).unwrap();
+        let err = image.with_silence_trim(true).unwrap_err();
+        assert!(err.problem.contains("no silence to trim"), "{err}");
     }
 
     /// With example normalization, a loaded input is the decoded one brought to zero mean and

@@ -5,6 +5,7 @@
 
 use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
 use super::error::{DataError, DataResult};
+use super::glyph::GlyphFrame;
 use super::image_file::Fit;
 use super::input_file::InputFormat;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,16 @@ pub struct TaskInfo {
     /// [`Dataset::example_normalization`]; absent in checkpoints from before it existed).
     #[serde(default)]
     pub example_normalization: bool,
+    /// Whether new recordings have their leading and trailing silence cut first, as the
+    /// training clips had when they were made (see [`Dataset::silence_trimmed`]; written only
+    /// when set, absent in checkpoints from before it existed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silence_trim: bool,
+    /// For grey images: what the training images share when they are glyphs on a plain
+    /// background (MNIST's digits), so that new pictures are brought to that form first (see
+    /// [`GlyphFrame`]); absent for other tasks and in checkpoints from before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glyph_frame: Option<GlyphFrame>,
     /// The standardization of the training inputs.
     pub standardization: Standardization,
     /// Whether the scores are independent sigmoids (several classes at once).
@@ -49,6 +60,8 @@ impl TaskInfo {
             fit,
             band_mean_removal: dataset.band_mean_removal,
             example_normalization: dataset.example_normalization,
+            silence_trim: dataset.silence_trimmed,
+            glyph_frame: glyph_frame_of(dataset),
             standardization: dataset.standardization,
             multi_label: dataset.multi_label,
             classes: dataset.class_names.clone(),
@@ -57,9 +70,11 @@ impl TaskInfo {
 
     /// How files become this task's inputs.
     pub fn input_format(&self) -> DataResult<InputFormat> {
-        Ok(InputFormat::new(self.modality, &self.shape, self.fit)?
+        InputFormat::new(self.modality, &self.shape, self.fit)?
             .with_band_mean_removal(self.band_mean_removal)?
-            .with_example_normalization(self.example_normalization))
+            .with_example_normalization(self.example_normalization)
+            .with_silence_trim(self.silence_trim)?
+            .with_glyph_frame(self.glyph_frame)
     }
 
     /// How `rebuilt`, the same task as this build makes it, differs from this description
@@ -110,8 +125,32 @@ impl TaskInfo {
         );
         dataset.band_mean_removal = self.band_mean_removal;
         dataset.example_normalization = self.example_normalization;
+        dataset.silence_trimmed = self.silence_trim;
         dataset
     }
+}
+
+/// Training images measured for a [`GlyphFrame`], at most (evenly spaced over the split).
+const GLYPH_SAMPLE: usize = 2000;
+
+/// The [`GlyphFrame`] of a grey image task's training split, when it is held in memory and its
+/// images are glyphs on a plain background.
+fn glyph_frame_of(dataset: &Dataset) -> Option<GlyphFrame> {
+    let &[1, height, width] = dataset.shape.as_slice() else {
+        return None;
+    };
+    if dataset.modality != Modality::Image || dataset.example_normalization {
+        return None;
+    }
+    let standardized = dataset.train.in_memory()?;
+    let (count, pixels) = (dataset.train.len(), height * width);
+    let Standardization { mean, std } = dataset.standardization;
+    let raw: Vec<f32> = (0..count.min(GLYPH_SAMPLE))
+        .map(|i| i * count / count.min(GLYPH_SAMPLE))
+        .flat_map(|i| &standardized[i * pixels..(i + 1) * pixels])
+        .map(|v| v * std + mean)
+        .collect();
+    GlyphFrame::measure(&raw, height, width)
 }
 
 /// The task descriptions as checkpoint metadata text.
@@ -138,6 +177,8 @@ mod tests {
             fit: Fit::Crop,
             band_mean_removal: false,
             example_normalization: false,
+            silence_trim: false,
+            glyph_frame: None,
             standardization: Standardization {
                 mean: 0.5,
                 std: 0.25,
@@ -190,6 +231,8 @@ mod tests {
             fit: Fit::default(),
             band_mean_removal: true,
             example_normalization: true,
+            silence_trim: false,
+            glyph_frame: None,
             standardization: Standardization {
                 mean: 0.0,
                 std: 1.0,
@@ -209,5 +252,64 @@ mod tests {
         assert!(!old.example_normalization && !old.band_mean_removal);
         let format = old.input_format().unwrap();
         assert!(!format.normalizes_each_example() && !format.removes_band_means());
+    }
+
+    /// A grey task whose training images are glyphs on a plain background records their form,
+    /// and reads new pictures in it; other tasks, and descriptions from before the key, do not.
+    #[test]
+    fn glyph_tasks_record_their_frame() {
+        // Four 6×6 images of a light 3×2 block on black, standardized as a task's split is.
+        let mut images = Vec::new();
+        for i in 0..4 {
+            let mut image = vec![0.0f32; 36];
+            for (y, x) in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)] {
+                image[(y + i % 2) * 6 + x + i / 2] = 1.0;
+            }
+            images.extend(image);
+        }
+        let standardization = Standardization::fit(&images);
+        let dataset = |mut inputs: Vec<f32>, shape: Vec<usize>| {
+            standardization.apply(&mut inputs);
+            let train = Split::new(inputs, Labels::Class(vec![0, 1, 0, 1]), 4, 2, "t").unwrap();
+            let empty = || Split::empty(false);
+            Dataset::new(
+                "blocks",
+                Modality::Image,
+                shape,
+                vec!["a".into(), "b".into()],
+                standardization,
+                [train, empty(), empty()],
+            )
+        };
+        let info = TaskInfo::of(&dataset(images.clone(), vec![1, 6, 6]), Fit::default());
+        let frame = info.glyph_frame.expect("blocks on black are glyphs");
+        assert!(
+            frame.background.abs() < 1e-5 && frame.extent == 3.0,
+            "{frame:?}"
+        );
+        assert_eq!(info.input_format().unwrap().glyph_frame(), Some(frame));
+        // The same values as colour images are not framed.
+        let colour = TaskInfo::of(&dataset(images.clone(), vec![3, 2, 6]), Fit::default());
+        assert_eq!(colour.glyph_frame, None);
+        let err = InputFormat::new(Modality::Image, &[3, 2, 6], Fit::default())
+            .unwrap()
+            .with_glyph_frame(Some(frame))
+            .unwrap_err();
+        assert!(err.problem.contains("not grey images"), "{err}");
+        // Written only when present; a description without it reads as none.
+        let text = tasks_to_metadata(&[info.clone(), colour.clone()]);
+        assert_eq!(text.matches("glyph_frame").count(), 1, "{text}");
+        let without = text.replacen(
+            &format!(
+                ",\"glyph_frame\":{}",
+                serde_json::to_string(&frame).unwrap()
+            ),
+            "",
+            1,
+        );
+        assert_eq!(
+            tasks_from_metadata(&without, "old").unwrap()[0].glyph_frame,
+            None
+        );
     }
 }

@@ -127,6 +127,8 @@ fn speech_like_task(
     let mut dataset = assemble(task, cfg, Modality::Audio, features.shape(), raw)?;
     dataset.band_mean_removal = band_means;
     dataset.example_normalization = cfg.speech_normalize;
+    // Every embedded speech clip was trimmed when it was made (`build_speech.py`).
+    dataset.silence_trimmed = true;
     Ok(dataset)
 }
 
