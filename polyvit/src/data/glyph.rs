@@ -1,5 +1,5 @@
-//! Glyphs on a plain background (handwritten digits, clothes photographed on black): reading a
-//! new picture the way the training images were made.
+//! Glyphs on a plain background (handwritten digits, letters, clothes photographed on white and
+//! negated): reading a new picture the way the training images were made.
 //!
 //! MNIST-style images are prepared, not just photographed: light ink on a dark, plain background,
 //! the glyph scaled so that the longer side of its bounding box spans a fixed number of pixels
@@ -12,8 +12,9 @@
 //! level, and the median size of their glyphs), and [`GlyphFrame::frame`] brings a new grey
 //! picture to it:
 //! 1. its background level `b` is the median of its border pixels, and the glyph is what
-//!    differs from it: every pixel whose distance `|x − b|` is at least a third of the largest
-//!    one, so dark ink on white paper and light ink on black come out alike;
+//!    differs from it: every pixel whose distance `|x − b|` is at least 0.15 of the largest
+//!    one (the same rule finds the training glyphs), so dark ink on white paper and light ink
+//!    on black come out alike;
 //! 2. the bounding box of the glyph is cut out and scaled (keeping its aspect ratio) so that its
 //!    longer side spans the training glyphs' median extent;
 //! 3. its pixels are set to `background + (ink − background)·|x − b| / max|x − b|`, with
@@ -26,16 +27,19 @@
 use image::{imageops::FilterType, DynamicImage, GrayImage, Luma};
 use serde::{Deserialize, Serialize};
 
-/// A pixel of the border at most this far from the background level counts as background.
+/// The side of the square at each corner of a training image where its background is read.
+const CORNER: usize = 2;
+/// A corner pixel at most this far from the background level counts as background.
 const PLAIN: f32 = 0.1;
-/// The share of the border pixels, and then of the images, that must be background for the
+/// The share of the corner pixels, and then of the images, that must be background for the
 /// background to count as plain.
 const PLAIN_SHARE: f64 = 0.9;
-/// In the training images, a pixel this far from the background is ink.
-const INK: f32 = 0.3;
-/// In a new picture, ink is at least this share of the largest distance from the background.
-const INK_SHARE: f32 = 1.0 / 3.0;
-/// A new picture whose largest distance from its background is below this has no glyph.
+/// A pixel is ink when its distance from the background is at least this share of the
+/// image's largest: chosen on the exported validation splits, where a third cut the faint
+/// edges of Fashion-MNIST's items off their boxes (validation top-1 0.847 framed against 0.866
+/// as they are) and 0.15 kept both tasks within 0.001 of their unframed scores.
+const INK_SHARE: f32 = 0.15;
+/// An image whose largest distance from its background is below this has no glyph.
 const NO_INK: f32 = 0.1;
 
 /// What the training images of a grey task share: a plain background and the size of their
@@ -61,21 +65,45 @@ fn border(image: &[f32], height: usize, width: usize) -> Vec<f32> {
     ring
 }
 
+/// The pixels of the `CORNER × CORNER` squares at the four corners of a `height × width` image
+/// (at least `CORNER` on each side): where a glyph that fills the frame, such as a
+/// Fashion-MNIST dress touching the top and bottom, still leaves the background.
+fn corners(image: &[f32], height: usize, width: usize) -> Vec<f32> {
+    let mut pixels = Vec::with_capacity(4 * CORNER * CORNER);
+    for y in (0..CORNER).chain(height - CORNER..height) {
+        for x in (0..CORNER).chain(width - CORNER..width) {
+            pixels.push(image[y * width + x]);
+        }
+    }
+    pixels
+}
+
 /// The median of `values` (not empty).
 fn median(mut values: Vec<f32>) -> f32 {
     values.sort_by(f32::total_cmp);
     values[values.len() / 2]
 }
 
-/// The bounding box `(top, left, bottom, right)` (inclusive) of the pixels `is_ink` accepts.
-fn ink_box(
-    image: &[f32],
+/// The distance of each pixel of `image` from `level`, and the largest.
+fn distances(image: &[f32], level: f32) -> (Vec<f32>, f32) {
+    let distance: Vec<f32> = image.iter().map(|&v| (v - level).abs()).collect();
+    let strongest = distance.iter().copied().fold(0.0, f32::max);
+    (distance, strongest)
+}
+
+/// The bounding box `(top, left, bottom, right)` (inclusive) of the ink among pixels at
+/// `distance` from the background of an image `width` wide (see [`INK_SHARE`]), if any.
+fn glyph_box(
+    distance: &[f32],
+    strongest: f32,
     width: usize,
-    is_ink: impl Fn(f32) -> bool,
 ) -> Option<(usize, usize, usize, usize)> {
+    if strongest < NO_INK {
+        return None;
+    }
     let mut found: Option<(usize, usize, usize, usize)> = None;
-    for (i, &v) in image.iter().enumerate() {
-        if is_ink(v) {
+    for (i, &d) in distance.iter().enumerate() {
+        if d >= INK_SHARE * strongest {
             let (y, x) = (i / width, i % width);
             found = Some(match found {
                 None => (y, x, y, x),
@@ -87,15 +115,16 @@ fn ink_box(
 }
 
 impl GlyphFrame {
-    /// The frame of `images`, `count` grey `height × width` images with values in [0, 1], or
-    /// `None` when they are not glyphs on a plain background: fewer than 90 % of them have 90 %
-    /// of their border within 0.1 of the common level, or too few hold any ink.
+    /// The frame of `images`, grey `height × width` images one after the other with values in
+    /// [0, 1], or `None` when they are not glyphs on a plain background: fewer than 90 % of them
+    /// have 90 % of their corner pixels within 0.1 of the common level, or fewer than half hold
+    /// ink.
     pub fn measure(images: &[f32], height: usize, width: usize) -> Option<GlyphFrame> {
         let pixels = height * width;
         if pixels == 0
             || images.is_empty()
             || !images.len().is_multiple_of(pixels)
-            || height.min(width) < 3
+            || height.min(width) < 2 * CORNER
         {
             return None;
         }
@@ -103,30 +132,31 @@ impl GlyphFrame {
         if images.iter().any(|v| !(-1e-3..=1.0 + 1e-3).contains(v)) {
             return None;
         }
-        let rings: Vec<Vec<f32>> = images
+        let grounds: Vec<Vec<f32>> = images
             .chunks_exact(pixels)
-            .map(|image| border(image, height, width))
+            .map(|image| corners(image, height, width))
             .collect();
-        let background = median(rings.iter().map(|r| median(r.clone())).collect());
-        let plain = |ring: &Vec<f32>| {
-            let near = ring
+        let background = median(grounds.iter().map(|g| median(g.clone())).collect());
+        let plain = |ground: &Vec<f32>| {
+            let near = ground
                 .iter()
                 .filter(|&&v| (v - background).abs() <= PLAIN)
                 .count();
-            near as f64 >= PLAIN_SHARE * ring.len() as f64
+            near as f64 >= PLAIN_SHARE * ground.len() as f64
         };
-        let plain_images = rings.iter().filter(|r| plain(r)).count();
-        if (plain_images as f64) < PLAIN_SHARE * rings.len() as f64 {
+        let plain_images = grounds.iter().filter(|g| plain(g)).count();
+        if (plain_images as f64) < PLAIN_SHARE * grounds.len() as f64 {
             return None;
         }
         let extents: Vec<f32> = images
             .chunks_exact(pixels)
             .filter_map(|image| {
-                let (t, l, b, r) = ink_box(image, width, |v| (v - background).abs() >= INK)?;
+                let (distance, strongest) = distances(image, background);
+                let (t, l, b, r) = glyph_box(&distance, strongest, width)?;
                 Some((b - t + 1).max(r - l + 1) as f32)
             })
             .collect();
-        if extents.len() * 2 < rings.len() {
+        if extents.len() * 2 < grounds.len() {
             return None;
         }
         Some(GlyphFrame {
@@ -154,15 +184,11 @@ impl GlyphFrame {
         let w0 = grey.width() as usize;
         let x = grey.into_raw();
         let mut canvas = vec![self.background; height * width];
-        if x.is_empty() {
+        if x.is_empty() || canvas.is_empty() {
             return canvas;
         }
-        let level = median(border(&x, x.len() / w0, w0));
-        let distance: Vec<f32> = x.iter().map(|&v| (v - level).abs()).collect();
-        let strongest = distance.iter().copied().fold(0.0, f32::max);
-        let glyph =
-            ink_box(&distance, w0, |d| d >= INK_SHARE * strongest).filter(|_| strongest >= NO_INK);
-        let Some((top, left, bottom, right)) = glyph else {
+        let (distance, strongest) = distances(&x, median(border(&x, x.len() / w0, w0)));
+        let Some((top, left, bottom, right)) = glyph_box(&distance, strongest, w0) else {
             return canvas;
         };
         // The cut-out as 8-bit grey: the distance from the background, the strongest ink at 255.
@@ -232,12 +258,25 @@ mod tests {
                 extent: 20.0
             }
         );
-        // Images whose borders are not one plain level, or values outside [0, 1], are not glyphs.
+        // Images whose corners are not one plain level, or values outside [0, 1], are not glyphs.
         let stripes: Vec<f32> = (0..10 * 28 * 28).map(|i| ((i / 28) % 2) as f32).collect();
         assert_eq!(GlyphFrame::measure(&stripes, 28, 28), None);
         let standardized: Vec<f32> = images.iter().map(|v| v * 3.0 - 0.4).collect();
         assert_eq!(GlyphFrame::measure(&standardized, 28, 28), None);
         assert_eq!(GlyphFrame::measure(&vec![0.0; 10 * 28 * 28], 28, 28), None);
+        // A glyph may touch the border (a dress spanning the frame) as long as the corners are
+        // background.
+        let dress: Vec<f32> = (0..28 * 28)
+            .map(|i| {
+                if (8..20).contains(&(i % 28)) {
+                    0.8
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let frame = GlyphFrame::measure(&dress.repeat(10), 28, 28).unwrap();
+        assert_eq!(frame.extent, 28.0);
     }
 
     /// The letter drawn in black on white, four times larger and off-centre in a wide picture,
@@ -265,9 +304,20 @@ mod tests {
         assert_eq!(glyph(&x), glyph(&l));
     }
 
+    /// The bounding box of the pixels of a 28-wide image at 0.5 or above.
+    fn half_box(x: &[f32]) -> (usize, usize, usize, usize) {
+        let at: Vec<(usize, usize)> = (0..x.len())
+            .filter(|&i| x[i] >= 0.5)
+            .map(|i| (i / 28, i % 28))
+            .collect();
+        let (ys, xs) = (at.iter().map(|p| p.0), at.iter().map(|p| p.1));
+        let (t, b) = (ys.clone().min().unwrap(), ys.max().unwrap());
+        (t, xs.clone().min().unwrap(), b, xs.max().unwrap())
+    }
+
     /// The ink of a 28-wide image, cut out by its bounding box.
     fn glyph(x: &[f32]) -> Vec<Vec<bool>> {
-        let (t, l, b, r) = ink_box(x, 28, |v| v >= 0.5).unwrap();
+        let (t, l, b, r) = half_box(x);
         (t..=b)
             .map(|y| (l..=r).map(|c| x[y * 28 + c] >= 0.5).collect())
             .collect()
@@ -275,7 +325,7 @@ mod tests {
 
     /// `x` is a 28×28 input with a glyph 20 pixels tall and 12 wide, centred by mass.
     fn assert_in_frame(x: &[f32]) {
-        let (t, l, b, r) = ink_box(x, 28, |v| v >= 0.5).unwrap();
+        let (t, l, b, r) = half_box(x);
         assert_eq!((b - t + 1, r - l + 1), (20, 12));
         let total: f32 = x.iter().sum();
         let at = |axis: fn(usize) -> usize| {
