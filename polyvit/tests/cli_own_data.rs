@@ -471,7 +471,7 @@ fn pictures_for_a_glyph_task_are_brought_to_its_training_form() {
     assert!(framed.status.success(), "{said}");
     assert!(
         said.contains(
-            "task bars: pictures are read in the form of its training images: a light \
+            "task bars: pictures were read in the form of its training images: a light \
                        glyph on a dark background (whatever the picture's polarity), scaled to 16 \
                        pixels and centred by mass"
         ),

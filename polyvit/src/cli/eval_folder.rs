@@ -100,22 +100,23 @@ pub fn eval_folder(
     if as_is {
         format = format.with_glyph_frame(None).map_err(|e| e.to_string())?;
     }
-    if let Some(frame) = format.glyph_frame() {
-        eprintln!(
-            "pictures are read in the form of {}'s training images: {} (--as-is: resized only)",
-            task.name,
-            frame.describe()
-        );
-    }
     let n = relabelled.len();
     let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
     let files = relabelled.into_iter().map(|e| e.path).collect();
+    let framed = format.glyph_frame();
     let inputs = StreamedInputs::new(files, format, task.standardization);
     let test = Split::streamed(inputs, labels, task.classes.len(), &task.name)
         .map_err(|e| e.to_string())?;
     let dataset = task.dataset_testing(test);
     let score = evaluate(&trained.model, &dataset, &dataset.test, trained.device())
         .map_err(|e| e.to_string())?;
+    if let Some(frame) = framed {
+        eprintln!(
+            "pictures were read in the form of {}'s training images: {} (--as-is: resized only)",
+            task.name,
+            frame.describe()
+        );
+    }
     println!(
         "{} on {} ({n} examples, {} classes): {} {:.3} (chance {:.3})",
         task.name,

@@ -133,14 +133,6 @@ fn predict_task(
     if as_is {
         format = format.with_glyph_frame(None).map_err(|e| e.to_string())?;
     }
-    if let Some(frame) = format.glyph_frame().filter(|_| !files.is_empty()) {
-        eprintln!(
-            "task {}: pictures are read in the form of its training images: {} (--as-is: \
-             resized only)",
-            task.name,
-            frame.describe()
-        );
-    }
     let classes = task.classes.len();
     let mut out = Vec::with_capacity(files.len());
     for chunk in files.chunks(CHUNK) {
@@ -159,6 +151,14 @@ fn predict_task(
                 top: top_k(task, row, k),
             });
         }
+    }
+    if let Some(frame) = format.glyph_frame().filter(|_| !files.is_empty()) {
+        eprintln!(
+            "task {}: pictures were read in the form of its training images: {} (--as-is: \
+             resized only)",
+            task.name,
+            frame.describe()
+        );
     }
     Ok(out)
 }
