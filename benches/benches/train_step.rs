@@ -1,5 +1,6 @@
-//! One full training step of the bench ViT (`benchmarks::StepShape::small`: width 192, 6 blocks, batch 64
-//! of 32×32 RGB images) on the CPU. `reference/compare_step.py small sgd` runs the same step in PyTorch.
+//! One full training step of the bench ViT (`benchmarks::StepShape::small`: width 192, 6 blocks,
+//! batch 64 of 32×32 RGB images) on the CPU. `reference/compare_step.py small sgd` runs the same
+//! step in PyTorch.
 
 use benchmarks::{TrainStep, BATCH};
 use criterion::{criterion_group, Criterion, Throughput};

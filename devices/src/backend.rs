@@ -137,9 +137,9 @@ pub trait Backend: Send + Sync {
         count: usize,
     ) -> Result<Self::Buffer<T>>;
 
-    /// The adjoint of `index_select`: `dst[.., indices[j], ..] += src[.., j, ..]` along `axis` of the
-    /// contiguous `dst` of shape `dst_shape` (repeated indices accumulate); `src_layout`'s `axis`
-    /// has one entry per index.
+    /// The adjoint of `index_select`: `dst[.., indices[j], ..] += src[.., j, ..]` along `axis` of
+    /// the contiguous `dst` of shape `dst_shape` (repeated indices accumulate); `src_layout`'s
+    /// `axis` has one entry per index.
     fn index_add<T: Element>(
         &self,
         dst: &mut Self::Buffer<T>,

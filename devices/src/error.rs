@@ -1,7 +1,8 @@
 //! The one error type of the numerical stack.
 //!
 //! Every message names the operation and the shapes or types involved, so a user can find the
-//! offending call without a debugger, e.g. `matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ`.
+//! offending call without a debugger, e.g.
+//! `matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ`.
 
 use crate::DType;
 use std::fmt;

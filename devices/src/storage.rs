@@ -1,8 +1,8 @@
 //! `Storage`: a buffer on some device holding some element type, chosen at run time.
 //!
-//! Dispatch happens here, in one place: first on the device (which backend runs the kernel), then on
-//! the element type (which monomorphized kernel). This is also the one door into the kernels from
-//! outside the crate, so every method checks its layouts, axes and indices against the buffers
+//! Dispatch happens here, in one place: first on the device (which backend runs the kernel), then
+//! on the element type (which monomorphized kernel). This is also the one door into the kernels
+//! from outside the crate, so every method checks its layouts, axes and indices against the buffers
 //! first: no call from safe code can make a kernel read or write outside a buffer.
 
 use crate::backend::{LayerNormGrads, LayerNormOutput};

@@ -2,7 +2,8 @@
 
 use tensor::{DType, Rng, Tensor};
 
-/// Xavier (Glorot) uniform for a `[fan_out, fan_in]` weight: `U(−a, a)`, `a = √(6/(fan_in + fan_out))`.
+/// Xavier (Glorot) uniform for a `[fan_out, fan_in]` weight: `U(−a, a)`,
+/// `a = √(6/(fan_in + fan_out))`.
 ///
 /// ```
 /// use tensor::DType;

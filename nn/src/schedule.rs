@@ -19,7 +19,8 @@ pub enum Schedule {
     /// The same rate at every step.
     Constant(f64),
     /// Linear warmup from 0 to `base` over `warmup` steps, then cosine decay to 0 at `total`:
-    /// `lr(s) = base · min(1, s/warmup) · ½(1 + cos(π·p))` with `p = clamp((s − warmup)/(total − warmup), 0, 1)`.
+    /// `lr(s) = base · min(1, s/warmup) · ½(1 + cos(π·p))` with
+    /// `p = clamp((s − warmup)/(total − warmup), 0, 1)`.
     WarmupCosine {
         /// The peak rate.
         base: f64,

@@ -1,7 +1,7 @@
-//! The command line on the user's own folders: training tasks from folders of images, audio
-//! clips (WAV, FLAC, Ogg Vorbis) and frames (alone and next to a built-in task), predicting files with the checkpoint's class
-//! names, scoring a labelled folder, exporting an embedded task, and the errors of bad input
-//! (with nothing written).
+//! The command line on the user's own folders: training tasks from folders of images, audio clips
+//! (WAV, FLAC, Ogg Vorbis) and frames (alone and next to a built-in task), predicting files with
+//! the checkpoint's class names, scoring a labelled folder, exporting an embedded task, and the
+//! errors of bad input (with nothing written).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -187,7 +187,8 @@ impl Tensor {
         Tensor::full_on(&[], value, self.dtype(), &self.device())
     }
 
-    /// The 1-D CPU tensor `[start, start + step, ...]` of values below `end` (above, if `step < 0`).
+    /// The 1-D CPU tensor `[start, start + step, ...]` of values below `end` (above, if
+    /// `step < 0`).
     ///
     /// ```
     /// use tensor::{DType, Device, Tensor};

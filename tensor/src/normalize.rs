@@ -39,8 +39,8 @@ impl Tensor {
         })
     }
 
-    /// `softmax(x)_j = e^{x_j} / Σ_i e^{x_i}` along `axis`, computed as `e^{x_j − max}/Σ e^{x_i − max}`
-    /// so that large inputs do not overflow.
+    /// `softmax(x)_j = e^{x_j} / Σ_i e^{x_i}` along `axis`, computed as
+    /// `e^{x_j − max}/Σ e^{x_i − max}` so that large inputs do not overflow.
     ///
     /// ```
     /// use tensor::{DType, Tensor};

@@ -31,7 +31,8 @@ fn gelu_ref(x: f64) -> f64 {
     0.5 * x * (1.0 + (c * (x + 0.044715 * x.powi(3))).tanh())
 }
 
-/// d/dx of `gelu_ref`, derived by hand: `½(1 + tanh u) + ½x·sech²(u)·u'`, `u' = c(1 + 3·0.044715x²)`.
+/// d/dx of `gelu_ref`, derived by hand: `½(1 + tanh u) + ½x·sech²(u)·u'`,
+/// `u' = c(1 + 3·0.044715x²)`.
 fn gelu_derivative_ref(x: f64) -> f64 {
     let c = (2.0 / PI).sqrt();
     let u = c * (x + 0.044715 * x.powi(3));

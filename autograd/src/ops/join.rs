@@ -59,7 +59,8 @@ impl Var {
         Var::concat(&expanded, axis)
     }
 
-    /// `y[.., j, ..] = x[.., indices[j], ..]`; `dx[.., i, ..] = Σ_{j: indices[j] = i} g[.., j, ..]`.
+    /// `y[.., j, ..] = x[.., indices[j], ..]`;
+    /// `dx[.., i, ..] = Σ_{j: indices[j] = i} g[.., j, ..]`.
     ///
     /// ```
     /// use autograd::Var;

@@ -22,7 +22,8 @@ struct Gemm {
 }
 
 impl Gemm {
-    /// Runs the product for rows `rows` of `a`, writing them into `c` (already sliced to those rows).
+    /// Runs the product for rows `rows` of `a`, writing them into `c` (already sliced to those
+    /// rows).
     fn run<T: Element>(
         &self,
         a: &[T],

@@ -36,7 +36,8 @@ pub struct PredictArgs {
     /// glyph size and centring).
     #[arg(long)]
     as_is: bool,
-    /// Images, audio files (WAV, FLAC, Ogg Vorbis), folders of frames (clips, with a video --task) and folders to walk.
+    /// Images, audio files (WAV, FLAC, Ogg Vorbis), folders of frames (clips, with a video --task)
+    /// and folders to walk.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }

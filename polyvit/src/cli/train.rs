@@ -34,8 +34,9 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',')]
     tasks: Vec<String>,
     /// A task from a folder of your own files, NAME=DIR (repeatable): one subfolder per class
-    /// holding images, audio clips (WAV, FLAC, Ogg Vorbis) or folders of video frames,
-    /// optionally inside train/, val/ and test/. It is trained next to the other tasks (or instead of them with --tasks NAME).
+    /// holding images, audio clips (WAV, FLAC, Ogg Vorbis) or folders of video frames, optionally
+    /// inside train/, val/ and test/. It is trained next to the other tasks (or instead of them
+    /// with --tasks NAME).
     #[arg(long = "task", value_name = "NAME=DIR")]
     folder_tasks: Vec<String>,
     /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.

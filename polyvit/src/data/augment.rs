@@ -10,8 +10,9 @@
 //!    at a log-uniform frequency in 300–3000 Hz with a gain uniform in ±`peak_db` (Q 1): a
 //!    random telephone-like channel;
 //! 3. **gain**: scaled so that its peak is uniform in `peak` (linear);
-//! 4. **noise**: white (uniformly distributed) noise at a signal-to-noise ratio (clip RMS over noise RMS)
-//!    uniform in `snr_db`, over the whole feature window (so silence is not digital zero);
+//! 4. **noise**: white (uniformly distributed) noise at a signal-to-noise ratio (clip RMS over
+//!    noise RMS) uniform in `snr_db`, over the whole feature window (so silence is not digital
+//!    zero);
 //! 5. **shift**: placed in the window with its centre offset by up to `±max_shift` seconds
 //!    (clamped so that the clip stays inside the window when it fits).
 

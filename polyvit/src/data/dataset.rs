@@ -1,6 +1,7 @@
 //! The form of a task the training loop reads: inputs of a fixed per-example shape (held in
 //! memory as one flat `Vec<f32>`, or decoded from their files when a batch needs them, see
-//! [`Split::gather`]), class-index or multi-hot targets, and fixed train / validation / test splits.
+//! [`Split::gather`]), class-index or multi-hot targets, and fixed train / validation / test
+//! splits.
 
 use super::error::{DataError, DataResult};
 use super::stream::StreamedInputs;

@@ -1,7 +1,7 @@
-//! RIFF/WAVE reader for PCM (8-bit unsigned, 16-, 24- or 32-bit signed samples), IEEE float (32
-//! or 64 bits) and 8-bit G.711 mu-law, any number of channels (mixed down to mono by averaging) and any sample rate. Chunks other
-//! than `fmt ` and `data` are skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is
-//! PCM, float or mu-law.
+//! RIFF/WAVE reader for PCM (8-bit unsigned, 16-, 24- or 32-bit signed samples), IEEE float (32 or
+//! 64 bits) and 8-bit G.711 mu-law, any number of channels (mixed down to mono by averaging) and
+//! any sample rate. Chunks other than `fmt ` and `data` are skipped; WAVE_FORMAT_EXTENSIBLE is
+//! accepted when its sub-format is PCM, float or mu-law.
 
 use super::audio_file::{mix_down, Waveform};
 use super::error::{read_file, DataError, DataResult};

@@ -16,17 +16,17 @@
 //! | `drums` (multi-label) | audio | 1×64×32 | 5 | 4,000 / 200 / 400 |
 //! | `arrow_of_time` | video | 8×1×32×32 | 2 | 1,800 / 200 / 500 |
 //!
-//! Validation is carved from each training file by a seeded shuffle ([`carve_validation`](super::dataset::carve_validation)).
-//! Moving-MNIST draws one clip per MNIST digit of the same split (bouncing for the class task,
-//! straight for the direction task). Spoken digits train on synthesized voices (espeak-ng, flite and festival; 1,764 clips, each
-//! with 3 randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
-//! [`SpeechAugment`]) and test on the 60 real Asterisk
-//! recordings. Drum mixtures for train (each one-shot also played 10–25 % faster and slower)
-//! and validation use the "train" one-shots,
-//! test mixtures the held-out "test" one-shots. Arrow-of-time clips (forward or reversed,
-//! stride 1–3) train on the first 80 % of three real videos, validate on their last 20 % and
-//! test on a fourth video. Inputs are scaled (pixels / 255, log-mel) and
-//! standardized with the training split's mean and standard deviation.
+//! Validation is carved from each training file by a seeded shuffle
+//! ([`carve_validation`](super::dataset::carve_validation)). Moving-MNIST draws one clip per MNIST
+//! digit of the same split (bouncing for the class task, straight for the direction task). Spoken
+//! digits train on synthesized voices (espeak-ng, flite and festival; 1,764 clips, each with 3
+//! randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
+//! [`SpeechAugment`]) and test on the 60 real Asterisk recordings. Drum mixtures for train (each
+//! one-shot also played 10–25 % faster and slower) and validation use the "train" one-shots, test
+//! mixtures the held-out "test" one-shots. Arrow-of-time clips (forward or reversed, stride 1–3)
+//! train on the first 80 % of three real videos, validate on their last 20 % and test on a fourth
+//! video. Inputs are scaled (pixels / 255, log-mel) and standardized with the training split's mean
+//! and standard deviation.
 //!
 //! The full suite (sizes from `polyvit/scripts/fetch_full_suite.sh`'s build): Fashion-MNIST
 //! 54,000 / 6,000 / 10,000; Moving-MNIST with 28×28 digits on a 64×64 canvas (`video`
