@@ -42,8 +42,8 @@ fn choose_task<'a>(
     }
 }
 
-/// Scores the checkpoint at `path` on the class folders of `dir`; pictures of a task trained on
-/// glyphs are brought to its training images' form first, unless `as_is`.
+/// Scores the checkpoint at `path` on the class folders of `dir`; files are brought to the form
+/// of the task's training data first, unless `as_is`.
 pub fn eval_folder(
     path: &Path,
     dir: &Path,
@@ -98,24 +98,20 @@ pub fn eval_folder(
     }
     let mut format = task.input_format().map_err(|e| e.to_string())?;
     if as_is {
-        format = format.with_glyph_frame(None).map_err(|e| e.to_string())?;
+        format = format.as_is();
     }
     let n = relabelled.len();
     let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
     let files = relabelled.into_iter().map(|e| e.path).collect();
-    let framed = format.glyph_frame();
+    let preparation = format.preparation();
     let inputs = StreamedInputs::new(files, format, task.standardization);
     let test = Split::streamed(inputs, labels, task.classes.len(), &task.name)
         .map_err(|e| e.to_string())?;
     let dataset = task.dataset_testing(test);
     let score = evaluate(&trained.model, &dataset, &dataset.test, trained.device())
         .map_err(|e| e.to_string())?;
-    if let Some(frame) = framed {
-        eprintln!(
-            "pictures were read in the form of {}'s training images: {} (--as-is: resized only)",
-            task.name,
-            frame.describe()
-        );
+    if let Some(preparation) = preparation {
+        eprintln!("{}: {preparation} (--as-is: as they are)", task.name);
     }
     println!(
         "{} on {} ({n} examples, {} classes): {} {:.3} (chance {:.3})",

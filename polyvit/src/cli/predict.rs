@@ -31,9 +31,9 @@ pub struct PredictArgs {
     /// Where to compute: cpu, opencl or opencl:N.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Resize pictures as they are, even for a task trained on glyphs on a plain background
-    /// (by default they are first brought to its training images' form: same background,
-    /// glyph size and centring).
+    /// Read files as they are (pictures only resized, recordings not cut), even for a task whose
+    /// training data was made in a form: glyphs on a plain background, trimmed speech, drum
+    /// one-shots (by default new files are brought to that form first).
     #[arg(long)]
     as_is: bool,
     /// Images, audio files (WAV, FLAC, Ogg Vorbis), folders of frames (clips, with a video --task)
@@ -121,8 +121,8 @@ fn top_k(task: &TaskInfo, row: &[f32], k: usize) -> Vec<ClassScore> {
         .collect()
 }
 
-/// Predictions of `task` for `files`, decoded on every core and scored in chunks; pictures are
-/// framed as glyphs unless `as_is` (see [`PredictArgs::as_is`]).
+/// Predictions of `task` for `files`, decoded on every core and scored in chunks; files are
+/// brought to the form of the task's training data unless `as_is` (see [`PredictArgs::as_is`]).
 fn predict_task(
     trained: &Trained,
     task: &TaskInfo,
@@ -132,7 +132,7 @@ fn predict_task(
 ) -> Result<Vec<Prediction>, String> {
     let mut format = task.input_format().map_err(|e| e.to_string())?;
     if as_is {
-        format = format.with_glyph_frame(None).map_err(|e| e.to_string())?;
+        format = format.as_is();
     }
     let classes = task.classes.len();
     let mut out = Vec::with_capacity(files.len());
@@ -153,13 +153,8 @@ fn predict_task(
             });
         }
     }
-    if let Some(frame) = format.glyph_frame().filter(|_| !files.is_empty()) {
-        eprintln!(
-            "task {}: pictures were read in the form of its training images: {} (--as-is: \
-             resized only)",
-            task.name,
-            frame.describe()
-        );
+    if let Some(preparation) = format.preparation().filter(|_| !files.is_empty()) {
+        eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
     }
     Ok(out)
 }

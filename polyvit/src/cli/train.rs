@@ -97,8 +97,8 @@ pub struct EvalArgs {
     /// With --data: the task to score (default: the only one that fits the folder).
     #[arg(long, requires = "data")]
     task: Option<String>,
-    /// With --data: resize pictures as they are, even for a task trained on glyphs on a plain
-    /// background (by default they are first brought to its training images' form).
+    /// With --data: read files as they are (pictures only resized, recordings not cut), even for
+    /// a task whose training data was made in a form (by default they are brought to it first).
     #[arg(long, requires = "data")]
     as_is: bool,
 }

@@ -4,6 +4,7 @@
 //! splits.
 
 use super::error::{DataError, DataResult};
+use super::recording::RecordingForm;
 use super::stream::StreamedInputs;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -324,10 +325,9 @@ pub struct Dataset {
     /// Whether each raw example was brought to zero mean and unit variance on its own
     /// ([`normalize_example`]) before the standardization; new inputs must be too.
     pub example_normalization: bool,
-    /// Whether the training recordings were trimmed of leading and trailing silence when they
-    /// were made (the embedded speech packs), so that new ones are too
-    /// ([`super::silence::trim_silence`]).
-    pub silence_trimmed: bool,
+    /// How the training recordings were made (the embedded speech and drum packs), so that new
+    /// ones are made the same way ([`RecordingForm`]).
+    pub recording_form: Option<RecordingForm>,
     /// Standardization applied to every split, fitted on the raw training inputs.
     pub standardization: Standardization,
     /// Training split.
@@ -384,7 +384,7 @@ impl Dataset {
             multi_label: matches!(train.labels, Labels::MultiHot(_)),
             band_mean_removal: false,
             example_normalization: false,
-            silence_trimmed: false,
+            recording_form: None,
             standardization,
             train,
             validation,

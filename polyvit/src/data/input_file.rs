@@ -13,7 +13,8 @@ use super::error::{DataError, DataResult};
 use super::glyph::GlyphFrame;
 use super::image_file::{decode_image, is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
 use super::listing::list_dir;
-use super::silence::trim_silence;
+use super::recording::RecordingForm;
+use super::resample::resample;
 use super::spectrogram::MelConfig;
 use super::video_file::{is_video_file, load_video, VIDEO_EXTENSIONS};
 use std::path::{Path, PathBuf};
@@ -80,8 +81,8 @@ pub struct InputFormat {
     band_mean_removal: bool,
     /// Whether each input is brought to zero mean and unit variance on its own once read.
     example_normalization: bool,
-    /// Whether recordings have their leading and trailing silence cut first.
-    silence_trim: bool,
+    /// The form recordings are brought to before their features, if any.
+    recording_form: Option<RecordingForm>,
     /// The form grey glyph images are brought to instead of being resized, if any.
     glyph_frame: Option<GlyphFrame>,
 }
@@ -116,31 +117,30 @@ impl InputFormat {
             audio,
             band_mean_removal: false,
             example_normalization: false,
-            silence_trim: false,
+            recording_form: None,
             glyph_frame: None,
         })
     }
 
-    /// The same format, with the leading and trailing silence of each recording longer than
-    /// the feature window cut ([`trim_silence`]) before its features are computed when `on`:
-    /// how tasks trained on trimmed clips read new recordings. Only audio can be trimmed; for
-    /// other inputs this is an error.
-    pub fn with_silence_trim(self, on: bool) -> DataResult<Self> {
-        if on && self.audio.is_none() {
+    /// The same format, with each recording brought to `form` ([`RecordingForm::prepare`])
+    /// before its features are computed when it is `Some`: how tasks trained on clips made in a
+    /// form read new recordings. Only audio has recordings; for other inputs this is an error.
+    pub fn with_recording_form(self, form: Option<RecordingForm>) -> DataResult<Self> {
+        if form.is_some() && self.audio.is_none() {
             return Err(DataError::new(
                 "input format",
-                format!("{:?} inputs have no silence to trim", self.modality),
+                format!("{:?} inputs are not recordings", self.modality),
             ));
         }
         Ok(Self {
-            silence_trim: on,
+            recording_form: form,
             ..self
         })
     }
 
-    /// Whether recordings have their leading and trailing silence cut first.
-    pub fn trims_silence(&self) -> bool {
-        self.silence_trim
+    /// The form recordings are brought to before their features, if any.
+    pub fn recording_form(&self) -> Option<RecordingForm> {
+        self.recording_form
     }
 
     /// The same format, with image files brought to `frame` ([`GlyphFrame::frame`]) instead of
@@ -205,6 +205,31 @@ impl InputFormat {
         self.example_normalization
     }
 
+    /// The same format reading files as they are: pictures only resized, recordings not cut.
+    pub fn as_is(self) -> Self {
+        Self {
+            glyph_frame: None,
+            recording_form: None,
+            ..self
+        }
+    }
+
+    /// What this format does to a new file to bring it to the form the training data was made
+    /// in, in words (`None` when it reads files as they are).
+    pub fn preparation(&self) -> Option<String> {
+        match (self.glyph_frame, self.recording_form) {
+            (Some(frame), _) => Some(format!(
+                "pictures were read in the form of its training images: {}",
+                frame.describe()
+            )),
+            (None, Some(form)) => Some(format!(
+                "recordings were read in the form of its training clips: {}",
+                form.describe()
+            )),
+            (None, None) => None,
+        }
+    }
+
     /// The modality the inputs are for.
     pub fn modality(&self) -> Modality {
         self.modality
@@ -233,16 +258,23 @@ impl InputFormat {
         match (&self.audio, self.modality) {
             (Some(features), _) => {
                 let audio = read_audio(path)?;
-                let samples = match self.silence_trim {
-                    true => {
-                        let fits = features.window_samples() as u64 * audio.sample_rate as u64
-                            / features.sample_rate() as u64;
-                        trim_silence(&audio.samples, audio.sample_rate, fits as usize)
+                let (samples, rate) = match self.recording_form {
+                    // Made in the form at the feature rate, as the packs' clips were levelled
+                    // after their conversion to it (a hi-hat peak-normalized with its treble is
+                    // far quieter without it).
+                    Some(form) => {
+                        let rate = features.sample_rate();
+                        let at_rate = resample(&audio.samples, audio.sample_rate, rate)
+                            .map_err(|e| DataError::new(path.display().to_string(), e.problem))?;
+                        (
+                            form.prepare(&at_rate, rate, features.window_samples()),
+                            rate,
+                        )
                     }
-                    false => &audio.samples,
+                    None => (audio.samples, audio.sample_rate),
                 };
                 features
-                    .features(samples, audio.sample_rate)
+                    .features(&samples, rate)
                     .map_err(|e| DataError::new(path.display().to_string(), e.problem))
             }
             (None, Modality::Video) if !path.is_dir() => {
@@ -312,8 +344,9 @@ mod tests {
         (path, plain)
     }
 
-    /// With silence trimming, a recording that starts with 1.5 s of room noise reads as the word
-    /// alone would; without, the centred window holds only the noise. Images cannot be trimmed.
+    /// Brought to trimmed speech, a recording that starts with 1.5 s of room noise reads as the
+    /// word alone would; as it is, the centred window holds only the noise. Images are not
+    /// recordings.
     #[test]
     fn silence_trimming_finds_a_late_word() {
         let (path, plain) = tone_file("word.wav", 400.0, 8000.0);
@@ -329,8 +362,11 @@ mod tests {
             wav16(8000, &[hiss(12_000), tone, hiss(800)].concat()),
         )
         .unwrap();
-        let trimming = plain.clone().with_silence_trim(true).unwrap();
-        assert!(trimming.trims_silence() && !plain.trims_silence());
+        let trimming = plain
+            .clone()
+            .with_recording_form(Some(RecordingForm::TrimmedSpeech))
+            .unwrap();
+        assert_eq!(plain.recording_form(), None);
         let gap = |x: &[f32]| {
             x.iter()
                 .zip(&word)
@@ -340,8 +376,47 @@ mod tests {
         assert!(gap(&trimming.load(&late).unwrap()) < 0.5);
         assert!(gap(&plain.load(&late).unwrap()) > 5.0);
         let image = InputFormat::new(Modality::Image, &[1, 2, 2], Fit::Resize).unwrap();
-        let err = image.with_silence_trim(true).unwrap_err();
-        assert!(err.problem.contains("no silence to trim"), "{err}");
+        let err = image
+            .with_recording_form(Some(RecordingForm::OneShot))
+            .unwrap_err();
+        assert!(err.problem.contains("not recordings"), "{err}");
+    }
+
+    /// Made a one-shot, a quiet hit recorded at 16 kHz after half a second of near-silence reads
+    /// as the same hit recorded loud and on time: both are cut at their onset and levelled.
+    #[test]
+    fn one_shots_read_alike_whatever_their_lead_in_and_level() {
+        let hit = |gain: f32| -> Vec<i16> {
+            (0..32_000)
+                .map(|t| {
+                    let t = t as f32 / 16_000.0;
+                    (gain * (-t * 6.0).exp() * (std::f32::consts::TAU * 180.0 * t).sin()) as i16
+                })
+                .collect()
+        };
+        let (on_time, late) = (temp_path("hit.wav"), temp_path("late-hit.wav"));
+        std::fs::write(&on_time, wav16(16_000, &hit(20_000.0))).unwrap();
+        let lead_in: Vec<i16> = (0..8000).map(|i| [2i16, -2][i % 2]).collect();
+        std::fs::write(&late, wav16(16_000, &[lead_in, hit(3000.0)].concat())).unwrap();
+        let plain = InputFormat::new(Modality::Audio, &[1, 64, 32], Fit::Resize).unwrap();
+        let shots = plain
+            .clone()
+            .with_recording_form(Some(RecordingForm::OneShot))
+            .unwrap();
+        // The mean distance of two log-mel inputs (the quiet hit's quantization noise, levelled
+        // up with it, lifts its empty bands a little: the largest distance is not the measure).
+        let gap = |a: &[f32], b: &[f32]| {
+            a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
+        };
+        let (a, b) = (shots.load(&on_time).unwrap(), shots.load(&late).unwrap());
+        let (c, d) = (plain.load(&on_time).unwrap(), plain.load(&late).unwrap());
+        assert!(gap(&a, &b) < 0.005, "{}", gap(&a, &b));
+        assert!(gap(&c, &d) > 0.02, "as they are: {}", gap(&c, &d));
+        assert!(shots
+            .preparation()
+            .unwrap()
+            .contains("one-shots from their onset"));
+        assert_eq!(shots.as_is().preparation(), None);
     }
 
     /// With example normalization, a loaded input is the decoded one brought to zero mean and

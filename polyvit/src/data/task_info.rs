@@ -8,6 +8,7 @@ use super::error::{DataError, DataResult};
 use super::glyph::GlyphFrame;
 use super::image_file::Fit;
 use super::input_file::InputFormat;
+use super::recording::RecordingForm;
 use serde::{Deserialize, Serialize};
 
 /// The checkpoint metadata key of the task descriptions.
@@ -32,11 +33,11 @@ pub struct TaskInfo {
     /// [`Dataset::example_normalization`]; absent in checkpoints from before it existed).
     #[serde(default)]
     pub example_normalization: bool,
-    /// Whether new recordings have their leading and trailing silence cut first, as the
-    /// training clips had when they were made (see [`Dataset::silence_trimmed`]; written only
-    /// when set, absent in checkpoints from before it existed).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub silence_trim: bool,
+    /// How the training recordings were made, so that new ones are made the same way first
+    /// (see [`Dataset::recording_form`]; written only when set, absent in checkpoints from
+    /// before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_form: Option<RecordingForm>,
     /// For grey images: what the training images share when they are glyphs on a plain
     /// background (MNIST's digits), so that new pictures are brought to that form first (see
     /// [`GlyphFrame`]); absent for other tasks and in checkpoints from before it existed.
@@ -60,7 +61,7 @@ impl TaskInfo {
             fit,
             band_mean_removal: dataset.band_mean_removal,
             example_normalization: dataset.example_normalization,
-            silence_trim: dataset.silence_trimmed,
+            recording_form: dataset.recording_form,
             glyph_frame: glyph_frame_of(dataset),
             standardization: dataset.standardization,
             multi_label: dataset.multi_label,
@@ -73,7 +74,7 @@ impl TaskInfo {
         InputFormat::new(self.modality, &self.shape, self.fit)?
             .with_band_mean_removal(self.band_mean_removal)?
             .with_example_normalization(self.example_normalization)
-            .with_silence_trim(self.silence_trim)?
+            .with_recording_form(self.recording_form)?
             .with_glyph_frame(self.glyph_frame)
     }
 
@@ -125,7 +126,7 @@ impl TaskInfo {
         );
         dataset.band_mean_removal = self.band_mean_removal;
         dataset.example_normalization = self.example_normalization;
-        dataset.silence_trimmed = self.silence_trim;
+        dataset.recording_form = self.recording_form;
         dataset
     }
 }
@@ -177,7 +178,7 @@ mod tests {
             fit: Fit::Crop,
             band_mean_removal: false,
             example_normalization: false,
-            silence_trim: false,
+            recording_form: None,
             glyph_frame: None,
             standardization: Standardization {
                 mean: 0.5,
@@ -220,10 +221,11 @@ mod tests {
         );
     }
 
-    /// A task trained on per-example normalized inputs with band means removed reads new files
-    /// the same way; descriptions written before the keys existed read as neither.
+    /// A speech task's settings (per-example normalization, band means removed, recordings
+    /// trimmed) reach the input format; descriptions written before the keys existed read as
+    /// none of them.
     #[test]
-    fn example_normalization_reaches_the_input_format_and_defaults_to_off() {
+    fn speech_settings_reach_the_input_format_and_default_to_off() {
         let info = TaskInfo {
             name: "speech".into(),
             modality: Modality::Audio,
@@ -231,7 +233,7 @@ mod tests {
             fit: Fit::default(),
             band_mean_removal: true,
             example_normalization: true,
-            silence_trim: false,
+            recording_form: Some(RecordingForm::TrimmedSpeech),
             glyph_frame: None,
             standardization: Standardization {
                 mean: 0.0,
@@ -242,16 +244,25 @@ mod tests {
         };
         let format = info.input_format().unwrap();
         assert!(format.normalizes_each_example() && format.removes_band_means());
+        assert_eq!(format.recording_form(), Some(RecordingForm::TrimmedSpeech));
         let d = info.dataset_testing(Split::empty(false));
         let again = TaskInfo::of(&d, Fit::default());
         assert!(again.example_normalization && again.band_mean_removal);
+        assert_eq!(again.recording_form, Some(RecordingForm::TrimmedSpeech));
         let mut text = tasks_to_metadata(std::slice::from_ref(&info));
+        assert!(
+            text.contains("\"recording_form\":\"trimmed_speech\""),
+            "{text}"
+        );
         text = text.replace("\"example_normalization\":true,", "");
         text = text.replace("\"band_mean_removal\":true,", "");
+        text = text.replace("\"recording_form\":\"trimmed_speech\",", "");
         let old = &tasks_from_metadata(&text, "old").unwrap()[0];
         assert!(!old.example_normalization && !old.band_mean_removal);
+        assert_eq!(old.recording_form, None);
         let format = old.input_format().unwrap();
         assert!(!format.normalizes_each_example() && !format.removes_band_means());
+        assert_eq!(format.recording_form(), None);
     }
 
     /// A grey task whose training images are glyphs on a plain background records their form,

@@ -13,6 +13,7 @@ use crate::data::drums::{mix, DrumMixConfig};
 use crate::data::embedded;
 use crate::data::error::{DataError, DataResult};
 use crate::data::pack::{parse_pack_gz, Clip};
+use crate::data::recording::RecordingForm;
 use crate::data::resample::resample;
 use rand_chacha::ChaCha8Rng;
 
@@ -128,7 +129,7 @@ fn speech_like_task(
     dataset.band_mean_removal = band_means;
     dataset.example_normalization = cfg.speech_normalize;
     // Every embedded speech clip was trimmed when it was made (`build_speech.py`).
-    dataset.silence_trimmed = true;
+    dataset.recording_form = Some(RecordingForm::TrimmedSpeech);
     Ok(dataset)
 }
 
@@ -308,7 +309,10 @@ pub(super) fn drums_task(cfg: &SuiteConfig, features: &AudioFeatures) -> DataRes
     });
     let [train, validation, test] = raw;
     let raw = [train?, validation?, test?];
-    assemble(task, cfg, Modality::Audio, features.shape(), raw)
+    let mut dataset = assemble(task, cfg, Modality::Audio, features.shape(), raw)?;
+    // The mixtures are of one-shots made so when the pack was built (`build_drums.py`).
+    dataset.recording_form = Some(RecordingForm::OneShot);
+    Ok(dataset)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use crate::data::embedded;
 use crate::data::frames::parse_frames_gz;
 use crate::data::idx::parse_idx_gz;
 use crate::data::pack::parse_pack_gz;
+use crate::data::recording::RecordingForm;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -534,16 +535,18 @@ fn largest_test_band_mean(d: &Dataset) -> f32 {
 
 /// Every spoken-digit example reaches the model with each mel band's mean over its frames
 /// removed and then unit variance (before the task's standardization); drum examples keep
-/// their spectra. The speech clips were trimmed of silence when made, so new recordings will
-/// be; the drum mixtures were not.
+/// their spectra. New recordings are made as each task's clips were: speech trimmed of silence,
+/// drums cut as one-shots.
 #[test]
 fn speech_examples_have_band_means_removed_and_drums_do_not() {
     let by_name = |name: &str| suite().iter().find(|d| d.name == name).unwrap();
     let speech = by_name("spoken_digits");
-    assert!(speech.band_mean_removal && speech.example_normalization && speech.silence_trimmed);
+    assert!(speech.band_mean_removal && speech.example_normalization);
+    assert_eq!(speech.recording_form, Some(RecordingForm::TrimmedSpeech));
     let worst = largest_test_band_mean(speech);
     assert!(worst < 1e-3, "a band's mean is {worst}");
     let drums = by_name("drums");
-    assert!(!drums.band_mean_removal && !drums.silence_trimmed);
+    assert!(!drums.band_mean_removal);
+    assert_eq!(drums.recording_form, Some(RecordingForm::OneShot));
     assert!(largest_test_band_mean(drums) > 0.1);
 }

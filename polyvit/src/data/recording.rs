@@ -1,0 +1,242 @@
+//! New recordings brought to the form a task's training clips were made in, before their
+//! features are computed: the embedded clips were cut and levelled when they were built, so a
+//! recording of one's own only looks like them once it is cut the same way.
+//!
+//! - **Trimmed speech** ([`RecordingForm::TrimmedSpeech`]). The speech clips were trimmed of
+//!   silence (`polyvit/scripts/build_speech.py`: sox cuts what stays below 0.3 % of the clip's
+//!   peak), and nearly all fit the 0.98 s feature window, which holds them centred. A recording
+//!   of one's own usually starts with a second of room noise: centre-cropped as it is, the word
+//!   lands off-centre or outside the window. So a recording longer than the window is cut to its
+//!   speech first; one that fits is left as it is (the window centres it anyway). Room noise is
+//!   well above sox's 0.3 %, so the rule follows the recording's own levels: in windows of 20 ms
+//!   every 10 ms, the recording is kept from the first to the last window whose power is within
+//!   40 dB of the loudest window's and at least 10 dB above the noise floor (the 10th percentile
+//!   of the windows' powers).
+//! - **One-shots** ([`RecordingForm::OneShot`]). The drum one-shots were cut from their onset
+//!   (`polyvit/scripts/build_drums.py`: sox drops what comes before the first sample at 1 % of
+//!   full scale once the peak is at −1 dBFS), 0.5 s long (cut or padded with silence), the last
+//!   50 ms faded out linearly, and peak-normalized to −1 dBFS after their conversion to 8 kHz; a
+//!   sample file of one's own, with its lead-in and its seconds of decay, is made the same way.
+//!   A recording of several hits keeps its first 0.5 s.
+//!
+//! `InputFormat` applies both at the feature rate (8 kHz), after resampling, as the packs'
+//! clips were levelled after theirs.
+
+use serde::{Deserialize, Serialize};
+
+/// How a task's training recordings were made (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingForm {
+    /// Speech trimmed of leading and trailing silence ([`trim_silence`]).
+    TrimmedSpeech,
+    /// A one-shot from its onset, 0.5 s, faded out and peak-normalized ([`one_shot`]).
+    OneShot,
+}
+
+impl RecordingForm {
+    /// The form in words, for the message that says new recordings are made in it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RecordingForm::TrimmedSpeech => {
+                "silence cut from both ends of a recording longer than the feature window"
+            }
+            RecordingForm::OneShot => "one-shots from their onset, 0.5 s, levelled and faded out",
+        }
+    }
+
+    /// `samples` (at `rate` Hz) in this form; `fits` is the feature window in samples at `rate`.
+    pub fn prepare(self, samples: &[f32], rate: u32, fits: usize) -> Vec<f32> {
+        match self {
+            RecordingForm::TrimmedSpeech => trim_silence(samples, rate, fits).to_vec(),
+            RecordingForm::OneShot => one_shot(samples, rate),
+        }
+    }
+}
+
+/// A one-shot's length, in seconds.
+const ONE_SHOT_S: f64 = 0.5;
+/// Its linear fade-out, in seconds.
+const FADE_S: f64 = 0.05;
+/// The onset: the first sample at least this level once the peak is at [`PEAK`] (sox's `1%`
+/// of full scale).
+const ONSET: f32 = 0.01;
+/// The peak level after normalization: −1 dBFS.
+const PEAK: f32 = 0.891_250_9;
+
+/// `samples` (at `rate` Hz) made a one-shot as the drum pack's were (see the module docs); all
+/// zeros stay zeros.
+pub fn one_shot(samples: &[f32], rate: u32) -> Vec<f32> {
+    let len = (ONE_SHOT_S * rate as f64).round() as usize;
+    let peak = samples.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if peak == 0.0 {
+        return vec![0.0; len];
+    }
+    let gain = PEAK / peak;
+    let onset = samples
+        .iter()
+        .position(|v| v.abs() * gain >= ONSET)
+        .unwrap_or(0);
+    let mut shot: Vec<f32> = samples[onset..]
+        .iter()
+        .take(len)
+        .map(|v| v * gain)
+        .collect();
+    shot.resize(len, 0.0);
+    let fade = ((FADE_S * rate as f64).round() as usize).min(len);
+    for (i, v) in shot[len - fade..].iter_mut().enumerate() {
+        *v *= 1.0 - (i + 1) as f32 / fade as f32;
+    }
+    shot
+}
+
+/// The analysis window, in seconds.
+const WINDOW_S: f64 = 0.02;
+/// The hop between windows, in seconds.
+const HOP_S: f64 = 0.01;
+/// Windows quieter than the loudest by more than this many decibels are silence.
+const BELOW_LOUDEST_DB: f64 = 40.0;
+/// Windows less than this many decibels above the noise floor are silence.
+const ABOVE_FLOOR_DB: f64 = 10.0;
+/// The percentile of the windows' powers taken as the noise floor.
+const FLOOR_PERCENTILE: usize = 10;
+
+/// `samples` (at `rate` Hz) without their leading and trailing silence when there are more than
+/// `fits` of them (see the module docs); a recording that fits, or is all zeros, is returned
+/// whole.
+pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
+    let window = ((WINDOW_S * rate as f64).round() as usize).max(1);
+    let hop = ((HOP_S * rate as f64).round() as usize).max(1);
+    if samples.len() <= fits.max(window) {
+        return samples;
+    }
+    let starts: Vec<usize> = (0..=samples.len() - window).step_by(hop).collect();
+    let power: Vec<f64> = starts
+        .iter()
+        .map(|&s| {
+            let w = &samples[s..s + window];
+            w.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / window as f64
+        })
+        .collect();
+    let mut sorted = power.clone();
+    sorted.sort_by(f64::total_cmp);
+    let (floor, loudest) = (
+        sorted[sorted.len() * FLOOR_PERCENTILE / 100],
+        sorted[sorted.len() - 1],
+    );
+    if loudest == 0.0 {
+        return samples;
+    }
+    let db = |d: f64| 10f64.powf(d / 10.0);
+    let threshold = (loudest * db(-BELOW_LOUDEST_DB)).max(floor * db(ABOVE_FLOOR_DB));
+    let first = power.iter().position(|&p| p >= threshold).unwrap_or(0);
+    let last = power.iter().rposition(|&p| p >= threshold).unwrap_or(0);
+    &samples[starts[first]..starts[last] + window]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `seconds` of a 300 Hz tone of `amplitude` at 8 kHz.
+    fn tone(seconds: f64, amplitude: f32) -> Vec<f32> {
+        let n = (seconds * 8000.0) as usize;
+        (0..n)
+            .map(|t| amplitude * (std::f32::consts::TAU * 300.0 * t as f32 / 8000.0).sin())
+            .collect()
+    }
+
+    /// Uniform noise of peak `level` (deterministic), `seconds` long at 8 kHz.
+    fn noise(seconds: f64, level: f32, seed: u32) -> Vec<f32> {
+        (0..(seconds * 8000.0) as u32)
+            .map(|i| {
+                let h = (i.wrapping_mul(2_654_435_761) ^ seed).wrapping_mul(2_246_822_519);
+                2.0 * level * ((h >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
+            })
+            .collect()
+    }
+
+    /// Where `part` starts and ends in `whole`, in samples.
+    fn span(whole: &[f32], part: &[f32]) -> (usize, usize) {
+        let start = (part.as_ptr() as usize - whole.as_ptr() as usize) / std::mem::size_of::<f32>();
+        (start, start + part.len())
+    }
+
+    #[test]
+    fn room_noise_around_a_word_is_cut_and_a_quiet_onset_kept() {
+        // 1.5 s of noise ~60 dB below the word, a quiet onset 30 dB below (a fricative), the
+        // word, 0.7 s of noise: the cut keeps the onset and the word, within a window of their
+        // edges.
+        let (onset, word) = (tone(0.1, 0.016), tone(0.4, 0.5));
+        let recording = [
+            noise(1.5, 0.0015, 1),
+            onset.clone(),
+            word.clone(),
+            noise(0.7, 0.0015, 2),
+        ]
+        .concat();
+        let (start, end) = span(&recording, trim_silence(&recording, 8000, 7840));
+        assert!(
+            (12_000 - 160..=12_000).contains(&start),
+            "starts at {start}"
+        );
+        let word_end = 12_000 + onset.len() + word.len();
+        assert!((word_end..=word_end + 160).contains(&end), "ends at {end}");
+    }
+
+    #[test]
+    fn loud_room_noise_is_cut_by_its_floor() {
+        // Noise only 30 dB below the word, within 40 dB of it: the floor rule cuts it.
+        let word = tone(0.5, 0.5);
+        let recording = [noise(1.5, 0.02, 3), word.clone(), noise(1.0, 0.02, 4)].concat();
+        let (start, end) = span(&recording, trim_silence(&recording, 8000, 7840));
+        assert!(
+            (12_000 - 160..=12_000 + 160).contains(&start),
+            "starts at {start}"
+        );
+        assert!(
+            (16_000 - 160..=16_000 + 160).contains(&end),
+            "ends at {end}"
+        );
+    }
+
+    /// A hit after 0.3 s of near-silence, decaying over 2 s, becomes 0.5 s from its onset at
+    /// −1 dBFS, faded to zero; silence stays silence.
+    #[test]
+    fn a_long_sample_becomes_a_one_shot_from_its_onset() {
+        let hit: Vec<f32> = (0..16_000)
+            .map(|t| 0.2 * (-(t as f32) / 4000.0).exp() * (t as f32 * 0.3).sin())
+            .collect();
+        let recording = [noise(0.3, 0.0005, 7), hit.clone()].concat();
+        let shot = one_shot(&recording, 8000);
+        assert_eq!(shot.len(), 4000);
+        let peak = shot.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!((peak - PEAK).abs() < 1e-6, "{peak}");
+        // The first samples are the hit's (its first one is 0, then it rises), not the lead-in.
+        let scale = PEAK / hit.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for t in 1..100 {
+            assert!((shot[t - 1] - hit[t] * scale).abs() < 1e-5, "sample {t}");
+        }
+        assert_eq!(shot[3999], 0.0, "faded out");
+        assert!(shot[3599].abs() > 0.0);
+        assert_eq!(one_shot(&[0.0; 100], 8000), vec![0.0; 4000]);
+        let form = RecordingForm::OneShot;
+        assert_eq!(form.prepare(&recording, 8000, 7840), shot);
+    }
+
+    #[test]
+    fn recordings_that_fit_or_are_silent_are_kept_whole() {
+        let padded = [noise(0.3, 0.0015, 5), tone(0.3, 0.5), noise(0.3, 0.0015, 6)].concat();
+        assert_eq!(
+            trim_silence(&padded, 8000, 7840).len(),
+            padded.len(),
+            "fits the window"
+        );
+        assert!(
+            trim_silence(&padded, 8000, 4000).len() < 3000,
+            "longer than the window"
+        );
+        let zeros = vec![0.0; 16_000];
+        assert_eq!(trim_silence(&zeros, 8000, 7840).len(), 16_000);
+    }
+}
