@@ -39,8 +39,9 @@ pub struct TaskInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_form: Option<RecordingForm>,
     /// For grey images: what the training images share when they are glyphs on a plain
-    /// background (MNIST's digits), so that new pictures are brought to that form first (see
-    /// [`GlyphFrame`]); absent for other tasks and in checkpoints from before it existed.
+    /// background (MNIST's digits, Fashion-MNIST's items), so that new pictures are brought to
+    /// that form first (see [`GlyphFrame`]); absent for other tasks and in checkpoints from
+    /// before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glyph_frame: Option<GlyphFrame>,
     /// The standardization of the training inputs.
