@@ -349,11 +349,16 @@ mod tests {
     /// recordings.
     #[test]
     fn silence_trimming_finds_a_late_word() {
-        let (path, plain) = tone_file("word.wav", 400.0, 8000.0);
-        let word = plain.load(&path).unwrap();
+        // Near full scale, as the clips were levelled: the hiss stays under the log-mel floor.
+        let (path, plain) = tone_file("word.wav", 400.0, 29_000.0);
+        let trimming = plain
+            .clone()
+            .with_recording_form(Some(RecordingForm::TrimmedSpeech))
+            .unwrap();
+        let word = trimming.load(&path).unwrap();
         let tone: Vec<i16> = crate::data::test_util::sine(400.0, 8000, 4000)
             .iter()
-            .map(|&v| (v * 8000.0) as i16)
+            .map(|&v| (v * 29_000.0) as i16)
             .collect();
         let hiss = |n: usize| (0..n).map(|i| [3i16, -3][i % 2]).collect::<Vec<_>>();
         let late = temp_path("late-word.wav");
@@ -362,10 +367,6 @@ mod tests {
             wav16(8000, &[hiss(12_000), tone, hiss(800)].concat()),
         )
         .unwrap();
-        let trimming = plain
-            .clone()
-            .with_recording_form(Some(RecordingForm::TrimmedSpeech))
-            .unwrap();
         assert_eq!(plain.recording_form(), None);
         let gap = |x: &[f32]| {
             x.iter()

@@ -3,15 +3,19 @@
 //! recording of one's own only looks like them once it is cut the same way.
 //!
 //! - **Trimmed speech** ([`RecordingForm::TrimmedSpeech`]). The speech clips were trimmed of
-//!   silence (`polyvit/scripts/build_speech.py`: sox cuts what stays below 0.3 % of the clip's
-//!   peak), and nearly all fit the 0.98 s feature window, which holds them centred. A recording
-//!   of one's own usually starts with a second of room noise: centre-cropped as it is, the word
-//!   lands off-centre or outside the window. So a recording longer than the window is cut to its
-//!   speech first; one that fits is left as it is (the window centres it anyway). Room noise is
-//!   well above sox's 0.3 %, so the rule follows the recording's own levels: in windows of 20 ms
-//!   every 10 ms, the recording is kept from the first to the last window whose power is within
-//!   40 dB of the loudest window's and at least 10 dB above the noise floor (the 10th percentile
-//!   of the windows' powers).
+//!   silence and peak-normalized to −1 dBFS (`polyvit/scripts/build_speech.py`: sox cuts what
+//!   stays below 0.3 % of the clip's peak, then `norm -1` at 8 kHz), and nearly all fit the
+//!   0.98 s feature window, which holds them centred. A recording of one's own usually starts
+//!   with a second of room noise: centre-cropped as it is, the word lands off-centre or outside
+//!   the window. So a recording longer than the window is cut to its speech first; one that fits
+//!   is left as it is (the window centres it anyway). Room noise is well above sox's 0.3 %, so
+//!   the rule follows the recording's own levels: in windows of 20 ms every 10 ms, the recording
+//!   is kept from the first to the last window whose power is within 40 dB of the loudest
+//!   window's and at least 10 dB above the noise floor (the 10th percentile of the windows'
+//!   powers). Then its peak is brought to −1 dBFS, as the clips' was: the log-mel features
+//!   follow a recording's level (their floor is a fixed energy), so one recorded 26 dB quieter
+//!   than the clips would otherwise read as another sound (the default run's model answered 37
+//!   of the 60 real test digits right at a twentieth of their level, 43 at theirs).
 //! - **One-shots** ([`RecordingForm::OneShot`]). The drum one-shots were cut from their onset
 //!   (`polyvit/scripts/build_drums.py`: sox drops what comes before the first sample at 1 % of
 //!   full scale once the peak is at −1 dBFS), 0.5 s long (cut or padded with silence), the last
@@ -28,7 +32,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordingForm {
-    /// Speech trimmed of leading and trailing silence ([`trim_silence`]).
+    /// Speech trimmed of leading and trailing silence ([`trim_silence`]), its peak at −1 dBFS.
     TrimmedSpeech,
     /// A one-shot from its onset, 0.5 s, faded out and peak-normalized ([`one_shot`]).
     OneShot,
@@ -39,7 +43,8 @@ impl RecordingForm {
     pub fn describe(self) -> &'static str {
         match self {
             RecordingForm::TrimmedSpeech => {
-                "silence cut from both ends of a recording longer than the feature window"
+                "silence cut from both ends of a recording longer than the feature window, \
+                 peak at -1 dBFS"
             }
             RecordingForm::OneShot => "one-shots from their onset, 0.5 s, levelled and faded out",
         }
@@ -48,7 +53,7 @@ impl RecordingForm {
     /// `samples` (at `rate` Hz) in this form; `fits` is the feature window in samples at `rate`.
     pub fn prepare(self, samples: &[f32], rate: u32, fits: usize) -> Vec<f32> {
         match self {
-            RecordingForm::TrimmedSpeech => trim_silence(samples, rate, fits).to_vec(),
+            RecordingForm::TrimmedSpeech => at_peak(trim_silence(samples, rate, fits)),
             RecordingForm::OneShot => one_shot(samples, rate),
         }
     }
@@ -64,11 +69,26 @@ const ONSET: f32 = 0.01;
 /// The peak level after normalization: −1 dBFS.
 const PEAK: f32 = 0.891_250_9;
 
+/// The largest magnitude in `samples` (0 for none).
+fn peak(samples: &[f32]) -> f32 {
+    samples.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
+/// `samples` scaled so that their peak is at [`PEAK`] (`sox norm -1`); all zeros stay zeros.
+pub fn at_peak(samples: &[f32]) -> Vec<f32> {
+    let peak = peak(samples);
+    if peak == 0.0 {
+        return samples.to_vec();
+    }
+    let gain = PEAK / peak;
+    samples.iter().map(|v| v * gain).collect()
+}
+
 /// `samples` (at `rate` Hz) made a one-shot as the drum pack's were (see the module docs); all
 /// zeros stay zeros.
 pub fn one_shot(samples: &[f32], rate: u32) -> Vec<f32> {
     let len = (ONE_SHOT_S * rate as f64).round() as usize;
-    let peak = samples.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let peak = peak(samples);
     if peak == 0.0 {
         return vec![0.0; len];
     }
@@ -102,8 +122,8 @@ const ABOVE_FLOOR_DB: f64 = 10.0;
 const FLOOR_PERCENTILE: usize = 10;
 
 /// `samples` (at `rate` Hz) without their leading and trailing silence when there are more than
-/// `fits` of them (see the module docs); a recording that fits, or is all zeros, is returned
-/// whole.
+/// `fits` of them (see the module docs); a recording that fits, or has no window 10 dB above
+/// its floor (all zeros, or a steady sound throughout), is returned whole.
 pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
     let window = ((WINDOW_S * rate as f64).round() as usize).max(1);
     let hop = ((HOP_S * rate as f64).round() as usize).max(1);
@@ -124,10 +144,11 @@ pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
         sorted[sorted.len() * FLOOR_PERCENTILE / 100],
         sorted[sorted.len() - 1],
     );
-    if loudest == 0.0 {
+    let db = |d: f64| 10f64.powf(d / 10.0);
+    // No window 10 dB above the floor (silence, or a steady sound throughout): nothing to cut.
+    if floor * db(ABOVE_FLOOR_DB) >= loudest {
         return samples;
     }
-    let db = |d: f64| 10f64.powf(d / 10.0);
     let threshold = (loudest * db(-BELOW_LOUDEST_DB)).max(floor * db(ABOVE_FLOOR_DB));
     let first = power.iter().position(|&p| p >= threshold).unwrap_or(0);
     let last = power.iter().rposition(|&p| p >= threshold).unwrap_or(0);
@@ -224,6 +245,25 @@ mod tests {
         assert_eq!(form.prepare(&recording, 8000, 7840), shot);
     }
 
+    /// Trimmed speech is levelled as the clips were: a recording at a twentieth of the level
+    /// of another becomes the same samples, its peak at −1 dBFS; silence stays silence.
+    #[test]
+    fn trimmed_speech_has_its_peak_at_minus_one_dbfs_whatever_its_level() {
+        let form = RecordingForm::TrimmedSpeech;
+        for fits in [7840, 4000] {
+            let loud = [noise(0.5, 0.0015, 8), tone(0.4, 0.5), noise(0.3, 0.0015, 9)].concat();
+            let quiet: Vec<f32> = loud.iter().map(|v| v / 20.0).collect();
+            let (a, b) = (
+                form.prepare(&loud, 8000, fits),
+                form.prepare(&quiet, 8000, fits),
+            );
+            assert_eq!(a.len(), b.len(), "the same cut at {fits}");
+            assert!((peak(&a) - PEAK).abs() < 1e-6 && (peak(&b) - PEAK).abs() < 1e-6);
+            assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6));
+        }
+        assert_eq!(form.prepare(&[0.0; 9000], 8000, 7840), vec![0.0; 9000]);
+    }
+
     #[test]
     fn recordings_that_fit_or_are_silent_are_kept_whole() {
         let padded = [noise(0.3, 0.0015, 5), tone(0.3, 0.5), noise(0.3, 0.0015, 6)].concat();
@@ -238,5 +278,11 @@ mod tests {
         );
         let zeros = vec![0.0; 16_000];
         assert_eq!(trim_silence(&zeros, 8000, 7840).len(), 16_000);
+        let steady = tone(2.0, 0.5);
+        assert_eq!(
+            trim_silence(&steady, 8000, 7840).len(),
+            16_000,
+            "no silence to cut"
+        );
     }
 }
