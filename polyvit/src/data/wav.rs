@@ -1,7 +1,7 @@
 //! RIFF/WAVE reader for PCM (8-bit unsigned, 16-, 24- or 32-bit signed samples), IEEE float (32 or
-//! 64 bits) and 8-bit G.711 mu-law, any number of channels (mixed down to mono by averaging) and
-//! any sample rate. Chunks other than `fmt ` and `data` are skipped; WAVE_FORMAT_EXTENSIBLE is
-//! accepted when its sub-format is PCM, float or mu-law.
+//! 64 bits) and 8-bit G.711 A-law and mu-law (the telephone codings), any number of channels
+//! (mixed down to mono by averaging) and any sample rate. Chunks other than `fmt ` and `data` are
+//! skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is one of those.
 
 use super::audio_file::{mix_down, Waveform};
 use super::error::{read_file, DataError, DataResult};
@@ -11,6 +11,8 @@ use std::path::Path;
 const FORMAT_PCM: u16 = 1;
 /// Format tag of IEEE floating-point samples (32 or 64 bits).
 const FORMAT_FLOAT: u16 = 3;
+/// Format tag of G.711 A-law (8 bits per sample).
+const FORMAT_ALAW: u16 = 6;
 /// Format tag of G.711 mu-law (8 bits per sample).
 const FORMAT_MULAW: u16 = 7;
 /// Format tag of WAVE_FORMAT_EXTENSIBLE (the real format is the sub-format GUID's first 2 bytes).
@@ -34,6 +36,24 @@ pub fn mulaw_to_linear(byte: u8) -> i16 {
         -v as i16
     } else {
         v as i16
+    }
+}
+
+/// The 16-bit linear value of a G.711 A-law byte (range ±32256). The byte, its even bits
+/// inverted, is a sign bit, a 3-bit segment and a 4-bit step: segment 0 is linear in steps of
+/// 16, each further segment doubles the step; the value is the middle of the step's interval.
+pub fn alaw_to_linear(byte: u8) -> i16 {
+    let a = byte ^ 0x55;
+    let step = ((a & 0x0F) as i32) << 4;
+    let segment = (a >> 4) & 7;
+    let magnitude = match segment {
+        0 => step + 8,
+        s => (step + 0x108) << (s - 1),
+    };
+    if a & 0x80 != 0 {
+        magnitude as i16
+    } else {
+        -magnitude as i16
     }
 }
 
@@ -63,9 +83,10 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         }
         tag = u16_at(body, 24);
     }
-    if ![FORMAT_PCM, FORMAT_FLOAT, FORMAT_MULAW].contains(&tag) {
+    if ![FORMAT_PCM, FORMAT_FLOAT, FORMAT_ALAW, FORMAT_MULAW].contains(&tag) {
         return Err(err(format!(
-            "unsupported WAV format tag {tag}: only PCM (1), float (3) and mu-law (7) are supported"
+            "unsupported WAV format tag {tag}: only PCM (1), float (3), A-law (6) and mu-law (7) \
+             are supported"
         )));
     }
     let (channels, sample_rate, block_align, bits) = (
@@ -82,6 +103,7 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
     let (kind, sizes): (&str, &[u16]) = match tag {
         FORMAT_PCM => ("PCM", &[8, 16, 24, 32]),
         FORMAT_FLOAT => ("float", &[32, 64]),
+        FORMAT_ALAW => ("A-law", &[8]),
         _ => ("mu-law", &[8]),
     };
     if !sizes.contains(&bits) {
@@ -115,6 +137,7 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
     }
     let sample = |b: &[u8]| -> f32 {
         match (format.tag, width) {
+            (FORMAT_ALAW, _) => alaw_to_linear(b[0]) as f32 / 32768.0,
             (FORMAT_MULAW, _) => mulaw_to_linear(b[0]) as f32 / 32768.0,
             (FORMAT_FLOAT, 4) => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             (FORMAT_FLOAT, _) => {
@@ -135,7 +158,7 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
 
 /// Parses a WAV file held in memory. `origin` names the source in errors. Samples in [-1, 1):
 /// N-bit signed values / 2^(N-1), 8-bit values (v - 128) / 128, float samples as they are,
-/// mu-law bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768.
+/// A-law and mu-law bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768.
 pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
     let err = |p: String| DataError::new(origin, p);
     if bytes.len() < 12 {
@@ -332,6 +355,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn reads_a_law() {
+        // G.711 reference points: 0xD5 / 0x55 the smallest magnitudes, 0xAA / 0x2A the
+        // extremes, 0x80 / 0x00 the start of the fifth segment.
+        let table = [
+            (0xD5, 8),
+            (0x55, -8),
+            (0xD4, 24),
+            (0xC5, 264),
+            (0xAA, 32256),
+            (0x2A, -32256),
+            (0x80, 5504),
+            (0x00, -5504),
+            (0xFF, 848),
+            (0x7F, -848),
+        ];
+        for (byte, want) in table {
+            assert_eq!(alaw_to_linear(byte), want, "byte {byte:#04x}");
+        }
+        // Odd in the sign bit, and 128 distinct magnitudes.
+        let mut magnitudes: Vec<i16> = (0x80u8..=0xFF).map(alaw_to_linear).collect();
+        for b in 0x80u8..=0xFF {
+            assert_eq!(alaw_to_linear(b), -alaw_to_linear(b & 0x7F));
+        }
+        magnitudes.sort();
+        magnitudes.dedup();
+        assert_eq!(magnitudes.len(), 128);
+        let mut b = wav_bytes(1, 8000, 8, &[0xD5, 0xAA, 0x2A]);
+        b[20..22].copy_from_slice(&FORMAT_ALAW.to_le_bytes());
+        let w = parse_wav(&b, "alaw").unwrap();
+        assert_eq!(
+            w.samples,
+            vec![8.0 / 32768.0, 32256.0 / 32768.0, -32256.0 / 32768.0]
+        );
+        b[34..36].copy_from_slice(&16u16.to_le_bytes());
+        let e = parse_wav(&b, "alaw16").unwrap_err();
+        assert!(e.problem.contains("A-law WAV sample size 16"), "{e}");
+    }
+
+    #[test]
     fn mixes_stereo_to_mono() {
         let frames: [i16; 6] = [16384, 0, -16384, -16384, 8192, 24576];
         let data: Vec<u8> = frames.iter().flat_map(|s| s.to_le_bytes()).collect();
@@ -389,8 +451,8 @@ pub(crate) mod tests {
         bits12[12 + 8 + 14] = 12;
         let mut float16 = good.clone();
         float16[12 + 8] = 3;
-        let mut alaw = good.clone();
-        alaw[12 + 8] = 6;
+        let mut adpcm = good.clone();
+        adpcm[12 + 8] = 17;
         let no_data = good[..12 + 24].to_vec();
         let half_frame = wav_bytes(2, 8000, 16, &[1, 2, 3, 4, 5, 6]);
         let cases: [(&[u8], &str); 7] = [
@@ -398,7 +460,7 @@ pub(crate) mod tests {
             (&not_riff, "not a RIFF/WAVE file"),
             (&bits12, "unsupported PCM WAV sample size 12"),
             (&float16, "unsupported float WAV sample size 16"),
-            (&alaw, "unsupported WAV format tag 6"),
+            (&adpcm, "unsupported WAV format tag 17"),
             (&no_data, "no data chunk"),
             (&half_frame, "not a whole number of 4-byte frames"),
         ];
