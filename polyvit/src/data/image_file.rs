@@ -1,6 +1,6 @@
-//! Image files (PNG, JPEG, BMP, GIF, WebP) of any size and colour type, decoded by the `image`
-//! crate into `[channels, height, width]` inputs with values in [0, 1]: grey (1 channel) or
-//! colour (3 channels, RGB), any alpha dropped, resized or centre-cropped to the input size.
+//! Image files (PNG, JPEG, BMP, GIF, WebP, TIFF) of any size and colour type, decoded by the
+//! `image` crate into `[channels, height, width]` inputs with values in [0, 1]: grey (1 channel)
+//! or colour (3 channels, RGB), any alpha dropped, resized or centre-cropped to the input size.
 
 use super::error::{read_file, DataError, DataResult};
 use image::{imageops::FilterType, DynamicImage, ImageDecoder, ImageReader};
@@ -9,7 +9,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 /// File name extensions (lower case) of the image formats read.
-pub const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "bmp", "gif", "webp"];
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"];
 
 /// Whether `path`'s extension names one of the image formats read (case-insensitively).
 pub fn is_image_file(path: &Path) -> bool {
@@ -164,6 +164,25 @@ mod tests {
             grey[0] > 0.1 && grey[0] < 0.5 && grey[3] < grey[0],
             "{grey:?}"
         );
+    }
+
+    /// The lossless formats read the same pixels, whatever the extension's case.
+    #[test]
+    fn every_lossless_format_reads_alike() {
+        let png = temp_path("two-colours-ref.png");
+        two_colours().save(&png).unwrap();
+        let want = load_image(&png, [3, 2, 4], Fit::Resize).unwrap();
+        for name in ["bmp", "gif", "tif", "tiff", "TIF"] {
+            let path = temp_path(&format!("two-colours-as.{name}"));
+            let format = image::ImageFormat::from_extension(name).unwrap();
+            two_colours().save_with_format(&path, format).unwrap();
+            assert!(is_image_file(&path), "{name}");
+            assert_eq!(
+                load_image(&path, [3, 2, 4], Fit::Resize).unwrap(),
+                want,
+                "{name}"
+            );
+        }
     }
 
     #[test]
