@@ -104,6 +104,7 @@ fn seeds() -> &'static Seeds {
                 image::ImageFormat::Bmp,
                 image::ImageFormat::Gif,
                 image::ImageFormat::WebP,
+                image::ImageFormat::Tiff,
             ]
             .into_iter()
             .map(|format| {
