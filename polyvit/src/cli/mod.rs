@@ -34,8 +34,8 @@ enum Command {
     /// Run one of the paper's experiments (every row over several seeds) and write its table
     /// (CSV, JSON) and plot.
     Experiment(experiment::ExperimentArgs),
-    /// Print a checkpoint's most probable classes for images, audio clips (WAV, FLAC, Ogg Vorbis)
-    /// and clips of frames.
+    /// Print a checkpoint's most probable classes for images, audio clips (WAV, FLAC, Ogg Vorbis,
+    /// .au; MP3, M4A, Opus and more with the ffmpeg feature) and clips of frames.
     Predict(predict::PredictArgs),
     /// Work with data folders (export an embedded task as files).
     Data(data::DataArgs),

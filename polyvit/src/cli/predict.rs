@@ -36,8 +36,8 @@ pub struct PredictArgs {
     /// one-shots (by default new files are brought to that form first).
     #[arg(long)]
     as_is: bool,
-    /// Images, audio files (WAV, FLAC, Ogg Vorbis), folders of frames (clips, with a video --task)
-    /// and folders to walk.
+    /// Images, audio files (WAV, FLAC, Ogg Vorbis, .au; MP3, M4A, Opus and more with the ffmpeg
+    /// feature), folders of frames (clips, with a video --task) and folders to walk.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }

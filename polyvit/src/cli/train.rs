@@ -34,8 +34,8 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',')]
     tasks: Vec<String>,
     /// A task from a folder of your own files, NAME=DIR (repeatable): one subfolder per class
-    /// holding images, audio clips (WAV, FLAC, Ogg Vorbis) or folders of video frames, optionally
-    /// inside train/, val/ and test/. It is trained next to the other tasks (or instead of them
+    /// holding images, audio clips (WAV, FLAC, Ogg Vorbis, .au; MP3, M4A, Opus and more with the
+    /// ffmpeg feature) or folders of video frames, optionally inside train/, val/ and test/. It is trained next to the other tasks (or instead of them
     /// with --tasks NAME).
     #[arg(long = "task", value_name = "NAME=DIR")]
     folder_tasks: Vec<String>,

@@ -1,21 +1,31 @@
 //! Audio files as one decoded mono waveform, whatever their container: WAV (our own reader,
-//! [`super::wav`]), FLAC ([`super::flac`]) and Ogg Vorbis ([`super::vorbis`]). The format is
-//! chosen by the file name's extension; every decoder mixes its channels down the same way
+//! [`super::wav`]), FLAC ([`super::flac`]), Ogg Vorbis ([`super::vorbis`]) and Sun/NeXT `.au`
+//! ([`super::au`]) are decoded here; with the `ffmpeg` feature, the compressed formats phones
+//! and recorders write (MP3, M4A/AAC, Opus, AMR, WMA, and AIFF) are decoded by the `ffmpeg`
+//! program into `.au` samples at their own rate and read by the same code. The format is chosen
+//! by the file name's extension; every decoder mixes its channels down the same way
 //! ([`mix_down`]) and scales integer samples the same way (an N-bit value / 2^(N−1)), so a clip
 //! stored losslessly in two formats decodes to the same samples.
 
-use super::error::{read_file, DataResult};
+use super::au::parse_au;
+use super::error::{read_file, DataError, DataResult};
 use super::flac::parse_flac;
 use super::image_file::has_extension;
 use super::vorbis::parse_vorbis;
 use super::wav::parse_wav;
 use std::path::Path;
 
-/// File name extensions of the audio formats read.
-pub const AUDIO_EXTENSIONS: [&str; 4] = ["wav", "flac", "ogg", "oga"];
+/// File name extensions of the audio formats decoded here.
+pub const AUDIO_EXTENSIONS: [&str; 6] = ["wav", "flac", "ogg", "oga", "au", "snd"];
+
+/// File name extensions of the audio formats decoded by the `ffmpeg` program (with the
+/// `ffmpeg` feature; without it such a file is an error that says so).
+pub const FFMPEG_AUDIO_EXTENSIONS: [&str; 8] =
+    ["mp3", "m4a", "aac", "opus", "amr", "wma", "aif", "aiff"];
 
 /// The audio formats read, in words, for help texts and error messages.
-pub const AUDIO_FORMATS: &str = "WAV, FLAC or Ogg Vorbis";
+pub const AUDIO_FORMATS: &str =
+    "WAV, FLAC, Ogg Vorbis or .au; MP3, M4A, AAC, Opus, AMR, WMA or AIFF with the ffmpeg feature";
 
 /// A decoded mono waveform.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,20 +45,51 @@ pub fn mix_down(frame: impl Iterator<Item = f32>, channels: usize) -> f32 {
 
 /// Whether `path` names an audio file this module reads.
 pub fn is_audio_file(path: &Path) -> bool {
-    has_extension(path, &AUDIO_EXTENSIONS)
+    has_extension(path, &AUDIO_EXTENSIONS) || has_extension(path, &FFMPEG_AUDIO_EXTENSIONS)
 }
 
 /// Reads the audio file at `path` in the format its extension names; errors name the path.
 pub fn read_audio(path: &Path) -> DataResult<Waveform> {
+    if has_extension(path, &FFMPEG_AUDIO_EXTENSIONS) {
+        return decode_with_ffmpeg(path);
+    }
     let bytes = read_file(path)?;
     let origin = path.display().to_string();
     if has_extension(path, &["flac"]) {
         parse_flac(&bytes, &origin)
     } else if has_extension(path, &["ogg", "oga"]) {
         parse_vorbis(&bytes, &origin)
+    } else if has_extension(path, &["au", "snd"]) {
+        parse_au(&bytes, &origin)
     } else {
         parse_wav(&bytes, &origin)
     }
+}
+
+/// The audio file at `path` decoded by the `ffmpeg` program: every channel, at the file's own
+/// rate, as 32-bit float `.au` samples (a header that needs no length, so it streams), mixed
+/// down and resampled later exactly as a WAV file's would be.
+#[cfg(feature = "ffmpeg")]
+fn decode_with_ffmpeg(path: &Path) -> DataResult<Waveform> {
+    let au = super::ffmpeg::ffmpeg_output(path, &["-vn", "-f", "au", "-c:a", "pcm_f32be"])?;
+    let wave = parse_au(&au, &path.display().to_string())?;
+    if wave.samples.is_empty() {
+        return Err(DataError::new(
+            path.display().to_string(),
+            "holds no audio samples",
+        ));
+    }
+    Ok(wave)
+}
+
+/// Without the `ffmpeg` feature those formats are refused, saying how to read them.
+#[cfg(not(feature = "ffmpeg"))]
+fn decode_with_ffmpeg(path: &Path) -> DataResult<Waveform> {
+    Err(DataError::new(
+        path.display().to_string(),
+        "this audio format is read through FFmpeg: build polyvit with `--features ffmpeg` (or \
+         convert the file to WAV or FLAC)",
+    ))
 }
 
 #[cfg(test)]
@@ -122,6 +163,83 @@ mod tests {
             mean < 0.1 && worst < 1.0,
             "log-mel differs by {mean} on average, {worst} at worst"
         );
+    }
+
+    /// An `.au` file holds the fixture's 16-bit signal as the WAV does, big-endian.
+    #[test]
+    fn au_decodes_to_exactly_the_samples_of_the_same_wav() {
+        let wav = fixture_wav(1, 16, |i| vec![tri(i, 40) * 500]);
+        let mut au = b".snd".to_vec();
+        for field in [24u32, 2000, 3, 8000, 1] {
+            au.extend(field.to_be_bytes());
+        }
+        au.extend((0..1000).flat_map(|i| ((tri(i, 40) * 500) as i16).to_be_bytes()));
+        let path = temp_path("tone.AU");
+        std::fs::write(&path, au).unwrap();
+        assert!(is_audio_file(&path));
+        assert_eq!(read_audio(&path).unwrap(), wav);
+    }
+
+    #[cfg(not(feature = "ffmpeg"))]
+    #[test]
+    fn without_the_feature_ffmpeg_formats_are_refused_with_the_way_out() {
+        let path = Path::new("memo.m4a");
+        assert!(is_audio_file(path) && is_audio_file(Path::new("a/B.MP3")));
+        let err = read_audio(path).unwrap_err();
+        assert_eq!(err.origin, "memo.m4a");
+        assert!(err.problem.contains("--features ffmpeg"), "{err}");
+    }
+
+    /// The fixture's signal stored by FFmpeg in `extension`'s format, read back.
+    #[cfg(feature = "ffmpeg")]
+    fn through_ffmpeg(wav: &Path, extension: &str, codec: &[&str]) -> Waveform {
+        let path = temp_path(&format!("tones.{extension}"));
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i"])
+            .arg(wav)
+            .args(codec)
+            .arg(&path)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success(), "ffmpeg writes {extension}");
+        read_audio(&path).unwrap()
+    }
+
+    /// AIFF (lossless) decodes to the WAV's samples; MP3, AAC and Opus (lossy, with their
+    /// coders' delays, Opus at 48 kHz) to a signal of the same length whose log-mel peaks in
+    /// the same band. A file ffmpeg cannot decode is an error naming it.
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn compressed_formats_decode_through_ffmpeg() {
+        let wav = fixture("tones.flac");
+        let reference = read_audio(&wav).unwrap();
+        let aiff = through_ffmpeg(&wav, "aiff", &["-c:a", "pcm_s24be"]);
+        assert_eq!(aiff, reference);
+        let features = AudioFeatures::new(MelConfig::default(), 7).unwrap();
+        let loudest_band = |w: &Waveform| {
+            let x = features.features(&w.samples, w.sample_rate).unwrap();
+            let bands = x.len() / 7;
+            let energy = |b: usize| (0..7).map(|t| x[t * bands + b]).sum::<f32>();
+            (0..bands)
+                .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+                .unwrap()
+        };
+        let want = loudest_band(&reference);
+        for (extension, codec) in [
+            ("mp3", ["-c:a", "libmp3lame"]),
+            ("m4a", ["-c:a", "aac"]),
+            ("opus", ["-c:a", "libopus"]),
+        ] {
+            let w = through_ffmpeg(&wav, extension, &codec);
+            let seconds = w.samples.len() as f64 / w.sample_rate as f64;
+            assert!((seconds - 0.125).abs() < 0.1, "{extension}: {seconds} s");
+            assert_eq!(loudest_band(&w), want, "{extension}");
+        }
+        let corrupt = temp_path("corrupt.mp3");
+        std::fs::write(&corrupt, b"not audio").unwrap();
+        let err = read_audio(&corrupt).unwrap_err();
+        assert_eq!(err.origin, corrupt.display().to_string());
+        assert!(err.problem.starts_with("ffmpeg cannot decode it"), "{err}");
     }
 
     #[test]

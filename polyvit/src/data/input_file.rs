@@ -1,5 +1,5 @@
 //! One example from disk, as a task's tokenizer expects it: an image file (`[C, H, W]`), an audio
-//! file (WAV, FLAC or Ogg Vorbis, see [`super::audio_file`]; a `[1, frames, mel]` log-mel image,
+//! file (any format [`super::audio_file`] reads; a `[1, frames, mel]` log-mel image,
 //! see [`AudioFeatures`]), or a folder of frames or a
 //! video file (`[T, C, H, W]`, `T` frames sampled evenly over the clip; video files need the
 //! `ffmpeg` feature, see [`super::video_file`]). Values are raw (pixels / 255,

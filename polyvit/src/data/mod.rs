@@ -2,11 +2,12 @@
 //! raw video frame stacks, audio features (resampling, log-mel spectrograms), the run-time
 //! generators (Moving-MNIST, drum mixtures, arrow-of-time clips from real footage), the default
 //! co-training suite with fixed train / validation / test splits, and tasks from the user's own
-//! folders of images, audio clips (WAV, FLAC, Ogg Vorbis) and frames ([`folder`]), held in memory
+//! folders of images, audio clips (WAV, FLAC, Ogg Vorbis, ...) and frames ([`folder`]), held in memory
 //! or decoded batch by batch ([`stream`]). Everything is pure Rust over `Vec<f32>` plus shapes;
 //! nothing is downloaded.
 
 pub mod arrow_of_time;
+pub mod au;
 pub mod audio;
 pub mod audio_file;
 pub mod augment;
@@ -15,6 +16,8 @@ pub mod drums;
 pub mod embedded;
 pub mod error;
 pub mod export;
+#[cfg(feature = "ffmpeg")]
+pub mod ffmpeg;
 pub mod fft;
 pub mod flac;
 pub mod folder;

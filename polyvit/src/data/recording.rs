@@ -74,7 +74,7 @@ fn peak(samples: &[f32]) -> f32 {
     samples.iter().fold(0.0f32, |m, v| m.max(v.abs()))
 }
 
-/// `samples` scaled so that their peak is at [`PEAK`] (`sox norm -1`); all zeros stay zeros.
+/// `samples` scaled so that their peak is at −1 dBFS (`sox norm -1`); all zeros stay zeros.
 pub fn at_peak(samples: &[f32]) -> Vec<f32> {
     let peak = peak(samples);
     if peak == 0.0 {

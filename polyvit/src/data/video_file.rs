@@ -1,8 +1,7 @@
 //! Video files (MP4, AVI, WebM, MKV, MOV) as `[T, C, H, W]` clips: decoded by the `ffmpeg`
-//! program (built with the `ffmpeg` cargo feature; the program must be installed where it
-//! runs), scaled to the frame size (stretched, or scaled and centre-cropped), converted to grey or
-//! RGB, and `T` frames sampled evenly over the whole video. Running the program rather than linking
-//! FFmpeg's C libraries keeps the build free of system libraries and of their ABI versions.
+//! program (`data/ffmpeg.rs`, with the `ffmpeg` cargo feature), scaled to the frame size
+//! (stretched, or scaled and centre-cropped), converted to grey or RGB, and `T` frames sampled
+//! evenly over the whole video.
 
 use super::error::{DataError, DataResult};
 use super::image_file::{has_extension, Fit};
@@ -36,28 +35,22 @@ pub fn load_video(path: &Path, shape: [usize; 4], fit: Fit) -> DataResult<Vec<f3
         Fit::Resize => format!("scale={w}:{h}"),
         Fit::Crop => format!("scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"),
     };
-    let output = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-i"])
-        .arg(path)
-        .args([
-            "-vf", &filter, "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1",
-        ])
-        .output()
-        .map_err(|e| err(format!("cannot run ffmpeg (is FFmpeg installed?): {e}")))?;
-    if !output.status.success() {
-        let message = String::from_utf8_lossy(&output.stderr);
-        return Err(err(format!("ffmpeg cannot decode it: {}", message.trim())));
-    }
+    let pixels = super::ffmpeg::ffmpeg_output(
+        path,
+        &["-vf", &filter, "-f", "rawvideo", "-pix_fmt", pix_fmt],
+    )?;
     let frame = c * h * w;
-    let frames = output.stdout.len() / frame;
+    let frames = pixels.len() / frame;
     if frames == 0 {
         return Err(err("holds no video frames".into()));
     }
     let plane = h * w;
     let mut clip = vec![0.0; t * frame];
     for (k, i) in sample_frames(frames, t).into_iter().enumerate() {
-        let pixels = &output.stdout[i * frame..(i + 1) * frame];
-        for (p, rgb) in pixels.chunks_exact(c).enumerate() {
+        for (p, rgb) in pixels[i * frame..(i + 1) * frame]
+            .chunks_exact(c)
+            .enumerate()
+        {
             for (ch, &v) in rgb.iter().enumerate() {
                 clip[k * frame + ch * plane + p] = v as f32 / 255.0;
             }

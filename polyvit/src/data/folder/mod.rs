@@ -1,5 +1,5 @@
 //! Tasks from the user's own folders (the ImageFolder layout): one subfolder per class, holding
-//! images, audio clips (WAV, FLAC, Ogg Vorbis) or clip folders of frames, optionally inside
+//! images, audio clips (WAV, FLAC, Ogg Vorbis, ...) or clip folders of frames, optionally inside
 //! `train/`, `val/` (or `validation/`) and `test/`; splits the folder does not give are carved
 //! from the training files per class by a seeded shuffle ([`FolderSpec::split_seed`]). The modality
 //! comes from the files (one per task). A label file `labels.csv` or `labels.json` at the root
