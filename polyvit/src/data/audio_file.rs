@@ -2,8 +2,9 @@
 //! [`super::wav`]), FLAC ([`super::flac`]), Ogg Vorbis ([`super::vorbis`]) and Sun/NeXT `.au`
 //! ([`super::au`]) are decoded here; with the `ffmpeg` feature, the compressed formats phones
 //! and recorders write (MP3, M4A/AAC, Opus, AMR, WMA, and AIFF) are decoded by the `ffmpeg`
-//! program into `.au` samples at their own rate and read by the same code. The format is chosen
-//! by the file name's extension; every decoder mixes its channels down the same way
+//! program into `.au` samples at their own rate and read by the same code, and so is an Ogg file
+//! that holds Opus rather than Vorbis (voice messages). The format is chosen by the file name's
+//! extension; every decoder mixes its channels down the same way
 //! ([`mix_down`]) and scales integer samples the same way (an N-bit value / 2^(N−1)), so a clip
 //! stored losslessly in two formats decodes to the same samples.
 
@@ -58,12 +59,26 @@ pub fn read_audio(path: &Path) -> DataResult<Waveform> {
     if has_extension(path, &["flac"]) {
         parse_flac(&bytes, &origin)
     } else if has_extension(path, &["ogg", "oga"]) {
+        if holds_opus(&bytes) {
+            // Ogg is also Opus's container (voice messages are often `.ogg` Opus).
+            return decode_with_ffmpeg(path);
+        }
         parse_vorbis(&bytes, &origin)
     } else if has_extension(path, &["au", "snd"]) {
         parse_au(&bytes, &origin)
     } else {
         parse_wav(&bytes, &origin)
     }
+}
+
+/// Whether the Ogg stream in `bytes` carries Opus: its first page's first packet is Opus's
+/// identification header (`OpusHead`). The page header is 27 bytes, then one byte per segment.
+fn holds_opus(bytes: &[u8]) -> bool {
+    let Some(&segments) = bytes.get(26) else {
+        return false;
+    };
+    let packet = 27 + segments as usize;
+    bytes.starts_with(b"OggS") && bytes.get(packet..packet + 8) == Some(b"OpusHead".as_slice())
 }
 
 /// The audio file at `path` decoded by the `ffmpeg` program: every channel, at the file's own
@@ -180,6 +195,26 @@ mod tests {
         assert_eq!(read_audio(&path).unwrap(), wav);
     }
 
+    /// The first page of an Ogg Opus stream: the page header (one 19-byte segment), then Opus's
+    /// identification header.
+    fn ogg_opus_start() -> Vec<u8> {
+        let mut page = b"OggS".to_vec();
+        page.extend([0, 2]); // version, first page of its stream
+        page.extend([0; 20]); // granule position, serial, sequence number, checksum
+        page.extend([1, 19]); // one segment of 19 bytes
+        page.extend(b"OpusHead");
+        page.extend([1, 1, 0x38, 1, 0x80, 0xBB, 0, 0, 0, 0, 0]);
+        page
+    }
+
+    #[test]
+    fn ogg_opus_is_told_from_ogg_vorbis() {
+        assert!(holds_opus(&ogg_opus_start()));
+        let vorbis = std::fs::read(fixture("tone.ogg")).unwrap();
+        assert!(!holds_opus(&vorbis));
+        assert!(!holds_opus(b"OggS") && !holds_opus(&ogg_opus_start()[..30]));
+    }
+
     #[cfg(not(feature = "ffmpeg"))]
     #[test]
     fn without_the_feature_ffmpeg_formats_are_refused_with_the_way_out() {
@@ -188,6 +223,10 @@ mod tests {
         let err = read_audio(path).unwrap_err();
         assert_eq!(err.origin, "memo.m4a");
         assert!(err.problem.contains("--features ffmpeg"), "{err}");
+        let voice = temp_path("voice-message.ogg");
+        std::fs::write(&voice, ogg_opus_start()).unwrap();
+        let err = read_audio(&voice).unwrap_err();
+        assert!(err.problem.contains("--features ffmpeg"), "Ogg Opus: {err}");
     }
 
     /// The fixture's signal stored by FFmpeg in `extension`'s format, read back.
@@ -205,9 +244,9 @@ mod tests {
         read_audio(&path).unwrap()
     }
 
-    /// AIFF (lossless) decodes to the WAV's samples; MP3, AAC and Opus (lossy, with their
-    /// coders' delays, Opus at 48 kHz) to a signal of the same length whose log-mel peaks in
-    /// the same band. A file ffmpeg cannot decode is an error naming it.
+    /// AIFF (lossless) decodes to the WAV's samples; MP3, AAC and Opus, also in a `.ogg` file
+    /// (lossy, with their coders' delays, Opus at 48 kHz) to a signal of the same length whose
+    /// log-mel peaks in the same band. A file ffmpeg cannot decode is an error naming it.
     #[cfg(feature = "ffmpeg")]
     #[test]
     fn compressed_formats_decode_through_ffmpeg() {
@@ -229,6 +268,7 @@ mod tests {
             ("mp3", ["-c:a", "libmp3lame"]),
             ("m4a", ["-c:a", "aac"]),
             ("opus", ["-c:a", "libopus"]),
+            ("ogg", ["-c:a", "libopus"]),
         ] {
             let w = through_ffmpeg(&wav, extension, &codec);
             let seconds = w.samples.len() as f64 / w.sample_rate as f64;
