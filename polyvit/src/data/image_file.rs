@@ -3,6 +3,7 @@
 //! or colour (3 channels, RGB), any alpha dropped, resized or centre-cropped to the input size.
 
 use super::error::{read_file, DataError, DataResult};
+use image::metadata::Orientation;
 use image::{imageops::FilterType, DynamicImage, ImageDecoder, ImageReader};
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
@@ -61,13 +62,31 @@ pub fn decode_image(path: &Path) -> DataResult<DynamicImage> {
     parse_image(&read_file(path)?, &path.display().to_string())
 }
 
-/// Decodes an image file's bytes (`origin` names them in errors). Sides above 16,384 pixels
-/// or a decode needing more than 256 MiB are errors, so a corrupt header cannot make it
-/// allocate without bound.
+/// Decodes an image file's bytes (`origin` names them in errors), turned upright as its EXIF
+/// orientation says: a phone stores a photo's pixels as its sensor saw them and records in that
+/// tag how the picture was held, so a digit photographed in portrait would otherwise reach the
+/// model lying on its side. Sides above 16,384 pixels or a decode needing more than 256 MiB are
+/// errors, so a corrupt header cannot make it allocate without bound.
 pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
-    reader(bytes, origin)?
-        .decode()
-        .map_err(|e| corrupt(origin, e))
+    let mut decoder = reader(bytes, origin)?
+        .into_decoder()
+        .map_err(|e| corrupt(origin, e))?;
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err(DataError::new(
+            origin,
+            format!(
+                "not a readable image: decoding it would take {} bytes, more than the {} allowed",
+                decoder.total_bytes(),
+                MAX_DECODE_BYTES
+            ),
+        ));
+    }
+    // Unreadable EXIF data is no reason to refuse the pixels: such a picture is taken as it is
+    // stored, as image viewers take it.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| corrupt(origin, e))?;
+    image.apply_orientation(orientation);
+    Ok(image)
 }
 
 /// The colour channels of the image file at `path` (1 for grey, 3 for colour), read from its
@@ -198,6 +217,45 @@ mod tests {
         assert!(tall[..8].iter().all(|&v| v > 0.0 && v < 1.0), "{tall:?}");
         let err = image_input(&image, 4, 2, 2, Fit::Resize, "t").unwrap_err();
         assert!(err.problem.contains("4 channels"), "{err}");
+    }
+
+    /// A JPEG stored as the sensor saw it (left red, right blue) with EXIF orientation 6
+    /// ("rotate 90° clockwise to view") decodes upright: red on top, blue below.
+    #[test]
+    fn exif_orientation_turns_a_photo_upright() {
+        use image::ImageEncoder;
+        let sensor = RgbImage::from_fn(16, 8, |x, _| {
+            if x < 8 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
+        // A little-endian TIFF header and one IFD entry: tag 0x0112 (orientation), SHORT, 6.
+        let exif = [
+            0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0,
+            0,
+        ];
+        let encode = |exif: Option<&[u8]>| {
+            let mut bytes = Vec::new();
+            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
+            if let Some(exif) = exif {
+                encoder.set_exif_metadata(exif.to_vec()).unwrap();
+            }
+            encoder
+                .write_image(sensor.as_raw(), 16, 8, image::ExtendedColorType::Rgb8)
+                .unwrap();
+            bytes
+        };
+        let upright = parse_image(&encode(Some(&exif)), "photo.jpg")
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(upright.dimensions(), (8, 16));
+        let (top, bottom) = (upright.get_pixel(4, 3), upright.get_pixel(4, 12));
+        assert!(top[0] > 200 && top[2] < 60, "top {top:?}");
+        assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
+        let as_stored = parse_image(&encode(None), "plain.jpg").unwrap();
+        assert_eq!((as_stored.width(), as_stored.height()), (16, 8));
     }
 
     #[test]
