@@ -86,7 +86,37 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| corrupt(origin, e))?;
     image.apply_orientation(orientation);
-    Ok(image)
+    Ok(flatten_transparency(image))
+}
+
+/// `image` with its transparency composited over a background that shows its ink: white under
+/// dark ink, black under light ink (the ink's luminance is the opacity-weighted mean of the
+/// image's). A drawing app exports a digit as strokes on a transparent background whose colour
+/// channels are all black or all white; dropping the alpha channel, as converting to grey or
+/// RGB does, would leave a blank picture. An image without transparent pixels is returned as
+/// it is.
+pub fn flatten_transparency(image: DynamicImage) -> DynamicImage {
+    if !image.color().has_alpha() {
+        return image;
+    }
+    let rgba = image.to_rgba32f();
+    if rgba.pixels().all(|p| p[3] >= 1.0) {
+        return image;
+    }
+    let luminance = |p: &image::Rgba<f32>| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+    let (weighted, opacity) = rgba.pixels().fold((0.0f64, 0.0f64), |(l, a), p| {
+        (l + (p[3] * luminance(p)) as f64, a + p[3] as f64)
+    });
+    let background = if opacity > 0.0 && weighted / opacity > 0.5 {
+        0.0
+    } else {
+        1.0
+    };
+    let flat = image::Rgb32FImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y);
+        image::Rgb([0, 1, 2].map(|c| p[3] * p[c] + (1.0 - p[3]) * background))
+    });
+    DynamicImage::ImageRgb32F(flat)
 }
 
 /// The colour channels of the image file at `path` (1 for grey, 3 for colour), read from its
@@ -256,6 +286,37 @@ mod tests {
         assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
         let as_stored = parse_image(&encode(None), "plain.jpg").unwrap();
         assert_eq!((as_stored.width(), as_stored.height()), (16, 8));
+    }
+
+    /// Strokes on a transparent background come out as ink on a background that shows it,
+    /// whichever colour the strokes are; an opaque image with an alpha channel is unchanged.
+    #[test]
+    fn transparency_is_flattened_under_a_contrasting_background() {
+        use image::{Rgba, RgbaImage};
+        for (ink, background) in [(0u8, 1.0f32), (255, 0.0)] {
+            // A 4×4 picture: a vertical stroke in column 1, fully transparent elsewhere (its
+            // colour channels there the stroke's colour, as drawing apps leave them).
+            let drawing = RgbaImage::from_fn(4, 4, |x, _| {
+                Rgba([ink, ink, ink, [0, 255][(x == 1) as usize]])
+            });
+            let flat = flatten_transparency(DynamicImage::ImageRgba8(drawing)).to_luma32f();
+            for (x, _, p) in flat.enumerate_pixels() {
+                let want = if x == 1 {
+                    ink as f32 / 255.0
+                } else {
+                    background
+                };
+                assert!((p[0] - want).abs() < 1e-6, "ink {ink}: ({x}) {p:?}");
+            }
+        }
+        let opaque = DynamicImage::ImageRgba8(RgbaImage::from_pixel(2, 2, Rgba([9, 9, 9, 255])));
+        assert_eq!(flatten_transparency(opaque.clone()), opaque);
+        let half = RgbaImage::from_pixel(1, 1, Rgba([255, 255, 255, 128]));
+        let grey = flatten_transparency(DynamicImage::ImageRgba8(half)).to_luma32f();
+        assert!(
+            (grey.get_pixel(0, 0)[0] - 128.0 / 255.0).abs() < 1e-6,
+            "light ink over black"
+        );
     }
 
     #[test]
