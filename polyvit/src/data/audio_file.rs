@@ -1,12 +1,12 @@
 //! Audio files as one decoded mono waveform, whatever their container: WAV (our own reader,
 //! [`super::wav`]), FLAC ([`super::flac`]), Ogg Vorbis ([`super::vorbis`]) and Sun/NeXT `.au`
-//! ([`super::au`]) are decoded here; with the `ffmpeg` feature, the compressed formats phones
-//! and recorders write (MP3, M4A/AAC, Opus, AMR, WMA, and AIFF) are decoded by the `ffmpeg`
-//! program into `.au` samples at their own rate and read by the same code, and so is an Ogg file
-//! that holds Opus rather than Vorbis (voice messages). The format is chosen by the file name's
-//! extension; every decoder mixes its channels down the same way
-//! ([`mix_down`]) and scales integer samples the same way (an N-bit value / 2^(N−1)), so a clip
-//! stored losslessly in two formats decodes to the same samples.
+//! ([`super::au`]) are decoded here; with the `ffmpeg` feature, the compressed formats phones and
+//! recorders write (MP3, M4A/AAC, Opus, AMR, WMA, and AIFF) are decoded by the `ffmpeg` program
+//! into `.au` samples at their own rate and read by the same code, and so is an Ogg file that holds
+//! Opus rather than Vorbis (voice messages). The format is chosen by the file name's extension;
+//! every decoder mixes its channels down the same way ([`mix_down`]) and scales integer samples the
+//! same way (an N-bit value / 2^(N−1)), so a clip stored losslessly in two formats decodes to the
+//! same samples.
 
 use super::au::parse_au;
 use super::error::{read_file, DataError, DataResult};

@@ -2,9 +2,10 @@
 //! raw video frame stacks, audio features (resampling, log-mel spectrograms), the run-time
 //! generators (Moving-MNIST, drum mixtures, arrow-of-time clips from real footage), the default
 //! co-training suite with fixed train / validation / test splits, and tasks from the user's own
-//! folders of images, audio clips (WAV, FLAC, Ogg Vorbis, ...) and frames ([`folder`]), held in memory
-//! or decoded batch by batch ([`stream`]). Everything is pure Rust over `Vec<f32>` plus shapes;
-//! nothing is downloaded.
+//! folders of images, audio clips and frames ([`folder`]), held in memory or decoded batch by
+//! batch ([`stream`]). Everything is pure Rust over `Vec<f32>` plus shapes (with the `ffmpeg`
+//! feature, video files and compressed audio are decoded by the `ffmpeg` program); nothing is
+//! downloaded.
 
 pub mod arrow_of_time;
 pub mod au;
