@@ -11,10 +11,11 @@
 //! [`GlyphFrame::measure`] finds what a task's training images share (a plain background of one
 //! level, and the median size of their glyphs), and [`GlyphFrame::frame`] brings a new grey
 //! picture to it:
-//! 1. its background level `b` is the median of its border pixels, and the glyph is what
-//!    differs from it: every pixel whose distance `|x − b|` is at least 0.15 of the largest
-//!    one (the same rule finds the training glyphs), so dark ink on white paper and light ink
-//!    on black come out alike;
+//! 1. its background `b` is the page under it, a smooth surface fitted to its border
+//!    ([`paper_surface`]: one level for a prepared image, a slope or a shadow for a photograph
+//!    of paper), and the glyph is what differs from it: every pixel whose distance `|x − b|`
+//!    is at least 0.15 of the largest one (the same rule finds the training glyphs), so dark
+//!    ink on white paper and light ink on black come out alike;
 //! 2. the bounding box of the glyph is cut out and scaled (keeping its aspect ratio) so that its
 //!    longer side spans the training glyphs' median extent;
 //! 3. its pixels are set to `background + (ink − background)·|x − b| / max|x − b|`, with
@@ -24,6 +25,7 @@
 //!
 //! A picture with no glyph (nothing differs from its background by 0.1) becomes a blank canvas.
 
+use super::lighting::paper_surface;
 use image::{imageops::FilterType, DynamicImage, GrayImage, Luma};
 use serde::{Deserialize, Serialize};
 
@@ -50,19 +52,6 @@ pub struct GlyphFrame {
     pub background: f32,
     /// The median longer side of the glyphs' bounding boxes, in pixels of the input.
     pub extent: f32,
-}
-
-/// The pixels on the outer ring of a `height × width` image.
-fn border(image: &[f32], height: usize, width: usize) -> Vec<f32> {
-    let mut ring = Vec::with_capacity(2 * (height + width));
-    for y in 0..height {
-        for x in 0..width {
-            if y == 0 || x == 0 || y + 1 == height || x + 1 == width {
-                ring.push(image[y * width + x]);
-            }
-        }
-    }
-    ring
 }
 
 /// The pixels of the `CORNER × CORNER` squares at the four corners of a `height × width` image
@@ -187,7 +176,9 @@ impl GlyphFrame {
         if x.is_empty() || canvas.is_empty() {
             return canvas;
         }
-        let (distance, strongest) = distances(&x, median(border(&x, x.len() / w0, w0)));
+        let paper = paper_surface(&x, x.len() / w0, w0);
+        let distance: Vec<f32> = x.iter().zip(&paper).map(|(v, p)| (v - p).abs()).collect();
+        let strongest = distance.iter().copied().fold(0.0, f32::max);
         let Some((top, left, bottom, right)) = glyph_box(&distance, strongest, w0) else {
             return canvas;
         };
@@ -301,6 +292,29 @@ mod tests {
         assert!(x.contains(&1.0), "the strongest ink is full intensity");
         // The same shape as the original: their ink boxes agree pixel for pixel but for a few
         // at the edges of the strokes.
+        assert_eq!(glyph(&x), glyph(&l));
+    }
+
+    /// The same letter photographed on a page lit from one side (white falling to mid-grey
+    /// across it, darker towards a corner): the page is not ink, and the letter comes back as
+    /// from evenly lit paper.
+    #[test]
+    fn a_glyph_on_unevenly_lit_paper_comes_out_as_on_even_paper() {
+        let l = letter_l();
+        let picture = GrayImage::from_fn(300, 160, |x, y| {
+            let (sx, sy) = (x as i64 - 150, y as i64 - 40);
+            let ink = (0..112).contains(&sx)
+                && (0..112).contains(&sy)
+                && l[(sy / 4) as usize * 28 + (sx / 4) as usize] > 0.5;
+            let light = 1.0 - 0.45 * x as f32 / 299.0 - 0.1 * (y as f32 / 159.0).powi(2);
+            Luma([((if ink { 0.08 } else { 0.92 }) * light * 255.0).round() as u8])
+        });
+        let frame = GlyphFrame {
+            background: 0.0,
+            extent: 20.0,
+        };
+        let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
+        assert_in_frame(&x);
         assert_eq!(glyph(&x), glyph(&l));
     }
 

@@ -27,6 +27,7 @@ pub mod glyph;
 pub mod idx;
 pub mod image_file;
 pub mod input_file;
+pub mod lighting;
 pub mod listing;
 pub mod moving_mnist;
 pub mod pack;
