@@ -270,18 +270,25 @@ mod tests {
         assert_eq!(frame.extent, 28.0);
     }
 
+    /// The letter four times larger and off-centre in a 300×160 picture, each pixel's grey
+    /// level given by `shade(x, y, ink)`.
+    fn letter_on_paper(shade: impl Fn(u32, u32, bool) -> u8) -> GrayImage {
+        let l = letter_l();
+        GrayImage::from_fn(300, 160, |x, y| {
+            let (sx, sy) = (x as i64 - 150, y as i64 - 40);
+            let ink = (0..112).contains(&sx)
+                && (0..112).contains(&sy)
+                && l[(sy / 4) as usize * 28 + (sx / 4) as usize] > 0.5;
+            Luma([shade(x, y, ink)])
+        })
+    }
+
     /// The letter drawn in black on white, four times larger and off-centre in a wide picture,
     /// comes back as the training images are: light on black, 20 pixels tall, centred by mass.
     #[test]
     fn a_dark_glyph_on_white_comes_out_light_on_black_scaled_and_centred() {
         let l = letter_l();
-        let picture = GrayImage::from_fn(300, 160, |x, y| {
-            let (sx, sy) = (x as i64 - 150, y as i64 - 40);
-            let ink = (0..112).contains(&sx)
-                && (0..112).contains(&sy)
-                && l[(sy / 4) as usize * 28 + (sx / 4) as usize] > 0.5;
-            Luma([if ink { 20 } else { 235 }])
-        });
+        let picture = letter_on_paper(|_, _, ink| if ink { 20 } else { 235 });
         let frame = GlyphFrame {
             background: 0.0,
             extent: 20.0,
@@ -300,14 +307,9 @@ mod tests {
     /// from evenly lit paper.
     #[test]
     fn a_glyph_on_unevenly_lit_paper_comes_out_as_on_even_paper() {
-        let l = letter_l();
-        let picture = GrayImage::from_fn(300, 160, |x, y| {
-            let (sx, sy) = (x as i64 - 150, y as i64 - 40);
-            let ink = (0..112).contains(&sx)
-                && (0..112).contains(&sy)
-                && l[(sy / 4) as usize * 28 + (sx / 4) as usize] > 0.5;
+        let picture = letter_on_paper(|x, y, ink| {
             let light = 1.0 - 0.45 * x as f32 / 299.0 - 0.1 * (y as f32 / 159.0).powi(2);
-            Luma([((if ink { 0.08 } else { 0.92 }) * light * 255.0).round() as u8])
+            ((if ink { 0.08 } else { 0.92 }) * light * 255.0).round() as u8
         });
         let frame = GlyphFrame {
             background: 0.0,
@@ -315,7 +317,7 @@ mod tests {
         };
         let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
         assert_in_frame(&x);
-        assert_eq!(glyph(&x), glyph(&l));
+        assert_eq!(glyph(&x), glyph(&letter_l()));
     }
 
     /// The bounding box of the pixels of a 28-wide image at 0.5 or above.
