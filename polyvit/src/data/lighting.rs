@@ -58,7 +58,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// The page's level under every pixel of the grey `height × width` `image` (row-major), fitted
 /// to its border as the module docs say. A picture too small for a surface (under 3 pixels on
-/// a side) gets its border's median everywhere.
+/// a side) gets its border's median everywhere; an empty one (or one whose size does not match
+/// `height × width`) gets zeros.
 pub fn paper_surface(image: &[f32], height: usize, width: usize) -> Vec<f32> {
     let coordinate = |i: usize, n: usize| {
         if n > 1 {
@@ -67,6 +68,9 @@ pub fn paper_surface(image: &[f32], height: usize, width: usize) -> Vec<f32> {
             0.0
         }
     };
+    if image.is_empty() || image.len() != height * width {
+        return vec![0.0; image.len()];
+    }
     let ring: Vec<([f64; 6], f64)> = (0..height)
         .flat_map(|y| (0..width).map(move |x| (y, x)))
         .filter(|&(y, x)| y == 0 || x == 0 || y + 1 == height || x + 1 == width)
@@ -146,5 +150,6 @@ mod tests {
         }
         assert!(paper_surface(&image, 28, 28).iter().all(|&s| s == 0.0));
         assert_eq!(paper_surface(&[0.2, 0.9, 0.3, 0.4], 2, 2), vec![0.4; 4]);
+        assert!(paper_surface(&[], 0, 5).is_empty());
     }
 }
