@@ -1,6 +1,8 @@
 //! Image files (PNG, JPEG, BMP, GIF, WebP, TIFF) of any size and colour type, decoded by the
-//! `image` crate into `[channels, height, width]` inputs with values in [0, 1]: grey (1 channel)
-//! or colour (3 channels, RGB), any alpha dropped, resized or centre-cropped to the input size.
+//! `image` crate, turned upright by their EXIF orientation and with any transparency laid over a
+//! background that shows the ink ([`parse_image`]), into `[channels, height, width]` inputs with
+//! values in [0, 1]: grey (1 channel) or colour (3 channels, RGB), resized or centre-cropped to
+//! the input size.
 
 use super::error::{read_file, DataError, DataResult};
 use image::metadata::Orientation;
@@ -95,7 +97,7 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
 /// channels are all black or all white; dropping the alpha channel, as converting to grey or
 /// RGB does, would leave a blank picture. An image without transparent pixels is returned as
 /// it is.
-pub fn flatten_transparency(image: DynamicImage) -> DynamicImage {
+fn flatten_transparency(image: DynamicImage) -> DynamicImage {
     if !image.color().has_alpha() {
         return image;
     }

@@ -75,7 +75,7 @@ fn peak(samples: &[f32]) -> f32 {
 }
 
 /// `samples` scaled so that their peak is at −1 dBFS (`sox norm -1`); all zeros stay zeros.
-pub fn at_peak(samples: &[f32]) -> Vec<f32> {
+fn at_peak(samples: &[f32]) -> Vec<f32> {
     let peak = peak(samples);
     if peak == 0.0 {
         return samples.to_vec();
@@ -88,20 +88,9 @@ pub fn at_peak(samples: &[f32]) -> Vec<f32> {
 /// zeros stay zeros.
 pub fn one_shot(samples: &[f32], rate: u32) -> Vec<f32> {
     let len = (ONE_SHOT_S * rate as f64).round() as usize;
-    let peak = peak(samples);
-    if peak == 0.0 {
-        return vec![0.0; len];
-    }
-    let gain = PEAK / peak;
-    let onset = samples
-        .iter()
-        .position(|v| v.abs() * gain >= ONSET)
-        .unwrap_or(0);
-    let mut shot: Vec<f32> = samples[onset..]
-        .iter()
-        .take(len)
-        .map(|v| v * gain)
-        .collect();
+    let levelled = at_peak(samples);
+    let onset = levelled.iter().position(|v| v.abs() >= ONSET).unwrap_or(0);
+    let mut shot: Vec<f32> = levelled[onset..].iter().take(len).copied().collect();
     shot.resize(len, 0.0);
     let fade = ((FADE_S * rate as f64).round() as usize).min(len);
     for (i, v) in shot[len - fade..].iter_mut().enumerate() {
