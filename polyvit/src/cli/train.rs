@@ -35,8 +35,8 @@ pub struct TrainArgs {
     tasks: Vec<String>,
     /// A task from a folder of your own files, NAME=DIR (repeatable): one subfolder per class
     /// holding images, audio clips (WAV, FLAC, Ogg Vorbis, .au; MP3, M4A, Opus and more with the
-    /// ffmpeg feature) or folders of video frames, optionally inside train/, val/ and test/. It is trained next to the other tasks (or instead of them
-    /// with --tasks NAME).
+    /// ffmpeg feature) or folders of video frames, optionally inside train/, val/ and test/. It
+    /// is trained next to the other tasks (or instead of them with --tasks NAME).
     #[arg(long = "task", value_name = "NAME=DIR")]
     folder_tasks: Vec<String>,
     /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.
