@@ -96,10 +96,7 @@ pub fn eval_folder(
             ));
         }
     }
-    let mut format = task.input_format().map_err(|e| e.to_string())?;
-    if as_is {
-        format = format.as_is();
-    }
+    let format = task.file_format(as_is).map_err(|e| e.to_string())?;
     let n = relabelled.len();
     let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
     let files = relabelled.into_iter().map(|e| e.path).collect();

@@ -130,10 +130,7 @@ fn predict_task(
     k: usize,
     as_is: bool,
 ) -> Result<Vec<Prediction>, String> {
-    let mut format = task.input_format().map_err(|e| e.to_string())?;
-    if as_is {
-        format = format.as_is();
-    }
+    let format = task.file_format(as_is).map_err(|e| e.to_string())?;
     let classes = task.classes.len();
     let mut out = Vec::with_capacity(files.len());
     for chunk in files.chunks(CHUNK) {

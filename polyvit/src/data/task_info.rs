@@ -79,6 +79,13 @@ impl TaskInfo {
             .with_glyph_frame(self.glyph_frame)
     }
 
+    /// How `predict` and `eval-folder` read files: [`input_format`](Self::input_format), or with
+    /// `as_is` the files as they are ([`InputFormat::as_is`], their `--as-is`).
+    pub fn file_format(&self, as_is: bool) -> DataResult<InputFormat> {
+        let format = self.input_format()?;
+        Ok(if as_is { format.as_is() } else { format })
+    }
+
     /// How `rebuilt`, the same task as this build makes it, differs from this description
     /// (each differing field, by its name in the checkpoint, with both values), or `None` when
     /// it does not. Every field is compared, so one added later is too.
