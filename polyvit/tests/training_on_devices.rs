@@ -23,16 +23,20 @@ fn losses(run: &mut Run) -> Vec<f64> {
 }
 
 /// One single-task step uploads its batch (inputs and targets: 2) plus one stochastic-depth mask
-/// per residual branch that drops (2 per block, and block `i`'s rate is `rate·i/(depth − 1)`, so
-/// block 0 draws none), and reads the host twice: the loss (to stop on NaN) and the global
-/// gradient norm (to clip). Nothing else may cross: no per-parameter reads, no one-element scalar
-/// tensors, no per-layer index uploads.
+/// per residual branch that drops and per micro-batch (2 per block, and block `i`'s rate is
+/// `rate·i/(depth − 1)`, so block 0 draws none; each micro-batch uploads its rows of the mask),
+/// and reads the host twice: the loss (to stop on NaN) and the global gradient norm (to clip).
+/// Nothing else may cross: no per-parameter reads, no one-element scalar tensors, no per-layer
+/// index uploads. The counters are per thread, and the CPU runs two or more micro-batches on
+/// its pool's threads, so there only one micro-batch is counted.
 #[test]
 fn a_training_step_makes_only_the_transfers_it_needs() {
     let depth = 2; // the tiny preset
     for device in test_devices() {
-        for stochastic_depth in [0.0, 0.2] {
+        let micro_batches: &[usize] = if device == Device::Cpu { &[1] } else { &[1, 2] };
+        for (&parts, stochastic_depth) in micro_batches.iter().flat_map(|m| [(m, 0.0), (m, 0.2)]) {
             let mut config = tiny_config(2, 8);
+            config.micro_batches = parts;
             for task in &mut config.tasks {
                 task.stochastic_depth = stochastic_depth;
             }
@@ -42,7 +46,7 @@ fn a_training_step_makes_only_the_transfers_it_needs() {
                 run.train_step().unwrap();
                 let used = transfers() - before;
                 let masks = if stochastic_depth > 0.0 {
-                    2 * (depth - 1)
+                    2 * (depth - 1) * parts
                 } else {
                     0
                 };
@@ -52,7 +56,8 @@ fn a_training_step_makes_only_the_transfers_it_needs() {
                         uploads: 2 + masks,
                         downloads: 2
                     },
-                    "step {} on {device} (stochastic depth {stochastic_depth})",
+                    "step {} on {device} ({parts} micro-batches, stochastic depth \
+                     {stochastic_depth})",
                     run.step - 1
                 );
             }

@@ -7,6 +7,7 @@ pub mod distributed;
 pub mod evaluate;
 pub mod loss;
 pub mod metrics;
+pub mod micro_batch;
 #[cfg(feature = "mpi")]
 pub mod mpi_world;
 pub mod optimizer;

@@ -7,15 +7,16 @@ use super::config::TrainConfig;
 use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
 use super::evaluate::{score, TaskScore};
 use super::loss::LossKind;
+use super::micro_batch::{TaskGradients, TaskPass};
 use super::sampler::{plan, Schedule};
 use crate::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
 use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
-use autograd::{Gradients, Var};
+use autograd::Gradients;
 use nn::checkpoint::{Checkpoint, CheckpointError};
 use nn::optim::{clip_grad_norm, Optimizer};
 use nn::schedule::{cosine_factor, warmup_factor};
-use nn::{BatchRows, Context, Parameters};
+use nn::{Context, Parameters};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::fmt;
@@ -335,7 +336,8 @@ impl Run {
     /// Runs the next optimizer step: one batch of each task in the plan's entry, each task's loss
     /// back-propagated as soon as it is computed and the gradients summed (so one task's graph
     /// is freed before the next is built, and memory does not grow with the number of tasks),
-    /// global clipping, one update of the configured optimizer.
+    /// global clipping, one update of the configured optimizer. Each task's batch goes forward
+    /// and backward in `micro_batches` parts ([`TaskPass::gradients`]), at once on the CPU.
     ///
     /// With several ranks, each computes the loss of its rows of every batch, weighted by their
     /// share of the batch, and the gradients and losses are summed over the ranks before
@@ -354,7 +356,6 @@ impl Run {
             let mut rng = self.batch_rng(step, j);
             let drawn = drawn_batch_size(dataset, task.batch_size);
             let rows = shard(drawn, rank, ranks);
-            let share = rows.len() as f64 / drawn as f64;
             let batch = training_batch_rows(
                 dataset,
                 task.batch_size,
@@ -363,23 +364,24 @@ impl Run {
                 &mut rng,
                 &self.device,
             )?;
-            // Dropout and stochastic depth masks: this rank's rows of the whole batch's.
-            ctx.batch_rows = Some(BatchRows { rows, batch: drawn });
-            let logits = self.model.forward(
-                &dataset.name,
-                &Var::constant(batch.inputs),
-                task.stochastic_depth,
+            let pass = TaskPass {
+                model: &self.model,
+                name: &dataset.name,
+                config: task,
+                loss: self.losses[j],
+            };
+            let TaskGradients {
+                loss,
+                gradients: task_grads,
+            } = pass.gradients(
+                &batch,
+                rows,
+                drawn,
+                self.config.micro_batches,
+                self.device == Device::Cpu,
                 &mut ctx,
             )?;
-            let loss = self.losses[j].loss(&logits, &batch.targets, task.label_smoothing)?;
-            // This rank's part of the whole batch's mean loss (the loss itself in one process).
-            let loss = if ranks > 1 {
-                loss.mul_scalar(share)?
-            } else {
-                loss
-            };
-            losses.push(loss.value().to_scalar()?);
-            let task_grads = loss.backward()?;
+            losses.push(loss);
             grads = Some(match grads {
                 Some(mut sum) => {
                     sum.accumulate(task_grads)?;

@@ -1,0 +1,85 @@
+//! Micro-batches (`micro_batches`): the whole batch's update up to rounding, whatever the
+//! split, and the same numbers whether the parts run at once or one after another.
+
+mod common;
+
+use common::{suite, tiny_config};
+use nn::Parameters;
+use polyvit::train::{Run, TrainConfig};
+
+/// Every task's loss at each of the run's steps, and every parameter's final values.
+fn train(config: &TrainConfig) -> (Vec<f64>, Vec<f32>) {
+    let mut run = Run::new(config.clone(), suite()).unwrap();
+    let mut losses = Vec::new();
+    while run.step < run.total_steps() {
+        losses.extend(run.train_step().unwrap().losses.iter().map(|l| l.loss));
+    }
+    let parameters = run
+        .model
+        .named_parameters()
+        .iter()
+        .flat_map(|(_, p)| p.value().to_vec::<f32>().unwrap())
+        .collect();
+    (losses, parameters)
+}
+
+/// Three steps of every task with stochastic depth (its masks are drawn for the whole batch)
+/// and mixup (it pairs rows across the batch), in batches of 16.
+fn config(micro_batches: usize) -> TrainConfig {
+    let mut config = tiny_config(3, 16);
+    config.micro_batches = micro_batches;
+    for task in &mut config.tasks {
+        task.stochastic_depth = 0.2;
+        task.mixup = 0.3;
+    }
+    config
+}
+
+fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn micro_batches_give_the_whole_batch_update() {
+    let (losses, parameters) = train(&config(1));
+    // Two equal parts, and three unequal ones (5, 5 and 6 rows), each weighted by its share.
+    for micro_batches in [2, 3] {
+        let (split_losses, split_parameters) = train(&config(micro_batches));
+        assert_eq!(split_losses.len(), losses.len());
+        for (step, (a, b)) in losses.iter().zip(&split_losses).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * a.abs().max(1.0),
+                "{micro_batches} micro-batches, loss {step}: {b} against {a} in one batch"
+            );
+        }
+        let difference = largest_difference(&parameters, &split_parameters);
+        assert!(
+            difference <= 1e-5,
+            "{micro_batches} micro-batches: a parameter moved {difference} from one batch's"
+        );
+    }
+}
+
+/// On one thread the parts run one after another, on two at once (the tiny model's kernels are
+/// small enough that none of them splits a sum over threads, so only the parts' timing differs).
+#[test]
+fn micro_batches_run_at_once_give_the_numbers_of_one_after_another() {
+    let on_threads = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| train(&config(2)))
+    };
+    let (one_losses, one_parameters) = on_threads(1);
+    let (two_losses, two_parameters) = on_threads(2);
+    assert_eq!(one_losses, two_losses, "losses, 1 thread against 2");
+    assert!(
+        one_parameters == two_parameters,
+        "parameters differ by up to {}",
+        largest_difference(&one_parameters, &two_parameters)
+    );
+}
