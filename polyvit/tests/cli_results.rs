@@ -36,6 +36,30 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// `--micro-batches` sets the configuration's `micro_batches` (2 in the default run) and is
+/// checked like the file's key.
+#[test]
+fn micro_batches_are_set_from_the_command_line() {
+    let micro_batches = |args: &[&str]| {
+        let text = succeed(&[&["train", "--print-config"], args].concat());
+        text.lines()
+            .find_map(|l| l.strip_prefix("micro_batches = "))
+            .map(str::to_string)
+    };
+    assert_eq!(micro_batches(&[]).as_deref(), Some("2"));
+    assert_eq!(
+        micro_batches(&["--micro-batches", "1"]).as_deref(),
+        Some("1")
+    );
+    let out = polyvit(&["train", "--micro-batches", "0", "--print-config"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("micro_batches = 0: must be at least 1"),
+        "{stderr}"
+    );
+}
+
 /// The file parses as SVG, and its text holds every one of `words`.
 fn check_svg(path: &Path, words: &[&str]) {
     let text = read(path);

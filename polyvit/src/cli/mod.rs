@@ -28,7 +28,8 @@ struct Cli {
 enum Command {
     /// Co-train on the embedded suite (or a subset of it, and tasks from folders) and print each
     /// task's result.
-    Train(train::TrainArgs),
+    // Boxed: its many flags make it several times larger than the other variants.
+    Train(Box<train::TrainArgs>),
     /// Evaluate a checkpoint on every task it was trained on (or on a labelled folder).
     Eval(train::EvalArgs),
     /// Run one of the paper's experiments (every row over several seeds) and write its table
@@ -48,7 +49,7 @@ enum Command {
 /// Parses the command line and runs the chosen command.
 pub fn run() -> Result<(), String> {
     match Cli::parse().command {
-        Command::Train(args) => train::train(args),
+        Command::Train(args) => train::train(*args),
         Command::Eval(args) => train::eval(args),
         Command::Experiment(args) => experiment::experiment(args),
         Command::Predict(args) => predict::predict(args),

@@ -56,6 +56,11 @@ pub struct TrainArgs {
     /// Evaluate on the validation splits every this many steps (0: only at the end).
     #[arg(long)]
     eval_every: Option<u64>,
+    /// Cut each task's batch into this many micro-batches, whose gradients are summed (the
+    /// whole batch's update up to rounding); on the CPU they run at once, one per thread. The
+    /// default run uses 2; on a GPU, 1 runs each batch whole.
+    #[arg(long)]
+    micro_batches: Option<usize>,
     /// Where to compute: cpu, opencl (the first OpenCL device) or opencl:N (see `polyvit
     /// devices`). A run resumed from a checkpoint may continue on another device.
     #[arg(long, default_value = "cpu")]
@@ -154,6 +159,9 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     if let Some(v) = args.eval_every {
         config.eval_every = v;
     }
+    if let Some(v) = args.micro_batches {
+        config.micro_batches = v;
+    }
     config.validate()?;
     Ok(config)
 }
@@ -197,7 +205,8 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
                 || args.preset.is_some()
                 || args.adapt_depth.is_some()
                 || args.steps.is_some()
-                || args.seed.is_some();
+                || args.seed.is_some()
+                || args.micro_batches.is_some();
             if changes_config {
                 return Err("--resume continues a run with its own configuration; drop the other configuration flags".into());
             }
