@@ -4,11 +4,13 @@
 
 pub mod peak;
 
-use autograd::Var;
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
 use nn::{Context, Parameters};
 use polyvit::data::Modality;
 use polyvit::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
+use polyvit::train::batch::Batch;
+use polyvit::train::micro_batch::TaskPass;
+use polyvit::train::{LossKind, TaskConfig, TrainConfig};
 use tensor::{DType, Device, Result, Tensor};
 
 /// Images per batch of the [`StepShape::small`] step.
@@ -25,6 +27,10 @@ pub struct StepShape {
     pub model: ModelConfig,
     pub tokenizer: TokenizerSpec,
     pub batch: usize,
+    /// The parts each batch goes forward and backward in, at once on the CPU
+    /// (`polyvit::train::micro_batch`): 1 for the ViT rows, as PyTorch runs them; the default
+    /// run's for its steps.
+    pub micro_batches: usize,
 }
 
 impl StepShape {
@@ -36,6 +42,7 @@ impl StepShape {
             model: ModelConfig { depth: 6, ..ti16() },
             tokenizer: TokenizerSpec::new(Modality::Image, &[3, 32, 32], &[4, 4]),
             batch: BATCH,
+            micro_batches: 1,
         }
     }
 
@@ -47,13 +54,15 @@ impl StepShape {
             model: ti16(),
             tokenizer: TokenizerSpec::new(Modality::Image, &[3, 224, 224], &[16, 16]),
             batch: 8,
+            micro_batches: 1,
         }
     }
 
-    /// One co-training step of the default run (the `small` preset, batch 32) on a task of
-    /// `modality`, with the default suite's input shapes and patches: MNIST digits 1×28×28 in
-    /// 7×7 patches, Moving-MNIST clips 8×1×32×32 in 2×8×8 tubelets, log-mel spectrograms of 64
-    /// frames × 32 mel bands in patches of 2 frames × 32 bands.
+    /// One co-training step of the default run (the `small` preset, batch 32, in its
+    /// micro-batches) on a task of `modality`, with the default suite's input shapes and
+    /// patches: MNIST digits 1×28×28 in 7×7 patches, Moving-MNIST clips 8×1×32×32 in 2×8×8
+    /// tubelets, log-mel spectrograms of 64 frames × 32 mel bands in patches of 2 frames × 32
+    /// bands.
     pub fn suite(modality: Modality) -> StepShape {
         let (name, input, patch): (_, &[usize], &[usize]) = match modality {
             Modality::Image => ("suite-image", &[1, 28, 28], &[7, 7]),
@@ -65,6 +74,7 @@ impl StepShape {
             model: ModelConfig::preset("small").expect("a preset"),
             tokenizer: TokenizerSpec::new(modality, input, patch),
             batch: 32,
+            micro_batches: TrainConfig::default().micro_batches,
         }
     }
 
@@ -138,8 +148,11 @@ impl OptimizerKind {
 /// optimizer update) of a [`StepShape`] on a fixed random batch.
 pub struct TrainStep {
     pub model: PolyVit,
-    inputs: Var,
-    labels: Vec<usize>,
+    batch: Batch,
+    micro_batches: usize,
+    /// The micro-batches run at once (on the CPU), as in training.
+    parallel: bool,
+    task: TaskConfig,
     optimizer: Box<dyn Optimizer>,
     lr: f64,
     ctx: Context,
@@ -158,11 +171,17 @@ impl TrainStep {
             .chain(shape.tokenizer.input_shape.iter().copied())
             .collect();
         let inputs = Tensor::randn_on(&batch_shape, 0.0, 1.0, DType::F32, device, &mut rng)?;
+        let one_hot: Vec<f32> = (0..shape.batch * CLASSES)
+            .map(|i| f32::from(i / CLASSES % CLASSES == i % CLASSES))
+            .collect();
+        let targets = Tensor::from_vec_on(one_hot, &[shape.batch, CLASSES], device)?;
         let (optimizer, lr) = optimizer.build();
         Ok(TrainStep {
             model,
-            inputs: Var::constant(inputs),
-            labels: (0..shape.batch).map(|i| i % CLASSES).collect(),
+            batch: Batch { inputs, targets },
+            micro_batches: shape.micro_batches,
+            parallel: *device == Device::Cpu,
+            task: TaskConfig::new("bench"),
             optimizer,
             lr,
             ctx: Context::train(0),
@@ -176,11 +195,23 @@ impl TrainStep {
 
     /// Runs one step.
     pub fn run(&mut self) -> Result<()> {
-        let logits = self
-            .model
-            .forward("bench", &self.inputs, 0.0, &mut self.ctx)?;
-        let loss = nn::loss::cross_entropy_with_labels(&logits, &self.labels, 0.0)?;
-        let mut grads = loss.backward()?;
+        let pass = TaskPass {
+            model: &self.model,
+            name: "bench",
+            config: &self.task,
+            loss: LossKind::Softmax,
+        };
+        let rows = self.batch.inputs.shape()[0];
+        let mut grads = pass
+            .gradients(
+                &self.batch,
+                0..rows,
+                rows,
+                self.micro_batches,
+                self.parallel,
+                &mut self.ctx,
+            )?
+            .gradients;
         clip_grad_norm(&mut grads, 1.0)?;
         self.optimizer.step(&mut self.model, &grads, self.lr)
     }
