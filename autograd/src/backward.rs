@@ -86,14 +86,18 @@ impl Gradients {
     }
 
     /// Adds the gradients of another backward pass (of the same leaves, or others) into this
-    /// set: the gradient of a sum of losses, one loss back-propagated at a time.
+    /// set: the gradient of a sum of losses, one loss back-propagated at a time. A leaf only
+    /// `other` has is moved in as it is, so a sum over passes starts from the empty
+    /// `Gradients::default()`.
     ///
     /// ```
-    /// use autograd::Var;
+    /// use autograd::{Gradients, Var};
     /// use tensor::{DType, Tensor};
     /// let w = Var::parameter(Tensor::from_f64s(&[1.0], &[1], DType::F64)?);
     /// // The gradient of L₁ + L₂, one loss at a time (as co-training sums its tasks).
-    /// let mut grads = w.mul_scalar(2.0)?.sum_all()?.backward()?;
+    /// let mut grads = Gradients::default();
+    /// grads.accumulate(w.mul_scalar(2.0)?.sum_all()?.backward()?)?;
+    /// assert_eq!(grads.get(&w).unwrap().to_vec_f64()?, [2.0]);
     /// grads.accumulate(w.mul_scalar(5.0)?.sum_all()?.backward()?)?;
     /// assert_eq!(grads.get(&w).unwrap().to_vec_f64()?, [7.0]);
     /// # Ok::<(), tensor::Error>(())

@@ -64,19 +64,18 @@ impl TaskPass<'_> {
         } else {
             parts.iter().map(pass).collect()
         };
-        let mut sum: Option<(Tensor, Gradients)> = None;
+        let mut gradients = Gradients::default();
+        let mut loss: Option<Tensor> = None;
         for result in results {
             let (part_loss, part_gradients, rng) = result?;
             ctx.rng = rng;
-            sum = Some(match sum {
-                Some((loss, mut gradients)) => {
-                    gradients.accumulate(part_gradients)?;
-                    (loss.add(&part_loss)?, gradients)
-                }
-                None => (part_loss, part_gradients),
+            gradients.accumulate(part_gradients)?;
+            loss = Some(match loss {
+                Some(sum) => sum.add(&part_loss)?,
+                None => part_loss,
             });
         }
-        let (loss, gradients) = sum.expect("at least one part: `count` is at least 1");
+        let loss = loss.expect("at least one part: `count` is at least 1");
         // One read of the summed loss (a download on a device), not one per part.
         let loss = loss.to_scalar()?;
         Ok(TaskGradients { loss, gradients })

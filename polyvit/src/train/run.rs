@@ -346,7 +346,10 @@ impl Run {
         let step = self.step;
         let tasks = self.tasks_at(step).to_vec();
         let mut ctx = Context::train(self.config.seed.wrapping_mul(1_000_003).wrapping_add(step));
-        let mut grads: Option<Gradients> = None;
+        if tasks.is_empty() {
+            return Err(RunError::Config(format!("step {step} has no task")));
+        }
+        let mut grads = Gradients::default();
         let mut losses = Vec::new();
         let (rank, ranks) = (self.collective.rank(), self.collective.size());
         self.prefetch_from(step);
@@ -382,16 +385,8 @@ impl Run {
                 &mut ctx,
             )?;
             losses.push(loss);
-            grads = Some(match grads {
-                Some(mut sum) => {
-                    sum.accumulate(task_grads)?;
-                    sum
-                }
-                None => task_grads,
-            });
+            grads.accumulate(task_grads)?;
         }
-        let mut grads =
-            grads.ok_or_else(|| RunError::Config(format!("step {step} has no task")))?;
         sum_over_ranks(&*self.collective, &self.model, &mut grads, &mut losses)?;
         let losses: Vec<TaskLoss> = tasks
             .iter()
