@@ -60,6 +60,53 @@ fn micro_batches_are_set_from_the_command_line() {
     );
 }
 
+/// A flag that would have no effect is refused with a message that names it, not ignored.
+#[test]
+fn flags_without_effect_are_refused() {
+    let refused = |args: &[&str], says: &str| {
+        let out = polyvit(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "polyvit {args:?} succeeded");
+        assert!(stderr.contains(says), "polyvit {args:?}: {stderr}");
+    };
+    // A resumed run keeps its own configuration (refused before the checkpoint is read).
+    for flag in [
+        &["--eval-every", "5"][..],
+        &["--micro-batches", "1"],
+        &["--suite-dir", "elsewhere"],
+    ] {
+        let args = [&["train", "--resume", "run/checkpoint.safetensors"], flag].concat();
+        refused(&args, "drop the other configuration flags");
+    }
+    // The embedded suite reads no folder.
+    refused(
+        &["train", "--suite-dir", "elsewhere", "--print-config"],
+        "add --suite full",
+    );
+    refused(
+        &[
+            "train",
+            "--suite",
+            "default",
+            "--suite-dir",
+            "x",
+            "--print-config",
+        ],
+        "no use with --suite default",
+    );
+    // With the full suite, the folder is the configuration's.
+    let dir = succeed(&[
+        "train",
+        "--suite",
+        "full",
+        "--suite-dir",
+        "elsewhere",
+        "--print-config",
+    ]);
+    let line = dir.lines().find(|l| l.starts_with("suite_dir = ")).unwrap();
+    assert!(line.ends_with("elsewhere\""), "{line}");
+}
+
 /// The file parses as SVG, and its text holds every one of `words`.
 fn check_svg(path: &Path, words: &[&str]) {
     let text = read(path);

@@ -27,9 +27,10 @@ pub struct TrainArgs {
     /// DIR`). Without --config, `full` also selects the full-suite run's tasks and recipe.
     #[arg(long, value_enum)]
     suite: Option<SuiteChoice>,
-    /// The full suite's folder.
-    #[arg(long, default_value = "full-suite")]
-    suite_dir: PathBuf,
+    /// The full suite's folder (default: `full-suite`), with --suite full or in place of the
+    /// `suite_dir` of --config's file.
+    #[arg(long)]
+    suite_dir: Option<PathBuf>,
     /// Train only these tasks (comma-separated), e.g. `--tasks mnist` for a single-task baseline.
     #[arg(long, value_delimiter = ',')]
     tasks: Vec<String>,
@@ -120,8 +121,8 @@ enum SuiteChoice {
 /// The configuration from the defaults, a file and the flags, in that order.
 fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     let suite_dir = || {
-        std::path::absolute(&args.suite_dir)
-            .map_err(|e| format!("--suite-dir {}: {e}", args.suite_dir.display()))
+        let dir = args.suite_dir.as_deref().unwrap_or(Path::new("full-suite"));
+        std::path::absolute(dir).map_err(|e| format!("--suite-dir {}: {e}", dir.display()))
     };
     let mut config = match (&args.config, args.suite) {
         (Some(path), _) => TrainConfig::from_toml_file(path)?,
@@ -130,7 +131,17 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     };
     match args.suite {
         Some(SuiteChoice::Full) => config.suite_dir = Some(suite_dir()?),
+        Some(SuiteChoice::Default) if args.suite_dir.is_some() => {
+            return Err(
+                "--suite-dir names the full suite's folder; it has no use with --suite default"
+                    .into(),
+            );
+        }
         Some(SuiteChoice::Default) => config.suite_dir = None,
+        None if args.suite_dir.is_some() && config.suite_dir.is_none() => {
+            return Err("--suite-dir names the full suite's folder, but this run trains on the embedded suite; add --suite full".into());
+        }
+        None if args.suite_dir.is_some() => config.suite_dir = Some(suite_dir()?),
         None => {}
     }
     if !args.tasks.is_empty() {
@@ -205,7 +216,9 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
                 || args.preset.is_some()
                 || args.adapt_depth.is_some()
                 || args.steps.is_some()
+                || args.suite_dir.is_some()
                 || args.seed.is_some()
+                || args.eval_every.is_some()
                 || args.micro_batches.is_some();
             if changes_config {
                 return Err("--resume continues a run with its own configuration; drop the other configuration flags".into());
