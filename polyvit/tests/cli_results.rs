@@ -94,6 +94,19 @@ fn flags_without_effect_are_refused() {
         ],
         "no use with --suite default",
     );
+    // A folder of one's own has no splits.
+    refused(
+        &[
+            "eval",
+            "--checkpoint",
+            "c",
+            "--data",
+            "d",
+            "--split",
+            "validation",
+        ],
+        "cannot be used with",
+    );
     // With the full suite, the folder is the configuration's.
     let dir = succeed(&[
         "train",

@@ -91,7 +91,7 @@ pub struct EvalArgs {
     #[arg(long)]
     checkpoint: PathBuf,
     /// Which split: test or validation.
-    #[arg(long, default_value = "test")]
+    #[arg(long, default_value = "test", conflicts_with = "data")]
     split: String,
     /// Where to compute: cpu, opencl or opencl:N.
     #[arg(long, default_value = "cpu")]
