@@ -94,6 +94,11 @@ fn flags_without_effect_are_refused() {
         ],
         "no use with --suite default",
     );
+    // Every task trains at least one step.
+    refused(
+        &["train", "--steps", "0", "--print-config"],
+        "--steps 0: fewer than the run's 6 tasks",
+    );
     // A folder of one's own has no splits.
     refused(
         &[

@@ -162,6 +162,12 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
         config.adapt_depth = v;
     }
     if let Some(v) = args.steps {
+        let tasks = config.tasks.len();
+        if v < tasks as u64 {
+            return Err(format!(
+                "--steps {v}: fewer than the run's {tasks} tasks, each of which trains at least one step"
+            ));
+        }
         config.scale_steps(v);
     }
     if let Some(v) = args.seed {
