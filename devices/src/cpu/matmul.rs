@@ -6,7 +6,7 @@
 //! runs single-threaded and results do not depend on the machine's core count.
 
 use super::CpuBuffer;
-use crate::{DType, Element, Layout, Walk};
+use crate::{Element, Layout, Walk};
 use rayon::prelude::*;
 
 /// Products smaller than this many multiply-adds run on one thread.
@@ -46,58 +46,32 @@ impl Gemm {
         let a_start = a_offset + rows.start * rsa as usize;
         // SAFETY: the caller's layouts were validated against the buffer lengths, so every index
         // `start + i·rs + j·cs` for `i < m`, `j < k` (resp. `k`, `n`) lies inside `a` (resp. `b`),
-        // and `c` holds exactly `m·n` elements written with row stride `n`. The pointer casts are
-        // sound because `T::DTYPE` names the concrete type of `T`.
+        // and `c` holds exactly `m·n` elements written with row stride `n`. `gemm` picks its
+        // kernels by the `TypeId` of `T` (f32 or f64), not by a pointer cast of ours.
         unsafe {
-            let a_ptr = a.as_ptr().add(a_start);
-            let b_ptr = b.as_ptr().add(b_offset);
-            let c_ptr = c.as_mut_ptr();
             // `gemm` computes dst = alpha·dst + beta·lhs·rhs with strides given as (column,
             // row); alpha is ignored because dst is not read.
-            match T::DTYPE {
-                DType::F32 => gemm::gemm(
-                    m,
-                    self.n,
-                    self.k,
-                    c_ptr as *mut f32,
-                    1,
-                    self.n as isize,
-                    false,
-                    a_ptr as *const f32,
-                    csa,
-                    rsa,
-                    b_ptr as *const f32,
-                    csb,
-                    rsb,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                ),
-                DType::F64 => gemm::gemm(
-                    m,
-                    self.n,
-                    self.k,
-                    c_ptr as *mut f64,
-                    1,
-                    self.n as isize,
-                    false,
-                    a_ptr as *const f64,
-                    csa,
-                    rsa,
-                    b_ptr as *const f64,
-                    csb,
-                    rsb,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                ),
-            }
+            gemm::gemm::<T>(
+                m,
+                self.n,
+                self.k,
+                c.as_mut_ptr(),
+                1,
+                self.n as isize,
+                false,
+                a.as_ptr().add(a_start),
+                csa,
+                rsa,
+                b.as_ptr().add(b_offset),
+                csb,
+                rsb,
+                T::zero(),
+                T::one(),
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
         }
     }
 }
