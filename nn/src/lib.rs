@@ -8,7 +8,7 @@
 //!   depth on) and holds the random generator they draw from.
 //! - [`layers`]: Linear, LayerNorm, Dropout and stochastic depth, Mlp, MultiHeadSelfAttention,
 //!   EncoderBlock, Encoder, PatchEmbedding; [`init`]: the reference initializers.
-//! - [`loss`], [`optim`] (SGD with momentum, AdamW, global-norm clipping), [`schedule`]
+//! - [`loss`], [`optim`] (SGD with momentum, AdamW, global-norm clipping), [`lr_schedule`]
 //!   (warmup + cosine), [`checkpoint`].
 //!
 //! One training step, end to end:
@@ -40,11 +40,11 @@ pub mod checkpoint;
 pub mod init;
 pub mod layers;
 pub mod loss;
+pub mod lr_schedule;
 mod module;
 pub mod optim;
 pub mod parameter;
 pub mod safetensors_file;
-pub mod schedule;
 
 pub use module::{BatchRows, Context, Module};
 pub use parameter::{Parameter, Parameters};

@@ -10,8 +10,8 @@
 use autograd::Var;
 use nn::layers::{Encoder, EncoderConfig, Linear, LinearInit, PatchEmbedding};
 use nn::loss::softmax_cross_entropy;
+use nn::lr_schedule::LrSchedule;
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
-use nn::schedule::{cosine_factor, warmup_factor};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
 use polyvit::data::{build_task, Labels, SuiteConfig, TaskId};
 use polyvit::train::batch::{batch_of, training_batch, Augmentation};
@@ -79,6 +79,12 @@ fn run(steps: u64) -> Result<(f64, f64, f64), Box<dyn Error>> {
     let mut optimizer = Sgd::new(0.9);
     let mut ctx = Context::train(0);
     let mut losses = Vec::new();
+    // Linear warmup over the first tenth of the steps, then cosine decay to 0.
+    let schedule = LrSchedule::WarmupCosine {
+        base: 0.05,
+        warmup: steps / 10,
+        total: steps,
+    };
     for step in 0..steps {
         let batch = training_batch(&mnist, 32, Augmentation::default(), &mut rng, &Device::Cpu)?;
         let logits = model.forward(&Var::constant(batch.inputs), &mut ctx)?;
@@ -86,8 +92,7 @@ fn run(steps: u64) -> Result<(f64, f64, f64), Box<dyn Error>> {
         losses.push(loss.value().to_scalar()?);
         let mut grads = loss.backward()?;
         let norm = clip_grad_norm(&mut grads, 1.0)?;
-        // Linear warmup over the first tenth of the steps, then cosine decay to 0.
-        let lr = 0.05 * warmup_factor(step, steps / 10) * cosine_factor(step, steps / 10, steps);
+        let lr = schedule.at(step);
         if step % 50 == 0 {
             let loss = losses[step as usize];
             println!("step {step:4}  loss {loss:.4}  lr {lr:.4}  grad norm {norm:.3}");

@@ -14,8 +14,8 @@ use crate::data::{DataError, Dataset, Modality};
 use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
 use autograd::Gradients;
 use nn::checkpoint::{Checkpoint, CheckpointError};
+use nn::lr_schedule::LrSchedule;
 use nn::optim::{clip_grad_norm, Optimizer};
-use nn::schedule::{cosine_factor, warmup_factor};
 use nn::{Context, Parameters};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -293,8 +293,12 @@ impl Run {
     pub fn learning_rate(&self, step: u64, tasks: &[usize]) -> f64 {
         let coefficient =
             tasks.iter().map(|&j| self.config.tasks[j].lr).sum::<f64>() / tasks.len().max(1) as f64;
-        let warmup = self.warmup_steps();
-        coefficient * warmup_factor(step, warmup) * cosine_factor(step, warmup, self.total_steps())
+        let schedule = LrSchedule::WarmupCosine {
+            base: coefficient,
+            warmup: self.warmup_steps(),
+            total: self.total_steps(),
+        };
+        schedule.at(step)
     }
 
     /// The shared warmup: the per-task warmups add up, as the tasks' steps do, except with
