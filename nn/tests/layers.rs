@@ -148,6 +148,15 @@ fn attention_rejects_a_width_not_divisible_by_the_heads() {
         };
         assert!(err.contains("width 8"), "{err}");
     }
+    // `heads` is a public field: a value set after construction is checked in forward.
+    let mut attention = MultiHeadSelfAttention::new(8, 2, 0.0, DType::F32, &mut tensor::rng(0))
+        .expect("2 heads of 4");
+    let x = Var::constant(Tensor::zeros(&[1, 3, 8], DType::F32));
+    for heads in [0, 3] {
+        attention.heads = heads;
+        let err = attention.forward(&x, &mut Context::eval()).err().unwrap();
+        assert!(err.to_string().contains("does not split into"), "{err}");
+    }
 }
 
 #[test]
@@ -183,6 +192,11 @@ fn linear_folds_leading_axes_and_rejects_wrong_widths() {
     assert!(err.contains("[2, 4]") && err.contains("expects 3"), "{err}");
     let scalar = Var::constant(Tensor::scalar(1.0, DType::F64));
     assert!(layer.forward(&scalar, &mut Context::eval()).is_err());
+    // A weight replaced by one that is not a matrix is an error, not an index out of bounds.
+    let mut flat = layer;
+    flat.weight.set_value(Tensor::zeros(&[6], DType::F64));
+    let err = flat.forward(&batch, &mut Context::eval()).err().unwrap();
+    assert!(err.to_string().contains("[6]"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,15 @@ fn check_pair(op: &'static str, logits: &Var, targets: &Tensor) -> Result<(usize
             ),
         ));
     }
+    if logits.shape()[0] == 0 {
+        return Err(Error::shape(
+            op,
+            format!(
+                "logits {:?}: an empty batch has no mean loss",
+                logits.shape()
+            ),
+        ));
+    }
     Ok((logits.shape()[0], logits.shape()[1]))
 }
 
@@ -116,4 +125,30 @@ pub fn one_hot(labels: &[usize], classes: usize, dtype: tensor::DType) -> Result
         values[row * classes + label] = 1.0;
     }
     Tensor::from_f64s(&values, &[labels.len(), classes], dtype)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tensor::DType;
+
+    /// Mismatched shapes name both; an empty batch is refused instead of averaging to 0/0.
+    #[test]
+    fn losses_refuse_what_they_cannot_average() {
+        let logits = |shape: &[usize]| Var::parameter(Tensor::zeros(shape, DType::F64));
+        let targets = Tensor::zeros(&[2, 4], DType::F64);
+        let err = logits(&[2, 3])
+            .softmax_cross_entropy(&targets, 0.0)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("[2, 3]") && err.to_string().contains("[2, 4]"));
+        let empty = Tensor::zeros(&[0, 3], DType::F64);
+        for err in [
+            logits(&[0, 3]).softmax_cross_entropy(&empty, 0.0).err(),
+            logits(&[0, 3]).sigmoid_binary_cross_entropy(&empty).err(),
+        ] {
+            let err = err.expect("an empty batch is an error").to_string();
+            assert!(err.contains("empty batch"), "{err}");
+        }
+    }
 }

@@ -74,6 +74,12 @@ impl Module for MultiHeadSelfAttention {
                 format!("input must be [batch, tokens, width], got {:?}", x.shape()),
             ));
         };
+        if self.heads == 0 || !dim.is_multiple_of(self.heads) {
+            return Err(Error::shape(
+                "attention",
+                format!("width {dim} does not split into {} heads", self.heads),
+            ));
+        }
         let head_dim = dim / self.heads;
         // q, k and v each come from their own block of rows of the fused `qkv` weight (views, not
         // copies). Projecting them separately, rather than slicing one [B, N, 3d] product, lets

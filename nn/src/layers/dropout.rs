@@ -47,7 +47,12 @@ fn keep_mask(shape: &[usize], keep: f64, like: &Tensor, ctx: &mut Context) -> Re
     let uniform = match ctx.batch_rows.clone() {
         None => draw(shape)?,
         Some(BatchRows { rows, batch }) => {
-            let entries = shape.first().copied().unwrap_or(0);
+            let Some(&entries) = shape.first() else {
+                return Err(Error::shape(
+                    "dropout",
+                    format!("a scalar has no batch axis to hold rows {rows:?} of a batch"),
+                ));
+            };
             if rows.is_empty() || entries % rows.len() != 0 || rows.end > batch {
                 return Err(Error::shape(
                     "dropout",
@@ -94,8 +99,14 @@ pub fn drop_path(x: &Var, rate: f64, ctx: &mut Context) -> Result<Var> {
     if !ctx.train || rate == 0.0 {
         return Ok(x.clone());
     }
+    let Some(&examples) = x.shape().first() else {
+        return Err(Error::shape(
+            "drop_path",
+            "a scalar has no example axis to drop along",
+        ));
+    };
     let mut shape = vec![1; x.rank()];
-    shape[0] = x.shape()[0];
+    shape[0] = examples;
     let mask = keep_mask(&shape, 1.0 - rate, x.value(), ctx)?;
     x.mul(&Var::constant(mask))
 }
@@ -142,5 +153,20 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("[6, 4]") && err.contains("0..4"), "{err}");
+    }
+
+    /// A scalar has no batch axis: an error, not an index out of bounds.
+    #[test]
+    fn a_scalar_has_no_rows_to_drop() {
+        let x = Var::constant(Tensor::ones(&[], tensor::DType::F32));
+        let err = drop_path(&x, 0.5, &mut Context::train(0)).err().unwrap();
+        assert!(err.to_string().contains("no example axis"), "{err}");
+        let mut ctx = Context::train(0);
+        ctx.batch_rows = Some(BatchRows {
+            rows: 0..1,
+            batch: 2,
+        });
+        let err = Dropout { rate: 0.5 }.forward(&x, &mut ctx).err().unwrap();
+        assert!(err.to_string().contains("no batch axis"), "{err}");
     }
 }

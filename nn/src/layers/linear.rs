@@ -97,6 +97,15 @@ impl Module for Linear {
         let Some((&features, lead)) = shape.split_last() else {
             return Err(tensor::Error::shape("linear", "input is a scalar"));
         };
+        if self.weight.shape().len() != 2 {
+            return Err(tensor::Error::shape(
+                "linear",
+                format!(
+                    "weight {:?} is not an [out, in] matrix",
+                    self.weight.shape()
+                ),
+            ));
+        }
         if features != self.in_features() {
             return Err(tensor::Error::shape(
                 "linear",
