@@ -290,10 +290,13 @@ impl AdamW {
 
 impl Optimizer for AdamW {
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
-        let t = self.steps as i32 + 1;
+        // β^t underflows to 0 long before t leaves i32 (β < 1), so larger counts (a checkpoint
+        // can hold any u64) take the limit, where the correction is 1.
+        let t = i32::try_from(self.steps.saturating_add(1)).unwrap_or(i32::MAX);
         let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
         for_each_trainable(model, |name, p| {
             check_state(&self.first, name, p)?;
+            check_state(&self.second, name, p)?;
             let g = grad_or_zeros(grads, p)?;
             let m = match self.first.get(name) {
                 Some(m) => m

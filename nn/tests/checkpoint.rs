@@ -653,4 +653,23 @@ fn a_state_for_a_mis_shaped_parameter_is_rejected_at_the_next_step() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("velocity.x"), "{err}");
+
+    // Either moment of AdamW, whichever is mis-shaped.
+    for moment in ["first_moment", "second_moment"] {
+        let mut adamw = AdamW::new(0.9, 0.999, 1e-8, 0.0);
+        adamw
+            .load_state(
+                1,
+                vec![(
+                    format!("{moment}.unused.weight"),
+                    Tensor::zeros(&[1], DType::F32),
+                )],
+            )
+            .unwrap();
+        let err = adamw.step(&mut net, &grads, 0.1).unwrap_err().to_string();
+        assert!(
+            err.contains("unused.weight") && err.contains("[1]"),
+            "{moment}: {err}"
+        );
+    }
 }
