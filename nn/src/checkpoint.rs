@@ -247,7 +247,8 @@ impl Checkpoint {
     }
 
     /// Verifies and decodes the bytes of a checkpoint file; `path` names it in errors. Corrupt
-    /// input of any kind is an error, never a panic or an allocation larger than the input.
+    /// input of any kind is an error, never a panic or an allocation larger than twice the input
+    /// (the bound of [`crate::safetensors_file::decode`], which widens F16 and BF16 to F32).
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Checkpoint, CheckpointError> {
         let corrupt = |problem: String| CheckpointError::Corrupt {
             path: path.to_path_buf(),

@@ -6,8 +6,8 @@ use autograd::Var;
 use tensor::{DType, Error, Result, Rng};
 
 /// `softmax(Q·Kᵀ/√d_head)·V` per head, heads concatenated, then an output projection.
-/// `qkv` is one fused `[3d, d]` projection (one GEMM instead of three); its output is read as
-/// `[B, N, 3, heads, d_head]`.
+/// `qkv` holds the query, key and value projections as one `[3d, d]` weight (timm's layout);
+/// each is applied from its own block of rows, and its output read as `[B, N, heads, d_head]`.
 ///
 /// ```
 /// use autograd::Var;
