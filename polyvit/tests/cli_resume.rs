@@ -63,3 +63,47 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     assert!(evals.contains("10,validation,mnist"), "{evals}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Without `--output`, a resumed run writes into its checkpoint's folder (whose logs it
+/// continues), not into `runs/latest`; a fresh run removes an earlier run's `init_from.txt`,
+/// which would otherwise say that this one started from pretrained weights.
+#[test]
+fn a_resumed_run_stays_in_its_folder() {
+    let work = std::env::temp_dir().join(format!("polyvit-resume-folder-{}", std::process::id()));
+    std::fs::remove_dir_all(&work).ok();
+    let run = work.join("short");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(
+        run.join("init_from.txt"),
+        "initialized from an earlier run's file",
+    )
+    .unwrap();
+    let polyvit_in = |args: &[&str]| {
+        let status = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+            .args(args)
+            .current_dir(&work)
+            .status()
+            .expect("polyvit runs");
+        assert!(status.success(), "polyvit {args:?} failed");
+    };
+    let common = ["--tasks", "mnist", "--preset", "tiny", "--eval-every", "0"];
+    polyvit_in(
+        &[
+            &["train", "--steps", "10", "--output", "short"][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert!(
+        !run.join("init_from.txt").exists(),
+        "a stale init_from.txt was kept"
+    );
+    // Resuming the finished run trains nothing more, in short/: its log holds each step once.
+    polyvit_in(&["train", "--resume", "short/checkpoint.safetensors"]);
+    assert_eq!(logged_steps(&run), (0..10).collect::<Vec<_>>());
+    assert!(
+        !work.join("runs").exists(),
+        "the resumed run wrote into runs/latest"
+    );
+    std::fs::remove_dir_all(&work).ok();
+}

@@ -66,9 +66,10 @@ pub struct TrainArgs {
     /// devices`). A run resumed from a checkpoint may continue on another device.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Directory for the checkpoint, logs and results.
-    #[arg(long, default_value = "runs/latest")]
-    output: PathBuf,
+    /// Directory for the checkpoint, logs and results [default: runs/latest; with --resume, the
+    /// checkpoint's folder, whose logs the resumed run continues].
+    #[arg(long)]
+    output: Option<PathBuf>,
     /// Continue a run from its checkpoint (its configuration is used; the same seed gives the
     /// same losses as an uninterrupted run).
     #[arg(long)]
@@ -183,6 +184,18 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     Ok(config)
 }
 
+/// `--output`, or else the resumed checkpoint's folder, or else `runs/latest`.
+fn output_folder(args: &TrainArgs) -> PathBuf {
+    match (&args.output, &args.resume) {
+        (Some(output), _) => output.clone(),
+        (None, Some(checkpoint)) => match checkpoint.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        (None, None) => PathBuf::from("runs/latest"),
+    }
+}
+
 pub fn train(args: TrainArgs) -> Result<(), String> {
     if args.distributed.distributed {
         return super::distributed::train(args);
@@ -267,14 +280,23 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     run.set_collective(collective).map_err(|e| e.to_string())?;
     run.check_replicas().map_err(|e| e.to_string())?;
     let resume_step = resumed.as_ref().map(|_| run.step);
+    let output = output_folder(&args);
     let files = match lead {
-        true => Some(OutputFiles::open(&args.output, &run.config, resume_step)?),
+        true => Some(OutputFiles::open(&output, &run.config, resume_step)?),
         false => None, // Only rank 0 writes.
     };
-    if let (Some(record), true) = (initialized, lead) {
-        // config.toml alone would not say that the run started from pretrained weights.
-        let path = args.output.join("init_from.txt");
-        std::fs::write(&path, record).map_err(|e| format!("{}: {e}", path.display()))?;
+    if lead && resume_step.is_none() {
+        // config.toml alone would not say that the run started from pretrained weights; a
+        // record left by an earlier run in this folder would say it wrongly.
+        let path = output.join("init_from.txt");
+        let written = match initialized {
+            Some(record) => std::fs::write(&path, record),
+            None => std::fs::remove_file(&path).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            }),
+        };
+        written.map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let replicas = match ranks {
         1 => String::new(),
@@ -313,10 +335,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
         started.elapsed().as_secs_f64()
     );
     print_final_scores(&run, &finished.validation, &finished.test);
-    println!(
-        "\nCheckpoint, logs and results are in {}",
-        args.output.display()
-    );
+    println!("\nCheckpoint, logs and results are in {}", output.display());
     Ok(())
 }
 

@@ -470,11 +470,6 @@ impl TrainConfig {
             t.steps = scaled;
         }
     }
-
-    /// Where the run's files go by default.
-    pub fn default_output() -> PathBuf {
-        PathBuf::from("runs/latest")
-    }
 }
 
 #[cfg(test)]
