@@ -21,6 +21,7 @@ pub struct TaskConfig {
     /// The task's learning-rate coefficient (peak learning rate).
     pub lr: f64,
     /// This task's share of the warmup; the schedule warms up over the sum of all tasks' shares.
+    /// 0 when a configuration file leaves it out (`TaskConfig::new` gives a tenth of the steps).
     #[serde(default)]
     pub warmup: u64,
     /// Mixup `α` (0 = off); pairs example `i` with `B − 1 − i` as the reference does.
@@ -139,7 +140,8 @@ impl Default for TrainConfig {
     ///
     /// Every choice was made on the validation splits, one task at a time (single-task runs of the
     /// same model, one thread): AdamW over SGD-momentum (MNIST 0.942 vs 0.912 at step 2,000);
-    /// random shifts of up to 2 pixels and label smoothing 0.1 for images and video; 7×7 image
+    /// random shifts of up to 2 pixels for images and video, label smoothing 0.1 for the images
+    /// and the Moving-MNIST class (not the motion direction); 7×7 image
     /// patches over 4×4 (MNIST 0.942 vs 0.929 at step 2,000, and 3× the cost). `fashion_mnist` in
     /// batches of 64 (validation 0.875 vs 0.814 at step 4,000 with 32). Budgets: where each task's
     /// validation score stopped rising by much in those runs, then 2,000 more steps for
