@@ -6,6 +6,7 @@ use super::loss::LossKind;
 use super::optimizer::OptimizerConfig;
 use super::sampler::Schedule;
 use crate::data::{FolderSpec, SuiteConfig};
+use crate::model::ModelConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -321,6 +322,7 @@ impl TrainConfig {
     /// enough to hold, patches of at least one pixel (or frame).
     pub fn validate(&self) -> Result<(), String> {
         self.schedule()?;
+        self.model_config()?;
         if self.tasks.is_empty() {
             return Err("no tasks to train".into());
         }
@@ -339,15 +341,23 @@ impl TrainConfig {
             ("video", &self.patches.video),
             ("audio", &self.patches.audio),
         ];
-        for (modality, patch) in patches {
-            if patch.is_empty() || patch.contains(&0) {
+        for ((modality, patch), axes) in patches.into_iter().zip([2, 3, 2]) {
+            if patch.len() != axes || patch.contains(&0) {
                 return Err(format!(
-                    "patches.{modality} = {patch:?}: every patch size must be at least 1"
+                    "patches.{modality} = {patch:?}: must be {axes} sizes of at least 1"
                 ));
             }
         }
         let mut total: u64 = 0;
         for t in &self.tasks {
+            let plain = |c: char| c.is_alphanumeric() || "_-.".contains(c);
+            if t.name.is_empty() || !t.name.chars().all(plain) {
+                return Err(format!(
+                    "task {:?}: a task name is letters, digits, '_', '-' and '.' (it names \
+                     rows of the logs and files)",
+                    t.name
+                ));
+            }
             let bad = |what: &str, value: f64, range: &str| {
                 Err(format!(
                     "task {}: {what} = {value}: must be {range}",
@@ -391,6 +401,25 @@ impl TrainConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The model `preset` names, with `adapt_depth` modality-specific blocks (at most its depth).
+    pub fn model_config(&self) -> Result<ModelConfig, String> {
+        let mut model = ModelConfig::preset(&self.preset).ok_or_else(|| {
+            format!(
+                "unknown preset {:?} (known: {})",
+                self.preset,
+                ModelConfig::PRESETS.join(", ")
+            )
+        })?;
+        if self.adapt_depth > model.depth {
+            return Err(format!(
+                "adapt_depth = {}: more than the {} preset's {} blocks",
+                self.adapt_depth, self.preset, model.depth
+            ));
+        }
+        model.adapt_depth = self.adapt_depth;
+        Ok(model)
     }
 
     /// Keeps only the named tasks, in the given order, with their configured settings; a name
@@ -637,7 +666,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 12] = [
+        let cases: [(Edit, &str); 17] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
@@ -662,6 +691,23 @@ mod tests {
                 "patches.video = [2, 0, 8]",
             ),
             (|c| c.tasks[0].steps = u64::MAX, "add up to"),
+            (
+                |c| c.patches.video = vec![8, 8],
+                "patches.video = [8, 8]: must be 3",
+            ),
+            (|c| c.preset = "huge".into(), "unknown preset \"huge\""),
+            (
+                |c| c.adapt_depth = 5,
+                "adapt_depth = 5: more than the small",
+            ),
+            (
+                |c| c.tasks[2].name = "a,b".into(),
+                "task \"a,b\": a task name",
+            ),
+            (
+                |c| c.tasks[2].name = String::new(),
+                "task \"\": a task name",
+            ),
         ];
         for (edit, expected) in cases {
             let mut config = TrainConfig::default();

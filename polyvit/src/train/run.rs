@@ -11,7 +11,7 @@ use super::micro_batch::{TaskGradients, TaskPass};
 use super::sampler::{plan, Schedule};
 use crate::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
-use crate::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
+use crate::model::{PolyVit, TaskSpec, TokenizerSpec};
 use autograd::Gradients;
 use nn::checkpoint::{Checkpoint, CheckpointError};
 use nn::lr_schedule::LrSchedule;
@@ -167,14 +167,7 @@ impl Run {
     /// A fresh run: picks each configured task's dataset out of `suite` and builds the model.
     pub fn new(config: TrainConfig, suite: Vec<Dataset>) -> Result<Run, RunError> {
         config.validate().map_err(RunError::Config)?;
-        let mut model_config = ModelConfig::preset(&config.preset).ok_or_else(|| {
-            RunError::Config(format!(
-                "unknown preset {:?} (known: {})",
-                config.preset,
-                ModelConfig::PRESETS.join(", ")
-            ))
-        })?;
-        model_config.adapt_depth = config.adapt_depth;
+        let model_config = config.model_config().map_err(RunError::Config)?;
         let known: Vec<&str> = suite.iter().map(|d| d.name.as_str()).collect();
         let known = known.join(", ");
         let mut suite: Vec<Option<Dataset>> = suite.into_iter().map(Some).collect();

@@ -6,7 +6,7 @@ use super::evaluate::logits;
 use super::run::{model_specs, Run, RunError};
 use crate::data::task_info::{tasks_from_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{Dataset, Labels};
-use crate::model::{ModelConfig, PolyVit};
+use crate::model::PolyVit;
 use nn::checkpoint::Checkpoint;
 use nn::Parameters;
 use tensor::{DType, Device};
@@ -37,10 +37,9 @@ impl Trained {
             ))
         })?;
         let tasks = tasks_from_metadata(text, origin)?;
-        let mut model_config = ModelConfig::preset(&config.preset).ok_or_else(|| {
-            RunError::Config(format!("{origin}: unknown preset {:?}", config.preset))
-        })?;
-        model_config.adapt_depth = config.adapt_depth;
+        let model_config = config
+            .model_config()
+            .map_err(|e| RunError::Config(format!("{origin}: {e}")))?;
         let shells = tasks
             .iter()
             .map(|t| t.dataset_with(Vec::new(), Labels::Class(Vec::new()), 0))

@@ -16,7 +16,6 @@ use design::{rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
 use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
-use polyvit::model::ModelConfig;
 use polyvit::train::{Run, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -157,13 +156,7 @@ fn run_dir(dir: &Path, row: &str, part: &str, seed: u64) -> PathBuf {
 pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
     let started = Instant::now();
     let base = base_config(&args)?;
-    let model = ModelConfig::preset(&base.preset).ok_or_else(|| {
-        format!(
-            "unknown preset {:?} (known: {})",
-            base.preset,
-            ModelConfig::PRESETS.join(", ")
-        )
-    })?;
+    let model = base.model_config()?;
     let suite = load_base_tasks(&base)?;
     let tasks: Vec<String> = base.tasks.iter().map(|t| t.name.clone()).collect();
     let modality_of = |name: &str| {
