@@ -125,6 +125,11 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         s(&data)
     ));
     assert!(log.contains("(mnist, stripes)"), "{log}");
+    // 16 pictures leave fewer training examples than a batch: said, not silently cut.
+    assert!(
+        log.contains("note: task stripes: batch_size 32 is more than its"),
+        "{log}"
+    );
     let file = s(&data.join("vertical/3.png"));
     let both = succeeds(&format!("predict --checkpoint {checkpoint} {file}"));
     assert!(

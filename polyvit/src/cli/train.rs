@@ -313,6 +313,15 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
             run.total_steps(),
             started.elapsed().as_secs_f64()
         );
+        for (task, dataset) in run.config.tasks.iter().zip(&run.datasets) {
+            let examples = dataset.train.len();
+            if task.batch_size > examples {
+                println!(
+                    "note: task {}: batch_size {} is more than its {examples} training examples; each batch holds all {examples}",
+                    task.name, task.batch_size
+                );
+            }
+        }
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     // Under mpirun, Ctrl-C ends the job (mpirun stops every rank) and the run resumes from its
