@@ -116,7 +116,7 @@ impl OutputFiles {
         Ok(())
     }
 
-    /// `results.json`: the final test metrics and the wall time.
+    /// `results.json`: the final validation and test metrics and the wall time.
     pub fn write_results(
         &self,
         validation: &[TaskScore],

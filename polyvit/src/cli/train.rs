@@ -49,9 +49,12 @@ pub struct TrainArgs {
     /// Modality-specific blocks before the shared ones (L_adapt).
     #[arg(long)]
     adapt_depth: Option<usize>,
-    /// Total optimizer steps, split over the tasks in proportion to their budgets.
+    /// Total optimizer steps, split over the tasks in proportion to their budgets. With
+    /// `--schedule accumulated`, where every step trains every task, the budgets still add up to
+    /// this and the run takes as many steps as the largest.
     #[arg(long)]
     steps: Option<u64>,
+    /// The run's seed: initialization, the task plan, batches, augmentation and dropout.
     #[arg(long)]
     seed: Option<u64>,
     /// Evaluate on the validation splits every this many steps (0: only at the end).

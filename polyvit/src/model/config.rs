@@ -49,7 +49,8 @@ pub struct TokenizerSpec {
     pub modality: Modality,
     /// One example's shape: image `[C, H, W]`, video `[T, C, H, W]`, audio `[1, time, mel]`.
     pub input_shape: Vec<usize>,
-    /// Patch size: `[p, p]` for images and spectrograms, `[t, p, p]` (a tubelet) for video.
+    /// Patch size: `[height, width]` for images and spectrograms (`[frames, mel bands]`, e.g.
+    /// `[2, 32]`), `[t, p, p]` (a tubelet) for video.
     pub patch: Vec<usize>,
 }
 
