@@ -119,20 +119,20 @@ pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
 /// The random stream of the run's seed that [`plan`] draws from (batches use the others).
 pub const PLAN_STREAM: u64 = u64::MAX;
 
-/// How many steps each task gets in `plan` (a task counted once per step it takes part in).
-pub fn task_counts(plan: &[Vec<usize>], tasks: usize) -> Vec<u64> {
-    let mut counts = vec![0; tasks];
-    for step in plan {
-        for &j in step {
-            counts[j] += 1;
-        }
-    }
-    counts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How many steps each task gets in `plan` (a task counted once per step it takes part in).
+    fn task_counts(plan: &[Vec<usize>], tasks: usize) -> Vec<u64> {
+        let mut counts = vec![0; tasks];
+        for step in plan {
+            for &j in step {
+                counts[j] += 1;
+            }
+        }
+        counts
+    }
 
     const BUDGETS: [u64; 3] = [50, 20, 5];
 

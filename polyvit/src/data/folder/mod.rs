@@ -27,7 +27,7 @@ pub use spec::FolderSpec;
 
 use super::dataset::{Dataset, Labels, Modality, Moments, Split};
 use super::error::{DataError, DataResult};
-use super::image_file::colour_channels;
+use super::image_file::{colour_channels, Fit};
 use super::input_file::{clip_frames, InputFormat};
 use super::spectrogram::MelConfig;
 use super::stream::{load_in_parallel, StreamedInputs};
@@ -73,9 +73,9 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
     let refuse = |problem: &str| Err(DataError::new(spec.path.display().to_string(), problem));
     Ok(match scan.modality {
         Modality::Audio => {
-            if spec.size.is_some() || spec.channels.is_some() {
+            if spec.size.is_some() || spec.channels.is_some() || spec.fit != Fit::default() {
                 return refuse(
-                    "size and channels are for images and video; audio takes only frames",
+                    "size, channels and fit are for images and video; audio takes only frames",
                 );
             }
             let frames = spec

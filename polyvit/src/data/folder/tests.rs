@@ -146,6 +146,10 @@ fn wav_and_clip_folders_are_audio_and_video_tasks() {
         (Modality::Audio, &[1, 16, 32][..])
     );
     assert_eq!(d.class_names, ["high", "low"]);
+    // What only pictures have is refused for sound, not ignored.
+    let mut cropped = spec.clone();
+    cropped.fit = crate::data::image_file::Fit::Crop;
+    assert!(error_of(&cropped).problem.contains("fit are for images"));
 
     let dir = fresh("folder-video");
     for class in ["still", "moving"] {
