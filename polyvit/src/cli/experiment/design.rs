@@ -285,6 +285,31 @@ pub fn seeded_runs(
     Ok(runs)
 }
 
+/// A task's modality and example shape, as loaded.
+pub type Loaded = (Modality, Vec<usize>);
+
+/// Writes each folder task's input shape, as the base run loaded it (`loaded`: modality and
+/// example shape by task name), into its `size`, `channels` and `frames`. A folder task that
+/// sets none takes the shape of another task of its modality in the run, which a row without
+/// that task would not have: pinned, every run's `config.toml` trains on the same inputs alone.
+pub fn pin_folder_shapes(config: &mut TrainConfig, loaded: &dyn Fn(&str) -> Option<Loaded>) {
+    for task in &mut config.tasks {
+        let (Some(spec), Some((modality, shape))) = (task.data.as_mut(), loaded(&task.name)) else {
+            continue;
+        };
+        match (modality, shape.as_slice()) {
+            (Modality::Image, &[c, h, w]) => {
+                (spec.channels, spec.size) = (Some(c), Some([h, w]));
+            }
+            (Modality::Video, &[t, c, h, w]) => {
+                (spec.frames, spec.channels, spec.size) = (Some(t), Some(c), Some([h, w]));
+            }
+            (Modality::Audio, &[_, frames, _]) => spec.frames = Some(frames),
+            _ => {}
+        }
+    }
+}
+
 /// Scales the budgets so that the tasks' steps sum to `steps_per_task` per task (keeping their
 /// ratios; warmups scale with them, see [`TrainConfig::scale_steps`]), and the evaluation and
 /// checkpoint intervals by the same factor, so a shorter run is evaluated as often.
@@ -303,6 +328,7 @@ pub fn scale_budgets(config: &mut TrainConfig, steps_per_task: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polyvit::data::FolderSpec;
 
     /// The default suite's modalities, by task name.
     fn modality_of(name: &str) -> Modality {
@@ -323,6 +349,33 @@ mod tests {
 
     fn tasks(config: &TrainConfig) -> Vec<&str> {
         config.tasks.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    #[test]
+    fn folder_tasks_get_the_shapes_they_were_loaded_with() {
+        let mut config = TrainConfig::default();
+        for name in ["pets", "calls", "clips"] {
+            config.set_task_data(name, FolderSpec::new(name));
+        }
+        let loaded = |name: &str| match name {
+            "pets" => Some((Modality::Image, vec![1, 28, 28])),
+            "calls" => Some((Modality::Audio, vec![1, 40, 32])),
+            "clips" => Some((Modality::Video, vec![8, 1, 32, 32])),
+            _ => Some((Modality::Image, vec![9, 9, 9])),
+        };
+        pin_folder_shapes(&mut config, &loaded);
+        let spec = |name: &str| {
+            let task = config.tasks.iter().find(|t| t.name == name).unwrap();
+            let spec = task.data.as_ref().unwrap();
+            (spec.size, spec.channels, spec.frames)
+        };
+        assert_eq!(spec("pets"), (Some([28, 28]), Some(1), None));
+        assert_eq!(spec("calls"), (None, None, Some(40)));
+        assert_eq!(spec("clips"), (Some([32, 32]), Some(1), Some(8)));
+        assert!(
+            config.tasks[0].data.is_none(),
+            "a built-in task stays as it is"
+        );
     }
 
     #[test]

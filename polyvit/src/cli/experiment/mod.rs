@@ -12,7 +12,7 @@ use super::report::OutputFiles;
 use super::tasks::load_tasks;
 use super::train::train_to_end;
 use clap::Args;
-use design::{rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
+use design::{pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
 use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
@@ -155,9 +155,13 @@ fn run_dir(dir: &Path, row: &str, part: &str, seed: u64) -> PathBuf {
 
 pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
     let started = Instant::now();
-    let base = base_config(&args)?;
+    let mut base = base_config(&args)?;
     let model = base.model_config()?;
     let suite = load_base_tasks(&base)?;
+    pin_folder_shapes(&mut base, &|name| {
+        let dataset = suite.iter().find(|d| d.name == name)?;
+        Some((dataset.modality, dataset.shape.clone()))
+    });
     let tasks: Vec<String> = base.tasks.iter().map(|t| t.name.clone()).collect();
     let modality_of = |name: &str| {
         suite
