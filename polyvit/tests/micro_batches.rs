@@ -23,11 +23,13 @@ fn train(config: &TrainConfig) -> (Vec<f64>, Vec<f32>) {
     (losses, parameters)
 }
 
-/// Three steps of every task with stochastic depth (its masks are drawn for the whole batch)
-/// and mixup (it pairs rows across the batch), in batches of 16.
+/// Three steps of every task with dropout and stochastic depth (their masks are drawn for the
+/// whole batch) and mixup (it pairs rows across the batch), in batches of 16.
 fn config(micro_batches: usize) -> TrainConfig {
     let mut config = tiny_config(3, 16);
     config.micro_batches = micro_batches;
+    config.dropout = 0.1;
+    config.attention_dropout = 0.1;
     for task in &mut config.tasks {
         task.stochastic_depth = 0.2;
         task.mixup = 0.3;
@@ -60,6 +62,20 @@ fn micro_batches_give_the_whole_batch_update() {
             difference <= 1e-5,
             "{micro_batches} micro-batches: a parameter moved {difference} from one batch's"
         );
+    }
+}
+
+/// The configuration's dropout rates reach the model: without them the losses are others.
+#[test]
+fn dropout_from_the_configuration_is_applied() {
+    let (losses, _) = train(&config(1));
+    for off in [
+        |c: &mut TrainConfig| c.dropout = 0.0,
+        |c: &mut TrainConfig| c.attention_dropout = 0.0,
+    ] {
+        let mut without = config(1);
+        off(&mut without);
+        assert_ne!(train(&without).0, losses);
     }
 }
 

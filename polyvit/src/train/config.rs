@@ -75,6 +75,12 @@ pub struct TrainConfig {
     pub preset: String,
     /// `L_adapt`: modality-specific blocks before the shared ones.
     pub adapt_depth: usize,
+    /// Dropout rate on the outputs of each block's attention and MLP (0 = off; unset, 0).
+    #[serde(default)]
+    pub dropout: f64,
+    /// Dropout rate on the attention weights (0 = off; unset, 0).
+    #[serde(default)]
+    pub attention_dropout: f64,
     pub schedule: String,
     pub seed: u64,
     /// Evaluate on the validation splits every this many steps (0 = only at the end).
@@ -189,6 +195,8 @@ impl Default for TrainConfig {
         TrainConfig {
             preset: "small".into(),
             adapt_depth: 0,
+            dropout: 0.0,
+            attention_dropout: 0.0,
             schedule: Schedule::Weighted.name().into(),
             seed: 0,
             eval_every: 2000,
@@ -418,7 +426,17 @@ impl TrainConfig {
                 self.adapt_depth, self.preset, model.depth
             ));
         }
+        for (key, rate) in [
+            ("dropout", self.dropout),
+            ("attention_dropout", self.attention_dropout),
+        ] {
+            if !(0.0..1.0).contains(&rate) {
+                return Err(format!("{key} = {rate}: must be in [0, 1)"));
+            }
+        }
         model.adapt_depth = self.adapt_depth;
+        model.dropout = self.dropout;
+        model.attention_dropout = self.attention_dropout;
         Ok(model)
     }
 
@@ -666,7 +684,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 17] = [
+        let cases: [(Edit, &str); 19] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
@@ -708,6 +726,8 @@ mod tests {
                 |c| c.tasks[2].name = String::new(),
                 "task \"\": a task name",
             ),
+            (|c| c.dropout = 1.0, "dropout = 1: must be in [0, 1)"),
+            (|c| c.attention_dropout = -0.1, "attention_dropout = -0.1"),
         ];
         for (edit, expected) in cases {
             let mut config = TrainConfig::default();
