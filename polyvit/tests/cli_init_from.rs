@@ -88,7 +88,7 @@ fn info_explains_a_checkpoint_that_does_not_fit() {
         "info",
         "--preset",
         "tiny",
-        "--tasks",
+        "--task-set",
         "default",
         "--init-from",
         &vit(),

@@ -17,7 +17,7 @@ pub struct InfoArgs {
     /// Task set: `paper9` (the paper's nine tasks at their input sizes) or `default` (the
     /// embedded suite at its input sizes).
     #[arg(long, default_value = "paper9")]
-    tasks: String,
+    task_set: String,
     /// Modality-specific blocks before the shared ones (L_adapt).
     #[arg(long, default_value_t = 0)]
     adapt_depth: usize,
@@ -50,7 +50,7 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
         )
     })?;
     config.adapt_depth = args.adapt_depth;
-    let (tokenizers, tasks) = task_set(&args.tasks)?;
+    let (tokenizers, tasks) = task_set(&args.task_set)?;
     let mut model = PolyVit::new(
         &config,
         &tokenizers,
@@ -71,7 +71,7 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
         config.heads,
         config.mlp_width,
         config.adapt_depth,
-        args.tasks
+        args.task_set
     );
     for spec in &tokenizers {
         println!(

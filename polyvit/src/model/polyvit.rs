@@ -141,13 +141,14 @@ impl PolyVit {
             })
     }
 
-    /// Logits `[B, classes]` of task `task` for a batch `[B, …example shape]`. Stochastic depth
-    /// `drop_path` is the rate of the last block (linear in depth), active in training only.
+    /// Logits `[B, classes]` of task `task` for a batch `[B, …example shape]`.
+    /// `stochastic_depth` (the task's key of that name) is the drop-path rate of the last block
+    /// (linear in depth), active in training only.
     pub fn forward(
         &self,
         task: &str,
         input: &Var,
-        drop_path: f64,
+        stochastic_depth: f64,
         ctx: &mut Context,
     ) -> Result<Var> {
         let modality = self.task(task)?.modality;
@@ -169,7 +170,7 @@ impl PolyVit {
         for (i, block) in blocks.enumerate() {
             x = block.forward_with_drop_path(
                 &x,
-                nn::layers::block_drop_path_rate(drop_path, i, depth),
+                nn::layers::block_drop_path_rate(stochastic_depth, i, depth),
                 ctx,
             )?;
         }
