@@ -187,7 +187,8 @@ fn check_state(state: &BTreeMap<String, Tensor>, name: &str, p: &Parameter) -> R
 pub struct Sgd {
     /// `μ`.
     pub momentum: f64,
-    velocity: BTreeMap<String, Tensor>,
+    /// `m` of each parameter, by name (saved as `momentum.NAME`).
+    buffer: BTreeMap<String, Tensor>,
     steps: u64,
 }
 
@@ -196,7 +197,7 @@ impl Sgd {
     pub fn new(momentum: f64) -> Self {
         Sgd {
             momentum,
-            velocity: BTreeMap::new(),
+            buffer: BTreeMap::new(),
             steps: 0,
         }
     }
@@ -205,14 +206,14 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
         for_each_trainable(model, |name, p| {
-            check_state(&self.velocity, name, p)?;
+            check_state(&self.buffer, name, p)?;
             let g = grad_or_zeros(grads, p)?;
-            let m = match self.velocity.get(name) {
+            let m = match self.buffer.get(name) {
                 Some(m) => g.add(&m.mul_scalar(self.momentum)?)?,
                 None => g,
             };
             p.set_value(p.value().sub(&m.mul_scalar(lr)?)?);
-            self.velocity.insert(name.to_string(), m);
+            self.buffer.insert(name.to_string(), m);
             Ok(())
         })?;
         self.steps += 1;
@@ -222,7 +223,7 @@ impl Optimizer for Sgd {
     fn state(&self) -> (u64, Vec<(String, Tensor)>) {
         (
             self.steps,
-            self.velocity
+            self.buffer
                 .iter()
                 .map(|(k, v)| (format!("momentum.{k}"), v.clone()))
                 .collect(),
@@ -231,12 +232,12 @@ impl Optimizer for Sgd {
 
     fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
         self.steps = steps;
-        self.velocity = strip_prefix("momentum.", state)?;
+        self.buffer = strip_prefix("momentum.", state)?;
         Ok(())
     }
 
     fn to_device(&mut self, device: &Device) -> Result<()> {
-        move_state(&mut self.velocity, device)
+        move_state(&mut self.buffer, device)
     }
 }
 
