@@ -735,7 +735,7 @@ fn frozen_parameters_get_no_gradient_and_are_never_updated() {
             .collect()
     };
 
-    // Build some momentum first, then freeze fc1: its velocity must not move it any more.
+    // Build some momentum first, then freeze fc1: its momentum buffer must not move it any more.
     let mut sgd = Sgd::new(0.9);
     let grads = loss(&mlp).backward().unwrap();
     sgd.step(&mut mlp, &grads, 0.1).unwrap();
