@@ -49,8 +49,38 @@ pub fn is_audio_file(path: &Path) -> bool {
     has_extension(path, &AUDIO_EXTENSIONS) || has_extension(path, &FFMPEG_AUDIO_EXTENSIONS)
 }
 
-/// Reads the audio file at `path` in the format its extension names; errors name the path.
+/// The sample rates read, in Hz: a rate outside them is a damaged header (resampling from 1 Hz
+/// to the features' rate would multiply the samples by thousands).
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
+/// Reads the audio file at `path` in the format its extension names; errors name the path. A
+/// file with no samples, a sample rate outside [`SAMPLE_RATES`] or a sample that is not a
+/// finite number (a damaged float file) is refused.
 pub fn read_audio(path: &Path) -> DataResult<Waveform> {
+    let wave = decode(path)?;
+    let refuse = |problem: String| Err(DataError::new(path.display().to_string(), problem));
+    if wave.samples.is_empty() {
+        return refuse("holds no audio samples".into());
+    }
+    if !SAMPLE_RATES.contains(&wave.sample_rate) {
+        return refuse(format!(
+            "a sample rate of {} Hz is outside the {}–{} Hz read",
+            wave.sample_rate,
+            SAMPLE_RATES.start(),
+            SAMPLE_RATES.end()
+        ));
+    }
+    if let Some(i) = wave.samples.iter().position(|v| !v.is_finite()) {
+        return refuse(format!(
+            "sample {i} is {} (not a number a recording holds)",
+            wave.samples[i]
+        ));
+    }
+    Ok(wave)
+}
+
+/// The file at `path` decoded by the reader its extension names.
+fn decode(path: &Path) -> DataResult<Waveform> {
     if has_extension(path, &FFMPEG_AUDIO_EXTENSIONS) {
         return decode_with_ffmpeg(path);
     }
@@ -87,14 +117,7 @@ fn holds_opus(bytes: &[u8]) -> bool {
 #[cfg(feature = "ffmpeg")]
 fn decode_with_ffmpeg(path: &Path) -> DataResult<Waveform> {
     let au = super::ffmpeg::ffmpeg_output(path, &["-vn", "-f", "au", "-c:a", "pcm_f32be"])?;
-    let wave = parse_au(&au, &path.display().to_string())?;
-    if wave.samples.is_empty() {
-        return Err(DataError::new(
-            path.display().to_string(),
-            "holds no audio samples",
-        ));
-    }
-    Ok(wave)
+    parse_au(&au, &path.display().to_string())
 }
 
 /// Without the `ffmpeg` feature those formats are refused, saying how to read them.
@@ -193,6 +216,31 @@ mod tests {
         std::fs::write(&path, au).unwrap();
         assert!(is_audio_file(&path));
         assert_eq!(read_audio(&path).unwrap(), wav);
+    }
+
+    /// A float file with a NaN sample, a file with no samples and one whose header claims
+    /// 1 Hz are refused, each naming the file and the problem.
+    #[test]
+    fn damaged_recordings_are_refused() {
+        let mut nan = b".snd".to_vec();
+        for field in [24u32, 12, 6, 8000, 1] {
+            nan.extend(field.to_be_bytes());
+        }
+        for v in [0.5f32, f32::NAN, -0.5] {
+            nan.extend(v.to_be_bytes());
+        }
+        let tone: Vec<u8> = (0..400i16).flat_map(|i| (i * 50).to_le_bytes()).collect();
+        for (name, bytes, problem) in [
+            ("nan.au", nan, "sample 1 is NaN"),
+            ("empty.wav", wav_bytes(1, 8000, 16, &[]), "no audio samples"),
+            ("slow.wav", wav_bytes(1, 1, 16, &tone), "1 Hz is outside"),
+        ] {
+            let path = temp_path(name);
+            std::fs::write(&path, bytes).unwrap();
+            let err = read_audio(&path).unwrap_err();
+            assert!(err.origin.ends_with(name), "{err}");
+            assert!(err.problem.contains(problem), "{name}: {err}");
+        }
     }
 
     /// The first page of an Ogg Opus stream: the page header (one 19-byte segment), then Opus's
