@@ -191,6 +191,14 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         s(&root.join("missing"))
     ));
     assert!(err.contains("not a folder"), "{err}");
+    // Nothing to predict is an error, not an empty answer.
+    let missing = s(&root.join("no-such.png"));
+    let err = fails(&format!("predict --checkpoint {checkpoint} {missing}"));
+    assert!(err.contains("no-such.png: no such file or folder"), "{err}");
+    let empty = root.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = fails(&format!("predict --checkpoint {checkpoint} {}", s(&empty)));
+    assert!(err.contains("empty: holds nothing to predict"), "{err}");
     std::fs::remove_dir_all(&root).ok();
 }
 

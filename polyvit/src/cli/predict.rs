@@ -6,7 +6,7 @@ use nn::checkpoint::Checkpoint;
 use polyvit::data::input_file::{accepted_inputs, modality_of};
 use polyvit::data::listing::list_dir;
 use polyvit::data::task_info::TaskInfo;
-use polyvit::data::{DataResult, Modality};
+use polyvit::data::{DataError, DataResult, Modality};
 use polyvit::train::Trained;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -76,7 +76,23 @@ impl Inputs {
             skipped: Vec::new(),
         };
         for path in paths {
+            if !path.exists() {
+                return Err(DataError::new(
+                    path.display().to_string(),
+                    "no such file or folder",
+                ));
+            }
             inputs.walk(path, clips, true)?;
+        }
+        if inputs.found.is_empty() {
+            let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            return Err(DataError::new(
+                named.join(", "),
+                format!(
+                    "holds nothing to predict: nothing in it is {}",
+                    accepted_inputs()
+                ),
+            ));
         }
         Ok(inputs)
     }
@@ -96,7 +112,7 @@ impl Inputs {
         match modality {
             Some(m) => self.found.push((path.to_path_buf(), m)),
             None if named => {
-                return Err(polyvit::data::DataError::new(
+                return Err(DataError::new(
                     path.display().to_string(),
                     format!("not {}", accepted_inputs()),
                 ))
