@@ -7,8 +7,7 @@
 //! frames × height × width pixels (u8, frame-major, row-major)
 //! ```
 
-use super::error::{gunzip, read_file, DataError, DataResult};
-use std::path::Path;
+use super::error::{gunzip, DataError, DataResult};
 
 /// The first 8 bytes of a decompressed frame stack.
 pub const MAGIC: &[u8; 8] = b"PVFRAME1";
@@ -35,16 +34,6 @@ impl FrameStack {
         let n = self.height * self.width;
         &self.pixels[i * n..(i + 1) * n]
     }
-
-    /// The uncompressed file bytes of this stack (the inverse of [`parse_frames`]).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = MAGIC.to_vec();
-        b.extend_from_slice(&(self.frames as u32).to_le_bytes());
-        b.extend_from_slice(&(self.height as u16).to_le_bytes());
-        b.extend_from_slice(&(self.width as u16).to_le_bytes());
-        b.extend_from_slice(&self.pixels);
-        b
-    }
 }
 
 /// Parses an uncompressed frame stack. Errors name `origin`.
@@ -67,8 +56,8 @@ pub fn parse_frames(raw: &[u8], origin: &str) -> DataResult<FrameStack> {
             "empty frame stack: {frames} frames of {height}×{width}"
         ));
     }
-    let want = frames * height * width;
     let found = raw.len() - HEADER_LEN;
+    let want = frames.saturating_mul(height).saturating_mul(width);
     if found < want {
         return err(format!(
             "truncated frame stack: {frames} frames of {height}×{width} need {want} bytes of \
@@ -94,16 +83,30 @@ pub fn parse_frames_gz(gz: &[u8], origin: &str) -> DataResult<FrameStack> {
     parse_frames(&gunzip(gz, origin)?, origin)
 }
 
-/// Reads a gzipped frame stack from disk; every error names the path.
-pub fn load_frames(path: &Path) -> DataResult<FrameStack> {
-    parse_frames_gz(&read_file(path)?, &path.display().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::error::read_file;
     use crate::data::test_util::temp_path;
     use std::io::Write;
+    use std::path::Path;
+
+    impl FrameStack {
+        /// The uncompressed file bytes of this stack (the inverse of [`parse_frames`]).
+        fn to_bytes(&self) -> Vec<u8> {
+            let mut b = MAGIC.to_vec();
+            b.extend_from_slice(&(self.frames as u32).to_le_bytes());
+            b.extend_from_slice(&(self.height as u16).to_le_bytes());
+            b.extend_from_slice(&(self.width as u16).to_le_bytes());
+            b.extend_from_slice(&self.pixels);
+            b
+        }
+    }
+
+    /// Reads a gzipped frame stack from disk, as the suite does; every error names the path.
+    fn load_frames(path: &Path) -> DataResult<FrameStack> {
+        parse_frames_gz(&read_file(path)?, &path.display().to_string())
+    }
 
     fn stack() -> FrameStack {
         FrameStack {

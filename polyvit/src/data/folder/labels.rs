@@ -122,9 +122,9 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
                     format!(
                         "mixed modalities in one task: {} is {}, {} is {}",
                         first.display(),
-                        describe(*m),
+                        describe(first, *m),
                         full.display(),
-                        describe(modality)
+                        describe(&full, modality)
                     ),
                 ))
             }

@@ -21,7 +21,6 @@ mod spec;
 mod tests;
 
 pub use cache::Cache;
-pub use labels::{label_file, LABEL_FILES};
 pub use scan::{labelled_folder, scan, Example, Scan};
 pub use spec::FolderSpec;
 

@@ -80,9 +80,9 @@ fn class_folders(
                         format!(
                             "mixed modalities in one task: {} is {}, {} is {}",
                             first.display(),
-                            describe(*m),
+                            describe(first, *m),
                             file.display(),
-                            describe(modality)
+                            describe(file, modality)
                         ),
                     ))
                 }
@@ -99,12 +99,14 @@ fn class_folders(
     Ok(classes)
 }
 
-/// "an image", "audio", "a video clip".
-pub(super) fn describe(modality: Modality) -> &'static str {
+/// What the input at `path` is, in words: "an image", "audio", "a video file" or "a video clip
+/// (a folder of frames)".
+pub(super) fn describe(path: &Path, modality: Modality) -> &'static str {
     match modality {
         Modality::Image => "an image",
         Modality::Audio => "audio",
-        Modality::Video => "a video clip (a folder of frames)",
+        Modality::Video if path.is_dir() => "a video clip (a folder of frames)",
+        Modality::Video => "a video file",
     }
 }
 
@@ -267,9 +269,19 @@ pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
         None => (None, None),
     };
     let mut splits = carve(train, spec, [given_val.is_none(), given_test.is_none()])?;
-    for (k, folders) in [(1, given_val), (2, given_test)] {
-        if let Some(folders) = folders {
+    let dirs = match &layout {
+        Some([_, val, test]) => [val.clone(), test.clone()],
+        None => [None, None],
+    };
+    for ((k, folders), dir) in [(1, given_val), (2, given_test)].into_iter().zip(dirs) {
+        if let (Some(folders), Some(dir)) = (folders, dir) {
             splits[k] = labelled(folders, &classes)?;
+            if splits[k].is_empty() {
+                return Err(error(
+                    &dir,
+                    "holds no examples (leave it out to take this split from train/)",
+                ));
+            }
         }
     }
     let (_, modality) = seen.ok_or_else(|| error(root, "holds no examples"))?;

@@ -16,7 +16,8 @@ fn default_test_fraction() -> f64 {
 /// A task read from a folder (the `[task.data]` table of a task in the TOML configuration, or
 /// `--task NAME=DIR`). Unset sizes take those of the run's other tasks of the same modality (so
 /// that they share a tokenizer), else the defaults of the embedded suite: images 28×28, video 8
-/// frames of 32×32, audio 64 log-mel frames; unset channels those of most of the images.
+/// frames of 32×32, audio 64 log-mel frames; unset channels are likewise those of the run's
+/// other task of the same modality, else those of most of the images.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FolderSpec {

@@ -205,6 +205,19 @@ fn bad_folders_are_refused_with_the_path_and_the_problem() {
         "{err}"
     );
 
+    // A split folder given but empty (it would score as 0.000).
+    let dir = fresh("folder-empty-split");
+    for split in ["train", "test"] {
+        grey_pngs(&dir.join(split), "a", 3, 1);
+        grey_pngs(&dir.join(split), "b", 3, 9);
+    }
+    std::fs::create_dir_all(dir.join("val")).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("val") && err.problem.contains("holds no examples"),
+        "{err}"
+    );
+
     // Mixed modalities: both files are named.
     let dir = fresh("folder-mixed");
     grey_pngs(&dir, "a", 3, 1);
