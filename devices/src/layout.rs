@@ -281,12 +281,15 @@ impl Layout {
     /// Keeps `len` entries of `axis` starting at `start`.
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Layout> {
         self.check_axis("narrow", axis)?;
-        if start + len > self.shape[axis] {
+        if start
+            .checked_add(len)
+            .is_none_or(|end| end > self.shape[axis])
+        {
             return Err(Error::shape(
                 "narrow",
                 format!(
                     "range {start}..{} is out of bounds for axis {axis} of {}",
-                    start + len,
+                    start.saturating_add(len),
                     shape_str(&self.shape)
                 ),
             ));
@@ -335,7 +338,7 @@ impl Layout {
     /// The same elements seen with a new shape of equal size, without copying; `None` when the
     /// strides do not allow it (then the caller must copy first).
     pub fn reshape(&self, shape: &[usize]) -> Option<Layout> {
-        if shape.iter().product::<usize>() != self.numel() {
+        if checked_numel("reshape", shape).ok() != Some(self.numel()) {
             return None;
         }
         if self.is_contiguous() {

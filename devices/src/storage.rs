@@ -428,6 +428,14 @@ impl Storage {
 
     /// `len` copies of `value` (rounded to `dtype`).
     pub fn full(device: &Device, dtype: DType, len: usize, value: f64) -> Result<Storage> {
+        // No buffer may span more than `isize::MAX` bytes (Rust's and OpenCL's limit alike).
+        let bytes = len.checked_mul(dtype.size_in_bytes());
+        if bytes.is_none_or(|b| b > isize::MAX as usize) {
+            return Err(Error::shape(
+                "full",
+                format!("{len} elements of {dtype} are more than one buffer can hold"),
+            ));
+        }
         Ok(Storage::new(match device {
             Device::Cpu => Data::Cpu(Typed::full(&Cpu, dtype, len, value)?),
             Device::OpenCl(cl) => Data::OpenCl(cl.clone(), Typed::full(cl, dtype, len, value)?),
@@ -572,6 +580,10 @@ impl Storage {
                 ),
             ));
         }
+        // The output's size is what the kernels allocate and write: it must be a `usize`.
+        let mut out = a_layout.shape().to_vec();
+        out[ra - 1] = b_layout.shape()[rb - 1];
+        checked_numel("matmul", &out)?;
         self.check("matmul", a_layout)?;
         other.check("matmul", b_layout)?;
         self.check_device("matmul", &other.device())?;
@@ -645,6 +657,9 @@ impl Storage {
         layout.check_axis("index_select", axis)?;
         self.check_indices("index_select", indices, axis, layout.shape())?;
         let count = indices.len;
+        let mut out = layout.shape().to_vec();
+        out[axis] = count;
+        checked_numel("index_select", &out)?;
         Ok(Storage::new(match (&self.data, &*indices.data) {
             (Data::Cpu(t), IndexData::Cpu(i)) => Data::Cpu(each_dtype!(t, x =>
                 Cpu.index_select(x, layout, axis, i, count)?)),

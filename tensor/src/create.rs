@@ -214,7 +214,15 @@ impl Tensor {
                 format!("invalid range {start}..{end} with step {step}"),
             ));
         }
-        let count = ((end - start) / step).ceil().max(0.0) as usize;
+        let count = ((end - start) / step).ceil().max(0.0);
+        // Values are made as f64 first: more than a buffer of them can hold is an error.
+        if count > (isize::MAX as usize / std::mem::size_of::<f64>()) as f64 {
+            return Err(Error::shape(
+                "arange",
+                format!("{start}..{end} in steps of {step} has too many elements"),
+            ));
+        }
+        let count = count as usize;
         let values: Vec<f64> = (0..count).map(|i| start + i as f64 * step).collect();
         Tensor::from_f64s_on(&values, &[count], dtype, device)
     }

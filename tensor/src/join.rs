@@ -36,9 +36,18 @@ impl Tensor {
             }
         }
         let mut shape = first.shape().to_vec();
-        shape[axis] = tensors.iter().map(|t| t.shape()[axis]).sum();
+        let joined = tensors
+            .iter()
+            .try_fold(0usize, |n, t| n.checked_add(t.shape()[axis]));
+        shape[axis] = joined.ok_or_else(|| {
+            Error::shape(
+                "concat",
+                format!("axis {axis} would have too many elements"),
+            )
+        })?;
+        let len = checked_numel("concat", &shape)?;
         let out_layout = Layout::contiguous(&shape);
-        let mut storage = Storage::full(&first.device(), first.dtype(), out_layout.numel(), 0.0)?;
+        let mut storage = Storage::full(&first.device(), first.dtype(), len, 0.0)?;
         let mut start = 0;
         for t in tensors {
             let len = t.shape()[axis];

@@ -85,8 +85,9 @@ impl Tensor {
     /// ```
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = self.check_axes("mean", axes)?;
-        let count: usize = axes.iter().map(|&a| self.shape()[a]).product();
-        self.sum(&axes, keepdim)?.div_scalar(count as f64)
+        // A product of f64s: with an empty axis elsewhere, the others may multiply past usize.
+        let count: f64 = axes.iter().map(|&a| self.shape()[a] as f64).product();
+        self.sum(&axes, keepdim)?.div_scalar(count)
     }
 
     /// The mean of every element, as a scalar tensor.

@@ -2,7 +2,7 @@
 //! strides do not allow a view (it copies first, as PyTorch's `reshape` does) and `contiguous`.
 
 use crate::Tensor;
-use devices::{ops::Identity, shape_str, Error, Result};
+use devices::{checked_numel, ops::Identity, shape_str, Error, Result};
 
 impl Tensor {
     /// The same elements with a new shape of equal size. One axis may be given as `usize::MAX`
@@ -55,7 +55,9 @@ impl Tensor {
         match inferred.as_slice() {
             [] => {}
             [axis] => {
-                let known: usize = shape.iter().filter(|&&d| d != usize::MAX).product();
+                let known: Vec<usize> =
+                    shape.iter().copied().filter(|&d| d != usize::MAX).collect();
+                let known = checked_numel("reshape", &known)?;
                 if known == 0 || !self.numel().is_multiple_of(known) {
                     return Err(fail());
                 }
@@ -63,7 +65,7 @@ impl Tensor {
             }
             _ => return Err(fail()),
         }
-        if shape.iter().product::<usize>() != self.numel() {
+        if checked_numel("reshape", &shape)? != self.numel() {
             return Err(fail());
         }
         Ok(shape)

@@ -401,3 +401,54 @@ fn shapes_whose_size_overflows_are_errors() {
         .unwrap();
     assert_names(&msg(wide.exp()), "exp", &["overflows"]);
 }
+
+/// Sizes past what a buffer can hold are errors, never a panic or (for the matmul kernel, which
+/// writes through a pointer) a write past the output.
+#[test]
+fn sizes_past_a_buffer_are_errors() {
+    let huge = (1usize << 62) + 1;
+    let rows = z(&[1, 1]).broadcast_to(&[huge, 1]).unwrap();
+    assert_names(
+        &msg(rows.matmul(&z(&[1, 4]))),
+        "matmul",
+        &["too many elements"],
+    );
+    let indices = tensor::Indices::new(&tensor::Device::Cpu, &[0; 8]).unwrap();
+    let wide = z(&[1, 1]).broadcast_to(&[1, huge]).unwrap();
+    assert_names(
+        &msg(wide.index_select(0, &indices)),
+        "index_select",
+        &["too many elements"],
+    );
+    assert_names(
+        &msg(Tensor::full_on(
+            &[usize::MAX / 2],
+            0.0,
+            DType::F64,
+            &tensor::Device::Cpu,
+        )),
+        "full",
+        &["more than one buffer can hold"],
+    );
+    assert_names(
+        &msg(z(&[2, 3]).narrow(1, 2, usize::MAX)),
+        "narrow",
+        &["[2, 3]"],
+    );
+    assert_names(
+        &msg(z(&[2, 3]).reshape(&[usize::MAX, usize::MAX, 0, usize::MAX])),
+        "reshape",
+        &["[2, 3]"],
+    );
+    let long = z(&[1, 1]).broadcast_to(&[1, usize::MAX / 2 + 1]).unwrap();
+    assert_names(
+        &msg(Tensor::concat(&[long.clone(), long], 1)),
+        "concat",
+        &["too many elements"],
+    );
+    assert_names(
+        &msg(Tensor::arange(-1e308, 1e308, 1.0, DType::F32)),
+        "arange",
+        &["too many elements"],
+    );
+}
