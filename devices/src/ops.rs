@@ -221,10 +221,10 @@ reduce_ops! {
     Sum, "sum", identity: "(T)0" => T::zero(), combine: "acc + x" => |acc, x| acc + x;
     /// `max x` (NaN wins, as in PyTorch).
     Max, "max", identity: "-INFINITY" => T::neg_infinity(),
-        combine: "(isnan(acc) || acc >= x) ? acc : x" => |acc, x| Maximum::apply(acc, x);
+        combine: "(isnan(acc) || acc > x) ? acc : x" => |acc, x| Maximum::apply(acc, x);
     /// `min x` (NaN wins, as in PyTorch).
     Min, "min", identity: "INFINITY" => T::infinity(),
-        combine: "(isnan(acc) || acc <= x) ? acc : x" => |acc, x| Minimum::apply(acc, x);
+        combine: "(isnan(acc) || acc < x) ? acc : x" => |acc, x| Minimum::apply(acc, x);
 }
 
 /// Which extreme an arg-reduction looks for.

@@ -1,6 +1,9 @@
 /* Layer norm forward, one work-group per row of the contiguous [rows, d] input:
  * mu = inv_d * sum x, var = inv_d * sum (x - mu)^2, r = 1/sqrt(var + eps),
  * y = (x - mu) * r * gamma + beta; mean[row] = mu, rstd[row] = r. */
+/* Evaluated as written, as the CPU's row kernels are: no a*b + c fused into an FMA. */
+#pragma OPENCL FP_CONTRACT OFF
+
 __kernel void layer_norm(__global const T *x, __global const T *gamma, __global const T *beta,
                          const uint d, const T inv_d, const T eps, __global T *y,
                          __global T *mean, __global T *rstd, __local T *scratch) {

@@ -2,6 +2,9 @@
  * m = max_j x_j, shift = m when finite (else 0: an all -inf row stays NaN-free until the
  * division, like the CPU kernel), s = sum_j e^{x_j - shift}; softmax y_j = e^{x_j - shift} * (1/s),
  * log-softmax y_j = (x_j - shift) - ln s. */
+/* Evaluated as written, as the CPU's row kernels are: no a*b + c fused into an FMA. */
+#pragma OPENCL FP_CONTRACT OFF
+
 __kernel void softmax(__global const T *x, __global T *y, const uint n, const T scale,
                       const int take_log, __local T *scratch) {
     const uint base = get_group_id(0) * n;
