@@ -79,7 +79,8 @@ impl Tensor {
         self.storage.device()
     }
 
-    /// True when the layout is dense row-major (its strides are those of its shape).
+    /// True when the layout is dense row-major: its strides are those of its shape, except on
+    /// axes of size 1, whose stride never moves and so does not matter.
     pub fn is_contiguous(&self) -> bool {
         self.layout.is_contiguous()
     }

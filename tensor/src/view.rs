@@ -1,5 +1,6 @@
 //! Views: new shapes over the same numbers. None of these copy, except `reshape` of data whose
-//! strides do not allow a view (it copies first, as PyTorch's `reshape` does) and `contiguous`.
+//! strides do not allow a view (it copies first, as PyTorch's `reshape` does), `contiguous` of
+//! a non-contiguous view, and `deep_copy`, whose job is the copy.
 
 use crate::Tensor;
 use devices::{checked_numel, ops::Identity, shape_str, Error, Result};
