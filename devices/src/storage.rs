@@ -419,11 +419,12 @@ impl Storage {
 
     /// Copies `data` to `device`.
     pub fn from_host<T: TypedElement>(device: &Device, data: &[T]) -> Result<Storage> {
-        count_upload();
-        Ok(Storage::new(match device {
+        let storage = Storage::new(match device {
             Device::Cpu => Data::Cpu(T::wrap::<Cpu>(Cpu.from_host(data)?)),
             Device::OpenCl(cl) => Data::OpenCl(cl.clone(), T::wrap::<OpenCl>(cl.from_host(data)?)),
-        }))
+        });
+        count_upload(); // Counted once made: a refused copy is no transfer.
+        Ok(storage)
     }
 
     /// `len` copies of `value` (rounded to `dtype`).
@@ -475,8 +476,9 @@ impl Storage {
     /// The elements seen through `layout`, in row-major order, as `T` (which must be the dtype).
     pub fn to_host<T: TypedElement>(&self, layout: &Layout) -> Result<Vec<T>> {
         self.check("to_vec", layout)?;
-        count_download();
-        with_device!(&self.data, |backend, x| x.to_host(backend, layout))
+        let values = with_device!(&self.data, |backend, x| x.to_host(backend, layout))?;
+        count_download(); // Counted once made: a refused copy is no transfer.
+        Ok(values)
     }
 
     /// The elements seen through `layout`, converted to `f64`.
@@ -856,11 +858,11 @@ impl Indices {
                     ),
                 )
             })?;
-        count_upload();
         let data = match device {
             Device::Cpu => IndexData::Cpu(Cpu.indices_from_host(&narrow)?),
             Device::OpenCl(cl) => IndexData::OpenCl(cl.clone(), cl.indices_from_host(&narrow)?),
         };
+        count_upload();
         Ok(Indices {
             data: Arc::new(data),
             len: indices.len(),

@@ -347,9 +347,15 @@ fn creation_and_conversion_errors() {
         "arange",
         &[],
     );
+    let before = tensor::transfers();
     assert_eq!(
         z(&[2]).to_vec::<f64>().unwrap_err().to_string(),
         "to_vec: element types differ (f32 and f64)"
+    );
+    assert_eq!(
+        tensor::transfers(),
+        before,
+        "a refused download is not a transfer"
     );
     assert_eq!(
         z(&[2, 3]).to_scalar().unwrap_err().to_string(),
