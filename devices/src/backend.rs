@@ -42,9 +42,6 @@ pub trait Backend: Send + Sync {
     /// A list of indices on this device (for gathers and scatters).
     type Indices: Send + Sync;
 
-    /// A short human-readable name ("cpu", or the OpenCL device name).
-    fn name(&self) -> String;
-
     /// The number of elements `buffer` holds.
     fn len<T: Element>(buffer: &Self::Buffer<T>) -> usize;
 

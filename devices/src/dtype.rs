@@ -41,7 +41,6 @@ impl fmt::Display for DType {
 /// A Rust scalar type that can live in a buffer.
 pub trait Element:
     num_traits::Float
-    + num_traits::FloatConst
     + Copy
     + Default
     + Send

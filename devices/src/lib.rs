@@ -53,7 +53,7 @@ use backend::Backend;
 use cpu::Cpu;
 
 pub use backend::{LayerNormGrads, LayerNormOutput};
-pub use cpu::{on_compute_thread, pooled_bytes};
+pub use cpu::on_compute_thread;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use layout::{broadcast_shapes, checked_numel, contiguous_strides, shape_str, Layout, Walk};

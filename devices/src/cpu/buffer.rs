@@ -31,11 +31,6 @@ fn with_pool<R>(f: impl FnOnce(&mut Pool) -> R) -> R {
     f(pool)
 }
 
-/// Bytes currently held idle by the pool (for tests and diagnostics).
-pub fn pooled_bytes() -> usize {
-    with_pool(|pool| pool.idle_bytes)
-}
-
 /// A contiguous array of `T` in host memory, recycled through the pool when dropped.
 #[derive(Debug)]
 pub struct CpuBuffer<T: Element> {

@@ -11,7 +11,7 @@ mod parallel;
 mod reduce;
 mod softmax;
 
-pub use buffer::{pooled_bytes, CpuBuffer};
+pub use buffer::CpuBuffer;
 pub use parallel::on_compute_thread;
 
 use crate::backend::{LayerNormGrads, LayerNormOutput};
@@ -25,10 +25,6 @@ pub struct Cpu;
 impl Backend for Cpu {
     type Buffer<T: Element> = CpuBuffer<T>;
     type Indices = Vec<u32>;
-
-    fn name(&self) -> String {
-        "cpu".to_string()
-    }
 
     fn len<T: Element>(buffer: &CpuBuffer<T>) -> usize {
         buffer.len()

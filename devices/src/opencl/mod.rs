@@ -150,10 +150,6 @@ impl Backend for OpenCl {
     type Buffer<T: Element> = ClBuffer<T>;
     type Indices = ClBuffer<u32>;
 
-    fn name(&self) -> String {
-        self.name()
-    }
-
     fn len<T: Element>(buffer: &ClBuffer<T>) -> usize {
         buffer.len()
     }
