@@ -81,6 +81,17 @@ impl Layout {
         &self.strides
     }
 
+    /// The stride a kernel steps `axis` by: 0 on an axis of one entry, whose stride is never
+    /// multiplied by a nonzero index and may be anything (after a reshape or an unsqueeze), so
+    /// that it cannot overflow a kernel's narrower index type.
+    pub fn walk_stride(&self, axis: usize) -> usize {
+        if self.shape[axis] > 1 {
+            self.strides[axis]
+        } else {
+            0
+        }
+    }
+
     pub fn offset(&self) -> usize {
         self.offset
     }

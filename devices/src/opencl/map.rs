@@ -111,10 +111,10 @@ pub(crate) fn copy_into<T: Element>(
 fn without_axis(layout: &Layout, axis: usize) -> Result<(Layout, usize)> {
     let mut shape = layout.shape().to_vec();
     let mut strides = layout.strides().to_vec();
-    let size = shape.remove(axis);
-    let stride = strides.remove(axis);
+    shape.remove(axis);
+    strides.remove(axis);
     let rest = Layout::new(shape, strides, layout.offset())?;
-    Ok((rest, if size > 1 { stride } else { 0 }))
+    Ok((rest, layout.walk_stride(axis)))
 }
 
 /// `y[o, j, r] = x[o, indices[j], r]` with `o` the axes before `axis` and `r` those after.

@@ -35,15 +35,7 @@ pub(crate) fn matmul<T: Element>(
     if batches == 0 || m == 0 || n == 0 {
         return Ok(out);
     }
-    // A size-1 axis's stride is never multiplied by a nonzero index, and may be arbitrary.
-    let stride = |l: &Layout, axis: usize| {
-        let s = if l.shape()[axis] > 1 {
-            l.strides()[axis]
-        } else {
-            0
-        };
-        uint("a stride", s)
-    };
+    let stride = |l: &Layout, axis: usize| uint("a stride", l.walk_stride(axis));
     let [a_batch, b_batch] = strided([&batch, &b_layout.leading(rank - 2)])?;
     let mut chosen = None;
     for (options, side) in CONFIGS {

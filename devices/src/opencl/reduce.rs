@@ -59,7 +59,7 @@ pub(crate) fn arg_reduce<T: Element>(
         return Ok(out);
     }
     let len = layout.shape()[axis];
-    let stride = if len > 1 { layout.strides()[axis] } else { 0 };
+    let stride = layout.walk_stride(axis);
     let entry = rt.kernel(
         &ProgramSource::plain(ARG_REDUCE, T::DTYPE, ""),
         "arg_reduce",
