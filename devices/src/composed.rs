@@ -82,7 +82,8 @@ pub fn softmax_last_backward<B: Backend, T: Element>(
     backend.binary_scalar::<T, Mul>(&unscaled, &dense, T::from_f64(scale))
 }
 
-/// Per-row mean of a contiguous `[rows, d]` buffer, as `[rows]`.
+/// Per-row mean of a contiguous `[rows, d]` buffer, as `[rows]` (0 for empty rows, as the
+/// fused kernels give).
 fn row_mean<B: Backend, T: Element>(
     backend: &B,
     x: &B::Buffer<T>,
@@ -93,7 +94,7 @@ fn row_mean<B: Backend, T: Element>(
     backend.binary_scalar::<T, Mul>(
         &sum,
         &Layout::contiguous(&[rows]),
-        T::from_f64(1.0 / d as f64),
+        T::from_f64(1.0 / d.max(1) as f64),
     )
 }
 
@@ -151,4 +152,28 @@ pub fn layer_norm_backward<B: Backend, T: Element>(
     let dgamma = backend.reduce::<T, Sum>(&dy_x_hat, &dense, &[0])?;
     let dbeta = backend.reduce::<T, Sum>(dy, &dense, &[0])?;
     Ok(LayerNormGrads { dx, dgamma, dbeta })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cpu;
+
+    /// Rows with no entries have the statistics the fused kernels give them: mean 0, and the
+    /// reciprocal deviation of a zero variance, 1/√ε.
+    #[test]
+    fn empty_rows_have_the_fused_kernels_statistics() {
+        let (rows, eps) = (3, 0.25);
+        let empty = Cpu.from_host::<f64>(&[]).unwrap();
+        let composed = layer_norm(&Cpu, &empty, &empty, &empty, rows, 0, eps).unwrap();
+        let fused = Cpu
+            .layer_norm(&empty, &empty, &empty, rows, 0, eps)
+            .unwrap();
+        let read = |b: &<Cpu as Backend>::Buffer<f64>| {
+            Cpu.to_host(b, &Layout::contiguous(&[rows])).unwrap()
+        };
+        assert_eq!(read(&composed.mean), [0.0; 3]);
+        assert_eq!(read(&composed.mean), read(&fused.mean));
+        assert_eq!(read(&composed.rstd), read(&fused.rstd));
+    }
 }
