@@ -42,13 +42,7 @@ fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
 }
 
 pub fn info(args: InfoArgs) -> Result<(), String> {
-    let mut config = ModelConfig::preset(&args.preset).ok_or_else(|| {
-        format!(
-            "unknown preset {:?} (known: {})",
-            args.preset,
-            ModelConfig::PRESETS.join(", ")
-        )
-    })?;
+    let mut config = ModelConfig::preset(&args.preset)?;
     config.adapt_depth = args.adapt_depth;
     let (tokenizers, tasks) = task_set(&args.task_set)?;
     let mut model = PolyVit::new(

@@ -18,17 +18,22 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     /// A preset by name: the paper's `b16` and `l16`, DeiT's `ti16`, and `small` / `tiny` for a
-    /// 2-core CPU (`tiny` is for tests).
-    pub fn preset(name: &str) -> Option<ModelConfig> {
+    /// 2-core CPU (`tiny` is for tests); another name is an error that lists them.
+    pub fn preset(name: &str) -> Result<ModelConfig, String> {
         let (width, depth, heads, mlp_width) = match name {
             "b16" => (768, 12, 12, 3072),
             "l16" => (1024, 24, 16, 4096),
             "ti16" => (192, 12, 3, 768),
             "small" => (64, 4, 4, 128),
             "tiny" => (16, 2, 2, 32),
-            _ => return None,
+            _ => {
+                return Err(format!(
+                    "unknown preset {name:?} (known: {})",
+                    Self::PRESETS.join(", ")
+                ))
+            }
         };
-        Some(ModelConfig {
+        Ok(ModelConfig {
             width,
             depth,
             heads,

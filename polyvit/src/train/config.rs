@@ -413,13 +413,7 @@ impl TrainConfig {
 
     /// The model `preset` names, with `adapt_depth` modality-specific blocks (at most its depth).
     pub fn model_config(&self) -> Result<ModelConfig, String> {
-        let mut model = ModelConfig::preset(&self.preset).ok_or_else(|| {
-            format!(
-                "unknown preset {:?} (known: {})",
-                self.preset,
-                ModelConfig::PRESETS.join(", ")
-            )
-        })?;
+        let mut model = ModelConfig::preset(&self.preset)?;
         if self.adapt_depth > model.depth {
             return Err(format!(
                 "adapt_depth = {}: more than the {} preset's {} blocks",
