@@ -257,24 +257,18 @@ pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
         }
         _ => {}
     }
-    let (given_val, given_test) = match &layout {
-        Some([_, val, test]) => (
-            val.as_deref()
-                .map(|d| class_folders(d, &mut seen))
-                .transpose()?,
-            test.as_deref()
-                .map(|d| class_folders(d, &mut seen))
-                .transpose()?,
-        ),
-        None => (None, None),
-    };
-    let mut splits = carve(train, spec, [given_val.is_none(), given_test.is_none()])?;
-    let dirs = match &layout {
+    let [val, test] = match &layout {
         Some([_, val, test]) => [val.clone(), test.clone()],
         None => [None, None],
     };
-    for ((k, folders), dir) in [(1, given_val), (2, given_test)].into_iter().zip(dirs) {
-        if let (Some(folders), Some(dir)) = (folders, dir) {
+    let mut folders_of = |dir: Option<PathBuf>| {
+        dir.map(|d| Ok((class_folders(&d, &mut seen)?, d)))
+            .transpose()
+    };
+    let given = [folders_of(val)?, folders_of(test)?];
+    let mut splits = carve(train, spec, [given[0].is_none(), given[1].is_none()])?;
+    for (k, given) in [1, 2].into_iter().zip(given) {
+        if let Some((folders, dir)) = given {
             splits[k] = labelled(folders, &classes)?;
             if splits[k].is_empty() {
                 return Err(error(
