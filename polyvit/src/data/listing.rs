@@ -1,5 +1,6 @@
-//! Listing a folder the way a person reads it: hidden entries (names starting with `.`) left
-//! out, names in natural order (`frame2` before `frame10`).
+//! Listing a folder the way a person reads it: hidden entries (names starting with `.`) and the
+//! bookkeeping that operating systems leave in folders left out, names in natural order
+//! (`frame2` before `frame10`).
 
 use super::error::{DataError, DataResult};
 use std::cmp::Ordering;
@@ -34,8 +35,26 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// The visible entries of `dir`, in natural order of their names; an unreadable folder is an
-/// error naming it.
+/// Entries that operating systems and archivers write into folders of their own accord, never
+/// data: Windows' thumbnail caches and folder settings, the resource-fork folder that macOS's
+/// archiver adds to zip files, macOS's custom-icon file (`Icon` + carriage return) and the
+/// recycle-bin and volume folders at the root of a Windows drive. Names are matched whole, and
+/// the first three in any case, as Windows writes them in varying case.
+fn is_system_entry(name: &str) -> bool {
+    const ANY_CASE: [&str; 3] = ["thumbs.db", "ehthumbs.db", "desktop.ini"];
+    const EXACT: [&str; 4] = [
+        "__MACOSX",
+        "Icon\r",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+    ];
+    ANY_CASE.iter().any(|n| name.eq_ignore_ascii_case(n)) || EXACT.contains(&name)
+}
+
+/// The visible entries of `dir`, in natural order of their names: hidden ones (a leading `.`,
+/// such as macOS's `.DS_Store`) and operating-system bookkeeping (`Thumbs.db`, `desktop.ini`,
+/// `__MACOSX`, ...; see `is_system_entry`) are left out. An unreadable folder is an error
+/// naming it.
 pub fn list_dir(dir: &Path) -> DataResult<Vec<PathBuf>> {
     let err = |e: std::io::Error| {
         DataError::new(
@@ -46,7 +65,8 @@ pub fn list_dir(dir: &Path) -> DataResult<Vec<PathBuf>> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(err)? {
         let path = entry.map_err(err)?.path();
-        if !file_name(&path).starts_with('.') {
+        let name = file_name(&path);
+        if !name.starts_with('.') && !is_system_entry(&name) {
             entries.push(path);
         }
     }
@@ -76,18 +96,31 @@ mod tests {
     }
 
     #[test]
-    fn hidden_entries_are_left_out() {
+    fn hidden_and_system_entries_are_left_out() {
         let dir = crate::data::test_util::temp_path("listing");
         std::fs::create_dir_all(&dir).unwrap();
-        for name in ["b10", "b9", ".DS_Store"] {
+        for name in [
+            "b10",
+            "b9",
+            ".DS_Store",
+            "Thumbs.db",
+            "desktop.ini",
+            "Icon\r",
+        ] {
             std::fs::write(dir.join(name), b"").unwrap();
         }
+        // Windows writes its thumbnail cache in either case; macOS's archiver adds a folder.
+        std::fs::write(dir.join("THUMBS.DB"), b"").unwrap();
+        std::fs::create_dir_all(dir.join("__MACOSX").join("b9")).unwrap();
+        // Names that only resemble them are data.
+        std::fs::write(dir.join("thumbs.db.png"), b"").unwrap();
+        std::fs::write(dir.join("Icon"), b"").unwrap();
         let names: Vec<String> = list_dir(&dir)
             .unwrap()
             .iter()
             .map(|p| file_name(p))
             .collect();
-        assert_eq!(names, ["b9", "b10"]);
+        assert_eq!(names, ["Icon", "b9", "b10", "thumbs.db.png"]);
         let err = list_dir(&dir.join("missing")).unwrap_err();
         assert!(err.problem.contains("cannot read folder"), "{err}");
     }
