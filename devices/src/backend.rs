@@ -2,8 +2,8 @@
 //!
 //! Kernels read their inputs through a [`Layout`] (so transposed, narrowed and broadcast views are
 //! consumed without copies) and write fresh, contiguous, row-major outputs. Everything the tensor
-//! library offers is built from these primitives, plus a few fused ops (softmax, layer norm) whose
-//! speed matters enough to deserve a kernel of their own. Each fused op has a default composed of
+//! library offers is built from these primitives, plus a few fused ops (softmax, layer norm, the
+//! AdamW update) whose speed matters enough to deserve a kernel of their own. Each fused op has a default composed of
 //! the primitives (`composed.rs`), so a new backend is correct before it is fast.
 //!
 //! The trait is not exported: kernels trust their arguments, and [`Storage`](crate::Storage), the
@@ -29,6 +29,19 @@ pub struct LayerNormGrads<B> {
     pub dx: B,
     pub dgamma: B,
     pub dbeta: B,
+}
+
+/// The scalars of one AdamW update ([`Backend::adamw_update`]): the learning rate, the
+/// optimizer's settings and this step's bias corrections `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamWStep {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub bias_correction1: f64,
+    pub bias_correction2: f64,
 }
 
 /// A device: where buffers live and how kernels run on them.
@@ -182,6 +195,26 @@ pub trait Backend: Send + Sync {
         Self: Sized,
     {
         composed::softmax_last_backward(self, y, g, rows, n, scale, log)
+    }
+
+    /// One AdamW update of a parameter `p` from its gradient `g` and moments `(m, v)` (all
+    /// contiguous, `len` elements; no moments on the first step, where they count as zero):
+    /// `m' = β₁·m + (1 − β₁)·g`, `v' = β₂·v + (1 − β₂)·g²`,
+    /// `p' = p·(1 − lr·λ) − ((m'/c₁)/(√(v'/c₂) + ε))·lr`; returns `[p', m', v']`. Each step rounds
+    /// as the element-wise op of its own would, in this order, so a fused kernel gives the
+    /// composed default's numbers.
+    fn adamw_update<T: Element>(
+        &self,
+        p: &Self::Buffer<T>,
+        g: &Self::Buffer<T>,
+        moments: Option<[&Self::Buffer<T>; 2]>,
+        len: usize,
+        step: &AdamWStep,
+    ) -> Result<[Self::Buffer<T>; 3]>
+    where
+        Self: Sized,
+    {
+        composed::adamw_update(self, p, g, moments, len, step)
     }
 
     /// Layer norm over the last axis of a contiguous `[rows, d]` input with scale `gamma` and shift

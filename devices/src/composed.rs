@@ -4,8 +4,8 @@
 //! Each is the textbook formula, one primitive per step; a backend overrides the method with one
 //! kernel when the extra passes over memory matter.
 
-use crate::backend::{LayerNormGrads, LayerNormOutput};
-use crate::ops::{Add, Exp, Log, Max, Mul, Recip, Sqrt, Sub, Sum};
+use crate::backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
+use crate::ops::{Add, Div, Exp, Log, Max, Mul, Recip, Sqrt, Sub, Sum};
 use crate::{Backend, Element, Layout, Result};
 
 /// `[rows, 1]` per-row values seen as `[rows, n]` (stride 0 along the row).
@@ -152,6 +152,45 @@ pub fn layer_norm_backward<B: Backend, T: Element>(
     let dgamma = backend.reduce::<T, Sum>(&dy_x_hat, &dense, &[0])?;
     let dbeta = backend.reduce::<T, Sum>(dy, &dense, &[0])?;
     Ok(LayerNormGrads { dx, dgamma, dbeta })
+}
+
+/// `m' = β₁·m + (1 − β₁)·g`, `v' = β₂·v + (1 − β₂)·g²` (without moments: `(1 − β₁)·g` and
+/// `(1 − β₂)·g²`), `p' = p·(1 − lr·λ) − ((m'/c₁)/(√(v'/c₂) + ε))·lr`; returns `[p', m', v']`.
+pub fn adamw_update<B: Backend, T: Element>(
+    backend: &B,
+    p: &B::Buffer<T>,
+    g: &B::Buffer<T>,
+    moments: Option<[&B::Buffer<T>; 2]>,
+    len: usize,
+    step: &AdamWStep,
+) -> Result<[B::Buffer<T>; 3]> {
+    let dense = Layout::contiguous(&[len]);
+    let scaled =
+        |x: &B::Buffer<T>, s: f64| backend.binary_scalar::<T, Mul>(x, &dense, T::from_f64(s));
+    let g_part = scaled(g, 1.0 - step.beta1)?;
+    let square = backend.binary::<T, Mul>(g, &dense, g, &dense)?;
+    let square_part = scaled(&square, 1.0 - step.beta2)?;
+    let (m, v) = match moments {
+        Some([m, v]) => (
+            backend.binary::<T, Add>(&scaled(m, step.beta1)?, &dense, &g_part, &dense)?,
+            backend.binary::<T, Add>(&scaled(v, step.beta2)?, &dense, &square_part, &dense)?,
+        ),
+        None => (g_part, square_part),
+    };
+    let divided =
+        |x: &B::Buffer<T>, s: f64| backend.binary_scalar::<T, Div>(x, &dense, T::from_f64(s));
+    let root = backend.unary::<T, Sqrt>(&divided(&v, step.bias_correction2)?, &dense)?;
+    let denominator = backend.binary_scalar::<T, Add>(&root, &dense, T::from_f64(step.eps))?;
+    let ratio = backend.binary::<T, Div>(
+        &divided(&m, step.bias_correction1)?,
+        &dense,
+        &denominator,
+        &dense,
+    )?;
+    let update = scaled(&ratio, step.lr)?;
+    let decayed = scaled(p, 1.0 - step.lr * step.weight_decay)?;
+    let p = backend.binary::<T, Sub>(&decayed, &dense, &update, &dense)?;
+    Ok([p, m, v])
 }
 
 #[cfg(test)]

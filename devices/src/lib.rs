@@ -52,7 +52,7 @@ mod transfers;
 use backend::Backend;
 use cpu::Cpu;
 
-pub use backend::{LayerNormGrads, LayerNormOutput};
+pub use backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
 pub use cpu::on_compute_thread;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};

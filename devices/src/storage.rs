@@ -5,7 +5,7 @@
 //! from outside the crate, so every method checks its layouts, axes and indices against the buffers
 //! first: no call from safe code can make a kernel read or write outside a buffer.
 
-use crate::backend::{LayerNormGrads, LayerNormOutput};
+use crate::backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
 use crate::opencl::OpenCl;
 use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
 use crate::transfers::{count_download, count_upload};
@@ -309,6 +309,46 @@ impl<B: Backend> Typed<B> {
                 lhs: d.dtype(),
                 rhs: s.dtype(),
             }),
+        }
+    }
+
+    fn adamw_update(
+        &self,
+        backend: &B,
+        g: &Typed<B>,
+        moments: Option<[&Typed<B>; 2]>,
+        len: usize,
+        step: &AdamWStep,
+    ) -> Result<[Typed<B>; 3]> {
+        fn typed<B: Backend, T: TypedElement>(
+            backend: &B,
+            p: &Typed<B>,
+            g: &Typed<B>,
+            moments: Option<[&Typed<B>; 2]>,
+            len: usize,
+            step: &AdamWStep,
+        ) -> Result<[Typed<B>; 3]> {
+            fn buffer<'a, B: Backend, T: TypedElement>(
+                p: &Typed<B>,
+                t: &'a Typed<B>,
+            ) -> Result<&'a B::Buffer<T>> {
+                T::unwrap(t).ok_or(Error::DType {
+                    op: "adamw_update",
+                    lhs: p.dtype(),
+                    rhs: t.dtype(),
+                })
+            }
+            let moments = match moments {
+                Some([m, v]) => Some([buffer::<B, T>(p, m)?, buffer::<B, T>(p, v)?]),
+                None => None,
+            };
+            let (p_buffer, g_buffer) = (buffer::<B, T>(p, p)?, buffer::<B, T>(p, g)?);
+            let out = backend.adamw_update(p_buffer, g_buffer, moments, len, step)?;
+            Ok(out.map(T::wrap::<B>))
+        }
+        match self.dtype() {
+            DType::F32 => typed::<B, f32>(backend, self, g, moments, len, step),
+            DType::F64 => typed::<B, f64>(backend, self, g, moments, len, step),
         }
     }
 
@@ -758,6 +798,54 @@ impl Storage {
                 each_dtype_pair!(op, a, b, (y, g) => backend.softmax_last_backward(y, g, rows, n, scale, log)?)
             }
         )))
+    }
+
+    /// One AdamW update of the parameter `self` from its gradient `g` and moments `(m, v)` (none
+    /// on the first step), all read as `len` contiguous elements; returns `[p', m', v']`. See
+    /// [`AdamWStep`] for the scalars and `Backend::adamw_update` for the formula.
+    pub fn adamw_update(
+        &self,
+        g: &Storage,
+        moments: Option<[&Storage; 2]>,
+        len: usize,
+        step: &AdamWStep,
+    ) -> Result<[Storage; 3]> {
+        let op = "adamw_update";
+        check_len(op, "the parameter", self.len(), len)?;
+        check_len(op, "the gradient", g.len(), len)?;
+        self.check_device(op, &g.device())?;
+        if let Some([m, v]) = moments {
+            check_len(op, "the first moment", m.len(), len)?;
+            check_len(op, "the second moment", v.len(), len)?;
+            self.check_device(op, &m.device())?;
+            self.check_device(op, &v.device())?;
+        }
+        // Every operand is on `self`'s device (checked above), so each holds that variant.
+        fn on_cpu(s: &Storage) -> &Typed<Cpu> {
+            match &s.data {
+                Data::Cpu(x) => x,
+                Data::OpenCl(..) => unreachable!("checked: every operand is on the CPU"),
+            }
+        }
+        fn on_opencl(s: &Storage) -> &Typed<OpenCl> {
+            match &s.data {
+                Data::OpenCl(_, x) => x,
+                Data::Cpu(_) => unreachable!("checked: every operand is on one OpenCL device"),
+            }
+        }
+        let out = match &self.data {
+            Data::Cpu(p) => {
+                let moments = moments.map(|[m, v]| [on_cpu(m), on_cpu(v)]);
+                p.adamw_update(&Cpu, on_cpu(g), moments, len, step)?
+                    .map(Data::Cpu)
+            }
+            Data::OpenCl(cl, p) => {
+                let moments = moments.map(|[m, v]| [on_opencl(m), on_opencl(v)]);
+                p.adamw_update(cl, on_opencl(g), moments, len, step)?
+                    .map(|t| Data::OpenCl(cl.clone(), t))
+            }
+        };
+        Ok(out.map(Storage::new))
     }
 
     /// Layer norm of contiguous `[rows, d]` `self`; returns `(y, mean, rstd)`.

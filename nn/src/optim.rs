@@ -7,7 +7,7 @@
 use crate::{Parameter, Parameters};
 use autograd::{no_grad, Gradients};
 use std::collections::BTreeMap;
-use tensor::{Device, Error, Result, Tensor};
+use tensor::{AdamWStep, Device, Error, Result, Tensor};
 
 /// Updates parameters from gradients.
 pub trait Optimizer {
@@ -294,27 +294,33 @@ impl Optimizer for AdamW {
         // β^t underflows to 0 long before t leaves i32 (β < 1), so larger counts (a checkpoint
         // can hold any u64) take the limit, where the correction is 1.
         let t = i32::try_from(self.steps.saturating_add(1)).unwrap_or(i32::MAX);
-        let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
+        let step = AdamWStep {
+            lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+            bias_correction1: 1.0 - self.beta1.powi(t),
+            bias_correction2: 1.0 - self.beta2.powi(t),
+        };
         for_each_trainable(model, |name, p| {
             check_state(&self.first, name, p)?;
             check_state(&self.second, name, p)?;
             let g = grad_or_zeros(grads, p)?;
-            let m = match self.first.get(name) {
-                Some(m) => m
-                    .mul_scalar(self.beta1)?
-                    .add(&g.mul_scalar(1.0 - self.beta1)?)?,
-                None => g.mul_scalar(1.0 - self.beta1)?,
+            // One fused pass per parameter (`Tensor::adamw_update`): the formula above, rounded
+            // step by step as separate element-wise ops would round it.
+            let moments = match (self.first.get(name), self.second.get(name)) {
+                (Some(m), Some(v)) => Some((m, v)),
+                (None, None) => None,
+                _ => {
+                    return Err(Error::shape(
+                        "adamw",
+                        format!("{name} has only one of its two moments"),
+                    ))
+                }
             };
-            let v = match self.second.get(name) {
-                Some(v) => v
-                    .mul_scalar(self.beta2)?
-                    .add(&g.square()?.mul_scalar(1.0 - self.beta2)?)?,
-                None => g.square()?.mul_scalar(1.0 - self.beta2)?,
-            };
-            let denominator = v.div_scalar(c2)?.sqrt()?.add_scalar(self.eps)?;
-            let update = m.div_scalar(c1)?.div(&denominator)?.mul_scalar(lr)?;
-            let decayed = p.value().mul_scalar(1.0 - lr * self.weight_decay)?;
-            p.set_value(decayed.sub(&update)?);
+            let (value, m, v) = p.value().adamw_update(&g, moments, &step)?;
+            p.set_value(value);
             self.first.insert(name.to_string(), m);
             self.second.insert(name.to_string(), v);
             Ok(())

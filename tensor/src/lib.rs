@@ -37,12 +37,13 @@ mod elementwise;
 mod join;
 mod matmul;
 mod normalize;
+mod optim;
 mod reduce;
 mod tensor;
 mod view;
 
 pub use devices::{
-    test_devices, transfers, DType, Device, Element, Error, Indices, Result, Transfers,
+    test_devices, transfers, AdamWStep, DType, Device, Element, Error, Indices, Result, Transfers,
 };
 pub use normalize::LayerNormStats;
 pub use tensor::Tensor;

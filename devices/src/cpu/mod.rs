@@ -7,6 +7,7 @@ mod isa;
 mod layer_norm;
 mod map;
 mod matmul;
+mod optim;
 mod parallel;
 mod reduce;
 mod softmax;
@@ -14,7 +15,7 @@ mod softmax;
 pub use buffer::CpuBuffer;
 pub use parallel::on_compute_thread;
 
-use crate::backend::{LayerNormGrads, LayerNormOutput};
+use crate::backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
 use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};
 use crate::{Backend, Element, Layout, Result};
 
@@ -171,6 +172,17 @@ impl Backend for Cpu {
             scale,
             log,
         ))
+    }
+
+    fn adamw_update<T: Element>(
+        &self,
+        p: &CpuBuffer<T>,
+        g: &CpuBuffer<T>,
+        moments: Option<[&CpuBuffer<T>; 2]>,
+        len: usize,
+        step: &AdamWStep,
+    ) -> Result<[CpuBuffer<T>; 3]> {
+        Ok(optim::adamw_update(p, g, moments, len, step))
     }
 
     fn layer_norm<T: Element>(
