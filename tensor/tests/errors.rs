@@ -458,3 +458,35 @@ fn sizes_past_a_buffer_are_errors() {
         &["too many elements"],
     );
 }
+
+#[test]
+fn adamw_update_names_mismatched_shapes_and_types() {
+    let step = tensor::AdamWStep {
+        lr: 0.1,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weight_decay: 0.0,
+        bias_correction1: 0.1,
+        bias_correction2: 0.001,
+    };
+    let update = |p: &Tensor, g: &Tensor, m: Option<(&Tensor, &Tensor)>| {
+        p.adamw_update(g, m, &step).map(|(p, _, _)| p)
+    };
+    assert_names(
+        &msg(update(&z(&[2, 3]), &z(&[3, 2]), None)),
+        "adamw_update",
+        &["[2, 3]", "[3, 2]", "gradient"],
+    );
+    let (m, v) = (z(&[2, 3]), z(&[6]));
+    assert_names(
+        &msg(update(&z(&[2, 3]), &z(&[2, 3]), Some((&m, &v)))),
+        "adamw_update",
+        &["[2, 3]", "[6]", "second moment"],
+    );
+    assert_names(
+        &msg(update(&z(&[2]), &z64(&[2]), None)),
+        "adamw_update",
+        &["f32", "f64"],
+    );
+}
