@@ -31,8 +31,9 @@ pub struct LayerNormGrads<B> {
     pub dbeta: B,
 }
 
-/// The scalars of one AdamW update ([`Backend::adamw_update`]): the learning rate, the
-/// optimizer's settings and this step's bias corrections `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`.
+/// The scalars of one AdamW update ([`Storage::adamw_update`](crate::Storage::adamw_update)):
+/// the learning rate, the optimizer's settings and this step's bias corrections
+/// `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamWStep {
     pub lr: f64,
