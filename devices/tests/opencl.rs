@@ -5,6 +5,7 @@
 //!
 //! Tolerances (relative to the larger magnitude, with the absolute floor noted):
 //! - element-wise ops and copies: f32 1e-5, f64 1e-12 (PoCL's `exp`/`log` are within a few ulps);
+//! - the AdamW update: f32 1e-4, f64 1e-11 (division and `sqrt` may be a few ulps apart);
 //! - reductions, softmax, layer norm: f32 1e-5, f64 1e-12, absolute floor scaled by the number
 //!   of terms summed (the tree order differs from the CPU's);
 //! - GEMM: absolute `k · 2e-6` in f32 and `k · 1e-14` in f64 for operands in [−1, 1].
@@ -13,7 +14,7 @@ use devices::opencl::{self, OpenCl};
 use devices::ops::{
     self, ArgKind, BinaryOp, BinaryVisitor, ReduceOp, ReduceVisitor, UnaryOp, UnaryVisitor,
 };
-use devices::{test_devices, transfers, DType, Device, Error, Indices, Layout, Storage};
+use devices::{test_devices, transfers, AdamWStep, DType, Device, Error, Indices, Layout, Storage};
 
 /// The OpenCL devices to test (empty when there is none).
 fn cl_devices() -> Vec<OpenCl> {
@@ -684,6 +685,45 @@ fn layer_norm_forward_and_backward() {
                             download(&db, &[d]),
                         ]
                         .concat()
+                    },
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn adamw_update_on_the_first_step_and_after() {
+    let len = 4099;
+    let mut rng = Rng(23);
+    let (p, g, m) = (rng.vec(len), rng.vec(len), rng.vec(len));
+    let v: Vec<f64> = rng.vec(len).iter().map(|x| x * x * 0.01).collect();
+    for cl in cl_devices() {
+        for dtype in DTYPES {
+            for (t, with_moments) in [(1, false), (9, true)] {
+                let step = AdamWStep {
+                    lr: 3e-3,
+                    beta1: 0.9,
+                    beta2: 0.98,
+                    eps: 1e-8,
+                    weight_decay: 0.1,
+                    bias_correction1: 1.0 - 0.9f64.powi(t),
+                    bias_correction2: 1.0 - 0.98f64.powi(t),
+                };
+                // p' sums p·(1 − lr·λ) and an update of size ≈ lr, so its error is relative
+                // to p; division and sqrt may be a few ulps off the CPU's on a device.
+                same(
+                    &cl,
+                    &format!("adamw_update step {t} {dtype}"),
+                    tol(dtype) * 10.0,
+                    tol(dtype) * 1e-3,
+                    |d| {
+                        let (ms, vs) = (upload(d, dtype, &m), upload(d, dtype, &v));
+                        let moments = with_moments.then_some([&ms, &vs]);
+                        let out = upload(d, dtype, &p)
+                            .adamw_update(&upload(d, dtype, &g), moments, len, &step)
+                            .unwrap();
+                        out.iter().flat_map(|s| download(s, &[len])).collect()
                     },
                 );
             }

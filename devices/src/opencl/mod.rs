@@ -15,6 +15,7 @@ mod host;
 mod launch;
 mod map;
 mod matmul;
+mod optim;
 mod pool;
 mod reduce;
 mod runtime;
@@ -24,7 +25,7 @@ mod tests;
 
 use pool::ClBuffer;
 
-use crate::backend::{LayerNormGrads, LayerNormOutput};
+use crate::backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
 use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};
 use crate::{Backend, Element, Error, Layout, Result};
 use runtime::Runtime;
@@ -302,6 +303,17 @@ impl Backend for OpenCl {
         log: bool,
     ) -> Result<ClBuffer<T>> {
         fused::softmax_last_backward(&self.runtime, y, g, rows, n, scale, log)
+    }
+
+    fn adamw_update<T: Element>(
+        &self,
+        p: &ClBuffer<T>,
+        g: &ClBuffer<T>,
+        moments: Option<[&ClBuffer<T>; 2]>,
+        len: usize,
+        step: &AdamWStep,
+    ) -> Result<[ClBuffer<T>; 3]> {
+        optim::adamw_update(&self.runtime, p, g, moments, len, step)
     }
 
     fn layer_norm<T: Element>(

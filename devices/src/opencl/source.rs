@@ -15,6 +15,7 @@ pub(crate) const MATMUL: &str = include_str!("kernels/matmul.cl");
 pub(crate) const INDEX: &str = include_str!("kernels/index.cl");
 pub(crate) const SOFTMAX: &str = include_str!("kernels/softmax.cl");
 pub(crate) const LAYER_NORM: &str = include_str!("kernels/layer_norm.cl");
+pub(crate) const OPTIM: &str = include_str!("kernels/optim.cl");
 
 /// Element-wise ops are evaluated as written, without fusing `a·b + c` into an FMA (OpenCL C
 /// allows that by default; Rust does not), so they round like the CPU's scalar functions.

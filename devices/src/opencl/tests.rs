@@ -1,8 +1,8 @@
-//! The fused kernels against their composed defaults (`composed.rs`), on the same OpenCL device:
+//! The fused kernels (row ops and the AdamW update) against their composed defaults (`composed.rs`), on the same OpenCL device:
 //! crate-internal, since the composed functions are not public.
 
 use super::OpenCl;
-use crate::{composed, test_devices, Backend, Device, Element};
+use crate::{composed, test_devices, AdamWStep, Backend, Device, Element};
 
 fn devices() -> Vec<OpenCl> {
     test_devices()
@@ -110,6 +110,40 @@ fn fused_match_composed<T: Element>(cl: &OpenCl, rel: f64) {
         &reference.dbeta,
         rel * rows as f64,
     );
+    adamw_matches_composed::<T>(cl, rel);
+}
+
+/// The fused AdamW update against its composition, on the first step (no moments) and a later
+/// one.
+fn adamw_matches_composed<T: Element>(cl: &OpenCl, rel: f64) {
+    let len = 1000;
+    let upload = |skip: usize, f: fn(f64) -> f64| {
+        let values: Vec<T> = data::<T>(len + skip, false)[skip..]
+            .iter()
+            .map(|&x| T::from_f64(f(x.to_f64())))
+            .collect();
+        cl.from_host(&values).unwrap()
+    };
+    let p = upload(0, |x| x);
+    let g = upload(7, |x| x);
+    let m = upload(13, |x| x * 0.1);
+    let v = upload(29, |x| x * x * 0.01);
+    for (t, moments) in [(1, None), (4, Some([&m, &v]))] {
+        let step = AdamWStep {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.05,
+            bias_correction1: 1.0 - 0.9f64.powi(t),
+            bias_correction2: 1.0 - 0.999f64.powi(t),
+        };
+        let fused = cl.adamw_update(&p, &g, moments, len, &step).unwrap();
+        let reference = composed::adamw_update(cl, &p, &g, moments, len, &step).unwrap();
+        for (name, (f, c)) in ["p", "m", "v"].iter().zip(fused.iter().zip(&reference)) {
+            compare(cl, &format!("adamw step {t} {name}'"), f, c, rel);
+        }
+    }
 }
 
 #[test]

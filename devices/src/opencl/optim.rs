@@ -1,0 +1,60 @@
+//! Launch glue for the fused AdamW update (`kernels/optim.cl`): one work item per element.
+
+use super::launch::{uint, Launch};
+use super::pool::ClBuffer;
+use super::runtime::Runtime;
+use super::source::{ProgramSource, OPTIM};
+use crate::backend::AdamWStep;
+use crate::{Element, Result};
+use std::sync::Arc;
+
+/// [`crate::Backend::adamw_update`] on an OpenCL device: `[p', m', v']` from `p`, `g` and the
+/// moments (none on the first step), each `len` contiguous elements.
+pub(crate) fn adamw_update<T: Element>(
+    rt: &Arc<Runtime>,
+    p: &ClBuffer<T>,
+    g: &ClBuffer<T>,
+    moments: Option<[&ClBuffer<T>; 2]>,
+    len: usize,
+    step: &AdamWStep,
+) -> Result<[ClBuffer<T>; 3]> {
+    let outputs = [
+        ClBuffer::new(rt, len)?,
+        ClBuffer::new(rt, len)?,
+        ClBuffer::new(rt, len)?,
+    ];
+    if len == 0 {
+        return Ok(outputs);
+    }
+    let source = ProgramSource::plain(OPTIM, T::DTYPE, "");
+    let t = T::from_f64;
+    let name = if moments.is_some() {
+        "adamw"
+    } else {
+        "adamw_first"
+    };
+    let entry = rt.kernel(&source, name)?;
+    let mut launch = Launch::new(rt, &entry).buffer(p)?.buffer(g)?;
+    if let Some([m, v]) = moments {
+        launch = launch
+            .buffer(m)?
+            .buffer(v)?
+            .scalar(t(step.beta1))?
+            .scalar(t(step.beta2))?;
+    }
+    let [p_out, m_out, v_out] = &outputs;
+    launch
+        .scalar(t(1.0 - step.beta1))?
+        .scalar(t(1.0 - step.beta2))?
+        .scalar(t(step.bias_correction1))?
+        .scalar(t(step.bias_correction2))?
+        .scalar(t(step.eps))?
+        .scalar(t(step.lr))?
+        .scalar(t(1.0 - step.lr * step.weight_decay))?
+        .buffer(p_out)?
+        .buffer(m_out)?
+        .buffer(v_out)?
+        .arg(&uint("a parameter's length", len)?)?
+        .run_1d(len)?;
+    Ok(outputs)
+}
