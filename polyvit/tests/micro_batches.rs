@@ -1,11 +1,14 @@
 //! Micro-batches (`micro_batches`): the whole batch's update up to rounding, whatever the
-//! split, and the same numbers whether the parts run at once or one after another.
+//! split, and the same numbers whether the parts run at once or one after another; likewise
+//! evaluation's batches, which go forward one per thread at once on the CPU.
 
 mod common;
 
 use common::{suite, tiny_config};
 use nn::Parameters;
+use polyvit::train::evaluate::logits_of_rows;
 use polyvit::train::{Run, TrainConfig};
+use tensor::Device;
 
 /// Every task's loss at each of the run's steps, and every parameter's final values.
 fn train(config: &TrainConfig) -> (Vec<f64>, Vec<f32>) {
@@ -98,4 +101,44 @@ fn micro_batches_run_at_once_give_the_numbers_of_one_after_another() {
         "parameters differ by up to {}",
         largest_difference(&one_parameters, &two_parameters)
     );
+}
+
+/// Evaluation scores batches one per thread at once on the CPU: the logits of up to 300 rows
+/// in batches of 32 (the last one short) are those of one batch after another, in the split's
+/// order, for every task.
+#[test]
+fn evaluation_batches_at_once_give_the_logits_of_one_after_another() {
+    let run = Run::new(tiny_config(1, 8), suite()).unwrap();
+    let on_threads = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                run.datasets
+                    .iter()
+                    .map(|d| {
+                        let rows = 0..d.validation.len().min(300);
+                        logits_of_rows(&run.model, d, &d.validation, rows, 32, &Device::Cpu)
+                            .unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+    };
+    let (one, two) = (on_threads(1), on_threads(2));
+    assert_eq!(one.len(), 6, "a task of every modality");
+    for ((dataset, a), b) in run.datasets.iter().zip(&one).zip(&two) {
+        let rows = dataset.validation.len().min(300);
+        assert!(
+            rows > 64,
+            "{}: too few rows for several batches",
+            dataset.name
+        );
+        assert_eq!(a.len(), rows * dataset.num_classes, "{}", dataset.name);
+        assert!(
+            a == b,
+            "{}: logits differ, 1 thread against 2",
+            dataset.name
+        );
+    }
 }

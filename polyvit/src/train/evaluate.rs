@@ -1,11 +1,12 @@
 //! Evaluating a model on a split: top-1 accuracy for single-label tasks, mAP for multi-label ones.
 
-use super::batch::{batch_of, gather_targets, Result};
+use super::batch::{batch_of, gather_targets, Batch, Result};
 use super::metrics::{chance_mean_average_precision, mean_average_precision, top1_accuracy};
 use crate::data::{Dataset, Labels, Split};
 use crate::model::PolyVit;
 use autograd::{no_grad, Var};
 use nn::Context;
+use rayon::prelude::*;
 use std::ops::Range;
 use tensor::Device;
 
@@ -35,9 +36,13 @@ pub fn logits(
     logits_of_rows(model, dataset, split, 0..split.len(), batch_size, device)
 }
 
-/// Scores of rows `rows` of `split` as `[rows.len(), classes]` logits, like [`logits`]. A split
-/// that decodes its files is asked for each batch of rows one batch ahead, so the next batch
-/// decodes while the model scores this one.
+/// Scores of rows `rows` of `split` as `[rows.len(), classes]` logits, like [`logits`]. On the
+/// CPU as many batches go forward at once as there are compute threads, one per thread, so
+/// each batch's kernels run whole on one core (as training's micro-batches do) rather than
+/// waiting for each other between small kernels; a batch's logits do not depend on the thread
+/// that computes them, so the scores do not change. A split that decodes its files is asked for
+/// each group of batches one group ahead, so the next group decodes while the model scores this
+/// one.
 pub fn logits_of_rows(
     model: &PolyVit,
     dataset: &Dataset,
@@ -47,18 +52,35 @@ pub fn logits_of_rows(
     device: &Device,
 ) -> Result<Vec<f32>> {
     let mut out = Vec::with_capacity(rows.len() * dataset.num_classes);
-    let mut ctx = Context::eval();
     let size = batch_size.max(1);
     let batch_at = |start: usize| (start..(start + size).min(rows.end)).collect::<Vec<usize>>();
-    for start in rows.clone().step_by(size) {
-        let indices = batch_at(start);
-        if start + size < rows.end {
-            split.prefetch(&batch_at(start + size));
+    let starts: Vec<usize> = rows.clone().step_by(size).collect();
+    let at_once = match device {
+        Device::Cpu => rayon::current_num_threads().max(1),
+        Device::OpenCl(_) => 1,
+    };
+    let groups: Vec<&[usize]> = starts.chunks(at_once).collect();
+    let forward = |batch: Batch| -> Result<Vec<f32>> {
+        let inputs = Var::constant(batch.inputs);
+        let scores = no_grad(|| model.forward(&dataset.name, &inputs, 0.0, &mut Context::eval()))?;
+        Ok(scores.value().to_vec::<f32>()?)
+    };
+    for (g, group) in groups.iter().enumerate() {
+        let batches = group
+            .iter()
+            .map(|&start| batch_of(dataset, split, &batch_at(start), device))
+            .collect::<Result<Vec<Batch>>>()?;
+        for &start in groups.get(g + 1).copied().unwrap_or_default() {
+            split.prefetch(&batch_at(start));
         }
-        let batch = batch_of(dataset, split, &indices, device)?;
-        let scores =
-            no_grad(|| model.forward(&dataset.name, &Var::constant(batch.inputs), 0.0, &mut ctx))?;
-        out.extend(scores.value().to_vec::<f32>()?);
+        let scored: Vec<Result<Vec<f32>>> = if batches.len() > 1 {
+            batches.into_par_iter().map(forward).collect()
+        } else {
+            batches.into_iter().map(forward).collect()
+        };
+        for scores in scored {
+            out.extend(scores?);
+        }
     }
     Ok(out)
 }
