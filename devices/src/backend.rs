@@ -45,6 +45,40 @@ pub struct AdamWStep {
     pub bias_correction2: f64,
 }
 
+/// An [`AdamWStep`]'s scalars in the element type, rounded once each as the composed default
+/// (`composed.rs`) rounds them, so a fused kernel that is handed these computes its numbers.
+#[derive(Clone, Copy)]
+pub(crate) struct AdamWScalars<T> {
+    pub beta1: T,
+    pub beta2: T,
+    pub one_minus_beta1: T,
+    pub one_minus_beta2: T,
+    pub bias_correction1: T,
+    pub bias_correction2: T,
+    pub eps: T,
+    pub lr: T,
+    /// `1 − lr·λ`, the factor weight decay scales the parameter by.
+    pub decay: T,
+}
+
+impl AdamWStep {
+    /// This step's scalars in `T`.
+    pub(crate) fn scalars<T: Element>(&self) -> AdamWScalars<T> {
+        let t = T::from_f64;
+        AdamWScalars {
+            beta1: t(self.beta1),
+            beta2: t(self.beta2),
+            one_minus_beta1: t(1.0 - self.beta1),
+            one_minus_beta2: t(1.0 - self.beta2),
+            bias_correction1: t(self.bias_correction1),
+            bias_correction2: t(self.bias_correction2),
+            eps: t(self.eps),
+            lr: t(self.lr),
+            decay: t(1.0 - self.lr * self.weight_decay),
+        }
+    }
+}
+
 /// A device: where buffers live and how kernels run on them.
 ///
 /// Preconditions, established by `Storage` for every call: every layout lies inside its buffer

@@ -2,39 +2,8 @@
 
 use super::isa::per_isa;
 use super::CpuBuffer;
-use crate::backend::AdamWStep;
+use crate::backend::{AdamWScalars, AdamWStep};
 use crate::Element;
-
-/// The step's scalars in `T`, rounded as the composed ops round them.
-#[derive(Clone, Copy)]
-pub(crate) struct Scalars<T> {
-    beta1: T,
-    beta2: T,
-    one_minus_beta1: T,
-    one_minus_beta2: T,
-    bias_correction1: T,
-    bias_correction2: T,
-    eps: T,
-    lr: T,
-    decay: T,
-}
-
-impl<T: Element> Scalars<T> {
-    fn new(step: &AdamWStep) -> Self {
-        let t = T::from_f64;
-        Scalars {
-            beta1: t(step.beta1),
-            beta2: t(step.beta2),
-            one_minus_beta1: t(1.0 - step.beta1),
-            one_minus_beta2: t(1.0 - step.beta2),
-            bias_correction1: t(step.bias_correction1),
-            bias_correction2: t(step.bias_correction2),
-            eps: t(step.eps),
-            lr: t(step.lr),
-            decay: t(1.0 - step.lr * step.weight_decay),
-        }
-    }
-}
 
 per_isa! {
     /// Writes the updated parameter and moments into `out` (`[p', m', v']`) from `p`, `g` and the
@@ -44,7 +13,7 @@ per_isa! {
         p: &[T],
         g: &[T],
         moments: Option<[&[T]; 2]>,
-        s: Scalars<T>,
+        s: AdamWScalars<T>,
     ) {
         let [p_out, m_out, v_out] = out;
         let rest = |p: T, m: T, v: T| {
@@ -91,7 +60,7 @@ pub fn adamw_update<T: Element>(
         &p[..len],
         &g[..len],
         moments.map(|[m, v]| [&m[..len], &v[..len]]),
-        Scalars::new(step),
+        step.scalars(),
     );
     out
 }

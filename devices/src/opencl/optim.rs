@@ -27,7 +27,7 @@ pub(crate) fn adamw_update<T: Element>(
         return Ok(outputs);
     }
     let source = ProgramSource::plain(OPTIM, T::DTYPE, "");
-    let t = T::from_f64;
+    let s = step.scalars::<T>();
     let name = if moments.is_some() {
         "adamw"
     } else {
@@ -39,18 +39,18 @@ pub(crate) fn adamw_update<T: Element>(
         launch = launch
             .buffer(m)?
             .buffer(v)?
-            .scalar(t(step.beta1))?
-            .scalar(t(step.beta2))?;
+            .scalar(s.beta1)?
+            .scalar(s.beta2)?;
     }
     let [p_out, m_out, v_out] = &outputs;
     launch
-        .scalar(t(1.0 - step.beta1))?
-        .scalar(t(1.0 - step.beta2))?
-        .scalar(t(step.bias_correction1))?
-        .scalar(t(step.bias_correction2))?
-        .scalar(t(step.eps))?
-        .scalar(t(step.lr))?
-        .scalar(t(1.0 - step.lr * step.weight_decay))?
+        .scalar(s.one_minus_beta1)?
+        .scalar(s.one_minus_beta2)?
+        .scalar(s.bias_correction1)?
+        .scalar(s.bias_correction2)?
+        .scalar(s.eps)?
+        .scalar(s.lr)?
+        .scalar(s.decay)?
         .buffer(p_out)?
         .buffer(m_out)?
         .buffer(v_out)?
