@@ -49,8 +49,16 @@ pub struct DeviceInfo {
     /// The largest single buffer in bytes.
     pub max_allocation: u64,
     pub compute_units: u32,
+    /// Whether the device is a GPU (`CL_DEVICE_TYPE_GPU`); some kernels are tuned differently
+    /// for GPUs than for CPUs (PoCL).
+    pub gpu: bool,
     /// Whether the device has `cl_khr_fp64` (needed for `f64` kernels).
     pub fp64: bool,
+    /// Whether `f32` division and square root can be correctly rounded
+    /// (`CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT`). OpenCL C otherwise allows 2.5 ulp for a division
+    /// and 3 for a square root (NVIDIA's drivers use that); where the device can, every program
+    /// is built with `-cl-fp32-correctly-rounded-divide-sqrt`, so they round as the CPU does.
+    pub correctly_rounded_divide_sqrt: bool,
 }
 
 /// Every OpenCL device of every platform (`CL_DEVICE_TYPE_ALL`), in the order `opencl:N` counts

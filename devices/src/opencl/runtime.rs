@@ -7,7 +7,9 @@ use super::DeviceInfo;
 use crate::{DType, Error, Result};
 use opencl3::command_queue::CommandQueue;
 use opencl3::context::Context;
-use opencl3::device::{Device as ClDevice, CL_DEVICE_TYPE_ALL};
+use opencl3::device::{
+    Device as ClDevice, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_GPU, CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT,
+};
 use opencl3::error_codes::ClError;
 use opencl3::kernel::Kernel;
 use opencl3::platform::get_platforms;
@@ -77,6 +79,7 @@ fn query<V>(what: &str, r: opencl3::Result<V>) -> Result<V> {
 pub(crate) fn describe(index: usize, platform: &str, id: cl_device_id) -> Result<DeviceInfo> {
     let device = ClDevice::new(id);
     let extensions = query("the extensions", device.extensions())?;
+    let single_fp = query("the f32 capabilities", device.single_fp_config())?;
     Ok(DeviceInfo {
         index,
         platform: platform.to_string(),
@@ -88,7 +91,9 @@ pub(crate) fn describe(index: usize, platform: &str, id: cl_device_id) -> Result
         global_memory: query("the memory size", device.global_mem_size())?,
         max_allocation: query("the allocation limit", device.max_mem_alloc_size())?,
         compute_units: query("the compute units", device.max_compute_units())?,
+        gpu: query("the device type", device.dev_type())? & CL_DEVICE_TYPE_GPU != 0,
         fp64: extensions.split_whitespace().any(|e| e == "cl_khr_fp64"),
+        correctly_rounded_divide_sqrt: single_fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT != 0,
     })
 }
 
@@ -157,18 +162,23 @@ impl Runtime {
         }
         let mut programs = self.programs.lock().unwrap_or_else(|e| e.into_inner());
         if !programs.contains_key(&source.key) {
-            let program = Program::create_and_build_from_source(
-                &self.context,
-                &source.text(),
-                source.key.options,
-            )
-            .map_err(|log| {
-                Error::Backend(format!(
-                    "OpenCL: building {} on {} failed: {log}",
-                    source.describe(),
-                    self.info.name
-                ))
-            })?;
+            let options = if self.info.correctly_rounded_divide_sqrt {
+                format!(
+                    "{} -cl-fp32-correctly-rounded-divide-sqrt",
+                    source.key.options
+                )
+            } else {
+                source.key.options.to_string()
+            };
+            let program =
+                Program::create_and_build_from_source(&self.context, &source.text(), &options)
+                    .map_err(|log| {
+                        Error::Backend(format!(
+                            "OpenCL: building {} on {} failed: {log}",
+                            source.describe(),
+                            self.info.name
+                        ))
+                    })?;
             programs.insert(source.key.clone(), program);
         }
         let program = &programs[&source.key];

@@ -5,8 +5,9 @@ use clap::Args;
 #[derive(Args)]
 pub struct DevicesArgs {}
 
-/// Prints the CPU and every OpenCL device with its name, OpenCL version, memory and fp64 support,
-/// or why no OpenCL device can be used.
+/// Prints the CPU and every OpenCL device with its name, OpenCL version, memory, fp64 support and
+/// whether its f32 division and square root are correctly rounded, or why no OpenCL device can
+/// be used.
 pub fn devices(_: DevicesArgs) -> Result<(), String> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("cpu        {threads} hardware threads");
@@ -14,7 +15,7 @@ pub fn devices(_: DevicesArgs) -> Result<(), String> {
         Ok(found) => {
             for d in found {
                 println!(
-                    "opencl:{}   {} ({}); {}, {}; {} compute units, {:.1} GiB (at most {:.1} GiB per buffer), fp64 {}",
+                    "opencl:{}   {} ({}); {}, {}; {} compute units, {:.1} GiB (at most {:.1} GiB per buffer), fp64 {}, f32 ÷ and √ correctly rounded {}",
                     d.index,
                     d.name,
                     d.platform,
@@ -23,7 +24,8 @@ pub fn devices(_: DevicesArgs) -> Result<(), String> {
                     d.compute_units,
                     d.global_memory as f64 / (1u64 << 30) as f64,
                     d.max_allocation as f64 / (1u64 << 30) as f64,
-                    if d.fp64 { "yes" } else { "no" }
+                    if d.fp64 { "yes" } else { "no" },
+                    if d.correctly_rounded_divide_sqrt { "yes" } else { "no" }
                 );
             }
         }
