@@ -1,18 +1,51 @@
-//! Launch glue for the tiled, batched GEMM of `kernels/matmul.cl`.
+//! Launch glue for the tiled, batched GEMM of `kernels/matmul.cl`, and the choice of its
+//! register blocking.
 
 use super::launch::{strided, uint, Launch};
 use super::pool::ClBuffer;
-use super::runtime::Runtime;
+use super::runtime::{KernelEntry, Runtime};
 use super::source::{ProgramSource, MATMUL};
+use super::DeviceInfo;
 use crate::{checked_numel, Element, Error, Layout, Result};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// The output tile of one work-group is `TILE × TILE` (`TS` in the kernel).
-const TILE: usize = 64;
+/// One register blocking of the kernel: each work-group computes a `tile × tile` block of C with
+/// `side × side` items, each item `(tile / side)²` outputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Blocking {
+    /// What `POLYVIT_OPENCL_GEMM` selects it by: `TILExOUTPUTS` (outputs per item side).
+    pub name: &'static str,
+    options: &'static str,
+    tile: usize,
+    side: usize,
+}
 
-/// Register blockings to try, largest group first: `(build options, items per group side)`.
-/// 4×4 outputs per item needs 16×16 = 256 items per group; 8×8 needs 8×8 = 64.
-const CONFIGS: [(&str, usize); 2] = [("-D WM=4 -D WN=4", 16), ("-D WM=8 -D WN=8", 8)];
+/// 64×64 tiles, 4×4 outputs per item (256 items): the default.
+const TILE_64: Blocking = Blocking {
+    name: "64x4",
+    options: "-D TS=64 -D WM=4 -D WN=4",
+    tile: 64,
+    side: 16,
+};
+
+/// 128×128 tiles, 8×8 outputs per item (256 items): for large products on a GPU.
+const TILE_128: Blocking = Blocking {
+    name: "128x8",
+    options: "-D TS=128 -D WM=8 -D WN=8",
+    tile: 128,
+    side: 16,
+};
+
+/// 64×64 tiles, 8×8 outputs per item (64 items): for devices that allow fewer items per group.
+const FEW_ITEMS: Blocking = Blocking {
+    name: "64x8",
+    options: "-D TS=64 -D WM=8 -D WN=8",
+    tile: 64,
+    side: 8,
+};
+
+/// Every blocking (`POLYVIT_OPENCL_GEMM` picks one by name).
+pub(crate) const BLOCKINGS: [Blocking; 3] = [TILE_64, TILE_128, FEW_ITEMS];
 
 /// `[..., m, k] · [..., k, n] → [..., m, n]` (contiguous), any strides for both operands; the
 /// batch axes of both are walked together (stride 0 where broadcast).
@@ -23,6 +56,99 @@ pub(crate) fn matmul<T: Element>(
     b: &ClBuffer<T>,
     b_layout: &Layout,
 ) -> Result<ClBuffer<T>> {
+    let rank = a_layout.rank();
+    let (m, n) = (a_layout.shape()[rank - 2], b_layout.shape()[rank - 1]);
+    let batches = a_layout.leading(rank - 2).numel();
+    let blocking = match chosen_by_environment()? {
+        Some(blocking) => blocking,
+        None => default_blocking::<T>(rt, m, n, batches)?,
+    };
+    matmul_with(rt, blocking, a, a_layout, b, b_layout)
+}
+
+/// The blocking for an `m × n` output over `batches` products: 128×128 tiles on a GPU when they
+/// still give each compute unit two work-groups, else 64×64 with 4×4 per item, else (a device
+/// that allows only 64 items per group) 64×64 with 8×8.
+///
+/// Measured on an H200 (benches/README.md): 4096³ ran at 26.1 TFLOP/s with 128×128 tiles and
+/// 21.6 with 64×64, but the ViT's products, whose outputs make few 128×128 tiles, ran up to
+/// 1.6× slower with them (its training step 68 ms against 43). On a CPU (PoCL) 64×64 with 4×4
+/// was the fastest at every size.
+fn default_blocking<T: Element>(
+    rt: &Arc<Runtime>,
+    m: usize,
+    n: usize,
+    batches: usize,
+) -> Result<Blocking> {
+    if large_tiles_fill(&rt.info, m, n, batches) && kernel::<T>(rt, TILE_128)?.is_some() {
+        return Ok(TILE_128);
+    }
+    for blocking in [TILE_64, FEW_ITEMS] {
+        if kernel::<T>(rt, blocking)?.is_some() {
+            return Ok(blocking);
+        }
+    }
+    Err(Error::Backend(format!(
+        "OpenCL: {} cannot run the GEMM kernel with 64 items per work-group",
+        rt.info.name
+    )))
+}
+
+/// The blocking `POLYVIT_OPENCL_GEMM` names (read once), if it is set: a tuning knob for
+/// measuring the blockings against each other on one device (`benches/gpu-check.sh`).
+fn chosen_by_environment() -> Result<Option<Blocking>> {
+    static CHOICE: OnceLock<std::result::Result<Option<Blocking>, String>> = OnceLock::new();
+    let choice = CHOICE.get_or_init(|| {
+        let Some(value) = std::env::var_os("POLYVIT_OPENCL_GEMM") else {
+            return Ok(None);
+        };
+        let value = value.to_string_lossy();
+        match BLOCKINGS.iter().find(|b| b.name == value) {
+            Some(blocking) => Ok(Some(*blocking)),
+            None => {
+                let names: Vec<_> = BLOCKINGS.iter().map(|b| b.name).collect();
+                Err(format!(
+                    "POLYVIT_OPENCL_GEMM={value} is not a GEMM blocking (one of {})",
+                    names.join(", ")
+                ))
+            }
+        }
+    });
+    choice.clone().map_err(Error::Backend)
+}
+
+/// Whether `info` is a GPU and 128×128 tiles of an `m × n` output over `batches` products give
+/// each of its compute units at least two work-groups.
+pub(crate) fn large_tiles_fill(info: &DeviceInfo, m: usize, n: usize, batches: usize) -> bool {
+    let tiles = m.div_ceil(TILE_128.tile) * n.div_ceil(TILE_128.tile) * batches;
+    info.gpu && tiles >= 2 * info.compute_units as usize
+}
+
+/// The kernel of `blocking` (built on first use), or `None` when the device allows fewer items
+/// per group than it has.
+fn kernel<T: Element>(rt: &Arc<Runtime>, blocking: Blocking) -> Result<Option<Arc<KernelEntry>>> {
+    let source = ProgramSource::plain(MATMUL, T::DTYPE, blocking.options);
+    let entry = rt.kernel(&source, "matmul")?;
+    Ok((entry.max_group >= blocking.side * blocking.side).then_some(entry))
+}
+
+/// [`matmul`] with the kernel of `blocking`; an error when the device cannot run it.
+pub(crate) fn matmul_with<T: Element>(
+    rt: &Arc<Runtime>,
+    blocking: Blocking,
+    a: &ClBuffer<T>,
+    a_layout: &Layout,
+    b: &ClBuffer<T>,
+    b_layout: &Layout,
+) -> Result<ClBuffer<T>> {
+    let entry = kernel::<T>(rt, blocking)?.ok_or_else(|| {
+        Error::Backend(format!(
+            "OpenCL: {} cannot run the GEMM blocking {} ({} items per work-group)",
+            rt.info.name,
+            blocking.name,
+            blocking.side * blocking.side
+        ))
+    })?;
     let rank = a_layout.rank();
     let (m, k, n) = (
         a_layout.shape()[rank - 2],
@@ -37,20 +163,7 @@ pub(crate) fn matmul<T: Element>(
     }
     let stride = |l: &Layout, axis: usize| uint("a stride", l.walk_stride(axis));
     let [a_batch, b_batch] = strided([&batch, &b_layout.leading(rank - 2)])?;
-    let mut chosen = None;
-    for (options, side) in CONFIGS {
-        let entry = rt.kernel(&ProgramSource::plain(MATMUL, T::DTYPE, options), "matmul")?;
-        if entry.max_group >= side * side {
-            chosen = Some((entry, side));
-            break;
-        }
-    }
-    let (entry, side) = chosen.ok_or_else(|| {
-        Error::Backend(format!(
-            "OpenCL: {} cannot run the GEMM kernel with 64 items per work-group",
-            rt.info.name
-        ))
-    })?;
+    let (tile, side) = (blocking.tile, blocking.side);
     Launch::new(rt, &entry)
         .buffer(a)?
         .arg(&a_batch)?
@@ -65,7 +178,7 @@ pub(crate) fn matmul<T: Element>(
         .arg(&uint("n", n)?)?
         .arg(&uint("k", k)?)?
         .run(
-            &[n.div_ceil(TILE) * side, m.div_ceil(TILE) * side, batches],
+            &[n.div_ceil(tile) * side, m.div_ceil(tile) * side, batches],
             &[side, side, 1],
         )?;
     Ok(out)

@@ -1,8 +1,10 @@
-//! The fused kernels (row ops and the AdamW update) against their composed defaults (`composed.rs`), on the same OpenCL device:
-//! crate-internal, since the composed functions are not public.
+//! Crate-internal kernel tests, on each OpenCL device: the fused kernels (row ops and the AdamW
+//! update) against their composed defaults (`composed.rs`), and every GEMM blocking against a
+//! naive product (the default run uses only one of them per device).
 
+use super::matmul::{large_tiles_fill, matmul_with, BLOCKINGS};
 use super::OpenCl;
-use crate::{composed, test_devices, AdamWStep, Backend, Device, Element};
+use crate::{composed, test_devices, AdamWStep, Backend, DType, Device, Element, Layout};
 
 fn devices() -> Vec<OpenCl> {
     test_devices()
@@ -152,4 +154,106 @@ fn fused_kernels_match_their_composed_defaults() {
         fused_match_composed::<f32>(&cl, 1e-5);
         fused_match_composed::<f64>(&cl, 1e-12);
     }
+}
+
+/// `a · b` of two rank-3 views, in f64 from the stored elements, with the sum of `|a·b|` terms
+/// per output (the scale of its rounding error).
+fn naive_matmul<T: Element>(a: &[T], al: &Layout, b: &[T], bl: &Layout) -> Vec<(f64, f64)> {
+    let at = |x: &[T], l: &Layout, index: [usize; 3]| {
+        let offset: usize = index.iter().zip(l.strides()).map(|(i, s)| i * s).sum();
+        Element::to_f64(x[l.offset() + offset])
+    };
+    let (batches, m, k, n) = (al.shape()[0], al.shape()[1], al.shape()[2], bl.shape()[2]);
+    let mut out = Vec::with_capacity(batches * m * n);
+    for z in 0..batches {
+        for r in 0..m {
+            for c in 0..n {
+                let terms = (0..k).map(|q| at(a, al, [z, r, q]) * at(b, bl, [z, q, c]));
+                out.push(terms.fold((0.0, 0.0), |(s, bound), t| (s + t, bound + t.abs())));
+            }
+        }
+    }
+    out
+}
+
+fn blockings_match_naive<T: Element>(cl: &OpenCl) {
+    // (batches, m, k, n): edges in every direction for both tile sizes, one-element products,
+    // and k longer than several steps of the kernel's 16.
+    for (batches, m, k, n) in [
+        (3, 130, 37, 129),
+        (2, 1, 1, 1),
+        (1, 65, 64, 65),
+        (2, 7, 300, 200),
+    ] {
+        let a = data::<T>(m * k, false);
+        // A broadcast over the batch (stride 0), B stored transposed ([batches, n, k]).
+        let al = Layout::contiguous(&[1, m, k])
+            .broadcast_to(&[batches, m, k])
+            .unwrap();
+        let b: Vec<T> = data::<T>(batches * n * k + 5, false)[5..].to_vec();
+        let bl = Layout::contiguous(&[batches, n, k])
+            .transpose(1, 2)
+            .unwrap();
+        let expected = naive_matmul(&a, &al, &b, &bl);
+        let (a_cl, b_cl) = (cl.from_host(&a).unwrap(), cl.from_host(&b).unwrap());
+        let tolerance = if T::DTYPE == DType::F32 { 1e-5 } else { 1e-13 };
+        for blocking in BLOCKINGS {
+            let c = matmul_with(&cl.runtime, blocking, &a_cl, &al, &b_cl, &bl).unwrap();
+            let c = cl
+                .to_host(&c, &Layout::contiguous(&[batches * m * n]))
+                .unwrap();
+            for (i, (got, (want, bound))) in c.iter().zip(&expected).enumerate() {
+                let got = Element::to_f64(*got);
+                assert!(
+                    (got - want).abs() <= tolerance * (1.0 + bound),
+                    "GEMM {} {} {batches}×({m}×{k}·{k}×{n}): element {i}: {got} vs {want}",
+                    blocking.name,
+                    T::DTYPE
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_gemm_blocking_matches_a_naive_product() {
+    for cl in devices() {
+        blockings_match_naive::<f32>(&cl);
+        if cl.info().fp64 {
+            blockings_match_naive::<f64>(&cl);
+        }
+    }
+}
+
+#[test]
+fn large_gemm_tiles_only_for_products_that_fill_a_gpu() {
+    let h200 = super::DeviceInfo {
+        index: 0,
+        platform: "NVIDIA CUDA".into(),
+        name: "NVIDIA H200".into(),
+        version: "OpenCL 3.0 CUDA".into(),
+        c_version: "OpenCL C 1.2".into(),
+        global_memory: 150 << 30,
+        max_allocation: 37 << 30,
+        compute_units: 132,
+        gpu: true,
+        fp64: true,
+        correctly_rounded_divide_sqrt: true,
+    };
+    // 4096³: 1,024 tiles of 128² for 132 units.
+    assert!(large_tiles_fill(&h200, 4096, 4096, 1));
+    // The ViT's qkv projection (165 tiles), its MLP (198), a weight gradient (10) and the
+    // attention products (192 of one tile each): fewer than two per unit.
+    for (m, n, batches) in [(4160, 576, 1), (4160, 768, 1), (192, 576, 1), (65, 65, 192)] {
+        assert!(
+            !large_tiles_fill(&h200, m, n, batches),
+            "{m}×{n} × {batches}"
+        );
+    }
+    let cpu = super::DeviceInfo {
+        gpu: false,
+        compute_units: 2,
+        ..h200
+    };
+    assert!(!large_tiles_fill(&cpu, 4096, 4096, 1));
 }

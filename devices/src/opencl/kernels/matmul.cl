@@ -6,10 +6,9 @@
  *
  * A element (r, q) of batch entry z is a[at(a_batch, z) + r * a_rs + q * a_cs], B likewise, so a
  * transposed operand is only a change of strides; a broadcast batch axis has stride 0. C is the
- * contiguous [batch, m, n] output. The host sets WM and WN (4x4 = 256 items, or 8x8 = 64 items on
- * devices that allow fewer items per group). */
+ * contiguous [batch, m, n] output. The host sets the blocking: TS and WM = WN (TS 64 with 4x4
+ * per item = 256 items, TS 64 with 8x8 = 64 items, TS 128 with 8x8 = 256 items; matmul.rs). */
 
-#define TS 64
 #define TK 16
 #define LX (TS / WN)
 #define LY (TS / WM)
