@@ -10,6 +10,9 @@ linear projection of flattened patches.
 
     pip install torch==2.15.0
     python3 benches/reference/compare_step.py small sgd 10 3   # threads: --threads N
+
+`--device cuda` times the step on a GPU (fp32 with TF32 off, each step waited for), for
+benches/gpu-check.sh.
 """
 
 import argparse
@@ -86,20 +89,25 @@ def main():
     parser.add_argument("steps", type=int, nargs="?", default=10)
     parser.add_argument("warmup", type=int, nargs="?", default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    # Plain fp32 products on a GPU, as our OpenCL kernels compute them.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
     width, depth, heads, mlp, modality, example, patch, batch = SHAPES[args.shape]
-    model = ViT(width, depth, heads, mlp, modality, example, patch)
+    model = ViT(width, depth, heads, mlp, modality, example, patch).to(device)
     if args.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     else:
         optimizer = torch.optim.AdamW(
             model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01
         )
-    inputs = torch.randn(batch, *example)
-    labels = torch.arange(batch) % CLASSES
+    inputs = torch.randn(batch, *example).to(device)
+    labels = (torch.arange(batch) % CLASSES).to(device)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -107,6 +115,8 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
     for _ in range(args.warmup):
         step()
