@@ -11,10 +11,10 @@
 # `run` unpacks the bundle, brings the loader if the machine has none, makes NVIDIA's OpenCL
 # driver the only one (so that opencl:0 is the GPU), runs every conformance test on the GPU
 # (CI=1: a missing OpenCL device fails instead of skipping), prints the bench table (SGEMM and
-# the ViT training step, 2 CPU cores beside the GPU) once per GEMM blocking, times co-training
-# steps of the default suite on the GPU and on 2 CPU cores, and the bench step in PyTorch on
-# CUDA where the machine has it. Each part's log: see logs() below. On an H200 the conformance
-# tests take 26 s.
+# the ViT training step, 2 CPU cores beside the GPU) once per GEMM blocking, then the step's
+# kernel times (POLYVIT_OPENCL_PROFILE), times co-training steps of the default suite on the
+# GPU and on 2 CPU cores, and the bench step in PyTorch on CUDA where the machine has it. Each
+# part's log: see logs() below. On an H200 the conformance tests take 26 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
@@ -125,6 +125,10 @@ run() {
     POLYVIT_OPENCL_GEMM=$blocking RAYON_NUM_THREADS=2 "$here/bin/device_table" |
       tee "$log/device_table-$blocking.md" | grep -E 'SGEMM|step' || failed=1
   done
+  # The kernels of one training step on the GPU: launches and device time of each.
+  echo "== POLYVIT_OPENCL_PROFILE=1"
+  POLYVIT_OPENCL_PROFILE=1 POLYVIT_BENCH_QUICK=1 RAYON_NUM_THREADS=2 "$here/bin/device_table" |
+    tee "$log/kernel_times.md" | sed -n '/^One training step/,$p' || failed=1
   # 5. Co-training on the default suite: runs of 200 and 1,200 steps on the GPU (each batch whole)
   # and on 2 CPU cores (the default run's micro-batches). The difference of their wall times
   # (results.json) over the 1,000 extra steps is the time of one step, without the data

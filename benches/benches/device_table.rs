@@ -4,7 +4,8 @@
 //! machine; `cargo bench -p benchmarks --bench device_table` runs it here.
 //!
 //! A GPU queue runs asynchronously, so each timing ends with a one-element read, which waits for
-//! every kernel before it.
+//! every kernel before it. With `POLYVIT_OPENCL_PROFILE=1` it also prints, per OpenCL device, the
+//! kernels of one training step with their launches and device time.
 
 use benchmarks::{TrainStep, BATCH};
 use nn::Parameters;
@@ -108,4 +109,41 @@ fn main() {
         "| ViT training step (d192, L6, batch 64) | {} |",
         cells.join(" | ")
     );
+    if std::env::var_os("POLYVIT_OPENCL_PROFILE").is_some() {
+        for device in &devices {
+            if let Device::OpenCl(cl) = device {
+                print_kernel_times(device, cl);
+            }
+        }
+    }
+}
+
+/// Where one training step's device time goes on `cl`, per kernel (`POLYVIT_OPENCL_PROFILE=1`):
+/// the 20 kernels that take the most, and the sum over all of them against the step's wall time.
+fn print_kernel_times(device: &Device, cl: &devices::opencl::OpenCl) {
+    let mut step = TrainStep::small(device).unwrap();
+    let run = |step: &mut TrainStep| {
+        step.run().unwrap();
+        sync(step.model.named_parameters()[0].1.value());
+    };
+    run(&mut step); // Kernel builds and the buffer pool.
+    cl.kernel_times().expect("kernel times");
+    let start = Instant::now();
+    run(&mut step);
+    let wall = start.elapsed().as_secs_f64() * 1e3;
+    let times = cl.kernel_times().expect("kernel times");
+    let total: f64 = times.iter().map(|t| t.seconds).sum::<f64>() * 1e3;
+    let launches: u64 = times.iter().map(|t| t.launches).sum();
+    println!("\nOne training step on {device}: {launches} kernel launches, {total:.2} ms of kernel time in {wall:.2} ms wall time\n");
+    println!("| kernel | launches | ms | share of kernel time |");
+    println!("|---|---:|---:|---:|");
+    for t in times.iter().take(20) {
+        let ms = t.seconds * 1e3;
+        println!(
+            "| {} | {} | {ms:.3} | {:.1} % |",
+            t.kernel,
+            t.launches,
+            100.0 * ms / total
+        );
+    }
 }

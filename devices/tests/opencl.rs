@@ -831,6 +831,17 @@ fn operands_on_different_devices_are_an_error() {
 }
 
 #[test]
+fn kernel_times_need_the_profiling_variable() {
+    if std::env::var_os("POLYVIT_OPENCL_PROFILE").is_some() {
+        return; // Set by whoever runs the tests: this process records them.
+    }
+    for cl in cl_devices() {
+        let message = cl.kernel_times().unwrap_err().to_string();
+        assert!(message.contains("POLYVIT_OPENCL_PROFILE=1"), "{message}");
+    }
+}
+
+#[test]
 fn devices_are_opened_once_and_named() {
     for cl in cl_devices() {
         let again = OpenCl::open(cl.index()).unwrap();

@@ -163,12 +163,19 @@ impl<'a> Launch<'a> {
                 &[],
             )
         };
-        event.map(drop).map_err(|e| {
+        let event = event.map_err(|e| {
             Error::Backend(format!(
                 "OpenCL: enqueueing kernel {} on {} failed: {e}",
                 self.entry.name, self.runtime.info.name
             ))
-        })
+        })?;
+        match &self.runtime.profile {
+            Some(profile) => profile
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(&self.entry.label, event),
+            None => Ok(()),
+        }
     }
 
     /// Enqueues a one-dimensional kernel over `n ≥ 1` items in groups of up to 256 (the kernel

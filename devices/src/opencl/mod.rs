@@ -9,6 +9,7 @@
 //! - `pool.rs`: device buffers and their pool. `host.rs`: host ↔ device copies.
 //! - `source.rs`: program text (ops spliced in from [`crate::ops`]). `launch.rs`: kernel arguments.
 //! - `map.rs`, `reduce.rs`, `matmul.rs`, `fused.rs`: the launch glue of each kernel family.
+//! - `profile.rs`: kernel times from the device's clock (`POLYVIT_OPENCL_PROFILE=1`).
 
 mod fused;
 mod host;
@@ -17,6 +18,7 @@ mod map;
 mod matmul;
 mod optim;
 mod pool;
+mod profile;
 mod reduce;
 mod runtime;
 mod source;
@@ -24,6 +26,7 @@ mod source;
 mod tests;
 
 use pool::ClBuffer;
+pub use profile::KernelTime;
 
 use crate::backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
 use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};
@@ -132,6 +135,19 @@ impl OpenCl {
     /// All the device says about itself.
     pub fn info(&self) -> &DeviceInfo {
         &self.runtime.info
+    }
+
+    /// The device time of each kernel launched on this device since the last call (or since it
+    /// was opened), summed per kernel, most time first; waits for the launches to finish. An
+    /// error unless `POLYVIT_OPENCL_PROFILE=1` was set when the device was opened.
+    pub fn kernel_times(&self) -> Result<Vec<KernelTime>> {
+        match &self.runtime.profile {
+            Some(profile) => profile.lock().unwrap_or_else(|e| e.into_inner()).take(),
+            None => Err(Error::Backend(format!(
+                "no kernel times for {}: set POLYVIT_OPENCL_PROFILE=1 before the device is opened",
+                self.runtime.info.name
+            ))),
+        }
     }
 
     /// How many device buffers have been created on this device so far (requests its pool could

@@ -2,10 +2,11 @@
 //! command queue, its buffer pool, and the programs built for it (once per process).
 
 use super::pool::Pool;
+use super::profile::{self, Profile};
 use super::source::{ProgramKey, ProgramSource};
 use super::DeviceInfo;
 use crate::{DType, Error, Result};
-use opencl3::command_queue::CommandQueue;
+use opencl3::command_queue::{CommandQueue, CL_QUEUE_PROFILING_ENABLE};
 use opencl3::context::Context;
 use opencl3::device::{
     Device as ClDevice, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_GPU, CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT,
@@ -104,6 +105,8 @@ pub(crate) struct KernelEntry {
     pub max_group: usize,
     pub args: u32,
     pub name: &'static str,
+    /// The name, op, element type and build options: what kernel times are summed by.
+    pub label: Arc<str>,
 }
 
 /// One opened device.
@@ -118,6 +121,8 @@ pub(crate) struct Runtime {
     max_group: usize,
     programs: Mutex<HashMap<ProgramKey, Program>>,
     kernels: Mutex<HashMap<(ProgramKey, &'static str), Arc<KernelEntry>>>,
+    /// The launches' events, when `POLYVIT_OPENCL_PROFILE` asked for kernel times.
+    pub profile: Option<Mutex<Profile>>,
 }
 
 impl Runtime {
@@ -128,7 +133,13 @@ impl Runtime {
             Error::Backend(format!("OpenCL: {what} on {} failed: {e}", info.name))
         };
         let context = Context::from_device(&device).map_err(|e| fail("creating a context", e))?;
-        let queue = CommandQueue::create_default(&context, 0)
+        let profiled = profile::requested();
+        let properties = if profiled {
+            CL_QUEUE_PROFILING_ENABLE
+        } else {
+            0
+        };
+        let queue = CommandQueue::create_default(&context, properties)
             .map_err(|e| fail("creating a command queue", e))?;
         let max_group = query("the work-group size limit", device.max_work_group_size())?.max(1);
         let limit = usize::try_from(info.global_memory / 2).unwrap_or(usize::MAX);
@@ -140,6 +151,7 @@ impl Runtime {
             max_group,
             programs: Mutex::new(HashMap::new()),
             kernels: Mutex::new(HashMap::new()),
+            profile: profiled.then(|| Mutex::new(Profile::default())),
             info,
         })
     }
@@ -195,11 +207,23 @@ impl Runtime {
         let args = kernel
             .num_args()
             .map_err(|e| fail("querying the arguments", e))?;
+        let key = &source.key;
+        let op = if key.op.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", key.op)
+        };
+        let options = if key.options.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", key.options)
+        };
         let entry = Arc::new(KernelEntry {
             kernel: Mutex::new(kernel),
             max_group: group.min(self.max_group).max(1),
             args,
             name,
+            label: format!("{name}{op} {}{options}", key.dtype).into(),
         });
         kernels.insert(cache_key, Arc::clone(&entry));
         Ok(entry)
