@@ -6,7 +6,7 @@ use super::pool::ClBuffer;
 use super::runtime::{KernelEntry, Runtime};
 use super::source::{ProgramSource, MATMUL};
 use super::DeviceInfo;
-use crate::{checked_numel, Element, Error, Layout, Result};
+use crate::{checked_numel, DType, Element, Error, Layout, Result};
 use std::sync::{Arc, OnceLock};
 
 /// One register blocking of the kernel: each work-group computes a `tile × tile` block of C with
@@ -66,9 +66,11 @@ pub(crate) fn matmul<T: Element>(
     matmul_with(rt, blocking, a, a_layout, b, b_layout)
 }
 
-/// The blocking for an `m × n` output over `batches` products: 128×128 tiles on a GPU when they
-/// still give each compute unit two work-groups, else 64×64 with 4×4 per item, else (a device
-/// that allows only 64 items per group) 64×64 with 8×8.
+/// The blocking for an `m × n` output over `batches` products: in f32, 128×128 tiles on a GPU
+/// when they still give each compute unit two work-groups (and the device builds and allows
+/// them), else 64×64 with 4×4 per item, else (a device that allows only 64 items per group)
+/// 64×64 with 8×8. f64, for gradient checks, keeps to 64×64: its 128×128 tiles would need 33 KB
+/// of local memory, more than OpenCL's 32 KB minimum.
 ///
 /// Measured on an H200 (benches/README.md): 4096³ ran at 26.1 TFLOP/s with 128×128 tiles and
 /// 21.6 with 64×64, but the ViT's products, whose outputs make few 128×128 tiles, ran up to
@@ -80,7 +82,10 @@ fn default_blocking<T: Element>(
     n: usize,
     batches: usize,
 ) -> Result<Blocking> {
-    if large_tiles_fill(&rt.info, m, n, batches) && kernel::<T>(rt, TILE_128)?.is_some() {
+    if T::DTYPE == DType::F32
+        && large_tiles_fill(&rt.info, m, n, batches)
+        && matches!(kernel::<T>(rt, TILE_128), Ok(Some(_)))
+    {
         return Ok(TILE_128);
     }
     for blocking in [TILE_64, FEW_ITEMS] {
