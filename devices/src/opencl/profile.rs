@@ -16,7 +16,8 @@ use crate::{Error, Result};
 /// How many launches' events are kept before they are waited for and summed.
 const FOLD_EVERY: usize = 1 << 16;
 
-/// The device time of one kernel over the launches since the last [`Profile::take`].
+/// The device time of one kernel over the launches since the last
+/// [`OpenCl::kernel_times`](super::OpenCl::kernel_times).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelTime {
     /// The kernel function, its op, element type and build options, e.g. `binary mul f32`.
