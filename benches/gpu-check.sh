@@ -11,10 +11,11 @@
 # `run` unpacks the bundle, brings the loader if the machine has none, makes NVIDIA's OpenCL
 # driver the only one (so that opencl:0 is the GPU), runs every conformance test on the GPU
 # (CI=1: a missing OpenCL device fails instead of skipping), prints the bench table (SGEMM and
-# the ViT training step, 2 CPU cores beside the GPU) once per GEMM blocking, then the step's
-# kernel times (POLYVIT_OPENCL_PROFILE), times co-training steps of the default suite on the
-# GPU and on 2 CPU cores, and the bench step in PyTorch on CUDA where the machine has it. Each
-# part's log: see logs() below. On an H200 the conformance tests take 26 s.
+# the ViT training step, 2 CPU cores beside the GPU) with the default GEMM blocking and with
+# each one forced, then the step's kernel times (POLYVIT_OPENCL_PROFILE), times co-training
+# steps of the default suite on the GPU and on 2 CPU cores, and the bench step in PyTorch on
+# CUDA where the machine has it. Each part's log: see logs() below. On an H200 the conformance
+# tests take 26 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
@@ -118,9 +119,9 @@ run() {
   done
   # 4. The table, with the CPU column on 2 cores (the machines this project trains on).
   RAYON_NUM_THREADS=2 "$here/bin/device_table" | tee "$log/device_table.md" || failed=1
-  # The GEMM's other register blockings (opencl/matmul.rs), to choose each device's default by.
+  # Each product with one blocking forced (opencl/matmul.rs), against the default's choice.
   local blocking
-  for blocking in 128x8 64x8; do
+  for blocking in 64x4 128x8 64x8; do
     echo "== POLYVIT_OPENCL_GEMM=$blocking"
     POLYVIT_OPENCL_GEMM=$blocking RAYON_NUM_THREADS=2 "$here/bin/device_table" |
       tee "$log/device_table-$blocking.md" | grep -E 'SGEMM|step' || failed=1
