@@ -60,7 +60,8 @@ pub trait Element:
     fn to_f64(self) -> f64;
 
     /// `eˣ` written so that a loop of it vectorizes: for `f32` a branch-free polynomial (within
-    /// 2 ulp on the finite range, `0` below −87.3, saturating at `e^88` above 88, NaN for NaN);
+    /// 2 ulp on the finite range, `0` below −126·ln 2 ≈ −87.34, where `eˣ` is smaller than the
+    /// smallest normal f32, saturating at `e^88` above 88, NaN for NaN);
     /// for `f64` (gradient checks) libm's `exp`. For uses that tolerate a saturated tail, such as
     /// `tanh u = 1 − 2/(e^{2u} + 1)`.
     fn exp_lanes(self) -> Self;
@@ -79,7 +80,9 @@ fn exp_f32_lanes(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0;
-    let clamped = x.clamp(-87.3, 88.0);
+    // The f32 just below −126·ln 2: from here down, eˣ < f32::MIN_POSITIVE and is returned as 0.
+    const FLUSH_BELOW: f32 = -87.336_548;
+    let clamped = x.clamp(FLUSH_BELOW, 88.0);
     // |clamped · log₂e| < 2²², so the sum stays in ROUND's binade, where one unit of the last
     // place is 1: its bits are ROUND's plus the rounded n.
     let shifted = clamped * LOG2_E + ROUND;
@@ -96,7 +99,7 @@ fn exp_f32_lanes(x: f32) -> f32 {
         .wrapping_sub(ROUND.to_bits())
         .wrapping_add(127);
     let scale = f32::from_bits(biased << 23);
-    let e = if x < -87.3 { 0.0 } else { e_r * scale };
+    let e = if x < FLUSH_BELOW { 0.0 } else { e_r * scale };
     if x.is_nan() {
         x
     } else {
@@ -150,6 +153,17 @@ mod tests {
         assert_eq!(exp_f32_lanes(0.0), 1.0);
         assert_eq!(exp_f32_lanes(f32::NEG_INFINITY), 0.0);
         assert_eq!(exp_f32_lanes(-100.0), 0.0);
+        // The smallest normal results are kept (a softmax test once met e^−87.32 flushed to 0),
+        // and only results below f32::MIN_POSITIVE are flushed.
+        for x in [-87.336_54f32, -87.33, -87.32, -87.3] {
+            let (got, want) = (exp_f32_lanes(x) as f64, (x as f64).exp());
+            assert!(
+                (got - want).abs() <= 2.0 * want * f32::EPSILON as f64,
+                "e^{x}: {got} vs {want}"
+            );
+        }
+        assert_eq!(exp_f32_lanes(-87.34), 0.0);
+        assert!((-87.336_548f64).exp() < f32::MIN_POSITIVE as f64);
         assert!(exp_f32_lanes(f32::INFINITY) > 1e38);
         assert!(exp_f32_lanes(f32::NAN).is_nan());
     }
