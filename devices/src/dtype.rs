@@ -81,7 +81,7 @@ fn exp_f32_lanes(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0;
     // The f32 just below −126·ln 2: from here down, eˣ < f32::MIN_POSITIVE and is returned as 0.
-    const FLUSH_BELOW: f32 = -87.336_548;
+    const FLUSH_BELOW: f32 = -87.336_55;
     let clamped = x.clamp(FLUSH_BELOW, 88.0);
     // |clamped · log₂e| < 2²², so the sum stays in ROUND's binade, where one unit of the last
     // place is 1: its bits are ROUND's plus the rounded n.
