@@ -59,11 +59,11 @@ pub(crate) fn matmul<T: Element>(
     let rank = a_layout.rank();
     let (m, n) = (a_layout.shape()[rank - 2], b_layout.shape()[rank - 1]);
     let batches = a_layout.leading(rank - 2).numel();
-    let blocking = match chosen_by_environment()? {
-        Some(blocking) => blocking,
+    let (blocking, entry) = match chosen_by_environment()? {
+        Some(blocking) => (blocking, runnable::<T>(rt, blocking)?),
         None => default_blocking::<T>(rt, m, n, batches)?,
     };
-    matmul_with(rt, blocking, a, a_layout, b, b_layout)
+    launch(rt, blocking, &entry, a, a_layout, b, b_layout)
 }
 
 /// The blocking for an `m × n` output over `batches` products: in f32, 128×128 tiles on a GPU
@@ -81,16 +81,15 @@ fn default_blocking<T: Element>(
     m: usize,
     n: usize,
     batches: usize,
-) -> Result<Blocking> {
-    if T::DTYPE == DType::F32
-        && large_tiles_fill(&rt.info, m, n, batches)
-        && matches!(kernel::<T>(rt, TILE_128), Ok(Some(_)))
-    {
-        return Ok(TILE_128);
+) -> Result<(Blocking, Arc<KernelEntry>)> {
+    if T::DTYPE == DType::F32 && large_tiles_fill(&rt.info, m, n, batches) {
+        if let Ok(Some(entry)) = kernel::<T>(rt, TILE_128) {
+            return Ok((TILE_128, entry));
+        }
     }
     for blocking in [TILE_64, FEW_ITEMS] {
-        if kernel::<T>(rt, blocking)?.is_some() {
-            return Ok(blocking);
+        if let Some(entry) = kernel::<T>(rt, blocking)? {
+            return Ok((blocking, entry));
         }
     }
     Err(Error::Backend(format!(
@@ -137,7 +136,9 @@ fn kernel<T: Element>(rt: &Arc<Runtime>, blocking: Blocking) -> Result<Option<Ar
     Ok((entry.max_group >= blocking.side * blocking.side).then_some(entry))
 }
 
-/// [`matmul`] with the kernel of `blocking`; an error when the device cannot run it.
+/// [`matmul`] with the kernel of `blocking`; an error when the device cannot run it (the tests run
+/// every blocking through it).
+#[cfg(test)]
 pub(crate) fn matmul_with<T: Element>(
     rt: &Arc<Runtime>,
     blocking: Blocking,
@@ -146,14 +147,32 @@ pub(crate) fn matmul_with<T: Element>(
     b: &ClBuffer<T>,
     b_layout: &Layout,
 ) -> Result<ClBuffer<T>> {
-    let entry = kernel::<T>(rt, blocking)?.ok_or_else(|| {
+    let entry = runnable::<T>(rt, blocking)?;
+    launch(rt, blocking, &entry, a, a_layout, b, b_layout)
+}
+
+/// The kernel of `blocking`, or an error saying the device cannot run it.
+fn runnable<T: Element>(rt: &Arc<Runtime>, blocking: Blocking) -> Result<Arc<KernelEntry>> {
+    kernel::<T>(rt, blocking)?.ok_or_else(|| {
         Error::Backend(format!(
             "OpenCL: {} cannot run the GEMM blocking {} ({} items per work-group)",
             rt.info.name,
             blocking.name,
             blocking.side * blocking.side
         ))
-    })?;
+    })
+}
+
+/// Enqueues `entry`, the kernel of `blocking`, over the output of `a · b`.
+fn launch<T: Element>(
+    rt: &Arc<Runtime>,
+    blocking: Blocking,
+    entry: &KernelEntry,
+    a: &ClBuffer<T>,
+    a_layout: &Layout,
+    b: &ClBuffer<T>,
+    b_layout: &Layout,
+) -> Result<ClBuffer<T>> {
     let rank = a_layout.rank();
     let (m, k, n) = (
         a_layout.shape()[rank - 2],
@@ -169,7 +188,7 @@ pub(crate) fn matmul_with<T: Element>(
     let stride = |l: &Layout, axis: usize| uint("a stride", l.walk_stride(axis));
     let [a_batch, b_batch] = strided([&batch, &b_layout.leading(rank - 2)])?;
     let (tile, side) = (blocking.tile, blocking.side);
-    Launch::new(rt, &entry)
+    Launch::new(rt, entry)
         .buffer(a)?
         .arg(&a_batch)?
         .arg(&stride(a_layout, rank - 2)?)?
