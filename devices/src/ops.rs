@@ -25,11 +25,20 @@ pub trait BinaryOp: Send + Sync + 'static {
 /// A fold `acc = combine(acc, x)` starting from `identity`.
 pub trait ReduceOp: Send + Sync + 'static {
     const NAME: &'static str;
+    /// Whether a fold over no elements is defined (it gives the identity); where it is not
+    /// (`max`, `min`), reducing an empty axis is an error, as in PyTorch.
+    const DEFINED_WHEN_EMPTY: bool;
     /// OpenCL C expression of the identity element.
     const OPENCL_IDENTITY: &'static str;
-    /// OpenCL C expression combining `acc` and `x`.
+    /// OpenCL C expression of what each element `x` contributes.
+    const OPENCL_MAP: &'static str;
+    /// OpenCL C expression combining `acc` and `x` (a contribution or another partial fold).
     const OPENCL_COMBINE: &'static str;
     fn identity<T: Element>() -> T;
+    /// What one element contributes to the fold (`x` itself, or `x²` for a sum of squares).
+    fn map<T: Element>(x: T) -> T;
+    /// Combines a partial fold with a contribution or with another partial fold, so the
+    /// contributions can be folded in several partial folds and those combined.
     fn combine<T: Element>(acc: T, x: T) -> T;
 }
 
@@ -100,7 +109,9 @@ macro_rules! binary_ops {
 
 /// Defines every reduction and [`for_each_reduce_op`] from one list (see `unary_ops!`).
 macro_rules! reduce_ops {
-    ($($(#[$doc:meta])* $name:ident, $label:literal, identity: $cl_id:literal => $id:expr,
+    ($($(#[$doc:meta])* $name:ident, $label:literal, empty: $empty:literal,
+       identity: $cl_id:literal => $id:expr,
+       map: $cl_map:literal => |$m:ident| $map:expr,
        combine: $cl_combine:literal => |$acc:ident, $x:ident| $body:expr;)*) => {
         $(
             $(#[$doc])*
@@ -108,11 +119,17 @@ macro_rules! reduce_ops {
             pub struct $name;
             impl ReduceOp for $name {
                 const NAME: &'static str = $label;
+                const DEFINED_WHEN_EMPTY: bool = $empty;
                 const OPENCL_IDENTITY: &'static str = $cl_id;
+                const OPENCL_MAP: &'static str = $cl_map;
                 const OPENCL_COMBINE: &'static str = $cl_combine;
                 #[inline(always)]
                 fn identity<T: Element>() -> T {
                     $id
+                }
+                #[inline(always)]
+                fn map<T: Element>($m: T) -> T {
+                    $map
                 }
                 #[inline(always)]
                 fn combine<T: Element>($acc: T, $x: T) -> T {
@@ -218,12 +235,18 @@ binary_ops! {
 
 reduce_ops! {
     /// `Σ x`.
-    Sum, "sum", identity: "(T)0" => T::zero(), combine: "acc + x" => |acc, x| acc + x;
+    Sum, "sum", empty: true, identity: "(T)0" => T::zero(), map: "x" => |x| x,
+        combine: "acc + x" => |acc, x| acc + x;
+    /// `Σ x²`, each square rounded as `Mul` rounds it: the same numbers as squaring and then
+    /// summing, without the squares' pass over memory (a gradient's norm).
+    SumOfSquares, "sum_of_squares", empty: true, identity: "(T)0" => T::zero(),
+        map: "x * x" => |x| x * x,
+        combine: "acc + x" => |acc, x| acc + x;
     /// `max x` (NaN wins, as in PyTorch).
-    Max, "max", identity: "-INFINITY" => T::neg_infinity(),
+    Max, "max", empty: false, identity: "-INFINITY" => T::neg_infinity(), map: "x" => |x| x,
         combine: "(isnan(acc) || acc > x) ? acc : x" => |acc, x| Maximum::apply(acc, x);
     /// `min x` (NaN wins, as in PyTorch).
-    Min, "min", identity: "INFINITY" => T::infinity(),
+    Min, "min", empty: false, identity: "INFINITY" => T::infinity(), map: "x" => |x| x,
         combine: "(isnan(acc) || acc < x) ? acc : x" => |acc, x| Minimum::apply(acc, x);
 }
 

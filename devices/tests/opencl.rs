@@ -217,10 +217,13 @@ impl ReduceVisitor for ReduceEdges<'_> {
         for (pair, &g) in data.chunks(2).zip(&got) {
             let want = match self.dtype {
                 DType::F32 => {
-                    let acc = Op::combine(Op::identity::<f32>(), pair[0] as f32);
-                    f64::from(Op::combine(acc, pair[1] as f32))
+                    let acc = Op::combine(Op::identity::<f32>(), Op::map(pair[0] as f32));
+                    f64::from(Op::combine(acc, Op::map(pair[1] as f32)))
                 }
-                DType::F64 => Op::combine(Op::combine(Op::identity(), pair[0]), pair[1]),
+                DType::F64 => {
+                    let acc = Op::combine(Op::identity(), Op::map(pair[0]));
+                    Op::combine(acc, Op::map(pair[1]))
+                }
             };
             assert!(
                 close(want, g, tol(self.dtype), 1e-37),

@@ -111,7 +111,7 @@ fn move_state(state: &mut BTreeMap<String, Tensor>, device: &Device) -> Result<(
 pub fn clip_grad_norm(grads: &mut Gradients, max_norm: f64) -> Result<f64> {
     let mut squares: Option<Tensor> = None;
     for g in grads.tensors() {
-        let part = g.square()?.sum_all()?;
+        let part = g.sum_of_squares_all()?;
         squares = Some(match squares {
             Some(total) => total.add(&part)?,
             None => part,

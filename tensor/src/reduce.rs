@@ -1,7 +1,7 @@
 //! Reductions over chosen axes.
 
 use crate::Tensor;
-use devices::ops::{ArgKind, Max, Min, ReduceOp, Sum};
+use devices::ops::{ArgKind, Max, Min, ReduceOp, Sum, SumOfSquares};
 use devices::{shape_str, Error, Result};
 
 impl Tensor {
@@ -19,7 +19,7 @@ impl Tensor {
     /// Folds `Op` over `axes`; with `keepdim` the reduced axes stay as size 1.
     fn reduce<Op: ReduceOp>(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = self.check_axes(Op::NAME, axes)?;
-        if Op::NAME != "sum" && axes.iter().any(|&a| self.shape()[a] == 0) {
+        if !Op::DEFINED_WHEN_EMPTY && axes.iter().any(|&a| self.shape()[a] == 0) {
             return Err(Error::shape(
                 Op::NAME,
                 format!("cannot reduce an empty axis of {}", shape_str(self.shape())),
@@ -72,6 +72,21 @@ impl Tensor {
     /// ```
     pub fn sum_all(&self) -> Result<Tensor> {
         self.sum(&(0..self.rank()).collect::<Vec<_>>(), false)
+    }
+
+    /// `Σ x²` over every element, as a scalar tensor: the squared L2 norm, in one pass over
+    /// memory. Each square is rounded as `x.square()` rounds it and, for a contiguous tensor,
+    /// summed in the order `sum_all` sums the squares, so the result is
+    /// `x.square()?.sum_all()` to the bit (the gradient norm of `nn::optim::clip_grad_norm`).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[3.0, -4.0, 1.0, 2.0], &[2, 2], DType::F64)?;
+    /// assert_eq!(x.sum_of_squares_all()?.to_scalar()?, 30.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn sum_of_squares_all(&self) -> Result<Tensor> {
+        self.reduce::<SumOfSquares>(&(0..self.rank()).collect::<Vec<_>>(), false)
     }
 
     /// The mean over `axes`: `Σ x / n` with `n` the number of reduced elements.

@@ -578,6 +578,20 @@ proptest! {
         prop_assert!(total.shape().is_empty());
         check_scaled("sum_all", &total, &f.sum, dtype, tol(dtype),
             |_| f.sum_abs.data[0] * (f.count as f64).sqrt() / 10.0)?;
+        // The sum of squares against the reference, and (where the input is contiguous, as
+        // a gradient is) bit for bit against squaring and then summing.
+        let squares = fold(&x.r.map(|v| v * v), &all, false);
+        let got = x.t.sum_of_squares_all().unwrap();
+        check_scaled("sum_of_squares_all", &got, &squares.sum, dtype, tol(dtype),
+            |_| squares.sum.data[0] * (f.count as f64).sqrt() / 10.0)?;
+        if x.t.is_contiguous() {
+            let composed = x.t.square().unwrap().sum_all().unwrap();
+            prop_assert_eq!(
+                got.to_scalar().unwrap().to_bits(),
+                composed.to_scalar().unwrap().to_bits(),
+                "sum_of_squares_all of {:?} on {:?}", shape, device
+            );
+        }
         let axis = g.below(shape.len() + 1);
         check_arg_reductions(&x, axis, keepdim, dtype)?;
     }

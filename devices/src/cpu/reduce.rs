@@ -5,7 +5,8 @@ use super::CpuBuffer;
 use crate::ops::{ArgKind, ReduceOp};
 use crate::{Element, Layout, Walk};
 
-/// Folds `Op` over `axes`, keeping them as size-1 axes of the contiguous output.
+/// Folds `Op` over `axes` (`Op::combine` over `Op::map` of each element), keeping them as
+/// size-1 axes of the contiguous output.
 ///
 /// Two loop orders: when the innermost axis is reduced, each output element folds a (mostly
 /// contiguous) run of the input; otherwise every reduced position adds a whole contiguous row into
@@ -55,11 +56,11 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
                         let origin = base + shift;
                         if kept_stride == 1 {
                             for (d, &v) in dst.iter_mut().zip(&x[origin..origin + len]) {
-                                *d = Op::combine(*d, v);
+                                *d = Op::combine(*d, Op::map(v));
                             }
                         } else {
                             for (i, d) in dst.iter_mut().enumerate() {
-                                *d = Op::combine(*d, x[origin + i * kept_stride]);
+                                *d = Op::combine(*d, Op::map(x[origin + i * kept_stride]));
                             }
                         }
                     }
@@ -70,25 +71,28 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
     out
 }
 
-/// Folds `n` elements starting at `start` with `stride`. Contiguous runs use eight independent
-/// accumulators, which lets the compiler vectorize and also shortens the rounding-error chain.
+/// Folds the contributions of `n` elements starting at `start` with `stride`. Contiguous runs use
+/// eight independent accumulators, which lets the compiler vectorize and also shortens the
+/// rounding-error chain; the accumulators are then combined as they are (not mapped again).
 #[inline]
 fn fold_run<T: Element, Op: ReduceOp>(acc: T, x: &[T], start: usize, n: usize, stride: usize) -> T {
     if stride != 1 {
-        return (0..n).fold(acc, |acc, i| Op::combine(acc, x[start + i * stride]));
+        return (0..n).fold(acc, |acc, i| {
+            Op::combine(acc, Op::map(x[start + i * stride]))
+        });
     }
     let run = &x[start..start + n];
     let mut lanes = [Op::identity::<T>(); 8];
     let mut chunks = run.chunks_exact(8);
     for chunk in &mut chunks {
         for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane = Op::combine(*lane, v);
+            *lane = Op::combine(*lane, Op::map(v));
         }
     }
     let tail = chunks
         .remainder()
         .iter()
-        .fold(Op::identity::<T>(), |a, &v| Op::combine(a, v));
+        .fold(Op::identity::<T>(), |a, &v| Op::combine(a, Op::map(v)));
     let folded = lanes.iter().fold(tail, |a, &v| Op::combine(a, v));
     Op::combine(acc, folded)
 }

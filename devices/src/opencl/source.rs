@@ -83,7 +83,7 @@ impl ProgramSource {
         }
     }
 
-    /// `body` with `reduce_identity()` and `reduce_combine(acc, x)` spliced in.
+    /// `body` with `reduce_identity()`, `reduce_map(x)` and `reduce_combine(acc, x)` spliced in.
     pub fn reduce<Op: ReduceOp>(body: &'static str, dtype: DType) -> Self {
         ProgramSource {
             key: ProgramKey {
@@ -93,9 +93,11 @@ impl ProgramSource {
                 options: "",
             },
             defs: format!(
-                "inline T reduce_identity(void) {{ return ({}); }}\n\
+                "{NO_CONTRACTION}inline T reduce_identity(void) {{ return ({}); }}\n\
+                 inline T reduce_map(T x) {{ return ({}); }}\n\
                  inline T reduce_combine(T acc, T x) {{ return ({}); }}\n",
                 Op::OPENCL_IDENTITY,
+                Op::OPENCL_MAP,
                 Op::OPENCL_COMBINE
             ),
         }

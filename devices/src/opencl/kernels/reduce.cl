@@ -1,5 +1,5 @@
-/* One work-group per output g: y[g] = fold of reduce_combine over x[at(kept, g) + at(red, j)],
- * j < count, starting from reduce_identity(). Each item folds a strided share of the j's, then
+/* One work-group per output g: y[g] = fold of reduce_combine over reduce_map(x[at(kept, g) +
+ * at(red, j)]), j < count, starting from reduce_identity(). Each item folds a strided share of the j's, then
  * the group combines the partials in a tree in local memory (size a power of two). */
 __kernel void reduce(__global const T *x, const Strided kept, const Strided red, const uint count,
                      __global T *y, __local T *scratch) {
@@ -9,7 +9,7 @@ __kernel void reduce(__global const T *x, const Strided kept, const Strided red,
     const uint base = at(&kept, g);
     T acc = reduce_identity();
     for (uint j = lid; j < count; j += size) {
-        acc = reduce_combine(acc, x[base + at(&red, j)]);
+        acc = reduce_combine(acc, reduce_map(x[base + at(&red, j)]));
     }
     scratch[lid] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
