@@ -110,8 +110,9 @@ pub(crate) fn layer_norm<T: Element>(
     Ok(LayerNormOutput { y, mean, rstd })
 }
 
-/// Layer norm backward: `dx` by one work-group per row, then `dγ`, `dβ` by one work item per
-/// column summing the rows in order (deterministic, no atomics).
+/// Layer norm backward: `dx` by one work-group per row, then `dγ`, `dβ` in two stages: partial
+/// column sums over chunks of rows, one item per chunk and column, then the chunks summed in
+/// order (deterministic, no atomics).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn layer_norm_backward<T: Element>(
     rt: &Arc<Runtime>,
@@ -145,14 +146,34 @@ pub(crate) fn layer_norm_backward<T: Element>(
             .local::<T>(group)?
             .run(&[rows * group], &[group])?;
     }
-    let entry = rt.kernel(&source, "layer_norm_columns")?;
+    // dγ and dβ: the rows cut into chunks of about √rows, each summed per column by its own
+    // item, then the chunks' partial sums added in order, so both serial loops are about √rows
+    // long and every run sums in the same order.
+    let chunk = rows.isqrt().max(1);
+    let chunks = rows.div_ceil(chunk);
+    let partial_g = ClBuffer::<T>::new(rt, chunks * d)?;
+    let partial_b = ClBuffer::<T>::new(rt, chunks * d)?;
+    if chunks > 0 {
+        let entry = rt.kernel(&source, "layer_norm_columns")?;
+        Launch::new(rt, &entry)
+            .buffer(dy)?
+            .buffer(x)?
+            .buffer(mean)?
+            .buffer(rstd)?
+            .arg(&uint("the row count", rows)?)?
+            .arg(&uint("a row length", d)?)?
+            .arg(&uint("the rows per chunk", chunk)?)?
+            .arg(&uint("the chunk count", chunks)?)?
+            .buffer(&partial_g)?
+            .buffer(&partial_b)?
+            .run_1d(chunks * d)?;
+    }
+    let entry = rt.kernel(&source, "layer_norm_columns_sum")?;
     Launch::new(rt, &entry)
-        .buffer(dy)?
-        .buffer(x)?
-        .buffer(mean)?
-        .buffer(rstd)?
-        .arg(&uint("the row count", rows)?)?
+        .buffer(&partial_g)?
+        .buffer(&partial_b)?
         .arg(&uint("a row length", d)?)?
+        .arg(&uint("the chunk count", chunks)?)?
         .buffer(&dgamma)?
         .buffer(&dbeta)?
         .run_1d(d)?;

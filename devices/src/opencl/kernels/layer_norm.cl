@@ -57,21 +57,46 @@ __kernel void layer_norm_dx(__global const T *dy, __global const T *x, __global 
     }
 }
 
-/* Layer norm backward, parameter gradients, one item per column j (rows summed in order, so the
- * result is the same on every run): dgamma_j = sum_r dy[r, j] * xh[r, j], dbeta_j = sum_r dy[r, j]. */
+/* Layer norm backward, parameter gradients, in two stages so that more than one item per column
+ * works (a column's rows summed by one item kept a GPU nearly idle). Stage one: item i = c * d + j
+ * sums column j over rows [c * chunk, min((c + 1) * chunk, rows)) in order:
+ * partial_g[i] = sum dy[r, j] * xh[r, j], partial_b[i] = sum dy[r, j]. */
 __kernel void layer_norm_columns(__global const T *dy, __global const T *x, __global const T *mean,
                                  __global const T *rstd, const uint rows, const uint d,
-                                 __global T *dgamma, __global T *dbeta) {
+                                 const uint chunk, const uint chunks, __global T *partial_g,
+                                 __global T *partial_b) {
+    const uint i = get_global_id(0);
+    if (i >= chunks * d) {
+        return;
+    }
+    const uint c = i / d;
+    const uint j = i - c * d;
+    const uint end = min(c * chunk + chunk, rows);
+    T sg = (T)0;
+    T sb = (T)0;
+    for (uint r = c * chunk; r < end; ++r) {
+        const T v = dy[r * d + j];
+        sg += v * ((x[r * d + j] - mean[r]) * rstd[r]);
+        sb += v;
+    }
+    partial_g[i] = sg;
+    partial_b[i] = sb;
+}
+
+/* Stage two, one item per column j, the chunks summed in order (the same result on every run):
+ * dgamma_j = sum_c partial_g[c * d + j], dbeta_j = sum_c partial_b[c * d + j]. */
+__kernel void layer_norm_columns_sum(__global const T *partial_g, __global const T *partial_b,
+                                     const uint d, const uint chunks, __global T *dgamma,
+                                     __global T *dbeta) {
     const uint j = get_global_id(0);
     if (j >= d) {
         return;
     }
     T sg = (T)0;
     T sb = (T)0;
-    for (uint r = 0; r < rows; ++r) {
-        const T v = dy[r * d + j];
-        sg += v * ((x[r * d + j] - mean[r]) * rstd[r]);
-        sb += v;
+    for (uint c = 0; c < chunks; ++c) {
+        sg += partial_g[c * d + j];
+        sb += partial_b[c * d + j];
     }
     dgamma[j] = sg;
     dbeta[j] = sb;
