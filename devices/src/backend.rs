@@ -232,6 +232,22 @@ pub trait Backend: Send + Sync {
         composed::softmax_last_backward(self, y, g, rows, n, scale, log)
     }
 
+    /// `a + α·b` for contiguous `a` and `b` of `len` elements, rounded as `binary_scalar` `Mul`
+    /// and then `binary` `Add` would round it (no multiply-add fused): one pass where the
+    /// composed default makes two (an optimizer's `m ← g + μ·m` and `θ ← θ − lr·m`).
+    fn add_scaled<T: Element>(
+        &self,
+        a: &Self::Buffer<T>,
+        b: &Self::Buffer<T>,
+        len: usize,
+        alpha: T,
+    ) -> Result<Self::Buffer<T>>
+    where
+        Self: Sized,
+    {
+        composed::add_scaled(self, a, b, len, alpha)
+    }
+
     /// One AdamW update of a parameter `p` from its gradient `g` and moments `(m, v)` (all
     /// contiguous, `len` elements; no moments on the first step, where they count as zero):
     /// `m' = β₁·m + (1 − β₁)·g`, `v' = β₂·v + (1 − β₂)·g²`,

@@ -154,6 +154,19 @@ pub fn layer_norm_backward<B: Backend, T: Element>(
     Ok(LayerNormGrads { dx, dgamma, dbeta })
 }
 
+/// `a + α·b` over `len` contiguous elements: `α·b` rounded, then the sum.
+pub fn add_scaled<B: Backend, T: Element>(
+    backend: &B,
+    a: &B::Buffer<T>,
+    b: &B::Buffer<T>,
+    len: usize,
+    alpha: T,
+) -> Result<B::Buffer<T>> {
+    let dense = Layout::contiguous(&[len]);
+    let scaled = backend.binary_scalar::<T, Mul>(b, &dense, alpha)?;
+    backend.binary::<T, Add>(a, &dense, &scaled, &dense)
+}
+
 /// `m' = β₁·m + (1 − β₁)·g`, `v' = β₂·v + (1 − β₂)·g²` (without moments: `(1 − β₁)·g` and
 /// `(1 − β₂)·g²`), `p' = p·(1 − lr·λ) − ((m'/c₁)/(√(v'/c₂) + ε))·lr`; returns `[p', m', v']`.
 pub fn adamw_update<B: Backend, T: Element>(

@@ -800,6 +800,22 @@ impl Storage {
         )))
     }
 
+    /// `self + α·other` over `len` contiguous elements of each (see `Backend::add_scaled`).
+    pub fn add_scaled(&self, other: &Storage, len: usize, alpha: f64) -> Result<Storage> {
+        let op = "add_scaled";
+        check_len(op, "the first operand", self.len(), len)?;
+        check_len(op, "the second operand", other.len(), len)?;
+        self.check_device(op, &other.device())?;
+        Ok(Storage::new(on_same_device!(
+            op,
+            &self.data,
+            &other.data,
+            |backend, a, b| {
+                each_dtype_pair!(op, a, b, (x, y) => backend.add_scaled(x, y, len, Element::from_f64(alpha))?)
+            }
+        )))
+    }
+
     /// One AdamW update of the parameter `self` from its gradient `g` and moments `(m, v)` (none
     /// on the first step), all read as `len` contiguous elements; returns `[p', m', v']`. See
     /// [`AdamWStep`] for the scalars and `Backend::adamw_update` for the formula.

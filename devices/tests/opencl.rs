@@ -726,6 +726,27 @@ fn layer_norm_forward_and_backward() {
     }
 }
 
+/// `a + α·b` (SGD's momentum and step): a product and a sum, each rounded once and correctly
+/// on every device, so the CPU's bits.
+#[test]
+fn add_scaled_matches_the_cpu_bit_for_bit() {
+    let len = 4099;
+    let mut rng = Rng(29);
+    let (a, b) = (rng.vec(len), rng.vec(len));
+    for cl in cl_devices() {
+        for dtype in DTYPES {
+            for alpha in [0.9, -3e-3] {
+                same(&cl, &format!("add_scaled {alpha} {dtype}"), 0.0, 0.0, |d| {
+                    let sum = upload(d, dtype, &a)
+                        .add_scaled(&upload(d, dtype, &b), len, alpha)
+                        .unwrap();
+                    download(&sum, &[len])
+                });
+            }
+        }
+    }
+}
+
 #[test]
 fn adamw_update_on_the_first_step_and_after() {
     let len = 4099;

@@ -38,6 +38,11 @@ fn layouts_that_leave_the_buffer_are_errors() {
         assert_error(x.to_host::<f32>(&wide), "to_vec", &["[2, 3]", "102", "6"]);
         assert_error(x.unary::<Exp>(&wide), "exp", &["[2, 3]"]);
         assert_error(x.binary::<Add>(&wide, &x, &wide), "add", &["holds 6"]);
+        assert_error(
+            x.add_scaled(&x, 7, 0.5),
+            "add_scaled",
+            &["needs 7", "holds 6"],
+        );
         assert_error(x.binary_scalar::<Add>(&wide, 1.0), "add", &["holds 6"]);
         assert_error(x.reduce::<Sum>(&wide, &[1]), "sum", &["holds 6"]);
         assert_error(x.arg_reduce(&wide, 1, ArgKind::Max), "argmax", &["holds 6"]);

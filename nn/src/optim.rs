@@ -208,11 +208,12 @@ impl Optimizer for Sgd {
         for_each_trainable(model, |name, p| {
             check_state(&self.buffer, name, p)?;
             let g = grad_or_zeros(grads, p)?;
+            // One pass each (`Tensor::add_scaled`), with the bits of `g + m·μ` and `θ − m·lr`.
             let m = match self.buffer.get(name) {
-                Some(m) => g.add(&m.mul_scalar(self.momentum)?)?,
+                Some(m) => g.add_scaled(m, self.momentum)?,
                 None => g,
             };
-            p.set_value(p.value().sub(&m.mul_scalar(lr)?)?);
+            p.set_value(p.value().add_scaled(&m, -lr)?);
             self.buffer.insert(name.to_string(), m);
             Ok(())
         })?;

@@ -4,6 +4,37 @@ use crate::tensor::Tensor;
 use devices::{shape_str, AdamWStep, Error, Result};
 
 impl Tensor {
+    /// `self + α·other` for two tensors of one shape, in one pass: `α·other` rounded, then the
+    /// sum, so the result is `self.add(&other.mul_scalar(α)?)` to the bit. SGD's momentum
+    /// `m ← g + μ·m` and step `θ ← θ − lr·m` (α = −lr) each take one kernel this way instead of
+    /// two. Not differentiable: an optimizer's arithmetic.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let p = Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?;
+    /// let m = Tensor::from_f64s(&[10.0, -4.0], &[2], DType::F64)?;
+    /// assert_eq!(p.add_scaled(&m, -0.5)?.to_vec_f64()?, [-4.0, 4.0]);
+    /// assert!(p.add_scaled(&m.reshape(&[1, 2])?, 1.0).is_err(), "shapes must match");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn add_scaled(&self, other: &Tensor, alpha: f64) -> Result<Tensor> {
+        let op = "add_scaled";
+        self.check_same_kind(op, other)?;
+        if other.shape() != self.shape() {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "{} and {} differ",
+                    shape_str(self.shape()),
+                    shape_str(other.shape())
+                ),
+            ));
+        }
+        let (a, b) = (self.contiguous()?, other.contiguous()?);
+        let sum = a.storage().add_scaled(b.storage(), self.numel(), alpha)?;
+        Ok(Tensor::from_storage(sum, self.shape()))
+    }
+
     /// One AdamW update of the parameter `self` from its gradient `grad` and its moments
     /// `(m, v)` (`None` on the first step, where they count as zero), all of one shape:
     ///

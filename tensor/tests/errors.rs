@@ -490,3 +490,17 @@ fn adamw_update_names_mismatched_shapes_and_types() {
         &["f32", "f64"],
     );
 }
+
+#[test]
+fn add_scaled_names_mismatched_shapes_and_types() {
+    assert_names(
+        &msg(z(&[2, 3]).add_scaled(&z(&[3, 2]), 0.5)),
+        "add_scaled",
+        &["[2, 3]", "[3, 2]"],
+    );
+    assert_names(
+        &msg(z(&[2]).add_scaled(&z64(&[2]), 0.5)),
+        "add_scaled",
+        &["f32", "f64"],
+    );
+}

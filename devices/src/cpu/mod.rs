@@ -174,6 +174,16 @@ impl Backend for Cpu {
         ))
     }
 
+    fn add_scaled<T: Element>(
+        &self,
+        a: &CpuBuffer<T>,
+        b: &CpuBuffer<T>,
+        len: usize,
+        alpha: T,
+    ) -> Result<CpuBuffer<T>> {
+        Ok(optim::add_scaled(a, b, len, alpha))
+    }
+
     fn adamw_update<T: Element>(
         &self,
         p: &CpuBuffer<T>,

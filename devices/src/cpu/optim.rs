@@ -1,9 +1,27 @@
-//! The fused AdamW update: one pass over a parameter, its gradient and its moments.
+//! The fused optimizer arithmetic: `a + α·b` (SGD's momentum and step) and the AdamW update,
+//! one pass each over a parameter, its gradient and its state.
 
 use super::isa::per_isa;
 use super::CpuBuffer;
 use crate::backend::{AdamWScalars, AdamWStep};
 use crate::Element;
+
+per_isa! {
+    /// `out = a + α·b`, element by element.
+    pub(crate) fn scaled_sum<T: Element>(out: &mut [T], a: &[T], b: &[T], alpha: T) {
+        for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+            *o = a + b * alpha;
+        }
+    }
+}
+
+/// [`crate::Backend::add_scaled`] on the CPU: `b·α` rounded, then the sum (Rust does not
+/// contract `a + b·α` into a fused multiply-add), so the composed default's bits.
+pub fn add_scaled<T: Element>(a: &[T], b: &[T], len: usize, alpha: T) -> CpuBuffer<T> {
+    let mut out = CpuBuffer::for_overwrite(len);
+    scaled_sum(&mut out, &a[..len], &b[..len], alpha);
+    out
+}
 
 per_isa! {
     /// Writes the updated parameter and moments into `out` (`[p', m', v']`) from `p`, `g` and the
@@ -67,7 +85,7 @@ pub fn adamw_update<T: Element>(
 
 #[cfg(test)]
 mod tests {
-    use super::adamw_update;
+    use super::{adamw_update, add_scaled};
     use crate::backend::AdamWStep;
     use crate::{composed, Backend, Cpu, Element};
 
@@ -115,6 +133,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `a + α·b` gives the composed default's bits, at lengths around the vector widths.
+    fn add_scaled_same_bits_as_composed<T: Element>() {
+        for len in [0, 1, 15, 16, 17, 100] {
+            let buffer = |seed| Cpu.from_host(&values::<T>(len, seed)).unwrap();
+            let (a, b) = (buffer(5), buffer(6));
+            for alpha in [0.9, -3e-3, -1.0] {
+                let alpha = T::from_f64(alpha);
+                let fused = add_scaled(&a, &b, len, alpha);
+                let reference = composed::add_scaled(&Cpu, &a, &b, len, alpha).unwrap();
+                let bits = |x: &[T]| x.iter().map(|&v| v.to_f64().to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fused), bits(&reference), "len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn fused_add_scaled_matches_the_composed_formula_bit_for_bit() {
+        add_scaled_same_bits_as_composed::<f32>();
+        add_scaled_same_bits_as_composed::<f64>();
     }
 
     #[test]

@@ -329,6 +329,16 @@ impl Backend for OpenCl {
         fused::softmax_last_backward(&self.runtime, y, g, rows, n, scale, log)
     }
 
+    fn add_scaled<T: Element>(
+        &self,
+        a: &ClBuffer<T>,
+        b: &ClBuffer<T>,
+        len: usize,
+        alpha: T,
+    ) -> Result<ClBuffer<T>> {
+        optim::add_scaled(&self.runtime, a, b, len, alpha)
+    }
+
     fn adamw_update<T: Element>(
         &self,
         p: &ClBuffer<T>,

@@ -1,4 +1,5 @@
-//! Launch glue for the fused AdamW update (`kernels/optim.cl`): one work item per element.
+//! Launch glue for the fused optimizer arithmetic (`kernels/optim.cl`): `a + α·b` and the AdamW
+//! update, one work item per element.
 
 use super::launch::{uint, Launch};
 use super::pool::ClBuffer;
@@ -7,6 +8,29 @@ use super::source::{ProgramSource, OPTIM};
 use crate::backend::AdamWStep;
 use crate::{Element, Result};
 use std::sync::Arc;
+
+/// [`crate::Backend::add_scaled`] on an OpenCL device: `a + α·b` over `len` contiguous elements.
+pub(crate) fn add_scaled<T: Element>(
+    rt: &Arc<Runtime>,
+    a: &ClBuffer<T>,
+    b: &ClBuffer<T>,
+    len: usize,
+    alpha: T,
+) -> Result<ClBuffer<T>> {
+    let out = ClBuffer::new(rt, len)?;
+    if len == 0 {
+        return Ok(out);
+    }
+    let entry = rt.kernel(&ProgramSource::plain(OPTIM, T::DTYPE, ""), "add_scaled")?;
+    Launch::new(rt, &entry)
+        .buffer(a)?
+        .buffer(b)?
+        .scalar(alpha)?
+        .buffer(&out)?
+        .arg(&uint("a parameter's length", len)?)?
+        .run_1d(len)?;
+    Ok(out)
+}
 
 /// [`crate::Backend::adamw_update`] on an OpenCL device: `[p', m', v']` from `p`, `g` and the
 /// moments (none on the first step), each `len` contiguous elements.

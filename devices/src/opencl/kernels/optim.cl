@@ -1,9 +1,20 @@
-/* One AdamW update per element, the fused form of the composed default (composed.rs):
- * m' = beta1 * m + (1 - beta1) * g, v' = beta2 * v + (1 - beta2) * g^2,
- * p' = p * decay - ((m' / c1) / (sqrt(v' / c2) + eps)) * lr, with decay = 1 - lr * weight_decay.
- * Each step is rounded where the composed ops round it: no a*b + c fused into an FMA. */
+/* The fused optimizer arithmetic. Each step is rounded where the composed ops (composed.rs)
+ * round it: no a*b + c fused into an FMA. */
 #pragma OPENCL FP_CONTRACT OFF
 
+/* out = a + alpha * b, the product rounded before the sum (SGD's m <- g + mu * m and
+ * p <- p - lr * m, as alpha = mu and alpha = -lr). */
+__kernel void add_scaled(__global const T *a, __global const T *b, const T alpha, __global T *out,
+                         const uint n) {
+    const uint i = get_global_id(0);
+    if (i < n) {
+        out[i] = a[i] + b[i] * alpha;
+    }
+}
+
+/* One AdamW update per element, the fused form of the composed default (composed.rs):
+ * m' = beta1 * m + (1 - beta1) * g, v' = beta2 * v + (1 - beta2) * g^2,
+ * p' = p * decay - ((m' / c1) / (sqrt(v' / c2) + eps)) * lr, with decay = 1 - lr * weight_decay. */
 inline T adamw_parameter(const T p, const T m, const T v, const T c1, const T c2, const T eps,
                          const T lr, const T decay) {
     const T denominator = sqrt(v / c2) + eps;
