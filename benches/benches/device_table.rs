@@ -1,6 +1,7 @@
-//! Every device side by side: SGEMM at 4096³ and at the ViT's shapes, and one full training step
-//! of the `train_step` bench's ViT (width 192, 6 blocks, batch 64 of 32×32 RGB images), on the CPU
-//! and on each OpenCL device. Prints one markdown table. `benches/gpu-check.sh` runs it on a GPU
+//! Every device side by side: SGEMM at 4096³ and at the ViT's shapes, the cost of one small
+//! element-wise op from the host's call to its result, and one full training step of the
+//! `train_step` bench's ViT (width 192, 6 blocks, batch 64 of 32×32 RGB images), on the CPU and
+//! on each OpenCL device. Prints one markdown table. `benches/gpu-check.sh` runs it on a GPU
 //! machine; `cargo bench -p benchmarks --bench device_table` runs it here.
 //!
 //! A GPU queue runs asynchronously, so each timing ends with a one-element read, which waits for
@@ -43,6 +44,22 @@ fn sgemm(device: &Device, batch: usize, m: usize, k: usize, n: usize) -> f64 {
     2.0 * (batch * m * k * n) as f64 / time.as_secs_f64() / 1e9
 }
 
+/// Microseconds per op of a chain of 2,000 dependent one-element adds on `device`, from the
+/// first call to the last result: what a launch costs the host and the device when the kernel
+/// itself has no work (a training step of the bench ViT makes about 850 launches).
+fn small_op_micros(device: &Device) -> f64 {
+    const OPS: usize = 2000;
+    let one = Tensor::ones(&[1], DType::F32).to_device(device).unwrap();
+    let time = fastest(3, || {
+        let mut sum = one.clone();
+        for _ in 0..OPS {
+            sum = sum.add(&one).unwrap();
+        }
+        sync(&sum);
+    });
+    time.as_secs_f64() * 1e6 / OPS as f64
+}
+
 /// Milliseconds per training step of the bench ViT on `device`.
 fn train_step(device: &Device) -> f64 {
     let mut step = TrainStep::small(device).unwrap();
@@ -70,12 +87,14 @@ fn main() {
     }
     let tokens = BATCH * 65;
     // (label, batch, m, k, n): 4096³, then the ViT's projections (qkv, MLP in, MLP out) over
-    // 64 images × 65 tokens, and the per-head attention products (64 images × 3 heads).
+    // 64 images × 65 tokens, a weight gradient's shape (a small output, summed over every
+    // token), and the per-head attention products (64 images × 3 heads).
     let shapes = [
         ("4096³", 1, 4096, 4096, 4096),
         ("qkv 4160×192·192×576", 1, tokens, 192, 576),
         ("mlp 4160×192·192×768", 1, tokens, 192, 768),
         ("mlp 4160×768·768×192", 1, tokens, 768, 192),
+        ("weight gradient 192×4160·4160×768", 1, 192, tokens, 768),
         ("attention 192×(65×64·64×65)", BATCH * 3, 65, 64, 65),
     ];
     println!(
@@ -100,6 +119,14 @@ fn main() {
             .collect();
         println!("| SGEMM {label} | {} |", cells.join(" | "));
     }
+    let cells: Vec<String> = devices
+        .iter()
+        .map(|d| format!("{:.1} µs", small_op_micros(d)))
+        .collect();
+    println!(
+        "| one-element add, call to result (per op of 2,000) | {} |",
+        cells.join(" | ")
+    );
     let steps: Vec<f64> = devices.iter().map(train_step).collect();
     let cells: Vec<String> = steps
         .iter()
