@@ -22,7 +22,7 @@ pub trait BinaryOp: Send + Sync + 'static {
     fn apply<T: Element>(a: T, b: T) -> T;
 }
 
-/// A fold `acc = combine(acc, x)` starting from `identity`.
+/// A fold `acc = combine(acc, map(x))` over the elements `x`, starting from `identity`.
 pub trait ReduceOp: Send + Sync + 'static {
     const NAME: &'static str;
     /// Whether a fold over no elements is defined (it gives the identity); where it is not
