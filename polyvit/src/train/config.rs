@@ -357,7 +357,13 @@ impl TrainConfig {
             }
         }
         let mut total: u64 = 0;
-        for t in &self.tasks {
+        for (i, t) in self.tasks.iter().enumerate() {
+            if self.tasks[..i].iter().any(|earlier| earlier.name == t.name) {
+                return Err(format!(
+                    "task {} is listed twice: each task trains once, with one head",
+                    t.name
+                ));
+            }
             let plain = |c: char| c.is_alphanumeric() || "_-.".contains(c);
             if t.name.is_empty() || !t.name.chars().all(plain) {
                 return Err(format!(
@@ -678,7 +684,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 19] = [
+        let cases: [(Edit, &str); 20] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
@@ -719,6 +725,10 @@ mod tests {
             (
                 |c| c.tasks[2].name = String::new(),
                 "task \"\": a task name",
+            ),
+            (
+                |c| c.tasks[3].name = "mnist".into(),
+                "task mnist is listed twice",
             ),
             (|c| c.dropout = 1.0, "dropout = 1: must be in [0, 1)"),
             (|c| c.attention_dropout = -0.1, "attention_dropout = -0.1"),
