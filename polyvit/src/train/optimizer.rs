@@ -4,41 +4,70 @@ use nn::optim::{AdamW, Optimizer, Sgd};
 use serde::{Deserialize, Serialize};
 
 /// Which optimizer a run updates its parameters with, and its settings (the `[optimizer]` table
-/// of the configuration, selected by `name`).
+/// of the configuration, selected by `name`). A setting left out takes the value PyTorch's
+/// optimizer of that name defaults to (SGD's momentum, which PyTorch leaves at 0, takes the
+/// paper's 0.9), so `[optimizer] name = "sgd"` alone is the paper's optimizer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OptimizerConfig {
     /// Heavy-ball momentum in the reference's form, `m ← g + μ·m`, `θ ← θ − lr·m`, with one
     /// state for all parameters; no weight decay (as the paper).
     Sgd {
-        /// `μ`, in [0, 1).
+        /// `μ`, in [0, 1); 0.9 when left out.
+        #[serde(default = "defaults::momentum")]
         momentum: f64,
     },
     /// Adam with decoupled weight decay (PyTorch's `AdamW`), applied to every parameter.
     Adamw {
-        /// `β₁`, the decay of the first moment, in [0, 1).
+        /// `β₁`, the decay of the first moment, in [0, 1); 0.9 when left out.
+        #[serde(default = "defaults::beta1")]
         beta1: f64,
-        /// `β₂`, the decay of the second moment, in [0, 1).
+        /// `β₂`, the decay of the second moment, in [0, 1); 0.999 when left out.
+        #[serde(default = "defaults::beta2")]
         beta2: f64,
-        /// `ε`, added to `√v̂`; positive.
+        /// `ε`, added to `√v̂`; positive; 1e-8 when left out.
+        #[serde(default = "defaults::eps")]
         eps: f64,
-        /// `λ`: each step multiplies every parameter by `1 − lr·λ`; 0 or positive.
+        /// `λ`: each step multiplies every parameter by `1 − lr·λ`; 0 or positive; 0.01 (PyTorch's
+        /// default) when left out (the default run sets 0.05).
+        #[serde(default = "defaults::weight_decay")]
         weight_decay: f64,
     },
+}
+
+/// The values of the settings a configuration leaves out.
+mod defaults {
+    pub fn momentum() -> f64 {
+        0.9
+    }
+    pub fn beta1() -> f64 {
+        0.9
+    }
+    pub fn beta2() -> f64 {
+        0.999
+    }
+    pub fn eps() -> f64 {
+        1e-8
+    }
+    pub fn weight_decay() -> f64 {
+        0.01
+    }
 }
 
 impl OptimizerConfig {
     /// The paper's optimizer: SGD with momentum 0.9.
     pub fn sgd() -> OptimizerConfig {
-        OptimizerConfig::Sgd { momentum: 0.9 }
+        OptimizerConfig::Sgd {
+            momentum: defaults::momentum(),
+        }
     }
 
     /// AdamW with PyTorch's defaults for β₁, β₂ and ε, and weight decay `weight_decay`.
     pub fn adamw(weight_decay: f64) -> OptimizerConfig {
         OptimizerConfig::Adamw {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
+            beta1: defaults::beta1(),
+            beta2: defaults::beta2(),
+            eps: defaults::eps(),
             weight_decay,
         }
     }
@@ -119,6 +148,29 @@ mod tests {
             );
             assert_eq!(toml::from_str::<Holder>(&text).unwrap(), holder);
         }
+    }
+
+    /// `name` alone is a whole optimizer: every setting left out takes its documented default.
+    #[test]
+    fn settings_left_out_take_their_defaults() {
+        let read = |text: &str| toml::from_str::<Holder>(text).unwrap().optimizer;
+        assert_eq!(
+            read("[optimizer]\nname = \"sgd\"\n"),
+            OptimizerConfig::sgd()
+        );
+        assert_eq!(
+            read("[optimizer]\nname = \"adamw\"\n"),
+            OptimizerConfig::adamw(0.01)
+        );
+        assert_eq!(
+            read("[optimizer]\nname = \"adamw\"\nweight_decay = 0.05\nbeta2 = 0.98\n"),
+            OptimizerConfig::Adamw {
+                beta1: 0.9,
+                beta2: 0.98,
+                eps: 1e-8,
+                weight_decay: 0.05,
+            }
+        );
     }
 
     #[test]
