@@ -70,12 +70,14 @@ pub struct Augmentation {
 }
 
 impl Augmentation {
-    /// The augmentation `task` asks for on examples of `modality`: an error naming the task and
-    /// the key when one does not apply to that modality (a shift of audio, SpecAugment of
-    /// pixels, time reversal of a still image or a spectrogram), so no setting is ignored.
+    /// The augmentation `task` asks for on examples of `modality` and `shape`: an error naming
+    /// the task and the key when one does not apply to that modality (a shift of audio,
+    /// SpecAugment of pixels, time reversal of a still image or a spectrogram), so no setting
+    /// is ignored, or when a shift could move the whole picture out of its frame.
     pub fn for_task(
         task: &TaskConfig,
         modality: Modality,
+        shape: &[usize],
     ) -> std::result::Result<Augmentation, String> {
         let misplaced = |setting: String, applies: &str| {
             Err(format!(
@@ -89,6 +91,14 @@ impl Augmentation {
                 format!("max_shift = {}", task.max_shift),
                 "images and video",
             );
+        }
+        let side = shape[shape.len().saturating_sub(2)..].iter().min();
+        if let Some(&side) = side.filter(|&&side| task.max_shift >= side) {
+            return Err(format!(
+                "task {}: max_shift = {}: must be less than {side}, the shorter side of the \
+                 frames (examples of shape {shape:?}), or a picture could be shifted out whole",
+                task.name, task.max_shift
+            ));
         }
         if task.spec_augment && modality != Modality::Audio {
             return misplaced("spec_augment = true".into(), "audio");
@@ -342,7 +352,7 @@ mod tests {
         let shifted = task(|t| t.max_shift = 2);
         let masked = task(|t| t.spec_augment = true);
         let reversed = task(|t| t.time_reversal = true);
-        let refused = |t: &TaskConfig, m| Augmentation::for_task(t, m).unwrap_err();
+        let refused = |t: &TaskConfig, m| Augmentation::for_task(t, m, &[1, 28, 28]).unwrap_err();
         assert_eq!(
             refused(&shifted, Modality::Audio),
             "task clips: max_shift = 2: applies to images and video, and this is an audio task"
@@ -353,16 +363,23 @@ mod tests {
         );
         assert!(refused(&reversed, Modality::Audio).contains("an audio task"));
         assert!(
-            Augmentation::for_task(&reversed, Modality::Video)
+            Augmentation::for_task(&reversed, Modality::Video, &[8, 1, 32, 32])
                 .unwrap()
                 .time_reversal
         );
         assert_eq!(
-            Augmentation::for_task(&shifted, Modality::Image)
+            Augmentation::for_task(&shifted, Modality::Image, &[1, 28, 28])
                 .unwrap()
                 .max_shift,
             2
         );
+        let too_far = task(|t| t.max_shift = 16);
+        assert_eq!(
+            Augmentation::for_task(&too_far, Modality::Video, &[8, 1, 32, 16]).unwrap_err(),
+            "task clips: max_shift = 16: must be less than 16, the shorter side of the frames \
+             (examples of shape [8, 1, 32, 16]), or a picture could be shifted out whole"
+        );
+        assert!(Augmentation::for_task(&too_far, Modality::Image, &[3, 17, 20]).is_ok());
     }
 
     #[test]

@@ -195,7 +195,7 @@ impl Run {
             .tasks
             .iter()
             .zip(&datasets)
-            .map(|(t, d)| Augmentation::for_task(t, d.modality))
+            .map(|(t, d)| Augmentation::for_task(t, d.modality, &d.shape))
             .collect::<Result<Vec<_>, _>>()
             .map_err(RunError::Config)?;
         let (tokenizers, tasks) = model_specs(&config, &datasets)?;
