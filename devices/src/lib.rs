@@ -41,6 +41,7 @@
 mod backend;
 mod composed;
 mod cpu;
+mod device;
 mod dtype;
 mod error;
 mod layout;
@@ -54,8 +55,9 @@ use cpu::Cpu;
 
 pub use backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
 pub use cpu::on_compute_thread;
+pub use device::{test_devices, Device};
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use layout::{broadcast_shapes, checked_numel, contiguous_strides, shape_str, Layout, Walk};
-pub use storage::{test_devices, Device, Indices, Storage, TypedElement};
+pub use storage::{Indices, Storage, TypedElement};
 pub use transfers::{transfers, Transfers};

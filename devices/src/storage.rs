@@ -9,75 +9,11 @@ use crate::backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
 use crate::opencl::OpenCl;
 use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
 use crate::transfers::{count_download, count_upload};
-use crate::{checked_numel, shape_str, Backend, Cpu, DType, Element, Error, Layout, Result};
+use crate::{
+    checked_numel, shape_str, Backend, Cpu, DType, Device, Element, Error, Layout, Result,
+};
 use std::fmt;
-use std::sync::{Arc, OnceLock};
-
-/// Where a tensor's numbers live.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum Device {
-    #[default]
-    Cpu,
-    /// An OpenCL device (one context and one in-order queue).
-    OpenCl(OpenCl),
-}
-
-impl Device {
-    /// The `index`-th OpenCL device over all platforms (`opencl:index`).
-    pub fn opencl(index: usize) -> Result<Device> {
-        OpenCl::open(index).map(Device::OpenCl)
-    }
-
-    /// A device from its command-line spelling: `cpu`, `opencl` (= `opencl:0`) or `opencl:N`.
-    pub fn parse(spec: &str) -> Result<Device> {
-        let spec = spec.trim();
-        let index = match spec {
-            "cpu" => return Ok(Device::Cpu),
-            "opencl" => Some(0),
-            _ => spec
-                .strip_prefix("opencl:")
-                .and_then(|n| n.parse::<usize>().ok()),
-        };
-        let Some(index) = index else {
-            return Err(Error::Backend(format!(
-                "unknown device \"{spec}\": the accepted forms are cpu, opencl and opencl:N \
-                 (N = 0, 1, ... counts the OpenCL devices of all platforms)"
-            )));
-        };
-        Device::opencl(index).map_err(|e| Error::Backend(format!("device \"{spec}\": {e}")))
-    }
-}
-
-impl fmt::Display for Device {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Device::Cpu => f.write_str("cpu"),
-            Device::OpenCl(cl) => write!(f, "opencl:{} ({})", cl.index(), cl.name()),
-        }
-    }
-}
-
-/// The devices tests should run on: the CPU, plus `opencl:0` when an OpenCL device exists.
-///
-/// Without one, the OpenCL half is skipped with a note on stderr (once per process), except under
-/// CI (the `CI` environment variable set), where that is a failure: CI must run the OpenCL tests.
-pub fn test_devices() -> Vec<Device> {
-    static PROBE: OnceLock<std::result::Result<OpenCl, String>> = OnceLock::new();
-    let probe = PROBE.get_or_init(|| {
-        let found = OpenCl::open(0).map_err(|e| e.to_string());
-        if let Err(reason) = &found {
-            if std::env::var_os("CI").is_some() {
-                panic!("CI is set but OpenCL is not usable: {reason}");
-            }
-            eprintln!("skipping OpenCL: {reason}");
-        }
-        found
-    });
-    match probe {
-        Ok(cl) => vec![Device::Cpu, Device::OpenCl(cl.clone())],
-        Err(_) => vec![Device::Cpu],
-    }
-}
+use std::sync::Arc;
 
 /// A buffer of one backend, tagged with its element type.
 pub enum Typed<B: Backend> {
