@@ -58,18 +58,34 @@ fn one() -> usize {
     1
 }
 
-/// Patch sizes of each modality's tokenizer.
+/// Patch sizes of each modality's tokenizer (in a TOML file, a modality left out takes the
+/// default run's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct PatchConfig {
     pub image: Vec<usize>,
     pub video: Vec<usize>,
     pub audio: Vec<usize>,
 }
 
-/// Everything a training run needs.
+impl Default for PatchConfig {
+    /// The default run's: 7×7 image patches, tubelets of 2 frames × 8×8 pixels, audio tokens of
+    /// 2 frames × all 32 mel bands.
+    fn default() -> Self {
+        PatchConfig {
+            image: vec![7, 7],
+            video: vec![2, 8, 8],
+            audio: vec![2, 32],
+        }
+    }
+}
+
+/// Everything a training run needs. In a TOML file, a key left out takes the default run's value
+/// ([`TrainConfig::default`], what `polyvit train --print-config` prints), but `micro_batches`,
+/// which is 1 when left out so that files written before it existed train as they did; inside a
+/// `[[task]]`, `name`, `steps`, `batch_size` and `lr` are required and the rest default to off.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// Model preset (see `ModelConfig::preset`).
     pub preset: String,
@@ -205,11 +221,7 @@ impl Default for TrainConfig {
             clip_norm: 1.0,
             micro_batches: 2,
             suite_dir: None,
-            patches: PatchConfig {
-                image: vec![7, 7],
-                video: vec![2, 8, 8],
-                audio: vec![2, 32],
-            },
+            patches: PatchConfig::default(),
             tasks: vec![
                 seen(TaskConfig::budget("mnist", 5000, 300, 0.002)),
                 seen(TaskConfig {
@@ -299,7 +311,8 @@ impl TrainConfig {
         table.try_into().map_err(|e: toml::de::Error| e.to_string())
     }
 
-    /// Reads a TOML file; unknown keys, wrong types and missing fields are errors naming the file.
+    /// Reads a TOML file; unknown keys, wrong types and missing task fields are errors naming the
+    /// file.
     pub fn from_toml_file(path: &Path) -> Result<TrainConfig, String> {
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
@@ -570,6 +583,43 @@ mod tests {
         let err = TrainConfig::from_toml_str(&text.replace("momentum = 0.8", "momentum = \"x\""))
             .unwrap_err();
         assert!(err.contains("momentum"), "{err}");
+    }
+
+    /// A file of a few keys is the default run with those keys changed; `micro_batches` left
+    /// out is 1, as in files written before it existed.
+    #[test]
+    fn keys_left_out_take_the_default_runs_values() {
+        let text = "preset = \"tiny\"\n[optimizer]\nname = \"sgd\"\n[patches]\nimage = [4, 4]\n\
+                    [[task]]\nname = \"mnist\"\nsteps = 500\nbatch_size = 16\nlr = 0.05\n";
+        let config = TrainConfig::from_toml_str(text).unwrap();
+        let expected = TrainConfig {
+            preset: "tiny".into(),
+            optimizer: OptimizerConfig::sgd(),
+            micro_batches: 1,
+            patches: PatchConfig {
+                image: vec![4, 4],
+                ..PatchConfig::default()
+            },
+            tasks: vec![TaskConfig {
+                steps: 500,
+                batch_size: 16,
+                lr: 0.05,
+                warmup: 0,
+                ..TaskConfig::new("mnist")
+            }],
+            ..TrainConfig::default()
+        };
+        assert_eq!(config, expected);
+        assert_eq!(
+            TrainConfig::from_toml_str("").unwrap(),
+            TrainConfig {
+                micro_batches: 1,
+                ..TrainConfig::default()
+            }
+        );
+        let err =
+            TrainConfig::from_toml_str("[[task]]\nname = \"mnist\"\nsteps = 5\n").unwrap_err();
+        assert!(err.contains("batch_size"), "{err}");
     }
 
     #[test]
