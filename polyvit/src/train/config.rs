@@ -217,7 +217,7 @@ impl Default for TrainConfig {
             seed: 0,
             eval_every: 2000,
             checkpoint_every: 2000,
-            optimizer: OptimizerConfig::adamw(0.05),
+            optimizer: OptimizerConfig::default(),
             clip_norm: 1.0,
             micro_batches: 2,
             suite_dir: None,

@@ -4,9 +4,10 @@ use nn::optim::{AdamW, Optimizer, Sgd};
 use serde::{Deserialize, Serialize};
 
 /// Which optimizer a run updates its parameters with, and its settings (the `[optimizer]` table
-/// of the configuration, selected by `name`). A setting left out takes the value PyTorch's
-/// optimizer of that name defaults to (SGD's momentum, which PyTorch leaves at 0, takes the
-/// paper's 0.9), so `[optimizer] name = "sgd"` alone is the paper's optimizer.
+/// of the configuration, selected by `name`). A setting left out takes the default run's value
+/// (β₁, β₂ and ε are PyTorch's defaults; weight decay 0.05) or, for SGD, the paper's momentum
+/// 0.9, so `[optimizer] name = "adamw"` alone is the default run's optimizer and
+/// `name = "sgd"` alone the paper's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OptimizerConfig {
@@ -28,8 +29,8 @@ pub enum OptimizerConfig {
         /// `ε`, added to `√v̂`; positive; 1e-8 when left out.
         #[serde(default = "defaults::eps")]
         eps: f64,
-        /// `λ`: each step multiplies every parameter by `1 − lr·λ`; 0 or positive; 0.01 (PyTorch's
-        /// default) when left out (the default run sets 0.05).
+        /// `λ`: each step multiplies every parameter by `1 − lr·λ`; 0 or positive; the default
+        /// run's 0.05 when left out (PyTorch's is 0.01).
         #[serde(default = "defaults::weight_decay")]
         weight_decay: f64,
     },
@@ -50,7 +51,14 @@ mod defaults {
         1e-8
     }
     pub fn weight_decay() -> f64 {
-        0.01
+        0.05
+    }
+}
+
+impl Default for OptimizerConfig {
+    /// The default run's: AdamW with weight decay 0.05 (chosen on validation; `TrainConfig`).
+    fn default() -> Self {
+        OptimizerConfig::adamw(defaults::weight_decay())
     }
 }
 
@@ -160,7 +168,7 @@ mod tests {
         );
         assert_eq!(
             read("[optimizer]\nname = \"adamw\"\n"),
-            OptimizerConfig::adamw(0.01)
+            OptimizerConfig::default()
         );
         assert_eq!(
             read("[optimizer]\nname = \"adamw\"\nweight_decay = 0.05\nbeta2 = 0.98\n"),
