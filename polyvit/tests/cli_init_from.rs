@@ -59,6 +59,11 @@ fn a_run_starts_from_a_vit_and_reports_it() {
         stdout.contains("Timm layout: 28 parameters loaded, 2 adapted, 2 left fresh"),
         "{stdout}"
     );
+    // One task is a single-task run: no co-training, no schedule in its first line.
+    assert!(
+        stdout.contains("training 1 task (mnist) on the tiny preset on cpu: 2 steps"),
+        "{stdout}"
+    );
 
     // The run's directory records where it started from, parameter by parameter.
     let record = std::fs::read_to_string(output.join("init_from.txt")).unwrap();

@@ -306,11 +306,18 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
         n => format!(" × {n} ranks"),
     };
     if lead {
+        // One task is a single-task baseline: no co-training, no schedule.
+        let tasks = match run.datasets.len() {
+            1 => "training 1 task".to_string(),
+            n => format!("co-training {n} tasks"),
+        };
+        let schedule = match run.datasets.len() {
+            1 => String::new(),
+            _ => format!(" with the {} schedule", run.config.schedule),
+        };
         println!(
-            "co-training {} tasks ({}) with the {} schedule on the {} preset on {}{replicas}: {} steps, data ready in {:.1} s",
-            run.datasets.len(),
+            "{tasks} ({}){schedule} on the {} preset on {}{replicas}: {} steps, data ready in {:.1} s",
             run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
-            run.config.schedule,
             run.config.preset,
             run.device(),
             run.total_steps(),
