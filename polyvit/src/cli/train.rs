@@ -307,13 +307,12 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     };
     if lead {
         // One task is a single-task baseline: no co-training, no schedule.
-        let tasks = match run.datasets.len() {
-            1 => "training 1 task".to_string(),
-            n => format!("co-training {n} tasks"),
-        };
-        let schedule = match run.datasets.len() {
-            1 => String::new(),
-            _ => format!(" with the {} schedule", run.config.schedule),
+        let (tasks, schedule) = match run.datasets.len() {
+            1 => ("training 1 task".to_string(), String::new()),
+            n => (
+                format!("co-training {n} tasks"),
+                format!(" with the {} schedule", run.config.schedule),
+            ),
         };
         println!(
             "{tasks} ({}){schedule} on the {} preset on {}{replicas}: {} steps, data ready in {:.1} s",
