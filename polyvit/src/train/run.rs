@@ -178,7 +178,7 @@ impl Run {
                 .find(|d| d.as_ref().is_some_and(|d| d.name == task.name));
             let dataset = slot.and_then(Option::take).ok_or_else(|| {
                 RunError::Config(format!(
-                    "no task {:?} in the suite (it has {known}; each task at most once)",
+                    "no task {:?} in the suite (it has {known})",
                     task.name
                 ))
             })?;
