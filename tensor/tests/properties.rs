@@ -11,7 +11,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::f64::consts::PI;
-use tensor::{DType, Result, Tensor};
+use tensor::{DType, Device, Result, Tensor};
 
 // ---------------------------------------------------------------- element-wise, unary
 
@@ -620,6 +620,22 @@ proptest! {
         let axis = g.below(shape.len());
         check_arg_reductions(&x, axis, keepdim, dtype)?;
     }
+}
+
+/// A draw of `reductions_on_large_inputs` that once failed: the input is a broadcast view (all
+/// strides 0), whose sum over every axis was one sequential chain of 32,768 additions.
+#[test]
+fn sum_of_a_large_broadcast_view_keeps_its_rounding_error_small() {
+    let device = Device::Cpu;
+    let mut g = Gen::on(14058938881481560301, &device);
+    let values = Values::mixed(&mut g);
+    let x = any_input(&mut g, &[32, 32, 32], DType::F32, values);
+    assert_eq!(
+        x.t.layout().strides(),
+        [0, 0, 0],
+        "the draw is no longer a broadcast view"
+    );
+    check_reductions(&x, &[0, 1, 2], false, DType::F32).unwrap();
 }
 
 // ---------------------------------------------------------------- views and copies

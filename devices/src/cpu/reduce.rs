@@ -71,28 +71,31 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
     out
 }
 
-/// Folds the contributions of `n` elements starting at `start` with `stride`. Contiguous runs use
-/// eight independent accumulators, which lets the compiler vectorize and also shortens the
-/// rounding-error chain; the accumulators are then combined as they are (not mapped again).
+/// Folds the contributions of `n` elements starting at `start` with `stride` into eight
+/// independent accumulators (element `i` into lane `i mod 8`), then combines the lanes as they are
+/// (not mapped again) after the tail. The lanes shorten the rounding-error chain eight-fold, and on
+/// contiguous runs they let the compiler vectorize; strided runs (a transposed or broadcast input)
+/// gather into the same lanes, so their error does not grow with one long sequential chain.
 #[inline]
 fn fold_run<T: Element, Op: ReduceOp>(acc: T, x: &[T], start: usize, n: usize, stride: usize) -> T {
-    if stride != 1 {
-        return (0..n).fold(acc, |acc, i| {
-            Op::combine(acc, Op::map(x[start + i * stride]))
-        });
-    }
-    let run = &x[start..start + n];
     let mut lanes = [Op::identity::<T>(); 8];
-    let mut chunks = run.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane = Op::combine(*lane, Op::map(v));
+    let whole = n - n % 8;
+    if stride == 1 {
+        for chunk in x[start..start + whole].chunks_exact(8) {
+            for (lane, &v) in lanes.iter_mut().zip(chunk) {
+                *lane = Op::combine(*lane, Op::map(v));
+            }
+        }
+    } else {
+        for first in (0..whole).step_by(8) {
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                *lane = Op::combine(*lane, Op::map(x[start + (first + l) * stride]));
+            }
         }
     }
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(Op::identity::<T>(), |a, &v| Op::combine(a, Op::map(v)));
+    let tail = (whole..n).fold(Op::identity::<T>(), |a, i| {
+        Op::combine(a, Op::map(x[start + i * stride]))
+    });
     let folded = lanes.iter().fold(tail, |a, &v| Op::combine(a, v));
     Op::combine(acc, folded)
 }
