@@ -13,8 +13,9 @@ use nn::loss::softmax_cross_entropy;
 use nn::optim::{Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module};
 use polyvit::data::{build_task, Dataset, Labels, Split, SuiteConfig, TaskId};
-use polyvit::train::batch::{batch_of, training_batch, Augmentation};
+use polyvit::train::batch::{batch_of, training_batch};
 use polyvit::train::metrics::top1_accuracy;
+use polyvit::train::Augmentation;
 use std::error::Error;
 use tensor::{DType, Device};
 

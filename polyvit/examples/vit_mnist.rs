@@ -14,8 +14,9 @@ use nn::lr_schedule::LrSchedule;
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
 use polyvit::data::{build_task, Labels, SuiteConfig, TaskId};
-use polyvit::train::batch::{batch_of, training_batch, Augmentation};
+use polyvit::train::batch::{batch_of, training_batch};
 use polyvit::train::metrics::top1_accuracy;
+use polyvit::train::Augmentation;
 use std::error::Error;
 use tensor::{DType, Device, Tensor};
 

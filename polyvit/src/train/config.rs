@@ -34,6 +34,13 @@ pub struct TaskConfig {
     /// Random translation by up to this many pixels (images and video only).
     #[serde(default)]
     pub max_shift: usize,
+    /// Random rotation about the centre by up to this many degrees either way (images and
+    /// video only).
+    #[serde(default)]
+    pub max_rotation: f64,
+    /// Random scaling about the centre by a factor within `1 ± max_zoom` (images and video only).
+    #[serde(default)]
+    pub max_zoom: f64,
     /// SpecAugment masks (audio only): one frequency and one time mask per example.
     #[serde(default)]
     pub spec_augment: bool,
@@ -134,6 +141,8 @@ impl TaskConfig {
             lr: 0.001,
             warmup: 100,
             max_shift: 0,
+            max_rotation: 0.0,
+            max_zoom: 0.0,
             mixup: 0.0,
             stochastic_depth: 0.0,
             spec_augment: false,
@@ -414,6 +423,16 @@ impl TrainConfig {
             }
             if !(t.mixup.is_finite() && t.mixup >= 0.0) {
                 return bad("mixup", t.mixup, "0 (off) or a positive, finite alpha");
+            }
+            if !(0.0..=180.0).contains(&t.max_rotation) {
+                return bad("max_rotation", t.max_rotation, "in [0, 180] degrees");
+            }
+            if !(0.0..1.0).contains(&t.max_zoom) {
+                return bad(
+                    "max_zoom",
+                    t.max_zoom,
+                    "in [0, 1) (the scale is drawn from 1 ± max_zoom)",
+                );
             }
             if let Some(spec) = &t.data {
                 spec.validate()
@@ -734,7 +753,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 20] = [
+        let cases: [(Edit, &str); 23] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
@@ -754,6 +773,15 @@ mod tests {
             (|c| c.tasks[0].mixup = f64::NAN, "mixup = NaN"),
             (|c| c.tasks[0].mixup = -0.5, "mixup = -0.5"),
             (|c| c.tasks[1].label_smoothing = 1.0, "label_smoothing = 1"),
+            (
+                |c| c.tasks[0].max_rotation = 200.0,
+                "max_rotation = 200: must be in [0, 180] degrees",
+            ),
+            (|c| c.tasks[0].max_rotation = f64::NAN, "max_rotation = NaN"),
+            (
+                |c| c.tasks[1].max_zoom = 1.0,
+                "max_zoom = 1: must be in [0, 1) (the scale is drawn from 1 ± max_zoom)",
+            ),
             (
                 |c| c.patches.video = vec![2, 0, 8],
                 "patches.video = [2, 0, 8]",

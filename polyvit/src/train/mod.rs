@@ -1,5 +1,6 @@
 //! Co-training: task schedules, batches, the training step, evaluation and metrics.
 
+pub mod augmentation;
 pub mod batch;
 pub mod collective;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod run;
 pub mod sampler;
 pub mod trained;
 
+pub use augmentation::Augmentation;
 pub use collective::{Collective, SingleProcess};
 pub use config::{PatchConfig, TaskConfig, TrainConfig};
 pub use evaluate::TaskScore;

@@ -1,7 +1,8 @@
 //! A co-training run: the model, its data, the optimizer and the step plan, advanced one
 //! optimizer step at a time, checkpointed and resumed exactly.
 
-use super::batch::{batch_indices, drawn_batch_size, training_batch_rows, Augmentation};
+use super::augmentation::Augmentation;
+use super::batch::{batch_indices, drawn_batch_size, training_batch_rows};
 use super::collective::{shard, Collective, SingleProcess};
 use super::config::TrainConfig;
 use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
