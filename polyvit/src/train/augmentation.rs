@@ -29,9 +29,10 @@ pub struct Augmentation {
 
 impl Augmentation {
     /// The augmentation `task` asks for on examples of `modality` and `shape`: an error naming
-    /// the task and the key when one does not apply to that modality (a shift of audio,
-    /// SpecAugment of pixels, time reversal of a still image or a spectrogram), so no setting
-    /// is ignored, or when a shift could move the whole picture out of its frame.
+    /// the task and the key when one does not apply to that modality (a shift, turn or zoom of
+    /// audio, SpecAugment of pixels, time reversal of a still image or a spectrogram), so no
+    /// setting is ignored, or when a shift could move the whole picture out of its frame. The
+    /// ranges of the values are [`TaskConfig`]'s to check (`TrainConfig::validate`).
     pub fn for_task(
         task: &TaskConfig,
         modality: Modality,
