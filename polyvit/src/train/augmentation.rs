@@ -129,15 +129,38 @@ pub fn apply_random_rotation_and_zoom(
     max_zoom: f64,
     rng: &mut impl Rng,
 ) {
+    let draw = || {
+        let angle = rng.gen_range(-max_rotation..=max_rotation).to_radians();
+        (angle, rng.gen_range(1.0 - max_zoom..=1.0 + max_zoom))
+    };
+    redraw_each_example(
+        inputs,
+        shape,
+        draw,
+        |plane, out, height, width, &(angle, scale)| {
+            rotate_and_zoom(plane, out, height, width, angle, scale)
+        },
+    );
+}
+
+/// Rewrites each example of `inputs` (examples of `shape`, pictures on its last two axes) with
+/// one draw for the whole example, so that all its channels and frames move alike: `draw` is
+/// called once per example, then `redraw(plane, out, height, width, &drawn)` writes each of the
+/// example's `height × width` pictures into `out` from a copy of it, `plane`.
+fn redraw_each_example<D>(
+    inputs: &mut [f32],
+    shape: &[usize],
+    mut draw: impl FnMut() -> D,
+    redraw: impl Fn(&[f32], &mut [f32], usize, usize, &D),
+) {
     let (height, width) = (shape[shape.len() - 2], shape[shape.len() - 1]);
     let per_example: usize = shape.iter().product();
     let mut plane = vec![0.0; height * width];
     for example in inputs.chunks_mut(per_example) {
-        let angle = rng.gen_range(-max_rotation..=max_rotation).to_radians();
-        let scale = rng.gen_range(1.0 - max_zoom..=1.0 + max_zoom);
+        let drawn = draw();
         for image in example.chunks_mut(height * width) {
             plane.copy_from_slice(image);
-            rotate_and_zoom(&plane, image, height, width, angle, scale);
+            redraw(&plane, image, height, width, &drawn);
         }
     }
 }
@@ -186,24 +209,22 @@ pub fn apply_random_shift(
     max_shift: usize,
     rng: &mut impl Rng,
 ) {
-    let (height, width) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-    let per_example: usize = shape.iter().product();
     let range = -(max_shift as isize)..=max_shift as isize;
-    let mut plane = vec![0.0; height * width];
-    for example in inputs.chunks_mut(per_example) {
-        let (dy, dx) = (rng.gen_range(range.clone()), rng.gen_range(range.clone()));
-        let source =
-            |i: usize, d: isize, n: usize| (i as isize - d).clamp(0, n as isize - 1) as usize;
-        for image in example.chunks_mut(height * width) {
-            plane.copy_from_slice(image);
+    let draw = || (rng.gen_range(range.clone()), rng.gen_range(range.clone()));
+    let source = |i: usize, d: isize, n: usize| (i as isize - d).clamp(0, n as isize - 1) as usize;
+    redraw_each_example(
+        inputs,
+        shape,
+        draw,
+        |plane, out, height, width, &(dy, dx)| {
             for y in 0..height {
                 for x in 0..width {
-                    image[y * width + x] =
+                    out[y * width + x] =
                         plane[source(y, dy, height) * width + source(x, dx, width)];
                 }
             }
-        }
-    }
+        },
+    );
 }
 
 /// Plays each `[frames, ...]` example backwards with probability ½: its frames in reverse
