@@ -14,6 +14,11 @@ carries `sklearn/datasets/data/digits.csv.gz`. Every set is one subfolder per cl
   picture), as JPEG;
 - mnist_shadow: the same under a shadow over the top-left corner (brightness 50 % there, with a
   soft edge 14 pixels wide), as JPEG;
+- mnist_shadow_deep: the same with 35 % brightness under the shadow;
+- mnist_shadow_band: the same under a shadow along the bottom 30 pixels (brightness 60 %, soft
+  edge 10 pixels wide), as JPEG;
+- mnist_shadow_round: the same under a round shadow over the top-right corner (brightness 50 %
+  within 60 pixels of it, soft edge 20 pixels wide), as JPEG;
 - uci, uci_dark: the 1,797 UCI 8x8 digits (other writers), upscaled to 28x28, as stored (light
   on dark) and inverted;
 - fonts: the ten digits in each of the 22 DejaVu fonts, dark on white at 300x300;
@@ -58,14 +63,20 @@ def mnist_sets(binary, out, tmp):
     y, x = np.mgrid[0:width, 0:width]
     # 0 inside the corner's triangle (x + y < 84), 1 beyond its soft edge.
     edge = np.clip((x + y - 84) / 14.0, 0.0, 1.0)
-    shadow = 0.5 + 0.5 * edge
+    shadows = {
+        "mnist_shadow": 0.5 + 0.5 * edge,
+        "mnist_shadow_deep": 0.35 + 0.65 * edge,
+        "mnist_shadow_band": 0.6 + 0.4 * np.clip((110 - y) / 10.0, 0.0, 1.0),
+        "mnist_shadow_round": 0.5 + 0.5 * np.clip((np.hypot(y, x - width) - 60) / 20.0, 0.0, 1.0),
+    }
     for cls, f, a in exported_test(binary, "mnist", tmp):
         dark = Image.fromarray(255 - a).resize((width, width), Image.BICUBIC)
         save(dark, out, "mnist_dark", cls, f)
         lit = (np.asarray(dark, dtype=np.float64) * light).round().astype(np.uint8)
         save(Image.fromarray(lit), out, "mnist_lit", cls, f[:-4] + ".jpg")
-        shaded = (np.asarray(dark, dtype=np.float64) * shadow).round().astype(np.uint8)
-        save(Image.fromarray(shaded), out, "mnist_shadow", cls, f[:-4] + ".jpg")
+        for name, shadow in shadows.items():
+            shaded = (np.asarray(dark, dtype=np.float64) * shadow).round().astype(np.uint8)
+            save(Image.fromarray(shaded), out, name, cls, f[:-4] + ".jpg")
 
 
 def fashion_photos(binary, out, tmp):

@@ -11,21 +11,23 @@
 //! [`GlyphFrame::measure`] finds what a task's training images share (a plain background of one
 //! level, and the median size of their glyphs), and [`GlyphFrame::frame`] brings a new grey
 //! picture to it:
-//! 1. its background `b` is the page under it, a smooth surface fitted to its border
-//!    ([`paper_surface`]: one level for a prepared image, a slope or a shadow for a photograph
-//!    of paper), and the glyph is what differs from it: every pixel whose distance `|x − b|`
-//!    is at least 0.15 of the largest one (the same rule finds the training glyphs), so dark
-//!    ink on white paper and light ink on black come out alike;
+//! 1. its ink depth `d` is how far each pixel lies from the page beneath it, toward the glyph's
+//!    side ([`ink_depth`]: the page's light is a smooth surface fitted to its border, one level
+//!    for a prepared image, a slope for a photograph of paper lit from one side, and a shadow
+//!    entering from the border counts as page too), and the glyph is every pixel whose depth is
+//!    at least 0.15 of the largest (the same share finds the training glyphs), so dark ink on
+//!    white paper and light ink on black come out alike; a picture over 512 pixels on a side is
+//!    first reduced to that;
 //! 2. the bounding box of the glyph is cut out and scaled (keeping its aspect ratio) so that its
 //!    longer side spans the training glyphs' median extent;
-//! 3. its pixels are set to `background + (ink − background)·|x − b| / max|x − b|`, with
+//! 3. its pixels are set to `background + (ink − background)·d / max d`, with
 //!    `background` the training images' and `ink` the far end of [0, 1]: the training polarity,
 //!    the strongest ink at full intensity;
 //! 4. it is placed on a canvas of the training background, its centre of mass at the centre.
 //!
-//! A picture with no glyph (nothing differs from its background by 0.1) becomes a blank canvas.
+//! A picture with no glyph (no pixel 0.1 deep) becomes a blank canvas.
 
-use super::lighting::paper_surface;
+use super::ink::{ink_depth, INK_SHARE};
 use image::{imageops::FilterType, DynamicImage, GrayImage, Luma};
 use serde::{Deserialize, Serialize};
 
@@ -36,11 +38,10 @@ const PLAIN: f32 = 0.1;
 /// The share of the corner pixels, and then of the images, that must be background for the
 /// background to count as plain.
 const PLAIN_SHARE: f64 = 0.9;
-/// A pixel is ink when its distance from the background is at least this share of the
-/// image's largest: chosen on the exported validation splits, where a third cut the faint
-/// edges of Fashion-MNIST's items off their boxes (validation top-1 0.847 framed against 0.866
-/// as they are) and 0.15 kept both tasks within 0.001 of their unframed scores.
-const INK_SHARE: f32 = 0.15;
+/// A picture longer than this on either side is first reduced to it, area-weighted: its glyph
+/// ends up some twenty pixels across whatever its size, and a phone's 12-megapixel photo would
+/// take seconds to flood at full size ([`ink_depth`]).
+const WORKING_SIDE: u32 = 512;
 /// An image whose largest distance from its background is below this has no glyph.
 const NO_INK: f32 = 0.1;
 
@@ -169,15 +170,20 @@ impl GlyphFrame {
 
     /// `picture` brought to a `height × width` grey input in this frame (see the module docs).
     pub fn frame(&self, picture: &DynamicImage, height: usize, width: usize) -> Vec<f32> {
-        let grey = picture.to_luma32f();
+        let mut grey = picture.to_luma32f();
+        let longer = grey.width().max(grey.height());
+        if longer > WORKING_SIDE {
+            let fit = |n: u32| (n as u64 * WORKING_SIDE as u64 / longer as u64).max(1) as u32;
+            let (w, h) = (fit(grey.width()), fit(grey.height()));
+            grey = image::imageops::resize(&grey, w, h, FilterType::Triangle);
+        }
         let w0 = grey.width() as usize;
         let x = grey.into_raw();
         let mut canvas = vec![self.background; height * width];
         if x.is_empty() || canvas.is_empty() {
             return canvas;
         }
-        let paper = paper_surface(&x, x.len() / w0, w0);
-        let distance: Vec<f32> = x.iter().zip(&paper).map(|(v, p)| (v - p).abs()).collect();
+        let distance = ink_depth(&x, x.len() / w0, w0);
         let strongest = distance.iter().copied().fold(0.0, f32::max);
         let Some((top, left, bottom, right)) = glyph_box(&distance, strongest, w0) else {
             return canvas;
@@ -316,6 +322,39 @@ mod tests {
             extent: 20.0,
         };
         let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
+        assert_in_frame(&x);
+        assert_eq!(glyph(&x), glyph(&letter_l()));
+    }
+
+    /// The same letter with a shadow over the page's top-left corner (half the light there,
+    /// its edge soft over 20 pixels) that does not reach the letter: the shadow is page, not
+    /// ink, and the letter comes back as from evenly lit paper.
+    #[test]
+    fn a_shadow_entering_from_a_corner_is_not_taken_for_ink() {
+        let picture = letter_on_paper(|x, y, ink| {
+            let light = 0.5 + 0.5 * ((x + y) as f32 / 20.0 - 6.0).clamp(0.0, 1.0);
+            ((if ink { 0.08 } else { 0.92 }) * light * 255.0).round() as u8
+        });
+        let frame = GlyphFrame {
+            background: 0.0,
+            extent: 20.0,
+        };
+        let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
+        assert_in_frame(&x);
+        assert_eq!(glyph(&x), glyph(&letter_l()));
+    }
+
+    /// A picture far larger than [`WORKING_SIDE`] (the letter on paper, eight times larger) is
+    /// reduced before it is read, and comes back as the smaller one does.
+    #[test]
+    fn a_large_photo_comes_out_as_a_small_one() {
+        let small = letter_on_paper(|_, _, ink| if ink { 20 } else { 235 });
+        let large = image::imageops::resize(&small, 2400, 1280, FilterType::Nearest);
+        let frame = GlyphFrame {
+            background: 0.0,
+            extent: 20.0,
+        };
+        let x = frame.frame(&DynamicImage::ImageLuma8(large), 28, 28);
         assert_in_frame(&x);
         assert_eq!(glyph(&x), glyph(&letter_l()));
     }

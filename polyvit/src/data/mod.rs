@@ -26,6 +26,7 @@ pub mod frames;
 pub mod glyph;
 pub mod idx;
 pub mod image_file;
+pub mod ink;
 pub mod input_file;
 pub mod lighting;
 pub mod listing;
