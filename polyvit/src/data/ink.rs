@@ -17,10 +17,15 @@
 //!    page at their own level, `min(t, SHADOW_DEPTH·max t)`. Every other border pixel is page at
 //!    the surface's level, `min(t, 0)` (a glyph touching the border is not taken for page).
 //! 2. The page level `p` spreads inward from the border like water filling a basin from its rim
-//!    (a priority flood): `p(q) = min(t(q), max over paths from the border to q of the smallest
-//!    level along the path)`. A shadowed region reached from a shadow run is page at its own
-//!    level, soft edge included; a glyph, however large, whose every path to the border crosses
-//!    the page, gets the page level around it.
+//!    (a priority flood, the highest level first): a pixel `q` reached from a neighbour at level
+//!    `l` is page, `p(q) = min(t(q), l)`, unless it is deeper than that by [`INK_SHARE`] of the
+//!    largest `t`: then it is ink, and the level it carries on is the surface's, `min(l, 0)`.
+//!    Without shadow runs every level is at most 0 and this is `p(q) = min(t(q), max over
+//!    paths from the border to q of the smallest level along the path)`: a glyph, however large,
+//!    whose every path to the border crosses the page gets the page level around it. A shadowed
+//!    region reached from a shadow run is page at its own level, soft edge included, while the
+//!    ink in it, and any glyph crossing the shadow's edge, is measured against the lit surface:
+//!    a shadow's level does not travel along a stroke into the light.
 //! 3. The ink depth is `t − p ≥ 0`: nothing where the page shows, the glyph's contrast with
 //!    the page around it where it does not.
 //!
@@ -43,8 +48,9 @@ pub const INK_SHARE: f32 = 0.15;
 /// an eighth took 64 of 2,000 for shadows and cost 0.004 top-1; a quarter takes none).
 pub const SHADOW_RUN: f32 = 0.25;
 /// The deepest a shadow dims the page, as a share of the strongest ink: a run of border pixels
-/// whose median is deeper than this is a glyph cut by the border, not a shadow.
-pub const SHADOW_DEPTH: f32 = 0.6;
+/// whose median is deeper than this is a glyph cut by the border, not a shadow. A shadow that
+/// leaves a quarter of the light on white paper under black ink is still page.
+pub const SHADOW_DEPTH: f32 = 0.75;
 /// A shadow dims a stretch of the border evenly: the middle half of its run lies within this
 /// share of the run's median depth (strokes running along the edge vary far more: of the
 /// 1,152 runs over an eighth of the border in the UCI digits, 5 are this even and no deeper than
@@ -147,7 +153,14 @@ impl Ord for Waiting {
 /// The page level under every pixel of the `height × width` residuals `t`, flooded in from the
 /// border pixels `walk` at `levels` (step 2 of the module docs): the highest level first, each
 /// pixel reached taking the smaller of its own residual and its neighbour's level.
-fn flood(t: &[f32], height: usize, width: usize, walk: &[usize], levels: &[f32]) -> Vec<f32> {
+fn flood(
+    t: &[f32],
+    height: usize,
+    width: usize,
+    walk: &[usize],
+    levels: &[f32],
+    ink_step: f32,
+) -> Vec<f32> {
     let mut page = vec![f32::NAN; t.len()];
     let mut waiting = BinaryHeap::with_capacity(walk.len());
     for (&index, &level) in walk.iter().zip(levels) {
@@ -162,7 +175,10 @@ fn flood(t: &[f32], height: usize, width: usize, walk: &[usize], levels: &[f32])
         let right = (x + 1 < width).then(|| index + 1);
         for next in [up, down, left, right].into_iter().flatten() {
             if page[next].is_nan() {
-                page[next] = t[next].min(level);
+                page[next] = match t[next] >= level + ink_step {
+                    true => level.min(0.0),
+                    false => t[next].min(level),
+                };
                 waiting.push(Waiting {
                     level: page[next],
                     index: next,
@@ -193,7 +209,7 @@ pub fn ink_depth(image: &[f32], height: usize, width: usize) -> Vec<f32> {
     }
     let walk = border_walk(height, width);
     let levels = border_levels(&t, &walk, strongest);
-    let page = flood(&t, height, width, &walk, &levels);
+    let page = flood(&t, height, width, &walk, &levels, INK_SHARE * strongest);
     t.iter().zip(&page).map(|(t, p)| t - p).collect()
 }
 
@@ -248,6 +264,34 @@ mod tests {
         // The surface alone takes the shadowed corner for ink.
         let surface = paper_surface(&image, h, w);
         assert!((surface[0] - image[0]).abs() > INK_SHARE);
+    }
+
+    /// A bar of black ink crossing the edge of a shadow over the left of a white page: the
+    /// shadowed page and its soft edge are page, and the bar is ink at its full depth along its
+    /// whole length, in the light as in the shadow.
+    #[test]
+    fn a_stroke_crossing_a_shadow_edge_keeps_its_depth_in_the_light() {
+        let (h, w) = (60, 60);
+        let bar = |y: usize, x: usize| (10..13).contains(&y) && (5..55).contains(&x);
+        let image: Vec<f32> = (0..h * w)
+            .map(|i| {
+                let (y, x) = (i / w, i % w);
+                let light = 0.5 + 0.5 * ((x as f32 - 20.0) / 5.0).clamp(0.0, 1.0);
+                if bar(y, x) {
+                    0.0
+                } else {
+                    light
+                }
+            })
+            .collect();
+        // The border pixels of the soft edge lighter than the ink threshold start at the
+        // surface's level, so they keep a little depth; no other page pixel does.
+        for (i, &d) in ink_depth(&image, h, w).iter().enumerate() {
+            match bar(i / w, i % w) {
+                true => assert_eq!(d, 1.0, "pixel {i}"),
+                false => assert!(d < INK_SHARE, "pixel {i}: {d}"),
+            }
+        }
     }
 
     /// A solid glyph covering most of the picture (a product photo) is ink throughout, not page,
