@@ -152,7 +152,8 @@ impl Ord for Waiting {
 
 /// The page level under every pixel of the `height × width` residuals `t`, flooded in from the
 /// border pixels `walk` at `levels` (step 2 of the module docs): the highest level first, each
-/// pixel reached taking the smaller of its own residual and its neighbour's level.
+/// pixel reached taking the smaller of its own residual and its neighbour's level, or, when it
+/// lies deeper than that level by `ink_step` or more, the surface's level (0) if that is lower.
 fn flood(
     t: &[f32],
     height: usize,
@@ -161,10 +162,11 @@ fn flood(
     levels: &[f32],
     ink_step: f32,
 ) -> Vec<f32> {
-    let mut page = vec![f32::NAN; t.len()];
+    let mut page = vec![0.0; t.len()];
+    let mut reached = vec![false; t.len()];
     let mut waiting = BinaryHeap::with_capacity(walk.len());
     for (&index, &level) in walk.iter().zip(levels) {
-        page[index] = level;
+        (page[index], reached[index]) = (level, true);
         waiting.push(Waiting { level, index });
     }
     while let Some(Waiting { level, index }) = waiting.pop() {
@@ -174,15 +176,13 @@ fn flood(
         let left = (x > 0).then(|| index - 1);
         let right = (x + 1 < width).then(|| index + 1);
         for next in [up, down, left, right].into_iter().flatten() {
-            if page[next].is_nan() {
-                page[next] = match t[next] >= level + ink_step {
+            if !reached[next] {
+                let level = match t[next] >= level + ink_step {
                     true => level.min(0.0),
                     false => t[next].min(level),
                 };
-                waiting.push(Waiting {
-                    level: page[next],
-                    index: next,
-                });
+                (page[next], reached[next]) = (level, true);
+                waiting.push(Waiting { level, index: next });
             }
         }
     }
