@@ -216,6 +216,7 @@ pub fn ink_depth(image: &[f32], height: usize, width: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::{Just, Strategy};
 
     /// A white page, `h × w`, with a black ring (a glyph "0") in the middle, under `shade`.
     fn ring_on_page(h: usize, w: usize, shade: impl Fn(usize, usize) -> f32) -> Vec<f32> {
@@ -320,6 +321,21 @@ mod tests {
         }
         let depth = ink_depth(&strokes, h, w);
         assert_eq!(depth, strokes);
+    }
+
+    proptest::proptest! {
+        /// Any picture, of any size down to one pixel: the flood reaches every pixel, and every
+        /// depth is finite and at least 0.
+        #[test]
+        fn every_depth_is_finite_and_never_negative(
+            (h, w, image) in (1usize..12, 1usize..12).prop_flat_map(|(h, w)| {
+                (Just(h), Just(w), proptest::collection::vec(0.0f32..=1.0, h * w))
+            })
+        ) {
+            let depth = ink_depth(&image, h, w);
+            proptest::prop_assert_eq!(depth.len(), h * w);
+            proptest::prop_assert!(depth.iter().all(|d| d.is_finite() && *d >= 0.0), "{depth:?}");
+        }
     }
 
     #[test]
