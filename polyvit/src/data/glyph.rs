@@ -308,15 +308,15 @@ mod tests {
         assert_eq!(glyph(&x), glyph(&l));
     }
 
-    /// The same letter photographed on a page lit from one side (white falling to mid-grey
-    /// across it, darker towards a corner): the page is not ink, and the letter comes back as
-    /// from evenly lit paper.
-    #[test]
-    fn a_glyph_on_unevenly_lit_paper_comes_out_as_on_even_paper() {
-        let picture = letter_on_paper(|x, y, ink| {
-            let light = 1.0 - 0.45 * x as f32 / 299.0 - 0.1 * (y as f32 / 159.0).powi(2);
-            ((if ink { 0.08 } else { 0.92 }) * light * 255.0).round() as u8
-        });
+    /// The letter in dark ink (8 %) on white paper (92 %) under `light(x, y)`.
+    fn letter_under(light: impl Fn(u32, u32) -> f32) -> GrayImage {
+        letter_on_paper(|x, y, ink| {
+            ((if ink { 0.08 } else { 0.92 }) * light(x, y) * 255.0).round() as u8
+        })
+    }
+
+    /// `picture`, framed as MNIST's, is the letter in the training form.
+    fn assert_reads_as_the_letter(picture: GrayImage) {
         let frame = GlyphFrame {
             background: 0.0,
             extent: 20.0,
@@ -324,6 +324,16 @@ mod tests {
         let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
         assert_in_frame(&x);
         assert_eq!(glyph(&x), glyph(&letter_l()));
+    }
+
+    /// The same letter photographed on a page lit from one side (white falling to mid-grey
+    /// across it, darker towards a corner): the page is not ink, and the letter comes back as
+    /// from evenly lit paper.
+    #[test]
+    fn a_glyph_on_unevenly_lit_paper_comes_out_as_on_even_paper() {
+        assert_reads_as_the_letter(letter_under(|x, y| {
+            1.0 - 0.45 * x as f32 / 299.0 - 0.1 * (y as f32 / 159.0).powi(2)
+        }));
     }
 
     /// The same letter with a shadow over the page's top-left corner (half the light there,
@@ -331,17 +341,9 @@ mod tests {
     /// ink, and the letter comes back as from evenly lit paper.
     #[test]
     fn a_shadow_entering_from_a_corner_is_not_taken_for_ink() {
-        let picture = letter_on_paper(|x, y, ink| {
-            let light = 0.5 + 0.5 * ((x + y) as f32 / 20.0 - 6.0).clamp(0.0, 1.0);
-            ((if ink { 0.08 } else { 0.92 }) * light * 255.0).round() as u8
-        });
-        let frame = GlyphFrame {
-            background: 0.0,
-            extent: 20.0,
-        };
-        let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
-        assert_in_frame(&x);
-        assert_eq!(glyph(&x), glyph(&letter_l()));
+        assert_reads_as_the_letter(letter_under(|x, y| {
+            0.5 + 0.5 * ((x + y) as f32 / 20.0 - 6.0).clamp(0.0, 1.0)
+        }));
     }
 
     /// A picture far larger than [`WORKING_SIDE`] (the letter on paper, eight times larger) is
@@ -349,14 +351,12 @@ mod tests {
     #[test]
     fn a_large_photo_comes_out_as_a_small_one() {
         let small = letter_on_paper(|_, _, ink| if ink { 20 } else { 235 });
-        let large = image::imageops::resize(&small, 2400, 1280, FilterType::Nearest);
-        let frame = GlyphFrame {
-            background: 0.0,
-            extent: 20.0,
-        };
-        let x = frame.frame(&DynamicImage::ImageLuma8(large), 28, 28);
-        assert_in_frame(&x);
-        assert_eq!(glyph(&x), glyph(&letter_l()));
+        assert_reads_as_the_letter(image::imageops::resize(
+            &small,
+            2400,
+            1280,
+            FilterType::Nearest,
+        ));
     }
 
     /// The bounding box of the pixels of a 28-wide image at 0.5 or above.
