@@ -12,6 +12,7 @@ pub mod au;
 pub mod audio;
 pub mod audio_file;
 pub mod augment;
+pub mod biquad;
 pub mod dataset;
 pub mod drums;
 pub mod embedded;
