@@ -76,7 +76,13 @@ const SPEECH_HIGH_PASS_HZ: f64 = 200.0;
 /// [`SPEECH_HIGH_PASS_HZ`]: hum and rumble out, speech above its fundamental kept.
 fn without_rumble(samples: &[f32], rate: u32) -> Vec<f32> {
     let mut x: Vec<f64> = samples.iter().map(|&v| v as f64).collect();
-    Biquad::new(BiquadKind::HighPass, SPEECH_HIGH_PASS_HZ, rate as f64, BUTTERWORTH_Q).run(&mut x);
+    Biquad::new(
+        BiquadKind::HighPass,
+        SPEECH_HIGH_PASS_HZ,
+        rate as f64,
+        BUTTERWORTH_Q,
+    )
+    .run(&mut x);
     x.into_iter().map(|v| v as f32).collect()
 }
 
@@ -279,7 +285,12 @@ mod tests {
     /// as it would be without it.
     #[test]
     fn speech_loses_its_hum_before_it_is_cut() {
-        let word = [noise(0.8, 0.0015, 10), tone(0.4, 0.5), noise(0.8, 0.0015, 11)].concat();
+        let word = [
+            noise(0.8, 0.0015, 10),
+            tone(0.4, 0.5),
+            noise(0.8, 0.0015, 11),
+        ]
+        .concat();
         let hum: Vec<f32> = (0..word.len())
             .map(|t| {
                 let phase = std::f32::consts::TAU * 50.0 * t as f32 / 8000.0;
