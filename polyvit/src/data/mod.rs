@@ -35,6 +35,7 @@ pub mod moving_mnist;
 pub mod pack;
 pub mod recording;
 pub mod resample;
+pub mod room;
 pub mod spectrogram;
 pub mod stream;
 pub mod suite;
