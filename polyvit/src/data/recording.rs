@@ -20,7 +20,8 @@
 //!   mains hum and rumble live there, the telephone recordings the task is tested on hold
 //!   nothing below 300 Hz, and three of every four training clips passed a random high-pass at
 //!   60–400 Hz ([`super::augment`]). With 50 Hz hum at a tenth of the speech's level, 44.1 kHz
-//!   copies of the 60 real test digits went from 32 to 39 right with the default run's model;
+//!   copies of the 60 real test digits went from 32 to 39 right with the default run's model
+//!   of `9a2e75b`;
 //!   the digits as they are read as before (`EXPERIMENTS.md`, *Spoken digits: recordings of
 //!   one's own*, has four models and ten conditions).
 //! - **One-shots** ([`RecordingForm::OneShot`]). The drum one-shots were cut from their onset
