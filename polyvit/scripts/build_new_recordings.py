@@ -21,8 +21,12 @@ Asterisk voices, 8 kHz telephone speech) and writes 16-bit WAV files, one subfol
 - hum_60hz_mild: as white_noise, with 60 Hz hum at three hundredths of the speech's level;
 - reverb_strong, reverb_mild: wideband convolved with a synthetic room: the direct sound then
   Gaussian noise decaying by 60 dB in 0.4 s (0.3 s), at 8 % (2 %) of the direct sound's
-  amplitude (about 9 dB more reverberant than direct sound; 4 dB less), peak at half scale.
-The noise and the rooms are drawn from fixed seeds.
+  amplitude (about 9 dB more reverberant than direct sound; 4 dB less), peak at half scale;
+- room_noise_20db_x4, white_noise_20db_x2: as room_noise_20db, in four draws of the pink noise
+  (240 recordings, `NAME-K.wav`), and in two draws of white noise 20 dB under the speech (120):
+  more noise draws, so that a score moves less with the draw.
+The noise and the rooms are drawn from fixed seeds (the draws of the last two sets from their
+own, so the sets before them stay as they were).
 """
 
 import os
@@ -90,34 +94,40 @@ def room(rng, seconds, amplitude):
     return response
 
 
-def variants(x, rate, rng):
-    """(set name, samples, rate, channels) of one recording."""
+def variants(x, rate, rng, more_rng):
+    """(set name, file suffix, samples, rate, channels) of one recording."""
     x = x - x.mean()
     wide = resample(x, rate, WIDE)
     speech = np.sqrt(np.mean(wide[np.abs(wide) > 0.02 * np.abs(wide).max()] ** 2))
     long_pad = np.concatenate([np.zeros(WIDE), wide, np.zeros(WIDE // 2)])
     short_pad = np.concatenate([np.zeros(WIDE // 2), wide, np.zeros(WIDE // 2)])
     db = lambda d: 10 ** (d / 20)
-    yield "as_is", x, rate, 1
-    yield "wideband", wide, WIDE, 2
-    yield "quiet", wide * db(-35), WIDE, 1
+    yield "as_is", "", x, rate, 1
+    yield "wideband", "", wide, WIDE, 2
+    yield "quiet", "", wide * db(-35), WIDE, 1
     for snr in (35, 20):
         noise = pink(rng, len(long_pad)) * speech * db(-snr)
-        yield f"room_noise_{snr}db", long_pad + noise, WIDE, 1
+        yield f"room_noise_{snr}db", "", long_pad + noise, WIDE, 1
     white = rng.standard_normal(len(short_pad)) * speech * db(-25)
-    yield "white_noise_25db", short_pad + white, WIDE, 1
-    yield "hum_50hz", long_pad + hum(len(long_pad), 50, 0.1 * speech), WIDE, 1
-    yield "hum_60hz_mild", short_pad + hum(len(short_pad), 60, 0.03 * speech), WIDE, 1
+    yield "white_noise_25db", "", short_pad + white, WIDE, 1
+    yield "hum_50hz", "", long_pad + hum(len(long_pad), 50, 0.1 * speech), WIDE, 1
+    yield "hum_60hz_mild", "", short_pad + hum(len(short_pad), 60, 0.03 * speech), WIDE, 1
     for name, seconds, amplitude in (("reverb_strong", 0.4, 0.08), ("reverb_mild", 0.3, 0.02)):
         wet = np.convolve(wide, room(rng, seconds, amplitude))
-        yield name, wet / np.abs(wet).max() * 0.5, WIDE, 1
+        yield name, "", wet / np.abs(wet).max() * 0.5, WIDE, 1
+    for k in range(4):
+        noise = pink(more_rng, len(long_pad)) * speech * db(-20)
+        yield "room_noise_20db_x4", f"-{k}", long_pad + noise, WIDE, 1
+    for k in range(2):
+        white = more_rng.standard_normal(len(long_pad)) * speech * db(-20)
+        yield "white_noise_20db_x2", f"-{k}", long_pad + white, WIDE, 1
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     binary, out = sys.argv[1], sys.argv[2]
-    rng = np.random.default_rng(7)
+    rng, more_rng = np.random.default_rng(7), np.random.default_rng(8)
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         exported = os.path.join(tmp, "spoken_digits")
@@ -127,8 +137,10 @@ def main():
         for digit in sorted(os.listdir(test)):
             for name in sorted(os.listdir(os.path.join(test, digit))):
                 x, rate = read(os.path.join(test, digit, name))
-                for set_name, y, y_rate, channels in variants(x, rate, rng):
-                    write(os.path.join(out, set_name, digit, name), y, y_rate, channels)
+                for set_name, suffix, y, y_rate, channels in variants(x, rate, rng, more_rng):
+                    stem, ext = os.path.splitext(name)
+                    path = os.path.join(out, set_name, digit, stem + suffix + ext)
+                    write(path, y, y_rate, channels)
                     counts[set_name] = counts.get(set_name, 0) + 1
     for set_name in sorted(counts):
         print(f"{set_name}: {counts[set_name]} recordings")
