@@ -7,23 +7,28 @@
 //!   stays below 0.3 % of the clip's peak, then `norm -1` at 8 kHz), and nearly all fit the
 //!   0.98 s feature window, which holds them centred. A recording of one's own usually starts
 //!   with a second of room noise: centre-cropped as it is, the word lands off-centre or outside
-//!   the window. So a recording longer than the window is cut to its speech first; one that fits
-//!   is left as it is (the window centres it anyway). Room noise is well above sox's 0.3 %, so
-//!   the rule follows the recording's own levels: in windows of 20 ms every 10 ms, the recording
-//!   is kept from the first to the last window whose power is within 40 dB of the loudest
-//!   window's and at least 10 dB above the noise floor (the 10th percentile of the windows'
-//!   powers). Then its peak is brought to −1 dBFS, as the clips' was: the log-mel features
-//!   follow a recording's level (their floor is a fixed energy), so one recorded 26 dB quieter
-//!   than the clips would otherwise read as another sound (the default run's model answered 37
-//!   of the 60 real test digits right at a twentieth of their level, 43 at theirs).
-//!   Before both, what lies below 200 Hz is filtered out (a second-order Butterworth high-pass):
-//!   mains hum and rumble live there, the telephone recordings the task is tested on hold
-//!   nothing below 300 Hz, and three of every four training clips passed a random high-pass at
-//!   60–400 Hz ([`super::augment`]). With 50 Hz hum at a tenth of the speech's level, 44.1 kHz
-//!   copies of the 60 real test digits went from 32 to 39 right with the default run's model
-//!   of `9a2e75b`;
-//!   the digits as they are read as before (`EXPERIMENTS.md`, *Spoken digits: recordings of
-//!   one's own*, has four models and ten conditions).
+//!   the window. So a recording longer than the window is cut to the window's length around its
+//!   speech ([`around_speech`]); one that fits is left as it is (the window centres it anyway).
+//!   Room noise is well above sox's 0.3 %, so the rule that finds the speech follows the
+//!   recording's own levels: in windows of 20 ms every 10 ms, the speech runs from the first to
+//!   the last window whose power is within 40 dB of the loudest window's and at least 10 dB
+//!   above the noise floor (the 10th percentile of the windows' powers) ([`trim_silence`] cuts
+//!   there). The cut keeps the recording's background around the word, as the training copies
+//!   have noise throughout their window ([`super::augment`]): cut to the word alone and padded
+//!   with digital silence, a word in noise 20 dB under it reads as no training copy does (the
+//!   default run's model heard 27 of the 60 real test digits right in pink noise at that level
+//!   cut that way, 39 with the background kept, as many as with no noise; `EXPERIMENTS.md`).
+//!   Then its peak is brought to −1 dBFS, as the clips' was: the log-mel features follow a
+//!   recording's level (their floor is a fixed energy), so one recorded 26 dB quieter than the
+//!   clips would otherwise read as another sound (the default run's model answered 37 of the 60
+//!   real test digits right at a twentieth of their level, 43 at theirs). Before both, what
+//!   lies below 200 Hz is filtered out (a second-order Butterworth high-pass): mains hum and
+//!   rumble live there, the telephone recordings the task is tested on hold nothing below 300
+//!   Hz, and three of every four training clips passed a random high-pass at 60–400 Hz
+//!   ([`super::augment`]). With 50 Hz hum at a tenth of the speech's level, 44.1 kHz copies of
+//!   the 60 real test digits went from 32 to 39 right with the default run's model of
+//!   `9a2e75b`; the digits as they are read as before (`EXPERIMENTS.md`, *Spoken digits:
+//!   recordings of one's own*, has four models and ten conditions).
 //! - **One-shots** ([`RecordingForm::OneShot`]). The drum one-shots were cut from their onset
 //!   (`polyvit/scripts/build_drums.py`: sox drops what comes before the first sample at 1 % of
 //!   full scale once the peak is at −1 dBFS), 0.5 s long (cut or padded with silence), the last
@@ -52,8 +57,8 @@ impl RecordingForm {
     pub fn describe(self) -> &'static str {
         match self {
             RecordingForm::TrimmedSpeech => {
-                "below 200 Hz filtered out, silence cut from both ends of a recording longer \
-                 than the feature window, peak at -1 dBFS"
+                "below 200 Hz filtered out, a recording longer than the feature window cut to \
+                 the window around its speech, peak at -1 dBFS"
             }
             RecordingForm::OneShot => "one-shots from their onset, 0.5 s, levelled and faded out",
         }
@@ -63,7 +68,7 @@ impl RecordingForm {
     pub fn prepare(self, samples: &[f32], rate: u32, fits: usize) -> Vec<f32> {
         match self {
             RecordingForm::TrimmedSpeech => {
-                at_peak(trim_silence(&without_rumble(samples, rate), rate, fits))
+                at_peak(around_speech(&without_rumble(samples, rate), rate, fits))
             }
             RecordingForm::OneShot => one_shot(samples, rate),
         }
@@ -142,10 +147,34 @@ const FLOOR_PERCENTILE: usize = 10;
 /// `fits` of them (see the module docs); a recording that fits, or has no window 10 dB above
 /// its floor (all zeros, or a steady sound throughout), is returned whole.
 pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
+    match speech_span(samples, rate, fits) {
+        Some((start, end)) => &samples[start..end],
+        None => samples,
+    }
+}
+
+/// The `fits` samples of a recording longer than that whose centre is the centre of its speech
+/// ([`trim_silence`]'s cut), moved inside the recording where the speech is near an end: the
+/// word with the recording's own background around it, as the training copies have noise
+/// around theirs. A recording that fits, or has no speech to find, is returned whole.
+pub fn around_speech(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
+    match speech_span(samples, rate, fits) {
+        Some((start, end)) => {
+            let centre = (start + end) / 2;
+            let first = centre.saturating_sub(fits / 2).min(samples.len() - fits);
+            &samples[first..first + fits]
+        }
+        None => samples,
+    }
+}
+
+/// Where the speech of a recording of more than `fits` samples starts and ends (see the
+/// module docs); `None` for one that fits, or has no window 10 dB above its floor.
+fn speech_span(samples: &[f32], rate: u32, fits: usize) -> Option<(usize, usize)> {
     let window = ((WINDOW_S * rate as f64).round() as usize).max(1);
     let hop = ((HOP_S * rate as f64).round() as usize).max(1);
     if samples.len() <= fits.max(window) {
-        return samples;
+        return None;
     }
     let starts: Vec<usize> = (0..=samples.len() - window).step_by(hop).collect();
     let power: Vec<f64> = starts
@@ -164,12 +193,12 @@ pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
     let db = |d: f64| 10f64.powf(d / 10.0);
     // No window 10 dB above the floor (silence, or a steady sound throughout): nothing to cut.
     if floor * db(ABOVE_FLOOR_DB) >= loudest {
-        return samples;
+        return None;
     }
     let threshold = (loudest * db(-BELOW_LOUDEST_DB)).max(floor * db(ABOVE_FLOOR_DB));
-    let first = power.iter().position(|&p| p >= threshold).unwrap_or(0);
-    let last = power.iter().rposition(|&p| p >= threshold).unwrap_or(0);
-    &samples[starts[first]..starts[last] + window]
+    let first = power.iter().position(|&p| p >= threshold)?;
+    let last = power.iter().rposition(|&p| p >= threshold)?;
+    Some((starts[first], starts[last] + window))
 }
 
 #[cfg(test)]
@@ -220,6 +249,35 @@ mod tests {
         );
         let word_end = 12_000 + onset.len() + word.len();
         assert!((word_end..=word_end + 160).contains(&end), "ends at {end}");
+    }
+
+    /// A word in a long noisy recording comes out as the window around it: `fits` samples, the
+    /// word at its centre, the recording's own noise on both sides; a word at either end keeps
+    /// the window inside the recording.
+    #[test]
+    fn the_window_around_a_word_keeps_its_background() {
+        let word = tone(0.4, 0.5);
+        let recording = [noise(1.5, 0.02, 12), word.clone(), noise(1.0, 0.02, 13)].concat();
+        let window = around_speech(&recording, 8000, 7840);
+        let (start, end) = span(&recording, window);
+        assert_eq!(end - start, 7840);
+        // The word's centre is at 12,000 + 1,600 samples.
+        let centre = start + 7840 / 2;
+        assert!(centre.abs_diff(13_600) <= 160, "centred at {centre}");
+        // Noise of peak 0.02 on both sides, neither silence nor the word (peak 0.5).
+        for side in [&window[..2000], &window[5840..]] {
+            assert!((0.01..0.03).contains(&peak(side)), "{}", peak(side));
+        }
+        let early = [word.clone(), noise(2.0, 0.02, 14)].concat();
+        assert_eq!(span(&early, around_speech(&early, 8000, 7840)), (0, 7840));
+        let late = [noise(2.0, 0.02, 15), word.clone()].concat();
+        let len = late.len();
+        assert_eq!(
+            span(&late, around_speech(&late, 8000, 7840)),
+            (len - 7840, len)
+        );
+        let short = [noise(0.2, 0.02, 16), word].concat();
+        assert_eq!(around_speech(&short, 8000, 7840).len(), short.len(), "fits");
     }
 
     #[test]
@@ -282,8 +340,9 @@ mod tests {
     }
 
     /// Mains hum nearly as loud as the word (50 Hz and its harmonic) would keep the recording
-    /// from being cut and take a third of its peak; filtered out, the word is cut and levelled
-    /// as it would be without it.
+    /// from being cut and take a third of its peak; filtered out, the window around the word is
+    /// the one it would be without the hum (a shifted window would misplace the word's edges),
+    /// levelled the same.
     #[test]
     fn speech_loses_its_hum_before_it_is_cut() {
         let word = [
@@ -305,13 +364,7 @@ mod tests {
             form.prepare(&word, 8000, 4000),
             form.prepare(&humming, 8000, 4000),
         );
-        assert!(clean.len() < 4000, "cut to the word: {}", clean.len());
-        assert!(
-            clean.len().abs_diff(filtered.len()) <= 160,
-            "{} vs {}",
-            clean.len(),
-            filtered.len()
-        );
+        assert_eq!((clean.len(), filtered.len()), (4000, 4000));
         let worst = clean
             .iter()
             .zip(&filtered)
