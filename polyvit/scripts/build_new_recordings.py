@@ -24,9 +24,12 @@ Asterisk voices, 8 kHz telephone speech) and writes 16-bit WAV files, one subfol
   amplitude (about 9 dB more reverberant than direct sound; 4 dB less), peak at half scale;
 - room_noise_20db_x4, white_noise_20db_x2: as room_noise_20db, in four draws of the pink noise
   (240 recordings, `NAME-K.wav`), and in two draws of white noise 20 dB under the speech (120):
-  more noise draws, so that a score moves less with the draw.
-The noise and the rooms are drawn from fixed seeds (the draws of the last two sets from their
-own, so the sets before them stay as they were).
+  more noise draws, so that a score moves less with the draw;
+- clicks: as room_noise_35db (its own draw of the noise), with a click 50 ms after the start
+  and another 50 ms before the end (5 ms of exponentially decaying noise, as loud as the
+  speech's peak), as the key that starts and stops a recording makes.
+The noise and the rooms are drawn from fixed seeds (the draws of the last three sets each from
+their own, so the sets before them stay as they were).
 """
 
 import os
@@ -94,7 +97,13 @@ def room(rng, seconds, amplitude):
     return response
 
 
-def variants(x, rate, rng, more_rng):
+def click(rng, peak):
+    """A key's click: 5 ms of noise decaying exponentially, peak amplitude about `peak`."""
+    n = int(0.005 * WIDE)
+    return rng.standard_normal(n) * np.exp(-np.arange(n) / (n / 5)) * peak / 3
+
+
+def variants(x, rate, rng, more_rng, click_rng):
     """(set name, file suffix, samples, rate, channels) of one recording."""
     x = x - x.mean()
     wide = resample(x, rate, WIDE)
@@ -121,13 +130,18 @@ def variants(x, rate, rng, more_rng):
     for k in range(2):
         white = more_rng.standard_normal(len(long_pad)) * speech * db(-20)
         yield "white_noise_20db_x2", f"-{k}", long_pad + white, WIDE, 1
+    clicked = long_pad + pink(click_rng, len(long_pad)) * speech * db(-35)
+    for at in (int(0.05 * WIDE), len(long_pad) - int(0.055 * WIDE)):
+        sound = click(click_rng, np.abs(wide).max())
+        clicked[at : at + len(sound)] += sound
+    yield "clicks", "", clicked, WIDE, 1
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     binary, out = sys.argv[1], sys.argv[2]
-    rng, more_rng = np.random.default_rng(7), np.random.default_rng(8)
+    rng, more_rng, click_rng = (np.random.default_rng(seed) for seed in (7, 8, 9))
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         exported = os.path.join(tmp, "spoken_digits")
@@ -137,7 +151,8 @@ def main():
         for digit in sorted(os.listdir(test)):
             for name in sorted(os.listdir(os.path.join(test, digit))):
                 x, rate = read(os.path.join(test, digit, name))
-                for set_name, suffix, y, y_rate, channels in variants(x, rate, rng, more_rng):
+                made = variants(x, rate, rng, more_rng, click_rng)
+                for set_name, suffix, y, y_rate, channels in made:
                     stem, ext = os.path.splitext(name)
                     path = os.path.join(out, set_name, digit, stem + suffix + ext)
                     write(path, y, y_rate, channels)

@@ -10,25 +10,29 @@
 //!   the window. So a recording longer than the window is cut to the window's length around its
 //!   speech ([`around_speech`]); one that fits is left as it is (the window centres it anyway).
 //!   Room noise is well above sox's 0.3 %, so the rule that finds the speech follows the
-//!   recording's own levels: in windows of 20 ms every 10 ms, the speech runs from the first to
-//!   the last window whose power is within 40 dB of the loudest window's and at least 10 dB
-//!   above the noise floor (the 10th percentile of the windows' powers) ([`trim_silence`] cuts
-//!   there). The cut keeps the recording's background around the word, as the training copies
-//!   have noise throughout their window ([`super::augment`]): cut to the word alone and padded
-//!   with digital silence, a word in noise 20 dB under it reads as no training copy does (the
-//!   default run's model heard 27 of the 60 real test digits right in pink noise at that level
-//!   cut that way, 39 with the background kept, as many as with no noise; `EXPERIMENTS.md`).
-//!   Then its peak is brought to −1 dBFS, as the clips' was: the log-mel features follow a
-//!   recording's level (their floor is a fixed energy), so one recorded 26 dB quieter than the
-//!   clips would otherwise read as another sound (the default run's model answered 37 of the 60
-//!   real test digits right at a twentieth of their level, 43 at theirs). Before both, what
-//!   lies below 200 Hz is filtered out (a second-order Butterworth high-pass): mains hum and
-//!   rumble live there, the telephone recordings the task is tested on hold nothing below 300
-//!   Hz, and three of every four training clips passed a random high-pass at 60–400 Hz
-//!   ([`super::augment`]). With 50 Hz hum at a tenth of the speech's level, 44.1 kHz copies of
-//!   the 60 real test digits went from 32 to 39 right with the default run's model of
-//!   `9a2e75b`; the digits as they are read as before (`EXPERIMENTS.md`, *Spoken digits:
-//!   recordings of one's own*, has four models and ten conditions).
+//!   recording's own levels: in windows of 20 ms every 10 ms, a window is loud when its power
+//!   is within 40 dB of the loudest window's and at least 10 dB above the noise floor (the 10th
+//!   percentile of the windows' powers); loud windows less than 0.3 s apart are one sound, and
+//!   the speech is the sound with the most energy, so the click of the key that started or
+//!   stopped the recording is not taken for it (with a click at each end, the default run's
+//!   model heard 29 of 60 real test digits in faint room noise right when the cut ran from the
+//!   first loud window to the last, 36 this way, and 37 without the clicks). The cut keeps the
+//!   recording's background around the word, as the training copies have noise throughout their
+//!   window ([`super::augment`]): cut to the word alone and padded with digital silence, a word
+//!   in noise 20 dB under it reads as no training copy does (the default run's model heard 27
+//!   of the 60 real test digits right in pink noise at that level cut that way, 39 with the
+//!   background kept, as many as with no noise; `EXPERIMENTS.md`). Then its peak is brought to
+//!   −1 dBFS, as the clips' was: the log-mel features follow a recording's level (their floor
+//!   is a fixed energy), so one recorded 26 dB quieter than the clips would otherwise read as
+//!   another sound (an earlier default run's model answered 37 of the 60 real test digits right
+//!   at a twentieth of their level, 43 at theirs). Before both, what lies below 200 Hz is
+//!   filtered out (a second-order Butterworth high-pass): mains hum and rumble live there, the
+//!   telephone recordings the task is tested on hold nothing below 300 Hz, and three of every
+//!   four training clips passed a random high-pass at 60–400 Hz ([`super::augment`]). With 50
+//!   Hz hum at a tenth of the speech's level, 44.1 kHz copies of the 60 real test digits went
+//!   from 32 to 39 right with the default run's model of `9a2e75b`; the digits as they are read
+//!   as before (`EXPERIMENTS.md`, *Spoken digits: recordings of one's own*, has four models and
+//!   thirteen sets).
 //! - **One-shots** ([`RecordingForm::OneShot`]). The drum one-shots were cut from their onset
 //!   (`polyvit/scripts/build_drums.py`: sox drops what comes before the first sample at 1 % of
 //!   full scale once the peak is at −1 dBFS), 0.5 s long (cut or padded with silence), the last
@@ -142,63 +146,123 @@ const BELOW_LOUDEST_DB: f64 = 40.0;
 const ABOVE_FLOOR_DB: f64 = 10.0;
 /// The percentile of the windows' powers taken as the noise floor.
 const FLOOR_PERCENTILE: usize = 10;
+/// Loud windows closer than this, in seconds, belong to one sound (a word's stops and pauses
+/// are shorter).
+const LONGEST_PAUSE_S: f64 = 0.3;
 
 /// `samples` (at `rate` Hz) without their leading and trailing silence when there are more than
-/// `fits` of them (see the module docs); a recording that fits, or has no window 10 dB above
-/// its floor (all zeros, or a steady sound throughout), is returned whole.
+/// `fits` of them: from the first to the last loud window (see the module docs). A recording
+/// that fits, or has no window 10 dB above its floor (all zeros, or a steady sound
+/// throughout), is returned whole.
 pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
-    match speech_span(samples, rate, fits) {
-        Some((start, end)) => &samples[start..end],
-        None => samples,
+    let Some(loud) = LoudWindows::of(samples, rate, fits) else {
+        return samples;
+    };
+    let first = loud.power.iter().position(|&p| p >= loud.threshold);
+    let last = loud.power.iter().rposition(|&p| p >= loud.threshold);
+    match (first, last) {
+        (Some(first), Some(last)) => &samples[loud.span(first, last)],
+        _ => samples,
     }
 }
 
-/// The `fits` samples of a recording longer than that whose centre is the centre of its speech
-/// ([`trim_silence`]'s cut), moved inside the recording where the speech is near an end: the
-/// word with the recording's own background around it, as the training copies have noise
-/// around theirs. A recording that fits, or has no speech to find, is returned whole.
+/// The `fits` samples of a recording longer than that centred on its speech, moved inside the
+/// recording where the speech is near an end: the word with the recording's own background
+/// around it, as the training copies have noise around theirs. The speech is the loud sound
+/// with the most energy (runs of loud windows, joined across pauses shorter than 0.3 s): the
+/// click of the key that started or stopped a recording is as loud as the word but a hundredth
+/// as long. A recording that fits, or has no window 10 dB above its floor, is returned whole.
 pub fn around_speech(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
-    match speech_span(samples, rate, fits) {
-        Some((start, end)) => {
-            let centre = (start + end) / 2;
-            let first = centre.saturating_sub(fits / 2).min(samples.len() - fits);
-            &samples[first..first + fits]
-        }
-        None => samples,
-    }
+    let Some(loud) = LoudWindows::of(samples, rate, fits) else {
+        return samples;
+    };
+    let Some((first, last)) = loud.most_energetic_sound() else {
+        return samples;
+    };
+    let speech = loud.span(first, last);
+    let centre = (speech.start + speech.end) / 2;
+    let start = centre.saturating_sub(fits / 2).min(samples.len() - fits);
+    &samples[start..start + fits]
 }
 
-/// Where the speech of a recording of more than `fits` samples starts and ends (see the
-/// module docs); `None` for one that fits, or has no window 10 dB above its floor.
-fn speech_span(samples: &[f32], rate: u32, fits: usize) -> Option<(usize, usize)> {
-    let window = ((WINDOW_S * rate as f64).round() as usize).max(1);
-    let hop = ((HOP_S * rate as f64).round() as usize).max(1);
-    if samples.len() <= fits.max(window) {
-        return None;
-    }
-    let starts: Vec<usize> = (0..=samples.len() - window).step_by(hop).collect();
-    let power: Vec<f64> = starts
-        .iter()
-        .map(|&s| {
-            let w = &samples[s..s + window];
-            w.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / window as f64
+/// A recording's power in short windows, and the power above which a window is loud: within
+/// [`BELOW_LOUDEST_DB`] of the loudest window and at least [`ABOVE_FLOOR_DB`] above the noise
+/// floor (the [`FLOOR_PERCENTILE`]th percentile of the windows' powers).
+struct LoudWindows {
+    /// The first sample of each window.
+    starts: Vec<usize>,
+    /// Each window's mean square.
+    power: Vec<f64>,
+    threshold: f64,
+    /// The window's length in samples.
+    window: usize,
+}
+
+impl LoudWindows {
+    /// The windows of a recording of more than `fits` samples (at `rate` Hz); `None` for one
+    /// that fits, or has no window 10 dB above its floor.
+    fn of(samples: &[f32], rate: u32, fits: usize) -> Option<LoudWindows> {
+        let window = ((WINDOW_S * rate as f64).round() as usize).max(1);
+        let hop = ((HOP_S * rate as f64).round() as usize).max(1);
+        if samples.len() <= fits.max(window) {
+            return None;
+        }
+        let starts: Vec<usize> = (0..=samples.len() - window).step_by(hop).collect();
+        let power: Vec<f64> = starts
+            .iter()
+            .map(|&s| {
+                let w = &samples[s..s + window];
+                w.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / window as f64
+            })
+            .collect();
+        let mut sorted = power.clone();
+        sorted.sort_by(f64::total_cmp);
+        let (floor, loudest) = (
+            sorted[sorted.len() * FLOOR_PERCENTILE / 100],
+            sorted[sorted.len() - 1],
+        );
+        let db = |d: f64| 10f64.powf(d / 10.0);
+        // No window 10 dB above the floor (silence, or a steady sound throughout).
+        if floor * db(ABOVE_FLOOR_DB) >= loudest {
+            return None;
+        }
+        let threshold = (loudest * db(-BELOW_LOUDEST_DB)).max(floor * db(ABOVE_FLOOR_DB));
+        Some(LoudWindows {
+            starts,
+            power,
+            threshold,
+            window,
         })
-        .collect();
-    let mut sorted = power.clone();
-    sorted.sort_by(f64::total_cmp);
-    let (floor, loudest) = (
-        sorted[sorted.len() * FLOOR_PERCENTILE / 100],
-        sorted[sorted.len() - 1],
-    );
-    let db = |d: f64| 10f64.powf(d / 10.0);
-    // No window 10 dB above the floor (silence, or a steady sound throughout): nothing to cut.
-    if floor * db(ABOVE_FLOOR_DB) >= loudest {
-        return None;
     }
-    let threshold = (loudest * db(-BELOW_LOUDEST_DB)).max(floor * db(ABOVE_FLOOR_DB));
-    let first = power.iter().position(|&p| p >= threshold)?;
-    let last = power.iter().rposition(|&p| p >= threshold)?;
-    Some((starts[first], starts[last] + window))
+
+    /// The samples from window `first` to the end of window `last`.
+    fn span(&self, first: usize, last: usize) -> std::ops::Range<usize> {
+        self.starts[first]..self.starts[last] + self.window
+    }
+
+    /// The first and last window of the loud sound with the most energy (the sum of its loud
+    /// windows' powers), where loud windows fewer than [`LONGEST_PAUSE_S`] apart are one sound.
+    fn most_energetic_sound(&self) -> Option<(usize, usize)> {
+        let longest_pause = (LONGEST_PAUSE_S / HOP_S).round() as usize;
+        // Sounds as (first window, last window, energy).
+        let mut sounds: Vec<(usize, usize, f64)> = Vec::new();
+        for (i, &p) in self.power.iter().enumerate() {
+            if p < self.threshold {
+                continue;
+            }
+            match sounds.last_mut() {
+                Some((_, last, energy)) if i - *last <= longest_pause => {
+                    *last = i;
+                    *energy += p;
+                }
+                _ => sounds.push((i, i, p)),
+            }
+        }
+        sounds
+            .into_iter()
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+            .map(|(first, last, _)| (first, last))
+    }
 }
 
 #[cfg(test)]
@@ -278,6 +342,29 @@ mod tests {
         );
         let short = [noise(0.2, 0.02, 16), word].concat();
         assert_eq!(around_speech(&short, 8000, 7840).len(), short.len(), "fits");
+    }
+
+    /// The clicks of the key that started and stopped a recording, as loud as the word, leave
+    /// the window on the word: of the loud sounds it has the most energy. (`trim_silence`,
+    /// which cuts from the first to the last loud window, keeps the whole recording.)
+    #[test]
+    fn clicks_at_the_ends_leave_the_window_on_the_word() {
+        let click: Vec<f32> = (0..40)
+            .map(|t| if t % 2 == 0 { 0.5 } else { -0.5 })
+            .collect();
+        let recording = [
+            click.clone(),
+            noise(1.5, 0.002, 17),
+            tone(0.4, 0.5),
+            noise(1.0, 0.002, 18),
+            click,
+        ]
+        .concat();
+        let (start, _) = span(&recording, around_speech(&recording, 8000, 7840));
+        // The word's centre is at 40 + 12,000 + 1,600 samples.
+        let centre = start + 7840 / 2;
+        assert!(centre.abs_diff(13_640) <= 160, "centred at {centre}");
+        assert_eq!(trim_silence(&recording, 8000, 7840).len(), recording.len());
     }
 
     #[test]
