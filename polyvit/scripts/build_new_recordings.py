@@ -27,7 +27,11 @@ Asterisk voices, 8 kHz telephone speech) and writes 16-bit WAV files, one subfol
   more noise draws, so that a score moves less with the draw;
 - clicks: as room_noise_35db (its own draw of the noise), with a click 50 ms after the start
   and another 50 ms before the end (5 ms of exponentially decaying noise, as loud as the
-  speech's peak), as the key that starts and stops a recording makes.
+  speech's peak), as the key that starts and stops a recording makes;
+- clipped_2x, clipped_4x: as exported, recorded 6 dB (12 dB) too loud: peak driven to twice
+  (four times) full scale and clipped at 0.99;
+- faster_1.2: as exported, played 1.2 times as fast (the same samples at 9.6 kHz: pitch and
+  tempo up by a fifth, toward a higher voice than the training speed changes of 0.85-1.15).
 The noise and the rooms are drawn from fixed seeds (the draws of the last three sets each from
 their own, so the sets before them stay as they were).
 """
@@ -135,6 +139,9 @@ def variants(x, rate, rng, more_rng, click_rng):
         sound = click(click_rng, np.abs(wide).max())
         clicked[at : at + len(sound)] += sound
     yield "clicks", "", clicked, WIDE, 1
+    for gain in (2, 4):
+        yield f"clipped_{gain}x", "", np.clip(x / np.abs(x).max() * gain, -0.99, 0.99), rate, 1
+    yield "faster_1.2", "", x, int(rate * 1.2), 1
 
 
 def main():
