@@ -32,8 +32,8 @@ Asterisk voices, 8 kHz telephone speech) and writes 16-bit WAV files, one subfol
   (four times) full scale and clipped at 0.99;
 - faster_1.2: as exported, played 1.2 times as fast (the same samples at 9.6 kHz: pitch and
   tempo up by a fifth, toward a higher voice than the training speed changes of 0.85-1.15).
-The noise and the rooms are drawn from fixed seeds (the draws of the last three sets each from
-their own, so the sets before them stay as they were).
+The noise and the rooms are drawn from fixed seeds: the extra 20 dB draws from a seed of their
+own and the clicks' noise from another, so the sets before them stay as they were.
 """
 
 import os

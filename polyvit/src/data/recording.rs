@@ -50,7 +50,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordingForm {
-    /// Speech trimmed of leading and trailing silence ([`trim_silence`]), its peak at −1 dBFS.
+    /// Speech trimmed of leading and trailing silence, its peak at −1 dBFS; a new recording is
+    /// cut to the feature window around its speech ([`around_speech`]) and levelled.
     TrimmedSpeech,
     /// A one-shot from its onset, 0.5 s, faded out and peak-normalized ([`one_shot`]).
     OneShot,
