@@ -114,9 +114,8 @@ fn change_speed(x: &[f32], speed: f64) -> Vec<f64> {
         .collect()
 }
 
-/// `x` (at `rate` Hz) as recorded in a random room, its reverberant tail cut where the speech of
-/// a recording of one's own is found to end ([`trim_silence`], which keeps it whole when it
-/// fits the `window`).
+/// `x` (at `rate` Hz) as recorded in a random room, its reverberant tail cut after its last loud
+/// window ([`trim_silence`], which keeps it whole when it fits the `window`).
 fn in_a_room(
     x: &[f64],
     rate: u32,
