@@ -38,18 +38,15 @@ pub enum Fit {
     Crop,
 }
 
-/// The largest image side decoded; a header claiming more is an error, not an allocation.
-const MAX_SIDE: u32 = 16_384;
-/// The most memory one decode may allocate.
+/// The most memory one decode may allocate: a header claiming more is an error, not an
+/// allocation. It is the only limit, so a picture of any shape decodes if its pixels fit.
 const MAX_DECODE_BYTES: u64 = 256 << 20;
 
 fn reader<'a>(bytes: &'a [u8], origin: &str) -> DataResult<ImageReader<Cursor<&'a [u8]>>> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DataError::new(origin, format!("cannot read image: {e}")))?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
+    let mut limits = image::Limits::no_limits();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     Ok(reader)
@@ -67,8 +64,8 @@ pub fn decode_image(path: &Path) -> DataResult<DynamicImage> {
 /// Decodes an image file's bytes (`origin` names them in errors), turned upright as its EXIF
 /// orientation says: a phone stores a photo's pixels as its sensor saw them and records in that
 /// tag how the picture was held, so a digit photographed in portrait would otherwise reach the
-/// model lying on its side. Sides above 16,384 pixels or a decode needing more than 256 MiB are
-/// errors, so a corrupt header cannot make it allocate without bound.
+/// model lying on its side. A decode needing more than 256 MiB is an error, so a corrupt header
+/// cannot make it allocate without bound.
 pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
     let mut decoder = reader(bytes, origin)?
         .into_decoder()
@@ -319,6 +316,17 @@ mod tests {
             (grey.get_pixel(0, 0)[0] - 128.0 / 255.0).abs() < 1e-6,
             "light ink over black"
         );
+    }
+
+    /// A picture of any shape decodes when its pixels fit the decode budget: a 20,000-pixel
+    /// strip (past the image crate's default side limit) is read.
+    #[test]
+    fn a_long_strip_is_read() {
+        let path = temp_path("strip.png");
+        RgbImage::from_fn(20_000, 2, |x, _| Rgb([(x % 256) as u8, 0, 0]))
+            .save(&path)
+            .unwrap();
+        assert_eq!(load_image(&path, [3, 2, 4], Fit::Resize).unwrap().len(), 24);
     }
 
     #[test]

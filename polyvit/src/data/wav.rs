@@ -156,6 +156,11 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
         .collect())
 }
 
+/// The data sizes that writers put in the header of a WAV file they cannot seek back into (one
+/// written to a pipe): FFmpeg's 0xFFFFFFFF and SoX's 0x7FFFF000. Such a data chunk, declaring
+/// more than the file holds, runs to the end of the file.
+const STREAMED_DATA_SIZES: [u32; 2] = [u32::MAX, 0x7FFF_F000];
+
 /// Parses a WAV file held in memory. `origin` names the source in errors. Samples in [-1, 1):
 /// N-bit signed values / 2^(N-1), 8-bit values (v - 128) / 128, float samples as they are,
 /// A-law and mu-law bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768.
@@ -179,9 +184,18 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             return Err(err(format!("truncated WAV chunk header at byte {at}")));
         }
         let id = &bytes[at..at + 4];
-        let size = u32_at(bytes, at + 4) as usize;
+        let declared = u32_at(bytes, at + 4);
+        let mut size = declared as usize;
         let body_start = at + 8;
         let remaining = bytes.len() - body_start;
+        let streamed = id == b"data" && size > remaining && STREAMED_DATA_SIZES.contains(&declared);
+        if streamed {
+            // The samples run to the end of the file; the stream may have ended mid-frame.
+            let frame = format
+                .as_ref()
+                .map_or(1, |f: &Format| f.channels as usize * f.bits as usize / 8);
+            size = remaining - remaining % frame;
+        }
         if size > remaining {
             let name = String::from_utf8_lossy(id);
             return Err(err(format!(
@@ -193,6 +207,9 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             b"fmt " => format = Some(parse_format(body, origin)?),
             b"data" => data = Some(body),
             _ => {}
+        }
+        if streamed {
+            break;
         }
         at = body_start + size + (size & 1);
     }
@@ -430,6 +447,31 @@ pub(crate) mod tests {
         let e = read_wav(&path).unwrap_err();
         assert_eq!(e.origin, path.display().to_string());
         assert!(e.problem.contains("truncated WAV chunk 'data'"), "{e}");
+    }
+
+    /// A WAV file written to a pipe, whose writer could not fill in its sizes, is read to its end
+    /// (in whole frames); a size that is no such placeholder is still a truncated file.
+    #[test]
+    fn a_streamed_file_is_read_to_its_end() {
+        let full = wav16(8000, &[1, 2, 3, 4, 5]);
+        let data_size_at = full.len() - 10 - 4;
+        assert_eq!(&full[data_size_at - 4..data_size_at], b"data");
+        for placeholder in STREAMED_DATA_SIZES {
+            let mut b = full.clone();
+            b[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+            b[data_size_at..data_size_at + 4].copy_from_slice(&placeholder.to_le_bytes());
+            let whole = parse_wav(&b, "pipe").unwrap();
+            assert_eq!(whole.samples, parse_wav(&full, "file").unwrap().samples);
+            b.push(7); // Half a frame: the stream ended mid-sample.
+            assert_eq!(parse_wav(&b, "pipe").unwrap().samples, whole.samples);
+        }
+        let mut b = full.clone();
+        b[data_size_at..data_size_at + 4].copy_from_slice(&12u32.to_le_bytes());
+        let e = parse_wav(&b, "short").unwrap_err();
+        assert!(
+            e.problem.contains("declares 12 bytes, only 10 remain"),
+            "{e}"
+        );
     }
 
     #[test]

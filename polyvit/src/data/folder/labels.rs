@@ -1,8 +1,12 @@
 //! Multi-label tasks: a label file at the root of the task folder names each example's classes.
 //!
 //! - `labels.csv`: a header `file,labels`, then one row per example: its path (relative to the
-//!   folder, without commas) and its classes separated by `;` (none for an example of no class).
+//!   folder; in double quotes if it holds a comma) and its classes separated by `;` (none for
+//!   an example of no class).
 //! - `labels.json`: an object from each path to the list of its classes.
+//!
+//! Every input in the folder is named once: a path named twice, or a file the label file does
+//! not name, is an error, and so is a folder with both files.
 //!
 //! The classes are every name used, in natural order. Paths under `train/`, `val/` (or
 //! `validation/`) and `test/` give their split; the missing splits are carved from the training
@@ -13,74 +17,206 @@ use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
 use crate::data::error::{read_file, DataError, DataResult};
 use crate::data::input_file::{accepted_inputs, modality_of};
-use crate::data::listing::natural_cmp;
+use crate::data::listing::{list_dir, natural_cmp};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// Names of the label files, in the order they are looked for.
+/// Names of the label files; a folder holds at most one.
 pub const LABEL_FILES: [&str; 2] = ["labels.csv", "labels.json"];
 
-/// The label file of the task folder `dir`, if it has one.
-pub fn label_file(dir: &Path) -> Option<PathBuf> {
-    LABEL_FILES
+/// The label file of the task folder `dir`, if it has one; both is an error (which one is
+/// meant cannot be told).
+pub fn label_file(dir: &Path) -> DataResult<Option<PathBuf>> {
+    let found: Vec<PathBuf> = LABEL_FILES
         .iter()
         .map(|f| dir.join(f))
-        .find(|p| p.is_file())
+        .filter(|p| p.is_file())
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        _ => Err(DataError::new(
+            dir.display().to_string(),
+            "holds both labels.csv and labels.json: keep the one that names the classes",
+        )),
+    }
 }
 
-/// The rows of a label file: each example's relative path and class names.
-fn parse(path: &Path) -> DataResult<Vec<(String, Vec<String>)>> {
-    let origin = path.display().to_string();
-    let bytes = read_file(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| DataError::new(&origin, "not UTF-8 text"))?;
-    if path.extension().is_some_and(|e| e == "json") {
-        let rows: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).map_err(|e| {
-            DataError::new(
-                &origin,
-                format!("not an object of paths to class lists: {e}"),
-            )
-        })?;
-        return Ok(rows.into_iter().collect());
+/// The fields of one CSV line, separated by commas, as RFC 4180 writes them: a field in double
+/// quotes may hold commas, and `""` in it is one quote. Unquoted fields are trimmed.
+fn csv_fields(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+        let mut field = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            loop {
+                match chars.next() {
+                    Some('"') if chars.next_if_eq(&'"').is_some() => field.push('"'),
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return Err("a quoted field is not closed".into()),
+                }
+            }
+            while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+            if chars.peek().is_some_and(|c| *c != ',') {
+                return Err("text after a quoted field's closing quote".into());
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ',') {
+                field.push(c);
+            }
+            field = field.trim().to_string();
+        }
+        fields.push(field);
+        if chars.next().is_none() {
+            return Ok(fields);
+        }
     }
+}
+
+/// The rows of `labels.csv` (`text`, from `origin`): each example's relative path and class
+/// names. A byte-order mark (as spreadsheet programs write) is skipped.
+fn parse_csv(text: &str, origin: &str) -> DataResult<Vec<(String, Vec<String>)>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
-    match lines.next() {
-        Some((_, header)) if header.trim().eq_ignore_ascii_case("file,labels") => {}
-        _ => {
-            return Err(DataError::new(
-                &origin,
-                "the first line must be the header file,labels",
-            ))
-        }
+    let header_ok = lines.next().is_some_and(|(_, header)| {
+        csv_fields(header).is_ok_and(|f| {
+            f.len() == 2 && f[0].eq_ignore_ascii_case("file") && f[1].eq_ignore_ascii_case("labels")
+        })
+    });
+    if !header_ok {
+        return Err(DataError::new(
+            origin,
+            "the first line must be the header file,labels",
+        ));
     }
     lines
         .map(|(i, line)| {
-            let (file, labels) = line.split_once(',').ok_or_else(|| {
-                DataError::new(&origin, format!("line {}: expected file,labels", i + 1))
-            })?;
-            if labels.contains(',') {
-                return Err(DataError::new(
-                    &origin,
-                    format!(
-                        "line {}: more than two fields (separate classes with ;)",
-                        i + 1
-                    ),
-                ));
+            let at = |problem: &str| DataError::new(origin, format!("line {}: {problem}", i + 1));
+            match csv_fields(line).map_err(|e| at(&e))?.as_slice() {
+                [file, labels] => Ok((
+                    file.clone(),
+                    labels
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(String::from)
+                        .collect(),
+                )),
+                [_] => Err(at("expected file,labels")),
+                _ => Err(at(
+                    "more than two fields (separate classes with ;, and quote a path that holds a comma)",
+                )),
             }
-            let classes = labels
-                .split(';')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(String::from)
-                .collect();
-            Ok((file.trim().to_string(), classes))
         })
         .collect()
+}
+
+/// The rows of `labels.json` (`text`, from `origin`), in the file's order; a path named twice
+/// is kept twice, for the caller to refuse (a map would keep only the last).
+fn parse_json(text: &str, origin: &str) -> DataResult<Vec<(String, Vec<String>)>> {
+    struct Rows(Vec<(String, Vec<String>)>);
+    impl<'de> serde::Deserialize<'de> for Rows {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Rows, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Rows;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object of paths to class lists")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Rows, A::Error> {
+                    let mut rows = Vec::new();
+                    while let Some(row) = map.next_entry()? {
+                        rows.push(row);
+                    }
+                    Ok(Rows(rows))
+                }
+            }
+            d.deserialize_map(Visitor)
+        }
+    }
+    let Rows(rows) = serde_json::from_str(text).map_err(|e| {
+        DataError::new(
+            origin,
+            format!("not an object of paths to class lists: {e}"),
+        )
+    })?;
+    Ok(rows)
+}
+
+/// The rows of a label file: each example's relative path and class names. A path named
+/// twice is an error (its example would count twice, and could land in two splits).
+fn parse(path: &Path) -> DataResult<Vec<(String, Vec<String>)>> {
+    let origin = path.display().to_string();
+    let bytes = read_file(path)?;
+    let text = String::from_utf8(bytes).map_err(|_| DataError::new(&origin, "not UTF-8 text"))?;
+    let rows = match path.extension().is_some_and(|e| e == "json") {
+        true => parse_json(&text, &origin)?,
+        false => parse_csv(&text, &origin)?,
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (file, _) in &rows {
+        let normal: PathBuf = Path::new(file)
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect();
+        if !seen.insert(normal) {
+            return Err(DataError::new(&origin, format!("{file} is named twice")));
+        }
+    }
+    Ok(rows)
+}
+
+/// The first of the inputs under `root` (images, audio and video files; with `clips`, folders
+/// of frames) that `listed` (canonical paths) does not name, and how many there are: a file
+/// in the folder that the label file forgot would otherwise be left out without a word.
+fn unlisted(
+    root: &Path,
+    listed: &HashSet<PathBuf>,
+    clips: bool,
+) -> DataResult<(usize, Option<PathBuf>)> {
+    let mut found = (0, None);
+    let mut walked = HashSet::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let canonical = dir.canonicalize().map_err(|e| {
+            DataError::new(dir.display().to_string(), format!("cannot resolve: {e}"))
+        })?;
+        if !walked.insert(canonical) {
+            continue; // Reached again through a link.
+        }
+        for entry in list_dir(&dir)? {
+            if dir == root && LABEL_FILES.iter().any(|f| entry.ends_with(f)) {
+                continue;
+            }
+            let named = entry.canonicalize().is_ok_and(|c| listed.contains(&c));
+            let input = match modality_of(&entry)? {
+                Some(Modality::Video) if entry.is_dir() => clips,
+                Some(_) => !entry.is_dir(),
+                None => false,
+            };
+            if named {
+                continue;
+            } else if input {
+                found.0 += 1;
+                found.1.get_or_insert(entry);
+            } else if entry.is_dir() {
+                pending.push(entry);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// What a label file names: the examples' modality, the class names, and each example with
@@ -154,6 +290,19 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
         examples.push((Example { path: full, labels }, split));
     }
     let (_, modality) = seen.expect("at least one row");
+    let listed = examples
+        .iter()
+        .filter_map(|(e, _)| e.path.canonicalize().ok())
+        .collect();
+    if let (n, Some(first)) = unlisted(root, &listed, modality == Modality::Video)? {
+        return Err(DataError::new(
+            &origin,
+            format!(
+                "does not name {n} of the files in its folder (the first: {}): add a row for each (with no classes for an example of none), or move them out",
+                first.display()
+            ),
+        ));
+    }
     Ok(LabelledFiles {
         modality,
         classes,

@@ -227,7 +227,7 @@ pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
             "not a folder (a task folder holds one subfolder per class)",
         ));
     }
-    if let Some(labels) = label_file(root) {
+    if let Some(labels) = label_file(root)? {
         return scan_label_file(&labels, spec);
     }
     let entries = list_dir(root)?;
@@ -296,7 +296,7 @@ pub fn labelled_folder(dir: &Path) -> DataResult<(Modality, Vec<String>, Vec<Exa
             "not a folder (it should hold one subfolder per class)",
         ));
     }
-    if let Some(labels) = label_file(dir) {
+    if let Some(labels) = label_file(dir)? {
         return labelled_by_file(&labels);
     }
     let mut seen = None;

@@ -110,10 +110,13 @@ impl FolderSpec {
         match (self.memory_budget_mib, self.cache) {
             (Some(0), _) => return Err("memory_budget_mib = 0: must be positive".into()),
             (Some(mib), Cache::Memory | Cache::Stream) => {
+                let cache = match self.cache {
+                    Cache::Memory => "memory",
+                    _ => "stream",
+                };
                 return Err(format!(
-                    "memory_budget_mib = {mib}: only read with cache = \"auto\", not {:?}",
-                    self.cache
-                ))
+                    "memory_budget_mib = {mib}: only read with cache = \"auto\", not \"{cache}\""
+                ));
             }
             _ => {}
         }
@@ -151,7 +154,7 @@ mod tests {
                     s.memory_budget_mib = Some(64);
                     s.cache = Cache::Stream;
                 },
-                "only read with cache = \"auto\", not Stream",
+                "only read with cache = \"auto\", not \"stream\"",
             ),
         ];
         for (edit, want) in cases {

@@ -362,6 +362,12 @@ fn bad_label_files_are_refused_with_the_file_and_the_line() {
     ];
     for (k, (name, text, want)) in cases.into_iter().enumerate() {
         let dir = labelled_pngs(&format!("labels-bad-{k}"), name, text);
+        for i in 0..8 {
+            let png = format!("{i}.png");
+            if !text.contains(&png) {
+                std::fs::remove_file(dir.join(png)).unwrap();
+            }
+        }
         let err = error_of(&FolderSpec::new(&dir));
         assert!(err.origin.ends_with(name), "{err}");
         assert!(err.problem.contains(want), "{want:?} in {err}");
@@ -375,6 +381,69 @@ fn bad_label_files_are_refused_with_the_file_and_the_line() {
     let err = error_of(&FolderSpec::new(&dir));
     assert!(
         err.problem.contains("mixed modalities") && err.problem.contains("x.wav is audio"),
+        "{err}"
+    );
+}
+
+#[test]
+fn label_files_are_read_as_spreadsheets_write_them() {
+    // A byte-order mark, spaces around the header's names, a quoted path holding a comma and
+    // a quote, Windows line ends.
+    let dir = labelled_pngs("labels-spreadsheet", "labels.csv", "");
+    std::fs::rename(dir.join("7.png"), dir.join("seven, \"b\".png")).unwrap();
+    let rows: String = (0..7)
+        .map(|i| format!("{i}.png, {}\r\n", ["a", "b"][i % 2]))
+        .collect();
+    let text = format!("\u{feff}file , labels\r\n{rows}\"seven, \"\"b\"\".png\" , a;b\r\n");
+    std::fs::write(dir.join("labels.csv"), text).unwrap();
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert_eq!(d.class_names, ["a", "b"]);
+    assert_eq!(d.train.len() + d.validation.len() + d.test.len(), 8);
+}
+
+#[test]
+fn every_input_of_a_labelled_folder_is_named_once() {
+    let all = |f: &dyn Fn(usize) -> String| (0..8).map(f).collect::<String>();
+    let csv_rows = all(&|i| format!("{i}.png,{}\n", ["a", "b"][i % 2]));
+    let cases = [
+        (
+            "labels.csv",
+            format!("file,labels\n{csv_rows}./3.png,a\n"),
+            "./3.png is named twice",
+        ),
+        (
+            "labels.json",
+            format!(
+                "{{{} \"5.png\": []}}",
+                all(&|i| format!("\"{i}.png\": [\"{}\"], ", ["a", "b"][i % 2]))
+            ),
+            "5.png is named twice",
+        ),
+        (
+            "labels.csv",
+            format!(
+                "file,labels\n{}",
+                &csv_rows[..csv_rows.find("6.png").unwrap()]
+            ),
+            "does not name 2 of the files in its folder (the first: ",
+        ),
+    ];
+    for (k, (name, text, want)) in cases.into_iter().enumerate() {
+        let dir = labelled_pngs(&format!("labels-once-{k}"), name, &text);
+        let err = error_of(&FolderSpec::new(&dir));
+        assert!(err.origin.ends_with(name), "{err}");
+        assert!(err.problem.contains(want), "{want:?} in {err}");
+    }
+    let dir = labelled_pngs(
+        "labels-both",
+        "labels.csv",
+        &format!("file,labels\n{csv_rows}"),
+    );
+    std::fs::write(dir.join("labels.json"), "{}").unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.problem
+            .contains("holds both labels.csv and labels.json"),
         "{err}"
     );
 }
