@@ -5,8 +5,12 @@ mod cli;
 fn main() {
     // Every command runs on a compute thread, so the CPU kernels it calls share out their work
     // without putting this thread to sleep and waking it once per kernel.
-    if let Err(message) = devices::on_compute_thread(cli::run) {
-        eprintln!("error: {message}");
-        std::process::exit(1);
+    match devices::on_compute_thread(cli::run) {
+        Ok(cli::Ended::Finished) => {}
+        Ok(cli::Ended::Interrupted) => std::process::exit(130),
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
     }
 }

@@ -191,6 +191,26 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         s(&root.join("missing"))
     ));
     assert!(err.contains("not a folder"), "{err}");
+    // A folder no task fits: the classes each task lacks, and split folders told from classes.
+    let odd = root.join("odd");
+    stripes(&odd, "horizontal", 2, true);
+    stripes(&odd, "diagonal", 2, true);
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&odd)
+    ));
+    assert!(err.contains("task stripes has no class diagonal"), "{err}");
+    let split = root.join("split");
+    stripes(&split.join("train"), "horizontal", 2, true);
+    stripes(&split.join("test"), "horizontal", 2, true);
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&split)
+    ));
+    assert!(
+        err.contains("test, train are split folders, not classes: give --data one of them"),
+        "{err}"
+    );
     // Nothing to predict is an error, not an empty answer.
     let missing = s(&root.join("no-such.png"));
     let err = fails(&format!("predict --checkpoint {checkpoint} {missing}"));
@@ -199,6 +219,54 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     std::fs::create_dir_all(&empty).unwrap();
     let err = fails(&format!("predict --checkpoint {checkpoint} {}", s(&empty)));
     assert!(err.contains("empty: holds nothing to predict"), "{err}");
+
+    // A reader that stops early closes the pipe: the rest of the output is dropped quietly.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(["predict", "--checkpoint", &checkpoint, &s(&data)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
+/// A link back to a folder above it is walked once, not until the system's limit on nested
+/// links, and the folder reached again through it is named.
+#[cfg(unix)]
+#[test]
+fn predict_walks_each_folder_once() {
+    let root = fresh("links");
+    let data = root.join("data");
+    stripes(&data, "horizontal", 4, true);
+    stripes(&data, "vertical", 4, false);
+    let out = s(&root.join("run"));
+    succeeds(&format!(
+        "train --tasks stripes --task stripes={} --preset tiny --steps 2 --output {out}",
+        s(&data)
+    ));
+    std::os::unix::fs::symlink("..", data.join("vertical/up")).unwrap();
+    std::os::unix::fs::symlink("../vertical", data.join("horizontal/sideways")).unwrap();
+    let run = polyvit(&format!(
+        "predict --checkpoint {out}/checkpoint.safetensors {}",
+        s(&data)
+    ));
+    assert!(run.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8(run.stdout).unwrap(),
+        String::from_utf8(run.stderr).unwrap(),
+    );
+    assert_eq!(stdout.lines().count(), 8, "each picture once: {stdout}");
+    assert!(
+        stderr.contains("skipped 2 folder(s) reached again through a link"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&root).ok();
 }
 
@@ -368,6 +436,44 @@ fn bad_folders_stop_training_before_anything_is_written() {
     assert!(err.contains("task mnist: the name is taken"), "{err}");
     let err = fails(&format!("train --task nodir --output {}", s(&out)));
     assert!(err.contains("expected NAME=DIR"), "{err}");
+    // A patch that does not tile the folder's pictures names the task and the keys to change.
+    stripes(&data, "vertical", 3, false);
+    let config = root.join("odd-size.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[task]]\nname = \"stripes\"\nsteps = 2\nbatch_size = 4\nlr = 0.001\n\
+             [task.data]\npath = \"{}\"\nsize = [30, 30]\n",
+            s(&data)
+        ),
+    )
+    .unwrap();
+    let err = fails(&format!(
+        "train --config {} --output {}",
+        s(&config),
+        s(&out)
+    ));
+    assert!(
+        err.contains("task stripes: Image tokenizer: patch [7, 7] does not tile input [3, 30, 30]; choose patches.image"),
+        "{err}"
+    );
+    // A task is one folder, and --tasks names every task trained.
+    let err = fails(&format!(
+        "train --task stripes={} --task stripes={} --output {}",
+        s(&data),
+        s(&root),
+        s(&out)
+    ));
+    assert!(err.contains("two folders for task stripes"), "{err}");
+    let err = fails(&format!(
+        "train --tasks mnist --task stripes={} --output {}",
+        s(&data),
+        s(&out)
+    ));
+    assert!(
+        err.contains("stripes is not among --tasks (mnist)"),
+        "{err}"
+    );
     assert!(!out.exists(), "nothing is written");
     std::fs::remove_dir_all(&root).ok();
 }

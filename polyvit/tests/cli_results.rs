@@ -76,7 +76,7 @@ fn flags_without_effect_are_refused() {
         &["--suite-dir", "elsewhere"],
     ] {
         let args = [&["train", "--resume", "run/checkpoint.safetensors"], flag].concat();
-        refused(&args, "drop the other configuration flags");
+        refused(&args, &format!("its own configuration; drop {}", flag[0]));
     }
     // The embedded suite reads no folder.
     refused(

@@ -1,14 +1,17 @@
 //! The command line across an interruption: a resumed run's logs hold every step once.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-fn polyvit(args: &[&str]) {
-    let status = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+/// Runs `polyvit` with `args`; its standard output.
+fn polyvit(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_polyvit"))
         .args(args)
-        .status()
+        .output()
         .expect("polyvit runs");
-    assert!(status.success(), "polyvit {args:?} failed");
+    assert!(out.status.success(), "polyvit {args:?} failed");
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn logged_steps(dir: &Path) -> Vec<u64> {
@@ -43,13 +46,14 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     std::fs::write(dir.join("eval.csv"), evals).unwrap();
 
     let checkpoint = dir.join("checkpoint.safetensors");
-    polyvit(&[
+    let said = polyvit(&[
         "train",
         "--resume",
         checkpoint.to_str().unwrap(),
         "--output",
         out,
     ]);
+    assert!(said.contains("20 steps, resuming after step 20"), "{said}");
     assert_eq!(logged_steps(&dir), (0..20).collect::<Vec<_>>());
     let evals = std::fs::read_to_string(dir.join("eval.csv")).unwrap();
     assert_eq!(evals.lines().filter(|l| l.starts_with("step,")).count(), 1);
@@ -106,4 +110,48 @@ fn a_resumed_run_stays_in_its_folder() {
         "the resumed run wrote into runs/latest"
     );
     std::fs::remove_dir_all(&work).ok();
+}
+
+/// Ctrl-C saves a checkpoint and ends the process with status 130 (as a shell reports a command
+/// stopped by SIGINT), so that `polyvit train && next` does not go on as if training had ended.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_saves_the_run_and_exits_with_130() {
+    let dir = std::env::temp_dir().join(format!("polyvit-sigint-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args([
+            "train",
+            "--tasks",
+            "mnist",
+            "--preset",
+            "tiny",
+            "--eval-every",
+            "0",
+        ])
+        .args(["--steps", "100000", "--output", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("polyvit runs");
+    // Steps are logged once training runs, after the Ctrl-C handler is installed.
+    let started = Instant::now();
+    while std::fs::read_to_string(dir.join("steps.jsonl")).map_or(true, |s| s.is_empty()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no step logged"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(
+        said.contains("checkpoint saved; continue with --resume"),
+        "{said}"
+    );
+    assert!(dir.join("checkpoint.safetensors").exists());
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,6 +2,7 @@
 //! agreement check, and the hidden failure injection that tests a lost rank.
 
 use super::train::TrainArgs;
+use super::Ended;
 use clap::Args;
 use polyvit::train::Run;
 
@@ -25,13 +26,13 @@ pub struct DistributedArgs {
 /// Runs `polyvit train` as one rank of the MPI job that `mpirun` started. An error on any rank
 /// ends the whole job (`MPI_Abort`), since the other ranks would wait for this one forever.
 #[cfg(feature = "mpi")]
-pub fn train(args: TrainArgs) -> Result<(), String> {
+pub fn train(args: TrainArgs) -> Result<Ended, String> {
     use polyvit::train::mpi_world::MpiWorld;
     use polyvit::train::Collective;
     use std::rc::Rc;
     let world = Rc::new(MpiWorld::initialize()?);
     match super::train::train_with(args, Rc::clone(&world) as Rc<dyn Collective>) {
-        Ok(()) => Ok(()),
+        Ok(outcome) => Ok(outcome),
         Err(message) => {
             eprintln!(
                 "error on rank {} of {}: {message}",
@@ -45,7 +46,7 @@ pub fn train(args: TrainArgs) -> Result<(), String> {
 
 /// `--distributed` in a build without MPI: an error saying how to get it.
 #[cfg(not(feature = "mpi"))]
-pub fn train(_: TrainArgs) -> Result<(), String> {
+pub fn train(_: TrainArgs) -> Result<Ended, String> {
     Err("--distributed needs a polyvit built with MPI: `cargo build --release -p polyvit --features mpi` (with an MPI library and libclang installed; see docs/distributed.md)".into())
 }
 

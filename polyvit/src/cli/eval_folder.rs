@@ -6,11 +6,46 @@ use nn::checkpoint::Checkpoint;
 use polyvit::data::folder::{labelled_folder, labels_of};
 use polyvit::data::stream::StreamedInputs;
 use polyvit::data::task_info::TaskInfo;
-use polyvit::data::Split;
+use polyvit::data::{Modality, Split};
 use polyvit::train::evaluate::evaluate;
 use polyvit::train::Trained;
 use std::path::Path;
 use tensor::Device;
+
+/// Why no task of `trained` fits a folder of `modality` inputs in `classes`: the classes each
+/// task of that modality lacks, and a hint when the "classes" are split folders.
+fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: &Path) -> String {
+    let lacking: Vec<String> = trained
+        .tasks
+        .iter()
+        .filter(|t| t.modality == modality)
+        .map(|t| {
+            let missing: Vec<&str> = classes
+                .iter()
+                .filter(|c| !t.classes.contains(c))
+                .map(String::as_str)
+                .collect();
+            format!("task {} has no class {}", t.name, missing.join(", "))
+        })
+        .collect();
+    let mut message = match lacking.is_empty() {
+        true => format!(
+            "{}: no task of the checkpoint takes {modality:?} inputs",
+            dir.display()
+        ),
+        false => format!("{}: {}", dir.display(), lacking.join("; ")),
+    };
+    let splits = ["test", "val", "validation", "train"];
+    if classes.iter().all(|c| splits.contains(&c.as_str())) {
+        let example = splits.iter().find(|s| classes.iter().any(|c| c == *s));
+        message += &format!(
+            " ({} are split folders, not classes: give --data one of them, e.g. {})",
+            classes.join(", "),
+            dir.join(example.expect("a split folder")).display()
+        );
+    }
+    message
+}
 
 /// The task to score: the named one, or the only task of the folder's modality whose classes
 /// include every class folder.
@@ -18,6 +53,7 @@ fn choose_task<'a>(
     trained: &'a Trained,
     name: Option<&str>,
     fits: impl Fn(&TaskInfo) -> bool,
+    none_fits: impl Fn() -> String,
     dir: &Path,
 ) -> Result<&'a TaskInfo, String> {
     if let Some(name) = name {
@@ -26,10 +62,7 @@ fn choose_task<'a>(
     let candidates: Vec<&TaskInfo> = trained.tasks.iter().filter(|t| fits(t)).collect();
     match candidates.as_slice() {
         [task] => Ok(task),
-        [] => Err(format!(
-            "{}: no task of the checkpoint takes these inputs and has all these classes",
-            dir.display()
-        )),
+        [] => Err(none_fits()),
         several => Err(format!(
             "{}: several tasks fit ({}); choose one with --task",
             dir.display(),
@@ -60,6 +93,7 @@ pub fn eval_folder(
         &trained,
         task,
         |t| t.modality == modality && has_all(t),
+        || no_task_fits(&trained, modality, &classes, dir),
         dir,
     )?;
     if task.modality != modality {

@@ -46,15 +46,26 @@ enum Command {
     Devices(devices::DevicesArgs),
 }
 
+/// How a command that did not fail ended.
+pub enum Ended {
+    /// It did all it was asked.
+    Finished,
+    /// The user stopped it (Ctrl-C) after it saved its work; the process exits with status 130,
+    /// as a shell reports a command ended by SIGINT, so a script does not go on as if it had
+    /// finished.
+    Interrupted,
+}
+
 /// Parses the command line and runs the chosen command.
-pub fn run() -> Result<(), String> {
+pub fn run() -> Result<Ended, String> {
+    let finished = |result: Result<(), String>| result.map(|()| Ended::Finished);
     match Cli::parse().command {
         Command::Train(args) => train::train(*args),
-        Command::Eval(args) => train::eval(args),
+        Command::Eval(args) => finished(train::eval(args)),
         Command::Experiment(args) => experiment::experiment(args),
-        Command::Predict(args) => predict::predict(args),
-        Command::Data(args) => data::data(args),
-        Command::Info(args) => info::info(args),
-        Command::Devices(args) => devices::devices(args),
+        Command::Predict(args) => finished(predict::predict(args)),
+        Command::Data(args) => finished(data::data(args)),
+        Command::Info(args) => finished(info::info(args)),
+        Command::Devices(args) => finished(devices::devices(args)),
     }
 }

@@ -10,6 +10,8 @@ use polyvit::data::{DataError, DataResult, Modality};
 use polyvit::train::Trained;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tensor::Device;
@@ -64,9 +66,13 @@ struct Prediction {
 
 /// The inputs named on the command line: files as they are, folders walked (a folder of
 /// frames is one clip when `clips`); files of no known kind met while walking are counted.
+/// A folder is walked once: reached again through a link (a link to a folder above it would
+/// otherwise be walked until the system's limit on nested links), it is counted in `revisited`.
 struct Inputs {
     found: Vec<(PathBuf, Modality)>,
     skipped: Vec<PathBuf>,
+    walked: HashSet<PathBuf>,
+    revisited: Vec<PathBuf>,
 }
 
 impl Inputs {
@@ -74,6 +80,8 @@ impl Inputs {
         let mut inputs = Inputs {
             found: Vec::new(),
             skipped: Vec::new(),
+            walked: HashSet::new(),
+            revisited: Vec::new(),
         };
         for path in paths {
             if !path.exists() {
@@ -104,6 +112,13 @@ impl Inputs {
                 self.found.push((path.to_path_buf(), Modality::Video));
                 return Ok(());
             }
+            let canonical = path.canonicalize().map_err(|e| {
+                DataError::new(path.display().to_string(), format!("cannot resolve: {e}"))
+            })?;
+            if !self.walked.insert(canonical) {
+                self.revisited.push(path.to_path_buf());
+                return Ok(());
+            }
             for entry in list_dir(path)? {
                 self.walk(&entry, clips, false)?;
             }
@@ -120,6 +135,18 @@ impl Inputs {
             None => self.skipped.push(path.to_path_buf()),
         }
         Ok(())
+    }
+}
+
+/// Writes `text` to standard output. A reader that stops early (`polyvit predict ... | head`)
+/// closes the pipe; the rest of the output is then unwanted, not an error.
+fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -231,6 +258,13 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             first.display()
         );
     }
+    if let Some(first) = inputs.revisited.first() {
+        eprintln!(
+            "skipped {} folder(s) reached again through a link, walked once already (the first: {})",
+            inputs.revisited.len(),
+            first.display()
+        );
+    }
     let started = Instant::now();
     let mut per_file: Vec<Vec<Prediction>> = inputs.found.iter().map(|_| Vec::new()).collect();
     for task in &trained.tasks {
@@ -249,21 +283,21 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         }
     }
     let predictions: Vec<Prediction> = per_file.into_iter().flatten().collect();
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&predictions).map_err(|e| e.to_string())?
-        );
-    } else {
-        for p in &predictions {
-            let top: Vec<String> = p
-                .top
-                .iter()
-                .map(|c| format!("{} {:.3}", c.class, c.probability))
-                .collect();
-            println!("{} [{}] {}", p.file, p.task, top.join(", "));
-        }
-    }
+    let text = match args.json {
+        true => serde_json::to_string_pretty(&predictions).map_err(|e| e.to_string())? + "\n",
+        false => predictions
+            .iter()
+            .map(|p| {
+                let top: Vec<String> = p
+                    .top
+                    .iter()
+                    .map(|c| format!("{} {:.3}", c.class, c.probability))
+                    .collect();
+                format!("{} [{}] {}\n", p.file, p.task, top.join(", "))
+            })
+            .collect(),
+    };
+    write_stdout(&text)?;
     let n = inputs.found.len();
     if n >= LARGE_BATCH {
         let seconds = started.elapsed().as_secs_f64();

@@ -4,6 +4,7 @@ use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::eval_folder::eval_folder;
 use super::report::{print_final_scores, print_scores, OutputFiles};
 use super::tasks::load_tasks;
+use super::Ended;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
@@ -37,7 +38,7 @@ pub struct TrainArgs {
     /// A task from a folder of your own files, NAME=DIR (repeatable): one subfolder per class
     /// holding images, audio clips (WAV, FLAC, Ogg Vorbis, .au; MP3, M4A, Opus and more with the
     /// ffmpeg feature) or folders of video frames, optionally inside train/, val/ and test/. It
-    /// is trained next to the other tasks (or instead of them with --tasks NAME).
+    /// is trained next to the other tasks; with --tasks, name it there too.
     #[arg(long = "task", value_name = "NAME=DIR")]
     folder_tasks: Vec<String>,
     /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.
@@ -151,8 +152,21 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     if !args.tasks.is_empty() {
         config.select_tasks(&args.tasks);
     }
+    let mut named: Vec<(String, &String)> = Vec::new();
     for arg in &args.folder_tasks {
         let (name, mut spec) = FolderSpec::from_arg(arg)?;
+        if let Some((_, earlier)) = named.iter().find(|(n, _)| *n == name) {
+            return Err(format!(
+                "--task {earlier} and --task {arg}: two folders for task {name}; give each task one"
+            ));
+        }
+        if !args.tasks.is_empty() && !args.tasks.contains(&name) {
+            return Err(format!(
+                "--task {arg}: {name} is not among --tasks ({}); name it there too, or leave out --task",
+                args.tasks.join(",")
+            ));
+        }
+        named.push((name.clone(), arg));
         spec.path = std::path::absolute(&spec.path).map_err(|e| format!("--task {arg}: {e}"))?;
         config.set_task_data(&name, spec);
     }
@@ -199,7 +213,7 @@ fn output_folder(args: &TrainArgs) -> PathBuf {
     }
 }
 
-pub fn train(args: TrainArgs) -> Result<(), String> {
+pub fn train(args: TrainArgs) -> Result<Ended, String> {
     if args.distributed.distributed {
         return super::distributed::train(args);
     }
@@ -224,26 +238,32 @@ fn load_checkpoint(path: &Path, collective: &dyn Collective) -> Result<Checkpoin
 
 /// `polyvit train` as one of the data-parallel replicas of `collective` (rank 0 alone writes
 /// files and prints).
-pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(), String> {
+pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<Ended, String> {
     let checks = ReplicaChecks::from_args(&args.distributed)?;
     let lead = collective.rank() == 0;
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     let resumed = match &args.resume {
         Some(path) => {
-            let changes_config = args.config.is_some()
-                || args.suite.is_some()
-                || !args.tasks.is_empty()
-                || !args.folder_tasks.is_empty()
-                || args.schedule.is_some()
-                || args.preset.is_some()
-                || args.adapt_depth.is_some()
-                || args.steps.is_some()
-                || args.suite_dir.is_some()
-                || args.seed.is_some()
-                || args.eval_every.is_some()
-                || args.micro_batches.is_some();
-            if changes_config {
-                return Err("--resume continues a run with its own configuration; drop the other configuration flags".into());
+            let given = [
+                ("--config", args.config.is_some()),
+                ("--suite", args.suite.is_some()),
+                ("--suite-dir", args.suite_dir.is_some()),
+                ("--tasks", !args.tasks.is_empty()),
+                ("--task", !args.folder_tasks.is_empty()),
+                ("--schedule", args.schedule.is_some()),
+                ("--preset", args.preset.is_some()),
+                ("--adapt-depth", args.adapt_depth.is_some()),
+                ("--steps", args.steps.is_some()),
+                ("--seed", args.seed.is_some()),
+                ("--eval-every", args.eval_every.is_some()),
+                ("--micro-batches", args.micro_batches.is_some()),
+            ];
+            let flags: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+            if !flags.is_empty() {
+                return Err(format!(
+                    "--resume continues a run with its own configuration; drop {}",
+                    flags.join(", ")
+                ));
             }
             if args.init_from.is_some() {
                 return Err(
@@ -262,7 +282,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
         if lead {
             print!("{}", toml::to_string(&config).map_err(|e| e.to_string())?);
         }
-        return Ok(());
+        return Ok(Ended::Finished);
     }
     let started = Instant::now();
     let suite = load_tasks(&config)?;
@@ -314,8 +334,12 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
                 format!(" with the {} schedule", run.config.schedule),
             ),
         };
+        let resuming = match resume_step {
+            Some(step) => format!(", resuming after step {step}"),
+            None => String::new(),
+        };
         println!(
-            "{tasks} ({}){schedule} on the {} preset on {}{replicas}: {} steps, data ready in {:.1} s",
+            "{tasks} ({}){schedule} on the {} preset on {}{replicas}: {} steps{resuming}, data ready in {:.1} s",
             run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
             run.config.preset,
             run.device(),
@@ -342,10 +366,10 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     }
     let Some(finished) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)?
     else {
-        return Ok(()); // Interrupted: the checkpoint is saved.
+        return Ok(Ended::Interrupted); // The checkpoint is saved.
     };
     if !lead {
-        return Ok(()); // Not rank 0: nothing to print.
+        return Ok(Ended::Finished); // Not rank 0: nothing to print.
     }
     println!(
         "\nResults after {} steps ({:.0} s in all):",
@@ -354,7 +378,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<(),
     );
     print_final_scores(&run, &finished.validation, &finished.test);
     println!("\nCheckpoint, logs and results are in {}", output.display());
-    Ok(())
+    Ok(Ended::Finished)
 }
 
 /// The final scores of a run trained to the end of its plan.

@@ -150,7 +150,17 @@ pub fn model_specs(
                 )))
             }
             Some(_) => {}
-            None => tokenizers.push(tokenizer_spec(config, d.modality, &d.shape)),
+            None => {
+                let spec = tokenizer_spec(config, d.modality, &d.shape);
+                spec.validate().map_err(|e| {
+                    let modality = format!("{:?}", d.modality).to_lowercase();
+                    RunError::Config(format!(
+                        "task {}: {e}; choose patches.{modality} (or the folder task's size or frames) so that it does",
+                        d.name
+                    ))
+                })?;
+                tokenizers.push(spec);
+            }
         }
     }
     let tasks = datasets
@@ -484,9 +494,10 @@ impl Run {
             };
             if let Some(difference) = then.difference(now) {
                 return Err(RunError::Config(format!(
-                    "task '{}' was trained on other inputs than this build makes ({difference}): \
-                     resume with the version and data that wrote the checkpoint, or start a new \
-                     run from its weights with --init-from",
+                    "task '{}' was trained on other inputs than it reads now ({difference}): \
+                     its data files changed since, or this version of polyvit prepares them \
+                     otherwise; use the files and version that wrote the checkpoint (to score \
+                     it on other files: polyvit eval --data DIR)",
                     then.name
                 )));
             }

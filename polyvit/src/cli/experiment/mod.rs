@@ -11,6 +11,7 @@ use super::distributed::ReplicaChecks;
 use super::report::OutputFiles;
 use super::tasks::load_tasks;
 use super::train::train_to_end;
+use super::Ended;
 use clap::Args;
 use design::{pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
 use nn::Parameters;
@@ -153,7 +154,7 @@ fn run_dir(dir: &Path, row: &str, part: &str, seed: u64) -> PathBuf {
     path.join(format!("seed-{seed}"))
 }
 
-pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
+pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
     let started = Instant::now();
     let mut base = base_config(&args)?;
     let model = base.model_config()?;
@@ -235,7 +236,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
                             "\ninterrupted: the results of the rows done so far are in {}",
                             dir.display()
                         );
-                        return Ok(());
+                        return Ok(Ended::Interrupted);
                     };
                     let outcome = Rc::new(outcome);
                     done.insert(key.as_str(), Rc::clone(&outcome));
@@ -264,5 +265,5 @@ pub fn experiment(args: ExperimentArgs) -> Result<(), String> {
         "\nresults.csv, runs.csv, results.json and results.svg are in {}",
         dir.display()
     );
-    Ok(())
+    Ok(Ended::Finished)
 }
