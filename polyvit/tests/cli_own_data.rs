@@ -436,6 +436,13 @@ fn bad_folders_stop_training_before_anything_is_written() {
     assert!(err.contains("task mnist: the name is taken"), "{err}");
     let err = fails(&format!("train --task nodir --output {}", s(&out)));
     assert!(err.contains("expected NAME=DIR"), "{err}");
+    let file = root.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let err = fails(&format!(
+        "train --tasks mnist --steps 1 --output {}",
+        s(&file)
+    ));
+    assert!(err.contains("a-file: the output folder is a file"), "{err}");
     // A patch that does not tile the folder's pictures names the task and the keys to change.
     stripes(&data, "vertical", 3, false);
     let config = root.join("odd-size.toml");

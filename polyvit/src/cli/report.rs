@@ -54,6 +54,12 @@ impl OutputFiles {
         config: &TrainConfig,
         resume_step: Option<u64>,
     ) -> Result<OutputFiles, String> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(format!(
+                "{}: the output folder is a file; give --output a folder",
+                dir.display()
+            ));
+        }
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let config_text = toml::to_string(config).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("config.toml"), config_text)
