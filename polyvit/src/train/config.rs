@@ -456,7 +456,41 @@ impl TrainConfig {
                 Self::MAX_STEPS
             ));
         }
+        let (warmup, length) = (self.warmup_steps(), self.planned_steps());
+        if warmup > length {
+            return Err(format!(
+                "the tasks' warmups come to {warmup} steps, more than the run's {length}: the \
+                 learning rate would never reach the tasks' lr; shorten warmup"
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether every step trains every task (the accumulated schedule): then the run is as long
+    /// as the longest budget, otherwise as all budgets together.
+    fn every_task_every_step(&self) -> bool {
+        matches!(self.schedule(), Ok(Schedule::AccumulatedGradients))
+    }
+
+    /// The steps the run's plan holds: the tasks' budgets added up, or the longest one when
+    /// every step trains every task.
+    pub fn planned_steps(&self) -> u64 {
+        let steps = self.tasks.iter().map(|t| t.steps);
+        match self.every_task_every_step() {
+            true => steps.max().unwrap_or(0),
+            false => steps.sum(),
+        }
+    }
+
+    /// The shared warmup: the per-task warmups add up, as the tasks' steps do, except with
+    /// accumulated gradients, where every step trains every task and the plan is as long as the
+    /// longest budget, so the warmup is the longest per-task warmup.
+    pub fn warmup_steps(&self) -> u64 {
+        let warmups = self.tasks.iter().map(|t| t.warmup);
+        match self.every_task_every_step() {
+            true => warmups.max().unwrap_or(0),
+            false => warmups.sum(),
+        }
     }
 
     /// The model `preset` names, with `adapt_depth` modality-specific blocks (at most its depth).
@@ -763,7 +797,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 23] = [
+        let cases: [(Edit, &str); 25] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
@@ -820,6 +854,18 @@ mod tests {
             ),
             (|c| c.dropout = 1.0, "dropout = 1: must be in [0, 1)"),
             (|c| c.attention_dropout = -0.1, "attention_dropout = -0.1"),
+            (
+                |c| c.tasks.iter_mut().for_each(|t| t.warmup = t.steps + 1),
+                "the tasks' warmups come to",
+            ),
+            (
+                |c| {
+                    c.schedule = "accumulated".into();
+                    let longest = c.tasks.iter().map(|t| t.steps).max().unwrap();
+                    c.tasks[1].warmup = longest + 1;
+                },
+                "more than the run's",
+            ),
         ];
         for (edit, expected) in cases {
             let mut config = TrainConfig::default();
@@ -831,5 +877,9 @@ mod tests {
             );
         }
         assert!(TrainConfig::default().validate().is_ok());
+        // The warmup is shared: one task's share may outlast its own budget.
+        let mut config = TrainConfig::default();
+        config.tasks[0].warmup = config.tasks[0].steps + 1;
+        assert!(config.validate().is_ok());
     }
 }

@@ -9,7 +9,7 @@ use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
 use super::evaluate::{score, TaskScore};
 use super::loss::LossKind;
 use super::micro_batch::{TaskGradients, TaskPass};
-use super::sampler::{plan, Schedule};
+use super::sampler::plan;
 use crate::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
 use crate::model::{PolyVit, TaskSpec, TokenizerSpec};
@@ -305,15 +305,9 @@ impl Run {
         schedule.at(step)
     }
 
-    /// The shared warmup: the per-task warmups add up, as the tasks' steps do, except with
-    /// accumulated gradients, where every step trains every task and the plan is as long as the
-    /// longest budget, so the warmup is the longest per-task warmup.
+    /// The shared warmup ([`TrainConfig::warmup_steps`]).
     pub fn warmup_steps(&self) -> u64 {
-        let warmups = self.config.tasks.iter().map(|t| t.warmup);
-        match self.config.schedule() {
-            Ok(Schedule::AccumulatedGradients) => warmups.max().unwrap_or(0),
-            _ => warmups.sum(),
-        }
+        self.config.warmup_steps()
     }
 
     /// The random stream of task `task`'s batch at step `step`. Each (seed, step, task) has its
