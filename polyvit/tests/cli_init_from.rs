@@ -56,7 +56,7 @@ fn a_run_starts_from_a_vit_and_reports_it() {
     // are copied; its patch kernel (summed to one channel) and position embedding (resized to
     // 7×7) adapted; the head's weight and bias are fresh.
     assert!(
-        stdout.contains("Timm layout: 28 parameters loaded, 2 adapted, 2 left fresh"),
+        stdout.contains("timm layout: 28 parameters loaded, 2 adapted, 2 left fresh"),
         "{stdout}"
     );
     // One task is a single-task run: no co-training, no schedule in its first line.

@@ -78,6 +78,11 @@ fn flags_without_effect_are_refused() {
         let args = [&["train", "--resume", "run/checkpoint.safetensors"], flag].concat();
         refused(&args, &format!("its own configuration; drop {}", flag[0]));
     }
+    // A configuration that cannot train is not printed as if it could.
+    refused(
+        &["train", "--tasks", "mnist,bogus", "--print-config"],
+        "no task \"bogus\" in the suite (it has mnist,",
+    );
     // The embedded suite reads no folder.
     refused(
         &["train", "--suite-dir", "elsewhere", "--print-config"],
@@ -318,8 +323,13 @@ fn bad_experiment_arguments_are_named() {
     }
     let dir = scratch("bad-task");
     let config = dir.join("base.toml");
-    let text = succeed(&["train", "--tasks", "mnist,nosuch", "--print-config"]);
-    std::fs::write(&config, text).unwrap();
+    let text = succeed(&["train", "--tasks", "mnist", "--print-config"]);
+    assert!(text.contains("name = \"mnist\""), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("name = \"mnist\"", "name = \"nosuch\""),
+    )
+    .unwrap();
     let out = polyvit(&[
         "experiment",
         "schedules",

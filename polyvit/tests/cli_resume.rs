@@ -102,9 +102,15 @@ fn a_resumed_run_stays_in_its_folder() {
         !run.join("init_from.txt").exists(),
         "a stale init_from.txt was kept"
     );
-    // Resuming the finished run trains nothing more, in short/: its log holds each step once.
+    // Resuming the finished run trains and scores nothing more, in short/: its logs hold each
+    // step and each final score once.
+    let evals = std::fs::read_to_string(run.join("eval.csv")).unwrap();
     polyvit_in(&["train", "--resume", "short/checkpoint.safetensors"]);
     assert_eq!(logged_steps(&run), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        std::fs::read_to_string(run.join("eval.csv")).unwrap(),
+        evals
+    );
     assert!(
         !work.join("runs").exists(),
         "the resumed run wrote into runs/latest"

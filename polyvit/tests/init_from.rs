@@ -191,8 +191,12 @@ fn the_report_names_what_was_loaded_adapted_fresh_and_ignored() {
         .loaded
         .iter()
         .any(|(ours, source)| ours == "tokenizers.image.pos_embed" && source == "pos_embed"));
+    // Sources are named as the file names them.
+    assert!(report.loaded.iter().any(|(ours, source)| {
+        ours == "tokenizers.image.patch_embed.bias" && source == "patch_embed.proj.bias"
+    }));
     let text = report.to_string();
-    assert!(text.starts_with("Timm layout: "), "{text}");
+    assert!(text.starts_with("timm layout: "), "{text}");
     assert!(text.contains("fresh    heads.Image.weight"), "{text}");
 }
 
@@ -213,6 +217,19 @@ fn the_hugging_face_vit_model_layout_without_prefix_loads_too() {
     let mut model = model(&native_tokenizers(), 0);
     let report = init_from_vit(&mut model, &vit).unwrap();
     assert_eq!(report.ignored, ["pooler.dense.bias", "pooler.dense.weight"]);
+    let qkv = report
+        .loaded
+        .iter()
+        .find(|(ours, _)| ours == "encoder.blocks.0.attn.qkv.weight")
+        .map(|(_, source)| source.as_str());
+    assert_eq!(
+        qkv,
+        Some(
+            "encoder.layer.0.attention.attention.query.weight + \
+             encoder.layer.0.attention.attention.key.weight + \
+             encoder.layer.0.attention.attention.value.weight"
+        )
+    );
     use_checkpoint_head(&mut model);
     assert_logits(&model, "Image", "image", "ViTModel layout");
 }
@@ -278,6 +295,12 @@ fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
                 }
             }),
             &["1 encoder blocks, the model 2"],
+        ),
+        (
+            Box::new(|t| {
+                t.insert("norm.weight".into(), Tensor::zeros(&[32], DType::F32));
+            }),
+            &["the checkpoint's encoder is 32 wide, the model's 16 (choose a preset of that width)"],
         ),
         (
             Box::new(|t| {

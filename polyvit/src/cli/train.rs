@@ -8,7 +8,7 @@ use super::Ended;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
-use polyvit::data::FolderSpec;
+use polyvit::data::{FolderSpec, TaskId};
 use polyvit::model::init_from_file;
 use polyvit::train::{Collective, Run, SingleProcess, TaskScore, TrainConfig};
 use std::path::{Path, PathBuf};
@@ -198,6 +198,21 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
         config.micro_batches = v;
     }
     config.validate()?;
+    // Checked here too, not only when the run is built, so that --print-config does not print
+    // a configuration that cannot train.
+    if let Some(task) = config
+        .tasks
+        .iter()
+        .find(|t| t.data.is_none() && !TaskId::ALL.iter().any(|id| id.name() == t.name))
+    {
+        let names: Vec<&str> = TaskId::ALL.iter().map(|id| id.name()).collect();
+        return Err(format!(
+            "no task {:?} in the suite (it has {}); a task of your own files is --task {}=DIR",
+            task.name,
+            names.join(", "),
+            task.name
+        ));
+    }
     Ok(config)
 }
 
@@ -363,6 +378,17 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         let flag = Arc::clone(&interrupted);
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    }
+    if let (Some(step), true) = (resume_step, run.step == run.total_steps()) {
+        if lead {
+            println!(
+                "the run ended at step {step}: nothing left to train; its results are in {} \
+                 (polyvit eval --checkpoint {} scores it again)",
+                output.display(),
+                args.resume.as_ref().expect("resumed").display()
+            );
+        }
+        return Ok(Ended::Finished);
     }
     let Some(finished) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)?
     else {

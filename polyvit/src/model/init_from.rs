@@ -47,7 +47,7 @@ impl InitReport {
     /// One line: the layout and how many parameters went which way.
     pub fn summary(&self) -> String {
         format!(
-            "{:?} layout: {} parameters loaded, {} adapted, {} left fresh; {} tensors of the checkpoint ignored",
+            "{} layout: {} parameters loaded, {} adapted, {} left fresh; {} tensors of the checkpoint ignored",
             self.layout,
             self.loaded.len(),
             self.adapted.len(),
@@ -217,13 +217,20 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
             vit.depth()
         ));
     }
+    if vit.width() != model.config.width {
+        return Err(format!(
+            "the checkpoint's encoder is {} wide, the model's {} (choose a preset of that width)",
+            vit.width(),
+            model.config.width
+        ));
+    }
     let mut planned = BTreeMap::new();
     let copy = |planned: &mut BTreeMap<String, Planned>, ours: String, source: &str| {
         planned.insert(
             ours,
             Planned {
                 value: vit.get(source).clone(),
-                source: source.to_string(),
+                source: vit.source(source).to_string(),
                 how: None,
             },
         );
@@ -269,7 +276,7 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
             format!("{prefix}.patch_embed.weight"),
             Planned {
                 value,
-                source: "patch_embed.weight".into(),
+                source: vit.source("patch_embed.weight").into(),
                 how,
             },
         );
@@ -278,7 +285,7 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
             format!("{prefix}.pos_embed"),
             Planned {
                 value,
-                source: "pos_embed".into(),
+                source: vit.source("pos_embed").into(),
                 how,
             },
         );

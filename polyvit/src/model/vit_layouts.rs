@@ -19,12 +19,23 @@ pub enum VitLayout {
     HuggingFace,
 }
 
+impl std::fmt::Display for VitLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            VitLayout::Timm => "timm",
+            VitLayout::HuggingFace => "Hugging Face",
+        })
+    }
+}
+
 /// A ViT's weights under timm's names (see the module docs), complete: made only by
 /// [`VitWeights::from_tensors`], which checks that every tensor of the embedding, the final norm
 /// and each block is there.
 pub struct VitWeights {
     layout: VitLayout,
     tensors: BTreeMap<String, Tensor>,
+    /// The file's name of each tensor (`a + b + c` for a `qkv` stacked from three).
+    sources: BTreeMap<String, String>,
     ignored: Vec<String>,
     depth: usize,
 }
@@ -172,7 +183,8 @@ impl VitWeights {
         };
         let mut problems = Vec::new();
         let mut mapped = BTreeMap::new();
-        let mut qkv_parts: BTreeMap<String, [Option<Tensor>; 3]> = BTreeMap::new();
+        let mut sources = BTreeMap::new();
+        let mut qkv_parts: BTreeMap<String, [Option<(String, Tensor)>; 3]> = BTreeMap::new();
         let mut ignored = Vec::new();
         for (source, t) in tensors {
             let local = source.strip_prefix(strip).unwrap_or(&source);
@@ -183,28 +195,32 @@ impl VitWeights {
             };
             match target {
                 None => problems.push(format!(
-                    "{source} is unexpected in a ViT of the {layout:?} layout"
+                    "{source} is unexpected in a ViT of the {layout} layout"
                 )),
                 Some(Mapped::Ignored) => ignored.push(source),
                 Some(Mapped::To(name)) => match squeeze_leading_ones(&name, t) {
                     Ok(t) => {
-                        mapped.insert(name, t);
+                        mapped.insert(name.clone(), t);
+                        sources.insert(name, source);
                     }
                     Err(e) => problems.push(format!("{source}: {e}")),
                 },
                 Some(Mapped::QkvPart(name, part)) => {
-                    qkv_parts.entry(name).or_default()[part] = Some(t);
+                    qkv_parts.entry(name).or_default()[part] = Some((source, t));
                 }
             }
         }
         for (name, parts) in qkv_parts {
             match parts {
-                [Some(q), Some(k), Some(v)] => match stack_rows(&[q, k, v]) {
-                    Ok(t) => {
-                        mapped.insert(name, t);
+                [Some((q_name, q)), Some((k_name, k)), Some((v_name, v))] => {
+                    match stack_rows(&[q, k, v]) {
+                        Ok(t) => {
+                            mapped.insert(name.clone(), t);
+                            sources.insert(name, format!("{q_name} + {k_name} + {v_name}"));
+                        }
+                        Err(e) => problems.push(format!("{name} from query, key and value: {e}")),
                     }
-                    Err(e) => problems.push(format!("{name} from query, key and value: {e}")),
-                },
+                }
                 _ => problems.push(format!(
                     "{name}: the query, key and value tensors are not all there"
                 )),
@@ -233,7 +249,7 @@ impl VitWeights {
                 }));
         for name in required {
             if !mapped.contains_key(&name) {
-                problems.push(format!("{name} is missing ({layout:?} layout)"));
+                problems.push(format!("{name} is missing ({layout} layout)"));
             }
         }
         if depth == 0 {
@@ -245,6 +261,7 @@ impl VitWeights {
         Ok(VitWeights {
             layout,
             tensors: mapped,
+            sources,
             ignored,
             depth,
         })
@@ -255,6 +272,16 @@ impl VitWeights {
     /// checked present by [`VitWeights::from_tensors`]).
     pub fn get(&self, name: &str) -> &Tensor {
         &self.tensors[name]
+    }
+
+    /// The file's name of the tensor `name` (see [`VitWeights::get`]).
+    pub fn source(&self, name: &str) -> &str {
+        &self.sources[name]
+    }
+
+    /// Encoder width: the length of the final norm's weight.
+    pub fn width(&self) -> usize {
+        self.tensors["norm.weight"].shape().iter().product()
     }
 
     /// Where the names came from.

@@ -31,8 +31,8 @@ pub struct ExperimentArgs {
     /// The experiment: single-task, schedules, adapt-depth, within-modality, hyperparameters,
     /// main-table or all.
     experiment: Experiment,
-    /// Runs per row, with seeds seed, seed + 1, … of the base configuration (the table reports
-    /// their mean and standard deviation).
+    /// Runs per row, at least 2, with seeds seed, seed + 1, … of the base configuration (the
+    /// table reports their mean and standard deviation, which one run cannot give).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..))]
     seeds: u64,
     /// Scale the step budgets to this many steps per task on average, keeping their ratios
