@@ -46,13 +46,18 @@ pub fn accepted_inputs() -> String {
     )
 }
 
-/// The frame files of the clip folder `dir`, in natural order; a folder without any is an
-/// error naming it.
+/// The frame files of the clip folder `dir`, in natural order. A folder without any, or with
+/// anything else in it (another file, a folder), is an error naming it: it would otherwise be
+/// left out without a word, as it is not where the class folders of images allow it.
 pub fn clip_frames(dir: &Path) -> DataResult<Vec<PathBuf>> {
-    let frames: Vec<PathBuf> = list_dir(dir)?
-        .into_iter()
-        .filter(|p| is_image_file(p))
-        .collect();
+    let (frames, others): (Vec<PathBuf>, Vec<PathBuf>) =
+        list_dir(dir)?.into_iter().partition(|p| is_image_file(p));
+    if let Some(other) = others.first() {
+        return Err(DataError::new(
+            other.display().to_string(),
+            "not a frame: a clip folder holds only its frames (images)",
+        ));
+    }
     if frames.is_empty() {
         return Err(DataError::new(
             dir.display().to_string(),
@@ -329,6 +334,10 @@ mod tests {
         std::fs::create_dir_all(&empty).unwrap();
         let err = format.load(&empty).unwrap_err();
         assert!(err.problem.contains("no image frames"), "{err}");
+        std::fs::write(dir.join("notes.txt"), "shot on a phone").unwrap();
+        let err = format.load(&dir).unwrap_err();
+        assert!(err.origin.ends_with("notes.txt"), "{err}");
+        assert!(err.problem.contains("not a frame"), "{err}");
     }
 
     /// A half-second tone of `hz` at 8 kHz and `amplitude` (of 32,767) written to a temporary WAV
