@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn polyvit(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_polyvit"))
@@ -175,6 +175,31 @@ fn a_training_run_draws_its_loss_and_validation_curves() {
         step_and_split,
         ["20,test", "20,test", "20,validation", "20,validation"]
     );
+    // `info` accounts for the trained model as for a preset.
+    let checkpoint = dir.join("checkpoint.safetensors");
+    let checkpoint = checkpoint.to_str().unwrap();
+    let info = succeed(&["info", "--checkpoint", checkpoint]);
+    assert!(
+        info.contains("PolyViT tiny of ")
+            && info.contains("tasks: mnist, drums")
+            && info.contains("single-task ViT: drums")
+            && info.contains("2 single-task ViTs"),
+        "{info}"
+    );
+    // A reader that stops early (`polyvit info | head -1`) ends nothing with a panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(["info", "--checkpoint", checkpoint])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert!(closed.status.success() && stderr.is_empty(), "{stderr}");
+    let out = polyvit(&["info", "--checkpoint", checkpoint, "--preset", "b16"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

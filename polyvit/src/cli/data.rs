@@ -28,7 +28,7 @@ pub fn data(args: DataArgs) -> Result<(), String> {
         DataCommand::Export { task, dir } => {
             let id = task_named(&task).map_err(|e| e.to_string())?;
             let written = export_task(id, &dir).map_err(|e| e.to_string())?;
-            println!("wrote {written} examples of {task} to {}", dir.display());
+            outln!("wrote {written} examples of {task} to {}", dir.display());
             Ok(())
         }
     }

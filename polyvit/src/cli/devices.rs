@@ -10,11 +10,11 @@ pub struct DevicesArgs {}
 /// be used.
 pub fn devices(_: DevicesArgs) -> Result<(), String> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("cpu        {threads} hardware threads");
+    outln!("cpu        {threads} hardware threads");
     match devices::opencl::list() {
         Ok(found) => {
             for d in found {
-                println!(
+                outln!(
                     "opencl:{}   {} ({}); {}, {}; {} compute units, {:.1} GiB (at most {:.1} GiB per buffer), fp64 {}, f32 ÷ and √ correctly rounded {}",
                     d.index,
                     d.name,
@@ -29,7 +29,7 @@ pub fn devices(_: DevicesArgs) -> Result<(), String> {
                 );
             }
         }
-        Err(e) => println!("opencl     none: {e}"),
+        Err(e) => outln!("opencl     none: {e}"),
     }
     Ok(())
 }

@@ -144,7 +144,7 @@ pub fn eval_folder(
     if let Some(preparation) = preparation {
         eprintln!("{}: {preparation} (--as-is: as they are)", task.name);
     }
-    println!(
+    outln!(
         "{} on {} ({n} examples, {} classes): {} {:.3} (chance {:.3})",
         task.name,
         dir.display(),

@@ -1,13 +1,15 @@
 //! `polyvit info`: parameter accounting.
 
 use clap::Args;
+use nn::checkpoint::Checkpoint;
 use polyvit::data::SuiteConfig;
 use polyvit::model::{
     init_from_file, paper_tasks, parameter_table, single_task_parameter_count, ModelConfig,
     PolyVit, TaskSpec, TokenizerSpec,
 };
-use polyvit::train::{model_specs, TrainConfig};
-use tensor::DType;
+use polyvit::train::{model_specs, TrainConfig, Trained};
+use std::path::{Path, PathBuf};
+use tensor::{DType, Device};
 
 #[derive(Args)]
 pub struct InfoArgs {
@@ -25,6 +27,56 @@ pub struct InfoArgs {
     /// report what was loaded, adapted (resized, converted) and left fresh.
     #[arg(long)]
     init_from: Option<std::path::PathBuf>,
+    /// The model of this checkpoint (written by `polyvit train`), with its own preset, tasks
+    /// and L_adapt, instead of a preset and a task set.
+    #[arg(long, conflicts_with_all = ["preset", "task_set", "adapt_depth", "init_from"])]
+    checkpoint: Option<PathBuf>,
+}
+
+/// The model to account for, with what names it.
+struct Described {
+    model: PolyVit,
+    /// The preset's name, or the checkpoint's path and preset.
+    name: String,
+    /// The task set's name, or the checkpoint's tasks.
+    tasks: String,
+}
+
+/// A fresh model of `args`'s preset and task set (initialized from `--init-from`, reported).
+fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
+    let mut config = ModelConfig::preset(&args.preset)?;
+    config.adapt_depth = args.adapt_depth;
+    let (tokenizers, tasks) = task_set(&args.task_set)?;
+    let mut model = PolyVit::new(
+        &config,
+        &tokenizers,
+        &tasks,
+        DType::F32,
+        &mut tensor::rng(0),
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(path) = &args.init_from {
+        let report = init_from_file(&mut model, path)?;
+        outln!("initialized from {}: {report}", path.display());
+    }
+    Ok(Described {
+        model,
+        name: args.preset.clone(),
+        tasks: args.task_set.clone(),
+    })
+}
+
+/// The model stored in the checkpoint at `path`.
+fn trained_model(path: &Path) -> Result<Described, String> {
+    let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
+    let trained = Trained::load(&checkpoint, &path.display().to_string(), &Device::Cpu)
+        .map_err(|e| e.to_string())?;
+    let tasks: Vec<&str> = trained.tasks.iter().map(|t| t.name.as_str()).collect();
+    Ok(Described {
+        name: format!("{} of {}", trained.config.preset, path.display()),
+        tasks: tasks.join(", "),
+        model: trained.model,
+    })
 }
 
 /// The tokenizers and tasks of a named task set.
@@ -42,33 +94,22 @@ fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
 }
 
 pub fn info(args: InfoArgs) -> Result<(), String> {
-    let mut config = ModelConfig::preset(&args.preset)?;
-    config.adapt_depth = args.adapt_depth;
-    let (tokenizers, tasks) = task_set(&args.task_set)?;
-    let mut model = PolyVit::new(
-        &config,
-        &tokenizers,
-        &tasks,
-        DType::F32,
-        &mut tensor::rng(0),
-    )
-    .map_err(|e| e.to_string())?;
-    if let Some(path) = &args.init_from {
-        let report = init_from_file(&mut model, path)?;
-        println!("initialized from {}: {report}", path.display());
-    }
-    println!(
-        "PolyViT {} (width {}, depth {}, heads {}, MLP {}), L_adapt = {}, tasks: {}\n",
-        args.preset,
+    let Described { model, name, tasks } = match &args.checkpoint {
+        Some(path) => trained_model(path)?,
+        None => fresh_model(&args)?,
+    };
+    let config = &model.config;
+    outln!(
+        "PolyViT {name} (width {}, depth {}, heads {}, MLP {}), L_adapt = {}, tasks: {tasks}\n",
         config.width,
         config.depth,
         config.heads,
         config.mlp_width,
         config.adapt_depth,
-        args.task_set
     );
-    for spec in &tokenizers {
-        println!(
+    for (_, tokenizer) in &model.tokenizers {
+        let spec = &tokenizer.spec;
+        outln!(
             "  {:?} tokenizer: input {:?}, patch {:?} → {} tokens + CLS",
             spec.modality,
             spec.input_shape,
@@ -76,31 +117,31 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
             spec.tokens()
         );
     }
-    println!("\n{:<40} {:>14}", "part", "parameters");
+    outln!("\n{:<40} {:>14}", "part", "parameters");
     let rows = parameter_table(&model);
     for row in &rows {
-        println!("{:<40} {:>14}", row.part, group_thousands(row.count));
+        outln!("{:<40} {:>14}", row.part, group_thousands(row.count));
     }
     let polyvit: usize = rows.iter().map(|r| r.count).sum();
-    println!("{:<40} {:>14}\n", "PolyViT total", group_thousands(polyvit));
+    outln!("{:<40} {:>14}\n", "PolyViT total", group_thousands(polyvit));
     let mut singles = 0;
-    for task in &tasks {
+    for (task, _) in &model.heads {
         let count = single_task_parameter_count(&model, &task.name).expect("the task exists");
-        println!(
+        outln!(
             "{:<40} {:>14}",
             format!("single-task ViT: {}", task.name),
             group_thousands(count)
         );
         singles += count;
     }
-    println!(
+    let n = model.heads.len();
+    outln!(
         "{:<40} {:>14}",
-        format!("{} single-task ViTs", tasks.len()),
+        format!("{n} single-task ViTs"),
         group_thousands(singles)
     );
-    println!(
-        "\nOne PolyViT replaces {} single-task models with {:.2}× fewer parameters.",
-        tasks.len(),
+    outln!(
+        "\nOne PolyViT replaces {n} single-task models with {:.2}× fewer parameters.",
         singles as f64 / polyvit as f64
     );
     Ok(())

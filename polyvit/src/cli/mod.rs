@@ -1,6 +1,23 @@
 //! The command-line interface: `train`, `eval`, `experiment`, `predict`, `data`, `info` and
 //! `devices`.
 
+/// `print!` to standard output, through [`output::write`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to standard output, through [`output::write`].
+macro_rules! outln {
+    () => {
+        $crate::cli::output::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod curves;
 mod data;
 mod devices;
@@ -8,6 +25,7 @@ mod distributed;
 mod eval_folder;
 mod experiment;
 mod info;
+mod output;
 mod plot;
 mod predict;
 mod report;

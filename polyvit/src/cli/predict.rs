@@ -11,7 +11,6 @@ use polyvit::train::Trained;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tensor::Device;
@@ -135,18 +134,6 @@ impl Inputs {
             None => self.skipped.push(path.to_path_buf()),
         }
         Ok(())
-    }
-}
-
-/// Writes `text` to standard output. A reader that stops early (`polyvit predict ... | head`)
-/// closes the pipe; the rest of the output is then unwanted, not an error.
-fn write_stdout(text: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to standard output: {e}"))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -297,7 +284,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             })
             .collect(),
     };
-    write_stdout(&text)?;
+    out!("{text}");
     let n = inputs.found.len();
     if n >= LARGE_BATCH {
         let seconds = started.elapsed().as_secs_f64();

@@ -155,12 +155,17 @@ impl OutputFiles {
 /// The table at the end of a run: every task's metric on its validation and test splits, next
 /// to its chance level.
 pub fn print_final_scores(run: &Run, validation: &[TaskScore], test: &[TaskScore]) {
-    println!(
+    outln!(
         "{:<24} {:<6} {:<7} {:>10} {:>8} {:>8}",
-        "task", "input", "metric", "validation", "test", "chance"
+        "task",
+        "input",
+        "metric",
+        "validation",
+        "test",
+        "chance"
     );
     for ((v, t), dataset) in validation.iter().zip(test).zip(&run.datasets) {
-        println!(
+        outln!(
             "{:<24} {:<6} {:<7} {:>10.3} {:>8.3} {:>8.3}",
             t.task,
             format!("{:?}", dataset.modality).to_lowercase(),
@@ -174,12 +179,16 @@ pub fn print_final_scores(run: &Run, validation: &[TaskScore], test: &[TaskScore
 
 /// One split's table: every task's metric next to its chance level.
 pub fn print_scores(run: &Run, scores: &[TaskScore]) {
-    println!(
+    outln!(
         "{:<24} {:<6} {:<7} {:>8} {:>8}",
-        "task", "input", "metric", "score", "chance"
+        "task",
+        "input",
+        "metric",
+        "score",
+        "chance"
     );
     for (score, dataset) in scores.iter().zip(&run.datasets) {
-        println!(
+        outln!(
             "{:<24} {:<6} {:<7} {:>8.3} {:>8.3}",
             score.task,
             format!("{:?}", dataset.modality).to_lowercase(),

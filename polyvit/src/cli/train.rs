@@ -295,7 +295,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     };
     if args.print_config {
         if lead {
-            print!("{}", toml::to_string(&config).map_err(|e| e.to_string())?);
+            out!("{}", toml::to_string(&config).map_err(|e| e.to_string())?);
         }
         return Ok(Ended::Finished);
     }
@@ -305,7 +305,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     let initialized = match &args.init_from {
         Some(path) => {
             let report = init_from_file(&mut run.model, path)?;
-            println!("initialized from {}: {}", path.display(), report.summary());
+            outln!("initialized from {}: {}", path.display(), report.summary());
             Some(format!("initialized from {}: {report}", path.display()))
         }
         None => None,
@@ -353,7 +353,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             Some(step) => format!(", resuming after step {step}"),
             None => String::new(),
         };
-        println!(
+        outln!(
             "{tasks} ({}){schedule} on the {} preset on {}{replicas}: {} steps{resuming}, data ready in {:.1} s",
             run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
             run.config.preset,
@@ -364,7 +364,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         for (task, dataset) in run.config.tasks.iter().zip(&run.datasets) {
             let examples = dataset.train.len();
             if task.batch_size > examples {
-                println!(
+                outln!(
                     "note: task {}: batch_size {} is more than its {examples} training examples; each batch holds all {examples}",
                     task.name, task.batch_size
                 );
@@ -381,7 +381,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     if let (Some(step), true) = (resume_step, run.step == run.total_steps()) {
         if lead {
-            println!(
+            outln!(
                 "the run ended at step {step}: nothing left to train; its results are in {} \
                  (polyvit eval --checkpoint {} scores it again)",
                 output.display(),
@@ -397,13 +397,13 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     if !lead {
         return Ok(Ended::Finished); // Not rank 0: nothing to print.
     }
-    println!(
+    outln!(
         "\nResults after {} steps ({:.0} s in all):",
         run.step,
         started.elapsed().as_secs_f64()
     );
     print_final_scores(&run, &finished.validation, &finished.test);
-    println!("\nCheckpoint, logs and results are in {}", output.display());
+    outln!("\nCheckpoint, logs and results are in {}", output.display());
     Ok(Ended::Finished)
 }
 
@@ -464,7 +464,7 @@ fn train_loop(
         if let (true, Some(files)) = (interrupted.load(Ordering::SeqCst), files) {
             run.save(&files.checkpoint).map_err(|e| e.to_string())?;
             bar.abandon();
-            println!(
+            outln!(
                 "\ninterrupted at step {}: checkpoint saved; continue with --resume {}",
                 run.step,
                 files.checkpoint.display()
@@ -501,7 +501,7 @@ fn train_loop(
                     .map(|s| format!("{} {} {:.3}", s.task, s.metric, s.value))
                     .collect();
                 // `suspend` prints even when the bar is hidden (output not a terminal).
-                bar.suspend(|| println!("step {}: validation {}", run.step, summary.join(", ")));
+                bar.suspend(|| outln!("step {}: validation {}", run.step, summary.join(", ")));
             }
         }
         if let (true, Some(files)) = (every(run.config.checkpoint_every), files) {
@@ -542,7 +542,7 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
     run.to_device(&device).map_err(|e| e.to_string())?;
     run.restore(&checkpoint).map_err(|e| e.to_string())?;
     let scores = run.evaluate(test).map_err(|e| e.to_string())?;
-    println!(
+    outln!(
         "{} results of {} (step {}):",
         args.split,
         args.checkpoint.display(),

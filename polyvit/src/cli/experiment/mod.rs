@@ -187,7 +187,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
     keys.sort();
     keys.dedup();
     let total = keys.len();
-    println!(
+    outln!(
         "experiment {}: {} rows, {} seeds each, {total} runs of {} steps per task on average, into {}",
         args.experiment,
         rows.len(),
@@ -224,7 +224,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
                         true => row.name.clone(),
                         false => format!("{} {}", row.name, part.name),
                     };
-                    println!(
+                    outln!(
                         "\n[{}/{total}] {what} seed {} ({:.0} s so far) → {}",
                         done.len() + 1,
                         config.seed,
@@ -232,7 +232,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
                         run_dir.display()
                     );
                     let Some(outcome) = train_one(config, &suite, &run_dir, &interrupted)? else {
-                        println!(
+                        outln!(
                             "\ninterrupted: the results of the rows done so far are in {}",
                             dir.display()
                         );
@@ -254,14 +254,14 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
         summarized = summaries(&rows[..=i], &records, &tasks);
         write_outputs(&dir, &header, &summarized, &records, &tasks)?;
     }
-    println!(
+    outln!(
         "\nexperiment {}: test metric, mean ± std over {} seeds ({:.0} s in all)\n",
         args.experiment,
         args.seeds,
         started.elapsed().as_secs_f64()
     );
-    print!("{}", output::table(&summarized, &tasks));
-    println!(
+    out!("{}", output::table(&summarized, &tasks));
+    outln!(
         "\nresults.csv, runs.csv, results.json and results.svg are in {}",
         dir.display()
     );
