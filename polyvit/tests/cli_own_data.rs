@@ -428,22 +428,9 @@ fn bad_folders_stop_training_before_anything_is_written() {
         err.contains("class vertical has 1 example: too few"),
         "{err}"
     );
-    let err = fails(&format!(
-        "train --task mnist={} --output {}",
-        s(&data),
-        s(&out)
-    ));
-    assert!(err.contains("task mnist: the name is taken"), "{err}");
-    let err = fails(&format!("train --task nodir --output {}", s(&out)));
-    assert!(err.contains("expected NAME=DIR"), "{err}");
     let file = root.join("a-file");
     std::fs::write(&file, "").unwrap();
-    let err = fails(&format!(
-        "train --tasks mnist --steps 1 --output {}",
-        s(&file)
-    ));
-    assert!(err.contains("a-file: the output folder is a file"), "{err}");
-    // A patch that does not tile the folder's pictures names the task and the keys to change.
+    // Enough vertical stripes that the checks below are the ones that fail.
     stripes(&data, "vertical", 3, false);
     let config = root.join("odd-size.toml");
     std::fs::write(
@@ -455,33 +442,41 @@ fn bad_folders_stop_training_before_anything_is_written() {
         ),
     )
     .unwrap();
-    let err = fails(&format!(
-        "train --config {} --output {}",
-        s(&config),
-        s(&out)
-    ));
-    assert!(
-        err.contains("task stripes: Image tokenizer: patch [7, 7] does not tile input [3, 30, 30]; choose patches.image"),
-        "{err}"
-    );
-    // A task is one folder, and --tasks names every task trained.
-    let err = fails(&format!(
-        "train --task stripes={} --task stripes={} --output {}",
-        s(&data),
-        s(&root),
-        s(&out)
-    ));
-    assert!(err.contains("two folders for task stripes"), "{err}");
-    let err = fails(&format!(
-        "train --tasks mnist --task stripes={} --output {}",
-        s(&data),
-        s(&out)
-    ));
-    assert!(
-        err.contains("stripes is not among --tasks (mnist)"),
-        "{err}"
-    );
-    assert!(!out.exists(), "nothing is written");
+    let (data, root, out) = (s(&data), s(&root), s(&out));
+    let cases = [
+        (
+            format!("train --task mnist={data} --output {out}"),
+            "task mnist: the name is taken",
+        ),
+        (
+            format!("train --task nodir --output {out}"),
+            "expected NAME=DIR",
+        ),
+        (
+            format!("train --tasks mnist --steps 1 --output {}", s(&file)),
+            "a-file: the output folder is a file",
+        ),
+        // A patch that does not tile the pictures names the task and the keys to change.
+        (
+            format!("train --config {} --output {out}", s(&config)),
+            "task stripes: Image tokenizer: patch [7, 7] does not tile input [3, 30, 30]; \
+             choose patches.image",
+        ),
+        // A task is one folder, and --tasks names every task trained.
+        (
+            format!("train --task stripes={data} --task stripes={root} --output {out}"),
+            "two folders for task stripes",
+        ),
+        (
+            format!("train --tasks mnist --task stripes={data} --output {out}"),
+            "stripes is not among --tasks (mnist)",
+        ),
+    ];
+    for (line, says) in cases {
+        let err = fails(&line);
+        assert!(err.contains(says), "{line}: {err}");
+    }
+    assert!(!Path::new(&out).exists(), "nothing is written");
     std::fs::remove_dir_all(&root).ok();
 }
 
