@@ -4,13 +4,12 @@
 use clap::Args;
 use nn::checkpoint::Checkpoint;
 use polyvit::data::input_file::{accepted_inputs, modality_of};
-use polyvit::data::listing::list_dir;
+use polyvit::data::listing::{list_dir, FoldersSeen};
 use polyvit::data::task_info::TaskInfo;
 use polyvit::data::{DataError, DataResult, Modality};
 use polyvit::train::Trained;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tensor::Device;
@@ -70,7 +69,7 @@ struct Prediction {
 struct Inputs {
     found: Vec<(PathBuf, Modality)>,
     skipped: Vec<PathBuf>,
-    walked: HashSet<PathBuf>,
+    walked: FoldersSeen,
     revisited: Vec<PathBuf>,
 }
 
@@ -79,7 +78,7 @@ impl Inputs {
         let mut inputs = Inputs {
             found: Vec::new(),
             skipped: Vec::new(),
-            walked: HashSet::new(),
+            walked: FoldersSeen::default(),
             revisited: Vec::new(),
         };
         for path in paths {
@@ -111,10 +110,7 @@ impl Inputs {
                 self.found.push((path.to_path_buf(), Modality::Video));
                 return Ok(());
             }
-            let canonical = path.canonicalize().map_err(|e| {
-                DataError::new(path.display().to_string(), format!("cannot resolve: {e}"))
-            })?;
-            if !self.walked.insert(canonical) {
+            if !self.walked.first_visit(path)? {
                 self.revisited.push(path.to_path_buf());
                 return Ok(());
             }

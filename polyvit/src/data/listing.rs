@@ -4,6 +4,7 @@
 
 use super::error::{DataError, DataResult};
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Compares two names with runs of digits compared as numbers, everything else as text.
@@ -72,6 +73,23 @@ pub fn list_dir(dir: &Path) -> DataResult<Vec<PathBuf>> {
     }
     entries.sort_by(|a, b| natural_cmp(&file_name(a), &file_name(b)));
     Ok(entries)
+}
+
+/// The folders a walk has entered, by their canonical paths, so that each is entered once: a
+/// link to a folder above it (or two links into each other) would otherwise be followed until
+/// the system's limit on nested links.
+#[derive(Default)]
+pub struct FoldersSeen(HashSet<PathBuf>);
+
+impl FoldersSeen {
+    /// Whether `dir` is entered for the first time (it is then recorded); a folder whose path
+    /// cannot be resolved is an error naming it.
+    pub fn first_visit(&mut self, dir: &Path) -> DataResult<bool> {
+        let canonical = dir.canonicalize().map_err(|e| {
+            DataError::new(dir.display().to_string(), format!("cannot resolve: {e}"))
+        })?;
+        Ok(self.0.insert(canonical))
+    }
 }
 
 /// The last component of `path`, as text.

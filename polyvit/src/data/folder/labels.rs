@@ -17,7 +17,7 @@ use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
 use crate::data::error::{read_file, DataError, DataResult};
 use crate::data::input_file::{accepted_inputs, modality_of};
-use crate::data::listing::{list_dir, natural_cmp};
+use crate::data::listing::{list_dir, natural_cmp, FoldersSeen};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -165,7 +165,7 @@ fn parse(path: &Path) -> DataResult<Vec<(String, Vec<String>)>> {
         true => parse_json(&text, &origin)?,
         false => parse_csv(&text, &origin)?,
     };
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for (file, _) in &rows {
         let normal: PathBuf = Path::new(file)
             .components()
@@ -187,13 +187,10 @@ fn unlisted(
     clips: bool,
 ) -> DataResult<(usize, Option<PathBuf>)> {
     let mut found = (0, None);
-    let mut walked = HashSet::new();
+    let mut seen = FoldersSeen::default();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let canonical = dir.canonicalize().map_err(|e| {
-            DataError::new(dir.display().to_string(), format!("cannot resolve: {e}"))
-        })?;
-        if !walked.insert(canonical) {
+        if !seen.first_visit(&dir)? {
             continue; // Reached again through a link.
         }
         for entry in list_dir(&dir)? {
