@@ -340,6 +340,33 @@ fn image_audio_and_video_folders_co_train_and_predict() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+/// A given test split that lacks one of the training classes trains, and the log says which
+/// class its score leaves out (the carved validation split has every class: no note for it).
+#[test]
+fn a_test_split_lacking_a_class_is_named() {
+    let root = fresh("lacking");
+    let data = root.join("pics");
+    for (class, horizontal) in [("across", true), ("down", false), ("both", true)] {
+        stripes(&data.join("train"), class, 6, horizontal);
+    }
+    stripes(&data.join("test"), "across", 2, true);
+    stripes(&data.join("test"), "down", 2, false);
+    let log = succeeds(&format!(
+        "train --tasks pics --task pics={} --preset tiny --steps 2 --eval-every 0 --output {}",
+        s(&data),
+        s(&root.join("run"))
+    ));
+    assert!(
+        log.contains(
+            "note: task pics: the test split has no examples of both; its test score says \
+             nothing about that class"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("the validation split has no"), "{log}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
 #[test]
 fn a_label_file_trains_a_multi_label_task_scored_by_sigmoids() {
     let root = fresh("multi");

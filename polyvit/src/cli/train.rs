@@ -369,6 +369,22 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
                     task.name, task.batch_size
                 );
             }
+            for (split, examples) in [("validation", &dataset.validation), ("test", &dataset.test)]
+            {
+                let missing = examples.classes_without_examples(dataset.num_classes);
+                if !missing.is_empty() && !examples.is_empty() {
+                    let names: Vec<&str> = missing
+                        .iter()
+                        .map(|&c| dataset.class_names[c].as_str())
+                        .collect();
+                    outln!(
+                        "note: task {}: the {split} split has no examples of {}; its {split} score says nothing about {}",
+                        task.name,
+                        names.join(", "),
+                        if names.len() == 1 { "that class" } else { "those classes" },
+                    );
+                }
+            }
         }
     }
     let interrupted = Arc::new(AtomicBool::new(false));

@@ -162,6 +162,23 @@ impl Split {
         self.len == 0
     }
 
+    /// The classes (of `num_classes`) that no example of the split belongs to: scores over
+    /// the split say nothing about them (top-1 counts none of them, mAP leaves them out).
+    pub fn classes_without_examples(&self, num_classes: usize) -> Vec<usize> {
+        let mut seen = vec![false; num_classes];
+        match &self.labels {
+            Labels::Class(labels) => labels.iter().for_each(|&c| seen[c] = true),
+            Labels::MultiHot(rows) => {
+                for row in rows.chunks(num_classes.max(1)) {
+                    for (seen, &target) in seen.iter_mut().zip(row) {
+                        *seen |= target > 0.5;
+                    }
+                }
+            }
+        }
+        (0..num_classes).filter(|&c| !seen[c]).collect()
+    }
+
     /// Number of values in one example (the product of the task's shape).
     pub fn example_len(&self) -> usize {
         self.example_len
