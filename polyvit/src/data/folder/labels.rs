@@ -2,7 +2,7 @@
 //!
 //! - `labels.csv`: a header `file,labels`, then one row per example: its path (relative to the
 //!   folder; in double quotes if it holds a comma) and its classes separated by `;` (none for
-//!   an example of no class).
+//!   an example of no class). A path written on Windows (`train\cat1.png`) is found too.
 //! - `labels.json`: an object from each path to the list of its classes.
 //!
 //! Every input in the folder is named once: a path named twice, or a file the label file does
@@ -216,6 +216,17 @@ fn unlisted(
     Ok(found)
 }
 
+/// `file` as a path that exists under `root`: as written, or else with each `\` read as a
+/// folder separator (a label file written on Windows; elsewhere `\` is a character of a name,
+/// so the path as written is tried first). `None` if neither exists.
+fn existing_relative_path(root: &Path, file: &str) -> Option<String> {
+    let as_written = std::iter::once(file.to_string());
+    let windows = file.contains('\\').then(|| file.replace('\\', "/"));
+    as_written
+        .chain(windows)
+        .find(|candidate| root.join(candidate).exists())
+}
+
 /// What a label file names: the examples' modality, the class names, and each example with
 /// the split folder its path is under (if any).
 struct LabelledFiles {
@@ -238,10 +249,9 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
     let mut seen: Option<(PathBuf, Modality)> = None;
     let mut examples = Vec::with_capacity(rows.len());
     for (file, names) in rows {
+        let file = existing_relative_path(root, &file)
+            .ok_or_else(|| DataError::new(&origin, format!("{file}: no such file")))?;
         let full = root.join(&file);
-        if !full.exists() {
-            return Err(DataError::new(&origin, format!("{file}: no such file")));
-        }
         let modality = modality_of(&full)?.ok_or_else(|| {
             DataError::new(
                 full.display().to_string(),

@@ -401,6 +401,28 @@ fn label_files_are_read_as_spreadsheets_write_them() {
     assert_eq!(d.train.len() + d.validation.len() + d.test.len(), 8);
 }
 
+/// A label file written on Windows names `train\0.png`: its folders are found, and so is the
+/// split they give.
+#[test]
+fn windows_paths_in_a_label_file_name_their_folders() {
+    let dir = labelled_pngs("labels-windows", "labels.csv", "");
+    let mut rows = String::from("file,labels\r\n");
+    for i in 0..8 {
+        let split = if i < 6 { "train" } else { "test" };
+        std::fs::create_dir_all(dir.join(split)).unwrap();
+        std::fs::rename(
+            dir.join(format!("{i}.png")),
+            dir.join(split).join(format!("{i}.png")),
+        )
+        .unwrap();
+        rows += &format!("{split}\\{i}.png,{}\r\n", ["a", "b"][i % 2]);
+    }
+    std::fs::write(dir.join("labels.csv"), rows).unwrap();
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert_eq!(d.class_names, ["a", "b"]);
+    assert_eq!((d.train.len(), d.validation.len(), d.test.len()), (5, 1, 2));
+}
+
 #[test]
 fn every_input_of_a_labelled_folder_is_named_once() {
     let all = |f: &dyn Fn(usize) -> String| (0..8).map(f).collect::<String>();
