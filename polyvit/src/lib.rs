@@ -9,6 +9,8 @@
 //! - [`model`]: [`model::PolyVit`], its tokenizers and presets.
 //! - [`data`]: the embedded suite (MNIST, Fashion-MNIST, Moving-MNIST, spoken digits, drums,
 //!   real footage), its readers and generators.
+//! - [`memory`]: the memory this process can still take (decoded inputs and attention maps
+//!   are checked against it).
 //! - [`train`]: the schedules, batches, [`train::Run`] (one optimizer step at a time,
 //!   checkpointed and resumed exactly), evaluation and metrics.
 //!
@@ -37,5 +39,6 @@
 //! repository root reads the whole stack in order.
 
 pub mod data;
+pub mod memory;
 pub mod model;
 pub mod train;

@@ -104,6 +104,28 @@ fn flags_without_effect_are_refused() {
         &["train", "--steps", "0", "--print-config"],
         "--steps 0: fewer than the run's 6 tasks",
     );
+    // A step whose attention maps cannot fit (1×1×1 tubelets: 8,193 tokens per clip, and
+    // about 4 TiB for a batch of 4,096) stops before anything is written.
+    let dir = scratch("attention-memory");
+    let (config, output) = (dir.join("config.toml"), dir.join("run"));
+    std::fs::write(
+        &config,
+        "preset = \"tiny\"\n[patches]\nvideo = [1, 1, 1]\n\
+         [[task]]\nname = \"moving_mnist_direction\"\nsteps = 2\nbatch_size = 4096\nlr = 0.001\n",
+    )
+    .unwrap();
+    refused(
+        &[
+            "train",
+            "--config",
+            config.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        "task moving_mnist_direction: a training step's attention maps alone take",
+    );
+    assert!(!output.exists(), "nothing written");
+    std::fs::remove_dir_all(&dir).ok();
     // A folder of one's own has no splits.
     refused(
         &[

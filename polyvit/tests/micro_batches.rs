@@ -6,9 +6,12 @@ mod common;
 
 use common::{suite, tiny_config};
 use nn::Parameters;
-use polyvit::train::evaluate::logits_of_rows;
+use polyvit::data::Modality;
+use polyvit::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
+use polyvit::train::evaluate::{eval_batch_size, logits_of_rows, EVAL_BATCH};
+use polyvit::train::step_memory::{check_step_memory, step_attention_bytes};
 use polyvit::train::{Run, TrainConfig};
-use tensor::Device;
+use tensor::{DType, Device};
 
 /// Every task's loss at each of the run's steps, and every parameter's final values.
 fn train(config: &TrainConfig) -> (Vec<f64>, Vec<f32>) {
@@ -141,4 +144,48 @@ fn evaluation_batches_at_once_give_the_logits_of_one_after_another() {
             dataset.name
         );
     }
+}
+
+/// A step's attention maps: the rows that go forward at once (the micro-batches side by side,
+/// one per thread) × (one map per block + two in the backward pass) × heads × tokens² × 4 bytes;
+/// a run whose maps pass the memory available is refused, naming the task and what to change.
+#[test]
+fn a_step_whose_attention_maps_cannot_fit_is_refused() {
+    let mut config = tiny_config(1, 16);
+    config.micro_batches = 2;
+    let run = Run::new(config, suite()).unwrap();
+    let side_by_side = 2.min(rayon::current_num_threads()) as u64;
+    // MNIST in 7×7 patches: 16 tokens and the CLS; the tiny preset: 2 heads, 2 blocks.
+    let mnist = step_attention_bytes(&run, 0).unwrap();
+    assert_eq!(run.datasets[0].name, "mnist");
+    assert_eq!(mnist, 8 * side_by_side * (2 + 2) * 2 * 17 * 17 * 4);
+    let largest = (0..run.datasets.len())
+        .map(|j| step_attention_bytes(&run, j).unwrap())
+        .max()
+        .unwrap();
+    assert!(check_step_memory(&run, largest).is_ok());
+    let err = check_step_memory(&run, mnist - 1).unwrap_err().to_string();
+    assert!(
+        err.contains("task mnist: a training step's attention maps alone take")
+            && err.contains("17 tokens per example, 2 heads, 2 blocks, batch_size 16")
+            && err.contains("choose larger patches or a smaller batch_size"),
+        "{err}"
+    );
+}
+
+/// Evaluation takes batches of `EVAL_BATCH` examples, or fewer when their attention maps would
+/// pass 256 MiB: clips cut into 1×1×1 tubelets (8,193 tokens) go one at a time.
+#[test]
+fn evaluation_batches_shrink_to_fit_long_token_sequences() {
+    let model = |patch: &[usize]| {
+        let video = TokenizerSpec::new(Modality::Video, &[8, 1, 32, 32], patch);
+        let task = TaskSpec::new("clips", Modality::Video, 3);
+        let config = ModelConfig::preset("tiny").unwrap();
+        PolyVit::new(&config, &[video], &[task], DType::F32, &mut tensor::rng(0)).unwrap()
+    };
+    let size = |patch: &[usize]| eval_batch_size(&model(patch), "clips").unwrap();
+    assert_eq!(size(&[2, 8, 8]), EVAL_BATCH);
+    // 513 tokens: 2 maps × 2 heads × 513² × 4 bytes = 4.2 MB per example.
+    assert_eq!(size(&[1, 4, 4]), (256 << 20) / (2 * 2 * 513 * 513 * 4));
+    assert_eq!(size(&[1, 1, 1]), 1);
 }

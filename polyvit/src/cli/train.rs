@@ -9,7 +9,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
 use polyvit::data::{FolderSpec, TaskId};
+use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
+use polyvit::train::step_memory::check_step_memory;
 use polyvit::train::{Collective, Run, SingleProcess, TaskScore, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -317,6 +319,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     let ranks = collective.size();
     run.set_collective(collective).map_err(|e| e.to_string())?;
     run.check_replicas().map_err(|e| e.to_string())?;
+    check_memory(&run)?;
     let resume_step = resumed.as_ref().map(|_| run.step);
     let output = output_folder(&args);
     let files = match lead {
@@ -429,6 +432,17 @@ pub struct Finished {
     pub validation: Vec<TaskScore>,
     /// Every task's metric on its test split (to report).
     pub test: Vec<TaskScore>,
+}
+
+/// Refuses a run on the CPU whose training step's attention maps cannot fit in the memory
+/// available now (`step_memory`), before anything is written.
+pub fn check_memory(run: &Run) -> Result<(), String> {
+    match (run.device(), available_memory()) {
+        (Device::Cpu, Some(available)) => {
+            check_step_memory(run, available).map_err(|e| e.to_string())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Trains `run` to the end of its plan, then scores it on the validation splits and on the

@@ -141,6 +141,23 @@ impl PolyVit {
             })
     }
 
+    /// The tokenizer of `modality` (every task's modality has one: checked in [`PolyVit::new`]).
+    fn tokenizer(&self, modality: Modality) -> &Tokenizer {
+        &self
+            .tokenizers
+            .iter()
+            .find(|(m, _)| *m == modality)
+            .expect("validated in new")
+            .1
+    }
+
+    /// The tokens one example of task `task` is to the encoder: its modality's patches and the
+    /// CLS token. Each block's attention map holds `heads · tokens²` scores per example, the
+    /// largest tensors of a pass when the inputs are cut into thousands of tokens.
+    pub fn tokens_per_example(&self, task: &str) -> Result<usize> {
+        Ok(self.tokenizer(self.task(task)?.modality).spec.tokens() + 1)
+    }
+
     /// Logits `[B, classes]` of task `task` for a batch `[B, …example shape]`.
     /// `stochastic_depth` (the task's key of that name) is the drop-path rate of the last block
     /// (linear in depth), active in training only.
@@ -152,12 +169,7 @@ impl PolyVit {
         ctx: &mut Context,
     ) -> Result<Var> {
         let modality = self.task(task)?.modality;
-        let tokenizer = &self
-            .tokenizers
-            .iter()
-            .find(|(m, _)| *m == modality)
-            .expect("validated in new")
-            .1;
+        let tokenizer = self.tokenizer(modality);
         let adapters = &self
             .adapters
             .iter()

@@ -3,7 +3,7 @@
 
 use super::batch;
 use super::collective::{same_on_every_rank, shard, Collective};
-use super::evaluate::{logits_of_rows, EVAL_BATCH};
+use super::evaluate::{eval_batch_size, logits_of_rows};
 use crate::data::{Dataset, Split};
 use crate::model::PolyVit;
 use autograd::Gradients;
@@ -84,7 +84,8 @@ pub fn sharded_logits(
     device: &Device,
 ) -> batch::Result<Vec<f32>> {
     let rows = shard(split.len(), collective.rank(), collective.size());
-    let mine = logits_of_rows(model, dataset, split, rows.clone(), EVAL_BATCH, device)?;
+    let size = eval_batch_size(model, &dataset.name)?;
+    let mine = logits_of_rows(model, dataset, split, rows.clone(), size, device)?;
     if collective.size() == 1 {
         return Ok(mine);
     }

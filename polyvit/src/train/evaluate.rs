@@ -21,8 +21,21 @@ pub struct TaskScore {
     pub chance: f64,
 }
 
-/// How many examples one evaluation forward pass takes.
+/// How many examples one evaluation forward pass takes at most.
 pub const EVAL_BATCH: usize = 128;
+
+/// The bytes of attention maps one evaluation forward pass may hold: 256 MiB.
+const EVAL_ATTENTION_BUDGET: usize = 256 << 20;
+
+/// How many examples of task `task` one evaluation forward pass takes: [`EVAL_BATCH`], or
+/// fewer where their attention maps (a block's scores and their softmax, alive at once) would
+/// pass 256 MiB, as they do for inputs cut into thousands of tokens; at least one. The logits
+/// do not depend on it.
+pub fn eval_batch_size(model: &PolyVit, task: &str) -> tensor::Result<usize> {
+    let tokens = model.tokens_per_example(task)?;
+    let per_example = 2 * model.config.heads * tokens * tokens * std::mem::size_of::<f32>();
+    Ok((EVAL_ATTENTION_BUDGET / per_example).clamp(1, EVAL_BATCH))
+}
 
 /// Scores of every row of `split` as `[n, classes]` logits, computed in batches without a graph
 /// on `device` (where the model lives).
@@ -95,7 +108,13 @@ pub fn evaluate(
     Ok(score(
         dataset,
         split,
-        &logits(model, dataset, split, EVAL_BATCH, device)?,
+        &logits(
+            model,
+            dataset,
+            split,
+            eval_batch_size(model, &dataset.name)?,
+            device,
+        )?,
     ))
 }
 

@@ -14,6 +14,7 @@ pub mod mpi_world;
 pub mod optimizer;
 pub mod run;
 pub mod sampler;
+pub mod step_memory;
 pub mod trained;
 
 pub use augmentation::Augmentation;

@@ -2,7 +2,7 @@
 //! each of its tasks, scoring new inputs (`polyvit predict`, `polyvit eval --data`).
 
 use super::config::TrainConfig;
-use super::evaluate::logits;
+use super::evaluate::{eval_batch_size, logits};
 use super::run::{model_specs, Run, RunError};
 use crate::data::task_info::{tasks_from_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{Dataset, Labels};
@@ -87,7 +87,8 @@ impl Trained {
         len: usize,
     ) -> Result<Vec<f32>, RunError> {
         let dataset = task.dataset_with(inputs, Labels::Class(vec![0; len]), len)?;
-        let scores = logits(&self.model, &dataset, &dataset.test, 64, &self.device)?;
+        let size = eval_batch_size(&self.model, &dataset.name)?;
+        let scores = logits(&self.model, &dataset, &dataset.test, size, &self.device)?;
         let classes = task.classes.len();
         Ok(if task.multi_label {
             scores.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect()

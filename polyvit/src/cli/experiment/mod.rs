@@ -10,7 +10,7 @@ mod summary;
 use super::distributed::ReplicaChecks;
 use super::report::OutputFiles;
 use super::tasks::load_tasks;
-use super::train::train_to_end;
+use super::train::{check_memory, train_to_end};
 use super::Ended;
 use clap::Args;
 use design::{pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
@@ -105,6 +105,7 @@ fn train_one(
         .cloned()
         .collect();
     let mut run = Run::new(config.clone(), datasets).map_err(|e| e.to_string())?;
+    check_memory(&run)?;
     let files = OutputFiles::open(dir, &run.config, None)?;
     let checks = ReplicaChecks {
         check_every: 0,
