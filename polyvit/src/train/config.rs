@@ -478,7 +478,7 @@ impl TrainConfig {
         let steps = self.tasks.iter().map(|t| t.steps);
         match self.every_task_every_step() {
             true => steps.max().unwrap_or(0),
-            false => steps.sum(),
+            false => steps.fold(0, u64::saturating_add),
         }
     }
 
@@ -489,7 +489,8 @@ impl TrainConfig {
         let warmups = self.tasks.iter().map(|t| t.warmup);
         match self.every_task_every_step() {
             true => warmups.max().unwrap_or(0),
-            false => warmups.sum(),
+            // Saturating: warmups that pass 2⁶⁴ together are refused, not wrapped to a few.
+            false => warmups.fold(0, u64::saturating_add),
         }
     }
 
@@ -545,6 +546,9 @@ impl TrainConfig {
     }
 
     /// Scales every task's step budget (and warmup) so they sum to `total`, keeping the ratios.
+    /// Each warmup keeps its ratio to its task's steps, rounded; where the warmups fitted the
+    /// run and the rounding would make them longer than the scaled one (a task may warm up for
+    /// longer than its own budget), the longest warmups give back a step each until they fit.
     ///
     /// Each task gets the whole part of its exact share `steps · total / Σ steps`, at least one
     /// step; the steps left over go one each to the tasks with the largest remainders (the
@@ -557,6 +561,7 @@ impl TrainConfig {
         if current == 0 {
             return;
         }
+        let warmups_fit = self.warmup_steps() <= self.planned_steps();
         // Exact shares, as numerators over `current`.
         let shares: Vec<u128> = self
             .tasks
@@ -593,6 +598,14 @@ impl TrainConfig {
         for (t, scaled) in self.tasks.iter_mut().zip(steps) {
             t.warmup = (t.warmup as f64 * scaled as f64 / t.steps as f64).round() as u64;
             t.steps = scaled;
+        }
+        while warmups_fit && self.warmup_steps() > self.planned_steps() {
+            let longest = self
+                .tasks
+                .iter_mut()
+                .max_by_key(|t| t.warmup)
+                .expect("a warmup longer than the run has a task");
+            longest.warmup -= 1;
         }
     }
 }
@@ -766,6 +779,33 @@ mod tests {
         assert_eq!(scaled(&[7, 7, 7], 10), [4, 3, 3]);
         // Shares 5.9, 0.05, 0.05: the two small tasks get a step each, taken from the big one.
         assert_eq!(scaled(&[118, 1, 1], 6), [4, 1, 1]);
+    }
+
+    /// Scaled warmups keep their ratios, and warmups that fit the run still fit it scaled:
+    /// 19 of 20 steps (one task warming up for longer than its own 10) scaled to 3 steps would
+    /// round to 4 (19 · 2/10); warmups that passed the run are left to `validate` to refuse,
+    /// and so are warmups that add up past 2⁶⁴ (they wrapped to 1 before).
+    #[test]
+    fn scaled_warmups_fit_the_scaled_run() {
+        let mut config = TrainConfig::default();
+        config.tasks.truncate(2);
+        for (t, (steps, warmup)) in config.tasks.iter_mut().zip([(10, 19), (10, 0)]) {
+            (t.steps, t.warmup) = (steps, warmup);
+        }
+        let mut scaled = config.clone();
+        scaled.scale_steps(40);
+        let warmups: Vec<u64> = scaled.tasks.iter().map(|t| t.warmup).collect();
+        assert_eq!(warmups, [38, 0]);
+        scaled = config.clone();
+        scaled.scale_steps(3);
+        assert_eq!(scaled.warmup_steps(), 3);
+        assert!(scaled.validate().is_ok(), "{:?}", scaled.validate());
+        config.tasks[1].warmup = 2;
+        config.scale_steps(3);
+        assert!(config.validate().unwrap_err().contains("warmups come to"));
+        config.tasks[0].warmup = u64::MAX - 1;
+        config.tasks[1].warmup = 3;
+        assert!(config.validate().unwrap_err().contains("warmups come to"));
     }
 
     #[test]
