@@ -358,6 +358,10 @@ impl TrainConfig {
     /// The most optimizer steps a run may plan (the plan holds one entry per step).
     pub const MAX_STEPS: u64 = 10_000_000;
 
+    /// The largest seed: the configuration is written as TOML (in `config.toml` and the
+    /// checkpoint), whose integers are signed 64-bit.
+    pub const MAX_SEED: u64 = i64::MAX as u64;
+
     /// Checks values that types cannot: every number finite and in its range, the plan small
     /// enough to hold, patches of at least one pixel (or frame).
     pub fn validate(&self) -> Result<(), String> {
@@ -375,6 +379,14 @@ impl TrainConfig {
         }
         if self.micro_batches == 0 {
             return Err("micro_batches = 0: must be at least 1".into());
+        }
+        if self.seed > Self::MAX_SEED {
+            return Err(format!(
+                "seed = {}: must be at most {} (a configuration file holds signed 64-bit \
+                 integers)",
+                self.seed,
+                Self::MAX_SEED
+            ));
         }
         let patches = [
             ("image", &self.patches.image),
@@ -806,6 +818,23 @@ mod tests {
         config.tasks[0].warmup = u64::MAX - 1;
         config.tasks[1].warmup = 3;
         assert!(config.validate().unwrap_err().contains("warmups come to"));
+    }
+
+    /// A seed that TOML cannot write (config.toml, the checkpoint) is refused up front.
+    #[test]
+    fn seeds_fit_in_a_configuration_file() {
+        let mut config = TrainConfig {
+            seed: TrainConfig::MAX_SEED,
+            ..TrainConfig::default()
+        };
+        assert!(config.validate().is_ok());
+        assert!(toml::to_string(&config).is_ok());
+        config.seed += 1;
+        let err = config.validate().unwrap_err();
+        assert!(
+            err.starts_with("seed = 9223372036854775808: must be at most"),
+            "{err}"
+        );
     }
 
     #[test]

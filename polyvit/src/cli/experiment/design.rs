@@ -264,12 +264,22 @@ pub fn seeded_runs(
     first_seed: u64,
     seeds: u64,
 ) -> Result<Vec<SeededRun<'_>>, String> {
+    let last_seed = first_seed
+        .checked_add(seeds.saturating_sub(1))
+        .filter(|&last| last <= TrainConfig::MAX_SEED)
+        .ok_or_else(|| {
+            format!(
+                "seeds {first_seed} to {first_seed} + {}: the last passes the largest seed, {}",
+                seeds.saturating_sub(1),
+                TrainConfig::MAX_SEED
+            )
+        })?;
     let mut runs = Vec::new();
     for row in rows {
         for part in &row.parts {
-            for k in 0..seeds {
+            for seed in first_seed..=last_seed {
                 let config = TrainConfig {
-                    seed: first_seed.wrapping_add(k),
+                    seed,
                     ..part.config.clone()
                 };
                 let key = toml::to_string(&config).map_err(|e| e.to_string())?;
@@ -488,6 +498,11 @@ mod tests {
     fn each_part_runs_with_every_seed_and_shared_configurations_share_keys() {
         let rows = expand(Experiment::All);
         let runs = seeded_runs(&rows, 5, 3).unwrap();
+        // Seeds are written as TOML's signed 64-bit integers: the last may be i64::MAX.
+        let max = TrainConfig::MAX_SEED;
+        assert!(seeded_runs(&rows, max - 2, 3).is_ok());
+        let err = seeded_runs(&rows, max - 1, 3).err().unwrap();
+        assert!(err.contains("the last passes the largest seed"), "{err}");
         let parts: usize = rows.iter().map(|r| r.parts.len()).sum();
         assert_eq!(runs.len(), parts * 3);
         let seeds: Vec<u64> = runs[..4].iter().map(|r| r.config.seed).collect();
