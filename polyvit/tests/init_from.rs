@@ -336,6 +336,16 @@ fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
             }),
             &["neither the timm layout", "Hugging Face"],
         ),
+        (
+            Box::new(|t| {
+                let mut values = vec![0.5f32; 32 * 16];
+                values[7] = f32::NAN;
+                values[9] = f32::INFINITY;
+                let w = Tensor::from_vec(values, &[32, 16]).unwrap();
+                t.insert("blocks.1.mlp.fc1.weight".into(), w);
+            }),
+            &["blocks.1.mlp.fc1.weight: 2 of its 512 values are NaN or infinite"],
+        ),
     ];
     for (edit, needles) in cases {
         let err = init_error(edit);

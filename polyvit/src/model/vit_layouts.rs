@@ -226,6 +226,20 @@ impl VitWeights {
                 )),
             }
         }
+        // A NaN or infinity would be trained from and show up later as a diverging loss.
+        for (name, t) in &mapped {
+            let values = t
+                .to_vec_f64()
+                .map_err(|e| format!("{}: {e}", sources[name]))?;
+            let bad = values.iter().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                problems.push(format!(
+                    "{}: {bad} of its {} values are NaN or infinite",
+                    sources[name],
+                    t.numel()
+                ));
+            }
+        }
         let depth = mapped
             .keys()
             .filter_map(|k| {
