@@ -152,6 +152,41 @@ fn flags_without_effect_are_refused() {
     assert!(line.ends_with("elsewhere\""), "{line}");
 }
 
+/// The uniform schedule draws each step's task at random: a task a short run never draws is
+/// named, not scored as if trained (seed 3 draws moving_mnist_direction for all 3 steps).
+#[test]
+fn a_task_the_schedule_never_draws_is_named() {
+    let dir = scratch("untrained");
+    let output = dir.join("run");
+    let log = succeed(&[
+        "train",
+        "--tasks",
+        "mnist,moving_mnist_direction,arrow_of_time",
+        "--schedule",
+        "uniform",
+        "--steps",
+        "3",
+        "--seed",
+        "3",
+        "--preset",
+        "tiny",
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    for task in ["mnist", "arrow_of_time"] {
+        let note = format!(
+            "note: task {task}: the uniform schedule drew none of the run's 3 steps for it; \
+             it is scored untrained"
+        );
+        assert!(log.contains(&note), "{log}");
+    }
+    assert!(
+        !log.contains("task moving_mnist_direction: the uniform"),
+        "{log}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// The file parses as SVG, and its text holds every one of `words`.
 fn check_svg(path: &Path, words: &[&str]) {
     let text = read(path);

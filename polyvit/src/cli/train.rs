@@ -364,12 +364,21 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             run.total_steps(),
             started.elapsed().as_secs_f64()
         );
-        for (task, dataset) in run.config.tasks.iter().zip(&run.datasets) {
+        let untrained = run.untrained_tasks();
+        for (j, (task, dataset)) in run.config.tasks.iter().zip(&run.datasets).enumerate() {
             let examples = dataset.train.len();
             if task.batch_size > examples {
                 outln!(
                     "note: task {}: batch_size {} is more than its {examples} training examples; each batch holds all {examples}",
                     task.name, task.batch_size
+                );
+            }
+            if untrained.contains(&j) {
+                outln!(
+                    "note: task {}: the {} schedule drew none of the run's {} steps for it; it is scored untrained",
+                    task.name,
+                    run.config.schedule,
+                    run.total_steps()
                 );
             }
             for (split, examples) in [("validation", &dataset.validation), ("test", &dataset.test)]

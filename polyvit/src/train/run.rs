@@ -291,6 +291,17 @@ impl Run {
         &self.plan[step as usize]
     }
 
+    /// The tasks (by index) that no step of the plan trains: the uniform schedule draws each
+    /// step's task at random, so a short run can leave a task out; it is then scored as
+    /// initialized.
+    pub fn untrained_tasks(&self) -> Vec<usize> {
+        let mut trained = vec![false; self.config.tasks.len()];
+        for &j in self.plan.iter().flatten() {
+            trained[j] = true;
+        }
+        (0..trained.len()).filter(|&j| !trained[j]).collect()
+    }
+
     /// The reference schedule: the task's coefficient × linear warmup over the summed per-task
     /// warmups × cosine decay over the whole run. With several tasks in one step (accumulated
     /// gradients) the coefficients are averaged.
