@@ -409,10 +409,12 @@ impl TrainConfig {
                 ));
             }
             let plain = |c: char| c.is_alphanumeric() || "_-.".contains(c);
-            if t.name.is_empty() || !t.name.chars().all(plain) {
+            // `.` and `..` are the folder itself and its parent where the name is a path part.
+            let dots_only = t.name.chars().all(|c| c == '.');
+            if t.name.is_empty() || dots_only || !t.name.chars().all(plain) {
                 return Err(format!(
-                    "task {:?}: a task name is letters, digits, '_', '-' and '.' (it names \
-                     rows of the logs and files)",
+                    "task {:?}: a task name is letters, digits, '_', '-' and '.', not only \
+                     dots (it names rows of the logs and files)",
                     t.name
                 ));
             }
@@ -866,7 +868,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 25] = [
+        let cases: [(Edit, &str); 26] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
@@ -916,6 +918,10 @@ mod tests {
             (
                 |c| c.tasks[2].name = String::new(),
                 "task \"\": a task name",
+            ),
+            (
+                |c| c.tasks[2].name = "..".into(),
+                "task \"..\": a task name is letters, digits, '_', '-' and '.', not only dots",
             ),
             (
                 |c| c.tasks[3].name = "mnist".into(),
