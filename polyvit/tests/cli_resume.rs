@@ -44,6 +44,11 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     let mut evals = std::fs::read_to_string(dir.join("eval.csv")).unwrap();
     evals += "30,validation,mnist,top1,0.5,0.1\n";
     std::fs::write(dir.join("eval.csv"), evals).unwrap();
+    // An edit of the run's config.toml is not used by the resumed run: said, and kept aside.
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    let edited = config.replacen("steps = 20", "steps = 600", 1);
+    assert_ne!(edited, config);
+    std::fs::write(dir.join("config.toml"), &edited).unwrap();
 
     let checkpoint = dir.join("checkpoint.safetensors");
     let said = polyvit(&[
@@ -54,6 +59,14 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
         out,
     ]);
     assert!(said.contains("20 steps, resuming after step 20"), "{said}");
+    assert!(
+        said.contains("config.toml was edited (task[0].steps); a resumed run keeps"),
+        "{said}"
+    );
+    let kept = std::fs::read_to_string(dir.join("config.toml.edited")).unwrap();
+    assert_eq!(kept, edited);
+    let rewritten = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert_eq!(rewritten, config);
     assert_eq!(logged_steps(&dir), (0..20).collect::<Vec<_>>());
     let evals = std::fs::read_to_string(dir.join("eval.csv")).unwrap();
     assert_eq!(evals.lines().filter(|l| l.starts_with("step,")).count(), 1);

@@ -18,6 +18,7 @@ macro_rules! outln {
     };
 }
 
+mod config_edits;
 mod curves;
 mod data;
 mod devices;

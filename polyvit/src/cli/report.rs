@@ -1,6 +1,7 @@
 //! What a run writes: the configuration, per-step losses (JSON lines), evaluations (CSV), final
 //! results (JSON), the curves (SVG), and the table printed at the end.
 
+use super::config_edits::keep_edited_config;
 use polyvit::train::{Run, StepReport, TaskScore, TrainConfig};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -62,6 +63,18 @@ impl OutputFiles {
         }
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let config_text = toml::to_string(config).map_err(|e| e.to_string())?;
+        if resume_step.is_some() {
+            if let Some((keys, kept)) = keep_edited_config(dir, &config_text)? {
+                outln!(
+                    "note: {} was edited ({}); a resumed run keeps the configuration in its \
+                     checkpoint, so the edits are not used: they are kept in {} (start a new run \
+                     from them with --config)",
+                    dir.join("config.toml").display(),
+                    keys.join(", "),
+                    kept.display()
+                );
+            }
+        }
         std::fs::write(dir.join("config.toml"), config_text)
             .map_err(|e| format!("{}: {e}", dir.join("config.toml").display()))?;
         let (steps_path, evals_path) = (dir.join("steps.jsonl"), dir.join("eval.csv"));
