@@ -469,6 +469,14 @@ fn bad_folders_stop_training_before_anything_is_written() {
         ),
     )
     .unwrap();
+    let beside_mnist = root.join("beside-mnist.toml");
+    let mnist = "[[task]]\nname = \"mnist\"\nsteps = 2\nbatch_size = 4\nlr = 0.001\n";
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &beside_mnist,
+        format!("{mnist}{}", text.replace("30, 30", "28, 56")),
+    )
+    .unwrap();
     let (data, root, out) = (s(&data), s(&root), s(&out));
     let cases = [
         (
@@ -488,6 +496,11 @@ fn bad_folders_stop_training_before_anything_is_written() {
             format!("train --config {} --output {out}", s(&config)),
             "task stripes: Image tokenizer: patch [7, 7] does not tile input [3, 30, 30]; \
              choose patches.image",
+        ),
+        // Tasks of one modality share its tokenizer: the clash names both tasks.
+        (
+            format!("train --config {} --output {out}", s(&beside_mnist)),
+            "task stripes has Image examples of shape [1, 28, 56], task mnist has [1, 28, 28]",
         ),
         // A task is one folder, and --tasks names every task trained.
         (

@@ -144,10 +144,15 @@ pub fn model_specs(
     for d in datasets {
         match tokenizers.iter().find(|t| t.modality == d.modality) {
             Some(t) if t.input_shape != d.shape => {
+                let first = datasets
+                    .iter()
+                    .find(|other| other.modality == d.modality)
+                    .expect("the task that made the tokenizer");
                 return Err(RunError::Config(format!(
-                    "task {} has {:?} examples of shape {:?}, another has {:?}",
-                    d.name, d.modality, d.shape, t.input_shape
-                )))
+                    "task {} has {:?} examples of shape {:?}, task {} has {:?}: the tasks of \
+                     a modality share its tokenizer, so their examples need one shape",
+                    d.name, d.modality, d.shape, first.name, t.input_shape
+                )));
             }
             Some(_) => {}
             None => {
