@@ -88,17 +88,29 @@ fn export_clips(clips: &[Clip], classes: &[String], dir: &Path) -> DataResult<us
     Ok(clips.len())
 }
 
-/// The task called `name`. An unknown name is an error listing the tasks that export to a
-/// folder: not drums (multi-label) nor language ID (full suite only), whose own errors say so
-/// when they are named.
+/// Why `task` cannot be written as a folder of class subfolders, if it cannot.
+fn not_exportable(task: TaskId) -> Option<&'static str> {
+    match task {
+        TaskId::Drums => Some("a multi-label task does not fit a folder of class subfolders"),
+        TaskId::LanguageId => Some(
+            "not embedded: the full suite holds it (polyvit/scripts/fetch_full_suite.sh), \
+             already as files",
+        ),
+        _ => None,
+    }
+}
+
+/// The task called `name`, if it exports to a folder. An unknown name is an error listing the
+/// tasks that do; drums (multi-label) and language ID (full suite only) are refused by name
+/// before anything is built.
 pub fn task_named(name: &str) -> DataResult<TaskId> {
-    TaskId::ALL
+    let task = TaskId::ALL
         .into_iter()
         .find(|t| t.name() == name)
         .ok_or_else(|| {
             let names: Vec<&str> = TaskId::ALL
                 .iter()
-                .filter(|t| !matches!(t, TaskId::Drums | TaskId::LanguageId))
+                .filter(|&&t| not_exportable(t).is_none())
                 .map(|t| t.name())
                 .collect();
             DataError::new(
@@ -108,7 +120,11 @@ pub fn task_named(name: &str) -> DataResult<TaskId> {
                     names.join(", ")
                 ),
             )
-        })
+        })?;
+    match not_exportable(task) {
+        Some(why) => Err(DataError::new(name, why)),
+        None => Ok(task),
+    }
 }
 
 /// Writes `task` of the default suite into `dir`, which must not exist yet (the files go to a
@@ -117,6 +133,9 @@ pub fn task_named(name: &str) -> DataResult<TaskId> {
 /// synthesized clips (unaugmented) in `train/` and the real recordings in `test/`. Returns the
 /// number of examples written.
 pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
+    if let Some(why) = not_exportable(task) {
+        return Err(DataError::new(task.name(), why));
+    }
     if dir.exists() {
         return Err(DataError::new(
             dir.display().to_string(),
@@ -265,6 +284,10 @@ mod tests {
                 && !err.problem.contains("drums"),
             "{err}"
         );
+        let err = task_named("drums").unwrap_err();
+        assert!(err.problem.contains("multi-label"), "{err}");
+        let err = task_named("language_id").unwrap_err();
+        assert!(err.problem.contains("the full suite holds it"), "{err}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }
