@@ -126,6 +126,22 @@ fn flags_without_effect_are_refused() {
     );
     assert!(!output.exists(), "nothing written");
     std::fs::remove_dir_all(&dir).ok();
+    // info builds its model through the training configuration: the same refusal as train's.
+    let info = ["info", "--preset", "tiny", "--adapt-depth", "3"];
+    let train = [
+        "train",
+        "--preset",
+        "tiny",
+        "--adapt-depth",
+        "3",
+        "--print-config",
+    ];
+    for args in [&info[..], &train[..]] {
+        refused(
+            args,
+            "adapt_depth = 3: more than the tiny preset's 2 blocks",
+        );
+    }
     // A folder of one's own has no splits.
     refused(
         &[

@@ -4,8 +4,8 @@ use clap::Args;
 use nn::checkpoint::Checkpoint;
 use polyvit::data::SuiteConfig;
 use polyvit::model::{
-    init_from_file, paper_tasks, parameter_table, single_task_parameter_count, ModelConfig,
-    PolyVit, TaskSpec, TokenizerSpec,
+    init_from_file, paper_tasks, parameter_table, single_task_parameter_count, PolyVit, TaskSpec,
+    TokenizerSpec,
 };
 use polyvit::train::{model_specs, TrainConfig, Trained};
 use std::path::{Path, PathBuf};
@@ -44,8 +44,13 @@ struct Described {
 
 /// A fresh model of `args`'s preset and task set (initialized from `--init-from`, reported).
 fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
-    let mut config = ModelConfig::preset(&args.preset)?;
-    config.adapt_depth = args.adapt_depth;
+    // Through the training configuration, so that a bad preset or L_adapt reads as in `train`.
+    let config = TrainConfig {
+        preset: args.preset.clone(),
+        adapt_depth: args.adapt_depth,
+        ..TrainConfig::default()
+    }
+    .model_config()?;
     let (tokenizers, tasks) = task_set(&args.task_set)?;
     let mut model = PolyVit::new(
         &config,

@@ -54,7 +54,7 @@ impl PolyVit {
             return Err(Error::shape(
                 "polyvit",
                 format!(
-                    "L_adapt = {} exceeds the depth {}",
+                    "adapt_depth (L_adapt) = {}: more than the model's {} blocks",
                     config.adapt_depth, config.depth
                 ),
             ));
