@@ -338,6 +338,13 @@ fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
         ),
         (
             Box::new(|t| {
+                let w = t.remove("patch_embed.proj.weight").unwrap();
+                t.insert("model.tokenizers.image.patch_embed.weight".into(), w);
+            }),
+            &["a polyvit checkpoint, not a ViT's: --resume continues its run"],
+        ),
+        (
+            Box::new(|t| {
                 let mut values = vec![0.5f32; 32 * 16];
                 values[7] = f32::NAN;
                 values[9] = f32::INFINITY;

@@ -178,6 +178,12 @@ impl VitWeights {
             (VitLayout::HuggingFace, "")
         } else if has("vit.embeddings.patch_embeddings.projection.weight") {
             (VitLayout::HuggingFace, "vit.")
+        } else if tensors.keys().any(|k| k.starts_with("model.tokenizers.")) {
+            return Err(
+                "a polyvit checkpoint, not a ViT's: --resume continues its run, and \
+                        eval and predict use it; --init-from reads timm and Hugging Face ViTs"
+                    .into(),
+            );
         } else {
             return Err("neither the timm layout (no patch_embed.proj.weight) nor the Hugging Face ViT layout (no [vit.]embeddings.patch_embeddings.projection.weight)".into());
         };
