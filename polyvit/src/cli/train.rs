@@ -364,40 +364,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             run.total_steps(),
             started.elapsed().as_secs_f64()
         );
-        let untrained = run.untrained_tasks();
-        for (j, (task, dataset)) in run.config.tasks.iter().zip(&run.datasets).enumerate() {
-            let examples = dataset.train.len();
-            if task.batch_size > examples {
-                outln!(
-                    "note: task {}: batch_size {} is more than its {examples} training examples; each batch holds all {examples}",
-                    task.name, task.batch_size
-                );
-            }
-            if untrained.contains(&j) {
-                outln!(
-                    "note: task {}: the {} schedule drew none of the run's {} steps for it; it is scored untrained",
-                    task.name,
-                    run.config.schedule,
-                    run.total_steps()
-                );
-            }
-            for (split, examples) in [("validation", &dataset.validation), ("test", &dataset.test)]
-            {
-                let missing = examples.classes_without_examples(dataset.num_classes);
-                if !missing.is_empty() && !examples.is_empty() {
-                    let names: Vec<&str> = missing
-                        .iter()
-                        .map(|&c| dataset.class_names[c].as_str())
-                        .collect();
-                    outln!(
-                        "note: task {}: the {split} split has no examples of {}; its {split} score says nothing about {}",
-                        task.name,
-                        names.join(", "),
-                        if names.len() == 1 { "that class" } else { "those classes" },
-                    );
-                }
-            }
-        }
+        print_task_notes(&run);
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     // Under mpirun, Ctrl-C ends the job (mpirun stops every rank) and the run resumes from its
@@ -441,6 +408,44 @@ pub struct Finished {
     pub validation: Vec<TaskScore>,
     /// Every task's metric on its test split (to report).
     pub test: Vec<TaskScore>,
+}
+
+/// What the run's header says about its tasks, where it matters: a batch larger than the
+/// training split, a task the schedule never draws, an evaluation split lacking a class.
+fn print_task_notes(run: &Run) {
+    let untrained = run.untrained_tasks();
+    for (j, (task, dataset)) in run.config.tasks.iter().zip(&run.datasets).enumerate() {
+        let examples = dataset.train.len();
+        if task.batch_size > examples {
+            outln!(
+                "note: task {}: batch_size {} is more than its {examples} training examples; each batch holds all {examples}",
+                task.name, task.batch_size
+            );
+        }
+        if untrained.contains(&j) {
+            outln!(
+                "note: task {}: the {} schedule drew none of the run's {} steps for it; it is scored untrained",
+                task.name,
+                run.config.schedule,
+                run.total_steps()
+            );
+        }
+        for (split, examples) in [("validation", &dataset.validation), ("test", &dataset.test)] {
+            let missing = examples.classes_without_examples(dataset.num_classes);
+            if !missing.is_empty() && !examples.is_empty() {
+                let names: Vec<&str> = missing
+                    .iter()
+                    .map(|&c| dataset.class_names[c].as_str())
+                    .collect();
+                outln!(
+                    "note: task {}: the {split} split has no examples of {}; its {split} score says nothing about {}",
+                    task.name,
+                    names.join(", "),
+                    if names.len() == 1 { "that class" } else { "those classes" },
+                );
+            }
+        }
+    }
 }
 
 /// Refuses a run on the CPU whose training step's attention maps cannot fit in the memory
