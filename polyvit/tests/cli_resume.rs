@@ -131,6 +131,56 @@ fn a_resumed_run_stays_in_its_folder() {
     std::fs::remove_dir_all(&work).ok();
 }
 
+/// A fresh run into a folder that holds an earlier run replaces it, and says so: the earlier
+/// checkpoint and results are removed at the start, so a run that stops early (here a loss
+/// that diverges at its first step) leaves none of them beside its own configuration.
+#[test]
+fn a_fresh_run_replaces_the_folders_earlier_run_whole() {
+    let dir = std::env::temp_dir().join(format!("polyvit-replace-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let run = dir.join("run");
+    let out = run.to_str().unwrap();
+    polyvit(&[
+        "train", "--tasks", "mnist", "--preset", "tiny", "--steps", "4", "--output", out,
+    ]);
+    for file in ["checkpoint.safetensors", "results.json", "curves.svg"] {
+        assert!(run.join(file).exists(), "{file} of the first run");
+    }
+    let config = dir.join("diverges.toml");
+    std::fs::write(
+        &config,
+        "preset = \"tiny\"\n[[task]]\nname = \"mnist\"\nsteps = 4\nbatch_size = 8\nlr = 1e30\n",
+    )
+    .unwrap();
+    let second = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args([
+            "train",
+            "--config",
+            config.to_str().unwrap(),
+            "--output",
+            out,
+        ])
+        .output()
+        .expect("polyvit runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&second.stdout),
+        String::from_utf8_lossy(&second.stderr),
+    );
+    assert!(!second.status.success(), "{stdout}");
+    assert!(stderr.contains("the loss of task mnist became"), "{stderr}");
+    assert!(
+        stdout.contains("held an earlier run; this one replaces it"),
+        "{stdout}"
+    );
+    for file in ["checkpoint.safetensors", "results.json", "curves.svg"] {
+        assert!(!run.join(file).exists(), "the first run's {file} was left");
+    }
+    assert!(std::fs::read_to_string(run.join("config.toml"))
+        .unwrap()
+        .contains("lr = 1000000000000000000000000000000.0"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Ctrl-C saves a checkpoint and ends the process with status 130 (as a shell reports a command
 /// stopped by SIGINT), so that `polyvit train && next` does not go on as if training had ended.
 #[cfg(unix)]

@@ -2,6 +2,7 @@
 //! results (JSON), the curves (SVG), and the table printed at the end.
 
 use super::config_edits::keep_edited_config;
+use super::curves::CURVES_FILE;
 use polyvit::train::{Run, StepReport, TaskScore, TrainConfig};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -12,9 +13,21 @@ use std::sync::Mutex;
 pub struct OutputFiles {
     dir: PathBuf,
     pub checkpoint: PathBuf,
+    /// A fresh run found an earlier run's checkpoint or results in the folder (and removed
+    /// them: see [`OutputFiles::open`]).
+    pub replaced_run: bool,
     steps: Mutex<File>,
     evals: Mutex<File>,
 }
+
+/// What a run writes beside its logs, which a fresh run in the same folder writes again: the
+/// checkpoint, the final results, the curves, and a resumed run's edited configuration.
+const RUN_OUTPUTS: [&str; 4] = [
+    "checkpoint.safetensors",
+    "results.json",
+    CURVES_FILE,
+    "config.toml.edited",
+];
 
 fn open(path: &Path, append: bool) -> Result<File, String> {
     OpenOptions::new()
@@ -75,6 +88,19 @@ impl OutputFiles {
                 );
             }
         }
+        // A fresh run replaces an earlier one here: none of its outputs may stay beside the new
+        // configuration (a run that stops early would leave the old checkpoint and results).
+        let mut replaced_run = false;
+        if resume_step.is_none() {
+            for name in RUN_OUTPUTS {
+                let path = dir.join(name);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => replaced_run |= name != "config.toml.edited",
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(format!("{}: {e}", path.display())),
+                }
+            }
+        }
         std::fs::write(dir.join("config.toml"), config_text)
             .map_err(|e| format!("{}: {e}", dir.join("config.toml").display()))?;
         let (steps_path, evals_path) = (dir.join("steps.jsonl"), dir.join("eval.csv"));
@@ -101,6 +127,7 @@ impl OutputFiles {
         Ok(OutputFiles {
             dir: dir.to_path_buf(),
             checkpoint: OutputFiles::checkpoint_path(dir),
+            replaced_run,
             steps: Mutex::new(open(&steps_path, resuming)?),
             evals: Mutex::new(evals),
         })

@@ -365,6 +365,15 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             started.elapsed().as_secs_f64()
         );
         print_task_notes(&run);
+        if let (Some(files), Some(dir)) = (&files, &args.output) {
+            if files.replaced_run {
+                outln!(
+                    "note: {} held an earlier run; this one replaces it (its checkpoint and \
+                     results were removed; --resume continues a run instead)",
+                    dir.display()
+                );
+            }
+        }
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     // Under mpirun, Ctrl-C ends the job (mpirun stops every rank) and the run resumes from its
