@@ -203,6 +203,64 @@ fn a_task_the_schedule_never_draws_is_named() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The `[model]` table reshapes the preset key by key: the run says so, its checkpoint keeps
+/// the shape (eval rebuilds the model from it and scores what the run scored), and heads that
+/// do not divide the width are refused by name.
+#[test]
+fn the_model_table_reshapes_the_preset() {
+    let dir = scratch("model-table");
+    let (config, output) = (dir.join("shape.toml"), dir.join("run"));
+    let text = "preset = \"tiny\"\neval_every = 0\n[model]\nwidth = 24\nheads = 3\n\
+                [[task]]\nname = \"mnist\"\nsteps = 3\nbatch_size = 8\nlr = 0.001\n";
+    std::fs::write(&config, text).unwrap();
+    let log = succeed(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(
+        log.contains("on the tiny preset with width 24, heads 3 on"),
+        "{log}"
+    );
+    let checkpoint = output.join("checkpoint.safetensors");
+    let info = succeed(&["info", "--checkpoint", checkpoint.to_str().unwrap()]);
+    assert!(
+        info.contains("(width 24, depth 2, heads 3, MLP 32)"),
+        "{info}"
+    );
+    let test_line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("mnist "))
+            .map(|l| l.split_whitespace().nth(4).unwrap_or("").to_string())
+    };
+    let scored = succeed(&["eval", "--checkpoint", checkpoint.to_str().unwrap()]);
+    let scored = scored
+        .lines()
+        .find(|l| l.starts_with("mnist "))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        scored.split_whitespace().nth(3),
+        test_line(&log).as_deref(),
+        "{scored} / {log}"
+    );
+    std::fs::write(&config, text.replace("heads = 3", "heads = 5")).unwrap();
+    let out = polyvit(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--print-config",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("model.heads = 5 does not divide model.width = 24"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// The file parses as SVG, and its text holds every one of `words`.
 fn check_svg(path: &Path, words: &[&str]) {
     let text = read(path);

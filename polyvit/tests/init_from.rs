@@ -300,7 +300,7 @@ fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
             Box::new(|t| {
                 t.insert("norm.weight".into(), Tensor::zeros(&[32], DType::F32));
             }),
-            &["the checkpoint's encoder is 32 wide, the model's 16 (choose a preset of that width)"],
+            &["the checkpoint's encoder is 32 wide, the model's 16 (choose a preset of that width, or set model.width)"],
         ),
         (
             Box::new(|t| {

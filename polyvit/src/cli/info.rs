@@ -78,7 +78,12 @@ fn trained_model(path: &Path) -> Result<Described, String> {
         .map_err(|e| e.to_string())?;
     let tasks: Vec<&str> = trained.tasks.iter().map(|t| t.name.as_str()).collect();
     Ok(Described {
-        name: format!("{} of {}", trained.config.preset, path.display()),
+        name: format!(
+            "{}{} of {}",
+            trained.config.preset,
+            trained.config.model.describe(),
+            path.display()
+        ),
         tasks: tasks.join(", "),
         model: trained.model,
     })

@@ -357,9 +357,10 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             None => String::new(),
         };
         outln!(
-            "{tasks} ({}){schedule} on the {} preset on {}{replicas}: {} steps{resuming}, data ready in {:.1} s",
+            "{tasks} ({}){schedule} on the {} preset{} on {}{replicas}: {} steps{resuming}, data ready in {:.1} s",
             run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
             run.config.preset,
+            run.config.model.describe(),
             run.device(),
             run.total_steps(),
             started.elapsed().as_secs_f64()

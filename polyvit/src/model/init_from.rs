@@ -219,7 +219,7 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
     }
     if vit.width() != model.config.width {
         return Err(format!(
-            "the checkpoint's encoder is {} wide, the model's {} (choose a preset of that width)",
+            "the checkpoint's encoder is {} wide, the model's {} (choose a preset of that width, or set model.width)",
             vit.width(),
             model.config.width
         ));

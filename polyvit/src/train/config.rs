@@ -3,6 +3,7 @@
 //! Every key is checked: an unknown key in the TOML file is an error that names it.
 
 use super::loss::LossKind;
+use super::model_shape::ModelShape;
 use super::optimizer::OptimizerConfig;
 use super::sampler::Schedule;
 use crate::data::{FolderSpec, SuiteConfig};
@@ -96,6 +97,10 @@ impl Default for PatchConfig {
 pub struct TrainConfig {
     /// Model preset (see `ModelConfig::preset`).
     pub preset: String,
+    /// The preset's shape changed key by key (`[model]`: `width`, `depth`, `heads`,
+    /// `mlp_width`); not written when no key is set.
+    #[serde(default, skip_serializing_if = "ModelShape::is_empty")]
+    pub model: ModelShape,
     /// `L_adapt`: modality-specific blocks before the shared ones.
     pub adapt_depth: usize,
     /// Dropout rate on the outputs of each block's attention and MLP (0 = off; unset, 0).
@@ -229,6 +234,7 @@ impl Default for TrainConfig {
         };
         TrainConfig {
             preset: "small".into(),
+            model: ModelShape::default(),
             adapt_depth: 0,
             dropout: 0.0,
             attention_dropout: 0.0,
@@ -508,13 +514,17 @@ impl TrainConfig {
         }
     }
 
-    /// The model `preset` names, with `adapt_depth` modality-specific blocks (at most its depth).
+    /// The model `preset` names, reshaped by the `[model]` keys, with `adapt_depth`
+    /// modality-specific blocks (at most its depth).
     pub fn model_config(&self) -> Result<ModelConfig, String> {
-        let mut model = ModelConfig::preset(&self.preset)?;
+        let mut model = self.model.apply(ModelConfig::preset(&self.preset)?)?;
         if self.adapt_depth > model.depth {
             return Err(format!(
-                "adapt_depth = {}: more than the {} preset's {} blocks",
-                self.adapt_depth, self.preset, model.depth
+                "adapt_depth = {}: more than the {} preset{}'s {} blocks",
+                self.adapt_depth,
+                self.preset,
+                self.model.describe(),
+                model.depth
             ));
         }
         for (key, rate) in [

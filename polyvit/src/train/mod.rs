@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod loss;
 pub mod metrics;
 pub mod micro_batch;
+pub mod model_shape;
 #[cfg(feature = "mpi")]
 pub mod mpi_world;
 pub mod optimizer;
@@ -22,6 +23,7 @@ pub use collective::{Collective, SingleProcess};
 pub use config::{PatchConfig, TaskConfig, TrainConfig};
 pub use evaluate::TaskScore;
 pub use loss::LossKind;
+pub use model_shape::ModelShape;
 pub use optimizer::OptimizerConfig;
 pub use run::{model_specs, Run, RunError, StepReport};
 pub use sampler::Schedule;
