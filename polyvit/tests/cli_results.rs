@@ -139,7 +139,7 @@ fn flags_without_effect_are_refused() {
     for args in [&info[..], &train[..]] {
         refused(
             args,
-            "adapt_depth = 3: more than the tiny preset's 2 blocks",
+            "adapt_depth = 3: more than the 2 blocks of the tiny preset",
         );
     }
     // A folder of one's own has no splits.

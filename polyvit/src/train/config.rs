@@ -520,11 +520,11 @@ impl TrainConfig {
         let mut model = self.model.apply(ModelConfig::preset(&self.preset)?)?;
         if self.adapt_depth > model.depth {
             return Err(format!(
-                "adapt_depth = {}: more than the {} preset{}'s {} blocks",
+                "adapt_depth = {}: more than the {} blocks of the {} preset{}",
                 self.adapt_depth,
+                model.depth,
                 self.preset,
-                self.model.describe(),
-                model.depth
+                self.model.describe()
             ));
         }
         for (key, rate) in [
@@ -919,7 +919,7 @@ mod tests {
             (|c| c.preset = "huge".into(), "unknown preset \"huge\""),
             (
                 |c| c.adapt_depth = 5,
-                "adapt_depth = 5: more than the small",
+                "adapt_depth = 5: more than the 4 blocks of the small preset",
             ),
             (
                 |c| c.tasks[2].name = "a,b".into(),
