@@ -158,6 +158,13 @@ impl PolyVit {
         Ok(self.tokenizer(self.task(task)?.modality).spec.tokens() + 1)
     }
 
+    /// The scores of one block's attention map for one example of task `task`:
+    /// `heads · tokens²` (see [`PolyVit::tokens_per_example`]).
+    pub fn attention_scores_per_example(&self, task: &str) -> Result<usize> {
+        let tokens = self.tokens_per_example(task)?;
+        Ok(self.config.heads * tokens * tokens)
+    }
+
     /// Logits `[B, classes]` of task `task` for a batch `[B, …example shape]`.
     /// `stochastic_depth` (the task's key of that name) is the drop-path rate of the last block
     /// (linear in depth), active in training only.

@@ -32,8 +32,7 @@ const EVAL_ATTENTION_BUDGET: usize = 256 << 20;
 /// pass 256 MiB, as they do for inputs cut into thousands of tokens; at least one. The logits
 /// do not depend on it.
 pub fn eval_batch_size(model: &PolyVit, task: &str) -> tensor::Result<usize> {
-    let tokens = model.tokens_per_example(task)?;
-    let per_example = 2 * model.config.heads * tokens * tokens * std::mem::size_of::<f32>();
+    let per_example = 2 * model.attention_scores_per_example(task)? * std::mem::size_of::<f32>();
     Ok((EVAL_ATTENTION_BUDGET / per_example).clamp(1, EVAL_BATCH))
 }
 

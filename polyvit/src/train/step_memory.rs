@@ -23,9 +23,8 @@ pub fn step_attention_bytes(run: &Run, j: usize) -> tensor::Result<u64> {
         Device::OpenCl(_) => 1,
     };
     let examples = rows.div_ceil(parts) * side_by_side;
-    let tokens = run.model.tokens_per_example(&dataset.name)? as u64;
     let maps = run.model.config.depth as u64 + 2;
-    let scores = run.model.config.heads as u64 * tokens * tokens;
+    let scores = run.model.attention_scores_per_example(&dataset.name)? as u64;
     Ok((examples as u64)
         .saturating_mul(maps)
         .saturating_mul(scores)
