@@ -42,9 +42,9 @@ fn collect(path: &str, a: &Value, b: &Value, keys: &mut Vec<String>) {
 }
 
 /// Before a resumed run rewrites `dir/config.toml` as `resumed` (its checkpoint's configuration,
-/// as TOML): if the file there says otherwise, it is moved to `config.toml.edited` and the
-/// edited keys are returned with that path. A file that is missing or not TOML is left to be
-/// rewritten.
+/// as TOML): if the file there says otherwise (or no longer parses), it is moved to
+/// `config.toml.edited` and the edited keys are returned with that path. A missing file is
+/// left to be written.
 pub fn keep_edited_config(
     dir: &Path,
     resumed: &str,
@@ -53,10 +53,11 @@ pub fn keep_edited_config(
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
-    let (Ok(written), Ok(resumed)) = (text.parse::<Value>(), resumed.parse::<Value>()) else {
-        return Ok(None);
+    let resumed: Value = resumed.parse().map_err(|e| format!("{e}"))?;
+    let keys = match text.parse::<Value>() {
+        Ok(written) => differing_keys(&written, &resumed),
+        Err(_) => vec!["the whole file, which no longer parses as TOML".to_string()],
     };
-    let keys = differing_keys(&written, &resumed);
     if keys.is_empty() {
         return Ok(None);
     }
@@ -86,6 +87,13 @@ mod tests {
             ["optimizer.name", "task[0].lr", "task[1].extra"]
         );
         assert!(differing_keys(&stored, &stored).is_empty());
+        let dir = std::env::temp_dir().join(format!("polyvit-edits-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.toml"), "seed = [").unwrap();
+        let (keys, kept) = keep_edited_config(&dir, "seed = 0\n").unwrap().unwrap();
+        assert_eq!(keys, ["the whole file, which no longer parses as TOML"]);
+        assert_eq!(std::fs::read_to_string(kept).unwrap(), "seed = [");
+        std::fs::remove_dir_all(&dir).ok();
         let fewer: Value = "[[task]]\nname = \"a\"\n".parse().unwrap();
         let more: Value = "[[task]]\nname = \"a\"\n[[task]]\nname = \"b\"\n"
             .parse()
