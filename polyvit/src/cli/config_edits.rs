@@ -5,6 +5,11 @@
 use std::path::{Path, PathBuf};
 use toml::Value;
 
+/// A run's configuration, in its output folder.
+pub const CONFIG_FILE: &str = "config.toml";
+/// Where a resumed run keeps an edited [`CONFIG_FILE`].
+pub const EDITED_CONFIG_FILE: &str = "config.toml.edited";
+
 /// The dotted keys (`task[1].lr`) that the TOML document `a` sets otherwise than `b`, or that
 /// `b` lacks, in order. Keys `a` leaves out do not count: a file written by an older version
 /// lacks the keys added since.
@@ -49,7 +54,7 @@ pub fn keep_edited_config(
     dir: &Path,
     resumed: &str,
 ) -> Result<Option<(Vec<String>, PathBuf)>, String> {
-    let path = dir.join("config.toml");
+    let path = dir.join(CONFIG_FILE);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
@@ -61,7 +66,7 @@ pub fn keep_edited_config(
     if keys.is_empty() {
         return Ok(None);
     }
-    let kept = dir.join("config.toml.edited");
+    let kept = dir.join(EDITED_CONFIG_FILE);
     std::fs::rename(&path, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
     Ok(Some((keys, kept)))
 }

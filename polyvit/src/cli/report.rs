@@ -1,7 +1,7 @@
 //! What a run writes: the configuration, per-step losses (JSON lines), evaluations (CSV), final
 //! results (JSON), the curves (SVG), and the table printed at the end.
 
-use super::config_edits::keep_edited_config;
+use super::config_edits::{keep_edited_config, CONFIG_FILE, EDITED_CONFIG_FILE};
 use super::curves::CURVES_FILE;
 use polyvit::train::{Run, StepReport, TaskScore, TrainConfig};
 use std::fs::{File, OpenOptions};
@@ -23,11 +23,14 @@ pub struct OutputFiles {
 /// What a run writes beside its logs, which a fresh run in the same folder writes again: the
 /// checkpoint, the final results, the curves, and a resumed run's edited configuration.
 const RUN_OUTPUTS: [&str; 4] = [
-    "checkpoint.safetensors",
+    CHECKPOINT_FILE,
     "results.json",
     CURVES_FILE,
-    "config.toml.edited",
+    EDITED_CONFIG_FILE,
 ];
+
+/// The checkpoint, in a run's output folder.
+pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
 
 fn open(path: &Path, append: bool) -> Result<File, String> {
     OpenOptions::new()
@@ -82,7 +85,7 @@ impl OutputFiles {
                     "note: {} was edited ({}); a resumed run keeps the configuration in its \
                      checkpoint, so the edits are not used: they are kept in {} (start a new run \
                      from them with --config)",
-                    dir.join("config.toml").display(),
+                    dir.join(CONFIG_FILE).display(),
                     keys.join(", "),
                     kept.display()
                 );
@@ -95,14 +98,15 @@ impl OutputFiles {
             for name in RUN_OUTPUTS {
                 let path = dir.join(name);
                 match std::fs::remove_file(&path) {
-                    Ok(()) => replaced_run |= name != "config.toml.edited",
+                    Ok(()) => replaced_run |= name != EDITED_CONFIG_FILE,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(format!("{}: {e}", path.display())),
                 }
             }
         }
-        std::fs::write(dir.join("config.toml"), config_text)
-            .map_err(|e| format!("{}: {e}", dir.join("config.toml").display()))?;
+        let config_path = dir.join(CONFIG_FILE);
+        std::fs::write(&config_path, config_text)
+            .map_err(|e| format!("{}: {e}", config_path.display()))?;
         let (steps_path, evals_path) = (dir.join("steps.jsonl"), dir.join("eval.csv"));
         if let Some(done) = resume_step {
             // steps.jsonl: the 0-based index of the step; eval.csv: steps done when evaluated.

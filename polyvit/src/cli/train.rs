@@ -2,7 +2,7 @@
 
 use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::eval_folder::eval_folder;
-use super::report::{print_final_scores, print_scores, OutputFiles};
+use super::report::{print_final_scores, print_scores, OutputFiles, CHECKPOINT_FILE};
 use super::tasks::load_tasks;
 use super::Ended;
 use clap::Args;
@@ -609,6 +609,6 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
 impl OutputFiles {
     /// `dir/checkpoint.safetensors`.
     pub fn checkpoint_path(dir: &Path) -> PathBuf {
-        dir.join("checkpoint.safetensors")
+        dir.join(CHECKPOINT_FILE)
     }
 }
