@@ -203,9 +203,9 @@ fn a_task_the_schedule_never_draws_is_named() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The `[model]` table reshapes the preset key by key: the run says so, its checkpoint keeps
-/// the shape (eval rebuilds the model from it and scores what the run scored), and heads that
-/// do not divide the width are refused by name.
+/// The `[model]` table reshapes the preset key by key: the run says so, `info --config` counts
+/// its parameters, its checkpoint keeps the shape (eval rebuilds the model from it and scores
+/// what the run scored), and heads that do not divide the width are refused by name.
 #[test]
 fn the_model_table_reshapes_the_preset() {
     let dir = scratch("model-table");
@@ -229,6 +229,16 @@ fn the_model_table_reshapes_the_preset() {
     assert!(
         info.contains("(width 24, depth 2, heads 3, MLP 32)"),
         "{info}"
+    );
+    // `info --config` accounts for the model the file builds before it is trained: the same
+    // parts and counts as the trained checkpoint's.
+    let planned = succeed(&["info", "--config", config.to_str().unwrap()]);
+    let after_title = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(after_title(&planned), after_title(&info));
+    assert!(
+        planned.contains("PolyViT tiny with width 24, heads 3 of ")
+            && planned.contains("(width 24, depth 2, heads 3, MLP 32)"),
+        "{planned}"
     );
     let test_line = |text: &str| {
         text.lines()

@@ -1,5 +1,6 @@
 //! `polyvit info`: parameter accounting.
 
+use super::tasks::{load_suite, load_tasks};
 use clap::Args;
 use nn::checkpoint::Checkpoint;
 use polyvit::data::SuiteConfig;
@@ -29,8 +30,12 @@ pub struct InfoArgs {
     init_from: Option<std::path::PathBuf>,
     /// The model of this checkpoint (written by `polyvit train`), with its own preset, tasks
     /// and L_adapt, instead of a preset and a task set.
-    #[arg(long, conflicts_with_all = ["preset", "task_set", "adapt_depth", "init_from"])]
+    #[arg(long, conflicts_with_all = ["preset", "task_set", "adapt_depth", "init_from", "config"])]
     checkpoint: Option<PathBuf>,
+    /// The model that `polyvit train --config FILE` would build (its preset, `[model]` table,
+    /// L_adapt, patches and tasks, own folders included), instead of a preset and a task set.
+    #[arg(long, conflicts_with_all = ["preset", "task_set", "adapt_depth"])]
+    config: Option<PathBuf>,
 }
 
 /// The model to account for, with what names it.
@@ -42,16 +47,36 @@ struct Described {
     tasks: String,
 }
 
-/// A fresh model of `args`'s preset and task set (initialized from `--init-from`, reported).
+/// A fresh model of `args`'s preset and task set, or of its `--config` file (initialized from
+/// `--init-from`, reported).
 fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
-    // Through the training configuration, so that a bad preset or L_adapt reads as in `train`.
-    let config = TrainConfig {
-        preset: args.preset.clone(),
-        adapt_depth: args.adapt_depth,
-        ..TrainConfig::default()
-    }
-    .model_config()?;
-    let (tokenizers, tasks) = task_set(&args.task_set)?;
+    let (config, (tokenizers, tasks), name, task_names) = match &args.config {
+        Some(path) => {
+            let config = TrainConfig::from_toml_file(path)?;
+            let datasets = load_tasks(&config)?;
+            let specs = model_specs(&config, &datasets).map_err(|e| e.to_string())?;
+            let names: Vec<&str> = config.tasks.iter().map(|t| t.name.as_str()).collect();
+            let name = format!(
+                "{}{} of {}",
+                config.preset,
+                config.model.describe(),
+                path.display()
+            );
+            (config.model_config()?, specs, name, names.join(", "))
+        }
+        // Through the training configuration, so that a bad preset or L_adapt reads as in
+        // `train`.
+        None => {
+            let config = TrainConfig {
+                preset: args.preset.clone(),
+                adapt_depth: args.adapt_depth,
+                ..TrainConfig::default()
+            };
+            let specs = task_set(&args.task_set)?;
+            let (preset, tasks) = (args.preset.clone(), args.task_set.clone());
+            (config.model_config()?, specs, preset, tasks)
+        }
+    };
     let mut model = PolyVit::new(
         &config,
         &tokenizers,
@@ -66,8 +91,8 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
     }
     Ok(Described {
         model,
-        name: args.preset.clone(),
-        tasks: args.task_set.clone(),
+        name,
+        tasks: task_names,
     })
 }
 
@@ -94,7 +119,7 @@ fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
     match name {
         "paper9" => Ok(paper_tasks()),
         "default" => {
-            let datasets = super::tasks::load_suite(&SuiteConfig::default())?;
+            let datasets = load_suite(&SuiteConfig::default())?;
             model_specs(&TrainConfig::default(), &datasets).map_err(|e| e.to_string())
         }
         other => Err(format!(
