@@ -13,6 +13,7 @@ pub mod model_shape;
 #[cfg(feature = "mpi")]
 pub mod mpi_world;
 pub mod optimizer;
+mod recipe;
 pub mod run;
 pub mod sampler;
 pub mod step_memory;
