@@ -6,7 +6,7 @@
 
 use super::error::{read_file, DataError, DataResult};
 use image::metadata::Orientation;
-use image::{imageops::FilterType, DynamicImage, ImageDecoder, ImageReader};
+use image::{imageops::FilterType, DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
 use std::path::Path;
@@ -67,9 +67,15 @@ pub fn decode_image(path: &Path) -> DataResult<DynamicImage> {
 /// model lying on its side. A decode needing more than 256 MiB is an error, so a corrupt header
 /// cannot make it allocate without bound.
 pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
-    let mut decoder = reader(bytes, origin)?
-        .into_decoder()
-        .map_err(|e| corrupt(origin, e))?;
+    let reader = reader(bytes, origin)?;
+    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_scans_end(bytes) {
+        return Err(DataError::new(
+            origin,
+            "not a readable image: a JPEG cut short (its last scan has no end-of-image marker; \
+             an interrupted download or copy?)",
+        ));
+    }
+    let mut decoder = reader.into_decoder().map_err(|e| corrupt(origin, e))?;
     if decoder.total_bytes() > MAX_DECODE_BYTES {
         return Err(DataError::new(
             origin,
@@ -86,6 +92,23 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| corrupt(origin, e))?;
     image.apply_orientation(orientation);
     Ok(flatten_transparency(image))
+}
+
+/// Whether a JPEG's last scan is followed by the end-of-image marker (`FF D9`). The decoder
+/// fills a scan that stops early with flat grey instead of failing, so a file cut short by an
+/// interrupted download or copy would be read as another picture without a word. Inside a
+/// scan's entropy-coded data a `FF` byte is always followed by `00` or a restart marker, so the
+/// last start-of-scan marker (`FF DA`) in the file is the last scan's; metadata before the
+/// first scan (an EXIF thumbnail with its own markers) and bytes after the end (some cameras
+/// append a second picture) do not matter. A file with no scan at all is left to the decoder,
+/// which refuses it.
+fn jpeg_scans_end(bytes: &[u8]) -> bool {
+    const START_OF_SCAN: [u8; 2] = [0xFF, 0xDA];
+    const END_OF_IMAGE: [u8; 2] = [0xFF, 0xD9];
+    match bytes.windows(2).rposition(|w| w == START_OF_SCAN) {
+        Some(scan) => bytes[scan + 2..].windows(2).any(|w| w == END_OF_IMAGE),
+        None => true,
+    }
 }
 
 /// `image` with its transparency composited over a background that shows its ink: white under
@@ -327,6 +350,38 @@ mod tests {
             .save(&path)
             .unwrap();
         assert_eq!(load_image(&path, [3, 2, 4], Fit::Resize).unwrap().len(), 24);
+    }
+
+    /// A JPEG cut inside its scan data decodes (the decoder fills the rest), so it is refused
+    /// by its missing end marker; whole files, progressive or baseline, with an EXIF
+    /// thumbnail's markers before the scan or bytes after the end, still read.
+    #[test]
+    fn a_jpeg_cut_short_is_refused() {
+        let picture = RgbImage::from_fn(48, 32, |x, y| Rgb([(x * 5) as u8, (y * 7) as u8, 90]));
+        let mut whole = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut whole, 90)
+            .encode_image(&picture)
+            .unwrap();
+        assert!(parse_image(&whole, "whole.jpg").is_ok());
+        let cut = &whole[..whole.len() * 3 / 4];
+        let err = parse_image(cut, "cut.jpg").unwrap_err();
+        assert_eq!(err.origin, "cut.jpg");
+        assert!(err.problem.contains("a JPEG cut short"), "{err}");
+        let mut trailing = whole.clone();
+        trailing.extend_from_slice(b"appended by a camera");
+        assert!(parse_image(&trailing, "trailing.jpg").is_ok());
+        // An APP1 segment holding a thumbnail's markers (SOI, SOS, EOI) before the real scan,
+        // then the real file cut short: refused; whole: read.
+        let thumbnail = [0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0xD9];
+        let with_thumbnail = |body: &[u8]| {
+            let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, (thumbnail.len() + 2) as u8];
+            bytes.extend_from_slice(&thumbnail);
+            bytes.extend_from_slice(&body[2..]);
+            bytes
+        };
+        assert!(parse_image(&with_thumbnail(&whole), "thumb.jpg").is_ok());
+        let err = parse_image(&with_thumbnail(cut), "thumb-cut.jpg").unwrap_err();
+        assert!(err.problem.contains("a JPEG cut short"), "{err}");
     }
 
     #[test]
