@@ -463,9 +463,14 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
 
 #[test]
 fn bad_experiment_arguments_are_named() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["experiment", "ablation"], "ablation"),
         (&["experiment", "schedules", "--seeds", "1"], "--seeds"),
+        // Planned up front, a huge count would exhaust the memory before the first run.
+        (
+            &["experiment", "schedules", "--seeds", "99999999999999"],
+            "2..=1000",
+        ),
         (
             &["experiment", "schedules", "--steps-per-task", "0"],
             "--steps-per-task",

@@ -31,9 +31,10 @@ pub struct ExperimentArgs {
     /// The experiment: single-task, schedules, adapt-depth, within-modality, hyperparameters,
     /// main-table or all.
     experiment: Experiment,
-    /// Runs per row, at least 2, with seeds seed, seed + 1, … of the base configuration (the
-    /// table reports their mean and standard deviation, which one run cannot give).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..))]
+    /// Runs per row, at least 2 and at most 1,000, with seeds seed, seed + 1, … of the base
+    /// configuration (the table reports their mean and standard deviation, which one run cannot
+    /// give). Every run is planned before the first trains, so the count is bounded.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..=1000))]
     seeds: u64,
     /// Scale the step budgets to this many steps per task on average, keeping their ratios
     /// (warmups and evaluation and checkpoint intervals scale with them).
