@@ -458,6 +458,42 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
             "re-tuned",
         ],
     );
+
+    // The same command again takes the results of the runs that finished with the same
+    // configuration and trains the others: here one run lost its results (as if interrupted)
+    // and one's configuration differs. The tables come out the same (runs are deterministic).
+    let mut run_dirs: Vec<PathBuf> = runs
+        .lines()
+        .skip(1)
+        .map(|l| PathBuf::from(l.split(',').nth(3).unwrap()))
+        .collect();
+    run_dirs.sort();
+    run_dirs.dedup();
+    std::fs::remove_file(run_dirs[0].join("results.json")).unwrap();
+    let edited = run_dirs[1].join("config.toml");
+    let text = read(&edited);
+    let lr = text.find("lr = ").unwrap();
+    let line_end = lr + text[lr..].find('\n').unwrap();
+    std::fs::write(
+        &edited,
+        format!("{}lr = 0.123{}", &text[..lr], &text[line_end..]),
+    )
+    .unwrap();
+    let again = succeed(&[
+        "experiment",
+        "all",
+        "--config",
+        config.to_str().unwrap(),
+        "--steps-per-task",
+        "6",
+        "--seeds",
+        "2",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    let taken = again.matches("its results are taken").count();
+    assert_eq!(taken, run_dirs.len() - 2, "{again}");
+    assert_eq!(read(&out.join("results.csv")), results);
     std::fs::remove_dir_all(&dir).ok();
 }
 

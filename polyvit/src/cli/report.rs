@@ -3,7 +3,7 @@
 
 use super::config_edits::{keep_edited_config, CONFIG_FILE, EDITED_CONFIG_FILE};
 use super::curves::CURVES_FILE;
-use polyvit::train::{Run, StepReport, TaskScore, TrainConfig};
+use polyvit::train::{Run, StepReport, TaskScore, TrainConfig, METRICS};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,10 +24,20 @@ pub struct OutputFiles {
 /// checkpoint, the final results, the curves, and a resumed run's edited configuration.
 const RUN_OUTPUTS: [&str; 4] = [
     CHECKPOINT_FILE,
-    "results.json",
+    RESULTS_FILE,
     CURVES_FILE,
     EDITED_CONFIG_FILE,
 ];
+
+/// A finished run's final scores and wall time, as `results.json` holds them.
+pub struct FinalResults {
+    pub validation: Vec<TaskScore>,
+    pub test: Vec<TaskScore>,
+    pub seconds: f64,
+}
+
+/// The final results, in a run's output folder.
+const RESULTS_FILE: &str = "results.json";
 
 /// The checkpoint, in a run's output folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
@@ -185,8 +195,38 @@ impl OutputFiles {
             "test": json(test),
         }))
         .map_err(|e| e.to_string())?;
-        let path = self.dir.join("results.json");
+        let path = self.dir.join(RESULTS_FILE);
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The configuration and `results.json` of a run that finished in `dir`, if one did:
+    /// `None` when either file is missing or unreadable (a run interrupted before its end
+    /// writes no results).
+    pub fn finished_run(dir: &Path) -> Option<(TrainConfig, FinalResults)> {
+        let config = std::fs::read_to_string(dir.join(CONFIG_FILE)).ok()?;
+        let config = TrainConfig::from_toml_str(&config).ok()?;
+        let text = std::fs::read_to_string(dir.join(RESULTS_FILE)).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let scores = |split: &str| -> Option<Vec<TaskScore>> {
+            json[split]
+                .as_array()?
+                .iter()
+                .map(|s| {
+                    Some(TaskScore {
+                        task: s["task"].as_str()?.to_string(),
+                        metric: METRICS.into_iter().find(|&m| s["metric"] == m)?,
+                        value: s["value"].as_f64()?,
+                        chance: s["chance"].as_f64()?,
+                    })
+                })
+                .collect()
+        };
+        let results = FinalResults {
+            validation: scores("validation")?,
+            test: scores("test")?,
+            seconds: json["seconds"].as_f64()?,
+        };
+        Some((config, results))
     }
 
     /// `curves.svg`: the run's loss and validation curves, drawn from its logs (written

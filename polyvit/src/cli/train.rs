@@ -397,16 +397,24 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     let Some(finished) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)?
     else {
-        return Ok(Ended::Interrupted); // The checkpoint is saved.
+        if let Some(files) = &files {
+            outln!(
+                "\ninterrupted at step {}: checkpoint saved; continue with --resume {}",
+                run.step,
+                files.checkpoint.display()
+            );
+        }
+        return Ok(Ended::Interrupted);
     };
     if !lead {
         return Ok(Ended::Finished); // Not rank 0: nothing to print.
     }
-    outln!(
-        "\nResults after {} steps ({:.0} s in all):",
-        run.step,
-        started.elapsed().as_secs_f64()
-    );
+    let seconds = started.elapsed().as_secs_f64();
+    let took = match resume_step {
+        Some(step) => format!("{seconds:.0} s since resuming at step {step}"),
+        None => format!("{seconds:.0} s in all"),
+    };
+    outln!("\nResults after {} steps ({took}):", run.step);
     print_final_scores(&run, &finished.validation, &finished.test);
     outln!("\nCheckpoint, logs and results are in {}", output.display());
     Ok(Ended::Finished)
@@ -495,8 +503,8 @@ pub fn train_to_end(
     Ok(Some(Finished { validation, test }))
 }
 
-/// Steps until the plan is done or the user interrupts (then a checkpoint is saved). Only rank
-/// 0, the one with `files`, writes, prints and shows progress.
+/// Steps until the plan is done or the user interrupts (then a checkpoint is saved, and the
+/// caller says where). Only rank 0, the one with `files`, writes, prints and shows progress.
 fn train_loop(
     run: &mut Run,
     files: Option<&OutputFiles>,
@@ -518,11 +526,6 @@ fn train_loop(
         if let (true, Some(files)) = (interrupted.load(Ordering::SeqCst), files) {
             run.save(&files.checkpoint).map_err(|e| e.to_string())?;
             bar.abandon();
-            outln!(
-                "\ninterrupted at step {}: checkpoint saved; continue with --resume {}",
-                run.step,
-                files.checkpoint.display()
-            );
             return Ok(());
         }
         checks.before_step(run);

@@ -21,6 +21,12 @@ pub struct TaskScore {
     pub chance: f64,
 }
 
+/// The metrics a task is scored with: top-1 accuracy (single-label tasks) and mean average
+/// precision (multi-label tasks), by the names the scores and the run's files carry.
+pub const METRICS: [&str; 2] = [TOP1, MEAN_AVERAGE_PRECISION];
+const TOP1: &str = "top1";
+const MEAN_AVERAGE_PRECISION: &str = "mAP";
+
 /// How many examples one evaluation forward pass takes at most.
 pub const EVAL_BATCH: usize = 128;
 
@@ -123,7 +129,7 @@ pub fn score(dataset: &Dataset, split: &Split, scores: &[f32]) -> TaskScore {
     match &split.labels {
         Labels::Class(labels) => TaskScore {
             task: dataset.name.to_string(),
-            metric: "top1",
+            metric: TOP1,
             value: top1_accuracy(scores, classes, labels),
             chance: 1.0 / classes as f64,
         },
@@ -131,7 +137,7 @@ pub fn score(dataset: &Dataset, split: &Split, scores: &[f32]) -> TaskScore {
             let targets = gather_targets(split, classes, &(0..split.len()).collect::<Vec<_>>());
             TaskScore {
                 task: dataset.name.to_string(),
-                metric: "mAP",
+                metric: MEAN_AVERAGE_PRECISION,
                 value: mean_average_precision(scores, &targets, classes),
                 chance: chance_mean_average_precision(&targets, classes),
             }

@@ -22,7 +22,7 @@ pub mod trained;
 pub use augmentation::Augmentation;
 pub use collective::{Collective, SingleProcess};
 pub use config::{PatchConfig, TaskConfig, TrainConfig};
-pub use evaluate::TaskScore;
+pub use evaluate::{TaskScore, METRICS};
 pub use loss::LossKind;
 pub use model_shape::ModelShape;
 pub use optimizer::OptimizerConfig;

@@ -17,7 +17,7 @@ use design::{pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Ro
 use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
-use polyvit::train::{Run, TrainConfig};
+use polyvit::train::{Run, TaskScore, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -91,8 +91,10 @@ fn load_base_tasks(base: &TrainConfig) -> Result<Vec<Dataset>, String> {
     Ok(suite)
 }
 
-/// One run of one row: trains `config` into `dir` on its tasks out of `suite`. `None` if the
-/// user interrupted it.
+/// One run of one row: trains `config` into `dir` on its tasks out of `suite`, or takes the
+/// results of the run that finished there with the same configuration (an earlier
+/// invocation's: runs are deterministic, so an interrupted experiment goes on where it
+/// stopped). `None` if the user interrupted it.
 fn train_one(
     config: &TrainConfig,
     suite: &[Dataset],
@@ -106,6 +108,25 @@ fn train_one(
         .cloned()
         .collect();
     let mut run = Run::new(config.clone(), datasets).map_err(|e| e.to_string())?;
+    if let Some((earlier, results)) = OutputFiles::finished_run(dir) {
+        let tasks = |scores: &[TaskScore]| -> Vec<String> {
+            scores.iter().map(|s| s.task.clone()).collect()
+        };
+        let names: Vec<String> = config.tasks.iter().map(|t| t.name.clone()).collect();
+        if earlier == *config
+            && tasks(&results.validation) == names
+            && tasks(&results.test) == names
+        {
+            outln!("finished there earlier with this configuration: its results are taken");
+            return Ok(Some(Outcome {
+                dir: dir.to_path_buf(),
+                parameters: run.model.parameter_count(),
+                seconds: results.seconds,
+                validation: results.validation,
+                test: results.test,
+            }));
+        }
+    }
     check_memory(&run)?;
     let files = OutputFiles::open(dir, &run.config, None)?;
     let checks = ReplicaChecks {
@@ -235,7 +256,8 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
                     );
                     let Some(outcome) = train_one(config, &suite, &run_dir, &interrupted)? else {
                         outln!(
-                            "\ninterrupted: the results of the rows done so far are in {}",
+                            "\ninterrupted: the runs finished so far are in {}; the same \
+                             command again takes their results and trains the rest",
                             dir.display()
                         );
                         return Ok(Ended::Interrupted);
