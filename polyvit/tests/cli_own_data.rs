@@ -179,6 +179,28 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         err.contains("sound.wav: no task of the checkpoint takes audio inputs"),
         "{err}"
     );
+    // A file that cannot be predicted is named; the others are still predicted.
+    let empty_png = root.join("empty.png");
+    std::fs::write(&empty_png, b"").unwrap();
+    let mixed = polyvit(&format!(
+        "predict --checkpoint {checkpoint} {} {file} {}",
+        s(&empty_png),
+        s(&wav)
+    ));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&mixed.stdout),
+        String::from_utf8_lossy(&mixed.stderr),
+    );
+    assert_eq!(mixed.status.code(), Some(1), "{stderr}");
+    assert!(stdout.contains(&format!("{file} [stripes]")), "{stdout}");
+    assert!(!stdout.contains("empty.png") && !stdout.contains("sound.wav"));
+    for said in [
+        "empty.png: not a readable image: an empty file (0 bytes)",
+        "sound.wav: no task of the checkpoint takes audio inputs",
+        "2 of the 3 inputs could not be predicted (each named above); the other 1 were",
+    ] {
+        assert!(stderr.contains(said), "{stderr}");
+    }
     let err = fails(&format!(
         "predict --checkpoint {checkpoint} --task drums {file}"
     ));

@@ -147,32 +147,39 @@ fn top_k(task: &TaskInfo, row: &[f32], k: usize) -> Vec<ClassScore> {
         .collect()
 }
 
-/// Predictions of `task` for `files`, decoded on every core and scored in chunks; files are
-/// brought to the form of the task's training data unless `as_is` (see [`PredictArgs::as_is`]).
+/// Predictions of `task` for `files`, decoded on every core and scored in chunks, one per file
+/// in order: a file that cannot be read is an error of its own, and the others are still
+/// scored. Files are brought to the form of the task's training data unless `as_is` (see
+/// [`PredictArgs::as_is`]).
 fn predict_task(
     trained: &Trained,
     task: &TaskInfo,
     files: &[&PathBuf],
     k: usize,
     as_is: bool,
-) -> Result<Vec<Prediction>, String> {
+) -> Result<Vec<Result<Prediction, String>>, String> {
     let format = task.file_format(as_is).map_err(|e| e.to_string())?;
     let classes = task.classes.len();
     let mut out = Vec::with_capacity(files.len());
     for chunk in files.chunks(CHUNK) {
         let decoded: Vec<DataResult<Vec<f32>>> = chunk.par_iter().map(|f| format.load(f)).collect();
-        let mut inputs = Vec::new();
-        for d in decoded {
-            inputs.extend(d.map_err(|e| e.to_string())?);
-        }
-        let probabilities = trained
-            .probabilities(task, inputs, chunk.len())
-            .map_err(|e| e.to_string())?;
-        for (file, row) in chunk.iter().zip(probabilities.chunks_exact(classes)) {
-            out.push(Prediction {
-                file: file.display().to_string(),
-                task: task.name.clone(),
-                top: top_k(task, row, k),
+        let read = decoded.iter().filter(|d| d.is_ok()).count();
+        let inputs = decoded.iter().flatten().flatten().copied().collect();
+        let probabilities = match read {
+            0 => Vec::new(),
+            _ => trained
+                .probabilities(task, inputs, read)
+                .map_err(|e| e.to_string())?,
+        };
+        let mut rows = probabilities.chunks_exact(classes);
+        for (file, input) in chunk.iter().zip(decoded) {
+            out.push(match input {
+                Ok(_) => Ok(Prediction {
+                    file: file.display().to_string(),
+                    task: task.name.clone(),
+                    top: top_k(task, rows.next().expect("a row per file read"), k),
+                }),
+                Err(e) => Err(e.to_string()),
             });
         }
     }
@@ -249,20 +256,28 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         );
     }
     let started = Instant::now();
+    // Each file's tasks, or why none can score it; then each file's predictions, or the first
+    // reason it could not be read. A file that fails is named and the others are predicted.
+    let routes: Vec<Result<Vec<&TaskInfo>, String>> = inputs
+        .found
+        .iter()
+        .map(|(file, modality)| tasks_for(&trained, chosen, file, *modality))
+        .collect();
     let mut per_file: Vec<Vec<Prediction>> = inputs.found.iter().map(|_| Vec::new()).collect();
+    let mut failed: Vec<Option<String>> = routes.iter().map(|r| r.clone().err()).collect();
     for task in &trained.tasks {
-        let mut assigned = Vec::new();
-        for (i, (file, modality)) in inputs.found.iter().enumerate() {
-            if tasks_for(&trained, chosen, file, *modality)?.contains(&task) {
-                assigned.push(i);
-            }
-        }
+        let assigned: Vec<usize> = (0..routes.len())
+            .filter(|&i| routes[i].as_ref().is_ok_and(|tasks| tasks.contains(&task)))
+            .collect();
         let files: Vec<&PathBuf> = assigned.iter().map(|&i| &inputs.found[i].0).collect();
         for (i, p) in assigned
             .into_iter()
             .zip(predict_task(&trained, task, &files, args.top, args.as_is)?)
         {
-            per_file[i].push(p);
+            match p {
+                Ok(p) => per_file[i].push(p),
+                Err(e) => failed[i] = failed[i].take().or(Some(e)),
+            }
         }
     }
     let predictions: Vec<Prediction> = per_file.into_iter().flatten().collect();
@@ -289,5 +304,21 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             n as f64 / seconds.max(1e-9)
         );
     }
-    Ok(())
+    let mut failed: Vec<String> = failed.into_iter().flatten().collect();
+    match failed.len() {
+        0 => Ok(()),
+        1 if n == 1 => Err(failed.remove(0)),
+        count => {
+            for problem in &failed {
+                eprintln!("error: {problem}");
+            }
+            Err(match n - count {
+                0 => format!("none of the {n} inputs could be predicted (each named above)"),
+                read => format!(
+                    "{count} of the {n} inputs could not be predicted (each named above); the \
+                     other {read} were"
+                ),
+            })
+        }
+    }
 }

@@ -67,6 +67,12 @@ pub fn decode_image(path: &Path) -> DataResult<DynamicImage> {
 /// model lying on its side. A decode needing more than 256 MiB is an error, so a corrupt header
 /// cannot make it allocate without bound.
 pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
+    if bytes.is_empty() {
+        return Err(DataError::new(
+            origin,
+            "not a readable image: an empty file (0 bytes)",
+        ));
+    }
     let reader = reader(bytes, origin)?;
     if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_scans_end(bytes) {
         return Err(DataError::new(
