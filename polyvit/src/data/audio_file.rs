@@ -79,25 +79,60 @@ pub fn read_audio(path: &Path) -> DataResult<Waveform> {
     Ok(wave)
 }
 
-/// The file at `path` decoded by the reader its extension names.
+/// The built-in readers' formats.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Container {
+    Wav,
+    Flac,
+    Ogg,
+    Au,
+}
+
+impl Container {
+    /// The format whose signature `bytes` start with (`RIFF`/`RF64`…`WAVE`, `fLaC`, `OggS`,
+    /// `.snd`), if any: a recording renamed or saved under another extension (a FLAC file called
+    /// `.wav`) is read by what it holds, as images are.
+    fn of_content(bytes: &[u8]) -> Option<Container> {
+        let wave = bytes.get(8..12) == Some(b"WAVE".as_slice());
+        match bytes.get(..4)? {
+            b"RIFF" | b"RF64" if wave => Some(Container::Wav),
+            b"fLaC" => Some(Container::Flac),
+            b"OggS" => Some(Container::Ogg),
+            b".snd" => Some(Container::Au),
+            _ => None,
+        }
+    }
+
+    /// The format `path`'s extension names (a WAV file when it names none of the others).
+    fn of_extension(path: &Path) -> Container {
+        if has_extension(path, &["flac"]) {
+            Container::Flac
+        } else if has_extension(path, &["ogg", "oga"]) {
+            Container::Ogg
+        } else if has_extension(path, &["au", "snd"]) {
+            Container::Au
+        } else {
+            Container::Wav
+        }
+    }
+}
+
+/// The file at `path` decoded by the reader of the format it holds, or else of the one its
+/// extension names (whose reader then says what is wrong with it).
 fn decode(path: &Path) -> DataResult<Waveform> {
     if has_extension(path, &FFMPEG_AUDIO_EXTENSIONS) {
         return decode_with_ffmpeg(path);
     }
     let bytes = read_file(path)?;
     let origin = path.display().to_string();
-    if has_extension(path, &["flac"]) {
-        parse_flac(&bytes, &origin)
-    } else if has_extension(path, &["ogg", "oga"]) {
-        if holds_opus(&bytes) {
-            // Ogg is also Opus's container (voice messages are often `.ogg` Opus).
-            return decode_with_ffmpeg(path);
-        }
-        parse_vorbis(&bytes, &origin)
-    } else if has_extension(path, &["au", "snd"]) {
-        parse_au(&bytes, &origin)
-    } else {
-        parse_wav(&bytes, &origin)
+    let container = Container::of_content(&bytes).unwrap_or_else(|| Container::of_extension(path));
+    match container {
+        Container::Flac => parse_flac(&bytes, &origin),
+        // Ogg is also Opus's container (voice messages are often `.ogg` Opus).
+        Container::Ogg if holds_opus(&bytes) => decode_with_ffmpeg(path),
+        Container::Ogg => parse_vorbis(&bytes, &origin),
+        Container::Au => parse_au(&bytes, &origin),
+        Container::Wav => parse_wav(&bytes, &origin),
     }
 }
 
@@ -216,6 +251,23 @@ mod tests {
         std::fs::write(&path, au).unwrap();
         assert!(is_audio_file(&path));
         assert_eq!(read_audio(&path).unwrap(), wav);
+    }
+
+    /// A recording is read by what it holds, whatever its extension says.
+    #[test]
+    fn a_recording_under_another_extension_is_read_by_its_content() {
+        let flac = std::fs::read(fixture("tones.flac")).unwrap();
+        let path = temp_path("tones-saved-as.wav");
+        std::fs::write(&path, flac).unwrap();
+        assert_eq!(
+            read_audio(&path).unwrap(),
+            read_audio(&fixture("tones.flac")).unwrap()
+        );
+        let wav = wav_bytes(1, 8000, 16, &[0, 1, 0, 2]);
+        let path = temp_path("tone-saved-as.flac");
+        std::fs::write(&path, wav).unwrap();
+        assert_eq!(read_audio(&path).unwrap().samples.len(), 2);
+        assert_eq!(Container::of_content(b"ID3\x04 an MP3"), None);
     }
 
     /// A float file with a NaN sample, a file with no samples and one whose header claims

@@ -1,7 +1,9 @@
 //! RIFF/WAVE reader for PCM (8-bit unsigned, 16-, 24- or 32-bit signed samples), IEEE float (32 or
 //! 64 bits) and 8-bit G.711 A-law and mu-law (the telephone codings), any number of channels
 //! (mixed down to mono by averaging) and any sample rate. Chunks other than `fmt ` and `data` are
-//! skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is one of those.
+//! skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is one of those. RF64 (EBU
+//! Tech 3306: the 64-bit form that FFmpeg and broadcast recorders write for long recordings, its
+//! sizes in a `ds64` chunk where the 32-bit fields hold 0xFFFFFFFF) is read as well.
 
 use super::audio_file::{mix_down, Waveform};
 use super::error::{read_file, DataError, DataResult};
@@ -172,12 +174,15 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             bytes.len()
         )));
     }
-    if &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+    let rf64 = &bytes[0..4] == b"RF64";
+    if !(&bytes[0..4] == b"RIFF" || rf64) || &bytes[8..12] != b"WAVE" {
         return Err(err(
             "not a RIFF/WAVE file (missing RIFF....WAVE header)".into()
         ));
     }
     let (mut format, mut data) = (None, None);
+    // An RF64 file's data size, from its `ds64` chunk.
+    let mut data_size_64: Option<u64> = None;
     let mut at = 12;
     while at < bytes.len() {
         if bytes.len() - at < 8 {
@@ -186,9 +191,15 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
         let id = &bytes[at..at + 4];
         let declared = u32_at(bytes, at + 4);
         let mut size = declared as usize;
+        if let (b"data", u32::MAX, Some(real)) = (id, declared, data_size_64) {
+            size = usize::try_from(real).unwrap_or(usize::MAX);
+        }
         let body_start = at + 8;
         let remaining = bytes.len() - body_start;
-        let streamed = id == b"data" && size > remaining && STREAMED_DATA_SIZES.contains(&declared);
+        let streamed = id == b"data"
+            && size > remaining
+            && data_size_64.is_none()
+            && STREAMED_DATA_SIZES.contains(&declared);
         if streamed {
             // The samples run to the end of the file; the stream may have ended mid-frame.
             let frame = format
@@ -206,6 +217,16 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
         match id {
             b"fmt " => format = Some(parse_format(body, origin)?),
             b"data" => data = Some(body),
+            // Its fields: the RIFF size, the data size, the sample count (64 bits each).
+            b"ds64" if rf64 => {
+                let field = body.get(8..16).ok_or_else(|| {
+                    err(format!(
+                        "RF64 ds64 chunk of {} bytes, need at least 16",
+                        body.len()
+                    ))
+                })?;
+                data_size_64 = Some(u64::from_le_bytes(field.try_into().expect("8 bytes")));
+            }
             _ => {}
         }
         if streamed {
@@ -472,6 +493,39 @@ pub(crate) mod tests {
             e.problem.contains("declares 12 bytes, only 10 remain"),
             "{e}"
         );
+    }
+
+    /// An RF64 file (as `ffmpeg -rf64 always` writes) reads as the same samples as its RIFF
+    /// form: the data chunk's size comes from the ds64 chunk (a chunk after the data is not
+    /// taken for samples), and a file shorter than ds64 says is refused as truncated.
+    #[test]
+    fn reads_rf64() {
+        let full = wav16(8000, &[1, 2, 3, 4, 5]);
+        let data_at = full.len() - 10 - 8;
+        assert_eq!(&full[data_at..data_at + 4], b"data");
+        let rf64 = |data_size: u64| {
+            let mut b = b"RF64".to_vec();
+            b.extend(u32::MAX.to_le_bytes());
+            b.extend(b"WAVE");
+            b.extend(b"ds64");
+            b.extend(28u32.to_le_bytes());
+            b.extend(0u64.to_le_bytes()); // RIFF size: not read
+            b.extend(data_size.to_le_bytes());
+            b.extend(5u64.to_le_bytes());
+            b.extend(0u32.to_le_bytes()); // no table entries
+            b.extend(&full[12..data_at]);
+            b.extend(b"data");
+            b.extend(u32::MAX.to_le_bytes());
+            b.extend(&full[data_at + 8..]);
+            b.extend(b"LIST");
+            b.extend(4u32.to_le_bytes());
+            b.extend(b"abcd");
+            b
+        };
+        let riff = parse_wav(&full, "riff.wav").unwrap();
+        assert_eq!(parse_wav(&rf64(10), "rf64.wav").unwrap(), riff);
+        let e = parse_wav(&rf64(1_000), "rf64.wav").unwrap_err();
+        assert!(e.problem.contains("declares 1000 bytes"), "{e}");
     }
 
     #[test]
