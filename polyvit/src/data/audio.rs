@@ -3,7 +3,7 @@
 //! `(frames − 1) · hop + n_fft` samples, and turned into a `frames × n_mels` log-mel image.
 
 use super::error::{DataError, DataResult};
-use super::resample::resample;
+use super::resample::{resample_span, resampled_len};
 use super::spectrogram::{LogMel, MelConfig};
 
 /// The feature extractor of the audio tasks.
@@ -55,9 +55,19 @@ impl AudioFeatures {
         }
     }
 
-    /// The `frames × n_mels` log-mel features of `samples` recorded at `rate` Hz.
+    /// The `frames × n_mels` log-mel features of `samples` recorded at `rate` Hz: resampled to
+    /// the feature rate and [`fit`](Self::fit) to one window. Only the window's samples are
+    /// resampled (the same numbers as resampling all, then cutting), so a long recording costs
+    /// no more than a short one.
     pub fn features(&self, samples: &[f32], rate: u32) -> DataResult<Vec<f32>> {
-        let at_rate = resample(samples, rate, self.sample_rate())?;
+        let to = self.sample_rate();
+        let len = resampled_len(samples.len(), rate, to);
+        let window = self.window_samples();
+        let kept = match len.checked_sub(window) {
+            Some(extra) => extra / 2..extra / 2 + window,
+            None => 0..len,
+        };
+        let at_rate = resample_span(samples, rate, to, kept)?;
         self.mel.compute(&self.fit(&at_rate))
     }
 }
@@ -80,6 +90,27 @@ mod tests {
             (padded[3899], padded[3900], padded[3915], padded[3916]),
             (0.0, 1.0, 1.0, 0.0)
         );
+    }
+
+    /// Resampling only the window gives the numbers of resampling all of it, then cutting.
+    #[test]
+    fn features_resample_only_the_window_to_the_same_numbers() {
+        use crate::data::resample::resample;
+        let f = AudioFeatures::new(MelConfig::default(), 64).unwrap();
+        for (len, rate) in [
+            (3 * 44100 + 17, 44100),
+            (22050 / 5, 22050),
+            (8000 * 2, 8000),
+        ] {
+            let x = sine(523.0, rate, len);
+            let whole = resample(&x, rate, f.sample_rate()).unwrap();
+            let want = f.mel.compute(&f.fit(&whole)).unwrap();
+            assert_eq!(
+                f.features(&x, rate).unwrap(),
+                want,
+                "{len} samples at {rate} Hz"
+            );
+        }
     }
 
     #[test]

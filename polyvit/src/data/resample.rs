@@ -8,6 +8,7 @@
 
 use super::error::{DataError, DataResult};
 use std::f64::consts::PI;
+use std::ops::Range;
 
 /// Zero crossings of the sinc kernel kept on each side.
 const ZERO_CROSSINGS: f64 = 16.0;
@@ -28,23 +29,51 @@ fn blackman(u: f64) -> f64 {
 }
 
 /// Resamples `samples` from `from` Hz to `to` Hz; the output has `round(len · to / from)`
-/// samples. Equal rates return a copy. A zero rate is an error.
+/// samples ([`resampled_len`]). Equal rates return a copy. A zero rate is an error.
 pub fn resample(samples: &[f32], from: u32, to: u32) -> DataResult<Vec<f32>> {
+    resample_span(samples, from, to, 0..resampled_len(samples.len(), from, to))
+}
+
+/// How many samples `len` samples at `from` Hz make at `to` Hz: `round(len · to / from)` (`len`
+/// when a rate is 0, which [`resample`] refuses).
+pub fn resampled_len(len: usize, from: u32, to: u32) -> usize {
+    match from == to || from == 0 || to == 0 {
+        true => len,
+        false => (len as f64 * to as f64 / from as f64).round() as usize,
+    }
+}
+
+/// The output samples `span` of [`resample`]`(samples, from, to)`, exactly as it computes them
+/// (each output sample depends only on the input within the kernel's half-width of its time),
+/// without the others: a one-second cut of an hour-long recording costs a second's work.
+/// `span` must lie within [`resampled_len`].
+pub fn resample_span(
+    samples: &[f32],
+    from: u32,
+    to: u32,
+    span: Range<usize>,
+) -> DataResult<Vec<f32>> {
     if from == 0 || to == 0 {
         return Err(DataError::new(
             "resample",
             format!("sample rates must be positive, got {from} Hz -> {to} Hz"),
         ));
     }
+    let len = resampled_len(samples.len(), from, to);
+    if span.start > span.end || span.end > len {
+        return Err(DataError::new(
+            "resample",
+            format!("output samples {span:?} of {len}"),
+        ));
+    }
     if from == to || samples.is_empty() {
-        return Ok(samples.to_vec());
+        return Ok(samples[span].to_vec());
     }
     let ratio = to as f64 / from as f64;
     let cutoff = ROLLOFF * ratio.min(1.0);
     let half_width = ZERO_CROSSINGS / cutoff;
     let last = samples.len() as f64 - 1.0;
-    let n_out = (samples.len() as f64 * ratio).round() as usize;
-    Ok((0..n_out)
+    Ok(span
         .map(|n| {
             let t = n as f64 / ratio;
             let lo = (t - half_width).ceil().max(0.0) as usize;
@@ -78,6 +107,20 @@ mod tests {
             .map(|i| i as f64 - 1.0 + x[i - 1] as f64 / (x[i - 1] - x[i]) as f64)
             .collect();
         (ups.len() - 1) as f64 * rate as f64 / (ups[ups.len() - 1] - ups[0])
+    }
+
+    /// A span of the output is exactly those samples of the whole output, at either end too.
+    #[test]
+    fn a_span_is_the_same_samples_as_the_whole() {
+        let x = sine(440.0, 22050, 0.2);
+        for (from, to) in [(22050, 8000), (22050, 44100), (22050, 22050)] {
+            let whole = resample(&x, from, to).unwrap();
+            assert_eq!(whole.len(), resampled_len(x.len(), from, to));
+            for span in [0..5, 100..900, whole.len() - 7..whole.len()] {
+                let part = resample_span(&x, from, to, span.clone()).unwrap();
+                assert_eq!(part, whole[span]);
+            }
+        }
     }
 
     fn rms(x: &[f32]) -> f64 {
@@ -119,6 +162,7 @@ mod tests {
     #[test]
     fn equal_rates_copy_and_zero_rates_fail() {
         assert_eq!(resample(&[0.5, -0.5], 8000, 8000).unwrap(), vec![0.5, -0.5]);
+        assert!(resample_span(&[0.5, -0.5], 8000, 16000, 3..5).is_err());
         assert!(resample(&[0.5], 0, 8000)
             .unwrap_err()
             .problem
