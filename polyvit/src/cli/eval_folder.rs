@@ -30,8 +30,9 @@ fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: 
         .collect();
     let mut message = match lacking.is_empty() {
         true => format!(
-            "{}: no task of the checkpoint takes {modality:?} inputs",
-            dir.display()
+            "{}: no task of the checkpoint takes {} inputs",
+            dir.display(),
+            format!("{modality:?}").to_lowercase()
         ),
         false => format!("{}: {}", dir.display(), lacking.join("; ")),
     };
@@ -145,10 +146,15 @@ pub fn eval_folder(
         eprintln!("{}: {preparation} (--as-is: as they are)", task.name);
     }
     outln!(
-        "{} on {} ({n} examples, {} classes): {} {:.3} (chance {:.3})",
+        "{} on {} ({n} examples, {} {}): {} {:.3} (chance {:.3})",
         task.name,
         dir.display(),
         classes.len(),
+        if classes.len() == 1 {
+            "class"
+        } else {
+            "classes"
+        },
         score.metric,
         score.value,
         score.chance

@@ -3,7 +3,7 @@
 
 use clap::Args;
 use nn::checkpoint::Checkpoint;
-use polyvit::data::input_file::{accepted_inputs, modality_of};
+use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input};
 use polyvit::data::listing::{list_dir, FoldersSeen};
 use polyvit::data::task_info::TaskInfo;
 use polyvit::data::{DataError, DataResult, Modality};
@@ -124,7 +124,7 @@ impl Inputs {
             None if named => {
                 return Err(DataError::new(
                     path.display().to_string(),
-                    format!("not {}", accepted_inputs()),
+                    not_an_input(path),
                 ))
             }
             None => self.skipped.push(path.to_path_buf()),

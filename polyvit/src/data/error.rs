@@ -35,10 +35,21 @@ impl std::error::Error for DataError {}
 /// Result of every fallible data-layer function.
 pub type DataResult<T> = Result<T, DataError>;
 
-/// Reads a whole file; the error names the path.
+/// Reads a whole file; the error names the path (and, for a link whose target is gone, the
+/// target).
 pub fn read_file(path: &Path) -> DataResult<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| DataError::new(path.display().to_string(), format!("cannot read file: {e}")))
+    std::fs::read(path).map_err(|e| {
+        let problem = match std::fs::read_link(path) {
+            Ok(target) if !path.exists() => {
+                format!(
+                    "a broken link: its target {} does not exist",
+                    target.display()
+                )
+            }
+            _ => format!("cannot read file: {e}"),
+        };
+        DataError::new(path.display().to_string(), problem)
+    })
 }
 
 /// Decompresses a complete gzip stream; a corrupt or truncated stream is an error about `origin`.
@@ -48,4 +59,29 @@ pub fn gunzip(bytes: &[u8], origin: &str) -> DataResult<Vec<u8>> {
         .read_to_end(&mut out)
         .map_err(|e| DataError::new(origin, format!("not a valid gzip stream: {e}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::test_util::temp_path;
+
+    /// A link whose target is gone is named as one, with the target.
+    #[cfg(unix)]
+    #[test]
+    fn a_broken_link_names_its_target() {
+        let link = temp_path("dangling.png");
+        std::fs::remove_file(&link).ok();
+        std::os::unix::fs::symlink("/nonexistent/target.png", &link).unwrap();
+        let e = read_file(&link).unwrap_err();
+        assert_eq!(e.origin, link.display().to_string());
+        assert!(
+            e.problem == "a broken link: its target /nonexistent/target.png does not exist",
+            "{e}"
+        );
+        let missing = temp_path("no-such-file.png");
+        let e = read_file(&missing).unwrap_err();
+        assert!(e.problem.starts_with("cannot read file: "), "{e}");
+        std::fs::remove_file(&link).ok();
+    }
 }

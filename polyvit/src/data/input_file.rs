@@ -37,6 +37,21 @@ pub fn modality_of(path: &Path) -> DataResult<Option<Modality>> {
     })
 }
 
+/// Why `path`, for which [`modality_of`] found no modality, is not an input, for error messages.
+pub fn not_an_input(path: &Path) -> String {
+    match list_dir(path) {
+        Ok(entries) if entries.is_empty() => {
+            "an empty folder (a clip's folder holds its frames)".into()
+        }
+        Ok(_) => format!(
+            "a folder without frames (a clip's folder holds only its frames, images named in \
+             order; a class folder holds inputs, not other folders): not {}",
+            accepted_inputs()
+        ),
+        Err(_) => format!("not {}", accepted_inputs()),
+    }
+}
+
 /// The words for what [`modality_of`] accepts, for error messages.
 pub fn accepted_inputs() -> String {
     format!(

@@ -211,9 +211,10 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
     keys.dedup();
     let total = keys.len();
     outln!(
-        "experiment {}: {} rows, {} seeds each, {total} runs of {} steps per task on average, into {}",
+        "experiment {}: {} {}, {} seeds each, {total} runs of {} steps per task on average, into {}",
         args.experiment,
         rows.len(),
+        if rows.len() == 1 { "row" } else { "rows" },
         args.seeds,
         base.tasks.iter().map(|t| t.steps).sum::<u64>() / base.tasks.len() as u64,
         dir.display()

@@ -16,7 +16,7 @@ use super::scan::{describe, Example, Scan, SPLIT_FOLDERS};
 use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
 use crate::data::error::{read_file, DataError, DataResult};
-use crate::data::input_file::{accepted_inputs, modality_of};
+use crate::data::input_file::{modality_of, not_an_input};
 use crate::data::listing::{list_dir, natural_cmp, FoldersSeen};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -252,12 +252,8 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
         let file = existing_relative_path(root, &file)
             .ok_or_else(|| DataError::new(&origin, format!("{file}: no such file")))?;
         let full = root.join(&file);
-        let modality = modality_of(&full)?.ok_or_else(|| {
-            DataError::new(
-                full.display().to_string(),
-                format!("not {}", accepted_inputs()),
-            )
-        })?;
+        let modality = modality_of(&full)?
+            .ok_or_else(|| DataError::new(full.display().to_string(), not_an_input(&full)))?;
         match &seen {
             Some((first, m)) if *m != modality => {
                 return Err(DataError::new(

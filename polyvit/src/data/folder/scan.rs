@@ -6,7 +6,7 @@ use super::labels::{label_file, labelled_by_file, scan_label_file};
 use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
 use crate::data::error::{DataError, DataResult};
-use crate::data::input_file::{accepted_inputs, modality_of};
+use crate::data::input_file::{modality_of, not_an_input};
 use crate::data::listing::{file_name, list_dir};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -71,8 +71,7 @@ fn class_folders(
             return Err(error(&class_dir, "empty class folder"));
         }
         for file in &files {
-            let modality = modality_of(file)?
-                .ok_or_else(|| error(file, format!("not {}", accepted_inputs())))?;
+            let modality = modality_of(file)?.ok_or_else(|| error(file, not_an_input(file)))?;
             match seen {
                 Some((first, m)) if *m != modality => {
                     return Err(error(

@@ -260,6 +260,21 @@ fn bad_folders_are_refused_with_the_path_and_the_problem() {
         "{err}"
     );
     std::fs::remove_file(dir.join("a").join("notes.txt")).unwrap();
+    // An empty folder, and a folder of folders, in a class folder: each said for what it is.
+    let empty = dir.join("a").join("clip");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("clip") && err.problem.starts_with("an empty folder"),
+        "{err}"
+    );
+    std::fs::create_dir_all(empty.join("deeper")).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.origin.ends_with("clip") && err.problem.starts_with("a folder without frames"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&empty).unwrap();
     std::fs::write(dir.join("README"), b"x").unwrap();
     let err = error_of(&FolderSpec::new(&dir));
     assert!(
