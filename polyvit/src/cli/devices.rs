@@ -6,8 +6,9 @@ use clap::Args;
 pub struct DevicesArgs {}
 
 /// Prints the CPU and every OpenCL device with its name, OpenCL version, memory, fp64 support and
-/// whether its f32 division and square root are correctly rounded, or why no OpenCL device can
-/// be used.
+/// whether its f32 division and square root are correctly rounded (and, for a device that is
+/// not a GPU, that the CPU backend is the faster way to use it), or why no OpenCL device can be
+/// used.
 pub fn devices(_: DevicesArgs) -> Result<(), String> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     outln!("cpu        {threads} hardware threads");
@@ -27,6 +28,12 @@ pub fn devices(_: DevicesArgs) -> Result<(), String> {
                     if d.fp64 { "yes" } else { "no" },
                     if d.correctly_rounded_divide_sqrt { "yes" } else { "no" }
                 );
+                if !d.gpu {
+                    outln!(
+                        "           not a GPU: OpenCL run on a processor (as PoCL does), where --device cpu is many \
+                         times faster"
+                    );
+                }
             }
         }
         Err(e) => outln!("opencl     none: {e}"),

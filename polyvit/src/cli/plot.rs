@@ -45,13 +45,18 @@ fn drawing_error(path: &Path) -> impl Fn(DrawingAreaErrorKind<std::io::Error>) -
     move |e| format!("{}: {e}", path.display())
 }
 
-/// `lo..hi` widened by 5 % on each side (and to a unit range when empty), so that points on the
-/// edges stay visible.
+/// `lo..hi` widened by 5 % on each side, so that points on the edges stay visible; a single
+/// value `v` by 5 % of `max(|v|, 1)` (a metric of 1.0 everywhere gets 0.95..1.05, not a range
+/// past what a metric can be); no value at all, `0..1`.
 fn padded(lo: f64, hi: f64) -> Range<f64> {
     if !(lo.is_finite() && hi.is_finite()) {
         return 0.0..1.0;
     }
-    let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.5 };
+    let pad = 0.05
+        * match hi > lo {
+            true => hi - lo,
+            false => lo.abs().max(1.0),
+        };
     lo - pad..hi + pad
 }
 
@@ -210,8 +215,14 @@ mod tests {
     fn ranges_are_padded_and_never_empty() {
         let r = padded(0.0, 10.0);
         assert_eq!((r.start, r.end), (-0.5, 10.5));
-        let r = padded(3.0, 3.0);
-        assert_eq!((r.start, r.end), (2.5, 3.5));
+        let r = padded(4.0, 4.0);
+        assert_eq!((r.start, r.end), (3.8, 4.2));
+        let r = padded(1.0, 1.0);
+        assert_eq!(
+            (r.start, r.end),
+            (0.95, 1.05),
+            "a perfect score stays near 1"
+        );
         let r = padded(f64::INFINITY, f64::NEG_INFINITY);
         assert_eq!((r.start, r.end), (0.0, 1.0), "no points at all");
     }
