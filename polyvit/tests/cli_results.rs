@@ -366,7 +366,7 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
     ]);
     std::fs::write(&config, text).unwrap();
     let out = dir.join("out");
-    let stdout = succeed(&[
+    let experiment = [
         "experiment",
         "all",
         "--config",
@@ -377,7 +377,8 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
         "2",
         "--output",
         out.to_str().unwrap(),
-    ]);
+    ];
+    let stdout = succeed(&experiment);
     assert!(stdout.contains("re-tuned"), "{stdout}");
 
     // Every run's test scores, from its own results.json, by (row, task).
@@ -479,18 +480,7 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
         format!("{}lr = 0.123{}", &text[..lr], &text[line_end..]),
     )
     .unwrap();
-    let again = succeed(&[
-        "experiment",
-        "all",
-        "--config",
-        config.to_str().unwrap(),
-        "--steps-per-task",
-        "6",
-        "--seeds",
-        "2",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let again = succeed(&experiment);
     let taken = again.matches("its results are taken").count();
     assert_eq!(taken, run_dirs.len() - 2, "{again}");
     assert_eq!(read(&out.join("results.csv")), results);
