@@ -55,7 +55,8 @@ pub fn not_an_input(path: &Path) -> String {
 /// The words for what [`modality_of`] accepts, for error messages.
 pub fn accepted_inputs() -> String {
     format!(
-        "an image ({}), an audio file ({AUDIO_FORMATS}), a video file ({}) or a folder of frames",
+        "an image ({}), an audio file ({AUDIO_FORMATS}), a video file ({}; with the ffmpeg \
+         feature) or a folder of frames",
         IMAGE_EXTENSIONS.join(", "),
         VIDEO_EXTENSIONS.join(", ")
     )

@@ -216,6 +216,35 @@ fn learning_rates(base: &TrainConfig) -> Vec<Row> {
         .collect()
 }
 
+/// Notes on comparisons of `experiment` that `base` leaves without a difference: with one task,
+/// every schedule trains it at every step; with tasks of one modality, the within-modality
+/// model is the one across modalities. Their rows are still trained and reported.
+pub fn indistinct_comparisons(
+    experiment: Experiment,
+    base: &TrainConfig,
+    modality_of: &dyn Fn(&str) -> Modality,
+) -> Vec<String> {
+    let includes = |group: Experiment| experiment == group || experiment == Experiment::All;
+    let schedules_too = includes(Experiment::Schedules) || experiment == Experiment::MainTable;
+    let mut notes = Vec::new();
+    if schedules_too && base.tasks.len() == 1 {
+        notes.push(format!(
+            "the base configuration has one task ({}): every schedule trains it at every step, \
+             so the schedule-* rows cannot differ",
+            base.tasks[0].name
+        ));
+    }
+    let groups = within_modality(base, modality_of);
+    if includes(Experiment::WithinModality) && groups[0].parts.len() == 1 {
+        notes.push(format!(
+            "the base configuration's tasks are all {} inputs: the within-modality model is the \
+             across-modalities one, so the two rows cannot differ",
+            groups[0].parts[0].name
+        ));
+    }
+    notes
+}
+
 /// The rows of `experiment` on `base`, for a model of `depth` blocks whose tasks have the
 /// modalities `modality_of` gives.
 pub fn rows(
@@ -442,6 +471,31 @@ mod tests {
         assert_eq!(names(&rows), ["polyvit-adapt-0", "polyvit-adapt-2"]);
         assert_eq!(rows[0].parts[0].config, base, "the default is L_adapt = 0");
         assert_eq!(rows[1].parts[0].config.adapt_depth, 2);
+    }
+
+    /// Comparisons a base leaves without a difference are noted; the default suite's are not.
+    #[test]
+    fn comparisons_without_a_difference_are_noted() {
+        let default = TrainConfig::default();
+        for experiment in Experiment::ALL {
+            assert!(indistinct_comparisons(experiment, &default, &modality_of).is_empty());
+        }
+        let mut one_task = default.clone();
+        one_task.select_tasks(&["mnist".to_string()]);
+        let notes = indistinct_comparisons(Experiment::All, &one_task, &modality_of);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("one task (mnist)") && notes[0].contains("schedule-*"));
+        assert!(notes[1].contains("all image inputs"), "{notes:?}");
+        let mut images = default;
+        images.select_tasks(&["mnist".to_string(), "fashion_mnist".to_string()]);
+        assert_eq!(
+            indistinct_comparisons(Experiment::Schedules, &images, &modality_of),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            indistinct_comparisons(Experiment::WithinModality, &images, &modality_of).len(),
+            1
+        );
     }
 
     #[test]

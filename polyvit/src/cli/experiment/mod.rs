@@ -13,7 +13,10 @@ use super::tasks::load_tasks;
 use super::train::{check_memory, train_to_end};
 use super::Ended;
 use clap::Args;
-use design::{pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Row, SeededRun};
+use design::{
+    indistinct_comparisons, pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Row,
+    SeededRun,
+};
 use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
@@ -219,6 +222,9 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
         base.tasks.iter().map(|t| t.steps).sum::<u64>() / base.tasks.len() as u64,
         dir.display()
     );
+    for note in indistinct_comparisons(args.experiment, &base, &modality_of) {
+        outln!("note: {note}");
+    }
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
