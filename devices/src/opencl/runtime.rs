@@ -64,9 +64,14 @@ pub(crate) fn discover() -> Result<Vec<(String, cl_device_id)>> {
     }
     if found.is_empty() {
         return Err(Error::Backend(format!(
-            "no OpenCL device found: platform {} has no devices (PoCL reports none when it \
-             cannot write its cache: set POCL_CACHE_DIR to a writable folder)",
-            empty.join(", platform ")
+            "no OpenCL device found: platform {} has no devices (PoCL reports none when \
+             POCL_DEVICES names none of its drivers{}, or when it cannot write its cache: set \
+             POCL_CACHE_DIR to a writable folder)",
+            empty.join(", platform "),
+            match std::env::var("POCL_DEVICES") {
+                Ok(v) => format!(", as POCL_DEVICES={v:?} may"),
+                Err(_) => String::new(),
+            }
         )));
     }
     Ok(found)
