@@ -132,3 +132,53 @@ fn a_streamed_run_resumes_exactly() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(steps, expected);
 }
+
+/// A task of glyphs on a plain background is described alike whether its training images are
+/// held or streamed (its checkpoint reads new pictures alike), so a run held in memory resumes
+/// streamed, as `cache = "auto"` may decide on a machine with less memory free.
+#[test]
+fn a_streamed_task_is_described_as_a_held_one() {
+    let dir = std::env::temp_dir().join(format!("polyvit-stream-glyphs-{}", std::process::id()));
+    for (class, side) in [("small", 6u32), ("large", 12)] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..12u32 {
+            let (side, at) = (side + i % 3, 14 + i % 4);
+            image::GrayImage::from_fn(28, 28, |x, y| {
+                let inside = |v: u32| v + side / 2 >= at && v < at + side / 2;
+                image::Luma([if inside(x) && inside(y) { 230 } else { 0 }])
+            })
+            .save(dir.join(class).join(format!("{i}.png")))
+            .unwrap();
+        }
+    }
+    let glyphs = |cache| {
+        let spec = FolderSpec {
+            cache,
+            ..FolderSpec::new(&dir)
+        };
+        vec![build_folder_task("glyphs", &spec, &[], &|_, _| {}).unwrap()]
+    };
+    let config = TrainConfig {
+        preset: "tiny".into(),
+        tasks: vec![TaskConfig {
+            steps: 2,
+            batch_size: 4,
+            warmup: 0,
+            ..TaskConfig::new("glyphs")
+        }],
+        ..TrainConfig::default()
+    };
+    let held = Run::new(config.clone(), glyphs(Cache::Memory)).unwrap();
+    let streamed = Run::new(config.clone(), glyphs(Cache::Stream)).unwrap();
+    assert!(streamed.datasets[0].train.streams());
+    let described = held.task_infos().unwrap();
+    assert!(described[0].glyph_frame.is_some(), "{described:?}");
+    assert_eq!(streamed.task_infos().unwrap(), described);
+    let path = dir.with_extension("safetensors");
+    held.save(&path).unwrap();
+    let checkpoint = nn::checkpoint::Checkpoint::load(&path).unwrap();
+    let mut resumed = Run::new(config, glyphs(Cache::Stream)).unwrap();
+    resumed.restore(&checkpoint).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_file(&path).ok();
+}

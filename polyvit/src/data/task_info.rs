@@ -53,9 +53,11 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
-    /// The description of `dataset`, whose images are fitted by `fit`.
-    pub fn of(dataset: &Dataset, fit: Fit) -> TaskInfo {
-        TaskInfo {
+    /// The description of `dataset`, whose images are fitted by `fit`. A streamed training
+    /// split's sample for the [`GlyphFrame`] is decoded from its files, so a file that no longer
+    /// decodes is an error.
+    pub fn of(dataset: &Dataset, fit: Fit) -> DataResult<TaskInfo> {
+        Ok(TaskInfo {
             name: dataset.name.clone(),
             modality: dataset.modality,
             shape: dataset.shape.clone(),
@@ -63,11 +65,11 @@ impl TaskInfo {
             band_mean_removal: dataset.band_mean_removal,
             example_normalization: dataset.example_normalization,
             recording_form: dataset.recording_form,
-            glyph_frame: glyph_frame_of(dataset),
+            glyph_frame: glyph_frame_of(dataset)?,
             standardization: dataset.standardization,
             multi_label: dataset.multi_label,
             classes: dataset.class_names.clone(),
-        }
+        })
     }
 
     /// How files become this task's inputs.
@@ -142,24 +144,26 @@ impl TaskInfo {
 /// Training images measured for a [`GlyphFrame`], at most (evenly spaced over the split).
 const GLYPH_SAMPLE: usize = 2000;
 
-/// The [`GlyphFrame`] of a grey image task's training split, when it is held in memory and its
-/// images are glyphs on a plain background.
-fn glyph_frame_of(dataset: &Dataset) -> Option<GlyphFrame> {
+/// The [`GlyphFrame`] of a grey image task's training split, when its images are glyphs on a
+/// plain background: measured on up to [`GLYPH_SAMPLE`] of them, the same ones whether the
+/// split is held in memory or streamed from its files (a streamed run's checkpoint reads new
+/// pictures as a held one's does).
+fn glyph_frame_of(dataset: &Dataset) -> DataResult<Option<GlyphFrame>> {
     let &[1, height, width] = dataset.shape.as_slice() else {
-        return None;
+        return Ok(None);
     };
     if dataset.modality != Modality::Image || dataset.example_normalization {
-        return None;
+        return Ok(None);
     }
-    let standardized = dataset.train.in_memory()?;
-    let (count, pixels) = (dataset.train.len(), height * width);
-    let Standardization { mean, std } = dataset.standardization;
-    let raw: Vec<f32> = (0..count.min(GLYPH_SAMPLE))
+    let count = dataset.train.len();
+    let sample: Vec<usize> = (0..count.min(GLYPH_SAMPLE))
         .map(|i| i * count / count.min(GLYPH_SAMPLE))
-        .flat_map(|i| &standardized[i * pixels..(i + 1) * pixels])
+        .collect();
+    let Standardization { mean, std } = dataset.standardization;
+    let raw: Vec<f32> = (dataset.train.gather(&sample)?.into_iter())
         .map(|v| v * std + mean)
         .collect();
-    GlyphFrame::measure(&raw, height, width)
+    Ok(GlyphFrame::measure(&raw, height, width))
 }
 
 /// The task descriptions as checkpoint metadata text.
@@ -211,7 +215,7 @@ mod tests {
             (d.num_classes, d.test.in_memory()),
             (2, Some(&[0.0; 4][..]))
         );
-        assert_eq!(TaskInfo::of(&d, Fit::Crop), info);
+        assert_eq!(TaskInfo::of(&d, Fit::Crop).unwrap(), info);
 
         // `difference` names each differing field with both values, and nothing else.
         assert_eq!(info.difference(&info.clone()), None);
@@ -254,7 +258,7 @@ mod tests {
         assert!(format.normalizes_each_example() && format.removes_band_means());
         assert_eq!(format.recording_form(), Some(RecordingForm::TrimmedSpeech));
         let d = info.dataset_testing(Split::empty(false));
-        let again = TaskInfo::of(&d, Fit::default());
+        let again = TaskInfo::of(&d, Fit::default()).unwrap();
         assert!(again.example_normalization && again.band_mean_removal);
         assert_eq!(again.recording_form, Some(RecordingForm::TrimmedSpeech));
         let mut text = tasks_to_metadata(std::slice::from_ref(&info));
@@ -300,7 +304,7 @@ mod tests {
                 [train, empty(), empty()],
             )
         };
-        let info = TaskInfo::of(&dataset(images.clone(), vec![1, 6, 6]), Fit::default());
+        let info = TaskInfo::of(&dataset(images.clone(), vec![1, 6, 6]), Fit::default()).unwrap();
         let frame = info.glyph_frame.expect("blocks on black are glyphs");
         assert!(
             frame.background.abs() < 1e-5 && frame.extent == 3.0,
@@ -308,7 +312,7 @@ mod tests {
         );
         assert_eq!(info.input_format().unwrap().glyph_frame(), Some(frame));
         // The same values as colour images are not framed.
-        let colour = TaskInfo::of(&dataset(images.clone(), vec![3, 2, 6]), Fit::default());
+        let colour = TaskInfo::of(&dataset(images.clone(), vec![3, 2, 6]), Fit::default()).unwrap();
         assert_eq!(colour.glyph_frame, None);
         let err = InputFormat::new(Modality::Image, &[3, 2, 6], Fit::default())
             .unwrap()

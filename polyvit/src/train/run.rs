@@ -20,6 +20,7 @@ use nn::optim::{clip_grad_norm, Optimizer};
 use nn::{Context, Parameters};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::cell::OnceCell;
 use std::fmt;
 use std::path::Path;
 use std::rc::Rc;
@@ -118,6 +119,8 @@ pub struct Run {
     device: Device,
     /// The data-parallel replicas this run is one of (a single process by default).
     collective: Rc<dyn Collective>,
+    /// Each task's description, made at its first use ([`Run::task_infos`]).
+    task_infos: OnceCell<Vec<TaskInfo>>,
 }
 
 /// The tokenizer of `modality` for examples of `shape`, with the configured patch.
@@ -236,6 +239,7 @@ impl Run {
             step: 0,
             device: Device::Cpu,
             collective: Rc::new(SingleProcess),
+            task_infos: OnceCell::new(),
         })
     }
 
@@ -465,18 +469,24 @@ impl Run {
         checkpoint.metadata.insert("config".into(), config);
         checkpoint
             .metadata
-            .insert(TASKS_KEY.into(), tasks_to_metadata(&self.task_infos()));
+            .insert(TASKS_KEY.into(), tasks_to_metadata(self.task_infos()?));
         checkpoint.save(path)?;
         Ok(())
     }
 
-    /// What reading new files for each task needs (stored in the checkpoint).
-    pub fn task_infos(&self) -> Vec<TaskInfo> {
-        self.datasets
+    /// What reading new files for each task needs (stored in the checkpoint), described once:
+    /// a streamed task's description decodes a sample of its training files.
+    pub fn task_infos(&self) -> Result<&[TaskInfo], RunError> {
+        if let Some(infos) = self.task_infos.get() {
+            return Ok(infos);
+        }
+        let infos = self
+            .datasets
             .iter()
             .zip(&self.config.tasks)
             .map(|(d, t)| TaskInfo::of(d, t.data.as_ref().map(|s| s.fit).unwrap_or_default()))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.task_infos.get_or_init(|| infos))
     }
 
     /// The configuration stored in a checkpoint.
@@ -497,7 +507,7 @@ impl Run {
             return Ok(());
         };
         let stored = tasks_from_metadata(text, "the checkpoint")?;
-        let rebuilt = self.task_infos();
+        let rebuilt = self.task_infos()?;
         for then in &stored {
             let Some(now) = rebuilt.iter().find(|t| t.name == then.name) else {
                 continue; // Its configuration, read from the checkpoint, names the same tasks.
