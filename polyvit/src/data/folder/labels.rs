@@ -21,7 +21,7 @@ use crate::data::listing::{list_dir, natural_cmp, FoldersSeen};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Names of the label files; a folder holds at most one.
@@ -155,8 +155,9 @@ fn parse_json(text: &str, origin: &str) -> DataResult<Vec<(String, Vec<String>)>
     Ok(rows)
 }
 
-/// The rows of a label file: each example's relative path and class names. A path named
-/// twice is an error (its example would count twice, and could land in two splits).
+/// The rows of a label file: each example's relative path and class names (trimmed, empty
+/// ones dropped, in a CSV file and a JSON file alike). A path named twice is an error (its
+/// example would count twice, and could land in two splits).
 fn parse(path: &Path) -> DataResult<Vec<(String, Vec<String>)>> {
     let origin = path.display().to_string();
     let bytes = read_file(path)?;
@@ -165,6 +166,14 @@ fn parse(path: &Path) -> DataResult<Vec<(String, Vec<String>)>> {
         true => parse_json(&text, &origin)?,
         false => parse_csv(&text, &origin)?,
     };
+    // Class names read alike from either file: without surrounding spaces, none empty.
+    let rows: Vec<(String, Vec<String>)> = rows
+        .into_iter()
+        .map(|(file, names)| {
+            let names = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty());
+            (file, names.map(String::from).collect())
+        })
+        .collect();
     let mut seen = HashSet::new();
     for (file, _) in &rows {
         let normal: PathBuf = Path::new(file)
@@ -248,10 +257,22 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
     classes.dedup();
     let mut seen: Option<(PathBuf, Modality)> = None;
     let mut examples = Vec::with_capacity(rows.len());
+    // Each file's first spelling, by its canonical path: `a/../a/x.png` or a link is the same
+    // file as `a/x.png`, which `parse` cannot tell from the text.
+    let mut spelled: HashMap<PathBuf, String> = HashMap::new();
     for (file, names) in rows {
+        let row = file.clone();
         let file = existing_relative_path(root, &file)
             .ok_or_else(|| DataError::new(&origin, format!("{file}: no such file")))?;
         let full = root.join(&file);
+        if let Ok(canonical) = full.canonicalize() {
+            if let Some(first) = spelled.insert(canonical, row.clone()) {
+                return Err(DataError::new(
+                    &origin,
+                    format!("{row} and {first} name the same file: each file is named once"),
+                ));
+            }
+        }
         let modality = modality_of(&full)?
             .ok_or_else(|| DataError::new(full.display().to_string(), not_an_input(&full)))?;
         match &seen {

@@ -326,7 +326,8 @@ fn a_label_file_makes_a_multi_label_task() {
         .collect();
     assert_eq!(all.iter().sum::<f32>(), 10.0, "2 + 1 + 2 + 0 per 4 rows");
 
-    let json = r#"{"0.png": ["cat"], "1.png": ["dog", "cat"], "2.png": [], "3.png": ["dog"],
+    // Class names are trimmed as in a CSV file: " dog " is dog.
+    let json = r#"{"0.png": ["cat"], "1.png": [" dog ", "cat"], "2.png": [], "3.png": ["dog"],
         "4.png": ["cat"], "5.png": ["dog"], "6.png": ["cat"], "7.png": ["dog"]}"#;
     let dir = labelled_pngs("labels-json", "labels.json", json);
     let d = build(&FolderSpec::new(&dir)).unwrap();
@@ -471,6 +472,15 @@ fn every_input_of_a_labelled_folder_is_named_once() {
         assert!(err.origin.ends_with(name), "{err}");
         assert!(err.problem.contains(want), "{want:?} in {err}");
     }
+    // The same file by another way there, with other labels: one file is one example.
+    let text = format!("file,labels\n{csv_rows}sub/../3.png,b\n");
+    let dir = labelled_pngs("labels-once-dotdot", "labels.csv", &text);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(
+        err.problem == "sub/../3.png and 3.png name the same file: each file is named once",
+        "{err}"
+    );
     let dir = labelled_pngs(
         "labels-both",
         "labels.csv",
