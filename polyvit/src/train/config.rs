@@ -193,6 +193,17 @@ impl TrainConfig {
         // A task folder's relative path is relative to the configuration file; it is made
         // absolute, so that the checkpoint's copy of the configuration works from anywhere.
         let base = path.parent().unwrap_or(Path::new(""));
+        if let Some(task) = config.tasks.iter().find(|t| {
+            t.data
+                .as_ref()
+                .is_some_and(|d| d.path.as_os_str().is_empty())
+        }) {
+            return Err(format!(
+                "config {}: task {}: data.path is empty: name the task's folder",
+                path.display(),
+                task.name
+            ));
+        }
         for spec in config.tasks.iter_mut().filter_map(|t| t.data.as_mut()) {
             spec.path = std::path::absolute(base.join(&spec.path))
                 .map_err(|e| format!("config {}: {}: {e}", path.display(), spec.path.display()))?;
@@ -718,6 +729,13 @@ mod tests {
         config.tasks[6].data.as_mut().unwrap().channels = Some(2);
         let err = config.validate().unwrap_err();
         assert!(err.contains("task pets: data.channels = 2"), "{err}");
+        // An empty path is not the file's own folder.
+        std::fs::write(&file, text.replace("path = \"photos/pets\"", "path = \"\"")).unwrap();
+        let err = TrainConfig::from_toml_file(&file).unwrap_err();
+        assert!(
+            err.ends_with("task pets: data.path is empty: name the task's folder"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 

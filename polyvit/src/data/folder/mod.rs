@@ -213,7 +213,7 @@ pub fn build_folder_task(
     let example_bytes = 4 * format.shape().iter().product::<usize>() as u64;
     let budget = || {
         spec.memory_budget_mib
-            .map_or_else(default_budget, |mib| mib << 20)
+            .map_or_else(default_budget, |mib| mib.saturating_mul(1 << 20))
     };
     let keep = !spec
         .cache

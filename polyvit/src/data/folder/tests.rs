@@ -522,10 +522,11 @@ fn a_streamed_task_gives_the_inputs_and_statistics_of_the_task_in_memory() {
         let all: Vec<usize> = (0..m.len()).rev().collect();
         assert_eq!(m.gather(&all).unwrap(), s.gather(&all).unwrap());
     }
-    // 18 files of 1×256×256 floats take 4.5 MiB decoded: over a 1 MiB budget, under 64 MiB.
+    // 18 files of 1×256×256 floats take 4.5 MiB decoded: over a 1 MiB budget, under 64 MiB
+    // (and under the largest budget, which does not wrap to nothing in bytes).
     spec.cache = Cache::Auto;
     spec.size = Some([256, 256]);
-    for (mib, streams) in [(1, true), (64, false)] {
+    for (mib, streams) in [(1, true), (64, false), (1 << 44, false), (u64::MAX, false)] {
         spec.memory_budget_mib = Some(mib);
         assert_eq!(build(&spec).unwrap().train.streams(), streams, "{mib} MiB");
     }
