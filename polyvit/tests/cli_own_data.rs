@@ -450,6 +450,16 @@ fn a_label_file_trains_a_multi_label_task_scored_by_sigmoids() {
         s(&data)
     ));
     assert!(scored.contains("(10 examples, 3 classes): mAP"), "{scored}");
+    // A folder whose examples have no class at all has no mAP to report.
+    let unlabelled = root.join("unlabelled");
+    std::fs::create_dir_all(&unlabelled).unwrap();
+    std::fs::copy(data.join("0.png"), unlabelled.join("0.png")).unwrap();
+    std::fs::write(unlabelled.join("labels.csv"), "file,labels\n0.png,\n").unwrap();
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&unlabelled)
+    ));
+    assert!(err.contains("no example has a class"), "{err}");
     std::fs::remove_dir_all(&root).ok();
 }
 

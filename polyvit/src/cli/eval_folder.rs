@@ -131,6 +131,13 @@ pub fn eval_folder(
             ));
         }
     }
+    if relabelled.iter().all(|e| e.labels.is_empty()) {
+        return Err(format!(
+            "{}: no example has a class, so there is nothing to score (mAP needs positives); \
+             to see the model's scores, use polyvit predict",
+            dir.display()
+        ));
+    }
     let format = task.file_format(as_is).map_err(|e| e.to_string())?;
     let n = relabelled.len();
     let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
