@@ -136,7 +136,8 @@ pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
     if let Some(why) = not_exportable(task) {
         return Err(DataError::new(task.name(), why));
     }
-    if dir.exists() {
+    // `symlink_metadata`, not `exists`: a link whose target is gone exists too.
+    if std::fs::symlink_metadata(dir).is_ok() {
         return Err(DataError::new(
             dir.display().to_string(),
             "already exists; export into a new folder",
@@ -147,16 +148,22 @@ pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let partial = dir.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let written = write_task(task, &partial);
-    let written = match written {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&partial);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&partial, dir).map_err(|e| io_error(dir, e))?;
-    Ok(written)
+    // Where the temporary folder cannot be made, the error names the user's folder, not it.
+    std::fs::create_dir_all(&partial).map_err(|e| {
+        DataError::new(
+            dir.display().to_string(),
+            format!("cannot create the folder: {e}"),
+        )
+    })?;
+    let written = write_task(task, &partial).and_then(|n| {
+        std::fs::rename(&partial, dir)
+            .map(|()| n)
+            .map_err(|e| io_error(dir, e))
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    written
 }
 
 fn write_task(task: TaskId, dir: &Path) -> DataResult<usize> {
@@ -289,5 +296,27 @@ mod tests {
         let err = task_named("language_id").unwrap_err();
         assert!(err.problem.contains("the full suite holds it"), "{err}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A folder that cannot be made is named as the user gave it, and nothing is left behind;
+    /// a broken link in its place counts as taken.
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_export_names_the_folder_and_leaves_nothing() {
+        let root = temp_path("export-fails");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a-file"), b"x").unwrap();
+        let inside_a_file = root.join("a-file").join("digits");
+        let err = export_task(TaskId::Mnist, &inside_a_file).unwrap_err();
+        assert_eq!(err.origin, inside_a_file.display().to_string());
+        assert!(err.problem.starts_with("cannot create the folder"), "{err}");
+        let link = root.join("dangling");
+        std::os::unix::fs::symlink(root.join("nowhere"), &link).unwrap();
+        let err = export_task(TaskId::Mnist, &link).unwrap_err();
+        assert!(err.problem.contains("already exists"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&root).unwrap().collect();
+        assert_eq!(left.len(), 2, "only the file and the link: {left:?}");
+        std::fs::remove_dir_all(&root).ok();
     }
 }
