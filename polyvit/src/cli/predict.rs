@@ -264,7 +264,8 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         .map(|(file, modality)| tasks_for(&trained, chosen, file, *modality))
         .collect();
     let mut per_file: Vec<Vec<Prediction>> = inputs.found.iter().map(|_| Vec::new()).collect();
-    let mut failed: Vec<Option<String>> = routes.iter().map(|r| r.clone().err()).collect();
+    let mut failed: Vec<Option<String>> =
+        routes.iter().map(|r| r.as_ref().err().cloned()).collect();
     for task in &trained.tasks {
         let assigned: Vec<usize> = (0..routes.len())
             .filter(|&i| routes[i].as_ref().is_ok_and(|tasks| tasks.contains(&task)))

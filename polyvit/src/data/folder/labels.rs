@@ -258,7 +258,8 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
     let mut seen: Option<(PathBuf, Modality)> = None;
     let mut examples = Vec::with_capacity(rows.len());
     // Each file's first spelling, by its canonical path: `a/../a/x.png` or a link is the same
-    // file as `a/x.png`, which `parse` cannot tell from the text.
+    // file as `a/x.png`, which `parse` cannot tell from the text. Its keys are then the files
+    // the label file lists, for `unlisted`.
     let mut spelled: HashMap<PathBuf, String> = HashMap::new();
     for (file, names) in rows {
         let row = file.clone();
@@ -314,10 +315,7 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
         examples.push((Example { path: full, labels }, split));
     }
     let (_, modality) = seen.expect("at least one row");
-    let listed = examples
-        .iter()
-        .filter_map(|(e, _)| e.path.canonicalize().ok())
-        .collect();
+    let listed = spelled.into_keys().collect();
     if let (n, Some(first)) = unlisted(root, &listed, modality == Modality::Video)? {
         return Err(DataError::new(
             &origin,
