@@ -44,6 +44,11 @@ pub struct TaskInfo {
     /// before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glyph_frame: Option<GlyphFrame>,
+    /// A fingerprint of every split's labels, in order ([`labels_fingerprint`]): a run resumed
+    /// on files moved between classes is refused even when the inputs' statistics did not move
+    /// (written by runs; absent in checkpoints from before it existed, which are not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
     /// The standardization of the training inputs.
     pub standardization: Standardization,
     /// Whether the scores are independent sigmoids (several classes at once).
@@ -66,6 +71,7 @@ impl TaskInfo {
             example_normalization: dataset.example_normalization,
             recording_form: dataset.recording_form,
             glyph_frame: glyph_frame_of(dataset)?,
+            labels: Some(labels_fingerprint(dataset)),
             standardization: dataset.standardization,
             multi_label: dataset.multi_label,
             classes: dataset.class_names.clone(),
@@ -141,6 +147,26 @@ impl TaskInfo {
     }
 }
 
+/// A 64-bit FNV-1a hash, as 16 hex digits, of each split's length and labels (class indices,
+/// or the bits of multi-hot rows), training, validation and test in turn: the same however the
+/// inputs are held, different when an example changes class or a split changes.
+fn labels_fingerprint(dataset: &Dataset) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |word: u64| {
+        for byte in word.to_le_bytes() {
+            hash = (hash ^ byte as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for split in [&dataset.train, &dataset.validation, &dataset.test] {
+        eat(split.len() as u64);
+        match &split.labels {
+            Labels::Class(classes) => classes.iter().for_each(|&c| eat(c as u64)),
+            Labels::MultiHot(rows) => rows.iter().for_each(|v| eat(v.to_bits() as u64)),
+        }
+    }
+    format!("{hash:016x}")
+}
+
 /// Training images measured for a [`GlyphFrame`], at most (evenly spaced over the split).
 const GLYPH_SAMPLE: usize = 2000;
 
@@ -192,6 +218,7 @@ mod tests {
             example_normalization: false,
             recording_form: None,
             glyph_frame: None,
+            labels: None,
             standardization: Standardization {
                 mean: 0.5,
                 std: 0.25,
@@ -215,7 +242,16 @@ mod tests {
             (d.num_classes, d.test.in_memory()),
             (2, Some(&[0.0; 4][..]))
         );
-        assert_eq!(TaskInfo::of(&d, Fit::Crop).unwrap(), info);
+        // The same description, but for the labels of its one test example.
+        let described = TaskInfo::of(&d, Fit::Crop).unwrap();
+        assert!(described.labels.is_some());
+        assert_eq!(
+            TaskInfo {
+                labels: None,
+                ..described
+            },
+            info
+        );
 
         // `difference` names each differing field with both values, and nothing else.
         assert_eq!(info.difference(&info.clone()), None);
@@ -247,6 +283,7 @@ mod tests {
             example_normalization: true,
             recording_form: Some(RecordingForm::TrimmedSpeech),
             glyph_frame: None,
+            labels: None,
             standardization: Standardization {
                 mean: 0.0,
                 std: 1.0,
@@ -305,6 +342,15 @@ mod tests {
             )
         };
         let info = TaskInfo::of(&dataset(images.clone(), vec![1, 6, 6]), Fit::default()).unwrap();
+        // Examples that change class change the description, though the inputs do not.
+        let mut relabelled = dataset(images.clone(), vec![1, 6, 6]);
+        relabelled.train.labels = Labels::Class(vec![1, 0, 0, 1]);
+        let moved = TaskInfo::of(&relabelled, Fit::default()).unwrap();
+        let difference = info.difference(&moved).expect("a difference");
+        assert!(
+            difference.starts_with("labels: ") && !difference.contains("standardization"),
+            "{difference}"
+        );
         let frame = info.glyph_frame.expect("blocks on black are glyphs");
         assert!(
             frame.background.abs() < 1e-5 && frame.extent == 3.0,
