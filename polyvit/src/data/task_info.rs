@@ -44,7 +44,7 @@ pub struct TaskInfo {
     /// before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glyph_frame: Option<GlyphFrame>,
-    /// A fingerprint of every split's labels, in order ([`labels_fingerprint`]): a run resumed
+    /// A fingerprint of every split's labels, in order (a 64-bit FNV-1a hash): a run resumed
     /// on files moved between classes is refused even when the inputs' statistics did not move
     /// (written by runs; absent in checkpoints from before it existed, which are not checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
