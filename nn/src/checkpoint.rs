@@ -10,6 +10,7 @@
 //! Files of format version 1 (a private bincode layout starting with the bytes `PVRSCKPT`) are
 //! recognized and refused with an error saying so; they are not converted.
 
+use crate::fnv::Fnv1a;
 use crate::safetensors_file;
 use crate::Parameters;
 use std::collections::BTreeMap;
@@ -80,33 +81,13 @@ pub struct Checkpoint {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// FNV-1a, 64 bits: a small, dependency-free checksum that catches corruption (not tampering).
-struct Fnv1a(u64);
-
-impl Fnv1a {
-    fn new() -> Fnv1a {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-
-    /// Adds `bytes`, then a separator, so that ("ab", "c") and ("a", "bc") hash differently.
-    fn field(&mut self, bytes: &[u8]) -> &mut Fnv1a {
-        for &b in bytes
-            .iter()
-            .chain((bytes.len() as u64).to_le_bytes().iter())
-        {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        self
-    }
-}
-
 /// The checksum stored under [`CHECKSUM_KEY`]: every tensor's name, dtype, shape and data, and
 /// every other metadata entry, in name order.
 fn checksum(
     tensors: &BTreeMap<String, Tensor>,
     metadata: &BTreeMap<String, String>,
 ) -> Result<String, tensor::Error> {
-    let mut hash = Fnv1a::new();
+    let mut hash = Fnv1a::default();
     for (name, t) in tensors {
         let (_, bytes) = safetensors_file::tensor_bytes(t)?;
         // The safetensors names, spelled out so the checksum does not hang on a Debug format.
@@ -127,7 +108,7 @@ fn checksum(
     for (key, value) in metadata.iter().filter(|(k, _)| *k != CHECKSUM_KEY) {
         hash.field(key.as_bytes()).field(value.as_bytes());
     }
-    Ok(format!("fnv1a64:{:016x}", hash.0))
+    Ok(format!("fnv1a64:{:016x}", hash.value()))
 }
 
 impl Checkpoint {

@@ -37,6 +37,7 @@
 //! vision transformer from these layers.
 
 pub mod checkpoint;
+pub mod fnv;
 pub mod init;
 pub mod layers;
 pub mod loss;

@@ -9,6 +9,7 @@ use super::glyph::GlyphFrame;
 use super::image_file::Fit;
 use super::input_file::InputFormat;
 use super::recording::RecordingForm;
+use nn::fnv::Fnv1a;
 use serde::{Deserialize, Serialize};
 
 /// The checkpoint metadata key of the task descriptions.
@@ -151,11 +152,9 @@ impl TaskInfo {
 /// or the bits of multi-hot rows), training, validation and test in turn: the same however the
 /// inputs are held, different when an example changes class or a split changes.
 fn labels_fingerprint(dataset: &Dataset) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = Fnv1a::default();
     let mut eat = |word: u64| {
-        for byte in word.to_le_bytes() {
-            hash = (hash ^ byte as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        hash.bytes(&word.to_le_bytes());
     };
     for split in [&dataset.train, &dataset.validation, &dataset.test] {
         eat(split.len() as u64);
@@ -164,7 +163,7 @@ fn labels_fingerprint(dataset: &Dataset) -> String {
             Labels::MultiHot(rows) => rows.iter().for_each(|v| eat(v.to_bits() as u64)),
         }
     }
-    format!("{hash:016x}")
+    format!("{:016x}", hash.value())
 }
 
 /// Training images measured for a [`GlyphFrame`], at most (evenly spaced over the split).

@@ -7,6 +7,7 @@ use super::evaluate::{eval_batch_size, logits_of_rows};
 use crate::data::{Dataset, Split};
 use crate::model::PolyVit;
 use autograd::Gradients;
+use nn::fnv::Fnv1a;
 use nn::Parameters;
 use tensor::{Device, Result, Tensor};
 
@@ -53,15 +54,13 @@ pub fn sum_over_ranks(
 /// A 64-bit checksum (FNV-1a) of the bits of every parameter, in the model's order: replicas
 /// that applied the same updates to the same start agree on it exactly.
 pub fn parameter_checksum(model: &PolyVit) -> Result<u64> {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = Fnv1a::default();
     for (_, p) in model.named_parameters() {
         for value in p.value().to_vec::<f32>()? {
-            for byte in value.to_bits().to_le_bytes() {
-                hash = (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3);
-            }
+            hash.bytes(&value.to_bits().to_le_bytes());
         }
     }
-    Ok(hash)
+    Ok(hash.value())
 }
 
 /// Whether every rank holds the same parameters (one collective call; a single process always
