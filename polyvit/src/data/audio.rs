@@ -5,6 +5,7 @@
 use super::error::{DataError, DataResult};
 use super::resample::{resample_span, resampled_len};
 use super::spectrogram::{LogMel, MelConfig};
+use std::ops::Range;
 
 /// The feature extractor of the audio tasks.
 #[derive(Debug, Clone)]
@@ -45,8 +46,7 @@ impl AudioFeatures {
     pub fn fit(&self, samples: &[f32]) -> Vec<f32> {
         let n = self.window_samples();
         if samples.len() >= n {
-            let start = (samples.len() - n) / 2;
-            samples[start..start + n].to_vec()
+            samples[centred(samples.len(), n)].to_vec()
         } else {
             let mut out = vec![0.0; n];
             let start = (n - samples.len()) / 2;
@@ -62,13 +62,18 @@ impl AudioFeatures {
     pub fn features(&self, samples: &[f32], rate: u32) -> DataResult<Vec<f32>> {
         let to = self.sample_rate();
         let len = resampled_len(samples.len(), rate, to);
-        let window = self.window_samples();
-        let kept = match len.checked_sub(window) {
-            Some(extra) => extra / 2..extra / 2 + window,
-            None => 0..len,
-        };
+        let kept = centred(len, self.window_samples());
         let at_rate = resample_span(samples, rate, to, kept)?;
         self.mel.compute(&self.fit(&at_rate))
+    }
+}
+
+/// The samples one window of `window` keeps of `len`: the middle ones when there are more,
+/// all of them otherwise ([`AudioFeatures::fit`] pads those to the window).
+fn centred(len: usize, window: usize) -> Range<usize> {
+    match len.checked_sub(window) {
+        Some(extra) => extra / 2..extra / 2 + window,
+        None => 0..len,
     }
 }
 
