@@ -552,6 +552,65 @@ fn bad_folders_stop_training_before_anything_is_written() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+/// A size the patch cannot tile, or one whose single example's attention maps would not fit in
+/// memory, is refused before the first pass: the broken file beside the pictures, which the
+/// first pass would name, is never decoded.
+#[test]
+fn impossible_sizes_are_refused_before_any_file_is_decoded() {
+    let root = fresh("sizes");
+    let data = root.join("data");
+    stripes(&data, "horizontal", 4, true);
+    stripes(&data, "vertical", 4, false);
+    // A PNG cut short (the configurations below set the channels, so the scan need not read
+    // any picture).
+    let whole = std::fs::read(data.join("vertical").join("0.png")).unwrap();
+    std::fs::write(data.join("vertical").join("broken.png"), &whole[..40]).unwrap();
+    let out = root.join("run");
+    let cases = [
+        (
+            "[30, 30]",
+            "task stripes: Image tokenizer: patch [7, 7] does not tile input [3, 30, 30]",
+        ),
+        (
+            "[7000, 7000]",
+            "task stripes: one example's attention maps in a training step alone take",
+        ),
+    ];
+    for (size, says) in cases {
+        let config = root.join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "preset = \"tiny\"\n[[task]]\nname = \"stripes\"\nsteps = 2\nbatch_size = 4\n\
+                 lr = 0.001\n[task.data]\npath = \"{}\"\nsize = {size}\nchannels = 3\n",
+                s(&data)
+            ),
+        )
+        .unwrap();
+        let config = s(&config);
+        let lines = [
+            format!("train --config {config} --output {}", s(&out)),
+            format!("info --config {config}"),
+        ];
+        for line in lines {
+            let err = fails(&line);
+            assert!(
+                err.contains(says) && !err.contains("broken.png"),
+                "{line}: {err}"
+            );
+        }
+    }
+    assert!(!out.exists(), "nothing is written");
+    // The same folder at a size that fits reaches the first pass, which names the broken file.
+    let err = fails(&format!(
+        "train --tasks stripes --task stripes={} --preset tiny --steps 2 --output {}",
+        s(&data),
+        s(&out)
+    ));
+    assert!(err.contains("broken.png"), "{err}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
 #[test]
 fn exported_digits_are_a_folder_task() {
     let root = fresh("export");

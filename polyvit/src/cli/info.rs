@@ -4,6 +4,7 @@ use super::tasks::{load_suite, load_tasks};
 use clap::Args;
 use nn::checkpoint::Checkpoint;
 use polyvit::data::SuiteConfig;
+use polyvit::memory::available_memory;
 use polyvit::model::{
     init_from_file, paper_tasks, parameter_table, single_task_parameter_count, PolyVit, TaskSpec,
     TokenizerSpec,
@@ -53,7 +54,8 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
     let (config, (tokenizers, tasks), name, task_names) = match &args.config {
         Some(path) => {
             let config = TrainConfig::from_toml_file(path)?;
-            let datasets = load_tasks(&config)?;
+            // Refused where `train` would refuse it on the CPU, before its folders are decoded.
+            let datasets = load_tasks(&config, available_memory())?;
             let specs = model_specs(&config, &datasets).map_err(|e| e.to_string())?;
             let names: Vec<&str> = config.tasks.iter().map(|t| t.name.as_str()).collect();
             let name = format!(

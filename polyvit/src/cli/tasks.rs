@@ -1,7 +1,8 @@
 //! The data of a run: the embedded tasks it trains and the configuration's tasks from folders.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use polyvit::data::{build_folder_task, build_suite, build_task, Dataset, SuiteConfig, TaskId};
+use polyvit::data::{build_suite, build_task, plan_folder_task, Dataset, SuiteConfig, TaskId};
+use polyvit::train::step_memory::check_input_shape;
 use polyvit::train::TrainConfig;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +21,10 @@ pub fn load_suite(suite: &SuiteConfig) -> Result<Vec<Dataset>, String> {
 /// without sizes of its own takes the input shape of the run's first other task of the same
 /// modality, so that the two share a tokenizer. When a configured name is neither, the whole
 /// suite is returned, so that the run reports the name next to every task it could have been.
-pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
+/// A folder task is refused before its files are decoded when the configured patch does not
+/// tile its examples, or when one example's training step needs more than `memory` bytes (the
+/// memory a training step draws on, where known: [`super::train::step_memory_limit`]).
+pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Dataset>, String> {
     let suite = config.suite_config();
     let built_in: Option<Vec<TaskId>> = config
         .tasks
@@ -66,7 +70,18 @@ pub fn load_tasks(config: &TrainConfig) -> Result<Vec<Dataset>, String> {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         };
-        let dataset = build_folder_task(&task.name, spec, &in_run, &progress)
+        let planned = plan_folder_task(&task.name, spec, &in_run)
+            .map_err(|e| format!("task {}: {e}", task.name))?;
+        check_input_shape(
+            config,
+            &task.name,
+            planned.modality(),
+            planned.shape(),
+            memory,
+        )
+        .map_err(|e| e.to_string())?;
+        let dataset = planned
+            .build(&progress)
             .map_err(|e| format!("task {}: {e}", task.name));
         bar.finish_and_clear();
         let dataset = dataset?;

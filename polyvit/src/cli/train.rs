@@ -302,7 +302,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         return Ok(Ended::Finished);
     }
     let started = Instant::now();
-    let suite = load_tasks(&config)?;
+    let suite = load_tasks(&config, step_memory_limit(&device))?;
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
     let initialized = match &args.init_from {
         Some(path) => {
@@ -466,14 +466,21 @@ fn print_task_notes(run: &Run) {
     }
 }
 
-/// Refuses a run on the CPU whose training step's attention maps cannot fit in the memory
-/// available now (`step_memory`), before anything is written.
+/// The memory a training step on `device` can draw on: what is available now for a step on
+/// the CPU; unknown (`None`) on an OpenCL device.
+pub fn step_memory_limit(device: &Device) -> Option<u64> {
+    match device {
+        Device::Cpu => available_memory(),
+        Device::OpenCl(_) => None,
+    }
+}
+
+/// Refuses a run whose training step's attention maps cannot fit in the memory it draws on
+/// ([`step_memory_limit`], `step_memory`), before anything is written.
 pub fn check_memory(run: &Run) -> Result<(), String> {
-    match (run.device(), available_memory()) {
-        (Device::Cpu, Some(available)) => {
-            check_step_memory(run, available).map_err(|e| e.to_string())
-        }
-        _ => Ok(()),
+    match step_memory_limit(run.device()) {
+        Some(available) => check_step_memory(run, available).map_err(|e| e.to_string()),
+        None => Ok(()),
     }
 }
 
@@ -595,7 +602,9 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
     }
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
     let config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
-    let mut run = Run::new(config.clone(), load_tasks(&config)?).map_err(|e| e.to_string())?;
+    // Evaluation keeps no attention maps for a backward pass: no training step's memory limit.
+    let mut run =
+        Run::new(config.clone(), load_tasks(&config, None)?).map_err(|e| e.to_string())?;
     run.to_device(&device).map_err(|e| e.to_string())?;
     run.restore(&checkpoint).map_err(|e| e.to_string())?;
     let scores = run.evaluate(test).map_err(|e| e.to_string())?;

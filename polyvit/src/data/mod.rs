@@ -49,5 +49,5 @@ mod test_util;
 
 pub use dataset::{Dataset, Labels, Modality, RawSplit, Split, Standardization};
 pub use error::{DataError, DataResult};
-pub use folder::{build_folder_task, FolderSpec};
+pub use folder::{build_folder_task, plan_folder_task, FolderSpec, PlannedFolderTask};
 pub use suite::{build_suite, build_task, default_suite, BandMeanRemoval, SuiteConfig, TaskId};

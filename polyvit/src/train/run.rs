@@ -137,6 +137,24 @@ fn tokenizer_spec(config: &TrainConfig, modality: Modality, shape: &[usize]) -> 
     }
 }
 
+/// The tokenizer of task `name`, whose examples of `modality` have `shape`, with the configured
+/// patch; an error when the patch does not tile them.
+pub fn checked_tokenizer_spec(
+    config: &TrainConfig,
+    name: &str,
+    modality: Modality,
+    shape: &[usize],
+) -> Result<TokenizerSpec, RunError> {
+    let spec = tokenizer_spec(config, modality, shape);
+    spec.validate().map_err(|e| {
+        let modality = format!("{modality:?}").to_lowercase();
+        RunError::Config(format!(
+            "task {name}: {e}; choose patches.{modality} (or the folder task's size or frames) so that it does"
+        ))
+    })?;
+    Ok(spec)
+}
+
 /// The tokenizers (one per modality, with the configured patches) and task heads that
 /// `datasets` need.
 pub fn model_specs(
@@ -158,17 +176,9 @@ pub fn model_specs(
                 )));
             }
             Some(_) => {}
-            None => {
-                let spec = tokenizer_spec(config, d.modality, &d.shape);
-                spec.validate().map_err(|e| {
-                    let modality = format!("{:?}", d.modality).to_lowercase();
-                    RunError::Config(format!(
-                        "task {}: {e}; choose patches.{modality} (or the folder task's size or frames) so that it does",
-                        d.name
-                    ))
-                })?;
-                tokenizers.push(spec);
-            }
+            None => tokenizers.push(checked_tokenizer_spec(
+                config, &d.name, d.modality, &d.shape,
+            )?),
         }
     }
     let tasks = datasets

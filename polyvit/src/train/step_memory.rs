@@ -5,7 +5,10 @@
 
 use super::batch::drawn_batch_size;
 use super::collective::shard;
-use super::run::{Run, RunError};
+use super::run::{checked_tokenizer_spec, Run, RunError};
+use super::TrainConfig;
+use crate::data::Modality;
+use crate::model::ModelConfig;
 use tensor::Device;
 
 /// The fewest bytes of attention maps one training step of the run's task `j` holds at its
@@ -23,33 +26,75 @@ pub fn step_attention_bytes(run: &Run, j: usize) -> tensor::Result<u64> {
         Device::OpenCl(_) => 1,
     };
     let examples = rows.div_ceil(parts) * side_by_side;
-    let maps = run.model.config.depth as u64 + 2;
-    let scores = run.model.attention_scores_per_example(&dataset.name)? as u64;
-    Ok((examples as u64)
+    let tokens = run.model.tokens_per_example(&dataset.name)?;
+    Ok(attention_bytes(examples, &run.model.config, tokens))
+}
+
+/// The bytes of the attention maps `examples` examples of `tokens` tokens hold at the peak of
+/// a training step of a model of `config`: one map of `heads · tokens²` scores per block kept
+/// for the backward pass, and during the top block's backward pass the gradients of its scores
+/// and of their softmax.
+fn attention_bytes(examples: usize, config: &ModelConfig, tokens: usize) -> u64 {
+    let maps = config.depth as u64 + 2;
+    (examples as u64)
         .saturating_mul(maps)
-        .saturating_mul(scores)
-        .saturating_mul(std::mem::size_of::<f32>() as u64))
+        .saturating_mul(config.heads as u64)
+        .saturating_mul((tokens as u64).saturating_mul(tokens as u64))
+        .saturating_mul(std::mem::size_of::<f32>() as u64)
+}
+
+/// Refuses task `name`, whose examples of `modality` have `shape`, before any of its files is
+/// decoded, when the configured patch does not tile them or when a training step of one
+/// example alone would hold more than `available` bytes of attention maps (where known): the
+/// checks [`Run::new`] and [`check_step_memory`] make, which a folder of many or large files
+/// would otherwise reach only after the first pass.
+pub fn check_input_shape(
+    config: &TrainConfig,
+    name: &str,
+    modality: Modality,
+    shape: &[usize],
+    available: Option<u64>,
+) -> Result<(), RunError> {
+    let tokens = checked_tokenizer_spec(config, name, modality, shape)?.tokens() + 1;
+    let model = config.model_config().map_err(RunError::Config)?;
+    let needed = attention_bytes(1, &model, tokens);
+    match available {
+        Some(available) if needed > available => Err(RunError::Config(format!(
+            "task {name}: one example's attention maps in a training step alone take {} \
+             ({tokens} tokens per example of shape {shape:?}, {} heads, {} blocks), more than \
+             the {} of memory available; choose larger patches or a smaller size",
+            gib(needed),
+            model.heads,
+            model.depth,
+            gib(available)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `bytes` in GiB, for messages.
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
 }
 
 /// An error naming the first task of `run` whose step's attention maps alone take more than
 /// `available` bytes, with what to change.
 pub fn check_step_memory(run: &Run, available: u64) -> Result<(), RunError> {
-    const GIB: f64 = (1u64 << 30) as f64;
     for (j, dataset) in run.datasets.iter().enumerate() {
         let needed = step_attention_bytes(run, j)?;
         if needed > available {
             let tokens = run.model.tokens_per_example(&dataset.name)?;
             return Err(RunError::Config(format!(
-                "task {}: a training step's attention maps alone take {:.1} GiB ({} tokens per \
-                 example, {} heads, {} blocks, batch_size {}), more than the {:.1} GiB of memory \
+                "task {}: a training step's attention maps alone take {} ({} tokens per \
+                 example, {} heads, {} blocks, batch_size {}), more than the {} of memory \
                  available; choose larger patches or a smaller batch_size",
                 dataset.name,
-                needed as f64 / GIB,
+                gib(needed),
                 tokens,
                 run.model.config.heads,
                 run.model.config.depth,
                 run.config.tasks[j].batch_size,
-                available as f64 / GIB
+                gib(available)
             )));
         }
     }

@@ -20,6 +20,7 @@ use design::{
 use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
+use polyvit::memory::available_memory;
 use polyvit::train::{Run, TaskScore, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -78,7 +79,8 @@ fn base_config(args: &ExperimentArgs) -> Result<TrainConfig, String> {
 /// The data of every task of `base`, loaded once for all the runs; an error names a task that
 /// is neither in the suite nor a folder.
 fn load_base_tasks(base: &TrainConfig) -> Result<Vec<Dataset>, String> {
-    let suite = load_tasks(base)?;
+    // The experiment's runs train on the CPU.
+    let suite = load_tasks(base, available_memory())?;
     if let Some(missing) = base
         .tasks
         .iter()

@@ -184,15 +184,24 @@ impl Progress<'_> {
     }
 }
 
-/// Builds the task `name` from the folder of `spec`. `others` are the run's other tasks: the
-/// first of the same modality lends its input shape where the spec sets none. `progress` is
-/// called with (files decoded, files in all) after each file of the first pass, from any thread.
-pub fn build_folder_task(
-    name: &str,
-    spec: &FolderSpec,
+/// A folder task scanned and given its input shape, before any of its files is decoded: what
+/// a caller may check (the shape against the model's patches) before the first pass.
+pub struct PlannedFolderTask<'a> {
+    name: &'a str,
+    spec: &'a FolderSpec,
+    scan: Scan,
+    shape: Vec<usize>,
+    format: InputFormat,
+}
+
+/// Scans the folder of `spec` for the task `name` and chooses its input shape. `others` are the
+/// run's other tasks: the first of the same modality lends its input shape where the spec sets
+/// none.
+pub fn plan_folder_task<'a>(
+    name: &'a str,
+    spec: &'a FolderSpec,
     others: &[&Dataset],
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> DataResult<Dataset> {
+) -> DataResult<PlannedFolderTask<'a>> {
     let origin = spec.path.display().to_string();
     spec.validate().map_err(|p| DataError::new(&origin, p))?;
     let scan = scan(spec)?;
@@ -203,47 +212,88 @@ pub fn build_folder_task(
     let shape = input_shape(&scan, spec, like)?;
     let format = InputFormat::new(scan.modality, &shape, spec.fit)
         .map_err(|e| DataError::new(&origin, e.problem))?;
-    let (classes, multi) = (scan.classes.len(), scan.multi_label);
-    let [train, validation, test] = &scan.splits;
-    let progress = Progress {
-        done: AtomicUsize::new(0),
-        total: train.len() + validation.len() + test.len(),
-        report: progress,
-    };
-    let example_bytes = 4 * format.shape().iter().product::<usize>() as u64;
-    let budget = || {
-        spec.memory_budget_mib
-            .map_or_else(default_budget, |mib| mib.saturating_mul(1 << 20))
-    };
-    let keep = !spec
-        .cache
-        .streams(progress.total as u64 * example_bytes, budget);
-    let pass = |examples: &[Example]| first_pass(&format, examples, keep, &progress);
-    let passes = [
-        (train.as_slice(), pass(train)?),
-        (validation.as_slice(), pass(validation)?),
-        (test.as_slice(), pass(test)?),
-    ];
-    let standardization = passes[0].1 .1.standardization();
-    let split = |(examples, (mut inputs, _)): (&[Example], (Vec<f32>, Moments))| {
-        let labels = labels_of(examples, classes, multi);
-        if keep {
-            standardization.apply(&mut inputs);
-            Split::new(inputs, labels, examples.len(), classes, name)
-        } else {
-            let files = examples.iter().map(|e| e.path.clone()).collect();
-            let inputs = StreamedInputs::new(files, format.clone(), standardization);
-            Split::streamed(inputs, labels, classes, name)
-        }
-    };
-    let [train, validation, test] = passes.map(split);
-    let splits = [train?, validation?, test?];
-    Ok(Dataset::new(
+    Ok(PlannedFolderTask {
         name,
-        scan.modality,
+        spec,
+        scan,
         shape,
-        scan.classes,
-        standardization,
-        splits,
-    ))
+        format,
+    })
+}
+
+impl PlannedFolderTask<'_> {
+    pub fn modality(&self) -> Modality {
+        self.scan.modality
+    }
+
+    /// One example's shape (as [`Dataset::shape`]).
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Decodes every file (the first pass) and builds the task. `progress` is called with
+    /// (files decoded, files in all) after each file, from any thread.
+    pub fn build(self, progress: &(dyn Fn(usize, usize) + Sync)) -> DataResult<Dataset> {
+        let PlannedFolderTask {
+            name,
+            spec,
+            scan,
+            shape,
+            format,
+        } = self;
+        let (classes, multi) = (scan.classes.len(), scan.multi_label);
+        let [train, validation, test] = &scan.splits;
+        let progress = Progress {
+            done: AtomicUsize::new(0),
+            total: train.len() + validation.len() + test.len(),
+            report: progress,
+        };
+        let example_bytes = 4 * format.shape().iter().product::<usize>() as u64;
+        let budget = || {
+            spec.memory_budget_mib
+                .map_or_else(default_budget, |mib| mib.saturating_mul(1 << 20))
+        };
+        let keep = !spec
+            .cache
+            .streams(progress.total as u64 * example_bytes, budget);
+        let pass = |examples: &[Example]| first_pass(&format, examples, keep, &progress);
+        let passes = [
+            (train.as_slice(), pass(train)?),
+            (validation.as_slice(), pass(validation)?),
+            (test.as_slice(), pass(test)?),
+        ];
+        let standardization = passes[0].1 .1.standardization();
+        let split = |(examples, (mut inputs, _)): (&[Example], (Vec<f32>, Moments))| {
+            let labels = labels_of(examples, classes, multi);
+            if keep {
+                standardization.apply(&mut inputs);
+                Split::new(inputs, labels, examples.len(), classes, name)
+            } else {
+                let files = examples.iter().map(|e| e.path.clone()).collect();
+                let inputs = StreamedInputs::new(files, format.clone(), standardization);
+                Split::streamed(inputs, labels, classes, name)
+            }
+        };
+        let [train, validation, test] = passes.map(split);
+        let splits = [train?, validation?, test?];
+        Ok(Dataset::new(
+            name,
+            scan.modality,
+            shape,
+            scan.classes,
+            standardization,
+            splits,
+        ))
+    }
+}
+
+/// Builds the task `name` from the folder of `spec` ([`plan_folder_task`], then
+/// [`PlannedFolderTask::build`]).
+pub fn build_folder_task(
+    name: &str,
+    spec: &FolderSpec,
+    others: &[&Dataset],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> DataResult<Dataset> {
+    plan_folder_task(name, spec, others)?.build(progress)
 }
