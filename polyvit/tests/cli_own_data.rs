@@ -674,6 +674,95 @@ fn a_folder_task_streamed_by_its_configuration_trains_as_one_in_memory() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+/// A streamed task whose files go away in the middle of the run stops it with the file's name,
+/// a checkpoint of the step it reached and the way to go on; once the files are back, the run
+/// resumes after that step.
+#[cfg(unix)]
+#[test]
+fn a_streamed_file_gone_mid_run_saves_the_run_for_a_resume() {
+    let root = fresh("gone");
+    let data = root.join("stripes");
+    stripes(&data, "horizontal", 6, true);
+    stripes(&data, "vertical", 6, false);
+    let config = root.join("stream.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "preset = \"tiny\"\neval_every = 0\n[[task]]\nname = \"stripes\"\nsteps = 100000\n\
+             batch_size = 4\nlr = 0.001\n[task.data]\npath = \"{}\"\ncache = \"stream\"\n",
+            s(&data)
+        ),
+    )
+    .unwrap();
+    let out = root.join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(["train", "--config", &s(&config), "--output", &s(&out)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("polyvit runs");
+    let steps = out.join("steps.jsonl");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&steps).map_or(true, |s| s.is_empty()) {
+        assert!(started.elapsed().as_secs() < 300, "no step logged");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let away = root.join("away");
+    std::fs::rename(&data, &away).unwrap();
+    let run = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{said}");
+    let checkpoint = out.join("checkpoint.safetensors");
+    let hint = format!(
+        "checkpoint saved; once the file reads again, continue with --resume {}",
+        s(&checkpoint)
+    );
+    assert!(
+        said.contains(&format!("error: {}", s(&data))) && said.contains(&hint),
+        "{said}"
+    );
+    let stopped_at: u64 = said
+        .split("stopped at step ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|step| step.parse().ok())
+        .unwrap_or_else(|| panic!("no step in {said}"));
+    assert!(stopped_at > 0, "{said}");
+    // Back in place, the files are the ones the checkpoint trained on: the run goes on.
+    std::fs::rename(&away, &data).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(["train", "--resume", &s(&checkpoint)])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("polyvit runs");
+    let logged = |step: u64| {
+        std::fs::read_to_string(&steps)
+            .unwrap()
+            .contains(&format!("\"step\":{step},"))
+    };
+    let started = std::time::Instant::now();
+    while !logged(stopped_at + 1) {
+        assert!(
+            started.elapsed().as_secs() < 300,
+            "the resumed run logs no step"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let resumed = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        said.contains(&format!("resuming after step {stopped_at}")),
+        "{said}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
 /// A task trained on glyphs on a plain background (light bars on black, as MNIST's digits)
 /// reads new pictures in its training images' form: a dark bar drawn on white paper, larger and
 /// off-centre, is made light on black, scaled and centred first; `--as-is` only resizes it.

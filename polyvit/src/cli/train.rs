@@ -12,7 +12,7 @@ use polyvit::data::{FolderSpec, TaskId};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
 use polyvit::train::step_memory::check_step_memory;
-use polyvit::train::{Collective, Run, SingleProcess, TaskScore, TrainConfig};
+use polyvit::train::{Collective, Run, RunError, SingleProcess, TaskScore, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -538,7 +538,7 @@ fn train_loop(
         checks.before_step(run);
         let report = run.train_step().map_err(|e| {
             bar.abandon();
-            e.to_string()
+            stopped(run, files, e)
         })?;
         checks.after_step(run)?;
         if let Some(files) = files {
@@ -557,7 +557,10 @@ fn train_loop(
         bar.inc(1);
         let every = |n: u64| n > 0 && run.step.is_multiple_of(n) && run.step < total;
         if every(run.config.eval_every) {
-            let scores = run.evaluate(false).map_err(|e| e.to_string())?;
+            let scores = run.evaluate(false).map_err(|e| {
+                bar.abandon();
+                stopped(run, files, e)
+            })?;
             if let Some(files) = files {
                 files.write_scores(run.step, "validation", &scores)?;
                 let summary: Vec<String> = scores
@@ -578,6 +581,24 @@ fn train_loop(
     }
     bar.finish();
     Ok(())
+}
+
+/// The message of an error that stopped training. A data error (a file of a streamed task
+/// unreadable or gone in the middle of the run) comes before the step changes anything, so the
+/// run is saved as it stands and the message says how to go on once the file reads again; after
+/// any other error (a non-finite loss, a failed collective) nothing is saved.
+fn stopped(run: &Run, files: Option<&OutputFiles>, error: RunError) -> String {
+    match (&error, files) {
+        (RunError::Data(_), Some(files)) => match run.save(&files.checkpoint) {
+            Ok(()) => format!(
+                "{error}\nstopped at step {}: checkpoint saved; once the file reads again, continue with --resume {}",
+                run.step,
+                files.checkpoint.display()
+            ),
+            Err(save) => format!("{error} (and saving a checkpoint failed: {save})"),
+        },
+        _ => error.to_string(),
+    }
 }
 
 pub fn eval(args: EvalArgs) -> Result<(), String> {
