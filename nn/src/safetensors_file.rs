@@ -14,6 +14,9 @@ use tensor::{DType, Tensor};
 pub struct SafetensorsContent {
     pub tensors: BTreeMap<String, Tensor>,
     pub metadata: BTreeMap<String, String>,
+    /// Each tensor's dtype as the file stores it (`"F32"`, `"F64"`, `"F16"`, `"BF16"`): the
+    /// last two are held widened to `F32` in `tensors`.
+    pub stored_dtypes: BTreeMap<String, String>,
 }
 
 /// The little-endian bytes of a tensor's logical values (any layout, any device) and its dtype.
@@ -117,7 +120,9 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, Checkpoin
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
     let file = SafeTensors::deserialize(bytes).map_err(invalid)?;
     let mut tensors = BTreeMap::new();
+    let mut stored_dtypes = BTreeMap::new();
     for (name, view) in file.iter() {
+        stored_dtypes.insert(name.to_string(), format!("{:?}", view.dtype()));
         let data = view.data();
         let tensor = match view.dtype() {
             Dtype::F32 => Tensor::from_vec(
@@ -160,7 +165,11 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, Checkpoin
         .unwrap_or_default()
         .into_iter()
         .collect();
-    Ok(SafetensorsContent { tensors, metadata })
+    Ok(SafetensorsContent {
+        tensors,
+        metadata,
+        stored_dtypes,
+    })
 }
 
 /// The IEEE 754 half-precision number with bits `h`, exactly, as an `f32`.

@@ -12,8 +12,13 @@ fn file_of_words(dtype: Dtype, words: &[u16]) -> Vec<u8> {
     safetensors::serialize([("w", view)], None).unwrap()
 }
 
-fn decoded(bytes: &[u8]) -> Vec<f32> {
-    let content = decode(bytes, Path::new("half.safetensors")).unwrap();
+/// The values of a file's tensor `w` of `dtype` and these words, held as f32 (the file's dtype
+/// kept in `stored_dtypes`).
+fn decoded(dtype: Dtype, words: &[u16]) -> Vec<f32> {
+    let bytes = file_of_words(dtype, words);
+    let content = decode(&bytes, Path::new("half.safetensors")).unwrap();
+    assert_eq!(content.stored_dtypes["w"], format!("{dtype:?}"));
+    assert_eq!(content.tensors["w"].dtype(), tensor::DType::F32);
     content.tensors["w"].to_vec::<f32>().unwrap()
 }
 
@@ -22,7 +27,7 @@ fn f16_weights_widen_exactly() {
     let words = [
         0x3c00, 0xc000, 0x0001, 0x8000, 0x7bff, 0x7c00, 0xfc00, 0x3555, 0x03ff,
     ];
-    let values = decoded(&file_of_words(Dtype::F16, &words));
+    let values = decoded(Dtype::F16, &words);
     let expected = [
         1.0,
         -2.0,
@@ -37,15 +42,12 @@ fn f16_weights_widen_exactly() {
     for (v, e) in values.iter().zip(expected) {
         assert_eq!(v.to_bits(), e.to_bits(), "{values:?}");
     }
-    assert!(decoded(&file_of_words(Dtype::F16, &[0x7e00]))[0].is_nan());
+    assert!(decoded(Dtype::F16, &[0x7e00])[0].is_nan());
 }
 
 #[test]
 fn bf16_weights_widen_exactly() {
-    let values = decoded(&file_of_words(
-        Dtype::BF16,
-        &[0x3f80, 0xc0a0, 0x7f80, 0x0001],
-    ));
+    let values = decoded(Dtype::BF16, &[0x3f80, 0xc0a0, 0x7f80, 0x0001]);
     assert_eq!(
         values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
         [0x3f80_0000, 0xc0a0_0000, 0x7f80_0000, 0x0001_0000]

@@ -200,6 +200,56 @@ fn the_report_names_what_was_loaded_adapted_fresh_and_ignored() {
     assert!(text.contains("fresh    heads.Image.weight"), "{text}");
 }
 
+/// The fixture's tensors written to `name` in the temporary folder, each value as `dtype`
+/// ("F64", or "BF16": its top 16 bits), in a safetensors file laid out by hand.
+fn fixture_stored_as(dtype: &str, name: &str) -> PathBuf {
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for (tensor, t) in read("vit_timm.safetensors") {
+        let start = data.len();
+        for v in t.to_vec::<f32>().unwrap() {
+            match dtype {
+                "F64" => data.extend(f64::from(v).to_le_bytes()),
+                _ => data.extend(((v.to_bits() >> 16) as u16).to_le_bytes()),
+            }
+        }
+        let entry = serde_json::json!({
+            "dtype": dtype, "shape": t.shape(), "data_offsets": [start, data.len()]
+        });
+        header.insert(tensor, entry);
+    }
+    let header = serde_json::Value::Object(header).to_string();
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(header.as_bytes());
+    bytes.extend(data);
+    let path = std::env::temp_dir().join(format!("polyvit-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Values stored in another dtype than f32 are converted, and the report's summary says how: an
+/// F64 copy of the fixture gives PyTorch's logits (its values are the f32 ones, exactly).
+#[test]
+fn the_report_says_what_became_of_f64_and_half_precision_values() {
+    let mut plain = model(&native_tokenizers(), 0);
+    let report = init_from_file(&mut plain, &fixture("vit_timm.safetensors")).unwrap();
+    assert!(report.conversions.is_empty(), "{:?}", report.conversions);
+    for (dtype, says) in [
+        ("F64", "; F64 values rounded to f32 (to nearest)"),
+        ("BF16", "; BF16 values widened to f32 exactly"),
+    ] {
+        let path = fixture_stored_as(dtype, &format!("vit_{dtype}.safetensors"));
+        let mut model = model(&native_tokenizers(), 0);
+        let report = init_from_file(&mut model, &path).unwrap();
+        std::fs::remove_file(&path).ok();
+        assert!(report.summary().ends_with(says), "{}", report.summary());
+        if dtype == "F64" {
+            use_checkpoint_head(&mut model);
+            assert_logits(&model, "Image", "image", "the F64 copy");
+        }
+    }
+}
+
 #[test]
 fn the_hugging_face_vit_model_layout_without_prefix_loads_too() {
     // transformers' ViTModel: no `vit.` prefix, a pooler instead of a classifier.

@@ -41,19 +41,26 @@ pub struct InitReport {
     pub fresh: Vec<String>,
     /// Tensors of the checkpoint set aside (its heads, pooler).
     pub ignored: Vec<String>,
+    /// What became of values the file stores in another dtype than the model's f32, one entry
+    /// per such dtype (e.g. "BF16 values widened to f32 exactly").
+    pub conversions: Vec<String>,
 }
 
 impl InitReport {
     /// One line: the layout and how many parameters went which way.
     pub fn summary(&self) -> String {
-        format!(
+        let mut summary = format!(
             "{} layout: {} parameters loaded, {} adapted, {} left fresh; {} tensors of the checkpoint ignored",
             self.layout,
             self.loaded.len(),
             self.adapted.len(),
             self.fresh.len(),
             self.ignored.len()
-        )
+        );
+        for conversion in &self.conversions {
+            summary += &format!("; {conversion}");
+        }
+        summary
     }
 }
 
@@ -304,6 +311,7 @@ pub fn init_from_vit(model: &mut PolyVit, vit: &VitWeights) -> Result<InitReport
         adapted: Vec::new(),
         fresh: Vec::new(),
         ignored: vit.ignored().to_vec(),
+        conversions: Vec::new(),
     };
     let mut visited = std::collections::BTreeSet::new();
     model.visit("", &mut |name, p| {
@@ -362,5 +370,24 @@ pub fn init_from_file(model: &mut PolyVit, path: &Path) -> Result<InitReport, St
     let content = nn::safetensors_file::read(path).map_err(|e| e.to_string())?;
     let vit = VitWeights::from_tensors(content.tensors)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    init_from_vit(model, &vit).map_err(|e| format!("{}: {e}", path.display()))
+    let mut report = init_from_vit(model, &vit).map_err(|e| format!("{}: {e}", path.display()))?;
+    report.conversions = conversions(content.stored_dtypes.values());
+    Ok(report)
+}
+
+/// What the file's values stored in `dtypes` (safetensors' names) became in f32 parameters, one
+/// entry per dtype other than F32: F16 and BF16 widen exactly, F64 rounds to nearest.
+fn conversions<'a>(dtypes: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    let others: std::collections::BTreeSet<&str> = dtypes
+        .into_iter()
+        .map(String::as_str)
+        .filter(|&d| d != "F32")
+        .collect();
+    others
+        .into_iter()
+        .map(|dtype| match dtype {
+            "F64" => "F64 values rounded to f32 (to nearest)".to_string(),
+            half => format!("{half} values widened to f32 exactly"),
+        })
+        .collect()
 }
