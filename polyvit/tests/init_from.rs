@@ -287,9 +287,9 @@ fn the_hugging_face_vit_model_layout_without_prefix_loads_too() {
 /// A change to the tensors of a checkpoint.
 type Edit = Box<dyn Fn(&mut BTreeMap<String, Tensor>)>;
 
-/// The error of initializing the native model from the timm fixture after `edit`.
-fn init_error(edit: Edit) -> String {
-    let mut tensors = read("vit_timm.safetensors");
+/// The error of initializing the native model from the fixture `file` after `edit`.
+fn init_error(file: &str, edit: Edit) -> String {
+    let mut tensors = read(file);
     edit(&mut tensors);
     let mut model = model(&native_tokenizers(), 0);
     let before: Vec<Vec<f64>> = model
@@ -405,11 +405,92 @@ fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
         ),
     ];
     for (edit, needles) in cases {
-        let err = init_error(edit);
+        let err = init_error("vit_timm.safetensors", edit);
         for needle in needles {
             assert!(err.contains(needle), "{needle:?} in {err}");
         }
     }
+}
+
+/// A Hugging Face checkpoint's problems are told in its own names, not in the timm names it is
+/// mapped to.
+#[test]
+fn a_hugging_face_checkpoint_is_explained_in_its_own_names() {
+    let zeros = |shape: &[usize]| Tensor::zeros(shape, DType::F32);
+    let cases: Vec<(Edit, &[&str])> =
+        vec![
+        (
+            Box::new(|t| {
+                t.remove("vit.encoder.layer.1.intermediate.dense.bias");
+                t.remove("vit.layernorm.weight");
+                t.remove("vit.encoder.layer.0.attention.attention.key.weight");
+            }),
+            &[
+                "vit.encoder.layer.1.intermediate.dense.bias is missing (Hugging Face layout)",
+                "vit.layernorm.weight is missing",
+                "vit.encoder.layer.0.attention.attention.key.weight is missing",
+            ],
+        ),
+        (
+            Box::new(move |t| {
+                t.insert(
+                    "vit.encoder.layer.0.attention.attention.key.weight".into(),
+                    zeros(&[8, 16]),
+                );
+            }),
+            &["vit.encoder.layer.0.attention.attention.query.weight, \
+               vit.encoder.layer.0.attention.attention.key.weight and \
+               vit.encoder.layer.0.attention.attention.value.weight do not stack into one qkv"],
+        ),
+        (
+            Box::new(move |t| {
+                t.insert(
+                    "vit.embeddings.position_embeddings".into(),
+                    zeros(&[1, 6, 16]),
+                );
+            }),
+            &["vit.embeddings.position_embeddings has 6 rows"],
+        ),
+        (
+            Box::new(move |t| {
+                t.insert(
+                    "vit.embeddings.position_embeddings".into(),
+                    zeros(&[2, 5, 16]),
+                );
+            }),
+            &["vit.embeddings.position_embeddings has shape [2, 5, 16], expected 2 trailing axes"],
+        ),
+        (
+            Box::new(move |t| {
+                t.insert(
+                    "vit.embeddings.patch_embeddings.projection.weight".into(),
+                    zeros(&[16, 48]),
+                );
+            }),
+            &["vit.embeddings.patch_embeddings.projection.weight has shape [16, 48], \
+               expected a convolution kernel"],
+        ),
+    ];
+    for (edit, needles) in cases {
+        let err = init_error("vit_hf.safetensors", edit);
+        for needle in needles {
+            assert!(err.contains(needle), "{needle:?} in {err}");
+        }
+        assert!(
+            !err.contains("blocks.") && !err.contains("pos_embed"),
+            "{err}"
+        );
+    }
+    let err = init_error(
+        "vit_timm.safetensors",
+        Box::new(|t| {
+            t.remove("patch_embed.proj.bias");
+        }),
+    );
+    assert!(
+        err.contains("patch_embed.proj.bias is missing (timm layout)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -97,11 +97,16 @@ fn square_side(tokens: usize) -> Option<usize> {
     (side > 0 && side * side == tokens).then_some(side)
 }
 
-/// The tokenizer's patch kernel `[d, C·∏p]` made from the ViT's `[d, C', p, p]`.
-fn patch_kernel(spec: &TokenizerSpec, kernel: &Tensor) -> Result<(Tensor, Option<String>), String> {
+/// The tokenizer's patch kernel `[d, C·∏p]` made from the ViT's `[d, C', p, p]`, which the
+/// file names `source`.
+fn patch_kernel(
+    spec: &TokenizerSpec,
+    kernel: &Tensor,
+    source: &str,
+) -> Result<(Tensor, Option<String>), String> {
     let &[width, source_channels, kh, kw] = kernel.shape() else {
         return Err(format!(
-            "patch_embed.weight has shape {:?}, expected a convolution kernel [d, C, p, p]",
+            "{source} has shape {:?}, expected a convolution kernel [d, C, p, p]",
             kernel.shape()
         ));
     };
@@ -162,19 +167,21 @@ fn patch_kernel(spec: &TokenizerSpec, kernel: &Tensor) -> Result<(Tensor, Option
     Ok((tensor, Some(notes.join("; "))))
 }
 
-/// The tokenizer's position embedding `[1 + N, d]` made from the ViT's `[1 + g², d]`.
+/// The tokenizer's position embedding `[1 + N, d]` made from the ViT's `[1 + g², d]`, which
+/// the file names `source`.
 fn position_embedding(
     spec: &TokenizerSpec,
     positions: &Tensor,
+    source: &str,
 ) -> Result<(Tensor, Option<String>), String> {
     let &[rows, width] = positions.shape() else {
         return Err(format!(
-            "pos_embed has shape {:?}, expected [1 + N, d]",
+            "{source} has shape {:?}, expected [1 + N, d]",
             positions.shape()
         ));
     };
     let side = square_side(rows.saturating_sub(1)).ok_or_else(|| {
-        format!("pos_embed has {rows} rows: not a CLS row plus a square grid of patches")
+        format!("{source} has {rows} rows: not a CLS row plus a square grid of patches")
     })?;
     let (_, extent) = spec.channels_and_extent();
     let grid: Vec<usize> = extent.iter().zip(&spec.patch).map(|(d, p)| d / p).collect();
@@ -278,7 +285,11 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
             format!("{prefix}.patch_embed.bias"),
             "patch_embed.bias",
         );
-        let (value, how) = patch_kernel(&tokenizer.spec, vit.get("patch_embed.weight"))?;
+        let (value, how) = patch_kernel(
+            &tokenizer.spec,
+            vit.get("patch_embed.weight"),
+            vit.source("patch_embed.weight"),
+        )?;
         planned.insert(
             format!("{prefix}.patch_embed.weight"),
             Planned {
@@ -287,7 +298,11 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
                 how,
             },
         );
-        let (value, how) = position_embedding(&tokenizer.spec, vit.get("pos_embed"))?;
+        let (value, how) = position_embedding(
+            &tokenizer.spec,
+            vit.get("pos_embed"),
+            vit.source("pos_embed"),
+        )?;
         planned.insert(
             format!("{prefix}.pos_embed"),
             Planned {

@@ -9,7 +9,7 @@
 //! `qkv` in that order, which is timm's) and `norm.{weight, bias}`. Classification heads and
 //! poolers are set aside (a PolyViT's heads start fresh); any other tensor is an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tensor::Tensor;
 
 /// Where a checkpoint's names come from.
@@ -98,6 +98,38 @@ fn map_timm(name: &str) -> Option<Mapped> {
     Some(Mapped::To(renamed))
 }
 
+/// Hugging Face's names of the tensors outside the blocks, beside timm's (as mapped).
+const HUGGING_FACE_EMBEDDINGS: [(&str, &str); 6] = [
+    ("embeddings.cls_token", "cls_token"),
+    ("embeddings.position_embeddings", "pos_embed"),
+    (
+        "embeddings.patch_embeddings.projection.weight",
+        "patch_embed.weight",
+    ),
+    (
+        "embeddings.patch_embeddings.projection.bias",
+        "patch_embed.bias",
+    ),
+    ("layernorm.weight", "norm.weight"),
+    ("layernorm.bias", "norm.bias"),
+];
+
+/// Hugging Face's modules of block `encoder.layer.N`, beside timm's of `blocks.N`.
+const HUGGING_FACE_BLOCK_MODULES: [(&str, &str); 5] = [
+    ("layernorm_before", "norm1"),
+    ("layernorm_after", "norm2"),
+    ("attention.output.dense", "attn.proj"),
+    ("intermediate.dense", "mlp.fc1"),
+    ("output.dense", "mlp.fc2"),
+];
+
+/// Hugging Face's query, key and value modules, stacked in this order into timm's `attn.qkv`.
+const HUGGING_FACE_QKV: [&str; 3] = [
+    "attention.attention.query",
+    "attention.attention.key",
+    "attention.attention.value",
+];
+
 /// timm's name of the Hugging Face tensor `name` (without the `vit.` prefix).
 fn map_hugging_face(name: &str) -> Option<Mapped> {
     if name.starts_with("classifier.")
@@ -106,17 +138,8 @@ fn map_hugging_face(name: &str) -> Option<Mapped> {
     {
         return Some(Mapped::Ignored);
     }
-    let fixed = match name {
-        "embeddings.cls_token" => Some("cls_token"),
-        "embeddings.position_embeddings" => Some("pos_embed"),
-        "embeddings.patch_embeddings.projection.weight" => Some("patch_embed.weight"),
-        "embeddings.patch_embeddings.projection.bias" => Some("patch_embed.bias"),
-        "layernorm.weight" => Some("norm.weight"),
-        "layernorm.bias" => Some("norm.bias"),
-        _ => None,
-    };
-    if let Some(fixed) = fixed {
-        return Some(Mapped::To(fixed.to_string()));
+    if let Some((_, ours)) = HUGGING_FACE_EMBEDDINGS.iter().find(|(hf, _)| *hf == name) {
+        return Some(Mapped::To(ours.to_string()));
     }
     let rest = name.strip_prefix("encoder.layer.")?;
     let (index, param) = rest.split_once('.')?;
@@ -125,24 +148,49 @@ fn map_hugging_face(name: &str) -> Option<Mapped> {
     if kind != "weight" && kind != "bias" {
         return None;
     }
-    let block = |ours: &str| Some(Mapped::To(format!("blocks.{index}.{ours}.{kind}")));
-    let qkv = |part| {
-        Some(Mapped::QkvPart(
+    if let Some(part) = HUGGING_FACE_QKV.iter().position(|&m| m == module) {
+        return Some(Mapped::QkvPart(
             format!("blocks.{index}.attn.qkv.{kind}"),
             part,
-        ))
-    };
-    match module {
-        "layernorm_before" => block("norm1"),
-        "layernorm_after" => block("norm2"),
-        "attention.attention.query" => qkv(0),
-        "attention.attention.key" => qkv(1),
-        "attention.attention.value" => qkv(2),
-        "attention.output.dense" => block("attn.proj"),
-        "intermediate.dense" => block("mlp.fc1"),
-        "output.dense" => block("mlp.fc2"),
-        _ => None,
+        ));
     }
+    let (_, ours) = HUGGING_FACE_BLOCK_MODULES
+        .iter()
+        .find(|(hf, _)| *hf == module)?;
+    Some(Mapped::To(format!("blocks.{index}.{ours}.{kind}")))
+}
+
+/// The names a file of `layout` (its names under `prefix`) gives the tensor timm calls `name`
+/// (one of `EMBEDDING_PARAMETERS`, or `blocks.N.` and one of `BLOCK_PARAMETERS`): three for a
+/// Hugging Face `qkv`, its query, key and value.
+fn file_names(layout: VitLayout, prefix: &str, name: &str) -> Vec<String> {
+    let names = match layout {
+        VitLayout::Timm => vec![match name.strip_prefix("patch_embed.") {
+            Some(kind) => format!("patch_embed.proj.{kind}"),
+            None => name.to_string(),
+        }],
+        VitLayout::HuggingFace => {
+            if let Some((hf, _)) = HUGGING_FACE_EMBEDDINGS
+                .iter()
+                .find(|(_, ours)| *ours == name)
+            {
+                vec![hf.to_string()]
+            } else {
+                let rest = name.strip_prefix("blocks.").expect("a block's parameter");
+                let (index, param) = rest.split_once('.').expect("blocks.N.param");
+                let (module, kind) = param.rsplit_once('.').expect("module.kind");
+                let layer = |hf: &str| format!("encoder.layer.{index}.{hf}.{kind}");
+                match HUGGING_FACE_BLOCK_MODULES
+                    .iter()
+                    .find(|(_, ours)| *ours == module)
+                {
+                    Some((hf, _)) => vec![layer(hf)],
+                    None => HUGGING_FACE_QKV.iter().map(|hf| layer(hf)).collect(),
+                }
+            }
+        }
+    };
+    names.into_iter().map(|n| format!("{prefix}{n}")).collect()
 }
 
 /// Shapes as the mapped names promise: `cls_token` `[1, 1, d]` → `[d]`, `pos_embed`
@@ -157,12 +205,10 @@ fn squeeze_leading_ones(name: &str, t: Tensor) -> Result<Tensor, String> {
     let split = shape.len().saturating_sub(keep);
     if shape.len() < keep || shape[..split].iter().any(|&d| d != 1) {
         return Err(format!(
-            "{name} has shape {shape:?}, expected {} trailing axes after axes of size 1",
-            keep
+            "has shape {shape:?}, expected {keep} trailing axes after axes of size 1"
         ));
     }
-    t.reshape(&shape[split..])
-        .map_err(|e| format!("{name}: {e}"))
+    t.reshape(&shape[split..]).map_err(|e| e.to_string())
 }
 
 impl VitWeights {
@@ -192,6 +238,7 @@ impl VitWeights {
         let mut sources = BTreeMap::new();
         let mut qkv_parts: BTreeMap<String, [Option<(String, Tensor)>; 3]> = BTreeMap::new();
         let mut ignored = Vec::new();
+        let present: BTreeSet<String> = tensors.keys().cloned().collect();
         for (source, t) in tensors {
             let local = source.strip_prefix(strip).unwrap_or(&source);
             let target = match layout {
@@ -209,27 +256,25 @@ impl VitWeights {
                         mapped.insert(name.clone(), t);
                         sources.insert(name, source);
                     }
-                    Err(e) => problems.push(format!("{source}: {e}")),
+                    Err(e) => problems.push(format!("{source} {e}")),
                 },
                 Some(Mapped::QkvPart(name, part)) => {
                     qkv_parts.entry(name).or_default()[part] = Some((source, t));
                 }
             }
         }
+        // A qkv with a part missing is named by the check for missing tensors below.
         for (name, parts) in qkv_parts {
-            match parts {
-                [Some((q_name, q)), Some((k_name, k)), Some((v_name, v))] => {
-                    match stack_rows(&[q, k, v]) {
-                        Ok(t) => {
-                            mapped.insert(name.clone(), t);
-                            sources.insert(name, format!("{q_name} + {k_name} + {v_name}"));
-                        }
-                        Err(e) => problems.push(format!("{name} from query, key and value: {e}")),
+            if let [Some((q_name, q)), Some((k_name, k)), Some((v_name, v))] = parts {
+                match stack_rows(&[q, k, v]) {
+                    Ok(t) => {
+                        mapped.insert(name.clone(), t);
+                        sources.insert(name, format!("{q_name} + {k_name} + {v_name}"));
                     }
+                    Err(e) => problems.push(format!(
+                        "{q_name}, {k_name} and {v_name} do not stack into one qkv: {e}"
+                    )),
                 }
-                _ => problems.push(format!(
-                    "{name}: the query, key and value tensors are not all there"
-                )),
             }
         }
         // A NaN or infinity would be trained from and show up later as a diverging loss.
@@ -267,10 +312,19 @@ impl VitWeights {
                         .iter()
                         .map(move |p| format!("blocks.{i}.{p}"))
                 }));
-        for name in required {
-            if !mapped.contains_key(&name) {
-                problems.push(format!("{name} is missing ({layout} layout)"));
+        for name in required.filter(|name| !mapped.contains_key(name)) {
+            let absent: Vec<String> = file_names(layout, strip, &name)
+                .into_iter()
+                .filter(|n| !present.contains(n))
+                .collect();
+            if absent.is_empty() {
+                continue; // There, but refused above (its shape).
             }
+            let verb = if absent.len() == 1 { "is" } else { "are" };
+            problems.push(format!(
+                "{} {verb} missing ({layout} layout)",
+                absent.join(", ")
+            ));
         }
         if depth == 0 {
             problems.push("the checkpoint has no encoder blocks".into());
