@@ -6,7 +6,7 @@ use nn::checkpoint::Checkpoint;
 use polyvit::data::folder::{labelled_folder, labels_of};
 use polyvit::data::stream::StreamedInputs;
 use polyvit::data::task_info::TaskInfo;
-use polyvit::data::{Modality, Split};
+use polyvit::data::{class_list, Modality, Split};
 use polyvit::train::evaluate::evaluate;
 use polyvit::train::Trained;
 use std::path::Path;
@@ -25,7 +25,7 @@ fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: 
                 .filter(|c| !t.classes.contains(c))
                 .map(String::as_str)
                 .collect();
-            format!("task {} has no class {}", t.name, missing.join(", "))
+            format!("task {} has no class {}", t.name, class_list(&missing))
         })
         .collect();
     let mut message = match lacking.is_empty() {
@@ -113,7 +113,7 @@ pub fn eval_folder(
                     "{}: task {} has no class {c} (its classes: {})",
                     dir.join(c).display(),
                     task.name,
-                    task.classes.join(", ")
+                    class_list(&task.classes)
                 )
             })
         })

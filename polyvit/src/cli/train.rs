@@ -8,7 +8,7 @@ use super::Ended;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nn::checkpoint::Checkpoint;
-use polyvit::data::{FolderSpec, TaskId};
+use polyvit::data::{class_list, FolderSpec, TaskId};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
 use polyvit::train::step_memory::check_step_memory;
@@ -458,7 +458,7 @@ fn print_task_notes(run: &Run) {
                 outln!(
                     "note: task {}: the {split} split has no examples of {}; its {split} score says nothing about {}",
                     task.name,
-                    names.join(", "),
+                    class_list(&names),
                     if names.len() == 1 { "that class" } else { "those classes" },
                 );
             }

@@ -13,6 +13,7 @@ pub mod audio;
 pub mod audio_file;
 pub mod augment;
 pub mod biquad;
+pub mod class_list;
 pub mod dataset;
 pub mod drums;
 pub mod embedded;
@@ -47,6 +48,7 @@ pub mod wav;
 #[cfg(test)]
 mod test_util;
 
+pub use class_list::class_list;
 pub use dataset::{Dataset, Labels, Modality, RawSplit, Split, Standardization};
 pub use error::{DataError, DataResult};
 pub use folder::{build_folder_task, plan_folder_task, FolderSpec, PlannedFolderTask};

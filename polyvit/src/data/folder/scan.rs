@@ -4,6 +4,7 @@
 
 use super::labels::{label_file, labelled_by_file, scan_label_file};
 use super::spec::FolderSpec;
+use crate::data::class_list::class_list;
 use crate::data::dataset::Modality;
 use crate::data::error::{DataError, DataResult};
 use crate::data::input_file::{modality_of, not_an_input};
@@ -154,7 +155,7 @@ fn labelled(folders: Vec<ClassFolder>, classes: &[String]) -> DataResult<Vec<Exa
                     format!(
                         "class {} is not among the training classes ({})",
                         folder.name,
-                        classes.join(", ")
+                        class_list(classes)
                     ),
                 )
             })?;
