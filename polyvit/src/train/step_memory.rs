@@ -58,11 +58,16 @@ pub fn check_input_shape(
     let tokens = checked_tokenizer_spec(config, name, modality, shape)?.tokens() + 1;
     let model = config.model_config().map_err(RunError::Config)?;
     let needed = attention_bytes(1, &model, tokens);
+    let smaller = match modality {
+        Modality::Image => "a smaller size",
+        Modality::Video => "a smaller size or fewer frames",
+        Modality::Audio => "fewer frames",
+    };
     match available {
         Some(available) if needed > available => Err(RunError::Config(format!(
             "task {name}: one example's attention maps in a training step alone take {} \
              ({tokens} tokens per example of shape {shape:?}, {} heads, {} blocks), more than \
-             the {} of memory available; choose larger patches or a smaller size",
+             the {} of memory available; choose larger patches or {smaller}",
             gib(needed),
             model.heads,
             model.depth,
