@@ -6,7 +6,7 @@
 
 use flate2::read::GzDecoder;
 use polyvit::data::embedded::{DRUMS, MNIST_TEST_LABELS, VIDEO_TREE};
-use polyvit::data::glyph::GlyphFrame;
+use polyvit::data::glyph::{Centring, GlyphFrame};
 use polyvit::data::{flac, frames, idx, pack, vorbis, wav, Modality};
 use polyvit::model::{init_from_vit, ModelConfig, PolyVit, TaskSpec, TokenizerSpec, VitWeights};
 use polyvit::train::TrainConfig;
@@ -228,7 +228,12 @@ proptest! {
 
     #[test]
     fn image_files_never_panic(damage in damage()) {
-        let frame = GlyphFrame { background: 0.0, extent: 20.0 };
+        let frame = GlyphFrame {
+            background: 0.0,
+            extent: 20.0,
+            centring: Centring::Mass,
+            contrast: None,
+        };
         for seed in &seeds().images {
             if let Ok(picture) = polyvit::data::image_file::parse_image(&apply(seed, &damage), "image") {
                 // Whatever decodes is read as a new glyph without a panic, at any size.

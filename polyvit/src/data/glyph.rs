@@ -21,9 +21,15 @@
 //! 2. the bounding box of the glyph is cut out and scaled (keeping its aspect ratio) so that its
 //!    longer side spans the training glyphs' median extent;
 //! 3. its pixels are set to `background + (ink − background)·d / max d`, with
-//!    `background` the training images' and `ink` the far end of [0, 1]: the training polarity,
-//!    the strongest ink at full intensity;
-//! 4. it is placed on a canvas of the training background, its centre of mass at the centre.
+//!    `background` the training images' and `ink` the level of their strongest ink (the median
+//!    over the images, toward the far end of [0, 1]: the training polarity; MNIST's 1.0, a set
+//!    drawn at 0.78 on black its 0.78);
+//! 4. it is placed on a canvas of the training background, centred as the training glyphs are:
+//!    by mass (MNIST's digits), or by their bounding box (Fashion-MNIST's items, extended to a
+//!    square around their box). [`GlyphFrame::measure`] tells which from the training images
+//!    themselves: whichever places them nearer the centre (median distance; mass on a tie).
+//!    Centred by the other rule, a task's own test images can read at chance (an "F" in eight
+//!    orientations, box-centred, re-centred by mass).
 //!
 //! A picture with no glyph (no pixel 0.1 deep) becomes a blank canvas.
 
@@ -44,6 +50,16 @@ const PLAIN_SHARE: f64 = 0.9;
 const WORKING_SIDE: u32 = 512;
 /// An image whose largest distance from its background is below this has no glyph.
 const NO_INK: f32 = 0.1;
+/// How the training glyphs are centred, and a new picture's glyph with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Centring {
+    /// Its centre of mass at the centre (the rule before frames recorded one).
+    #[default]
+    Mass,
+    /// The centre of its bounding box at the centre.
+    Box,
+}
 
 /// What the training images of a grey task share: a plain background and the size of their
 /// glyphs (see the module docs).
@@ -53,6 +69,14 @@ pub struct GlyphFrame {
     pub background: f32,
     /// The median longer side of the glyphs' bounding boxes, in pixels of the input.
     pub extent: f32,
+    /// How the glyphs are centred.
+    #[serde(default)]
+    pub centring: Centring,
+    /// The median of the glyphs' largest distance from the background: how far toward the far
+    /// end of [0, 1] their strongest ink lies (`None` in frames recorded before it was: the far
+    /// end itself).
+    #[serde(default)]
+    pub contrast: Option<f32>,
 }
 
 /// The pixels of the `CORNER × CORNER` squares at the four corners of a `height × width` image
@@ -104,6 +128,49 @@ fn glyph_box(
     found
 }
 
+/// Where a training glyph sits and how large it is, in pixels.
+struct Placed {
+    /// The longer side of its bounding box.
+    extent: f32,
+    /// The centre `(y, x)` of its bounding box.
+    box_centre: (f32, f32),
+    /// Its centre of mass `(y, x)`, weighing each pixel of the box by its distance from the
+    /// background, as [`GlyphFrame::frame`] does.
+    mass: (f32, f32),
+    /// Its largest distance from the background.
+    strongest: f32,
+}
+
+impl Placed {
+    /// The glyph of an image `width` wide whose pixels are at `distance` from the background
+    /// (the largest `strongest`), within its bounding box `(top, left, bottom, right)`.
+    fn of(
+        distance: &[f32],
+        strongest: f32,
+        width: usize,
+        (top, left, bottom, right): (usize, usize, usize, usize),
+    ) -> Placed {
+        let (mut total, mut my, mut mx) = (0.0f32, 0.0f32, 0.0f32);
+        for y in top..=bottom {
+            for x in left..=right {
+                let w = distance[y * width + x] / strongest;
+                total += w;
+                my += w * (y as f32 + 0.5);
+                mx += w * (x as f32 + 0.5);
+            }
+        }
+        Placed {
+            extent: (bottom - top + 1).max(right - left + 1) as f32,
+            box_centre: (
+                (top + bottom + 1) as f32 / 2.0,
+                (left + right + 1) as f32 / 2.0,
+            ),
+            mass: (my / total, mx / total),
+            strongest,
+        }
+    }
+}
+
 impl GlyphFrame {
     /// The frame of `images`, grey `height × width` images one after the other with values in
     /// [0, 1], or `None` when they are not glyphs on a plain background: fewer than 90 % of them
@@ -138,20 +205,39 @@ impl GlyphFrame {
         if (plain_images as f64) < PLAIN_SHARE * grounds.len() as f64 {
             return None;
         }
-        let extents: Vec<f32> = images
+        let glyphs: Vec<Placed> = images
             .chunks_exact(pixels)
             .filter_map(|image| {
                 let (distance, strongest) = distances(image, background);
-                let (t, l, b, r) = glyph_box(&distance, strongest, width)?;
-                Some((b - t + 1).max(r - l + 1) as f32)
+                let found = glyph_box(&distance, strongest, width)?;
+                Some(Placed::of(&distance, strongest, width, found))
             })
             .collect();
-        if extents.len() * 2 < grounds.len() {
+        if glyphs.len() * 2 < grounds.len() {
             return None;
         }
+        let (centre_y, centre_x) = (height as f32 / 2.0, width as f32 / 2.0);
+        let off_centre = |at: fn(&Placed) -> (f32, f32)| {
+            median(
+                glyphs
+                    .iter()
+                    .map(|g| {
+                        let (y, x) = at(g);
+                        (y - centre_y).hypot(x - centre_x)
+                    })
+                    .collect(),
+            )
+        };
+        // MNIST's: 0.8 pixels by mass, 1.4 by box; Fashion-MNIST's: 1.5 and 0.5.
+        let centring = match off_centre(|g| g.mass) <= off_centre(|g| g.box_centre) {
+            true => Centring::Mass,
+            false => Centring::Box,
+        };
         Some(GlyphFrame {
             background,
-            extent: median(extents),
+            extent: median(glyphs.iter().map(|g| g.extent).collect()),
+            centring,
+            contrast: Some(median(glyphs.iter().map(|g| g.strongest).collect())),
         })
     }
 
@@ -161,9 +247,13 @@ impl GlyphFrame {
             true => ("light", "dark"),
             false => ("dark", "light"),
         };
+        let centred = match self.centring {
+            Centring::Mass => "by mass",
+            Centring::Box => "by its bounding box",
+        };
         format!(
             "a {glyph} glyph on a {ground} background (whatever the picture's polarity), scaled \
-             to {:.0} pixels and centred by mass",
+             to {:.0} pixels and centred {centred}",
             self.extent
         )
     }
@@ -199,7 +289,8 @@ impl GlyphFrame {
         let (gw, gh) = (size(cut_w, width), size(cut_h, height));
         let scaled = image::imageops::resize(&cut, gw as u32, gh as u32, FilterType::Triangle);
         let weights: Vec<f32> = scaled.pixels().map(|p| p.0[0] as f32 / 255.0).collect();
-        // The centre of mass, in pixel units of the scaled glyph (pixel centres at i + ½).
+        // The glyph's centre under the training rule, in pixel units of the scaled glyph (pixel
+        // centres at i + ½).
         let total: f32 = weights.iter().sum::<f32>().max(f32::MIN_POSITIVE);
         let mass = |vertical: bool| {
             let at = |i: usize| if vertical { i / gw } else { i % gw };
@@ -210,12 +301,19 @@ impl GlyphFrame {
                 .sum::<f32>()
                 / total
         };
-        let (my, mx) = (mass(true), mass(false));
+        let (my, mx) = match self.centring {
+            Centring::Mass => (mass(true), mass(false)),
+            Centring::Box => (gh as f32 / 2.0, gw as f32 / 2.0),
+        };
         let place = |centre: f32, glyph: usize, canvas: usize| {
             ((canvas as f32 / 2.0 - centre).round().max(0.0) as usize).min(canvas - glyph)
         };
         let (oy, ox) = (place(my, gh, height), place(mx, gw, width));
-        let ink = if self.background < 0.5 { 1.0 } else { 0.0 };
+        let far_end = if self.background < 0.5 { 1.0 } else { 0.0 };
+        let ink = match self.contrast {
+            Some(contrast) => self.background + (far_end - self.background).signum() * contrast,
+            None => far_end,
+        };
         for (i, w) in weights.iter().enumerate() {
             let (y, x) = (oy + i / gw, ox + i % gw);
             canvas[y * width + x] = self.background + (ink - self.background) * w;
@@ -244,17 +342,37 @@ mod tests {
         image
     }
 
+    /// `image` (28×28) moved down by `dy` and right by `dx` pixels, black where nothing comes.
+    fn moved(image: &[f32], dy: i64, dx: i64) -> Vec<f32> {
+        (0..28 * 28)
+            .map(|i| {
+                let (y, x) = (i as i64 / 28 - dy, i as i64 % 28 - dx);
+                match (0..28).contains(&y) && (0..28).contains(&x) {
+                    true => image[(y * 28 + x) as usize],
+                    false => 0.0,
+                }
+            })
+            .collect()
+    }
+
     #[test]
     fn measures_the_background_and_the_glyph_extent() {
+        // The letter's box is centred (within a pixel), its mass 3 pixels off: box-centred.
         let images: Vec<f32> = (0..10).flat_map(|_| letter_l()).collect();
         let frame = GlyphFrame::measure(&images, 28, 28).unwrap();
         assert_eq!(
             frame,
             GlyphFrame {
                 background: 0.0,
-                extent: 20.0
+                extent: 20.0,
+                centring: Centring::Box,
+                contrast: Some(1.0),
             }
         );
+        // Moved up 3 and right 2 pixels, its mass is centred and its box 4 pixels off.
+        let by_mass = moved(&letter_l(), -3, 2).repeat(10);
+        let frame = GlyphFrame::measure(&by_mass, 28, 28).unwrap();
+        assert_eq!(frame.centring, Centring::Mass);
         // Images whose corners are not one plain level, or values outside [0, 1], are not glyphs.
         let stripes: Vec<f32> = (0..10 * 28 * 28).map(|i| ((i / 28) % 2) as f32).collect();
         assert_eq!(GlyphFrame::measure(&stripes, 28, 28), None);
@@ -273,7 +391,8 @@ mod tests {
             })
             .collect();
         let frame = GlyphFrame::measure(&dress.repeat(10), 28, 28).unwrap();
-        assert_eq!(frame.extent, 28.0);
+        // Symmetric, it is centred by both rules; a tie goes to mass.
+        assert_eq!((frame.extent, frame.centring), (28.0, Centring::Mass));
     }
 
     /// The letter four times larger and off-centre in a 300×160 picture, each pixel's grey
@@ -298,6 +417,8 @@ mod tests {
         let frame = GlyphFrame {
             background: 0.0,
             extent: 20.0,
+            centring: Centring::Mass,
+            contrast: None,
         };
         let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
         assert_in_frame(&x);
@@ -320,6 +441,8 @@ mod tests {
         let frame = GlyphFrame {
             background: 0.0,
             extent: 20.0,
+            centring: Centring::Mass,
+            contrast: None,
         };
         let x = frame.frame(&DynamicImage::ImageLuma8(picture), 28, 28);
         assert_in_frame(&x);
@@ -398,6 +521,28 @@ mod tests {
         assert!(x.iter().all(|v| (0.0..=1.0).contains(v)));
     }
 
+    /// The strongest ink comes out at the training glyphs' contrast, toward their side.
+    #[test]
+    fn the_ink_comes_out_at_the_training_contrast() {
+        let picture = letter_on_paper(|_, _, ink| if ink { 20 } else { 235 });
+        let picture = DynamicImage::ImageLuma8(picture);
+        for (background, contrast, strongest) in [(0.0, 0.78, 0.78), (0.9, 0.5, 0.4)] {
+            let frame = GlyphFrame {
+                background,
+                extent: 20.0,
+                centring: Centring::Mass,
+                contrast: Some(contrast),
+            };
+            let x = frame.frame(&picture, 28, 28);
+            let far = x
+                .iter()
+                .copied()
+                .max_by(|a, b| (a - background).abs().total_cmp(&(b - background).abs()))
+                .unwrap();
+            assert!((far - strongest).abs() < 1e-6, "{far}");
+        }
+    }
+
     /// A picture already in the training form keeps its polarity (and is only centred by mass);
     /// a blank one becomes a blank canvas.
     #[test]
@@ -405,6 +550,8 @@ mod tests {
         let frame = GlyphFrame {
             background: 0.0,
             extent: 20.0,
+            centring: Centring::Mass,
+            contrast: None,
         };
         let l = letter_l();
         let picture = GrayImage::from_fn(28, 28, |x, y| {

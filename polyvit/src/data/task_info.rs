@@ -97,8 +97,16 @@ impl TaskInfo {
 
     /// How `rebuilt`, the same task as this build makes it, differs from this description
     /// (each differing field, by its name in the checkpoint, with both values), or `None` when
-    /// it does not. Every field is compared, so one added later is too.
+    /// it does not. Every field is compared, so one added later is too; a glyph frame recorded
+    /// before frames measured their centring and contrast is compared on what it recorded.
     pub fn difference(&self, rebuilt: &TaskInfo) -> Option<String> {
+        let mut rebuilt = rebuilt.clone();
+        if let (Some(then), Some(now)) = (self.glyph_frame, rebuilt.glyph_frame.as_mut()) {
+            if then.contrast.is_none() {
+                (now.centring, now.contrast) = (then.centring, then.contrast);
+            }
+        }
+        let rebuilt = &rebuilt;
         let fields = |info: &TaskInfo| match serde_json::to_value(info) {
             Ok(serde_json::Value::Object(fields)) => Some(fields),
             _ => None,
@@ -205,6 +213,7 @@ pub fn tasks_from_metadata(text: &str, origin: &str) -> DataResult<Vec<TaskInfo>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::glyph::Centring;
 
     #[test]
     fn descriptions_round_trip_and_hold_standardized_inputs() {
@@ -379,5 +388,33 @@ mod tests {
             tasks_from_metadata(&without, "old").unwrap()[0].glyph_frame,
             None
         );
+        // A frame recorded before centring and contrast were measured (no contrast) compares
+        // on its background and extent alone, so that such a checkpoint still resumes; a
+        // recent one on every field.
+        let other = match frame.centring {
+            Centring::Mass => Centring::Box,
+            Centring::Box => Centring::Mass,
+        };
+        let with_frame = |frame: GlyphFrame| TaskInfo {
+            glyph_frame: Some(frame),
+            ..info.clone()
+        };
+        let older = GlyphFrame {
+            centring: Centring::Mass,
+            contrast: None,
+            ..frame
+        };
+        assert_eq!(with_frame(older).difference(&info), None);
+        let larger = GlyphFrame {
+            extent: 4.0,
+            ..older
+        };
+        let difference = with_frame(larger).difference(&info).expect("a difference");
+        assert!(difference.starts_with("glyph_frame: "), "{difference}");
+        let recent = GlyphFrame {
+            centring: other,
+            ..frame
+        };
+        assert!(with_frame(recent).difference(&info).is_some());
     }
 }
