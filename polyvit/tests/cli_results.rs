@@ -487,6 +487,64 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// An experiment run again after its folder task's files changed (one moved to the other
+/// class) trains every run again instead of taking results computed on the old files; unchanged, it
+/// takes them all.
+#[test]
+fn an_experiment_on_changed_files_is_trained_again() {
+    let dir = scratch("experiment-changed");
+    let data = dir.join("stripes");
+    for (class, horizontal) in [("horizontal", true), ("vertical", false)] {
+        std::fs::create_dir_all(data.join(class)).unwrap();
+        for i in 0..6u32 {
+            let img = image::GrayImage::from_fn(12, 12, |x, y| {
+                let t = if horizontal { y } else { x };
+                image::Luma([if (t + i) % 4 < 2 { 255 } else { 0 }])
+            });
+            img.save(data.join(class).join(format!("{i}.png"))).unwrap();
+        }
+    }
+    let base = dir.join("base.toml");
+    std::fs::write(
+        &base,
+        format!(
+            "preset = \"tiny\"\neval_every = 0\ncheckpoint_every = 0\n[[task]]\n\
+             name = \"stripes\"\nsteps = 6\nbatch_size = 4\nlr = 0.001\n[task.data]\n\
+             path = \"{}\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (base, out) = (base.to_str().unwrap(), out.to_str().unwrap());
+    let experiment = [
+        "experiment",
+        "schedules",
+        "--config",
+        base,
+        "--seeds",
+        "2",
+        "--output",
+        out,
+    ];
+    succeed(&experiment);
+    let again = succeed(&experiment);
+    assert!(again.contains("its results are taken"), "{again}");
+    assert!(!again.contains("trained again"), "{again}");
+    std::fs::rename(
+        data.join("horizontal").join("5.png"),
+        data.join("vertical").join("9.png"),
+    )
+    .unwrap();
+    let changed = succeed(&experiment);
+    assert!(!changed.contains("its results are taken"), "{changed}");
+    assert!(
+        changed.contains("finished there earlier on other inputs (task stripes: labels: "),
+        "{changed}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn bad_experiment_arguments_are_named() {
     let cases: [(&[&str], &str); 5] = [

@@ -513,8 +513,26 @@ impl Run {
     /// files): the run would otherwise go on training on other numbers without a word. A
     /// checkpoint without task descriptions (older than them) is not checked.
     fn check_same_inputs(&self, checkpoint: &Checkpoint) -> Result<(), RunError> {
+        match self.changed_inputs(checkpoint)? {
+            None => Ok(()),
+            Some((task, difference)) => Err(RunError::Config(format!(
+                "task '{task}' was trained on other inputs than it reads now ({difference}): \
+                 its data files changed since, or this version of polyvit prepares them \
+                 otherwise; use the files and version that wrote the checkpoint (to score it on \
+                 other files: polyvit eval --data DIR)"
+            ))),
+        }
+    }
+
+    /// The first task whose description in `checkpoint` differs from this run's (its data
+    /// files changed, or this version prepares them otherwise), with the fields that differ;
+    /// `None` when every task's agrees, or the checkpoint predates task descriptions.
+    pub fn changed_inputs(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<Option<(String, String)>, RunError> {
         let Some(text) = checkpoint.metadata.get(TASKS_KEY) else {
-            return Ok(());
+            return Ok(None);
         };
         let stored = tasks_from_metadata(text, "the checkpoint")?;
         let rebuilt = self.task_infos()?;
@@ -523,16 +541,10 @@ impl Run {
                 continue; // Its configuration, read from the checkpoint, names the same tasks.
             };
             if let Some(difference) = then.difference(now) {
-                return Err(RunError::Config(format!(
-                    "task '{}' was trained on other inputs than it reads now ({difference}): \
-                     its data files changed since, or this version of polyvit prepares them \
-                     otherwise; use the files and version that wrote the checkpoint (to score \
-                     it on other files: polyvit eval --data DIR)",
-                    then.name
-                )));
+                return Ok(Some((then.name.clone(), difference)));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Restores model, optimizer and step from `checkpoint` into this (freshly built) run.

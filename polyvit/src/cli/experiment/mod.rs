@@ -17,6 +17,7 @@ use design::{
     indistinct_comparisons, pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Row,
     SeededRun,
 };
+use nn::checkpoint::Checkpoint;
 use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
@@ -121,6 +122,7 @@ fn train_one(
         if earlier == *config
             && tasks(&results.validation) == names
             && tasks(&results.test) == names
+            && same_inputs(&run, dir)
         {
             outln!("finished there earlier with this configuration: its results are taken");
             return Ok(Some(Outcome {
@@ -146,6 +148,29 @@ fn train_one(
         validation: finished.validation,
         test: finished.test,
     }))
+}
+
+/// Whether the run that finished in `dir` read the inputs `run` reads now (its checkpoint's
+/// task descriptions: each split's statistics and labels); when not, or when its checkpoint
+/// cannot be read, says so: the run is trained again.
+fn same_inputs(run: &Run, dir: &Path) -> bool {
+    let path = OutputFiles::checkpoint_path(dir);
+    let changed = Checkpoint::load(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|checkpoint| run.changed_inputs(&checkpoint).map_err(|e| e.to_string()));
+    match changed {
+        Ok(None) => true,
+        Ok(Some((task, difference))) => {
+            outln!(
+                "finished there earlier on other inputs (task {task}: {difference}): trained again"
+            );
+            false
+        }
+        Err(e) => {
+            outln!("finished there earlier, but its checkpoint does not read ({e}): trained again");
+            false
+        }
+    }
 }
 
 /// The summaries of `rows` (all run), followed by the rows chosen on validation.
