@@ -201,7 +201,8 @@ pub fn read(path: &Path) -> Result<SafetensorsContent, CheckpointError> {
 
 /// Writes `bytes` to `path` atomically: to `path.tmp`, synced, renamed over `path`, and the
 /// directory synced so the rename itself is durable. A crash leaves either the old file or the
-/// new one under the real name, never half of one.
+/// new one under the real name, never half of one; a failed write (a full disk) removes the
+/// temporary file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io {
         path: path.to_path_buf(),
@@ -215,13 +216,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    {
+    let written = (|| {
         use std::io::Write;
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        // A disk that filled up keeps no half-written copy: the space goes back.
+        std::fs::remove_file(&tmp).ok();
+        return Err(io(e));
     }
-    std::fs::rename(&tmp, path).map_err(io)?;
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io)

@@ -226,6 +226,14 @@ fn saving_is_atomic_and_leaves_no_temporary_file() {
         "{err}"
     );
     assert_eq!(Checkpoint::load(&path).unwrap().metadata["step"], "2");
+
+    // A write that fails after the temporary file is made (here the rename, the real name being
+    // a folder with a file in it) removes that file: a full disk gets its space back.
+    std::fs::remove_dir(dir.join("run.ckpt.tmp")).unwrap();
+    let taken = dir.join("taken.ckpt");
+    std::fs::create_dir_all(taken.join("inside")).unwrap();
+    assert!(third.save(&taken).is_err());
+    assert!(!dir.join("taken.ckpt.tmp").exists(), "{:?}", listing(&dir));
 }
 
 #[test]

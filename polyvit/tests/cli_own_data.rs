@@ -520,6 +520,17 @@ fn bad_folders_stop_training_before_anything_is_written() {
             "expected NAME=DIR",
         ),
         (
+            format!("train --tasks gone --task gone={root}/gone --output {out}"),
+            "gone: no such folder",
+        ),
+        (
+            format!(
+                "train --tasks stripes --task stripes={} --output {out}",
+                s(&file)
+            ),
+            "a-file: not a folder (a task folder holds one subfolder per class)",
+        ),
+        (
             format!("train --tasks mnist --steps 1 --output {}", s(&file)),
             "a-file: the output folder is a file",
         ),

@@ -104,6 +104,17 @@ fn flags_without_effect_are_refused() {
         &["train", "--steps", "0", "--print-config"],
         "--steps 0: fewer than the run's 6 tasks",
     );
+    refused(
+        &[
+            "train",
+            "--tasks",
+            "mnist",
+            "--steps",
+            "0",
+            "--print-config",
+        ],
+        "--steps 0: the run's task trains at least one step",
+    );
     // A step whose attention maps cannot fit (1×1×1 tubelets: 8,193 tokens per clip, and
     // about 4 TiB for a batch of 4,096) stops before anything is written.
     let dir = scratch("attention-memory");

@@ -128,6 +128,18 @@ fn a_resumed_run_stays_in_its_folder() {
         !work.join("runs").exists(),
         "the resumed run wrote into runs/latest"
     );
+    // With another --output, the results are named where they are.
+    let said = polyvit(&[
+        "train",
+        "--resume",
+        run.join("checkpoint.safetensors").to_str().unwrap(),
+        "--output",
+        work.join("elsewhere").to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains(&format!("its results are in {}", run.display())),
+        "{said}"
+    );
     std::fs::remove_dir_all(&work).ok();
 }
 

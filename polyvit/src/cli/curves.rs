@@ -2,6 +2,7 @@
 //! drawn from the run's own logs (`steps.jsonl`, `eval.csv`) into `curves.svg`.
 
 use super::plot::{line_charts, LinePanel, Series};
+use super::report::{EVALS_FILE, STEPS_FILE};
 use std::path::Path;
 
 /// The file name of the curves in a run's output directory.
@@ -105,7 +106,7 @@ fn read(path: &Path) -> Result<String, String> {
 /// Draws `dir/curves.svg` from `dir/steps.jsonl` and `dir/eval.csv`: the training loss of every
 /// task (means over groups of steps) and its validation metric at every evaluation.
 pub fn write_curves(dir: &Path) -> Result<(), String> {
-    let (steps_path, evals_path) = (dir.join("steps.jsonl"), dir.join("eval.csv"));
+    let (steps_path, evals_path) = (dir.join(STEPS_FILE), dir.join(EVALS_FILE));
     let mut loss = losses(&read(&steps_path)?, &steps_path)?;
     let validation = validation(&read(&evals_path)?, &evals_path)?;
     // The tasks in the order of the evaluations (the run's), so each keeps its colour.

@@ -38,6 +38,10 @@ pub struct FinalResults {
 
 /// The final results, in a run's output folder.
 const RESULTS_FILE: &str = "results.json";
+/// The training losses, one JSON line per task and step.
+pub const STEPS_FILE: &str = "steps.jsonl";
+/// The evaluations, as CSV.
+pub const EVALS_FILE: &str = "eval.csv";
 
 /// The checkpoint, in a run's output folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
@@ -117,7 +121,7 @@ impl OutputFiles {
         let config_path = dir.join(CONFIG_FILE);
         std::fs::write(&config_path, config_text)
             .map_err(|e| format!("{}: {e}", config_path.display()))?;
-        let (steps_path, evals_path) = (dir.join("steps.jsonl"), dir.join("eval.csv"));
+        let (steps_path, evals_path) = (dir.join(STEPS_FILE), dir.join(EVALS_FILE));
         if let Some(done) = resume_step {
             // steps.jsonl: the 0-based index of the step; eval.csv: steps done when evaluated.
             keep_lines(&steps_path, |line| {
@@ -136,7 +140,8 @@ impl OutputFiles {
         let fresh = !resuming || !evals_path.exists();
         let mut evals = open(&evals_path, resuming)?;
         if fresh {
-            writeln!(evals, "step,split,task,metric,value,chance").map_err(|e| e.to_string())?;
+            writeln!(evals, "step,split,task,metric,value,chance")
+                .map_err(|e| format!("{}: {e}", evals_path.display()))?;
         }
         Ok(OutputFiles {
             dir: dir.to_path_buf(),
@@ -158,7 +163,7 @@ impl OutputFiles {
                 "lr": report.learning_rate,
                 "grad_norm": report.grad_norm,
             });
-            writeln!(file, "{line}").map_err(|e| e.to_string())?;
+            writeln!(file, "{line}").map_err(|e| self.write_error(STEPS_FILE, e))?;
         }
         Ok(())
     }
@@ -171,9 +176,14 @@ impl OutputFiles {
                 "{step},{split},{},{},{:.6},{:.6}",
                 s.task, s.metric, s.value, s.chance
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| self.write_error(EVALS_FILE, e))?;
         }
         Ok(())
+    }
+
+    /// A failed write to the log `file` of the run's folder, naming it.
+    fn write_error(&self, file: &str, e: std::io::Error) -> String {
+        format!("{}: {e}", self.dir.join(file).display())
     }
 
     /// `results.json`: the final validation and test metrics and the wall time.

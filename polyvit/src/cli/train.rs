@@ -184,9 +184,12 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     if let Some(v) = args.steps {
         let tasks = config.tasks.len();
         if v < tasks as u64 {
-            return Err(format!(
-                "--steps {v}: fewer than the run's {tasks} tasks, each of which trains at least one step"
-            ));
+            return Err(match tasks {
+                1 => format!("--steps {v}: the run's task trains at least one step"),
+                _ => format!(
+                    "--steps {v}: fewer than the run's {tasks} tasks, each of which trains at least one step"
+                ),
+            });
         }
         config.scale_steps(v);
     }
@@ -386,11 +389,16 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     if let (Some(step), true) = (resume_step, run.step == run.total_steps()) {
         if lead {
+            // Beside its checkpoint, wherever --output points.
+            let checkpoint = args.resume.as_ref().expect("resumed");
+            let folder = (checkpoint.parent())
+                .filter(|folder| !folder.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             outln!(
                 "the run ended at step {step}: nothing left to train; its results are in {} \
                  (polyvit eval --checkpoint {} scores it again)",
-                output.display(),
-                args.resume.as_ref().expect("resumed").display()
+                folder.display(),
+                checkpoint.display()
             );
         }
         return Ok(Ended::Finished);

@@ -222,10 +222,15 @@ fn carve(
 pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
     let root = &spec.path;
     if !root.is_dir() {
-        return Err(error(
-            root,
-            "not a folder (a task folder holds one subfolder per class)",
-        ));
+        let problem = match (std::fs::read_link(root), root.exists()) {
+            (Ok(target), false) => format!(
+                "a broken link: its target {} does not exist",
+                target.display()
+            ),
+            (Err(_), false) => "no such folder".to_string(),
+            _ => "not a folder (a task folder holds one subfolder per class)".to_string(),
+        };
+        return Err(error(root, problem));
     }
     if let Some(labels) = label_file(root)? {
         return scan_label_file(&labels, spec);
