@@ -543,7 +543,7 @@ fn bad_folders_stop_training_before_anything_is_written() {
         // Tasks of one modality share its tokenizer: the clash names both tasks.
         (
             format!("train --config {} --output {out}", s(&beside_mnist)),
-            "task stripes has Image examples of shape [1, 28, 56], task mnist has [1, 28, 28]",
+            "task stripes has image examples of shape [1, 28, 56], task mnist has [1, 28, 28]",
         ),
         // A task is one folder, and --tasks names every task trained.
         (
@@ -563,8 +563,9 @@ fn bad_folders_stop_training_before_anything_is_written() {
     std::fs::remove_dir_all(&root).ok();
 }
 
-/// A size the patch cannot tile, or one whose single example's attention maps would not fit in
-/// memory, is refused before the first pass: the broken file beside the pictures, which the
+/// A size the patch cannot tile, one whose single example's attention maps would not fit in
+/// memory, or one that differs from another task's of the modality, is refused before the
+/// first pass: the broken file beside the pictures, which the
 /// first pass would name, is never decoded.
 #[test]
 fn impossible_sizes_are_refused_before_any_file_is_decoded() {
@@ -611,6 +612,30 @@ fn impossible_sizes_are_refused_before_any_file_is_decoded() {
             );
         }
     }
+    // A size other than the shape of a built-in task of the same modality, whose tokenizer
+    // the folder task would share, is refused as early.
+    let config = root.join("beside-mnist.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "preset = \"tiny\"\n[[task]]\nname = \"mnist\"\nsteps = 2\nbatch_size = 4\n\
+             lr = 0.001\n[[task]]\nname = \"stripes\"\nsteps = 2\nbatch_size = 4\n\
+             lr = 0.001\n[task.data]\npath = \"{}\"\nsize = [28, 56]\nchannels = 1\n",
+            s(&data)
+        ),
+    )
+    .unwrap();
+    let err = fails(&format!(
+        "train --config {} --output {}",
+        s(&config),
+        s(&out)
+    ));
+    assert!(
+        err.contains(
+            "task stripes has image examples of shape [1, 28, 56], task mnist has [1, 28, 28]"
+        ) && !err.contains("broken.png"),
+        "{err}"
+    );
     assert!(!out.exists(), "nothing is written");
     // The same folder at a size that fits reaches the first pass, which names the broken file.
     let err = fails(&format!(

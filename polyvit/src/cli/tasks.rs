@@ -3,7 +3,7 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polyvit::data::{build_suite, build_task, plan_folder_task, Dataset, SuiteConfig, TaskId};
 use polyvit::train::step_memory::check_input_shape;
-use polyvit::train::TrainConfig;
+use polyvit::train::{shape_clash, TrainConfig};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -72,14 +72,16 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
         };
         let planned = plan_folder_task(&task.name, spec, &in_run)
             .map_err(|e| format!("task {}: {e}", task.name))?;
-        check_input_shape(
-            config,
-            &task.name,
-            planned.modality(),
-            planned.shape(),
-            memory,
-        )
-        .map_err(|e| e.to_string())?;
+        let (modality, shape) = (planned.modality(), planned.shape());
+        if let Some(other) = in_run
+            .iter()
+            .find(|d| d.modality == modality && d.shape != shape)
+        {
+            let clash = shape_clash(&task.name, modality, shape, &other.name, &other.shape);
+            return Err(clash.to_string());
+        }
+        check_input_shape(config, &task.name, modality, shape, memory)
+            .map_err(|e| e.to_string())?;
         let dataset = planned
             .build(&progress)
             .map_err(|e| format!("task {}: {e}", task.name));

@@ -26,6 +26,6 @@ pub use evaluate::{TaskScore, METRICS};
 pub use loss::LossKind;
 pub use model_shape::ModelShape;
 pub use optimizer::OptimizerConfig;
-pub use run::{model_specs, Run, RunError, StepReport};
+pub use run::{model_specs, shape_clash, Run, RunError, StepReport};
 pub use sampler::Schedule;
 pub use trained::Trained;

@@ -155,6 +155,23 @@ pub fn checked_tokenizer_spec(
     Ok(spec)
 }
 
+/// The error of task `name`, whose examples of `modality` have `shape`, beside task `other`
+/// of the same modality, whose examples have `other_shape`: the tasks of a modality share its
+/// tokenizer.
+pub fn shape_clash(
+    name: &str,
+    modality: Modality,
+    shape: &[usize],
+    other: &str,
+    other_shape: &[usize],
+) -> RunError {
+    RunError::Config(format!(
+        "task {name} has {} examples of shape {shape:?}, task {other} has {other_shape:?}: the \
+         tasks of a modality share its tokenizer, so their examples need one shape",
+        format!("{modality:?}").to_lowercase(),
+    ))
+}
+
 /// The tokenizers (one per modality, with the configured patches) and task heads that
 /// `datasets` need.
 pub fn model_specs(
@@ -169,11 +186,13 @@ pub fn model_specs(
                     .iter()
                     .find(|other| other.modality == d.modality)
                     .expect("the task that made the tokenizer");
-                return Err(RunError::Config(format!(
-                    "task {} has {:?} examples of shape {:?}, task {} has {:?}: the tasks of \
-                     a modality share its tokenizer, so their examples need one shape",
-                    d.name, d.modality, d.shape, first.name, t.input_shape
-                )));
+                return Err(shape_clash(
+                    &d.name,
+                    d.modality,
+                    &d.shape,
+                    &first.name,
+                    &first.shape,
+                ));
             }
             Some(_) => {}
             None => tokenizers.push(checked_tokenizer_spec(
