@@ -1,4 +1,5 @@
-//! `--init-from` on the command line: a run starts from the fixture ViT and says what it loaded;
+//! `--init-from` on the command line: a run starts from the fixture ViT, says what it loaded
+//! and records the file in its configuration;
 //! `polyvit info` explains a checkpoint that does not fit; `--resume` and `--init-from` exclude
 //! each other.
 
@@ -73,6 +74,30 @@ fn a_run_starts_from_a_vit_and_reports_it() {
         record.contains("summed over the checkpoint's 3 channels"),
         "{record}"
     );
+
+    // The run's config.toml names the file (absolute), so that it repeats the run: trained
+    // again from it, the run takes the same steps.
+    let written = std::fs::read_to_string(output.join("config.toml")).unwrap();
+    assert!(
+        written.contains(&format!("init_from = \"{}\"", vit())),
+        "{written}"
+    );
+    let again = dir.join("again");
+    let rerun = polyvit(&[
+        "train",
+        "--config",
+        output.join("config.toml").to_str().unwrap(),
+        "--output",
+        again.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&rerun.stdout).contains("initialized from "),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let steps = |run: &std::path::Path| std::fs::read_to_string(run.join("steps.jsonl")).unwrap();
+    assert_eq!(steps(&again), steps(&output));
+    assert!(again.join("init_from.txt").exists());
 
     let checkpoint = output.join("checkpoint.safetensors");
     let resumed = polyvit(&[

@@ -49,9 +49,9 @@ struct Described {
 }
 
 /// A fresh model of `args`'s preset and task set, or of its `--config` file (initialized from
-/// `--init-from`, reported).
+/// `--init-from`, else from the file's `init_from`, reported).
 fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
-    let (config, (tokenizers, tasks), name, task_names) = match &args.config {
+    let (config, (tokenizers, tasks), name, task_names, init_from) = match &args.config {
         Some(path) => {
             let config = TrainConfig::from_toml_file(path)?;
             // Refused where `train` would refuse it on the CPU, before its folders are decoded.
@@ -64,7 +64,14 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
                 config.model.describe(),
                 path.display()
             );
-            (config.model_config()?, specs, name, names.join(", "))
+            let init_from = args.init_from.clone().or(config.init_from.clone());
+            (
+                config.model_config()?,
+                specs,
+                name,
+                names.join(", "),
+                init_from,
+            )
         }
         // Through the training configuration, so that a bad preset or L_adapt reads as in
         // `train`.
@@ -76,7 +83,8 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
             };
             let specs = task_set(&args.task_set)?;
             let (preset, tasks) = (args.preset.clone(), args.task_set.clone());
-            (config.model_config()?, specs, preset, tasks)
+            let init_from = args.init_from.clone();
+            (config.model_config()?, specs, preset, tasks, init_from)
         }
     };
     let mut model = PolyVit::new(
@@ -87,7 +95,7 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
         &mut tensor::rng(0),
     )
     .map_err(|e| e.to_string())?;
-    if let Some(path) = &args.init_from {
+    if let Some(path) = &init_from {
         let report = init_from_file(&mut model, path)?;
         outln!("initialized from {}: {report}", path.display());
     }

@@ -202,6 +202,11 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     if let Some(v) = args.micro_batches {
         config.micro_batches = v;
     }
+    if let Some(path) = &args.init_from {
+        let absolute = std::path::absolute(path);
+        config.init_from =
+            Some(absolute.map_err(|e| format!("--init-from {}: {e}", path.display()))?);
+    }
     config.validate()?;
     // Checked here too, not only when the run is built, so that --print-config does not print
     // a configuration that cannot train.
@@ -307,13 +312,10 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     let started = Instant::now();
     let suite = load_tasks(&config, step_memory_limit(&device))?;
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
-    let initialized = match &args.init_from {
-        Some(path) => {
-            let report = init_from_file(&mut run.model, path)?;
-            outln!("initialized from {}: {}", path.display(), report.summary());
-            Some(format!("initialized from {}: {report}", path.display()))
-        }
-        None => None,
+    // A resumed run's weights are the checkpoint's: its configuration's init_from is history.
+    let initialized = match &resumed {
+        None => initialize(&mut run)?,
+        Some(_) => None,
     };
     run.to_device(&device).map_err(|e| e.to_string())?;
     if let Some(checkpoint) = &resumed {
@@ -330,17 +332,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         false => None, // Only rank 0 writes.
     };
     if lead && resume_step.is_none() {
-        // config.toml alone would not say that the run started from pretrained weights; a
-        // record left by an earlier run in this folder would say it wrongly.
-        let path = output.join("init_from.txt");
-        let written = match initialized {
-            Some(record) => std::fs::write(&path, record),
-            None => std::fs::remove_file(&path).or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(e),
-            }),
-        };
-        written.map_err(|e| format!("{}: {e}", path.display()))?;
+        record_initialization(&output, initialized)?;
     }
     let replicas = match ranks {
         1 => String::new(),
@@ -426,6 +418,36 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     print_final_scores(&run, &finished.validation, &finished.test);
     outln!("\nCheckpoint, logs and results are in {}", output.display());
     Ok(Ended::Finished)
+}
+
+/// Sets `run`'s model from the pretrained ViT its configuration names (`init_from`), saying
+/// so; the record of what was loaded, adapted and left fresh (for `init_from.txt`), or `None`
+/// when it names none.
+pub fn initialize(run: &mut Run) -> Result<Option<String>, String> {
+    let Some(path) = run.config.init_from.clone() else {
+        return Ok(None);
+    };
+    let report = init_from_file(&mut run.model, &path)?;
+    outln!("initialized from {}: {}", path.display(), report.summary());
+    Ok(Some(format!(
+        "initialized from {}: {report}",
+        path.display()
+    )))
+}
+
+/// Writes `init_from.txt` in a fresh run's folder `output`: what [`initialize`] loaded,
+/// adapted and left fresh, or nothing when it loaded nothing (a record left by an earlier run
+/// in the folder would say it wrongly).
+pub fn record_initialization(output: &Path, initialized: Option<String>) -> Result<(), String> {
+    let path = output.join("init_from.txt");
+    let written = match initialized {
+        Some(record) => std::fs::write(&path, record),
+        None => std::fs::remove_file(&path).or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(e),
+        }),
+    };
+    written.map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The final scores of a run trained to the end of its plan.

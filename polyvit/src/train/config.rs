@@ -119,6 +119,11 @@ pub struct TrainConfig {
     /// tasks are built from its files ([`SuiteConfig::full`]); unset, from the embedded ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite_dir: Option<PathBuf>,
+    /// A pretrained ViT (timm or Hugging Face safetensors) the model starts from (what
+    /// `--init-from` sets; see `model::init_from`); in a file, relative to the file. Unset, the
+    /// model starts from its seed's random weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
     pub patches: PatchConfig,
     #[serde(rename = "task")]
     pub tasks: Vec<TaskConfig>,
@@ -190,8 +195,9 @@ impl TrainConfig {
             std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let mut config =
             Self::from_toml_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
-        // A task folder's relative path is relative to the configuration file; it is made
-        // absolute, so that the checkpoint's copy of the configuration works from anywhere.
+        // A task folder's or an init_from file's relative path is relative to the configuration
+        // file; it is made absolute, so that the checkpoint's copy of the configuration works
+        // from anywhere.
         let base = path.parent().unwrap_or(Path::new(""));
         if let Some(task) = config.tasks.iter().find(|t| {
             t.data
@@ -204,9 +210,12 @@ impl TrainConfig {
                 task.name
             ));
         }
-        for spec in config.tasks.iter_mut().filter_map(|t| t.data.as_mut()) {
-            spec.path = std::path::absolute(base.join(&spec.path))
-                .map_err(|e| format!("config {}: {}: {e}", path.display(), spec.path.display()))?;
+        let paths = (config.tasks.iter_mut().filter_map(|t| t.data.as_mut()))
+            .map(|spec| &mut spec.path)
+            .chain(config.init_from.as_mut());
+        for relative in paths {
+            *relative = std::path::absolute(base.join(&*relative))
+                .map_err(|e| format!("config {}: {}: {e}", path.display(), relative.display()))?;
         }
         config
             .validate()

@@ -109,6 +109,7 @@ impl Default for TrainConfig {
             clip_norm: 1.0,
             micro_batches: 2,
             suite_dir: None,
+            init_from: None,
             patches: PatchConfig::default(),
             tasks: vec![
                 seen(TaskConfig::budget("mnist", 5000, 300, 0.002)),

@@ -10,7 +10,7 @@ mod summary;
 use super::distributed::ReplicaChecks;
 use super::report::OutputFiles;
 use super::tasks::load_tasks;
-use super::train::{check_memory, train_to_end};
+use super::train::{check_memory, initialize, record_initialization, train_to_end};
 use super::Ended;
 use clap::Args;
 use design::{
@@ -135,7 +135,9 @@ fn train_one(
         }
     }
     check_memory(&run)?;
+    let initialized = initialize(&mut run)?;
     let files = OutputFiles::open(dir, &run.config, None)?;
+    record_initialization(dir, initialized)?;
     let checks = ReplicaChecks {
         check_every: 0,
         planned_exit: None,
