@@ -4,7 +4,7 @@
 /// Names shown before the rest are counted.
 const SHOWN: usize = 12;
 
-/// `names` joined by ", ", the first [`SHOWN`] of them when there are more, then how many more:
+/// `names` joined by ", ", the first 12 of them (`SHOWN`) when there are more, then how many more:
 /// `"cat, dog"`, or `"a, b, …, l and 288 more"`.
 pub fn class_list<S: AsRef<str>>(names: &[S]) -> String {
     let shown: Vec<&str> = names.iter().take(SHOWN).map(AsRef::as_ref).collect();
