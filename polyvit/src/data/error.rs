@@ -40,16 +40,19 @@ pub type DataResult<T> = Result<T, DataError>;
 pub fn read_file(path: &Path) -> DataResult<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
         let problem = match std::fs::read_link(path) {
-            Ok(target) if !path.exists() => {
-                format!(
-                    "a broken link: its target {} does not exist",
-                    target.display()
-                )
-            }
+            Ok(target) if !path.exists() => broken_link(&target),
             _ => format!("cannot read file: {e}"),
         };
         DataError::new(path.display().to_string(), problem)
     })
+}
+
+/// The problem of a link whose `target` does not exist.
+pub fn broken_link(target: &Path) -> String {
+    format!(
+        "a broken link: its target {} does not exist",
+        target.display()
+    )
 }
 
 /// Decompresses a complete gzip stream; a corrupt or truncated stream is an error about `origin`.

@@ -50,6 +50,7 @@ const PLAIN_SHARE: f64 = 0.9;
 const WORKING_SIDE: u32 = 512;
 /// An image whose largest distance from its background is below this has no glyph.
 const NO_INK: f32 = 0.1;
+
 /// How the training glyphs are centred, and a new picture's glyph with them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

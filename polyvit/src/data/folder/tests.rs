@@ -286,6 +286,8 @@ fn bad_folders_are_refused_with_the_path_and_the_problem() {
     let err = error_of(&FolderSpec::new(&dir));
     assert!(err.problem.contains("only one class folder (a)"), "{err}");
     let err = error_of(&FolderSpec::new(dir.join("missing")));
+    assert_eq!(err.problem, "no such folder", "{err}");
+    let err = error_of(&FolderSpec::new(dir.join("a").join("0.png")));
     assert!(err.problem.starts_with("not a folder"), "{err}");
 }
 
