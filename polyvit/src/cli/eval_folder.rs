@@ -32,7 +32,7 @@ fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: 
         true => format!(
             "{}: no task of the checkpoint takes {} inputs",
             dir.display(),
-            format!("{modality:?}").to_lowercase()
+            modality.name()
         ),
         false => format!("{}: {}", dir.display(), lacking.join("; ")),
     };

@@ -197,14 +197,13 @@ fn tasks_for<'a>(
     file: &Path,
     modality: Modality,
 ) -> Result<Vec<&'a TaskInfo>, String> {
-    let name = |m: Modality| format!("{m:?}").to_lowercase();
     match chosen {
         Some(t) if t.modality != modality => Err(format!(
             "{}: {} input, but task {} takes {} inputs",
             file.display(),
             modality.with_article(),
             t.name,
-            name(t.modality)
+            t.modality.name()
         )),
         Some(t) => Ok(vec![t]),
         None => {
@@ -217,7 +216,7 @@ fn tasks_for<'a>(
                 return Err(format!(
                     "{}: no task of the checkpoint takes {} inputs",
                     file.display(),
-                    name(modality)
+                    modality.name()
                 ));
             }
             Ok(tasks)

@@ -262,7 +262,7 @@ pub fn print_final_scores(run: &Run, validation: &[TaskScore], test: &[TaskScore
         outln!(
             "{:<24} {:<6} {:<7} {:>10.3} {:>8.3} {:>8.3}",
             t.task,
-            format!("{:?}", dataset.modality).to_lowercase(),
+            dataset.modality.name(),
             t.metric,
             v.value,
             t.value,
@@ -285,7 +285,7 @@ pub fn print_scores(run: &Run, scores: &[TaskScore]) {
         outln!(
             "{:<24} {:<6} {:<7} {:>8.3} {:>8.3}",
             score.task,
-            format!("{:?}", dataset.modality).to_lowercase(),
+            dataset.modality.name(),
             score.metric,
             score.value,
             score.chance

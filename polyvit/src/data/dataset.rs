@@ -24,6 +24,16 @@ pub enum Modality {
 }
 
 impl Modality {
+    /// The modality's name in lower case, as configurations, parameter names and messages
+    /// write it: "image", "video", "audio".
+    pub fn name(self) -> &'static str {
+        match self {
+            Modality::Image => "image",
+            Modality::Video => "video",
+            Modality::Audio => "audio",
+        }
+    }
+
     /// The modality with its indefinite article, for messages: "an image", "a video", "an audio".
     pub fn with_article(self) -> &'static str {
         match self {

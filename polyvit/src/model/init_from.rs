@@ -18,7 +18,6 @@
 //! attention heads is not stored in a checkpoint: the model's preset decides it.
 
 use super::grid_resize::resize_bilinear;
-use super::polyvit::modality_name;
 use super::tokenizer::central_frame_kernel;
 use super::vit_layouts::{VitLayout, VitWeights, BLOCK_PARAMETERS};
 use super::{PolyVit, TokenizerSpec};
@@ -117,7 +116,7 @@ fn patch_kernel(
             "the {:?} tokenizer's patch {:?} does not match the checkpoint's {kh}×{kw} patches (set patches.{} to a patch of [{kh}, {kw}] spatially)",
             spec.modality,
             spec.patch,
-            modality_name(spec.modality)
+            spec.modality.name()
         ));
     }
     let area = kh * kw;
@@ -255,7 +254,7 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
             for p in BLOCK_PARAMETERS {
                 copy(
                     &mut planned,
-                    format!("adapters.{}.{i}.{p}", modality_name(*modality)),
+                    format!("adapters.{}.{i}.{p}", modality.name()),
                     &format!("blocks.{i}.{p}"),
                 );
             }
@@ -278,7 +277,7 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
         );
     }
     for (modality, tokenizer) in &model.tokenizers {
-        let prefix = format!("tokenizers.{}", modality_name(*modality));
+        let prefix = format!("tokenizers.{}", modality.name());
         copy(&mut planned, format!("{prefix}.cls"), "cls_token");
         copy(
             &mut planned,

@@ -8,15 +8,6 @@ use nn::parameter::join_name;
 use nn::{Context, Module, Parameter, Parameters};
 use tensor::{DType, Error, Result, Rng};
 
-/// The modality's name in parameter names and tables.
-pub fn modality_name(modality: Modality) -> &'static str {
-    match modality {
-        Modality::Image => "image",
-        Modality::Video => "video",
-        Modality::Audio => "audio",
-    }
-}
-
 /// The reference's head initialization: LeCun normal for image tasks, zeros for video and audio.
 fn head_init(modality: Modality) -> LinearInit {
     match modality {
@@ -212,16 +203,10 @@ impl PolyVit {
 impl Parameters for PolyVit {
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter)) {
         for (m, t) in &self.tokenizers {
-            t.visit(
-                &join_name(prefix, &format!("tokenizers.{}", modality_name(*m))),
-                f,
-            );
+            t.visit(&join_name(prefix, &format!("tokenizers.{}", m.name())), f);
         }
         for (m, blocks) in &self.adapters {
-            blocks.visit(
-                &join_name(prefix, &format!("adapters.{}", modality_name(*m))),
-                f,
-            );
+            blocks.visit(&join_name(prefix, &format!("adapters.{}", m.name())), f);
         }
         self.encoder.visit(&join_name(prefix, "encoder"), f);
         for (task, head) in &self.heads {
@@ -231,16 +216,10 @@ impl Parameters for PolyVit {
 
     fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter)) {
         for (m, t) in &mut self.tokenizers {
-            t.visit_mut(
-                &join_name(prefix, &format!("tokenizers.{}", modality_name(*m))),
-                f,
-            );
+            t.visit_mut(&join_name(prefix, &format!("tokenizers.{}", m.name())), f);
         }
         for (m, blocks) in &mut self.adapters {
-            blocks.visit_mut(
-                &join_name(prefix, &format!("adapters.{}", modality_name(*m))),
-                f,
-            );
+            blocks.visit_mut(&join_name(prefix, &format!("adapters.{}", m.name())), f);
         }
         self.encoder.visit_mut(&join_name(prefix, "encoder"), f);
         for (task, head) in &mut self.heads {

@@ -147,9 +147,9 @@ pub fn checked_tokenizer_spec(
 ) -> Result<TokenizerSpec, RunError> {
     let spec = tokenizer_spec(config, modality, shape);
     spec.validate().map_err(|e| {
-        let modality = format!("{modality:?}").to_lowercase();
         RunError::Config(format!(
-            "task {name}: {e}; choose patches.{modality} (or the folder task's size or frames) so that it does"
+            "task {name}: {e}; choose patches.{} (or the folder task's size or frames) so that it does",
+            modality.name()
         ))
     })?;
     Ok(spec)
@@ -168,7 +168,7 @@ pub fn shape_clash(
     RunError::Config(format!(
         "task {name} has {} examples of shape {shape:?}, task {other} has {other_shape:?}: the \
          tasks of a modality share its tokenizer, so their examples need one shape",
-        format!("{modality:?}").to_lowercase(),
+        modality.name(),
     ))
 }
 

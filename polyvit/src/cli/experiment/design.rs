@@ -179,7 +179,7 @@ fn within_modality(base: &TrainConfig, modality_of: &dyn Fn(&str) -> Modality) -
             let mut config = base.clone();
             config.select_tasks(&names);
             Part {
-                name: format!("{modality:?}").to_lowercase(),
+                name: modality.name().to_string(),
                 config,
             }
         })
