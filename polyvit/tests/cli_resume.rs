@@ -140,7 +140,40 @@ fn a_resumed_run_stays_in_its_folder() {
         said.contains(&format!("its results are in {}", run.display())),
         "{said}"
     );
+    assert!(
+        !work.join("elsewhere").exists(),
+        "resuming a finished run wrote into its --output"
+    );
     std::fs::remove_dir_all(&work).ok();
+}
+
+/// A run whose checkpoint cannot be written at the end (here a folder stands where the
+/// checkpoint's temporary file goes; a full disk does the same) still prints its scores, then
+/// fails naming the file; the results that could be written are.
+#[test]
+fn scores_are_printed_when_the_final_checkpoint_cannot_be_written() {
+    let dir = std::env::temp_dir().join(format!("polyvit-unsaved-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(dir.join("checkpoint.safetensors.tmp")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args([
+            "train", "--tasks", "mnist", "--preset", "tiny", "--steps", "3",
+        ])
+        .args(["--eval-every", "0", "--output", dir.to_str().unwrap()])
+        .output()
+        .expect("polyvit runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("Results after 3 steps"), "{stdout}");
+    assert!(stdout.contains("mnist"), "{stdout}");
+    assert!(stderr.contains("checkpoint.safetensors"), "{stderr}");
+    assert!(stderr.contains("could not all be saved"), "{stderr}");
+    assert!(dir.join("results.json").exists());
+    assert!(!dir.join("checkpoint.safetensors").exists());
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// A fresh run into a folder that holds an earlier run replaces it, and says so: the earlier

@@ -230,11 +230,16 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
 fn output_folder(args: &TrainArgs) -> PathBuf {
     match (&args.output, &args.resume) {
         (Some(output), _) => output.clone(),
-        (None, Some(checkpoint)) => match checkpoint.parent() {
-            Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
+        (None, Some(checkpoint)) => checkpoint_folder(checkpoint),
         (None, None) => PathBuf::from("runs/latest"),
+    }
+}
+
+/// The folder that holds `checkpoint`.
+fn checkpoint_folder(checkpoint: &Path) -> PathBuf {
+    match checkpoint.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 
@@ -324,9 +329,16 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     let ranks = collective.size();
     run.set_collective(collective).map_err(|e| e.to_string())?;
     run.check_replicas().map_err(|e| e.to_string())?;
-    check_memory(&run)?;
     let resume_step = resumed.as_ref().map(|_| run.step);
-    let output = output_folder(&args);
+    let ended_before = resume_step.is_some() && run.step == run.total_steps();
+    if !ended_before {
+        check_memory(&run)?;
+    }
+    // A finished run trains nothing: its folder is its checkpoint's, whatever --output says.
+    let output = match (ended_before, &args.resume) {
+        (true, Some(checkpoint)) => checkpoint_folder(checkpoint),
+        _ => output_folder(&args),
+    };
     let files = match lead {
         true => Some(OutputFiles::open(&output, &run.config, resume_step)?),
         false => None, // Only rank 0 writes.
@@ -379,17 +391,13 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
     }
-    if let (Some(step), true) = (resume_step, run.step == run.total_steps()) {
+    if let (Some(step), true) = (resume_step, ended_before) {
         if lead {
-            // Beside its checkpoint, wherever --output points.
             let checkpoint = args.resume.as_ref().expect("resumed");
-            let folder = (checkpoint.parent())
-                .filter(|folder| !folder.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
             outln!(
                 "the run ended at step {step}: nothing left to train; its results are in {} \
                  (polyvit eval --checkpoint {} scores it again)",
-                folder.display(),
+                output.display(),
                 checkpoint.display()
             );
         }
@@ -416,6 +424,12 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     };
     outln!("\nResults after {} steps ({took}):", run.step);
     print_final_scores(&run, &finished.validation, &finished.test);
+    if let Some(unsaved) = finished.unsaved {
+        return Err(format!(
+            "{unsaved}\nthe scores above could not all be saved in {}",
+            output.display()
+        ));
+    }
     outln!("\nCheckpoint, logs and results are in {}", output.display());
     Ok(Ended::Finished)
 }
@@ -456,6 +470,9 @@ pub struct Finished {
     pub validation: Vec<TaskScore>,
     /// Every task's metric on its test split (to report).
     pub test: Vec<TaskScore>,
+    /// Why the checkpoint or the results could not be written (a full disk): the scores are
+    /// still worth printing, then the run fails with this.
+    pub unsaved: Option<String>,
 }
 
 /// What the run's header says about its tasks, where it matters: a batch larger than the
@@ -515,9 +532,11 @@ pub fn check_memory(run: &Run) -> Result<(), String> {
 }
 
 /// Trains `run` to the end of its plan, then scores it on the validation splits and on the
-/// test splits. Rank 0, the one with `files`, logs both (the validation scores as the last
-/// evaluation of `eval.csv`), writes `results.json` (with the wall time since `started`) and
-/// draws the curves (`curves.svg`). `None` when the user interrupted (a checkpoint was saved).
+/// test splits. Rank 0, the one with `files`, saves the checkpoint, logs both scores (the
+/// validation scores as the last evaluation of `eval.csv`), writes `results.json` (with the
+/// wall time since `started`) and draws the curves (`curves.svg`); a failure to write any of
+/// them is kept in [`Finished::unsaved`], so the scores are not lost with it. `None` when the
+/// user interrupted (a checkpoint was saved).
 pub fn train_to_end(
     run: &mut Run,
     files: Option<&OutputFiles>,
@@ -529,15 +548,31 @@ pub fn train_to_end(
     if interrupted.load(Ordering::SeqCst) {
         return Ok(None);
     }
+    // Saved before scoring, which reads the data again (a streamed file may be gone by now).
+    let saved = match files {
+        Some(files) => run.save(&files.checkpoint).map_err(|e| e.to_string()),
+        None => Ok(()),
+    };
     let validation = run.evaluate(false).map_err(|e| e.to_string())?;
     let test = run.evaluate(true).map_err(|e| e.to_string())?;
-    if let Some(files) = files {
-        files.write_scores(run.step, "validation", &validation)?;
-        files.write_scores(run.step, "test", &test)?;
-        files.write_results(&validation, &test, started.elapsed().as_secs_f64())?;
-        files.write_curves()?;
-    }
-    Ok(Some(Finished { validation, test }))
+    let written = match files {
+        Some(files) => (|| {
+            files.write_scores(run.step, "validation", &validation)?;
+            files.write_scores(run.step, "test", &test)?;
+            files.write_results(&validation, &test, started.elapsed().as_secs_f64())?;
+            files.write_curves()
+        })(),
+        None => Ok(()),
+    };
+    let problems: Vec<String> = [saved, written]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    Ok(Some(Finished {
+        validation,
+        test,
+        unsaved: (!problems.is_empty()).then(|| problems.join("\n")),
+    }))
 }
 
 /// Steps until the plan is done or the user interrupts (then a checkpoint is saved, and the
@@ -606,9 +641,6 @@ fn train_loop(
         }
     }
     run.check_replicas().map_err(|e| e.to_string())?;
-    if let Some(files) = files {
-        run.save(&files.checkpoint).map_err(|e| e.to_string())?;
-    }
     bar.finish();
     Ok(())
 }

@@ -142,8 +142,15 @@ fn train_one(
         check_every: 0,
         planned_exit: None,
     };
-    let finished = train_to_end(&mut run, Some(&files), interrupted, &checks, started)?;
-    Ok(finished.map(|finished| Outcome {
+    let Some(finished) = train_to_end(&mut run, Some(&files), interrupted, &checks, started)?
+    else {
+        return Ok(None);
+    };
+    // A full disk stops the experiment: its tables need every run's files.
+    if let Some(unsaved) = finished.unsaved {
+        return Err(unsaved);
+    }
+    Ok(Some(Outcome {
         dir: dir.to_path_buf(),
         parameters: run.model.parameter_count(),
         seconds: started.elapsed().as_secs_f64(),
