@@ -537,7 +537,7 @@ fn bad_folders_stop_training_before_anything_is_written() {
         // A patch that does not tile the pictures names the task and the keys to change.
         (
             format!("train --config {} --output {out}", s(&config)),
-            "task stripes: Image tokenizer: patch [7, 7] does not tile input [3, 30, 30]; \
+            "task stripes: image tokenizer: patch [7, 7] does not tile input [3, 30, 30]; \
              choose patches.image",
         ),
         // Tasks of one modality share its tokenizer: the clash names both tasks.
@@ -581,7 +581,7 @@ fn impossible_sizes_are_refused_before_any_file_is_decoded() {
     let cases = [
         (
             "[30, 30]",
-            "task stripes: Image tokenizer: patch [7, 7] does not tile input [3, 30, 30]",
+            "task stripes: image tokenizer: patch [7, 7] does not tile input [3, 30, 30]",
         ),
         (
             "[7000, 7000]",

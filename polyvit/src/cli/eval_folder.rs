@@ -99,10 +99,11 @@ pub fn eval_folder(
     )?;
     if task.modality != modality {
         return Err(format!(
-            "{}: {modality:?} inputs, but task {} takes {:?} inputs",
+            "{}: {} inputs, but task {} takes {} inputs",
             dir.display(),
+            modality.name(),
             task.name,
-            task.modality
+            task.modality.name()
         ));
     }
     let label: Vec<usize> = classes

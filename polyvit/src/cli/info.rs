@@ -155,8 +155,8 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
     for (_, tokenizer) in &model.tokenizers {
         let spec = &tokenizer.spec;
         outln!(
-            "  {:?} tokenizer: input {:?}, patch {:?} → {} tokens + CLS",
-            spec.modality,
+            "  {} tokenizer: input {:?}, patch {:?} → {} tokens + CLS",
+            spec.modality.name(),
             spec.input_shape,
             spec.patch,
             spec.tokens()

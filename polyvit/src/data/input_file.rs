@@ -116,7 +116,8 @@ impl InputFormat {
         let rank = if modality == Modality::Video { 4 } else { 3 };
         if shape.len() != rank || shape.contains(&0) {
             return err(format!(
-                "{modality:?} inputs of shape {shape:?}: need {rank} positive sizes"
+                "{} inputs of shape {shape:?}: need {rank} positive sizes",
+                modality.name()
             ));
         }
         let audio = if modality == Modality::Audio {
@@ -150,7 +151,7 @@ impl InputFormat {
         if form.is_some() && self.audio.is_none() {
             return Err(DataError::new(
                 "input format",
-                format!("{:?} inputs are not recordings", self.modality),
+                format!("{} inputs are not recordings", self.modality.name()),
             ));
         }
         Ok(Self {
@@ -172,8 +173,9 @@ impl InputFormat {
             return Err(DataError::new(
                 "input format",
                 format!(
-                    "{:?} inputs of shape {:?} are not grey images to frame as glyphs",
-                    self.modality, self.shape
+                    "{} inputs of shape {:?} are not grey images to frame as glyphs",
+                    self.modality.name(),
+                    self.shape
                 ),
             ));
         }
@@ -205,8 +207,8 @@ impl InputFormat {
             (true, None) => Err(DataError::new(
                 "input format",
                 format!(
-                    "{:?} inputs have no mel bands to remove the means of",
-                    self.modality
+                    "{} inputs have no mel bands to remove the means of",
+                    self.modality.name()
                 ),
             )),
             _ => Ok(Self {

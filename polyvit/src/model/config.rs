@@ -117,8 +117,10 @@ impl TokenizerSpec {
                 .any(|(&d, &p)| p == 0 || d % p != 0)
         {
             return Err(format!(
-                "{:?} tokenizer: patch {:?} does not tile input {:?}",
-                self.modality, self.patch, self.input_shape
+                "{} tokenizer: patch {:?} does not tile input {:?}",
+                self.modality.name(),
+                self.patch,
+                self.input_shape
             ));
         }
         Ok(())

@@ -113,8 +113,8 @@ fn patch_kernel(
     let spatial = &spec.patch[spec.patch.len().saturating_sub(2)..];
     if spatial != [kh, kw] {
         return Err(format!(
-            "the {:?} tokenizer's patch {:?} does not match the checkpoint's {kh}×{kw} patches (set patches.{} to a patch of [{kh}, {kw}] spatially)",
-            spec.modality,
+            "the {} tokenizer's patch {:?} does not match the checkpoint's {kh}×{kw} patches (set patches.{} to a patch of [{kh}, {kw}] spatially)",
+            spec.modality.name(),
             spec.patch,
             spec.modality.name()
         ));
@@ -137,8 +137,8 @@ fn patch_kernel(
             .collect()
     } else {
         return Err(format!(
-            "the {:?} tokenizer has {channels} channels, the checkpoint's patch embedding {source_channels} (only equal counts, or 1, can be initialized)",
-            spec.modality
+            "the {} tokenizer has {channels} channels, the checkpoint's patch embedding {source_channels} (only equal counts, or 1, can be initialized)",
+            spec.modality.name()
         ));
     };
     let frames = if spec.modality == Modality::Video {
@@ -191,8 +191,9 @@ fn position_embedding(
     };
     if time == 0 || spatial.0 == 0 || spatial.1 == 0 {
         return Err(format!(
-            "the {:?} tokenizer's input {:?} has no patches",
-            spec.modality, spec.input_shape
+            "the {} tokenizer's input {:?} has no patches",
+            spec.modality.name(),
+            spec.input_shape
         ));
     }
     let values = positions.to_vec_f64().map_err(|e| e.to_string())?;

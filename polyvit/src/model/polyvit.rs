@@ -56,7 +56,11 @@ impl PolyVit {
         {
             return Err(Error::shape(
                 "polyvit",
-                format!("task {} needs a {:?} tokenizer", task.name, task.modality),
+                format!(
+                    "task {} needs {} tokenizer",
+                    task.name,
+                    task.modality.with_article()
+                ),
             ));
         }
         let block_config = EncoderConfig {

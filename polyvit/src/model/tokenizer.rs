@@ -54,8 +54,8 @@ impl Tokenizer {
             return Err(Error::shape(
                 "tokenizer",
                 format!(
-                    "{:?} input {:?} does not match the configured example shape {:?}",
-                    self.spec.modality,
+                    "{} input {:?} does not match the configured example shape {:?}",
+                    self.spec.modality.name(),
                     input.shape(),
                     expected
                 ),
