@@ -29,8 +29,7 @@ fn main() {
         }
     };
     if let Err(e) = measure(&world) {
-        eprintln!("error on rank {}: {e}", world.rank());
-        world.abort(1);
+        world.fail(&e);
     }
 }
 

@@ -56,21 +56,46 @@ fn one_process(args: &[&str]) -> Command {
     command
 }
 
-/// `mpirun -np ranks polyvit train --distributed args` on localhost, as root if need be, with
-/// more ranks than cores allowed, and one compute thread per rank.
-fn ranks(ranks: usize, args: &[&str]) -> Command {
+/// The MPI launcher on localhost, as root if need be, with more ranks than cores allowed, and
+/// one compute thread per rank.
+fn launcher() -> Command {
     let launcher = std::env::var("MPIRUN").unwrap_or_else(|_| "mpirun".into());
     let mut command = Command::new(launcher);
     command
-        .args(["--allow-run-as-root", "--oversubscribe", "-np"])
-        .arg(ranks.to_string())
+        .args(["--allow-run-as-root", "--oversubscribe"])
         .args(["-x", "RAYON_NUM_THREADS=1"])
-        .arg(env!("CARGO_BIN_EXE_polyvit"))
-        .args(["train", "--distributed", "--check-every", "10"])
-        .args(args)
         // Containers often forbid the cross-process memory attach of the shared-memory
         // transport; plain copies work everywhere.
         .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    command
+}
+
+/// `mpirun -np ranks polyvit train --distributed args` ([`launcher`]).
+fn ranks(ranks: usize, args: &[&str]) -> Command {
+    let mut command = launcher();
+    command
+        .arg("-np")
+        .arg(ranks.to_string())
+        .arg(env!("CARGO_BIN_EXE_polyvit"))
+        .args(["train", "--distributed", "--check-every", "10"])
+        .args(args);
+    command
+}
+
+/// Two ranks of one job, the first running `polyvit train --distributed first`, the second
+/// `... second` (an MPMD launch: `mpirun -np 1 A : -np 1 B`).
+fn two_unlike_ranks(first: &[String], second: &[String]) -> Command {
+    let mut command = launcher();
+    for (i, args) in [first, second].into_iter().enumerate() {
+        if i > 0 {
+            command.arg(":");
+        }
+        command
+            .args(["-np", "1", env!("CARGO_BIN_EXE_polyvit")])
+            .args(["train", "--distributed"])
+            .args(args);
+    }
+    command.stdin(Stdio::null());
     command
 }
 
@@ -276,5 +301,79 @@ fn a_lost_rank_ends_the_job_and_the_run_resumes_on_any_number_of_ranks() {
         "the resumed log holds every step once"
     );
     assert_eq!(final_table(&by_two), final_table(&by_one));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Ranks given different runs stop before the first step with a message naming what differs,
+/// instead of exchanging gradients of different steps (which corrupted memory in MPI when the
+/// buffers' lengths differed) or training on a mixture of data: another step budget, a task
+/// whose class folders are swapped on one rank, and `--resume` on one rank only.
+#[test]
+fn ranks_given_different_runs_stop_with_a_message() {
+    let dir = scratch("unlike");
+    // Two classes of pictures, and the same pictures with the classes' folders swapped.
+    for (root, [first, second]) in [("shapes", ["bars", "dots"]), ("swapped", ["dots", "bars"])] {
+        for (class, name) in [(0u8, first), (1u8, second)] {
+            let folder = dir.join(root).join(name);
+            std::fs::create_dir_all(&folder).unwrap();
+            for i in 0..6u8 {
+                let picture = image::GrayImage::from_fn(12, 12, |x, y| {
+                    let on = if class == 0 {
+                        x % 3 == 0
+                    } else {
+                        (x + y) % 4 == 0
+                    };
+                    image::Luma([if on { 200 + i } else { 10 }])
+                });
+                picture.save(folder.join(format!("{i}.png"))).unwrap();
+            }
+        }
+    }
+    let out = dir.join("run");
+    let out = out.to_str().unwrap();
+    let args = |args: &[&str]| -> Vec<String> { args.iter().map(|a| a.to_string()).collect() };
+    let mnist = |steps: &str| {
+        args(&[
+            "--tasks", "mnist", "--preset", "tiny", "--steps", steps, "--output", out,
+        ])
+    };
+    let shapes = |root: &str| {
+        let task = format!("shapes={}", dir.join(root).display());
+        args(&[
+            "--tasks", "shapes", "--preset", "tiny", "--steps", "4", "--output", out,
+        ])
+        .into_iter()
+        .chain(["--task".to_string(), task])
+        .collect::<Vec<_>>()
+    };
+    // A finished one-process run's checkpoint, for --resume on one rank only.
+    let mut first_run = args(&["train"]);
+    first_run.extend(mnist("2"));
+    succeed(one_process(
+        &first_run.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let checkpoint = dir.join("run/checkpoint.safetensors");
+    let resume = args(&["--resume", checkpoint.to_str().unwrap(), "--output", out]);
+    let cases = [
+        (
+            mnist("40"),
+            mnist("50"),
+            "the ranks were given different runs",
+        ),
+        (
+            shapes("shapes"),
+            shapes("swapped"),
+            "task shapes: the ranks read different data",
+        ),
+        (resume, mnist("4"), "the ranks are out of step"),
+    ];
+    for (first, second, said) in cases {
+        let (output, took) = output_within(two_unlike_ranks(&first, &second), FAILURE_DEADLINE);
+        let text = describe(&output);
+        assert!(took < FAILURE_DEADLINE, "the job hung:\n{text}");
+        assert!(!output.status.success(), "{text}");
+        assert!(text.contains(said), "{first:?} against {second:?}:\n{text}");
+        assert!(!text.contains("Results after"), "{text}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

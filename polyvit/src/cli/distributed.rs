@@ -33,14 +33,7 @@ pub fn train(args: TrainArgs) -> Result<Ended, String> {
     let world = Rc::new(MpiWorld::initialize()?);
     match super::train::train_with(args, Rc::clone(&world) as Rc<dyn Collective>) {
         Ok(outcome) => Ok(outcome),
-        Err(message) => {
-            eprintln!(
-                "error on rank {} of {}: {message}",
-                world.rank(),
-                world.size()
-            );
-            world.abort(1)
-        }
+        Err(message) => world.fail(&message),
     }
 }
 

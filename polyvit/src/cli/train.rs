@@ -328,6 +328,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     let ranks = collective.size();
     run.set_collective(collective).map_err(|e| e.to_string())?;
+    run.check_ranks_run_alike().map_err(|e| e.to_string())?;
     run.check_replicas().map_err(|e| e.to_string())?;
     let resume_step = resumed.as_ref().map(|_| run.step);
     let ended_before = resume_step.is_some() && run.step == run.total_steps();

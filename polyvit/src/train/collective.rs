@@ -56,10 +56,21 @@ pub fn shard(total: usize, rank: usize, size: usize) -> Range<usize> {
 
 /// Whether `value` is the same on every rank (one collective call).
 pub fn same_on_every_rank(collective: &dyn Collective, value: u64) -> bool {
+    first_disagreement(collective, &[value]).is_none()
+}
+
+/// The index of the first of `values` that is not the same on every rank, if any (one
+/// collective call; every rank passes as many values).
+pub fn first_disagreement(collective: &dyn Collective, values: &[u64]) -> Option<usize> {
     // max(v) together with max(!v) = !min(v): they agree exactly when min(v) = max(v).
-    let mut extremes = [value, !value];
+    let mut extremes: Vec<u64> = values
+        .iter()
+        .copied()
+        .chain(values.iter().map(|v| !v))
+        .collect();
     collective.max_u64(&mut extremes);
-    extremes[0] == !extremes[1]
+    let (max, not_min) = extremes.split_at(values.len());
+    (0..values.len()).find(|&i| max[i] != !not_min[i])
 }
 
 #[cfg(test)]
@@ -84,11 +95,11 @@ mod tests {
     }
 
     /// Rank 0 of two, the other rank's contribution to each `max_u64` fixed.
-    struct BesideAnotherRank {
-        other: [u64; 2],
+    struct BesideAnotherRank<const N: usize> {
+        other: [u64; N],
     }
 
-    impl Collective for BesideAnotherRank {
+    impl<const N: usize> Collective for BesideAnotherRank<N> {
         fn rank(&self) -> usize {
             0
         }
@@ -106,6 +117,16 @@ mod tests {
         fn broadcast_bytes(&self, _: &mut Vec<u8>) {
             unreachable!("not used by same_on_every_rank")
         }
+    }
+
+    #[test]
+    fn the_first_value_that_differs_is_named() {
+        let other = BesideAnotherRank {
+            other: [5, 9, !5, !9],
+        };
+        assert_eq!(first_disagreement(&other, &[5, 9]), None);
+        assert_eq!(first_disagreement(&other, &[5, 8]), Some(1));
+        assert_eq!(first_disagreement(&other, &[6, 8]), Some(0));
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! Data parallelism over the ranks of a [`Collective`]: the per-step gradient sum in one fused
-//! buffer, the replicas' agreement check, and evaluation split over the ranks.
+//! buffer, the replicas' agreement checks (on the run at the start, on the parameters since),
+//! and evaluation split over the ranks.
 
 use super::batch;
 use super::collective::{same_on_every_rank, shard, Collective};
+use super::config::TrainConfig;
 use super::evaluate::{eval_batch_size, logits_of_rows};
+use crate::data::folder::Cache;
+use crate::data::task_info::TaskInfo;
 use crate::data::{Dataset, Split};
 use crate::model::PolyVit;
 use autograd::Gradients;
@@ -60,6 +64,35 @@ pub fn parameter_checksum(model: &PolyVit) -> Result<u64> {
             hash.bytes(&value.to_bits().to_le_bytes());
         }
     }
+    Ok(hash.value())
+}
+
+/// A 64-bit fingerprint (FNV-1a) of what the ranks of one run must share to take the same
+/// steps: every setting of `config` but where files are and how they are cached (each machine
+/// may keep the data, the suite and the pretrained file in its own place and decide on its own
+/// memory), and the `step` the run starts from.
+pub fn run_fingerprint(config: &TrainConfig, step: u64) -> std::result::Result<u64, String> {
+    let mut shared = config.clone();
+    shared.suite_dir = None;
+    shared.init_from = None;
+    for data in shared.tasks.iter_mut().filter_map(|t| t.data.as_mut()) {
+        data.path.clear();
+        data.cache = Cache::default();
+        data.memory_budget_mib = None;
+    }
+    let text = toml::to_string(&shared).map_err(|e| e.to_string())?;
+    let mut hash = Fnv1a::default();
+    hash.bytes(text.as_bytes());
+    hash.bytes(&step.to_le_bytes());
+    Ok(hash.value())
+}
+
+/// A 64-bit fingerprint (FNV-1a) of a task as its data made it: classes, labels, input form
+/// and statistics ([`TaskInfo`]), which ranks reading the same files agree on.
+pub fn task_fingerprint(info: &TaskInfo) -> std::result::Result<u64, String> {
+    let text = serde_json::to_string(info).map_err(|e| e.to_string())?;
+    let mut hash = Fnv1a::default();
+    hash.bytes(text.as_bytes());
     Ok(hash.value())
 }
 

@@ -6,6 +6,7 @@ use mpi::collective::{CommunicatorCollectives, Root, SystemOperation};
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::Threading;
+use std::io::Write;
 
 /// The most elements one MPI call moves: MPI counts are C `int`s, so larger buffers go in
 /// pieces (a buffer of up to 2³⁰ elements, 4 GiB of `f32`, is one call).
@@ -35,10 +36,47 @@ impl MpiWorld {
         })
     }
 
-    /// Ends every rank of the job with `code` (`MPI_Abort`): for an error on one rank, which the
-    /// others, waiting in a collective, would never learn of.
-    pub fn abort(&self, code: i32) -> ! {
-        self.world.abort(code)
+    /// Ends every rank of the job (`MPI_Abort`, status 1) after printing `message` as this
+    /// rank's error: for an error on one rank, which the others, waiting in a collective, would
+    /// never learn of. The line goes out in one write, so the ranks' lines do not interleave.
+    pub fn fail(&self, message: &str) -> ! {
+        let line = format!(
+            "error on rank {} of {}: {message}\n",
+            self.rank(),
+            self.size()
+        );
+        std::io::stderr().write_all(line.as_bytes()).ok();
+        self.world.abort(1)
+    }
+}
+
+/// The collective operations, as [`MpiWorld::agree_on_call`] names them.
+#[derive(Clone, Copy, Debug)]
+enum Operation {
+    SumF32 = 1,
+    MaxU64 = 2,
+    BroadcastBytes = 3,
+}
+
+impl MpiWorld {
+    /// Before every operation: checks, in one exchange of fixed size that every rank makes
+    /// alike, that every rank is making the same call (`operation` on `len` elements). MPI
+    /// requires matching calls and corrupts memory without them; ranks that drifted apart (a
+    /// difference the start-up check did not see, such as `--resume` on some ranks only) end
+    /// the job here with a message instead.
+    fn agree_on_call(&self, operation: Operation, len: usize) {
+        let call = (operation as u64) << 56 | len as u64;
+        assert!(len < 1 << 56, "a collective of {len} elements");
+        let mut extremes = [call, !call];
+        let send = extremes;
+        self.world
+            .all_reduce_into(&send[..], &mut extremes[..], SystemOperation::max());
+        if extremes[0] != !extremes[1] {
+            self.fail(&format!(
+                "the ranks are out of step (this one calls {operation:?} on {len} elements, \
+                 another rank something else): their runs differ"
+            ))
+        }
     }
 }
 
@@ -57,6 +95,7 @@ impl Collective for MpiWorld {
             receive.len(),
             "sum_f32: buffers differ in length"
         );
+        self.agree_on_call(Operation::SumF32, send.len());
         for (send, receive) in send
             .chunks(MAX_CALL_ELEMENTS)
             .zip(receive.chunks_mut(MAX_CALL_ELEMENTS))
@@ -67,6 +106,7 @@ impl Collective for MpiWorld {
     }
 
     fn max_u64(&self, values: &mut [u64]) {
+        self.agree_on_call(Operation::MaxU64, values.len());
         let send = values.to_vec();
         for (send, receive) in send
             .chunks(MAX_CALL_ELEMENTS)
@@ -78,6 +118,8 @@ impl Collective for MpiWorld {
     }
 
     fn broadcast_bytes(&self, bytes: &mut Vec<u8>) {
+        // Only rank 0 knows the length: the ranks agree on it below.
+        self.agree_on_call(Operation::BroadcastBytes, 0);
         let root = self.world.process_at_rank(0);
         let mut len = bytes.len() as u64;
         root.broadcast_into(&mut len);

@@ -3,9 +3,11 @@
 
 use super::augmentation::Augmentation;
 use super::batch::{batch_indices, drawn_batch_size, training_batch_rows};
-use super::collective::{shard, Collective, SingleProcess};
+use super::collective::{first_disagreement, shard, Collective, SingleProcess};
 use super::config::TrainConfig;
-use super::distributed::{replicas_agree, sharded_logits, sum_over_ranks};
+use super::distributed::{
+    replicas_agree, run_fingerprint, sharded_logits, sum_over_ranks, task_fingerprint,
+};
 use super::evaluate::{score, TaskScore};
 use super::loss::LossKind;
 use super::micro_batch::{TaskGradients, TaskPass};
@@ -293,6 +295,35 @@ impl Run {
     /// The data-parallel replicas this run is one of.
     pub fn collective(&self) -> &dyn Collective {
         &*self.collective
+    }
+
+    /// Checks that every rank runs the same plan on the same data, before the first step: the
+    /// configuration (but for paths and caching, [`run_fingerprint`]) and the step to start
+    /// from, then each task's classes, labels and statistics. Ranks that differ would exchange
+    /// gradients of different steps, or train on a mixture of data no configuration describes.
+    pub fn check_ranks_run_alike(&self) -> Result<(), RunError> {
+        if self.collective.size() == 1 {
+            return Ok(());
+        }
+        let mut fingerprints =
+            vec![run_fingerprint(&self.config, self.step).map_err(RunError::Config)?];
+        for info in self.task_infos()? {
+            fingerprints.push(task_fingerprint(info).map_err(RunError::Config)?);
+        }
+        match first_disagreement(&*self.collective, &fingerprints) {
+            None => Ok(()),
+            Some(0) => Err(RunError::Config(
+                "the ranks were given different runs: every rank needs the same settings (flags \
+                 and configuration file; only paths and caching may differ), and --resume on \
+                 every rank or on none"
+                    .into(),
+            )),
+            Some(task) => Err(RunError::Config(format!(
+                "task {}: the ranks read different data (its classes, labels or statistics \
+                 differ from rank to rank; every rank needs the same files)",
+                self.datasets[task - 1].name
+            ))),
+        }
     }
 
     /// Checks that every rank holds the same parameters (the same start, and the same updates
