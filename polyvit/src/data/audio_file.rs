@@ -380,6 +380,33 @@ mod tests {
         let err = read_audio(&corrupt).unwrap_err();
         assert_eq!(err.origin, corrupt.display().to_string());
         assert!(err.problem.starts_with("ffmpeg cannot decode it"), "{err}");
+        let empty = temp_path("empty.mp3");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(
+            read_audio(&empty).unwrap_err().problem,
+            "an empty file (0 bytes)"
+        );
+    }
+
+    /// A WMA file cut short, which ffmpeg decodes in part with errors (exiting with success
+    /// without `-xerror`), is an error saying it is damaged.
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn a_compressed_recording_cut_short_is_damaged() {
+        let path = temp_path("cut.wma");
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=2"])
+            .args(["-c:a", "wmav2"])
+            .arg(&path)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success());
+        assert!(read_audio(&path).is_ok());
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();
+        let err = read_audio(&path).unwrap_err();
+        assert_eq!(err.origin, path.display().to_string());
+        assert!(err.problem.contains("damaged"), "{err}");
     }
 
     #[test]

@@ -4,23 +4,158 @@
 //! versions; the program must be installed where polyvit runs.
 
 use super::error::{DataError, DataResult};
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
+use std::process::Command;
 
-/// What `ffmpeg -v error -nostdin -i PATH OUTPUT_ARGS... pipe:1` writes to its standard
-/// output: the file at `path` decoded as `output_args` say. A missing program or a file it
-/// cannot decode is an error naming the path (with ffmpeg's own message).
+/// At most this many distinct lines of ffmpeg's error output are quoted in an error message.
+const QUOTED_LINES: usize = 3;
+
+/// What `ffmpeg -v error -nostdin -xerror -i file:PATH OUTPUT_ARGS... pipe:1` writes to its
+/// standard output: the file at `path` decoded as `output_args` say. An empty file, a missing
+/// program, a file it cannot decode and a file it decodes only with errors (damaged or cut
+/// short: ffmpeg may then exit with success after decoding a part of it) are errors naming the
+/// path, with ffmpeg's own message.
 pub fn ffmpeg_output(path: &Path, output_args: &[&str]) -> DataResult<Vec<u8>> {
     let err = |p: String| DataError::new(path.display().to_string(), p);
-    let output = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-i"])
-        .arg(path)
-        .args(output_args)
-        .arg("pipe:1")
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return Err(err("an empty file (0 bytes)".into()));
+    }
+    let output = decoder(path, output_args)
         .output()
         .map_err(|e| err(format!("cannot run ffmpeg (is FFmpeg installed?): {e}")))?;
+    let url = local_file_url(path);
+    let message = error_lines(&String::from_utf8_lossy(&output.stderr), &url);
     if !output.status.success() {
-        let message = String::from_utf8_lossy(&output.stderr);
-        return Err(err(format!("ffmpeg cannot decode it: {}", message.trim())));
+        return Err(err(format!(
+            "ffmpeg cannot decode it (damaged, cut short or not a media file): {message}"
+        )));
+    }
+    if !message.is_empty() {
+        return Err(err(format!(
+            "damaged: ffmpeg decodes it only with errors: {message}"
+        )));
     }
     Ok(output.stdout)
+}
+
+/// The `ffmpeg` command that decodes the file at `path` as `output_args` say to its standard
+/// output, stopping at the first decoding error, with only errors on its standard error.
+fn decoder(path: &Path, output_args: &[&str]) -> Command {
+    let mut command = Command::new("ffmpeg");
+    command
+        .args(["-v", "error", "-nostdin", "-xerror", "-i"])
+        .arg(local_file_url(path))
+        .args(output_args)
+        .arg("pipe:1");
+    command
+}
+
+/// `path` as an input URL of ffmpeg's `file:` protocol, so that a name with a colon
+/// (`clip:1.mp4`, `file:a.mp4`) is read as the local file it names, not as a protocol's URL.
+fn local_file_url(path: &Path) -> OsString {
+    let mut url = OsString::from("file:");
+    url.push(path);
+    url
+}
+
+/// The useful part of ffmpeg's error output `stderr` about the input `url`, on one line: its
+/// first distinct lines (at most [`QUOTED_LINES`]), each without the `[demuxer @ 0x…] ` tag of
+/// the component that wrote it, without the `URL: ` the error's origin already names and
+/// without a final full stop, joined by `; `.
+fn error_lines(stderr: &str, url: &OsStr) -> String {
+    let url_prefix = format!("{}: ", url.to_string_lossy());
+    let mut lines: Vec<&str> = Vec::new();
+    for line in stderr.lines() {
+        let line = without_component_tag(line.trim());
+        let line = line.strip_prefix(&url_prefix).unwrap_or(line);
+        let line = line.trim_end_matches('.');
+        if !line.is_empty() && !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines.truncate(QUOTED_LINES);
+    lines.join("; ")
+}
+
+/// `line` without a leading `[name @ 0x…] ` tag (the component of ffmpeg that wrote it and its
+/// address in memory).
+fn without_component_tag(line: &str) -> &str {
+    match line
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+    {
+        Some((tag, message)) if tag.contains(" @ 0x") => message.trim_start(),
+        _ => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ffmpeg's messages lose the components' addresses, the input URL and repeated lines.
+    #[test]
+    fn error_output_is_cut_to_its_useful_lines() {
+        let url = local_file_url(Path::new("edge/a: b.mp4"));
+        let error_lines = |stderr: &str| error_lines(stderr, &url);
+        let stderr = "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5606c3d03900] moov atom not found\n\
+                      file:edge/a: b.mp4: Invalid data found when processing input\n";
+        assert_eq!(
+            error_lines(stderr),
+            "moov atom not found; Invalid data found when processing input"
+        );
+        let repeated = "[h264 @ 0x55] Invalid NAL unit size (685 > 639).\n".repeat(9)
+            + "[h264 @ 0x55] missing picture in access unit\n\
+               Error while decoding stream #0:0: Invalid data found when processing input\n\
+               [h264 @ 0x55] error while decoding MB 3 2\n";
+        assert_eq!(
+            error_lines(&repeated),
+            "Invalid NAL unit size (685 > 639); missing picture in access unit; \
+             Error while decoding stream #0:0: Invalid data found when processing input"
+        );
+        assert_eq!(
+            error_lines("[tag] kept: not an address\n"),
+            "[tag] kept: not an address"
+        );
+        assert_eq!(error_lines(" \n"), "");
+    }
+
+    #[test]
+    fn every_path_is_a_local_file_url() {
+        assert_eq!(local_file_url(Path::new("clip:1.mp4")), "file:clip:1.mp4");
+        assert_eq!(
+            local_file_url(Path::new("/a/file:b.mp4")),
+            "file:/a/file:b.mp4"
+        );
+    }
+
+    /// Files whose names look like URLs of ffmpeg's protocols are read as the local files they
+    /// are, and an empty file says so in plain words.
+    #[test]
+    fn local_files_are_read_whatever_their_name() {
+        let dir = crate::data::test_util::temp_path("ffmpeg-names");
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = ["-f", "u8", "-ar", "8000", "-ac", "1", "-c:a", "pcm_u8"];
+        for (name, level) in [("b0.au", 40u8), ("file:b0.au", 7), ("clip:1.au", 9)] {
+            let mut au = b".snd".to_vec();
+            for field in [24, level as u32, 2, 8000, 1] {
+                au.extend(field.to_be_bytes());
+            }
+            au.extend(vec![level; level as usize]);
+            std::fs::write(dir.join(name), au).unwrap();
+        }
+        for (name, level) in [("file:b0.au", 7u8), ("clip:1.au", 9)] {
+            let output = decoder(Path::new(name), &raw)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{name}: {output:?}");
+            assert_eq!(output.stdout, vec![128 + level; level as usize], "{name}");
+        }
+        let empty = dir.join("empty.mp4");
+        std::fs::write(&empty, b"").unwrap();
+        let e = ffmpeg_output(&empty, &raw).unwrap_err();
+        assert_eq!(e.problem, "an empty file (0 bytes)");
+    }
 }

@@ -90,19 +90,62 @@ mod tests {
         pattern_video(&temp_path(name), "testsrc")
     }
 
-    /// Writes a 1-second 64×48 video of the lavfi `pattern` source at `path`.
+    /// Writes a 1-second 64×48 video of the lavfi `pattern` source at `path` (MPEG-4 part 2).
     #[cfg(feature = "ffmpeg")]
     fn pattern_video(path: &Path, pattern: &str) -> std::path::PathBuf {
-        let path = path.to_path_buf();
+        encode(
+            path,
+            &["-f", "lavfi", "-i", &lavfi(pattern), "-c:v", "mpeg4"],
+        )
+    }
+
+    /// The lavfi source `pattern` at 64×48, 10 frames/s, for 1 second.
+    #[cfg(feature = "ffmpeg")]
+    fn lavfi(pattern: &str) -> String {
+        format!("{pattern}=size=64x48:rate=10:duration=1")
+    }
+
+    /// Writes the file `path` with `ffmpeg -v error -y ARGS... PATH`.
+    #[cfg(feature = "ffmpeg")]
+    fn encode(path: &Path, args: &[&str]) -> std::path::PathBuf {
         let status = std::process::Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!("{pattern}=size=64x48:rate=10:duration=1"))
-            .args(["-c:v", "mpeg4"])
-            .arg(&path)
+            .args(["-v", "error", "-y"])
+            .args(args)
+            .arg(path)
             .status()
             .expect("ffmpeg runs");
-        assert!(status.success());
-        path
+        assert!(status.success(), "ffmpeg writes {}", path.display());
+        path.to_path_buf()
+    }
+
+    /// A video cut short that ffmpeg decodes in part (it exits with success after 4 of the 10
+    /// frames of an AVI, 7 of a WebM's) is an error saying the file is damaged, not a clip of
+    /// repeated frames; a healthy video whose decoding ffmpeg warns about (MJPEG's "deprecated
+    /// pixel format") reads.
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn a_damaged_video_is_an_error_not_a_frozen_clip() {
+        let testsrc = lavfi("testsrc");
+        for (name, codec) in [("cut.avi", "mpeg4"), ("cut.webm", "libvpx")] {
+            let path = encode(
+                &temp_path(name),
+                &["-f", "lavfi", "-i", &testsrc, "-c:v", codec],
+            );
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..bytes.len() * 5 / 6]).unwrap();
+            let err = load_video(&path, [4, 1, 8, 8], Fit::Resize).unwrap_err();
+            assert_eq!(err.origin, path.display().to_string());
+            assert!(err.problem.contains("damaged"), "{err}");
+            assert!(!err.problem.contains(" @ 0x"), "{err}");
+        }
+        let mjpeg = encode(
+            &temp_path("mjpeg.avi"),
+            &["-f", "lavfi", "-i", &testsrc, "-c:v", "mjpeg"],
+        );
+        assert_eq!(
+            load_video(&mjpeg, [4, 1, 8, 8], Fit::Resize).unwrap().len(),
+            4 * 64
+        );
     }
 
     #[cfg(feature = "ffmpeg")]
@@ -121,6 +164,10 @@ mod tests {
         let err = load_video(&corrupt, [2, 1, 8, 8], Fit::Resize).unwrap_err();
         assert_eq!(err.origin, corrupt.display().to_string());
         assert!(err.problem.starts_with("ffmpeg cannot decode it"), "{err}");
+        let empty = temp_path("empty.mp4");
+        std::fs::write(&empty, b"").unwrap();
+        let err = load_video(&empty, [2, 1, 8, 8], Fit::Resize).unwrap_err();
+        assert_eq!(err.problem, "an empty file (0 bytes)");
     }
 
     #[cfg(feature = "ffmpeg")]
