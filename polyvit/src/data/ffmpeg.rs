@@ -51,6 +51,31 @@ fn decoder(path: &Path, output_args: &[&str]) -> Command {
     command
 }
 
+/// The kinds of the streams of the file at `path` (`video`, `audio`, `subtitle`...), as
+/// `ffprobe` lists them, leaving out pictures attached to audio (cover art); `None` when
+/// ffprobe cannot tell (not installed, or the file is not one it reads).
+pub fn stream_kinds(path: &Path) -> Option<Vec<String>> {
+    let output = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries"])
+        .args([
+            "stream=codec_type:stream_disposition=attached_pic",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(local_file_url(path))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let listing = String::from_utf8_lossy(&output.stdout);
+    let kinds = listing.lines().filter_map(|line| {
+        let mut fields = line.split(',').map(str::trim);
+        let kind = fields.next().filter(|k| !k.is_empty())?;
+        let attached = fields.next() == Some("1");
+        (!attached).then(|| kind.to_string())
+    });
+    Some(kinds.collect())
+}
+
 /// `path` as an input URL of ffmpeg's `file:` protocol, so that a name with a colon
 /// (`clip:1.mp4`, `file:a.mp4`) is read as the local file it names, not as a protocol's URL.
 fn local_file_url(path: &Path) -> OsString {

@@ -37,8 +37,11 @@ pub fn load_video(path: &Path, shape: [usize; 4], fit: Fit) -> DataResult<Vec<f3
     };
     let pixels = super::ffmpeg::ffmpeg_output(
         path,
-        &["-vf", &filter, "-f", "rawvideo", "-pix_fmt", pix_fmt],
-    )?;
+        &[
+            "-map", "0:V:0", "-vf", &filter, "-f", "rawvideo", "-pix_fmt", pix_fmt,
+        ],
+    )
+    .map_err(|e| without_video_stream(path).unwrap_or(e))?;
     let frame = c * h * w;
     let frames = pixels.len() / frame;
     if frames == 0 {
@@ -57,6 +60,24 @@ pub fn load_video(path: &Path, shape: [usize; 4], fit: Fit) -> DataResult<Vec<f3
         }
     }
     Ok(clip)
+}
+
+/// The error for a file at `path` with no video stream (a recording in a video container: a
+/// voice memo, a browser's recording), saying how to read it as audio, when ffprobe finds none;
+/// `None` when it finds one or cannot tell.
+#[cfg(feature = "ffmpeg")]
+fn without_video_stream(path: &Path) -> Option<DataError> {
+    let kinds = super::ffmpeg::stream_kinds(path)?;
+    if kinds.iter().any(|k| k == "video") {
+        return None;
+    }
+    let problem = if kinds.iter().any(|k| k == "audio") {
+        "holds no video stream, only audio (a recording in a video container): to read it as a \
+         recording, give it an audio file's extension such as .m4a, or convert it to WAV"
+    } else {
+        "holds no video stream"
+    };
+    Some(DataError::new(path.display().to_string(), problem))
 }
 
 /// Without the `ffmpeg` feature video files are refused, saying how to read them.
@@ -146,6 +167,48 @@ mod tests {
             load_video(&mjpeg, [4, 1, 8, 8], Fit::Resize).unwrap().len(),
             4 * 64
         );
+    }
+
+    /// A recording in a video container (a voice memo as MP4, with or without cover art; a
+    /// browser's WebM recording) is an error saying it holds only audio and how to read it.
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn an_audio_only_video_file_says_it_holds_only_audio() {
+        let sine = ["-f", "lavfi", "-i", "sine=frequency=440:duration=0.5"];
+        let memo = encode(
+            &temp_path("memo.mp4"),
+            &[&sine[..], &["-c:a", "aac"]].concat(),
+        );
+        let voice = encode(
+            &temp_path("voice.webm"),
+            &[&sine[..], &["-c:a", "libopus"]].concat(),
+        );
+        let cover = encode(
+            &temp_path("cover.png"),
+            &["-f", "lavfi", "-i", &lavfi("testsrc"), "-frames:v", "1"],
+        );
+        let with_cover = encode(
+            &temp_path("memo-with-cover.mp4"),
+            &[
+                &sine[..],
+                &["-i", &cover.display().to_string(), "-map", "0", "-map", "1"],
+                &[
+                    "-c:a",
+                    "aac",
+                    "-c:v",
+                    "png",
+                    "-disposition:v",
+                    "attached_pic",
+                ],
+            ]
+            .concat(),
+        );
+        for path in [memo, voice, with_cover] {
+            let err = load_video(&path, [2, 1, 8, 8], Fit::Resize).unwrap_err();
+            assert_eq!(err.origin, path.display().to_string());
+            assert!(err.problem.contains("no video stream, only audio"), "{err}");
+            assert!(err.problem.contains(".m4a"), "{err}");
+        }
     }
 
     #[cfg(feature = "ffmpeg")]
