@@ -3,7 +3,8 @@
 //! ([`super::au`]) are decoded here; with the `ffmpeg` feature, the compressed formats phones and
 //! recorders write (MP3, M4A/AAC, Opus, AMR, WMA, and AIFF) are decoded by the `ffmpeg` program
 //! into `.au` samples at their own rate and read by the same code, and so is an Ogg file that holds
-//! Opus rather than Vorbis (voice messages). The format is chosen by the file name's extension;
+//! Opus rather than Vorbis (voice messages). The format is chosen by what the file holds (its
+//! signature), or else by the file name's extension;
 //! every decoder mixes its channels down the same way ([`mix_down`]) and scales integer samples the
 //! same way (an N-bit value / 2^(N−1)), so a clip stored losslessly in two formats decodes to the
 //! same samples.
@@ -53,7 +54,8 @@ pub fn is_audio_file(path: &Path) -> bool {
 /// to the features' rate would multiply the samples by thousands).
 pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 
-/// Reads the audio file at `path` in the format its extension names; errors name the path. A
+/// Reads the audio file at `path` in the format it holds (or else the one its extension names);
+/// errors name the path. A
 /// file with no samples, a sample rate outside [`SAMPLE_RATES`] or a sample that is not a
 /// finite number (a damaged float file) is refused.
 pub fn read_audio(path: &Path) -> DataResult<Waveform> {
@@ -118,14 +120,16 @@ impl Container {
 }
 
 /// The file at `path` decoded by the reader of the format it holds, or else of the one its
-/// extension names (whose reader then says what is wrong with it).
+/// extension names (whose reader then says what is wrong with it): by `ffmpeg` for the
+/// extensions of [`FFMPEG_AUDIO_EXTENSIONS`], so a WAV or FLAC file named `.mp3` is read here.
 fn decode(path: &Path) -> DataResult<Waveform> {
-    if has_extension(path, &FFMPEG_AUDIO_EXTENSIONS) {
-        return decode_with_ffmpeg(path);
-    }
     let bytes = read_file(path)?;
     let origin = path.display().to_string();
-    let container = Container::of_content(&bytes).unwrap_or_else(|| Container::of_extension(path));
+    let container = match Container::of_content(&bytes) {
+        Some(container) => container,
+        None if has_extension(path, &FFMPEG_AUDIO_EXTENSIONS) => return decode_with_ffmpeg(path),
+        None => Container::of_extension(path),
+    };
     match container {
         Container::Flac => parse_flac(&bytes, &origin),
         // Ogg is also Opus's container (voice messages are often `.ogg` Opus).
@@ -270,6 +274,21 @@ mod tests {
         assert_eq!(Container::of_content(b"ID3\x04 an MP3"), None);
     }
 
+    /// A WAV or FLAC recording under the extension of a format read through FFmpeg (a file
+    /// saved as `.mp3` or `.m4a`) is read by what it holds, with or without the `ffmpeg` feature.
+    #[test]
+    fn a_native_recording_named_as_an_ffmpeg_format_is_read_here() {
+        let flac = fixture("tones.flac");
+        for (name, source) in [("tones-as.m4a", flac.clone()), ("tones-as.mp3", flac)] {
+            let path = temp_path(name);
+            std::fs::copy(&source, &path).unwrap();
+            assert_eq!(read_audio(&path).unwrap(), read_audio(&source).unwrap());
+        }
+        let path = temp_path("tone-as.mp3");
+        std::fs::write(&path, wav_bytes(1, 8000, 16, &[0, 1, 0, 2])).unwrap();
+        assert_eq!(read_audio(&path).unwrap().samples.len(), 2);
+    }
+
     /// A float file with a NaN sample, a file with no samples and one whose header claims
     /// 1 Hz are refused, each naming the file and the problem.
     #[test]
@@ -318,10 +337,11 @@ mod tests {
     #[cfg(not(feature = "ffmpeg"))]
     #[test]
     fn without_the_feature_ffmpeg_formats_are_refused_with_the_way_out() {
-        let path = Path::new("memo.m4a");
-        assert!(is_audio_file(path) && is_audio_file(Path::new("a/B.MP3")));
-        let err = read_audio(path).unwrap_err();
-        assert_eq!(err.origin, "memo.m4a");
+        let path = temp_path("memo.m4a");
+        std::fs::write(&path, b"\0\0\0\x20ftypM4A ").unwrap();
+        assert!(is_audio_file(&path) && is_audio_file(Path::new("a/B.MP3")));
+        let err = read_audio(&path).unwrap_err();
+        assert_eq!(err.origin, path.display().to_string());
         assert!(err.problem.contains("--features ffmpeg"), "{err}");
         let voice = temp_path("voice-message.ogg");
         std::fs::write(&voice, ogg_opus_start()).unwrap();
