@@ -6,7 +6,7 @@
 
 use flate2::read::GzDecoder;
 use polyvit::data::embedded::{DRUMS, MNIST_TEST_LABELS, VIDEO_TREE};
-use polyvit::data::glyph::{Centring, GlyphFrame};
+use polyvit::data::glyph::{Centring, GlyphFrame, GlyphRange};
 use polyvit::data::{flac, frames, idx, pack, vorbis, wav, Modality};
 use polyvit::model::{init_from_vit, ModelConfig, PolyVit, TaskSpec, TokenizerSpec, VitWeights};
 use polyvit::train::TrainConfig;
@@ -233,6 +233,12 @@ proptest! {
             extent: 20.0,
             centring: Centring::Mass,
             contrast: None,
+            // Wide enough that pictures of the input's size are tried as they are too.
+            range: Some(GlyphRange {
+                extent: [1.0, 28.0],
+                contrast: [0.0, 1.0],
+                off_centre: 28.0,
+            }),
         };
         for seed in &seeds().images {
             if let Ok(picture) = polyvit::data::image_file::parse_image(&apply(seed, &damage), "image") {

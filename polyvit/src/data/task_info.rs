@@ -98,12 +98,16 @@ impl TaskInfo {
     /// How `rebuilt`, the same task as this build makes it, differs from this description
     /// (each differing field, by its name in the checkpoint, with both values), or `None` when
     /// it does not. Every field is compared, so one added later is too; a glyph frame recorded
-    /// before frames measured their centring and contrast is compared on what it recorded.
+    /// before frames measured their centring and contrast, or their range, is compared on what
+    /// it recorded.
     pub fn difference(&self, rebuilt: &TaskInfo) -> Option<String> {
         let mut rebuilt = rebuilt.clone();
         if let (Some(then), Some(now)) = (self.glyph_frame, rebuilt.glyph_frame.as_mut()) {
             if then.contrast.is_none() {
                 (now.centring, now.contrast) = (then.centring, then.contrast);
+            }
+            if then.range.is_none() {
+                now.range = None;
             }
         }
         let rebuilt = &rebuilt;
@@ -416,5 +420,18 @@ mod tests {
             ..frame
         };
         assert!(with_frame(recent).difference(&info).is_some());
+        // One recorded before frames measured their range compares on the rest.
+        let rangeless = GlyphFrame {
+            range: None,
+            ..frame
+        };
+        assert!(frame.range.is_some());
+        assert_eq!(with_frame(rangeless).difference(&info), None);
+        assert!(with_frame(GlyphFrame {
+            range: None,
+            ..recent
+        })
+        .difference(&info)
+        .is_some());
     }
 }
