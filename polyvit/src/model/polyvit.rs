@@ -131,7 +131,7 @@ impl PolyVit {
                 let known: Vec<&str> = self.heads.iter().map(|(t, _)| t.name.as_str()).collect();
                 Error::shape(
                     "polyvit",
-                    format!("unknown task {name:?} (the model has {known:?})"),
+                    format!("unknown task {name:?} (the model has {})", known.join(", ")),
                 )
             })
     }
