@@ -262,6 +262,18 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
 /// A link back to a folder above it is walked once, not until the system's limit on nested
 /// links, and the folder reached again through it is named.
 #[cfg(unix)]
+/// The help texts of the commands that read the user's files name the video files they read.
+#[test]
+fn help_texts_name_video_files() {
+    for command in ["train", "predict"] {
+        let help = succeeds(&format!("{command} --help"));
+        assert!(
+            help.contains("video files (MP4, WebM, AVI, MKV, MOV; with the ffmpeg feature)"),
+            "{command}: {help}"
+        );
+    }
+}
+
 #[test]
 fn predict_walks_each_folder_once() {
     let root = fresh("links");

@@ -37,7 +37,8 @@ pub struct PredictArgs {
     #[arg(long)]
     as_is: bool,
     /// Images, audio files (WAV, FLAC, Ogg Vorbis, .au; MP3, M4A, Opus and more with the ffmpeg
-    /// feature), folders of frames (clips, with a video --task) and folders to walk.
+    /// feature), video files (MP4, WebM, AVI, MKV, MOV; with the ffmpeg feature), folders of
+    /// frames (clips, with a video --task) and folders to walk.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }

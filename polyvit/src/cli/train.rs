@@ -39,8 +39,9 @@ pub struct TrainArgs {
     tasks: Vec<String>,
     /// A task from a folder of your own files, NAME=DIR (repeatable): one subfolder per class
     /// holding images, audio clips (WAV, FLAC, Ogg Vorbis, .au; MP3, M4A, Opus and more with the
-    /// ffmpeg feature) or folders of video frames, optionally inside train/, val/ and test/. It
-    /// is trained next to the other tasks; with --tasks, name it there too.
+    /// ffmpeg feature), video files (MP4, WebM, AVI, MKV, MOV; with the ffmpeg feature) or folders
+    /// of video frames, optionally inside train/, val/ and test/. It is trained next to the other
+    /// tasks; with --tasks, name it there too.
     #[arg(long = "task", value_name = "NAME=DIR")]
     folder_tasks: Vec<String>,
     /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.
