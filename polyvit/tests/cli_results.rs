@@ -241,6 +241,8 @@ fn the_model_table_reshapes_the_preset() {
         info.contains("(width 24, depth 2, heads 3, MLP 32)"),
         "{info}"
     );
+    // One task: nothing is shared, so no comparison with single-task models.
+    assert!(!info.contains("fewer parameters"), "{info}");
     // `info --config` accounts for the model the file builds before it is trained: the same
     // parts and counts as the trained checkpoint's.
     let planned = succeed(&["info", "--config", config.to_str().unwrap()]);
@@ -552,6 +554,12 @@ fn an_experiment_on_changed_files_is_trained_again() {
     assert!(
         changed.contains("finished there earlier on other inputs (task stripes: labels: "),
         "{changed}"
+    );
+    // Another step budget in the same folder replaces the runs, and says so.
+    let shorter = succeed(&[&experiment[..], &["--steps-per-task", "3"]].concat());
+    assert!(
+        shorter.contains("finished there earlier with another configuration: trained again"),
+        "{shorter}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }

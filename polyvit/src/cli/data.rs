@@ -13,8 +13,10 @@ pub struct DataArgs {
 #[derive(Subcommand)]
 enum DataCommand {
     /// Write an embedded task (mnist, fashion_mnist, the video tasks, spoken_digits) into a new
-    /// folder: train/, val/ and test/ with one subfolder per class of PNG images, clip folders
-    /// of PNG frames, or WAV clips; `polyvit train --task NAME=DIR` reads it back.
+    /// folder: train/, val/ and test/ with one subfolder per class of PNG images or clip
+    /// folders of PNG frames; for spoken_digits, train/ (the synthetic voices) and test/ (the
+    /// real recordings) of WAV clips, validation being carved from train/ when read back.
+    /// `polyvit train --task NAME=DIR` reads it back.
     Export {
         /// The embedded task.
         task: String,

@@ -180,6 +180,10 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
         singles += count;
     }
     let n = model.heads.len();
+    if n == 1 {
+        // One task: the PolyViT is that task's ViT, with nothing to share.
+        return Ok(());
+    }
     outln!(
         "{:<40} {:>14}",
         format!("{n} single-task ViTs"),

@@ -119,11 +119,14 @@ fn train_one(
             scores.iter().map(|s| s.task.clone()).collect()
         };
         let names: Vec<String> = config.tasks.iter().map(|t| t.name.clone()).collect();
-        if earlier == *config
+        let same_config = earlier == *config
             && tasks(&results.validation) == names
-            && tasks(&results.test) == names
-            && same_inputs(&run, dir)
-        {
+            && tasks(&results.test) == names;
+        if !same_config {
+            outln!(
+                "finished there earlier with another configuration: trained again, replacing it"
+            );
+        } else if same_inputs(&run, dir) {
             outln!("finished there earlier with this configuration: its results are taken");
             return Ok(Some(Outcome {
                 dir: dir.to_path_buf(),
