@@ -197,7 +197,7 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     for said in [
         "empty.png: not a readable image: an empty file (0 bytes)",
         "sound.wav: no task of the checkpoint takes audio inputs",
-        "2 of the 3 inputs could not be predicted (each named above); the other 1 were",
+        "2 of the 3 inputs could not be predicted (each named above); the other one was",
     ] {
         assert!(stderr.contains(said), "{stderr}");
     }

@@ -315,6 +315,10 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             }
             Err(match n - count {
                 0 => format!("none of the {n} inputs could be predicted (each named above)"),
+                1 => format!(
+                    "{count} of the {n} inputs could not be predicted (each named above); the \
+                     other one was"
+                ),
                 read => format!(
                     "{count} of the {n} inputs could not be predicted (each named above); the \
                      other {read} were"
