@@ -81,19 +81,23 @@ pub fn run_fingerprint(config: &TrainConfig, step: u64) -> std::result::Result<u
         data.memory_budget_mib = None;
     }
     let text = toml::to_string(&shared).map_err(|e| e.to_string())?;
-    let mut hash = Fnv1a::default();
-    hash.bytes(text.as_bytes());
-    hash.bytes(&step.to_le_bytes());
-    Ok(hash.value())
+    Ok(fingerprint(&[text.as_bytes(), &step.to_le_bytes()]))
 }
 
 /// A 64-bit fingerprint (FNV-1a) of a task as its data made it: classes, labels, input form
 /// and statistics ([`TaskInfo`]), which ranks reading the same files agree on.
 pub fn task_fingerprint(info: &TaskInfo) -> std::result::Result<u64, String> {
     let text = serde_json::to_string(info).map_err(|e| e.to_string())?;
+    Ok(fingerprint(&[text.as_bytes()]))
+}
+
+/// The FNV-1a hash of `parts`, one after the other.
+fn fingerprint(parts: &[&[u8]]) -> u64 {
     let mut hash = Fnv1a::default();
-    hash.bytes(text.as_bytes());
-    Ok(hash.value())
+    for part in parts {
+        hash.bytes(part);
+    }
+    hash.value()
 }
 
 /// Whether every rank holds the same parameters (one collective call; a single process always

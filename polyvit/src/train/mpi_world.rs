@@ -12,6 +12,14 @@ use std::io::Write;
 /// pieces (a buffer of up to 2³⁰ elements, 4 GiB of `f32`, is one call).
 const MAX_CALL_ELEMENTS: usize = 1 << 30;
 
+/// The collective operations, as [`MpiWorld::agree_on_call`] names them.
+#[derive(Clone, Copy, Debug)]
+enum Operation {
+    SumF32 = 1,
+    MaxU64 = 2,
+    BroadcastBytes = 3,
+}
+
 /// Every process of `MPI_COMM_WORLD`. MPI is finalized when this is dropped.
 pub struct MpiWorld {
     world: SimpleCommunicator,
@@ -48,25 +56,15 @@ impl MpiWorld {
         std::io::stderr().write_all(line.as_bytes()).ok();
         self.world.abort(1)
     }
-}
 
-/// The collective operations, as [`MpiWorld::agree_on_call`] names them.
-#[derive(Clone, Copy, Debug)]
-enum Operation {
-    SumF32 = 1,
-    MaxU64 = 2,
-    BroadcastBytes = 3,
-}
-
-impl MpiWorld {
     /// Before every operation: checks, in one exchange of fixed size that every rank makes
     /// alike, that every rank is making the same call (`operation` on `len` elements). MPI
     /// requires matching calls and corrupts memory without them; ranks that drifted apart (a
     /// difference the start-up check did not see, such as `--resume` on some ranks only) end
     /// the job here with a message instead.
     fn agree_on_call(&self, operation: Operation, len: usize) {
-        let call = (operation as u64) << 56 | len as u64;
         assert!(len < 1 << 56, "a collective of {len} elements");
+        let call = (operation as u64) << 56 | len as u64;
         let mut extremes = [call, !call];
         let send = extremes;
         self.world
