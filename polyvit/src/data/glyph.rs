@@ -116,6 +116,16 @@ fn corners(image: &[f32], height: usize, width: usize) -> Vec<f32> {
     pixels
 }
 
+/// Whether the corner pixels `ground` of an image are its plain background at `level`: at
+/// least [`PLAIN_SHARE`] of them within [`PLAIN`] of it.
+fn plain(ground: &[f32], level: f32) -> bool {
+    let near = ground
+        .iter()
+        .filter(|&&v| (v - level).abs() <= PLAIN)
+        .count();
+    near as f64 >= PLAIN_SHARE * ground.len() as f64
+}
+
 /// The median of `values` (not empty).
 fn median(values: Vec<f32>) -> f32 {
     percentile(values, 0.5)
@@ -237,14 +247,7 @@ impl GlyphFrame {
             .map(|image| corners(image, height, width))
             .collect();
         let background = median(grounds.iter().map(|g| median(g.clone())).collect());
-        let plain = |ground: &Vec<f32>| {
-            let near = ground
-                .iter()
-                .filter(|&&v| (v - background).abs() <= PLAIN)
-                .count();
-            near as f64 >= PLAIN_SHARE * ground.len() as f64
-        };
-        let plain_images = grounds.iter().filter(|g| plain(g)).count();
+        let plain_images = grounds.iter().filter(|g| plain(g, background)).count();
         if (plain_images as f64) < PLAIN_SHARE * grounds.len() as f64 {
             return None;
         }
@@ -302,12 +305,7 @@ impl GlyphFrame {
             return None;
         }
         let x = picture.to_luma32f().into_raw();
-        let ground = corners(&x, height, width);
-        let plain = ground
-            .iter()
-            .filter(|&&v| (v - self.background).abs() <= PLAIN)
-            .count();
-        if (plain as f64) < PLAIN_SHARE * ground.len() as f64 {
+        if !plain(&corners(&x, height, width), self.background) {
             return None;
         }
         let (distance, strongest) = distances(&x, self.background);
