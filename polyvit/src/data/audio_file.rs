@@ -174,6 +174,8 @@ mod tests {
     use super::*;
     use crate::data::audio::AudioFeatures;
     use crate::data::spectrogram::MelConfig;
+    #[cfg(feature = "ffmpeg")]
+    use crate::data::test_util::ffmpeg_encode;
     use crate::data::test_util::temp_path;
     use crate::data::wav::tests::wav_bytes;
     use std::path::PathBuf;
@@ -353,14 +355,8 @@ mod tests {
     #[cfg(feature = "ffmpeg")]
     fn through_ffmpeg(wav: &Path, extension: &str, codec: &[&str]) -> Waveform {
         let path = temp_path(&format!("tones.{extension}"));
-        let status = std::process::Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-i"])
-            .arg(wav)
-            .args(codec)
-            .arg(&path)
-            .status()
-            .expect("ffmpeg runs");
-        assert!(status.success(), "ffmpeg writes {extension}");
+        let input = ["-i", wav.to_str().expect("a UTF-8 fixture path")];
+        ffmpeg_encode(&path, &[&input[..], codec].concat());
         read_audio(&path).unwrap()
     }
 
@@ -413,14 +409,10 @@ mod tests {
     #[cfg(feature = "ffmpeg")]
     #[test]
     fn a_compressed_recording_cut_short_is_damaged() {
-        let path = temp_path("cut.wma");
-        let status = std::process::Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=2"])
-            .args(["-c:a", "wmav2"])
-            .arg(&path)
-            .status()
-            .expect("ffmpeg runs");
-        assert!(status.success());
+        let path = ffmpeg_encode(
+            &temp_path("cut.wma"),
+            &["-f", "lavfi", "-i", "sine=duration=2", "-c:a", "wmav2"],
+        );
         assert!(read_audio(&path).is_ok());
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();

@@ -1,5 +1,7 @@
 //! Helpers shared by the data-layer unit tests.
 
+#[cfg(feature = "ffmpeg")]
+use std::path::Path;
 use std::path::PathBuf;
 
 /// A fresh path under the system temp dir, unique to this process and `name`.
@@ -14,4 +16,18 @@ pub fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
     (0..n)
         .map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / rate as f64).sin() as f32)
         .collect()
+}
+
+/// Writes the file `path` with `ffmpeg -v error -y ARGS... PATH` (tests of the `ffmpeg`
+/// feature, which make their media files with the program they read them with).
+#[cfg(feature = "ffmpeg")]
+pub fn ffmpeg_encode(path: &Path, args: &[&str]) -> PathBuf {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg writes {}", path.display());
+    path.to_path_buf()
 }

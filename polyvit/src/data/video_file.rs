@@ -94,7 +94,7 @@ pub fn load_video(path: &Path, _shape: [usize; 4], _fit: Fit) -> DataResult<Vec<
 mod tests {
     use super::*;
     #[cfg(feature = "ffmpeg")]
-    use crate::data::test_util::temp_path;
+    use crate::data::test_util::{ffmpeg_encode, temp_path};
 
     #[cfg(not(feature = "ffmpeg"))]
     #[test]
@@ -114,7 +114,7 @@ mod tests {
     /// Writes a 1-second 64×48 video of the lavfi `pattern` source at `path` (MPEG-4 part 2).
     #[cfg(feature = "ffmpeg")]
     fn pattern_video(path: &Path, pattern: &str) -> std::path::PathBuf {
-        encode(
+        ffmpeg_encode(
             path,
             &["-f", "lavfi", "-i", &lavfi(pattern), "-c:v", "mpeg4"],
         )
@@ -126,19 +126,6 @@ mod tests {
         format!("{pattern}=size=64x48:rate=10:duration=1")
     }
 
-    /// Writes the file `path` with `ffmpeg -v error -y ARGS... PATH`.
-    #[cfg(feature = "ffmpeg")]
-    fn encode(path: &Path, args: &[&str]) -> std::path::PathBuf {
-        let status = std::process::Command::new("ffmpeg")
-            .args(["-v", "error", "-y"])
-            .args(args)
-            .arg(path)
-            .status()
-            .expect("ffmpeg runs");
-        assert!(status.success(), "ffmpeg writes {}", path.display());
-        path.to_path_buf()
-    }
-
     /// A video cut short that ffmpeg decodes in part (it exits with success after 4 of the 10
     /// frames of an AVI, 7 of a WebM's) is an error saying the file is damaged, not a clip of
     /// repeated frames; a healthy video whose decoding ffmpeg warns about (MJPEG's "deprecated
@@ -148,7 +135,7 @@ mod tests {
     fn a_damaged_video_is_an_error_not_a_frozen_clip() {
         let testsrc = lavfi("testsrc");
         for (name, codec) in [("cut.avi", "mpeg4"), ("cut.webm", "libvpx")] {
-            let path = encode(
+            let path = ffmpeg_encode(
                 &temp_path(name),
                 &["-f", "lavfi", "-i", &testsrc, "-c:v", codec],
             );
@@ -159,7 +146,7 @@ mod tests {
             assert!(err.problem.contains("damaged"), "{err}");
             assert!(!err.problem.contains(" @ 0x"), "{err}");
         }
-        let mjpeg = encode(
+        let mjpeg = ffmpeg_encode(
             &temp_path("mjpeg.avi"),
             &["-f", "lavfi", "-i", &testsrc, "-c:v", "mjpeg"],
         );
@@ -175,19 +162,19 @@ mod tests {
     #[test]
     fn an_audio_only_video_file_says_it_holds_only_audio() {
         let sine = ["-f", "lavfi", "-i", "sine=frequency=440:duration=0.5"];
-        let memo = encode(
+        let memo = ffmpeg_encode(
             &temp_path("memo.mp4"),
             &[&sine[..], &["-c:a", "aac"]].concat(),
         );
-        let voice = encode(
+        let voice = ffmpeg_encode(
             &temp_path("voice.webm"),
             &[&sine[..], &["-c:a", "libopus"]].concat(),
         );
-        let cover = encode(
+        let cover = ffmpeg_encode(
             &temp_path("cover.png"),
             &["-f", "lavfi", "-i", &lavfi("testsrc"), "-frames:v", "1"],
         );
-        let with_cover = encode(
+        let with_cover = ffmpeg_encode(
             &temp_path("memo-with-cover.mp4"),
             &[
                 &sine[..],
