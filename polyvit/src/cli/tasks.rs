@@ -1,7 +1,9 @@
 //! The data of a run: the embedded tasks it trains and the configuration's tasks from folders.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use polyvit::data::{build_suite, build_task, plan_folder_task, Dataset, SuiteConfig, TaskId};
+use polyvit::data::{
+    build_suite, build_task, plan_folder_task, Dataset, Modality, SuiteConfig, TaskId,
+};
 use polyvit::train::step_memory::check_input_shape;
 use polyvit::train::{shape_clash, TrainConfig};
 use rayon::prelude::*;
@@ -82,6 +84,9 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
         }
         check_input_shape(config, &task.name, modality, shape, memory)
             .map_err(|e| e.to_string())?;
+        if planned.colour_read_in_grey() {
+            print_greyed_note(&task.name, modality, shape, &in_run);
+        }
         let dataset = planned
             .build(&progress)
             .map_err(|e| format!("task {}: {e}", task.name));
@@ -99,4 +104,24 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
         datasets.push(dataset);
     }
     Ok(datasets)
+}
+
+/// Says that the folder task `name` reads its colour files in grey, as the input shape it took
+/// from the run's first other task of its modality (in `in_run`) holds one channel.
+fn print_greyed_note(name: &str, modality: Modality, shape: &[usize], in_run: &[&Dataset]) {
+    let lender = in_run
+        .iter()
+        .find(|d| d.modality == modality)
+        .map_or("another task", |d| d.name.as_str());
+    let (files, sizes) = match modality {
+        Modality::Video => ("clips", format!("{}×{}×{}", shape[0], shape[2], shape[3])),
+        _ => ("images", format!("{}×{}", shape[1], shape[2])),
+    };
+    eprintln!(
+        "note: task {name}: most of its {files} are in colour, but it reads them in grey \
+         ({sizes}, the input shape of {lender}): the {} tasks of a run share one tokenizer; \
+         train it without grey {} tasks to read it in colour",
+        modality.name(),
+        modality.name()
+    );
 }

@@ -38,13 +38,24 @@ pub type DataResult<T> = Result<T, DataError>;
 /// Reads a whole file; the error names the path (and, for a link whose target is gone, the
 /// target).
 pub fn read_file(path: &Path) -> DataResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        let problem = match std::fs::read_link(path) {
-            Ok(target) if !path.exists() => broken_link(&target),
-            _ => format!("cannot read file: {e}"),
-        };
-        DataError::new(path.display().to_string(), problem)
-    })
+    std::fs::read(path).map_err(|e| unreadable(path, e))
+}
+
+/// Opens a file to read part of it, buffered; the error names the path as [`read_file`]'s does.
+pub fn open_file(path: &Path) -> DataResult<std::io::BufReader<std::fs::File>> {
+    std::fs::File::open(path)
+        .map(std::io::BufReader::new)
+        .map_err(|e| unreadable(path, e))
+}
+
+/// The error of a file that cannot be read: the path, and for a link whose target is gone, the
+/// target.
+fn unreadable(path: &Path, e: std::io::Error) -> DataError {
+    let problem = match std::fs::read_link(path) {
+        Ok(target) if !path.exists() => broken_link(&target),
+        _ => format!("cannot read file: {e}"),
+    };
+    DataError::new(path.display().to_string(), problem)
 }
 
 /// The problem of a link whose `target` does not exist.

@@ -4,11 +4,11 @@
 //! values in [0, 1]: grey (1 channel) or colour (3 channels, RGB), resized or centre-cropped to
 //! the input size.
 
-use super::error::{read_file, DataError, DataResult};
+use super::error::{open_file, read_file, DataError, DataResult};
 use image::metadata::Orientation;
 use image::{imageops::FilterType, DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde::{Deserialize, Serialize};
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek};
 use std::path::Path;
 
 /// File name extensions (lower case) of the image formats read.
@@ -42,8 +42,10 @@ pub enum Fit {
 /// allocation. It is the only limit, so a picture of any shape decodes if its pixels fit.
 const MAX_DECODE_BYTES: u64 = 256 << 20;
 
-fn reader<'a>(bytes: &'a [u8], origin: &str) -> DataResult<ImageReader<Cursor<&'a [u8]>>> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
+/// A reader of the image `source` holds, its format told by its first bytes, with the decode
+/// limit set.
+fn reader<R: BufRead + Seek>(source: R, origin: &str) -> DataResult<ImageReader<R>> {
+    let mut reader = ImageReader::new(source)
         .with_guessed_format()
         .map_err(|e| DataError::new(origin, format!("cannot read image: {e}")))?;
     let mut limits = image::Limits::no_limits();
@@ -73,7 +75,7 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
             "not a readable image: an empty file (0 bytes)",
         ));
     }
-    let reader = reader(bytes, origin)?;
+    let reader = reader(Cursor::new(bytes), origin)?;
     if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_scans_end(bytes) {
         return Err(DataError::new(
             origin,
@@ -151,8 +153,7 @@ fn flatten_transparency(image: DynamicImage) -> DynamicImage {
 /// header without decoding the pixels.
 pub fn colour_channels(path: &Path) -> DataResult<usize> {
     let origin = path.display().to_string();
-    let bytes = read_file(path)?;
-    let decoder = reader(&bytes, &origin)?
+    let decoder = reader(open_file(path)?, &origin)?
         .into_decoder()
         .map_err(|e| corrupt(&origin, e))?;
     Ok(if decoder.color_type().has_color() {

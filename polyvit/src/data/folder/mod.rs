@@ -53,6 +53,21 @@ fn majority_channels(images: &[PathBuf]) -> DataResult<usize> {
     Ok(if 2 * grey > images.len() { 1 } else { 3 })
 }
 
+/// The images whose colour channels stand for a task's files: every image of an image task, the
+/// first frame of each folder of frames of a video task (video files count as colour: only
+/// folders of frames are looked at).
+fn coloured_files(scan: &Scan) -> DataResult<Vec<PathBuf>> {
+    let examples = scan.splits.iter().flatten().map(|e| e.path.clone());
+    match scan.modality {
+        Modality::Image => Ok(examples.collect()),
+        Modality::Video => examples
+            .filter(|clip| clip.is_dir())
+            .map(|clip| Ok(clip_frames(&clip)?[0].clone()))
+            .collect(),
+        Modality::Audio => Ok(Vec::new()),
+    }
+}
+
 /// The channels of a folder task: the spec's, else `like`'s, else those of most of `images()`.
 fn channels(
     spec: &FolderSpec,
@@ -68,7 +83,6 @@ fn channels(
 /// The input shape of a folder task: the spec's sizes, else those of `like` (another task of the
 /// same modality in the run), else the defaults; channels from the spec, `like`, or most files.
 fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataResult<Vec<usize>> {
-    let examples = || scan.splits.iter().flatten().map(|e| e.path.clone());
     let refuse = |problem: &str| Err(DataError::new(spec.path.display().to_string(), problem));
     Ok(match scan.modality {
         Modality::Audio => {
@@ -94,7 +108,7 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .size
                 .or(like.map(|s| [s[1], s[2]]))
                 .unwrap_or([side, side]);
-            let c = channels(spec, like.map(|s| s[0]), || Ok(examples().collect()))?;
+            let c = channels(spec, like.map(|s| s[0]), || coloured_files(scan))?;
             vec![c, h, w]
         }
         Modality::Video => {
@@ -104,14 +118,7 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .size
                 .or(like.map(|s| [s[2], s[3]]))
                 .unwrap_or([side, side]);
-            // Video files count as colour: only folders of frames are looked at.
-            let first_frames = || {
-                examples()
-                    .filter(|clip| clip.is_dir())
-                    .map(|clip| Ok(clip_frames(&clip)?[0].clone()))
-                    .collect()
-            };
-            let c = channels(spec, like.map(|s| s[1]), first_frames)?;
+            let c = channels(spec, like.map(|s| s[1]), || coloured_files(scan))?;
             vec![t, c, h, w]
         }
     })
@@ -192,6 +199,7 @@ pub struct PlannedFolderTask<'a> {
     scan: Scan,
     shape: Vec<usize>,
     format: InputFormat,
+    colour_read_in_grey: bool,
 }
 
 /// Scans the folder of `spec` for the task `name` and chooses its input shape. `others` are the
@@ -212,12 +220,22 @@ pub fn plan_folder_task<'a>(
     let shape = input_shape(&scan, spec, like)?;
     let format = InputFormat::new(scan.modality, &shape, spec.fit)
         .map_err(|e| DataError::new(&origin, e.problem))?;
+    let channels = match scan.modality {
+        Modality::Image => Some(shape[0]),
+        Modality::Video => Some(shape[1]),
+        Modality::Audio => None,
+    };
+    let colour_read_in_grey = channels == Some(1)
+        && like.is_some()
+        && spec.channels.is_none()
+        && majority_channels(&coloured_files(&scan)?)? == 3;
     Ok(PlannedFolderTask {
         name,
         spec,
         scan,
         shape,
         format,
+        colour_read_in_grey,
     })
 }
 
@@ -231,6 +249,13 @@ impl PlannedFolderTask<'_> {
         &self.shape
     }
 
+    /// Whether most of the task's files are in colour but it reads them in grey, having taken
+    /// its input shape from a grey task of the run (the tasks of one modality share a
+    /// tokenizer, and so its input shape).
+    pub fn colour_read_in_grey(&self) -> bool {
+        self.colour_read_in_grey
+    }
+
     /// Decodes every file (the first pass) and builds the task. `progress` is called with
     /// (files decoded, files in all) after each file, from any thread.
     pub fn build(self, progress: &(dyn Fn(usize, usize) + Sync)) -> DataResult<Dataset> {
@@ -240,6 +265,7 @@ impl PlannedFolderTask<'_> {
             scan,
             shape,
             format,
+            ..
         } = self;
         let (classes, multi) = (scan.classes.len(), scan.multi_label);
         let [train, validation, test] = &scan.splits;

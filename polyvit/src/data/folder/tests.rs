@@ -126,6 +126,38 @@ fn colour_images_take_the_majority_channels_and_the_spec_size() {
 }
 
 #[test]
+fn colour_read_in_grey_is_told_only_when_a_grey_task_lends_its_shape() {
+    let dir = fresh("folder-colour-greyed");
+    for class in ["red", "blue"] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..3 {
+            RgbImage::from_pixel(4, 4, Rgb([200, 10 * i, 0]))
+                .save(dir.join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    let lender = fresh("folder-colour-greyed-lender");
+    grey_pngs(&lender, "a", 3, 10);
+    grey_pngs(&lender, "b", 3, 200);
+    let grey = build(&FolderSpec::new(&lender)).unwrap();
+    assert_eq!(grey.shape, [1, 28, 28]);
+    let colour = FolderSpec::new(&dir);
+    let greyed = |spec: &FolderSpec, others: &[&Dataset]| {
+        plan_folder_task("t", spec, others)
+            .unwrap()
+            .colour_read_in_grey()
+    };
+    assert!(greyed(&colour, &[&grey]));
+    // Alone it reads its colour; in grey by its own spec it was asked to.
+    assert!(!greyed(&colour, &[]));
+    let mut asked = colour.clone();
+    asked.channels = Some(1);
+    assert!(!greyed(&asked, &[&grey]));
+    // Grey files beside a grey task lose nothing.
+    assert!(!greyed(&FolderSpec::new(&lender), &[&grey]));
+}
+
+#[test]
 fn wav_and_clip_folders_are_audio_and_video_tasks() {
     let dir = fresh("folder-audio");
     for (class, freq) in [("low", 300.0), ("high", 2000.0)] {
