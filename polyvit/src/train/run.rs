@@ -31,7 +31,13 @@ use tensor::{DType, Device};
 /// Why a run stopped.
 #[derive(Debug)]
 pub enum RunError {
+    /// The configuration asks for what cannot be (a patch that does not tile the inputs, tasks
+    /// of one modality with inputs of different shapes).
     Config(String),
+    /// A run that cannot go on as asked, for the reason its message states in full: a
+    /// checkpoint that does not fit it, ranks given different runs, a step larger than the
+    /// memory.
+    Refused(String),
     Data(DataError),
     Numeric(tensor::Error),
     Checkpoint(CheckpointError),
@@ -51,6 +57,7 @@ impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunError::Config(msg) => write!(f, "invalid configuration: {msg}"),
+            RunError::Refused(msg) => write!(f, "{msg}"),
             RunError::Data(e) => write!(f, "{e}"),
             RunError::Numeric(e) => write!(f, "{e}"),
             RunError::Checkpoint(e) => write!(f, "{e}"),
@@ -306,19 +313,19 @@ impl Run {
             return Ok(());
         }
         let mut fingerprints =
-            vec![run_fingerprint(&self.config, self.step).map_err(RunError::Config)?];
+            vec![run_fingerprint(&self.config, self.step).map_err(RunError::Refused)?];
         for info in self.task_infos()? {
-            fingerprints.push(task_fingerprint(info).map_err(RunError::Config)?);
+            fingerprints.push(task_fingerprint(info).map_err(RunError::Refused)?);
         }
         match first_disagreement(&*self.collective, &fingerprints) {
             None => Ok(()),
-            Some(0) => Err(RunError::Config(
+            Some(0) => Err(RunError::Refused(
                 "the ranks were given different runs: every rank needs the same settings (flags \
                  and configuration file; only paths and caching may differ), and --resume on \
                  every rank or on none"
                     .into(),
             )),
-            Some(task) => Err(RunError::Config(format!(
+            Some(task) => Err(RunError::Refused(format!(
                 "task {}: the ranks read different data (its classes, labels or statistics \
                  differ from rank to rank; every rank needs the same files)",
                 self.datasets[task - 1].name
@@ -429,7 +436,7 @@ impl Run {
         let tasks = self.tasks_at(step).to_vec();
         let mut ctx = Context::train(self.config.seed.wrapping_mul(1_000_003).wrapping_add(step));
         if tasks.is_empty() {
-            return Err(RunError::Config(format!("step {step} has no task")));
+            return Err(RunError::Refused(format!("step {step} has no task")));
         }
         let mut grads = Gradients::default();
         let mut losses = Vec::new();
@@ -525,7 +532,7 @@ impl Run {
         checkpoint
             .metadata
             .insert("optimizer_steps".into(), optimizer_steps.to_string());
-        let config = toml::to_string(&self.config).map_err(|e| RunError::Config(e.to_string()))?;
+        let config = toml::to_string(&self.config).map_err(|e| RunError::Refused(e.to_string()))?;
         checkpoint.metadata.insert("config".into(), config);
         checkpoint
             .metadata
@@ -552,10 +559,10 @@ impl Run {
     /// The configuration stored in a checkpoint.
     pub fn config_in_checkpoint(checkpoint: &Checkpoint) -> Result<TrainConfig, RunError> {
         let text = checkpoint.metadata.get("config").ok_or_else(|| {
-            RunError::Config("the checkpoint holds no training configuration".into())
+            RunError::Refused("the checkpoint holds no training configuration".into())
         })?;
         TrainConfig::from_toml_str(text)
-            .map_err(|e| RunError::Config(format!("the checkpoint's configuration: {e}")))
+            .map_err(|e| RunError::Refused(format!("the checkpoint's configuration: {e}")))
     }
 
     /// Refuses to resume when a task's inputs, as this build makes them, differ from the ones
@@ -565,7 +572,7 @@ impl Run {
     fn check_same_inputs(&self, checkpoint: &Checkpoint) -> Result<(), RunError> {
         match self.changed_inputs(checkpoint)? {
             None => Ok(()),
-            Some((task, difference)) => Err(RunError::Config(format!(
+            Some((task, difference)) => Err(RunError::Refused(format!(
                 "task '{task}' was trained on other inputs than it reads now ({difference}): \
                  its data files changed since, or this version of polyvit prepares them \
                  otherwise; use the files and version that wrote the checkpoint (to score it on \
@@ -607,7 +614,7 @@ impl Run {
                 .metadata
                 .get(key)
                 .and_then(|v| v.parse().ok())
-                .ok_or_else(|| RunError::Config(format!("the checkpoint lacks {key}")))
+                .ok_or_else(|| RunError::Refused(format!("the checkpoint lacks {key}")))
         };
         self.optimizer.load_state(
             number("optimizer_steps")?,
@@ -615,7 +622,7 @@ impl Run {
         )?;
         self.optimizer
             .check_covers(&self.model)
-            .map_err(|e| RunError::Config(format!("the checkpoint's {e}")))?;
+            .map_err(|e| RunError::Refused(format!("the checkpoint's {e}")))?;
         self.optimizer.to_device(&self.device)?;
         self.step = number("step")?;
         Ok(())

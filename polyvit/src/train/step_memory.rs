@@ -64,7 +64,7 @@ pub fn check_input_shape(
         Modality::Audio => "fewer frames",
     };
     match available {
-        Some(available) if needed > available => Err(RunError::Config(format!(
+        Some(available) if needed > available => Err(RunError::Refused(format!(
             "task {name}: one example's attention maps in a training step alone take {} \
              ({tokens} tokens per example of shape {shape:?}, {} heads, {} blocks), more than \
              the {} of memory available; choose larger patches or {smaller}",
@@ -89,7 +89,7 @@ pub fn check_step_memory(run: &Run, available: u64) -> Result<(), RunError> {
         let needed = step_attention_bytes(run, j)?;
         if needed > available {
             let tokens = run.model.tokens_per_example(&dataset.name)?;
-            return Err(RunError::Config(format!(
+            return Err(RunError::Refused(format!(
                 "task {}: a training step's attention maps alone take {} ({} tokens per \
                  example, {} heads, {} blocks, batch_size {}), more than the {} of memory \
                  available; choose larger patches or a smaller batch_size",

@@ -31,7 +31,7 @@ impl Trained {
     ) -> Result<Trained, RunError> {
         let config = Run::config_in_checkpoint(checkpoint)?;
         let text = checkpoint.metadata.get(TASKS_KEY).ok_or_else(|| {
-            RunError::Config(format!(
+            RunError::Refused(format!(
                 "{origin} holds no task descriptions (it was written before `polyvit predict` \
                  existed; train it again)"
             ))
@@ -39,7 +39,7 @@ impl Trained {
         let tasks = tasks_from_metadata(text, origin)?;
         let model_config = config
             .model_config()
-            .map_err(|e| RunError::Config(format!("{origin}: {e}")))?;
+            .map_err(|e| RunError::Refused(format!("{origin}: {e}")))?;
         let shells = tasks
             .iter()
             .map(|t| t.dataset_with(Vec::new(), Labels::Class(Vec::new()), 0))
