@@ -2,7 +2,7 @@
 //! [`super::wav`]), FLAC ([`super::flac`]), Ogg Vorbis ([`super::vorbis`]) and Sun/NeXT `.au`
 //! ([`super::au`]) are decoded here; with the `ffmpeg` feature, the compressed formats phones and
 //! recorders write (MP3, M4A/AAC, Opus, AMR, WMA, and AIFF) are decoded by the `ffmpeg` program
-//! into `.au` samples at their own rate and read by the same code, and so is an Ogg file that holds
+//! into `.au` samples at their own rate and read by the same code as ffmpeg writes them, and so is an Ogg file that holds
 //! Opus rather than Vorbis (voice messages). The format is chosen by what the file holds (its
 //! signature), or else by the file name's extension;
 //! every decoder mixes its channels down the same way ([`mix_down`]) and scales integer samples the
@@ -54,15 +54,32 @@ pub fn is_audio_file(path: &Path) -> bool {
 /// to the features' rate would multiply the samples by thousands).
 pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 
+/// The most mono samples read from one recording (1 GiB of them: 93 minutes at 48 kHz), so
+/// that an hours-long file is refused rather than taking the memory of several: a task's model
+/// hears a second or two of it.
+pub const MAX_SAMPLES: usize = 1 << 28;
+
+/// The problem of a recording at `rate` Hz longer than `max_samples`.
+pub fn too_long(max_samples: usize, rate: u32) -> String {
+    format!(
+        "longer than the {max_samples} samples read from one recording ({:.0} minutes at its \
+         {rate} Hz): cut out the part to classify",
+        max_samples as f64 / rate.max(1) as f64 / 60.0
+    )
+}
+
 /// Reads the audio file at `path` in the format it holds (or else the one its extension names);
-/// errors name the path. A
-/// file with no samples, a sample rate outside [`SAMPLE_RATES`] or a sample that is not a
-/// finite number (a damaged float file) is refused.
+/// errors name the path. A file with no samples or more than [`MAX_SAMPLES`], a sample rate
+/// outside [`SAMPLE_RATES`] or a sample that is not a finite number (a damaged float file) is
+/// refused.
 pub fn read_audio(path: &Path) -> DataResult<Waveform> {
     let wave = decode(path)?;
     let refuse = |problem: String| Err(DataError::new(path.display().to_string(), problem));
     if wave.samples.is_empty() {
         return refuse("holds no audio samples".into());
+    }
+    if wave.samples.len() > MAX_SAMPLES {
+        return refuse(too_long(MAX_SAMPLES, wave.sample_rate));
     }
     if !SAMPLE_RATES.contains(&wave.sample_rate) {
         return refuse(format!(
@@ -155,8 +172,10 @@ fn holds_opus(bytes: &[u8]) -> bool {
 /// down and resampled later exactly as a WAV file's would be.
 #[cfg(feature = "ffmpeg")]
 fn decode_with_ffmpeg(path: &Path) -> DataResult<Waveform> {
-    let au = super::ffmpeg::ffmpeg_output(path, &["-vn", "-f", "au", "-c:a", "pcm_f32be"])?;
-    parse_au(&au, &path.display().to_string())
+    let origin = path.display().to_string();
+    super::ffmpeg::read_ffmpeg_output(path, &["-vn", "-f", "au", "-c:a", "pcm_f32be"], |au| {
+        super::au::read_au_stream(au, &origin, MAX_SAMPLES)
+    })
 }
 
 /// Without the `ffmpeg` feature those formats are refused, saying how to read them.

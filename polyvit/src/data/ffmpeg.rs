@@ -5,8 +5,9 @@
 
 use super::error::{DataError, DataResult};
 use std::ffi::{OsStr, OsString};
+use std::io::Read;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// At most this many distinct lines of ffmpeg's error output are quoted in an error message.
 const QUOTED_LINES: usize = 3;
@@ -17,16 +18,55 @@ const QUOTED_LINES: usize = 3;
 /// short: ffmpeg may then exit with success after decoding a part of it) are errors naming the
 /// path, with ffmpeg's own message.
 pub fn ffmpeg_output(path: &Path, output_args: &[&str]) -> DataResult<Vec<u8>> {
+    read_ffmpeg_output(path, output_args, |output| {
+        let mut bytes = Vec::new();
+        output.read_to_end(&mut bytes).map_err(|e| {
+            DataError::new(
+                path.display().to_string(),
+                format!("cannot read ffmpeg's output: {e}"),
+            )
+        })?;
+        Ok(bytes)
+    })
+}
+
+/// What `read` makes of ffmpeg's output (as [`ffmpeg_output`]'s) while ffmpeg writes it, so
+/// that the whole output need never be held; `read` reads it to its end, or fails, and ffmpeg
+/// is then stopped. The errors are [`ffmpeg_output`]'s; when ffmpeg reports one, it is the
+/// error, whatever `read` made of the output (which then stops short).
+pub fn read_ffmpeg_output<T>(
+    path: &Path,
+    output_args: &[&str],
+    read: impl FnOnce(&mut dyn Read) -> DataResult<T>,
+) -> DataResult<T> {
     let err = |p: String| DataError::new(path.display().to_string(), p);
     if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
         return Err(err("an empty file (0 bytes)".into()));
     }
-    let output = decoder(path, output_args)
-        .output()
+    let mut child = decoder(path, output_args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| err(format!("cannot run ffmpeg (is FFmpeg installed?): {e}")))?;
-    let url = local_file_url(path);
-    let message = error_lines(&String::from_utf8_lossy(&output.stderr), &url);
-    if !output.status.success() {
+    // Read on a thread of its own, so that ffmpeg never waits on a full error pipe.
+    let mut stderr = child.stderr.take().expect("the error output is piped");
+    let errors = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        text
+    });
+    let mut stdout = child.stdout.take().expect("the output is piped");
+    let made = read(&mut stdout);
+    if made.is_err() {
+        let _ = child.kill();
+    }
+    drop(stdout);
+    let status = child
+        .wait()
+        .map_err(|e| err(format!("ffmpeg did not finish: {e}")))?;
+    let stderr = errors.join().unwrap_or_default();
+    let message = error_lines(&String::from_utf8_lossy(&stderr), &local_file_url(path));
+    if !message.is_empty() && !status.success() {
         return Err(err(format!(
             "ffmpeg cannot decode it (damaged, cut short or not a media file): {message}"
         )));
@@ -36,7 +76,13 @@ pub fn ffmpeg_output(path: &Path, output_args: &[&str]) -> DataResult<Vec<u8>> {
             "damaged: ffmpeg decodes it only with errors: {message}"
         )));
     }
-    Ok(output.stdout)
+    let made = made?;
+    if !status.success() {
+        return Err(err(format!(
+            "ffmpeg cannot decode it (damaged, cut short or not a media file): it stopped with {status}"
+        )));
+    }
+    Ok(made)
 }
 
 /// The `ffmpeg` command that decodes the file at `path` as `output_args` say to its standard
@@ -144,6 +190,36 @@ mod tests {
             "[tag] kept: not an address"
         );
         assert_eq!(error_lines(" \n"), "");
+    }
+
+    /// A reader that stops early (a recording past the limit) stops ffmpeg with it: its error
+    /// is the error, and no wait on a writer blocked on a full pipe.
+    #[test]
+    fn a_reader_that_stops_early_stops_ffmpeg() {
+        let dir = crate::data::test_util::temp_path("ffmpeg-early");
+        std::fs::create_dir_all(&dir).unwrap();
+        let long = dir.join("long.au");
+        let mut au = b".snd".to_vec();
+        for field in [24, u32::MAX, 2, 8000, 1] {
+            au.extend(field.to_be_bytes());
+        }
+        au.extend(vec![0; 8 << 20]);
+        std::fs::write(&long, au).unwrap();
+        let args = ["-f", "au", "-c:a", "pcm_f32be"];
+        let e = read_ffmpeg_output(&long, &args, |output| {
+            let mut first = [0; 64];
+            output.read_exact(&mut first).unwrap();
+            Err::<(), _>(DataError::new("long.au", "stopped"))
+        })
+        .unwrap_err();
+        assert_eq!(e.problem, "stopped");
+        let all = read_ffmpeg_output(&long, &args, |output| {
+            Ok(std::io::copy(output, &mut std::io::sink()).unwrap())
+        })
+        .unwrap();
+        // Every 8-bit sample as a 32-bit float, after ffmpeg's header.
+        let samples = 4 * (8 << 20);
+        assert!((samples + 24..samples + 128).contains(&all), "{all} bytes");
     }
 
     #[test]
