@@ -145,17 +145,18 @@ pub fn parse_au(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
         ));
     }
     let available = bytes.len() - offset;
-    let data =
-        match header.size {
-            UNKNOWN_SIZE => &bytes[offset..],
-            size if size as usize <= available => &bytes[offset..offset + size as usize],
-            size => return Err(DataError::new(
+    let data = match header.size {
+        UNKNOWN_SIZE => &bytes[offset..],
+        size if size as usize <= available => &bytes[offset..offset + size as usize],
+        size => {
+            return Err(DataError::new(
                 origin,
                 format!(
                     "truncated .au data: the header says {size} bytes, the file holds {available}"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     if !data.len().is_multiple_of(header.frame()) {
         return Err(header.partial_frame(data.len(), origin));
     }
