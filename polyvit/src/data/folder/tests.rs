@@ -26,6 +26,18 @@ fn grey_pngs(dir: &Path, class: &str, n: usize, level: u8) {
     }
 }
 
+/// Three reddish 5×9 images in each of `dir/red` and `dir/green`, saved as `extension`.
+fn colour_images(dir: &Path, extension: &str) {
+    for class in ["red", "green"] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..3 {
+            RgbImage::from_pixel(5, 9, Rgb([200, 10 * i, 0]))
+                .save(dir.join(class).join(format!("{i}.{extension}")))
+                .unwrap();
+        }
+    }
+}
+
 fn build(spec: &FolderSpec) -> DataResult<Dataset> {
     build_folder_task("mine", spec, &[], &|_, _| {})
 }
@@ -104,14 +116,7 @@ fn split_folders_are_used_and_missing_ones_carved() {
 #[test]
 fn colour_images_take_the_majority_channels_and_the_spec_size() {
     let dir = fresh("folder-colour");
-    for class in ["red", "green"] {
-        std::fs::create_dir_all(dir.join(class)).unwrap();
-        for i in 0..3 {
-            RgbImage::from_pixel(5, 9, Rgb([200, 10 * i, 0]))
-                .save(dir.join(class).join(format!("{i}.jpg")))
-                .unwrap();
-        }
-    }
+    colour_images(&dir, "jpg");
     grey_pngs(&dir, "red", 1, 9);
     let mut spec = FolderSpec::new(&dir);
     spec.size = Some([8, 4]);
@@ -128,14 +133,7 @@ fn colour_images_take_the_majority_channels_and_the_spec_size() {
 #[test]
 fn colour_read_in_grey_is_told_only_when_a_grey_task_lends_its_shape() {
     let dir = fresh("folder-colour-greyed");
-    for class in ["red", "blue"] {
-        std::fs::create_dir_all(dir.join(class)).unwrap();
-        for i in 0..3 {
-            RgbImage::from_pixel(4, 4, Rgb([200, 10 * i, 0]))
-                .save(dir.join(class).join(format!("{i}.png")))
-                .unwrap();
-        }
-    }
+    colour_images(&dir, "png");
     let lender = fresh("folder-colour-greyed-lender");
     grey_pngs(&lender, "a", 3, 10);
     grey_pngs(&lender, "b", 3, 200);
