@@ -2,7 +2,8 @@
 
 use super::cache::Cache;
 use crate::data::image_file::Fit;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::PathBuf;
 
 fn default_validation_fraction() -> f64 {
@@ -24,7 +25,11 @@ pub struct FolderSpec {
     /// The folder: one subfolder per class, optionally inside `train/`, `val/` and `test/`.
     pub path: PathBuf,
     /// `[height, width]` of images and video frames.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "height_and_width"
+    )]
     pub size: Option<[usize; 2]>,
     /// Channels of images and video frames: 1 (grey) or 3 (colour).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +56,18 @@ pub struct FolderSpec {
     /// The memory budget of `cache = "auto"`, in MiB (default: half the available memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_budget_mib: Option<u64>,
+}
+
+/// `size` as written: exactly two sizes (a fixed-size array would drop the sizes after two, so
+/// `size = [224, 224, 3]`, written as image shapes often are, would read as `[224, 224]`).
+fn height_and_width<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[usize; 2]>, D::Error> {
+    let sizes = Vec::<usize>::deserialize(d)?;
+    match sizes[..] {
+        [height, width] => Ok(Some([height, width])),
+        _ => Err(D::Error::custom(format!(
+            "size = {sizes:?}: must be [height, width] (the colour channels are `channels`)"
+        ))),
+    }
 }
 
 impl FolderSpec {
@@ -170,6 +187,13 @@ mod tests {
         assert_eq!(spec.cache, Cache::Stream);
         let err = toml::from_str::<FolderSpec>("path = \"d\"\ncache = \"disk\"\n").unwrap_err();
         assert!(err.to_string().contains("unknown variant `disk`"), "{err}");
+        for sizes in ["[28, 28, 3]", "[28]", "[]"] {
+            let text = format!("path = \"d\"\nsize = {sizes}\n");
+            let err = toml::from_str::<FolderSpec>(&text).unwrap_err();
+            assert!(err.to_string().contains("must be [height, width]"), "{err}");
+        }
+        let err = toml::from_str::<FolderSpec>("path = \"d\"\nsize = [28, \"x\"]\n").unwrap_err();
+        assert!(err.to_string().contains("size"), "{err}");
         let err = toml::from_str::<FolderSpec>("path = \"d\"\nresolution = 3\n").unwrap_err();
         assert!(err.to_string().contains("resolution"), "{err}");
     }
