@@ -126,6 +126,26 @@ enum SuiteChoice {
     Full,
 }
 
+/// Says which of the built-in tasks `names` (given with --tasks) the configuration file at
+/// `path` leaves out, and so train with the recipe's settings for them.
+fn print_recipe_notes(config: &TrainConfig, names: &[String], path: &Path) {
+    for name in names {
+        if config.tasks.iter().any(|t| &t.name == name) {
+            continue;
+        }
+        if let Some(t) = config.recipe_task(name) {
+            eprintln!(
+                "note: task {name} is not in {}: it trains with the default run's settings for \
+                 it ({} steps, batch_size {}, lr {}; --print-config shows them all)",
+                path.display(),
+                t.steps,
+                t.batch_size,
+                t.lr
+            );
+        }
+    }
+}
+
 /// The configuration from the defaults, a file and the flags, in that order.
 fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     let suite_dir = || {
@@ -153,6 +173,9 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
         None => {}
     }
     if !args.tasks.is_empty() {
+        if let Some(path) = &args.config {
+            print_recipe_notes(&config, &args.tasks, path);
+        }
         config.select_tasks(&args.tasks);
     }
     let mut named: Vec<(String, &String)> = Vec::new();

@@ -409,8 +409,9 @@ impl TrainConfig {
     }
 
     /// Keeps only the named tasks, in the given order, with their configured settings; a name
-    /// not configured gets [`TaskConfig::new`]'s defaults (whether the suite has such a task is
-    /// checked when the run is built).
+    /// not configured gets the recipe's settings for it ([`Self::recipe_task`]), else
+    /// [`TaskConfig::new`]'s defaults (whether the suite has such a task is checked when the
+    /// run is built).
     pub fn select_tasks(&mut self, names: &[String]) {
         self.tasks = names
             .iter()
@@ -419,9 +420,21 @@ impl TrainConfig {
                     .iter()
                     .find(|t| &t.name == name)
                     .cloned()
+                    .or_else(|| self.recipe_task(name))
                     .unwrap_or_else(|| TaskConfig::new(name))
             })
             .collect();
+    }
+
+    /// The settings the recipe of this run's suite gives the built-in task `name`
+    /// ([`TrainConfig::default`]'s, or [`TrainConfig::full_suite`]'s when [`Self::suite_dir`] is
+    /// set), if it trains that task.
+    pub fn recipe_task(&self, name: &str) -> Option<TaskConfig> {
+        let recipe = match &self.suite_dir {
+            Some(dir) => TrainConfig::full_suite(dir.clone()),
+            None => TrainConfig::default(),
+        };
+        recipe.tasks.into_iter().find(|t| t.name == name)
     }
 
     /// Reads task `name` from the folder of `data`: the configured task of that name keeps its
@@ -615,6 +628,22 @@ mod tests {
             "unconfigured tasks get the defaults"
         );
         assert!(config.tasks[..2].iter().all(|t| !t.spec_augment));
+        // A built-in task the configuration leaves out takes the recipe's settings, of the
+        // full suite's recipe when the run reads it.
+        let mut only_mnist = TrainConfig::default();
+        only_mnist.select_tasks(&["mnist".into()]);
+        only_mnist.select_tasks(&["mnist".into(), "fashion_mnist".into()]);
+        let recipe = TrainConfig::default().tasks[1].clone();
+        assert_eq!(only_mnist.tasks[1], recipe);
+        assert_ne!(recipe, TaskConfig::new("fashion_mnist"));
+        only_mnist.suite_dir = Some("/full".into());
+        only_mnist.select_tasks(&["mnist".into(), "language_id".into(), "fashion_mnist".into()]);
+        assert_eq!(only_mnist.tasks[1].name, "language_id");
+        assert!(only_mnist.tasks[1].spec_augment);
+        assert_eq!(
+            only_mnist.tasks[2], recipe,
+            "configured tasks keep their settings"
+        );
         config.tasks.pop();
         assert_eq!(
             config
