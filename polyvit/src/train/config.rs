@@ -312,6 +312,18 @@ impl TrainConfig {
             if !(t.lr.is_finite() && t.lr > 0.0) {
                 return bad("lr", t.lr, "positive and finite");
             }
+            if let OptimizerConfig::Adamw { weight_decay, .. } = self.optimizer {
+                if t.lr * weight_decay >= 1.0 {
+                    return Err(format!(
+                        "task {}: lr = {} with optimizer.weight_decay = {weight_decay}: each step \
+                         would scale the weights by 1 - lr * weight_decay = {}, wiping them out or \
+                         flipping their sign; lr * weight_decay must be below 1",
+                        t.name,
+                        t.lr,
+                        1.0 - t.lr * weight_decay
+                    ));
+                }
+            }
             if !(0.0..1.0).contains(&t.stochastic_depth) {
                 return bad("stochastic_depth", t.stochastic_depth, "in [0, 1)");
             }
@@ -781,10 +793,18 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 26] = [
+        let cases: [(Edit, &str); 27] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
+            ),
+            (
+                |c| {
+                    c.optimizer = OptimizerConfig::adamw(1000.0);
+                    c.tasks[0].lr = 0.0005;
+                },
+                "task fashion_mnist: lr = 0.002 with optimizer.weight_decay = 1000: each step \
+                 would scale the weights by 1 - lr * weight_decay = -1",
             ),
             (
                 |c| c.optimizer = OptimizerConfig::adamw(f64::NAN),
