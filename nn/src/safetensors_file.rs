@@ -117,6 +117,12 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, Checkpoin
         };
         corrupt(format!("not a valid safetensors file: {detail}"))
     };
+    // The format: an 8-byte little-endian header length, then the header, a JSON object.
+    if bytes.len() > 8 && bytes[8] != b'{' {
+        return Err(corrupt(
+            "not a safetensors file (no JSON header after its first 8 bytes)".into(),
+        ));
+    }
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
     let file = SafeTensors::deserialize(bytes).map_err(invalid)?;
     let mut tensors = BTreeMap::new();

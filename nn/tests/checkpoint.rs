@@ -337,6 +337,15 @@ fn files_that_are_not_checkpoints_are_reported() {
         "not a valid safetensors file",
     );
 
+    // A text file: its first 8 bytes read as a huge header length, and no header follows.
+    let path = dir.join("notes.safetensors");
+    std::fs::write(&path, "weights will go here, once trained\n".repeat(8)).unwrap();
+    expect_corrupt(
+        Checkpoint::load(&path),
+        &path,
+        "not a safetensors file (no JSON header after its first 8 bytes)",
+    );
+
     // A file too short to hold a header at all.
     let path = dir.join("tiny.ckpt");
     std::fs::write(&path, b"PVRS").unwrap();

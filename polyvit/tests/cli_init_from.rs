@@ -125,9 +125,36 @@ fn info_explains_a_checkpoint_that_does_not_fit() {
     ]);
     assert!(!info.status.success());
     let stderr = String::from_utf8_lossy(&info.stderr);
-    assert!(stderr.contains("vit_timm.safetensors"), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: init_from {}: ", vit())),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("patch [7, 7] does not match the checkpoint's 4×4 patches"),
         "{stderr}"
     );
+}
+
+/// A pretrained file that is missing or not safetensors is named as the `init_from` file, not
+/// as a run's checkpoint (`--resume`'s).
+#[test]
+fn an_unreadable_init_from_file_is_named_as_such() {
+    let dir = std::env::temp_dir().join(format!("polyvit-init-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let notes = dir.join("notes.safetensors");
+    std::fs::write(&notes, "weights will go here\n".repeat(4)).unwrap();
+    let missing = dir.join("missing.safetensors");
+    for (file, problem) in [
+        (&notes, "not a safetensors file"),
+        (&missing, "No such file"),
+    ] {
+        let file = file.to_str().unwrap();
+        let info = polyvit(&["info", "--preset", "tiny", "--init-from", file]);
+        let stderr = String::from_utf8_lossy(&info.stderr);
+        assert!(
+            stderr.starts_with(&format!("error: init_from {file}: ")) && stderr.contains(problem),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

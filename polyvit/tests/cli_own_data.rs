@@ -525,7 +525,7 @@ fn bad_folders_stop_training_before_anything_is_written() {
     let cases = [
         (
             format!("train --task mnist={data} --output {out}"),
-            "task mnist: the name is taken",
+            "task mnist: a built-in task's name; the task of the folder",
         ),
         (
             format!("train --task nodir --output {out}"),

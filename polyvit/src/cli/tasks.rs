@@ -42,13 +42,11 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
             .collect::<Result<Vec<_>, _>>()?,
         None => load_suite(&suite)?,
     };
-    for (j, task) in config.tasks.iter().enumerate() {
+    for task in &config.tasks {
         let Some(spec) = &task.data else { continue };
-        let taken = TaskId::ALL.iter().any(|id| id.name() == task.name)
-            || config.tasks[..j].iter().any(|t| t.name == task.name);
-        if taken {
+        if TaskId::ALL.iter().any(|id| id.name() == task.name) {
             return Err(format!(
-                "task {}: the name is taken (by a built-in task or another folder); give {} another name",
+                "task {}: a built-in task's name; the task of the folder {} needs a name of its own",
                 task.name,
                 spec.path.display()
             ));

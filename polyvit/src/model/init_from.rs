@@ -22,6 +22,7 @@ use super::tokenizer::central_frame_kernel;
 use super::vit_layouts::{VitLayout, VitWeights, BLOCK_PARAMETERS};
 use super::{PolyVit, TokenizerSpec};
 use crate::data::Modality;
+use nn::checkpoint::CheckpointError;
 use nn::Parameters;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -380,12 +381,19 @@ pub fn init_from_vit(model: &mut PolyVit, vit: &VitWeights) -> Result<InitReport
 }
 
 /// Reads the safetensors file at `path` (timm or Hugging Face ViT layout) and initializes
-/// `model` from it; errors name the file.
+/// `model` from it; errors name the file as `init_from` (the key and the flag), so that it is
+/// not taken for a run's checkpoint.
 pub fn init_from_file(model: &mut PolyVit, path: &Path) -> Result<InitReport, String> {
-    let content = nn::safetensors_file::read(path).map_err(|e| e.to_string())?;
-    let vit = VitWeights::from_tensors(content.tensors)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut report = init_from_vit(model, &vit).map_err(|e| format!("{}: {e}", path.display()))?;
+    let in_file = |problem: String| format!("init_from {}: {problem}", path.display());
+    let content = nn::safetensors_file::read(path).map_err(|e| {
+        in_file(match e {
+            CheckpointError::Io { source, .. } => source.to_string(),
+            CheckpointError::Corrupt { problem, .. } => problem,
+            other => other.to_string(),
+        })
+    })?;
+    let vit = VitWeights::from_tensors(content.tensors).map_err(in_file)?;
+    let mut report = init_from_vit(model, &vit).map_err(in_file)?;
     report.conversions = conversions(content.stored_dtypes.values());
     Ok(report)
 }
