@@ -344,7 +344,7 @@ fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
                     t.remove(&k);
                 }
             }),
-            &["1 encoder blocks, the model 2"],
+            &["encoder has depth 1, the model's 2 (choose a preset of that depth, or set model.depth)"],
         ),
         (
             Box::new(|t| {

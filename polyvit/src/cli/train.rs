@@ -389,12 +389,12 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             None => String::new(),
         };
         outln!(
-            "{tasks} ({}){schedule} on the {} preset{} on {}{replicas}: {} steps{resuming}, data ready in {:.1} s",
+            "{tasks} ({}){schedule} on the {} preset{} on {}{replicas}: {}{resuming}, data ready in {:.1} s",
             run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
             run.config.preset,
             run.config.model.describe(),
             run.device(),
-            run.total_steps(),
+            steps(run.total_steps()),
             started.elapsed().as_secs_f64()
         );
         print_task_notes(&run);
@@ -447,7 +447,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         Some(step) => format!("{seconds:.0} s since resuming at step {step}"),
         None => format!("{seconds:.0} s in all"),
     };
-    outln!("\nResults after {} steps ({took}):", run.step);
+    outln!("\nResults after {} ({took}):", steps(run.step));
     print_final_scores(&run, &finished.validation, &finished.test);
     if let Some(unsaved) = finished.unsaved {
         return Err(format!(
@@ -498,6 +498,14 @@ pub struct Finished {
     /// Why the checkpoint or the results could not be written (a full disk): the scores are
     /// still worth printing, then the run fails with this.
     pub unsaved: Option<String>,
+}
+
+/// `n` steps in words: "1 step", "2 steps".
+fn steps(n: u64) -> String {
+    match n {
+        1 => "1 step".into(),
+        n => format!("{n} steps"),
+    }
 }
 
 /// What the run's header says about its tasks, where it matters: a batch larger than the

@@ -228,7 +228,8 @@ fn plan(model: &PolyVit, vit: &VitWeights) -> Result<BTreeMap<String, Planned>, 
     let depth = model.config.depth;
     if vit.depth() != depth {
         return Err(format!(
-            "the checkpoint has {} encoder blocks, the model {depth} (choose a preset of that depth)",
+            "the checkpoint's encoder has depth {}, the model's {depth} (choose a preset of \
+             that depth, or set model.depth)",
             vit.depth()
         ));
     }
