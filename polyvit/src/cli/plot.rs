@@ -39,6 +39,31 @@ pub struct IntervalPanel {
 
 /// Pixels of one panel.
 const PANEL: (u32, u32) = (760, 320);
+/// Pixels of the legend column beside a line panel, so that no legend covers a line's end.
+const LEGEND_WIDTH: u32 = 230;
+
+/// The lines' colours, in order: the Okabe–Ito colours, which colour-blind readers tell apart,
+/// without their yellow (too pale on white), then brown and grey; more lines reuse them.
+const LINE_COLOURS: [RGBColor; 9] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0x8C, 0x56, 0x4B),
+    RGBColor(0x7F, 0x7F, 0x7F),
+];
+
+/// `x` as a whole count, or no label where it is not one (the ticks of a short axis fall
+/// between steps).
+fn whole_number(x: &f64) -> String {
+    match (x - x.round()).abs() < 1e-9 {
+        true => format!("{x:.0}"),
+        false => String::new(),
+    }
+}
 
 /// `path: what went wrong`, for any drawing error.
 fn drawing_error(path: &Path) -> impl Fn(DrawingAreaErrorKind<std::io::Error>) -> String + '_ {
@@ -68,20 +93,28 @@ fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// Writes `panels` stacked in one column to the SVG file `path`, each line in its own colour
-/// with a legend; a line of one point is drawn as a dot.
+/// ([`LINE_COLOURS`]), named in a legend beside the panel; a line of one point is drawn as a
+/// dot.
 pub fn line_charts(path: &Path, panels: &[LinePanel]) -> Result<(), String> {
     let err = drawing_error(path);
-    let root =
-        SVGBackend::new(path, (PANEL.0, PANEL.1 * panels.len().max(1) as u32)).into_drawing_area();
+    let size = (PANEL.0 + LEGEND_WIDTH, PANEL.1 * panels.len().max(1) as u32);
+    let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(&err)?;
     for (area, panel) in root
         .split_evenly((panels.len().max(1), 1))
         .iter()
         .zip(panels)
     {
-        draw_lines(area, panel).map_err(&err)?;
+        let (lines, legend) = area.split_horizontally(PANEL.0);
+        draw_lines(&lines, panel).map_err(&err)?;
+        draw_legend(&legend, &panel.series).map_err(&err)?;
     }
     root.present().map_err(&err)
+}
+
+/// The colour of the `i`-th line.
+fn line_colour(i: usize) -> RGBColor {
+    LINE_COLOURS[i % LINE_COLOURS.len()]
 }
 
 fn draw_lines(
@@ -100,35 +133,46 @@ fn draw_lines(
     chart
         .configure_mesh()
         .max_light_lines(0)
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        // No more ticks than whole steps in the range (a short run has a few).
+        .x_labels(((x1 - x0).max(0.0) as usize + 1).min(10))
+        .x_label_formatter(&whole_number)
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
         .draw()?;
     for (i, series) in panel.series.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(
-                series.points.iter().copied(),
-                color.stroke_width(2),
-            ))?
-            .label(&series.name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        let colour = line_colour(i);
+        chart.draw_series(LineSeries::new(
+            series.points.iter().copied(),
+            colour.stroke_width(2),
+        ))?;
         if series.points.len() == 1 {
             chart.draw_series(
                 series
                     .points
                     .iter()
-                    .map(|&p| Circle::new(p, 3, color.filled())),
+                    .map(|&p| Circle::new(p, 3, colour.filled())),
             )?;
         }
     }
-    if !panel.series.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.6))
-            .border_style(BLACK)
-            .draw()?;
+    Ok(())
+}
+
+/// The names of `series` in their colours, one per row from the top of `area`.
+fn draw_legend(
+    area: &DrawingArea<SVGBackend, Shift>,
+    series: &[Series],
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    for (i, s) in series.iter().enumerate() {
+        let y = 48 + 22 * i as i32;
+        area.draw(&PathElement::new(
+            vec![(4, y), (28, y)],
+            line_colour(i).stroke_width(3),
+        ))?;
+        area.draw(&Text::new(
+            s.name.as_str(),
+            (36, y - 7),
+            ("sans-serif", 14).into_font(),
+        ))?;
     }
     Ok(())
 }
@@ -225,6 +269,14 @@ mod tests {
         );
         let r = padded(f64::INFINITY, f64::NEG_INFINITY);
         assert_eq!((r.start, r.end), (0.0, 1.0), "no points at all");
+    }
+
+    #[test]
+    fn steps_are_labelled_only_where_they_are_whole() {
+        assert_eq!(whole_number(&2.0), "2");
+        assert_eq!(whole_number(&2000.0), "2000");
+        assert_eq!(whole_number(&1.9), "");
+        assert_eq!(whole_number(&0.4), "");
     }
 
     #[test]
