@@ -51,8 +51,18 @@ impl Node {
 }
 
 impl Drop for Node {
+    /// Frees the graph behind this node without recursion: dropping a node drops its inputs,
+    /// theirs in turn, and so on down a chain as long as the model is deep (a 2,000-block model
+    /// overflowed the stack that way). The inputs this node held the last reference to are
+    /// taken apart here, one at a time, each emptied of its own inputs before it is dropped.
     fn drop(&mut self) {
         LIVE_NODES.with(|n| n.set(n.get().saturating_sub(1)));
+        let mut pending: Vec<Arc<Node>> = self.inputs.drain(..).flatten().collect();
+        while let Some(node) = pending.pop() {
+            if let Some(mut last) = Arc::into_inner(node) {
+                pending.extend(last.inputs.drain(..).flatten());
+            }
+        }
     }
 }
 

@@ -161,3 +161,21 @@ fn accumulated_gradients_equal_the_gradient_of_the_sum() {
         }
     }
 }
+
+/// A graph as deep as a model of thousands of blocks is freed, and back-propagated through,
+/// without recursion: dropping it node by node overflowed the stack.
+#[test]
+fn a_very_deep_graph_is_freed_without_recursion() {
+    let before = live_nodes();
+    let x = Var::parameter(Tensor::ones(&[1], DType::F32));
+    let mut y = x.clone();
+    for _ in 0..200_000 {
+        y = y.mul_scalar(1.0).unwrap();
+    }
+    let grads = y.backward().unwrap();
+    assert_eq!(grads.get(&x).unwrap().to_vec_f64().unwrap(), [1.0]);
+    drop((y, grads));
+    assert_eq!(live_nodes(), before + 1, "only the leaf is left");
+    drop(x);
+    assert_eq!(live_nodes(), before);
+}
