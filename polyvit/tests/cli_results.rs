@@ -136,6 +136,26 @@ fn flags_without_effect_are_refused() {
         "task moving_mnist_direction: a training step's attention maps alone take",
     );
     assert!(!output.exists(), "nothing written");
+    // A model whose parameters cannot fit (width 1,000,000: 8 T parameters) is refused before
+    // any is allocated, by train and by info, which only counts them.
+    let huge = dir.join("huge.toml");
+    std::fs::write(
+        &huge,
+        "preset = \"tiny\"\n[model]\nwidth = 1000000\n\
+         [[task]]\nname = \"mnist\"\nsteps = 2\nbatch_size = 2\nlr = 0.001\n",
+    )
+    .unwrap();
+    let huge = huge.to_str().unwrap();
+    let out = output.to_str().unwrap();
+    refused(
+        &["train", "--config", huge, "--output", out],
+        "the model's 8000226000074 parameters would take 119212.7 GiB (their values, gradients and optimizer state",
+    );
+    refused(
+        &["info", "--config", huge],
+        "the model's 8000226000074 parameters would take 29803.2 GiB (their values, as f32)",
+    );
+    assert!(!output.exists(), "nothing written");
     std::fs::remove_dir_all(&dir).ok();
     // info builds its model through the training configuration: the same refusal as train's.
     let info = ["info", "--preset", "tiny", "--adapt-depth", "3"];

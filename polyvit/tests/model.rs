@@ -4,8 +4,8 @@ use autograd::Var;
 use nn::{Context, Module, Parameters};
 use polyvit::data::Modality;
 use polyvit::model::{
-    paper_tasks, parameter_table, single_task_parameter_count, ModelConfig, PolyVit, TaskSpec,
-    TokenizerSpec,
+    paper_tasks, parameter_table, planned_parameter_count, single_task_parameter_count,
+    ModelConfig, PolyVit, TaskSpec, TokenizerSpec,
 };
 use tensor::{DType, Tensor};
 
@@ -91,6 +91,43 @@ fn paper_parameter_counts() {
         paper_model(6).parameter_count(),
         polyvit + (3 - 1) * 6 * block
     );
+}
+
+/// The count made without building a model is the built model's, for the paper's shapes with
+/// and without adapter blocks and for the tiny one's three modalities.
+#[test]
+fn parameters_are_counted_before_the_model_is_built() {
+    let (tokenizers, tasks) = paper_tasks();
+    for adapt_depth in [0, 6, 12] {
+        let mut config = ModelConfig::preset("b16").unwrap();
+        config.adapt_depth = adapt_depth;
+        assert_eq!(
+            planned_parameter_count(&config, &tokenizers, &tasks),
+            paper_model(adapt_depth).parameter_count() as u128,
+            "L_adapt = {adapt_depth}"
+        );
+    }
+    let tiny = tiny_model();
+    let tokenizers: Vec<TokenizerSpec> = tiny
+        .tokenizers
+        .iter()
+        .map(|(_, t)| t.spec.clone())
+        .collect();
+    let tasks: Vec<TaskSpec> = tiny.heads.iter().map(|(t, _)| t.clone()).collect();
+    assert_eq!(
+        planned_parameter_count(&tiny.config, &tokenizers, &tasks),
+        tiny.parameter_count() as u128
+    );
+    // A width no machine holds is counted, not overflowed.
+    let mut huge = ModelConfig::preset("tiny").unwrap();
+    huge.width = usize::MAX;
+    huge.mlp_width = usize::MAX;
+    assert_eq!(
+        planned_parameter_count(&huge, &tokenizers, &tasks),
+        u128::MAX
+    );
+    huge.width = 1 << 20;
+    assert!(planned_parameter_count(&huge, &tokenizers, &tasks) > 4 << 40);
 }
 
 fn tiny_model() -> PolyVit {

@@ -9,6 +9,7 @@ use polyvit::model::{
     init_from_file, paper_tasks, parameter_table, single_task_parameter_count, PolyVit, TaskSpec,
     TokenizerSpec,
 };
+use polyvit::train::step_memory::{check_parameter_memory, ParameterUse};
 use polyvit::train::{model_specs, TrainConfig, Trained};
 use std::path::{Path, PathBuf};
 use tensor::{DType, Device};
@@ -56,6 +57,8 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
             let config = TrainConfig::from_toml_file(path)?;
             // Refused where `train` would refuse it on the CPU, before its folders are decoded.
             let datasets = load_tasks(&config, available_memory())?;
+            check_parameter_memory(&config, &datasets, ParameterUse::Values, available_memory())
+                .map_err(|e| e.to_string())?;
             let specs = model_specs(&config, &datasets).map_err(|e| e.to_string())?;
             let names: Vec<&str> = config.tasks.iter().map(|t| t.name.as_str()).collect();
             let name = format!(

@@ -11,7 +11,7 @@ use nn::checkpoint::Checkpoint;
 use polyvit::data::{class_list, FolderSpec, TaskId};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
-use polyvit::train::step_memory::check_step_memory;
+use polyvit::train::step_memory::{check_parameter_memory, check_step_memory, ParameterUse};
 use polyvit::train::{Collective, Run, RunError, SingleProcess, TaskScore, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -340,6 +340,13 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     let started = Instant::now();
     let suite = load_tasks(&config, step_memory_limit(&device))?;
+    check_parameter_memory(
+        &config,
+        &suite,
+        ParameterUse::Training,
+        step_memory_limit(&device),
+    )
+    .map_err(|e| e.to_string())?;
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
     // A resumed run's weights are the checkpoint's: its configuration's init_from is history.
     let initialized = match &resumed {

@@ -10,7 +10,9 @@ mod tokenizer;
 mod vit_layouts;
 
 pub use config::{paper_tasks, ModelConfig, TaskSpec, TokenizerSpec};
-pub use info::{parameter_table, single_task_parameter_count, ParameterRow};
+pub use info::{
+    parameter_table, planned_parameter_count, single_task_parameter_count, ParameterRow,
+};
 pub use init_from::{init_from_file, init_from_vit, InitReport};
 pub use polyvit::PolyVit;
 pub use tokenizer::Tokenizer;

@@ -88,6 +88,14 @@ impl OptimizerConfig {
         }
     }
 
+    /// Values of state the optimizer keeps per parameter: SGD's momentum, AdamW's two moments.
+    pub fn state_per_parameter(&self) -> u64 {
+        match self {
+            OptimizerConfig::Sgd { .. } => 1,
+            OptimizerConfig::Adamw { .. } => 2,
+        }
+    }
+
     /// Checks every value's range; the error names the key and the value.
     pub fn validate(&self) -> Result<(), String> {
         let in_unit = |key: &str, v: f64| {

@@ -5,10 +5,10 @@
 
 use super::batch::drawn_batch_size;
 use super::collective::shard;
-use super::run::{checked_tokenizer_spec, Run, RunError};
+use super::run::{checked_tokenizer_spec, model_specs, Run, RunError};
 use super::TrainConfig;
 use crate::data::Modality;
-use crate::model::ModelConfig;
+use crate::model::{planned_parameter_count, ModelConfig};
 use tensor::Device;
 
 /// The fewest bytes of attention maps one training step of the run's task `j` holds at its
@@ -41,6 +41,55 @@ fn attention_bytes(examples: usize, config: &ModelConfig, tokens: usize) -> u64 
         .saturating_mul(config.heads as u64)
         .saturating_mul((tokens as u64).saturating_mul(tokens as u64))
         .saturating_mul(std::mem::size_of::<f32>() as u64)
+}
+
+/// What the parameters of a model are held for, which sets how many copies of them there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParameterUse {
+    /// Only their values (to count or to predict with).
+    Values,
+    /// Training: their values, their gradients and the optimizer's state.
+    Training,
+}
+
+/// Refuses the model `config` builds for `datasets` when its parameters, held for `used`,
+/// would take more than `available` bytes (where known), before any is allocated: a width
+/// mistyped as 76800 for 768 would otherwise abort the process in the middle of building it.
+pub fn check_parameter_memory(
+    config: &TrainConfig,
+    datasets: &[crate::data::Dataset],
+    used: ParameterUse,
+    available: Option<u64>,
+) -> Result<(), RunError> {
+    let Some(available) = available else {
+        return Ok(());
+    };
+    let model = config.model_config().map_err(RunError::Config)?;
+    let (tokenizers, tasks) = model_specs(config, datasets)?;
+    let parameters = planned_parameter_count(&model, &tokenizers, &tasks);
+    let (copies, held) = match used {
+        ParameterUse::Values => (1, "their values"),
+        ParameterUse::Training => (
+            2 + config.optimizer.state_per_parameter(),
+            "their values, gradients and optimizer state",
+        ),
+    };
+    let bytes = parameters
+        .saturating_mul(copies as u128)
+        .saturating_mul(std::mem::size_of::<f32>() as u128);
+    if bytes <= available as u128 {
+        return Ok(());
+    }
+    Err(RunError::Refused(format!(
+        "the model's {parameters} parameters would take {} ({held}, as f32), more than the {} \
+         of memory available; choose a smaller model (width {}, depth {}, mlp_width {}: the \
+         preset, or the [model] table)",
+        gib(u64::try_from(bytes).unwrap_or(u64::MAX)),
+        gib(available),
+        model.width,
+        model.depth,
+        model.mlp_width
+    )))
 }
 
 /// Refuses task `name`, whose examples of `modality` have `shape`, before any of its files is

@@ -22,6 +22,7 @@ use nn::Parameters;
 use output::Header;
 use polyvit::data::Dataset;
 use polyvit::memory::available_memory;
+use polyvit::train::step_memory::{check_parameter_memory, ParameterUse};
 use polyvit::train::{Run, TaskScore, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -94,6 +95,8 @@ fn load_base_tasks(base: &TrainConfig) -> Result<Vec<Dataset>, String> {
             known.join(", ")
         ));
     }
+    check_parameter_memory(base, &suite, ParameterUse::Training, available_memory())
+        .map_err(|e| e.to_string())?;
     Ok(suite)
 }
 
