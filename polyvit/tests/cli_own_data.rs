@@ -237,6 +237,21 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     let missing = s(&root.join("no-such.png"));
     let err = fails(&format!("predict --checkpoint {checkpoint} {missing}"));
     assert!(err.contains("no-such.png: no such file or folder"), "{err}");
+    // A missing path beside a file is named, and the file still predicted.
+    let beside = polyvit(&format!(
+        "predict --checkpoint {checkpoint} {missing} {file}"
+    ));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&beside.stdout),
+        String::from_utf8_lossy(&beside.stderr),
+    );
+    assert_eq!(beside.status.code(), Some(1), "{stderr}");
+    assert!(stdout.contains(&format!("{file} [stripes]")), "{stdout}");
+    assert!(
+        stderr.contains("no-such.png: no such file or folder")
+            && stderr.contains("1 of the 2 inputs could not be predicted"),
+        "{stderr}"
+    );
     let empty = root.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let err = fails(&format!("predict --checkpoint {checkpoint} {}", s(&empty)));

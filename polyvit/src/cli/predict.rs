@@ -3,6 +3,7 @@
 
 use clap::Args;
 use nn::checkpoint::Checkpoint;
+use polyvit::data::error::broken_link;
 use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input};
 use polyvit::data::listing::{list_dir, FoldersSeen};
 use polyvit::data::task_info::TaskInfo;
@@ -67,11 +68,14 @@ struct Prediction {
 /// frames is one clip when `clips`); files of no known kind met while walking are counted.
 /// A folder is walked once: reached again through a link (a link to a folder above it would
 /// otherwise be walked until the system's limit on nested links), it is counted in `revisited`.
+/// A named path that is missing, or cannot be walked, is `unreadable`: the others are still
+/// predicted.
 struct Inputs {
     found: Vec<(PathBuf, Modality)>,
     skipped: Vec<PathBuf>,
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
+    unreadable: Vec<String>,
 }
 
 impl Inputs {
@@ -81,17 +85,24 @@ impl Inputs {
             skipped: Vec::new(),
             walked: FoldersSeen::default(),
             revisited: Vec::new(),
+            unreadable: Vec::new(),
         };
         for path in paths {
-            if !path.exists() {
-                return Err(DataError::new(
+            let walked = match path.exists() {
+                true => inputs.walk(path, clips, true),
+                false => Err(DataError::new(
                     path.display().to_string(),
-                    "no such file or folder",
-                ));
+                    match std::fs::read_link(path) {
+                        Ok(target) => broken_link(&target),
+                        Err(_) => "no such file or folder".into(),
+                    },
+                )),
+            };
+            if let Err(e) = walked {
+                inputs.unreadable.push(e.to_string());
             }
-            inputs.walk(path, clips, true)?;
         }
-        if inputs.found.is_empty() {
+        if inputs.found.is_empty() && inputs.unreadable.is_empty() {
             let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             return Err(DataError::new(
                 named.join(", "),
@@ -264,8 +275,10 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         .map(|(file, modality)| tasks_for(&trained, chosen, file, *modality))
         .collect();
     let mut per_file: Vec<Vec<Prediction>> = inputs.found.iter().map(|_| Vec::new()).collect();
-    let mut failed: Vec<Option<String>> =
-        routes.iter().map(|r| r.as_ref().err().cloned()).collect();
+    let mut failed: Vec<Option<String>> = (inputs.unreadable.iter().cloned().map(Some))
+        .chain(routes.iter().map(|r| r.as_ref().err().cloned()))
+        .collect();
+    let unreadable = inputs.unreadable.len();
     for task in &trained.tasks {
         let assigned: Vec<usize> = (0..routes.len())
             .filter(|&i| routes[i].as_ref().is_ok_and(|tasks| tasks.contains(&task)))
@@ -277,7 +290,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         {
             match p {
                 Ok(p) => per_file[i].push(p),
-                Err(e) => failed[i] = failed[i].take().or(Some(e)),
+                Err(e) => failed[unreadable + i] = failed[unreadable + i].take().or(Some(e)),
             }
         }
     }
@@ -297,7 +310,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             .collect(),
     };
     out!("{text}");
-    let n = inputs.found.len();
+    let n = inputs.found.len() + unreadable;
     if n >= LARGE_BATCH {
         let seconds = started.elapsed().as_secs_f64();
         eprintln!(
