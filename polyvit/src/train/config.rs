@@ -231,9 +231,9 @@ impl TrainConfig {
     /// The most optimizer steps a run may plan (the plan holds one entry per step).
     pub const MAX_STEPS: u64 = 10_000_000;
 
-    /// The largest seed: the configuration is written as TOML (in `config.toml` and the
-    /// checkpoint), whose integers are signed 64-bit.
-    pub const MAX_SEED: u64 = i64::MAX as u64;
+    /// The largest integer a configuration holds (a seed, `eval_every`, a batch size): it is
+    /// written as TOML (in `config.toml` and the checkpoint), whose integers are signed 64-bit.
+    pub const MAX_INTEGER: u64 = i64::MAX as u64;
 
     /// Checks values that types cannot: every number finite and in its range, the plan small
     /// enough to hold, patches of at least one pixel (or frame).
@@ -253,12 +253,27 @@ impl TrainConfig {
         if self.micro_batches == 0 {
             return Err("micro_batches = 0: must be at least 1".into());
         }
-        if self.seed > Self::MAX_SEED {
+        // Every run writes its configuration, whose integers TOML holds as signed 64-bit.
+        let mut integers = vec![
+            ("seed".to_string(), self.seed),
+            ("eval_every".into(), self.eval_every),
+            ("checkpoint_every".into(), self.checkpoint_every),
+            ("micro_batches".into(), self.micro_batches as u64),
+        ];
+        for t in &self.tasks {
+            let key = |k: &str| format!("task {}: {k}", t.name);
+            integers.push((key("batch_size"), t.batch_size as u64));
+            if let Some(data) = &t.data {
+                integers.push((key("data.split_seed"), data.split_seed));
+                let budget = data.memory_budget_mib.unwrap_or(0);
+                integers.push((key("data.memory_budget_mib"), budget));
+            }
+        }
+        if let Some((key, value)) = integers.iter().find(|(_, v)| *v > Self::MAX_INTEGER) {
             return Err(format!(
-                "seed = {}: must be at most {} (a configuration file holds signed 64-bit \
+                "{key} = {value}: must be at most {} (a configuration file holds signed 64-bit \
                  integers)",
-                self.seed,
-                Self::MAX_SEED
+                Self::MAX_INTEGER
             ));
         }
         let patches = [
@@ -744,7 +759,7 @@ mod tests {
     #[test]
     fn seeds_fit_in_a_configuration_file() {
         let mut config = TrainConfig {
-            seed: TrainConfig::MAX_SEED,
+            seed: TrainConfig::MAX_INTEGER,
             ..TrainConfig::default()
         };
         assert!(config.validate().is_ok());
@@ -793,7 +808,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_named() {
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 27] = [
+        let cases: [(Edit, &str); 28] = [
             (
                 |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
                 "optimizer.momentum = 1",
@@ -813,6 +828,10 @@ mod tests {
             (|c| c.clip_norm = 0.0, "clip_norm = 0"),
             (|c| c.clip_norm = f64::INFINITY, "clip_norm = inf"),
             (|c| c.micro_batches = 0, "micro_batches = 0"),
+            (
+                |c| c.eval_every = 1 << 63,
+                "eval_every = 9223372036854775808: must be at most 9223372036854775807",
+            ),
             (
                 |c| c.micro_batches = 33,
                 "micro_batches = 33: more than task mnist's batch_size (32)",

@@ -295,12 +295,12 @@ pub fn seeded_runs(
 ) -> Result<Vec<SeededRun<'_>>, String> {
     let last_seed = first_seed
         .checked_add(seeds.saturating_sub(1))
-        .filter(|&last| last <= TrainConfig::MAX_SEED)
+        .filter(|&last| last <= TrainConfig::MAX_INTEGER)
         .ok_or_else(|| {
             format!(
                 "seeds {first_seed} to {first_seed} + {}: the last passes the largest seed, {}",
                 seeds.saturating_sub(1),
-                TrainConfig::MAX_SEED
+                TrainConfig::MAX_INTEGER
             )
         })?;
     let mut runs = Vec::new();
@@ -553,7 +553,7 @@ mod tests {
         let rows = expand(Experiment::All);
         let runs = seeded_runs(&rows, 5, 3).unwrap();
         // Seeds are written as TOML's signed 64-bit integers: the last may be i64::MAX.
-        let max = TrainConfig::MAX_SEED;
+        let max = TrainConfig::MAX_INTEGER;
         assert!(seeded_runs(&rows, max - 2, 3).is_ok());
         let err = seeded_runs(&rows, max - 1, 3).err().unwrap();
         assert!(err.contains("the last passes the largest seed"), "{err}");
