@@ -237,6 +237,23 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     let missing = s(&root.join("no-such.png"));
     let err = fails(&format!("predict --checkpoint {checkpoint} {missing}"));
     assert!(err.contains("no-such.png: no such file or folder"), "{err}");
+    // A picture with nothing in it is predicted, with a note that the answer says nothing.
+    let blank = root.join("blank.png");
+    image::RgbImage::from_pixel(1, 1, image::Rgb([255, 255, 255]))
+        .save(&blank)
+        .unwrap();
+    let flat = polyvit(&format!(
+        "predict --checkpoint {checkpoint} {} {file}",
+        s(&blank)
+    ));
+    let stderr = String::from_utf8_lossy(&flat.stderr);
+    assert!(flat.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: task stripes: ")
+            && stderr.contains("blank.png is blank")
+            && !stderr.contains("3.png is blank"),
+        "{stderr}"
+    );
     // A missing path beside a file is named, and the file still predicted.
     let beside = polyvit(&format!(
         "predict --checkpoint {checkpoint} {missing} {file}"

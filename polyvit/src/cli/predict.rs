@@ -173,8 +173,14 @@ fn predict_task(
     let format = task.file_format(as_is).map_err(|e| e.to_string())?;
     let classes = task.classes.len();
     let mut out = Vec::with_capacity(files.len());
+    let mut flat: Vec<&PathBuf> = Vec::new();
     for chunk in files.chunks(CHUNK) {
         let decoded: Vec<DataResult<Vec<f32>>> = chunk.par_iter().map(|f| format.load(f)).collect();
+        for (file, input) in chunk.iter().zip(&decoded) {
+            if input.as_ref().is_ok_and(|x| x.iter().all(|&v| v == x[0])) {
+                flat.push(file);
+            }
+        }
         let read = decoded.iter().filter(|d| d.is_ok()).count();
         let inputs = decoded.iter().flatten().flatten().copied().collect();
         let probabilities = match read {
@@ -198,7 +204,37 @@ fn predict_task(
     if let Some(preparation) = format.preparation().filter(|_| !files.is_empty()) {
         eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
     }
+    if let Some(first) = flat.first() {
+        print_flat_note(task, flat.len(), first);
+    }
     Ok(out)
+}
+
+/// Says that `count` of the files task `task` scored (the first: `first`) reached it as one
+/// level throughout, so that its answers for them say nothing about them: a blank picture, or
+/// one whose ink lies less than a tenth of full scale from its background (the glyph forms
+/// take such a picture for a blank one); silence; a clip of one flat colour.
+fn print_flat_note(task: &TaskInfo, count: usize, first: &Path) {
+    let what = match task.modality {
+        Modality::Image => {
+            "blank: nothing in them stands out from their background (or their ink is fainter \
+             than a tenth of full scale: stretch the contrast of a faint picture)"
+        }
+        Modality::Audio => "silent",
+        Modality::Video => "one flat level throughout",
+    };
+    let name = &task.name;
+    match count {
+        1 => eprintln!(
+            "note: task {name}: {} is {what}, so its prediction says nothing",
+            first.display()
+        ),
+        _ => eprintln!(
+            "note: task {name}: {count} inputs are {what}, so their predictions say nothing \
+             (the first: {})",
+            first.display()
+        ),
+    }
 }
 
 /// The tasks that score an input of `modality`: the chosen one (which must take it) or every
