@@ -14,7 +14,7 @@ use polyvit::train::RunError;
 use tensor::Device;
 
 fn main() -> Result<(), RunError> {
-    let mut run = common::new_run(&Device::Cpu, 400)?;
+    let mut run = common::new_run(&Device::Cpu, common::STEPS_PER_TASK)?;
     common::train(&mut run)?;
     common::test_scores(&run).map(|_| ())
 }

@@ -221,7 +221,10 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         "eval --checkpoint {checkpoint} --data {}",
         s(&odd)
     ));
-    assert!(err.contains("task stripes has no class diagonal"), "{err}");
+    assert!(
+        err.contains("task stripes has no class diagonal (its classes: horizontal, vertical)"),
+        "{err}"
+    );
     let split = root.join("split");
     stripes(&split.join("train"), "horizontal", 2, true);
     stripes(&split.join("test"), "horizontal", 2, true);

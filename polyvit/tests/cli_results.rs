@@ -608,6 +608,12 @@ fn bad_experiment_arguments_are_named() {
             "/nonexistent/base.toml",
         ),
     ];
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let output_file: &[&str] = &["experiment", "schedules", "--output", manifest];
+    let cases = cases.into_iter().chain([(
+        output_file,
+        "Cargo.toml: the output folder is a file; give --output a folder",
+    )]);
     for (args, named) in cases {
         let out = polyvit(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

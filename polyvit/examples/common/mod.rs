@@ -6,6 +6,10 @@ use polyvit::train::{Run, RunError, TaskScore, TrainConfig};
 use std::collections::BTreeMap;
 use tensor::Device;
 
+/// Steps per task of the examples' runs, the same on the CPU and on an OpenCL device, so that
+/// their scores can be compared.
+pub const STEPS_PER_TASK: u64 = 400;
+
 /// A run co-training one `small` PolyViT on MNIST and Fashion-MNIST (two image tasks: one
 /// tokenizer, one shared encoder, two heads) for `steps_per_task` steps each, with the paper's
 /// weighted schedule, on `device`; prints the model's parts and the start of the schedule.

@@ -25,7 +25,12 @@ fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: 
                 .filter(|c| !t.classes.contains(c))
                 .map(String::as_str)
                 .collect();
-            format!("task {} has no class {}", t.name, class_list(&missing))
+            format!(
+                "task {} has no class {} (its classes: {})",
+                t.name,
+                class_list(&missing),
+                class_list(&t.classes)
+            )
         })
         .collect();
     let mut message = match lacking.is_empty() {

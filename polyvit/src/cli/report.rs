@@ -85,13 +85,7 @@ impl OutputFiles {
         config: &TrainConfig,
         resume_step: Option<u64>,
     ) -> Result<OutputFiles, String> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(format!(
-                "{}: the output folder is a file; give --output a folder",
-                dir.display()
-            ));
-        }
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        make_output_folder(dir)?;
         let config_text = toml::to_string(config).map_err(|e| e.to_string())?;
         if resume_step.is_some() {
             if let Some((keys, kept)) = keep_edited_config(dir, &config_text)? {
@@ -291,4 +285,16 @@ pub fn print_scores(run: &Run, scores: &[TaskScore]) {
             score.chance
         );
     }
+}
+
+/// Creates the output folder `dir` (and the folders above it); a file in its place is an
+/// error that says so.
+pub fn make_output_folder(dir: &Path) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "{}: the output folder is a file; give --output a folder",
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
 }

@@ -8,7 +8,7 @@ mod output;
 mod summary;
 
 use super::distributed::ReplicaChecks;
-use super::report::OutputFiles;
+use super::report::{make_output_folder, OutputFiles};
 use super::tasks::load_tasks;
 use super::train::{check_memory, initialize, record_initialization, train_to_end};
 use super::Ended;
@@ -244,7 +244,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/experiments").join(args.experiment.name()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    make_output_folder(&dir)?;
     let base_text = toml::to_string(&base).map_err(|e| e.to_string())?;
     let base_path = dir.join("base-config.toml");
     std::fs::write(&base_path, &base_text).map_err(|e| format!("{}: {e}", base_path.display()))?;
