@@ -3,13 +3,12 @@
 //! the gradient norm come back).
 //!
 //! `cargo run --release --example cotrain_opencl` (set `POCL_CACHE_DIR` to a writable folder
-//! when the platform is PoCL, which runs OpenCL on the CPU: there it takes about twenty minutes
-//! on two cores, against a few for `cotrain`). With no OpenCL platform it says why and exits
+//! when the platform is PoCL, which runs OpenCL on the CPU: there it takes several times as long
+//! as `cotrain`, 1.6 s a step on two cores). With no OpenCL platform it says why and exits
 //! successfully.
 //!
 //! Batches are drawn on the host from seeded streams, so the device run sees the same batches as
-//! the CPU run, and its losses agree with the CPU's up to rounding: it prints the scores
-//! `cotrain` prints, to rounding.
+//! the CPU run, and its losses agree with the CPU's up to rounding (which grows over a run).
 
 mod common;
 
