@@ -468,6 +468,10 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
     }
     assert_eq!(rows.len(), 14, "{rows:?}");
     assert!(
+        stdout.contains("experiment all: 14 rows, 2 seeds each"),
+        "{stdout}"
+    );
+    assert!(
         parameters["single-task"] > parameters["polyvit-adapt-0"],
         "two single-task models have more parameters than one shared"
     );

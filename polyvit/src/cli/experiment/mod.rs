@@ -30,7 +30,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use summary::{select_on_validation, summarize, Outcome, Record, RowSummary};
+use summary::{select_on_validation, selected_rows, summarize, Outcome, Record, RowSummary};
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -255,11 +255,12 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
     keys.sort();
     keys.dedup();
     let total = keys.len();
+    // The table's rows: the experiment's, and those chosen among candidates on validation.
+    let table_rows = rows.len() + selected_rows(&rows).len();
     outln!(
-        "experiment {}: {} {}, {} seeds each, {total} runs of {} steps per task on average, into {}",
+        "experiment {}: {table_rows} {}, {} seeds each, {total} runs of {} steps per task on average, into {}",
         args.experiment,
-        rows.len(),
-        if rows.len() == 1 { "row" } else { "rows" },
+        if table_rows == 1 { "row" } else { "rows" },
         args.seeds,
         base.tasks.iter().map(|t| t.steps).sum::<u64>() / base.tasks.len() as u64,
         dir.display()

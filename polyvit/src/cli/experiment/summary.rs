@@ -119,10 +119,9 @@ pub fn validation_score(row: &RowSummary) -> f64 {
     sum / row.tasks.len().max(1) as f64
 }
 
-/// For every name that rows are candidates for (`Row::candidate_for`), once all of its candidates
-/// are in `summaries`: a row of that name reporting the candidate with the best
-/// [`validation_score`] (the first on ties). The test numbers play no part in the choice.
-pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSummary> {
+/// The names that rows are candidates for (`Row::candidate_for`), in order, once each: the rows
+/// [`select_on_validation`] adds to the table.
+pub fn selected_rows(rows: &[Row]) -> Vec<&str> {
     let mut targets: Vec<&str> = Vec::new();
     for name in rows.iter().filter_map(|r| r.candidate_for.as_deref()) {
         if !targets.contains(&name) {
@@ -130,6 +129,13 @@ pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSu
         }
     }
     targets
+}
+
+/// For every name that rows are candidates for (`Row::candidate_for`), once all of its candidates
+/// are in `summaries`: a row of that name reporting the candidate with the best
+/// [`validation_score`] (the first on ties). The test numbers play no part in the choice.
+pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSummary> {
+    selected_rows(rows)
         .into_iter()
         .filter_map(|target| {
             let candidates: Option<Vec<&RowSummary>> = rows
