@@ -371,7 +371,19 @@ fn checkpoints_that_do_not_fit_are_explained_and_change_nothing() {
                     Tensor::zeros(&[16, 3, 2, 2], DType::F32),
                 );
             }),
-            &["patch [4, 4] does not match the checkpoint's 2×2 patches"],
+            &["patch [4, 4] does not match the checkpoint's 2×2 patches (set patches.image to a \
+               patch of [2, 2] spatially)"],
+        ),
+        (
+            Box::new(|t| {
+                t.insert(
+                    "patch_embed.proj.weight".into(),
+                    Tensor::zeros(&[16, 3, 3, 3], DType::F32),
+                );
+            }),
+            // No patch of the checkpoint's size tiles the 8×8 images: the way out says so.
+            &["3×3 patches (and a [3, 3] patch does not tile the run's image inputs of 8×8: \
+               leave out the image tasks, or give them inputs it tiles)"],
         ),
         (
             Box::new(|t| {

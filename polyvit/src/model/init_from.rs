@@ -110,14 +110,22 @@ fn patch_kernel(
             kernel.shape()
         ));
     };
-    let (channels, _) = spec.channels_and_extent();
+    let (channels, extent) = spec.channels_and_extent();
     let spatial = &spec.patch[spec.patch.len().saturating_sub(2)..];
     if spatial != [kh, kw] {
+        let name = spec.modality.name();
+        let [h, w] = [extent[extent.len() - 2], extent[extent.len() - 1]];
+        let fix = match h % kh == 0 && w % kw == 0 {
+            true => format!("set patches.{name} to a patch of [{kh}, {kw}] spatially"),
+            false => format!(
+                "and a [{kh}, {kw}] patch does not tile the run's {name} inputs of {h}×{w}: \
+                 leave out the {name} tasks, or give them inputs it tiles"
+            ),
+        };
         return Err(format!(
-            "the {} tokenizer's patch {:?} does not match the checkpoint's {kh}×{kw} patches (set patches.{} to a patch of [{kh}, {kw}] spatially)",
-            spec.modality.name(),
+            "the {name} tokenizer's patch {:?} does not match the checkpoint's {kh}×{kw} \
+             patches ({fix})",
             spec.patch,
-            spec.modality.name()
         ));
     }
     let area = kh * kw;
