@@ -194,7 +194,8 @@ fn a_fresh_run_replaces_the_folders_earlier_run_whole() {
     let config = dir.join("diverges.toml");
     std::fs::write(
         &config,
-        "preset = \"tiny\"\n[[task]]\nname = \"mnist\"\nsteps = 4\nbatch_size = 8\nlr = 1e30\n",
+        "preset = \"tiny\"\n[optimizer]\nname = \"sgd\"\n\
+         [[task]]\nname = \"mnist\"\nsteps = 4\nbatch_size = 8\nlr = 1e30\n",
     )
     .unwrap();
     let second = Command::new(env!("CARGO_BIN_EXE_polyvit"))

@@ -217,8 +217,8 @@ fn predict_task(
 fn print_flat_note(task: &TaskInfo, count: usize, first: &Path) {
     let what = match task.modality {
         Modality::Image => {
-            "blank: nothing in them stands out from their background (or their ink is fainter \
-             than a tenth of full scale: stretch the contrast of a faint picture)"
+            "blank: nothing stands out from the background (or the ink is fainter than a tenth \
+             of full scale: stretch the contrast of a faint picture)"
         }
         Modality::Audio => "silent",
         Modality::Video => "one flat level throughout",

@@ -1,13 +1,15 @@
 //! Refusing, before it starts, a run whose training step cannot fit in memory. A step keeps
 //! one attention map per block for the backward pass, `heads · tokens²` scores per example:
 //! for inputs cut into thousands of tokens that is more than the machine has, and the
-//! allocation would abort the process in the middle of a step instead.
+//! allocation would abort the process in the middle of a step instead. Likewise a model whose
+//! parameters (with their gradients and the optimizer's state) cannot fit is refused before it
+//! is built ([`check_parameter_memory`]).
 
 use super::batch::drawn_batch_size;
 use super::collective::shard;
 use super::run::{checked_tokenizer_spec, model_specs, Run, RunError};
 use super::TrainConfig;
-use crate::data::Modality;
+use crate::data::{Dataset, Modality};
 use crate::model::{planned_parameter_count, ModelConfig};
 use tensor::Device;
 
@@ -57,7 +59,7 @@ pub enum ParameterUse {
 /// mistyped as 76800 for 768 would otherwise abort the process in the middle of building it.
 pub fn check_parameter_memory(
     config: &TrainConfig,
-    datasets: &[crate::data::Dataset],
+    datasets: &[Dataset],
     used: ParameterUse,
     available: Option<u64>,
 ) -> Result<(), RunError> {

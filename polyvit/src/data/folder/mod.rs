@@ -56,7 +56,7 @@ fn majority_channels(images: &[PathBuf]) -> DataResult<usize> {
 /// The images whose colour channels stand for a task's files: every image of an image task, the
 /// first frame of each folder of frames of a video task (video files count as colour: only
 /// folders of frames are looked at).
-fn coloured_files(scan: &Scan) -> DataResult<Vec<PathBuf>> {
+fn channel_samples(scan: &Scan) -> DataResult<Vec<PathBuf>> {
     let examples = scan.splits.iter().flatten().map(|e| e.path.clone());
     match scan.modality {
         Modality::Image => Ok(examples.collect()),
@@ -108,7 +108,7 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .size
                 .or(like.map(|s| [s[1], s[2]]))
                 .unwrap_or([side, side]);
-            let c = channels(spec, like.map(|s| s[0]), || coloured_files(scan))?;
+            let c = channels(spec, like.map(|s| s[0]), || channel_samples(scan))?;
             vec![c, h, w]
         }
         Modality::Video => {
@@ -118,7 +118,7 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .size
                 .or(like.map(|s| [s[2], s[3]]))
                 .unwrap_or([side, side]);
-            let c = channels(spec, like.map(|s| s[1]), || coloured_files(scan))?;
+            let c = channels(spec, like.map(|s| s[1]), || channel_samples(scan))?;
             vec![t, c, h, w]
         }
     })
@@ -228,7 +228,7 @@ pub fn plan_folder_task<'a>(
     let colour_read_in_grey = channels == Some(1)
         && like.is_some()
         && spec.channels.is_none()
-        && majority_channels(&coloured_files(&scan)?)? == 3;
+        && majority_channels(&channel_samples(&scan)?)? == 3;
     Ok(PlannedFolderTask {
         name,
         spec,
