@@ -3,7 +3,7 @@
 
 use clap::Args;
 use nn::checkpoint::Checkpoint;
-use polyvit::data::error::broken_link;
+use polyvit::data::error::missing;
 use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input};
 use polyvit::data::listing::{list_dir, FoldersSeen};
 use polyvit::data::task_info::TaskInfo;
@@ -92,10 +92,7 @@ impl Inputs {
                 true => inputs.walk(path, clips, true),
                 false => Err(DataError::new(
                     path.display().to_string(),
-                    match std::fs::read_link(path) {
-                        Ok(target) => broken_link(&target),
-                        Err(_) => "no such file or folder".into(),
-                    },
+                    missing(path, "file or folder"),
                 )),
             };
             if let Err(e) = walked {

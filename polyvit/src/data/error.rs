@@ -58,8 +58,17 @@ fn unreadable(path: &Path, e: std::io::Error) -> DataError {
     DataError::new(path.display().to_string(), problem)
 }
 
+/// The problem of a path that does not exist: a link whose target is gone says so, naming the
+/// target; anything else is "no such `what`".
+pub fn missing(path: &Path, what: &str) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) => broken_link(&target),
+        Err(_) => format!("no such {what}"),
+    }
+}
+
 /// The problem of a link whose `target` does not exist.
-pub fn broken_link(target: &Path) -> String {
+fn broken_link(target: &Path) -> String {
     format!(
         "a broken link: its target {} does not exist",
         target.display()

@@ -6,7 +6,7 @@ use super::labels::{label_file, labelled_by_file, scan_label_file};
 use super::spec::FolderSpec;
 use crate::data::class_list::class_list;
 use crate::data::dataset::Modality;
-use crate::data::error::{broken_link, DataError, DataResult};
+use crate::data::error::{missing, DataError, DataResult};
 use crate::data::input_file::{modality_of, not_an_input};
 use crate::data::listing::{file_name, list_dir};
 use rand::seq::SliceRandom;
@@ -222,10 +222,9 @@ fn carve(
 pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
     let root = &spec.path;
     if !root.is_dir() {
-        let problem = match (std::fs::read_link(root), root.exists()) {
-            (Ok(target), false) => broken_link(&target),
-            (Err(_), false) => "no such folder".to_string(),
-            _ => "not a folder (a task folder holds one subfolder per class)".to_string(),
+        let problem = match root.exists() {
+            false => missing(root, "folder"),
+            true => "not a folder (a task folder holds one subfolder per class)".to_string(),
         };
         return Err(error(root, problem));
     }
