@@ -82,8 +82,8 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
         }
         check_input_shape(config, &task.name, modality, shape, memory)
             .map_err(|e| e.to_string())?;
-        if planned.colour_read_in_grey() {
-            print_greyed_note(&task.name, modality, shape, &in_run);
+        if let Some(lender) = planned.greyed_by() {
+            print_greyed_note(&task.name, modality, shape, lender);
         }
         let dataset = planned
             .build(&progress)
@@ -105,12 +105,8 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
 }
 
 /// Says that the folder task `name` reads its colour files in grey, as the input shape it took
-/// from the run's first other task of its modality (in `in_run`) holds one channel.
-fn print_greyed_note(name: &str, modality: Modality, shape: &[usize], in_run: &[&Dataset]) {
-    let lender = in_run
-        .iter()
-        .find(|d| d.modality == modality)
-        .map_or("another task", |d| d.name.as_str());
+/// from the task `lender` holds one channel.
+fn print_greyed_note(name: &str, modality: Modality, shape: &[usize], lender: &str) {
     let (files, sizes) = match modality {
         Modality::Video => ("clips", format!("{}×{}×{}", shape[0], shape[2], shape[3])),
         _ => ("images", format!("{}×{}", shape[1], shape[2])),

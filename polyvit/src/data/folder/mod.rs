@@ -199,7 +199,8 @@ pub struct PlannedFolderTask<'a> {
     scan: Scan,
     shape: Vec<usize>,
     format: InputFormat,
-    colour_read_in_grey: bool,
+    /// The task whose grey input shape it took, when most of its files are in colour.
+    greyed_by: Option<String>,
 }
 
 /// Scans the folder of `spec` for the task `name` and chooses its input shape. `others` are the
@@ -213,10 +214,8 @@ pub fn plan_folder_task<'a>(
     let origin = spec.path.display().to_string();
     spec.validate().map_err(|p| DataError::new(&origin, p))?;
     let scan = scan(spec)?;
-    let like = others
-        .iter()
-        .find(|d| d.modality == scan.modality)
-        .map(|d| d.shape.as_slice());
+    let lender = others.iter().find(|d| d.modality == scan.modality);
+    let like = lender.map(|d| d.shape.as_slice());
     let shape = input_shape(&scan, spec, like)?;
     let format = InputFormat::new(scan.modality, &shape, spec.fit)
         .map_err(|e| DataError::new(&origin, e.problem))?;
@@ -225,17 +224,23 @@ pub fn plan_folder_task<'a>(
         Modality::Video => Some(shape[1]),
         Modality::Audio => None,
     };
-    let colour_read_in_grey = channels == Some(1)
-        && like.is_some()
-        && spec.channels.is_none()
-        && majority_channels(&channel_samples(&scan)?)? == 3;
+    let greyed_by = match lender {
+        Some(lender)
+            if channels == Some(1)
+                && spec.channels.is_none()
+                && majority_channels(&channel_samples(&scan)?)? == 3 =>
+        {
+            Some(lender.name.clone())
+        }
+        _ => None,
+    };
     Ok(PlannedFolderTask {
         name,
         spec,
         scan,
         shape,
         format,
-        colour_read_in_grey,
+        greyed_by,
     })
 }
 
@@ -249,11 +254,11 @@ impl PlannedFolderTask<'_> {
         &self.shape
     }
 
-    /// Whether most of the task's files are in colour but it reads them in grey, having taken
-    /// its input shape from a grey task of the run (the tasks of one modality share a
-    /// tokenizer, and so its input shape).
-    pub fn colour_read_in_grey(&self) -> bool {
-        self.colour_read_in_grey
+    /// The grey task of the run whose input shape this one took, when most of its files are in
+    /// colour: it reads them in grey (the tasks of one modality share a tokenizer, and so its
+    /// input shape).
+    pub fn greyed_by(&self) -> Option<&str> {
+        self.greyed_by.as_deref()
     }
 
     /// Decodes every file (the first pass) and builds the task. `progress` is called with

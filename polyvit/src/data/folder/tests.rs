@@ -143,16 +143,17 @@ fn colour_read_in_grey_is_told_only_when_a_grey_task_lends_its_shape() {
     let greyed = |spec: &FolderSpec, others: &[&Dataset]| {
         plan_folder_task("t", spec, others)
             .unwrap()
-            .colour_read_in_grey()
+            .greyed_by()
+            .map(str::to_string)
     };
-    assert!(greyed(&colour, &[&grey]));
+    assert_eq!(greyed(&colour, &[&grey]).as_deref(), Some("mine"));
     // Alone it reads its colour; in grey by its own spec it was asked to.
-    assert!(!greyed(&colour, &[]));
+    assert_eq!(greyed(&colour, &[]), None);
     let mut asked = colour.clone();
     asked.channels = Some(1);
-    assert!(!greyed(&asked, &[&grey]));
+    assert_eq!(greyed(&asked, &[&grey]), None);
     // Grey files beside a grey task lose nothing.
-    assert!(!greyed(&FolderSpec::new(&lender), &[&grey]));
+    assert_eq!(greyed(&FolderSpec::new(&lender), &[&grey]), None);
 }
 
 #[test]
