@@ -4,7 +4,7 @@
 use clap::Args;
 use nn::checkpoint::Checkpoint;
 use polyvit::data::error::missing;
-use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input};
+use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input, InputFormat};
 use polyvit::data::listing::{list_dir, FoldersSeen};
 use polyvit::data::task_info::TaskInfo;
 use polyvit::data::{DataError, DataResult, Modality};
@@ -156,55 +156,49 @@ fn top_k(task: &TaskInfo, row: &[f32], k: usize) -> Vec<ClassScore> {
         .collect()
 }
 
-/// Predictions of `task` for `files`, decoded on every core and scored in chunks, one per file
-/// in order: a file that cannot be read is an error of its own, and the others are still
-/// scored. Files are brought to the form of the task's training data unless `as_is` (see
-/// [`PredictArgs::as_is`]).
-fn predict_task(
+/// One file's input for one task as read, or why it could not be.
+type ReadInput = DataResult<Vec<f32>>;
+
+/// One task's predictions for `inputs` (each file and its input as read, or why it could not
+/// be), one per file in order: a file that could not be read keeps its error, and the others are
+/// still scored. Files that reached the task as one level throughout are added to `flat`.
+fn score_task<'f>(
     trained: &Trained,
     task: &TaskInfo,
-    files: &[&PathBuf],
+    inputs: &[(&'f Path, &ReadInput)],
     k: usize,
-    as_is: bool,
+    flat: &mut Vec<&'f Path>,
 ) -> Result<Vec<Result<Prediction, String>>, String> {
-    let format = task.file_format(as_is).map_err(|e| e.to_string())?;
-    let classes = task.classes.len();
-    let mut out = Vec::with_capacity(files.len());
-    let mut flat: Vec<&PathBuf> = Vec::new();
-    for chunk in files.chunks(CHUNK) {
-        let decoded: Vec<DataResult<Vec<f32>>> = chunk.par_iter().map(|f| format.load(f)).collect();
-        for (file, input) in chunk.iter().zip(&decoded) {
-            if input.as_ref().is_ok_and(|x| x.iter().all(|&v| v == x[0])) {
-                flat.push(file);
-            }
-        }
-        let read = decoded.iter().filter(|d| d.is_ok()).count();
-        let inputs = decoded.iter().flatten().flatten().copied().collect();
-        let probabilities = match read {
-            0 => Vec::new(),
-            _ => trained
-                .probabilities(task, inputs, read)
-                .map_err(|e| e.to_string())?,
-        };
-        let mut rows = probabilities.chunks_exact(classes);
-        for (file, input) in chunk.iter().zip(decoded) {
-            out.push(match input {
-                Ok(_) => Ok(Prediction {
-                    file: file.display().to_string(),
-                    task: task.name.clone(),
-                    top: top_k(task, rows.next().expect("a row per file read"), k),
-                }),
-                Err(e) => Err(e.to_string()),
-            });
+    for (file, input) in inputs {
+        if input.as_ref().is_ok_and(|x| x.iter().all(|&v| v == x[0])) {
+            flat.push(file);
         }
     }
-    if let Some(preparation) = format.preparation().filter(|_| !files.is_empty()) {
-        eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
-    }
-    if let Some(first) = flat.first() {
-        print_flat_note(task, flat.len(), first);
-    }
-    Ok(out)
+    let read = inputs.iter().filter(|(_, d)| d.is_ok()).count();
+    let values = inputs
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().ok())
+        .flatten()
+        .copied()
+        .collect();
+    let probabilities = match read {
+        0 => Vec::new(),
+        _ => trained
+            .probabilities(task, values, read)
+            .map_err(|e| e.to_string())?,
+    };
+    let mut rows = probabilities.chunks_exact(task.classes.len());
+    Ok(inputs
+        .iter()
+        .map(|(file, input)| match input {
+            Ok(_) => Ok(Prediction {
+                file: file.display().to_string(),
+                task: task.name.clone(),
+                top: top_k(task, rows.next().expect("a row per file read"), k),
+            }),
+            Err(e) => Err(e.to_string()),
+        })
+        .collect())
 }
 
 /// Says that `count` of the files task `task` scored (the first: `first`) reached it as one
@@ -234,28 +228,26 @@ fn print_flat_note(task: &TaskInfo, count: usize, first: &Path) {
     }
 }
 
-/// The tasks that score an input of `modality`: the chosen one (which must take it) or every
-/// task of that modality.
-fn tasks_for<'a>(
-    trained: &'a Trained,
-    chosen: Option<&'a TaskInfo>,
+/// The tasks (indices into the checkpoint's) that score an input of `modality`: the chosen one
+/// (which must take it) or every task of that modality.
+fn tasks_for(
+    trained: &Trained,
+    chosen: Option<usize>,
     file: &Path,
     modality: Modality,
-) -> Result<Vec<&'a TaskInfo>, String> {
-    match chosen {
-        Some(t) if t.modality != modality => Err(format!(
+) -> Result<Vec<usize>, String> {
+    match chosen.map(|c| (c, &trained.tasks[c])) {
+        Some((_, t)) if t.modality != modality => Err(format!(
             "{}: {} input, but task {} takes {} inputs",
             file.display(),
             modality.with_article(),
             t.name,
             t.modality.name()
         )),
-        Some(t) => Ok(vec![t]),
+        Some((c, _)) => Ok(vec![c]),
         None => {
-            let tasks: Vec<&TaskInfo> = trained
-                .tasks
-                .iter()
-                .filter(|t| t.modality == modality)
+            let tasks: Vec<usize> = (0..trained.tasks.len())
+                .filter(|&t| trained.tasks[t].modality == modality)
                 .collect();
             if tasks.is_empty() {
                 return Err(format!(
@@ -300,9 +292,13 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         );
     }
     let started = Instant::now();
+    let chosen = chosen.and_then(|t| trained.tasks.iter().position(|u| u.name == t.name));
+    let formats: Vec<InputFormat> = (trained.tasks.iter())
+        .map(|t| t.file_format(args.as_is).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
     // Each file's tasks, or why none can score it; then each file's predictions, or the first
     // reason it could not be read. A file that fails is named and the others are predicted.
-    let routes: Vec<Result<Vec<&TaskInfo>, String>> = inputs
+    let routes: Vec<Result<Vec<usize>, String>> = inputs
         .found
         .iter()
         .map(|(file, modality)| tasks_for(&trained, chosen, file, *modality))
@@ -312,19 +308,45 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         .chain(routes.iter().map(|r| r.as_ref().err().cloned()))
         .collect();
     let unreadable = inputs.unreadable.len();
-    for task in &trained.tasks {
-        let assigned: Vec<usize> = (0..routes.len())
-            .filter(|&i| routes[i].as_ref().is_ok_and(|tasks| tasks.contains(&task)))
+    let routed: Vec<(usize, &[usize])> = (routes.iter().enumerate())
+        .filter_map(|(i, r)| r.as_ref().ok().map(|tasks| (i, tasks.as_slice())))
+        .collect();
+    let mut flat: Vec<Vec<&Path>> = trained.tasks.iter().map(|_| Vec::new()).collect();
+    for chunk in routed.chunks(CHUNK) {
+        // Decoded on every core, each file once for all of its tasks (a recording is decoded
+        // and resampled once however many audio tasks score it); then scored task by task.
+        let decoded: Vec<Vec<ReadInput>> = chunk
+            .par_iter()
+            .map(|&(i, tasks)| {
+                let formats: Vec<&InputFormat> = tasks.iter().map(|&t| &formats[t]).collect();
+                InputFormat::load_each(&inputs.found[i].0, &formats)
+            })
             .collect();
-        let files: Vec<&PathBuf> = assigned.iter().map(|&i| &inputs.found[i].0).collect();
-        for (i, p) in assigned
-            .into_iter()
-            .zip(predict_task(&trained, task, &files, args.top, args.as_is)?)
-        {
-            match p {
-                Ok(p) => per_file[i].push(p),
-                Err(e) => failed[unreadable + i] = failed[unreadable + i].take().or(Some(e)),
+        for (t, task) in trained.tasks.iter().enumerate() {
+            let (files, task_inputs): (Vec<usize>, Vec<(&Path, &ReadInput)>) = chunk
+                .iter()
+                .zip(&decoded)
+                .filter_map(|(&(i, tasks), loaded)| {
+                    let at = tasks.iter().position(|&u| u == t)?;
+                    Some((i, (inputs.found[i].0.as_path(), &loaded[at])))
+                })
+                .unzip();
+            let scored = score_task(&trained, task, &task_inputs, args.top, &mut flat[t])?;
+            for (i, p) in files.into_iter().zip(scored) {
+                match p {
+                    Ok(p) => per_file[i].push(p),
+                    Err(e) => failed[unreadable + i] = failed[unreadable + i].take().or(Some(e)),
+                }
             }
+        }
+    }
+    for (t, task) in trained.tasks.iter().enumerate() {
+        let scored_any = routed.iter().any(|(_, tasks)| tasks.contains(&t));
+        if let Some(preparation) = formats[t].preparation().filter(|_| scored_any) {
+            eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
+        }
+        if let Some(first) = flat[t].first() {
+            print_flat_note(task, flat[t].len(), first);
         }
     }
     let predictions: Vec<Prediction> = per_file.into_iter().flatten().collect();

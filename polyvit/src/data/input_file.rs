@@ -7,7 +7,7 @@
 //! files through this one path.
 
 use super::audio::AudioFeatures;
-use super::audio_file::{is_audio_file, read_audio, AUDIO_FORMATS};
+use super::audio_file::{is_audio_file, read_audio, Waveform, AUDIO_FORMATS};
 use super::dataset::{normalize_example, remove_band_means, Modality};
 use super::error::{DataError, DataResult};
 use super::glyph::GlyphFrame;
@@ -265,7 +265,20 @@ impl InputFormat {
 
     /// The input from the file (or clip folder) at `path`; errors name the file.
     pub fn load(&self, path: &Path) -> DataResult<Vec<f32>> {
-        let mut input = self.decode(path)?;
+        self.load_from(&mut SourceFile::new(path))
+    }
+
+    /// The inputs of the file (or clip folder) at `path` for each of `formats`, in their order,
+    /// each what [`InputFormat::load`] gives, with the file read once: a recording is decoded
+    /// once and brought to each sample rate once, however many formats read it (`polyvit
+    /// predict` scoring one recording with every audio task of a checkpoint).
+    pub fn load_each(path: &Path, formats: &[&InputFormat]) -> Vec<DataResult<Vec<f32>>> {
+        let mut source = SourceFile::new(path);
+        formats.iter().map(|f| f.load_from(&mut source)).collect()
+    }
+
+    fn load_from(&self, source: &mut SourceFile) -> DataResult<Vec<f32>> {
+        let mut input = self.decode(source)?;
         if self.band_mean_removal {
             remove_band_means(&mut input, self.shape[2]);
         }
@@ -275,30 +288,29 @@ impl InputFormat {
         Ok(input)
     }
 
-    /// The input at `path` as decoded: pixels / 255, or log-mel features.
-    fn decode(&self, path: &Path) -> DataResult<Vec<f32>> {
-        let s = &self.shape;
+    /// The input of `source` as decoded: pixels / 255, or log-mel features.
+    fn decode(&self, source: &mut SourceFile) -> DataResult<Vec<f32>> {
+        let (path, s) = (source.path, &self.shape);
         match (&self.audio, self.modality) {
             (Some(features), _) => {
-                let audio = read_audio(path)?;
-                let (samples, rate) = match self.recording_form {
+                let in_path = |e: DataError| DataError::new(path.display().to_string(), e.problem);
+                match self.recording_form {
                     // Made in the form at the feature rate, as the packs' clips were levelled
                     // after their conversion to it (a hi-hat peak-normalized with its treble is
                     // far quieter without it).
                     Some(form) => {
                         let rate = features.sample_rate();
-                        let at_rate = resample(&audio.samples, audio.sample_rate, rate)
-                            .map_err(|e| DataError::new(path.display().to_string(), e.problem))?;
-                        (
-                            form.prepare(&at_rate, rate, features.window_samples()),
-                            rate,
-                        )
+                        let at_rate = source.samples_at(rate)?;
+                        let prepared = form.prepare(at_rate, rate, features.window_samples());
+                        features.features(&prepared, rate).map_err(in_path)
                     }
-                    None => (audio.samples, audio.sample_rate),
-                };
-                features
-                    .features(&samples, rate)
-                    .map_err(|e| DataError::new(path.display().to_string(), e.problem))
+                    None => {
+                        let audio = source.recording()?;
+                        features
+                            .features(&audio.samples, audio.sample_rate)
+                            .map_err(in_path)
+                    }
+                }
             }
             (None, Modality::Video) if !path.is_dir() => {
                 load_video(path, [s[0], s[1], s[2], s[3]], self.fit)
@@ -316,6 +328,50 @@ impl InputFormat {
                 None => load_image(path, [s[0], s[1], s[2]], self.fit),
             },
         }
+    }
+}
+
+/// A file being read for one or more input formats: its recording decoded on first use and
+/// kept, with each sample rate it was brought to.
+struct SourceFile<'p> {
+    path: &'p Path,
+    recording: Option<DataResult<Waveform>>,
+    resampled: Vec<(u32, Vec<f32>)>,
+}
+
+impl<'p> SourceFile<'p> {
+    fn new(path: &'p Path) -> Self {
+        Self {
+            path,
+            recording: None,
+            resampled: Vec::new(),
+        }
+    }
+
+    /// The file's recording as decoded (or why it could not be, for each format that asks).
+    fn recording(&mut self) -> DataResult<&Waveform> {
+        let path = self.path;
+        self.recording
+            .get_or_insert_with(|| read_audio(path))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The file's recording at `rate` Hz.
+    fn samples_at(&mut self, rate: u32) -> DataResult<&[f32]> {
+        if !self.resampled.iter().any(|(r, _)| *r == rate) {
+            let path = self.path.display().to_string();
+            let audio = self.recording()?;
+            let samples = resample(&audio.samples, audio.sample_rate, rate)
+                .map_err(|e| DataError::new(path, e.problem))?;
+            self.resampled.push((rate, samples));
+        }
+        Ok(&self
+            .resampled
+            .iter()
+            .find(|(r, _)| *r == rate)
+            .expect("resampled above")
+            .1)
     }
 }
 
@@ -408,6 +464,40 @@ mod tests {
             .with_recording_form(Some(RecordingForm::OneShot))
             .unwrap_err();
         assert!(err.problem.contains("not recordings"), "{err}");
+    }
+
+    /// Read once for several formats, a recording (at 16 kHz, so each form resamples it) gives
+    /// each format exactly what reading it for that format alone gives; a file that cannot be
+    /// read is an error for each of them.
+    #[test]
+    fn one_reading_serves_every_format() {
+        let path = temp_path("shared.wav");
+        let tone: Vec<i16> = crate::data::test_util::sine(700.0, 16_000, 12_000)
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v * 9_000.0 * (i as f32 / 12_000.0)) as i16)
+            .collect();
+        std::fs::write(&path, wav16(16_000, &tone)).unwrap();
+        let plain = InputFormat::new(Modality::Audio, &[1, 8, 32], Fit::Resize).unwrap();
+        let speech = (plain.clone())
+            .with_recording_form(Some(RecordingForm::TrimmedSpeech))
+            .unwrap()
+            .with_band_mean_removal(true)
+            .unwrap()
+            .with_example_normalization(true);
+        let one_shot = (plain.clone())
+            .with_recording_form(Some(RecordingForm::OneShot))
+            .unwrap();
+        let formats = [&speech, &plain, &one_shot, &speech];
+        let each = InputFormat::load_each(&path, &formats);
+        assert_eq!(each.len(), formats.len());
+        for (format, input) in formats.iter().zip(each) {
+            assert_eq!(input.unwrap(), format.load(&path).unwrap());
+        }
+        let missing = temp_path("not-recorded.wav");
+        for input in InputFormat::load_each(&missing, &formats) {
+            assert!(input.unwrap_err().origin.ends_with("not-recorded.wav"));
+        }
     }
 
     /// Made a one-shot, a quiet hit recorded at 16 kHz after half a second of near-silence reads
