@@ -312,6 +312,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         .filter_map(|(i, r)| r.as_ref().ok().map(|tasks| (i, tasks.as_slice())))
         .collect();
     let mut flat: Vec<Vec<&Path>> = trained.tasks.iter().map(|_| Vec::new()).collect();
+    let mut read = vec![0; trained.tasks.len()];
     for chunk in routed.chunks(CHUNK) {
         // Decoded on every core, each file once for all of its tasks (a recording is decoded
         // and resampled once however many audio tasks score it); then scored task by task.
@@ -332,6 +333,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
                 })
                 .unzip();
             let scored = score_task(&trained, task, &task_inputs, args.top, &mut flat[t])?;
+            read[t] += scored.iter().filter(|p| p.is_ok()).count();
             for (i, p) in files.into_iter().zip(scored) {
                 match p {
                     Ok(p) => per_file[i].push(p),
@@ -341,8 +343,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         }
     }
     for (t, task) in trained.tasks.iter().enumerate() {
-        let scored_any = routed.iter().any(|(_, tasks)| tasks.contains(&t));
-        if let Some(preparation) = formats[t].preparation().filter(|_| scored_any) {
+        if let Some(preparation) = formats[t].preparation().filter(|_| read[t] > 0) {
             eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
         }
         if let Some(first) = flat[t].first() {

@@ -98,26 +98,40 @@ pub fn read_audio(path: &Path) -> DataResult<Waveform> {
     Ok(wave)
 }
 
-/// The built-in readers' formats.
+/// The built-in readers' formats, and the formats read through FFmpeg (by name).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Container {
     Wav,
     Flac,
     Ogg,
     Au,
+    Ffmpeg(&'static str),
 }
 
 impl Container {
     /// The format whose signature `bytes` start with (`RIFF`/`RF64`…`WAVE`, `fLaC`, `OggS`,
-    /// `.snd`), if any: a recording renamed or saved under another extension (a FLAC file called
-    /// `.wav`) is read by what it holds, as images are.
+    /// `.snd`; for FFmpeg, AIFF's `FORM`…`AIFF`/`AIFC`, an MP4 `ftyp` box, MP3's `ID3` tag,
+    /// `#!AMR`, the ASF header of WMA), if any: a recording renamed or saved under another
+    /// extension (a FLAC file called `.wav`, an AIFF file called `.wav`) is read by what it
+    /// holds, as images are.
     fn of_content(bytes: &[u8]) -> Option<Container> {
+        const ASF_HEADER: [u8; 8] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11];
         let wave = bytes.get(8..12) == Some(b"WAVE".as_slice());
+        let aiff = matches!(bytes.get(8..12), Some(b"AIFF" | b"AIFC"));
+        if bytes.get(4..8) == Some(b"ftyp".as_slice()) {
+            return Some(Container::Ffmpeg("MP4 (M4A)"));
+        }
+        if bytes.starts_with(&ASF_HEADER) {
+            return Some(Container::Ffmpeg("WMA (ASF)"));
+        }
         match bytes.get(..4)? {
             b"RIFF" | b"RF64" if wave => Some(Container::Wav),
             b"fLaC" => Some(Container::Flac),
             b"OggS" => Some(Container::Ogg),
             b".snd" => Some(Container::Au),
+            b"FORM" if aiff => Some(Container::Ffmpeg("AIFF")),
+            [b'I', b'D', b'3', _] => Some(Container::Ffmpeg("MP3")),
+            b"#!AM" if bytes.get(4) == Some(&b'R') => Some(Container::Ffmpeg("AMR")),
             _ => None,
         }
     }
@@ -144,16 +158,17 @@ fn decode(path: &Path) -> DataResult<Waveform> {
     let origin = path.display().to_string();
     let container = match Container::of_content(&bytes) {
         Some(container) => container,
-        None if has_extension(path, &FFMPEG_AUDIO_EXTENSIONS) => return decode_with_ffmpeg(path),
+        None if has_extension(path, &FFMPEG_AUDIO_EXTENSIONS) => Container::Ffmpeg("this"),
         None => Container::of_extension(path),
     };
     match container {
         Container::Flac => parse_flac(&bytes, &origin),
         // Ogg is also Opus's container (voice messages are often `.ogg` Opus).
-        Container::Ogg if holds_opus(&bytes) => decode_with_ffmpeg(path),
+        Container::Ogg if holds_opus(&bytes) => decode_with_ffmpeg(path, "Ogg Opus"),
         Container::Ogg => parse_vorbis(&bytes, &origin),
         Container::Au => parse_au(&bytes, &origin),
         Container::Wav => parse_wav(&bytes, &origin),
+        Container::Ffmpeg(format) => decode_with_ffmpeg(path, format),
     }
 }
 
@@ -171,20 +186,23 @@ fn holds_opus(bytes: &[u8]) -> bool {
 /// rate, as 32-bit float `.au` samples (a header that needs no length, so it streams), mixed
 /// down and resampled later exactly as a WAV file's would be.
 #[cfg(feature = "ffmpeg")]
-fn decode_with_ffmpeg(path: &Path) -> DataResult<Waveform> {
+fn decode_with_ffmpeg(path: &Path, _format: &str) -> DataResult<Waveform> {
     let origin = path.display().to_string();
     super::ffmpeg::read_ffmpeg_output(path, &["-vn", "-f", "au", "-c:a", "pcm_f32be"], |au| {
         super::au::read_au_stream(au, &origin, MAX_SAMPLES)
     })
 }
 
-/// Without the `ffmpeg` feature those formats are refused, saying how to read them.
+/// Without the `ffmpeg` feature those formats are refused, naming the `format` the file holds
+/// (or "this" when only its extension names one) and saying how to read it.
 #[cfg(not(feature = "ffmpeg"))]
-fn decode_with_ffmpeg(path: &Path) -> DataResult<Waveform> {
+fn decode_with_ffmpeg(path: &Path, format: &str) -> DataResult<Waveform> {
     Err(DataError::new(
         path.display().to_string(),
-        "this audio format is read through FFmpeg: build polyvit with `--features ffmpeg` (or \
-         convert the file to WAV or FLAC)",
+        format!(
+            "{format} audio format is read through FFmpeg: build polyvit with `--features \
+             ffmpeg` (or convert the file to WAV or FLAC)"
+        ),
     ))
 }
 
@@ -292,7 +310,23 @@ mod tests {
         let path = temp_path("tone-saved-as.flac");
         std::fs::write(&path, wav).unwrap();
         assert_eq!(read_audio(&path).unwrap().samples.len(), 2);
-        assert_eq!(Container::of_content(b"ID3\x04 an MP3"), None);
+        for (start, format) in [
+            (&b"ID3\x04 an MP3"[..], "MP3"),
+            (b"FORM\0\0\x10\0AIFFCOMM", "AIFF"),
+            (b"FORM\0\0\x10\0AIFCFVER", "AIFF"),
+            (b"\0\0\0\x20ftypM4A ", "MP4 (M4A)"),
+            (b"#!AMR\n", "AMR"),
+            (
+                &[0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6],
+                "WMA (ASF)",
+            ),
+        ] {
+            assert_eq!(
+                Container::of_content(start),
+                Some(Container::Ffmpeg(format))
+            );
+        }
+        assert_eq!(Container::of_content(b"FORM\0\0\x10\08SVX"), None);
     }
 
     /// A WAV or FLAC recording under the extension of a format read through FFmpeg (a file
@@ -368,6 +402,11 @@ mod tests {
         std::fs::write(&voice, ogg_opus_start()).unwrap();
         let err = read_audio(&voice).unwrap_err();
         assert!(err.problem.contains("--features ffmpeg"), "Ogg Opus: {err}");
+        let aiff = temp_path("aiff-saved-as.wav");
+        std::fs::write(&aiff, b"FORM\0\0\0\x40AIFFCOMM\0\0\0\x12").unwrap();
+        let err = read_audio(&aiff).unwrap_err();
+        assert!(err.problem.starts_with("AIFF audio format"), "{err}");
+        assert!(err.problem.contains("--features ffmpeg"), "{err}");
     }
 
     /// The fixture's signal stored by FFmpeg in `extension`'s format, read back.
@@ -389,6 +428,10 @@ mod tests {
         let reference = read_audio(&wav).unwrap();
         let aiff = through_ffmpeg(&wav, "aiff", &["-c:a", "pcm_s24be"]);
         assert_eq!(aiff, reference);
+        // Read by what it holds under a WAV file's name too.
+        let renamed = temp_path("tones-aiff-saved-as.wav");
+        std::fs::copy(temp_path("tones.aiff"), &renamed).unwrap();
+        assert_eq!(read_audio(&renamed).unwrap(), reference);
         let features = AudioFeatures::new(MelConfig::default(), 7).unwrap();
         let loudest_band = |w: &Waveform| {
             let x = features.features(&w.samples, w.sample_rate).unwrap();

@@ -208,9 +208,9 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             size = remaining - remaining % frame;
         }
         if size > remaining {
-            let name = String::from_utf8_lossy(id);
             return Err(err(format!(
-                "truncated WAV chunk '{name}': declares {size} bytes, only {remaining} remain"
+                "truncated WAV chunk '{}': declares {size} bytes, only {remaining} remain",
+                id.escape_ascii()
             )));
         }
         let body = &bytes[body_start..body_start + size];
@@ -493,6 +493,12 @@ pub(crate) mod tests {
             e.problem.contains("declares 12 bytes, only 10 remain"),
             "{e}"
         );
+        // A chunk whose name is not text (a damaged file) is named by its bytes, escaped.
+        let mut b = full.clone();
+        b[data_size_at - 4..data_size_at].copy_from_slice(b"\0\x01d\xff");
+        b[data_size_at..data_size_at + 4].copy_from_slice(&12u32.to_le_bytes());
+        let e = parse_wav(&b, "damaged").unwrap_err();
+        assert!(e.problem.contains(r"chunk '\x00\x01d\xff'"), "{e}");
     }
 
     /// An RF64 file (as `ffmpeg -rf64 always` writes) reads as the same samples as its RIFF
