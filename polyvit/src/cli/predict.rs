@@ -261,21 +261,68 @@ fn tasks_for(
     }
 }
 
-pub fn predict(args: PredictArgs) -> Result<(), String> {
-    if args.top == 0 {
-        return Err("--top 0: print at least one class".into());
-    }
-    let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
-    let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
-    let origin = args.checkpoint.display().to_string();
-    let trained = Trained::load(&checkpoint, &origin, &device).map_err(|e| e.to_string())?;
-    let chosen = args.task.as_deref().map(|t| trained.task(t)).transpose()?;
-    let considered: Vec<Modality> = match chosen {
-        Some(t) => vec![t.modality],
-        None => trained.tasks.iter().map(|t| t.modality).collect(),
+/// What scoring the inputs gave: each input's predictions (in the checkpoint's task order), and
+/// per task the inputs it read and those that reached it as one level throughout.
+struct Scored<'f> {
+    per_file: Vec<Vec<Prediction>>,
+    read: Vec<usize>,
+    flat: Vec<Vec<&'f Path>>,
+}
+
+/// Scores each of `files` with its `routes`' tasks (indices into the checkpoint's, whose input
+/// formats are `formats`), chunk by chunk: each chunk's files decoded on every core, each file
+/// once for all of its tasks (a recording is decoded and resampled once however many audio tasks
+/// score it), then scored task by task. A file that cannot be read gets its first error in
+/// `failed` (indexed as `files`), and the others are still scored.
+fn score_files<'f>(
+    trained: &Trained,
+    formats: &[InputFormat],
+    files: &'f [(PathBuf, Modality)],
+    routes: &[Result<Vec<usize>, String>],
+    top: usize,
+    failed: &mut [Option<String>],
+) -> Result<Scored<'f>, String> {
+    let tasks = trained.tasks.len();
+    let mut scored = Scored {
+        per_file: files.iter().map(|_| Vec::new()).collect(),
+        read: vec![0; tasks],
+        flat: vec![Vec::new(); tasks],
     };
-    let clips = considered.contains(&Modality::Video) && !considered.contains(&Modality::Image);
-    let inputs = Inputs::collect(&args.files, clips).map_err(|e| e.to_string())?;
+    let routed: Vec<(usize, &[usize])> = (routes.iter().enumerate())
+        .filter_map(|(i, r)| r.as_ref().ok().map(|tasks| (i, tasks.as_slice())))
+        .collect();
+    for chunk in routed.chunks(CHUNK) {
+        let decoded: Vec<Vec<ReadInput>> = chunk
+            .par_iter()
+            .map(|&(i, tasks)| {
+                let formats: Vec<&InputFormat> = tasks.iter().map(|&t| &formats[t]).collect();
+                InputFormat::load_each(&files[i].0, &formats)
+            })
+            .collect();
+        for (t, task) in trained.tasks.iter().enumerate() {
+            let (indices, inputs): (Vec<usize>, Vec<(&Path, &ReadInput)>) = chunk
+                .iter()
+                .zip(&decoded)
+                .filter_map(|(&(i, tasks), loaded)| {
+                    let at = tasks.iter().position(|&u| u == t)?;
+                    Some((i, (files[i].0.as_path(), &loaded[at])))
+                })
+                .unzip();
+            let predictions = score_task(trained, task, &inputs, top, &mut scored.flat[t])?;
+            scored.read[t] += predictions.iter().filter(|p| p.is_ok()).count();
+            for (i, p) in indices.into_iter().zip(predictions) {
+                match p {
+                    Ok(p) => scored.per_file[i].push(p),
+                    Err(e) => failed[i] = failed[i].take().or(Some(e)),
+                }
+            }
+        }
+    }
+    Ok(scored)
+}
+
+/// The notes on what was left out of the inputs named on the command line.
+fn print_skipped(inputs: &Inputs) {
     if let Some(first) = inputs.skipped.first() {
         eprintln!(
             "skipped {} file(s) that are not {} (the first: {})",
@@ -291,90 +338,27 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             first.display()
         );
     }
-    let started = Instant::now();
-    let chosen = chosen.and_then(|t| trained.tasks.iter().position(|u| u.name == t.name));
-    let formats: Vec<InputFormat> = (trained.tasks.iter())
-        .map(|t| t.file_format(args.as_is).map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
-    // Each file's tasks, or why none can score it; then each file's predictions, or the first
-    // reason it could not be read. A file that fails is named and the others are predicted.
-    let routes: Vec<Result<Vec<usize>, String>> = inputs
-        .found
+}
+
+/// The predictions as text, one line per file and task, or as one JSON array.
+fn render(predictions: &[Prediction], json: bool) -> Result<String, String> {
+    if json {
+        return Ok(serde_json::to_string_pretty(predictions).map_err(|e| e.to_string())? + "\n");
+    }
+    Ok(predictions
         .iter()
-        .map(|(file, modality)| tasks_for(&trained, chosen, file, *modality))
-        .collect();
-    let mut per_file: Vec<Vec<Prediction>> = inputs.found.iter().map(|_| Vec::new()).collect();
-    let mut failed: Vec<Option<String>> = (inputs.unreadable.iter().cloned().map(Some))
-        .chain(routes.iter().map(|r| r.as_ref().err().cloned()))
-        .collect();
-    let unreadable = inputs.unreadable.len();
-    let routed: Vec<(usize, &[usize])> = (routes.iter().enumerate())
-        .filter_map(|(i, r)| r.as_ref().ok().map(|tasks| (i, tasks.as_slice())))
-        .collect();
-    let mut flat: Vec<Vec<&Path>> = trained.tasks.iter().map(|_| Vec::new()).collect();
-    let mut read = vec![0; trained.tasks.len()];
-    for chunk in routed.chunks(CHUNK) {
-        // Decoded on every core, each file once for all of its tasks (a recording is decoded
-        // and resampled once however many audio tasks score it); then scored task by task.
-        let decoded: Vec<Vec<ReadInput>> = chunk
-            .par_iter()
-            .map(|&(i, tasks)| {
-                let formats: Vec<&InputFormat> = tasks.iter().map(|&t| &formats[t]).collect();
-                InputFormat::load_each(&inputs.found[i].0, &formats)
-            })
-            .collect();
-        for (t, task) in trained.tasks.iter().enumerate() {
-            let (files, task_inputs): (Vec<usize>, Vec<(&Path, &ReadInput)>) = chunk
-                .iter()
-                .zip(&decoded)
-                .filter_map(|(&(i, tasks), loaded)| {
-                    let at = tasks.iter().position(|&u| u == t)?;
-                    Some((i, (inputs.found[i].0.as_path(), &loaded[at])))
-                })
-                .unzip();
-            let scored = score_task(&trained, task, &task_inputs, args.top, &mut flat[t])?;
-            read[t] += scored.iter().filter(|p| p.is_ok()).count();
-            for (i, p) in files.into_iter().zip(scored) {
-                match p {
-                    Ok(p) => per_file[i].push(p),
-                    Err(e) => failed[unreadable + i] = failed[unreadable + i].take().or(Some(e)),
-                }
-            }
-        }
-    }
-    for (t, task) in trained.tasks.iter().enumerate() {
-        if let Some(preparation) = formats[t].preparation().filter(|_| read[t] > 0) {
-            eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
-        }
-        if let Some(first) = flat[t].first() {
-            print_flat_note(task, flat[t].len(), first);
-        }
-    }
-    let predictions: Vec<Prediction> = per_file.into_iter().flatten().collect();
-    let text = match args.json {
-        true => serde_json::to_string_pretty(&predictions).map_err(|e| e.to_string())? + "\n",
-        false => predictions
-            .iter()
-            .map(|p| {
-                let top: Vec<String> = p
-                    .top
-                    .iter()
-                    .map(|c| format!("{} {:.3}", c.class, c.probability))
-                    .collect();
-                format!("{} [{}] {}\n", p.file, p.task, top.join(", "))
-            })
-            .collect(),
-    };
-    out!("{text}");
-    let n = inputs.found.len() + unreadable;
-    if n >= LARGE_BATCH {
-        let seconds = started.elapsed().as_secs_f64();
-        eprintln!(
-            "{n} files in {seconds:.1} s ({:.1} files/s)",
-            n as f64 / seconds.max(1e-9)
-        );
-    }
-    let mut failed: Vec<String> = failed.into_iter().flatten().collect();
+        .map(|p| {
+            let top: Vec<String> = (p.top.iter())
+                .map(|c| format!("{} {:.3}", c.class, c.probability))
+                .collect();
+            format!("{} [{}] {}\n", p.file, p.task, top.join(", "))
+        })
+        .collect())
+}
+
+/// The command's outcome for `n` inputs, of which those in `failed` could not be predicted:
+/// a lone failing input is the error itself; several are each printed, then counted.
+fn outcome(mut failed: Vec<String>, n: usize) -> Result<(), String> {
     match failed.len() {
         0 => Ok(()),
         1 if n == 1 => Err(failed.remove(0)),
@@ -395,4 +379,64 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             })
         }
     }
+}
+
+pub fn predict(args: PredictArgs) -> Result<(), String> {
+    if args.top == 0 {
+        return Err("--top 0: print at least one class".into());
+    }
+    let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
+    let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
+    let origin = args.checkpoint.display().to_string();
+    let trained = Trained::load(&checkpoint, &origin, &device).map_err(|e| e.to_string())?;
+    let chosen = args.task.as_deref().map(|t| trained.task(t)).transpose()?;
+    let considered: Vec<Modality> = match chosen {
+        Some(t) => vec![t.modality],
+        None => trained.tasks.iter().map(|t| t.modality).collect(),
+    };
+    let clips = considered.contains(&Modality::Video) && !considered.contains(&Modality::Image);
+    let inputs = Inputs::collect(&args.files, clips).map_err(|e| e.to_string())?;
+    print_skipped(&inputs);
+    let started = Instant::now();
+    let chosen = chosen.and_then(|t| trained.tasks.iter().position(|u| u.name == t.name));
+    let formats: Vec<InputFormat> = (trained.tasks.iter())
+        .map(|t| t.file_format(args.as_is).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    // Each file's tasks, or why none can score it.
+    let routes: Vec<Result<Vec<usize>, String>> = (inputs.found.iter())
+        .map(|(file, modality)| tasks_for(&trained, chosen, file, *modality))
+        .collect();
+    let mut failed: Vec<Option<String>> =
+        routes.iter().map(|r| r.as_ref().err().cloned()).collect();
+    let scored = score_files(
+        &trained,
+        &formats,
+        &inputs.found,
+        &routes,
+        args.top,
+        &mut failed,
+    )?;
+    for (t, task) in trained.tasks.iter().enumerate() {
+        if let Some(preparation) = formats[t].preparation().filter(|_| scored.read[t] > 0) {
+            eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
+        }
+        if let Some(first) = scored.flat[t].first() {
+            print_flat_note(task, scored.flat[t].len(), first);
+        }
+    }
+    let predictions: Vec<Prediction> = scored.per_file.into_iter().flatten().collect();
+    out!("{}", render(&predictions, args.json)?);
+    let n = inputs.found.len() + inputs.unreadable.len();
+    if n >= LARGE_BATCH {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{n} files in {seconds:.1} s ({:.1} files/s)",
+            n as f64 / seconds.max(1e-9)
+        );
+    }
+    // The named paths that could not be walked first, then each input that failed, in order.
+    let failed = (inputs.unreadable.iter().cloned())
+        .chain(failed.into_iter().flatten())
+        .collect();
+    outcome(failed, n)
 }
