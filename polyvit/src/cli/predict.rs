@@ -7,6 +7,7 @@ use polyvit::data::error::missing;
 use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input, InputFormat};
 use polyvit::data::listing::{list_dir, FoldersSeen};
 use polyvit::data::task_info::TaskInfo;
+use polyvit::data::video_file::holds_only_audio;
 use polyvit::data::{DataError, DataResult, Modality};
 use polyvit::train::Trained;
 use rayon::prelude::*;
@@ -229,13 +230,30 @@ fn print_flat_note(task: &TaskInfo, count: usize, first: &Path) {
 }
 
 /// The tasks (indices into the checkpoint's) that score an input of `modality`: the chosen one
-/// (which must take it) or every task of that modality.
+/// (which must take it) or every task of that modality. A video file that holds only a recording
+/// (a voice memo as MP4, a browser's WebM recording) is a recording when no task considered takes
+/// video.
 fn tasks_for(
     trained: &Trained,
     chosen: Option<usize>,
     file: &Path,
     modality: Modality,
 ) -> Result<Vec<usize>, String> {
+    let considered = |m: Modality| match chosen {
+        Some(c) => trained.tasks[c].modality == m,
+        None => trained.tasks.iter().any(|t| t.modality == m),
+    };
+    let modality = match modality {
+        Modality::Video
+            if !considered(Modality::Video)
+                && considered(Modality::Audio)
+                && file.is_file()
+                && holds_only_audio(file) =>
+        {
+            Modality::Audio
+        }
+        other => other,
+    };
     match chosen.map(|c| (c, &trained.tasks[c])) {
         Some((_, t)) if t.modality != modality => Err(format!(
             "{}: {} input, but task {} takes {} inputs",

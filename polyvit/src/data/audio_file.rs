@@ -111,11 +111,12 @@ enum Container {
 impl Container {
     /// The format whose signature `bytes` start with (`RIFF`/`RF64`…`WAVE`, `fLaC`, `OggS`,
     /// `.snd`; for FFmpeg, AIFF's `FORM`…`AIFF`/`AIFC`, an MP4 `ftyp` box, MP3's `ID3` tag,
-    /// `#!AMR`, the ASF header of WMA), if any: a recording renamed or saved under another
+    /// `#!AMR`, the ASF header of WMA, WebM's EBML header), if any: a recording renamed or saved under another
     /// extension (a FLAC file called `.wav`, an AIFF file called `.wav`) is read by what it
     /// holds, as images are.
     fn of_content(bytes: &[u8]) -> Option<Container> {
         const ASF_HEADER: [u8; 8] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11];
+        const EBML_HEADER: [u8; 4] = [0x1A, 0x45, 0xDF, 0xA3];
         let wave = bytes.get(8..12) == Some(b"WAVE".as_slice());
         let aiff = matches!(bytes.get(8..12), Some(b"AIFF" | b"AIFC"));
         if bytes.get(4..8) == Some(b"ftyp".as_slice()) {
@@ -123,6 +124,9 @@ impl Container {
         }
         if bytes.starts_with(&ASF_HEADER) {
             return Some(Container::Ffmpeg("WMA (ASF)"));
+        }
+        if bytes.starts_with(&EBML_HEADER) {
+            return Some(Container::Ffmpeg("WebM (Matroska)"));
         }
         match bytes.get(..4)? {
             b"RIFF" | b"RF64" if wave => Some(Container::Wav),
@@ -320,6 +324,7 @@ mod tests {
                 &[0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6],
                 "WMA (ASF)",
             ),
+            (&[0x1A, 0x45, 0xDF, 0xA3, 0x9F], "WebM (Matroska)"),
         ] {
             assert_eq!(
                 Container::of_content(start),

@@ -80,6 +80,21 @@ fn without_video_stream(path: &Path) -> Option<DataError> {
     Some(DataError::new(path.display().to_string(), problem))
 }
 
+/// Whether the video file at `path` holds a recording and no video stream (a voice memo as MP4,
+/// a browser's WebM recording), as ffprobe lists its streams; `false` when it cannot tell, and
+/// always without the `ffmpeg` feature.
+pub fn holds_only_audio(path: &Path) -> bool {
+    #[cfg(feature = "ffmpeg")]
+    return super::ffmpeg::stream_kinds(path).is_some_and(|kinds| {
+        kinds.iter().any(|k| k == "audio") && !kinds.iter().any(|k| k == "video")
+    });
+    #[cfg(not(feature = "ffmpeg"))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Without the `ffmpeg` feature video files are refused, saying how to read them.
 #[cfg(not(feature = "ffmpeg"))]
 pub fn load_video(path: &Path, _shape: [usize; 4], _fit: Fit) -> DataResult<Vec<f32>> {
@@ -195,7 +210,21 @@ mod tests {
             assert_eq!(err.origin, path.display().to_string());
             assert!(err.problem.contains("no video stream, only audio"), "{err}");
             assert!(err.problem.contains(".m4a"), "{err}");
+            // As a recording it reads (by what it holds, whatever the extension says).
+            assert!(holds_only_audio(&path));
+            let recording = crate::data::audio_file::read_audio(&path).unwrap();
+            let seconds = recording.samples.len() as f64 / recording.sample_rate as f64;
+            assert!(
+                (seconds - 0.5).abs() < 0.1,
+                "{}: {seconds} s",
+                path.display()
+            );
         }
+        let film = ffmpeg_encode(
+            &temp_path("film.webm"),
+            &["-f", "lavfi", "-i", &lavfi("testsrc"), "-frames:v", "2"],
+        );
+        assert!(!holds_only_audio(&film));
     }
 
     #[cfg(feature = "ffmpeg")]
