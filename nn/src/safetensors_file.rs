@@ -198,11 +198,7 @@ fn f16_to_f32(h: u16) -> f32 {
 
 /// Reads and decodes a safetensors file.
 pub fn read(path: &Path) -> Result<SafetensorsContent, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    decode(&bytes, path)
+    decode(&crate::checkpoint::read_whole_file(path)?, path)
 }
 
 /// Writes `bytes` to `path` atomically: to `path.tmp`, synced, renamed over `path`, and the

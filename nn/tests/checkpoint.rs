@@ -245,6 +245,27 @@ fn saving_creates_missing_directories() {
     assert_eq!(listing(&dir.join("a").join("b")), ["c.ckpt"]);
 }
 
+/// A device given as a checkpoint (or a pretrained model) is refused, not read without end.
+#[cfg(unix)]
+#[test]
+fn a_device_is_not_read_as_a_checkpoint() {
+    let path = std::path::Path::new("/dev/zero");
+    for err in [
+        Checkpoint::load(path)
+            .err()
+            .expect("/dev/zero is no checkpoint"),
+        nn::safetensors_file::read(path)
+            .err()
+            .expect("nor a safetensors file"),
+    ] {
+        let message = err.to_string();
+        assert!(
+            message.contains("/dev/zero") && message.contains("a device or a socket"),
+            "{message}"
+        );
+    }
+}
+
 #[test]
 fn a_missing_file_is_reported_with_its_name() {
     let dir = scratch("missing");

@@ -7,7 +7,7 @@ use super::tasks::load_tasks;
 use super::Ended;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use nn::checkpoint::Checkpoint;
+use nn::checkpoint::{read_whole_file, Checkpoint};
 use polyvit::data::{class_list, FolderSpec, TaskId};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
@@ -282,7 +282,7 @@ fn load_checkpoint(path: &Path, collective: &dyn Collective) -> Result<Checkpoin
         return Checkpoint::load(path).map_err(|e| e.to_string());
     }
     let mut bytes = if collective.rank() == 0 {
-        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
+        read_whole_file(path).map_err(|e| e.to_string())?
     } else {
         Vec::new()
     };

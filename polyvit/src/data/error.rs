@@ -38,14 +38,29 @@ pub type DataResult<T> = Result<T, DataError>;
 /// Reads a whole file; the error names the path (and, for a link whose target is gone, the
 /// target).
 pub fn read_file(path: &Path) -> DataResult<Vec<u8>> {
+    refuse_special(path)?;
     std::fs::read(path).map_err(|e| unreadable(path, e))
 }
 
 /// Opens a file to read part of it, buffered; the error names the path as [`read_file`]'s does.
 pub fn open_file(path: &Path) -> DataResult<std::io::BufReader<std::fs::File>> {
+    refuse_special(path)?;
     std::fs::File::open(path)
         .map(std::io::BufReader::new)
         .map_err(|e| unreadable(path, e))
+}
+
+/// An error for a path (through links) that is a device or a socket, whose reading could never
+/// end (`/dev/zero`) or wait forever. Anything else passes, to be read or to fail with its own
+/// error: a pipe too, which ends when its writer closes it (`<(…)` in a shell).
+pub fn refuse_special(path: &Path) -> DataResult<()> {
+    match nn::checkpoint::is_device(path) {
+        true => Err(DataError::new(
+            path.display().to_string(),
+            "a device or a socket, not a file: inputs are read from files",
+        )),
+        false => Ok(()),
+    }
 }
 
 /// The error of a file that cannot be read: the path, and for a link whose target is gone, the
@@ -88,6 +103,20 @@ pub fn gunzip(bytes: &[u8], origin: &str) -> DataResult<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::data::test_util::temp_path;
+
+    /// A device, which would never end, is refused before it is read.
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_not_read() {
+        for read in [
+            |p: &Path| read_file(p).map(drop),
+            |p: &Path| open_file(p).map(drop),
+        ] {
+            let e = read(Path::new("/dev/zero")).unwrap_err();
+            assert_eq!(e.origin, "/dev/zero");
+            assert!(e.problem.starts_with("a device or a socket"), "{e}");
+        }
+    }
 
     /// A link whose target is gone is named as one, with the target.
     #[cfg(unix)]

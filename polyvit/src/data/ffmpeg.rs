@@ -40,6 +40,7 @@ pub fn read_ffmpeg_output<T>(
     read: impl FnOnce(&mut dyn Read) -> DataResult<T>,
 ) -> DataResult<T> {
     let err = |p: String| DataError::new(path.display().to_string(), p);
+    super::error::refuse_special(path)?;
     if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
         return Err(err("an empty file (0 bytes)".into()));
     }
