@@ -406,6 +406,32 @@ fn image_audio_and_video_folders_co_train_and_predict() {
         err.contains("1.png: an image input, but task clips takes video inputs"),
         "{err}"
     );
+    // One task picked out of a mixed folder: the other modalities' files met while walking are
+    // skipped with one note, not errors.
+    let out = polyvit(&format!(
+        "predict --checkpoint {checkpoint} --task tones {}",
+        s(&root)
+    ));
+    let (text, notes) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{notes}");
+    assert_eq!(text.lines().count(), 10, "{text}");
+    assert!(text.lines().all(|l| l.contains(" [tones] ")), "{text}");
+    // The 8 pictures and the 6 frames of each of the 8 clips.
+    assert!(
+        notes.contains("skipped 56 file(s) that no task here takes (they take audio inputs"),
+        "{notes}"
+    );
+    let err = fails(&format!(
+        "predict --checkpoint {checkpoint} --task tones {}",
+        s(&root.join("pics"))
+    ));
+    assert!(
+        err.contains("holds nothing to predict: it holds only image inputs"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&root).ok();
 }
 

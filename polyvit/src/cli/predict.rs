@@ -65,32 +65,40 @@ struct Prediction {
     top: Vec<ClassScore>,
 }
 
-/// The inputs named on the command line: files as they are, folders walked (a folder of
-/// frames is one clip when `clips`); files of no known kind met while walking are counted.
-/// A folder is walked once: reached again through a link (a link to a folder above it would
-/// otherwise be walked until the system's limit on nested links), it is counted in `revisited`.
-/// A named path that is missing, or cannot be walked, is `unreadable`: the others are still
-/// predicted.
+/// The inputs named on the command line for tasks of the `considered` modalities: files as
+/// they are, folders walked (a folder of frames is one clip when video is considered and images
+/// are not). Files of no known kind met while walking are counted in `skipped`, and those of a
+/// modality not considered (a folder of pictures and recordings, with `--task` naming an audio
+/// task) in `elsewhere`; a named file is kept whatever its modality, to be told which tasks take
+/// it. A video file holding only a recording (a voice memo as MP4, a browser's WebM recording)
+/// is a recording when video is not considered and audio is. A folder is walked once: reached
+/// again through a link (a link to a folder above it would otherwise be walked until the
+/// system's limit on nested links), it is counted in `revisited`. A named path that is missing,
+/// or cannot be walked, is `unreadable`: the others are still predicted.
 struct Inputs {
+    considered: Vec<Modality>,
     found: Vec<(PathBuf, Modality)>,
     skipped: Vec<PathBuf>,
+    elsewhere: Vec<PathBuf>,
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
     unreadable: Vec<String>,
 }
 
 impl Inputs {
-    fn collect(paths: &[PathBuf], clips: bool) -> DataResult<Inputs> {
+    fn collect(paths: &[PathBuf], considered: Vec<Modality>) -> DataResult<Inputs> {
         let mut inputs = Inputs {
+            considered,
             found: Vec::new(),
             skipped: Vec::new(),
+            elsewhere: Vec::new(),
             walked: FoldersSeen::default(),
             revisited: Vec::new(),
             unreadable: Vec::new(),
         };
         for path in paths {
             let walked = match path.exists() {
-                true => inputs.walk(path, clips, true),
+                true => inputs.walk(path, true),
                 false => Err(DataError::new(
                     path.display().to_string(),
                     missing(path, "file or folder"),
@@ -102,20 +110,43 @@ impl Inputs {
         }
         if inputs.found.is_empty() && inputs.unreadable.is_empty() {
             let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            let problem = match inputs.elsewhere.is_empty() {
+                true => format!("nothing in it is {}", accepted_inputs()),
+                false => format!(
+                    "it holds only {} inputs, and the tasks take {} inputs",
+                    modality_names(&inputs.elsewhere_modalities()),
+                    modality_names(&inputs.considered)
+                ),
+            };
             return Err(DataError::new(
                 named.join(", "),
-                format!(
-                    "holds nothing to predict: nothing in it is {}",
-                    accepted_inputs()
-                ),
+                format!("holds nothing to predict: {problem}"),
             ));
         }
         Ok(inputs)
     }
 
-    fn walk(&mut self, path: &Path, clips: bool, named: bool) -> DataResult<()> {
+    fn considers(&self, modality: Modality) -> bool {
+        self.considered.contains(&modality)
+    }
+
+    /// The modalities of the files left out as `elsewhere`, each once.
+    fn elsewhere_modalities(&self) -> Vec<Modality> {
+        let mut modalities = Vec::new();
+        for path in &self.elsewhere {
+            if let Ok(Some(m)) = modality_of(path) {
+                if !modalities.contains(&m) {
+                    modalities.push(m);
+                }
+            }
+        }
+        modalities
+    }
+
+    fn walk(&mut self, path: &Path, named: bool) -> DataResult<()> {
         let modality = modality_of(path)?;
         if path.is_dir() {
+            let clips = self.considers(Modality::Video) && !self.considers(Modality::Image);
             if clips && modality == Some(Modality::Video) {
                 self.found.push((path.to_path_buf(), Modality::Video));
                 return Ok(());
@@ -125,12 +156,20 @@ impl Inputs {
                 return Ok(());
             }
             for entry in list_dir(path)? {
-                self.walk(&entry, clips, false)?;
+                self.walk(&entry, false)?;
             }
             return Ok(());
         }
         match modality {
-            Some(m) => self.found.push((path.to_path_buf(), m)),
+            Some(Modality::Video)
+                if !self.considers(Modality::Video)
+                    && self.considers(Modality::Audio)
+                    && holds_only_audio(path) =>
+            {
+                self.found.push((path.to_path_buf(), Modality::Audio))
+            }
+            Some(m) if named || self.considers(m) => self.found.push((path.to_path_buf(), m)),
+            Some(_) => self.elsewhere.push(path.to_path_buf()),
             None if named => {
                 return Err(DataError::new(
                     path.display().to_string(),
@@ -230,30 +269,13 @@ fn print_flat_note(task: &TaskInfo, count: usize, first: &Path) {
 }
 
 /// The tasks (indices into the checkpoint's) that score an input of `modality`: the chosen one
-/// (which must take it) or every task of that modality. A video file that holds only a recording
-/// (a voice memo as MP4, a browser's WebM recording) is a recording when no task considered takes
-/// video.
+/// (which must take it) or every task of that modality.
 fn tasks_for(
     trained: &Trained,
     chosen: Option<usize>,
     file: &Path,
     modality: Modality,
 ) -> Result<Vec<usize>, String> {
-    let considered = |m: Modality| match chosen {
-        Some(c) => trained.tasks[c].modality == m,
-        None => trained.tasks.iter().any(|t| t.modality == m),
-    };
-    let modality = match modality {
-        Modality::Video
-            if !considered(Modality::Video)
-                && considered(Modality::Audio)
-                && file.is_file()
-                && holds_only_audio(file) =>
-        {
-            Modality::Audio
-        }
-        other => other,
-    };
     match chosen.map(|c| (c, &trained.tasks[c])) {
         Some((_, t)) if t.modality != modality => Err(format!(
             "{}: {} input, but task {} takes {} inputs",
@@ -339,8 +361,22 @@ fn score_files<'f>(
     Ok(scored)
 }
 
+/// The names of `modalities`, joined with "or".
+fn modality_names(modalities: &[Modality]) -> String {
+    let names: Vec<&str> = modalities.iter().map(|m| m.name()).collect();
+    names.join(" or ")
+}
+
 /// The notes on what was left out of the inputs named on the command line.
 fn print_skipped(inputs: &Inputs) {
+    if let Some(first) = inputs.elsewhere.first() {
+        eprintln!(
+            "skipped {} file(s) that no task here takes (they take {} inputs; the first: {})",
+            inputs.elsewhere.len(),
+            modality_names(&inputs.considered),
+            first.display()
+        );
+    }
     if let Some(first) = inputs.skipped.first() {
         eprintln!(
             "skipped {} file(s) that are not {} (the first: {})",
@@ -408,12 +444,17 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
     let origin = args.checkpoint.display().to_string();
     let trained = Trained::load(&checkpoint, &origin, &device).map_err(|e| e.to_string())?;
     let chosen = args.task.as_deref().map(|t| trained.task(t)).transpose()?;
-    let considered: Vec<Modality> = match chosen {
-        Some(t) => vec![t.modality],
-        None => trained.tasks.iter().map(|t| t.modality).collect(),
-    };
-    let clips = considered.contains(&Modality::Video) && !considered.contains(&Modality::Image);
-    let inputs = Inputs::collect(&args.files, clips).map_err(|e| e.to_string())?;
+    let mut considered: Vec<Modality> = Vec::new();
+    for task in trained
+        .tasks
+        .iter()
+        .filter(|t| chosen.is_none_or(|c| c.name == t.name))
+    {
+        if !considered.contains(&task.modality) {
+            considered.push(task.modality);
+        }
+    }
+    let inputs = Inputs::collect(&args.files, considered).map_err(|e| e.to_string())?;
     print_skipped(&inputs);
     let started = Instant::now();
     let chosen = chosen.and_then(|t| trained.tasks.iter().position(|u| u.name == t.name));
