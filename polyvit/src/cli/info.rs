@@ -56,7 +56,7 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
         Some(path) => {
             let config = TrainConfig::from_toml_file(path)?;
             // Refused where `train` would refuse it on the CPU, before its folders are decoded.
-            let datasets = load_tasks(&config, available_memory())?;
+            let datasets = load_tasks(&config, available_memory(), true)?;
             check_parameter_memory(&config, &datasets, ParameterUse::Values, available_memory())
                 .map_err(|e| e.to_string())?;
             let specs = model_specs(&config, &datasets).map_err(|e| e.to_string())?;

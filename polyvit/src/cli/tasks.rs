@@ -25,8 +25,14 @@ pub fn load_suite(suite: &SuiteConfig) -> Result<Vec<Dataset>, String> {
 /// suite is returned, so that the run reports the name next to every task it could have been.
 /// A folder task is refused before its files are decoded when the configured patch does not
 /// tile its examples, or when one example's training step needs more than `memory` bytes (the
-/// memory a training step draws on, where known: [`super::train::step_memory_limit`]).
-pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Dataset>, String> {
+/// memory a training step draws on, where known: [`super::train::step_memory_limit`]). With
+/// `notes`, reading a large folder shows its progress and what is worth knowing about a folder
+/// task is said on stderr (every rank of a distributed run but rank 0 reads without a word).
+pub fn load_tasks(
+    config: &TrainConfig,
+    memory: Option<u64>,
+    notes: bool,
+) -> Result<Vec<Dataset>, String> {
     let suite = config.suite_config();
     let built_in: Option<Vec<TaskId>> = config
         .tasks
@@ -64,7 +70,7 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
         bar.set_message(format!("reading {}", task.name));
         let shown = AtomicBool::new(false);
         let progress = |done: usize, total: usize| {
-            if total >= SHOW_PROGRESS_FROM && !shown.swap(true, Ordering::Relaxed) {
+            if notes && total >= SHOW_PROGRESS_FROM && !shown.swap(true, Ordering::Relaxed) {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
             }
             bar.set_length(total as u64);
@@ -82,7 +88,7 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
         }
         check_input_shape(config, &task.name, modality, shape, memory)
             .map_err(|e| e.to_string())?;
-        if let Some(lender) = planned.greyed_by() {
+        if let Some(lender) = planned.greyed_by().filter(|_| notes) {
             print_greyed_note(&task.name, modality, shape, lender);
         }
         let dataset = planned
@@ -90,7 +96,7 @@ pub fn load_tasks(config: &TrainConfig, memory: Option<u64>) -> Result<Vec<Datas
             .map_err(|e| format!("task {}: {e}", task.name));
         bar.finish_and_clear();
         let dataset = dataset?;
-        if dataset.train.streams() {
+        if notes && dataset.train.streams() {
             let splits = [&dataset.train, &dataset.validation, &dataset.test];
             let values: usize = splits.iter().map(|s| s.len() * s.example_len()).sum();
             eprintln!(

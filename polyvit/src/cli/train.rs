@@ -339,7 +339,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         return Ok(Ended::Finished);
     }
     let started = Instant::now();
-    let suite = load_tasks(&config, step_memory_limit(&device))?;
+    let suite = load_tasks(&config, step_memory_limit(&device), lead)?;
     check_parameter_memory(
         &config,
         &suite,
@@ -727,7 +727,7 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
     let config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
     // Evaluation keeps no attention maps for a backward pass: no training step's memory limit.
     let mut run =
-        Run::new(config.clone(), load_tasks(&config, None)?).map_err(|e| e.to_string())?;
+        Run::new(config.clone(), load_tasks(&config, None, true)?).map_err(|e| e.to_string())?;
     run.to_device(&device).map_err(|e| e.to_string())?;
     run.restore(&checkpoint).map_err(|e| e.to_string())?;
     let scores = run.evaluate(test).map_err(|e| e.to_string())?;

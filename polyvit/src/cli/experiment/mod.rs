@@ -82,7 +82,7 @@ fn base_config(args: &ExperimentArgs) -> Result<TrainConfig, String> {
 /// is neither in the suite nor a folder.
 fn load_base_tasks(base: &TrainConfig) -> Result<Vec<Dataset>, String> {
     // The experiment's runs train on the CPU.
-    let suite = load_tasks(base, available_memory())?;
+    let suite = load_tasks(base, available_memory(), true)?;
     if let Some(missing) = base
         .tasks
         .iter()
