@@ -3,7 +3,7 @@
 //! and evaluation split over the ranks.
 
 use super::batch;
-use super::collective::{same_on_every_rank, shard, Collective};
+use super::collective::{first_disagreement, same_on_every_rank, shard, Collective};
 use super::config::TrainConfig;
 use super::evaluate::{eval_batch_size, logits_of_rows};
 use crate::data::folder::Cache;
@@ -67,11 +67,15 @@ pub fn parameter_checksum(model: &PolyVit) -> Result<u64> {
     Ok(hash.value())
 }
 
-/// A 64-bit fingerprint (FNV-1a) of what the ranks of one run must share to take the same
-/// steps: every setting of `config` but where files are and how they are cached (each machine
-/// may keep the data, the suite and the pretrained file in its own place and decide on its own
-/// memory), and the `step` the run starts from.
-pub fn run_fingerprint(config: &TrainConfig, step: u64) -> std::result::Result<u64, String> {
+/// What the ranks of one run must share to take the same steps, as `(name, value)` pairs in a
+/// fixed order: every setting of `config` (`seed`, `model.width`, `task[mnist].lr`, ...) but where
+/// files are and how they are cached (each machine may keep the data, the suite and the
+/// pretrained file in its own place and decide on its own memory), and the `step` the run
+/// starts from.
+fn shared_settings(
+    config: &TrainConfig,
+    step: u64,
+) -> std::result::Result<Vec<(String, String)>, String> {
     let mut shared = config.clone();
     shared.suite_dir = None;
     shared.init_from = None;
@@ -80,8 +84,88 @@ pub fn run_fingerprint(config: &TrainConfig, step: u64) -> std::result::Result<u
         data.cache = Cache::default();
         data.memory_budget_mib = None;
     }
-    let text = toml::to_string(&shared).map_err(|e| e.to_string())?;
-    Ok(fingerprint(&[text.as_bytes(), &step.to_le_bytes()]))
+    let mut settings = Vec::new();
+    flatten(
+        "",
+        &toml::Value::try_from(&shared).map_err(|e| e.to_string())?,
+        &mut settings,
+    );
+    settings.push(("the step the run starts from".into(), step.to_string()));
+    Ok(settings)
+}
+
+/// `value`'s settings, each under its dotted name below `prefix` (an array of tables by each
+/// table's `name`, else by index: `task[mnist].steps`).
+fn flatten(prefix: &str, value: &toml::Value, settings: &mut Vec<(String, String)>) {
+    let name = |key: &str| match prefix {
+        "" => key.to_string(),
+        _ => format!("{prefix}.{key}"),
+    };
+    match value {
+        toml::Value::Table(table) => {
+            for (key, value) in table {
+                flatten(&name(key), value, settings);
+            }
+        }
+        toml::Value::Array(items) if !items.is_empty() && items.iter().all(|v| v.is_table()) => {
+            for (i, item) in items.iter().enumerate() {
+                let key = match item.get("name").and_then(|n| n.as_str()) {
+                    Some(name) => name.to_string(),
+                    None => i.to_string(),
+                };
+                flatten(&format!("{prefix}[{key}]"), item, settings);
+            }
+        }
+        other => settings.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// A 64-bit fingerprint (FNV-1a) of the settings the ranks of one run must share
+/// ([`shared_settings`]).
+pub fn run_fingerprint(config: &TrainConfig, step: u64) -> std::result::Result<u64, String> {
+    let settings = shared_settings(config, step)?;
+    let mut hash = Fnv1a::default();
+    for (name, value) in &settings {
+        hash.bytes(name.as_bytes());
+        hash.bytes(b"=");
+        hash.bytes(value.as_bytes());
+        hash.bytes(b"\n");
+    }
+    Ok(hash.value())
+}
+
+/// For ranks whose [`run_fingerprint`]s differ: the first of rank 0's shared settings that some
+/// rank holds otherwise, as its name and this rank's value (`None` when the ranks differ only
+/// in settings rank 0 does not have). Rank 0 sends the settings' names; every rank must call it.
+pub fn first_differing_setting(
+    collective: &dyn Collective,
+    config: &TrainConfig,
+    step: u64,
+) -> std::result::Result<Option<(String, String)>, String> {
+    let settings = shared_settings(config, step)?;
+    let mut names: Vec<u8> = (settings.iter().map(|(n, _)| n.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes();
+    collective.broadcast_bytes(&mut names);
+    let names = String::from_utf8_lossy(&names).into_owned();
+    let names: Vec<&str> = names.split('\n').collect();
+    let values = setting_values(&names, &settings);
+    let here = |name: &str| {
+        (settings.iter().find(|(n, _)| n == name)).map_or("(not set)", |(_, v)| v.as_str())
+    };
+    Ok(first_disagreement(collective, &values)
+        .map(|i| (names[i].to_string(), here(names[i]).to_string())))
+}
+
+/// A fingerprint of this rank's value of each setting of `names` ("(not set)" for one it lacks).
+fn setting_values(names: &[&str], settings: &[(String, String)]) -> Vec<u64> {
+    (names.iter())
+        .map(|name| {
+            let value = settings.iter().find(|(n, _)| n == name);
+            fingerprint(&[value.map_or("(not set)", |(_, v)| v.as_str()).as_bytes()])
+        })
+        .collect()
 }
 
 /// A 64-bit fingerprint (FNV-1a) of a task as its data made it: classes, labels, input form
@@ -131,4 +215,86 @@ pub fn sharded_logits(
     let mut all = vec![0.0; send.len()];
     collective.sum_f32(&send, &mut all);
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rank 0 of two; the other rank's contribution to each `max_u64` is fixed, and rank 0's
+    /// broadcast leaves its bytes as they are.
+    struct BesideAnotherRank {
+        other: Vec<u64>,
+    }
+
+    impl Collective for BesideAnotherRank {
+        fn rank(&self) -> usize {
+            0
+        }
+        fn size(&self) -> usize {
+            2
+        }
+        fn sum_f32(&self, _: &[f32], _: &mut [f32]) {
+            unreachable!("not used to compare settings")
+        }
+        fn max_u64(&self, values: &mut [u64]) {
+            for (v, &o) in values.iter_mut().zip(&self.other) {
+                *v = (*v).max(o);
+            }
+        }
+        fn broadcast_bytes(&self, _: &mut Vec<u8>) {}
+    }
+
+    /// What `first_differing_setting` on rank 0 with `here` meets when the other rank runs
+    /// `there` from step `there_step`.
+    fn against(
+        here: &TrainConfig,
+        there: &TrainConfig,
+        there_step: u64,
+    ) -> Option<(String, String)> {
+        let ours = shared_settings(here, 0).unwrap();
+        let names: Vec<&str> = ours.iter().map(|(n, _)| n.as_str()).collect();
+        let values = setting_values(&names, &shared_settings(there, there_step).unwrap());
+        let other = BesideAnotherRank {
+            other: values
+                .iter()
+                .copied()
+                .chain(values.iter().map(|v| !v))
+                .collect(),
+        };
+        first_differing_setting(&other, here, 0).unwrap()
+    }
+
+    /// Ranks that differ in a setting are told which; paths and caching may differ.
+    #[test]
+    fn the_setting_that_differs_between_ranks_is_named() {
+        let config = TrainConfig::default();
+        let mut moved = config.clone();
+        moved.suite_dir = Some("elsewhere".into());
+        assert_eq!(
+            run_fingerprint(&config, 0).unwrap(),
+            run_fingerprint(&moved, 0).unwrap()
+        );
+        assert_eq!(against(&config, &moved, 0), None);
+        let seeded = TrainConfig {
+            seed: config.seed + 1,
+            ..config.clone()
+        };
+        assert_ne!(
+            run_fingerprint(&config, 0).unwrap(),
+            run_fingerprint(&seeded, 0).unwrap()
+        );
+        assert_eq!(
+            against(&config, &seeded, 0),
+            Some(("seed".into(), config.seed.to_string()))
+        );
+        let mut steps = config.clone();
+        steps.tasks[1].steps += 1;
+        let (name, _) = against(&config, &steps, 0).unwrap();
+        assert_eq!(name, format!("task[{}].steps", config.tasks[1].name));
+        assert_eq!(
+            against(&config, &config, 700),
+            Some(("the step the run starts from".into(), "0".into()))
+        );
+    }
 }

@@ -6,7 +6,8 @@ use super::batch::{batch_indices, drawn_batch_size, training_batch_rows};
 use super::collective::{first_disagreement, shard, Collective, SingleProcess};
 use super::config::TrainConfig;
 use super::distributed::{
-    replicas_agree, run_fingerprint, sharded_logits, sum_over_ranks, task_fingerprint,
+    first_differing_setting, replicas_agree, run_fingerprint, sharded_logits, sum_over_ranks,
+    task_fingerprint,
 };
 use super::evaluate::{score, TaskScore};
 use super::loss::LossKind;
@@ -319,12 +320,19 @@ impl Run {
         }
         match first_disagreement(&*self.collective, &fingerprints) {
             None => Ok(()),
-            Some(0) => Err(RunError::Refused(
-                "the ranks were given different runs: every rank needs the same settings (flags \
-                 and configuration file; only paths and caching may differ), and --resume on \
-                 every rank or on none"
-                    .into(),
-            )),
+            Some(0) => {
+                let which = first_differing_setting(&*self.collective, &self.config, self.step)
+                    .map_err(RunError::Refused)?;
+                let which = match which {
+                    Some((name, value)) => format!("{name} differs (here {value})"),
+                    None => "a setting rank 0 does not have differs".into(),
+                };
+                Err(RunError::Refused(format!(
+                    "the ranks were given different runs: {which}; every rank needs the same \
+                     settings (flags and configuration file; only paths and caching may \
+                     differ), and --resume on every rank or on none"
+                )))
+            }
             Some(task) => Err(RunError::Refused(format!(
                 "task {}: the ranks read different data (its classes, labels or statistics \
                  differ from rank to rank; every rank needs the same files)",
