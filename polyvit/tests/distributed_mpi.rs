@@ -358,14 +358,14 @@ fn ranks_given_different_runs_stop_with_a_message() {
         (
             mnist("40"),
             mnist("50"),
-            "the ranks were given different runs",
+            "the ranks were given different runs: task[mnist].steps differs",
         ),
         (
             shapes("shapes"),
             shapes("swapped"),
             "task shapes: the ranks read different data",
         ),
-        (resume, mnist("4"), "the ranks are out of step"),
+        (resume, mnist("4"), "--resume on some ranks only"),
     ];
     for (first, second, said) in cases {
         let (output, took) = output_within(two_unlike_ranks(&first, &second), FAILURE_DEADLINE);

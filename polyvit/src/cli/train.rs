@@ -11,6 +11,7 @@ use nn::checkpoint::{read_whole_file, Checkpoint};
 use polyvit::data::{class_list, FolderSpec, TaskId};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
+use polyvit::train::collective::first_disagreement;
 use polyvit::train::step_memory::{check_parameter_memory, check_step_memory, ParameterUse};
 use polyvit::train::{Collective, Run, RunError, SingleProcess, TaskScore, TrainConfig};
 use std::path::{Path, PathBuf};
@@ -295,6 +296,15 @@ fn load_checkpoint(path: &Path, collective: &dyn Collective) -> Result<Checkpoin
 pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<Ended, String> {
     let checks = ReplicaChecks::from_args(&args.distributed)?;
     let lead = collective.rank() == 0;
+    // Ranks resuming and ranks starting afresh would call different collectives from here on
+    // (rank 0 sends the checkpoint to the others): they agree on it first.
+    if first_disagreement(&*collective, &[args.resume.is_some() as u64]).is_some() {
+        return Err(
+            "the ranks were given different runs: --resume on some ranks only; give it on every \
+             rank or on none"
+                .into(),
+        );
+    }
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     let resumed = match &args.resume {
         Some(path) => {
