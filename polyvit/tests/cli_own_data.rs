@@ -406,6 +406,17 @@ fn image_audio_and_video_folders_co_train_and_predict() {
         err.contains("1.png: an image input, but task clips takes video inputs"),
         "{err}"
     );
+    // Without --task, a checkpoint with image tasks reads frames as pictures, and says so.
+    let out = polyvit(&format!(
+        "predict --checkpoint {checkpoint} {}",
+        s(&root.join("clips/up"))
+    ));
+    let notes = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        notes.contains("note: 4 folder(s) of frames were read as pictures")
+            && notes.contains("--task clips reads each as one clip"),
+        "{notes}"
+    );
     // One task picked out of a mixed folder: the other modalities' files met while walking are
     // skipped with one note, not errors.
     let out = polyvit(&format!(

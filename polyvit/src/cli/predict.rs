@@ -67,7 +67,8 @@ struct Prediction {
 
 /// The inputs named on the command line for tasks of the `considered` modalities: files as
 /// they are, folders walked (a folder of frames is one clip when video is considered and images
-/// are not). Files of no known kind met while walking are counted in `skipped`, and those of a
+/// are not; with both, such a folder's frames are pictures, and the folder is counted in
+/// `frame_folders`). Files of no known kind met while walking are counted in `skipped`, and those of a
 /// modality not considered (a folder of pictures and recordings, with `--task` naming an audio
 /// task) in `elsewhere`; a named file is kept whatever its modality, to be told which tasks take
 /// it. A video file holding only a recording (a voice memo as MP4, a browser's WebM recording)
@@ -80,6 +81,7 @@ struct Inputs {
     found: Vec<(PathBuf, Modality)>,
     skipped: Vec<PathBuf>,
     elsewhere: Vec<PathBuf>,
+    frame_folders: Vec<PathBuf>,
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
     unreadable: Vec<String>,
@@ -92,6 +94,7 @@ impl Inputs {
             found: Vec::new(),
             skipped: Vec::new(),
             elsewhere: Vec::new(),
+            frame_folders: Vec::new(),
             walked: FoldersSeen::default(),
             revisited: Vec::new(),
             unreadable: Vec::new(),
@@ -147,9 +150,14 @@ impl Inputs {
         let modality = modality_of(path)?;
         if path.is_dir() {
             let clips = self.considers(Modality::Video) && !self.considers(Modality::Image);
-            if clips && modality == Some(Modality::Video) {
-                self.found.push((path.to_path_buf(), Modality::Video));
-                return Ok(());
+            if modality == Some(Modality::Video) {
+                if clips {
+                    self.found.push((path.to_path_buf(), Modality::Video));
+                    return Ok(());
+                }
+                if self.considers(Modality::Video) {
+                    self.frame_folders.push(path.to_path_buf());
+                }
             }
             if !self.walked.first_visit(path)? {
                 self.revisited.push(path.to_path_buf());
@@ -456,6 +464,18 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
     }
     let inputs = Inputs::collect(&args.files, considered).map_err(|e| e.to_string())?;
     print_skipped(&inputs);
+    if let (Some(first), Some(video)) = (
+        inputs.frame_folders.first(),
+        trained.tasks.iter().find(|t| t.modality == Modality::Video),
+    ) {
+        eprintln!(
+            "note: {} folder(s) of frames were read as pictures, for the image tasks (the first: \
+             {}); --task {} reads each as one clip",
+            inputs.frame_folders.len(),
+            first.display(),
+            video.name
+        );
+    }
     let started = Instant::now();
     let chosen = chosen.and_then(|t| trained.tasks.iter().position(|u| u.name == t.name));
     let formats: Vec<InputFormat> = (trained.tasks.iter())
