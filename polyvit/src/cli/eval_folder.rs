@@ -4,6 +4,7 @@
 
 use nn::checkpoint::Checkpoint;
 use polyvit::data::folder::{labelled_folder, labels_of};
+use polyvit::data::listing::list_dir;
 use polyvit::data::stream::StreamedInputs;
 use polyvit::data::task_info::TaskInfo;
 use polyvit::data::{class_list, Modality, Split};
@@ -13,7 +14,7 @@ use std::path::Path;
 use tensor::Device;
 
 /// Why no task of `trained` fits a folder of `modality` inputs in `classes`: the classes each
-/// task of that modality lacks, and a hint when the "classes" are split folders.
+/// task of that modality lacks.
 fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: &Path) -> String {
     let lacking: Vec<String> = trained
         .tasks
@@ -33,24 +34,38 @@ fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: 
             )
         })
         .collect();
-    let mut message = match lacking.is_empty() {
+    match lacking.is_empty() {
         true => format!(
             "{}: no task of the checkpoint takes {} inputs",
             dir.display(),
             modality.name()
         ),
         false => format!("{}: {}", dir.display(), lacking.join("; ")),
-    };
-    let splits = ["test", "val", "validation", "train"];
-    if classes.iter().all(|c| splits.contains(&c.as_str())) {
-        let example = splits.iter().find(|s| classes.iter().any(|c| c == *s));
-        message += &format!(
-            " ({} are split folders, not classes: give --data one of them, e.g. {})",
-            classes.join(", "),
-            dir.join(example.expect("a split folder")).display()
-        );
     }
-    message
+}
+
+/// An error when `dir` holds split folders (`train/`, `val/`, `test/`: a task folder, or what
+/// `polyvit data export` writes) rather than class folders, naming one to give instead.
+fn refuse_split_folders(dir: &Path) -> Result<(), String> {
+    const SPLITS: [&str; 4] = ["test", "val", "validation", "train"];
+    let Ok(entries) = list_dir(dir) else {
+        return Ok(());
+    };
+    let names: Vec<String> = (entries.iter())
+        .filter(|e| e.is_dir())
+        .filter_map(|e| e.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let split = |n: &String| SPLITS.contains(&n.as_str());
+    if names.is_empty() || !names.iter().all(split) {
+        return Ok(());
+    }
+    let example = SPLITS.iter().find(|s| names.iter().any(|n| n == *s));
+    Err(format!(
+        "{}: {} are split folders, not classes: give --data one of them, e.g. {}",
+        dir.display(),
+        names.join(", "),
+        dir.join(example.expect("a split folder")).display()
+    ))
 }
 
 /// The task to score: the named one, or the only task of the folder's modality whose classes
@@ -93,6 +108,7 @@ pub fn eval_folder(
     let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
     let trained = Trained::load(&checkpoint, &path.display().to_string(), device)
         .map_err(|e| e.to_string())?;
+    refuse_split_folders(dir)?;
     let (modality, classes, examples) = labelled_folder(dir).map_err(|e| e.to_string())?;
     let has_all = |t: &TaskInfo| classes.iter().all(|c| t.classes.contains(c));
     let task = choose_task(
