@@ -504,6 +504,12 @@ mod tests {
                 assert!(err.problem.contains(want), "{err}");
             }
         }
+        // A FLAC file cut inside its header says so.
+        let flac = std::fs::read(fixture("tones.flac")).unwrap();
+        let path = temp_path("cut-header.flac");
+        std::fs::write(&path, &flac[..40]).unwrap();
+        let err = read_audio(&path).unwrap_err();
+        assert!(err.problem.starts_with("a FLAC file cut short"), "{err}");
         assert!(is_audio_file(Path::new("a/B.FLAC")) && is_audio_file(Path::new("c.oga")));
         assert!(!is_audio_file(Path::new("notes.txt")));
     }

@@ -12,7 +12,18 @@ use claxon::FlacReader;
 /// before the sample count its header declares is an error too.
 pub fn parse_flac(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
     let err = |p: String| DataError::new(origin, p);
-    let mut reader = FlacReader::new(bytes).map_err(|e| err(format!("not a FLAC file: {e}")))?;
+    let mut reader = FlacReader::new(bytes).map_err(|e| {
+        err(match e {
+            claxon::Error::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                format!(
+                    "a FLAC file cut short: its {} bytes end inside its header",
+                    bytes.len()
+                )
+            }
+            e if bytes.starts_with(b"fLaC") => format!("a damaged FLAC header: {e}"),
+            e => format!("not a FLAC file: {e}"),
+        })
+    })?;
     let info = reader.streaminfo();
     if info.channels == 0 || info.sample_rate == 0 || !(4..=32).contains(&info.bits_per_sample) {
         return Err(err(format!(
