@@ -91,7 +91,11 @@ fn export_clips(clips: &[Clip], classes: &[String], dir: &Path) -> DataResult<us
 /// Why `task` cannot be written as a folder of class subfolders, if it cannot.
 fn not_exportable(task: TaskId) -> Option<&'static str> {
     match task {
-        TaskId::Drums => Some("a multi-label task does not fit a folder of class subfolders"),
+        TaskId::Drums => Some(
+            "its examples are mixed from one-shots and turned into log-mel features as the \
+             suite is built, so there are no recordings to write out (a folder of one's own \
+             multi-label recordings is read with a labels.csv: README, Your own data)",
+        ),
         TaskId::LanguageId => Some(
             "not embedded: the full suite holds it (polyvit/scripts/fetch_full_suite.sh), \
              already as files",
