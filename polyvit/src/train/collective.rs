@@ -73,6 +73,32 @@ pub fn first_disagreement(collective: &dyn Collective, values: &[u64]) -> Option
     (0..values.len()).find(|&i| max[i] != !not_min[i])
 }
 
+/// For tests: rank 0 of two, whose other rank's contribution to each `max_u64` is fixed
+/// (`other`), and whose broadcast leaves rank 0's bytes as they are.
+#[cfg(test)]
+pub(crate) struct BesideAnotherRank {
+    pub other: Vec<u64>,
+}
+
+#[cfg(test)]
+impl Collective for BesideAnotherRank {
+    fn rank(&self) -> usize {
+        0
+    }
+    fn size(&self) -> usize {
+        2
+    }
+    fn sum_f32(&self, _: &[f32], _: &mut [f32]) {
+        unreachable!("the tests compare values, they sum none")
+    }
+    fn max_u64(&self, values: &mut [u64]) {
+        for (v, &o) in values.iter_mut().zip(&self.other) {
+            *v = (*v).max(o);
+        }
+    }
+    fn broadcast_bytes(&self, _: &mut Vec<u8>) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,35 +120,10 @@ mod tests {
         }
     }
 
-    /// Rank 0 of two, the other rank's contribution to each `max_u64` fixed.
-    struct BesideAnotherRank<const N: usize> {
-        other: [u64; N],
-    }
-
-    impl<const N: usize> Collective for BesideAnotherRank<N> {
-        fn rank(&self) -> usize {
-            0
-        }
-        fn size(&self) -> usize {
-            2
-        }
-        fn sum_f32(&self, _: &[f32], _: &mut [f32]) {
-            unreachable!("not used by same_on_every_rank")
-        }
-        fn max_u64(&self, values: &mut [u64]) {
-            for (v, &o) in values.iter_mut().zip(&self.other) {
-                *v = (*v).max(o);
-            }
-        }
-        fn broadcast_bytes(&self, _: &mut Vec<u8>) {
-            unreachable!("not used by same_on_every_rank")
-        }
-    }
-
     #[test]
     fn the_first_value_that_differs_is_named() {
         let other = BesideAnotherRank {
-            other: [5, 9, !5, !9],
+            other: vec![5, 9, !5, !9],
         };
         assert_eq!(first_disagreement(&other, &[5, 9]), None);
         assert_eq!(first_disagreement(&other, &[5, 8]), Some(1));
@@ -131,7 +132,7 @@ mod tests {
 
     #[test]
     fn ranks_agree_only_on_equal_values() {
-        let other = BesideAnotherRank { other: [7, !7] };
+        let other = BesideAnotherRank { other: vec![7, !7] };
         assert!(same_on_every_rank(&other, 7));
         assert!(!same_on_every_rank(&other, 6), "smaller here");
         assert!(!same_on_every_rank(&other, 8), "larger here");

@@ -120,8 +120,8 @@ fn flatten(prefix: &str, value: &toml::Value, settings: &mut Vec<(String, String
     }
 }
 
-/// A 64-bit fingerprint (FNV-1a) of the settings the ranks of one run must share
-/// ([`shared_settings`]).
+/// A 64-bit fingerprint (FNV-1a) of the settings the ranks of one run must share: every setting
+/// of `config` but where files are and how they are cached, and the `step` the run starts from.
 pub fn run_fingerprint(config: &TrainConfig, step: u64) -> std::result::Result<u64, String> {
     let settings = shared_settings(config, step)?;
     let mut hash = Fnv1a::default();
@@ -219,31 +219,8 @@ pub fn sharded_logits(
 
 #[cfg(test)]
 mod tests {
+    use super::super::collective::BesideAnotherRank;
     use super::*;
-
-    /// Rank 0 of two; the other rank's contribution to each `max_u64` is fixed, and rank 0's
-    /// broadcast leaves its bytes as they are.
-    struct BesideAnotherRank {
-        other: Vec<u64>,
-    }
-
-    impl Collective for BesideAnotherRank {
-        fn rank(&self) -> usize {
-            0
-        }
-        fn size(&self) -> usize {
-            2
-        }
-        fn sum_f32(&self, _: &[f32], _: &mut [f32]) {
-            unreachable!("not used to compare settings")
-        }
-        fn max_u64(&self, values: &mut [u64]) {
-            for (v, &o) in values.iter_mut().zip(&self.other) {
-                *v = (*v).max(o);
-            }
-        }
-        fn broadcast_bytes(&self, _: &mut Vec<u8>) {}
-    }
 
     /// What `first_differing_setting` on rank 0 with `here` meets when the other rank runs
     /// `there` from step `there_step`.
