@@ -68,10 +68,10 @@ struct Prediction {
 /// The inputs named on the command line for tasks of the `considered` modalities: files as
 /// they are, folders walked (a folder of frames is one clip when video is considered and images
 /// are not; with both, such a folder's frames are pictures, and the folder is counted in
-/// `frame_folders`). Files of no known kind met while walking are counted in `skipped`, and those of a
-/// modality not considered (a folder of pictures and recordings, with `--task` naming an audio
-/// task) in `elsewhere`; a named file is kept whatever its modality, to be told which tasks take
-/// it. A video file holding only a recording (a voice memo as MP4, a browser's WebM recording)
+/// `frame_folders`). Files of no known kind met while walking are counted in `skipped`, and
+/// those of a modality not considered (a folder of pictures and recordings, with `--task`
+/// naming an audio task) in `elsewhere`; a named file is kept whatever its modality, to be told
+/// which tasks take it. A video file holding only a recording (a voice memo as MP4, a browser's WebM recording)
 /// is a recording when video is not considered and audio is. A folder is walked once: reached
 /// again through a link (a link to a folder above it would otherwise be walked until the
 /// system's limit on nested links), it is counted in `revisited`. A named path that is missing,
@@ -80,7 +80,7 @@ struct Inputs {
     considered: Vec<Modality>,
     found: Vec<(PathBuf, Modality)>,
     skipped: Vec<PathBuf>,
-    elsewhere: Vec<PathBuf>,
+    elsewhere: Vec<(PathBuf, Modality)>,
     frame_folders: Vec<PathBuf>,
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
@@ -136,11 +136,9 @@ impl Inputs {
     /// The modalities of the files left out as `elsewhere`, each once.
     fn elsewhere_modalities(&self) -> Vec<Modality> {
         let mut modalities = Vec::new();
-        for path in &self.elsewhere {
-            if let Ok(Some(m)) = modality_of(path) {
-                if !modalities.contains(&m) {
-                    modalities.push(m);
-                }
+        for (_, m) in &self.elsewhere {
+            if !modalities.contains(m) {
+                modalities.push(*m);
             }
         }
         modalities
@@ -177,7 +175,7 @@ impl Inputs {
                 self.found.push((path.to_path_buf(), Modality::Audio))
             }
             Some(m) if named || self.considers(m) => self.found.push((path.to_path_buf(), m)),
-            Some(_) => self.elsewhere.push(path.to_path_buf()),
+            Some(m) => self.elsewhere.push((path.to_path_buf(), m)),
             None if named => {
                 return Err(DataError::new(
                     path.display().to_string(),
@@ -375,14 +373,23 @@ fn modality_names(modalities: &[Modality]) -> String {
     names.join(" or ")
 }
 
-/// The notes on what was left out of the inputs named on the command line.
-fn print_skipped(inputs: &Inputs) {
-    if let Some(first) = inputs.elsewhere.first() {
+/// The notes on what was left out of the inputs named on the command line, or read otherwise
+/// than the checkpoint's video task (`video_task`, if any) would read it.
+fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
+    if let Some((first, _)) = inputs.elsewhere.first() {
         eprintln!(
             "skipped {} file(s) that no task here takes (they take {} inputs; the first: {})",
             inputs.elsewhere.len(),
             modality_names(&inputs.considered),
             first.display()
+        );
+    }
+    if let (Some(first), Some(video)) = (inputs.frame_folders.first(), video_task) {
+        eprintln!(
+            "note: {} folder(s) of frames were read as pictures, for the image tasks (the first: \
+             {}); --task {video} reads each as one clip",
+            inputs.frame_folders.len(),
+            first.display(),
         );
     }
     if let Some(first) = inputs.skipped.first() {
@@ -451,33 +458,23 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
     let origin = args.checkpoint.display().to_string();
     let trained = Trained::load(&checkpoint, &origin, &device).map_err(|e| e.to_string())?;
-    let chosen = args.task.as_deref().map(|t| trained.task(t)).transpose()?;
+    let chosen = match args.task.as_deref() {
+        Some(name) => {
+            let task = trained.task(name)?;
+            trained.tasks.iter().position(|t| t.name == task.name)
+        }
+        None => None,
+    };
     let mut considered: Vec<Modality> = Vec::new();
-    for task in trained
-        .tasks
-        .iter()
-        .filter(|t| chosen.is_none_or(|c| c.name == t.name))
-    {
-        if !considered.contains(&task.modality) {
+    for (t, task) in trained.tasks.iter().enumerate() {
+        if chosen.is_none_or(|c| c == t) && !considered.contains(&task.modality) {
             considered.push(task.modality);
         }
     }
     let inputs = Inputs::collect(&args.files, considered).map_err(|e| e.to_string())?;
-    print_skipped(&inputs);
-    if let (Some(first), Some(video)) = (
-        inputs.frame_folders.first(),
-        trained.tasks.iter().find(|t| t.modality == Modality::Video),
-    ) {
-        eprintln!(
-            "note: {} folder(s) of frames were read as pictures, for the image tasks (the first: \
-             {}); --task {} reads each as one clip",
-            inputs.frame_folders.len(),
-            first.display(),
-            video.name
-        );
-    }
+    let video_task = trained.tasks.iter().find(|t| t.modality == Modality::Video);
+    print_skipped(&inputs, video_task.map(|t| t.name.as_str()));
     let started = Instant::now();
-    let chosen = chosen.and_then(|t| trained.tasks.iter().position(|u| u.name == t.name));
     let formats: Vec<InputFormat> = (trained.tasks.iter())
         .map(|t| t.file_format(args.as_is).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
