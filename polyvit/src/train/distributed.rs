@@ -124,14 +124,10 @@ fn flatten(prefix: &str, value: &toml::Value, settings: &mut Vec<(String, String
 /// of `config` but where files are and how they are cached, and the `step` the run starts from.
 pub fn run_fingerprint(config: &TrainConfig, step: u64) -> std::result::Result<u64, String> {
     let settings = shared_settings(config, step)?;
-    let mut hash = Fnv1a::default();
-    for (name, value) in &settings {
-        hash.bytes(name.as_bytes());
-        hash.bytes(b"=");
-        hash.bytes(value.as_bytes());
-        hash.bytes(b"\n");
-    }
-    Ok(hash.value())
+    let parts: Vec<&[u8]> = (settings.iter())
+        .flat_map(|(name, value)| [name.as_bytes(), b"=", value.as_bytes(), b"\0"])
+        .collect();
+    Ok(fingerprint(&parts))
 }
 
 /// For ranks whose [`run_fingerprint`]s differ: the first of rank 0's shared settings that some
@@ -145,26 +141,29 @@ pub fn first_differing_setting(
     let settings = shared_settings(config, step)?;
     let mut names: Vec<u8> = (settings.iter().map(|(n, _)| n.as_str()))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\0")
         .into_bytes();
     collective.broadcast_bytes(&mut names);
     let names = String::from_utf8_lossy(&names).into_owned();
-    let names: Vec<&str> = names.split('\n').collect();
+    let names: Vec<&str> = names.split('\0').collect();
     let values = setting_values(&names, &settings);
-    let here = |name: &str| {
-        (settings.iter().find(|(n, _)| n == name)).map_or("(not set)", |(_, v)| v.as_str())
-    };
-    Ok(first_disagreement(collective, &values)
-        .map(|i| (names[i].to_string(), here(names[i]).to_string())))
+    Ok(first_disagreement(collective, &values).map(|i| {
+        (
+            names[i].to_string(),
+            value_of(&settings, names[i]).to_string(),
+        )
+    }))
 }
 
-/// A fingerprint of this rank's value of each setting of `names` ("(not set)" for one it lacks).
+/// This rank's value of the setting `name`, or "(not set)".
+fn value_of<'s>(settings: &'s [(String, String)], name: &str) -> &'s str {
+    (settings.iter().find(|(n, _)| n == name)).map_or("(not set)", |(_, v)| v.as_str())
+}
+
+/// A fingerprint of this rank's value of each setting of `names` ([`value_of`]).
 fn setting_values(names: &[&str], settings: &[(String, String)]) -> Vec<u64> {
     (names.iter())
-        .map(|name| {
-            let value = settings.iter().find(|(n, _)| n == name);
-            fingerprint(&[value.map_or("(not set)", |(_, v)| v.as_str()).as_bytes()])
-        })
+        .map(|name| fingerprint(&[value_of(settings, name).as_bytes()]))
         .collect()
 }
 
