@@ -272,6 +272,31 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
             && stderr.contains("1 of the 2 inputs could not be predicted"),
         "{stderr}"
     );
+    // In JSON, in input order: the missing path's failure, the blank picture's prediction
+    // marked flat, the file's prediction unmarked.
+    let json = polyvit(&format!(
+        "predict --checkpoint {checkpoint} --json {missing} {} {file}",
+        s(&blank)
+    ));
+    assert_eq!(json.status.code(), Some(1));
+    let entries: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let entries = entries.as_array().unwrap();
+    assert!(entries[0]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("no such file or folder")));
+    assert_eq!(entries[0]["file"].as_str(), Some(missing.as_str()));
+    let blank = s(&blank);
+    let of = |f: &str| -> Vec<&serde_json::Value> {
+        (entries.iter())
+            .filter(|e| e["file"].as_str() == Some(f))
+            .collect()
+    };
+    assert!(!of(&blank).is_empty() && of(&blank).iter().all(|e| e["flat"] == true));
+    assert!(!of(&file).is_empty());
+    assert!(of(&file)
+        .iter()
+        .all(|e| e.get("flat").is_none() && e.get("error").is_none()));
+    assert_eq!(entries.len(), 1 + of(&blank).len() + of(&file).len());
     let empty = root.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let err = fails(&format!("predict --checkpoint {checkpoint} {}", s(&empty)));

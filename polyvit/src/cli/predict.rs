@@ -57,12 +57,30 @@ struct ClassScore {
     probability: f32,
 }
 
-/// One file's top classes under one task.
+/// One file's top classes under one task; `flat` when the input reached the task as one level
+/// throughout (a blank picture, silence), so that the answer says nothing about it.
 #[derive(Serialize)]
 struct Prediction {
     file: String,
     task: String,
     top: Vec<ClassScore>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    flat: bool,
+}
+
+/// An input that could not be predicted, and why (in `--json` output, where it stands).
+#[derive(Serialize)]
+struct Failure {
+    file: String,
+    error: String,
+}
+
+/// One entry of the `--json` array: a prediction, or a failure.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry {
+    Prediction(Prediction),
+    Failure(Failure),
 }
 
 /// The inputs named on the command line for tasks of the `considered` modalities: files as
@@ -84,7 +102,7 @@ struct Inputs {
     frame_folders: Vec<PathBuf>,
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
-    unreadable: Vec<String>,
+    unreadable: Vec<Failure>,
 }
 
 impl Inputs {
@@ -108,7 +126,10 @@ impl Inputs {
                 )),
             };
             if let Err(e) = walked {
-                inputs.unreadable.push(e.to_string());
+                inputs.unreadable.push(Failure {
+                    file: path.display().to_string(),
+                    error: e.to_string(),
+                });
             }
         }
         if inputs.found.is_empty() && inputs.unreadable.is_empty() {
@@ -215,11 +236,8 @@ fn score_task<'f>(
     k: usize,
     flat: &mut Vec<&'f Path>,
 ) -> Result<Vec<Result<Prediction, String>>, String> {
-    for (file, input) in inputs {
-        if input.as_ref().is_ok_and(|x| x.iter().all(|&v| v == x[0])) {
-            flat.push(file);
-        }
-    }
+    let is_flat = |input: &ReadInput| input.as_ref().is_ok_and(|x| x.iter().all(|&v| v == x[0]));
+    flat.extend(inputs.iter().filter(|(_, i)| is_flat(i)).map(|(f, _)| *f));
     let read = inputs.iter().filter(|(_, d)| d.is_ok()).count();
     let values = inputs
         .iter()
@@ -241,6 +259,7 @@ fn score_task<'f>(
                 file: file.display().to_string(),
                 task: task.name.clone(),
                 top: top_k(task, rows.next().expect("a row per file read"), k),
+                flat: is_flat(input),
             }),
             Err(e) => Err(e.to_string()),
         })
@@ -409,20 +428,16 @@ fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
     }
 }
 
-/// The predictions as text, one line per file and task, or as one JSON array.
-fn render(predictions: &[Prediction], json: bool) -> Result<String, String> {
-    if json {
-        return Ok(serde_json::to_string_pretty(predictions).map_err(|e| e.to_string())? + "\n");
-    }
-    Ok(predictions
-        .iter()
+/// The predictions as text, one line per file and task (failures are told on stderr).
+fn render_text(predictions: &[&Prediction]) -> String {
+    (predictions.iter())
         .map(|p| {
             let top: Vec<String> = (p.top.iter())
                 .map(|c| format!("{} {:.3}", c.class, c.probability))
                 .collect();
             format!("{} [{}] {}\n", p.file, p.task, top.join(", "))
         })
-        .collect())
+        .collect()
 }
 
 /// The command's outcome for `n` inputs, of which those in `failed` could not be predicted:
@@ -500,9 +515,35 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             print_flat_note(task, scored.flat[t].len(), first);
         }
     }
-    let predictions: Vec<Prediction> = scored.per_file.into_iter().flatten().collect();
-    out!("{}", render(&predictions, args.json)?);
-    let n = inputs.found.len() + inputs.unreadable.len();
+    // In input order: the named paths that could not be walked, then each input's predictions
+    // and, if it failed, its failure.
+    let mut entries: Vec<Entry> = Vec::new();
+    let unreadable = inputs.unreadable.len();
+    entries.extend(inputs.unreadable.into_iter().map(Entry::Failure));
+    for (((file, _), predictions), error) in (inputs.found.iter()).zip(scored.per_file).zip(failed)
+    {
+        entries.extend(predictions.into_iter().map(Entry::Prediction));
+        if let Some(error) = error {
+            let file = file.display().to_string();
+            entries.push(Entry::Failure(Failure { file, error }));
+        }
+    }
+    match args.json {
+        true => out!(
+            "{}\n",
+            serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?
+        ),
+        false => {
+            let predictions: Vec<&Prediction> = (entries.iter())
+                .filter_map(|e| match e {
+                    Entry::Prediction(p) => Some(p),
+                    Entry::Failure(_) => None,
+                })
+                .collect();
+            out!("{}", render_text(&predictions));
+        }
+    }
+    let n = inputs.found.len() + unreadable;
     if n >= LARGE_BATCH {
         let seconds = started.elapsed().as_secs_f64();
         eprintln!(
@@ -510,9 +551,11 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             n as f64 / seconds.max(1e-9)
         );
     }
-    // The named paths that could not be walked first, then each input that failed, in order.
-    let failed = (inputs.unreadable.iter().cloned())
-        .chain(failed.into_iter().flatten())
+    let failed = (entries.into_iter())
+        .filter_map(|e| match e {
+            Entry::Failure(f) => Some(f.error),
+            Entry::Prediction(_) => None,
+        })
         .collect();
     outcome(failed, n)
 }
