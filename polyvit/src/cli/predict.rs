@@ -228,16 +228,13 @@ type ReadInput = DataResult<Vec<f32>>;
 
 /// One task's predictions for `inputs` (each file and its input as read, or why it could not
 /// be), one per file in order: a file that could not be read keeps its error, and the others are
-/// still scored. Files that reached the task as one level throughout are added to `flat`.
-fn score_task<'f>(
+/// still scored; a prediction is `flat` when its input reached the task as one level throughout.
+fn score_task(
     trained: &Trained,
     task: &TaskInfo,
-    inputs: &[(&'f Path, &ReadInput)],
+    inputs: &[(&Path, &ReadInput)],
     k: usize,
-    flat: &mut Vec<&'f Path>,
 ) -> Result<Vec<Result<Prediction, String>>, String> {
-    let is_flat = |input: &ReadInput| input.as_ref().is_ok_and(|x| x.iter().all(|&v| v == x[0]));
-    flat.extend(inputs.iter().filter(|(_, i)| is_flat(i)).map(|(f, _)| *f));
     let read = inputs.iter().filter(|(_, d)| d.is_ok()).count();
     let values = inputs
         .iter()
@@ -252,14 +249,13 @@ fn score_task<'f>(
             .map_err(|e| e.to_string())?,
     };
     let mut rows = probabilities.chunks_exact(task.classes.len());
-    Ok(inputs
-        .iter()
+    Ok((inputs.iter())
         .map(|(file, input)| match input {
-            Ok(_) => Ok(Prediction {
+            Ok(x) => Ok(Prediction {
                 file: file.display().to_string(),
                 task: task.name.clone(),
                 top: top_k(task, rows.next().expect("a row per file read"), k),
-                flat: is_flat(input),
+                flat: x.iter().all(|&v| v == x[0]),
             }),
             Err(e) => Err(e.to_string()),
         })
@@ -373,11 +369,16 @@ fn score_files<'f>(
                     Some((i, (files[i].0.as_path(), &loaded[at])))
                 })
                 .unzip();
-            let predictions = score_task(trained, task, &inputs, top, &mut scored.flat[t])?;
+            let predictions = score_task(trained, task, &inputs, top)?;
             scored.read[t] += predictions.iter().filter(|p| p.is_ok()).count();
             for (i, p) in indices.into_iter().zip(predictions) {
                 match p {
-                    Ok(p) => scored.per_file[i].push(p),
+                    Ok(p) => {
+                        if p.flat {
+                            scored.flat[t].push(&files[i].0);
+                        }
+                        scored.per_file[i].push(p)
+                    }
                     Err(e) => failed[i] = failed[i].take().or(Some(e)),
                 }
             }
