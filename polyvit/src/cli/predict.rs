@@ -89,11 +89,12 @@ enum Entry {
 /// `frame_folders`). Files of no known kind met while walking are counted in `skipped`, and
 /// those of a modality not considered (a folder of pictures and recordings, with `--task`
 /// naming an audio task) in `elsewhere`; a named file is kept whatever its modality, to be told
-/// which tasks take it. A video file holding only a recording (a voice memo as MP4, a browser's WebM recording)
-/// is a recording when video is not considered and audio is. A folder is walked once: reached
-/// again through a link (a link to a folder above it would otherwise be walked until the
-/// system's limit on nested links), it is counted in `revisited`. A named path that is missing,
-/// or cannot be walked, is `unreadable`: the others are still predicted.
+/// which tasks take it. A video file holding only a recording (a voice memo as MP4, a
+/// browser's WebM recording) is a recording when video is not considered and audio is. A
+/// folder is walked once: reached again through a link (a link to a folder above it would
+/// otherwise be walked until the system's limit on nested links), it is counted in
+/// `revisited`. A named path that is missing, or cannot be walked, is `unreadable`: the others
+/// are still predicted.
 struct Inputs {
     considered: Vec<Modality>,
     found: Vec<(PathBuf, Modality)>,

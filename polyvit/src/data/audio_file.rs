@@ -111,9 +111,9 @@ enum Container {
 impl Container {
     /// The format whose signature `bytes` start with (`RIFF`/`RF64`…`WAVE`, `fLaC`, `OggS`,
     /// `.snd`; for FFmpeg, AIFF's `FORM`…`AIFF`/`AIFC`, an MP4 `ftyp` box, MP3's `ID3` tag,
-    /// `#!AMR`, the ASF header of WMA, WebM's EBML header), if any: a recording renamed or saved under another
-    /// extension (a FLAC file called `.wav`, an AIFF file called `.wav`) is read by what it
-    /// holds, as images are.
+    /// `#!AMR`, the ASF header of WMA, WebM's EBML header), if any: a recording renamed or
+    /// saved under another extension (a FLAC file called `.wav`, an AIFF file called `.wav`) is
+    /// read by what it holds, as images are.
     fn of_content(bytes: &[u8]) -> Option<Container> {
         const ASF_HEADER: [u8; 8] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11];
         const EBML_HEADER: [u8; 4] = [0x1A, 0x45, 0xDF, 0xA3];
