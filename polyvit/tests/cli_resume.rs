@@ -228,45 +228,51 @@ fn a_fresh_run_replaces_the_folders_earlier_run_whole() {
 }
 
 /// Ctrl-C saves a checkpoint and ends the process with status 130 (as a shell reports a command
-/// stopped by SIGINT), so that `polyvit train && next` does not go on as if training had ended.
+/// stopped by SIGINT), so that `polyvit train && next` does not go on as if training had ended;
+/// SIGTERM (`kill`, a job scheduler) and SIGHUP (a closed terminal) stop it the same way.
 #[cfg(unix)]
 #[test]
-fn ctrl_c_saves_the_run_and_exits_with_130() {
-    let dir = std::env::temp_dir().join(format!("polyvit-sigint-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
-        .args([
-            "train",
-            "--tasks",
-            "mnist",
-            "--preset",
-            "tiny",
-            "--eval-every",
-            "0",
-        ])
-        .args(["--steps", "100000", "--output", dir.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("polyvit runs");
-    // Steps are logged once training runs, after the Ctrl-C handler is installed.
-    let started = Instant::now();
-    while std::fs::read_to_string(dir.join("steps.jsonl")).map_or(true, |s| s.is_empty()) {
+fn ctrl_c_sigterm_and_sighup_save_the_run_and_exit_with_130() {
+    for signal in ["INT", "TERM", "HUP"] {
+        let dir = std::env::temp_dir().join(format!("polyvit-sig{signal}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+            .args([
+                "train",
+                "--tasks",
+                "mnist",
+                "--preset",
+                "tiny",
+                "--eval-every",
+                "0",
+            ])
+            .args(["--steps", "100000", "--output", dir.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("polyvit runs");
+        // Steps are logged once training runs, after the handler is installed.
+        let started = Instant::now();
+        while std::fs::read_to_string(dir.join("steps.jsonl")).map_or(true, |s| s.is_empty()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "no step logged"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let pid = child.id().to_string();
+        let sent = Command::new("kill")
+            .args([format!("-{signal}").as_str(), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {said}");
         assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "no step logged"
+            said.contains("checkpoint saved; continue with --resume"),
+            "SIG{signal}: {said}"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        assert!(dir.join("checkpoint.safetensors").exists());
+        std::fs::remove_dir_all(&dir).ok();
     }
-    let pid = child.id().to_string();
-    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(sent.success());
-    let out = child.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(130), "{said}");
-    assert!(
-        said.contains("checkpoint saved; continue with --resume"),
-        "{said}"
-    );
-    assert!(dir.join("checkpoint.safetensors").exists());
-    std::fs::remove_dir_all(&dir).ok();
 }

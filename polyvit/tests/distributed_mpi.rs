@@ -9,7 +9,7 @@
 
 use polyvit::train::TrainConfig;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The largest difference allowed between the losses of a step (cross-entropy of a few nats).
@@ -227,14 +227,17 @@ fn two_ranks_train_like_one_process() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Runs `command` to its end or until `deadline`, whichever comes first (then it is killed).
-fn output_within(mut command: Command, deadline: Duration) -> (Output, Duration) {
-    let started = Instant::now();
-    let mut child = command
+/// Starts `command` with its output captured.
+fn start(mut command: Command) -> Child {
+    command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the command starts");
+        .expect("the command starts")
+}
+
+/// Waits for `child` to end, or kills it once `deadline` has passed since `started`.
+fn output_by(mut child: Child, started: Instant, deadline: Duration) -> (Output, Duration) {
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > deadline {
             child.kill().ok();
@@ -243,6 +246,12 @@ fn output_within(mut command: Command, deadline: Duration) -> (Output, Duration)
         std::thread::sleep(Duration::from_millis(200));
     }
     (child.wait_with_output().unwrap(), started.elapsed())
+}
+
+/// Runs `command` to its end or until `deadline`, whichever comes first (then it is killed).
+fn output_within(command: Command, deadline: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    output_by(start(command), started, deadline)
 }
 
 /// A rank that dies ends the job with a message instead of leaving the others waiting; the run
@@ -301,6 +310,48 @@ fn a_lost_rank_ends_the_job_and_the_run_resumes_on_any_number_of_ranks() {
         "the resumed log holds every step once"
     );
     assert_eq!(final_table(&by_two), final_table(&by_one));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Ctrl-C to `mpirun`, which passes it on to every rank as SIGTERM (a second later, for
+/// OpenMPI), stops the ranks after one and the same step: rank 0 saves the checkpoint of that
+/// step and says so, and the log ends there.
+#[test]
+fn ctrl_c_to_mpirun_stops_every_rank_after_the_same_step_with_a_checkpoint() {
+    let dir = scratch("interrupt");
+    let output = dir.join("run");
+    let started = Instant::now();
+    let mut job = ranks(
+        2,
+        &["--tasks", "mnist", "--preset", "tiny", "--eval-every", "0"],
+    );
+    job.args(["--steps", "10000000", "--output", output.to_str().unwrap()])
+        .stdin(Stdio::null());
+    let job = start(job);
+    let log = output.join("steps.jsonl");
+    while std::fs::read_to_string(&log).map_or(true, |s| s.is_empty()) {
+        assert!(started.elapsed() < FAILURE_DEADLINE, "no step logged");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &job.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let (out, took) = output_by(job, started, FAILURE_DEADLINE);
+    let text = describe(&out);
+    assert!(took < FAILURE_DEADLINE, "the job did not stop:\n{text}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    let step: u64 = said
+        .split_once("interrupted at step ")
+        .and_then(|(_, rest)| rest.split_once(": checkpoint saved; continue with --resume"))
+        .unwrap_or_else(|| panic!("no message of the interruption:\n{text}"))
+        .0
+        .parse()
+        .unwrap();
+    let logged: Vec<u64> = logged_steps(&output).iter().map(|s| s.0).collect();
+    assert_eq!(logged, (0..step).collect::<Vec<_>>(), "{text}");
+    assert!(output.join("checkpoint.safetensors").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -34,6 +34,8 @@ mod tasks;
 mod train;
 
 use clap::{Parser, Subcommand};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Co-train one vision transformer on image, video and audio tasks (PolyViT).
 #[derive(Parser)]
@@ -69,10 +71,21 @@ enum Command {
 pub enum Ended {
     /// It did all it was asked.
     Finished,
-    /// The user stopped it (Ctrl-C) after it saved its work; the process exits with status 130,
-    /// as a shell reports a command ended by SIGINT, so a script does not go on as if it had
-    /// finished.
+    /// It was asked to stop ([`stop_requests`]) and saved its work; the process exits with
+    /// status 130, as a shell reports a command ended by SIGINT, so a script does not go on as
+    /// if it had finished.
     Interrupted,
+}
+
+/// A flag set when the process is asked to stop: Ctrl-C (SIGINT), SIGTERM (`kill`, a job
+/// scheduler, or `mpirun` passing a Ctrl-C on to its ranks) or SIGHUP (the terminal closed).
+/// A long command reads it between steps, saves its work and ends with [`Ended::Interrupted`].
+fn stop_requests() -> Result<Arc<AtomicBool>, String> {
+    let requested = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&requested);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("cannot install the handler of Ctrl-C and SIGTERM: {e}"))?;
+    Ok(requested)
 }
 
 /// Parses the command line and runs the chosen command.

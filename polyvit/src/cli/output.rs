@@ -2,7 +2,8 @@
 //! `println!`, which panic when the reader has gone: `polyvit info | head -3` closes the pipe
 //! after three lines, and the next line written would end the process with a panic. Here the
 //! rest of the output is dropped instead (the reader wanted no more of it) and the command goes
-//! on; any other failure to write (a full disk under `> file`) is said once on standard error.
+//! on; any other failure to write (a full disk under `> file`) is said once on standard error,
+//! if it can still be written to.
 
 use std::fmt;
 use std::io::Write;
@@ -20,7 +21,11 @@ pub fn write(text: fmt::Arguments) {
     if let Err(e) = stdout.write_fmt(text) {
         CLOSED.store(true, Ordering::Relaxed);
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("cannot write to standard output ({e}); the rest of it is dropped");
+            // Not `eprintln!`, which panics when standard error is gone too (a closed terminal).
+            let _ = writeln!(
+                std::io::stderr(),
+                "cannot write to standard output ({e}); the rest of it is dropped"
+            );
         }
     }
 }

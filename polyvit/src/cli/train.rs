@@ -11,13 +11,12 @@ use nn::checkpoint::{read_whole_file, Checkpoint};
 use polyvit::data::{class_list, FolderSpec, TaskId};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
-use polyvit::train::collective::first_disagreement;
+use polyvit::train::collective::{first_disagreement, on_any_rank};
 use polyvit::train::step_memory::{check_parameter_memory, check_step_memory, ParameterUse};
 use polyvit::train::{Collective, Run, RunError, SingleProcess, TaskScore, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 use tensor::Device;
 
@@ -425,14 +424,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             }
         }
     }
-    let interrupted = Arc::new(AtomicBool::new(false));
-    // Under mpirun, Ctrl-C ends the job (mpirun stops every rank) and the run resumes from its
-    // last checkpoint: the ranks could not agree on the step at which to stop.
-    if ranks == 1 {
-        let flag = Arc::clone(&interrupted);
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-            .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
-    }
+    let interrupted = super::stop_requests()?;
     if let (Some(step), true) = (resume_step, ended_before) {
         if lead {
             let checkpoint = args.resume.as_ref().expect("resumed");
@@ -594,8 +586,7 @@ pub fn train_to_end(
     checks: &ReplicaChecks,
     started: Instant,
 ) -> Result<Option<Finished>, String> {
-    train_loop(run, files, interrupted, checks)?;
-    if interrupted.load(Ordering::SeqCst) {
+    if train_loop(run, files, interrupted, checks)? == LoopEnd::Interrupted {
         return Ok(None);
     }
     // Saved before scoring, which reads the data again (a streamed file may be gone by now).
@@ -625,14 +616,25 @@ pub fn train_to_end(
     }))
 }
 
-/// Steps until the plan is done or the user interrupts (then a checkpoint is saved, and the
-/// caller says where). Only rank 0, the one with `files`, writes, prints and shows progress.
+/// How [`train_loop`] ended.
+#[derive(Debug, PartialEq, Eq)]
+enum LoopEnd {
+    /// Every step of the plan was taken.
+    Done,
+    /// A rank was asked to stop; the checkpoint holds the steps taken.
+    Interrupted,
+}
+
+/// Steps until the plan is done or a rank is asked to stop (`interrupted`; then a checkpoint is
+/// saved, and the caller says where). The ranks agree before each step on whether any of them
+/// was asked, so they all stop after the same step however far apart their signals came. Only
+/// rank 0, the one with `files`, writes, prints and shows progress.
 fn train_loop(
     run: &mut Run,
     files: Option<&OutputFiles>,
     interrupted: &AtomicBool,
     checks: &ReplicaChecks,
-) -> Result<(), String> {
+) -> Result<LoopEnd, String> {
     let total = run.total_steps();
     let bar = match files {
         Some(_) => ProgressBar::new(total).with_position(run.step),
@@ -645,10 +647,12 @@ fn train_loop(
         .expect("a valid template"),
     );
     while run.step < total {
-        if let (true, Some(files)) = (interrupted.load(Ordering::SeqCst), files) {
-            run.save(&files.checkpoint).map_err(|e| e.to_string())?;
+        if on_any_rank(run.collective(), interrupted.load(Ordering::SeqCst)) {
             bar.abandon();
-            return Ok(());
+            if let Some(files) = files {
+                run.save(&files.checkpoint).map_err(|e| e.to_string())?;
+            }
+            return Ok(LoopEnd::Interrupted);
         }
         checks.before_step(run);
         let report = run.train_step().map_err(|e| {
@@ -692,7 +696,7 @@ fn train_loop(
     }
     run.check_replicas().map_err(|e| e.to_string())?;
     bar.finish();
-    Ok(())
+    Ok(LoopEnd::Done)
 }
 
 /// The message of an error that stopped training. A data error (a file of a streamed task

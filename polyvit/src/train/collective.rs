@@ -73,6 +73,13 @@ pub fn first_disagreement(collective: &dyn Collective, values: &[u64]) -> Option
     (0..values.len()).find(|&i| max[i] != !not_min[i])
 }
 
+/// Whether `flag` is set on at least one rank (one collective call).
+pub fn on_any_rank(collective: &dyn Collective, flag: bool) -> bool {
+    let mut any = [u64::from(flag)];
+    collective.max_u64(&mut any);
+    any[0] == 1
+}
+
 /// For tests: rank 0 of two, whose other rank's contribution to each `max_u64` is fixed
 /// (`other`), and whose broadcast leaves rank 0's bytes as they are.
 #[cfg(test)]
@@ -138,6 +145,18 @@ mod tests {
         assert!(!same_on_every_rank(&other, 8), "larger here");
         assert!(!same_on_every_rank(&other, 0));
         assert!(!same_on_every_rank(&other, u64::MAX));
+    }
+
+    #[test]
+    fn a_flag_set_on_either_rank_is_set_on_both() {
+        let set_there = BesideAnotherRank { other: vec![1] };
+        assert!(on_any_rank(&set_there, false));
+        assert!(on_any_rank(&set_there, true));
+        let clear_there = BesideAnotherRank { other: vec![0] };
+        assert!(!on_any_rank(&clear_there, false));
+        assert!(on_any_rank(&clear_there, true));
+        assert!(on_any_rank(&SingleProcess, true));
+        assert!(!on_any_rank(&SingleProcess, false));
     }
 
     #[test]

@@ -27,8 +27,7 @@ use polyvit::train::{Run, TaskScore, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use summary::{select_on_validation, selected_rows, summarize, Outcome, Record, RowSummary};
 
@@ -269,10 +268,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
         outln!("note: {note}");
     }
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    let interrupted = super::stop_requests()?;
     let mut done: HashMap<&str, Rc<Outcome>> = HashMap::new();
     let mut records: Vec<Record> = Vec::new();
     let mut header = Header {
