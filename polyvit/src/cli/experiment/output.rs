@@ -62,7 +62,18 @@ pub fn write_results_csv(path: &Path, rows: &[RowSummary]) -> Result<(), String>
     write(path, &text)
 }
 
-/// `runs.csv`: `row,part,seed,dir,parameters,seconds,task,metric,validation,test`.
+/// `text` as one CSV field (RFC 4180): in double quotes, its own doubled, when it holds a comma,
+/// a quote or a line break (a run's folder may); as it is otherwise.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// `runs.csv`: `row,part,seed,dir,parameters,seconds,task,metric,validation,test` (the names of
+/// rows, parts and tasks are plain words; `dir` is quoted where it needs to be).
 pub fn write_runs_csv(path: &Path, records: &[Record]) -> Result<(), String> {
     let mut text =
         String::from("row,part,seed,dir,parameters,seconds,task,metric,validation,test\n");
@@ -75,7 +86,7 @@ pub fn write_runs_csv(path: &Path, records: &[Record]) -> Result<(), String> {
                 r.row,
                 r.part,
                 r.seed,
-                o.dir.display(),
+                csv_field(&o.dir.display().to_string()),
                 o.parameters,
                 o.seconds,
                 t.task,
@@ -200,4 +211,17 @@ pub fn table(rows: &[RowSummary], tasks: &[String]) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_where_they_must_be() {
+        assert_eq!(csv_field("runs/schedules/seed-0"), "runs/schedules/seed-0");
+        assert_eq!(csv_field("exp/a,b/seed-0"), "\"exp/a,b/seed-0\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
 }
