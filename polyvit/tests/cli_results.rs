@@ -498,8 +498,9 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
     );
 
     // The same command again takes the results of the runs that finished with the same
-    // configuration and trains the others: here one run lost its results (as if interrupted)
-    // and one's configuration differs. The tables come out the same (runs are deterministic).
+    // configuration and trains the others: here one run lost its results (as if interrupted
+    // after its last step: it resumes from its checkpoint, with nothing left to train) and one's
+    // configuration differs. The tables come out the same (runs are deterministic).
     let mut run_dirs: Vec<PathBuf> = runs
         .lines()
         .skip(1)
@@ -520,7 +521,98 @@ fn an_experiment_reports_the_mean_and_spread_of_its_runs() {
     let again = succeed(&experiment);
     let taken = again.matches("its results are taken").count();
     assert_eq!(taken, run_dirs.len() - 2, "{again}");
+    assert_eq!(again.matches("resumed after step").count(), 1, "{again}");
     assert_eq!(read(&out.join("results.csv")), results);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An experiment stopped by Ctrl-C in the middle of a run goes on from that run's checkpoint
+/// when the same command is given again, and ends with the logs and tables of one that was not
+/// stopped.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_experiment_resumes_its_unfinished_run() {
+    let dir = scratch("experiment-interrupted");
+    let config = dir.join("base.toml");
+    let text = succeed(&[
+        "train",
+        "--tasks",
+        "mnist",
+        "--preset",
+        "tiny",
+        "--print-config",
+    ]);
+    std::fs::write(&config, text).unwrap();
+    let args = |out: &Path| -> Vec<String> {
+        let (config, out) = (config.display().to_string(), out.display().to_string());
+        [
+            "experiment",
+            "single-task",
+            "--config",
+            &config,
+            "--steps-per-task",
+            "600",
+            "--seeds",
+            "2",
+            "--output",
+            &out,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run_to_end = |out: &Path| {
+        let args = args(out);
+        succeed(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let whole = dir.join("whole");
+    run_to_end(&whole);
+
+    let stopped = dir.join("stopped");
+    let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(args(&stopped))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("polyvit runs");
+    let first_run = stopped.join("runs/single-task/mnist/seed-0");
+    let log = first_run.join("steps.jsonl");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&log).map_or(true, |s| s.is_empty()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "no step logged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(
+        said.contains("resumes this run from its checkpoint"),
+        "{said}"
+    );
+
+    let again = run_to_end(&stopped);
+    assert!(
+        again.contains("interrupted there earlier with this configuration: resumed after step"),
+        "{again}"
+    );
+    assert_eq!(
+        read(&stopped.join("results.csv")),
+        read(&whole.join("results.csv"))
+    );
+    for seed in ["seed-0", "seed-1"] {
+        let run = |out: &Path| out.join("runs/single-task/mnist").join(seed);
+        assert_eq!(
+            read(&run(&stopped).join("steps.jsonl")),
+            read(&run(&whole).join("steps.jsonl")),
+            "{seed}"
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -298,3 +298,48 @@ pub fn make_output_folder(dir: &Path) -> Result<(), String> {
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finished run's scores read back as the very numbers written: an experiment takes them
+    /// instead of training again, and its tables (and the choice among learning rates, which
+    /// compares them exactly) must not move by a last bit.
+    #[test]
+    fn results_read_back_bit_for_bit() {
+        let dir = std::env::temp_dir().join(format!("polyvit-results-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let files = OutputFiles::open(&dir, &TrainConfig::default(), None).unwrap();
+        // 29/196 is one a parser that is not correctly rounded reads one bit off.
+        let values: Vec<f64> = [29.0 / 196.0]
+            .into_iter()
+            .chain((1..2000).map(|k| k as f64 / 1999.0))
+            .chain((1..200).map(|k| (k as f64).sqrt() / 15.0))
+            .collect();
+        let scores = |values: &[f64]| -> Vec<TaskScore> {
+            values
+                .iter()
+                .map(|&value| TaskScore {
+                    task: "mnist".into(),
+                    metric: METRICS[0],
+                    value,
+                    chance: value / 3.0,
+                })
+                .collect()
+        };
+        let (validation, test) = (scores(&values), scores(&values[1..]));
+        files.write_results(&validation, &test, 1.0 / 3.0).unwrap();
+        let (_, read) = OutputFiles::finished_run(&dir).expect("a finished run");
+        let bits = |scores: &[TaskScore]| -> Vec<(u64, u64)> {
+            scores
+                .iter()
+                .map(|s| (s.value.to_bits(), s.chance.to_bits()))
+                .collect()
+        };
+        assert_eq!(bits(&read.validation), bits(&validation));
+        assert_eq!(bits(&read.test), bits(&test));
+        assert_eq!(read.seconds.to_bits(), (1.0f64 / 3.0).to_bits());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

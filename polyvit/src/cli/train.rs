@@ -451,7 +451,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     if !lead {
         return Ok(Ended::Finished); // Not rank 0: nothing to print.
     }
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = finished.seconds;
     let took = match resume_step {
         Some(step) => format!("{seconds:.0} s since resuming at step {step}"),
         None => format!("{seconds:.0} s in all"),
@@ -504,6 +504,8 @@ pub struct Finished {
     pub validation: Vec<TaskScore>,
     /// Every task's metric on its test split (to report).
     pub test: Vec<TaskScore>,
+    /// Seconds from the start to the scores, as `results.json` records them.
+    pub seconds: f64,
     /// Why the checkpoint or the results could not be written (a full disk): the scores are
     /// still worth printing, then the run fails with this.
     pub unsaved: Option<String>,
@@ -596,11 +598,12 @@ pub fn train_to_end(
     };
     let validation = run.evaluate(false).map_err(|e| e.to_string())?;
     let test = run.evaluate(true).map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
     let written = match files {
         Some(files) => (|| {
             files.write_scores(run.step, "validation", &validation)?;
             files.write_scores(run.step, "test", &test)?;
-            files.write_results(&validation, &test, started.elapsed().as_secs_f64())?;
+            files.write_results(&validation, &test, seconds)?;
             files.write_curves()
         })(),
         None => Ok(()),
@@ -612,6 +615,7 @@ pub fn train_to_end(
     Ok(Some(Finished {
         validation,
         test,
+        seconds,
         unsaved: (!problems.is_empty()).then(|| problems.join("\n")),
     }))
 }

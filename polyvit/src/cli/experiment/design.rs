@@ -129,9 +129,12 @@ fn single_task(base: &TrainConfig) -> Row {
     }
 }
 
-/// PolyViT with `L_adapt = 0` and with `L_adapt = depth / 2`.
+/// PolyViT with `L_adapt = 0` and with `L_adapt = depth / 2`: one row when a model of one
+/// block makes them the same ([`indistinct_comparisons`] says so).
 fn adapt_depths(base: &TrainConfig, depth: usize) -> Vec<Row> {
-    [0, depth / 2]
+    let mut depths = vec![0, depth / 2];
+    depths.dedup();
+    depths
         .into_iter()
         .map(|adapt_depth| {
             let config = TrainConfig {
@@ -216,17 +219,27 @@ fn learning_rates(base: &TrainConfig) -> Vec<Row> {
         .collect()
 }
 
-/// Notes on comparisons of `experiment` that `base` leaves without a difference: with one task,
-/// every schedule trains it at every step; with tasks of one modality, the within-modality
-/// model is the one across modalities. Their rows are still trained and reported.
+/// Notes on comparisons of `experiment` that `base` (a model of `depth` blocks) leaves without a
+/// difference: with one block, L/2 is 0 and the adapt-depth comparison has one row; with one
+/// task, every schedule trains it at every step; with tasks of one modality, the within-modality
+/// model is the one across modalities. The last two's rows are still trained and reported.
 pub fn indistinct_comparisons(
     experiment: Experiment,
     base: &TrainConfig,
+    depth: usize,
     modality_of: &dyn Fn(&str) -> Modality,
 ) -> Vec<String> {
     let includes = |group: Experiment| experiment == group || experiment == Experiment::All;
-    let schedules_too = includes(Experiment::Schedules) || experiment == Experiment::MainTable;
+    let in_main_table = |group| includes(group) || experiment == Experiment::MainTable;
     let mut notes = Vec::new();
+    if in_main_table(Experiment::AdaptDepth) && depth / 2 == 0 {
+        notes.push(format!(
+            "the base model has {depth} encoder block{}: L_adapt = L/2 is 0 as well, so only \
+             the polyvit-adapt-0 row is trained",
+            if depth == 1 { "" } else { "s" }
+        ));
+    }
+    let schedules_too = in_main_table(Experiment::Schedules);
     if schedules_too && base.tasks.len() == 1 {
         notes.push(format!(
             "the base configuration has one task ({}): every schedule trains it at every step, \
@@ -478,24 +491,63 @@ mod tests {
     fn comparisons_without_a_difference_are_noted() {
         let default = TrainConfig::default();
         for experiment in Experiment::ALL {
-            assert!(indistinct_comparisons(experiment, &default, &modality_of).is_empty());
+            assert!(indistinct_comparisons(experiment, &default, 4, &modality_of).is_empty());
         }
         let mut one_task = default.clone();
         one_task.select_tasks(&["mnist".to_string()]);
-        let notes = indistinct_comparisons(Experiment::All, &one_task, &modality_of);
+        let notes = indistinct_comparisons(Experiment::All, &one_task, 4, &modality_of);
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("one task (mnist)") && notes[0].contains("schedule-*"));
         assert!(notes[1].contains("all image inputs"), "{notes:?}");
         let mut images = default;
         images.select_tasks(&["mnist".to_string(), "fashion_mnist".to_string()]);
         assert_eq!(
-            indistinct_comparisons(Experiment::Schedules, &images, &modality_of),
+            indistinct_comparisons(Experiment::Schedules, &images, 4, &modality_of),
             Vec::<String>::new()
         );
         assert_eq!(
-            indistinct_comparisons(Experiment::WithinModality, &images, &modality_of).len(),
+            indistinct_comparisons(Experiment::WithinModality, &images, 4, &modality_of).len(),
             1
         );
+    }
+
+    /// Rows are told apart by name (a row's runs and results are looked up by it), so no two
+    /// may share one, whatever the model's depth: with one block, L_adapt = L/2 is 0 and the
+    /// adapt-depth comparison is one row, with a note.
+    #[test]
+    fn row_names_are_unique_at_every_depth() {
+        for depth in 1..=6 {
+            for experiment in Experiment::ALL {
+                let rows = rows(experiment, &TrainConfig::default(), depth, &modality_of);
+                let mut names = names(&rows);
+                let count = names.len();
+                names.sort();
+                names.dedup();
+                assert_eq!(names.len(), count, "{experiment} at depth {depth}");
+            }
+        }
+        let shallow = rows(
+            Experiment::AdaptDepth,
+            &TrainConfig::default(),
+            1,
+            &modality_of,
+        );
+        assert_eq!(names(&shallow), ["polyvit-adapt-0"]);
+        let notes = indistinct_comparisons(
+            Experiment::MainTable,
+            &TrainConfig::default(),
+            1,
+            &modality_of,
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("1 encoder block:"), "{notes:?}");
+        assert!(indistinct_comparisons(
+            Experiment::Hyperparameters,
+            &TrainConfig::default(),
+            1,
+            &modality_of
+        )
+        .is_empty());
     }
 
     #[test]

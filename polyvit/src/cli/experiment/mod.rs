@@ -116,7 +116,9 @@ fn train_one(
         .cloned()
         .collect();
     let mut run = Run::new(config.clone(), datasets).map_err(|e| e.to_string())?;
-    if let Some((earlier, results)) = OutputFiles::finished_run(dir) {
+    let finished_there = OutputFiles::finished_run(dir);
+    let ran_there = finished_there.is_some();
+    if let Some((earlier, results)) = finished_there {
         let tasks = |scores: &[TaskScore]| -> Vec<String> {
             scores.iter().map(|s| s.task.clone()).collect()
         };
@@ -140,9 +142,20 @@ fn train_one(
         }
     }
     check_memory(&run)?;
-    let initialized = initialize(&mut run)?;
-    let files = OutputFiles::open(dir, &run.config, None)?;
-    record_initialization(dir, initialized)?;
+    // A run that finished there is trained again from the start (its results were not taken).
+    let resumed = match ran_there {
+        true => None,
+        false => resume_interrupted(&mut run, dir)?,
+    };
+    let files = match resumed {
+        Some(step) => OutputFiles::open(dir, &run.config, Some(step))?,
+        None => {
+            let initialized = initialize(&mut run)?;
+            let files = OutputFiles::open(dir, &run.config, None)?;
+            record_initialization(dir, initialized)?;
+            files
+        }
+    };
     let checks = ReplicaChecks {
         check_every: 0,
         planned_exit: None,
@@ -158,10 +171,38 @@ fn train_one(
     Ok(Some(Outcome {
         dir: dir.to_path_buf(),
         parameters: run.model.parameter_count(),
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: finished.seconds,
         validation: finished.validation,
         test: finished.test,
     }))
+}
+
+/// Goes on from the checkpoint an earlier invocation left in `dir` when it was interrupted in
+/// this very run (the same configuration and inputs; runs are deterministic, so it ends as an
+/// uninterrupted one would), saying so; the step it resumes after, or `None` when there is no
+/// such checkpoint and the run starts afresh (replacing what is there).
+fn resume_interrupted(run: &mut Run, dir: &Path) -> Result<Option<u64>, String> {
+    let Ok(checkpoint) = Checkpoint::load(&OutputFiles::checkpoint_path(dir)) else {
+        return Ok(None);
+    };
+    if Run::config_in_checkpoint(&checkpoint).ok().as_ref() != Some(&run.config) {
+        return Ok(None);
+    }
+    match run.restore(&checkpoint) {
+        Ok(()) => {
+            outln!(
+                "interrupted there earlier with this configuration: resumed after step {}",
+                run.step
+            );
+            Ok(Some(run.step))
+        }
+        Err(e) => {
+            outln!("interrupted there earlier, but it cannot be resumed ({e}): trained afresh");
+            // A restore that failed part way may have loaded some of the weights.
+            *run = Run::new(run.config.clone(), run.datasets.clone()).map_err(|e| e.to_string())?;
+            Ok(None)
+        }
+    }
 }
 
 /// Whether the run that finished in `dir` read the inputs `run` reads now (its checkpoint's
@@ -264,7 +305,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
         base.tasks.iter().map(|t| t.steps).sum::<u64>() / base.tasks.len() as u64,
         dir.display()
     );
-    for note in indistinct_comparisons(args.experiment, &base, &modality_of) {
+    for note in indistinct_comparisons(args.experiment, &base, model.depth, &modality_of) {
         outln!("note: {note}");
     }
 
@@ -303,7 +344,8 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
                     let Some(outcome) = train_one(config, &suite, &run_dir, &interrupted)? else {
                         outln!(
                             "\ninterrupted: the runs finished so far are in {}; the same \
-                             command again takes their results and trains the rest",
+                             command again takes their results, resumes this run from its \
+                             checkpoint and trains the rest",
                             dir.display()
                         );
                         return Ok(Ended::Interrupted);
