@@ -7,7 +7,7 @@ use common::{suite, tiny_config};
 use nn::checkpoint::Checkpoint;
 use polyvit::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use polyvit::data::{Dataset, Labels, Split};
-use polyvit::train::{LossKind, OptimizerConfig, Run};
+use polyvit::train::{LossKind, OptimizerConfig, Run, TrainConfig};
 
 /// Keeps `n` training examples of `dataset`, evenly spread over the split (files are often
 /// sorted by class), so a short run can fit them.
@@ -116,6 +116,43 @@ fn a_resumed_run_repeats_an_uninterrupted_one_exactly() {
             config.optimizer.name()
         );
     }
+}
+
+/// The number of threads does not change a run's numbers: the `small` model, whose products and
+/// layer norms are large enough to be split over threads, ends in the same checkpoint, byte for
+/// byte, on one thread, two and three (AdamW, micro-batches, an image, a video and an audio task).
+#[test]
+fn the_thread_count_does_not_change_a_run() {
+    let names = ["mnist", "moving_mnist_direction", "drums"].map(String::from);
+    let mut config = TrainConfig::default();
+    config.select_tasks(&names);
+    config.scale_steps(30);
+    let checkpoint_on = |threads: usize| -> Vec<u8> {
+        let datasets = suite()
+            .into_iter()
+            .filter(|d| names.contains(&d.name))
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let dir =
+            std::env::temp_dir().join(format!("polyvit-threads-{threads}-{}", std::process::id()));
+        let path = dir.join("checkpoint.safetensors");
+        pool.install(|| {
+            let mut run = Run::new(config.clone(), datasets).unwrap();
+            while run.step < run.total_steps() {
+                run.train_step().unwrap();
+            }
+            run.save(&path).unwrap();
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        bytes
+    };
+    let one = checkpoint_on(1);
+    assert!(checkpoint_on(2) == one, "two threads changed the run");
+    assert!(checkpoint_on(3) == one, "three threads changed the run");
 }
 
 #[test]

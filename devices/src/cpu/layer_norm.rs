@@ -47,6 +47,12 @@ fn rows_per_task(rows: usize, d: usize) -> usize {
     rows.div_ceil(rayon::current_num_threads() * 4).max(1)
 }
 
+/// How many blocks of rows the backward pass sums `dγ` and `dβ` over before adding the blocks'
+/// sums: a fixed number, not one per thread, so that the order of the additions, and with it
+/// the gradients' last bits, is the same on any number of threads (eight keep eight threads
+/// busy, and give the sums of two threads' split before the number was fixed).
+const GRADIENT_BLOCKS: usize = 8;
+
 /// Backward: with `x̂ = (x − μ)·r` and `g = dy·γ`,
 /// `dx = r·(g − mean(g) − x̂·mean(g·x̂))`, `dγ = Σ_rows dy·x̂`, `dβ = Σ_rows dy`.
 #[allow(clippy::too_many_arguments)]
@@ -61,9 +67,12 @@ pub fn layer_norm_backward<T: Element>(
 ) -> LayerNormGrads<CpuBuffer<T>> {
     let mut dx = CpuBuffer::for_overwrite(rows * d);
     let gamma = &gamma[..d];
-    let block = rows_per_task(rows, d);
+    let block = match rows * d < PARALLEL_THRESHOLD {
+        true => rows.max(1),
+        false => rows.div_ceil(GRADIENT_BLOCKS).max(1),
+    };
     // Each block of rows computes dx for its rows and partial sums of dγ and dβ; partials are
-    // then added, so no two threads write the same accumulator.
+    // then added in order, so no two threads write the same accumulator.
     let partials: Vec<(Vec<T>, Vec<T>)> = if d == 0 {
         Vec::new()
     } else {

@@ -2,8 +2,17 @@
 //! (a transposed operand is just a layout with swapped strides and costs no copy) and picks its
 //! AVX-512, AVX2+FMA or SSE micro-kernel at run time from the CPU's features. It replaced
 //! `matrixmultiply` after measuring 1.03–1.43× its speed on the ViT's shapes on one core
-//! (benches/README.md); threads are ours (rayon over batch entries or row blocks), so each call
-//! runs single-threaded and results do not depend on the machine's core count.
+//! (benches/README.md). Threads are ours (rayon over batch entries or row blocks), and each
+//! output element is summed in an order fixed by the product's shape alone, so results do not
+//! depend on the number of threads:
+//!
+//! - `gemm` sums each element's `k` products in order with fused multiply-adds, except that it
+//!   cuts a long `k` into blocks (adding each block's sum to the output) by a rule that depends
+//!   on the size of the block of rows it is given, and on the CPU's caches. A row block of one
+//!   thread would then sum in other blocks than the whole product on one thread. So `k` is cut
+//!   here, by [`k_block`], and `gemm` is given one block at a time, which it sums whole.
+//! - `gemm` takes other paths for tiny products (a few rows, or at most 256 outputs), which sum
+//!   in other orders; row blocks are never made that small ([`row_block`]).
 
 use super::CpuBuffer;
 use crate::{Element, Layout, Walk};
@@ -11,6 +20,32 @@ use rayon::prelude::*;
 
 /// Products smaller than this many multiply-adds run on one thread.
 const PARALLEL_FLOPS: usize = 1 << 18;
+
+/// The longest stretch of `k` one `gemm` call sums (the most `gemm` itself sums in one block).
+const K_BLOCK: usize = 512;
+
+/// How long the blocks are that a product of depth `k` with `n` output columns sums one after
+/// the other (the last may be shorter): `k` whole up to [`K_BLOCK`]; beyond, blocks of exactly
+/// `K_BLOCK` when `n ≤ 64`, else `k` cut into equal blocks of at most `K_BLOCK`. These are the
+/// blocks `gemm` chose itself (on the CPUs measured) for products of more than 64 columns, and
+/// for those of at most 64 columns and at most 64 rows, the row blocks of the default run's
+/// weight gradients on two threads: its numbers on two cores did not change when the cut moved
+/// here.
+fn k_block(k: usize, n: usize) -> usize {
+    match (k <= K_BLOCK, n <= 64) {
+        (true, _) => k.max(1),
+        (false, true) => K_BLOCK,
+        (false, false) => k.div_ceil(k.div_ceil(K_BLOCK)),
+    }
+}
+
+/// How many rows one task computes when `products` products of `m × n` outputs are split over
+/// `threads`: enough blocks for every thread, but never fewer than two rows or 257 outputs a
+/// block, below which `gemm` switches to kernels that sum in another order.
+fn row_block(m: usize, n: usize, products: usize, threads: usize) -> usize {
+    let smallest = 2.max(257usize.div_ceil(n.max(1)));
+    m.div_ceil(threads.div_ceil(products)).max(smallest)
+}
 
 /// One GEMM: `c = a · b` for an `m×k` and a `k×n` matrix given by pointers and strides; `c` is a
 /// dense row-major `m×n` block.
@@ -44,34 +79,41 @@ impl Gemm {
         let (rsa, csa) = self.a_strides;
         let (rsb, csb) = self.b_strides;
         let a_start = a_offset + rows.start * rsa as usize;
-        // SAFETY: the caller's layouts were validated against the buffer lengths, so every index
-        // `start + i·rs + j·cs` for `i < m`, `j < k` (resp. `k`, `n`) lies inside `a` (resp. `b`),
-        // and `c` holds exactly `m·n` elements written with row stride `n`. `gemm` picks its
-        // kernels by the `TypeId` of `T` (f32 or f64), not by a pointer cast of ours.
-        unsafe {
-            // `gemm` computes dst = alpha·dst + beta·lhs·rhs with strides given as (column,
-            // row); alpha is ignored because dst is not read.
-            gemm::gemm::<T>(
-                m,
-                self.n,
-                self.k,
-                c.as_mut_ptr(),
-                1,
-                self.n as isize,
-                false,
-                a.as_ptr().add(a_start),
-                csa,
-                rsa,
-                b.as_ptr().add(b_offset),
-                csb,
-                rsb,
-                T::zero(),
-                T::one(),
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
+        let block = k_block(self.k, self.n);
+        for first in (0..self.k).step_by(block) {
+            let depth = block.min(self.k - first);
+            // SAFETY: the caller's layouts were validated against the buffer lengths, so every
+            // index `start + i·rs + j·cs` for `i < m`, `j < k` (resp. `k`, `n`) lies inside `a`
+            // (resp. `b`); this block's operands start `first < k` columns into `a` and rows
+            // into `b` and span `depth ≤ k − first` of them, so they stay inside. `c` holds
+            // exactly `m·n` elements written with row stride `n`. `gemm` picks its kernels by the
+            // `TypeId` of `T` (f32 or f64), not by a pointer cast of ours.
+            unsafe {
+                // `gemm` computes dst = alpha·dst + beta·lhs·rhs with strides given as (column,
+                // row); the first block overwrites `c` (dst not read, alpha ignored), the
+                // others add to it, as `gemm` adds its own blocks.
+                gemm::gemm::<T>(
+                    m,
+                    self.n,
+                    depth,
+                    c.as_mut_ptr(),
+                    1,
+                    self.n as isize,
+                    first > 0,
+                    a.as_ptr().add(a_start + first * csa as usize),
+                    csa,
+                    rsa,
+                    b.as_ptr().add(b_offset + first * rsb as usize),
+                    csb,
+                    rsb,
+                    T::one(),
+                    T::one(),
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
         }
     }
 }
@@ -119,7 +161,7 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
     } else {
         // Fewer products than threads: split each into row blocks, and run the blocks of all
         // products at once (nested parallel iterators), not one product after another.
-        let row_block = m.div_ceil(threads.div_ceil(offsets.len())).max(1);
+        let row_block = row_block(m, n, offsets.len(), threads);
         out.par_chunks_mut(m * n)
             .zip(&offsets)
             .for_each(|(c, &(oa, ob))| {
@@ -132,4 +174,113 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
             });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `m × k` and `k × n` operands whose products' sums round differently in another order.
+    fn operands(m: usize, k: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
+        let a = (0..m * k)
+            .map(|i| ((i * 7919) % 1000) as f32 * 0.001 - 0.5)
+            .collect();
+        let b = (0..k * n)
+            .map(|i| ((i * 104_729) % 997) as f32 * 0.01 - 5.0)
+            .collect();
+        (a, b)
+    }
+
+    /// The bits of `[batch, m, k] · [batch, k, n]` computed on a pool of `threads` threads.
+    fn product_on(threads: usize, batch: usize, m: usize, k: usize, n: usize) -> Vec<u32> {
+        let (a, b) = operands(batch * m, k, n * batch);
+        let (la, lb) = (
+            Layout::contiguous(&[batch, m, k]),
+            Layout::contiguous(&[batch, k, n]),
+        );
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            matmul(&a, &la, &b, &lb)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        })
+    }
+
+    /// Row blocks of one product and whole products of a batch, long sums (cut into blocks) and
+    /// short, narrow outputs (whose blocks keep enough rows): the same bits on any number of
+    /// threads. Before `k` was cut here, 128 × 3200 · 3200 × 64 (a weight gradient of the
+    /// `small` model) differed between one thread and two in 7,861 of its 8,192 outputs.
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        for (batch, m, k, n) in [
+            (1, 128, 3200, 64),
+            (1, 64, 3200, 192),
+            (1, 300, 1100, 70),
+            (1, 1000, 64, 5),
+            (1, 40, 700, 7),
+            (3, 128, 3200, 64),
+            (6, 65, 16, 65),
+        ] {
+            let one = product_on(1, batch, m, k, n);
+            for threads in [2, 3, 4, 8] {
+                let other = product_on(threads, batch, m, k, n);
+                let differ = one.iter().zip(&other).filter(|(x, y)| x != y).count();
+                assert_eq!(differ, 0, "{batch}×{m}×{k}×{n} on {threads} threads");
+            }
+        }
+    }
+
+    /// The order each output is summed in, as the module docs state it: `k` cut by [`k_block`],
+    /// each block summed from zero with one fused multiply-add per term in order, and added to
+    /// the sum of the blocks before it. Bit for bit, on products past `gemm`'s tiny-product
+    /// paths.
+    #[test]
+    fn each_output_is_summed_in_blocks_of_k_in_order() {
+        // Without FMA (an x86 CPU before AVX2), `gemm` multiplies and adds in two roundings.
+        #[cfg(target_arch = "x86_64")]
+        if !std::arch::is_x86_feature_detected!("fma") {
+            return;
+        }
+        for (m, k, n) in [(70, 3, 40), (33, 300, 65), (64, 3200, 64), (20, 1300, 90)] {
+            let (a, b) = operands(m, k, n);
+            let got = matmul(
+                &a,
+                &Layout::contiguous(&[m, k]),
+                &b,
+                &Layout::contiguous(&[k, n]),
+            );
+            let block = k_block(k, n);
+            for i in 0..m {
+                for j in 0..n {
+                    let mut total = 0.0f32;
+                    for first in (0..k).step_by(block) {
+                        let part = (first..k.min(first + block))
+                            .fold(0.0f32, |acc, t| a[i * k + t].mul_add(b[t * n + j], acc));
+                        total = if first == 0 { part } else { total + part };
+                    }
+                    assert_eq!(
+                        got[i * n + j].to_bits(),
+                        total.to_bits(),
+                        "{m}×{k}×{n} at ({i}, {j})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_of_k_follow_gemms_rules() {
+        assert_eq!(k_block(512, 10), 512);
+        assert_eq!(k_block(3200, 64), 512);
+        assert_eq!(k_block(3200, 65), 458);
+        assert_eq!(k_block(1025, 100), 342);
+        assert_eq!(k_block(0, 8), 1);
+        assert_eq!(row_block(128, 64, 1, 2), 64);
+        assert_eq!(row_block(1000, 5, 1, 16), 63);
+        assert_eq!(row_block(8, 10, 1, 2), 26, "a tiny product stays whole");
+    }
 }
