@@ -14,7 +14,7 @@ use super::train::{check_memory, initialize, record_initialization, train_to_end
 use super::Ended;
 use clap::Args;
 use design::{
-    indistinct_comparisons, pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment, Row,
+    indistinct_comparisons, pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment,
     SeededRun,
 };
 use nn::checkpoint::Checkpoint;
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use summary::{select_on_validation, selected_rows, summarize, Outcome, Record, RowSummary};
+use summary::{selected_rows, summaries, Outcome, Record, RowSummary};
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -228,17 +228,6 @@ fn same_inputs(run: &Run, dir: &Path) -> bool {
     }
 }
 
-/// The summaries of `rows` (all run), followed by the rows chosen on validation.
-fn summaries(rows: &[Row], records: &[Record], tasks: &[String]) -> Vec<RowSummary> {
-    let mut summaries: Vec<RowSummary> = rows
-        .iter()
-        .map(|row| summarize(row, records, tasks))
-        .collect();
-    let chosen = select_on_validation(rows, &summaries);
-    summaries.extend(chosen);
-    summaries
-}
-
 /// Writes the results of the rows run so far into `dir`.
 fn write_outputs(
     dir: &Path,
@@ -363,7 +352,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
             });
         }
         header.seconds = started.elapsed().as_secs_f64();
-        summarized = summaries(&rows[..=i], &records, &tasks);
+        summarized = summaries(&rows, i + 1, &records, &tasks);
         write_outputs(&dir, &header, &summarized, &records, &tasks)?;
     }
     outln!(

@@ -159,6 +159,24 @@ pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSu
         .collect()
 }
 
+/// The summaries of the first `done` of `rows` (those run so far), followed by the rows chosen
+/// on validation ([`select_on_validation`] among all of `rows`' candidates: none for a name
+/// whose candidates have not all run, as in the tables written after each row).
+pub fn summaries(
+    rows: &[Row],
+    done: usize,
+    records: &[Record],
+    tasks: &[String],
+) -> Vec<RowSummary> {
+    let mut summaries: Vec<RowSummary> = rows[..done]
+        .iter()
+        .map(|row| summarize(row, records, tasks))
+        .collect();
+    let chosen = select_on_validation(rows, &summaries);
+    summaries.extend(chosen);
+    summaries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +276,15 @@ mod tests {
             select_on_validation(&rows, &summaries[1..]).is_empty(),
             "not before every candidate has run"
         );
+        // The tables written after each row: the choice appears once both candidates ran.
+        let names = |done| -> Vec<String> {
+            super::summaries(&rows, done, &records, &tasks)
+                .into_iter()
+                .map(|s| s.name)
+                .collect()
+        };
+        assert_eq!(names(1), ["lr-a"], "one candidate of two has run");
+        assert_eq!(names(2), ["lr-a", "lr-b", "re-tuned"]);
+        assert_eq!(names(3), ["lr-a", "lr-b", "plain", "re-tuned"]);
     }
 }
