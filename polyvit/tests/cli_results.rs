@@ -735,5 +735,27 @@ fn bad_experiment_arguments_are_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("no task \"nosuch\""), "{stderr}");
+
+    // A base that is valid, whose learning rate doubled is not (lr · weight decay reaches 1):
+    // refused before the first run, naming the row, and no output folder is made.
+    let lr_line = text.lines().find(|l| l.starts_with("lr = ")).unwrap();
+    std::fs::write(&config, text.replace(lr_line, "lr = 10.0")).unwrap();
+    let output = dir.join("lr10");
+    let out = polyvit(&[
+        "experiment",
+        "hyperparameters",
+        "--config",
+        config.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("row lr-x2 of the experiment would train an invalid configuration")
+            && stderr.contains("lr = 20"),
+        "{stderr}"
+    );
+    assert!(!output.exists(), "nothing was trained or written");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -273,13 +273,28 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs/experiments").join(args.experiment.name()));
+    // Rows that share a configuration share its run, which is trained once.
+    let runs = seeded_runs(&rows, base.seed, args.seeds)?;
+    // Every run's own configuration is checked before the first trains: a row's change to the
+    // base (a learning rate doubled, a task trained alone with its own warmup) can make it one
+    // that `train` would refuse.
+    for run in &runs {
+        run.config.validate().map_err(|e| {
+            let part = match run.part.name.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", run.part.name),
+            };
+            format!(
+                "row {}{part} of the experiment would train an invalid configuration, so none \
+                 was trained: {e}",
+                run.row.name
+            )
+        })?;
+    }
     make_output_folder(&dir)?;
     let base_text = toml::to_string(&base).map_err(|e| e.to_string())?;
     let base_path = dir.join("base-config.toml");
     std::fs::write(&base_path, &base_text).map_err(|e| format!("{}: {e}", base_path.display()))?;
-
-    // Rows that share a configuration share its run, which is trained once.
-    let runs = seeded_runs(&rows, base.seed, args.seeds)?;
     let mut keys: Vec<&str> = runs.iter().map(|r| r.key.as_str()).collect();
     keys.sort();
     keys.dedup();
