@@ -144,6 +144,38 @@ fn a_resumed_run_stays_in_its_folder() {
         !work.join("elsewhere").exists(),
         "resuming a finished run wrote into its --output"
     );
+    // A finished checkpoint alone in a folder (downloaded, say) beside a file of the user's:
+    // nothing is written there either, and no results are promised.
+    let alone = work.join("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    std::fs::copy(
+        run.join("checkpoint.safetensors"),
+        alone.join("checkpoint.safetensors"),
+    )
+    .unwrap();
+    std::fs::write(alone.join("config.toml"), "# the user's own notes\n").unwrap();
+    let said = polyvit(&[
+        "train",
+        "--resume",
+        alone.join("checkpoint.safetensors").to_str().unwrap(),
+        "--output",
+        work.join("elsewhere").to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("nothing left to train, so nothing was written (polyvit eval"),
+        "{said}"
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&alone)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["checkpoint.safetensors", "config.toml"]);
+    assert_eq!(
+        std::fs::read_to_string(alone.join("config.toml")).unwrap(),
+        "# the user's own notes\n"
+    );
+    assert!(!work.join("elsewhere").exists());
     std::fs::remove_dir_all(&work).ok();
 }
 

@@ -371,15 +371,26 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     run.check_ranks_run_alike().map_err(|e| e.to_string())?;
     run.check_replicas().map_err(|e| e.to_string())?;
     let resume_step = resumed.as_ref().map(|_| run.step);
-    let ended_before = resume_step.is_some() && run.step == run.total_steps();
-    if !ended_before {
-        check_memory(&run)?;
+    if let (Some(step), true) = (resume_step, run.step == run.total_steps()) {
+        // A finished run trains nothing, so nothing is written anywhere (its folder may hold
+        // its results, or be a download folder with someone's own config.toml).
+        if lead {
+            let checkpoint = args.resume.as_ref().expect("resumed");
+            let folder = checkpoint_folder(checkpoint);
+            let results = match OutputFiles::finished_run(&folder) {
+                Some(_) => format!("; its results are in {}", folder.display()),
+                None => String::new(),
+            };
+            outln!(
+                "the run ended at step {step}: nothing left to train, so nothing was written{results} \
+                 (polyvit eval --checkpoint {} scores it again)",
+                checkpoint.display()
+            );
+        }
+        return Ok(Ended::Finished);
     }
-    // A finished run trains nothing: its folder is its checkpoint's, whatever --output says.
-    let output = match (ended_before, &args.resume) {
-        (true, Some(checkpoint)) => checkpoint_folder(checkpoint),
-        _ => output_folder(&args),
-    };
+    check_memory(&run)?;
+    let output = output_folder(&args);
     let files = match lead {
         true => Some(OutputFiles::open(&output, &run.config, resume_step)?),
         false => None, // Only rank 0 writes.
@@ -425,18 +436,6 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         }
     }
     let interrupted = super::stop_requests()?;
-    if let (Some(step), true) = (resume_step, ended_before) {
-        if lead {
-            let checkpoint = args.resume.as_ref().expect("resumed");
-            outln!(
-                "the run ended at step {step}: nothing left to train; its results are in {} \
-                 (polyvit eval --checkpoint {} scores it again)",
-                output.display(),
-                checkpoint.display()
-            );
-        }
-        return Ok(Ended::Finished);
-    }
     let Some(finished) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)?
     else {
         if let Some(files) = &files {
