@@ -308,3 +308,90 @@ fn ctrl_c_sigterm_and_sighup_save_the_run_and_exit_with_130() {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// Checkpoints edited by hand or damaged in ways their checksum cannot tell (it is recomputed
+/// when they are saved again): a file of weights alone is scored by `eval` (which needs no
+/// optimizer state); a NaN weight is refused by name instead of scoring every input as class 0;
+/// a step that is not a count, or lies past the end of the run, is named.
+#[test]
+fn edited_checkpoints_are_scored_or_refused_by_what_they_hold() {
+    use nn::checkpoint::Checkpoint;
+    let dir = std::env::temp_dir().join(format!("polyvit-edited-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let run = dir.join("run");
+    polyvit(&[
+        "train",
+        "--tasks",
+        "mnist",
+        "--preset",
+        "tiny",
+        "--steps",
+        "20",
+        "--output",
+        run.to_str().unwrap(),
+    ]);
+    let original = Checkpoint::load(&run.join("checkpoint.safetensors")).unwrap();
+    let attempt = |name: &str, edit: &dyn Fn(&mut Checkpoint), args: &[&str]| {
+        let mut checkpoint = original.clone();
+        edit(&mut checkpoint);
+        let path = dir.join(name);
+        checkpoint.save(&path).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+            .args(args)
+            .arg(&path)
+            .output()
+            .expect("polyvit runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let eval = ["eval", "--checkpoint"];
+
+    let drop_optimizer = |c: &mut Checkpoint| c.tensors.retain(|k, _| !k.starts_with("optimizer."));
+    let (ok, said, err) = attempt("weights.safetensors", &drop_optimizer, &eval);
+    assert!(ok, "{err}");
+    assert!(said.contains("(step 20):"), "{said}");
+
+    let poison = |c: &mut Checkpoint| {
+        let name = "model.encoder.blocks.0.norm1.bias";
+        let mut values = c.tensors[name].to_vec::<f32>().unwrap();
+        values[3] = f32::NAN;
+        let shape = c.tensors[name].shape().to_vec();
+        c.tensors.insert(
+            name.into(),
+            tensor::Tensor::from_vec(values, &shape).unwrap(),
+        );
+    };
+    let (ok, _, err) = attempt("nan.safetensors", &poison, &eval);
+    assert!(!ok);
+    assert!(
+        err.contains("model.encoder.blocks.0.norm1.bias holds NaN (element 3)"),
+        "{err}"
+    );
+
+    let resume = ["train", "--resume"];
+    for (step, named) in [
+        (
+            "abc",
+            "the checkpoint's step is \"abc\", not a count of steps",
+        ),
+        (
+            "-1",
+            "the checkpoint's step is \"-1\", not a count of steps",
+        ),
+        (
+            "999999",
+            "the checkpoint's step 999999 is past the end of its run (20 steps)",
+        ),
+    ] {
+        let set_step = |c: &mut Checkpoint| {
+            c.metadata.insert("step".into(), step.into());
+        };
+        let (ok, _, err) = attempt("step.safetensors", &set_step, &resume);
+        assert!(!ok, "step {step} resumed");
+        assert!(err.contains(named), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

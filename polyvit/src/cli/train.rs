@@ -746,13 +746,18 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
     let mut run =
         Run::new(config.clone(), load_tasks(&config, None, true)?).map_err(|e| e.to_string())?;
     run.to_device(&device).map_err(|e| e.to_string())?;
-    run.restore(&checkpoint).map_err(|e| e.to_string())?;
+    run.restore_weights(&checkpoint)
+        .map_err(|e| e.to_string())?;
     let scores = run.evaluate(test).map_err(|e| e.to_string())?;
+    // A file of weights alone may carry no step.
+    let step = match Run::count_in_checkpoint(&checkpoint, "step") {
+        Ok(step) => format!(" (step {step})"),
+        Err(_) => String::new(),
+    };
     outln!(
-        "{} results of {} (step {}):",
+        "{} results of {}{step}:",
         args.split,
         args.checkpoint.display(),
-        run.step
     );
     print_scores(&run, &scores);
     Ok(())

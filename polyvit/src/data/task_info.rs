@@ -210,8 +210,23 @@ pub fn tasks_to_metadata(tasks: &[TaskInfo]) -> String {
 
 /// The task descriptions of checkpoint metadata text; `origin` names the checkpoint in errors.
 pub fn tasks_from_metadata(text: &str, origin: &str) -> DataResult<Vec<TaskInfo>> {
-    serde_json::from_str(text)
-        .map_err(|e| DataError::new(origin, format!("corrupt task descriptions: {e}")))
+    let tasks: Vec<TaskInfo> = serde_json::from_str(text)
+        .map_err(|e| DataError::new(origin, format!("corrupt task descriptions: {e}")))?;
+    // Inputs are divided by the standard deviation: 0 or a NaN would make every input NaN.
+    for task in &tasks {
+        let Standardization { mean, std } = task.standardization;
+        if !(mean.is_finite() && std.is_finite() && std > 0.0) {
+            return Err(DataError::new(
+                origin,
+                format!(
+                    "corrupt task descriptions: task {} standardizes its inputs with mean {mean} \
+                     and standard deviation {std} (a positive, finite one is needed)",
+                    task.name
+                ),
+            ));
+        }
+    }
+    Ok(tasks)
 }
 
 #[cfg(test)]
@@ -219,9 +234,9 @@ mod tests {
     use super::*;
     use crate::data::glyph::Centring;
 
-    #[test]
-    fn descriptions_round_trip_and_hold_standardized_inputs() {
-        let info = TaskInfo {
+    /// A two-class image task of 1×2×2 inputs.
+    fn pets() -> TaskInfo {
+        TaskInfo {
             name: "pets".into(),
             modality: Modality::Image,
             shape: vec![1, 2, 2],
@@ -237,7 +252,12 @@ mod tests {
             },
             multi_label: false,
             classes: vec!["cat".into(), "dog".into()],
-        };
+        }
+    }
+
+    #[test]
+    fn descriptions_round_trip_and_hold_standardized_inputs() {
+        let info = pets();
         let text = tasks_to_metadata(std::slice::from_ref(&info));
         assert!(text.contains("\"modality\":\"image\""), "{text}");
         assert_eq!(tasks_from_metadata(&text, "c").unwrap(), vec![info.clone()]);
@@ -433,5 +453,20 @@ mod tests {
         })
         .difference(&info)
         .is_some());
+    }
+
+    #[test]
+    fn a_standardization_that_would_make_inputs_nan_is_refused() {
+        // (JSON has no NaN or infinity: those are written as null and refused as corrupt.)
+        for (mean, std) in [(0.5, 0.0), (0.5, -1.0)] {
+            let mut info = pets();
+            info.standardization = Standardization { mean, std };
+            let text = tasks_to_metadata(std::slice::from_ref(&info));
+            let err = tasks_from_metadata(&text, "ckpt").unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("mean {mean} and standard deviation {std}")),
+                "{err}"
+            );
+        }
     }
 }

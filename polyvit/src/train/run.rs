@@ -47,6 +47,9 @@ pub enum RunError {
         task: String,
         step: u64,
         loss: f64,
+        /// The tasks the step before updated the weights for, and its learning rate: the
+        /// update that more likely broke them than this task's own (none at step 0).
+        previous: Option<(String, f64)>,
     },
     /// The data-parallel replicas no longer hold the same parameters.
     Diverged {
@@ -62,8 +65,26 @@ impl fmt::Display for RunError {
             RunError::Data(e) => write!(f, "{e}"),
             RunError::Numeric(e) => write!(f, "{e}"),
             RunError::Checkpoint(e) => write!(f, "{e}"),
-            RunError::NonFinite { task, step, loss } => {
-                write!(f, "training stopped: the loss of task {task} became {loss} at step {step} (try a lower learning rate)")
+            RunError::NonFinite {
+                task,
+                step,
+                loss,
+                previous,
+            } => {
+                write!(f, "training stopped: the loss of task {task} became {loss} at step {step}")?;
+                match previous {
+                    Some((tasks, lr)) => write!(
+                        f,
+                        ", after step {} updated the weights for {tasks} at learning rate {lr:e} \
+                         (try a lower learning rate)",
+                        step - 1
+                    ),
+                    None => write!(
+                        f,
+                        ", before any update (the task's inputs or the weights the run starts \
+                         from are not all finite numbers)"
+                    ),
+                }
             }
             RunError::Diverged { step } => write!(
                 f,
@@ -491,10 +512,18 @@ impl Run {
             .map(|(&task, loss)| TaskLoss { task, loss })
             .collect();
         if let Some(bad) = losses.iter().find(|l| !l.loss.is_finite()) {
+            let previous = step.checked_sub(1).map(|before| {
+                let tasks = self.tasks_at(before).to_vec();
+                let names: Vec<&str> = (tasks.iter())
+                    .map(|&j| self.config.tasks[j].name.as_str())
+                    .collect();
+                (names.join(", "), self.learning_rate(before, &tasks))
+            });
             return Err(RunError::NonFinite {
                 task: self.config.tasks[bad.task].name.clone(),
                 step,
                 loss: bad.loss,
+                previous,
             });
         }
         let grad_norm = clip_grad_norm(&mut grads, self.config.clip_norm)?;
@@ -612,27 +641,65 @@ impl Run {
         Ok(None)
     }
 
-    /// Restores model, optimizer and step from `checkpoint` into this (freshly built) run.
-    pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), RunError> {
+    /// Restores the model's weights from `checkpoint` into this (freshly built) run, refusing
+    /// one made on other inputs: all that scoring needs, so a file whose optimizer state was
+    /// dropped (to share a smaller one) will do.
+    pub fn restore_weights(&mut self, checkpoint: &Checkpoint) -> Result<(), RunError> {
         checkpoint.check_prefixes(&["model.", "optimizer."])?;
         self.check_same_inputs(checkpoint)?;
-        checkpoint.load_parameters("model.", &mut self.model)?;
-        let number = |key: &str| -> Result<u64, RunError> {
-            checkpoint
-                .metadata
-                .get(key)
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| RunError::Refused(format!("the checkpoint lacks {key}")))
-        };
+        load_weights(checkpoint, &mut self.model)
+    }
+
+    /// A count the checkpoint's metadata holds under `key` (`step`, `optimizer_steps`).
+    pub fn count_in_checkpoint(checkpoint: &Checkpoint, key: &str) -> Result<u64, RunError> {
+        let value = checkpoint
+            .metadata
+            .get(key)
+            .ok_or_else(|| RunError::Refused(format!("the checkpoint lacks {key}")))?;
+        value.parse().map_err(|_| {
+            RunError::Refused(format!(
+                "the checkpoint's {key} is {value:?}, not a count of steps"
+            ))
+        })
+    }
+
+    /// Restores model, optimizer and step from `checkpoint` into this (freshly built) run, to
+    /// go on training it.
+    pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), RunError> {
+        let step = Self::count_in_checkpoint(checkpoint, "step")?;
+        if step > self.total_steps() {
+            return Err(RunError::Refused(format!(
+                "the checkpoint's step {step} is past the end of its run ({} steps)",
+                self.total_steps()
+            )));
+        }
+        self.restore_weights(checkpoint)?;
         self.optimizer.load_state(
-            number("optimizer_steps")?,
+            Self::count_in_checkpoint(checkpoint, "optimizer_steps")?,
             checkpoint.entries_with_prefix("optimizer."),
         )?;
         self.optimizer
             .check_covers(&self.model)
             .map_err(|e| RunError::Refused(format!("the checkpoint's {e}")))?;
         self.optimizer.to_device(&self.device)?;
-        self.step = number("step")?;
+        self.step = step;
         Ok(())
     }
+}
+
+/// Sets `model`'s weights from `checkpoint`'s `model.` entries, refusing a weight that is NaN
+/// or infinite, by name: it would make every score NaN and every prediction class 0 without a
+/// word. Only a damaged or edited file holds one (training stops before it saves such weights).
+pub(crate) fn load_weights(checkpoint: &Checkpoint, model: &mut PolyVit) -> Result<(), RunError> {
+    for (name, tensor) in checkpoint.entries_with_prefix("model.") {
+        let values = tensor.to_vec_f64()?;
+        if let Some((index, value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(RunError::Refused(format!(
+                "the checkpoint's weight model.{name} holds {value} (element {index}): the file \
+                 is damaged, or was edited"
+            )));
+        }
+    }
+    checkpoint.load_parameters("model.", model)?;
+    Ok(())
 }

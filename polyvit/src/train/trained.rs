@@ -3,7 +3,7 @@
 
 use super::config::TrainConfig;
 use super::evaluate::{eval_batch_size, logits};
-use super::run::{model_specs, Run, RunError};
+use super::run::{load_weights, model_specs, Run, RunError};
 use crate::data::task_info::{tasks_from_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{Dataset, Labels};
 use crate::model::PolyVit;
@@ -53,7 +53,7 @@ impl Trained {
             &mut tensor::rng(config.seed),
         )?;
         model.to_device(device)?;
-        checkpoint.load_parameters("model.", &mut model)?;
+        load_weights(checkpoint, &mut model)?;
         Ok(Trained {
             config,
             model,
