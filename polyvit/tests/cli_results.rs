@@ -616,6 +616,50 @@ fn an_interrupted_experiment_resumes_its_unfinished_run() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A run that diverges is a result of the experiment, not its end: here every learning rate of
+/// the sweep diverges (SGD without clipping at 1e30), each run is recorded as diverged (NaN in
+/// the files, `diverged` in the table) and the experiment finishes.
+#[test]
+fn diverged_runs_are_recorded_and_the_experiment_goes_on() {
+    let dir = scratch("experiment-diverged");
+    let config = dir.join("base.toml");
+    std::fs::write(
+        &config,
+        "preset = \"tiny\"\nclip_norm = 1e30\n[optimizer]\nname = \"sgd\"\n\
+         [[task]]\nname = \"mnist\"\nsteps = 40\nbatch_size = 8\nlr = 1e30\nwarmup = 0\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let stdout = succeed(&[
+        "experiment",
+        "hyperparameters",
+        "--config",
+        config.to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        stdout
+            .matches("recorded as diverged, and the experiment goes on")
+            .count(),
+        6,
+        "{stdout}"
+    );
+    for row in ["lr-x0.5", "lr-x1-reused", "lr-x2", "re-tuned"] {
+        let line = stdout.lines().find(|l| l.starts_with(row)).unwrap();
+        assert!(line.contains("diverged"), "{line}");
+    }
+    let results = read(&out.join("results.csv"));
+    let lr_x2 = results
+        .lines()
+        .find(|l| l.starts_with("lr-x2,,mnist,top1,test,"))
+        .unwrap();
+    assert!(lr_x2.contains(",NaN,NaN,2,NaN;NaN,"), "{lr_x2}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// An experiment run again after its folder task's files changed (one moved to the other
 /// class) trains every run again instead of taking results computed on the old files; unchanged, it
 /// takes them all.

@@ -35,7 +35,13 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     let common = ["--tasks", "mnist", "--preset", "tiny", "--eval-every", "10"];
     polyvit(&[&["train", "--steps", "20", "--output", out][..], &common].concat());
     assert_eq!(logged_steps(&dir), (0..20).collect::<Vec<_>>());
-    // What an interruption after the step-20 checkpoint leaves behind: later steps and evals.
+    // What an interruption after a checkpoint at step 10 leaves behind: the steps and
+    // evaluations logged after it. (The checkpoint is the finished run's, its step set back to
+    // 10: only the logs are under test here.)
+    let checkpoint = dir.join("checkpoint.safetensors");
+    let mut earlier = nn::checkpoint::Checkpoint::load(&checkpoint).unwrap();
+    earlier.metadata.insert("step".into(), "10".into());
+    earlier.save(&checkpoint).unwrap();
     let mut steps = std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
     for step in 20..23 {
         steps += &format!("{{\"step\":{step},\"task\":\"mnist\",\"loss\":1.0}}\n");
@@ -50,7 +56,6 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     assert_ne!(edited, config);
     std::fs::write(dir.join("config.toml"), &edited).unwrap();
 
-    let checkpoint = dir.join("checkpoint.safetensors");
     let said = polyvit(&[
         "train",
         "--resume",
@@ -58,7 +63,7 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
         "--output",
         out,
     ]);
-    assert!(said.contains("20 steps, resuming after step 20"), "{said}");
+    assert!(said.contains("20 steps, resuming after step 10"), "{said}");
     assert!(
         said.contains("config.toml was edited (task[0].steps); a resumed run keeps"),
         "{said}"
@@ -67,6 +72,7 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     assert_eq!(kept, edited);
     let rewritten = std::fs::read_to_string(dir.join("config.toml")).unwrap();
     assert_eq!(rewritten, config);
+    // Steps 10 to 19 were trained again, each logged once.
     assert_eq!(logged_steps(&dir), (0..20).collect::<Vec<_>>());
     let evals = std::fs::read_to_string(dir.join("eval.csv")).unwrap();
     assert_eq!(evals.lines().filter(|l| l.starts_with("step,")).count(), 1);

@@ -436,16 +436,19 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         }
     }
     let interrupted = super::stop_requests()?;
-    let Some(finished) = train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)?
-    else {
-        if let Some(files) = &files {
-            outln!(
-                "\ninterrupted at step {}: checkpoint saved; continue with --resume {}",
-                run.step,
-                files.checkpoint.display()
-            );
+    let finished = match train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)? {
+        Ending::Finished(finished) => finished,
+        Ending::Interrupted => {
+            if let Some(files) = &files {
+                outln!(
+                    "\ninterrupted at step {}: checkpoint saved; continue with --resume {}",
+                    run.step,
+                    files.checkpoint.display()
+                );
+            }
+            return Ok(Ended::Interrupted);
         }
-        return Ok(Ended::Interrupted);
+        Ending::Diverged(message) => return Err(message),
     };
     if !lead {
         return Ok(Ended::Finished); // Not rank 0: nothing to print.
@@ -578,17 +581,18 @@ pub fn check_memory(run: &Run) -> Result<(), String> {
 /// test splits. Rank 0, the one with `files`, saves the checkpoint, logs both scores (the
 /// validation scores as the last evaluation of `eval.csv`), writes `results.json` (with the
 /// wall time since `started`) and draws the curves (`curves.svg`); a failure to write any of
-/// them is kept in [`Finished::unsaved`], so the scores are not lost with it. `None` when the
-/// user interrupted (a checkpoint was saved).
+/// them is kept in [`Finished::unsaved`], so the scores are not lost with it.
 pub fn train_to_end(
     run: &mut Run,
     files: Option<&OutputFiles>,
     interrupted: &AtomicBool,
     checks: &ReplicaChecks,
     started: Instant,
-) -> Result<Option<Finished>, String> {
-    if train_loop(run, files, interrupted, checks)? == LoopEnd::Interrupted {
-        return Ok(None);
+) -> Result<Ending, String> {
+    match train_loop(run, files, interrupted, checks)? {
+        LoopEnd::Done => {}
+        LoopEnd::Interrupted => return Ok(Ending::Interrupted),
+        LoopEnd::Diverged(message) => return Ok(Ending::Diverged(message)),
     }
     // Saved before scoring, which reads the data again (a streamed file may be gone by now).
     let saved = match files {
@@ -611,7 +615,7 @@ pub fn train_to_end(
         .into_iter()
         .filter_map(Result::err)
         .collect();
-    Ok(Some(Finished {
+    Ok(Ending::Finished(Finished {
         validation,
         test,
         seconds,
@@ -619,13 +623,25 @@ pub fn train_to_end(
     }))
 }
 
+/// How [`train_to_end`] ended, when nothing failed.
+pub enum Ending {
+    /// The plan was trained to its end and scored.
+    Finished(Finished),
+    /// A rank was asked to stop; a checkpoint holds the steps taken.
+    Interrupted,
+    /// A loss stopped being a number ([`RunError::NonFinite`], whose message this is): nothing
+    /// was saved or scored.
+    Diverged(String),
+}
+
 /// How [`train_loop`] ended.
-#[derive(Debug, PartialEq, Eq)]
 enum LoopEnd {
     /// Every step of the plan was taken.
     Done,
     /// A rank was asked to stop; the checkpoint holds the steps taken.
     Interrupted,
+    /// A loss stopped being a number; the message says where.
+    Diverged(String),
 }
 
 /// Steps until the plan is done or a rank is asked to stop (`interrupted`; then a checkpoint is
@@ -658,10 +674,16 @@ fn train_loop(
             return Ok(LoopEnd::Interrupted);
         }
         checks.before_step(run);
-        let report = run.train_step().map_err(|e| {
-            bar.abandon();
-            stopped(run, files, e)
-        })?;
+        let report = match run.train_step() {
+            Ok(report) => report,
+            Err(e) => {
+                bar.abandon();
+                return match e {
+                    RunError::NonFinite { .. } => Ok(LoopEnd::Diverged(e.to_string())),
+                    e => Err(stopped(run, files, e)),
+                };
+            }
+        };
         checks.after_step(run)?;
         if let Some(files) = files {
             files.write_step(run, &report)?;

@@ -125,12 +125,22 @@ pub fn evaluate(
 
 /// The task's metric for `scores`, the `[n, classes]` logits of every row of `split`.
 pub fn score(dataset: &Dataset, split: &Split, scores: &[f32]) -> TaskScore {
+    score_of(dataset, split, Some(scores))
+}
+
+/// What a model whose training diverged scores on `split`: the task's metric and chance level,
+/// with a NaN value.
+pub fn diverged_score(dataset: &Dataset, split: &Split) -> TaskScore {
+    score_of(dataset, split, None)
+}
+
+fn score_of(dataset: &Dataset, split: &Split, scores: Option<&[f32]>) -> TaskScore {
     let classes = dataset.num_classes;
     match &split.labels {
         Labels::Class(labels) => TaskScore {
             task: dataset.name.to_string(),
             metric: TOP1,
-            value: top1_accuracy(scores, classes, labels),
+            value: scores.map_or(f64::NAN, |s| top1_accuracy(s, classes, labels)),
             chance: 1.0 / classes as f64,
         },
         Labels::MultiHot(_) => {
@@ -138,7 +148,7 @@ pub fn score(dataset: &Dataset, split: &Split, scores: &[f32]) -> TaskScore {
             TaskScore {
                 task: dataset.name.to_string(),
                 metric: MEAN_AVERAGE_PRECISION,
-                value: mean_average_precision(scores, &targets, classes),
+                value: scores.map_or(f64::NAN, |s| mean_average_precision(s, &targets, classes)),
                 chance: chance_mean_average_precision(&targets, classes),
             }
         }

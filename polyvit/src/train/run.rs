@@ -9,7 +9,7 @@ use super::distributed::{
     first_differing_setting, replicas_agree, run_fingerprint, sharded_logits, sum_over_ranks,
     task_fingerprint,
 };
-use super::evaluate::{score, TaskScore};
+use super::evaluate::{diverged_score, score, TaskScore};
 use super::loss::LossKind;
 use super::micro_batch::{TaskGradients, TaskPass};
 use super::sampler::plan;
@@ -75,7 +75,7 @@ impl fmt::Display for RunError {
                 match previous {
                     Some((tasks, lr)) => write!(
                         f,
-                        ", after step {} updated the weights for {tasks} at learning rate {lr:e} \
+                        ", after step {} updated the weights for {tasks} at learning rate {lr:.3e} \
                          (try a lower learning rate)",
                         step - 1
                     ),
@@ -550,6 +550,15 @@ impl Run {
                     sharded_logits(&*self.collective, &self.model, d, split, &self.device)?;
                 Ok(score(d, split, &logits))
             })
+            .collect()
+    }
+
+    /// Every task's [`diverged_score`] on its validation or test split: the scores of a run
+    /// whose training diverged, which has no model worth scoring.
+    pub fn diverged_scores(&self, test: bool) -> Vec<TaskScore> {
+        self.datasets
+            .iter()
+            .map(|d| diverged_score(d, if test { &d.test } else { &d.validation }))
             .collect()
     }
 

@@ -10,7 +10,7 @@ mod summary;
 use super::distributed::ReplicaChecks;
 use super::report::{make_output_folder, OutputFiles};
 use super::tasks::load_tasks;
-use super::train::{check_memory, initialize, record_initialization, train_to_end};
+use super::train::{check_memory, initialize, record_initialization, train_to_end, Ending};
 use super::Ended;
 use clap::Args;
 use design::{
@@ -160,9 +160,21 @@ fn train_one(
         check_every: 0,
         planned_exit: None,
     };
-    let Some(finished) = train_to_end(&mut run, Some(&files), interrupted, &checks, started)?
-    else {
-        return Ok(None);
+    let finished = match train_to_end(&mut run, Some(&files), interrupted, &checks, started)? {
+        Ending::Finished(finished) => finished,
+        Ending::Interrupted => return Ok(None),
+        // A setting that diverges is a result (a learning rate too large, say), not the end of
+        // the experiment: the run scores NaN, which the tables show as diverged.
+        Ending::Diverged(message) => {
+            outln!("{message}: recorded as diverged, and the experiment goes on");
+            return Ok(Some(Outcome {
+                dir: dir.to_path_buf(),
+                parameters: run.model.parameter_count(),
+                seconds: started.elapsed().as_secs_f64(),
+                validation: run.diverged_scores(false),
+                test: run.diverged_scores(true),
+            }));
+        }
     };
     // A full disk stops the experiment: its tables need every run's files.
     if let Some(unsaved) = finished.unsaved {

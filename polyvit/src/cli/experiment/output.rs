@@ -25,9 +25,13 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// `mean ± std` with three decimals.
+/// `mean ± std` with three decimals, or `diverged` when a run of the row diverged (its score
+/// is NaN, and with it the mean).
 fn mean_std(stat: &Stat) -> String {
-    format!("{:.3} ± {:.3}", stat.mean, stat.std)
+    match stat.mean.is_nan() {
+        true => "diverged".into(),
+        false => format!("{:.3} ± {:.3}", stat.mean, stat.std),
+    }
 }
 
 /// Every value of `stat`, `;`-separated, in seed order.
@@ -163,7 +167,9 @@ pub fn plot(path: &Path, rows: &[RowSummary], tasks: &[String]) -> Result<(), St
             let intervals: Vec<Interval> = rows
                 .iter()
                 .filter_map(|row| {
+                    // A row that diverged has no interval to draw (the table says diverged).
                     let t = row.tasks.iter().find(|t| &t.task == task)?;
+                    t.test.mean.is_finite().then_some(())?;
                     Some(Interval {
                         label: row.name.clone(),
                         mean: t.test.mean,
@@ -171,6 +177,7 @@ pub fn plot(path: &Path, rows: &[RowSummary], tasks: &[String]) -> Result<(), St
                     })
                 })
                 .collect();
+            (!intervals.is_empty()).then_some(())?;
             let metric = rows
                 .iter()
                 .find_map(|r| r.tasks.iter().find(|t| &t.task == task))?

@@ -133,7 +133,8 @@ pub fn selected_rows(rows: &[Row]) -> Vec<&str> {
 
 /// For every name that rows are candidates for (`Row::candidate_for`), once all of its candidates
 /// are in `summaries`: a row of that name reporting the candidate with the best
-/// [`validation_score`] (the first on ties). The test numbers play no part in the choice.
+/// [`validation_score`] (the first on ties; a diverged one, whose score is NaN, only when all
+/// diverged). The test numbers play no part in the choice.
 pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSummary> {
     selected_rows(rows)
         .into_iter()
@@ -143,11 +144,15 @@ pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSu
                 .filter(|r| r.candidate_for.as_deref() == Some(target))
                 .map(|r| summaries.iter().find(|s| s.name == r.name))
                 .collect();
+            let better = |s: &RowSummary, than: &RowSummary| {
+                let (score, other) = (validation_score(s), validation_score(than));
+                score > other || (other.is_nan() && !score.is_nan())
+            };
             let best =
                 candidates?
                     .into_iter()
                     .fold(None, |best: Option<&RowSummary>, s| match best {
-                        Some(b) if validation_score(b) >= validation_score(s) => Some(b),
+                        Some(b) if !better(s, b) => Some(b),
                         _ => Some(s),
                     })?;
             Some(RowSummary {
@@ -276,6 +281,28 @@ mod tests {
             select_on_validation(&rows, &summaries[1..]).is_empty(),
             "not before every candidate has run"
         );
+        // A candidate that diverged (NaN) is passed over, first or last.
+        for diverged in ["lr-a", "lr-b"] {
+            let mut records = records.clone();
+            let other = if diverged == "lr-a" { "lr-b" } else { "lr-a" };
+            for r in records.iter_mut().filter(|r| r.row == diverged) {
+                r.outcome = Rc::new(Outcome {
+                    validation: vec![score("t", f64::NAN)],
+                    test: vec![score("t", f64::NAN)],
+                    ..(*r.outcome).clone()
+                });
+            }
+            let summaries: Vec<RowSummary> = rows
+                .iter()
+                .map(|r| summarize(r, &records, &tasks))
+                .collect();
+            let chosen = select_on_validation(&rows, &summaries);
+            assert_eq!(
+                chosen[0].chosen.as_deref(),
+                Some(other),
+                "{diverged} diverged"
+            );
+        }
         // The tables written after each row: the choice appears once both candidates ran.
         let names = |done| -> Vec<String> {
             super::summaries(&rows, done, &records, &tasks)
