@@ -589,10 +589,8 @@ pub fn train_to_end(
     checks: &ReplicaChecks,
     started: Instant,
 ) -> Result<Ending, String> {
-    match train_loop(run, files, interrupted, checks)? {
-        LoopEnd::Done => {}
-        LoopEnd::Interrupted => return Ok(Ending::Interrupted),
-        LoopEnd::Diverged(message) => return Ok(Ending::Diverged(message)),
+    if let Some(early) = train_loop(run, files, interrupted, checks)? {
+        return Ok(early);
     }
     // Saved before scoring, which reads the data again (a streamed file may be gone by now).
     let saved = match files {
@@ -634,26 +632,17 @@ pub enum Ending {
     Diverged(String),
 }
 
-/// How [`train_loop`] ended.
-enum LoopEnd {
-    /// Every step of the plan was taken.
-    Done,
-    /// A rank was asked to stop; the checkpoint holds the steps taken.
-    Interrupted,
-    /// A loss stopped being a number; the message says where.
-    Diverged(String),
-}
-
-/// Steps until the plan is done or a rank is asked to stop (`interrupted`; then a checkpoint is
-/// saved, and the caller says where). The ranks agree before each step on whether any of them
-/// was asked, so they all stop after the same step however far apart their signals came. Only
-/// rank 0, the one with `files`, writes, prints and shows progress.
+/// Steps until the plan is done (`None`), or until it ends early: a rank is asked to stop
+/// (`interrupted`; then a checkpoint is saved, and the caller says where) or the loss diverges.
+/// The ranks agree before each step on whether any of them was asked, so they all stop after
+/// the same step however far apart their signals came. Only rank 0, the one with `files`,
+/// writes, prints and shows progress.
 fn train_loop(
     run: &mut Run,
     files: Option<&OutputFiles>,
     interrupted: &AtomicBool,
     checks: &ReplicaChecks,
-) -> Result<LoopEnd, String> {
+) -> Result<Option<Ending>, String> {
     let total = run.total_steps();
     let bar = match files {
         Some(_) => ProgressBar::new(total).with_position(run.step),
@@ -671,7 +660,7 @@ fn train_loop(
             if let Some(files) = files {
                 run.save(&files.checkpoint).map_err(|e| e.to_string())?;
             }
-            return Ok(LoopEnd::Interrupted);
+            return Ok(Some(Ending::Interrupted));
         }
         checks.before_step(run);
         let report = match run.train_step() {
@@ -679,7 +668,7 @@ fn train_loop(
             Err(e) => {
                 bar.abandon();
                 return match e {
-                    RunError::NonFinite { .. } => Ok(LoopEnd::Diverged(e.to_string())),
+                    RunError::NonFinite { .. } => Ok(Some(Ending::Diverged(e.to_string()))),
                     e => Err(stopped(run, files, e)),
                 };
             }
@@ -721,7 +710,7 @@ fn train_loop(
     }
     run.check_replicas().map_err(|e| e.to_string())?;
     bar.finish();
-    Ok(LoopEnd::Done)
+    Ok(None)
 }
 
 /// The message of an error that stopped training. A data error (a file of a streamed task
