@@ -2,7 +2,10 @@
 //! `polyvit experiment` writes its tables, whose means and standard deviations are those of its
 //! runs' own results.
 
+mod signals;
+
 use serde_json::Value;
+use signals::signal_once_training;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -573,22 +576,8 @@ fn an_interrupted_experiment_resumes_its_unfinished_run() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("polyvit runs");
-    let first_run = stopped.join("runs/single-task/mnist/seed-0");
-    let log = first_run.join("steps.jsonl");
-    let started = std::time::Instant::now();
-    while std::fs::read_to_string(&log).map_or(true, |s| s.is_empty()) {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(300),
-            "no step logged"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let out = child.wait_with_output().unwrap();
+    let first_log = stopped.join("runs/single-task/mnist/seed-0/steps.jsonl");
+    let out = signal_once_training(child, &first_log, "INT");
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(130), "{said}");
     assert!(

@@ -1,8 +1,10 @@
 //! The command line across an interruption: a resumed run's logs hold every step once.
 
+mod signals;
+
+use signals::signal_once_training;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Runs `polyvit` with `args`; its standard output.
 fn polyvit(args: &[&str]) -> String {
@@ -288,22 +290,7 @@ fn ctrl_c_sigterm_and_sighup_save_the_run_and_exit_with_130() {
             .stdout(Stdio::piped())
             .spawn()
             .expect("polyvit runs");
-        // Steps are logged once training runs, after the handler is installed.
-        let started = Instant::now();
-        while std::fs::read_to_string(dir.join("steps.jsonl")).map_or(true, |s| s.is_empty()) {
-            assert!(
-                started.elapsed() < Duration::from_secs(300),
-                "no step logged"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let pid = child.id().to_string();
-        let sent = Command::new("kill")
-            .args([format!("-{signal}").as_str(), &pid])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let out = child.wait_with_output().unwrap();
+        let out = signal_once_training(child, &dir.join("steps.jsonl"), signal);
         let said = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(130), "SIG{signal}: {said}");
         assert!(
