@@ -388,3 +388,39 @@ fn edited_checkpoints_are_scored_or_refused_by_what_they_hold() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A signal the process was started ignoring stays ignored: `nohup` ignores SIGHUP so that a
+/// run goes on when its terminal closes, and so it does; Ctrl-C still stops it.
+#[cfg(unix)]
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    let dir = std::env::temp_dir().join(format!("polyvit-nohup-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let mut child = Command::new("sh")
+        .args(["-c", "trap '' HUP; exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_polyvit"))
+        .args(["train", "--tasks", "mnist", "--preset", "tiny"])
+        .args(["--eval-every", "0", "--steps", "100000", "--output"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("polyvit runs");
+    let log = dir.join("steps.jsonl");
+    while std::fs::read_to_string(&log).map_or(true, |s| s.is_empty()) {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let hang_up = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hang_up.success());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped a run started with it ignored"
+    );
+    let out = signal_once_training(child, &log, "INT");
+    assert_eq!(out.status.code(), Some(130));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -80,13 +80,51 @@ pub enum Ended {
 /// A flag set when the process is asked to stop: Ctrl-C (SIGINT), SIGTERM (`kill`, a job
 /// scheduler, or `mpirun` passing a Ctrl-C on to its ranks) or SIGHUP (the terminal closed).
 /// A long command reads it between steps, saves its work and ends with [`Ended::Interrupted`].
+///
+/// A signal the process was started ignoring stays ignored: `nohup polyvit train &` goes on
+/// when the terminal closes, and a script's background job is not stopped by Ctrl-C.
 fn stop_requests() -> Result<Arc<AtomicBool>, String> {
+    let ignored = ignored_signals();
     let requested = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&requested);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| format!("cannot install the handler of Ctrl-C and SIGTERM: {e}"))?;
+    ignore(&ignored);
     Ok(requested)
 }
+
+/// Which of the signals [`stop_requests`] handles are ignored now (inherited from the parent).
+#[cfg(unix)]
+fn ignored_signals() -> Vec<libc::c_int> {
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP]
+        .into_iter()
+        .filter(|&signal| {
+            // SAFETY: `sigaction` with a null new action only writes the current disposition of
+            // `signal` (a valid signal number) into `current`, a zeroed struct owned here.
+            let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+            let read = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) };
+            read == 0 && current.sa_sigaction == libc::SIG_IGN
+        })
+        .collect()
+}
+
+/// Sets `signals` to be ignored (again).
+#[cfg(unix)]
+fn ignore(signals: &[libc::c_int]) {
+    for &signal in signals {
+        // SAFETY: SIG_IGN is a valid disposition for SIGINT, SIGTERM and SIGHUP (the only
+        // signals `ignored_signals` returns); it replaces ctrlc's handler, which then never runs.
+        unsafe { libc::signal(signal, libc::SIG_IGN) };
+    }
+}
+
+#[cfg(not(unix))]
+fn ignored_signals() -> Vec<i32> {
+    Vec::new()
+}
+
+#[cfg(not(unix))]
+fn ignore(_: &[i32]) {}
 
 /// Parses the command line and runs the chosen command.
 pub fn run() -> Result<Ended, String> {
