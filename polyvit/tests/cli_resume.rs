@@ -288,9 +288,15 @@ fn ctrl_c_sigterm_and_sighup_save_the_run_and_exit_with_130() {
             ])
             .args(["--steps", "100000", "--output", dir.to_str().unwrap()])
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("polyvit runs");
         let out = signal_once_training(child, &dir.join("steps.jsonl"), signal);
+        let heard = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            heard.contains("stopping after this step or evaluation, with a checkpoint"),
+            "SIG{signal}: {heard}"
+        );
         let said = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(130), "SIG{signal}: {said}");
         assert!(

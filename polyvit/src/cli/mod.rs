@@ -34,6 +34,7 @@ mod tasks;
 mod train;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -80,15 +81,30 @@ pub enum Ended {
 /// A flag set when the process is asked to stop: Ctrl-C (SIGINT), SIGTERM (`kill`, a job
 /// scheduler, or `mpirun` passing a Ctrl-C on to its ranks) or SIGHUP (the terminal closed).
 /// A long command reads it between steps, saves its work and ends with [`Ended::Interrupted`].
+/// An evaluation can take minutes, so the first request says it is heard (when `say` is true:
+/// one rank of several keeps quiet), and a second one ends the process at once, unsaved, with
+/// status 130.
 ///
 /// A signal the process was started ignoring stays ignored: `nohup polyvit train &` goes on
 /// when the terminal closes, and a script's background job is not stopped by Ctrl-C.
-fn stop_requests() -> Result<Arc<AtomicBool>, String> {
+fn stop_requests(say: bool) -> Result<Arc<AtomicBool>, String> {
     let ignored = ignored_signals();
     let requested = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&requested);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| format!("cannot install the handler of Ctrl-C and SIGTERM: {e}"))?;
+    // ctrlc runs this on a thread of its own, not in the signal handler: it may print and exit.
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        if say {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nstopping after this step or evaluation, with a checkpoint (asked again, \
+                 the process ends at once, unsaved)"
+            );
+        }
+    })
+    .map_err(|e| format!("cannot install the handler of Ctrl-C and SIGTERM: {e}"))?;
     ignore(&ignored);
     Ok(requested)
 }

@@ -435,7 +435,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             }
         }
     }
-    let interrupted = super::stop_requests()?;
+    let interrupted = super::stop_requests(lead)?;
     let finished = match train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)? {
         Ending::Finished(finished) => finished,
         Ending::Interrupted => {

@@ -325,7 +325,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
         outln!("note: {note}");
     }
 
-    let interrupted = super::stop_requests()?;
+    let interrupted = super::stop_requests(true)?;
     let mut done: HashMap<&str, Rc<Outcome>> = HashMap::new();
     let mut records: Vec<Record> = Vec::new();
     let mut header = Header {
