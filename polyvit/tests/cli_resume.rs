@@ -352,6 +352,17 @@ fn edited_checkpoints_are_scored_or_refused_by_what_they_hold() {
     let (ok, said, err) = attempt("weights.safetensors", &drop_optimizer, &eval);
     assert!(ok, "{err}");
     assert!(said.contains("(step 20):"), "{said}");
+    // Nor does a finished run need it to say there is nothing left to train.
+    let (ok, said, err) = attempt(
+        "weights.safetensors",
+        &drop_optimizer,
+        &["train", "--resume"],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        said.contains("the run ended at step 20: nothing left to train"),
+        "{said}"
+    );
 
     let poison = |c: &mut Checkpoint| {
         let name = "model.encoder.blocks.0.norm1.bias";

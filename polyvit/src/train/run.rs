@@ -673,7 +673,7 @@ impl Run {
     }
 
     /// Restores model, optimizer and step from `checkpoint` into this (freshly built) run, to
-    /// go on training it.
+    /// go on training it (a finished run's file may lack the optimizer state).
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), RunError> {
         let step = Self::count_in_checkpoint(checkpoint, "step")?;
         if step > self.total_steps() {
@@ -683,14 +683,17 @@ impl Run {
             )));
         }
         self.restore_weights(checkpoint)?;
-        self.optimizer.load_state(
-            Self::count_in_checkpoint(checkpoint, "optimizer_steps")?,
-            checkpoint.entries_with_prefix("optimizer."),
-        )?;
-        self.optimizer
-            .check_covers(&self.model)
-            .map_err(|e| RunError::Refused(format!("the checkpoint's {e}")))?;
-        self.optimizer.to_device(&self.device)?;
+        // The optimizer state is needed only to train on: a finished run has nothing left.
+        if step < self.total_steps() {
+            self.optimizer.load_state(
+                Self::count_in_checkpoint(checkpoint, "optimizer_steps")?,
+                checkpoint.entries_with_prefix("optimizer."),
+            )?;
+            self.optimizer
+                .check_covers(&self.model)
+                .map_err(|e| RunError::Refused(format!("the checkpoint's {e}")))?;
+            self.optimizer.to_device(&self.device)?;
+        }
         self.step = step;
         Ok(())
     }

@@ -133,8 +133,8 @@ pub fn selected_rows(rows: &[Row]) -> Vec<&str> {
 
 /// For every name that rows are candidates for (`Row::candidate_for`), once all of its candidates
 /// are in `summaries`: a row of that name reporting the candidate with the best
-/// [`validation_score`] (the first on ties; a diverged one, whose score is NaN, only when all
-/// diverged). The test numbers play no part in the choice.
+/// [`validation_score`] (the first on ties; never one that diverged, whose score is NaN: no
+/// row when all did). The test numbers play no part in the choice.
 pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSummary> {
     selected_rows(rows)
         .into_iter()
@@ -148,13 +148,13 @@ pub fn select_on_validation(rows: &[Row], summaries: &[RowSummary]) -> Vec<RowSu
                 let (score, other) = (validation_score(s), validation_score(than));
                 score > other || (other.is_nan() && !score.is_nan())
             };
-            let best =
-                candidates?
-                    .into_iter()
-                    .fold(None, |best: Option<&RowSummary>, s| match best {
-                        Some(b) if !better(s, b) => Some(b),
-                        _ => Some(s),
-                    })?;
+            let best = candidates?
+                .into_iter()
+                .fold(None, |best: Option<&RowSummary>, s| match best {
+                    Some(b) if !better(s, b) => Some(b),
+                    _ => Some(s),
+                })
+                .filter(|best| !validation_score(best).is_nan())?;
             Some(RowSummary {
                 name: target.to_string(),
                 chosen: Some(best.name.clone()),
@@ -302,6 +302,18 @@ mod tests {
                 Some(other),
                 "{diverged} diverged"
             );
+            // With the other diverged too, nothing is chosen.
+            for r in records.iter_mut().filter(|r| r.row == other) {
+                r.outcome = Rc::new(Outcome {
+                    validation: vec![score("t", f64::NAN)],
+                    ..(*r.outcome).clone()
+                });
+            }
+            let summaries: Vec<RowSummary> = rows
+                .iter()
+                .map(|r| summarize(r, &records, &tasks))
+                .collect();
+            assert!(select_on_validation(&rows, &summaries).is_empty());
         }
         // The tables written after each row: the choice appears once both candidates ran.
         let names = |done| -> Vec<String> {
