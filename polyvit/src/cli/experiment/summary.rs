@@ -281,39 +281,29 @@ mod tests {
             select_on_validation(&rows, &summaries[1..]).is_empty(),
             "not before every candidate has run"
         );
-        // A candidate that diverged (NaN) is passed over, first or last.
-        for diverged in ["lr-a", "lr-b"] {
-            let mut records = records.clone();
-            let other = if diverged == "lr-a" { "lr-b" } else { "lr-a" };
-            for r in records.iter_mut().filter(|r| r.row == diverged) {
+        // A candidate that diverged (NaN) is passed over, first or last; of two that diverged,
+        // none is chosen.
+        let diverge = |records: &mut Vec<Record>, row: &str| {
+            for r in records.iter_mut().filter(|r| r.row == row) {
                 r.outcome = Rc::new(Outcome {
                     validation: vec![score("t", f64::NAN)],
                     test: vec![score("t", f64::NAN)],
                     ..(*r.outcome).clone()
                 });
             }
-            let summaries: Vec<RowSummary> = rows
-                .iter()
-                .map(|r| summarize(r, &records, &tasks))
-                .collect();
-            let chosen = select_on_validation(&rows, &summaries);
-            assert_eq!(
-                chosen[0].chosen.as_deref(),
-                Some(other),
-                "{diverged} diverged"
-            );
-            // With the other diverged too, nothing is chosen.
-            for r in records.iter_mut().filter(|r| r.row == other) {
-                r.outcome = Rc::new(Outcome {
-                    validation: vec![score("t", f64::NAN)],
-                    ..(*r.outcome).clone()
-                });
-            }
-            let summaries: Vec<RowSummary> = rows
-                .iter()
-                .map(|r| summarize(r, &records, &tasks))
-                .collect();
-            assert!(select_on_validation(&rows, &summaries).is_empty());
+        };
+        let chosen_among = |records: &[Record]| -> Vec<RowSummary> {
+            let summaries: Vec<RowSummary> =
+                rows.iter().map(|r| summarize(r, records, &tasks)).collect();
+            select_on_validation(&rows, &summaries)
+        };
+        for (diverged, other) in [("lr-a", "lr-b"), ("lr-b", "lr-a")] {
+            let mut records = records.clone();
+            diverge(&mut records, diverged);
+            let chosen = chosen_among(&records);
+            assert_eq!(chosen[0].chosen.as_deref(), Some(other), "{diverged}");
+            diverge(&mut records, other);
+            assert!(chosen_among(&records).is_empty());
         }
         // The tables written after each row: the choice appears once both candidates ran.
         let names = |done| -> Vec<String> {
