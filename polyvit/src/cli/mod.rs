@@ -115,9 +115,11 @@ fn ignored_signals() -> Vec<libc::c_int> {
     [libc::SIGINT, libc::SIGTERM, libc::SIGHUP]
         .into_iter()
         .filter(|&signal| {
-            // SAFETY: `sigaction` with a null new action only writes the current disposition of
-            // `signal` (a valid signal number) into `current`, a zeroed struct owned here.
+            // SAFETY: `sigaction` is a C struct of integers, pointers and a signal set, for
+            // which all-zero bytes are a valid value.
             let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+            // SAFETY: with a null new action, `sigaction` only writes the current disposition of
+            // `signal` (a valid signal number) into `current`, which is owned here.
             let read = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) };
             read == 0 && current.sa_sigaction == libc::SIG_IGN
         })

@@ -212,7 +212,8 @@ pub fn tasks_to_metadata(tasks: &[TaskInfo]) -> String {
 pub fn tasks_from_metadata(text: &str, origin: &str) -> DataResult<Vec<TaskInfo>> {
     let tasks: Vec<TaskInfo> = serde_json::from_str(text)
         .map_err(|e| DataError::new(origin, format!("corrupt task descriptions: {e}")))?;
-    // Inputs are divided by the standard deviation: 0 or a NaN would make every input NaN.
+    // Inputs are divided by the standard deviation: 0 would make them infinite or NaN, and a
+    // negative one would flip them.
     for task in &tasks {
         let Standardization { mean, std } = task.standardization;
         if !(mean.is_finite() && std.is_finite() && std > 0.0) {
