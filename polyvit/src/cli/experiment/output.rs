@@ -169,7 +169,9 @@ pub fn plot(path: &Path, rows: &[RowSummary], tasks: &[String]) -> Result<(), St
                 .filter_map(|row| {
                     // A row that diverged has no interval to draw (the table says diverged).
                     let t = row.tasks.iter().find(|t| &t.task == task)?;
-                    t.test.mean.is_finite().then_some(())?;
+                    if !t.test.mean.is_finite() {
+                        return None;
+                    }
                     Some(Interval {
                         label: row.name.clone(),
                         mean: t.test.mean,
@@ -177,7 +179,9 @@ pub fn plot(path: &Path, rows: &[RowSummary], tasks: &[String]) -> Result<(), St
                     })
                 })
                 .collect();
-            (!intervals.is_empty()).then_some(())?;
+            if intervals.is_empty() {
+                return None; // Every row diverged on this task.
+            }
             let metric = rows
                 .iter()
                 .find_map(|r| r.tasks.iter().find(|t| &t.task == task))?
