@@ -5,7 +5,7 @@
 mod signals;
 
 use serde_json::Value;
-use signals::signal_once_training;
+use signals::{signal_once_training, with_default_signals};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -571,7 +571,7 @@ fn an_interrupted_experiment_resumes_its_unfinished_run() {
     run_to_end(&whole);
 
     let stopped = dir.join("stopped");
-    let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+    let child = with_default_signals(&mut Command::new(env!("CARGO_BIN_EXE_polyvit")))
         .args(args(&stopped))
         .stdout(Stdio::piped())
         .spawn()

@@ -2,7 +2,7 @@
 
 mod signals;
 
-use signals::signal_once_training;
+use signals::{signal_once_training, with_default_signals};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -276,7 +276,7 @@ fn ctrl_c_sigterm_and_sighup_save_the_run_and_exit_with_130() {
     for signal in ["INT", "TERM", "HUP"] {
         let dir = std::env::temp_dir().join(format!("polyvit-sig{signal}-{}", std::process::id()));
         std::fs::remove_dir_all(&dir).ok();
-        let child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        let child = with_default_signals(&mut Command::new(env!("CARGO_BIN_EXE_polyvit")))
             .args([
                 "train",
                 "--tasks",
@@ -413,7 +413,7 @@ fn edited_checkpoints_are_scored_or_refused_by_what_they_hold() {
 fn a_signal_ignored_at_start_stays_ignored() {
     let dir = std::env::temp_dir().join(format!("polyvit-nohup-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
-    let mut child = Command::new("sh")
+    let mut child = with_default_signals(&mut Command::new("sh"))
         .args(["-c", "trap '' HUP; exec \"$0\" \"$@\""])
         .arg(env!("CARGO_BIN_EXE_polyvit"))
         .args(["train", "--tasks", "mnist", "--preset", "tiny"])
