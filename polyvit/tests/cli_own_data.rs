@@ -473,6 +473,78 @@ fn image_audio_and_video_folders_co_train_and_predict() {
 
 /// A given test split that lacks one of the training classes trains, and the log says which
 /// class its score leaves out (the carved validation split has every class: no note for it).
+/// Writes `dir/name` with `ffmpeg -v error -y ARGS... PATH`.
+#[cfg(feature = "ffmpeg")]
+fn ffmpeg(dir: &Path, name: &str, args: &str) -> PathBuf {
+    let path = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args.split_whitespace())
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg writes {}", path.display());
+    path
+}
+
+/// With an audio task and no video task, the video files met while walking are looked into: a
+/// recording in a video container (a voice memo as MP4, a WebM recording) is predicted as
+/// audio, in the order of the walk; a file with pictures is left out with the other inputs no
+/// task takes, and named on its own it is told that the task takes audio.
+#[cfg(feature = "ffmpeg")]
+#[test]
+fn recordings_in_video_containers_are_predicted_by_an_audio_task() {
+    let root = fresh("memos");
+    tones(&root.join("tones"), "low", 3, 300.0);
+    tones(&root.join("tones"), "high", 3, 2500.0);
+    let checkpoint = s(&root.join("run/checkpoint.safetensors"));
+    succeeds(&format!(
+        "train --tasks tones --task tones={} --preset tiny --steps 4 --eval-every 0 --output {}",
+        s(&root.join("tones")),
+        s(&root.join("run"))
+    ));
+    let memos = root.join("memos");
+    std::fs::create_dir_all(&memos).unwrap();
+    let sine = "-f lavfi -i sine=frequency=400:duration=0.5";
+    for name in ["a.mp4", "c.mov", "e.mp4"] {
+        ffmpeg(&memos, name, &format!("{sine} -c:a aac"));
+    }
+    ffmpeg(&memos, "d.webm", &format!("{sine} -c:a libopus"));
+    let film = ffmpeg(
+        &memos,
+        "b.mp4",
+        &format!("-f lavfi -i testsrc=size=32x32:rate=5:duration=1 {sine} -c:v mpeg4 -c:a aac"),
+    );
+    std::fs::copy(root.join("tones/low/0.wav"), memos.join("f.wav")).unwrap();
+    let out = polyvit(&format!("predict --checkpoint {checkpoint} {}", s(&memos)));
+    let (text, notes) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{notes}");
+    let files: Vec<&str> = (text.lines())
+        .map(|l| l.split(" [tones] ").next().unwrap())
+        .collect();
+    let want: Vec<String> = ["a.mp4", "c.mov", "d.webm", "e.mp4", "f.wav"]
+        .iter()
+        .map(|name| s(&memos.join(name)))
+        .collect();
+    assert_eq!(files, want, "{text}");
+    assert!(
+        notes.contains(&format!(
+            "skipped 1 file(s) that no task here takes (they take audio inputs; the first: {})",
+            s(&film)
+        )),
+        "{notes}"
+    );
+    let err = fails(&format!("predict --checkpoint {checkpoint} {}", s(&film)));
+    assert!(
+        err.contains("b.mp4: no task of the checkpoint takes video inputs"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
 #[test]
 fn a_test_split_lacking_a_class_is_named() {
     let root = fresh("lacking");

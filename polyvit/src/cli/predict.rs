@@ -90,8 +90,9 @@ enum Entry {
 /// those of a modality not considered (a folder of pictures and recordings, with `--task`
 /// naming an audio task) in `elsewhere`; a named file is kept whatever its modality, to be told
 /// which tasks take it. A video file holding only a recording (a voice memo as MP4, a
-/// browser's WebM recording) is a recording when video is not considered and audio is. A
-/// folder is walked once: reached again through a link (a link to a folder above it would
+/// browser's WebM recording) is a recording when video is not considered and audio is (FFmpeg
+/// looks into each such file once the walk is done, several at a time: `probed`). A folder is
+/// walked once: reached again through a link (a link to a folder above it would
 /// otherwise be walked until the system's limit on nested links), it is counted in
 /// `revisited`. A named path that is missing, or cannot be walked, is `unreadable`: the others
 /// are still predicted.
@@ -104,6 +105,9 @@ struct Inputs {
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
     unreadable: Vec<Failure>,
+    /// The video files of `found` that may hold only a recording: their index, and whether the
+    /// command line named them.
+    probed: Vec<(usize, bool)>,
 }
 
 impl Inputs {
@@ -117,6 +121,7 @@ impl Inputs {
             walked: FoldersSeen::default(),
             revisited: Vec::new(),
             unreadable: Vec::new(),
+            probed: Vec::new(),
         };
         for path in paths {
             let walked = match path.exists() {
@@ -133,6 +138,7 @@ impl Inputs {
                 });
             }
         }
+        inputs.settle_recordings();
         if inputs.found.is_empty() && inputs.unreadable.is_empty() {
             let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             let problem = match inputs.elsewhere.is_empty() {
@@ -153,6 +159,30 @@ impl Inputs {
 
     fn considers(&self, modality: Modality) -> bool {
         self.considered.contains(&modality)
+    }
+
+    /// Asks FFmpeg which of the `probed` video files hold only a recording, on every core (one
+    /// child process each): those become audio inputs; the others stay video inputs if named,
+    /// and are otherwise left out as `elsewhere`, in the order they were found.
+    fn settle_recordings(&mut self) {
+        let only_audio: Vec<bool> = (self.probed.par_iter())
+            .map(|&(i, _)| holds_only_audio(&self.found[i].0))
+            .collect();
+        let mut left_out = vec![false; self.found.len()];
+        for (&(i, named), only_audio) in self.probed.iter().zip(only_audio) {
+            match only_audio {
+                true => self.found[i].1 = Modality::Audio,
+                false => left_out[i] = !named,
+            }
+        }
+        let found = std::mem::take(&mut self.found);
+        for (input, left_out) in found.into_iter().zip(left_out) {
+            match left_out {
+                true => self.elsewhere.push(input),
+                false => self.found.push(input),
+            }
+        }
+        self.probed.clear();
     }
 
     /// The modalities of the files left out as `elsewhere`, each once.
@@ -190,11 +220,10 @@ impl Inputs {
         }
         match modality {
             Some(Modality::Video)
-                if !self.considers(Modality::Video)
-                    && self.considers(Modality::Audio)
-                    && holds_only_audio(path) =>
+                if !self.considers(Modality::Video) && self.considers(Modality::Audio) =>
             {
-                self.found.push((path.to_path_buf(), Modality::Audio))
+                self.probed.push((self.found.len(), named));
+                self.found.push((path.to_path_buf(), Modality::Video))
             }
             Some(m) if named || self.considers(m) => self.found.push((path.to_path_buf(), m)),
             Some(m) => self.elsewhere.push((path.to_path_buf(), m)),
