@@ -2,7 +2,7 @@
 
 use crate::Op;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tensor::{Result, Tensor};
 
@@ -23,13 +23,16 @@ pub(crate) struct Node {
     /// The inputs' shapes, to sum broadcast gradients back to them.
     pub(crate) input_shapes: Vec<Vec<usize>>,
     pub(crate) backward: Mutex<Option<BackwardFn>>,
+    /// The live-node count of the thread that created the node, which its drop decreases on
+    /// whichever thread that happens ([`live_nodes`]).
+    creator_count: Arc<AtomicUsize>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
-    static LIVE_NODES: Cell<usize> = const { Cell::new(0) };
+    static LIVE_NODES: Arc<AtomicUsize> = Arc::new(AtomicUsize::new(0));
 }
 
 impl Node {
@@ -39,13 +42,15 @@ impl Node {
         input_shapes: Vec<Vec<usize>>,
         backward: Option<BackwardFn>,
     ) -> Arc<Node> {
-        LIVE_NODES.with(|n| n.set(n.get() + 1));
+        let creator_count = LIVE_NODES.with(Arc::clone);
+        creator_count.fetch_add(1, Ordering::Relaxed);
         Arc::new(Node {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             op,
             inputs,
             input_shapes,
             backward: Mutex::new(backward),
+            creator_count,
         })
     }
 }
@@ -56,7 +61,7 @@ impl Drop for Node {
     /// overflowed the stack that way). The inputs this node held the last reference to are
     /// taken apart here, one at a time, each emptied of its own inputs before it is dropped.
     fn drop(&mut self) {
-        LIVE_NODES.with(|n| n.set(n.get().saturating_sub(1)));
+        self.creator_count.fetch_sub(1, Ordering::Relaxed);
         let mut pending: Vec<Arc<Node>> = self.inputs.drain(..).flatten().collect();
         while let Some(node) = pending.pop() {
             if let Some(mut last) = Arc::into_inner(node) {
@@ -66,7 +71,9 @@ impl Drop for Node {
     }
 }
 
-/// Graph nodes created on this thread and still alive: a leak detector for tests.
+/// Graph nodes created on this thread and still alive, wherever they have been dropped (a
+/// micro-batch's graph is built on a pool thread and may be dropped on another): a leak
+/// detector for tests.
 ///
 /// ```
 /// use autograd::Var;
@@ -80,7 +87,7 @@ impl Drop for Node {
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn live_nodes() -> usize {
-    LIVE_NODES.with(|n| n.get())
+    LIVE_NODES.with(|n| n.load(Ordering::Relaxed))
 }
 
 /// Whether ops on this thread currently record graph nodes.

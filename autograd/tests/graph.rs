@@ -137,6 +137,23 @@ fn training_loop_does_not_leak_graph_nodes() {
     );
 }
 
+/// A graph built on one thread and dropped on another is counted off its creator's count, and
+/// leaves the other thread's alone.
+#[test]
+fn a_graph_dropped_on_another_thread_is_no_longer_live() {
+    let before = live_nodes();
+    let x = param(&[1.0, 2.0]);
+    let y = x.exp().unwrap().sum_all().unwrap();
+    assert_eq!(live_nodes(), before + 3);
+    let elsewhere = std::thread::spawn(move || {
+        let there = live_nodes();
+        drop((x, y));
+        live_nodes() - there
+    });
+    assert_eq!(elsewhere.join().unwrap(), 0);
+    assert_eq!(live_nodes(), before);
+}
+
 /// Back-propagating two losses one at a time and accumulating gives the gradient of their sum.
 #[test]
 fn accumulated_gradients_equal_the_gradient_of_the_sum() {
