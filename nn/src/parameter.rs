@@ -180,6 +180,44 @@ impl<T: Parameters> Parameters for Vec<T> {
     }
 }
 
+/// What names one module of a keyed list (`Vec<(K, T)>`, below) in the dotted parameter names.
+///
+/// ```
+/// use nn::parameter::ParameterKey;
+/// use nn::{Parameter, Parameters};
+/// use tensor::{DType, Tensor};
+/// struct Language(&'static str);
+/// impl ParameterKey for Language {
+///     fn key(&self) -> &str {
+///         self.0
+///     }
+/// }
+/// let scales = vec![
+///     (Language("en"), Parameter::new(Tensor::ones(&[2], DType::F32))),
+///     (Language("fr"), Parameter::new(Tensor::ones(&[2], DType::F32))),
+/// ];
+/// let names: Vec<String> = scales.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["en", "fr"]);
+/// ```
+pub trait ParameterKey {
+    fn key(&self) -> &str;
+}
+
+/// A list of modules with keys is named by key: `heads.mnist`, `tokenizers.image`, ...
+impl<K: ParameterKey, T: Parameters> Parameters for Vec<(K, T)> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter)) {
+        for (key, item) in self {
+            item.visit(&join_name(prefix, key.key()), f);
+        }
+    }
+
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter)) {
+        for (key, item) in self {
+            item.visit_mut(&join_name(prefix, key.key()), f);
+        }
+    }
+}
+
 /// Implements [`Parameters`] for a struct by visiting the listed fields under their own names.
 #[macro_export]
 macro_rules! impl_parameters {

@@ -4,8 +4,8 @@ use super::{ModelConfig, TaskSpec, Tokenizer, TokenizerSpec};
 use crate::data::Modality;
 use autograd::Var;
 use nn::layers::{Encoder, EncoderBlock, EncoderConfig, Linear, LinearInit};
-use nn::parameter::join_name;
-use nn::{Context, Module, Parameter, Parameters};
+use nn::parameter::ParameterKey;
+use nn::{impl_parameters, Context, Module};
 use tensor::{DType, Error, Result, Rng};
 
 /// The reference's head initialization: LeCun normal for image tasks, zeros for video and audio.
@@ -204,30 +204,23 @@ impl PolyVit {
     }
 }
 
-impl Parameters for PolyVit {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Parameter)) {
-        for (m, t) in &self.tokenizers {
-            t.visit(&join_name(prefix, &format!("tokenizers.{}", m.name())), f);
-        }
-        for (m, blocks) in &self.adapters {
-            blocks.visit(&join_name(prefix, &format!("adapters.{}", m.name())), f);
-        }
-        self.encoder.visit(&join_name(prefix, "encoder"), f);
-        for (task, head) in &self.heads {
-            head.visit(&join_name(prefix, &format!("heads.{}", task.name)), f);
-        }
-    }
+impl_parameters!(PolyVit {
+    tokenizers,
+    adapters,
+    encoder,
+    heads
+});
 
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter)) {
-        for (m, t) in &mut self.tokenizers {
-            t.visit_mut(&join_name(prefix, &format!("tokenizers.{}", m.name())), f);
-        }
-        for (m, blocks) in &mut self.adapters {
-            blocks.visit_mut(&join_name(prefix, &format!("adapters.{}", m.name())), f);
-        }
-        self.encoder.visit_mut(&join_name(prefix, "encoder"), f);
-        for (task, head) in &mut self.heads {
-            head.visit_mut(&join_name(prefix, &format!("heads.{}", task.name)), f);
-        }
+/// A modality's tokenizer and adapter blocks are named by it: `tokenizers.image`.
+impl ParameterKey for Modality {
+    fn key(&self) -> &str {
+        self.name()
+    }
+}
+
+/// A task's head is named by it: `heads.mnist`.
+impl ParameterKey for TaskSpec {
+    fn key(&self) -> &str {
+        &self.name
     }
 }
