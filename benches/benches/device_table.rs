@@ -49,7 +49,7 @@ fn sgemm(device: &Device, batch: usize, m: usize, k: usize, n: usize) -> f64 {
 /// itself has no work (a training step of the bench ViT makes about 850 launches).
 fn small_op_micros(device: &Device) -> f64 {
     const OPS: usize = 2000;
-    let one = Tensor::ones(&[1], DType::F32).to_device(device).unwrap();
+    let one = Tensor::ones_on(&[1], DType::F32, device).unwrap();
     let time = fastest(3, || {
         let mut sum = one.clone();
         for _ in 0..OPS {

@@ -80,6 +80,13 @@ impl Tensor {
     }
 
     /// A tensor of `shape` filled with `value` on `device` (filled there: nothing is uploaded).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::full_on(&[3], 0.25, DType::F32, &Device::Cpu)?;
+    /// assert_eq!(x.to_vec::<f32>()?, [0.25f32; 3]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: &Device) -> Result<Tensor> {
         let len = checked_numel("full", shape)?;
         Ok(Tensor::from_storage(
@@ -105,11 +112,25 @@ impl Tensor {
     }
 
     /// A tensor of zeros on `device`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::zeros_on(&[2, 2], DType::F64, &Device::Cpu)?;
+    /// assert_eq!(x.to_vec_f64()?, [0.0; 4]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn zeros_on(shape: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
         Tensor::full_on(shape, 0.0, dtype, device)
     }
 
     /// A tensor of ones on `device`.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let x = Tensor::ones_on(&[2], DType::F32, &Device::Cpu)?;
+    /// assert_eq!(x.to_vec::<f32>()?, [1.0f32; 2]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn ones_on(shape: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
         Tensor::full_on(shape, 1.0, dtype, device)
     }

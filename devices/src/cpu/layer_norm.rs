@@ -47,10 +47,10 @@ fn rows_per_task(rows: usize, d: usize) -> usize {
     rows.div_ceil(rayon::current_num_threads() * 4).max(1)
 }
 
-/// How many blocks of rows the backward pass sums `dγ` and `dβ` over before adding the blocks'
-/// sums: a fixed number, not one per thread, so that the order of the additions, and with it
-/// the gradients' last bits, is the same on any number of threads (eight keep eight threads
-/// busy, and give the sums of two threads' split before the number was fixed).
+/// How many blocks of rows (at most) the backward pass sums `dγ` and `dβ` over before adding the
+/// blocks' sums: a number fixed by the row count, not one per thread, so that the order of the
+/// additions, and with it the gradients' last bits, is the same on any number of threads (eight
+/// keep eight threads busy).
 const GRADIENT_BLOCKS: usize = 8;
 
 /// Backward: with `x̂ = (x − μ)·r` and `g = dy·γ`,

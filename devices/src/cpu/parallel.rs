@@ -17,6 +17,9 @@ pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 /// splits its work by work stealing instead: the calling thread takes the first share and the
 /// others, still spinning from the previous kernel, steal the rest. The kernels and their split
 /// are the same either way, so results do not change; only the hand-offs get cheaper.
+///
+/// How: `rayon::scope`, called from outside the pool, runs its closure on one of the pool's
+/// threads and blocks the caller until it returns (called inside the pool, it runs it here).
 pub fn on_compute_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     rayon::scope(|_| f())
 }

@@ -104,7 +104,9 @@ fn stop_requests(say: bool) -> Result<Arc<AtomicBool>, String> {
             );
         }
     })
-    .map_err(|e| format!("cannot install the handler of Ctrl-C and SIGTERM: {e}"))?;
+    .map_err(|e| {
+        format!("cannot install the handler of SIGINT (Ctrl-C), SIGTERM and SIGHUP: {e}")
+    })?;
     ignore(&ignored);
     Ok(requested)
 }

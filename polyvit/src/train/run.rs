@@ -407,9 +407,10 @@ impl Run {
         (0..trained.len()).filter(|&j| !trained[j]).collect()
     }
 
-    /// The reference schedule: the task's coefficient × linear warmup over the summed per-task
-    /// warmups × cosine decay over the whole run. With several tasks in one step (accumulated
-    /// gradients) the coefficients are averaged.
+    /// The reference schedule: the task's coefficient × linear warmup over the run's shared
+    /// warmup ([`TrainConfig::warmup_steps`]: the per-task warmups summed, or the longest of them
+    /// with accumulated gradients) × cosine decay over the whole run. With several tasks in one
+    /// step (accumulated gradients) the coefficients are averaged.
     pub fn learning_rate(&self, step: u64, tasks: &[usize]) -> f64 {
         let coefficient =
             tasks.iter().map(|&j| self.config.tasks[j].lr).sum::<f64>() / tasks.len().max(1) as f64;
