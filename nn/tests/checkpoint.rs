@@ -5,7 +5,7 @@
 use autograd::Var;
 use nn::checkpoint::{Checkpoint, CheckpointError, CHECKSUM_KEY, FORMAT_VERSION, VERSION_KEY};
 use nn::layers::{LayerNorm, Linear, LinearInit, Mlp};
-use nn::lr_schedule::LrSchedule;
+use nn::lr_schedule::WarmupCosine;
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
 use nn::safetensors_file;
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
@@ -559,7 +559,7 @@ impl Net {
 
 /// Steps `steps` of training; batch, dropout mask and learning rate depend only on the step index.
 fn train(net: &mut Net, optimizer: &mut dyn Optimizer, steps: std::ops::Range<u64>) {
-    let schedule = LrSchedule::WarmupCosine {
+    let schedule = WarmupCosine {
         base: 0.05,
         warmup: 2,
         total: 6,

@@ -10,7 +10,7 @@
 use autograd::Var;
 use nn::layers::{Encoder, EncoderConfig, Linear, LinearInit, PatchEmbedding};
 use nn::loss::softmax_cross_entropy;
-use nn::lr_schedule::LrSchedule;
+use nn::lr_schedule::WarmupCosine;
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
 use polyvit::data::{build_task, Labels, SuiteConfig, TaskId};
@@ -81,7 +81,7 @@ fn run(steps: u64) -> Result<(f64, f64, f64), Box<dyn Error>> {
     let mut ctx = Context::train(0);
     let mut losses = Vec::new();
     // Linear warmup over the first tenth of the steps, then cosine decay to 0.
-    let schedule = LrSchedule::WarmupCosine {
+    let schedule = WarmupCosine {
         base: 0.05,
         warmup: steps / 10,
         total: steps,

@@ -18,7 +18,7 @@ use crate::data::{DataError, Dataset, Modality};
 use crate::model::{PolyVit, TaskSpec, TokenizerSpec};
 use autograd::Gradients;
 use nn::checkpoint::{Checkpoint, CheckpointError};
-use nn::lr_schedule::LrSchedule;
+use nn::lr_schedule::WarmupCosine;
 use nn::optim::{clip_grad_norm, Optimizer};
 use nn::{Context, Parameters};
 use rand::SeedableRng;
@@ -414,7 +414,7 @@ impl Run {
     pub fn learning_rate(&self, step: u64, tasks: &[usize]) -> f64 {
         let coefficient =
             tasks.iter().map(|&j| self.config.tasks[j].lr).sum::<f64>() / tasks.len().max(1) as f64;
-        let schedule = LrSchedule::WarmupCosine {
+        let schedule = WarmupCosine {
             base: coefficient,
             warmup: self.warmup_steps(),
             total: self.total_steps(),
