@@ -50,10 +50,14 @@ impl fmt::Display for Device {
     }
 }
 
-/// The devices tests should run on: the CPU, plus `opencl:0` when an OpenCL device exists.
+/// The devices tests should run on: the CPU, plus `opencl:0` when an OpenCL device exists (the
+/// workspace's tests and examples use it; so can tests of ops of one's own).
 ///
 /// Without one, the OpenCL half is skipped with a note on stderr (once per process), except under
 /// CI (the `CI` environment variable set), where that is a failure: CI must run the OpenCL tests.
+///
+/// # Panics
+/// When `CI` is set and no OpenCL device can be opened.
 pub fn test_devices() -> Vec<Device> {
     static PROBE: OnceLock<std::result::Result<OpenCl, String>> = OnceLock::new();
     let probe = PROBE.get_or_init(|| {
