@@ -47,38 +47,14 @@ pub enum CheckpointError {
     Tensor(tensor::Error),
 }
 
-/// The bytes of the file at `path` (a checkpoint, a pretrained model). A device or a socket
-/// ([`is_device`]: `/dev/zero` never ends) is refused before it is read; a pipe is read to its
-/// end (`--checkpoint <(…)` in a shell).
+/// The bytes of the file at `path` (a checkpoint, a pretrained model), read by
+/// [`read_regular_file`](crate::file::read_regular_file): a device or a socket is refused, a pipe
+/// is read to its end (`--checkpoint <(…)` in a shell).
 pub fn read_whole_file(path: &Path) -> Result<Vec<u8>, CheckpointError> {
-    let io = |source| CheckpointError::Io {
+    crate::file::read_regular_file(path).map_err(|source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    if is_device(path) {
-        return Err(io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "a device or a socket, not a file",
-        )));
-    }
-    std::fs::read(path).map_err(io)
-}
-
-/// Whether `path` (through links) is a character or block device or a socket.
-pub fn is_device(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        std::fs::metadata(path).is_ok_and(|m| {
-            let kind = m.file_type();
-            kind.is_char_device() || kind.is_block_device() || kind.is_socket()
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        false
-    }
+    })
 }
 
 impl fmt::Display for CheckpointError {

@@ -37,6 +37,7 @@
 //! vision transformer from these layers.
 
 pub mod checkpoint;
+pub mod file;
 pub mod fnv;
 pub mod init;
 pub mod layers;

@@ -54,7 +54,7 @@ pub fn open_file(path: &Path) -> DataResult<std::io::BufReader<std::fs::File>> {
 /// end (`/dev/zero`) or wait forever. Anything else passes, to be read or to fail with its own
 /// error: a pipe too, which ends when its writer closes it (`<(…)` in a shell).
 pub fn refuse_special(path: &Path) -> DataResult<()> {
-    match nn::checkpoint::is_device(path) {
+    match nn::file::is_device(path) {
         true => Err(DataError::new(
             path.display().to_string(),
             "a device or a socket, not a file: inputs are read from files",
