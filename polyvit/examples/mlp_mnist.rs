@@ -9,7 +9,6 @@
 
 use autograd::Var;
 use nn::layers::{Linear, LinearInit};
-use nn::loss::softmax_cross_entropy;
 use nn::optim::{Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module};
 use polyvit::data::{build_task, Dataset, Labels, Split, SuiteConfig, TaskId};
@@ -75,7 +74,7 @@ fn run(steps: usize) -> Result<(f64, f64, f64), Box<dyn Error>> {
         // 64 distinct random training digits, as [64, 1, 28, 28] inputs and [64, 10] one-hots.
         let batch = training_batch(&mnist, 64, Augmentation::default(), &mut rng, &Device::Cpu)?;
         let logits = model.forward(&Var::constant(batch.inputs), &mut ctx)?;
-        let loss = softmax_cross_entropy(&logits, &batch.targets, 0.0)?;
+        let loss = logits.softmax_cross_entropy(&batch.targets, 0.0)?;
         losses.push(loss.value().to_scalar()?);
         if step % 50 == 0 {
             println!("step {step:4}  loss {:.4}", losses[step]);

@@ -9,7 +9,6 @@
 
 use autograd::Var;
 use nn::layers::{Encoder, EncoderConfig, Linear, LinearInit, PatchEmbedding};
-use nn::loss::softmax_cross_entropy;
 use nn::lr_schedule::WarmupCosine;
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
@@ -89,7 +88,7 @@ fn run(steps: u64) -> Result<(f64, f64, f64), Box<dyn Error>> {
     for step in 0..steps {
         let batch = training_batch(&mnist, 32, Augmentation::default(), &mut rng, &Device::Cpu)?;
         let logits = model.forward(&Var::constant(batch.inputs), &mut ctx)?;
-        let loss = softmax_cross_entropy(&logits, &batch.targets, 0.0)?;
+        let loss = logits.softmax_cross_entropy(&batch.targets, 0.0)?;
         losses.push(loss.value().to_scalar()?);
         let mut grads = loss.backward()?;
         let norm = clip_grad_norm(&mut grads, 1.0)?;

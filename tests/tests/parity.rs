@@ -334,9 +334,7 @@ fn softmax_cross_entropy_matches_pytorch() {
             (
                 "loss_soft",
                 "grad.soft_logits",
-                Box::new(|x| {
-                    nn::loss::softmax_cross_entropy(x, &fixture.tensor("soft_targets"), 0.0)
-                }),
+                Box::new(|x| x.softmax_cross_entropy(&fixture.tensor("soft_targets"), 0.0)),
             ),
             (
                 "loss_smooth",
@@ -368,8 +366,9 @@ fn softmax_cross_entropy_matches_pytorch() {
 fn sigmoid_binary_cross_entropy_matches_pytorch() {
     for fixture in Fixture::load_all("sigmoid_bce") {
         let logits = Var::parameter(fixture.tensor("input"));
-        let loss =
-            nn::loss::sigmoid_binary_cross_entropy(&logits, &fixture.tensor("target")).unwrap();
+        let loss = logits
+            .sigmoid_binary_cross_entropy(&fixture.tensor("target"))
+            .unwrap();
         assert_close(
             "bce: loss",
             loss.value(),

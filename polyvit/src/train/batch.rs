@@ -21,11 +21,16 @@ pub struct Batch {
 }
 
 /// Target rows of examples `indices`: one-hot for class labels, the stored rows for multi-hot.
+/// `classes` is the dataset's class count, every label of which `Split::checked` proved lower
+/// when the split was made (a larger one would set an entry of the next row).
 pub fn gather_targets(split: &Split, classes: usize, indices: &[usize]) -> Vec<f32> {
     let mut out = vec![0.0; indices.len() * classes];
     for (row, &i) in indices.iter().enumerate() {
         match &split.labels {
-            Labels::Class(labels) => out[row * classes + labels[i]] = 1.0,
+            Labels::Class(labels) => {
+                debug_assert!(labels[i] < classes, "label {} of {classes}", labels[i]);
+                out[row * classes + labels[i]] = 1.0
+            }
             Labels::MultiHot(hot) => out[row * classes..(row + 1) * classes]
                 .copy_from_slice(&hot[i * classes..(i + 1) * classes]),
         }
