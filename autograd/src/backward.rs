@@ -226,7 +226,7 @@ impl Var {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .take()
                 .ok_or_else(|| {
-                    Error::shape(op.name(), "backward ran twice through this graph (its saved tensors are freed after the first)")
+                    Error::invalid(op.name(), "backward ran twice through this graph (its saved tensors are freed after the first)")
                 })?;
             let needs: Vec<bool> = node.inputs.iter().map(Option::is_some).collect();
             let input_grads = rule(&grad, &needs)?;

@@ -20,6 +20,10 @@ pub enum Error {
     },
     /// Operands on different devices.
     Device { op: &'static str, msg: String },
+    /// An argument or a state the operation cannot use, other than a shape: an unknown name, a
+    /// value out of its range, optimizer state that does not belong, a graph already
+    /// back-propagated.
+    Invalid { op: &'static str, msg: String },
     /// A device backend could not be used (no OpenCL platform, a kernel failed to build, ...).
     Backend(String),
 }
@@ -28,6 +32,14 @@ impl Error {
     /// A shape error for `op` with a free-form explanation.
     pub fn shape(op: &'static str, msg: impl Into<String>) -> Self {
         Error::Shape {
+            op,
+            msg: msg.into(),
+        }
+    }
+
+    /// An [`Error::Invalid`] for `op` with a free-form explanation.
+    pub fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Invalid {
             op,
             msg: msg.into(),
         }
@@ -41,7 +53,7 @@ impl fmt::Display for Error {
             Error::DType { op, lhs, rhs } => {
                 write!(f, "{op}: element types differ ({lhs} and {rhs})")
             }
-            Error::Device { op, msg } => write!(f, "{op}: {msg}"),
+            Error::Device { op, msg } | Error::Invalid { op, msg } => write!(f, "{op}: {msg}"),
             Error::Backend(msg) => f.write_str(msg),
         }
     }

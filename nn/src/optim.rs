@@ -36,7 +36,7 @@ pub trait Optimizer {
             }
         });
         if steps > 0 && state.is_empty() && !trainable.is_empty() {
-            return Err(Error::shape(
+            return Err(Error::invalid(
                 "optimizer state",
                 format!("none restored after {steps} steps: the run would resume from zero state"),
             ));
@@ -48,7 +48,7 @@ pub trait Optimizer {
         }
         for (kind, entries) in &kinds {
             if let Some(missing) = trainable.keys().find(|p| !entries.contains_key(p.as_str())) {
-                return Err(Error::shape(
+                return Err(Error::invalid(
                     "optimizer state",
                     format!("{kind}.{missing} is missing"),
                 ));
@@ -56,7 +56,7 @@ pub trait Optimizer {
             for (param, t) in entries {
                 match trainable.get(*param) {
                     None => {
-                        return Err(Error::shape(
+                        return Err(Error::invalid(
                             "optimizer state",
                             format!(
                                 "{kind}.{param} belongs to no trainable parameter of the model"
@@ -314,7 +314,7 @@ impl Optimizer for AdamW {
                 (Some(m), Some(v)) => Some((m, v)),
                 (None, None) => None,
                 _ => {
-                    return Err(Error::shape(
+                    return Err(Error::invalid(
                         "adamw",
                         format!("{name} has only one of its two moments"),
                     ))
@@ -364,7 +364,7 @@ fn strip_prefix(prefix: &str, state: Vec<(String, Tensor)>) -> Result<BTreeMap<S
         .into_iter()
         .map(|(name, t)| match name.strip_prefix(prefix) {
             Some(rest) => Ok((rest.to_string(), t)),
-            None => Err(Error::shape(
+            None => Err(Error::invalid(
                 "optimizer state",
                 format!("unexpected entry {name} (expected names starting with {prefix})"),
             )),

@@ -115,7 +115,7 @@ impl Var {
 /// ```
 pub fn one_hot(labels: &[usize], classes: usize, dtype: tensor::DType) -> Result<Tensor> {
     if let Some(bad) = labels.iter().find(|&&l| l >= classes) {
-        return Err(Error::shape(
+        return Err(Error::invalid(
             "one_hot",
             format!("label {bad} is out of range for {classes} classes"),
         ));

@@ -42,7 +42,7 @@ impl PolyVit {
         rng: &mut Rng,
     ) -> Result<PolyVit> {
         if config.adapt_depth > config.depth {
-            return Err(Error::shape(
+            return Err(Error::invalid(
                 "polyvit",
                 format!(
                     "adapt_depth (L_adapt) = {}: more than the model's {} blocks",
@@ -54,7 +54,7 @@ impl PolyVit {
             .iter()
             .find(|t| !tokenizers.iter().any(|s| s.modality == t.modality))
         {
-            return Err(Error::shape(
+            return Err(Error::invalid(
                 "polyvit",
                 format!(
                     "task {} needs {} tokenizer",
@@ -129,7 +129,7 @@ impl PolyVit {
             .find(|t| t.name == name)
             .ok_or_else(|| {
                 let known: Vec<&str> = self.heads.iter().map(|(t, _)| t.name.as_str()).collect();
-                Error::shape(
+                Error::invalid(
                     "polyvit",
                     format!("unknown task {name:?} (the model has {})", known.join(", ")),
                 )

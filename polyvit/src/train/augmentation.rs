@@ -105,7 +105,7 @@ impl Augmentation {
         if self.mixup > 0.0 {
             let alpha = self.mixup;
             let beta = Beta::new(alpha, alpha).map_err(|e| {
-                Error::shape(
+                Error::invalid(
                     "mixup",
                     format!("alpha {alpha} gives no Beta distribution: {e}"),
                 )
