@@ -38,7 +38,7 @@ ops! {
     Relu => "relu",
     Softplus => "softplus",
     Gelu => "gelu",
-    Powf => "powf",
+    PowScalar => "pow_scalar",
     AddScalar => "add_scalar",
     MulScalar => "mul_scalar",
     Add => "add",

@@ -249,10 +249,10 @@ binary_methods! {
     /// let a = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
     /// let b = Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?;
     /// assert_eq!(a.pow(&b)?.to_vec_f64()?, [1.0, 8.0, 9.0, 64.0]);
-    /// assert_eq!(a.powf(0.5)?.to_vec_f64()?[3], 2.0);
+    /// assert_eq!(a.pow_scalar(0.5)?.to_vec_f64()?[3], 2.0);
     /// # Ok::<(), tensor::Error>(())
     /// ```
-    pow, powf => Pow;
+    pow, pow_scalar => Pow;
     /// `max(a, b)`, broadcasting.
     ///
     /// ```

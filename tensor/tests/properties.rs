@@ -230,7 +230,7 @@ const BINARY: &[Binary] = &[
     Binary {
         name: "pow",
         op: Tensor::pow,
-        scalar: Tensor::powf,
+        scalar: Tensor::pow_scalar,
         reference: f64::powf,
         exact: false,
     },

@@ -23,7 +23,7 @@ impl Var {
     ///
     /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
     /// let saved = x.value().clone();
-    /// let y = Var::custom(saved.powf(3.0)?, &[&x], move |g, _| {
+    /// let y = Var::custom(saved.pow_scalar(3.0)?, &[&x], move |g, _| {
     ///     Ok(vec![Some(g.mul(&saved.square()?.mul_scalar(3.0)?)?)])
     /// });
     /// assert_eq!(y.op(), Some(Op::Custom));

@@ -196,20 +196,23 @@ impl Var {
     /// use autograd::Var;
     /// use tensor::{DType, Tensor};
     /// let x = Var::parameter(Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?);
-    /// let y = x.powf(3.0)?;
+    /// let y = x.pow_scalar(3.0)?;
     /// assert_eq!(y.value().to_vec_f64()?, [8.0, 27.0]);
     /// let grads = y.sum_all()?.backward()?;
     /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [12.0, 27.0]); // 3x²
     /// # Ok::<(), tensor::Error>(())
     /// ```
-    pub fn powf(&self, p: f64) -> Result<Var> {
+    pub fn pow_scalar(&self, p: f64) -> Result<Var> {
         let x = self.value().clone();
-        Ok(Var::record(Op::Powf, x.powf(p)?, &[self], move |g, _| {
-            Ok(vec![Some(g.mul(&x.powf(p - 1.0)?.mul_scalar(p)?)?)])
-        }))
+        Ok(Var::record(
+            Op::PowScalar,
+            x.pow_scalar(p)?,
+            &[self],
+            move |g, _| Ok(vec![Some(g.mul(&x.pow_scalar(p - 1.0)?.mul_scalar(p)?)?)]),
+        ))
     }
 
-    /// `y = x²` (as `powf(2)`).
+    /// `y = x²` (as `pow_scalar(2)`).
     ///
     /// ```
     /// use autograd::Var;
@@ -222,7 +225,7 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn square(&self) -> Result<Var> {
-        self.powf(2.0)
+        self.pow_scalar(2.0)
     }
 
     /// `y = x + c`; `dx = g`.

@@ -8,7 +8,7 @@ use crate::Element;
 
 per_isa! {
     /// `out = a + α·b`, element by element.
-    pub(crate) fn scaled_sum<T: Element>(out: &mut [T], a: &[T], b: &[T], alpha: T) {
+    pub(crate) fn add_scaled_into<T: Element>(out: &mut [T], a: &[T], b: &[T], alpha: T) {
         for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
             *o = a + b * alpha;
         }
@@ -19,7 +19,7 @@ per_isa! {
 /// contract `a + b·α` into a fused multiply-add), so the composed default's bits.
 pub fn add_scaled<T: Element>(a: &[T], b: &[T], len: usize, alpha: T) -> CpuBuffer<T> {
     let mut out = CpuBuffer::for_overwrite(len);
-    scaled_sum(&mut out, &a[..len], &b[..len], alpha);
+    add_scaled_into(&mut out, &a[..len], &b[..len], alpha);
     out
 }
 
