@@ -164,10 +164,10 @@ fn tanh_via_exp<T: Element>(u: T) -> T {
     T::one() - two / ((two * u).exp_lanes() + T::one())
 }
 
-/// `√(2/π)`, the scale inside the tanh form of GELU.
-const GELU_C: f64 = 0.797_884_560_802_865_4;
-/// The cubic coefficient of the tanh form of GELU.
-const GELU_A: f64 = 0.044_715;
+/// `√(2/π)`, the scale inside the tanh form of GELU (OpenCL's `GELU_C`, defined from it).
+pub(crate) const GELU_C: f64 = 0.797_884_560_802_865_4;
+/// The cubic coefficient of the tanh form of GELU (OpenCL's `GELU_A`, defined from it).
+pub(crate) const GELU_A: f64 = 0.044_715;
 
 unary_ops! {
     /** `y = x` (a copy). */ Identity, "identity", "x", |x| x;
@@ -190,9 +190,10 @@ unary_ops! {
         |x| x.max(T::zero()) + (-x.abs()).exp().ln_1p();
     /** `y = max(x, 0)`. */ Relu, "relu", "fmax(x, (T)0)", |x| if x > T::zero() { x } else { T::zero() };
     /// GELU, tanh form: `y = ½x(1 + tanh(c(x + a x³)))` with `c = √(2/π)`, `a = 0.044715`; the
-    /// tanh is `tanh_via_exp` on both sides (the OpenCL helper of that name has the same formula).
+    /// tanh is `tanh_via_exp` on both sides (OpenCL's `gelu_tanh` in `common.cl` computes it with
+    /// the helper of that name, which has the same formula).
         GeluTanh, "gelu_tanh",
-        "(T)0.5 * x * ((T)1 + tanh_via_exp((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x)))",
+        "(T)0.5 * x * ((T)1 + gelu_tanh(x))",
         |x| {
             let half = T::from_f64(0.5);
             let inner = T::from_f64(GELU_C) * (x + T::from_f64(GELU_A) * x * x * x);
@@ -204,9 +205,10 @@ binary_ops! {
     /** `a + b`. */ Add, "add", "a + b", |a, b| a + b;
     /// The backward pass of the tanh-form GELU in one sweep: `a` is GELU's input `x`, `b` the
     /// gradient of its output. With `u = c(x + a₃x³)` and `t = tanh u` (computed as
-    /// `tanh_via_exp`, on both sides), `b · (½(1 + t) + ½x(1 − t²)·c(1 + 3a₃x²))`.
+    /// `tanh_via_exp`, on both sides), `b · (½(1 + t) + ½x(1 − t²)·c(1 + 3a₃x²))` (OpenCL's
+    /// `gelu_tanh_slope` in `common.cl`, in the same order).
         GeluTanhBackward, "gelu_tanh_backward",
-        "b * ((T)0.5 * ((T)1 + tanh_via_exp((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) + (T)0.5 * a * ((T)1 - tanh_via_exp((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a)) * tanh_via_exp((T)0.7978845608028654 * (a + (T)0.044715 * a * a * a))) * (T)0.7978845608028654 * ((T)1 + (T)3 * (T)0.044715 * a * a))",
+        "b * gelu_tanh_slope(a)",
         |a, b| {
             let half = T::from_f64(0.5);
             let c = T::from_f64(GELU_C);

@@ -2,7 +2,7 @@
 //! `common.cl`, the functions of one op spliced in from its single definition in [`crate::ops`],
 //! and one kernel file.
 
-use crate::ops::{BinaryOp, ReduceOp, UnaryOp};
+use crate::ops::{BinaryOp, ReduceOp, UnaryOp, GELU_A, GELU_C};
 use crate::DType;
 
 const COMMON: &str = include_str!("kernels/common.cl");
@@ -111,7 +111,8 @@ impl ProgramSource {
             DType::F32 => "",
         };
         format!(
-            "{pragma}#define T {}\n{COMMON}\n{}\n{}",
+            "{pragma}#define T {}\n#define GELU_C ((T){GELU_C:?})\n#define GELU_A ((T){GELU_A:?})\n\
+             {COMMON}\n{}\n{}",
             dtype.opencl_name(),
             self.defs,
             self.key.body

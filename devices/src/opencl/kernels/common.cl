@@ -1,5 +1,6 @@
 /* Shared by every program. The host prepends `#define T float` (or double, with cl_khr_fp64
- * enabled) and, per program, the op functions spliced in from ops.rs. */
+ * enabled) and GELU's two constants, and appends, per program, the op functions spliced in from
+ * ops.rs. */
 
 #define MAX_RANK 8
 
@@ -29,6 +30,21 @@ inline uint at(const Strided *l, uint i) {
 inline T tanh_via_exp(T u) {
     return (T)1 - (T)2 / (exp((T)2 * u) + (T)1);
 }
+
+/* The tanh form of GELU (ops.rs's GeluTanh and GeluTanhBackward), written as they are and
+ * rounded like them (no fused multiply-adds): t = tanh u with u = c(x + a x^3), where the host
+ * defines GELU_C = sqrt(2/pi) and GELU_A = 0.044715 from ops.rs's constants. */
+#pragma OPENCL FP_CONTRACT OFF
+inline T gelu_tanh(T x) {
+    return tanh_via_exp(GELU_C * (x + GELU_A * x * x * x));
+}
+
+/* d/dx of x(1 + t)/2: (1 + t)/2 + x(1 - t^2)/2 * c(1 + 3a x^2). */
+inline T gelu_tanh_slope(T x) {
+    const T t = gelu_tanh(x);
+    return (T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * GELU_C * ((T)1 + (T)3 * GELU_A * x * x);
+}
+#pragma OPENCL FP_CONTRACT ON
 
 /* Sum of v over the work-group (whose size is a power of two), returned to every item. `scratch`
  * holds one T per item; it is free again when this returns. */
