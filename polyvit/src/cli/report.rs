@@ -76,6 +76,11 @@ fn keep_lines(path: &Path, keep: impl Fn(&str) -> bool) -> Result<(), String> {
 }
 
 impl OutputFiles {
+    /// `dir/checkpoint.safetensors`.
+    pub fn checkpoint_path(dir: &Path) -> PathBuf {
+        dir.join(CHECKPOINT_FILE)
+    }
+
     /// Creates the files in `dir`, or, when resuming from a checkpoint taken after `step` steps,
     /// keeps what was logged up to that point and appends after it: lines of later steps (logged
     /// before the interruption, and about to be trained again) are dropped, so no step appears

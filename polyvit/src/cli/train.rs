@@ -2,7 +2,7 @@
 
 use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::eval_folder::eval_folder;
-use super::report::{print_final_scores, print_scores, OutputFiles, CHECKPOINT_FILE};
+use super::report::{print_final_scores, print_scores, OutputFiles};
 use super::tasks::load_tasks;
 use super::Ended;
 use clap::Args;
@@ -98,9 +98,9 @@ pub struct EvalArgs {
     /// The checkpoint to evaluate (written by `polyvit train`).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Which split: test or validation.
-    #[arg(long, default_value = "test", conflicts_with = "data")]
-    split: String,
+    /// Which split of the checkpoint's tasks to score.
+    #[arg(long, value_enum, default_value_t = SplitChoice::Test, conflicts_with = "data")]
+    split: SplitChoice,
     /// Where to compute: cpu, opencl or opencl:N.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -115,6 +115,15 @@ pub struct EvalArgs {
     /// a task whose training data was made in a form (by default they are brought to it first).
     #[arg(long, requires = "data")]
     as_is: bool,
+}
+
+/// The splits `eval --split` names.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SplitChoice {
+    /// The test split.
+    Test,
+    /// The validation split.
+    Validation,
 }
 
 /// The suites `--suite` names.
@@ -731,16 +740,10 @@ fn stopped(run: &Run, files: Option<&OutputFiles>, error: RunError) -> String {
     }
 }
 
+/// `polyvit eval`: a checkpoint's scores on its tasks' test (or validation) splits, or on a
+/// labelled folder.
 pub fn eval(args: EvalArgs) -> Result<(), String> {
-    let test = match args.split.as_str() {
-        "test" => true,
-        "validation" => false,
-        other => {
-            return Err(format!(
-                "unknown split {other:?} (expected test or validation)"
-            ))
-        }
-    };
+    let test = args.split == SplitChoice::Test;
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     if let Some(dir) = &args.data {
         return eval_folder(
@@ -765,18 +768,11 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
         Ok(step) => format!(" (step {step})"),
         Err(_) => String::new(),
     };
-    outln!(
-        "{} results of {}{step}:",
-        args.split,
-        args.checkpoint.display(),
-    );
+    let split = match test {
+        true => "test",
+        false => "validation",
+    };
+    outln!("{split} results of {}{step}:", args.checkpoint.display());
     print_scores(&run, &scores);
     Ok(())
-}
-
-impl OutputFiles {
-    /// `dir/checkpoint.safetensors`.
-    pub fn checkpoint_path(dir: &Path) -> PathBuf {
-        dir.join(CHECKPOINT_FILE)
-    }
 }
