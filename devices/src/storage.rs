@@ -175,6 +175,24 @@ macro_rules! on_same_device {
     };
 }
 
+/// The data of an operand of an op of three or more operands, once `check_device` has proved
+/// every operand on the first one's device, here the CPU. (Two operands go through
+/// `on_same_device!`, which checks and dispatches at once.)
+fn cpu_operand(s: &Storage) -> &Typed<Cpu> {
+    match &s.data {
+        Data::Cpu(x) => x,
+        Data::OpenCl(..) => unreachable!("checked: every operand is on the CPU"),
+    }
+}
+
+/// As [`cpu_operand`], for operands proved on one OpenCL device.
+fn opencl_operand(s: &Storage) -> &Typed<OpenCl> {
+    match &s.data {
+        Data::OpenCl(_, x) => x,
+        Data::Cpu(_) => unreachable!("checked: every operand is on one OpenCL device"),
+    }
+}
+
 impl<B: Backend> Typed<B> {
     pub fn dtype(&self) -> DType {
         match self {
@@ -772,28 +790,15 @@ impl Storage {
             self.check_device(op, &m.device())?;
             self.check_device(op, &v.device())?;
         }
-        // Every operand is on `self`'s device (checked above), so each holds that variant.
-        fn on_cpu(s: &Storage) -> &Typed<Cpu> {
-            match &s.data {
-                Data::Cpu(x) => x,
-                Data::OpenCl(..) => unreachable!("checked: every operand is on the CPU"),
-            }
-        }
-        fn on_opencl(s: &Storage) -> &Typed<OpenCl> {
-            match &s.data {
-                Data::OpenCl(_, x) => x,
-                Data::Cpu(_) => unreachable!("checked: every operand is on one OpenCL device"),
-            }
-        }
         let out = match &self.data {
             Data::Cpu(p) => {
-                let moments = moments.map(|[m, v]| [on_cpu(m), on_cpu(v)]);
-                p.adamw_update(&Cpu, on_cpu(g), moments, len, step)?
+                let moments = moments.map(|[m, v]| [cpu_operand(m), cpu_operand(v)]);
+                p.adamw_update(&Cpu, cpu_operand(g), moments, len, step)?
                     .map(Data::Cpu)
             }
             Data::OpenCl(cl, p) => {
-                let moments = moments.map(|[m, v]| [on_opencl(m), on_opencl(v)]);
-                p.adamw_update(cl, on_opencl(g), moments, len, step)?
+                let moments = moments.map(|[m, v]| [opencl_operand(m), opencl_operand(v)]);
+                p.adamw_update(cl, opencl_operand(g), moments, len, step)?
                     .map(|t| Data::OpenCl(cl.clone(), t))
             }
         };
@@ -815,19 +820,14 @@ impl Storage {
         check_len(op, "the shift", beta.len(), d)?;
         self.check_device(op, &gamma.device())?;
         self.check_device(op, &beta.device())?;
-        let [y, mean, rstd] = match (&self.data, &gamma.data, &beta.data) {
-            (Data::Cpu(x), Data::Cpu(g), Data::Cpu(b)) => {
-                x.layer_norm(&Cpu, g, b, rows, d, eps)?.map(Data::Cpu)
-            }
-            (Data::OpenCl(cl, x), Data::OpenCl(cg, g), Data::OpenCl(cb, b))
-                if cl == cg && cl == cb =>
-            {
+        let [y, mean, rstd] = match &self.data {
+            Data::Cpu(x) => x
+                .layer_norm(&Cpu, cpu_operand(gamma), cpu_operand(beta), rows, d, eps)?
+                .map(Data::Cpu),
+            Data::OpenCl(cl, x) => {
+                let (g, b) = (opencl_operand(gamma), opencl_operand(beta));
                 x.layer_norm(cl, g, b, rows, d, eps)?
                     .map(|t| Data::OpenCl(cl.clone(), t))
-            }
-            (x, g, b) => {
-                let other = if x.device() == g.device() { b } else { g };
-                return Err(mismatch(op, x.device(), other.device()));
             }
         };
         Ok((Storage::new(y), Storage::new(mean), Storage::new(rstd)))
@@ -855,27 +855,16 @@ impl Storage {
         for other in [x, mean, rstd, gamma] {
             self.check_device(op, &other.device())?;
         }
-        let [dx, dgamma, dbeta] = match (&self.data, &x.data, &mean.data, &rstd.data, &gamma.data) {
-            (Data::Cpu(dy), Data::Cpu(x), Data::Cpu(m), Data::Cpu(r), Data::Cpu(g)) => dy
-                .layer_norm_backward(&Cpu, x, m, r, g, rows, d)?
-                .map(Data::Cpu),
-            (
-                Data::OpenCl(cl, dy),
-                Data::OpenCl(c1, x),
-                Data::OpenCl(c2, m),
-                Data::OpenCl(c3, r),
-                Data::OpenCl(c4, g),
-            ) if [c1, c2, c3, c4].iter().all(|c| *c == cl) => dy
-                .layer_norm_backward(cl, x, m, r, g, rows, d)?
-                .map(|t| Data::OpenCl(cl.clone(), t)),
-            (dy, ..) => {
-                let here = dy.device();
-                let other = [x, mean, rstd, gamma]
-                    .iter()
-                    .map(|s| s.device())
-                    .find(|d| *d != here)
-                    .unwrap_or_else(|| here.clone());
-                return Err(mismatch(op, here, other));
+        let [dx, dgamma, dbeta] = match &self.data {
+            Data::Cpu(dy) => {
+                let [x, m, r, g] = [x, mean, rstd, gamma].map(cpu_operand);
+                dy.layer_norm_backward(&Cpu, x, m, r, g, rows, d)?
+                    .map(Data::Cpu)
+            }
+            Data::OpenCl(cl, dy) => {
+                let [x, m, r, g] = [x, mean, rstd, gamma].map(opencl_operand);
+                dy.layer_norm_backward(cl, x, m, r, g, rows, d)?
+                    .map(|t| Data::OpenCl(cl.clone(), t))
             }
         };
         Ok((Storage::new(dx), Storage::new(dgamma), Storage::new(dbeta)))
