@@ -87,6 +87,18 @@ def synthesize(job):
     return (digit, f"espeak-ng -v {voice} -s {speed} -p {pitch} '{text}'", wav)
 
 
+def run_with_progress(work, jobs, what, every=1000):
+    """`work(job)` of every job on WORKERS threads, results in job order, with a line every
+    `every` results (a full-suite build synthesizes for minutes)."""
+    results = []
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for result in pool.map(work, jobs):
+            results.append(result)
+            if len(results) % every == 0 and len(results) < len(jobs):
+                print(f"  {len(results)} of {len(jobs)} {what}", flush=True)
+    return results
+
+
 def espeak_clips(tmp, per_language):
     rng = random.Random(SEED)
     variants = sorted(os.listdir(VARIANT_DIR))
@@ -99,8 +111,7 @@ def espeak_clips(tmp, per_language):
                 pitch = rng.randint(10, 90)
                 text = f"{digit}{rng.choice(PUNCTUATION)}"
                 jobs.append((tmp, len(jobs), digit, voice, speed, pitch, text))
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(synthesize, jobs))
+    return run_with_progress(synthesize, jobs, "espeak-ng clips")
 
 
 def tts_synthesize(job):
@@ -130,8 +141,7 @@ def tts_clips(tmp, per_voice):
                 tempo = rng.uniform(0.8, 1.25)
                 cents = rng.randint(-300, 300)
                 jobs.append((tmp, len(jobs), digit, engine, voice, text, tempo, cents))
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(tts_synthesize, jobs))
+    return run_with_progress(tts_synthesize, jobs, "flite and festival clips")
 
 
 def asterisk_clips(tmp):
