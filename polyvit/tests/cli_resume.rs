@@ -190,6 +190,114 @@ fn a_resumed_run_stays_in_its_folder() {
 /// A run whose checkpoint cannot be written at the end (here a folder stands where the
 /// checkpoint's temporary file goes; a full disk does the same) still prints its scores, then
 /// fails naming the file; the results that could be written are.
+/// Runs `polyvit` with `args`, which must fail; its standard error.
+fn polyvit_fails(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(args)
+        .output()
+        .expect("polyvit runs");
+    assert!(!out.status.success(), "polyvit {args:?} succeeded");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// A full-suite run whose folder has moved (or that goes on on another machine) is resumed and
+/// scored with --suite-dir naming the new place; without it, the error names the folder and
+/// the flag. An embedded-suite run refuses the flag.
+#[test]
+fn a_full_suite_run_follows_its_folder_with_suite_dir() {
+    let root = std::env::temp_dir().join(format!("polyvit-moved-suite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    // A full-suite folder holding the embedded files (enough for MNIST).
+    let suite = root.join("suite");
+    for file in polyvit::data::embedded::ALL {
+        let path = suite.join(file.path.strip_prefix("polyvit/data/").unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, file.bytes).unwrap();
+    }
+    let (run, s) = (root.join("run"), |p: &Path| p.to_str().unwrap().to_string());
+    polyvit(&[
+        "train",
+        "--suite",
+        "full",
+        "--suite-dir",
+        &s(&suite),
+        "--tasks",
+        "mnist",
+        "--preset",
+        "tiny",
+        "--steps",
+        "6",
+        "--eval-every",
+        "0",
+        "--output",
+        &s(&run),
+    ]);
+    // Taken back to step 3, as an interruption there would have left it.
+    let checkpoint = run.join("checkpoint.safetensors");
+    let mut earlier = nn::checkpoint::Checkpoint::load(&checkpoint).unwrap();
+    earlier.metadata.insert("step".into(), "3".into());
+    earlier.save(&checkpoint).unwrap();
+    let moved = root.join("suite-moved");
+    std::fs::rename(&suite, &moved).unwrap();
+    for args in [
+        &["train", "--resume", &s(&checkpoint)][..],
+        &["eval", "--checkpoint", &s(&checkpoint)],
+    ] {
+        let err = polyvit_fails(args);
+        assert!(
+            err.contains(&format!(
+                "{}: the full suite's folder does not exist",
+                s(&suite)
+            )) && err.contains("give its place with --suite-dir"),
+            "{args:?}: {err}"
+        );
+    }
+    polyvit(&[
+        "eval",
+        "--checkpoint",
+        &s(&checkpoint),
+        "--suite-dir",
+        &s(&moved),
+    ]);
+    polyvit(&[
+        "train",
+        "--resume",
+        &s(&checkpoint),
+        "--suite-dir",
+        &s(&moved),
+    ]);
+    assert_eq!(logged_steps(&run), (0..6).collect::<Vec<_>>());
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains(&s(&moved)), "{config}");
+    // The embedded suite has no folder to move.
+    let embedded = root.join("embedded");
+    polyvit(&[
+        "train",
+        "--tasks",
+        "mnist",
+        "--preset",
+        "tiny",
+        "--steps",
+        "2",
+        "--eval-every",
+        "0",
+        "--output",
+        &s(&embedded),
+    ]);
+    let err = polyvit_fails(&[
+        "train",
+        "--resume",
+        &s(&embedded.join("checkpoint.safetensors")),
+        "--suite-dir",
+        &s(&moved),
+    ]);
+    assert!(
+        err.contains("trains on the embedded suite; drop --suite-dir"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
 #[test]
 fn scores_are_printed_when_the_final_checkpoint_cannot_be_written() {
     let dir = std::env::temp_dir().join(format!("polyvit-unsaved-{}", std::process::id()));

@@ -31,7 +31,8 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     suite: Option<SuiteChoice>,
     /// The full suite's folder (default: `full-suite`), with --suite full or in place of the
-    /// `suite_dir` of --config's file.
+    /// `suite_dir` of --config's file; with --resume, where the run's full suite is now (the
+    /// folder moved, or the run goes on on another machine).
     #[arg(long)]
     suite_dir: Option<PathBuf>,
     /// Train only these tasks (comma-separated), e.g. `--tasks mnist` for a single-task baseline.
@@ -111,6 +112,10 @@ pub struct EvalArgs {
     /// With --data: the task to score (default: the only one that fits the folder).
     #[arg(long, requires = "data")]
     task: Option<String>,
+    /// Where the checkpoint's full suite is now, if it has moved since training (default: the
+    /// folder it was trained on).
+    #[arg(long, conflicts_with = "data")]
+    suite_dir: Option<PathBuf>,
     /// With --data: read files as they are (pictures only resized, recordings not cut), even for
     /// a task whose training data was made in a form (by default they are brought to it first).
     #[arg(long, requires = "data")]
@@ -153,6 +158,23 @@ fn print_recipe_notes(config: &TrainConfig, names: &[String], path: &Path) {
             );
         }
     }
+}
+
+/// `config` with its full suite read from `dir`, when given: the folder moved, or the run goes
+/// on (or is scored) on another machine. Where the data lies is no part of a run.
+fn relocate_suite(config: &mut TrainConfig, dir: Option<&Path>) -> Result<(), String> {
+    let Some(dir) = dir else { return Ok(()) };
+    if config.suite_dir.is_none() {
+        return Err(
+            "--suite-dir names the full suite's folder, but this run trains on the embedded \
+             suite; drop --suite-dir"
+                .into(),
+        );
+    }
+    let dir =
+        std::path::absolute(dir).map_err(|e| format!("--suite-dir {}: {e}", dir.display()))?;
+    config.suite_dir = Some(dir);
+    Ok(())
 }
 
 /// The configuration from the defaults, a file and the flags, in that order.
@@ -319,7 +341,6 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             let given = [
                 ("--config", args.config.is_some()),
                 ("--suite", args.suite.is_some()),
-                ("--suite-dir", args.suite_dir.is_some()),
                 ("--tasks", !args.tasks.is_empty()),
                 ("--task", !args.folder_tasks.is_empty()),
                 ("--schedule", args.schedule.is_some()),
@@ -347,7 +368,11 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         None => None,
     };
     let config = match &resumed {
-        Some(checkpoint) => Run::config_in_checkpoint(checkpoint).map_err(|e| e.to_string())?,
+        Some(checkpoint) => {
+            let mut config = Run::config_in_checkpoint(checkpoint).map_err(|e| e.to_string())?;
+            relocate_suite(&mut config, args.suite_dir.as_deref())?;
+            config
+        }
         None => effective_config(&args)?,
     };
     if args.print_config {
@@ -755,7 +780,8 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
         );
     }
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
-    let config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
+    let mut config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
+    relocate_suite(&mut config, args.suite_dir.as_deref())?;
     // Evaluation keeps no attention maps for a backward pass: no training step's memory limit.
     let mut run =
         Run::new(config.clone(), load_tasks(&config, None, true)?).map_err(|e| e.to_string())?;

@@ -50,18 +50,19 @@ impl SuiteFiles {
                     DataError::new(
                         relative,
                         "only the full suite has this file: prepare it with \
-                         `bash polyvit/scripts/fetch_full_suite.sh DIR`, then train with \
+                         `sudo bash polyvit/scripts/fetch_full_suite.sh DIR`, then train with \
                          `--suite full --suite-dir DIR`",
                     )
                 }),
             SuiteFiles::Folder(dir) => {
+                self.check()?;
                 let path = dir.join(relative);
                 let bytes = std::fs::read(&path).map_err(|e| {
                     DataError::new(
                         path.display().to_string(),
                         format!(
                             "cannot read the full suite's file ({e}); prepare the folder with \
-                             `bash polyvit/scripts/fetch_full_suite.sh {}`",
+                             `sudo bash polyvit/scripts/fetch_full_suite.sh {}`",
                             dir.display()
                         ),
                     )
@@ -71,6 +72,29 @@ impl SuiteFiles {
                     bytes: Cow::Owned(bytes),
                 })
             }
+        }
+    }
+
+    /// An error naming the folder when the files are a folder that is not there (or not a
+    /// folder): what to do then is prepare it, or say where it went, not hunt for one file.
+    pub fn check(&self) -> DataResult<()> {
+        match self {
+            SuiteFiles::Folder(dir) if !dir.is_dir() => {
+                let what = match dir.exists() {
+                    true => "is not a folder",
+                    false => "does not exist",
+                };
+                Err(DataError::new(
+                    dir.display().to_string(),
+                    format!(
+                        "the full suite's folder {what}: prepare it with `sudo bash \
+                         polyvit/scripts/fetch_full_suite.sh {}`, or, if it has moved, give its \
+                         place with --suite-dir",
+                        dir.display()
+                    ),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -107,5 +131,23 @@ mod tests {
         assert!(err.origin.ends_with("language-id.pack.gz"), "{err}");
         assert!(err.problem.contains(&dir.display().to_string()), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A folder that is missing, or a file given as the folder, is named as the folder.
+    #[test]
+    fn a_missing_folder_is_named_before_any_file() {
+        let gone = std::env::temp_dir().join(format!("polyvit-no-suite-{}", std::process::id()));
+        let err = SuiteFiles::Folder(gone.clone())
+            .read(LANGUAGE_ID)
+            .err()
+            .unwrap();
+        assert_eq!(err.origin, gone.display().to_string());
+        assert!(err.problem.contains("folder does not exist"), "{err}");
+        assert!(err.problem.contains("--suite-dir"), "{err}");
+        let file = SuiteFiles::Folder("/etc/passwd".into())
+            .check()
+            .unwrap_err();
+        assert!(file.problem.contains("is not a folder"), "{file}");
+        assert!(SuiteFiles::Embedded.check().is_ok());
     }
 }
