@@ -215,7 +215,7 @@ fn a_full_suite_run_follows_its_folder_with_suite_dir() {
         std::fs::write(path, file.bytes).unwrap();
     }
     let (run, s) = (root.join("run"), |p: &Path| p.to_str().unwrap().to_string());
-    polyvit(&[
+    let log = polyvit(&[
         "train",
         "--suite",
         "full",
@@ -232,6 +232,11 @@ fn a_full_suite_run_follows_its_folder_with_suite_dir() {
         "--output",
         &s(&run),
     ]);
+    let said = format!(
+        "training 1 task (mnist) of the full suite in {} on",
+        s(&suite)
+    );
+    assert!(log.contains(&said), "{log}");
     // Taken back to step 3, as an interruption there would have left it.
     let checkpoint = run.join("checkpoint.safetensors");
     let mut earlier = nn::checkpoint::Checkpoint::load(&checkpoint).unwrap();

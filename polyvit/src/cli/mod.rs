@@ -48,8 +48,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Co-train on the embedded suite (or a subset of it, and tasks from folders) and print each
-    /// task's result.
+    /// Co-train on the embedded suite or the full one (or a subset, and tasks from folders) and
+    /// print each task's result.
     // Boxed: its many flags make it several times larger than the other variants.
     Train(Box<train::TrainArgs>),
     /// Evaluate a checkpoint on every task it was trained on (or on a labelled folder).

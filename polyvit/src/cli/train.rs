@@ -449,8 +449,12 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             Some(step) => format!(", resuming after step {step}"),
             None => String::new(),
         };
+        let suite = match &run.config.suite_dir {
+            Some(dir) => format!(" of the full suite in {}", dir.display()),
+            None => String::new(),
+        };
         outln!(
-            "{tasks} ({}){schedule} on the {} preset{} on {}{replicas}: {}{resuming}, data ready in {:.1} s",
+            "{tasks} ({}){suite}{schedule} on the {} preset{} on {}{replicas}: {}{resuming}, data ready in {:.1} s",
             run.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
             run.config.preset,
             run.config.model.describe(),

@@ -49,7 +49,8 @@ pub struct ExperimentArgs {
     #[arg(long)]
     output: Option<PathBuf>,
     /// The base configuration, a TOML file as `polyvit train --config` takes [default: the one
-    /// `polyvit train` uses].
+    /// `polyvit train` uses]. For the full suite: the file `polyvit train --suite full
+    /// --print-config` prints (its runs hold more data: 9.9 GB at peak for within-modality).
     #[arg(long)]
     config: Option<PathBuf>,
 }
