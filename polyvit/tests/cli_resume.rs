@@ -190,6 +190,11 @@ fn a_resumed_run_stays_in_its_folder() {
 /// A run whose checkpoint cannot be written at the end (here a folder stands where the
 /// checkpoint's temporary file goes; a full disk does the same) still prints its scores, then
 /// fails naming the file; the results that could be written are.
+/// [`polyvit`] with the whitespace-separated words of `line` (temporary paths hold no spaces).
+fn polyvit_line(line: &str) -> String {
+    polyvit(&line.split_whitespace().collect::<Vec<_>>())
+}
+
 /// Runs `polyvit` with `args`, which must fail; its standard error.
 fn polyvit_fails(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_polyvit"))
@@ -215,23 +220,12 @@ fn a_full_suite_run_follows_its_folder_with_suite_dir() {
         std::fs::write(path, file.bytes).unwrap();
     }
     let (run, s) = (root.join("run"), |p: &Path| p.to_str().unwrap().to_string());
-    let log = polyvit(&[
-        "train",
-        "--suite",
-        "full",
-        "--suite-dir",
-        &s(&suite),
-        "--tasks",
-        "mnist",
-        "--preset",
-        "tiny",
-        "--steps",
-        "6",
-        "--eval-every",
-        "0",
-        "--output",
-        &s(&run),
-    ]);
+    let log = polyvit_line(&format!(
+        "train --suite full --suite-dir {} --tasks mnist --preset tiny --steps 6 --eval-every 0 \
+         --output {}",
+        s(&suite),
+        s(&run)
+    ));
     let said = format!(
         "training 1 task (mnist) of the full suite in {} on",
         s(&suite)
@@ -276,19 +270,10 @@ fn a_full_suite_run_follows_its_folder_with_suite_dir() {
     assert!(config.contains(&s(&moved)), "{config}");
     // The embedded suite has no folder to move.
     let embedded = root.join("embedded");
-    polyvit(&[
-        "train",
-        "--tasks",
-        "mnist",
-        "--preset",
-        "tiny",
-        "--steps",
-        "2",
-        "--eval-every",
-        "0",
-        "--output",
-        &s(&embedded),
-    ]);
+    polyvit_line(&format!(
+        "train --tasks mnist --preset tiny --steps 2 --eval-every 0 --output {}",
+        s(&embedded)
+    ));
     let err = polyvit_fails(&[
         "train",
         "--resume",
