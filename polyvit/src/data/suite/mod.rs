@@ -261,7 +261,6 @@ fn assemble(
 
 /// Builds one task of the suite.
 pub fn build_task(task: TaskId, cfg: &SuiteConfig) -> DataResult<Dataset> {
-    cfg.files.check()?;
     let audio = || AudioFeatures::new(cfg.mel.clone(), cfg.audio_frames);
     match task {
         TaskId::Mnist => image_tasks::image_task(task, cfg, image_tasks::mnist_splits(cfg)?),
