@@ -32,19 +32,20 @@ inline T tanh_via_exp(T u) {
 }
 
 /* The tanh form of GELU (ops.rs's GeluTanh and GeluTanhBackward), written as they are and
- * rounded like them (no fused multiply-adds): t = tanh u with u = c(x + a x^3), where the host
- * defines GELU_C = sqrt(2/pi) and GELU_A = 0.044715 from ops.rs's constants. */
-#pragma OPENCL FP_CONTRACT OFF
+ * rounded like them (no fused multiply-adds, in these bodies only): t = tanh u with
+ * u = c(x + a x^3), where the host defines GELU_C = sqrt(2/pi) and GELU_A = 0.044715 from
+ * ops.rs's constants. */
 inline T gelu_tanh(T x) {
+#pragma OPENCL FP_CONTRACT OFF
     return tanh_via_exp(GELU_C * (x + GELU_A * x * x * x));
 }
 
 /* d/dx of x(1 + t)/2: (1 + t)/2 + x(1 - t^2)/2 * c(1 + 3a x^2). */
 inline T gelu_tanh_slope(T x) {
+#pragma OPENCL FP_CONTRACT OFF
     const T t = gelu_tanh(x);
     return (T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * GELU_C * ((T)1 + (T)3 * GELU_A * x * x);
 }
-#pragma OPENCL FP_CONTRACT ON
 
 /* Sum of v over the work-group (whose size is a power of two), returned to every item. `scratch`
  * holds one T per item; it is free again when this returns. */
