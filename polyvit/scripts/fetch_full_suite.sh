@@ -25,9 +25,19 @@ if [ "$(id -u)" != 0 ]; then
   echo "run $0 as root (sudo): it installs its inputs with apt-get" >&2
   exit 2
 fi
+# A folder this script completed holds SHA256SUMS, written last: when every file still matches
+# it, there is nothing to do (the build is deterministic; remove the folder to build it again).
+if [ -f "$1/SHA256SUMS" ]; then
+  if (cd "$1" && sha256sum --quiet --strict -c SHA256SUMS >/dev/null 2>&1); then
+    echo "$1 already holds the full suite (every file matches its SHA256SUMS): nothing to do"
+    exit 0
+  fi
+  echo "$1: some files are missing or differ from its SHA256SUMS: building the suite again"
+fi
 export PYTHONUNBUFFERED=1  # builder output in order with sox's messages
 here="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$1"
+rm -f "$1/SHA256SUMS"
 out="$(cd "$1" && pwd)"
 log="$(mktemp)"
 work="$(mktemp -d)"
@@ -65,7 +75,9 @@ Written by `polyvit/scripts/fetch_full_suite.sh DIR` (as root, Debian 12). The f
 formats of the embedded default suite (`polyvit/data/README.md`: gzipped IDX, clip pack, frame
 stack) and the same relative paths, so DIR can stand in for `polyvit/data/`; only
 `audio/language-id.pack.gz` is new. Everything is real data from Debian, npm and PyPI packages,
-except the synthesized spoken-digit training voices.
+except the synthesized spoken-digit training voices. `SHA256SUMS`, written when the build
+finished, lists every file's checksum: `sha256sum -c SHA256SUMS` checks a copy, and the script
+run again on a folder that passes it does nothing.
 
 **Not for redistribution**: `audio/drums.pack.gz` holds samples of GPL-licensed Hydrogen kits.
 
@@ -127,4 +139,7 @@ EOF
   sed -n '/^== images$/,$p' "$log"
   echo '```'
 } >> "$out/README.md"
+# Last, so that only a finished build has it: what a second run (and anyone given a copy of the
+# folder: sha256sum -c SHA256SUMS) checks the files against.
+(cd "$out" && find image audio video -type f | sort | xargs sha256sum > SHA256SUMS)
 ls -lR "$out"
