@@ -3,17 +3,14 @@
 # Run as root from anywhere: bash polyvit/scripts/build_all.sh
 # Output is byte-for-byte reproducible with the package versions listed in polyvit/data/README.md.
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then
-  echo "run $0 as root (sudo): it installs its inputs with apt-get" >&2
-  exit 2
-fi
 here="$(cd "$(dirname "$0")" && pwd)"
 data="$here/../data"
+# shellcheck source=install_inputs.sh
+. "$here/install_inputs.sh"
+require_root "$0"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# shellcheck source=install_inputs.sh
-. "$here/install_inputs.sh"
 install_inputs "$work"
 export PATH="$work/venv/bin:$PATH" # the builders run in install_inputs' Python
 

