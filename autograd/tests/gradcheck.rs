@@ -307,3 +307,23 @@ fn a_wrong_rule_is_caught() {
         "{msg}"
     );
 }
+
+/// Where `b·aᵇ⁻¹` or `aᵇ·ln a` is `0·∞`, `pow`'s gradients take PyTorch's values, on every
+/// device: `da = 0` where `b = 0`, `db = 0` where `a = 0` and `b ≥ 0`; `a = 0`, `b < 0` stays
+/// infinite (`0⁻¹ = ∞`).
+#[test]
+fn pow_gradients_at_a_zero_base_are_pytorchs() {
+    for device in tensor::test_devices() {
+        let var = |values: &[f64]| {
+            Var::parameter(Tensor::from_f64s_on(values, &[4], DType::F32, &device).unwrap())
+        };
+        let (a, b) = (var(&[0.0, 0.0, 0.0, 2.0]), var(&[0.0, 2.0, -1.0, 0.0]));
+        let grads = a.pow(&b).unwrap().sum_all().unwrap().backward().unwrap();
+        let da = grads.get(&a).unwrap().to_vec_f64().unwrap();
+        let db = grads.get(&b).unwrap().to_vec_f64().unwrap();
+        let inf = f64::INFINITY;
+        assert_eq!(da, [0.0, 0.0, -inf, 0.0], "{device}");
+        assert_eq!(db[..3], [0.0, 0.0, -inf], "{device}");
+        assert!((db[3] - 2f64.ln()).abs() < 1e-6, "{device}: {db:?}");
+    }
+}

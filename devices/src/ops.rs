@@ -219,6 +219,11 @@ binary_ops! {
         };
     /** `a − b`. */ Sub, "sub", "a - b", |a, b| a - b;
     /** `a · b`. */ Mul, "mul", "a * b", |a, b| a * b;
+    /// `a · b`, but `0` wherever `a = 0`, whatever `b` is: a zero weight masks an infinite or NaN
+    /// `b` (`0 · log 0 = 0` in a cross-entropy, where `Mul` gives NaN).
+        ZeroSafeMul, "zero_safe_mul",
+        "(a == (T)0) ? (T)0 : a * b",
+        |a, b| if a == T::zero() { T::zero() } else { a * b };
     /** `a / b`. */ Div, "div", "a / b", |a, b| a / b;
     /** `aᵇ`. */ Pow, "pow", "pow(a, b)", |a, b| a.powf(b);
     /** `max(a, b)`; NaN if either is NaN. */ Maximum, "maximum",

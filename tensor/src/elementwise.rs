@@ -231,6 +231,19 @@ binary_methods! {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     mul, mul_scalar => Mul;
+    /// `a · b`, broadcasting, but `0` wherever `a = 0` even if `b` is infinite or NaN: `a` weighs
+    /// `b` and a zero weight drops it (a cross-entropy's `t · log p` with `t = 0`, `p = 0`).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let weights = Tensor::from_f64s(&[0.0, 0.5, 0.0], &[3], DType::F64)?;
+    /// let log_p = Tensor::from_f64s(&[f64::NEG_INFINITY, -2.0, f64::NAN], &[3], DType::F64)?;
+    /// assert_eq!(weights.zero_safe_mul(&log_p)?.to_vec_f64()?, [0.0, -1.0, 0.0]);
+    /// assert!(weights.mul(&log_p)?.to_vec_f64()?[0].is_nan()); // 0 · (−∞) with `mul`
+    /// assert_eq!(weights.zero_safe_mul_scalar(4.0)?.to_vec_f64()?, [0.0, 2.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    zero_safe_mul, zero_safe_mul_scalar => ZeroSafeMul;
     /// `a / b`, broadcasting.
     ///
     /// ```

@@ -83,10 +83,11 @@ fn broadcasting_mismatch_names_op_and_both_shapes() {
         "add: shapes [2, 3] and [4] do not broadcast (axis 1: 3 vs 4)"
     );
     type Op = fn(&Tensor, &Tensor) -> tensor::Result<Tensor>;
-    let ops: [(&str, Op); 13] = [
+    let ops: [(&str, Op); 14] = [
         ("add", Tensor::add),
         ("sub", Tensor::sub),
         ("mul", Tensor::mul),
+        ("zero_safe_mul", Tensor::zero_safe_mul),
         ("div", Tensor::div),
         ("pow", Tensor::pow),
         ("maximum", Tensor::maximum),

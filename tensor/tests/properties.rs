@@ -221,6 +221,13 @@ const BINARY: &[Binary] = &[
         exact: false,
     },
     Binary {
+        name: "zero_safe_mul",
+        op: Tensor::zero_safe_mul,
+        scalar: Tensor::zero_safe_mul_scalar,
+        reference: |a, b| if a == 0.0 { 0.0 } else { a * b },
+        exact: false,
+    },
+    Binary {
         name: "div",
         op: Tensor::div,
         scalar: Tensor::div_scalar,

@@ -376,19 +376,23 @@ impl Var {
         ))
     }
 
-    /// `z = aᵇ`; `da = g·b·aᵇ⁻¹`, `db = g·aᵇ·ln a`.
+    /// `z = aᵇ`; `da = g·b·aᵇ⁻¹`, `db = g·aᵇ·ln a`, with PyTorch's values where those products
+    /// are `0·∞`: `da = 0` wherever `b = 0` (`a⁰ = 1` does not depend on `a`, not even at
+    /// `a = 0`), and `db = 0` where `a = 0` and `b ≥ 0` (`0ᵇ = 0` for every `b > 0`; at `b = 0`
+    /// the limit from above).
     ///
     /// ```
     /// use autograd::Var;
     /// use tensor::{DType, Tensor};
-    /// let a = Var::parameter(Tensor::from_f64s(&[2.0, 3.0], &[2], DType::F64)?);
-    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 2.0], &[2], DType::F64)?);
+    /// let a = Var::parameter(Tensor::from_f64s(&[2.0, 3.0, 0.0, 0.0], &[4], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[3.0, 2.0, 0.0, 2.0], &[4], DType::F64)?);
     /// let z = a.pow(&b)?;
-    /// assert_eq!(z.value().to_vec_f64()?, [8.0, 9.0]);
+    /// assert_eq!(z.value().to_vec_f64()?, [8.0, 9.0, 1.0, 0.0]);
     /// let grads = z.sum_all()?.backward()?;
-    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [12.0, 6.0]); // b·aᵇ⁻¹
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [12.0, 6.0, 0.0, 0.0]); // b·aᵇ⁻¹
     /// let db = grads.get(&b).unwrap().to_vec_f64()?; // aᵇ·ln a
     /// assert!((db[0] - 8.0 * 2f64.ln()).abs() < 1e-12 && (db[1] - 9.0 * 3f64.ln()).abs() < 1e-12);
+    /// assert_eq!(db[2..], [0.0, 0.0]); // at a = 0, b ≥ 0
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn pow(&self, other: &Var) -> Result<Var> {
@@ -397,10 +401,15 @@ impl Var {
         let saved = z.clone();
         Ok(Var::record(Op::Pow, z, &[self, other], move |g, needs| {
             let da = needs[0]
-                .then(|| g.mul(&b)?.mul(&a.pow(&b.add_scalar(-1.0)?)?))
+                .then(|| g.mul(&b.zero_safe_mul(&a.pow(&b.add_scalar(-1.0)?)?)?))
                 .transpose()?;
             let db = needs[1]
-                .then(|| g.mul(&saved)?.mul(&a.log()?))
+                .then(|| {
+                    // aᵇ where it weighs ln a, 0 where a = 0 and b ≥ 0 (a flag's `max` is "or").
+                    let weighs = a.ne_scalar(0.0)?.maximum(&b.lt_scalar(0.0)?)?;
+                    let weight = weighs.zero_safe_mul(&saved)?;
+                    g.mul(&weight.zero_safe_mul(&a.log()?)?)
+                })
                 .transpose()?;
             Ok(vec![da, db])
         }))

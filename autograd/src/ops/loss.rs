@@ -3,8 +3,26 @@
 use crate::{Op, Var};
 use tensor::{Error, Result, Tensor};
 
-/// Checks that logits are `[batch, classes]` and targets match them.
+/// Checks that logits are `[batch, classes]` and targets match them in shape, dtype and device.
 fn check_pair(op: &'static str, logits: &Var, targets: &Tensor) -> Result<(usize, usize)> {
+    let logits_value = logits.value();
+    if logits_value.device() != targets.device() {
+        return Err(Error::Device {
+            op,
+            msg: format!(
+                "the logits are on {} and the targets on {}",
+                logits_value.device(),
+                targets.device()
+            ),
+        });
+    }
+    if logits_value.dtype() != targets.dtype() {
+        return Err(Error::DType {
+            op,
+            lhs: logits_value.dtype(),
+            rhs: targets.dtype(),
+        });
+    }
     if logits.rank() != 2 || targets.shape() != logits.shape() {
         return Err(Error::shape(
             op,
@@ -48,8 +66,10 @@ impl Var {
         let (batch, classes) = check_pair("softmax_cross_entropy", self, targets)?;
         let targets = targets.affine(1.0 - smoothing, smoothing / classes as f64)?;
         let log_probs = self.value().log_softmax(1)?;
-        let loss = log_probs
-            .mul(&targets)?
+        // A class with no target mass adds nothing, even if its logit is −∞ (a masked class):
+        // `0 · log 0` is 0 here, as in the limit, where `mul` would make the loss NaN.
+        let loss = targets
+            .zero_safe_mul(&log_probs)?
             .sum_all()?
             .mul_scalar(-1.0 / batch as f64)?;
         Ok(Var::record(
@@ -131,6 +151,67 @@ pub fn one_hot(labels: &[usize], classes: usize, dtype: tensor::DType) -> Result
 mod tests {
     use super::*;
     use tensor::DType;
+
+    /// A class whose logit is −∞ (masked) and whose target is 0 adds nothing to the loss, as in
+    /// PyTorch: `ln(1 + e)` for logits `[0, −∞, 1]` and label 0, not NaN; its gradient is 0.
+    #[test]
+    fn a_masked_class_without_target_mass_adds_nothing() {
+        let logits = Var::parameter(
+            Tensor::from_f64s(&[0.0, f64::NEG_INFINITY, 1.0], &[1, 3], DType::F32).unwrap(),
+        );
+        let targets = one_hot(&[0], 3, DType::F32).unwrap();
+        let loss = logits.softmax_cross_entropy(&targets, 0.0).unwrap();
+        let value = loss.value().to_scalar().unwrap();
+        assert!((value - (1.0 + 1f64.exp()).ln()).abs() < 1e-6, "{value}");
+        let grad = loss
+            .backward()
+            .unwrap()
+            .get(&logits)
+            .unwrap()
+            .to_vec_f64()
+            .unwrap();
+        let p = 1.0 / (1.0 + 1f64.exp());
+        for (got, want) in grad.iter().zip([p - 1.0, 0.0, 1.0 - p]) {
+            assert!((got - want).abs() < 1e-6, "{grad:?}");
+        }
+    }
+
+    /// Targets of another dtype are refused by the loss, naming both dtypes.
+    #[test]
+    fn targets_of_another_dtype_are_named_by_the_loss() {
+        let logits = Var::parameter(Tensor::zeros(&[2, 3], DType::F32));
+        let targets = Tensor::zeros(&[2, 3], DType::F64);
+        let err = logits.softmax_cross_entropy(&targets, 0.0).err().unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("softmax_cross_entropy") && msg.contains("f64"),
+            "{msg}"
+        );
+    }
+
+    /// Targets on another device than the logits are refused by the loss, naming both devices
+    /// (with an OpenCL device; on the CPU alone there is no other device).
+    #[test]
+    fn targets_on_another_device_are_named_by_the_loss() {
+        let devices = tensor::test_devices();
+        for (logits_on, targets_on) in devices.iter().zip(devices.iter().rev()) {
+            if logits_on == targets_on {
+                continue;
+            }
+            let logits = Var::parameter(Tensor::zeros_on(&[2, 3], DType::F32, logits_on).unwrap());
+            let targets = Tensor::zeros_on(&[2, 3], DType::F32, targets_on).unwrap();
+            let msg = logits
+                .sigmoid_binary_cross_entropy(&targets)
+                .err()
+                .unwrap()
+                .to_string();
+            let want = format!("the logits are on {logits_on} and the targets on {targets_on}");
+            assert!(
+                msg.starts_with("sigmoid_binary_cross_entropy: ") && msg.contains(&want),
+                "{msg}"
+            );
+        }
+    }
 
     /// Mismatched shapes name both; an empty batch is refused instead of averaging to 0/0.
     #[test]
