@@ -188,7 +188,8 @@ unary_ops! {
         Softplus, "softplus",
         "fmax(x, (T)0) + log1p(exp(-fabs(x)))",
         |x| x.max(T::zero()) + (-x.abs()).exp().ln_1p();
-    /** `y = max(x, 0)`. */ Relu, "relu", "fmax(x, (T)0)", |x| if x > T::zero() { x } else { T::zero() };
+    /** `y = max(x, 0)`; NaN stays NaN (as in PyTorch), so a NaN upstream is not hidden. */
+        Relu, "relu", "(x < (T)0) ? (T)0 : x", |x| if x < T::zero() { T::zero() } else { x };
     /// GELU, tanh form: `y = ½x(1 + tanh(c(x + a x³)))` with `c = √(2/π)`, `a = 0.044715`; the
     /// tanh is `tanh_via_exp` on both sides (OpenCL's `gelu_tanh` in `common.cl` computes it with
     /// the helper of that name, which has the same formula).

@@ -110,7 +110,7 @@ const UNARY: &[Unary] = &[
     Unary {
         name: "relu",
         op: Tensor::relu,
-        reference: |x| if x > 0.0 { x } else { 0.0 },
+        reference: |x| if x < 0.0 { 0.0 } else { x },
         scale: zero,
     },
     Unary {

@@ -1,5 +1,6 @@
 //! Softmax and log-softmax on inputs of ±1e4 (where a naive `eˣ` overflows f32 and f64 alike):
-//! no inf or NaN, and the values a careful f64 computation gives.
+//! no inf or NaN, and the values a careful f64 computation gives; and where NaN must come out
+//! (a row holding +∞, a NaN through ReLU), NaN on every device.
 
 use tensor::{test_devices, DType, Device, Tensor};
 
@@ -136,5 +137,31 @@ fn masked_entries() {
         let p = x.softmax(1).unwrap().to_vec::<f32>().unwrap();
         assert_eq!(&p[..3], &[0.0, 0.0, 1.0], "{device}");
         assert!(p[3..].iter().all(|v| v.is_nan()), "{device}");
+    }
+}
+
+/// A row holding +∞ is NaN throughout, softmax and log-softmax alike (`∞ − ∞` in its sum), as in
+/// PyTorch: not NaN at the +∞ and 0 or −∞ elsewhere, which would hide it from the loss.
+#[test]
+fn a_row_holding_plus_infinity_is_nan() {
+    let inf = f64::INFINITY;
+    for device in test_devices() {
+        let values = [inf, 0.0, 1.0, 2.0, inf, inf, 0.0, 0.0, 3.0, 1.0, 2.0, 0.5];
+        let x = Tensor::from_f64s_on(&values, &[3, 4], DType::F32, &device).unwrap();
+        for y in [x.softmax(1).unwrap(), x.log_softmax(1).unwrap()] {
+            let y = y.to_vec::<f32>().unwrap();
+            assert!(y[..8].iter().all(|v| v.is_nan()), "{device}: {y:?}");
+            assert!(y[8..].iter().all(|v| v.is_finite()), "{device}: {y:?}");
+        }
+    }
+}
+
+/// ReLU keeps a NaN (as PyTorch does) instead of turning it into 0, on every device.
+#[test]
+fn relu_keeps_nan() {
+    for device in test_devices() {
+        let x = Tensor::from_f64s_on(&[f64::NAN, -1.0, 2.0], &[3], DType::F32, &device).unwrap();
+        let y = x.relu().unwrap().to_vec_f64().unwrap();
+        assert!(y[0].is_nan() && y[1..] == [0.0, 2.0], "{device}: {y:?}");
     }
 }

@@ -46,7 +46,9 @@ per_isa! {
     /// Softmax (or log-softmax) of each `n`-long row of `src` into `dst`. Rows with a finite
     /// maximum use the lane `exp` (their shifted inputs are ≤ 0, where it is within 2 ulp);
     /// a row holding +∞ or only −∞/NaN takes libm's `exp`, so it gives the same NaNs and
-    /// infinities as the textbook formula. Each input is multiplied by `scale` as it is read.
+    /// infinities as the textbook formula: a row holding +∞ is NaN throughout (`∞ − ∞` in its
+    /// sum), as in PyTorch, and so is a row of −∞ only (`0/0`). Each input is multiplied by
+    /// `scale` as it is read.
     pub(crate) fn softmax_rows<T: Element>(
         dst: &mut [T],
         src: &[T],
@@ -57,8 +59,9 @@ per_isa! {
         for (row_out, row_in) in dst.chunks_mut(n).zip(src.chunks(n)) {
             let max = lanes_fold(row_in, T::neg_infinity(), |v| v * scale, |m, v| m.max(v));
             // A row of -inf (fully masked) has no finite maximum; shifting by 0 keeps it
-            // NaN-free until the division, exactly like an unshifted softmax would.
-            let shift = if max.is_finite() { max } else { T::zero() };
+            // NaN-free until the division, exactly like an unshifted softmax would. A row
+            // holding +∞ is shifted by it, which makes its sum NaN.
+            let shift = if max == T::neg_infinity() { T::zero() } else { max };
             if max.is_finite() {
                 for (o, &v) in row_out.iter_mut().zip(row_in) {
                     *o = (v * scale - shift).exp_lanes();

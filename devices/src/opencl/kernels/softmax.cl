@@ -1,6 +1,7 @@
 /* One work-group per row of the contiguous [rows, n] input, each element read as x_j * scale:
- * m = max_j x_j, shift = m when finite (else 0: an all -inf row stays NaN-free until the
- * division, like the CPU kernel), s = sum_j e^{x_j - shift}; softmax y_j = e^{x_j - shift} * (1/s),
+ * m = max_j x_j, shift = m (but 0 for an all -inf row, which stays NaN-free until the division,
+ * like the CPU kernel; a row holding +inf gets a NaN sum, so it is NaN throughout, as in PyTorch),
+ * s = sum_j e^{x_j - shift}; softmax y_j = e^{x_j - shift} * (1/s),
  * log-softmax y_j = (x_j - shift) - ln s. */
 /* Evaluated as written, as the CPU's row kernels are: no a*b + c fused into an FMA. */
 #pragma OPENCL FP_CONTRACT OFF
@@ -15,7 +16,7 @@ __kernel void softmax(__global const T *x, __global T *y, const uint n, const T 
         m = fmax(m, x[base + j] * scale);
     }
     m = group_max(scratch, m);
-    const T shift = isfinite(m) ? m : (T)0;
+    const T shift = (m == -INFINITY) ? (T)0 : m;
     T s = (T)0;
     for (uint j = lid; j < n; j += size) {
         s += exp(x[base + j] * scale - shift);
