@@ -5,18 +5,29 @@ use devices::ops::{ArgKind, Max, Min, ReduceOp, Sum, SumOfSquares};
 use devices::{shape_str, Error, Result};
 
 impl Tensor {
-    /// Sorted, de-duplicated axes, or an error naming the bad one.
+    /// The axes sorted, or an error naming one that is out of range or listed twice.
     fn check_axes(&self, op: &'static str, axes: &[usize]) -> Result<Vec<usize>> {
         let mut sorted = axes.to_vec();
         sorted.sort_unstable();
-        sorted.dedup();
         for &axis in &sorted {
             self.layout().check_axis(op, axis)?;
+        }
+        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "axis {} is listed twice in {axes:?} (shape {})",
+                    pair[0],
+                    shape_str(self.shape())
+                ),
+            ));
         }
         Ok(sorted)
     }
 
-    /// Folds `Op` over `axes`; with `keepdim` the reduced axes stay as size 1.
+    /// Folds `Op` over `axes`; with `keepdim` the reduced axes stay as size 1. No axes reduce
+    /// nothing: the tensor comes back as it is (NumPy's `axis=()`; PyTorch's `dim=[]` reduces
+    /// every axis instead, which is `sum_all` and `mean_all` here).
     fn reduce<Op: ReduceOp>(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = self.check_axes(Op::NAME, axes)?;
         if !Op::DEFINED_WHEN_EMPTY && axes.iter().any(|&a| self.shape()[a] == 0) {
@@ -45,7 +56,8 @@ impl Tensor {
         out.reshape(&squeezed)
     }
 
-    /// `Σ` over `axes`.
+    /// `Σ` over `axes` (each listed once; none leaves the tensor as it is, see `sum_all` for
+    /// every axis).
     ///
     /// ```
     /// use tensor::{DType, Tensor};

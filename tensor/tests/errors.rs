@@ -109,6 +109,25 @@ fn broadcasting_mismatch_names_op_and_both_shapes() {
 
 // ---------------------------------------------------------------- axes
 
+/// An axis listed twice is refused (as PyTorch does), not quietly reduced once; no axes at all
+/// reduce nothing (NumPy's `axis=()`).
+#[test]
+fn reductions_refuse_an_axis_listed_twice() {
+    let x = z(&[2, 3]);
+    for (op, result) in [
+        ("sum", x.sum(&[1, 0, 1], false)),
+        ("mean", x.mean(&[1, 0, 1], false)),
+        ("max", x.max(&[1, 0, 1], true)),
+        ("min", x.min(&[1, 0, 1], true)),
+    ] {
+        assert_eq!(
+            msg(result),
+            format!("{op}: axis 1 is listed twice in [1, 0, 1] (shape [2, 3])")
+        );
+    }
+    assert_eq!(x.sum(&[], false).unwrap().shape(), [2, 3]);
+}
+
 #[test]
 fn out_of_range_axes_name_op_axis_and_shape() {
     let x = z(&[2, 3]);
