@@ -195,3 +195,23 @@ fn a_very_deep_graph_is_freed_without_recursion() {
     drop(x);
     assert_eq!(live_nodes(), before);
 }
+
+/// A product of vectors that do not fit names the shapes given, not the matrices the vectors
+/// are reshaped to.
+#[test]
+fn matmul_errors_name_the_shapes_given() {
+    let var = |shape: &[usize]| Var::parameter(Tensor::zeros(shape, DType::F32));
+    let msg = |a: &[usize], b: &[usize]| var(a).matmul(&var(b)).err().unwrap().to_string();
+    assert_eq!(
+        msg(&[3], &[4]),
+        "matmul: [3] x [4]: inner dimensions 3 and 4 differ"
+    );
+    assert_eq!(
+        msg(&[2, 3], &[4]),
+        "matmul: [2, 3] x [4]: inner dimensions 3 and 4 differ"
+    );
+    assert_eq!(
+        msg(&[], &[4]),
+        "matmul: [] x [4]: both operands need at least one axis"
+    );
+}

@@ -45,6 +45,7 @@ mod view;
 pub use devices::{
     test_devices, transfers, AdamWStep, DType, Device, Element, Error, Indices, Result, Transfers,
 };
+pub use matmul::matmul_shape;
 pub use normalize::LayerNormStats;
 pub use tensor::Tensor;
 

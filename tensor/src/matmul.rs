@@ -3,6 +3,79 @@
 use crate::Tensor;
 use devices::{broadcast_shapes, shape_str, Error, Result};
 
+/// The shape of `a · b` for operands of shapes `a` and `b`, by [`Tensor::matmul`]'s rules, or the
+/// error `matmul` gives for them (naming both shapes): what a layer can check before it computes
+/// anything, and what `autograd`'s matmul checks before it reshapes a vector operand.
+///
+/// ```
+/// assert_eq!(tensor::matmul_shape(&[4, 2, 3], &[3, 5])?, [4, 2, 5]);
+/// assert_eq!(tensor::matmul_shape(&[3], &[3, 5])?, [5]); // a row vector's axis is dropped
+/// let err = tensor::matmul_shape(&[3], &[4]).unwrap_err();
+/// assert_eq!(err.to_string(), "matmul: [3] x [4]: inner dimensions 3 and 4 differ");
+/// # Ok::<(), tensor::Error>(())
+/// ```
+pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let Dims {
+        mut batch, m, n, ..
+    } = dims(a, b)?;
+    if a.len() > 1 {
+        batch.push(m);
+    }
+    if b.len() > 1 {
+        batch.push(n);
+    }
+    Ok(batch)
+}
+
+/// A product's broadcast batch axes and its `m × k · k × n`.
+struct Dims {
+    batch: Vec<usize>,
+    m: usize,
+    k: usize,
+    n: usize,
+}
+
+/// [`Dims`] of `a · b` (a 1-D `a` is one row, a 1-D `b` one column), or an error naming both
+/// shapes as given.
+fn dims(a: &[usize], b: &[usize]) -> Result<Dims> {
+    let both = || format!("{} x {}", shape_str(a), shape_str(b));
+    let no_axis = || {
+        Error::shape(
+            "matmul",
+            format!("{}: both operands need at least one axis", both()),
+        )
+    };
+    let (m, k) = match *a {
+        [] => return Err(no_axis()),
+        [k] => (1, k),
+        [.., m, k] => (m, k),
+    };
+    let (k2, n) = match *b {
+        [] => return Err(no_axis()),
+        [k2] => (k2, 1),
+        [.., k2, n] => (k2, n),
+    };
+    if k != k2 {
+        return Err(Error::shape(
+            "matmul",
+            format!("{}: inner dimensions {k} and {k2} differ", both()),
+        ));
+    }
+    let (batch_a, batch_b) = (&a[..a.len().max(2) - 2], &b[..b.len().max(2) - 2]);
+    let batch = broadcast_shapes("matmul", batch_a, batch_b).map_err(|_| {
+        Error::shape(
+            "matmul",
+            format!(
+                "{}: batch dimensions {} and {} do not broadcast",
+                both(),
+                shape_str(batch_a),
+                shape_str(batch_b)
+            ),
+        )
+    })?;
+    Ok(Dims { batch, m, k, n })
+}
+
 impl Tensor {
     /// The matrix product, NumPy style: `[..., m, k] · [..., k, n] → [..., m, n]` with the batch
     /// axes broadcast; a 1-D operand is a vector (a row on the left, a column on the right) and its
@@ -24,16 +97,7 @@ impl Tensor {
     /// ```
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         self.check_same_kind("matmul", other)?;
-        if self.rank() == 0 || other.rank() == 0 {
-            return Err(Error::shape(
-                "matmul",
-                format!(
-                    "{} x {}: both operands need at least one axis",
-                    shape_str(self.shape()),
-                    shape_str(other.shape())
-                ),
-            ));
-        }
+        let Dims { batch, m, k, n } = dims(self.shape(), other.shape())?;
         let a = if self.rank() == 1 {
             self.unsqueeze(0)?
         } else {
@@ -44,32 +108,6 @@ impl Tensor {
         } else {
             other.clone()
         };
-        let (ra, rb) = (a.rank(), b.rank());
-        let (m, k) = (a.shape()[ra - 2], a.shape()[ra - 1]);
-        let (k2, n) = (b.shape()[rb - 2], b.shape()[rb - 1]);
-        if k != k2 {
-            return Err(Error::shape(
-                "matmul",
-                format!(
-                    "{} x {}: inner dimensions {k} and {k2} differ",
-                    shape_str(self.shape()),
-                    shape_str(other.shape())
-                ),
-            ));
-        }
-        let (batch_a, batch_b) = (&a.shape()[..ra - 2], &b.shape()[..rb - 2]);
-        let batch = broadcast_shapes("matmul", batch_a, batch_b).map_err(|_| {
-            Error::shape(
-                "matmul",
-                format!(
-                    "{} x {}: batch dimensions {} and {} do not broadcast",
-                    shape_str(self.shape()),
-                    shape_str(other.shape()),
-                    shape_str(batch_a),
-                    shape_str(batch_b)
-                ),
-            )
-        })?;
         let with = |extra: [usize; 2]| batch.iter().copied().chain(extra).collect::<Vec<_>>();
         let la = a.layout().broadcast_to(&with([m, k]))?;
         let lb = b.layout().broadcast_to(&with([k, n]))?;

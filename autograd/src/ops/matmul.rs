@@ -20,6 +20,8 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn matmul(&self, other: &Var) -> Result<Var> {
+        // Checked before a vector operand is reshaped, so an error names the shapes given.
+        tensor::matmul_shape(self.shape(), other.shape())?;
         match (self.rank(), other.rank()) {
             (1, _) => {
                 return self
