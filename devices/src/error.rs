@@ -24,6 +24,8 @@ pub enum Error {
     /// value out of its range, optimizer state that does not belong, a graph already
     /// back-propagated.
     Invalid { op: &'static str, msg: String },
+    /// The host refused to allocate a buffer of `bytes` bytes for `op`.
+    OutOfMemory { op: &'static str, bytes: usize },
     /// A device backend could not be used (no OpenCL platform, a kernel failed to build, ...).
     Backend(String),
 }
@@ -54,6 +56,13 @@ impl fmt::Display for Error {
                 write!(f, "{op}: element types differ ({lhs} and {rhs})")
             }
             Error::Device { op, msg } | Error::Invalid { op, msg } => write!(f, "{op}: {msg}"),
+            Error::OutOfMemory { op, bytes } => {
+                let gib = *bytes as f64 / f64::from(1u32 << 30);
+                write!(
+                    f,
+                    "{op}: out of memory: {bytes} bytes ({gib:.1} GiB) could not be allocated"
+                )
+            }
             Error::Backend(msg) => f.write_str(msg),
         }
     }

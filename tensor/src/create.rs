@@ -243,9 +243,11 @@ impl Tensor {
                 format!("{start}..{end} in steps of {step} has too many elements"),
             ));
         }
-        let count = count as usize;
-        let values: Vec<f64> = (0..count).map(|i| start + i as f64 * step).collect();
-        Tensor::from_f64s_on(&values, &[count], dtype, device)
+        let mut values = devices::filled_vec("arange", count as usize, 0.0)?;
+        for (i, v) in values.iter_mut().enumerate() {
+            *v = start + i as f64 * step;
+        }
+        Tensor::from_f64s_on(&values, &[values.len()], dtype, device)
     }
 
     /// A CPU tensor of independent uniform samples from `[low, high)` (panics like
@@ -274,10 +276,10 @@ impl Tensor {
         device: &Device,
         rng: &mut Rng,
     ) -> Result<Tensor> {
-        let len = checked_numel("rand", shape)?;
-        let values: Vec<f64> = (0..len)
-            .map(|_| rng.gen_range(0.0..1.0) * (high - low) + low)
-            .collect();
+        let mut values = devices::filled_vec("rand", checked_numel("rand", shape)?, 0.0)?;
+        for v in &mut values {
+            *v = rng.gen_range(0.0..1.0) * (high - low) + low;
+        }
         Tensor::from_f64s_on(&values, shape, dtype, device)
     }
 
@@ -306,12 +308,10 @@ impl Tensor {
         device: &Device,
         rng: &mut Rng,
     ) -> Result<Tensor> {
-        let len = checked_numel("randn", shape)?;
-        let values: Vec<f64> = (0..len)
-            .map(|_| {
-                mean + std * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng)
-            })
-            .collect();
+        let mut values = devices::filled_vec("randn", checked_numel("randn", shape)?, 0.0)?;
+        for v in &mut values {
+            *v = mean + std * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng);
+        }
         Tensor::from_f64s_on(&values, shape, dtype, device)
     }
 }

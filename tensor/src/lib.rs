@@ -43,7 +43,8 @@ mod tensor;
 mod view;
 
 pub use devices::{
-    test_devices, transfers, AdamWStep, DType, Device, Element, Error, Indices, Result, Transfers,
+    checked_numel, filled_vec, test_devices, transfers, AdamWStep, DType, Device, Element, Error,
+    Indices, Result, Transfers,
 };
 pub use matmul::matmul_shape;
 pub use normalize::LayerNormStats;

@@ -1,7 +1,7 @@
 //! Every user-facing op given mismatched shapes, axes, indices or dtypes returns an error (never
 //! panics) whose message names the op and the shapes (or types) involved.
 
-use tensor::{DType, Error, Tensor};
+use tensor::{DType, Device, Error, Tensor};
 
 fn z(shape: &[usize]) -> Tensor {
     Tensor::zeros(shape, DType::F32)
@@ -523,4 +523,27 @@ fn add_scaled_names_mismatched_shapes_and_types() {
         "add_scaled",
         &["f32", "f64"],
     );
+}
+
+/// A tensor the host cannot hold is an error naming the operation and the size, not the end of
+/// the process (4 PiB: within what one buffer may address, beyond any machine's memory).
+#[test]
+fn a_tensor_too_large_for_memory_is_an_error() {
+    let shape = [1 << 25, 1 << 25];
+    let bytes = "4503599627370496 bytes";
+    let m = msg(Tensor::zeros_on(&shape, DType::F32, &Device::Cpu));
+    assert!(
+        m.starts_with("full: out of memory: ") && m.contains(bytes),
+        "{m}"
+    );
+    let mut rng = tensor::rng(0);
+    let m = msg(Tensor::rand_on(
+        &shape,
+        0.0,
+        1.0,
+        DType::F32,
+        &Device::Cpu,
+        &mut rng,
+    ));
+    assert!(m.starts_with("rand: out of memory: "), "{m}");
 }

@@ -140,7 +140,8 @@ pub fn one_hot(labels: &[usize], classes: usize, dtype: tensor::DType) -> Result
             format!("label {bad} is out of range for {classes} classes"),
         ));
     }
-    let mut values = vec![0.0; labels.len() * classes];
+    let len = tensor::checked_numel("one_hot", &[labels.len(), classes])?;
+    let mut values = tensor::filled_vec("one_hot", len, 0.0)?;
     for (row, &label) in labels.iter().enumerate() {
         values[row * classes + label] = 1.0;
     }
@@ -211,6 +212,18 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    /// One-hot rows too many to count or to hold are errors, not panics.
+    #[test]
+    fn one_hot_of_absurd_sizes_is_an_error() {
+        let err = one_hot(&[0, 1], usize::MAX / 2 + 1, DType::F32).unwrap_err();
+        assert!(err.to_string().contains("too many elements"), "{err}");
+        let err = one_hot(&[0], 1 << 60, DType::F32).unwrap_err();
+        assert!(
+            err.to_string().starts_with("one_hot: out of memory"),
+            "{err}"
+        );
     }
 
     /// Mismatched shapes name both; an empty batch is refused instead of averaging to 0/0.

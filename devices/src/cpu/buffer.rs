@@ -41,24 +41,9 @@ impl<T: Element> CpuBuffer<T> {
     /// A buffer of `len` elements whose contents are unspecified (old values from the pool, or
     /// zeros): the caller must overwrite every element.
     pub fn for_overwrite(len: usize) -> Self {
-        let bytes = len * std::mem::size_of::<T>();
-        if bytes >= MIN_POOLED_BYTES {
-            let recycled = with_pool(|pool| {
-                let slot = pool.idle.get_mut(&(TypeId::of::<T>(), len))?;
-                let found = slot.pop()?;
-                pool.idle_bytes -= bytes;
-                Some(found)
-            });
-            if let Some(found) = recycled {
-                let data = *found
-                    .downcast::<Vec<T>>()
-                    .expect("pool slots are keyed by element type");
-                return CpuBuffer { data };
-            }
-        }
-        CpuBuffer {
+        Self::recycled(len).unwrap_or_else(|| CpuBuffer {
             data: vec![T::zero(); len],
-        }
+        })
     }
 
     /// A buffer of `len` copies of `value`.
@@ -66,6 +51,38 @@ impl<T: Element> CpuBuffer<T> {
         let mut buffer = Self::for_overwrite(len);
         buffer.data.fill(value);
         buffer
+    }
+
+    /// [`CpuBuffer::filled`] for a size the caller chose: [`crate::Error::OutOfMemory`] for `op`
+    /// when the host cannot hold it, where `filled` would end the process.
+    pub fn try_filled(op: &'static str, len: usize, value: T) -> crate::Result<Self> {
+        match Self::recycled(len) {
+            Some(mut buffer) => {
+                buffer.data.fill(value);
+                Ok(buffer)
+            }
+            None => Ok(CpuBuffer {
+                data: crate::filled_vec(op, len, value)?,
+            }),
+        }
+    }
+
+    /// An idle pooled buffer of exactly `len` elements, if there is one (large buffers only).
+    fn recycled(len: usize) -> Option<Self> {
+        let bytes = len * std::mem::size_of::<T>();
+        if bytes < MIN_POOLED_BYTES {
+            return None;
+        }
+        let found = with_pool(|pool| {
+            let slot = pool.idle.get_mut(&(TypeId::of::<T>(), len))?;
+            let found = slot.pop()?;
+            pool.idle_bytes -= bytes;
+            Some(found)
+        })?;
+        let data = *found
+            .downcast::<Vec<T>>()
+            .expect("pool slots are keyed by element type");
+        Some(CpuBuffer { data })
     }
 }
 

@@ -49,7 +49,7 @@ impl Backend for Cpu {
     }
 
     fn full<T: Element>(&self, len: usize, value: T) -> Result<CpuBuffer<T>> {
-        Ok(CpuBuffer::filled(len, value))
+        CpuBuffer::try_filled("full", len, value)
     }
 
     fn unary<T: Element, Op: UnaryOp>(
