@@ -1,5 +1,5 @@
-//! Edge cases and regressions for bugs the property tests found: empty axes, recycled buffers,
-//! axes at the boundary of the valid range.
+//! Edge cases and regressions for bugs the property tests and audits found: empty axes, recycled
+//! buffers, axes at the boundary of the valid range, views of many axes.
 
 use tensor::{DType, Tensor};
 
@@ -112,4 +112,50 @@ fn reductions_of_empty_tensors() {
     assert_eq!(x.sum(&[1], true).unwrap().shape(), &[0, 1]);
     assert!(x.mean_all().unwrap().to_scalar().unwrap().is_nan());
     assert_eq!(x.max(&[1], false).unwrap().shape(), &[0]);
+}
+
+/// Views with more axes than an OpenCL kernel takes once merged (a fully reversed rank-11 tensor
+/// has 11 that cannot merge; the kernels take 8) give on every device what they give on the CPU:
+/// read back, copied, mapped, combined, reduced, gathered and multiplied.
+#[test]
+fn views_of_more_axes_than_a_kernel_takes() {
+    let shape = [2; 11];
+    let reversed: Vec<usize> = (0..11).rev().collect();
+    let x = Tensor::arange(0.0, 2048.0, 1.0, DType::F32)
+        .unwrap()
+        .mul_scalar(1.0 / 1024.0)
+        .unwrap()
+        .reshape(&shape)
+        .unwrap();
+    let results = |x: &Tensor| -> Vec<Vec<f64>> {
+        let p = x.permute(&reversed).unwrap();
+        let indices = tensor::Indices::new(&x.device(), &[1, 0, 1]).unwrap();
+        [
+            p.clone(),
+            p.contiguous().unwrap(),
+            p.exp().unwrap(),
+            p.mul(&p.contiguous().unwrap()).unwrap(),
+            p.add_scalar(1.0).unwrap(),
+            p.sum(&[0, 2, 4, 6], false).unwrap(),
+            p.argmax(5, false).unwrap(),
+            p.index_select(3, &indices).unwrap(),
+            p.matmul(&p.transpose(9, 10).unwrap()).unwrap(),
+        ]
+        .iter()
+        .map(|t| t.to_vec_f64().unwrap())
+        .collect()
+    };
+    let on_cpu = results(&x);
+    for device in tensor::test_devices() {
+        let got = results(&x.to_device(&device).unwrap());
+        for (i, (got, want)) in got.iter().zip(&on_cpu).enumerate() {
+            assert_eq!(got.len(), want.len(), "{device}: result {i}");
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                    "{device}: result {i}"
+                );
+            }
+        }
+    }
 }

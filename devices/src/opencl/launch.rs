@@ -34,6 +34,13 @@ pub(crate) fn uint(what: &str, value: usize) -> Result<u32> {
     })
 }
 
+/// Whether `K` same-shaped layouts, walked together, merge to at most [`MAX_RANK`] axes: the
+/// views one kernel takes. The backend reads any other view through a contiguous copy
+/// (`map::dense`).
+pub(crate) fn fits<const K: usize>(layouts: [&Layout; K]) -> bool {
+    Walk::new(layouts).dims().len() <= MAX_RANK
+}
+
 /// The views of `K` same-shaped layouts walked together, with adjacent axes merged as [`Walk`]
 /// merges them; an error when more than [`MAX_RANK`] axes remain.
 pub(crate) fn strided<const K: usize>(layouts: [&Layout; K]) -> Result<[Strided; K]> {

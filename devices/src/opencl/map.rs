@@ -1,7 +1,7 @@
 //! Launch glue for the element-wise kernels (unary, binary, scalar, strided copy) and the
 //! gathers and scatters along an axis.
 
-use super::launch::{strided, strided1, uint, Launch};
+use super::launch::{fits, strided, strided1, uint, Launch};
 use super::pool::ClBuffer;
 use super::runtime::Runtime;
 use super::source::{ProgramSource, BINARY, COPY, INDEX, UNARY};
@@ -82,7 +82,9 @@ pub(crate) fn binary_scalar<T: Element, Op: BinaryOp>(
     Ok(out)
 }
 
-/// `dst[dst_layout(i)] = src[src_layout(i)]`.
+/// `dst[dst_layout(i)] = src[src_layout(i)]`. Views with more axes than a kernel takes, once
+/// merged, are copied one index of their first axis at a time (each a view of one axis fewer),
+/// so a copy takes views of any rank: it is how every other op reads such a view (`dense`).
 pub(crate) fn copy_into<T: Element>(
     rt: &Arc<Runtime>,
     src: &ClBuffer<T>,
@@ -92,6 +94,13 @@ pub(crate) fn copy_into<T: Element>(
 ) -> Result<()> {
     let n = src_layout.numel();
     if n == 0 {
+        return Ok(());
+    }
+    if !fits([src_layout, dst_layout]) {
+        let entry = |l: &Layout, i: usize| l.narrow(0, i, 1)?.squeeze(0);
+        for i in 0..src_layout.shape()[0] {
+            copy_into(rt, src, &entry(src_layout, i)?, dst, &entry(dst_layout, i)?)?;
+        }
         return Ok(());
     }
     let [sv, dv] = strided([src_layout, dst_layout])?;
@@ -104,6 +113,17 @@ pub(crate) fn copy_into<T: Element>(
         .arg(&uint("the element count", n)?)?
         .run_1d(n)?;
     Ok(())
+}
+
+/// `x` seen through `layout`, copied into a contiguous buffer.
+pub(crate) fn dense<T: Element>(
+    rt: &Arc<Runtime>,
+    x: &ClBuffer<T>,
+    layout: &Layout,
+) -> Result<ClBuffer<T>> {
+    let mut out = ClBuffer::new(rt, layout.numel())?;
+    copy_into(rt, x, layout, &mut out, &Layout::contiguous(layout.shape()))?;
+    Ok(out)
 }
 
 /// `layout` without `axis`, and that axis's stride (0 when the axis has at most one entry, whose

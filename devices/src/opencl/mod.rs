@@ -157,6 +157,47 @@ impl OpenCl {
     }
 }
 
+impl OpenCl {
+    /// `op` on `x` through `layout`, or on a contiguous copy of it when that view has more axes
+    /// than a kernel takes once merged (`launch::fits`): so every op takes views of any rank.
+    fn through_kernel_view<T: Element, R>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+        op: impl FnOnce(&ClBuffer<T>, &Layout) -> Result<R>,
+    ) -> Result<R> {
+        if launch::fits([layout]) {
+            return op(x, layout);
+        }
+        op(
+            &map::dense(&self.runtime, x, layout)?,
+            &Layout::contiguous(layout.shape()),
+        )
+    }
+
+    /// [`OpenCl::through_kernel_view`] for two operands whose views a kernel walks together
+    /// (`fits` says whether it can as they are); otherwise both are read through contiguous
+    /// copies.
+    fn through_kernel_views<T: Element, R>(
+        &self,
+        fits: bool,
+        [a, b]: [(&ClBuffer<T>, &Layout); 2],
+        op: impl FnOnce((&ClBuffer<T>, &Layout), (&ClBuffer<T>, &Layout)) -> Result<R>,
+    ) -> Result<R> {
+        if fits {
+            return op(a, b);
+        }
+        let dense = |(x, layout): (&ClBuffer<T>, &Layout)| {
+            Ok::<_, Error>((
+                map::dense(&self.runtime, x, layout)?,
+                Layout::contiguous(layout.shape()),
+            ))
+        };
+        let ((a, a_layout), (b, b_layout)) = (dense(a)?, dense(b)?);
+        op((&a, &a_layout), (&b, &b_layout))
+    }
+}
+
 impl PartialEq for OpenCl {
     fn eq(&self, other: &OpenCl) -> bool {
         Arc::ptr_eq(&self.runtime, &other.runtime)
@@ -192,15 +233,16 @@ impl Backend for OpenCl {
     }
 
     /// A contiguous view is one read of its range; any other goes through the identity kernel
-    /// into a contiguous temporary first (still one read).
+    /// (or, with too many axes for one kernel, copies) into a contiguous temporary first (still
+    /// one read).
     fn to_host<T: Element>(&self, x: &ClBuffer<T>, layout: &Layout) -> Result<Vec<T>> {
-        match layout.contiguous_range() {
+        self.through_kernel_view(x, layout, |x, layout| match layout.contiguous_range() {
             Some(range) => host::read_elements(&self.runtime, x, range.start, range.len()),
             None => {
                 let dense = map::unary::<T, Identity>(&self.runtime, x, layout)?;
                 host::read_elements(&self.runtime, &dense, 0, dense.len())
             }
-        }
+        })
     }
 
     fn full<T: Element>(&self, len: usize, value: T) -> Result<ClBuffer<T>> {
@@ -214,7 +256,9 @@ impl Backend for OpenCl {
         x: &ClBuffer<T>,
         layout: &Layout,
     ) -> Result<ClBuffer<T>> {
-        map::unary::<T, Op>(&self.runtime, x, layout)
+        self.through_kernel_view(x, layout, |x, layout| {
+            map::unary::<T, Op>(&self.runtime, x, layout)
+        })
     }
 
     fn binary<T: Element, Op: BinaryOp>(
@@ -224,7 +268,10 @@ impl Backend for OpenCl {
         b: &ClBuffer<T>,
         b_layout: &Layout,
     ) -> Result<ClBuffer<T>> {
-        map::binary::<T, Op>(&self.runtime, a, a_layout, b, b_layout)
+        let fits = launch::fits([a_layout, b_layout]);
+        self.through_kernel_views(fits, [(a, a_layout), (b, b_layout)], |a, b| {
+            map::binary::<T, Op>(&self.runtime, a.0, a.1, b.0, b.1)
+        })
     }
 
     fn binary_scalar<T: Element, Op: BinaryOp>(
@@ -233,7 +280,9 @@ impl Backend for OpenCl {
         layout: &Layout,
         value: T,
     ) -> Result<ClBuffer<T>> {
-        map::binary_scalar::<T, Op>(&self.runtime, x, layout, value)
+        self.through_kernel_view(x, layout, |x, layout| {
+            map::binary_scalar::<T, Op>(&self.runtime, x, layout, value)
+        })
     }
 
     fn reduce<T: Element, Op: ReduceOp>(
@@ -242,7 +291,9 @@ impl Backend for OpenCl {
         layout: &Layout,
         axes: &[usize],
     ) -> Result<ClBuffer<T>> {
-        reduce::reduce::<T, Op>(&self.runtime, x, layout, axes)
+        self.through_kernel_view(x, layout, |x, layout| {
+            reduce::reduce::<T, Op>(&self.runtime, x, layout, axes)
+        })
     }
 
     fn arg_reduce<T: Element>(
@@ -252,7 +303,9 @@ impl Backend for OpenCl {
         axis: usize,
         kind: ArgKind,
     ) -> Result<ClBuffer<T>> {
-        reduce::arg_reduce(&self.runtime, x, layout, axis, kind)
+        self.through_kernel_view(x, layout, |x, layout| {
+            reduce::arg_reduce(&self.runtime, x, layout, axis, kind)
+        })
     }
 
     fn matmul<T: Element>(
@@ -262,7 +315,11 @@ impl Backend for OpenCl {
         b: &ClBuffer<T>,
         b_layout: &Layout,
     ) -> Result<ClBuffer<T>> {
-        matmul::matmul(&self.runtime, a, a_layout, b, b_layout)
+        let batch = a_layout.rank() - 2;
+        let fits = launch::fits([&a_layout.leading(batch), &b_layout.leading(batch)]);
+        self.through_kernel_views(fits, [(a, a_layout), (b, b_layout)], |a, b| {
+            matmul::matmul(&self.runtime, a.0, a.1, b.0, b.1)
+        })
     }
 
     fn copy_into<T: Element>(
@@ -283,7 +340,9 @@ impl Backend for OpenCl {
         indices: &ClBuffer<u32>,
         count: usize,
     ) -> Result<ClBuffer<T>> {
-        map::index_select(&self.runtime, x, layout, axis, indices, count)
+        self.through_kernel_view(x, layout, |x, layout| {
+            map::index_select(&self.runtime, x, layout, axis, indices, count)
+        })
     }
 
     fn index_add<T: Element>(
@@ -295,15 +354,17 @@ impl Backend for OpenCl {
         src: &ClBuffer<T>,
         src_layout: &Layout,
     ) -> Result<()> {
-        map::index_add(
-            &self.runtime,
-            dst,
-            dst_shape,
-            axis,
-            indices,
-            src,
-            src_layout,
-        )
+        self.through_kernel_view(src, src_layout, |src, src_layout| {
+            map::index_add(
+                &self.runtime,
+                dst,
+                dst_shape,
+                axis,
+                indices,
+                src,
+                src_layout,
+            )
+        })
     }
 
     fn softmax_last<T: Element>(
