@@ -119,19 +119,21 @@ unary! {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     sigmoid, Sigmoid, |output y| y.mul(&y.neg()?.add_scalar(1.0)?);
-    /// `y = max(x, 0)`; `dx = g·[x > 0]`.
+    /// `y = max(x, 0)`, NaN kept; `dx = g·[y ≠ 0]`: `g` where `x > 0`, and where `x` is NaN (as
+    /// PyTorch's backward does), 0 elsewhere.
     ///
     /// ```
     /// use autograd::Var;
     /// use tensor::{DType, Tensor};
-    /// let x = Var::parameter(Tensor::from_f64s(&[-1.0, 2.0], &[2], DType::F64)?);
+    /// let x = Var::parameter(Tensor::from_f64s(&[-1.0, 2.0, f64::NAN], &[3], DType::F64)?);
     /// let y = x.relu()?;
-    /// assert_eq!(y.value().to_vec_f64()?, [0.0, 2.0]);
+    /// assert_eq!(y.value().to_vec_f64()?[..2], [0.0, 2.0]);
+    /// assert!(y.value().to_vec_f64()?[2].is_nan());
     /// let grads = y.sum_all()?.backward()?;
-    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0]);
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0, 1.0]);
     /// # Ok::<(), tensor::Error>(())
     /// ```
-    relu, Relu, |input x| x.gt_scalar(0.0);
+    relu, Relu, |output y| y.ne_scalar(0.0);
     /// `y = ln(1 + eˣ)`; `dx = g·σ(x)`.
     ///
     /// ```
