@@ -6,9 +6,10 @@ use crate::ops::{ArgKind, ReduceOp};
 use crate::{Element, Layout, Walk};
 
 /// Longer reductions than this, per output, fold in leaves of [`LEAF_ELEMENTS`] combined pairwise;
-/// up to it, in one sequence (in `fold_run`'s eight lanes). The limit keeps every reduction of a
-/// training step (the longest: a gradient norm's sum over a 32,768-element weight) in the order
-/// it has always had, so the results recorded before there were leaves still reproduce.
+/// up to it, in one sequence (in `fold_run`'s eight lanes). The limit keeps every reduction of the
+/// default and the full-suite training runs (the longest: a gradient norm's sum over a
+/// 32,768-element weight) in the order it has always had, so their recorded results still
+/// reproduce bit for bit.
 const ONE_SEQUENCE_ELEMENTS: usize = 32_768;
 
 /// The leaf of a longer reduction: 64 elements in each of `fold_run`'s lanes.
