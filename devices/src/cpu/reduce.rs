@@ -19,7 +19,8 @@ const LEAF_ELEMENTS: usize = 512;
 /// (a bias gradient's batch × tokens).
 const ONE_SEQUENCE_ROWS: usize = 4096;
 
-/// The leaf of a longer reduction that keeps the innermost axis, in rows.
+/// The leaf of a longer reduction that keeps the innermost axis, in rows (more when a thread's
+/// block of outputs is narrower than 16: a leaf holds at least `LEAF_ELEMENTS` additions).
 const LEAF_ROWS: usize = 32;
 
 /// Folds `Op` over `axes` (`Op::combine` over `Op::map` of each element), keeping them as
@@ -90,7 +91,9 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
             let [red_stride] = reduced_walk.inner_strides();
             let leaf_rows = match reduced.numel() <= ONE_SEQUENCE_ROWS {
                 true => ONE_SEQUENCE_ROWS,
-                false => LEAF_ROWS,
+                // Narrow blocks take longer leaves, so that copying a leaf into the cascade
+                // stays small next to the additions it holds.
+                false => LEAF_ROWS.max(LEAF_ELEMENTS / dst.len().max(1)),
             };
             let mut cascade = Cascade::new();
             let mut rows_in_leaf = 0;
