@@ -239,8 +239,19 @@ impl Var {
         self.node.as_ref()
     }
 
-    /// A stable identity for leaves, used to look gradients up.
-    pub(crate) fn id(&self) -> Option<u64> {
+    /// The identity of the graph node behind this `Var` (`None` for a constant): clones of one
+    /// parameter share it, and gradients are looked up by it.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let w = Var::parameter(Tensor::ones(&[2], DType::F32));
+    /// let other = Var::parameter(Tensor::ones(&[2], DType::F32));
+    /// assert_eq!(w.clone().id(), w.id());
+    /// assert_ne!(other.id(), w.id());
+    /// assert_eq!(Var::constant(Tensor::ones(&[2], DType::F32)).id(), None);
+    /// ```
+    pub fn id(&self) -> Option<u64> {
         self.node.as_ref().map(|n| n.id)
     }
 

@@ -122,12 +122,20 @@ fn checksum(
 }
 
 impl Checkpoint {
-    /// Every parameter of `model`, under `prefix` (e.g. `model.`).
-    pub fn add_parameters(&mut self, prefix: &str, model: &dyn Parameters) {
+    /// Every parameter of `model`, under `prefix` (e.g. `model.`); an error, adding nothing, when
+    /// two parameters share a name or one is held under two names
+    /// ([`crate::parameter::check_distinct`]): one tensor would silently stand for both.
+    pub fn add_parameters(
+        &mut self,
+        prefix: &str,
+        model: &dyn Parameters,
+    ) -> Result<(), CheckpointError> {
+        crate::parameter::check_distinct(model)?;
         model.visit("", &mut |name, p| {
             self.tensors
                 .insert(format!("{prefix}{name}"), p.value().clone());
         });
+        Ok(())
     }
 
     /// Sets every parameter of `model` from the entries under `prefix`; reports every missing
@@ -139,6 +147,7 @@ impl Checkpoint {
         prefix: &str,
         model: &mut dyn Parameters,
     ) -> Result<(), CheckpointError> {
+        crate::parameter::check_distinct(model)?;
         let mut problems = Vec::new();
         let mut known = std::collections::BTreeSet::new();
         model.visit("", &mut |name, _| {
@@ -250,7 +259,7 @@ impl Checkpoint {
         let mut metadata = content.metadata;
         let version = metadata.get(VERSION_KEY).ok_or_else(|| {
             corrupt(format!(
-                "a safetensors file without {VERSION_KEY} in its metadata: not a polyvit-rs checkpoint (ViT weights go to --init-from)"
+                "a safetensors file without {VERSION_KEY} in its metadata: not a polyvit-rs checkpoint (pretrained weights: polyvit train --init-from, or in code nn::safetensors_file::read, then Checkpoint::load_parameters)"
             ))
         })?;
         if *version != FORMAT_VERSION.to_string() {

@@ -22,7 +22,9 @@ pub struct WarmupCosine {
     pub base: f64,
     /// Steps of linear warmup.
     pub warmup: u64,
-    /// The step at which the rate reaches 0.
+    /// The step at which the rate reaches 0; greater than `warmup` (with `total ≤ warmup` there
+    /// is no decay: the rate peaks at step `warmup` and is 0 from the next step on; `polyvit`'s
+    /// configuration refuses such a schedule).
     pub total: u64,
 }
 

@@ -11,7 +11,10 @@ use tensor::{AdamWStep, Device, Error, Result, Tensor};
 
 /// Updates parameters from gradients.
 pub trait Optimizer {
-    /// Applies one update with learning rate `lr`.
+    /// Applies one update with learning rate `lr` (finite, ≥ 0). Before it changes anything it
+    /// checks the hyperparameters, that the parameters have names of their own and are not tied,
+    /// and that `grads`, unless empty, holds a gradient for at least one trainable parameter; an
+    /// error after that names the parameter.
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()>;
 
     /// The optimizer's state as named tensors (for checkpoints), plus the step count.
@@ -90,7 +93,9 @@ fn move_state(state: &mut BTreeMap<String, Tensor>, device: &Device) -> Result<(
 
 /// Scales all gradients so their global L2 norm is at most `max_norm` (factor
 /// `max_norm/(‖g‖ + 1e-6)` when `‖g‖ > max_norm`, as PyTorch's `clip_grad_norm_`). Returns the
-/// norm before clipping.
+/// norm before clipping. `max_norm` must be ≥ 0 (infinite: never clip); a NaN or infinite
+/// gradient makes the norm NaN or infinite, which is returned with the gradients unscaled, for
+/// the caller to stop on (`polyvit train` stops, naming the task and the step).
 ///
 /// The sum of squares is accumulated on the gradients' device and read by the host once.
 ///
@@ -109,6 +114,12 @@ fn move_state(state: &mut BTreeMap<String, Tensor>, device: &Device) -> Result<(
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn clip_grad_norm(grads: &mut Gradients, max_norm: f64) -> Result<f64> {
+    if max_norm.is_nan() || max_norm < 0.0 {
+        return Err(Error::invalid(
+            "clip_grad_norm",
+            format!("max_norm = {max_norm}: it must be a number ≥ 0"),
+        ));
+    }
     let mut squares: Option<Tensor> = None;
     for g in grads.tensors() {
         let part = g.sum_of_squares_all()?;
@@ -121,7 +132,7 @@ pub fn clip_grad_norm(grads: &mut Gradients, max_norm: f64) -> Result<f64> {
         return Ok(0.0);
     };
     let norm = squares.to_scalar()?.sqrt();
-    if norm > max_norm {
+    if norm.is_finite() && norm > max_norm {
         grads.scale(max_norm / (norm + 1e-6))?;
     }
     Ok(norm)
@@ -135,20 +146,74 @@ fn grad_or_zeros(grads: &Gradients, p: &Parameter) -> Result<Tensor> {
     }
 }
 
-/// Runs `update(name, parameter)` for every trainable parameter, without recording a graph.
+/// Runs `update(name, parameter)` for every trainable parameter, without recording a graph,
+/// once [`check_step`] has found nothing wrong; an error names the parameter.
 fn for_each_trainable(
     model: &mut dyn Parameters,
+    grads: &Gradients,
     mut update: impl FnMut(&str, &mut Parameter) -> Result<()>,
 ) -> Result<()> {
+    check_step(model, grads)?;
     let mut result = Ok(());
     no_grad(|| {
         model.visit_mut("", &mut |name, p| {
             if result.is_ok() && !p.is_frozen() {
-                result = update(name, p);
+                result = update(name, p).map_err(|e| {
+                    Error::invalid("optimizer step", format!("parameter {name}: {e}"))
+                });
             }
         })
     });
     result
+}
+
+/// What a step needs before it changes anything: parameters with names of their own
+/// ([`crate::parameter::check_distinct`]), and, unless `grads` is empty (a step without
+/// gradients, which only momentum and decay move), a gradient for at least one trainable
+/// parameter. Gradients of an earlier step (each step makes new leaves), of another model or of
+/// the model before `to_device` match none, and stepping on them would silently train nothing.
+fn check_step(model: &dyn Parameters, grads: &Gradients) -> Result<()> {
+    crate::parameter::check_distinct(model)?;
+    let (mut trainable, mut with_gradient) = (0, 0);
+    model.visit("", &mut |_, p| {
+        if !p.is_frozen() {
+            trainable += 1;
+            with_gradient += usize::from(grads.get(p.leaf()).is_some());
+        }
+    });
+    if trainable > 0 && with_gradient == 0 && !grads.is_empty() {
+        return Err(Error::invalid(
+            "optimizer step",
+            format!(
+                "none of the model's {trainable} trainable parameters has a gradient among the \
+                 {} given (gradients of an earlier step, of another model, or from before \
+                 to_device?)",
+                grads.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An error unless `value` (the hyperparameter `name` of `op`) lies in `range`.
+fn check_range(
+    op: &'static str,
+    name: &str,
+    value: f64,
+    range: impl std::ops::RangeBounds<f64> + std::fmt::Debug,
+) -> Result<()> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        format!("{name} = {value} is outside {range:?}"),
+    ))
+}
+
+/// The learning rate of a step: finite and ≥ 0 (a negative one would climb the loss).
+fn check_lr(op: &'static str, lr: f64) -> Result<()> {
+    check_range(op, "the learning rate", lr, 0.0..f64::INFINITY)
 }
 
 /// Checks that a restored state tensor matches its parameter.
@@ -193,7 +258,7 @@ pub struct Sgd {
 }
 
 impl Sgd {
-    /// SGD with momentum `μ` (0 for plain SGD) and no state yet.
+    /// SGD with momentum `μ` in `[0, 1)` (0 for plain SGD; checked at each step) and no state yet.
     pub fn new(momentum: f64) -> Self {
         Sgd {
             momentum,
@@ -205,7 +270,9 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
-        for_each_trainable(model, |name, p| {
+        check_lr("sgd", lr)?;
+        check_range("sgd", "momentum", self.momentum, 0.0..1.0)?;
+        for_each_trainable(model, grads, |name, p| {
             check_state(&self.buffer, name, p)?;
             let g = grad_or_zeros(grads, p)?;
             // One pass each (`Tensor::add_scaled`), with the bits of `g + m·μ` and `θ − m·lr`.
@@ -276,7 +343,8 @@ pub struct AdamW {
 }
 
 impl AdamW {
-    /// AdamW with `β₁`, `β₂`, `ε` and `λ` and no state yet.
+    /// AdamW with `β₁`, `β₂` in `[0, 1)`, `ε ≥ 0` and `λ ≥ 0` (checked at each step) and no state
+    /// yet.
     pub fn new(beta1: f64, beta2: f64, eps: f64, weight_decay: f64) -> Self {
         AdamW {
             beta1,
@@ -292,6 +360,16 @@ impl AdamW {
 
 impl Optimizer for AdamW {
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
+        check_lr("adamw", lr)?;
+        check_range("adamw", "beta1", self.beta1, 0.0..1.0)?;
+        check_range("adamw", "beta2", self.beta2, 0.0..1.0)?;
+        check_range("adamw", "eps", self.eps, 0.0..f64::INFINITY)?;
+        check_range(
+            "adamw",
+            "weight_decay",
+            self.weight_decay,
+            0.0..f64::INFINITY,
+        )?;
         // β^t underflows to 0 long before t leaves i32 (β < 1), so larger counts (a checkpoint
         // can hold any u64) take the limit, where the correction is 1.
         let t = i32::try_from(self.steps.saturating_add(1)).unwrap_or(i32::MAX);
@@ -304,7 +382,7 @@ impl Optimizer for AdamW {
             bias_correction1: 1.0 - self.beta1.powi(t),
             bias_correction2: 1.0 - self.beta2.powi(t),
         };
-        for_each_trainable(model, |name, p| {
+        for_each_trainable(model, grads, |name, p| {
             check_state(&self.first, name, p)?;
             check_state(&self.second, name, p)?;
             let g = grad_or_zeros(grads, p)?;

@@ -133,16 +133,65 @@ pub trait Parameters {
         result
     }
 
-    /// Freezes (or unfreezes) every parameter whose name starts with `prefix`; returns how many.
+    /// Freezes (or unfreezes) the parameters under `prefix`, a whole dotted name or its first
+    /// components (`blocks.1` is `blocks.1.*`, not `blocks.10.*`; `blocks.1.` means the same);
+    /// returns how many.
     fn set_frozen(&mut self, prefix: &str, frozen: bool) -> usize {
+        let prefix = prefix.strip_suffix('.').unwrap_or(prefix);
         let mut count = 0;
         self.visit_mut("", &mut |name, p| {
-            if name.starts_with(prefix) {
+            let under = match name.strip_prefix(prefix) {
+                Some(rest) => rest.is_empty() || rest.starts_with('.') || prefix.is_empty(),
+                None => false,
+            };
+            if under {
                 p.set_frozen(frozen);
                 count += 1;
             }
         });
         count
+    }
+}
+
+/// Checks that every parameter of `model` has a name of its own and that no parameter is held
+/// under two names (weights tied by cloning a `Parameter`): optimizers keep state and checkpoints
+/// keep tensors by name, and each holder of a tied weight would be updated, saved and loaded on
+/// its own, untying it at the first step. Optimizers and checkpoints call it first.
+///
+/// ```
+/// use nn::{parameter::check_distinct, Parameter};
+/// use tensor::{DType, Tensor};
+/// let w = Parameter::new(Tensor::ones(&[2], DType::F32));
+/// let tied = vec![w.clone(), w];
+/// let err = check_distinct(&tied).unwrap_err().to_string();
+/// assert_eq!(err, "parameters: 0 and 1 are one parameter held under two names (tied weights are not supported: give each its own Parameter)");
+/// ```
+pub fn check_distinct(model: &dyn Parameters) -> Result<()> {
+    let mut names = std::collections::HashSet::new();
+    let mut holders = std::collections::HashMap::new();
+    let mut problem = None;
+    model.visit("", &mut |name, p| {
+        if problem.is_some() {
+            return;
+        }
+        if !names.insert(name.to_string()) {
+            problem = Some(format!(
+                "two parameters are named {name:?}: names must be unique"
+            ));
+        } else if let Some(first) = p
+            .leaf()
+            .id()
+            .and_then(|id| holders.insert(id, name.to_string()))
+        {
+            problem = Some(format!(
+                "{first} and {name} are one parameter held under two names (tied weights are \
+                 not supported: give each its own Parameter)"
+            ));
+        }
+    });
+    match problem {
+        Some(msg) => Err(tensor::Error::invalid("parameters", msg)),
+        None => Ok(()),
     }
 }
 

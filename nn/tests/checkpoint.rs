@@ -129,7 +129,7 @@ fn expect_corrupt(result: Result<Checkpoint, CheckpointError>, path: &Path, need
 fn saved_bytes(dir: &Path) -> (PathBuf, Vec<u8>) {
     let path = dir.join("good.ckpt");
     let mut checkpoint = Checkpoint::default();
-    checkpoint.add_parameters("model.", &Tiny::new(1));
+    checkpoint.add_parameters("model.", &Tiny::new(1)).unwrap();
     checkpoint.metadata.insert("step".into(), "7".into());
     checkpoint.save(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
@@ -142,7 +142,7 @@ fn parameters_and_metadata_round_trip_bit_exactly() {
     let path = dir.join("model.ckpt");
     let model = Tiny::new(1);
     let mut checkpoint = Checkpoint::default();
-    checkpoint.add_parameters("model.", &model);
+    checkpoint.add_parameters("model.", &model).unwrap();
     // A non-contiguous view is stored by its logical values.
     let matrix = Tensor::from_vec((0..6).map(|v| v as f64 * 0.1).collect(), &[2, 3]).unwrap();
     checkpoint
@@ -196,7 +196,7 @@ fn saving_is_atomic_and_leaves_no_temporary_file() {
     let dir = scratch("atomic");
     let path = dir.join("run.ckpt");
     let mut first = Checkpoint::default();
-    first.add_parameters("", &Tiny::new(1));
+    first.add_parameters("", &Tiny::new(1)).unwrap();
     first.metadata.insert("step".into(), "1".into());
     first.save(&path).unwrap();
     assert_eq!(listing(&dir), ["run.ckpt"]);
@@ -204,7 +204,7 @@ fn saving_is_atomic_and_leaves_no_temporary_file() {
     // A stale temporary file from a crashed save does not get in the way, and is gone afterwards.
     std::fs::write(dir.join("run.ckpt.tmp"), b"half a checkpoint").unwrap();
     let mut second = Checkpoint::default();
-    second.add_parameters("", &Tiny::new(2));
+    second.add_parameters("", &Tiny::new(2)).unwrap();
     second.metadata.insert("step".into(), "2".into());
     second.save(&path).unwrap();
     assert_eq!(listing(&dir), ["run.ckpt"]);
@@ -463,7 +463,7 @@ fn a_flipped_data_byte_fails_the_checksum() {
 #[test]
 fn loading_into_a_model_that_does_not_fit_lists_every_problem_and_changes_nothing() {
     let mut checkpoint = Checkpoint::default();
-    checkpoint.add_parameters("model.", &Tiny::new(1));
+    checkpoint.add_parameters("model.", &Tiny::new(1)).unwrap();
     checkpoint.tensors.remove("model.norm.bias");
     checkpoint.tensors.insert(
         "model.embed.weight".into(),
@@ -513,7 +513,7 @@ fn loading_into_a_model_that_does_not_fit_lists_every_problem_and_changes_nothin
 #[test]
 fn entries_under_other_prefixes_are_left_to_their_loaders_and_strays_are_named() {
     let mut checkpoint = Checkpoint::default();
-    checkpoint.add_parameters("model.", &Tiny::new(1));
+    checkpoint.add_parameters("model.", &Tiny::new(1)).unwrap();
     checkpoint
         .tensors
         .insert("optim.momentum.x".into(), Tensor::zeros(&[3], DType::F32));
@@ -607,7 +607,7 @@ fn resume_is_bit_identical(name: &str, make: impl Fn() -> Box<dyn Optimizer>) {
     let mut first_opt = make();
     train(&mut first, first_opt.as_mut(), 0..3);
     let mut checkpoint = Checkpoint::default();
-    checkpoint.add_parameters("model.", &first);
+    checkpoint.add_parameters("model.", &first).unwrap();
     let (steps, state) = first_opt.state();
     assert_eq!(steps, 3);
     assert!(!state.is_empty());

@@ -777,3 +777,165 @@ fn frozen_parameters_get_no_gradient_and_are_never_updated() {
     let grads = loss(&mlp).backward().unwrap();
     assert!(grads.get(mlp.fc2.weight.leaf()).is_some());
 }
+
+/// What a step cannot use is refused before anything changes: gradients that belong to none of
+/// the model's parameters (an earlier step's: each step makes new leaves), hyperparameters out
+/// of their ranges, a weight tied by cloning one `Parameter` into two places.
+#[test]
+fn optimizers_refuse_what_would_silently_train_wrong() {
+    let mut pair = Pair::new(DType::F64);
+    let optimizers: [(&str, Box<dyn Optimizer>); 2] = [
+        ("sgd", Box::new(Sgd::new(0.9))),
+        ("adamw", Box::new(AdamW::new(0.9, 0.999, 1e-8, 0.0))),
+    ];
+    for (name, mut optimizer) in optimizers {
+        let stale = pair.grads(&[1.0, 2.0], Some(&[3.0]));
+        optimizer.step(&mut pair, &stale, 0.1).unwrap();
+        let before = values(pair.p.value());
+        let err = optimizer
+            .step(&mut pair, &stale, 0.1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("none of the model's 2 trainable parameters"),
+            "{name}: {err}"
+        );
+        assert_eq!(values(pair.p.value()), before, "{name}: nothing moved");
+        for lr in [-0.1, f64::NAN, f64::INFINITY] {
+            let grads = pair.grads(&[1.0, 2.0], Some(&[3.0]));
+            let err = optimizer
+                .step(&mut pair, &grads, lr)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("{name}: the learning rate = {lr} is outside")),
+                "{err}"
+            );
+        }
+    }
+    let grads = pair.grads(&[1.0, 2.0], Some(&[3.0]));
+    let mut sgd = Sgd::new(1.0);
+    let err = sgd.step(&mut pair, &grads, 0.1).unwrap_err().to_string();
+    assert_eq!(err, "sgd: momentum = 1 is outside 0.0..1.0");
+    for (adamw, field) in [
+        (AdamW::new(1.0, 0.999, 1e-8, 0.0), "beta1 = 1"),
+        (AdamW::new(0.9, f64::NAN, 1e-8, 0.0), "beta2 = NaN"),
+        (AdamW::new(0.9, 0.999, -1e-8, 0.0), "eps = -0.00000001"),
+        (AdamW::new(0.9, 0.999, 1e-8, -1.0), "weight_decay = -1"),
+    ] {
+        let err = { adamw }
+            .step(&mut pair, &grads, 0.1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("adamw: {field} is outside")),
+            "{err}"
+        );
+    }
+    let mut tied = Pair::new(DType::F64);
+    tied.q = tied.p.clone();
+    let grads = tied.p.var().sum_all().unwrap().backward().unwrap();
+    let err = Sgd::new(0.0)
+        .step(&mut tied, &grads, 0.1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("p and q are one parameter held under two names"),
+        "{err}"
+    );
+}
+
+/// `set_frozen` matches whole name components: `blocks.1` is not `blocks.10`.
+#[test]
+fn set_frozen_matches_whole_names() {
+    let rng = &mut tensor::rng(0);
+    let mut blocks: Vec<Linear> = (0..12)
+        .map(|_| Linear::new(2, 2, LinearInit::Zeros, DType::F32, rng))
+        .collect();
+    assert_eq!(blocks.set_frozen("1", true), 2);
+    assert_eq!(blocks.set_frozen("1.", false), 2);
+    assert_eq!(blocks.set_frozen("1.weight", true), 1);
+    assert_eq!(blocks.set_frozen("", true), 24);
+}
+
+/// A negative or NaN bound is refused: a negative one would flip every gradient, so training
+/// would climb the loss.
+#[test]
+fn clip_grad_norm_refuses_a_bound_below_zero() {
+    let pair = Pair::new(DType::F64);
+    for bound in [-1.0, f64::NAN] {
+        let mut grads = pair.grads(&[1.0, 2.0], Some(&[3.0]));
+        let err = clip_grad_norm(&mut grads, bound).unwrap_err().to_string();
+        assert!(err.starts_with("clip_grad_norm: max_norm = "), "{err}");
+    }
+}
+
+/// Drop rates that are not probabilities are refused by the layers that use them and by the
+/// encoder that is configured with them.
+#[test]
+fn drop_rates_must_be_probabilities() {
+    let x = Var::constant(Tensor::ones(&[4, 3], DType::F32));
+    for rate in [-0.5, 1.5, f64::NAN] {
+        let err = Dropout { rate }
+            .forward(&x, &mut Context::train(0))
+            .unwrap_err();
+        assert!(err.to_string().starts_with("dropout: rate = "), "{err}");
+        let err = drop_path(&x, rate, &mut Context::train(0)).unwrap_err();
+        assert!(err.to_string().contains("is not a probability"), "{err}");
+    }
+    let config = EncoderConfig {
+        width: 8,
+        depth: 2,
+        heads: 2,
+        mlp_width: 16,
+        dropout: 0.0,
+        attention_dropout: 0.0,
+        stochastic_depth: -0.1,
+    };
+    let err = Encoder::new(&config, DType::F32, &mut tensor::rng(0))
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string()
+            .starts_with("encoder: stochastic_depth: rate = -0.1"),
+        "{err}"
+    );
+    let config = EncoderConfig {
+        stochastic_depth: 0.1,
+        dropout: 2.0,
+        ..config
+    };
+    assert!(Encoder::new(&config, DType::F32, &mut tensor::rng(0)).is_err());
+}
+
+/// An input that does not fit a layer is named in the layer's words: attention of the wrong
+/// width, an input on another device than the weights.
+#[test]
+fn layer_inputs_that_do_not_fit_are_named_by_the_layer() {
+    let rng = &mut tensor::rng(0);
+    let attn = MultiHeadSelfAttention::new(8, 2, 0.0, DType::F32, rng).unwrap();
+    let x = Var::constant(Tensor::zeros(&[1, 5, 6], DType::F32));
+    let err = attn
+        .forward(&x, &mut Context::eval())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "attention: input [1, 5, 6] has width 6, the layer expects 8"
+    );
+    for device in tensor::test_devices().into_iter().skip(1) {
+        let x = Var::constant(Tensor::zeros_on(&[1, 5, 8], DType::F32, &device).unwrap());
+        let err = attn
+            .forward(&x, &mut Context::eval())
+            .unwrap_err()
+            .to_string();
+        let want = format!("attention: the input is on {device} and the layer's weights on cpu");
+        assert_eq!(err, want);
+        let linear = Linear::new(8, 2, LinearInit::Zeros, DType::F32, rng);
+        let err = linear
+            .forward(&x, &mut Context::eval())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("linear: the input is on "), "{err}");
+    }
+}

@@ -81,7 +81,7 @@ fn seeds() -> &'static Seeds {
             &mut tensor::rng(0),
         );
         let mut checkpoint = nn::checkpoint::Checkpoint::default();
-        checkpoint.add_parameters("model.", &layer);
+        checkpoint.add_parameters("model.", &layer).unwrap();
         checkpoint.metadata.insert("step".into(), "7".into());
         let path =
             std::env::temp_dir().join(format!("polyvit-fuzz-{}.safetensors", std::process::id()));

@@ -48,7 +48,7 @@ fn check_pair(op: &'static str, logits: &Var, targets: &Tensor) -> Result<(usize
 impl Var {
     /// Softmax cross-entropy averaged over the batch, for logits `x` of shape `[B, C]` and target
     /// distributions `t` (rows of one-hot labels, or soft targets such as mixup's), with label
-    /// smoothing `ε`: `t' = (1 − ε)t + ε/C`, `ℓ = −(1/B) Σ t'·log_softmax(x)`.
+    /// smoothing `ε ∈ [0, 1]`: `t' = (1 − ε)t + ε/C`, `ℓ = −(1/B) Σ t'·log_softmax(x)`.
     /// Gradient: `dx = g·(softmax(x)·Σ_c t' − t')/B`.
     ///
     /// ```
@@ -64,6 +64,12 @@ impl Var {
     /// ```
     pub fn softmax_cross_entropy(&self, targets: &Tensor, smoothing: f64) -> Result<Var> {
         let (batch, classes) = check_pair("softmax_cross_entropy", self, targets)?;
+        if !(0.0..=1.0).contains(&smoothing) {
+            return Err(Error::invalid(
+                "softmax_cross_entropy",
+                format!("label smoothing {smoothing} is outside [0, 1]"),
+            ));
+        }
         let targets = targets.affine(1.0 - smoothing, smoothing / classes as f64)?;
         let log_probs = self.value().log_softmax(1)?;
         // A class with no target mass adds nothing, even if its logit is −∞ (a masked class):
@@ -212,6 +218,20 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    /// Label smoothing outside [0, 1] (or NaN) is refused, as PyTorch refuses it.
+    #[test]
+    fn label_smoothing_must_lie_in_0_1() {
+        let logits = Var::parameter(Tensor::zeros(&[2, 3], DType::F32));
+        let targets = one_hot(&[0, 1], 3, DType::F32).unwrap();
+        for smoothing in [-0.1, 1.5, f64::NAN, f64::INFINITY] {
+            let err = logits
+                .softmax_cross_entropy(&targets, smoothing)
+                .unwrap_err();
+            assert!(err.to_string().contains("is outside [0, 1]"), "{err}");
+        }
+        assert!(logits.softmax_cross_entropy(&targets, 1.0).is_ok());
     }
 
     /// One-hot rows too many to count or to hold are errors, not panics.

@@ -41,7 +41,10 @@ impl_parameters!(MultiHeadSelfAttention { qkv, proj });
 
 impl MultiHeadSelfAttention {
     /// Attention over width `dim` split into `heads` heads (an error unless `heads` divides
-    /// `dim`), Xavier-uniform projections with zero biases.
+    /// `dim`), Xavier-uniform projections with zero biases. The fused `qkv` weight is drawn as
+    /// one `[3d, d]` matrix (bound `√(6/4d)`), as PyTorch's `MultiheadAttention` and timm draw
+    /// it; the JAX reference draws q, k and v as three `[d, d]` matrices (bound `√(6/2d)`), so
+    /// its projections start with twice this variance.
     pub fn new(
         dim: usize,
         heads: usize,
@@ -74,6 +77,17 @@ impl Module for MultiHeadSelfAttention {
                 format!("input must be [batch, tokens, width], got {:?}", x.shape()),
             ));
         };
+        super::linear::check_input_kind("attention", x, self.qkv.weight.value())?;
+        let width = self.qkv.in_features();
+        if dim != width {
+            return Err(Error::shape(
+                "attention",
+                format!(
+                    "input {:?} has width {dim}, the layer expects {width}",
+                    x.shape()
+                ),
+            ));
+        }
         if self.heads == 0 || !dim.is_multiple_of(self.heads) {
             return Err(Error::shape(
                 "attention",

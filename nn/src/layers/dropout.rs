@@ -68,8 +68,21 @@ fn keep_mask(shape: &[usize], keep: f64, like: &Tensor, ctx: &mut Context) -> Re
     uniform.lt_scalar(keep)?.mul_scalar(1.0 / keep)
 }
 
+/// An error unless `rate`, the drop probability of `op`, lies in `[0, 1]` (a rate of −0.1 would
+/// scale every activation by 1/1.1 and drop none; one above 1 would drop everything).
+pub(crate) fn check_rate(op: &'static str, rate: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&rate) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        format!("rate = {rate} is not a probability (it must lie in [0, 1])"),
+    ))
+}
+
 impl Module for Dropout {
     fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+        check_rate("dropout", self.rate)?;
         if !ctx.train || self.rate == 0.0 {
             return Ok(x.clone());
         }
@@ -96,6 +109,7 @@ impl Module for Dropout {
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn drop_path(x: &Var, rate: f64, ctx: &mut Context) -> Result<Var> {
+    check_rate("drop_path", rate)?;
     if !ctx.train || rate == 0.0 {
         return Ok(x.clone());
     }

@@ -1,5 +1,6 @@
 //! The pre-LN transformer encoder.
 
+use super::dropout::check_rate;
 use super::{drop_path, Dropout, LayerNorm, Mlp, MultiHeadSelfAttention};
 use crate::{impl_parameters, Context, Module};
 use autograd::Var;
@@ -77,6 +78,9 @@ impl EncoderBlock {
         dtype: DType,
         rng: &mut Rng,
     ) -> Result<Self> {
+        check_rate("encoder block: dropout", config.dropout)?;
+        check_rate("encoder block: attention_dropout", config.attention_dropout)?;
+        check_rate("encoder block: stochastic depth", drop_path_rate)?;
         let eps = LayerNorm::DEFAULT_EPS;
         Ok(EncoderBlock {
             norm1: LayerNorm::new(config.width, eps, dtype),
@@ -172,6 +176,7 @@ impl Encoder {
     /// `config.depth` blocks, block `i` with stochastic depth
     /// [`block_drop_path_rate`]`(config.stochastic_depth, i, depth)`, then the final LayerNorm.
     pub fn new(config: &EncoderConfig, dtype: DType, rng: &mut Rng) -> Result<Self> {
+        check_rate("encoder: stochastic_depth", config.stochastic_depth)?;
         let blocks = (0..config.depth)
             .map(|i| {
                 EncoderBlock::new(

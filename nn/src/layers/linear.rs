@@ -106,6 +106,7 @@ impl Module for Linear {
                 ),
             ));
         }
+        check_input_kind("linear", x, self.weight.value())?;
         if features != self.in_features() {
             return Err(tensor::Error::shape(
                 "linear",
@@ -124,4 +125,28 @@ impl Module for Linear {
         let out_shape: Vec<usize> = lead.iter().copied().chain([self.out_features()]).collect();
         y.reshape(&out_shape)
     }
+}
+
+/// An error naming `op` unless the input `x` lives on the device of the layer's `weight` and has
+/// its element type (said in the layer's words, where the product inside would name itself).
+pub(crate) fn check_input_kind(op: &'static str, x: &Var, weight: &Tensor) -> Result<()> {
+    let input = x.value();
+    if input.device() != weight.device() {
+        return Err(tensor::Error::Device {
+            op,
+            msg: format!(
+                "the input is on {} and the layer's weights on {}",
+                input.device(),
+                weight.device()
+            ),
+        });
+    }
+    if input.dtype() != weight.dtype() {
+        return Err(tensor::Error::DType {
+            op,
+            lhs: input.dtype(),
+            rhs: weight.dtype(),
+        });
+    }
+    Ok(())
 }

@@ -566,7 +566,7 @@ impl Run {
     /// Saves the model, the optimizer state, the step and the configuration.
     pub fn save(&self, path: &Path) -> Result<(), RunError> {
         let mut checkpoint = Checkpoint::default();
-        checkpoint.add_parameters("model.", &self.model);
+        checkpoint.add_parameters("model.", &self.model)?;
         let (optimizer_steps, state) = self.optimizer.state();
         for (name, tensor) in state {
             checkpoint
