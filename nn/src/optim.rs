@@ -93,9 +93,10 @@ fn move_state(state: &mut BTreeMap<String, Tensor>, device: &Device) -> Result<(
 
 /// Scales all gradients so their global L2 norm is at most `max_norm` (factor
 /// `max_norm/(‖g‖ + 1e-6)` when `‖g‖ > max_norm`, as PyTorch's `clip_grad_norm_`). Returns the
-/// norm before clipping. `max_norm` must be ≥ 0 (infinite: never clip); a NaN or infinite
-/// gradient makes the norm NaN or infinite, which is returned with the gradients unscaled, for
-/// the caller to stop on (`polyvit train` stops, naming the task and the step).
+/// norm before clipping. `max_norm` must be ≥ 0 (infinite: never clip). Non-finite gradients
+/// end as PyTorch's do: an infinite norm scales every gradient by 0 (NaN where one is infinite),
+/// a NaN norm makes every gradient NaN, and the norm returned tells the caller to stop
+/// (`polyvit train` stops, naming the task and the step).
 ///
 /// The sum of squares is accumulated on the gradients' device and read by the host once.
 ///
@@ -132,7 +133,7 @@ pub fn clip_grad_norm(grads: &mut Gradients, max_norm: f64) -> Result<f64> {
         return Ok(0.0);
     };
     let norm = squares.to_scalar()?.sqrt();
-    if norm.is_finite() && norm > max_norm {
+    if norm > max_norm || norm.is_nan() {
         grads.scale(max_norm / (norm + 1e-6))?;
     }
     Ok(norm)

@@ -939,3 +939,18 @@ fn layer_inputs_that_do_not_fit_are_named_by_the_layer() {
         assert!(err.starts_with("linear: the input is on "), "{err}");
     }
 }
+
+/// Non-finite gradients end as in PyTorch's `clip_grad_norm_`: an infinite norm zeroes the
+/// finite gradients (NaN at the infinite one), a NaN norm makes them all NaN.
+#[test]
+fn clip_grad_norm_of_non_finite_gradients_is_pytorchs() {
+    let pair = Pair::new(DType::F64);
+    let mut grads = pair.grads(&[1.0, f64::INFINITY], Some(&[3.0]));
+    assert_eq!(clip_grad_norm(&mut grads, 1.0).unwrap(), f64::INFINITY);
+    let p = values(grads.get(pair.p.leaf()).unwrap());
+    assert!(p[0] == 0.0 && p[1].is_nan(), "{p:?}");
+    assert_eq!(values(grads.get(pair.q.leaf()).unwrap()), [0.0]);
+    let mut grads = pair.grads(&[1.0, f64::NAN], Some(&[3.0]));
+    assert!(clip_grad_norm(&mut grads, 1.0).unwrap().is_nan());
+    assert!(grads.tensors().flat_map(values).all(f64::is_nan));
+}

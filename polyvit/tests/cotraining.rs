@@ -5,6 +5,7 @@ mod common;
 
 use common::{suite, tiny_config};
 use nn::checkpoint::Checkpoint;
+use nn::Parameters;
 use polyvit::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use polyvit::data::{Dataset, Labels, Split};
 use polyvit::train::{LossKind, OptimizerConfig, Run, TrainConfig};
@@ -397,4 +398,32 @@ fn the_warmup_fits_the_plan_of_every_schedule() {
         }
         assert!(warmup < plan);
     }
+}
+
+/// A step whose loss is a number but whose gradients are not (here: the final norm's scale set
+/// to 1e30, so the logits are large but finite and the gradients' squares overflow f32) stops
+/// too, naming the gradient norm, before any update is made from it.
+#[test]
+fn a_step_whose_gradient_norm_is_not_finite_stops() {
+    let mut config = tiny_config(20, 16);
+    config.select_tasks(&["mnist".into()]);
+    let mut run = Run::new(config, suite()).unwrap();
+    let huge = |p: &mut nn::Parameter| {
+        let value = p.value().ones_like().unwrap().mul_scalar(1e30).unwrap();
+        p.set_value(value);
+    };
+    run.model.visit_mut("", &mut |name, p| {
+        if name == "encoder.norm.weight" {
+            huge(p);
+        }
+    });
+    let err = run
+        .train_step()
+        .err()
+        .expect("a non-finite gradient norm stops the run");
+    let err = err.to_string();
+    assert!(
+        err.starts_with("training stopped: the gradient norm of task mnist became"),
+        "{err}"
+    );
 }

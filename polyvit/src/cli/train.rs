@@ -665,8 +665,8 @@ pub enum Ending {
     Finished(Finished),
     /// A rank was asked to stop; a checkpoint holds the steps taken.
     Interrupted,
-    /// A loss stopped being a number ([`RunError::NonFinite`], whose message this is): nothing
-    /// was saved or scored.
+    /// A loss or the gradient norm stopped being a number ([`RunError::NonFinite`], whose
+    /// message this is): nothing was saved or scored.
     Diverged(String),
 }
 

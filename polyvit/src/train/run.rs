@@ -44,9 +44,12 @@ pub enum RunError {
     Checkpoint(CheckpointError),
     /// The loss became NaN or infinite.
     NonFinite {
+        /// The task (or the tasks of an accumulated step, joined by commas) it happened in.
         task: String,
         step: u64,
-        loss: f64,
+        /// What stopped being a number: `loss` or `gradient norm`.
+        what: &'static str,
+        value: f64,
         /// The tasks the step before updated the weights for, and its learning rate: the
         /// update that more likely broke them than this task's own (none at step 0).
         previous: Option<(String, f64)>,
@@ -68,10 +71,11 @@ impl fmt::Display for RunError {
             RunError::NonFinite {
                 task,
                 step,
-                loss,
+                what,
+                value,
                 previous,
             } => {
-                write!(f, "training stopped: the loss of task {task} became {loss} at step {step}")?;
+                write!(f, "training stopped: the {what} of task {task} became {value} at step {step}")?;
                 match previous {
                     Some((tasks, lr)) => write!(
                         f,
@@ -513,21 +517,16 @@ impl Run {
             .map(|(&task, loss)| TaskLoss { task, loss })
             .collect();
         if let Some(bad) = losses.iter().find(|l| !l.loss.is_finite()) {
-            let previous = step.checked_sub(1).map(|before| {
-                let tasks = self.tasks_at(before).to_vec();
-                let names: Vec<&str> = (tasks.iter())
-                    .map(|&j| self.config.tasks[j].name.as_str())
-                    .collect();
-                (names.join(", "), self.learning_rate(before, &tasks))
-            });
-            return Err(RunError::NonFinite {
-                task: self.config.tasks[bad.task].name.clone(),
-                step,
-                loss: bad.loss,
-                previous,
-            });
+            let task = self.config.tasks[bad.task].name.clone();
+            return Err(self.non_finite(step, task, "loss", bad.loss));
         }
         let grad_norm = clip_grad_norm(&mut grads, self.config.clip_norm)?;
+        if !grad_norm.is_finite() {
+            let names: Vec<&str> = (tasks.iter())
+                .map(|&j| self.config.tasks[j].name.as_str())
+                .collect();
+            return Err(self.non_finite(step, names.join(", "), "gradient norm", grad_norm));
+        }
         let learning_rate = self.learning_rate(step, &tasks);
         self.optimizer
             .step(&mut self.model, &grads, learning_rate)?;
@@ -538,6 +537,24 @@ impl Run {
             learning_rate,
             grad_norm,
         })
+    }
+
+    /// [`RunError::NonFinite`] for `what` of `task` at `step`, naming the update before it.
+    fn non_finite(&self, step: u64, task: String, what: &'static str, value: f64) -> RunError {
+        let previous = step.checked_sub(1).map(|before| {
+            let tasks = self.tasks_at(before).to_vec();
+            let names: Vec<&str> = (tasks.iter())
+                .map(|&j| self.config.tasks[j].name.as_str())
+                .collect();
+            (names.join(", "), self.learning_rate(before, &tasks))
+        });
+        RunError::NonFinite {
+            task,
+            step,
+            what,
+            value,
+            previous,
+        }
     }
 
     /// Every task's metric on its validation (or test) split; with several ranks, each computes
