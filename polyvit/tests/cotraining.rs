@@ -417,10 +417,9 @@ fn a_step_whose_gradient_norm_is_not_finite_stops() {
             huge(p);
         }
     });
-    let err = run
-        .train_step()
-        .err()
-        .expect("a non-finite gradient norm stops the run");
+    let Err(err) = run.train_step() else {
+        panic!("a non-finite gradient norm stops the run");
+    };
     let err = err.to_string();
     assert!(
         err.starts_with("training stopped: the gradient norm of task mnist became"),
