@@ -522,10 +522,8 @@ impl Run {
         }
         let grad_norm = clip_grad_norm(&mut grads, self.config.clip_norm)?;
         if !grad_norm.is_finite() {
-            let names: Vec<&str> = (tasks.iter())
-                .map(|&j| self.config.tasks[j].name.as_str())
-                .collect();
-            return Err(self.non_finite(step, names.join(", "), "gradient norm", grad_norm));
+            let names = self.task_names(&tasks);
+            return Err(self.non_finite(step, names, "gradient norm", grad_norm));
         }
         let learning_rate = self.learning_rate(step, &tasks);
         self.optimizer
@@ -539,14 +537,19 @@ impl Run {
         })
     }
 
+    /// The names of `tasks` (indices into the configuration), joined by commas.
+    fn task_names(&self, tasks: &[usize]) -> String {
+        let names: Vec<&str> = (tasks.iter())
+            .map(|&j| self.config.tasks[j].name.as_str())
+            .collect();
+        names.join(", ")
+    }
+
     /// [`RunError::NonFinite`] for `what` of `task` at `step`, naming the update before it.
     fn non_finite(&self, step: u64, task: String, what: &'static str, value: f64) -> RunError {
         let previous = step.checked_sub(1).map(|before| {
-            let tasks = self.tasks_at(before).to_vec();
-            let names: Vec<&str> = (tasks.iter())
-                .map(|&j| self.config.tasks[j].name.as_str())
-                .collect();
-            (names.join(", "), self.learning_rate(before, &tasks))
+            let tasks = self.tasks_at(before);
+            (self.task_names(tasks), self.learning_rate(before, tasks))
         });
         RunError::NonFinite {
             task,
