@@ -29,7 +29,7 @@ use pool::ClBuffer;
 pub use profile::KernelTime;
 
 use crate::backend::{AdamWStep, LayerNormGrads, LayerNormOutput};
-use crate::ops::{ArgKind, BinaryOp, Identity, ReduceOp, UnaryOp};
+use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
 use crate::{Backend, Element, Error, Layout, Result};
 use runtime::Runtime;
 use std::collections::HashMap;
@@ -155,9 +155,7 @@ impl OpenCl {
     pub fn allocations(&self) -> usize {
         self.runtime.pool.allocations()
     }
-}
 
-impl OpenCl {
     /// `op` on `x` through `layout`, or on a contiguous copy of it when that view has more axes
     /// than a kernel takes once merged (`launch::fits`): so every op takes views of any rank.
     fn through_kernel_view<T: Element, R>(
@@ -232,17 +230,16 @@ impl Backend for OpenCl {
         Ok(buffer)
     }
 
-    /// A contiguous view is one read of its range; any other goes through the identity kernel
-    /// (or, with too many axes for one kernel, copies) into a contiguous temporary first (still
-    /// one read).
+    /// A contiguous view is one read of its range; any other is copied into a contiguous
+    /// temporary first (`map::dense`, which takes views of any rank; still one read).
     fn to_host<T: Element>(&self, x: &ClBuffer<T>, layout: &Layout) -> Result<Vec<T>> {
-        self.through_kernel_view(x, layout, |x, layout| match layout.contiguous_range() {
+        match layout.contiguous_range() {
             Some(range) => host::read_elements(&self.runtime, x, range.start, range.len()),
             None => {
-                let dense = map::unary::<T, Identity>(&self.runtime, x, layout)?;
+                let dense = map::dense(&self.runtime, x, layout)?;
                 host::read_elements(&self.runtime, &dense, 0, dense.len())
             }
-        })
+        }
     }
 
     fn full<T: Element>(&self, len: usize, value: T) -> Result<ClBuffer<T>> {
