@@ -39,6 +39,7 @@
 pub mod checkpoint;
 pub mod file;
 pub mod fnv;
+mod hyperparameter;
 pub mod init;
 pub mod layers;
 pub mod loss;

@@ -4,6 +4,7 @@
 //! treated as having a zero gradient, as in optax (the reference's library): its momentum keeps
 //! moving it. Frozen parameters are skipped entirely.
 
+use crate::hyperparameter::check_range;
 use crate::{Parameter, Parameters};
 use autograd::{no_grad, Gradients};
 use std::collections::BTreeMap;
@@ -194,22 +195,6 @@ fn check_step(model: &dyn Parameters, grads: &Gradients) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// An error unless `value` (the hyperparameter `name` of `op`) lies in `range`.
-fn check_range(
-    op: &'static str,
-    name: &str,
-    value: f64,
-    range: impl std::ops::RangeBounds<f64> + std::fmt::Debug,
-) -> Result<()> {
-    if range.contains(&value) {
-        return Ok(());
-    }
-    Err(Error::invalid(
-        op,
-        format!("{name} = {value} is outside {range:?}"),
-    ))
 }
 
 /// The learning rate of a step: finite and ≥ 0 (a negative one would climb the loss).

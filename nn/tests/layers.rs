@@ -881,7 +881,7 @@ fn drop_rates_must_be_probabilities() {
             .unwrap_err();
         assert!(err.to_string().starts_with("dropout: rate = "), "{err}");
         let err = drop_path(&x, rate, &mut Context::train(0)).unwrap_err();
-        assert!(err.to_string().contains("is not a probability"), "{err}");
+        assert!(err.to_string().contains("is outside 0.0..=1.0"), "{err}");
     }
     let config = EncoderConfig {
         width: 8,

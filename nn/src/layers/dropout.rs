@@ -1,5 +1,6 @@
 //! Dropout and stochastic depth.
 
+use crate::hyperparameter::check_range;
 use crate::{BatchRows, Context, Module, Parameter, Parameters};
 use autograd::Var;
 use tensor::{Error, Result, Tensor};
@@ -71,13 +72,7 @@ fn keep_mask(shape: &[usize], keep: f64, like: &Tensor, ctx: &mut Context) -> Re
 /// An error unless `rate`, the drop probability of `op`, lies in `[0, 1]` (a rate of −0.1 would
 /// scale every activation by 1/1.1 and drop none; one above 1 would drop everything).
 pub(crate) fn check_rate(op: &'static str, rate: f64) -> Result<()> {
-    if (0.0..=1.0).contains(&rate) {
-        return Ok(());
-    }
-    Err(Error::invalid(
-        op,
-        format!("rate = {rate} is not a probability (it must lie in [0, 1])"),
-    ))
+    check_range(op, "rate", rate, 0.0..=1.0)
 }
 
 impl Module for Dropout {
