@@ -187,6 +187,42 @@ impl Tensor {
         }
     }
 
+    /// An error naming `op` unless `other` lives on this tensor's device and has its dtype, the
+    /// device message in the caller's words: `roles` says what each is, with its verb.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let logits = Tensor::zeros(&[2, 3], DType::F32);
+    /// let targets = Tensor::zeros(&[2, 3], DType::F64);
+    /// let err = logits.check_kind_against("loss", &targets, ["the logits are", "the targets"]);
+    /// assert_eq!(err.unwrap_err().to_string(), "loss: element types differ (f32 and f64)");
+    /// ```
+    pub fn check_kind_against(
+        &self,
+        op: &'static str,
+        other: &Tensor,
+        [mine, theirs]: [&str; 2],
+    ) -> Result<()> {
+        if self.device() != other.device() {
+            return Err(Error::Device {
+                op,
+                msg: format!(
+                    "{mine} on {} and {theirs} on {}",
+                    self.device(),
+                    other.device()
+                ),
+            });
+        }
+        if self.dtype() != other.dtype() {
+            return Err(Error::DType {
+                op,
+                lhs: self.dtype(),
+                rhs: other.dtype(),
+            });
+        }
+        Ok(())
+    }
+
     /// Checks that `other` lives on the same device and has the same dtype as `self`.
     pub(crate) fn check_same_kind(&self, op: &'static str, other: &Tensor) -> Result<()> {
         if self.dtype() != other.dtype() {

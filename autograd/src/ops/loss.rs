@@ -5,24 +5,9 @@ use tensor::{Error, Result, Tensor};
 
 /// Checks that logits are `[batch, classes]` and targets match them in shape, dtype and device.
 fn check_pair(op: &'static str, logits: &Var, targets: &Tensor) -> Result<(usize, usize)> {
-    let logits_value = logits.value();
-    if logits_value.device() != targets.device() {
-        return Err(Error::Device {
-            op,
-            msg: format!(
-                "the logits are on {} and the targets on {}",
-                logits_value.device(),
-                targets.device()
-            ),
-        });
-    }
-    if logits_value.dtype() != targets.dtype() {
-        return Err(Error::DType {
-            op,
-            lhs: logits_value.dtype(),
-            rhs: targets.dtype(),
-        });
-    }
+    logits
+        .value()
+        .check_kind_against(op, targets, ["the logits are", "the targets"])?;
     if logits.rank() != 2 || targets.shape() != logits.shape() {
         return Err(Error::shape(
             op,

@@ -77,7 +77,9 @@ impl Module for MultiHeadSelfAttention {
                 format!("input must be [batch, tokens, width], got {:?}", x.shape()),
             ));
         };
-        super::linear::check_input_kind("attention", x, self.qkv.weight.value())?;
+        let weights = self.qkv.weight.value();
+        x.value()
+            .check_kind_against("attention", weights, super::linear::INPUT_AND_WEIGHTS)?;
         let width = self.qkv.in_features();
         if dim != width {
             return Err(Error::shape(

@@ -5,6 +5,9 @@ use crate::{impl_parameters, Context, Module, Parameter};
 use autograd::Var;
 use tensor::{DType, Result, Rng, Tensor};
 
+/// How a layer's device mismatch names its two sides ([`Tensor::check_kind_against`]).
+pub(crate) const INPUT_AND_WEIGHTS: [&str; 2] = ["the input is", "the layer's weights"];
+
 /// How a [`Linear`] layer's weight and bias start.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LinearInit {
@@ -106,7 +109,8 @@ impl Module for Linear {
                 ),
             ));
         }
-        check_input_kind("linear", x, self.weight.value())?;
+        x.value()
+            .check_kind_against("linear", self.weight.value(), INPUT_AND_WEIGHTS)?;
         if features != self.in_features() {
             return Err(tensor::Error::shape(
                 "linear",
@@ -125,28 +129,4 @@ impl Module for Linear {
         let out_shape: Vec<usize> = lead.iter().copied().chain([self.out_features()]).collect();
         y.reshape(&out_shape)
     }
-}
-
-/// An error naming `op` unless the input `x` lives on the device of the layer's `weight` and has
-/// its element type (said in the layer's words, where the product inside would name itself).
-pub(crate) fn check_input_kind(op: &'static str, x: &Var, weight: &Tensor) -> Result<()> {
-    let input = x.value();
-    if input.device() != weight.device() {
-        return Err(tensor::Error::Device {
-            op,
-            msg: format!(
-                "the input is on {} and the layer's weights on {}",
-                input.device(),
-                weight.device()
-            ),
-        });
-    }
-    if input.dtype() != weight.dtype() {
-        return Err(tensor::Error::DType {
-            op,
-            lhs: input.dtype(),
-            rhs: weight.dtype(),
-        });
-    }
-    Ok(())
 }
