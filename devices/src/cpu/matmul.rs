@@ -12,11 +12,12 @@
 //!   thread would then sum in other blocks than the whole product on one thread. So `k` is cut
 //!   here, by [`k_block`], and `gemm` is given one block at a time, which it sums whole.
 //! - `gemm` takes other paths for tiny products (a few rows, or at most 256 outputs), which sum
-//!   in other orders; row blocks are never made that small ([`row_block`]).
+//!   in other orders; row blocks are never made that small ([`row_blocks`]).
 
 use super::CpuBuffer;
 use crate::{Element, Layout, Walk};
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Products smaller than this many multiply-adds run on one thread.
 const PARALLEL_FLOPS: usize = 1 << 18;
@@ -39,12 +40,17 @@ fn k_block(k: usize, n: usize) -> usize {
     }
 }
 
-/// How many rows one task computes when `products` products of `m × n` outputs are split over
-/// `threads`: enough blocks for every thread, but never fewer than two rows or 257 outputs a
-/// block, below which `gemm` switches to kernels that sum in another order.
-fn row_block(m: usize, n: usize, products: usize, threads: usize) -> usize {
+/// The blocks of rows one task each computes when `products` products of `m × n` outputs are
+/// split over `threads`: enough blocks for every thread, as even as can be, and none of fewer
+/// than two rows or 257 outputs, below which `gemm` switches to kernels that sum in another
+/// order (a product too small for two such blocks stays whole).
+fn row_blocks(m: usize, n: usize, products: usize, threads: usize) -> Vec<Range<usize>> {
     let smallest = 2.max(257usize.div_ceil(n.max(1)));
-    m.div_ceil(threads.div_ceil(products)).max(smallest)
+    let blocks = threads.div_ceil(products).min(m / smallest).max(1);
+    // Block `i` starts at row ⌊i·m / blocks⌋, so each holds ⌊m / blocks⌋ ≥ `smallest` rows or one
+    // more.
+    let start = |i: usize| i * m / blocks;
+    (0..blocks).map(|i| start(i)..start(i + 1)).collect()
 }
 
 /// One GEMM: `c = a · b` for an `m×k` and a `k×n` matrix given by pointers and strides; `c` is a
@@ -65,7 +71,7 @@ impl Gemm {
         a_offset: usize,
         b: &[T],
         b_offset: usize,
-        rows: std::ops::Range<usize>,
+        rows: Range<usize>,
         c: &mut [T],
     ) {
         let m = rows.len();
@@ -161,16 +167,20 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
     } else {
         // Fewer products than threads: split each into row blocks, and run the blocks of all
         // products at once (nested parallel iterators), not one product after another.
-        let row_block = row_block(m, n, offsets.len(), threads);
+        let row_blocks = row_blocks(m, n, offsets.len(), threads);
         out.par_chunks_mut(m * n)
             .zip(&offsets)
             .for_each(|(c, &(oa, ob))| {
-                c.par_chunks_mut(row_block * n)
-                    .enumerate()
-                    .for_each(|(i, rows)| {
-                        let first = i * row_block;
-                        gemm.run(a, oa, b, ob, first..first + rows.len() / n, rows);
-                    });
+                let mut parts = Vec::with_capacity(row_blocks.len());
+                let mut rest = c;
+                for rows in &row_blocks {
+                    let (part, tail) = rest.split_at_mut(rows.len() * n);
+                    parts.push((rows.clone(), part));
+                    rest = tail;
+                }
+                parts
+                    .into_par_iter()
+                    .for_each(|(rows, part)| gemm.run(a, oa, b, ob, rows, part));
             });
     }
     out
@@ -191,13 +201,15 @@ mod tests {
         (a, b)
     }
 
-    /// The bits of `[batch, m, k] · [batch, k, n]` computed on a pool of `threads` threads.
-    fn product_on(threads: usize, batch: usize, m: usize, k: usize, n: usize) -> Vec<u32> {
+    /// The bits of `[batch, m, k] · [batch, k, n]` computed on a pool of `threads` threads; with
+    /// `transposed`, the right operand is the transpose of a contiguous `[batch, n, k]` (`x·Wᵀ`).
+    fn product_on(threads: usize, (batch, m, k, n): Shape, transposed: bool) -> Vec<u32> {
         let (a, b) = operands(batch * m, k, n * batch);
-        let (la, lb) = (
-            Layout::contiguous(&[batch, m, k]),
-            Layout::contiguous(&[batch, k, n]),
-        );
+        let la = Layout::contiguous(&[batch, m, k]);
+        let lb = match transposed {
+            false => Layout::contiguous(&[batch, k, n]),
+            true => Layout::contiguous(&[batch, n, k]).transpose(1, 2).unwrap(),
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -210,13 +222,19 @@ mod tests {
         })
     }
 
+    /// Batch, rows, depth and columns of a batched product.
+    type Shape = (usize, usize, usize, usize);
+
     /// Row blocks of one product and whole products of a batch, long sums (cut into blocks) and
-    /// short, narrow outputs (whose blocks keep enough rows): the same bits on any number of
-    /// threads. Before `k` was cut here, 128 × 3200 · 3200 × 64 (a weight gradient of the
-    /// `small` model) differed between one thread and two in 7,861 of its 8,192 outputs.
+    /// short, narrow outputs (whose blocks keep enough rows), right operands read by rows and
+    /// transposed: the same bits on any number of threads. Before `k` was cut here, 128 × 3200 ·
+    /// 3200 × 64 (a weight gradient of the `small` model) differed between one thread and two
+    /// in 7,861 of its 8,192 outputs; before the row blocks were evened out, 53 × 512 · Wᵀ with
+    /// 10 outputs a row was cut into 26, 26 and 1 rows on three threads, and `gemm` summed the
+    /// last row by another path.
     #[test]
     fn results_do_not_depend_on_the_thread_count() {
-        for (batch, m, k, n) in [
+        for shape in [
             (1, 128, 3200, 64),
             (1, 64, 3200, 192),
             (1, 300, 1100, 70),
@@ -224,12 +242,19 @@ mod tests {
             (1, 40, 700, 7),
             (3, 128, 3200, 64),
             (6, 65, 16, 65),
+            (1, 53, 512, 10),
+            (1, 100, 700, 3),
         ] {
-            let one = product_on(1, batch, m, k, n);
-            for threads in [2, 3, 4, 8] {
-                let other = product_on(threads, batch, m, k, n);
-                let differ = one.iter().zip(&other).filter(|(x, y)| x != y).count();
-                assert_eq!(differ, 0, "{batch}×{m}×{k}×{n} on {threads} threads");
+            for transposed in [false, true] {
+                let one = product_on(1, shape, transposed);
+                for threads in [2, 3, 4, 8] {
+                    let other = product_on(threads, shape, transposed);
+                    let differ = one.iter().zip(&other).filter(|(x, y)| x != y).count();
+                    assert_eq!(
+                        differ, 0,
+                        "{shape:?} (b transposed: {transposed}) on {threads} threads"
+                    );
+                }
             }
         }
     }
@@ -279,8 +304,20 @@ mod tests {
         assert_eq!(k_block(3200, 65), 458);
         assert_eq!(k_block(1025, 100), 342);
         assert_eq!(k_block(0, 8), 1);
-        assert_eq!(row_block(128, 64, 1, 2), 64);
-        assert_eq!(row_block(1000, 5, 1, 16), 63);
-        assert_eq!(row_block(8, 10, 1, 2), 26, "a tiny product stays whole");
+        assert_eq!(row_blocks(128, 64, 1, 2), [0..64, 64..128]);
+        assert_eq!(
+            row_blocks(53, 10, 1, 3),
+            [0..26, 26..53],
+            "no block under 26 rows"
+        );
+        assert_eq!(
+            row_blocks(8, 10, 1, 2),
+            [0..8],
+            "a tiny product stays whole"
+        );
+        let blocks = row_blocks(1000, 5, 1, 16);
+        assert_eq!(blocks.len(), 16);
+        assert!(blocks.iter().all(|rows| (62..=63).contains(&rows.len())));
+        assert_eq!((blocks[0].start, blocks[15].end), (0, 1000));
     }
 }

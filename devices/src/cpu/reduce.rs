@@ -19,8 +19,8 @@ const LEAF_ELEMENTS: usize = 512;
 /// (a bias gradient's batch × tokens).
 const ONE_SEQUENCE_ROWS: usize = 4096;
 
-/// The leaf of a longer reduction that keeps the innermost axis, in rows (more when a thread's
-/// block of outputs is narrower than 16: a leaf holds at least `LEAF_ELEMENTS` additions).
+/// The leaf of a longer reduction that keeps the innermost axis, in rows (more when there are
+/// fewer than 16 outputs: a leaf holds at least `LEAF_ELEMENTS` additions).
 const LEAF_ROWS: usize = 32;
 
 /// Folds `Op` over `axes` (`Op::combine` over `Op::map` of each element), keeping them as
@@ -91,9 +91,11 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
             let [red_stride] = reduced_walk.inner_strides();
             let leaf_rows = match reduced.numel() <= ONE_SEQUENCE_ROWS {
                 true => ONE_SEQUENCE_ROWS,
-                // Narrow blocks take longer leaves, so that copying a leaf into the cascade
-                // stays small next to the additions it holds.
-                false => LEAF_ROWS.max(LEAF_ELEMENTS / dst.len().max(1)),
+                // Narrow outputs take longer leaves, so that copying a leaf into the cascade
+                // stays small next to the additions it holds. Counted over all the outputs,
+                // not this thread's block: the leaves, and so the bits, must not depend on how
+                // the outputs were split.
+                false => LEAF_ROWS.max(LEAF_ELEMENTS / kept.numel().max(1)),
             };
             let mut cascade = Cascade::new();
             let mut rows_in_leaf = 0;
@@ -270,11 +272,23 @@ mod tests {
     fn reductions_to_few_outputs_split_over_threads_give_the_serial_result() {
         // Few outputs and much input in both loop orders: a bias gradient (rows reduced) and
         // per-row sums of long rows; both are split over threads by their work, not their size.
-        for (rows, cols, axis) in [(3000, 40, 0), (600, 300, 1)] {
+        // Past the one-sequence limit, outputs that do not split into blocks of 16 (a last
+        // block of 4 on two threads) fold their rows in the leaves of the whole output.
+        for (rows, cols, axis) in [(3000, 40, 0), (600, 300, 1), (5000, 20, 0)] {
             let x = values(rows * cols);
             let serial = sum_on(1, &x, rows, cols, axis);
-            let threaded = sum_on(2, &x, rows, cols, axis);
-            assert_eq!(serial, threaded, "[{rows}, {cols}] summed over axis {axis}");
+            for threads in [2, 3] {
+                let threaded = sum_on(threads, &x, rows, cols, axis);
+                let differ = serial
+                    .iter()
+                    .zip(&threaded)
+                    .filter(|(a, b)| a.to_bits() != b.to_bits());
+                assert_eq!(
+                    differ.count(),
+                    0,
+                    "[{rows}, {cols}] summed over axis {axis} on {threads} threads"
+                );
+            }
             let at = |r: usize, c: usize| f64::from(x[r * cols + c]);
             let naive: Vec<f64> = if axis == 0 {
                 (0..cols)
