@@ -4,7 +4,8 @@
 //! al., TMLR 2023) at CPU scale. One transformer encoder is shared by every task; each modality
 //! has its tokenizer (patch or tubelet embedding, CLS token, position embeddings) and, with
 //! `L_adapt > 0`, its own first encoder blocks; each task has its linear head. Co-training
-//! samples one task per optimizer step from one of the paper's five schedules.
+//! samples one task per optimizer step from one of the paper's five schedules (or, with the
+//! accumulated-gradients schedule, steps on every task's gradients summed).
 //!
 //! - [`model`]: [`model::PolyVit`], its tokenizers and presets.
 //! - [`data`]: the embedded suite (MNIST, Fashion-MNIST, Moving-MNIST, spoken digits, drums,
