@@ -5,7 +5,8 @@
 //! on them. It knows nothing of tensors as values, gradients or layers.
 //!
 //! - [`Layout`] says how a flat buffer is read as an n-dimensional array (shape, strides, offset).
-//! - [`ops`] defines every element-wise and reduction op once: name, scalar function, OpenCL C.
+//! - [`ops`] defines every element-wise and reduction op once: name, scalar function, OpenCL C
+//!   (GELU's OpenCL side calls helpers of `opencl/kernels/common.cl` with the same formula).
 //! - `Backend` (internal) is the small set of kernels a device provides; `Cpu` is the CPU device,
 //!   [`opencl::OpenCl`] an OpenCL device (libOpenCL is loaded at run time).
 //!   Fused ops have defaults composed of the primitives (`composed`).

@@ -1,6 +1,6 @@
 //! The OpenCL device: kernels in `kernels/*.cl`, built once per process per (kernel file, op,
-//! element type), run on one in-order queue per device, with buffers recycled by a size-keyed
-//! pool.
+//! element type, build options), run on one in-order queue per device, with buffers recycled by
+//! a size-keyed pool.
 //!
 //! `opencl3` loads `libOpenCL.so.1` at run time, so this module builds everywhere; without a
 //! loader or a driver, [`list`] and [`OpenCl::open`] return an error saying which is missing.
