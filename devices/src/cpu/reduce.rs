@@ -77,6 +77,14 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
         });
     } else {
         let [kept_stride] = kept_walk.inner_strides();
+        let [red_stride] = reduced_walk.inner_strides();
+        let leaf_rows = match reduced.numel() <= ONE_SEQUENCE_ROWS {
+            true => ONE_SEQUENCE_ROWS,
+            // Narrow outputs take longer leaves, so that copying a leaf into the cascade stays
+            // small next to the additions it holds. Set by the whole output, not by a thread's
+            // block of it: the leaves, and so the bits, must not depend on how it is split.
+            false => LEAF_ROWS.max(LEAF_ELEMENTS / kept.numel().max(1)),
+        };
         // Threads take blocks of outputs (columns of a bias gradient, say) and each folds every
         // reduced row into its block, so the order of each output's fold is the same however
         // the outputs are split.
@@ -88,15 +96,6 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
             kept_walk.runs(start..start + dst.len(), |pos, len, [base]| {
                 kept_runs.push((pos - start, len, base));
             });
-            let [red_stride] = reduced_walk.inner_strides();
-            let leaf_rows = match reduced.numel() <= ONE_SEQUENCE_ROWS {
-                true => ONE_SEQUENCE_ROWS,
-                // Narrow outputs take longer leaves, so that copying a leaf into the cascade
-                // stays small next to the additions it holds. Counted over all the outputs,
-                // not this thread's block: the leaves, and so the bits, must not depend on how
-                // the outputs were split.
-                false => LEAF_ROWS.max(LEAF_ELEMENTS / kept.numel().max(1)),
-            };
             let mut cascade = Cascade::new();
             let mut rows_in_leaf = 0;
             let combine_rows = |mut a: Vec<T>, b: Vec<T>| {
