@@ -1,6 +1,7 @@
 //! Softmax and log-softmax on inputs of ±1e4 (where a naive `eˣ` overflows f32 and f64 alike):
 //! no inf or NaN, and the values a careful f64 computation gives; and where NaN must come out
-//! (a row holding +∞, a NaN through ReLU), NaN on every device.
+//! (a row holding +∞, a NaN through ReLU), NaN on every device; a layer norm's constant row
+//! centred exactly.
 
 use tensor::{test_devices, DType, Device, Tensor};
 
@@ -163,5 +164,50 @@ fn relu_keeps_nan() {
         let x = Tensor::from_f64s_on(&[f64::NAN, -1.0, 2.0], &[3], DType::F32, &device).unwrap();
         let y = x.relu().unwrap().to_vec_f64().unwrap();
         assert!(y[0].is_nan() && y[1..] == [0.0, 2.0], "{device}: {y:?}");
+    }
+}
+
+/// A constant row is centred exactly (mean = its value, y = β, dγ = 0), as in PyTorch, on every
+/// device: the mean as `Σx·(1/d)` missed the value by an ulp in most rows, and `1/√(σ² + ε)`
+/// amplified that to 4e-3 at ε = 1e-6. The widths cover one lane block, ragged tails and rows
+/// longer than an OpenCL work-group.
+#[test]
+fn layer_norm_centres_a_constant_row_exactly() {
+    let values: Vec<f64> = (1..120).map(|i| i as f64 * 0.0371 - 3.0).collect();
+    for device in test_devices() {
+        for dtype in [DType::F32, DType::F64] {
+            for d in [1, 7, 64, 192, 768, 1000] {
+                let x: Vec<f64> = values.iter().flat_map(|&v| vec![v; d]).collect();
+                let x = Tensor::from_f64s_on(&x, &[values.len(), d], dtype, &device).unwrap();
+                let gamma = Tensor::full(&[d], 1.5, dtype).to_device(&device).unwrap();
+                let beta = Tensor::full(&[d], 0.25, dtype).to_device(&device).unwrap();
+                let stats = x.layer_norm_with_stats(&gamma, &beta, 1e-6).unwrap();
+                let case = format!("{device} {dtype} d = {d}");
+                let y = stats.y.to_vec_f64().unwrap();
+                let off = y.iter().position(|&v| v != 0.25);
+                assert!(off.is_none(), "{case}: y[{off:?}] is not β");
+                let mean = stats.mean.to_vec_f64().unwrap();
+                let want: Vec<f64> = match dtype {
+                    DType::F32 => values.iter().map(|&v| v as f32 as f64).collect(),
+                    _ => values.clone(),
+                };
+                assert_eq!(mean, want, "{case}");
+                let dy = Tensor::from_f64s_on(
+                    &(0..values.len() * d)
+                        .map(|i| (i % 5) as f64 - 2.0)
+                        .collect::<Vec<_>>(),
+                    &[values.len(), d],
+                    dtype,
+                    &device,
+                )
+                .unwrap();
+                let (_, dgamma, _) = dy
+                    .layer_norm_backward(&x, &stats.mean, &stats.rstd, &gamma)
+                    .unwrap();
+                let dgamma = dgamma.to_vec_f64().unwrap();
+                let off = dgamma.iter().position(|&g| g != 0.0);
+                assert!(off.is_none(), "{case}: dγ[{off:?}] is not 0");
+            }
+        }
     }
 }

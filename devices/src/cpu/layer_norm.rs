@@ -7,8 +7,8 @@ use crate::backend::{LayerNormGrads, LayerNormOutput};
 use crate::Element;
 use rayon::prelude::*;
 
-/// Forward: per row, `μ = mean(x)`, `σ² = mean((x − μ)²)`, `r = 1/√(σ² + ε)`,
-/// `y = (x − μ)·r·γ + β`. Returns `y`, `μ` and `r` (the last two for the backward pass).
+/// Forward: per row, `μ = mean(x)` (exactly the value of a constant row), `σ² = mean((x − μ)²)`,
+/// `r = 1/√(σ² + ε)`, `y = (x − μ)·r·γ + β`. Returns `y`, `μ` and `r` (the last two for the backward pass).
 pub fn layer_norm<T: Element>(
     x: &[T],
     gamma: &[T],
@@ -127,7 +127,12 @@ per_isa! {
         for (r, (mu, rs)) in mean.iter_mut().zip(rstd).enumerate() {
             let out = &mut y[r * d..(r + 1) * d];
             let input = &x[r * d..(r + 1) * d];
-            let m = lanes_sum(input, |v| v) * inv_d;
+            let m = match input.first() {
+                // A row of one value is its own mean, exactly, as in PyTorch: `Σx·(1/d)` can
+                // miss it by an ulp, which `r` (up to 1/√ε) would amplify to 4e-3 at ε = 1e-6.
+                Some(&first) if input.iter().all(|&v| v == first) => first,
+                _ => lanes_sum(input, |v| v) * inv_d,
+            };
             let var = lanes_sum(input, |v| (v - m) * (v - m)) * inv_d;
             let inv = (var + eps).sqrt().recip();
             for (((o, &v), &g), &b) in out.iter_mut().zip(input).zip(gamma).zip(beta) {

@@ -1,6 +1,7 @@
 /* Layer norm forward, one work-group per row of the contiguous [rows, d] input:
- * mu = inv_d * sum x, var = inv_d * sum (x - mu)^2, r = 1/sqrt(var + eps),
- * y = (x - mu) * r * gamma + beta; mean[row] = mu, rstd[row] = r. */
+ * mu = inv_d * sum x (or x[0] exactly when every x equals it: inv_d * sum x can miss a constant
+ * row's value by an ulp, which r amplifies up to 1/sqrt(eps)), var = inv_d * sum (x - mu)^2,
+ * r = 1/sqrt(var + eps), y = (x - mu) * r * gamma + beta; mean[row] = mu, rstd[row] = r. */
 /* Evaluated as written, as the CPU's row kernels are: no a*b + c fused into an FMA. */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -11,11 +12,15 @@ __kernel void layer_norm(__global const T *x, __global const T *gamma, __global 
     const uint base = row * d;
     const uint lid = get_local_id(0);
     const uint size = get_local_size(0);
+    const T first = d > 0 ? x[base] : (T)0;
     T s = (T)0;
+    T spread = (T)0;
     for (uint j = lid; j < d; j += size) {
         s += x[base + j];
+        spread += fabs(x[base + j] - first);
     }
-    const T mu = group_sum(scratch, s) * inv_d;
+    const T sum = group_sum(scratch, s);
+    const T mu = group_sum(scratch, spread) == (T)0 ? first : sum * inv_d;
     T v = (T)0;
     for (uint j = lid; j < d; j += size) {
         const T c = x[base + j] - mu;
