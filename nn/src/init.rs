@@ -1,5 +1,6 @@
 //! Initializers of the reference implementation.
 
+use crate::hyperparameter::check_range;
 use tensor::{DType, Rng, Tensor};
 
 /// Xavier (Glorot) uniform for a `[fan_out, fan_in]` weight: `U(−a, a)`,
@@ -14,7 +15,8 @@ use tensor::{DType, Rng, Tensor};
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn xavier_uniform(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) -> Tensor {
-    let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    // Zero fans make an empty weight, which any finite bound fills.
+    let bound = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
     Tensor::rand(&[fan_out, fan_in], -bound, bound, dtype, rng)
 }
 
@@ -31,7 +33,7 @@ pub fn xavier_uniform(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng
 pub fn lecun_normal(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) -> Tensor {
     truncated_normal(
         &[fan_out, fan_in],
-        (1.0 / fan_in as f64).sqrt() / 0.879_625_8,
+        (1.0 / fan_in.max(1) as f64).sqrt() / 0.879_625_8, // fan_in 0: an empty weight
         dtype,
         rng,
     )
@@ -39,15 +41,22 @@ pub fn lecun_normal(fan_out: usize, fan_in: usize, dtype: DType, rng: &mut Rng) 
 
 /// Samples of a normal distribution with standard deviation `std`, each redrawn until within
 /// ±2 `std`; cutting the tails leaves a standard deviation of about 0.88 `std` (which
-/// [`lecun_normal`] divides out).
+/// [`lecun_normal`] divides out). Panics, naming the value, if `std` is negative or not finite
+/// (as [`Tensor::randn`] does).
 ///
 /// ```
 /// use tensor::DType;
 /// let x = nn::init::truncated_normal(&[1000], 0.5, DType::F64, &mut tensor::rng(0));
 /// assert!(x.abs()?.max(&[0], false)?.to_scalar()? <= 1.0, "within 2 std");
+/// let refused = std::panic::catch_unwind(|| {
+///     nn::init::truncated_normal(&[3], f64::NAN, DType::F64, &mut tensor::rng(0))
+/// });
+/// assert!(refused.is_err(), "a NaN std would fill the tensor with NaN");
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn truncated_normal(shape: &[usize], std: f64, dtype: DType, rng: &mut Rng) -> Tensor {
+    check_range("truncated_normal", "std", std, 0.0..f64::INFINITY)
+        .unwrap_or_else(|e| panic!("{e}"));
     let len: usize = shape.iter().product();
     let values: Vec<f64> = (0..len)
         .map(|_| loop {

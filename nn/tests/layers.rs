@@ -3,7 +3,7 @@
 //! momentum without gradients, and frozen parameters.
 
 use autograd::{Gradients, Var};
-use nn::init::{lecun_normal, xavier_uniform};
+use nn::init::{lecun_normal, truncated_normal, xavier_uniform};
 use nn::layers::{
     block_drop_path_rate, drop_path, patchify, Dropout, Encoder, EncoderBlock, EncoderConfig,
     LayerNorm, Linear, LinearInit, Mlp, MultiHeadSelfAttention, PatchEmbedding,
@@ -524,6 +524,40 @@ fn xavier_uniform_stays_within_its_bound_and_fills_it() {
     let direct = xavier_uniform(7, 3, DType::F32, &mut tensor::rng(0));
     assert_eq!(direct.shape(), [7, 3]);
     assert_eq!(direct.dtype(), DType::F32);
+}
+
+/// A std that would fill the weights with NaN (or a mirrored normal) stops the construction with
+/// a message naming the value: the Linear bias, the truncated normal.
+#[test]
+fn initializers_refuse_a_std_that_is_not_a_number_or_negative() {
+    let message = |f: Box<dyn FnOnce() + std::panic::UnwindSafe>| {
+        let payload = std::panic::catch_unwind(f).expect_err("should refuse");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    };
+    for std in [f64::NAN, -1e-6, f64::INFINITY] {
+        let err = message(Box::new(move || {
+            let init = LinearInit::XavierUniformNormalBias(std);
+            Linear::new(3, 2, init, DType::F32, &mut tensor::rng(0));
+        }));
+        assert!(
+            err.starts_with("randn: ") && err.contains(&format!("std {std}")),
+            "{err}"
+        );
+        let err = message(Box::new(move || {
+            truncated_normal(&[4], std, DType::F32, &mut tensor::rng(0));
+        }));
+        assert!(err.starts_with("truncated_normal: std = "), "{err}");
+    }
+    // Zero fans are empty weights, not an infinite bound or std.
+    for (inputs, outputs) in [(0, 0), (0, 3)] {
+        for init in [LinearInit::XavierUniform, LinearInit::LecunNormal] {
+            let layer = Linear::new(inputs, outputs, init, DType::F32, &mut tensor::rng(0));
+            assert_eq!(layer.weight.shape(), [outputs, inputs]);
+        }
+    }
 }
 
 #[test]

@@ -267,7 +267,8 @@ impl Tensor {
     }
 
     /// Independent uniform samples from `[low, high)`, drawn on the host from the seeded `rng`
-    /// (so every device sees the same numbers) and uploaded to `device` once.
+    /// (so every device sees the same numbers) and uploaded to `device` once. An error if a bound
+    /// is not finite or `low > high`.
     pub fn rand_on(
         shape: &[usize],
         low: f64,
@@ -276,6 +277,12 @@ impl Tensor {
         device: &Device,
         rng: &mut Rng,
     ) -> Result<Tensor> {
+        if !(low.is_finite() && high.is_finite() && low <= high) {
+            return Err(Error::invalid(
+                "rand",
+                format!("[{low}, {high}) is not a finite range with low ≤ high"),
+            ));
+        }
         let mut values = devices::filled_vec("rand", checked_numel("rand", shape)?, 0.0)?;
         for v in &mut values {
             *v = rng.gen_range(0.0..1.0) * (high - low) + low;
@@ -300,6 +307,7 @@ impl Tensor {
     }
 
     /// Independent normal samples, drawn on the host like [`Tensor::rand_on`] and uploaded once.
+    /// An error if the mean or the std is not finite or the std is negative.
     pub fn randn_on(
         shape: &[usize],
         mean: f64,
@@ -308,6 +316,12 @@ impl Tensor {
         device: &Device,
         rng: &mut Rng,
     ) -> Result<Tensor> {
+        if !(mean.is_finite() && std.is_finite() && std >= 0.0) {
+            return Err(Error::invalid(
+                "randn",
+                format!("mean {mean} and std {std}: both must be finite, the std not negative"),
+            ));
+        }
         let mut values = devices::filled_vec("randn", checked_numel("randn", shape)?, 0.0)?;
         for v in &mut values {
             *v = mean + std * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng);

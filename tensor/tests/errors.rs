@@ -547,3 +547,49 @@ fn a_tensor_too_large_for_memory_is_an_error() {
     ));
     assert!(m.starts_with("rand: out of memory: "), "{m}");
 }
+
+// ---------------------------------------------------------------- random tensors
+
+/// A range or distribution that would fill a tensor with NaN, inf or mirrored samples is refused
+/// before the seeded stream is touched, naming the values.
+#[test]
+fn random_tensors_refuse_bounds_and_stds_that_are_not_numbers() {
+    let nan = f64::NAN;
+    for (low, high) in [(nan, 1.0), (0.0, f64::INFINITY), (1.0, 0.0)] {
+        let mut rng = tensor::rng(0);
+        let err = msg(Tensor::rand_on(
+            &[3],
+            low,
+            high,
+            DType::F32,
+            &Device::Cpu,
+            &mut rng,
+        ));
+        assert_names(&err, "rand", &[&format!("[{low}, {high})")]);
+    }
+    for (mean, std) in [(0.0, nan), (0.0, -1.0), (f64::NEG_INFINITY, 1.0)] {
+        let mut rng = tensor::rng(0);
+        let err = msg(Tensor::randn_on(
+            &[3],
+            mean,
+            std,
+            DType::F32,
+            &Device::Cpu,
+            &mut rng,
+        ));
+        assert_names(
+            &err,
+            "randn",
+            &[&format!("mean {mean}"), &format!("std {std}")],
+        );
+    }
+    // A refused call leaves the stream where it was: the next draw is the seed's first.
+    let mut rng = tensor::rng(5);
+    assert!(Tensor::randn_on(&[3], 0.0, -1.0, DType::F64, &Device::Cpu, &mut rng).is_err());
+    let after = Tensor::randn(&[3], 0.0, 1.0, DType::F64, &mut rng);
+    let fresh = Tensor::randn(&[3], 0.0, 1.0, DType::F64, &mut tensor::rng(5));
+    assert_eq!(after.to_vec_f64().unwrap(), fresh.to_vec_f64().unwrap());
+    // Equal bounds are a constant, as `torch.Tensor.uniform_(a, a)` gives.
+    let same = Tensor::rand(&[2], 2.5, 2.5, DType::F64, &mut tensor::rng(0));
+    assert_eq!(same.to_vec_f64().unwrap(), [2.5, 2.5]);
+}

@@ -13,7 +13,8 @@ pub(crate) const INPUT_AND_WEIGHTS: [&str; 2] = ["the input is", "the layer's we
 pub enum LinearInit {
     /// Xavier-uniform weight, zero bias (attention projections).
     XavierUniform,
-    /// Xavier-uniform weight, bias `N(0, std²)` (the reference MLP uses std 1e-6).
+    /// Xavier-uniform weight, bias `N(0, std²)` (the reference MLP uses std 1e-6); [`Linear::new`]
+    /// panics, naming the value, on a negative or non-finite std.
     XavierUniformNormalBias(f64),
     /// LeCun-normal weight, zero bias (image classification heads).
     LecunNormal,
