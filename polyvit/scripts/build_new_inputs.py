@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build labelled folders of pictures the image tasks never saw in training, to score a
 checkpoint with `polyvit eval --checkpoint C --data DIR/<set>` (the README's "New pictures"
-numbers).
+numbers; every set's scores are in docs/own-data.md).
 
 Usage: python3 build_new_inputs.py POLYVIT_BINARY OUT_DIR [SKLEARN_WHEEL]
 

@@ -161,7 +161,7 @@ pub struct BandMeanRemoval {
     /// 0.700 on the embedded suite when it was introduced).
     pub spoken_digits: bool,
     /// Off by default: each language is spoken by one or two voices, so a voice's spectral
-    /// colour, which the band means carry, is a cue to the language (`README.md` has both runs).
+    /// colour, which the band means carry, is a cue to the language (`docs/full-suite.md` has both runs).
     pub language_id: bool,
 }
 
