@@ -119,9 +119,10 @@ pub fn gradcheck(
                 - evaluate(-options.step).map_err(fail)?)
                 / (2.0 * options.step);
             let a = analytic[j];
-            if (a - numeric).abs() > options.atol + options.rtol * a.abs().max(numeric.abs())
-                || !a.is_finite()
-            {
+            let tolerance = options.atol + options.rtol * a.abs().max(numeric.abs());
+            // Written so that a NaN on either side fails: `NaN > tolerance` would not.
+            let agree = (a - numeric).abs() <= tolerance;
+            if !(agree && a.is_finite() && numeric.is_finite()) {
                 let names: Vec<&str> = ops.iter().map(|op| op.name()).collect();
                 return Err(format!(
                     "gradcheck failed for ops {names:?}: input {i} of shape {:?}, element {j} (index {:?}): analytic {a:.10e} vs numeric {numeric:.10e}",

@@ -49,6 +49,7 @@ ops! {
     Maximum => "maximum",
     Minimum => "minimum",
     Sum => "sum",
+    Mean => "mean",
     Max => "max",
     Min => "min",
     Reshape => "reshape",

@@ -166,6 +166,7 @@ fn check(
         Op::Minimum => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x
             .minimum(&y)),
         Op::Sum => unary!(inputs.signed(&[a, b, c]), |x| x.sum(&[0, 2], false)),
+        Op::Mean => unary!(inputs.signed(&[a, b, c]), |x| x.mean(&[2, 0], true)),
         Op::Max => unary!(inputs.signed(&[a, b, c]), |x| x.max(&[1], true)),
         Op::Min => unary!(inputs.signed(&[a, b, c]), |x| x.min(&[0, 2], false)),
         Op::Reshape => unary!(inputs.signed(&[a, b, c]), |x| x
@@ -187,8 +188,22 @@ fn check(
             let indices = Indices::new(device, &indices).unwrap();
             unary!(inputs.signed(&[a, b]), |x| x.index_select(0, &indices))
         }
+        // A batch against a matrix, then the vector forms (`Var::matmul` unsqueezes and squeezes
+        // them itself): a row vector against a batch, a batch against a column vector, a dot.
         Op::Matmul => binary!(inputs.signed(&[c, a, b]), inputs.signed(&[b, a]), |x, y| x
-            .matmul(&y)),
+            .matmul(&y))
+        .and(binary!(
+            inputs.signed(&[b]),
+            inputs.signed(&[c, b, a]),
+            |x, y| x.matmul(&y)
+        ))
+        .and(binary!(
+            inputs.signed(&[c, a, b]),
+            inputs.signed(&[b]),
+            |x, y| x.matmul(&y)
+        ))
+        .and(binary!(inputs.signed(&[b]), inputs.signed(&[b]), |x, y| x
+            .matmul(&y))),
         Op::Softmax => unary!(inputs.signed(&[a, b, c]), |x| x.scaled_softmax(1, 0.7)),
         Op::LogSoftmax => unary!(inputs.signed(&[a, b, c]), |x| x.log_softmax(2)),
         Op::LayerNorm => {
@@ -306,6 +321,62 @@ fn a_wrong_rule_is_caught() {
         msg.contains("analytic") && msg.contains("numeric") && msg.contains("mul"),
         "{msg}"
     );
+}
+
+/// A forward that gives NaN fails the check even when its rule's gradient is finite: the numeric
+/// derivative is NaN, which compares as neither close nor far.
+#[test]
+fn a_nan_forward_is_caught() {
+    let x = Tensor::from_f64s(&[0.5, -1.0], &[2], DType::F64).unwrap();
+    let nan_forward = |v: &[Var]| {
+        let value = v[0].value().mul_scalar(f64::NAN)?;
+        let rule = |g: &Tensor, _: &[bool]| Ok(vec![Some(g.zeros_like()?)]);
+        Ok(Var::custom(value, &[&v[0]], rule))
+    };
+    let msg = gradcheck(nan_forward, &[x], &GradcheckOptions::default())
+        .expect_err("the check must fail");
+    assert!(msg.contains("numeric NaN"), "{msg}");
+}
+
+/// `x⁰ ≡ 1` has gradient 0 everywhere, at `x = ±0` too (where `0·x⁻¹` is NaN), on every device,
+/// as PyTorch's `pow(x, 0.0)`.
+#[test]
+fn pow_scalar_of_zero_has_a_zero_gradient() {
+    for device in tensor::test_devices() {
+        let x = Tensor::from_f64s_on(&[0.0, -0.0, 2.0], &[3], DType::F32, &device).unwrap();
+        let x = Var::parameter(x);
+        let grads = x
+            .pow_scalar(0.0)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let dx = grads.get(&x).unwrap().to_vec_f64().unwrap();
+        assert_eq!(dx, [0.0, 0.0, 0.0], "{device}");
+    }
+}
+
+/// `maximum` and `minimum` send the gradient to both inputs where either is NaN (the output is
+/// NaN), as PyTorch does, and otherwise to the winner, half each on a tie, on every device.
+#[test]
+fn extremum_gradients_with_nan_are_pytorchs() {
+    let nan = f64::NAN;
+    for device in tensor::test_devices() {
+        let var = |values: &[f64]| {
+            Var::parameter(Tensor::from_f64s_on(values, &[4], DType::F32, &device).unwrap())
+        };
+        let (a, b) = (var(&[nan, 1.0, 2.0, 3.0]), var(&[1.0, nan, 2.0, 1.0]));
+        for (z, da_want, db_want) in [
+            (a.maximum(&b), [1.0, 1.0, 0.5, 1.0], [1.0, 1.0, 0.5, 0.0]),
+            (a.minimum(&b), [1.0, 1.0, 0.5, 0.0], [1.0, 1.0, 0.5, 1.0]),
+        ] {
+            let grads = z.unwrap().sum_all().unwrap().backward().unwrap();
+            let da = grads.get(&a).unwrap().to_vec_f64().unwrap();
+            let db = grads.get(&b).unwrap().to_vec_f64().unwrap();
+            assert_eq!((da, db), (da_want.to_vec(), db_want.to_vec()), "{device}");
+        }
+    }
 }
 
 /// Where `b·aᵇ⁻¹` or `aᵇ·ln a` is `0·∞`, `pow`'s gradients take PyTorch's values, on every

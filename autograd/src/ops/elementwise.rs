@@ -192,7 +192,8 @@ impl Var {
         ))
     }
 
-    /// `y = xᵖ` for a constant `p`; `dx = g·p·xᵖ⁻¹`.
+    /// `y = xᵖ` for a constant `p`; `dx = g·p·xᵖ⁻¹`, and `dx = 0` for `p = 0` (`y ≡ 1`), even
+    /// at `x = 0` where `0·x⁻¹` would be NaN (as [`Var::pow`] and PyTorch).
     ///
     /// ```
     /// use autograd::Var;
@@ -210,11 +211,19 @@ impl Var {
             Op::PowScalar,
             x.pow_scalar(p)?,
             &[self],
-            move |g, _| Ok(vec![Some(g.mul(&x.pow_scalar(p - 1.0)?.mul_scalar(p)?)?)]),
+            move |g, _| {
+                let slope = if p == 0.0 {
+                    x.zeros_like()?
+                } else {
+                    x.pow_scalar(p - 1.0)?.mul_scalar(p)?
+                };
+                Ok(vec![Some(g.mul(&slope)?)])
+            },
         ))
     }
 
-    /// `y = x²` (as `pow_scalar(2)`).
+    /// `y = x·x` (the product of `x` with itself, correctly rounded as [`Tensor::square`], where
+    /// `pow` may be a few ulps off); `dx = 2·g·x`, one `g·x` through each operand.
     ///
     /// ```
     /// use autograd::Var;
@@ -227,7 +236,7 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn square(&self) -> Result<Var> {
-        self.pow_scalar(2.0)
+        self.mul(self)
     }
 
     /// `y = x + c`; `dx = g`.
@@ -417,8 +426,9 @@ impl Var {
         }))
     }
 
-    /// `z = max(a, b)`; the gradient goes to the larger input, split evenly on ties:
-    /// `da = g·([a > b] + ½[a = b])`, `db = g·([b > a] + ½[a = b])`.
+    /// `z = max(a, b)`; the gradient goes to the larger input, split evenly on ties, and to both
+    /// where either is NaN (as in PyTorch): `da = g·(1 − [a < b] − ½[a = b])`,
+    /// `db = g·(1 − [b < a] − ½[a = b])` (no comparison with NaN holds).
     ///
     /// ```
     /// use autograd::Var;
@@ -436,7 +446,8 @@ impl Var {
         self.extremum(other, Op::Maximum)
     }
 
-    /// `z = min(a, b)`; the gradient goes to the smaller input, split evenly on ties.
+    /// `z = min(a, b)`; the gradient goes to the smaller input, split evenly on ties, and to both
+    /// where either is NaN: `da = g·(1 − [a > b] − ½[a = b])`, `db = g·(1 − [b > a] − ½[a = b])`.
     ///
     /// ```
     /// use autograd::Var;
@@ -462,14 +473,14 @@ impl Var {
             a.minimum(&b)?
         };
         Ok(Var::record(op, value, &[self, other], move |g, _| {
-            let a_wins = if op == Op::Maximum {
-                a.gt(&b)?
+            let (a_loses, b_loses) = if op == Op::Maximum {
+                (a.lt(&b)?, a.gt(&b)?)
             } else {
-                a.lt(&b)?
+                (a.gt(&b)?, a.lt(&b)?)
             };
             let tie = a.eq(&b)?.mul_scalar(0.5)?;
-            let share_a = a_wins.add(&tie)?;
-            let share_b = share_a.neg()?.add_scalar(1.0)?;
+            let share = |loses: Tensor| loses.add(&tie)?.neg()?.add_scalar(1.0);
+            let (share_a, share_b) = (share(a_loses)?, share(b_loses)?);
             Ok(vec![Some(g.mul(&share_a)?), Some(g.mul(&share_b)?)])
         }))
     }

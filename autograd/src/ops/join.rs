@@ -36,7 +36,8 @@ impl Var {
         }))
     }
 
-    /// Stacks same-shaped values along a new axis `axis` (unsqueeze, then concat).
+    /// Stacks same-shaped values along a new axis `axis` (unsqueeze, then concat):
+    /// `y[.., k, ..] = x_k`; `dx_k = g[.., k, ..]`.
     ///
     /// ```
     /// use autograd::Var;

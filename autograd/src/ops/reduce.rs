@@ -39,7 +39,7 @@ impl Var {
         }))
     }
 
-    /// The sum of every element.
+    /// The sum of every element, `y = Σ x`; `dx = g` at every element.
     ///
     /// ```
     /// use autograd::Var;
@@ -54,7 +54,8 @@ impl Var {
         self.sum(&(0..self.rank()).collect::<Vec<_>>(), false)
     }
 
-    /// `y = Σ_{axes} x / n` (as a sum times `1/n`).
+    /// `y = Σ_{axes} x / n`, `n` the number of elements reduced (as [`Tensor::mean`], the same
+    /// bits); `dx = g/n` broadcast back over the reduced axes.
     ///
     /// ```
     /// use autograd::Var;
@@ -67,14 +68,22 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Result<Var> {
-        let count: usize = axes
-            .iter()
-            .map(|&a| self.value().dim(a))
-            .product::<Result<usize>>()?;
-        self.sum(axes, keepdim)?.mul_scalar(1.0 / count as f64)
+        let value = self.value().mean(axes, keepdim)?;
+        let (shape, axes) = (self.shape().to_vec(), axes.to_vec());
+        // An f64 product, as Tensor::mean's: with an empty axis elsewhere, the others may multiply
+        // past usize.
+        let count: f64 = axes.iter().map(|&a| shape[a] as f64).product();
+        Ok(Var::record(Op::Mean, value, &[self], move |g, _| {
+            Ok(vec![Some(spread(
+                &g.div_scalar(count)?,
+                &shape,
+                &axes,
+                keepdim,
+            )?)])
+        }))
     }
 
-    /// The mean of every element.
+    /// The mean of every element, `y = Σ x / n`; `dx = g/n` at every element.
     ///
     /// ```
     /// use autograd::Var;
@@ -105,7 +114,8 @@ impl Var {
         self.extreme(axes, keepdim, Op::Max)
     }
 
-    /// `y = min_{axes} x`; the gradient goes to the minimal elements, split evenly on ties.
+    /// `y = min_{axes} x`; the gradient goes to the minimal elements, split evenly on ties:
+    /// `dx = g·[x = y]/#{x = y}`.
     ///
     /// ```
     /// use autograd::Var;

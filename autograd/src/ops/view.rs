@@ -28,7 +28,8 @@ impl Var {
         }))
     }
 
-    /// Removes the size-1 axis `axis` (a reshape).
+    /// Removes the size-1 axis `axis` (a reshape): `y[i, j] = x[i, 0, j]`; `dx = g` with the axis
+    /// put back.
     ///
     /// ```
     /// use autograd::Var;
@@ -44,7 +45,7 @@ impl Var {
         self.reshape(&shape)
     }
 
-    /// Inserts a size-1 axis at `axis` (a reshape).
+    /// Inserts a size-1 axis at `axis` (a reshape): `y[i, 0, j] = x[i, j]`; `dx = g` without it.
     ///
     /// ```
     /// use autograd::Var;
@@ -84,7 +85,8 @@ impl Var {
         }))
     }
 
-    /// Swaps axes `a` and `b` (a permutation).
+    /// Swaps axes `a` and `b` (a permutation): `y[.., j, .., i, ..] = x[.., i, .., j, ..]`;
+    /// `dx = g` with the two axes swapped back.
     ///
     /// ```
     /// use autograd::Var;
