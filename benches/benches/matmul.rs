@@ -20,7 +20,7 @@ fn randn(shape: &[usize], seed: u64) -> Tensor {
     Tensor::randn(shape, 0.0, 1.0, DType::F32, &mut rng(seed))
 }
 
-/// `c = a·b` for row-major `a` (m×k) and `b` given by its strides, single-threaded.
+/// `c = a·b` for row-major `a` (m×k) and `b` given by its (row, column) strides, single-threaded.
 #[allow(clippy::too_many_arguments)]
 fn raw_sgemm(
     m: usize,
@@ -28,11 +28,22 @@ fn raw_sgemm(
     n: usize,
     a: &[f32],
     b: &[f32],
-    b_strides: (isize, isize),
+    b_strides: (usize, usize),
     c: &mut [f32],
 ) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    // SAFETY: the lengths are checked above and the strides describe a k×n matrix inside `b`.
+    assert!(a.len() >= m * k && c.len() >= m * n);
+    let (rs, cs) = b_strides;
+    let last = (k.saturating_sub(1).checked_mul(rs))
+        .zip(n.saturating_sub(1).checked_mul(cs))
+        .and_then(|(down, across)| down.checked_add(across));
+    assert!(
+        rs <= b.len() && cs <= b.len() && (k * n == 0 || last.is_some_and(|l| l < b.len())),
+        "the strides {b_strides:?} leave b's {} elements",
+        b.len()
+    );
+    // SAFETY: the asserts above keep every element read (`i·k + j` of `a`, `i·rs + j·cs` of `b`
+    // for `i < k`, `j < n`) and written (`i·n + j` of `c`) inside its slice, and the strides
+    // (at most a slice's length) fit an isize.
     unsafe {
         matrixmultiply::sgemm(
             m,
@@ -43,8 +54,8 @@ fn raw_sgemm(
             k as isize,
             1,
             b.as_ptr(),
-            b_strides.0,
-            b_strides.1,
+            rs as isize,
+            cs as isize,
             0.0,
             c.as_mut_ptr(),
             n as isize,
@@ -77,10 +88,10 @@ fn sgemm(c: &mut Criterion) {
         );
         let mut out = vec![0f32; m * n];
         group.bench_function(BenchmarkId::new("raw", &id), |b| {
-            b.iter(|| raw_sgemm(m, k, n, &xs, &ws, (n as isize, 1), &mut out))
+            b.iter(|| raw_sgemm(m, k, n, &xs, &ws, (n, 1), &mut out))
         });
         group.bench_function(BenchmarkId::new("raw_wT", &id), |b| {
-            b.iter(|| raw_sgemm(m, k, n, &xs, &wts, (1, k as isize), &mut out))
+            b.iter(|| raw_sgemm(m, k, n, &xs, &wts, (1, k), &mut out))
         });
     }
     group.finish();
@@ -123,7 +134,7 @@ fn attention(c: &mut Criterion) {
                     tokens,
                     &qs[h * qk..],
                     &ks[h * qk..],
-                    (1, dh as isize),
+                    (1, dh),
                     &mut out[h * tokens * tokens..],
                 );
             }
@@ -138,7 +149,7 @@ fn attention(c: &mut Criterion) {
                     dh,
                     &ps[h * tokens * tokens..],
                     &vs[h * qk..],
-                    (dh as isize, 1),
+                    (dh, 1),
                     &mut out[h * qk..],
                 );
             }

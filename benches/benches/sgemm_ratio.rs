@@ -21,6 +21,12 @@ fn best_of(times: &mut Duration, f: impl FnOnce()) {
 
 /// One case: `a` (m×k, any layout) times `b` (k×n, any layout).
 fn case(name: &str, a: &Tensor, b: &Tensor, rounds: usize) {
+    assert!(
+        a.rank() == 2 && b.rank() == 2 && a.shape()[1] == b.shape()[0],
+        "{name}: {:?} x {:?} is not a matrix product",
+        a.shape(),
+        b.shape()
+    );
     let (m, k, n) = (a.shape()[0], a.shape()[1], b.shape()[1]);
     let (la, lb) = (a.layout(), b.layout());
     let (a_data, b_data) = (a.contiguous().unwrap(), b.contiguous().unwrap());
@@ -43,7 +49,9 @@ fn case(name: &str, a: &Tensor, b: &Tensor, rounds: usize) {
     for _ in 0..rounds {
         best_of(&mut ours, || drop(a.matmul(b).unwrap()));
         best_of(&mut raw, || {
-            // SAFETY: `ra` and `rb` hold the layouts `la` and `lb` (built above); `c` is m×n.
+            // SAFETY: `ra` and `rb` hold the layouts `la` and `lb` (built above, so every
+            // stride of an axis longer than 1 is below their lengths; a size-1 axis's is given
+            // as 0), of an m×k and a k×n matrix (asserted); `c` is m×n.
             unsafe {
                 matrixmultiply::sgemm(
                     m,
@@ -51,11 +59,11 @@ fn case(name: &str, a: &Tensor, b: &Tensor, rounds: usize) {
                     n,
                     1.0,
                     ra.as_ptr().add(la.offset()),
-                    la.strides()[0] as isize,
-                    la.strides()[1] as isize,
+                    la.walk_stride(0) as isize,
+                    la.walk_stride(1) as isize,
                     rb.as_ptr().add(lb.offset()),
-                    lb.strides()[0] as isize,
-                    lb.strides()[1] as isize,
+                    lb.walk_stride(0) as isize,
+                    lb.walk_stride(1) as isize,
                     0.0,
                     c.as_mut_ptr(),
                     n as isize,

@@ -15,13 +15,14 @@ pub struct Layout {
     offset: usize,
 }
 
-/// Row-major (C order) strides of a dense array of `shape`.
+/// Row-major (C order) strides of a dense array of `shape`. The products saturate: only a shape
+/// with a zero elsewhere can pass usize (`[0, 2⁴⁰, 2⁴⁰]`), and its strides are never stepped.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
-    let mut step = 1;
+    let mut step = 1usize;
     for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
         *stride = step;
-        step *= dim;
+        step = step.saturating_mul(dim);
     }
     strides
 }
@@ -100,8 +101,11 @@ impl Layout {
         self.shape.len()
     }
 
-    /// Number of elements (1 for a scalar, 0 if any dimension is 0).
+    /// Number of elements (1 for a scalar, 0 if any dimension is 0, whatever the others).
     pub fn numel(&self) -> usize {
+        if self.shape.contains(&0) {
+            return 0;
+        }
         self.shape.iter().product()
     }
 
@@ -112,7 +116,7 @@ impl Layout {
             if dim != 1 && stride != expected {
                 return false;
             }
-            expected *= dim;
+            expected = expected.saturating_mul(dim);
         }
         true
     }

@@ -85,6 +85,30 @@ fn sizes_that_overflow_are_errors() {
     );
 }
 
+/// A size-1 axis's stride is never multiplied by a nonzero index, so any value makes a valid
+/// layout; products read such layouts right on every device (the CPU caps the strides it hands
+/// its GEMM, which negates and multiplies them).
+#[test]
+fn size_one_axes_with_huge_strides_read_right() {
+    for device in test_devices() {
+        let x = six(&device);
+        let column = layout(&[2, 1], &[1, 1 << 63], 0); // x[0], x[1]
+        let single = layout(&[1, 1], &[1 << 63, usize::MAX], 2); // x[2]
+        let y = x.matmul(&column, &x, &single).unwrap();
+        let y = y.to_host::<f32>(&Layout::contiguous(&[2, 1])).unwrap();
+        assert_eq!(y, [0.0, 2.0], "{device}");
+        let row = layout(&[1, 3], &[usize::MAX / 2, 1], 3); // x[3..6]
+        let b = layout(&[3, 2], &[2, 1], 0);
+        let y = x.matmul(&row, &x, &b).unwrap();
+        let y = y.to_host::<f32>(&Layout::contiguous(&[1, 2])).unwrap();
+        assert_eq!(
+            y,
+            [28.0, 40.0],
+            "{device}: [3, 4, 5] · [[0, 1], [2, 3], [4, 5]]"
+        );
+    }
+}
+
 #[test]
 fn shapes_that_do_not_fit_the_op_are_errors() {
     for device in test_devices() {

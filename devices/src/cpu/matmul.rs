@@ -90,7 +90,8 @@ impl Gemm {
             let depth = block.min(self.k - first);
             // SAFETY: the caller's layouts were validated against the buffer lengths, so every
             // index `start + i·rs + j·cs` for `i < m`, `j < k` (resp. `k`, `n`) lies inside `a`
-            // (resp. `b`); this block's operands start `first < k` columns into `a` and rows
+            // (resp. `b`), and every stride is at most its buffer's length (`matmul` caps a
+            // size-1 axis's); this block's operands start `first < k` columns into `a` and rows
             // into `b` and span `depth ≤ k − first` of them, so they stay inside. `c` holds
             // exactly `m·n` elements written with row stride `n`. `gemm` picks its kernels by the
             // `TypeId` of `T` (f32 or f64), not by a pointer cast of ours.
@@ -135,12 +136,22 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
         a_layout.shape()[rank - 1],
         b_layout.shape()[rank - 1],
     );
-    let stride = |l: &Layout, axis: usize| l.strides()[axis] as isize;
+    // The layout checks bound `stride·(size − 1)` by the buffer, which leaves a size-1 axis's
+    // stride free (a crafted layout may hold 1 << 63 there). Capped at the buffer's length (at
+    // most isize::MAX for a slice), every stride given to gemm fits an isize, so its negations
+    // and products cannot overflow; an axis of size > 1 already has a smaller stride.
+    let stride = |l: &Layout, len: usize, axis: usize| l.strides()[axis].min(len) as isize;
     let gemm = Gemm {
         k,
         n,
-        a_strides: (stride(a_layout, rank - 2), stride(a_layout, rank - 1)),
-        b_strides: (stride(b_layout, rank - 2), stride(b_layout, rank - 1)),
+        a_strides: (
+            stride(a_layout, a.len(), rank - 2),
+            stride(a_layout, a.len(), rank - 1),
+        ),
+        b_strides: (
+            stride(b_layout, b.len(), rank - 2),
+            stride(b_layout, b.len(), rank - 1),
+        ),
     };
     let (a_batch, b_batch) = (a_layout.leading(rank - 2), b_layout.leading(rank - 2));
     let batch_walk = Walk::new([&a_batch, &b_batch]);

@@ -36,8 +36,14 @@ fn write_bytes<T>(runtime: &Runtime, buffer: &mut ClBuffer<T>, bytes: &[u8]) -> 
     if bytes.is_empty() {
         return Ok(());
     }
-    // SAFETY: the write is blocking, so `bytes` outlives the copy; `bytes.len()` is the byte
-    // size of `buffer.len()` elements, which the buffer holds.
+    assert!(
+        bytes.len() <= buffer.len() * std::mem::size_of::<T>(),
+        "writing {} bytes to a buffer of {} elements",
+        bytes.len(),
+        buffer.len()
+    );
+    // SAFETY: the write is blocking, so `bytes` outlives the copy; `bytes` fits the buffer
+    // (asserted above; the callers pass the byte size of `buffer.len()` elements).
     unsafe {
         runtime
             .queue
