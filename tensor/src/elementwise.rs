@@ -160,12 +160,14 @@ unary_methods! {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     sigmoid => Sigmoid;
-    /// `max(x, 0)`.
+    /// `max(x, 0)`, NaN kept (as PyTorch: a NaN is not turned into 0).
     ///
     /// ```
     /// use tensor::{DType, Tensor};
-    /// let x = Tensor::from_f64s(&[-1.0, 0.0, 2.5], &[3], DType::F64)?;
-    /// assert_eq!(x.relu()?.to_vec_f64()?, [0.0, 0.0, 2.5]);
+    /// let x = Tensor::from_f64s(&[-1.0, 0.0, 2.5, f64::NAN], &[4], DType::F64)?;
+    /// let y = x.relu()?.to_vec_f64()?;
+    /// assert_eq!(y[..3], [0.0, 0.0, 2.5]);
+    /// assert!(y[3].is_nan());
     /// # Ok::<(), tensor::Error>(())
     /// ```
     relu => Relu;

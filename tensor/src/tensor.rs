@@ -203,39 +203,37 @@ impl Tensor {
         other: &Tensor,
         [mine, theirs]: [&str; 2],
     ) -> Result<()> {
-        if self.device() != other.device() {
-            return Err(Error::Device {
-                op,
-                msg: format!(
-                    "{mine} on {} and {theirs} on {}",
-                    self.device(),
-                    other.device()
-                ),
-            });
-        }
-        if self.dtype() != other.dtype() {
-            return Err(Error::DType {
-                op,
-                lhs: self.dtype(),
-                rhs: other.dtype(),
-            });
-        }
-        Ok(())
+        self.check_kind(op, other, |here, there| {
+            format!("{mine} on {here} and {theirs} on {there}")
+        })
     }
 
     /// Checks that `other` lives on the same device and has the same dtype as `self`.
     pub(crate) fn check_same_kind(&self, op: &'static str, other: &Tensor) -> Result<()> {
+        self.check_kind(op, other, |here, there| {
+            format!("operands are on {here} and {there}")
+        })
+    }
+
+    /// The one kind check: the device first (as PyTorch's "on the same device"), said by
+    /// `device_message(self's, other's)`, then the dtype.
+    fn check_kind(
+        &self,
+        op: &'static str,
+        other: &Tensor,
+        device_message: impl FnOnce(&Device, &Device) -> String,
+    ) -> Result<()> {
+        if self.device() != other.device() {
+            return Err(Error::Device {
+                op,
+                msg: device_message(&self.device(), &other.device()),
+            });
+        }
         if self.dtype() != other.dtype() {
             return Err(Error::DType {
                 op,
                 lhs: self.dtype(),
                 rhs: other.dtype(),
-            });
-        }
-        if self.device() != other.device() {
-            return Err(Error::Device {
-                op,
-                msg: format!("operands are on {} and {}", self.device(), other.device()),
             });
         }
         Ok(())

@@ -593,3 +593,26 @@ fn random_tensors_refuse_bounds_and_stds_that_are_not_numbers() {
     let same = Tensor::rand(&[2], 2.5, 2.5, DType::F64, &mut tensor::rng(0));
     assert_eq!(same.to_vec_f64().unwrap(), [2.5, 2.5]);
 }
+
+/// Operands that differ in both device and dtype are told the device first (as PyTorch's "on the
+/// same device"), by the element-wise ops and by the layers' kind check alike.
+#[test]
+fn a_device_mismatch_is_named_before_a_dtype_mismatch() {
+    let devices = tensor::test_devices();
+    let Some(other) = devices.iter().find(|d| **d != Device::Cpu) else {
+        return; // One device only: nothing can differ (CI has OpenCL, and fails without it).
+    };
+    let x = Tensor::zeros(&[2], DType::F32);
+    let y = Tensor::zeros(&[2], DType::F64).to_device(other).unwrap();
+    assert_names(&msg(x.add(&y)), "add", &["operands are on cpu and opencl"]);
+    let roles = ["the logits are", "the targets"];
+    let err = x
+        .check_kind_against("loss", &y, roles)
+        .unwrap_err()
+        .to_string();
+    assert_names(
+        &err,
+        "loss",
+        &["the logits are on cpu and the targets on opencl"],
+    );
+}
