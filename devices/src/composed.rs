@@ -98,7 +98,10 @@ fn row_mean<B: Backend, T: Element>(
     )
 }
 
-/// `μ = mean(x)`, `r = 1/√(mean((x − μ)²) + ε)`, `y = (x − μ)·r·γ + β` per row.
+/// `μ = mean(x)`, `r = 1/√(mean((x − μ)²) + ε)`, `y = (x − μ)·r·γ + β` per row. The fused
+/// kernels also take a constant row's value as its mean exactly (`Σx/d` can miss it by an ulp,
+/// which `r` amplifies up to `1/√ε`); this textbook version does not, so the tests hold them to
+/// it on rows that vary, and to `β` exactly on constant ones (`tensor/tests/stability.rs`).
 pub fn layer_norm<B: Backend, T: Element>(
     backend: &B,
     x: &B::Buffer<T>,

@@ -127,11 +127,6 @@ impl OpenCl {
         self.runtime.info.name.clone()
     }
 
-    /// Whether `f64` kernels can run here (`cl_khr_fp64`).
-    pub fn has_fp64(&self) -> bool {
-        self.runtime.info.fp64
-    }
-
     /// All the device says about itself.
     pub fn info(&self) -> &DeviceInfo {
         &self.runtime.info
