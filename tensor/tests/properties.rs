@@ -1,7 +1,8 @@
 //! Property tests: every element-wise, reduction, view and join op of `Tensor` against a naive
 //! `f64` reference written with plain loops (see `common`), on random shapes (rank 0..4, dims
 //! 0..5), on non-contiguous inputs (permuted, narrowed, broadcast, squeezed views), in f32 and f64,
-//! and occasionally on large inputs (> 32768 elements) so the parallel code paths run.
+//! and occasionally on large inputs (> 32768 elements) so the parallel code paths run. Every case
+//! runs on every device of `tensor::test_devices()`, with the same inputs (`on_every_device`).
 //!
 //! Matrix products, softmax and layer norm live in `properties_linalg.rs`.
 
@@ -11,7 +12,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::f64::consts::PI;
-use tensor::{DType, Device, Result, Tensor};
+use tensor::{DType, Result, Tensor};
 
 // ---------------------------------------------------------------- element-wise, unary
 
@@ -348,53 +349,62 @@ fn check_binary_ops(
 proptest! {
     #![proptest_config(config(96))]
 
+    /// Every unary element-wise op (and `affine`) of a random, often non-contiguous input against
+    /// its `f64` reference, on every device.
     #[test]
     fn unary_ops_match_reference(
         shape in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let values = if g.coin(0.2) { Values::Uniform(-6.0, 6.0) } else { Values::mixed(&mut g) };
-        let x = any_input(&mut g, &shape, dtype, values);
-        check_unary_ops(&x, dtype)?;
+        on_every_device(seed, |g| {
+            let values = if g.coin(0.2) { Values::Uniform(-6.0, 6.0) } else { Values::mixed(g) };
+            let x = any_input(g, &shape, dtype, values);
+            check_unary_ops(&x, dtype)
+        })?;
     }
 
+    /// Every binary element-wise op, on broadcasting operands both ways round and with a scalar,
+    /// against its `f64` reference, on every device.
     #[test]
     fn binary_ops_broadcast_and_match_reference(
         out in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let (sa, sb) = (broadcastable_to(&mut g, &out), broadcastable_to(&mut g, &out));
-        let values = Values::mixed(&mut g);
-        let a = any_input(&mut g, &sa, dtype, values);
-        let b = any_input(&mut g, &sb, dtype, values);
-        let s = if g.coin(0.5) { (g.below(9) as f64 - 4.0) / 2.0 } else { g.uniform(-2.0, 2.0) };
-        check_binary_ops(&a, &b, s, dtype)?;
+        on_every_device(seed, |g| {
+            let (sa, sb) = (broadcastable_to(g, &out), broadcastable_to(g, &out));
+            let values = Values::mixed(g);
+            let a = any_input(g, &sa, dtype, values);
+            let b = any_input(g, &sb, dtype, values);
+            let s = if g.coin(0.5) { (g.below(9) as f64 - 4.0) / 2.0 } else { g.uniform(-2.0, 2.0) };
+            check_binary_ops(&a, &b, s, dtype)
+        })?;
     }
 }
 
+// The slowest test of the file (under PoCL, its OpenCL half takes about 2.5 times the CPU's):
+// 3 cases, each on every device, take about the time of the 6 cases that used to be split at
+// random between the CPU and OpenCL, and give each device the 3 cases it got on average.
 proptest! {
-    #![proptest_config(config(6))]
+    #![proptest_config(config(3))]
 
+    /// The unary and binary element-wise ops on inputs of more than 32768 elements (the parallel
+    /// code paths), against their references, on every device.
     #[test]
     fn element_wise_ops_on_large_inputs(
         shape in large_shape_strategy(),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let values = Values::mixed(&mut g);
-        let x = any_input(&mut g, &shape, dtype, values);
-        check_unary_ops(&x, dtype)?;
-        let sb = broadcastable_to(&mut g, &shape);
-        let y = any_input(&mut g, &sb, dtype, values);
-        check_binary_ops(&x, &y, 0.5, dtype)?;
+        on_every_device(seed, |g| {
+            let values = Values::mixed(g);
+            let x = any_input(g, &shape, dtype, values);
+            check_unary_ops(&x, dtype)?;
+            let sb = broadcastable_to(g, &shape);
+            let y = any_input(g, &sb, dtype, values);
+            check_binary_ops(&x, &y, 0.5, dtype)
+        })?;
     }
 }
 
@@ -559,85 +569,92 @@ fn check_arg_reductions(
 proptest! {
     #![proptest_config(config(128))]
 
+    /// Sum, mean, max, min over random axes and over all of them, `sum_all`,
+    /// `sum_of_squares_all`, argmax and argmin against their references, on every device.
     #[test]
     fn reductions_match_reference(
         shape in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         keepdim in any::<bool>(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let values = Values::mixed(&mut g);
-        let x = any_input(&mut g, &shape, dtype, values);
-        let axes = random_axes(&mut g, shape.len());
-        check_reductions(&x, &axes, keepdim, dtype)?;
-        // Reducing every axis, as sum_all / mean_all do.
-        let all: Vec<usize> = (0..shape.len()).collect();
-        check_reductions(&x, &all, keepdim, dtype)?;
-        let f = fold(&x.r, &all, false);
-        let total = x.t.sum_all().unwrap();
-        prop_assert!(total.shape().is_empty());
-        check_scaled("sum_all", &total, &f.sum, dtype, tol(dtype),
-            |_| f.sum_abs.data[0] * (f.count as f64).sqrt() / 10.0)?;
-        // The sum of squares against the reference, and (where the input is contiguous, as
-        // a gradient is) bit for bit against squaring and then summing.
-        let squares = fold(&x.r.map(|v| v * v), &all, false);
-        let got = x.t.sum_of_squares_all().unwrap();
-        check_scaled("sum_of_squares_all", &got, &squares.sum, dtype, tol(dtype),
-            |_| squares.sum.data[0] * (f.count as f64).sqrt() / 10.0)?;
-        if x.t.is_contiguous() {
-            let composed = x.t.square().unwrap().sum_all().unwrap();
-            prop_assert_eq!(
-                got.to_scalar().unwrap().to_bits(),
-                composed.to_scalar().unwrap().to_bits(),
-                "sum_of_squares_all of {:?} on {:?}", shape, device
-            );
-        }
-        let axis = g.below(shape.len() + 1);
-        check_arg_reductions(&x, axis, keepdim, dtype)?;
+        on_every_device(seed, |g| {
+            let values = Values::mixed(g);
+            let x = any_input(g, &shape, dtype, values);
+            let axes = random_axes(g, shape.len());
+            check_reductions(&x, &axes, keepdim, dtype)?;
+            // Reducing every axis, as sum_all / mean_all do.
+            let all: Vec<usize> = (0..shape.len()).collect();
+            check_reductions(&x, &all, keepdim, dtype)?;
+            let f = fold(&x.r, &all, false);
+            let total = x.t.sum_all().unwrap();
+            prop_assert!(total.shape().is_empty());
+            check_scaled("sum_all", &total, &f.sum, dtype, tol(dtype),
+                |_| f.sum_abs.data[0] * (f.count as f64).sqrt() / 10.0)?;
+            // The sum of squares against the reference, and (where the input is contiguous, as
+            // a gradient is) bit for bit against squaring and then summing.
+            let squares = fold(&x.r.map(|v| v * v), &all, false);
+            let got = x.t.sum_of_squares_all().unwrap();
+            check_scaled("sum_of_squares_all", &got, &squares.sum, dtype, tol(dtype),
+                |_| squares.sum.data[0] * (f.count as f64).sqrt() / 10.0)?;
+            if x.t.is_contiguous() {
+                let composed = x.t.square().unwrap().sum_all().unwrap();
+                prop_assert_eq!(
+                    got.to_scalar().unwrap().to_bits(),
+                    composed.to_scalar().unwrap().to_bits(),
+                    "sum_of_squares_all of {:?}", shape
+                );
+            }
+            let axis = g.below(shape.len() + 1);
+            check_arg_reductions(&x, axis, keepdim, dtype)
+        })?;
     }
 }
 
 proptest! {
     #![proptest_config(config(8))]
 
+    /// The reductions of inputs of more than 32768 elements (the parallel code paths), over
+    /// random axes, the innermost axis and the outermost one, against their references, on every
+    /// device.
     #[test]
     fn reductions_on_large_inputs(
         shape in large_shape_strategy(),
         dtype in dtype_strategy(),
         keepdim in any::<bool>(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let values = Values::mixed(&mut g);
-        let x = any_input(&mut g, &shape, dtype, values);
-        let axes = random_axes(&mut g, shape.len());
-        check_reductions(&x, &axes, keepdim, dtype)?;
-        // The two loop orders of the kernel: innermost axis reduced, and innermost axis kept.
-        let last = shape.len() - 1;
-        check_reductions(&x, &[last], keepdim, dtype)?;
-        check_reductions(&x, &[0], keepdim, dtype)?;
-        let axis = g.below(shape.len());
-        check_arg_reductions(&x, axis, keepdim, dtype)?;
+        on_every_device(seed, |g| {
+            let values = Values::mixed(g);
+            let x = any_input(g, &shape, dtype, values);
+            let axes = random_axes(g, shape.len());
+            check_reductions(&x, &axes, keepdim, dtype)?;
+            // The two loop orders of the kernel: innermost axis reduced, and innermost axis kept.
+            let last = shape.len() - 1;
+            check_reductions(&x, &[last], keepdim, dtype)?;
+            check_reductions(&x, &[0], keepdim, dtype)?;
+            let axis = g.below(shape.len());
+            check_arg_reductions(&x, axis, keepdim, dtype)
+        })?;
     }
 }
 
-/// A draw of `reductions_on_large_inputs` that once failed: the input is a broadcast view (all
-/// strides 0), whose sum over every axis was one sequential chain of 32,768 additions.
+/// A draw of `reductions_on_large_inputs` that once failed on the CPU: the input is a broadcast
+/// view (all strides 0), whose sum over every axis was one sequential chain of 32,768 additions.
+/// Checked on every device.
 #[test]
 fn sum_of_a_large_broadcast_view_keeps_its_rounding_error_small() {
-    let device = Device::Cpu;
-    let mut g = Gen::on(14058938881481560301, &device);
-    let values = Values::mixed(&mut g);
-    let x = any_input(&mut g, &[32, 32, 32], DType::F32, values);
-    assert_eq!(
-        x.t.layout().strides(),
-        [0, 0, 0],
-        "the draw is no longer a broadcast view"
-    );
-    check_reductions(&x, &[0, 1, 2], false, DType::F32).unwrap();
+    on_every_device(14058938881481560301, |g| {
+        let values = Values::mixed(g);
+        let x = any_input(g, &[32, 32, 32], DType::F32, values);
+        prop_assert_eq!(
+            x.t.layout().strides(),
+            [0, 0, 0],
+            "the draw is no longer a broadcast view"
+        );
+        check_reductions(&x, &[0, 1, 2], false, DType::F32)
+    })
+    .unwrap();
 }
 
 // ---------------------------------------------------------------- views and copies
@@ -772,46 +789,52 @@ fn check_views(x: &Input, g: &mut Gen, dtype: DType) -> std::result::Result<(), 
 proptest! {
     #![proptest_config(config(128))]
 
+    /// Every view op (and `contiguous`, `deep_copy`, `to_dtype`, `to_vec`) of a random input
+    /// against the reference's own index arithmetic, on every device.
     #[test]
     fn views_and_copies_match_reference(
         shape in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0));
-        check_views(&x, &mut g, dtype)?;
+        on_every_device(seed, |g| {
+            let x = any_input(g, &shape, dtype, Values::Uniform(-2.0, 2.0));
+            check_views(&x, g, dtype)
+        })?;
     }
 
+    /// Views nested up to 5 deep read (and copy out) the elements the reference says, on every
+    /// device.
     #[test]
     fn views_of_views_compose(
         shape in shape_strategy(1, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        // Deeper nesting than the other tests use: up to 5 views stacked.
-        let mut g = Gen::on(seed, &device);
-        let x = input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0), 5);
-        check_exact("nested views", &x.t, &x.r, dtype)?;
-        check_exact("contiguous of nested views", &x.t.contiguous().unwrap(), &x.r, dtype)?;
+        on_every_device(seed, |g| {
+            // Deeper nesting than the other tests use: up to 5 views stacked.
+            let x = input(g, &shape, dtype, Values::Uniform(-2.0, 2.0), 5);
+            check_exact("nested views", &x.t, &x.r, dtype)?;
+            check_exact("contiguous of nested views", &x.t.contiguous().unwrap(), &x.r, dtype)
+        })?;
     }
 }
 
 proptest! {
     #![proptest_config(config(4))]
 
+    /// The view and copy checks on inputs of more than 32768 elements (the parallel copy
+    /// kernels), on every device.
     #[test]
     fn copies_of_large_views(
         shape in large_shape_strategy(),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0));
-        check_views(&x, &mut g, dtype)?;
+        on_every_device(seed, |g| {
+            let x = any_input(g, &shape, dtype, Values::Uniform(-2.0, 2.0));
+            check_views(&x, g, dtype)
+        })?;
     }
 }
 
@@ -856,81 +879,86 @@ fn index_add_reference(src: &Nd, shape: &[usize], axis: usize, indices: &[usize]
 proptest! {
     #![proptest_config(config(128))]
 
+    /// `concat` of parts of random lengths (some empty) and `stack` along a new axis (refused
+    /// past the rank) against the reference, on every device.
     #[test]
     fn concat_and_stack_match_reference(
         shape in shape_strategy(1, 4),
         dtype in dtype_strategy(),
         count in 1usize..=4,
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let axis = g.below(shape.len());
-        let parts: Vec<Input> = (0..count)
-            .map(|_| {
-                let mut s = shape.clone();
-                s[axis] = if g.coin(0.15) { 0 } else { g.below(5) + 1 };
-                any_input(&mut g, &s, dtype, Values::Uniform(-2.0, 2.0))
-            })
-            .collect();
-        let tensors: Vec<Tensor> = parts.iter().map(|p| p.t.clone()).collect();
-        let refs: Vec<Nd> = parts.iter().map(|p| p.r.clone()).collect();
-        let got = Tensor::concat(&tensors, axis).unwrap();
-        check_exact(&format!("concat along {axis}"), &got, &concat_reference(&refs, axis), dtype)?;
+        on_every_device(seed, |g| {
+            let axis = g.below(shape.len());
+            let parts: Vec<Input> = (0..count)
+                .map(|_| {
+                    let mut s = shape.clone();
+                    s[axis] = if g.coin(0.15) { 0 } else { g.below(5) + 1 };
+                    any_input(g, &s, dtype, Values::Uniform(-2.0, 2.0))
+                })
+                .collect();
+            let tensors: Vec<Tensor> = parts.iter().map(|p| p.t.clone()).collect();
+            let refs: Vec<Nd> = parts.iter().map(|p| p.r.clone()).collect();
+            let got = Tensor::concat(&tensors, axis).unwrap();
+            check_exact(&format!("concat along {axis}"), &got, &concat_reference(&refs, axis), dtype)?;
 
-        // stack: same shapes, a new axis anywhere in 0..=rank.
-        let parts: Vec<Input> = (0..count)
-            .map(|_| any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0)))
-            .collect();
-        let tensors: Vec<Tensor> = parts.iter().map(|p| p.t.clone()).collect();
-        let new_axis = g.below(shape.len() + 2);
-        let mut with_one = shape.clone();
-        with_one.insert(new_axis.min(shape.len()), 1);
-        let refs: Vec<Nd> = parts.iter().map(|p| p.r.reshape(&with_one)).collect();
-        let got = Tensor::stack(&tensors, new_axis);
-        if new_axis > shape.len() {
-            let err = got.expect_err("stack axis past the rank must fail").to_string();
-            prop_assert!(err.starts_with("stack:"), "{}", err);
-        } else {
-            check_exact(&format!("stack along {new_axis}"), &got.unwrap(),
-                &concat_reference(&refs, new_axis), dtype)?;
-        }
+            // stack: same shapes, a new axis anywhere in 0..=rank.
+            let parts: Vec<Input> = (0..count)
+                .map(|_| any_input(g, &shape, dtype, Values::Uniform(-2.0, 2.0)))
+                .collect();
+            let tensors: Vec<Tensor> = parts.iter().map(|p| p.t.clone()).collect();
+            let new_axis = g.below(shape.len() + 2);
+            let mut with_one = shape.clone();
+            with_one.insert(new_axis.min(shape.len()), 1);
+            let refs: Vec<Nd> = parts.iter().map(|p| p.r.reshape(&with_one)).collect();
+            let got = Tensor::stack(&tensors, new_axis);
+            if new_axis > shape.len() {
+                let err = got.expect_err("stack axis past the rank must fail").to_string();
+                prop_assert!(err.starts_with("stack:"), "{}", err);
+            } else {
+                check_exact(&format!("stack along {new_axis}"), &got.unwrap(),
+                    &concat_reference(&refs, new_axis), dtype)?;
+            }
+            Ok(())
+        })?;
     }
 
+    /// `index_select` with random (repeated) indices and `index_add_into` scattering back
+    /// (repeats accumulate) against the reference, on every device.
     #[test]
     fn index_select_and_index_add_match_reference(
         shape in shape_strategy(1, 4),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let axis = g.below(shape.len());
-        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0, 2.0));
-        let len = if shape[axis] == 0 { 0 } else { g.below(7) };
-        let idx: Vec<usize> = (0..len).map(|_| g.below(shape[axis])).collect();
-        let indices = tensor::Indices::new(&x.t.device(), &idx).unwrap();
-        let got = x.t.index_select(axis, &indices).unwrap();
-        check_exact(
-            &format!("index_select {idx:?} along {axis}"),
-            &got,
-            &index_select_reference(&x.r, axis, &idx),
-            dtype,
-        )?;
+        on_every_device(seed, |g| {
+            let axis = g.below(shape.len());
+            let x = any_input(g, &shape, dtype, Values::Uniform(-2.0, 2.0));
+            let len = if shape[axis] == 0 { 0 } else { g.below(7) };
+            let idx: Vec<usize> = (0..len).map(|_| g.below(shape[axis])).collect();
+            let indices = tensor::Indices::new(&x.t.device(), &idx).unwrap();
+            let got = x.t.index_select(axis, &indices).unwrap();
+            check_exact(
+                &format!("index_select {idx:?} along {axis}"),
+                &got,
+                &index_select_reference(&x.r, axis, &idx),
+                dtype,
+            )?;
 
-        // index_add_into: scatter a (non-contiguous) source back; repeated indices accumulate.
-        let mut src_shape = shape.clone();
-        src_shape[axis] = idx.len();
-        let src = any_input(&mut g, &src_shape, dtype, Values::Uniform(-2.0, 2.0));
-        let got = src.t.index_add_into(&shape, axis, &indices).unwrap();
-        check_scaled(
-            &format!("index_add_into {idx:?} along {axis}"),
-            &got,
-            &index_add_reference(&src.r, &shape, axis, &idx),
-            dtype,
-            tol(dtype),
-            |_| 4.0 * idx.len() as f64,
-        )?;
+            // index_add_into: scatter a (non-contiguous) source back; repeated indices accumulate.
+            let mut src_shape = shape.clone();
+            src_shape[axis] = idx.len();
+            let src = any_input(g, &src_shape, dtype, Values::Uniform(-2.0, 2.0));
+            let got = src.t.index_add_into(&shape, axis, &indices).unwrap();
+            check_scaled(
+                &format!("index_add_into {idx:?} along {axis}"),
+                &got,
+                &index_add_reference(&src.r, &shape, axis, &idx),
+                dtype,
+                tol(dtype),
+                |_| 4.0 * idx.len() as f64,
+            )
+        })?;
     }
 }
 

@@ -1,5 +1,7 @@
 //! Property tests of matrix products, softmax / log-softmax and layer norm (forward and backward)
 //! against naive `f64` references, on non-contiguous inputs, in f32 and f64, small and large.
+//! Every case runs on every device of `tensor::test_devices()`, with the same inputs
+//! (`on_every_device`).
 
 mod common;
 
@@ -108,46 +110,50 @@ fn matmul_shapes(g: &mut Gen, batch: &[usize], m: usize, k: usize, n: usize) -> 
 proptest! {
     #![proptest_config(config(256))]
 
+    /// `matmul` of small operands (1-D ones, broadcast batches, empty dims, non-contiguous
+    /// views) against NumPy's definition, on every device.
     #[test]
     fn matmul_matches_reference(
         batch in shape_strategy(0, 2),
         (m, k, n) in (dim_strategy(), dim_strategy(), dim_strategy()),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let [sa, sb] = matmul_shapes(&mut g, &batch, m, k, n);
-        let values = Values::mixed(&mut g);
-        let a = any_input(&mut g, &sa, dtype, values);
-        let b = any_input(&mut g, &sb, dtype, values);
-        check_matmul(&a, &b, dtype)?;
+        on_every_device(seed, |g| {
+            let [sa, sb] = matmul_shapes(g, &batch, m, k, n);
+            let values = Values::mixed(g);
+            let a = any_input(g, &sa, dtype, values);
+            let b = any_input(g, &sb, dtype, values);
+            check_matmul(&a, &b, dtype)
+        })?;
     }
 }
 
 proptest! {
     #![proptest_config(config(10))]
 
+    /// `matmul` of operands large enough for the parallel split, and `x·Wᵀ` through a transposed
+    /// view as in a Linear layer, against the reference, on every device.
     #[test]
     fn matmul_of_large_operands(
         batch in prop_oneof![Just(vec![]), (2usize..=4).prop_map(|b| vec![b]), Just(vec![2, 3])],
         (m, k, n) in (40usize..80, 40usize..80, 40usize..80),
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
         // Above 2^18 multiply-adds the kernel splits work over threads: over batch entries when
         // there are enough, else over row blocks of each product.
-        let mut g = Gen::on(seed, &device);
-        let [sa, sb] = matmul_shapes(&mut g, &batch, m, k, n);
-        let a = any_input(&mut g, &sa, dtype, Values::Uniform(-1.0, 1.0));
-        let b = any_input(&mut g, &sb, dtype, Values::Uniform(-1.0, 1.0));
-        check_matmul(&a, &b, dtype)?;
-        // x·Wᵀ as in a Linear layer: W stored [n, k], used through a transposed view.
-        let x = any_input(&mut g, &[m, k], dtype, Values::Uniform(-1.0, 1.0));
-        let w = dense(&mut g, &[n, k], dtype, Values::Uniform(-1.0, 1.0));
-        let wt = Input { t: w.t.t().unwrap(), r: w.r.transpose(0, 1) };
-        check_matmul(&x, &wt, dtype)?;
+        on_every_device(seed, |g| {
+            let [sa, sb] = matmul_shapes(g, &batch, m, k, n);
+            let a = any_input(g, &sa, dtype, Values::Uniform(-1.0, 1.0));
+            let b = any_input(g, &sb, dtype, Values::Uniform(-1.0, 1.0));
+            check_matmul(&a, &b, dtype)?;
+            // x·Wᵀ as in a Linear layer: W stored [n, k], used through a transposed view.
+            let x = any_input(g, &[m, k], dtype, Values::Uniform(-1.0, 1.0));
+            let w = dense(g, &[n, k], dtype, Values::Uniform(-1.0, 1.0));
+            let wt = Input { t: w.t.t().unwrap(), r: w.r.transpose(0, 1) };
+            check_matmul(&x, &wt, dtype)
+        })?;
     }
 }
 
@@ -222,18 +228,20 @@ fn check_softmax(x: &Input, axis: usize, dtype: DType) -> TestResult {
 proptest! {
     #![proptest_config(config(160))]
 
+    /// Softmax and log-softmax along a random axis (refused past the rank) of inputs of three
+    /// magnitudes against the definition, on every device.
     #[test]
     fn softmax_matches_reference(
         shape in shape_strategy(0, 4),
         dtype in dtype_strategy(),
         scale in prop_oneof![Just(1.0), Just(10.0), Just(100.0)],
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-2.0 * scale, 2.0 * scale));
-        let axis = g.below(shape.len() + 1);
-        check_softmax(&x, axis, dtype)?;
+        on_every_device(seed, |g| {
+            let x = any_input(g, &shape, dtype, Values::Uniform(-2.0 * scale, 2.0 * scale));
+            let axis = g.below(shape.len() + 1);
+            check_softmax(&x, axis, dtype)
+        })?;
     }
 }
 
@@ -256,38 +264,40 @@ fn same_numbers(what: &str, got: &Tensor, want: &Tensor, exact: bool, dtype: DTy
 proptest! {
     #![proptest_config(config(48))]
 
+    /// Attention's softmax(Q·Kᵀ·s): the scale inside the kernel gives the numbers of a separate
+    /// multiplication, forward and backward (bit for bit on the CPU), on every device.
     #[test]
     fn scaled_softmax_is_softmax_of_the_scaled_input(
         shape in shape_strategy(1, 4),
         dtype in dtype_strategy(),
         scale in prop_oneof![Just(0.25), Just(0.125), Just(-1.5), 0.01f64..4.0],
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        // Attention's softmax(Q·Kᵀ·s): the scale inside the kernel gives the numbers of a
-        // separate multiplication, forward and backward.
-        let mut g = Gen::on(seed, &device);
-        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-6.0, 6.0));
-        let upstream = dense(&mut g, &shape, dtype, Values::Uniform(-1.0, 1.0));
-        let axis = g.below(shape.len());
-        let on = format!("along {axis} of {shape:?} {dtype} on {device}");
-        let exact = matches!(device, Device::Cpu);
-        let y = x.t.scaled_softmax(axis, scale).unwrap();
-        let separate = x.t.mul_scalar(scale).unwrap().softmax(axis).unwrap();
-        same_numbers(&format!("forward {on}"), &y, &separate, exact, dtype)?;
-        let dx = y.softmax_backward(&upstream.t, axis, scale).unwrap();
-        let separate = y
-            .softmax_backward(&upstream.t, axis, 1.0)
-            .unwrap()
-            .mul_scalar(scale)
-            .unwrap();
-        same_numbers(&format!("backward {on}"), &dx, &separate, exact, dtype)?;
+        on_every_device(seed, |g| {
+            let x = any_input(g, &shape, dtype, Values::Uniform(-6.0, 6.0));
+            let upstream = dense(g, &shape, dtype, Values::Uniform(-1.0, 1.0));
+            let axis = g.below(shape.len());
+            let on = format!("along {axis} of {shape:?} {dtype}");
+            let exact = matches!(g.device, Device::Cpu);
+            let y = x.t.scaled_softmax(axis, scale).unwrap();
+            let separate = x.t.mul_scalar(scale).unwrap().softmax(axis).unwrap();
+            same_numbers(&format!("forward {on}"), &y, &separate, exact, dtype)?;
+            let dx = y.softmax_backward(&upstream.t, axis, scale).unwrap();
+            let separate = y
+                .softmax_backward(&upstream.t, axis, 1.0)
+                .unwrap()
+                .mul_scalar(scale)
+                .unwrap();
+            same_numbers(&format!("backward {on}"), &dx, &separate, exact, dtype)
+        })?;
     }
 }
 
 proptest! {
     #![proptest_config(config(6))]
 
+    /// Softmax and log-softmax of inputs large enough for the parallel code paths, along a
+    /// random axis and the last one, against the definition, on every device.
     #[test]
     fn softmax_of_large_inputs(
         shape in prop_oneof![
@@ -296,13 +306,13 @@ proptest! {
         ],
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        let x = any_input(&mut g, &shape, dtype, Values::Uniform(-8.0, 8.0));
-        let axis = g.below(shape.len());
-        check_softmax(&x, axis, dtype)?;
-        check_softmax(&x, shape.len() - 1, dtype)?;
+        on_every_device(seed, |g| {
+            let x = any_input(g, &shape, dtype, Values::Uniform(-8.0, 8.0));
+            let axis = g.below(shape.len());
+            check_softmax(&x, axis, dtype)?;
+            check_softmax(&x, shape.len() - 1, dtype)
+        })?;
     }
 }
 
@@ -515,6 +525,8 @@ fn check_layer_norm(
 proptest! {
     #![proptest_config(config(160))]
 
+    /// Layer norm (output, mean, rstd) and its backward pass (dx, dγ, dβ) of small inputs, some
+    /// far from zero, against the references, on every device.
     #[test]
     fn layer_norm_and_its_backward_match_reference(
         rows_shape in shape_strategy(0, 2),
@@ -522,26 +534,24 @@ proptest! {
         dtype in dtype_strategy(),
         offset in prop_oneof![Just(0.0), Just(5.0)],
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        check_layer_norm(&mut g, &rows_shape, d, dtype, offset)?;
+        on_every_device(seed, |g| check_layer_norm(g, &rows_shape, d, dtype, offset))?;
     }
 }
 
 proptest! {
     #![proptest_config(config(4))]
 
+    /// Layer norm and its backward pass on inputs large enough for the parallel code paths,
+    /// against the references, on every device.
     #[test]
     fn layer_norm_of_large_inputs(
         rows in 200usize..260,
         d in 170usize..200,
         dtype in dtype_strategy(),
         seed in any::<u64>(),
-        device in device_strategy(),
     ) {
-        let mut g = Gen::on(seed, &device);
-        check_layer_norm(&mut g, &[rows], d, dtype, 1.0)?;
+        on_every_device(seed, |g| check_layer_norm(g, &[rows], d, dtype, 1.0))?;
     }
 }
 

@@ -1,5 +1,9 @@
 //! Parity with PyTorch: our layers, losses and optimizers, loaded with the weights and inputs of
-//! `tests/fixtures/*.json`, must reproduce PyTorch's outputs, gradients and training trajectories.
+//! `tests/fixtures/*.json`, must reproduce PyTorch's outputs, gradients and training trajectories,
+//! on every device of `tensor::test_devices()` (the CPU, and OpenCL where a platform exists):
+//! `Fixture::load_all` gives one copy of a fixture per device, its tensors made there, so inputs,
+//! targets and the weights `load` sets are on that device; a failure names the fixture and the
+//! device (`fixture.name`, e.g. `sigmoid_bce on opencl:0 (...)`).
 //!
 //! Tolerance: `max|ours − torch| ≤ tol · max|torch|` per tensor (see `assert_close`), with
 //! `tol = 1e-5` for single modules and losses and `1e-4` for the ViT and its 10 training steps.
@@ -98,6 +102,7 @@ fn rng() -> tensor::Rng {
     tensor::rng(0)
 }
 
+/// `Linear`: output, input gradient and parameter gradients against PyTorch's, on every device.
 #[test]
 fn linear_matches_pytorch() {
     for fixture in Fixture::load_all("linear") {
@@ -109,6 +114,8 @@ fn linear_matches_pytorch() {
     }
 }
 
+/// `LayerNorm`: output, input gradient and parameter gradients against PyTorch's, on every
+/// device.
 #[test]
 fn layer_norm_matches_pytorch() {
     for fixture in Fixture::load_all("layer_norm") {
@@ -120,6 +127,7 @@ fn layer_norm_matches_pytorch() {
     }
 }
 
+/// GELU (tanh approximation): output and input gradient against PyTorch's, on every device.
 #[test]
 fn gelu_matches_pytorch() {
     for fixture in Fixture::load_all("gelu") {
@@ -127,6 +135,8 @@ fn gelu_matches_pytorch() {
     }
 }
 
+/// Multi-head self-attention: output, input gradient and parameter gradients against PyTorch's,
+/// on every device.
 #[test]
 fn attention_matches_pytorch() {
     for fixture in Fixture::load_all("attention") {
@@ -167,6 +177,8 @@ fn fixture_depth(fixture: &Fixture) -> usize {
     }
 }
 
+/// One pre-norm encoder block: output, input gradient and parameter gradients against PyTorch's,
+/// on every device.
 #[test]
 fn encoder_block_matches_pytorch() {
     for fixture in Fixture::load_all("encoder_block") {
@@ -274,28 +286,36 @@ impl Module for Vit {
     }
 }
 
+/// `patchify` of an image whose values encode (channel, row, column) orders each token's
+/// entries channel, then row, then column, as timm's patch embedding does, on every device.
 #[test]
 fn patchify_puts_channels_then_rows_then_columns_in_each_token() {
     // A 1×2×4×4 image whose value encodes (channel, row, column).
     let values: Vec<f64> = (0..2)
         .flat_map(|c| (0..4).flat_map(move |r| (0..4).map(move |w| (c * 100 + r * 10 + w) as f64)))
         .collect();
-    let image = Var::constant(Tensor::from_f64s(&values, &[1, 2, 4, 4], DType::F64).unwrap());
-    let tokens = patchify(&image, &[2, 2]).unwrap();
-    assert_eq!(tokens.shape(), &[1, 4, 8]);
-    let second = tokens
-        .value()
-        .narrow(1, 1, 1)
-        .unwrap()
-        .to_vec_f64()
-        .unwrap();
-    assert_eq!(
-        second,
-        vec![2., 3., 12., 13., 102., 103., 112., 113.],
-        "token 1 is the top-right patch"
-    );
+    for device in tensor::test_devices() {
+        let image = Var::constant(
+            Tensor::from_f64s_on(&values, &[1, 2, 4, 4], DType::F64, &device).unwrap(),
+        );
+        let tokens = patchify(&image, &[2, 2]).unwrap();
+        assert_eq!(tokens.shape(), &[1, 4, 8], "on {device}");
+        let second = tokens
+            .value()
+            .narrow(1, 1, 1)
+            .unwrap()
+            .to_vec_f64()
+            .unwrap();
+        assert_eq!(
+            second,
+            vec![2., 3., 12., 13., 102., 103., 112., 113.],
+            "token 1 is the top-right patch, on {device}"
+        );
+    }
 }
 
+/// The whole fixture ViT: token embeddings, logits, input gradient and every parameter's
+/// gradient against PyTorch's, on every device.
 #[test]
 fn vit_matches_pytorch() {
     for fixture in Fixture::load_all("vit") {
@@ -303,7 +323,7 @@ fn vit_matches_pytorch() {
         let images = Var::parameter(fixture.tensor("input"));
         let mut ctx = Context::eval();
         assert_close(
-            "vit: embed",
+            &format!("{}: debug.embed", fixture.name),
             vit.embed(&images, &mut ctx).unwrap().value(),
             &fixture.tensor("debug.embed"),
             MODEL_TOL,
@@ -313,6 +333,8 @@ fn vit_matches_pytorch() {
     }
 }
 
+/// Softmax cross-entropy with hard labels, soft targets and label smoothing: the loss and the
+/// gradient of the logits against PyTorch's, on every device.
 #[test]
 fn softmax_cross_entropy_matches_pytorch() {
     for fixture in Fixture::load_all("softmax_cross_entropy") {
@@ -346,14 +368,14 @@ fn softmax_cross_entropy_matches_pytorch() {
             let logits = Var::parameter(fixture.tensor("input"));
             let loss = loss_fn(&logits).unwrap();
             assert_close(
-                loss_name,
+                &format!("{}: {loss_name}", fixture.name),
                 loss.value(),
                 &fixture.tensor(loss_name),
                 MODULE_TOL,
             );
             let grads = loss.backward().unwrap();
             assert_close(
-                grad_name,
+                &format!("{}: {grad_name}", fixture.name),
                 grads.get(&logits).unwrap(),
                 &fixture.tensor(grad_name),
                 MODULE_TOL,
@@ -362,6 +384,8 @@ fn softmax_cross_entropy_matches_pytorch() {
     }
 }
 
+/// Sigmoid binary cross-entropy: the loss and the gradient of the logits against PyTorch's, on
+/// every device.
 #[test]
 fn sigmoid_binary_cross_entropy_matches_pytorch() {
     for fixture in Fixture::load_all("sigmoid_bce") {
@@ -370,14 +394,14 @@ fn sigmoid_binary_cross_entropy_matches_pytorch() {
             .sigmoid_binary_cross_entropy(&fixture.tensor("target"))
             .unwrap();
         assert_close(
-            "bce: loss",
+            &format!("{}: loss", fixture.name),
             loss.value(),
             &fixture.tensor("loss"),
             MODULE_TOL,
         );
         let grads = loss.backward().unwrap();
         assert_close(
-            "bce: grad",
+            &format!("{}: grad.input", fixture.name),
             grads.get(&logits).unwrap(),
             &fixture.tensor("grad.input"),
             MODULE_TOL,
@@ -411,7 +435,8 @@ fn check_training(
             let ours = loss.value().to_scalar().unwrap();
             assert!(
                 (ours - expected).abs() <= MODEL_TOL * expected.abs().max(1.0),
-                "{case}: loss at step {step}: ours {ours}, PyTorch {expected}"
+                "{}: loss at step {step}: ours {ours}, PyTorch {expected}",
+                fixture.name
             );
             let mut grads = loss.backward().unwrap();
             if let Some(max_norm) = clip {
@@ -431,7 +456,7 @@ fn check_training(
             }
             let shape = p.shape();
             assert_close(
-                &format!("{case}: final.{name}"),
+                &format!("{}: final.{name}", fixture.name),
                 &Tensor::from_f64s(&ours, shape, DType::F32).unwrap(),
                 &Tensor::from_f64s(&theirs, shape, DType::F32).unwrap(),
                 MODEL_TOL,
@@ -440,6 +465,8 @@ fn check_training(
     }
 }
 
+/// Ten steps of SGD with momentum and gradient clipping: the loss curve and the final weights
+/// against PyTorch's, on every device.
 #[test]
 fn ten_sgd_momentum_steps_match_pytorch() {
     let fixture = Fixture::load("vit_sgd");
@@ -457,6 +484,7 @@ fn ten_sgd_momentum_steps_match_pytorch() {
     );
 }
 
+/// Ten AdamW steps: the loss curve and the final weights against PyTorch's, on every device.
 #[test]
 fn ten_adamw_steps_match_pytorch() {
     let fixture = Fixture::load("vit_adamw");
@@ -487,6 +515,8 @@ struct Holder {
     p: Parameter,
 }
 
+/// A frozen parameter gets no gradient and an optimizer step leaves it as it was (no fixture: on
+/// the CPU).
 #[test]
 fn frozen_parameters_get_no_gradient_and_no_update() {
     let mut model = Holder {

@@ -5,6 +5,8 @@
 //! function. Every reference op is written with plain loops over multi-indices, so it shares no
 //! code (and no bugs) with the strided kernels it checks.
 
+// Each test binary that includes this module (properties, properties_linalg) uses a different
+// part of it, so each would warn about the part the other uses.
 #![allow(dead_code)]
 
 use proptest::prelude::*;
@@ -171,7 +173,8 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// SplitMix64: a tiny deterministic generator, seeded by proptest, for the random choices that
-/// do not need shrinking (values, views), with the device its inputs are made on.
+/// do not need shrinking (values, views), with the device its inputs are made on. Its draws do
+/// not depend on the device: the same seed gives the same inputs on every device.
 #[derive(Clone, Debug)]
 pub struct Gen {
     state: u64,
@@ -456,10 +459,36 @@ pub fn large_shape_strategy() -> impl Strategy<Value = Vec<usize>> {
     ]
 }
 
-/// Every device the conformance tests cover (the CPU, and OpenCL where a platform exists): each
-/// property case runs on one of them.
-pub fn device_strategy() -> impl Strategy<Value = Device> {
-    proptest::sample::select(tensor::test_devices())
+/// Runs one property case on every device the conformance tests cover (`tensor::test_devices()`:
+/// the CPU, and OpenCL where a platform exists), in turn, each time with a fresh [`Gen`] seeded
+/// with `seed` on that device: every device sees the same generated values, shapes and views,
+/// and the reference arrays are the same. A failure (or a panic) names the device it happened on.
+///
+/// Every case checks every device, so no run can skip a backend, however few cases a test has.
+pub fn on_every_device(
+    seed: u64,
+    mut check: impl FnMut(&mut Gen) -> Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
+    for device in tensor::test_devices() {
+        let mut g = Gen::on(seed, &device);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&mut g)))
+            .unwrap_or_else(|panic| Err(TestCaseError::fail(panic_message(panic.as_ref()))));
+        outcome.map_err(|error| match error {
+            TestCaseError::Fail(reason) => TestCaseError::fail(format!("on {device}: {reason}")),
+            reject => reject,
+        })?;
+    }
+    Ok(())
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(a panic without a message)");
+    format!("panicked: {text}")
 }
 
 pub fn dtype_strategy() -> impl Strategy<Value = DType> {
