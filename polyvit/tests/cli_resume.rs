@@ -187,6 +187,56 @@ fn a_resumed_run_stays_in_its_folder() {
     std::fs::remove_dir_all(&work).ok();
 }
 
+/// A run resumed into another folder continues its logs there (copied from its checkpoint's
+/// folder); a folder that already holds a run's files is refused instead of being mixed with
+/// this run's (its checkpoint overwritten, its logs continued as this run's).
+#[test]
+fn a_run_resumed_elsewhere_continues_its_logs_there() {
+    let work =
+        std::env::temp_dir().join(format!("polyvit-resume-elsewhere-{}", std::process::id()));
+    std::fs::remove_dir_all(&work).ok();
+    let (first, second) = (work.join("first"), work.join("second"));
+    let common = ["--tasks", "mnist", "--preset", "tiny", "--eval-every", "5"];
+    let first_out = first.to_str().unwrap();
+    polyvit(
+        &[
+            &["train", "--steps", "10", "--output", first_out][..],
+            &common,
+        ]
+        .concat(),
+    );
+    // The checkpoint as an interruption at step 5 leaves it (only the logs are under test).
+    let checkpoint = first.join("checkpoint.safetensors");
+    let mut earlier = nn::checkpoint::Checkpoint::load(&checkpoint).unwrap();
+    earlier.metadata.insert("step".into(), "5".into());
+    earlier.save(&checkpoint).unwrap();
+    let resume = [
+        "train",
+        "--resume",
+        checkpoint.to_str().unwrap(),
+        "--output",
+    ];
+    polyvit(&[&resume[..], &[second.to_str().unwrap()]].concat());
+    assert_eq!(logged_steps(&second), (0..10).collect::<Vec<_>>());
+    let evals = std::fs::read_to_string(second.join("eval.csv")).unwrap();
+    assert!(
+        evals.starts_with("step,split,task") && evals.contains("\n5,validation,mnist"),
+        "{evals}"
+    );
+    assert!(second.join("results.json").exists() && second.join("checkpoint.safetensors").exists());
+    // Again into the folder that now holds the resumed run: refused, and how to go on said.
+    let err = polyvit_fails(&[&resume[..], &[second.to_str().unwrap()]].concat());
+    assert!(
+        err.contains("holds a run's files (checkpoint.safetensors")
+            && err.contains(&format!(
+                "--resume {}",
+                second.join("checkpoint.safetensors").display()
+            )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&work).ok();
+}
+
 /// A run whose checkpoint cannot be written at the end (here a folder stands where the
 /// checkpoint's temporary file goes; a full disk does the same) still prints its scores, then
 /// fails naming the file; the results that could be written are.

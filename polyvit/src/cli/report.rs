@@ -292,6 +292,43 @@ pub fn print_scores(run: &Run, scores: &[TaskScore]) {
     }
 }
 
+/// Prepares `dir` for a run resumed from a checkpoint in another folder, `from`: `dir` must hold
+/// no run's files (they would be taken for this run's, its logs continued and its checkpoint
+/// overwritten), and the run's logs so far are copied there from `from`, so that it continues
+/// them as it would in its own folder. Nothing to do when the two are one folder.
+pub fn continue_run_in(from: &Path, dir: &Path) -> Result<(), String> {
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    if same(from, dir) {
+        return Ok(());
+    }
+    let logs = [STEPS_FILE, EVALS_FILE];
+    let held: Vec<&str> = RUN_OUTPUTS
+        .iter()
+        .chain(&[CONFIG_FILE])
+        .chain(&logs)
+        .copied()
+        .filter(|name| dir.join(name).exists())
+        .collect();
+    if !held.is_empty() {
+        return Err(format!(
+            "--output {}: it holds a run's files ({}), which the run resumed from {} would take              for its own; give a new or empty folder (or, to go on with the run there, resume its              checkpoint: --resume {})",
+            dir.display(),
+            held.join(", "),
+            from.display(),
+            dir.join(CHECKPOINT_FILE).display()
+        ));
+    }
+    make_output_folder(dir)?;
+    for name in logs {
+        let (source, copy) = (from.join(name), dir.join(name));
+        if source.exists() {
+            std::fs::copy(&source, &copy)
+                .map_err(|e| format!("{} → {}: {e}", source.display(), copy.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates the output folder `dir` (and the folders above it); a file in its place is an
 /// error that says so.
 pub fn make_output_folder(dir: &Path) -> Result<(), String> {

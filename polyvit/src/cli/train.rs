@@ -2,7 +2,7 @@
 
 use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::eval_folder::eval_folder;
-use super::report::{print_final_scores, print_scores, OutputFiles};
+use super::report::{continue_run_in, print_final_scores, print_scores, OutputFiles};
 use super::tasks::load_tasks;
 use super::Ended;
 use clap::Args;
@@ -42,7 +42,8 @@ pub struct TrainArgs {
     /// holding images, audio clips (WAV, FLAC, Ogg Vorbis, .au; MP3, M4A, Opus and more with the
     /// ffmpeg feature), video files (MP4, WebM, AVI, MKV, MOV; with the ffmpeg feature) or folders
     /// of video frames, optionally inside train/, val/ and test/. It is trained next to the other
-    /// tasks; with --tasks, name it there too.
+    /// tasks; with --tasks, name it there too. For a task --config's file reads from a folder, DIR
+    /// replaces the folder and its other [task.data] settings stay.
     #[arg(long = "task", value_name = "NAME=DIR")]
     folder_tasks: Vec<String>,
     /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.
@@ -75,7 +76,8 @@ pub struct TrainArgs {
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Directory for the checkpoint, logs and results [default: runs/latest; with --resume, the
-    /// checkpoint's folder, whose logs the resumed run continues].
+    /// checkpoint's folder, whose logs the resumed run continues; another folder given with
+    /// --resume must hold no run, and gets a copy of the logs so far].
     #[arg(long)]
     output: Option<PathBuf>,
     /// Continue a run from its checkpoint (its configuration is used; the same seed gives the
@@ -211,7 +213,7 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     }
     let mut named: Vec<(String, &String)> = Vec::new();
     for arg in &args.folder_tasks {
-        let (name, mut spec) = FolderSpec::from_arg(arg)?;
+        let (name, spec) = FolderSpec::from_arg(arg)?;
         if let Some((_, earlier)) = named.iter().find(|(n, _)| *n == name) {
             return Err(format!(
                 "--task {earlier} and --task {arg}: two folders for task {name}; give each task one"
@@ -224,8 +226,8 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
             ));
         }
         named.push((name.clone(), arg));
-        spec.path = std::path::absolute(&spec.path).map_err(|e| format!("--task {arg}: {e}"))?;
-        config.set_task_data(&name, spec);
+        let path = std::path::absolute(&spec.path).map_err(|e| format!("--task {arg}: {e}"))?;
+        config.set_task_folder(&name, path);
     }
     if let Some(v) = &args.schedule {
         config.schedule = v.clone();
@@ -425,6 +427,9 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     check_memory(&run)?;
     let output = output_folder(&args);
+    if let (true, Some(checkpoint)) = (lead, &args.resume) {
+        continue_run_in(&checkpoint_folder(checkpoint), &output)?;
+    }
     let files = match lead {
         true => Some(OutputFiles::open(&output, &run.config, resume_step)?),
         false => None, // Only rank 0 writes.

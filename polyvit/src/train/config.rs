@@ -464,13 +464,18 @@ impl TrainConfig {
         recipe.tasks.into_iter().find(|t| t.name == name)
     }
 
-    /// Reads task `name` from the folder of `data`: the configured task of that name keeps its
-    /// settings, otherwise a task with [`TaskConfig::new`]'s defaults is added.
-    pub fn set_task_data(&mut self, name: &str, data: FolderSpec) {
+    /// Reads task `name` from the folder `path`: the configured task of that name keeps its
+    /// settings, its `[task.data]` ones too (size, channels, splits, cache...) but the path;
+    /// otherwise a task with [`TaskConfig::new`]'s and [`FolderSpec::new`]'s defaults is added.
+    pub fn set_task_folder(&mut self, name: &str, path: impl Into<PathBuf>) {
+        let path = path.into();
         match self.tasks.iter_mut().find(|t| t.name == name) {
-            Some(task) => task.data = Some(data),
+            Some(TaskConfig {
+                data: Some(data), ..
+            }) => data.path = path,
+            Some(task) => task.data = Some(FolderSpec::new(path)),
             None => self.tasks.push(TaskConfig {
-                data: Some(data),
+                data: Some(FolderSpec::new(path)),
                 ..TaskConfig::new(name)
             }),
         }
@@ -772,11 +777,29 @@ mod tests {
         );
     }
 
+    /// `--task NAME=DIR` for a task the file reads from a folder moves the folder and keeps the
+    /// rest of its `[task.data]` (size, split seed...), which were reset to the defaults before.
+    #[test]
+    fn a_new_folder_keeps_the_configured_data_settings() {
+        let mut config = TrainConfig::default();
+        config.set_task_folder("pets", "photos");
+        let data = config.tasks[6].data.as_mut().unwrap();
+        (data.size, data.split_seed, data.fit) =
+            (Some([64, 64]), 7, crate::data::image_file::Fit::Crop);
+        let mut moved = data.clone();
+        config.set_task_folder("pets", "photos2");
+        moved.path = "photos2".into();
+        assert_eq!(config.tasks[6].data, Some(moved));
+        // A built-in task given a folder gets the folder defaults.
+        config.set_task_folder("mnist", "digits");
+        assert_eq!(config.tasks[0].data, Some(FolderSpec::new("digits")));
+    }
+
     #[test]
     fn folder_tasks_round_trip_and_resolve_against_the_file() {
         let mut config = TrainConfig::default();
-        config.set_task_data("mnist", FolderSpec::new("elsewhere"));
-        config.set_task_data("pets", FolderSpec::new("photos/pets"));
+        config.set_task_folder("mnist", "elsewhere");
+        config.set_task_folder("pets", "photos/pets");
         assert_eq!(config.tasks.len(), 7);
         assert_eq!(config.tasks[0].data, Some(FolderSpec::new("elsewhere")));
         assert_eq!(config.tasks[6].name, "pets");

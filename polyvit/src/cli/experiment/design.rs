@@ -380,7 +380,6 @@ pub fn scale_budgets(config: &mut TrainConfig, steps_per_task: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polyvit::data::FolderSpec;
 
     /// The default suite's modalities, by task name.
     fn modality_of(name: &str) -> Modality {
@@ -407,7 +406,7 @@ mod tests {
     fn folder_tasks_get_the_shapes_they_were_loaded_with() {
         let mut config = TrainConfig::default();
         for name in ["pets", "calls", "clips"] {
-            config.set_task_data(name, FolderSpec::new(name));
+            config.set_task_folder(name, name);
         }
         let loaded = |name: &str| match name {
             "pets" => Some((Modality::Image, vec![1, 28, 28])),

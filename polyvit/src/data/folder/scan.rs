@@ -67,6 +67,16 @@ fn class_folders(
                 ),
             ));
         }
+        // The name is the class's label wherever it is shown or saved as text, and how a
+        // validation or test folder is matched to it: names that are not UTF-8 would all read as
+        // one `�`-name, and one class's examples be labelled as another's.
+        let Some(name) = class_dir.file_name().and_then(|n| n.to_str()) else {
+            return Err(error(
+                &class_dir,
+                "a class folder's name is its label and must be text (UTF-8): rename the folder",
+            ));
+        };
+        let name = name.to_string();
         let files = list_dir(&class_dir)?;
         if files.is_empty() {
             return Err(error(&class_dir, "empty class folder"));
@@ -91,7 +101,7 @@ fn class_folders(
             }
         }
         classes.push(ClassFolder {
-            name: file_name(&class_dir),
+            name,
             dir: class_dir,
             files,
         });

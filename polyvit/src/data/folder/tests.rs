@@ -320,6 +320,27 @@ fn bad_folders_are_refused_with_the_path_and_the_problem() {
     assert_eq!(err.problem, "no such folder", "{err}");
     let err = error_of(&FolderSpec::new(dir.join("a").join("0.png")));
     assert!(err.problem.starts_with("not a folder"), "{err}");
+    // Class names that are not UTF-8 (a Latin-1 archive unpacked on Linux) would all read as
+    // `caf�`, and one class's test examples be labelled as the other's.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = fresh("folder-latin1-classes");
+        for name in [b"caf\xe9", b"caf\xe8"] {
+            let class_dir = dir.join(std::ffi::OsStr::from_bytes(name));
+            std::fs::create_dir_all(&class_dir).unwrap();
+            for i in 0..3 {
+                GrayImage::from_pixel(10, 6, Luma([i * 40]))
+                    .save(class_dir.join(format!("{i}.png")))
+                    .unwrap();
+            }
+        }
+        let err = error_of(&FolderSpec::new(&dir));
+        assert!(
+            err.origin.contains("caf") && err.problem.contains("must be text (UTF-8)"),
+            "{err}"
+        );
+    }
 }
 
 /// A folder of 8 grey PNGs `0.png` … `7.png` with `labels` written as the label file `name`.
