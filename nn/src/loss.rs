@@ -5,7 +5,9 @@
 use autograd::{one_hot, Var};
 use tensor::Result;
 
-/// Softmax cross-entropy against integer class labels.
+/// Softmax cross-entropy against integer class labels `yᵢ` over a batch of `B` rows of logits
+/// `z`: with the targets `t = (1 − ε)·onehot(y) + ε/C` (`C` classes, label smoothing `ε`),
+/// `L = −(1/B)·Σᵢ Σ_c tᵢc·log softmax(zᵢ)_c`; `dL/dzᵢ = (softmax(zᵢ) − tᵢ)/B`.
 ///
 /// ```
 /// use autograd::Var;

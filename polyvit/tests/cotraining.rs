@@ -400,6 +400,27 @@ fn the_warmup_fits_the_plan_of_every_schedule() {
     }
 }
 
+/// A step at learning rate 0 (a warmup's first) changes no weight, so a run that stops right
+/// after it is not told to lower a learning rate: the weights it started from are to blame.
+#[test]
+fn a_warmups_first_step_is_not_blamed() {
+    let mut config = tiny_config(20, 16);
+    config.select_tasks(&["mnist".into()]);
+    config.tasks[0].warmup = 5;
+    let mut run = Run::new(config, suite()).unwrap();
+    run.train_step().unwrap(); // step 0, at learning rate 0
+    run.model.visit_mut("", &mut |name, p| {
+        if name == "encoder.norm.weight" {
+            p.set_value(p.value().ones_like().unwrap().mul_scalar(1e30).unwrap());
+        }
+    });
+    let Err(err) = run.train_step() else {
+        panic!("a non-finite gradient norm stops the run");
+    };
+    let err = err.to_string();
+    assert!(err.contains("at step 1, before any update"), "{err}");
+}
+
 /// A step whose loss is a number but whose gradients are not (here: the final norm's scale set
 /// to 1e30, so the logits are large but finite and the gradients' squares overflow f32) stops
 /// too, naming the gradient norm, before any update is made from it.

@@ -4,7 +4,7 @@
 //! SpecAugment, mixup).
 
 use super::config::TaskConfig;
-use crate::data::Modality;
+use crate::data::{Modality, TaskId};
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
 use tensor::Error;
@@ -68,6 +68,26 @@ impl Augmentation {
         }
         if task.time_reversal && modality != Modality::Video {
             return misplaced("time_reversal = true".into(), "video");
+        }
+        let built_in = TaskId::ALL
+            .into_iter()
+            .find(|id| id.name() == task.name && task.data.is_none());
+        let changing = built_in.map_or(&[][..], TaskId::label_changing_augmentations);
+        let on = [
+            (
+                "max_rotation",
+                task.max_rotation > 0.0,
+                format!("{}", task.max_rotation),
+            ),
+            ("time_reversal", task.time_reversal, "true".into()),
+        ];
+        if let Some((key, _, value)) = on.iter().find(|(key, on, _)| *on && changing.contains(key))
+        {
+            return Err(format!(
+                "task {}: {key} = {value}: would change its examples' labels (which way they \
+                 move), not keep them",
+                task.name
+            ));
         }
         Ok(Augmentation {
             max_shift: task.max_shift,
@@ -444,6 +464,23 @@ mod tests {
              (examples of shape [8, 1, 32, 16]), or a picture could be shifted out whole"
         );
         assert!(Augmentation::for_task(&too_far, Modality::Image, &[3, 17, 20]).is_ok());
+        // Built-in tasks whose label is a direction: a turn or a reversal would change it.
+        let built_in = |name: &str, edit: fn(&mut TaskConfig)| {
+            let mut t = TaskConfig::new(name);
+            edit(&mut t);
+            Augmentation::for_task(&t, Modality::Video, &[8, 1, 32, 32])
+        };
+        let turn = |t: &mut TaskConfig| t.max_rotation = 10.0;
+        let reverse = |t: &mut TaskConfig| t.time_reversal = true;
+        assert_eq!(
+            built_in("moving_mnist_direction", turn).unwrap_err(),
+            "task moving_mnist_direction: max_rotation = 10: would change its examples' labels \
+             (which way they move), not keep them"
+        );
+        assert!(built_in("moving_mnist_direction", reverse).is_err());
+        assert!(built_in("arrow_of_time", reverse).is_err());
+        assert!(built_in("arrow_of_time", turn).is_ok());
+        assert!(built_in("moving_mnist_class", reverse).is_ok());
     }
 
     #[test]

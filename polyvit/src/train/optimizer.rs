@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OptimizerConfig {
-    /// Heavy-ball momentum in the reference's form, `m ← g + μ·m`, `θ ← θ − lr·m`, with one
-    /// state for all parameters; no weight decay (as the paper).
+    /// Heavy-ball momentum in the reference's form, `m ← g + μ·m`, `θ ← θ − lr·m`, one momentum
+    /// buffer per parameter, shared by every task's steps; no weight decay (as the paper).
     Sgd {
         /// `μ`, in [0, 1); 0.9 when left out.
         #[serde(default = "defaults::momentum")]

@@ -50,9 +50,11 @@ pub enum RunError {
         /// What stopped being a number: `loss` or `gradient norm`.
         what: &'static str,
         value: f64,
-        /// The tasks the step before updated the weights for, and its learning rate: the
-        /// update that more likely broke them than this task's own (none at step 0).
-        previous: Option<(String, f64)>,
+        /// The last update before: its step, the tasks it updated the weights for and its
+        /// learning rate, the update that more likely broke them than this task's own; none
+        /// when no step before changed the weights (step 0, or only steps at learning rate 0
+        /// at the start of a warmup).
+        previous: Option<(u64, String, f64)>,
     },
     /// The data-parallel replicas no longer hold the same parameters.
     Diverged {
@@ -77,11 +79,10 @@ impl fmt::Display for RunError {
             } => {
                 write!(f, "training stopped: the {what} of task {task} became {value} at step {step}")?;
                 match previous {
-                    Some((tasks, lr)) => write!(
+                    Some((before, tasks, lr)) => write!(
                         f,
-                        ", after step {} updated the weights for {tasks} at learning rate {lr:.3e} \
-                         (try a lower learning rate)",
-                        step - 1
+                        ", after step {before} updated the weights for {tasks} at learning rate \
+                         {lr:.3e} (try a lower learning rate)"
                     ),
                     None => write!(
                         f,
@@ -413,8 +414,8 @@ impl Run {
 
     /// The reference schedule: the task's coefficient × linear warmup over the run's shared
     /// warmup ([`TrainConfig::warmup_steps`]: the per-task warmups summed, or the longest of them
-    /// with accumulated gradients) × cosine decay over the whole run. With several tasks in one
-    /// step (accumulated gradients) the coefficients are averaged.
+    /// with accumulated gradients) × cosine decay from the warmup's end to the run's last step.
+    /// With several tasks in one step (accumulated gradients) the coefficients are averaged.
     pub fn learning_rate(&self, step: u64, tasks: &[usize]) -> f64 {
         let coefficient =
             tasks.iter().map(|&j| self.config.tasks[j].lr).sum::<f64>() / tasks.len().max(1) as f64;
@@ -547,9 +548,11 @@ impl Run {
 
     /// [`RunError::NonFinite`] for `what` of `task` at `step`, naming the update before it.
     fn non_finite(&self, step: u64, task: String, what: &'static str, value: f64) -> RunError {
-        let previous = step.checked_sub(1).map(|before| {
+        // A step at learning rate 0 (a warmup's first) changes no weight: look past it.
+        let previous = (0..step).rev().find_map(|before| {
             let tasks = self.tasks_at(before);
-            (self.task_names(tasks), self.learning_rate(before, tasks))
+            let lr = self.learning_rate(before, tasks);
+            (lr != 0.0).then(|| (before, self.task_names(tasks), lr))
         });
         RunError::NonFinite {
             task,

@@ -12,12 +12,15 @@ pub enum Schedule {
     TaskByTask,
     /// Round robin over the tasks that still have steps left.
     Alternating,
-    /// A uniformly random task each step (counts are only right on average).
+    /// A uniformly random task each step, for the budgets' total `U = Σ Uⱼ` steps: each task
+    /// gets about `U/n` of them, whatever its own `Uⱼ` (the budgets set only the total).
     Uniform,
     /// A random task each step with probability `Uⱼ/U`, realized exactly: the multiset
     /// `{j × Uⱼ}` shuffled with the seed, so task `j` gets exactly `Uⱼ` steps (the paper's choice).
     Weighted,
-    /// Every step computes one batch of every task and applies their summed gradients.
+    /// Every step computes one batch of every task and applies their summed gradients, for the
+    /// largest budget's `max Uⱼ` steps, at the mean of the tasks' learning rates and with the
+    /// longest warmup.
     AccumulatedGradients,
 }
 

@@ -222,6 +222,17 @@ impl TaskId {
         }
     }
 
+    /// The augmentations (by configuration key) that would change this task's label instead of
+    /// keeping it: a motion's direction turns with the picture and reverses with time, and so
+    /// does the arrow of time.
+    pub fn label_changing_augmentations(self) -> &'static [&'static str] {
+        match self {
+            TaskId::MovingMnistDirection => &["max_rotation", "time_reversal"],
+            TaskId::ArrowOfTime => &["time_reversal"],
+            _ => &[],
+        }
+    }
+
     /// Whether only the full suite's folder has this task's files.
     pub fn needs_full_suite(self) -> bool {
         self == TaskId::LanguageId
