@@ -59,6 +59,11 @@ pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 /// hears a second or two of it.
 pub const MAX_SAMPLES: usize = 1 << 28;
 
+/// The largest sample magnitude read. Samples are levels near ±1 (integer formats are scaled
+/// there; a float file may clip a little past it); past this bound a window's power spectrum
+/// overflows `f32` and the log-mel input becomes infinite.
+pub const MAX_LEVEL: f32 = 1e12;
+
 /// The problem of a recording at `rate` Hz longer than `max_samples`.
 pub fn too_long(max_samples: usize, rate: u32) -> String {
     format!(
@@ -70,8 +75,8 @@ pub fn too_long(max_samples: usize, rate: u32) -> String {
 
 /// Reads the audio file at `path` in the format it holds (or else the one its extension names);
 /// errors name the path. A file with no samples or more than [`MAX_SAMPLES`], a sample rate
-/// outside [`SAMPLE_RATES`] or a sample that is not a finite number (a damaged float file) is
-/// refused.
+/// outside [`SAMPLE_RATES`] or a sample that is not a finite number (a damaged float file) or
+/// beyond ±[`MAX_LEVEL`] is refused.
 pub fn read_audio(path: &Path) -> DataResult<Waveform> {
     let wave = decode(path)?;
     let refuse = |problem: String| Err(DataError::new(path.display().to_string(), problem));
@@ -92,6 +97,13 @@ pub fn read_audio(path: &Path) -> DataResult<Waveform> {
     if let Some(i) = wave.samples.iter().position(|v| !v.is_finite()) {
         return refuse(format!(
             "sample {i} is {} (not a number a recording holds)",
+            wave.samples[i]
+        ));
+    }
+    if let Some(i) = wave.samples.iter().position(|v| v.abs() > MAX_LEVEL) {
+        return refuse(format!(
+            "sample {i} is {:e}, beyond ±{MAX_LEVEL:e} (a recording's samples lie near ±1; its \
+             spectrum would overflow)",
             wave.samples[i]
         ));
     }
@@ -349,20 +361,27 @@ mod tests {
         assert_eq!(read_audio(&path).unwrap().samples.len(), 2);
     }
 
-    /// A float file with a NaN sample, a file with no samples and one whose header claims
-    /// 1 Hz are refused, each naming the file and the problem.
+    /// A float file with a NaN sample or one past ±[`MAX_LEVEL`] (whose spectrum would be
+    /// infinite), a file with no samples and one whose header claims 1 Hz are refused, each
+    /// naming the file and the problem.
     #[test]
     fn damaged_recordings_are_refused() {
-        let mut nan = b".snd".to_vec();
-        for field in [24u32, 12, 6, 8000, 1] {
-            nan.extend(field.to_be_bytes());
-        }
-        for v in [0.5f32, f32::NAN, -0.5] {
-            nan.extend(v.to_be_bytes());
-        }
+        let float_au = |samples: [f32; 3]| {
+            let mut bytes = b".snd".to_vec();
+            for field in [24u32, 12, 6, 8000, 1] {
+                bytes.extend(field.to_be_bytes());
+            }
+            for v in samples {
+                bytes.extend(v.to_be_bytes());
+            }
+            bytes
+        };
+        let nan = float_au([0.5, f32::NAN, -0.5]);
+        let loud = float_au([0.5, -0.5, -2e12]);
         let tone: Vec<u8> = (0..400i16).flat_map(|i| (i * 50).to_le_bytes()).collect();
         for (name, bytes, problem) in [
             ("nan.au", nan, "sample 1 is NaN"),
+            ("loud.au", loud, "sample 2 is -2e12, beyond ±1e12"),
             ("empty.wav", wav_bytes(1, 8000, 16, &[]), "no audio samples"),
             ("slow.wav", wav_bytes(1, 1, 16, &tone), "1 Hz is outside"),
         ] {

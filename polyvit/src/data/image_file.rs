@@ -180,6 +180,8 @@ pub fn image_input(
             format!("cannot resize to {height}×{width}"),
         ));
     }
+    let levels = float_levels(image, origin)?;
+    let image = levels.as_ref().unwrap_or(image);
     let sized = match fit {
         Fit::Resize => image.resize_exact(w, h, FilterType::Triangle),
         Fit::Crop => image.resize_to_fill(w, h, FilterType::Triangle),
@@ -202,6 +204,35 @@ pub fn image_input(
         }
     }
     Ok(planar)
+}
+
+/// A floating-point `image` (a float TIFF) as light levels in [0, 1], as the integer formats
+/// always are, whatever its size (resizing clamps, a copy at size would not): levels above 1 are
+/// read as 1 and below 0 as 0, as a display shows them; a value that is not a finite number is an
+/// error naming the file and the pixel. `None` for an integer image, which needs nothing.
+fn float_levels(image: &DynamicImage, origin: &str) -> DataResult<Option<DynamicImage>> {
+    let mut levels = image.clone();
+    let (samples, channels) = match &mut levels {
+        DynamicImage::ImageRgb32F(pixels) => (&mut **pixels, 3),
+        DynamicImage::ImageRgba32F(pixels) => (&mut **pixels, 4),
+        _ => return Ok(None),
+    };
+    if let Some(i) = samples.iter().position(|v| !v.is_finite()) {
+        let (pixel, width) = (i / channels, image.width() as usize);
+        return Err(DataError::new(
+            origin,
+            format!(
+                "pixel ({}, {}) holds {} (not a light level)",
+                pixel % width,
+                pixel / width,
+                samples[i]
+            ),
+        ));
+    }
+    for v in samples.iter_mut() {
+        *v = v.clamp(0.0, 1.0);
+    }
+    Ok(Some(levels))
 }
 
 /// The image file at `path` as a `[channels, height, width]` input (see [`image_input`]).
@@ -276,6 +307,39 @@ mod tests {
         assert!(tall[..8].iter().all(|&v| v > 0.0 && v < 1.0), "{tall:?}");
         let err = image_input(&image, 4, 2, 2, Fit::Resize, "t").unwrap_err();
         assert!(err.problem.contains("4 channels"), "{err}");
+    }
+
+    /// Floating-point pixels are light levels clamped to [0, 1] whether or not the picture is
+    /// resized (a copy at size kept 0..255 before, a resize clamped), and a NaN is refused,
+    /// naming the pixel.
+    #[test]
+    fn float_pixels_are_levels_in_the_unit_range_and_nan_is_refused() {
+        let bright =
+            image::Rgb32FImage::from_fn(2, 2, |x, _| image::Rgb([255.0 * x as f32, 0.5, -3.0]));
+        let bright = DynamicImage::ImageRgb32F(bright);
+        for (height, width) in [(2, 2), (4, 4)] {
+            let input = image_input(&bright, 3, height, width, Fit::Resize, "t").unwrap();
+            assert!(
+                input.iter().all(|v| (0.0..=1.0).contains(v)),
+                "{height}×{width}: {input:?}"
+            );
+        }
+        assert_eq!(
+            image_input(&bright, 3, 2, 2, Fit::Resize, "t").unwrap()[..4],
+            [0.0, 1.0, 0.0, 1.0]
+        );
+        let mut nan = image::Rgb32FImage::new(3, 2);
+        nan.put_pixel(2, 1, image::Rgb([0.0, f32::NAN, 0.0]));
+        let err = image_input(
+            &DynamicImage::ImageRgb32F(nan),
+            1,
+            2,
+            3,
+            Fit::Resize,
+            "f.tif",
+        )
+        .unwrap_err();
+        assert_eq!(err.problem, "pixel (2, 1) holds NaN (not a light level)");
     }
 
     /// A JPEG stored as the sensor saw it (left red, right blue) with EXIF orientation 6
