@@ -29,7 +29,7 @@ fn logged_steps(dir: &Path) -> Vec<u64> {
 }
 
 /// Lines logged after the checkpoint (the steps an interrupted run did after its last save) are
-/// dropped on resume, since those steps are trained again.
+/// dropped on resume, since those steps are trained again, and so is a row cut short.
 #[test]
 fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     let dir = std::env::temp_dir().join(format!("polyvit-resume-{}", std::process::id()));
@@ -51,6 +51,7 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
     std::fs::write(dir.join("steps.jsonl"), steps).unwrap();
     let mut evals = std::fs::read_to_string(dir.join("eval.csv")).unwrap();
     evals += "30,validation,mnist,top1,0.5,0.1\n";
+    evals += "10,test,mni"; // a row an interruption cut short
     std::fs::write(dir.join("eval.csv"), evals).unwrap();
     // An edit of the run's config.toml is not used by the resumed run: said, and kept aside.
     let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
@@ -86,6 +87,10 @@ fn resuming_drops_the_steps_logged_after_the_checkpoint() {
         "{evals}"
     );
     assert!(evals.contains("10,validation,mnist"), "{evals}");
+    assert!(
+        evals.lines().all(|l| l.split(',').count() == 6),
+        "a cut row was kept: {evals}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

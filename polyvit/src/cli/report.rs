@@ -129,9 +129,12 @@ impl OutputFiles {
                     .and_then(|v| v["step"].as_u64())
                     .is_some_and(|step| step < done)
             })?;
+            // A row cut short by an interruption (fewer than the header's six fields) goes too.
             keep_lines(&evals_path, |line| match line.split(',').next() {
                 Some("step") => true,
-                Some(step) => step.parse::<u64>().is_ok_and(|step| step <= done),
+                Some(step) => {
+                    line.split(',').count() == 6 && step.parse::<u64>().is_ok_and(|s| s <= done)
+                }
                 None => false,
             })?;
         }
@@ -162,7 +165,9 @@ impl OutputFiles {
                 "lr": report.learning_rate,
                 "grad_norm": report.grad_norm,
             });
-            writeln!(file, "{line}").map_err(|e| self.write_error(STEPS_FILE, e))?;
+            // One write per line, so that an interruption cannot leave part of one.
+            file.write_all(format!("{line}\n").as_bytes())
+                .map_err(|e| self.write_error(STEPS_FILE, e))?;
         }
         Ok(())
     }
@@ -170,12 +175,12 @@ impl OutputFiles {
     pub fn write_scores(&self, step: u64, split: &str, scores: &[TaskScore]) -> Result<(), String> {
         let mut file = self.evals.lock().expect("not poisoned");
         for s in scores {
-            writeln!(
-                file,
-                "{step},{split},{},{},{:.6},{:.6}",
+            let row = format!(
+                "{step},{split},{},{},{:.6},{:.6}\n",
                 s.task, s.metric, s.value, s.chance
-            )
-            .map_err(|e| self.write_error(EVALS_FILE, e))?;
+            );
+            file.write_all(row.as_bytes())
+                .map_err(|e| self.write_error(EVALS_FILE, e))?;
         }
         Ok(())
     }

@@ -468,14 +468,12 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             started.elapsed().as_secs_f64()
         );
         print_task_notes(&run);
-        if let (Some(files), Some(dir)) = (&files, &args.output) {
-            if files.replaced_run {
-                outln!(
-                    "note: {} held an earlier run; this one replaces it (its checkpoint and \
-                     results were removed; --resume continues a run instead)",
-                    dir.display()
-                );
-            }
+        if files.as_ref().is_some_and(|files| files.replaced_run) {
+            outln!(
+                "note: {} held an earlier run; this one replaces it (its checkpoint and results \
+                 were removed; --resume continues a run instead, --output keeps both)",
+                output.display()
+            );
         }
     }
     let interrupted = super::stop_requests(lead)?;

@@ -195,10 +195,22 @@ fn train_one(
 /// uninterrupted one would), saying so; the step it resumes after, or `None` when there is no
 /// such checkpoint and the run starts afresh (replacing what is there).
 fn resume_interrupted(run: &mut Run, dir: &Path) -> Result<Option<u64>, String> {
-    let Ok(checkpoint) = Checkpoint::load(&OutputFiles::checkpoint_path(dir)) else {
+    let path = OutputFiles::checkpoint_path(dir);
+    if !path.exists() {
         return Ok(None);
+    }
+    // An interrupted run's checkpoint is replaced by the fresh run: say why it cannot go on.
+    let checkpoint = match Checkpoint::load(&path) {
+        Ok(checkpoint) => checkpoint,
+        Err(e) => {
+            outln!(
+                "interrupted there earlier, but its checkpoint does not read ({e}): trained afresh"
+            );
+            return Ok(None);
+        }
     };
     if Run::config_in_checkpoint(&checkpoint).ok().as_ref() != Some(&run.config) {
+        outln!("interrupted there earlier with another configuration: trained afresh");
         return Ok(None);
     }
     match run.restore(&checkpoint) {
