@@ -116,7 +116,8 @@ pub struct TrainConfig {
     #[serde(default = "one")]
     pub micro_batches: usize,
     /// The full suite's folder (written by `polyvit/scripts/fetch_full_suite.sh`): the built-in
-    /// tasks are built from its files ([`SuiteConfig::full`]); unset, from the embedded ones.
+    /// tasks are built from its files ([`SuiteConfig::full`]); unset, from the embedded ones. In a
+    /// file, relative to the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite_dir: Option<PathBuf>,
     /// A pretrained ViT (timm or Hugging Face safetensors) the model starts from (what
@@ -195,9 +196,9 @@ impl TrainConfig {
             std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let mut config =
             Self::from_toml_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
-        // A task folder's or an init_from file's relative path is relative to the configuration
-        // file; it is made absolute, so that the checkpoint's copy of the configuration works
-        // from anywhere.
+        // A task folder's, an init_from file's or the full suite's relative path is relative to
+        // the configuration file; it is made absolute, so that the checkpoint's copy of the
+        // configuration works from anywhere.
         let base = path.parent().unwrap_or(Path::new(""));
         if let Some(task) = config.tasks.iter().find(|t| {
             t.data
@@ -212,7 +213,8 @@ impl TrainConfig {
         }
         let paths = (config.tasks.iter_mut().filter_map(|t| t.data.as_mut()))
             .map(|spec| &mut spec.path)
-            .chain(config.init_from.as_mut());
+            .chain(config.init_from.as_mut())
+            .chain(config.suite_dir.as_mut());
         for relative in paths {
             *relative = std::path::absolute(base.join(&*relative))
                 .map_err(|e| format!("config {}: {}: {e}", path.display(), relative.display()))?;
@@ -814,6 +816,10 @@ mod tests {
             read.tasks[6].data,
             Some(FolderSpec::new(dir.join("photos/pets")))
         );
+        // The full suite's folder too, like every path in the file.
+        std::fs::write(&file, format!("suite_dir = \"suite\"\n{text}")).unwrap();
+        let read = TrainConfig::from_toml_file(&file).unwrap();
+        assert_eq!(read.suite_dir, Some(dir.join("suite")));
         config.tasks[6].data.as_mut().unwrap().channels = Some(2);
         let err = config.validate().unwrap_err();
         assert!(err.contains("task pets: data.channels = 2"), "{err}");
