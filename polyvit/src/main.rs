@@ -2,6 +2,8 @@
 
 mod cli;
 
+use std::io::Write;
+
 fn main() {
     // Every command runs on a compute thread, so the CPU kernels it calls share out their work
     // without putting this thread to sleep and waking it once per kernel.
@@ -9,7 +11,8 @@ fn main() {
         Ok(cli::Ended::Finished) => {}
         Ok(cli::Ended::Interrupted) => std::process::exit(130),
         Err(message) => {
-            eprintln!("error: {message}");
+            // Not `eprintln!`, which panics when standard error is gone (`2>&1 | head -n 0`).
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             std::process::exit(1);
         }
     }

@@ -377,6 +377,21 @@ fn a_training_run_draws_its_loss_and_validation_curves() {
     let out = polyvit(&["info", "--checkpoint", checkpoint, "--preset", "b16"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    // Nor does a closed standard error (`2>&1 | head -n 0`): notes and the error are dropped,
+    // and a failing command still exits with 1, not a panic's 101.
+    for args in [
+        &["info", "--checkpoint", "missing.safetensors"][..],
+        &["predict", "--checkpoint", checkpoint, "missing.png"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        assert_eq!(child.wait().unwrap().code(), Some(1), "{args:?}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -109,9 +109,10 @@ impl ReplicaChecks {
     pub fn before_step(&self, run: &Run) {
         if let Some(exit) = &self.planned_exit {
             if exit.rank == run.collective().rank() && exit.step == run.step {
-                eprintln!(
+                errln!(
                     "rank {} exits before step {} as --exit-rank-at-step asks",
-                    exit.rank, exit.step
+                    exit.rank,
+                    exit.step
                 );
                 std::process::exit(3);
             }

@@ -172,7 +172,7 @@ pub fn eval_folder(
     let score = evaluate(&trained.model, &dataset, &dataset.test, trained.device())
         .map_err(|e| e.to_string())?;
     if let Some(preparation) = preparation {
-        eprintln!("{}: {preparation} (--as-is: as they are)", task.name);
+        errln!("{}: {preparation} (--as-is: as they are)", task.name);
     }
     outln!(
         "{} on {} ({n} examples, {} {}): {} {:.3} (chance {:.3})",

@@ -18,6 +18,13 @@ macro_rules! outln {
     };
 }
 
+/// `eprintln!` to standard error, through [`output::write_error`].
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_error(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod config_edits;
 mod curves;
 mod data;

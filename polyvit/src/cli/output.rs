@@ -3,7 +3,9 @@
 //! after three lines, and the next line written would end the process with a panic. Here the
 //! rest of the output is dropped instead (the reader wanted no more of it) and the command goes
 //! on; any other failure to write (a full disk under `> file`) is said once on standard error,
-//! if it can still be written to.
+//! if it can still be written to. Notes and errors go to standard error through [`errln!`]
+//! instead of `eprintln!`, which panics in the same way when standard error is gone
+//! (`2>&1 | head -n 0`, a closed terminal): there is nowhere left to say anything then.
 
 use std::fmt;
 use std::io::Write;
@@ -28,4 +30,9 @@ pub fn write(text: fmt::Arguments) {
             );
         }
     }
+}
+
+/// Writes `text` to standard error; a failure to write there is ignored (see the module docs).
+pub fn write_error(text: fmt::Arguments) {
+    let _ = std::io::stderr().write_fmt(text);
 }

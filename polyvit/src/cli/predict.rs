@@ -307,11 +307,11 @@ fn print_flat_note(task: &TaskInfo, count: usize, first: &Path) {
     };
     let name = &task.name;
     match count {
-        1 => eprintln!(
+        1 => errln!(
             "note: task {name}: {} is {what}, so its prediction says nothing",
             first.display()
         ),
-        _ => eprintln!(
+        _ => errln!(
             "note: task {name}: {count} inputs are {what}, so their predictions say nothing \
              (the first: {})",
             first.display()
@@ -427,7 +427,7 @@ fn modality_names(modalities: &[Modality]) -> String {
 /// than the checkpoint's video task (`video_task`, if any) would read it.
 fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
     if let Some((first, _)) = inputs.elsewhere.first() {
-        eprintln!(
+        errln!(
             "skipped {} file(s) that no task here takes (they take {} inputs; the first: {})",
             inputs.elsewhere.len(),
             modality_names(&inputs.considered),
@@ -435,7 +435,7 @@ fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
         );
     }
     if let (Some(first), Some(video)) = (inputs.frame_folders.first(), video_task) {
-        eprintln!(
+        errln!(
             "note: {} folder(s) of frames were read as pictures, for the image tasks (the first: \
              {}); --task {video} reads each as one clip",
             inputs.frame_folders.len(),
@@ -443,7 +443,7 @@ fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
         );
     }
     if let Some(first) = inputs.skipped.first() {
-        eprintln!(
+        errln!(
             "skipped {} file(s) that are not {} (the first: {})",
             inputs.skipped.len(),
             accepted_inputs(),
@@ -451,7 +451,7 @@ fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
         );
     }
     if let Some(first) = inputs.revisited.first() {
-        eprintln!(
+        errln!(
             "skipped {} folder(s) reached again through a link, walked once already (the first: {})",
             inputs.revisited.len(),
             first.display()
@@ -479,7 +479,7 @@ fn outcome(mut failed: Vec<String>, n: usize) -> Result<(), String> {
         1 if n == 1 => Err(failed.remove(0)),
         count => {
             for problem in &failed {
-                eprintln!("error: {problem}");
+                errln!("error: {problem}");
             }
             Err(match n - count {
                 0 => format!("none of the {n} inputs could be predicted (each named above)"),
@@ -540,7 +540,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
     )?;
     for (t, task) in trained.tasks.iter().enumerate() {
         if let Some(preparation) = formats[t].preparation().filter(|_| scored.read[t] > 0) {
-            eprintln!("task {}: {preparation} (--as-is: as they are)", task.name);
+            errln!("task {}: {preparation} (--as-is: as they are)", task.name);
         }
         if let Some(first) = scored.flat[t].first() {
             print_flat_note(task, scored.flat[t].len(), first);
@@ -577,7 +577,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
     let n = inputs.found.len() + unreadable;
     if n >= LARGE_BATCH {
         let seconds = started.elapsed().as_secs_f64();
-        eprintln!(
+        errln!(
             "{n} files in {seconds:.1} s ({:.1} files/s)",
             n as f64 / seconds.max(1e-9)
         );

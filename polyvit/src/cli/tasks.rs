@@ -99,7 +99,7 @@ pub fn load_tasks(
         if notes && dataset.train.streams() {
             let splits = [&dataset.train, &dataset.validation, &dataset.test];
             let values: usize = splits.iter().map(|s| s.len() * s.example_len()).sum();
-            eprintln!(
+            errln!(
                 "task {}: {:.1} MiB decoded, streamed: each batch is decoded from its files ahead of its step",
                 task.name,
                 (4 * values) as f64 / (1 << 20) as f64
@@ -117,7 +117,7 @@ fn print_greyed_note(name: &str, modality: Modality, shape: &[usize], lender: &s
         Modality::Video => ("clips", format!("{}×{}×{}", shape[0], shape[2], shape[3])),
         _ => ("images", format!("{}×{}", shape[1], shape[2])),
     };
-    eprintln!(
+    errln!(
         "note: task {name}: most of its {files} are in colour, but it reads them in grey \
          ({sizes}, the input shape of {lender}): the {} tasks of a run share one tokenizer; \
          train it without grey {} tasks to read it in colour",

@@ -150,7 +150,7 @@ fn print_recipe_notes(config: &TrainConfig, names: &[String], path: &Path) {
             continue;
         }
         if let Some(t) = config.recipe_task(name) {
-            eprintln!(
+            errln!(
                 "note: task {name} is not in {}: it trains with the default run's settings for \
                  it ({} steps, batch_size {}, lr {}; --print-config shows them all)",
                 path.display(),
