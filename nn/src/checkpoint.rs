@@ -234,7 +234,10 @@ impl Checkpoint {
         let sum = checksum(&self.tensors, &metadata)?;
         metadata.insert(CHECKSUM_KEY.into(), sum);
         let bytes = safetensors_file::encode(&self.tensors, &metadata, path)?;
-        safetensors_file::write_atomically(path, &bytes)
+        crate::file::write_atomically(path, &bytes).map_err(|source| CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Reads and verifies a checkpoint.

@@ -1,6 +1,7 @@
-//! Reading the files a model is stored in: regular files and pipes, never a device.
+//! The files a model and a run are stored in: read from regular files and pipes, never a
+//! device; written whole or not at all.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The bytes of the file at `path`. A device or a socket ([`is_device`]: `/dev/zero` never
 /// ends) is refused before it is read, with an `InvalidInput` error; a pipe is read to its end.
@@ -30,4 +31,32 @@ pub fn is_device(path: &Path) -> bool {
         let _ = path;
         false
     }
+}
+
+/// Writes `bytes` to `path` atomically: to `path.tmp`, synced, renamed over `path`, and the
+/// directory synced so the rename itself is durable. A crash leaves either the old file or the
+/// new one under the real name, never half of one; a failed write (a full disk) removes the
+/// temporary file. The folders above `path` are created.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let written = (|| {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        // A disk that filled up keeps no half-written copy: the space goes back.
+        std::fs::remove_file(&tmp).ok();
+        return Err(e);
+    }
+    std::fs::File::open(dir).and_then(|d| d.sync_all())
 }

@@ -7,7 +7,7 @@
 use crate::checkpoint::CheckpointError;
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tensor::{DType, Tensor};
 
 /// Tensors by name and the `__metadata__` map of one safetensors file.
@@ -199,38 +199,4 @@ fn f16_to_f32(h: u16) -> f32 {
 /// Reads and decodes a safetensors file.
 pub fn read(path: &Path) -> Result<SafetensorsContent, CheckpointError> {
     decode(&crate::checkpoint::read_whole_file(path)?, path)
-}
-
-/// Writes `bytes` to `path` atomically: to `path.tmp`, synced, renamed over `path`, and the
-/// directory synced so the rename itself is durable. A crash leaves either the old file or the
-/// new one under the real name, never half of one; a failed write (a full disk) removes the
-/// temporary file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let io = |source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let written = (|| {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        // A disk that filled up keeps no half-written copy: the space goes back.
-        std::fs::remove_file(&tmp).ok();
-        return Err(io(e));
-    }
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io)
 }

@@ -1,6 +1,7 @@
 //! SVG charts with `plotters`: panels of lines (a run's curves) and panels of means with error
 //! bars (an experiment's results). SVG leaves text to the viewer, so no font is needed.
 
+use super::report::write_whole;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::ops::Range;
@@ -98,18 +99,22 @@ fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
 pub fn line_charts(path: &Path, panels: &[LinePanel]) -> Result<(), String> {
     let err = drawing_error(path);
     let size = (PANEL.0 + LEGEND_WIDTH, PANEL.1 * panels.len().max(1) as u32);
-    let root = SVGBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(&err)?;
-    for (area, panel) in root
-        .split_evenly((panels.len().max(1), 1))
-        .iter()
-        .zip(panels)
+    let mut svg = String::new();
     {
-        let (lines, legend) = area.split_horizontally(PANEL.0);
-        draw_lines(&lines, panel).map_err(&err)?;
-        draw_legend(&legend, &panel.series).map_err(&err)?;
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        for (area, panel) in root
+            .split_evenly((panels.len().max(1), 1))
+            .iter()
+            .zip(panels)
+        {
+            let (lines, legend) = area.split_horizontally(PANEL.0);
+            draw_lines(&lines, panel).map_err(&err)?;
+            draw_legend(&legend, &panel.series).map_err(&err)?;
+        }
+        root.present().map_err(&err)?;
     }
-    root.present().map_err(&err)
+    write_whole(path, svg)
 }
 
 /// The colour of the `i`-th line.
@@ -187,13 +192,17 @@ pub fn interval_charts(
     let err = drawing_error(path);
     let columns = columns.clamp(1, panels.len().max(1));
     let grid_rows = panels.len().div_ceil(columns).max(1);
-    let root = SVGBackend::new(path, (PANEL.0 * columns as u32, PANEL.1 * grid_rows as u32))
-        .into_drawing_area();
-    root.fill(&WHITE).map_err(&err)?;
-    for (area, panel) in root.split_evenly((grid_rows, columns)).iter().zip(panels) {
-        draw_intervals(area, panel).map_err(&err)?;
+    let size = (PANEL.0 * columns as u32, PANEL.1 * grid_rows as u32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        for (area, panel) in root.split_evenly((grid_rows, columns)).iter().zip(panels) {
+            draw_intervals(area, panel).map_err(&err)?;
+        }
+        root.present().map_err(&err)?;
     }
-    root.present().map_err(&err)
+    write_whole(path, svg)
 }
 
 fn draw_intervals(

@@ -69,10 +69,7 @@ fn keep_lines(path: &Path, keep: impl Fn(&str) -> bool) -> Result<(), String> {
         .filter(|line| keep(line))
         .map(|line| format!("{line}\n"))
         .collect();
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, kept)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("{}: {e}", path.display()))
+    write_whole(path, kept)
 }
 
 impl OutputFiles {
@@ -117,9 +114,7 @@ impl OutputFiles {
                 }
             }
         }
-        let config_path = dir.join(CONFIG_FILE);
-        std::fs::write(&config_path, config_text)
-            .map_err(|e| format!("{}: {e}", config_path.display()))?;
+        write_whole(&dir.join(CONFIG_FILE), config_text)?;
         let (steps_path, evals_path) = (dir.join(STEPS_FILE), dir.join(EVALS_FILE));
         if let Some(done) = resume_step {
             // steps.jsonl: the 0-based index of the step; eval.csv: steps done when evaluated.
@@ -209,8 +204,7 @@ impl OutputFiles {
             "test": json(test),
         }))
         .map_err(|e| e.to_string())?;
-        let path = self.dir.join(RESULTS_FILE);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+        write_whole(&self.dir.join(RESULTS_FILE), text)
     }
 
     /// The configuration and `results.json` of a run that finished in `dir`, if one did:
@@ -332,6 +326,13 @@ pub fn continue_run_in(from: &Path, dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Writes a whole output file (`results.json`, a configuration, a plot, an experiment's tables)
+/// atomically ([`nn::file::write_atomically`]): an interruption leaves the old file or the new
+/// one, never part of one. The error names the path.
+pub fn write_whole(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), String> {
+    nn::file::write_atomically(path, bytes.as_ref()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Creates the output folder `dir` (and the folders above it); a file in its place is an

@@ -532,7 +532,7 @@ pub fn initialize(run: &mut Run) -> Result<Option<String>, String> {
 pub fn record_initialization(output: &Path, initialized: Option<String>) -> Result<(), String> {
     let path = output.join("init_from.txt");
     let written = match initialized {
-        Some(record) => std::fs::write(&path, record),
+        Some(record) => nn::file::write_atomically(&path, record.as_bytes()),
         None => std::fs::remove_file(&path).or_else(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Ok(()),
             _ => Err(e),

@@ -8,7 +8,7 @@ mod output;
 mod summary;
 
 use super::distributed::ReplicaChecks;
-use super::report::{make_output_folder, OutputFiles};
+use super::report::{make_output_folder, write_whole, OutputFiles};
 use super::tasks::load_tasks;
 use super::train::{check_memory, initialize, record_initialization, train_to_end, Ending};
 use super::Ended;
@@ -319,7 +319,7 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
     make_output_folder(&dir)?;
     let base_text = toml::to_string(&base).map_err(|e| e.to_string())?;
     let base_path = dir.join("base-config.toml");
-    std::fs::write(&base_path, &base_text).map_err(|e| format!("{}: {e}", base_path.display()))?;
+    write_whole(&base_path, &base_text)?;
     let mut keys: Vec<&str> = runs.iter().map(|r| r.key.as_str()).collect();
     keys.sort();
     keys.dedup();

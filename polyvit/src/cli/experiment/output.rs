@@ -5,6 +5,7 @@
 
 use super::summary::{Record, RowSummary, Stat};
 use crate::cli::plot::{interval_charts, Interval, IntervalPanel};
+use crate::cli::report::write_whole;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,10 +20,6 @@ pub struct Header<'a> {
     pub base_config: String,
     /// Wall time so far.
     pub seconds: f64,
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `mean ± std` with three decimals, or `diverged` when a run of the row diverged (its score
@@ -63,7 +60,7 @@ pub fn write_results_csv(path: &Path, rows: &[RowSummary]) -> Result<(), String>
             }
         }
     }
-    write(path, &text)
+    write_whole(path, &text)
 }
 
 /// `text` as one CSV field (RFC 4180): in double quotes, its own doubled, when it holds a comma,
@@ -101,7 +98,7 @@ pub fn write_runs_csv(path: &Path, records: &[Record]) -> Result<(), String> {
             .expect("writing to a String");
         }
     }
-    write(path, &text)
+    write_whole(path, &text)
 }
 
 /// `results.json`: the header, every row's per-task statistics and every run.
@@ -156,7 +153,7 @@ pub fn write_json(
         "runs": runs,
     });
     let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
-    write(path, &text)
+    write_whole(path, &text)
 }
 
 /// `results.svg`: one panel per task, one test mean ± std bar per row.
