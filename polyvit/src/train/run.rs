@@ -40,7 +40,8 @@ pub enum RunError {
     /// memory.
     Refused(String),
     Data(DataError),
-    Numeric(tensor::Error),
+    /// An error of the numerical stack (a shape, a device, memory): `tensor::Error`.
+    Tensor(tensor::Error),
     Checkpoint(CheckpointError),
     /// The loss became NaN or infinite.
     NonFinite {
@@ -57,7 +58,7 @@ pub enum RunError {
         previous: Option<(u64, String, f64)>,
     },
     /// The data-parallel replicas no longer hold the same parameters.
-    Diverged {
+    ReplicasDiffer {
         step: u64,
     },
 }
@@ -68,7 +69,7 @@ impl fmt::Display for RunError {
             RunError::Config(msg) => write!(f, "invalid configuration: {msg}"),
             RunError::Refused(msg) => write!(f, "{msg}"),
             RunError::Data(e) => write!(f, "{e}"),
-            RunError::Numeric(e) => write!(f, "{e}"),
+            RunError::Tensor(e) => write!(f, "{e}"),
             RunError::Checkpoint(e) => write!(f, "{e}"),
             RunError::NonFinite {
                 task,
@@ -91,7 +92,7 @@ impl fmt::Display for RunError {
                     ),
                 }
             }
-            RunError::Diverged { step } => write!(
+            RunError::ReplicasDiffer { step } => write!(
                 f,
                 "training stopped: the ranks' parameters differ after {step} steps (their checksums disagree; every rank must run the same build with the same configuration and data)"
             ),
@@ -103,7 +104,7 @@ impl std::error::Error for RunError {}
 
 impl From<tensor::Error> for RunError {
     fn from(e: tensor::Error) -> Self {
-        RunError::Numeric(e)
+        RunError::Tensor(e)
     }
 }
 impl From<DataError> for RunError {
@@ -373,7 +374,7 @@ impl Run {
         if replicas_agree(&*self.collective, &self.model)? {
             Ok(())
         } else {
-            Err(RunError::Diverged { step: self.step })
+            Err(RunError::ReplicasDiffer { step: self.step })
         }
     }
 
