@@ -2,8 +2,6 @@
 
 mod cli;
 
-use std::io::Write;
-
 fn main() {
     // Every command runs on a compute thread, so the CPU kernels it calls share out their work
     // without putting this thread to sleep and waking it once per kernel.
@@ -12,7 +10,7 @@ fn main() {
         Ok(cli::Ended::Interrupted) => std::process::exit(130),
         Err(message) => {
             // Not `eprintln!`, which panics when standard error is gone (`2>&1 | head -n 0`).
-            let _ = writeln!(std::io::stderr(), "error: {message}");
+            cli::output::write_error(format_args!("error: {message}\n"));
             std::process::exit(1);
         }
     }

@@ -8,7 +8,8 @@ use crate::Element;
 use rayon::prelude::*;
 
 /// Forward: per row, `μ = mean(x)` (exactly the value of a constant row), `σ² = mean((x − μ)²)`,
-/// `r = 1/√(σ² + ε)`, `y = (x − μ)·r·γ + β`. Returns `y`, `μ` and `r` (the last two for the backward pass).
+/// `r = 1/√(σ² + ε)`, `y = (x − μ)·r·γ + β`. Returns `y`, `μ` and `r` (the last two for the
+/// backward pass).
 pub fn layer_norm<T: Element>(
     x: &[T],
     gamma: &[T],

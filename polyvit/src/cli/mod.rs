@@ -33,7 +33,7 @@ mod distributed;
 mod eval_folder;
 mod experiment;
 mod info;
-mod output;
+pub(crate) mod output;
 mod plot;
 mod predict;
 mod report;

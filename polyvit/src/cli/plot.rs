@@ -66,11 +66,6 @@ fn whole_number(x: &f64) -> String {
     }
 }
 
-/// `path: what went wrong`, for any drawing error.
-fn drawing_error(path: &Path) -> impl Fn(DrawingAreaErrorKind<std::io::Error>) -> String + '_ {
-    move |e| format!("{}: {e}", path.display())
-}
-
 /// `lo..hi` widened by 5 % on each side, so that points on the edges stay visible; a single
 /// value `v` by 5 % of `max(|v|, 1)` (a metric of 1.0 everywhere gets 0.95..1.05, not a range
 /// past what a metric can be); no value at all, `0..1`.
@@ -97,22 +92,37 @@ fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
 /// ([`LINE_COLOURS`]), named in a legend beside the panel; a line of one point is drawn as a
 /// dot.
 pub fn line_charts(path: &Path, panels: &[LinePanel]) -> Result<(), String> {
-    let err = drawing_error(path);
     let size = (PANEL.0 + LEGEND_WIDTH, PANEL.1 * panels.len().max(1) as u32);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
+    svg_file(path, size, |root| {
         for (area, panel) in root
             .split_evenly((panels.len().max(1), 1))
             .iter()
             .zip(panels)
         {
             let (lines, legend) = area.split_horizontally(PANEL.0);
-            draw_lines(&lines, panel).map_err(&err)?;
-            draw_legend(&legend, &panel.series).map_err(&err)?;
+            draw_lines(&lines, panel)?;
+            draw_legend(&legend, &panel.series)?;
         }
-        root.present().map_err(&err)?;
+        Ok(())
+    })
+}
+
+/// Draws an SVG picture of `size` on a white ground with `draw`, then writes it to `path` whole
+/// ([`write_whole`]: an interrupted run leaves the old picture or the new one).
+fn svg_file(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(
+        &DrawingArea<SVGBackend, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
+) -> Result<(), String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE)
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     write_whole(path, svg)
 }
@@ -189,20 +199,15 @@ pub fn interval_charts(
     panels: &[IntervalPanel],
     columns: usize,
 ) -> Result<(), String> {
-    let err = drawing_error(path);
     let columns = columns.clamp(1, panels.len().max(1));
     let grid_rows = panels.len().div_ceil(columns).max(1);
     let size = (PANEL.0 * columns as u32, PANEL.1 * grid_rows as u32);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
+    svg_file(path, size, |root| {
         for (area, panel) in root.split_evenly((grid_rows, columns)).iter().zip(panels) {
-            draw_intervals(area, panel).map_err(&err)?;
+            draw_intervals(area, panel)?;
         }
-        root.present().map_err(&err)?;
-    }
-    write_whole(path, svg)
+        Ok(())
+    })
 }
 
 fn draw_intervals(
