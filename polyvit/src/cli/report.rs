@@ -296,9 +296,9 @@ pub fn print_scores(run: &Run, scores: &[TaskScore]) {
 /// overwritten), and the run's logs so far are copied there from `from`, so that it continues
 /// them as it would in its own folder. Nothing to do when the two are one folder.
 pub fn continue_run_in(from: &Path, dir: &Path) -> Result<(), String> {
-    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
-    if same(from, dir) {
-        return Ok(());
+    let (from_path, dir_path) = (from.canonicalize(), dir.canonicalize());
+    if matches!((&from_path, &dir_path), (Ok(a), Ok(b)) if a == b) {
+        return Ok(()); // One folder: the run continues its own logs there.
     }
     let logs = [STEPS_FILE, EVALS_FILE];
     let held: Vec<&str> = RUN_OUTPUTS
