@@ -211,10 +211,9 @@ pub fn image_input(
 /// read as 1 and below 0 as 0, as a display shows them; a value that is not a finite number is an
 /// error naming the file and the pixel. `None` for an integer image, which needs nothing.
 fn float_levels(image: &DynamicImage, origin: &str) -> DataResult<Option<DynamicImage>> {
-    let mut levels = image.clone();
-    let (samples, channels) = match &mut levels {
-        DynamicImage::ImageRgb32F(pixels) => (&mut **pixels, 3),
-        DynamicImage::ImageRgba32F(pixels) => (&mut **pixels, 4),
+    let (samples, channels): (&[f32], usize) = match image {
+        DynamicImage::ImageRgb32F(pixels) => (pixels, 3),
+        DynamicImage::ImageRgba32F(pixels) => (pixels, 4),
         _ => return Ok(None),
     };
     if let Some(i) = samples.iter().position(|v| !v.is_finite()) {
@@ -229,8 +228,12 @@ fn float_levels(image: &DynamicImage, origin: &str) -> DataResult<Option<Dynamic
             ),
         ));
     }
-    for v in samples.iter_mut() {
-        *v = v.clamp(0.0, 1.0);
+    let mut levels = image.clone();
+    let clamp = |v: &mut f32| *v = v.clamp(0.0, 1.0);
+    match &mut levels {
+        DynamicImage::ImageRgb32F(pixels) => pixels.iter_mut().for_each(clamp),
+        DynamicImage::ImageRgba32F(pixels) => pixels.iter_mut().for_each(clamp),
+        _ => {}
     }
     Ok(Some(levels))
 }
