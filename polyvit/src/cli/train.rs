@@ -213,7 +213,7 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
     }
     let mut named: Vec<(String, &String)> = Vec::new();
     for arg in &args.folder_tasks {
-        let (name, spec) = FolderSpec::from_arg(arg)?;
+        let (name, dir) = FolderSpec::from_arg(arg)?;
         if let Some((_, earlier)) = named.iter().find(|(n, _)| *n == name) {
             return Err(format!(
                 "--task {earlier} and --task {arg}: two folders for task {name}; give each task one"
@@ -226,8 +226,8 @@ fn effective_config(args: &TrainArgs) -> Result<TrainConfig, String> {
             ));
         }
         named.push((name.clone(), arg));
-        let path = std::path::absolute(&spec.path).map_err(|e| format!("--task {arg}: {e}"))?;
-        config.set_task_folder(&name, path);
+        let dir = std::path::absolute(&dir).map_err(|e| format!("--task {arg}: {e}"))?;
+        config.set_task_folder(&name, dir);
     }
     if let Some(v) = &args.schedule {
         config.schedule = v.clone();

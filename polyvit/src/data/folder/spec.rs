@@ -87,11 +87,11 @@ impl FolderSpec {
         }
     }
 
-    /// Parses the command-line form `NAME=DIR`.
-    pub fn from_arg(arg: &str) -> Result<(String, FolderSpec), String> {
+    /// Parses the command-line form `NAME=DIR`: the task's name and its folder.
+    pub fn from_arg(arg: &str) -> Result<(String, PathBuf), String> {
         match arg.split_once('=') {
             Some((name, dir)) if !name.is_empty() && !dir.is_empty() => {
-                Ok((name.to_string(), FolderSpec::new(dir)))
+                Ok((name.to_string(), PathBuf::from(dir)))
             }
             _ => Err(format!(
                 "--task {arg:?}: expected NAME=DIR, e.g. --task pets=photos/pets"
@@ -147,11 +147,8 @@ mod tests {
 
     #[test]
     fn command_line_form_and_bad_values() {
-        let (name, spec) = FolderSpec::from_arg("pets=photos/pets").unwrap();
-        assert_eq!(
-            (name.as_str(), spec),
-            ("pets", FolderSpec::new("photos/pets"))
-        );
+        let (name, dir) = FolderSpec::from_arg("pets=photos/pets").unwrap();
+        assert_eq!((name.as_str(), dir), ("pets", PathBuf::from("photos/pets")));
         for bad in ["pets", "=dir", "pets="] {
             assert!(FolderSpec::from_arg(bad).unwrap_err().contains("NAME=DIR"));
         }
