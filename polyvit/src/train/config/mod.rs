@@ -1,0 +1,300 @@
+//! Training configuration: what a run's configuration holds and how it is read from TOML. The
+//! values a file leaves out are the default run's, in `recipe`; `checks` holds the rules the
+//! types cannot state, `tasks_and_steps` the changes a caller makes to a configuration (its
+//! tasks, a task's folder, a total step count).
+//!
+//! Every key is checked: an unknown key in the TOML file is an error that names it.
+
+use super::loss::LossKind;
+use super::model_shape::ModelShape;
+use super::optimizer::OptimizerConfig;
+use super::sampler::Schedule;
+use crate::data::{FolderSpec, SuiteConfig};
+use crate::model::ModelConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+mod checks;
+mod tasks_and_steps;
+#[cfg(test)]
+mod tests;
+
+/// Per-task hyperparameters (the paper reuses each task's single-task settings when co-training).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    /// The task's name in the suite (`mnist`, `drums`, ...).
+    pub name: String,
+    /// `Uⱼ`: this task's optimizer steps (its single-task budget).
+    pub steps: u64,
+    pub batch_size: usize,
+    /// The task's learning-rate coefficient (peak learning rate).
+    pub lr: f64,
+    /// This task's share of the warmup; the schedule warms up over the sum of all tasks' shares.
+    /// 0 when a configuration file leaves it out (`TaskConfig::new` gives a tenth of the steps).
+    #[serde(default)]
+    pub warmup: u64,
+    /// Mixup `α` (0 = off); pairs example `i` with `B − 1 − i` as the reference does.
+    #[serde(default)]
+    pub mixup: f64,
+    /// Stochastic depth rate of the last block (0 = off).
+    #[serde(default)]
+    pub stochastic_depth: f64,
+    /// Random translation by up to this many pixels (images and video only).
+    #[serde(default)]
+    pub max_shift: usize,
+    /// Random rotation about the centre by up to this many degrees either way (images and
+    /// video only).
+    #[serde(default)]
+    pub max_rotation: f64,
+    /// Random scaling about the centre by a factor within `1 ± max_zoom` (images and video only).
+    #[serde(default)]
+    pub max_zoom: f64,
+    /// SpecAugment masks (audio only): one frequency and one time mask per example.
+    #[serde(default)]
+    pub spec_augment: bool,
+    /// Each training clip played backwards with probability ½ (video only; for labels that do
+    /// not depend on the direction of time).
+    #[serde(default)]
+    pub time_reversal: bool,
+    /// Label smoothing `ε` (for either loss).
+    #[serde(default)]
+    pub label_smoothing: f64,
+    /// `softmax` or `sigmoid` (see [`LossKind`]); unset, the task's kind decides: softmax for
+    /// single-label tasks, sigmoid for multi-label ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<LossKind>,
+    /// Read the task from a folder of the user's files (`[task.data]`) instead of the suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<FolderSpec>,
+}
+
+/// The value of an unset `micro_batches`.
+fn one() -> usize {
+    1
+}
+
+/// Patch sizes of each modality's tokenizer (in a TOML file, a modality left out takes the
+/// default run's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatchConfig {
+    pub image: Vec<usize>,
+    pub video: Vec<usize>,
+    pub audio: Vec<usize>,
+}
+
+/// Everything a training run needs. In a TOML file, a key left out takes the default run's value
+/// ([`TrainConfig::default`], what `polyvit train --print-config` prints), but `micro_batches`,
+/// which is 1 when left out so that files written before it existed train as they did; inside a
+/// `[[task]]`, `name`, `steps`, `batch_size` and `lr` are required and the rest default to off.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Model preset (see `ModelConfig::preset`).
+    pub preset: String,
+    /// The preset's shape changed key by key (`[model]`: `width`, `depth`, `heads`,
+    /// `mlp_width`); not written when no key is set.
+    #[serde(default, skip_serializing_if = "ModelShape::is_empty")]
+    pub model: ModelShape,
+    /// `L_adapt`: modality-specific blocks before the shared ones.
+    pub adapt_depth: usize,
+    /// Dropout rate on the outputs of each block's attention and MLP (0 = off; unset, 0).
+    #[serde(default)]
+    pub dropout: f64,
+    /// Dropout rate on the attention weights (0 = off; unset, 0).
+    #[serde(default)]
+    pub attention_dropout: f64,
+    pub schedule: String,
+    pub seed: u64,
+    /// Evaluate on the validation splits every this many steps (0 = only at the end).
+    pub eval_every: u64,
+    /// Save a checkpoint every this many steps (0 = only at the end).
+    pub checkpoint_every: u64,
+    /// The optimizer and its settings (`[optimizer]`, `name = "sgd"` or `"adamw"`).
+    pub optimizer: OptimizerConfig,
+    /// Global gradient-norm clipping threshold.
+    pub clip_norm: f64,
+    /// Each task's batch is cut into this many micro-batches whose gradients are summed: the
+    /// whole batch's update, up to rounding (see `train::micro_batch`). On the CPU they run in
+    /// parallel, one per thread. Unset, 1, so files written before the key existed train as
+    /// they did.
+    #[serde(default = "one")]
+    pub micro_batches: usize,
+    /// The full suite's folder (written by `polyvit/scripts/fetch_full_suite.sh`): the built-in
+    /// tasks are built from its files ([`SuiteConfig::full`]); unset, from the embedded ones. In a
+    /// file, relative to the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite_dir: Option<PathBuf>,
+    /// A pretrained ViT (timm or Hugging Face safetensors) the model starts from (what
+    /// `--init-from` sets; see `model::init_from`); in a file, relative to the file. Unset, the
+    /// model starts from its seed's random weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
+    pub patches: PatchConfig,
+    #[serde(rename = "task")]
+    pub tasks: Vec<TaskConfig>,
+}
+
+impl TaskConfig {
+    /// A task's default settings: 1,000 steps of batch 32 at learning rate 0.001 (for AdamW, the
+    /// default optimizer; SGD-momentum wants about 50 times more), a tenth of them warming up,
+    /// no augmentation.
+    pub fn new(name: &str) -> TaskConfig {
+        TaskConfig {
+            name: name.to_string(),
+            steps: 1000,
+            batch_size: 32,
+            lr: 0.001,
+            warmup: 100,
+            max_shift: 0,
+            max_rotation: 0.0,
+            max_zoom: 0.0,
+            mixup: 0.0,
+            stochastic_depth: 0.0,
+            spec_augment: false,
+            time_reversal: false,
+            label_smoothing: 0.0,
+            loss: None,
+            data: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The suite the built-in tasks come from: the full suite when [`Self::suite_dir`] is set,
+    /// the embedded default suite otherwise.
+    pub fn suite_config(&self) -> SuiteConfig {
+        match &self.suite_dir {
+            Some(dir) => SuiteConfig::full(dir.clone()),
+            None => SuiteConfig::default(),
+        }
+    }
+
+    /// Parses a configuration's TOML text (not validated). One written before the `[optimizer]`
+    /// table existed, with SGD's `momentum` at the top level, reads as `[optimizer] name = "sgd"`
+    /// with that momentum, so older configuration files and checkpoints keep working.
+    pub fn from_toml_str(text: &str) -> Result<TrainConfig, String> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+        if table.contains_key("optimizer") || !table.contains_key("momentum") {
+            return toml::from_str(text).map_err(|e| e.to_string());
+        }
+        let momentum = match table.remove("momentum") {
+            Some(toml::Value::Float(m)) => m,
+            Some(toml::Value::Integer(m)) => m as f64,
+            other => {
+                let shown = other.map(|v| v.to_string()).unwrap_or_default();
+                return Err(format!("momentum = {shown}: must be a number"));
+            }
+        };
+        let sgd = toml::Table::from_iter([
+            ("name".to_string(), toml::Value::from("sgd")),
+            ("momentum".to_string(), toml::Value::Float(momentum)),
+        ]);
+        table.insert("optimizer".into(), sgd.into());
+        table.try_into().map_err(|e: toml::de::Error| e.to_string())
+    }
+
+    /// Reads a TOML file; unknown keys, wrong types and missing task fields are errors naming the
+    /// file.
+    pub fn from_toml_file(path: &Path) -> Result<TrainConfig, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("config {}: {e}", path.display()))?;
+        let mut config =
+            Self::from_toml_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+        // A task folder's, an init_from file's or the full suite's relative path is relative to
+        // the configuration file; it is made absolute, so that the checkpoint's copy of the
+        // configuration works from anywhere.
+        let base = path.parent().unwrap_or(Path::new(""));
+        if let Some(task) = config.tasks.iter().find(|t| {
+            t.data
+                .as_ref()
+                .is_some_and(|d| d.path.as_os_str().is_empty())
+        }) {
+            return Err(format!(
+                "config {}: task {}: data.path is empty: name the task's folder",
+                path.display(),
+                task.name
+            ));
+        }
+        let paths = (config.tasks.iter_mut().filter_map(|t| t.data.as_mut()))
+            .map(|spec| &mut spec.path)
+            .chain(config.init_from.as_mut())
+            .chain(config.suite_dir.as_mut());
+        for relative in paths {
+            *relative = std::path::absolute(base.join(&*relative))
+                .map_err(|e| format!("config {}: {}: {e}", path.display(), relative.display()))?;
+        }
+        config
+            .validate()
+            .map_err(|e| format!("config {}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// The schedule, parsed.
+    pub fn schedule(&self) -> Result<Schedule, String> {
+        self.schedule.parse()
+    }
+
+    /// The most optimizer steps a run may plan (the plan holds one entry per step).
+    pub const MAX_STEPS: u64 = 10_000_000;
+
+    /// The largest integer a configuration holds (a seed, `eval_every`, a batch size): it is
+    /// written as TOML (in `config.toml` and the checkpoint), whose integers are signed 64-bit.
+    pub const MAX_INTEGER: u64 = i64::MAX as u64;
+
+    /// Whether every step trains every task (the accumulated schedule): then the run is as long
+    /// as the longest budget, otherwise as all budgets together.
+    fn every_task_every_step(&self) -> bool {
+        matches!(self.schedule(), Ok(Schedule::AccumulatedGradients))
+    }
+
+    /// The steps the run's plan holds: the tasks' budgets added up, or the longest one when
+    /// every step trains every task.
+    pub fn planned_steps(&self) -> u64 {
+        let steps = self.tasks.iter().map(|t| t.steps);
+        match self.every_task_every_step() {
+            true => steps.max().unwrap_or(0),
+            false => steps.fold(0, u64::saturating_add),
+        }
+    }
+
+    /// The shared warmup: the per-task warmups add up, as the tasks' steps do, except with
+    /// accumulated gradients, where every step trains every task and the plan is as long as the
+    /// longest budget, so the warmup is the longest per-task warmup.
+    pub fn warmup_steps(&self) -> u64 {
+        let warmups = self.tasks.iter().map(|t| t.warmup);
+        match self.every_task_every_step() {
+            true => warmups.max().unwrap_or(0),
+            // Saturating: warmups that pass 2⁶⁴ together are refused, not wrapped to a few.
+            false => warmups.fold(0, u64::saturating_add),
+        }
+    }
+
+    /// The model `preset` names, reshaped by the `[model]` keys, with `adapt_depth`
+    /// modality-specific blocks (at most its depth).
+    pub fn model_config(&self) -> Result<ModelConfig, String> {
+        let mut model = self.model.apply(ModelConfig::preset(&self.preset)?)?;
+        if self.adapt_depth > model.depth {
+            return Err(format!(
+                "adapt_depth = {}: more than the {} blocks of the {} preset{}",
+                self.adapt_depth,
+                model.depth,
+                self.preset,
+                self.model.describe()
+            ));
+        }
+        for (key, rate) in [
+            ("dropout", self.dropout),
+            ("attention_dropout", self.attention_dropout),
+        ] {
+            if !(0.0..1.0).contains(&rate) {
+                return Err(format!("{key} = {rate}: must be in [0, 1)"));
+            }
+        }
+        model.adapt_depth = self.adapt_depth;
+        model.dropout = self.dropout;
+        model.attention_dropout = self.attention_dropout;
+        Ok(model)
+    }
+}
