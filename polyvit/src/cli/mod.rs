@@ -30,6 +30,8 @@ mod curves;
 mod data;
 mod devices;
 mod distributed;
+mod driver;
+mod eval;
 mod eval_folder;
 mod experiment;
 mod info;
@@ -60,7 +62,7 @@ enum Command {
     // Boxed: its many flags make it several times larger than the other variants.
     Train(Box<train::TrainArgs>),
     /// Evaluate a checkpoint on every task it was trained on (or on a labelled folder).
-    Eval(train::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Run one of the paper's experiments (every row over several seeds) and write its table
     /// (CSV, JSON) and plot.
     Experiment(experiment::ExperimentArgs),
@@ -158,7 +160,7 @@ pub fn run() -> Result<Ended, String> {
     let finished = |result: Result<(), String>| result.map(|()| Ended::Finished);
     match Cli::parse().command {
         Command::Train(args) => train::train(*args),
-        Command::Eval(args) => finished(train::eval(args)),
+        Command::Eval(args) => finished(eval::eval(args)),
         Command::Experiment(args) => experiment::experiment(args),
         Command::Predict(args) => finished(predict::predict(args)),
         Command::Data(args) => finished(data::data(args)),

@@ -25,7 +25,7 @@ pub fn load_suite(suite: &SuiteConfig) -> Result<Vec<Dataset>, String> {
 /// suite is returned, so that the run reports the name next to every task it could have been.
 /// A folder task is refused before its files are decoded when the configured patch does not
 /// tile its examples, or when one example's training step needs more than `memory` bytes (the
-/// memory a training step draws on, where known: [`super::train::step_memory_limit`]). With
+/// memory a training step draws on, where known: [`super::driver::step_memory_limit`]). With
 /// `notes`, reading a large folder shows its progress and what is worth knowing about a folder
 /// task is said on stderr (every rank of a distributed run but rank 0 reads without a word).
 pub fn load_tasks(

@@ -8,9 +8,9 @@ mod output;
 mod summary;
 
 use super::distributed::ReplicaChecks;
+use super::driver::{check_memory, initialize, record_initialization, train_to_end, Ending};
 use super::report::{make_output_folder, write_whole, OutputFiles};
 use super::tasks::load_tasks;
-use super::train::{check_memory, initialize, record_initialization, train_to_end, Ending};
 use super::Ended;
 use clap::Args;
 use design::{
