@@ -1,7 +1,10 @@
 //! Fixed-size audio features: a waveform at any rate is resampled to the mel configuration's
 //! rate, centre-cropped or centre-padded with zeros to exactly one window of
-//! `(frames − 1) · hop + n_fft` samples, and turned into a `frames × n_mels` log-mel image.
+//! `(frames − 1) · hop + n_fft` samples, and turned into a `frames × n_mels` log-mel image;
+//! then, where a task asks for them, the recording channel taken out ([`remove_band_means`]) and
+//! the example brought to zero mean and unit variance on its own ([`normalize_example`]).
 
+use super::dataset::Moments;
 use super::error::{DataError, DataResult};
 use super::resample::{resample_span, resampled_len};
 use super::spectrogram::{LogMel, MelConfig};
@@ -77,6 +80,37 @@ fn centred(len: usize, window: usize) -> Range<usize> {
     }
 }
 
+/// Brings one example to zero mean and unit variance over all its values (for a spectrogram:
+/// removes the recording level and, partly, the channel).
+pub fn normalize_example(x: &mut [f32]) {
+    let moments = Moments::of(x);
+    let scale = 1.0 / (moments.variance().sqrt() + 1e-6);
+    x.iter_mut()
+        .for_each(|v| *v = ((*v as f64 - moments.mean()) * scale) as f32);
+}
+
+/// Takes a fixed recording channel out of a `frames × bands` log-mel example: subtracts from
+/// each band its mean over the frames, `x[f, b] ← x[f, b] − (1/F) Σ_g x[g, b]`. A linear filter
+/// (a microphone, a telephone line) scales each band's power by a constant, which the logarithm
+/// turns into a constant added to that band: this removes it (cepstral mean normalization, done
+/// on the mel bands). `x.len()` must be a multiple of `bands`.
+pub fn remove_band_means(x: &mut [f32], bands: usize) {
+    assert!(
+        bands > 0 && x.len().is_multiple_of(bands),
+        "{} values are not frames of {bands} bands",
+        x.len()
+    );
+    let frames = x.len() / bands;
+    for band in 0..bands {
+        let column = || x.iter().skip(band).step_by(bands);
+        let mean = column().map(|&v| v as f64).sum::<f64>() / frames as f64;
+        x.iter_mut()
+            .skip(band)
+            .step_by(bands)
+            .for_each(|v| *v = (*v as f64 - mean) as f32);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +170,40 @@ mod tests {
             .fold(0.0, f32::max);
         assert!(diff < 0.5, "log-mel differs by {diff}");
         assert!(AudioFeatures::new(MelConfig::default(), 0).is_err());
+    }
+
+    /// Removing band means zeroes each band's mean over the frames and cancels a constant added
+    /// to each band (a channel's gain per band in the log domain); a naive per-band loop agrees.
+    #[test]
+    fn band_mean_removal_cancels_a_per_band_gain() {
+        let (frames, bands) = (5, 3);
+        let x: Vec<f32> = (0..frames * bands)
+            .map(|i| ((i * 7919) % 13) as f32 * 0.5 - 2.0)
+            .collect();
+        let mut removed = x.clone();
+        remove_band_means(&mut removed, bands);
+        for b in 0..bands {
+            let mean: f32 = (0..frames).map(|f| x[f * bands + b]).sum::<f32>() / frames as f32;
+            for f in 0..frames {
+                let want = x[f * bands + b] - mean;
+                assert!((removed[f * bands + b] - want).abs() < 1e-6);
+            }
+        }
+        let gain = [3.0f32, -1.5, 0.25];
+        let mut channel: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + gain[i % bands])
+            .collect();
+        remove_band_means(&mut channel, bands);
+        for (a, b) in channel.iter().zip(&removed) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not frames of 4 bands")]
+    fn band_mean_removal_needs_whole_frames() {
+        remove_band_means(&mut [0.0; 6], 4);
     }
 }

@@ -6,8 +6,6 @@
 use super::error::{DataError, DataResult};
 use super::recording::RecordingForm;
 use super::stream::StreamedInputs;
-use rand::seq::SliceRandom;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -307,6 +305,11 @@ impl Moments {
         self.count += other.count;
     }
 
+    /// The population's mean (0 for an empty one).
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
     /// The population's variance (0 for an empty one).
     pub fn variance(&self) -> f64 {
         self.m2 / self.count.max(1) as f64
@@ -420,90 +423,9 @@ impl Dataset {
     }
 }
 
-/// Brings one example to zero mean and unit variance over all its values (for a spectrogram:
-/// removes the recording level and, partly, the channel).
-pub fn normalize_example(x: &mut [f32]) {
-    let moments = Moments::of(x);
-    let scale = 1.0 / (moments.variance().sqrt() + 1e-6);
-    x.iter_mut()
-        .for_each(|v| *v = ((*v as f64 - moments.mean) * scale) as f32);
-}
-
-/// Takes a fixed recording channel out of a `frames × bands` log-mel example: subtracts from
-/// each band its mean over the frames, `x[f, b] ← x[f, b] − (1/F) Σ_g x[g, b]`. A linear filter
-/// (a microphone, a telephone line) scales each band's power by a constant, which the logarithm
-/// turns into a constant added to that band: this removes it (cepstral mean normalization, done
-/// on the mel bands). `x.len()` must be a multiple of `bands`.
-pub fn remove_band_means(x: &mut [f32], bands: usize) {
-    assert!(
-        bands > 0 && x.len().is_multiple_of(bands),
-        "{} values are not frames of {bands} bands",
-        x.len()
-    );
-    let frames = x.len() / bands;
-    for band in 0..bands {
-        let column = || x.iter().skip(band).step_by(bands);
-        let mean = column().map(|&v| v as f64).sum::<f64>() / frames as f64;
-        x.iter_mut()
-            .skip(band)
-            .step_by(bands)
-            .for_each(|v| *v = (*v as f64 - mean) as f32);
-    }
-}
-
-/// Splits `0..n` into (train, validation) index lists: a seeded shuffle puts
-/// `round(n · fraction)` indices in validation; both lists are returned in ascending order.
-pub fn carve_validation<R: Rng>(n: usize, fraction: f32, rng: &mut R) -> (Vec<usize>, Vec<usize>) {
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(rng);
-    let n_val = ((n as f32 * fraction).round() as usize).min(n);
-    let mut val = order[..n_val].to_vec();
-    let mut train = order[n_val..].to_vec();
-    val.sort_unstable();
-    train.sort_unstable();
-    (train, val)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
-    use rand_chacha::ChaCha8Rng;
-
-    /// Removing band means zeroes each band's mean over the frames and cancels a constant added
-    /// to each band (a channel's gain per band in the log domain); a naive per-band loop agrees.
-    #[test]
-    fn band_mean_removal_cancels_a_per_band_gain() {
-        let (frames, bands) = (5, 3);
-        let x: Vec<f32> = (0..frames * bands)
-            .map(|i| ((i * 7919) % 13) as f32 * 0.5 - 2.0)
-            .collect();
-        let mut removed = x.clone();
-        remove_band_means(&mut removed, bands);
-        for b in 0..bands {
-            let mean: f32 = (0..frames).map(|f| x[f * bands + b]).sum::<f32>() / frames as f32;
-            for f in 0..frames {
-                let want = x[f * bands + b] - mean;
-                assert!((removed[f * bands + b] - want).abs() < 1e-6);
-            }
-        }
-        let gain = [3.0f32, -1.5, 0.25];
-        let mut channel: Vec<f32> = x
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v + gain[i % bands])
-            .collect();
-        remove_band_means(&mut channel, bands);
-        for (a, b) in channel.iter().zip(&removed) {
-            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
-        }
-    }
-
-    #[test]
-    #[should_panic(expected = "not frames of 4 bands")]
-    fn band_mean_removal_needs_whole_frames() {
-        remove_band_means(&mut [0.0; 6], 4);
-    }
 
     #[test]
     fn split_checks_sizes_and_classes() {
@@ -560,18 +482,5 @@ mod tests {
             "{whole:?} {parts:?}"
         );
         assert_eq!(Standardization::fit(&[]).std, 1e-6);
-    }
-
-    #[test]
-    fn carving_is_seeded_disjoint_and_complete() {
-        let (t, v) = carve_validation(100, 0.1, &mut ChaCha8Rng::seed_from_u64(1));
-        let (t2, v2) = carve_validation(100, 0.1, &mut ChaCha8Rng::seed_from_u64(1));
-        let (_, v3) = carve_validation(100, 0.1, &mut ChaCha8Rng::seed_from_u64(2));
-        assert_eq!((t.len(), v.len()), (90, 10));
-        assert_eq!((&t, &v), (&t2, &v2));
-        assert_ne!(v, v3);
-        let mut all: Vec<usize> = t.iter().chain(&v).cloned().collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..100).collect::<Vec<_>>());
     }
 }

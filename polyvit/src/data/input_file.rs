@@ -7,8 +7,9 @@
 //! files through this one path.
 
 use super::audio::AudioFeatures;
+use super::audio::{normalize_example, remove_band_means};
 use super::audio_file::{is_audio_file, read_audio, Waveform, AUDIO_FORMATS};
-use super::dataset::{normalize_example, remove_band_means, Modality};
+use super::dataset::Modality;
 use super::error::{DataError, DataResult};
 use super::glyph::GlyphFrame;
 use super::image_file::{decode_image, is_image_file, load_image, Fit, IMAGE_EXTENSIONS};
@@ -543,7 +544,7 @@ mod tests {
     fn example_normalization_applies_to_each_loaded_input() {
         let (path, plain) = tone_file("level.wav", 300.0, 3000.0);
         let mut want = plain.load(&path).unwrap();
-        crate::data::dataset::normalize_example(&mut want);
+        crate::data::audio::normalize_example(&mut want);
         let normalized = plain.clone().with_example_normalization(true);
         assert!(normalized.normalizes_each_example() && !plain.normalizes_each_example());
         assert_eq!(normalized.load(&path).unwrap(), want);
@@ -557,8 +558,8 @@ mod tests {
     fn band_mean_removal_applies_before_example_normalization() {
         let (path, plain) = tone_file("channel.wav", 500.0, 2000.0);
         let mut want = plain.load(&path).unwrap();
-        crate::data::dataset::remove_band_means(&mut want, 32);
-        crate::data::dataset::normalize_example(&mut want);
+        crate::data::audio::remove_band_means(&mut want, 32);
+        crate::data::audio::normalize_example(&mut want);
         let both = plain
             .clone()
             .with_band_mean_removal(true)

@@ -1,14 +1,13 @@
 //! The audio tasks: spoken digits and drum mixtures, as standardized log-mel images.
 
+use super::carve_validation;
 use super::files::relative_path;
 use super::files::LANGUAGE_ID;
 use super::{assemble, rng, SuiteConfig, TaskId, DRUM_CLASSES, LANGUAGES};
-use crate::data::audio::AudioFeatures;
+use crate::data::audio::{normalize_example, remove_band_means, AudioFeatures};
 use crate::data::audio_file::Waveform;
 use crate::data::augment::augment;
-use crate::data::dataset::{
-    carve_validation, normalize_example, remove_band_means, Dataset, Labels, Modality, RawSplit,
-};
+use crate::data::dataset::{Dataset, Labels, Modality, RawSplit};
 use crate::data::drums::{mix, DrumMixConfig};
 use crate::data::embedded;
 use crate::data::error::{DataError, DataResult};

@@ -1,8 +1,9 @@
 //! The image tasks (MNIST, Fashion-MNIST) and the Moving-MNIST video tasks built on MNIST.
 
+use super::carve_validation;
 use super::SuiteFiles;
 use super::{assemble, rng, SuiteConfig, TaskId};
-use crate::data::dataset::{carve_validation, Dataset, Labels, Modality, RawSplit};
+use crate::data::dataset::{Dataset, Labels, Modality, RawSplit};
 use crate::data::embedded::{self, EmbeddedFile};
 use crate::data::error::{DataError, DataResult};
 use crate::data::idx::{expect_images, expect_labels, parse_idx_gz};

@@ -17,7 +17,7 @@
 //! | `arrow_of_time` | video | 8×1×32×32 | 2 | 1,800 / 200 / 500 |
 //!
 //! Validation is carved from each training file by a seeded shuffle
-//! ([`carve_validation`](super::dataset::carve_validation)). Moving-MNIST draws one clip per MNIST
+//! ([`carve_validation`]). Moving-MNIST draws one clip per MNIST
 //! digit of the same split (bouncing for the class task, straight for the direction task). Spoken
 //! digits train on synthesized voices (espeak-ng, flite and festival; 1,764 clips, each with 3
 //! randomly perturbed copies: speed, telephone-like channel, gain, noise, shift; see
@@ -52,7 +52,8 @@ use super::drums::DrumMixConfig;
 use super::error::DataResult;
 use super::moving_mnist::MovingMnistConfig;
 use super::spectrogram::MelConfig;
-use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -255,6 +256,19 @@ fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     r.set_stream(stream);
     r
+}
+
+/// Splits `0..n` into (train, validation) index lists: a seeded shuffle puts
+/// `round(n · fraction)` indices in validation; both lists are returned in ascending order.
+pub fn carve_validation<R: Rng>(n: usize, fraction: f32, rng: &mut R) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(rng);
+    let n_val = ((n as f32 * fraction).round() as usize).min(n);
+    let mut val = order[..n_val].to_vec();
+    let mut train = order[n_val..].to_vec();
+    val.sort_unstable();
+    train.sort_unstable();
+    (train, val)
 }
 
 /// Standardizes the raw train / validation / test splits with the train statistics and

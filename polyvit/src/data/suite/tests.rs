@@ -550,3 +550,16 @@ fn speech_examples_have_band_means_removed_and_drums_do_not() {
     assert_eq!(drums.recording_form, Some(RecordingForm::OneShot));
     assert!(largest_test_band_mean(drums) > 0.1);
 }
+
+#[test]
+fn carving_is_seeded_disjoint_and_complete() {
+    let (t, v) = carve_validation(100, 0.1, &mut ChaCha8Rng::seed_from_u64(1));
+    let (t2, v2) = carve_validation(100, 0.1, &mut ChaCha8Rng::seed_from_u64(1));
+    let (_, v3) = carve_validation(100, 0.1, &mut ChaCha8Rng::seed_from_u64(2));
+    assert_eq!((t.len(), v.len()), (90, 10));
+    assert_eq!((&t, &v), (&t2, &v2));
+    assert_ne!(v, v3);
+    let mut all: Vec<usize> = t.iter().chain(&v).cloned().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..100).collect::<Vec<_>>());
+}
