@@ -12,13 +12,13 @@
 //! `validation/`) and `test/` give their split; the missing splits are carved from the training
 //! examples by a seeded shuffle.
 
+use super::carve::{carve_indices, carved_counts};
 use super::scan::{describe, Example, Scan, SPLIT_FOLDERS};
 use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
 use crate::data::error::{read_file, DataError, DataResult};
 use crate::data::input_file::{modality_of, not_an_input};
 use crate::data::listing::{list_dir, natural_cmp, FoldersSeen};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{HashMap, HashSet};
@@ -370,11 +370,7 @@ pub fn scan_label_file(path: &Path, spec: &FolderSpec) -> DataResult<Scan> {
     }
     let carve = [splits[1].is_empty(), splits[2].is_empty()];
     let n = splits[0].len();
-    let fractions = [spec.validation_fraction, spec.test_fraction];
-    let counts = [0, 1].map(|k| match carve[k] {
-        true => ((n as f64 * fractions[k]).round() as usize).max(1),
-        false => 0,
-    });
+    let counts = carved_counts(n, spec, carve);
     let needed = 1 + counts[0] + counts[1];
     if n < needed {
         return Err(DataError::new(
@@ -382,15 +378,10 @@ pub fn scan_label_file(path: &Path, spec: &FolderSpec) -> DataResult<Scan> {
             format!("{n} training examples: too few to carve the missing splits and keep one to train on (need {needed})"),
         ));
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(spec.split_seed));
+    let picked = carve_indices(n, counts, &mut ChaCha8Rng::seed_from_u64(spec.split_seed));
     let train = std::mem::take(&mut splits[0]);
-    let (val, rest) = order.split_at(counts[0]);
-    let (test, keep) = rest.split_at(counts[1]);
-    for (k, picked) in [(0, keep), (1, val), (2, test)] {
-        let mut picked = picked.to_vec();
-        picked.sort_unstable();
-        splits[k].extend(picked.into_iter().map(|i| train[i].clone()));
+    for (split, picked) in splits.iter_mut().zip(picked) {
+        split.extend(picked.into_iter().map(|i| train[i].clone()));
     }
     Ok(Scan {
         modality,

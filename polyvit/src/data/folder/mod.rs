@@ -14,6 +14,7 @@
 //! example in folder order, so both ways give the same numbers.
 
 mod cache;
+mod carve;
 mod labels;
 mod scan;
 mod spec;

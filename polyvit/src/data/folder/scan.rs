@@ -2,6 +2,7 @@
 //! `test/`), the modality of their files, and seeded per-class splits where the folder does not
 //! give them. Only names are read here; the files are decoded later.
 
+use super::carve::{carve_indices, carved_counts};
 use super::labels::{label_file, labelled_by_file, scan_label_file};
 use super::spec::FolderSpec;
 use crate::data::class_list::class_list;
@@ -9,7 +10,6 @@ use crate::data::dataset::Modality;
 use crate::data::error::{missing, DataError, DataResult};
 use crate::data::input_file::{modality_of, not_an_input};
 use crate::data::listing::{file_name, list_dir};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
@@ -186,13 +186,9 @@ fn carve(
     carve: [bool; 2],
 ) -> DataResult<[Vec<Example>; 3]> {
     let mut splits: [Vec<Example>; 3] = Default::default();
-    let fractions = [spec.validation_fraction, spec.test_fraction];
     for (class, folder) in train.into_iter().enumerate() {
         let n = folder.files.len();
-        let counts = [0, 1].map(|k| match carve[k] {
-            true => ((n as f64 * fractions[k]).round() as usize).max(1),
-            false => 0,
-        });
+        let counts = carved_counts(n, spec, carve);
         let needed = 1 + counts[0] + counts[1];
         if n < needed {
             return Err(error(
@@ -210,16 +206,11 @@ fn carve(
                 ),
             ));
         }
-        let mut order: Vec<usize> = (0..n).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.split_seed);
         rng.set_stream(class as u64);
-        order.shuffle(&mut rng);
-        let (val, rest) = order.split_at(counts[0]);
-        let (test, train) = rest.split_at(counts[1]);
-        for (k, picked) in [train, val, test].into_iter().enumerate() {
-            let mut picked = picked.to_vec();
-            picked.sort_unstable();
-            splits[k].extend(picked.into_iter().map(|i| Example {
+        let picked = carve_indices(n, counts, &mut rng);
+        for (split, picked) in splits.iter_mut().zip(picked) {
+            split.extend(picked.into_iter().map(|i| Example {
                 path: folder.files[i].clone(),
                 labels: vec![class],
             }));
