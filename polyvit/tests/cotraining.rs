@@ -418,7 +418,10 @@ fn a_warmups_first_step_is_not_blamed() {
         panic!("a non-finite gradient norm stops the run");
     };
     let err = err.to_string();
-    assert!(err.contains("at step 1, before any update"), "{err}");
+    assert!(
+        err.contains("in step 2 (\"step\": 1 in steps.jsonl") && err.contains("before any update"),
+        "{err}"
+    );
 }
 
 /// A step whose loss is a number but whose gradients are not (here: the final norm's scale set

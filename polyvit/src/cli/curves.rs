@@ -1,5 +1,7 @@
-//! A run's curves: each task's training loss (smoothed) and validation metric against the step,
-//! drawn from the run's own logs (`steps.jsonl`, `eval.csv`) into `curves.svg`.
+//! A run's curves: each task's training loss (smoothed) and validation metric against the steps
+//! done before it was measured, drawn from the run's own logs into `curves.svg`: a loss at its
+//! step's index from 0 in `steps.jsonl` (the updates before that step), an evaluation at the
+//! steps done in `eval.csv`, so both sit over the weights they measured.
 
 use super::plot::{line_charts, LinePanel, Series};
 use super::report::{EVALS_FILE, STEPS_FILE};
@@ -123,13 +125,13 @@ pub fn write_curves(dir: &Path) -> Result<(), String> {
     let panels = [
         LinePanel {
             title: "training loss (trailing mean over a 20th of each task's steps)".into(),
-            x_label: "step".into(),
+            x_label: "steps done".into(),
             y_label: "loss".into(),
             series: loss,
         },
         LinePanel {
             title: "validation".into(),
-            x_label: "step".into(),
+            x_label: "steps done".into(),
             y_label: "metric".into(),
             series: validation,
         },

@@ -47,11 +47,12 @@ pub enum RunError {
     NonFinite {
         /// The task (or the tasks of an accumulated step, joined by commas) it happened in.
         task: String,
+        /// The step's index from 0 (as steps.jsonl numbers it; the message counts from 1).
         step: u64,
         /// What stopped being a number: `loss` or `gradient norm`.
         what: &'static str,
         value: f64,
-        /// The last update before: its step, the tasks it updated the weights for and its
+        /// The last update before: its step's index, the tasks it updated the weights for and its
         /// learning rate, the update that more likely broke them than this task's own; none
         /// when no step before changed the weights (step 0, or only steps at learning rate 0
         /// at the start of a warmup).
@@ -78,12 +79,20 @@ impl fmt::Display for RunError {
                 value,
                 previous,
             } => {
-                write!(f, "training stopped: the {what} of task {task} became {value} at step {step}")?;
+                // Told as the run's messages count steps, from 1 (eval.csv's `step` is such a
+                // count too); steps.jsonl indexes them from 0.
+                write!(
+                    f,
+                    "training stopped: the {what} of task {task} became {value} in step {} \
+                     (\"step\": {step} in steps.jsonl, which numbers steps from 0)",
+                    step + 1
+                )?;
                 match previous {
                     Some((before, tasks, lr)) => write!(
                         f,
-                        ", after step {before} updated the weights for {tasks} at learning rate \
-                         {lr:.3e} (try a lower learning rate)"
+                        ", after step {} updated the weights for {tasks} at learning rate \
+                         {lr:.3e} (try a lower learning rate)",
+                        before + 1
                     ),
                     None => write!(
                         f,
