@@ -349,11 +349,12 @@ pub struct Dataset {
     pub class_names: Vec<String>,
     /// Whether targets are multi-hot (sigmoid BCE, mAP) rather than one class.
     pub multi_label: bool,
-    /// Whether each raw log-mel example had its mel bands' means removed ([`remove_band_means`])
-    /// first; new inputs must too.
+    /// Whether each raw log-mel example had its mel bands' means removed
+    /// ([`remove_band_means`](super::audio::remove_band_means)) first; new inputs must too.
     pub band_mean_removal: bool,
     /// Whether each raw example was brought to zero mean and unit variance on its own
-    /// ([`normalize_example`]) before the standardization; new inputs must be too.
+    /// ([`normalize_example`](super::audio::normalize_example)) before the standardization; new
+    /// inputs must be too.
     pub example_normalization: bool,
     /// How the training recordings were made (the embedded speech and drum packs), so that new
     /// ones are made the same way ([`RecordingForm`]).
