@@ -534,6 +534,40 @@ fn edited_checkpoints_are_scored_or_refused_by_what_they_hold() {
         "{err}"
     );
 
+    // Finite weights so large that the logits overflow: no score and no class is made of them.
+    let overflow = |c: &mut Checkpoint| {
+        let name = c
+            .tensors
+            .keys()
+            .find(|k| k.contains("heads.mnist") && k.ends_with("weight"))
+            .expect("the mnist head's weight")
+            .clone();
+        let t = &c.tensors[&name];
+        let huge: Vec<f32> = (0..t.numel())
+            .map(|i| if i % 2 == 0 { f32::MAX } else { -f32::MAX })
+            .collect();
+        let shape = t.shape().to_vec();
+        c.tensors
+            .insert(name, tensor::Tensor::from_vec(huge, &shape).unwrap());
+    };
+    let (ok, _, err) = attempt("overflow.safetensors", &overflow, &eval);
+    assert!(!ok);
+    assert!(
+        err.contains("task mnist: the model's logits for ")
+            && err.contains("test examples are not finite numbers"),
+        "{err}"
+    );
+    let digit = dir.join("digit.png");
+    image::GrayImage::from_fn(28, 28, |x, y| image::Luma([((x * 9 + y * 5) % 256) as u8]))
+        .save(&digit)
+        .unwrap();
+    let predict = ["predict", digit.to_str().unwrap(), "--checkpoint"];
+    let (ok, said, err) = attempt("overflow.safetensors", &overflow, &predict);
+    assert!(
+        !ok && err.contains("the model's output for it is not a number"),
+        "{said}{err}"
+    );
+
     let resume = ["train", "--resume"];
     for (step, named) in [
         (

@@ -169,8 +169,13 @@ pub fn eval_folder(
     let test = Split::streamed(inputs, labels, task.classes.len(), &task.name)
         .map_err(|e| e.to_string())?;
     let dataset = task.dataset_testing(test);
-    let score = evaluate(&trained.model, &dataset, &dataset.test, trained.device())
-        .map_err(|e| e.to_string())?;
+    let score = evaluate(
+        &trained.model,
+        &dataset,
+        "folder",
+        &dataset.test,
+        trained.device(),
+    )?;
     if let Some(preparation) = preparation {
         errln!("{}: {preparation} (--as-is: as they are)", task.name);
     }

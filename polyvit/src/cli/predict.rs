@@ -259,6 +259,8 @@ type ReadInput = DataResult<Vec<f32>>;
 /// One task's predictions for `inputs` (each file and its input as read, or why it could not
 /// be), one per file in order: a file that could not be read keeps its error, and the others are
 /// still scored; a prediction is `flat` when its input reached the task as one level throughout.
+/// A file whose probabilities are not numbers (a NaN or infinite logit) gets an error, not
+/// classes ranked by NaN.
 fn score_task(
     trained: &Trained,
     task: &TaskInfo,
@@ -281,12 +283,22 @@ fn score_task(
     let mut rows = probabilities.chunks_exact(task.classes.len());
     Ok((inputs.iter())
         .map(|(file, input)| match input {
-            Ok(x) => Ok(Prediction {
-                file: file.display().to_string(),
-                task: task.name.clone(),
-                top: top_k(task, rows.next().expect("a row per file read"), k),
-                flat: x.iter().all(|&v| v == x[0]),
-            }),
+            Ok(x) => {
+                let row = rows.next().expect("a row per file read");
+                if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+                    return Err(format!(
+                        "task {}: the model's output for it is not a number ({v}): the weights \
+                         or the input hold values out of range",
+                        task.name
+                    ));
+                }
+                Ok(Prediction {
+                    file: file.display().to_string(),
+                    task: task.name.clone(),
+                    top: top_k(task, row, k),
+                    flat: x.iter().all(|&v| v == x[0]),
+                })
+            }
             Err(e) => Err(e.to_string()),
         })
         .collect())

@@ -103,29 +103,49 @@ pub fn logits_of_rows(
     Ok(out)
 }
 
-/// The task's metric on `split`, computed on `device`.
+/// The task's metric on `split` (named `split_name` in an error), computed on `device`.
 pub fn evaluate(
     model: &PolyVit,
     dataset: &Dataset,
+    split_name: &str,
     split: &Split,
     device: &Device,
-) -> Result<TaskScore> {
-    Ok(score(
-        dataset,
-        split,
-        &logits(
-            model,
-            dataset,
-            split,
-            eval_batch_size(model, &dataset.name)?,
-            device,
-        )?,
-    ))
+) -> std::result::Result<TaskScore, String> {
+    let batch_size = eval_batch_size(model, &dataset.name).map_err(|e| e.to_string())?;
+    let logits = logits(model, dataset, split, batch_size, device).map_err(|e| e.to_string())?;
+    score(dataset, split_name, split, &logits)
 }
 
-/// The task's metric for `scores`, the `[n, classes]` logits of every row of `split`.
-pub fn score(dataset: &Dataset, split: &Split, scores: &[f32]) -> TaskScore {
-    score_of(dataset, split, Some(scores))
+/// The task's metric for `scores`, the `[n, classes]` logits of every row of `split`. Logits
+/// that are not all finite are refused, naming the task, the split (`split_name`), how many
+/// examples have them and the first: a NaN would count as a vote for class 0 in top-1 and rank
+/// above every number in mAP, and infinities tie, so no score of them would mean anything.
+pub fn score(
+    dataset: &Dataset,
+    split_name: &str,
+    split: &Split,
+    scores: &[f32],
+) -> std::result::Result<TaskScore, String> {
+    let classes = dataset.num_classes.max(1);
+    let bad: Vec<usize> = (scores.chunks(classes).enumerate())
+        .filter(|(_, row)| row.iter().any(|v| !v.is_finite()))
+        .map(|(i, _)| i)
+        .collect();
+    if let Some(&first) = bad.first() {
+        let value = scores[first * classes..][..classes]
+            .iter()
+            .find(|v| !v.is_finite())
+            .expect("a row with a non-finite logit");
+        return Err(format!(
+            "task {}: the model's logits for {} of the {} {split_name} examples are not finite \
+             numbers (the first: example {first}, a logit of {value}), so they cannot be scored; \
+             the weights or the inputs hold values out of range",
+            dataset.name,
+            bad.len(),
+            scores.len() / classes,
+        ));
+    }
+    Ok(score_of(dataset, split, Some(scores)))
 }
 
 /// What a model whose training diverged scores on `split`: the task's metric and chance level,
@@ -150,6 +170,77 @@ fn score_of(dataset: &Dataset, split: &Split, scores: Option<&[f32]>) -> TaskSco
                 metric: MEAN_AVERAGE_PRECISION,
                 value: scores.map_or(f64::NAN, |s| mean_average_precision(s, &targets, classes)),
                 chance: chance_mean_average_precision(&targets, classes),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Modality, Standardization};
+
+    /// A task of `n` one-value examples and 3 classes, labelled `0, 1, 2, 0, ...`, or
+    /// multi-hot with class `i % 3` on.
+    fn task(n: usize, multi_label: bool) -> Dataset {
+        let labels = match multi_label {
+            false => Labels::Class((0..n).map(|i| i % 3).collect()),
+            true => Labels::MultiHot(
+                (0..n * 3)
+                    .map(|k| (k % 3 == (k / 3) % 3) as u8 as f32)
+                    .collect(),
+            ),
+        };
+        let split = Split::new(vec![0.0; n], labels, n, 3, "test").unwrap();
+        let standardization = Standardization {
+            mean: 0.0,
+            std: 1.0,
+        };
+        let names = ["a", "b", "c"].map(String::from).to_vec();
+        let splits = [split.clone(), split.clone(), split];
+        Dataset::new(
+            "toy",
+            Modality::Image,
+            vec![1, 1, 1],
+            names,
+            standardization,
+            splits,
+        )
+    }
+
+    /// Logits that put the largest value on each example's class (or its one positive).
+    fn right_logits(n: usize) -> Vec<f32> {
+        (0..n * 3)
+            .map(|k| (k % 3 == (k / 3) % 3) as u8 as f32)
+            .collect()
+    }
+
+    #[test]
+    fn finite_logits_are_scored() {
+        for multi_label in [false, true] {
+            let d = task(6, multi_label);
+            let s = score(&d, "validation", &d.validation, &right_logits(6)).unwrap();
+            assert_eq!(s.value, 1.0, "multi-label {multi_label}");
+        }
+    }
+
+    /// A NaN would be a vote for class 0 (top-1) or rank above every score (mAP), an infinity
+    /// ties with another: each is refused, naming the task, the split and the first example.
+    #[test]
+    fn non_finite_logits_are_refused() {
+        for multi_label in [false, true] {
+            let d = task(6, multi_label);
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut logits = right_logits(6);
+                logits[3 * 4 + 1] = bad;
+                logits[3 * 5] = bad;
+                let err = score(&d, "test", &d.test, &logits).unwrap_err();
+                assert!(
+                    err.contains("task toy")
+                        && err.contains("2 of the 6 test examples")
+                        && err.contains(&format!("example 4, a logit of {bad}")),
+                    "{err}"
+                );
             }
         }
     }

@@ -579,10 +579,13 @@ impl Run {
         self.datasets
             .iter()
             .map(|d| {
-                let split = if test { &d.test } else { &d.validation };
+                let (name, split) = match test {
+                    true => ("test", &d.test),
+                    false => ("validation", &d.validation),
+                };
                 let logits =
                     sharded_logits(&*self.collective, &self.model, d, split, &self.device)?;
-                Ok(score(d, split, &logits))
+                score(d, name, split, &logits).map_err(RunError::Refused)
             })
             .collect()
     }
