@@ -14,17 +14,19 @@ use crate::composed;
 use crate::ops::{ArgKind, BinaryOp, ReduceOp, UnaryOp};
 use crate::{Element, Layout, Result};
 
-/// The outputs of a layer-norm forward pass over the last axis of a `[rows, d]` input.
+/// The outputs of a layer-norm forward pass over the last axis of its input, each held in a `B`
+/// (a backend's buffer, a [`Storage`](crate::Storage), or a `tensor::Tensor`).
 pub struct LayerNormOutput<B> {
-    /// `y = (x − mean)·rstd·γ + β`, shape `[rows, d]`.
+    /// `y = (x − mean)·rstd·γ + β`, the input's shape.
     pub y: B,
-    /// Per-row mean, shape `[rows]`.
+    /// Per-row mean: one per row, the input's shape without its last axis.
     pub mean: B,
-    /// Per-row `1/√(var + ε)`, shape `[rows]`.
+    /// Per-row `1/√(var + ε)`, as `mean`.
     pub rstd: B,
 }
 
-/// The gradients of a layer norm with respect to its input, scale and shift.
+/// The gradients of a layer norm with respect to its input (the input's shape), scale and shift
+/// (the last axis's size each), held as [`LayerNormOutput`]'s are.
 pub struct LayerNormGrads<B> {
     pub dx: B,
     pub dgamma: B,

@@ -175,9 +175,28 @@ macro_rules! on_same_device {
     };
 }
 
+/// Like `on_device!` for an op of three or more operands, once `check_device` has proved every
+/// operand on `$data`'s device: `$operand` gives another operand's buffer on that backend
+/// ([`cpu_operand`] or [`opencl_operand`]), and each of the op's `Typed` results (an array) is
+/// wrapped back on the device. (Two operands go through `on_same_device!`, which checks and
+/// dispatches at once.)
+macro_rules! on_checked_device {
+    ($data:expr, |$backend:ident, $x:ident, $operand:ident| $body:expr) => {
+        match $data {
+            Data::Cpu($x) => {
+                let ($backend, $operand) = (&Cpu, cpu_operand);
+                $body.map(Data::Cpu)
+            }
+            Data::OpenCl(cl, $x) => {
+                let ($backend, $operand) = (cl, opencl_operand);
+                $body.map(|t| Data::OpenCl(cl.clone(), t))
+            }
+        }
+    };
+}
+
 /// The data of an operand of an op of three or more operands, once `check_device` has proved
-/// every operand on the first one's device, here the CPU. (Two operands go through
-/// `on_same_device!`, which checks and dispatches at once.)
+/// every operand on the first one's device, here the CPU (see `on_checked_device!`).
 fn cpu_operand(s: &Storage) -> &Typed<Cpu> {
     match &s.data {
         Data::Cpu(x) => x,
@@ -790,22 +809,14 @@ impl Storage {
             self.check_device(op, &m.device())?;
             self.check_device(op, &v.device())?;
         }
-        let out = match &self.data {
-            Data::Cpu(p) => {
-                let moments = moments.map(|[m, v]| [cpu_operand(m), cpu_operand(v)]);
-                p.adamw_update(&Cpu, cpu_operand(g), moments, len, step)?
-                    .map(Data::Cpu)
-            }
-            Data::OpenCl(cl, p) => {
-                let moments = moments.map(|[m, v]| [opencl_operand(m), opencl_operand(v)]);
-                p.adamw_update(cl, opencl_operand(g), moments, len, step)?
-                    .map(|t| Data::OpenCl(cl.clone(), t))
-            }
-        };
+        let out = on_checked_device!(&self.data, |backend, p, operand| {
+            let moments = moments.map(|[m, v]| [operand(m), operand(v)]);
+            p.adamw_update(backend, operand(g), moments, len, step)?
+        });
         Ok(out.map(Storage::new))
     }
 
-    /// Layer norm of contiguous `[rows, d]` `self`; returns `(y, mean, rstd)`.
+    /// Layer norm of contiguous `[rows, d]` `self`.
     pub fn layer_norm(
         &self,
         gamma: &Storage,
@@ -813,28 +824,21 @@ impl Storage {
         rows: usize,
         d: usize,
         eps: f64,
-    ) -> Result<(Storage, Storage, Storage)> {
+    ) -> Result<LayerNormOutput<Storage>> {
         let op = "layer_norm";
         check_len(op, "the input", self.len(), area(op, rows, d)?)?;
         check_len(op, "the scale", gamma.len(), d)?;
         check_len(op, "the shift", beta.len(), d)?;
         self.check_device(op, &gamma.device())?;
         self.check_device(op, &beta.device())?;
-        let [y, mean, rstd] = match &self.data {
-            Data::Cpu(x) => x
-                .layer_norm(&Cpu, cpu_operand(gamma), cpu_operand(beta), rows, d, eps)?
-                .map(Data::Cpu),
-            Data::OpenCl(cl, x) => {
-                let (g, b) = (opencl_operand(gamma), opencl_operand(beta));
-                x.layer_norm(cl, g, b, rows, d, eps)?
-                    .map(|t| Data::OpenCl(cl.clone(), t))
-            }
-        };
-        Ok((Storage::new(y), Storage::new(mean), Storage::new(rstd)))
+        let [y, mean, rstd] = on_checked_device!(&self.data, |backend, x, operand| {
+            x.layer_norm(backend, operand(gamma), operand(beta), rows, d, eps)?
+        });
+        let [y, mean, rstd] = [y, mean, rstd].map(Storage::new);
+        Ok(LayerNormOutput { y, mean, rstd })
     }
 
     /// Gradients of [`Storage::layer_norm`]; `self` is the upstream gradient `dy`.
-    /// Returns `(dx, dgamma, dbeta)`.
     #[allow(clippy::too_many_arguments)]
     pub fn layer_norm_backward(
         &self,
@@ -844,7 +848,7 @@ impl Storage {
         gamma: &Storage,
         rows: usize,
         d: usize,
-    ) -> Result<(Storage, Storage, Storage)> {
+    ) -> Result<LayerNormGrads<Storage>> {
         let op = "layer_norm_backward";
         let n = area(op, rows, d)?;
         check_len(op, "the gradient", self.len(), n)?;
@@ -855,19 +859,12 @@ impl Storage {
         for other in [x, mean, rstd, gamma] {
             self.check_device(op, &other.device())?;
         }
-        let [dx, dgamma, dbeta] = match &self.data {
-            Data::Cpu(dy) => {
-                let [x, m, r, g] = [x, mean, rstd, gamma].map(cpu_operand);
-                dy.layer_norm_backward(&Cpu, x, m, r, g, rows, d)?
-                    .map(Data::Cpu)
-            }
-            Data::OpenCl(cl, dy) => {
-                let [x, m, r, g] = [x, mean, rstd, gamma].map(opencl_operand);
-                dy.layer_norm_backward(cl, x, m, r, g, rows, d)?
-                    .map(|t| Data::OpenCl(cl.clone(), t))
-            }
-        };
-        Ok((Storage::new(dx), Storage::new(dgamma), Storage::new(dbeta)))
+        let [dx, dgamma, dbeta] = on_checked_device!(&self.data, |backend, dy, operand| {
+            let [x, m, r, g] = [x, mean, rstd, gamma].map(operand);
+            dy.layer_norm_backward(backend, x, m, r, g, rows, d)?
+        });
+        let [dx, dgamma, dbeta] = [dx, dgamma, dbeta].map(Storage::new);
+        Ok(LayerNormGrads { dx, dgamma, dbeta })
     }
 }
 

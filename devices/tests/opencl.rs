@@ -705,9 +705,14 @@ fn layer_norm_forward_and_backward() {
                             upload(dev, dtype, &gamma),
                             upload(dev, dtype, &beta),
                         );
-                        let (y, mean, rstd) = xs.layer_norm(&g, &b, rows, d, 1e-5).unwrap();
+                        let devices::LayerNormOutput { y, mean, rstd } =
+                            xs.layer_norm(&g, &b, rows, d, 1e-5).unwrap();
                         let dys = upload(dev, dtype, &dy);
-                        let (dx, dg, db) = dys
+                        let devices::LayerNormGrads {
+                            dx,
+                            dgamma: dg,
+                            dbeta: db,
+                        } = dys
                             .layer_norm_backward(&xs, &mean, &rstd, &g, rows, d)
                             .unwrap();
                         [

@@ -44,10 +44,9 @@ mod view;
 
 pub use devices::{
     checked_numel, filled_vec, test_devices, transfers, AdamWStep, DType, Device, Element, Error,
-    Indices, Result, Transfers,
+    Indices, LayerNormGrads, LayerNormOutput, Result, Transfers,
 };
 pub use matmul::matmul_shape;
-pub use normalize::LayerNormStats;
 pub use tensor::Tensor;
 
 /// A seeded random number generator for [`Tensor::rand`] and [`Tensor::randn`].

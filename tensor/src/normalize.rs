@@ -1,17 +1,7 @@
 //! Fused row-wise ops: softmax, log-softmax and layer norm.
 
 use crate::Tensor;
-use devices::{shape_str, Error, Result};
-
-/// The outputs of [`Tensor::layer_norm_with_stats`].
-pub struct LayerNormStats {
-    /// The normalized, scaled and shifted output.
-    pub y: Tensor,
-    /// Per-row mean, shape = input shape without its last axis.
-    pub mean: Tensor,
-    /// Per-row `1/√(var + ε)`, same shape as `mean`.
-    pub rstd: Tensor,
-}
+use devices::{shape_str, Error, LayerNormGrads, LayerNormOutput, Result};
 
 impl Tensor {
     /// Applies a row kernel to `axis`, moving it last (and back) when needed.
@@ -185,7 +175,7 @@ impl Tensor {
         gamma: &Tensor,
         beta: &Tensor,
         eps: f64,
-    ) -> Result<LayerNormStats> {
+    ) -> Result<LayerNormOutput<Tensor>> {
         self.check_same_kind("layer_norm", gamma)?;
         self.check_same_kind("layer_norm", beta)?;
         let (x, rows, d) = self.dense_rows("layer_norm")?;
@@ -201,21 +191,20 @@ impl Tensor {
             ));
         }
         let (gamma, beta) = (gamma.contiguous()?, beta.contiguous()?);
-        let (y, mean, rstd) =
-            x.storage()
-                .layer_norm(gamma.storage(), beta.storage(), rows, d, eps)?;
+        let out = x
+            .storage()
+            .layer_norm(gamma.storage(), beta.storage(), rows, d, eps)?;
         let row_shape = &self.shape()[..self.rank() - 1];
-        Ok(LayerNormStats {
-            y: Tensor::from_storage(y, self.shape()),
-            mean: Tensor::from_storage(mean, row_shape),
-            rstd: Tensor::from_storage(rstd, row_shape),
+        Ok(LayerNormOutput {
+            y: Tensor::from_storage(out.y, self.shape()),
+            mean: Tensor::from_storage(out.mean, row_shape),
+            rstd: Tensor::from_storage(out.rstd, row_shape),
         })
     }
 
     /// Gradients of [`Tensor::layer_norm`] given the upstream gradient `self = dy`, the input `x`,
     /// the saved statistics and `γ`: with `x̂ = (x − μ)·r` and `g = dy·γ`,
     /// `dx = r·(g − mean(g) − x̂·mean(g·x̂))`, `dγ = Σ_rows dy·x̂`, `dβ = Σ_rows dy`.
-    /// Returns `(dx, dγ, dβ)`.
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -224,10 +213,10 @@ impl Tensor {
     /// let stats = x.layer_norm_with_stats(&gamma, &beta, 0.0)?;
     /// // A gradient that only shifts the row is absorbed by the mean: dx = 0, dβ = dy.
     /// let dy = Tensor::from_f64s(&[1.0, 1.0], &[1, 2], DType::F64)?;
-    /// let (dx, dgamma, dbeta) = dy.layer_norm_backward(&x, &stats.mean, &stats.rstd, &gamma)?;
-    /// assert!(dx.to_vec_f64()?.iter().all(|v| v.abs() < 1e-12));
-    /// assert_eq!(dbeta.to_vec_f64()?, [1.0, 1.0]);
-    /// assert_eq!(dgamma.to_vec_f64()?, [-1.0, 1.0]); // Σ dy·x̂ with x̂ = [-1, 1]
+    /// let grads = dy.layer_norm_backward(&x, &stats.mean, &stats.rstd, &gamma)?;
+    /// assert!(grads.dx.to_vec_f64()?.iter().all(|v| v.abs() < 1e-12));
+    /// assert_eq!(grads.dbeta.to_vec_f64()?, [1.0, 1.0]);
+    /// assert_eq!(grads.dgamma.to_vec_f64()?, [-1.0, 1.0]); // Σ dy·x̂ with x̂ = [-1, 1]
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn layer_norm_backward(
@@ -236,7 +225,7 @@ impl Tensor {
         mean: &Tensor,
         rstd: &Tensor,
         gamma: &Tensor,
-    ) -> Result<(Tensor, Tensor, Tensor)> {
+    ) -> Result<LayerNormGrads<Tensor>> {
         if self.shape() != x.shape() {
             return Err(Error::shape(
                 "layer_norm_backward",
@@ -272,7 +261,7 @@ impl Tensor {
             rstd.contiguous()?,
             gamma.contiguous()?,
         );
-        let (dx, dgamma, dbeta) = dy.storage().layer_norm_backward(
+        let grads = dy.storage().layer_norm_backward(
             x.storage(),
             mean.storage(),
             rstd.storage(),
@@ -280,10 +269,10 @@ impl Tensor {
             rows,
             d,
         )?;
-        Ok((
-            Tensor::from_storage(dx, self.shape()),
-            Tensor::from_storage(dgamma, &[d]),
-            Tensor::from_storage(dbeta, &[d]),
-        ))
+        Ok(LayerNormGrads {
+            dx: Tensor::from_storage(grads.dx, self.shape()),
+            dgamma: Tensor::from_storage(grads.dgamma, &[d]),
+            dbeta: Tensor::from_storage(grads.dbeta, &[d]),
+        })
     }
 }

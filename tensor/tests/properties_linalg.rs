@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use tensor::{DType, Device, Tensor};
+use tensor::{DType, Device, LayerNormGrads, Tensor};
 
 type TestResult = std::result::Result<(), TestCaseError>;
 
@@ -497,7 +497,7 @@ fn check_layer_norm(
 
     // Backward, with a non-contiguous upstream gradient.
     let dy = any_input(g, &shape, dtype, Values::Uniform(-2.0, 2.0));
-    let (dx, dgamma, dbeta) =
+    let LayerNormGrads { dx, dgamma, dbeta } =
         dy.t.layer_norm_backward(&x.t, &stats.mean, &stats.rstd, &gamma.t)
             .unwrap();
     let b = layer_norm_backward_reference(&dy.r, &x.r, &gamma.r, &f);
@@ -585,7 +585,7 @@ fn layer_norm_backward_matches_finite_differences_on(device: &tensor::Device) {
         let stats = tensor(&x)
             .layer_norm_with_stats(&tensor(&gamma), &tensor(&beta), eps)
             .unwrap();
-        let (dx, dgamma, dbeta) = tensor(&w)
+        let LayerNormGrads { dx, dgamma, dbeta } = tensor(&w)
             .layer_norm_backward(&tensor(&x), &stats.mean, &stats.rstd, &tensor(&gamma))
             .unwrap();
         let h = 1e-6;

@@ -95,8 +95,8 @@ impl Var {
             stats.y,
             &[self, gamma, beta],
             move |g, _| {
-                let (dx, dgamma, dbeta) = g.layer_norm_backward(&x, &mean, &rstd, &gamma_value)?;
-                Ok(vec![Some(dx), Some(dgamma), Some(dbeta)])
+                let grads = g.layer_norm_backward(&x, &mean, &rstd, &gamma_value)?;
+                Ok(vec![Some(grads.dx), Some(grads.dgamma), Some(grads.dbeta)])
             },
         ))
     }
