@@ -79,13 +79,15 @@ impl TaskInfo {
         })
     }
 
-    /// How files become this task's inputs.
+    /// How files become this task's inputs: pictures framed like the training glyphs only
+    /// where those were prepared ([`GlyphFrame::prepared`]), otherwise resized as the training
+    /// files were.
     pub fn input_format(&self) -> DataResult<InputFormat> {
         InputFormat::new(self.modality, &self.shape, self.fit)?
             .with_band_mean_removal(self.band_mean_removal)?
             .with_example_normalization(self.example_normalization)
             .with_recording_form(self.recording_form)?
-            .with_glyph_frame(self.glyph_frame)
+            .with_glyph_frame(self.glyph_frame.filter(GlyphFrame::prepared))
     }
 
     /// How `predict` and `eval-folder` read files: [`input_format`](Self::input_format), or with
