@@ -420,6 +420,61 @@ fn a_fresh_run_replaces_the_folders_earlier_run_whole() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A folder whose files have a run's names but no run's configuration beside them (a project's
+/// own `config.toml`, another tool's `results.json`) is not an earlier run: a fresh run refuses
+/// it, naming the files, and leaves them as they were.
+#[test]
+fn a_fresh_run_leaves_files_no_run_wrote() {
+    let dir = std::env::temp_dir().join(format!("polyvit-foreign-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let cases: [(&str, &[(&str, &str)], &str); 3] = [
+        (
+            "project",
+            &[
+                ("config.toml", "[server]\nport = 8080\n"),
+                ("notes.txt", "mine"),
+            ],
+            "its config.toml is not a run's configuration",
+        ),
+        (
+            "results",
+            &[("results.json", "{\"my\": \"results\"}")],
+            "it has no config.toml",
+        ),
+        (
+            "logs",
+            &[("eval.csv", "a,b\n"), ("steps.jsonl", "{}\n")],
+            "it has no config.toml",
+        ),
+    ];
+    for (name, files, why) in cases {
+        let folder = dir.join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        for (file, text) in files {
+            std::fs::write(folder.join(file), text).unwrap();
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+            .args([
+                "train", "--tasks", "mnist", "--preset", "tiny", "--steps", "2",
+            ])
+            .arg("--output")
+            .arg(&folder)
+            .output()
+            .expect("polyvit runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}: trained over the files");
+        assert!(
+            stderr.contains("which no run wrote") && stderr.contains(why),
+            "{name}: {stderr}"
+        );
+        for (file, text) in files {
+            assert_eq!(&std::fs::read_to_string(folder.join(file)).unwrap(), text);
+        }
+        assert!(!folder.join("checkpoint.safetensors").exists());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Ctrl-C saves a checkpoint and ends the process with status 130 (as a shell reports a command
 /// stopped by SIGINT), so that `polyvit train && next` does not go on as if training had ended;
 /// SIGTERM (`kill`, a job scheduler) and SIGHUP (a closed terminal) stop it the same way.

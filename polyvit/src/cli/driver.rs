@@ -3,7 +3,7 @@
 //! checkpoints, logs and the final scores.
 
 use super::distributed::ReplicaChecks;
-use super::report::OutputFiles;
+use super::report::{OutputFiles, INIT_FROM_FILE};
 use indicatif::{ProgressBar, ProgressStyle};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
@@ -34,7 +34,7 @@ pub fn initialize(run: &mut Run) -> Result<Option<String>, String> {
 /// adapted and left fresh, or nothing when it loaded nothing (a record left by an earlier run
 /// in the folder would say it wrongly).
 pub fn record_initialization(output: &Path, initialized: Option<String>) -> Result<(), String> {
-    let path = output.join("init_from.txt");
+    let path = output.join(INIT_FROM_FILE);
     let written = match initialized {
         Some(record) => nn::file::write_atomically(&path, record.as_bytes()),
         None => std::fs::remove_file(&path).or_else(|e| match e.kind() {

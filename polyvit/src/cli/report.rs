@@ -45,6 +45,56 @@ pub const EVALS_FILE: &str = "eval.csv";
 
 /// The checkpoint, in a run's output folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+/// What a fresh run loaded from a pretrained model (`init_from`), in its output folder.
+pub const INIT_FROM_FILE: &str = "init_from.txt";
+
+/// Every file a run writes in its output folder.
+const RUN_FILES: [&str; 8] = [
+    CONFIG_FILE,
+    STEPS_FILE,
+    EVALS_FILE,
+    CHECKPOINT_FILE,
+    RESULTS_FILE,
+    CURVES_FILE,
+    EDITED_CONFIG_FILE,
+    INIT_FROM_FILE,
+];
+
+/// The names of [`RUN_FILES`] that `dir` holds.
+fn run_files_in(dir: &Path) -> Vec<&'static str> {
+    RUN_FILES
+        .into_iter()
+        .filter(|name| dir.join(name).symlink_metadata().is_ok())
+        .collect()
+}
+
+/// Refuses a fresh run into `dir` when it holds files by the names of a run's that no run
+/// wrote: a run's folder holds its configuration, `config.toml`, from the run's first moment,
+/// so files beside a missing or foreign `config.toml` are someone else's (a project's
+/// `config.toml`, a `results.json` of another tool), which the run would overwrite or remove.
+fn check_no_foreign_files(dir: &Path) -> Result<(), String> {
+    let held = run_files_in(dir);
+    if held.is_empty() {
+        return Ok(());
+    }
+    let config = dir.join(CONFIG_FILE);
+    let why = match std::fs::read_to_string(&config) {
+        Ok(text) => match TrainConfig::from_toml_str(&text) {
+            Ok(_) => return Ok(()), // An earlier run: the new one replaces it.
+            Err(e) => format!("its {CONFIG_FILE} is not a run's configuration ({e})"),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("it has no {CONFIG_FILE}, which every run writes first")
+        }
+        Err(e) => format!("{}: {e}", config.display()),
+    };
+    Err(format!(
+        "{} holds {}, which no run wrote: {why}; a new run would overwrite them, so give it a \
+         new or empty folder (or move them)",
+        dir.display(),
+        held.join(", ")
+    ))
+}
 
 fn open(path: &Path, append: bool) -> Result<File, String> {
     OpenOptions::new()
@@ -88,6 +138,9 @@ impl OutputFiles {
         resume_step: Option<u64>,
     ) -> Result<OutputFiles, String> {
         make_output_folder(dir)?;
+        if resume_step.is_none() {
+            check_no_foreign_files(dir)?;
+        }
         let config_text = toml::to_string(config).map_err(|e| e.to_string())?;
         if resume_step.is_some() {
             if let Some((keys, kept)) = keep_edited_config(dir, &config_text)? {
@@ -301,16 +354,12 @@ pub fn continue_run_in(from: &Path, dir: &Path) -> Result<(), String> {
         return Ok(()); // One folder: the run continues its own logs there.
     }
     let logs = [STEPS_FILE, EVALS_FILE];
-    let held: Vec<&str> = RUN_OUTPUTS
-        .iter()
-        .chain(&[CONFIG_FILE])
-        .chain(&logs)
-        .copied()
-        .filter(|name| dir.join(name).exists())
-        .collect();
+    let held = run_files_in(dir);
     if !held.is_empty() {
         return Err(format!(
-            "--output {}: it holds a run's files ({}), which the run resumed from {} would take              for its own; give a new or empty folder (or, to go on with the run there, resume its              checkpoint: --resume {})",
+            "--output {}: it holds a run's files ({}), which the run resumed from {} would take \
+             for its own; give a new or empty folder (or, to go on with the run there, resume \
+             its checkpoint: --resume {})",
             dir.display(),
             held.join(", "),
             from.display(),
