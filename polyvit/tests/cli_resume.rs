@@ -475,6 +475,56 @@ fn a_fresh_run_leaves_files_no_run_wrote() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Two runs given one folder at once would write into each other's logs and checkpoint: the
+/// second is refused while the first writes there, and the folder is free again once the first
+/// has ended, however it ended (here killed).
+#[test]
+fn a_folder_in_use_by_a_run_is_refused_to_another() {
+    let dir = std::env::temp_dir().join(format!("polyvit-lock-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let run = dir.join("run");
+    let train = |steps: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_polyvit"));
+        command
+            .args([
+                "train", "--tasks", "mnist", "--preset", "tiny", "--steps", steps,
+            ])
+            .args(["--eval-every", "0", "--output"])
+            .arg(&run);
+        command
+    };
+    let mut first = train("1000000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("polyvit runs");
+    // The lock is taken before the configuration is written.
+    let started = std::time::Instant::now();
+    while !run.join("config.toml").exists() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the first run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = train("2").output().expect("polyvit runs");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        !second.status.success(),
+        "the second run trained beside the first"
+    );
+    assert!(stderr.contains("is in use by another run"), "{stderr}");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let third = train("2").output().expect("polyvit runs");
+    assert!(
+        third.status.success(),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Ctrl-C saves a checkpoint and ends the process with status 130 (as a shell reports a command
 /// stopped by SIGINT), so that `polyvit train && next` does not go on as if training had ended;
 /// SIGTERM (`kill`, a job scheduler) and SIGHUP (a closed terminal) stop it the same way.

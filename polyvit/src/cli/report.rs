@@ -18,6 +18,36 @@ pub struct OutputFiles {
     pub replaced_run: bool,
     steps: Mutex<File>,
     evals: Mutex<File>,
+    /// Held (locked) for as long as the run writes here: see [`lock_output_folder`].
+    _lock: Option<File>,
+}
+
+/// The file a run locks in its output folder while it writes there.
+const LOCK_FILE: &str = ".polyvit.lock";
+
+/// Locks `dir` for one run: a second run (or a resumed one) given the same folder while the
+/// first still writes there is refused, where the two would have written into each other's
+/// logs and checkpoint. The lock is the operating system's advisory lock on `dir/.polyvit.lock`,
+/// held by the returned file and released when it is dropped or the process ends, however it
+/// ends. A file system without locks (`None`) leaves the folder unlocked, as before locks.
+fn lock_output_folder(dir: &Path) -> Result<Option<File>, String> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "{} is in use by another run, which is writing its files there ({} is locked); \
+             give this run another --output, or wait for that one to end",
+            dir.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(_)) => Ok(None),
+    }
 }
 
 /// What a run writes beside its logs, which a fresh run in the same folder writes again: the
@@ -138,6 +168,7 @@ impl OutputFiles {
         resume_step: Option<u64>,
     ) -> Result<OutputFiles, String> {
         make_output_folder(dir)?;
+        let lock = lock_output_folder(dir)?;
         if resume_step.is_none() {
             check_no_foreign_files(dir)?;
         }
@@ -199,6 +230,7 @@ impl OutputFiles {
             replaced_run,
             steps: Mutex::new(open(&steps_path, resuming)?),
             evals: Mutex::new(evals),
+            _lock: lock,
         })
     }
 
