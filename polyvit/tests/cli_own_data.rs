@@ -272,19 +272,28 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
             && stderr.contains("1 of the 2 inputs could not be predicted"),
         "{stderr}"
     );
-    // In JSON, in input order: the missing path's failure, the blank picture's prediction
-    // marked flat, the file's prediction unmarked.
+    // In JSON, in input order: the blank picture's prediction marked flat, the missing path's
+    // failure, the file's prediction unmarked.
     let json = polyvit(&format!(
-        "predict --checkpoint {checkpoint} --json {missing} {} {file}",
+        "predict --checkpoint {checkpoint} --json {} {missing} {file}",
         s(&blank)
     ));
     assert_eq!(json.status.code(), Some(1));
     let entries: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let entries = entries.as_array().unwrap();
-    assert!(entries[0]["error"]
+    let files: Vec<&str> = entries
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    let place = |f: &str| files.iter().position(|&g| g == f).unwrap();
+    let missing_at = place(&missing);
+    assert!(
+        place(&s(&blank)) < missing_at && missing_at < place(&file),
+        "{files:?}"
+    );
+    assert!(entries[missing_at]["error"]
         .as_str()
         .is_some_and(|e| e.contains("no such file or folder")));
-    assert_eq!(entries[0]["file"].as_str(), Some(missing.as_str()));
     let blank = s(&blank);
     let of = |f: &str| -> Vec<&serde_json::Value> {
         (entries.iter())

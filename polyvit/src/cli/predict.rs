@@ -94,8 +94,9 @@ enum Entry {
 /// looks into each such file once the walk is done, several at a time: `probed`). A folder is
 /// walked once: reached again through a link (a link to a folder above it would
 /// otherwise be walked until the system's limit on nested links), it is counted in
-/// `revisited`. A named path that is missing, or cannot be walked, is `unreadable`: the others
-/// are still predicted.
+/// `revisited`. A named path that is missing, or cannot be walked, is `unreadable`, with the
+/// number of inputs found before it (so that it keeps its place among them): the others are
+/// still predicted.
 struct Inputs {
     considered: Vec<Modality>,
     found: Vec<(PathBuf, Modality)>,
@@ -104,7 +105,7 @@ struct Inputs {
     frame_folders: Vec<PathBuf>,
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
-    unreadable: Vec<Failure>,
+    unreadable: Vec<(usize, Failure)>,
     /// The video files of `found` that may hold only a recording: their index, and whether the
     /// command line named them.
     probed: Vec<(usize, bool)>,
@@ -132,10 +133,11 @@ impl Inputs {
                 )),
             };
             if let Err(e) = walked {
-                inputs.unreadable.push(Failure {
+                let failure = Failure {
                     file: path.display().to_string(),
                     error: e.to_string(),
-                });
+                };
+                inputs.unreadable.push((inputs.found.len(), failure));
             }
         }
         inputs.settle_recordings();
@@ -174,6 +176,14 @@ impl Inputs {
                 true => self.found[i].1 = Modality::Audio,
                 false => left_out[i] = !named,
             }
+        }
+        // Each unreadable path keeps its place: after the inputs before it that stay.
+        let mut kept_before = vec![0; left_out.len() + 1];
+        for (i, &out) in left_out.iter().enumerate() {
+            kept_before[i + 1] = kept_before[i] + usize::from(!out);
+        }
+        for (place, _) in &mut self.unreadable {
+            *place = kept_before[*place];
         }
         let found = std::mem::take(&mut self.found);
         for (input, left_out) in found.into_iter().zip(left_out) {
@@ -558,19 +568,26 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
             print_flat_note(task, scored.flat[t].len(), first);
         }
     }
-    // In input order: the named paths that could not be walked, then each input's predictions
-    // and, if it failed, its failure.
+    // In input order: each input's predictions and, if it failed, its failure, with each named
+    // path that could not be walked in its place among them.
     let mut entries: Vec<Entry> = Vec::new();
     let unreadable = inputs.unreadable.len();
-    entries.extend(inputs.unreadable.into_iter().map(Entry::Failure));
-    for (((file, _), predictions), error) in (inputs.found.iter()).zip(scored.per_file).zip(failed)
-    {
+    let mut unread = inputs.unreadable.into_iter().peekable();
+    let mut before = |i: usize, entries: &mut Vec<Entry>| {
+        while let Some((_, failure)) = unread.next_if(|(place, _)| *place <= i) {
+            entries.push(Entry::Failure(failure));
+        }
+    };
+    let found = inputs.found.iter().zip(scored.per_file).zip(failed);
+    for (i, (((file, _), predictions), error)) in found.enumerate() {
+        before(i, &mut entries);
         entries.extend(predictions.into_iter().map(Entry::Prediction));
         if let Some(error) = error {
             let file = file.display().to_string();
             entries.push(Entry::Failure(Failure { file, error }));
         }
     }
+    before(usize::MAX, &mut entries);
     match args.json {
         true => out!(
             "{}\n",
