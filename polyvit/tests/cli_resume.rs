@@ -427,7 +427,9 @@ fn a_fresh_run_replaces_the_folders_earlier_run_whole() {
 fn a_fresh_run_leaves_files_no_run_wrote() {
     let dir = std::env::temp_dir().join(format!("polyvit-foreign-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
-    let cases: [(&str, &[(&str, &str)], &str); 3] = [
+    // Each folder: its name, its files (name and text), and why it is not a run's.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 3] = [
         (
             "project",
             &[
