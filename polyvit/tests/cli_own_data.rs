@@ -325,6 +325,37 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         out.status.success() && !stderr.contains("panicked"),
         "{stderr}"
     );
+
+    // The folder moves: the checkpoint is scored, and its run resumed, once told where it is
+    // now; a folder of other files is refused as such.
+    let moved = root.join("moved");
+    std::fs::rename(&data, &moved).unwrap();
+    let err = fails(&format!("eval --checkpoint {checkpoint}"));
+    assert!(err.contains("no such folder"), "{err}");
+    let task_dir = format!("--task-dir stripes={}", s(&moved));
+    let scored = succeeds(&format!("eval --checkpoint {checkpoint} {task_dir}"));
+    assert!(
+        scored.contains("stripes ") && scored.contains("(step 30)"),
+        "{scored}"
+    );
+    let resumed = succeeds(&format!("train --resume {checkpoint} {task_dir}"));
+    assert!(resumed.contains("the run ended at step 30"), "{resumed}");
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --task-dir mnist={}",
+        s(&moved)
+    ));
+    assert!(
+        err.contains("the run reads no task mnist from a folder (it reads stripes from folders)"),
+        "{err}"
+    );
+    let other = root.join("other");
+    stripes(&other, "horizontal", 6, true);
+    stripes(&other, "vertical", 8, false);
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --task-dir stripes={}",
+        s(&other)
+    ));
+    assert!(err.contains("was trained on other inputs"), "{err}");
     std::fs::remove_dir_all(&root).ok();
 }
 

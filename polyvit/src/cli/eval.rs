@@ -3,7 +3,7 @@
 use super::eval_folder::eval_folder;
 use super::report::print_scores;
 use super::tasks::load_tasks;
-use super::train::relocate_suite;
+use super::train::{relocate_suite, relocate_tasks};
 use clap::Args;
 use nn::checkpoint::Checkpoint;
 use polyvit::train::Run;
@@ -32,6 +32,10 @@ pub struct EvalArgs {
     /// folder it was trained on).
     #[arg(long, conflicts_with = "data")]
     suite_dir: Option<PathBuf>,
+    /// Where the folder of the checkpoint's task NAME is now, NAME=DIR (repeatable), if it has
+    /// moved since training; its files must still be the ones the task trained on.
+    #[arg(long = "task-dir", value_name = "NAME=DIR", conflicts_with = "data")]
+    task_dirs: Vec<String>,
     /// With --data: read files as they are (pictures only resized, recordings not cut), even for
     /// a task whose training data was made in a form (by default they are brought to it first).
     #[arg(long, requires = "data")]
@@ -64,6 +68,7 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
     let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
     let mut config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
     relocate_suite(&mut config, args.suite_dir.as_deref())?;
+    relocate_tasks(&mut config, &args.task_dirs)?;
     // Evaluation keeps no attention maps for a backward pass: no training step's memory limit.
     let mut run =
         Run::new(config.clone(), load_tasks(&config, None, true)?).map_err(|e| e.to_string())?;

@@ -45,6 +45,11 @@ pub struct TrainArgs {
     /// replaces the folder and its other [task.data] settings stay.
     #[arg(long = "task", value_name = "NAME=DIR")]
     folder_tasks: Vec<String>,
+    /// With --resume: where the folder of the run's task NAME is now, NAME=DIR (repeatable; the
+    /// folder moved, or the run goes on on another machine). Only the folder changes; its
+    /// files must still be the ones the run trained on.
+    #[arg(long = "task-dir", value_name = "NAME=DIR", requires = "resume")]
+    task_dirs: Vec<String>,
     /// Co-training schedule: task-by-task, alternating, uniform, weighted, accumulated.
     #[arg(long)]
     schedule: Option<String>,
@@ -138,6 +143,35 @@ pub(super) fn relocate_suite(config: &mut TrainConfig, dir: Option<&Path>) -> Re
     let dir =
         std::path::absolute(dir).map_err(|e| format!("--suite-dir {}: {e}", dir.display()))?;
     config.suite_dir = Some(dir);
+    Ok(())
+}
+
+/// `config` with the folders of its folder tasks where `moves` (`NAME=DIR`, each given with
+/// `--task-dir`) say they are now: the folder moved, or the run goes on (or is scored) on
+/// another machine. Only the folder changes: the task's other settings stay, and so does the
+/// check that its files are the ones the checkpoint trained on.
+pub(super) fn relocate_tasks(config: &mut TrainConfig, moves: &[String]) -> Result<(), String> {
+    for arg in moves {
+        let (name, dir) = FolderSpec::from_arg(arg).map_err(|_| {
+            format!("--task-dir {arg:?}: expected NAME=DIR, a task and where its folder is now")
+        })?;
+        let from_folders: Vec<String> = (config.tasks.iter())
+            .filter(|t| t.data.is_some())
+            .map(|t| t.name.clone())
+            .collect();
+        let task = config.tasks.iter_mut().find(|t| t.name == name);
+        let Some(data) = task.and_then(|t| t.data.as_mut()) else {
+            return Err(match from_folders.is_empty() {
+                true => format!("--task-dir {arg}: the run reads no task from a folder"),
+                false => format!(
+                    "--task-dir {arg}: the run reads no task {name} from a folder (it reads {} \
+                     from folders)",
+                    from_folders.join(", ")
+                ),
+            });
+        };
+        data.path = std::path::absolute(&dir).map_err(|e| format!("--task-dir {arg}: {e}"))?;
+    }
     Ok(())
 }
 
@@ -335,6 +369,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         Some(checkpoint) => {
             let mut config = Run::config_in_checkpoint(checkpoint).map_err(|e| e.to_string())?;
             relocate_suite(&mut config, args.suite_dir.as_deref())?;
+            relocate_tasks(&mut config, &args.task_dirs)?;
             config
         }
         None => effective_config(&args)?,
