@@ -131,9 +131,9 @@ pub fn task_named(name: &str) -> DataResult<TaskId> {
     }
 }
 
-/// Writes `task` of the default suite into `dir`, which must not exist yet (the files go to a
-/// temporary sibling folder first, renamed to `dir` when complete, so a failure leaves nothing
-/// half-written). Image and video tasks keep their three splits; spoken digits are the embedded
+/// Writes `task` of the default suite into `dir`, which must not exist yet or be an empty
+/// folder (the files go to a temporary sibling folder first, renamed to `dir` when complete, so
+/// a failure leaves nothing half-written). Image and video tasks keep their three splits; spoken digits are the embedded
 /// synthesized clips (unaugmented) in `train/` and the real recordings in `test/`. Returns the
 /// number of examples written.
 pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
@@ -141,12 +141,20 @@ pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
         return Err(DataError::new(task.name(), why));
     }
     // `symlink_metadata`, not `exists`: a link whose target is gone exists too.
-    if std::fs::symlink_metadata(dir).is_ok() {
-        return Err(DataError::new(
-            dir.display().to_string(),
-            "already exists; export into a new folder",
-        ));
-    }
+    let empty_folder = match std::fs::symlink_metadata(dir) {
+        Err(_) => false,
+        Ok(meta)
+            if meta.is_dir() && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none()) =>
+        {
+            true
+        }
+        Ok(_) => {
+            return Err(DataError::new(
+                dir.display().to_string(),
+                "already exists and is not an empty folder; export into a new or empty folder",
+            ))
+        }
+    };
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -160,6 +168,11 @@ pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
         )
     })?;
     let written = write_task(task, &partial).and_then(|n| {
+        // The empty folder gives way to the complete one (a rename replaces no folder on
+        // every system).
+        if empty_folder {
+            std::fs::remove_dir(dir).map_err(|e| io_error(dir, e))?;
+        }
         std::fs::rename(&partial, dir)
             .map(|()| n)
             .map_err(|e| io_error(dir, e))
@@ -272,6 +285,7 @@ mod tests {
     fn spoken_digits_export_as_wav_clips() {
         let dir = temp_path("export-speech");
         let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap(); // An empty folder is taken as a new one.
         assert_eq!(export_task(TaskId::SpokenDigits, &dir).unwrap(), 1960 + 60);
         let wav = crate::data::wav::read_wav(
             &dir.join("test/7").join(
@@ -286,7 +300,7 @@ mod tests {
         .unwrap();
         assert_eq!(wav.sample_rate, 8000);
         let err = export_task(TaskId::SpokenDigits, &dir).unwrap_err();
-        assert!(err.problem.contains("already exists"), "{err}");
+        assert!(err.problem.contains("not an empty folder"), "{err}");
         assert!(task_named("mnist").is_ok());
         let err = task_named("cifar").unwrap_err();
         assert!(
