@@ -14,7 +14,9 @@ use polyvit::train::{model_specs, TrainConfig, Trained};
 use std::path::{Path, PathBuf};
 use tensor::{DType, Device};
 
+// Negative numbers are values, refused by their flag as such, not taken for unknown flags.
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct InfoArgs {
     /// Model preset: b16, l16, ti16, small, tiny.
     #[arg(long, default_value = "b16")]

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tensor::Device;
 
+// Negative numbers are values, refused by their flag as such, not taken for unknown flags.
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct PredictArgs {
     /// The checkpoint (written by `polyvit train`).
     #[arg(long)]

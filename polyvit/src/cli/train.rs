@@ -19,7 +19,9 @@ use std::rc::Rc;
 use std::time::Instant;
 use tensor::Device;
 
+// Negative numbers are values, refused by their flag as such, not taken for unknown flags.
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// A TOML file with the whole configuration (see `--print-config` for the format).
     #[arg(long)]

@@ -31,7 +31,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use summary::{selected_rows, summaries, Outcome, Record, RowSummary};
 
+// Negative numbers are values, refused by their flag as such, not taken for unknown flags.
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct ExperimentArgs {
     /// The experiment: single-task, schedules, adapt-depth, within-modality, hyperparameters,
     /// main-table or all.
