@@ -3,9 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-/// The bytes of the file at `path`. A device or a socket ([`is_device`]: `/dev/zero` never
-/// ends) is refused before it is read, with an `InvalidInput` error; a pipe is read to its end.
+/// The bytes of the file at `path`. A folder, a device or a socket ([`is_device`]: `/dev/zero`
+/// never ends) is refused before it is read, with an `InvalidInput` error; a pipe is read to its
+/// end.
 pub fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a folder, not a file",
+        ));
+    }
     if is_device(path) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

@@ -117,6 +117,11 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<SafetensorsContent, Checkpoin
         };
         corrupt(format!("not a valid safetensors file: {detail}"))
     };
+    if bytes.is_empty() {
+        return Err(corrupt(
+            "an empty file (0 bytes), not a safetensors file".into(),
+        ));
+    }
     // The format: an 8-byte little-endian header length, then the header, a JSON object.
     if bytes.len() > 8 && bytes[8] != b'{' {
         return Err(corrupt(

@@ -285,6 +285,24 @@ fn a_missing_file_is_reported_with_its_name() {
     assert!(message.contains(&path.display().to_string()), "{message}");
 }
 
+/// A folder given for a checkpoint is refused as a folder, before any read; an empty file is
+/// said to be empty.
+#[test]
+fn a_folder_or_an_empty_file_is_named_as_such() {
+    let dir = scratch("folder-or-empty");
+    let err = Checkpoint::load(&dir)
+        .err()
+        .expect("a folder is no checkpoint");
+    let message = err.to_string();
+    assert!(
+        message.contains(&dir.display().to_string()) && message.contains("a folder, not a file"),
+        "{message}"
+    );
+    let empty = dir.join("empty.safetensors");
+    std::fs::write(&empty, b"").unwrap();
+    expect_corrupt(Checkpoint::load(&empty), &empty, "an empty file (0 bytes)");
+}
+
 #[test]
 fn a_checkpoint_is_a_valid_safetensors_file_with_its_metadata() {
     let dir = scratch("safetensors");

@@ -607,6 +607,18 @@ fn edited_checkpoints_are_scored_or_refused_by_what_they_hold() {
         )
     };
     let eval = ["eval", "--checkpoint"];
+    // The run's folder for its checkpoint: the error names the checkpoint in it.
+    let out = Command::new(env!("CARGO_BIN_EXE_polyvit"))
+        .args(eval)
+        .arg(&run)
+        .output()
+        .expect("polyvit runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("a folder, not a file; the run's checkpoint in it is"),
+        "{stderr}"
+    );
 
     let drop_optimizer = |c: &mut Checkpoint| c.tensors.retain(|k, _| !k.starts_with("optimizer."));
     let (ok, said, err) = attempt("weights.safetensors", &drop_optimizer, &eval);

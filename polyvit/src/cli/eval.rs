@@ -1,11 +1,10 @@
 //! `polyvit eval`: a checkpoint's scores on its tasks' splits or on a labelled folder.
 
 use super::eval_folder::eval_folder;
-use super::report::print_scores;
+use super::report::{load_checkpoint_file, print_scores};
 use super::tasks::load_tasks;
 use super::train::{relocate_suite, relocate_tasks};
 use clap::Args;
-use nn::checkpoint::Checkpoint;
 use polyvit::train::Run;
 use std::path::PathBuf;
 use tensor::Device;
@@ -65,7 +64,7 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
             &device,
         );
     }
-    let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
+    let checkpoint = load_checkpoint_file(&args.checkpoint)?;
     let mut config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
     relocate_suite(&mut config, args.suite_dir.as_deref())?;
     relocate_tasks(&mut config, &args.task_dirs)?;

@@ -2,7 +2,7 @@
 //! subfolder per class, named as the task's classes). The files are decoded batch by batch, the
 //! next batch while the model scores this one, so a folder of any size fits in memory.
 
-use nn::checkpoint::Checkpoint;
+use super::report::load_checkpoint_file;
 use polyvit::data::folder::{labelled_folder, labels_of};
 use polyvit::data::listing::list_dir;
 use polyvit::data::stream::StreamedInputs;
@@ -105,7 +105,7 @@ pub fn eval_folder(
     as_is: bool,
     device: &Device,
 ) -> Result<(), String> {
-    let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
+    let checkpoint = load_checkpoint_file(path)?;
     let trained = Trained::load(&checkpoint, &path.display().to_string(), device)
         .map_err(|e| e.to_string())?;
     refuse_split_folders(dir)?;

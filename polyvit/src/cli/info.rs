@@ -1,8 +1,8 @@
 //! `polyvit info`: parameter accounting.
 
+use super::report::load_checkpoint_file;
 use super::tasks::{load_suite, load_tasks};
 use clap::Args;
-use nn::checkpoint::Checkpoint;
 use polyvit::data::SuiteConfig;
 use polyvit::memory::available_memory;
 use polyvit::model::{
@@ -113,7 +113,7 @@ fn fresh_model(args: &InfoArgs) -> Result<Described, String> {
 
 /// The model stored in the checkpoint at `path`.
 fn trained_model(path: &Path) -> Result<Described, String> {
-    let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
+    let checkpoint = load_checkpoint_file(path)?;
     let trained = Trained::load(&checkpoint, &path.display().to_string(), &Device::Cpu)
         .map_err(|e| e.to_string())?;
     let tasks: Vec<&str> = trained.tasks.iter().map(|t| t.name.as_str()).collect();

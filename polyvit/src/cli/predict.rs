@@ -1,8 +1,8 @@
 //! `polyvit predict`: the top classes of a trained model for the user's own files, through the
 //! same preprocessing as training (the task descriptions stored in the checkpoint).
 
+use super::report::load_checkpoint_file;
 use clap::Args;
-use nn::checkpoint::Checkpoint;
 use polyvit::data::error::missing;
 use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input, InputFormat};
 use polyvit::data::listing::{list_dir, FoldersSeen};
@@ -525,7 +525,7 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         return Err("--top 0: print at least one class".into());
     }
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
-    let checkpoint = Checkpoint::load(&args.checkpoint).map_err(|e| e.to_string())?;
+    let checkpoint = load_checkpoint_file(&args.checkpoint)?;
     let origin = args.checkpoint.display().to_string();
     let trained = Trained::load(&checkpoint, &origin, &device).map_err(|e| e.to_string())?;
     let chosen = match args.task.as_deref() {

@@ -3,6 +3,7 @@
 
 use super::config_edits::{keep_edited_config, CONFIG_FILE, EDITED_CONFIG_FILE};
 use super::curves::CURVES_FILE;
+use nn::checkpoint::Checkpoint;
 use polyvit::train::{Run, StepReport, TaskScore, TrainConfig, METRICS};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -75,6 +76,18 @@ pub const EVALS_FILE: &str = "eval.csv";
 
 /// The checkpoint, in a run's output folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+/// The checkpoint at `path`, as [`Checkpoint::load`] reads it; given a run's folder instead, the
+/// error names the checkpoint in it.
+pub fn load_checkpoint_file(path: &Path) -> Result<Checkpoint, String> {
+    Checkpoint::load(path).map_err(|e| {
+        let inside = path.join(CHECKPOINT_FILE);
+        match path.is_dir() && inside.is_file() {
+            true => format!("{e}; the run's checkpoint in it is {}", inside.display()),
+            false => e.to_string(),
+        }
+    })
+}
+
 /// What a fresh run loaded from a pretrained model (`init_from`), in its output folder.
 pub const INIT_FROM_FILE: &str = "init_from.txt";
 
@@ -425,7 +438,8 @@ pub fn make_output_folder(dir: &Path) -> Result<(), String> {
             dir.display()
         ));
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: cannot create the output folder: {e}", dir.display()))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::driver::{
     check_memory, initialize, record_initialization, step_memory_limit, train_to_end, Ending,
 };
-use super::report::{continue_run_in, print_final_scores, OutputFiles};
+use super::report::{continue_run_in, load_checkpoint_file, print_final_scores, OutputFiles};
 use super::tasks::load_tasks;
 use super::Ended;
 use clap::Args;
@@ -310,7 +310,7 @@ pub fn train(args: TrainArgs) -> Result<Ended, String> {
 /// 0, which writes the checkpoints, needs to see the file).
 fn load_checkpoint(path: &Path, collective: &dyn Collective) -> Result<Checkpoint, String> {
     if collective.size() == 1 {
-        return Checkpoint::load(path).map_err(|e| e.to_string());
+        return load_checkpoint_file(path);
     }
     let mut bytes = if collective.rank() == 0 {
         read_whole_file(path).map_err(|e| e.to_string())?
