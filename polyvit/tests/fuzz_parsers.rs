@@ -106,6 +106,7 @@ fn seeds() -> &'static Seeds {
                 image::ImageFormat::Gif,
                 image::ImageFormat::WebP,
                 image::ImageFormat::Tiff,
+                image::ImageFormat::Pnm,
             ]
             .into_iter()
             .map(|format| {

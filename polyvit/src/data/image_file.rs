@@ -1,4 +1,4 @@
-//! Image files (PNG, JPEG, BMP, GIF, WebP, TIFF) of any size and colour type, decoded by the
+//! Image files (PNG, JPEG, BMP, GIF, WebP, TIFF, and Netpbm's PGM, PPM and PBM) of any size and colour type, decoded by the
 //! `image` crate, turned upright by their EXIF orientation and with any transparency laid over a
 //! background that shows the ink ([`parse_image`]), into `[channels, height, width]` inputs with
 //! values in [0, 1]: grey (1 channel) or colour (3 channels, RGB), resized or centre-cropped to
@@ -12,7 +12,9 @@ use std::io::{BufRead, Cursor, Seek};
 use std::path::Path;
 
 /// File name extensions (lower case) of the image formats read.
-pub const IMAGE_EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"];
+pub const IMAGE_EXTENSIONS: [&str; 12] = [
+    "png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "pgm", "ppm", "pbm", "pnm",
+];
 
 /// Whether `path`'s extension names one of the image formats read (case-insensitively).
 pub fn is_image_file(path: &Path) -> bool {
@@ -284,7 +286,7 @@ mod tests {
         let png = temp_path("two-colours-ref.png");
         two_colours().save(&png).unwrap();
         let want = load_image(&png, [3, 2, 4], Fit::Resize).unwrap();
-        for name in ["bmp", "gif", "tif", "tiff", "TIF"] {
+        for name in ["bmp", "gif", "tif", "tiff", "TIF", "ppm", "pnm"] {
             let path = temp_path(&format!("two-colours-as.{name}"));
             let format = image::ImageFormat::from_extension(name).unwrap();
             two_colours().save_with_format(&path, format).unwrap();
