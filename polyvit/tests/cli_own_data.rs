@@ -610,6 +610,39 @@ fn a_test_split_lacking_a_class_is_named() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+/// A class of one example among many, as a label typed wrong makes one, is named in the run's
+/// header.
+#[test]
+fn a_class_of_one_example_is_named() {
+    let root = fresh("typo");
+    let data = root.join("tagged");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rows = String::from("file,labels\n");
+    for i in 0..40u32 {
+        image::GrayImage::from_fn(8, 8, |x, _| image::Luma([((x * 30 + i) % 256) as u8]))
+            .save(data.join(format!("{i}.png")))
+            .unwrap();
+        let label = match i {
+            7 => "hihg",
+            _ if i % 2 == 0 => "high",
+            _ => "low",
+        };
+        rows += &format!("{i}.png,{label}\n");
+    }
+    std::fs::write(data.join("labels.csv"), rows).unwrap();
+    let log = succeeds(&format!(
+        "train --tasks tagged --task tagged={} --preset tiny --steps 2 --output {}",
+        s(&data),
+        s(&root.join("run"))
+    ));
+    assert!(
+        log.contains("note: task tagged: class hihg has only 1 of its")
+            && log.contains("a mistyped label, or too few to learn from"),
+        "{log}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
 #[test]
 fn a_label_file_trains_a_multi_label_task_scored_by_sigmoids() {
     let root = fresh("multi");

@@ -518,8 +518,13 @@ fn steps(n: u64) -> String {
     }
 }
 
+/// A class with fewer training examples than this, beside a class of ten times as many, is named
+/// in the header.
+const RARE_CLASS: usize = 3;
+
 /// What the run's header says about its tasks, where it matters: a batch larger than the
-/// training split, a task the schedule never draws, an evaluation split lacking a class.
+/// training split, a task the schedule never draws, a class with only one or two training
+/// examples, an evaluation split lacking a class.
 fn print_task_notes(run: &Run) {
     let untrained = run.untrained_tasks();
     for (j, (task, dataset)) in run.config.tasks.iter().zip(&run.datasets).enumerate() {
@@ -536,6 +541,31 @@ fn print_task_notes(run: &Run) {
                 task.name,
                 run.config.schedule,
                 run.total_steps()
+            );
+        }
+        // A class of one or two examples among many is more likely a typo in a label than a
+        // class meant to be learned from so few.
+        let counts = dataset.train.examples_per_class(dataset.num_classes);
+        let most = counts.iter().copied().max().unwrap_or(0);
+        let rare: Vec<usize> = (0..dataset.num_classes)
+            .filter(|&c| (1..RARE_CLASS).contains(&counts[c]) && most >= 10 * counts[c])
+            .collect();
+        let named = |c: &usize| format!("{} ({})", dataset.class_names[*c], counts[*c]);
+        let which = match rare.as_slice() {
+            [] => None,
+            [c] => Some(format!(
+                "class {} has only {} of its {examples} training examples",
+                dataset.class_names[*c], counts[*c]
+            )),
+            _ => Some(format!(
+                "classes {} have only 1 or 2 of its {examples} training examples each",
+                class_list(&rare.iter().map(named).collect::<Vec<_>>())
+            )),
+        };
+        if let Some(which) = which {
+            outln!(
+                "note: task {}: {which}: a mistyped label, or too few to learn from",
+                task.name
             );
         }
         for (split, examples) in [("validation", &dataset.validation), ("test", &dataset.test)] {

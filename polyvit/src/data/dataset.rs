@@ -173,18 +173,25 @@ impl Split {
     /// The classes (of `num_classes`) that no example of the split belongs to: scores over
     /// the split say nothing about them (top-1 counts none of them, mAP leaves them out).
     pub fn classes_without_examples(&self, num_classes: usize) -> Vec<usize> {
-        let mut seen = vec![false; num_classes];
+        let counts = self.examples_per_class(num_classes);
+        (0..num_classes).filter(|&c| counts[c] == 0).collect()
+    }
+
+    /// How many examples of the split belong to each class (of `num_classes`; a multi-label
+    /// example counts for each of its classes).
+    pub fn examples_per_class(&self, num_classes: usize) -> Vec<usize> {
+        let mut counts = vec![0; num_classes];
         match &self.labels {
-            Labels::Class(labels) => labels.iter().for_each(|&c| seen[c] = true),
+            Labels::Class(labels) => labels.iter().for_each(|&c| counts[c] += 1),
             Labels::MultiHot(rows) => {
                 for row in rows.chunks(num_classes.max(1)) {
-                    for (seen, &target) in seen.iter_mut().zip(row) {
-                        *seen |= target > 0.5;
+                    for (count, &target) in counts.iter_mut().zip(row) {
+                        *count += usize::from(target > 0.5);
                     }
                 }
             }
         }
-        (0..num_classes).filter(|&c| !seen[c]).collect()
+        counts
     }
 
     /// Number of values in one example (the product of the task's shape).
