@@ -160,6 +160,12 @@ fn flags_without_effect_are_refused() {
     );
     assert!(!output.exists(), "nothing written");
     std::fs::remove_dir_all(&dir).ok();
+    // The default task set is the default run's six tasks, as train builds them.
+    let six = succeed(&["info", "--preset", "tiny", "--task-set", "default"]);
+    assert!(
+        six.contains("6 single-task ViTs") && !six.contains("arrow_of_time"),
+        "{six}"
+    );
     // info builds its model through the training configuration: the same refusal as train's.
     let info = ["info", "--preset", "tiny", "--adapt-depth", "3"];
     let train = [

@@ -3,7 +3,7 @@
 use super::report::load_checkpoint_file;
 use super::tasks::{load_suite, load_tasks};
 use clap::Args;
-use polyvit::data::SuiteConfig;
+use polyvit::data::{Dataset, SuiteConfig};
 use polyvit::memory::available_memory;
 use polyvit::model::{
     init_from_file, paper_tasks, parameter_table, single_task_parameter_count, PolyVit, TaskSpec,
@@ -22,7 +22,7 @@ pub struct InfoArgs {
     #[arg(long, default_value = "b16")]
     preset: String,
     /// Task set: `paper9` (the paper's nine tasks at their input sizes) or `default` (the
-    /// embedded suite at its input sizes).
+    /// default run's six tasks of the embedded suite, at their input sizes).
     #[arg(long, default_value = "paper9")]
     task_set: String,
     /// Modality-specific blocks before the shared ones (L_adapt).
@@ -134,8 +134,11 @@ fn task_set(name: &str) -> Result<(Vec<TokenizerSpec>, Vec<TaskSpec>), String> {
     match name {
         "paper9" => Ok(paper_tasks()),
         "default" => {
-            let datasets = load_suite(&SuiteConfig::default())?;
-            model_specs(&TrainConfig::default(), &datasets).map_err(|e| e.to_string())
+            let config = TrainConfig::default();
+            let datasets: Vec<Dataset> = (load_suite(&SuiteConfig::default())?.into_iter())
+                .filter(|d| config.tasks.iter().any(|t| t.name == d.name))
+                .collect();
+            model_specs(&config, &datasets).map_err(|e| e.to_string())
         }
         other => Err(format!(
             "unknown task set {other:?} (expected paper9 or default)"
