@@ -466,11 +466,21 @@ fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
             first.display(),
         );
     }
-    if let Some(first) = inputs.skipped.first() {
+    // A link whose target is gone is no file of any kind: said as such.
+    let (broken, other): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        (inputs.skipped.iter()).partition(|p| p.is_symlink() && !p.exists());
+    if let Some(first) = other.first() {
         errln!(
             "skipped {} file(s) that are not {} (the first: {})",
-            inputs.skipped.len(),
+            other.len(),
             accepted_inputs(),
+            first.display()
+        );
+    }
+    if let Some(first) = broken.first() {
+        errln!(
+            "skipped {} broken link(s), whose target does not exist (the first: {})",
+            broken.len(),
             first.display()
         );
     }
