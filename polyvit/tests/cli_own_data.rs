@@ -949,7 +949,7 @@ fn a_folder_task_streamed_by_its_configuration_trains_as_one_in_memory() {
         let said = String::from_utf8_lossy(&run.stderr);
         assert!(run.status.success(), "{said}");
         assert_eq!(
-            said.contains("MiB decoded, streamed"),
+            said.contains("MiB) are streamed from its files"),
             cache == "stream",
             "{said}"
         );

@@ -100,7 +100,7 @@ pub fn load_tasks(
             let splits = [&dataset.train, &dataset.validation, &dataset.test];
             let values: usize = splits.iter().map(|s| s.len() * s.example_len()).sum();
             errln!(
-                "task {}: {:.1} MiB decoded, streamed: each batch is decoded from its files ahead of its step",
+                "task {}: its inputs ({:.1} MiB) are streamed from its files, each batch decoded when it is needed, not held in memory",
                 task.name,
                 (4 * values) as f64 / (1 << 20) as f64
             );
