@@ -355,7 +355,13 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         "eval --checkpoint {checkpoint} --task-dir stripes={}",
         s(&other)
     ));
-    assert!(err.contains("was trained on other inputs"), "{err}");
+    assert!(
+        err.contains(
+            "was trained on other inputs than it reads now: the examples' classes \
+                      (files added, removed or moved between classes)"
+        ) && err.contains("In detail: labels: "),
+        "{err}"
+    );
     std::fs::remove_dir_all(&root).ok();
 }
 

@@ -726,7 +726,9 @@ fn an_experiment_on_changed_files_is_trained_again() {
     let changed = succeed(&experiment);
     assert!(!changed.contains("its results are taken"), "{changed}");
     assert!(
-        changed.contains("finished there earlier on other inputs (task stripes: labels: "),
+        changed.contains(
+            "finished there earlier on other inputs (task stripes: the examples' classes"
+        ),
         "{changed}"
     );
     // Another step budget in the same folder replaces the runs, and says so.

@@ -103,6 +103,32 @@ impl TaskInfo {
     /// before frames measured their centring and contrast, or their range, is compared on what
     /// it recorded.
     pub fn difference(&self, rebuilt: &TaskInfo) -> Option<String> {
+        (self.changes(rebuilt).into_iter())
+            .map(|(key, then, now)| format!("{key}: {then} in the checkpoint, {now} now"))
+            .reduce(|a, b| format!("{a}; {b}"))
+    }
+
+    /// What differs between this description and `rebuilt` ([`Self::difference`]), in plain
+    /// words: which of the task's inputs changed and what changes them, or `None`.
+    pub fn difference_in_words(&self, rebuilt: &TaskInfo) -> Option<String> {
+        let words: Vec<String> = (self.changes(rebuilt).into_iter())
+            .map(|(key, _, _)| match key.as_str() {
+                "labels" => "the examples' classes (files added, removed or moved between \
+                             classes)"
+                    .to_string(),
+                "standardization" => {
+                    "the inputs' mean and spread (files added, removed or changed)".to_string()
+                }
+                "glyph_frame" => "the form of its pictures' glyphs (pictures changed)".to_string(),
+                other => format!("its {}", other.replace('_', " ")),
+            })
+            .collect();
+        (!words.is_empty()).then(|| words.join("; "))
+    }
+
+    /// Each field of this description that `rebuilt` holds otherwise: its name in the
+    /// checkpoint, then this value and `rebuilt`'s.
+    fn changes(&self, rebuilt: &TaskInfo) -> Vec<(String, serde_json::Value, serde_json::Value)> {
         let mut rebuilt = rebuilt.clone();
         if let (Some(then), Some(now)) = (self.glyph_frame, rebuilt.glyph_frame.as_mut()) {
             if then.contrast.is_none() {
@@ -119,15 +145,19 @@ impl TaskInfo {
         };
         let (Some(then), Some(now)) = (fields(self), fields(rebuilt)) else {
             // Not reached (a derived struct serializes to an object); still an answer.
-            return (self != rebuilt).then(|| "the task description".to_string());
+            let whole = || serde_json::Value::String("the task description".into());
+            return match self != rebuilt {
+                true => vec![("description".into(), whole(), whole())],
+                false => Vec::new(),
+            };
         };
-        then.iter()
-            .filter(|(key, value)| now.get(*key) != Some(value))
+        then.into_iter()
+            .filter(|(key, value)| now.get(key) != Some(value))
             .map(|(key, value)| {
-                let current = now.get(key).unwrap_or(&serde_json::Value::Null);
-                format!("{key}: {value} in the checkpoint, {current} now")
+                let current = now.get(&key).cloned().unwrap_or(serde_json::Value::Null);
+                (key, value, current)
             })
-            .reduce(|a, b| format!("{a}; {b}"))
+            .collect()
     }
 
     /// A dataset of this task holding `inputs` (raw, standardized here) with `labels` as its

@@ -64,6 +64,16 @@ pub enum RunError {
     },
 }
 
+/// A task whose inputs differ from the ones a checkpoint's run trained on
+/// ([`Run::changed_inputs`]).
+pub struct InputsChanged {
+    pub task: String,
+    /// What differs, in plain words ([`TaskInfo::difference_in_words`]).
+    pub in_words: String,
+    /// Each differing field with both values ([`TaskInfo::difference`]).
+    pub detail: String,
+}
+
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -655,22 +665,26 @@ impl Run {
     fn check_same_inputs(&self, checkpoint: &Checkpoint) -> Result<(), RunError> {
         match self.changed_inputs(checkpoint)? {
             None => Ok(()),
-            Some((task, difference)) => Err(RunError::Refused(format!(
-                "task '{task}' was trained on other inputs than it reads now ({difference}): \
-                 its data files changed since, or this version of polyvit prepares them \
+            Some(InputsChanged {
+                task,
+                in_words,
+                detail,
+            }) => Err(RunError::Refused(format!(
+                "task '{task}' was trained on other inputs than it reads now: {in_words} \
+                 differ. Its data files changed since, or this version of polyvit prepares them \
                  otherwise; use the files and version that wrote the checkpoint (to score it on \
-                 other files: polyvit eval --data DIR)"
+                 other files: polyvit eval --data DIR).\nIn detail: {detail}"
             ))),
         }
     }
 
     /// The first task whose description in `checkpoint` differs from this run's (its data
-    /// files changed, or this version prepares them otherwise), with the fields that differ;
-    /// `None` when every task's agrees, or the checkpoint predates task descriptions.
+    /// files changed, or this version prepares them otherwise), with what differs; `None` when
+    /// every task's agrees, or the checkpoint predates task descriptions.
     pub fn changed_inputs(
         &self,
         checkpoint: &Checkpoint,
-    ) -> Result<Option<(String, String)>, RunError> {
+    ) -> Result<Option<InputsChanged>, RunError> {
         let Some(text) = checkpoint.metadata.get(TASKS_KEY) else {
             return Ok(None);
         };
@@ -680,8 +694,14 @@ impl Run {
             let Some(now) = rebuilt.iter().find(|t| t.name == then.name) else {
                 continue; // Its configuration, read from the checkpoint, names the same tasks.
             };
-            if let Some(difference) = then.difference(now) {
-                return Ok(Some((then.name.clone(), difference)));
+            if let (Some(in_words), Some(detail)) =
+                (then.difference_in_words(now), then.difference(now))
+            {
+                return Ok(Some(InputsChanged {
+                    task: then.name.clone(),
+                    in_words,
+                    detail,
+                }));
             }
         }
         Ok(None)

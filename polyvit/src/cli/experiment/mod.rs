@@ -242,9 +242,11 @@ fn same_inputs(run: &Run, dir: &Path) -> bool {
         .and_then(|checkpoint| run.changed_inputs(&checkpoint).map_err(|e| e.to_string()));
     match changed {
         Ok(None) => true,
-        Ok(Some((task, difference))) => {
+        Ok(Some(changed)) => {
             outln!(
-                "finished there earlier on other inputs (task {task}: {difference}): trained again"
+                "finished there earlier on other inputs (task {}: {} differ): trained again",
+                changed.task,
+                changed.in_words
             );
             false
         }
