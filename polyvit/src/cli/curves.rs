@@ -125,7 +125,7 @@ pub fn write_curves(dir: &Path) -> Result<(), String> {
     let panels = [
         LinePanel {
             title: "training loss (trailing mean over a 20th of each task's steps)".into(),
-            x_label: "steps done".into(),
+            x_label: "step, from 0 (the steps done before it)".into(),
             y_label: "loss".into(),
             series: loss,
         },
