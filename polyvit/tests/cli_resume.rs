@@ -527,6 +527,41 @@ fn a_folder_in_use_by_a_run_is_refused_to_another() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Ctrl-C while the data is read (the default six tasks take seconds to build) ends the run at
+/// once, with status 130, saying that nothing was written; and nothing was.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_the_data_is_read_ends_the_run_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("polyvit-sigprep-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let child = with_default_signals(&mut Command::new(env!("CARGO_BIN_EXE_polyvit")))
+        .args([
+            "train",
+            "--preset",
+            "tiny",
+            "--output",
+            dir.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("polyvit runs");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("the run ends");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(
+        said.contains("interrupted while preparing the data: nothing was written"),
+        "{said}"
+    );
+    assert!(!dir.exists(), "nothing written");
+}
+
 /// Ctrl-C saves a checkpoint and ends the process with status 130 (as a shell reports a command
 /// stopped by SIGINT), so that `polyvit train && next` does not go on as if training had ended;
 /// SIGTERM (`kill`, a job scheduler) and SIGHUP (a closed terminal) stop it the same way.

@@ -102,6 +102,15 @@ fn stop_requests(say: bool) -> Result<Arc<AtomicBool>, String> {
     let flag = Arc::clone(&requested);
     // ctrlc runs this on a thread of its own, not in the signal handler: it may print and exit.
     ctrlc::set_handler(move || {
+        if PREPARING.load(Ordering::SeqCst) {
+            if say {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\ninterrupted while preparing the data: nothing was written"
+                );
+            }
+            std::process::exit(130);
+        }
         if flag.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
@@ -118,6 +127,16 @@ fn stop_requests(say: bool) -> Result<Arc<AtomicBool>, String> {
     })?;
     ignore(&ignored);
     Ok(requested)
+}
+
+/// Whether the command is still preparing its work (reading its data), with nothing written
+/// yet: then a request to stop ([`stop_requests`]) ends the process at once, saying so, as
+/// there is nothing to save.
+static PREPARING: AtomicBool = AtomicBool::new(false);
+
+/// Says whether the command is preparing its work ([`PREPARING`]).
+fn set_preparing(preparing: bool) {
+    PREPARING.store(preparing, Ordering::SeqCst);
 }
 
 /// Which of the signals [`stop_requests`] handles are ignored now (inherited from the parent).

@@ -382,6 +382,9 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         }
         return Ok(Ended::Finished);
     }
+    // Asked to stop while the data is read, the process ends at once: nothing is written yet.
+    super::set_preparing(true);
+    let interrupted = super::stop_requests(lead)?;
     let started = Instant::now();
     let suite = load_tasks(&config, step_memory_limit(&device), lead)?;
     check_parameter_memory(
@@ -425,6 +428,7 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         return Ok(Ended::Finished);
     }
     check_memory(&run)?;
+    super::set_preparing(false);
     let output = output_folder(&args);
     if let (true, Some(checkpoint)) = (lead, &args.resume) {
         continue_run_in(&checkpoint_folder(checkpoint), &output)?;
@@ -475,7 +479,6 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
             );
         }
     }
-    let interrupted = super::stop_requests(lead)?;
     let finished = match train_to_end(&mut run, files.as_ref(), &interrupted, &checks, started)? {
         Ending::Finished(finished) => finished,
         Ending::Interrupted => {
