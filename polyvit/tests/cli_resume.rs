@@ -103,6 +103,9 @@ fn a_resumed_run_stays_in_its_folder() {
     std::fs::remove_dir_all(&work).ok();
     let run = work.join("short");
     std::fs::create_dir_all(&run).unwrap();
+    // An earlier run's folder: its configuration, and the record of its pretrained start.
+    let earlier = toml::to_string(&polyvit::train::TrainConfig::default()).unwrap();
+    std::fs::write(run.join("config.toml"), earlier).unwrap();
     std::fs::write(
         run.join("init_from.txt"),
         "initialized from an earlier run's file",
@@ -232,11 +235,12 @@ fn a_run_resumed_elsewhere_continues_its_logs_there() {
     // Again into the folder that now holds the resumed run: refused, and how to go on said.
     let err = polyvit_fails(&[&resume[..], &[second.to_str().unwrap()]].concat());
     assert!(
-        err.contains("holds a run's files (checkpoint.safetensors")
-            && err.contains(&format!(
-                "--resume {}",
-                second.join("checkpoint.safetensors").display()
-            )),
+        err.contains(
+            "holds a run's files (config.toml, steps.jsonl, eval.csv, checkpoint.safetensors"
+        ) && err.contains(&format!(
+            "--resume {}",
+            second.join("checkpoint.safetensors").display()
+        )),
         "{err}"
     );
     std::fs::remove_dir_all(&work).ok();
