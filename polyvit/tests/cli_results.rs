@@ -160,6 +160,15 @@ fn flags_without_effect_are_refused() {
     );
     assert!(!output.exists(), "nothing written");
     std::fs::remove_dir_all(&dir).ok();
+    // The built-in tasks are listed, with what the default run does with each.
+    let tasks = succeed(&["data", "tasks"]);
+    for name in ["mnist", "moving_mnist_direction", "drums", "language_id"] {
+        assert!(tasks.contains(&format!("\n{name} ")), "{name}: {tasks}");
+    }
+    assert!(
+        tasks.contains("5000 steps × 32") && tasks.contains("no (train it with --tasks)"),
+        "{tasks}"
+    );
     // The default task set is the default run's six tasks, as train builds them.
     let six = succeed(&["info", "--preset", "tiny", "--task-set", "default"]);
     assert!(

@@ -234,6 +234,17 @@ impl TaskId {
         }
     }
 
+    /// Which tokenizer the task's examples go through.
+    pub fn modality(self) -> Modality {
+        match self {
+            TaskId::Mnist | TaskId::FashionMnist => Modality::Image,
+            TaskId::MovingMnistClass | TaskId::MovingMnistDirection | TaskId::ArrowOfTime => {
+                Modality::Video
+            }
+            TaskId::SpokenDigits | TaskId::Drums | TaskId::LanguageId => Modality::Audio,
+        }
+    }
+
     /// Whether only the full suite's folder has this task's files.
     pub fn needs_full_suite(self) -> bool {
         self == TaskId::LanguageId
