@@ -201,7 +201,7 @@ fn a_diverging_run_stops_with_the_task_and_step() {
         }
     };
     assert!(
-        err.contains("loss of task") && err.contains("at step"),
+        err.contains("loss of task") && err.contains(" in step ") && err.contains("in steps.jsonl"),
         "{err}"
     );
     assert!(
