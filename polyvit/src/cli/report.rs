@@ -76,18 +76,6 @@ pub const EVALS_FILE: &str = "eval.csv";
 
 /// The checkpoint, in a run's output folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
-/// The checkpoint at `path`, as [`Checkpoint::load`] reads it; given a run's folder instead, the
-/// error names the checkpoint in it.
-pub fn load_checkpoint_file(path: &Path) -> Result<Checkpoint, String> {
-    Checkpoint::load(path).map_err(|e| {
-        let inside = path.join(CHECKPOINT_FILE);
-        match path.is_dir() && inside.is_file() {
-            true => format!("{e}; the run's checkpoint in it is {}", inside.display()),
-            false => e.to_string(),
-        }
-    })
-}
-
 /// What a fresh run loaded from a pretrained model (`init_from`), in its output folder.
 pub const INIT_FROM_FILE: &str = "init_from.txt";
 
@@ -109,6 +97,18 @@ fn run_files_in(dir: &Path) -> Vec<&'static str> {
         .into_iter()
         .filter(|name| dir.join(name).symlink_metadata().is_ok())
         .collect()
+}
+
+/// The checkpoint at `path`, as [`Checkpoint::load`] reads it; given a run's folder instead, the
+/// error names the checkpoint in it.
+pub fn load_checkpoint_file(path: &Path) -> Result<Checkpoint, String> {
+    Checkpoint::load(path).map_err(|e| {
+        let inside = path.join(CHECKPOINT_FILE);
+        match path.is_dir() && inside.is_file() {
+            true => format!("{e}; the run's checkpoint in it is {}", inside.display()),
+            false => e.to_string(),
+        }
+    })
 }
 
 /// Refuses a fresh run into `dir` when it holds files by the names of a run's that no run

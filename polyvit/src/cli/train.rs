@@ -157,12 +157,12 @@ pub(super) fn relocate_tasks(config: &mut TrainConfig, moves: &[String]) -> Resu
         let (name, dir) = FolderSpec::from_arg(arg).map_err(|_| {
             format!("--task-dir {arg:?}: expected NAME=DIR, a task and where its folder is now")
         })?;
-        let from_folders: Vec<String> = (config.tasks.iter())
-            .filter(|t| t.data.is_some())
-            .map(|t| t.name.clone())
-            .collect();
         let task = config.tasks.iter_mut().find(|t| t.name == name);
         let Some(data) = task.and_then(|t| t.data.as_mut()) else {
+            let from_folders: Vec<&str> = (config.tasks.iter())
+                .filter(|t| t.data.is_some())
+                .map(|t| t.name.as_str())
+                .collect();
             return Err(match from_folders.is_empty() {
                 true => format!("--task-dir {arg}: the run reads no task from a folder"),
                 false => format!(

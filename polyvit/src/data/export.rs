@@ -133,9 +133,9 @@ pub fn task_named(name: &str) -> DataResult<TaskId> {
 
 /// Writes `task` of the default suite into `dir`, which must not exist yet or be an empty
 /// folder (the files go to a temporary sibling folder first, renamed to `dir` when complete, so
-/// a failure leaves nothing half-written). Image and video tasks keep their three splits; spoken digits are the embedded
-/// synthesized clips (unaugmented) in `train/` and the real recordings in `test/`. Returns the
-/// number of examples written.
+/// a failure leaves nothing half-written). Image and video tasks keep their three splits;
+/// spoken digits are the embedded synthesized clips (unaugmented) in `train/` and the real
+/// recordings in `test/`. Returns the number of examples written.
 pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
     if let Some(why) = not_exportable(task) {
         return Err(DataError::new(task.name(), why));
@@ -168,8 +168,8 @@ pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
         )
     })?;
     let written = write_task(task, &partial).and_then(|n| {
-        // The empty folder gives way to the complete one (a rename replaces no folder on
-        // every system).
+        // The empty folder gives way to the complete one (not every system's rename replaces
+        // a folder).
         if empty_folder {
             std::fs::remove_dir(dir).map_err(|e| io_error(dir, e))?;
         }

@@ -740,7 +740,7 @@ mod tests {
     /// many sizes are not (new pictures are resized as the training files were); a frame
     /// without a range is.
     #[test]
-    fn only_glyphs_of_one_size_and_place_count_as_prepared() {
+    fn only_glyphs_of_one_size_count_as_prepared() {
         let frame = |extent: f32, spread: [f32; 2], off_centre: f32| GlyphFrame {
             background: 0.0,
             extent,
