@@ -16,7 +16,7 @@ use super::carve::{carve_indices, carved_counts};
 use super::scan::{describe, Example, Scan, SPLIT_FOLDERS};
 use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
-use crate::data::error::{read_file, DataError, DataResult};
+use crate::data::error::{read_file, DataError, DataResult, Problems};
 use crate::data::input_file::{modality_of, not_an_input};
 use crate::data::listing::{list_dir, natural_cmp, FoldersSeen};
 use rand::SeedableRng;
@@ -261,21 +261,34 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
     // file as `a/x.png`, which `parse` cannot tell from the text. Its keys are then the files
     // the label file lists, for `unlisted`.
     let mut spelled: HashMap<PathBuf, String> = HashMap::new();
+    // A row's own problems are gathered, so that a run names them all.
+    let mut problems = Problems::default();
     for (file, names) in rows {
         let row = file.clone();
-        let file = existing_relative_path(root, &file)
-            .ok_or_else(|| DataError::new(&origin, format!("{file}: no such file")))?;
+        let Some(file) = existing_relative_path(root, &file) else {
+            problems.push(DataError::new(&origin, format!("{file}: no such file")));
+            continue;
+        };
         let full = root.join(&file);
         if let Ok(canonical) = full.canonicalize() {
             if let Some(first) = spelled.insert(canonical, row.clone()) {
-                return Err(DataError::new(
+                problems.push(DataError::new(
                     &origin,
                     format!("{row} and {first} name the same file: each file is named once"),
                 ));
+                continue;
             }
         }
-        let modality = modality_of(&full)?
-            .ok_or_else(|| DataError::new(full.display().to_string(), not_an_input(&full)))?;
+        let Some(kind) = problems.keep(modality_of(&full)) else {
+            continue;
+        };
+        let Some(modality) = kind else {
+            problems.push(DataError::new(
+                full.display().to_string(),
+                not_an_input(&full),
+            ));
+            continue;
+        };
         match &seen {
             Some((first, m)) if *m != modality => {
                 return Err(DataError::new(
@@ -314,7 +327,8 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
         labels.dedup();
         examples.push((Example { path: full, labels }, split));
     }
-    let (_, modality) = seen.expect("at least one row");
+    problems.into_result(path)?;
+    let (_, modality) = seen.expect("a row without problems");
     let listed = spelled.into_keys().collect();
     if let (n, Some(first)) = unlisted(root, &listed, modality == Modality::Video)? {
         return Err(DataError::new(

@@ -6,8 +6,8 @@
 //! makes a multi-label task instead (see the `labels` module).
 //!
 //! Every file is decoded once, on every core, before training (the first pass): that checks
-//! them all, so any unreadable, corrupt or misplaced file is an error naming it and nothing is
-//! built, and it gives the training split's statistics, by which every input is standardized as
+//! them all, so unreadable, corrupt or misplaced files are one error naming each of them (up to
+//! [`Problems::NAMED`]) and nothing is built, and it gives the training split's statistics, by which every input is standardized as
 //! for the embedded tasks. The decoded splits are then held in memory, or, when they would not
 //! fit (see [`Cache`]), dropped: the task keeps its file lists and decodes each batch when the
 //! training loop asks for it ([`crate::data::stream`]). The statistics are merged example by
@@ -26,7 +26,7 @@ pub use scan::{labelled_folder, scan, Example, Scan};
 pub use spec::FolderSpec;
 
 use super::dataset::{Dataset, Labels, Modality, Moments, Split};
-use super::error::{DataError, DataResult};
+use super::error::{DataError, DataResult, Problems};
 use super::image_file::{colour_channels, Fit};
 use super::input_file::{clip_frames, InputFormat};
 use super::spectrogram::MelConfig;
@@ -44,28 +44,32 @@ pub const DEFAULT_VIDEO: [usize; 2] = [8, 32];
 /// Log-mel frames of a folder audio task when no other audio task sets them.
 pub const DEFAULT_AUDIO_FRAMES: usize = 64;
 
-/// The colour channels of most of `images` (3 on a tie).
-fn majority_channels(images: &[PathBuf]) -> DataResult<usize> {
+/// The colour channels of most of `images` (3 on a tie). A file whose channels cannot be read
+/// has no say: the first pass names it with every other file it cannot decode.
+fn majority_channels(images: &[PathBuf]) -> usize {
     let channels: Vec<DataResult<usize>> = images.par_iter().map(|p| colour_channels(p)).collect();
-    let mut grey = 0;
-    for c in channels {
-        grey += usize::from(c? == 1);
+    let grey = channels.iter().filter(|c| matches!(c, Ok(1))).count();
+    let read = channels.iter().filter(|c| c.is_ok()).count();
+    if 2 * grey > read {
+        1
+    } else {
+        3
     }
-    Ok(if 2 * grey > images.len() { 1 } else { 3 })
 }
 
 /// The images whose colour channels stand for a task's files: every image of an image task, the
 /// first frame of each folder of frames of a video task (video files count as colour: only
-/// folders of frames are looked at).
-fn channel_samples(scan: &Scan) -> DataResult<Vec<PathBuf>> {
+/// folders of frames are looked at; a folder whose frames cannot be listed is left to the first
+/// pass, as in [`majority_channels`]).
+fn channel_samples(scan: &Scan) -> Vec<PathBuf> {
     let examples = scan.splits.iter().flatten().map(|e| e.path.clone());
     match scan.modality {
-        Modality::Image => Ok(examples.collect()),
+        Modality::Image => examples.collect(),
         Modality::Video => examples
             .filter(|clip| clip.is_dir())
-            .map(|clip| Ok(clip_frames(&clip)?[0].clone()))
+            .filter_map(|clip| Some(clip_frames(&clip).ok()?[0].clone()))
             .collect(),
-        Modality::Audio => Ok(Vec::new()),
+        Modality::Audio => Vec::new(),
     }
 }
 
@@ -73,12 +77,11 @@ fn channel_samples(scan: &Scan) -> DataResult<Vec<PathBuf>> {
 fn channels(
     spec: &FolderSpec,
     like: Option<usize>,
-    images: impl FnOnce() -> DataResult<Vec<PathBuf>>,
-) -> DataResult<usize> {
-    match spec.channels.or(like) {
-        Some(c) => Ok(c),
-        None => majority_channels(&images()?),
-    }
+    images: impl FnOnce() -> Vec<PathBuf>,
+) -> usize {
+    spec.channels
+        .or(like)
+        .unwrap_or_else(|| majority_channels(&images()))
 }
 
 /// The input shape of a folder task: the spec's sizes, else those of `like` (another task of the
@@ -109,7 +112,7 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .size
                 .or(like.map(|s| [s[1], s[2]]))
                 .unwrap_or([side, side]);
-            let c = channels(spec, like.map(|s| s[0]), || channel_samples(scan))?;
+            let c = channels(spec, like.map(|s| s[0]), || channel_samples(scan));
             vec![c, h, w]
         }
         Modality::Video => {
@@ -119,7 +122,7 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .size
                 .or(like.map(|s| [s[2], s[3]]))
                 .unwrap_or([side, side]);
-            let c = channels(spec, like.map(|s| s[1]), || channel_samples(scan))?;
+            let c = channels(spec, like.map(|s| s[1]), || channel_samples(scan));
             vec![t, c, h, w]
         }
     })
@@ -150,13 +153,14 @@ fn pass_chunk(example_len: usize) -> usize {
 }
 
 /// The first pass over `examples`: decodes each (on every core, [`pass_chunk`] at a time) and
-/// merges the moments of each example in order; the raw inputs are kept only when `keep`. The
-/// first failing file in folder order is the error.
+/// merges the moments of each example in order; the raw inputs are kept only when `keep`. Every
+/// file that fails to decode is added to `problems`, in folder order, and the pass goes on.
 fn first_pass(
     format: &InputFormat,
     examples: &[Example],
     keep: bool,
     progress: &Progress,
+    problems: &mut Problems,
 ) -> DataResult<(Vec<f32>, Moments)> {
     let example_len: usize = format.shape().iter().product();
     let mut kept = Vec::with_capacity(if keep {
@@ -168,7 +172,9 @@ fn first_pass(
     for chunk in examples.chunks(pass_chunk(example_len)) {
         let paths: Vec<&Path> = chunk.iter().map(|e| e.path.as_path()).collect();
         for input in load_in_parallel(format, &paths, &|| progress.file_done())? {
-            let input = input?;
+            let Some(input) = problems.keep(input) else {
+                continue;
+            };
             moments.merge(Moments::of(&input));
             if keep {
                 kept.extend(input);
@@ -229,7 +235,7 @@ pub fn plan_folder_task<'a>(
         Some(lender)
             if channels == Some(1)
                 && spec.channels.is_none()
-                && majority_channels(&channel_samples(&scan)?)? == 3 =>
+                && majority_channels(&channel_samples(&scan)) == 3 =>
         {
             Some(lender.name.clone())
         }
@@ -288,12 +294,15 @@ impl PlannedFolderTask<'_> {
         let keep = !spec
             .cache
             .streams(progress.total as u64 * example_bytes, budget);
-        let pass = |examples: &[Example]| first_pass(&format, examples, keep, &progress);
+        let mut problems = Problems::default();
+        let mut pass =
+            |examples: &[Example]| first_pass(&format, examples, keep, &progress, &mut problems);
         let passes = [
             (train.as_slice(), pass(train)?),
             (validation.as_slice(), pass(validation)?),
             (test.as_slice(), pass(test)?),
         ];
+        problems.into_result(&spec.path)?;
         let standardization = passes[0].1 .1.standardization();
         let split = |(examples, (mut inputs, _)): (&[Example], (Vec<f32>, Moments))| {
             let labels = labels_of(examples, classes, multi);

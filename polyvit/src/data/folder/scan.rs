@@ -7,7 +7,7 @@ use super::labels::{label_file, labelled_by_file, scan_label_file};
 use super::spec::FolderSpec;
 use crate::data::class_list::class_list;
 use crate::data::dataset::Modality;
-use crate::data::error::{missing, DataError, DataResult};
+use crate::data::error::{missing, DataError, DataResult, Problems};
 use crate::data::input_file::{modality_of, not_an_input};
 use crate::data::listing::{file_name, list_dir};
 use rand::SeedableRng;
@@ -51,38 +51,53 @@ struct ClassFolder {
 }
 
 /// The class folders of `dir` and their examples, checking every file's modality against the
-/// first one seen (`seen`).
+/// first one seen (`seen`). A misplaced, unnamed, empty or unreadable entry is added to
+/// `problems` and left out, so that a run names them all; files of two modalities are the
+/// task's problem, not a file's, and the error.
 fn class_folders(
     dir: &Path,
     seen: &mut Option<(PathBuf, Modality)>,
+    problems: &mut Problems,
 ) -> DataResult<Vec<ClassFolder>> {
     let mut classes = Vec::new();
     for class_dir in list_dir(dir)? {
         if !class_dir.is_dir() {
-            return Err(error(
+            problems.push(error(
                 &class_dir,
                 format!(
                     "not in a class folder (each class is a subfolder of {})",
                     dir.display()
                 ),
             ));
+            continue;
         }
         // The name is the class's label wherever it is shown or saved as text, and how a
         // validation or test folder is matched to it: names that are not UTF-8 would all read as
         // one `�`-name, and one class's examples be labelled as another's.
         let Some(name) = class_dir.file_name().and_then(|n| n.to_str()) else {
-            return Err(error(
+            problems.push(error(
                 &class_dir,
                 "a class folder's name is its label and must be text (UTF-8): rename the folder",
             ));
+            continue;
         };
         let name = name.to_string();
-        let files = list_dir(&class_dir)?;
-        if files.is_empty() {
-            return Err(error(&class_dir, "empty class folder"));
+        let Some(listed) = problems.keep(list_dir(&class_dir)) else {
+            continue;
+        };
+        if listed.is_empty() {
+            problems.push(error(&class_dir, "empty class folder"));
+            continue;
         }
-        for file in &files {
-            let modality = modality_of(file)?.ok_or_else(|| error(file, not_an_input(file)))?;
+        let mut files = Vec::with_capacity(listed.len());
+        for file in listed {
+            let Some(kind) = problems.keep(modality_of(&file)) else {
+                continue;
+            };
+            let Some(modality) = kind else {
+                problems.push(error(&file, not_an_input(&file)));
+                continue;
+            };
             match seen {
                 Some((first, m)) if *m != modality => {
                     return Err(error(
@@ -92,13 +107,14 @@ fn class_folders(
                             first.display(),
                             describe(first, *m),
                             file.display(),
-                            describe(file, modality)
+                            describe(&file, modality)
                         ),
                     ))
                 }
                 Some(_) => {}
                 None => *seen = Some((file.clone(), modality)),
             }
+            files.push(file);
         }
         classes.push(ClassFolder {
             name,
@@ -219,7 +235,8 @@ fn carve(
     Ok(splits)
 }
 
-/// Reads the layout of the task folder `spec.path`.
+/// Reads the layout of the task folder `spec.path`. Misplaced, empty or unknown entries of the
+/// class folders are named together in one error ([`Problems`]).
 pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
     let root = &spec.path;
     if !root.is_dir() {
@@ -239,7 +256,18 @@ pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
         Some(splits) => splits[0].clone().unwrap_or_else(|| root.clone()),
         None => root.clone(),
     };
-    let train = class_folders(&train_dir, &mut seen)?;
+    let [val, test] = match &layout {
+        Some([_, val, test]) => [val.clone(), test.clone()],
+        None => [None, None],
+    };
+    let mut problems = Problems::default();
+    let train = class_folders(&train_dir, &mut seen, &mut problems)?;
+    let mut folders_of = |dir: Option<PathBuf>| {
+        dir.map(|d| Ok((class_folders(&d, &mut seen, &mut problems)?, d)))
+            .transpose()
+    };
+    let given = [folders_of(val)?, folders_of(test)?];
+    problems.into_result(root)?;
     let classes: Vec<String> = train.iter().map(|c| c.name.clone()).collect();
     match classes.len() {
         0 => {
@@ -259,15 +287,6 @@ pub fn scan(spec: &FolderSpec) -> DataResult<Scan> {
         }
         _ => {}
     }
-    let [val, test] = match &layout {
-        Some([_, val, test]) => [val.clone(), test.clone()],
-        None => [None, None],
-    };
-    let mut folders_of = |dir: Option<PathBuf>| {
-        dir.map(|d| Ok((class_folders(&d, &mut seen)?, d)))
-            .transpose()
-    };
-    let given = [folders_of(val)?, folders_of(test)?];
     let mut splits = carve(train, spec, [given[0].is_none(), given[1].is_none()])?;
     for (k, given) in [1, 2].into_iter().zip(given) {
         if let Some((folders, dir)) = given {
@@ -301,8 +320,9 @@ pub fn labelled_folder(dir: &Path) -> DataResult<(Modality, Vec<String>, Vec<Exa
     if let Some(labels) = label_file(dir)? {
         return labelled_by_file(&labels);
     }
-    let mut seen = None;
-    let folders = class_folders(dir, &mut seen)?;
+    let (mut seen, mut problems) = (None, Problems::default());
+    let folders = class_folders(dir, &mut seen, &mut problems)?;
+    problems.into_result(dir)?;
     let classes: Vec<String> = folders.iter().map(|c| c.name.clone()).collect();
     let examples = labelled(folders, &classes)?;
     let (_, modality) =

@@ -337,9 +337,73 @@ fn bad_folders_are_refused_with_the_path_and_the_problem() {
         }
         let err = error_of(&FolderSpec::new(&dir));
         assert!(
-            err.origin.contains("caf") && err.problem.contains("must be text (UTF-8)"),
+            err.problem.starts_with("2 problems:") && err.problem.contains("must be text (UTF-8)"),
             "{err}"
         );
+    }
+}
+
+/// Every bad entry of a folder is named in one run: misplaced, empty and unknown entries
+/// together when the folders are read, and, those fixed, the corrupt files of every split
+/// together when they are decoded.
+#[test]
+fn every_problem_of_a_folder_is_named_at_once() {
+    let dir = fresh("folder-many-problems");
+    grey_pngs(&dir, "a", 4, 1);
+    grey_pngs(&dir, "b", 4, 1);
+    std::fs::write(dir.join("README"), b"x").unwrap();
+    std::fs::write(dir.join("a").join("notes.txt"), b"x").unwrap();
+    std::fs::write(dir.join("b").join("notes.txt"), b"x").unwrap();
+    std::fs::create_dir_all(dir.join("c")).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert_eq!(err.origin, dir.display().to_string());
+    assert!(err.problem.starts_with("4 problems:\n"), "{err}");
+    let lines = [
+        format!("{}: not in a class folder", dir.join("README").display()),
+        format!(
+            "{}, {}: not an image",
+            dir.join("a").join("notes.txt").display(),
+            dir.join("b").join("notes.txt").display()
+        ),
+        format!("{}: empty class folder", dir.join("c").display()),
+    ];
+    for line in lines {
+        assert!(
+            err.problem.contains(&format!("\n  {line}")),
+            "{line}\n{err}"
+        );
+    }
+
+    for stray in ["README", "a/notes.txt", "b/notes.txt", "c"] {
+        let path = dir.join(stray);
+        match path.is_dir() {
+            true => std::fs::remove_dir(path).unwrap(),
+            false => std::fs::remove_file(path).unwrap(),
+        }
+    }
+    let corrupt: Vec<PathBuf> = ["a/0.png", "a/3.png", "b/1.png"]
+        .iter()
+        .map(|file| dir.join(file))
+        .collect();
+    for file in &corrupt {
+        std::fs::write(file, b"not a png").unwrap();
+    }
+    let spec = FolderSpec::new(&dir);
+    let in_splits = scan(&spec)
+        .unwrap()
+        .splits
+        .map(|split| split.iter().filter(|e| corrupt.contains(&e.path)).count());
+    assert!(
+        in_splits.iter().filter(|&&n| n > 0).count() >= 2,
+        "the corrupt files should lie in two splits or more: {in_splits:?}"
+    );
+    let err = error_of(&spec);
+    assert_eq!(err.origin, dir.display().to_string());
+    assert!(err.problem.starts_with("3 problems:\n"), "{err}");
+    assert!(err.problem.contains(": not a readable image"), "{err}");
+    for file in &corrupt {
+        let named = file.display().to_string();
+        assert!(err.problem.contains(&named), "{named}\n{err}");
     }
 }
 
@@ -403,6 +467,11 @@ fn bad_label_files_are_refused_with_the_file_and_the_line() {
             "labels.csv",
             "file,labels\n0.png,a\n9.png,b\n",
             "9.png: no such file",
+        ),
+        (
+            "labels.csv",
+            "file,labels\n0.png,a\n9.png,b\n1.png,b\n10.png,a\n",
+            "2 problems:\n  9.png: no such file\n  10.png: no such file",
         ),
         (
             "labels.csv",
