@@ -652,6 +652,63 @@ fn a_class_of_one_example_is_named() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+/// A class only the test split has (a label file's classes are every name it uses) and inputs
+/// that are all the same are each named in the run's header.
+#[test]
+fn untrainable_classes_and_blank_inputs_are_named() {
+    let root = fresh("unseen");
+    let data = root.join("tagged");
+    let mut rows = String::from("file,labels\n");
+    for (split, n) in [("train", 8u32), ("val", 2), ("test", 3)] {
+        std::fs::create_dir_all(data.join(split)).unwrap();
+        for i in 0..n {
+            image::GrayImage::from_fn(8, 8, |x, _| image::Luma([((x * 30 + i) % 256) as u8]))
+                .save(data.join(split).join(format!("{i}.png")))
+                .unwrap();
+            let label = match (split, i) {
+                ("test", 0) => "bird",
+                _ if i % 2 == 0 => "cat",
+                _ => "dog",
+            };
+            rows += &format!("{split}/{i}.png,{label}\n");
+        }
+    }
+    std::fs::write(data.join("labels.csv"), rows).unwrap();
+    let log = succeeds(&format!(
+        "train --tasks tagged --task tagged={} --preset tiny --steps 2 --output {}",
+        s(&data),
+        s(&root.join("run"))
+    ));
+    assert!(
+        log.contains(
+            "note: task tagged: class bird has no training example: the model cannot learn it"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("every value of every training input"), "{log}");
+
+    let blank = root.join("blank");
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(blank.join(class)).unwrap();
+        for i in 0..5 {
+            image::GrayImage::from_pixel(8, 8, image::Luma([77]))
+                .save(blank.join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    let log = succeeds(&format!(
+        "train --tasks blank --task blank={} --preset tiny --steps 2 --output {}",
+        s(&blank),
+        s(&root.join("blank-run"))
+    ));
+    assert!(
+        log.contains("note: task blank: every value of every training input is the same"),
+        "{log}"
+    );
+    assert!(!log.contains("no training example"), "{log}");
+    std::fs::remove_dir_all(&root).ok();
+}
+
 #[test]
 fn a_label_file_trains_a_multi_label_task_scored_by_sigmoids() {
     let root = fresh("multi");

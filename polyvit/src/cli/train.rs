@@ -571,6 +571,30 @@ fn print_task_notes(run: &Run) {
                 task.name
             );
         }
+        // A multi-label task's classes are every name its label file uses, in any split.
+        let unseen: Vec<&str> = (0..dataset.num_classes)
+            .filter(|&c| counts[c] == 0)
+            .map(|c| dataset.class_names[c].as_str())
+            .collect();
+        if !unseen.is_empty() {
+            let (which, have) = match unseen.len() {
+                1 => ("class", "has"),
+                _ => ("classes", "have"),
+            };
+            outln!(
+                "note: task {}: {which} {} {have} no training example: the model cannot learn {}, and its scores of {} say nothing",
+                task.name,
+                class_list(&unseen),
+                if unseen.len() == 1 { "it" } else { "them" },
+                if unseen.len() == 1 { "it" } else { "them" },
+            );
+        }
+        if dataset.standardization.without_spread() {
+            outln!(
+                "note: task {}: every value of every training input is the same (blank pictures, silence?), so nothing in them tells the classes apart",
+                task.name
+            );
+        }
         for (split, examples) in [("validation", &dataset.validation), ("test", &dataset.test)] {
             let missing = examples.classes_without_examples(dataset.num_classes);
             if !missing.is_empty() && !examples.is_empty() {

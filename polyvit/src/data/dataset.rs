@@ -251,12 +251,15 @@ impl Split {
     }
 }
 
+/// The least standard deviation a [`Standardization`] divides by: that of inputs with no spread.
+pub const STD_FLOOR: f32 = 1e-6;
+
 /// Input standardization `(x − mean) / std`, with statistics of the training split.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Standardization {
     /// Mean of the training inputs.
     pub mean: f32,
-    /// Standard deviation of the training inputs (at least 1e-6).
+    /// Standard deviation of the training inputs (at least [`STD_FLOOR`]).
     pub std: f32,
 }
 
@@ -271,6 +274,11 @@ impl Standardization {
         for v in values {
             *v = (*v - self.mean) / self.std;
         }
+    }
+
+    /// Whether the statistics are those of inputs without any spread: every value the same.
+    pub fn without_spread(&self) -> bool {
+        self.std <= STD_FLOOR
     }
 }
 
@@ -322,11 +330,12 @@ impl Moments {
         self.m2 / self.count.max(1) as f64
     }
 
-    /// The standardization of the population: its mean and standard deviation (at least 1e-6).
+    /// The standardization of the population: its mean and standard deviation (at least
+    /// [`STD_FLOOR`]).
     pub fn standardization(&self) -> Standardization {
         Standardization {
             mean: self.mean as f32,
-            std: (self.variance().sqrt() as f32).max(1e-6),
+            std: (self.variance().sqrt() as f32).max(STD_FLOOR),
         }
     }
 }
@@ -489,6 +498,8 @@ mod tests {
             (whole.m2 - parts.m2).abs() < 1e-9 * whole.m2,
             "{whole:?} {parts:?}"
         );
-        assert_eq!(Standardization::fit(&[]).std, 1e-6);
+        assert_eq!(Standardization::fit(&[]).std, STD_FLOOR);
+        assert!(Standardization::fit(&[0.5; 9]).without_spread());
+        assert!(!Standardization::fit(&[0.5, 0.5, 0.6]).without_spread());
     }
 }

@@ -119,7 +119,8 @@ pub fn evaluate(
 /// The task's metric for `scores`, the `[n, classes]` logits of every row of `split`. Logits
 /// that are not all finite are refused, naming the task, the split (`split_name`), how many
 /// examples have them and the first: a NaN would count as a vote for class 0 in top-1 and rank
-/// above every number in mAP, and infinities tie, so no score of them would mean anything.
+/// above every number in mAP, and infinities tie, so no score of them would mean anything. A
+/// multi-label split without a positive is refused too: its mAP is undefined.
 pub fn score(
     dataset: &Dataset,
     split_name: &str,
@@ -144,6 +145,16 @@ pub fn score(
             bad.len(),
             scores.len() / classes,
         ));
+    }
+    if let Labels::MultiHot(targets) = &split.labels {
+        if !targets.iter().any(|&t| t > 0.5) {
+            return Err(format!(
+                "task {}: none of the {} {split_name} examples has a class, so there is no mAP to \
+                 compute (it averages over the classes a split has positives of)",
+                dataset.name,
+                split.len()
+            ));
+        }
     }
     Ok(score_of(dataset, split, Some(scores)))
 }
@@ -243,5 +254,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A multi-label split without a positive has no mAP: refused, not scored 0.
+    #[test]
+    fn a_split_without_positives_is_not_scored() {
+        let negatives = Labels::MultiHot(vec![0.0; 4 * 3]);
+        let split = Split::new(vec![0.0; 4], negatives, 4, 3, "toy").unwrap();
+        let d = task(4, true);
+        let err = score(&d, "validation", &split, &right_logits(4)).unwrap_err();
+        assert!(
+            err.contains("task toy: none of the 4 validation examples has a class"),
+            "{err}"
+        );
     }
 }

@@ -45,7 +45,7 @@ pub fn average_precision(scores: &[f32], positive: &[bool]) -> Option<f64> {
 }
 
 /// Mean over classes (that have at least one positive) of the average precision, for
-/// `[n, classes]` scores and multi-hot targets.
+/// `[n, classes]` scores and multi-hot targets; NaN, undefined, when no class has a positive.
 pub fn mean_average_precision(scores: &[f32], targets: &[f32], classes: usize) -> f64 {
     let n = scores.len() / classes.max(1);
     let per_class: Vec<f64> = (0..classes)
@@ -55,14 +55,11 @@ pub fn mean_average_precision(scores: &[f32], targets: &[f32], classes: usize) -
             average_precision(&s, &p)
         })
         .collect();
-    if per_class.is_empty() {
-        0.0
-    } else {
-        per_class.iter().sum::<f64>() / per_class.len() as f64
-    }
+    per_class.iter().sum::<f64>() / per_class.len() as f64
 }
 
-/// The mAP of scores that carry no information: each class's positive rate, averaged.
+/// The mAP of scores that carry no information: each class's positive rate, averaged over the
+/// classes that have a positive; NaN, undefined, when none has.
 pub fn chance_mean_average_precision(targets: &[f32], classes: usize) -> f64 {
     let n = targets.len() / classes.max(1);
     let rates: Vec<f64> = (0..classes)
@@ -71,7 +68,7 @@ pub fn chance_mean_average_precision(targets: &[f32], classes: usize) -> f64 {
         })
         .filter(|&r| r > 0.0)
         .collect();
-    rates.iter().sum::<f64>() / rates.len().max(1) as f64
+    rates.iter().sum::<f64>() / rates.len() as f64
 }
 
 #[cfg(test)]
@@ -103,5 +100,9 @@ mod tests {
         let targets = [1.0, 0.0, /**/ 0.0, 1.0, /**/ 0.0, 0.0];
         assert!((mean_average_precision(&scores, &targets, 2) - 1.0).abs() < 1e-12);
         assert!((chance_mean_average_precision(&targets, 2) - 1.0 / 3.0).abs() < 1e-12);
+        // Without a positive there is nothing to rank: undefined, not a score of 0.
+        let none = [0.0; 6];
+        assert!(mean_average_precision(&scores, &none, 2).is_nan());
+        assert!(chance_mean_average_precision(&none, 2).is_nan());
     }
 }

@@ -397,6 +397,32 @@ pub fn scan_label_file(path: &Path, spec: &FolderSpec) -> DataResult<Scan> {
     for (split, picked) in splits.iter_mut().zip(picked) {
         split.extend(picked.into_iter().map(|i| train[i].clone()));
     }
+    // mAP averages over the classes a split has positives of: a split with none has no score
+    // (and a training split with none, nothing to learn).
+    for (k, name) in ["training", "validation", "test"].into_iter().enumerate() {
+        if splits[k].iter().all(|e| e.labels.is_empty()) {
+            let n = splits[k].len();
+            let carved = k > 0 && carve[k - 1];
+            let (whence, other_way) = match carved {
+                true => (
+                    ", carved from the training examples",
+                    " (or carve another way: split_seed, or more examples)",
+                ),
+                false => ("", ""),
+            };
+            let consequence = match k {
+                0 => "there is nothing to learn",
+                _ => "mAP cannot score it",
+            };
+            return Err(DataError::new(
+                &origin,
+                format!(
+                    "the {n} examples of the {name} split{whence} have no class at all, so \
+                     {consequence}: give some of them classes{other_way}"
+                ),
+            ));
+        }
+    }
     Ok(Scan {
         modality,
         classes,

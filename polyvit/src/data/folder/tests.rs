@@ -524,6 +524,38 @@ fn bad_label_files_are_refused_with_the_file_and_the_line() {
     );
 }
 
+/// A split of a multi-label task without a class on any example has no mAP (a training split
+/// without one, nothing to learn): refused, naming the split.
+#[test]
+fn a_labelled_split_without_classes_is_refused() {
+    let dir = fresh("labels-no-positives");
+    let rows = [
+        ("train/0.png", "a"),
+        ("train/1.png", "b"),
+        ("train/2.png", "a;b"),
+        ("val/0.png", ""),
+        ("val/1.png", ""),
+        ("test/0.png", "a"),
+    ];
+    let mut text = String::from("file,labels\n");
+    for (i, (file, labels)) in rows.iter().enumerate() {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        GrayImage::from_pixel(10, 6, Luma([20 * i as u8]))
+            .save(&path)
+            .unwrap();
+        text += &format!("{file},{labels}\n");
+    }
+    std::fs::write(dir.join("labels.csv"), text).unwrap();
+    let err = error_of(&FolderSpec::new(&dir));
+    assert!(err.origin.ends_with("labels.csv"), "{err}");
+    assert_eq!(
+        err.problem,
+        "the 2 examples of the validation split have no class at all, so mAP cannot score it: \
+         give some of them classes"
+    );
+}
+
 #[test]
 fn label_files_are_read_as_spreadsheets_write_them() {
     // A byte-order mark, spaces around the header's names, a quoted path holding a comma and

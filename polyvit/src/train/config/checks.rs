@@ -9,7 +9,7 @@ impl TrainConfig {
     /// enough to hold, patches of at least one pixel (or frame).
     pub fn validate(&self) -> Result<(), String> {
         self.schedule()?;
-        self.model_config()?;
+        let model = self.model_config()?;
         if self.tasks.is_empty() {
             return Err("no tasks to train".into());
         }
@@ -112,11 +112,26 @@ impl TrainConfig {
             if !(0.0..1.0).contains(&t.stochastic_depth) {
                 return bad("stochastic_depth", t.stochastic_depth, "in [0, 1)");
             }
+            if t.stochastic_depth > 0.0 && model.depth == 1 {
+                return Err(format!(
+                    "task {}: stochastic_depth = {} does nothing with depth = 1: the drop rate \
+                     rises from 0 at the first block to stochastic_depth at the last, and one \
+                     block is both; set it to 0, or use more blocks",
+                    t.name, t.stochastic_depth
+                ));
+            }
             if !(0.0..1.0).contains(&t.label_smoothing) {
                 return bad("label_smoothing", t.label_smoothing, "in [0, 1)");
             }
             if !(t.mixup.is_finite() && t.mixup >= 0.0) {
                 return bad("mixup", t.mixup, "0 (off) or a positive, finite alpha");
+            }
+            if t.mixup > 0.0 && t.batch_size == 1 {
+                return Err(format!(
+                    "task {}: mixup = {} does nothing with batch_size = 1: it mixes each example \
+                     with another of its batch; set it to 0, or use larger batches",
+                    t.name, t.mixup
+                ));
             }
             if !(0.0..=180.0).contains(&t.max_rotation) {
                 return bad("max_rotation", t.max_rotation, "in [0, 180] degrees");

@@ -239,6 +239,12 @@ impl TrainConfig {
     /// The most optimizer steps a run may plan (the plan holds one entry per step).
     pub const MAX_STEPS: u64 = 10_000_000;
 
+    /// The most encoder blocks a model may have, counting each modality's own copy of the
+    /// `adapt_depth` blocks (three modalities at most): a checkpoint names every tensor in its
+    /// safetensors header, which the format limits to 100 MB, and one block's parameters and
+    /// their optimizer state take up to some 5 KB of it.
+    pub const MAX_BLOCKS: usize = 10_000;
+
     /// The largest integer a configuration holds (a seed, `eval_every`, a batch size): it is
     /// written as TOML (in `config.toml` and the checkpoint), whose integers are signed 64-bit.
     pub const MAX_INTEGER: u64 = i64::MAX as u64;
@@ -282,6 +288,17 @@ impl TrainConfig {
                 model.depth,
                 self.preset,
                 self.model.describe()
+            ));
+        }
+        let blocks = model.depth.saturating_add(self.adapt_depth.saturating_mul(2));
+        if blocks > Self::MAX_BLOCKS {
+            return Err(format!(
+                "depth = {} with adapt_depth = {}: up to {blocks} blocks with each modality's \
+                 own, more than the {} a checkpoint can hold (its header names every tensor, \
+                 and the safetensors format limits it to 100 MB)",
+                model.depth,
+                self.adapt_depth,
+                Self::MAX_BLOCKS
             ));
         }
         for (key, rate) in [

@@ -284,7 +284,7 @@ fn folder_tasks_round_trip_and_resolve_against_the_file() {
 #[test]
 fn out_of_range_values_are_named() {
     type Edit = fn(&mut TrainConfig);
-    let cases: [(Edit, &str); 28] = [
+    let cases: [(Edit, &str); 31] = [
         (
             |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
             "optimizer.momentum = 1",
@@ -315,6 +315,30 @@ fn out_of_range_values_are_named() {
         (|c| c.tasks[0].lr = f64::INFINITY, "lr = inf"),
         (|c| c.tasks[0].mixup = f64::NAN, "mixup = NaN"),
         (|c| c.tasks[0].mixup = -0.5, "mixup = -0.5"),
+        (
+            |c| {
+                c.tasks[1].mixup = 0.2;
+                c.tasks[1].batch_size = 1;
+                c.micro_batches = 1;
+            },
+            "task fashion_mnist: mixup = 0.2 does nothing with batch_size = 1",
+        ),
+        (
+            |c| {
+                c.model.depth = Some(9_000);
+                c.adapt_depth = 1_000;
+            },
+            "depth = 9000 with adapt_depth = 1000: up to 11000 blocks with each modality's own, \
+             more than the 10000 a checkpoint can hold",
+        ),
+        (
+            |c| {
+                c.model.depth = Some(1);
+                c.adapt_depth = 0;
+                c.tasks[2].stochastic_depth = 0.1;
+            },
+            "stochastic_depth = 0.1 does nothing with depth = 1",
+        ),
         (|c| c.tasks[1].label_smoothing = 1.0, "label_smoothing = 1"),
         (
             |c| c.tasks[0].max_rotation = 200.0,
