@@ -331,7 +331,12 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     let moved = root.join("moved");
     std::fs::rename(&data, &moved).unwrap();
     let err = fails(&format!("eval --checkpoint {checkpoint}"));
-    assert!(err.contains("no such folder"), "{err}");
+    assert!(
+        err.contains(
+            "no such folder; if it moved, say where it is now with --task-dir stripes=DIR"
+        ),
+        "{err}"
+    );
     let task_dir = format!("--task-dir stripes={}", s(&moved));
     let scored = succeeds(&format!("eval --checkpoint {checkpoint} {task_dir}"));
     assert!(
@@ -653,7 +658,8 @@ fn a_class_of_one_example_is_named() {
 }
 
 /// A class only the test split has (a label file's classes are every name it uses) and inputs
-/// that are all the same are each named in the run's header.
+/// that are all the same are each named in the run's header; `eval --data` on a label file with
+/// split folders scores its test/ examples.
 #[test]
 fn untrainable_classes_and_blank_inputs_are_named() {
     let root = fresh("unseen");
@@ -685,7 +691,25 @@ fn untrainable_classes_and_blank_inputs_are_named() {
         ),
         "{log}"
     );
-    assert!(!log.contains("every value of every training input"), "{log}");
+    assert!(
+        !log.contains("every value of every training input"),
+        "{log}"
+    );
+    // The folder as `eval --data`: its label file's test/ examples are scored.
+    let checkpoint = root.join("run").join("checkpoint.safetensors");
+    let scored = succeeds(&format!(
+        "eval --checkpoint {} --data {}",
+        s(&checkpoint),
+        s(&data)
+    ));
+    let test = data.join("test");
+    assert!(
+        scored.contains(&format!(
+            "tagged on {} (3 examples, 3 classes): mAP",
+            s(&test)
+        )),
+        "{scored}"
+    );
 
     let blank = root.join("blank");
     for class in ["a", "b"] {
@@ -829,6 +853,8 @@ fn bad_folders_stop_training_before_anything_is_written() {
         format!("{mnist}{}", text.replace("30, 30", "28, 56")),
     )
     .unwrap();
+    let mnist_patch = root.join("mnist-patch.toml");
+    std::fs::write(&mnist_patch, format!("[patches]\nimage = [5, 5]\n{mnist}")).unwrap();
     let (data, root, out) = (s(&data), s(&root), s(&out));
     let cases = [
         (
@@ -858,7 +884,12 @@ fn bad_folders_stop_training_before_anything_is_written() {
         (
             format!("train --config {} --output {out}", s(&config)),
             "task stripes: image tokenizer: patch [7, 7] does not tile input [3, 30, 30]; \
-             choose patches.image",
+             choose patches.image (or the folder task's size or frames) so that it does",
+        ),
+        // A built-in task's pictures have their size: only the patch is the user's to change.
+        (
+            format!("train --config {} --output {out}", s(&mnist_patch)),
+            "does not tile input [1, 28, 28]; choose patches.image so that it does",
         ),
         // Tasks of one modality share its tokenizer: the clash names both tasks.
         (

@@ -175,6 +175,25 @@ fn flags_without_effect_are_refused() {
         six.contains("6 single-task ViTs") && !six.contains("arrow_of_time"),
         "{six}"
     );
+    // One task per modality and every block modality-specific: nearly nothing is shared, and
+    // the saving is not told as a ratio of 1.00.
+    let dir = scratch("info-saving");
+    let three = dir.join("three.toml");
+    let tasks: String = ["mnist", "moving_mnist_direction", "spoken_digits"]
+        .iter()
+        .map(|t| format!("[[task]]\nname = \"{t}\"\nsteps = 2\nbatch_size = 2\nlr = 0.001\n"))
+        .collect();
+    std::fs::write(
+        &three,
+        format!("preset = \"tiny\"\nadapt_depth = 2\n{tasks}"),
+    )
+    .unwrap();
+    let info = succeed(&["info", "--config", three.to_str().unwrap()]);
+    assert!(
+        info.contains("replaces 3 single-task models with about as many parameters ("),
+        "{info}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
     // info builds its model through the training configuration: the same refusal as train's.
     let info = ["info", "--preset", "tiny", "--adapt-depth", "3"];
     let train = [

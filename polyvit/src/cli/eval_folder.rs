@@ -3,7 +3,7 @@
 //! next batch while the model scores this one, so a folder of any size fits in memory.
 
 use super::report::load_checkpoint_file;
-use polyvit::data::folder::{labelled_folder, labels_of};
+use polyvit::data::folder::{label_file, labelled_folder, labels_of};
 use polyvit::data::listing::list_dir;
 use polyvit::data::stream::StreamedInputs;
 use polyvit::data::task_info::TaskInfo;
@@ -45,12 +45,16 @@ fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: 
 }
 
 /// An error when `dir` holds split folders (`train/`, `val/`, `test/`: a task folder, or what
-/// `polyvit data export` writes) rather than class folders, naming one to give instead.
+/// `polyvit data export` writes) rather than class folders, naming one to give instead. A label
+/// file at the root names the split of each path, and its `test/` examples are scored.
 fn refuse_split_folders(dir: &Path) -> Result<(), String> {
     const SPLITS: [&str; 4] = ["test", "val", "validation", "train"];
     let Ok(entries) = list_dir(dir) else {
         return Ok(());
     };
+    if label_file(dir).is_ok_and(|f| f.is_some()) {
+        return Ok(());
+    }
     let names: Vec<String> = (entries.iter())
         .filter(|e| e.is_dir())
         .filter_map(|e| e.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -110,6 +114,12 @@ pub fn eval_folder(
         .map_err(|e| e.to_string())?;
     refuse_split_folders(dir)?;
     let (modality, classes, examples) = labelled_folder(dir).map_err(|e| e.to_string())?;
+    // What was scored: a label file's test/ examples when its paths lie in split folders.
+    let test = dir.join("test");
+    let scored = match label_file(dir) {
+        Ok(Some(_)) if examples.iter().all(|e| e.path.starts_with(&test)) => test,
+        _ => dir.to_path_buf(),
+    };
     let has_all = |t: &TaskInfo| classes.iter().all(|c| t.classes.contains(c));
     let task = choose_task(
         &trained,
@@ -182,7 +192,7 @@ pub fn eval_folder(
     outln!(
         "{} on {} ({n} examples, {} {}): {} {:.3} (chance {:.3})",
         task.name,
-        dir.display(),
+        scored.display(),
         classes.len(),
         if classes.len() == 1 {
             "class"

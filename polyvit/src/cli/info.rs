@@ -197,10 +197,15 @@ pub fn info(args: InfoArgs) -> Result<(), String> {
         format!("{n} single-task ViTs"),
         group_thousands(singles)
     );
-    outln!(
-        "\nOne PolyViT replaces {n} single-task models with {:.2}× fewer parameters.",
-        singles as f64 / polyvit as f64
-    );
+    let ratio = singles as f64 / polyvit as f64;
+    let saving = match format!("{ratio:.2}").as_str() {
+        "1.00" => format!(
+            "about as many parameters ({} fewer)",
+            group_thousands(singles.saturating_sub(polyvit))
+        ),
+        shown => format!("{shown}× fewer parameters"),
+    };
+    outln!("\nOne PolyViT replaces {n} single-task models with {saving}.");
     Ok(())
 }
 

@@ -151,7 +151,8 @@ pub(super) fn relocate_suite(config: &mut TrainConfig, dir: Option<&Path>) -> Re
 /// `config` with the folders of its folder tasks where `moves` (`NAME=DIR`, each given with
 /// `--task-dir`) say they are now: the folder moved, or the run goes on (or is scored) on
 /// another machine. Only the folder changes: the task's other settings stay, and so does the
-/// check that its files are the ones the checkpoint trained on.
+/// check that its files are the ones the checkpoint trained on. A folder that is then not
+/// there is an error that says how to give its new place.
 pub(super) fn relocate_tasks(config: &mut TrainConfig, moves: &[String]) -> Result<(), String> {
     for arg in moves {
         let (name, dir) = FolderSpec::from_arg(arg).map_err(|_| {
@@ -174,7 +175,16 @@ pub(super) fn relocate_tasks(config: &mut TrainConfig, moves: &[String]) -> Resu
         };
         data.path = std::path::absolute(&dir).map_err(|e| format!("--task-dir {arg}: {e}"))?;
     }
-    Ok(())
+    let gone = (config.tasks.iter())
+        .find_map(|t| Some((&t.name, &t.data.as_ref()?.path)).filter(|(_, p)| !p.exists()));
+    match gone {
+        Some((name, path)) => Err(format!(
+            "task {name}: {}: no such folder; if it moved, say where it is now with --task-dir \
+             {name}=DIR",
+            path.display()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The configuration from the defaults, a file and the flags, in that order.

@@ -148,11 +148,16 @@ pub fn export_task(task: TaskId, dir: &Path) -> DataResult<usize> {
         {
             true
         }
-        Ok(_) => {
+        Ok(meta) => {
+            let what = match meta.file_type() {
+                t if t.is_dir() => "already exists and is not an empty folder",
+                t if t.is_symlink() => "already exists, as a link",
+                _ => "is a file",
+            };
             return Err(DataError::new(
                 dir.display().to_string(),
-                "already exists and is not an empty folder; export into a new or empty folder",
-            ))
+                format!("{what}; export into a new or empty folder"),
+            ));
         }
     };
     let name = dir
@@ -301,6 +306,10 @@ mod tests {
         assert_eq!(wav.sample_rate, 8000);
         let err = export_task(TaskId::SpokenDigits, &dir).unwrap_err();
         assert!(err.problem.contains("not an empty folder"), "{err}");
+        let file = dir.join("labels.txt");
+        std::fs::write(&file, b"x").unwrap();
+        let err = export_task(TaskId::SpokenDigits, &file).unwrap_err();
+        assert_eq!(err.problem, "is a file; export into a new or empty folder");
         assert!(task_named("mnist").is_ok());
         let err = task_named("cifar").unwrap_err();
         assert!(

@@ -7,7 +7,7 @@
 //! decoded on the spot, or held in memory.
 
 use super::dataset::Standardization;
-use super::error::{DataError, DataResult};
+use super::error::{DataError, DataResult, Problems};
 use super::input_file::InputFormat;
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -56,6 +56,18 @@ pub fn load_in_parallel(
     }))
 }
 
+/// The deepest folder that holds every one of `paths` (empty when they share none).
+fn common_folder(paths: &[&Path]) -> PathBuf {
+    let mut folder = paths
+        .first()
+        .and_then(|p| p.parent())
+        .unwrap_or(Path::new(""));
+    while !paths.iter().all(|p| p.starts_with(folder)) {
+        folder = folder.parent().unwrap_or(Path::new(""));
+    }
+    folder.to_path_buf()
+}
+
 /// What decoding one example needs: its file, the input format and the standardization.
 #[derive(Debug)]
 struct Decoder {
@@ -65,16 +77,20 @@ struct Decoder {
 }
 
 impl Decoder {
-    /// The standardized inputs of `indices`, one after the other; the first file (in the order
-    /// of `indices`) that fails to decode is the error.
+    /// The standardized inputs of `indices`, one after the other; the files that fail to
+    /// decode are the error, named together ([`Problems`]) under the folder that holds them.
     fn decode(&self, indices: &[usize]) -> DataResult<Vec<f32>> {
         let paths: Vec<&Path> = indices.iter().map(|&i| self.files[i].as_path()).collect();
         let inputs = load_in_parallel(&self.format, &paths, &|| {})?;
         let mut out =
             Vec::with_capacity(indices.len() * self.format.shape().iter().product::<usize>());
+        let mut problems = Problems::default();
         for input in inputs {
-            out.extend(input?);
+            if let Some(input) = problems.keep(input) {
+                out.extend(input);
+            }
         }
+        problems.into_result(&common_folder(&paths))?;
         self.standardization.apply(&mut out);
         Ok(out)
     }
@@ -263,5 +279,26 @@ mod tests {
             let err = inputs.gather(&[1, 4]).unwrap_err();
             assert_eq!(err.origin, files[4].display().to_string());
         }
+        // Two in one batch are named together, under their folder.
+        std::fs::write(&files[2], b"").unwrap();
+        let err = inputs.gather(&[4, 1, 2]).unwrap_err();
+        let folder = files[0].parent().unwrap();
+        assert_eq!(err.origin, folder.display().to_string());
+        assert!(err.problem.starts_with("2 problems:"), "{err}");
+        for broken in [&files[4], &files[2]] {
+            assert!(err.problem.contains(&broken.display().to_string()), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_common_folder_is_the_deepest_shared_one() {
+        let folder = |paths: &[&str]| {
+            let paths: Vec<&Path> = paths.iter().map(Path::new).collect();
+            common_folder(&paths)
+        };
+        assert_eq!(folder(&["/d/a/1.png", "/d/a/2.png"]), Path::new("/d/a"));
+        assert_eq!(folder(&["/d/a/1.png", "/d/b/2.png"]), Path::new("/d"));
+        assert_eq!(folder(&["/d/1.png", "/e/2.png"]), Path::new("/"));
+        assert_eq!(folder(&["a/1.png", "/e/2.png"]), Path::new(""));
     }
 }

@@ -202,10 +202,15 @@ pub fn checked_tokenizer_spec(
     shape: &[usize],
 ) -> Result<TokenizerSpec, RunError> {
     let spec = tokenizer_spec(config, modality, shape);
+    let from_folder = (config.tasks.iter()).any(|t| t.name == name && t.data.is_some());
     spec.validate().map_err(|e| {
         RunError::Config(format!(
-            "task {name}: {e}; choose patches.{} (or the folder task's size or frames) so that it does",
-            modality.name()
+            "task {name}: {e}; choose patches.{}{} so that it does",
+            modality.name(),
+            match from_folder {
+                true => " (or the folder task's size or frames)",
+                false => "",
+            }
         ))
     })?;
     Ok(spec)

@@ -346,18 +346,28 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
     })
 }
 
-/// Every example of the label file `path`, labelled (for scoring a trained model on them).
+/// The examples of the label file `path` to score a trained model on, labelled: every one, or,
+/// when its paths lie in split folders, those under `test/` (the others are what a run on the
+/// folder trained and chose on).
 pub fn labelled_by_file(path: &Path) -> DataResult<(Modality, Vec<String>, Vec<Example>)> {
     let LabelledFiles {
         modality,
         classes,
         examples,
     } = read_examples(path)?;
-    Ok((
-        modality,
-        classes,
-        examples.into_iter().map(|(e, _)| e).collect(),
-    ))
+    let in_splits = examples.iter().any(|(_, split)| split.is_some());
+    let scored: Vec<Example> = (examples.into_iter())
+        .filter(|(_, split)| !in_splits || *split == Some(2))
+        .map(|(e, _)| e)
+        .collect();
+    if scored.is_empty() {
+        return Err(DataError::new(
+            path.display().to_string(),
+            "names no example under test/: its examples in train/ and val/ are the ones a run \
+             trains and chooses on, so only test/ is scored",
+        ));
+    }
+    Ok((modality, classes, scored))
 }
 
 /// The multi-label task of the label file `path` with the splits of `spec`.

@@ -22,6 +22,7 @@ mod spec;
 mod tests;
 
 pub use cache::Cache;
+pub use labels::label_file;
 pub use scan::{labelled_folder, scan, Example, Scan};
 pub use spec::FolderSpec;
 

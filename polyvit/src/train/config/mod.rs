@@ -290,7 +290,9 @@ impl TrainConfig {
                 self.model.describe()
             ));
         }
-        let blocks = model.depth.saturating_add(self.adapt_depth.saturating_mul(2));
+        let blocks = model
+            .depth
+            .saturating_add(self.adapt_depth.saturating_mul(2));
         if blocks > Self::MAX_BLOCKS {
             return Err(format!(
                 "depth = {} with adapt_depth = {}: up to {blocks} blocks with each modality's \
