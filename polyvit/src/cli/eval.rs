@@ -3,7 +3,7 @@
 use super::eval_folder::eval_folder;
 use super::report::{load_checkpoint_file, print_scores};
 use super::tasks::load_tasks;
-use super::train::{relocate_suite, relocate_tasks};
+use super::train::{relocate_suite, relocate_tasks, require_task_folders};
 use clap::Args;
 use polyvit::train::Run;
 use std::path::PathBuf;
@@ -68,6 +68,7 @@ pub fn eval(args: EvalArgs) -> Result<(), String> {
     let mut config = Run::config_in_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
     relocate_suite(&mut config, args.suite_dir.as_deref())?;
     relocate_tasks(&mut config, &args.task_dirs)?;
+    require_task_folders(&config)?;
     // Evaluation keeps no attention maps for a backward pass: no training step's memory limit.
     let mut run =
         Run::new(config.clone(), load_tasks(&config, None, true)?).map_err(|e| e.to_string())?;

@@ -151,8 +151,7 @@ pub(super) fn relocate_suite(config: &mut TrainConfig, dir: Option<&Path>) -> Re
 /// `config` with the folders of its folder tasks where `moves` (`NAME=DIR`, each given with
 /// `--task-dir`) say they are now: the folder moved, or the run goes on (or is scored) on
 /// another machine. Only the folder changes: the task's other settings stay, and so does the
-/// check that its files are the ones the checkpoint trained on. A folder that is then not
-/// there is an error that says how to give its new place.
+/// check that its files are the ones the checkpoint trained on.
 pub(super) fn relocate_tasks(config: &mut TrainConfig, moves: &[String]) -> Result<(), String> {
     for arg in moves {
         let (name, dir) = FolderSpec::from_arg(arg).map_err(|_| {
@@ -175,6 +174,12 @@ pub(super) fn relocate_tasks(config: &mut TrainConfig, moves: &[String]) -> Resu
         };
         data.path = std::path::absolute(&dir).map_err(|e| format!("--task-dir {arg}: {e}"))?;
     }
+    Ok(())
+}
+
+/// An error, saying how to give its new place, when the folder of one of a checkpoint's folder
+/// tasks is not where `config` says (after [`relocate_tasks`]).
+pub(super) fn require_task_folders(config: &TrainConfig) -> Result<(), String> {
     let gone = (config.tasks.iter())
         .find_map(|t| Some((&t.name, &t.data.as_ref()?.path)).filter(|(_, p)| !p.exists()));
     match gone {
@@ -392,6 +397,28 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         }
         return Ok(Ended::Finished);
     }
+    if let (Some(checkpoint), Some(path)) = (&resumed, &args.resume) {
+        let step = Run::count_in_checkpoint(checkpoint, "step").map_err(|e| e.to_string())?;
+        if step == config.planned_steps() {
+            // A finished run trains nothing, so no data is read and nothing is written anywhere
+            // (its folder may hold its results, or be a download folder with someone's own
+            // config.toml).
+            if lead {
+                let folder = checkpoint_folder(path);
+                let results = match OutputFiles::finished_run(&folder) {
+                    Some(_) => format!("; its results are in {}", folder.display()),
+                    None => String::new(),
+                };
+                outln!(
+                    "the run ended at step {step}: nothing left to train, so nothing was written{results} \
+                     (polyvit eval --checkpoint {} scores it again)",
+                    path.display()
+                );
+            }
+            return Ok(Ended::Finished);
+        }
+        require_task_folders(&config)?;
+    }
     // Asked to stop while the data is read, the process ends at once: nothing is written yet.
     super::set_preparing(true);
     let interrupted = super::stop_requests(lead)?;
@@ -419,24 +446,6 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     run.check_ranks_run_alike().map_err(|e| e.to_string())?;
     run.check_replicas().map_err(|e| e.to_string())?;
     let resume_step = resumed.as_ref().map(|_| run.step);
-    if let (Some(step), true) = (resume_step, run.step == run.total_steps()) {
-        // A finished run trains nothing, so nothing is written anywhere (its folder may hold
-        // its results, or be a download folder with someone's own config.toml).
-        if lead {
-            let checkpoint = args.resume.as_ref().expect("resumed");
-            let folder = checkpoint_folder(checkpoint);
-            let results = match OutputFiles::finished_run(&folder) {
-                Some(_) => format!("; its results are in {}", folder.display()),
-                None => String::new(),
-            };
-            outln!(
-                "the run ended at step {step}: nothing left to train, so nothing was written{results} \
-                 (polyvit eval --checkpoint {} scores it again)",
-                checkpoint.display()
-            );
-        }
-        return Ok(Ended::Finished);
-    }
     check_memory(&run)?;
     super::set_preparing(false);
     let output = output_folder(&args);
