@@ -80,6 +80,16 @@ fn clips(dir: &Path, class: &str, n: u32, down: bool) {
     }
 }
 
+/// Trains the folder task `task` of `data` alone, two steps of the tiny preset, into `out`;
+/// its standard output.
+fn train_tiny(task: &str, data: &Path, out: &Path) -> String {
+    succeeds(&format!(
+        "train --tasks {task} --task {task}={} --preset tiny --steps 2 --output {}",
+        s(data),
+        s(out)
+    ))
+}
+
 fn s(p: &Path) -> String {
     p.display().to_string()
 }
@@ -647,11 +657,7 @@ fn a_class_of_one_example_is_named() {
         rows += &format!("{i}.png,{label}\n");
     }
     std::fs::write(data.join("labels.csv"), rows).unwrap();
-    let log = succeeds(&format!(
-        "train --tasks tagged --task tagged={} --preset tiny --steps 2 --output {}",
-        s(&data),
-        s(&root.join("run"))
-    ));
+    let log = train_tiny("tagged", &data, &root.join("run"));
     assert!(
         log.contains("note: task tagged: class hihg has only 1 of its")
             && log.contains("a mistyped label, or too few to learn from"),
@@ -683,11 +689,7 @@ fn untrainable_classes_and_blank_inputs_are_named() {
         }
     }
     std::fs::write(data.join("labels.csv"), rows).unwrap();
-    let log = succeeds(&format!(
-        "train --tasks tagged --task tagged={} --preset tiny --steps 2 --output {}",
-        s(&data),
-        s(&root.join("run"))
-    ));
+    let log = train_tiny("tagged", &data, &root.join("run"));
     assert!(
         log.contains(
             "note: task tagged: class bird has no training example: the model cannot learn it"
@@ -723,11 +725,7 @@ fn untrainable_classes_and_blank_inputs_are_named() {
                 .unwrap();
         }
     }
-    let log = succeeds(&format!(
-        "train --tasks blank --task blank={} --preset tiny --steps 2 --output {}",
-        s(&blank),
-        s(&root.join("blank-run"))
-    ));
+    let log = train_tiny("blank", &blank, &root.join("blank-run"));
     assert!(
         log.contains("note: task blank: every value of every training input is the same"),
         "{log}"

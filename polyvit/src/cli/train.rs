@@ -596,16 +596,14 @@ fn print_task_notes(run: &Run) {
             .map(|c| dataset.class_names[c].as_str())
             .collect();
         if !unseen.is_empty() {
-            let (which, have) = match unseen.len() {
-                1 => ("class", "has"),
-                _ => ("classes", "have"),
+            let (which, have, it) = match unseen.len() {
+                1 => ("class", "has", "it"),
+                _ => ("classes", "have", "them"),
             };
             outln!(
-                "note: task {}: {which} {} {have} no training example: the model cannot learn {}, and its scores of {} say nothing",
+                "note: task {}: {which} {} {have} no training example: the model cannot learn {it}, and its scores of {it} say nothing",
                 task.name,
                 class_list(&unseen),
-                if unseen.len() == 1 { "it" } else { "them" },
-                if unseen.len() == 1 { "it" } else { "them" },
             );
         }
         if dataset.standardization.without_spread() {
