@@ -700,6 +700,12 @@ fn untrainable_classes_and_blank_inputs_are_named() {
         !log.contains("every value of every training input"),
         "{log}"
     );
+    // Its validation split's chance level (positive rates 1/2, 1/2) is not the test split's
+    // (1/3 each), which the table's column holds.
+    assert!(
+        log.contains("chance is the test split's; the validation split's: tagged 0.500"),
+        "{log}"
+    );
     // The folder as `eval --data`: its label file's test/ examples are scored.
     let checkpoint = root.join("run").join("checkpoint.safetensors");
     let scored = succeeds(&format!(

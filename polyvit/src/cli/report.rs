@@ -343,7 +343,8 @@ impl OutputFiles {
 }
 
 /// The table at the end of a run: every task's metric on its validation and test splits, next
-/// to its chance level.
+/// to its chance level on the test split; a validation split whose chance level differs (a
+/// multi-label task's: the positives' rates of each split) is named below the table.
 pub fn print_final_scores(run: &Run, validation: &[TaskScore], test: &[TaskScore]) {
     outln!(
         "{:<24} {:<6} {:<7} {:>10} {:>8} {:>8}",
@@ -363,6 +364,16 @@ pub fn print_final_scores(run: &Run, validation: &[TaskScore], test: &[TaskScore
             v.value,
             t.value,
             t.chance
+        );
+    }
+    let differ: Vec<String> = (validation.iter().zip(test))
+        .filter(|(v, t)| format!("{:.3}", v.chance) != format!("{:.3}", t.chance))
+        .map(|(v, _)| format!("{} {:.3}", v.task, v.chance))
+        .collect();
+    if !differ.is_empty() {
+        outln!(
+            "chance is the test split's; the validation split's: {}",
+            differ.join(", ")
         );
     }
 }
