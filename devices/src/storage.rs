@@ -195,6 +195,18 @@ macro_rules! on_checked_device {
     };
 }
 
+/// What `launch` returns, with a backend's own error (an OpenCL limit, which knows neither)
+/// given `op` and the operands' `shapes`, as every error of the stack names them.
+fn naming<T>(op: &str, shapes: &[&[usize]], launch: impl FnOnce() -> Result<T>) -> Result<T> {
+    launch().map_err(|e| match e {
+        Error::Backend(msg) => {
+            let shapes: Vec<String> = shapes.iter().map(|s| shape_str(s)).collect();
+            Error::Backend(format!("{op}: {}: {msg}", shapes.join(" and ")))
+        }
+        e => e,
+    })
+}
+
 /// The data of an operand of an op of three or more operands, once `check_device` has proved
 /// every operand on the first one's device, here the CPU (see `on_checked_device!`).
 fn cpu_operand(s: &Storage) -> &Typed<Cpu> {
@@ -508,9 +520,11 @@ impl Storage {
 
     pub fn unary<Op: UnaryOp>(&self, layout: &Layout) -> Result<Storage> {
         self.check(Op::NAME, layout)?;
-        Ok(Storage::new(on_device!(&self.data, |backend, t| {
-            each_dtype!(t, x => backend.unary::<_, Op>(x, layout)?)
-        })))
+        naming(Op::NAME, &[layout.shape()], || {
+            Ok(Storage::new(on_device!(&self.data, |backend, t| {
+                each_dtype!(t, x => backend.unary::<_, Op>(x, layout)?)
+            })))
+        })
     }
 
     pub fn binary<Op: BinaryOp>(
@@ -523,24 +537,30 @@ impl Storage {
         self.check(Op::NAME, a_layout)?;
         other.check(Op::NAME, b_layout)?;
         self.check_device(Op::NAME, &other.device())?;
-        Ok(Storage::new(on_same_device!(
-            Op::NAME,
-            &self.data,
-            &other.data,
-            |backend, a, b| {
-                each_dtype_pair!(Op::NAME, a, b, (x, y) => backend.binary::<_, Op>(x, a_layout, y, b_layout)?)
-            }
-        )))
+        naming(Op::NAME, &[a_layout.shape(), b_layout.shape()], || {
+            Ok(Storage::new(on_same_device!(
+                Op::NAME,
+                &self.data,
+                &other.data,
+                |backend, a, b| {
+                    each_dtype_pair!(Op::NAME, a, b, (x, y) => backend.binary::<_, Op>(x, a_layout, y, b_layout)?)
+                }
+            )))
+        })
     }
 
     /// `Op(x, value)` for every element `x`, with `value` (rounded to the dtype) passed to the
     /// kernel, not stored in a buffer.
     pub fn binary_scalar<Op: BinaryOp>(&self, layout: &Layout, value: f64) -> Result<Storage> {
         self.check(Op::NAME, layout)?;
-        Ok(Storage::new(on_device!(&self.data, |backend, t| match t {
-            Typed::F32(x) => Typed::F32(backend.binary_scalar::<_, Op>(x, layout, value as f32)?),
-            Typed::F64(x) => Typed::F64(backend.binary_scalar::<_, Op>(x, layout, value)?),
-        })))
+        naming(Op::NAME, &[layout.shape()], || {
+            Ok(Storage::new(on_device!(&self.data, |backend, t| match t {
+                Typed::F32(x) => {
+                    Typed::F32(backend.binary_scalar::<_, Op>(x, layout, value as f32)?)
+                }
+                Typed::F64(x) => Typed::F64(backend.binary_scalar::<_, Op>(x, layout, value)?),
+            })))
+        })
     }
 
     /// Folds `Op` over `axes`, which must be sorted, distinct and in range.
@@ -555,9 +575,11 @@ impl Storage {
                 ));
             }
         }
-        Ok(Storage::new(on_device!(&self.data, |backend, t| {
-            each_dtype!(t, x => backend.reduce::<_, Op>(x, layout, axes)?)
-        })))
+        naming(Op::NAME, &[layout.shape()], || {
+            Ok(Storage::new(on_device!(&self.data, |backend, t| {
+                each_dtype!(t, x => backend.reduce::<_, Op>(x, layout, axes)?)
+            })))
+        })
     }
 
     pub fn arg_reduce(&self, layout: &Layout, axis: usize, kind: ArgKind) -> Result<Storage> {
@@ -573,9 +595,11 @@ impl Storage {
                 format!("axis {axis} of {} is empty", shape_str(layout.shape())),
             ));
         }
-        Ok(Storage::new(on_device!(&self.data, |backend, t| {
-            each_dtype!(t, x => backend.arg_reduce(x, layout, axis, kind)?)
-        })))
+        naming(op, &[layout.shape()], || {
+            Ok(Storage::new(on_device!(&self.data, |backend, t| {
+                each_dtype!(t, x => backend.arg_reduce(x, layout, axis, kind)?)
+            })))
+        })
     }
 
     /// The batched product of `[..., m, k]` and `[..., k, n]` layouts with equal batch shapes.
@@ -602,14 +626,16 @@ impl Storage {
         self.check("matmul", a_layout)?;
         other.check("matmul", b_layout)?;
         self.check_device("matmul", &other.device())?;
-        Ok(Storage::new(on_same_device!(
-            "matmul",
-            &self.data,
-            &other.data,
-            |backend, a, b| {
-                each_dtype_pair!("matmul", a, b, (x, y) => backend.matmul(x, a_layout, y, b_layout)?)
-            }
-        )))
+        naming("matmul", &[a_layout.shape(), b_layout.shape()], || {
+            Ok(Storage::new(on_same_device!(
+                "matmul",
+                &self.data,
+                &other.data,
+                |backend, a, b| {
+                    each_dtype_pair!("matmul", a, b, (x, y) => backend.matmul(x, a_layout, y, b_layout)?)
+                }
+            )))
+        })
     }
 
     /// Copies `src[src_layout]` into `self[dst_layout]`; `dst_layout` must not name an element
@@ -675,15 +701,17 @@ impl Storage {
         let mut out = layout.shape().to_vec();
         out[axis] = count;
         checked_numel("index_select", &out)?;
-        Ok(Storage::new(match (&self.data, &*indices.data) {
-            (Data::Cpu(t), IndexData::Cpu(i)) => Data::Cpu(each_dtype!(t, x =>
-                Cpu.index_select(x, layout, axis, i, count)?)),
-            (Data::OpenCl(cl, t), IndexData::OpenCl(other, i)) if cl == other => Data::OpenCl(
-                cl.clone(),
-                each_dtype!(t, x => cl.index_select(x, layout, axis, i, count)?),
-            ),
-            (t, _) => return Err(mismatch("index_select", t.device(), indices.device())),
-        }))
+        naming("index_select", &[layout.shape()], || {
+            Ok(Storage::new(match (&self.data, &*indices.data) {
+                (Data::Cpu(t), IndexData::Cpu(i)) => Data::Cpu(each_dtype!(t, x =>
+                    Cpu.index_select(x, layout, axis, i, count)?)),
+                (Data::OpenCl(cl, t), IndexData::OpenCl(other, i)) if cl == other => Data::OpenCl(
+                    cl.clone(),
+                    each_dtype!(t, x => cl.index_select(x, layout, axis, i, count)?),
+                ),
+                (t, _) => return Err(mismatch("index_select", t.device(), indices.device())),
+            }))
+        })
     }
 
     /// `self[.., indices[j], ..] += src[.., j, ..]` along `axis`; `self` is contiguous `dst_shape`.
@@ -714,7 +742,7 @@ impl Storage {
                 ),
             ));
         }
-        match (&mut self.data, &*indices.data, &src.data) {
+        let added = match (&mut self.data, &*indices.data, &src.data) {
             (Data::Cpu(d), IndexData::Cpu(i), Data::Cpu(s)) => {
                 d.index_add(&Cpu, dst_shape, axis, i, s, src_layout)
             }
@@ -732,7 +760,8 @@ impl Storage {
                 };
                 Err(mismatch("index_add", here, other))
             }
-        }
+        };
+        naming("index_add", &[src_layout.shape(), dst_shape], || added)
     }
 
     /// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` buffer times `scale`.

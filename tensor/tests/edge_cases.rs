@@ -159,3 +159,80 @@ fn views_of_more_axes_than_a_kernel_takes() {
         }
     }
 }
+
+/// Folds and gathers whose own views have more axes than a kernel takes, though the view they
+/// read may have fewer (removing axes parts merged runs: the odd axes of a contiguous `[2; 17]`
+/// are 9 that cannot merge), give on every device what they give on the CPU.
+#[test]
+fn folds_whose_parts_have_more_axes_than_a_kernel_takes() {
+    let values = |n: usize| {
+        Tensor::arange(0.0, n as f64, 1.0, DType::F32)
+            .unwrap()
+            .mul_scalar(1.0 / n as f64)
+            .unwrap()
+    };
+    let odd_axes: Vec<usize> = (1..17).step_by(2).collect();
+    let wide = values(1 << 17).reshape(&[2; 17]).unwrap();
+    let perm = [9, 8, 7, 6, 5, 4, 3, 0, 1, 2];
+    let deep = values(1 << 10).reshape(&[2; 10]).unwrap();
+    let results = |wide: &Tensor, deep: &Tensor| -> Vec<Vec<f64>> {
+        let p = deep.permute(&perm).unwrap();
+        let indices = tensor::Indices::new(&deep.device(), &[1, 0, 1]).unwrap();
+        let pairs = tensor::Indices::new(&deep.device(), &[1, 0]).unwrap();
+        [
+            wide.sum(&odd_axes, false).unwrap(),
+            wide.max(&odd_axes, false).unwrap(),
+            wide.mean(&odd_axes, false).unwrap(),
+            p.sum(&[8], false).unwrap(),
+            p.max(&[8], false).unwrap(),
+            p.argmax(8, false).unwrap(),
+            p.argmin(8, false).unwrap(),
+            p.index_select(8, &indices).unwrap(),
+            p.index_add_into(&[2; 10], 8, &pairs).unwrap(),
+        ]
+        .iter()
+        .map(|t| t.to_vec_f64().unwrap())
+        .collect()
+    };
+    let on_cpu = results(&wide, &deep);
+    for device in tensor::test_devices() {
+        let got = results(
+            &wide.to_device(&device).unwrap(),
+            &deep.to_device(&device).unwrap(),
+        );
+        for (i, (got, want)) in got.iter().zip(&on_cpu).enumerate() {
+            assert_eq!(got.len(), want.len(), "{device}: result {i}");
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                    "{device}: result {i}: {g} vs {w}"
+                );
+            }
+        }
+    }
+}
+
+/// A fold longer than any buffer (a broadcast view's) is refused by a device whose kernels count
+/// in 32 bits, naming the op and the shapes, before its loop counter could wrap and never end.
+#[test]
+fn folds_longer_than_a_kernel_counts_are_refused_by_name() {
+    let long = (1usize << 31) + 1;
+    for device in tensor::test_devices() {
+        if device == tensor::Device::Cpu {
+            continue;
+        }
+        let one = Tensor::from_f64s_on(&[1.0], &[1, 1], DType::F32, &device).unwrap();
+        let row = one.broadcast_to(&[1, long]).unwrap();
+        let err = row.sum_all().unwrap_err().to_string();
+        assert!(
+            err.starts_with("sum: [1, 2147483649]: OpenCL: the reduced count = 2147483649"),
+            "{err}"
+        );
+        let column = one.broadcast_to(&[long, 1]).unwrap();
+        let err = row.matmul(&column).unwrap_err().to_string();
+        assert!(
+            err.starts_with("matmul: [1, 2147483649] and [2147483649, 1]: OpenCL: k = 2147483649"),
+            "{err}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! arguments. A launch holds the kernel's lock from the first argument to the enqueue, so two
 //! threads cannot interleave their arguments on the shared kernel object.
 
-use super::pool::ClBuffer;
+use super::pool::{ClBuffer, MAX_ELEMENTS};
 use super::runtime::{KernelEntry, Runtime};
 use crate::{DType, Element, Error, Layout, Result, Walk};
 use opencl3::kernel::Kernel;
@@ -32,6 +32,19 @@ pub(crate) fn uint(what: &str, value: usize) -> Result<u32> {
             "OpenCL: {what} = {value} does not fit the kernels' 32-bit indices"
         ))
     })
+}
+
+/// `value`, the length of a loop a kernel steps through by a work-group (or a tile) at a time,
+/// as a `uint`; an error beyond [`MAX_ELEMENTS`], where the counter's last step could wrap past
+/// 2³² and the loop never end. A buffer is never that long, but a broadcast view's fold is.
+pub(crate) fn loop_count(what: &str, value: usize) -> Result<u32> {
+    if value > MAX_ELEMENTS {
+        return Err(Error::Backend(format!(
+            "OpenCL: {what} = {value} is more than the {MAX_ELEMENTS} a kernel's 32-bit loop \
+             counter steps through"
+        )));
+    }
+    uint(what, value)
 }
 
 /// Whether `K` same-shaped layouts, walked together, merge to at most [`MAX_RANK`] axes: the

@@ -1,7 +1,7 @@
 //! Launch glue for the tiled, batched GEMM of `kernels/matmul.cl`, and the choice of its
 //! register blocking.
 
-use super::launch::{strided, uint, Launch};
+use super::launch::{loop_count, strided, uint, Launch};
 use super::pool::ClBuffer;
 use super::runtime::{KernelEntry, Runtime};
 use super::source::{ProgramSource, MATMUL};
@@ -200,7 +200,7 @@ fn launch<T: Element>(
         .buffer(&out)?
         .arg(&uint("m", m)?)?
         .arg(&uint("n", n)?)?
-        .arg(&uint("k", k)?)?
+        .arg(&loop_count("k", k)?)?
         .run(
             &[n.div_ceil(tile) * side, m.div_ceil(tile) * side, batches],
             &[side, side, 1],

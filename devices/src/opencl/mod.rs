@@ -151,21 +151,51 @@ impl OpenCl {
         self.runtime.pool.allocations()
     }
 
-    /// `op` on `x` through `layout`, or on a contiguous copy of it when that view has more axes
-    /// than a kernel takes once merged (`launch::fits`): so every op takes views of any rank.
+    /// `op` on `x` through `layout` when the views its kernel walks there merge to at most the
+    /// axes a kernel takes (`fits`, from `launch::fits`), else on a contiguous copy of it, where
+    /// they merge to one or two: so every op takes views of any rank.
     fn through_kernel_view<T: Element, R>(
         &self,
+        fits: bool,
         x: &ClBuffer<T>,
         layout: &Layout,
         op: impl FnOnce(&ClBuffer<T>, &Layout) -> Result<R>,
     ) -> Result<R> {
-        if launch::fits([layout]) {
+        if fits {
             return op(x, layout);
         }
         op(
             &map::dense(&self.runtime, x, layout)?,
             &Layout::contiguous(layout.shape()),
         )
+    }
+
+    /// `op` on `x` through `layout`, for a kernel that walks `layout` split into the axes it
+    /// folds (`folded`, sorted) and the others ([`Layout::split_reduced`]). When either view has
+    /// more axes than a kernel takes once merged (removing axes can part a merged run: the odd
+    /// axes of a contiguous `[2; 17]` are 9 that cannot merge), `op` runs on a contiguous copy
+    /// of `x` with the folded axes moved last, where each view is one axis; `op` is given the
+    /// layout it reads and where the folded axes are in it.
+    fn through_folding_view<T: Element, R>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+        folded: &[usize],
+        op: impl FnOnce(&ClBuffer<T>, &Layout, &[usize]) -> Result<R>,
+    ) -> Result<R> {
+        let (kept, reduced) = layout.split_reduced(folded);
+        if launch::fits([&kept]) && launch::fits([&reduced]) {
+            return op(x, layout, folded);
+        }
+        let rank = layout.rank();
+        let order: Vec<usize> = (0..rank)
+            .filter(|a| !folded.contains(a))
+            .chain(folded.iter().copied())
+            .collect();
+        let moved = layout.permute(&order)?;
+        let last: Vec<usize> = (rank - folded.len()..rank).collect();
+        let dense = map::dense(&self.runtime, x, &moved)?;
+        op(&dense, &Layout::contiguous(moved.shape()), &last)
     }
 
     /// [`OpenCl::through_kernel_view`] for two operands whose views a kernel walks together
@@ -248,7 +278,7 @@ impl Backend for OpenCl {
         x: &ClBuffer<T>,
         layout: &Layout,
     ) -> Result<ClBuffer<T>> {
-        self.through_kernel_view(x, layout, |x, layout| {
+        self.through_kernel_view(launch::fits([layout]), x, layout, |x, layout| {
             map::unary::<T, Op>(&self.runtime, x, layout)
         })
     }
@@ -272,7 +302,7 @@ impl Backend for OpenCl {
         layout: &Layout,
         value: T,
     ) -> Result<ClBuffer<T>> {
-        self.through_kernel_view(x, layout, |x, layout| {
+        self.through_kernel_view(launch::fits([layout]), x, layout, |x, layout| {
             map::binary_scalar::<T, Op>(&self.runtime, x, layout, value)
         })
     }
@@ -283,7 +313,7 @@ impl Backend for OpenCl {
         layout: &Layout,
         axes: &[usize],
     ) -> Result<ClBuffer<T>> {
-        self.through_kernel_view(x, layout, |x, layout| {
+        self.through_folding_view(x, layout, axes, |x, layout, axes| {
             reduce::reduce::<T, Op>(&self.runtime, x, layout, axes)
         })
     }
@@ -295,8 +325,8 @@ impl Backend for OpenCl {
         axis: usize,
         kind: ArgKind,
     ) -> Result<ClBuffer<T>> {
-        self.through_kernel_view(x, layout, |x, layout| {
-            reduce::arg_reduce(&self.runtime, x, layout, axis, kind)
+        self.through_folding_view(x, layout, &[axis], |x, layout, axis| {
+            reduce::arg_reduce(&self.runtime, x, layout, axis[0], kind)
         })
     }
 
@@ -332,7 +362,9 @@ impl Backend for OpenCl {
         indices: &ClBuffer<u32>,
         count: usize,
     ) -> Result<ClBuffer<T>> {
-        self.through_kernel_view(x, layout, |x, layout| {
+        // The kernel walks the view without `axis`, which a contiguous copy merges to two axes.
+        let fits = launch::fits([&layout.split_reduced(&[axis]).0]);
+        self.through_kernel_view(fits, x, layout, |x, layout| {
             map::index_select(&self.runtime, x, layout, axis, indices, count)
         })
     }
@@ -346,7 +378,8 @@ impl Backend for OpenCl {
         src: &ClBuffer<T>,
         src_layout: &Layout,
     ) -> Result<()> {
-        self.through_kernel_view(src, src_layout, |src, src_layout| {
+        let fits = launch::fits([&src_layout.split_reduced(&[axis]).0]);
+        self.through_kernel_view(fits, src, src_layout, |src, src_layout| {
             map::index_add(
                 &self.runtime,
                 dst,

@@ -1,6 +1,6 @@
 //! Launch glue for the reductions: a fold over sorted axes and arg-max / arg-min along one axis.
 
-use super::launch::{group_size, strided1, uint, Launch};
+use super::launch::{group_size, loop_count, strided1, uint, Launch};
 use super::pool::ClBuffer;
 use super::runtime::Runtime;
 use super::source::{ProgramSource, ARG_REDUCE, REDUCE};
@@ -36,7 +36,7 @@ pub(crate) fn reduce<T: Element, Op: ReduceOp>(
         .buffer(x)?
         .arg(&strided1(&kept)?)?
         .arg(&strided1(&reduced)?)?
-        .arg(&uint("the reduced count", count)?)?
+        .arg(&loop_count("the reduced count", count)?)?
         .buffer(&out)?
         .local::<T>(group)?
         .run(&[outputs * group], &[group])?;
