@@ -147,15 +147,19 @@ fn views_of_more_axes_than_a_kernel_takes() {
     };
     let on_cpu = results(&x);
     for device in tensor::test_devices() {
-        let got = results(&x.to_device(&device).unwrap());
-        for (i, (got, want)) in got.iter().zip(&on_cpu).enumerate() {
-            assert_eq!(got.len(), want.len(), "{device}: result {i}");
-            for (g, w) in got.iter().zip(want) {
-                assert!(
-                    (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
-                    "{device}: result {i}"
-                );
-            }
+        agree(&device, &results(&x.to_device(&device).unwrap()), &on_cpu);
+    }
+}
+
+/// Each of the results `got` on `device` equals the CPU's (`want`) to f32 rounding.
+fn agree(device: &tensor::Device, got: &[Vec<f64>], want: &[Vec<f64>]) {
+    for (i, (got, want)) in got.iter().zip(want).enumerate() {
+        assert_eq!(got.len(), want.len(), "{device}: result {i}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                "{device}: result {i}: {g} vs {w}"
+            );
         }
     }
 }
@@ -200,15 +204,7 @@ fn folds_whose_parts_have_more_axes_than_a_kernel_takes() {
             &wide.to_device(&device).unwrap(),
             &deep.to_device(&device).unwrap(),
         );
-        for (i, (got, want)) in got.iter().zip(&on_cpu).enumerate() {
-            assert_eq!(got.len(), want.len(), "{device}: result {i}");
-            for (g, w) in got.iter().zip(want) {
-                assert!(
-                    (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
-                    "{device}: result {i}: {g} vs {w}"
-                );
-            }
-        }
+        agree(&device, &got, &on_cpu);
     }
 }
 
