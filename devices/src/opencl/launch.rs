@@ -92,6 +92,52 @@ pub(crate) fn group_size(entry: &KernelEntry, want: usize) -> usize {
     1 << limit.ilog2()
 }
 
+/// The most work-groups one enqueue puts along axes 1 and 2. NVIDIA's OpenCL runs an enqueue as
+/// a CUDA grid, whose y and z extents stop at 65,535 blocks (axis 0 takes 2³¹ − 1, more than a
+/// buffer's elements need); a launch with more groups there (a product over more batch entries,
+/// or of more row tiles) is enqueued in parts, each with a global offset, and a kernel with
+/// more than one axis counts its groups from the whole launch's origin (`GROUP` in
+/// `matmul.cl`). Elsewhere the limit costs an enqueue per part, and only for such launches.
+pub(crate) const MAX_GROUPS_PAST_AXIS_0: usize = 65_535;
+
+/// One enqueue of a launch split by [`parts`]: its first work item and its size, per axis.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub offset: Vec<usize>,
+    pub size: Vec<usize>,
+}
+
+/// The enqueues that cover `global` work items in groups of `local`, with at most
+/// [`MAX_GROUPS_PAST_AXIS_0`] groups along each axis after the first: every combination of one
+/// span per axis, axis 0 whole. None when some axis is empty.
+pub(crate) fn parts(global: &[usize], local: &[usize]) -> Vec<Part> {
+    let mut parts = vec![Part {
+        offset: Vec::new(),
+        size: Vec::new(),
+    }];
+    for (axis, (&items, &group)) in global.iter().zip(local).enumerate() {
+        let step = if axis == 0 {
+            items.max(1)
+        } else {
+            MAX_GROUPS_PAST_AXIS_0 * group
+        };
+        let spans: Vec<(usize, usize)> = (0..items)
+            .step_by(step)
+            .map(|start| (start, step.min(items - start)))
+            .collect();
+        parts = parts
+            .iter()
+            .flat_map(|part| {
+                spans.iter().map(|&(start, len)| Part {
+                    offset: [&part.offset[..], &[start]].concat(),
+                    size: [&part.size[..], &[len]].concat(),
+                })
+            })
+            .collect();
+    }
+    parts
+}
+
 /// A kernel whose arguments are being set, in order.
 pub(crate) struct Launch<'a> {
     runtime: &'a Runtime,
@@ -157,7 +203,8 @@ impl<'a> Launch<'a> {
     }
 
     /// Enqueues the kernel over `global` work items in groups of `local` (one entry per
-    /// dimension, each `global[d]` a multiple of `local[d]`); does not wait for it.
+    /// dimension, each `global[d]` a multiple of `local[d]`), in as many parts as
+    /// [`MAX_GROUPS_PAST_AXIS_0`] asks; does not wait for it.
     pub fn run(self, global: &[usize], local: &[usize]) -> Result<()> {
         if self.next != self.entry.args {
             return Err(Error::Backend(format!(
@@ -167,18 +214,27 @@ impl<'a> Launch<'a> {
         }
         debug_assert_eq!(global.len(), local.len());
         debug_assert!(global.iter().zip(local).all(|(g, l)| g % l == 0));
-        // SAFETY: every argument of the kernel is set (counted above) with values of the types
-        // its OpenCL signature declares, buffers are live `ClBuffer`s (OpenCL retains them
-        // until the command completes), and `global`/`local` point to `work_dim` sizes. Every
-        // index a kernel forms stays inside its buffers: `Storage` checked each layout against
-        // its buffer, the kernels bounds-check their work items against the sizes passed, and
-        // every size fits the kernels' 32-bit arithmetic (`ClBuffer::new`, `uint`).
+        for part in parts(global, local) {
+            self.enqueue(&part.offset, &part.size, local)?;
+        }
+        Ok(())
+    }
+
+    /// Enqueues the kernel, its arguments all set, over `size` work items from `offset`.
+    fn enqueue(&self, offset: &[usize], size: &[usize], local: &[usize]) -> Result<()> {
+        // SAFETY: every argument of the kernel is set (`run` counted them) with values of the
+        // types its OpenCL signature declares, buffers are live `ClBuffer`s (OpenCL retains
+        // them until the command completes), and `offset`, `size` and `local` point to
+        // `work_dim` sizes each (`parts` gives one per axis of `local`). Every index a kernel
+        // forms stays inside its buffers: `Storage` checked each layout against its buffer,
+        // the kernels bounds-check their work items against the sizes passed, and every size
+        // fits the kernels' 32-bit arithmetic (`ClBuffer::new`, `uint`).
         let event = unsafe {
             self.runtime.queue.enqueue_nd_range_kernel(
                 self.kernel.get(),
-                global.len() as u32,
-                std::ptr::null(),
-                global.as_ptr(),
+                local.len() as u32,
+                offset.as_ptr(),
+                size.as_ptr(),
                 local.as_ptr(),
                 &[],
             )

@@ -16,7 +16,8 @@ pub(crate) struct Blocking {
     /// What `POLYVIT_OPENCL_GEMM` selects it by: `TILExOUTPUTS` (outputs per item side).
     pub name: &'static str,
     options: &'static str,
-    tile: usize,
+    /// The side of the square tile of the output one work-group computes.
+    pub tile: usize,
     side: usize,
 }
 

@@ -257,3 +257,60 @@ fn large_gemm_tiles_only_for_products_that_fill_a_gpu() {
     };
     assert!(!large_tiles_fill(&cpu, 4096, 4096, 1));
 }
+
+#[test]
+fn launches_past_the_group_limit_are_split_along_axes_1_and_2() {
+    use super::launch::{parts, Part, MAX_GROUPS_PAST_AXIS_0 as LIMIT};
+    let one = |offset: &[usize], size: &[usize]| Part {
+        offset: offset.to_vec(),
+        size: size.to_vec(),
+    };
+    // Within the limit, and any length along axis 0: one enqueue of the whole launch.
+    assert_eq!(parts(&[1 << 40], &[256]), [one(&[0], &[1 << 40])]);
+    assert_eq!(
+        parts(&[32, 16 * LIMIT, LIMIT], &[16, 16, 1]),
+        [one(&[0, 0, 0], &[32, 16 * LIMIT, LIMIT])]
+    );
+    // One group past it on axis 2, two past it on axis 1: every pair of spans.
+    assert_eq!(
+        parts(&[16, 16 * (LIMIT + 2), LIMIT + 1], &[16, 16, 1]),
+        [
+            one(&[0, 0, 0], &[16, 16 * LIMIT, LIMIT]),
+            one(&[0, 0, LIMIT], &[16, 16 * LIMIT, 1]),
+            one(&[0, 16 * LIMIT, 0], &[16, 32, LIMIT]),
+            one(&[0, 16 * LIMIT, LIMIT], &[16, 32, 1]),
+        ]
+    );
+    // Nothing to run: no enqueue.
+    assert_eq!(parts(&[16, 0, 4], &[16, 16, 1]), []);
+}
+
+/// Products with more work-groups along the batch axis, then along the rows, than one enqueue
+/// takes on NVIDIA's OpenCL, against a naive product: the parts' offsets reach the kernel.
+#[test]
+fn products_past_the_group_limit_match_a_naive_product() {
+    use super::launch::MAX_GROUPS_PAST_AXIS_0 as LIMIT;
+    let blocking = BLOCKINGS[0];
+    for cl in devices() {
+        for (batches, m, k, n) in [(LIMIT + 3, 1, 2, 3), (1, blocking.tile * LIMIT + 5, 1, 2)] {
+            let al = Layout::contiguous(&[batches, m, k]);
+            let bl = Layout::contiguous(&[batches, k, n]);
+            let (a, b) = (
+                data::<f32>(al.numel(), false),
+                data::<f32>(bl.numel() + 3, false)[3..].to_vec(),
+            );
+            let expected = naive_matmul(&a, &al, &b, &bl);
+            let (a_cl, b_cl) = (cl.from_host(&a).unwrap(), cl.from_host(&b).unwrap());
+            let c = matmul_with(&cl.runtime, blocking, &a_cl, &al, &b_cl, &bl).unwrap();
+            let c = cl
+                .to_host(&c, &Layout::contiguous(&[expected.len()]))
+                .unwrap();
+            for (i, (got, (want, bound))) in c.iter().zip(&expected).enumerate() {
+                assert!(
+                    (f64::from(*got) - want).abs() <= 1e-5 * (1.0 + bound),
+                    "{batches}×({m}×{k}·{k}×{n}): element {i}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}

@@ -9,6 +9,11 @@
  * contiguous [batch, m, n] output. The host sets the blocking: TS and WM = WN (TS 64 with 4x4
  * per item = 256 items, TS 64 with 8x8 = 64 items, TS 128 with 8x8 = 256 items; matmul.rs). */
 
+/* The index of this item's work-group along `axis` in the whole launch: a launch with more
+ * groups than one enqueue takes along axes 1 and 2 runs as several with global offsets
+ * (launch.rs), and get_group_id counts from each one's offset. */
+#define GROUP(axis) (get_group_id(axis) + get_global_offset(axis) / get_local_size(axis))
+
 #define TK 16
 #define LX (TS / WN)
 #define LY (TS / WM)
@@ -23,9 +28,9 @@ void matmul(__global const T *a, const Strided a_batch, const uint a_rs, const u
     const uint tx = get_local_id(0);
     const uint ty = get_local_id(1);
     const uint tid = ty * LX + tx;
-    const uint col0 = get_group_id(0) * TS;
-    const uint row0 = get_group_id(1) * TS;
-    const uint z = get_group_id(2);
+    const uint col0 = GROUP(0) * TS;
+    const uint row0 = GROUP(1) * TS;
+    const uint z = GROUP(2);
     const uint a0 = at(&a_batch, z);
     const uint b0 = at(&b_batch, z);
 
