@@ -383,9 +383,6 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
     std::fs::remove_dir_all(&root).ok();
 }
 
-/// A link back to a folder above it is walked once, not until the system's limit on nested
-/// links, and the folder reached again through it is named.
-#[cfg(unix)]
 /// The help texts of the commands that read the user's files name the video files they read.
 #[test]
 fn help_texts_name_video_files() {
@@ -398,6 +395,10 @@ fn help_texts_name_video_files() {
     }
 }
 
+/// A link back to a folder above it is walked once, not until the system's limit on nested
+/// links, and the folder reached again through it is named; a picture named twice, or named and
+/// inside a named folder, is predicted once, and said so.
+#[cfg(unix)]
 #[test]
 fn predict_walks_each_folder_once() {
     let root = fresh("links");
@@ -423,10 +424,33 @@ fn predict_walks_each_folder_once() {
     );
     assert_eq!(stdout.lines().count(), 8, "each picture once: {stdout}");
     assert!(
-        stderr.contains("skipped 2 folder(s) reached again through a link")
+        stderr.contains("skipped 2 folder(s) walked once already, named twice or reached again")
             && stderr.contains("skipped 1 broken link(s), whose target does not exist")
-            && !stderr.contains("that are not"),
+            && !stderr.contains("that are not")
+            && !stderr.contains("predicted"),
         "{stderr}"
+    );
+    let picture = data.join("vertical/2.png");
+    let run = polyvit(&format!(
+        "predict --checkpoint {out}/checkpoint.safetensors {} {} {}/../vertical",
+        s(&picture),
+        s(&data),
+        s(&data.join("horizontal"))
+    ));
+    assert!(run.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8(run.stdout).unwrap(),
+        String::from_utf8(run.stderr).unwrap(),
+    );
+    assert_eq!(stdout.lines().count(), 8, "each picture once: {stdout}");
+    assert!(
+        stdout.lines().next().unwrap().contains("vertical/2.png")
+            && stderr.contains(
+                "predicted 1 input(s) once that were named twice, or named and also inside a \
+                 named folder"
+            )
+            && stderr.contains("skipped 3 folder(s) walked once already"),
+        "{stdout}\n{stderr}"
     );
     std::fs::remove_dir_all(&root).ok();
 }

@@ -12,6 +12,7 @@ use polyvit::data::{DataError, DataResult, Modality};
 use polyvit::train::Trained;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tensor::Device;
@@ -107,6 +108,11 @@ struct Inputs {
     frame_folders: Vec<PathBuf>,
     walked: FoldersSeen,
     revisited: Vec<PathBuf>,
+    /// The inputs found so far (files, and folders read as clips) by resolved path, where one
+    /// can be had, with their index in `found`; and those met again: named twice, or named and
+    /// also inside a named folder.
+    met: HashMap<PathBuf, usize>,
+    repeated: Vec<PathBuf>,
     unreadable: Vec<(usize, Failure)>,
     /// The video files of `found` that may hold only a recording: their index, and whether the
     /// command line named them.
@@ -123,6 +129,8 @@ impl Inputs {
             frame_folders: Vec::new(),
             walked: FoldersSeen::default(),
             revisited: Vec::new(),
+            met: HashMap::new(),
+            repeated: Vec::new(),
             unreadable: Vec::new(),
             probed: Vec::new(),
         };
@@ -208,13 +216,36 @@ impl Inputs {
         modalities
     }
 
+    /// Adds the input at `path` to `found` (and to `probed` when `probe`), once: a later
+    /// meeting of the same input is recorded as `repeated`, and one that names it marks a
+    /// probed video as named. A path that cannot be resolved (a broken link) counts as itself,
+    /// and fails where it is read.
+    fn find(&mut self, path: &Path, modality: Modality, named: bool, probe: bool) {
+        let resolved = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        match self.met.get(&resolved) {
+            Some(&index) => {
+                self.repeated.push(path.to_path_buf());
+                if let Some(probe) = self.probed.iter_mut().find(|(i, _)| *i == index) {
+                    probe.1 |= named;
+                }
+            }
+            None => {
+                self.met.insert(resolved, self.found.len());
+                if probe {
+                    self.probed.push((self.found.len(), named));
+                }
+                self.found.push((path.to_path_buf(), modality));
+            }
+        }
+    }
+
     fn walk(&mut self, path: &Path, named: bool) -> DataResult<()> {
         let modality = modality_of(path)?;
         if path.is_dir() {
             let clips = self.considers(Modality::Video) && !self.considers(Modality::Image);
             if modality == Some(Modality::Video) {
                 if clips {
-                    self.found.push((path.to_path_buf(), Modality::Video));
+                    self.find(path, Modality::Video, named, false);
                     return Ok(());
                 }
                 if self.considers(Modality::Video) {
@@ -234,10 +265,9 @@ impl Inputs {
             Some(Modality::Video)
                 if !self.considers(Modality::Video) && self.considers(Modality::Audio) =>
             {
-                self.probed.push((self.found.len(), named));
-                self.found.push((path.to_path_buf(), Modality::Video))
+                self.find(path, Modality::Video, named, true)
             }
-            Some(m) if named || self.considers(m) => self.found.push((path.to_path_buf(), m)),
+            Some(m) if named || self.considers(m) => self.find(path, m, named, false),
             Some(m) => self.elsewhere.push((path.to_path_buf(), m)),
             None if named => {
                 return Err(DataError::new(
@@ -486,8 +516,17 @@ fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
     }
     if let Some(first) = inputs.revisited.first() {
         errln!(
-            "skipped {} folder(s) reached again through a link, walked once already (the first: {})",
+            "skipped {} folder(s) walked once already, named twice or reached again through a \
+             link (the first: {})",
             inputs.revisited.len(),
+            first.display()
+        );
+    }
+    if let Some(first) = inputs.repeated.first() {
+        errln!(
+            "predicted {} input(s) once that were named twice, or named and also inside a named \
+             folder (the first: {})",
+            inputs.repeated.len(),
             first.display()
         );
     }
