@@ -156,10 +156,14 @@ impl TrainConfig {
             ));
         }
         let (warmup, length) = (self.warmup_steps(), self.planned_steps());
-        if warmup > length {
+        if warmup > 0 && warmup >= length {
+            let relation = match warmup == length {
+                true => "as many as",
+                false => "more than",
+            };
             return Err(format!(
-                "the tasks' warmups come to {warmup} steps, more than the run's {length}: the \
-                 learning rate would never reach the tasks' lr; shorten warmup"
+                "the tasks' warmups come to {warmup} steps, {relation} the run's {length}: the \
+                 learning rate would not reach the tasks' lr before the run ends; shorten warmup"
             ));
         }
         Ok(())

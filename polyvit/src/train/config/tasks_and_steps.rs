@@ -55,8 +55,9 @@ impl TrainConfig {
 
     /// Scales every task's step budget (and warmup) so they sum to `total`, keeping the ratios.
     /// Each warmup keeps its ratio to its task's steps, rounded; where the warmups fitted the
-    /// run and the rounding would make them longer than the scaled one (a task may warm up for
-    /// longer than its own budget), the longest warmups give back a step each until they fit.
+    /// run (ended before its last step) and the rounding would make them reach the scaled
+    /// run's end (a task may warm up for longer than its own budget), the longest warmups give
+    /// back a step each until they fit.
     ///
     /// Each task gets the whole part of its exact share `steps · total / Σ steps`, at least one
     /// step; the steps left over go one each to the tasks with the largest remainders (the
@@ -69,7 +70,7 @@ impl TrainConfig {
         if current == 0 {
             return;
         }
-        let warmups_fit = self.warmup_steps() <= self.planned_steps();
+        let warmups_fit = self.warmup_steps() < self.planned_steps();
         // Exact shares, as numerators over `current`.
         let shares: Vec<u128> = self
             .tasks
@@ -107,7 +108,7 @@ impl TrainConfig {
             t.warmup = (t.warmup as f64 * scaled as f64 / t.steps as f64).round() as u64;
             t.steps = scaled;
         }
-        while warmups_fit && self.warmup_steps() > self.planned_steps() {
+        while warmups_fit && self.warmup_steps() >= self.planned_steps() {
             let longest = self
                 .tasks
                 .iter_mut()

@@ -182,10 +182,11 @@ fn scaled_budgets_sum_to_the_total() {
     assert_eq!(scaled(&[118, 1, 1], 6), [4, 1, 1]);
 }
 
-/// Scaled warmups keep their ratios, and warmups that fit the run still fit it scaled:
-/// 19 of 20 steps (one task warming up for longer than its own 10) scaled to 3 steps would
-/// round to 4 (19 · 2/10); warmups that passed the run are left to `validate` to refuse,
-/// and so are warmups that add up past 2⁶⁴ (they wrapped to 1 before).
+/// Scaled warmups keep their ratios, and warmups that fit the run (end before its last step)
+/// still fit it scaled: 19 of 20 steps (one task warming up for longer than its own 10) scaled
+/// to 3 steps would round to 4 (19 · 2/10), and fit as 2; warmups that reach the run's end are
+/// left to `validate` to refuse, and so are warmups that add up past 2⁶⁴ (they wrapped to 1
+/// before).
 #[test]
 fn scaled_warmups_fit_the_scaled_run() {
     let mut config = TrainConfig::default();
@@ -199,9 +200,12 @@ fn scaled_warmups_fit_the_scaled_run() {
     assert_eq!(warmups, [38, 0]);
     scaled = config.clone();
     scaled.scale_steps(3);
-    assert_eq!(scaled.warmup_steps(), 3);
+    assert_eq!(scaled.warmup_steps(), 2);
     assert!(scaled.validate().is_ok(), "{:?}", scaled.validate());
-    config.tasks[1].warmup = 2;
+    config.tasks[1].warmup = 1;
+    assert!(config.validate().unwrap_err().contains(
+        "warmups come to 20 steps, as many as the run's 20: the learning rate would not reach"
+    ));
     config.scale_steps(3);
     assert!(config.validate().unwrap_err().contains("warmups come to"));
     config.tasks[0].warmup = u64::MAX - 1;
