@@ -356,7 +356,9 @@ impl Var {
         ))
     }
 
-    /// `z = a/b`; `da = g/b`, `db = −g·a/b²`.
+    /// `z = a/b`; `da = g/b`, `db = −g·a/b²`, computed as `−g·(z/b)` (PyTorch's order), so
+    /// that `b²` cannot overflow or underflow where the gradient itself is representable
+    /// (`a = 10⁻³⁰`, `b = 10⁻²⁵` in f32: `db = −10²⁰`, not `−∞`).
     ///
     /// ```
     /// use autograd::Var;
@@ -371,17 +373,15 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn div(&self, other: &Var) -> Result<Var> {
-        let (a, b) = (self.value().clone(), other.value().clone());
-        let value = a.div(&b)?;
+        let b = other.value().clone();
+        let z = self.value().div(&b)?;
         Ok(Var::record(
             Op::Div,
-            value,
+            z.clone(),
             &[self, other],
             move |g, needs| {
                 let da = needs[0].then(|| g.div(&b)).transpose()?;
-                let db = needs[1]
-                    .then(|| g.mul(&a)?.div(&b.square()?)?.neg())
-                    .transpose()?;
+                let db = needs[1].then(|| g.mul(&z.div(&b)?)?.neg()).transpose()?;
                 Ok(vec![da, db])
             },
         ))
