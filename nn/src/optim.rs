@@ -92,9 +92,10 @@ fn move_state(state: &mut BTreeMap<String, Tensor>, device: &Device) -> Result<(
     Ok(())
 }
 
-/// Scales all gradients so their global L2 norm is at most `max_norm` (factor
-/// `max_norm/(‖g‖ + 1e-6)` when `‖g‖ > max_norm`, as PyTorch's `clip_grad_norm_`). Returns the
-/// norm before clipping. `max_norm` must be ≥ 0 (infinite: never clip). Non-finite gradients
+/// Scales all gradients so their global L2 norm is at most `max_norm`: by
+/// `min(1, max_norm/(‖g‖ + 1e-6))`, as PyTorch's `clip_grad_norm_` does, so also a norm less
+/// than 10⁻⁶ below `max_norm` is scaled a little. Returns the norm before clipping. `max_norm`
+/// must be ≥ 0 (infinite: a finite norm is never clipped). Non-finite gradients
 /// end as PyTorch's do: an infinite norm scales every gradient by 0 (NaN where one is infinite),
 /// a NaN norm makes every gradient NaN, and the norm returned tells the caller to stop
 /// (`polyvit train` stops, naming the task and the step).
@@ -134,8 +135,10 @@ pub fn clip_grad_norm(grads: &mut Gradients, max_norm: f64) -> Result<f64> {
         return Ok(0.0);
     };
     let norm = squares.to_scalar()?.sqrt();
-    if norm > max_norm || norm.is_nan() {
-        grads.scale(max_norm / (norm + 1e-6))?;
+    let factor = max_norm / (norm + 1e-6);
+    // A NaN factor (a NaN norm, or ∞/∞) scales too, as PyTorch's clamp passes NaN on.
+    if factor < 1.0 || factor.is_nan() {
+        grads.scale(factor)?;
     }
     Ok(norm)
 }
@@ -295,9 +298,12 @@ impl Optimizer for Sgd {
     }
 }
 
-/// Adam with decoupled weight decay (AdamW, PyTorch semantics):
+/// Adam with decoupled weight decay (AdamW, PyTorch's update):
 /// `θ ← θ·(1 − lr·λ)`, `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
-/// `θ ← θ − lr·m̂/(√v̂ + ε)` with `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`.
+/// `θ ← θ − lr·m̂/(√v̂ + ε)` with `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`, `t` the optimizer's
+/// steps (a parameter without a gradient counts as having a zero one, as the module says, so
+/// `t` is the same for every parameter, as in optax; PyTorch skips such a parameter and counts
+/// its steps apart).
 ///
 /// ```
 /// use autograd::Var;

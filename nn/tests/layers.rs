@@ -710,6 +710,14 @@ fn clip_grad_norm_returns_the_norm_before_clipping_and_scales_to_the_maximum() {
     }
     let mut empty = Gradients::default();
     assert_eq!(clip_grad_norm(&mut empty, 1.0).unwrap(), 0.0);
+
+    // As PyTorch's: scaled by min(1, c/(‖g‖ + 10⁻⁶)), so a norm just below c is scaled too.
+    let pair = Pair::new(DType::F64);
+    let mut grads = pair.grads(&[0.6, 0.0], Some(&[0.8 - 4e-7]));
+    let norm = clip_grad_norm(&mut grads, 1.0).unwrap();
+    let q = values(grads.get(pair.q.leaf()).unwrap())[0];
+    assert!(norm < 1.0, "{norm}");
+    assert!((q - (0.8 - 4e-7) / (norm + 1e-6)).abs() < 1e-15, "{q}");
 }
 
 #[test]
