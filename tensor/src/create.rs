@@ -209,7 +209,7 @@ impl Tensor {
     }
 
     /// The 1-D CPU tensor `[start, start + step, ...]` of values below `end` (above, if
-    /// `step < 0`).
+    /// `step < 0`); empty when `start = end`, an error when the step leads away from `end`.
     ///
     /// ```
     /// use tensor::{DType, Device, Tensor};
@@ -235,7 +235,13 @@ impl Tensor {
                 format!("invalid range {start}..{end} with step {step}"),
             ));
         }
-        let count = ((end - start) / step).ceil().max(0.0);
+        if (end - start) * step < 0.0 {
+            return Err(Error::shape(
+                "arange",
+                format!("the step {step} leads away from {end}, starting at {start}"),
+            ));
+        }
+        let count = ((end - start) / step).ceil();
         // Values are made as f64 first: more than a buffer of them can hold is an error.
         if count > (isize::MAX as usize / std::mem::size_of::<f64>()) as f64 {
             return Err(Error::shape(

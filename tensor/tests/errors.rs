@@ -367,6 +367,14 @@ fn creation_and_conversion_errors() {
         "arange",
         &[],
     );
+    assert_eq!(
+        msg(Tensor::arange(1.0, 0.0, 1.0, DType::F32)),
+        "arange: the step 1 leads away from 0, starting at 1"
+    );
+    assert_eq!(
+        Tensor::arange(2.0, 2.0, -1.0, DType::F32).unwrap().numel(),
+        0
+    );
     let before = tensor::transfers();
     assert_eq!(
         z(&[2]).to_vec::<f64>().unwrap_err().to_string(),
