@@ -212,7 +212,6 @@ impl<'a> Launch<'a> {
                 self.entry.name, self.entry.args, self.next
             )));
         }
-        debug_assert_eq!(global.len(), local.len());
         debug_assert!(global.iter().zip(local).all(|(g, l)| g % l == 0));
         for part in parts(global, local) {
             self.enqueue(&part.offset, &part.size, local)?;
@@ -222,17 +221,25 @@ impl<'a> Launch<'a> {
 
     /// Enqueues the kernel, its arguments all set, over `size` work items from `offset`.
     fn enqueue(&self, offset: &[usize], size: &[usize], local: &[usize]) -> Result<()> {
+        let dims = local.len();
+        if offset.len() != dims || size.len() != dims || !(1..=3).contains(&dims) {
+            return Err(Error::Backend(format!(
+                "OpenCL: kernel {} enqueued over {size:?} items from {offset:?} in groups of \
+                 {local:?}: one to three axes, as many of each",
+                self.entry.name
+            )));
+        }
         // SAFETY: every argument of the kernel is set (`run` counted them) with values of the
         // types its OpenCL signature declares, buffers are live `ClBuffer`s (OpenCL retains
         // them until the command completes), and `offset`, `size` and `local` point to
-        // `work_dim` sizes each (`parts` gives one per axis of `local`). Every index a kernel
-        // forms stays inside its buffers: `Storage` checked each layout against its buffer,
-        // the kernels bounds-check their work items against the sizes passed, and every size
-        // fits the kernels' 32-bit arithmetic (`ClBuffer::new`, `uint`).
+        // `work_dim` sizes each (checked above). Every index a kernel forms stays inside its
+        // buffers: `Storage` checked each layout against its buffer, the kernels bounds-check
+        // their work items against the sizes passed, and every size fits the kernels' 32-bit
+        // arithmetic (`ClBuffer::new`, `uint`).
         let event = unsafe {
             self.runtime.queue.enqueue_nd_range_kernel(
                 self.kernel.get(),
-                local.len() as u32,
+                dims as u32,
                 offset.as_ptr(),
                 size.as_ptr(),
                 local.as_ptr(),
