@@ -192,6 +192,52 @@ fn a_resumed_run_stays_in_its_folder() {
         "# the user's own notes\n"
     );
     assert!(!work.join("elsewhere").exists());
+
+    // Stopped while its final scores were written (the checkpoint saved, the validation rows
+    // logged, no test rows, no results.json, no curves): resuming scores it as it would have
+    // been, each final row once, and leaves the checkpoint as it was.
+    let results = std::fs::read_to_string(run.join("results.json")).unwrap();
+    let checkpoint = std::fs::read(run.join("checkpoint.safetensors")).unwrap();
+    let cut: String = evals
+        .lines()
+        .filter(|line| !line.contains(",test,"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(
+        cut.len() < evals.len() && cut.contains("10,validation,"),
+        "{evals}"
+    );
+    std::fs::write(run.join("eval.csv"), cut).unwrap();
+    for file in ["results.json", "curves.svg"] {
+        std::fs::remove_file(run.join(file)).unwrap();
+    }
+    let said = polyvit(&[
+        "train",
+        "--resume",
+        run.join("checkpoint.safetensors").to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("note: the run ended at step 10 but was stopped before its results were written: it is scored now"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(run.join("eval.csv")).unwrap(),
+        evals
+    );
+    assert_eq!(
+        std::fs::read(run.join("checkpoint.safetensors")).unwrap(),
+        checkpoint
+    );
+    assert!(run.join("curves.svg").exists());
+    let without_time = |text: &str| -> serde_json::Value {
+        let mut json: serde_json::Value = serde_json::from_str(text).unwrap();
+        json.as_object_mut().unwrap().remove("seconds");
+        json
+    };
+    assert_eq!(
+        without_time(&std::fs::read_to_string(run.join("results.json")).unwrap()),
+        without_time(&results)
+    );
     std::fs::remove_dir_all(&work).ok();
 }
 

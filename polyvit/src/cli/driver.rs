@@ -88,13 +88,18 @@ pub fn train_to_end(
     checks: &ReplicaChecks,
     started: Instant,
 ) -> Result<Ending, String> {
+    let start = run.step;
     if let Some(early) = train_loop(run, files, interrupted, checks)? {
         return Ok(early);
     }
-    // Saved before scoring, which reads the data again (a streamed file may be gone by now).
+    // Saved before scoring, which reads the data again (a streamed file may be gone by now);
+    // not when no step was trained and the file is there (a finished run scored again: the
+    // file holds the optimizer state, which a finished run does not load).
     let saved = match files {
-        Some(files) => run.save(&files.checkpoint).map_err(|e| e.to_string()),
-        None => Ok(()),
+        Some(files) if run.step > start || !files.checkpoint.exists() => {
+            run.save(&files.checkpoint).map_err(|e| e.to_string())
+        }
+        _ => Ok(()),
     };
     let validation = run.evaluate(false).map_err(|e| e.to_string())?;
     let test = run.evaluate(true).map_err(|e| e.to_string())?;

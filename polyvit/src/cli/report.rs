@@ -174,7 +174,8 @@ impl OutputFiles {
     /// Creates the files in `dir`, or, when resuming from a checkpoint taken after `step` steps,
     /// keeps what was logged up to that point and appends after it: lines of later steps (logged
     /// before the interruption, and about to be trained again) are dropped, so no step appears
-    /// twice.
+    /// twice; so are the final scores of a finished run's last step, which is about to be
+    /// scored again (interrupted between its scores and `results.json`).
     pub fn open(
         dir: &Path,
         config: &TrainConfig,
@@ -222,10 +223,15 @@ impl OutputFiles {
                     .is_some_and(|step| step < done)
             })?;
             // A row cut short by an interruption (fewer than the header's six fields) goes too.
+            // Only the final scores are logged at the plan's last step.
+            let finished = done == config.planned_steps();
             keep_lines(&evals_path, |line| match line.split(',').next() {
                 Some("step") => true,
                 Some(step) => {
-                    line.split(',').count() == 6 && step.parse::<u64>().is_ok_and(|s| s <= done)
+                    line.split(',').count() == 6
+                        && step
+                            .parse::<u64>()
+                            .is_ok_and(|s| s < done || (s == done && !finished))
                 }
                 None => false,
             })?;
@@ -303,6 +309,12 @@ impl OutputFiles {
         }))
         .map_err(|e| e.to_string())?;
         write_whole(&self.dir.join(RESULTS_FILE), text)
+    }
+
+    /// Whether `dir` holds a run's log of its steps (a run's own folder, not only a checkpoint
+    /// put there).
+    pub fn holds_log(dir: &Path) -> bool {
+        dir.join(STEPS_FILE).is_file()
     }
 
     /// The configuration and `results.json` of a run that finished in `dir`, if one did:

@@ -11,7 +11,7 @@ use super::Ended;
 use clap::Args;
 use nn::checkpoint::{read_whole_file, Checkpoint};
 use polyvit::data::{class_list, FolderSpec, TaskId};
-use polyvit::train::collective::first_disagreement;
+use polyvit::train::collective::{first_disagreement, on_any_rank};
 use polyvit::train::step_memory::{check_parameter_memory, ParameterUse};
 use polyvit::train::{Collective, Run, SingleProcess, TrainConfig};
 use std::path::{Path, PathBuf};
@@ -399,12 +399,19 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     if let (Some(checkpoint), Some(path)) = (&resumed, &args.resume) {
         let step = Run::count_in_checkpoint(checkpoint, "step").map_err(|e| e.to_string())?;
-        if step == config.planned_steps() {
-            // A finished run trains nothing, so no data is read and nothing is written anywhere
-            // (its folder may hold its results, or be a download folder with someone's own
-            // config.toml).
+        let folder = checkpoint_folder(path);
+        // A finished run trains nothing. Stopped while it was being scored (its log beside the
+        // checkpoint, no results), it is scored now, as it would have been; otherwise no data is
+        // read and nothing is written anywhere (its folder may hold its results, or be a
+        // download folder with someone's own config.toml). Rank 0 looks; the others follow.
+        let finished = step == config.planned_steps();
+        let unscored = finished
+            && lead
+            && OutputFiles::holds_log(&folder)
+            && OutputFiles::finished_run(&folder).is_none();
+        let unscored = on_any_rank(&*collective, unscored);
+        if finished && !unscored {
             if lead {
-                let folder = checkpoint_folder(path);
                 let results = match OutputFiles::finished_run(&folder) {
                     Some(_) => format!("; its results are in {}", folder.display()),
                     None => String::new(),
@@ -416,6 +423,12 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
                 );
             }
             return Ok(Ended::Finished);
+        }
+        if unscored && lead {
+            outln!(
+                "note: the run ended at step {step} but was stopped before its results were \
+                 written: it is scored now"
+            );
         }
         require_task_folders(&config)?;
     }
