@@ -845,5 +845,31 @@ fn bad_experiment_arguments_are_named() {
         "{stderr}"
     );
     assert!(!output.exists(), "nothing was trained or written");
+
+    // A folder holding files of an experiment's names that no experiment wrote (here a
+    // `results.json` of the user's) is refused before anything is written there.
+    let theirs = dir.join("theirs");
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::write(theirs.join("results.json"), "{\"mine\": 1}").unwrap();
+    let out = polyvit(&[
+        "experiment",
+        "schedules",
+        "--output",
+        theirs.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains(&format!(
+                "{} holds results.json, which no experiment wrote there",
+                theirs.display()
+            )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("results.json")).unwrap(),
+        "{\"mine\": 1}"
+    );
+    assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 1);
     std::fs::remove_dir_all(&dir).ok();
 }

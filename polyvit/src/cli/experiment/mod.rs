@@ -257,6 +257,41 @@ fn same_inputs(run: &Run, dir: &Path) -> bool {
     }
 }
 
+/// The base configuration an experiment writes first in its folder, which marks the folder as
+/// an experiment's.
+const BASE_CONFIG_FILE: &str = "base-config.toml";
+
+/// The files an experiment writes at the top of its folder: the base configuration, then the
+/// tables (per row, per run), their JSON and their plot.
+const EXPERIMENT_FILES: [&str; 5] = [
+    BASE_CONFIG_FILE,
+    "results.csv",
+    "runs.csv",
+    "results.json",
+    "results.svg",
+];
+
+/// Refuses an output folder that holds files of an experiment's names but is no experiment's
+/// (no readable `base-config.toml`): a finished `train` run's `results.json`, say, or the
+/// user's own files, which the experiment would overwrite. An experiment's folder is taken
+/// again: its finished runs are reused.
+fn check_experiment_folder(dir: &Path) -> Result<(), String> {
+    let held: Vec<&str> = (EXPERIMENT_FILES.into_iter())
+        .filter(|name| dir.join(name).exists())
+        .collect();
+    let base = std::fs::read_to_string(dir.join(BASE_CONFIG_FILE));
+    if held.is_empty() || base.is_ok_and(|text| TrainConfig::from_toml_str(&text).is_ok()) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} holds {}, which no experiment wrote there (it has no readable {BASE_CONFIG_FILE}); \
+         the experiment would overwrite them, so give --output a new or empty folder, or an \
+         experiment's own",
+        dir.display(),
+        held.join(", ")
+    ))
+}
+
 /// Writes the results of the rows run so far into `dir`.
 fn write_outputs(
     dir: &Path,
@@ -265,10 +300,11 @@ fn write_outputs(
     records: &[Record],
     tasks: &[String],
 ) -> Result<(), String> {
-    output::write_results_csv(&dir.join("results.csv"), summaries)?;
-    output::write_runs_csv(&dir.join("runs.csv"), records)?;
-    output::write_json(&dir.join("results.json"), header, summaries, records)?;
-    output::plot(&dir.join("results.svg"), summaries, tasks)
+    let [_, results_csv, runs_csv, results_json, results_svg] = EXPERIMENT_FILES;
+    output::write_results_csv(&dir.join(results_csv), summaries)?;
+    output::write_runs_csv(&dir.join(runs_csv), records)?;
+    output::write_json(&dir.join(results_json), header, summaries, records)?;
+    output::plot(&dir.join(results_svg), summaries, tasks)
 }
 
 /// `row/part/seed-S` under `dir/runs` (a row of one part has no part folder).
@@ -320,9 +356,10 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
             )
         })?;
     }
+    check_experiment_folder(&dir)?;
     make_output_folder(&dir)?;
     let base_text = toml::to_string(&base).map_err(|e| e.to_string())?;
-    let base_path = dir.join("base-config.toml");
+    let base_path = dir.join(BASE_CONFIG_FILE);
     write_whole(&base_path, &base_text)?;
     let mut keys: Vec<&str> = runs.iter().map(|r| r.key.as_str()).collect();
     keys.sort();
