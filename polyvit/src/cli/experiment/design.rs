@@ -311,7 +311,8 @@ pub fn seeded_runs(
         .filter(|&last| last <= TrainConfig::MAX_INTEGER)
         .ok_or_else(|| {
             format!(
-                "seeds {first_seed} to {first_seed} + {}: the last passes the largest seed, {}",
+                "--seeds {seeds} from the configuration's seed = {first_seed}: the last seed, \
+                 {first_seed} + {}, passes the largest a run takes, {}; lower seed or --seeds",
                 seeds.saturating_sub(1),
                 TrainConfig::MAX_INTEGER
             )
@@ -607,7 +608,13 @@ mod tests {
         let max = TrainConfig::MAX_INTEGER;
         assert!(seeded_runs(&rows, max - 2, 3).is_ok());
         let err = seeded_runs(&rows, max - 1, 3).err().unwrap();
-        assert!(err.contains("the last passes the largest seed"), "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "--seeds 3 from the configuration's seed = {}: the last seed",
+                max - 1
+            )),
+            "{err}"
+        );
         let parts: usize = rows.iter().map(|r| r.parts.len()).sum();
         assert_eq!(runs.len(), parts * 3);
         let seeds: Vec<u64> = runs[..4].iter().map(|r| r.config.seed).collect();
