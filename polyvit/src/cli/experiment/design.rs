@@ -248,7 +248,16 @@ pub fn indistinct_comparisons(
         ));
     }
     let groups = within_modality(base, modality_of);
-    if includes(Experiment::WithinModality) && groups[0].parts.len() == 1 {
+    let one_modality = groups[0].parts.len() == 1;
+    if in_main_table(Experiment::AdaptDepth) && depth / 2 > 0 && one_modality {
+        notes.push(format!(
+            "the base configuration's tasks are all {} inputs: their L_adapt = L/2 blocks are \
+             one modality's, shared by every task as the other blocks are, so the polyvit-adapt \
+             rows cannot differ",
+            groups[0].parts[0].name
+        ));
+    }
+    if includes(Experiment::WithinModality) && one_modality {
         notes.push(format!(
             "the base configuration's tasks are all {} inputs: the within-modality model is the \
              across-modalities one, so the two rows cannot differ",
@@ -496,19 +505,20 @@ mod tests {
         let mut one_task = default.clone();
         one_task.select_tasks(&["mnist".to_string()]);
         let notes = indistinct_comparisons(Experiment::All, &one_task, 4, &modality_of);
-        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(notes.len(), 3, "{notes:?}");
         assert!(notes[0].contains("one task (mnist)") && notes[0].contains("schedule-*"));
-        assert!(notes[1].contains("all image inputs"), "{notes:?}");
+        assert!(notes[1].contains("all image inputs") && notes[1].contains("polyvit-adapt"));
+        assert!(notes[2].contains("all image inputs") && notes[2].contains("within-modality"));
         let mut images = default;
         images.select_tasks(&["mnist".to_string(), "fashion_mnist".to_string()]);
         assert_eq!(
             indistinct_comparisons(Experiment::Schedules, &images, 4, &modality_of),
             Vec::<String>::new()
         );
-        assert_eq!(
-            indistinct_comparisons(Experiment::WithinModality, &images, 4, &modality_of).len(),
-            1
-        );
+        for experiment in [Experiment::WithinModality, Experiment::AdaptDepth] {
+            let notes = indistinct_comparisons(experiment, &images, 4, &modality_of);
+            assert_eq!(notes.len(), 1, "{experiment}: {notes:?}");
+        }
     }
 
     /// Rows are told apart by name (a row's runs and results are looked up by it), so no two
