@@ -238,6 +238,25 @@ fn a_resumed_run_stays_in_its_folder() {
         without_time(&std::fs::read_to_string(run.join("results.json")).unwrap()),
         without_time(&results)
     );
+    // Stopped after its results but before its curves: resuming draws them, and only them.
+    let curves = std::fs::read(run.join("curves.svg")).unwrap();
+    std::fs::remove_file(run.join("curves.svg")).unwrap();
+    let said = polyvit(&[
+        "train",
+        "--resume",
+        run.join("checkpoint.safetensors").to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("nothing left to train, so nothing else was written; its results are in")
+            && said
+                .contains("and its curves.svg, which it was stopped before drawing, is drawn now"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(run.join("curves.svg")).unwrap(), curves);
+    assert_eq!(
+        std::fs::read_to_string(run.join("eval.csv")).unwrap(),
+        evals
+    );
     std::fs::remove_dir_all(&work).ok();
 }
 

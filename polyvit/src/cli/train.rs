@@ -1,6 +1,7 @@
 //! `polyvit train`: the run's configuration from the defaults, a file and the flags, a fresh or
 //! resumed run, its header and its final scores ([`super::driver`] trains it).
 
+use super::curves::{write_curves, CURVES_FILE};
 use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::driver::{
     check_memory, initialize, record_initialization, step_memory_limit, train_to_end, Ending,
@@ -412,12 +413,28 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         let unscored = on_any_rank(&*collective, unscored);
         if finished && !unscored {
             if lead {
-                let results = match OutputFiles::finished_run(&folder) {
-                    Some(_) => format!("; its results are in {}", folder.display()),
-                    None => String::new(),
+                let scored = OutputFiles::finished_run(&folder).is_some();
+                // Stopped between its results and its curves: the curves are drawn from its logs.
+                let undrawn =
+                    scored && OutputFiles::holds_log(&folder) && !folder.join(CURVES_FILE).exists();
+                if undrawn {
+                    write_curves(&folder)?;
+                }
+                let results = match (scored, undrawn) {
+                    (true, false) => format!("; its results are in {}", folder.display()),
+                    (true, true) => format!(
+                        "; its results are in {}, and its {CURVES_FILE}, which it was stopped \
+                         before drawing, is drawn now",
+                        folder.display()
+                    ),
+                    (false, _) => String::new(),
+                };
+                let written = match undrawn {
+                    true => "nothing else was written",
+                    false => "nothing was written",
                 };
                 outln!(
-                    "the run ended at step {step}: nothing left to train, so nothing was written{results} \
+                    "the run ended at step {step}: nothing left to train, so {written}{results} \
                      (polyvit eval --checkpoint {} scores it again)",
                     path.display()
                 );
