@@ -14,7 +14,7 @@ pub fn suite() -> Vec<Dataset> {
 }
 
 /// The tiny preset, every task, `steps` steps each of `batch` examples, SGD-momentum at lr 0.05,
-/// warmup 2 (1 for a single step).
+/// warmup 2 (1 for two steps, none for one: the warmups must end before the run does).
 pub fn tiny_config(steps: u64, batch: usize) -> TrainConfig {
     let mut config = TrainConfig {
         preset: "tiny".into(),
@@ -24,7 +24,7 @@ pub fn tiny_config(steps: u64, batch: usize) -> TrainConfig {
     for task in &mut config.tasks {
         task.steps = steps;
         task.batch_size = batch;
-        task.warmup = steps.min(2);
+        task.warmup = steps.saturating_sub(1).min(2);
         task.lr = 0.05;
     }
     config
