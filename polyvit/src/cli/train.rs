@@ -314,6 +314,43 @@ fn checkpoint_folder(checkpoint: &Path) -> PathBuf {
     }
 }
 
+/// Says that the run of `checkpoint` (in `folder`) ended at `step` and trains nothing more, and
+/// where its results are when it was `scored`; one stopped between its results and its curves
+/// (`logged`, no `curves.svg`) has them drawn from its logs.
+fn tell_finished_run(
+    step: u64,
+    checkpoint: &Path,
+    folder: &Path,
+    scored: bool,
+    logged: bool,
+) -> Result<(), String> {
+    let undrawn = scored && logged && !folder.join(CURVES_FILE).exists();
+    if undrawn {
+        write_curves(folder)?;
+    }
+    let (written, results) = match (scored, undrawn) {
+        (true, false) => (
+            "nothing was written",
+            format!("; its results are in {}", folder.display()),
+        ),
+        (true, true) => (
+            "nothing else was written",
+            format!(
+                "; its results are in {}, and its {CURVES_FILE}, which it was stopped before \
+                 drawing, is drawn now",
+                folder.display()
+            ),
+        ),
+        (false, _) => ("nothing was written", String::new()),
+    };
+    outln!(
+        "the run ended at step {step}: nothing left to train, so {written}{results} (polyvit \
+         eval --checkpoint {} scores it again)",
+        checkpoint.display()
+    );
+    Ok(())
+}
+
 pub fn train(args: TrainArgs) -> Result<Ended, String> {
     if args.distributed.distributed {
         return super::distributed::train(args);
@@ -400,44 +437,23 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     }
     if let (Some(checkpoint), Some(path)) = (&resumed, &args.resume) {
         let step = Run::count_in_checkpoint(checkpoint, "step").map_err(|e| e.to_string())?;
-        let folder = checkpoint_folder(path);
         // A finished run trains nothing. Stopped while it was being scored (its log beside the
         // checkpoint, no results), it is scored now, as it would have been; otherwise no data is
         // read and nothing is written anywhere (its folder may hold its results, or be a
         // download folder with someone's own config.toml). Rank 0 looks; the others follow.
+        let folder = checkpoint_folder(path);
         let finished = step == config.planned_steps();
-        let unscored = finished
-            && lead
-            && OutputFiles::holds_log(&folder)
-            && OutputFiles::finished_run(&folder).is_none();
-        let unscored = on_any_rank(&*collective, unscored);
+        let (logged, scored) = match finished && lead {
+            true => (
+                OutputFiles::holds_log(&folder),
+                OutputFiles::finished_run(&folder).is_some(),
+            ),
+            false => (false, false),
+        };
+        let unscored = on_any_rank(&*collective, logged && !scored);
         if finished && !unscored {
             if lead {
-                let scored = OutputFiles::finished_run(&folder).is_some();
-                // Stopped between its results and its curves: the curves are drawn from its logs.
-                let undrawn =
-                    scored && OutputFiles::holds_log(&folder) && !folder.join(CURVES_FILE).exists();
-                if undrawn {
-                    write_curves(&folder)?;
-                }
-                let results = match (scored, undrawn) {
-                    (true, false) => format!("; its results are in {}", folder.display()),
-                    (true, true) => format!(
-                        "; its results are in {}, and its {CURVES_FILE}, which it was stopped \
-                         before drawing, is drawn now",
-                        folder.display()
-                    ),
-                    (false, _) => String::new(),
-                };
-                let written = match undrawn {
-                    true => "nothing else was written",
-                    false => "nothing was written",
-                };
-                outln!(
-                    "the run ended at step {step}: nothing left to train, so {written}{results} \
-                     (polyvit eval --checkpoint {} scores it again)",
-                    path.display()
-                );
+                tell_finished_run(step, path, &folder, scored, logged)?;
             }
             return Ok(Ended::Finished);
         }
