@@ -78,10 +78,10 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
         ));
     }
     let reader = reader(Cursor::new(bytes), origin)?;
-    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_scans_end(bytes) {
+    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_ends(bytes) {
         return Err(DataError::new(
             origin,
-            "not a readable image: a JPEG cut short (its last scan has no end-of-image marker; \
+            "not a readable image: a JPEG cut short (it runs out before its end-of-image marker; \
              an interrupted download or copy?)",
         ));
     }
@@ -104,20 +104,59 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
     Ok(flatten_transparency(image))
 }
 
-/// Whether a JPEG's last scan is followed by the end-of-image marker (`FF D9`). The decoder
-/// fills a scan that stops early with flat grey instead of failing, so a file cut short by an
-/// interrupted download or copy would be read as another picture without a word. Inside a
-/// scan's entropy-coded data a `FF` byte is always followed by `00` or a restart marker, so the
-/// last start-of-scan marker (`FF DA`) in the file is the last scan's; metadata before the
-/// first scan (an EXIF thumbnail with its own markers) and bytes after the end (some cameras
-/// append a second picture) do not matter. A file with no scan at all is left to the decoder,
-/// which refuses it.
-fn jpeg_scans_end(bytes: &[u8]) -> bool {
-    const START_OF_SCAN: [u8; 2] = [0xFF, 0xDA];
-    const END_OF_IMAGE: [u8; 2] = [0xFF, 0xD9];
-    match bytes.windows(2).rposition(|w| w == START_OF_SCAN) {
-        Some(scan) => bytes[scan + 2..].windows(2).any(|w| w == END_OF_IMAGE),
-        None => true,
+/// Whether a JPEG's image ends with its end-of-image marker (`FF D9`). The decoder fills a scan
+/// that stops early with flat grey instead of failing, so a file cut short by an interrupted
+/// download or copy would be read as another picture without a word. The walk follows the
+/// file's structure from its start: each marker segment is skipped by its length (so an EXIF
+/// thumbnail's markers inside an `APP1` segment are never seen), and after each start of scan
+/// (`FF DA`) the entropy-coded data runs to the next marker, since inside it a `FF` byte is
+/// always followed by `00` (a stuffed byte) or a restart marker `D0`–`D7`. The first
+/// end-of-image marker met ends the picture: whatever follows (a second picture, the video of
+/// a phone's "motion photo") is not the decoder's business. A file that runs out before any
+/// scan is left to the decoder, which refuses it with its own words.
+fn jpeg_ends(bytes: &[u8]) -> bool {
+    const END_OF_IMAGE: u8 = 0xD9;
+    const START_OF_SCAN: u8 = 0xDA;
+    let is_restart = |m: u8| (0xD0..=0xD7).contains(&m);
+    let mut scanned = false;
+    let mut at = 2; // after the start-of-image marker, which the format check has seen
+    loop {
+        // The next marker: a run of FF fill bytes, then its code. Stray bytes before it
+        // (which decoders skip with a warning) are skipped too.
+        while at < bytes.len() && bytes[at] != 0xFF {
+            at += 1;
+        }
+        while at < bytes.len() && bytes[at] == 0xFF {
+            at += 1;
+        }
+        let Some(&marker) = bytes.get(at) else {
+            return !scanned;
+        };
+        at += 1;
+        if marker == END_OF_IMAGE {
+            return true;
+        }
+        if marker == 0x00 || marker == 0x01 || is_restart(marker) {
+            continue; // no length field
+        }
+        let Some(length) = bytes.get(at..at + 2) else {
+            return !scanned;
+        };
+        at += usize::from(u16::from_be_bytes([length[0], length[1]]));
+        if marker == START_OF_SCAN {
+            scanned = true;
+            // Entropy-coded data: up to the first FF not followed by 00, a restart marker or
+            // another FF (fill before the marker).
+            loop {
+                match bytes.get(at..at + 2) {
+                    None => return false,
+                    Some(&[0xFF, next]) if next != 0x00 && !is_restart(next) && next != 0xFF => {
+                        break
+                    }
+                    Some(_) => at += 1,
+                }
+            }
+        }
     }
 }
 
@@ -208,7 +247,8 @@ pub fn image_input(
     Ok(planar)
 }
 
-/// A floating-point `image` (a float TIFF) as light levels in [0, 1], as the integer formats
+/// A floating-point `image` (an RGB or RGBA float TIFF; the decoder refuses a grey one, naming
+/// its colour type) as light levels in [0, 1], as the integer formats
 /// always are, whatever its size (resizing clamps, a copy at size would not): levels above 1 are
 /// read as 1 and below 0 as 0, as a display shows them; a value that is not a finite number is an
 /// error naming the file and the pixel. `None` for an integer image, which needs nothing.
@@ -429,8 +469,8 @@ mod tests {
     }
 
     /// A JPEG cut inside its scan data decodes (the decoder fills the rest), so it is refused
-    /// by its missing end marker; whole files, progressive or baseline, with an EXIF
-    /// thumbnail's markers before the scan or bytes after the end, still read.
+    /// by its missing end marker; whole files, with an EXIF thumbnail's markers before the scan
+    /// or bytes after the end (a motion photo's video among them), still read.
     #[test]
     fn a_jpeg_cut_short_is_refused() {
         let picture = RgbImage::from_fn(48, 32, |x, y| Rgb([(x * 5) as u8, (y * 7) as u8, 90]));
@@ -446,6 +486,14 @@ mod tests {
         let mut trailing = whole.clone();
         trailing.extend_from_slice(b"appended by a camera");
         assert!(parse_image(&trailing, "trailing.jpg").is_ok());
+        // A phone's motion photo: the picture, then a video whose bytes hold a start of scan
+        // and no end-of-image marker after it.
+        let mut motion = whole.clone();
+        motion.extend_from_slice(&[
+            0, 0, 0, 0x18, b'f', b't', b'y', b'p', 0xFF, 0xDA, 0x00, 0x08,
+        ]);
+        motion.extend((0..600u32).map(|i| (i * 7 % 251) as u8));
+        assert!(parse_image(&motion, "motion.jpg").is_ok());
         // An APP1 segment holding a thumbnail's markers (SOI, SOS, EOI) before the real scan,
         // then the real file cut short: refused; whole: read.
         let thumbnail = [0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0xD9];
