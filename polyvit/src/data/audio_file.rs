@@ -2,9 +2,10 @@
 //! [`super::wav`]), FLAC ([`super::flac`]), Ogg Vorbis ([`super::vorbis`]) and Sun/NeXT `.au`
 //! ([`super::au`]) are decoded here; with the `ffmpeg` feature, the compressed formats phones and
 //! recorders write (MP3, M4A/AAC, Opus, AMR, WMA, and AIFF) are decoded by the `ffmpeg` program
-//! into `.au` samples at their own rate and read by the same code as ffmpeg writes them, and so is an Ogg file that holds
-//! Opus rather than Vorbis (voice messages). The format is chosen by what the file holds (its
-//! signature), or else by the file name's extension;
+//! into `.au` samples at their own rate and read by the same code as ffmpeg writes them, and so
+//! are an Ogg file that holds Opus (voice messages), FLAC or Speex rather than Vorbis and a WAV
+//! file whose samples are compressed (ADPCM, GSM, MP3). The format is chosen by what the file
+//! holds (its signature), or else by the file name's extension;
 //! every decoder mixes its channels down the same way ([`mix_down`]) and scales integer samples the
 //! same way (an N-bit value / 2^(N−1)), so a clip stored losslessly in two formats decodes to the
 //! same samples.
@@ -14,7 +15,7 @@ use super::error::{read_file, DataError, DataResult};
 use super::flac::parse_flac;
 use super::image_file::has_extension;
 use super::vorbis::parse_vorbis;
-use super::wav::parse_wav;
+use super::wav::{holds_other_coding, parse_wav};
 use std::path::Path;
 
 /// File name extensions of the audio formats decoded here.
@@ -121,11 +122,12 @@ enum Container {
 }
 
 impl Container {
-    /// The format whose signature `bytes` start with (`RIFF`/`RF64`…`WAVE`, `fLaC`, `OggS`,
-    /// `.snd`; for FFmpeg, AIFF's `FORM`…`AIFF`/`AIFC`, an MP4 `ftyp` box, MP3's `ID3` tag,
-    /// `#!AMR`, the ASF header of WMA, WebM's EBML header), if any: a recording renamed or
-    /// saved under another extension (a FLAC file called `.wav`, an AIFF file called `.wav`) is
-    /// read by what it holds, as images are.
+    /// The format whose signature `bytes` start with (`RIFF`/`RF64`/`BW64`…`WAVE`, `fLaC`,
+    /// `OggS`, `.snd`; for FFmpeg, AIFF's `FORM`…`AIFF`/`AIFC`, an MP4 `ftyp` box, MP3's `ID3`
+    /// tag or the header of its first frame, an AAC stream's ADTS header, `#!AMR`, the ASF
+    /// header of WMA, WebM's EBML header, and WAV and Ogg files holding codings read there), if
+    /// any: a recording renamed or saved under another extension (a FLAC file called `.wav`, an
+    /// AIFF file called `.wav`) is read by what it holds, as images are.
     fn of_content(bytes: &[u8]) -> Option<Container> {
         const ASF_HEADER: [u8; 8] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11];
         const EBML_HEADER: [u8; 4] = [0x1A, 0x45, 0xDF, 0xA3];
@@ -141,13 +143,19 @@ impl Container {
             return Some(Container::Ffmpeg("WebM (Matroska)"));
         }
         match bytes.get(..4)? {
-            b"RIFF" | b"RF64" if wave => Some(Container::Wav),
+            b"RIFF" | b"RF64" | b"BW64" if wave => match holds_other_coding(bytes) {
+                true => Some(Container::Ffmpeg("compressed WAV")),
+                false => Some(Container::Wav),
+            },
             b"fLaC" => Some(Container::Flac),
-            b"OggS" => Some(Container::Ogg),
+            b"OggS" => Some(ogg_codec(bytes).map_or(Container::Ogg, Container::Ffmpeg)),
             b".snd" => Some(Container::Au),
             b"FORM" if aiff => Some(Container::Ffmpeg("AIFF")),
             [b'I', b'D', b'3', _] => Some(Container::Ffmpeg("MP3")),
             b"#!AM" if bytes.get(4) == Some(&b'R') => Some(Container::Ffmpeg("AMR")),
+            // ADTS: 12 bits of sync, the MPEG version, layer 0.
+            [0xFF, b, _, _] if b & 0xF6 == 0xF0 => Some(Container::Ffmpeg("AAC (ADTS)")),
+            [0xFF, b, c, _] if mpeg_audio_frame(*b, *c) => Some(Container::Ffmpeg("MP3")),
             _ => None,
         }
     }
@@ -179,8 +187,6 @@ fn decode(path: &Path) -> DataResult<Waveform> {
     };
     match container {
         Container::Flac => parse_flac(&bytes, &origin),
-        // Ogg is also Opus's container (voice messages are often `.ogg` Opus).
-        Container::Ogg if holds_opus(&bytes) => decode_with_ffmpeg(path, "Ogg Opus"),
         Container::Ogg => parse_vorbis(&bytes, &origin),
         Container::Au => parse_au(&bytes, &origin),
         Container::Wav => parse_wav(&bytes, &origin),
@@ -188,14 +194,30 @@ fn decode(path: &Path) -> DataResult<Waveform> {
     }
 }
 
-/// Whether the Ogg stream in `bytes` carries Opus: its first page's first packet is Opus's
-/// identification header (`OpusHead`). The page header is 27 bytes, then one byte per segment.
-fn holds_opus(bytes: &[u8]) -> bool {
-    let Some(&segments) = bytes.get(26) else {
-        return false;
-    };
-    let packet = 27 + segments as usize;
-    bytes.starts_with(b"OggS") && bytes.get(packet..packet + 8) == Some(b"OpusHead".as_slice())
+/// The format read through FFmpeg of the Ogg stream in `bytes` ("Ogg Opus", as voice messages
+/// are, "Ogg FLAC", "Ogg Speex"), by its first page's first packet (its codec's identification
+/// header); `None` for Vorbis, read here, or a stream it cannot tell. The page header is 27
+/// bytes, then one byte per segment.
+fn ogg_codec(bytes: &[u8]) -> Option<&'static str> {
+    let &segments = bytes.get(26)?;
+    let packet = bytes.get(27 + segments as usize..)?;
+    [
+        (&b"OpusHead"[..], "Ogg Opus"),
+        (b"\x7FFLAC", "Ogg FLAC"),
+        (b"Speex   ", "Ogg Speex"),
+    ]
+    .into_iter()
+    .find(|(identification, _)| packet.starts_with(identification))
+    .map(|(_, format)| format)
+}
+
+/// Whether the bytes `b`, `c` after a leading `FF` begin an MPEG audio frame's header (MP3, and
+/// its layers I and II): 11 bits of sync, then a version, layer, bit rate and sample rate that
+/// are not the reserved values. An MP3 written without an ID3 tag starts so.
+fn mpeg_audio_frame(b: u8, c: u8) -> bool {
+    let (sync, version, layer) = (b & 0xE0 == 0xE0, (b >> 3) & 3, (b >> 1) & 3);
+    let (bit_rate, sample_rate) = (c >> 4, (c >> 2) & 3);
+    sync && version != 1 && layer != 0 && bit_rate != 15 && sample_rate != 3
 }
 
 /// The audio file at `path` decoded by the `ffmpeg` program: every channel, at the file's own
@@ -407,10 +429,39 @@ mod tests {
 
     #[test]
     fn ogg_opus_is_told_from_ogg_vorbis() {
-        assert!(holds_opus(&ogg_opus_start()));
+        assert_eq!(ogg_codec(&ogg_opus_start()), Some("Ogg Opus"));
         let vorbis = std::fs::read(fixture("tone.ogg")).unwrap();
-        assert!(!holds_opus(&vorbis));
-        assert!(!holds_opus(b"OggS") && !holds_opus(&ogg_opus_start()[..30]));
+        assert_eq!(ogg_codec(&vorbis), None);
+        assert_eq!(Container::of_content(&vorbis), Some(Container::Ogg));
+        assert_eq!(ogg_codec(b"OggS"), None);
+        assert_eq!(ogg_codec(&ogg_opus_start()[..30]), None);
+        let mut flac = ogg_opus_start();
+        flac.splice(28..36, *b"\x7FFLAC\x01\x00\x00");
+        assert_eq!(
+            Container::of_content(&flac),
+            Some(Container::Ffmpeg("Ogg FLAC"))
+        );
+    }
+
+    /// An MP3 without an ID3 tag starts with its first frame's header, an AAC stream with its
+    /// ADTS header: both go to FFmpeg whatever their name; bytes that only look like a frame
+    /// sync with reserved fields do not.
+    #[test]
+    fn mpeg_streams_are_told_by_their_frame_headers() {
+        let mp3 = [0xFF, 0xFB, 0x90, 0x64]; // MPEG-1 layer III, 128 kbit/s, 44.1 kHz
+        let adts = [0xFF, 0xF1, 0x50, 0x80];
+        assert_eq!(Container::of_content(&mp3), Some(Container::Ffmpeg("MP3")));
+        assert_eq!(
+            Container::of_content(&adts),
+            Some(Container::Ffmpeg("AAC (ADTS)"))
+        );
+        for reserved in [
+            [0xFF, 0xEB, 0x90, 0],
+            [0xFF, 0xFB, 0xF0, 0],
+            [0xFF, 0xFB, 0x9C, 0],
+        ] {
+            assert_eq!(Container::of_content(&reserved), None, "{reserved:x?}");
+        }
     }
 
     #[cfg(not(feature = "ffmpeg"))]
@@ -431,6 +482,15 @@ mod tests {
         let err = read_audio(&aiff).unwrap_err();
         assert!(err.problem.starts_with("AIFF audio format"), "{err}");
         assert!(err.problem.contains("--features ffmpeg"), "{err}");
+        let mut adpcm = wav_bytes(1, 8000, 4, &[0; 64]);
+        adpcm[20] = 17; // IMA ADPCM's format tag
+        let path = temp_path("adpcm.wav");
+        std::fs::write(&path, adpcm).unwrap();
+        let err = read_audio(&path).unwrap_err();
+        assert!(
+            err.problem.starts_with("compressed WAV audio format"),
+            "{err}"
+        );
     }
 
     /// The fixture's signal stored by FFmpeg in `extension`'s format, read back.
@@ -442,9 +502,11 @@ mod tests {
         read_audio(&path).unwrap()
     }
 
-    /// AIFF (lossless) decodes to the WAV's samples; MP3, AAC and Opus, also in a `.ogg` file
-    /// (lossy, with their coders' delays, Opus at 48 kHz) to a signal of the same length whose
-    /// log-mel peaks in the same band. A file ffmpeg cannot decode is an error naming it.
+    /// AIFF and FLAC in Ogg (lossless) decode to the WAV's samples; MP3, AAC, Opus, also in a
+    /// `.ogg` file, and IMA ADPCM in a WAV file (lossy, with their coders' delays, Opus at
+    /// 48 kHz) to a signal of the same length whose log-mel peaks in the same band; AAC as an ADTS
+    /// stream to one as loud, longer by its coder's priming. A file ffmpeg cannot decode is an
+    /// error naming it.
     #[cfg(feature = "ffmpeg")]
     #[test]
     fn compressed_formats_decode_through_ffmpeg() {
@@ -452,6 +514,7 @@ mod tests {
         let reference = read_audio(&wav).unwrap();
         let aiff = through_ffmpeg(&wav, "aiff", &["-c:a", "pcm_s24be"]);
         assert_eq!(aiff, reference);
+        assert_eq!(through_ffmpeg(&wav, "oga", &["-c:a", "flac"]), reference);
         // Read by what it holds under a WAV file's name too.
         let renamed = temp_path("tones-aiff-saved-as.wav");
         std::fs::copy(temp_path("tones.aiff"), &renamed).unwrap();
@@ -467,16 +530,29 @@ mod tests {
         };
         let want = loudest_band(&reference);
         for (extension, codec) in [
-            ("mp3", ["-c:a", "libmp3lame"]),
-            ("m4a", ["-c:a", "aac"]),
-            ("opus", ["-c:a", "libopus"]),
-            ("ogg", ["-c:a", "libopus"]),
+            ("mp3", &["-c:a", "libmp3lame"][..]),
+            ("m4a", &["-c:a", "aac"]),
+            ("opus", &["-c:a", "libopus"]),
+            ("ogg", &["-c:a", "libopus"]),
+            ("wav", &["-c:a", "adpcm_ima_wav"]),
         ] {
-            let w = through_ffmpeg(&wav, extension, &codec);
+            let w = through_ffmpeg(&wav, extension, codec);
             let seconds = w.samples.len() as f64 / w.sample_rate as f64;
             assert!((seconds - 0.125).abs() < 0.1, "{extension}: {seconds} s");
             assert_eq!(loudest_band(&w), want, "{extension}");
         }
+        // An AAC stream with no container (ADTS) keeps its coder's priming, a frame longer,
+        // and as loud as the tones.
+        let adts = through_ffmpeg(&wav, "aac", &["-c:a", "aac", "-f", "adts"]);
+        let seconds = adts.samples.len() as f64 / adts.sample_rate as f64;
+        assert!((0.125..0.4).contains(&seconds), "ADTS: {seconds} s");
+        let peak = |w: &Waveform| w.samples.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!((peak(&adts) / peak(&reference) - 1.0).abs() < 0.2, "ADTS");
+        // An MP3 with no ID3 tag, starting with its first frame, under a WAV file's name.
+        let bare = through_ffmpeg(&wav, "mp3", &["-c:a", "libmp3lame", "-id3v2_version", "0"]);
+        let renamed = temp_path("tones-mp3-saved-as.wav");
+        std::fs::copy(temp_path("tones.mp3"), &renamed).unwrap();
+        assert_eq!(read_audio(&renamed).unwrap(), bare);
         let corrupt = temp_path("corrupt.mp3");
         std::fs::write(&corrupt, b"not audio").unwrap();
         let err = read_audio(&corrupt).unwrap_err();

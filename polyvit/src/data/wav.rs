@@ -1,9 +1,12 @@
-//! RIFF/WAVE reader for PCM (8-bit unsigned, 16-, 24- or 32-bit signed samples), IEEE float (32 or
-//! 64 bits) and 8-bit G.711 A-law and mu-law (the telephone codings), any number of channels
-//! (mixed down to mono by averaging) and any sample rate. Chunks other than `fmt ` and `data` are
-//! skipped; WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is one of those. RF64 (EBU
+//! RIFF/WAVE reader for PCM (8-bit unsigned, 16-, 24- or 32-bit signed samples, and sizes between
+//! them, such as 12 or 20 bits, in the next whole number of bytes), IEEE float (32 or 64 bits)
+//! and 8-bit G.711 A-law and mu-law (the telephone codings), any number of channels (mixed down
+//! to mono by averaging) and any sample rate. Chunks other than `fmt ` and `data` are skipped, and
+//! so is whatever follows the last whole chunk once both are read (a tagger's ID3v1 block, a
+//! stray byte). WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is one of those. RF64 (EBU
 //! Tech 3306: the 64-bit form that FFmpeg and broadcast recorders write for long recordings, its
-//! sizes in a `ds64` chunk where the 32-bit fields hold 0xFFFFFFFF) is read as well.
+//! sizes in a `ds64` chunk where the 32-bit fields hold 0xFFFFFFFF) is read as well, and so is
+//! BW64 (ITU-R BS.2088, the same layout under another name).
 
 use super::audio_file::{mix_down, Waveform};
 use super::error::{read_file, DataError, DataResult};
@@ -19,12 +22,16 @@ const FORMAT_ALAW: u16 = 6;
 const FORMAT_MULAW: u16 = 7;
 /// Format tag of WAVE_FORMAT_EXTENSIBLE (the real format is the sub-format GUID's first 2 bytes).
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+/// The codings decoded here.
+const DECODED_FORMATS: [u16; 4] = [FORMAT_PCM, FORMAT_FLOAT, FORMAT_ALAW, FORMAT_MULAW];
 
 /// The fields of the `fmt ` chunk that decoding needs.
 struct Format {
     channels: u16,
     sample_rate: u32,
-    bits: u16,
+    /// Bytes that hold one sample: its bits rounded up to whole bytes (a 12-bit sample fills
+    /// two, its value in their top bits, as the format lays it out).
+    width: usize,
     tag: u16,
 }
 
@@ -85,7 +92,7 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         }
         tag = u16_at(body, 24);
     }
-    if ![FORMAT_PCM, FORMAT_FLOAT, FORMAT_ALAW, FORMAT_MULAW].contains(&tag) {
+    if !DECODED_FORMATS.contains(&tag) {
         return Err(err(format!(
             "unsupported WAV format tag {tag}: only PCM (1), float (3), A-law (6) and mu-law (7) \
              are supported"
@@ -102,31 +109,36 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
             "invalid WAV format: {channels} channels at {sample_rate} Hz"
         )));
     }
-    let (kind, sizes): (&str, &[u16]) = match tag {
-        FORMAT_PCM => ("PCM", &[8, 16, 24, 32]),
-        FORMAT_FLOAT => ("float", &[32, 64]),
-        FORMAT_ALAW => ("A-law", &[8]),
-        _ => ("mu-law", &[8]),
+    let (kind, sizes, supported) = match tag {
+        FORMAT_PCM => ("PCM", "1 to 32", (1..=32).contains(&bits)),
+        FORMAT_FLOAT => ("float", "32 or 64", bits == 32 || bits == 64),
+        FORMAT_ALAW => ("A-law", "8", bits == 8),
+        _ => ("mu-law", "8", bits == 8),
     };
-    if !sizes.contains(&bits) {
+    if !supported {
         return Err(err(format!(
-            "unsupported {kind} WAV sample size {bits} bits: only {sizes:?} are supported"
+            "unsupported {kind} WAV sample size {bits} bits: only {sizes} are supported"
         )));
     }
-    if block_align as usize != channels as usize * bits as usize / 8 {
-        return Err(err(format!("corrupt WAV fmt chunk: block align {block_align} for {channels} channels of {bits} bits")));
+    let width = usize::from(bits.div_ceil(8));
+    if block_align as usize != channels as usize * width {
+        return Err(err(format!(
+            "corrupt WAV fmt chunk: block align {block_align} for {channels} channels of {bits} \
+             bits (need {})",
+            channels as usize * width
+        )));
     }
     Ok(Format {
         channels,
         sample_rate,
-        bits,
+        width,
         tag,
     })
 }
 
 fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
     let channels = format.channels as usize;
-    let width = format.bits as usize / 8;
+    let width = format.width;
     let frame = channels * width;
     if !data.len().is_multiple_of(frame) {
         return Err(DataError::new(
@@ -159,13 +171,16 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
 }
 
 /// The data sizes that writers put in the header of a WAV file they cannot seek back into (one
-/// written to a pipe): FFmpeg's 0xFFFFFFFF and SoX's 0x7FFFF000. Such a data chunk, declaring
-/// more than the file holds, runs to the end of the file.
-const STREAMED_DATA_SIZES: [u32; 2] = [u32::MAX, 0x7FFF_F000];
+/// written to a pipe): FFmpeg's 0xFFFFFFFF, SoX's 0x7FFFF000 and `arecord`'s 0x80000000 (its
+/// 2 GiB limit of a WAV file). Such a data chunk, declaring more than the file holds, runs to
+/// the end of the file.
+const STREAMED_DATA_SIZES: [u32; 3] = [u32::MAX, 0x7FFF_F000, 0x8000_0000];
 
 /// Parses a WAV file held in memory. `origin` names the source in errors. Samples in [-1, 1):
 /// N-bit signed values / 2^(N-1), 8-bit values (v - 128) / 128, float samples as they are,
-/// A-law and mu-law bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768.
+/// A-law and mu-law bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768. A chunk
+/// cut short is an error, unless both the format and the samples are already read: then it is
+/// bytes after the recording, which players ignore too.
 pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
     let err = |p: String| DataError::new(origin, p);
     if bytes.len() < 12 {
@@ -174,7 +189,7 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             bytes.len()
         )));
     }
-    let rf64 = &bytes[0..4] == b"RF64";
+    let rf64 = matches!(&bytes[0..4], b"RF64" | b"BW64");
     if !(&bytes[0..4] == b"RIFF" || rf64) || &bytes[8..12] != b"WAVE" {
         return Err(err(
             "not a RIFF/WAVE file (missing RIFF....WAVE header)".into()
@@ -185,7 +200,11 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
     let mut data_size_64: Option<u64> = None;
     let mut at = 12;
     while at < bytes.len() {
+        let read_both = format.is_some() && data.is_some();
         if bytes.len() - at < 8 {
+            if read_both {
+                break;
+            }
             return Err(err(format!("truncated WAV chunk header at byte {at}")));
         }
         let id = &bytes[at..at + 4];
@@ -204,10 +223,21 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             // The samples run to the end of the file; the stream may have ended mid-frame.
             let frame = format
                 .as_ref()
-                .map_or(1, |f: &Format| f.channels as usize * f.bits as usize / 8);
+                .map_or(1, |f: &Format| f.channels as usize * f.width);
             size = remaining - remaining % frame;
         }
         if size > remaining {
+            if data.is_some_and(<[u8]>::is_empty) {
+                return Err(err(format!(
+                    "its data chunk declares 0 bytes, and the {} bytes after it are no chunk: \
+                     a recording whose writer never filled in its size? (re-save it, e.g. with \
+                     ffmpeg or an audio editor)",
+                    bytes.len() - at
+                )));
+            }
+            if read_both {
+                break;
+            }
             return Err(err(format!(
                 "truncated WAV chunk '{}': declares {size} bytes, only {remaining} remain",
                 id.escape_ascii()
@@ -241,6 +271,29 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
         channels: format.channels,
         samples: decode(&format, data, origin)?,
     })
+}
+
+/// Whether the WAV file in `bytes` holds samples in a coding not decoded here (ADPCM, GSM, MP3
+/// in a WAV file…), by its `fmt ` chunk's format tag (an extensible one's sub-format): such a
+/// file is for FFmpeg. A file whose `fmt ` chunk cannot be read is not; [`parse_wav`] says what
+/// is wrong with it.
+pub fn holds_other_coding(bytes: &[u8]) -> bool {
+    let mut at = 12;
+    while let Some(header) = bytes.get(at..at + 8) {
+        let size = u32_at(header, 4) as usize;
+        if &header[..4] == b"fmt " {
+            let body = &bytes[at + 8..];
+            let tag = match body.get(..2).map(|t| u16_at(t, 0)) {
+                Some(FORMAT_EXTENSIBLE) => body.get(24..26).map(|t| u16_at(t, 0)),
+                tag => tag,
+            };
+            return tag.is_some_and(|tag| !DECODED_FORMATS.contains(&tag));
+        }
+        at = at
+            .saturating_add(8)
+            .saturating_add(size.saturating_add(size & 1));
+    }
+    false
 }
 
 /// A 16-bit PCM mono WAV file of `samples` (clamped to [-1, 1]) at `sample_rate` Hz.
@@ -530,8 +583,68 @@ pub(crate) mod tests {
         };
         let riff = parse_wav(&full, "riff.wav").unwrap();
         assert_eq!(parse_wav(&rf64(10), "rf64.wav").unwrap(), riff);
+        let mut bw64 = rf64(10);
+        bw64[..4].copy_from_slice(b"BW64");
+        assert_eq!(parse_wav(&bw64, "bw64.wav").unwrap(), riff);
         let e = parse_wav(&rf64(1_000), "rf64.wav").unwrap_err();
         assert!(e.problem.contains("declares 1000 bytes"), "{e}");
+    }
+
+    /// Samples of 12 and 20 bits, stored in 2 and 3 bytes with their value in the top bits (as
+    /// recorders of such sizes write them), read as 16- and 24-bit samples whose low bits are 0.
+    #[test]
+    fn reads_sample_sizes_between_whole_bytes() {
+        let twelve: Vec<u8> = [2047i16 << 4, -2048 << 4, 5 << 4]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let mut b = wav_bytes(1, 8000, 16, &twelve);
+        b[12 + 8 + 14] = 12;
+        let w = parse_wav(&b, "12.wav").unwrap();
+        assert_eq!(w.samples, vec![2047.0 / 2048.0, -1.0, 5.0 / 2048.0]);
+        // 20 bits: 0x7FFFF and -3, shifted into the top of three bytes.
+        let twenty = [0xF0, 0xFF, 0x7F, 0xD0, 0xFF, 0xFF];
+        let mut b = wav_bytes(1, 8000, 24, &twenty);
+        b[12 + 8 + 14] = 20;
+        let w = parse_wav(&b, "20.wav").unwrap();
+        assert_eq!(w.samples, vec![524_287.0 / 524_288.0, -3.0 / 524_288.0]);
+        // The block align must still be the channels' whole bytes.
+        b[12 + 8 + 12] = 4;
+        let e = parse_wav(&b, "20.wav").unwrap_err();
+        assert!(
+            e.problem
+                .contains("block align 4 for 1 channels of 20 bits (need 3)"),
+            "{e}"
+        );
+    }
+
+    /// Bytes after the last chunk, once the format and the samples are read, are not the
+    /// recording's: a stray byte, a tagger's ID3v1 block, a chunk cut short after the data. The
+    /// same bytes where the samples should be are still an error, and a data chunk whose size
+    /// was never filled in (0) is named as such.
+    #[test]
+    fn bytes_after_the_recording_are_ignored() {
+        let full = wav16(8000, &[1, 2, 3, 4, 5]);
+        let whole = parse_wav(&full, "file").unwrap();
+        let mut id3v1 = b"TAG".to_vec();
+        id3v1.resize(128, b'x');
+        let mut cut_list = b"LIST".to_vec();
+        cut_list.extend(100u32.to_le_bytes());
+        cut_list.extend(b"INFO");
+        for tail in [&[0u8][..], &id3v1, &cut_list] {
+            let mut b = full.clone();
+            b.extend_from_slice(tail);
+            assert_eq!(parse_wav(&b, "tail.wav").unwrap(), whole);
+        }
+        let data_at = full.len() - 10 - 8;
+        let mut before_data = full[..data_at].to_vec();
+        before_data.extend_from_slice(&cut_list);
+        let e = parse_wav(&before_data, "cut.wav").unwrap_err();
+        assert!(e.problem.contains("truncated WAV chunk 'LIST'"), "{e}");
+        let mut never_sized = full.clone();
+        never_sized[data_at + 4..data_at + 8].copy_from_slice(&0u32.to_le_bytes());
+        let e = parse_wav(&never_sized, "unsized.wav").unwrap_err();
+        assert!(e.problem.contains("data chunk declares 0 bytes"), "{e}");
     }
 
     #[test]
@@ -549,8 +662,8 @@ pub(crate) mod tests {
         let good = wav16(8000, &[1, 2]);
         let mut not_riff = good.clone();
         not_riff[0] = b'X';
-        let mut bits12 = good.clone();
-        bits12[12 + 8 + 14] = 12;
+        let mut bits33 = good.clone();
+        bits33[12 + 8 + 14] = 33;
         let mut float16 = good.clone();
         float16[12 + 8] = 3;
         let mut adpcm = good.clone();
@@ -560,7 +673,10 @@ pub(crate) mod tests {
         let cases: [(&[u8], &str); 7] = [
             (&good[..8], "truncated WAV header"),
             (&not_riff, "not a RIFF/WAVE file"),
-            (&bits12, "unsupported PCM WAV sample size 12"),
+            (
+                &bits33,
+                "unsupported PCM WAV sample size 33 bits: only 1 to 32",
+            ),
             (&float16, "unsupported float WAV sample size 16"),
             (&adpcm, "unsupported WAV format tag 17"),
             (&no_data, "no data chunk"),
@@ -570,6 +686,11 @@ pub(crate) mod tests {
             let e = parse_wav(bytes, "bad.wav").unwrap_err();
             assert_eq!(e.origin, "bad.wav");
             assert!(e.problem.contains(want), "want {want:?}, got {e}");
+        }
+        // ADPCM is another coding (for FFmpeg); the rest are damaged or unsupported WAV files.
+        assert!(holds_other_coding(&adpcm));
+        for bytes in [&good[..], &bits33, &float16, &no_data[..20], &not_riff] {
+            assert!(!holds_other_coding(bytes));
         }
     }
 }
