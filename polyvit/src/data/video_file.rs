@@ -1,11 +1,19 @@
 //! Video files (MP4, AVI, WebM, MKV, MOV) as `[T, C, H, W]` clips: decoded by the `ffmpeg`
 //! program (`data/ffmpeg.rs`, with the `ffmpeg` cargo feature), scaled to the frame size
-//! (stretched, or scaled and centre-cropped), converted to grey or RGB, and `T` frames sampled
-//! evenly over the whole video.
+//! (stretched, or scaled and centre-cropped as it is shown), converted to grey or RGB, and `T`
+//! frames sampled evenly over the whole video (one whose frames at that size would take more
+//! than 256 MiB is thinned as it is read).
 
 use super::error::{DataError, DataResult};
 use super::image_file::{has_extension, Fit};
+#[cfg(feature = "ffmpeg")]
+use std::io::{ErrorKind, Read};
 use std::path::Path;
+
+/// The most bytes of decoded frames held while one video is read (256 MiB, a few minutes of
+/// 224×224 colour frames at 30 per second); see [`thinned_frames`].
+#[cfg(feature = "ffmpeg")]
+const MAX_HELD_BYTES: usize = 256 << 20;
 
 /// File name extensions (lower case) of the video files read.
 pub const VIDEO_EXTENSIONS: [&str; 5] = ["mp4", "avi", "webm", "mkv", "mov"];
@@ -31,18 +39,29 @@ pub fn load_video(path: &Path, shape: [usize; 4], fit: Fit) -> DataResult<Vec<f3
             )))
         }
     };
+    // A stretch fills the frame whatever the pixels' shape; a crop keeps the picture's shape
+    // as it is shown, so a video of non-square pixels (DV, DVD, some broadcasts: its sample
+    // aspect ratio `sar` not 1) is first widened to it.
     let filter = match fit {
         Fit::Resize => format!("scale={w}:{h}"),
-        Fit::Crop => format!("scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"),
+        Fit::Crop => format!(
+            "scale=iw*sar:ih,setsar=1,scale={w}:{h}:force_original_aspect_ratio=increase,\
+             crop={w}:{h}"
+        ),
     };
-    let pixels = super::ffmpeg::ffmpeg_output(
+    let frame = c * h * w;
+    let most_held = (MAX_HELD_BYTES / frame).max(2 * t);
+    let pixels = super::ffmpeg::read_ffmpeg_output(
         path,
         &[
             "-map", "0:V:0", "-vf", &filter, "-f", "rawvideo", "-pix_fmt", pix_fmt,
         ],
+        |output| {
+            thinned_frames(output, frame, most_held)
+                .map_err(|e| err(format!("cannot read ffmpeg's output: {e}")))
+        },
     )
     .map_err(|e| without_video_stream(path).unwrap_or(e))?;
-    let frame = c * h * w;
     let frames = pixels.len() / frame;
     if frames == 0 {
         return Err(err("holds no video frames".into()));
@@ -60,6 +79,42 @@ pub fn load_video(path: &Path, shape: [usize; 4], fit: Fit) -> DataResult<Vec<f3
         }
     }
     Ok(clip)
+}
+
+/// The `frame`-byte frames read from `output` to its end (a last frame cut short is left out),
+/// thinned so that no more than `most_held` (at least 2) are ever held: when they would be more,
+/// every other frame held is dropped and from then on only every other frame is kept, so what
+/// is returned is every `2^k`-th frame of the video from its first, for the least `k` that fits.
+/// A video within the limit is returned whole, so sampling it is exact; a longer one is sampled
+/// from frames spread as evenly, at a bounded memory (but for up to `2^k − 1` frames at its end).
+#[cfg(feature = "ffmpeg")]
+fn thinned_frames(
+    output: &mut dyn Read,
+    frame: usize,
+    most_held: usize,
+) -> std::io::Result<Vec<u8>> {
+    let mut held = Vec::new();
+    let mut buffer = vec![0; frame];
+    let (mut stride, mut read) = (1usize, 0usize);
+    loop {
+        match output.read_exact(&mut buffer) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(held),
+            Err(e) => return Err(e),
+        }
+        if read.is_multiple_of(stride) {
+            held.extend_from_slice(&buffer);
+        }
+        read += 1;
+        if held.len() / frame > most_held {
+            let kept = held.len() / frame;
+            for (to, from) in (0..kept).step_by(2).enumerate() {
+                held.copy_within(from * frame..(from + 1) * frame, to * frame);
+            }
+            held.truncate(kept.div_ceil(2) * frame);
+            stride *= 2;
+        }
+    }
 }
 
 /// The error for a file at `path` with no video stream (a recording in a video container: a
@@ -118,6 +173,19 @@ mod tests {
         assert_eq!(err.origin, "clip.mp4");
         assert!(err.problem.contains("--features ffmpeg"), "{err}");
         assert!(is_video_file(Path::new("a/B.WebM")) && !is_video_file(Path::new("a.png")));
+    }
+
+    /// Ten frames (numbered 0 to 9, then half a frame) read whole when they may all be held;
+    /// when at most 5, 3 or 2 may, every second, fourth or eighth frame from the first.
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn a_long_video_is_thinned_as_it_is_read() {
+        let video: Vec<u8> = (0..10u8).flat_map(|i| [i, i]).chain([99]).collect();
+        let read = |most_held| thinned_frames(&mut &video[..], 2, most_held).unwrap();
+        assert_eq!(read(10), video[..20]);
+        assert_eq!(read(5), [0, 0, 2, 2, 4, 4, 6, 6, 8, 8]);
+        assert_eq!(read(3), [0, 0, 4, 4, 8, 8]);
+        assert_eq!(read(2), [0, 0, 8, 8]);
     }
 
     /// Writes a 1-second 64×48 test-pattern video (10 frames/s, MPEG-4 part 2) with `ffmpeg`.
@@ -247,6 +315,35 @@ mod tests {
         std::fs::write(&empty, b"").unwrap();
         let err = load_video(&empty, [2, 1, 8, 8], Fit::Resize).unwrap_err();
         assert_eq!(err.problem, "an empty file (0 bytes)");
+    }
+
+    /// A video of pixels twice as wide as tall (stored 32×16, shown 64×16) whose middle
+    /// quarter is white is cropped as it is shown: a square crop of its middle is that white
+    /// quarter, not the middle half of the stored frame (half of it black).
+    #[cfg(feature = "ffmpeg")]
+    #[test]
+    fn non_square_pixels_are_cropped_as_shown() {
+        let path = ffmpeg_encode(
+            &temp_path("anamorphic.mp4"),
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "color=black:size=32x16:rate=10:duration=0.3",
+                "-vf",
+                "drawbox=x=12:y=0:w=8:h=16:color=white:t=fill,setsar=2",
+                "-c:v",
+                "mpeg4",
+                "-q:v",
+                "2",
+            ],
+        );
+        let clip = load_video(&path, [1, 1, 4, 4], Fit::Crop).unwrap();
+        let mean = clip.iter().sum::<f32>() / clip.len() as f32;
+        assert!(mean > 0.9, "{clip:?}");
+        let stretched = load_video(&path, [1, 1, 4, 4], Fit::Resize).unwrap();
+        let mean = stretched.iter().sum::<f32>() / 16.0;
+        assert!((0.15..0.4).contains(&mean), "{stretched:?}");
     }
 
     #[cfg(feature = "ffmpeg")]
