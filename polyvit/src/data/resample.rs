@@ -1,10 +1,14 @@
 //! Band-limited sample-rate conversion by windowed-sinc interpolation.
 //!
 //! Each output sample at input time `t` is `Σ_k x[k] · c · sinc(c (t − k)) · w((t − k) / W)`,
-//! where `c = 0.95 · min(1, to / from)` is the low-pass cutoff as a fraction of the input
-//! Nyquist frequency (so downsampling removes what would alias, keeping a 5 % transition band),
-//! `W = 16 / c` input samples is the half-width (16 zero crossings each side), and `w` is a
-//! Blackman window (stop band about −74 dB). Samples outside the signal count as zeros.
+//! where `c = 0.95 · min(1, to / from)` is the low-pass cutoff (its −6 dB point) as a fraction
+//! of the input Nyquist frequency, `W = 16 / c` input samples is the half-width (16 zero
+//! crossings each side), and `w` is a Blackman window. Samples outside the signal count as
+//! zeros. The window spreads the cutoff over a transition band: from 44.1 to 8 kHz, a tone at
+//! 0.85 of the output Nyquist frequency loses 0.3 dB, at 0.9 1.8 dB, at 0.95 6 dB, and above it
+//! 30 dB at 1.05, 61 dB at 1.1 and 84 dB at 1.15 (the window's stop band, past −74 dB, starts
+//! near 1.13). So downsampling folds what lies up to 13 % above the new Nyquist frequency back
+//! into its top band, 6 to 74 dB down, rather than removing it all.
 
 use super::error::{DataError, DataResult};
 use rayon::prelude::*;
