@@ -23,7 +23,6 @@ use nn::optim::{clip_grad_norm, Optimizer};
 use nn::{Context, Parameters};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::cell::OnceCell;
 use std::fmt;
 use std::path::Path;
 use std::rc::Rc;
@@ -175,8 +174,8 @@ pub struct Run {
     device: Device,
     /// The data-parallel replicas this run is one of (a single process by default).
     collective: Rc<dyn Collective>,
-    /// Each task's description, made at its first use ([`Run::task_infos`]).
-    task_infos: OnceCell<Vec<TaskInfo>>,
+    /// Each task's description ([`Run::task_infos`]), made with the run.
+    task_infos: Vec<TaskInfo>,
 }
 
 /// The tokenizer of `modality` for examples of `shape`, with the configured patch.
@@ -318,6 +317,14 @@ impl Run {
         let schedule = config.schedule().map_err(RunError::Config)?;
         let budgets: Vec<u64> = config.tasks.iter().map(|t| t.steps).collect();
         let plan = plan(schedule, &budgets, config.seed);
+        // Described now, while every file reads: a streamed task's description decodes a
+        // sample of its training files, and a run stopped by a file lost mid-run must still be
+        // able to save the checkpoint that holds it.
+        let task_infos = datasets
+            .iter()
+            .zip(&config.tasks)
+            .map(|(d, t)| TaskInfo::of(d, t.data.as_ref().map(|s| s.fit).unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Run {
             optimizer: config.optimizer.build(),
             losses,
@@ -329,7 +336,7 @@ impl Run {
             step: 0,
             device: Device::Cpu,
             collective: Rc::new(SingleProcess),
-            task_infos: OnceCell::new(),
+            task_infos,
         })
     }
 
@@ -366,7 +373,7 @@ impl Run {
         }
         let mut fingerprints =
             vec![run_fingerprint(&self.config, self.step).map_err(RunError::Refused)?];
-        for info in self.task_infos()? {
+        for info in self.task_infos() {
             fingerprints.push(task_fingerprint(info).map_err(RunError::Refused)?);
         }
         match first_disagreement(&*self.collective, &fingerprints) {
@@ -634,24 +641,15 @@ impl Run {
         checkpoint.metadata.insert("config".into(), config);
         checkpoint
             .metadata
-            .insert(TASKS_KEY.into(), tasks_to_metadata(self.task_infos()?));
+            .insert(TASKS_KEY.into(), tasks_to_metadata(self.task_infos()));
         checkpoint.save(path)?;
         Ok(())
     }
 
-    /// What reading new files for each task needs (stored in the checkpoint), described once:
-    /// a streamed task's description decodes a sample of its training files.
-    pub fn task_infos(&self) -> Result<&[TaskInfo], RunError> {
-        if let Some(infos) = self.task_infos.get() {
-            return Ok(infos);
-        }
-        let infos = self
-            .datasets
-            .iter()
-            .zip(&self.config.tasks)
-            .map(|(d, t)| TaskInfo::of(d, t.data.as_ref().map(|s| s.fit).unwrap_or_default()))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.task_infos.get_or_init(|| infos))
+    /// What reading new files for each task needs (stored in the checkpoint), described when
+    /// the run was made.
+    pub fn task_infos(&self) -> &[TaskInfo] {
+        &self.task_infos
     }
 
     /// The configuration stored in a checkpoint.
@@ -694,7 +692,7 @@ impl Run {
             return Ok(None);
         };
         let stored = tasks_from_metadata(text, "the checkpoint")?;
-        let rebuilt = self.task_infos()?;
+        let rebuilt = self.task_infos();
         for then in &stored {
             let Some(now) = rebuilt.iter().find(|t| t.name == then.name) else {
                 continue; // Its configuration, read from the checkpoint, names the same tasks.
