@@ -358,7 +358,9 @@ fn ctrl_c_to_mpirun_stops_every_rank_after_the_same_step_with_a_checkpoint() {
 /// Ranks given different runs stop before the first step with a message naming what differs,
 /// instead of exchanging gradients of different steps (which corrupted memory in MPI when the
 /// buffers' lengths differed) or training on a mixture of data: another step budget, a task
-/// whose class folders are swapped on one rank, and `--resume` on one rank only.
+/// whose class folders are swapped on one rank, `--resume` or `--print-config` on one rank only
+/// (that rank used to leave and the other wait for it forever), another `--check-every`, and
+/// another number of tasks.
 #[test]
 fn ranks_given_different_runs_stop_with_a_message() {
     let dir = scratch("unlike");
@@ -417,6 +419,30 @@ fn ranks_given_different_runs_stop_with_a_message() {
             "task shapes: the ranks read different data",
         ),
         (resume, mnist("4"), "--resume on some ranks only"),
+        (
+            [mnist("4"), args(&["--print-config"])].concat(),
+            mnist("4"),
+            "--print-config on some ranks only",
+        ),
+        (
+            [mnist("4"), args(&["--check-every", "3"])].concat(),
+            mnist("4"),
+            "--check-every differs (here 3)",
+        ),
+        (
+            args(&[
+                "--tasks",
+                "mnist,drums",
+                "--preset",
+                "tiny",
+                "--steps",
+                "4",
+                "--output",
+                out,
+            ]),
+            mnist("4"),
+            "the ranks were given different runs: task[",
+        ),
     ];
     for (first, second, said) in cases {
         let (output, took) = output_within(two_unlike_ranks(&first, &second), FAILURE_DEADLINE);

@@ -379,14 +379,23 @@ fn load_checkpoint(path: &Path, collective: &dyn Collective) -> Result<Checkpoin
 pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<Ended, String> {
     let checks = ReplicaChecks::from_args(&args.distributed)?;
     let lead = collective.rank() == 0;
-    // Ranks resuming and ranks starting afresh would call different collectives from here on
-    // (rank 0 sends the checkpoint to the others): they agree on it first.
-    if first_disagreement(&*collective, &[args.resume.is_some() as u64]).is_some() {
-        return Err(
-            "the ranks were given different runs: --resume on some ranks only; give it on every \
-             rank or on none"
-                .into(),
-        );
+    // Flags that would set the ranks' collective calls apart from here on, so they agree on
+    // them first: ranks resuming and ranks starting afresh (rank 0 sends the checkpoint to the
+    // others), a rank that only prints its configuration (the others would wait for it
+    // forever), ranks checking their replicas at other steps.
+    let flags = [
+        ("--resume", u64::from(args.resume.is_some())),
+        ("--print-config", u64::from(args.print_config)),
+        ("--check-every", checks.check_every),
+    ];
+    if let Some(i) = first_disagreement(&*collective, &flags.map(|(_, value)| value)) {
+        let which = match flags[i] {
+            ("--check-every", every) => format!("--check-every differs (here {every})"),
+            (flag, _) => format!("{flag} on some ranks only"),
+        };
+        return Err(format!(
+            "the ranks were given different runs: {which}; give every rank the same flags"
+        ));
     }
     let device = Device::parse(&args.device).map_err(|e| e.to_string())?;
     let resumed = match &args.resume {

@@ -371,30 +371,32 @@ impl Run {
         if self.collective.size() == 1 {
             return Ok(());
         }
-        let mut fingerprints =
-            vec![run_fingerprint(&self.config, self.step).map_err(RunError::Refused)?];
-        for info in self.task_infos() {
-            fingerprints.push(task_fingerprint(info).map_err(RunError::Refused)?);
+        // The configuration first, alone: ranks given other tasks would otherwise pass
+        // different numbers of fingerprints to one call.
+        let run = run_fingerprint(&self.config, self.step).map_err(RunError::Refused)?;
+        if first_disagreement(&*self.collective, &[run]).is_some() {
+            let which = first_differing_setting(&*self.collective, &self.config, self.step)
+                .map_err(RunError::Refused)?;
+            let which = match which {
+                Some((name, value)) => format!("{name} differs (here {value})"),
+                None => "a setting rank 0 does not have differs".into(),
+            };
+            return Err(RunError::Refused(format!(
+                "the ranks were given different runs: {which}; every rank needs the same \
+                 settings (flags and configuration file; only paths and caching may differ), \
+                 and --resume on every rank or on none"
+            )));
         }
-        match first_disagreement(&*self.collective, &fingerprints) {
+        let tasks = (self.task_infos().iter())
+            .map(task_fingerprint)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(RunError::Refused)?;
+        match first_disagreement(&*self.collective, &tasks) {
             None => Ok(()),
-            Some(0) => {
-                let which = first_differing_setting(&*self.collective, &self.config, self.step)
-                    .map_err(RunError::Refused)?;
-                let which = match which {
-                    Some((name, value)) => format!("{name} differs (here {value})"),
-                    None => "a setting rank 0 does not have differs".into(),
-                };
-                Err(RunError::Refused(format!(
-                    "the ranks were given different runs: {which}; every rank needs the same \
-                     settings (flags and configuration file; only paths and caching may \
-                     differ), and --resume on every rank or on none"
-                )))
-            }
             Some(task) => Err(RunError::Refused(format!(
                 "task {}: the ranks read different data (its classes, labels or statistics \
                  differ from rank to rank; every rank needs the same files)",
-                self.datasets[task - 1].name
+                self.datasets[task].name
             ))),
         }
     }
