@@ -355,6 +355,72 @@ fn ctrl_c_to_mpirun_stops_every_rank_after_the_same_step_with_a_checkpoint() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Ranks reading their own copies of a streamed task's files (as on several machines): when one
+/// rank's copy goes away mid-run, every rank stops after the same step and rank 0 saves the
+/// checkpoint of the step reached, as one process does (the ranks used to end the job while
+/// rank 0 waited in the gradients' sum, and the run's progress was lost).
+#[test]
+fn a_copy_lost_on_one_rank_stops_every_rank_with_a_checkpoint() {
+    let dir = scratch("copies");
+    let mut configs = Vec::new();
+    for copy in ["here", "there"] {
+        for (class, across) in [("across", true), ("down", false)] {
+            let folder = dir.join(copy).join(class);
+            std::fs::create_dir_all(&folder).unwrap();
+            for i in 0..6u32 {
+                image::GrayImage::from_fn(12, 12, |x, y| {
+                    let t = if across { y } else { x };
+                    image::Luma([if (t + i) % 4 < 2 { 220 } else { 20 }])
+                })
+                .save(folder.join(format!("{i}.png")))
+                .unwrap();
+            }
+        }
+        let config = dir.join(format!("{copy}.toml"));
+        let text = format!(
+            "preset = \"tiny\"\neval_every = 0\ncheckpoint_every = 0\n[[task]]\n\
+             name = \"stripes\"\nsteps = 10000000\nbatch_size = 4\nlr = 0.001\n\
+             [task.data]\npath = \"{}\"\ncache = \"stream\"\n",
+            dir.join(copy).display()
+        );
+        std::fs::write(&config, text).unwrap();
+        configs.push(config);
+    }
+    let out = dir.join("run");
+    let rank = |config: &Path| -> Vec<String> {
+        [
+            "--config",
+            config.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let started = Instant::now();
+    let mut job = start(two_unlike_ranks(&rank(&configs[0]), &rank(&configs[1])));
+    let log = out.join("steps.jsonl");
+    while std::fs::read_to_string(&log).map_or(true, |s| s.is_empty()) {
+        assert!(started.elapsed() < FAILURE_DEADLINE, "no step logged");
+        if job.try_wait().unwrap().is_some() {
+            panic!(
+                "the job ended first:\n{}",
+                describe(&job.wait_with_output().unwrap())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::rename(dir.join("there"), dir.join("gone")).unwrap();
+    let (output, took) = output_by(job, started, FAILURE_DEADLINE);
+    let text = describe(&output);
+    assert!(took < FAILURE_DEADLINE, "the job hung:\n{text}");
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("stopped at step "), "{text}");
+    assert!(text.contains("checkpoint saved"), "{text}");
+    assert!(out.join("checkpoint.safetensors").exists(), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Ranks given different runs stop before the first step with a message naming what differs,
 /// instead of exchanging gradients of different steps (which corrupted memory in MPI when the
 /// buffers' lengths differed) or training on a mixture of data: another step budget, a task

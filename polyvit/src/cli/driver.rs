@@ -220,9 +220,11 @@ fn train_loop(
 /// The message of an error that stopped training. A data error (a file of a streamed task
 /// unreadable or gone in the middle of the run) comes before the step changes anything, so the
 /// run is saved as it stands and the message says how to go on once the file reads again; after
-/// any other error (a non-finite loss, a failed collective) nothing is saved.
+/// any other error (a non-finite loss, a failed collective) nothing is saved. A data error is
+/// every rank's (the run agrees on them), and the ranks wait here until rank 0 has saved, so
+/// that the end of the job does not cut its save short.
 fn stopped(run: &Run, files: Option<&OutputFiles>, error: RunError) -> String {
-    match (&error, files) {
+    let message = match (&error, files) {
         (RunError::Data(_), Some(files)) => match run.save(&files.checkpoint) {
             Ok(()) => format!(
                 "{error}\nstopped at step {}: checkpoint saved; once the file reads again, continue with --resume {}",
@@ -232,5 +234,9 @@ fn stopped(run: &Run, files: Option<&OutputFiles>, error: RunError) -> String {
             Err(save) => format!("{error} (and saving a checkpoint failed: {save})"),
         },
         _ => error.to_string(),
+    };
+    if let RunError::Data(_) = error {
+        on_any_rank(run.collective(), false);
     }
+    message
 }

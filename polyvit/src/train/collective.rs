@@ -73,6 +73,20 @@ pub fn first_disagreement(collective: &dyn Collective, values: &[u64]) -> Option
     (0..values.len()).find(|&i| max[i] != !not_min[i])
 }
 
+/// `result` as every rank sees it (one collective call): an error on one rank (a file only it
+/// reads, gone) is an error on all, `elsewhere`'s on the others, so every rank leaves the run
+/// together instead of the others waiting for the failed one in their next call.
+pub fn agreed<T, E>(
+    collective: &dyn Collective,
+    result: Result<T, E>,
+    elsewhere: impl FnOnce() -> E,
+) -> Result<T, E> {
+    match (on_any_rank(collective, result.is_err()), result) {
+        (true, Ok(_)) => Err(elsewhere()),
+        (_, result) => result,
+    }
+}
+
 /// Whether `flag` is set on at least one rank (one collective call).
 pub fn on_any_rank(collective: &dyn Collective, flag: bool) -> bool {
     let mut any = [u64::from(flag)];
@@ -109,6 +123,27 @@ impl Collective for BesideAnotherRank {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error on either rank is an error on both: this rank's own, or `elsewhere`'s.
+    #[test]
+    fn an_error_on_one_rank_is_agreed_on() {
+        let failed_there = BesideAnotherRank { other: vec![1] };
+        let fine_there = BesideAnotherRank { other: vec![0] };
+        let elsewhere = || "there";
+        assert_eq!(agreed(&fine_there, Ok::<_, &str>(5), elsewhere), Ok(5));
+        assert_eq!(
+            agreed(&failed_there, Ok::<u8, _>(5), elsewhere),
+            Err("there")
+        );
+        assert_eq!(
+            agreed(&fine_there, Err::<u8, _>("here"), elsewhere),
+            Err("here")
+        );
+        assert_eq!(
+            agreed(&SingleProcess, Err::<u8, _>("here"), elsewhere),
+            Err("here")
+        );
+    }
 
     #[test]
     fn shards_cover_the_items_in_order_and_nearly_evenly() {

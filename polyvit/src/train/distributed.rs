@@ -3,12 +3,12 @@
 //! and evaluation split over the ranks.
 
 use super::batch;
-use super::collective::{first_disagreement, same_on_every_rank, shard, Collective};
+use super::collective::{agreed, first_disagreement, same_on_every_rank, shard, Collective};
 use super::config::TrainConfig;
 use super::evaluate::{eval_batch_size, logits_of_rows};
 use crate::data::folder::Cache;
 use crate::data::task_info::TaskInfo;
-use crate::data::{Dataset, Split};
+use crate::data::{DataError, Dataset, Split};
 use crate::model::PolyVit;
 use autograd::Gradients;
 use nn::fnv::Fnv1a;
@@ -194,7 +194,8 @@ pub fn replicas_agree(collective: &dyn Collective, model: &PolyVit) -> Result<bo
 
 /// The logits of every row of `split` on every rank, each rank computing its shard of the rows:
 /// the shards are placed in a zeroed `[n, classes]` buffer and summed over the ranks, which
-/// leaves each row's values exactly as its rank computed them.
+/// leaves each row's values exactly as its rank computed them. A rank that cannot compute its
+/// shard (a streamed file only it reads, gone) makes it an error on every rank ([`agreed`]).
 pub fn sharded_logits(
     collective: &dyn Collective,
     model: &PolyVit,
@@ -204,7 +205,11 @@ pub fn sharded_logits(
 ) -> batch::Result<Vec<f32>> {
     let rows = shard(split.len(), collective.rank(), collective.size());
     let size = eval_batch_size(model, &dataset.name)?;
-    let mine = logits_of_rows(model, dataset, split, rows.clone(), size, device)?;
+    let mine = agreed(
+        collective,
+        logits_of_rows(model, dataset, split, rows.clone(), size, device),
+        || another_rank_failed(&dataset.name),
+    )?;
     if collective.size() == 1 {
         return Ok(mine);
     }
@@ -214,6 +219,15 @@ pub fn sharded_logits(
     let mut all = vec![0.0; send.len()];
     collective.sum_f32(&send, &mut all);
     Ok(all)
+}
+
+/// The error of a rank whose own part of `task`'s data read, when another rank's did not: a
+/// data error, so the run is saved as it stands and can go on once the files read again.
+pub fn another_rank_failed(task: &str) -> super::RunError {
+    super::RunError::Data(DataError::new(
+        format!("task {task}"),
+        "another rank could not read its part of the data (its message names the file)",
+    ))
 }
 
 #[cfg(test)]

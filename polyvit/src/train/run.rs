@@ -3,11 +3,11 @@
 
 use super::augmentation::Augmentation;
 use super::batch::{batch_indices, drawn_batch_size, training_batch_rows};
-use super::collective::{first_disagreement, shard, Collective, SingleProcess};
+use super::collective::{agreed, first_disagreement, shard, Collective, SingleProcess};
 use super::config::TrainConfig;
 use super::distributed::{
-    first_differing_setting, replicas_agree, run_fingerprint, sharded_logits, sum_over_ranks,
-    task_fingerprint,
+    another_rank_failed, first_differing_setting, replicas_agree, run_fingerprint, sharded_logits,
+    sum_over_ranks, task_fingerprint,
 };
 use super::evaluate::{diverged_score, score, TaskScore};
 use super::loss::LossKind;
@@ -517,6 +517,7 @@ impl Run {
             let mut rng = self.batch_rng(step, j);
             let drawn = drawn_batch_size(dataset, task.batch_size);
             let rows = shard(drawn, rank, ranks);
+            // Ranks reading their own copies of a task's files may not all read them.
             let batch = training_batch_rows(
                 dataset,
                 task.batch_size,
@@ -524,7 +525,10 @@ impl Run {
                 rows.clone(),
                 &mut rng,
                 &self.device,
-            )?;
+            );
+            let batch = agreed(&*self.collective, batch, || {
+                another_rank_failed(&dataset.name)
+            })?;
             let pass = TaskPass {
                 model: &self.model,
                 name: &dataset.name,
