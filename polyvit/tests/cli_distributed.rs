@@ -24,6 +24,13 @@ fn ranks_started_without_distributed_are_refused() {
             stderr.contains("one of 2") && stderr.contains("--distributed is missing"),
             "{stderr}"
         );
+        // An experiment runs in one process: its copies would all write one folder.
+        let (ok, stderr) = polyvit(&["experiment", "single-task"], &[(variable, "3")]);
+        assert!(!ok);
+        assert!(
+            stderr.contains("one of 3") && stderr.contains("an experiment runs in one process"),
+            "{stderr}"
+        );
     }
 }
 

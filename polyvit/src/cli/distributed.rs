@@ -43,16 +43,19 @@ pub fn train(_: TrainArgs) -> Result<Ended, String> {
     Err("--distributed needs a polyvit built with MPI: `cargo build --release -p polyvit --features mpi` (with an MPI library and libclang installed; see docs/distributed.md)".into())
 }
 
-/// An error when this process is one of several that an MPI launcher started but
-/// `--distributed` is missing: each would train alone and write the same files.
-pub fn refuse_undistributed_ranks() -> Result<(), String> {
+/// An error when this process is one of several that an MPI launcher started for a command
+/// that runs in one process (`train` without `--distributed`, `experiment`): each would do the
+/// whole work and write the same files. `why` says what is missing and what would happen.
+pub fn refuse_undistributed_ranks(why: &str) -> Result<(), String> {
     // Set by OpenMPI's and by MPICH's (Hydra's) launchers in every process they start.
     for variable in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
         let size = std::env::var(variable)
             .ok()
             .and_then(|v| v.parse::<usize>().ok());
         if let Some(size) = size.filter(|&n| n > 1) {
-            return Err(format!("this process is one of {size} started by an MPI launcher ({variable}) but --distributed is missing: each would train alone and write the same files"));
+            return Err(format!(
+                "this process is one of {size} started by an MPI launcher ({variable}) {why}"
+            ));
         }
     }
     Ok(())

@@ -355,7 +355,9 @@ pub fn train(args: TrainArgs) -> Result<Ended, String> {
     if args.distributed.distributed {
         return super::distributed::train(args);
     }
-    super::distributed::refuse_undistributed_ranks()?;
+    super::distributed::refuse_undistributed_ranks(
+        "but --distributed is missing: each would train alone and write the same files",
+    )?;
     train_with(args, Rc::new(SingleProcess))
 }
 

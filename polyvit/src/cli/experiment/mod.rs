@@ -7,7 +7,7 @@ mod design;
 mod output;
 mod summary;
 
-use super::distributed::ReplicaChecks;
+use super::distributed::{refuse_undistributed_ranks, ReplicaChecks};
 use super::driver::{check_memory, initialize, record_initialization, train_to_end, Ending};
 use super::report::{make_output_folder, write_whole, OutputFiles};
 use super::tasks::load_tasks;
@@ -317,6 +317,10 @@ fn run_dir(dir: &Path, row: &str, part: &str, seed: u64) -> PathBuf {
 }
 
 pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
+    refuse_undistributed_ranks(
+        "but an experiment runs in one process: each would run all of it into the same folder \
+         (run it without the launcher)",
+    )?;
     let started = Instant::now();
     let mut base = base_config(&args)?;
     let model = base.model_config()?;
