@@ -70,8 +70,9 @@ pub fn parameter_checksum(model: &PolyVit) -> Result<u64> {
 /// What the ranks of one run must share to take the same steps, as `(name, value)` pairs in a
 /// fixed order: every setting of `config` (`seed`, `model.width`, `task[mnist].lr`, ...) but where
 /// files are and how they are cached (each machine may keep the data, the suite and the
-/// pretrained file in its own place and decide on its own memory), and the `step` the run
-/// starts from.
+/// pretrained file in its own place and decide on its own memory), the order of the tasks
+/// (settings are named by task, so an order is no one setting's) and the `step` the run starts
+/// from.
 fn shared_settings(
     config: &TrainConfig,
     step: u64,
@@ -90,6 +91,8 @@ fn shared_settings(
         &toml::Value::try_from(&shared).map_err(|e| e.to_string())?,
         &mut settings,
     );
+    let order: Vec<&str> = config.tasks.iter().map(|t| t.name.as_str()).collect();
+    settings.push(("the order of the tasks".into(), order.join(", ")));
     settings.push(("the step the run starts from".into(), step.to_string()));
     Ok(settings)
 }
@@ -285,6 +288,14 @@ mod tests {
         assert_eq!(
             against(&config, &config, 700),
             Some(("the step the run starts from".into(), "0".into()))
+        );
+        // The same tasks in another order: a plan of other steps.
+        let mut swapped = config.clone();
+        swapped.tasks.swap(0, 1);
+        let order = |c: &TrainConfig| c.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            against(&config, &swapped, 0),
+            Some(("the order of the tasks".into(), order(&config).join(", ")))
         );
     }
 }
