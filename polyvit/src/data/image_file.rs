@@ -205,7 +205,10 @@ pub fn colour_channels(path: &Path) -> DataResult<usize> {
 }
 
 /// `image` as a `[channels, height, width]` input in [0, 1] (channel-major), converted to grey
-/// (`channels` = 1) or RGB (3) and brought to `height × width` by `fit`.
+/// (`channels` = 1) or RGB (3) and brought to `height × width` by `fit`. Grey is the `image`
+/// crate's luma, `0.2126 R + 0.7152 G + 0.0722 B` (Rec. 709, on the stored values), not the
+/// Rec. 601 weights of Pillow's `convert("L")` and torchvision (`0.299, 0.587, 0.114`): a colour
+/// picture made grey in Python first differs by up to a tenth of the range.
 pub fn image_input(
     image: &DynamicImage,
     channels: usize,
