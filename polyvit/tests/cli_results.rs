@@ -158,6 +158,28 @@ fn flags_without_effect_are_refused() {
         &["info", "--config", huge],
         "the model's 8000226000074 parameters would take 29803.2 GiB (their values, as f32)",
     );
+    // On an OpenCL device alike, against the device's memory (the model used to be built in
+    // this process's memory until that panicked, and a step's maps allocated until the OpenCL
+    // driver aborted).
+    for device in tensor::test_devices() {
+        let tensor::Device::OpenCl(cl) = &device else {
+            continue;
+        };
+        let on = [
+            "--output",
+            out,
+            "--device",
+            &format!("opencl:{}", cl.index()),
+        ];
+        refused(
+            &[&["train", "--config", huge][..], &on].concat(),
+            "the model's 8000226000074 parameters would take 119212.7 GiB (their values, gradients",
+        );
+        refused(
+            &[&["train", "--config", config.to_str().unwrap()][..], &on].concat(),
+            "task moving_mnist_direction: a training step's attention maps alone take",
+        );
+    }
     assert!(!output.exists(), "nothing written");
     std::fs::remove_dir_all(&dir).ok();
     // The built-in tasks are listed, with what the default run does with each.

@@ -59,11 +59,11 @@ pub struct Finished {
 }
 
 /// The memory a training step on `device` can draw on: what is available now for a step on
-/// the CPU; unknown (`None`) on an OpenCL device.
+/// the CPU; an OpenCL device's global memory (the step's tensors live there).
 pub fn step_memory_limit(device: &Device) -> Option<u64> {
     match device {
         Device::Cpu => available_memory(),
-        Device::OpenCl(_) => None,
+        Device::OpenCl(cl) => Some(cl.info().global_memory),
     }
 }
 

@@ -12,6 +12,7 @@ use super::Ended;
 use clap::Args;
 use nn::checkpoint::{read_whole_file, Checkpoint};
 use polyvit::data::{class_list, FolderSpec, TaskId};
+use polyvit::memory::available_memory;
 use polyvit::train::collective::{first_disagreement, on_any_rank};
 use polyvit::train::step_memory::{check_parameter_memory, ParameterUse};
 use polyvit::train::{Collective, Run, SingleProcess, TrainConfig};
@@ -481,13 +482,14 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     let interrupted = super::stop_requests(lead)?;
     let started = Instant::now();
     let suite = load_tasks(&config, step_memory_limit(&device), lead)?;
-    check_parameter_memory(
-        &config,
-        &suite,
-        ParameterUse::Training,
-        step_memory_limit(&device),
-    )
-    .map_err(|e| e.to_string())?;
+    // The model is trained where the device holds it, and built in this process's memory.
+    let parameter_uses = [
+        (ParameterUse::Training, step_memory_limit(&device)),
+        (ParameterUse::Values, available_memory()),
+    ];
+    for (used, available) in parameter_uses {
+        check_parameter_memory(&config, &suite, used, available).map_err(|e| e.to_string())?;
+    }
     let mut run = Run::new(config, suite).map_err(|e| e.to_string())?;
     // A resumed run's weights are the checkpoint's: its configuration's init_from is history.
     let initialized = match &resumed {
