@@ -33,7 +33,10 @@ pub fn train(args: TrainArgs) -> Result<Ended, String> {
     let world = Rc::new(MpiWorld::initialize()?);
     match super::train::train_with(args, Rc::clone(&world) as Rc<dyn Collective>) {
         Ok(outcome) => Ok(outcome),
-        Err(message) => world.fail(&message),
+        Err(message) => {
+            super::set_ending();
+            world.fail(&message)
+        }
     }
 }
 

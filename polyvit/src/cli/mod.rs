@@ -102,6 +102,9 @@ fn stop_requests(say: bool) -> Result<Arc<AtomicBool>, String> {
     let flag = Arc::clone(&requested);
     // ctrlc runs this on a thread of its own, not in the signal handler: it may print and exit.
     ctrlc::set_handler(move || {
+        if ENDING.load(Ordering::SeqCst) {
+            return;
+        }
         if PREPARING.load(Ordering::SeqCst) {
             if say {
                 let _ = writeln!(
@@ -133,6 +136,17 @@ fn stop_requests(say: bool) -> Result<Arc<AtomicBool>, String> {
 /// yet: then a request to stop ([`stop_requests`]) ends the process at once, saying so, as
 /// there is nothing to save.
 static PREPARING: AtomicBool = AtomicBool::new(false);
+
+/// Whether the command has failed and its process is ending with the error: a request to stop
+/// then changes nothing and says nothing. (A rank of a distributed run ends the job with its
+/// error; `mpirun` then asks the other ranks to stop, and they must not say they will save.)
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// Marks the command as failed and ending ([`ENDING`]).
+#[cfg(feature = "mpi")]
+fn set_ending() {
+    ENDING.store(true, Ordering::SeqCst);
+}
 
 /// Says whether the command is preparing its work ([`PREPARING`]).
 fn set_preparing(preparing: bool) {
