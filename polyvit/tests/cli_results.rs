@@ -158,9 +158,21 @@ fn flags_without_effect_are_refused() {
         &["info", "--config", huge],
         "the model's 8000226000074 parameters would take 29803.2 GiB (their values, as f32)",
     );
+    // A step one of whose tensors is more than one OpenCL buffer holds: the MLP's hidden
+    // layer of 8,100+ images of 50 tokens, 8,192 wide (3.3 G elements, past the kernels'
+    // 2³¹ − 1), while the attention maps take a few hundred MB.
+    let wide = dir.join("wide.toml");
+    std::fs::write(
+        &wide,
+        "preset = \"tiny\"\nmicro_batches = 1\n[model]\nheads = 1\nmlp_width = 8192\n\
+         [patches]\nimage = [4, 4]\n\
+         [[task]]\nname = \"mnist\"\nsteps = 2\nbatch_size = 9000\nlr = 0.001\n",
+    )
+    .unwrap();
     // On an OpenCL device alike, against the device's memory (the model used to be built in
     // this process's memory until that panicked, and a step's maps allocated until the OpenCL
-    // driver aborted).
+    // driver aborted), and against its largest buffer (that used to fail in the first step,
+    // after the run's files were written).
     for device in tensor::test_devices() {
         let tensor::Device::OpenCl(cl) = &device else {
             continue;
@@ -178,6 +190,10 @@ fn flags_without_effect_are_refused() {
         refused(
             &[&["train", "--config", config.to_str().unwrap()][..], &on].concat(),
             "task moving_mnist_direction: a training step's attention maps alone take",
+        );
+        refused(
+            &[&["train", "--config", wide.to_str().unwrap()][..], &on].concat(),
+            "task mnist: in a training step, one block's MLP hidden layer would take",
         );
     }
     assert!(!output.exists(), "nothing written");

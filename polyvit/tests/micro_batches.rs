@@ -9,8 +9,10 @@ use nn::Parameters;
 use polyvit::data::Modality;
 use polyvit::model::{ModelConfig, PolyVit, TaskSpec, TokenizerSpec};
 use polyvit::train::evaluate::{eval_batch_size, logits_of_rows, EVAL_BATCH};
-use polyvit::train::step_memory::{check_step_memory, step_attention_bytes};
-use polyvit::train::{Run, TrainConfig};
+use polyvit::train::step_memory::{
+    check_step_buffers, check_step_memory, step_attention_bytes, step_largest_tensor,
+};
+use polyvit::train::{ModelShape, Run, TrainConfig};
 use tensor::{DType, Device};
 
 /// Every task's loss at each of the run's steps, and every parameter's final values.
@@ -169,6 +171,48 @@ fn a_step_whose_attention_maps_cannot_fit_is_refused() {
         err.contains("task mnist: a training step's attention maps alone take")
             && err.contains("17 tokens per example, 2 heads, 2 blocks, batch_size 16")
             && err.contains("choose larger patches or a smaller batch_size"),
+        "{err}"
+    );
+}
+
+/// A step's largest tensor: the batch of this rank's inputs, or for one micro-batch's examples
+/// a block's attention map, MLP hidden layer or query, key and value projections; a run one of
+/// whose step's tensors passes what one device buffer holds is refused, naming the tensor.
+#[test]
+fn a_step_tensor_past_one_buffer_is_refused() {
+    let mut config = tiny_config(1, 16);
+    config.micro_batches = 2;
+    let run = Run::new(config, suite()).unwrap();
+    assert_eq!(run.datasets[0].name, "mnist");
+    // 16 images of 28×28: 12,544 inputs, more than any tensor of 8 examples of 17 tokens
+    // (attention 8 × 2 × 17², MLP 8 × 17 × 32, projections 8 × 17 × 48).
+    assert_eq!(
+        step_largest_tensor(&run, 0).unwrap(),
+        ("the batch of inputs", 16 * 28 * 28)
+    );
+    let mut wide = tiny_config(1, 16);
+    wide.micro_batches = 2;
+    wide.model = ModelShape {
+        mlp_width: Some(1024),
+        ..ModelShape::default()
+    };
+    let wide = Run::new(wide, suite()).unwrap();
+    assert_eq!(
+        step_largest_tensor(&wide, 0).unwrap(),
+        ("one block's MLP hidden layer", 8 * 17 * 1024)
+    );
+    let largest = (0..run.datasets.len())
+        .map(|j| step_largest_tensor(&run, j).unwrap().1)
+        .max()
+        .unwrap();
+    assert!(check_step_buffers(&run, largest).is_ok());
+    let err = check_step_buffers(&run, 16 * 28 * 28 - 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("task mnist: in a training step, the batch of inputs would take 12544 elements, more than the 12543")
+            && err.contains("batch_size 16, micro_batches 2, 17 tokens per example")
+            && err.contains("choose a smaller batch_size, more micro_batches or larger patches"),
         "{err}"
     );
 }

@@ -64,6 +64,15 @@ pub struct DeviceInfo {
     pub correctly_rounded_divide_sqrt: bool,
 }
 
+impl DeviceInfo {
+    /// The most elements of `element_bytes` bytes one buffer on this device can hold: the
+    /// device's largest allocation ([`DeviceInfo::max_allocation`]), and at most the element
+    /// count the kernels index with 32 bits (`2³¹ − 1`).
+    pub fn largest_buffer(&self, element_bytes: usize) -> u64 {
+        (self.max_allocation / element_bytes.max(1) as u64).min(pool::MAX_ELEMENTS as u64)
+    }
+}
+
 /// Every OpenCL device of every platform (`CL_DEVICE_TYPE_ALL`), in the order `opencl:N` counts
 /// them; an error saying what is missing when there is none.
 pub fn list() -> Result<Vec<DeviceInfo>> {

@@ -115,7 +115,8 @@ pub struct ClBuffer<T> {
 
 impl<T: Copy> ClBuffer<T> {
     /// An uninitialized buffer of `len` elements (at least one element is allocated: OpenCL has
-    /// no empty buffers), or an error when `len` exceeds [`MAX_ELEMENTS`].
+    /// no empty buffers), or an error when `len` exceeds [`MAX_ELEMENTS`] or its bytes the
+    /// device's largest allocation.
     pub(crate) fn new(runtime: &Arc<Runtime>, len: usize) -> Result<Self> {
         if len > MAX_ELEMENTS {
             return Err(Error::Backend(format!(
@@ -124,6 +125,13 @@ impl<T: Copy> ClBuffer<T> {
             )));
         }
         let bytes = len.max(1) * std::mem::size_of::<T>();
+        if bytes as u64 > runtime.info.max_allocation {
+            return Err(Error::Backend(format!(
+                "OpenCL: a buffer of {len} elements ({bytes} bytes) exceeds the largest \
+                 allocation of {}, {} bytes",
+                runtime.info.name, runtime.info.max_allocation
+            )));
+        }
         let memory = runtime.pool.take(runtime, bytes)?;
         Ok(ClBuffer {
             memory: Some(memory),

@@ -314,3 +314,45 @@ fn products_past_the_group_limit_match_a_naive_product() {
         }
     }
 }
+
+#[test]
+fn buffers_past_either_limit_are_refused_before_allocating() {
+    for cl in devices() {
+        let error = super::ClBuffer::<f32>::new(&cl.runtime, super::pool::MAX_ELEMENTS + 1)
+            .err()
+            .expect("past the 32-bit indices");
+        assert!(error.to_string().contains("index with 32 bits"), "{error}");
+        // Elements of 64 bytes, so one past the largest allocation stays under the element
+        // limit on any device of less than 128 GiB per allocation.
+        let len = (cl.info().max_allocation / 64 + 1) as usize;
+        assert!(len <= super::pool::MAX_ELEMENTS);
+        let error = super::ClBuffer::<[f64; 8]>::new(&cl.runtime, len)
+            .err()
+            .expect("past the largest allocation");
+        assert!(error.to_string().contains("largest allocation"), "{error}");
+        assert_eq!(
+            cl.info().largest_buffer(4),
+            (cl.info().max_allocation / 4).min(super::pool::MAX_ELEMENTS as u64)
+        );
+    }
+}
+
+#[test]
+fn the_largest_buffer_is_bound_by_the_allocation_and_the_32_bit_indices() {
+    let device = |max_allocation: u64| super::DeviceInfo {
+        index: 0,
+        platform: "p".into(),
+        name: "d".into(),
+        version: "OpenCL 3.0".into(),
+        c_version: "OpenCL C 1.2".into(),
+        global_memory: 80 << 30,
+        max_allocation,
+        compute_units: 1,
+        gpu: true,
+        fp64: false,
+        correctly_rounded_divide_sqrt: true,
+    };
+    assert_eq!(device(1 << 30).largest_buffer(4), 1 << 28);
+    assert_eq!(device(1 << 30).largest_buffer(8), 1 << 27);
+    assert_eq!(device(20 << 30).largest_buffer(4), (1 << 31) - 1);
+}

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyvit::memory::available_memory;
 use polyvit::model::init_from_file;
 use polyvit::train::collective::on_any_rank;
-use polyvit::train::step_memory::check_step_memory;
+use polyvit::train::step_memory::{check_step_buffers, check_step_memory};
 use polyvit::train::{Run, RunError, TaskScore};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,12 +68,17 @@ pub fn step_memory_limit(device: &Device) -> Option<u64> {
 }
 
 /// Refuses a run whose training step's attention maps cannot fit in the memory it draws on
-/// ([`step_memory_limit`], `step_memory`), before anything is written.
+/// ([`step_memory_limit`], `step_memory`), or, on an OpenCL device, one of whose step's tensors
+/// would not fit in one of its buffers, before anything is written.
 pub fn check_memory(run: &Run) -> Result<(), String> {
-    match step_memory_limit(run.device()) {
-        Some(available) => check_step_memory(run, available).map_err(|e| e.to_string()),
-        None => Ok(()),
+    if let Some(available) = step_memory_limit(run.device()) {
+        check_step_memory(run, available).map_err(|e| e.to_string())?;
     }
+    if let Device::OpenCl(cl) = run.device() {
+        let largest = cl.info().largest_buffer(std::mem::size_of::<f32>());
+        check_step_buffers(run, largest).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Trains `run` to the end of its plan, then scores it on the validation splits and on the

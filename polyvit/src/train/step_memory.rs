@@ -18,18 +18,98 @@ use tensor::Device;
 /// side on the CPU, one per thread), each with one map per block kept for the backward pass
 /// and, during the top block's backward pass, the gradients of its scores and of their softmax.
 pub fn step_attention_bytes(run: &Run, j: usize) -> tensor::Result<u64> {
-    let dataset = &run.datasets[j];
-    let collective = run.collective();
-    let drawn = drawn_batch_size(dataset, run.config.tasks[j].batch_size);
-    let rows = shard(drawn, collective.rank(), collective.size()).len();
-    let parts = run.config.micro_batches.clamp(1, rows.max(1));
+    let parts = StepParts::of(run, j);
     let side_by_side = match run.device() {
-        Device::Cpu => parts.min(rayon::current_num_threads().max(1)),
+        Device::Cpu => parts.count.min(rayon::current_num_threads().max(1)),
         Device::OpenCl(_) => 1,
     };
-    let examples = rows.div_ceil(parts) * side_by_side;
-    let tokens = run.model.tokens_per_example(&dataset.name)?;
-    Ok(attention_bytes(examples, &run.model.config, tokens))
+    let tokens = run.model.tokens_per_example(&run.datasets[j].name)?;
+    Ok(attention_bytes(
+        parts.examples * side_by_side,
+        &run.model.config,
+        tokens,
+    ))
+}
+
+/// How a training step of the run's task `j` goes forward on this rank: this rank's `rows` of
+/// the batch, in `count` micro-batches of at most `examples` examples each.
+struct StepParts {
+    rows: usize,
+    count: usize,
+    examples: usize,
+}
+
+impl StepParts {
+    fn of(run: &Run, j: usize) -> StepParts {
+        let collective = run.collective();
+        let drawn = drawn_batch_size(&run.datasets[j], run.config.tasks[j].batch_size);
+        let rows = shard(drawn, collective.rank(), collective.size()).len();
+        let count = run.config.micro_batches.clamp(1, rows.max(1));
+        StepParts {
+            rows,
+            count,
+            examples: rows.div_ceil(count),
+        }
+    }
+}
+
+/// The largest single tensor a training step of the run's task `j` makes, as what it is and
+/// its elements: this rank's batch of inputs, or, for the examples of one micro-batch, one
+/// block's attention map (`heads · tokens²` per example), its MLP's hidden layer
+/// (`tokens · mlp_width`) or its query, key and value projections (`tokens · 3 · width`).
+pub fn step_largest_tensor(run: &Run, j: usize) -> tensor::Result<(&'static str, u64)> {
+    let dataset = &run.datasets[j];
+    let parts = StepParts::of(run, j);
+    let tokens = run.model.tokens_per_example(&dataset.name)? as u64;
+    let config = &run.model.config;
+    let examples = parts.examples as u64;
+    let candidates = [
+        (
+            "the batch of inputs",
+            parts.rows as u64 * dataset.shape.iter().product::<usize>() as u64,
+        ),
+        (
+            "one block's attention map",
+            examples * config.heads as u64 * tokens * tokens,
+        ),
+        (
+            "one block's MLP hidden layer",
+            examples * tokens * config.mlp_width as u64,
+        ),
+        (
+            "one block's query, key and value projections",
+            examples * tokens * 3 * config.width as u64,
+        ),
+    ];
+    Ok(candidates
+        .into_iter()
+        .max_by_key(|(_, elements)| *elements)
+        .expect("four candidates"))
+}
+
+/// Refuses a run one of whose training steps would make a tensor of more elements than one
+/// buffer of its device holds (`largest`, [`DeviceInfo::largest_buffer`] on OpenCL), before
+/// anything is written: the allocation would otherwise fail in the middle of the first step.
+///
+/// [`DeviceInfo::largest_buffer`]: devices::opencl::DeviceInfo::largest_buffer
+pub fn check_step_buffers(run: &Run, largest: u64) -> Result<(), RunError> {
+    for (j, dataset) in run.datasets.iter().enumerate() {
+        let (what, elements) = step_largest_tensor(run, j)?;
+        if elements > largest {
+            return Err(RunError::Refused(format!(
+                "task {}: in a training step, {what} would take {elements} elements, more \
+                 than the {largest} that one buffer of {} holds (batch_size {}, \
+                 micro_batches {}, {} tokens per example); choose a smaller batch_size, more \
+                 micro_batches or larger patches",
+                dataset.name,
+                run.device(),
+                run.config.tasks[j].batch_size,
+                run.config.micro_batches,
+                run.model.tokens_per_example(&dataset.name)?,
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The bytes of the attention maps `examples` examples of `tokens` tokens hold at the peak of
