@@ -909,6 +909,18 @@ fn bad_folders_stop_training_before_anything_is_written() {
             format!("train --tasks mnist --steps 1 --output {}", s(&file)),
             "a-file: the output folder is a file",
         ),
+        // The output folder is checked before any data is read (a full suite's takes minutes).
+        (
+            format!(
+                "train --tasks gone --task gone={root}/gone --output {}",
+                s(&file)
+            ),
+            "a-file: the output folder is a file",
+        ),
+        (
+            format!("train --tasks mnist --steps 1 --output {}/run", s(&file)),
+            "a-file is a file; give --output a folder",
+        ),
         // A patch that does not tile the pictures names the task and the keys to change.
         (
             format!("train --config {} --output {out}", s(&config)),

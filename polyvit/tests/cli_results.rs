@@ -832,10 +832,19 @@ fn bad_experiment_arguments_are_named() {
     ];
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let output_file: &[&str] = &["experiment", "schedules", "--output", manifest];
-    let cases = cases.into_iter().chain([(
-        output_file,
-        "Cargo.toml: the output folder is a file; give --output a folder",
-    )]);
+    let below_file = format!("{manifest}/run");
+    let output_below_file: &[&str] = &["experiment", "schedules", "--output", &below_file];
+    let below_file_named = format!(
+        "{below_file}: cannot create the output folder: {manifest} is a file; give --output a \
+         folder"
+    );
+    let cases = cases.into_iter().chain([
+        (
+            output_file,
+            "Cargo.toml: the output folder is a file; give --output a folder",
+        ),
+        (output_below_file, below_file_named.as_str()),
+    ]);
     for (args, named) in cases {
         let out = polyvit(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -861,6 +870,29 @@ fn bad_experiment_arguments_are_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("no task \"nosuch\""), "{stderr}");
+    // Seeds past the largest are refused before the data is read (here a task that is not).
+    let seed_line = text.lines().find(|l| l.starts_with("seed = ")).unwrap();
+    let last = format!("seed = {}", i64::MAX);
+    std::fs::write(
+        &config,
+        text.replace("name = \"mnist\"", "name = \"nosuch\"")
+            .replace(seed_line, &last),
+    )
+    .unwrap();
+    let out = polyvit(&[
+        "experiment",
+        "schedules",
+        "--seeds",
+        "2",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--seeds 2 from the configuration's seed = 9223372036854775807"),
+        "{stderr}"
+    );
 
     // A base that is valid, whose learning rate doubled is not (lr · weight decay reaches 1):
     // refused before the first run, naming the row, and no output folder is made.

@@ -452,17 +452,32 @@ pub fn write_whole(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), String> {
     nn::file::write_atomically(path, bytes.as_ref()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Creates the output folder `dir` (and the folders above it); a file in its place is an
-/// error that says so.
+/// Creates the output folder `dir` (and the folders above it); a file in its place or above it
+/// is an error that says so ([`check_output_folder`]).
 pub fn make_output_folder(dir: &Path) -> Result<(), String> {
+    check_output_folder(dir)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: cannot create the output folder: {e}", dir.display()))
+}
+
+/// Refuses an output folder `dir` that is a file, or below one, without writing anything: made
+/// before the data is read (minutes for the full suite), so that such an `--output` is named
+/// at once.
+pub fn check_output_folder(dir: &Path) -> Result<(), String> {
     if dir.exists() && !dir.is_dir() {
         return Err(format!(
             "{}: the output folder is a file; give --output a folder",
             dir.display()
         ));
     }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("{}: cannot create the output folder: {e}", dir.display()))
+    match dir.ancestors().skip(1).find(|a| a.exists()) {
+        Some(above) if !above.is_dir() => Err(format!(
+            "{}: cannot create the output folder: {} is a file; give --output a folder",
+            dir.display(),
+            above.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

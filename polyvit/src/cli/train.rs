@@ -6,7 +6,9 @@ use super::distributed::{DistributedArgs, ReplicaChecks};
 use super::driver::{
     check_memory, initialize, record_initialization, step_memory_limit, train_to_end, Ending,
 };
-use super::report::{continue_run_in, load_checkpoint_file, print_final_scores, OutputFiles};
+use super::report::{
+    check_output_folder, continue_run_in, load_checkpoint_file, print_final_scores, OutputFiles,
+};
 use super::tasks::load_tasks;
 use super::Ended;
 use clap::Args;
@@ -477,6 +479,10 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
         }
         require_task_folders(&config)?;
     }
+    let output = output_folder(&args);
+    if lead {
+        check_output_folder(&output)?;
+    }
     // Asked to stop while the data is read, the process ends at once: nothing is written yet.
     super::set_preparing(true);
     let interrupted = super::stop_requests(lead)?;
@@ -507,7 +513,6 @@ pub fn train_with(args: TrainArgs, collective: Rc<dyn Collective>) -> Result<End
     let resume_step = resumed.as_ref().map(|_| run.step);
     check_memory(&run)?;
     super::set_preparing(false);
-    let output = output_folder(&args);
     if let (true, Some(checkpoint)) = (lead, &args.resume) {
         continue_run_in(&checkpoint_folder(checkpoint), &output)?;
     }

@@ -308,14 +308,10 @@ pub struct SeededRun<'a> {
     pub key: String,
 }
 
-/// Every part of every row with seeds `first_seed`, `first_seed + 1`, … (`seeds` of them), in
-/// table order.
-pub fn seeded_runs(
-    rows: &[Row],
-    first_seed: u64,
-    seeds: u64,
-) -> Result<Vec<SeededRun<'_>>, String> {
-    let last_seed = first_seed
+/// The last of `seeds` seeds from `first_seed`, or an error naming both when it passes the
+/// largest seed a run takes.
+pub fn last_seed(first_seed: u64, seeds: u64) -> Result<u64, String> {
+    first_seed
         .checked_add(seeds.saturating_sub(1))
         .filter(|&last| last <= TrainConfig::MAX_INTEGER)
         .ok_or_else(|| {
@@ -325,7 +321,17 @@ pub fn seeded_runs(
                 seeds.saturating_sub(1),
                 TrainConfig::MAX_INTEGER
             )
-        })?;
+        })
+}
+
+/// Every part of every row with seeds `first_seed`, `first_seed + 1`, … (`seeds` of them), in
+/// table order.
+pub fn seeded_runs(
+    rows: &[Row],
+    first_seed: u64,
+    seeds: u64,
+) -> Result<Vec<SeededRun<'_>>, String> {
+    let last_seed = last_seed(first_seed, seeds)?;
     let mut runs = Vec::new();
     for row in rows {
         for part in &row.parts {

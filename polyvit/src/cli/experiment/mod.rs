@@ -9,13 +9,13 @@ mod summary;
 
 use super::distributed::{refuse_undistributed_ranks, ReplicaChecks};
 use super::driver::{check_memory, initialize, record_initialization, train_to_end, Ending};
-use super::report::{make_output_folder, write_whole, OutputFiles};
+use super::report::{check_output_folder, make_output_folder, write_whole, OutputFiles};
 use super::tasks::load_tasks;
 use super::Ended;
 use clap::Args;
 use design::{
-    indistinct_comparisons, pin_folder_shapes, rows, scale_budgets, seeded_runs, Experiment,
-    SeededRun,
+    indistinct_comparisons, last_seed, pin_folder_shapes, rows, scale_budgets, seeded_runs,
+    Experiment, SeededRun,
 };
 use nn::checkpoint::Checkpoint;
 use nn::Parameters;
@@ -324,6 +324,14 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
     let started = Instant::now();
     let mut base = base_config(&args)?;
     let model = base.model_config()?;
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs/experiments").join(args.experiment.name()));
+    // What can be refused without the data is refused before it is read.
+    last_seed(base.seed, args.seeds)?;
+    check_output_folder(&dir)?;
+    check_experiment_folder(&dir)?;
     let suite = load_base_tasks(&base)?;
     pin_folder_shapes(&mut base, &|name| {
         let dataset = suite.iter().find(|d| d.name == name)?;
@@ -338,10 +346,6 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
             .modality
     };
     let rows = rows(args.experiment, &base, model.depth, &modality_of);
-    let dir = args
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs/experiments").join(args.experiment.name()));
     // Rows that share a configuration share its run, which is trained once.
     let runs = seeded_runs(&rows, base.seed, args.seeds)?;
     // Every run's own configuration is checked before the first trains: a row's change to the
@@ -360,7 +364,6 @@ pub fn experiment(args: ExperimentArgs) -> Result<Ended, String> {
             )
         })?;
     }
-    check_experiment_folder(&dir)?;
     make_output_folder(&dir)?;
     let base_text = toml::to_string(&base).map_err(|e| e.to_string())?;
     let base_path = dir.join(BASE_CONFIG_FILE);
