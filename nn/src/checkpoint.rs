@@ -261,9 +261,16 @@ impl Checkpoint {
         let content = safetensors_file::decode(bytes, path)?;
         let mut metadata = content.metadata;
         let version = metadata.get(VERSION_KEY).ok_or_else(|| {
-            corrupt(format!(
-                "a safetensors file without {VERSION_KEY} in its metadata: not a polyvit-rs checkpoint (pretrained weights: polyvit train --init-from, or in code nn::safetensors_file::read, then Checkpoint::load_parameters)"
-            ))
+            // Every checkpoint carries both keys: one without the other was damaged.
+            corrupt(match metadata.contains_key(CHECKSUM_KEY) {
+                true => format!(
+                    "{CHECKSUM_KEY} but no {VERSION_KEY} in its metadata: a damaged polyvit-rs \
+                     checkpoint"
+                ),
+                false => format!(
+                    "a safetensors file without {VERSION_KEY} in its metadata: not a polyvit-rs checkpoint (pretrained weights: polyvit train --init-from, or in code nn::safetensors_file::read, then Checkpoint::load_parameters)"
+                ),
+            })
         })?;
         if *version != FORMAT_VERSION.to_string() {
             return Err(corrupt(format!(

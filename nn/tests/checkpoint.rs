@@ -406,6 +406,27 @@ fn files_that_are_not_checkpoints_are_reported() {
     );
 }
 
+/// A bit flipped in the version key's name leaves a checkpoint of ours without it: damaged,
+/// not someone else's file.
+#[test]
+fn a_damaged_version_key_is_not_taken_for_a_foreign_file() {
+    let dir = scratch("version-key");
+    let (_, bytes) = saved_bytes(&dir);
+    let at = bytes
+        .windows(VERSION_KEY.len())
+        .position(|w| w == VERSION_KEY.as_bytes())
+        .unwrap();
+    let mut flipped = bytes.clone();
+    flipped[at + VERSION_KEY.len() - 1] ^= 0x02;
+    let path = dir.join("flipped.ckpt");
+    std::fs::write(&path, &flipped).unwrap();
+    expect_corrupt(
+        Checkpoint::load(&path),
+        &path,
+        "polyvit.checksum but no polyvit.format_version in its metadata: a damaged polyvit-rs checkpoint",
+    );
+}
+
 #[test]
 fn format_version_1_files_are_refused_by_name() {
     let dir = scratch("version1");
