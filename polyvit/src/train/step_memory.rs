@@ -3,7 +3,8 @@
 //! for inputs cut into thousands of tokens that is more than the machine has, and the
 //! allocation would abort the process in the middle of a step instead. Likewise a model whose
 //! parameters (with their gradients and the optimizer's state) cannot fit is refused before it
-//! is built ([`check_parameter_memory`]).
+//! is built ([`check_parameter_memory`]). On an OpenCL device, a step one of whose tensors
+//! would pass what one device buffer holds is refused too ([`check_step_buffers`]).
 
 use super::batch::drawn_batch_size;
 use super::collective::shard;
@@ -54,9 +55,9 @@ impl StepParts {
 }
 
 /// The largest single tensor a training step of the run's task `j` makes, as what it is and
-/// its elements: this rank's batch of inputs, or, for the examples of one micro-batch, one
-/// block's attention map (`heads · tokens²` per example), its MLP's hidden layer
-/// (`tokens · mlp_width`) or its query, key and value projections (`tokens · 3 · width`).
+/// its elements: this rank's batch of inputs (uploaded whole), or, for the examples of one
+/// micro-batch, one block's attention map (`heads · tokens²` per example), its MLP's hidden
+/// layer (`tokens · mlp_width`) or its query, key and value projections (`tokens · 3 · width`).
 pub fn step_largest_tensor(run: &Run, j: usize) -> tensor::Result<(&'static str, u64)> {
     let dataset = &run.datasets[j];
     let parts = StepParts::of(run, j);
@@ -96,11 +97,14 @@ pub fn check_step_buffers(run: &Run, largest: u64) -> Result<(), RunError> {
     for (j, dataset) in run.datasets.iter().enumerate() {
         let (what, elements) = step_largest_tensor(run, j)?;
         if elements > largest {
+            let change = match what {
+                "the batch of inputs" => "a smaller batch_size",
+                _ => "a smaller batch_size, more micro_batches or larger patches",
+            };
             return Err(RunError::Refused(format!(
                 "task {}: in a training step, {what} would take {elements} elements, more \
                  than the {largest} that one buffer of {} holds (batch_size {}, \
-                 micro_batches {}, {} tokens per example); choose a smaller batch_size, more \
-                 micro_batches or larger patches",
+                 micro_batches {}, {} tokens per example); choose {change}",
                 dataset.name,
                 run.device(),
                 run.config.tasks[j].batch_size,
