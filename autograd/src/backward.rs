@@ -148,6 +148,17 @@ pub(crate) fn sum_to_shape(grad: Tensor, shape: &[usize]) -> Result<Tensor> {
             ),
         )
     })?;
+    // Past the added leading axes, each axis is the input's or stretched from its 1.
+    if (lead..grad.rank()).any(|a| grad.shape()[a] != shape[a - lead] && shape[a - lead] != 1) {
+        return Err(Error::shape(
+            "backward",
+            format!(
+                "gradient {:?} is not its input {:?} broadcast",
+                grad.shape(),
+                shape
+            ),
+        ));
+    }
     let axes: Vec<usize> = (0..grad.rank())
         .filter(|&a| a < lead || (shape[a - lead] == 1 && grad.shape()[a] != 1))
         .collect();
@@ -240,12 +251,22 @@ impl Var {
                     ),
                 ));
             }
-            for ((input, input_grad), shape) in
-                node.inputs.iter().zip(input_grads).zip(&node.input_shapes)
+            let forms = node.input_shapes.iter().zip(&node.input_dtypes);
+            for ((input, input_grad), (shape, &dtype)) in
+                node.inputs.iter().zip(input_grads).zip(forms)
             {
                 let (Some(input), Some(input_grad)) = (input, input_grad) else {
                     continue;
                 };
+                if input_grad.dtype() != dtype {
+                    return Err(Error::invalid(
+                        op.name(),
+                        format!(
+                            "backward produced a {} gradient for a {dtype} input",
+                            input_grad.dtype()
+                        ),
+                    ));
+                }
                 let input_grad = sum_to_shape(input_grad, shape).map_err(|e| {
                     Error::shape(
                         op.name(),

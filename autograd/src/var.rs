@@ -4,7 +4,7 @@ use crate::Op;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tensor::{Result, Tensor};
+use tensor::{DType, Result, Tensor};
 
 /// A backward rule: given the gradient of the node's output and which inputs need a gradient,
 /// returns one gradient per input (`None` where not needed). It runs once and is then dropped,
@@ -22,6 +22,8 @@ pub(crate) struct Node {
     pub(crate) inputs: Vec<Option<Arc<Node>>>,
     /// The inputs' shapes, to sum broadcast gradients back to them.
     pub(crate) input_shapes: Vec<Vec<usize>>,
+    /// The inputs' dtypes, which their gradients must have.
+    pub(crate) input_dtypes: Vec<DType>,
     pub(crate) backward: Mutex<Option<BackwardFn>>,
     /// The live-node count of the thread that created the node, which its drop decreases on
     /// whichever thread that happens ([`live_nodes`]).
@@ -40,6 +42,7 @@ impl Node {
         op: Option<Op>,
         inputs: Vec<Option<Arc<Node>>>,
         input_shapes: Vec<Vec<usize>>,
+        input_dtypes: Vec<DType>,
         backward: Option<BackwardFn>,
     ) -> Arc<Node> {
         let creator_count = LIVE_NODES.with(Arc::clone);
@@ -49,6 +52,7 @@ impl Node {
             op,
             inputs,
             input_shapes,
+            input_dtypes,
             backward: Mutex::new(backward),
             creator_count,
         })
@@ -162,7 +166,7 @@ impl Var {
     pub fn parameter(value: Tensor) -> Var {
         Var {
             value,
-            node: Some(Node::new(None, Vec::new(), Vec::new(), None)),
+            node: Some(Node::new(None, Vec::new(), Vec::new(), Vec::new(), None)),
         }
     }
 
@@ -270,6 +274,7 @@ impl Var {
             Some(op),
             inputs.iter().map(|v| v.node.clone()).collect(),
             inputs.iter().map(|v| v.shape().to_vec()).collect(),
+            inputs.iter().map(|v| v.value.dtype()).collect(),
             Some(Box::new(backward)),
         );
         Var {

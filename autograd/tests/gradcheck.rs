@@ -271,6 +271,48 @@ fn a_custom_rule_with_the_wrong_number_of_gradients_is_an_error() {
     assert!(err.to_string().contains("custom"), "{err}");
 }
 
+/// A rule's gradient must be its input's shape, or that shape broadcast (summed back); a
+/// gradient of the same elements in another shape (a transpose forgotten) and one of another
+/// dtype are errors naming the op, not numbers read in the wrong order.
+#[test]
+fn a_custom_rule_with_a_misshapen_or_mistyped_gradient_is_an_error() {
+    let x = Var::parameter(
+        Tensor::from_f64s(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[2, 3], DType::F64).unwrap(),
+    );
+    let backward_of = |rule: fn(&Tensor) -> Tensor| {
+        let y = Var::custom(x.value().t().unwrap(), &[&x], move |g, _| {
+            Ok(vec![Some(rule(g))])
+        });
+        y.sum_all().unwrap().backward()
+    };
+    // The gradient of xᵀ, given back without its transpose: [3, 2] for a [2, 3] input.
+    let err = backward_of(|g| g.clone()).err().expect("a [3, 2] gradient");
+    assert!(
+        err.to_string()
+            .contains("custom: backward produced a gradient that does not fit its input: backward: gradient [3, 2] is not its input [2, 3] broadcast"),
+        "{err}"
+    );
+    let err = backward_of(|g| g.t().unwrap().to_dtype(DType::F32).unwrap())
+        .err()
+        .expect("an f32 gradient");
+    assert!(
+        err.to_string()
+            .contains("custom: backward produced a f32 gradient for a f64 input"),
+        "{err}"
+    );
+    // Broadcast forms are summed back: a leading axis added, a 1 stretched.
+    let sums = backward_of(|g| {
+        g.t()
+            .unwrap()
+            .broadcast_to(&[4, 2, 3])
+            .unwrap()
+            .contiguous()
+            .unwrap()
+    })
+    .unwrap();
+    assert_eq!(sums.get(&x).unwrap().to_vec_f64().unwrap(), [4.0; 6]);
+}
+
 #[test]
 fn every_op_has_a_passing_check() {
     let dims = Dims { a: 3, b: 4, c: 2 };

@@ -7,13 +7,14 @@ impl Var {
     /// Records a user-defined op: `value` is its result, computed by the caller from the values
     /// of `inputs`, and `backward` its rule. Given `g`, the gradient of the result, and which
     /// inputs need a gradient, the rule returns one entry per input: `Some(∂L/∂input)` or `None`
-    /// (read as zero). A gradient may have the result's broadcast shape; the backward pass sums
-    /// it back to the input's shape, as it does for the built-in ops. The node is tagged
-    /// [`Op::Custom`].
+    /// (read as zero). A gradient has its input's dtype and shape, or that shape broadcast; the
+    /// backward pass sums a broadcast one back to the input's shape, as it does for the
+    /// built-in ops. The node is tagged [`Op::Custom`].
     ///
     /// Nothing is recorded (the result is a constant) under [`no_grad`](crate::no_grad) or when
     /// no input needs a gradient, exactly as for the built-in ops. A rule that returns the wrong
-    /// number of gradients makes [`Var::backward`] fail with an error naming the op.
+    /// number of gradients, or one of another dtype or of a shape its input's does not
+    /// broadcast to, makes [`Var::backward`] fail with an error naming the op.
     ///
     /// `y = x³` with its rule `dx = g·3x²`:
     ///
