@@ -20,6 +20,15 @@ impl DType {
         }
     }
 
+    /// The largest `n` such that every integer in `0..=n` has an exact value of this type:
+    /// `2²⁴` for `f32`, `2⁵³` for `f64` (one past it rounds to a neighbour).
+    pub fn largest_exact_integer(self) -> u64 {
+        match self {
+            DType::F32 => 1 << f32::MANTISSA_DIGITS,
+            DType::F64 => 1 << f64::MANTISSA_DIGITS,
+        }
+    }
+
     /// The OpenCL C spelling of this type.
     pub fn opencl_name(self) -> &'static str {
         match self {

@@ -168,6 +168,19 @@ impl Tensor {
                 format!("axis {axis} of {} is empty", shape_str(self.shape())),
             ));
         }
+        // The indices are values of the tensor's dtype: each must be exact.
+        let exact = self.dtype().largest_exact_integer();
+        if self.shape()[axis] as u64 - 1 > exact {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "axis {axis} of {} has indices past {exact}, which {} cannot hold exactly \
+                     (the indices are values of the tensor's dtype); use f64",
+                    shape_str(self.shape()),
+                    self.dtype()
+                ),
+            ));
+        }
         let mut kept = self.shape().to_vec();
         kept[axis] = 1;
         let out =
@@ -179,7 +192,8 @@ impl Tensor {
         }
     }
 
-    /// The index of the first largest element along `axis`, stored in this tensor's dtype.
+    /// The index of the first largest element along `axis`, stored in this tensor's dtype; an
+    /// error when the axis has indices that dtype cannot hold exactly (past `2²⁴` in `f32`).
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -192,7 +206,8 @@ impl Tensor {
         self.arg_reduce("argmax", axis, keepdim, ArgKind::Max)
     }
 
-    /// The index of the first smallest element along `axis`, stored in this tensor's dtype.
+    /// The index of the first smallest element along `axis`, stored in this tensor's dtype; an
+    /// error when the axis has indices that dtype cannot hold exactly (past `2²⁴` in `f32`).
     ///
     /// ```
     /// use tensor::{DType, Tensor};

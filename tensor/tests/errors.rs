@@ -172,6 +172,28 @@ fn reductions_over_empty_axes() {
     assert_names(&msg(x.min(&[0, 1], true)), "min", &["[2, 0]"]);
     assert_names(&msg(x.argmax(1, false)), "argmax", &["[2, 0]"]);
     assert_names(&msg(x.argmin(1, true)), "argmin", &["[2, 0]"]);
+    // Indices are values of the dtype: in f32 the last index must be at most 2²⁴ (one more
+    // would round to a neighbour). Broadcast views: nothing is allocated.
+    let long = |n: usize, dtype| Tensor::zeros(&[1], dtype).broadcast_to(&[n]).unwrap();
+    let exact = (1 << 24) + 1;
+    assert_eq!(
+        long(exact, DType::F32)
+            .argmax(0, false)
+            .unwrap()
+            .to_vec_f64()
+            .unwrap(),
+        [0.0]
+    );
+    assert_names(
+        &msg(long(exact + 1, DType::F32).argmin(0, false)),
+        "argmin",
+        &[
+            "[16777218]",
+            "indices past 16777216, which f32 cannot hold exactly",
+            "use f64",
+        ],
+    );
+    assert!(long(exact + 1, DType::F64).argmax(0, false).is_ok());
     // Summing nothing is fine (0), as in NumPy.
     assert_eq!(
         x.sum(&[1], false).unwrap().to_vec::<f32>().unwrap(),
