@@ -12,10 +12,12 @@ use tensor::{AdamWStep, Device, Error, Result, Tensor};
 
 /// Updates parameters from gradients.
 pub trait Optimizer {
-    /// Applies one update with learning rate `lr` (finite, ≥ 0). Before it changes anything it
-    /// checks the hyperparameters, that the parameters have names of their own and are not tied,
-    /// and that `grads`, unless empty, holds a gradient for at least one trainable parameter; an
-    /// error after that names the parameter.
+    /// Applies one update with learning rate `lr` (finite, ≥ 0) to `model`, always the same
+    /// model (its state is kept by parameter name). Before it changes anything it checks the
+    /// hyperparameters, that `model` is the model the optimizer's state belongs to, that the
+    /// parameters have names of their own and are not tied, and that `grads`, unless empty,
+    /// holds a gradient for at least one trainable parameter; an error after that names the
+    /// parameter.
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()>;
 
     /// The optimizer's state as named tensors (for checkpoints), plus the step count.
@@ -81,6 +83,53 @@ pub trait Optimizer {
             }
         }
         Ok(())
+    }
+}
+
+/// Which parameter each name's state belongs to, by [`Parameter::id`]. An optimizer keeps its
+/// state by parameter name and steps the one model it is given, so one optimizer stepped on two
+/// models would silently share the state of their same-named parameters (or keep the other's
+/// state aside) and count two steps per iteration.
+#[derive(Default)]
+struct Owners(BTreeMap<String, u64>);
+
+impl Owners {
+    /// Checks, before a step changes anything, that `model` is the model whose state the
+    /// optimizer holds (`held`, by name): each name with state is a parameter of it, and the
+    /// same parameter as at the last step. Returns the owners to keep once the step is done.
+    /// Restored state (after [`Optimizer::load_state`]) belongs to the first model stepped.
+    fn check<'a>(
+        &self,
+        model: &dyn Parameters,
+        mut held: impl Iterator<Item = &'a String>,
+    ) -> Result<Owners> {
+        let mut ids = BTreeMap::new();
+        model.visit("", &mut |name, p| {
+            ids.insert(name.to_string(), p.id());
+        });
+        let another_model = |problem: String| {
+            Error::invalid(
+                "optimizer step",
+                format!(
+                    "{problem}: an optimizer steps one model (give each model its own, or hold \
+                     them in one struct that implements Parameters)"
+                ),
+            )
+        };
+        if let Some(name) = held.find(|name| !ids.contains_key(*name)) {
+            return Err(another_model(format!(
+                "the optimizer holds state for {name}, which is no parameter of the model given"
+            )));
+        }
+        let changed = ids
+            .iter()
+            .find(|(name, id)| self.0.get(*name).is_some_and(|owner| owner != *id));
+        if let Some((name, _)) = changed {
+            return Err(another_model(format!(
+                "the optimizer's state for {name} belongs to another parameter of that name"
+            )));
+        }
+        Ok(Owners(ids))
     }
 }
 
@@ -243,6 +292,7 @@ pub struct Sgd {
     pub momentum: f64,
     /// `m` of each parameter, by name (saved as `momentum.NAME`).
     buffer: BTreeMap<String, Tensor>,
+    owners: Owners,
     steps: u64,
 }
 
@@ -252,6 +302,7 @@ impl Sgd {
         Sgd {
             momentum,
             buffer: BTreeMap::new(),
+            owners: Owners::default(),
             steps: 0,
         }
     }
@@ -261,6 +312,7 @@ impl Optimizer for Sgd {
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
         check_lr("sgd", lr)?;
         check_range("sgd", "momentum", self.momentum, 0.0..1.0)?;
+        let owners = self.owners.check(model, self.buffer.keys())?;
         for_each_trainable(model, grads, |name, p| {
             check_state(&self.buffer, name, p)?;
             let g = grad_or_zeros(grads, p)?;
@@ -273,6 +325,7 @@ impl Optimizer for Sgd {
             self.buffer.insert(name.to_string(), m);
             Ok(())
         })?;
+        self.owners = owners;
         self.steps += 1;
         Ok(())
     }
@@ -290,6 +343,7 @@ impl Optimizer for Sgd {
     fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
         self.steps = steps;
         self.buffer = strip_prefix("momentum.", state)?;
+        self.owners = Owners::default();
         Ok(())
     }
 
@@ -303,7 +357,11 @@ impl Optimizer for Sgd {
 /// `θ ← θ − lr·m̂/(√v̂ + ε)` with `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`, `t` the optimizer's
 /// steps (a parameter without a gradient counts as having a zero one, as the module says, so
 /// `t` is the same for every parameter, as in optax; PyTorch skips such a parameter and counts
-/// its steps apart).
+/// its steps apart). A frozen parameter is skipped, and its moments start at zero when it is
+/// unfrozen, still under the optimizer's `t`: unfrozen after many steps, its first update is
+/// `lr·(1 − β₁)/√(1 − β₂)` (3.16·lr with β₁ = 0.9, β₂ = 0.999) where PyTorch's is `lr`, so a
+/// part of a model to be unfrozen later is better stepped by an optimizer of its own, made
+/// when it is unfrozen.
 ///
 /// ```
 /// use autograd::Var;
@@ -331,6 +389,7 @@ pub struct AdamW {
     pub weight_decay: f64,
     first: BTreeMap<String, Tensor>,
     second: BTreeMap<String, Tensor>,
+    owners: Owners,
     steps: u64,
 }
 
@@ -345,6 +404,7 @@ impl AdamW {
             weight_decay,
             first: BTreeMap::new(),
             second: BTreeMap::new(),
+            owners: Owners::default(),
             steps: 0,
         }
     }
@@ -362,6 +422,9 @@ impl Optimizer for AdamW {
             self.weight_decay,
             0.0..f64::INFINITY,
         )?;
+        let owners = self
+            .owners
+            .check(model, self.first.keys().chain(self.second.keys()))?;
         // β^t underflows to 0 long before t leaves i32 (β < 1), so larger counts (a checkpoint
         // can hold any u64) take the limit, where the correction is 1.
         let t = i32::try_from(self.steps.saturating_add(1)).unwrap_or(i32::MAX);
@@ -396,6 +459,7 @@ impl Optimizer for AdamW {
             self.second.insert(name.to_string(), v);
             Ok(())
         })?;
+        self.owners = owners;
         self.steps += 1;
         Ok(())
     }
@@ -419,6 +483,7 @@ impl Optimizer for AdamW {
         self.steps = steps;
         self.first = strip_prefix("first_moment.", first)?;
         self.second = strip_prefix("second_moment.", second)?;
+        self.owners = Owners::default();
         Ok(())
     }
 

@@ -1,13 +1,13 @@
 //! Trainable tensors and the walk over them by name.
 
 use autograd::Var;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tensor::{Device, Result, Tensor};
 
 /// A tensor the optimizer may change.
 ///
 /// It holds a graph leaf, so the gradients of a backward pass can be looked up by it. A frozen
 /// parameter enters the graph as a constant: it gets no gradient and is never updated.
-#[derive(Clone, Debug)]
 ///
 /// ```
 /// use nn::Parameter;
@@ -21,10 +21,15 @@ use tensor::{Device, Result, Tensor};
 /// assert!(grads.get(w.leaf()).is_none());
 /// # Ok::<(), tensor::Error>(())
 /// ```
+#[derive(Debug)]
 pub struct Parameter {
     var: Var,
     frozen: bool,
+    id: u64,
 }
+
+/// The next [`Parameter::id`].
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 impl Parameter {
     /// A trainable parameter holding `value`.
@@ -32,7 +37,27 @@ impl Parameter {
         Parameter {
             var: Var::parameter(value),
             frozen: false,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// The parameter's identity, unique in the process and kept by [`Parameter::set_value`]
+    /// (an update, a move to another device, a checkpoint load), where the leaf is new after
+    /// each update; a clone is another parameter, with an identity of its own. Optimizers use
+    /// it to tell this parameter's state from that of another model's parameter of the same
+    /// name.
+    ///
+    /// ```
+    /// use nn::Parameter;
+    /// use tensor::{DType, Tensor};
+    /// let mut w = Parameter::new(Tensor::ones(&[2], DType::F32));
+    /// let id = w.id();
+    /// w.set_value(Tensor::zeros(&[2], DType::F32));
+    /// assert_eq!(w.id(), id);
+    /// assert_ne!(w.clone().id(), id);
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The value to use in a forward pass: the leaf itself, or a constant when frozen.
@@ -73,6 +98,17 @@ impl Parameter {
     /// Freezes (`true`) or unfreezes the parameter.
     pub fn set_frozen(&mut self, frozen: bool) {
         self.frozen = frozen;
+    }
+}
+
+/// A clone holds the same leaf (until either is updated) under an identity of its own.
+impl Clone for Parameter {
+    fn clone(&self) -> Self {
+        Parameter {
+            var: self.var.clone(),
+            frozen: self.frozen,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        }
     }
 }
 

@@ -887,6 +887,72 @@ fn optimizers_refuse_what_would_silently_train_wrong() {
     );
 }
 
+/// An optimizer steps one model: stepped on a second (same names, or others), it refuses
+/// before changing anything instead of sharing its state between the two and counting two
+/// steps per iteration. The same model stays its own through updates and moves, and restored
+/// state belongs to the first model stepped.
+#[test]
+fn an_optimizer_refuses_a_second_model() {
+    let rng = &mut tensor::rng(0);
+    let x = Var::constant(Tensor::ones(&[1, 2], DType::F64));
+    let mut encoder = Linear::new(2, 2, LinearInit::XavierUniform, DType::F64, rng);
+    let mut head = Linear::new(2, 2, LinearInit::XavierUniform, DType::F64, rng);
+    let mut other_names = Pair::new(DType::F64);
+    let grads_of = |encoder: &Linear, head: &Linear| {
+        let ctx = &mut Context::eval();
+        let y = head
+            .forward(&encoder.forward(&x, ctx).unwrap(), ctx)
+            .unwrap();
+        y.square().unwrap().sum_all().unwrap().backward().unwrap()
+    };
+    let optimizers: [Box<dyn Fn() -> Box<dyn Optimizer>>; 2] = [
+        Box::new(|| Box::new(Sgd::new(0.9))),
+        Box::new(|| Box::new(AdamW::new(0.9, 0.999, 1e-8, 0.0))),
+    ];
+    for make in optimizers {
+        let mut optimizer = make();
+        for _ in 0..2 {
+            let grads = grads_of(&encoder, &head);
+            optimizer.step(&mut encoder, &grads, 0.1).unwrap();
+        }
+        let grads = grads_of(&encoder, &head);
+        let before = values(head.weight.value());
+        let err = optimizer
+            .step(&mut head, &grads, 0.1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "the optimizer's state for bias belongs to another parameter of that name"
+            ) && err.contains("an optimizer steps one model"),
+            "{err}"
+        );
+        assert_eq!(values(head.weight.value()), before, "nothing moved");
+        let grads = other_names.grads(&[1.0, 2.0], Some(&[3.0]));
+        let err = optimizer
+            .step(&mut other_names, &grads, 0.1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "the optimizer holds state for bias, which is no parameter of the model given"
+            ),
+            "{err}"
+        );
+        // The model itself still steps, after a move and a new value.
+        encoder.to_device(&tensor::Device::Cpu).unwrap();
+        encoder.bias.set_value(Tensor::zeros(&[2], DType::F64));
+        let grads = grads_of(&encoder, &head);
+        optimizer.step(&mut encoder, &grads, 0.1).unwrap();
+        // Restored into a new optimizer, the state is the next model's to claim.
+        let (steps, state) = optimizer.state();
+        let mut restored = make();
+        restored.load_state(steps, state).unwrap();
+        let grads = grads_of(&encoder, &head);
+        restored.step(&mut head, &grads, 0.1).unwrap();
+    }
+}
+
 /// `set_frozen` matches whole name components: `blocks.1` is not `blocks.10`.
 #[test]
 fn set_frozen_matches_whole_names() {
