@@ -1,8 +1,9 @@
 //! Host buffers whose size comes from the caller, allocated without aborting.
 //!
 //! Rust's `Vec` ends the process when the allocator refuses it. Where a buffer's size is the
-//! user's to choose (`Tensor::zeros(&[1 << 40])`, random tensors, one-hot targets), that is an
-//! error the caller can handle instead: [`Error::OutOfMemory`], naming the operation and the size.
+//! user's to choose (`Tensor::zeros(&[1 << 40])`, random tensors, one-hot targets, the output of
+//! an op on a broadcast view of terabytes), that is an error the caller can handle instead:
+//! [`Error::OutOfMemory`], naming the operation and the size.
 
 use crate::{Error, Result};
 

@@ -70,4 +70,61 @@ fn display_is_readable() {
         shown.ends_with("shape=[2, 2], dtype=f32, device=cpu)"),
         "{shown}"
     );
+    // The precision asked for; long axes show their first and last three entries.
+    assert!(format!("{:.8}", t(&[1e-8], &[1])).starts_with("tensor([0.00000001]"));
+    let long = Tensor::arange(0.0, 24.0, 1.0, DType::F64)
+        .unwrap()
+        .reshape(&[2, 12])
+        .unwrap();
+    assert_eq!(
+        format!("{long:.0}"),
+        "tensor([[0, 1, 2, ..., 9, 10, 11],\n        [12, 13, 14, ..., 21, 22, 23]], \
+         shape=[2, 12], dtype=f64, device=cpu)"
+    );
+    // A view of 2⁴⁰ elements is read in the 36 values shown, not copied whole.
+    let huge = Tensor::scalar(1.0, DType::F32)
+        .broadcast_to(&[1 << 20, 1 << 20])
+        .unwrap();
+    assert!(
+        huge.to_string()
+            .starts_with("tensor([[1.0000, 1.0000, 1.0000, ..., 1.0000, 1.0000, 1.0000],"),
+        "{huge}"
+    );
+}
+
+/// Materializing a view larger than the host's memory is an out-of-memory error naming the
+/// op, as for `zeros` (it used to end the process: `vec!` aborts when refused).
+#[test]
+fn materializing_a_huge_view_is_an_error() {
+    // 2⁵⁰ elements: more than any address space, whatever the kernel's overcommit policy.
+    let huge = Tensor::scalar(1.0, DType::F32)
+        .broadcast_to(&[1 << 25, 1 << 25])
+        .unwrap();
+    let named = |result: tensor::Result<Tensor>, op: &str| {
+        let err = result.unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{op}: out of memory: {} bytes", 4u64 << 50)),
+            "{err}"
+        );
+    };
+    named(huge.exp(), "exp");
+    named(huge.add(&huge), "add");
+    named(huge.mul_scalar(2.0), "mul");
+    let pairs = Tensor::scalar(1.0, DType::F32)
+        .broadcast_to(&[1 << 25, 1 << 25, 2])
+        .unwrap();
+    named(pairs.sum(&[2], false), "sum");
+    named(pairs.argmax(2, false), "argmax");
+    named(huge.contiguous(), "identity");
+    named(
+        huge.narrow(1, 0, 1)
+            .unwrap()
+            .matmul(&huge.narrow(0, 0, 1).unwrap()),
+        "matmul",
+    );
+    assert!(huge
+        .to_vec::<f32>()
+        .unwrap_err()
+        .to_string()
+        .contains("out of memory"));
 }

@@ -12,6 +12,8 @@ use std::sync::Mutex;
 
 /// Buffers smaller than this many bytes go straight to the allocator (it is fast for them).
 const MIN_POOLED_BYTES: usize = 64 * 1024;
+/// Outputs of at least this many bytes are allocated fallibly ([`CpuBuffer::try_for_overwrite`]).
+const FALLIBLE_FROM_BYTES: usize = 256 << 20;
 /// The pool keeps at most this many bytes of idle buffers; beyond it, freed buffers are released.
 const MAX_POOLED_BYTES: usize = 2 << 30;
 
@@ -46,6 +48,23 @@ impl<T: Element> CpuBuffer<T> {
         })
     }
 
+    /// [`CpuBuffer::for_overwrite`] for a size a view chose (a broadcast view of a scalar can
+    /// stand for terabytes): [`crate::Error::OutOfMemory`] for `op` when the host cannot hold
+    /// it, where `for_overwrite` would end the process. Buffers under [`FALLIBLE_FROM_BYTES`]
+    /// come from `for_overwrite`, whose zeros the allocator provides lazily (the fallible path
+    /// writes its zeros).
+    pub fn try_for_overwrite(op: &'static str, len: usize) -> crate::Result<Self> {
+        if len.saturating_mul(std::mem::size_of::<T>()) < FALLIBLE_FROM_BYTES {
+            return Ok(Self::for_overwrite(len));
+        }
+        match Self::recycled(len) {
+            Some(buffer) => Ok(buffer),
+            None => Ok(CpuBuffer {
+                data: crate::filled_vec(op, len, T::zero())?,
+            }),
+        }
+    }
+
     /// A buffer of `len` copies of `value`.
     pub fn filled(len: usize, value: T) -> Self {
         let mut buffer = Self::for_overwrite(len);
@@ -65,6 +84,11 @@ impl<T: Element> CpuBuffer<T> {
                 data: crate::filled_vec(op, len, value)?,
             }),
         }
+    }
+
+    /// The elements, taken out of the buffer (which then goes to no pool).
+    pub fn into_vec(mut self) -> Vec<T> {
+        std::mem::take(&mut self.data)
     }
 
     /// An idle pooled buffer of exactly `len` elements, if there is one (large buffers only).

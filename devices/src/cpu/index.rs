@@ -2,7 +2,7 @@
 
 use super::map::combine_into;
 use super::CpuBuffer;
-use crate::{Element, Layout};
+use crate::{Element, Layout, Result};
 
 /// `y[.., j, ..] = x[.., indices[j], ..]` along `axis`.
 pub fn index_select<T: Element>(
@@ -10,11 +10,11 @@ pub fn index_select<T: Element>(
     layout: &Layout,
     axis: usize,
     indices: &[u32],
-) -> CpuBuffer<T> {
+) -> Result<CpuBuffer<T>> {
     let mut out_shape = layout.shape().to_vec();
     out_shape[axis] = indices.len();
     let out_layout = Layout::contiguous(&out_shape);
-    let mut out = CpuBuffer::for_overwrite(out_layout.numel());
+    let mut out = CpuBuffer::try_for_overwrite("index_select", out_layout.numel())?;
     for (j, &index) in indices.iter().enumerate() {
         let src = layout
             .narrow(axis, index as usize, 1)
@@ -22,7 +22,7 @@ pub fn index_select<T: Element>(
         let dst = out_layout.narrow(axis, j, 1).expect("j is in range");
         combine_into(x, &src, &mut out, &dst, |_, s| s);
     }
-    out
+    Ok(out)
 }
 
 /// `dst[.., indices[j], ..] += src[.., j, ..]` along `axis` of the contiguous `dst`.

@@ -4,7 +4,7 @@ use super::isa::per_isa;
 use super::parallel::for_each_chunk;
 use super::CpuBuffer;
 use crate::ops::{BinaryOp, UnaryOp};
-use crate::{Element, Layout, Walk};
+use crate::{Element, Layout, Result, Walk};
 
 per_isa! {
     /// `dst[i] = Op(src[i·stride])`.
@@ -60,14 +60,14 @@ per_isa! {
 }
 
 /// `y = Op(x)` over the elements of `layout`, written contiguously.
-pub fn unary<T: Element, Op: UnaryOp>(x: &[T], layout: &Layout) -> CpuBuffer<T> {
-    let mut out = CpuBuffer::for_overwrite(layout.numel());
+pub fn unary<T: Element, Op: UnaryOp>(x: &[T], layout: &Layout) -> Result<CpuBuffer<T>> {
+    let mut out = CpuBuffer::try_for_overwrite(Op::NAME, layout.numel())?;
     if let Some(range) = layout.contiguous_range() {
         let src = &x[range];
         for_each_chunk(&mut out, 1, |start, dst| {
             map_run::<T, Op>(dst, &src[start..], 1)
         });
-        return out;
+        return Ok(out);
     }
     let walk = Walk::new([layout]);
     let [stride] = walk.inner_strides();
@@ -80,7 +80,7 @@ pub fn unary<T: Element, Op: UnaryOp>(x: &[T], layout: &Layout) -> CpuBuffer<T> 
             )
         });
     });
-    out
+    Ok(out)
 }
 
 /// `z = Op(a, b)` over two same-shaped layouts (stride 0 where broadcast), written contiguously.
@@ -89,14 +89,14 @@ pub fn binary<T: Element, Op: BinaryOp>(
     a_layout: &Layout,
     b: &[T],
     b_layout: &Layout,
-) -> CpuBuffer<T> {
-    let mut out = CpuBuffer::for_overwrite(a_layout.numel());
+) -> Result<CpuBuffer<T>> {
+    let mut out = CpuBuffer::try_for_overwrite(Op::NAME, a_layout.numel())?;
     if let (Some(ra), Some(rb)) = (a_layout.contiguous_range(), b_layout.contiguous_range()) {
         let (a, b) = (&a[ra], &b[rb]);
         for_each_chunk(&mut out, 1, |start, dst| {
             zip_run::<T, Op>(dst, &a[start..], 1, &b[start..], 1)
         });
-        return out;
+        return Ok(out);
     }
     let walk = Walk::new([a_layout, b_layout]);
     let [sa, sb] = walk.inner_strides();
@@ -106,14 +106,18 @@ pub fn binary<T: Element, Op: BinaryOp>(
             zip_run::<T, Op>(dst, &a[oa..], sa, &b[ob..], sb)
         });
     });
-    out
+    Ok(out)
 }
 
 /// `z = Op(x, value)` over the elements of `layout`, written contiguously.
-pub fn binary_scalar<T: Element, Op: BinaryOp>(x: &[T], layout: &Layout, value: T) -> CpuBuffer<T> {
+pub fn binary_scalar<T: Element, Op: BinaryOp>(
+    x: &[T],
+    layout: &Layout,
+    value: T,
+) -> Result<CpuBuffer<T>> {
     let walk = Walk::new([layout]);
     let [stride] = walk.inner_strides();
-    let mut out = CpuBuffer::for_overwrite(layout.numel());
+    let mut out = CpuBuffer::try_for_overwrite(Op::NAME, layout.numel())?;
     let value = [value];
     for_each_chunk(&mut out, 1, |start, dst| {
         walk.runs(start..start + dst.len(), |pos, len, [offset]| {
@@ -121,7 +125,7 @@ pub fn binary_scalar<T: Element, Op: BinaryOp>(x: &[T], layout: &Layout, value: 
             zip_run::<T, Op>(dst, &x[offset..], stride, &value, 0)
         });
     });
-    out
+    Ok(out)
 }
 
 /// `dst[dst_layout] = combine(dst[dst_layout], src[src_layout])`, element by element, on the

@@ -15,7 +15,7 @@
 //!   in other orders; row blocks are never made that small ([`row_blocks`]).
 
 use super::CpuBuffer;
-use crate::{Element, Layout, Walk};
+use crate::{Element, Layout, Result, Walk};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -129,7 +129,12 @@ impl Gemm {
 ///
 /// Work is split over batch entries when there are enough of them, otherwise over blocks of rows
 /// of each product, so both "many small heads" and "one big projection" use every core.
-pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout) -> CpuBuffer<T> {
+pub fn matmul<T: Element>(
+    a: &[T],
+    a_layout: &Layout,
+    b: &[T],
+    b_layout: &Layout,
+) -> Result<CpuBuffer<T>> {
     let rank = a_layout.rank();
     let (m, k, n) = (
         a_layout.shape()[rank - 2],
@@ -161,11 +166,11 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
         offsets.extend((0..len).map(|i| (oa + i * sa, ob + i * sb)));
     });
 
-    let mut out = CpuBuffer::for_overwrite(offsets.len() * m * n);
+    let mut out = CpuBuffer::try_for_overwrite("matmul", offsets.len() * m * n)?;
     let threads = rayon::current_num_threads();
     let flops = offsets.len() * m * n * k;
     if m * n == 0 {
-        return out;
+        return Ok(out);
     }
     if flops < PARALLEL_FLOPS || threads == 1 {
         for (c, &(oa, ob)) in out.chunks_mut(m * n).zip(&offsets) {
@@ -194,7 +199,7 @@ pub fn matmul<T: Element>(a: &[T], a_layout: &Layout, b: &[T], b_layout: &Layout
                     .for_each(|(rows, part)| gemm.run(a, oa, b, ob, rows, part));
             });
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -227,6 +232,7 @@ mod tests {
             .unwrap();
         pool.install(|| {
             matmul(&a, &la, &b, &lb)
+                .unwrap()
                 .iter()
                 .map(|v| v.to_bits())
                 .collect()
@@ -288,7 +294,8 @@ mod tests {
                 &Layout::contiguous(&[m, k]),
                 &b,
                 &Layout::contiguous(&[k, n]),
-            );
+            )
+            .unwrap();
             let block = k_block(k, n);
             for i in 0..m {
                 for j in 0..n {

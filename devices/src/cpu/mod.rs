@@ -44,7 +44,7 @@ impl Backend for Cpu {
     fn to_host<T: Element>(&self, x: &CpuBuffer<T>, layout: &Layout) -> Result<Vec<T>> {
         match layout.contiguous_range() {
             Some(range) => Ok(x[range].to_vec()),
-            None => Ok(map::unary::<T, Identity>(x, layout).to_vec()),
+            None => Ok(map::unary::<T, Identity>(x, layout)?.into_vec()),
         }
     }
 
@@ -57,7 +57,7 @@ impl Backend for Cpu {
         x: &CpuBuffer<T>,
         layout: &Layout,
     ) -> Result<CpuBuffer<T>> {
-        Ok(map::unary::<T, Op>(x, layout))
+        map::unary::<T, Op>(x, layout)
     }
 
     fn binary<T: Element, Op: BinaryOp>(
@@ -67,7 +67,7 @@ impl Backend for Cpu {
         b: &CpuBuffer<T>,
         b_layout: &Layout,
     ) -> Result<CpuBuffer<T>> {
-        Ok(map::binary::<T, Op>(a, a_layout, b, b_layout))
+        map::binary::<T, Op>(a, a_layout, b, b_layout)
     }
 
     fn binary_scalar<T: Element, Op: BinaryOp>(
@@ -76,7 +76,7 @@ impl Backend for Cpu {
         layout: &Layout,
         value: T,
     ) -> Result<CpuBuffer<T>> {
-        Ok(map::binary_scalar::<T, Op>(x, layout, value))
+        map::binary_scalar::<T, Op>(x, layout, value)
     }
 
     fn reduce<T: Element, Op: ReduceOp>(
@@ -85,7 +85,7 @@ impl Backend for Cpu {
         layout: &Layout,
         axes: &[usize],
     ) -> Result<CpuBuffer<T>> {
-        Ok(reduce::reduce::<T, Op>(x, layout, axes))
+        reduce::reduce::<T, Op>(x, layout, axes)
     }
 
     fn arg_reduce<T: Element>(
@@ -95,7 +95,7 @@ impl Backend for Cpu {
         axis: usize,
         kind: ArgKind,
     ) -> Result<CpuBuffer<T>> {
-        Ok(reduce::arg_reduce(x, layout, axis, kind))
+        reduce::arg_reduce(x, layout, axis, kind)
     }
 
     fn matmul<T: Element>(
@@ -105,7 +105,7 @@ impl Backend for Cpu {
         b: &CpuBuffer<T>,
         b_layout: &Layout,
     ) -> Result<CpuBuffer<T>> {
-        Ok(matmul::matmul(a, a_layout, b, b_layout))
+        matmul::matmul(a, a_layout, b, b_layout)
     }
 
     fn copy_into<T: Element>(
@@ -128,7 +128,7 @@ impl Backend for Cpu {
         count: usize,
     ) -> Result<CpuBuffer<T>> {
         debug_assert_eq!(indices.len(), count);
-        Ok(index::index_select(x, layout, axis, indices))
+        index::index_select(x, layout, axis, indices)
     }
 
     fn index_add<T: Element>(

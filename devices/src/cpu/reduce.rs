@@ -3,7 +3,7 @@
 use super::parallel::{for_each_chunk_of_work, PARALLEL_THRESHOLD};
 use super::CpuBuffer;
 use crate::ops::{ArgKind, ReduceOp};
-use crate::{Element, Layout, Walk};
+use crate::{Element, Layout, Result, Walk};
 
 /// Longer reductions than this, per output, fold in leaves of [`LEAF_ELEMENTS`] combined pairwise;
 /// up to it, in one sequence (in `fold_run`'s eight lanes). The limit keeps every reduction of the
@@ -34,11 +34,15 @@ const LEAF_ROWS: usize = 32;
 /// ([`Cascade`]), so a sum's rounding error grows with the logarithm of its length, not with the
 /// length: in `f32`, ten million values summed in one sequence lose three significant digits, and
 /// a value broadcast to 2²⁷ elements stops growing altogether (eight lanes of 2²⁴ each).
-pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]) -> CpuBuffer<T> {
+pub fn reduce<T: Element, Op: ReduceOp>(
+    x: &[T],
+    layout: &Layout,
+    axes: &[usize],
+) -> Result<CpuBuffer<T>> {
     let (kept, reduced) = layout.split_reduced(axes);
     let kept_walk = Walk::new([&kept]);
     let reduced_walk = Walk::new([&reduced]);
-    let mut out = CpuBuffer::for_overwrite(kept.numel());
+    let mut out = CpuBuffer::try_for_overwrite(Op::NAME, kept.numel())?;
     let last_non_unit = (0..layout.rank()).rev().find(|&a| layout.shape()[a] != 1);
     let inner_is_reduced = last_non_unit.is_none_or(|a| axes.contains(&a));
     if inner_is_reduced {
@@ -138,7 +142,7 @@ pub fn reduce<T: Element, Op: ReduceOp>(x: &[T], layout: &Layout, axes: &[usize]
             }
         });
     }
-    out
+    Ok(out)
 }
 
 /// Pairwise (cascade) combination of a stream of partial results, joined as the carries of a
@@ -217,7 +221,7 @@ pub fn arg_reduce<T: Element>(
     layout: &Layout,
     axis: usize,
     kind: ArgKind,
-) -> CpuBuffer<T> {
+) -> Result<CpuBuffer<T>> {
     let (kept, _) = layout.split_reduced(&[axis]);
     let kept_walk = Walk::new([&kept]);
     let [kept_stride] = kept_walk.inner_strides();
@@ -229,7 +233,11 @@ pub fn arg_reduce<T: Element>(
         ArgKind::Max => candidate > best,
         ArgKind::Min => candidate < best,
     };
-    let mut out = CpuBuffer::for_overwrite(kept.numel());
+    let op = match kind {
+        ArgKind::Max => "argmax",
+        ArgKind::Min => "argmin",
+    };
+    let mut out = CpuBuffer::try_for_overwrite(op, kept.numel())?;
     kept_walk.runs(0..kept.numel(), |pos, len, [base]| {
         for i in 0..len {
             let origin = base + i * kept_stride;
@@ -242,7 +250,7 @@ pub fn arg_reduce<T: Element>(
             out[pos + i] = T::from_f64(best_index as f64);
         }
     });
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -264,7 +272,7 @@ mod tests {
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| reduce::<f32, Sum>(x, &layout, &[axis]).to_vec())
+        pool.install(|| reduce::<f32, Sum>(x, &layout, &[axis]).unwrap().to_vec())
     }
 
     #[test]
@@ -315,7 +323,7 @@ mod tests {
         let tenth = [0.1f32];
         let n = 50_000_003;
         let broadcast = Layout::contiguous(&[1]).broadcast_to(&[n]).unwrap();
-        let got = reduce::<f32, Sum>(&tenth, &broadcast, &[0])[0] as f64;
+        let got = reduce::<f32, Sum>(&tenth, &broadcast, &[0]).unwrap()[0] as f64;
         let want = f64::from(0.1f32) * n as f64;
         assert!((got - want).abs() <= 1e-5 * want, "{got} vs {want}");
 
@@ -323,7 +331,9 @@ mod tests {
         let x: Vec<f32> = (0..rows * cols)
             .map(|i| (i % 1000) as f32 / 1000.0)
             .collect();
-        let sums = reduce::<f32, Sum>(&x, &Layout::contiguous(&[rows, cols]), &[0]).to_vec();
+        let sums = reduce::<f32, Sum>(&x, &Layout::contiguous(&[rows, cols]), &[0])
+            .unwrap()
+            .to_vec();
         for (c, got) in sums.iter().enumerate() {
             let want: f64 = (0..rows).map(|r| f64::from(x[r * cols + c])).sum();
             let error = (f64::from(*got) - want).abs();
@@ -336,10 +346,11 @@ mod tests {
     fn short_reductions_fold_in_one_sequence() {
         let x = values(ONE_SEQUENCE_ELEMENTS);
         let sequence = |x: &[f32]| fold_run::<f32, Sum>(0.0, x, 0, x.len(), 1);
-        let one_leaf = reduce::<f32, Sum>(&x, &Layout::contiguous(&[x.len()]), &[0])[0];
+        let one_leaf = reduce::<f32, Sum>(&x, &Layout::contiguous(&[x.len()]), &[0]).unwrap()[0];
         assert_eq!(one_leaf.to_bits(), sequence(&x).to_bits());
         let rows = ONE_SEQUENCE_ROWS;
-        let columns = reduce::<f32, Sum>(&x[..2 * rows], &Layout::contiguous(&[rows, 2]), &[0]);
+        let columns =
+            reduce::<f32, Sum>(&x[..2 * rows], &Layout::contiguous(&[rows, 2]), &[0]).unwrap();
         let in_order = (0..rows).fold(0.0f32, |a, r| a + x[2 * r]);
         assert_eq!(columns[0].to_bits(), in_order.to_bits());
     }
