@@ -41,6 +41,7 @@ ops! {
     PowScalar => "pow_scalar",
     AddScalar => "add_scalar",
     MulScalar => "mul_scalar",
+    DivScalar => "div_scalar",
     Add => "add",
     Sub => "sub",
     Mul => "mul",

@@ -150,6 +150,7 @@ fn check(
         Op::PowScalar => unary!(inputs.positive(&[a, b]), |x| x.pow_scalar(-1.5)),
         Op::AddScalar => unary!(inputs.signed(&[a, b]), |x| x.add_scalar(3.0)),
         Op::MulScalar => unary!(inputs.signed(&[a, b]), |x| x.mul_scalar(-2.5)),
+        Op::DivScalar => unary!(inputs.signed(&[a, b]), |x| x.div_scalar(-0.3)),
         // Binary ops broadcast a [b] row against [a, b], so the central un-broadcasting is checked.
         Op::Add => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x
             .add(&y.sum(&[0], false)?)),

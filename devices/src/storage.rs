@@ -66,7 +66,9 @@ enum IndexData {
     OpenCl(OpenCl, <OpenCl as Backend>::Indices),
 }
 
-/// Element types know how to wrap and unwrap their buffers in `Typed`.
+/// The element types a tensor holds (`f32`, `f64`): they know how to wrap and unwrap their
+/// buffers in `Typed`. Code generic over a tensor's elements (`Tensor::from_vec::<T>`) bounds `T`
+/// by it; `tensor` re-exports it.
 pub trait TypedElement: Element {
     fn wrap<B: Backend>(buffer: B::Buffer<Self>) -> Typed<B>;
     fn unwrap<B: Backend>(typed: &Typed<B>) -> Option<&B::Buffer<Self>>;

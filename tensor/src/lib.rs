@@ -6,7 +6,9 @@
 //! allocates a fresh contiguous result through the device's kernels.
 //!
 //! Every op validates its arguments and returns [`Result`]; messages name the op and the shapes,
-//! e.g. `matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ`.
+//! e.g. `matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ`. The CPU constructors
+//! `zeros`, `ones`, `full`, `rand` and `randn` are the exception, for brevity in examples and
+//! tests: they panic where their `_on` forms (`zeros_on`, …) return the error.
 //!
 //! Tensors hold `f32` (training) or `f64` (gradient checks), chosen at run time by [`DType`], on
 //! a [`Device`]: the CPU, or an OpenCL device (constructors ending in `_on` take one).
@@ -44,7 +46,7 @@ mod view;
 
 pub use devices::{
     checked_numel, filled_vec, test_devices, transfers, AdamWStep, DType, Device, Element, Error,
-    Indices, LayerNormGrads, LayerNormOutput, Result, Transfers,
+    Indices, LayerNormGrads, LayerNormOutput, Result, Transfers, TypedElement,
 };
 pub use matmul::matmul_shape;
 pub use tensor::Tensor;

@@ -260,6 +260,40 @@ impl Var {
         ))
     }
 
+    /// `y = x − c` (as [`Var::add_scalar`] of `−c`: the same value, bit for bit); `dx = g`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// assert_eq!(x.sub_scalar(0.5)?.value().to_vec_f64()?, [0.5, 1.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn sub_scalar(&self, c: f64) -> Result<Var> {
+        self.add_scalar(-c)
+    }
+
+    /// `y = x / c` (a division, which `x·(1/c)` would round differently); `dx = g / c`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 3.0], &[2], DType::F64)?);
+    /// let y = x.div_scalar(3.0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [1.0 / 3.0, 1.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0 / 3.0; 2]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn div_scalar(&self, c: f64) -> Result<Var> {
+        Ok(Var::record(
+            Op::DivScalar,
+            self.value().div_scalar(c)?,
+            &[self],
+            move |g, _| Ok(vec![Some(g.div_scalar(c)?)]),
+        ))
+    }
+
     /// `y = c·x`; `dx = c·g`.
     ///
     /// ```

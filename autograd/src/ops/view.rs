@@ -106,6 +106,34 @@ impl Var {
         self.permute(&axes)
     }
 
+    /// The last two axes swapped (each matrix of a batch transposed), as [`Var::transpose`] of
+    /// them; an error below two axes, naming the shape.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::arange(0.0, 6.0, 1.0, DType::F64)?.reshape(&[2, 3])?);
+    /// assert_eq!(x.t()?.value().to_vec_f64()?, [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn t(&self) -> Result<Var> {
+        self.value().t()?;
+        self.transpose(self.rank() - 2, self.rank() - 1)
+    }
+
+    /// Every axis collapsed into one, as [`Var::reshape`] to `[numel]`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::ones(&[2, 3], DType::F64));
+    /// assert_eq!(x.flatten_all()?.shape(), [6]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn flatten_all(&self) -> Result<Var> {
+        self.reshape(&[self.value().numel()])
+    }
+
     /// `y = x[.., start..start+len, ..]` along `axis`; `dx` is `g` placed at that range, zeros
     /// elsewhere.
     ///
