@@ -193,7 +193,8 @@ impl Var {
     /// Nodes are visited in decreasing creation order, which is a reverse topological order: a
     /// node is created after its inputs, so when it is visited every node that consumed it has
     /// already contributed its share. Each rule runs once and its saved tensors are then freed, so
-    /// a graph can be back-propagated only once.
+    /// a graph can be back-propagated only once. A loss that depends on no parameter (computed
+    /// under [`no_grad`](crate::no_grad), or from constants only) is an error, as in PyTorch.
     ///
     /// ```
     /// use autograd::Var;
@@ -204,6 +205,8 @@ impl Var {
     /// let grads = f.backward()?;
     /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [5.0, 7.0]); // 2x + 1
     /// assert!(x.mul(&x)?.backward().is_err(), "the loss must be a scalar");
+    /// let constant = autograd::no_grad(|| x.mul(&x)?.sum_all())?;
+    /// assert!(constant.backward().is_err(), "nothing to differentiate");
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn backward(&self) -> Result<Gradients> {
@@ -218,7 +221,12 @@ impl Var {
         }
         let mut gradients = Gradients::default();
         let Some(root) = self.node() else {
-            return Ok(gradients);
+            // As PyTorch: an empty set of gradients would let a step silently train nothing.
+            return Err(Error::invalid(
+                "backward",
+                "the loss depends on no parameter (computed under no_grad, or from constants \
+                 and frozen parameters only): there is nothing to differentiate",
+            ));
         };
         let mut pending: HashMap<u64, Tensor> = HashMap::new();
         pending.insert(root.id, self.value().ones_like()?);

@@ -11,6 +11,26 @@ fn grad_of(grads: &autograd::Gradients, v: &Var) -> Vec<f64> {
     grads.get(v).expect("a gradient").to_vec_f64().unwrap()
 }
 
+/// An empty stack and a loss with nothing to differentiate are errors naming themselves.
+#[test]
+fn an_empty_stack_and_a_constant_loss_are_named() {
+    assert_eq!(
+        Var::stack(&[], 0).unwrap_err().to_string(),
+        "stack: needs at least one tensor"
+    );
+    let w = Var::parameter(Tensor::ones(&[2], DType::F64));
+    let loss = no_grad(|| w.square()?.sum_all()).unwrap();
+    let err = loss
+        .backward()
+        .err()
+        .expect("nothing to differentiate")
+        .to_string();
+    assert!(
+        err.starts_with("backward: the loss depends on no parameter"),
+        "{err}"
+    );
+}
+
 #[test]
 fn fan_out_accumulates() {
     // y = Σ x·x + 3x  ⇒  dy/dx = 2x + 3.

@@ -21,7 +21,22 @@ use tensor::Result;
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn cross_entropy_with_labels(logits: &Var, labels: &[usize], smoothing: f64) -> Result<Var> {
-    let classes = logits.shape().last().copied().unwrap_or(0);
+    let [batch, classes] = logits.shape()[..] else {
+        return Err(tensor::Error::shape(
+            "cross_entropy_with_labels",
+            format!("logits {:?} must be [batch, classes]", logits.shape()),
+        ));
+    };
+    if labels.len() != batch {
+        return Err(tensor::Error::shape(
+            "cross_entropy_with_labels",
+            format!(
+                "{} labels for logits {:?}: one label per row",
+                labels.len(),
+                logits.shape()
+            ),
+        ));
+    }
     let targets =
         one_hot(labels, classes, logits.value().dtype())?.to_device(&logits.value().device())?;
     logits.softmax_cross_entropy(&targets, smoothing)

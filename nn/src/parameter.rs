@@ -15,10 +15,13 @@ use tensor::{Device, Result, Tensor};
 /// let mut w = Parameter::new(Tensor::from_f64s(&[2.0], &[1], DType::F64)?);
 /// let grads = w.var().square()?.sum_all()?.backward()?;
 /// assert_eq!(grads.get(w.leaf()).unwrap().to_vec_f64()?, [4.0]);
-/// // Frozen, it enters the graph as a constant and gets no gradient.
+/// // Frozen, it enters the graph as a constant and gets no gradient (a loss of it alone has
+/// // nothing to differentiate).
 /// w.set_frozen(true);
-/// let grads = w.var().square()?.sum_all()?.backward()?;
-/// assert!(grads.get(w.leaf()).is_none());
+/// let v = Parameter::new(Tensor::from_f64s(&[1.0], &[1], DType::F64)?);
+/// let grads = w.var().mul(&v.var())?.sum_all()?.backward()?;
+/// assert!(grads.get(w.leaf()).is_none() && grads.get(v.leaf()).is_some());
+/// assert!(w.var().square()?.sum_all()?.backward().is_err());
 /// # Ok::<(), tensor::Error>(())
 /// ```
 #[derive(Debug)]

@@ -953,6 +953,27 @@ fn an_optimizer_refuses_a_second_model() {
     }
 }
 
+/// Labels that do not fit the logits are named as such, not as a target the user never made.
+#[test]
+fn labels_that_do_not_fit_the_logits_are_named() {
+    let logits = Var::parameter(Tensor::zeros(&[2, 3], DType::F64));
+    let err = nn::loss::cross_entropy_with_labels(&logits, &[0, 1, 2], 0.0)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "cross_entropy_with_labels: 3 labels for logits [2, 3]: one label per row"
+    );
+    let scalar = Var::parameter(Tensor::scalar(0.0, DType::F64));
+    let err = nn::loss::cross_entropy_with_labels(&scalar, &[0], 0.0)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "cross_entropy_with_labels: logits [] must be [batch, classes]"
+    );
+}
+
 /// `set_frozen` matches whole name components: `blocks.1` is not `blocks.10`.
 #[test]
 fn set_frozen_matches_whole_names() {

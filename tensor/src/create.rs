@@ -98,8 +98,8 @@ impl Tensor {
     /// A CPU tensor of `shape` filled with `value`.
     ///
     /// # Panics
-    /// When the shape has more elements than `usize` can count; [`Tensor::full_on`] returns an
-    /// error instead.
+    /// When the shape has more elements than `usize` can count, or more than the host's memory
+    /// can hold; [`Tensor::full_on`] returns these as errors instead.
     ///
     /// ```
     /// use tensor::{DType, Device, Tensor};
@@ -183,7 +183,7 @@ impl Tensor {
         Tensor::full_on(self.shape(), 1.0, self.dtype(), &self.device())
     }
 
-    /// A 0-dimensional CPU tensor holding `value`.
+    /// A 0-dimensional CPU tensor holding `value` (it cannot fail: one element).
     ///
     /// ```
     /// use tensor::{DType, Device, Tensor};
@@ -257,7 +257,8 @@ impl Tensor {
     }
 
     /// A CPU tensor of independent uniform samples from `[low, high)` (panics like
-    /// [`Tensor::full`]).
+    /// [`Tensor::full`], and on bounds that are not finite or with `low > high`;
+    /// [`Tensor::rand_on`] returns each of these as an error).
     ///
     /// ```
     /// use tensor::{DType, Device, Tensor};
@@ -297,7 +298,9 @@ impl Tensor {
     }
 
     /// A CPU tensor of independent normal samples with the given mean and standard deviation
-    /// (panics like [`Tensor::full`]).
+    /// (panics like [`Tensor::full`], and on a mean that is not finite or a standard deviation
+    /// that is negative or not finite; [`Tensor::randn_on`] returns each of these as an
+    /// error).
     ///
     /// ```
     /// use tensor::{DType, Device, Tensor};

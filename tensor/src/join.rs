@@ -158,8 +158,12 @@ impl Tensor {
     pub fn narrow_into(&self, shape: &[usize], axis: usize, start: usize) -> Result<Tensor> {
         let len = checked_numel("narrow_into", shape)?;
         let out = Layout::contiguous(shape);
-        let expected = out.narrow(axis, start, self.dim(axis)?)?;
-        if expected.shape() != self.shape() {
+        let fits = self.rank() == shape.len()
+            && axis < shape.len()
+            && out
+                .narrow(axis, start, self.shape()[axis])
+                .is_ok_and(|part| part.shape() == self.shape());
+        if !fits {
             return Err(Error::shape(
                 "narrow_into",
                 format!(
@@ -169,6 +173,7 @@ impl Tensor {
                 ),
             ));
         }
+        let expected = out.narrow(axis, start, self.shape()[axis])?;
         let mut storage = Storage::full(&self.device(), self.dtype(), len, 0.0)?;
         storage.copy_from(&expected, self.storage(), self.layout())?;
         Ok(Tensor::from_storage(storage, shape))

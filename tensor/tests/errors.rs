@@ -270,6 +270,17 @@ fn concat_and_stack_mismatches() {
         &["f32", "f64"],
     );
     assert_names(&msg(Tensor::stack(&[], 0)), "stack", &[]);
+    // narrow_into names itself and both shapes, whatever is wrong (the axis, the range).
+    for (shape, axis, start) in [
+        (&[2, 3][..], 4, 0),
+        (&[1, 3][..], 0, 0),
+        (&[2, 3, 1][..], 0, 0),
+    ] {
+        assert_eq!(
+            msg(z(&[2, 3]).narrow_into(shape, axis, start)),
+            format!("narrow_into: [2, 3] does not fit at {start} along axis {axis} of {shape:?}")
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Concatenation, stacking and gathering, with their gradients.
 
 use crate::{Op, Var};
-use tensor::{Indices, Result, Tensor};
+use tensor::{Error, Indices, Result, Tensor};
 
 impl Var {
     /// `y = concat(x₀, x₁, …)` along `axis`; `dxᵢ` is the slice of `g` where `xᵢ` landed.
@@ -53,6 +53,9 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn stack(vars: &[Var], axis: usize) -> Result<Var> {
+        if vars.is_empty() {
+            return Err(Error::shape("stack", "needs at least one tensor"));
+        }
         let expanded = vars
             .iter()
             .map(|v| v.unsqueeze(axis))
