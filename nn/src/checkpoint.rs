@@ -216,8 +216,8 @@ impl Checkpoint {
         }
     }
 
-    /// Writes the checkpoint as a safetensors file, atomically (see the module docs). Metadata
-    /// may not use the reserved keys.
+    /// Writes the checkpoint as a safetensors file, atomically (see the module docs), creating
+    /// the folders above it that do not exist yet. Metadata may not use the reserved keys.
     pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
         if let Some(key) = [FORMAT_KEY, VERSION_KEY, CHECKSUM_KEY]
             .into_iter()

@@ -7,18 +7,51 @@ use std::fmt;
 const SUMMARIZE_ABOVE: usize = 10;
 const EDGE: usize = 3;
 
+/// How the values are written: with a fixed number of decimals, or in scientific notation with
+/// that many (as PyTorch does when the values span orders of magnitude the decimals would lose).
+#[derive(Clone, Copy)]
+struct Notation {
+    decimals: usize,
+    scientific: bool,
+}
+
+impl Notation {
+    /// Scientific when a finite nonzero value is below `10⁻⁴` or at least `10⁸` in magnitude,
+    /// or the largest is more than `1000` times the smallest.
+    fn for_values(values: &[f64], decimals: usize) -> Notation {
+        let magnitudes = values
+            .iter()
+            .map(|v| v.abs())
+            .filter(|m| m.is_finite() && *m > 0.0);
+        let (least, most) =
+            magnitudes.fold((f64::INFINITY, 0.0f64), |(l, m), v| (l.min(v), m.max(v)));
+        let scientific = most > 0.0 && (least < 1e-4 || most >= 1e8 || most / least > 1e3);
+        Notation {
+            decimals,
+            scientific,
+        }
+    }
+
+    fn write(self, f: &mut fmt::Formatter<'_>, value: f64) -> fmt::Result {
+        let decimals = self.decimals;
+        match self.scientific {
+            true => write!(f, "{value:.decimals$e}"),
+            false => write!(f, "{value:.decimals$}"),
+        }
+    }
+}
+
 /// `values` (row-major, of `shape`) in nested brackets; an axis marked `elided` holds only its
-/// first and last `EDGE` entries, written with `...` between them. Each value is written with
-/// `decimals` decimals.
+/// first and last `EDGE` entries, written with `...` between them.
 fn write_nested(
     f: &mut fmt::Formatter<'_>,
     values: &[f64],
     shape: &[usize],
     elided: &[bool],
-    decimals: usize,
+    notation: Notation,
 ) -> fmt::Result {
     let Some((&len, inner_shape)) = shape.split_first() else {
-        return write!(f, "{:.decimals$}", values[0]);
+        return notation.write(f, values[0]);
     };
     let inner: usize = inner_shape.iter().product();
     let shown: Vec<Option<usize>> = match elided[0] {
@@ -45,7 +78,7 @@ fn write_nested(
                 &values[i * inner..(i + 1) * inner],
                 inner_shape,
                 &elided[1..],
-                decimals,
+                notation,
             )?,
             None => f.write_str("...")?,
         }
@@ -73,7 +106,8 @@ fn summary(t: &Tensor) -> crate::Result<(Tensor, Vec<bool>)> {
     Ok((shown, elided))
 }
 
-/// Values with 4 decimals, or the precision asked for (`{:.8}`).
+/// Values with 4 decimals, or the precision asked for (`{:.8}`), in scientific notation where
+/// they span orders of magnitude ([`Notation::for_values`]).
 impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("tensor(")?;
@@ -82,7 +116,8 @@ impl fmt::Display for Tensor {
             .and_then(|(shown, elided)| Ok((shown.to_vec_f64()?, shown.shape().to_vec(), elided)));
         match read {
             Ok((values, shape, elided)) if self.numel() > 0 => {
-                write_nested(f, &values, &shape, &elided, decimals)?
+                let notation = Notation::for_values(&values, decimals);
+                write_nested(f, &values, &shape, &elided, notation)?
             }
             Ok(_) => f.write_str("[]")?,
             Err(e) => write!(f, "<unreadable: {e}>")?,

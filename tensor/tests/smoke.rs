@@ -71,7 +71,14 @@ fn display_is_readable() {
         "{shown}"
     );
     // The precision asked for; long axes show their first and last three entries.
-    assert!(format!("{:.8}", t(&[1e-8], &[1])).starts_with("tensor([0.00000001]"));
+    assert!(format!("{:.8}", t(&[0.123456789], &[1])).starts_with("tensor([0.12345679]"));
+    // Values across orders of magnitude, in scientific notation (as PyTorch writes them).
+    let wide = Tensor::from_f64s(&[1e-8, 12345678.0, -1e-5], &[3], DType::F64).unwrap();
+    assert!(
+        wide.to_string()
+            .starts_with("tensor([1.0000e-8, 1.2346e7, -1.0000e-5]"),
+        "{wide}"
+    );
     let long = Tensor::arange(0.0, 24.0, 1.0, DType::F64)
         .unwrap()
         .reshape(&[2, 12])
