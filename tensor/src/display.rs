@@ -107,7 +107,8 @@ fn summary(t: &Tensor) -> crate::Result<(Tensor, Vec<bool>)> {
 }
 
 /// Values with 4 decimals, or the precision asked for (`{:.8}`), in scientific notation where
-/// they span orders of magnitude ([`Notation::for_values`]).
+/// they span orders of magnitude (a finite nonzero value below `10⁻⁴` or at least `10⁸` in
+/// magnitude, or the largest more than `1000` times the smallest).
 impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("tensor(")?;
