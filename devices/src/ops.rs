@@ -268,3 +268,13 @@ pub enum ArgKind {
     Max,
     Min,
 }
+
+impl ArgKind {
+    /// The op's name in messages: `argmax` or `argmin`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArgKind::Max => "argmax",
+            ArgKind::Min => "argmin",
+        }
+    }
+}

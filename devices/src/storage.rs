@@ -585,10 +585,7 @@ impl Storage {
     }
 
     pub fn arg_reduce(&self, layout: &Layout, axis: usize, kind: ArgKind) -> Result<Storage> {
-        let op = match kind {
-            ArgKind::Max => "argmax",
-            ArgKind::Min => "argmin",
-        };
+        let op = kind.name();
         self.check(op, layout)?;
         layout.check_axis(op, axis)?;
         if layout.shape()[axis] == 0 {

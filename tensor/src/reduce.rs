@@ -154,13 +154,8 @@ impl Tensor {
         self.reduce::<Min>(axes, keepdim)
     }
 
-    fn arg_reduce(
-        &self,
-        op: &'static str,
-        axis: usize,
-        keepdim: bool,
-        kind: ArgKind,
-    ) -> Result<Tensor> {
+    fn arg_reduce(&self, axis: usize, keepdim: bool, kind: ArgKind) -> Result<Tensor> {
+        let op = kind.name();
         self.layout().check_axis(op, axis)?;
         if self.shape()[axis] == 0 {
             return Err(Error::shape(
@@ -203,7 +198,7 @@ impl Tensor {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn argmax(&self, axis: usize, keepdim: bool) -> Result<Tensor> {
-        self.arg_reduce("argmax", axis, keepdim, ArgKind::Max)
+        self.arg_reduce(axis, keepdim, ArgKind::Max)
     }
 
     /// The index of the first smallest element along `axis`, stored in this tensor's dtype; an
@@ -217,6 +212,6 @@ impl Tensor {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn argmin(&self, axis: usize, keepdim: bool) -> Result<Tensor> {
-        self.arg_reduce("argmin", axis, keepdim, ArgKind::Min)
+        self.arg_reduce(axis, keepdim, ArgKind::Min)
     }
 }

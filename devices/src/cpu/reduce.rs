@@ -233,11 +233,7 @@ pub fn arg_reduce<T: Element>(
         ArgKind::Max => candidate > best,
         ArgKind::Min => candidate < best,
     };
-    let op = match kind {
-        ArgKind::Max => "argmax",
-        ArgKind::Min => "argmin",
-    };
-    let mut out = CpuBuffer::try_for_overwrite(op, kept.numel())?;
+    let mut out = CpuBuffer::try_for_overwrite(kind.name(), kept.numel())?;
     kept_walk.runs(0..kept.numel(), |pos, len, [base]| {
         for i in 0..len {
             let origin = base + i * kept_stride;
