@@ -65,6 +65,9 @@ impl Gradients {
         self.by_leaf.len()
     }
 
+    /// True when the set holds no gradient: `Gradients::default()` before anything is
+    /// [accumulated](Gradients::accumulate), or once every gradient was
+    /// [removed](Gradients::remove).
     pub fn is_empty(&self) -> bool {
         self.by_leaf.is_empty()
     }

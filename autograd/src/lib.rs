@@ -36,6 +36,8 @@
 //! `examples/autograd_by_hand.rs` draws a graph and checks it by hand and by finite
 //! differences; `examples/custom_op.rs` adds an op.
 
+#![warn(missing_docs)]
+
 mod backward;
 mod gradcheck;
 mod op;

@@ -28,8 +28,11 @@ pub struct LayerNormOutput<B> {
 /// The gradients of a layer norm with respect to its input (the input's shape), scale and shift
 /// (the last axis's size each), held as [`LayerNormOutput`]'s are.
 pub struct LayerNormGrads<B> {
+    /// `∂L/∂x`, the input's shape.
     pub dx: B,
+    /// `∂L/∂γ = Σ_rows dy·x̂` with `x̂ = (x − mean)·rstd`, one per entry of the last axis.
     pub dgamma: B,
+    /// `∂L/∂β = Σ_rows dy`, one per entry of the last axis.
     pub dbeta: B,
 }
 
@@ -38,12 +41,19 @@ pub struct LayerNormGrads<B> {
 /// `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamWStep {
+    /// This step's learning rate `η`, which scales both the update and the weight decay.
     pub lr: f64,
+    /// `β₁`: the decay of the first moment, `m ← β₁·m + (1 − β₁)·g`.
     pub beta1: f64,
+    /// `β₂`: the decay of the second moment, `v ← β₂·v + (1 − β₂)·g²`.
     pub beta2: f64,
+    /// `ε`, added to `√(v/c₂)` before it divides, so a zero second moment does not divide by 0.
     pub eps: f64,
+    /// `λ`, decoupled weight decay: the parameter is first scaled by `1 − η·λ` (0 = none).
     pub weight_decay: f64,
+    /// `c₁ = 1 − β₁ᵗ` for step `t` (counted from 1), which the first moment is divided by.
     pub bias_correction1: f64,
+    /// `c₂ = 1 − β₂ᵗ` for step `t` (counted from 1), which the second moment is divided by.
     pub bias_correction2: f64,
 }
 

@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 /// Where a tensor's numbers live.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Device {
+    /// The host processor, in host memory (`cpu`); the default. Large kernels are spread over
+    /// its cores.
     #[default]
     Cpu,
     /// An OpenCL device (one context and one in-order queue).

@@ -11,21 +11,45 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Error {
     /// Shapes (or axes, or indices) that do not fit the operation.
-    Shape { op: &'static str, msg: String },
+    Shape {
+        /// The operation, as the message begins with it (`matmul`, `reshape`, ...).
+        op: &'static str,
+        /// What does not fit, with the shapes or axes involved (the message after `op: `).
+        msg: String,
+    },
     /// Operands of different element types, or a type the operation does not take.
     DType {
+        /// The operation, as the message begins with it.
         op: &'static str,
+        /// The type of the first operand (or of the buffer being read).
         lhs: DType,
+        /// The type of the operand that differs from it (or the type asked for).
         rhs: DType,
     },
     /// Operands on different devices.
-    Device { op: &'static str, msg: String },
+    Device {
+        /// The operation, as the message begins with it.
+        op: &'static str,
+        /// Which devices the operands are on (the message after `op: `).
+        msg: String,
+    },
     /// An argument or a state the operation cannot use, other than a shape: an unknown name, a
     /// value out of its range, optimizer state that does not belong, a graph already
     /// back-propagated.
-    Invalid { op: &'static str, msg: String },
+    Invalid {
+        /// The operation, as the message begins with it.
+        op: &'static str,
+        /// What is wrong with the argument or state, and the values involved (the message after
+        /// `op: `).
+        msg: String,
+    },
     /// The host refused to allocate a buffer of `bytes` bytes for `op`.
-    OutOfMemory { op: &'static str, bytes: usize },
+    OutOfMemory {
+        /// The operation whose buffer it was.
+        op: &'static str,
+        /// The size of the refused allocation in bytes (the message also gives it in GiB).
+        bytes: usize,
+    },
     /// A device backend could not be used (no OpenCL platform, a kernel failed to build, ...).
     Backend(String),
 }

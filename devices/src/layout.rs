@@ -74,10 +74,13 @@ impl Layout {
         })
     }
 
+    /// The size of each axis, outermost first (empty for a scalar).
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
+    /// How many buffer elements one step along each axis moves (0 on a broadcast axis), one per
+    /// axis of [`Layout::shape`].
     pub fn strides(&self) -> &[usize] {
         &self.strides
     }
@@ -93,10 +96,12 @@ impl Layout {
         }
     }
 
+    /// The buffer index, in elements, of the element at index `[0, 0, ...]`.
     pub fn offset(&self) -> usize {
         self.offset
     }
 
+    /// The number of axes (0 for a scalar).
     pub fn rank(&self) -> usize {
         self.shape.len()
     }
@@ -475,6 +480,7 @@ impl<const K: usize> Walk<K> {
         }
     }
 
+    /// The number of elements walked: that of the layouts' shape (0 when an axis is empty).
     pub fn numel(&self) -> usize {
         self.shape.iter().product()
     }

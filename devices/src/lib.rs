@@ -39,6 +39,8 @@
 //! # Ok::<(), devices::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod backend;
 mod composed;
 mod cpu;

@@ -70,7 +70,10 @@ enum IndexData {
 /// buffers in `Typed`. Code generic over a tensor's elements (`Tensor::from_vec::<T>`) bounds `T`
 /// by it; `tensor` re-exports it.
 pub trait TypedElement: Element {
+    /// Tags a buffer of `Self` with its type: `Typed::F32` for `f32`, `Typed::F64` for `f64`.
     fn wrap<B: Backend>(buffer: B::Buffer<Self>) -> Typed<B>;
+    /// The buffer when `typed` holds elements of `Self`; `None` when it holds the other type
+    /// (which callers turn into an [`Error::DType`]).
     fn unwrap<B: Backend>(typed: &Typed<B>) -> Option<&B::Buffer<Self>>;
 }
 
@@ -470,10 +473,12 @@ impl Storage {
         }))
     }
 
+    /// The element type of the buffer, fixed when it was made.
     pub fn dtype(&self) -> DType {
         with_device!(&self.data, |_b, x| x.dtype())
     }
 
+    /// The device whose memory holds the buffer; operands of one op must all be on it.
     pub fn device(&self) -> Device {
         self.data.device()
     }
@@ -483,6 +488,7 @@ impl Storage {
         with_device!(&self.data, |_b, x| x.len())
     }
 
+    /// True when the buffer holds no element, so any layout over it must have no element either.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -520,6 +526,9 @@ impl Storage {
         }
     }
 
+    /// `Op(x)` for every element `x` seen through `layout`, in a fresh contiguous buffer of the
+    /// layout's shape and this buffer's type; an error naming `Op` when `layout` reaches outside
+    /// the buffer.
     pub fn unary<Op: UnaryOp>(&self, layout: &Layout) -> Result<Storage> {
         self.check(Op::NAME, layout)?;
         naming(Op::NAME, &[layout.shape()], || {
@@ -529,6 +538,10 @@ impl Storage {
         })
     }
 
+    /// `Op(a, b)` for each pair of elements at one index, `a` seen through `a_layout` in this
+    /// buffer and `b` through `b_layout` in `other`, in a fresh contiguous buffer. The layouts
+    /// must have the same shape (broadcast one first with [`Layout::broadcast_to`]) and the two
+    /// buffers the same device and type: each mismatch is an error naming `Op`.
     pub fn binary<Op: BinaryOp>(
         &self,
         a_layout: &Layout,
@@ -584,6 +597,10 @@ impl Storage {
         })
     }
 
+    /// The index of the largest (`ArgKind::Max`) or smallest (`ArgKind::Min`) element along
+    /// `axis`, the first one on ties, stored as this buffer's type in a fresh contiguous buffer
+    /// with `axis` kept at size 1. An axis out of range or of size 0 is an error naming
+    /// `argmax` or `argmin`.
     pub fn arg_reduce(&self, layout: &Layout, axis: usize, kind: ArgKind) -> Result<Storage> {
         let op = kind.name();
         self.check(op, layout)?;
@@ -929,6 +946,7 @@ impl Indices {
         self.len
     }
 
+    /// True for a list of no index (a gather of no row).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -938,6 +956,7 @@ impl Indices {
         self.bound
     }
 
+    /// The device the list was uploaded to: it can only index storage on that device.
     pub fn device(&self) -> Device {
         match &*self.data {
             IndexData::Cpu(_) => Device::Cpu,

@@ -32,18 +32,32 @@ const VERSION_1_MAGIC: &[u8; 8] = b"PVRSCKPT";
 /// What went wrong with a checkpoint, naming the file and the problem.
 #[derive(Debug)]
 pub enum CheckpointError {
+    /// The file could not be read or written (missing, not permitted, a full disk, a folder, a
+    /// device or a socket given as the file, ...): `checkpoint PATH: SOURCE`.
     Io {
+        /// The file read or written.
         path: PathBuf,
+        /// The operating system's error, or an `InvalidInput` one for a folder, a device or a
+        /// socket, refused before it is read.
         source: std::io::Error,
     },
+    /// The bytes are no checkpoint this build reads (not safetensors, an unsupported dtype, a
+    /// missing or other format version, a checksum that does not match), or, on save, metadata
+    /// under a reserved key: `checkpoint PATH: PROBLEM`.
     Corrupt {
+        /// The file read, or about to be written.
         path: PathBuf,
+        /// What is wrong, in words (e.g. `checksum mismatch: the file is corrupt`).
         problem: String,
     },
     /// The model and the checkpoint disagree (missing, unexpected or mis-shaped tensors).
     Mismatch {
+        /// One entry per tensor that does not fit, naming it (e.g. `model.norm.weight is
+        /// missing`); the message joins them all with `; `.
         problems: Vec<String>,
     },
+    /// An error of the numerical stack on the way: reading a tensor's values back from its
+    /// device, moving one to the model's device, or a model with two parameters under one name.
     Tensor(tensor::Error),
 }
 
@@ -87,7 +101,11 @@ impl From<tensor::Error> for CheckpointError {
 /// Named tensors plus free-form metadata (step counts, configuration, seeds).
 #[derive(Clone, Default)]
 pub struct Checkpoint {
+    /// Tensors by dotted name, each under the prefix of what it belongs to (`model.`,
+    /// `optimizer.`); saved as F32 or F64 entries, whatever device they are on.
     pub tensors: BTreeMap<String, Tensor>,
+    /// Free-form string entries, saved in the file's `__metadata__` map. The reserved keys
+    /// (`format`, [`VERSION_KEY`], [`CHECKSUM_KEY`]) are refused on save and removed on load.
     pub metadata: BTreeMap<String, String>,
 }
 

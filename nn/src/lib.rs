@@ -36,6 +36,8 @@
 //! `examples/mlp_xor.rs` trains a small MLP; `polyvit/examples/vit_mnist.rs` builds a whole
 //! vision transformer from these layers.
 
+#![warn(missing_docs)]
+
 pub mod checkpoint;
 pub mod file;
 pub mod fnv;

@@ -21,7 +21,10 @@ pub struct Context {
 /// Rows `rows` of a batch of `batch` examples (axis 0 of every activation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchRows {
+    /// Which rows of the whole batch the input holds, in batch order (not empty, ending at most
+    /// at `batch`); axis 0 of each activation covers them, with the same number of entries per row.
     pub rows: Range<usize>,
+    /// How many examples the whole batch has: the random masks are drawn for all of them.
     pub batch: usize,
 }
 

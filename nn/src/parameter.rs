@@ -288,6 +288,9 @@ impl<T: Parameters> Parameters for Vec<T> {
 /// assert_eq!(names, ["en", "fr"]);
 /// ```
 pub trait ParameterKey {
+    /// The name segment of this entry's parameters (`mnist` in `heads.mnist.weight`). The keys
+    /// of one list must differ: two entries with one key would give two parameters one name,
+    /// which [`check_distinct`] refuses.
     fn key(&self) -> &str;
 }
 

@@ -12,7 +12,10 @@ use tensor::{DType, Tensor};
 
 /// Tensors by name and the `__metadata__` map of one safetensors file.
 pub struct SafetensorsContent {
+    /// Every tensor of the file under its name there, on the CPU: F32 and F64 entries in their
+    /// dtype, F16 and BF16 ones widened to F32.
     pub tensors: BTreeMap<String, Tensor>,
+    /// The file's `__metadata__` map as stored, reserved keys included (empty when it has none).
     pub metadata: BTreeMap<String, String>,
     /// Each tensor's dtype as the file stores it (`"F32"`, `"F64"`, `"F16"`, `"BF16"`): the
     /// last two are held widened to `F32` in `tensors`.

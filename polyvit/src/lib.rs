@@ -39,6 +39,8 @@
 //! `examples/cotrain.rs` co-trains two tasks through [`train::Run`]; `TOUR.md` at the
 //! repository root reads the whole stack in order.
 
+#![warn(missing_docs)]
+
 pub mod data;
 pub mod memory;
 pub mod model;

@@ -33,6 +33,8 @@
 //! `matmul.rs`, `join.rs` (concat, stack, gathers), `normalize.rs` (softmax, layer norm).
 //! `examples/tensors_and_views.rs` walks through layouts and views.
 
+#![warn(missing_docs)]
+
 mod create;
 mod display;
 mod elementwise;

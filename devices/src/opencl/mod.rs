@@ -41,7 +41,10 @@ use std::sync::{Arc, Mutex};
 pub struct DeviceInfo {
     /// Position over all devices of all platforms (the `N` of `opencl:N`).
     pub index: usize,
+    /// The name of the device's platform, i.e. its driver (`CL_PLATFORM_NAME`; `?` when the
+    /// platform would not say), e.g. `Portable Computing Language` for PoCL.
     pub platform: String,
+    /// The device's own name (`CL_DEVICE_NAME`, surrounding spaces removed).
     pub name: String,
     /// `CL_DEVICE_VERSION`.
     pub version: String,
@@ -51,6 +54,8 @@ pub struct DeviceInfo {
     pub global_memory: u64,
     /// The largest single buffer in bytes.
     pub max_allocation: u64,
+    /// `CL_DEVICE_MAX_COMPUTE_UNITS`: a GPU's streaming multiprocessors or compute units, a
+    /// CPU's cores (or hardware threads).
     pub compute_units: u32,
     /// Whether the device is a GPU (`CL_DEVICE_TYPE_GPU`); some kernels are tuned differently
     /// for GPUs than for CPUs (PoCL).

@@ -22,6 +22,7 @@ const FOLD_EVERY: usize = 1 << 16;
 pub struct KernelTime {
     /// The kernel function, its op, element type and build options, e.g. `binary mul f32`.
     pub kernel: Arc<str>,
+    /// How many times it was launched in that period.
     pub launches: u64,
     /// Summed `CL_PROFILING_COMMAND_END − CL_PROFILING_COMMAND_START`.
     pub seconds: f64,

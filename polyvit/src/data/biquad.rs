@@ -22,7 +22,11 @@ pub enum BiquadKind {
     /// Passes what is above the corner, −12 dB per octave below it.
     HighPass,
     /// Raises (or, negative, lowers) a band around the corner by `gain_db`.
-    Peaking { gain_db: f64 },
+    Peaking {
+        /// The gain at the corner in decibels (`A = 10^(gain_db/40)` in the table above); `q`
+        /// sets how wide the band is.
+        gain_db: f64,
+    },
 }
 
 /// The quality factor of a Butterworth section (maximally flat pass band).

@@ -6,7 +6,10 @@ use nn::Parameters;
 /// One line of the parameter table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParameterRow {
+    /// `shared encoder`, or the first two segments of the part's parameter names
+    /// (`tokenizers.image`, `adapters.video`, `heads.mnist`).
     pub part: String,
+    /// The number of scalars in the part's parameters (elements of all its tensors).
     pub count: usize,
 }
 

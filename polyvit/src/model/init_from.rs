@@ -32,6 +32,8 @@ use tensor::Tensor;
 /// What initialization from a ViT did, parameter by parameter (our names).
 #[derive(Clone, Debug)]
 pub struct InitReport {
+    /// Whose names the file used (timm's or Hugging Face's), recognized from its patch
+    /// embedding's name.
     pub layout: VitLayout,
     /// Copied unchanged (up to a reshape), with the source name.
     pub loaded: Vec<(String, String)>,

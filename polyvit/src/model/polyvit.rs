@@ -19,6 +19,8 @@ fn head_init(modality: Modality) -> LinearInit {
 /// Tokenizer of the task's modality → that modality's `L_adapt` blocks → the shared blocks →
 /// the shared final LayerNorm → the task's linear head on the CLS token.
 pub struct PolyVit {
+    /// The transformer's shape it was built with (width, depth, heads, MLP width, `L_adapt`,
+    /// dropout rates).
     pub config: ModelConfig,
     /// One tokenizer per modality in use.
     pub tokenizers: Vec<(Modality, Tokenizer)>,

@@ -9,7 +9,11 @@ use tensor::{DType, Error, Result, Rng, Tensor};
 
 /// Turns a batch of one modality into `[B, 1 + N, d]` tokens.
 pub struct Tokenizer {
+    /// The modality, example shape and patch it was built for: [`Tokenizer::forward`] takes
+    /// only inputs of that example shape.
     pub spec: TokenizerSpec,
+    /// Cuts each example into patches (tubelets for video) and projects each to `d`: the `N`
+    /// tokens after the CLS token.
     pub patch_embed: PatchEmbedding,
     /// The modality's CLS token `[d]`, initialized to zeros.
     pub cls: Parameter,
@@ -24,6 +28,10 @@ impl_parameters!(Tokenizer {
 });
 
 impl Tokenizer {
+    /// A tokenizer for `spec` making tokens of `width` (`d`), its parameters of `dtype` drawn
+    /// from `rng`: a LeCun-normal patch projection with zero bias, a zero CLS token and
+    /// `N(0, 0.02²)` position embeddings. An error when the patch does not tile the example
+    /// shape.
     pub fn new(
         spec: &TokenizerSpec,
         width: usize,

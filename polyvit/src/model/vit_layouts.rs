@@ -15,7 +15,12 @@ use tensor::Tensor;
 /// Where a checkpoint's names come from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum VitLayout {
+    /// timm's names (`patch_embed.proj.weight`, `blocks.N.attn.qkv.weight`, ...): only the
+    /// patch embedding's lose their `.proj`.
     Timm,
+    /// transformers' `ViTModel` names (`embeddings.patch_embeddings.projection.weight`,
+    /// `encoder.layer.N.attention.attention.query.weight`, ...), under `vit.` where
+    /// `ViTForImageClassification` saved them: renamed to timm's, query, key and value stacked.
     HuggingFace,
 }
 

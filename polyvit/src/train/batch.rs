@@ -16,7 +16,11 @@ pub type Result<T> = std::result::Result<T, RunError>;
 /// A batch ready for the model: inputs `[B, …example shape]` and targets `[B, classes]`
 /// (one-hot rows, multi-hot rows, or their mixup blends).
 pub struct Batch {
+    /// `[B, …example shape]`: the examples as the model reads them, augmented in a training
+    /// batch.
     pub inputs: Tensor,
+    /// `[B, classes]`: 1 at each example's classes and 0 elsewhere, blended between paired
+    /// examples where mixup is on (label smoothing is the loss's, not applied here).
     pub targets: Tensor,
 }
 

@@ -13,9 +13,12 @@ use tensor::Device;
 /// One task's score on one split.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskScore {
+    /// The task's name, as its configuration and the run's files write it.
     pub task: String,
     /// `top1` or `mAP`.
     pub metric: &'static str,
+    /// The score, a fraction in `[0, 1]` (not a percentage); NaN for a run whose training
+    /// diverged ([`diverged_score`]).
     pub value: f64,
     /// What an uninformed model scores: `1/classes` for accuracy, the positive rate for mAP.
     pub chance: f64,

@@ -24,10 +24,13 @@ use tensor::{Result, Rng, Tensor};
 
 /// What one task's pass reads: the model, the task and its loss.
 pub struct TaskPass<'a> {
+    /// The model the gradients are of; the pass only reads it.
     pub model: &'a PolyVit,
     /// The task's name in the model (its tokenizer and head).
     pub name: &'a str,
+    /// The task's settings: the pass uses its stochastic-depth rate and label smoothing.
     pub config: &'a TaskConfig,
+    /// The loss the task's logits are scored with against the batch's targets.
     pub loss: LossKind,
 }
 
@@ -35,6 +38,8 @@ pub struct TaskPass<'a> {
 pub struct TaskGradients {
     /// This rank's share of the whole batch's mean loss (the mean loss itself in one process).
     pub loss: f64,
+    /// The gradients of that loss, summed over the micro-batches in order (each part's loss
+    /// weighted by its share of the whole batch).
     pub gradients: Gradients,
 }
 

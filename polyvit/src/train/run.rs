@@ -38,9 +38,14 @@ pub enum RunError {
     /// checkpoint that does not fit it, ranks given different runs, a step larger than the
     /// memory.
     Refused(String),
+    /// A task's files could not be read or decoded: while the run was built, or a streamed
+    /// task's file that became unreadable mid-run (the caller can then save the run and resume
+    /// it once the file reads again).
     Data(DataError),
     /// An error of the numerical stack (a shape, a device, memory): `tensor::Error`.
     Tensor(tensor::Error),
+    /// Saving or reading the run's checkpoint failed: the file, its format, or a model it does
+    /// not fit.
     Checkpoint(CheckpointError),
     /// The loss became NaN or infinite.
     NonFinite {
@@ -50,6 +55,7 @@ pub enum RunError {
         step: u64,
         /// What stopped being a number: `loss` or `gradient norm`.
         what: &'static str,
+        /// What it became: NaN or an infinity.
         value: f64,
         /// The last update before: its step's index, the tasks it updated the weights for and its
         /// learning rate, the update that more likely broke them than this task's own; none
@@ -59,6 +65,7 @@ pub enum RunError {
     },
     /// The data-parallel replicas no longer hold the same parameters.
     ReplicasDiffer {
+        /// How many steps the run had done when the ranks' checksums were compared.
         step: u64,
     },
 }
@@ -66,6 +73,7 @@ pub enum RunError {
 /// A task whose inputs differ from the ones a checkpoint's run trained on
 /// ([`Run::changed_inputs`]).
 pub struct InputsChanged {
+    /// The task's name, as configured.
     pub task: String,
     /// What differs, in plain words ([`TaskInfo::difference_in_words`]).
     pub in_words: String,
@@ -143,22 +151,33 @@ const PREFETCH_STEPS: u64 = 2;
 /// The loss of one task at one step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskLoss {
+    /// The task's index in the configuration's tasks (and the run's datasets).
     pub task: usize,
+    /// Its mean loss over the step's whole batch (summed over the ranks' shares), before the
+    /// update.
     pub loss: f64,
 }
 
 /// What one optimizer step did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepReport {
+    /// The step's index, from 0 (as `steps.jsonl` numbers it).
     pub step: u64,
+    /// One per task trained in the step, in the plan's order (several only with the
+    /// accumulated schedule).
     pub losses: Vec<TaskLoss>,
+    /// The learning rate the update was applied with ([`Run::learning_rate`]).
     pub learning_rate: f64,
+    /// The global norm of the step's summed gradients before clipping to `clip_norm`.
     pub grad_norm: f64,
 }
 
 /// Everything a co-training run holds.
 pub struct Run {
+    /// The configuration the run was built from; [`Run::save`] stores it in the checkpoint,
+    /// where a resumed run reads it back.
     pub config: TrainConfig,
+    /// The model being trained, on the run's device.
     pub model: PolyVit,
     /// One dataset per configured task, in the same order.
     pub datasets: Vec<Dataset>,

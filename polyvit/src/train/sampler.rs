@@ -25,6 +25,8 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Every schedule: those that parsing a name (`FromStr`) accepts, in the order its error
+    /// lists them.
     pub const ALL: [Schedule; 5] = [
         Schedule::TaskByTask,
         Schedule::Alternating,
@@ -33,6 +35,8 @@ impl Schedule {
         Schedule::AccumulatedGradients,
     ];
 
+    /// The schedule's name in a configuration's `schedule` key and in messages
+    /// (`task-by-task`, `alternating`, `uniform`, `weighted`, `accumulated`).
     pub fn name(self) -> &'static str {
         match self {
             Schedule::TaskByTask => "task-by-task",

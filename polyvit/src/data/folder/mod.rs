@@ -253,6 +253,8 @@ pub fn plan_folder_task<'a>(
 }
 
 impl PlannedFolderTask<'_> {
+    /// The modality of the task's files (one for all of them), which decides the tokenizer
+    /// that reads them.
     pub fn modality(&self) -> Modality {
         self.scan.modality
     }

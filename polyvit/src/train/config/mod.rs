@@ -27,6 +27,8 @@ pub struct TaskConfig {
     pub name: String,
     /// `Uⱼ`: this task's optimizer steps (its single-task budget).
     pub steps: u64,
+    /// Examples in each of this task's batches (the whole training split when it holds fewer);
+    /// at least `micro_batches`, as the batch is cut into that many parts.
     pub batch_size: usize,
     /// The task's learning-rate coefficient (peak learning rate).
     pub lr: f64,
@@ -79,8 +81,11 @@ fn one() -> usize {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PatchConfig {
+    /// An image patch, `[height, width]` in pixels (the default run's: `[7, 7]`).
     pub image: Vec<usize>,
+    /// A video tubelet, `[frames, height, width]` (the default run's: `[2, 8, 8]`).
     pub video: Vec<usize>,
+    /// A spectrogram patch, `[frames, mel bands]` (the default run's: `[2, 32]`, every band).
     pub audio: Vec<usize>,
 }
 
@@ -105,7 +110,11 @@ pub struct TrainConfig {
     /// Dropout rate on the attention weights (0 = off; unset, 0).
     #[serde(default)]
     pub attention_dropout: f64,
+    /// The co-training schedule by name: `task-by-task`, `alternating`, `uniform`, `weighted`
+    /// (the default run's) or `accumulated` (see [`Schedule`]).
     pub schedule: String,
+    /// The seed of every random draw of the run: the initial weights, which task trains at each
+    /// step, each step's batches and augmentations, and the dropout and stochastic-depth masks.
     pub seed: u64,
     /// Evaluate on the validation splits every this many steps (0 = only at the end).
     pub eval_every: u64,
@@ -131,7 +140,11 @@ pub struct TrainConfig {
     /// model starts from its seed's random weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
+    /// The patch size of each modality's tokenizer (`[patches]`), shared by the tasks of that
+    /// modality; each must tile their examples.
     pub patches: PatchConfig,
+    /// The tasks to co-train (`[[task]]` tables, at least one, with distinct names). A task's
+    /// index in the run's plan and step reports is its position here.
     #[serde(rename = "task")]
     pub tasks: Vec<TaskConfig>,
 }
