@@ -147,6 +147,7 @@ fn check(
         Op::Relu => unary!(inputs.signed(&[a, b]), |x| x.relu()),
         Op::Softplus => unary!(inputs.signed(&[a, b]), |x| x.softplus()),
         Op::Gelu => unary!(inputs.signed(&[a, b]), |x| x.gelu()),
+        Op::GeluErf => unary!(inputs.signed(&[a, b]), |x| x.gelu_erf()),
         Op::PowScalar => unary!(inputs.positive(&[a, b]), |x| x.pow_scalar(-1.5)),
         Op::AddScalar => unary!(inputs.signed(&[a, b]), |x| x.add_scalar(3.0)),
         Op::MulScalar => unary!(inputs.signed(&[a, b]), |x| x.mul_scalar(-2.5)),

@@ -62,6 +62,10 @@ fn gelu(c: &mut Criterion) {
     group.bench_function("gelu_backward_4096x768", |b| {
         b.iter(|| x.gelu_backward(&grad).unwrap())
     });
+    group.bench_function("gelu_erf_4096x768", |b| b.iter(|| x.gelu_erf().unwrap()));
+    group.bench_function("gelu_erf_backward_4096x768", |b| {
+        b.iter(|| x.gelu_erf_backward(&grad).unwrap())
+    });
     group.finish();
 }
 

@@ -46,6 +46,7 @@ mod composed;
 mod cpu;
 mod device;
 mod dtype;
+mod erfc;
 mod error;
 mod host_memory;
 mod layout;

@@ -8,22 +8,27 @@ use crate::Element;
 
 /// `y = f(x)`, applied to every element.
 pub trait UnaryOp: Send + Sync + 'static {
+    /// The op's name in messages and in OpenCL kernel names.
     const NAME: &'static str;
     /// OpenCL C expression of the result in terms of `x` (of type `T`).
     const OPENCL: &'static str;
+    /// `f(x)` for one element: what the CPU runs.
     fn apply<T: Element>(x: T) -> T;
 }
 
 /// `z = f(a, b)`, applied to every pair of (broadcast) elements.
 pub trait BinaryOp: Send + Sync + 'static {
+    /// The op's name in messages and in OpenCL kernel names.
     const NAME: &'static str;
     /// OpenCL C expression of the result in terms of `a` and `b` (of type `T`).
     const OPENCL: &'static str;
+    /// `f(a, b)` for one pair of elements: what the CPU runs.
     fn apply<T: Element>(a: T, b: T) -> T;
 }
 
 /// A fold `acc = combine(acc, map(x))` over the elements `x`, starting from `identity`.
 pub trait ReduceOp: Send + Sync + 'static {
+    /// The op's name in messages and in OpenCL kernel names.
     const NAME: &'static str;
     /// Whether a fold over no elements is defined (it gives the identity); where it is not
     /// (`max`, `min`), reducing an empty axis is an error, as in PyTorch.
@@ -34,6 +39,7 @@ pub trait ReduceOp: Send + Sync + 'static {
     const OPENCL_MAP: &'static str;
     /// OpenCL C expression combining `acc` and `x` (a contribution or another partial fold).
     const OPENCL_COMBINE: &'static str;
+    /// The fold's starting value: what a fold over no elements gives, where that is defined.
     fn identity<T: Element>() -> T;
     /// What one element contributes to the fold (`x` itself, or `x²` for a sum of squares).
     fn map<T: Element>(x: T) -> T;
@@ -45,16 +51,19 @@ pub trait ReduceOp: Send + Sync + 'static {
 /// Calls [`UnaryVisitor::visit`] once per unary op: lets tests (and backends) enumerate every op
 /// without a hand-written list that a new op could be left out of.
 pub trait UnaryVisitor {
+    /// Called once with each unary op as `Op`.
     fn visit<Op: UnaryOp>(&mut self);
 }
 
 /// Like [`UnaryVisitor`] for the binary ops.
 pub trait BinaryVisitor {
+    /// Called once with each binary op as `Op`.
     fn visit<Op: BinaryOp>(&mut self);
 }
 
 /// Like [`UnaryVisitor`] for the reductions.
 pub trait ReduceVisitor {
+    /// Called once with each reduction as `Op`.
     fn visit<Op: ReduceOp>(&mut self);
 }
 
@@ -172,6 +181,10 @@ fn tanh_via_exp<T: Element>(u: T) -> T {
 pub(crate) const GELU_C: f64 = 0.797_884_560_802_865_4;
 /// The cubic coefficient of the tanh form of GELU (OpenCL's `GELU_A`, defined from it).
 pub(crate) const GELU_A: f64 = 0.044_715;
+/// `1/√2`, which turns the normal CDF into `erfc`: `Φ(x) = ½erfc(−x/√2)` (OpenCL's `SQRT_HALF`).
+pub(crate) const SQRT_HALF: f64 = std::f64::consts::FRAC_1_SQRT_2;
+/// `1/√(2π)`, the normal density's scale: `φ(x) = e^{−x²/2}/√(2π)` (OpenCL's `INV_SQRT_2PI`).
+pub(crate) const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 unary_ops! {
     /** `y = x` (a copy). */ Identity, "identity", "x", |x| x;
@@ -204,6 +217,12 @@ unary_ops! {
             let inner = T::from_f64(GELU_C) * (x + T::from_f64(GELU_A) * x * x * x);
             half * x * (T::one() + tanh_via_exp(inner))
         };
+    /// GELU, exact (erf) form, as `torch.nn.GELU()` and timm's ViTs: `y = x·Φ(x)` with the
+    /// normal CDF `Φ(x) = ½(1 + erf(x/√2)) = ½erfc(−x/√2)`; through `erfc`, so the negative tail
+    /// (a tiny `Φ`) keeps its relative precision.
+        GeluErf, "gelu_erf",
+        "(T)0.5 * x * erfc(-x * SQRT_HALF)",
+        |x| T::from_f64(0.5) * x * (-x * T::from_f64(SQRT_HALF)).erfc();
 }
 
 binary_ops! {
@@ -221,6 +240,17 @@ binary_ops! {
             let t = tanh_via_exp(c * (a + cubic * a * a * a));
             let slope = half * (T::one() + t) + half * a * (T::one() - t * t) * c * (T::one() + T::from_f64(3.0) * cubic * a * a);
             b * slope
+        };
+    /// The backward pass of the exact GELU in one sweep: `a` is its input `x`, `b` the gradient
+    /// of its output: `b · (Φ(x) + x·φ(x))`, with `Φ(x) = ½erfc(−x/√2)` and the normal density
+    /// `φ(x) = e^{−x²/2}/√(2π)` (OpenCL's `gelu_erf_slope` in `common.cl`).
+        GeluErfBackward, "gelu_erf_backward",
+        "b * gelu_erf_slope(a)",
+        |a, b| {
+            let half = T::from_f64(0.5);
+            let cdf = half * (-a * T::from_f64(SQRT_HALF)).erfc();
+            let density = (-half * a * a).exp_lanes() * T::from_f64(INV_SQRT_2PI);
+            b * (cdf + a * density)
         };
     /** `a − b`. */ Sub, "sub", "a - b", |a, b| a - b;
     /** `a · b`. */ Mul, "mul", "a * b", |a, b| a * b;
@@ -265,7 +295,9 @@ reduce_ops! {
 /// Which extreme an arg-reduction looks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {
+    /// The index of the largest element (`argmax`).
     Max,
+    /// The index of the smallest element (`argmin`).
     Min,
 }
 

@@ -195,6 +195,20 @@ unary_methods! {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     gelu => GeluTanh;
+    /// GELU in its exact form, `x·Φ(x) = ½x·erfc(−x/√2)` (`torch.nn.GELU()`'s default and timm's
+    /// ViTs'); [`Tensor::gelu`] is the tanh form, within 5·10⁻⁴ of it.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// // Φ(1) = 0.841345 (the tanh form gives 0.841192), Φ(−1) = 0.158655.
+    /// let x = Tensor::from_f64s(&[0.0, 1.0, -1.0, -10.0], &[4], DType::F64)?;
+    /// let y = x.gelu_erf()?.to_vec_f64()?;
+    /// assert_eq!(y[0], 0.0);
+    /// assert!((y[1] - 0.841_344_746).abs() < 1e-9 && (y[2] + 0.158_655_254).abs() < 1e-9);
+    /// assert!(y[3] < 0.0 && y[3] > -1e-22); // −10·Φ(−10) = −7.6·10⁻²³, not rounded to 0
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    gelu_erf => GeluErf;
 }
 
 binary_methods! {
@@ -374,6 +388,23 @@ impl Tensor {
     /// ```
     pub fn gelu_backward(&self, grad: &Tensor) -> Result<Tensor> {
         self.zip::<ops::GeluTanhBackward>(grad)
+    }
+
+    /// The gradient of [`Tensor::gelu_erf`] at `self` for the output gradient `grad`, fused into
+    /// one pass: `grad · (Φ(x) + x·φ(x))`, `φ` the standard normal density.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// // At 0: Φ(0) = ½; at 1: Φ(1) + φ(1) = 0.841345 + 0.241971.
+    /// let x = Tensor::from_f64s(&[0.0, 1.0], &[2], DType::F64)?;
+    /// let g = Tensor::from_f64s(&[2.0, 1.0], &[2], DType::F64)?;
+    /// let dx = x.gelu_erf_backward(&g)?.to_vec_f64()?;
+    /// assert_eq!(dx[0], 1.0);
+    /// assert!((dx[1] - 1.083_315_47).abs() < 1e-8);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn gelu_erf_backward(&self, grad: &Tensor) -> Result<Tensor> {
+        self.zip::<ops::GeluErfBackward>(grad)
     }
 
     /// `x²`.

@@ -41,6 +41,43 @@ fn gelu_derivative_ref(x: f64) -> f64 {
     0.5 * (1.0 + u.tanh()) + 0.5 * x * sech2 * c * (1.0 + 3.0 * 0.044715 * x * x)
 }
 
+/// `erf z`, written independently of the library's `erfc` (which uses a series of positive terms
+/// below `|z| = 2` and a continued fraction above): below `|z| = 2` the alternating Maclaurin
+/// series `(2/√π) Σₙ (−1)ⁿ z^{2n+1} / (n!(2n + 1))` (its largest term is under 11, so it loses
+/// about one digit), above it Kummer's series of positive terms `(2/√π) e^{−z²} Σₙ 2ⁿ z^{2n+1} /
+/// (1·3···(2n + 1))`, accurate to a few ulps of 1 (the tests compare GELU's values, whose error
+/// allowance grows with `|x|`).
+fn erf_ref(z: f64) -> f64 {
+    let mut sum = 0.0f64;
+    if z.abs() < 2.0 {
+        let (mut power, mut n) = (z, 0.0f64);
+        while power != 0.0 && (power / (2.0 * n + 1.0)).abs() > 1e-18 * sum.abs() {
+            sum += power / (2.0 * n + 1.0);
+            n += 1.0;
+            power *= -z * z / n;
+        }
+        2.0 / PI.sqrt() * sum
+    } else {
+        let (mut term, mut n) = (z, 0.0f64);
+        while term.abs() > 1e-18 * sum.abs() {
+            sum += term;
+            term *= 2.0 * z * z / (2.0 * n + 3.0);
+            n += 1.0;
+        }
+        2.0 / PI.sqrt() * (-z * z).exp() * sum
+    }
+}
+
+/// The exact GELU, `x·Φ(x)` with `Φ(x) = ½(1 + erf(x/√2))`.
+fn gelu_erf_ref(x: f64) -> f64 {
+    0.5 * x * (1.0 + erf_ref(x / 2f64.sqrt()))
+}
+
+/// d/dx of `gelu_erf_ref`: `Φ(x) + x·φ(x)`, `φ(x) = e^{−x²/2}/√(2π)`.
+fn gelu_erf_derivative_ref(x: f64) -> f64 {
+    0.5 * (1.0 + erf_ref(x / 2f64.sqrt())) + x * (-0.5 * x * x).exp() / (2.0 * PI).sqrt()
+}
+
 fn zero(_: f64) -> f64 {
     0.0
 }
@@ -133,6 +170,18 @@ const UNARY: &[Unary] = &[
         scale: |x| 1.0 + x.abs().powi(3),
     },
     Unary {
+        name: "gelu_erf",
+        op: Tensor::gelu_erf,
+        reference: gelu_erf_ref,
+        scale: |x| 1.0 + x.abs(),
+    },
+    Unary {
+        name: "gelu_erf_backward (unit gradient)",
+        op: |x| x.gelu_erf_backward(&x.ones_like()?),
+        reference: gelu_erf_derivative_ref,
+        scale: |x| 1.0 + x.abs().powi(3),
+    },
+    Unary {
         name: "square",
         op: Tensor::square,
         reference: |x| x * x,
@@ -173,6 +222,53 @@ fn gelu_derivative_reference_matches_finite_differences() {
             (fd - gelu_derivative_ref(x)).abs() < 1e-8,
             "at {x}: {fd} vs {}",
             gelu_derivative_ref(x)
+        );
+    }
+}
+
+/// Far beyond the [−2, 2) of the property tests, where `erfc` switches to its continued fraction
+/// (`|x/√2| ≥ 2`) and the negative tail is tiny: the exact GELU's fused gradient matches central
+/// differences of its value, in f64 on every device, and the tail keeps its relative precision.
+#[test]
+fn gelu_erf_gradient_matches_finite_differences_over_a_wide_range() {
+    for device in tensor::test_devices() {
+        let xs: Vec<f64> = (-240..=240).map(|i| i as f64 / 20.0 + 0.003).collect();
+        let h = 1e-6;
+        let at = |shift: f64| {
+            let shifted: Vec<f64> = xs.iter().map(|x| x + shift).collect();
+            Tensor::from_f64s(&shifted, &[xs.len()], DType::F64)
+                .unwrap()
+                .to_device(&device)
+                .unwrap()
+        };
+        let (up, down) = (at(h), at(-h));
+        let x = at(0.0);
+        let slope = x.gelu_erf_backward(&x.ones_like().unwrap()).unwrap();
+        let (up, down, slope) = (
+            up.gelu_erf().unwrap().to_vec_f64().unwrap(),
+            down.gelu_erf().unwrap().to_vec_f64().unwrap(),
+            slope.to_vec_f64().unwrap(),
+        );
+        for (i, &x) in xs.iter().enumerate() {
+            let fd = (up[i] - down[i]) / (2.0 * h);
+            assert!(
+                (fd - slope[i]).abs() <= 1e-8 * (1.0 + slope[i].abs()),
+                "{device:?}: gelu_erf'({x}) = {}, finite differences {fd}",
+                slope[i]
+            );
+        }
+        // −10·Φ(−10), Φ(−10) = 7.619853024160527e−24: the tail is not rounded away.
+        let far = Tensor::from_f64s(&[-10.0], &[1], DType::F64)
+            .unwrap()
+            .to_device(&device)
+            .unwrap()
+            .gelu_erf()
+            .unwrap()
+            .to_vec_f64()
+            .unwrap()[0];
+        assert!(
+            (far + 7.619_853_024_160_527e-23).abs() <= 1e-12 * 7.62e-23,
+            "{device:?}: gelu_erf(−10) = {far:e}"
         );
     }
 }

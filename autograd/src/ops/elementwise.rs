@@ -171,6 +171,31 @@ impl Var {
         }))
     }
 
+    /// `y = x·Φ(x) = ½x·erfc(−x/√2)` (the exact GELU, as `torch.nn.GELU()` and timm's ViTs);
+    /// `dx = g·(Φ(x) + x·φ(x))` with `φ(x) = e^{−x²/2}/√(2π)`, computed in one fused pass.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, 3.0], &[2], DType::F64)?);
+    /// let y = x.gelu_erf()?;
+    /// assert_eq!(y.value().to_vec_f64()?[0], 0.0);
+    /// let grads = y.sum_all()?.backward()?;
+    /// let dx = grads.get(&x).unwrap().to_vec_f64()?;
+    /// assert_eq!(dx[0], 0.5);
+    /// assert!((dx[1] - 1.011_945_6).abs() < 1e-7); // Φ(3) + 3φ(3)
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn gelu_erf(&self) -> Result<Var> {
+        let x = self.value().clone();
+        Ok(Var::record(
+            Op::GeluErf,
+            x.gelu_erf()?,
+            &[self],
+            move |g, _| Ok(vec![Some(x.gelu_erf_backward(g)?)]),
+        ))
+    }
+
     /// `y = −x`; `dx = −g`.
     ///
     /// ```

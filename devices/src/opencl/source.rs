@@ -2,7 +2,7 @@
 //! `common.cl`, the functions of one op spliced in from its single definition in [`crate::ops`],
 //! and one kernel file.
 
-use crate::ops::{BinaryOp, ReduceOp, UnaryOp, GELU_A, GELU_C};
+use crate::ops::{BinaryOp, ReduceOp, UnaryOp, GELU_A, GELU_C, INV_SQRT_2PI, SQRT_HALF};
 use crate::DType;
 
 const COMMON: &str = include_str!("kernels/common.cl");
@@ -112,6 +112,7 @@ impl ProgramSource {
         };
         format!(
             "{pragma}#define T {}\n#define GELU_C ((T){GELU_C:?})\n#define GELU_A ((T){GELU_A:?})\n\
+             #define SQRT_HALF ((T){SQRT_HALF:?})\n#define INV_SQRT_2PI ((T){INV_SQRT_2PI:?})\n\
              {COMMON}\n{}\n{}",
             dtype.opencl_name(),
             self.defs,

@@ -47,6 +47,13 @@ inline T gelu_tanh_slope(T x) {
     return (T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * GELU_C * ((T)1 + (T)3 * GELU_A * x * x);
 }
 
+/* d/dx of the exact GELU x*Phi(x): Phi(x) + x*phi(x), with Phi(x) = erfc(-x/sqrt 2)/2 and
+ * phi(x) = exp(-x^2/2)/sqrt(2 pi) (ops.rs's GeluErfBackward); the host defines SQRT_HALF and
+ * INV_SQRT_2PI from ops.rs's constants. */
+inline T gelu_erf_slope(T x) {
+    return (T)0.5 * erfc(-x * SQRT_HALF) + x * exp((T)-0.5 * x * x) * INV_SQRT_2PI;
+}
+
 /* Sum of v over the work-group (whose size is a power of two), returned to every item. `scratch`
  * holds one T per item; it is free again when this returns. */
 inline T group_sum(__local T *scratch, T v) {
