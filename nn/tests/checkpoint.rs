@@ -4,7 +4,7 @@
 
 use autograd::Var;
 use nn::checkpoint::{Checkpoint, CheckpointError, CHECKSUM_KEY, FORMAT_VERSION, VERSION_KEY};
-use nn::layers::{LayerNorm, Linear, LinearInit, Mlp};
+use nn::layers::{Gelu, LayerNorm, Linear, LinearInit, Mlp};
 use nn::lr_schedule::WarmupCosine;
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
 use nn::safetensors_file;
@@ -590,7 +590,7 @@ impl Net {
     fn new(seed: u64) -> Net {
         let mut rng = tensor::rng(seed);
         Net {
-            mlp: Mlp::new(4, 8, 0.1, DType::F32, &mut rng),
+            mlp: Mlp::new(4, 8, Gelu::Tanh, 0.1, DType::F32, &mut rng),
             unused: Linear::new(4, 2, LinearInit::LecunNormal, DType::F32, &mut rng),
         }
     }

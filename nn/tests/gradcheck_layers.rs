@@ -9,7 +9,7 @@
 
 use autograd::{gradcheck, no_grad, GradcheckOptions, Op, Var};
 use nn::layers::{
-    Encoder, EncoderBlock, EncoderConfig, LayerNorm, Linear, LinearInit, Mlp,
+    Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm, Linear, LinearInit, Mlp,
     MultiHeadSelfAttention, PatchEmbedding,
 };
 use nn::{Context, Module};
@@ -189,6 +189,7 @@ fn config(depth: usize) -> EncoderConfig {
         depth,
         heads: 2,
         mlp_width: 12,
+        gelu: Gelu::Tanh,
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
@@ -222,10 +223,12 @@ fn layer_norm() {
 
 #[test]
 fn mlp() {
-    let mut layer = Mlp::new(6, 10, 0.0, F64, &mut tensor::rng(8));
-    perturb(&mut layer, 9);
-    let ops = check("mlp", &mut layer, randn(&[2, 3, 6], 10), 4);
-    assert!(ops.contains(&Op::Gelu), "{ops:?}");
+    for (gelu, op) in [(Gelu::Tanh, Op::Gelu), (Gelu::Erf, Op::GeluErf)] {
+        let mut layer = Mlp::new(6, 10, gelu, 0.0, F64, &mut tensor::rng(8));
+        perturb(&mut layer, 9);
+        let ops = check("mlp", &mut layer, randn(&[2, 3, 6], 10), 4);
+        assert!(ops.contains(&op), "{gelu:?}: {ops:?}");
+    }
 }
 
 #[test]

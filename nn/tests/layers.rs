@@ -5,7 +5,7 @@
 use autograd::{Gradients, Var};
 use nn::init::{lecun_normal, truncated_normal, xavier_uniform};
 use nn::layers::{
-    block_drop_path_rate, drop_path, patchify, Dropout, Encoder, EncoderBlock, EncoderConfig,
+    block_drop_path_rate, drop_path, patchify, Dropout, Encoder, EncoderBlock, EncoderConfig, Gelu,
     LayerNorm, Linear, LinearInit, Mlp, MultiHeadSelfAttention, PatchEmbedding,
 };
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
@@ -18,6 +18,7 @@ fn config(width: usize, depth: usize, heads: usize, mlp_width: usize) -> Encoder
         depth,
         heads,
         mlp_width,
+        gelu: Gelu::Tanh,
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
@@ -601,7 +602,7 @@ fn zero_heads_and_the_other_reference_inits() {
     assert!(values(head.bias.value()).iter().all(|&v| v == 0.0));
 
     // MLP biases are N(0, 1e-6): tiny but not zero.
-    let mlp = Mlp::new(16, 2000, 0.0, DType::F64, &mut tensor::rng(0));
+    let mlp = Mlp::new(16, 2000, Gelu::Tanh, 0.0, DType::F64, &mut tensor::rng(0));
     let b = values(mlp.fc1.bias.value());
     let (mean, std) = mean_and_std(&b);
     assert!(b.iter().all(|&v| v != 0.0 && v.abs() < 1e-5));
@@ -754,7 +755,7 @@ fn sgd_momentum_keeps_moving_a_parameter_without_gradient() {
 
 #[test]
 fn frozen_parameters_get_no_gradient_and_are_never_updated() {
-    let mut mlp = Mlp::new(4, 6, 0.0, DType::F32, &mut tensor::rng(0));
+    let mut mlp = Mlp::new(4, 6, Gelu::Tanh, 0.0, DType::F32, &mut tensor::rng(0));
     let x = Var::constant(Tensor::randn(
         &[3, 4],
         0.0,
@@ -808,7 +809,7 @@ fn frozen_parameters_get_no_gradient_and_are_never_updated() {
     assert!(state.iter().all(|(n, _)| !n.contains("fc1")), "{state:?}");
 
     // A frozen layer in the middle still passes gradients through to the layers before it.
-    let mut mlp = Mlp::new(4, 6, 0.0, DType::F32, &mut tensor::rng(0));
+    let mut mlp = Mlp::new(4, 6, Gelu::Tanh, 0.0, DType::F32, &mut tensor::rng(0));
     mlp.set_frozen("fc2.", true);
     let grads = loss(&mlp).backward().unwrap();
     assert!(grads.get(mlp.fc2.weight.leaf()).is_none());
@@ -1017,6 +1018,7 @@ fn drop_rates_must_be_probabilities() {
         depth: 2,
         heads: 2,
         mlp_width: 16,
+        gelu: Gelu::Tanh,
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: -0.1,

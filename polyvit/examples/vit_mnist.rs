@@ -8,7 +8,7 @@
 //! pieces (a tokenizer per modality, a head per task, the encoder shared).
 
 use autograd::Var;
-use nn::layers::{Encoder, EncoderConfig, Linear, LinearInit, PatchEmbedding};
+use nn::layers::{Encoder, EncoderConfig, Gelu, Linear, LinearInit, PatchEmbedding};
 use nn::lr_schedule::WarmupCosine;
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
@@ -60,6 +60,7 @@ fn run(steps: u64) -> Result<(f64, f64, f64), Box<dyn Error>> {
         depth: 2,
         heads: 4,
         mlp_width: 2 * width,
+        gelu: Gelu::Tanh,
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,

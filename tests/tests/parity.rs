@@ -11,7 +11,7 @@
 use autograd::{Gradients, Var};
 use integration_tests::{assert_close, Fixture};
 use nn::layers::{
-    patchify, Encoder, EncoderBlock, EncoderConfig, LayerNorm, Linear, LinearInit,
+    patchify, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm, Linear, LinearInit,
     MultiHeadSelfAttention, PatchEmbedding,
 };
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
@@ -135,6 +135,15 @@ fn gelu_matches_pytorch() {
     }
 }
 
+/// GELU, exact (erf) form: output and input gradient against PyTorch's `nn.GELU()`, on every
+/// device.
+#[test]
+fn gelu_erf_matches_pytorch() {
+    for fixture in Fixture::load_all("gelu_erf") {
+        check_function(&fixture, |x| x.gelu_erf(), MODULE_TOL);
+    }
+}
+
 /// Multi-head self-attention: output, input gradient and parameter gradients against PyTorch's,
 /// on every device.
 #[test]
@@ -162,6 +171,7 @@ fn encoder_config_of_blocks(fixture: &Fixture) -> EncoderConfig {
         depth: fixture_depth(fixture),
         heads: fixture.scalar("config.heads") as usize,
         mlp_width: fixture.scalar("config.mlp") as usize,
+        gelu: Gelu::Tanh,
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
@@ -184,6 +194,20 @@ fn encoder_block_matches_pytorch() {
     for fixture in Fixture::load_all("encoder_block") {
         let mut block =
             EncoderBlock::new(&encoder_config(&fixture), 0.0, DType::F32, &mut rng()).unwrap();
+        check_module(&fixture, &mut block, MODULE_TOL);
+    }
+}
+
+/// The same block with the exact GELU, as timm's ViTs have it: output, input gradient and
+/// parameter gradients against PyTorch's, on every device.
+#[test]
+fn encoder_block_with_the_exact_gelu_matches_pytorch() {
+    for fixture in Fixture::load_all("encoder_block_erf") {
+        let config = EncoderConfig {
+            gelu: Gelu::Erf,
+            ..encoder_config(&fixture)
+        };
+        let mut block = EncoderBlock::new(&config, 0.0, DType::F32, &mut rng()).unwrap();
         check_module(&fixture, &mut block, MODULE_TOL);
     }
 }

@@ -1,7 +1,7 @@
 //! The pre-LN transformer encoder.
 
 use super::dropout::check_rate;
-use super::{drop_path, Dropout, LayerNorm, Mlp, MultiHeadSelfAttention};
+use super::{drop_path, Dropout, Gelu, LayerNorm, Mlp, MultiHeadSelfAttention};
 use crate::{impl_parameters, Context, Module};
 use autograd::Var;
 use tensor::{DType, Result, Rng};
@@ -17,6 +17,8 @@ pub struct EncoderConfig {
     pub heads: usize,
     /// The hidden width of each block's MLP.
     pub mlp_width: usize,
+    /// The form of GELU in each block's MLP.
+    pub gelu: Gelu,
     /// Dropout after attention and in the MLP.
     pub dropout: f64,
     /// Dropout on the attention weights.
@@ -29,11 +31,11 @@ pub struct EncoderConfig {
 ///
 /// ```
 /// use autograd::Var;
-/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig};
+/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig, Gelu};
 /// use nn::{Context, Module, Parameters};
 /// use tensor::{DType, Tensor};
 /// let config = EncoderConfig {
-///     width: 8, depth: 2, heads: 2, mlp_width: 16,
+///     width: 8, depth: 2, heads: 2, mlp_width: 16, gelu: Gelu::Tanh,
 ///     dropout: 0.0, attention_dropout: 0.0, stochastic_depth: 0.0,
 /// };
 /// let mut block = EncoderBlock::new(&config, 0.0, DType::F64, &mut tensor::rng(0))?;
@@ -92,7 +94,14 @@ impl EncoderBlock {
                 rng,
             )?,
             norm2: LayerNorm::new(config.width, eps, dtype),
-            mlp: Mlp::new(config.width, config.mlp_width, config.dropout, dtype, rng),
+            mlp: Mlp::new(
+                config.width,
+                config.mlp_width,
+                config.gelu,
+                config.dropout,
+                dtype,
+                rng,
+            ),
             dropout: Dropout {
                 rate: config.dropout,
             },
@@ -145,11 +154,11 @@ pub fn block_drop_path_rate(rate: f64, index: usize, depth: usize) -> f64 {
 ///
 /// ```
 /// use autograd::Var;
-/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig};
+/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig, Gelu};
 /// use nn::{Context, Module, Parameters};
 /// use tensor::{DType, Tensor};
 /// let config = EncoderConfig {
-///     width: 8, depth: 2, heads: 2, mlp_width: 16,
+///     width: 8, depth: 2, heads: 2, mlp_width: 16, gelu: Gelu::Tanh,
 ///     dropout: 0.0, attention_dropout: 0.0, stochastic_depth: 0.0,
 /// };
 /// let encoder = Encoder::new(&config, DType::F64, &mut tensor::rng(0))?;

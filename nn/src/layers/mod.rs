@@ -13,5 +13,5 @@ pub use dropout::{drop_path, Dropout};
 pub use encoder::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig};
 pub use layer_norm::LayerNorm;
 pub use linear::{Linear, LinearInit};
-pub use mlp::Mlp;
+pub use mlp::{Gelu, Mlp};
 pub use patch_embedding::{patchify, PatchEmbedding};
