@@ -4,6 +4,7 @@
 //! position embedding, video from the central frame and audio from the channel-summed kernel.
 
 use autograd::Var;
+use nn::layers::Gelu;
 use nn::{Context, Parameters};
 use polyvit::data::Modality;
 use polyvit::model::{
@@ -37,18 +38,16 @@ fn config(adapt_depth: usize) -> ModelConfig {
 
 /// A model with a 10-class task per tokenizer, named after the modality.
 fn model(tokenizers: &[TokenizerSpec], adapt_depth: usize) -> PolyVit {
+    model_of(&config(adapt_depth), tokenizers)
+}
+
+/// A model of `config`'s shape with a 10-class task per tokenizer, named after the modality.
+fn model_of(config: &ModelConfig, tokenizers: &[TokenizerSpec]) -> PolyVit {
     let tasks: Vec<TaskSpec> = tokenizers
         .iter()
         .map(|t| TaskSpec::new(&format!("{:?}", t.modality), t.modality, 10))
         .collect();
-    PolyVit::new(
-        &config(adapt_depth),
-        tokenizers,
-        &tasks,
-        DType::F32,
-        &mut tensor::rng(5),
-    )
-    .unwrap()
+    PolyVit::new(config, tokenizers, &tasks, DType::F32, &mut tensor::rng(5)).unwrap()
 }
 
 /// Image 8×8 (the checkpoint's own grid), video 4×8×8 in 2×4×4 tubelets, audio 16×8.
@@ -58,6 +57,27 @@ fn native_tokenizers() -> Vec<TokenizerSpec> {
         TokenizerSpec::new(Modality::Video, &[4, 3, 8, 8], &[2, 4, 4]),
         TokenizerSpec::new(Modality::Audio, &[1, 16, 8], &[4, 4]),
     ]
+}
+
+/// The largest difference between `model`'s logits for `task` on the input of `case` and the
+/// fixture's `logits` entry, and the largest logit (at least 1), the error's scale.
+fn logits_error(model: &PolyVit, task: &str, case: &str, logits: &str) -> (f64, f64) {
+    let expected = read("expected.safetensors");
+    let input = Var::constant(expected[&format!("{case}.input")].clone());
+    let ours = model
+        .forward(task, &input, 0.0, &mut Context::eval())
+        .unwrap()
+        .value()
+        .to_vec_f64()
+        .unwrap();
+    let torch = expected[logits].to_vec_f64().unwrap();
+    assert_eq!(ours.len(), torch.len(), "{case}: {logits}");
+    let scale = torch.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let error = ours
+        .iter()
+        .zip(&torch)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    (error, scale)
 }
 
 /// Gives every head the checkpoint's own head, so the logits are comparable with PyTorch's.
@@ -70,21 +90,7 @@ fn use_checkpoint_head(model: &mut PolyVit) {
 }
 
 fn assert_logits(model: &PolyVit, task: &str, case: &str, what: &str) {
-    let expected = read("expected.safetensors");
-    let input = Var::constant(expected[&format!("{case}.input")].clone());
-    let ours = model
-        .forward(task, &input, 0.0, &mut Context::eval())
-        .unwrap()
-        .value()
-        .to_vec_f64()
-        .unwrap();
-    let torch = expected[&format!("{case}.logits")].to_vec_f64().unwrap();
-    assert_eq!(ours.len(), torch.len(), "{what}: {case}");
-    let scale = torch.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-    let error = ours
-        .iter()
-        .zip(&torch)
-        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let (error, scale) = logits_error(model, task, case, &format!("{case}.logits"));
     assert!(
         error <= TOL * scale,
         "{what}: {case} logits differ from PyTorch's by {error} (scale {scale})"
@@ -113,6 +119,27 @@ fn both_layouts_give_pytorchs_logits_for_every_modality() {
         assert_logits(&model, "Image", "image", file);
         assert_logits(&model, "Video", "video", file);
         assert_logits(&model, "Audio", "audio", file);
+    }
+}
+
+/// timm's ViTs compute the exact GELU: with `gelu = Erf` the model gives the original network's
+/// logits, which the default tanh form misses by 4e-4 (and the report says so).
+#[test]
+fn with_the_exact_gelu_the_model_gives_the_timm_networks_own_logits() {
+    for gelu in Gelu::ALL {
+        let config = ModelConfig { gelu, ..config(0) };
+        let mut model = model_of(&config, &native_tokenizers());
+        let report = init_from_file(&mut model, &fixture("vit_timm.safetensors")).unwrap();
+        use_checkpoint_head(&mut model);
+        let (error, scale) = logits_error(&model, "Image", "image", "image.logits_erf");
+        let note = "the model's MLPs use the tanh GELU";
+        if gelu == Gelu::Erf {
+            assert!(error <= TOL * scale, "erf: {error} (scale {scale})");
+            assert!(!report.summary().contains(note), "{}", report.summary());
+        } else {
+            assert!(error > 10.0 * TOL * scale, "tanh: only {error} off");
+            assert!(report.summary().contains(note), "{}", report.summary());
+        }
     }
 }
 

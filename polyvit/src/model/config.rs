@@ -2,18 +2,28 @@
 //! looks like to the model.
 
 use crate::data::Modality;
+use nn::layers::Gelu;
 
 /// The shape of the transformer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelConfig {
+    /// The token width `d` (768 for `b16`).
     pub width: usize,
+    /// Transformer blocks in all, `L_adapt` modality-specific ones included.
     pub depth: usize,
+    /// Attention heads per block (they divide `width`).
     pub heads: usize,
+    /// The hidden width of each block's MLP (`4d` in the paper's presets).
     pub mlp_width: usize,
     /// `L_adapt`: the first this-many blocks are modality-specific, the rest shared.
     pub adapt_depth: usize,
+    /// Dropout rate on each block's attention and MLP outputs.
     pub dropout: f64,
+    /// Dropout rate on the attention weights.
     pub attention_dropout: f64,
+    /// The form of GELU in the MLPs: tanh (the reference's), or erf to match a model trained
+    /// with it (timm's ViTs, for `--init-from`).
+    pub gelu: Gelu,
 }
 
 impl ModelConfig {
@@ -41,6 +51,7 @@ impl ModelConfig {
             adapt_depth: 0,
             dropout: 0.0,
             attention_dropout: 0.0,
+            gelu: Gelu::Tanh,
         })
     }
 
@@ -51,6 +62,7 @@ impl ModelConfig {
 /// How one modality's examples are cut into tokens.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenizerSpec {
+    /// The kind of input it cuts (and the tokenizer's name in the checkpoint).
     pub modality: Modality,
     /// One example's shape: image `[C, H, W]`, video `[T, C, H, W]`, audio `[1, time, mel]`.
     pub input_shape: Vec<usize>,
@@ -130,12 +142,16 @@ impl TokenizerSpec {
 /// A task as the model sees it: which tokenizer, how many outputs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskSpec {
+    /// The task's name (its head's name in the checkpoint).
     pub name: String,
+    /// Which tokenizer its inputs go through.
     pub modality: Modality,
+    /// The head's outputs: one per class.
     pub classes: usize,
 }
 
 impl TokenizerSpec {
+    /// A tokenizer of `modality` for examples of `input_shape`, cut in patches of `patch`.
     pub fn new(modality: Modality, input_shape: &[usize], patch: &[usize]) -> TokenizerSpec {
         TokenizerSpec {
             modality,
@@ -146,6 +162,7 @@ impl TokenizerSpec {
 }
 
 impl TaskSpec {
+    /// A task of `classes` classes on `modality`.
     pub fn new(name: &str, modality: Modality, classes: usize) -> TaskSpec {
         TaskSpec {
             name: name.into(),

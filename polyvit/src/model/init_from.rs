@@ -23,6 +23,7 @@ use super::vit_layouts::{VitLayout, VitWeights, BLOCK_PARAMETERS};
 use super::{PolyVit, TokenizerSpec};
 use crate::data::Modality;
 use nn::checkpoint::CheckpointError;
+use nn::layers::Gelu;
 use nn::Parameters;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -46,6 +47,9 @@ pub struct InitReport {
     /// What became of values the file stores in another dtype than the model's f32, one entry
     /// per such dtype (e.g. "BF16 values widened to f32 exactly").
     pub conversions: Vec<String>,
+    /// The model's form of GELU. timm's and Hugging Face's ViTs are trained with the exact
+    /// (erf) form, so the summary says when the model computes another.
+    pub gelu: Gelu,
 }
 
 impl InitReport {
@@ -59,6 +63,13 @@ impl InitReport {
             self.fresh.len(),
             self.ignored.len()
         );
+        if self.gelu != Gelu::Erf {
+            summary += &format!(
+                "; the model's MLPs use the {} GELU, timm's and Hugging Face's ViTs the exact one \
+                 (`gelu = \"erf\"` in the configuration)",
+                self.gelu.name()
+            );
+        }
         for conversion in &self.conversions {
             summary += &format!("; {conversion}");
         }
@@ -339,6 +350,7 @@ pub fn init_from_vit(model: &mut PolyVit, vit: &VitWeights) -> Result<InitReport
         fresh: Vec::new(),
         ignored: vit.ignored().to_vec(),
         conversions: Vec::new(),
+        gelu: model.config.gelu,
     };
     let mut visited = std::collections::BTreeSet::new();
     model.visit("", &mut |name, p| {

@@ -3,7 +3,7 @@
 use super::{ModelConfig, TaskSpec, Tokenizer, TokenizerSpec};
 use crate::data::Modality;
 use autograd::Var;
-use nn::layers::{Encoder, EncoderBlock, EncoderConfig, Gelu, Linear, LinearInit};
+use nn::layers::{Encoder, EncoderBlock, EncoderConfig, Linear, LinearInit};
 use nn::parameter::ParameterKey;
 use nn::{impl_parameters, Context, Module};
 use tensor::{DType, Error, Result, Rng};
@@ -70,7 +70,7 @@ impl PolyVit {
             depth: config.depth,
             heads: config.heads,
             mlp_width: config.mlp_width,
-            gelu: Gelu::Tanh,
+            gelu: config.gelu,
             dropout: config.dropout,
             attention_dropout: config.attention_dropout,
             stochastic_depth: 0.0,

@@ -6,6 +6,7 @@ use super::config::{PatchConfig, TaskConfig, TrainConfig};
 use super::model_shape::ModelShape;
 use super::optimizer::OptimizerConfig;
 use super::sampler::Schedule;
+use nn::layers::Gelu;
 use std::path::PathBuf;
 
 impl TaskConfig {
@@ -101,6 +102,7 @@ impl Default for TrainConfig {
             adapt_depth: 0,
             dropout: 0.0,
             attention_dropout: 0.0,
+            gelu: Gelu::Tanh.name().into(),
             schedule: Schedule::Weighted.name().into(),
             seed: 0,
             eval_every: 2000,

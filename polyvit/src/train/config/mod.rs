@@ -11,6 +11,7 @@ use super::optimizer::OptimizerConfig;
 use super::sampler::Schedule;
 use crate::data::{FolderSpec, SuiteConfig};
 use crate::model::ModelConfig;
+use nn::layers::Gelu;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -110,6 +111,10 @@ pub struct TrainConfig {
     /// Dropout rate on the attention weights (0 = off; unset, 0).
     #[serde(default)]
     pub attention_dropout: f64,
+    /// The form of GELU in the MLPs: `"tanh"` (the reference's and the default run's) or
+    /// `"erf"` (the exact form of `torch.nn.GELU()` and timm's ViTs: what weights loaded with
+    /// `init_from` from those were trained with). Unset, `"tanh"`, as every run before the key.
+    pub gelu: String,
     /// The co-training schedule by name: `task-by-task`, `alternating`, `uniform`, `weighted`
     /// (the default run's) or `accumulated` (see [`Schedule`]).
     pub schedule: String,
@@ -327,6 +332,13 @@ impl TrainConfig {
         model.adapt_depth = self.adapt_depth;
         model.dropout = self.dropout;
         model.attention_dropout = self.attention_dropout;
+        model.gelu = Gelu::from_name(&self.gelu).ok_or_else(|| {
+            let names: Vec<String> = Gelu::ALL
+                .iter()
+                .map(|g| format!("{:?}", g.name()))
+                .collect();
+            format!("gelu = {:?}: must be {}", self.gelu, names.join(" or "))
+        })?;
         Ok(model)
     }
 }

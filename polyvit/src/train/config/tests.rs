@@ -288,7 +288,7 @@ fn folder_tasks_round_trip_and_resolve_against_the_file() {
 #[test]
 fn out_of_range_values_are_named() {
     type Edit = fn(&mut TrainConfig);
-    let cases: [(Edit, &str); 31] = [
+    let cases: [(Edit, &str); 32] = [
         (
             |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
             "optimizer.momentum = 1",
@@ -386,6 +386,10 @@ fn out_of_range_values_are_named() {
         (|c| c.dropout = 1.0, "dropout = 1: must be in [0, 1)"),
         (|c| c.attention_dropout = -0.1, "attention_dropout = -0.1"),
         (
+            |c| c.gelu = "exact".into(),
+            "gelu = \"exact\": must be \"tanh\" or \"erf\"",
+        ),
+        (
             |c| c.tasks.iter_mut().for_each(|t| t.warmup = t.steps + 1),
             "the tasks' warmups come to",
         ),
@@ -412,4 +416,15 @@ fn out_of_range_values_are_named() {
     let mut config = TrainConfig::default();
     config.tasks[0].warmup = config.tasks[0].steps + 1;
     assert!(config.validate().is_ok());
+}
+
+/// `gelu` reaches the model; a file without the key (every run before it) keeps the tanh form.
+#[test]
+fn the_gelu_key_chooses_the_mlps_form() {
+    let erf = TrainConfig::from_toml_str("gelu = \"erf\"").unwrap();
+    assert_eq!(erf.model_config().unwrap().gelu, Gelu::Erf);
+    let unset = TrainConfig::from_toml_str("preset = \"tiny\"").unwrap();
+    assert_eq!(unset.model_config().unwrap().gelu, Gelu::Tanh);
+    let printed = toml::to_string(&TrainConfig::default()).unwrap();
+    assert!(printed.contains("gelu = \"tanh\""), "{printed}");
 }
