@@ -51,6 +51,15 @@ ops! {
     Gelu => "gelu",
     /// [`Var::gelu_erf`](crate::Var::gelu_erf): GELU, exact (erf) form.
     GeluErf => "gelu_erf",
+    /// [`Var::sin`](crate::Var::sin): `sin x`.
+    Sin => "sin",
+    /// [`Var::cos`](crate::Var::cos): `cos x`.
+    Cos => "cos",
+    /// [`Var::clamp`](crate::Var::clamp): `x` brought into `[min, max]`.
+    Clamp => "clamp",
+    /// [`Var::where_cond`](crate::Var::where_cond): one of two values per element, by a
+    /// constant condition.
+    WhereCond => "where_cond",
     /// [`Var::pow_scalar`](crate::Var::pow_scalar): `xᵖ` for a constant `p`.
     PowScalar => "pow_scalar",
     /// [`Var::add_scalar`](crate::Var::add_scalar): `x + c`.

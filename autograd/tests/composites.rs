@@ -135,3 +135,14 @@ fn pre_ln_encoder_block_gradients_match() {
     )
     .unwrap();
 }
+
+/// `var` and `std` are composed of recorded ops: their gradients over one axis and over two,
+/// biased and unbiased, kept dims or not.
+#[test]
+fn variance_and_standard_deviation_gradients_match() {
+    let mut rng = tensor::rng(9);
+    let inputs = [randn(&[3, 4, 5], 1.0, &mut rng)];
+    gradcheck(|v| v[0].var(&[1], 1, false), &inputs, &options()).unwrap();
+    gradcheck(|v| v[0].var(&[0, 2], 0, true), &inputs, &options()).unwrap();
+    gradcheck(|v| v[0].std(&[2], 1, false), &inputs, &options()).unwrap();
+}

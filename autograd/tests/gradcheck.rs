@@ -148,6 +148,10 @@ fn check(
         Op::Softplus => unary!(inputs.signed(&[a, b]), |x| x.softplus()),
         Op::Gelu => unary!(inputs.signed(&[a, b]), |x| x.gelu()),
         Op::GeluErf => unary!(inputs.signed(&[a, b]), |x| x.gelu_erf()),
+        Op::Sin => unary!(inputs.signed(&[a, b]), |x| x.sin()),
+        Op::Cos => unary!(inputs.signed(&[a, b]), |x| x.cos()),
+        // Inputs of magnitude 0.5–2, so the bounds cut some off and none sits at a bound.
+        Op::Clamp => unary!(inputs.signed(&[a, b]), |x| x.clamp(-1.25, 0.75)),
         Op::PowScalar => unary!(inputs.positive(&[a, b]), |x| x.pow_scalar(-1.5)),
         Op::AddScalar => unary!(inputs.signed(&[a, b]), |x| x.add_scalar(3.0)),
         Op::MulScalar => unary!(inputs.signed(&[a, b]), |x| x.mul_scalar(-2.5)),
@@ -163,6 +167,13 @@ fn check(
             .div(&y)),
         Op::Pow => binary!(inputs.positive(&[a, b]), inputs.signed(&[a, b]), |x, y| x
             .pow(&y)),
+        // The condition picks about half of each side; `on_false` is a broadcast row.
+        Op::WhereCond => {
+            let condition = inputs.uniform(&[a, b], -1.0, 1.0).gt_scalar(0.0).unwrap();
+            binary!(inputs.signed(&[a, b]), inputs.signed(&[1, b]), |x, y| {
+                Var::where_cond(&condition, &x, &y)
+            })
+        }
         Op::Maximum => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x
             .maximum(&y)),
         Op::Minimum => binary!(inputs.signed(&[a, b]), inputs.signed(&[a, b]), |x, y| x

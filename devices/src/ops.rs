@@ -193,6 +193,8 @@ unary_ops! {
     /** `y = ln x`. */ Log, "log", "log(x)", |x| x.ln();
     /** `y = √x`. */ Sqrt, "sqrt", "sqrt(x)", |x| x.sqrt();
     /** `y = tanh x`. */ Tanh, "tanh", "tanh(x)", |x| x.tanh();
+    /** `y = sin x` (radians). */ Sin, "sin", "sin(x)", |x| x.sin();
+    /** `y = cos x` (radians). */ Cos, "cos", "cos(x)", |x| x.cos();
     /** `y = |x|`. */ Abs, "abs", "fabs(x)", |x| x.abs();
     /** `y = 1/x`. */ Recip, "recip", "(T)1 / x", |x| x.recip();
     /** `y = sign(x)` in {-1, 0, 1}. */ Sign, "sign",

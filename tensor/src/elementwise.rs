@@ -2,7 +2,7 @@
 
 use crate::Tensor;
 use devices::ops::{self, BinaryOp, UnaryOp};
-use devices::{broadcast_shapes, Result};
+use devices::{broadcast_shapes, Error, Result};
 
 impl Tensor {
     /// Applies the element-wise op `Op` (any of [`devices::ops`]).
@@ -209,6 +209,24 @@ unary_methods! {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     gelu_erf => GeluErf;
+    /// `sin x`, `x` in radians.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[0.0, std::f64::consts::FRAC_PI_2], &[2], DType::F64)?;
+    /// assert_eq!(x.sin()?.to_vec_f64()?, [0.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    sin => Sin;
+    /// `cos x`, `x` in radians.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[0.0, std::f64::consts::PI], &[2], DType::F64)?;
+    /// assert_eq!(x.cos()?.to_vec_f64()?, [1.0, -1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    cos => Cos;
 }
 
 binary_methods! {
@@ -405,6 +423,55 @@ impl Tensor {
     /// ```
     pub fn gelu_erf_backward(&self, grad: &Tensor) -> Result<Tensor> {
         self.zip::<ops::GeluErfBackward>(grad)
+    }
+
+    /// `min(max(x, min), max)`: every element brought into `[min, max]` (NaN stays NaN; as in
+    /// PyTorch, `min > max` sets every element to `max`). Either bound may be infinite, for a
+    /// one-sided clamp; a NaN bound is an error.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[-2.0, 0.5, 3.0], &[3], DType::F64)?;
+    /// assert_eq!(x.clamp(-1.0, 1.0)?.to_vec_f64()?, [-1.0, 0.5, 1.0]);
+    /// assert_eq!(x.clamp(0.0, f64::INFINITY)?.to_vec_f64()?, [0.0, 0.5, 3.0]);
+    /// assert!(x.clamp(f64::NAN, 1.0).is_err());
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn clamp(&self, min: f64, max: f64) -> Result<Tensor> {
+        if min.is_nan() || max.is_nan() {
+            return Err(Error::invalid(
+                "clamp",
+                format!("bounds [{min}, {max}]: a bound is NaN"),
+            ));
+        }
+        self.maximum_scalar(min)?.minimum_scalar(max)
+    }
+
+    /// `on_true` where `self` (the condition) is nonzero, `on_false` where it is zero, the three
+    /// broadcast together (`torch.where(condition, on_true, on_false)`; NaN counts as true, as
+    /// in PyTorch). The unselected side does not leak into the result: an infinity or NaN there
+    /// is ignored.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let condition = Tensor::from_f64s(&[1.0, 0.0, 1.0], &[3], DType::F64)?;
+    /// let on_true = Tensor::from_f64s(&[10.0, 20.0, 30.0], &[3], DType::F64)?;
+    /// let on_false = Tensor::from_f64s(&[f64::INFINITY], &[1], DType::F64)?; // broadcast
+    /// let picked = condition.where_cond(&on_true, &on_false)?;
+    /// assert_eq!(picked.to_vec_f64()?, [10.0, f64::INFINITY, 30.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn where_cond(&self, on_true: &Tensor, on_false: &Tensor) -> Result<Tensor> {
+        let (take_true, take_false) = self.where_masks()?;
+        take_true
+            .zero_safe_mul(on_true)?
+            .add(&take_false.zero_safe_mul(on_false)?)
+    }
+
+    /// The 0/1 masks of [`Tensor::where_cond`]'s two sides: `[self ≠ 0]` and `[self = 0]` (a
+    /// NaN condition is true, since NaN ≠ 0).
+    pub fn where_masks(&self) -> Result<(Tensor, Tensor)> {
+        Ok((self.ne_scalar(0.0)?, self.eq_scalar(0.0)?))
     }
 
     /// `x²`.

@@ -117,6 +117,58 @@ impl Tensor {
         self.sum(&axes, keepdim)?.div_scalar(count)
     }
 
+    /// The variance over `axes`: `Σ(x − x̄)² / (n − correction)` with `n` the elements each result
+    /// folds (`correction = 1`: the unbiased estimate, `torch.var`'s default; 0: the population
+    /// variance). `n ≤ correction` is an error (PyTorch returns NaN or infinity there).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0, 4.0, 4.0], &[2, 3], DType::F64)?;
+    /// assert_eq!(x.var(&[1], 1, false)?.to_vec_f64()?, [1.0, 0.0]);
+    /// assert_eq!(x.var(&[1], 0, true)?.shape(), [2, 1]);
+    /// assert!(x.var(&[], 1, false).is_err(), "one element per result");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn var(&self, axes: &[usize], correction: usize, keepdim: bool) -> Result<Tensor> {
+        let (axes, divisor) = self.variance_divisor("var", axes, correction)?;
+        let centred = self.sub(&self.mean(&axes, true)?)?;
+        centred.square()?.sum(&axes, keepdim)?.div_scalar(divisor)
+    }
+
+    /// The standard deviation over `axes`: `√var` (see [`Tensor::var`]).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], &[8], DType::F64)?;
+    /// assert_eq!(x.std(&[0], 0, false)?.to_scalar()?, 2.0);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn std(&self, axes: &[usize], correction: usize, keepdim: bool) -> Result<Tensor> {
+        self.var(axes, correction, keepdim)?.sqrt()
+    }
+
+    /// `axes` checked and sorted, and `n − correction` for [`Tensor::var`], `n` the elements each
+    /// result folds; an error naming `op` when `n ≤ correction`.
+    pub fn variance_divisor(
+        &self,
+        op: &'static str,
+        axes: &[usize],
+        correction: usize,
+    ) -> Result<(Vec<usize>, f64)> {
+        let axes = self.check_axes(op, axes)?;
+        let count: f64 = axes.iter().map(|&a| self.shape()[a] as f64).product();
+        if count <= correction as f64 {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "over axes {axes:?} of shape {}: {count} element(s) per result, and                      correction {correction} needs more",
+                    shape_str(self.shape())
+                ),
+            ));
+        }
+        Ok((axes, count - correction as f64))
+    }
+
     /// The mean of every element, as a scalar tensor.
     ///
     /// ```

@@ -182,6 +182,24 @@ const UNARY: &[Unary] = &[
         scale: |x| 1.0 + x.abs().powi(3),
     },
     Unary {
+        name: "sin",
+        op: Tensor::sin,
+        reference: f64::sin,
+        scale: |x| x.abs(),
+    },
+    Unary {
+        name: "cos",
+        op: Tensor::cos,
+        reference: f64::cos,
+        scale: |x| x.abs(),
+    },
+    Unary {
+        name: "clamp",
+        op: |x| x.clamp(-0.75, 1.25),
+        reference: |x| x.clamp(-0.75, 1.25),
+        scale: zero,
+    },
+    Unary {
         name: "square",
         op: Tensor::square,
         reference: |x| x * x,
@@ -296,6 +314,18 @@ fn flag(c: bool) -> f64 {
 }
 
 const BINARY: &[Binary] = &[
+    // `where_cond` with `a` as the condition (Discrete inputs hold exact zeros), `b` where it is
+    // nonzero and `−b` where it is zero.
+    Binary {
+        name: "where_cond",
+        op: |a, b| a.where_cond(b, &b.neg()?),
+        scalar: |a, v| {
+            let b = a.zeros_like()?.add_scalar(v)?;
+            a.where_cond(&b, &b.neg()?)
+        },
+        reference: |a, b| if a != 0.0 { b } else { -b },
+        exact: true,
+    },
     Binary {
         name: "add",
         op: Tensor::add,

@@ -147,6 +147,28 @@ unary! {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     softplus, Softplus, |input x| x.sigmoid();
+    /// `y = sin x`; `dx = g·cos x`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, std::f64::consts::PI], &[2], DType::F64)?);
+    /// let grads = x.sin()?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0, -1.0]); // cos x
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    sin, Sin, |input x| x.cos();
+    /// `y = cos x`; `dx = −g·sin x`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[0.0, std::f64::consts::FRAC_PI_2], &[2], DType::F64)?);
+    /// let grads = x.cos()?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [-0.0, -1.0]); // −sin x
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    cos, Cos, |input x| x.sin()?.neg();
 }
 
 impl Var {
@@ -193,6 +215,65 @@ impl Var {
             x.gelu_erf()?,
             &[self],
             move |g, _| Ok(vec![Some(x.gelu_erf_backward(g)?)]),
+        ))
+    }
+
+    /// `y = min(max(x, min), max)`; `dx = g·[min ≤ x ≤ max]` (the bounds included and NaN
+    /// excluded, as PyTorch's); see [`Tensor::clamp`].
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[-2.0, 0.5, 1.0, 3.0], &[4], DType::F64)?);
+    /// let y = x.clamp(-1.0, 1.0)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [-1.0, 0.5, 1.0, 1.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0, 1.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn clamp(&self, min: f64, max: f64) -> Result<Var> {
+        let x = self.value().clone();
+        Ok(Var::record(
+            Op::Clamp,
+            x.clamp(min, max)?,
+            &[self],
+            move |g, _| {
+                let inside = x.ge_scalar(min)?.mul(&x.le_scalar(max)?)?;
+                Ok(vec![Some(g.mul(&inside)?)])
+            },
+        ))
+    }
+
+    /// `z = on_true` where `condition ≠ 0`, `on_false` where it is 0 (see
+    /// [`Tensor::where_cond`]); `d on_true = g·[condition ≠ 0]`, `d on_false = g·[condition = 0]`,
+    /// each summed over the axes it was broadcast along. The condition is a constant.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let condition = Tensor::from_f64s(&[1.0, 0.0, 1.0], &[3], DType::F64)?;
+    /// let a = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0], &[3], DType::F64)?);
+    /// let b = Var::parameter(Tensor::from_f64s(&[-1.0], &[1], DType::F64)?);
+    /// let z = Var::where_cond(&condition, &a, &b)?;
+    /// assert_eq!(z.value().to_vec_f64()?, [1.0, -1.0, 3.0]);
+    /// let grads = z.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&a).unwrap().to_vec_f64()?, [1.0, 0.0, 1.0]);
+    /// assert_eq!(grads.get(&b).unwrap().to_vec_f64()?, [1.0]); // one pick, broadcast
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn where_cond(condition: &Tensor, on_true: &Var, on_false: &Var) -> Result<Var> {
+        let value = condition.where_cond(on_true.value(), on_false.value())?;
+        let (take_true, take_false) = condition.where_masks()?;
+        Ok(Var::record(
+            Op::WhereCond,
+            value,
+            &[on_true, on_false],
+            move |g, needs| {
+                Ok(vec![
+                    needs[0].then(|| g.mul(&take_true)).transpose()?,
+                    needs[1].then(|| g.mul(&take_false)).transpose()?,
+                ])
+            },
         ))
     }
 

@@ -98,6 +98,44 @@ impl Var {
         self.mean(&(0..self.rank()).collect::<Vec<_>>(), false)
     }
 
+    /// The variance over `axes`, `y = Σ(x − x̄)² / (n − correction)` (see [`Tensor::var`]),
+    /// composed of recorded ops: `dx = g·2(x − x̄)/(n − correction)` (the mean's own gradient
+    /// sums to zero over each group).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0], &[3], DType::F64)?);
+    /// let v = x.var(&[0], 1, false)?;
+    /// assert_eq!(v.value().to_scalar()?, 1.0);
+    /// assert_eq!(v.backward()?.get(&x).unwrap().to_vec_f64()?, [-1.0, 0.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn var(&self, axes: &[usize], correction: usize, keepdim: bool) -> Result<Var> {
+        let (axes, divisor) = self.value().variance_divisor("var", axes, correction)?;
+        let centred = self.sub(&self.mean(&axes, true)?)?;
+        centred
+            .mul(&centred)?
+            .sum(&axes, keepdim)?
+            .div_scalar(divisor)
+    }
+
+    /// The standard deviation over `axes`, `√var` (see [`Var::var`]); `dx = g·(x − x̄)/((n −
+    /// correction)·y)`, infinite or NaN where `y = 0`, as PyTorch's.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 3.0], &[2], DType::F64)?);
+    /// let s = x.std(&[0], 0, false)?;
+    /// assert_eq!(s.value().to_scalar()?, 1.0);
+    /// assert_eq!(s.backward()?.get(&x).unwrap().to_vec_f64()?, [-0.5, 0.5]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn std(&self, axes: &[usize], correction: usize, keepdim: bool) -> Result<Var> {
+        self.var(axes, correction, keepdim)?.sqrt()
+    }
+
     /// `y = max_{axes} x`; the gradient goes to the maximal elements, split evenly on ties:
     /// `dx = g·[x = y]/#{x = y}`.
     ///
