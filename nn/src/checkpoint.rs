@@ -11,6 +11,7 @@
 //! recognized and refused with an error saying so; they are not converted.
 
 use crate::fnv::Fnv1a;
+use crate::optim::Optimizer;
 use crate::safetensors_file;
 use crate::Parameters;
 use std::collections::BTreeMap;
@@ -98,8 +99,40 @@ impl From<tensor::Error> for CheckpointError {
     }
 }
 
+/// A checkpoint error as an error of the numerical stack, so code returning [`tensor::Result`]
+/// can use `?` on checkpoint calls: an [`Error::Invalid`](tensor::Error::Invalid) of op
+/// `checkpoint` with the same message (a [`CheckpointError::Tensor`] gives back its error).
+///
+/// ```
+/// use nn::checkpoint::Checkpoint;
+/// fn resume(path: &std::path::Path) -> tensor::Result<Checkpoint> {
+///     Ok(Checkpoint::load(path)?)
+/// }
+/// let err = resume(std::path::Path::new("/no/such/run.safetensors")).unwrap_err();
+/// assert!(err.to_string().starts_with("checkpoint: /no/such/run.safetensors: "), "{err}");
+/// ```
+impl From<CheckpointError> for tensor::Error {
+    fn from(e: CheckpointError) -> Self {
+        let msg = match e {
+            CheckpointError::Tensor(e) => return e,
+            CheckpointError::Io { path, source } => format!("{}: {source}", path.display()),
+            CheckpointError::Corrupt { path, problem } => format!("{}: {problem}", path.display()),
+            CheckpointError::Mismatch { problems } => {
+                format!("does not fit the model: {}", problems.join("; "))
+            }
+        };
+        tensor::Error::invalid("checkpoint", msg)
+    }
+}
+
+/// The metadata key an optimizer's step count is saved under, next to its tensors under
+/// `prefix`: `optimizer.` gives `optimizer_steps`.
+fn optimizer_steps_key(prefix: &str) -> String {
+    format!("{}_steps", prefix.trim_end_matches('.'))
+}
+
 /// Named tensors plus free-form metadata (step counts, configuration, seeds).
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Checkpoint {
     /// Tensors by dotted name, each under the prefix of what it belongs to (`model.`,
     /// `optimizer.`); saved as F32 or F64 entries, whatever device they are on.
@@ -205,6 +238,77 @@ impl Checkpoint {
             }
         });
         result
+    }
+
+    /// `optimizer`'s state under `prefix` (e.g. `optimizer.`: `optimizer.momentum.fc.weight`, …)
+    /// and its step count in the metadata (`optimizer_steps`), for
+    /// [`Checkpoint::load_optimizer`] to resume from.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use nn::checkpoint::Checkpoint;
+    /// use nn::layers::{Linear, LinearInit};
+    /// use nn::optim::{AdamW, Optimizer};
+    /// use nn::{Context, Module};
+    /// use tensor::{DType, Tensor};
+    /// let mut model = Linear::new(2, 1, LinearInit::XavierUniform, DType::F32, &mut tensor::rng(0));
+    /// let mut adamw = AdamW::new(0.9, 0.999, 1e-8, 0.01);
+    /// let x = Var::constant(Tensor::ones(&[1, 2], DType::F32));
+    /// let grads = model.forward(&x, &mut Context::eval())?.sum_all()?.backward()?;
+    /// adamw.step(&mut model, &grads, 1e-3)?;
+    ///
+    /// let mut checkpoint = Checkpoint::default();
+    /// checkpoint.add_parameters("model.", &model)?;
+    /// checkpoint.add_optimizer("optimizer.", &adamw);
+    /// assert_eq!(checkpoint.metadata["optimizer_steps"], "1");
+    /// assert!(checkpoint.tensors.contains_key("optimizer.first_moment.weight"));
+    ///
+    /// // Later, into a fresh optimizer (after `Checkpoint::save` and `Checkpoint::load`):
+    /// let mut resumed = AdamW::new(0.9, 0.999, 1e-8, 0.01);
+    /// checkpoint.load_optimizer("optimizer.", &mut resumed, &model)?;
+    /// assert_eq!(resumed.state().0, 1);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn add_optimizer(&mut self, prefix: &str, optimizer: &dyn Optimizer) {
+        let (steps, state) = optimizer.state();
+        for (name, tensor) in state {
+            self.tensors.insert(format!("{prefix}{name}"), tensor);
+        }
+        self.metadata
+            .insert(optimizer_steps_key(prefix), steps.to_string());
+    }
+
+    /// Restores into `optimizer` what [`Checkpoint::add_optimizer`] saved under `prefix`, checks
+    /// that it covers exactly `model`'s trainable parameters ([`Optimizer::check_covers`]: state
+    /// missing, for another parameter or of another shape is an error naming it), and moves it
+    /// to the device of `model`'s parameters.
+    pub fn load_optimizer(
+        &self,
+        prefix: &str,
+        optimizer: &mut dyn Optimizer,
+        model: &dyn Parameters,
+    ) -> Result<(), CheckpointError> {
+        let key = optimizer_steps_key(prefix);
+        let not_a_count = |problem: String| CheckpointError::Mismatch {
+            problems: vec![problem],
+        };
+        let text = self
+            .metadata
+            .get(&key)
+            .ok_or_else(|| not_a_count(format!("the metadata has no {key}")))?;
+        let steps = text
+            .parse()
+            .map_err(|_| not_a_count(format!("{key} is {text:?}, not a count of steps")))?;
+        optimizer.load_state(steps, self.entries_with_prefix(prefix))?;
+        optimizer.check_covers(model)?;
+        let mut device = None;
+        model.visit("", &mut |_, p| {
+            device.get_or_insert_with(|| p.value().device());
+        });
+        if let Some(device) = device {
+            optimizer.to_device(&device)?;
+        }
+        Ok(())
     }
 
     /// The entries under `prefix`, with the prefix removed.

@@ -9,7 +9,9 @@
 //! - [`layers`]: Linear, LayerNorm, Dropout and stochastic depth, Mlp, MultiHeadSelfAttention,
 //!   EncoderBlock, Encoder, PatchEmbedding; [`init`]: the reference initializers.
 //! - [`loss`], [`optim`] (SGD with momentum, AdamW, global-norm clipping), [`lr_schedule`]
-//!   (warmup + cosine), [`checkpoint`].
+//!   (warmup + cosine), [`checkpoint`] (with the optimizer's state, to resume).
+//! - [`prelude`]: all of these and `Tensor`, `Var` and `DType` in one `use nn::prelude::*;`;
+//!   `nn::tensor` and `nn::autograd` are the crates below, so a program needs only `nn`.
 //!
 //! One training step, end to end:
 //!
@@ -49,7 +51,10 @@ pub mod lr_schedule;
 mod module;
 pub mod optim;
 pub mod parameter;
+pub mod prelude;
 pub mod safetensors_file;
 
 pub use module::{BatchRows, Context, Module};
 pub use parameter::{Parameter, Parameters};
+/// The crates below this one, so a program can depend on `nn` alone.
+pub use {autograd, tensor};

@@ -251,9 +251,7 @@ fn saving_creates_missing_directories() {
 fn a_device_is_not_read_as_a_checkpoint() {
     let path = std::path::Path::new("/dev/zero");
     for err in [
-        Checkpoint::load(path)
-            .err()
-            .expect("/dev/zero is no checkpoint"),
+        Checkpoint::load(path).expect_err("/dev/zero is no checkpoint"),
         nn::safetensors_file::read(path)
             .err()
             .expect("nor a safetensors file"),
@@ -290,9 +288,7 @@ fn a_missing_file_is_reported_with_its_name() {
 #[test]
 fn a_folder_or_an_empty_file_is_named_as_such() {
     let dir = scratch("folder-or-empty");
-    let err = Checkpoint::load(&dir)
-        .err()
-        .expect("a folder is no checkpoint");
+    let err = Checkpoint::load(&dir).expect_err("a folder is no checkpoint");
     let message = err.to_string();
     assert!(
         message.contains(&dir.display().to_string()) && message.contains("a folder, not a file"),
@@ -647,15 +643,9 @@ fn resume_is_bit_identical(name: &str, make: impl Fn() -> Box<dyn Optimizer>) {
     train(&mut first, first_opt.as_mut(), 0..3);
     let mut checkpoint = Checkpoint::default();
     checkpoint.add_parameters("model.", &first).unwrap();
-    let (steps, state) = first_opt.state();
-    assert_eq!(steps, 3);
-    assert!(!state.is_empty());
-    for (key, t) in state {
-        checkpoint.tensors.insert(format!("optim.{key}"), t);
-    }
-    checkpoint
-        .metadata
-        .insert("optim.steps".into(), steps.to_string());
+    checkpoint.add_optimizer("optim.", first_opt.as_ref());
+    assert_eq!(checkpoint.metadata["optim_steps"], "3");
+    assert!(checkpoint.tensors.keys().any(|k| k.starts_with("optim.")));
     checkpoint.save(&path).unwrap();
     drop((first, first_opt));
 
@@ -663,9 +653,8 @@ fn resume_is_bit_identical(name: &str, make: impl Fn() -> Box<dyn Optimizer>) {
     let mut resumed = Net::new(77);
     loaded.load_parameters("model.", &mut resumed).unwrap();
     let mut resumed_opt = make();
-    let steps: u64 = loaded.metadata["optim.steps"].parse().unwrap();
-    resumed_opt
-        .load_state(steps, loaded.entries_with_prefix("optim."))
+    loaded
+        .load_optimizer("optim.", resumed_opt.as_mut(), &resumed)
         .unwrap();
     train(&mut resumed, resumed_opt.as_mut(), 3..6);
 
@@ -690,6 +679,51 @@ fn resume_is_bit_identical(name: &str, make: impl Fn() -> Box<dyn Optimizer>) {
         parameter_bits(&straight),
         "{name}"
     );
+}
+
+/// `load_optimizer` refuses a checkpoint without the step count or with one that is no number,
+/// and state that does not cover the model, naming what is wrong; a refused checkpoint converts
+/// into a `tensor::Error` with the same words.
+#[test]
+fn optimizer_state_that_does_not_fit_is_refused_by_name() {
+    let mut net = Net::new(3);
+    let mut sgd = Sgd::new(0.9);
+    train(&mut net, &mut sgd, 0..2);
+    let mut saved = Checkpoint::default();
+    saved.add_optimizer("optimizer.", &sgd);
+    let refusal = |edit: &dyn Fn(&mut Checkpoint)| {
+        let mut checkpoint = saved.clone();
+        edit(&mut checkpoint);
+        let err = checkpoint
+            .load_optimizer("optimizer.", &mut Sgd::new(0.9), &net)
+            .unwrap_err();
+        let message = err.to_string();
+        let converted = tensor::Error::from(err).to_string();
+        let problem = message.rsplit(": ").next().unwrap();
+        assert!(converted.ends_with(problem), "{converted} / {message}");
+        message
+    };
+    let none = refusal(&|c| {
+        c.metadata.remove("optimizer_steps");
+    });
+    assert!(
+        none.contains("the metadata has no optimizer_steps"),
+        "{none}"
+    );
+    let garbled = refusal(&|c| {
+        c.metadata.insert("optimizer_steps".into(), "two".into());
+    });
+    assert!(garbled.contains("optimizer_steps is \"two\""), "{garbled}");
+    let partial = refusal(&|c| {
+        let name = c.tensors.keys().next().unwrap().clone();
+        c.tensors.remove(&name);
+    });
+    assert!(partial.contains("is missing"), "{partial}");
+    let empty = refusal(&|c| c.tensors.clear());
+    assert!(empty.contains("zero state"), "{empty}");
+    assert!(saved
+        .load_optimizer("optimizer.", &mut Sgd::new(0.9), &net)
+        .is_ok());
 }
 
 #[test]

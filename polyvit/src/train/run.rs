@@ -650,18 +650,10 @@ impl Run {
     pub fn save(&self, path: &Path) -> Result<(), RunError> {
         let mut checkpoint = Checkpoint::default();
         checkpoint.add_parameters("model.", &self.model)?;
-        let (optimizer_steps, state) = self.optimizer.state();
-        for (name, tensor) in state {
-            checkpoint
-                .tensors
-                .insert(format!("optimizer.{name}"), tensor);
-        }
+        checkpoint.add_optimizer("optimizer.", &*self.optimizer);
         checkpoint
             .metadata
             .insert("step".into(), self.step.to_string());
-        checkpoint
-            .metadata
-            .insert("optimizer_steps".into(), optimizer_steps.to_string());
         let config = toml::to_string(&self.config).map_err(|e| RunError::Refused(e.to_string()))?;
         checkpoint.metadata.insert("config".into(), config);
         checkpoint
@@ -744,7 +736,7 @@ impl Run {
         load_weights(checkpoint, &mut self.model)
     }
 
-    /// A count the checkpoint's metadata holds under `key` (`step`, `optimizer_steps`).
+    /// A count the checkpoint's metadata holds under `key` (`step`).
     pub fn count_in_checkpoint(checkpoint: &Checkpoint, key: &str) -> Result<u64, RunError> {
         let value = checkpoint
             .metadata
@@ -770,14 +762,9 @@ impl Run {
         self.restore_weights(checkpoint)?;
         // The optimizer state is needed only to train on: a finished run has nothing left.
         if step < self.total_steps() {
-            self.optimizer.load_state(
-                Self::count_in_checkpoint(checkpoint, "optimizer_steps")?,
-                checkpoint.entries_with_prefix("optimizer."),
-            )?;
-            self.optimizer
-                .check_covers(&self.model)
-                .map_err(|e| RunError::Refused(format!("the checkpoint's {e}")))?;
-            self.optimizer.to_device(&self.device)?;
+            checkpoint
+                .load_optimizer("optimizer.", &mut *self.optimizer, &self.model)
+                .map_err(|e| RunError::Refused(format!("the checkpoint's optimizer state: {e}")))?;
         }
         self.step = step;
         Ok(())
