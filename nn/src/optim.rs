@@ -269,7 +269,10 @@ fn check_state(state: &BTreeMap<String, Tensor>, name: &str, p: &Parameter) -> R
     }
 }
 
-/// SGD with heavy-ball momentum in the reference's form: `m ← g + μ·m`, `θ ← θ − lr·m`.
+/// SGD with heavy-ball momentum in the reference's form: `m ← g + μ·m`, `θ ← θ − lr·m`; with
+/// PyTorch's two options (both off unless set): L2 weight decay `λ`, which first adds `λθ` to
+/// the gradient (`g ← g + λθ`, coupled: it goes through the momentum, unlike AdamW's), and
+/// Nesterov momentum, which steps along `g + μ·m` instead of `m` (it needs `μ > 0`).
 ///
 /// ```
 /// use autograd::Var;
@@ -285,11 +288,21 @@ fn check_state(state: &BTreeMap<String, Tensor>, name: &str, p: &Parameter) -> R
 ///     sgd.step(&mut w, &grads, 0.1)?;
 ///     assert!((w.value().to_scalar()? - expected).abs() < 1e-12);
 /// }
+/// // Nesterov with decay λ = 0.5 at w = 1: g = 2 + 0.5·1 = 2.5, m = 2.5, step along
+/// // g + μm = 2.5 + 0.9·2.5 = 4.75, so w = 1 − 0.1·4.75 = 0.525.
+/// let mut w = Parameter::new(Tensor::from_f64s(&[1.0], &[1], DType::F64)?);
+/// let grads = w.var().mul_scalar(2.0)?.sum_all()?.backward()?;
+/// Sgd::new(0.9).weight_decay(0.5).nesterov(true).step(&mut w, &grads, 0.1)?;
+/// assert!((w.value().to_scalar()? - 0.525).abs() < 1e-12);
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub struct Sgd {
     /// `μ`.
     pub momentum: f64,
+    /// `λ` of the L2 weight decay added to each gradient (0: none).
+    pub weight_decay: f64,
+    /// Step along `g + μ·m` (Nesterov) rather than `m`.
+    pub nesterov: bool,
     /// `m` of each parameter, by name (saved as `momentum.NAME`).
     buffer: BTreeMap<String, Tensor>,
     owners: Owners,
@@ -301,10 +314,25 @@ impl Sgd {
     pub fn new(momentum: f64) -> Self {
         Sgd {
             momentum,
+            weight_decay: 0.0,
+            nesterov: false,
             buffer: BTreeMap::new(),
             owners: Owners::default(),
             steps: 0,
         }
+    }
+
+    /// The same optimizer with L2 weight decay `λ ≥ 0` (checked at each step).
+    pub fn weight_decay(self, weight_decay: f64) -> Self {
+        Sgd {
+            weight_decay,
+            ..self
+        }
+    }
+
+    /// The same optimizer with Nesterov momentum on or off.
+    pub fn nesterov(self, nesterov: bool) -> Self {
+        Sgd { nesterov, ..self }
     }
 }
 
@@ -312,16 +340,31 @@ impl Optimizer for Sgd {
     fn step(&mut self, model: &mut dyn Parameters, grads: &Gradients, lr: f64) -> Result<()> {
         check_lr("sgd", lr)?;
         check_range("sgd", "momentum", self.momentum, 0.0..1.0)?;
+        check_range("sgd", "weight_decay", self.weight_decay, 0.0..f64::INFINITY)?;
+        if self.nesterov && self.momentum == 0.0 {
+            return Err(Error::invalid(
+                "sgd",
+                "Nesterov momentum needs a momentum above 0 (it is 0)",
+            ));
+        }
         let owners = self.owners.check(model, self.buffer.keys())?;
         for_each_trainable(model, grads, |name, p| {
             check_state(&self.buffer, name, p)?;
-            let g = grad_or_zeros(grads, p)?;
+            let mut g = grad_or_zeros(grads, p)?;
+            if self.weight_decay != 0.0 {
+                g = g.add_scaled(p.value(), self.weight_decay)?;
+            }
             // One pass each (`Tensor::add_scaled`), with the bits of `g + m·μ` and `θ − m·lr`.
             let m = match self.buffer.get(name) {
                 Some(m) => g.add_scaled(m, self.momentum)?,
-                None => g,
+                None => g.clone(),
             };
-            p.set_value(p.value().add_scaled(&m, -lr)?);
+            let direction = if self.nesterov {
+                g.add_scaled(&m, self.momentum)?
+            } else {
+                m.clone()
+            };
+            p.set_value(p.value().add_scaled(&direction, -lr)?);
             self.buffer.insert(name.to_string(), m);
             Ok(())
         })?;

@@ -753,6 +753,79 @@ fn sgd_momentum_keeps_moving_a_parameter_without_gradient() {
     close(values(&state[1].1), &[2.43]);
 }
 
+/// SGD with L2 weight decay and Nesterov momentum against `torch.optim.SGD(lr=0.05,
+/// momentum=0.9, weight_decay=0.01, nesterov=True)` on `L = Σ aᵢwᵢ²/2 + bᵢwᵢ` for five steps
+/// (torch 2.15.0, float64; the weights after each step, printed by the script in the comment).
+#[test]
+fn sgd_with_weight_decay_and_nesterov_follows_pytorch() {
+    // w = torch.tensor([1.0, -2.0, 0.5]); a = [1, 3, 0.5]; b = [0.2, -0.1, 0.4]
+    let torch = [
+        [0.88505, -1.4186, 0.43777499999999997],
+        [0.7321244525, -0.7555913300000001, 0.35203730125],
+        [0.554469641032625, -0.12997155618650003, 0.24786410137943748],
+        [
+            0.36465400502103207,
+            0.37290676108867965,
+            0.13017846184778495,
+        ],
+        [0.17403202601376322, 0.706259911017572, 0.003642720919430563],
+    ];
+    for device in tensor::test_devices() {
+        let constant = |v: &[f64]| {
+            Var::constant(
+                Tensor::from_f64s(v, &[3], DType::F64)
+                    .unwrap()
+                    .to_device(&device)
+                    .unwrap(),
+            )
+        };
+        let (a, b) = (constant(&[1.0, 3.0, 0.5]), constant(&[0.2, -0.1, 0.4]));
+        let mut w = Parameter::new(
+            Tensor::from_f64s(&[1.0, -2.0, 0.5], &[3], DType::F64)
+                .unwrap()
+                .to_device(&device)
+                .unwrap(),
+        );
+        let mut sgd = Sgd::new(0.9).weight_decay(0.01).nesterov(true);
+        for (step, want) in torch.iter().enumerate() {
+            let v = w.var();
+            let loss = (a.mul(&v.mul(&v).unwrap()).unwrap().mul_scalar(0.5).unwrap())
+                .add(&b.mul(&v).unwrap())
+                .unwrap()
+                .sum_all()
+                .unwrap();
+            let grads = loss.backward().unwrap();
+            sgd.step(&mut w, &grads, 0.05).unwrap();
+            let got = w.value().to_vec_f64().unwrap();
+            for (g, t) in got.iter().zip(want) {
+                assert!(
+                    (g - t).abs() < 1e-14,
+                    "{device:?} step {step}: {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
+    // Nesterov needs a momentum, and the decay a finite λ ≥ 0.
+    let mut w = Parameter::new(Tensor::ones(&[1], DType::F64));
+    let grads = w.var().sum_all().unwrap().backward().unwrap();
+    for (mut sgd, needle) in [
+        (
+            Sgd::new(0.0).nesterov(true),
+            "Nesterov momentum needs a momentum",
+        ),
+        (Sgd::new(0.9).weight_decay(-0.1), "weight_decay = -0.1"),
+        (Sgd::new(0.9).weight_decay(f64::NAN), "weight_decay = NaN"),
+    ] {
+        let err = sgd.step(&mut w, &grads, 0.1).unwrap_err().to_string();
+        assert!(err.contains(needle), "{err}");
+    }
+    assert_eq!(
+        w.value().to_scalar().unwrap(),
+        1.0,
+        "a refused step changes nothing"
+    );
+}
+
 #[test]
 fn frozen_parameters_get_no_gradient_and_are_never_updated() {
     let mut mlp = Mlp::new(4, 6, Gelu::Tanh, 0.0, DType::F32, &mut tensor::rng(0));

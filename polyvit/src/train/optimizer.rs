@@ -12,11 +12,20 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OptimizerConfig {
     /// Heavy-ball momentum in the reference's form, `m ← g + μ·m`, `θ ← θ − lr·m`, one momentum
-    /// buffer per parameter, shared by every task's steps; no weight decay (as the paper).
+    /// buffer per parameter, shared by every task's steps; by default no weight decay (as the
+    /// paper) and no Nesterov momentum (see [`nn::optim::Sgd`]).
     Sgd {
         /// `μ`, in [0, 1); 0.9 when left out.
         #[serde(default = "defaults::momentum")]
         momentum: f64,
+        /// `λ` of the L2 decay added to each gradient, `g ← g + λθ` (PyTorch's SGD
+        /// `weight_decay`); 0 or positive; 0 when left out (and then not written).
+        #[serde(default, skip_serializing_if = "defaults::is_zero")]
+        weight_decay: f64,
+        /// Step along `g + μ·m` instead of `m`; needs `μ > 0`; off when left out (and then not
+        /// written).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        nesterov: bool,
     },
     /// Adam with decoupled weight decay (PyTorch's `AdamW`), applied to every parameter.
     Adamw {
@@ -53,6 +62,9 @@ mod defaults {
     pub fn weight_decay() -> f64 {
         0.05
     }
+    pub fn is_zero(value: &f64) -> bool {
+        *value == 0.0
+    }
 }
 
 impl Default for OptimizerConfig {
@@ -67,6 +79,8 @@ impl OptimizerConfig {
     pub fn sgd() -> OptimizerConfig {
         OptimizerConfig::Sgd {
             momentum: defaults::momentum(),
+            weight_decay: 0.0,
+            nesterov: false,
         }
     }
 
@@ -105,8 +119,31 @@ impl OptimizerConfig {
                 Err(format!("optimizer.{key} = {v}: must be in [0, 1)"))
             }
         };
+        let decay = |weight_decay: f64| {
+            if weight_decay.is_finite() && weight_decay >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "optimizer.weight_decay = {weight_decay}: must be 0 or positive and finite"
+                ))
+            }
+        };
         match *self {
-            OptimizerConfig::Sgd { momentum } => in_unit("momentum", momentum),
+            OptimizerConfig::Sgd {
+                momentum,
+                weight_decay,
+                nesterov,
+            } => {
+                in_unit("momentum", momentum)?;
+                decay(weight_decay)?;
+                if nesterov && momentum == 0.0 {
+                    return Err(
+                        "optimizer.nesterov = true: needs optimizer.momentum above 0 (it is 0)"
+                            .into(),
+                    );
+                }
+                Ok(())
+            }
             OptimizerConfig::Adamw {
                 beta1,
                 beta2,
@@ -120,12 +157,7 @@ impl OptimizerConfig {
                         "optimizer.eps = {eps}: must be positive and finite"
                     ));
                 }
-                if !(weight_decay.is_finite() && weight_decay >= 0.0) {
-                    return Err(format!(
-                        "optimizer.weight_decay = {weight_decay}: must be 0 or positive and finite"
-                    ));
-                }
-                Ok(())
+                decay(weight_decay)
             }
         }
     }
@@ -133,7 +165,15 @@ impl OptimizerConfig {
     /// A fresh optimizer (no state yet) with these settings.
     pub fn build(&self) -> Box<dyn Optimizer> {
         match *self {
-            OptimizerConfig::Sgd { momentum } => Box::new(Sgd::new(momentum)),
+            OptimizerConfig::Sgd {
+                momentum,
+                weight_decay,
+                nesterov,
+            } => Box::new(
+                Sgd::new(momentum)
+                    .weight_decay(weight_decay)
+                    .nesterov(nesterov),
+            ),
             OptimizerConfig::Adamw {
                 beta1,
                 beta2,
@@ -174,6 +214,24 @@ mod tests {
             read("[optimizer]\nname = \"sgd\"\n"),
             OptimizerConfig::sgd()
         );
+        let nesterov = "[optimizer]\nname = \"sgd\"\nweight_decay = 1e-4\nnesterov = true\n";
+        assert_eq!(
+            read(nesterov),
+            OptimizerConfig::Sgd {
+                momentum: 0.9,
+                weight_decay: 1e-4,
+                nesterov: true,
+            }
+        );
+        // Left at their defaults, the two are not written: files stay as they were.
+        let plain = toml::to_string(&Holder {
+            optimizer: OptimizerConfig::sgd(),
+        })
+        .unwrap();
+        assert!(
+            !plain.contains("nesterov") && !plain.contains("weight_decay"),
+            "{plain}"
+        );
         assert_eq!(
             read("[optimizer]\nname = \"adamw\"\n"),
             OptimizerConfig::default()
@@ -205,8 +263,28 @@ mod tests {
     fn out_of_range_values_are_named() {
         let cases = [
             (
-                OptimizerConfig::Sgd { momentum: 1.0 },
+                OptimizerConfig::Sgd {
+                    momentum: 1.0,
+                    weight_decay: 0.0,
+                    nesterov: false,
+                },
                 "optimizer.momentum = 1",
+            ),
+            (
+                OptimizerConfig::Sgd {
+                    momentum: 0.9,
+                    weight_decay: -1.0,
+                    nesterov: false,
+                },
+                "optimizer.weight_decay = -1",
+            ),
+            (
+                OptimizerConfig::Sgd {
+                    momentum: 0.0,
+                    weight_decay: 0.0,
+                    nesterov: true,
+                },
+                "optimizer.nesterov = true: needs optimizer.momentum above 0",
             ),
             (
                 OptimizerConfig::Adamw {

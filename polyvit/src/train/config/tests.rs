@@ -33,7 +33,11 @@ fn the_full_suite_run_reads_its_folder_and_round_trips() {
 #[test]
 fn a_top_level_momentum_reads_as_sgd() {
     let config = TrainConfig {
-        optimizer: OptimizerConfig::Sgd { momentum: 0.8 },
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 0.8,
+            weight_decay: 0.0,
+            nesterov: false,
+        },
         ..TrainConfig::default()
     };
     let text = toml::to_string(&config)
@@ -290,7 +294,13 @@ fn out_of_range_values_are_named() {
     type Edit = fn(&mut TrainConfig);
     let cases: [(Edit, &str); 32] = [
         (
-            |c| c.optimizer = OptimizerConfig::Sgd { momentum: 1.0 },
+            |c| {
+                c.optimizer = OptimizerConfig::Sgd {
+                    momentum: 1.0,
+                    weight_decay: 0.0,
+                    nesterov: false,
+                }
+            },
             "optimizer.momentum = 1",
         ),
         (
