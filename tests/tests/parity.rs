@@ -11,8 +11,8 @@
 use autograd::{Gradients, Var};
 use integration_tests::{assert_close, Fixture};
 use nn::layers::{
-    patchify, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm, Linear, LinearInit,
-    MultiHeadSelfAttention, PatchEmbedding,
+    patchify, AttentionMask, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm, Linear,
+    LinearInit, MultiHeadSelfAttention, PatchEmbedding,
 };
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
@@ -153,6 +153,71 @@ fn attention_matches_pytorch() {
         let mut attention =
             MultiHeadSelfAttention::new(16, heads, 0.0, DType::F32, &mut rng()).unwrap();
         check_module(&fixture, &mut attention, MODULE_TOL);
+    }
+}
+
+/// Masked multi-head self-attention against PyTorch's masked softmax (`masked_fill(−∞)` before
+/// the softmax): a key-padding, a causal and an additive mask (finite biases and −∞), and a
+/// batch whose second sequence is all padding, against `F.scaled_dot_product_attention`, which
+/// gives its queries weights of 0; output, input and parameter gradients, on every device.
+#[test]
+fn masked_attention_matches_pytorch() {
+    for fixture in Fixture::load_all("attention_masked") {
+        let heads = fixture.scalar("config.heads") as usize;
+        let mut attention =
+            MultiHeadSelfAttention::new(16, heads, 0.0, DType::F32, &mut rng()).unwrap();
+        load(&mut attention, &fixture, "");
+        let allowed = fixture.tensor("additive.allowed");
+        let additive = allowed
+            .where_cond(
+                &fixture.tensor("additive.bias"),
+                &allowed.scalar_like(f64::NEG_INFINITY).unwrap(),
+            )
+            .unwrap();
+        let variants = [
+            (
+                "padding",
+                AttentionMask::KeyPadding(fixture.tensor("padding.mask")),
+            ),
+            ("causal", AttentionMask::Causal),
+            ("additive", AttentionMask::Additive(additive)),
+            (
+                "empty",
+                AttentionMask::KeyPadding(fixture.tensor("empty.mask")),
+            ),
+        ];
+        for (variant, mask) in &variants {
+            let what = |name: &str| format!("{}: {variant}.{name}", fixture.name);
+            let input = Var::parameter(fixture.tensor("input"));
+            let output = attention
+                .forward_masked(&input, Some(mask), &mut Context::eval())
+                .unwrap();
+            let expected = |name: &str| fixture.tensor(&format!("{variant}.{name}"));
+            assert_close(
+                &what("output"),
+                output.value(),
+                &expected("output"),
+                MODULE_TOL,
+            );
+            let loss = output
+                .mul(&Var::constant(fixture.tensor("upstream")))
+                .and_then(|l| l.sum_all())
+                .unwrap();
+            assert_close(&what("loss"), loss.value(), &expected("loss"), MODULE_TOL);
+            let grads = loss.backward().unwrap();
+            let grad_input = grads.get(&input).unwrap();
+            assert_close(
+                &what("grad.input"),
+                grad_input,
+                &expected("grad.input"),
+                MODULE_TOL,
+            );
+            for (name, p) in attention.named_parameters() {
+                let grad = grads.get(p.leaf()).unwrap();
+                let name = format!("grad.{name}");
+                assert_close(&what(&name), grad, &expected(&name), MODULE_TOL);
+            }
+        }
     }
 }
 

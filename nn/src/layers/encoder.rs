@@ -1,7 +1,7 @@
 //! The pre-LN transformer encoder.
 
 use super::dropout::check_rate;
-use super::{drop_path, Dropout, Gelu, LayerNorm, Mlp, MultiHeadSelfAttention};
+use super::{drop_path, AttentionMask, Dropout, Gelu, LayerNorm, Mlp, MultiHeadSelfAttention};
 use crate::{impl_parameters, Context, Module};
 use autograd::Var;
 use tensor::{DType, Result, Rng};
@@ -118,9 +118,31 @@ impl EncoderBlock {
         drop_path_rate: f64,
         ctx: &mut Context,
     ) -> Result<Var> {
+        self.forward_masked_with_drop_path(x, None, drop_path_rate, ctx)
+    }
+
+    /// The forward pass with attention restricted by `mask` (see
+    /// [`MultiHeadSelfAttention::forward_masked`]); `None` is [`Module::forward`].
+    pub fn forward_masked(
+        &self,
+        x: &Var,
+        mask: Option<&AttentionMask>,
+        ctx: &mut Context,
+    ) -> Result<Var> {
+        self.forward_masked_with_drop_path(x, mask, self.drop_path_rate, ctx)
+    }
+
+    fn forward_masked_with_drop_path(
+        &self,
+        x: &Var,
+        mask: Option<&AttentionMask>,
+        drop_path_rate: f64,
+        ctx: &mut Context,
+    ) -> Result<Var> {
+        let normed = self.norm1.forward(x, ctx)?;
         let attended = self
             .dropout
-            .forward(&self.attn.forward(&self.norm1.forward(x, ctx)?, ctx)?, ctx)?;
+            .forward(&self.attn.forward_masked(&normed, mask, ctx)?, ctx)?;
         let x = x.add(&drop_path(&attended, drop_path_rate, ctx)?)?;
         let transformed = self.mlp.forward(&self.norm2.forward(&x, ctx)?, ctx)?;
         x.add(&drop_path(&transformed, drop_path_rate, ctx)?)
@@ -203,12 +225,25 @@ impl Encoder {
     }
 }
 
-impl Module for Encoder {
-    fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+impl Encoder {
+    /// The forward pass with every block's attention restricted by the same `mask` (see
+    /// [`MultiHeadSelfAttention::forward_masked`]); `None` is [`Module::forward`].
+    pub fn forward_masked(
+        &self,
+        x: &Var,
+        mask: Option<&AttentionMask>,
+        ctx: &mut Context,
+    ) -> Result<Var> {
         let mut x = x.clone();
         for block in &self.blocks {
-            x = block.forward(&x, ctx)?;
+            x = block.forward_masked(&x, mask, ctx)?;
         }
         self.norm.forward(&x, ctx)
+    }
+}
+
+impl Module for Encoder {
+    fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+        self.forward_masked(x, None, ctx)
     }
 }

@@ -8,7 +8,7 @@ mod linear;
 mod mlp;
 mod patch_embedding;
 
-pub use attention::MultiHeadSelfAttention;
+pub use attention::{AttentionMask, MultiHeadSelfAttention};
 pub use dropout::{drop_path, Dropout};
 pub use encoder::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig};
 pub use layer_norm::LayerNorm;
