@@ -10,7 +10,7 @@ use tensor::{Error, Result, Tensor};
 ///
 /// Kept in leaf-creation order, so anything folded over them (the global norm) is computed in
 /// the same order in every run.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Gradients {
     by_leaf: BTreeMap<u64, Tensor>,
 }
@@ -91,7 +91,9 @@ impl Gradients {
     /// Adds the gradients of another backward pass (of the same leaves, or others) into this
     /// set: the gradient of a sum of losses, one loss back-propagated at a time. A leaf only
     /// `other` has is moved in as it is, so a sum over passes starts from the empty
-    /// `Gradients::default()`.
+    /// `Gradients::default()`. Losses computed through one shared graph (two heads on one
+    /// encoder pass) need [`Var::backward_retain_graph`] for all but the last, or one backward
+    /// of their sum: [`Var::backward`] frees what it passes through.
     ///
     /// ```
     /// use autograd::{Gradients, Var};
@@ -196,8 +198,9 @@ impl Var {
     /// Nodes are visited in decreasing creation order, which is a reverse topological order: a
     /// node is created after its inputs, so when it is visited every node that consumed it has
     /// already contributed its share. Each rule runs once and its saved tensors are then freed, so
-    /// a graph can be back-propagated only once. A loss that depends on no parameter (computed
-    /// under [`no_grad`](crate::no_grad), or from constants only) is an error, as in PyTorch.
+    /// a graph can be back-propagated only once (see [`Var::backward_retain_graph`]). A loss
+    /// that depends on no parameter (computed under [`no_grad`](crate::no_grad), or from
+    /// constants only) is an error, as in PyTorch.
     ///
     /// ```
     /// use autograd::Var;
@@ -213,6 +216,32 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn backward(&self) -> Result<Gradients> {
+        self.back_propagate(false)
+    }
+
+    /// [`Var::backward`] that keeps the graph's saved tensors (PyTorch's `retain_graph=True`), so
+    /// another loss computed through part of the same graph can be back-propagated afterwards;
+    /// they are freed when the graph's last `Var` is dropped.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0], &[2], DType::F64)?);
+    /// let shared = x.exp()?; // one pass, two losses
+    /// let (first, second) = (shared.sum_all()?, shared.mul_scalar(3.0)?.sum_all()?);
+    /// let g1 = first.backward_retain_graph()?;
+    /// let g2 = second.backward()?; // through `exp` again
+    /// let (g1, g2) = (g1.get(&x).unwrap().to_vec_f64()?, g2.get(&x).unwrap().to_vec_f64()?);
+    /// assert_eq!(g2, [3.0 * g1[0], 3.0 * g1[1]]);
+    /// assert!(first.backward().is_err(), "`second.backward()` freed the shared part");
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn backward_retain_graph(&self) -> Result<Gradients> {
+        self.back_propagate(true)
+    }
+
+    /// The backward pass of [`Var::backward`]; with `retain`, each rule is kept after it runs.
+    fn back_propagate(&self, retain: bool) -> Result<Gradients> {
         if self.value().numel() != 1 {
             return Err(Error::shape(
                 "backward",
@@ -242,16 +271,26 @@ impl Var {
                 gradients.by_leaf.insert(node.id, grad);
                 continue;
             };
-            let rule = node
+            let needs: Vec<bool> = node.inputs.iter().map(Option::is_some).collect();
+            let mut slot = node
                 .backward
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take()
-                .ok_or_else(|| {
-                    Error::invalid(op.name(), "backward ran twice through this graph (its saved tensors are freed after the first)")
-                })?;
-            let needs: Vec<bool> = node.inputs.iter().map(Option::is_some).collect();
-            let input_grads = rule(&grad, &needs)?;
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let ran_twice = || {
+                Error::invalid(
+                    op.name(),
+                    "backward ran twice through this graph (its saved tensors are freed after the \
+                     first; backward_retain_graph keeps them)",
+                )
+            };
+            let input_grads = if retain {
+                let rule = slot.as_ref().ok_or_else(ran_twice)?;
+                rule(&grad, &needs)?
+            } else {
+                let rule = slot.take().ok_or_else(ran_twice)?;
+                drop(slot);
+                rule(&grad, &needs)?
+            };
             if input_grads.len() != node.inputs.len() {
                 return Err(Error::shape(
                     op.name(),

@@ -8,9 +8,9 @@ use tensor::{DType, Result, Tensor};
 
 /// A backward rule: given the gradient of the node's output and which inputs need a gradient,
 /// returns one gradient per input (`None` where not needed). It runs once and is then dropped,
-/// releasing the tensors it saved.
-pub(crate) type BackwardFn =
-    Box<dyn FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send>;
+/// releasing the tensors it saved, unless the pass retains the graph
+/// ([`Var::backward_retain_graph`]), which may run it again.
+pub(crate) type BackwardFn = Box<dyn Fn(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send>;
 
 /// One recorded operation (or, with no rule, a leaf that wants a gradient).
 pub(crate) struct Node {
@@ -265,7 +265,7 @@ impl Var {
         op: Op,
         value: Tensor,
         inputs: &[&Var],
-        backward: impl FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send + 'static,
+        backward: impl Fn(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send + 'static,
     ) -> Var {
         if !is_grad_enabled() || inputs.iter().all(|v| v.node.is_none()) {
             return Var::constant(value);

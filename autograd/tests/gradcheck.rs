@@ -279,8 +279,7 @@ fn a_custom_rule_with_the_wrong_number_of_gradients_is_an_error() {
         .sum_all()
         .unwrap()
         .backward()
-        .err()
-        .expect("backward must fail");
+        .expect_err("backward must fail");
     assert!(err.to_string().contains("custom"), "{err}");
 }
 
@@ -299,15 +298,14 @@ fn a_custom_rule_with_a_misshapen_or_mistyped_gradient_is_an_error() {
         y.sum_all().unwrap().backward()
     };
     // The gradient of xᵀ, given back without its transpose: [3, 2] for a [2, 3] input.
-    let err = backward_of(|g| g.clone()).err().expect("a [3, 2] gradient");
+    let err = backward_of(|g| g.clone()).expect_err("a [3, 2] gradient");
     assert!(
         err.to_string()
             .contains("custom: backward produced a gradient that does not fit its input: backward: gradient [3, 2] is not its input [2, 3] broadcast"),
         "{err}"
     );
-    let err = backward_of(|g| g.t().unwrap().to_dtype(DType::F32).unwrap())
-        .err()
-        .expect("an f32 gradient");
+    let err =
+        backward_of(|g| g.t().unwrap().to_dtype(DType::F32).unwrap()).expect_err("an f32 gradient");
     assert!(
         err.to_string()
             .contains("custom: backward produced a f32 gradient for a f64 input"),

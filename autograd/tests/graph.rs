@@ -22,8 +22,7 @@ fn an_empty_stack_and_a_constant_loss_are_named() {
     let loss = no_grad(|| w.square()?.sum_all()).unwrap();
     let err = loss
         .backward()
-        .err()
-        .expect("nothing to differentiate")
+        .expect_err("nothing to differentiate")
         .to_string();
     assert!(
         err.starts_with("backward: the loss depends on no parameter"),
@@ -102,11 +101,34 @@ fn backward_twice_is_a_clear_error() {
     let x = param(&[1.0]);
     let y = x.exp().unwrap().sum_all().unwrap();
     y.backward().unwrap();
-    let err = y.backward().err().expect("second backward must fail");
+    let err = y.backward().expect_err("second backward must fail");
     assert!(
         matches!(&err, tensor::Error::Invalid { msg, .. } if msg.contains("backward ran twice")),
         "{err:?}"
     );
+}
+
+/// Retaining the graph lets a loss be back-propagated again, with the same gradients, and a
+/// second loss through the shared part gets what one backward of the sum would split off; the
+/// first plain backward after that frees the graph.
+#[test]
+fn a_retained_graph_back_propagates_again() {
+    let x = param(&[0.5, -1.0]);
+    let hidden = x.tanh().unwrap().mul(&x).unwrap();
+    let first = hidden.sum_all().unwrap();
+    let second = hidden.exp().unwrap().sum_all().unwrap();
+    let once = grad_of(&first.backward_retain_graph().unwrap(), &x);
+    assert_eq!(grad_of(&first.backward_retain_graph().unwrap(), &x), once);
+    let other = grad_of(&second.backward_retain_graph().unwrap(), &x);
+    let both = grad_of(&first.add(&second).unwrap().backward().unwrap(), &x);
+    for i in 0..2 {
+        assert!(
+            (once[i] + other[i] - both[i]).abs() < 1e-12,
+            "{once:?} + {other:?} vs {both:?}"
+        );
+    }
+    let err = second.backward().unwrap_err().to_string();
+    assert!(err.contains("backward ran twice"), "{err}");
 }
 
 #[test]

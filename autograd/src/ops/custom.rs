@@ -35,7 +35,7 @@ impl Var {
     pub fn custom(
         value: Tensor,
         inputs: &[&Var],
-        backward: impl FnOnce(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send + 'static,
+        backward: impl Fn(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>> + Send + 'static,
     ) -> Var {
         Var::record(Op::Custom, value, inputs, backward)
     }

@@ -38,7 +38,7 @@ unary! {
     /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, y.value().to_vec_f64()?); // dx = y
     /// # Ok::<(), tensor::Error>(())
     /// ```
-    exp, Exp, |output y| Ok(y);
+    exp, Exp, |output y| Ok(y.clone());
     /// `y = ln x`; `dx = g/x`.
     ///
     /// ```
