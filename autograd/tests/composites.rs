@@ -146,3 +146,12 @@ fn variance_and_standard_deviation_gradients_match() {
     gradcheck(|v| v[0].var(&[0, 2], 0, true), &inputs, &options()).unwrap();
     gradcheck(|v| v[0].std(&[2], 1, false), &inputs, &options()).unwrap();
 }
+
+/// `triu` and `tril` pass the gradient inside their triangle only (a batch of 3×4 matrices).
+#[test]
+fn triangle_gradients_match() {
+    let mut rng = tensor::rng(10);
+    let inputs = [randn(&[2, 3, 4], 1.0, &mut rng)];
+    gradcheck(|v| v[0].triu(1), &inputs, &options()).unwrap();
+    gradcheck(|v| v[0].tril(-1), &inputs, &options()).unwrap();
+}

@@ -256,6 +256,74 @@ impl Tensor {
         Tensor::from_f64s_on(&values, &[values.len()], dtype, device)
     }
 
+    /// `steps` evenly spaced values from `start` to `end`, both included (`torch.linspace`): the
+    /// `i`-th is `start + i·δ`, `δ = (end − start)/(steps − 1)`, computed from the nearer end
+    /// (`end − (steps − 1 − i)·δ` in the second half), so both ends are exact. One step gives
+    /// `[start]`, none an empty tensor; a bound that is not finite is an error.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::linspace(0.0, 1.0, 5, DType::F64)?;
+    /// assert_eq!(x.to_vec_f64()?, [0.0, 0.25, 0.5, 0.75, 1.0]);
+    /// assert_eq!(Tensor::linspace(3.0, 3.0, 1, DType::F64)?.to_vec_f64()?, [3.0]);
+    /// assert!(Tensor::linspace(0.0, f64::INFINITY, 3, DType::F64).is_err());
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
+        Tensor::linspace_on(start, end, steps, dtype, &Device::Cpu)
+    }
+
+    /// [`Tensor::linspace`] on `device`.
+    pub fn linspace_on(
+        start: f64,
+        end: f64,
+        steps: usize,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor> {
+        if !start.is_finite() || !end.is_finite() {
+            return Err(Error::invalid(
+                "linspace",
+                format!("bounds {start} and {end}: both must be finite"),
+            ));
+        }
+        let mut values = devices::filled_vec("linspace", steps, start)?;
+        if steps > 1 {
+            let delta = (end - start) / (steps - 1) as f64;
+            for (i, v) in values.iter_mut().enumerate() {
+                *v = if i < steps / 2 {
+                    start + i as f64 * delta
+                } else {
+                    end - (steps - 1 - i) as f64 * delta
+                };
+            }
+        }
+        Tensor::from_f64s_on(&values, &[steps], dtype, device)
+    }
+
+    /// The `n × n` identity matrix (`torch.eye`).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// assert_eq!(Tensor::eye(2, DType::F64)?.to_vec_f64()?, [1.0, 0.0, 0.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn eye(n: usize, dtype: DType) -> Result<Tensor> {
+        Tensor::eye_on(n, dtype, &Device::Cpu)
+    }
+
+    /// [`Tensor::eye`] on `device`.
+    pub fn eye_on(n: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+        let count = n.checked_mul(n).ok_or_else(|| {
+            Error::shape("eye", format!("{n} × {n} elements do not fit in memory"))
+        })?;
+        let mut values = devices::filled_vec("eye", count, 0.0)?;
+        for i in 0..n {
+            values[i * n + i] = 1.0;
+        }
+        Tensor::from_f64s_on(&values, &[n, n], dtype, device)
+    }
+
     /// A CPU tensor of independent uniform samples from `[low, high)` (panics like
     /// [`Tensor::full`], and on bounds that are not finite or with `low > high`;
     /// [`Tensor::rand_on`] returns each of these as an error).

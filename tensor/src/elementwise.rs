@@ -5,13 +5,14 @@ use devices::ops::{self, BinaryOp, UnaryOp};
 use devices::{broadcast_shapes, Error, Result};
 
 impl Tensor {
-    /// Applies the element-wise op `Op` (any of [`devices::ops`]).
+    /// Applies the element-wise op `Op` (any of [`tensor::ops`](crate::ops), which is
+    /// `devices::ops`).
     ///
     /// ```
     /// use tensor::{DType, Tensor};
-    /// // The same op as `x.sqrt()`, named by its type in `devices::ops`.
+    /// // The same op as `x.sqrt()`, named by its type in `tensor::ops`.
     /// let x = Tensor::from_f64s(&[4.0, 16.0], &[2], DType::F64)?;
-    /// assert_eq!(x.map::<devices::ops::Sqrt>()?.to_vec_f64()?, [2.0, 4.0]);
+    /// assert_eq!(x.map::<tensor::ops::Sqrt>()?.to_vec_f64()?, [2.0, 4.0]);
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn map<Op: UnaryOp>(&self) -> Result<Tensor> {
@@ -27,7 +28,7 @@ impl Tensor {
     /// use tensor::{DType, Tensor};
     /// let a = Tensor::from_f64s(&[1.0, 2.0], &[2, 1], DType::F64)?;
     /// let b = Tensor::from_f64s(&[10.0, 20.0, 30.0], &[3], DType::F64)?;
-    /// let c = a.zip::<devices::ops::Add>(&b)?;
+    /// let c = a.zip::<tensor::ops::Add>(&b)?;
     /// assert_eq!(c.shape(), [2, 3]);
     /// assert_eq!(c.to_vec_f64()?, [11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
     /// # Ok::<(), tensor::Error>(())
@@ -466,6 +467,55 @@ impl Tensor {
         take_true
             .zero_safe_mul(on_true)?
             .add(&take_false.zero_safe_mul(on_false)?)
+    }
+
+    /// The upper triangle of the last two axes (`torch.triu`): `x[.., i, j]` where `j − i ≥
+    /// diagonal`, 0 elsewhere (also where `x` is NaN or infinite). `diagonal` 0 keeps the main
+    /// diagonal, 1 starts above it, −1 below.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(1.0, 10.0, 1.0, DType::F64)?.reshape(&[3, 3])?;
+    /// assert_eq!(x.triu(0)?.to_vec_f64()?, [1.0, 2.0, 3.0, 0.0, 5.0, 6.0, 0.0, 0.0, 9.0]);
+    /// assert_eq!(x.tril(-1)?.to_vec_f64()?, [0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 7.0, 8.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn triu(&self, diagonal: i64) -> Result<Tensor> {
+        let keep = self.triangle_mask("triu", diagonal, true)?;
+        keep.where_cond(self, &self.zeros_like()?)
+    }
+
+    /// The lower triangle of the last two axes (`torch.tril`): `x[.., i, j]` where `j − i ≤
+    /// diagonal`, 0 elsewhere (see [`Tensor::triu`]).
+    pub fn tril(&self, diagonal: i64) -> Result<Tensor> {
+        let keep = self.triangle_mask("tril", diagonal, false)?;
+        keep.where_cond(self, &self.zeros_like()?)
+    }
+
+    /// `[rows, columns]` 0/1 on this tensor's device and of its element type: 1 where `j − i ≥
+    /// diagonal` (`upper`) or `j − i ≤ diagonal` (not `upper`), for the last two axes; an
+    /// error naming `op` for a tensor of rank below 2.
+    pub fn triangle_mask(&self, op: &'static str, diagonal: i64, upper: bool) -> Result<Tensor> {
+        let &[.., rows, columns] = self.shape() else {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "a tensor of shape {:?} has no matrix axes (rank 2 or more)",
+                    self.shape()
+                ),
+            ));
+        };
+        let (dtype, device) = (self.dtype(), self.device());
+        let i = Tensor::arange_on(0.0, rows as f64, 1.0, dtype, &device)?.reshape(&[rows, 1])?;
+        let j =
+            Tensor::arange_on(0.0, columns as f64, 1.0, dtype, &device)?.reshape(&[1, columns])?;
+        // j − i − diagonal, exact in f32 for matrices below 2²⁴ on a side.
+        let offset = j.sub(&i)?.add_scalar(-(diagonal as f64))?;
+        if upper {
+            offset.ge_scalar(0.0)
+        } else {
+            offset.le_scalar(0.0)
+        }
     }
 
     /// The 0/1 masks of [`Tensor::where_cond`]'s two sides: `[self ≠ 0]` and `[self = 0]` (a

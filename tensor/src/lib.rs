@@ -1,7 +1,7 @@
 //! # tensor: shapes and operations
 //!
-//! [`Tensor`] is a cheap handle: a reference-counted [`Storage`](devices::Storage) plus a
-//! [`Layout`](devices::Layout). Views (reshape of contiguous data, permute, transpose, narrow,
+//! [`Tensor`] is a cheap handle: a reference-counted [`Storage`] plus a
+//! [`Layout`]. Views (reshape of contiguous data, permute, transpose, narrow,
 //! broadcast, squeeze, unsqueeze) share the storage and only change the layout; every other op
 //! allocates a fresh contiguous result through the device's kernels.
 //!
@@ -50,6 +50,7 @@ pub use devices::{
     checked_numel, filled_vec, test_devices, transfers, AdamWStep, DType, Device, Element, Error,
     Indices, LayerNormGrads, LayerNormOutput, Result, Transfers, TypedElement,
 };
+pub use devices::{ops, Layout, Storage};
 pub use matmul::matmul_shape;
 pub use tensor::Tensor;
 
