@@ -131,6 +131,23 @@ fn a_retained_graph_back_propagates_again() {
     assert!(err.contains("backward ran twice"), "{err}");
 }
 
+/// Where clamp or where_cond passes no gradient, an infinite or NaN gradient from above (a
+/// `sqrt` or `1/x` of the 0 the clamp made) stays 0, as in PyTorch, instead of 0·∞ = NaN.
+#[test]
+fn a_blocked_gradient_stays_zero_under_an_infinite_upstream() {
+    let x = param(&[-1.0, 4.0]);
+    let y = x.clamp(0.0, f64::INFINITY).unwrap().sqrt().unwrap();
+    let grads = y.sum_all().unwrap().backward().unwrap();
+    assert_eq!(grad_of(&grads, &x), [0.0, 0.25]);
+
+    let (a, b) = (param(&[0.0, 1.0]), param(&[5.0, 0.0]));
+    let condition = Tensor::from_f64s(&[1.0, 0.0], &[2], DType::F64).unwrap();
+    let z = Var::where_cond(&condition, &a, &b).unwrap();
+    let grads = z.recip().unwrap().sum_all().unwrap().backward().unwrap();
+    assert_eq!(grad_of(&grads, &a), [f64::NEG_INFINITY, 0.0]);
+    assert_eq!(grad_of(&grads, &b), [0.0, f64::NEG_INFINITY]);
+}
+
 #[test]
 fn non_scalar_loss_is_rejected() {
     let x = param(&[1.0, 2.0]);

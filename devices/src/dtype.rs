@@ -78,8 +78,8 @@ pub trait Element:
     fn exp_lanes(self) -> Self;
 
     /// `erfc x = 1 − erf x`, the complementary error function (Rust's standard library has
-    /// none): for `f32` a branch-free formula within 6 ulp that vectorizes, for `f64` a series and
-    /// a continued fraction within about 10⁻¹⁴ relative (see `erfc.rs`).
+    /// none): for `f32` branch-free formulas within 6 ulp that vectorize, for `f64` a series and
+    /// a continued fraction within 5·10⁻¹⁵ relative (see `erfc.rs`).
     fn erfc(self) -> Self;
 }
 

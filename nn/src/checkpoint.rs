@@ -241,8 +241,10 @@ impl Checkpoint {
     }
 
     /// `optimizer`'s state under `prefix` (e.g. `optimizer.`: `optimizer.momentum.fc.weight`, …)
-    /// and its step count in the metadata (`optimizer_steps`), for
-    /// [`Checkpoint::load_optimizer`] to resume from.
+    /// and its step count in the metadata (`optimizer_steps`: the prefix without its final dot,
+    /// then `_steps`), for [`Checkpoint::load_optimizer`] to resume from. As with
+    /// [`Checkpoint::add_parameters`], the prefix normally ends with a dot; two optimizers in
+    /// one checkpoint need prefixes that differ by more than that dot.
     ///
     /// ```
     /// use autograd::Var;
@@ -289,16 +291,15 @@ impl Checkpoint {
         model: &dyn Parameters,
     ) -> Result<(), CheckpointError> {
         let key = optimizer_steps_key(prefix);
-        let not_a_count = |problem: String| CheckpointError::Mismatch {
-            problems: vec![problem],
-        };
-        let text = self
-            .metadata
-            .get(&key)
-            .ok_or_else(|| not_a_count(format!("the metadata has no {key}")))?;
+        let refused = |problem: String| tensor::Error::invalid("optimizer state", problem);
+        let text = self.metadata.get(&key).ok_or_else(|| {
+            refused(format!(
+                "the metadata has no {key}: no optimizer state was saved under {prefix:?}"
+            ))
+        })?;
         let steps = text
             .parse()
-            .map_err(|_| not_a_count(format!("{key} is {text:?}, not a count of steps")))?;
+            .map_err(|_| refused(format!("{key} is {text:?}, not a count of steps")))?;
         optimizer.load_state(steps, self.entries_with_prefix(prefix))?;
         optimizer.check_covers(model)?;
         let mut device = None;

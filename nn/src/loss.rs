@@ -50,8 +50,9 @@ pub struct CrossEntropyOptions {
     pub smoothing: f64,
     /// One weight `w_c ≥ 0` per class (finite, not all the labels' zero); `None`: all 1.
     pub class_weights: Option<Vec<f64>>,
-    /// A label value whose rows add nothing to the loss or its gradient (padding); it need not
-    /// be a class (`usize::MAX` is fine, as PyTorch's −100).
+    /// A label value whose rows add nothing to the loss or its gradient (padding; unless their
+    /// logits are not finite, which make NaN there, as in PyTorch); it need not be a class
+    /// (`usize::MAX` is fine, as PyTorch's −100).
     pub ignore_index: Option<usize>,
 }
 

@@ -272,7 +272,10 @@ fn check_state(state: &BTreeMap<String, Tensor>, name: &str, p: &Parameter) -> R
 /// SGD with heavy-ball momentum in the reference's form: `m ← g + μ·m`, `θ ← θ − lr·m`; with
 /// PyTorch's two options (both off unless set): L2 weight decay `λ`, which first adds `λθ` to
 /// the gradient (`g ← g + λθ`, coupled: it goes through the momentum, unlike AdamW's), and
-/// Nesterov momentum, which steps along `g + μ·m` instead of `m` (it needs `μ > 0`).
+/// Nesterov momentum, which steps along `g + μ·m` instead of `m` (it needs `μ > 0`). As the
+/// module says, a parameter without a gradient this step counts as having a zero one, so the
+/// decay shrinks it too (optax's rule, which the reference follows; PyTorch skips such a
+/// parameter, decay included).
 ///
 /// ```
 /// use autograd::Var;
@@ -384,6 +387,7 @@ impl Optimizer for Sgd {
     }
 
     fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
+        check_state_names("sgd", &["momentum."], &state)?;
         self.steps = steps;
         self.buffer = strip_prefix("momentum.", state)?;
         self.owners = Owners::default();
@@ -520,6 +524,7 @@ impl Optimizer for AdamW {
     }
 
     fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
+        check_state_names("adamw", &["first_moment.", "second_moment."], &state)?;
         let (first, second): (Vec<_>, Vec<_>) = state
             .into_iter()
             .partition(|(k, _)| k.starts_with("first_moment."));
@@ -533,6 +538,30 @@ impl Optimizer for AdamW {
     fn to_device(&mut self, device: &Device) -> Result<()> {
         move_state(&mut self.first, device)?;
         move_state(&mut self.second, device)
+    }
+}
+
+/// Checks, before any state is taken, that every entry's name starts with one of the `kinds`
+/// of state `optimizer` keeps; another name (another optimizer's state, most likely) is an
+/// error naming it and the kinds expected.
+fn check_state_names(optimizer: &str, kinds: &[&str], state: &[(String, Tensor)]) -> Result<()> {
+    match state
+        .iter()
+        .find(|(name, _)| !kinds.iter().any(|kind| name.starts_with(kind)))
+    {
+        Some((name, _)) => Err(Error::invalid(
+            "optimizer state",
+            format!(
+                "unexpected entry {name}: {optimizer} keeps {} (is this another optimizer's \
+                 state?)",
+                kinds
+                    .iter()
+                    .map(|kind| format!("{kind}NAME"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        )),
+        None => Ok(()),
     }
 }
 

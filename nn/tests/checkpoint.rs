@@ -721,6 +721,23 @@ fn optimizer_state_that_does_not_fit_is_refused_by_name() {
     assert!(partial.contains("is missing"), "{partial}");
     let empty = refusal(&|c| c.tensors.clear());
     assert!(empty.contains("zero state"), "{empty}");
+    let wrong_prefix = saved
+        .load_optimizer("opt.", &mut Sgd::new(0.9), &net)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        wrong_prefix.contains("no optimizer state was saved under \"opt.\""),
+        "{wrong_prefix}"
+    );
+    let another = saved
+        .load_optimizer("optimizer.", &mut AdamW::new(0.9, 0.999, 1e-8, 0.0), &net)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        another.contains("adamw keeps first_moment.NAME and second_moment.NAME")
+            && another.contains("another optimizer's state"),
+        "{another}"
+    );
     assert!(saved
         .load_optimizer("optimizer.", &mut Sgd::new(0.9), &net)
         .is_ok());

@@ -451,7 +451,9 @@ impl Tensor {
     /// `on_true` where `self` (the condition) is nonzero, `on_false` where it is zero, the three
     /// broadcast together (`torch.where(condition, on_true, on_false)`; NaN counts as true, as
     /// in PyTorch). The unselected side does not leak into the result: an infinity or NaN there
-    /// is ignored.
+    /// is ignored (a selected −0 comes out as +0). Shapes that do not broadcast together, or an
+    /// operand of another element type or device than the condition, are errors naming all
+    /// three.
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -463,6 +465,41 @@ impl Tensor {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn where_cond(&self, on_true: &Tensor, on_false: &Tensor) -> Result<Tensor> {
+        let operands = [
+            ("the condition", self),
+            ("on_true", on_true),
+            ("on_false", on_false),
+        ];
+        let describe = |what: &dyn Fn(&Tensor) -> String| {
+            let parts: Vec<String> = operands
+                .iter()
+                .map(|(name, t)| format!("{name} {}", what(t)))
+                .collect();
+            parts.join(", ")
+        };
+        if operands
+            .iter()
+            .any(|(_, t)| t.dtype() != self.dtype() || t.device() != self.device())
+        {
+            return Err(Error::invalid(
+                "where_cond",
+                format!(
+                    "{}: the three must have one element type and device",
+                    describe(&|t| format!("is {} on {}", t.dtype(), t.device()))
+                ),
+            ));
+        }
+        broadcast_shapes("where_cond", self.shape(), on_true.shape())
+            .and_then(|shape| broadcast_shapes("where_cond", &shape, on_false.shape()))
+            .map_err(|_| {
+                Error::shape(
+                    "where_cond",
+                    format!(
+                        "{} do not broadcast together",
+                        describe(&|t| format!("{:?}", t.shape()))
+                    ),
+                )
+            })?;
         let (take_true, take_false) = self.where_masks()?;
         take_true
             .zero_safe_mul(on_true)?

@@ -119,7 +119,9 @@ impl Tensor {
 
     /// The variance over `axes`: `Σ(x − x̄)² / (n − correction)` with `n` the elements each result
     /// folds (`correction = 1`: the unbiased estimate, `torch.var`'s default; 0: the population
-    /// variance). `n ≤ correction` is an error (PyTorch returns NaN or infinity there).
+    /// variance). `n ≤ correction` is an error (PyTorch returns NaN or infinity there). As with
+    /// [`Tensor::sum`], no axes (`&[]`) reduce nothing: each element is its own group of one,
+    /// where PyTorch's `dim=[]` takes every axis.
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -161,7 +163,8 @@ impl Tensor {
             return Err(Error::invalid(
                 op,
                 format!(
-                    "over axes {axes:?} of shape {}: {count} element(s) per result, and                      correction {correction} needs more",
+                    "over axes {axes:?} of shape {}: {count} element(s) per result, and \
+                     correction {correction} needs more",
                     shape_str(self.shape())
                 ),
             ));

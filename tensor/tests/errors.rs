@@ -657,3 +657,31 @@ fn a_device_mismatch_is_named_before_a_dtype_mismatch() {
         &["the logits are on cpu and the targets on opencl"],
     );
 }
+
+/// where_cond names all three operands when they do not broadcast or do not match in kind.
+#[test]
+fn where_cond_names_all_three_operands() {
+    let condition = Tensor::ones(&[2], DType::F32);
+    let err = condition
+        .where_cond(
+            &Tensor::ones(&[3], DType::F32),
+            &Tensor::ones(&[2], DType::F32),
+        )
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "where_cond: the condition [2], on_true [3], on_false [2] do not broadcast together"
+    );
+    let err = condition
+        .where_cond(
+            &Tensor::ones(&[2], DType::F32),
+            &Tensor::ones(&[2], DType::F64),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the condition is f32 on cpu, on_true is f32 on cpu, on_false is f64 on cpu"),
+        "{err}"
+    );
+}

@@ -32,6 +32,10 @@ impl Var {
     /// assert_eq!(grads.get(&x).unwrap().to_vec::<f64>()?, [3.0, 12.0]);
     /// # Ok::<(), tensor::Error>(())
     /// ```
+    ///
+    /// The rule is an `Fn`: [`Var::backward_retain_graph`] may run it more than once, so it
+    /// returns clones of what it saved (a `Tensor` clone is a reference count) rather than
+    /// moving them out.
     pub fn custom(
         value: Tensor,
         inputs: &[&Var],

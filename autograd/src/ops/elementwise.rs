@@ -218,8 +218,9 @@ impl Var {
         ))
     }
 
-    /// `y = min(max(x, min), max)`; `dx = g·[min ≤ x ≤ max]` (the bounds included and NaN
-    /// excluded, as PyTorch's); see [`Tensor::clamp`].
+    /// `y = min(max(x, min), max)`; `dx = g·[min < x < max]`: 0 at the bounds themselves and
+    /// where `x` is NaN, as PyTorch 2.15's (see [`Tensor::clamp`]). Outside the range `dx` is 0
+    /// whatever `g` is, also an infinite or NaN `g` (from a `sqrt` or `1/x` after the clamp).
     ///
     /// ```
     /// use autograd::Var;
@@ -228,7 +229,7 @@ impl Var {
     /// let y = x.clamp(-1.0, 1.0)?;
     /// assert_eq!(y.value().to_vec_f64()?, [-1.0, 0.5, 1.0, 1.0]);
     /// let grads = y.sum_all()?.backward()?;
-    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0, 1.0, 0.0]);
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0, 0.0, 0.0]);
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn clamp(&self, min: f64, max: f64) -> Result<Var> {
@@ -238,15 +239,16 @@ impl Var {
             x.clamp(min, max)?,
             &[self],
             move |g, _| {
-                let inside = x.ge_scalar(min)?.mul(&x.le_scalar(max)?)?;
-                Ok(vec![Some(g.mul(&inside)?)])
+                let inside = x.gt_scalar(min)?.mul(&x.lt_scalar(max)?)?;
+                Ok(vec![Some(inside.zero_safe_mul(g)?)])
             },
         ))
     }
 
     /// `z = on_true` where `condition ≠ 0`, `on_false` where it is 0 (see
     /// [`Tensor::where_cond`]); `d on_true = g·[condition ≠ 0]`, `d on_false = g·[condition = 0]`,
-    /// each summed over the axes it was broadcast along. The condition is a constant.
+    /// each summed over the axes it was broadcast along; the side not taken gets 0, even where
+    /// `g` is infinite or NaN (as PyTorch's). The condition is a constant.
     ///
     /// ```
     /// use autograd::Var;
@@ -270,8 +272,8 @@ impl Var {
             &[on_true, on_false],
             move |g, needs| {
                 Ok(vec![
-                    needs[0].then(|| g.mul(&take_true)).transpose()?,
-                    needs[1].then(|| g.mul(&take_false)).transpose()?,
+                    needs[0].then(|| take_true.zero_safe_mul(g)).transpose()?,
+                    needs[1].then(|| take_false.zero_safe_mul(g)).transpose()?,
                 ])
             },
         ))
