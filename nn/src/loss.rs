@@ -21,15 +21,24 @@ use tensor::{Error, Result, Tensor};
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn cross_entropy_with_labels(logits: &Var, labels: &[usize], smoothing: f64) -> Result<Var> {
+    let (_, classes) = check_labels("cross_entropy_with_labels", logits, labels)?;
+    let targets =
+        one_hot(labels, classes, logits.value().dtype())?.to_device(&logits.value().device())?;
+    logits.softmax_cross_entropy(&targets, smoothing)
+}
+
+/// `[batch, classes]` of `logits`, or an error naming `op` when they are not a matrix or
+/// `labels` has not one label per row.
+fn check_labels(op: &'static str, logits: &Var, labels: &[usize]) -> Result<(usize, usize)> {
     let [batch, classes] = logits.shape()[..] else {
-        return Err(tensor::Error::shape(
-            "cross_entropy_with_labels",
+        return Err(Error::shape(
+            op,
             format!("logits {:?} must be [batch, classes]", logits.shape()),
         ));
     };
     if labels.len() != batch {
-        return Err(tensor::Error::shape(
-            "cross_entropy_with_labels",
+        return Err(Error::shape(
+            op,
             format!(
                 "{} labels for logits {:?}: one label per row",
                 labels.len(),
@@ -37,9 +46,7 @@ pub fn cross_entropy_with_labels(logits: &Var, labels: &[usize], smoothing: f64)
             ),
         ));
     }
-    let targets =
-        one_hot(labels, classes, logits.value().dtype())?.to_device(&logits.value().device())?;
-    logits.softmax_cross_entropy(&targets, smoothing)
+    Ok((batch, classes))
 }
 
 /// The options of [`cross_entropy`]: PyTorch's `CrossEntropyLoss` `label_smoothing`, `weight`
@@ -87,22 +94,7 @@ pub struct CrossEntropyOptions {
 /// ```
 pub fn cross_entropy(logits: &Var, labels: &[usize], options: &CrossEntropyOptions) -> Result<Var> {
     const OP: &str = "cross_entropy";
-    let [batch, classes] = logits.shape()[..] else {
-        return Err(Error::shape(
-            OP,
-            format!("logits {:?} must be [batch, classes]", logits.shape()),
-        ));
-    };
-    if labels.len() != batch {
-        return Err(Error::shape(
-            OP,
-            format!(
-                "{} labels for logits {:?}: one label per row",
-                labels.len(),
-                logits.shape()
-            ),
-        ));
-    }
+    let (batch, classes) = check_labels(OP, logits, labels)?;
     let smoothing = options.smoothing;
     if !(0.0..=1.0).contains(&smoothing) {
         return Err(Error::invalid(

@@ -387,9 +387,9 @@ impl Optimizer for Sgd {
     }
 
     fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
-        check_state_names("sgd", &["momentum."], &state)?;
+        let [momentum] = split_state("sgd", ["momentum."], state)?;
         self.steps = steps;
-        self.buffer = strip_prefix("momentum.", state)?;
+        self.buffer = momentum;
         self.owners = Owners::default();
         Ok(())
     }
@@ -524,13 +524,10 @@ impl Optimizer for AdamW {
     }
 
     fn load_state(&mut self, steps: u64, state: Vec<(String, Tensor)>) -> Result<()> {
-        check_state_names("adamw", &["first_moment.", "second_moment."], &state)?;
-        let (first, second): (Vec<_>, Vec<_>) = state
-            .into_iter()
-            .partition(|(k, _)| k.starts_with("first_moment."));
+        let [first, second] = split_state("adamw", ["first_moment.", "second_moment."], state)?;
         self.steps = steps;
-        self.first = strip_prefix("first_moment.", first)?;
-        self.second = strip_prefix("second_moment.", second)?;
+        self.first = first;
+        self.second = second;
         self.owners = Owners::default();
         Ok(())
     }
@@ -541,40 +538,31 @@ impl Optimizer for AdamW {
     }
 }
 
-/// Checks, before any state is taken, that every entry's name starts with one of the `kinds`
-/// of state `optimizer` keeps; another name (another optimizer's state, most likely) is an
-/// error naming it and the kinds expected.
-fn check_state_names(optimizer: &str, kinds: &[&str], state: &[(String, Tensor)]) -> Result<()> {
-    match state
-        .iter()
-        .find(|(name, _)| !kinds.iter().any(|kind| name.starts_with(kind)))
-    {
-        Some((name, _)) => Err(Error::invalid(
-            "optimizer state",
-            format!(
-                "unexpected entry {name}: {optimizer} keeps {} (is this another optimizer's \
-                 state?)",
-                kinds
-                    .iter()
-                    .map(|kind| format!("{kind}NAME"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Names without `prefix`, or an error naming an entry that lacks it.
-fn strip_prefix(prefix: &str, state: Vec<(String, Tensor)>) -> Result<BTreeMap<String, Tensor>> {
-    state
-        .into_iter()
-        .map(|(name, t)| match name.strip_prefix(prefix) {
-            Some(rest) => Ok((rest.to_string(), t)),
-            None => Err(Error::invalid(
+/// `state` split by kind: entry `KIND + NAME` goes to the map of its kind, under `NAME`. A name
+/// that starts with none of the `kinds` of state `optimizer` keeps (another optimizer's state,
+/// most likely) is an error naming it and the kinds expected, before anything is taken.
+fn split_state<const KINDS: usize>(
+    optimizer: &str,
+    kinds: [&str; KINDS],
+    state: Vec<(String, Tensor)>,
+) -> Result<[BTreeMap<String, Tensor>; KINDS]> {
+    let mut maps = std::array::from_fn(|_| BTreeMap::new());
+    for (name, t) in state {
+        let found = kinds
+            .iter()
+            .enumerate()
+            .find_map(|(k, kind)| name.strip_prefix(kind).map(|rest| (k, rest.to_string())));
+        let Some((k, rest)) = found else {
+            return Err(Error::invalid(
                 "optimizer state",
-                format!("unexpected entry {name} (expected names starting with {prefix})"),
-            )),
-        })
-        .collect()
+                format!(
+                    "unexpected entry {name}: {optimizer} keeps {} (is this another optimizer's \
+                     state?)",
+                    kinds.map(|kind| format!("{kind}NAME")).join(" and ")
+                ),
+            ));
+        };
+        maps[k].insert(rest, t);
+    }
+    Ok(maps)
 }
