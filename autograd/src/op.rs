@@ -102,6 +102,10 @@ ops! {
     Concat => "concat",
     /// [`Var::index_select`](crate::Var::index_select): rows gathered by index.
     IndexSelect => "index_select",
+    /// [`Var::gather`](crate::Var::gather): one entry picked by index per position.
+    Gather => "gather",
+    /// [`Var::scatter_add`](crate::Var::scatter_add): entries added at indexed positions.
+    ScatterAdd => "scatter_add",
     /// [`Var::matmul`](crate::Var::matmul): batched matrix product.
     Matmul => "matmul",
     /// [`Var::softmax`](crate::Var::softmax) (and [`Var::scaled_softmax`](crate::Var::scaled_softmax)).

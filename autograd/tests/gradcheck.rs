@@ -87,6 +87,13 @@ impl Inputs {
     }
 }
 
+/// A tensor of `shape` holding indices below `size`, repeating, in a scrambled order.
+fn index_tensor(shape: &[usize], size: usize) -> Tensor {
+    let len: usize = shape.iter().product();
+    let values: Vec<f64> = (0..len).map(|i| ((i * 7 + 3) % size) as f64).collect();
+    Tensor::from_f64s(&values, shape, DType::F64).unwrap()
+}
+
 /// Random sizes for the checks.
 #[derive(Clone, Copy, Debug)]
 struct Dims {
@@ -200,6 +207,24 @@ fn check(
             let indices: Vec<usize> = (0..a + 2).map(|i| (i * 7 + 3) % a).collect();
             let indices = Indices::new(device, &indices).unwrap();
             unary!(inputs.signed(&[a, b]), |x| x.index_select(0, &indices))
+        }
+        // Along the middle axis with an index longer than it (entries picked repeatedly), then
+        // along the first with an index shorter than the input on the last axis.
+        Op::Gather => {
+            let along_1 = index_tensor(&[a, b + 2, c], b);
+            let along_0 = index_tensor(&[a + 1, b, c.max(2) - 1], a);
+            unary!(inputs.signed(&[a, b, c]), |x| x.gather(1, &along_1))
+                .and(unary!(inputs.signed(&[a, b, c]), |x| x.gather(0, &along_0)))
+        }
+        // More sources than entries along the axis (repeats add up), and a source larger than
+        // the index on the other axis (its extra row gets no gradient).
+        Op::ScatterAdd => {
+            let index = index_tensor(&[a, c + 2], b);
+            binary!(
+                inputs.signed(&[a, b]),
+                inputs.signed(&[a + 1, c + 2]),
+                |x, y| x.scatter_add(1, &index, &y)
+            )
         }
         // A batch against a matrix, then the vector forms (`Var::matmul` unsqueezes and squeezes
         // them itself): a row vector against a batch, a batch against a column vector, a dot.

@@ -207,6 +207,32 @@ pub trait Backend: Send + Sync {
         src_layout: &Layout,
     ) -> Result<()>;
 
+    /// Picks one entry of `axis` per position: `y[p] = x[p with p[axis] = index[p]]` for every
+    /// row-major position `p` of `layout`'s shape with `axis` resized to `count` (`index` holds
+    /// one entry per position, in that order); output contiguous, of that shape.
+    fn gather<T: Element>(
+        &self,
+        x: &Self::Buffer<T>,
+        layout: &Layout,
+        axis: usize,
+        index: &Self::Indices,
+        count: usize,
+    ) -> Result<Self::Buffer<T>>;
+
+    /// The adjoint of `gather`: `dst[p with p[axis] = index[p]] += src[p]` through `dst_layout`
+    /// (a view that overlaps nowhere), for every row-major position `p` of `src_layout`'s shape,
+    /// which is `dst_layout`'s with `axis` resized (`index` holds one entry per position); the
+    /// sums into one element are made in order of `p[axis]`.
+    fn scatter_add<T: Element>(
+        &self,
+        dst: &mut Self::Buffer<T>,
+        dst_layout: &Layout,
+        axis: usize,
+        index: &Self::Indices,
+        src: &Self::Buffer<T>,
+        src_layout: &Layout,
+    ) -> Result<()>;
+
     /// Softmax (or log-softmax when `log`) of `scale·x` along the last axis of a contiguous
     /// `[rows, n]` input `x`, computed stably by subtracting each row's maximum first. The scale
     /// (attention's `1/√d`) is applied as each element is read, with the rounding of a separate

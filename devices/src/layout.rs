@@ -322,6 +322,19 @@ impl Layout {
         Ok(out)
     }
 
+    /// This layout without `axis`, and that axis's stride (0 when the axis has at most one entry,
+    /// whose stride is never used and may be arbitrary): the view of the "columns" an index
+    /// along `axis` picks from.
+    pub fn without_axis(&self, axis: usize) -> Result<(Layout, usize)> {
+        self.check_axis("without_axis", axis)?;
+        let mut shape = self.shape.clone();
+        let mut strides = self.strides.clone();
+        shape.remove(axis);
+        strides.remove(axis);
+        let rest = Layout::new(shape, strides, self.offset)?;
+        Ok((rest, self.walk_stride(axis)))
+    }
+
     /// Views this layout as `shape` by NumPy broadcasting: size-1 axes (and missing leading axes)
     /// get stride 0.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Layout> {

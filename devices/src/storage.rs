@@ -49,7 +49,8 @@ pub struct Storage {
     data: Data,
 }
 
-/// A list of indices on a device, for [`Storage::index_select`] and [`Storage::index_add`].
+/// A list of indices on a device, for [`Storage::index_select`] and [`Storage::index_add`], and
+/// for [`Storage::gather`] and [`Storage::scatter_add`] (one index per position).
 ///
 /// It is uploaded once and can be used many times (a gather in the forward pass and its
 /// scatter-add in the backward pass share it). It remembers its length and one past its largest
@@ -296,6 +297,30 @@ impl<B: Backend> Typed<B> {
             }
             (d, s) => Err(Error::DType {
                 op: "index_add",
+                lhs: d.dtype(),
+                rhs: s.dtype(),
+            }),
+        }
+    }
+
+    fn scatter_add(
+        &mut self,
+        backend: &B,
+        dst_layout: &Layout,
+        axis: usize,
+        index: &B::Indices,
+        src: &Typed<B>,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        match (self, src) {
+            (Typed::F32(d), Typed::F32(s)) => {
+                backend.scatter_add(d, dst_layout, axis, index, s, src_layout)
+            }
+            (Typed::F64(d), Typed::F64(s)) => {
+                backend.scatter_add(d, dst_layout, axis, index, s, src_layout)
+            }
+            (d, s) => Err(Error::DType {
+                op: "scatter_add",
                 lhs: d.dtype(),
                 rhs: s.dtype(),
             }),
@@ -778,6 +803,108 @@ impl Storage {
             }
         };
         naming("index_add", &[src_layout.shape(), dst_shape], || added)
+    }
+
+    /// `y[p] = self[p with p[axis] = index[p]]` for every row-major position `p` of
+    /// `index_shape` (`index` holds one entry per position), PyTorch's `gather`: `index_shape`
+    /// has `layout`'s rank and fits inside its shape on every axis but `axis`, where each index
+    /// is below the size. The output is contiguous, of `index_shape`.
+    pub fn gather(
+        &self,
+        layout: &Layout,
+        axis: usize,
+        index: &Indices,
+        index_shape: &[usize],
+    ) -> Result<Storage> {
+        self.check("gather", layout)?;
+        let boxed = self.index_box("gather", layout, axis, index, index_shape)?;
+        let count = index_shape[axis];
+        naming("gather", &[layout.shape(), index_shape], || {
+            Ok(Storage::new(match (&self.data, &*index.data) {
+                (Data::Cpu(t), IndexData::Cpu(i)) => Data::Cpu(each_dtype!(t, x =>
+                    Cpu.gather(x, &boxed, axis, i, count)?)),
+                (Data::OpenCl(cl, t), IndexData::OpenCl(other, i)) if cl == other => Data::OpenCl(
+                    cl.clone(),
+                    each_dtype!(t, x => cl.gather(x, &boxed, axis, i, count)?),
+                ),
+                (t, _) => return Err(mismatch("gather", t.device(), index.device())),
+            }))
+        })
+    }
+
+    /// The adjoint of [`gather`](Storage::gather): `self[p with p[axis] = index[p]] += src[p]`
+    /// for every row-major position `p` of `src_layout`'s shape (`index` holds one entry per
+    /// position; several landing on one element add up in order of `p[axis]`); `self` is the
+    /// contiguous `dst_shape`, in which that shape fits as `gather`'s index shape must.
+    pub fn scatter_add(
+        &mut self,
+        dst_shape: &[usize],
+        axis: usize,
+        index: &Indices,
+        src: &Storage,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        let dst_layout = Layout::contiguous(dst_shape);
+        self.check("scatter_add", &dst_layout)?;
+        src.check("scatter_add", src_layout)?;
+        self.check_device("scatter_add", &src.device())?;
+        let boxed = self.index_box("scatter_add", &dst_layout, axis, index, src_layout.shape())?;
+        let added = match (&mut self.data, &*index.data, &src.data) {
+            (Data::Cpu(d), IndexData::Cpu(i), Data::Cpu(s)) => {
+                d.scatter_add(&Cpu, &boxed, axis, i, s, src_layout)
+            }
+            (Data::OpenCl(cl, d), IndexData::OpenCl(ci, i), Data::OpenCl(cs, s))
+                if cl == ci && cl == cs =>
+            {
+                d.scatter_add(cl, &boxed, axis, i, s, src_layout)
+            }
+            (d, _, _) => Err(mismatch("scatter_add", d.device(), index.device())),
+        };
+        naming("scatter_add", &[src_layout.shape(), dst_shape], || added)
+    }
+
+    /// `layout` cut to `index_shape` on every axis but `axis`, after checking that `index`
+    /// (on this device, one entry per position of `index_shape`) can index it: the same rank,
+    /// no larger on the other axes, every index below the size of `axis`.
+    fn index_box(
+        &self,
+        op: &'static str,
+        layout: &Layout,
+        axis: usize,
+        index: &Indices,
+        index_shape: &[usize],
+    ) -> Result<Layout> {
+        layout.check_axis(op, axis)?;
+        let fits = index_shape.len() == layout.rank()
+            && (0..layout.rank()).all(|d| d == axis || index_shape[d] <= layout.shape()[d]);
+        if !fits {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "an index of shape {} does not fit {} (same rank, no larger on any axis but \
+                     {axis})",
+                    shape_str(index_shape),
+                    shape_str(layout.shape())
+                ),
+            ));
+        }
+        let positions = checked_numel(op, index_shape)?;
+        if index.len != positions {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "{} indices for an index of shape {} ({positions} positions)",
+                    index.len,
+                    shape_str(index_shape)
+                ),
+            ));
+        }
+        self.check_indices(op, index, axis, layout.shape())?;
+        (0..layout.rank())
+            .filter(|&d| d != axis)
+            .try_fold(layout.clone(), |boxed, d| {
+                boxed.narrow(d, 0, index_shape[d])
+            })
     }
 
     /// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` buffer times `scale`.

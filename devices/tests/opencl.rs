@@ -618,6 +618,59 @@ fn gathers_and_scatters_with_repeated_indices() {
     }
 }
 
+/// `gather` and `scatter_add`: one index per position (repeats, longer than the axis, one
+/// entry short on the next axis), through every view, bit for bit (each destination sums its
+/// sources in the same order on both devices).
+#[test]
+fn gathers_and_scatter_adds_by_position() {
+    for cl in cl_devices() {
+        for dtype in DTYPES {
+            let data = Rng(17).vec(120);
+            for (name, view) in views() {
+                for axis in 0..3 {
+                    let size = view.shape()[axis];
+                    let mut index_shape = view.shape().to_vec();
+                    index_shape[axis] = 7;
+                    index_shape[(axis + 1) % 3] -= 1;
+                    let positions: usize = index_shape.iter().product();
+                    let picks: Vec<usize> = (0..positions).map(|p| (p * 5 + 2) % size).collect();
+                    same(
+                        &cl,
+                        &format!("gather {name} axis {axis} {dtype}"),
+                        0.0,
+                        0.0,
+                        |d| {
+                            let x = upload(d, dtype, &data);
+                            let i = Indices::new(d, &picks).unwrap();
+                            download(
+                                &x.gather(&view, axis, &i, &index_shape).unwrap(),
+                                &index_shape,
+                            )
+                        },
+                    );
+                    // Scatter the data back through the index, from a transposed source.
+                    let src = Layout::contiguous(&[index_shape[2], index_shape[1], index_shape[0]])
+                        .permute(&[2, 1, 0])
+                        .unwrap();
+                    same(
+                        &cl,
+                        &format!("scatter_add {name} axis {axis} {dtype}"),
+                        0.0,
+                        0.0,
+                        |d| {
+                            let x = upload(d, dtype, &data[..positions]);
+                            let i = Indices::new(d, &picks).unwrap();
+                            let mut dst = Storage::full(d, dtype, 60, 0.5).unwrap();
+                            dst.scatter_add(&[3, 4, 5], axis, &i, &x, &src).unwrap();
+                            download(&dst, &[60])
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn softmax_and_its_backward_with_large_values_and_minus_infinity() {
     let n = 300;

@@ -1,7 +1,9 @@
-//! Joining tensors and picking entries: concat, stack, index_select and its adjoint index_add.
+//! Joining tensors and picking entries: concat, stack, index_select and its adjoint index_add,
+//! gather and its adjoint scatter_add.
 
 use crate::Tensor;
-use devices::{checked_numel, shape_str, Error, Indices, Layout, Result, Storage};
+use devices::ops::Identity;
+use devices::{checked_numel, shape_str, Device, Error, Indices, Layout, Result, Storage};
 
 impl Tensor {
     /// Joins `tensors` along the existing axis `axis`; all other axes must agree.
@@ -145,6 +147,124 @@ impl Tensor {
         Ok(Tensor::from_storage(storage, shape))
     }
 
+    /// PyTorch's `gather`: `y[p] = self[p with p[axis] = index[p]]` for every position `p` of
+    /// `index`, a tensor of whole numbers below the size of `axis` (what
+    /// [`argmax`](Tensor::argmax) gives) with this tensor's rank and no larger on any other
+    /// axis. The result has `index`'s shape, on this tensor's device.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3], DType::F64)?;
+    /// let index = Tensor::from_f64s(&[2.0, 0.0, 1.0, 1.0], &[2, 2], DType::F64)?;
+    /// assert_eq!(x.gather(1, &index)?.to_vec_f64()?, [3.0, 1.0, 5.0, 5.0]);
+    /// // Each row's largest entry:
+    /// assert_eq!(x.gather(1, &x.argmax(1, true)?)?.to_vec_f64()?, [3.0, 6.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn gather(&self, axis: usize, index: &Tensor) -> Result<Tensor> {
+        self.gather_at(axis, &self.gather_indices(axis, index)?, index.shape())
+    }
+
+    /// The index list [`gather`](Tensor::gather) makes of `index` for this tensor: its values,
+    /// checked against the size of `axis`, uploaded to this tensor's device. With
+    /// [`gather_at`](Tensor::gather_at) and [`scatter_add_into`](Tensor::scatter_add_into) a
+    /// gather and its gradient's scatter-add share one upload.
+    pub fn gather_indices(&self, axis: usize, index: &Tensor) -> Result<Indices> {
+        index.index_list("gather", self.shape(), axis, &self.device())
+    }
+
+    /// [`gather`](Tensor::gather) by an index already on the device: `index` holds one entry per
+    /// position of `index_shape`, in row-major order (it can serve many calls, as a gather and
+    /// the scatter-add of its gradient share one).
+    pub fn gather_at(&self, axis: usize, index: &Indices, index_shape: &[usize]) -> Result<Tensor> {
+        let storage = self
+            .storage()
+            .gather(self.layout(), axis, index, index_shape)?;
+        Ok(Tensor::from_storage(storage, index_shape))
+    }
+
+    /// PyTorch's `scatter_add`: a copy of `self` with `src[p]` added to the entry at `p with
+    /// p[axis] = index[p]` for every position `p` of `index` (whole numbers below the size of
+    /// `axis`; the same rank as `self` and `src`, no larger than `src` on any axis, nor than
+    /// `self` on any other than `axis`). Entries that several positions pick add up, in order of
+    /// `p[axis]`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let counts = Tensor::zeros(&[4], DType::F64);
+    /// let labels = Tensor::from_f64s(&[1.0, 3.0, 1.0, 1.0], &[4], DType::F64)?;
+    /// let ones = Tensor::full(&[4], 1.0, DType::F64);
+    /// assert_eq!(counts.scatter_add(0, &labels, &ones)?.to_vec_f64()?, [0.0, 3.0, 0.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn scatter_add(&self, axis: usize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        let at = index.index_list("scatter_add", self.shape(), axis, &self.device())?;
+        let fits = src.rank() == index.rank()
+            && src.shape().iter().zip(index.shape()).all(|(s, i)| i <= s);
+        if !fits {
+            return Err(Error::shape(
+                "scatter_add",
+                format!(
+                    "an index of shape {} does not fit the source {} (same rank, no larger on \
+                     any axis)",
+                    shape_str(index.shape()),
+                    shape_str(src.shape())
+                ),
+            ));
+        }
+        let src =
+            (0..src.rank()).try_fold(src.clone(), |src, d| src.narrow(d, 0, index.shape()[d]))?;
+        let mut storage = self.storage().unary::<Identity>(self.layout())?;
+        storage.scatter_add(self.shape(), axis, &at, src.storage(), src.layout())?;
+        Ok(Tensor::from_storage(storage, self.shape()))
+    }
+
+    /// The adjoint of [`gather_at`](Tensor::gather_at): a tensor of zeros of `shape` with each
+    /// `self[p]` added at `p with p[axis] = index[p]` (`self` has the index's shape; repeated
+    /// positions add up).
+    pub fn scatter_add_into(
+        &self,
+        shape: &[usize],
+        axis: usize,
+        index: &Indices,
+    ) -> Result<Tensor> {
+        let len = checked_numel("scatter_add", shape)?;
+        let mut storage = Storage::full(&self.device(), self.dtype(), len, 0.0)?;
+        storage.scatter_add(shape, axis, index, self.storage(), self.layout())?;
+        Ok(Tensor::from_storage(storage, shape))
+    }
+
+    /// This tensor's values as indices on `device` along `axis` of `shape`: each a whole number
+    /// below that axis's size, or an error naming the first that is not and where it is.
+    fn index_list(
+        &self,
+        op: &'static str,
+        shape: &[usize],
+        axis: usize,
+        device: &Device,
+    ) -> Result<Indices> {
+        Layout::contiguous(shape).check_axis(op, axis)?;
+        let size = shape[axis];
+        let values = self.to_vec_f64()?;
+        let mut list = Vec::with_capacity(values.len());
+        for (position, &v) in values.iter().enumerate() {
+            if !(v >= 0.0 && v < size as f64 && v.fract() == 0.0) {
+                let at = unravel(position, self.shape());
+                return Err(Error::invalid(
+                    op,
+                    format!(
+                        "index {v} at {at:?} of the index tensor {} is not a whole number below \
+                         {size}, the size of axis {axis} of {}",
+                        shape_str(self.shape()),
+                        shape_str(shape)
+                    ),
+                ));
+            }
+            list.push(v as usize);
+        }
+        Indices::new(device, &list)
+    }
+
     /// The adjoint of `narrow`: a tensor of zeros of `shape` with `self` at entries
     /// `start..start + len` of `axis` (one strided copy).
     ///
@@ -178,4 +298,14 @@ impl Tensor {
         storage.copy_from(&expected, self.storage(), self.layout())?;
         Ok(Tensor::from_storage(storage, shape))
     }
+}
+
+/// The multi-index of row-major `position` in `shape`.
+fn unravel(mut position: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (i, &size) in index.iter_mut().zip(shape).rev() {
+        *i = position % size;
+        position /= size;
+    }
+    index
 }

@@ -312,6 +312,56 @@ fn index_out_of_range() {
     );
 }
 
+#[test]
+fn gather_and_scatter_add_name_the_bad_index() {
+    let t = |values: &[f64], shape: &[usize]| Tensor::from_f64s(values, shape, DType::F64).unwrap();
+    let x = z(&[2, 3]);
+    // A value that is not a whole number below the axis size, named with where it is.
+    for bad in [3.0, -1.0, 1.5, f64::NAN, f64::INFINITY] {
+        assert_eq!(
+            msg(x.gather(1, &t(&[0.0, 1.0, 2.0, bad], &[2, 2]))),
+            format!(
+                "gather: index {bad} at [1, 1] of the index tensor [2, 2] is not a whole number \
+                 below 3, the size of axis 1 of [2, 3]"
+            )
+        );
+    }
+    // An index larger than the input on another axis, or of another rank.
+    for shape in [&[3, 1][..], &[2], &[1, 1, 1]] {
+        let n: usize = shape.iter().product();
+        assert_eq!(
+            msg(x.gather(1, &t(&vec![0.0; n], shape))),
+            format!(
+                "gather: an index of shape {shape:?} does not fit [2, 3] (same rank, no larger on \
+                 any axis but 1)"
+            )
+        );
+    }
+    assert_names(
+        &msg(x.gather(2, &t(&[0.0], &[1, 1]))),
+        "gather",
+        &["axis 2"],
+    );
+    // scatter_add: the index must fit the source too.
+    let ones = Tensor::full(&[2, 1], 1.0, DType::F32);
+    assert_eq!(
+        msg(x.scatter_add(1, &t(&[0.0, 1.0, 2.0, 0.0], &[2, 2]), &ones)),
+        "scatter_add: an index of shape [2, 2] does not fit the source [2, 1] (same rank, no \
+         larger on any axis)"
+    );
+    assert_names(
+        &msg(x.scatter_add(0, &t(&[2.0], &[1, 1]), &ones)),
+        "scatter_add",
+        &["index 2", "below 2"],
+    );
+    // The source's dtype must be the destination's.
+    assert_names(
+        &msg(x.scatter_add(1, &t(&[0.0], &[1, 1]), &z64(&[1, 1]))),
+        "scatter_add",
+        &["f32", "f64"],
+    );
+}
+
 // ---------------------------------------------------------------- fused row ops
 
 #[test]

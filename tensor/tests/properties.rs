@@ -1002,6 +1002,28 @@ fn index_add_reference(src: &Nd, shape: &[usize], axis: usize, indices: &[usize]
     out
 }
 
+/// `gather`'s reference: `y[p] = x[p with p[axis] = index[p]]` over the index's shape.
+fn gather_reference(x: &Nd, axis: usize, index: &Nd) -> Nd {
+    Nd::from_fn(&index.shape, |p| {
+        let mut src = p.to_vec();
+        src[axis] = index.at(p) as usize;
+        x.at(&src)
+    })
+}
+
+/// `scatter_add`'s reference: `x` with `src[p]` added at `p with p[axis] = index[p]`, in
+/// row-major order of `p` over the index's shape.
+fn scatter_add_reference(x: &Nd, axis: usize, index: &Nd, src: &Nd) -> Nd {
+    let mut out = x.clone();
+    for p in common::indices(&index.shape) {
+        let mut dst = p.clone();
+        dst[axis] = index.at(&p) as usize;
+        let at = out.position(&dst);
+        out.data[at] += src.at(&p);
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(config(128))]
 
@@ -1083,6 +1105,57 @@ proptest! {
                 dtype,
                 tol(dtype),
                 |_| 4.0 * idx.len() as f64,
+            )
+        })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// `gather` and `scatter_add` by a random index (repeats, an index longer or shorter than the
+    /// axis, smaller than the input on other axes, held on the device in the input's dtype)
+    /// against the references, on every device.
+    #[test]
+    fn gather_and_scatter_add_match_reference(
+        shape in shape_strategy(1, 4),
+        dtype in dtype_strategy(),
+        seed in any::<u64>(),
+    ) {
+        on_every_device(seed, |g| {
+            let axis = g.below(shape.len());
+            let x = any_input(g, &shape, dtype, Values::Uniform(-2.0, 2.0));
+            let index_shape: Vec<usize> = (0..shape.len())
+                .map(|d| match d {
+                    _ if d == axis && shape[axis] == 0 => 0,
+                    _ if d == axis => g.below(7),
+                    _ => shape[d] - g.below(2).min(shape[d]),
+                })
+                .collect();
+            let values: Vec<f64> = (0..index_shape.iter().product::<usize>())
+                .map(|_| g.below(shape[axis].max(1)) as f64)
+                .collect();
+            let index = Nd::new(&index_shape, values.clone());
+            let index_tensor = Tensor::from_f64s_on(&values, &index_shape, dtype, &x.t.device()).unwrap();
+            let got = x.t.gather(axis, &index_tensor).unwrap();
+            check_exact(
+                &format!("gather along {axis} by {index_shape:?}"),
+                &got,
+                &gather_reference(&x.r, axis, &index),
+                dtype,
+            )?;
+
+            let src_shape: Vec<usize> = index_shape.iter().map(|&n| n + g.below(2)).collect();
+            let src = any_input(g, &src_shape, dtype, Values::Uniform(-2.0, 2.0));
+            let got = x.t.scatter_add(axis, &index_tensor, &src.t).unwrap();
+            let count = index_shape[axis];
+            check_scaled(
+                &format!("scatter_add along {axis} by {index_shape:?}"),
+                &got,
+                &scatter_add_reference(&x.r, axis, &index, &src.r),
+                dtype,
+                tol(dtype),
+                |_| 4.0 * (count + 1) as f64,
             )
         })?;
     }

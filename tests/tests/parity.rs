@@ -144,6 +144,51 @@ fn gelu_erf_matches_pytorch() {
     }
 }
 
+/// `gather` (an index longer than its axis, shorter than the input on another) and
+/// `scatter_add` (repeated targets): values and gradients against `torch.gather` and
+/// `torch.scatter_add`, the index a float tensor on the device, on every device.
+#[test]
+fn gather_and_scatter_add_match_pytorch() {
+    for fixture in Fixture::load_all("gather_scatter") {
+        let index = fixture.tensor("index");
+        check_function(&fixture, |x| x.gather(1, &index), MODULE_TOL);
+
+        let base = Var::parameter(fixture.tensor("scatter.base"));
+        let src = Var::parameter(fixture.tensor("scatter.src"));
+        let out = base
+            .scatter_add(2, &fixture.tensor("scatter.index"), &src)
+            .unwrap();
+        let name = |entry: &str| format!("{}: {entry}", fixture.name);
+        let expect = |entry: &str| fixture.tensor(entry);
+        assert_close(
+            &name("scatter.output"),
+            out.value(),
+            &expect("scatter.output"),
+            MODULE_TOL,
+        );
+        let loss = out
+            .mul(&Var::constant(expect("scatter.upstream")))
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        assert_close(
+            &name("scatter.loss"),
+            loss.value(),
+            &expect("scatter.loss"),
+            MODULE_TOL,
+        );
+        let grads = loss.backward().unwrap();
+        for (var, entry) in [(&base, "scatter.grad.base"), (&src, "scatter.grad.src")] {
+            assert_close(
+                &name(entry),
+                grads.get(var).unwrap(),
+                &expect(entry),
+                MODULE_TOL,
+            );
+        }
+    }
+}
+
 /// Multi-head self-attention: output, input gradient and parameter gradients against PyTorch's,
 /// on every device.
 #[test]

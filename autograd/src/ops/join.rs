@@ -83,4 +83,66 @@ impl Var {
             Ok(vec![Some(g.index_add_into(&shape, axis, &indices)?)])
         }))
     }
+
+    /// PyTorch's `gather` ([`Tensor::gather`]): `y[p] = x[p with p[axis] = index[p]]` for every
+    /// position `p` of `index`; `dx` is zeros with each `g[p]` added at `p with p[axis] =
+    /// index[p]` (entries picked several times gather several gradients).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?);
+    /// let index = Tensor::from_f64s(&[1.0, 1.0, 0.0], &[1, 3], DType::F64)?;
+    /// let y = x.gather(1, &index)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [2.0, 2.0, 1.0]);
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0, 2.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn gather(&self, axis: usize, index: &Tensor) -> Result<Var> {
+        let list = self.value().gather_indices(axis, index)?;
+        let value = self.value().gather_at(axis, &list, index.shape())?;
+        let shape = self.shape().to_vec();
+        Ok(Var::record(Op::Gather, value, &[self], move |g, _| {
+            Ok(vec![Some(g.scatter_add_into(&shape, axis, &list)?)])
+        }))
+    }
+
+    /// PyTorch's `scatter_add` ([`Tensor::scatter_add`]): `y = x` with each `src[p]` added at
+    /// `p with p[axis] = index[p]` for every position `p` of `index`; `dx = g`, and `dsrc[p] =
+    /// g[p with p[axis] = index[p]]` (a gather; 0 where `src` is larger than `index`).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::zeros(&[3], DType::F64));
+    /// let src = Var::parameter(Tensor::from_f64s(&[1.0, 2.0, 3.0], &[3], DType::F64)?);
+    /// let index = Tensor::from_f64s(&[2.0, 0.0, 2.0], &[3], DType::F64)?;
+    /// let y = x.scatter_add(0, &index, &src)?;
+    /// assert_eq!(y.value().to_vec_f64()?, [2.0, 0.0, 4.0]);
+    /// let weights = Var::constant(Tensor::from_f64s(&[10.0, 20.0, 30.0], &[3], DType::F64)?);
+    /// let grads = y.mul(&weights)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&src).unwrap().to_vec_f64()?, [30.0, 10.0, 30.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn scatter_add(&self, axis: usize, index: &Tensor, src: &Var) -> Result<Var> {
+        let value = self.value().scatter_add(axis, index, src.value())?;
+        let list = self.value().gather_indices(axis, index)?;
+        let src = (0..src.rank()).try_fold(src.clone(), |src, d| match index.shape()[d] {
+            len if len == src.shape()[d] => Ok(src),
+            len => src.narrow(d, 0, len),
+        })?;
+        let index_shape = index.shape().to_vec();
+        Ok(Var::record(
+            Op::ScatterAdd,
+            value,
+            &[self, &src],
+            move |g, _| {
+                Ok(vec![
+                    Some(g.clone()),
+                    Some(g.gather_at(axis, &list, &index_shape)?),
+                ])
+            },
+        ))
+    }
 }

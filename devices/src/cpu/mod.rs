@@ -144,6 +144,29 @@ impl Backend for Cpu {
         Ok(())
     }
 
+    fn gather<T: Element>(
+        &self,
+        x: &CpuBuffer<T>,
+        layout: &Layout,
+        axis: usize,
+        index: &Vec<u32>,
+        count: usize,
+    ) -> Result<CpuBuffer<T>> {
+        index::gather(x, layout, axis, index, count)
+    }
+
+    fn scatter_add<T: Element>(
+        &self,
+        dst: &mut CpuBuffer<T>,
+        dst_layout: &Layout,
+        axis: usize,
+        index: &Vec<u32>,
+        src: &CpuBuffer<T>,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        index::scatter_add(dst, dst_layout, axis, index, src, src_layout)
+    }
+
     fn softmax_last<T: Element>(
         &self,
         x: &CpuBuffer<T>,

@@ -126,17 +126,6 @@ pub(crate) fn dense<T: Element>(
     Ok(out)
 }
 
-/// `layout` without `axis`, and that axis's stride (0 when the axis has at most one entry, whose
-/// stride is never used and may be arbitrary).
-fn without_axis(layout: &Layout, axis: usize) -> Result<(Layout, usize)> {
-    let mut shape = layout.shape().to_vec();
-    let mut strides = layout.strides().to_vec();
-    shape.remove(axis);
-    strides.remove(axis);
-    let rest = Layout::new(shape, strides, layout.offset())?;
-    Ok((rest, layout.walk_stride(axis)))
-}
-
 /// `y[o, j, r] = x[o, indices[j], r]` with `o` the axes before `axis` and `r` those after.
 pub(crate) fn index_select<T: Element>(
     rt: &Arc<Runtime>,
@@ -154,7 +143,7 @@ pub(crate) fn index_select<T: Element>(
     if n == 0 {
         return Ok(out);
     }
-    let (rest, axis_stride) = without_axis(layout, axis)?;
+    let (rest, axis_stride) = layout.without_axis(axis)?;
     let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "index_select")?;
     Launch::new(rt, &entry)
         .buffer(x)?
@@ -187,7 +176,7 @@ pub(crate) fn index_add<T: Element>(
     if columns == 0 || count == 0 {
         return Ok(());
     }
-    let (rest, axis_stride) = without_axis(src_layout, axis)?;
+    let (rest, axis_stride) = src_layout.without_axis(axis)?;
     let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "index_add")?;
     Launch::new(rt, &entry)
         .buffer(dst)?
@@ -198,6 +187,71 @@ pub(crate) fn index_add<T: Element>(
         .buffer(src)?
         .arg(&strided1(&rest)?)?
         .arg(&uint("a stride", axis_stride)?)?
+        .arg(&uint("the column count", columns)?)?
+        .run_1d(columns)?;
+    Ok(())
+}
+
+/// `y[o, j, r] = x[o, index[o, j, r], r]`, one work item per output.
+pub(crate) fn gather<T: Element>(
+    rt: &Arc<Runtime>,
+    x: &ClBuffer<T>,
+    layout: &Layout,
+    axis: usize,
+    index: &ClBuffer<u32>,
+    count: usize,
+) -> Result<ClBuffer<T>> {
+    let inner: usize = layout.shape()[axis + 1..].iter().product();
+    let n = index.len();
+    let out = ClBuffer::new(rt, n)?;
+    if n == 0 {
+        return Ok(out);
+    }
+    let (rest, axis_stride) = layout.without_axis(axis)?;
+    let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "gather")?;
+    Launch::new(rt, &entry)
+        .buffer(x)?
+        .arg(&strided1(&rest)?)?
+        .arg(&uint("a stride", axis_stride)?)?
+        .buffer(index)?
+        .arg(&uint("the index count", count)?)?
+        .arg(&uint("an inner size", inner)?)?
+        .buffer(&out)?
+        .arg(&uint("the element count", n)?)?
+        .run_1d(n)?;
+    Ok(out)
+}
+
+/// `dst[o, index[o, j, r], r] += src[o, j, r]` through `dst_layout`, one work item per `(o, r)`
+/// column looping over `j` in order (deterministic, no atomics).
+pub(crate) fn scatter_add<T: Element>(
+    rt: &Arc<Runtime>,
+    dst: &mut ClBuffer<T>,
+    dst_layout: &Layout,
+    axis: usize,
+    index: &ClBuffer<u32>,
+    src: &ClBuffer<T>,
+    src_layout: &Layout,
+) -> Result<()> {
+    let count = src_layout.shape()[axis];
+    let inner: usize = src_layout.shape()[axis + 1..].iter().product();
+    let columns = src_layout.shape()[..axis].iter().product::<usize>() * inner;
+    if columns == 0 || count == 0 {
+        return Ok(());
+    }
+    let (dst_rest, dst_stride) = dst_layout.without_axis(axis)?;
+    let (src_rest, src_stride) = src_layout.without_axis(axis)?;
+    let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "scatter_add")?;
+    Launch::new(rt, &entry)
+        .buffer(dst)?
+        .arg(&strided1(&dst_rest)?)?
+        .arg(&uint("a stride", dst_stride)?)?
+        .buffer(index)?
+        .arg(&uint("the index count", count)?)?
+        .arg(&uint("an inner size", inner)?)?
+        .buffer(src)?
+        .arg(&strided1(&src_rest)?)?
+        .arg(&uint("a stride", src_stride)?)?
         .arg(&uint("the column count", columns)?)?
         .run_1d(columns)?;
     Ok(())

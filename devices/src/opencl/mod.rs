@@ -406,6 +406,35 @@ impl Backend for OpenCl {
         })
     }
 
+    fn gather<T: Element>(
+        &self,
+        x: &ClBuffer<T>,
+        layout: &Layout,
+        axis: usize,
+        index: &ClBuffer<u32>,
+        count: usize,
+    ) -> Result<ClBuffer<T>> {
+        let fits = launch::fits([&layout.split_reduced(&[axis]).0]);
+        self.through_kernel_view(fits, x, layout, |x, layout| {
+            map::gather(&self.runtime, x, layout, axis, index, count)
+        })
+    }
+
+    fn scatter_add<T: Element>(
+        &self,
+        dst: &mut ClBuffer<T>,
+        dst_layout: &Layout,
+        axis: usize,
+        index: &ClBuffer<u32>,
+        src: &ClBuffer<T>,
+        src_layout: &Layout,
+    ) -> Result<()> {
+        let fits = launch::fits([&src_layout.split_reduced(&[axis]).0]);
+        self.through_kernel_view(fits, src, src_layout, |src, src_layout| {
+            map::scatter_add(&self.runtime, dst, dst_layout, axis, index, src, src_layout)
+        })
+    }
+
     fn softmax_last<T: Element>(
         &self,
         x: &ClBuffer<T>,
