@@ -524,6 +524,14 @@ impl Tensor {
 
     /// The lower triangle of the last two axes (`torch.tril`): `x[.., i, j]` where `j − i ≤
     /// diagonal`, 0 elsewhere (see [`Tensor::triu`]).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::arange(1.0, 7.0, 1.0, DType::F64)?.reshape(&[2, 3])?;
+    /// assert_eq!(x.tril(0)?.to_vec_f64()?, [1.0, 0.0, 0.0, 4.0, 5.0, 0.0]);
+    /// assert_eq!(x.tril(1)?.to_vec_f64()?, [1.0, 2.0, 0.0, 4.0, 5.0, 6.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn tril(&self, diagonal: i64) -> Result<Tensor> {
         let keep = self.triangle_mask("tril", diagonal, false)?;
         keep.where_cond(self, &self.zeros_like()?)
@@ -532,6 +540,14 @@ impl Tensor {
     /// `[rows, columns]` 0/1 on this tensor's device and of its element type: 1 where `j − i ≥
     /// diagonal` (`upper`) or `j − i ≤ diagonal` (not `upper`), for the last two axes; an
     /// error naming `op` for a tensor of rank below 2.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[2, 3], DType::F32);
+    /// assert_eq!(x.triangle_mask("triu", 1, true)?.to_vec_f64()?, [0.0, 1.0, 1.0, 0.0, 0.0, 1.0]);
+    /// assert!(Tensor::zeros(&[3], DType::F32).triangle_mask("tril", 0, false).is_err());
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn triangle_mask(&self, op: &'static str, diagonal: i64, upper: bool) -> Result<Tensor> {
         let &[.., rows, columns] = self.shape() else {
             return Err(Error::shape(
@@ -557,6 +573,15 @@ impl Tensor {
 
     /// The 0/1 masks of [`Tensor::where_cond`]'s two sides: `[self ≠ 0]` and `[self = 0]` (a
     /// NaN condition is true, since NaN ≠ 0).
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let condition = Tensor::from_f64s(&[2.0, 0.0, f64::NAN], &[3], DType::F64)?;
+    /// let (take_true, take_false) = condition.where_masks()?;
+    /// assert_eq!(take_true.to_vec_f64()?, [1.0, 0.0, 1.0]);
+    /// assert_eq!(take_false.to_vec_f64()?, [0.0, 1.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn where_masks(&self) -> Result<(Tensor, Tensor)> {
         Ok((self.ne_scalar(0.0)?, self.eq_scalar(0.0)?))
     }

@@ -169,6 +169,16 @@ impl Tensor {
     /// checked against the size of `axis`, uploaded to this tensor's device. With
     /// [`gather_at`](Tensor::gather_at) and [`scatter_add_into`](Tensor::scatter_add_into) a
     /// gather and its gradient's scatter-add share one upload.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let index = Tensor::from_f64s(&[1.0, 0.0], &[2, 1], DType::F64)?;
+    /// let list = x.gather_indices(1, &index)?;
+    /// assert_eq!(x.gather_at(1, &list, index.shape())?.to_vec_f64()?, [2.0, 3.0]);
+    /// assert!(x.gather_indices(1, &index.add_scalar(1.0)?).is_err()); // 2 is past axis 1
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn gather_indices(&self, axis: usize, index: &Tensor) -> Result<Indices> {
         index.index_list("gather", self.shape(), axis, &self.device())
     }
@@ -176,6 +186,14 @@ impl Tensor {
     /// [`gather`](Tensor::gather) by an index already on the device: `index` holds one entry per
     /// position of `index_shape`, in row-major order (it can serve many calls, as a gather and
     /// the scatter-add of its gradient share one).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let x = Tensor::from_f64s(&[1.0, 2.0, 3.0, 4.0], &[2, 2], DType::F64)?;
+    /// let index = Indices::new(&Device::Cpu, &[1, 0, 1])?; // one per position of [1, 3]
+    /// assert_eq!(x.gather_at(1, &index, &[1, 3])?.to_vec_f64()?, [2.0, 1.0, 2.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn gather_at(&self, axis: usize, index: &Indices, index_shape: &[usize]) -> Result<Tensor> {
         let storage = self
             .storage()
@@ -222,6 +240,14 @@ impl Tensor {
     /// The adjoint of [`gather_at`](Tensor::gather_at): a tensor of zeros of `shape` with each
     /// `self[p]` added at `p with p[axis] = index[p]` (`self` has the index's shape; repeated
     /// positions add up).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let g = Tensor::from_f64s(&[1.0, 2.0, 3.0], &[1, 3], DType::F64)?;
+    /// let index = Indices::new(&Device::Cpu, &[1, 0, 1])?;
+    /// assert_eq!(g.scatter_add_into(&[2, 2], 1, &index)?.to_vec_f64()?, [2.0, 4.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn scatter_add_into(
         &self,
         shape: &[usize],

@@ -151,6 +151,14 @@ impl Tensor {
 
     /// `axes` checked and sorted, and `n − correction` for [`Tensor::var`], `n` the elements each
     /// result folds; an error naming `op` when `n ≤ correction`.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[2, 3, 4], DType::F32);
+    /// assert_eq!(x.variance_divisor("var", &[2, 0], 1)?, (vec![0, 2], 7.0));
+    /// assert!(x.variance_divisor("var", &[1], 3).is_err()); // 3 elements, correction 3
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn variance_divisor(
         &self,
         op: &'static str,

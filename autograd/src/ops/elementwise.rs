@@ -297,6 +297,15 @@ impl Var {
 
     /// The lower triangle of the last two axes, 0 above (see [`Tensor::tril`]); `dx = g` in the
     /// triangle, 0 outside it.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::ones(&[2, 2], DType::F64));
+    /// let grads = x.tril(0)?.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [1.0, 0.0, 1.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
     pub fn tril(&self, diagonal: i64) -> Result<Var> {
         let keep = self.value().triangle_mask("tril", diagonal, false)?;
         Var::where_cond(&keep, self, &Var::constant(self.value().zeros_like()?))
