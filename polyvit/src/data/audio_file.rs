@@ -122,7 +122,7 @@ enum Container {
 }
 
 impl Container {
-    /// The format whose signature `bytes` start with (`RIFF`/`RF64`/`BW64`…`WAVE`, `fLaC`,
+    /// The format whose signature `bytes` start with (`RIFF`/`RF64`/`BW64`/`RIFX`…`WAVE`, `fLaC`,
     /// `OggS`, `.snd`; for FFmpeg, AIFF's `FORM`…`AIFF`/`AIFC`, an MP4 `ftyp` box, MP3's `ID3`
     /// tag or the header of its first frame, an AAC stream's ADTS header, `#!AMR`, the ASF
     /// header of WMA, WebM's EBML header, and WAV and Ogg files holding codings read there), if
@@ -147,6 +147,9 @@ impl Container {
                 true => Some(Container::Ffmpeg("compressed WAV")),
                 false => Some(Container::Wav),
             },
+            // Big-endian WAV is read here only: FFmpeg (5.1 tried) reads its samples as if
+            // little-endian.
+            b"RIFX" if wave => Some(Container::Wav),
             b"fLaC" => Some(Container::Flac),
             b"OggS" => Some(ogg_codec(bytes).map_or(Container::Ogg, Container::Ffmpeg)),
             b".snd" => Some(Container::Au),
@@ -319,6 +322,16 @@ mod tests {
         );
     }
 
+    /// RIFX files as SoX writes them (24-bit stereo in an extensible `fmt ` chunk, 16-bit mono in
+    /// a plain one) hold the fixtures' signals as the WAV files do, big-endian.
+    #[test]
+    fn rifx_from_sox_decodes_to_exactly_the_samples_of_the_same_wav() {
+        let wav = fixture_wav(2, 24, |i| vec![tri(i, 40) * 1_000, tri(i, 25) * 1_500]);
+        assert_eq!(read_audio(&fixture("tones-rifx.wav")).unwrap(), wav);
+        let wav16 = fixture_wav(1, 16, |i| vec![tri(i, 40) * 500 + tri(i, 25) * 300]);
+        assert_eq!(read_audio(&fixture("tone-rifx.wav")).unwrap(), wav16);
+    }
+
     /// An `.au` file holds the fixture's 16-bit signal as the WAV does, big-endian.
     #[test]
     fn au_decodes_to_exactly_the_samples_of_the_same_wav() {
@@ -366,6 +379,11 @@ mod tests {
             );
         }
         assert_eq!(Container::of_content(b"FORM\0\0\x10\08SVX"), None);
+        // Big-endian WAV is read here, whatever its coding (FFmpeg misreads its samples).
+        assert_eq!(
+            Container::of_content(b"RIFX\0\0\0\x24WAVEfmt "),
+            Some(Container::Wav)
+        );
     }
 
     /// A WAV or FLAC recording under the extension of a format read through FFmpeg (a file

@@ -6,7 +6,9 @@
 //! stray byte). WAVE_FORMAT_EXTENSIBLE is accepted when its sub-format is one of those. RF64 (EBU
 //! Tech 3306: the 64-bit form that FFmpeg and broadcast recorders write for long recordings, its
 //! sizes in a `ds64` chunk where the 32-bit fields hold 0xFFFFFFFF) is read as well, and so is
-//! BW64 (ITU-R BS.2088, the same layout under another name).
+//! BW64 (ITU-R BS.2088, the same layout under another name), and RIFX, the big-endian form
+//! (every size, header field and sample byte-swapped; SoX writes it, and old Mac and Sun
+//! tools did).
 
 use super::audio_file::{mix_down, Waveform};
 use super::error::{read_file, DataError, DataResult};
@@ -33,6 +35,8 @@ struct Format {
     /// two, its value in their top bits, as the format lays it out).
     width: usize,
     tag: u16,
+    /// Whether the file is RIFX: its samples' bytes most significant first.
+    big_endian: bool,
 }
 
 /// The 16-bit linear value of a G.711 mu-law byte (range ±32124).
@@ -66,15 +70,26 @@ pub fn alaw_to_linear(byte: u8) -> i16 {
     }
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
+/// The 16-bit field at `at`, least significant byte first unless `big_endian` (RIFX).
+fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
+    let bytes = [b[at], b[at + 1]];
+    match big_endian {
+        false => u16::from_le_bytes(bytes),
+        true => u16::from_be_bytes(bytes),
+    }
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+/// The 32-bit field at `at`, least significant byte first unless `big_endian` (RIFX).
+fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
+    let bytes = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+    match big_endian {
+        false => u32::from_le_bytes(bytes),
+        true => u32::from_be_bytes(bytes),
+    }
 }
 
-fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
+fn parse_format(body: &[u8], origin: &str, big_endian: bool) -> DataResult<Format> {
+    let u16_at = |at| u16_at(body, at, big_endian);
     let err = |p: String| DataError::new(origin, p);
     if body.len() < 16 {
         return Err(err(format!(
@@ -82,7 +97,7 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
             body.len()
         )));
     }
-    let mut tag = u16_at(body, 0);
+    let mut tag = u16_at(0);
     if tag == FORMAT_EXTENSIBLE {
         if body.len() < 26 {
             return Err(err(format!(
@@ -90,7 +105,9 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
                 body.len()
             )));
         }
-        tag = u16_at(body, 24);
+        // The sub-format GUID's first two bytes (a 16-bit field in the file's order: SoX's
+        // RIFX swaps them alone).
+        tag = u16_at(24);
     }
     if !DECODED_FORMATS.contains(&tag) {
         return Err(err(format!(
@@ -99,10 +116,10 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         )));
     }
     let (channels, sample_rate, block_align, bits) = (
-        u16_at(body, 2),
-        u32_at(body, 4),
-        u16_at(body, 12),
-        u16_at(body, 14),
+        u16_at(2),
+        u32_at(body, 4, big_endian),
+        u16_at(12),
+        u16_at(14),
     );
     if channels == 0 || sample_rate == 0 {
         return Err(err(format!(
@@ -133,6 +150,7 @@ fn parse_format(body: &[u8], origin: &str) -> DataResult<Format> {
         sample_rate,
         width,
         tag,
+        big_endian,
     })
 }
 
@@ -149,7 +167,13 @@ fn decode(format: &Format, data: &[u8], origin: &str) -> DataResult<Vec<f32>> {
             ),
         ));
     }
-    let sample = |b: &[u8]| -> f32 {
+    let sample = |sample: &[u8]| -> f32 {
+        // The sample's bytes least significant first, as the arms below read them.
+        let mut b = [0u8; 8];
+        b[..width].copy_from_slice(sample);
+        if format.big_endian {
+            b[..width].reverse();
+        }
         match (format.tag, width) {
             (FORMAT_ALAW, _) => alaw_to_linear(b[0]) as f32 / 32768.0,
             (FORMAT_MULAW, _) => mulaw_to_linear(b[0]) as f32 / 32768.0,
@@ -190,7 +214,8 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
         )));
     }
     let rf64 = matches!(&bytes[0..4], b"RF64" | b"BW64");
-    if !(&bytes[0..4] == b"RIFF" || rf64) || &bytes[8..12] != b"WAVE" {
+    let big_endian = &bytes[0..4] == b"RIFX";
+    if !(&bytes[0..4] == b"RIFF" || rf64 || big_endian) || &bytes[8..12] != b"WAVE" {
         return Err(err(
             "not a RIFF/WAVE file (missing RIFF....WAVE header)".into()
         ));
@@ -208,7 +233,7 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
             return Err(err(format!("truncated WAV chunk header at byte {at}")));
         }
         let id = &bytes[at..at + 4];
-        let declared = u32_at(bytes, at + 4);
+        let declared = u32_at(bytes, at + 4, big_endian);
         let mut size = declared as usize;
         if let (b"data", u32::MAX, Some(real)) = (id, declared, data_size_64) {
             size = usize::try_from(real).unwrap_or(usize::MAX);
@@ -245,7 +270,7 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
         }
         let body = &bytes[body_start..body_start + size];
         match id {
-            b"fmt " => format = Some(parse_format(body, origin)?),
+            b"fmt " => format = Some(parse_format(body, origin, big_endian)?),
             b"data" => data = Some(body),
             // Its fields: the RIFF size, the data size, the sample count (64 bits each).
             b"ds64" if rf64 => {
@@ -280,11 +305,11 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
 pub fn holds_other_coding(bytes: &[u8]) -> bool {
     let mut at = 12;
     while let Some(header) = bytes.get(at..at + 8) {
-        let size = u32_at(header, 4) as usize;
+        let size = u32_at(header, 4, false) as usize;
         if &header[..4] == b"fmt " {
             let body = &bytes[at + 8..];
-            let tag = match body.get(..2).map(|t| u16_at(t, 0)) {
-                Some(FORMAT_EXTENSIBLE) => body.get(24..26).map(|t| u16_at(t, 0)),
+            let tag = match body.get(..2).map(|t| u16_at(t, 0, false)) {
+                Some(FORMAT_EXTENSIBLE) => body.get(24..26).map(|t| u16_at(t, 0, false)),
                 tag => tag,
             };
             return tag.is_some_and(|tag| !DECODED_FORMATS.contains(&tag));
@@ -495,10 +520,9 @@ pub(crate) mod tests {
         assert_eq!(w8.samples, vec![0.0, 0.5]);
     }
 
-    #[test]
-    fn accepts_extensible_pcm() {
-        let mut b = wav16(16000, &[100, -100]);
-        // Rewrite the fmt chunk in place as WAVE_FORMAT_EXTENSIBLE with a PCM sub-format.
+    /// `b`, a file of `wav_bytes`' layout, with its fmt chunk rewritten in place as
+    /// WAVE_FORMAT_EXTENSIBLE with a PCM sub-format.
+    fn extensible(mut b: Vec<u8>) -> Vec<u8> {
         let fmt_at = 12;
         let mut ext = b[fmt_at + 8..fmt_at + 24].to_vec();
         ext[0..2].copy_from_slice(&FORMAT_EXTENSIBLE.to_le_bytes());
@@ -509,7 +533,12 @@ pub(crate) mod tests {
         chunk.extend_from_slice(&(ext.len() as u32).to_le_bytes());
         chunk.extend_from_slice(&ext);
         b.splice(fmt_at..fmt_at + 24, chunk);
-        let w = parse_wav(&b, "ext").unwrap();
+        b
+    }
+
+    #[test]
+    fn accepts_extensible_pcm() {
+        let w = parse_wav(&extensible(wav16(16000, &[100, -100])), "ext").unwrap();
         assert_eq!(w.samples, vec![100.0 / 32768.0, -100.0 / 32768.0]);
     }
 
@@ -588,6 +617,72 @@ pub(crate) mod tests {
         assert_eq!(parse_wav(&bw64, "bw64.wav").unwrap(), riff);
         let e = parse_wav(&rf64(1_000), "rf64.wav").unwrap_err();
         assert!(e.problem.contains("declares 1000 bytes"), "{e}");
+    }
+
+    /// `le`, a RIFF file, as RIFX: every chunk size, every `fmt ` field and every sample of
+    /// `width` bytes byte-swapped (an extensible `fmt `'s GUID only in its first two bytes, the
+    /// format tag, as SoX writes it).
+    fn to_rifx(le: &[u8], width: usize) -> Vec<u8> {
+        let swap = |b: &[u8]| b.iter().rev().copied().collect::<Vec<u8>>();
+        let mut b = b"RIFX".to_vec();
+        b.extend(swap(&le[4..8]));
+        b.extend(&le[8..12]);
+        let mut at = 12;
+        while at + 8 <= le.len() {
+            let (id, size) = (&le[at..at + 4], u32_at(le, at + 4, false) as usize);
+            let body = &le[at + 8..(at + 8 + size + (size & 1)).min(le.len())];
+            b.extend(id);
+            b.extend(swap(&le[at + 4..at + 8]));
+            match id {
+                b"fmt " => {
+                    for field in [0..2, 2..4, 4..8, 8..12, 12..14, 14..16, 16..18, 18..20] {
+                        b.extend(swap(body.get(field).unwrap_or(&[])));
+                    }
+                    b.extend(swap(body.get(20..24).unwrap_or(&[])));
+                    b.extend(swap(body.get(24..26).unwrap_or(&[])));
+                    b.extend(body.get(26..).unwrap_or(&[]));
+                }
+                b"data" => body.chunks(width).for_each(|v| b.extend(swap(v))),
+                _ => b.extend(body),
+            }
+            at += 8 + size + (size & 1);
+        }
+        b
+    }
+
+    /// RIFX, the big-endian form, reads as the same samples as its RIFF form, for every sample
+    /// coding and size (8-bit bytes are the same in both; 12 bits sit in the top of 2 bytes).
+    #[test]
+    fn reads_big_endian_rifx() {
+        let stereo16: Vec<u8> = [1000i16, -1000, 32767, -32768, 5, -5]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let mut cases = vec![
+            (wav_bytes(2, 8000, 16, &stereo16), 2),
+            (
+                wav_bytes(1, 8000, 24, &[0x01, 0x02, 0x83, 0xFF, 0xFF, 0x7F]),
+                3,
+            ),
+            (wav_bytes(1, 16000, 32, &(-7i32 << 20).to_le_bytes()), 4),
+            (wav_bytes(1, 8000, 8, &[0, 128, 255]), 1),
+        ];
+        let mut float = wav_bytes(1, 8000, 32, &0.3f32.to_le_bytes());
+        float[20..22].copy_from_slice(&FORMAT_FLOAT.to_le_bytes());
+        cases.push((float, 4));
+        let mut twelve = wav_bytes(1, 8000, 16, &(-2048i16 << 4).to_le_bytes());
+        twelve[12 + 8 + 14] = 12;
+        cases.push((twelve, 2));
+        cases.push((extensible(wav_bytes(2, 8000, 16, &stereo16)), 2));
+        for (le, width) in cases {
+            let want = parse_wav(&le, "riff.wav").unwrap();
+            assert_eq!(parse_wav(&to_rifx(&le, width), "rifx.wav").unwrap(), want);
+        }
+        // What a RIFF reader would make of it: the sizes read wrongly, an error, not noise.
+        let rifx = to_rifx(&wav_bytes(1, 8000, 16, &stereo16), 2);
+        let mut as_riff = rifx.clone();
+        as_riff[..4].copy_from_slice(b"RIFF");
+        assert!(parse_wav(&as_riff, "mislabelled.wav").is_err());
     }
 
     /// Samples of 12 and 20 bits, stored in 2 and 3 bytes with their value in the top bits (as
