@@ -1,32 +1,43 @@
 //! Picking entries along an axis, by one index list for every column (`index_select`) or by one
 //! index per position (`gather`), and their adjoints, the scatter-adds.
 
-use super::map::combine_into;
 use super::CpuBuffer;
 use crate::{Element, Layout, Result, Walk};
 
-/// `y[.., j, ..] = x[.., indices[j], ..]` along `axis`.
+/// `y[o, j, r] = x[o, indices[j], r]` with `o` the axes before `axis` and `r` those after: for
+/// each `o`, one row of `r` per index, copied whole where the row is contiguous in `x`.
 pub fn index_select<T: Element>(
     x: &[T],
     layout: &Layout,
     axis: usize,
     indices: &[u32],
 ) -> Result<CpuBuffer<T>> {
-    let mut out_shape = layout.shape().to_vec();
-    out_shape[axis] = indices.len();
-    let out_layout = Layout::contiguous(&out_shape);
-    let mut out = CpuBuffer::try_for_overwrite("index_select", out_layout.numel())?;
-    for (j, &index) in indices.iter().enumerate() {
-        let src = layout
-            .narrow(axis, index as usize, 1)
-            .expect("indices are checked by the caller");
-        let dst = out_layout.narrow(axis, j, 1).expect("j is in range");
-        combine_into(x, &src, &mut out, &dst, |_, s| s);
+    let (rest, axis_stride) = layout.without_axis(axis)?;
+    let columns = offsets(&rest);
+    let inner: usize = layout.shape()[axis + 1..].iter().product();
+    let mut out = CpuBuffer::try_for_overwrite("index_select", columns.len() * indices.len())?;
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let mut rows = out.chunks_exact_mut(inner);
+    for row in columns.chunks_exact(inner) {
+        let contiguous = row.windows(2).all(|w| w[1] == w[0] + 1);
+        for (&index, y) in indices.iter().zip(&mut rows) {
+            let base = index as usize * axis_stride;
+            if contiguous {
+                y.copy_from_slice(&x[base + row[0]..base + row[0] + inner]);
+            } else {
+                for (y, &at) in y.iter_mut().zip(row) {
+                    *y = x[base + at];
+                }
+            }
+        }
     }
     Ok(out)
 }
 
-/// `dst[.., indices[j], ..] += src[.., j, ..]` along `axis` of the contiguous `dst`.
+/// `dst[o, indices[j], r] += src[o, j, r]` along `axis` of the contiguous `dst`, for `j` in
+/// order.
 pub fn index_add<T: Element>(
     dst: &mut [T],
     dst_shape: &[usize],
@@ -34,15 +45,32 @@ pub fn index_add<T: Element>(
     indices: &[u32],
     src: &[T],
     src_layout: &Layout,
-) {
-    let dst_layout = Layout::contiguous(dst_shape);
-    for (j, &index) in indices.iter().enumerate() {
-        let from = src_layout.narrow(axis, j, 1).expect("j is in range");
-        let to = dst_layout
-            .narrow(axis, index as usize, 1)
-            .expect("indices are checked by the caller");
-        combine_into(src, &from, dst, &to, |d, s| d + s);
+) -> Result<()> {
+    let (rest, src_stride) = src_layout.without_axis(axis)?;
+    let columns = offsets(&rest);
+    let size = dst_shape[axis];
+    let inner: usize = dst_shape[axis + 1..].iter().product();
+    if columns.is_empty() {
+        return Ok(());
     }
+    for (outer, row) in columns.chunks_exact(inner).enumerate() {
+        let contiguous = row.windows(2).all(|w| w[1] == w[0] + 1);
+        for (j, &index) in indices.iter().enumerate() {
+            let to = (outer * size + index as usize) * inner;
+            let dst = &mut dst[to..to + inner];
+            if contiguous {
+                let from = j * src_stride + row[0];
+                for (d, &s) in dst.iter_mut().zip(&src[from..from + inner]) {
+                    *d = *d + s;
+                }
+            } else {
+                for (d, &at) in dst.iter_mut().zip(row) {
+                    *d = *d + src[j * src_stride + at];
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The buffer index of every element of `layout`, in row-major order.
@@ -69,9 +97,17 @@ pub fn gather<T: Element>(
     let columns = offsets(&rest);
     let inner: usize = layout.shape()[axis + 1..].iter().product();
     let mut out = CpuBuffer::try_for_overwrite("gather", index.len())?;
-    for (i, (y, &at)) in out.iter_mut().zip(index).enumerate() {
-        let column = i / (count * inner) * inner + i % inner;
-        *y = x[columns[column] + at as usize * axis_stride];
+    if out.is_empty() {
+        return Ok(out);
+    }
+    // Output rows of `r` (and their indices) in order: `count` of them for each `o`.
+    let mut rows = out.chunks_exact_mut(inner).zip(index.chunks_exact(inner));
+    for row in columns.chunks_exact(inner) {
+        for (y, at) in (&mut rows).take(count) {
+            for ((y, &at), &column) in y.iter_mut().zip(at).zip(row) {
+                *y = x[column + at as usize * axis_stride];
+            }
+        }
     }
     Ok(out)
 }
@@ -90,10 +126,20 @@ pub fn scatter_add<T: Element>(
     let (dst_columns, src_columns) = (offsets(&dst_rest), offsets(&src_rest));
     let count = src_layout.shape()[axis];
     let inner: usize = src_layout.shape()[axis + 1..].iter().product();
-    for (i, &at) in index.iter().enumerate() {
-        let (j, column) = (i / inner % count, i / (count * inner) * inner + i % inner);
-        let to = dst_columns[column] + at as usize * dst_stride;
-        dst[to] = dst[to] + src[src_columns[column] + j * src_stride];
+    if index.is_empty() {
+        return Ok(());
+    }
+    let mut rows = index.chunks_exact(inner);
+    let by_outer = dst_columns
+        .chunks_exact(inner)
+        .zip(src_columns.chunks_exact(inner));
+    for (to_row, from_row) in by_outer {
+        for (j, at) in (&mut rows).take(count).enumerate() {
+            for ((&at, &to), &from) in at.iter().zip(to_row).zip(from_row) {
+                let to = to + at as usize * dst_stride;
+                dst[to] = dst[to] + src[from + j * src_stride];
+            }
+        }
     }
     Ok(())
 }

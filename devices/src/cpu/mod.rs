@@ -140,8 +140,7 @@ impl Backend for Cpu {
         src: &CpuBuffer<T>,
         src_layout: &Layout,
     ) -> Result<()> {
-        index::index_add(dst, dst_shape, axis, indices, src, src_layout);
-        Ok(())
+        index::index_add(dst, dst_shape, axis, indices, src, src_layout)
     }
 
     fn gather<T: Element>(
