@@ -9,10 +9,10 @@
 
 use autograd::{gradcheck, no_grad, GradcheckOptions, Op, Var};
 use nn::layers::{
-    Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm, Linear, LinearInit, Mlp,
+    Embedding, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm, Linear, LinearInit, Mlp,
     MultiHeadSelfAttention, PatchEmbedding,
 };
-use nn::{Context, Module};
+use nn::{Context, Module, Parameters};
 use std::collections::BTreeSet;
 use tensor::{DType, Tensor};
 
@@ -307,6 +307,21 @@ fn patch_embedding_of_videos_with_tubelets() {
         randn(&[1, 2, 4, 4, 4], 25),
         2,
     );
+}
+
+/// An embedding's table against central differences (its input, the ids, takes no gradient),
+/// with repeated ids, on every device.
+#[test]
+fn embedding_table() {
+    let mut table = Embedding::new(5, 3, F64, &mut tensor::rng(31));
+    let ids = Tensor::from_f64s(&[4.0, 0.0, 4.0, 2.0, 2.0, 4.0], &[2, 3], F64).unwrap();
+    for device in tensor::test_devices() {
+        table.to_device(&device).unwrap();
+        let ids = ids.to_device(&device).unwrap();
+        let checked = check_parameters(&mut table, &ids, &options(), Mode::Eval)
+            .unwrap_or_else(|e| panic!("embedding on {device}: {e}"));
+        assert_eq!(checked, 1);
+    }
 }
 
 #[test]

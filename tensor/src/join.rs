@@ -260,8 +260,30 @@ impl Tensor {
         Ok(Tensor::from_storage(storage, shape))
     }
 
-    /// This tensor's values as indices on `device` along `axis` of `shape`: each a whole number
-    /// below that axis's size, or an error naming the first that is not and where it is.
+    /// This tensor's values, each a whole number below `size` (as [`argmax`](Tensor::argmax)
+    /// gives them), as an index list on `device` in row-major order: for
+    /// [`index_select`](Tensor::index_select) by a tensor of ids (an embedding's lookup). An
+    /// error, naming `op`, gives the first value that is not and where it is.
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Tensor};
+    /// let table = Tensor::from_f64s(&[0.0, 1.0, 10.0, 11.0, 20.0, 21.0], &[3, 2], DType::F64)?;
+    /// let ids = Tensor::from_f64s(&[2.0, 0.0], &[2], DType::F32)?;
+    /// let rows = table.index_select(0, &ids.to_indices("lookup", 3, &Device::Cpu)?)?;
+    /// assert_eq!(rows.to_vec_f64()?, [20.0, 21.0, 0.0, 1.0]);
+    /// let err = ids.add_scalar(1.0)?.to_indices("lookup", 3, &Device::Cpu).err().unwrap();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "lookup: index 3 at [0] of the index tensor [2] is not a whole number below 3"
+    /// );
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn to_indices(&self, op: &'static str, size: usize, device: &Device) -> Result<Indices> {
+        self.checked_indices(op, size, device, || size.to_string())
+    }
+
+    /// This tensor's values as indices on `device` along `axis` of `shape` ([`Tensor::to_indices`]
+    /// with an error that names that axis and shape).
     fn index_list(
         &self,
         op: &'static str,
@@ -271,18 +293,32 @@ impl Tensor {
     ) -> Result<Indices> {
         Layout::contiguous(shape).check_axis(op, axis)?;
         let size = shape[axis];
+        self.checked_indices(op, size, device, || {
+            format!("{size}, the size of axis {axis} of {}", shape_str(shape))
+        })
+    }
+
+    /// This tensor's values as indices below `size` on `device`, or an error naming `op`, the
+    /// first value that is not a whole number below it, its position, and `bound()` as the
+    /// bound.
+    fn checked_indices(
+        &self,
+        op: &'static str,
+        size: usize,
+        device: &Device,
+        bound: impl Fn() -> String,
+    ) -> Result<Indices> {
         let values = self.to_vec_f64()?;
         let mut list = Vec::with_capacity(values.len());
         for (position, &v) in values.iter().enumerate() {
             if !(v >= 0.0 && v < size as f64 && v.fract() == 0.0) {
-                let at = unravel(position, self.shape());
                 return Err(Error::invalid(
                     op,
                     format!(
-                        "index {v} at {at:?} of the index tensor {} is not a whole number below \
-                         {size}, the size of axis {axis} of {}",
+                        "index {v} at {:?} of the index tensor {} is not a whole number below {}",
+                        unravel(position, self.shape()),
                         shape_str(self.shape()),
-                        shape_str(shape)
+                        bound()
                     ),
                 ));
             }

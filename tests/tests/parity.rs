@@ -11,8 +11,8 @@
 use autograd::{Gradients, Var};
 use integration_tests::{assert_close, Fixture};
 use nn::layers::{
-    patchify, AttentionMask, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm, Linear,
-    LinearInit, MultiHeadSelfAttention, PatchEmbedding,
+    patchify, AttentionMask, Embedding, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm,
+    Linear, LinearInit, MultiHeadSelfAttention, PatchEmbedding,
 };
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
@@ -141,6 +141,37 @@ fn gelu_matches_pytorch() {
 fn gelu_erf_matches_pytorch() {
     for fixture in Fixture::load_all("gelu_erf") {
         check_function(&fixture, |x| x.gelu_erf(), MODULE_TOL);
+    }
+}
+
+/// An embedding table looked up by 2-D ids with repeats: output, loss and the table's gradient
+/// against `nn.Embedding`'s, the ids a float tensor on the device, on every device.
+#[test]
+fn embedding_matches_pytorch() {
+    for fixture in Fixture::load_all("embedding") {
+        let mut table = Embedding::new(7, 5, DType::F32, &mut rng());
+        load(&mut table, &fixture, "");
+        let out = table.lookup(&fixture.tensor("ids")).unwrap();
+        let name = |entry: &str| format!("{}: {entry}", fixture.name);
+        assert_close(
+            &name("output"),
+            out.value(),
+            &fixture.tensor("output"),
+            MODULE_TOL,
+        );
+        let loss = out
+            .mul(&Var::constant(fixture.tensor("upstream")))
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        assert_close(
+            &name("loss"),
+            loss.value(),
+            &fixture.tensor("loss"),
+            MODULE_TOL,
+        );
+        let grads = loss.backward().unwrap();
+        check_parameter_grads(&table, &grads, &fixture, MODULE_TOL);
     }
 }
 

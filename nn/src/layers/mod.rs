@@ -2,6 +2,7 @@
 
 mod attention;
 mod dropout;
+mod embedding;
 mod encoder;
 mod layer_norm;
 mod linear;
@@ -10,6 +11,7 @@ mod patch_embedding;
 
 pub use attention::{AttentionMask, MultiHeadSelfAttention};
 pub use dropout::{drop_path, Dropout};
+pub use embedding::Embedding;
 pub use encoder::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig};
 pub use layer_norm::LayerNorm;
 pub use linear::{Linear, LinearInit};
