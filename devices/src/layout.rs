@@ -28,17 +28,25 @@ pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
 }
 
 /// The number of elements of `shape`, or an error naming `op` and the shape when it does not fit
-/// in `usize`.
+/// in `usize`. An empty shape must fit too, its empty axis left out: an op that removes that axis
+/// (a sum over it) would otherwise make a shape whose count wraps.
 pub fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    match nonzero_product(shape) {
+        Some(_) if shape.contains(&0) => Ok(0),
+        Some(numel) => Ok(numel),
+        None => Err(Error::shape(
+            op,
+            format!("shape {} has too many elements", shape_str(shape)),
+        )),
+    }
+}
+
+/// The product of the sizes of `shape` other than 0, or `None` when it overflows `usize`.
+fn nonzero_product(shape: &[usize]) -> Option<usize> {
     shape
         .iter()
+        .filter(|&&d| d != 0)
         .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| {
-            Error::shape(
-                op,
-                format!("shape {} has too many elements", shape_str(shape)),
-            )
-        })
 }
 
 /// Writes a shape the way error messages show it: `[2, 3]`.
@@ -137,13 +145,11 @@ impl Layout {
     }
 
     /// One past the largest buffer index this layout can touch (0 when empty: it touches none),
-    /// or `None` when the element count or that index does not fit in `usize`.
+    /// or `None` when the element count (of the sizes other than 0, as [`checked_numel`]) or
+    /// that index does not fit in `usize`.
     pub fn end(&self) -> Option<usize> {
-        let numel = self
-            .shape
-            .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))?;
-        if numel == 0 {
+        nonzero_product(&self.shape)?;
+        if self.shape.contains(&0) {
             return Some(0);
         }
         self.shape

@@ -3,11 +3,23 @@
 //! An op is a type carrying its name, its scalar Rust function (what the CPU backend runs) and its
 //! OpenCL C expression (what the OpenCL backend splices into one templated kernel). Kernels are
 //! generic over the op type, so the CPU loops are monomorphized and inlined per op.
+//!
+//! The three op traits are `unsafe` to implement: an op's OpenCL text is compiled into a kernel
+//! as it is, so text that is not a plain expression (one that ends the function, defines a
+//! macro, writes through a pointer) would let the kernel touch memory outside its buffers,
+//! which PoCL runs in this very process. The ops of this module are plain expressions.
 
 use crate::Element;
 
 /// `y = f(x)`, applied to every element.
-pub trait UnaryOp: Send + Sync + 'static {
+///
+/// # Safety
+///
+/// `OPENCL` must be a side-effect-free OpenCL C expression of `x` (and of constants): no
+/// statement, no `#` directive, no unbalanced bracket, no pointer, no call but to OpenCL's
+/// built-in math functions and `common.cl`'s. The OpenCL backend splices it into a kernel as it
+/// is and relies on it touching nothing but `x`.
+pub unsafe trait UnaryOp: Send + Sync + 'static {
     /// The op's name in messages and in OpenCL kernel names.
     const NAME: &'static str;
     /// OpenCL C expression of the result in terms of `x` (of type `T`).
@@ -17,7 +29,12 @@ pub trait UnaryOp: Send + Sync + 'static {
 }
 
 /// `z = f(a, b)`, applied to every pair of (broadcast) elements.
-pub trait BinaryOp: Send + Sync + 'static {
+///
+/// # Safety
+///
+/// `OPENCL` must be a side-effect-free OpenCL C expression of `a` and `b`, as
+/// [`UnaryOp::OPENCL`] is of `x`.
+pub unsafe trait BinaryOp: Send + Sync + 'static {
     /// The op's name in messages and in OpenCL kernel names.
     const NAME: &'static str;
     /// OpenCL C expression of the result in terms of `a` and `b` (of type `T`).
@@ -27,7 +44,12 @@ pub trait BinaryOp: Send + Sync + 'static {
 }
 
 /// A fold `acc = combine(acc, map(x))` over the elements `x`, starting from `identity`.
-pub trait ReduceOp: Send + Sync + 'static {
+///
+/// # Safety
+///
+/// `OPENCL_IDENTITY` (of nothing), `OPENCL_MAP` (of `x`) and `OPENCL_COMBINE` (of `acc` and `x`)
+/// must be side-effect-free OpenCL C expressions, as [`UnaryOp::OPENCL`] is.
+pub unsafe trait ReduceOp: Send + Sync + 'static {
     /// The op's name in messages and in OpenCL kernel names.
     const NAME: &'static str;
     /// Whether a fold over no elements is defined (it gives the identity); where it is not
@@ -75,7 +97,9 @@ macro_rules! unary_ops {
             $(#[$doc])*
             #[derive(Clone, Copy, Debug)]
             pub struct $name;
-            impl UnaryOp for $name {
+            // SAFETY: the OpenCL text of each op listed in this module is a plain expression
+            // of `x`.
+            unsafe impl UnaryOp for $name {
                 const NAME: &'static str = $label;
                 const OPENCL: &'static str = $cl;
                 #[inline(always)]
@@ -99,7 +123,9 @@ macro_rules! binary_ops {
             $(#[$doc])*
             #[derive(Clone, Copy, Debug)]
             pub struct $name;
-            impl BinaryOp for $name {
+            // SAFETY: the OpenCL text of each op listed in this module is a plain expression of
+            // `a` and `b`.
+            unsafe impl BinaryOp for $name {
                 const NAME: &'static str = $label;
                 const OPENCL: &'static str = $cl;
                 #[inline(always)]
@@ -126,7 +152,8 @@ macro_rules! reduce_ops {
             $(#[$doc])*
             #[derive(Clone, Copy, Debug)]
             pub struct $name;
-            impl ReduceOp for $name {
+            // SAFETY: every OpenCL text of this module's reductions is a plain expression.
+            unsafe impl ReduceOp for $name {
                 const NAME: &'static str = $label;
                 const DEFINED_WHEN_EMPTY: bool = $empty;
                 const OPENCL_IDENTITY: &'static str = $cl_id;

@@ -615,6 +615,15 @@ impl Storage {
                 ));
             }
         }
+        if !Op::DEFINED_WHEN_EMPTY && axes.iter().any(|&a| layout.shape()[a] == 0) {
+            return Err(Error::shape(
+                Op::NAME,
+                format!(
+                    "cannot reduce an empty axis of {}",
+                    shape_str(layout.shape())
+                ),
+            ));
+        }
         naming(Op::NAME, &[layout.shape()], || {
             Ok(Storage::new(on_device!(&self.data, |backend, t| {
                 each_dtype!(t, x => backend.reduce::<_, Op>(x, layout, axes)?)
@@ -624,8 +633,8 @@ impl Storage {
 
     /// The index of the largest (`ArgKind::Max`) or smallest (`ArgKind::Min`) element along
     /// `axis`, the first one on ties, stored as this buffer's type in a fresh contiguous buffer
-    /// with `axis` kept at size 1. An axis out of range or of size 0 is an error naming
-    /// `argmax` or `argmin`.
+    /// with `axis` kept at size 1. An axis out of range, of size 0, or with indices past what
+    /// the element type holds exactly (`2²⁴` in `f32`) is an error naming `argmax` or `argmin`.
     pub fn arg_reduce(&self, layout: &Layout, axis: usize, kind: ArgKind) -> Result<Storage> {
         let op = kind.name();
         self.check(op, layout)?;
@@ -634,6 +643,18 @@ impl Storage {
             return Err(Error::shape(
                 op,
                 format!("axis {axis} of {} is empty", shape_str(layout.shape())),
+            ));
+        }
+        let exact = self.dtype().largest_exact_integer();
+        if layout.shape()[axis] as u64 - 1 > exact {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "axis {axis} of {} has indices past {exact}, which {} cannot hold exactly \
+                     (the indices are values of the tensor's dtype); use f64",
+                    shape_str(layout.shape()),
+                    self.dtype()
+                ),
             ));
         }
         naming(op, &[layout.shape()], || {
@@ -911,9 +932,11 @@ impl Storage {
     pub fn softmax_last(&self, rows: usize, n: usize, scale: f64, log: bool) -> Result<Storage> {
         let op = if log { "log_softmax" } else { "softmax" };
         check_len(op, "the input", self.len(), area(op, rows, n)?)?;
-        Ok(Storage::new(on_device!(&self.data, |backend, t| {
-            each_dtype!(t, x => backend.softmax_last(x, rows, n, scale, log)?)
-        })))
+        naming(op, &[&[rows, n]], || {
+            Ok(Storage::new(on_device!(&self.data, |backend, t| {
+                each_dtype!(t, x => backend.softmax_last(x, rows, n, scale, log)?)
+            })))
+        })
     }
 
     /// The backward pass of [`Storage::softmax_last`] (the gradient with respect to its unscaled
@@ -935,14 +958,16 @@ impl Storage {
         check_len(op, "the output", self.len(), len)?;
         check_len(op, "the gradient", g.len(), len)?;
         self.check_device(op, &g.device())?;
-        Ok(Storage::new(on_same_device!(
-            op,
-            &self.data,
-            &g.data,
-            |backend, a, b| {
-                each_dtype_pair!(op, a, b, (y, g) => backend.softmax_last_backward(y, g, rows, n, scale, log)?)
-            }
-        )))
+        naming(op, &[&[rows, n]], || {
+            Ok(Storage::new(on_same_device!(
+                op,
+                &self.data,
+                &g.data,
+                |backend, a, b| {
+                    each_dtype_pair!(op, a, b, (y, g) => backend.softmax_last_backward(y, g, rows, n, scale, log)?)
+                }
+            )))
+        })
     }
 
     /// `self + α·other` over `len` contiguous elements of each (see `Backend::add_scaled`).
@@ -951,14 +976,16 @@ impl Storage {
         check_len(op, "the first operand", self.len(), len)?;
         check_len(op, "the second operand", other.len(), len)?;
         self.check_device(op, &other.device())?;
-        Ok(Storage::new(on_same_device!(
-            op,
-            &self.data,
-            &other.data,
-            |backend, a, b| {
-                each_dtype_pair!(op, a, b, (x, y) => backend.add_scaled(x, y, len, Element::from_f64(alpha))?)
-            }
-        )))
+        naming(op, &[&[len]], || {
+            Ok(Storage::new(on_same_device!(
+                op,
+                &self.data,
+                &other.data,
+                |backend, a, b| {
+                    each_dtype_pair!(op, a, b, (x, y) => backend.add_scaled(x, y, len, Element::from_f64(alpha))?)
+                }
+            )))
+        })
     }
 
     /// One AdamW update of the parameter `self` from its gradient `g` and moments `(m, v)` (none
@@ -981,10 +1008,12 @@ impl Storage {
             self.check_device(op, &m.device())?;
             self.check_device(op, &v.device())?;
         }
-        let out = on_checked_device!(&self.data, |backend, p, operand| {
-            let moments = moments.map(|[m, v]| [operand(m), operand(v)]);
-            p.adamw_update(backend, operand(g), moments, len, step)?
-        });
+        let out = naming(op, &[&[len]], || {
+            Ok(on_checked_device!(&self.data, |backend, p, operand| {
+                let moments = moments.map(|[m, v]| [operand(m), operand(v)]);
+                p.adamw_update(backend, operand(g), moments, len, step)?
+            }))
+        })?;
         Ok(out.map(Storage::new))
     }
 
@@ -1003,9 +1032,11 @@ impl Storage {
         check_len(op, "the shift", beta.len(), d)?;
         self.check_device(op, &gamma.device())?;
         self.check_device(op, &beta.device())?;
-        let [y, mean, rstd] = on_checked_device!(&self.data, |backend, x, operand| {
-            x.layer_norm(backend, operand(gamma), operand(beta), rows, d, eps)?
-        });
+        let [y, mean, rstd] = naming(op, &[&[rows, d]], || {
+            Ok(on_checked_device!(&self.data, |backend, x, operand| {
+                x.layer_norm(backend, operand(gamma), operand(beta), rows, d, eps)?
+            }))
+        })?;
         let [y, mean, rstd] = [y, mean, rstd].map(Storage::new);
         Ok(LayerNormOutput { y, mean, rstd })
     }
@@ -1031,10 +1062,12 @@ impl Storage {
         for other in [x, mean, rstd, gamma] {
             self.check_device(op, &other.device())?;
         }
-        let [dx, dgamma, dbeta] = on_checked_device!(&self.data, |backend, dy, operand| {
-            let [x, m, r, g] = [x, mean, rstd, gamma].map(operand);
-            dy.layer_norm_backward(backend, x, m, r, g, rows, d)?
-        });
+        let [dx, dgamma, dbeta] = naming(op, &[&[rows, d]], || {
+            Ok(on_checked_device!(&self.data, |backend, dy, operand| {
+                let [x, m, r, g] = [x, mean, rstd, gamma].map(operand);
+                dy.layer_norm_backward(backend, x, m, r, g, rows, d)?
+            }))
+        })?;
         let [dx, dgamma, dbeta] = [dx, dgamma, dbeta].map(Storage::new);
         Ok(LayerNormGrads { dx, dgamma, dbeta })
     }

@@ -193,3 +193,61 @@ fn element_types_must_agree() {
         assert_error(x.matmul(&m, &y, &t), "matmul", &["f32", "f64"]);
     }
 }
+
+/// An empty shape is accepted only when its other sizes multiply within `usize` (as a sum over
+/// its empty axis would make them a shape of their own), whatever the order of its axes.
+#[test]
+fn empty_shapes_whose_other_sizes_overflow_are_errors() {
+    let wide = (1usize << 62) + 1;
+    for shape in [[0, wide, 4], [wide, 4, 0], [4, 0, wide]] {
+        assert_error(
+            devices::checked_numel("zeros", &shape),
+            "zeros",
+            &["too many elements"],
+        );
+        assert_eq!(Layout::contiguous(&shape).end(), None, "{shape:?}");
+    }
+    assert_eq!(
+        devices::checked_numel("zeros", &[0, 1 << 40, 1 << 20]).unwrap(),
+        0
+    );
+    for device in test_devices() {
+        let x = six(&device);
+        let empty = layout(&[0, wide, 4], &[0, 4, 1], 0);
+        assert_error(x.reduce::<Sum>(&empty, &[0]), "sum", &["overflows"]);
+    }
+}
+
+/// `Storage` itself refuses what only `Tensor` used to: a max over an empty axis (it has no
+/// value) and an arg-reduce whose indices the element type cannot hold exactly.
+#[test]
+fn reductions_without_a_defined_answer_are_errors() {
+    for device in test_devices() {
+        let x = six(&device);
+        let empty = layout(&[2, 0], &[1, 1], 0);
+        assert_error(
+            x.reduce::<devices::ops::Max>(&empty, &[1]),
+            "max",
+            &["empty axis", "[2, 0]"],
+        );
+        assert_eq!(x.reduce::<Sum>(&empty, &[1]).unwrap().len(), 2);
+        let long = layout(&[(1 << 24) + 2], &[0], 0);
+        assert_error(
+            x.arg_reduce(&long, 0, ArgKind::Max),
+            "argmax",
+            &["16777216", "f32"],
+        );
+    }
+}
+
+/// Layer norm of many rows of no feature: rows bounded by no input buffer, so an output too
+/// large for the host is an error, not the end of the process.
+#[test]
+fn layer_norm_of_countless_empty_rows_is_an_error() {
+    for device in test_devices() {
+        let none = Storage::from_host::<f32>(&device, &[]).unwrap();
+        let result = none.layer_norm(&none, &none, 1 << 50, 0, 1e-5);
+        let message = result.err().expect("an error").to_string();
+        assert!(message.contains("layer_norm"), "{message}");
+    }
+}

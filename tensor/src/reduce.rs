@@ -30,12 +30,6 @@ impl Tensor {
     /// every axis instead, which is `sum_all` and `mean_all` here).
     fn reduce<Op: ReduceOp>(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let axes = self.check_axes(Op::NAME, axes)?;
-        if !Op::DEFINED_WHEN_EMPTY && axes.iter().any(|&a| self.shape()[a] == 0) {
-            return Err(Error::shape(
-                Op::NAME,
-                format!("cannot reduce an empty axis of {}", shape_str(self.shape())),
-            ));
-        }
         let kept: Vec<usize> = (0..self.rank())
             .map(|a| {
                 if axes.contains(&a) {
@@ -218,27 +212,9 @@ impl Tensor {
     }
 
     fn arg_reduce(&self, axis: usize, keepdim: bool, kind: ArgKind) -> Result<Tensor> {
-        let op = kind.name();
-        self.layout().check_axis(op, axis)?;
-        if self.shape()[axis] == 0 {
-            return Err(Error::shape(
-                op,
-                format!("axis {axis} of {} is empty", shape_str(self.shape())),
-            ));
-        }
-        // The indices are values of the tensor's dtype: each must be exact.
-        let exact = self.dtype().largest_exact_integer();
-        if self.shape()[axis] as u64 - 1 > exact {
-            return Err(Error::shape(
-                op,
-                format!(
-                    "axis {axis} of {} has indices past {exact}, which {} cannot hold exactly \
-                     (the indices are values of the tensor's dtype); use f64",
-                    shape_str(self.shape()),
-                    self.dtype()
-                ),
-            ));
-        }
+        // `Storage::arg_reduce` refuses an empty axis and one whose indices the dtype cannot
+        // hold exactly (they are values of the tensor's dtype).
+        self.layout().check_axis(kind.name(), axis)?;
         let mut kept = self.shape().to_vec();
         kept[axis] = 1;
         let out =

@@ -9,7 +9,8 @@ use rayon::prelude::*;
 
 /// Forward: per row, `μ = mean(x)` (exactly the value of a constant row), `σ² = mean((x − μ)²)`,
 /// `r = 1/√(σ² + ε)`, `y = (x − μ)·r·γ + β`. Returns `y`, `μ` and `r` (the last two for the
-/// backward pass).
+/// backward pass); out of memory for `μ` and `r` is an error (rows of no feature are bounded by
+/// no input buffer).
 pub fn layer_norm<T: Element>(
     x: &[T],
     gamma: &[T],
@@ -17,10 +18,10 @@ pub fn layer_norm<T: Element>(
     rows: usize,
     d: usize,
     eps: f64,
-) -> LayerNormOutput<CpuBuffer<T>> {
+) -> crate::Result<LayerNormOutput<CpuBuffer<T>>> {
     let mut y = CpuBuffer::for_overwrite(rows * d);
-    let mut mean = CpuBuffer::for_overwrite(rows);
-    let mut rstd = CpuBuffer::for_overwrite(rows);
+    let mut mean = CpuBuffer::try_for_overwrite("layer_norm", rows)?;
+    let mut rstd = CpuBuffer::try_for_overwrite("layer_norm", rows)?;
     let eps = T::from_f64(eps);
     let (gamma, beta) = (&gamma[..d], &beta[..d]);
     let normalize = |first_row: usize, y: &mut [T], mean: &mut [T], rstd: &mut [T]| {
@@ -37,7 +38,7 @@ pub fn layer_norm<T: Element>(
             .enumerate()
             .for_each(|(t, ((y, mean), rstd))| normalize(t * rows_per_task, y, mean, rstd));
     }
-    LayerNormOutput { y, mean, rstd }
+    Ok(LayerNormOutput { y, mean, rstd })
 }
 
 /// How many rows one parallel task takes: all of them when the input is small.

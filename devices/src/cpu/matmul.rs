@@ -88,9 +88,11 @@ impl Gemm {
         let block = k_block(self.k, self.n);
         for first in (0..self.k).step_by(block) {
             let depth = block.min(self.k - first);
-            // SAFETY: the caller's layouts were validated against the buffer lengths, so every
-            // index `start + i·rs + j·cs` for `i < m`, `j < k` (resp. `k`, `n`) lies inside `a`
-            // (resp. `b`), and every stride is at most its buffer's length (`matmul` caps a
+            // SAFETY: the operands are not empty here (`matmul` returned before any call when
+            // `m·n = 0` and filled zeros when `k = 0`; an empty layout's strides are checked
+            // against nothing), and their layouts were validated against the buffer lengths, so
+            // every index `start + i·rs + j·cs` for `i < m`, `j < k` (resp. `k`, `n`) lies inside
+            // `a` (resp. `b`), and every stride is at most its buffer's length (`matmul` caps a
             // size-1 axis's); this block's operands start `first < k` columns into `a` and rows
             // into `b` and span `depth ≤ k − first` of them, so they stay inside. `c` holds
             // exactly `m·n` elements written with row stride `n`. `gemm` picks its kernels by the

@@ -61,13 +61,29 @@ fn read_bytes<T>(
     count: usize,
     size: usize,
 ) -> Result<Vec<u8>> {
-    let mut bytes = vec![0u8; count * size];
+    assert!(
+        first
+            .checked_add(count)
+            .is_some_and(|end| end <= buffer.len()),
+        "reading elements {first}..{first}+{count} of a buffer of {}",
+        buffer.len()
+    );
+    // The host copy of a large view is refused as an error, as a CPU buffer's is, not an abort.
+    let len = count.saturating_mul(size);
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(len)
+        .map_err(|_| Error::OutOfMemory {
+            op: "download",
+            bytes: len,
+        })?;
+    bytes.resize(len, 0);
     if count == 0 {
         return Ok(bytes);
     }
-    // SAFETY: the read is blocking, so `bytes` is written before it is used or freed; the range
-    // `first..first + count` lies inside the buffer (the caller's layout was checked against
-    // its length).
+    // SAFETY: the read is blocking, so `bytes` (`count · size` bytes long) is written before it
+    // is used or freed; the range `first..first + count` lies inside the buffer (asserted
+    // above; the callers' layouts were checked against its length).
     unsafe {
         runtime
             .queue

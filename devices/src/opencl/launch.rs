@@ -229,13 +229,16 @@ impl<'a> Launch<'a> {
                 self.entry.name
             )));
         }
-        // SAFETY: every argument of the kernel is set (`run` counted them) with values of the
-        // types its OpenCL signature declares, buffers are live `ClBuffer`s (OpenCL retains
-        // them until the command completes), and `offset`, `size` and `local` point to
+        // SAFETY: every argument of the kernel is set (`run` counted them); their types are the
+        // ones its OpenCL signature declares because each launch site passes them in the
+        // order of its kernel's `.cl` signature (checked by hand for every launch, and by the
+        // conformance tests, which run every kernel). Buffers are live `ClBuffer`s (OpenCL
+        // retains them until the command completes), and `offset`, `size` and `local` point to
         // `work_dim` sizes each (checked above). Every index a kernel forms stays inside its
         // buffers: `Storage` checked each layout against its buffer, the kernels bounds-check
-        // their work items against the sizes passed, and every size fits the kernels' 32-bit
-        // arithmetic (`ClBuffer::new`, `uint`).
+        // their work items against the sizes passed, every size fits the kernels' 32-bit
+        // arithmetic (`ClBuffer::new`, `uint`), and the op text spliced into a kernel is a
+        // plain expression of its operands (the contract of the `unsafe` op traits).
         let event = unsafe {
             self.runtime.queue.enqueue_nd_range_kernel(
                 self.kernel.get(),

@@ -429,6 +429,14 @@ impl Backend for OpenCl {
         src: &ClBuffer<T>,
         src_layout: &Layout,
     ) -> Result<()> {
+        if !launch::fits([&dst_layout.split_reduced(&[axis]).0]) {
+            // The destination's part is no view one kernel walks: add into a contiguous copy of
+            // it, then copy that back (the same sums, in the same order).
+            let part = Layout::contiguous(dst_layout.shape());
+            let mut copy = map::dense(&self.runtime, dst, dst_layout)?;
+            self.scatter_add(&mut copy, &part, axis, index, src, src_layout)?;
+            return map::copy_into(&self.runtime, &copy, &part, dst, dst_layout);
+        }
         let fits = launch::fits([&src_layout.split_reduced(&[axis]).0]);
         self.through_kernel_view(fits, src, src_layout, |src, src_layout| {
             map::scatter_add(&self.runtime, dst, dst_layout, axis, index, src, src_layout)

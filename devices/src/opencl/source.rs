@@ -4,6 +4,7 @@
 
 use crate::ops::{BinaryOp, ReduceOp, UnaryOp, GELU_A, GELU_C, INV_SQRT_2PI, SQRT_HALF};
 use crate::DType;
+use std::any::TypeId;
 
 const COMMON: &str = include_str!("kernels/common.cl");
 pub(crate) const UNARY: &str = include_str!("kernels/unary.cl");
@@ -21,11 +22,13 @@ pub(crate) const OPTIM: &str = include_str!("kernels/optim.cl");
 /// allows that by default; Rust does not), so they round like the CPU's scalar functions.
 const NO_CONTRACTION: &str = "#pragma OPENCL FP_CONTRACT OFF\n";
 
-/// What identifies a built program on a device: the kernel file, the op spliced in (`""` for
-/// none), the element type and the build options.
+/// What identifies a built program on a device: the kernel file, the op spliced in (its type,
+/// since two ops may share a name; and the name, `""` for none, for messages and profiles), the
+/// element type and the build options.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ProgramKey {
     pub body: &'static str,
+    pub op_type: TypeId,
     pub op: &'static str,
     pub dtype: DType,
     pub options: &'static str,
@@ -43,6 +46,7 @@ impl ProgramSource {
         ProgramSource {
             key: ProgramKey {
                 body,
+                op_type: TypeId::of::<()>(),
                 op: "",
                 dtype,
                 options,
@@ -56,6 +60,7 @@ impl ProgramSource {
         ProgramSource {
             key: ProgramKey {
                 body,
+                op_type: TypeId::of::<Op>(),
                 op: Op::NAME,
                 dtype,
                 options: "",
@@ -72,6 +77,7 @@ impl ProgramSource {
         ProgramSource {
             key: ProgramKey {
                 body,
+                op_type: TypeId::of::<Op>(),
                 op: Op::NAME,
                 dtype,
                 options: "",
@@ -88,6 +94,7 @@ impl ProgramSource {
         ProgramSource {
             key: ProgramKey {
                 body,
+                op_type: TypeId::of::<Op>(),
                 op: Op::NAME,
                 dtype,
                 options: "",
