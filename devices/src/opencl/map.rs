@@ -126,9 +126,21 @@ pub(crate) fn dense<T: Element>(
     Ok(out)
 }
 
-/// `y[o, j, r] = x[o, indices[j], r]` with `o` the axes before `axis` and `r` those after.
-pub(crate) fn index_select<T: Element>(
+/// What an index picks along an axis: an entry for every column (`index_select`: `indices[j]`
+/// for all `o`, `r`), or one per position (`gather`: `indices[o, j, r]`). Both kernels take the
+/// same arguments.
+#[derive(Clone, Copy)]
+pub(crate) enum Pick {
+    IndexSelect,
+    Gather,
+}
+
+/// `y[o, j, r] = x[o, indices[j], r]` (or `x[o, indices[o, j, r], r]` for [`Pick::Gather`]) with
+/// `o` the axes before `axis`, `r` those after and `count` entries along `axis`; one work item
+/// per output.
+pub(crate) fn pick<T: Element>(
     rt: &Arc<Runtime>,
+    kind: Pick,
     x: &ClBuffer<T>,
     layout: &Layout,
     axis: usize,
@@ -138,13 +150,16 @@ pub(crate) fn index_select<T: Element>(
     let inner: usize = layout.shape()[axis + 1..].iter().product();
     let mut out_shape = layout.shape().to_vec();
     out_shape[axis] = count;
-    let n = checked_numel("index_select", &out_shape)?;
+    let (name, n) = match kind {
+        Pick::IndexSelect => ("index_select", checked_numel("index_select", &out_shape)?),
+        Pick::Gather => ("gather", indices.len()),
+    };
     let out = ClBuffer::new(rt, n)?;
     if n == 0 {
         return Ok(out);
     }
     let (rest, axis_stride) = layout.without_axis(axis)?;
-    let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "index_select")?;
+    let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), name)?;
     Launch::new(rt, &entry)
         .buffer(x)?
         .arg(&strided1(&rest)?)?
@@ -190,36 +205,6 @@ pub(crate) fn index_add<T: Element>(
         .arg(&uint("the column count", columns)?)?
         .run_1d(columns)?;
     Ok(())
-}
-
-/// `y[o, j, r] = x[o, index[o, j, r], r]`, one work item per output.
-pub(crate) fn gather<T: Element>(
-    rt: &Arc<Runtime>,
-    x: &ClBuffer<T>,
-    layout: &Layout,
-    axis: usize,
-    index: &ClBuffer<u32>,
-    count: usize,
-) -> Result<ClBuffer<T>> {
-    let inner: usize = layout.shape()[axis + 1..].iter().product();
-    let n = index.len();
-    let out = ClBuffer::new(rt, n)?;
-    if n == 0 {
-        return Ok(out);
-    }
-    let (rest, axis_stride) = layout.without_axis(axis)?;
-    let entry = rt.kernel(&ProgramSource::plain(INDEX, T::DTYPE, ""), "gather")?;
-    Launch::new(rt, &entry)
-        .buffer(x)?
-        .arg(&strided1(&rest)?)?
-        .arg(&uint("a stride", axis_stride)?)?
-        .buffer(index)?
-        .arg(&uint("the index count", count)?)?
-        .arg(&uint("an inner size", inner)?)?
-        .buffer(&out)?
-        .arg(&uint("the element count", n)?)?
-        .run_1d(n)?;
-    Ok(out)
 }
 
 /// `dst[o, index[o, j, r], r] += src[o, j, r]` through `dst_layout`, one work item per `(o, r)`

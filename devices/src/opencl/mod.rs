@@ -25,6 +25,7 @@ mod source;
 #[cfg(test)]
 mod tests;
 
+use map::Pick;
 use pool::ClBuffer;
 pub use profile::KernelTime;
 
@@ -379,7 +380,15 @@ impl Backend for OpenCl {
         // The kernel walks the view without `axis`, which a contiguous copy merges to two axes.
         let fits = launch::fits([&layout.split_reduced(&[axis]).0]);
         self.through_kernel_view(fits, x, layout, |x, layout| {
-            map::index_select(&self.runtime, x, layout, axis, indices, count)
+            map::pick(
+                &self.runtime,
+                Pick::IndexSelect,
+                x,
+                layout,
+                axis,
+                indices,
+                count,
+            )
         })
     }
 
@@ -416,7 +425,7 @@ impl Backend for OpenCl {
     ) -> Result<ClBuffer<T>> {
         let fits = launch::fits([&layout.split_reduced(&[axis]).0]);
         self.through_kernel_view(fits, x, layout, |x, layout| {
-            map::gather(&self.runtime, x, layout, axis, index, count)
+            map::pick(&self.runtime, Pick::Gather, x, layout, axis, index, count)
         })
     }
 
