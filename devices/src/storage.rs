@@ -624,6 +624,13 @@ impl Storage {
                 ),
             ));
         }
+        if layout.numel() == 0 {
+            // Every result is the fold of nothing (or there is none), without a kernel whose
+            // views of the empty input would carry strides checked against nothing.
+            let (kept, _) = layout.split_reduced(axes);
+            let identity = Op::identity::<f64>();
+            return Storage::full(&self.device(), self.dtype(), kept.numel(), identity);
+        }
         naming(Op::NAME, &[layout.shape()], || {
             Ok(Storage::new(on_device!(&self.data, |backend, t| {
                 each_dtype!(t, x => backend.reduce::<_, Op>(x, layout, axes)?)
@@ -684,10 +691,22 @@ impl Storage {
         // The output's size is what the kernels allocate and write: it must be a `usize`.
         let mut out = a_layout.shape().to_vec();
         out[ra - 1] = b_layout.shape()[rb - 1];
-        checked_numel("matmul", &out)?;
+        let out_len = checked_numel("matmul", &out)?;
         self.check("matmul", a_layout)?;
         other.check("matmul", b_layout)?;
         self.check_device("matmul", &other.device())?;
+        if a_layout.shape()[ra - 1] == 0 {
+            // Sums of no product: zeros, without a kernel (whose views of the empty operands
+            // would carry strides checked against nothing).
+            if self.dtype() != other.dtype() {
+                return Err(Error::DType {
+                    op: "matmul",
+                    lhs: self.dtype(),
+                    rhs: other.dtype(),
+                });
+            }
+            return Storage::full(&self.device(), self.dtype(), out_len, 0.0);
+        }
         naming("matmul", &[a_layout.shape(), b_layout.shape()], || {
             Ok(Storage::new(on_same_device!(
                 "matmul",

@@ -251,3 +251,28 @@ fn layer_norm_of_countless_empty_rows_is_an_error() {
         assert!(message.contains("layer_norm"), "{message}");
     }
 }
+
+/// Empty operands touch nothing, whatever their strides: a product with k = 0 is zeros and a sum
+/// over an empty axis the fold of nothing, on every device (OpenCL refused strides past 32 bits
+/// that no element is read through).
+#[test]
+fn empty_operands_with_unused_huge_strides_give_the_empty_folds() {
+    for device in test_devices() {
+        let x = six(&device);
+        let a = layout(&[2, 0], &[1 << 40, 1], 0);
+        let b = layout(&[0, 2], &[1, 1 << 40], 0);
+        let product = x.matmul(&a, &x, &b).unwrap();
+        assert_eq!(
+            product
+                .to_host::<f32>(&Layout::contiguous(&[2, 2]))
+                .unwrap(),
+            [0.0; 4]
+        );
+        let empty = layout(&[0, 3], &[1, 1 << 40], 0);
+        let sums = x.reduce::<Sum>(&empty, &[0]).unwrap();
+        assert_eq!(
+            sums.to_host::<f32>(&Layout::contiguous(&[1, 3])).unwrap(),
+            [0.0; 3]
+        );
+    }
+}
