@@ -274,3 +274,17 @@ fn matmul_errors_name_the_shapes_given() {
         "matmul: [] x [4]: both operands need at least one axis"
     );
 }
+
+/// A scatter-add by an empty index (of any shape, as PyTorch allows) reads none of its source:
+/// the output is the destination, whose gradient passes through, and the source's is zeros.
+#[test]
+fn an_empty_scatter_add_gives_its_source_zero_gradient() {
+    let x = param(&[1.0, 2.0, 3.0]);
+    let src = param(&[4.0, 5.0]);
+    let index = Tensor::zeros(&[0, 4], DType::F64);
+    let y = x.scatter_add(0, &index, &src).unwrap();
+    assert_eq!(y.value().to_vec_f64().unwrap(), [1.0, 2.0, 3.0]);
+    let grads = y.sum_all().unwrap().backward().unwrap();
+    assert_eq!(grad_of(&grads, &x), [1.0, 1.0, 1.0]);
+    assert_eq!(grad_of(&grads, &src), [0.0, 0.0]);
+}

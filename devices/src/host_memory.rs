@@ -17,11 +17,18 @@ use crate::{Error, Result};
 /// # Ok::<(), devices::Error>(())
 /// ```
 pub fn filled_vec<T: Clone>(op: &'static str, len: usize, value: T) -> Result<Vec<T>> {
+    let mut values = vec_with_capacity(op, len)?;
+    values.resize(len, value);
+    Ok(values)
+}
+
+/// An empty `Vec` with room for `len` values, or [`Error::OutOfMemory`] for `op` when the host
+/// cannot hold them (a kernel's list of offsets into a broadcast view, say).
+pub(crate) fn vec_with_capacity<T>(op: &'static str, len: usize) -> Result<Vec<T>> {
     let bytes = len.saturating_mul(std::mem::size_of::<T>());
     let mut values = Vec::new();
     values
         .try_reserve_exact(len)
         .map_err(|_| Error::OutOfMemory { op, bytes })?;
-    values.resize(len, value);
     Ok(values)
 }

@@ -857,7 +857,9 @@ impl Storage {
         index_shape: &[usize],
     ) -> Result<Storage> {
         self.check("gather", layout)?;
-        let boxed = self.index_box("gather", layout, axis, index, index_shape)?;
+        let Some(boxed) = self.index_box("gather", layout, axis, index, index_shape)? else {
+            return Storage::full(&self.device(), self.dtype(), 0, 0.0);
+        };
         let count = index_shape[axis];
         naming("gather", &[layout.shape(), index_shape], || {
             Ok(Storage::new(match (&self.data, &*index.data) {
@@ -888,7 +890,11 @@ impl Storage {
         self.check("scatter_add", &dst_layout)?;
         src.check("scatter_add", src_layout)?;
         self.check_device("scatter_add", &src.device())?;
-        let boxed = self.index_box("scatter_add", &dst_layout, axis, index, src_layout.shape())?;
+        let Some(boxed) =
+            self.index_box("scatter_add", &dst_layout, axis, index, src_layout.shape())?
+        else {
+            return Ok(());
+        };
         let added = match (&mut self.data, &*index.data, &src.data) {
             (Data::Cpu(d), IndexData::Cpu(i), Data::Cpu(s)) => {
                 d.scatter_add(&Cpu, &boxed, axis, i, s, src_layout)
@@ -905,7 +911,8 @@ impl Storage {
 
     /// `layout` cut to `index_shape` on every axis but `axis`, after checking that `index`
     /// (on this device, one entry per position of `index_shape`) can index it: the same rank,
-    /// no larger on the other axes, every index below the size of `axis`.
+    /// no larger on the other axes, every index below the size of `axis`. `None` for an index
+    /// of no position, which picks nothing whatever its shape (PyTorch's rule too).
     fn index_box(
         &self,
         op: &'static str,
@@ -913,8 +920,13 @@ impl Storage {
         axis: usize,
         index: &Indices,
         index_shape: &[usize],
-    ) -> Result<Layout> {
+    ) -> Result<Option<Layout>> {
         layout.check_axis(op, axis)?;
+        let positions = checked_numel(op, index_shape)?;
+        if positions == 0 && index.len == 0 {
+            self.check_device(op, &index.device())?;
+            return Ok(None);
+        }
         let fits = index_shape.len() == layout.rank()
             && (0..layout.rank()).all(|d| d == axis || index_shape[d] <= layout.shape()[d]);
         if !fits {
@@ -928,7 +940,6 @@ impl Storage {
                 ),
             ));
         }
-        let positions = checked_numel(op, index_shape)?;
         if index.len != positions {
             return Err(Error::shape(
                 op,
@@ -945,6 +956,7 @@ impl Storage {
             .try_fold(layout.clone(), |boxed, d| {
                 boxed.narrow(d, 0, index_shape[d])
             })
+            .map(Some)
     }
 
     /// Softmax (or log-softmax) of each row of the contiguous `[rows, n]` buffer times `scale`.

@@ -276,3 +276,29 @@ fn empty_operands_with_unused_huge_strides_give_the_empty_folds() {
         );
     }
 }
+
+/// Broadcast views of 2^40 elements over a one-element buffer: the CPU kernels that list a
+/// view's offsets (index_select, gather, batched matmul) allocate that list fallibly and after
+/// their early return for an empty result, so an empty result is made and a result too large
+/// for the host is an error, on every device — not the end of the process.
+#[test]
+fn broadcast_views_too_large_to_list_are_results_or_errors() {
+    for device in test_devices() {
+        let one = Storage::from_host(&device, &[0f32]).unwrap();
+        let wide = layout(&[1, 1 << 40], &[0, 0], 0);
+        let none = Indices::new(&device, &[]).unwrap();
+        let picked = one.index_select(&wide, 0, &none).unwrap();
+        assert_eq!(picked.len(), 0);
+        let first = Indices::new(&device, &[0]).unwrap();
+        assert_error(one.index_select(&wide, 0, &first), "index_select", &[]);
+
+        let tall = layout(&[2, 1 << 40], &[0, 0], 0);
+        let gathered = one.gather(&tall, 0, &none, &[0, 1 << 40]).unwrap();
+        assert_eq!(gathered.len(), 0);
+
+        // [2^40, 0, 5] · [5, 3]: no element to compute, however many products.
+        let a = layout(&[1 << 40, 0, 5], &[0, 5, 1], 0);
+        let b = layout(&[1 << 40, 5, 3], &[0, 0, 0], 0);
+        assert_eq!(one.matmul(&a, &one, &b).unwrap().len(), 0);
+    }
+}

@@ -4,9 +4,10 @@
 //! `cargo run --release --example tiny_gpt`
 //!
 //! The text counts in words, "one two three ... twelve one two ...": which letter comes next is
-//! a matter of the letters before it ("t" starts "two", "three", "ten" and "twelve"), so a model
-//! that sees only the current letter cannot go far below the letters' entropy, and one that
-//! attends to the earlier letters can predict nearly every one. The mask keeps position `i` from
+//! a matter of the letters before it ("t" starts "two", "three", "ten" and "twelve"). The
+//! letters' entropy is 2.43 nats; a model that sees only the current letter can reach 1.16 (the
+//! next letter's entropy given the current one), and one that attends to the earlier letters
+//! can predict nearly every one. The mask keeps position `i` from
 //! seeing the letters after it, which it is trained to predict.
 
 use autograd::Var;

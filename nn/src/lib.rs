@@ -7,7 +7,7 @@
 //! - [`Module`] adds a forward pass; [`Context`] says whether we train (dropout and stochastic
 //!   depth on) and holds the random generator they draw from.
 //! - [`layers`]: Linear, LayerNorm, Dropout and stochastic depth, Mlp, MultiHeadSelfAttention,
-//!   EncoderBlock, Encoder, PatchEmbedding; [`init`]: the reference initializers.
+//!   EncoderBlock, Encoder, PatchEmbedding, Embedding; [`init`]: the reference initializers.
 //! - [`loss`], [`optim`] (SGD with momentum, AdamW, global-norm clipping), [`lr_schedule`]
 //!   (warmup + cosine), [`checkpoint`] (with the optimizer's state, to resume).
 //! - [`prelude`]: all of these and `Tensor`, `Var` and `DType` in one `use nn::prelude::*;`;

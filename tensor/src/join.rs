@@ -150,7 +150,8 @@ impl Tensor {
     /// PyTorch's `gather`: `y[p] = self[p with p[axis] = index[p]]` for every position `p` of
     /// `index`, a tensor of whole numbers below the size of `axis` (what
     /// [`argmax`](Tensor::argmax) gives) with this tensor's rank and no larger on any other
-    /// axis. The result has `index`'s shape, on this tensor's device.
+    /// axis (an empty index may have any shape). The result has `index`'s shape, on this
+    /// tensor's device.
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -204,8 +205,8 @@ impl Tensor {
     /// PyTorch's `scatter_add`: a copy of `self` with `src[p]` added to the entry at `p with
     /// p[axis] = index[p]` for every position `p` of `index` (whole numbers below the size of
     /// `axis`; the same rank as `self` and `src`, no larger than `src` on any axis, nor than
-    /// `self` on any other than `axis`). Entries that several positions pick add up, in order of
-    /// `p[axis]`.
+    /// `self` on any other than `axis`, unless it is empty). Entries that several positions pick
+    /// add up, in order of `p[axis]`.
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -217,8 +218,9 @@ impl Tensor {
     /// ```
     pub fn scatter_add(&self, axis: usize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         let at = index.index_list("scatter_add", self.shape(), axis, &self.device())?;
-        let fits = src.rank() == index.rank()
-            && src.shape().iter().zip(index.shape()).all(|(s, i)| i <= s);
+        let fits = index.numel() == 0
+            || src.rank() == index.rank()
+                && src.shape().iter().zip(index.shape()).all(|(s, i)| i <= s);
         if !fits {
             return Err(Error::shape(
                 "scatter_add",
@@ -230,10 +232,13 @@ impl Tensor {
                 ),
             ));
         }
-        let src =
-            (0..src.rank()).try_fold(src.clone(), |src, d| src.narrow(d, 0, index.shape()[d]))?;
+        self.check_same_kind("scatter_add", src)?;
         let mut storage = self.storage().unary::<Identity>(self.layout())?;
-        storage.scatter_add(self.shape(), axis, &at, src.storage(), src.layout())?;
+        if index.numel() > 0 {
+            let src = (0..src.rank())
+                .try_fold(src.clone(), |src, d| src.narrow(d, 0, index.shape()[d]))?;
+            storage.scatter_add(self.shape(), axis, &at, src.storage(), src.layout())?;
+        }
         Ok(Tensor::from_storage(storage, self.shape()))
     }
 

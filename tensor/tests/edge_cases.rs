@@ -232,3 +232,31 @@ fn folds_longer_than_a_kernel_counts_are_refused_by_name() {
         );
     }
 }
+
+/// An empty index picks nothing whatever its shape, as in PyTorch: `gather` gives an empty
+/// tensor of the index's shape, `scatter_add` a copy of the destination (its source unread, the
+/// source's gradient zeros), on every device.
+#[test]
+fn empty_indices_of_any_shape_pick_nothing() {
+    for device in tensor::test_devices() {
+        let x = Tensor::from_f64s(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[2, 3], DType::F32)
+            .unwrap()
+            .to_device(&device)
+            .unwrap();
+        for shape in [&[3, 0][..], &[0], &[0, 5, 7]] {
+            let index = Tensor::zeros(shape, DType::F32);
+            let picked = x.gather(1, &index).unwrap();
+            assert_eq!(picked.shape(), shape);
+            let added = x.scatter_add(1, &index, &x).unwrap();
+            assert_eq!(added.to_vec_f64().unwrap(), x.to_vec_f64().unwrap());
+        }
+        // The axis is still checked, and so is the source's dtype.
+        assert!(x.gather(2, &Tensor::zeros(&[0], DType::F32)).is_err());
+        let f64s = Tensor::zeros(&[2, 3], DType::F64)
+            .to_device(&device)
+            .unwrap();
+        assert!(x
+            .scatter_add(1, &Tensor::zeros(&[0], DType::F32), &f64s)
+            .is_err());
+    }
+}

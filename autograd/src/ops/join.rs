@@ -128,20 +128,27 @@ impl Var {
     pub fn scatter_add(&self, axis: usize, index: &Tensor, src: &Var) -> Result<Var> {
         let value = self.value().scatter_add(axis, index, src.value())?;
         let list = self.value().gather_indices(axis, index)?;
-        let src = (0..src.rank()).try_fold(src.clone(), |src, d| match index.shape()[d] {
-            len if len == src.shape()[d] => Ok(src),
-            len => src.narrow(d, 0, len),
-        })?;
+        // The part of `src` the index reads (all of it, unread, when the index is empty).
+        let read = index.numel() > 0;
+        let src = match read {
+            true => (0..src.rank()).try_fold(src.clone(), |src, d| match index.shape()[d] {
+                len if len == src.shape()[d] => Ok(src),
+                len => src.narrow(d, 0, len),
+            })?,
+            false => src.clone(),
+        };
         let index_shape = index.shape().to_vec();
+        let (src_shape, dtype) = (src.shape().to_vec(), src.value().dtype());
         Ok(Var::record(
             Op::ScatterAdd,
             value,
             &[self, &src],
             move |g, _| {
-                Ok(vec![
-                    Some(g.clone()),
-                    Some(g.gather_at(axis, &list, &index_shape)?),
-                ])
+                let dsrc = match read {
+                    true => g.gather_at(axis, &list, &index_shape)?,
+                    false => Tensor::zeros_on(&src_shape, dtype, &g.device())?,
+                };
+                Ok(vec![Some(g.clone()), Some(dsrc)])
             },
         ))
     }

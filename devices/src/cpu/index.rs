@@ -13,12 +13,13 @@ pub fn index_select<T: Element>(
     indices: &[u32],
 ) -> Result<CpuBuffer<T>> {
     let (rest, axis_stride) = layout.without_axis(axis)?;
-    let columns = offsets(&rest);
     let inner: usize = layout.shape()[axis + 1..].iter().product();
-    let mut out = CpuBuffer::try_for_overwrite("index_select", columns.len() * indices.len())?;
+    let mut out =
+        CpuBuffer::try_for_overwrite("index_select", rest.numel().saturating_mul(indices.len()))?;
     if out.is_empty() {
         return Ok(out);
     }
+    let columns = offsets("index_select", &rest)?;
     let mut rows = out.chunks_exact_mut(inner);
     for row in columns.chunks_exact(inner) {
         let contiguous = row.windows(2).all(|w| w[1] == w[0] + 1);
@@ -47,12 +48,12 @@ pub fn index_add<T: Element>(
     src_layout: &Layout,
 ) -> Result<()> {
     let (rest, src_stride) = src_layout.without_axis(axis)?;
-    let columns = offsets(&rest);
     let size = dst_shape[axis];
     let inner: usize = dst_shape[axis + 1..].iter().product();
-    if columns.is_empty() {
+    if rest.numel() == 0 || indices.is_empty() {
         return Ok(());
     }
+    let columns = offsets("index_add", &rest)?;
     for (outer, row) in columns.chunks_exact(inner).enumerate() {
         let contiguous = row.windows(2).all(|w| w[1] == w[0] + 1);
         for (j, &index) in indices.iter().enumerate() {
@@ -73,15 +74,17 @@ pub fn index_add<T: Element>(
     Ok(())
 }
 
-/// The buffer index of every element of `layout`, in row-major order.
-fn offsets(layout: &Layout) -> Vec<usize> {
+/// The buffer index of every element of `layout`, in row-major order; allocated fallibly, since
+/// a broadcast view may hold more elements than the host can list ([`crate::Error::OutOfMemory`]
+/// for `op`).
+fn offsets(op: &'static str, layout: &Layout) -> Result<Vec<usize>> {
     let walk = Walk::new([layout]);
     let [stride] = walk.inner_strides();
-    let mut out = Vec::with_capacity(layout.numel());
+    let mut out = crate::host_memory::vec_with_capacity(op, layout.numel())?;
     walk.runs(0..layout.numel(), |_, len, [start]| {
         out.extend((0..len).map(|i| start + i * stride))
     });
-    out
+    Ok(out)
 }
 
 /// `y[o, j, r] = x[o, index[o, j, r], r]` with `o` the axes before `axis` and `r` those after;
@@ -94,12 +97,12 @@ pub fn gather<T: Element>(
     count: usize,
 ) -> Result<CpuBuffer<T>> {
     let (rest, axis_stride) = layout.without_axis(axis)?;
-    let columns = offsets(&rest);
     let inner: usize = layout.shape()[axis + 1..].iter().product();
     let mut out = CpuBuffer::try_for_overwrite("gather", index.len())?;
     if out.is_empty() {
         return Ok(out);
     }
+    let columns = offsets("gather", &rest)?;
     // Output rows of `r` (and their indices) in order: `count` of them for each `o`.
     let mut rows = out.chunks_exact_mut(inner).zip(index.chunks_exact(inner));
     for row in columns.chunks_exact(inner) {
@@ -123,12 +126,13 @@ pub fn scatter_add<T: Element>(
 ) -> Result<()> {
     let (dst_rest, dst_stride) = dst_layout.without_axis(axis)?;
     let (src_rest, src_stride) = src_layout.without_axis(axis)?;
-    let (dst_columns, src_columns) = (offsets(&dst_rest), offsets(&src_rest));
     let count = src_layout.shape()[axis];
     let inner: usize = src_layout.shape()[axis + 1..].iter().product();
     if index.is_empty() {
         return Ok(());
     }
+    let dst_columns = offsets("scatter_add", &dst_rest)?;
+    let src_columns = offsets("scatter_add", &src_rest)?;
     let mut rows = index.chunks_exact(inner);
     let by_outer = dst_columns
         .chunks_exact(inner)

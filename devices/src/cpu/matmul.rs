@@ -163,17 +163,19 @@ pub fn matmul<T: Element>(
     let (a_batch, b_batch) = (a_layout.leading(rank - 2), b_layout.leading(rank - 2));
     let batch_walk = Walk::new([&a_batch, &b_batch]);
     let [sa, sb] = batch_walk.inner_strides();
-    let mut offsets = Vec::with_capacity(a_batch.numel());
-    batch_walk.runs(0..a_batch.numel(), |_, len, [oa, ob]| {
-        offsets.extend((0..len).map(|i| (oa + i * sa, ob + i * sb)));
-    });
-
-    let mut out = CpuBuffer::try_for_overwrite("matmul", offsets.len() * m * n)?;
-    let threads = rayon::current_num_threads();
-    let flops = offsets.len() * m * n * k;
-    if m * n == 0 {
+    let batch = a_batch.numel();
+    let mut out =
+        CpuBuffer::try_for_overwrite("matmul", batch.saturating_mul(m.saturating_mul(n)))?;
+    if out.is_empty() {
         return Ok(out);
     }
+    // Fallible too: a broadcast batch may list more products than the host can hold.
+    let mut offsets = crate::host_memory::vec_with_capacity("matmul", batch)?;
+    batch_walk.runs(0..batch, |_, len, [oa, ob]| {
+        offsets.extend((0..len).map(|i| (oa + i * sa, ob + i * sb)));
+    });
+    let threads = rayon::current_num_threads();
+    let flops = (batch * m * n).saturating_mul(k);
     if flops < PARALLEL_FLOPS || threads == 1 {
         for (c, &(oa, ob)) in out.chunks_mut(m * n).zip(&offsets) {
             gemm.run(a, oa, b, ob, 0..m, c);
