@@ -6,11 +6,51 @@ use super::CpuBuffer;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::{Element, Layout, Result, Walk};
 
+/// Elements per step of the dense loops below, which run each step as four interleaved quarters:
+/// an op's chain of dependent instructions (an `erfc`'s is some 190 cycles deep) then has four
+/// independent copies for the core to overlap, where one vector at a time left it waiting on
+/// the chain (the exact GELU over 4096×768 f32 on one AVX-512 core: 12.4 → 6.9 ms).
+const STEP: usize = 64;
+
+/// `$d[i] = $f(i)` for the `STEP` elements of the array `$d`, as four interleaved runs of a
+/// quarter each. A macro, not a function taking a closure: the closure, compiled with the
+/// calling kernel's target features, would not be inlined into a function without them, and
+/// the loop would call it once per element.
+macro_rules! interleaved {
+    ($d:expr, |$i:ident| $f:expr) => {{
+        const QUARTER: usize = STEP / 4;
+        let d: &mut [_; STEP] = $d;
+        for i in 0..QUARTER {
+            d[i] = {
+                let $i = i;
+                $f
+            };
+            d[QUARTER + i] = {
+                let $i = QUARTER + i;
+                $f
+            };
+            d[2 * QUARTER + i] = {
+                let $i = 2 * QUARTER + i;
+                $f
+            };
+            d[3 * QUARTER + i] = {
+                let $i = 3 * QUARTER + i;
+                $f
+            };
+        }
+    }};
+}
+
 per_isa! {
     /// `dst[i] = Op(src[i·stride])`.
     pub(crate) fn map_run<T: Element, Op: UnaryOp>(dst: &mut [T], src: &[T], stride: usize) {
         if stride == 1 {
-            for (d, &s) in dst.iter_mut().zip(src) {
+            let (d, d_rest) = dst.as_chunks_mut::<STEP>();
+            let (s, s_rest) = src[..d.len() * STEP + d_rest.len()].as_chunks::<STEP>();
+            for (d, s) in d.iter_mut().zip(s) {
+                interleaved!(d, |i| Op::apply(s[i]));
+            }
+            for (d, &s) in d_rest.iter_mut().zip(s_rest) {
                 *d = Op::apply(s);
             }
         } else {
@@ -34,7 +74,13 @@ per_isa! {
         let len = dst.len();
         match (sa, sb) {
             (1, 1) => {
-                for ((d, &x), &y) in dst.iter_mut().zip(&a[..len]).zip(&b[..len]) {
+                let (d, d_rest) = dst.as_chunks_mut::<STEP>();
+                let (a, a_rest) = a[..len].as_chunks::<STEP>();
+                let (b, b_rest) = b[..len].as_chunks::<STEP>();
+                for ((d, x), y) in d.iter_mut().zip(a).zip(b) {
+                    interleaved!(d, |i| Op::apply(x[i], y[i]));
+                }
+                for ((d, &x), &y) in d_rest.iter_mut().zip(a_rest).zip(b_rest) {
                     *d = Op::apply(x, y);
                 }
             }
@@ -145,4 +191,27 @@ pub fn combine_into<T: Element>(
             *d = combine(*d, src[os + i * ss]);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{map_run, zip_run, STEP};
+    use crate::ops::{BinaryOp, GeluErf, Sub, UnaryOp};
+
+    /// The dense loops, which run whole steps interleaved and the rest one by one, give every
+    /// element its own op's value, for lengths around and across the step.
+    #[test]
+    fn dense_runs_apply_the_op_to_every_element_in_place() {
+        for len in (0..3 * STEP + 3).chain([1000, 4096 + 5]) {
+            let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
+            let b: Vec<f32> = (0..len).map(|i| i as f32 * 0.5 - 7.0).collect();
+            let mut y = vec![f32::NAN; len];
+            map_run::<f32, GeluErf>(&mut y, &a, 1);
+            let want: Vec<f32> = a.iter().map(|&x| GeluErf::apply(x)).collect();
+            assert_eq!(y, want, "map_run, length {len}");
+            zip_run::<f32, Sub>(&mut y, &a, 1, &b, 1);
+            let want: Vec<f32> = a.iter().zip(&b).map(|(&x, &z)| Sub::apply(x, z)).collect();
+            assert_eq!(y, want, "zip_run, length {len}");
+        }
+    }
 }
