@@ -246,6 +246,32 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
         err.contains("test, train are split folders, not classes: give --data one of them"),
         "{err}"
     );
+    // Unreadable files past the first batch scored are named with the rest, all counted.
+    let bad = root.join("bad");
+    for class in ["horizontal", "vertical"] {
+        stripes(&bad, class, 2, class == "horizontal");
+        for i in 0..150 {
+            std::fs::write(bad.join(class).join(format!("empty{i}.png")), b"").unwrap();
+        }
+    }
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&bad)
+    ));
+    assert!(err.contains("300 problems:"), "{err}");
+    // Named in another case, as data sets often ship them.
+    let caps = root.join("caps");
+    stripes(&caps.join("Train"), "horizontal", 2, true);
+    stripes(&caps.join("Test"), "horizontal", 2, true);
+    let err = fails(&format!(
+        "eval --checkpoint {checkpoint} --data {}",
+        s(&caps)
+    ));
+    assert!(
+        err.contains("Test, Train are split folders, not classes")
+            && err.contains(&format!("e.g. {}", s(&caps.join("Test")))),
+        "{err}"
+    );
     // Nothing to predict is an error, not an empty answer.
     let missing = s(&root.join("no-such.png"));
     let err = fails(&format!("predict --checkpoint {checkpoint} {missing}"));

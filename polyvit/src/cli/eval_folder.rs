@@ -3,14 +3,16 @@
 //! next batch while the model scores this one, so a folder of any size fits in memory.
 
 use super::report::load_checkpoint_file;
-use polyvit::data::folder::{label_file, labelled_folder, labels_of};
+use polyvit::data::error::Problems;
+use polyvit::data::folder::{label_file, labelled_folder, labels_of, split_named};
+use polyvit::data::input_file::InputFormat;
 use polyvit::data::listing::list_dir;
-use polyvit::data::stream::StreamedInputs;
+use polyvit::data::stream::{load_in_parallel, StreamedInputs};
 use polyvit::data::task_info::TaskInfo;
 use polyvit::data::{class_list, Modality, Split};
 use polyvit::train::evaluate::evaluate;
 use polyvit::train::Trained;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tensor::Device;
 
 /// Why no task of `trained` fits a folder of `modality` inputs in `classes`: the classes each
@@ -48,7 +50,6 @@ fn no_task_fits(trained: &Trained, modality: Modality, classes: &[String], dir: 
 /// `polyvit data export` writes) rather than class folders, naming one to give instead. A label
 /// file at the root names the split of each path, and its `test/` examples are scored.
 fn refuse_split_folders(dir: &Path) -> Result<(), String> {
-    const SPLITS: [&str; 4] = ["test", "val", "validation", "train"];
     let Ok(entries) = list_dir(dir) else {
         return Ok(());
     };
@@ -59,17 +60,33 @@ fn refuse_split_folders(dir: &Path) -> Result<(), String> {
         .filter(|e| e.is_dir())
         .filter_map(|e| e.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
-    let split = |n: &String| SPLITS.contains(&n.as_str());
-    if names.is_empty() || !names.iter().all(split) {
+    if names.is_empty() || !names.iter().all(|n| split_named(n).is_some()) {
         return Ok(());
     }
-    let example = SPLITS.iter().find(|s| names.iter().any(|n| n == *s));
+    // The example offered: the test folder where there is one, else validation, else train.
+    let example = names
+        .iter()
+        .max_by_key(|n| split_named(n))
+        .expect("a split folder");
     Err(format!(
         "{}: {} are split folders, not classes: give --data one of them, e.g. {}",
         dir.display(),
         names.join(", "),
-        dir.join(example.expect("a split folder")).display()
+        dir.join(example).display()
     ))
+}
+
+/// The files are decoded a batch at a time as they are scored, so an unreadable one stops the
+/// scoring with its batch's problems; then every file is tried, so that the error names all the
+/// folder's unreadable files at once, as training's does. `None` when all of them decode (the
+/// error was not theirs).
+fn every_unreadable_file(dir: &Path, files: &[PathBuf], format: &InputFormat) -> Option<String> {
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let mut problems = Problems::default();
+    for input in load_in_parallel(format, &paths, &|| {}).ok()? {
+        problems.keep(input);
+    }
+    problems.into_result(dir).err().map(|e| e.to_string())
 }
 
 /// The task to score: the named one, or the only task of the folder's modality whose classes
@@ -173,9 +190,9 @@ pub fn eval_folder(
     let format = task.file_format(as_is).map_err(|e| e.to_string())?;
     let n = relabelled.len();
     let labels = labels_of(&relabelled, task.classes.len(), task.multi_label);
-    let files = relabelled.into_iter().map(|e| e.path).collect();
+    let files: Vec<PathBuf> = relabelled.into_iter().map(|e| e.path).collect();
     let preparation = format.preparation();
-    let inputs = StreamedInputs::new(files, format, task.standardization);
+    let inputs = StreamedInputs::new(files.clone(), format.clone(), task.standardization);
     let test = Split::streamed(inputs, labels, task.classes.len(), &task.name)
         .map_err(|e| e.to_string())?;
     let dataset = task.dataset_testing(test);
@@ -185,7 +202,8 @@ pub fn eval_folder(
         "folder",
         &dataset.test,
         trained.device(),
-    )?;
+    )
+    .map_err(|e| every_unreadable_file(dir, &files, &format).unwrap_or(e))?;
     if let Some(preparation) = preparation {
         errln!("{}: {preparation} (--as-is: as they are)", task.name);
     }

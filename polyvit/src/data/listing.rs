@@ -52,10 +52,26 @@ fn is_system_entry(name: &str) -> bool {
     ANY_CASE.iter().any(|n| name.eq_ignore_ascii_case(n)) || EXACT.contains(&name)
 }
 
+/// Whether `path` (through links) is a named pipe, which opening for reading would wait on until
+/// some program opens it for writing: forever, for one left in a data folder.
+fn is_named_pipe(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// The visible entries of `dir`, in natural order of their names: hidden ones (a leading `.`,
 /// such as macOS's `.DS_Store`) and operating-system bookkeeping (`Thumbs.db`, `desktop.ini`,
 /// `__MACOSX`, ...; see `is_system_entry`) are left out. An unreadable folder is an error
-/// naming it.
+/// naming it, and so is a named pipe in it (a pipe given by name, as `<(…)` gives one, is read;
+/// one in a folder is never data, and reading it would wait forever).
 pub fn list_dir(dir: &Path) -> DataResult<Vec<PathBuf>> {
     let err = |e: std::io::Error| {
         DataError::new(
@@ -67,9 +83,16 @@ pub fn list_dir(dir: &Path) -> DataResult<Vec<PathBuf>> {
     for entry in std::fs::read_dir(dir).map_err(err)? {
         let path = entry.map_err(err)?.path();
         let name = file_name(&path);
-        if !name.starts_with('.') && !is_system_entry(&name) {
-            entries.push(path);
+        if name.starts_with('.') || is_system_entry(&name) {
+            continue;
         }
+        if is_named_pipe(&path) {
+            return Err(DataError::new(
+                path.display().to_string(),
+                "a named pipe in a folder, not a file: reading it would wait for a writer",
+            ));
+        }
+        entries.push(path);
     }
     entries.sort_by(|a, b| natural_cmp(&file_name(a), &file_name(b)));
     Ok(entries)
@@ -141,5 +164,21 @@ mod tests {
         assert_eq!(names, ["Icon", "b9", "b10", "thumbs.db.png"]);
         let err = list_dir(&dir.join("missing")).unwrap_err();
         assert!(err.problem.contains("cannot read folder"), "{err}");
+    }
+
+    /// A named pipe left in a folder is an error naming it: opening it to read would wait for
+    /// a writer that never comes (a folder task, `eval --data` and `predict` on a folder hung).
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_in_a_folder_is_an_error_naming_it() {
+        let dir = crate::data::test_util::temp_path("listing-pipe");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("1.png"), b"").unwrap();
+        let pipe = dir.join("2.png");
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", pipe.display());
+        let err = list_dir(&dir).unwrap_err();
+        assert_eq!(err.origin, pipe.display().to_string());
+        assert!(err.problem.starts_with("a named pipe in a folder"), "{err}");
     }
 }

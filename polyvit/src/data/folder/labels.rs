@@ -13,7 +13,7 @@
 //! examples by a seeded shuffle.
 
 use super::carve::{carve_indices, carved_counts};
-use super::scan::{describe, Example, Scan, SPLIT_FOLDERS};
+use super::scan::{describe, split_named, Example, Scan};
 use super::spec::FolderSpec;
 use crate::data::dataset::Modality;
 use crate::data::error::{read_file, DataError, DataResult, Problems};
@@ -309,11 +309,7 @@ fn read_examples(path: &Path) -> DataResult<LabelledFiles> {
             .components()
             .next()
             .and_then(|c| c.as_os_str().to_str())
-            .and_then(|first| {
-                SPLIT_FOLDERS
-                    .iter()
-                    .position(|names| names.contains(&first))
-            });
+            .and_then(split_named);
         let mut labels: Vec<usize> = names
             .iter()
             .map(|n| {

@@ -23,7 +23,7 @@ mod tests;
 
 pub use cache::Cache;
 pub use labels::label_file;
-pub use scan::{labelled_folder, scan, Example, Scan};
+pub use scan::{labelled_folder, scan, split_named, Example, Scan};
 pub use spec::FolderSpec;
 
 use super::dataset::{Dataset, Labels, Modality, Moments, Split};

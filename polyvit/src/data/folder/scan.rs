@@ -37,7 +37,15 @@ pub struct Scan {
 }
 
 /// Names of the split folders: train, validation (either name), test.
-pub(super) const SPLIT_FOLDERS: [&[&str]; 3] = [&["train"], &["val", "validation"], &["test"]];
+const SPLIT_FOLDERS: [&[&str]; 3] = [&["train"], &["val", "validation"], &["test"]];
+
+/// The split (0 train, 1 validation, 2 test) a folder of this name holds, in any case: data sets
+/// often ship `Train/` and `Test/`, which read as two classes would make a wrong task in silence.
+pub fn split_named(name: &str) -> Option<usize> {
+    SPLIT_FOLDERS
+        .iter()
+        .position(|names| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+}
 
 fn error(path: &Path, problem: impl Into<String>) -> DataError {
     DataError::new(path.display().to_string(), problem)
@@ -138,11 +146,7 @@ pub(super) fn describe(path: &Path, modality: Modality) -> &'static str {
 
 /// The split folders of `root` (train, validation, test), or `None` if it holds none.
 fn split_folders(root: &Path, entries: &[PathBuf]) -> DataResult<Option<[Option<PathBuf>; 3]>> {
-    let split_of = |p: &PathBuf| {
-        SPLIT_FOLDERS
-            .iter()
-            .position(|names| p.is_dir() && names.contains(&file_name(p).as_str()))
-    };
+    let split_of = |p: &PathBuf| split_named(&file_name(p)).filter(|_| p.is_dir());
     if !entries.iter().any(|p| split_of(p).is_some()) {
         return Ok(None);
     }
@@ -154,8 +158,15 @@ fn split_folders(root: &Path, entries: &[PathBuf]) -> DataResult<Option<[Option<
                 "next to train/, val/ and test/ folders: move it into one of them",
             )
         })?;
-        if splits[k].is_some() {
-            return Err(error(root, "has both val/ and validation/ folders"));
+        if let Some(first) = &splits[k] {
+            return Err(error(
+                root,
+                format!(
+                    "has two folders of one split: {}/ and {}/",
+                    file_name(first),
+                    file_name(p)
+                ),
+            ));
         }
         splits[k] = Some(p.clone());
     }

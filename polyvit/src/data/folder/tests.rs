@@ -113,6 +113,27 @@ fn split_folders_are_used_and_missing_ones_carved() {
     );
 }
 
+/// Split folders are named in any case (`Train/` and `Test/`, as data sets often ship them),
+/// not read as two classes; two folders of one split are an error naming both.
+#[test]
+fn split_folders_are_found_in_any_case() {
+    let dir = fresh("folder-splits-case");
+    for class in ["a", "b"] {
+        grey_pngs(&dir.join("Train"), class, 4, 100);
+        grey_pngs(&dir.join("TEST"), class, 2, 100);
+    }
+    let s = scan(&FolderSpec::new(&dir)).unwrap();
+    assert_eq!(s.classes, ["a", "b"]);
+    assert_eq!(s.splits.clone().map(|e| e.len()), [6, 2, 4]);
+    grey_pngs(&dir.join("train"), "a", 1, 100);
+    let err = scan(&FolderSpec::new(&dir)).unwrap_err();
+    assert!(
+        err.problem
+            .contains("two folders of one split: Train/ and train/"),
+        "{err}"
+    );
+}
+
 #[test]
 fn colour_images_take_the_majority_channels_and_the_spec_size() {
     let dir = fresh("folder-colour");
