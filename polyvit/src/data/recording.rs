@@ -70,7 +70,19 @@ impl RecordingForm {
     }
 
     /// `samples` (at `rate` Hz) in this form; `fits` is the feature window in samples at `rate`.
+    /// A recording of one level throughout (digital silence, or a constant offset such as a
+    /// microphone's DC with nothing on it) holds no sound and is made silence, which `predict`
+    /// notes as such: the high-pass would turn a constant into a click at its start, and the
+    /// levelling bring that click to −1 dBFS, to be heard as something.
     pub fn prepare(self, samples: &[f32], rate: u32, fits: usize) -> Vec<f32> {
+        let silence;
+        let samples = match samples.iter().all(|&v| v == samples[0]) {
+            true => {
+                silence = vec![0.0; samples.len()];
+                &silence
+            }
+            false => samples,
+        };
         match self {
             RecordingForm::TrimmedSpeech => {
                 at_peak(around_speech(&without_rumble(samples, rate), rate, fits))
@@ -481,5 +493,21 @@ mod tests {
             16_000,
             "no silence to cut"
         );
+    }
+
+    /// A recording of one level throughout (a constant offset with nothing on it) is made
+    /// silence in either form, not a levelled click: `predict` then notes it as silent.
+    #[test]
+    fn a_constant_level_is_prepared_as_silence() {
+        for form in [RecordingForm::TrimmedSpeech, RecordingForm::OneShot] {
+            let prepared = form.prepare(&vec![0.2; 8000], 8000, 7840);
+            assert!(
+                !prepared.is_empty() && prepared.iter().all(|&v| v == 0.0),
+                "{form:?}"
+            );
+            // Sound over an offset is still heard.
+            let offset: Vec<f32> = tone(1.0, 0.3).iter().map(|v| v + 0.2).collect();
+            assert!(form.prepare(&offset, 8000, 7840).iter().any(|&v| v != 0.0));
+        }
     }
 }

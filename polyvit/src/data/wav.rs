@@ -307,7 +307,9 @@ pub fn holds_other_coding(bytes: &[u8]) -> bool {
     while let Some(header) = bytes.get(at..at + 8) {
         let size = u32_at(header, 4, false) as usize;
         if &header[..4] == b"fmt " {
-            let body = &bytes[at + 8..];
+            // The chunk alone: a sub-format read past it (an extensible chunk cut short) would be
+            // the next chunk's bytes, taken for a coding of FFmpeg's.
+            let body = &bytes[at + 8..at.saturating_add(8).saturating_add(size).min(bytes.len())];
             let tag = match body.get(..2).map(|t| u16_at(t, 0, false)) {
                 Some(FORMAT_EXTENSIBLE) => body.get(24..26).map(|t| u16_at(t, 0, false)),
                 tag => tag,
@@ -782,8 +784,16 @@ pub(crate) mod tests {
             assert_eq!(e.origin, "bad.wav");
             assert!(e.problem.contains(want), "want {want:?}, got {e}");
         }
-        // ADPCM is another coding (for FFmpeg); the rest are damaged or unsupported WAV files.
+        // ADPCM is another coding (for FFmpeg); the rest are damaged or unsupported WAV files,
+        // an extensible `fmt ` chunk cut short before its sub-format among them (the data chunk
+        // after it was read as the sub-format).
         assert!(holds_other_coding(&adpcm));
+        let mut short = extensible(wav16(8000, &[1000; 40]));
+        short[16..20].copy_from_slice(&18u32.to_le_bytes());
+        short.drain(20 + 18..20 + 40);
+        assert!(!holds_other_coding(&short));
+        let e = parse_wav(&short, "short.wav").unwrap_err();
+        assert!(e.problem.contains("fmt chunk is 18 bytes, need 26"), "{e}");
         for bytes in [&good[..], &bits33, &float16, &no_data[..20], &not_riff] {
             assert!(!holds_other_coding(bytes));
         }
