@@ -217,27 +217,74 @@ impl Tensor {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn scatter_add(&self, axis: usize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        let at = index.index_list("scatter_add", self.shape(), axis, &self.device())?;
-        let fits = index.numel() == 0
-            || src.rank() == index.rank()
-                && src.shape().iter().zip(index.shape()).all(|(s, i)| i <= s);
+        self.scatter_add_at(
+            axis,
+            &self.scatter_add_indices(axis, index)?,
+            index.shape(),
+            src,
+        )
+    }
+
+    /// The index list [`scatter_add`](Tensor::scatter_add) makes of `index` for this tensor
+    /// (as [`gather_indices`](Tensor::gather_indices), its errors naming `scatter_add`): with
+    /// [`scatter_add_at`](Tensor::scatter_add_at) and [`gather_at`](Tensor::gather_at) a
+    /// scatter-add and its source's gradient share one upload.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[3], DType::F64);
+    /// let index = Tensor::from_f64s(&[2.0, 0.0], &[2], DType::F64)?;
+    /// let list = x.scatter_add_indices(0, &index)?;
+    /// let src = Tensor::from_f64s(&[5.0, 7.0], &[2], DType::F64)?;
+    /// assert_eq!(x.scatter_add_at(0, &list, index.shape(), &src)?.to_vec_f64()?, [7.0, 0.0, 5.0]);
+    /// assert!(x.scatter_add_indices(0, &index.add_scalar(1.0)?).is_err()); // 3 is past axis 0
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn scatter_add_indices(&self, axis: usize, index: &Tensor) -> Result<Indices> {
+        index.index_list("scatter_add", self.shape(), axis, &self.device())
+    }
+
+    /// [`scatter_add`](Tensor::scatter_add) by an index already on the device: `index` holds
+    /// one entry per position of `index_shape`, in row-major order (see
+    /// [`scatter_add_indices`](Tensor::scatter_add_indices)).
+    ///
+    /// ```
+    /// use tensor::{DType, Device, Indices, Tensor};
+    /// let x = Tensor::zeros(&[2, 2], DType::F64);
+    /// let src = Tensor::from_f64s(&[1.0, 2.0, 3.0], &[1, 3], DType::F64)?;
+    /// let index = Indices::new(&Device::Cpu, &[1, 1])?; // one per position of [1, 2]: the
+    /// // source is read as far as that, its third entry left out
+    /// assert_eq!(x.scatter_add_at(1, &index, &[1, 2], &src)?.to_vec_f64()?, [0.0, 3.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn scatter_add_at(
+        &self,
+        axis: usize,
+        index: &Indices,
+        index_shape: &[usize],
+        src: &Tensor,
+    ) -> Result<Tensor> {
+        let empty = index_shape.contains(&0);
+        let fits = empty
+            || src.rank() == index_shape.len()
+                && src.shape().iter().zip(index_shape).all(|(s, i)| i <= s);
         if !fits {
             return Err(Error::shape(
                 "scatter_add",
                 format!(
                     "an index of shape {} does not fit the source {} (same rank, no larger on \
                      any axis)",
-                    shape_str(index.shape()),
+                    shape_str(index_shape),
                     shape_str(src.shape())
                 ),
             ));
         }
         self.check_same_kind("scatter_add", src)?;
         let mut storage = self.storage().unary::<Identity>(self.layout())?;
-        if index.numel() > 0 {
-            let src = (0..src.rank())
-                .try_fold(src.clone(), |src, d| src.narrow(d, 0, index.shape()[d]))?;
-            storage.scatter_add(self.shape(), axis, &at, src.storage(), src.layout())?;
+        if !empty {
+            let src =
+                (0..src.rank()).try_fold(src.clone(), |src, d| src.narrow(d, 0, index_shape[d]))?;
+            storage.scatter_add(self.shape(), axis, index, src.storage(), src.layout())?;
         }
         Ok(Tensor::from_storage(storage, self.shape()))
     }

@@ -126,8 +126,10 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn scatter_add(&self, axis: usize, index: &Tensor, src: &Var) -> Result<Var> {
-        let value = self.value().scatter_add(axis, index, src.value())?;
-        let list = self.value().gather_indices(axis, index)?;
+        let list = self.value().scatter_add_indices(axis, index)?;
+        let value = self
+            .value()
+            .scatter_add_at(axis, &list, index.shape(), src.value())?;
         // The part of `src` the index reads (all of it, unread, when the index is empty).
         let read = index.numel() > 0;
         let src = match read {
