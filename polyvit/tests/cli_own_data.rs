@@ -1363,3 +1363,76 @@ fn pictures_for_a_glyph_task_are_brought_to_its_training_form() {
     assert!(!scored.contains("top1 1.000"), "{scored}");
     std::fs::remove_dir_all(&root).ok();
 }
+
+/// `n` WAV clips in `dir/class` of a tone of `freq` Hz lasting 0.3 s after 1.5–2 s of faint
+/// noise and before 0.5 s more (8 kHz, 16-bit): the middle second of each holds only noise.
+fn late_tones(dir: &Path, class: &str, n: usize, freq: f32) {
+    let class_dir = dir.join(class);
+    std::fs::create_dir_all(&class_dir).unwrap();
+    for i in 0..n {
+        let lead = 12_000 + 700 * i;
+        let samples: Vec<f32> = (0..lead + 2_400 + 4_000)
+            .map(|t| {
+                let hash = (t as u32 ^ i as u32).wrapping_mul(2_654_435_761) >> 8;
+                let noise = 0.002 * (hash as f32 / (1u32 << 24) as f32 - 0.5);
+                let phase = std::f32::consts::TAU * freq * t as f32 / 8000.0;
+                noise
+                    + if (lead..lead + 2_400).contains(&t) {
+                        0.5 * phase.sin()
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
+        let bytes = polyvit::data::wav::encode_wav16(8000, &samples);
+        std::fs::write(class_dir.join(format!("{i}.wav")), bytes).unwrap();
+    }
+}
+
+/// A folder task hears each recording around its loudest sound; a run that heard the middle,
+/// trained before `window` existed (its configuration without the key), is still scored on
+/// the middle, as it trained, instead of being refused as trained on other inputs.
+#[test]
+fn runs_of_recordings_heard_in_their_middle_are_scored_as_they_trained() {
+    let root = fresh("late");
+    late_tones(&root.join("late"), "low", 5, 300.0);
+    late_tones(&root.join("late"), "high", 5, 2500.0);
+    let config = root.join("middle.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "preset = \"tiny\"\n[[task]]\nname = \"late\"\nsteps = 2\nbatch_size = 4\nlr = 0.001\n\
+             [task.data]\npath = \"{}\"\nwindow = \"middle\"\n",
+            s(&root.join("late"))
+        ),
+    )
+    .unwrap();
+    let run = root.join("run");
+    succeeds(&format!(
+        "train --config {} --output {}",
+        s(&config),
+        s(&run)
+    ));
+    let path = run.join("checkpoint.safetensors");
+    let scored = succeeds(&format!("eval --checkpoint {}", s(&path)));
+    // The checkpoint as a run from before the key wrote it: no window in its configuration
+    // (and none in its task descriptions, where the middle is never written).
+    let mut checkpoint = nn::checkpoint::Checkpoint::load(&path).unwrap();
+    assert!(!checkpoint.metadata["tasks"].contains("audio_window"));
+    let config = checkpoint.metadata["config"].replace("window = \"middle\"\n", "");
+    assert_ne!(config, checkpoint.metadata["config"]);
+    checkpoint.metadata.insert("config".into(), config);
+    checkpoint.save(&path).unwrap();
+    assert_eq!(succeeds(&format!("eval --checkpoint {}", s(&path))), scored);
+
+    // Trained now, the task hears the tones: its description says so.
+    let run = root.join("loudest");
+    train_tiny("late", &root.join("late"), &run);
+    let checkpoint = nn::checkpoint::Checkpoint::load(&run.join("checkpoint.safetensors")).unwrap();
+    assert!(checkpoint.metadata["tasks"].contains("\"audio_window\":\"loudest\""));
+    assert!(!checkpoint.metadata["config"].contains("window"));
+    succeeds(&format!(
+        "eval --checkpoint {}",
+        s(&run.join("checkpoint.safetensors"))
+    ));
+}

@@ -1,20 +1,47 @@
 //! Fixed-size audio features: a waveform at any rate is resampled to the mel configuration's
-//! rate, centre-cropped or centre-padded with zeros to exactly one window of
-//! `(frames − 1) · hop + n_fft` samples, and turned into a `frames × n_mels` log-mel image;
-//! then, where a task asks for them, the recording channel taken out ([`remove_band_means`]) and
-//! the example brought to zero mean and unit variance on its own ([`normalize_example`]).
+//! rate, cut to exactly one window of `(frames − 1) · hop + n_fft` samples (where the
+//! [`AudioWindow`] says) or centre-padded with zeros to it, and turned into a `frames × n_mels`
+//! log-mel image; then, where a task asks for them, the recording channel taken out
+//! ([`remove_band_means`]) and the example brought to zero mean and unit variance on its own
+//! ([`normalize_example`]).
 
 use super::dataset::Moments;
 use super::error::{DataError, DataResult};
+use super::recording::around_loudest_sound;
 use super::resample::{resample_span, resampled_len};
 use super::spectrogram::{LogMel, MelConfig};
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
+
+/// Which window of a recording longer than the features' window the features hear.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioWindow {
+    /// The middle of the recording: the built-in tasks, whose clips were cut to their sound
+    /// when they were made, and tasks trained before the choice existed.
+    #[default]
+    Middle,
+    /// The window centred on the recording's loudest sound
+    /// ([`around_loudest_sound`]: of the sounds within 40 dB of the loudest 20 ms and 10 dB
+    /// above the noise floor, the one with the most energy), the middle when no sound stands
+    /// out (a steady sound throughout): a word recorded after a second or two of room noise is
+    /// heard, where the middle of the recording may hold none of it. Folder tasks' default.
+    Loudest,
+}
+
+impl AudioWindow {
+    /// Whether this is the middle window (the default, left out of task descriptions).
+    pub fn is_middle(&self) -> bool {
+        *self == AudioWindow::Middle
+    }
+}
 
 /// The feature extractor of the audio tasks.
 #[derive(Debug, Clone)]
 pub struct AudioFeatures {
     mel: LogMel,
     frames: usize,
+    window: AudioWindow,
 }
 
 impl AudioFeatures {
@@ -26,7 +53,18 @@ impl AudioFeatures {
         Ok(Self {
             mel: LogMel::new(mel)?,
             frames,
+            window: AudioWindow::Middle,
         })
+    }
+
+    /// The same features of the window `window` of a longer recording.
+    pub fn with_window(self, window: AudioWindow) -> Self {
+        Self { window, ..self }
+    }
+
+    /// Which window of a longer recording the features hear.
+    pub fn window(&self) -> AudioWindow {
+        self.window
     }
 
     /// Samples in one window (at the mel configuration's rate).
@@ -59,15 +97,37 @@ impl AudioFeatures {
     }
 
     /// The `frames × n_mels` log-mel features of `samples` recorded at `rate` Hz: resampled to
-    /// the feature rate and [`fit`](Self::fit) to one window. Only the window's samples are
-    /// resampled (the same numbers as resampling all, then cutting), so a long recording costs
-    /// no more than a short one.
+    /// the feature rate, cut to the [`AudioWindow`] of a longer recording, a shorter one
+    /// [`fit`](Self::fit) to one window. Only the window's samples are resampled (the same
+    /// numbers as resampling all, then cutting), so a long recording costs no more than a short
+    /// one; the loudest sound is found at the recording's own rate.
     pub fn features(&self, samples: &[f32], rate: u32) -> DataResult<Vec<f32>> {
         let to = self.sample_rate();
         let len = resampled_len(samples.len(), rate, to);
-        let kept = centred(len, self.window_samples());
+        let kept = self.kept(samples, rate, len);
         let at_rate = resample_span(samples, rate, to, kept)?;
         self.mel.compute(&self.fit(&at_rate))
+    }
+
+    /// The samples the features keep of `samples` at `rate` Hz, `len` of them once resampled:
+    /// all of a recording that fits the window, else the window [`Self::window`] names.
+    fn kept(&self, samples: &[f32], rate: u32, len: usize) -> Range<usize> {
+        let window = self.window_samples();
+        let middle = centred(len, window);
+        if self.window == AudioWindow::Middle || len <= window {
+            return middle;
+        }
+        // The window's length at the recording's rate, rounded up so that the sound found there
+        // is cut with all of the window around it.
+        let to = self.sample_rate() as u64;
+        let fits = (window as u64 * rate as u64).div_ceil(to) as usize;
+        let around = around_loudest_sound(samples, rate, fits);
+        if around.len() == samples.len() {
+            return middle;
+        }
+        let start = ((around.start as u64 * to) / rate as u64) as usize;
+        let start = start.min(len - window);
+        start..start + window
     }
 }
 
@@ -114,7 +174,7 @@ pub fn remove_band_means(x: &mut [f32], bands: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::test_util::sine;
+    use crate::data::test_util::{noise, sine};
 
     #[test]
     fn fit_centres_crops_and_pads() {
@@ -198,6 +258,80 @@ mod tests {
         remove_band_means(&mut channel, bands);
         for (a, b) in channel.iter().zip(&removed) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+
+    /// 3 s of faint noise at 16 kHz with a 0.3 s tone from `at` seconds on.
+    fn tone_in_noise(at: f64) -> Vec<f32> {
+        let rate = 16_000;
+        let mut x = noise(3 * rate, 0.001, 7);
+        let start = (at * rate as f64) as usize;
+        let tone = sine(700.0, rate as u32, (0.3 * rate as f64) as usize);
+        x.iter_mut()
+            .skip(start)
+            .zip(&tone)
+            .for_each(|(v, t)| *v += 0.5 * t);
+        x
+    }
+
+    /// The frames of a 32-band log-mel example whose loudest band is within 20 dB of the
+    /// example's loudest value (the values are natural logs of power: 20 dB is 2·ln 10).
+    fn loud_frames(x: &[f32]) -> Vec<usize> {
+        let loudest = |v: &[f32]| v.iter().copied().fold(f32::MIN, f32::max);
+        let top = loudest(x);
+        (0..x.len() / 32)
+            .filter(|&f| loudest(&x[f * 32..(f + 1) * 32]) > top - 2.0 * std::f32::consts::LN_10)
+            .collect()
+    }
+
+    /// The middle second of a recording whose sound comes after two seconds of room noise
+    /// holds none of it; the loudest window holds all of it, centred, found at the recording's
+    /// own rate and cut where the feature rate puts it (a sound at the very end moves the
+    /// window inside the recording).
+    #[test]
+    fn the_loudest_window_hears_a_sound_the_middle_misses() {
+        let middle = AudioFeatures::new(MelConfig::default(), 64).unwrap();
+        let loudest = middle.clone().with_window(AudioWindow::Loudest);
+        let top = |x: &[f32]| x.iter().copied().fold(f32::MIN, f32::max);
+        let late = tone_in_noise(2.0);
+        let (m, l) = (
+            middle.features(&late, 16_000).unwrap(),
+            loudest.features(&late, 16_000).unwrap(),
+        );
+        // The tone is 54 dB over the noise, ln(10^5.4) ≈ 12.4 between their log powers: the
+        // middle holds only noise.
+        assert!(top(&l) - top(&m) > 9.0, "{} vs {}", top(&l), top(&m));
+        let frames = loud_frames(&l);
+        let centre = (frames[0] + frames[frames.len() - 1]) as f64 / 2.0;
+        assert!((centre - 31.5).abs() <= 2.0, "tone at frames {frames:?}");
+        assert!(
+            (15..=25).contains(&frames.len()),
+            "tone at frames {frames:?}"
+        );
+        // At the very end: the window is the recording's last 0.98 s.
+        let end = tone_in_noise(2.7);
+        let l = loudest.features(&end, 16_000).unwrap();
+        let frames = loud_frames(&l);
+        assert!(*frames.last().unwrap() >= 60, "tone at frames {frames:?}");
+    }
+
+    /// Where no sound stands out, or the recording fits the window, the loudest window is the
+    /// middle, to the bit.
+    #[test]
+    fn the_loudest_window_is_the_middle_without_a_sound_or_a_longer_recording() {
+        let middle = AudioFeatures::new(MelConfig::default(), 64).unwrap();
+        let loudest = middle.clone().with_window(AudioWindow::Loudest);
+        for (x, rate) in [
+            (sine(440.0, 22_050, 3 * 22_050), 22_050),
+            (noise(3 * 8000, 0.2, 3), 8000),
+            (tone_in_noise(0.1)[..12_000].to_vec(), 16_000),
+        ] {
+            assert_eq!(
+                loudest.features(&x, rate).unwrap(),
+                middle.features(&x, rate).unwrap(),
+                "{} samples at {rate} Hz",
+                x.len()
+            );
         }
     }
 

@@ -3,6 +3,7 @@
 //! [`Split::gather`]), class-index or multi-hot targets, and fixed train / validation / test
 //! splits.
 
+use super::audio::AudioWindow;
 use super::error::{DataError, DataResult};
 use super::recording::RecordingForm;
 use super::stream::StreamedInputs;
@@ -375,6 +376,9 @@ pub struct Dataset {
     /// How the training recordings were made (the embedded speech and drum packs), so that new
     /// ones are made the same way ([`RecordingForm`]).
     pub recording_form: Option<RecordingForm>,
+    /// Which window of a recording longer than the features' window each audio example was
+    /// heard in ([`AudioWindow`]); new recordings are heard in the same.
+    pub audio_window: AudioWindow,
     /// Standardization applied to every split, fitted on the raw training inputs.
     pub standardization: Standardization,
     /// Training split.
@@ -432,6 +436,7 @@ impl Dataset {
             band_mean_removal: false,
             example_normalization: false,
             recording_form: None,
+            audio_window: AudioWindow::Middle,
             standardization,
             train,
             validation,

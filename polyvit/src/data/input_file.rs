@@ -6,8 +6,8 @@
 //! log-mel), before the task's standardization. Training on folders and `polyvit predict` read
 //! files through this one path.
 
-use super::audio::AudioFeatures;
 use super::audio::{normalize_example, remove_band_means};
+use super::audio::{AudioFeatures, AudioWindow};
 use super::audio_file::{is_audio_file, read_audio, Waveform, AUDIO_FORMATS};
 use super::dataset::Modality;
 use super::error::{DataError, DataResult};
@@ -166,6 +166,31 @@ impl InputFormat {
         self.recording_form
     }
 
+    /// The same format, hearing `window` of a recording longer than the features' window, in
+    /// training as in `predict` (unlike a [`RecordingForm`], it is how the task's own files are
+    /// read, so `--as-is` keeps it). Only audio has recordings; another window for other inputs
+    /// is an error.
+    pub fn with_audio_window(self, window: AudioWindow) -> DataResult<Self> {
+        match self.audio {
+            Some(features) => Ok(Self {
+                audio: Some(features.with_window(window)),
+                ..self
+            }),
+            None if window.is_middle() => Ok(self),
+            None => Err(DataError::new(
+                "input format",
+                format!("{} inputs are not recordings", self.modality.name()),
+            )),
+        }
+    }
+
+    /// Which window of a longer recording audio inputs hear (the middle for other inputs).
+    pub fn audio_window(&self) -> AudioWindow {
+        self.audio
+            .as_ref()
+            .map_or(AudioWindow::Middle, |f| f.window())
+    }
+
     /// The same format, with image files brought to `frame` ([`GlyphFrame::frame`]) instead of
     /// resized when it is `Some`: how tasks trained on glyphs on a plain background read new
     /// pictures. Only grey images can be framed; for other inputs this is an error.
@@ -229,7 +254,8 @@ impl InputFormat {
         self.example_normalization
     }
 
-    /// The same format reading files as they are: pictures only resized, recordings not cut.
+    /// The same format reading files as they are: pictures only resized, recordings not brought
+    /// to a [`RecordingForm`] (still heard in the task's [`AudioWindow`], as its own files were).
     pub fn as_is(self) -> Self {
         Self {
             glyph_frame: None,
@@ -489,7 +515,10 @@ mod tests {
         let one_shot = (plain.clone())
             .with_recording_form(Some(RecordingForm::OneShot))
             .unwrap();
-        let formats = [&speech, &plain, &one_shot, &speech];
+        let loudest = (plain.clone())
+            .with_audio_window(AudioWindow::Loudest)
+            .unwrap();
+        let formats = [&speech, &plain, &one_shot, &loudest, &speech];
         let each = InputFormat::load_each(&path, &formats);
         assert_eq!(each.len(), formats.len());
         for (format, input) in formats.iter().zip(each) {
@@ -499,6 +528,19 @@ mod tests {
         for input in InputFormat::load_each(&missing, &formats) {
             assert!(input.unwrap_err().origin.ends_with("not-recorded.wav"));
         }
+    }
+
+    /// Only recordings have a window to hear (the middle, the default, is no choice).
+    #[test]
+    fn only_recordings_take_a_window() {
+        let image = InputFormat::new(Modality::Image, &[1, 4, 4], Fit::Resize).unwrap();
+        let refused = image.clone().with_audio_window(AudioWindow::Loudest);
+        assert!(refused
+            .unwrap_err()
+            .problem
+            .contains("image inputs are not recordings"));
+        let kept = image.with_audio_window(AudioWindow::Middle).unwrap();
+        assert_eq!(kept.audio_window(), AudioWindow::Middle);
     }
 
     /// Made a one-shot, a quiet hit recorded at 16 kHz after half a second of near-silence reads

@@ -45,6 +45,7 @@
 
 use super::biquad::{Biquad, BiquadKind, BUTTERWORTH_Q};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// How a task's training recordings were made (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,21 +182,29 @@ pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
 
 /// The `fits` samples of a recording longer than that centred on its speech, moved inside the
 /// recording where the speech is near an end: the word with the recording's own background
-/// around it, as the training copies have noise around theirs. The speech is the loud sound
-/// with the most energy (runs of loud windows, joined across pauses shorter than 0.3 s): the
-/// click of the key that started or stopped a recording is as loud as the word but a hundredth
-/// as long. A recording that fits, or has no window 10 dB above its floor, is returned whole.
+/// around it, as the training copies have noise around theirs ([`around_loudest_sound`]).
 pub fn around_speech(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
+    &samples[around_loudest_sound(samples, rate, fits)]
+}
+
+/// Where the `fits` samples centred on the loudest sound of a recording longer than that lie,
+/// moved inside the recording where the sound is near an end. The loudest sound is the loud
+/// sound with the most energy (runs of loud windows, joined across pauses shorter than 0.3 s):
+/// the click of the key that started or stopped a recording is as loud as a word but a
+/// hundredth as long. A recording that fits, or has no window 10 dB above its floor (silence,
+/// or a steady sound throughout), is kept whole (`0..len`).
+pub fn around_loudest_sound(samples: &[f32], rate: u32, fits: usize) -> Range<usize> {
+    let whole = 0..samples.len();
     let Some(loud) = LoudWindows::of(samples, rate, fits) else {
-        return samples;
+        return whole;
     };
     let Some((first, last)) = loud.most_energetic_sound() else {
-        return samples;
+        return whole;
     };
-    let speech = loud.span(first, last);
-    let centre = (speech.start + speech.end) / 2;
+    let sound = loud.span(first, last);
+    let centre = (sound.start + sound.end) / 2;
     let start = centre.saturating_sub(fits / 2).min(samples.len() - fits);
-    &samples[start..start + fits]
+    start..start + fits
 }
 
 /// A recording's power in short windows, and the power above which a window is loud: within
@@ -249,7 +258,7 @@ impl LoudWindows {
     }
 
     /// The samples from window `first` to the end of window `last`.
-    fn span(&self, first: usize, last: usize) -> std::ops::Range<usize> {
+    fn span(&self, first: usize, last: usize) -> Range<usize> {
         self.starts[first]..self.starts[last] + self.window
     }
 
@@ -292,12 +301,7 @@ mod tests {
 
     /// Uniform noise of peak `level` (deterministic), `seconds` long at 8 kHz.
     fn noise(seconds: f64, level: f32, seed: u32) -> Vec<f32> {
-        (0..(seconds * 8000.0) as u32)
-            .map(|i| {
-                let h = (i.wrapping_mul(2_654_435_761) ^ seed).wrapping_mul(2_246_822_519);
-                2.0 * level * ((h >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
-            })
-            .collect()
+        crate::data::test_util::noise((seconds * 8000.0) as usize, level, seed)
     }
 
     /// Where `part` starts and ends in `whole`, in samples.

@@ -3,6 +3,7 @@
 //! Stored in the checkpoint's metadata (as JSON under [`TASKS_KEY`]), so `polyvit predict` needs
 //! neither the training data nor the embedded suite.
 
+use super::audio::AudioWindow;
 use super::dataset::{Dataset, Labels, Modality, Split, Standardization};
 use super::error::{DataError, DataResult};
 use super::glyph::GlyphFrame;
@@ -39,6 +40,10 @@ pub struct TaskInfo {
     /// before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_form: Option<RecordingForm>,
+    /// Which window of a longer recording an audio task hears (see [`Dataset::audio_window`];
+    /// written only when not the middle, which checkpoints from before it existed heard).
+    #[serde(default, skip_serializing_if = "AudioWindow::is_middle")]
+    pub audio_window: AudioWindow,
     /// For grey images: what the training images share when they are glyphs on a plain
     /// background (MNIST's digits, Fashion-MNIST's items), so that new pictures are brought to
     /// that form first (see [`GlyphFrame`]); absent for other tasks and in checkpoints from
@@ -71,6 +76,7 @@ impl TaskInfo {
             band_mean_removal: dataset.band_mean_removal,
             example_normalization: dataset.example_normalization,
             recording_form: dataset.recording_form,
+            audio_window: dataset.audio_window,
             glyph_frame: glyph_frame_of(dataset)?,
             labels: Some(labels_fingerprint(dataset)),
             standardization: dataset.standardization,
@@ -87,6 +93,7 @@ impl TaskInfo {
             .with_band_mean_removal(self.band_mean_removal)?
             .with_example_normalization(self.example_normalization)
             .with_recording_form(self.recording_form)?
+            .with_audio_window(self.audio_window)?
             .with_glyph_frame(self.glyph_frame.filter(GlyphFrame::prepared))
     }
 
@@ -120,6 +127,9 @@ impl TaskInfo {
                     "the inputs' mean and spread (files added, removed or changed)".to_string()
                 }
                 "glyph_frame" => "the form of its pictures' glyphs (pictures changed)".to_string(),
+                "audio_window" => "which second of a longer recording it hears (`window` in its \
+                                   [task.data]; runs from before the key heard the middle)"
+                    .to_string(),
                 other => format!("its {}", other.replace('_', " ")),
             })
             .collect();
@@ -143,7 +153,7 @@ impl TaskInfo {
             Ok(serde_json::Value::Object(fields)) => Some(fields),
             _ => None,
         };
-        let (Some(then), Some(now)) = (fields(self), fields(rebuilt)) else {
+        let (Some(mut then), Some(mut now)) = (fields(self), fields(rebuilt)) else {
             // Not reached (a derived struct serializes to an object); still an answer.
             let whole = || serde_json::Value::String("the task description".into());
             return match self != rebuilt {
@@ -151,6 +161,15 @@ impl TaskInfo {
                 false => Vec::new(),
             };
         };
+        // The middle window is left out of a description (so those written before the window
+        // existed read as what they heard), but it decides the inputs: compared on both sides.
+        for (fields, window) in [
+            (&mut then, self.audio_window),
+            (&mut now, rebuilt.audio_window),
+        ] {
+            let window = serde_json::to_value(window).unwrap_or(serde_json::Value::Null);
+            fields.entry("audio_window").or_insert(window);
+        }
         then.into_iter()
             .filter(|(key, value)| now.get(key) != Some(value))
             .map(|(key, value)| {
@@ -188,6 +207,7 @@ impl TaskInfo {
         dataset.band_mean_removal = self.band_mean_removal;
         dataset.example_normalization = self.example_normalization;
         dataset.recording_form = self.recording_form;
+        dataset.audio_window = self.audio_window;
         dataset
     }
 }
@@ -277,6 +297,7 @@ mod tests {
             band_mean_removal: false,
             example_normalization: false,
             recording_form: None,
+            audio_window: AudioWindow::Middle,
             glyph_frame: None,
             labels: None,
             standardization: Standardization {
@@ -332,11 +353,42 @@ mod tests {
                  shape: [1,2,2] in the checkpoint, [1,4,4] now"
             )
         );
+        // The middle window, left out of the description, still differs from another.
+        let heard = |audio_window| TaskInfo {
+            modality: Modality::Audio,
+            shape: vec![1, 4, 32],
+            audio_window,
+            ..info.clone()
+        };
+        let (middle, loudest) = (heard(AudioWindow::Middle), heard(AudioWindow::Loudest));
+        assert!(!tasks_to_metadata(std::slice::from_ref(&middle)).contains("audio_window"));
+        for (then, now, want) in [
+            (
+                &middle,
+                &loudest,
+                "\"middle\" in the checkpoint, \"loudest\" now",
+            ),
+            (
+                &loudest,
+                &middle,
+                "\"loudest\" in the checkpoint, \"middle\" now",
+            ),
+        ] {
+            let difference = then.difference(now).unwrap();
+            assert_eq!(difference, format!("audio_window: {want}"));
+            let words = then.difference_in_words(now).unwrap();
+            assert!(
+                words.starts_with("which second of a longer recording"),
+                "{words}"
+            );
+        }
+        assert_eq!(middle.difference(&middle.clone()), None);
     }
 
     /// A speech task's settings (per-example normalization, band means removed, recordings
-    /// trimmed) reach the input format; descriptions written before the keys existed read as
-    /// none of them.
+    /// trimmed, the loudest window) reach the input format; descriptions written before the
+    /// keys existed read as none of them (the middle window), and a middle window is not
+    /// written.
     #[test]
     fn speech_settings_reach_the_input_format_and_default_to_off() {
         let info = TaskInfo {
@@ -347,6 +399,7 @@ mod tests {
             band_mean_removal: true,
             example_normalization: true,
             recording_form: Some(RecordingForm::TrimmedSpeech),
+            audio_window: AudioWindow::Loudest,
             glyph_frame: None,
             labels: None,
             standardization: Standardization {
@@ -359,24 +412,34 @@ mod tests {
         let format = info.input_format().unwrap();
         assert!(format.normalizes_each_example() && format.removes_band_means());
         assert_eq!(format.recording_form(), Some(RecordingForm::TrimmedSpeech));
+        assert_eq!(format.audio_window(), AudioWindow::Loudest);
         let d = info.dataset_testing(Split::empty(false));
         let again = TaskInfo::of(&d, Fit::default()).unwrap();
         assert!(again.example_normalization && again.band_mean_removal);
         assert_eq!(again.recording_form, Some(RecordingForm::TrimmedSpeech));
+        assert_eq!(again.audio_window, AudioWindow::Loudest);
         let mut text = tasks_to_metadata(std::slice::from_ref(&info));
-        assert!(
-            text.contains("\"recording_form\":\"trimmed_speech\""),
-            "{text}"
-        );
+        for written in [
+            "\"recording_form\":\"trimmed_speech\",",
+            "\"audio_window\":\"loudest\",",
+        ] {
+            assert!(text.contains(written), "{text}");
+        }
         text = text.replace("\"example_normalization\":true,", "");
         text = text.replace("\"band_mean_removal\":true,", "");
         text = text.replace("\"recording_form\":\"trimmed_speech\",", "");
+        text = text.replace("\"audio_window\":\"loudest\",", "");
         let old = &tasks_from_metadata(&text, "old").unwrap()[0];
         assert!(!old.example_normalization && !old.band_mean_removal);
-        assert_eq!(old.recording_form, None);
+        assert_eq!(
+            (old.recording_form, old.audio_window),
+            (None, AudioWindow::Middle)
+        );
         let format = old.input_format().unwrap();
         assert!(!format.normalizes_each_example() && !format.removes_band_means());
         assert_eq!(format.recording_form(), None);
+        assert_eq!(format.audio_window(), AudioWindow::Middle);
+        assert!(!tasks_to_metadata(std::slice::from_ref(old)).contains("audio_window"));
     }
 
     /// A grey task whose training images are glyphs on a plain background records their form,

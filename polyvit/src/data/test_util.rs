@@ -18,6 +18,17 @@ pub fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
         .collect()
 }
 
+/// `n` samples of white noise spread evenly over `[−level, level)`, drawn by a hash of each
+/// index with `seed` (the same samples every run).
+pub fn noise(n: usize, level: f32, seed: u32) -> Vec<f32> {
+    (0..n as u32)
+        .map(|i| {
+            let h = (i.wrapping_mul(2_654_435_761) ^ seed).wrapping_mul(2_246_822_519);
+            2.0 * level * ((h >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
+        })
+        .collect()
+}
+
 /// Writes the file `path` with `ffmpeg -v error -y ARGS... PATH` (tests of the `ffmpeg`
 /// feature, which make their media files with the program they read them with).
 #[cfg(feature = "ffmpeg")]

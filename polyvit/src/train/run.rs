@@ -13,6 +13,7 @@ use super::evaluate::{diverged_score, score, TaskScore};
 use super::loss::LossKind;
 use super::micro_batch::{TaskGradients, TaskPass};
 use super::sampler::plan;
+use crate::data::audio::AudioWindow;
 use crate::data::task_info::{tasks_from_metadata, tasks_to_metadata, TaskInfo, TASKS_KEY};
 use crate::data::{DataError, Dataset, Modality};
 use crate::model::{PolyVit, TaskSpec, TokenizerSpec};
@@ -669,13 +670,32 @@ impl Run {
         &self.task_infos
     }
 
-    /// The configuration stored in a checkpoint.
+    /// The configuration stored in a checkpoint. An audio folder task that leaves its `window`
+    /// unset heard what the version that trained it chose: the middle of each recording before
+    /// the key existed, its loudest sound since. Its description in the checkpoint says which,
+    /// and where it says the middle the configuration is given `window = "middle"`, so that the
+    /// run is resumed and scored on the inputs it trained on.
     pub fn config_in_checkpoint(checkpoint: &Checkpoint) -> Result<TrainConfig, RunError> {
         let text = checkpoint.metadata.get("config").ok_or_else(|| {
             RunError::Refused("the checkpoint holds no training configuration".into())
         })?;
-        TrainConfig::from_toml_str(text)
-            .map_err(|e| RunError::Refused(format!("the checkpoint's configuration: {e}")))
+        let mut config = TrainConfig::from_toml_str(text)
+            .map_err(|e| RunError::Refused(format!("the checkpoint's configuration: {e}")))?;
+        // Descriptions that do not parse are refused, naming the file, where they are read for
+        // what they describe (`changed_inputs`, `Trained::load`).
+        let described = (checkpoint.metadata.get(TASKS_KEY))
+            .and_then(|text| tasks_from_metadata(text, "the checkpoint").ok());
+        if let Some(described) = described {
+            for task in &mut config.tasks {
+                let info = described.iter().find(|info| info.name == task.name);
+                if let (Some(data), Some(info)) = (task.data.as_mut(), info) {
+                    if info.modality == Modality::Audio && data.window.is_none() {
+                        data.window = info.audio_window.is_middle().then_some(AudioWindow::Middle);
+                    }
+                }
+            }
+        }
+        Ok(config)
     }
 
     /// Refuses to resume when a task's inputs, as this build makes them, differ from the ones

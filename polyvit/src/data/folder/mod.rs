@@ -26,6 +26,7 @@ pub use labels::label_file;
 pub use scan::{labelled_folder, scan, split_named, Example, Scan};
 pub use spec::FolderSpec;
 
+use super::audio::AudioWindow;
 use super::dataset::{Dataset, Labels, Modality, Moments, Split};
 use super::error::{DataError, DataResult, Problems};
 use super::image_file::{colour_channels, Fit};
@@ -101,6 +102,9 @@ fn input_shape(scan: &Scan, spec: &FolderSpec, like: Option<&[usize]>) -> DataRe
                 .or(like.map(|s| s[1]))
                 .unwrap_or(DEFAULT_AUDIO_FRAMES);
             vec![1, frames, MelConfig::default().n_mels]
+        }
+        Modality::Image | Modality::Video if spec.window.is_some() => {
+            return refuse("window is for audio; images and video take size, channels and fit");
         }
         Modality::Image => {
             if spec.frames.is_some() {
@@ -225,7 +229,12 @@ pub fn plan_folder_task<'a>(
     let lender = others.iter().find(|d| d.modality == scan.modality);
     let like = lender.map(|d| d.shape.as_slice());
     let shape = input_shape(&scan, spec, like)?;
+    let window = match scan.modality {
+        Modality::Audio => spec.window.unwrap_or(AudioWindow::Loudest),
+        Modality::Image | Modality::Video => AudioWindow::Middle,
+    };
     let format = InputFormat::new(scan.modality, &shape, spec.fit)
+        .and_then(|format| format.with_audio_window(window))
         .map_err(|e| DataError::new(&origin, e.problem))?;
     let channels = match scan.modality {
         Modality::Image => Some(shape[0]),
@@ -320,14 +329,16 @@ impl PlannedFolderTask<'_> {
         };
         let [train, validation, test] = passes.map(split);
         let splits = [train?, validation?, test?];
-        Ok(Dataset::new(
+        let mut dataset = Dataset::new(
             name,
             scan.modality,
             shape,
             scan.classes,
             standardization,
             splits,
-        ))
+        );
+        dataset.audio_window = format.audio_window();
+        Ok(dataset)
     }
 }
 

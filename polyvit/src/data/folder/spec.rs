@@ -1,6 +1,7 @@
 //! The configuration of a task read from a folder: where it is and how its files become inputs.
 
 use super::cache::Cache;
+use crate::data::audio::AudioWindow;
 use crate::data::image_file::Fit;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -40,6 +41,10 @@ pub struct FolderSpec {
     /// How images of another aspect ratio are brought to size: `resize` or `crop`.
     #[serde(default)]
     pub fit: Fit,
+    /// Which second of a longer recording an audio task hears: `loudest` (the default: the
+    /// window around its loudest sound) or `middle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<AudioWindow>,
     /// Share of each class carved out for validation when there is no `val/` folder.
     #[serde(default = "default_validation_fraction")]
     pub validation_fraction: f64,
@@ -79,6 +84,7 @@ impl FolderSpec {
             channels: None,
             frames: None,
             fit: Fit::default(),
+            window: None,
             validation_fraction: default_validation_fraction(),
             test_fraction: default_test_fraction(),
             split_seed: 0,
@@ -184,6 +190,14 @@ mod tests {
         assert_eq!(spec.cache, Cache::Stream);
         let err = toml::from_str::<FolderSpec>("path = \"d\"\ncache = \"disk\"\n").unwrap_err();
         assert!(err.to_string().contains("unknown variant `disk`"), "{err}");
+        let spec: FolderSpec = toml::from_str("path = \"d\"\nwindow = \"middle\"\n").unwrap();
+        assert_eq!(spec.window, Some(AudioWindow::Middle));
+        let err = toml::from_str::<FolderSpec>("path = \"d\"\nwindow = \"first\"\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown variant `first`, expected `middle` or `loudest`"),
+            "{err}"
+        );
         for sizes in ["[28, 28, 3]", "[28]", "[]"] {
             let text = format!("path = \"d\"\nsize = {sizes}\n");
             let err = toml::from_str::<FolderSpec>(&text).unwrap_err();

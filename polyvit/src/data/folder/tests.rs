@@ -2,6 +2,8 @@
 //! error with its message.
 
 use super::*;
+use crate::data::audio::AudioWindow;
+use crate::data::task_info::TaskInfo;
 use crate::data::test_util::temp_path;
 use crate::data::wav::tests::wav16;
 use image::{GrayImage, Luma, Rgb, RgbImage};
@@ -220,6 +222,90 @@ fn wav_and_clip_folders_are_audio_and_video_tasks() {
         (d.modality, d.shape.as_slice()),
         (Modality::Video, &[8, 1, 32, 32][..])
     );
+}
+
+/// A folder of a low and a high tone, each 0.3 s long after 1.5–1.9 s of faint noise and
+/// before 0.5 s more: the middle second of each file holds only noise.
+fn late_tones(name: &str) -> PathBuf {
+    let dir = fresh(name);
+    for (class, freq) in [("low", 300.0), ("high", 2000.0)] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..5 {
+            let lead = 12_000 + 800 * i;
+            let mut x = crate::data::test_util::noise(lead + 2_400 + 4_000, 0.001, i as u32);
+            let tone = crate::data::test_util::sine(freq, 8000, 2_400);
+            x[lead..lead + 2_400]
+                .iter_mut()
+                .zip(&tone)
+                .for_each(|(v, t)| *v += 0.5 * t);
+            let pcm: Vec<i16> = x.iter().map(|&v| (v * 32767.0) as i16).collect();
+            std::fs::write(dir.join(class).join(format!("{i}.wav")), wav16(8000, &pcm)).unwrap();
+        }
+    }
+    dir
+}
+
+/// The mel band loudest in the middle frame of each training example of `d`, by class.
+fn middle_bands(d: &Dataset) -> Vec<(usize, usize)> {
+    let Labels::Class(classes) = &d.train.labels else {
+        panic!("one class each")
+    };
+    let (frames, bands) = (d.shape[1], d.shape[2]);
+    (0..d.train.len())
+        .map(|i| {
+            let x = d.train.example(i).unwrap();
+            let frame = &x[frames / 2 * bands..(frames / 2 + 1) * bands];
+            let band = (0..bands).max_by(|&a, &b| frame[a].total_cmp(&frame[b]));
+            (classes[i], band.unwrap())
+        })
+        .collect()
+}
+
+/// A folder task hears each recording around its loudest sound, not in its middle, unless its
+/// spec says `window = "middle"`; the task description carries the window to `predict`.
+#[test]
+fn an_audio_folder_task_hears_each_file_around_its_loudest_sound() {
+    let dir = late_tones("folder-late-tones");
+    let d = build(&FolderSpec::new(&dir)).unwrap();
+    assert_eq!(d.audio_window, AudioWindow::Loudest);
+    assert_eq!(d.class_names, ["high", "low"]);
+    let bands = middle_bands(&d);
+    // Class 0 is "high" (2 kHz: band 20 or above of 32 up to 4 kHz), class 1 "low" (300 Hz).
+    assert!(
+        bands
+            .iter()
+            .all(|&(c, b)| if c == 0 { b >= 20 } else { b <= 6 }),
+        "{bands:?}"
+    );
+    let info = TaskInfo::of(&d, Fit::default()).unwrap();
+    assert_eq!(
+        info.input_format().unwrap().audio_window(),
+        AudioWindow::Loudest
+    );
+    assert_eq!(
+        info.file_format(true).unwrap().audio_window(),
+        AudioWindow::Loudest
+    );
+
+    let mut middle = FolderSpec::new(&dir);
+    middle.window = Some(AudioWindow::Middle);
+    let d = build(&middle).unwrap();
+    assert_eq!(d.audio_window, AudioWindow::Middle);
+    let bands = middle_bands(&d);
+    assert!(
+        !bands
+            .iter()
+            .all(|&(c, b)| if c == 0 { b >= 20 } else { b <= 6 }),
+        "the middle of the files holds the tones: {bands:?}"
+    );
+
+    // Only sound has a window.
+    let images = fresh("folder-window-images");
+    grey_pngs(&images, "a", 3, 10);
+    grey_pngs(&images, "b", 3, 200);
+    let mut spec = FolderSpec::new(&images);
+    spec.window = Some(AudioWindow::Loudest);
+    assert!(error_of(&spec).problem.contains("window is for audio"));
 }
 
 #[test]
