@@ -10,7 +10,7 @@
 //! (every size, header field and sample byte-swapped; SoX writes it, and old Mac and Sun
 //! tools did).
 
-use super::audio_file::{mix_down, Waveform};
+use super::audio_file::{mix_down, too_long, Waveform, MAX_SAMPLES};
 use super::error::{read_file, DataError, DataResult};
 use std::path::Path;
 
@@ -204,8 +204,14 @@ const STREAMED_DATA_SIZES: [u32; 3] = [u32::MAX, 0x7FFF_F000, 0x8000_0000];
 /// N-bit signed values / 2^(N-1), 8-bit values (v - 128) / 128, float samples as they are,
 /// A-law and mu-law bytes expanded to their 16-bit linear value (ITU-T G.711) / 32768. A chunk
 /// cut short is an error, unless both the format and the samples are already read: then it is
-/// bytes after the recording, which players ignore too.
+/// bytes after the recording, which players ignore too. More than [`MAX_SAMPLES`] frames is an
+/// error, raised before they are decoded (4 bytes each, whatever their width).
 pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
+    parse_wav_of_at_most(bytes, origin, MAX_SAMPLES)
+}
+
+/// [`parse_wav`], refusing more than `max_samples` frames.
+fn parse_wav_of_at_most(bytes: &[u8], origin: &str, max_samples: usize) -> DataResult<Waveform> {
     let err = |p: String| DataError::new(origin, p);
     if bytes.len() < 12 {
         return Err(err(format!(
@@ -291,6 +297,9 @@ pub fn parse_wav(bytes: &[u8], origin: &str) -> DataResult<Waveform> {
     }
     let format = format.ok_or_else(|| err("WAV file has no fmt chunk".into()))?;
     let data = data.ok_or_else(|| err("WAV file has no data chunk".into()))?;
+    if data.len() / (format.channels as usize * format.width) > max_samples {
+        return Err(err(too_long(max_samples, format.sample_rate)));
+    }
     Ok(Waveform {
         sample_rate: format.sample_rate,
         channels: format.channels,
@@ -797,5 +806,27 @@ pub(crate) mod tests {
         for bytes in [&good[..], &bits33, &float16, &no_data[..20], &not_riff] {
             assert!(!holds_other_coding(bytes));
         }
+    }
+
+    /// More frames than the limit are refused before they are decoded, naming the limit and
+    /// the rate; as many as the limit are read.
+    #[test]
+    fn more_frames_than_the_limit_are_refused_before_decoding() {
+        let stereo = wav_bytes(2, 8000, 16, &[0; 4 * 5]);
+        assert_eq!(
+            parse_wav_of_at_most(&stereo, "five.wav", 5)
+                .unwrap()
+                .samples
+                .len(),
+            5
+        );
+        let e = parse_wav_of_at_most(&stereo, "five.wav", 4).unwrap_err();
+        assert_eq!(e.origin, "five.wav");
+        assert!(
+            e.problem
+                .starts_with("longer than the 4 samples read from one recording")
+                && e.problem.contains("8000 Hz"),
+            "{e}"
+        );
     }
 }
