@@ -553,8 +553,8 @@ fn image_audio_and_video_folders_co_train_and_predict() {
     ));
     let notes = String::from_utf8_lossy(&out.stderr);
     assert!(
-        notes.contains("note: 4 folder(s) of frames were read as pictures")
-            && notes.contains("--task clips reads each as one clip"),
+        notes.contains("note: the pictures in 4 folder(s) were each read as one picture")
+            && notes.contains("a clip's frames, --task clips reads it as one clip"),
         "{notes}"
     );
     // One task picked out of a mixed folder: the other modalities' files met while walking are

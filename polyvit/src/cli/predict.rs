@@ -490,8 +490,9 @@ fn print_skipped(inputs: &Inputs, video_task: Option<&str>) {
     }
     if let (Some(first), Some(video)) = (inputs.frame_folders.first(), video_task) {
         errln!(
-            "note: {} folder(s) of frames were read as pictures, for the image tasks (the first: \
-             {}); --task {video} reads each as one clip",
+            "note: the pictures in {} folder(s) were each read as one picture, for the image \
+             tasks (the first folder: {}); where a folder holds a clip's frames, --task {video} \
+             reads it as one clip",
             inputs.frame_folders.len(),
             first.display(),
         );
