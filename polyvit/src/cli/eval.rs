@@ -35,7 +35,8 @@ pub struct EvalArgs {
     /// moved since training; its files must still be the ones the task trained on.
     #[arg(long = "task-dir", value_name = "NAME=DIR", conflicts_with = "data")]
     task_dirs: Vec<String>,
-    /// With --data: read files as they are (pictures only resized, recordings not cut), even for
+    /// With --data: read files as they are (pictures only resized, recordings not brought to the
+    /// speech or drum form; a folder task's recordings are still heard in its window), even for
     /// a task whose training data was made in a form (by default they are brought to it first).
     #[arg(long, requires = "data")]
     as_is: bool,

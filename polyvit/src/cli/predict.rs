@@ -36,8 +36,9 @@ pub struct PredictArgs {
     /// Where to compute: cpu, opencl or opencl:N.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Read files as they are (pictures only resized, recordings not cut), even for a task whose
-    /// training data was made in a form: glyphs on a plain background, trimmed speech, drum
+    /// Read files as they are (pictures only resized, recordings not brought to the speech or
+    /// drum form; a folder task's recordings are still heard in its window), even for a task
+    /// whose training data was made in a form: glyphs on a plain background, trimmed speech, drum
     /// one-shots (by default new files are brought to that form first).
     #[arg(long)]
     as_is: bool,

@@ -21,7 +21,7 @@ pub enum AudioWindow {
     /// when they were made, and tasks trained before the choice existed.
     #[default]
     Middle,
-    /// The window centred on the recording's loudest sound
+    /// The window centred on the energy of the recording's strongest sound
     /// ([`around_loudest_sound`]: of the sounds within 40 dB of the loudest 20 ms and 10 dB
     /// above the noise floor, the one with the most energy), the middle when no sound stands
     /// out (a steady sound throughout): a word recorded after a second or two of room noise is
@@ -100,7 +100,7 @@ impl AudioFeatures {
     /// the feature rate, cut to the [`AudioWindow`] of a longer recording, a shorter one
     /// [`fit`](Self::fit) to one window. Only the window's samples are resampled (the same
     /// numbers as resampling all, then cutting), so a long recording costs no more than a short
-    /// one; the loudest sound is found at the recording's own rate.
+    /// one; the strongest sound is found at the recording's own rate.
     pub fn features(&self, samples: &[f32], rate: u32) -> DataResult<Vec<f32>> {
         let to = self.sample_rate();
         let len = resampled_len(samples.len(), rate, to);

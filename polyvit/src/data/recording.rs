@@ -169,7 +169,7 @@ const LONGEST_PAUSE_S: f64 = 0.3;
 /// that fits, or has no window 10 dB above its floor (all zeros, or a steady sound
 /// throughout), is returned whole.
 pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
-    let Some(loud) = LoudWindows::of(samples, rate, fits) else {
+    let Some(loud) = LoudWindows::of(samples, rate, fits, 0.0) else {
         return samples;
     };
     let first = loud.power.iter().position(|&p| p >= loud.threshold);
@@ -182,28 +182,47 @@ pub fn trim_silence(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
 
 /// The `fits` samples of a recording longer than that centred on its speech, moved inside the
 /// recording where the speech is near an end: the word with the recording's own background
-/// around it, as the training copies have noise around theirs ([`around_loudest_sound`]).
+/// around it, as the training copies have noise around theirs. The speech is the loud sound
+/// with the most energy (runs of loud windows, joined across pauses shorter than 0.3 s): the
+/// click of the key that started or stopped a recording is as loud as the word but a hundredth
+/// as long. The window is centred on the middle of the sound's span, as the training clips,
+/// trimmed to their speech, were centred. A recording that fits, or has no window 10 dB above
+/// its floor, is returned whole.
 pub fn around_speech(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
-    &samples[around_loudest_sound(samples, rate, fits)]
+    let Some(loud) = LoudWindows::of(samples, rate, fits, 0.0) else {
+        return samples;
+    };
+    let Some((first, last)) = loud.most_energetic_sound() else {
+        return samples;
+    };
+    let speech = loud.span(first, last);
+    &samples[window_at(samples.len(), fits, (speech.start + speech.end) / 2)]
 }
 
-/// Where the `fits` samples centred on the loudest sound of a recording longer than that lie,
-/// moved inside the recording where the sound is near an end. The loudest sound is the loud
-/// sound with the most energy (runs of loud windows, joined across pauses shorter than 0.3 s):
-/// the click of the key that started or stopped a recording is as loud as a word but a
-/// hundredth as long. A recording that fits, or has no window 10 dB above its floor (silence,
-/// or a steady sound throughout), is kept whole (`0..len`).
+/// Where the `fits` samples centred on the strongest sound of a recording longer than that lie,
+/// moved inside the recording where the sound is near an end: of the loud sounds (runs of loud
+/// windows joined across pauses shorter than 0.3 s, as for speech), the one with the most
+/// energy, the window centred on that energy (so a quieter stretch joined to it, such as noise
+/// just before a word, does not pull the window off the word, as the middle of its span would).
+/// The power is measured around the recording's mean, so that a constant offset (a cheap
+/// microphone's) does not hide a sound. A recording that fits, or has no window 10 dB above its
+/// floor (silence, or a steady sound throughout), is kept whole (`0..len`).
 pub fn around_loudest_sound(samples: &[f32], rate: u32, fits: usize) -> Range<usize> {
     let whole = 0..samples.len();
-    let Some(loud) = LoudWindows::of(samples, rate, fits) else {
+    let mean = samples.iter().map(|&v| v as f64).sum::<f64>() / samples.len().max(1) as f64;
+    let Some(loud) = LoudWindows::of(samples, rate, fits, mean) else {
         return whole;
     };
     let Some((first, last)) = loud.most_energetic_sound() else {
         return whole;
     };
-    let sound = loud.span(first, last);
-    let centre = (sound.start + sound.end) / 2;
-    let start = centre.saturating_sub(fits / 2).min(samples.len() - fits);
+    window_at(samples.len(), fits, loud.centre_of_energy(first, last))
+}
+
+/// The `fits` of `len` samples centred on `centre`, moved inside them near an end
+/// (`fits ≤ len`).
+fn window_at(len: usize, fits: usize, centre: usize) -> Range<usize> {
+    let start = centre.saturating_sub(fits / 2).min(len - fits);
     start..start + fits
 }
 
@@ -213,7 +232,7 @@ pub fn around_loudest_sound(samples: &[f32], rate: u32, fits: usize) -> Range<us
 struct LoudWindows {
     /// The first sample of each window.
     starts: Vec<usize>,
-    /// Each window's mean square.
+    /// Each window's mean square around the level it was measured from.
     power: Vec<f64>,
     threshold: f64,
     /// The window's length in samples.
@@ -221,9 +240,10 @@ struct LoudWindows {
 }
 
 impl LoudWindows {
-    /// The windows of a recording of more than `fits` samples (at `rate` Hz); `None` for one
-    /// that fits, or has no window 10 dB above its floor.
-    fn of(samples: &[f32], rate: u32, fits: usize) -> Option<LoudWindows> {
+    /// The windows of a recording of more than `fits` samples (at `rate` Hz), their power
+    /// measured around `level` (0 for a recording whose constant offset was filtered out);
+    /// `None` for one that fits, or has no window 10 dB above its floor.
+    fn of(samples: &[f32], rate: u32, fits: usize, level: f64) -> Option<LoudWindows> {
         let window = ((WINDOW_S * rate as f64).round() as usize).max(1);
         let hop = ((HOP_S * rate as f64).round() as usize).max(1);
         if samples.len() <= fits.max(window) {
@@ -234,7 +254,8 @@ impl LoudWindows {
             .iter()
             .map(|&s| {
                 let w = &samples[s..s + window];
-                w.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / window as f64
+                let square = |v: f32| (v as f64 - level) * (v as f64 - level);
+                w.iter().map(|&v| square(v)).sum::<f64>() / window as f64
             })
             .collect();
         let mut sorted = power.clone();
@@ -255,6 +276,17 @@ impl LoudWindows {
             threshold,
             window,
         })
+    }
+
+    /// The sample at the centre of the energy of windows `first` to `last` (each window's power
+    /// at its middle sample).
+    fn centre_of_energy(&self, first: usize, last: usize) -> usize {
+        let windows = first..=last;
+        let energy: f64 = self.power[windows.clone()].iter().sum();
+        let moment: f64 = windows
+            .map(|i| self.power[i] * (self.starts[i] + self.window / 2) as f64)
+            .sum();
+        (moment / energy).round() as usize
     }
 
     /// The samples from window `first` to the end of window `last`.
@@ -359,6 +391,49 @@ mod tests {
         );
         let short = [noise(0.2, 0.02, 16), word].concat();
         assert_eq!(around_speech(&short, 8000, 7840).len(), short.len(), "fits");
+    }
+
+    /// The strongest sound's window is centred on its energy: a quieter stretch joined to a word
+    /// (2.5 s of noise 16 dB under it, right before it) leaves the window on the word, where the
+    /// middle of the joined span, as speech is centred, holds noise alone.
+    #[test]
+    fn the_strongest_sound_is_centred_on_its_energy() {
+        let word = tone(0.5, 0.5);
+        let recording = [noise(2.5, 0.1, 21), word, noise(0.5, 0.0005, 22)].concat();
+        let word_at = 20_000..24_000;
+        let strongest = around_loudest_sound(&recording, 8000, 7840);
+        assert_eq!(strongest.len(), 7840);
+        assert!(
+            strongest.start <= word_at.start && word_at.end <= strongest.end,
+            "{strongest:?}"
+        );
+        let speech = span(&recording, around_speech(&recording, 8000, 7840));
+        assert!(speech.1 <= word_at.start, "the span's middle: {speech:?}");
+    }
+
+    /// A constant offset under a recording (a cheap microphone's) does not hide its sound: the
+    /// power is measured around the recording's mean.
+    #[test]
+    fn an_offset_does_not_hide_the_strongest_sound() {
+        let mut recording = noise(5.0, 0.002, 23);
+        let tone_at = 30_400..32_800;
+        recording[tone_at.clone()]
+            .iter_mut()
+            .zip(tone(0.3, 0.15))
+            .for_each(|(v, t)| *v += t);
+        for offset in [0.0, 0.05, -0.3] {
+            let shifted: Vec<f32> = recording.iter().map(|v| v + offset).collect();
+            let window = around_loudest_sound(&shifted, 8000, 7840);
+            assert!(
+                window.len() == 7840 && window.start <= tone_at.start && tone_at.end <= window.end,
+                "offset {offset}: {window:?}"
+            );
+        }
+        // Silence, noise alone and a steady tone under an offset have no strongest sound.
+        for steady in [vec![0.2; 40_000], noise(5.0, 0.1, 24), tone(5.0, 0.3)] {
+            let shifted: Vec<f32> = steady.iter().map(|v| v + 0.05).collect();
+            assert_eq!(around_loudest_sound(&shifted, 8000, 7840), 0..shifted.len());
+        }
     }
 
     /// The clicks of the key that started and stopped a recording, as loud as the word, leave

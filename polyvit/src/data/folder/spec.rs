@@ -42,7 +42,7 @@ pub struct FolderSpec {
     #[serde(default)]
     pub fit: Fit,
     /// Which second of a longer recording an audio task hears: `loudest` (the default: the
-    /// window around its loudest sound) or `middle`.
+    /// window centred on the energy of its strongest sound) or `middle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<AudioWindow>,
     /// Share of each class carved out for validation when there is no `val/` folder.
