@@ -60,6 +60,21 @@ fn corrupt(origin: &str, e: image::ImageError) -> DataError {
     DataError::new(origin, format!("not a readable image: {e}"))
 }
 
+/// [`corrupt`], saying for a TIFF the decoder reads but not in its kind of samples (32-bit
+/// float or integer grey, a palette) which kinds it does read.
+fn unread(origin: &str, format: Option<ImageFormat>, e: image::ImageError) -> DataError {
+    match (format, &e) {
+        (Some(ImageFormat::Tiff), image::ImageError::Unsupported(_)) => DataError::new(
+            origin,
+            format!(
+                "not a readable image: a TIFF of samples the decoder does not read ({e}); grey, \
+                 RGB and RGBA TIFFs of 8 or 16 bits per sample are read: save it as one"
+            ),
+        ),
+        _ => corrupt(origin, e),
+    }
+}
+
 /// Decodes the image file at `path`; an unreadable or corrupt file is an error naming it.
 pub fn decode_image(path: &Path) -> DataResult<DynamicImage> {
     parse_image(&read_file(path)?, &path.display().to_string())
@@ -85,7 +100,10 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
              an interrupted download or copy?)",
         ));
     }
-    let mut decoder = reader.into_decoder().map_err(|e| corrupt(origin, e))?;
+    let format = reader.format();
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| unread(origin, format, e))?;
     if decoder.total_bytes() > MAX_DECODE_BYTES {
         return Err(DataError::new(
             origin,
@@ -99,7 +117,7 @@ pub fn parse_image(bytes: &[u8], origin: &str) -> DataResult<DynamicImage> {
     // Unreadable EXIF data is no reason to refuse the pixels: such a picture is taken as it is
     // stored, as image viewers take it.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| corrupt(origin, e))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| unread(origin, format, e))?;
     image.apply_orientation(orientation);
     Ok(flatten_transparency(image))
 }
@@ -320,6 +338,54 @@ mod tests {
         assert!(
             grey[0] > 0.1 && grey[0] < 0.5 && grey[3] < grey[0],
             "{grey:?}"
+        );
+    }
+
+    /// A 2×2 grey TIFF of 32-bit float samples (little-endian, one uncompressed strip).
+    fn float_tiff() -> Vec<u8> {
+        // (tag, type: 3 SHORT or 4 LONG, value); the pixels follow the header and the IFD.
+        let pixels_at = 8 + 2 + 10 * 12 + 4;
+        let entries: [(u16, u16, u32); 10] = [
+            (256, 3, 2),                // width
+            (257, 3, 2),                // height
+            (258, 3, 32),               // bits per sample
+            (259, 3, 1),                // no compression
+            (262, 3, 1),                // grey, black is zero
+            (273, 4, pixels_at as u32), // the strip's offset
+            (277, 3, 1),                // samples per pixel
+            (278, 3, 2),                // rows per strip
+            (279, 4, 16),               // the strip's bytes
+            (339, 3, 3),                // samples are IEEE floats
+        ];
+        let mut b = b"II*\0".to_vec();
+        b.extend_from_slice(&8u32.to_le_bytes());
+        b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            b.extend_from_slice(&tag.to_le_bytes());
+            b.extend_from_slice(&kind.to_le_bytes());
+            b.extend_from_slice(&1u32.to_le_bytes());
+            // A SHORT sits in the first two bytes of the value field.
+            b.extend_from_slice(&value.to_le_bytes());
+        }
+        b.extend_from_slice(&0u32.to_le_bytes());
+        assert_eq!(b.len(), pixels_at);
+        for v in [0.0f32, 0.25, 0.5, 1.0] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    /// A TIFF of samples the decoder does not read says so, and which ones it reads.
+    #[test]
+    fn a_float_tiff_is_refused_naming_the_tiffs_read() {
+        let e = parse_image(&float_tiff(), "scan.tif").unwrap_err();
+        assert_eq!(e.origin, "scan.tif");
+        assert!(
+            e.problem
+                .starts_with("not a readable image: a TIFF of samples the decoder does not")
+                && e.problem
+                    .contains("TIFFs of 8 or 16 bits per sample are read"),
+            "{e}"
         );
     }
 
