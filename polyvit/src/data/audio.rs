@@ -7,7 +7,7 @@
 
 use super::dataset::Moments;
 use super::error::{DataError, DataResult};
-use super::recording::around_loudest_sound;
+use super::recording::around_strongest_sound;
 use super::resample::{resample_span, resampled_len};
 use super::spectrogram::{LogMel, MelConfig};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ pub enum AudioWindow {
     #[default]
     Middle,
     /// The window centred on the energy of the recording's strongest sound
-    /// ([`around_loudest_sound`]: of the sounds within 40 dB of the loudest 20 ms and 10 dB
+    /// ([`around_strongest_sound`]: of the sounds within 40 dB of the loudest 20 ms and 10 dB
     /// above the noise floor, the one with the most energy), the middle when no sound stands
     /// out (a steady sound throughout): a word recorded after a second or two of room noise is
     /// heard, where the middle of the recording may hold none of it. Folder tasks' default.
@@ -121,7 +121,7 @@ impl AudioFeatures {
         // is cut with all of the window around it.
         let to = self.sample_rate() as u64;
         let fits = (window as u64 * rate as u64).div_ceil(to) as usize;
-        let around = around_loudest_sound(samples, rate, fits);
+        let around = around_strongest_sound(samples, rate, fits);
         if around.len() == samples.len() {
             return middle;
         }
@@ -318,7 +318,7 @@ mod tests {
     /// Where no sound stands out, or the recording fits the window, the loudest window is the
     /// middle, to the bit.
     #[test]
-    fn the_loudest_window_is_the_middle_without_a_sound_or_a_longer_recording() {
+    fn the_loudest_window_is_the_middle_without_a_sound_or_when_the_recording_fits() {
         let middle = AudioFeatures::new(MelConfig::default(), 64).unwrap();
         let loudest = middle.clone().with_window(AudioWindow::Loudest);
         for (x, rate) in [

@@ -207,7 +207,7 @@ pub fn around_speech(samples: &[f32], rate: u32, fits: usize) -> &[f32] {
 /// The power is measured around the recording's mean, so that a constant offset (a cheap
 /// microphone's) does not hide a sound. A recording that fits, or has no window 10 dB above its
 /// floor (silence, or a steady sound throughout), is kept whole (`0..len`).
-pub fn around_loudest_sound(samples: &[f32], rate: u32, fits: usize) -> Range<usize> {
+pub fn around_strongest_sound(samples: &[f32], rate: u32, fits: usize) -> Range<usize> {
     let whole = 0..samples.len();
     let mean = samples.iter().map(|&v| v as f64).sum::<f64>() / samples.len().max(1) as f64;
     let Some(loud) = LoudWindows::of(samples, rate, fits, mean) else {
@@ -401,7 +401,7 @@ mod tests {
         let word = tone(0.5, 0.5);
         let recording = [noise(2.5, 0.1, 21), word, noise(0.5, 0.0005, 22)].concat();
         let word_at = 20_000..24_000;
-        let strongest = around_loudest_sound(&recording, 8000, 7840);
+        let strongest = around_strongest_sound(&recording, 8000, 7840);
         assert_eq!(strongest.len(), 7840);
         assert!(
             strongest.start <= word_at.start && word_at.end <= strongest.end,
@@ -423,7 +423,7 @@ mod tests {
             .for_each(|(v, t)| *v += t);
         for offset in [0.0, 0.05, -0.3] {
             let shifted: Vec<f32> = recording.iter().map(|v| v + offset).collect();
-            let window = around_loudest_sound(&shifted, 8000, 7840);
+            let window = around_strongest_sound(&shifted, 8000, 7840);
             assert!(
                 window.len() == 7840 && window.start <= tone_at.start && tone_at.end <= window.end,
                 "offset {offset}: {window:?}"
@@ -432,7 +432,10 @@ mod tests {
         // Silence, noise alone and a steady tone under an offset have no strongest sound.
         for steady in [vec![0.2; 40_000], noise(5.0, 0.1, 24), tone(5.0, 0.3)] {
             let shifted: Vec<f32> = steady.iter().map(|v| v + 0.05).collect();
-            assert_eq!(around_loudest_sound(&shifted, 8000, 7840), 0..shifted.len());
+            assert_eq!(
+                around_strongest_sound(&shifted, 8000, 7840),
+                0..shifted.len()
+            );
         }
     }
 

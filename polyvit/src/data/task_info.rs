@@ -127,9 +127,10 @@ impl TaskInfo {
                     "the inputs' mean and spread (files added, removed or changed)".to_string()
                 }
                 "glyph_frame" => "the form of its pictures' glyphs (pictures changed)".to_string(),
-                "audio_window" => "which second of a longer recording it hears (`window` in its \
-                                   [task.data]; runs from before the key heard the middle)"
-                    .to_string(),
+                "audio_window" => {
+                    "which second of a longer recording it hears (`window` in its [task.data])"
+                        .to_string()
+                }
                 other => format!("its {}", other.replace('_', " ")),
             })
             .collect();
