@@ -384,7 +384,7 @@ mod tests {
             e.problem
                 .starts_with("not a readable image: a TIFF of samples the decoder does not")
                 && e.problem
-                    .contains("TIFFs of 8 or 16 bits per sample are read"),
+                    .contains("grey, RGB and RGBA TIFFs of 8 or 16 bits per sample are read"),
             "{e}"
         );
     }
