@@ -12,17 +12,18 @@
 use crate::Element;
 
 /// `per_isa! { /// docs
-///     pub(crate) fn name<T: Bound, ...>(arg: Type, ...) { body } }`: see the module docs.
+///     pub(crate) fn name<T: Bound, ...>(arg: Type, ...) [-> Type] { body } }`: see the module
+/// docs.
 macro_rules! per_isa {
-    ($(#[$meta:meta])* pub(crate) fn $name:ident<$($g:ident: $bound:path),*>($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+    ($(#[$meta:meta])* pub(crate) fn $name:ident<$($g:ident: $bound:path),*>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
-        pub(crate) fn $name<$($g: $bound),*>($($arg: $ty),*) {
+        pub(crate) fn $name<$($g: $bound),*>($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f")]
-                fn avx512<$($g: $bound),*>($($arg: $ty),*) $body
+                fn avx512<$($g: $bound),*>($($arg: $ty),*) $(-> $ret)? $body
                 #[target_feature(enable = "avx2,fma")]
-                fn avx2<$($g: $bound),*>($($arg: $ty),*) $body
+                fn avx2<$($g: $bound),*>($($arg: $ty),*) $(-> $ret)? $body
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU has AVX-512F (just detected), all `avx512` requires.
                     return unsafe { avx512::<$($g),*>($($arg),*) };

@@ -13,7 +13,16 @@
 //!   here, by [`k_block`], and `gemm` is given one block at a time, which it sums whole.
 //! - `gemm` takes other paths for tiny products (a few rows, or at most 256 outputs), which sum
 //!   in other orders; row blocks are never made that small ([`row_blocks`]).
+//! - Two of those paths, for products whose operands both run along `k` and that have at most
+//!   256 outputs (a classifier head's `x·Wᵀ`) or a single row or column, sum each output in
+//!   lanes as wide as the CPU's widest vector: 8 `f32` with AVX2, 16 with AVX-512, so the two
+//!   kinds of CPU rounded those sums differently, and a training run parted after its first
+//!   steps. Those products are summed here instead, in 32-byte lanes on every CPU
+//!   ([`lane_dots`]), as `gemm` sums the first kind with AVX2. Everything else `gemm` sums in one order on every CPU with FMA (each output one
+//!   chain of fused multiply-adds along `k`), so a run gives the same numbers on any x86-64 CPU
+//!   with AVX2 + FMA, with or without AVX-512.
 
+use super::isa::per_isa;
 use super::CpuBuffer;
 use crate::{Element, Layout, Result, Walk};
 use rayon::prelude::*;
@@ -53,6 +62,80 @@ fn row_blocks(m: usize, n: usize, products: usize, threads: usize) -> Vec<Range<
     (0..blocks).map(|i| start(i)..start(i + 1)).collect()
 }
 
+/// Whether [`lane_dots`] sums an `m × n` product whose operands both run along `k`: one that
+/// `gemm` would sum in lanes of the CPU's widest vector, of at most 256 outputs or of a single
+/// row or column.
+fn lane_dots_take(m: usize, n: usize) -> bool {
+    m * n <= 256 || m == 1 || n == 1
+}
+
+/// Rows of a matrix each contiguous along `k`: row `i` starts at `data[start + i·stride]`.
+struct Strided<'a, T> {
+    data: &'a [T],
+    start: usize,
+    stride: usize,
+}
+
+impl<T: Element> Strided<'_, T> {
+    /// The first `depth` values of row `i`.
+    fn row(&self, i: usize, depth: usize) -> &[T] {
+        let start = self.start + i * self.stride;
+        &self.data[start..start + depth]
+    }
+}
+
+/// The products [`lane_dots_take`] names, their operands both running along `k`:
+/// `c[i][j] = a_i · b_j` over `depth` (or `c[i][j] += …` with `accumulate`), `a` holding the
+/// rows of the left operand and `b` the columns of the right, `c` dense with `n` columns.
+/// Each dot product is summed in lanes of 32 bytes (8 `f32`, 4 `f64`): lane `l` is the chain of
+/// fused multiply-adds, from 0, of the products at depths `l`, `l + lanes`, … (a last partial
+/// step adding `0·0` to the lanes past the end), and the lanes are then folded in halves (lane
+/// `i` plus lane `i + half`) down to one: on every CPU, the bits `gemm` gives with AVX2 for
+/// the products of at most 256 outputs.
+fn lane_dots<T: Element>(
+    a: &Strided<T>,
+    b: &Strided<T>,
+    depth: usize,
+    n: usize,
+    c: &mut [T],
+    accumulate: bool,
+) {
+    for (i, c_row) in c.chunks_exact_mut(n).enumerate() {
+        let a_row = a.row(i, depth);
+        for (j, c) in c_row.iter_mut().enumerate() {
+            let dot = lane_dot(a_row, b.row(j, depth));
+            *c = if accumulate { *c + dot } else { dot };
+        }
+    }
+}
+
+per_isa! {
+    /// One dot product of [`lane_dots`], summed in its lanes of 32 bytes.
+    pub(crate) fn lane_dot<T: Element>(a: &[T], b: &[T]) -> T {
+        const MOST_LANES: usize = 8;
+        let lanes = (32 / std::mem::size_of::<T>()).min(MOST_LANES);
+        let mut sums = [T::zero(); MOST_LANES];
+        let (a_steps, b_steps) = (a.chunks(lanes), b.chunks(lanes));
+        for (xs, ys) in a_steps.zip(b_steps) {
+            for (l, sum) in sums[..lanes].iter_mut().enumerate() {
+                let (x, y) = match (xs.get(l), ys.get(l)) {
+                    (Some(&x), Some(&y)) => (x, y),
+                    _ => (T::zero(), T::zero()),
+                };
+                *sum = x.mul_add(y, *sum);
+            }
+        }
+        let mut width = lanes;
+        while width > 1 {
+            width /= 2;
+            for l in 0..width {
+                sums[l] = sums[l] + sums[l + width];
+            }
+        }
+        sums[0]
+    }
+}
+
 /// One GEMM: `c = a · b` for an `m×k` and a `k×n` matrix given by pointers and strides; `c` is a
 /// dense row-major `m×n` block.
 struct Gemm {
@@ -88,6 +171,20 @@ impl Gemm {
         let block = k_block(self.k, self.n);
         for first in (0..self.k).step_by(block) {
             let depth = block.min(self.k - first);
+            if csa == 1 && rsb == 1 && lane_dots_take(m, self.n) {
+                let a = Strided {
+                    data: a,
+                    start: a_start + first,
+                    stride: rsa as usize,
+                };
+                let b = Strided {
+                    data: b,
+                    start: b_offset + first * rsb as usize,
+                    stride: csb as usize,
+                };
+                lane_dots(&a, &b, depth, self.n, c, first > 0);
+                continue;
+            }
             // SAFETY: the operands are not empty here (`matmul` returned before any call when
             // `m·n = 0` and filled zeros when `k = 0`; an empty layout's strides are checked
             // against nothing), and their layouts were validated against the buffer lengths, so
@@ -315,6 +412,82 @@ mod tests {
                         "{m}×{k}×{n} at ({i}, {j})"
                     );
                 }
+            }
+        }
+    }
+
+    /// A dot product summed as [`lane_dots`] states it, written out: lane `l` the chain of
+    /// fused multiply-adds of the terms `t ≡ l (mod lanes)` in order (with `0·0` for the lanes
+    /// past the end of a last partial step), then lane `i` plus lane `i + half` until one lane
+    /// is left.
+    fn in_lanes<T: Element>(a: &[T], b: &[T], lanes: usize) -> T {
+        let steps = a.len().div_ceil(lanes);
+        let mut sums: Vec<T> = (0..lanes)
+            .map(|l| {
+                (0..steps).fold(T::zero(), |acc, s| match s * lanes + l {
+                    t if t < a.len() => a[t].mul_add(b[t], acc),
+                    _ => T::zero().mul_add(T::zero(), acc),
+                })
+            })
+            .collect();
+        while sums.len() > 1 {
+            let half = sums.len() / 2;
+            sums = (0..half).map(|i| sums[i] + sums[i + half]).collect();
+        }
+        sums[0]
+    }
+
+    /// Products of at most 256 outputs, or of one row or column, with both operands along `k`
+    /// (the right one a transposed weight, as a classifier head's `x·Wᵀ`): every output summed
+    /// in lanes of 32 bytes, on every CPU (with AVX-512, `gemm` would sum these in 16 lanes of
+    /// `f32` and 8 of `f64`); a depth past [`K_BLOCK`] in blocks, each added to the sum of
+    /// those before it.
+    #[test]
+    fn small_products_along_k_are_summed_in_lanes_of_32_bytes() {
+        fn check<T: Element>(lanes: usize) {
+            let shapes = [
+                (16, 64, 10),
+                (4, 64, 5),
+                (1, 37, 5),
+                (3, 5, 7),
+                (16, 300, 16),
+            ];
+            let one_row_or_column = [(1, 40, 300), (300, 40, 1)];
+            for (m, k, n) in shapes.into_iter().chain(one_row_or_column) {
+                let a: Vec<T> = (0..m * k)
+                    .map(|i| T::from_f64(((i * 7919) % 1000) as f64 * 0.001 - 0.5))
+                    .collect();
+                let w: Vec<T> = (0..n * k)
+                    .map(|i| T::from_f64(((i * 104_729) % 997) as f64 * 0.01 - 5.0))
+                    .collect();
+                let wt = Layout::contiguous(&[n, k]).transpose(0, 1).unwrap();
+                let got = matmul(&a, &Layout::contiguous(&[m, k]), &w, &wt).unwrap();
+                for i in 0..m {
+                    for j in 0..n {
+                        let want = in_lanes(&a[i * k..][..k], &w[j * k..][..k], lanes);
+                        // Widening to f64 is exact, so equal f64 bits are equal bits.
+                        assert!(
+                            got[i * n + j].to_f64().to_bits() == want.to_f64().to_bits(),
+                            "{m}×{k}×{n} at ({i}, {j}): {:?}, summed in lanes {:?}",
+                            got[i * n + j],
+                            want
+                        );
+                    }
+                }
+            }
+        }
+        check::<f32>(8);
+        check::<f64>(4);
+        // Past K_BLOCK: blocks of 512 (≤ 64 columns), each summed in lanes, added in order.
+        let (m, k, n) = (2, 1100, 3);
+        let (a, w) = operands(m, k, n);
+        let wt = Layout::contiguous(&[n, k]).transpose(0, 1).unwrap();
+        let got = matmul(&a, &Layout::contiguous(&[m, k]), &w, &wt).unwrap();
+        for i in 0..m {
+            for j in 0..n {
+                let block = |t: Range<usize>| in_lanes(&a[i * k..][t.clone()], &w[j * k..][t], 8);
+                let want = block(0..512) + block(512..1024) + block(1024..1100);
+                assert_eq!(got[i * n + j].to_bits(), want.to_bits(), "({i}, {j})");
             }
         }
     }
