@@ -64,7 +64,8 @@ impl Default for TrainConfig {
     /// steps for the task instead of 7,000 and 1,000 for `moving_mnist_direction` instead of 2,000
     /// it gave 0.929/0.926 (direction 0.988/0.993 against 1.000/1.000, every other task within
     /// 0.015). `mnist` got 5,000 steps instead of 3,000 when the run on an AVX-512 CPU (a Zen 4,
-    /// whose kernels round differently from the AVX2 ones) left it at 0.957 on validation:
+    /// which summed the heads' small products in other lanes than AVX2 CPUs until `598b315`)
+    /// left it at 0.957 on validation:
     /// co-trained, seed 0, validation 0.957 → 0.978 (`fashion_mnist` 0.879 → 0.866, every other
     /// task within 0.011), for about 20 s more; funding it with 1,000 fewer `drums` steps cost
     /// drums 0.011 of validation mAP instead. Seed 1, measured afterwards: MNIST 0.966 → 0.974,
