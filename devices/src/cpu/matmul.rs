@@ -18,9 +18,10 @@
 //!   lanes as wide as the CPU's widest vector: 8 `f32` with AVX2, 16 with AVX-512, so the two
 //!   kinds of CPU rounded those sums differently, and a training run parted after its first
 //!   steps. Those products are summed here instead, in 32-byte lanes on every CPU
-//!   ([`lane_dots`]), as `gemm` sums the first kind with AVX2. Everything else `gemm` sums in one order on every CPU with FMA (each output one
-//!   chain of fused multiply-adds along `k`), so a run gives the same numbers on any x86-64 CPU
-//!   with AVX2 + FMA, with or without AVX-512.
+//!   ([`lane_dots`]), as `gemm` sums the first kind with AVX2. Everything else `gemm` sums in
+//!   one order on every CPU with FMA (each output one chain of fused multiply-adds along `k`),
+//!   so a run gives the same numbers on any x86-64 CPU with AVX2 + FMA, with or without
+//!   AVX-512.
 
 use super::isa::per_isa;
 use super::CpuBuffer;
