@@ -42,6 +42,13 @@ pub fn softmax_last_backward<T: Element>(
     dx
 }
 
+/// How many rows the row kernels take through each of their passes together. A row's sums are
+/// chains (the fold across the lanes, then the division or the pass that waits for it); one
+/// row at a time, the CPU waits on each of them, while the folds of a block's rows are
+/// independent and overlap (softmax over 8,320 rows of 65 took 20 % less time on an AVX-512
+/// Xeon). Each row is still computed by the same operations in the same order.
+const ROW_BLOCK: usize = 8;
+
 per_isa! {
     /// Softmax (or log-softmax) of each `n`-long row of `src` into `dst`. Rows with a finite
     /// maximum use the lane `exp` (their shifted inputs are ≤ 0, where it is within 2 ulp);
@@ -56,32 +63,44 @@ per_isa! {
         scale: T,
         log: bool,
     ) {
-        for (row_out, row_in) in dst.chunks_mut(n).zip(src.chunks(n)) {
-            let max = lanes_fold(row_in, T::neg_infinity(), |v| v * scale, |m, v| m.max(v));
-            // A row of -inf (fully masked) has no finite maximum; shifting by 0 keeps it
-            // NaN-free until the division, exactly like an unshifted softmax would. A row
-            // holding +∞ is shifted by it, which makes its sum NaN.
-            let shift = if max == T::neg_infinity() { T::zero() } else { max };
-            if max.is_finite() {
-                for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = (v * scale - shift).exp_lanes();
-                }
-            } else {
-                for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = (v * scale - shift).exp();
-                }
+        // A row of −∞ (fully masked) has no finite maximum; shifting it by 0 keeps it NaN-free
+        // until the division, exactly like an unshifted softmax would. A row holding +∞ is
+        // shifted by it, which makes its sum NaN.
+        let shift = |max: T| if max == T::neg_infinity() { T::zero() } else { max };
+        let block = n * ROW_BLOCK;
+        for (out, input) in dst.chunks_mut(block).zip(src.chunks(block)) {
+            let mut maxes = [T::zero(); ROW_BLOCK];
+            for (max, row_in) in maxes.iter_mut().zip(input.chunks(n)) {
+                *max = lanes_fold(row_in, T::neg_infinity(), |v| v * scale, |m, v| m.max(v));
             }
-            let sum = lanes_sum(row_out, |v| v);
-            if log {
-                // (x − m) − ln Σ, not x − (m + ln Σ): the first is exact where x = m.
-                let log_sum = sum.ln();
-                for (o, &v) in row_out.iter_mut().zip(row_in) {
-                    *o = (v * scale - shift) - log_sum;
+            let mut sums = [T::zero(); ROW_BLOCK];
+            let rows = out.chunks_mut(n).zip(input.chunks(n));
+            for ((row_out, row_in), (&max, sum)) in rows.zip(maxes.iter().zip(&mut sums)) {
+                let shift = shift(max);
+                if max.is_finite() {
+                    for (o, &v) in row_out.iter_mut().zip(row_in) {
+                        *o = (v * scale - shift).exp_lanes();
+                    }
+                } else {
+                    for (o, &v) in row_out.iter_mut().zip(row_in) {
+                        *o = (v * scale - shift).exp();
+                    }
                 }
-            } else {
-                let inv = sum.recip();
-                for o in row_out.iter_mut() {
-                    *o = *o * inv;
+                *sum = lanes_sum(row_out, |v| v);
+            }
+            let rows = out.chunks_mut(n).zip(input.chunks(n));
+            for ((row_out, row_in), (&max, &sum)) in rows.zip(maxes.iter().zip(&sums)) {
+                if log {
+                    // (x − m) − ln Σ, not x − (m + ln Σ): the first is exact where x = m.
+                    let (shift, log_sum) = (shift(max), sum.ln());
+                    for (o, &v) in row_out.iter_mut().zip(row_in) {
+                        *o = (v * scale - shift) - log_sum;
+                    }
+                } else {
+                    let inv = sum.recip();
+                    for o in row_out.iter_mut() {
+                        *o = *o * inv;
+                    }
                 }
             }
         }
@@ -98,17 +117,29 @@ per_isa! {
         scale: T,
         log: bool,
     ) {
-        for ((dx_row, y_row), g_row) in dx.chunks_mut(n).zip(y.chunks(n)).zip(g.chunks(n)) {
-            let values = dx_row.iter_mut().zip(y_row).zip(g_row);
-            if log {
-                let total = lanes_sum(g_row, |v| v);
-                for ((o, &yv), &gv) in values {
-                    *o = (gv - yv.exp_lanes() * total) * scale;
-                }
-            } else {
-                let dot = lanes_dot(g_row, y_row);
-                for ((o, &yv), &gv) in values {
-                    *o = yv * (gv - dot) * scale;
+        let block = n * ROW_BLOCK;
+        let blocks = dx.chunks_mut(block).zip(y.chunks(block)).zip(g.chunks(block));
+        for ((dx, y), g) in blocks {
+            // Per row: Σ g for log-softmax, Σ g·y for softmax.
+            let mut totals = [T::zero(); ROW_BLOCK];
+            for ((total, y_row), g_row) in totals.iter_mut().zip(y.chunks(n)).zip(g.chunks(n)) {
+                *total = if log {
+                    lanes_sum(g_row, |v| v)
+                } else {
+                    lanes_dot(g_row, y_row)
+                };
+            }
+            let rows = dx.chunks_mut(n).zip(y.chunks(n)).zip(g.chunks(n));
+            for (((dx_row, y_row), g_row), &total) in rows.zip(&totals) {
+                let values = dx_row.iter_mut().zip(y_row).zip(g_row);
+                if log {
+                    for ((o, &yv), &gv) in values {
+                        *o = (gv - yv.exp_lanes() * total) * scale;
+                    }
+                } else {
+                    for ((o, &yv), &gv) in values {
+                        *o = yv * (gv - total) * scale;
+                    }
                 }
             }
         }
@@ -214,6 +245,29 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// Rows taken through the passes in blocks give, bit for bit, what each row gives alone: a
+    /// block holds 8 rows, so 21 rows make two whole blocks and a part one, and a masked row
+    /// among them must not disturb its neighbours.
+    #[test]
+    fn rows_in_blocks_give_what_each_row_gives_alone() {
+        let (rows, n) = (21, 37);
+        let mut x = inputs(rows * n, 5);
+        x[9 * n..10 * n].fill(f32::NEG_INFINITY);
+        let g = inputs(rows * n, 11);
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        for (scale, log) in [(1.0, false), (0.25, true)] {
+            let y = softmax_last(&x, n, scale, log);
+            let dx = softmax_last_backward(&y, &g, n, scale, log);
+            for r in 0..rows {
+                let row = r * n..(r + 1) * n;
+                let y_alone = softmax_last(&x[row.clone()], n, scale, log);
+                let dx_alone = softmax_last_backward(&y_alone, &g[row.clone()], n, scale, log);
+                assert_eq!(bits(&y[row.clone()]), bits(&y_alone), "row {r}, log={log}");
+                assert_eq!(bits(&dx[row]), bits(&dx_alone), "row {r}, log={log}");
             }
         }
     }
