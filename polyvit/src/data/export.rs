@@ -94,7 +94,7 @@ fn not_exportable(task: TaskId) -> Option<&'static str> {
         TaskId::Drums => Some(
             "its examples are mixed from one-shots and turned into log-mel features as the \
              suite is built, so there are no recordings to write out (a folder of one's own \
-             multi-label recordings is read with a labels.csv: README, Your own data)",
+             multi-label recordings is read with a labels.csv: docs/folders.md)",
         ),
         TaskId::LanguageId => Some(
             "not embedded: the full suite holds it (polyvit/scripts/fetch_full_suite.sh), \
