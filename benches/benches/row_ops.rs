@@ -1,7 +1,7 @@
 //! Row-wise and element-wise kernels on ViT-Ti activation shapes: softmax and log-softmax over
 //! (4096, 192) rows, layer norm forward and backward over (4096, 192), GELU over 4096×768; and
-//! softmax over the attention scores of the default run's video step (32 clips × 4 heads × 65
-//! rows of 65), where rows are short enough for the per-row work to count.
+//! softmax and its backward over the attention scores of the default run's video step (32 clips ×
+//! 4 heads × 65 rows of 65), where rows are short enough for the per-row work to count.
 //!
 //! Throughput is in elements of the input.
 //! Run: `cargo bench -p benchmarks --bench row_ops -- --warm-up-time 1 --measurement-time 3`.
@@ -29,6 +29,10 @@ fn softmax(c: &mut Criterion) {
     let mut group = c.benchmark_group("softmax_short_rows");
     group.throughput(Throughput::Elements((rows * n) as u64));
     group.bench_function("softmax_8320x65", |b| b.iter(|| scores.softmax(1).unwrap()));
+    let (y, grad) = (scores.softmax(1).unwrap(), randn(&[rows, n], 8));
+    group.bench_function("softmax_backward_8320x65", |b| {
+        b.iter(|| y.softmax_backward(&grad, 1, 1.0).unwrap())
+    });
     group.finish();
 }
 
