@@ -1,5 +1,6 @@
 //! Reductions over a set of axes, and arg-max / arg-min along one axis.
 
+use super::isa::per_isa;
 use super::parallel::{for_each_chunk_of_work, PARALLEL_THRESHOLD};
 use super::CpuBuffer;
 use crate::ops::{ArgKind, ReduceOp};
@@ -113,16 +114,7 @@ pub fn reduce<T: Element, Op: ReduceOp>(
                     let shift = off + r * red_stride;
                     for &(first, len, base) in &kept_runs {
                         let dst = &mut dst[first..first + len];
-                        let origin = base + shift;
-                        if kept_stride == 1 {
-                            for (d, &v) in dst.iter_mut().zip(&x[origin..origin + len]) {
-                                *d = Op::combine(*d, Op::map(v));
-                            }
-                        } else {
-                            for (i, d) in dst.iter_mut().enumerate() {
-                                *d = Op::combine(*d, Op::map(x[origin + i * kept_stride]));
-                            }
-                        }
+                        fold_row::<T, Op>(dst, &x[base + shift..], kept_stride);
                     }
                     rows_in_leaf += 1;
                     if rows_in_leaf == leaf_rows {
@@ -143,6 +135,24 @@ pub fn reduce<T: Element, Op: ReduceOp>(
         });
     }
     Ok(out)
+}
+
+per_isa! {
+    /// One reduced row folded into its outputs: `dst[i] = combine(dst[i], map(row[i·stride]))`.
+    /// Compiled for the CPU's widest vectors: inlined into the closure that walks the rows, it
+    /// ran in the baseline target's 4-lane SSE.
+    pub(crate) fn fold_row<T: Element, Op: ReduceOp>(dst: &mut [T], row: &[T], stride: usize) {
+        if stride == 1 {
+            let len = dst.len();
+            for (d, &v) in dst.iter_mut().zip(&row[..len]) {
+                *d = Op::combine(*d, Op::map(v));
+            }
+        } else {
+            for (i, d) in dst.iter_mut().enumerate() {
+                *d = Op::combine(*d, Op::map(row[i * stride]));
+            }
+        }
+    }
 }
 
 /// Pairwise (cascade) combination of a stream of partial results, joined as the carries of a
