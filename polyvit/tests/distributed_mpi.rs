@@ -57,11 +57,15 @@ fn one_process(args: &[&str]) -> Command {
 }
 
 /// The MPI launcher on localhost, as root if need be, with more ranks than cores allowed, and
-/// one compute thread per rank.
-fn launcher() -> Command {
+/// one compute thread per rank. Its session files go under the test's own `dir`: jobs started
+/// at the same moment by tests running side by side would otherwise race to create OpenMPI's
+/// shared session folder in `/tmp`, and the loser's `mpirun` fails before any rank starts.
+fn launcher(dir: &Path) -> Command {
     let launcher = std::env::var("MPIRUN").unwrap_or_else(|_| "mpirun".into());
+    std::fs::create_dir_all(dir).unwrap();
     let mut command = Command::new(launcher);
     command
+        .env("TMPDIR", dir)
         .args(["--allow-run-as-root", "--oversubscribe"])
         .args(["-x", "RAYON_NUM_THREADS=1"])
         // Containers often forbid the cross-process memory attach of the shared-memory
@@ -70,9 +74,9 @@ fn launcher() -> Command {
     command
 }
 
-/// `mpirun -np ranks polyvit train --distributed args` ([`launcher`]).
-fn ranks(ranks: usize, args: &[&str]) -> Command {
-    let mut command = launcher();
+/// `mpirun -np ranks polyvit train --distributed args` ([`launcher`] in `dir`).
+fn ranks(dir: &Path, ranks: usize, args: &[&str]) -> Command {
+    let mut command = launcher(dir);
     command
         .arg("-np")
         .arg(ranks.to_string())
@@ -83,9 +87,9 @@ fn ranks(ranks: usize, args: &[&str]) -> Command {
 }
 
 /// Two ranks of one job, the first running `polyvit train --distributed first`, the second
-/// `... second` (an MPMD launch: `mpirun -np 1 A : -np 1 B`).
-fn two_unlike_ranks(first: &[String], second: &[String]) -> Command {
-    let mut command = launcher();
+/// `... second` (an MPMD launch: `mpirun -np 1 A : -np 1 B`; [`launcher`] in `dir`).
+fn two_unlike_ranks(dir: &Path, first: &[String], second: &[String]) -> Command {
+    let mut command = launcher(dir);
     for (i, args) in [first, second].into_iter().enumerate() {
         if i > 0 {
             command.arg(":");
@@ -208,6 +212,7 @@ fn two_ranks_train_like_one_process() {
         one.to_str().unwrap(),
     ]));
     let double = succeed(ranks(
+        &dir,
         2,
         &["--config", config, "--output", two.to_str().unwrap()],
     ));
@@ -263,6 +268,7 @@ fn a_lost_rank_ends_the_job_and_the_run_resumes_on_any_number_of_ranks() {
     let config = write_config(&dir);
     let failed = dir.join("failed");
     let mut job = ranks(
+        &dir,
         2,
         &[
             "--config",
@@ -292,6 +298,7 @@ fn a_lost_rank_ends_the_job_and_the_run_resumes_on_any_number_of_ranks() {
     std::fs::copy(&checkpoint, single.join("checkpoint.safetensors")).unwrap();
     let checkpoint = checkpoint.to_str().unwrap();
     let by_two = succeed(ranks(
+        &dir,
         2,
         &["--resume", checkpoint, "--output", failed.to_str().unwrap()],
     ));
@@ -322,6 +329,7 @@ fn ctrl_c_to_mpirun_stops_every_rank_after_the_same_step_with_a_checkpoint() {
     let output = dir.join("run");
     let started = Instant::now();
     let mut job = ranks(
+        &dir,
         2,
         &["--tasks", "mnist", "--preset", "tiny", "--eval-every", "0"],
     );
@@ -398,7 +406,11 @@ fn a_copy_lost_on_one_rank_stops_every_rank_with_a_checkpoint() {
         .to_vec()
     };
     let started = Instant::now();
-    let mut job = start(two_unlike_ranks(&rank(&configs[0]), &rank(&configs[1])));
+    let mut job = start(two_unlike_ranks(
+        &dir,
+        &rank(&configs[0]),
+        &rank(&configs[1]),
+    ));
     let log = out.join("steps.jsonl");
     while std::fs::read_to_string(&log).map_or(true, |s| s.is_empty()) {
         assert!(started.elapsed() < FAILURE_DEADLINE, "no step logged");
@@ -511,7 +523,8 @@ fn ranks_given_different_runs_stop_with_a_message() {
         ),
     ];
     for (first, second, said) in cases {
-        let (output, took) = output_within(two_unlike_ranks(&first, &second), FAILURE_DEADLINE);
+        let (output, took) =
+            output_within(two_unlike_ranks(&dir, &first, &second), FAILURE_DEADLINE);
         let text = describe(&output);
         assert!(took < FAILURE_DEADLINE, "the job hung:\n{text}");
         assert!(!output.status.success(), "{text}");
