@@ -410,6 +410,76 @@ fn a_folder_task_trains_next_to_a_built_in_one_predicts_and_scores() {
 }
 
 /// The help texts of the commands that read the user's files name the video files they read.
+/// 3 s at 8 kHz of uniform noise of peak 0.1 (a fixed xorshift stream), with a 300 Hz tone of
+/// peak 0.26 (10 dB over the noise) from 1 to 1.4 s when `burst`: a word-long sound.
+fn noise_recording(burst: bool) -> Vec<u8> {
+    let mut state = 0x2545_f491_u32;
+    let samples: Vec<f32> = (0..24_000)
+        .map(|t| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = 0.2 * (state as f32 / u32::MAX as f32 - 0.5);
+            let tone = 0.26 * (std::f32::consts::TAU * 300.0 * t as f32 / 8000.0).sin();
+            noise
+                + if burst && (8000..11_200).contains(&t) {
+                    tone
+                } else {
+                    0.0
+                }
+        })
+        .collect();
+    polyvit::data::wav::encode_wav16(8000, &samples)
+}
+
+/// A recording for a task of words that holds none standing out of its steady noise is
+/// predicted with a note that its answer says little (in JSON, `"no_sound": true`); a
+/// word-long sound over the same noise is predicted without one.
+#[test]
+fn recordings_of_noise_alone_are_named() {
+    let root = fresh("noise-alone");
+    let run = root.join("run");
+    succeeds(&format!(
+        "train --tasks spoken_digits --preset tiny --steps 2 --eval-every 0 --output {}",
+        s(&run)
+    ));
+    let checkpoint = s(&run.join("checkpoint.safetensors"));
+    let (noise, word) = (root.join("noise.wav"), root.join("word.wav"));
+    std::fs::write(&noise, noise_recording(false)).unwrap();
+    std::fs::write(&word, noise_recording(true)).unwrap();
+    let out = polyvit(&format!(
+        "predict --checkpoint {checkpoint} {} {}",
+        s(&noise),
+        s(&word)
+    ));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let note = format!(
+        "note: task spoken_digits: {} holds no sound that stands out of its background \
+         (steady noise or a tone throughout), so its prediction says little",
+        s(&noise)
+    );
+    assert!(stderr.contains(&note), "{stderr}");
+    assert!(!stderr.contains("word.wav holds"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("noise.wav [spoken_digits]"), "{stdout}");
+    let json = succeeds(&format!(
+        "predict --checkpoint {checkpoint} --json {} {}",
+        s(&noise),
+        s(&word)
+    ));
+    let entries: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let marked: Vec<(&str, bool)> = (entries.as_array().unwrap().iter())
+        .map(|e| (e["file"].as_str().unwrap(), e.get("no_sound").is_some()))
+        .collect();
+    assert_eq!(
+        marked,
+        [(s(&noise).as_str(), true), (s(&word).as_str(), false)]
+    );
+    assert!(entries[0]["no_sound"] == true && entries[0].get("flat").is_none());
+    std::fs::remove_dir_all(&root).ok();
+}
+
 #[test]
 fn help_texts_name_video_files() {
     for command in ["train", "predict"] {

@@ -4,7 +4,7 @@
 use super::report::load_checkpoint_file;
 use clap::Args;
 use polyvit::data::error::missing;
-use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input, InputFormat};
+use polyvit::data::input_file::{accepted_inputs, modality_of, not_an_input, Input, InputFormat};
 use polyvit::data::listing::{list_dir, FoldersSeen};
 use polyvit::data::task_info::TaskInfo;
 use polyvit::data::video_file::holds_only_audio;
@@ -62,7 +62,9 @@ struct ClassScore {
 }
 
 /// One file's top classes under one task; `flat` when the input reached the task as one level
-/// throughout (a blank picture, silence), so that the answer says nothing about it.
+/// throughout (a blank picture, silence), so that the answer says nothing about it; `no_sound`
+/// when a recording for a task of words or hits holds none that stands out of its background
+/// (steady noise, a tone), so that the answer says little.
 #[derive(Serialize)]
 struct Prediction {
     file: String,
@@ -70,6 +72,8 @@ struct Prediction {
     top: Vec<ClassScore>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     flat: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    no_sound: bool,
 }
 
 /// An input that could not be predicted, and why (in `--json` output, where it stands).
@@ -297,12 +301,12 @@ fn top_k(task: &TaskInfo, row: &[f32], k: usize) -> Vec<ClassScore> {
 }
 
 /// One file's input for one task as read, or why it could not be.
-type ReadInput = DataResult<Vec<f32>>;
+type ReadInput = DataResult<Input>;
 
 /// One task's predictions for `inputs` (each file and its input as read, or why it could not
 /// be), one per file in order: a file that could not be read keeps its error, and the others are
-/// still scored; a prediction is `flat` when its input reached the task as one level throughout.
-/// A file whose probabilities are not numbers (a NaN or infinite logit) gets an error, not
+/// still scored; a prediction is `flat` when its input reached the task as one level throughout,
+/// `no_sound` when it is a recording of noise alone (see [`Prediction`]). A file whose probabilities are not numbers (a NaN or infinite logit) gets an error, not
 /// classes ranked by NaN.
 fn score_task(
     trained: &Trained,
@@ -314,7 +318,7 @@ fn score_task(
     let values = inputs
         .iter()
         .filter_map(|(_, d)| d.as_ref().ok())
-        .flatten()
+        .flat_map(|input| &input.values)
         .copied()
         .collect();
     let probabilities = match read {
@@ -326,7 +330,7 @@ fn score_task(
     let mut rows = probabilities.chunks_exact(task.classes.len());
     Ok((inputs.iter())
         .map(|(file, input)| match input {
-            Ok(x) => {
+            Ok(input) => {
                 let row = rows.next().expect("a row per file read");
                 if let Some(v) = row.iter().find(|v| !v.is_finite()) {
                     return Err(format!(
@@ -339,7 +343,8 @@ fn score_task(
                     file: file.display().to_string(),
                     task: task.name.clone(),
                     top: top_k(task, row, k),
-                    flat: x.iter().all(|&v| v == x[0]),
+                    flat: input.values.iter().all(|&v| v == input.values[0]),
+                    no_sound: input.no_sound,
                 })
             }
             Err(e) => Err(e.to_string()),
@@ -369,6 +374,26 @@ fn print_flat_note(task: &TaskInfo, count: usize, first: &Path) {
         _ => errln!(
             "note: task {name}: {count} inputs are {what}, so their predictions say nothing \
              (the first: {})",
+            first.display()
+        ),
+    }
+}
+
+/// Says that `count` of the recordings task `task` scored (the first: `first`) hold no sound
+/// that stands out of their background, though the task's recordings are words or hits: its
+/// answers for them are about noise.
+fn print_no_sound_note(task: &TaskInfo, count: usize, first: &Path) {
+    let name = &task.name;
+    let noise = "(steady noise or a tone throughout)";
+    match count {
+        1 => errln!(
+            "note: task {name}: {} holds no sound that stands out of its background {noise}, so \
+             its prediction says little",
+            first.display()
+        ),
+        _ => errln!(
+            "note: task {name}: {count} recordings hold no sound that stands out of their \
+             background {noise}, so their predictions say little (the first: {})",
             first.display()
         ),
     }
@@ -408,11 +433,13 @@ fn tasks_for(
 }
 
 /// What scoring the inputs gave: each input's predictions (in the checkpoint's task order), and
-/// per task the inputs it read and those that reached it as one level throughout.
+/// per task the inputs it read, those that reached it as one level throughout, and the
+/// recordings of other inputs in which no sound stands out.
 struct Scored<'f> {
     per_file: Vec<Vec<Prediction>>,
     read: Vec<usize>,
     flat: Vec<Vec<&'f Path>>,
+    no_sound: Vec<Vec<&'f Path>>,
 }
 
 /// Scores each of `files` with its `routes`' tasks (indices into the checkpoint's, whose input
@@ -433,6 +460,7 @@ fn score_files<'f>(
         per_file: files.iter().map(|_| Vec::new()).collect(),
         read: vec![0; tasks],
         flat: vec![Vec::new(); tasks],
+        no_sound: vec![Vec::new(); tasks],
     };
     let routed: Vec<(usize, &[usize])> = (routes.iter().enumerate())
         .filter_map(|(i, r)| r.as_ref().ok().map(|tasks| (i, tasks.as_slice())))
@@ -461,6 +489,8 @@ fn score_files<'f>(
                     Ok(p) => {
                         if p.flat {
                             scored.flat[t].push(&files[i].0);
+                        } else if p.no_sound {
+                            scored.no_sound[t].push(&files[i].0);
                         }
                         scored.per_file[i].push(p)
                     }
@@ -619,6 +649,9 @@ pub fn predict(args: PredictArgs) -> Result<(), String> {
         }
         if let Some(first) = scored.flat[t].first() {
             print_flat_note(task, scored.flat[t].len(), first);
+        }
+        if let Some(first) = scored.no_sound[t].first() {
+            print_no_sound_note(task, scored.no_sound[t].len(), first);
         }
     }
     // In input order: each input's predictions and, if it failed, its failure, with each named

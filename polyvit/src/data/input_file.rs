@@ -292,32 +292,37 @@ impl InputFormat {
 
     /// The input from the file (or clip folder) at `path`; errors name the file.
     pub fn load(&self, path: &Path) -> DataResult<Vec<f32>> {
-        self.load_from(&mut SourceFile::new(path))
+        Ok(self.load_from(&mut SourceFile::new(path))?.values)
     }
 
     /// The inputs of the file (or clip folder) at `path` for each of `formats`, in their order,
-    /// each what [`InputFormat::load`] gives, with the file read once: a recording is decoded
-    /// once and brought to each sample rate once, however many formats read it (`polyvit
-    /// predict` scoring one recording with every audio task of a checkpoint).
-    pub fn load_each(path: &Path, formats: &[&InputFormat]) -> Vec<DataResult<Vec<f32>>> {
+    /// each what [`InputFormat::load`] gives and whether it holds a sound, with the file read
+    /// once: a recording is decoded once and brought to each sample rate once, however many
+    /// formats read it (`polyvit predict` scoring one recording with every audio task of a
+    /// checkpoint).
+    pub fn load_each(path: &Path, formats: &[&InputFormat]) -> Vec<DataResult<Input>> {
         let mut source = SourceFile::new(path);
         formats.iter().map(|f| f.load_from(&mut source)).collect()
     }
 
-    fn load_from(&self, source: &mut SourceFile) -> DataResult<Vec<f32>> {
+    fn load_from(&self, source: &mut SourceFile) -> DataResult<Input> {
         let mut input = self.decode(source)?;
         if self.band_mean_removal {
-            remove_band_means(&mut input, self.shape[2]);
+            remove_band_means(&mut input.values, self.shape[2]);
         }
         if self.example_normalization {
-            normalize_example(&mut input);
+            normalize_example(&mut input.values);
         }
         Ok(input)
     }
 
     /// The input of `source` as decoded: pixels / 255, or log-mel features.
-    fn decode(&self, source: &mut SourceFile) -> DataResult<Vec<f32>> {
+    fn decode(&self, source: &mut SourceFile) -> DataResult<Input> {
         let (path, s) = (source.path, &self.shape);
+        let sound = |values| Input {
+            values,
+            no_sound: false,
+        };
         match (&self.audio, self.modality) {
             (Some(features), _) => {
                 let in_path = |e: DataError| DataError::new(path.display().to_string(), e.problem);
@@ -328,19 +333,24 @@ impl InputFormat {
                     Some(form) => {
                         let rate = features.sample_rate();
                         let at_rate = source.samples_at(rate)?;
-                        let prepared = form.prepare(at_rate, rate, features.window_samples());
-                        features.features(&prepared, rate).map_err(in_path)
+                        let fits = features.window_samples();
+                        let prepared = form.prepare(at_rate, rate, fits);
+                        Ok(Input {
+                            values: features.features(&prepared, rate).map_err(in_path)?,
+                            no_sound: !form.holds_a_sound(at_rate, rate, fits),
+                        })
                     }
                     None => {
                         let audio = source.recording()?;
                         features
                             .features(&audio.samples, audio.sample_rate)
+                            .map(sound)
                             .map_err(in_path)
                     }
                 }
             }
             (None, Modality::Video) if !path.is_dir() => {
-                load_video(path, [s[0], s[1], s[2], s[3]], self.fit)
+                load_video(path, [s[0], s[1], s[2], s[3]], self.fit).map(sound)
             }
             (None, Modality::Video) => {
                 let frames = clip_frames(path)?;
@@ -348,14 +358,25 @@ impl InputFormat {
                 for i in sample_frames(frames.len(), s[0]) {
                     clip.extend(load_image(&frames[i], [s[1], s[2], s[3]], self.fit)?);
                 }
-                Ok(clip)
+                Ok(sound(clip))
             }
             (None, _) => match self.glyph_frame {
-                Some(frame) => Ok(frame.frame(&decode_image(path)?, s[1], s[2])),
-                None => load_image(path, [s[0], s[1], s[2]], self.fit),
+                Some(frame) => Ok(sound(frame.frame(&decode_image(path)?, s[1], s[2]))),
+                None => load_image(path, [s[0], s[1], s[2]], self.fit).map(sound),
             },
         }
     }
+}
+
+/// One input as a task reads it ([`InputFormat::load_each`]).
+#[derive(Debug)]
+pub struct Input {
+    /// What the task takes, as [`InputFormat::load`] gives it.
+    pub values: Vec<f32>,
+    /// A recording read in a form that expects a sound (a word, a hit) in which no sound
+    /// stands out of its background ([`RecordingForm::holds_a_sound`]): steady noise or a
+    /// tone throughout, of which the task's answer says little.
+    pub no_sound: bool,
 }
 
 /// A file being read for one or more input formats: its recording decoded on first use and
@@ -522,7 +543,7 @@ mod tests {
         let each = InputFormat::load_each(&path, &formats);
         assert_eq!(each.len(), formats.len());
         for (format, input) in formats.iter().zip(each) {
-            assert_eq!(input.unwrap(), format.load(&path).unwrap());
+            assert_eq!(input.unwrap().values, format.load(&path).unwrap());
         }
         let missing = temp_path("not-recorded.wav");
         for input in InputFormat::load_each(&missing, &formats) {
