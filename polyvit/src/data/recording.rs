@@ -70,23 +70,20 @@ impl RecordingForm {
         }
     }
 
-    /// Whether `samples` (at `rate` Hz) hold the sound this form expects, a word or a hit, as
-    /// [`RecordingForm::prepare`] hears them (speech after its high-pass): whether
-    /// [`a_sound_stands_out`]. `predict` notes a recording that does not: its answer is about
-    /// noise. A recording that fits the feature window (`fits` samples) is not judged (true):
-    /// cut to its sound, as the training clips were, it has no background for the sound to
-    /// stand out of (of the 1,960 exported `spoken_digits` training clips, 27 short "one"s read
-    /// 3.0–6.4 dB over the floor inside the word).
+    /// Whether `samples` (at `rate` Hz), a recording in this form, hold the sound it expects, a
+    /// word or a hit: whether [`a_sound_stands_out`] once what lies below 200 Hz is filtered
+    /// out, as speech is ([`without_rumble`]). The filter matters for hits too: low-pitched
+    /// noise (rumble, traffic) swings from one 20 ms window to the next by more than its level
+    /// tells (3 s of pink noise read 7.3–9.9 dB over its floor unfiltered, 2.2–3.0 filtered),
+    /// while a hit's onset is broadband (the 401 Hydrogen one-shots longer than the drums'
+    /// window read 15.3 dB and more filtered, but for a synthesizer's steady tone, 4.5 dB).
+    /// `predict` notes a recording that does not: its answer is about noise. A recording that
+    /// fits the feature window (`fits` samples) is not judged (true): cut to its sound, as the
+    /// training clips were, it has no background for the sound to stand out of (of the 1,960
+    /// exported `spoken_digits` training clips, 27 short "one"s read 3.0–6.4 dB over a floor
+    /// inside the word).
     pub fn holds_a_sound(self, samples: &[f32], rate: u32, fits: usize) -> bool {
-        if samples.len() <= fits {
-            return true;
-        }
-        match self {
-            RecordingForm::TrimmedSpeech => {
-                a_sound_stands_out(&without_rumble(samples, rate), rate)
-            }
-            RecordingForm::OneShot => a_sound_stands_out(samples, rate),
-        }
+        samples.len() <= fits || a_sound_stands_out(&without_rumble(samples, rate), rate)
     }
 
     /// `samples` (at `rate` Hz) in this form; `fits` is the feature window in samples at `rate`.
@@ -672,9 +669,9 @@ mod tests {
     }
 
     /// Steady noise and a tone throughout hold no sound; a word-long tone burst 10 dB over the
-    /// same noise does. A speech recording is judged after its high-pass, so hum louder than a
-    /// word does not hide it (a one-shot is judged as it is); a recording that fits the feature
-    /// window, silence, and a recording shorter than one analysis window are not judged.
+    /// same noise does. A recording is judged after the high-pass, so hum louder than a word
+    /// does not hide it; a recording that fits the feature window, silence, and a recording
+    /// shorter than one analysis window are not judged.
     #[test]
     fn a_sound_stands_out_of_steady_noise() {
         let fits = 7840;
@@ -690,8 +687,24 @@ mod tests {
         assert!(!a_sound_stands_out(&noise(0.5, 0.1, 1), 8000));
         let hum = with_tone(noise(3.0, 0.001, 3), 50.0, 0.2, 0.0, 3.0);
         let word_in_hum = with_tone(hum, 300.0, 0.05, 1.0, 1.4);
-        assert!(RecordingForm::TrimmedSpeech.holds_a_sound(&word_in_hum, 8000, fits));
-        assert!(!RecordingForm::OneShot.holds_a_sound(&word_in_hum, 8000, fits));
+        assert!(!a_sound_stands_out(&word_in_hum, 8000));
+        // Rumble (white noise from a xorshift stream through a leaky integrator, a low-pass near
+        // 13 Hz) swings from window to window unfiltered, but is steady once filtered.
+        let (mut state, mut level) = (0x2545_f491_u32, 0.0);
+        let rumble: Vec<f32> = (0..24_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                level = 0.99 * level + 0.01 * (state as f32 / u32::MAX as f32 - 0.5);
+                level
+            })
+            .collect();
+        assert!(a_sound_stands_out(&rumble, 8000));
+        for form in [RecordingForm::TrimmedSpeech, RecordingForm::OneShot] {
+            assert!(form.holds_a_sound(&word_in_hum, 8000, fits), "{form:?}");
+            assert!(!form.holds_a_sound(&rumble, 8000, fits), "{form:?}");
+        }
         assert!(a_sound_stands_out(&[0.0; 24_000], 8000));
         assert!(a_sound_stands_out(&[0.2; 24_000], 8000));
         assert!(a_sound_stands_out(&noise(0.015, 0.1, 4), 8000));
