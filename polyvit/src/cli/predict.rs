@@ -306,8 +306,9 @@ type ReadInput = DataResult<Input>;
 /// One task's predictions for `inputs` (each file and its input as read, or why it could not
 /// be), one per file in order: a file that could not be read keeps its error, and the others are
 /// still scored; a prediction is `flat` when its input reached the task as one level throughout,
-/// `no_sound` when it is a recording of noise alone (see [`Prediction`]). A file whose probabilities are not numbers (a NaN or infinite logit) gets an error, not
-/// classes ranked by NaN.
+/// `no_sound` when it is a recording of noise alone (see [`Prediction`]). A file whose
+/// probabilities are not numbers (a NaN or infinite logit) gets an error, not classes ranked by
+/// NaN.
 fn score_task(
     trained: &Trained,
     task: &TaskInfo,

@@ -72,11 +72,12 @@ impl RecordingForm {
 
     /// Whether `samples` (at `rate` Hz), a recording in this form, hold the sound it expects, a
     /// word or a hit: whether [`a_sound_stands_out`] once what lies below 200 Hz is filtered
-    /// out, as speech is ([`without_rumble`]). The filter matters for hits too: low-pitched
-    /// noise (rumble, traffic) swings from one 20 ms window to the next by more than its level
-    /// tells (3 s of pink noise read 7.3–9.9 dB over its floor unfiltered, 2.2–3.0 filtered),
-    /// while a hit's onset is broadband (the 401 Hydrogen one-shots longer than the drums'
-    /// window read 15.3 dB and more filtered, but for a synthesizer's steady tone, 4.5 dB).
+    /// out by the second-order Butterworth high-pass speech passes through. The filter matters
+    /// for hits too: low-pitched noise (rumble, traffic) swings from one 20 ms window to the
+    /// next by more than its level tells (3 s of pink noise read 7.3–9.9 dB over its floor
+    /// unfiltered, 2.2–3.0 filtered), while a hit's onset is broadband (the 401 Hydrogen
+    /// one-shots longer than the drums' window read 15.3 dB and more filtered, but for a
+    /// synthesizer's steady tone, 4.5 dB).
     /// `predict` notes a recording that does not: its answer is about noise. A recording that
     /// fits the feature window (`fits` samples) is not judged (true): cut to its sound, as the
     /// training clips were, it has no background for the sound to stand out of (of the 1,960
@@ -225,10 +226,10 @@ fn floor_and_loudest(power: &[f64]) -> (f64, f64) {
 }
 
 /// Whether `samples` (at `rate` Hz) hold a sound that stands out of their background: a window
-/// at least [`STANDS_OUT_DB`] above the noise floor, the power measured around the recording's
-/// mean. A recording shorter than one window, or silent, is not judged (true): a silent one
-/// reaches the task as one level, which `predict` notes on its own. Steady noise and a tone
-/// throughout do not stand out, nor does a word buried deeper than the noise around it.
+/// at least `STANDS_OUT_DB` (6.5 dB) above the noise floor, the power measured around the
+/// recording's mean. A recording shorter than one window, or silent, is not judged (true): a
+/// silent one reaches the task as one level, which `predict` notes on its own. Steady noise and
+/// a tone throughout do not stand out, nor does a word buried deeper than the noise around it.
 pub fn a_sound_stands_out(samples: &[f32], rate: u32) -> bool {
     let mean = samples.iter().map(|&v| v as f64).sum::<f64>() / samples.len().max(1) as f64;
     let (_, power) = window_powers(samples, rate, mean);
