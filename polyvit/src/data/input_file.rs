@@ -319,7 +319,8 @@ impl InputFormat {
     /// The input of `source` as decoded: pixels / 255, or log-mel features.
     fn decode(&self, source: &mut SourceFile) -> DataResult<Input> {
         let (path, s) = (source.path, &self.shape);
-        let sound = |values| Input {
+        // Inputs of no recording form are not judged for a sound.
+        let unjudged = |values| Input {
             values,
             no_sound: false,
         };
@@ -344,13 +345,13 @@ impl InputFormat {
                         let audio = source.recording()?;
                         features
                             .features(&audio.samples, audio.sample_rate)
-                            .map(sound)
+                            .map(unjudged)
                             .map_err(in_path)
                     }
                 }
             }
             (None, Modality::Video) if !path.is_dir() => {
-                load_video(path, [s[0], s[1], s[2], s[3]], self.fit).map(sound)
+                load_video(path, [s[0], s[1], s[2], s[3]], self.fit).map(unjudged)
             }
             (None, Modality::Video) => {
                 let frames = clip_frames(path)?;
@@ -358,11 +359,11 @@ impl InputFormat {
                 for i in sample_frames(frames.len(), s[0]) {
                     clip.extend(load_image(&frames[i], [s[1], s[2], s[3]], self.fit)?);
                 }
-                Ok(sound(clip))
+                Ok(unjudged(clip))
             }
             (None, _) => match self.glyph_frame {
-                Some(frame) => Ok(sound(frame.frame(&decode_image(path)?, s[1], s[2]))),
-                None => load_image(path, [s[0], s[1], s[2]], self.fit).map(sound),
+                Some(frame) => Ok(unjudged(frame.frame(&decode_image(path)?, s[1], s[2]))),
+                None => load_image(path, [s[0], s[1], s[2]], self.fit).map(unjudged),
             },
         }
     }
