@@ -77,12 +77,11 @@ impl RecordingForm {
     /// next by more than its level tells (3 s of pink noise read 7.3–9.9 dB over its floor
     /// unfiltered, 2.2–3.0 filtered), while a hit's onset is broadband (the 401 Hydrogen
     /// one-shots longer than the drums' window read 15.3 dB and more filtered, but for a
-    /// synthesizer's steady tone, 4.5 dB).
-    /// `predict` notes a recording that does not: its answer is about noise. A recording that
-    /// fits the feature window (`fits` samples) is not judged (true): cut to its sound, as the
-    /// training clips were, it has no background for the sound to stand out of (of the 1,960
-    /// exported `spoken_digits` training clips, 27 short "one"s read 3.0–6.4 dB over a floor
-    /// inside the word).
+    /// synthesizer's steady tone, 4.5 dB). `predict` notes a recording that does not: its
+    /// answer is about noise. A recording that fits the feature window (`fits` samples) is not
+    /// judged (true): cut to its sound, as the training clips were, it has no background for
+    /// the sound to stand out of (of the 1,960 exported `spoken_digits` training clips, 27
+    /// short "one"s read 3.0–6.4 dB over a floor inside the word).
     pub fn holds_a_sound(self, samples: &[f32], rate: u32, fits: usize) -> bool {
         samples.len() <= fits || a_sound_stands_out(&without_rumble(samples, rate), rate)
     }
@@ -178,7 +177,7 @@ const ABOVE_FLOOR_DB: f64 = 10.0;
 /// The percentile of the windows' powers taken as the noise floor.
 const FLOOR_PERCENTILE: usize = 10;
 /// A recording holds a sound when its loudest window is at least this many decibels above its
-/// noise floor ([`a_sound_stands_out`]). Measured at 8 kHz after the speech high-pass, loudest
+/// noise floor ([`a_sound_stands_out`]). Measured at 8 kHz after the 200 Hz high-pass, loudest
 /// over floor: 3-second recordings of white, pink or brown noise (60) and of steady tones (6)
 /// reach 0–5.6 dB; the 60 real test digits laid into 3 s of pink noise as loud as they are (an
 /// SNR of 0 dB), 7.4–15.5, at 10 dB 17.4 and more. At −5 dB, 4.0–10.2: `predict` with the
