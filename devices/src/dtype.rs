@@ -85,10 +85,10 @@ pub trait Element:
 
 /// `eˣ` in f32 lanes ([`exp_f32_lanes_of_sum`] with nothing to add, each step rounded).
 ///
-/// Fused steps would make softmax 15 % and the tanh-form GELU 20 % faster alone (8320×65 and
-/// 4096×768 on one AVX-512 core), but every training step within noise, while moving every
-/// result of the default run and the recorded experiments by a rounding; so this exponential,
-/// which training runs on, keeps its separate roundings.
+/// Fused steps made softmax 15 % and the tanh-form GELU 20 % faster alone (8320×65 and
+/// 4096×768 on one AVX-512 core) but left every training step within noise, and they would move
+/// every result of the default run and the recorded experiments by a rounding; so this
+/// exponential, which training runs on, keeps its separate roundings.
 #[inline(always)]
 fn exp_f32_lanes(x: f32) -> f32 {
     // Adding −0 changes no value (x + −0 = x, for x = −0 too), so the compiler drops it: this is

@@ -59,8 +59,8 @@ pub(crate) fn erfc_f64(x: f64) -> f64 {
 /// limit is always one that flushes).
 ///
 /// Every multiply-add is fused ([`mul_add_lanes`]): one rounding fewer per step, and on one
-/// AVX-512 core the exact GELU over 4096×768 took 5.4 ms with the steps rounded twice and
-/// 4.0 ms fused (its backward 7.4 and 4.7 ms). A CPU without FMA (x86-64 before AVX2) runs each
+/// AVX-512 core the exact GELU over 4096×768 took 5.4–5.5 ms with the steps rounded twice and
+/// 3.5–3.7 ms fused (its backward 7.3–7.5 and 4.7–4.9 ms). A CPU without FMA (x86-64 before AVX2) runs each
 /// fused step as a libm call: the same numbers, far slower.
 #[inline(always)]
 pub(crate) fn erfc_f32_lanes(x: f32) -> f32 {
