@@ -392,7 +392,7 @@ mod tests {
     }
 
     /// Uniform noise of peak `level` (deterministic), `seconds` long at 8 kHz.
-    fn noise(seconds: f64, level: f32, seed: u32) -> Vec<f32> {
+    fn noise(seconds: f64, level: f32, seed: u64) -> Vec<f32> {
         crate::data::test_util::noise((seconds * 8000.0) as usize, level, seed)
     }
 
@@ -688,16 +688,13 @@ mod tests {
         let hum = with_tone(noise(3.0, 0.001, 3), 50.0, 0.2, 0.0, 3.0);
         let word_in_hum = with_tone(hum, 300.0, 0.05, 1.0, 1.4);
         assert!(!a_sound_stands_out(&word_in_hum, 8000));
-        // Rumble (white noise from a xorshift stream through a leaky integrator, a low-pass near
-        // 13 Hz) swings from window to window unfiltered, but is steady once filtered.
-        let (mut state, mut level) = (0x2545_f491_u32, 0.0);
-        let rumble: Vec<f32> = (0..24_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                level = 0.99 * level + 0.01 * (state as f32 / u32::MAX as f32 - 0.5);
-                level
+        // Rumble (white noise through a leaky integrator, a low-pass near 13 Hz) swings from
+        // window to window unfiltered, but is steady once filtered.
+        let rumble: Vec<f32> = noise(3.0, 0.5, 5)
+            .into_iter()
+            .scan(0.0, |level, white| {
+                *level = 0.99 * *level + 0.01 * white;
+                Some(*level)
             })
             .collect();
         assert!(a_sound_stands_out(&rumble, 8000));

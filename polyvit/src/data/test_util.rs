@@ -4,6 +4,9 @@
 use std::path::Path;
 use std::path::PathBuf;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
 /// A fresh path under the system temp dir, unique to this process and `name`.
 pub fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("polyvit-data-test-{}", std::process::id()));
@@ -18,15 +21,11 @@ pub fn sine(freq: f64, rate: u32, n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// `n` samples of white noise spread evenly over `[−level, level)`, drawn by a hash of each
-/// index with `seed` (the same samples every run).
-pub fn noise(n: usize, level: f32, seed: u32) -> Vec<f32> {
-    (0..n as u32)
-        .map(|i| {
-            let h = (i.wrapping_mul(2_654_435_761) ^ seed).wrapping_mul(2_246_822_519);
-            2.0 * level * ((h >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
-        })
-        .collect()
+/// `n` samples of white noise spread evenly over `[−level, level)`, drawn from a ChaCha stream
+/// seeded with `seed` (the same samples every run, independent from sample to sample).
+pub fn noise(n: usize, level: f32, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen_range(-level..level)).collect()
 }
 
 /// Writes the file `path` with `ffmpeg -v error -y ARGS... PATH` (tests of the `ffmpeg`

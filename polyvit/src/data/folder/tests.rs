@@ -232,7 +232,7 @@ fn late_tones(name: &str) -> PathBuf {
         std::fs::create_dir_all(dir.join(class)).unwrap();
         for i in 0..5 {
             let lead = 12_000 + 800 * i;
-            let mut x = crate::data::test_util::noise(lead + 2_400 + 4_000, 0.001, i as u32);
+            let mut x = crate::data::test_util::noise(lead + 2_400 + 4_000, 0.001, i as u64);
             let tone = crate::data::test_util::sine(freq, 8000, 2_400);
             x[lead..lead + 2_400]
                 .iter_mut()
