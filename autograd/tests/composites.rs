@@ -1,6 +1,6 @@
-//! Gradient checks of whole transformer pieces written with `Var` ops: if every rule is right,
-//! their composition must be too, but these catch mistakes in how rules interact (views of
-//! views, fan-out through residuals, broadcasting biases).
+//! Gradient checks of whole transformer pieces written with `Var` ops, on every device: if every
+//! rule is right, their composition must be too, but these catch mistakes in how rules interact
+//! (views of views, fan-out through residuals, broadcasting biases).
 
 use autograd::{gradcheck, GradcheckOptions, Var};
 use tensor::{DType, Result, Tensor};
@@ -49,10 +49,19 @@ fn encoder_block(x: &Var, p: &[Var], heads: usize) -> Result<Var> {
     x.add(&mlp(&x.layer_norm(&p[6], &p[7], 1e-6)?, &p[8..12])?)
 }
 
-fn options() -> GradcheckOptions {
-    GradcheckOptions {
+/// Checks `f`'s gradients at `inputs` (made on the CPU) against finite differences on every
+/// test device, naming the device that fails.
+fn check(f: impl Fn(&[Var]) -> Result<Var>, inputs: &[Tensor]) {
+    let options = GradcheckOptions {
         max_elements: 24,
         ..GradcheckOptions::default()
+    };
+    for device in tensor::test_devices() {
+        let on_device: Vec<Tensor> = inputs
+            .iter()
+            .map(|t| t.to_device(&device).unwrap())
+            .collect();
+        gradcheck(&f, &on_device, &options).unwrap_or_else(|e| panic!("{device}: {e}"));
     }
 }
 
@@ -67,7 +76,7 @@ fn mlp_gradients_match_finite_differences() {
         randn(&[d, hidden], 0.4, &mut rng),
         randn(&[d], 0.1, &mut rng),
     ];
-    gradcheck(|v| mlp(&v[0], &v[1..]), &inputs, &options()).unwrap();
+    check(|v| mlp(&v[0], &v[1..]), &inputs);
 }
 
 #[test]
@@ -81,7 +90,7 @@ fn attention_gradients_match_finite_differences() {
         randn(&[d, d], 0.4, &mut rng),
         randn(&[d], 0.1, &mut rng),
     ];
-    gradcheck(|v| attention(&v[0], &v[1..], 2), &inputs, &options()).unwrap();
+    check(|v| attention(&v[0], &v[1..], 2), &inputs);
 }
 
 #[test]
@@ -95,12 +104,10 @@ fn layer_norm_linear_gelu_chain_gradients_match() {
         randn(&[5, d], 0.5, &mut rng),
         randn(&[5], 0.2, &mut rng),
     ];
-    gradcheck(
+    check(
         |v| linear(&v[0].layer_norm(&v[1], &v[2], 1e-6)?, &v[3], &v[4])?.gelu(),
         &inputs,
-        &options(),
-    )
-    .unwrap();
+    );
 }
 
 #[test]
@@ -128,12 +135,7 @@ fn pre_ln_encoder_block_gradients_match() {
         randn(&[d, hidden], 0.3, &mut rng),
         randn(&[d], 0.1, &mut rng),
     ]);
-    gradcheck(
-        |v| encoder_block(&v[0], &v[1..], heads),
-        &inputs,
-        &options(),
-    )
-    .unwrap();
+    check(|v| encoder_block(&v[0], &v[1..], heads), &inputs);
 }
 
 /// `var` and `std` are composed of recorded ops: their gradients over one axis and over two,
@@ -142,9 +144,9 @@ fn pre_ln_encoder_block_gradients_match() {
 fn variance_and_standard_deviation_gradients_match() {
     let mut rng = tensor::rng(9);
     let inputs = [randn(&[3, 4, 5], 1.0, &mut rng)];
-    gradcheck(|v| v[0].var(&[1], 1, false), &inputs, &options()).unwrap();
-    gradcheck(|v| v[0].var(&[0, 2], 0, true), &inputs, &options()).unwrap();
-    gradcheck(|v| v[0].std(&[2], 1, false), &inputs, &options()).unwrap();
+    check(|v| v[0].var(&[1], 1, false), &inputs);
+    check(|v| v[0].var(&[0, 2], 0, true), &inputs);
+    check(|v| v[0].std(&[2], 1, false), &inputs);
 }
 
 /// `triu` and `tril` pass the gradient inside their triangle only (a batch of 3×4 matrices).
@@ -152,6 +154,6 @@ fn variance_and_standard_deviation_gradients_match() {
 fn triangle_gradients_match() {
     let mut rng = tensor::rng(10);
     let inputs = [randn(&[2, 3, 4], 1.0, &mut rng)];
-    gradcheck(|v| v[0].triu(1), &inputs, &options()).unwrap();
-    gradcheck(|v| v[0].tril(-1), &inputs, &options()).unwrap();
+    check(|v| v[0].triu(1), &inputs);
+    check(|v| v[0].tril(-1), &inputs);
 }

@@ -476,3 +476,45 @@ fn pow_gradients_at_a_zero_base_are_pytorchs() {
         assert!((db[3] - 2f64.ln()).abs() < 1e-6, "{device}: {db:?}");
     }
 }
+
+/// Where `relu`, `maximum`, `minimum` or `pow` and `pow_scalar` (at an exponent of 0) pass no
+/// gradient, an infinite one
+/// from above (a `√z` or `1/z` of the 0 they made) stays 0, as in PyTorch, instead of
+/// `0·∞ = NaN`, on every device; where they pass it, it stays infinite.
+#[test]
+fn a_blocked_gradient_stays_zero_under_an_infinite_upstream() {
+    let inf = f64::INFINITY;
+    for device in tensor::test_devices() {
+        let var = |values: &[f64]| {
+            let n = values.len();
+            Var::parameter(Tensor::from_f64s_on(values, &[n], DType::F32, &device).unwrap())
+        };
+        let gradients = |z: Var, of: &[&Var]| {
+            let grads = z.sum_all().unwrap().backward().unwrap();
+            let grad = |v: &Var| grads.get(v).unwrap().to_vec_f64().unwrap();
+            of.iter().map(|v| grad(v)).collect::<Vec<_>>()
+        };
+        let x = var(&[-1.0, 0.0, 4.0]);
+        let dx = gradients(x.relu().unwrap().sqrt().unwrap(), &[&x]);
+        assert_eq!(dx, [vec![0.0, 0.0, 0.25]], "{device}: relu");
+
+        let (a, b) = (var(&[0.0, 0.0, 4.0]), var(&[-1.0, 0.0, 1.0]));
+        let grads = gradients(a.maximum(&b).unwrap().sqrt().unwrap(), &[&a, &b]);
+        assert_eq!(
+            grads,
+            [vec![inf, inf, 0.25], vec![0.0, inf, 0.0]],
+            "{device}: max"
+        );
+
+        let (a, b) = (var(&[0.0, 2.0, 1.0]), var(&[3.0, 0.0, 1.0]));
+        let grads = gradients(a.minimum(&b).unwrap().recip().unwrap(), &[&a, &b]);
+        let want = [vec![-inf, 0.0, -0.5], vec![0.0, -inf, -0.5]];
+        assert_eq!(grads, want, "{device}: min");
+
+        let (a, b) = (var(&[0.0, 2.0]), var(&[0.0, 2.0]));
+        let z = a.pow(&b).unwrap().mul_scalar(inf).unwrap();
+        assert_eq!(gradients(z, &[&a])[0], [0.0, inf], "{device}: pow");
+        let z = a.pow_scalar(0.0).unwrap().mul_scalar(inf).unwrap();
+        assert_eq!(gradients(z, &[&a])[0], [0.0, 0.0], "{device}: pow_scalar");
+    }
+}

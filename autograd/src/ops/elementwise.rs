@@ -119,21 +119,6 @@ unary! {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     sigmoid, Sigmoid, |output y| y.mul(&y.neg()?.add_scalar(1.0)?);
-    /// `y = max(x, 0)`, NaN kept; `dx = g·[y ≠ 0]`: `g` where `x > 0`, and where `x` is NaN (as
-    /// PyTorch's backward does), 0 elsewhere.
-    ///
-    /// ```
-    /// use autograd::Var;
-    /// use tensor::{DType, Tensor};
-    /// let x = Var::parameter(Tensor::from_f64s(&[-1.0, 2.0, f64::NAN], &[3], DType::F64)?);
-    /// let y = x.relu()?;
-    /// assert_eq!(y.value().to_vec_f64()?[..2], [0.0, 2.0]);
-    /// assert!(y.value().to_vec_f64()?[2].is_nan());
-    /// let grads = y.sum_all()?.backward()?;
-    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0, 1.0]);
-    /// # Ok::<(), tensor::Error>(())
-    /// ```
-    relu, Relu, |output y| y.ne_scalar(0.0);
     /// `y = ln(1 + eˣ)`; `dx = g·σ(x)`.
     ///
     /// ```
@@ -216,6 +201,29 @@ impl Var {
             &[self],
             move |g, _| Ok(vec![Some(x.gelu_erf_backward(g)?)]),
         ))
+    }
+
+    /// `y = max(x, 0)`, NaN kept; `dx = g·[y ≠ 0]`: `g` where `x > 0`, and where `x` is NaN (as
+    /// PyTorch's backward does), 0 elsewhere, even where `g` is infinite or NaN (a `√y` or `1/y`
+    /// above: PyTorch's 0, not `0·∞ = NaN`).
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::{DType, Tensor};
+    /// let x = Var::parameter(Tensor::from_f64s(&[-1.0, 2.0, f64::NAN], &[3], DType::F64)?);
+    /// let y = x.relu()?;
+    /// assert_eq!(y.value().to_vec_f64()?[..2], [0.0, 2.0]);
+    /// assert!(y.value().to_vec_f64()?[2].is_nan());
+    /// let grads = y.sum_all()?.backward()?;
+    /// assert_eq!(grads.get(&x).unwrap().to_vec_f64()?, [0.0, 1.0, 1.0]);
+    /// # Ok::<(), tensor::Error>(())
+    /// ```
+    pub fn relu(&self) -> Result<Var> {
+        let y = self.value().relu()?;
+        let saved = y.clone();
+        Ok(Var::record(Op::Relu, y, &[self], move |g, _| {
+            Ok(vec![Some(saved.ne_scalar(0.0)?.zero_safe_mul(g)?)])
+        }))
     }
 
     /// `y = min(max(x, min), max)`; `dx = g·[min < x < max]`: 0 at the bounds themselves and
@@ -333,7 +341,8 @@ impl Var {
     }
 
     /// `y = xᵖ` for a constant `p`; `dx = g·p·xᵖ⁻¹`, and `dx = 0` for `p = 0` (`y ≡ 1`), even
-    /// at `x = 0` where `0·x⁻¹` would be NaN (as [`Var::pow`] and PyTorch).
+    /// at `x = 0` where `0·x⁻¹` would be NaN and where `g` is infinite (as [`Var::pow`] and
+    /// PyTorch).
     ///
     /// ```
     /// use autograd::Var;
@@ -352,12 +361,10 @@ impl Var {
             x.pow_scalar(p)?,
             &[self],
             move |g, _| {
-                let slope = if p == 0.0 {
-                    x.zeros_like()?
-                } else {
-                    x.pow_scalar(p - 1.0)?.mul_scalar(p)?
-                };
-                Ok(vec![Some(g.mul(&slope)?)])
+                if p == 0.0 {
+                    return Ok(vec![Some(x.zeros_like()?)]);
+                }
+                Ok(vec![Some(g.mul(&x.pow_scalar(p - 1.0)?.mul_scalar(p)?)?)])
             },
         ))
     }
@@ -563,8 +570,8 @@ impl Var {
 
     /// `z = aᵇ`; `da = g·b·aᵇ⁻¹`, `db = g·aᵇ·ln a`, with PyTorch's values where those products
     /// are `0·∞`: `da = 0` wherever `b = 0` (`a⁰ = 1` does not depend on `a`, not even at
-    /// `a = 0`), and `db = 0` where `a = 0` and `b ≥ 0` (`0ᵇ = 0` for every `b > 0`; at `b = 0`
-    /// the limit from above).
+    /// `a = 0`), whatever `g` is, and `db = g·0` where `a = 0` and `b ≥ 0` (`0ᵇ = 0` for every
+    /// `b > 0`; at `b = 0` the limit from above; NaN under an infinite `g`, as in PyTorch).
     ///
     /// ```
     /// use autograd::Var;
@@ -586,7 +593,10 @@ impl Var {
         let saved = z.clone();
         Ok(Var::record(Op::Pow, z, &[self, other], move |g, needs| {
             let da = needs[0]
-                .then(|| g.mul(&b.zero_safe_mul(&a.pow(&b.add_scalar(-1.0)?)?)?))
+                .then(|| {
+                    let slope = g.mul(&b.mul(&a.pow(&b.add_scalar(-1.0)?)?)?)?;
+                    b.ne_scalar(0.0)?.zero_safe_mul(&slope)
+                })
                 .transpose()?;
             let db = needs[1]
                 .then(|| {
@@ -602,7 +612,8 @@ impl Var {
 
     /// `z = max(a, b)`; the gradient goes to the larger input, split evenly on ties, and to both
     /// where either is NaN (as in PyTorch): `da = g·(1 − [a < b] − ½[a = b])`,
-    /// `db = g·(1 − [b < a] − ½[a = b])` (no comparison with NaN holds).
+    /// `db = g·(1 − [b < a] − ½[a = b])` (no comparison with NaN holds). The input that loses
+    /// gets 0 even where `g` is infinite or NaN (PyTorch's 0, not `0·∞ = NaN`).
     ///
     /// ```
     /// use autograd::Var;
@@ -621,7 +632,8 @@ impl Var {
     }
 
     /// `z = min(a, b)`; the gradient goes to the smaller input, split evenly on ties, and to both
-    /// where either is NaN: `da = g·(1 − [a > b] − ½[a = b])`, `db = g·(1 − [b > a] − ½[a = b])`.
+    /// where either is NaN: `da = g·(1 − [a > b] − ½[a = b])`, `db = g·(1 − [b > a] − ½[a = b])`;
+    /// the input that loses gets 0 even where `g` is infinite or NaN.
     ///
     /// ```
     /// use autograd::Var;
@@ -655,7 +667,8 @@ impl Var {
             let tie = a.eq(&b)?.mul_scalar(0.5)?;
             let share = |loses: Tensor| loses.add(&tie)?.neg()?.add_scalar(1.0);
             let (share_a, share_b) = (share(a_loses)?, share(b_loses)?);
-            Ok(vec![Some(g.mul(&share_a)?), Some(g.mul(&share_b)?)])
+            let (da, db) = (share_a.zero_safe_mul(g)?, share_b.zero_safe_mul(g)?);
+            Ok(vec![Some(da), Some(db)])
         }))
     }
 }
