@@ -157,3 +157,27 @@ fn triangle_gradients_match() {
     check(|v| v[0].triu(1), &inputs);
     check(|v| v[0].tril(-1), &inputs);
 }
+
+/// `Var::var` and `Var::std` (composed of recorded ops) give `Tensor::var`'s and `Tensor::std`'s
+/// values bit for bit, on every device: one variance whether or not it is differentiated.
+#[test]
+fn variance_values_are_the_tensors() {
+    let mut rng = tensor::rng(11);
+    let x = Tensor::randn(&[3, 4, 5], 0.5, 2.0, DType::F32, &mut rng);
+    for device in tensor::test_devices() {
+        let x = x.to_device(&device).unwrap();
+        let v = Var::parameter(x.clone());
+        for (axes, correction, keepdim) in [(&[1][..], 1, false), (&[0, 2], 0, true)] {
+            let bits = |t: Tensor| -> Vec<u64> {
+                let values = t.to_vec_f64().unwrap();
+                values.iter().map(|f| f.to_bits()).collect()
+            };
+            let var = v.var(axes, correction, keepdim).unwrap().value().clone();
+            let want = x.var(axes, correction, keepdim).unwrap();
+            assert_eq!(bits(var), bits(want), "{device}: var over {axes:?}");
+            let std = v.std(axes, correction, keepdim).unwrap().value().clone();
+            let want = x.std(axes, correction, keepdim).unwrap();
+            assert_eq!(bits(std), bits(want), "{device}: std over {axes:?}");
+        }
+    }
+}

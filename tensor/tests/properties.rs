@@ -537,10 +537,13 @@ proptest! {
 // ---------------------------------------------------------------- reductions
 
 /// Reference of a reduction over `axes` (sorted, distinct): per output element the sum, the sum of
-/// absolute values, the count, the max and the min of the reduced elements.
+/// absolute values, the sum of squares, the sum of squared deviations from the mean (`Σ(x − x̄)²`),
+/// the count, the max and the min of the reduced elements.
 struct Folded {
     sum: Nd,
     sum_abs: Nd,
+    sum_squares: Nd,
+    deviations: Nd,
     max: Nd,
     min: Nd,
     count: usize,
@@ -552,20 +555,29 @@ fn fold(x: &Nd, axes: &[usize], keepdim: bool) -> Folded {
         .collect();
     let mut sum = Nd::from_fn(&kept, |_| 0.0);
     let mut sum_abs = sum.clone();
+    let mut sum_squares = sum.clone();
+    let mut deviations = sum.clone();
     let mut max = Nd::from_fn(&kept, |_| f64::NEG_INFINITY);
     let mut min = Nd::from_fn(&kept, |_| f64::INFINITY);
+    let out = |index: &[usize]| -> Vec<usize> {
+        (0..x.rank())
+            .map(|a| if axes.contains(&a) { 0 } else { index[a] })
+            .collect()
+    };
     for index in indices(&x.shape) {
         let v = x.at(&index);
-        let out: Vec<usize> = (0..x.rank())
-            .map(|a| if axes.contains(&a) { 0 } else { index[a] })
-            .collect();
-        let p = sum.position(&out);
+        let p = sum.position(&out(&index));
         sum.data[p] += v;
         sum_abs.data[p] += v.abs();
+        sum_squares.data[p] += v * v;
         max.data[p] = max.data[p].max(v);
         min.data[p] = min.data[p].min(v);
     }
     let count = axes.iter().map(|&a| x.shape[a]).product();
+    for index in indices(&x.shape) {
+        let p = sum.position(&out(&index));
+        deviations.data[p] += (x.at(&index) - sum.data[p] / count as f64).powi(2);
+    }
     let final_shape: Vec<usize> = if keepdim {
         kept
     } else {
@@ -578,6 +590,8 @@ fn fold(x: &Nd, axes: &[usize], keepdim: bool) -> Folded {
     Folded {
         sum: reshape(sum),
         sum_abs: reshape(sum_abs),
+        sum_squares: reshape(sum_squares),
+        deviations: reshape(deviations),
         max: reshape(max),
         min: reshape(min),
         count,
@@ -629,6 +643,36 @@ fn check_reductions(
         } else {
             check_exact(&what(op), &result.unwrap(), want, dtype)?;
         }
+    }
+    for correction in [0, 1] {
+        let (var, std) = (
+            x.t.var(axes, correction, keepdim),
+            x.t.std(axes, correction, keepdim),
+        );
+        if f.count <= correction {
+            for (op, result) in [("var", var), ("std", std)] {
+                let err = result.expect_err("too few elements per result must fail");
+                prop_assert!(err.to_string().starts_with("var"), "{}: {}", op, err);
+            }
+            continue;
+        }
+        let divisor = (f.count - correction) as f64;
+        let want = f.deviations.map(|d| d / divisor);
+        // The centring rounds each element by about ε·|x|, and the sum's error grows like √n.
+        let var_scale = |p: usize| f.sum_squares.data[p] * n.sqrt() / divisor;
+        let what = what(&format!("var (correction {correction})"));
+        check_scaled(&what, &var.unwrap(), &want, dtype, tol(dtype), var_scale)?;
+        // Near a variance of 0, an error `e` in it is one of `√e` in its square root.
+        let std_scale = |p: usize| (var_scale(p) / tol(dtype)).sqrt();
+        let what = what.replacen("var", "std", 1);
+        check_scaled(
+            &what,
+            &std.unwrap(),
+            &want.map(f64::sqrt),
+            dtype,
+            tol(dtype),
+            std_scale,
+        )?;
     }
     Ok(())
 }
