@@ -243,7 +243,8 @@ fn check(
         .and(binary!(inputs.signed(&[b]), inputs.signed(&[b]), |x, y| x
             .matmul(&y))),
         Op::Softmax => unary!(inputs.signed(&[a, b, c]), |x| x.scaled_softmax(1, 0.7)),
-        Op::LogSoftmax => unary!(inputs.signed(&[a, b, c]), |x| x.log_softmax(2)),
+        Op::LogSoftmax => unary!(inputs.signed(&[a, b, c]), |x| x.log_softmax(2))
+            .and(unary!(inputs.signed(&[a, b, c]), |x| x.log_softmax(1))),
         Op::LayerNorm => {
             let x = inputs.signed(&[a, b, c + 1]);
             let gamma = inputs.uniform(&[c + 1], 0.5, 2.0);
@@ -259,9 +260,14 @@ fn check(
             let targets = one_hot(&labels, b + 1, DType::F64)
                 .and_then(|t| t.to_device(device))
                 .unwrap();
+            // Soft targets whose rows do not sum to 1 weigh the gradient's `Σt'` term too.
+            let soft = inputs.uniform(&[a, b + 1], 0.0, 1.0);
             unary!(inputs.signed(&[a, b + 1]), |x| x
                 .mul_scalar(3.0)?
                 .softmax_cross_entropy(&targets, 0.1))
+            .and(unary!(inputs.signed(&[a, b + 1]), |x| x
+                .mul_scalar(3.0)?
+                .softmax_cross_entropy(&soft, 0.1)))
         }
         Op::SigmoidBinaryCrossEntropy => {
             let targets = inputs.uniform(&[a, b], 0.0, 1.0);

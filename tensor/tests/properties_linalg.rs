@@ -161,20 +161,29 @@ proptest! {
 
 /// Softmax (or log-softmax) along `axis` by the definition, in f64, with the row's
 /// `max |xᵢ − max x|` (what f32 rounding errors grow with) per element.
+/// The row-major positions of each row of `shape` along `axis` (one list per row).
+fn rows_along(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
+    let layout = Nd::from_fn(shape, |_| 0.0);
+    let mut starts = shape.to_vec();
+    starts[axis] = 1;
+    indices(&starts)
+        .into_iter()
+        .map(|start| {
+            let mut index = start;
+            (0..shape[axis])
+                .map(|j| {
+                    index[axis] = j;
+                    layout.position(&index)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn softmax_reference(x: &Nd, axis: usize, log: bool) -> (Nd, Nd) {
-    let n = x.shape[axis];
     let mut out = Nd::from_fn(&x.shape, |_| 0.0);
     let mut spread = out.clone();
-    let mut starts = x.shape.clone();
-    starts[axis] = 1;
-    for start in indices(&starts) {
-        let mut index = start.clone();
-        let positions: Vec<usize> = (0..n)
-            .map(|j| {
-                index[axis] = j;
-                x.position(&index)
-            })
-            .collect();
+    for positions in rows_along(&x.shape, axis) {
         let values: Vec<f64> = positions.iter().map(|&p| x.data[p]).collect();
         let m = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let sum: f64 = values.iter().map(|v| (v - m).exp()).sum();
@@ -191,7 +200,40 @@ fn softmax_reference(x: &Nd, axis: usize, log: bool) -> (Nd, Nd) {
     (out, spread)
 }
 
-fn check_softmax(x: &Input, axis: usize, dtype: DType) -> TestResult {
+/// The backward of softmax (`dx = y·(g − Σ g·y)`) or log-softmax (`dx = g − e^y·Σ g`) along
+/// `axis` for the forward's output `y` and the upstream `g`, in f64; with, per element, the
+/// magnitude its rounding errors are proportional to (the terms it is made of).
+fn softmax_backward_reference(y: &Nd, g: &Nd, axis: usize, log: bool) -> (Nd, Nd) {
+    let mut out = Nd::from_fn(&y.shape, |_| 0.0);
+    let mut scale = out.clone();
+    for positions in rows_along(&y.shape, axis) {
+        let probability = |p: usize| if log { y.data[p].exp() } else { y.data[p] };
+        let weighed = |p: usize| {
+            if log {
+                g.data[p]
+            } else {
+                g.data[p] * y.data[p]
+            }
+        };
+        let sum: f64 = positions.iter().map(|&p| weighed(p)).sum();
+        let sum_abs: f64 = positions.iter().map(|&p| weighed(p).abs()).sum();
+        for &p in &positions {
+            let (gp, yp) = (g.data[p], probability(p));
+            if log {
+                out.data[p] = gp - yp * sum;
+                scale.data[p] = gp.abs() + yp * sum_abs;
+            } else {
+                out.data[p] = yp * (gp - sum);
+                scale.data[p] = yp * (gp.abs() + sum_abs);
+            }
+        }
+    }
+    (out, scale)
+}
+
+/// Softmax and log-softmax of `x` along `axis` (refused past its rank) against their definition,
+/// and their backwards with the upstream gradient `upstream` (of `x`'s shape).
+fn check_softmax(x: &Input, upstream: &Input, axis: usize, dtype: DType) -> TestResult {
     let rank = x.r.rank();
     for log in [false, true] {
         let name = if log { "log_softmax" } else { "softmax" };
@@ -221,6 +263,18 @@ fn check_softmax(x: &Input, axis: usize, dtype: DType) -> TestResult {
                 want.data[p].abs() * rel
             }
         })?;
+        // The backward, from the output the kernel made, against its definition.
+        let y = Nd::new(&x.r.shape, got.to_vec_f64().unwrap());
+        let dx = if log {
+            got.log_softmax_backward(&upstream.t, axis)
+        } else {
+            got.softmax_backward(&upstream.t, axis, 1.0)
+        };
+        let (want, scale) = softmax_backward_reference(&y, &upstream.r, axis, log);
+        let what = format!("{name}_backward along {axis} of {:?}", x.r.shape);
+        check_scaled(&what, &dx.unwrap(), &want, dtype, tol(dtype), |p| {
+            scale.data[p] * (2.0 + n / 16.0)
+        })?;
     }
     Ok(())
 }
@@ -239,8 +293,9 @@ proptest! {
     ) {
         on_every_device(seed, |g| {
             let x = any_input(g, &shape, dtype, Values::Uniform(-2.0 * scale, 2.0 * scale));
+            let upstream = dense(g, &shape, dtype, Values::Uniform(-1.0, 1.0));
             let axis = g.below(shape.len() + 1);
-            check_softmax(&x, axis, dtype)
+            check_softmax(&x, &upstream, axis, dtype)
         })?;
     }
 }
@@ -309,9 +364,10 @@ proptest! {
     ) {
         on_every_device(seed, |g| {
             let x = any_input(g, &shape, dtype, Values::Uniform(-8.0, 8.0));
+            let upstream = dense(g, &shape, dtype, Values::Uniform(-1.0, 1.0));
             let axis = g.below(shape.len());
-            check_softmax(&x, axis, dtype)?;
-            check_softmax(&x, shape.len() - 1, dtype)
+            check_softmax(&x, &upstream, axis, dtype)?;
+            check_softmax(&x, &upstream, shape.len() - 1, dtype)
         })?;
     }
 }

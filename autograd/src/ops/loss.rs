@@ -80,8 +80,8 @@ impl Var {
     }
 
     /// Sigmoid binary cross-entropy with logits, summed over classes and averaged over the batch
-    /// (the PolyViT reference's loss): `ℓ = (1/B) Σ softplus(x) − x·t`, which equals
-    /// `−(1/B) Σ t·ln σ(x) + (1 − t)·ln(1 − σ(x))` without overflow for large `|x|`.
+    /// (the PolyViT reference's loss): `ℓ = (1/B) Σ [softplus(x) − x·t]`, which equals
+    /// `−(1/B) Σ [t·ln σ(x) + (1 − t)·ln(1 − σ(x))]` without overflow for large `|x|`.
     /// Gradient: `dx = g·(σ(x) − t)/B`.
     ///
     /// ```
@@ -145,26 +145,30 @@ mod tests {
     use tensor::DType;
 
     /// A class whose logit is −∞ (masked) and whose target is 0 adds nothing to the loss, as in
-    /// PyTorch: `ln(1 + e)` for logits `[0, −∞, 1]` and label 0, not NaN; its gradient is 0.
+    /// PyTorch: `ln(1 + e)` for logits `[0, −∞, 1]` and label 0, not NaN; its gradient is 0, on
+    /// every device.
     #[test]
     fn a_masked_class_without_target_mass_adds_nothing() {
-        let logits = Var::parameter(
-            Tensor::from_f64s(&[0.0, f64::NEG_INFINITY, 1.0], &[1, 3], DType::F32).unwrap(),
-        );
-        let targets = one_hot(&[0], 3, DType::F32).unwrap();
-        let loss = logits.softmax_cross_entropy(&targets, 0.0).unwrap();
-        let value = loss.value().to_scalar().unwrap();
-        assert!((value - (1.0 + 1f64.exp()).ln()).abs() < 1e-6, "{value}");
-        let grad = loss
-            .backward()
-            .unwrap()
-            .get(&logits)
-            .unwrap()
-            .to_vec_f64()
-            .unwrap();
-        let p = 1.0 / (1.0 + 1f64.exp());
-        for (got, want) in grad.iter().zip([p - 1.0, 0.0, 1.0 - p]) {
-            assert!((got - want).abs() < 1e-6, "{grad:?}");
+        for device in tensor::test_devices() {
+            let logits = [0.0, f64::NEG_INFINITY, 1.0];
+            let logits = Var::parameter(
+                Tensor::from_f64s_on(&logits, &[1, 3], DType::F32, &device).unwrap(),
+            );
+            let targets = one_hot(&[0], 3, DType::F32)
+                .and_then(|t| t.to_device(&device))
+                .unwrap();
+            let loss = logits.softmax_cross_entropy(&targets, 0.0).unwrap();
+            let value = loss.value().to_scalar().unwrap();
+            assert!(
+                (value - (1.0 + 1f64.exp()).ln()).abs() < 1e-6,
+                "{device}: {value}"
+            );
+            let grads = loss.backward().unwrap();
+            let grad = grads.get(&logits).unwrap().to_vec_f64().unwrap();
+            let p = 1.0 / (1.0 + 1f64.exp());
+            for (got, want) in grad.iter().zip([p - 1.0, 0.0, 1.0 - p]) {
+                assert!((got - want).abs() < 1e-6, "{device}: {grad:?}");
+            }
         }
     }
 

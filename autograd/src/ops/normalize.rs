@@ -24,8 +24,9 @@ impl Var {
 
     /// `yⱼ = e^{s·xⱼ}/Σᵢ e^{s·xᵢ}` along `axis` for a constant `s` (attention's
     /// `softmax(Q·Kᵀ/√d)`); `dx = s·y ⊙ (g − Σ g⊙y)`. The same numbers as
-    /// `x.mul_scalar(s)?.softmax(axis)`, forward and backward, with one pass over the scores
-    /// each way instead of two.
+    /// `x.mul_scalar(s)?.softmax(axis)`, forward and backward (bit for bit on the CPU; to
+    /// rounding on OpenCL, whose compiler may fuse the scaling into what follows), with one pass
+    /// over the scores each way instead of two.
     ///
     /// ```
     /// use autograd::Var;
@@ -66,7 +67,8 @@ impl Var {
         }))
     }
 
-    /// Layer norm over the last axis: `y = x̂·γ + β` with `x̂ = (x − μ)·r`, `r = 1/√(σ² + ε)`.
+    /// Layer norm over the last axis (`d` elements): `y = x̂·γ + β` with `x̂ = (x − μ)·r`,
+    /// `r = 1/√(σ² + ε)`, `μ = (1/d)Σx` and the biased `σ² = (1/d)Σ(x − μ)²` (as PyTorch's).
     /// Fused backward (one kernel, not a chain of small ops): with `h = g·γ`,
     /// `dx = r·(h − mean(h) − x̂·mean(h·x̂))`, `dγ = Σ_rows g·x̂`, `dβ = Σ_rows g`.
     ///

@@ -107,7 +107,8 @@ impl Var {
     }
 
     /// The last two axes swapped (each matrix of a batch transposed), as [`Var::transpose`] of
-    /// them; an error below two axes, naming the shape.
+    /// them: `dx = gᵀ` (the same two axes swapped back); an error below two axes, naming the
+    /// shape.
     ///
     /// ```
     /// use autograd::Var;
@@ -121,7 +122,8 @@ impl Var {
         self.transpose(self.rank() - 2, self.rank() - 1)
     }
 
-    /// Every axis collapsed into one, as [`Var::reshape`] to `[numel]`.
+    /// Every axis collapsed into one, as [`Var::reshape`] to `[numel]`: `dx = g` reshaped to
+    /// `x`'s shape.
     ///
     /// ```
     /// use autograd::Var;
