@@ -374,8 +374,9 @@ impl Layout {
         })
     }
 
-    /// The same elements seen with a new shape of equal size, without copying; `None` when the
-    /// strides do not allow it (then the caller must copy first).
+    /// The same elements seen with a new shape of equal size, without copying; `None` unless the
+    /// layout is contiguous (then the caller must copy first), even where other strides could
+    /// express the new shape (PyTorch's `view` finds those; this keeps the rule simple).
     pub fn reshape(&self, shape: &[usize]) -> Option<Layout> {
         if checked_numel("reshape", shape).ok() != Some(self.numel()) {
             return None;

@@ -1,6 +1,7 @@
-//! Views: new shapes over the same numbers. None of these copy, except `reshape` of data whose
-//! strides do not allow a view (it copies first, as PyTorch's `reshape` does), `contiguous` of
-//! a non-contiguous view, and `deep_copy`, whose job is the copy.
+//! Views: new shapes over the same numbers. None of these copy, except `reshape` of data that is
+//! not contiguous (it copies first; PyTorch's `reshape` makes a view in more cases, wherever the
+//! strides allow one), `contiguous` of a non-contiguous view, and `deep_copy`, whose job is the
+//! copy.
 
 use crate::Tensor;
 use devices::{checked_numel, ops::Identity, shape_str, Error, Result};

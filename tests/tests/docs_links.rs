@@ -113,6 +113,8 @@ fn heading_anchors(text: &str) -> BTreeSet<String> {
 fn example_names(text: &str) -> BTreeSet<String> {
     text.split("--example")
         .skip(1)
+        // `--examples` (every example) is another flag, not one named `s`.
+        .filter(|after| after.starts_with(char::is_whitespace))
         .filter_map(|after| {
             let name: String = after
                 .trim_start()
