@@ -67,7 +67,8 @@ pub struct TrainArgs {
     adapt_depth: Option<usize>,
     /// Total optimizer steps, split over the tasks in proportion to their budgets. With
     /// `--schedule accumulated`, where every step trains every task, the budgets still add up to
-    /// this and the run takes as many steps as the largest.
+    /// this and the run takes this many divided by the number of tasks (rounded up): as many
+    /// batches as the other schedules.
     #[arg(long)]
     steps: Option<u64>,
     /// The run's seed: initialization, the task plan, batches, augmentation and dropout.

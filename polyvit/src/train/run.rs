@@ -467,8 +467,8 @@ impl Run {
     }
 
     /// The reference schedule: the task's coefficient × linear warmup over the run's shared
-    /// warmup ([`TrainConfig::warmup_steps`]: the per-task warmups summed, or the longest of them
-    /// with accumulated gradients) × cosine decay from the warmup's end to the run's last step.
+    /// warmup ([`TrainConfig::warmup_steps`]: the per-task warmups summed, divided by the task
+    /// count with accumulated gradients) × cosine decay from the warmup's end to the run's last step.
     /// With several tasks in one step (accumulated gradients) the coefficients are averaged.
     pub fn learning_rate(&self, step: u64, tasks: &[usize]) -> f64 {
         let coefficient =

@@ -10,7 +10,9 @@ use std::str::FromStr;
 pub enum Schedule {
     /// All of task 1's steps, then all of task 2's, ... (forgets earlier tasks).
     TaskByTask,
-    /// Round robin over the tasks that still have steps left.
+    /// Round robin over every task, for the budgets' total `U = Σ Uⱼ` steps: each task gets
+    /// `U/n` of them (the first `U mod n` tasks one more), whatever its own `Uⱼ`, as in the paper,
+    /// where the budgets set only the total.
     Alternating,
     /// A uniformly random task each step, for the budgets' total `U = Σ Uⱼ` steps: each task
     /// gets about `U/n` of them, whatever its own `Uⱼ` (the budgets set only the total).
@@ -18,9 +20,10 @@ pub enum Schedule {
     /// A random task each step with probability `Uⱼ/U`, realized exactly: the multiset
     /// `{j × Uⱼ}` shuffled with the seed, so task `j` gets exactly `Uⱼ` steps (the paper's choice).
     Weighted,
-    /// Every step computes one batch of every task and applies their summed gradients, for the
-    /// largest budget's `max Uⱼ` steps, at the mean of the tasks' learning rates and with the
-    /// longest warmup.
+    /// Every step computes one batch of every task and applies their summed gradients, for
+    /// `⌈U/n⌉` steps: as many batches as the other schedules' `U` (up to `n − 1` more), each task
+    /// `⌈U/n⌉` of them, at the mean of the tasks' learning rates and with the shared warmup
+    /// divided by `n` likewise.
     AccumulatedGradients,
 }
 
@@ -73,7 +76,9 @@ impl FromStr for Schedule {
 /// The tasks trained at each optimizer step, for per-task step budgets `budgets[j] = Uⱼ`.
 ///
 /// Every schedule yields `U = Σ Uⱼ` steps of one task each, except accumulated gradients, which
-/// yields `max Uⱼ` steps of all tasks (each step is one update from one batch of every task).
+/// yields `⌈U/n⌉` steps of all `n` tasks (each step is one update from one batch of every task),
+/// so that every schedule computes as many batches. Task-by-task and weighted give task `j`
+/// exactly `Uⱼ` steps; alternating and uniform, `U/n` (exactly and on average).
 pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
     let total: u64 = budgets.iter().sum();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -86,19 +91,9 @@ pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
             .enumerate()
             .flat_map(|(j, &u)| (0..u).map(move |_| vec![j]))
             .collect(),
-        Schedule::Alternating => {
-            let mut left = budgets.to_vec();
-            let mut steps = Vec::with_capacity(total as usize);
-            while left.iter().any(|&l| l > 0) {
-                for (j, l) in left.iter_mut().enumerate() {
-                    if *l > 0 {
-                        *l -= 1;
-                        steps.push(vec![j]);
-                    }
-                }
-            }
-            steps
-        }
+        Schedule::Alternating => (0..total as usize)
+            .map(|step| vec![step % budgets.len()])
+            .collect(),
         Schedule::Uniform => {
             if budgets.is_empty() {
                 return Vec::new();
@@ -117,8 +112,8 @@ pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
             steps
         }
         Schedule::AccumulatedGradients => {
-            let longest = budgets.iter().copied().max().unwrap_or(0);
-            (0..longest).map(|_| (0..budgets.len()).collect()).collect()
+            let updates = total.div_ceil(budgets.len().max(1) as u64);
+            (0..updates).map(|_| (0..budgets.len()).collect()).collect()
         }
     }
 }
@@ -144,12 +139,8 @@ mod tests {
     const BUDGETS: [u64; 3] = [50, 20, 5];
 
     #[test]
-    fn one_task_schedules_give_each_task_exactly_its_budget() {
-        for schedule in [
-            Schedule::TaskByTask,
-            Schedule::Alternating,
-            Schedule::Weighted,
-        ] {
+    fn task_by_task_and_weighted_give_each_task_exactly_its_budget() {
+        for schedule in [Schedule::TaskByTask, Schedule::Weighted] {
             let steps = plan(schedule, &BUDGETS, 7);
             assert_eq!(steps.len(), 75, "{schedule}");
             assert!(steps.iter().all(|s| s.len() == 1));
@@ -162,11 +153,19 @@ mod tests {
         let steps = plan(Schedule::TaskByTask, &BUDGETS, 0);
         assert!(steps[..50].iter().all(|s| s == &[0]) && steps[70..].iter().all(|s| s == &[2]));
         let steps = plan(Schedule::Alternating, &BUDGETS, 0);
+        assert_eq!(steps.len(), 75);
+        assert!(steps.iter().enumerate().all(|(i, s)| s == &[i % 3]));
         assert_eq!(
-            &steps[..6],
-            &[vec![0], vec![1], vec![2], vec![0], vec![1], vec![2]]
+            task_counts(&steps, 3),
+            [25, 25, 25],
+            "U/n each, whatever Uⱼ"
         );
-        assert_eq!(&steps[74], &vec![0], "the longest task finishes alone");
+        let steps = plan(Schedule::Alternating, &[3, 3, 2], 0);
+        assert_eq!(
+            task_counts(&steps, 3),
+            [3, 3, 2],
+            "the first U mod n get one more"
+        );
     }
 
     #[test]
@@ -197,8 +196,10 @@ mod tests {
     #[test]
     fn accumulated_gradients_trains_all_tasks_every_step() {
         let steps = plan(Schedule::AccumulatedGradients, &BUDGETS, 0);
-        assert_eq!(steps.len(), 50);
+        assert_eq!(steps.len(), 25, "U/n updates of n batches: U batches");
         assert!(steps.iter().all(|s| s == &[0, 1, 2]));
+        let steps = plan(Schedule::AccumulatedGradients, &[3, 3, 2], 0);
+        assert_eq!(steps.len(), 3, "⌈U/n⌉ when n does not divide U");
     }
 
     #[test]

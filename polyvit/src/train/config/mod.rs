@@ -267,32 +267,34 @@ impl TrainConfig {
     /// written as TOML (in `config.toml` and the checkpoint), whose integers are signed 64-bit.
     pub const MAX_INTEGER: u64 = i64::MAX as u64;
 
-    /// Whether every step trains every task (the accumulated schedule): then the run is as long
-    /// as the longest budget, otherwise as all budgets together.
-    fn every_task_every_step(&self) -> bool {
-        matches!(self.schedule(), Ok(Schedule::AccumulatedGradients))
+    /// How many tasks each step trains at once: all of them with the accumulated schedule, one
+    /// otherwise.
+    fn tasks_per_step(&self) -> u64 {
+        match self.schedule() {
+            Ok(Schedule::AccumulatedGradients) => self.tasks.len().max(1) as u64,
+            _ => 1,
+        }
     }
 
-    /// The steps the run's plan holds: the tasks' budgets added up, or the longest one when
-    /// every step trains every task.
+    /// The steps the run's plan holds: the tasks' budgets added up, divided (rounding up) by the
+    /// tasks each step trains, so every schedule computes as many batches.
     pub fn planned_steps(&self) -> u64 {
-        let steps = self.tasks.iter().map(|t| t.steps);
-        match self.every_task_every_step() {
-            true => steps.max().unwrap_or(0),
-            false => steps.fold(0, u64::saturating_add),
-        }
+        // Saturating: budgets that pass 2⁶⁴ together are refused, not wrapped to a few.
+        let total = self
+            .tasks
+            .iter()
+            .fold(0u64, |sum, t| sum.saturating_add(t.steps));
+        total.div_ceil(self.tasks_per_step())
     }
 
-    /// The shared warmup: the per-task warmups add up, as the tasks' steps do, except with
-    /// accumulated gradients, where every step trains every task and the plan is as long as the
-    /// longest budget, so the warmup is the longest per-task warmup.
+    /// The shared warmup: the per-task warmups added up, as the tasks' steps are, and divided
+    /// (rounding up) likewise by the tasks each step trains.
     pub fn warmup_steps(&self) -> u64 {
-        let warmups = self.tasks.iter().map(|t| t.warmup);
-        match self.every_task_every_step() {
-            true => warmups.max().unwrap_or(0),
-            // Saturating: warmups that pass 2⁶⁴ together are refused, not wrapped to a few.
-            false => warmups.fold(0, u64::saturating_add),
-        }
+        let total = self
+            .tasks
+            .iter()
+            .fold(0u64, |sum, t| sum.saturating_add(t.warmup));
+        total.div_ceil(self.tasks_per_step())
     }
 
     /// The model `preset` names, reshaped by the `[model]` keys, with `adapt_depth`
