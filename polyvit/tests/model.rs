@@ -257,3 +257,44 @@ fn video_tokenizer_starts_as_the_image_tokenizer_on_the_central_frame() {
         "the first time slice of tubelets equals the image patches ({diff})"
     );
 }
+
+/// Dropout (the model's `dropout` rate) acts on the tokens entering the first block, as the
+/// reference's: with every block's weights at zero (each block the identity) the logits depend
+/// on the CLS token alone, the same for every example in evaluation, but dropped differently for
+/// each example in training.
+#[test]
+fn dropout_acts_on_the_tokens_entering_the_blocks() {
+    let mut config = ModelConfig::preset("tiny").unwrap();
+    config.dropout = 0.5;
+    let tokenizers = [spec(Modality::Image, &[1, 8, 8], &[4, 4])];
+    let tasks = [task("a", Modality::Image, 3)];
+    let mut model = PolyVit::new(
+        &config,
+        &tokenizers,
+        &tasks,
+        DType::F32,
+        &mut tensor::rng(1),
+    )
+    .unwrap();
+    model.visit_mut("", &mut |name, p| {
+        if name.starts_with("encoder.blocks") {
+            p.set_value(p.value().zeros_like().unwrap());
+        }
+    });
+    let images = Var::constant(Tensor::randn(
+        &[8, 1, 8, 8],
+        0.0,
+        1.0,
+        DType::F32,
+        &mut tensor::rng(2),
+    ));
+    let mut rows = |ctx: &mut Context| -> Vec<Vec<f64>> {
+        let logits = model.forward("a", &images, 0.0, ctx).unwrap();
+        let values = logits.value().to_vec_f64().unwrap();
+        values.chunks(3).map(<[f64]>::to_vec).collect()
+    };
+    let eval = rows(&mut Context::eval());
+    assert!(eval.iter().all(|r| r == &eval[0]), "{eval:?}");
+    let train = rows(&mut Context::train(3));
+    assert!(train.iter().any(|r| r != &train[0]), "{train:?}");
+}

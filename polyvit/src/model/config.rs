@@ -17,7 +17,8 @@ pub struct ModelConfig {
     pub mlp_width: usize,
     /// `L_adapt`: the first this-many blocks are modality-specific, the rest shared.
     pub adapt_depth: usize,
-    /// Dropout rate on each block's attention and MLP outputs.
+    /// Dropout rate on the tokens entering the first block and on each block's attention and MLP
+    /// outputs (and its MLP's hidden layer).
     pub dropout: f64,
     /// Dropout rate on the attention weights.
     pub attention_dropout: f64,

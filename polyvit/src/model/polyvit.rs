@@ -3,7 +3,7 @@
 use super::{ModelConfig, TaskSpec, Tokenizer, TokenizerSpec};
 use crate::data::Modality;
 use autograd::Var;
-use nn::layers::{Encoder, EncoderBlock, EncoderConfig, Linear, LinearInit};
+use nn::layers::{Dropout, Encoder, EncoderBlock, EncoderConfig, Linear, LinearInit};
 use nn::parameter::ParameterKey;
 use nn::{impl_parameters, Context, Module};
 use tensor::{DType, Error, Result, Rng};
@@ -16,8 +16,9 @@ fn head_init(modality: Modality) -> LinearInit {
     }
 }
 
-/// Tokenizer of the task's modality → that modality's `L_adapt` blocks → the shared blocks →
-/// the shared final LayerNorm → the task's linear head on the CLS token.
+/// Tokenizer of the task's modality → dropout (the model's `dropout` rate, on the tokens as the
+/// reference's encoder applies it to its input) → that modality's `L_adapt` blocks → the shared
+/// blocks → the shared final LayerNorm → the task's linear head on the CLS token.
 pub struct PolyVit {
     /// The transformer's shape it was built with (width, depth, heads, MLP width, `L_adapt`,
     /// dropout rates).
@@ -181,7 +182,11 @@ impl PolyVit {
             .find(|(m, _)| *m == modality)
             .expect("one per tokenizer")
             .1;
-        let mut x = tokenizer.forward(input, ctx)?;
+        let tokens = tokenizer.forward(input, ctx)?;
+        let mut x = Dropout {
+            rate: self.config.dropout,
+        }
+        .forward(&tokens, ctx)?;
         let depth = self.config.depth;
         let blocks = adapters.iter().chain(&self.encoder.blocks);
         for (i, block) in blocks.enumerate() {
