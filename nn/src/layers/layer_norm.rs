@@ -29,7 +29,9 @@ pub struct LayerNorm {
 impl_parameters!(LayerNorm { weight, bias });
 
 impl LayerNorm {
-    /// The reference's epsilon.
+    /// The reference's epsilon, and timm's for its ViTs (the encoder's layers use it);
+    /// PyTorch's `nn.LayerNorm` defaults to 1e-5, so a PyTorch model built with the default
+    /// needs `LayerNorm::new(features, 1e-5, dtype)` to give the same numbers.
     pub const DEFAULT_EPS: f64 = 1e-6;
 
     /// `γ = 1`, `β = 0` over `features`.

@@ -67,6 +67,9 @@ pub fn patchify(x: &Var, patch: &[usize]) -> Result<Var> {
 /// let names: Vec<String> = embed.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["weight", "bias"]);
 /// assert_eq!(embed.projection.weight.shape(), [3, 4]);
+/// let rgb = Var::constant(Tensor::zeros(&[2, 3, 4, 4], DType::F64));
+/// let err = embed.forward(&rgb, &mut Context::eval()).unwrap_err().to_string();
+/// assert!(err.contains("[2, 3, 4, 4] has 3 channels (axis 1), the layer expects 1"), "{err}");
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub struct PatchEmbedding {
@@ -102,10 +105,28 @@ impl PatchEmbedding {
             patch: patch.to_vec(),
         }
     }
+
+    /// The channels an input must have: the projection's input features over a patch's size.
+    pub fn channels(&self) -> usize {
+        self.projection.weight.shape()[1] / self.patch.iter().product::<usize>().max(1)
+    }
 }
 
 impl Module for PatchEmbedding {
+    /// An input with other channels than the layer's is an error naming both (its features
+    /// would not match the projection's, which would say so only in features per patch).
     fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+        let channels = self.channels();
+        if x.rank() >= 2 && x.shape()[1] != channels {
+            return Err(Error::shape(
+                "patch embedding",
+                format!(
+                    "input {:?} has {} channels (axis 1), the layer expects {channels}",
+                    x.shape(),
+                    x.shape()[1]
+                ),
+            ));
+        }
         self.projection.forward(&patchify(x, &self.patch)?, ctx)
     }
 }
