@@ -288,7 +288,7 @@ fn dropout_acts_on_the_tokens_entering_the_blocks() {
         DType::F32,
         &mut tensor::rng(2),
     ));
-    let mut rows = |ctx: &mut Context| -> Vec<Vec<f64>> {
+    let rows = |ctx: &mut Context| -> Vec<Vec<f64>> {
         let logits = model.forward("a", &images, 0.0, ctx).unwrap();
         let values = logits.value().to_vec_f64().unwrap();
         values.chunks(3).map(<[f64]>::to_vec).collect()
