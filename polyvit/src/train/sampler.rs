@@ -111,10 +111,20 @@ pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
             steps.shuffle(&mut rng);
             steps
         }
-        Schedule::AccumulatedGradients => {
-            let updates = total.div_ceil(budgets.len().max(1) as u64);
-            (0..updates).map(|_| (0..budgets.len()).collect()).collect()
-        }
+        Schedule::AccumulatedGradients => (0..plan_length(schedule, budgets))
+            .map(|_| (0..budgets.len()).collect())
+            .collect(),
+    }
+}
+
+/// How many steps [`plan`] yields for `budgets`: their sum `U`, or `⌈U/n⌉` with accumulated
+/// gradients, whose every step trains all `n` tasks (saturating: budgets that pass 2⁶⁴ together
+/// are refused by the configuration's checks, not wrapped to a few).
+pub fn plan_length(schedule: Schedule, budgets: &[u64]) -> u64 {
+    let total = budgets.iter().fold(0u64, |sum, &u| sum.saturating_add(u));
+    match schedule {
+        Schedule::AccumulatedGradients => total.div_ceil(budgets.len().max(1) as u64),
+        _ => total,
     }
 }
 
@@ -200,6 +210,21 @@ mod tests {
         assert!(steps.iter().all(|s| s == &[0, 1, 2]));
         let steps = plan(Schedule::AccumulatedGradients, &[3, 3, 2], 0);
         assert_eq!(steps.len(), 3, "⌈U/n⌉ when n does not divide U");
+    }
+
+    /// The configuration's length of a run (`plan_length`) is the plan's, for every schedule.
+    #[test]
+    fn plan_length_is_the_plans() {
+        for schedule in Schedule::ALL {
+            for budgets in [&BUDGETS[..], &[3, 3, 2], &[7], &[]] {
+                let length = plan(schedule, budgets, 5).len() as u64;
+                assert_eq!(
+                    plan_length(schedule, budgets),
+                    length,
+                    "{schedule} {budgets:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use super::loss::LossKind;
 use super::model_shape::ModelShape;
 use super::optimizer::OptimizerConfig;
-use super::sampler::Schedule;
+use super::sampler::{plan_length, Schedule};
 use crate::data::{FolderSpec, SuiteConfig};
 use crate::model::ModelConfig;
 use nn::layers::Gelu;
@@ -267,34 +267,25 @@ impl TrainConfig {
     /// written as TOML (in `config.toml` and the checkpoint), whose integers are signed 64-bit.
     pub const MAX_INTEGER: u64 = i64::MAX as u64;
 
-    /// How many tasks each step trains at once: all of them with the accumulated schedule, one
-    /// otherwise.
-    fn tasks_per_step(&self) -> u64 {
-        match self.schedule() {
-            Ok(Schedule::AccumulatedGradients) => self.tasks.len().max(1) as u64,
-            _ => 1,
-        }
-    }
-
-    /// The steps the run's plan holds: the tasks' budgets added up, divided (rounding up) by the
-    /// tasks each step trains, so every schedule computes as many batches.
+    /// The steps the run's plan holds ([`plan_length`]): the tasks' budgets added up, divided
+    /// (rounding up) by the number of tasks with accumulated gradients, whose every step trains
+    /// them all, so every schedule computes as many batches.
     pub fn planned_steps(&self) -> u64 {
-        // Saturating: budgets that pass 2⁶⁴ together are refused, not wrapped to a few.
-        let total = self
-            .tasks
-            .iter()
-            .fold(0u64, |sum, t| sum.saturating_add(t.steps));
-        total.div_ceil(self.tasks_per_step())
+        let budgets: Vec<u64> = self.tasks.iter().map(|t| t.steps).collect();
+        plan_length(self.schedule_or_weighted(), &budgets)
     }
 
-    /// The shared warmup: the per-task warmups added up, as the tasks' steps are, and divided
-    /// (rounding up) likewise by the tasks each step trains.
+    /// The shared warmup: the per-task warmups added up, and divided like the budgets with
+    /// accumulated gradients ([`plan_length`] of the warmups).
     pub fn warmup_steps(&self) -> u64 {
-        let total = self
-            .tasks
-            .iter()
-            .fold(0u64, |sum, t| sum.saturating_add(t.warmup));
-        total.div_ceil(self.tasks_per_step())
+        let warmups: Vec<u64> = self.tasks.iter().map(|t| t.warmup).collect();
+        plan_length(self.schedule_or_weighted(), &warmups)
+    }
+
+    /// The schedule, or weighted (one task a step, as every schedule but accumulated) when the
+    /// name is unknown, which validation reports on its own.
+    fn schedule_or_weighted(&self) -> Schedule {
+        self.schedule().unwrap_or(Schedule::Weighted)
     }
 
     /// The model `preset` names, reshaped by the `[model]` keys, with `adapt_depth`
