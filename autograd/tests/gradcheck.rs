@@ -484,9 +484,8 @@ fn pow_gradients_at_a_zero_base_are_pytorchs() {
 }
 
 /// Where `relu`, `maximum`, `minimum` or `pow` and `pow_scalar` (at an exponent of 0) pass no
-/// gradient, an infinite one
-/// from above (a `√z` or `1/z` of the 0 they made) stays 0, as in PyTorch, instead of
-/// `0·∞ = NaN`, on every device; where they pass it, it stays infinite.
+/// gradient, an infinite one from above (a `√z` or `1/z` of the 0 they made) stays 0, as in
+/// PyTorch, instead of `0·∞ = NaN`, on every device; where they pass it, it stays infinite.
 #[test]
 fn a_blocked_gradient_stays_zero_under_an_infinite_upstream() {
     let inf = f64::INFINITY;

@@ -662,8 +662,12 @@ fn check_reductions(
         let var_scale = |p: usize| f.sum_squares.data[p] * n.sqrt() / divisor;
         let what = what(&format!("var (correction {correction})"));
         check_scaled(&what, &var.unwrap(), &want, dtype, tol(dtype), var_scale)?;
-        // Near a variance of 0, an error `e` in it is one of `√e` in its square root.
-        let std_scale = |p: usize| (var_scale(p) / tol(dtype)).sqrt();
+        // An error `e` of the variance is one of `e/2σ` in its square root σ, but at most `√e`
+        // (near a variance of 0).
+        let std_scale = |p: usize| {
+            let e = tol(dtype) * (want.data[p] + var_scale(p));
+            (e / (2.0 * want.data[p].sqrt())).min(e.sqrt()) / tol(dtype)
+        };
         let what = what.replacen("var", "std", 1);
         check_scaled(
             &what,
