@@ -272,7 +272,8 @@ fn check_state(state: &BTreeMap<String, Tensor>, name: &str, p: &Parameter) -> R
 /// SGD with heavy-ball momentum in the reference's form: `m ← g + μ·m`, `θ ← θ − lr·m`; with
 /// PyTorch's two options (both off unless set): L2 weight decay `λ`, which first adds `λθ` to
 /// the gradient (`g ← g + λθ`, coupled: it goes through the momentum, unlike AdamW's), and
-/// Nesterov momentum, which steps along `g + μ·m` instead of `m` (it needs `μ > 0`). As the
+/// Nesterov momentum, which steps along `g + μ·m` instead of `m` (it needs `μ > 0`). There is
+/// no dampening: PyTorch's `dampening` at its default 0, which the reference's form is. As the
 /// module says, a parameter without a gradient this step counts as having a zero one, so the
 /// decay shrinks it too (optax's rule, which the reference follows; PyTorch skips such a
 /// parameter, decay included).

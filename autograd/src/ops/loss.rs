@@ -82,7 +82,8 @@ impl Var {
     /// Sigmoid binary cross-entropy with logits, summed over classes and averaged over the batch
     /// (the PolyViT reference's loss): `ℓ = (1/B) Σ [softplus(x) − x·t]`, which equals
     /// `−(1/B) Σ [t·ln σ(x) + (1 − t)·ln(1 − σ(x))]` without overflow for large `|x|`.
-    /// Gradient: `dx = g·(σ(x) − t)/B`.
+    /// Gradient: `dx = g·(σ(x) − t)/B`. PyTorch's `binary_cross_entropy_with_logits` with its
+    /// default `mean` also averages over the `C` classes: `C` times smaller than this.
     ///
     /// ```
     /// use autograd::Var;
@@ -121,14 +122,15 @@ impl Var {
 /// let t = autograd::one_hot(&[2, 0], 3, DType::F32)?;
 /// assert_eq!(t.shape(), [2, 3]);
 /// assert_eq!(t.to_vec_f64()?, [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
-/// assert!(autograd::one_hot(&[3], 3, DType::F32).is_err(), "class 3 of 3");
+/// let err = autograd::one_hot(&[0, 3], 3, DType::F32).unwrap_err().to_string();
+/// assert!(err.contains("label 3 (row 1) is out of range for 3 classes"), "{err}");
 /// # Ok::<(), tensor::Error>(())
 /// ```
 pub fn one_hot(labels: &[usize], classes: usize, dtype: tensor::DType) -> Result<Tensor> {
-    if let Some(bad) = labels.iter().find(|&&l| l >= classes) {
+    if let Some((row, bad)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
         return Err(Error::invalid(
             "one_hot",
-            format!("label {bad} is out of range for {classes} classes"),
+            format!("label {bad} (row {row}) is out of range for {classes} classes"),
         ));
     }
     let len = tensor::checked_numel("one_hot", &[labels.len(), classes])?;
