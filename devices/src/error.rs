@@ -25,6 +25,10 @@ pub enum Error {
         lhs: DType,
         /// The type of the operand that differs from it (or the type asked for).
         rhs: DType,
+        /// What the two operands are, each with its verb (`["the input is", "the layer's
+        /// weights"]`), where the caller named them ([`Error::dtype_of`]); without them the
+        /// message says "element types differ".
+        roles: Option<[&'static str; 2]>,
     },
     /// Operands on different devices.
     Device {
@@ -63,6 +67,28 @@ impl Error {
         }
     }
 
+    /// An [`Error::DType`] for `op`: its operands are `lhs` and `rhs`.
+    pub fn dtype(op: &'static str, lhs: DType, rhs: DType) -> Self {
+        Error::DType {
+            op,
+            lhs,
+            rhs,
+            roles: None,
+        }
+    }
+
+    /// An [`Error::DType`] for `op` in the caller's words: `roles` says what each operand is,
+    /// with its verb, as `["the input is", "the layer's weights"]` gives
+    /// `linear: the input is f64 and the layer's weights f32`.
+    pub fn dtype_of(op: &'static str, lhs: DType, rhs: DType, roles: [&'static str; 2]) -> Self {
+        Error::DType {
+            op,
+            lhs,
+            rhs,
+            roles: Some(roles),
+        }
+    }
+
     /// An [`Error::Invalid`] for `op` with a free-form explanation.
     pub fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
         Error::Invalid {
@@ -76,9 +102,18 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Shape { op, msg } => write!(f, "{op}: {msg}"),
-            Error::DType { op, lhs, rhs } => {
-                write!(f, "{op}: element types differ ({lhs} and {rhs})")
-            }
+            Error::DType {
+                op,
+                lhs,
+                rhs,
+                roles: None,
+            } => write!(f, "{op}: element types differ ({lhs} and {rhs})"),
+            Error::DType {
+                op,
+                lhs,
+                rhs,
+                roles: Some([mine, theirs]),
+            } => write!(f, "{op}: {mine} {lhs} and {theirs} {rhs}"),
             Error::Device { op, msg } | Error::Invalid { op, msg } => write!(f, "{op}: {msg}"),
             Error::OutOfMemory { op, bytes } => {
                 let gib = *bytes as f64 / f64::from(1u32 << 30);

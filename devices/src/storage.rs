@@ -119,13 +119,7 @@ macro_rules! each_dtype_pair {
         match ($a, $b) {
             (Typed::F32($x), Typed::F32($y)) => Typed::F32($body),
             (Typed::F64($x), Typed::F64($y)) => Typed::F64($body),
-            (a, b) => {
-                return Err(Error::DType {
-                    op: $op,
-                    lhs: a.dtype(),
-                    rhs: b.dtype(),
-                })
-            }
+            (a, b) => return Err(Error::dtype($op, a.dtype(), b.dtype())),
         }
     };
 }
@@ -253,11 +247,7 @@ impl<B: Backend> Typed<B> {
     }
 
     fn to_host<T: TypedElement>(&self, backend: &B, layout: &Layout) -> Result<Vec<T>> {
-        let buffer = T::unwrap(self).ok_or(Error::DType {
-            op: "to_vec",
-            lhs: self.dtype(),
-            rhs: T::DTYPE,
-        })?;
+        let buffer = T::unwrap(self).ok_or(Error::dtype("to_vec", self.dtype(), T::DTYPE))?;
         backend.to_host(buffer, layout)
     }
 
@@ -271,11 +261,7 @@ impl<B: Backend> Typed<B> {
         match (self, src) {
             (Typed::F32(d), Typed::F32(s)) => backend.copy_into(s, src_layout, d, dst_layout),
             (Typed::F64(d), Typed::F64(s)) => backend.copy_into(s, src_layout, d, dst_layout),
-            (d, s) => Err(Error::DType {
-                op: "copy",
-                lhs: d.dtype(),
-                rhs: s.dtype(),
-            }),
+            (d, s) => Err(Error::dtype("copy", d.dtype(), s.dtype())),
         }
     }
 
@@ -295,11 +281,7 @@ impl<B: Backend> Typed<B> {
             (Typed::F64(d), Typed::F64(s)) => {
                 backend.index_add(d, dst_shape, axis, indices, s, src_layout)
             }
-            (d, s) => Err(Error::DType {
-                op: "index_add",
-                lhs: d.dtype(),
-                rhs: s.dtype(),
-            }),
+            (d, s) => Err(Error::dtype("index_add", d.dtype(), s.dtype())),
         }
     }
 
@@ -319,11 +301,7 @@ impl<B: Backend> Typed<B> {
             (Typed::F64(d), Typed::F64(s)) => {
                 backend.scatter_add(d, dst_layout, axis, index, s, src_layout)
             }
-            (d, s) => Err(Error::DType {
-                op: "scatter_add",
-                lhs: d.dtype(),
-                rhs: s.dtype(),
-            }),
+            (d, s) => Err(Error::dtype("scatter_add", d.dtype(), s.dtype())),
         }
     }
 
@@ -347,11 +325,7 @@ impl<B: Backend> Typed<B> {
                 p: &Typed<B>,
                 t: &'a Typed<B>,
             ) -> Result<&'a B::Buffer<T>> {
-                T::unwrap(t).ok_or(Error::DType {
-                    op: "adamw_update",
-                    lhs: p.dtype(),
-                    rhs: t.dtype(),
-                })
+                T::unwrap(t).ok_or(Error::dtype("adamw_update", p.dtype(), t.dtype()))
             }
             let moments = match moments {
                 Some([m, v]) => Some([buffer::<B, T>(p, m)?, buffer::<B, T>(p, v)?]),
@@ -386,15 +360,14 @@ impl<B: Backend> Typed<B> {
             (Typed::F64(x), Typed::F64(g), Typed::F64(b)) => {
                 Ok(split::<B, f64>(backend.layer_norm(x, g, b, rows, d, eps)?))
             }
-            (x, g, b) => Err(Error::DType {
-                op: "layer_norm",
-                lhs: x.dtype(),
-                rhs: if g.dtype() != x.dtype() {
+            (x, g, b) => {
+                let other = if g.dtype() != x.dtype() {
                     g.dtype()
                 } else {
                     b.dtype()
-                },
-            }),
+                };
+                Err(Error::dtype("layer_norm", x.dtype(), other))
+            }
         }
     }
 
@@ -426,11 +399,7 @@ impl<B: Backend> Typed<B> {
                     .map(Typed::dtype)
                     .find(|&t| t != dy.dtype())
                     .unwrap_or(dy.dtype());
-                Err(Error::DType {
-                    op: "layer_norm_backward",
-                    lhs: dy.dtype(),
-                    rhs: other,
-                })
+                Err(Error::dtype("layer_norm_backward", dy.dtype(), other))
             }
         }
     }
@@ -699,11 +668,7 @@ impl Storage {
             // Sums of no product: zeros, without a kernel (whose views of the empty operands
             // would carry strides checked against nothing).
             if self.dtype() != other.dtype() {
-                return Err(Error::DType {
-                    op: "matmul",
-                    lhs: self.dtype(),
-                    rhs: other.dtype(),
-                });
+                return Err(Error::dtype("matmul", self.dtype(), other.dtype()));
             }
             return Storage::full(&self.device(), self.dtype(), out_len, 0.0);
         }

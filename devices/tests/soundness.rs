@@ -182,7 +182,7 @@ fn element_types_must_agree() {
         let y = Storage::from_host(&device, &[0f64; 6]).unwrap();
         let l = Layout::contiguous(&[6]);
         match x.binary::<Add>(&l, &y, &l) {
-            Err(Error::DType { op, lhs, rhs }) => {
+            Err(Error::DType { op, lhs, rhs, .. }) => {
                 assert_eq!((op, lhs, rhs), ("add", DType::F32, DType::F64))
             }
             other => panic!("expected a dtype error, got {:?}", other.err()),

@@ -1141,6 +1141,25 @@ fn layer_inputs_that_do_not_fit_are_named_by_the_layer() {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("linear: the input is on "), "{err}");
+        let norm = LayerNorm::new(8, LayerNorm::DEFAULT_EPS, DType::F32);
+        let err = norm
+            .forward(&x, &mut Context::eval())
+            .unwrap_err()
+            .to_string();
+        let want = format!("layer_norm: the input is on {device} and the layer's weights on cpu");
+        assert_eq!(err, want);
+    }
+    // A dtype mismatch says which side is which, as the device mismatch does.
+    let x64 = Var::constant(Tensor::zeros(&[1, 5, 8], DType::F64));
+    let linear = Linear::new(8, 2, LinearInit::Zeros, DType::F32, rng);
+    let norm = LayerNorm::new(8, LayerNorm::DEFAULT_EPS, DType::F32);
+    for (err, op) in [
+        (attn.forward(&x64, &mut Context::eval()), "attention"),
+        (linear.forward(&x64, &mut Context::eval()), "linear"),
+        (norm.forward(&x64, &mut Context::eval()), "layer_norm"),
+    ] {
+        let want = format!("{op}: the input is f64 and the layer's weights f32");
+        assert_eq!(err.unwrap_err().to_string(), want);
     }
 }
 

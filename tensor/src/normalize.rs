@@ -140,7 +140,8 @@ impl Tensor {
         })
     }
 
-    /// Layer norm over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`, with `γ`, `β` of shape `[d]`.
+    /// Layer norm over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`, with `γ`, `β` of shape `[d]`
+    /// and `ε` finite and ≥ 0 (an error otherwise).
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -178,6 +179,12 @@ impl Tensor {
     ) -> Result<LayerNormOutput<Tensor>> {
         self.check_same_kind("layer_norm", gamma)?;
         self.check_same_kind("layer_norm", beta)?;
+        if !(eps.is_finite() && eps >= 0.0) {
+            return Err(Error::invalid(
+                "layer_norm",
+                format!("eps = {eps} must be finite and ≥ 0 (it is added to the variance)"),
+            ));
+        }
         let (x, rows, d) = self.dense_rows("layer_norm")?;
         if gamma.shape() != [d] || beta.shape() != [d] {
             return Err(Error::shape(

@@ -187,41 +187,49 @@ impl Tensor {
         }
     }
 
-    /// An error naming `op` unless `other` lives on this tensor's device and has its dtype, the
-    /// device message in the caller's words: `roles` says what each is, with its verb.
+    /// An error naming `op` unless `other` lives on this tensor's device and has its dtype, in
+    /// the caller's words: `roles` says what each is, with its verb.
     ///
     /// ```
     /// use tensor::{DType, Tensor};
     /// let logits = Tensor::zeros(&[2, 3], DType::F32);
     /// let targets = Tensor::zeros(&[2, 3], DType::F64);
     /// let err = logits.check_kind_against("loss", &targets, ["the logits are", "the targets"]);
-    /// assert_eq!(err.unwrap_err().to_string(), "loss: element types differ (f32 and f64)");
+    /// assert_eq!(err.unwrap_err().to_string(), "loss: the logits are f32 and the targets f64");
     /// ```
     pub fn check_kind_against(
         &self,
         op: &'static str,
         other: &Tensor,
-        [mine, theirs]: [&str; 2],
+        roles: [&'static str; 2],
     ) -> Result<()> {
-        self.check_kind(op, other, |here, there| {
-            format!("{mine} on {here} and {theirs} on {there}")
-        })
+        let [mine, theirs] = roles;
+        self.check_kind(
+            op,
+            other,
+            |here, there| format!("{mine} on {here} and {theirs} on {there}"),
+            |lhs, rhs| Error::dtype_of(op, lhs, rhs, roles),
+        )
     }
 
     /// Checks that `other` lives on the same device and has the same dtype as `self`.
     pub(crate) fn check_same_kind(&self, op: &'static str, other: &Tensor) -> Result<()> {
-        self.check_kind(op, other, |here, there| {
-            format!("operands are on {here} and {there}")
-        })
+        self.check_kind(
+            op,
+            other,
+            |here, there| format!("operands are on {here} and {there}"),
+            |lhs, rhs| Error::dtype(op, lhs, rhs),
+        )
     }
 
     /// The one kind check: the device first (as PyTorch's "on the same device"), said by
-    /// `device_message(self's, other's)`, then the dtype.
+    /// `device_message(self's, other's)`, then the dtype, by `dtype_error(self's, other's)`.
     fn check_kind(
         &self,
         op: &'static str,
         other: &Tensor,
         device_message: impl FnOnce(&Device, &Device) -> String,
+        dtype_error: impl FnOnce(DType, DType) -> Error,
     ) -> Result<()> {
         if self.device() != other.device() {
             return Err(Error::Device {
@@ -230,11 +238,7 @@ impl Tensor {
             });
         }
         if self.dtype() != other.dtype() {
-            return Err(Error::DType {
-                op,
-                lhs: self.dtype(),
-                rhs: other.dtype(),
-            });
+            return Err(dtype_error(self.dtype(), other.dtype()));
         }
         Ok(())
     }

@@ -409,6 +409,14 @@ fn layer_norm_mismatches() {
         "layer_norm",
         &[],
     );
+    // An ε that would make a row's `σ² + ε` NaN or negative is refused, not run.
+    for eps in [f64::NAN, -1e-6, f64::INFINITY] {
+        assert_eq!(
+            msg(x.layer_norm(&z(&[4]), &z(&[4]), eps)),
+            format!("layer_norm: eps = {eps} must be finite and ≥ 0 (it is added to the variance)")
+        );
+    }
+    assert!(x.layer_norm(&z(&[4]), &z(&[4]), 0.0).is_ok());
 }
 
 /// The backward pass validates its saved tensors instead of indexing out of bounds.
@@ -485,7 +493,8 @@ fn errors_are_typed() {
         Err(Error::DType {
             op: "add",
             lhs: DType::F32,
-            rhs: DType::F64
+            rhs: DType::F64,
+            roles: None
         })
     ));
 }

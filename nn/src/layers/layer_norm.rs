@@ -1,5 +1,6 @@
 //! Layer normalization.
 
+use super::linear::INPUT_AND_WEIGHTS;
 use crate::{impl_parameters, Context, Module, Parameter};
 use autograd::Var;
 use tensor::{DType, Result, Tensor};
@@ -22,7 +23,7 @@ pub struct LayerNorm {
     pub weight: Parameter,
     /// `β`, initialized to zeros.
     pub bias: Parameter,
-    /// `ε`, added to the variance.
+    /// `ε`, added to the variance: finite and ≥ 0, or the forward pass is an error.
     pub eps: f64,
 }
 
@@ -46,6 +47,8 @@ impl LayerNorm {
 
 impl Module for LayerNorm {
     fn forward(&self, x: &Var, _ctx: &mut Context) -> Result<Var> {
+        x.value()
+            .check_kind_against("layer_norm", self.weight.value(), INPUT_AND_WEIGHTS)?;
         x.layer_norm(&self.weight.var(), &self.bias.var(), self.eps)
     }
 }
