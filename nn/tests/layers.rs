@@ -5,8 +5,9 @@
 use autograd::{Gradients, Var};
 use nn::init::{lecun_normal, truncated_normal, xavier_uniform};
 use nn::layers::{
-    block_drop_path_rate, drop_path, patchify, Dropout, Encoder, EncoderBlock, EncoderConfig, Gelu,
-    LayerNorm, Linear, LinearInit, Mlp, MultiHeadSelfAttention, PatchEmbedding,
+    block_drop_path_rate, drop_path, patchify, Dropout, Embedding, Encoder, EncoderBlock,
+    EncoderConfig, Gelu, LayerNorm, Linear, LinearInit, Mlp, MultiHeadSelfAttention,
+    PatchEmbedding,
 };
 use nn::optim::{clip_grad_norm, AdamW, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
@@ -1176,4 +1177,25 @@ fn clip_grad_norm_of_non_finite_gradients_is_pytorchs() {
     let mut grads = pair.grads(&[1.0, f64::NAN], Some(&[3.0]));
     assert!(clip_grad_norm(&mut grads, 1.0).unwrap().is_nan());
     assert!(grads.tensors().flat_map(values).all(f64::is_nan));
+}
+
+/// f32 ids cannot name every row of a table longer than 2²⁴ (2²⁴ + 1 would arrive as 2²⁴), so
+/// such a table refuses them; f64 ids reach its last row.
+#[test]
+fn a_table_past_f32s_whole_numbers_needs_f64_ids() {
+    let count = (1 << 24) + 1;
+    let table = Embedding {
+        weight: Parameter::new(Tensor::zeros(&[count, 0], DType::F32)),
+    };
+    let last = (count - 1) as f64;
+    let err = table
+        .lookup(&Tensor::from_f64s(&[last], &[1], DType::F32).unwrap())
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "embedding: a table of 16777217 rows needs f64 ids: f32 ids are exact only up to 16777216"
+    );
+    let ids = Tensor::from_f64s(&[last], &[1], DType::F64).unwrap();
+    assert_eq!(table.lookup(&ids).unwrap().shape(), [1, 0]);
 }

@@ -11,7 +11,11 @@ use tensor::{DType, Result, Rng, Tensor};
 ///
 /// The ids are a tensor of whole numbers below `count` (of either float type, on any device:
 /// they are read on the host once per call), as [`Tensor::argmax`] returns them; as a
-/// [`Module`], the input `Var`'s value is the ids (no gradient flows to them).
+/// [`Module`], the input `Var`'s value is the ids (no gradient flows to them). A table of more
+/// than 2²⁴ rows needs f64 ids, since f32 holds whole numbers exactly only up to 2²⁴.
+///
+/// PyTorch's options are not offered: no `padding_idx` (every row looked up gets its gradient),
+/// no `max_norm` (rows are never renormalized), no `scale_grad_by_freq`, no sparse gradients.
 ///
 /// ```
 /// use autograd::Var;
@@ -40,6 +44,9 @@ pub struct Embedding {
 
 impl_parameters!(Embedding { weight });
 
+/// 2²⁴: every whole number up to it is an f32, 2²⁴ + 1 is not.
+const F32_EXACT_WHOLE_NUMBERS: usize = 1 << 24;
+
 impl Embedding {
     /// A `[count, dim]` table drawn from `N(0, 1)` (PyTorch's initialization).
     pub fn new(count: usize, dim: usize, dtype: DType, rng: &mut Rng) -> Self {
@@ -59,6 +66,15 @@ impl Embedding {
                 ),
             ));
         };
+        if ids.dtype() == DType::F32 && count > F32_EXACT_WHOLE_NUMBERS {
+            return Err(tensor::Error::invalid(
+                "embedding",
+                format!(
+                    "a table of {count} rows needs f64 ids: f32 ids are exact only up to \
+                     {F32_EXACT_WHOLE_NUMBERS}"
+                ),
+            ));
+        }
         let rows = ids.to_indices("embedding", count, &self.weight.value().device())?;
         let shape: Vec<usize> = ids.shape().iter().copied().chain([dim]).collect();
         self.weight.var().index_select(0, &rows)?.reshape(&shape)
