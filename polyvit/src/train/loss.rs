@@ -37,17 +37,21 @@ impl LossKind {
     /// The mean loss of `[B, C]` logits against target rows (one-hot, multi-hot or mixup's
     /// blends), with label smoothing `ε`.
     ///
-    /// Softmax: `t' = (1 − ε)t + ε/C` (one distribution over the C classes). Sigmoid:
-    /// `t' = (1 − ε)t + ε/2` (each class is a two-way choice of its own).
+    /// Both losses smooth a target row as the reference does (Scenic's `apply_label_smoothing`,
+    /// for its softmax and its sigmoid loss alike): `t' = (1 − ε)t + ε/C` over the `C` classes.
+    /// For sigmoid this is not TensorFlow's `(1 − ε)t + ε/2`, which pulls each class towards ½.
     pub fn loss(self, logits: &Var, targets: &Tensor, smoothing: f64) -> Result<Var> {
         match self {
             LossKind::Softmax => logits.softmax_cross_entropy(targets, smoothing),
             LossKind::Sigmoid if smoothing == 0.0 => logits.sigmoid_binary_cross_entropy(targets),
-            LossKind::Sigmoid => logits.sigmoid_binary_cross_entropy(
-                &targets
-                    .mul_scalar(1.0 - smoothing)?
-                    .add_scalar(smoothing / 2.0)?,
-            ),
+            LossKind::Sigmoid => {
+                let classes = targets.shape().last().copied().unwrap_or(1).max(1);
+                logits.sigmoid_binary_cross_entropy(
+                    &targets
+                        .mul_scalar(1.0 - smoothing)?
+                        .add_scalar(smoothing / classes as f64)?,
+                )
+            }
         }
     }
 }
@@ -67,23 +71,24 @@ mod tests {
         assert!(err.contains("task drums: loss = \"softmax\""), "{err}");
     }
 
-    /// Smoothing moves each sigmoid target towards ½: with ε = 1 every target is ½, and
-    /// zero logits are then the minimum, where the gradient vanishes.
+    /// Sigmoid targets are smoothed as softmax ones, towards `1/C`: with ε = 1 every target is
+    /// `1/C`, and logits at `ln(1/(C − 1))` (sigmoid `1/C`) are then the minimum.
     #[test]
-    fn sigmoid_smoothing_pulls_targets_to_one_half() -> Result<()> {
-        let logits = Var::parameter(Tensor::zeros(&[2, 3], DType::F64));
+    fn sigmoid_smoothing_pulls_targets_to_one_over_the_classes() -> Result<()> {
+        let at_a_third = -(2f64.ln());
+        let logits = Var::parameter(Tensor::full(&[2, 3], at_a_third, DType::F64));
         let targets = Tensor::from_f64s(&[1.0, 0.0, 0.0, 0.0, 1.0, 1.0], &[2, 3], DType::F64)?;
         let smoothed = LossKind::Sigmoid.loss(&logits, &targets, 0.999_999)?;
         let grads = smoothed.backward()?;
         let g = grads.get(&logits).unwrap().to_vec_f64()?;
         assert!(g.iter().all(|v| v.abs() < 1e-6), "{g:?}");
-        // ε = 0.2 on a target of 1 is the plain loss against 0.9.
+        // ε = 0.3 on 3 classes: a target of 1 becomes 0.8, a target of 0 becomes 0.1.
         let plain = LossKind::Sigmoid.loss(
             &logits,
-            &Tensor::from_f64s(&[0.9, 0.1, 0.1, 0.1, 0.9, 0.9], &[2, 3], DType::F64)?,
+            &Tensor::from_f64s(&[0.8, 0.1, 0.1, 0.1, 0.8, 0.8], &[2, 3], DType::F64)?,
             0.0,
         )?;
-        let smoothed = LossKind::Sigmoid.loss(&logits, &targets, 0.2)?;
+        let smoothed = LossKind::Sigmoid.loss(&logits, &targets, 0.3)?;
         assert!((plain.value().to_scalar()? - smoothed.value().to_scalar()?).abs() < 1e-12);
         Ok(())
     }
