@@ -11,7 +11,9 @@
 //! seeing the letters after it, which it is trained to predict.
 
 use autograd::Var;
-use nn::layers::{AttentionMask, Embedding, Encoder, EncoderConfig, Gelu, Linear, LinearInit};
+use nn::layers::{
+    AttentionMask, Embedding, Encoder, EncoderConfig, Gelu, LayerNorm, Linear, LinearInit,
+};
 use nn::loss::cross_entropy_with_labels;
 use nn::optim::{AdamW, Optimizer};
 use nn::{impl_parameters, Context, Module};
@@ -101,6 +103,7 @@ impl TinyGpt {
             dropout: 0.0,
             attention_dropout: 0.0,
             stochastic_depth: 0.0,
+            layer_norm_eps: LayerNorm::DEFAULT_EPS,
         };
         Ok(TinyGpt {
             letters: Embedding::new(alphabet, WIDTH, DType::F32, rng),

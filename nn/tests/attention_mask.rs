@@ -5,7 +5,7 @@
 //! every block. Everything in `f64`, on every device of `tensor::test_devices()`.
 
 use autograd::{gradcheck, GradcheckOptions, Op, Var};
-use nn::layers::{AttentionMask, Encoder, EncoderConfig, Gelu, MultiHeadSelfAttention};
+use nn::layers::{AttentionMask, Encoder, EncoderConfig, Gelu, LayerNorm, MultiHeadSelfAttention};
 use nn::{Context, Module, Parameters};
 use tensor::{DType, Device, Tensor};
 
@@ -428,6 +428,7 @@ fn the_encoder_passes_the_mask_to_every_block() {
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
+        layer_norm_eps: LayerNorm::DEFAULT_EPS,
     };
     let encoder = Encoder::new(&config, F64, &mut tensor::rng(12)).unwrap();
     let x = randn(&[1, 4, WIDTH], 13);

@@ -193,6 +193,7 @@ fn config(depth: usize) -> EncoderConfig {
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
+        layer_norm_eps: LayerNorm::DEFAULT_EPS,
     }
 }
 

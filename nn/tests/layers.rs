@@ -23,6 +23,7 @@ fn config(width: usize, depth: usize, heads: usize, mlp_width: usize) -> Encoder
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
+        layer_norm_eps: LayerNorm::DEFAULT_EPS,
     }
 }
 
@@ -1096,6 +1097,7 @@ fn drop_rates_must_be_probabilities() {
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: -0.1,
+        layer_norm_eps: LayerNorm::DEFAULT_EPS,
     };
     let err = Encoder::new(&config, DType::F32, &mut tensor::rng(0))
         .err()
@@ -1198,4 +1200,31 @@ fn a_table_past_f32s_whole_numbers_needs_f64_ids() {
     );
     let ids = Tensor::from_f64s(&[last], &[1], DType::F64).unwrap();
     assert_eq!(table.lookup(&ids).unwrap().shape(), [1, 0]);
+}
+
+/// `layer_norm_eps` reaches every LayerNorm of the encoder (a model trained with PyTorch's 1e-5
+/// gives its numbers only so), and one that is not finite and ≥ 0 is refused when building.
+#[test]
+fn the_encoders_layer_norm_eps_reaches_every_norm() {
+    let pytorchs = EncoderConfig {
+        layer_norm_eps: 1e-5,
+        ..config(8, 2, 2, 16)
+    };
+    let encoder = Encoder::new(&pytorchs, DType::F32, &mut tensor::rng(0)).unwrap();
+    let mut eps: Vec<f64> = encoder
+        .blocks
+        .iter()
+        .flat_map(|b| [b.norm1.eps, b.norm2.eps])
+        .collect();
+    eps.push(encoder.norm.eps);
+    assert_eq!(eps, [1e-5; 5]);
+    for bad in [-1e-6, f64::NAN] {
+        let bad_config = EncoderConfig {
+            layer_norm_eps: bad,
+            ..config(8, 0, 2, 16)
+        };
+        let err = Encoder::new(&bad_config, DType::F32, &mut tensor::rng(0)).err();
+        let want = format!("encoder: layer_norm_eps = {bad} is outside 0.0..inf");
+        assert_eq!(err.unwrap().to_string(), want);
+    }
 }

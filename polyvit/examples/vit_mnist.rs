@@ -8,7 +8,7 @@
 //! pieces (a tokenizer per modality, a head per task, the encoder shared).
 
 use autograd::Var;
-use nn::layers::{Encoder, EncoderConfig, Gelu, Linear, LinearInit, PatchEmbedding};
+use nn::layers::{Encoder, EncoderConfig, Gelu, LayerNorm, Linear, LinearInit, PatchEmbedding};
 use nn::lr_schedule::WarmupCosine;
 use nn::optim::{clip_grad_norm, Optimizer, Sgd};
 use nn::{impl_parameters, Context, Module, Parameter, Parameters};
@@ -64,6 +64,7 @@ fn run(steps: u64) -> Result<(f64, f64, f64), Box<dyn Error>> {
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
+        layer_norm_eps: LayerNorm::DEFAULT_EPS,
     };
     let positions = Tensor::randn(&[tokens, width], 0.0, 0.02, DType::F32, &mut rng);
     let mut model = Vit {

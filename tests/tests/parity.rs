@@ -316,6 +316,7 @@ fn encoder_config_of_blocks(fixture: &Fixture) -> EncoderConfig {
         dropout: 0.0,
         attention_dropout: 0.0,
         stochastic_depth: 0.0,
+        layer_norm_eps: LayerNorm::DEFAULT_EPS,
     }
 }
 

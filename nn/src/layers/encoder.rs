@@ -2,6 +2,7 @@
 
 use super::dropout::check_rate;
 use super::{drop_path, AttentionMask, Dropout, Gelu, LayerNorm, Mlp, MultiHeadSelfAttention};
+use crate::hyperparameter::check_range;
 use crate::{impl_parameters, Context, Module};
 use autograd::Var;
 use tensor::{DType, Result, Rng};
@@ -25,18 +26,23 @@ pub struct EncoderConfig {
     pub attention_dropout: f64,
     /// Stochastic depth rate of the last block; block `i` of `L` uses `rate·i/max(L − 1, 1)`.
     pub stochastic_depth: f64,
+    /// The `ε` of every LayerNorm: [`LayerNorm::DEFAULT_EPS`] (1e-6) for the reference's and
+    /// timm's ViTs; weights trained with PyTorch's `nn.LayerNorm` default need 1e-5, Hugging
+    /// Face's ViT 1e-12.
+    pub layer_norm_eps: f64,
 }
 
 /// `x ← x + drop_path(dropout(attn(ln₁(x))))`, then `x ← x + drop_path(mlp(ln₂(x)))`.
 ///
 /// ```
 /// use autograd::Var;
-/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig, Gelu};
+/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm};
 /// use nn::{Context, Module, Parameters};
 /// use tensor::{DType, Tensor};
 /// let config = EncoderConfig {
 ///     width: 8, depth: 2, heads: 2, mlp_width: 16, gelu: Gelu::Tanh,
 ///     dropout: 0.0, attention_dropout: 0.0, stochastic_depth: 0.0,
+///     layer_norm_eps: LayerNorm::DEFAULT_EPS,
 /// };
 /// let mut block = EncoderBlock::new(&config, 0.0, DType::F64, &mut tensor::rng(0))?;
 /// let x = Var::constant(Tensor::randn(&[2, 5, 8], 0.0, 1.0, DType::F64, &mut tensor::rng(1)));
@@ -83,7 +89,8 @@ impl EncoderBlock {
         check_rate("encoder block: dropout", config.dropout)?;
         check_rate("encoder block: attention_dropout", config.attention_dropout)?;
         check_rate("encoder block: stochastic depth", drop_path_rate)?;
-        let eps = LayerNorm::DEFAULT_EPS;
+        let eps = config.layer_norm_eps;
+        check_range("encoder block", "layer_norm_eps", eps, 0.0..f64::INFINITY)?;
         Ok(EncoderBlock {
             norm1: LayerNorm::new(config.width, eps, dtype),
             attn: MultiHeadSelfAttention::new(
@@ -176,12 +183,13 @@ pub fn block_drop_path_rate(rate: f64, index: usize, depth: usize) -> f64 {
 ///
 /// ```
 /// use autograd::Var;
-/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig, Gelu};
+/// use nn::layers::{block_drop_path_rate, Encoder, EncoderBlock, EncoderConfig, Gelu, LayerNorm};
 /// use nn::{Context, Module, Parameters};
 /// use tensor::{DType, Tensor};
 /// let config = EncoderConfig {
 ///     width: 8, depth: 2, heads: 2, mlp_width: 16, gelu: Gelu::Tanh,
 ///     dropout: 0.0, attention_dropout: 0.0, stochastic_depth: 0.0,
+///     layer_norm_eps: LayerNorm::DEFAULT_EPS,
 /// };
 /// let encoder = Encoder::new(&config, DType::F64, &mut tensor::rng(0))?;
 /// let names: Vec<String> = encoder.named_parameters().into_iter().map(|(n, _)| n).collect();
@@ -208,6 +216,12 @@ impl Encoder {
     /// [`block_drop_path_rate`]`(config.stochastic_depth, i, depth)`, then the final LayerNorm.
     pub fn new(config: &EncoderConfig, dtype: DType, rng: &mut Rng) -> Result<Self> {
         check_rate("encoder: stochastic_depth", config.stochastic_depth)?;
+        check_range(
+            "encoder",
+            "layer_norm_eps",
+            config.layer_norm_eps,
+            0.0..f64::INFINITY,
+        )?;
         let blocks = (0..config.depth)
             .map(|i| {
                 EncoderBlock::new(
@@ -220,7 +234,7 @@ impl Encoder {
             .collect::<Result<_>>()?;
         Ok(Encoder {
             blocks,
-            norm: LayerNorm::new(config.width, LayerNorm::DEFAULT_EPS, dtype),
+            norm: LayerNorm::new(config.width, config.layer_norm_eps, dtype),
         })
     }
 }

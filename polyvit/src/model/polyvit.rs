@@ -3,7 +3,7 @@
 use super::{ModelConfig, TaskSpec, Tokenizer, TokenizerSpec};
 use crate::data::Modality;
 use autograd::Var;
-use nn::layers::{Dropout, Encoder, EncoderBlock, EncoderConfig, Linear, LinearInit};
+use nn::layers::{Dropout, Encoder, EncoderBlock, EncoderConfig, LayerNorm, Linear, LinearInit};
 use nn::parameter::ParameterKey;
 use nn::{impl_parameters, Context, Module};
 use tensor::{DType, Error, Result, Rng};
@@ -75,6 +75,7 @@ impl PolyVit {
             dropout: config.dropout,
             attention_dropout: config.attention_dropout,
             stochastic_depth: 0.0,
+            layer_norm_eps: LayerNorm::DEFAULT_EPS,
         };
         let mut built = Vec::new();
         for spec in tokenizers {
