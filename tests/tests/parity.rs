@@ -3,7 +3,8 @@
 //! on every device of `tensor::test_devices()` (the CPU, and OpenCL where a platform exists):
 //! `Fixture::load_all` gives one copy of a fixture per device, its tensors made there, so inputs,
 //! targets and the weights `load` sets are on that device; a failure names the fixture and the
-//! device (`fixture.name`, e.g. `sigmoid_bce on opencl:0 (...)`).
+//! device (`fixture.name`, e.g. `sigmoid_bce on opencl:0 (...)`). A module's fixture runs twice
+//! where its input has two axes or more: as stored, and as a strided view of the same values.
 //!
 //! Tolerance: `max|ours − torch| ≤ tol · max|torch|` per tensor (see `assert_close`), with
 //! `tol = 1e-5` for single modules and losses and `1e-4` for the ViT and its 10 training steps.
@@ -28,14 +29,21 @@ fn load(model: &mut dyn Parameters, fixture: &Fixture, prefix: &str) {
     });
 }
 
-/// Compares the gradient of every parameter with the fixture's `grad.{name}`.
-fn check_parameter_grads(model: &dyn Parameters, grads: &Gradients, fixture: &Fixture, tol: f64) {
+/// Compares the gradient of every parameter with the fixture's `grad.{name}`; a failure names
+/// the run `label` (the fixture, and which input).
+fn check_parameter_grads(
+    model: &dyn Parameters,
+    grads: &Gradients,
+    fixture: &Fixture,
+    label: &str,
+    tol: f64,
+) {
     for (name, p) in model.named_parameters() {
         let grad = grads
             .get(p.leaf())
-            .unwrap_or_else(|| panic!("{}: no gradient for {name}", fixture.name));
+            .unwrap_or_else(|| panic!("{label}: no gradient for {name}"));
         assert_close(
-            &format!("{}: grad.{name}", fixture.name),
+            &format!("{label}: grad.{name}"),
             grad,
             &fixture.tensor(&format!("grad.{name}")),
             tol,
@@ -44,43 +52,62 @@ fn check_parameter_grads(model: &dyn Parameters, grads: &Gradients, fixture: &Fi
 }
 
 /// Runs `forward` on the fixture's input, checks the output, back-propagates
-/// `Σ output ⊙ upstream`, checks that loss and the input's gradient, and returns the gradients.
-fn check_function(fixture: &Fixture, forward: impl Fn(&Var) -> Result<Var>, tol: f64) -> Gradients {
-    let input = Var::parameter(fixture.tensor("input"));
-    let output = forward(&input).unwrap();
-    assert_close(
-        &format!("{}: output", fixture.name),
-        output.value(),
-        &fixture.tensor("output"),
-        tol,
-    );
-    let loss = output
-        .mul(&Var::constant(fixture.tensor("upstream")))
+/// `Σ output ⊙ upstream`, checks that loss and the input's gradient, and returns the gradients
+/// with the run's label;
+/// then the same again with the input as a strided view ([`strided`]), where it has two axes or
+/// more, so every fixture also checks the layers on a view.
+fn check_function(
+    fixture: &Fixture,
+    forward: impl Fn(&Var) -> Result<Var>,
+    tol: f64,
+) -> Vec<(String, Gradients)> {
+    let input = fixture.tensor("input");
+    let views = [Some(input.clone()), strided(&input)];
+    let inputs = views.into_iter().flatten().zip(["", " (strided input)"]);
+    inputs
+        .map(|(input, view)| {
+            let name = format!("{}{view}", fixture.name);
+            let input = Var::parameter(input);
+            let output = forward(&input).unwrap();
+            let want = fixture.tensor("output");
+            assert_close(&format!("{name}: output"), output.value(), &want, tol);
+            let upstream = Var::constant(fixture.tensor("upstream"));
+            let loss = output.mul(&upstream).unwrap().sum_all().unwrap();
+            let want = fixture.tensor("loss");
+            assert_close(&format!("{name}: loss"), loss.value(), &want, tol);
+            let grads = loss.backward().unwrap();
+            let want = fixture.tensor("grad.input");
+            let got = grads.get(&input).unwrap();
+            assert_close(&format!("{name}: grad.input"), got, &want, tol);
+            (name, grads)
+        })
+        .collect()
+}
+
+/// `x`'s values as a view whose last two axes are swapped in memory (a transposed copy,
+/// transposed back): not contiguous, the same numbers. `None` below two axes.
+fn strided(x: &Tensor) -> Option<Tensor> {
+    let rank = x.rank();
+    if rank < 2 {
+        return None;
+    }
+    let swapped = x
+        .transpose(rank - 2, rank - 1)
         .unwrap()
-        .sum_all()
+        .contiguous()
         .unwrap();
-    assert_close(
-        &format!("{}: loss", fixture.name),
-        loss.value(),
-        &fixture.tensor("loss"),
-        tol,
-    );
-    let grads = loss.backward().unwrap();
-    assert_close(
-        &format!("{}: grad.input", fixture.name),
-        grads.get(&input).unwrap(),
-        &fixture.tensor("grad.input"),
-        tol,
-    );
-    grads
+    let view = swapped.transpose(rank - 2, rank - 1).unwrap();
+    assert!(!view.is_contiguous());
+    Some(view)
 }
 
 /// [`check_function`] for a module loaded with the fixture's weights, then every parameter's
 /// gradient too.
 fn check_module(fixture: &Fixture, module: &mut dyn ModuleWithParams, tol: f64) {
     load(module.as_parameters(), fixture, "");
-    let grads = check_function(fixture, |x| module.run(x), tol);
-    check_parameter_grads(module.as_parameters(), &grads, fixture, tol);
+    for (label, grads) in check_function(fixture, |x| module.run(x), tol) {
+        check_parameter_grads(module.as_parameters(), &grads, fixture, &label, tol);
+    }
 }
 
 /// A module seen both as a forward pass and as a set of parameters.
@@ -171,7 +198,7 @@ fn embedding_matches_pytorch() {
             MODULE_TOL,
         );
         let grads = loss.backward().unwrap();
-        check_parameter_grads(&table, &grads, &fixture, MODULE_TOL);
+        check_parameter_grads(&table, &grads, &fixture, &fixture.name, MODULE_TOL);
     }
 }
 
@@ -222,13 +249,50 @@ fn gather_and_scatter_add_match_pytorch() {
 
 /// Multi-head self-attention: output, input gradient and parameter gradients against PyTorch's,
 /// on every device.
+/// `attention_long` has 197 tokens (a 224² image in 16² patches, and CLS), so its softmax rows
+/// are longer than an OpenCL work-group and fit no tile.
 #[test]
 fn attention_matches_pytorch() {
-    for fixture in Fixture::load_all("attention") {
-        let heads = fixture.scalar("config.heads") as usize;
-        let mut attention =
-            MultiHeadSelfAttention::new(16, heads, 0.0, DType::F32, &mut rng()).unwrap();
-        check_module(&fixture, &mut attention, MODULE_TOL);
+    for case in ["attention", "attention_long"] {
+        for fixture in Fixture::load_all(case) {
+            let heads = fixture.scalar("config.heads") as usize;
+            let width = *fixture.tensor("input").shape().last().unwrap();
+            let mut attention =
+                MultiHeadSelfAttention::new(width, heads, 0.0, DType::F32, &mut rng()).unwrap();
+            check_module(&fixture, &mut attention, MODULE_TOL);
+        }
+    }
+}
+
+/// A patch embedding named as the fixtures name it (`patch_embed.weight`, `patch_embed.bias`).
+struct PatchModel {
+    patch_embed: PatchEmbedding,
+}
+
+impl_parameters!(PatchModel { patch_embed });
+
+impl Module for PatchModel {
+    fn forward(&self, x: &Var, ctx: &mut Context) -> Result<Var> {
+        self.patch_embed.forward(x, ctx)
+    }
+}
+
+/// The patch embedding against PyTorch's strided convolution: a non-square 2 × 5 patch
+/// (`Conv2d`) and a 2 × 3 × 3 tubelet (`Conv3d`), tokens in the grid's row-major order.
+#[test]
+fn patch_embeddings_match_pytorchs_strided_convolutions() {
+    for (case, patch) in [
+        ("patch_embedding_2x5", &[2, 5][..]),
+        ("patch_embedding_tubelet", &[2, 3, 3]),
+    ] {
+        for fixture in Fixture::load_all(case) {
+            let (channels, width) = (
+                fixture.tensor("input").shape()[1],
+                fixture.tensor("patch_embed.bias").shape()[0],
+            );
+            let patch_embed = PatchEmbedding::new(channels, patch, width, DType::F32, &mut rng());
+            check_module(&fixture, &mut PatchModel { patch_embed }, MODULE_TOL);
+        }
     }
 }
 
@@ -673,6 +737,49 @@ fn ten_adamw_steps_match_pytorch() {
         None,
         key_bias,
     );
+}
+
+/// Ten AdamW steps on a linear layer's squared error with eps 0.1, β₂ 0.95 and weight decay
+/// 0.5, where the placement of eps, the bias correction and the decoupled decay each move the
+/// result: the losses and the final weights against PyTorch's, on every device.
+#[test]
+fn adamw_with_large_eps_and_decay_matches_pytorch() {
+    for fixture in Fixture::load_all("linear_adamw") {
+        let mut layer = Linear::new(6, 4, LinearInit::Zeros, DType::F32, &mut rng());
+        load(&mut layer, &fixture, "init.");
+        let hyper = |key: &str| fixture.scalar(&format!("config.{key}"));
+        let mut optimizer = AdamW::new(
+            hyper("beta1"),
+            hyper("beta2"),
+            hyper("adam_eps"),
+            hyper("weight_decay"),
+        );
+        let (x, target) = (
+            Var::constant(fixture.tensor("input")),
+            Var::constant(fixture.tensor("target")),
+        );
+        let losses = fixture.tensor("losses").to_vec_f64().unwrap();
+        for (step, want) in losses.iter().enumerate() {
+            let error = layer
+                .forward(&x, &mut Context::eval())
+                .unwrap()
+                .sub(&target);
+            let loss = error.unwrap().square().unwrap().mean_all().unwrap();
+            let ours = loss.value().to_scalar().unwrap();
+            assert!(
+                (ours - want).abs() <= MODULE_TOL * want.abs(),
+                "{}: loss at step {step}: ours {ours}, PyTorch {want}",
+                fixture.name
+            );
+            let grads = loss.backward().unwrap();
+            optimizer.step(&mut layer, &grads, hyper("lr")).unwrap();
+        }
+        for (name, p) in layer.named_parameters() {
+            let want = fixture.tensor(&format!("final.{name}"));
+            let label = format!("{}: final.{name}", fixture.name);
+            assert_close(&label, p.value(), &want, MODULE_TOL);
+        }
+    }
 }
 
 impl_parameters!(Holder { p });
