@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::reference::*;
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -27,11 +28,6 @@ struct Unary {
     scale: fn(f64) -> f64,
 }
 
-fn gelu_ref(x: f64) -> f64 {
-    let c = (2.0 / PI).sqrt();
-    0.5 * x * (1.0 + (c * (x + 0.044715 * x.powi(3))).tanh())
-}
-
 /// d/dx of `gelu_ref`, derived by hand: `½(1 + tanh u) + ½x·sech²(u)·u'`,
 /// `u' = c(1 + 3·0.044715x²)`.
 fn gelu_derivative_ref(x: f64) -> f64 {
@@ -39,38 +35,6 @@ fn gelu_derivative_ref(x: f64) -> f64 {
     let u = c * (x + 0.044715 * x.powi(3));
     let sech2 = 1.0 / u.cosh().powi(2);
     0.5 * (1.0 + u.tanh()) + 0.5 * x * sech2 * c * (1.0 + 3.0 * 0.044715 * x * x)
-}
-
-/// `erf z`, written independently of the library's `erfc` (which uses a series of positive terms
-/// below `|z| = 2` and a continued fraction above): below `|z| = 2` the alternating Maclaurin
-/// series `(2/√π) Σₙ (−1)ⁿ z^{2n+1} / (n!(2n + 1))` (its largest term is under 11, so it loses
-/// about one digit), above it Kummer's series of positive terms `(2/√π) e^{−z²} Σₙ 2ⁿ z^{2n+1} /
-/// (1·3···(2n + 1))`, accurate to a few ulps of 1 (the tests compare GELU's values, whose error
-/// allowance grows with `|x|`).
-fn erf_ref(z: f64) -> f64 {
-    let mut sum = 0.0f64;
-    if z.abs() < 2.0 {
-        let (mut power, mut n) = (z, 0.0f64);
-        while power != 0.0 && (power / (2.0 * n + 1.0)).abs() > 1e-18 * sum.abs() {
-            sum += power / (2.0 * n + 1.0);
-            n += 1.0;
-            power *= -z * z / n;
-        }
-        2.0 / PI.sqrt() * sum
-    } else {
-        let (mut term, mut n) = (z, 0.0f64);
-        while term.abs() > 1e-18 * sum.abs() {
-            sum += term;
-            term *= 2.0 * z * z / (2.0 * n + 3.0);
-            n += 1.0;
-        }
-        2.0 / PI.sqrt() * (-z * z).exp() * sum
-    }
-}
-
-/// The exact GELU, `x·Φ(x)` with `Φ(x) = ½(1 + erf(x/√2))`.
-fn gelu_erf_ref(x: f64) -> f64 {
-    0.5 * x * (1.0 + erf_ref(x / 2f64.sqrt()))
 }
 
 /// d/dx of `gelu_erf_ref`: `Φ(x) + x·φ(x)`, `φ(x) = e^{−x²/2}/√(2π)`.
@@ -536,68 +500,6 @@ proptest! {
 
 // ---------------------------------------------------------------- reductions
 
-/// Reference of a reduction over `axes` (sorted, distinct): per output element the sum, the sum of
-/// absolute values, the sum of squares, the sum of squared deviations from the mean (`Σ(x − x̄)²`),
-/// the count, the max and the min of the reduced elements.
-struct Folded {
-    sum: Nd,
-    sum_abs: Nd,
-    sum_squares: Nd,
-    deviations: Nd,
-    max: Nd,
-    min: Nd,
-    count: usize,
-}
-
-fn fold(x: &Nd, axes: &[usize], keepdim: bool) -> Folded {
-    let kept: Vec<usize> = (0..x.rank())
-        .map(|a| if axes.contains(&a) { 1 } else { x.shape[a] })
-        .collect();
-    let mut sum = Nd::from_fn(&kept, |_| 0.0);
-    let mut sum_abs = sum.clone();
-    let mut sum_squares = sum.clone();
-    let mut deviations = sum.clone();
-    let mut max = Nd::from_fn(&kept, |_| f64::NEG_INFINITY);
-    let mut min = Nd::from_fn(&kept, |_| f64::INFINITY);
-    let out = |index: &[usize]| -> Vec<usize> {
-        (0..x.rank())
-            .map(|a| if axes.contains(&a) { 0 } else { index[a] })
-            .collect()
-    };
-    for index in indices(&x.shape) {
-        let v = x.at(&index);
-        let p = sum.position(&out(&index));
-        sum.data[p] += v;
-        sum_abs.data[p] += v.abs();
-        sum_squares.data[p] += v * v;
-        max.data[p] = max.data[p].max(v);
-        min.data[p] = min.data[p].min(v);
-    }
-    let count = axes.iter().map(|&a| x.shape[a]).product();
-    for index in indices(&x.shape) {
-        let p = sum.position(&out(&index));
-        deviations.data[p] += (x.at(&index) - sum.data[p] / count as f64).powi(2);
-    }
-    let final_shape: Vec<usize> = if keepdim {
-        kept
-    } else {
-        (0..x.rank())
-            .filter(|a| !axes.contains(a))
-            .map(|a| x.shape[a])
-            .collect()
-    };
-    let reshape = |n: Nd| n.reshape(&final_shape);
-    Folded {
-        sum: reshape(sum),
-        sum_abs: reshape(sum_abs),
-        sum_squares: reshape(sum_squares),
-        deviations: reshape(deviations),
-        max: reshape(max),
-        min: reshape(min),
-        count,
-    }
-}
-
 /// Random axes of a rank-`rank` tensor, unsorted (the API sorts them; it refuses repeats,
 /// `tests/errors.rs`).
 fn random_axes(g: &mut Gen, rank: usize) -> Vec<usize> {
@@ -1014,31 +916,6 @@ proptest! {
 
 // ---------------------------------------------------------------- joins and gathers
 
-fn concat_reference(parts: &[Nd], axis: usize) -> Nd {
-    let mut shape = parts[0].shape.clone();
-    shape[axis] = parts.iter().map(|p| p.shape[axis]).sum();
-    Nd::from_fn(&shape, |i| {
-        let mut index = i.to_vec();
-        for p in parts {
-            if index[axis] < p.shape[axis] {
-                return p.at(&index);
-            }
-            index[axis] -= p.shape[axis];
-        }
-        unreachable!("index inside the joined axis")
-    })
-}
-
-fn index_select_reference(x: &Nd, axis: usize, indices: &[usize]) -> Nd {
-    let mut shape = x.shape.clone();
-    shape[axis] = indices.len();
-    Nd::from_fn(&shape, |i| {
-        let mut src = i.to_vec();
-        src[axis] = indices[i[axis]];
-        x.at(&src)
-    })
-}
-
 fn index_add_reference(src: &Nd, shape: &[usize], axis: usize, indices: &[usize]) -> Nd {
     let mut out = Nd::from_fn(shape, |_| 0.0);
     for index in common::indices(&src.shape) {
@@ -1046,28 +923,6 @@ fn index_add_reference(src: &Nd, shape: &[usize], axis: usize, indices: &[usize]
         dst[axis] = indices[index[axis]];
         let p = out.position(&dst);
         out.data[p] += src.at(&index);
-    }
-    out
-}
-
-/// `gather`'s reference: `y[p] = x[p with p[axis] = index[p]]` over the index's shape.
-fn gather_reference(x: &Nd, axis: usize, index: &Nd) -> Nd {
-    Nd::from_fn(&index.shape, |p| {
-        let mut src = p.to_vec();
-        src[axis] = index.at(p) as usize;
-        x.at(&src)
-    })
-}
-
-/// `scatter_add`'s reference: `x` with `src[p]` added at `p with p[axis] = index[p]`, in
-/// row-major order of `p` over the index's shape.
-fn scatter_add_reference(x: &Nd, axis: usize, index: &Nd, src: &Nd) -> Nd {
-    let mut out = x.clone();
-    for p in common::indices(&index.shape) {
-        let mut dst = p.clone();
-        dst[axis] = index.at(&p) as usize;
-        let at = out.position(&dst);
-        out.data[at] += src.at(&p);
     }
     out
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::reference::*;
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -13,58 +14,6 @@ use tensor::{DType, Device, LayerNormGrads, Tensor};
 type TestResult = std::result::Result<(), TestCaseError>;
 
 // ---------------------------------------------------------------- matmul
-
-/// NumPy `matmul` by the definition: 1-D operands become a row (left) or a column (right) and
-/// lose that axis again; batch axes broadcast. Returns the product and, per element, `Σ|a·b|`.
-fn matmul_reference(a: &Nd, b: &Nd) -> (Nd, Nd) {
-    let a2 = if a.rank() == 1 {
-        a.reshape(&[1, a.shape[0]])
-    } else {
-        a.clone()
-    };
-    let b2 = if b.rank() == 1 {
-        b.reshape(&[b.shape[0], 1])
-    } else {
-        b.clone()
-    };
-    let (ra, rb) = (a2.rank(), b2.rank());
-    let (m, k, n) = (a2.shape[ra - 2], a2.shape[ra - 1], b2.shape[rb - 1]);
-    assert_eq!(k, b2.shape[rb - 2]);
-    let batch = broadcast(&a2.shape[..ra - 2], &b2.shape[..rb - 2]).expect("batch broadcasts");
-    let with = |tail: [usize; 2]| batch.iter().copied().chain(tail).collect::<Vec<_>>();
-    let (a3, b3) = (
-        a2.broadcast_to(&with([m, k])),
-        b2.broadcast_to(&with([k, n])),
-    );
-    let mut abs = Nd::from_fn(&with([m, n]), |_| 0.0);
-    let out = Nd::from_fn(&with([m, n]), |i| {
-        let r = i.len();
-        let (mut ia, mut ib) = (i.to_vec(), i.to_vec());
-        let (mut sum, mut sum_abs) = (0.0, 0.0);
-        for p in 0..k {
-            ia[r - 1] = p;
-            ib[r - 2] = p;
-            let t = a3.at(&ia) * b3.at(&ib);
-            sum += t;
-            sum_abs += t.abs();
-        }
-        let pos = abs.position(i);
-        abs.data[pos] = sum_abs;
-        sum
-    });
-    let mut shape = with([m, n]);
-    match (a.rank(), b.rank()) {
-        (1, 1) => shape.clear(),
-        (1, _) => {
-            shape.remove(shape.len() - 2);
-        }
-        (_, 1) => {
-            shape.pop();
-        }
-        _ => {}
-    }
-    (out.reshape(&shape), abs.reshape(&shape))
-}
 
 fn check_matmul(a: &Input, b: &Input, dtype: DType) -> TestResult {
     let what = format!(
@@ -158,47 +107,6 @@ proptest! {
 }
 
 // ---------------------------------------------------------------- softmax and log-softmax
-
-/// Softmax (or log-softmax) along `axis` by the definition, in f64, with the row's
-/// `max |xᵢ − max x|` (what f32 rounding errors grow with) per element.
-/// The row-major positions of each row of `shape` along `axis` (one list per row).
-fn rows_along(shape: &[usize], axis: usize) -> Vec<Vec<usize>> {
-    let layout = Nd::from_fn(shape, |_| 0.0);
-    let mut starts = shape.to_vec();
-    starts[axis] = 1;
-    indices(&starts)
-        .into_iter()
-        .map(|start| {
-            let mut index = start;
-            (0..shape[axis])
-                .map(|j| {
-                    index[axis] = j;
-                    layout.position(&index)
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn softmax_reference(x: &Nd, axis: usize, log: bool) -> (Nd, Nd) {
-    let mut out = Nd::from_fn(&x.shape, |_| 0.0);
-    let mut spread = out.clone();
-    for positions in rows_along(&x.shape, axis) {
-        let values: Vec<f64> = positions.iter().map(|&p| x.data[p]).collect();
-        let m = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = values.iter().map(|v| (v - m).exp()).sum();
-        let range = values.iter().map(|v| (v - m).abs()).fold(0.0, f64::max);
-        for (&p, &v) in positions.iter().zip(&values) {
-            out.data[p] = if log {
-                v - m - sum.ln()
-            } else {
-                (v - m).exp() / sum
-            };
-            spread.data[p] = range;
-        }
-    }
-    (out, spread)
-}
 
 /// The backward of softmax (`dx = y·(g − Σ g·y)`) or log-softmax (`dx = g − e^y·Σ g`) along
 /// `axis` for the forward's output `y` and the upstream `g`, in f64; with, per element, the
@@ -373,65 +281,6 @@ proptest! {
 }
 
 // ---------------------------------------------------------------- layer norm
-
-struct LayerNormReference {
-    y: Nd,
-    mean: Nd,
-    rstd: Nd,
-    /// Per element of `y`: the magnitude f32 rounding errors of `y` are proportional to.
-    y_scale: Nd,
-    /// Per row: the same for `rstd`.
-    rstd_scale: Nd,
-    /// Per row: `max |x|`.
-    max_abs: Nd,
-}
-
-fn layer_norm_reference(x: &Nd, gamma: &Nd, beta: &Nd, eps: f64) -> LayerNormReference {
-    let rank = x.rank();
-    let d = x.shape[rank - 1];
-    let rows_shape = &x.shape[..rank - 1];
-    let rows: usize = rows_shape.iter().product();
-    // Row-major: row r is data[r·d .. (r+1)·d].
-    let row = |r: usize| &x.data[r * d..(r + 1) * d];
-    // An empty row has mean 0 and variance 0 (the sums are 0; we divide by max(d, 1)).
-    let count = d.max(1) as f64;
-    let mean: Vec<f64> = (0..rows)
-        .map(|r| row(r).iter().sum::<f64>() / count)
-        .collect();
-    let rstd: Vec<f64> = (0..rows)
-        .map(|r| {
-            let var = row(r).iter().map(|v| (v - mean[r]).powi(2)).sum::<f64>() / count;
-            1.0 / (var + eps).sqrt()
-        })
-        .collect();
-    let max_abs: Vec<f64> = (0..rows)
-        .map(|r| row(r).iter().fold(0.0, |m: f64, v| m.max(v.abs())))
-        .collect();
-    let grow = 1.0 + d as f64 / 4.0;
-    let (mut y, mut y_scale) = (Vec::new(), Vec::new());
-    for r in 0..rows {
-        for (j, &v) in row(r).iter().enumerate() {
-            y.push((v - mean[r]) * rstd[r] * gamma.data[j] + beta.data[j]);
-            y_scale.push(
-                grow * rstd[r]
-                    * gamma.data[j].abs()
-                    * (v.abs() + max_abs[r])
-                    * (1.0 + max_abs[r] * rstd[r]),
-            );
-        }
-    }
-    let rstd_scale: Vec<f64> = (0..rows)
-        .map(|r| rstd[r] * grow * (1.0 + max_abs[r] * rstd[r]))
-        .collect();
-    LayerNormReference {
-        y: Nd::new(&x.shape, y),
-        mean: Nd::new(rows_shape, mean),
-        rstd: Nd::new(rows_shape, rstd),
-        y_scale: Nd::new(&x.shape, y_scale),
-        rstd_scale: Nd::new(rows_shape, rstd_scale),
-        max_abs: Nd::new(rows_shape, max_abs),
-    }
-}
 
 /// The backward pass by the chain rule through the explicit Jacobian of `x̂ = (x − μ)·r` with
 /// `r = (σ² + ε)^{-1/2}`: `∂x̂_j/∂x_i = r(δ_ij − 1/d) − r³(x_j − μ)(x_i − μ)/d`. O(d²) per row, and

@@ -9,6 +9,8 @@
 // part of it, so each would warn about the part the other uses.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use tensor::{DType, Device, Tensor};
