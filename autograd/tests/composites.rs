@@ -149,6 +149,22 @@ fn variance_and_standard_deviation_gradients_match() {
     check(|v| v[0].std(&[2], 1, false), &inputs);
 }
 
+/// A constant group has standard deviation 0, where `√`'s slope is infinite: its gradient is 0,
+/// as PyTorch's, not NaN; the other group's is `(x − x̄)/((n − 1)·y)`. On every device.
+#[test]
+fn a_constant_groups_standard_deviation_has_gradient_zero() {
+    let values = [2.0, 2.0, 2.0, 1.0, 3.0, 2.0];
+    for device in tensor::test_devices() {
+        let x = Tensor::from_f64s_on(&values, &[2, 3], DType::F64, &device).unwrap();
+        let x = Var::parameter(x);
+        let std = x.std(&[1], 1, false).unwrap();
+        assert_eq!(std.value().to_vec_f64().unwrap(), [0.0, 1.0], "{device}");
+        let grads = std.sum_all().unwrap().backward().unwrap();
+        let dx = grads.get(&x).unwrap().to_vec_f64().unwrap();
+        assert_eq!(dx, [0.0, 0.0, 0.0, -0.5, 0.5, 0.0], "{device}");
+    }
+}
+
 /// `triu` and `tril` pass the gradient inside their triangle only (a batch of 3×4 matrices).
 #[test]
 fn triangle_gradients_match() {

@@ -121,7 +121,7 @@ impl Var {
     }
 
     /// The standard deviation over `axes`, `√var` (see [`Var::var`]); `dx = g·(x − x̄)/((n −
-    /// correction)·y)`, infinite or NaN where `y = 0`, as PyTorch's.
+    /// correction)·y)`, and 0 where `y = 0` (a constant group), as PyTorch's.
     ///
     /// ```
     /// use autograd::Var;
@@ -133,7 +133,12 @@ impl Var {
     /// # Ok::<(), tensor::Error>(())
     /// ```
     pub fn std(&self, axes: &[usize], correction: usize, keepdim: bool) -> Result<Var> {
-        self.var(axes, correction, keepdim)?.sqrt()
+        let variance = self.var(axes, correction, keepdim)?;
+        // √ has no finite slope at 0, where the gradient would be 0·∞ = NaN; `√(v + 1) − 1` has
+        // the same value 0 there and a finite slope, and var's own gradient there is 0.
+        // Elsewhere `√(v + 0) − 0` is `√v` bit for bit.
+        let constant = Var::constant(variance.value().eq_scalar(0.0)?);
+        variance.add(&constant)?.sqrt()?.sub(&constant)
     }
 
     /// `y = max_{axes} x`; the gradient goes to the maximal elements, split evenly on ties:
