@@ -357,6 +357,8 @@ impl Layout {
         if shape.len() < self.rank() {
             return Err(fail());
         }
+        // A broadcast view holds no more memory, but its element count must still be a `usize`.
+        checked_numel("broadcast_to", shape)?;
         let lead = shape.len() - self.rank();
         let mut strides = vec![0; shape.len()];
         for (k, &dim) in self.shape.iter().enumerate() {

@@ -240,6 +240,14 @@ fn bad_views() {
         msg(z(&[2, 3]).squeeze(0)),
         "squeeze: axis 0 of [2, 3] has size 2, not 1"
     );
+    // A broadcast view's element count must fit a `usize` (it wrapped to 0, and overflowed in
+    // debug builds, in `numel`, `reshape` and printing), however little memory it holds.
+    let huge = 1usize << (usize::BITS - 2);
+    assert_eq!(
+        msg(z(&[1, 1]).broadcast_to(&[huge, 4])),
+        format!("broadcast_to: shape [{huge}, 4] has too many elements")
+    );
+    assert_eq!(z(&[1, 1]).broadcast_to(&[huge, 3]).unwrap().numel(), huge * 3);
 }
 
 // ---------------------------------------------------------------- joins and gathers
@@ -521,11 +529,13 @@ fn shapes_whose_size_overflows_are_errors() {
         "full",
         &["too many elements"],
     );
-    // A broadcast view may be huge, but nothing may compute over it.
-    let wide = Tensor::zeros(&[1, 1], DType::F32)
-        .broadcast_to(&huge)
-        .unwrap();
-    assert_names(&msg(wide.exp()), "exp", &["overflows"]);
+    // Nor may a broadcast view, which holds no memory, have more elements than a `usize`
+    // counts (`devices/tests/soundness.rs` shows the kernels refusing such layouts too).
+    assert_names(
+        &msg(Tensor::zeros(&[1, 1], DType::F32).broadcast_to(&huge)),
+        "broadcast_to",
+        &["too many elements"],
+    );
 }
 
 /// Sizes past what a buffer can hold are errors, never a panic or (for the matmul kernel, which
