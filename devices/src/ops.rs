@@ -219,7 +219,13 @@ unary_ops! {
     /** `y = eˣ`. */ Exp, "exp", "exp(x)", |x| x.exp();
     /** `y = ln x`. */ Log, "log", "log(x)", |x| x.ln();
     /** `y = √x`. */ Sqrt, "sqrt", "sqrt(x)", |x| x.sqrt();
-    /** `y = tanh x`. */ Tanh, "tanh", "tanh(x)", |x| x.tanh();
+    /** `y = tanh x`. OpenCL's builtin may stop one ulp short of ±1 (PoCL's f32 `tanh` gives
+        ±0.99999994 from 9 to ∞), which would leave `1 − y²` a slope where there is none; past
+        the point where `tanh x` rounds to ±1 (`|x| > 13·ln 2` in f32, `27.5·ln 2` in f64) the
+        expression gives ±1 itself. */
+        Tanh, "tanh",
+        "(fabs(x) > (sizeof(T) == 4 ? (T)9.011 : (T)19.062)) ? copysign((T)1, x) : tanh(x)",
+        |x| x.tanh();
     /** `y = sin x` (radians). */ Sin, "sin", "sin(x)", |x| x.sin();
     /** `y = cos x` (radians). */ Cos, "cos", "cos(x)", |x| x.cos();
     /** `y = |x|`. */ Abs, "abs", "fabs(x)", |x| x.abs();

@@ -12,7 +12,7 @@
 
 use devices::opencl::{self, OpenCl};
 use devices::ops::{
-    self, ArgKind, BinaryOp, BinaryVisitor, ReduceOp, ReduceVisitor, UnaryOp, UnaryVisitor,
+    self, ArgKind, BinaryOp, BinaryVisitor, ReduceOp, ReduceVisitor, Tanh, UnaryOp, UnaryVisitor,
 };
 use devices::{test_devices, transfers, AdamWStep, DType, Device, Error, Indices, Layout, Storage};
 
@@ -133,6 +133,39 @@ const EDGES: [f64; 17] = [
     f64::NAN,
     -2.5,
 ];
+
+/// `tanh` reaches ±1 exactly where the exact value rounds to it, as the CPU's does, so that its
+/// gradient `1 − y²` is 0 there (PoCL's f32 builtin stops at ±0.99999994).
+#[test]
+fn tanh_saturates_at_one_as_on_the_cpu() {
+    let xs = [
+        9.02,
+        10.0,
+        20.0,
+        1e30,
+        f64::INFINITY,
+        -9.02,
+        -20.0,
+        f64::NEG_INFINITY,
+        19.07,
+    ];
+    for (cl, dtype) in cl_devices()
+        .into_iter()
+        .flat_map(|cl| [(cl.clone(), DType::F32), (cl, DType::F64)])
+    {
+        let device = Device::OpenCl(cl);
+        let input = upload(&device, dtype, &xs);
+        let layout = Layout::contiguous(&[xs.len()]);
+        let got = download(&input.unary::<Tanh>(&layout).unwrap(), &[xs.len()]);
+        for (&x, &y) in xs.iter().zip(&got) {
+            let want = match dtype {
+                DType::F32 => f64::from((x as f32).tanh()),
+                DType::F64 => x.tanh(),
+            };
+            assert_eq!(y, want, "tanh({x}) in {dtype} on {device}");
+        }
+    }
+}
 
 struct UnaryEdges<'a> {
     cl: &'a OpenCl,

@@ -247,7 +247,10 @@ fn bad_views() {
         msg(z(&[1, 1]).broadcast_to(&[huge, 4])),
         format!("broadcast_to: shape [{huge}, 4] has too many elements")
     );
-    assert_eq!(z(&[1, 1]).broadcast_to(&[huge, 3]).unwrap().numel(), huge * 3);
+    assert_eq!(
+        z(&[1, 1]).broadcast_to(&[huge, 3]).unwrap().numel(),
+        huge * 3
+    );
 }
 
 // ---------------------------------------------------------------- joins and gathers
