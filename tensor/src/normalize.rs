@@ -141,7 +141,8 @@ impl Tensor {
     }
 
     /// Layer norm over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`, with `γ`, `β` of shape `[d]`
-    /// and `ε` finite and ≥ 0 (an error otherwise).
+    /// and `ε` finite and ≥ 0 (an error otherwise). A row whose `σ²` overflows the type (f32
+    /// values spread wider than about 1.8·10¹⁹) gives NaN, as its `rstd` does.
     ///
     /// ```
     /// use tensor::{DType, Tensor};

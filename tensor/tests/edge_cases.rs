@@ -45,6 +45,33 @@ fn layer_norm_over_an_empty_axis_writes_its_statistics() {
     }
 }
 
+/// An f32 row whose variance overflows (`[1e20, −1e20, 3e19, 0]`) cannot be normalized in f32:
+/// its outputs and `rstd` are NaN, not `β` (which `1/√∞ = 0` gave, silently); in f64 the same
+/// row is normalized. A row beside it is unaffected. On every device.
+#[test]
+fn layer_norm_of_a_row_whose_variance_overflows_is_nan() {
+    let values = [1e20, -1e20, 3e19, 0.0, 1.0, 2.0, 3.0, 4.0];
+    for device in tensor::test_devices() {
+        for dtype in [DType::F32, DType::F64] {
+            let x = Tensor::from_f64s_on(&values, &[2, 4], dtype, &device).unwrap();
+            let gamma = Tensor::full_on(&[4], 1.0, dtype, &device).unwrap();
+            let beta = Tensor::full_on(&[4], 0.5, dtype, &device).unwrap();
+            let stats = x.layer_norm_with_stats(&gamma, &beta, 1e-6).unwrap();
+            let y = stats.y.to_vec_f64().unwrap();
+            let rstd = stats.rstd.to_vec_f64().unwrap();
+            let overflowed = dtype == DType::F32;
+            let what = format!("{dtype} on {device}: y {y:?}, rstd {rstd:?}");
+            assert_eq!(y[..4].iter().all(|v| v.is_nan()), overflowed, "{what}");
+            assert_eq!(rstd[0].is_nan(), overflowed, "{what}");
+            assert!(y[..4].iter().all(|v| v.is_finite()) || overflowed, "{what}");
+            assert!(
+                (y[4] + 0.8416).abs() < 1e-4 && rstd[1].is_finite(),
+                "{what}"
+            );
+        }
+    }
+}
+
 #[test]
 fn stack_accepts_every_position_up_to_the_rank() {
     let a = Tensor::from_f64s(&[1., 2., 3., 4., 5., 6.], &[2, 3], DType::F64).unwrap();

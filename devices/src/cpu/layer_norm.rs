@@ -136,7 +136,13 @@ per_isa! {
                 _ => lanes_sum(input, |v| v) * inv_d,
             };
             let var = lanes_sum(input, |v| (v - m) * (v - m)) * inv_d;
-            let inv = (var + eps).sqrt().recip();
+            // A variance past the type's range would make `inv` 0 and every `y` its `β`,
+            // silently: NaN says the row cannot be normalized in this type.
+            let inv = if var.is_infinite() {
+                T::nan()
+            } else {
+                (var + eps).sqrt().recip()
+            };
             for (((o, &v), &g), &b) in out.iter_mut().zip(input).zip(gamma).zip(beta) {
                 *o = (v - m) * inv * g + b;
             }

@@ -1,7 +1,8 @@
 /* Layer norm forward, one work-group per row of the contiguous [rows, d] input:
  * mu = inv_d * sum x (or x[0] exactly when every x equals it: inv_d * sum x can miss a constant
  * row's value by an ulp, which r amplifies up to 1/sqrt(eps)), var = inv_d * sum (x - mu)^2,
- * r = 1/sqrt(var + eps), y = (x - mu) * r * gamma + beta; mean[row] = mu, rstd[row] = r. */
+ * r = 1/sqrt(var + eps) (NaN when var overflows the type, as on the CPU, where r = 0 would give
+ * every y its beta silently), y = (x - mu) * r * gamma + beta; mean[row] = mu, rstd[row] = r. */
 /* Evaluated as written, as the CPU's row kernels are: no a*b + c fused into an FMA. */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -26,7 +27,8 @@ __kernel void layer_norm(__global const T *x, __global const T *gamma, __global 
         const T c = x[base + j] - mu;
         v += c * c;
     }
-    const T r = (T)1 / sqrt(group_sum(scratch, v) * inv_d + eps);
+    const T var = group_sum(scratch, v) * inv_d;
+    const T r = isinf(var) ? (T)NAN : (T)1 / sqrt(var + eps);
     for (uint j = lid; j < d; j += size) {
         y[base + j] = (x[base + j] - mu) * r * gamma[j] + beta[j];
     }
