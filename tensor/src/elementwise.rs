@@ -197,7 +197,9 @@ unary_methods! {
     /// ```
     gelu => GeluTanh;
     /// GELU in its exact form, `x·Φ(x) = ½x·erfc(−x/√2)` (`torch.nn.GELU()`'s default and timm's
-    /// ViTs'); [`Tensor::gelu`] is the tanh form, within 5·10⁻⁴ of it.
+    /// ViTs'); [`Tensor::gelu`] is the tanh form, within 5·10⁻⁴ of it. In f32 the CPU's `erfc`
+    /// gives 0 below `x ≈ −13.2`, where OpenCL's may keep a subnormal value (both round values
+    /// under 10⁻³⁸ that PyTorch already gives as −0 from `x = −12`).
     ///
     /// ```
     /// use tensor::{DType, Tensor};

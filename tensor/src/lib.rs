@@ -6,7 +6,9 @@
 //! allocates a fresh contiguous result through the device's kernels.
 //!
 //! Every op validates its arguments and returns [`Result`]; messages name the op and the shapes,
-//! e.g. `matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ`. The CPU constructors
+//! e.g. `matmul: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ`. An op along an axis takes
+//! the axes a tensor has: a scalar (rank 0) has none, so `sum(&[0])` of one is an error, where
+//! PyTorch takes `dim=0` of a 0-d tensor as the tensor itself. The CPU constructors
 //! `zeros`, `ones`, `full`, `rand` and `randn` are the exception, for brevity in examples and
 //! tests: they panic where their `_on` forms (`zeros_on`, …) return the error.
 //!

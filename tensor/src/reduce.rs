@@ -131,7 +131,8 @@ impl Tensor {
         centred.square()?.sum(&axes, keepdim)?.div_scalar(divisor)
     }
 
-    /// The standard deviation over `axes`: `√var` (see [`Tensor::var`]).
+    /// The standard deviation over `axes`: `√var` (see [`Tensor::var`]), so in f32 it is `∞`
+    /// once the variance overflows (a spread wider than about 1.8·10¹⁹), as `var` is.
     ///
     /// ```
     /// use tensor::{DType, Tensor};

@@ -568,10 +568,11 @@ impl Var {
         ))
     }
 
-    /// `z = aᵇ`; `da = g·b·aᵇ⁻¹`, `db = g·aᵇ·ln a`, with PyTorch's values where those products
-    /// are `0·∞`: `da = 0` wherever `b = 0` (`a⁰ = 1` does not depend on `a`, not even at
-    /// `a = 0`), whatever `g` is, and `db = g·0` where `a = 0` and `b ≥ 0` (`0ᵇ = 0` for every
-    /// `b > 0`; at `b = 0` the limit from above; NaN under an infinite `g`, as in PyTorch).
+    /// `z = aᵇ`; `da = g·b·aᵇ⁻¹`, `db = g·aᵇ·ln a`, with these values where those products are
+    /// `0·∞`: `da = 0` wherever `b = 0` (`a⁰ = 1` does not depend on `a`, not even at `a = 0`),
+    /// whatever `g` is, and `db = g·0` where `aᵇ = 0`: at `a = 0` with `b ≥ 0` (`0ᵇ = 0` for
+    /// every `b > 0`; at `b = 0` the limit from above), as PyTorch's, and at `a = ∞` with
+    /// `b < 0`, where PyTorch gives NaN; NaN under an infinite `g`, as in PyTorch.
     ///
     /// ```
     /// use autograd::Var;
