@@ -72,7 +72,8 @@ impl Augmentation {
         let built_in = TaskId::ALL
             .into_iter()
             .find(|id| id.name() == task.name && task.data.is_none());
-        let changing = built_in.map_or(&[][..], TaskId::label_changing_augmentations);
+        let (changing, label) =
+            built_in.map_or((&[][..], ""), TaskId::label_changing_augmentations);
         let on = [
             (
                 "max_rotation",
@@ -84,8 +85,8 @@ impl Augmentation {
         if let Some((key, _, value)) = on.iter().find(|(key, on, _)| *on && changing.contains(key))
         {
             return Err(format!(
-                "task {}: {key} = {value}: would change its examples' labels (which way they \
-                 move), not keep them",
+                "task {}: {key} = {value}: would change its examples' labels ({label}), not \
+                 keep them",
                 task.name
             ));
         }
@@ -475,10 +476,14 @@ mod tests {
         assert_eq!(
             built_in("moving_mnist_direction", turn).unwrap_err(),
             "task moving_mnist_direction: max_rotation = 10: would change its examples' labels \
-             (which way they move), not keep them"
+             (which way the digit moves), not keep them"
         );
         assert!(built_in("moving_mnist_direction", reverse).is_err());
-        assert!(built_in("arrow_of_time", reverse).is_err());
+        assert_eq!(
+            built_in("arrow_of_time", reverse).unwrap_err(),
+            "task arrow_of_time: time_reversal = true: would change its examples' labels \
+             (whether the clip plays forwards), not keep them"
+        );
         assert!(built_in("arrow_of_time", turn).is_ok());
         assert!(built_in("moving_mnist_class", reverse).is_ok());
     }

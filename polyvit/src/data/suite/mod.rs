@@ -224,13 +224,16 @@ impl TaskId {
     }
 
     /// The augmentations (by configuration key) that would change this task's label instead of
-    /// keeping it: a motion's direction turns with the picture and reverses with time, and so
-    /// does the arrow of time.
-    pub fn label_changing_augmentations(self) -> &'static [&'static str] {
+    /// keeping it, and what the label says: a motion's direction turns with the picture and
+    /// reverses with time, and a clip played backwards has the other arrow of time.
+    pub fn label_changing_augmentations(self) -> (&'static [&'static str], &'static str) {
         match self {
-            TaskId::MovingMnistDirection => &["max_rotation", "time_reversal"],
-            TaskId::ArrowOfTime => &["time_reversal"],
-            _ => &[],
+            TaskId::MovingMnistDirection => (
+                &["max_rotation", "time_reversal"],
+                "which way the digit moves",
+            ),
+            TaskId::ArrowOfTime => (&["time_reversal"], "whether the clip plays forwards"),
+            _ => (&[], ""),
         }
     }
 

@@ -68,8 +68,15 @@ impl TrainConfig {
             }
             let plain = |c: char| c.is_alphanumeric() || "_-.".contains(c);
             // `.` and `..` are the folder itself and its parent where the name is a path part.
+            if t.name.is_empty() {
+                return Err(
+                    "a task has an empty name (`name = \"\"`, or an empty entry in \
+                            --tasks, such as a trailing comma)"
+                        .into(),
+                );
+            }
             let dots_only = t.name.chars().all(|c| c == '.');
-            if t.name.is_empty() || dots_only || !t.name.chars().all(plain) {
+            if dots_only || !t.name.chars().all(plain) {
                 return Err(format!(
                     "task {:?}: a task name is letters, digits, '_', '-' and '.', not only \
                      dots (it names rows of the logs and files)",

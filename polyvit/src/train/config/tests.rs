@@ -383,7 +383,8 @@ fn out_of_range_values_are_named() {
         ),
         (
             |c| c.tasks[2].name = String::new(),
-            "task \"\": a task name",
+            "a task has an empty name (`name = \"\"`, or an empty entry in --tasks, such as a \
+             trailing comma)",
         ),
         (
             |c| c.tasks[2].name = "..".into(),
