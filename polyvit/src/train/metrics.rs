@@ -21,25 +21,23 @@ pub fn top1_accuracy(scores: &[f32], classes: usize, labels: &[usize]) -> f64 {
 }
 
 /// Average precision of one class: the mean, over the positive examples, of the precision among
-/// the examples scored at least as high (ties broken pessimistically). `None` without positives.
+/// the examples scored at least as high as it, tied ones included (so every positive of a group
+/// of equal scores gets the group's precision: scikit-learn's `average_precision_score`, and
+/// scores that are all equal give the positive rate, the chance level). `None` without
+/// positives.
 pub fn average_precision(scores: &[f32], positive: &[bool]) -> Option<f64> {
     let positives = positive.iter().filter(|&&p| p).count();
     if positives == 0 {
         return None;
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
-    // Highest score first; among equal scores, negatives first (the pessimistic tie rule).
-    order.sort_by(|&a, &b| {
-        scores[b]
-            .total_cmp(&scores[a])
-            .then(positive[a].cmp(&positive[b]))
-    });
-    let (mut hits, mut sum) = (0usize, 0.0);
-    for (rank, &i) in order.iter().enumerate() {
-        if positive[i] {
-            hits += 1;
-            sum += hits as f64 / (rank + 1) as f64;
-        }
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut seen, mut hits, mut sum) = (0usize, 0usize, 0.0);
+    for group in order.chunk_by(|&a, &b| scores[a].total_cmp(&scores[b]).is_eq()) {
+        let group_hits = group.iter().filter(|&&i| positive[i]).count();
+        seen += group.len();
+        hits += group_hits;
+        sum += group_hits as f64 * hits as f64 / seen as f64;
     }
     Some(sum / positives as f64)
 }
@@ -89,9 +87,32 @@ mod tests {
         let ap = average_precision(&[0.9, 0.8, 0.7, 0.1], &[true, false, true, false]).unwrap();
         assert!((ap - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
         assert_eq!(average_precision(&[0.3, 0.2], &[false, false]), None);
-        // A perfect ranking scores 1; a tie between a positive and a negative counts against.
+        // A perfect ranking scores 1; a positive tied with a negative shares its precision ½.
         assert_eq!(average_precision(&[0.9, 0.1], &[true, false]), Some(1.0));
         assert_eq!(average_precision(&[0.5, 0.5], &[true, false]), Some(0.5));
+    }
+
+    /// Tied scores share the precision at the end of their group: all equal scores (an untrained
+    /// head) give the positive rate, the chance level, whatever the order of the examples (the
+    /// negatives-first order gave 0.22 here); a positive tied with two negatives at the top gets
+    /// 1/3.
+    #[test]
+    fn tied_scores_share_their_groups_precision() {
+        let positive = [
+            false, true, false, false, true, false, false, false, false, true,
+        ];
+        let ap = average_precision(&[0.5; 10], &positive).unwrap();
+        assert!((ap - 0.3).abs() < 1e-12, "{ap}");
+        let mut reversed = positive;
+        reversed.reverse();
+        assert_eq!(average_precision(&[0.5; 10], &reversed), Some(ap));
+        // Ranked: {pos, neg, neg} tied, then pos: precisions 1/3 and 2/4.
+        let ap = average_precision(&[0.9, 0.9, 0.9, 0.8], &[false, true, false, true]).unwrap();
+        assert!((ap - (1.0 / 3.0 + 2.0 / 4.0) / 2.0).abs() < 1e-12, "{ap}");
+        // Untrained heads: the mAP of equal scores is the chance mAP.
+        let targets = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0];
+        let chance = chance_mean_average_precision(&targets, 2);
+        assert!((mean_average_precision(&[0.5; 8], &targets, 2) - chance).abs() < 1e-12);
     }
 
     #[test]
