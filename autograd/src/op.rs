@@ -3,8 +3,9 @@
 //! Every graph node is tagged with an [`Op`]. [`Op::ALL`] is generated from the same list as the
 //! enum, so adding a variant adds it to the registry, and the gradient-check suite and the
 //! forward-reference table (`tests/gradcheck.rs`, `tests/forward_reference.rs`, which match on
-//! `Op` without a wildcard) do not compile until the new op has a check in each. Ops of a user's own, recorded with [`Var::custom`](crate::Var::custom), share
-//! the one tag [`Op::Custom`]: each is its author's to check with [`gradcheck`](crate::gradcheck).
+//! `Op` without a wildcard) do not compile until the new op has a check in each. Ops of a user's
+//! own, recorded with [`Var::custom`](crate::Var::custom), share the one tag [`Op::Custom`]: each
+//! is its author's to check with [`gradcheck`](crate::gradcheck).
 
 macro_rules! ops {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
