@@ -66,15 +66,13 @@ impl TrainConfig {
                     t.name
                 ));
             }
+            if t.name.is_empty() {
+                let wheres =
+                    "`name = \"\"`, or an empty entry in --tasks, such as a trailing comma";
+                return Err(format!("a task has an empty name ({wheres})"));
+            }
             let plain = |c: char| c.is_alphanumeric() || "_-.".contains(c);
             // `.` and `..` are the folder itself and its parent where the name is a path part.
-            if t.name.is_empty() {
-                return Err(
-                    "a task has an empty name (`name = \"\"`, or an empty entry in \
-                            --tasks, such as a trailing comma)"
-                        .into(),
-                );
-            }
             let dots_only = t.name.chars().all(|c| c == '.');
             if dots_only || !t.name.chars().all(plain) {
                 return Err(format!(
