@@ -80,40 +80,40 @@ impl FromStr for Schedule {
 /// so that every schedule computes as many batches. Task-by-task and weighted give task `j`
 /// exactly `Uⱼ` steps; alternating and uniform, `U/n` (exactly and on average).
 pub fn plan(schedule: Schedule, budgets: &[u64], seed: u64) -> Vec<Vec<usize>> {
-    let total: u64 = budgets.iter().sum();
+    let length = plan_length(schedule, budgets);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     // Batches draw from streams `step · tasks + task` of the same seed (`train::Run`); the plan
     // takes the last stream, which no batch reaches, so the two never share numbers.
     rng.set_stream(PLAN_STREAM);
-    match schedule {
-        Schedule::TaskByTask => budgets
+    // Task `j` for `Uⱼ` steps, task after task.
+    let in_order = || -> Vec<Vec<usize>> {
+        budgets
             .iter()
             .enumerate()
             .flat_map(|(j, &u)| (0..u).map(move |_| vec![j]))
-            .collect(),
-        Schedule::Alternating => (0..total as usize)
+            .collect()
+    };
+    match schedule {
+        Schedule::TaskByTask => in_order(),
+        Schedule::Alternating => (0..length as usize)
             .map(|step| vec![step % budgets.len()])
             .collect(),
         Schedule::Uniform => {
             if budgets.is_empty() {
                 return Vec::new();
             }
-            (0..total)
+            (0..length)
                 .map(|_| vec![rng.gen_range(0..budgets.len())])
                 .collect()
         }
         Schedule::Weighted => {
-            let mut steps: Vec<Vec<usize>> = budgets
-                .iter()
-                .enumerate()
-                .flat_map(|(j, &u)| (0..u).map(move |_| vec![j]))
-                .collect();
+            let mut steps = in_order();
             steps.shuffle(&mut rng);
             steps
         }
-        Schedule::AccumulatedGradients => (0..plan_length(schedule, budgets))
-            .map(|_| (0..budgets.len()).collect())
-            .collect(),
+        Schedule::AccumulatedGradients => {
+            (0..length).map(|_| (0..budgets.len()).collect()).collect()
+        }
     }
 }
 
